@@ -1,0 +1,196 @@
+import type { ConflictResolver } from '../conflict/types.js';
+import type { SyncError } from '../errors/sync-error.js';
+import type { JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
+import type { StorageAdapter } from '../storage/types.js';
+import type { AuthSession, SyncTransport } from '../transport/types.js';
+
+/** Tells whether the device is online, and when that changes. */
+export interface OnlineSource {
+  /** `true` when the network is believed reachable. */
+  isOnline(): boolean;
+  /** Calls `listener` on every change; returns the function that unsubscribes. */
+  subscribe(listener: (online: boolean) => void): () => void;
+}
+
+/**
+ * Every source of nondeterminism the client uses. Defaults are the real ones (`Date.now`,
+ * global timers, `Math.random`, `navigator.onLine`); tests and the simulator pass their own.
+ */
+export interface SyncEnvironment {
+  /** Wall-clock time in epoch milliseconds. */
+  now(): number;
+  /** Schedules `callback` after `ms` milliseconds; returns a handle for `clearTimeout`. */
+  setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancels a timer from `setTimeout`. */
+  clearTimeout(handle: unknown): void;
+  /** A uniformly distributed number in [0, 1); used for jitter and ids. */
+  random(): number;
+  /** Online detection. */
+  online: OnlineSource;
+}
+
+/** Per-collection settings. */
+export interface CollectionOptions {
+  /**
+   * How conflicts on this collection are resolved.
+   * @default the client's `conflict` option
+   */
+  conflict?: ConflictResolver;
+}
+
+/** What a `claimLocalData` callback is shown before it decides. */
+export interface LocalDataClaim {
+  /** The user who just signed in. */
+  userId: string;
+  /** The records written while signed out, per collection. */
+  records: Array<{ collection: string; id: string; data: JsonObject | null }>;
+}
+
+/**
+ * What happens to data written while signed out when a user signs in:
+ * `'auto'` claims it for that user, `'never'` leaves it local, a function decides (it may
+ * show a prompt; `true` claims).
+ */
+export type ClaimLocalData = 'auto' | 'never' | ((claim: LocalDataClaim) => Promise<boolean>);
+
+/** Retry policy of the one retryer used by push, pull and every other request. */
+export interface RetryOptions {
+  /**
+   * First backoff ceiling in milliseconds; attempt n waits a random time in
+   * `[0, min(maxDelayMs, baseDelayMs * 2^n))` (full jitter).
+   * @default 1000
+   */
+  baseDelayMs?: number;
+  /**
+   * Cap of the backoff ceiling in milliseconds.
+   * @default 60000
+   */
+  maxDelayMs?: number;
+}
+
+/** Where the UI says the data is. */
+export type SyncState = 'local' | 'offline' | 'syncing' | 'synced' | 'error';
+
+/** A snapshot of the client's sync status; a new object only when something changed. */
+export interface SyncStatus {
+  /**
+   * `local`: signed out, "Saved locally". `offline`: signed in, no network. `syncing`:
+   * pushing or pulling. `synced`: nothing pending, up to date. `error`: the last attempt
+   * failed (see `error`); it will be retried unless the error is `auth`.
+   */
+  state: SyncState;
+  /** Mutations not yet confirmed by the server. */
+  pending: number;
+  /** Conflicts parked for manual resolution. */
+  conflicts: number;
+  /** Mutations rejected permanently and kept in the dead-letter list. */
+  rejected: number;
+  /** When the client last finished a push and pull with nothing left (epoch ms), or `null`. */
+  lastSyncedAt: number | null;
+  /** The last error, while `state` is `error`. */
+  error?: SyncError;
+  /** The signed-in user, or `null`. */
+  userId: string | null;
+}
+
+/** Sync state of one record. */
+export type RecordSyncState = 'synced' | 'pending' | 'conflict' | 'rejected';
+
+/** A mutation the server rejected permanently, kept until the app retries or discards it. */
+export interface DeadLetter {
+  /** The rejected mutation. */
+  mutation: Mutation;
+  /** The server's (or client's) reason code. */
+  code: string;
+  /** Human-readable reason. */
+  message: string;
+  /** When it was rejected (epoch ms). */
+  rejectedAt: number;
+}
+
+/** A conflict parked by the `manual` resolver, waiting for `client.resolveConflict`. */
+export interface ParkedConflict {
+  /** The id of the local mutation that conflicted. */
+  mutationId: string;
+  /** The collection. */
+  collection: string;
+  /** The record id. */
+  recordId: string;
+  /** Data the local edit started from. */
+  base: JsonObject | null;
+  /** What the local edit wanted. */
+  local: JsonObject | null;
+  /** The server's record (`null` if absent). */
+  server: SyncRecord | null;
+}
+
+/** Events of the client (eventemitter3, typed). */
+export interface SyncEvents {
+  /** Records of one collection changed in the view; batched (one event per collection per batch). */
+  change: (event: { collection: string; ids: string[] }) => void;
+  /** The status snapshot changed. */
+  status: (status: SyncStatus) => void;
+  /** A conflict was parked for manual resolution. */
+  conflict: (conflict: ParkedConflict) => void;
+  /** A mutation was rejected permanently and rolled back. */
+  rejected: (deadLetter: DeadLetter) => void;
+}
+
+/** Options of `createSyncClient`. */
+export interface SyncClientOptions {
+  /** The adapter that talks to the server. */
+  transport: SyncTransport;
+  /**
+   * Where data, outbox and checkpoints are kept.
+   * @default `indexedDbStorage()` where IndexedDB exists, `memoryStorage()` elsewhere
+   */
+  storage?: StorageAdapter;
+  /** Per-collection settings, e.g. `{ todos: { conflict: lww() } }`. */
+  collections?: Record<string, CollectionOptions>;
+  /**
+   * Resolver for collections that name none.
+   * @default lww()
+   */
+  conflict?: ConflictResolver;
+  /**
+   * What happens to data written while signed out when a user signs in.
+   * @default 'auto'
+   */
+  claimLocalData?: ClaimLocalData;
+  /**
+   * The scope a signed-in user's writes go to.
+   * @default (session) => `user:${session.userId}`
+   */
+  scopeFor?: (session: AuthSession) => string;
+  /** A label for this device, shown in session lists. */
+  label?: string;
+  /** Replaces any of the real time, timer, randomness and online sources. */
+  environment?: Partial<SyncEnvironment>;
+  /**
+   * Maximum mutations per push request.
+   * @default 100
+   */
+  pushBatchSize?: number;
+  /**
+   * Maximum changes per pull page.
+   * @default 1000
+   */
+  pullPageSize?: number;
+  /**
+   * Fallback pull interval when no realtime poke arrives, in milliseconds.
+   * @default 30000
+   */
+  pullIntervalMs?: number;
+  /**
+   * A request that has not answered after this long is aborted and retried.
+   * @default 30000
+   */
+  requestTimeoutMs?: number;
+  /** Backoff policy for every retried request. */
+  retry?: RetryOptions;
+  /**
+   * A remote HLC further than this ahead of the local clock is not adopted by the local clock.
+   * @default 60000
+   */
+  maxDriftMs?: number;
+}

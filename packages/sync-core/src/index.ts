@@ -1,0 +1,11 @@
+/**
+ * `@syncline/sync-core`: the framework-agnostic local-first sync engine.
+ *
+ * @packageDocumentation
+ */
+export * from './client/types.js';
+export * from './conflict/types.js';
+export * from './errors/sync-error.js';
+export * from './protocol/types.js';
+export * from './storage/types.js';
+export * from './transport/types.js';

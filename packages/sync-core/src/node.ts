@@ -1,0 +1,6 @@
+/**
+ * `@syncline/sync-core/node`: Node-only parts (the file storage).
+ *
+ * @packageDocumentation
+ */
+export {};

@@ -1,0 +1,8 @@
+/**
+ * `@syncline/sync-core/protocol`: the wire types and their validation, shared by the server
+ * and every adapter.
+ *
+ * @packageDocumentation
+ */
+export * from '../errors/sync-error.js';
+export * from './types.js';

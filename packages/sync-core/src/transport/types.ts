@@ -1,0 +1,117 @@
+import type {
+  Delivery,
+  DeliveryTarget,
+  Json,
+  Poke,
+  PullRequest,
+  PullResponse,
+  PushRequest,
+  PushResponse,
+  SessionInfo,
+} from '../protocol/types.js';
+
+/** Who is signed in on this device right now. */
+export interface AuthSession {
+  /** The signed-in user. */
+  userId: string;
+  /** The auth session id (one per sign-in on a device). */
+  sessionId: string;
+}
+
+/**
+ * Tells the client who is signed in, and when that changes. `null` means signed out: the
+ * client keeps working locally and does not sync.
+ *
+ * Contract: `current()` is synchronous and cheap; `subscribe` calls the listener after every
+ * change (sign-in, sign-out, switch of user or session), never for a no-op.
+ */
+export interface SessionSource {
+  /** The current session, or `null` when signed out. */
+  current(): AuthSession | null;
+  /** Calls `listener` on every change; returns the function that unsubscribes. */
+  subscribe(listener: (session: AuthSession | null) => void): () => void;
+}
+
+/**
+ * Heartbeat, list and revoke of the user's device sessions (DESIGN §5 `/v1/sessions`).
+ * Every call may be retried.
+ */
+export interface SessionTransport {
+  /** Marks this session alive; upserts on `(userId, clientId)`. */
+  heartbeat(
+    req: { clientId: string; sessionId: string; label?: string },
+    signal?: AbortSignal,
+  ): Promise<SessionInfo>;
+  /** The signed-in user's sessions. */
+  list(signal?: AbortSignal): Promise<SessionInfo[]>;
+  /** Revokes one session of the user, or all of them when `sessionId` is omitted. */
+  revoke(sessionId?: string, signal?: AbortSignal): Promise<void>;
+}
+
+/** Sending, listing and acknowledging deliveries (DESIGN §5 `/v1/deliveries`). */
+export interface DeliveryTransport {
+  /** Creates a delivery; idempotent on `id`. */
+  send(
+    req: {
+      id: string;
+      scope: string;
+      kind: string;
+      payload?: Json;
+      assetHash?: string;
+      target: DeliveryTarget;
+      ttlSeconds: number;
+    },
+    signal?: AbortSignal,
+  ): Promise<Delivery>;
+  /** Deliveries waiting for the calling session. */
+  pending(signal?: AbortSignal): Promise<Delivery[]>;
+  /** Acknowledges one delivery for the calling session; idempotent. */
+  ack(id: string, signal?: AbortSignal): Promise<{ complete: boolean }>;
+}
+
+/** Chunked, resumable transfer of content-addressed blobs (DESIGN §5 `/v1/assets`). */
+export interface AssetTransport {
+  /** How many bytes of the asset the server already holds. */
+  uploadedOffset(sha256: string, signal?: AbortSignal): Promise<number>;
+  /** Uploads `chunk` at `offset` of an asset of `totalSize` bytes. */
+  uploadChunk(
+    req: { sha256: string; offset: number; totalSize: number; chunk: Uint8Array },
+    signal?: AbortSignal,
+  ): Promise<void>;
+  /** Reads bytes `[start, end)` of an asset. */
+  download(
+    req: { sha256: string; start: number; end?: number },
+    signal?: AbortSignal,
+  ): Promise<Uint8Array>;
+}
+
+/**
+ * What an adapter implements so the client can sync through it. `push` and `pull` are
+ * required; the rest is feature-detected.
+ *
+ * Error contract: every method rejects only with a `SyncError` whose `kind` says whether to
+ * retry (`network`, `timeout`, `server`, `rate-limited` with `retryAfterMs`) or not (`auth`,
+ * `rejected`). A push may be retried any number of times: the server deduplicates by mutation
+ * id. Per-mutation outcomes (applied, conflict, rejected) are data in the `PushResponse`, not
+ * errors.
+ */
+export interface SyncTransport {
+  /** Sends mutations; resolves with one result per mutation, in order. */
+  push(req: PushRequest, signal?: AbortSignal): Promise<PushResponse>;
+  /** Reads one page of changes of one scope after a checkpoint. */
+  pull(req: PullRequest, signal?: AbortSignal): Promise<PullResponse>;
+  /**
+   * Realtime hints. Calls `onPoke` when a scope changed, and `onConnect` on every
+   * (re)connection, when the client must pull to catch up on what it may have missed.
+   * Returns the function that unsubscribes. Correctness never depends on it.
+   */
+  subscribe?(scopes: string[], onPoke: (poke: Poke) => void, onConnect?: () => void): () => void;
+  /** Who is signed in. Without it the client stays local (signed out). */
+  session?: SessionSource;
+  /** Device sessions. */
+  sessions?: SessionTransport;
+  /** Deliveries to sessions. */
+  deliveries?: DeliveryTransport;
+  /** Asset transfer. */
+  assets?: AssetTransport;
+}
