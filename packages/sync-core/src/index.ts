@@ -8,4 +8,5 @@ export * from './conflict/types.js';
 export * from './errors/sync-error.js';
 export * from './protocol/types.js';
 export * from './storage/types.js';
+export * from './transport/session-source.js';
 export * from './transport/types.js';
