@@ -13,7 +13,6 @@ export type Canary =
   | 'no-rebase';
 
 declare global {
-  // biome-ignore lint/style/noVar: a global declaration needs var
   var __SYNCLINE_CANARY__: Canary | undefined;
 }
 
