@@ -7,6 +7,8 @@ export * from './client/types.js';
 export * from './conflict/types.js';
 export * from './errors/sync-error.js';
 export * from './protocol/types.js';
+export type { MemoryStorageOptions } from './storage/memory.js';
+export { memoryStorage } from './storage/memory.js';
 export * from './storage/types.js';
 export * from './transport/session-source.js';
 export * from './transport/types.js';

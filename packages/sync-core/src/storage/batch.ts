@@ -1,0 +1,50 @@
+import { SyncError } from '../errors/sync-error.js';
+import type { StorageWrite } from './types.js';
+
+/** Builds the one error every storage adapter rejects with (kind `storage`). */
+export function storageError(message: string, cause?: unknown): SyncError {
+  return new SyncError('storage', message, cause === undefined ? {} : { cause });
+}
+
+/**
+ * Checks the shape of a batch before any op of it is applied, so a malformed op fails the
+ * whole batch instead of leaving its earlier ops behind. Values are not walked here: that
+ * would make every write O(value size), and the client hands over JSON values already.
+ */
+export function validateBatch(
+  namespace: unknown,
+  ops: unknown,
+): asserts ops is readonly StorageWrite[] {
+  if (typeof namespace !== 'string') throw storageError('Storage namespace must be a string');
+  if (!Array.isArray(ops)) throw storageError('Storage batch must be an array of ops');
+  for (const op of ops as unknown[]) {
+    const candidate = op as Partial<StorageWrite> | null;
+    if (candidate === null || typeof candidate !== 'object') {
+      throw storageError('Storage op must be an object');
+    }
+    if (typeof candidate.key !== 'string') throw storageError('Storage key must be a string');
+    if (candidate.type === 'set') {
+      if ((candidate as { value?: unknown }).value === undefined) {
+        throw storageError(`Storage value for "${candidate.key}" is undefined`);
+      }
+    } else if (candidate.type !== 'delete') {
+      throw storageError(`Unknown storage op type: ${String(candidate.type)}`);
+    }
+  }
+}
+
+/**
+ * The smallest string greater than every string that starts with `prefix` (code-unit order),
+ * or `undefined` when there is none (empty prefix, or a prefix of only U+FFFF units).
+ */
+export function prefixUpperBound(prefix: string): string | undefined {
+  let end = prefix.length;
+  while (end > 0 && prefix.charCodeAt(end - 1) === 0xffff) end--;
+  if (end === 0) return undefined;
+  return prefix.slice(0, end - 1) + String.fromCharCode(prefix.charCodeAt(end - 1) + 1);
+}
+
+/** Code-unit comparison, the order `list` promises (what `Array#sort` does for strings). */
+export function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
