@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 export * from './client/types.js';
+export type { HlcOptions, HlcParts } from './clock/hlc.js';
+export { compareHlc, formatHlc, HybridLogicalClock, isHlc, parseHlc } from './clock/hlc.js';
 export * from './conflict/types.js';
 export * from './errors/sync-error.js';
 export * from './protocol/types.js';
