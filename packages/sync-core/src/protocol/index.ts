@@ -6,3 +6,4 @@
  */
 export * from '../errors/sync-error.js';
 export * from './types.js';
+export * from './validate.js';

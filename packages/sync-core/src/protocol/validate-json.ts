@@ -1,0 +1,161 @@
+/**
+ * The building blocks of protocol validation: a JSON path for error messages, the one way a
+ * validation fails, and the check + copy of arbitrary JSON data (record fields).
+ *
+ * Internal: the public validators live in `validate.ts`.
+ *
+ * @module
+ */
+import { SyncError } from '../errors/sync-error.js';
+import type { Json, JsonObject } from './types.js';
+
+/**
+ * A JSON path as a linked list, built only on the way down and formatted only on failure, so a
+ * valid 500-mutation push pays one small object per visited node and no string building.
+ */
+export interface Path {
+  readonly parent: Path | null;
+  readonly key: string | number;
+}
+
+/** The root path, printed as `$`. */
+export const ROOT: Path = { parent: null, key: '$' };
+
+/** The path of `key` inside `parent`. */
+export function at(parent: Path, key: string | number): Path {
+  return { parent, key };
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+// A path segment can be an attacker's 256 KiB key; the message stays short.
+const MAX_SEGMENT = 64;
+
+/** Formats a path as `$.mutations[3].data["a b"]`. */
+export function formatPath(path: Path): string {
+  const segments: string[] = [];
+  for (let p: Path | null = path; p !== null; p = p.parent) {
+    const { key } = p;
+    if (p.parent === null) segments.push(String(key));
+    else if (typeof key === 'number') segments.push(`[${key}]`);
+    else if (IDENTIFIER.test(key) && key.length <= MAX_SEGMENT) segments.push(`.${key}`);
+    else {
+      const shown = key.length > MAX_SEGMENT ? `${key.slice(0, MAX_SEGMENT)}…` : key;
+      // JSON.stringify escapes NUL, controls and lone surrogates, so the message is printable.
+      segments.push(`[${JSON.stringify(shown)}]`);
+    }
+  }
+  return segments.reverse().join('');
+}
+
+/**
+ * Throws the one validation error: `SyncError('invalid')` with code `invalid` and the JSON
+ * path of the problem in `details.path`.
+ */
+export function fail(path: Path, problem: string): never {
+  const where = formatPath(path);
+  throw new SyncError('invalid', `${where}: ${problem}`, {
+    code: 'invalid',
+    details: { path: where },
+  });
+}
+
+/** Limits that apply to free-form JSON data. */
+export interface JsonLimits {
+  readonly maxJsonDepth: number;
+  readonly maxStringLength: number;
+  readonly maxFieldsPerRecord: number;
+}
+
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// C0 controls, DEL and C1 controls.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** `true` when `value` contains a lone UTF-16 surrogate (not representable in UTF-8). */
+export function hasLoneSurrogate(value: string): boolean {
+  return LONE_SURROGATE.test(value);
+}
+
+/** `true` when `value` contains a C0/C1 control character or DEL (NUL included). */
+export function hasControl(value: string): boolean {
+  return CONTROL.test(value);
+}
+
+/**
+ * Checks a string that is stored as data: no NUL (Postgres `jsonb`/`text` cannot hold it), no
+ * lone surrogate (not valid UTF-8, so not valid JSON text for other parsers), at most
+ * `maxLength` UTF-16 code units. Other control characters (newline, tab) are ordinary data.
+ */
+export function checkDataString(value: string, maxLength: number, path: Path, what: string): void {
+  if (value.length > maxLength) fail(path, `${what} is longer than ${maxLength} characters`);
+  if (value.includes('\u0000')) fail(path, `${what} contains a NUL character`);
+  if (hasLoneSurrogate(value)) fail(path, `${what} contains a lone surrogate`);
+}
+
+/** `true` for `{}`-style objects (plain or null-prototype), the only objects JSON has. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Checks that `value` is JSON data within `limits` and returns a fresh copy made only of plain
+ * objects, arrays and primitives. The copy is what callers keep, so a getter, a class instance
+ * or a later mutation by the caller cannot change what was validated. `-0` becomes `0` (as
+ * `JSON.stringify` would send it). Keys named `__proto__` are rejected anywhere: a key that
+ * `JSON.parse` makes an own property would turn into a prototype write in a naive merge, so
+ * it never enters the system; `constructor` and `prototype` are ordinary keys.
+ */
+export function copyJson(value: unknown, limits: JsonLimits, path: Path, depth: number): Json {
+  switch (typeof value) {
+    case 'string':
+      checkDataString(value, limits.maxStringLength, path, 'string');
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) fail(path, 'number is not finite');
+      return value === 0 ? 0 : value;
+    case 'boolean':
+      return value;
+    case 'object':
+      if (value === null) return null;
+      if (depth > limits.maxJsonDepth) fail(path, `nested deeper than ${limits.maxJsonDepth}`);
+      if (Array.isArray(value)) return copyArray(value, limits, path, depth);
+      return copyObject(value, limits, path, depth);
+    default:
+      return fail(path, `${typeof value} is not a JSON value`);
+  }
+}
+
+function copyArray(value: unknown[], limits: JsonLimits, path: Path, depth: number): Json[] {
+  const out: Json[] = new Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    // A hole reads as undefined and is rejected like any other non-JSON value.
+    out[i] = copyJson(value[i], limits, at(path, i), depth + 1);
+  }
+  return out;
+}
+
+/** Checks and copies a JSON object (see {@link copyJson}); `depth` is its own depth. */
+export function copyObject(
+  value: unknown,
+  limits: JsonLimits,
+  path: Path,
+  depth: number,
+): JsonObject {
+  if (!isPlainObject(value)) fail(path, 'expected a plain JSON object');
+  if (depth > limits.maxJsonDepth) fail(path, `nested deeper than ${limits.maxJsonDepth}`);
+  const keys = Object.keys(value);
+  if (keys.length > limits.maxFieldsPerRecord) {
+    fail(path, `has more than ${limits.maxFieldsPerRecord} fields`);
+  }
+  const out: JsonObject = {};
+  for (const key of keys) {
+    const keyPath = at(path, key);
+    if (key === '__proto__') fail(keyPath, 'the key "__proto__" is not allowed');
+    checkDataString(key, limits.maxStringLength, keyPath, 'key');
+    out[key] = copyJson(value[key], limits, keyPath, depth + 1);
+  }
+  return out;
+}

@@ -1,0 +1,596 @@
+/**
+ * Validation of everything that crosses the wire, shared by the server (requests) and the
+ * client (record data it accepts from the app, and the server's answers). Hand-written over
+ * `unknown`: every problem throws `SyncError('invalid')` with code `invalid` and the JSON path
+ * of the first problem in `details.path` (e.g. `$.mutations[2].baseRevision`).
+ *
+ * ## Formats
+ * - **mutation id, txId**: a UUID, `8-4-4-4-12` lowercase hex (UUIDv7 in practice; any version
+ *   is accepted). Uppercase is rejected so that one id has exactly one spelling.
+ * - **scope**: `kind:rest` with `kind` = `[a-z][a-z0-9_-]{0,31}` and `rest` = 1–200 characters
+ *   without whitespace, control characters or lone surrogates, e.g. `user:42`, `workspace:7`.
+ * - **collection**: `[A-Za-z_][A-Za-z0-9_-]{0,63}`.
+ * - **record id**: 1–`maxIdLength` characters, no control character (NUL included) and no
+ *   lone surrogate. Anything else is accepted literally, including SQL metacharacters
+ *   (`'; DROP TABLE x; --`), path segments (`../../`), zero-width and bidi-override
+ *   characters: ids are data and are only ever bound as query parameters.
+ * - **clientId, sessionId**: 1–128 characters of `[A-Za-z0-9._:-]`.
+ * - **baseRevision**: a non-negative safe integer; **revision** (of a stored record): a
+ *   positive safe integer. `-0` reads as `0`. Strings such as `"42"` are rejected.
+ * - **hlc**: 1–300 characters without control characters or lone surrogates (an HLC from
+ *   `clock/hlc.ts` is `12 hex:4 hex:clientId`).
+ * - **checkpoint**: an opaque string of 1–256 characters without control characters; the
+ *   server decides what it means (an unknown one gets `resetRequired`).
+ * - **data** (record fields): a plain JSON object, see {@link validateRecordData}.
+ *
+ * Unknown fields are rejected everywhere, requests and answers alike (the protocol is
+ * versioned by URL, `/v1`, not by tolerance). A property whose value is `undefined` counts
+ * as absent, as it would after a JSON round trip.
+ *
+ * @module
+ */
+import type { SyncError } from '../errors/sync-error.js';
+import type {
+  JsonObject,
+  Mutation,
+  MutationOp,
+  MutationResult,
+  Poke,
+  PullRequest,
+  PullResponse,
+  PushRequest,
+  PushResponse,
+  SyncRecord,
+} from './types.js';
+import {
+  at,
+  copyObject,
+  fail,
+  hasControl,
+  hasLoneSurrogate,
+  isPlainObject,
+  type Path,
+  ROOT,
+} from './validate-json.js';
+
+/** Size limits of the protocol. Requests beyond them are rejected as `invalid`. */
+export interface ProtocolLimits {
+  /** Most mutations in one push. @default 500 */
+  maxMutationsPerPush: number;
+  /** Deepest nesting of record data; the data object itself is depth 1. @default 32 */
+  maxJsonDepth: number;
+  /** Longest string (value or key) in record data, in UTF-16 code units. @default 262144 (256 KiB) */
+  maxStringLength: number;
+  /** Longest record id, in UTF-16 code units. @default 256 */
+  maxIdLength: number;
+  /** Most keys of any one object in record data. @default 1000 */
+  maxFieldsPerRecord: number;
+  /** Largest `limit` of a pull. @default 1000 */
+  maxPullLimit: number;
+}
+
+/** The default {@link ProtocolLimits}. */
+export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
+  maxMutationsPerPush: 500,
+  maxJsonDepth: 32,
+  maxStringLength: 256 * 1024,
+  maxIdLength: 256,
+  maxFieldsPerRecord: 1000,
+  maxPullLimit: 1000,
+});
+
+/** Fills the gaps of partial limits with {@link DEFAULT_LIMITS}. */
+export function resolveLimits(limits?: Partial<ProtocolLimits>): Readonly<ProtocolLimits> {
+  return limits === undefined ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, ...definedOnly(limits) };
+}
+
+function definedOnly(limits: Partial<ProtocolLimits>): Partial<ProtocolLimits> {
+  const out: Partial<ProtocolLimits> = {};
+  for (const [key, value] of Object.entries(limits)) {
+    if (typeof value === 'number') out[key as keyof ProtocolLimits] = value;
+  }
+  return out;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SCOPE = /^[a-z][a-z0-9_-]{0,31}:[^\s]{1,200}$/u;
+const COLLECTION = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const MAX_HLC = 300;
+const MAX_CHECKPOINT = 256;
+const MAX_CODE = 128;
+const MAX_MESSAGE = 4096;
+
+/** `true` for a lowercase `8-4-4-4-12` hex UUID, the format of mutation ids and txIds. */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+/** `true` for a well-formed scope such as `user:42` (see the module doc for the format). */
+export function isScope(value: unknown): value is string {
+  return (
+    typeof value === 'string' && SCOPE.test(value) && !hasControl(value) && !hasLoneSurrogate(value)
+  );
+}
+
+/** `true` for a well-formed collection name. */
+export function isCollection(value: unknown): value is string {
+  return typeof value === 'string' && COLLECTION.test(value);
+}
+
+/** `true` for a well-formed client id or session id. */
+export function isClientId(value: unknown): value is string {
+  return typeof value === 'string' && CLIENT_ID.test(value);
+}
+
+/** `true` for a well-formed record id under `limits` (see the module doc for the format). */
+export function isRecordId(value: unknown, limits?: Partial<ProtocolLimits>): value is string {
+  const max = resolveLimits(limits).maxIdLength;
+  return (
+    typeof value === 'string' &&
+    value.length >= 1 &&
+    value.length <= max &&
+    !hasControl(value) &&
+    !hasLoneSurrogate(value)
+  );
+}
+
+/** Reads an object's own fields; rejects a non-object and any field not in `allowed`. */
+function fields(value: unknown, path: Path, allowed: ReadonlySet<string>): Record<string, unknown> {
+  if (!isPlainObject(value)) fail(path, 'expected an object');
+  for (const key of Object.keys(value)) {
+    if (!allowed.has(key)) fail(at(path, key), 'unknown field');
+  }
+  return value;
+}
+
+function own(object: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
+}
+
+function required(object: Record<string, unknown>, key: string, path: Path): unknown {
+  const value = own(object, key);
+  if (value === undefined) fail(at(path, key), 'is required');
+  return value;
+}
+
+function string(
+  value: unknown,
+  path: Path,
+  check: (value: string) => boolean,
+  format: string,
+): string {
+  if (typeof value !== 'string') fail(path, `expected a string (${format})`);
+  if (!check(value)) fail(path, `expected ${format}`);
+  return value;
+}
+
+function safeInteger(value: unknown, path: Path, min: number): number {
+  if (typeof value !== 'number') fail(path, 'expected a number');
+  if (!Number.isSafeInteger(value) || value < min) {
+    fail(path, `expected a safe integer >= ${min}`);
+  }
+  return value === 0 ? 0 : value;
+}
+
+function boolean(value: unknown, path: Path): boolean {
+  if (typeof value !== 'boolean') fail(path, 'expected a boolean');
+  return value;
+}
+
+function isHlcText(value: string): boolean {
+  return (
+    value.length >= 1 && value.length <= MAX_HLC && !hasControl(value) && !hasLoneSurrogate(value)
+  );
+}
+
+function isCheckpoint(value: string): boolean {
+  return (
+    value.length >= 1 &&
+    value.length <= MAX_CHECKPOINT &&
+    !hasControl(value) &&
+    !hasLoneSurrogate(value)
+  );
+}
+
+function text(value: unknown, path: Path, max: number): string {
+  return string(
+    value,
+    path,
+    (v) => v.length <= max && !v.includes('\u0000') && !hasLoneSurrogate(v),
+    `at most ${max} characters, no NUL or lone surrogate`,
+  );
+}
+
+function recordData(value: unknown, path: Path, limits: Readonly<ProtocolLimits>): JsonObject {
+  return copyObject(value, limits, path, 1);
+}
+
+/**
+ * Checks record data (the `data` of a put or patch, or of a stored record) and returns a
+ * validated copy: a plain JSON object, nested at most `maxJsonDepth` deep, no object with more
+ * than `maxFieldsPerRecord` keys, no string or key longer than `maxStringLength`, finite
+ * numbers only (`1e400` parses to `Infinity` and is rejected; `-0` becomes `0`; a 40-digit
+ * integer is kept as the double `JSON.parse` made of it), no string or key containing NUL or a
+ * lone surrogate, no `__proto__` key at any depth. `constructor` and `prototype` are plain keys.
+ * Values must be JSON: `undefined`, functions, dates, maps, class instances are rejected.
+ *
+ * @throws SyncError `invalid` with `details.path`
+ */
+export function validateRecordData(data: unknown, limits?: Partial<ProtocolLimits>): JsonObject {
+  return recordData(data, ROOT, resolveLimits(limits));
+}
+
+const MUTATION_FIELDS = new Set([
+  'id',
+  'scope',
+  'collection',
+  'recordId',
+  'op',
+  'data',
+  'baseRevision',
+  'hlc',
+  'txId',
+]);
+const OPS: ReadonlySet<string> = new Set<MutationOp>(['put', 'patch', 'delete']);
+
+function mutationAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>): Mutation {
+  const m = fields(value, path, MUTATION_FIELDS);
+  const id = string(required(m, 'id', path), at(path, 'id'), isUuid, 'a lowercase UUID');
+  const scope = string(required(m, 'scope', path), at(path, 'scope'), isScope, 'a scope');
+  const collection = string(
+    required(m, 'collection', path),
+    at(path, 'collection'),
+    isCollection,
+    'a collection name',
+  );
+  const recordId = string(
+    required(m, 'recordId', path),
+    at(path, 'recordId'),
+    (v) => isRecordId(v, limits),
+    `a record id of 1-${limits.maxIdLength} characters without control characters`,
+  );
+  const op = string(
+    required(m, 'op', path),
+    at(path, 'op'),
+    (v) => OPS.has(v),
+    'put, patch or delete',
+  ) as MutationOp;
+  const rawData = own(m, 'data');
+  let data: JsonObject | undefined;
+  if (op === 'delete') {
+    if (rawData !== undefined) fail(at(path, 'data'), 'a delete carries no data');
+  } else {
+    if (rawData === undefined) fail(at(path, 'data'), `is required for ${op}`);
+    data = recordData(rawData, at(path, 'data'), limits);
+  }
+  const baseRevision = safeInteger(required(m, 'baseRevision', path), at(path, 'baseRevision'), 0);
+  const hlc = string(required(m, 'hlc', path), at(path, 'hlc'), isHlcText, 'an HLC timestamp');
+  const rawTxId = own(m, 'txId');
+  const mutation: Mutation = {
+    id,
+    scope,
+    collection,
+    recordId,
+    op,
+    ...(data === undefined ? {} : { data }),
+    baseRevision,
+    hlc,
+  };
+  if (rawTxId !== undefined)
+    mutation.txId = string(rawTxId, at(path, 'txId'), isUuid, 'a lowercase UUID');
+  return mutation;
+}
+
+/**
+ * Checks one mutation and returns a validated copy (see the module doc for the formats).
+ * `put` and `patch` require `data`; `delete` forbids it.
+ *
+ * @throws SyncError `invalid` with `details.path`
+ */
+export function validateMutation(value: unknown, limits?: Partial<ProtocolLimits>): Mutation {
+  return mutationAt(value, ROOT, resolveLimits(limits));
+}
+
+/** One mutation of a push as the server sees it: valid, or invalid with its (valid) id. */
+export type PushEntry =
+  | { ok: true; mutation: Mutation }
+  | { ok: false; id: string; error: SyncError };
+
+/** A push request whose envelope is valid, with each mutation validated on its own. */
+export interface ParsedPushRequest {
+  /** The installation. */
+  clientId: string;
+  /** The auth session the client claims (the server trusts its own authentication instead). */
+  sessionId: string;
+  /** One entry per mutation, in request order. */
+  entries: PushEntry[];
+}
+
+const PUSH_FIELDS = new Set(['clientId', 'sessionId', 'mutations']);
+
+/**
+ * The server's reading of a push: the envelope must be valid, and every mutation must at least
+ * have a valid, unique `id` (the result of an invalid mutation is keyed by it); beyond that each
+ * mutation is validated on its own, so one bad mutation becomes one `rejected` result (code
+ * `invalid`) and the others are still processed.
+ *
+ * @throws SyncError `invalid` for a bad envelope, a mutation without a valid id, a duplicate id
+ * within the request, or more than `maxMutationsPerPush` mutations
+ */
+export function parsePushRequest(
+  body: unknown,
+  limits?: Partial<ProtocolLimits>,
+): ParsedPushRequest {
+  const resolved = resolveLimits(limits);
+  const request = fields(body, ROOT, PUSH_FIELDS);
+  const clientId = string(
+    required(request, 'clientId', ROOT),
+    at(ROOT, 'clientId'),
+    isClientId,
+    '1-128 characters of [A-Za-z0-9._:-]',
+  );
+  const sessionId = string(
+    required(request, 'sessionId', ROOT),
+    at(ROOT, 'sessionId'),
+    isClientId,
+    '1-128 characters of [A-Za-z0-9._:-]',
+  );
+  const mutations = required(request, 'mutations', ROOT);
+  const listPath = at(ROOT, 'mutations');
+  if (!Array.isArray(mutations)) fail(listPath, 'expected an array');
+  if (mutations.length > resolved.maxMutationsPerPush) {
+    fail(listPath, `more than ${resolved.maxMutationsPerPush} mutations`);
+  }
+  const seen = new Set<string>();
+  const entries: PushEntry[] = [];
+  for (let i = 0; i < mutations.length; i++) {
+    const path = at(listPath, i);
+    const raw: unknown = mutations[i];
+    if (!isPlainObject(raw)) fail(path, 'expected an object');
+    const id = string(own(raw, 'id'), at(path, 'id'), isUuid, 'a lowercase UUID');
+    if (seen.has(id)) fail(at(path, 'id'), 'duplicate mutation id in one request');
+    seen.add(id);
+    try {
+      entries.push({ ok: true, mutation: mutationAt(raw, path, resolved) });
+    } catch (error) {
+      entries.push({ ok: false, id, error: error as SyncError });
+    }
+  }
+  return { clientId, sessionId, entries };
+}
+
+/**
+ * Checks a whole push request strictly: the envelope and every mutation (see
+ * {@link parsePushRequest} for the server's per-mutation reading).
+ *
+ * @throws SyncError `invalid` with `details.path` of the first problem
+ */
+export function validatePushRequest(body: unknown, limits?: Partial<ProtocolLimits>): PushRequest {
+  const parsed = parsePushRequest(body, limits);
+  const mutations: Mutation[] = [];
+  for (const entry of parsed.entries) {
+    if (!entry.ok) throw entry.error;
+    mutations.push(entry.mutation);
+  }
+  return { clientId: parsed.clientId, sessionId: parsed.sessionId, mutations };
+}
+
+const PULL_FIELDS = new Set(['scope', 'checkpoint', 'limit']);
+
+/**
+ * Checks a pull request `{ scope, checkpoint: string | null, limit? }` (the HTTP layer parses
+ * the query string into that shape). `limit` is an integer in `1..maxPullLimit`.
+ *
+ * @throws SyncError `invalid` with `details.path`
+ */
+export function validatePullRequest(query: unknown, limits?: Partial<ProtocolLimits>): PullRequest {
+  const resolved = resolveLimits(limits);
+  const request = fields(query, ROOT, PULL_FIELDS);
+  const scope = string(required(request, 'scope', ROOT), at(ROOT, 'scope'), isScope, 'a scope');
+  const rawCheckpoint = own(request, 'checkpoint');
+  if (rawCheckpoint === undefined)
+    fail(at(ROOT, 'checkpoint'), 'is required (null for a first pull)');
+  const checkpoint =
+    rawCheckpoint === null
+      ? null
+      : string(rawCheckpoint, at(ROOT, 'checkpoint'), isCheckpoint, 'a checkpoint');
+  const pull: PullRequest = { scope, checkpoint };
+  const rawLimit = own(request, 'limit');
+  if (rawLimit !== undefined) {
+    const limit = safeInteger(rawLimit, at(ROOT, 'limit'), 1);
+    if (limit > resolved.maxPullLimit) fail(at(ROOT, 'limit'), `above ${resolved.maxPullLimit}`);
+    pull.limit = limit;
+  }
+  return pull;
+}
+
+const RECORD_FIELDS = new Set(['scope', 'collection', 'id', 'data', 'revision', 'hlc', 'deleted']);
+
+function recordAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>): SyncRecord {
+  const r = fields(value, path, RECORD_FIELDS);
+  const scope = string(required(r, 'scope', path), at(path, 'scope'), isScope, 'a scope');
+  const collection = string(
+    required(r, 'collection', path),
+    at(path, 'collection'),
+    isCollection,
+    'a collection name',
+  );
+  const id = string(
+    required(r, 'id', path),
+    at(path, 'id'),
+    (v) => isRecordId(v, limits),
+    'a record id',
+  );
+  const deleted = boolean(required(r, 'deleted', path), at(path, 'deleted'));
+  if (!Object.hasOwn(r, 'data')) fail(at(path, 'data'), 'is required (null for a tombstone)');
+  const rawData = r.data;
+  let data: JsonObject | null;
+  if (deleted) {
+    if (rawData !== null) fail(at(path, 'data'), 'a tombstone has data null');
+    data = null;
+  } else {
+    if (rawData === null) fail(at(path, 'data'), 'a live record has data');
+    data = recordData(rawData, at(path, 'data'), limits);
+  }
+  const revision = safeInteger(required(r, 'revision', path), at(path, 'revision'), 1);
+  const hlc = string(required(r, 'hlc', path), at(path, 'hlc'), isHlcText, 'an HLC timestamp');
+  return { scope, collection, id, data, revision, hlc, deleted };
+}
+
+/**
+ * Checks a record as the server sends it: `deleted` ⇔ `data === null`, `revision` ≥ 1.
+ *
+ * @throws SyncError `invalid` with `details.path`
+ */
+export function validateSyncRecord(value: unknown, limits?: Partial<ProtocolLimits>): SyncRecord {
+  return recordAt(value, ROOT, resolveLimits(limits));
+}
+
+const RESULT_FIELDS: Record<MutationResult['status'], ReadonlySet<string>> = {
+  applied: new Set(['id', 'status', 'revision']),
+  conflict: new Set(['id', 'status', 'server']),
+  rejected: new Set(['id', 'status', 'code', 'message']),
+};
+
+function resultAt(
+  value: unknown,
+  path: Path,
+  mutation: Mutation,
+  limits: Readonly<ProtocolLimits>,
+): MutationResult {
+  if (!isPlainObject(value)) fail(path, 'expected an object');
+  const status = own(value, 'status');
+  if (status !== 'applied' && status !== 'conflict' && status !== 'rejected') {
+    fail(at(path, 'status'), 'expected applied, conflict or rejected');
+  }
+  const result = fields(value, path, RESULT_FIELDS[status]);
+  const id = required(result, 'id', path);
+  if (id !== mutation.id) fail(at(path, 'id'), 'does not match the mutation at this position');
+  switch (status) {
+    case 'applied':
+      return {
+        id,
+        status,
+        revision: safeInteger(required(result, 'revision', path), at(path, 'revision'), 1),
+      };
+    case 'conflict': {
+      if (!Object.hasOwn(result, 'server')) fail(at(path, 'server'), 'is required (or null)');
+      const raw = result.server;
+      if (raw === null) return { id, status, server: null };
+      const server = recordAt(raw, at(path, 'server'), limits);
+      if (
+        server.scope !== mutation.scope ||
+        server.collection !== mutation.collection ||
+        server.id !== mutation.recordId
+      ) {
+        fail(at(path, 'server'), 'is not the record the mutation wrote');
+      }
+      return { id, status, server };
+    }
+    case 'rejected':
+      return {
+        id,
+        status,
+        code: text(required(result, 'code', path), at(path, 'code'), MAX_CODE),
+        message: text(required(result, 'message', path), at(path, 'message'), MAX_MESSAGE),
+      };
+  }
+}
+
+/**
+ * Checks the server's answer to `request` on the client side: exactly one result per pushed
+ * mutation, with the same ids in the same order; a conflict's `server` record is the record
+ * the mutation wrote (same scope, collection and id).
+ *
+ * @throws SyncError `invalid` with `details.path`
+ */
+export function validatePushResponse(
+  body: unknown,
+  request: PushRequest,
+  limits?: Partial<ProtocolLimits>,
+): PushResponse {
+  const resolved = resolveLimits(limits);
+  const response = fields(body, ROOT, new Set(['results']));
+  const results = required(response, 'results', ROOT);
+  const listPath = at(ROOT, 'results');
+  if (!Array.isArray(results)) fail(listPath, 'expected an array');
+  if (results.length !== request.mutations.length) {
+    fail(listPath, `expected ${request.mutations.length} results, got ${results.length}`);
+  }
+  const out: MutationResult[] = [];
+  request.mutations.forEach((mutation, i) => {
+    out.push(resultAt(results[i], at(listPath, i), mutation, resolved));
+  });
+  return { results: out };
+}
+
+const PULL_RESPONSE_FIELDS = new Set(['changes', 'checkpoint', 'hasMore', 'resetRequired']);
+
+/**
+ * Checks the server's answer to a pull: every change a valid record, in version order
+ * (strictly increasing `revision`, since each version belongs to one write), and, when
+ * `request` is given, of the requested scope.
+ *
+ * @throws SyncError `invalid` with `details.path`
+ */
+export function validatePullResponse(
+  body: unknown,
+  request?: PullRequest,
+  limits?: Partial<ProtocolLimits>,
+): PullResponse {
+  const resolved = resolveLimits(limits);
+  const response = fields(body, ROOT, PULL_RESPONSE_FIELDS);
+  const rawChanges = required(response, 'changes', ROOT);
+  const listPath = at(ROOT, 'changes');
+  if (!Array.isArray(rawChanges)) fail(listPath, 'expected an array');
+  const changes: SyncRecord[] = [];
+  let previous = 0;
+  for (let i = 0; i < rawChanges.length; i++) {
+    const path = at(listPath, i);
+    const record = recordAt(rawChanges[i], path, resolved);
+    if (request !== undefined && record.scope !== request.scope) {
+      fail(at(path, 'scope'), 'is not the pulled scope');
+    }
+    if (record.revision <= previous) fail(at(path, 'revision'), 'changes are not in version order');
+    previous = record.revision;
+    changes.push(record);
+  }
+  const checkpoint = string(
+    required(response, 'checkpoint', ROOT),
+    at(ROOT, 'checkpoint'),
+    isCheckpoint,
+    'a checkpoint',
+  );
+  const hasMore = boolean(required(response, 'hasMore', ROOT), at(ROOT, 'hasMore'));
+  const pull: PullResponse = { changes, checkpoint, hasMore };
+  const resetRequired = own(response, 'resetRequired');
+  if (resetRequired !== undefined)
+    pull.resetRequired = boolean(resetRequired, at(ROOT, 'resetRequired'));
+  return pull;
+}
+
+const POKE_FIELDS = new Set(['scope', 'version', 'originClientId']);
+
+/**
+ * Checks a realtime poke `{ scope, version, originClientId? }`.
+ *
+ * @throws SyncError `invalid` with `details.path`
+ */
+export function validatePoke(value: unknown): Poke {
+  const poke = fields(value, ROOT, POKE_FIELDS);
+  const out: Poke = {
+    scope: string(required(poke, 'scope', ROOT), at(ROOT, 'scope'), isScope, 'a scope'),
+    version: safeInteger(required(poke, 'version', ROOT), at(ROOT, 'version'), 0),
+  };
+  const origin = own(poke, 'originClientId');
+  if (origin !== undefined) {
+    out.originClientId = string(
+      origin,
+      at(ROOT, 'originClientId'),
+      isClientId,
+      '1-128 characters of [A-Za-z0-9._:-]',
+    );
+  }
+  return out;
+}
