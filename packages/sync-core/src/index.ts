@@ -6,6 +6,7 @@
 export * from './client/types.js';
 export type { HlcOptions, HlcParts } from './clock/hlc.js';
 export { compareHlc, formatHlc, HybridLogicalClock, isHlc, parseHlc } from './clock/hlc.js';
+export * from './conflict/resolvers.js';
 export * from './conflict/types.js';
 export * from './errors/sync-error.js';
 export * from './protocol/types.js';

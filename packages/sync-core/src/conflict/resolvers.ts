@@ -1,0 +1,211 @@
+import { compareHlc, isHlc, parseHlc } from '../clock/hlc.js';
+import { SyncError } from '../errors/sync-error.js';
+import { canary } from '../internal/canary.js';
+import type { Json, JsonObject } from '../protocol/types.js';
+import type { ConflictContext, ConflictResolution, ConflictResolver } from './types.js';
+
+/**
+ * The built-in conflict resolvers (DESIGN.md §3.4). Every one is a pure function of its
+ * {@link ConflictContext}: deterministic, never mutates its inputs, never reads inherited
+ * properties. A custom resolver is any function of type {@link ConflictResolver} with the same
+ * obligations, e.g.
+ *
+ * ```ts
+ * const keepLongerTitle: ConflictResolver = ({ local, server }) =>
+ *   local && server && String(local.title).length > String(server.title).length
+ *     ? { action: 'write', data: local }
+ *     : { action: 'server' };
+ * ```
+ *
+ * Results may share (never copy-on-write) nested values with the inputs; callers treat
+ * resolutions as immutable.
+ *
+ * @module
+ */
+
+const SERVER: ConflictResolution = Object.freeze({ action: 'server' });
+const MANUAL: ConflictResolution = Object.freeze({ action: 'manual' });
+
+/**
+ * Keeps the server's record and drops the local change.
+ *
+ * @example
+ * ```ts
+ * createSyncClient({ ..., collections: { audit: { conflict: serverWins() } } });
+ * ```
+ */
+export function serverWins(): ConflictResolver {
+  return () => SERVER;
+}
+
+/**
+ * Re-sends the local change on top of the server's revision: the local data (or the local
+ * delete, when `local` is `null`) overwrites whatever the server has.
+ */
+export function clientWins(): ConflictResolver {
+  return ({ local }) => ({ action: 'write', data: local });
+}
+
+/** Parks the conflict; the app resolves it later with `client.resolveConflict`. */
+export function manual(): ConflictResolver {
+  return () => MANUAL;
+}
+
+/**
+ * Last writer wins, by HLC: the local change wins if `localHlc` is later than `serverHlc`
+ * (compared with `compareHlc`; since an HLC ends with the client id, equal times break by
+ * client id), otherwise the server's record is kept. Equal HLCs mean the same write, so the
+ * server's copy is kept. A server without the record (`serverHlc === ''`) loses to any local
+ * write. Deletes take part like any write: a later local delete writes `null`.
+ *
+ * The answer depends only on the two writes, not on which side is "local": swapping them
+ * picks the same winning write.
+ */
+export function lww(): ConflictResolver {
+  return (context) =>
+    localIsNewer(context.localHlc, context.serverHlc)
+      ? { action: 'write', data: context.local }
+      : SERVER;
+}
+
+/** Options of {@link fieldMerge}. */
+export interface FieldMergeOptions {
+  /**
+   * Which value a top-level field takes when both sides changed it to different values:
+   * `'lww'` the side whose write has the later HLC, `'local'` the local value, `'server'` the
+   * server's value.
+   * @default 'lww'
+   */
+  onBothChanged?: 'lww' | 'local' | 'server';
+}
+
+const BOTH_CHANGED_POLICIES: ReadonlySet<string> = new Set(['lww', 'local', 'server']);
+const ABSENT: unique symbol = Symbol('absent');
+type FieldValue = Json | typeof ABSENT;
+
+/**
+ * Three-way merge per top-level field over `base` (what the local edit started from),
+ * `local` and `server`. For each field present on any side (own enumerable keys only; a
+ * missing key counts as "absent", `base: null` counts as an empty object):
+ * - unchanged locally (local deep-equals base) → the server's value;
+ * - changed locally only → the local value;
+ * - changed on both sides to equal values → that value;
+ * - changed on both sides to different values → decided by `onBothChanged` (default: the
+ *   side with the later HLC, as in {@link lww}).
+ * "Absent" is a value like any other: a field removed on one side and untouched on the other
+ * stays removed. Values are compared as JSON (deep, key order ignored), never merged inside.
+ *
+ * If either side deleted the record (`local` or `server` is `null`), there is nothing to merge
+ * field by field and the record-level {@link lww} decides.
+ *
+ * The answer is `{ action: 'server' }` when the merge equals the server's data (nothing of
+ * the local change survives), else `{ action: 'write', data: merged }`.
+ *
+ * Keys such as `__proto__`, `constructor` and `prototype` that arrive as own properties of
+ * `JSON.parse` output are carried as plain own data properties (defined, never assigned), so
+ * the merge cannot reach or change any prototype.
+ *
+ * @throws SyncError `invalid` for an unknown `onBothChanged`
+ * @example
+ * ```ts
+ * // base {title:'a', done:false}, local {title:'b', done:false}, server {title:'a', done:true}
+ * // → write {title:'b', done:true}
+ * createSyncClient({ ..., collections: { notes: { conflict: fieldMerge() } } });
+ * ```
+ */
+export function fieldMerge(options: FieldMergeOptions = {}): ConflictResolver {
+  const onBothChanged = options.onBothChanged ?? 'lww';
+  if (!BOTH_CHANGED_POLICIES.has(onBothChanged)) {
+    throw new SyncError('invalid', `fieldMerge: unknown onBothChanged ${String(onBothChanged)}`);
+  }
+  const recordLevel = lww();
+  return (context) => {
+    const { base, local, server } = context;
+    if (local === null || server === null) return recordLevel(context);
+    const localWinsBoth =
+      onBothChanged === 'local' ||
+      (onBothChanged === 'lww' && localIsNewer(context.localHlc, context.serverHlc));
+    const merged: JsonObject = {};
+    for (const key of unionOfKeys(server, local, base)) {
+      const baseValue = base === null ? ABSENT : ownValue(base, key);
+      const localValue = ownValue(local, key);
+      const serverValue = ownValue(server, key);
+      let value: FieldValue;
+      if (fieldEqual(localValue, baseValue)) value = serverValue;
+      else if (fieldEqual(serverValue, baseValue)) value = localValue;
+      else value = localWinsBoth ? localValue : serverValue;
+      if (value !== ABSENT) defineField(merged, key, value);
+    }
+    return jsonEqual(merged, server) ? SERVER : { action: 'write', data: merged };
+  };
+}
+
+/**
+ * `true` if the local write should beat the server's. Normally by full HLC order; under the
+ * `wall-clock-lww` canary by wall time alone with ties going to local (a planted bug the
+ * simulator must catch: it makes the outcome depend on which side is local).
+ */
+function localIsNewer(localHlc: string, serverHlc: string): boolean {
+  if (canary('wall-clock-lww')) {
+    if (!isHlc(serverHlc)) return true;
+    if (!isHlc(localHlc)) return false;
+    return parseHlc(localHlc).wallTime >= parseHlc(serverHlc).wallTime;
+  }
+  return compareHlc(localHlc, serverHlc) > 0;
+}
+
+const hasOwn = (object: object, key: string): boolean => Object.hasOwn(object, key);
+
+/** The own value of `key`, or {@link ABSENT}; never consults the prototype chain. */
+function ownValue(object: JsonObject, key: string): FieldValue {
+  if (!hasOwn(object, key)) return ABSENT;
+  const descriptor = Object.getOwnPropertyDescriptor(object, key);
+  // A getter is not JSON; treat it as absent rather than run foreign code.
+  return descriptor !== undefined && 'value' in descriptor ? (descriptor.value as Json) : ABSENT;
+}
+
+/** Own enumerable keys of the given objects, first occurrence order, no duplicates. */
+function unionOfKeys(...objects: Array<JsonObject | null>): string[] {
+  const seen = new Set<string>();
+  for (const object of objects) {
+    if (object === null) continue;
+    for (const key of Object.keys(object)) seen.add(key);
+  }
+  return [...seen];
+}
+
+/** Sets an own data property; `merged.__proto__ = x` would instead replace the prototype. */
+function defineField(target: JsonObject, key: string, value: Json): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+function fieldEqual(a: FieldValue, b: FieldValue): boolean {
+  if (a === ABSENT || b === ABSENT) return a === b;
+  return jsonEqual(a, b);
+}
+
+/** Deep equality of JSON values over own enumerable keys; object key order is ignored. */
+function jsonEqual(a: Json, b: Json): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i += 1) {
+      if (!jsonEqual(a[i] as Json, b[i] as Json)) return false;
+    }
+    return true;
+  }
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    const left = ownValue(a, key);
+    const right = ownValue(b, key);
+    if (left === ABSENT || right === ABSENT || !jsonEqual(left, right)) return false;
+  }
+  return true;
+}
