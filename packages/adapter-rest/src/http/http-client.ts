@@ -1,0 +1,207 @@
+/**
+ * The one place the adapter calls `fetch`: bearer token, JSON, a deadline, the single 401
+ * refresh-and-retry, and the mapping of every failure to a `SyncError`.
+ *
+ * @module
+ */
+import { isSyncError, SyncError } from '@syncline/sync-core';
+import {
+  errorFromResponse,
+  invalidAnswerError,
+  networkError,
+  timeoutError,
+} from './response-error.js';
+
+/**
+ * Supplies the bearer token. Called before every request with `forceRefresh: false` (return a
+ * cached token), and once with `forceRefresh: true` after the server answered 401 (fetch a
+ * new one). `null` means "no token": the request goes out without `Authorization`.
+ */
+export type TokenProvider = (options: {
+  forceRefresh: boolean;
+}) => Promise<string | null> | string | null;
+
+/** The timer functions the client needs; injected so tests can use fake time. */
+export interface HttpTimers {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Options of {@link HttpClient}. */
+export interface HttpClientOptions {
+  baseUrl: string;
+  getToken: TokenProvider | undefined;
+  fetch: typeof globalThis.fetch;
+  timeoutMs: number;
+  timers: HttpTimers;
+}
+
+/** One request. */
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
+  /** Path under `baseUrl`, starting with `/`. */
+  path: string;
+  /** Query parameters; `undefined` values are left out. */
+  query?: Record<string, string | number | undefined>;
+  /** JSON body. */
+  body?: unknown;
+  /** Extra headers. */
+  headers?: Record<string, string>;
+  /** Names the request in error messages, e.g. `push`. */
+  what: string;
+  /** The caller's abort signal. */
+  signal?: AbortSignal | undefined;
+}
+
+/** A deadline and the caller's signal merged into one abort signal. */
+interface Deadline {
+  signal: AbortSignal;
+  timedOut(): boolean;
+  callerAborted(): boolean;
+  clear(): void;
+}
+
+/** Sends requests to a syncline server. Internal to the adapter. */
+export class HttpClient {
+  readonly #options: HttpClientOptions;
+  readonly #baseUrl: string;
+  #refreshing: Promise<string | null> | null = null;
+
+  constructor(options: HttpClientOptions) {
+    this.#options = options;
+    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  /** The absolute URL of `path` with `query`. */
+  url(path: string, query?: HttpRequest['query']): string {
+    let url = this.#baseUrl + path;
+    if (query !== undefined) {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(query)) {
+        if (value !== undefined) params.set(key, String(value));
+      }
+      const search = params.toString();
+      if (search.length > 0) url += `?${search}`;
+    }
+    return url;
+  }
+
+  /** Sends `request` and returns its parsed JSON answer; rejects only with `SyncError`. */
+  async json(request: HttpRequest): Promise<unknown> {
+    const deadline = this.#deadline(request.signal, this.#options.timeoutMs);
+    try {
+      const response = await this.#sendWithRefresh(request, deadline.signal);
+      if (!response.ok) {
+        throw await errorFromResponse(response, this.#options.timers.now(), request.what);
+      }
+      const text = await response.text();
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (cause) {
+        throw invalidAnswerError(request.what, 'the body is not JSON', cause);
+      }
+    } catch (error) {
+      throw this.#classify(error, request.what, deadline);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  /**
+   * Sends `request` and returns the successful response with its body unread (for streams).
+   * The deadline covers only the wait for the response headers; `signal` aborts the body too.
+   */
+  async open(request: HttpRequest): Promise<Response> {
+    const deadline = this.#deadline(request.signal, this.#options.timeoutMs);
+    try {
+      const response = await this.#sendWithRefresh(request, deadline.signal);
+      if (!response.ok) {
+        throw await errorFromResponse(response, this.#options.timers.now(), request.what);
+      }
+      return response;
+    } catch (error) {
+      throw this.#classify(error, request.what, deadline);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  // A 401 gets one fresh token and one retry of the same request; a second 401 is the
+  // caller's `auth` error. The retry re-sends the identical body, which is safe because every
+  // syncline request is idempotent (mutation ids are the idempotency keys).
+  async #sendWithRefresh(request: HttpRequest, signal: AbortSignal): Promise<Response> {
+    const token = await this.#token(false);
+    const first = await this.#send(request, token, signal);
+    if (first.status !== 401 || this.#options.getToken === undefined) return first;
+    await first.body?.cancel().catch(() => undefined);
+    const fresh = await this.#refreshToken();
+    return this.#send(request, fresh, signal);
+  }
+
+  #send(request: HttpRequest, token: string | null, signal: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
+    if (token !== null) headers.authorization = `Bearer ${token}`;
+    const init: RequestInit = { method: request.method, headers, signal };
+    if (request.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(request.body);
+    }
+    return this.#options.fetch(this.url(request.path, request.query), init);
+  }
+
+  async #token(forceRefresh: boolean): Promise<string | null> {
+    const { getToken } = this.#options;
+    if (getToken === undefined) return null;
+    try {
+      return (await getToken({ forceRefresh })) ?? null;
+    } catch (cause) {
+      throw new SyncError('auth', 'getToken failed', { cause, code: 'token_unavailable' });
+    }
+  }
+
+  // Concurrent 401s share one refresh, so a burst of requests asks the auth provider once.
+  #refreshToken(): Promise<string | null> {
+    if (this.#refreshing === null) {
+      this.#refreshing = this.#token(true).finally(() => {
+        this.#refreshing = null;
+      });
+    }
+    return this.#refreshing;
+  }
+
+  #deadline(callerSignal: AbortSignal | undefined, timeoutMs: number): Deadline {
+    const { timers } = this.#options;
+    const controller = new AbortController();
+    let timedOut = false;
+    let callerAborted = false;
+    const onAbort = () => {
+      callerAborted = true;
+      controller.abort(callerSignal?.reason);
+    };
+    if (callerSignal?.aborted) onAbort();
+    else callerSignal?.addEventListener('abort', onAbort, { once: true });
+    const timer = timers.setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error('timeout'));
+    }, timeoutMs);
+    return {
+      signal: controller.signal,
+      timedOut: () => timedOut,
+      callerAborted: () => callerAborted,
+      clear: () => {
+        timers.clearTimeout(timer);
+        callerSignal?.removeEventListener('abort', onAbort);
+      },
+    };
+  }
+
+  #classify(error: unknown, what: string, deadline: Deadline): SyncError {
+    if (deadline.callerAborted()) {
+      return new SyncError('network', `${what} was aborted`, { cause: error, code: 'aborted' });
+    }
+    if (isSyncError(error)) return error;
+    if (deadline.timedOut()) return timeoutError(what, this.#options.timeoutMs);
+    return networkError(what, error);
+  }
+}

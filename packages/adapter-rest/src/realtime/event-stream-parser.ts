@@ -1,0 +1,115 @@
+/**
+ * An incremental parser of the `text/event-stream` format (WHATWG HTML §9.2.6), for reading
+ * Server-Sent Events through `fetch`. `EventSource` cannot send an `Authorization` header, so
+ * the adapter streams the body itself and needs a parser that survives any split of the
+ * stream into chunks: a line, a CRLF pair or a multi-byte character may straddle two reads.
+ *
+ * @module
+ */
+
+/** One dispatched event. */
+export interface ServerSentEvent {
+  /** The `event:` field, or `'message'` when the event named none. */
+  event: string;
+  /** The `data:` lines joined with `\n`. */
+  data: string;
+  /** The last `id:` seen on the stream so far (the spec's "last event ID"), or `''`. */
+  lastEventId: string;
+}
+
+/**
+ * Parses text as it arrives. Feed it decoded text (use {@link EventStreamParser.feedBytes}
+ * for raw bytes, which keeps multi-byte characters split across chunks intact); it returns the
+ * events completed by that chunk. Comments (heartbeats) produce no event.
+ */
+export class EventStreamParser {
+  #pending = '';
+  #eventType = '';
+  #data: string[] = [];
+  #lastEventId = '';
+  #retryMs: number | undefined;
+  // The previous chunk ended in CR: a LF at the start of the next chunk belongs to that CRLF.
+  #skipLeadingLf = false;
+  #sawFirstChunk = false;
+  readonly #decoder = new TextDecoder('utf-8');
+
+  /** The reconnection time the server asked for with a `retry:` field, in milliseconds. */
+  get retryMs(): number | undefined {
+    return this.#retryMs;
+  }
+
+  /** Decodes `bytes` (UTF-8, streaming) and parses the text. */
+  feedBytes(bytes: Uint8Array): ServerSentEvent[] {
+    return this.feed(this.#decoder.decode(bytes, { stream: true }));
+  }
+
+  /** Parses a chunk of text; returns the events it completed, in order. */
+  feed(chunk: string): ServerSentEvent[] {
+    let text = chunk;
+    if (!this.#sawFirstChunk && text.length > 0) {
+      this.#sawFirstChunk = true;
+      // One leading byte order mark is not part of the stream.
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    if (this.#skipLeadingLf && text.length > 0) {
+      this.#skipLeadingLf = false;
+      if (text.charCodeAt(0) === 0x0a) text = text.slice(1);
+    }
+    const buffer = this.#pending + text;
+    const events: ServerSentEvent[] = [];
+    let lineStart = 0;
+    for (let i = 0; i < buffer.length; i++) {
+      const code = buffer.charCodeAt(i);
+      if (code !== 0x0a && code !== 0x0d) continue;
+      this.#processLine(buffer.slice(lineStart, i), events);
+      if (code === 0x0d) {
+        if (i + 1 < buffer.length) {
+          if (buffer.charCodeAt(i + 1) === 0x0a) i++;
+        } else {
+          this.#skipLeadingLf = true;
+        }
+      }
+      lineStart = i + 1;
+    }
+    this.#pending = buffer.slice(lineStart);
+    return events;
+  }
+
+  #processLine(line: string, events: ServerSentEvent[]): void {
+    if (line.length === 0) {
+      this.#dispatch(events);
+      return;
+    }
+    if (line.charCodeAt(0) === 0x3a /* : */) return; // comment, e.g. a heartbeat
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 0x20) value = value.slice(1);
+    switch (field) {
+      case 'event':
+        this.#eventType = value;
+        break;
+      case 'data':
+        this.#data.push(value);
+        break;
+      case 'id':
+        if (!value.includes('\u0000')) this.#lastEventId = value;
+        break;
+      case 'retry':
+        if (/^[0-9]+$/.test(value)) this.#retryMs = Number(value);
+        break;
+      default:
+        // Unknown fields are ignored, as the spec says.
+        break;
+    }
+  }
+
+  #dispatch(events: ServerSentEvent[]): void {
+    const type = this.#eventType;
+    this.#eventType = '';
+    if (this.#data.length === 0) return;
+    const data = this.#data.join('\n');
+    this.#data = [];
+    events.push({ event: type === '' ? 'message' : type, data, lastEventId: this.#lastEventId });
+  }
+}

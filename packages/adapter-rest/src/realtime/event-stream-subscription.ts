@@ -1,0 +1,186 @@
+/**
+ * The realtime channel over Server-Sent Events, read through `fetch` so the bearer token
+ * travels in the `Authorization` header (an `EventSource` cannot send one, and a token in the
+ * URL ends up in access logs).
+ *
+ * Pokes are hints: every (re)connect calls `onConnect`, and the client answers it with a
+ * catch-up pull, because whatever changed while the stream was down produced pokes nobody
+ * heard. A stream that goes quiet for longer than the idle timeout (the server sends
+ * heartbeat comments) is presumed dead and replaced; silent half-open TCP connections are
+ * the usual way realtime "works" while delivering nothing.
+ *
+ * @module
+ */
+import { isSyncError, type Poke, SyncError } from '@syncline/sync-core';
+import { validatePoke } from '@syncline/sync-core/protocol';
+import type { HttpClient, HttpTimers } from '../http/http-client.js';
+import { invalidAnswerError, networkError } from '../http/response-error.js';
+import { fullJitterDelay, type ReconnectOptions } from './backoff.js';
+import { EventStreamParser, type ServerSentEvent } from './event-stream-parser.js';
+
+/** Options of {@link subscribeEventStream}. */
+export interface EventStreamSubscriptionOptions {
+  http: HttpClient;
+  scopes: readonly string[];
+  onPoke: (poke: Poke) => void;
+  onConnect: (() => void) | undefined;
+  onError: ((error: SyncError) => void) | undefined;
+  reconnect: Readonly<Required<ReconnectOptions>>;
+  /** No byte for this long (heartbeats included) means the stream is dead. */
+  idleTimeoutMs: number;
+  timers: HttpTimers & { random(): number };
+}
+
+/** Opens the event stream for `scopes` and keeps it open until the returned function is called. */
+export function subscribeEventStream(options: EventStreamSubscriptionOptions): () => void {
+  const subscription = new EventStreamSubscription(options);
+  void subscription.run();
+  return () => subscription.stop();
+}
+
+class EventStreamSubscription {
+  readonly #options: EventStreamSubscriptionOptions;
+  readonly #scopes: ReadonlySet<string>;
+  #stopped = false;
+  #controller: AbortController | null = null;
+  #sleepTimer: unknown = null;
+  #wake: (() => void) | null = null;
+  #attempt = 0;
+  #serverRetryMs: number | undefined;
+
+  constructor(options: EventStreamSubscriptionOptions) {
+    this.#options = options;
+    this.#scopes = new Set(options.scopes);
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#controller?.abort();
+    if (this.#sleepTimer !== null) this.#options.timers.clearTimeout(this.#sleepTimer);
+    this.#wake?.();
+  }
+
+  async run(): Promise<void> {
+    const { timers, reconnect } = this.#options;
+    while (!this.#stopped) {
+      const startedAt = timers.now();
+      let opened = false;
+      try {
+        opened = await this.#connectOnce();
+      } catch (error) {
+        if (!this.#stopped) this.#report(error);
+      }
+      if (this.#stopped) return;
+      if (opened && timers.now() - startedAt >= reconnect.healthyAfterMs) this.#attempt = 0;
+      const base = this.#serverRetryMs ?? reconnect.baseDelayMs;
+      const delay = fullJitterDelay(this.#attempt, base, reconnect.maxDelayMs, timers.random);
+      this.#attempt++;
+      await this.#sleep(delay);
+    }
+  }
+
+  /** One connection, from request to end of stream. Resolves `true` if it was accepted. */
+  async #connectOnce(): Promise<boolean> {
+    const controller = new AbortController();
+    this.#controller = controller;
+    const response = await this.#options.http.open({
+      method: 'GET',
+      path: '/v1/events',
+      query: { scopes: [...this.#scopes].join(',') },
+      headers: { accept: 'text/event-stream' },
+      what: 'events',
+      signal: controller.signal,
+    });
+    const type = response.headers.get('content-type') ?? '';
+    if (!type.toLowerCase().startsWith('text/event-stream') || response.body === null) {
+      await response.body?.cancel().catch(() => undefined);
+      throw invalidAnswerError('events', `content type "${type}" is not text/event-stream`);
+    }
+    if (this.#stopped) {
+      await response.body.cancel().catch(() => undefined);
+      return true;
+    }
+    this.#safely(this.#options.onConnect);
+    await this.#readStream(response.body, controller);
+    return true;
+  }
+
+  async #readStream(body: ReadableStream<Uint8Array>, controller: AbortController): Promise<void> {
+    const { timers, idleTimeoutMs } = this.#options;
+    const reader = body.getReader();
+    const parser = new EventStreamParser();
+    let idleTimer: unknown = null;
+    let idle = false;
+    const armIdle = () => {
+      if (idleTimer !== null) timers.clearTimeout(idleTimer);
+      idleTimer = timers.setTimeout(() => {
+        idle = true;
+        controller.abort();
+      }, idleTimeoutMs);
+    };
+    armIdle();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || this.#stopped) return;
+        armIdle();
+        for (const event of parser.feedBytes(value)) this.#handle(event);
+        if (parser.retryMs !== undefined) this.#serverRetryMs = parser.retryMs;
+      }
+    } catch (error) {
+      if (this.#stopped) return;
+      if (idle) {
+        throw new SyncError('timeout', `events: no data for ${idleTimeoutMs} ms`, {
+          cause: error,
+        });
+      }
+      throw networkError('events', error);
+    } finally {
+      if (idleTimer !== null) timers.clearTimeout(idleTimer);
+      reader.releaseLock();
+      controller.abort();
+    }
+  }
+
+  #handle(event: ServerSentEvent): void {
+    if (event.event !== 'poke') return; // other event types are for other clients or versions
+    let poke: Poke;
+    try {
+      poke = validatePoke(JSON.parse(event.data));
+    } catch (cause) {
+      this.#report(invalidAnswerError('events', 'a poke is not valid', cause));
+      return;
+    }
+    if (!this.#scopes.has(poke.scope)) return;
+    const { onPoke } = this.#options;
+    this.#safely(() => onPoke(poke));
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#sleepTimer = this.#options.timers.setTimeout(() => {
+        this.#sleepTimer = null;
+        this.#wake = null;
+        resolve();
+      }, ms);
+    });
+  }
+
+  #report(error: unknown): void {
+    const syncError = isSyncError(error) ? error : networkError('events', error);
+    const { onError } = this.#options;
+    if (onError !== undefined) this.#safely(() => onError(syncError));
+  }
+
+  // A throwing listener must not kill the reconnect loop: the channel outlives any one callback.
+  #safely(callback: (() => void) | undefined): void {
+    if (callback === undefined) return;
+    try {
+      callback();
+    } catch {
+      // Ignored on purpose: the app's bug is the app's; the stream keeps running.
+    }
+  }
+}

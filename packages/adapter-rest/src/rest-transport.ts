@@ -1,0 +1,224 @@
+/**
+ * `restTransport`: the `SyncTransport` that speaks the syncline protocol (DESIGN.md §5) to a
+ * syncline server over HTTP.
+ *
+ * @module
+ */
+import type {
+  Poke,
+  PullRequest,
+  PullResponse,
+  PushRequest,
+  PushResponse,
+  SessionSource,
+  SyncEnvironment,
+  SyncError,
+  SyncTransport,
+} from '@syncline/sync-core';
+import {
+  isSyncError,
+  validatePullResponse,
+  validatePushResponse,
+} from '@syncline/sync-core/protocol';
+import { HttpClient, type HttpTimers, type TokenProvider } from './http/http-client.js';
+import { invalidAnswerError } from './http/response-error.js';
+import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
+import { subscribeEventStream } from './realtime/event-stream-subscription.js';
+import { subscribePolling } from './realtime/poll-subscription.js';
+
+/** How the transport learns that the server has changes. */
+export type RealtimeMode = 'sse' | 'poll' | false;
+
+/** Options of {@link restTransport}. */
+export interface RestTransportOptions {
+  /**
+   * The server's base URL; the protocol's paths (`/v1/push`, ...) are appended to it, so a
+   * mount point works: `https://api.example.com/sync`.
+   */
+  baseUrl: string;
+  /**
+   * Supplies the bearer token; see {@link TokenProvider}. After a 401 it is called once with
+   * `forceRefresh: true` and the request is retried with the new token.
+   */
+  getToken: TokenProvider;
+  /**
+   * Who is signed in, exposed as `transport.session`. Usually `createSessionSource()` from
+   * `@syncline/sync-core`, set by the app on login and logout. Without it the client stays
+   * local.
+   */
+  session?: SessionSource;
+  /**
+   * The `fetch` to use (a polyfill, an instrumented one, a test double).
+   * @default globalThis.fetch, looked up at call time
+   */
+  fetch?: typeof globalThis.fetch;
+  /**
+   * Realtime hints: `'sse'` streams `/v1/events`, `'poll'` asks the client to pull every
+   * `pollIntervalMs`, `false` offers no `subscribe` (the client falls back to its own interval).
+   * @default 'sse'
+   */
+  realtime?: RealtimeMode;
+  /**
+   * A request that has not answered after this long fails with a `timeout` SyncError. For the
+   * event stream it bounds the wait for the response headers.
+   * @default 30000
+   */
+  timeoutMs?: number;
+  /**
+   * Interval of the catch-up hint in `'poll'` mode, in milliseconds.
+   * @default 10000
+   */
+  pollIntervalMs?: number;
+  /**
+   * An event stream that delivers no byte (events or heartbeat comments) for this long is
+   * replaced by a new connection. Keep it a few times the server's heartbeat interval.
+   * @default 45000
+   */
+  idleTimeoutMs?: number;
+  /** Backoff of event-stream reconnects. */
+  reconnect?: ReconnectOptions;
+  /**
+   * Told about realtime failures (a refused or broken stream, an invalid poke). They are never
+   * fatal: the stream reconnects with backoff and the client's interval pull goes on.
+   */
+  onRealtimeError?: (error: SyncError) => void;
+  /** Replaces the real clock, timers and randomness (tests, simulations). */
+  environment?: Partial<Pick<SyncEnvironment, 'now' | 'setTimeout' | 'clearTimeout' | 'random'>>;
+}
+
+/** A {@link SyncTransport} over HTTP, as returned by {@link restTransport}. */
+export interface RestTransport extends SyncTransport {
+  /** The base URL the transport talks to, without a trailing slash. */
+  readonly baseUrl: string;
+}
+
+/** Defaults of {@link RestTransportOptions}. */
+const DEFAULTS = {
+  realtime: 'sse',
+  timeoutMs: 30_000,
+  pollIntervalMs: 10_000,
+  idleTimeoutMs: 45_000,
+} as const;
+
+/**
+ * Creates a `SyncTransport` that talks to a syncline server (`@syncline/server`, or anything
+ * speaking the protocol of DESIGN.md §5).
+ *
+ * Every method rejects only with a `SyncError`: `network` (no answer), `timeout`, `auth`
+ * (401/403 after one token refresh), `rejected` (other 4xx, with the server's code and
+ * message), `conflict` (409), `rate-limited` (429) and `server` (5xx, or an answer that is not
+ * valid protocol JSON), with `retryAfterMs` whenever the server sent `Retry-After`.
+ *
+ * @example
+ * ```ts
+ * const session = createSessionSource();
+ * const transport = restTransport({
+ *   baseUrl: 'https://sync.example.com',
+ *   getToken: ({ forceRefresh }) => auth.getAccessToken({ forceRefresh }),
+ *   session,
+ * });
+ * const client = createSyncClient({ transport });
+ * session.set({ userId, sessionId }); // after login
+ * ```
+ */
+export function restTransport(options: RestTransportOptions): RestTransport {
+  const timers = resolveTimers(options.environment);
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+  const http = new HttpClient({
+    baseUrl: options.baseUrl,
+    getToken: options.getToken,
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    timeoutMs,
+    timers,
+  });
+  const realtime = options.realtime ?? DEFAULTS.realtime;
+  const reconnect = { ...DEFAULT_RECONNECT, ...definedOnly(options.reconnect ?? {}) };
+
+  const transport: RestTransport = {
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+
+    async push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
+      const body = await http.json({
+        method: 'POST',
+        path: '/v1/push',
+        body: request,
+        what: 'push',
+        signal,
+      });
+      return checked('push', () => validatePushResponse(body, request));
+    },
+
+    async pull(request: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
+      const body = await http.json({
+        method: 'GET',
+        path: '/v1/pull',
+        query: {
+          scope: request.scope,
+          checkpoint: request.checkpoint ?? undefined,
+          limit: request.limit,
+        },
+        what: 'pull',
+        signal,
+      });
+      return checked('pull', () => validatePullResponse(body, request));
+    },
+  };
+
+  if (options.session !== undefined) transport.session = options.session;
+
+  if (realtime === 'sse') {
+    transport.subscribe = (scopes, onPoke: (poke: Poke) => void, onConnect) => {
+      if (scopes.length === 0) return () => undefined;
+      return subscribeEventStream({
+        http,
+        scopes,
+        onPoke,
+        onConnect,
+        onError: options.onRealtimeError,
+        reconnect,
+        idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+        timers,
+      });
+    };
+  } else if (realtime === 'poll') {
+    transport.subscribe = (_scopes, _onPoke, onConnect) =>
+      subscribePolling({
+        onConnect,
+        intervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
+        timers,
+      });
+  }
+  return transport;
+}
+
+// A server answer that fails protocol validation is the server's fault, and may be a proxy's
+// transient error page with status 200: `server` (retryable), never `invalid` (the caller's).
+function checked<T>(what: string, validate: () => T): T {
+  try {
+    return validate();
+  } catch (error) {
+    const problem = isSyncError(error) ? error.message : 'validation failed';
+    throw invalidAnswerError(what, problem, error);
+  }
+}
+
+function resolveTimers(
+  environment: RestTransportOptions['environment'],
+): HttpTimers & { random(): number } {
+  return {
+    now: environment?.now ?? (() => Date.now()),
+    setTimeout: environment?.setTimeout ?? ((callback, ms) => globalThis.setTimeout(callback, ms)),
+    clearTimeout:
+      environment?.clearTimeout ??
+      ((handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>)),
+    random: environment?.random ?? (() => Math.random()),
+  };
+}
+
+function definedOnly(options: ReconnectOptions): ReconnectOptions {
+  const out: ReconnectOptions = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (typeof value === 'number') out[key as keyof ReconnectOptions] = value;
+  }
+  return out;
+}
