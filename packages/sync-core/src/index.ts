@@ -10,6 +10,8 @@ export * from './conflict/resolvers.js';
 export * from './conflict/types.js';
 export * from './errors/sync-error.js';
 export * from './protocol/types.js';
+export type { IndexedDbStorageOptions } from './storage/indexeddb.js';
+export { indexedDbStorage } from './storage/indexeddb.js';
 export type { MemoryStorageOptions } from './storage/memory.js';
 export { memoryStorage } from './storage/memory.js';
 export * from './storage/types.js';

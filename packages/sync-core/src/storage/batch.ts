@@ -1,9 +1,16 @@
 import { SyncError } from '../errors/sync-error.js';
 import type { StorageWrite } from './types.js';
 
-/** Builds the one error every storage adapter rejects with (kind `storage`). */
+/**
+ * Builds the one error every storage adapter rejects with (kind `storage`). A full disk or
+ * browser quota gets the code `quota_exceeded`, so an app can tell the user what to free.
+ */
 export function storageError(message: string, cause?: unknown): SyncError {
-  return new SyncError('storage', message, cause === undefined ? {} : { cause });
+  if (cause === undefined) return new SyncError('storage', message);
+  const name = (cause as { name?: unknown } | null)?.name;
+  const errno = (cause as { code?: unknown } | null)?.code;
+  const quota = name === 'QuotaExceededError' || errno === 'ENOSPC' || errno === 'EDQUOT';
+  return new SyncError('storage', message, quota ? { cause, code: 'quota_exceeded' } : { cause });
 }
 
 /**

@@ -1,0 +1,264 @@
+import { promisifyRequest } from 'idb-keyval';
+import { prefixUpperBound, storageError, validateBatch } from './batch.js';
+import { IdbConnection } from './indexeddb-connection.js';
+import type { StorageAdapter, StorageWrite } from './types.js';
+
+/** Options of {@link indexedDbStorage}. */
+export interface IndexedDbStorageOptions {
+  /**
+   * Name of the IndexedDB database. Give each app (or each test) its own.
+   * @default 'syncline'
+   */
+  dbName?: string;
+  /**
+   * Name of the object store inside the database. It is created when missing.
+   * @default 'syncline'
+   */
+  storeName?: string;
+  /**
+   * The IndexedDB factory. Pass one in environments without a global `indexedDB` (Node
+   * tests with `fake-indexeddb`, SSR). Read on first use, never at import time.
+   * @default globalThis.indexedDB
+   */
+  indexedDB?: IDBFactory;
+  /**
+   * The `IDBKeyRange` class that belongs to {@link IndexedDbStorageOptions.indexedDB}.
+   * @default globalThis.IDBKeyRange
+   */
+  IDBKeyRange?: typeof IDBKeyRange;
+  /**
+   * Durability hint of write transactions. `'strict'` makes the browser flush to disk before
+   * `complete` fires, which is what "resolves once durable" promises; `'relaxed'` is faster
+   * but a power cut may lose the last acknowledged writes.
+   * @default 'strict'
+   */
+  durability?: IDBTransactionDurability;
+}
+
+/** One caller's batch (or clear) waiting for the next write transaction. */
+interface PendingWrite {
+  namespace: string;
+  ops: readonly StorageWrite[] | 'clear';
+  resolve: () => void;
+  reject: (error: unknown) => void;
+  /** Set once the connection was reopened for this write, so a dead database cannot loop. */
+  reopened?: boolean;
+}
+
+/**
+ * A {@link StorageAdapter} on IndexedDB (through idb-keyval's request helpers): the default
+ * storage in browsers.
+ *
+ * Entries live in one object store under the compound key `[namespace, key]`, so `list` is a
+ * single key-range read in key order and `clear` a single range delete. Every `write` batch
+ * runs inside one `readwrite` transaction and resolves on the transaction's `complete`
+ * event; batches issued in the same tick share that transaction (each stays atomic, and all
+ * resolve together). A transaction abort, including `QuotaExceededError`, rejects with a
+ * `SyncError` of kind `storage` (code `quota_exceeded` for quota).
+ *
+ * Importing this module touches no IndexedDB API: the database opens on first use, so it is
+ * safe to create during server-side rendering as long as nothing reads from it there.
+ *
+ * @param options - see {@link IndexedDbStorageOptions}
+ * @example
+ * ```ts
+ * import { createSyncClient, indexedDbStorage } from '@syncline/sync-core';
+ *
+ * const storage = indexedDbStorage({ dbName: 'my-app' });
+ * const client = createSyncClient({ transport, storage, collections: { todos: {} } });
+ * ```
+ */
+export function indexedDbStorage(options: IndexedDbStorageOptions = {}): StorageAdapter {
+  return new IndexedDbStorage(options);
+}
+
+class IndexedDbStorage implements StorageAdapter {
+  readonly #options: IndexedDbStorageOptions;
+  readonly #storeName: string;
+  readonly #durability: IDBTransactionDurability;
+  #connection: IdbConnection | undefined;
+  #pending: PendingWrite[] = [];
+  #flushScheduled = false;
+  /** Write transactions started and not yet finished, so `close` can wait for them. */
+  readonly #inFlight = new Set<Promise<void>>();
+
+  constructor(options: IndexedDbStorageOptions) {
+    this.#options = options;
+    this.#storeName = options.storeName ?? 'syncline';
+    this.#durability = options.durability ?? 'strict';
+  }
+
+  async get(namespace: string, key: string): Promise<unknown> {
+    const store = await this.#readStore();
+    try {
+      return await promisifyRequest(store.get([namespace, key]));
+    } catch (cause) {
+      throw storageError(`IndexedDB get failed for "${key}"`, cause);
+    }
+  }
+
+  async list(namespace: string, prefix: string): Promise<Array<[key: string, value: unknown]>> {
+    const store = await this.#readStore();
+    const range = this.#range(namespace, prefix);
+    try {
+      // Both requests run in one readonly transaction, so they see the same snapshot and
+      // return the same keys in the same (key) order.
+      const [keys, values] = await Promise.all([
+        promisifyRequest(store.getAllKeys(range)),
+        promisifyRequest(store.getAll(range)),
+      ]);
+      return keys.map((key, i) => [(key as [string, string])[1], values[i]]);
+    } catch (cause) {
+      throw storageError(`IndexedDB list failed for prefix "${prefix}"`, cause);
+    }
+  }
+
+  write(namespace: string, ops: readonly StorageWrite[]): Promise<void> {
+    try {
+      validateBatch(namespace, ops);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (ops.length === 0) return Promise.resolve();
+    return this.#enqueue(namespace, ops);
+  }
+
+  clear(namespace: string): Promise<void> {
+    // Queued like a write so it lands in order with the writes issued around it.
+    return this.#enqueue(namespace, 'clear');
+  }
+
+  async close(): Promise<void> {
+    while (this.#pending.length > 0 || this.#inFlight.size > 0) {
+      if (this.#pending.length > 0) await this.#flush();
+      await Promise.allSettled([...this.#inFlight]);
+    }
+    this.#connection?.close();
+  }
+
+  #enqueue(namespace: string, ops: PendingWrite['ops']): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ namespace, ops, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        queueMicrotask(() => void this.#flush());
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    let db: IDBDatabase;
+    try {
+      db = await this.#db();
+    } catch (error) {
+      this.#flushScheduled = false;
+      for (const write of this.#pending.splice(0)) write.reject(error);
+      return;
+    }
+    this.#flushPending(db);
+  }
+
+  /** Starts one transaction for every pending write. Synchronous: nothing awaited inside. */
+  #flushPending(db: IDBDatabase): void {
+    this.#flushScheduled = false;
+    const writes = this.#pending.splice(0);
+    if (writes.length === 0) return;
+    let tx: IDBTransaction;
+    try {
+      tx = db.transaction(this.#storeName, 'readwrite', { durability: this.#durability });
+    } catch (cause) {
+      // The connection was closed under us (site data cleared, versionchange): reopen once.
+      this.#connection?.reset(db);
+      const closed = (cause as { name?: unknown } | null)?.name === 'InvalidStateError';
+      if (closed && !writes.some((write) => write.reopened)) {
+        for (const write of writes) write.reopened = true;
+        this.#pending.unshift(...writes);
+        void this.#flush();
+        return;
+      }
+      for (const write of writes) write.reject(storageError('IndexedDB transaction failed', cause));
+      return;
+    }
+    const store = tx.objectStore(this.#storeName);
+    for (let i = 0; i < writes.length; i++) {
+      const write = writes[i] as PendingWrite;
+      try {
+        this.#apply(store, write);
+      } catch (cause) {
+        // A synchronous failure (a value that cannot be cloned, a bad key) inside one batch:
+        // its earlier ops are already in the transaction, so the transaction must go. The
+        // other callers' batches did nothing wrong; they go first in the next transaction.
+        tx.abort();
+        write.reject(storageError('IndexedDB write failed', cause));
+        this.#pending.unshift(...writes.slice(0, i), ...writes.slice(i + 1));
+        this.#flushPending(db);
+        return;
+      }
+    }
+    // Settle on `complete` / `abort` only: a request's `error` event comes before the abort,
+    // when `tx.error` may not be set yet, and a request's success says nothing about disk.
+    const done = new Promise<void>((settle) => {
+      tx.oncomplete = () => {
+        for (const write of writes) write.resolve();
+        settle();
+      };
+      tx.onabort = () => {
+        const error = storageError('IndexedDB write transaction aborted', tx.error ?? undefined);
+        for (const write of writes) write.reject(error);
+        settle();
+      };
+    });
+    this.#inFlight.add(done);
+    void done.finally(() => this.#inFlight.delete(done));
+  }
+
+  #apply(store: IDBObjectStore, write: PendingWrite): void {
+    if (write.ops === 'clear') {
+      store.delete(this.#range(write.namespace, ''));
+      return;
+    }
+    for (const op of write.ops) {
+      if (op.type === 'set') store.put(op.value, [write.namespace, op.key]);
+      else store.delete([write.namespace, op.key]);
+    }
+  }
+
+  /** A readonly store, after sending pending writes so a read sees every write issued before it. */
+  async #readStore(): Promise<IDBObjectStore> {
+    for (let attempt = 0; ; attempt++) {
+      const db = await this.#db();
+      if (this.#pending.length > 0) this.#flushPending(db);
+      try {
+        return db.transaction(this.#storeName, 'readonly').objectStore(this.#storeName);
+      } catch (cause) {
+        // Closed under us (site data cleared, versionchange): reopen once, then give up.
+        this.#connection?.reset(db);
+        if (attempt > 0 || (cause as { name?: unknown } | null)?.name !== 'InvalidStateError') {
+          throw storageError('IndexedDB read transaction failed', cause);
+        }
+      }
+    }
+  }
+
+  #db(): Promise<IDBDatabase> {
+    if (this.#connection === undefined) {
+      const factory = this.#options.indexedDB ?? globalThis.indexedDB;
+      if (factory === undefined) {
+        return Promise.reject(storageError('IndexedDB is not available in this environment'));
+      }
+      this.#connection = new IdbConnection({
+        factory,
+        dbName: this.#options.dbName ?? 'syncline',
+        storeName: this.#storeName,
+      });
+    }
+    return this.#connection.open();
+  }
+
+  /** Keys `[namespace, k]` with `k` starting with `prefix`. Arrays sort after strings. */
+  #range(namespace: string, prefix: string): IDBKeyRange {
+    const KeyRange = this.#options.IDBKeyRange ?? globalThis.IDBKeyRange;
+    const upper = prefixUpperBound(prefix);
+    return KeyRange.bound([namespace, prefix], [namespace, upper ?? []], false, true);
+  }
+}
