@@ -10,6 +10,7 @@ export * from './conflict/resolvers.js';
 export * from './conflict/types.js';
 export * from './errors/sync-error.js';
 export * from './protocol/types.js';
+export * from './protocol/validate.js';
 export type { IndexedDbStorageOptions } from './storage/indexeddb.js';
 export { indexedDbStorage } from './storage/indexeddb.js';
 export type { MemoryStorageOptions } from './storage/memory.js';

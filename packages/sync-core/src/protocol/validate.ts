@@ -17,8 +17,9 @@
  * - **clientId, sessionId**: 1–128 characters of `[A-Za-z0-9._:-]`.
  * - **baseRevision**: a non-negative safe integer; **revision** (of a stored record): a
  *   positive safe integer. `-0` reads as `0`. Strings such as `"42"` are rejected.
- * - **hlc**: 1–300 characters without control characters or lone surrogates (an HLC from
- *   `clock/hlc.ts` is `12 hex:4 hex:clientId`).
+ * - **hlc**: an HLC timestamp as `clock/hlc.ts` formats it (`isHlc`: 12 lowercase hex digits,
+ *   `:`, 4 lowercase hex digits, `:`, a node id without control characters), at most 300
+ *   characters and without lone surrogates.
  * - **checkpoint**: an opaque string of 1–256 characters without control characters; the
  *   server decides what it means (an unknown one gets `resetRequired`).
  * - **data** (record fields): a plain JSON object, see {@link validateRecordData}.
@@ -29,6 +30,7 @@
  *
  * @module
  */
+import { isHlc } from '../clock/hlc.js';
 import type { SyncError } from '../errors/sync-error.js';
 import type {
   JsonObject,
@@ -179,9 +181,7 @@ function boolean(value: unknown, path: Path): boolean {
 }
 
 function isHlcText(value: string): boolean {
-  return (
-    value.length >= 1 && value.length <= MAX_HLC && !hasControl(value) && !hasLoneSurrogate(value)
-  );
+  return value.length <= MAX_HLC && isHlc(value) && !hasLoneSurrogate(value);
 }
 
 function isCheckpoint(value: string): boolean {
