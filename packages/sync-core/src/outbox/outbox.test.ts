@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import type { Mutation } from '../protocol/types.js';
+import { coalesce } from './coalesce.js';
+import { Outbox } from './outbox.js';
+
+let n = 0;
+function m(partial: Partial<Mutation> & Pick<Mutation, 'op'>): Mutation {
+  n++;
+  return {
+    id: `m${n}`,
+    scope: 'user:1',
+    collection: 'todos',
+    recordId: 'a',
+    baseRevision: 0,
+    hlc: `h${String(n).padStart(4, '0')}`,
+    ...partial,
+  };
+}
+
+/** Enqueues and marks the write durable, like the client does once storage resolves. */
+function durable(outbox: Outbox, mutation: Mutation) {
+  const result = outbox.enqueue(mutation, null);
+  outbox.writeSettled(result.entry);
+  return result;
+}
+
+describe('coalesce', () => {
+  const put = m({ op: 'put', data: { a: 1, b: 1 }, baseRevision: 3 });
+  const patch = m({ op: 'patch', data: { b: 2 } });
+  const del = m({ op: 'delete' });
+  it('put + patch = put of the merged data, keeping the first id and base revision', () => {
+    const out = coalesce(put, patch);
+    expect(out).toMatchObject({
+      id: put.id,
+      op: 'put',
+      data: { a: 1, b: 2 },
+      baseRevision: 3,
+      hlc: patch.hlc,
+    });
+  });
+  it('patch + patch = merged patch', () => {
+    expect(coalesce(m({ op: 'patch', data: { a: 1 } }), patch)).toMatchObject({
+      op: 'patch',
+      data: { a: 1, b: 2 },
+    });
+  });
+  it('anything + delete = delete without data', () => {
+    const out = coalesce(put, del);
+    expect(out.op).toBe('delete');
+    expect(out.data).toBeUndefined();
+  });
+  it('delete + put = put; delete + patch = put of the fields', () => {
+    expect(coalesce(del, put)).toMatchObject({ op: 'put', data: { a: 1, b: 1 }, id: del.id });
+    expect(coalesce(del, patch)).toMatchObject({ op: 'put', data: { b: 2 } });
+  });
+});
+
+describe('Outbox', () => {
+  it('coalesces unsent durable mutations of one record', () => {
+    const outbox = new Outbox();
+    const first = durable(outbox, m({ op: 'put', data: { x: 1 } }));
+    const second = durable(outbox, m({ op: 'patch', data: { y: 2 } }));
+    expect(second.entry).toBe(first.entry);
+    expect(second.coalescedFrom?.mutation.op).toBe('put');
+    expect(outbox.size).toBe(1);
+    expect(first.entry.mutation).toMatchObject({ op: 'put', data: { x: 1, y: 2 } });
+  });
+
+  it('does not coalesce into an in-flight, sealed or not-yet-durable entry, nor across txIds', () => {
+    const outbox = new Outbox();
+    const a = durable(outbox, m({ op: 'put', data: { x: 1 } }));
+    outbox.takeBatch(10);
+    const b = durable(outbox, m({ op: 'patch', data: { x: 2 } }));
+    expect(b.entry).not.toBe(a.entry);
+    const c = outbox.enqueue(m({ op: 'patch', data: { x: 3 }, recordId: 'b' }), null);
+    const d = outbox.enqueue(m({ op: 'patch', data: { x: 4 }, recordId: 'b' }), null);
+    expect(d.entry).not.toBe(c.entry); // c not durable yet
+    const e = durable(outbox, m({ op: 'put', data: {}, recordId: 'c' }));
+    const f = durable(outbox, m({ op: 'patch', data: { z: 1 }, recordId: 'c', txId: 't1' }));
+    expect(f.entry).not.toBe(e.entry);
+    const loaded = new Outbox([{ seq: 1, mutation: m({ op: 'put', data: {} }), base: null }]);
+    const g = durable(loaded, m({ op: 'patch', data: { q: 1 } }));
+    expect(loaded.size).toBe(2);
+    expect(g.coalescedFrom).toBeUndefined();
+  });
+
+  it('sends at most one mutation per record and keeps per-record order', () => {
+    const outbox = new Outbox();
+    const a1 = durable(outbox, m({ op: 'put', data: { v: 1 } })).entry;
+    outbox.takeBatch(10); // a1 in flight
+    const a2 = durable(outbox, m({ op: 'patch', data: { v: 2 } })).entry;
+    const b1 = durable(outbox, m({ op: 'put', data: { v: 1 }, recordId: 'b' })).entry;
+    const batch = outbox.takeBatch(10);
+    expect(batch).toEqual([b1]);
+    expect(a1.inFlight && !a2.inFlight).toBe(true);
+    outbox.remove(a1);
+    const rebased = outbox.rebaseNext('todos', 'a', 7, { v: 1 });
+    expect(rebased).toBe(a2);
+    expect(a2.mutation.baseRevision).toBe(7);
+    expect(outbox.takeBatch(10)).toEqual([a2]);
+  });
+
+  it('does not rebase an in-flight entry', () => {
+    const outbox = new Outbox();
+    const a1 = durable(outbox, m({ op: 'put', data: {} })).entry;
+    outbox.takeBatch(1);
+    expect(outbox.rebaseNext('todos', 'a', 5, null)).toBeUndefined();
+    expect(a1.mutation.baseRevision).toBe(0);
+  });
+
+  it('never splits a transaction across batches and holds it until every member can go', () => {
+    const outbox = new Outbox();
+    const single = durable(outbox, m({ op: 'put', data: {}, recordId: 'x' })).entry;
+    const tx = ['p', 'q', 'r'].map(
+      (id) => outbox.enqueue(m({ op: 'put', data: {}, recordId: id, txId: 't' }), null).entry,
+    );
+    for (const e of tx) outbox.writeSettled(e);
+    const after = durable(outbox, m({ op: 'put', data: {}, recordId: 'y' })).entry;
+    expect(outbox.takeBatch(2)).toEqual([single]);
+    expect(outbox.takeBatch(2)).toEqual(tx); // larger than the batch size: travels alone, whole
+    expect(outbox.takeBatch(2)).toEqual([after]);
+  });
+
+  it('holds a transaction whose record has an earlier queued mutation', () => {
+    const outbox = new Outbox();
+    const first = durable(outbox, m({ op: 'put', data: {}, recordId: 'p' })).entry;
+    outbox.takeBatch(1); // first in flight
+    const tx = ['p', 'q'].map(
+      (id) => outbox.enqueue(m({ op: 'put', data: {}, recordId: id, txId: 't2' }), null).entry,
+    );
+    for (const e of tx) outbox.writeSettled(e);
+    expect(outbox.takeBatch(10)).toEqual([]);
+    outbox.remove(first);
+    expect(outbox.takeBatch(10)).toEqual(tx);
+  });
+
+  it('skips entries whose storage write is not durable', () => {
+    const outbox = new Outbox();
+    const pending = outbox.enqueue(m({ op: 'put', data: {} }), null);
+    expect(outbox.takeBatch(5)).toEqual([]);
+    outbox.writeSettled(pending.entry);
+    expect(outbox.takeBatch(5)).toEqual([pending.entry]);
+  });
+
+  it('rolls back a failed enqueue', () => {
+    const outbox = new Outbox();
+    const a = durable(outbox, m({ op: 'put', data: { v: 1 } }));
+    const b = outbox.enqueue(m({ op: 'patch', data: { v: 2 } }), null);
+    expect(b.entry).toBe(a.entry);
+    outbox.rollback(b);
+    expect(a.entry.mutation.data).toEqual({ v: 1 });
+    const c = outbox.enqueue(m({ op: 'put', data: {}, recordId: 'z' }), null);
+    outbox.rollback(c);
+    expect(outbox.has('todos', 'z')).toBe(false);
+  });
+});

@@ -1,0 +1,321 @@
+import type { JsonObject, Mutation } from '../protocol/types.js';
+import { recordKey } from '../store/record-key.js';
+import { coalesce } from './coalesce.js';
+
+/** Storage key prefix of outbox entries; the rest is the zero-padded sequence number. */
+export const OUTBOX_PREFIX = 'o/';
+
+/** The persisted form of an {@link OutboxEntry}. */
+export interface StoredOutboxEntry {
+  /** Position in the queue. */
+  seq: number;
+  /** The mutation to push. */
+  mutation: Mutation;
+  /** The record's data at `mutation.baseRevision` (what a three-way merge calls "base"). */
+  base: JsonObject | null;
+}
+
+/** One queued mutation and what the client knows about its delivery. */
+export interface OutboxEntry {
+  /** Position in the queue; also the storage key. */
+  readonly seq: number;
+  /** Storage key: `o/<seq>`. */
+  readonly key: string;
+  /** The mutation (replaced, never mutated, on coalescing and rebasing). */
+  mutation: Mutation;
+  /** Data at `baseRevision`, for resolvers. */
+  base: JsonObject | null;
+  /** Sent and not yet answered. */
+  inFlight: boolean;
+  /**
+   * May have reached the server (it was sent, or it was loaded from storage and a previous run
+   * may have sent it). Its id may have a stored outcome, so it must never carry new content:
+   * later edits queue behind it instead of coalescing into it.
+   */
+  sealed: boolean;
+  /** Storage writes of this entry not yet durable. It is not sent until they are. */
+  writes: number;
+}
+
+/** What {@link Outbox.enqueue} did. */
+export interface EnqueueResult {
+  /** The entry that now holds the mutation. */
+  entry: OutboxEntry;
+  /** When the mutation was folded into an existing entry: that entry's previous state. */
+  coalescedFrom?: { mutation: Mutation; base: JsonObject | null };
+}
+
+/** The storage key of sequence number `seq` (fixed width so keys sort in queue order). */
+export function outboxKey(seq: number): string {
+  return OUTBOX_PREFIX + String(seq).padStart(12, '0');
+}
+
+/** The persisted value of an entry. Always a fresh object: storage may keep it by reference. */
+export function storedEntry(entry: OutboxEntry): StoredOutboxEntry {
+  return { seq: entry.seq, mutation: entry.mutation, base: entry.base };
+}
+
+/**
+ * The in-memory outbox: the queue of mutations not yet answered by the server, in order, with
+ * a per-record index. It decides coalescing, what may be sent (at most one in-flight mutation
+ * per record, `txId` groups whole) and rebasing; the caller persists what it reports.
+ */
+export class Outbox {
+  readonly #entries = new Map<number, OutboxEntry>();
+  readonly #byRecord = new Map<string, OutboxEntry[]>();
+  readonly #byTx = new Map<string, OutboxEntry[]>();
+  #nextSeq = 1;
+
+  /**
+   * @param stored - entries loaded from storage, in any order; all are treated as possibly
+   *   sent (sealed)
+   */
+  constructor(stored: readonly StoredOutboxEntry[] = []) {
+    const sorted = [...stored].sort((a, b) => a.seq - b.seq);
+    for (const item of sorted) {
+      this.#insert({
+        seq: item.seq,
+        key: outboxKey(item.seq),
+        mutation: item.mutation,
+        base: item.base,
+        inFlight: false,
+        sealed: true,
+        writes: 0,
+      });
+      this.#nextSeq = Math.max(this.#nextSeq, item.seq + 1);
+    }
+  }
+
+  /** Number of queued mutations (in flight included). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Every entry, in queue order. */
+  entries(): IterableIterator<OutboxEntry> {
+    return this.#entries.values();
+  }
+
+  /** The entries of one record, oldest first, or `undefined` when it has none. */
+  forRecord(collection: string, id: string): readonly OutboxEntry[] | undefined {
+    return this.#byRecord.get(recordKey(collection, id));
+  }
+
+  /** The pending mutations of one record, oldest first (for the view's replay). */
+  *mutationsFor(collection: string, id: string): IterableIterator<Mutation> {
+    const list = this.#byRecord.get(recordKey(collection, id));
+    if (list === undefined) return;
+    for (const entry of list) yield entry.mutation;
+  }
+
+  /** `true` when the record has queued mutations. */
+  has(collection: string, id: string): boolean {
+    return this.#byRecord.has(recordKey(collection, id));
+  }
+
+  /** The entry holding mutation `id`, if queued. */
+  find(id: string): OutboxEntry | undefined {
+    for (const entry of this.#entries.values()) if (entry.mutation.id === id) return entry;
+    return undefined;
+  }
+
+  /**
+   * Queues `mutation`. If the record's last entry is unsent, never sent before, durable and of
+   * the same transaction (or both of none), the mutation is folded into it (see `coalesce`);
+   * otherwise it gets a new entry at the end. The entry's `writes` is incremented: the caller
+   * persists it and calls {@link writeSettled}.
+   */
+  enqueue(mutation: Mutation, base: JsonObject | null): EnqueueResult {
+    const key = recordKey(mutation.collection, mutation.recordId);
+    const list = this.#byRecord.get(key);
+    const last = list?.[list.length - 1];
+    if (
+      last !== undefined &&
+      !last.inFlight &&
+      !last.sealed &&
+      last.mutation.txId === mutation.txId &&
+      // Outside a transaction, fold only into a durable entry: if its write then failed, the
+      // rollback would also undo this later edit.
+      (mutation.txId !== undefined || last.writes === 0)
+    ) {
+      const previous = { mutation: last.mutation, base: last.base };
+      last.mutation = coalesce(last.mutation, mutation);
+      last.writes++;
+      return { entry: last, coalescedFrom: previous };
+    }
+    const seq = this.#nextSeq++;
+    const entry: OutboxEntry = {
+      seq,
+      key: outboxKey(seq),
+      mutation,
+      base,
+      inFlight: false,
+      sealed: false,
+      writes: 1,
+    };
+    this.#insert(entry);
+    return { entry };
+  }
+
+  /** Marks one storage write of `entry` as settled (durable, or failed and rolled back). */
+  writeSettled(entry: OutboxEntry): void {
+    if (entry.writes > 0) entry.writes--;
+  }
+
+  /** Undoes a failed enqueue: removes the new entry, or restores the coalesced one. */
+  rollback(result: EnqueueResult): void {
+    const { entry, coalescedFrom } = result;
+    if (coalescedFrom === undefined) {
+      this.remove(entry);
+    } else if (this.#entries.get(entry.seq) === entry) {
+      entry.mutation = coalescedFrom.mutation;
+      entry.base = coalescedFrom.base;
+    }
+  }
+
+  #insert(entry: OutboxEntry): void {
+    this.#entries.set(entry.seq, entry);
+    const key = recordKey(entry.mutation.collection, entry.mutation.recordId);
+    const list = this.#byRecord.get(key);
+    if (list === undefined) this.#byRecord.set(key, [entry]);
+    else list.push(entry);
+    const txId = entry.mutation.txId;
+    if (txId !== undefined) {
+      const group = this.#byTx.get(txId);
+      if (group === undefined) this.#byTx.set(txId, [entry]);
+      else group.push(entry);
+    }
+  }
+
+  /** Removes an entry (answered, dead-lettered, parked or rolled back). */
+  remove(entry: OutboxEntry): void {
+    if (this.#entries.get(entry.seq) !== entry) return;
+    this.#entries.delete(entry.seq);
+    const key = recordKey(entry.mutation.collection, entry.mutation.recordId);
+    const list = this.#byRecord.get(key);
+    if (list !== undefined) {
+      const index = list.indexOf(entry);
+      if (index >= 0) list.splice(index, 1);
+      if (list.length === 0) this.#byRecord.delete(key);
+    }
+    const txId = entry.mutation.txId;
+    if (txId !== undefined) {
+      const group = this.#byTx.get(txId);
+      if (group !== undefined) {
+        const index = group.indexOf(entry);
+        if (index >= 0) group.splice(index, 1);
+        if (group.length === 0) this.#byTx.delete(txId);
+      }
+    }
+  }
+
+  /** Replaces the mutation of an entry in place (a resolver's write keeps the queue position). */
+  replace(entry: OutboxEntry, mutation: Mutation, base: JsonObject | null): void {
+    const oldTx = entry.mutation.txId;
+    entry.mutation = mutation;
+    entry.base = base;
+    entry.sealed = false;
+    if (oldTx !== mutation.txId) {
+      // Keep the tx index right if a replacement changes the group (it normally does not).
+      const group = oldTx === undefined ? undefined : this.#byTx.get(oldTx);
+      if (group !== undefined && oldTx !== undefined) {
+        group.splice(group.indexOf(entry), 1);
+        if (group.length === 0) this.#byTx.delete(oldTx);
+      }
+      if (mutation.txId !== undefined) {
+        const next = this.#byTx.get(mutation.txId);
+        if (next === undefined) this.#byTx.set(mutation.txId, [entry]);
+        else next.push(entry);
+      }
+    }
+  }
+
+  /** `true` when some entry could be sent now. */
+  hasSendable(): boolean {
+    return this.#select(1, false).length > 0;
+  }
+
+  /**
+   * Takes the next batch to push and marks it in flight (and sealed): at most `max` mutations
+   * (a transaction larger than `max` travels alone, whole), only the first queued mutation of a
+   * record and only if that record has nothing in flight, `txId` groups whole and only when
+   * every member is sendable, nothing whose storage write is not yet durable.
+   */
+  takeBatch(max: number): OutboxEntry[] {
+    return this.#select(max, true);
+  }
+
+  #select(max: number, mark: boolean): OutboxEntry[] {
+    const batch: OutboxEntry[] = [];
+    const seen = new Set<string>();
+    const picked = new Set<OutboxEntry>();
+    for (const entry of this.#entries.values()) {
+      if (batch.length >= max) break;
+      const key = recordKey(entry.mutation.collection, entry.mutation.recordId);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (picked.has(entry) || entry.inFlight || entry.writes > 0) continue;
+      const txId = entry.mutation.txId;
+      if (txId === undefined) {
+        batch.push(entry);
+        picked.add(entry);
+        continue;
+      }
+      const group = this.#byTx.get(txId) ?? [entry];
+      if (!group.every((member) => this.#isSendableHead(member))) {
+        for (const member of group) {
+          seen.add(recordKey(member.mutation.collection, member.mutation.recordId));
+        }
+        continue;
+      }
+      if (batch.length > 0 && batch.length + group.length > max) break;
+      for (const member of group) {
+        batch.push(member);
+        picked.add(member);
+        seen.add(recordKey(member.mutation.collection, member.mutation.recordId));
+      }
+    }
+    if (mark) {
+      for (const entry of batch) {
+        entry.inFlight = true;
+        entry.sealed = true;
+      }
+    }
+    return batch;
+  }
+
+  #isSendableHead(entry: OutboxEntry): boolean {
+    if (entry.inFlight || entry.writes > 0) return false;
+    const list = this.#byRecord.get(recordKey(entry.mutation.collection, entry.mutation.recordId));
+    return list?.[0] === entry;
+  }
+
+  /** Puts an in-flight entry back in the queue unchanged (retry later, or a tx sibling's conflict). */
+  release(entry: OutboxEntry): void {
+    entry.inFlight = false;
+  }
+
+  /**
+   * After the record's in-flight mutation was answered, points the next queued mutation of the
+   * record at the record's new revision (DESIGN §3.2b), so the client never conflicts with its
+   * own earlier write. Returns the rebased entry (to persist), if any.
+   */
+  rebaseNext(
+    collection: string,
+    id: string,
+    revision: number,
+    base: JsonObject | null,
+  ): OutboxEntry | undefined {
+    const next = this.#byRecord.get(recordKey(collection, id))?.[0];
+    if (next === undefined || next.inFlight) return undefined;
+    if (next.mutation.baseRevision === revision && next.base === base) return undefined;
+    next.mutation = { ...next.mutation, baseRevision: revision };
+    next.base = base;
+    return next;
+  }
+
+  /** The sequence number the next new entry will get (entries moved in from elsewhere use it). */
+  allocateSeq(): number {
+    return this.#nextSeq++;
+  }
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import type { Mutation, SyncRecord } from '../protocol/types.js';
+import { RecordStore } from './record-store.js';
+
+function rec(id: string, data: SyncRecord['data'], revision = 1): SyncRecord {
+  return {
+    scope: 'user:1',
+    collection: 'todos',
+    id,
+    data,
+    revision,
+    hlc: 'h',
+    deleted: data === null,
+  };
+}
+
+function setup() {
+  const pending = new Map<string, Mutation[]>();
+  const store = new RecordStore((collection, id) => pending.get(`${collection}/${id}`));
+  const push = (
+    id: string,
+    mutation: Omit<Mutation, 'id' | 'scope' | 'collection' | 'recordId' | 'baseRevision' | 'hlc'>,
+  ) => {
+    const list = pending.get(`todos/${id}`) ?? [];
+    list.push({
+      id: 'x',
+      scope: 'user:1',
+      collection: 'todos',
+      recordId: id,
+      baseRevision: 0,
+      hlc: 'h',
+      ...mutation,
+    });
+    pending.set(`todos/${id}`, list);
+    return store.recompute('todos', id);
+  };
+  return { store, pending, push };
+}
+
+describe('RecordStore', () => {
+  it('shows base records with pending mutations replayed, and rolls back when they go', () => {
+    const { store, pending, push } = setup();
+    store.setBase(rec('a', { title: 'server', n: 1 }));
+    store.recompute('todos', 'a');
+    push('a', { op: 'patch', data: { title: 'local' } });
+    expect(store.get('todos', 'a')).toEqual({ title: 'local', n: 1 });
+    pending.delete('todos/a');
+    expect(store.recompute('todos', 'a')).toBe(true);
+    expect(store.get('todos', 'a')).toEqual({ title: 'server', n: 1 });
+  });
+
+  it('keeps a pending edit when a pulled change moves the base', () => {
+    const { store, push } = setup();
+    store.setBase(rec('a', { title: 'v1', n: 1 }));
+    push('a', { op: 'patch', data: { title: 'mine' } });
+    store.setBase(rec('a', { title: 'v2', n: 2 }, 2));
+    store.recompute('todos', 'a');
+    expect(store.get('todos', 'a')).toEqual({ title: 'mine', n: 2 });
+  });
+
+  it('hides deleted records and tombstones', () => {
+    const { store, push } = setup();
+    store.setBase(rec('a', { v: 1 }));
+    store.setBase(rec('b', null, 2));
+    store.recompute('todos', 'a');
+    store.recompute('todos', 'b');
+    expect(store.get('todos', 'b')).toBeUndefined();
+    push('a', { op: 'delete' });
+    expect(store.get('todos', 'a')).toBeUndefined();
+    expect(store.query('todos')).toEqual([]);
+  });
+
+  it('returns stable references until the record changes', () => {
+    const { store, push } = setup();
+    push('a', { op: 'put', data: Object.freeze({ v: 1 }) });
+    push('b', { op: 'put', data: Object.freeze({ v: 2 }) });
+    const a1 = store.get('todos', 'a');
+    const q1 = store.query('todos');
+    expect(store.get('todos', 'a')).toBe(a1);
+    expect(store.query('todos')).toBe(q1);
+    expect(Object.isFrozen(q1)).toBe(true);
+    push('b', { op: 'patch', data: { v: 3 } });
+    expect(store.get('todos', 'a')).toBe(a1);
+    const q2 = store.query('todos');
+    expect(q2).not.toBe(q1);
+    expect(q2.map((r) => r.data)).toEqual([{ v: 1 }, { v: 3 }]);
+  });
+
+  it('keeps a cached query result when a change does not affect it', () => {
+    const { store, push } = setup();
+    const where = (d: { [k: string]: unknown }) => d.done === true;
+    push('a', { op: 'put', data: { done: true } });
+    push('b', { op: 'put', data: { done: false } });
+    const q1 = store.query('todos', { where });
+    push('b', { op: 'patch', data: { title: 'still open' } });
+    expect(store.query('todos', { where })).toBe(q1);
+    push('b', { op: 'patch', data: { done: true } });
+    expect(store.query('todos', { where })).toHaveLength(2);
+  });
+
+  it('orders, breaks ties by id, puts missing values last and limits', () => {
+    const { store, push } = setup();
+    push('c', { op: 'put', data: { p: 2 } });
+    push('a', { op: 'put', data: { p: 1 } });
+    push('d', { op: 'put', data: {} });
+    push('b', { op: 'put', data: { p: 2 } });
+    expect(store.query('todos', { orderBy: 'p' }).map((r) => r.id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(store.query('todos', { orderBy: ['p', 'desc'] }).map((r) => r.id)).toEqual([
+      'b',
+      'c',
+      'a',
+      'd',
+    ]);
+    expect(store.query('todos', { orderBy: 'p', limit: 2 }).map((r) => r.id)).toEqual(['a', 'b']);
+  });
+});
