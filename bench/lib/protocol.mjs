@@ -1,0 +1,2 @@
+/** Prefix of the line on which a bench child prints its JSON result. */
+export const RESULT_MARKER = '@@syncline-bench-result@@';
