@@ -1,0 +1,351 @@
+import { SyncError } from '../../errors/sync-error.js';
+import type {
+  MutationResult,
+  Poke,
+  PullRequest,
+  PullResponse,
+  PushRequest,
+  PushResponse,
+} from '../../protocol/types.js';
+import type { AuthSession, SessionSource, SyncTransport } from '../../transport/types.js';
+import type { SimCounters } from './counters.js';
+import { Life } from './device-env.js';
+import type { SimScheduler } from './scheduler.js';
+import type { SimRandom } from './sim-random.js';
+
+/** Per-seed fault probabilities of the network (drawn "swarm" style by the run). */
+export interface NetworkFaults {
+  /** A request never reaches the server (the client's timeout fires). */
+  drop: number;
+  /** The server applies a request but its answer is lost (F1). */
+  responseLost: number;
+  /** A request reaches the server twice (0–2 s apart). */
+  duplicate: number;
+  /** Largest one-way delay in ms; delays are uniform in [0, max), so messages reorder. */
+  maxDelayMs: number;
+  /** The request is answered 503 without reaching the store. */
+  serverError: number;
+  /** The request is answered 429 with a `Retry-After`. */
+  rateLimited: number;
+  /** A realtime poke is lost. */
+  pokeLoss: number;
+}
+
+/** Every answer the server produced for a mutation id, delivered or not (for INV-2). */
+export interface ObservedOutcome {
+  deviceId: string;
+  userId: string;
+  result: MutationResult;
+  time: number;
+}
+
+/** What a device lets the network tell it (crash points CP3/CP4 are armed through these). */
+export interface LinkHooks {
+  /** A push of this device was applied by the server; its answer has not left yet. */
+  afterPushApplied?(): void;
+  /** A pull answer is about to be handed to the device. */
+  beforePullAnswer?(response: PullResponse): void;
+}
+
+/** What a device needs from the network to build its transport. */
+export interface LinkOptions {
+  deviceId: string;
+  life: Life;
+  session: SessionSource;
+  /** The server-side connection for a session (not faulty; the link adds the faults). */
+  connect: (session: AuthSession) => SyncTransport;
+  hooks?: LinkHooks;
+}
+
+interface Subscription {
+  deviceId: string;
+  life: Life;
+  onConnect: (() => void) | undefined;
+}
+
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/**
+ * The simulated network between devices and the server. Every request and every answer is a
+ * separate message scheduled on the sim queue with its own delay and fate; bodies are
+ * JSON-copied as they cross, like on a wire. Faults apply only while {@link faultsOn}.
+ */
+export class SimNetwork {
+  readonly #scheduler: SimScheduler;
+  readonly #random: SimRandom;
+  readonly #counters: SimCounters;
+  readonly #trace: (line: string) => void;
+  readonly #partitioned = new Set<string>();
+  readonly #subscriptions = new Set<Subscription>();
+  #serverEpoch = 0;
+  #serverDown = false;
+  /** Fault rates; replace to change them. */
+  faults: NetworkFaults;
+  /** Faults fire only while this is `true` (the heal phase turns it off). */
+  faultsOn = true;
+  /** Every answer produced per mutation id. */
+  readonly outcomes = new Map<string, ObservedOutcome[]>();
+  /** Requests sent per device (for the idle-traffic bound). */
+  readonly pushesByDevice = new Map<string, number>();
+  readonly pullsByDevice = new Map<string, number>();
+
+  constructor(options: {
+    scheduler: SimScheduler;
+    random: SimRandom;
+    counters: SimCounters;
+    faults: NetworkFaults;
+    trace: (line: string) => void;
+  }) {
+    this.#scheduler = options.scheduler;
+    this.#random = options.random;
+    this.#counters = options.counters;
+    this.faults = options.faults;
+    this.#trace = options.trace;
+  }
+
+  /** `true` while `deviceId` is cut off from the server. */
+  isPartitioned(deviceId: string): boolean {
+    return this.#partitioned.has(deviceId);
+  }
+
+  /** Cuts `deviceId` off: its requests fail or hang, pokes to it are lost. */
+  partition(deviceId: string): void {
+    if (this.#partitioned.has(deviceId)) return;
+    this.#partitioned.add(deviceId);
+    this.#counters.add('fault.partition');
+    this.#trace(`partition ${deviceId}`);
+  }
+
+  /** Reconnects `deviceId`; its realtime channel reconnects (onConnect) after a short delay. */
+  heal(deviceId: string): void {
+    if (!this.#partitioned.delete(deviceId)) return;
+    this.#trace(`heal ${deviceId}`);
+    this.#reconnect((sub) => sub.deviceId === deviceId);
+  }
+
+  /** Heals every partition. */
+  healAll(): void {
+    for (const deviceId of [...this.#partitioned]) this.heal(deviceId);
+  }
+
+  /**
+   * Restarts the server: every request and answer in flight is lost, realtime channels drop
+   * and reconnect after `downMs`. Durable state (the store) survives; `restartStore` may drop
+   * caches.
+   */
+  restartServer(downMs: number, restartStore: () => Promise<void> | void): void {
+    this.#serverEpoch++;
+    this.#serverDown = true;
+    this.#counters.add('fault.server-restart');
+    this.#trace('server restart');
+    void this.#scheduler.track(Promise.resolve(restartStore()));
+    this.#scheduler.schedule(downMs, () => {
+      this.#serverDown = false;
+      this.#trace('server up');
+      this.#reconnect(() => true);
+    });
+  }
+
+  /** Builds the faulty transport of one life of a device. */
+  link(options: LinkOptions): SyncTransport {
+    const { deviceId, life, session, connect, hooks } = options;
+    const inner = (): SyncTransport => {
+      const current = session.current();
+      if (current === null) throw new SyncError('auth', 'signed out');
+      return connect(current);
+    };
+    const userId = () => session.current()?.userId ?? '';
+    return {
+      session,
+      push: (req: PushRequest, signal?: AbortSignal) =>
+        this.#request<PushResponse>({
+          kind: 'push',
+          deviceId,
+          life,
+          signal,
+          body: req,
+          send: (body) => inner().push(body as PushRequest),
+          onAnswer: (response) => {
+            this.#observe(deviceId, userId(), response);
+            hooks?.afterPushApplied?.();
+          },
+        }),
+      pull: (req: PullRequest, signal?: AbortSignal) =>
+        this.#request<PullResponse>({
+          kind: 'pull',
+          deviceId,
+          life,
+          signal,
+          body: req,
+          send: (body) => inner().pull(body as PullRequest),
+          beforeDeliver: (response) => hooks?.beforePullAnswer?.(response),
+        }),
+      subscribe: (scopes: string[], onPoke: (poke: Poke) => void, onConnect?: () => void) => {
+        const sub: Subscription = { deviceId, life, onConnect };
+        this.#subscriptions.add(sub);
+        let unsubscribeInner: (() => void) | undefined;
+        try {
+          unsubscribeInner = inner().subscribe?.(scopes, (poke) => this.#poke(sub, poke, onPoke));
+        } catch {
+          unsubscribeInner = undefined;
+        }
+        // A fresh channel is a (re)connection: the client must catch up.
+        this.#scheduler.schedule(this.#delay(), () => this.#connected(sub));
+        const unsubscribe = () => {
+          this.#subscriptions.delete(sub);
+          unsubscribeInner?.();
+        };
+        life.onKill(unsubscribe);
+        return unsubscribe;
+      },
+    };
+  }
+
+  #request<T>(request: {
+    kind: 'push' | 'pull';
+    deviceId: string;
+    life: Life;
+    signal: AbortSignal | undefined;
+    body: unknown;
+    send: (body: unknown) => Promise<T>;
+    onAnswer?: (answer: T) => void;
+    beforeDeliver?: (answer: T) => void;
+  }): Promise<T> {
+    const { kind, deviceId, life, signal } = request;
+    if (!life.alive) return Life.never();
+    const counts = kind === 'push' ? this.pushesByDevice : this.pullsByDevice;
+    counts.set(deviceId, (counts.get(deviceId) ?? 0) + 1);
+    const body = clone(request.body);
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled || !life.alive) return;
+        settled = true;
+        fn();
+      };
+      if (signal !== undefined) {
+        const onAbort = () =>
+          settle(() =>
+            reject(new SyncError('timeout', `${kind} aborted`, { cause: signal.reason })),
+          );
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      const faults = this.faultsOn ? this.faults : undefined;
+      if (this.#partitioned.has(deviceId)) {
+        // Half the time the connection is refused at once, else the request just hangs.
+        if (this.#random.chance(0.5)) {
+          this.#scheduler.schedule(this.#delay(), () =>
+            settle(() => reject(new SyncError('network', 'network unreachable (partition)'))),
+          );
+        }
+        return;
+      }
+      if (faults !== undefined && this.#random.chance(faults.drop)) {
+        this.#counters.add('fault.drop');
+        this.#trace(`drop ${kind} ${deviceId}`);
+        return;
+      }
+      if (faults !== undefined && this.#random.chance(faults.serverError)) {
+        this.#counters.add('fault.5xx');
+        this.#scheduler.schedule(this.#delay(), () =>
+          settle(() => reject(new SyncError('server', 'Service Unavailable', { status: 503 }))),
+        );
+        return;
+      }
+      if (faults !== undefined && this.#random.chance(faults.rateLimited)) {
+        this.#counters.add('fault.429');
+        const retryAfterMs = 1000 * (1 + this.#random.int(10));
+        this.#scheduler.schedule(this.#delay(), () =>
+          settle(() =>
+            reject(
+              new SyncError('rate-limited', 'Too Many Requests', { status: 429, retryAfterMs }),
+            ),
+          ),
+        );
+        return;
+      }
+      const epoch = this.#serverEpoch;
+      const deliver = (primary: boolean) => {
+        if (this.#serverDown || epoch !== this.#serverEpoch) return;
+        if (this.#partitioned.has(deviceId)) return;
+        void this.#scheduler.track(request.send(clone(body))).then(
+          (answer) => {
+            request.onAnswer?.(answer);
+            if (!primary) return;
+            if (faults !== undefined && this.#random.chance(faults.responseLost)) {
+              this.#counters.add('fault.response-lost');
+              this.#trace(`response-lost ${kind} ${deviceId}`);
+              return;
+            }
+            const wire = clone(answer);
+            this.#scheduler.schedule(this.#delay(), () => {
+              if (epoch !== this.#serverEpoch || this.#partitioned.has(deviceId)) return;
+              request.beforeDeliver?.(wire);
+              settle(() => resolve(wire));
+            });
+          },
+          (error: unknown) => {
+            if (!primary) return;
+            const wire = error;
+            this.#scheduler.schedule(this.#delay(), () => {
+              if (epoch !== this.#serverEpoch || this.#partitioned.has(deviceId)) return;
+              settle(() => reject(wire));
+            });
+          },
+        );
+      };
+      this.#scheduler.schedule(this.#delay(), () => deliver(true));
+      if (faults !== undefined && this.#random.chance(faults.duplicate)) {
+        this.#counters.add('fault.duplicate');
+        this.#scheduler.schedule(this.#random.range(0, 2000), () => deliver(false));
+      }
+    });
+  }
+
+  #observe(deviceId: string, userId: string, response: PushResponse): void {
+    for (const result of response.results) {
+      let list = this.outcomes.get(result.id);
+      if (list === undefined) {
+        list = [];
+        this.outcomes.set(result.id, list);
+      }
+      list.push({ deviceId, userId, result: clone(result), time: this.#scheduler.now });
+    }
+  }
+
+  #poke(sub: Subscription, poke: Poke, onPoke: (poke: Poke) => void): void {
+    if (!sub.life.alive || this.#partitioned.has(sub.deviceId) || this.#serverDown) return;
+    if (this.faultsOn && this.#random.chance(this.faults.pokeLoss)) {
+      this.#counters.add('fault.poke-loss');
+      return;
+    }
+    const wire = clone(poke);
+    const epoch = this.#serverEpoch;
+    this.#scheduler.schedule(this.#delay(), () => {
+      if (!sub.life.alive || this.#partitioned.has(sub.deviceId) || epoch !== this.#serverEpoch)
+        return;
+      onPoke(wire);
+    });
+  }
+
+  #connected(sub: Subscription): void {
+    if (!sub.life.alive || this.#partitioned.has(sub.deviceId) || this.#serverDown) return;
+    if (!this.#subscriptions.has(sub)) return;
+    sub.onConnect?.();
+  }
+
+  #reconnect(which: (sub: Subscription) => boolean): void {
+    for (const sub of [...this.#subscriptions]) {
+      if (which(sub)) this.#scheduler.schedule(this.#delay(), () => this.#connected(sub));
+    }
+  }
+
+  /** One-way delay: a few ms normally, up to `maxDelayMs` while faults are on (reordering). */
+  #delay(): number {
+    const max = this.faultsOn ? Math.max(5, this.faults.maxDelayMs) : 20;
+    const delay = 1 + this.#random.int(Math.max(1, Math.floor(max)));
+    if (this.faultsOn && delay > 200) this.#counters.add('fault.delay');
+    return delay;
+  }
+}
