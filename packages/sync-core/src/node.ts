@@ -3,4 +3,5 @@
  *
  * @packageDocumentation
  */
-export {};
+export type { FileStorageOptions } from './storage/file.js';
+export { fileStorage } from './storage/file.js';

@@ -1,4 +1,5 @@
 import { storageError, validateBatch } from './batch.js';
+import { EntryMap } from './entry-map.js';
 import type { StorageAdapter, StorageWrite } from './types.js';
 
 /** Options of {@link memoryStorage}. */
@@ -11,12 +12,6 @@ export interface MemoryStorageOptions {
    * @default false
    */
   serialize?: boolean;
-}
-
-interface Namespace {
-  entries: Map<string, unknown>;
-  /** Keys in code-unit order; `undefined` until a `list` needs it after the key set changed. */
-  sortedKeys: string[] | undefined;
 }
 
 /**
@@ -42,29 +37,21 @@ export function memoryStorage(options: MemoryStorageOptions = {}): StorageAdapte
 
 class MemoryStorage implements StorageAdapter {
   readonly #serialize: boolean;
-  readonly #namespaces = new Map<string, Namespace>();
+  readonly #namespaces = new Map<string, EntryMap<unknown>>();
 
   constructor(serialize: boolean) {
     this.#serialize = serialize;
   }
 
   async get(namespace: string, key: string): Promise<unknown> {
-    const value = this.#namespaces.get(namespace)?.entries.get(key);
+    const value = this.#namespaces.get(namespace)?.get(key);
     return value === undefined ? undefined : this.#read(value);
   }
 
   async list(namespace: string, prefix: string): Promise<Array<[key: string, value: unknown]>> {
-    const ns = this.#namespaces.get(namespace);
-    if (ns === undefined) return [];
-    ns.sortedKeys ??= [...ns.entries.keys()].sort();
-    const keys = ns.sortedKeys;
-    const result: Array<[string, unknown]> = [];
-    for (let i = lowerBound(keys, prefix); i < keys.length; i++) {
-      const key = keys[i] as string;
-      if (!key.startsWith(prefix)) break;
-      result.push([key, this.#read(ns.entries.get(key))]);
-    }
-    return result;
+    const entries = this.#namespaces.get(namespace)?.list(prefix) ?? [];
+    if (this.#serialize) for (const entry of entries) entry[1] = this.#read(entry[1]);
+    return entries;
   }
 
   async write(namespace: string, ops: readonly StorageWrite[]): Promise<void> {
@@ -72,21 +59,15 @@ class MemoryStorage implements StorageAdapter {
     // Encode every value before touching the map, so a value that cannot be serialized
     // fails the batch with nothing applied.
     const values = this.#serialize ? ops.map((op) => encode(op)) : undefined;
-    let ns = this.#namespaces.get(namespace);
-    if (ns === undefined) {
-      ns = { entries: new Map(), sortedKeys: undefined };
-      this.#namespaces.set(namespace, ns);
+    let entries = this.#namespaces.get(namespace);
+    if (entries === undefined) {
+      entries = new EntryMap();
+      this.#namespaces.set(namespace, entries);
     }
-    const { entries } = ns;
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i] as StorageWrite;
-      if (op.type === 'set') {
-        const sizeBefore = entries.size;
-        entries.set(op.key, values === undefined ? op.value : values[i]);
-        if (entries.size !== sizeBefore) ns.sortedKeys = undefined;
-      } else if (entries.delete(op.key)) {
-        ns.sortedKeys = undefined;
-      }
+      if (op.type === 'set') entries.set(op.key, values === undefined ? op.value : values[i]);
+      else entries.delete(op.key);
     }
   }
 
@@ -109,16 +90,4 @@ function encode(op: StorageWrite): string | undefined {
   }
   if (json === undefined) throw storageError(`Storage value for "${op.key}" is not JSON`);
   return json;
-}
-
-/** Index of the first key `>= target` in sorted `keys`. */
-function lowerBound(keys: readonly string[], target: string): number {
-  let low = 0;
-  let high = keys.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if ((keys[mid] as string) < target) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
