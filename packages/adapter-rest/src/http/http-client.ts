@@ -67,6 +67,9 @@ export class HttpClient {
   readonly #options: HttpClientOptions;
   readonly #baseUrl: string;
   #refreshing: Promise<string | null> | null = null;
+  // Counts finished refreshes, so a 401 for a token that was already replaced does not
+  // trigger another refresh.
+  #tokenGeneration = 0;
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
@@ -131,11 +134,15 @@ export class HttpClient {
   // caller's `auth` error. The retry re-sends the identical body, which is safe because every
   // syncline request is idempotent (mutation ids are the idempotency keys).
   async #sendWithRefresh(request: HttpRequest, signal: AbortSignal): Promise<Response> {
+    const generation = this.#tokenGeneration;
     const token = await this.#token(false);
     const first = await this.#send(request, token, signal);
     if (first.status !== 401 || this.#options.getToken === undefined) return first;
-    await first.body?.cancel().catch(() => undefined);
-    const fresh = await this.#refreshToken();
+    // Not awaited: some fetch implementations settle `cancel()` only when the stream is read.
+    first.body?.cancel().catch(() => undefined);
+    // A refresh that finished after this request went out already replaced its token.
+    const fresh =
+      generation === this.#tokenGeneration ? await this.#refreshToken() : await this.#token(false);
     return this.#send(request, fresh, signal);
   }
 
@@ -164,6 +171,7 @@ export class HttpClient {
   #refreshToken(): Promise<string | null> {
     if (this.#refreshing === null) {
       this.#refreshing = this.#token(true).finally(() => {
+        this.#tokenGeneration++;
         this.#refreshing = null;
       });
     }
