@@ -1,0 +1,194 @@
+/**
+ * The one SQL implementation of {@link SyncStore}, over any {@link SqlExecutor}.
+ *
+ * @module
+ */
+import { type Poke, SyncError, validatePoke } from '@syncline/sync-core/protocol';
+import type { SqlExecutor } from './executor.js';
+import { runMigrations } from './migrations.js';
+import { pullInTransaction } from './pull-query.js';
+import { POKE_CHANNEL, pushInTransaction } from './push-transaction.js';
+import { toNumber } from './rows.js';
+import type { SyncStore } from './types.js';
+
+/** Options shared by every SQL store. */
+export interface SqlStoreOptions {
+  /**
+   * How long tombstones are kept before {@link SyncStore.purgeTombstones} may remove them. A
+   * client offline for longer must resync its scope (`resetRequired`).
+   * @default 2_592_000_000 (30 days)
+   */
+  tombstoneRetentionMs?: number;
+  /** Page size of a pull without `limit`. @default 500 */
+  defaultPullLimit?: number;
+  /** The clock, in epoch milliseconds (tombstone ages, mutation log times). @default Date.now */
+  now?: () => number;
+  /** Where unexpected background errors go (a lost LISTEN connection, a bad payload). @default console.error */
+  onError?: (error: unknown) => void;
+}
+
+/** @internal Hooks for tests: run code while a push holds its locks, before it commits. */
+export interface SqlStoreTestHooks {
+  beforeCommit?: () => Promise<void>;
+}
+
+const THIRTY_DAYS = 30 * 24 * 60 * 60 * 1000;
+// Serialization failures and deadlocks are the database asking us to try again.
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 5;
+
+/** Builds a store over `db`: runs the migrations, then starts listening for pokes. */
+export async function createSqlStore(
+  db: SqlExecutor,
+  options: SqlStoreOptions = {},
+  hooks: SqlStoreTestHooks = {},
+): Promise<SyncStore> {
+  const now = options.now ?? Date.now;
+  const onError = options.onError ?? ((error: unknown) => console.error('[syncline]', error));
+  const retentionMs = options.tombstoneRetentionMs ?? THIRTY_DAYS;
+  const defaultLimit = options.defaultPullLimit ?? 500;
+
+  await runMigrations(db);
+  const [epochRow] = await db.query<{ value: string }>(
+    "SELECT value FROM syncline.meta WHERE key = 'epoch'",
+  );
+  const epoch = epochRow?.value ?? '0';
+
+  const listeners = new Set<(poke: Poke) => void>();
+  const unlisten = await db.listen(POKE_CHANNEL, (payload) => {
+    let poke: Poke;
+    try {
+      poke = validatePoke(JSON.parse(payload));
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    for (const listener of listeners) {
+      try {
+        listener(poke);
+      } catch (error) {
+        onError(error);
+      }
+    }
+  });
+
+  let closed = false;
+  const retrying = async <T>(fn: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (attempt >= MAX_ATTEMPTS || typeof code !== 'string' || !RETRYABLE.has(code))
+          throw error;
+      }
+    }
+  };
+  const open = () => {
+    if (closed)
+      throw new SyncError('server', 'the store is closed', { status: 503, code: 'closed' });
+  };
+
+  return {
+    async push(auth, request) {
+      open();
+      await registerClient(db, auth.userId, request.clientId, now());
+      return retrying(() =>
+        db.transaction(async (tx) => {
+          const response = await pushInTransaction(tx, auth, request, now());
+          await hooks.beforeCommit?.();
+          return response;
+        }),
+      );
+    },
+    async pull(_auth, request) {
+      open();
+      return retrying(() =>
+        db.transaction((tx) => pullInTransaction(tx, request, { epoch, defaultLimit })),
+      );
+    },
+    onPoke(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    async purgeTombstones(purgeOptions = {}) {
+      open();
+      const cutoff = now() - (purgeOptions.olderThanMs ?? retentionMs);
+      const candidates = await db.query<{ scope: string }>(
+        'SELECT DISTINCT scope FROM syncline.records WHERE deleted AND deleted_at < $1 ORDER BY scope',
+        [cutoff],
+      );
+      let purged = 0;
+      const scopes: string[] = [];
+      for (const { scope } of candidates) {
+        // Scope lock first, like a push, so purge and push never deadlock.
+        const count = await retrying(() =>
+          db.transaction(async (tx) => {
+            await tx.query('SELECT 1 FROM syncline.scopes WHERE scope = $1 FOR UPDATE', [scope]);
+            const [row] = await tx.query<{ n: string | number; horizon: string | number | null }>(
+              `WITH gone AS (
+                 DELETE FROM syncline.records
+                 WHERE scope = $1 AND deleted AND deleted_at < $2
+                 RETURNING revision)
+               SELECT count(*) AS n, max(revision) AS horizon FROM gone`,
+              [scope, cutoff],
+            );
+            const horizon = toNumber(row?.horizon ?? null);
+            if (horizon > 0) {
+              await tx.query(
+                `UPDATE syncline.scopes SET purged_through = GREATEST(purged_through, $2)
+                 WHERE scope = $1`,
+                [scope, horizon],
+              );
+            }
+            return toNumber(row?.n);
+          }),
+        );
+        if (count > 0) scopes.push(scope);
+        purged += count;
+      }
+      return { purged, scopes };
+    },
+    async health() {
+      open();
+      await db.query('SELECT 1');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      listeners.clear();
+      try {
+        await unlisten();
+      } catch (error) {
+        onError(error);
+      }
+      await db.close();
+    },
+  };
+}
+
+/** Registers `clientId` to `userId` on first use; throws 403 when another user owns it. */
+async function registerClient(
+  db: SqlExecutor,
+  userId: string,
+  clientId: string,
+  now: number,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO syncline.clients (client_id, user_id, created_at) VALUES ($1, $2, $3)
+     ON CONFLICT (client_id) DO NOTHING`,
+    [clientId, userId, now],
+  );
+  const [row] = await db.query<{ user_id: string }>(
+    'SELECT user_id FROM syncline.clients WHERE client_id = $1',
+    [clientId],
+  );
+  if (row?.user_id !== userId) {
+    throw new SyncError('auth', 'this client id belongs to another user', {
+      status: 403,
+      code: 'forbidden',
+    });
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The store contract: what the HTTP handler needs from a database. `pgliteStore` and
+ * `postgresStore` implement it with one shared SQL implementation (`sql-store.ts`).
+ *
+ * @module
+ */
+import type {
+  Mutation,
+  Poke,
+  PullRequest,
+  PullResponse,
+  PushResponse,
+} from '@syncline/sync-core/protocol';
+
+/** Who is calling, as established by the handler's `authenticate`. */
+export interface AuthContext {
+  /** The authenticated user. */
+  userId: string;
+  /** The authenticated session. */
+  sessionId: string;
+}
+
+/**
+ * One mutation of a push as the store receives it: valid and authorised, or refused before the
+ * store with a code (`invalid` from validation, `forbidden` from `authorizeScope`). A refused
+ * entry still takes part in its `txId` group: it makes the whole group rejected.
+ */
+export type StorePushEntry =
+  | { ok: true; mutation: Mutation }
+  | { ok: false; id: string; txId?: string; code: string; message: string };
+
+/** A push whose envelope is valid, as the handler hands it to the store. */
+export interface StorePushRequest {
+  /** The installation; registered to the first user who pushes with it. */
+  clientId: string;
+  /** The session the client claims (informational; the store trusts `AuthContext`). */
+  sessionId: string;
+  /** The mutations in request order. */
+  entries: StorePushEntry[];
+}
+
+/** Result of {@link SyncStore.purgeTombstones}. */
+export interface PurgeResult {
+  /** How many tombstones were removed. */
+  purged: number;
+  /** Scopes whose purge horizon moved. */
+  scopes: string[];
+}
+
+/**
+ * A sync store. Semantics (DESIGN §3):
+ *
+ * - **push** runs in one database transaction. It takes the row lock of every scope it writes
+ *   (in a fixed order), so versions are handed out in commit order and a pull by version never
+ *   skips a row that commits later. Each applied mutation gets the next scope version, which
+ *   becomes the record's `revision`. A mutation applies only when its `baseRevision` equals the
+ *   record's revision (or the record is absent and `baseRevision` is 0); `patch` also needs a
+ *   live record. Otherwise the result is `conflict` with the server's record, and nothing is
+ *   stored for it, so a re-send is judged again. The outcome of an applied mutation is stored
+ *   in the same transaction; a mutation id seen again returns that stored outcome and changes
+ *   nothing. Mutations sharing a `txId` apply all or none. Pokes are NOTIFYed inside the
+ *   transaction, so they are delivered only after commit.
+ *   Throws `SyncError('auth', { status: 403, code: 'forbidden' })` when `clientId` belongs to
+ *   another user. Safe to retry after any error: either the whole push committed or nothing did.
+ * - **pull** reads one consistent snapshot: the changes after the checkpoint in version order,
+ *   and a new opaque checkpoint. A checkpoint that this database never issued, or that is
+ *   older than the scope's tombstone purge horizon, gets `resetRequired` and a first page.
+ * - **onPoke** hears every committed push, from this process and any other process on the same
+ *   database (LISTEN/NOTIFY).
+ */
+export interface SyncStore {
+  /** Applies a push; see the interface doc for the guarantees. */
+  push(auth: AuthContext, request: StorePushRequest): Promise<PushResponse>;
+  /** Reads a page of changes of one scope (the caller has authorised the scope). */
+  pull(auth: AuthContext, request: PullRequest): Promise<PullResponse>;
+  /** Listens to pokes of every scope; returns the unsubscribe function. */
+  onPoke(listener: (poke: Poke) => void): () => void;
+  /**
+   * Removes tombstones deleted more than `olderThanMs` ago (default: the store's retention
+   * window) and raises each scope's purge horizon past them.
+   */
+  purgeTombstones(options?: { olderThanMs?: number }): Promise<PurgeResult>;
+  /** Resolves when the database answers; rejects otherwise. */
+  health(): Promise<void>;
+  /** Stops listening and closes the connections. */
+  close(): Promise<void>;
+}

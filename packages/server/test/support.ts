@@ -1,0 +1,104 @@
+/**
+ * Helpers of the server tests: mutation builders, fresh PostgreSQL databases.
+ */
+import { randomUUID } from 'node:crypto';
+import type { JsonObject, Mutation, MutationResult } from '@syncline/sync-core/protocol';
+import pg from 'pg';
+import type { AuthContext, StorePushEntry, StorePushRequest } from '../src/store/types.js';
+
+/** A fresh scope id for one test, so tests share a store without seeing each other. */
+export function freshUser(): string {
+  return `u${randomUUID().slice(0, 8)}`;
+}
+
+/** The auth context of a user. */
+export function authOf(userId: string, sessionId = 's1'): AuthContext {
+  return { userId, sessionId };
+}
+
+/** A put mutation. */
+export function put(
+  scope: string,
+  recordId: string,
+  data: JsonObject,
+  baseRevision = 0,
+  extra: Partial<Mutation> = {},
+): Mutation {
+  return {
+    id: randomUUID(),
+    scope,
+    collection: 'todos',
+    recordId,
+    op: 'put',
+    data,
+    baseRevision,
+    hlc: `0000000000${Math.floor(Math.random() * 99)}:0000:c1`,
+    ...extra,
+  };
+}
+
+/** A patch mutation. */
+export function patch(
+  scope: string,
+  recordId: string,
+  data: JsonObject,
+  baseRevision: number,
+  extra: Partial<Mutation> = {},
+): Mutation {
+  return { ...put(scope, recordId, data, baseRevision, extra), op: 'patch' };
+}
+
+/** A delete mutation. */
+export function del(
+  scope: string,
+  recordId: string,
+  baseRevision: number,
+  extra: Partial<Mutation> = {},
+): Mutation {
+  const { data: _data, ...rest } = put(scope, recordId, {}, baseRevision, extra);
+  return { ...rest, op: 'delete' };
+}
+
+/** A push request of valid mutations. */
+export function request(
+  mutations: Array<Mutation | StorePushEntry>,
+  clientId = 'client-1',
+): StorePushRequest {
+  return {
+    clientId,
+    sessionId: 's1',
+    entries: mutations.map((m) => ('ok' in m ? m : { ok: true as const, mutation: m })),
+  };
+}
+
+/** Narrows a result to `applied` and returns its revision. */
+export function revisionOf(result: MutationResult | undefined): number {
+  if (result?.status !== 'applied')
+    throw new Error(`expected applied, got ${JSON.stringify(result)}`);
+  return result.revision;
+}
+
+/**
+ * Creates an empty database on the PostgreSQL server of `adminUrl` and returns its URL and a
+ * function that drops it.
+ */
+export async function freshDatabase(
+  adminUrl: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `syncline_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
