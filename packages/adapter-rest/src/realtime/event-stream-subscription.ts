@@ -43,6 +43,7 @@ class EventStreamSubscription {
   readonly #scopes: ReadonlySet<string>;
   #stopped = false;
   #controller: AbortController | null = null;
+  #cancelStream: (() => void) | null = null;
   #sleepTimer: unknown = null;
   #wake: (() => void) | null = null;
   #attempt = 0;
@@ -57,6 +58,7 @@ class EventStreamSubscription {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#controller?.abort();
+    this.#cancelStream?.();
     if (this.#sleepTimer !== null) this.#options.timers.clearTimeout(this.#sleepTimer);
     this.#wake?.();
   }
@@ -109,6 +111,13 @@ class EventStreamSubscription {
   async #readStream(body: ReadableStream<Uint8Array>, controller: AbortController): Promise<void> {
     const { timers, idleTimeoutMs } = this.#options;
     const reader = body.getReader();
+    // Aborting the request's signal ends the body in undici, but not in every fetch (polyfills,
+    // interceptors): cancelling the reader as well ends a pending read everywhere.
+    const cancel = () => {
+      controller.abort();
+      reader.cancel().catch(() => undefined);
+    };
+    this.#cancelStream = cancel;
     const parser = new EventStreamParser();
     let idleTimer: unknown = null;
     let idle = false;
@@ -116,30 +125,30 @@ class EventStreamSubscription {
       if (idleTimer !== null) timers.clearTimeout(idleTimer);
       idleTimer = timers.setTimeout(() => {
         idle = true;
-        controller.abort();
+        cancel();
       }, idleTimeoutMs);
     };
+    const idleError = (cause?: unknown) =>
+      new SyncError('timeout', `events: no data for ${idleTimeoutMs} ms`, { cause });
     armIdle();
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (done || this.#stopped) return;
+        if (this.#stopped) return;
+        if (idle) throw idleError();
+        if (done) return;
         armIdle();
         for (const event of parser.feedBytes(value)) this.#handle(event);
         if (parser.retryMs !== undefined) this.#serverRetryMs = parser.retryMs;
       }
     } catch (error) {
       if (this.#stopped) return;
-      if (idle) {
-        throw new SyncError('timeout', `events: no data for ${idleTimeoutMs} ms`, {
-          cause: error,
-        });
-      }
+      if (idle) throw idleError(error);
       throw networkError('events', error);
     } finally {
       if (idleTimer !== null) timers.clearTimeout(idleTimer);
-      reader.releaseLock();
-      controller.abort();
+      this.#cancelStream = null;
+      cancel();
     }
   }
 

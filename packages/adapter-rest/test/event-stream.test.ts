@@ -1,0 +1,239 @@
+/**
+ * The realtime channel's failure handling, with msw playing a server whose event streams can
+ * be cut, stalled or refused on demand: catch-up hint after every (re)connect, reconnect with
+ * backoff, token refresh, idle detection, clean stop.
+ */
+import type { Poke, SyncError } from '@syncline/sync-core';
+import { HttpResponse, http } from 'msw';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { restTransport } from '../src/index.js';
+
+const BASE = 'http://events.test';
+const server = setupServer();
+const cleanups: Array<() => void> = [];
+beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+afterEach(() => {
+  // A failed assertion must not leave a reconnecting subscription behind for the next test.
+  for (const cleanup of cleanups.splice(0)) cleanup();
+  server.resetHandlers();
+});
+afterAll(() => server.close());
+
+interface Connection {
+  auth: string | null;
+  scopes: string | null;
+  send(text: string): void;
+  close(): void;
+}
+
+/** An msw event-stream endpoint; `respond` may refuse a connection with an error response. */
+function eventsEndpoint(respond?: (n: number, auth: string | null) => Response | undefined) {
+  const connections: Connection[] = [];
+  server.use(
+    http.get(`${BASE}/v1/events`, ({ request }) => {
+      const auth = request.headers.get('authorization');
+      const refusal = respond?.(connections.length, auth);
+      const encoder = new TextEncoder();
+      let controller!: ReadableStreamDefaultController<Uint8Array>;
+      const connection: Connection = {
+        auth,
+        scopes: new URL(request.url).searchParams.get('scopes'),
+        send: (text) => controller.enqueue(encoder.encode(text)),
+        close: () => controller.close(),
+      };
+      connections.push(connection);
+      if (refusal) return refusal;
+      const stream = new ReadableStream<Uint8Array>({
+        start(c) {
+          controller = c;
+        },
+      });
+      return new HttpResponse(stream, {
+        headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+      });
+    }),
+  );
+  return connections;
+}
+
+const poke = (scope: string, version: number) =>
+  `event: poke\ndata: ${JSON.stringify({ scope, version, originClientId: 'c1' })}\n\n`;
+
+function listen(options: Partial<Parameters<typeof restTransport>[0]> = {}) {
+  const pokes: Poke[] = [];
+  const errors: SyncError[] = [];
+  let connects = 0;
+  const transport = restTransport({
+    baseUrl: BASE,
+    getToken: () => 'token',
+    reconnect: { baseDelayMs: 1, maxDelayMs: 5 },
+    onRealtimeError: (e) => errors.push(e),
+    ...options,
+  });
+  const unsubscribe = transport.subscribe!(
+    ['user:1', 'workspace:7'],
+    (p) => pokes.push(p),
+    () => connects++,
+  );
+  cleanups.push(unsubscribe);
+  return { pokes, errors, connects: () => connects, unsubscribe };
+}
+
+describe('event stream', () => {
+  it('hints a catch-up on connect, then delivers valid pokes of its scopes only', async () => {
+    const connections = eventsEndpoint();
+    const sub = listen();
+    await vi.waitFor(() => expect(sub.connects()).toBe(1));
+    const [c] = connections;
+    expect(c!.auth).toBe('Bearer token');
+    expect(c!.scopes!.split(',').sort()).toEqual(['user:1', 'workspace:7']);
+
+    c!.send(': heartbeat\n\n');
+    c!.send(poke('user:1', 3));
+    c!.send(poke('user:99', 4)); // not subscribed: ignored
+    c!.send('event: poke\ndata: {"scope":"user:1","version":"x"}\n\n'); // invalid
+    c!.send(`event: poke\ndata: ${JSON.stringify({ scope: 'workspace:7', version: 9 })}\n\n`);
+
+    await vi.waitFor(() => expect(sub.pokes).toHaveLength(2));
+    expect(sub.pokes).toEqual([
+      { scope: 'user:1', version: 3, originClientId: 'c1' },
+      { scope: 'workspace:7', version: 9 },
+    ]);
+    expect(sub.errors.map((e) => [e.kind, e.code])).toEqual([['server', 'invalid_response']]);
+    sub.unsubscribe();
+  });
+
+  it('reconnects after the server ends the stream, and hints a catch-up each time', async () => {
+    const connections = eventsEndpoint();
+    const sub = listen();
+    await vi.waitFor(() => expect(connections).toHaveLength(1));
+    connections[0]!.send(poke('user:1', 1));
+    connections[0]!.close();
+    await vi.waitFor(() => expect(sub.connects()).toBe(2));
+    connections[1]!.send(poke('user:1', 2));
+    await vi.waitFor(() => expect(sub.pokes.map((p) => p.version)).toEqual([1, 2]));
+    sub.unsubscribe();
+  });
+
+  it('backs off through refused connections (503) and connects when the server is back', async () => {
+    const connections = eventsEndpoint((n) =>
+      n < 3
+        ? HttpResponse.json(
+            { error: { code: 'unavailable', message: 'starting' } },
+            { status: 503 },
+          )
+        : undefined,
+    );
+    const sub = listen();
+    await vi.waitFor(() => expect(sub.connects()).toBe(1));
+    expect(connections).toHaveLength(4);
+    expect(sub.errors.map((e) => e.kind)).toEqual(['server', 'server', 'server']);
+    sub.unsubscribe();
+  });
+
+  it('refreshes the token once on 401 and connects with the fresh one', async () => {
+    const connections = eventsEndpoint((_n, auth) =>
+      auth === 'Bearer fresh'
+        ? undefined
+        : HttpResponse.json({ error: { code: 'unauthorized', message: 'x' } }, { status: 401 }),
+    );
+    const refreshes: boolean[] = [];
+    const sub = listen({
+      getToken: ({ forceRefresh }) => {
+        refreshes.push(forceRefresh);
+        return forceRefresh ? 'fresh' : 'stale';
+      },
+    });
+    await vi.waitFor(() => expect(sub.connects()).toBe(1));
+    expect(connections.map((c) => c.auth)).toEqual(['Bearer stale', 'Bearer fresh']);
+    expect(refreshes).toEqual([false, true]);
+    expect(sub.errors).toEqual([]);
+    sub.unsubscribe();
+  });
+
+  it('replaces a stream that went silent for idleTimeoutMs', async () => {
+    const connections = eventsEndpoint();
+    const sub = listen({ idleTimeoutMs: 30 });
+    await vi.waitFor(() => expect(sub.connects()).toBeGreaterThanOrEqual(2));
+    expect(connections.length).toBeGreaterThanOrEqual(2);
+    expect(sub.errors[0]).toMatchObject({ kind: 'timeout' });
+    sub.unsubscribe();
+  });
+
+  it('keeps a stream that only sends heartbeats', async () => {
+    const connections = eventsEndpoint();
+    const sub = listen({ idleTimeoutMs: 200 });
+    await vi.waitFor(() => expect(sub.connects()).toBe(1));
+    for (let i = 0; i < 10; i++) {
+      connections[0]!.send(': hb\n\n');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(sub.connects()).toBe(1);
+    expect(connections).toHaveLength(1);
+    sub.unsubscribe();
+  });
+
+  it('stops for good on unsubscribe: nothing more is read and nothing reopened', async () => {
+    const connections = eventsEndpoint();
+    const sub = listen();
+    await vi.waitFor(() => expect(sub.connects()).toBe(1));
+    connections[0]!.send(poke('user:1', 1));
+    await vi.waitFor(() => expect(sub.pokes).toHaveLength(1));
+    sub.unsubscribe();
+    try {
+      connections[0]!.send(poke('user:1', 2));
+      connections[0]!.close();
+    } catch {
+      // The stream may already be cancelled: also fine.
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sub.pokes).toHaveLength(1);
+    expect(connections).toHaveLength(1);
+    expect(sub.connects()).toBe(1);
+    expect(sub.errors).toEqual([]);
+  });
+
+  it('a throwing onPoke does not stop the channel', async () => {
+    const connections = eventsEndpoint();
+    const seen: number[] = [];
+    const transport = restTransport({ baseUrl: BASE, getToken: () => 't' });
+    const unsubscribe = transport.subscribe!(['user:1'], (p) => {
+      seen.push(p.version);
+      throw new Error('app bug');
+    });
+    cleanups.push(unsubscribe);
+    await vi.waitFor(() => expect(connections).toHaveLength(1));
+    await new Promise((r) => setTimeout(r, 10));
+    connections[0]!.send(poke('user:1', 1) + poke('user:1', 2));
+    await vi.waitFor(() => expect(seen).toEqual([1, 2]));
+    unsubscribe();
+  });
+});
+
+describe('poll mode', () => {
+  it('hints a catch-up at once and then every pollIntervalMs, until unsubscribed', async () => {
+    const transport = restTransport({
+      baseUrl: BASE,
+      getToken: () => 't',
+      realtime: 'poll',
+      pollIntervalMs: 20,
+    });
+    let hints = 0;
+    const unsubscribe = transport.subscribe!(
+      ['user:1'],
+      () => undefined,
+      () => hints++,
+    );
+    await vi.waitFor(() => expect(hints).toBeGreaterThanOrEqual(3));
+    unsubscribe();
+    const after = hints;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(hints).toBe(after);
+  });
+
+  it('offers no subscribe at all with realtime: false', () => {
+    const transport = restTransport({ baseUrl: BASE, getToken: () => 't', realtime: false });
+    expect(transport.subscribe).toBeUndefined();
+  });
+});
