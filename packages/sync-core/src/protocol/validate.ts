@@ -31,7 +31,7 @@
  * @module
  */
 import { isHlc } from '../clock/hlc.js';
-import type { SyncError } from '../errors/sync-error.js';
+import { isSyncError, type SyncError } from '../errors/sync-error.js';
 import type {
   JsonObject,
   Mutation,
@@ -292,10 +292,14 @@ export function validateMutation(value: unknown, limits?: Partial<ProtocolLimits
   return mutationAt(value, ROOT, resolveLimits(limits));
 }
 
-/** One mutation of a push as the server sees it: valid, or invalid with its (valid) id. */
+/**
+ * One mutation of a push as the server sees it: valid, or invalid with its (valid) id and,
+ * when the raw mutation names a well-formed `txId`, that id (so the server can reject the
+ * whole group).
+ */
 export type PushEntry =
-  | { ok: true; mutation: Mutation }
-  | { ok: false; id: string; error: SyncError };
+  | { ok: true; id: string; mutation: Mutation }
+  | { ok: false; id: string; txId?: string; error: SyncError };
 
 /** A push request whose envelope is valid, with each mutation validated on its own. */
 export interface ParsedPushRequest {
@@ -352,9 +356,11 @@ export function parsePushRequest(
     if (seen.has(id)) fail(at(path, 'id'), 'duplicate mutation id in one request');
     seen.add(id);
     try {
-      entries.push({ ok: true, mutation: mutationAt(raw, path, resolved) });
+      entries.push({ ok: true, id, mutation: mutationAt(raw, path, resolved) });
     } catch (error) {
-      entries.push({ ok: false, id, error: error as SyncError });
+      if (!isSyncError(error)) throw error;
+      const txId = own(raw, 'txId');
+      entries.push(isUuid(txId) ? { ok: false, id, txId, error } : { ok: false, id, error });
     }
   }
   return { clientId, sessionId, entries };

@@ -4,4 +4,17 @@
  *
  * @packageDocumentation
  */
-export {};
+export type { AppliedLogEntry } from './memory-push.js';
+export {
+  createMemoryServer,
+  type MemoryServer,
+  type MemoryServerOptions,
+  type MemoryServerStats,
+  type PurgeOptions,
+} from './memory-server.js';
+export {
+  type ConnectOptions,
+  MemoryTransport,
+  type MemoryTransportHost,
+} from './memory-transport.js';
+export { createRandom, type Random, randomInt } from './random.js';

@@ -1,0 +1,164 @@
+/**
+ * The {@link SyncTransport} of the in-memory server: asynchronous, JSON-copying, and
+ * authenticated by its own session like a bearer token.
+ *
+ * @module
+ */
+import { SyncError } from '../errors/sync-error.js';
+import type {
+  Poke,
+  PullRequest,
+  PullResponse,
+  PushRequest,
+  PushResponse,
+} from '../protocol/types.js';
+import { createSessionSource, type MutableSessionSource } from '../transport/session-source.js';
+import type { AuthSession, SyncTransport } from '../transport/types.js';
+
+/** Options of `MemoryServer.connect`. */
+export interface ConnectOptions {
+  /**
+   * Sign in as this user from the start.
+   * @default undefined (signed out)
+   */
+  userId?: string;
+  /**
+   * The session id of that sign-in.
+   * @default a fresh id from the server (`session-N`)
+   */
+  sessionId?: string;
+  /**
+   * The installation this connection stands for. Informational: the server trusts only the
+   * session, and a push names its own `clientId`.
+   * @default undefined
+   */
+  clientId?: string;
+}
+
+/** The part of the server a transport talks to. */
+export interface MemoryTransportHost {
+  readonly schedule: (fn: () => void) => void;
+  push(auth: AuthSession | null, body: unknown): PushResponse;
+  pull(auth: AuthSession | null, query: unknown): PullResponse;
+  watch(
+    scopes: readonly string[],
+    auth: () => AuthSession | null,
+    onPoke: (poke: Poke) => void,
+  ): () => void;
+  nextSessionId(): string;
+}
+
+/**
+ * A connection to a `MemoryServer`, as a {@link SyncTransport}. Each call travels like a network
+ * request: the request is JSON-copied and reaches the server in a later `schedule` turn, the
+ * answer is JSON-copied and reaches the caller in another one. The server authenticates the
+ * call with the transport's session at the moment the call is made (like a bearer token), never
+ * with the ids the request body claims.
+ */
+export class MemoryTransport implements SyncTransport {
+  /** Who is signed in on this connection; `signIn`/`signOut` or `session.set` change it. */
+  readonly session: MutableSessionSource;
+  /** The installation this connection stands for, when given to `connect`. */
+  readonly clientId: string | undefined;
+  readonly #host: MemoryTransportHost;
+
+  /**
+   * @param host - the server
+   * @param options - initial sign-in and client id
+   */
+  constructor(host: MemoryTransportHost, options: ConnectOptions = {}) {
+    this.#host = host;
+    this.clientId = options.clientId;
+    this.session = createSessionSource(
+      options.userId === undefined
+        ? null
+        : { userId: options.userId, sessionId: options.sessionId ?? host.nextSessionId() },
+    );
+  }
+
+  /** Signs in as `userId` (with `sessionId`, or a fresh one from the server). */
+  signIn(userId: string, sessionId?: string): void {
+    this.session.set({ userId, sessionId: sessionId ?? this.#host.nextSessionId() });
+  }
+
+  /** Signs out: later calls reject with `SyncError('auth')`. */
+  signOut(): void {
+    this.session.set(null);
+  }
+
+  /** Sends a push; see {@link SyncTransport.push}. */
+  push(req: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
+    return this.#call((auth, body) => this.#host.push(auth, body), req, signal);
+  }
+
+  /** Pulls one page; see {@link SyncTransport.pull}. */
+  pull(req: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
+    return this.#call((auth, body) => this.#host.pull(auth, body), req, signal);
+  }
+
+  /**
+   * Pokes for `scopes` while the current session may read them. `onConnect` is called (through
+   * `schedule`) right after subscribing and after every sign-in, like a reconnection.
+   */
+  subscribe(scopes: string[], onPoke: (poke: Poke) => void, onConnect?: () => void): () => void {
+    let active = true;
+    const connected = (): void => {
+      if (onConnect === undefined) return;
+      this.#host.schedule(() => {
+        if (active) onConnect();
+      });
+    };
+    const unwatch = this.#host.watch(scopes, () => this.session.current(), onPoke);
+    const unlisten = this.session.subscribe((session) => {
+      if (session !== null) connected();
+    });
+    connected();
+    return () => {
+      active = false;
+      unwatch();
+      unlisten();
+    };
+  }
+
+  #call<T>(
+    handle: (auth: AuthSession | null, body: unknown) => T,
+    request: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    // Captured now: the token a real request carries is the one current when it was sent.
+    const auth = this.session.current();
+    const body = jsonCopy(request);
+    return new Promise<T>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(aborted(signal));
+        return;
+      }
+      this.#host.schedule(() => {
+        if (signal?.aborted) {
+          reject(aborted(signal));
+          return;
+        }
+        let answer: T;
+        try {
+          answer = jsonCopy(handle(auth, body));
+        } catch (error) {
+          this.#host.schedule(() => reject(error));
+          return;
+        }
+        this.#host.schedule(() => {
+          // Aborted after the server handled it: the effects stay, the answer is lost.
+          if (signal?.aborted) reject(aborted(signal));
+          else resolve(answer);
+        });
+      });
+    });
+  }
+}
+
+function jsonCopy<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function aborted(signal: AbortSignal): SyncError {
+  return new SyncError('network', 'request aborted', { cause: signal.reason });
+}
