@@ -4,16 +4,7 @@
  * with SIGKILL mid-write. In each case loading must give exactly the committed batches.
  */
 import { spawn } from 'node:child_process';
-import {
-  copyFile,
-  mkdtemp,
-  open,
-  readdir,
-  readFile,
-  rm,
-  stat,
-  writeFile,
-} from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,0 +1,85 @@
+/**
+ * Runs in a real browser page (bundled by indexeddb.browser.test.ts): the storage contract
+ * against the real IndexedDB, plus the halves of the reload and restart checks. Every call
+ * answers `{ ok, message }` so a failure reaches the Node side with its reason.
+ */
+import { indexedDbStorage } from '../../src/storage/indexeddb.js';
+import type { StorageWrite } from '../../src/storage/types.js';
+import { contractChecks, type StorageHarness } from '../storage/contract.js';
+
+/** What a page call answers. */
+export interface PageResult {
+  ok: boolean;
+  message?: string;
+  value?: unknown;
+}
+
+let databases = 0;
+const harness: StorageHarness = {
+  async create() {
+    databases++;
+    const dbName = `contract-${databases}-${Math.random().toString(36).slice(2)}`;
+    const open = () => indexedDbStorage({ dbName });
+    return { adapter: open(), reopen: async () => open() };
+  },
+  // Functions cannot be structured-cloned: put() throws DataCloneError inside the transaction.
+  unstorableValue: () => () => 1,
+};
+
+async function answer(work: () => Promise<unknown>): Promise<PageResult> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    const { name, message, stack } = error as Error;
+    return { ok: false, message: `${name}: ${message}\n${stack ?? ''}` };
+  }
+}
+
+const api = {
+  checkNames: contractChecks.map((check) => check.name),
+
+  runCheck(name: string): Promise<PageResult> {
+    return answer(async () => {
+      const check = contractChecks.find((candidate) => candidate.name === name);
+      if (check === undefined) throw new Error(`no check named ${name}`);
+      await check.run(harness);
+    });
+  },
+
+  /** Writes batches and resolves once they are durable; the page is reloaded right after. */
+  writeBeforeReload(dbName: string, ops: StorageWrite[]): Promise<PageResult> {
+    return answer(() => indexedDbStorage({ dbName }).write('reload', ops));
+  },
+
+  readAfterReload(dbName: string): Promise<PageResult> {
+    return answer(() => indexedDbStorage({ dbName }).list('reload', ''));
+  },
+
+  /**
+   * Holds a connection to `dbName` open with store `storeName`, writes, and keeps the
+   * adapter for `useHeld` (to prove it survives another tab's upgrade of the database).
+   */
+  held: undefined as ReturnType<typeof indexedDbStorage> | undefined,
+  holdAndWrite(dbName: string, storeName: string, value: string): Promise<PageResult> {
+    return answer(async () => {
+      api.held = indexedDbStorage({ dbName, storeName });
+      await api.held.write('tabs', [{ type: 'set', key: 'k', value }]);
+    });
+  },
+  useHeld(value: string): Promise<PageResult> {
+    return answer(async () => {
+      const held = api.held;
+      if (held === undefined) throw new Error('nothing held');
+      await held.write('tabs', [{ type: 'set', key: 'k2', value }]);
+      return held.list('tabs', '');
+    });
+  },
+  readStore(dbName: string, storeName: string): Promise<PageResult> {
+    return answer(() => indexedDbStorage({ dbName, storeName }).list('tabs', ''));
+  },
+};
+
+/** The page's test API, called with `page.evaluate`. */
+export type PageApi = typeof api;
+
+(globalThis as unknown as { syncline: PageApi }).syncline = api;
