@@ -18,3 +18,11 @@ export {
   type MemoryTransportHost,
 } from './memory-transport.js';
 export { createRandom, type Random, randomInt } from './random.js';
+export {
+  type FaultCounts,
+  type FaultEnv,
+  type Faults,
+  type FaultyTransport,
+  type OneShotFault,
+  withFaults,
+} from './with-faults.js';
