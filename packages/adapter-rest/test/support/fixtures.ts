@@ -28,8 +28,12 @@ export function putMutation(
 }
 
 /** A push request of `mutations`. */
-export function pushRequest(mutations: Mutation[], sessionId = 'session-1'): PushRequest {
-  return { clientId: 'client-1', sessionId, mutations };
+export function pushRequest(
+  mutations: Mutation[],
+  sessionId = 'session-1',
+  clientId = `client-${randomUUID().slice(0, 8)}`,
+): PushRequest {
+  return { clientId, sessionId, mutations };
 }
 
 /** A server record. */

@@ -1,0 +1,281 @@
+/**
+ * The adapter against the real reference server over loopback: push/pull round trips,
+ * conflicts, idempotent retries, a response lost after commit, realtime pokes and catch-up
+ * after a reconnect, a real 401 and refresh, and isolation between users. Run on PGlite and on
+ * PostgreSQL by the two `real-server.*.test.ts` files.
+ */
+import { isSyncError, type Poke, type SyncError } from '@syncline/sync-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type DevSession, devSignIn, type RestTransport, restTransport } from '../src/index.js';
+import { type DroppingProxy, startDroppingProxy } from './support/dropping-proxy.js';
+import { pushRequest, putMutation } from './support/fixtures.js';
+import { type StoreKind, startServer, type TestServer } from './support/real-server.js';
+
+/** Defines the suite for one database. */
+export function realServerSuite(kind: () => StoreKind): void {
+  let server: TestServer;
+  let proxy: DroppingProxy;
+  let userCounter = 0;
+
+  beforeAll(async () => {
+    server = await startServer(kind());
+    proxy = await startDroppingProxy(server.url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await server?.close();
+  });
+
+  /** A new user (fresh scope) signed in on a new device. */
+  async function signIn(userId = `u${Date.now().toString(36)}${userCounter++}`) {
+    return devSignIn({ baseUrl: server.url, userId });
+  }
+
+  function transportOf(
+    session: DevSession,
+    options: Partial<Parameters<typeof restTransport>[0]> = {},
+  ): RestTransport {
+    return restTransport({
+      baseUrl: server.url,
+      getToken: () => session.token,
+      realtime: false,
+      ...options,
+    });
+  }
+
+  async function pullAll(transport: RestTransport, scope: string) {
+    const changes = [];
+    let checkpoint: string | null = null;
+    for (;;) {
+      const page = await transport.pull({ scope, checkpoint, limit: 2 });
+      changes.push(...page.changes);
+      checkpoint = page.checkpoint;
+      if (!page.hasMore) return { changes, checkpoint };
+    }
+  }
+
+  describe('push and pull', () => {
+    it('round-trips records, paging by checkpoint', async () => {
+      const alice = await signIn();
+      const scope = `user:${alice.userId}`;
+      const t = transportOf(alice);
+      const mutations = ['a', 'b', 'c'].map((id) => putMutation(scope, id, { title: id }));
+      const pushed = await t.push(pushRequest(mutations, alice.sessionId));
+      expect(pushed.results.map((r) => r.status)).toEqual(['applied', 'applied', 'applied']);
+      const revisions = pushed.results.map((r) => (r.status === 'applied' ? r.revision : -1));
+      expect(revisions).toEqual([1, 2, 3]);
+
+      const { changes, checkpoint } = await pullAll(t, scope);
+      expect(changes.map((c) => [c.id, c.revision, c.data])).toEqual([
+        ['a', 1, { title: 'a' }],
+        ['b', 2, { title: 'b' }],
+        ['c', 3, { title: 'c' }],
+      ]);
+      const after = await t.pull({ scope, checkpoint });
+      expect(after.changes).toEqual([]);
+      expect(after.hasMore).toBe(false);
+    });
+
+    it('reports a stale write as a conflict carrying the server record', async () => {
+      const alice = await signIn();
+      const scope = `user:${alice.userId}`;
+      const t = transportOf(alice);
+      await t.push(pushRequest([putMutation(scope, 'r', { v: 1 })], alice.sessionId));
+      const stale = await t.push(pushRequest([putMutation(scope, 'r', { v: 2 })], alice.sessionId));
+      expect(stale.results[0]).toMatchObject({
+        status: 'conflict',
+        server: { id: 'r', revision: 1, data: { v: 1 } },
+      });
+    });
+
+    it('answers a re-sent batch with the stored outcomes and applies nothing twice', async () => {
+      const alice = await signIn();
+      const scope = `user:${alice.userId}`;
+      const t = transportOf(alice);
+      const request = pushRequest(
+        [putMutation(scope, 'x', { n: 1 }), putMutation(scope, 'y', { n: 2 })],
+        alice.sessionId,
+      );
+      const first = await t.push(request);
+      const again = await t.push(request);
+      expect(again).toEqual(first);
+      const { changes } = await pullAll(t, scope);
+      expect(changes.map((c) => c.revision)).toEqual([1, 2]);
+    });
+  });
+
+  describe('lost response after commit', () => {
+    it('the push fails as a retryable network error, the retry is applied once', async () => {
+      const alice = await signIn();
+      const scope = `user:${alice.userId}`;
+      const viaProxy = restTransport({
+        baseUrl: proxy.url,
+        getToken: () => alice.token,
+        realtime: false,
+      });
+      const request = pushRequest(
+        [putMutation(scope, 'p', { title: 'once' }), putMutation(scope, 'q', { title: 'once' })],
+        alice.sessionId,
+      );
+      proxy.dropNext(1, (method, path) => method === 'POST' && path.startsWith('/v1/push'));
+
+      const lost = await viaProxy.push(request).catch((e: unknown) => e);
+      expect(isSyncError(lost) && lost.kind).toBe('network');
+      // The server did commit: the proxy read its full 200 answer before dropping it.
+      const dropped = proxy.requests.find((r) => r.dropped);
+      expect(dropped?.status).toBe(200);
+
+      const retried = await viaProxy.push(request);
+      expect(retried).toEqual(JSON.parse(dropped!.body));
+      expect(retried.results.map((r) => r.status)).toEqual(['applied', 'applied']);
+
+      // Server state: each record written exactly once, at versions 1 and 2, nothing more.
+      const { changes } = await pullAll(transportOf(alice), scope);
+      expect(changes.map((c) => [c.id, c.revision])).toEqual([
+        ['p', 1],
+        ['q', 2],
+      ]);
+      const probe = await transportOf(alice).push(
+        pushRequest([putMutation(scope, 'z', { n: 0 })], alice.sessionId),
+      );
+      expect(probe.results[0]).toMatchObject({ status: 'applied', revision: 3 });
+    });
+  });
+
+  describe('auth', () => {
+    it('a token the server refuses is refreshed once and the push goes through', async () => {
+      const alice = await signIn();
+      const scope = `user:${alice.userId}`;
+      const calls: boolean[] = [];
+      const t = restTransport({
+        baseUrl: server.url,
+        realtime: false,
+        getToken: ({ forceRefresh }) => {
+          calls.push(forceRefresh);
+          return forceRefresh ? alice.token : 'expired-or-garbage';
+        },
+      });
+      const response = await t.push(
+        pushRequest([putMutation(scope, 'a', { n: 1 })], alice.sessionId),
+      );
+      expect(response.results[0]).toMatchObject({ status: 'applied', revision: 1 });
+      expect(calls).toEqual([false, true]);
+    });
+
+    it('no valid token at all is an `auth` error', async () => {
+      const t = restTransport({ baseUrl: server.url, realtime: false, getToken: () => null });
+      await expect(t.pull({ scope: 'user:nobody', checkpoint: null })).rejects.toMatchObject({
+        kind: 'auth',
+        status: 401,
+      });
+    });
+  });
+
+  describe('isolation between users', () => {
+    it("one user can neither read nor write another user's scope, nor hear its pokes", async () => {
+      const alice = await signIn();
+      const mallory = await signIn();
+      const aliceScope = `user:${alice.userId}`;
+      const asAlice = transportOf(alice);
+      const asMallory = transportOf(mallory, {
+        realtime: 'sse',
+        reconnect: { baseDelayMs: 50, maxDelayMs: 100 },
+      });
+      await asAlice.push(
+        pushRequest([putMutation(aliceScope, 'secret', { s: 'x' })], alice.sessionId),
+      );
+
+      await expect(asMallory.pull({ scope: aliceScope, checkpoint: null })).rejects.toMatchObject({
+        kind: 'auth',
+        status: 403,
+      });
+      const write = await asMallory
+        .push(pushRequest([putMutation(aliceScope, 'evil', { s: 'y' })], mallory.sessionId))
+        .catch((e: unknown) => e);
+      if (isSyncError(write)) expect(write.kind).toBe('auth');
+      else
+        expect((write as { results: Array<{ status: string }> }).results[0]?.status).toBe(
+          'rejected',
+        );
+
+      const errors: SyncError[] = [];
+      const pokes: Poke[] = [];
+      const stop = restTransport({
+        baseUrl: server.url,
+        getToken: () => mallory.token,
+        reconnect: { baseDelayMs: 50, maxDelayMs: 100 },
+        onRealtimeError: (e) => errors.push(e),
+      }).subscribe!([aliceScope], (p) => pokes.push(p));
+      await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0));
+      stop();
+      expect(errors[0]).toMatchObject({ kind: 'auth', status: 403 });
+      expect(pokes).toEqual([]);
+
+      const { changes } = await pullAll(asAlice, aliceScope);
+      expect(changes.map((c) => c.id)).toEqual(['secret']);
+    });
+  });
+
+  describe('realtime', () => {
+    it('a push by one device pokes the other devices of the same user', async () => {
+      const phone = await signIn();
+      const laptop = await devSignIn({ baseUrl: server.url, userId: phone.userId });
+      const scope = `user:${phone.userId}`;
+      const pokes: Poke[] = [];
+      let connects = 0;
+      const stop = transportOf(laptop, { realtime: 'sse' }).subscribe!(
+        [scope],
+        (p) => pokes.push(p),
+        () => connects++,
+      );
+      await vi.waitFor(() => expect(connects).toBe(1));
+      await transportOf(phone).push({
+        clientId: 'phone-1',
+        sessionId: phone.sessionId,
+        mutations: [putMutation(scope, 'n', { t: 1 })],
+      });
+      await vi.waitFor(() =>
+        expect(pokes).toEqual([{ scope, version: 1, originClientId: 'phone-1' }]),
+      );
+      stop();
+    });
+
+    it('after the stream drops, the reconnect hints a catch-up that finds what was missed', async () => {
+      const phone = await signIn();
+      const laptop = await devSignIn({ baseUrl: server.url, userId: phone.userId });
+      const scope = `user:${phone.userId}`;
+      const laptopTransport = restTransport({
+        baseUrl: proxy.url,
+        getToken: () => laptop.token,
+        reconnect: { baseDelayMs: 20, maxDelayMs: 50 },
+      });
+      const catchUps: string[][] = [];
+      let checkpoint: string | null = null;
+      const pokes: Poke[] = [];
+      const stop = laptopTransport.subscribe!(
+        [scope],
+        (p) => pokes.push(p),
+        () => {
+          // What the client does on connect: pull everything after its checkpoint.
+          void laptopTransport.pull({ scope, checkpoint }).then((page) => {
+            checkpoint = page.checkpoint;
+            catchUps.push(page.changes.map((c) => c.id));
+          });
+        },
+      );
+      await vi.waitFor(() => expect(catchUps).toEqual([[]]));
+
+      proxy.refuseStreams(true);
+      proxy.killStreams();
+      // Written while the laptop's stream is down: its poke reaches nobody.
+      await transportOf(phone).push(
+        pushRequest([putMutation(scope, 'missed', { t: 1 })], phone.sessionId),
+      );
+      proxy.refuseStreams(false);
+
+      await vi.waitFor(() => expect(catchUps).toEqual([[], ['missed']]), { timeout: 5000 });
+      expect(pokes).toEqual([]);
+      stop();
+    });
+  });
+}
