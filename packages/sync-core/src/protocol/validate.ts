@@ -292,14 +292,30 @@ export function validateMutation(value: unknown, limits?: Partial<ProtocolLimits
   return mutationAt(value, ROOT, resolveLimits(limits));
 }
 
-/**
- * One mutation of a push as the server sees it: valid, or invalid with its (valid) id and,
- * when the raw mutation names a well-formed `txId`, that id (so the server can reject the
- * whole group).
- */
-export type PushEntry =
-  | { ok: true; id: string; mutation: Mutation }
-  | { ok: false; id: string; txId?: string; error: SyncError };
+/** A mutation of a push that passed validation. */
+export interface ValidPushEntry {
+  /** Discriminant. */
+  ok: true;
+  /** The mutation id. */
+  id: string;
+  /** The validated copy of the mutation. */
+  mutation: Mutation;
+}
+
+/** A mutation of a push that failed validation but has a valid id to answer with. */
+export interface InvalidPushEntry {
+  /** Discriminant. */
+  ok: false;
+  /** The mutation id. */
+  id: string;
+  /** The raw mutation's `txId` when it is a well-formed UUID, so the whole group is rejected. */
+  txId?: string;
+  /** Why it is invalid (`SyncError('invalid')` with the JSON path in the request). */
+  error: SyncError;
+}
+
+/** One mutation of a push as the server sees it: valid, or invalid with its (valid) id. */
+export type PushEntry = ValidPushEntry | InvalidPushEntry;
 
 /** A push request whose envelope is valid, with each mutation validated on its own. */
 export interface ParsedPushRequest {

@@ -37,14 +37,19 @@ export interface ConnectOptions {
 
 /** The part of the server a transport talks to. */
 export interface MemoryTransportHost {
+  /** Schedules a delivery (request arrival, answer arrival, poke). */
   readonly schedule: (fn: () => void) => void;
+  /** Handles a push as `auth`; throws `SyncError`. */
   push(auth: AuthSession | null, body: unknown): PushResponse;
+  /** Handles a pull as `auth`; throws `SyncError`. */
   pull(auth: AuthSession | null, query: unknown): PullResponse;
+  /** Registers for pokes of `scopes` while `auth()` may read them. */
   watch(
     scopes: readonly string[],
     auth: () => AuthSession | null,
     onPoke: (poke: Poke) => void,
   ): () => void;
+  /** A fresh session id for a sign-in that names none. */
   nextSessionId(): string;
 }
 

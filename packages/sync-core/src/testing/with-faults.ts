@@ -47,7 +47,12 @@ export interface Faults {
    * A 429 without reaching the server: `SyncError('rate-limited', { status: 429, retryAfterMs })`.
    * @default undefined (never)
    */
-  rateLimit?: { probability: number; retryAfterMs: number };
+  rateLimit?: {
+    /** Probability per request. */
+    probability: number;
+    /** The `retryAfterMs` of the error (what a `Retry-After` header would say). */
+    retryAfterMs: number;
+  };
   /**
    * A realtime poke is lost on the way.
    * @default 0
@@ -101,10 +106,26 @@ export interface FaultCounts {
  * A fault for exactly one upcoming request (the next push or pull, or the next of `on`), taking
  * precedence over the probabilities. Queued one-shots apply in the order given.
  */
-export type OneShotFault = { on?: 'push' | 'pull' } & (
-  | { kind: 'dropRequest' | 'loseResponse' | 'duplicate' | 'serverError' }
-  | { kind: 'rateLimit'; retryAfterMs?: number }
-  | { kind: 'delay'; ms: number }
+export type OneShotFault = {
+  /** Only a request of this kind; any request when absent. */
+  on?: 'push' | 'pull';
+} & (
+  | {
+      /** The fault (see {@link Faults} for what each does). */
+      kind: 'dropRequest' | 'loseResponse' | 'duplicate' | 'serverError';
+    }
+  | {
+      /** A 429. */
+      kind: 'rateLimit';
+      /** The error's `retryAfterMs`; the settings' value, or 1000, when absent. */
+      retryAfterMs?: number;
+    }
+  | {
+      /** A delay before the request leaves. */
+      kind: 'delay';
+      /** How long, in milliseconds. */
+      ms: number;
+    }
 );
 
 /** A transport wrapped by {@link withFaults}, with its controls. */
