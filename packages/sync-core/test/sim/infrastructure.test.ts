@@ -120,7 +120,8 @@ function network(faults: Partial<ConstructorParameters<typeof SimNetwork>[0]['fa
 describe('SimNetwork', () => {
   const session = { current: () => ({ userId: 'u1', sessionId: 's1' }), subscribe: () => () => {} };
   const makeInner = (calls: string[]) => ({
-    push: async (req: { mutations: Array<{ id: string }> }) => {
+    watch: () => () => {},
+    push: async (_auth: unknown, req: { mutations: Array<{ id: string }> }) => {
       calls.push(`push:${req.mutations.map((m) => m.id).join(',')}`);
       return {
         results: req.mutations.map((m) => ({ id: m.id, status: 'applied' as const, revision: 1 })),
@@ -133,7 +134,7 @@ describe('SimNetwork', () => {
     const { scheduler, counters, net } = network({ responseLost: 1 });
     const calls: string[] = [];
     const life = new Life(scheduler, 1);
-    const t = net.link({ deviceId: 'd1', life, session, connect: () => makeInner(calls) as never });
+    const t = net.link({ deviceId: 'd1', life, session, backend: makeInner(calls) as never });
     const controller = new AbortController();
     scheduler.schedule(1000, () => controller.abort());
     const req = { clientId: 'c', sessionId: 's1', mutations: [{ id: 'm1' }] } as never;
@@ -155,7 +156,7 @@ describe('SimNetwork', () => {
       deviceId: 'd1',
       life: new Life(scheduler, 1),
       session,
-      connect: () => makeInner(calls) as never,
+      backend: makeInner(calls) as never,
     });
     const result = t.push({ clientId: 'c', sessionId: 's1', mutations: [{ id: 'm1' }] } as never);
     await scheduler.run({ until: 5000 });
@@ -167,7 +168,7 @@ describe('SimNetwork', () => {
     const { scheduler, net } = network();
     const calls: string[] = [];
     const life = new Life(scheduler, 1);
-    const t = net.link({ deviceId: 'd1', life, session, connect: () => makeInner(calls) as never });
+    const t = net.link({ deviceId: 'd1', life, session, backend: makeInner(calls) as never });
     net.partition('d1');
     const outcomes: string[] = [];
     for (let i = 0; i < 6; i++)
@@ -199,7 +200,7 @@ describe('SimNetwork', () => {
         deviceId: 'd1',
         life: new Life(scheduler, 1),
         session,
-        connect: () => makeInner(calls) as never,
+        backend: makeInner(calls) as never,
       });
       const error = t.pull({ scope: 'user:u1', checkpoint: null }).then(
         () => undefined,

@@ -189,9 +189,12 @@ export function checkOutcomes(
 ): Violation[] {
   const violations: Violation[] = [];
   for (const [id, list] of outcomes) {
-    const first = list.find((o) => o.result.status !== 'conflict');
+    // A conflict is not stored (it changed nothing), so a conflict before the first
+    // applied/rejected answer is fine; every answer after that one must repeat it.
+    const firstIndex = list.findIndex((o) => o.result.status !== 'conflict');
+    const first = list[firstIndex];
     if (first !== undefined) {
-      for (const other of list) {
+      for (const other of list.slice(firstIndex + 1)) {
         if (sameOutcome(first.result, other.result)) continue;
         violations.push({
           inv: 'INV-2',

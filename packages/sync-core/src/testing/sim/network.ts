@@ -8,6 +8,8 @@ import type {
   PushResponse,
 } from '../../protocol/types.js';
 import type { AuthSession, SessionSource, SyncTransport } from '../../transport/types.js';
+import type { SimBackend } from './backend.js';
+import type { SentMutation } from './checks.js';
 import type { SimCounters } from './counters.js';
 import { Life } from './device-env.js';
 import type { SimScheduler } from './scheduler.js';
@@ -43,6 +45,8 @@ export interface ObservedOutcome {
 export interface LinkHooks {
   /** A push of this device was applied by the server; its answer has not left yet. */
   afterPushApplied?(): void;
+  /** The device sends a pull (checked for checkpoint monotonicity). */
+  onPullRequest?(request: PullRequest): void;
   /** A pull answer is about to be handed to the device. */
   beforePullAnswer?(response: PullResponse): void;
 }
@@ -52,8 +56,8 @@ export interface LinkOptions {
   deviceId: string;
   life: Life;
   session: SessionSource;
-  /** The server-side connection for a session (not faulty; the link adds the faults). */
-  connect: (session: AuthSession) => SyncTransport;
+  /** The server (answers without faults; the link adds them). */
+  backend: Pick<SimBackend, 'push' | 'pull' | 'watch'>;
   hooks?: LinkHooks;
 }
 
@@ -85,6 +89,8 @@ export class SimNetwork {
   faultsOn = true;
   /** Every answer produced per mutation id. */
   readonly outcomes = new Map<string, ObservedOutcome[]>();
+  /** Every mutation pushed, by id, as first sent (with the device and client that sent it). */
+  readonly sent = new Map<string, SentMutation>();
   /** Requests sent per device (for the idle-traffic bound). */
   readonly pushesByDevice = new Map<string, number>();
   readonly pullsByDevice = new Map<string, number>();
@@ -148,52 +154,65 @@ export class SimNetwork {
 
   /** Builds the faulty transport of one life of a device. */
   link(options: LinkOptions): SyncTransport {
-    const { deviceId, life, session, connect, hooks } = options;
-    const inner = (): SyncTransport => {
+    const { deviceId, life, session, backend, hooks } = options;
+    const auth = (): AuthSession => {
       const current = session.current();
-      if (current === null) throw new SyncError('auth', 'signed out');
-      return connect(current);
+      if (current === null) throw new SyncError('auth', 'not signed in', { status: 401 });
+      return current;
     };
     const userId = () => session.current()?.userId ?? '';
     return {
       session,
-      push: (req: PushRequest, signal?: AbortSignal) =>
-        this.#request<PushResponse>({
+      push: (req: PushRequest, signal?: AbortSignal) => {
+        if (life.alive) {
+          for (const mutation of req.mutations) {
+            if (!this.sent.has(mutation.id)) {
+              this.sent.set(mutation.id, {
+                deviceId,
+                clientId: req.clientId,
+                mutation: clone(mutation),
+              });
+            }
+          }
+        }
+        return this.#request<PushResponse>({
           kind: 'push',
           deviceId,
           life,
           signal,
           body: req,
-          send: (body) => inner().push(body as PushRequest),
+          send: (body) => backend.push(auth(), body),
           onAnswer: (response) => {
             this.#observe(deviceId, userId(), response);
             hooks?.afterPushApplied?.();
           },
-        }),
-      pull: (req: PullRequest, signal?: AbortSignal) =>
-        this.#request<PullResponse>({
+        });
+      },
+      pull: (req: PullRequest, signal?: AbortSignal) => {
+        if (life.alive) hooks?.onPullRequest?.(req);
+        return this.#request<PullResponse>({
           kind: 'pull',
           deviceId,
           life,
           signal,
           body: req,
-          send: (body) => inner().pull(body as PullRequest),
+          send: (body) => backend.pull(auth(), body),
           beforeDeliver: (response) => hooks?.beforePullAnswer?.(response),
-        }),
+        });
+      },
       subscribe: (scopes: string[], onPoke: (poke: Poke) => void, onConnect?: () => void) => {
         const sub: Subscription = { deviceId, life, onConnect };
         this.#subscriptions.add(sub);
-        let unsubscribeInner: (() => void) | undefined;
-        try {
-          unsubscribeInner = inner().subscribe?.(scopes, (poke) => this.#poke(sub, poke, onPoke));
-        } catch {
-          unsubscribeInner = undefined;
-        }
+        const unsubscribeInner = backend.watch(
+          scopes,
+          () => session.current(),
+          (poke) => this.#poke(sub, poke, onPoke),
+        );
         // A fresh channel is a (re)connection: the client must catch up.
         this.#scheduler.schedule(this.#delay(), () => this.#connected(sub));
         const unsubscribe = () => {
           this.#subscriptions.delete(sub);
-          unsubscribeInner?.();
+          unsubscribeInner();
         };
         life.onKill(unsubscribe);
         return unsubscribe;

@@ -1,0 +1,154 @@
+import type { SyncRecord } from '../../protocol/types.js';
+import type { AppliedLogEntry } from '../memory-push.js';
+import {
+  checkConvergence,
+  checkHlcs,
+  checkIntegrity,
+  checkOutcomes,
+  checkResolutions,
+  checkTokens,
+  type SentMutation,
+  tokenFields,
+  type Violation,
+} from './checks.js';
+import type { SimDevice } from './device.js';
+import type { SimNetwork } from './network.js';
+import type { PurgedRecord, RunHistory } from './run-state.js';
+import { RESOLVER_KINDS } from './workload.js';
+
+/** A device's live records, keyed `collection/id` (what INV-4 compares). */
+export function replicaOf(device: SimDevice): Map<string, unknown> {
+  const replica = new Map<string, unknown>();
+  const client = device.client;
+  if (client === undefined) return replica;
+  for (const collection of Object.keys(RESOLVER_KINDS)) {
+    for (const record of client.query(collection))
+      replica.set(`${collection}/${record.id}`, record.data);
+  }
+  return replica;
+}
+
+/** The server's live records of a user's scope, keyed `collection/id` (the oracle of INV-4). */
+export function oracleOf(records: readonly SyncRecord[]): Map<string, unknown> {
+  const oracle = new Map<string, unknown>();
+  for (const record of records) {
+    if (!record.deleted && record.data !== null)
+      oracle.set(`${record.collection}/${record.id}`, record.data);
+  }
+  return oracle;
+}
+
+/**
+ * INV-2 on the server log (each mutation id applied at most once) and INV-7 (every applied
+ * mutation was based on the record's revision at that moment, so nothing was overwritten
+ * blindly and no tombstone was written over by a stale update). Replays the applied log in
+ * order, with purged tombstones removed where the purge happened.
+ */
+export function checkAppliedLog(
+  log: readonly AppliedLogEntry[],
+  sent: ReadonlyMap<string, SentMutation>,
+  purged: readonly PurgedRecord[],
+): Violation[] {
+  const violations: Violation[] = [];
+  const applied = new Set<string>();
+  const state = new Map<string, { revision: number; deleted: boolean }>();
+  const purges = [...purged].sort((a, b) => a.atLogIndex - b.atLogIndex);
+  let nextPurge = 0;
+  for (let i = 0; i < log.length; i++) {
+    while (nextPurge < purges.length && (purges[nextPurge] as PurgedRecord).atLogIndex <= i) {
+      const { record } = purges[nextPurge] as PurgedRecord;
+      state.delete(`${record.scope}/${record.collection}/${record.id}`);
+      nextPurge++;
+    }
+    const entry = log[i] as AppliedLogEntry;
+    if (applied.has(entry.mutationId)) {
+      violations.push({
+        inv: 'INV-2',
+        message: `mutation ${entry.mutationId} applied twice (server log, version ${entry.version})`,
+      });
+    }
+    applied.add(entry.mutationId);
+    const key = `${entry.scope}/${entry.collection}/${entry.recordId}`;
+    const current = state.get(key);
+    const mutation = sent.get(entry.mutationId)?.mutation;
+    if (mutation !== undefined) {
+      const expected = current?.revision ?? 0;
+      if (mutation.baseRevision !== expected) {
+        violations.push({
+          inv: 'INV-7',
+          message: `${key}: ${entry.op} ${entry.mutationId} applied on base ${mutation.baseRevision} while the record was at ${expected}${current?.deleted ? ' (a tombstone)' : ''}`,
+        });
+      }
+    }
+    state.set(key, { revision: entry.version, deleted: entry.op === 'delete' });
+  }
+  return violations;
+}
+
+/** The write order of each pushed mutation that carries tokens of its own device (for INV-8). */
+export function writeOrder(sent: ReadonlyMap<string, SentMutation>): Map<string, number> {
+  const order = new Map<string, number>();
+  for (const [id, { deviceId, mutation }] of sent) {
+    if (mutation.data === undefined) continue;
+    let max = -1;
+    for (const [field, tokens] of tokenFields(mutation.data)) {
+      if (field.slice(2) !== deviceId) continue;
+      for (const token of tokens) {
+        const seq = Number(String(token).split('#')[1]);
+        if (seq > max) max = seq;
+      }
+    }
+    if (max >= 0) order.set(id, max);
+  }
+  return order;
+}
+
+/** Every end-of-run check over the quiescent system. */
+export async function finalChecks(options: {
+  devices: readonly SimDevice[];
+  users: readonly string[];
+  network: SimNetwork;
+  history: RunHistory;
+  records: (scope: string) => Promise<SyncRecord[]>;
+  appliedLog: () => Promise<readonly AppliedLogEntry[]>;
+  prototypeKeys: readonly string[];
+}): Promise<Violation[]> {
+  const { devices, users, network, history } = options;
+  const violations: Violation[] = [];
+  const byScope = new Map<string, SyncRecord[]>();
+  for (const user of users) byScope.set(`user:${user}`, await options.records(`user:${user}`));
+  violations.push(...checkTokens(byScope, history.tokens));
+  violations.push(...checkOutcomes(network.outcomes, network.sent));
+  violations.push(...checkResolutions(history.resolutions));
+  violations.push(...checkHlcs(network.sent, writeOrder(network.sent)));
+  violations.push(...checkAppliedLog(await options.appliedLog(), network.sent, history.purged));
+  for (const device of devices) {
+    const replica = replicaOf(device);
+    const oracle = oracleOf(byScope.get(`user:${device.homeUser}`) ?? []);
+    violations.push(...checkConvergence(device.id, replica, oracle));
+    violations.push(...checkIntegrity(device.id, device.homeUser, replica, options.prototypeKeys));
+    // INV-11: a poison pill of this device's user ends in its dead letters, never blocks.
+    const dead = new Set((device.client?.deadLetters() ?? []).map((d) => d.mutation.recordId));
+    for (const poison of history.poisons) {
+      if (poison.deviceId !== device.id || poison.userId !== device.homeUser) continue;
+      if (poison.status === 'ok' && !dead.has(poison.recordId)) {
+        violations.push({
+          inv: 'INV-11',
+          message: `${device.id}: poison pill junk/${poison.recordId} is not in the dead letters`,
+        });
+      }
+    }
+  }
+  for (const [scope, records] of byScope) {
+    for (const record of records) {
+      const owner = record.data?.u;
+      if (owner !== undefined && `user:${String(owner)}` !== scope) {
+        violations.push({
+          inv: 'INV-14',
+          message: `${scope}/${record.collection}/${record.id} holds data of user ${String(owner)}`,
+        });
+      }
+    }
+  }
+  return violations;
+}

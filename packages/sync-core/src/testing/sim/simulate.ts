@@ -1,0 +1,468 @@
+/**
+ * The deterministic simulator (issue 4; reference §4.1): real syncline clients, each on its own
+ * durable memory storage, talk through a faulty simulated network to a server (the in-memory
+ * protocol server, or the SQL store on PGlite), all driven by one seeded PRNG and one event
+ * queue over virtual time. No real timer, clock or `Math.random` takes part: the same seed
+ * gives the same history, byte for byte (the run's digest).
+ *
+ * Run shape: chaos (workload + faults) → heal (faults off, partitions healed, crashed devices
+ * restarted, clocks back to 0 skew, guest sessions drained) → quiescence (bounded virtual time;
+ * not reaching it is a liveness failure) → idle (5 virtual minutes of traffic counting) → check.
+ *
+ * Invariants (reference §4.2, adapted to globally unique mutation ids with stored outcomes and
+ * per-record order, DESIGN §3):
+ * - INV-1 no lost write: every increment/append whose write resolved is on the server at the end.
+ * - INV-2 no duplicate application: every mutation id is applied at most once (server log); an
+ *   id answered `applied`/`rejected` gets that same answer whenever re-sent (stored outcome);
+ *   no token appears twice; each counter's `n` equals its number of tokens.
+ * - INV-3 per-record order: a device's tokens appear in write order; a client never conflicts
+ *   with its own earlier write (in-flight rule + rebasing of `baseRevision`).
+ * - INV-4 convergence: every device's replica equals the server's records of its user.
+ * - INV-5 checkpoints: a device never pulls from an older checkpoint than before, unless the
+ *   server told it to reset (checked on every pull); skipped rows show as INV-4.
+ * - INV-7 no resurrection / blind overwrite: replaying the server log, every applied mutation's
+ *   `baseRevision` equals the record's revision then (tombstones included, purges honoured).
+ * - INV-8 clock discipline: each device's writes carry strictly increasing HLCs in write order
+ *   (across crashes and a backwards clock jump), HLCs are unique and name their client;
+ *   resolvers are deterministic (re-run) and `lww` keeps the later HLC.
+ * - INV-11 no poison-pill stall: rejected writes end in the dead letters and the rest drains.
+ * - INV-12 liveness: quiescence (everything synced, no parked conflict, replicas equal the
+ *   server) within the bound.
+ * - INV-13 bounded idle traffic: no push and few pulls in 5 quiet minutes.
+ * - INV-14 integrity: no record of another user on a device or in a scope; `Object.prototype`
+ *   gains no key; replica objects have plain prototypes.
+ * Not covered: INV-6 (per-observation session guarantees) and INV-9/CP6 (deliveries: the
+ * workload sends none).
+ *
+ * @module
+ */
+import { createSyncClient } from '../../client/sync-client.js';
+import type { SyncClientOptions } from '../../client/types.js';
+import type { ConflictResolver } from '../../conflict/types.js';
+import { createRandom } from '../random.js';
+import { memoryBackend, type SimBackend } from './backend.js';
+import type { Violation } from './checks.js';
+import { checkConvergence } from './checks.js';
+import { SimCounters } from './counters.js';
+import { type ClientFactory, CRASH_POINTS, SimDevice } from './device.js';
+import { execute } from './executor.js';
+import { finalChecks, oracleOf, replicaOf } from './final-checks.js';
+import { SimNetwork } from './network.js';
+import { RunHistory, wrapResolver } from './run-state.js';
+import { SimScheduler } from './scheduler.js';
+import { SimRandom } from './sim-random.js';
+import { configHash, drawSwarm, type FaultLevel } from './swarm.js';
+import { nextOp, workloadResolvers } from './workload.js';
+
+/** Options of {@link simulate}. */
+export interface SimulateOptions {
+  /** The seed: the whole run is a function of it. */
+  seed: number;
+  /**
+   * Workload operations in the chaos phase.
+   * @default 300
+   */
+  ops?: number;
+  /**
+   * Fault intensity: `default` (reference §4.5 ranges), `none` (control run), `high` (soak).
+   * @default 'default'
+   */
+  faults?: FaultLevel;
+  /**
+   * The server. Receives the run's scheduler (its clock and queue).
+   * @default the in-memory protocol server (`memoryBackend`)
+   */
+  backend?: (scheduler: SimScheduler) => SimBackend | Promise<SimBackend>;
+  /**
+   * Makes each client; apps pass their own wiring of `createSyncClient`.
+   * @default createSyncClient
+   */
+  createClient?: ClientFactory;
+  /**
+   * Replaces the resolver of the free-form collections (`notes`, `tags`, `drafts`, `tasks`) to
+   * run the simulation against an app's own resolvers.
+   * @default lww, serverWins, clientWins, manual
+   */
+  resolvers?: Partial<Record<'notes' | 'tags' | 'drafts' | 'tasks', ConflictResolver>>;
+  /** Extra client options (timeouts, intervals, backoff). */
+  clientOptions?: Partial<SyncClientOptions>;
+  /**
+   * `true` prints every event to the console; a function receives each line.
+   * @default false
+   */
+  trace?: boolean | ((line: string) => void);
+  /**
+   * Virtual time allowed from heal to quiescence before it counts as a liveness failure.
+   * @default 2_000_000 (2,000 virtual seconds)
+   */
+  quiescenceBoundMs?: number;
+}
+
+/** What a run found. */
+export interface SimulationResult {
+  /** The seed. */
+  seed: number;
+  /** `true` when no invariant broke. */
+  ok: boolean;
+  /** Broken invariants, in detection order. */
+  violations: Violation[];
+  /** Anti-vacuity counters of the run. */
+  counters: SimCounters;
+  /** Hash of the seed's fault mix (`CONFIG=swarm:<hash>`). */
+  config: string;
+  /** Digest of the whole event history: equal for two runs of one seed. */
+  digest: string;
+  /** Operations run, events executed, virtual time used, and when quiescence was reached. */
+  stats: { ops: number; events: number; virtualMs: number; quiescedAfterMs: number | null };
+}
+
+const DEVICE_SPECS = [
+  { id: 'u1ab', user: 'u1', tabs: 2 },
+  { id: 'u1c', user: 'u1', tabs: 1 },
+  { id: 'u2a', user: 'u2', tabs: 1 },
+  { id: 'u2b', user: 'u2', tabs: 1 },
+  { id: 'u3a', user: 'u3', tabs: 1 },
+] as const;
+/** Six sessions: the tab pair counts twice when picking who acts. */
+const SESSION_SLOTS = ['u1ab', 'u1ab', 'u1c', 'u2a', 'u2b', 'u3a'] as const;
+const USERS = ['u1', 'u2', 'u3'] as const;
+const MEAN_GAP_MS = 300;
+const IDLE_MS = 300_000;
+
+/**
+ * Runs one seed of the deterministic simulation and checks every invariant.
+ *
+ * @example
+ * ```ts
+ * import { simulate } from '@syncline/sync-core/testing';
+ * const result = await simulate({ seed: 42 });
+ * if (!result.ok) console.log(result.violations);
+ * ```
+ */
+export async function simulate(options: SimulateOptions): Promise<SimulationResult> {
+  const seed = options.seed >>> 0;
+  const opCount = options.ops ?? 300;
+  const scheduler = new SimScheduler();
+  const root = new SimRandom(seed, createRandom);
+  const swarm = drawSwarm(root.fork('swarm'), DEVICE_SPECS.length, options.faults ?? 'default');
+  const config = configHash(swarm);
+  const print =
+    typeof options.trace === 'function'
+      ? options.trace
+      : options.trace === true
+        ? (line: string) => console.log(line)
+        : undefined;
+  const history = new RunHistory(scheduler, print);
+  const counters = new SimCounters();
+  const prototypeKeys = Object.getOwnPropertyNames(Object.prototype);
+  const backend = await (options.backend ?? ((s) => memoryBackend({ scheduler: s })))(scheduler);
+  const network = new SimNetwork({
+    scheduler,
+    random: root.fork('network'),
+    counters,
+    faults: swarm.network,
+    trace: (line) => history.trace(line),
+  });
+  const resolverSet = workloadResolvers();
+  for (const [name, resolver] of Object.entries(options.resolvers ?? {})) {
+    if (resolver !== undefined) resolverSet[name as 'notes'] = { kind: `app:${name}`, resolver };
+  }
+  const world = {
+    scheduler,
+    network,
+    backend,
+    counters,
+    createClient: options.createClient ?? createSyncClient,
+    clientOptions: { requestTimeoutMs: 10_000, ...options.clientOptions },
+    trace: (line: string) => history.trace(line),
+    violation: (inv: 'INV-5', message: string) => history.violate({ inv, message }),
+    resolvers: (device: SimDevice) => {
+      const out: Record<string, ConflictResolver> = {};
+      for (const [name, { kind, resolver }] of Object.entries(resolverSet)) {
+        out[name] = wrapResolver({ device, kind, resolver, history, counters });
+      }
+      return out;
+    },
+  };
+  const devices = DEVICE_SPECS.map(
+    (spec, i) =>
+      new SimDevice({
+        id: spec.id,
+        homeUser: spec.user,
+        tabs: spec.tabs,
+        skewMs: swarm.skews[i] ?? 0,
+        world,
+        random: root.fork(`device:${spec.id}`),
+      }),
+  );
+  const byId = new Map(devices.map((d) => [d.id, d]));
+  history.trace(`seed ${seed} config ${config} ${JSON.stringify(swarm)}`);
+
+  for (const device of devices) void device.start();
+  await scheduler.run({ until: 1000 });
+
+  // Chaos: the workload chain, and faults at random moments of its window.
+  const chaosMs = opCount * MEAN_GAP_MS;
+  const faults = root.fork('faults');
+  const work = root.fork('workload');
+  let chaosDone = opCount === 0;
+  const step = (index: number) => {
+    history.step = index;
+    const device = byId.get(work.pick(SESSION_SLOTS)) as SimDevice;
+    execute(device, nextOp(work, index), history);
+    if (faults.chance(swarm.crashRate)) {
+      const target = faults.pick(devices);
+      const point = faults.pick(CRASH_POINTS);
+      if (target.running) {
+        target.arm(point);
+        history.trace(`arm ${point} on ${target.id}`);
+        scheduler.schedule(60_000, () => {
+          if (target.armed === point) target.disarm();
+        });
+      }
+    }
+    if (index + 1 >= opCount) chaosDone = true;
+    else
+      scheduler.schedule(work.chance(0.3) ? 0 : work.int(2 * MEAN_GAP_MS), () => step(index + 1));
+  };
+  if (opCount > 0) scheduler.schedule(0, () => step(0));
+  scheduleFaults({
+    swarm,
+    faults,
+    scheduler,
+    devices,
+    network,
+    backend,
+    history,
+    counters,
+    chaosMs,
+  });
+  const manualResolved = new Set<string>();
+  const manualRandom = root.fork('manual');
+  const resolveParked = () => {
+    for (const device of devices) {
+      const client = device.client;
+      if (client === undefined || !device.running) continue;
+      for (const conflict of client.conflicts()) {
+        if (manualResolved.has(conflict.mutationId)) continue;
+        manualResolved.add(conflict.mutationId);
+        const keepServer = manualRandom.chance(0.5);
+        scheduler.schedule(1000 + manualRandom.int(7000), () => {
+          if (device.client !== client) {
+            manualResolved.delete(conflict.mutationId);
+            return;
+          }
+          const decision = keepServer
+            ? ({ action: 'server' } as const)
+            : ({ action: 'write', data: conflict.local } as const);
+          client.resolveConflict(conflict.mutationId, decision).then(
+            () => counters.add('path.manual-resolved'),
+            () => manualResolved.delete(conflict.mutationId),
+          );
+        });
+      }
+    }
+    scheduler.schedule(2000, resolveParked);
+  };
+  scheduler.schedule(2000, resolveParked);
+
+  await scheduler.run({ until: Number.POSITIVE_INFINITY, stop: () => chaosDone });
+  history.step = opCount;
+
+  // Heal.
+  const healAt = scheduler.now;
+  history.trace('heal');
+  network.faultsOn = false;
+  network.healAll();
+  for (const device of devices) {
+    device.online.set(true);
+    device.clock.setSkew(0);
+    device.disarm();
+    if (device.client === undefined) void device.restartNow();
+  }
+  const bound = options.quiescenceBoundMs ?? 2_000_000;
+  const synced = (device: SimDevice, user: string) => {
+    const status = device.client?.status;
+    return (
+      device.running &&
+      status !== undefined &&
+      status.userId === user &&
+      status.state === 'synced' &&
+      status.pending === 0 &&
+      status.conflicts === 0
+    );
+  };
+  // Guest sessions: sign in as the guest again until its outbox drained, then back home.
+  for (const device of devices) {
+    for (const guest of device.guestUsers) {
+      if (device.userId !== guest) device.signIn(guest);
+      await scheduler.run({ until: scheduler.now + 600_000, stop: () => synced(device, guest) });
+      device.signIn(device.homeUser);
+    }
+  }
+  for (const device of devices)
+    if (device.userId !== device.homeUser) device.signIn(device.homeUser);
+
+  // Quiescence: cheap status test after each event, replica comparison once a virtual second.
+  let converged = false;
+  const probe = () => {
+    if (!devices.every((d) => synced(d, d.homeUser))) {
+      scheduler.schedule(1000, probe);
+      return;
+    }
+    void scheduler.track(
+      Promise.all(USERS.map((u) => backend.records(`user:${u}`))).then((lists) => {
+        const oracles = new Map<string, Map<string, unknown>>(
+          USERS.map((u, i) => [u, oracleOf(lists[i] ?? [])]),
+        );
+        converged = devices.every(
+          (d) =>
+            synced(d, d.homeUser) &&
+            checkConvergence(d.id, replicaOf(d), oracles.get(d.homeUser) as Map<string, unknown>)
+              .length === 0,
+        );
+        if (!converged) scheduler.schedule(1000, probe);
+      }),
+    );
+  };
+  scheduler.schedule(0, probe);
+  await scheduler.run({ until: healAt + bound, stop: () => converged });
+  const quiescedAfterMs = converged ? scheduler.now - healAt : null;
+  if (!converged) {
+    const stuck = devices
+      .filter((d) => !synced(d, d.homeUser))
+      .map(
+        (d) =>
+          `${d.id}: ${d.client === undefined ? 'not running' : JSON.stringify({ ...d.client.status, error: d.client.status.error?.message })}`,
+      );
+    history.violate({
+      inv: 'INV-12',
+      message: `no quiescence within ${bound / 1000} virtual s after heal${stuck.length > 0 ? `; ${stuck.join('; ')}` : ' (replicas differ from the server)'}`,
+    });
+  } else {
+    // Idle: a quiet system sends no push and only periodic pulls.
+    const pushesBefore = devices.map((d) => network.pushesByDevice.get(d.id) ?? 0);
+    const pullsBefore = devices.map((d) => network.pullsByDevice.get(d.id) ?? 0);
+    await scheduler.run({ until: scheduler.now + IDLE_MS });
+    const interval = options.clientOptions?.pullIntervalMs ?? 30_000;
+    devices.forEach((d, i) => {
+      const pushes = (network.pushesByDevice.get(d.id) ?? 0) - (pushesBefore[i] ?? 0);
+      const pulls = (network.pullsByDevice.get(d.id) ?? 0) - (pullsBefore[i] ?? 0);
+      const maxPulls = 2 * (Math.ceil(IDLE_MS / interval) + 2);
+      if (pushes > 0 || pulls > maxPulls) {
+        history.violate({
+          inv: 'INV-13',
+          message: `${d.id} sent ${pushes} pushes and ${pulls} pulls in ${IDLE_MS / 1000} idle virtual s (allowed 0 and ${maxPulls})`,
+        });
+      }
+    });
+  }
+
+  counters.add('path.dedupe-hit', await backend.dedupeHits());
+  for (const list of network.outcomes.values()) {
+    if (list.some((o) => o.result.status === 'rejected')) counters.add('path.rejected');
+  }
+  const violations = [...history.violations];
+  if (converged) {
+    violations.push(
+      ...(
+        await finalChecks({
+          devices,
+          users: USERS,
+          network,
+          history,
+          records: (scope) => backend.records(scope),
+          appliedLog: () => backend.appliedLog(),
+          prototypeKeys,
+        })
+      ).map((v) => ({ ...v, step: v.step ?? opCount })),
+    );
+  }
+  for (const user of USERS) {
+    const records = await backend.records(`user:${user}`);
+    history.trace(
+      `final ${user} ${records.map((r) => `${r.collection}/${r.id}@${r.revision}`).join(',')}`,
+    );
+  }
+  return {
+    seed,
+    ok: violations.length === 0,
+    violations,
+    counters,
+    config,
+    digest: history.digest,
+    stats: { ops: opCount, events: scheduler.executed, virtualMs: scheduler.now, quiescedAfterMs },
+  };
+}
+
+function scheduleFaults(ctx: {
+  swarm: ReturnType<typeof drawSwarm>;
+  faults: SimRandom;
+  scheduler: SimScheduler;
+  devices: SimDevice[];
+  network: SimNetwork;
+  backend: SimBackend;
+  history: RunHistory;
+  counters: SimCounters;
+  chaosMs: number;
+}): void {
+  const { swarm, faults, scheduler, devices, network, backend, history, counters, chaosMs } = ctx;
+  const at = () => faults.range(0, chaosMs);
+  devices.forEach((device, i) => {
+    for (let k = 0; k < (swarm.partitions[i] ?? 0); k++) {
+      const start = at();
+      const duration = 1000 + faults.int(30_000);
+      const noticed = faults.chance(0.5);
+      scheduler.schedule(start, () => {
+        if (!network.faultsOn) return;
+        network.partition(device.id);
+        if (noticed) device.online.set(false);
+      });
+      scheduler.schedule(start + duration, () => {
+        network.heal(device.id);
+        device.online.set(true);
+      });
+    }
+  });
+  for (let k = 0; k < swarm.serverRestarts; k++) {
+    const downMs = 500 + faults.int(5000);
+    scheduler.schedule(at(), () => network.restartServer(downMs, () => backend.restart()));
+  }
+  const jumper = faults.pick(devices);
+  const jumpBy = 60_000 + faults.int(240_000);
+  scheduler.schedule(at(), () => {
+    jumper.clock.setSkew(jumper.clock.skewMs - jumpBy);
+    counters.add('fault.skew-jump-back');
+    history.trace(`clock of ${jumper.id} jumps back ${jumpBy} ms`);
+  });
+  if (swarm.purge) {
+    scheduler.schedule(at(), () => {
+      void scheduler.track(
+        (async () => {
+          const log = await backend.appliedLog();
+          const before = await Promise.all(
+            ['u1', 'u2', 'u3'].map((u) => backend.records(`user:${u}`)),
+          );
+          const atLogIndex = log.length;
+          const purged = await backend.purgeTombstones();
+          for (const list of before) {
+            for (const record of list)
+              if (record.deleted) history.purged.push({ atLogIndex, record });
+          }
+          counters.add('fault.tombstone-purge');
+          history.trace(`purged ${purged} tombstones`);
+        })(),
+      );
+    });
+  }
+  if (swarm.signSwitch) {
+    const device = devices.find((d) => d.homeUser === 'u3') as SimDevice;
+    const start = at();
+    scheduler.schedule(start, () => device.signIn('u2'));
+    scheduler.schedule(start + 5000 + faults.int(25_000), () => device.signIn(device.homeUser));
+  }
+  const tabs = devices.find((d) => d.tabs > 1);
+  for (let k = 0; tabs !== undefined && k < swarm.tabFlaps; k++) {
+    scheduler.schedule(at(), () => void tabs.flapTab());
+  }
+}
