@@ -18,3 +18,7 @@ export { memoryStorage } from './storage/memory.js';
 export * from './storage/types.js';
 export * from './transport/session-source.js';
 export * from './transport/types.js';
+export type { ConflictDecision, SyncClient, SyncTransaction } from './client/api.js';
+export { createSyncClient } from './client/sync-client.js';
+export { browserOnlineSource, createEnvironment } from './env/environment.js';
+export type { QueryOptions, SortDirection, ViewRecord } from './store/query.js';

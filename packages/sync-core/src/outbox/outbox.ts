@@ -314,8 +314,22 @@ export class Outbox {
     return next;
   }
 
-  /** The sequence number the next new entry will get (entries moved in from elsewhere use it). */
-  allocateSeq(): number {
-    return this.#nextSeq++;
+  /**
+   * Appends a mutation moved in from another namespace (claimed local data) as a new entry.
+   * It is sealed: nothing coalesces into it. The caller persists it.
+   */
+  adopt(mutation: Mutation, base: JsonObject | null): OutboxEntry {
+    const seq = this.#nextSeq++;
+    const entry: OutboxEntry = {
+      seq,
+      key: outboxKey(seq),
+      mutation,
+      base,
+      inFlight: false,
+      sealed: true,
+      writes: 0,
+    };
+    this.#insert(entry);
+    return entry;
   }
 }

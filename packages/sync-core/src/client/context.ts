@@ -1,0 +1,36 @@
+import type { HybridLogicalClock } from '../clock/hlc.js';
+import type { ConflictResolver } from '../conflict/types.js';
+import type { IdGenerator } from '../ids/uuid-v7.js';
+import type { StatusMachine } from '../status/status-machine.js';
+import type { StorageAdapter } from '../storage/types.js';
+import type { Notifier } from './notifier.js';
+import type { Replica } from './replica.js';
+import type { DeadLetter, ParkedConflict, SyncEnvironment } from './types.js';
+
+/**
+ * What the client's parts share: the injected sources, the live replica and the ways to tell
+ * the app about changes. The coordinator (`SyncClient`) builds it once; the writer and the
+ * replication loops receive it instead of reaching for globals.
+ */
+export interface EngineContext {
+  /** Time, timers, randomness, online detection. */
+  readonly env: SyncEnvironment;
+  /** Durable storage. */
+  readonly storage: StorageAdapter;
+  /** The HLC of this installation. */
+  readonly clock: HybridLogicalClock;
+  /** Makes mutation and transaction ids (UUIDv7). */
+  readonly newId: IdGenerator;
+  /** Batches view change notifications. */
+  readonly notifier: Notifier;
+  /** The status machine. */
+  readonly status: StatusMachine;
+  /** The resolver of a collection. */
+  resolverFor(collection: string): ConflictResolver;
+  /** Emits `conflict` to the app. */
+  emitConflict(conflict: ParkedConflict): void;
+  /** Emits `rejected` to the app. */
+  emitRejected(deadLetter: DeadLetter): void;
+  /** Re-reads the replica's counts into the status. */
+  refreshCounts(replica: Replica): void;
+}

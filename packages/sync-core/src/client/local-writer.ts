@@ -1,0 +1,100 @@
+import { SyncError } from '../errors/sync-error.js';
+import type { EnqueueResult } from '../outbox/outbox.js';
+import { storedEntry } from '../outbox/outbox.js';
+import type { JsonObject, Mutation, MutationOp } from '../protocol/types.js';
+import type { StorageWrite } from '../storage/types.js';
+import type { EngineContext } from './context.js';
+import { KEYS, type Replica } from './replica.js';
+
+/** One local write, already validated. */
+export interface LocalWrite {
+  /** The operation. */
+  op: MutationOp;
+  /** The collection. */
+  collection: string;
+  /** The record id. */
+  id: string;
+  /** Frozen, validated data (put: whole record; patch: changed fields). */
+  data?: JsonObject;
+}
+
+/**
+ * Applies local writes: each becomes a mutation on top of the record's confirmed revision,
+ * goes into the outbox (coalesced where allowed) and into the view at once; the returned
+ * promise resolves when the outbox entries are durable. If storage fails, the writes are
+ * rolled back from the outbox and the view and the promise rejects with a `storage` error:
+ * a write is never silently dropped.
+ *
+ * All writes of one call share one storage write (a transaction's atomicity on disk).
+ */
+export function applyLocalWrites(
+  ctx: EngineContext,
+  replica: Replica,
+  writes: readonly LocalWrite[],
+  options: { txId?: string; extraOps?: StorageWrite[]; onDurable?: () => void } = {},
+): Promise<void> {
+  const { outbox, store } = replica;
+  const results: EnqueueResult[] = [];
+  for (const write of writes) {
+    const base = store.base(write.collection, write.id);
+    // A patch needs a record to merge into; of a record the view does not have, it is a put
+    // of those fields (which is what the view shows), not a certain conflict on the server.
+    const op =
+      write.op === 'patch' && store.get(write.collection, write.id) === undefined
+        ? 'put'
+        : write.op;
+    const mutation: Mutation = {
+      id: ctx.newId(),
+      scope: replica.scope,
+      collection: write.collection,
+      recordId: write.id,
+      op,
+      baseRevision: base?.revision ?? 0,
+      hlc: ctx.clock.tick(),
+    };
+    if (write.data !== undefined) mutation.data = write.data;
+    if (options.txId !== undefined) mutation.txId = options.txId;
+    results.push(outbox.enqueue(mutation, base === undefined || base.deleted ? null : base.data));
+    if (store.recompute(write.collection, write.id))
+      ctx.notifier.changed(write.collection, write.id);
+  }
+  const ops: StorageWrite[] = options.extraOps ?? [];
+  if (results.length === 1) {
+    const entry = (results[0] as EnqueueResult).entry;
+    ops.push({ type: 'set', key: entry.key, value: storedEntry(entry) });
+  } else {
+    const written = new Set<number>();
+    for (const { entry } of results) {
+      if (written.has(entry.seq)) continue;
+      written.add(entry.seq);
+      ops.push({ type: 'set', key: entry.key, value: storedEntry(entry) });
+    }
+  }
+  ops.push({ type: 'set', key: KEYS.hlc, value: ctx.clock.last });
+  ctx.refreshCounts(replica);
+  let write: Promise<void>;
+  try {
+    write = ctx.storage.write(replica.namespace, ops);
+  } catch (error) {
+    write = Promise.reject(error);
+  }
+  return write.then(
+    () => {
+      for (const result of results) outbox.writeSettled(result.entry);
+      options.onDurable?.();
+    },
+    (error: unknown) => {
+      for (let i = results.length - 1; i >= 0; i--) {
+        const result = results[i] as EnqueueResult;
+        outbox.writeSettled(result.entry);
+        outbox.rollback(result);
+        const { collection, recordId } = result.entry.mutation;
+        if (store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
+      }
+      ctx.refreshCounts(replica);
+      throw new SyncError('storage', 'The write could not be saved locally; it was rolled back', {
+        cause: error,
+      });
+    },
+  );
+}

@@ -1,0 +1,58 @@
+/**
+ * Batches change notifications: every record change of a synchronous burst (one local write,
+ * a transaction, a pulled page of 1000 records) becomes one `change` callback per collection
+ * and one call of each subscriber, delivered on a microtask. This is what lets a pulled page
+ * cause a single React render (TanStack's `notifyManager.batch`).
+ */
+export class Notifier {
+  readonly #onChange: (collection: string, ids: string[]) => void;
+  readonly #listeners = new Set<() => void>();
+  #changes = new Map<string, Set<string>>();
+  #scheduled = false;
+
+  /** @param onChange - receives each collection's changed ids once per batch */
+  constructor(onChange: (collection: string, ids: string[]) => void) {
+    this.#onChange = onChange;
+  }
+
+  /** Records that a record of the view changed. */
+  changed(collection: string, id: string): void {
+    let ids = this.#changes.get(collection);
+    if (ids === undefined) {
+      ids = new Set();
+      this.#changes.set(collection, ids);
+    }
+    ids.add(id);
+    this.#schedule();
+  }
+
+  /** Something else observable changed (status, dead letters, conflicts): wake subscribers. */
+  touch(): void {
+    this.#schedule();
+  }
+
+  /** Adds a subscriber; returns the function that removes it. */
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Delivers what is batched now. */
+  flush(): void {
+    this.#scheduled = false;
+    const changes = this.#changes;
+    if (changes.size > 0) {
+      this.#changes = new Map();
+      for (const [collection, ids] of changes) this.#onChange(collection, [...ids]);
+    }
+    for (const listener of [...this.#listeners]) listener();
+  }
+}

@@ -1,0 +1,147 @@
+import type { DeadLetter, ParkedConflict } from '../client/types.js';
+import { OUTBOX_PREFIX, Outbox, type StoredOutboxEntry } from '../outbox/outbox.js';
+import type { Mutation, SyncRecord } from '../protocol/types.js';
+import type { StorageAdapter } from '../storage/types.js';
+import { deepFreeze } from '../store/freeze.js';
+import { RecordStore } from '../store/record-store.js';
+
+/*
+ * Persisted layout. Every user has a namespace `user:<userId>`; data written while signed out
+ * lives in `local`; the installation's client id lives in `device` (see ids/client-id.ts).
+ * Inside a data namespace:
+ *
+ *   r/<collection>/<id>   confirmed base record (SyncRecord, tombstones included)
+ *   o/<seq, 12 digits>    outbox entry { seq, mutation, base }, in queue order
+ *   c/<scope>             pull checkpoint of the scope
+ *   d/<mutationId>        dead letter (DeadLetter)
+ *   x/<mutationId>        parked conflict { conflict: ParkedConflict, mutation }
+ *   m/hlc                 the last HLC issued, so the clock stays monotonic across restarts
+ *
+ * Collection names cannot contain `/` (see isCollection), so `r/` keys are unambiguous.
+ * The view lives in memory; storage is for durability and is read only by `loadReplica`.
+ */
+
+/** Key prefixes of the data namespaces. */
+export const KEYS = {
+  record: 'r/',
+  outbox: OUTBOX_PREFIX,
+  checkpoint: 'c/',
+  deadLetter: 'd/',
+  conflict: 'x/',
+  hlc: 'm/hlc',
+} as const;
+
+/** The namespace of signed-out data. */
+export const LOCAL_NAMESPACE = 'local';
+
+/** The scope local (never pushed) mutations carry until a user claims them. */
+export const LOCAL_SCOPE = 'local:unclaimed';
+
+/** The namespace of a user's data. */
+export function userNamespace(userId: string): string {
+  return `user:${userId}`;
+}
+
+/** Storage key of a base record. */
+export function baseKey(collection: string, id: string): string {
+  return `${KEYS.record}${collection}/${id}`;
+}
+
+/** A parked conflict as stored: the public view plus the mutation that conflicted. */
+export interface StoredConflict {
+  /** What `client.conflicts()` shows. */
+  conflict: ParkedConflict;
+  /** The local mutation that conflicted. */
+  mutation: Mutation;
+}
+
+/**
+ * Everything the client holds for one namespace: base records and view, outbox, dead letters,
+ * parked conflicts and checkpoints. One is live at a time; signing in or out swaps it.
+ */
+export class Replica {
+  /** Storage namespace. */
+  readonly namespace: string;
+  /** The scope new local writes go to. */
+  scope: string;
+  /** Queued mutations. */
+  readonly outbox: Outbox;
+  /** Base records and the optimistic view. */
+  readonly store: RecordStore;
+  /** Dead letters by mutation id. */
+  readonly deadLetters = new Map<string, DeadLetter>();
+  /** Parked conflicts by mutation id. */
+  readonly conflicts = new Map<string, StoredConflict>();
+  /** Checkpoints by scope. */
+  readonly checkpoints = new Map<string, string>();
+  /** Last HLC persisted in this namespace (`''` if none). */
+  lastHlc = '';
+
+  /**
+   * @param namespace - storage namespace
+   * @param scope - scope of new writes
+   * @param stored - outbox entries loaded from storage
+   */
+  constructor(namespace: string, scope: string, stored: readonly StoredOutboxEntry[] = []) {
+    this.namespace = namespace;
+    this.scope = scope;
+    this.outbox = new Outbox(stored);
+    const outbox = this.outbox;
+    this.store = new RecordStore((collection, id) =>
+      outbox.has(collection, id) ? outbox.mutationsFor(collection, id) : undefined,
+    );
+  }
+
+  /** Counts for the status. */
+  counts(): { pending: number; conflicts: number; rejected: number } {
+    return {
+      pending: this.outbox.size,
+      conflicts: this.conflicts.size,
+      rejected: this.deadLetters.size,
+    };
+  }
+}
+
+/**
+ * Loads a namespace into memory and builds the view. Values read from storage are frozen, not
+ * copied: the client never mutates them.
+ */
+export async function loadReplica(
+  storage: StorageAdapter,
+  namespace: string,
+  scope: string,
+): Promise<Replica> {
+  const [records, outbox, checkpoints, deadLetters, conflicts, hlc] = await Promise.all([
+    storage.list(namespace, KEYS.record),
+    storage.list(namespace, KEYS.outbox),
+    storage.list(namespace, KEYS.checkpoint),
+    storage.list(namespace, KEYS.deadLetter),
+    storage.list(namespace, KEYS.conflict),
+    storage.get(namespace, KEYS.hlc),
+  ]);
+  const replica = new Replica(
+    namespace,
+    scope,
+    outbox.map(([, value]) => deepFreeze(value as StoredOutboxEntry)),
+  );
+  for (const [, value] of records) replica.store.setBase(deepFreeze(value as SyncRecord));
+  for (const [key, value] of checkpoints) {
+    if (typeof value === 'string')
+      replica.checkpoints.set(key.slice(KEYS.checkpoint.length), value);
+  }
+  for (const [, value] of deadLetters) {
+    const letter = deepFreeze(value as DeadLetter);
+    replica.deadLetters.set(letter.mutation.id, letter);
+  }
+  for (const [, value] of conflicts) {
+    const parked = deepFreeze(value as StoredConflict);
+    replica.conflicts.set(parked.mutation.id, parked);
+  }
+  if (typeof hlc === 'string') replica.lastHlc = hlc;
+  for (const record of replica.store.baseRecords())
+    replica.store.recompute(record.collection, record.id);
+  for (const entry of replica.outbox.entries()) {
+    replica.store.recompute(entry.mutation.collection, entry.mutation.recordId);
+  }
+  return replica;
+}

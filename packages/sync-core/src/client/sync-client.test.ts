@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { manualEnvironment } from '../env/manual-environment.js';
+import { SyncError } from '../errors/sync-error.js';
+import { memoryStorage } from '../storage/memory.js';
+import { createMemoryServer } from '../testing/memory-server.js';
+import { createSyncClient } from './sync-client.js';
+import { controlledStorage, settle } from './test-support.js';
+
+let seed = 1;
+/** Each client gets its own seed: two clients with one seed would mint the same mutation ids. */
+const newEnv = () => manualEnvironment({ seed: seed++ });
+
+function setup(userId = 'u1') {
+  const server = createMemoryServer();
+  const env = newEnv();
+  const storage = memoryStorage();
+  const transport = server.connect({ userId });
+  const client = createSyncClient({ transport, storage, environment: env });
+  return { server, env, storage, transport, client };
+}
+
+describe('SyncClient: local writes', () => {
+  it('changes the view synchronously and resolves once the outbox entry is durable', async () => {
+    const { client, storage } = setup();
+    await client.start();
+    const done = client.put('todos', 't1', { title: 'milk', done: false });
+    expect(client.get('todos', 't1')).toEqual({ title: 'milk', done: false });
+    expect(client.recordStatus('todos', 't1')).toBe('pending');
+    await done;
+    const outbox = await storage.list('user:u1', 'o/');
+    expect(outbox).toHaveLength(1);
+    expect(outbox[0]?.[1]).toMatchObject({ mutation: { recordId: 't1' } });
+  });
+
+  it('rejects bad input synchronously with an invalid SyncError and queues nothing', async () => {
+    const { client } = setup();
+    await client.start();
+    const bad: unknown[] = [
+      JSON.parse('{"__proto__": {"x": 1}}'),
+      { s: 'a\u0000b' },
+      { s: '\ud800' },
+      { f: () => 1 },
+      { n: Number.NaN },
+      [1, 2],
+    ];
+    for (const data of bad) {
+      expect(() => client.put('todos', 'x', data as never)).toThrowError(SyncError);
+    }
+    expect(() => client.put('bad/collection', 'x', {})).toThrow(/collection/);
+    expect(() => client.put('todos', '', {})).toThrow(/id/);
+    expect(client.status.pending).toBe(0);
+    expect(client.get('todos', 'x')).toBeUndefined();
+  });
+
+  it('freezes what it stores, so the caller cannot change a queued write', async () => {
+    const { client } = setup();
+    await client.start();
+    const data = { tags: ['a'] };
+    await client.put('todos', 't', data);
+    data.tags.push('b');
+    expect(client.get('todos', 't')).toEqual({ tags: ['a'] });
+    expect(Object.isFrozen(client.get('todos', 't'))).toBe(true);
+  });
+
+  it('rolls a write back from the view and rejects with storage when storage fails', async () => {
+    const server = createMemoryServer();
+    const storage = controlledStorage(memoryStorage());
+    const client = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage,
+      environment: newEnv(),
+    });
+    await client.start();
+    await client.put('todos', 'a', { v: 1 });
+    storage.failNext();
+    const failing = client.patch('todos', 'a', { v: 2 });
+    expect(client.get('todos', 'a')).toEqual({ v: 2 });
+    await expect(failing).rejects.toMatchObject({ kind: 'storage' });
+    expect(client.get('todos', 'a')).toEqual({ v: 1 });
+    storage.failNext();
+    await expect(client.put('todos', 'b', { v: 1 })).rejects.toMatchObject({ kind: 'storage' });
+    expect(client.get('todos', 'b')).toBeUndefined();
+    await client.syncNow();
+    expect(server.records('user:u1').map((r) => [r.id, r.data])).toEqual([['a', { v: 1 }]]);
+  });
+
+  it('batches change events: one per collection per batch', async () => {
+    const { client, server } = setup();
+    const writer = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
+    await writer.start();
+    await writer.transaction((tx) => {
+      for (let i = 0; i < 50; i++) tx.put('todos', `t${i}`, { i });
+      tx.put('notes', 'n1', { text: 'x' });
+    });
+    await writer.syncNow();
+    const events: Array<{ collection: string; ids: string[] }> = [];
+    let notified = 0;
+    client.on('change', (e) => events.push(e));
+    client.subscribe(() => notified++);
+    await client.start();
+    await client.syncNow();
+    await settle();
+    const todoEvents = events.filter((e) => e.collection === 'todos');
+    expect(todoEvents).toHaveLength(1);
+    expect(todoEvents[0]?.ids).toHaveLength(50);
+    expect(events.filter((e) => e.collection === 'notes')).toHaveLength(1);
+    expect(client.query('todos')).toHaveLength(50);
+    expect(notified).toBeGreaterThan(0);
+  });
+});
+
+describe('SyncClient: push and pull', () => {
+  it('pushes local writes and another client of the same user pulls them', async () => {
+    const { client, server } = setup();
+    await client.start();
+    await client.put('todos', 't1', { title: 'a' });
+    await client.patch('todos', 't1', { done: true });
+    await client.syncNow();
+    expect(server.records('user:u1')).toMatchObject([
+      { id: 't1', data: { title: 'a', done: true }, revision: expect.any(Number) },
+    ]);
+    expect(client.recordStatus('todos', 't1')).toBe('synced');
+    expect(client.status).toMatchObject({ state: 'synced', pending: 0, userId: 'u1' });
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
+    await other.start();
+    await other.syncNow();
+    expect(other.get('todos', 't1')).toEqual({ title: 'a', done: true });
+  });
+
+  it('sends a transaction in one storage write and one push, applied with one txId', async () => {
+    const server = createMemoryServer();
+    const storage = controlledStorage(memoryStorage());
+    const client = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage,
+      environment: newEnv(),
+    });
+    await client.start();
+    const before = storage.writes.length;
+    const pushesBefore = server.stats.pushes;
+    await client.transaction((tx) => {
+      tx.put('acct', 'a', { balance: 90 });
+      tx.put('acct', 'b', { balance: 110 });
+      tx.delete('acct', 'c');
+    });
+    const outboxWrites = storage.writes
+      .slice(before)
+      .filter((w) => w.ops.some((op) => op.type === 'set' && op.key.startsWith('o/')));
+    expect(outboxWrites).toHaveLength(1);
+    expect(outboxWrites[0]?.ops.filter((op) => op.key.startsWith('o/'))).toHaveLength(3);
+    await client.syncNow();
+    expect(server.stats.pushes - pushesBefore).toBe(1);
+    const applied = server.appliedLog.filter((e) => e.collection === 'acct');
+    expect(applied).toHaveLength(3);
+    expect(new Set(applied.map((e) => e.version)).size).toBe(3);
+  });
+
+  it('never conflicts with its own earlier write: the next mutation is rebased', async () => {
+    const { client, server } = setup();
+    await client.start();
+    await client.put('todos', 'a', { n: 1 });
+    const first = client.syncNow();
+    // While the put is in flight, edit again: queued behind it, rebased when it is answered.
+    await client.patch('todos', 'a', { n: 2 });
+    await first;
+    await client.syncNow();
+    expect(server.stats.conflicts).toBe(0);
+    expect(server.records('user:u1')[0]?.data).toEqual({ n: 2 });
+    expect(client.get('todos', 'a')).toEqual({ n: 2 });
+  });
+
+  it('pulls page by page and keeps a pending local edit over a pulled change', async () => {
+    const server = createMemoryServer();
+    const a = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
+    const bStorage = controlledStorage(memoryStorage());
+    const b = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: bStorage,
+      environment: newEnv(),
+      pullPageSize: 3,
+    });
+    await a.start();
+    for (let i = 0; i < 10; i++) await a.put('todos', `t${i}`, { i, title: 'server' });
+    await a.syncNow();
+    const pullsBefore = server.stats.pulls;
+    await b.start();
+    await b.syncNow();
+    expect(b.query('todos')).toHaveLength(10);
+    expect(server.stats.pulls - pullsBefore).toBeGreaterThanOrEqual(4);
+    // b's edit is not durable yet (storage held), so it cannot be sent; a pulled change of the
+    // same record must not erase it from the view.
+    bStorage.hold();
+    const edit = b.patch('todos', 't1', { title: 'mine' });
+    await a.patch('todos', 't1', { i: 100 });
+    await a.syncNow();
+    const sync = b.syncNow();
+    await settle();
+    expect(b.get('todos', 't1')).toEqual({ i: 100, title: 'mine' });
+    await bStorage.release();
+    await edit;
+    await sync;
+    await b.syncNow();
+    await a.syncNow();
+    // Whole-record last-writer-wins (the default): a's later write wins on both clients.
+    expect(server.records('user:u1').find((r) => r.id === 't1')?.data).toEqual({
+      i: 100,
+      title: 'server',
+    });
+    expect(a.get('todos', 't1')).toEqual({ i: 100, title: 'server' });
+    expect(b.get('todos', 't1')).toEqual({ i: 100, title: 'server' });
+  });
+
+  it('starts over from null when the server requires a reset, keeping pending edits', async () => {
+    const server = createMemoryServer();
+    const a = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
+    const b = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
+    await a.start();
+    await b.start();
+    await a.put('todos', 'keep', { v: 1 });
+    await a.put('todos', 'gone', { v: 1 });
+    await a.syncNow();
+    await b.syncNow();
+    expect(b.get('todos', 'gone')).toEqual({ v: 1 });
+    await b.stop();
+    await a.delete('todos', 'gone');
+    await a.syncNow();
+    expect(server.purgeTombstones()).toBe(1);
+    await b.start();
+    await b.put('todos', 'local', { mine: true });
+    await b.syncNow();
+    expect(b.get('todos', 'gone')).toBeUndefined();
+    expect(b.get('todos', 'keep')).toEqual({ v: 1 });
+    expect(b.get('todos', 'local')).toEqual({ mine: true });
+    expect(server.records('user:u1').some((r) => r.id === 'local')).toBe(true);
+  });
+});

@@ -1,0 +1,465 @@
+import { EventEmitter } from 'eventemitter3';
+import { HybridLogicalClock } from '../clock/hlc.js';
+import { lww } from '../conflict/resolvers.js';
+import type { ConflictResolver } from '../conflict/types.js';
+import { createEnvironment } from '../env/environment.js';
+import { isSyncError, SyncError } from '../errors/sync-error.js';
+import { loadClientId } from '../ids/client-id.js';
+import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
+import type { JsonObject } from '../protocol/types.js';
+import { Replicator } from '../replication/replicator.js';
+import { Retryer } from '../replication/retryer.js';
+import { StatusMachine } from '../status/status-machine.js';
+import { indexedDbStorage } from '../storage/indexeddb.js';
+import { memoryStorage } from '../storage/memory.js';
+import type { StorageAdapter } from '../storage/types.js';
+import type { QueryOptions, ViewRecord } from '../store/query.js';
+import type { AuthSession, SyncTransport } from '../transport/types.js';
+import type { ConflictDecision, SyncClient, SyncTransaction } from './api.js';
+import { claimLocalData } from './claim.js';
+import type { EngineContext } from './context.js';
+import { applyLocalWrites, type LocalWrite } from './local-writer.js';
+import { Notifier } from './notifier.js';
+import {
+  KEYS,
+  LOCAL_NAMESPACE,
+  LOCAL_SCOPE,
+  loadReplica,
+  Replica,
+  userNamespace,
+} from './replica.js';
+import type {
+  DeadLetter,
+  ParkedConflict,
+  RecordSyncState,
+  SyncClientOptions,
+  SyncEnvironment,
+  SyncEvents,
+  SyncStatus,
+} from './types.js';
+import { checkTarget, freezeData } from './write-input.js';
+
+/**
+ * Creates a sync client. Call `start()` before writing.
+ *
+ * @example
+ * ```ts
+ * const client = createSyncClient({
+ *   transport: restTransport({ baseUrl, getToken, session }),
+ *   collections: { todos: { conflict: lww() }, notes: { conflict: fieldMerge() } },
+ *   claimLocalData: 'auto',
+ * });
+ * await client.start();
+ * await client.put('todos', id, { title: 'Buy milk', done: false });
+ * ```
+ */
+export function createSyncClient(options: SyncClientOptions): SyncClient {
+  return new SyncClientImpl(options);
+}
+
+function defaultStorage(): StorageAdapter {
+  return typeof indexedDB === 'undefined' ? memoryStorage() : indexedDbStorage();
+}
+
+function asSyncError(error: unknown): SyncError {
+  return isSyncError(error) ? error : new SyncError('network', String(error), { cause: error });
+}
+
+/**
+ * The coordinator: it wires the environment, storage, the replica of the signed-in user (store
+ * + outbox), the replicator (push/pull loops), resolvers, the status machine and the event
+ * emitter, and switches replicas when the session changes. The parts live in their folders.
+ */
+class SyncClientImpl implements SyncClient {
+  readonly #options: SyncClientOptions;
+  readonly #env: SyncEnvironment;
+  readonly #storage: StorageAdapter;
+  readonly #transport: SyncTransport;
+  readonly #emitter = new EventEmitter<SyncEvents>();
+  readonly #notifier: Notifier;
+  readonly #status: StatusMachine;
+  readonly #newId: IdGenerator;
+  readonly #defaultResolver: ConflictResolver;
+  #ctx: EngineContext | null = null;
+  #clientId: string | null = null;
+  #retryer: Retryer | null = null;
+  #replica: Replica = new Replica(LOCAL_NAMESPACE, LOCAL_SCOPE);
+  #localReplica: Replica | null = null;
+  #replicator: Replicator | null = null;
+  #session: AuthSession | null = null;
+  #starting: Promise<void> | null = null;
+  #switching: Promise<void> = Promise.resolve();
+  #cleanups: Array<() => void> = [];
+  #deadLetterList: readonly DeadLetter[] = Object.freeze([]);
+  #conflictList: readonly ParkedConflict[] = Object.freeze([]);
+
+  constructor(options: SyncClientOptions) {
+    this.#options = options;
+    this.#env = createEnvironment(options.environment);
+    this.#storage = options.storage ?? defaultStorage();
+    this.#transport = options.transport;
+    this.#newId = createUuidV7(this.#env);
+    this.#defaultResolver = options.conflict ?? lww();
+    this.#notifier = new Notifier((collection, ids) =>
+      this.#emitter.emit('change', { collection, ids }),
+    );
+    this.#status = new StatusMachine((status) => {
+      this.#emitter.emit('status', status);
+      this.#notifier.touch();
+    });
+  }
+
+  get status(): SyncStatus {
+    return this.#status.snapshot;
+  }
+
+  get clientId(): string | null {
+    return this.#clientId;
+  }
+
+  start(): Promise<void> {
+    this.#starting ??= this.#start().catch((error: unknown) => {
+      this.#starting = null;
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    const env = this.#env;
+    this.#clientId ??= await loadClientId(this.#storage, this.#newId);
+    const clock = new HybridLogicalClock({
+      nodeId: this.#clientId,
+      now: () => env.now(),
+      ...(this.#options.maxDriftMs === undefined ? {} : { maxDriftMs: this.#options.maxDriftMs }),
+    });
+    if (this.#ctx !== null && this.#ctx.clock.last !== '') clock.receive(this.#ctx.clock.last);
+    const status = this.#status;
+    this.#ctx = {
+      env,
+      storage: this.#storage,
+      clock,
+      newId: this.#newId,
+      notifier: this.#notifier,
+      status,
+      resolverFor: (collection) =>
+        this.#options.collections?.[collection]?.conflict ?? this.#defaultResolver,
+      emitConflict: (conflict) => {
+        this.#emitter.emit('conflict', conflict);
+        this.#notifier.touch();
+      },
+      emitRejected: (letter) => {
+        this.#emitter.emit('rejected', letter);
+        this.#notifier.touch();
+      },
+      refreshCounts: (replica) => {
+        if (replica === this.#replica) status.counts(replica.counts());
+      },
+    };
+    this.#retryer = new Retryer({
+      env,
+      ...this.#options.retry,
+      onRetry: (error) => status.failed(asSyncError(error)),
+    });
+    status.connectivity(env.online.isOnline());
+    this.#cleanups.push(env.online.subscribe((online) => status.connectivity(online)));
+    const source = this.#transport.session;
+    await this.#enqueueSwitch(source?.current() ?? null);
+    if (source !== undefined) {
+      this.#cleanups.push(source.subscribe((session) => void this.#enqueueSwitch(session)));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const starting = this.#starting;
+    if (starting === null) return;
+    await starting.catch(() => {});
+    await this.#switching;
+    this.#replicator?.stop();
+    this.#replicator = null;
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    this.#retryer?.dispose();
+    this.#starting = null;
+  }
+
+  /** Session changes are applied one at a time, in order. */
+  #enqueueSwitch(session: AuthSession | null): Promise<void> {
+    this.#switching = this.#switching
+      .then(() => this.#switchTo(session))
+      .catch((error: unknown) => this.#status.failed(asSyncError(error)));
+    return this.#switching;
+  }
+
+  async #switchTo(session: AuthSession | null): Promise<void> {
+    const ctx = this.#requireCtx();
+    const previous = this.#session;
+    this.#replicator?.stop();
+    this.#replicator = null;
+    this.#session = session;
+    let replica: Replica;
+    if (session !== null && previous !== null && previous.userId === session.userId) {
+      replica = this.#replica; // same user, new auth session: same data
+    } else if (session !== null) {
+      const scope = this.#scopeFor(session);
+      replica = await loadReplica(this.#storage, userNamespace(session.userId), scope);
+    } else {
+      replica = await this.#loadLocal();
+    }
+    if (this.#session !== session) return; // superseded while loading
+    if (replica.lastHlc !== '') ctx.clock.receive(replica.lastHlc);
+    this.#swap(replica);
+    if (session === null) {
+      this.#status.signedOut();
+      ctx.refreshCounts(replica);
+      return;
+    }
+    this.#status.signedIn(session.userId);
+    this.#retryer?.reset();
+    const local = await this.#loadLocal();
+    if (local !== replica) {
+      await claimLocalData(
+        ctx,
+        this.#options.claimLocalData ?? 'auto',
+        session,
+        local,
+        replica,
+        () => this.#session === session,
+      );
+    }
+    if (this.#session !== session || this.#starting === null) return;
+    ctx.refreshCounts(replica);
+    const retryer = this.#retryer as Retryer;
+    this.#replicator = new Replicator({
+      ctx,
+      replica,
+      session,
+      clientId: this.#clientId as string,
+      transport: this.#transport,
+      retryer,
+      scopes: [replica.scope],
+      pushBatchSize: this.#options.pushBatchSize ?? 100,
+      pullPageSize: this.#options.pullPageSize ?? 1000,
+      pullIntervalMs: this.#options.pullIntervalMs ?? 30_000,
+      requestTimeoutMs: this.#options.requestTimeoutMs ?? 30_000,
+    });
+    this.#replicator.start();
+  }
+
+  async #loadLocal(): Promise<Replica> {
+    if (this.#localReplica === null) {
+      const loaded = await loadReplica(this.#storage, LOCAL_NAMESPACE, LOCAL_SCOPE);
+      this.#localReplica ??= loaded;
+    }
+    return this.#localReplica;
+  }
+
+  #scopeFor(session: AuthSession): string {
+    return this.#options.scopeFor?.(session) ?? `user:${session.userId}`;
+  }
+
+  /** Makes `next` the live replica and announces every record that may look different. */
+  #swap(next: Replica): void {
+    const previous = this.#replica;
+    if (previous === next) return;
+    this.#replica = next;
+    for (const replica of [previous, next]) {
+      for (const collection of replica.store.collections()) {
+        for (const id of replica.store.viewIds(collection)) this.#notifier.changed(collection, id);
+      }
+    }
+    this.#notifier.touch();
+  }
+
+  #requireCtx(): EngineContext {
+    if (this.#ctx === null) {
+      throw new SyncError('invalid', 'Call client.start() before writing');
+    }
+    return this.#ctx;
+  }
+
+  #write(writes: LocalWrite[], txId?: string, extraOps?: LocalWriteExtra): Promise<void> {
+    const ctx = this.#requireCtx();
+    const replica = this.#replica;
+    return applyLocalWrites(ctx, replica, writes, {
+      ...(txId === undefined ? {} : { txId }),
+      ...(extraOps === undefined ? {} : { extraOps }),
+      onDurable: () => {
+        if (this.#replica === replica) this.#replicator?.schedulePush();
+      },
+    });
+  }
+
+  put(collection: string, id: string, data: JsonObject): Promise<void> {
+    checkTarget(collection, id);
+    return this.#write([{ op: 'put', collection, id, data: freezeData(data) }]);
+  }
+
+  patch(collection: string, id: string, fields: JsonObject): Promise<void> {
+    checkTarget(collection, id);
+    return this.#write([{ op: 'patch', collection, id, data: freezeData(fields) }]);
+  }
+
+  delete(collection: string, id: string): Promise<void> {
+    checkTarget(collection, id);
+    return this.#write([{ op: 'delete', collection, id }]);
+  }
+
+  transaction(build: (tx: SyncTransaction) => void): Promise<void> {
+    this.#requireCtx();
+    const writes: LocalWrite[] = [];
+    build({
+      put: (collection, id, data) => {
+        checkTarget(collection, id);
+        writes.push({ op: 'put', collection, id, data: freezeData(data) });
+      },
+      patch: (collection, id, fields) => {
+        checkTarget(collection, id);
+        writes.push({ op: 'patch', collection, id, data: freezeData(fields) });
+      },
+      delete: (collection, id) => {
+        checkTarget(collection, id);
+        writes.push({ op: 'delete', collection, id });
+      },
+    });
+    if (writes.length === 0) return Promise.resolve();
+    return this.#write(writes, this.#newId());
+  }
+
+  get(collection: string, id: string): Readonly<JsonObject> | undefined {
+    return this.#replica.store.get(collection, id);
+  }
+
+  query(collection: string, options?: QueryOptions): readonly ViewRecord[] {
+    return this.#replica.store.query(collection, options);
+  }
+
+  async syncNow(): Promise<void> {
+    await this.#switching;
+    await this.#replicator?.syncNow();
+  }
+
+  recordStatus(collection: string, id: string): RecordSyncState {
+    const replica = this.#replica;
+    for (const { conflict } of replica.conflicts.values()) {
+      if (conflict.collection === collection && conflict.recordId === id) return 'conflict';
+    }
+    if (replica.outbox.has(collection, id)) return 'pending';
+    for (const { mutation } of replica.deadLetters.values()) {
+      if (mutation.collection === collection && mutation.recordId === id) return 'rejected';
+    }
+    return 'synced';
+  }
+
+  deadLetters(): readonly DeadLetter[] {
+    const map = this.#replica.deadLetters;
+    const cached = this.#deadLetterList;
+    if (cached.length !== map.size || cached.some((l) => map.get(l.mutation.id) !== l)) {
+      this.#deadLetterList = Object.freeze([...map.values()]);
+    }
+    return this.#deadLetterList;
+  }
+
+  conflicts(): readonly ParkedConflict[] {
+    const map = this.#replica.conflicts;
+    const cached = this.#conflictList;
+    if (cached.length !== map.size || cached.some((c) => map.get(c.mutationId)?.conflict !== c)) {
+      this.#conflictList = Object.freeze([...map.values()].map((stored) => stored.conflict));
+    }
+    return this.#conflictList;
+  }
+
+  async retryDeadLetter(mutationId: string): Promise<void> {
+    const replica = this.#replica;
+    const letter = replica.deadLetters.get(mutationId);
+    if (letter === undefined) throw new SyncError('invalid', `No dead letter ${mutationId}`);
+    const { mutation } = letter;
+    replica.deadLetters.delete(mutationId);
+    const write: LocalWrite = {
+      op: mutation.op,
+      collection: mutation.collection,
+      id: mutation.recordId,
+    };
+    if (mutation.data !== undefined) write.data = mutation.data;
+    try {
+      await this.#write([write], undefined, [
+        { type: 'delete', key: KEYS.deadLetter + mutationId },
+      ]);
+    } catch (error) {
+      replica.deadLetters.set(mutationId, letter);
+      throw error;
+    } finally {
+      this.#requireCtx().refreshCounts(replica);
+      this.#notifier.touch();
+    }
+  }
+
+  async discardDeadLetter(mutationId: string): Promise<void> {
+    const replica = this.#replica;
+    const letter = replica.deadLetters.get(mutationId);
+    if (letter === undefined) return;
+    replica.deadLetters.delete(mutationId);
+    this.#requireCtx().refreshCounts(replica);
+    this.#notifier.touch();
+    try {
+      await this.#storage.write(replica.namespace, [
+        { type: 'delete', key: KEYS.deadLetter + mutationId },
+      ]);
+    } catch (error) {
+      replica.deadLetters.set(mutationId, letter);
+      this.#requireCtx().refreshCounts(replica);
+      throw new SyncError('storage', 'Could not discard the dead letter', { cause: error });
+    }
+  }
+
+  async resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void> {
+    const replica = this.#replica;
+    const stored = replica.conflicts.get(mutationId);
+    if (stored === undefined) throw new SyncError('invalid', `No parked conflict ${mutationId}`);
+    const { collection, recordId } = stored.conflict;
+    const removal = { type: 'delete' as const, key: KEYS.conflict + mutationId };
+    const data =
+      decision.action === 'write' && decision.data !== null ? freezeData(decision.data) : null;
+    replica.conflicts.delete(mutationId);
+    try {
+      if (decision.action === 'server') {
+        await this.#storage.write(replica.namespace, [removal]);
+      } else {
+        checkTarget(collection, recordId);
+        const write: LocalWrite =
+          data === null
+            ? { op: 'delete', collection, id: recordId }
+            : { op: 'put', collection, id: recordId, data };
+        await this.#write([write], undefined, [removal]);
+      }
+    } catch (error) {
+      replica.conflicts.set(mutationId, stored);
+      throw isSyncError(error)
+        ? error
+        : new SyncError('storage', 'Could not resolve', { cause: error });
+    } finally {
+      this.#requireCtx().refreshCounts(replica);
+      this.#notifier.touch();
+    }
+  }
+
+  on<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
+    this.#emitter.on(event, listener as never);
+    return this;
+  }
+
+  once<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
+    this.#emitter.once(event, listener as never);
+    return this;
+  }
+
+  off<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
+    this.#emitter.off(event, listener as never);
+    return this;
+  }
+
+  subscribe(listener: () => void): () => void {
+    return this.#notifier.subscribe(listener);
+  }
+}
+
+type LocalWriteExtra = NonNullable<Parameters<typeof applyLocalWrites>[3]>['extraOps'];

@@ -1,0 +1,75 @@
+/**
+ * Helpers for the client's integration tests (not exported from the package).
+ */
+import { SyncError } from '../errors/sync-error.js';
+import type { StorageAdapter, StorageWrite } from '../storage/types.js';
+
+/** A storage wrapper that can fail, hold or "crash" (silently never apply) writes. */
+export interface ControlledStorage extends StorageAdapter {
+  /** Every write batch attempted, in order, with its namespace. */
+  readonly writes: Array<{ namespace: string; ops: readonly StorageWrite[] }>;
+  /** From now on, writes never resolve and are never applied (the process died). */
+  crash(): void;
+  /** The next write rejects with a `storage` error and applies nothing. */
+  failNext(): void;
+  /** Writes are held (pending, not applied) until `release()`. */
+  hold(): void;
+  /** Applies held writes in order. */
+  release(): Promise<void>;
+  /** Crash as soon as a write matching `predicate` is attempted (it is not applied). */
+  crashOn(predicate: (namespace: string, ops: readonly StorageWrite[]) => boolean): void;
+}
+
+/** Wraps `inner` (normally a `memoryStorage()` shared with a "restarted" client). */
+export function controlledStorage(inner: StorageAdapter): ControlledStorage {
+  let crashed = false;
+  let failNext = false;
+  let holding = false;
+  let crashPredicate: ((namespace: string, ops: readonly StorageWrite[]) => boolean) | undefined;
+  const held: Array<() => Promise<void>> = [];
+  const writes: ControlledStorage['writes'] = [];
+  return {
+    writes,
+    get: (namespace, key) => inner.get(namespace, key),
+    list: (namespace, prefix) => inner.list(namespace, prefix),
+    clear: (namespace) => inner.clear(namespace),
+    write(namespace, ops) {
+      writes.push({ namespace, ops });
+      if (crashPredicate?.(namespace, ops) === true) crashed = true;
+      if (crashed) return new Promise<void>(() => {});
+      if (failNext) {
+        failNext = false;
+        return Promise.reject(new SyncError('storage', 'disk full'));
+      }
+      if (holding) {
+        return new Promise<void>((resolve, reject) => {
+          held.push(() => inner.write(namespace, ops).then(resolve, reject));
+        });
+      }
+      return inner.write(namespace, ops);
+    },
+    crash() {
+      crashed = true;
+    },
+    failNext() {
+      failNext = true;
+    },
+    hold() {
+      holding = true;
+    },
+    async release() {
+      holding = false;
+      for (const run of held.splice(0)) {
+        if (!crashed) await run();
+      }
+    },
+    crashOn(predicate) {
+      crashPredicate = predicate;
+    },
+  };
+}
+
+/** Lets every pending microtask and zero-delay macrotask run (the memory server's deliveries). */
+export async function settle(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,204 @@
+import type { EngineContext } from '../client/context.js';
+import type { Replica } from '../client/replica.js';
+import type { DeadLetter } from '../client/types.js';
+import { isRetryableError, isSyncError, SyncError } from '../errors/sync-error.js';
+import { canary } from '../internal/canary.js';
+import type { OutboxEntry } from '../outbox/outbox.js';
+import type { PushRequest, PushResponse } from '../protocol/types.js';
+import { validatePushResponse } from '../protocol/validate.js';
+import type { StorageWrite } from '../storage/types.js';
+import type { AuthSession, SyncTransport } from '../transport/types.js';
+import { applyPushResults } from './push-results.js';
+import type { Retryer } from './retryer.js';
+import { withTimeout } from './with-timeout.js';
+
+/** What the push loop needs. */
+export interface PushLoopOptions {
+  /** Shared engine parts. */
+  ctx: EngineContext;
+  /** The live replica of the signed-in user. */
+  replica: Replica;
+  /** Who pushes. */
+  session: AuthSession;
+  /** This installation. */
+  clientId: string;
+  /** The server. */
+  transport: SyncTransport;
+  /** The shared retry policy. */
+  retryer: Retryer;
+  /** Aborts when the client stops or the session changes. */
+  stop: AbortSignal;
+  /** Most mutations per request. */
+  batchSize: number;
+  /** Per-request timeout. */
+  requestTimeoutMs: number;
+  /** Called with an `auth` error: syncing stops until the session changes. */
+  onAuthError: (error: SyncError) => void;
+  /** Called after each answered batch with the revisions our mutations got, per scope. */
+  onPushed?: (ownRevisions: Map<string, number>) => void;
+}
+
+/**
+ * Sends the outbox: one request at a time, batches from {@link Outbox.takeBatch}, every
+ * request through the shared retryer (retryable failures retry the same batch, never drop it).
+ * A request rejected as a whole (4xx) with more than one transaction unit in it is split and
+ * the units sent one by one, so only the bad mutation is dead-lettered: a poison pill never
+ * blocks the queue (DESIGN §3.7).
+ */
+export class PushLoop {
+  readonly #o: PushLoopOptions;
+  #running: Promise<void> | null = null;
+  #again = false;
+  #scheduled = false;
+
+  /** @param options - see {@link PushLoopOptions} */
+  constructor(options: PushLoopOptions) {
+    this.#o = options;
+  }
+
+  /** Asks for a push soon (debounced to one per microtask burst). */
+  schedule(): void {
+    if (this.#scheduled || this.#o.stop.aborted) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      void this.run().catch(() => {});
+    });
+  }
+
+  /** Pushes until nothing can be sent; resolves when done (or stopped). */
+  run(): Promise<void> {
+    if (this.#running !== null) {
+      this.#again = true;
+      return this.#running;
+    }
+    const loop = async () => {
+      do {
+        this.#again = false;
+        while (!this.#o.stop.aborted) {
+          const batch = this.#o.replica.outbox.takeBatch(this.#o.batchSize);
+          if (batch.length === 0) break;
+          const ok = await this.#send(batch);
+          if (!ok) return;
+        }
+      } while (this.#again && !this.#o.stop.aborted);
+    };
+    this.#running = loop().finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  /** Sends one batch; `false` when pushing must stop (stopped or auth failure). */
+  async #send(batch: OutboxEntry[]): Promise<boolean> {
+    const { ctx, replica, transport, retryer, stop } = this.#o;
+    const request: PushRequest = {
+      clientId: this.#o.clientId,
+      sessionId: this.#o.session.sessionId,
+      mutations: batch.map((entry) => entry.mutation),
+    };
+    if (canary('outbox-remove-on-send')) {
+      // Planted bug: forget the entries as soon as they are sent.
+      const removal: StorageWrite[] = [];
+      for (const entry of batch) {
+        replica.outbox.remove(entry);
+        removal.push({ type: 'delete', key: entry.key });
+      }
+      await ctx.storage.write(replica.namespace, removal);
+    }
+    ctx.status.requestStarted();
+    let response: PushResponse;
+    try {
+      response = await retryer.run(async () => {
+        const raw = await withTimeout(ctx.env, this.#o.requestTimeoutMs, stop, (signal) =>
+          transport.push(request, signal),
+        );
+        try {
+          return validatePushResponse(raw, request);
+        } catch (error) {
+          // A malformed answer is the server's fault: retry like a 5xx, never drop the batch.
+          throw new SyncError('server', 'The server sent a malformed push response', {
+            cause: error,
+          });
+        }
+      }, stop);
+    } catch (error) {
+      for (const entry of batch) entry.inFlight = false;
+      ctx.status.requestEnded();
+      if (stop.aborted) return false;
+      const failure = isSyncError(error)
+        ? error
+        : new SyncError('network', 'Push failed', { cause: error });
+      if (failure.kind === 'auth') {
+        this.#o.onAuthError(failure);
+        return false;
+      }
+      if (isRetryableError(failure)) return true; // unreachable: the retryer retries these
+      await this.#rejectWhole(batch, failure);
+      return true;
+    }
+    ctx.status.requestEnded();
+    ctx.status.succeeded();
+    const ops: StorageWrite[] = [];
+    const outcome = applyPushResults(ctx, replica, batch, response.results, ops);
+    if (ops.length > 0) {
+      try {
+        await ctx.storage.write(replica.namespace, ops);
+      } catch (error) {
+        // Memory is ahead of storage; a restart re-sends and the server deduplicates.
+        ctx.status.failed(
+          isSyncError(error) ? error : new SyncError('storage', 'Saving push results failed'),
+        );
+      }
+    }
+    for (const parked of outcome.parked) ctx.emitConflict(parked);
+    for (const letter of outcome.rejected) ctx.emitRejected(letter);
+    this.#o.onPushed?.(outcome.ownRevisions);
+    return true;
+  }
+
+  /**
+   * The whole request was refused (4xx other than auth). With several transaction units in the
+   * batch, each unit is retried alone so that only the offending one is dead-lettered.
+   */
+  async #rejectWhole(batch: OutboxEntry[], error: SyncError): Promise<void> {
+    const units = new Map<string, OutboxEntry[]>();
+    for (const entry of batch) {
+      const key = entry.mutation.txId ?? entry.mutation.id;
+      const unit = units.get(key);
+      if (unit === undefined) units.set(key, [entry]);
+      else unit.push(entry);
+    }
+    if (units.size > 1) {
+      for (const unit of units.values()) {
+        if (this.#o.stop.aborted) return;
+        if (!unit.every((entry) => this.#o.replica.outbox.find(entry.mutation.id) === entry))
+          continue;
+        for (const entry of unit) {
+          entry.inFlight = true;
+          entry.sealed = true;
+        }
+        const ok = await this.#send(unit);
+        if (!ok) return;
+      }
+      return;
+    }
+    const { ctx, replica } = this.#o;
+    const ops: StorageWrite[] = [];
+    const letters: DeadLetter[] = [];
+    const results = batch.map((entry) => ({
+      id: entry.mutation.id,
+      status: 'rejected' as const,
+      code: error.code ?? 'rejected',
+      message: error.message,
+    }));
+    const outcome = applyPushResults(ctx, replica, batch, results, ops);
+    letters.push(...outcome.rejected);
+    try {
+      await ctx.storage.write(replica.namespace, ops);
+    } catch {
+      // As above: a restart re-sends, the server rejects again.
+    }
+    for (const letter of letters) ctx.emitRejected(letter);
+  }
+}

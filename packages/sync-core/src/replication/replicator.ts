@@ -1,0 +1,187 @@
+import type { EngineContext } from '../client/context.js';
+import type { Replica } from '../client/replica.js';
+import type { SyncError } from '../errors/sync-error.js';
+import type { Poke } from '../protocol/types.js';
+import type { AuthSession, SyncTransport } from '../transport/types.js';
+import { PullLoop } from './pull-loop.js';
+import { PushLoop } from './push-loop.js';
+import type { Retryer } from './retryer.js';
+
+/** What a {@link Replicator} needs. */
+export interface ReplicatorOptions {
+  /** Shared engine parts. */
+  ctx: EngineContext;
+  /** The signed-in user's replica. */
+  replica: Replica;
+  /** The signed-in session. */
+  session: AuthSession;
+  /** This installation. */
+  clientId: string;
+  /** The server. */
+  transport: SyncTransport;
+  /** The shared retry policy. */
+  retryer: Retryer;
+  /** Scopes to pull. */
+  scopes: readonly string[];
+  /** Most mutations per push. */
+  pushBatchSize: number;
+  /** Most changes per pull page. */
+  pullPageSize: number;
+  /** Fallback pull period. */
+  pullIntervalMs: number;
+  /** Per-request timeout. */
+  requestTimeoutMs: number;
+}
+
+/**
+ * Keeps one signed-in replica in sync with the server: the push loop (on every durable local
+ * write, on reconnect), the pull loop per scope (at start, on a realtime poke, on the
+ * transport's reconnect, when the device comes back online, and every `pullIntervalMs` as a
+ * fallback, since pokes are only hints). An `auth` error stops it until the session changes
+ * (the client then builds a new replicator).
+ */
+export class Replicator {
+  readonly #o: ReplicatorOptions;
+  readonly #controller = new AbortController();
+  readonly #push: PushLoop;
+  readonly #pull: PullLoop;
+  readonly #cleanups: Array<() => void> = [];
+  /** Highest revision our own pushes got, per scope: pokes up to it are our own echo. */
+  readonly #ownRevision = new Map<string, number>();
+  #timer: unknown;
+  #stopped = false;
+
+  /** @param options - see {@link ReplicatorOptions} */
+  constructor(options: ReplicatorOptions) {
+    this.#o = options;
+    const stop = this.#controller.signal;
+    const onAuthError = (error: SyncError) => this.#authFailed(error);
+    this.#push = new PushLoop({
+      ctx: options.ctx,
+      replica: options.replica,
+      session: options.session,
+      clientId: options.clientId,
+      transport: options.transport,
+      retryer: options.retryer,
+      stop,
+      batchSize: options.pushBatchSize,
+      requestTimeoutMs: options.requestTimeoutMs,
+      onAuthError,
+      onPushed: (revisions) => {
+        for (const [scope, revision] of revisions) {
+          if (revision > (this.#ownRevision.get(scope) ?? 0))
+            this.#ownRevision.set(scope, revision);
+        }
+      },
+    });
+    this.#pull = new PullLoop({
+      ctx: options.ctx,
+      replica: options.replica,
+      transport: options.transport,
+      retryer: options.retryer,
+      stop,
+      pageSize: options.pullPageSize,
+      requestTimeoutMs: options.requestTimeoutMs,
+      onAuthError,
+    });
+  }
+
+  /** `true` once stopped (by the client, or by an auth failure). */
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  /** Starts the loops, the poke subscription, the fallback timer and the online listener. */
+  start(): void {
+    const { transport, scopes, ctx } = this.#o;
+    if (transport.subscribe !== undefined) {
+      try {
+        this.#cleanups.push(
+          transport.subscribe(
+            [...scopes],
+            (poke) => this.#onPoke(poke),
+            () => this.#pullAll(),
+          ),
+        );
+      } catch {
+        // Realtime is only a hint: without it the fallback pull keeps the data fresh.
+      }
+    }
+    this.#cleanups.push(
+      ctx.env.online.subscribe((online) => {
+        if (online && !this.#stopped) {
+          this.#push.schedule();
+          this.#pullAll();
+        }
+      }),
+    );
+    this.#armTimer();
+    this.#push.schedule();
+    this.#pullAll();
+  }
+
+  /** Stops everything; in-flight requests are aborted and their mutations stay queued. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#controller.abort(new Error('sync stopped'));
+    if (this.#timer !== undefined) this.#o.ctx.env.clearTimeout(this.#timer);
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+  }
+
+  /** A local write became durable: push soon. */
+  schedulePush(): void {
+    if (!this.#stopped) this.#push.schedule();
+  }
+
+  /** Pushes, then pulls every scope; resolves when both are done (or sync stopped). */
+  async syncNow(): Promise<void> {
+    if (this.#stopped) return;
+    await this.#push.run();
+    await Promise.all(this.#o.scopes.map((scope) => this.#pull.pull(scope)));
+    this.#afterPull(true);
+    // Pulls can reveal nothing new to push, but a push answered during the pull may have
+    // queued a resolver's rewrite: push once more so syncNow leaves nothing sendable behind.
+    if (this.#o.replica.outbox.hasSendable()) await this.#push.run();
+  }
+
+  #pullAll(): void {
+    if (this.#stopped) return;
+    void Promise.all(this.#o.scopes.map((scope) => this.#pull.pull(scope))).then((results) =>
+      this.#afterPull(results.every(Boolean)),
+    );
+  }
+
+  #afterPull(ok: boolean): void {
+    if (!ok || this.#stopped) return;
+    const { ctx, replica } = this.#o;
+    ctx.status.caughtUp(ctx.env.now(), replica.outbox.size === 0);
+  }
+
+  #onPoke(poke: Poke): void {
+    if (this.#stopped || !this.#o.scopes.includes(poke.scope)) return;
+    // Our own push's echo carries nothing new, unless something else is going on in the scope.
+    const own =
+      poke.originClientId === this.#o.clientId &&
+      poke.version <= (this.#ownRevision.get(poke.scope) ?? 0) &&
+      !this.#pull.isPulling(poke.scope);
+    if (own) return;
+    void this.#pull.pull(poke.scope).then((ok) => this.#afterPull(ok));
+  }
+
+  #armTimer(): void {
+    const { ctx, pullIntervalMs } = this.#o;
+    if (this.#stopped || !(pullIntervalMs > 0)) return;
+    this.#timer = ctx.env.setTimeout(() => {
+      this.#timer = undefined;
+      this.#pullAll();
+      this.#push.schedule();
+      this.#armTimer();
+    }, pullIntervalMs);
+  }
+
+  #authFailed(error: SyncError): void {
+    this.#o.ctx.status.failed(error);
+    this.stop();
+  }
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { manualEnvironment } from '../env/manual-environment.js';
+import { SyncError } from '../errors/sync-error.js';
+import { Retryer } from './retryer.js';
+import { withTimeout } from './with-timeout.js';
+
+function failing(errors: unknown[], log: number[], now: () => number) {
+  return async () => {
+    log.push(now());
+    const error = errors.shift();
+    if (error !== undefined) throw error;
+    return 'ok';
+  };
+}
+
+describe('Retryer', () => {
+  it('backs off with full jitter: random() * min(max, base * 2^attempt)', () => {
+    const env = manualEnvironment();
+    env.random = () => 0.5;
+    const retryer = new Retryer({ env, baseDelayMs: 100, maxDelayMs: 1000 });
+    expect([0, 1, 2, 3, 4, 5].map((a) => retryer.backoffMs(a))).toEqual([
+      50, 100, 200, 400, 500, 500,
+    ]);
+  });
+
+  it('retries retryable errors until success, then resets', async () => {
+    const env = manualEnvironment();
+    env.random = () => 1 - 1e-9;
+    const retryer = new Retryer({ env, baseDelayMs: 100, maxDelayMs: 10_000 });
+    const log: number[] = [];
+    const start = env.now();
+    const errs = [new SyncError('server', '503'), new SyncError('network', 'down')];
+    const result = retryer.run(failing(errs, log, env.now), new AbortController().signal);
+    await env.advance(1000);
+    await expect(result).resolves.toBe('ok');
+    expect(log.map((t) => t - start)).toEqual([0, 100, 300]);
+    expect(retryer.attempt).toBe(0);
+  });
+
+  it('honours Retry-After as the minimum wait', async () => {
+    const env = manualEnvironment();
+    env.random = () => 0;
+    const retryer = new Retryer({ env });
+    const log: number[] = [];
+    const start = env.now();
+    const err = new SyncError('rate-limited', '429', { status: 429, retryAfterMs: 7000 });
+    const result = retryer.run(failing([err], log, env.now), new AbortController().signal);
+    await env.advance(6999);
+    expect(log.map((t) => t - start)).toEqual([0]);
+    await env.advance(1);
+    await expect(result).resolves.toBe('ok');
+    expect(log.map((t) => t - start)).toEqual([0, 7000]);
+  });
+
+  it('throws errors that are not retryable', async () => {
+    const env = manualEnvironment();
+    const retryer = new Retryer({ env });
+    const run = retryer.run(async () => {
+      throw new SyncError('auth', '401');
+    }, new AbortController().signal);
+    await expect(run).rejects.toMatchObject({ kind: 'auth' });
+  });
+
+  it('waits while offline and resumes at once when back online', async () => {
+    const env = manualEnvironment();
+    env.random = () => 0.99;
+    const retryer = new Retryer({ env, baseDelayMs: 60_000, maxDelayMs: 60_000 });
+    env.setOnline(false);
+    const log: number[] = [];
+    const result = retryer.run(
+      failing([new SyncError('network', 'x')], log, env.now),
+      new AbortController().signal,
+    );
+    await env.advance(10_000);
+    expect(log).toEqual([]);
+    env.setOnline(true);
+    await env.advance(0);
+    expect(log).toHaveLength(1);
+    // The network failure starts a long backoff; going offline and online again cuts it short.
+    env.setOnline(false);
+    env.setOnline(true);
+    await env.advance(0);
+    await expect(result).resolves.toBe('ok');
+    expect(log).toHaveLength(2);
+  });
+
+  it('rejects with the stop reason when stopped while waiting', async () => {
+    const env = manualEnvironment();
+    const retryer = new Retryer({ env });
+    const stop = new AbortController();
+    const run = retryer.run(async () => {
+      throw new SyncError('server', '500');
+    }, stop.signal);
+    await env.advance(0);
+    stop.abort(new Error('stopped'));
+    await expect(run).rejects.toThrow('stopped');
+  });
+});
+
+describe('withTimeout', () => {
+  it('rejects with a timeout error and aborts the request signal', async () => {
+    const env = manualEnvironment();
+    let seen: AbortSignal | undefined;
+    const p = withTimeout(env, 500, new AbortController().signal, (signal) => {
+      seen = signal;
+      return new Promise(() => {});
+    });
+    await env.advance(500);
+    await expect(p).rejects.toMatchObject({ kind: 'timeout' });
+    expect(seen?.aborted).toBe(true);
+  });
+});

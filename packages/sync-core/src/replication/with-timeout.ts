@@ -1,0 +1,56 @@
+import type { SyncEnvironment } from '../client/types.js';
+import { SyncError } from '../errors/sync-error.js';
+
+/**
+ * Runs `request` with an `AbortSignal` that aborts after `timeoutMs` or when `stop` aborts.
+ * A transport that ignores the signal still cannot hang the loop: the returned promise
+ * rejects with a `timeout` SyncError when the time is up.
+ */
+export function withTimeout<T>(
+  env: Pick<SyncEnvironment, 'setTimeout' | 'clearTimeout'>,
+  timeoutMs: number,
+  stop: AbortSignal,
+  request: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  return new Promise<T>((resolve, reject) => {
+    const finish = () => {
+      env.clearTimeout(timer);
+      stop.removeEventListener('abort', onStop);
+    };
+    const onStop = () => {
+      finish();
+      controller.abort(stop.reason);
+      reject(stop.reason);
+    };
+    const timer = env.setTimeout(() => {
+      finish();
+      const error = new SyncError('timeout', `No answer within ${timeoutMs} ms`);
+      controller.abort(error);
+      reject(error);
+    }, timeoutMs);
+    if (stop.aborted) {
+      onStop();
+      return;
+    }
+    stop.addEventListener('abort', onStop);
+    let promise: Promise<T>;
+    try {
+      promise = request(controller.signal);
+    } catch (error) {
+      finish();
+      reject(error);
+      return;
+    }
+    promise.then(
+      (value) => {
+        finish();
+        resolve(value);
+      },
+      (error: unknown) => {
+        finish();
+        reject(error);
+      },
+    );
+  });
+}

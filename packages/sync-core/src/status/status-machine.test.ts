@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import type { SyncStatus } from '../client/types.js';
+import { SyncError } from '../errors/sync-error.js';
+import { StatusMachine } from './status-machine.js';
+
+function setup() {
+  const events: SyncStatus[] = [];
+  const machine = new StatusMachine((s) => events.push(s));
+  return { machine, events };
+}
+const tick = () => new Promise<void>((r) => setTimeout(r, 0));
+
+describe('StatusMachine', () => {
+  it('starts local and walks local → syncing → synced → offline → error → synced', async () => {
+    const { machine, events } = setup();
+    expect(machine.snapshot.state).toBe('local');
+    machine.signedIn('u1');
+    await tick();
+    machine.requestStarted();
+    machine.requestEnded();
+    machine.caughtUp(1000, true);
+    await tick();
+    expect(machine.snapshot).toMatchObject({ state: 'synced', lastSyncedAt: 1000 });
+    machine.connectivity(false);
+    await tick();
+    machine.connectivity(true);
+    const err = new SyncError('server', '503');
+    machine.failed(err);
+    expect(machine.snapshot).toMatchObject({ state: 'error', error: err });
+    await tick();
+    machine.succeeded();
+    expect(machine.snapshot.error).toBeUndefined();
+    await tick();
+    expect(events.map((e) => e.state)).toEqual(['syncing', 'synced', 'offline', 'error', 'synced']);
+  });
+
+  it('keeps an auth error until the session changes', () => {
+    const { machine } = setup();
+    machine.signedIn('u1');
+    machine.failed(new SyncError('auth', '401'));
+    machine.succeeded();
+    expect(machine.snapshot.state).toBe('error');
+    machine.signedIn('u2');
+    expect(machine.snapshot.state).toBe('syncing');
+  });
+
+  it('is syncing while something is pending and counts it', () => {
+    const { machine } = setup();
+    machine.signedIn('u1');
+    machine.caughtUp(5, true);
+    machine.counts({ pending: 2, conflicts: 1, rejected: 3 });
+    expect(machine.snapshot).toMatchObject({
+      state: 'syncing',
+      pending: 2,
+      conflicts: 1,
+      rejected: 3,
+    });
+  });
+
+  it('emits once per burst and keeps the same object when nothing changed', async () => {
+    const { machine, events } = setup();
+    machine.signedIn('u1');
+    for (let i = 1; i <= 100; i++) machine.counts({ pending: i, conflicts: 0, rejected: 0 });
+    await tick();
+    expect(events).toHaveLength(1);
+    expect(events[0]?.pending).toBe(100);
+    const snap = machine.snapshot;
+    machine.counts({ pending: 100, conflicts: 0, rejected: 0 });
+    machine.connectivity(true);
+    await tick();
+    expect(machine.snapshot).toBe(snap);
+    expect(events).toHaveLength(1);
+  });
+});

@@ -1,0 +1,194 @@
+import type { SyncState, SyncStatus } from '../client/types.js';
+import type { SyncError } from '../errors/sync-error.js';
+
+/** Counts shown in the status. */
+export interface StatusCounts {
+  /** Mutations not yet confirmed. */
+  pending: number;
+  /** Parked conflicts. */
+  conflicts: number;
+  /** Dead letters. */
+  rejected: number;
+}
+
+/**
+ * The client's sync status as a state machine moved by named transitions. The public
+ * {@link SyncStatus} is derived from the inputs:
+ *
+ * - `local`: nobody signed in;
+ * - `error`: an `auth` failure (sticky until the session changes), or the last attempt failed
+ *   and a retry is pending;
+ * - `offline`: signed in, no network;
+ * - `syncing`: a request is running, something is pending, or the first catch-up pull has
+ *   not finished;
+ * - `synced`: none of the above.
+ *
+ * Transitions only mark the status dirty; the snapshot is recomputed once per microtask (or on
+ * read), and a new object (and one `onChange` call) is produced only when a field really
+ * changed, so a burst of writes costs one status event, not one per write.
+ */
+export class StatusMachine {
+  readonly #onChange: (status: SyncStatus) => void;
+  #userId: string | null = null;
+  #online = true;
+  #active = 0;
+  #caughtUp = false;
+  #error: SyncError | undefined;
+  #authError: SyncError | undefined;
+  #counts: StatusCounts = { pending: 0, conflicts: 0, rejected: 0 };
+  #lastSyncedAt: number | null = null;
+  #snapshot: SyncStatus;
+  #dirty = false;
+  #scheduled = false;
+
+  /** @param onChange - called with each new snapshot */
+  constructor(onChange: (status: SyncStatus) => void) {
+    this.#onChange = onChange;
+    this.#snapshot = this.#derive();
+  }
+
+  /** The current snapshot; the same object until something changes. */
+  get snapshot(): SyncStatus {
+    if (this.#dirty) this.#commit(false);
+    return this.#snapshot;
+  }
+
+  /** A user signed in: sync starts over (not caught up, no error). */
+  signedIn(userId: string): void {
+    this.#userId = userId;
+    this.#caughtUp = false;
+    this.#error = undefined;
+    this.#authError = undefined;
+    this.#active = 0;
+    this.#touch();
+  }
+
+  /** Signed out: local only. */
+  signedOut(): void {
+    this.#userId = null;
+    this.#error = undefined;
+    this.#authError = undefined;
+    this.#active = 0;
+    this.#touch();
+  }
+
+  /** The device's connectivity changed. */
+  connectivity(online: boolean): void {
+    this.#online = online;
+    this.#touch();
+  }
+
+  /** A push or pull request started. */
+  requestStarted(): void {
+    this.#active++;
+    this.#touch();
+  }
+
+  /** A push or pull request ended (either way). */
+  requestEnded(): void {
+    if (this.#active > 0) this.#active--;
+    this.#touch();
+  }
+
+  /** An attempt failed; `auth` errors stick until the session changes. */
+  failed(error: SyncError): void {
+    if (error.kind === 'auth') this.#authError = error;
+    else this.#error = error;
+    this.#touch();
+  }
+
+  /** A request succeeded: a non-auth error is over. */
+  succeeded(): void {
+    if (this.#error === undefined) return;
+    this.#error = undefined;
+    this.#touch();
+  }
+
+  /** A pull reached the end of the scope with nothing left to push. */
+  caughtUp(at: number, nothingPending: boolean): void {
+    this.#caughtUp = true;
+    if (nothingPending) this.#lastSyncedAt = at;
+    this.#touch();
+  }
+
+  /** Pending, conflict and dead-letter counts changed. */
+  counts(counts: StatusCounts): void {
+    const c = this.#counts;
+    if (
+      c.pending === counts.pending &&
+      c.conflicts === counts.conflicts &&
+      c.rejected === counts.rejected
+    ) {
+      return;
+    }
+    this.#counts = { ...counts };
+    this.#touch();
+  }
+
+  #touch(): void {
+    this.#dirty = true;
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      if (this.#dirty) this.#commit(true);
+    });
+  }
+
+  /** Recomputes now and emits if changed (also used by the client's batched flush). */
+  flush(): void {
+    if (this.#dirty) this.#commit(true);
+  }
+
+  #commit(emit: boolean): void {
+    this.#dirty = false;
+    const next = this.#derive();
+    const prev = this.#snapshot;
+    if (
+      prev.state === next.state &&
+      prev.pending === next.pending &&
+      prev.conflicts === next.conflicts &&
+      prev.rejected === next.rejected &&
+      prev.lastSyncedAt === next.lastSyncedAt &&
+      prev.error === next.error &&
+      prev.userId === next.userId
+    ) {
+      return;
+    }
+    this.#snapshot = next;
+    // A read that committed early still owes listeners the event: emit on the microtask.
+    if (emit) this.#onChange(next);
+    else this.#pendingEmit();
+  }
+
+  #pendingEmit(): void {
+    const snapshot = this.#snapshot;
+    queueMicrotask(() => {
+      if (this.#snapshot === snapshot) this.#onChange(snapshot);
+    });
+  }
+
+  #state(): SyncState {
+    if (this.#userId === null) return 'local';
+    if (this.#authError !== undefined) return 'error';
+    if (!this.#online) return 'offline';
+    if (this.#error !== undefined) return 'error';
+    if (this.#active > 0 || this.#counts.pending > 0 || !this.#caughtUp) return 'syncing';
+    return 'synced';
+  }
+
+  #derive(): SyncStatus {
+    const state = this.#state();
+    const status: SyncStatus = {
+      state,
+      pending: this.#counts.pending,
+      conflicts: this.#counts.conflicts,
+      rejected: this.#counts.rejected,
+      lastSyncedAt: this.#lastSyncedAt,
+      userId: this.#userId,
+    };
+    const error = this.#authError ?? (state === 'error' ? this.#error : undefined);
+    if (error !== undefined && state === 'error') status.error = error;
+    return Object.freeze(status);
+  }
+}
