@@ -14,6 +14,19 @@ export interface PageResult {
   value?: unknown;
 }
 
+/** Random text, so the browser's value compression cannot shrink it under the quota. */
+function incompressible(chars: number): string {
+  const bytes = new Uint8Array(Math.ceil(chars / 2));
+  // getRandomValues fills at most 64 KiB per call.
+  for (let i = 0; i < bytes.length; i += 65_536)
+    crypto.getRandomValues(bytes.subarray(i, i + 65_536));
+  const parts: string[] = [];
+  for (let i = 0; i < bytes.length; i += 8192) {
+    parts.push(String.fromCharCode(...bytes.subarray(i, i + 8192)));
+  }
+  return parts.join('');
+}
+
 let databases = 0;
 const harness: StorageHarness = {
   async create() {
@@ -30,8 +43,16 @@ async function answer(work: () => Promise<unknown>): Promise<PageResult> {
   try {
     return { ok: true, value: await work() };
   } catch (error) {
-    const { name, message, stack } = error as Error;
-    return { ok: false, message: `${name}: ${message}\n${stack ?? ''}` };
+    const { name, message, stack, kind, code, cause } = error as Error & {
+      kind?: unknown;
+      code?: unknown;
+    };
+    const causeName = (cause as { name?: unknown } | undefined)?.name;
+    return {
+      ok: false,
+      message: `${name}: ${message}\n${stack ?? ''}`,
+      value: { name, kind, code, causeName },
+    };
   }
 }
 
@@ -49,6 +70,22 @@ const api = {
   /** Writes batches and resolves once they are durable; the page is reloaded right after. */
   writeBeforeReload(dbName: string, ops: StorageWrite[]): Promise<PageResult> {
     return answer(() => indexedDbStorage({ dbName }).write('reload', ops));
+  },
+
+  /** Writes `chars` characters under `key` in one batch with a small marker entry. */
+  writeLarge(dbName: string, key: string, chars: number): Promise<PageResult> {
+    return answer(() =>
+      indexedDbStorage({ dbName }).write('quota', [
+        { type: 'set', key: `${key}/marker`, value: true },
+        { type: 'set', key, value: incompressible(chars) },
+      ]),
+    );
+  },
+
+  listQuota(dbName: string): Promise<PageResult> {
+    return answer(async () =>
+      (await indexedDbStorage({ dbName }).list('quota', '')).map(([key]) => key),
+    );
   },
 
   readAfterReload(dbName: string): Promise<PageResult> {

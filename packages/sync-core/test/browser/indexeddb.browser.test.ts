@@ -153,6 +153,33 @@ describeWhen(
     expect(await call(page, 'readAfterReload', 'reload-db')).toEqual({ ok: true, value: expected });
   });
 
+  it('rejects a batch over the real quota with a storage error, applying none of it', async () => {
+    // Chromium's own quota enforcement, lowered through the DevTools protocol so the test
+    // does not have to fill the disk.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 4 * 1024 * 1024 });
+    try {
+      expect(await call(page, 'writeLarge', 'quota-db', 'small', 1_000)).toEqual({ ok: true });
+      const failed = await call(page, 'writeLarge', 'quota-db', 'huge', 12 * 1024 * 1024);
+      expect(failed.ok).toBe(false);
+      expect(failed.value).toMatchObject({
+        name: 'SyncError',
+        kind: 'storage',
+        code: 'quota_exceeded',
+        causeName: 'QuotaExceededError',
+      });
+      expect(await call(page, 'listQuota', 'quota-db')).toEqual({
+        ok: true,
+        value: ['small', 'small/marker'],
+      });
+      // The database still takes writes that fit.
+      expect(await call(page, 'writeLarge', 'quota-db', 'later', 1_000)).toEqual({ ok: true });
+    } finally {
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+      await cdp.detach();
+    }
+  });
+
   it('keeps working when another tab upgrades the database under an open connection', async () => {
     expect(await call(page, 'holdAndWrite', 'tabs-db', 'one', 'from tab 1')).toEqual({ ok: true });
     const second = await context.newPage();
