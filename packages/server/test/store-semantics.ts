@@ -204,6 +204,45 @@ export function storeSemantics(open: () => Promise<StoreFixture>): void {
     expect(res.results.map((r) => r.id)[1]).toBe('00000000-0000-4000-8000-000000000001');
   });
 
+  it('stores a rejection: a re-sent rejected id gets the same answer', async () => {
+    const a = user();
+    const id = crypto.randomUUID();
+    const first = await fx.store.push(
+      a.auth,
+      request([{ ok: false, id, code: 'forbidden', message: 'no' }], a.client),
+    );
+    // Re-sent, now well-formed: the stored rejection stands and nothing is written.
+    const again = await fx.store.push(
+      a.auth,
+      request([put(a.scope, 'r', { v: 1 }, 0, { id })], a.client),
+    );
+    expect(again.results).toEqual(first.results);
+    const page = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: null });
+    expect(page.changes).toEqual([]);
+  });
+
+  it('lets members of a txId group see each other staged writes', async () => {
+    const a = user();
+    const txId = crypto.randomUUID();
+    const res = await fx.store.push(
+      a.auth,
+      request(
+        [
+          put(a.scope, 'r', { a: 1 }, 0, { txId }),
+          patch(a.scope, 'r', { b: 2 }, 1, { txId }),
+          put(a.scope, 's', { c: 3 }, 0, { txId }),
+        ],
+        a.client,
+      ),
+    );
+    expect(res.results.map(revisionOf)).toEqual([1, 2, 3]);
+    const page = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: null });
+    expect(page.changes.map((c) => [c.id, c.revision, c.data])).toEqual([
+      ['r', 2, { a: 1, b: 2 }],
+      ['s', 3, { c: 3 }],
+    ]);
+  });
+
   it('applies a txId group all or none: one conflict makes every member conflict', async () => {
     const a = user();
     await fx.store.push(
@@ -273,7 +312,7 @@ export function storeSemantics(open: () => Promise<StoreFixture>): void {
     );
     expect(res.results).toEqual([
       expect.objectContaining({ status: 'rejected', code: 'tx_rejected' }),
-      expect.objectContaining({ status: 'rejected', code: 'invalid' }),
+      expect.objectContaining({ status: 'rejected', code: 'tx_rejected', message: 'invalid: bad' }),
       expect.objectContaining({ status: 'rejected', code: 'tx_rejected' }),
     ]);
     const page = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: null });
@@ -286,7 +325,7 @@ export function storeSemantics(open: () => Promise<StoreFixture>): void {
     const m = put(a.scope, 'secret', { pin: '1234' });
     await fx.store.push(a.auth, request([m], a.client));
     const replay = await fx.store.push(b.auth, request([{ ...m, scope: b.scope }], b.client));
-    expect(replay.results[0]).toMatchObject({ status: 'rejected', code: 'duplicate_id' });
+    expect(replay.results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });
     expect(JSON.stringify(replay)).not.toContain('1234');
     const page = await fx.store.pull(b.auth, { scope: b.scope, checkpoint: null });
     expect(page.changes).toEqual([]);

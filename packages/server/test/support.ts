@@ -32,7 +32,7 @@ export function put(
     op: 'put',
     data,
     baseRevision,
-    hlc: `0000000000${Math.floor(Math.random() * 99)}:0000:c1`,
+    hlc: `${Date.now().toString(16).padStart(12, '0')}:0000:c1`,
     ...extra,
   };
 }

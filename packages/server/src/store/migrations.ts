@@ -56,13 +56,14 @@ CREATE TABLE syncline.records (
 CREATE INDEX records_scope_revision ON syncline.records (scope, revision);
 CREATE INDEX records_tombstones ON syncline.records (deleted_at) WHERE deleted;
 
--- The outcome of every applied mutation, written in the same transaction as its effect.
--- outcome is NULL only while the pushing transaction holds the claim.
+-- The outcome of every applied or rejected mutation, written in the same transaction as its
+-- effect. outcome is NULL only while the pushing transaction holds the claim. scope is NULL
+-- for a mutation rejected as invalid.
 CREATE TABLE syncline.mutations (
   id text PRIMARY KEY,
   user_id text NOT NULL,
   client_id text NOT NULL,
-  scope text NOT NULL,
+  scope text,
   outcome jsonb,
   created_at bigint NOT NULL
 );

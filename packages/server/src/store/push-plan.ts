@@ -2,20 +2,37 @@
  * The in-memory part of a push: given the records the transaction read and the outcomes
  * already stored, decide every entry's result, the records to write and the new scope
  * versions. Pure, so its rules are tested without a database; `push-transaction.ts` does the
- * I/O around it.
+ * I/O around it. The rules match the protocol's executable reference, the in-memory server of
+ * `@syncline/sync-core/testing` (`memory-push.ts`):
+ *
+ * - `applied` and `rejected` outcomes are stored (an applied mutation never applies twice, a
+ *   rejection is permanent); a `conflict` is not, so a re-sent id is judged again.
+ * - A mutation id stored for another user is rejected `forbidden`, never echoed.
+ * - A `txId` group is one unit at the position of its first member. One refused member
+ *   (invalid, forbidden) rejects every member with `tx_rejected`; members see each other's
+ *   staged writes; one conflict makes every member `conflict` with the committed record.
  *
  * @module
  */
-import type { Mutation, MutationResult, SyncRecord } from '@syncline/sync-core/protocol';
-import { decide } from './decide.js';
+import type {
+  JsonObject,
+  Mutation,
+  MutationResult,
+  SyncRecord,
+} from '@syncline/sync-core/protocol';
 import { recordKey } from './rows.js';
 import type { StorePushEntry } from './types.js';
 
-/** A stored outcome of an earlier push, or a mutation id owned by another user. */
-export type PriorOutcome = { kind: 'stored'; result: MutationResult } | { kind: 'foreign' };
+/** An outcome stored by an earlier push, with the user who pushed it. */
+export interface PriorOutcome {
+  userId: string;
+  result: MutationResult;
+}
 
 /** What the plan needs to know. */
 export interface PushPlanInput {
+  /** The pushing user. */
+  userId: string;
   entries: readonly StorePushEntry[];
   /** Current records, by {@link recordKey}. */
   records: ReadonlyMap<string, SyncRecord>;
@@ -23,164 +40,190 @@ export interface PushPlanInput {
   versions: ReadonlyMap<string, number>;
   /** Outcomes of mutation ids already processed. */
   prior: ReadonlyMap<string, PriorOutcome>;
+  /** Most top-level fields a patched record may end up with. */
+  maxFieldsPerRecord: number;
 }
 
 /** The decisions of a push. */
 export interface PushPlan {
   /** One result per entry, in request order. */
   results: MutationResult[];
-  /** Ids whose result is `applied` and must be stored. */
-  applied: Map<string, MutationResult>;
+  /** New outcomes to store (`applied` and `rejected`), by mutation id. */
+  store: Map<string, MutationResult>;
   /** Final state of every record written, by key. */
   writes: Map<string, SyncRecord>;
   /** New version of every scope that changed. */
   versions: Map<string, number>;
 }
 
-type Unit = { txId: string | undefined; indexes: number[] };
+type Verdict =
+  | { kind: 'ok'; record: SyncRecord }
+  | { kind: 'conflict' }
+  | { kind: 'reject'; message: string };
 
-/** Groups entries into units: a lone mutation, or every member of one `txId`. */
-function units(entries: readonly StorePushEntry[]): Unit[] {
-  const out: Unit[] = [];
-  const byTx = new Map<string, Unit>();
-  entries.forEach((entry, index) => {
-    const txId = entry.ok ? entry.mutation.txId : entry.txId;
-    if (txId === undefined) {
-      out.push({ txId: undefined, indexes: [index] });
-      return;
-    }
-    let unit = byTx.get(txId);
-    if (unit === undefined) {
-      unit = { txId, indexes: [] };
-      byTx.set(txId, unit);
-      out.push(unit);
-    }
-    unit.indexes.push(index);
-  });
-  return out;
-}
+const idOf = (entry: StorePushEntry) => (entry.ok ? entry.mutation.id : entry.id);
 
 /** Decides a whole push. */
 export function planPush(input: PushPlanInput): PushPlan {
+  const { entries } = input;
   const records = new Map(input.records);
   const versions = new Map(input.versions);
-  const results: MutationResult[] = new Array(input.entries.length);
-  const plan: PushPlan = { results, applied: new Map(), writes: new Map(), versions: new Map() };
+  const results: MutationResult[] = new Array(entries.length);
+  const plan: PushPlan = { results, store: new Map(), writes: new Map(), versions: new Map() };
+  const finish = (index: number, result: MutationResult) => {
+    results[index] = result;
+    if (result.status !== 'conflict') plan.store.set(result.id, result);
+  };
 
-  const recordOf = (m: Mutation) =>
-    records.get(recordKey(m.scope, m.collection, m.recordId)) ?? null;
-  const apply = (m: Mutation, data: SyncRecord['data'], deleted: boolean): number => {
-    const revision = (versions.get(m.scope) ?? 0) + 1;
-    versions.set(m.scope, revision);
-    plan.versions.set(m.scope, revision);
-    const record: SyncRecord = {
+  // Units of work in request order: a lone mutation, or a txId group at its first member.
+  const units: number[][] = [];
+  const groups = new Map<string, number[]>();
+  entries.forEach((entry, index) => {
+    const prior = input.prior.get(idOf(entry));
+    if (prior !== undefined) {
+      results[index] =
+        prior.userId === input.userId
+          ? prior.result
+          : rejected(idOf(entry), 'forbidden', 'this mutation id belongs to another user');
+      return;
+    }
+    const txId = entry.ok ? entry.mutation.txId : entry.txId;
+    const group = txId === undefined ? undefined : groups.get(txId);
+    if (group !== undefined) group.push(index);
+    else {
+      const unit = [index];
+      if (txId !== undefined) groups.set(txId, unit);
+      units.push(unit);
+    }
+  });
+
+  for (const unit of units) {
+    const members = unit.map((index) => entries[index] as StorePushEntry);
+    // 1. A refused member (invalid, forbidden) rejects the whole group.
+    const culprit = members.find((entry) => !entry.ok);
+    if (culprit !== undefined) {
+      unit.forEach((index, k) => {
+        const entry = members[k] as StorePushEntry;
+        if (unit.length === 1 && !entry.ok)
+          finish(index, rejected(entry.id, entry.code, entry.message));
+        else if (!entry.ok)
+          finish(index, rejected(entry.id, 'tx_rejected', `${entry.code}: ${entry.message}`));
+        else {
+          finish(
+            index,
+            rejected(
+              entry.mutation.id,
+              'tx_rejected',
+              `transaction member ${idOf(culprit)} was rejected`,
+            ),
+          );
+        }
+      });
+      continue;
+    }
+    const mutations = members.map((entry) => (entry as StorePushEntry & { ok: true }).mutation);
+
+    // 2. Revision checks against a staged view, so members see each other's writes.
+    const staged = new Map<string, SyncRecord>();
+    const stagedVersions = new Map<string, number>();
+    const verdicts = mutations.map((m): Verdict => {
+      const key = recordKey(m.scope, m.collection, m.recordId);
+      const current = staged.get(key) ?? records.get(key) ?? null;
+      const version = (stagedVersions.get(m.scope) ?? versions.get(m.scope) ?? 0) + 1;
+      const verdict = decide(m, current, version, input.maxFieldsPerRecord);
+      if (verdict.kind === 'ok') {
+        staged.set(key, verdict.record);
+        stagedVersions.set(m.scope, version);
+      }
+      return verdict;
+    });
+    if (verdicts.some((v) => v.kind === 'reject')) {
+      mutations.forEach((m, k) => {
+        const v = verdicts[k] as Verdict;
+        const message =
+          v.kind === 'reject' ? v.message : 'another member of the transaction was rejected';
+        finish(
+          unit[k] as number,
+          rejected(m.id, unit.length === 1 ? 'invalid' : 'tx_rejected', message),
+        );
+      });
+      continue;
+    }
+    if (verdicts.some((v) => v.kind === 'conflict')) {
+      // None applies. Every member gets the committed record: for the members that did not
+      // conflict themselves its revision equals their baseRevision (or it is null for 0), so
+      // the client re-sends them unchanged once the real conflict is resolved.
+      mutations.forEach((m, k) => {
+        const server = records.get(recordKey(m.scope, m.collection, m.recordId)) ?? null;
+        finish(unit[k] as number, { id: m.id, status: 'conflict', server });
+      });
+      continue;
+    }
+    // 3. Commit, in request order.
+    mutations.forEach((m, k) => {
+      const { record } = verdicts[k] as Extract<Verdict, { kind: 'ok' }>;
+      const key = recordKey(m.scope, m.collection, m.recordId);
+      records.set(key, record);
+      plan.writes.set(key, record);
+      versions.set(m.scope, record.revision);
+      plan.versions.set(m.scope, record.revision);
+      finish(unit[k] as number, { id: m.id, status: 'applied', revision: record.revision });
+    });
+  }
+  return plan;
+}
+
+/**
+ * The revision rule (DESIGN §3.3, §3.8): a mutation applies only if `baseRevision` equals the
+ * record's revision, or the record is absent and `baseRevision` is 0. A patch needs a live
+ * record to merge into: a patch of an absent record or of a tombstone is a conflict. A put
+ * with an old `baseRevision` on a tombstone is a conflict, never a resurrection.
+ */
+export function decide(
+  m: Mutation,
+  current: SyncRecord | null,
+  revision: number,
+  maxFields: number,
+): Verdict {
+  if (current === null) {
+    if (m.op === 'patch' || m.baseRevision !== 0) return { kind: 'conflict' };
+  } else if (m.baseRevision !== current.revision || (m.op === 'patch' && current.deleted)) {
+    return { kind: 'conflict' };
+  }
+  let data: JsonObject | null;
+  if (m.op === 'delete') data = null;
+  else if (m.op === 'put') data = m.data ?? {};
+  else {
+    data = mergeTopLevel(current?.data ?? {}, m.data ?? {});
+    if (Object.keys(data).length > maxFields) {
+      return {
+        kind: 'reject',
+        message: `the patched record would have more than ${maxFields} fields`,
+      };
+    }
+  }
+  return {
+    kind: 'ok',
+    record: {
       scope: m.scope,
       collection: m.collection,
       id: m.recordId,
       data,
       revision,
       hlc: m.hlc,
-      deleted,
-    };
-    const key = recordKey(m.scope, m.collection, m.recordId);
-    records.set(key, record);
-    plan.writes.set(key, record);
-    return revision;
+      deleted: m.op === 'delete',
+    },
   };
-
-  for (const unit of units(input.entries)) {
-    // Entries answered without looking at records: refused, stored, or someone else's id.
-    const open: number[] = [];
-    for (const index of unit.indexes) {
-      const entry = input.entries[index] as StorePushEntry;
-      const early = earlyResult(entry, input.prior);
-      if (early === undefined) open.push(index);
-      else results[index] = early;
-    }
-    if (open.length === 0) continue;
-
-    const refused = unit.indexes.filter((i) => !(input.entries[i] as StorePushEntry).ok);
-    if (unit.txId !== undefined && refused.length > 0) {
-      // One refused member rejects the group; the refused members keep their own reason.
-      for (const index of open) {
-        results[index] = {
-          id: (input.entries[index] as StorePushEntry & { ok: true }).mutation.id,
-          status: 'rejected',
-          code: 'tx_rejected',
-          message: 'another mutation of the same transaction was rejected',
-        };
-      }
-      continue;
-    }
-
-    const mutations = open.map((i) => (input.entries[i] as StorePushEntry & { ok: true }).mutation);
-    if (unit.txId === undefined) {
-      const m = mutations[0] as Mutation;
-      const decision = decide(recordOf(m), m);
-      results[open[0] as number] =
-        decision.kind === 'apply'
-          ? applied(m.id, apply(m, decision.data, decision.deleted), plan)
-          : { id: m.id, status: 'conflict', server: recordOf(m) };
-      continue;
-    }
-
-    // A group: decide every member against a scratch copy first; apply only if none conflicts.
-    const scratch = new Map(records);
-    const decisions = mutations.map((m) => {
-      const key = recordKey(m.scope, m.collection, m.recordId);
-      const decision = decide(scratch.get(key) ?? null, m);
-      if (decision.kind === 'apply') {
-        scratch.set(key, {
-          scope: m.scope,
-          collection: m.collection,
-          id: m.recordId,
-          data: decision.data,
-          // Members of one transaction are all based on the client's view before it.
-          revision: m.baseRevision,
-          hlc: m.hlc,
-          deleted: decision.deleted,
-        });
-      }
-      return decision;
-    });
-    if (decisions.every((d) => d.kind === 'apply')) {
-      mutations.forEach((m, k) => {
-        const d = decisions[k] as Extract<(typeof decisions)[number], { kind: 'apply' }>;
-        results[open[k] as number] = applied(m.id, apply(m, d.data, d.deleted), plan);
-      });
-    } else {
-      // None applies. Every member answers conflict with the server's current record: for the
-      // members that did not conflict themselves its revision equals their baseRevision, so
-      // the client re-sends them unchanged once the conflicting member is resolved.
-      mutations.forEach((m, k) => {
-        results[open[k] as number] = { id: m.id, status: 'conflict', server: recordOf(m) };
-      });
-    }
-  }
-  return plan;
 }
 
-function applied(id: string, revision: number, plan: PushPlan): MutationResult {
-  const result: MutationResult = { id, status: 'applied', revision };
-  plan.applied.set(id, result);
-  return result;
+/**
+ * Top-level merge into a fresh object. `Object.fromEntries` defines own properties, so even a
+ * key named `__proto__` (which validation already rejects) could not reach a prototype.
+ */
+export function mergeTopLevel(base: JsonObject, patch: JsonObject): JsonObject {
+  return Object.fromEntries([...Object.entries(base), ...Object.entries(patch)]);
 }
 
-function earlyResult(
-  entry: StorePushEntry,
-  prior: ReadonlyMap<string, PriorOutcome>,
-): MutationResult | undefined {
-  if (!entry.ok) {
-    return { id: entry.id, status: 'rejected', code: entry.code, message: entry.message };
-  }
-  const seen = prior.get(entry.mutation.id);
-  if (seen === undefined) return undefined;
-  if (seen.kind === 'stored') return seen.result;
-  // Never echo another user's outcome: it could carry their record.
-  return {
-    id: entry.mutation.id,
-    status: 'rejected',
-    code: 'duplicate_id',
-    message: 'this mutation id was already used',
-  };
+function rejected(id: string, code: string, message: string): MutationResult {
+  return { id, status: 'rejected', code, message };
 }

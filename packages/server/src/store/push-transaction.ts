@@ -31,6 +31,7 @@ export async function pushInTransaction(
   auth: AuthContext,
   request: StorePushRequest,
   now: number,
+  options: { maxFieldsPerRecord: number },
 ): Promise<PushResponse> {
   const mutations = request.entries.flatMap((e) => (e.ok ? [e.mutation] : []));
   const scopes = [...new Set(mutations.map((m) => m.scope))].sort();
@@ -46,8 +47,13 @@ export async function pushInTransaction(
     versions.set(scope, toNumber(row?.version));
   }
 
+  // Claim every id, invalid ones too: their rejection is an outcome that is stored.
+  const ids = request.entries.map((entry) => ({
+    id: entry.ok ? entry.mutation.id : entry.id,
+    scope: entry.ok ? entry.mutation.scope : null,
+  }));
   const prior = new Map<string, PriorOutcome>();
-  if (mutations.length > 0) {
+  if (ids.length > 0) {
     const claimed = await tx.query<{ id: string }>(
       `INSERT INTO syncline.mutations (id, user_id, client_id, scope, outcome, created_at)
        SELECT x.id, $2, $3, x.scope, NULL, $4
@@ -55,15 +61,10 @@ export async function pushInTransaction(
        ORDER BY x.id
        ON CONFLICT (id) DO NOTHING
        RETURNING id`,
-      [
-        JSON.stringify(mutations.map((m) => ({ id: m.id, scope: m.scope }))),
-        auth.userId,
-        request.clientId,
-        now,
-      ],
+      [JSON.stringify(ids), auth.userId, request.clientId, now],
     );
     const claimedIds = new Set(claimed.map((row) => row.id));
-    const seenIds = mutations.map((m) => m.id).filter((id) => !claimedIds.has(id));
+    const seenIds = ids.map(({ id }) => id).filter((id) => !claimedIds.has(id));
     if (seenIds.length > 0) {
       const rows = await tx.query<{ id: string; user_id: string; outcome: MutationResult | null }>(
         `SELECT id, user_id, outcome FROM syncline.mutations
@@ -71,12 +72,7 @@ export async function pushInTransaction(
         [JSON.stringify(seenIds)],
       );
       for (const row of rows) {
-        prior.set(
-          row.id,
-          row.user_id === auth.userId && row.outcome !== null
-            ? { kind: 'stored', result: row.outcome }
-            : { kind: 'foreign' },
-        );
+        if (row.outcome !== null) prior.set(row.id, { userId: row.user_id, result: row.outcome });
       }
     }
   }
@@ -99,7 +95,14 @@ export async function pushInTransaction(
       records.set(recordKey(row.scope, row.collection, row.id), toRecord(row));
   }
 
-  const plan = planPush({ entries: request.entries, records, versions, prior });
+  const plan = planPush({
+    userId: auth.userId,
+    entries: request.entries,
+    records,
+    versions,
+    prior,
+    maxFieldsPerRecord: options.maxFieldsPerRecord,
+  });
 
   if (plan.writes.size > 0) {
     await tx.query(
@@ -114,29 +117,23 @@ export async function pushInTransaction(
       [JSON.stringify([...plan.writes.values()]), now],
     );
   }
-  const claimedOpen = open.map((m) => m.id);
-  if (claimedOpen.length > 0) {
-    const outcomes = [...plan.applied.values()].map((result) => ({
-      id: result.id,
-      outcome: result,
-    }));
-    if (outcomes.length > 0) {
-      await tx.query(
-        `UPDATE syncline.mutations AS m SET outcome = x.outcome
-         FROM jsonb_to_recordset($1::jsonb) AS x(id text, outcome jsonb)
-         WHERE m.id = x.id`,
-        [JSON.stringify(outcomes)],
-      );
-    }
-    // Conflicts and rejections change nothing and are judged again on a re-send.
-    const released = claimedOpen.filter((id) => !plan.applied.has(id));
-    if (released.length > 0) {
-      await tx.query(
-        `DELETE FROM syncline.mutations
-         WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND outcome IS NULL`,
-        [JSON.stringify(released)],
-      );
-    }
+  if (plan.store.size > 0) {
+    const outcomes = [...plan.store.values()].map((result) => ({ id: result.id, outcome: result }));
+    await tx.query(
+      `UPDATE syncline.mutations AS m SET outcome = x.outcome
+       FROM jsonb_to_recordset($1::jsonb) AS x(id text, outcome jsonb)
+       WHERE m.id = x.id AND m.outcome IS NULL`,
+      [JSON.stringify(outcomes)],
+    );
+  }
+  // A conflict changed nothing and is judged again on a re-send: release its claim.
+  const released = plan.results.filter((r) => r.status === 'conflict').map((r) => r.id);
+  if (released.length > 0) {
+    await tx.query(
+      `DELETE FROM syncline.mutations
+       WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb)) AND outcome IS NULL`,
+      [JSON.stringify(released)],
+    );
   }
   if (plan.versions.size > 0) {
     const changed = [...plan.versions].map(([scope, version]) => ({ scope, version }));

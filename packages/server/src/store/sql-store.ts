@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Poke, SyncError, validatePoke } from '@syncline/sync-core/protocol';
+import { DEFAULT_LIMITS, type Poke, SyncError, validatePoke } from '@syncline/sync-core/protocol';
 import type { SqlExecutor } from './executor.js';
 import { runMigrations } from './migrations.js';
 import { pullInTransaction } from './pull-query.js';
@@ -19,15 +19,17 @@ export interface SqlStoreOptions {
    * @default 2_592_000_000 (30 days)
    */
   tombstoneRetentionMs?: number;
-  /** Page size of a pull without `limit`. @default 500 */
+  /** Page size of a pull without `limit`. @default 1000 (the protocol's `maxPullLimit`) */
   defaultPullLimit?: number;
+  /** Most top-level fields a record may reach through a patch (larger: rejected `invalid`). @default 1000 */
+  maxFieldsPerRecord?: number;
   /** The clock, in epoch milliseconds (tombstone ages, mutation log times). @default Date.now */
   now?: () => number;
   /** Where unexpected background errors go (a lost LISTEN connection, a bad payload). @default console.error */
   onError?: (error: unknown) => void;
 }
 
-/** @internal Hooks for tests: run code while a push holds its locks, before it commits. */
+/** Hooks for tests of concurrency: `beforeCommit` runs while a push holds its locks, just before it commits. Not for production use. */
 export interface SqlStoreTestHooks {
   beforeCommit?: () => Promise<void>;
 }
@@ -46,7 +48,8 @@ export async function createSqlStore(
   const now = options.now ?? Date.now;
   const onError = options.onError ?? ((error: unknown) => console.error('[syncline]', error));
   const retentionMs = options.tombstoneRetentionMs ?? THIRTY_DAYS;
-  const defaultLimit = options.defaultPullLimit ?? 500;
+  const defaultLimit = options.defaultPullLimit ?? DEFAULT_LIMITS.maxPullLimit;
+  const maxFieldsPerRecord = options.maxFieldsPerRecord ?? DEFAULT_LIMITS.maxFieldsPerRecord;
 
   await runMigrations(db);
   const [epochRow] = await db.query<{ value: string }>(
@@ -95,7 +98,9 @@ export async function createSqlStore(
       await registerClient(db, auth.userId, request.clientId, now());
       return retrying(() =>
         db.transaction(async (tx) => {
-          const response = await pushInTransaction(tx, auth, request, now());
+          const response = await pushInTransaction(tx, auth, request, now(), {
+            maxFieldsPerRecord,
+          });
           await hooks.beforeCommit?.();
           return response;
         }),

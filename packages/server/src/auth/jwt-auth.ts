@@ -1,0 +1,114 @@
+/**
+ * JWT verification with `jose`, for tokens from the app's identity provider.
+ *
+ * @module
+ */
+import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import type { AuthContext } from '../store/types.js';
+import { type Authenticate, bearerToken } from './types.js';
+
+/** Options of {@link jwtAuth}: a shared secret or a JWKS URL, plus claim checks. */
+export interface JwtAuthOptions {
+  /** Shared secret of HS256/384/512 tokens (a string is used as UTF-8 bytes). */
+  secret?: string | Uint8Array;
+  /** URL of the identity provider's JSON Web Key Set, for RS/PS/ES/EdDSA tokens. */
+  jwksUrl?: string | URL;
+  /** Required `iss` claim. @default undefined (not checked) */
+  issuer?: string | string[];
+  /** Required `aud` claim. @default undefined (not checked) */
+  audience?: string | string[];
+  /**
+   * Accepted `alg` values. Always an explicit list, so `alg: none` and HS/RS confusion are
+   * refused. @default ['HS256', 'HS384', 'HS512'] with `secret`; ['RS256', 'RS384', 'RS512',
+   * 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] with `jwksUrl`
+   */
+  algorithms?: string[];
+  /** Allowed clock difference in seconds for `exp`/`nbf`. @default 5 */
+  clockToleranceSeconds?: number;
+  /** The clock, in epoch milliseconds. @default Date.now */
+  now?: () => number;
+  /**
+   * Reads the session id from the verified claims.
+   * @default `session_id`, then `sid` (a token without either is refused)
+   */
+  sessionIdFrom?: (claims: JWTPayload) => string | undefined;
+}
+
+const HMAC = ['HS256', 'HS384', 'HS512'];
+const ASYMMETRIC = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
+const MAX_CLAIM = 256;
+
+/**
+ * Verifies bearer JWTs: signature (only the allowed algorithms), `exp`/`nbf`, and `iss`/`aud`
+ * when configured. The user is `sub`; the session is `session_id` (or `sid`). Any other claim,
+ * a `role` included, is ignored: a token grants nothing beyond its user's own scopes.
+ *
+ * @example
+ * ```ts
+ * const authenticate = jwtAuth({ secret: process.env.JWT_SECRET!, audience: 'authenticated' });
+ * const handler = createSyncHandler({ store, authenticate });
+ * ```
+ */
+export function jwtAuth(options: JwtAuthOptions): Authenticate {
+  const key = verificationKey(options);
+  const algorithms = options.algorithms ?? (options.secret === undefined ? ASYMMETRIC : HMAC);
+  const now = options.now ?? Date.now;
+  const sessionIdFrom =
+    options.sessionIdFrom ??
+    ((claims: JWTPayload) => {
+      const value = claims.session_id ?? claims.sid;
+      return typeof value === 'string' ? value : undefined;
+    });
+  return async (request) => {
+    const token = bearerToken(request);
+    if (token === null) return null;
+    let payload: JWTPayload;
+    try {
+      const verified = await jwtVerify(token, key as JWTVerifyGetKey, {
+        algorithms,
+        clockTolerance: options.clockToleranceSeconds ?? 5,
+        currentDate: new Date(now()),
+        ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+        ...(options.audience === undefined ? {} : { audience: options.audience }),
+      });
+      payload = verified.payload;
+    } catch {
+      // Forged, expired, wrong audience, unknown key, malformed: all the same 401.
+      return null;
+    }
+    return claimsToAuth(payload.sub, sessionIdFrom(payload));
+  };
+}
+
+/** Checks the identity claims; user and session ids must be short printable strings. */
+export function claimsToAuth(
+  userId: string | undefined,
+  sessionId: string | undefined,
+): AuthContext | null {
+  const ok = (v: string | undefined): v is string =>
+    typeof v === 'string' && v.length > 0 && v.length <= MAX_CLAIM && /^[\x21-\x7e]+$/.test(v);
+  return ok(userId) && ok(sessionId) ? { userId, sessionId } : null;
+}
+
+function verificationKey(options: JwtAuthOptions): Uint8Array | JWTVerifyGetKey {
+  if ((options.secret === undefined) === (options.jwksUrl === undefined)) {
+    throw new TypeError('jwtAuth needs exactly one of `secret` or `jwksUrl`');
+  }
+  if (options.secret !== undefined) {
+    return typeof options.secret === 'string'
+      ? new TextEncoder().encode(options.secret)
+      : options.secret;
+  }
+  return createRemoteJWKSet(new URL(options.jwksUrl as string | URL));
+}

@@ -1,0 +1,193 @@
+/**
+ * `createSyncHandler`: the whole server as one standard fetch handler
+ * `(Request) => Promise<Response>`, so it mounts in Node's http (see `serve`), Next.js route
+ * handlers, Hono, Bun and Deno with a few lines each.
+ *
+ * @module
+ */
+import { type ProtocolLimits, resolveLimits } from '@syncline/sync-core/protocol';
+import type { DevAuth } from './auth/dev-auth.js';
+import { type Authenticate, type AuthorizeScope, ownScopeOnly } from './auth/types.js';
+import { EventStreams, type StreamTimers } from './http/event-stream.js';
+import { consoleLogger, errorResponse, json, type Logger, problem } from './http/problem.js';
+import { RateLimiter, type RateLimitOptions } from './http/rate-limiter.js';
+import {
+  handleDevToken,
+  handleEvents,
+  handlePull,
+  handlePush,
+  type RouteContext,
+} from './http/routes.js';
+import type { AuthContext, SyncStore } from './store/types.js';
+
+/** Hard limits of the handler (protocol limits plus transport limits). */
+export interface ServerLimits extends ProtocolLimits {
+  /** Largest request body in bytes; checked from `Content-Length` and while streaming. @default 1048576 (1 MiB) */
+  maxBodyBytes: number;
+  /** Most scopes one event stream may watch. @default 100 */
+  maxScopesPerStream: number;
+  /** Per-user rate limit, or `false` for none. @default { requestsPerSecond: 50, burst: 100 } */
+  rateLimit: RateLimitOptions | false;
+}
+
+/** Cross-origin access for browser apps served from another origin. */
+export interface CorsOptions {
+  /** Allowed origins, or `'*'` for any. */
+  origins: '*' | readonly string[];
+}
+
+/** Options of {@link createSyncHandler}. */
+export interface SyncHandlerOptions {
+  /** Where data lives: `pgliteStore()` or `postgresStore()`. */
+  store: SyncStore;
+  /** Establishes the caller (e.g. `jwtAuth(...)`); `null` answers 401. */
+  authenticate: Authenticate;
+  /** May this user read/write this scope? @default a user may use only `user:<own id>` */
+  authorizeScope?: AuthorizeScope;
+  /** Hard limits; unset fields keep their defaults (see {@link ServerLimits}). */
+  limits?: Partial<ServerLimits>;
+  /**
+   * Development auth: enables `POST /v1/dev/token`. Only for demos and tests.
+   * @default undefined (the route does not exist)
+   */
+  devAuth?: DevAuth;
+  /** Path prefix the handler is mounted under, e.g. `/api/sync`. @default '' */
+  basePath?: string;
+  /** CORS for browser apps on other origins. @default undefined (no CORS headers) */
+  cors?: CorsOptions;
+  /** Interval of event-stream heartbeats in milliseconds. @default 15000 */
+  heartbeatMs?: number;
+  /** Where unexpected errors are logged (never sent to clients). @default console */
+  logger?: Logger;
+  /** The clock in epoch milliseconds (rate limiting). @default Date.now */
+  now?: () => number;
+  /** Interval timers of the event streams. @default globalThis.setInterval/clearInterval */
+  timers?: StreamTimers;
+}
+
+/** A fetch handler that can also end its open event streams. */
+export interface SyncHandler {
+  /** Answers one request. Never throws: every failure becomes an error response. */
+  (request: Request): Promise<Response>;
+  /** Ends every open event stream (call on shutdown, before closing the store). */
+  closeStreams(): void;
+}
+
+type Route = {
+  method: string;
+  run: (request: Request, auth: AuthContext, ctx: RouteContext) => Promise<Response>;
+};
+
+const ROUTES: Record<string, Route> = {
+  '/v1/push': { method: 'POST', run: handlePush },
+  '/v1/pull': { method: 'GET', run: handlePull },
+  '/v1/events': { method: 'GET', run: handleEvents },
+};
+
+/**
+ * Creates the sync server's fetch handler.
+ *
+ * @example
+ * ```ts
+ * const store = await pgliteStore({ dataDir: './data' });
+ * const handler = createSyncHandler({ store, authenticate: jwtAuth({ secret }) });
+ * // Node: serve(handler, { port: 8787 }); Next.js: export const GET = handler, POST = handler;
+ * ```
+ */
+export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
+  const logger = options.logger ?? consoleLogger;
+  const now = options.now ?? Date.now;
+  const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  const limits = {
+    ...resolveLimits(options.limits),
+    maxBodyBytes: options.limits?.maxBodyBytes ?? 1024 * 1024,
+    maxScopesPerStream: options.limits?.maxScopesPerStream ?? 100,
+  };
+  const rateLimit = options.limits?.rateLimit ?? { requestsPerSecond: 50, burst: 100 };
+  const limiter = rateLimit === false ? undefined : new RateLimiter(rateLimit, now);
+  const streams = new EventStreams();
+  const ctx: RouteContext = {
+    store: options.store,
+    authorizeScope: options.authorizeScope ?? ownScopeOnly,
+    limits,
+    streams,
+    heartbeatMs: options.heartbeatMs ?? 15_000,
+    timers: options.timers ?? {
+      setInterval: (callback, ms) => globalThis.setInterval(callback, ms),
+      clearInterval: (handle) =>
+        globalThis.clearInterval(handle as ReturnType<typeof globalThis.setInterval>),
+    },
+  };
+
+  const answer = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    if (basePath !== '' && !url.pathname.startsWith(`${basePath}/`)) {
+      throw problem(404, 'not_found', 'no such route');
+    }
+    const path = url.pathname.slice(basePath.length);
+    if (path === '/healthz') {
+      if (request.method !== 'GET' && request.method !== 'HEAD') throw methodNotAllowed('GET');
+      try {
+        await options.store.health();
+      } catch (error) {
+        logger.error('health check failed', error);
+        return json(503, { error: { code: 'unavailable', message: 'the store does not answer' } });
+      }
+      return json(200, { ok: true });
+    }
+    if (path === '/v1/dev/token' && options.devAuth !== undefined) {
+      if (request.method !== 'POST') throw methodNotAllowed('POST');
+      return handleDevToken(request, options.devAuth, limits.maxBodyBytes);
+    }
+    const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
+    if (route === undefined) throw problem(404, 'not_found', 'no such route');
+    if (request.method !== route.method) throw methodNotAllowed(route.method);
+    const auth = await options.authenticate(request);
+    if (auth === null) throw problem(401, 'unauthorized', 'a valid bearer token is required');
+    const waitMs = limiter?.take(auth.userId) ?? 0;
+    if (waitMs > 0) {
+      throw problem(429, 'rate_limited', 'too many requests', { retryAfterMs: waitMs });
+    }
+    return route.run(request, auth, ctx);
+  };
+
+  const handler = async (request: Request): Promise<Response> => {
+    const origin = request.headers.get('origin');
+    const allowOrigin = corsOrigin(options.cors, origin);
+    if (request.method === 'OPTIONS' && allowOrigin !== undefined) {
+      return new Response(null, {
+        status: 204,
+        headers: {
+          'access-control-allow-origin': allowOrigin,
+          'access-control-allow-methods': 'GET, POST, OPTIONS',
+          'access-control-allow-headers': 'authorization, content-type, accept',
+          'access-control-max-age': '600',
+          vary: 'origin',
+        },
+      });
+    }
+    let response: Response;
+    try {
+      response = await answer(request);
+    } catch (error) {
+      response = errorResponse(error, logger);
+    }
+    if (allowOrigin !== undefined) {
+      response.headers.set('access-control-allow-origin', allowOrigin);
+      response.headers.set('access-control-expose-headers', 'retry-after');
+      response.headers.append('vary', 'origin');
+    }
+    return response;
+  };
+  return Object.assign(handler, { closeStreams: () => streams.closeAll() });
+}
+
+function methodNotAllowed(allow: string) {
+  return problem(405, 'method_not_allowed', `use ${allow}`);
+}
+
+function corsOrigin(cors: CorsOptions | undefined, origin: string | null): string | undefined {
+  if (cors === undefined || origin === null) return undefined;
+  if (cors.origins === '*') return '*';
+  return cors.origins.includes(origin) ? origin : undefined;
+}

@@ -1,0 +1,87 @@
+/**
+ * `GET /v1/events`: a Server-Sent Events stream of pokes for the caller's scopes. Pokes come
+ * from the store's LISTEN feed, so a push to any server process on the database reaches the
+ * streams of every process. A comment line every `heartbeatMs` keeps proxies from closing an
+ * idle stream and lets the client notice a dead one.
+ *
+ * @module
+ */
+import type { Poke } from '@syncline/sync-core/protocol';
+import type { SyncStore } from '../store/types.js';
+
+/** Timers, injectable for tests. */
+export interface StreamTimers {
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+/** The open streams of one handler, so shutdown can end them. */
+export class EventStreams {
+  readonly #open = new Set<() => void>();
+
+  /** Number of open streams. */
+  get size(): number {
+    return this.#open.size;
+  }
+
+  /** Opens a stream of pokes of `scopes`. */
+  open(options: {
+    store: SyncStore;
+    scopes: readonly string[];
+    heartbeatMs: number;
+    signal: AbortSignal;
+    timers: StreamTimers;
+  }): Response {
+    const encoder = new TextEncoder();
+    const wanted = new Set(options.scopes);
+    let end = () => {};
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        let ended = false;
+        const send = (text: string) => {
+          // A client that stops reading gets no more queued hints: pokes are only hints.
+          if ((controller.desiredSize ?? 0) < -64 * 1024) return;
+          controller.enqueue(encoder.encode(text));
+        };
+        const unsubscribe = options.store.onPoke((poke: Poke) => {
+          if (wanted.has(poke.scope)) send(`event: poke\ndata: ${JSON.stringify(poke)}\n\n`);
+        });
+        const heartbeat = options.timers.setInterval(
+          () => send(': heartbeat\n\n'),
+          options.heartbeatMs,
+        );
+        end = () => {
+          if (ended) return;
+          ended = true;
+          unsubscribe();
+          options.timers.clearInterval(heartbeat);
+          options.signal.removeEventListener('abort', end);
+          this.#open.delete(end);
+          try {
+            controller.close();
+          } catch {
+            // Already closed or cancelled by the reader.
+          }
+        };
+        this.#open.add(end);
+        options.signal.addEventListener('abort', end);
+        if (options.signal.aborted) end();
+        else send(`retry: 3000\n: connected\n\n`);
+      },
+      cancel: () => end(),
+    });
+    return new Response(body, {
+      status: 200,
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+      },
+    });
+  }
+
+  /** Ends every open stream (graceful shutdown). */
+  closeAll(): void {
+    for (const end of [...this.#open]) end();
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Error answers: every non-2xx body is `{ error: { code, message, details? } }`. Problems are
+ * thrown as `SyncError` (the project's one error family) carrying `status` and `code`, and
+ * turned into responses in one place, which never lets SQL text or a stack trace out.
+ *
+ * @module
+ */
+import {
+  type ErrorBody,
+  errorKindForStatus,
+  isSyncError,
+  SyncError,
+} from '@syncline/sync-core/protocol';
+
+/** Receives what the handler must not tell the client: the details of unexpected errors. */
+export interface Logger {
+  /** A request failed unexpectedly (answered 500), or a background task failed. */
+  error(message: string, details?: unknown): void;
+  /** Something an operator should know. */
+  warn(message: string, details?: unknown): void;
+}
+
+/** The default logger: `console`. */
+export const consoleLogger: Logger = {
+  error: (message, details) => console.error(`[syncline] ${message}`, details ?? ''),
+  warn: (message, details) => console.warn(`[syncline] ${message}`, details ?? ''),
+};
+
+/** Builds the error thrown for an HTTP problem. */
+export function problem(
+  status: number,
+  code: string,
+  message: string,
+  options: { details?: unknown; retryAfterMs?: number } = {},
+): SyncError {
+  return new SyncError(errorKindForStatus(status), message, {
+    status,
+    code,
+    ...(options.details === undefined ? {} : { details: options.details }),
+    ...(options.retryAfterMs === undefined ? {} : { retryAfterMs: options.retryAfterMs }),
+  });
+}
+
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+};
+
+/** A JSON answer. */
+export function json(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+}
+
+// SQLSTATE classes that mean "the input was bad", not "the server broke": data exceptions
+// (22xxx: invalid text, unsupported Unicode escape, NUL in text...) and program limits (54xxx).
+const BAD_INPUT_SQLSTATE = /^(22|54)[0-9A-Z]{3}$/;
+
+/** Turns anything thrown while answering a request into the error response. */
+export function errorResponse(error: unknown, logger: Logger): Response {
+  if (
+    isSyncError(error) &&
+    error.status !== undefined &&
+    error.status >= 400 &&
+    error.status < 500
+  ) {
+    const body: ErrorBody = { error: { code: error.code ?? 'invalid', message: error.message } };
+    if (isJsonDetails(error.details)) body.error.details = error.details;
+    const headers: Record<string, string> = {};
+    if (error.retryAfterMs !== undefined) {
+      headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
+    }
+    return json(error.status, body, headers);
+  }
+  if (isSyncError(error) && error.kind === 'invalid') {
+    const body: ErrorBody = { error: { code: 'invalid', message: error.message } };
+    if (isJsonDetails(error.details)) body.error.details = error.details;
+    return json(400, body);
+  }
+  const sqlstate = (error as { code?: unknown } | null)?.code;
+  if (typeof sqlstate === 'string' && BAD_INPUT_SQLSTATE.test(sqlstate)) {
+    logger.warn('request rejected by the database as bad input', error);
+    return json(400, {
+      error: { code: 'invalid', message: 'the request contains data that cannot be stored' },
+    });
+  }
+  if (isSyncError(error) && error.status === 503) {
+    return json(503, { error: { code: error.code ?? 'unavailable', message: error.message } });
+  }
+  logger.error('unexpected error while answering a request', error);
+  return json(500, { error: { code: 'internal', message: 'internal server error' } });
+}
+
+function isJsonDetails(details: unknown): details is { path: string } {
+  return (
+    typeof details === 'object' &&
+    details !== null &&
+    typeof (details as { path?: unknown }).path === 'string'
+  );
+}

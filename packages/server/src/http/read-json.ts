@@ -1,0 +1,103 @@
+/**
+ * Reading a JSON body under hard limits, cheapest check first: the media type, the declared
+ * `Content-Length`, the bytes actually streamed (so a chunked 100 MB body is cut off after
+ * `maxBodyBytes`, with memory bounded by that), strict UTF-8, then the nesting depth on the
+ * raw text before `JSON.parse` (so a 100 000-deep array never reaches the parser).
+ *
+ * @module
+ */
+import { problem } from './problem.js';
+
+/** Limits of {@link readJson}. */
+export interface ReadJsonLimits {
+  /** Largest body in bytes. */
+  maxBodyBytes: number;
+  /** Deepest nesting of arrays and objects in the whole body. */
+  maxDepth: number;
+}
+
+/** Reads and parses the body of a JSON request; throws 415, 413 or 400 problems. */
+export async function readJson(request: Request, limits: ReadJsonLimits): Promise<unknown> {
+  requireJsonMediaType(request);
+  const text = await readText(request, limits.maxBodyBytes);
+  if (text.trim() === '') throw problem(400, 'invalid', 'the request body is empty');
+  if (depthExceeds(text, limits.maxDepth)) {
+    throw problem(400, 'invalid', `the body is nested deeper than ${limits.maxDepth} levels`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw problem(400, 'invalid', 'the request body is not valid JSON');
+  }
+}
+
+function requireJsonMediaType(request: Request): void {
+  const header = request.headers.get('content-type') ?? '';
+  const [type = '', ...parameters] = header.split(';').map((part) => part.trim().toLowerCase());
+  const charset = parameters.find((p) => p.startsWith('charset='))?.slice('charset='.length);
+  if (
+    type !== 'application/json' ||
+    (charset !== undefined && charset.replaceAll('"', '') !== 'utf-8')
+  ) {
+    throw problem(415, 'unsupported_media_type', 'the body must be application/json (UTF-8)');
+  }
+}
+
+async function readText(request: Request, maxBytes: number): Promise<string> {
+  const tooLarge = () =>
+    problem(413, 'too_large', `the request body is larger than ${maxBytes} bytes`);
+  const declared = request.headers.get('content-length');
+  if (declared !== null && (!/^\d+$/.test(declared.trim()) || Number(declared) > maxBytes)) {
+    await request.body?.cancel().catch(() => undefined);
+    throw /^\d+$/.test(declared.trim())
+      ? tooLarge()
+      : problem(400, 'invalid', 'bad Content-Length');
+  }
+  const body = request.body;
+  if (body === null) return '';
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw problem(400, 'invalid', 'the request body is not valid UTF-8');
+  }
+}
+
+/** `true` when arrays/objects in the JSON text nest deeper than `max` (strings are skipped). */
+export function depthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
+}

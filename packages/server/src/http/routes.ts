@@ -1,0 +1,189 @@
+/**
+ * The protocol's endpoints. Each receives an authenticated, rate-checked request.
+ *
+ * @module
+ */
+import {
+  isScope,
+  isUuid,
+  type ProtocolLimits,
+  type PullRequest,
+  parsePushRequest,
+  validatePullRequest,
+} from '@syncline/sync-core/protocol';
+import type { DevAuth } from '../auth/dev-auth.js';
+import type { AuthorizeScope } from '../auth/types.js';
+import type { AuthContext, StorePushEntry, SyncStore } from '../store/types.js';
+import type { EventStreams, StreamTimers } from './event-stream.js';
+import { json, problem } from './problem.js';
+import { readJson } from './read-json.js';
+
+/** What every route needs. */
+export interface RouteContext {
+  store: SyncStore;
+  authorizeScope: AuthorizeScope;
+  limits: Readonly<ProtocolLimits> & { maxBodyBytes: number; maxScopesPerStream: number };
+  streams: EventStreams;
+  heartbeatMs: number;
+  timers: StreamTimers;
+}
+
+// The push body wraps record data in 3 levels: { mutations: [ { data: ... } ] }.
+const PUSH_ENVELOPE_DEPTH = 3;
+
+/** `POST /v1/push`. */
+export async function handlePush(
+  request: Request,
+  auth: AuthContext,
+  ctx: RouteContext,
+): Promise<Response> {
+  const body = await readJson(request, {
+    maxBodyBytes: ctx.limits.maxBodyBytes,
+    maxDepth: ctx.limits.maxJsonDepth + PUSH_ENVELOPE_DEPTH,
+  });
+  const parsed = parsePushRequest(body, ctx.limits);
+  const rawMutations = (body as { mutations: unknown[] }).mutations;
+  const allowed = new Map<string, Promise<boolean>>();
+  const mayWrite = (scope: string) => {
+    let decision = allowed.get(scope);
+    if (decision === undefined) {
+      decision = Promise.resolve(ctx.authorizeScope(auth, scope, 'write'));
+      allowed.set(scope, decision);
+    }
+    return decision;
+  };
+  const entries: StorePushEntry[] = await Promise.all(
+    parsed.entries.map(async (entry, index): Promise<StorePushEntry> => {
+      if (entry.ok) {
+        if (await mayWrite(entry.mutation.scope)) return entry;
+        const txId = entry.mutation.txId;
+        return {
+          ok: false,
+          id: entry.mutation.id,
+          ...(txId === undefined ? {} : { txId }),
+          code: 'forbidden',
+          message: 'you may not write to this scope',
+        };
+      }
+      // An invalid mutation still belongs to its transaction when its txId is readable.
+      const rawTxId = (rawMutations[index] as { txId?: unknown } | undefined)?.txId;
+      return {
+        ok: false,
+        id: entry.id,
+        ...(isUuid(rawTxId) ? { txId: rawTxId } : {}),
+        code: 'invalid',
+        message: entry.error.message,
+      };
+    }),
+  );
+  const response = await ctx.store.push(auth, {
+    clientId: parsed.clientId,
+    sessionId: parsed.sessionId,
+    entries,
+  });
+  return json(200, response);
+}
+
+/** `GET /v1/pull?scope=&checkpoint=&limit=`. */
+export async function handlePull(
+  request: Request,
+  auth: AuthContext,
+  ctx: RouteContext,
+): Promise<Response> {
+  const params = singleParams(new URL(request.url), ['scope', 'checkpoint', 'limit']);
+  const query: Record<string, unknown> = {
+    scope: params.scope,
+    checkpoint:
+      params.checkpoint === undefined || params.checkpoint === '' ? null : params.checkpoint,
+  };
+  if (params.limit !== undefined) {
+    if (!/^[0-9]{1,7}$/.test(params.limit))
+      throw problem(400, 'invalid', 'limit must be a positive integer');
+    query.limit = Number(params.limit);
+  }
+  const pull: PullRequest = validatePullRequest(query, ctx.limits);
+  if (!(await ctx.authorizeScope(auth, pull.scope, 'read'))) {
+    throw problem(403, 'forbidden', 'you may not read this scope');
+  }
+  return json(200, await ctx.store.pull(auth, pull));
+}
+
+/** `GET /v1/events?scopes=a,b`. */
+export async function handleEvents(
+  request: Request,
+  auth: AuthContext,
+  ctx: RouteContext,
+): Promise<Response> {
+  const url = new URL(request.url);
+  for (const key of url.searchParams.keys()) {
+    if (key !== 'scopes' && key !== 'scope')
+      throw problem(400, 'invalid', `unknown query parameter ${JSON.stringify(key).slice(0, 80)}`);
+  }
+  const scopes = [
+    ...url.searchParams.getAll('scopes').flatMap((list) => list.split(',')),
+    ...url.searchParams.getAll('scope'),
+  ].filter((scope) => scope !== '');
+  if (scopes.length === 0) throw problem(400, 'invalid', 'scopes is required');
+  if (scopes.length > ctx.limits.maxScopesPerStream) {
+    throw problem(400, 'invalid', `at most ${ctx.limits.maxScopesPerStream} scopes per stream`);
+  }
+  for (const scope of scopes) {
+    if (!isScope(scope)) throw problem(400, 'invalid', 'scopes contains a malformed scope');
+  }
+  for (const scope of new Set(scopes)) {
+    if (!(await ctx.authorizeScope(auth, scope, 'read'))) {
+      throw problem(403, 'forbidden', 'you may not read one of these scopes');
+    }
+  }
+  return ctx.streams.open({
+    store: ctx.store,
+    scopes,
+    heartbeatMs: ctx.heartbeatMs,
+    signal: request.signal,
+    timers: ctx.timers,
+  });
+}
+
+/** `POST /v1/dev/token` with `{ userId }` (development auth only). */
+export async function handleDevToken(
+  request: Request,
+  dev: DevAuth,
+  maxBodyBytes: number,
+): Promise<Response> {
+  const body = await readJson(request, { maxBodyBytes: Math.min(maxBodyBytes, 4096), maxDepth: 2 });
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw problem(400, 'invalid', 'expected { userId }');
+  }
+  const keys = Object.keys(body);
+  if (keys.length !== 1 || keys[0] !== 'userId')
+    throw problem(400, 'invalid', 'expected exactly { userId }');
+  const { userId } = body as { userId: unknown };
+  if (!dev.acceptsUserId(userId)) {
+    throw problem(
+      400,
+      'invalid',
+      'userId must be 1-128 printable ASCII characters without spaces',
+      {
+        details: { path: '$.userId' },
+      },
+    );
+  }
+  return json(200, await dev.issueToken(userId));
+}
+
+/** Reads query parameters that may appear at most once; any other name is rejected. */
+function singleParams<K extends string>(
+  url: URL,
+  allowed: readonly K[],
+): Partial<Record<K, string>> {
+  const out: Partial<Record<K, string>> = {};
+  for (const [key, value] of url.searchParams) {
+    if (!(allowed as readonly string[]).includes(key)) {
+      throw problem(400, 'invalid', `unknown query parameter ${JSON.stringify(key).slice(0, 80)}`);
+    }
+    if (out[key as K] !== undefined)
+      throw problem(400, 'invalid', `repeated query parameter ${key}`);
+    out[key as K] = value;
+  }
+  return out;
+}

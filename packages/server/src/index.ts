@@ -1,0 +1,41 @@
+/**
+ * `@syncline/server`: the reference sync server. A standard fetch handler over a PGlite
+ * (embedded) or PostgreSQL store, with LISTEN/NOTIFY pokes and JWT auth.
+ *
+ * @packageDocumentation
+ */
+export { type DevAuth, type DevAuthOptions, devAuth } from './auth/dev-auth.js';
+export { claimsToAuth, type JwtAuthOptions, jwtAuth } from './auth/jwt-auth.js';
+export {
+  type Authenticate,
+  type AuthorizeScope,
+  bearerToken,
+  ownScopeOnly,
+  type ScopeAction,
+} from './auth/types.js';
+export {
+  type CorsOptions,
+  createSyncHandler,
+  type ServerLimits,
+  type SyncHandler,
+  type SyncHandlerOptions,
+} from './handler.js';
+export type { StreamTimers } from './http/event-stream.js';
+export { consoleLogger, type Logger } from './http/problem.js';
+export type { RateLimitOptions } from './http/rate-limiter.js';
+export type { SqlExecutor, SqlQueryable } from './store/executor.js';
+export { MIGRATIONS, type Migration, runMigrations } from './store/migrations.js';
+export { type PgliteStoreOptions, pgliteExecutor, pgliteStore } from './store/pglite-store.js';
+export {
+  type PostgresStoreOptions,
+  postgresExecutor,
+  postgresStore,
+} from './store/postgres-store.js';
+export { createSqlStore, type SqlStoreOptions, type SqlStoreTestHooks } from './store/sql-store.js';
+export type {
+  AuthContext,
+  PurgeResult,
+  StorePushEntry,
+  StorePushRequest,
+  SyncStore,
+} from './store/types.js';

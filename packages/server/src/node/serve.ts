@@ -1,0 +1,209 @@
+/**
+ * Serving a fetch handler with Node's `http`: requests become `Request`s whose body streams
+ * from the socket (so size limits cut a large upload short), responses stream back with
+ * backpressure, and a client that disconnects aborts `request.signal` (ending event streams).
+ *
+ * @module
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A fetch handler. */
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** TCP port; 0 picks a free one. @default 8787 */
+  port?: number;
+  /** Interface to bind. @default '127.0.0.1' */
+  host?: string;
+  /** Where errors of the HTTP plumbing go. @default console.error */
+  onError?: (error: unknown) => void;
+}
+
+/** A running HTTP server. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8787`. */
+  url: string;
+  /** The bound port. */
+  port: number;
+  /** The Node server. */
+  server: Server;
+  /** Stops accepting connections and closes the open ones. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `handler` on a new `http.Server`.
+ *
+ * @example
+ * ```ts
+ * const { url, close } = await serve(createSyncHandler({ store, authenticate }), { port: 8787 });
+ * ```
+ */
+export async function serve(
+  handler: FetchHandler,
+  options: ServeOptions = {},
+): Promise<RunningServer> {
+  const onError = options.onError ?? ((error: unknown) => console.error('[syncline]', error));
+  const server = createServer(nodeListener(handler, onError));
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8787, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Give in-flight answers a moment, then cut whatever is left (event streams).
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      }),
+  };
+}
+
+/** Adapts a fetch handler to a Node `request` listener. */
+export function nodeListener(
+  handler: FetchHandler,
+  onError: (error: unknown) => void = (error) => console.error('[syncline]', error),
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const aborter = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) aborter.abort();
+    });
+    const request = toRequest(req, aborter.signal);
+    handler(request)
+      .then((response) => writeResponse(req, res, response))
+      .catch((error: unknown) => {
+        onError(error);
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end('{"error":{"code":"internal","message":"internal server error"}}');
+        } else {
+          res.destroy();
+        }
+      });
+  };
+}
+
+function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
+  const host = req.headers.host ?? 'localhost';
+  const url = new URL(
+    req.url ?? '/',
+    `http://${host.replace(/[^A-Za-z0-9.:[\]-]/g, '') || 'localhost'}`,
+  );
+  const headers = new Headers();
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    const value = req.rawHeaders[i + 1] as string;
+    try {
+      headers.append(name, value);
+    } catch {
+      // A header Fetch cannot represent is dropped rather than failing the request.
+    }
+  }
+  const method = req.method ?? 'GET';
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  return new Request(url, {
+    method,
+    headers,
+    signal,
+    ...(hasBody ? { body: bodyStream(req), duplex: 'half' } : {}),
+  } as RequestInit);
+}
+
+/**
+ * The request body as a pull stream: bytes are read from the socket only as fast as the
+ * handler consumes them, so a handler that stops reading (413) stops the upload too.
+ */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  req.pause();
+  let cancelled = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on('data', (chunk: Buffer) => {
+        if (cancelled) return;
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 0) <= 0) req.pause();
+      });
+      req.once('end', () => {
+        if (!cancelled) controller.close();
+      });
+      req.once('error', (error) => {
+        if (!cancelled) controller.error(error);
+      });
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      cancelled = true;
+      req.pause();
+    },
+  });
+}
+
+async function writeResponse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  response: Response,
+): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
+  // The handler answered without reading the whole upload (413, 401, ...): close the
+  // connection after the answer instead of reading the rest of a possibly huge body.
+  const unread = !req.complete;
+  if (unread) headers.connection = 'close';
+  res.writeHead(response.status, headers);
+  if (unread) res.once('finish', () => lingeringClose(req));
+  if (response.body === null || req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  res.flushHeaders();
+  const reader = response.body.getReader();
+  res.once('close', () => {
+    reader.cancel().catch(() => undefined);
+  });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          res.once('drain', resolve);
+          res.once('close', resolve);
+        });
+      }
+      if (res.destroyed) break;
+    }
+  } finally {
+    res.end();
+  }
+}
+
+/**
+ * Ends our side, discards what the client still sends for a short while (so the answer is not
+ * lost to a TCP reset), then closes.
+ */
+function lingeringClose(req: IncomingMessage): void {
+  const socket = req.socket;
+  socket.end();
+  req.removeAllListeners('data');
+  req.resume();
+  setTimeout(() => socket.destroy(), 2000).unref();
+}
