@@ -4,7 +4,15 @@
  * after a reconnect, a real 401 and refresh, and isolation between users. Run on PGlite and on
  * PostgreSQL by the two `real-server.*.test.ts` files.
  */
-import { isSyncError, type Poke, type SyncError } from '@syncline/sync-core';
+import {
+  createSessionSource,
+  createSyncClient,
+  isSyncError,
+  memoryStorage,
+  type Poke,
+  type SyncClient,
+  type SyncError,
+} from '@syncline/sync-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type DevSession, devSignIn, type RestTransport, restTransport } from '../src/index.js';
 import { type DroppingProxy, startDroppingProxy } from './support/dropping-proxy.js';
@@ -276,6 +284,83 @@ export function realServerSuite(kind: () => StoreKind): void {
       await vi.waitFor(() => expect(catchUps).toEqual([[], ['missed']]), { timeout: 5000 });
       expect(pokes).toEqual([]);
       stop();
+    });
+  });
+
+  describe('two sync clients of one user', () => {
+    const clients: SyncClient[] = [];
+    afterAll(async () => {
+      await Promise.all(clients.map((c) => c.stop()));
+    });
+
+    /** A client on its own device (new session of `userId`), reaching the server at `baseUrl`. */
+    async function device(userId: string, baseUrl = server.url): Promise<SyncClient> {
+      const session = await devSignIn({ baseUrl: server.url, userId });
+      const transport = restTransport({
+        baseUrl,
+        getToken: () => session.token,
+        session: createSessionSource({ userId, sessionId: session.sessionId }),
+        reconnect: { baseDelayMs: 20, maxDelayMs: 50 },
+      });
+      const client = createSyncClient({
+        transport,
+        storage: memoryStorage(),
+        // Long enough that only pokes and reconnect catch-ups can explain a quick sync.
+        pullIntervalMs: 600_000,
+        retry: { baseDelayMs: 10, maxDelayMs: 50 },
+      });
+      clients.push(client);
+      await client.start();
+      return client;
+    }
+
+    it('a write on one device appears on the other through an SSE poke', async () => {
+      const user = `pair${Date.now().toString(36)}`;
+      const phone = await device(user);
+      const laptop = await device(user);
+      await vi.waitFor(() => expect(laptop.status.state).toBe('synced'));
+      await phone.put('todos', 't1', { title: 'buy milk' });
+      await vi.waitFor(() => expect(laptop.get('todos', 't1')).toEqual({ title: 'buy milk' }));
+      await laptop.patch('todos', 't1', { done: true });
+      await vi.waitFor(() =>
+        expect(phone.get('todos', 't1')).toEqual({ title: 'buy milk', done: true }),
+      );
+    });
+
+    it('a push whose answer is lost after commit is retried by the client and applied once', async () => {
+      const user = `lost${Date.now().toString(36)}`;
+      const phone = await device(user, proxy.url);
+      await vi.waitFor(() => expect(phone.status.state).toBe('synced'));
+      const before = proxy.requests.filter((r) => r.dropped).length;
+      proxy.dropNext(1, (method, path) => method === 'POST' && path.startsWith('/v1/push'));
+      await phone.put('todos', 'once', { title: 'exactly once' });
+      await vi.waitFor(() => {
+        expect(phone.status.pending).toBe(0);
+        expect(phone.recordStatus('todos', 'once')).toBe('synced');
+      });
+      expect(proxy.requests.filter((r) => r.dropped).length).toBe(before + 1);
+
+      const reader = await signIn(user);
+      const { changes } = await pullAll(transportOf(reader), `user:${user}`);
+      expect(changes.map((c) => [c.id, c.revision, c.data])).toEqual([
+        ['once', 1, { title: 'exactly once' }],
+      ]);
+    });
+
+    it('a device whose stream was down catches up on reconnect, without any poke', async () => {
+      const user = `down${Date.now().toString(36)}`;
+      const phone = await device(user);
+      const laptop = await device(user, proxy.url);
+      await vi.waitFor(() => expect(laptop.status.state).toBe('synced'));
+      proxy.refuseStreams(true);
+      proxy.killStreams();
+      await phone.put('todos', 'while-down', { title: 'missed poke' });
+      await vi.waitFor(() => expect(phone.status.pending).toBe(0));
+      expect(laptop.get('todos', 'while-down')).toBeUndefined();
+      proxy.refuseStreams(false);
+      await vi.waitFor(() =>
+        expect(laptop.get('todos', 'while-down')).toEqual({ title: 'missed poke' }),
+      );
     });
   });
 }
