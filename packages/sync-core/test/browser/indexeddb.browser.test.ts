@@ -34,7 +34,8 @@ describeWhen(
   executablePath,
   'Chromium',
   'apt-get install chromium',
-)('indexedDbStorage in Chromium (real IndexedDB)', () => {
+  // A real browser on a shared 2-core machine: generous per-test time, never a timing assert.
+)('indexedDbStorage in Chromium (real IndexedDB)', { timeout: 90_000 }, () => {
   let server: Server;
   let origin: string;
   let profile: string;
