@@ -565,3 +565,77 @@ describe('MemoryTransport', () => {
     expect(pokes).toHaveLength(1);
   });
 });
+
+describe('createMemoryServer: hostile payloads (SEC-P1, P3, P4, P7, B1)', () => {
+  it('stores SQL metacharacters, traversal and bidi ids literally and returns them unchanged', async () => {
+    const server = createMemoryServer();
+    const t = server.connect({ userId: 'u1' });
+    const ids = ["'; DROP TABLE x; --", "' OR '1'='1", '$$', '../../', 'a\u202eb', 'constructor'];
+    const res = await t.push(req(ids.map((id) => put(id, { v: id }))));
+    expect(res.results.every((r) => r.status === 'applied')).toBe(true);
+    const page = await t.pull({ scope: 'user:u1', checkpoint: null });
+    expect(page.changes.map((r) => r.id)).toEqual(ids);
+    expect(page.changes.map((r) => r.data?.v)).toEqual(ids);
+  });
+
+  it('rejects __proto__ data per mutation and never pollutes Object.prototype', async () => {
+    const server = createMemoryServer();
+    const t = server.connect({ userId: 'u1' });
+    const body = JSON.parse(
+      JSON.stringify(req([put('a', {}), put('b', { ok: 1 })])).replace(
+        '"data":{}',
+        '"data":{"__proto__":{"polluted":1}}',
+      ),
+    ) as PushRequest;
+    const res = await t.push(body);
+    expect(res.results[0]).toMatchObject({ status: 'rejected', code: 'invalid' });
+    expect(res.results[1]?.status).toBe('applied');
+    const merged = await t.push(
+      req([patch('b', { constructor: { prototype: { isAdmin: true } } }, 1)]),
+    );
+    expect(merged.results[0]?.status).toBe('applied');
+    expect(server.records('user:u1')[0]?.data).toEqual({
+      ok: 1,
+      constructor: { prototype: { isAdmin: true } },
+    });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+  });
+
+  it('rejects NUL, lone surrogates and non-finite numbers as invalid, not as a crash', async () => {
+    const server = createMemoryServer();
+    const t = server.connect({ userId: 'u1' });
+    const bad = [
+      put('a', { s: 'a\u0000' }),
+      put('b', { s: '\ud800' }),
+      put('c', { 'k\u0000': 1 }),
+    ];
+    const res = await t.push(req(bad));
+    expect(res.results.map((r) => r.status === 'rejected' && r.code)).toEqual([
+      'invalid',
+      'invalid',
+      'invalid',
+    ]);
+    // 1e400 parses to Infinity: that mutation is rejected, not the request.
+    const body = JSON.parse(
+      JSON.stringify(req([put('d', { n: 1 })])).replace('"n":1', '"n":1e400'),
+    );
+    expect(
+      (server.push({ userId: 'u1', sessionId: 's' }, body).results[0] as { code?: string }).code,
+    ).toBe('invalid');
+    expect(server.version('user:u1')).toBe(0);
+  });
+
+  it('rejects mutation ids that are not UUIDs, and revisions beyond 2^53, as a bad request', async () => {
+    const server = createMemoryServer();
+    const t = server.connect({ userId: 'u1' });
+    for (const id of [-1, 1.5, 'NaN', '42', true, null, 2 ** 53 + 1]) {
+      const m = { ...put('a', {}), id } as unknown as Mutation;
+      expect(await rejection(t.push(req([m])))).toMatchObject({ status: 400, code: 'invalid' });
+    }
+    const big = put('a', {}, 2 ** 53 + 1);
+    const res = await t.push(req([big]));
+    expect(res.results[0]).toMatchObject({ status: 'rejected', code: 'invalid' });
+    expect(server.version('user:u1')).toBe(0);
+  });
+});
