@@ -605,11 +605,7 @@ describe('createMemoryServer: hostile payloads (SEC-P1, P3, P4, P7, B1)', () => 
   it('rejects NUL, lone surrogates and non-finite numbers as invalid, not as a crash', async () => {
     const server = createMemoryServer();
     const t = server.connect({ userId: 'u1' });
-    const bad = [
-      put('a', { s: 'a\u0000' }),
-      put('b', { s: '\ud800' }),
-      put('c', { 'k\u0000': 1 }),
-    ];
+    const bad = [put('a', { s: 'a\u0000' }), put('b', { s: '\ud800' }), put('c', { 'k\u0000': 1 })];
     const res = await t.push(req(bad));
     expect(res.results.map((r) => r.status === 'rejected' && r.code)).toEqual([
       'invalid',
