@@ -1,0 +1,74 @@
+// W1: sequential awaited local writes, then the time until the memory server has them all.
+import { performance } from 'node:perf_hooks';
+import {
+  COLLECTION,
+  loadCore,
+  SCOPE,
+  smallRecord,
+  startClient,
+  waitUntil,
+} from './lib/core-setup.mjs';
+
+const PUTS = 10_000;
+
+export const meta = {
+  title: 'sync-core W1 (memory)',
+  runs: 5,
+  nodeArgs: ['--expose-gc'],
+  metrics: [
+    {
+      key: 'putsPerSec',
+      label: `${PUTS.toLocaleString('en-US')} sequential awaited puts`,
+      unit: 'puts/s',
+      target: 100_000,
+      better: 'higher',
+    },
+    {
+      key: 'pushedTotalMs',
+      label: 'first put until server has all',
+      unit: 'ms',
+      target: 200,
+      better: 'lower',
+    },
+    {
+      key: 'pushedAfterLastPutMs',
+      label: 'last put until server has all',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'confirmedAfterLastPutMs',
+      label: 'last put until pending = 0',
+      unit: 'ms',
+      better: 'lower',
+    },
+  ],
+};
+
+export async function run() {
+  const built = await loadCore();
+  const server = built.testing.createMemoryServer();
+  const client = await startClient(built, server);
+  // Let the initial (empty) pull finish so it does not overlap the measurement.
+  await waitUntil(() => client.status.lastSyncedAt !== null);
+
+  const start = performance.now();
+  for (let i = 0; i < PUTS; i += 1) {
+    await client.put(COLLECTION, `item-${i}`, smallRecord(i));
+  }
+  const putsDone = performance.now();
+  await waitUntil(() => server.version(SCOPE) >= PUTS);
+  const pushed = performance.now();
+  await waitUntil(() => client.status.pending === 0);
+  const confirmed = performance.now();
+
+  const onServer = server.records(SCOPE).length;
+  if (onServer !== PUTS) throw new Error(`server holds ${onServer} records, expected ${PUTS}`);
+  await client.stop();
+  return {
+    putsPerSec: PUTS / ((putsDone - start) / 1000),
+    pushedTotalMs: pushed - start,
+    pushedAfterLastPutMs: pushed - putsDone,
+    confirmedAfterLastPutMs: confirmed - putsDone,
+  };
+}
