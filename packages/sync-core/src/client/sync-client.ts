@@ -214,7 +214,7 @@ class SyncClientImpl implements SyncClient {
       return;
     }
     this.#status.signedIn(session.userId);
-    this.#retryer?.reset();
+    this.#retryer?.clear();
     const local = await this.#loadLocal();
     if (local !== replica) {
       await claimLocalData(

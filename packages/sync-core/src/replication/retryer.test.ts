@@ -110,3 +110,26 @@ describe('withTimeout', () => {
     expect(seen?.aborted).toBe(true);
   });
 });
+
+describe('Retryer shared by several requests', () => {
+  it('keeps a Retry-After wait when another request succeeds meanwhile', async () => {
+    const env = manualEnvironment();
+    env.random = () => 0;
+    const retryer = new Retryer({ env });
+    const stop = new AbortController().signal;
+    const log: number[] = [];
+    const start = env.now();
+    const limited = retryer.run(
+      failing([new SyncError('rate-limited', '429', { retryAfterMs: 7000 })], log, env.now),
+      stop,
+    );
+    await env.advance(0);
+    // A request that was already past the gate succeeds: the backoff would end, Retry-After not.
+    retryer.reset();
+    await env.advance(6999);
+    expect(log.map((t) => t - start)).toEqual([0]);
+    await env.advance(1);
+    await expect(limited).resolves.toBe('ok');
+    expect(log.map((t) => t - start)).toEqual([0, 7000]);
+  });
+});

@@ -97,8 +97,19 @@ export class Retryer {
     return wait;
   }
 
-  /** Forgets failures (after a success, or a new session). */
+  /**
+   * Forgets failures after a success: the backoff ends (the server is reachable again), but a
+   * running `Retry-After` wait stays, since the server asked for it explicitly.
+   */
   reset(): void {
+    this.#attempt = 0;
+    this.#blockedUntil = Math.max(this.#retryAfterUntil, 0);
+    if (this.#retryAfterUntil <= this.#env.now()) this.#retryAfterUntil = 0;
+    this.#wake();
+  }
+
+  /** Forgets everything, Retry-After included (a new session starts over). */
+  clear(): void {
     this.#attempt = 0;
     this.#blockedUntil = 0;
     this.#retryAfterUntil = 0;
