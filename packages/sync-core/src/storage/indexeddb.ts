@@ -25,7 +25,7 @@ export interface IndexedDbStorageOptions {
    * The `IDBKeyRange` class that belongs to {@link IndexedDbStorageOptions.indexedDB}.
    * @default globalThis.IDBKeyRange
    */
-  IDBKeyRange?: typeof IDBKeyRange;
+  IDBKeyRange?: IndexedDbKeyRangeClass;
   /**
    * Durability hint of write transactions. `'strict'` makes the browser flush to disk before
    * `complete` fires, which is what "resolves once durable" promises; `'relaxed'` is faster
@@ -33,6 +33,15 @@ export interface IndexedDbStorageOptions {
    * @default 'strict'
    */
   durability?: IDBTransactionDurability;
+}
+
+/**
+ * The static side of `IDBKeyRange` that {@link indexedDbStorage} uses, so a test can pass
+ * the class of another implementation (`import { IDBKeyRange } from 'fake-indexeddb'`).
+ */
+export interface IndexedDbKeyRangeClass {
+  /** `IDBKeyRange.bound`: the keys between `lower` and `upper`. */
+  bound(lower: unknown, upper: unknown, lowerOpen?: boolean, upperOpen?: boolean): IDBKeyRange;
 }
 
 /** One caller's batch (or clear) waiting for the next write transaction. */
