@@ -72,6 +72,10 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
+// NUL or any surrogate (paired ones are fine, but rare enough to take the slow path).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what it looks for
+const SUSPECT = /[\u0000\ud800-\udfff]/;
+
 /** `true` when `value` contains a lone UTF-16 surrogate (not representable in UTF-8). */
 export function hasLoneSurrogate(value: string): boolean {
   return LONE_SURROGATE.test(value);
@@ -89,6 +93,8 @@ export function hasControl(value: string): boolean {
  */
 export function checkDataString(value: string, maxLength: number, path: Path, what: string): void {
   if (value.length > maxLength) fail(path, `${what} is longer than ${maxLength} characters`);
+  // One scan for the common case; the precise checks run only when a suspect appears.
+  if (!SUSPECT.test(value)) return;
   if (value.includes('\u0000')) fail(path, `${what} contains a NUL character`);
   if (hasLoneSurrogate(value)) fail(path, `${what} contains a lone surrogate`);
 }

@@ -83,8 +83,18 @@ export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
 
 /** Fills the gaps of partial limits with {@link DEFAULT_LIMITS}. */
 export function resolveLimits(limits?: Partial<ProtocolLimits>): Readonly<ProtocolLimits> {
-  return limits === undefined ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, ...definedOnly(limits) };
+  if (limits === undefined || limits === DEFAULT_LIMITS) return DEFAULT_LIMITS;
+  // Servers pass the same limits object on every request; resolve it once.
+  let resolved = resolvedCache.get(limits);
+  if (resolved === undefined) {
+    resolved = Object.freeze({ ...DEFAULT_LIMITS, ...definedOnly(limits) });
+    resolvedCache.set(limits, resolved);
+    resolvedCache.set(resolved, resolved);
+  }
+  return resolved;
 }
+
+const resolvedCache = new WeakMap<object, Readonly<ProtocolLimits>>();
 
 function definedOnly(limits: Partial<ProtocolLimits>): Partial<ProtocolLimits> {
   const out: Partial<ProtocolLimits> = {};
@@ -127,7 +137,10 @@ export function isClientId(value: unknown): value is string {
 
 /** `true` for a well-formed record id under `limits` (see the module doc for the format). */
 export function isRecordId(value: unknown, limits?: Partial<ProtocolLimits>): value is string {
-  const max = resolveLimits(limits).maxIdLength;
+  return isRecordIdWithin(value, resolveLimits(limits).maxIdLength);
+}
+
+function isRecordIdWithin(value: unknown, max: number): value is string {
   return (
     typeof value === 'string' &&
     value.length >= 1 &&
@@ -247,7 +260,7 @@ function mutationAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>
   const recordId = string(
     required(m, 'recordId', path),
     at(path, 'recordId'),
-    (v) => isRecordId(v, limits),
+    (v) => isRecordIdWithin(v, limits.maxIdLength),
     `a record id of 1-${limits.maxIdLength} characters without control characters`,
   );
   const op = string(
@@ -441,7 +454,7 @@ function recordAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>):
   const id = string(
     required(r, 'id', path),
     at(path, 'id'),
-    (v) => isRecordId(v, limits),
+    (v) => isRecordIdWithin(v, limits.maxIdLength),
     'a record id',
   );
   const deleted = boolean(required(r, 'deleted', path), at(path, 'deleted'));

@@ -96,7 +96,7 @@ export function processPush(
     const stored = dedupe ? ctx.outcomes.get(entry.id) : undefined;
     if (stored !== undefined) {
       if (stored.userId === ctx.userId) {
-        results[i] = structuredClone(stored.result);
+        results[i] = { ...stored.result }; // stored results are flat: applied or rejected
         ctx.counters.dedupeHits++;
       } else {
         // Never hand one user's stored outcome (which may hold a record) to another.
@@ -123,7 +123,7 @@ export function processPush(
   const finish = (i: number, result: MutationResult): void => {
     results[i] = result;
     if (result.status === 'conflict') ctx.counters.conflicts++;
-    else ctx.outcomes.set(result.id, { userId: ctx.userId, result: structuredClone(result) });
+    else ctx.outcomes.set(result.id, { userId: ctx.userId, result: { ...result } });
     if (result.status === 'rejected') ctx.counters.rejected++;
   };
 
