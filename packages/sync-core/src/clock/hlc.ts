@@ -89,12 +89,17 @@ export interface HlcOptions {
  * ```
  */
 export class HybridLogicalClock {
-  readonly #nodeId: string;
   readonly #now: () => number;
   readonly #maxDriftMs: number;
+  /** `:nodeId`, validated once: formatting runs on every local write. */
+  readonly #suffix: string;
   #wallTime = 0;
   #counter = 0;
   #last = '';
+  // Number#toString(16) of a 41-bit number costs ~1 µs; the wall part changes at most once a
+  // millisecond, so its hex digits are cached.
+  #wallHexOf = -1;
+  #wallHex = '';
 
   /**
    * @param options - node id, physical clock, drift bound and persisted state
@@ -111,9 +116,9 @@ export class HybridLogicalClock {
     if (!Number.isFinite(maxDriftMs) || maxDriftMs < 0) {
       throw new SyncError('invalid', 'HLC maxDriftMs must be a finite number >= 0');
     }
-    this.#nodeId = options.nodeId;
     this.#now = options.now;
     this.#maxDriftMs = Math.floor(maxDriftMs);
+    this.#suffix = `:${options.nodeId}`;
     if (options.last !== undefined && options.last !== '') {
       const restored = parseHlc(options.last);
       this.#wallTime = restored.wallTime;
@@ -195,8 +200,13 @@ export class HybridLogicalClock {
     this.#last = this.#format();
   }
 
+  /** Same output as {@link formatHlc}; the parts are in range by construction. */
   #format(): string {
-    return formatHlc({ wallTime: this.#wallTime, counter: this.#counter, nodeId: this.#nodeId });
+    if (this.#wallHexOf !== this.#wallTime) {
+      this.#wallHexOf = this.#wallTime;
+      this.#wallHex = this.#wallTime.toString(16).padStart(WALL_DIGITS, '0');
+    }
+    return `${this.#wallHex}:${this.#counter.toString(16).padStart(COUNTER_DIGITS, '0')}${this.#suffix}`;
   }
 }
 
@@ -247,12 +257,15 @@ export function formatHlc(parts: HlcParts): string {
       'HLC nodeId must be 1-256 characters without control characters',
     );
   }
+  return `${encodeParts(wallTime, counter)}:${nodeId}`;
+}
+
+/** `WWWWWWWWWWWW:CCCC` for in-range parts. */
+function encodeParts(wallTime: number, counter: number): string {
   return (
     wallTime.toString(16).padStart(WALL_DIGITS, '0') +
     ':' +
-    counter.toString(16).padStart(COUNTER_DIGITS, '0') +
-    ':' +
-    nodeId
+    counter.toString(16).padStart(COUNTER_DIGITS, '0')
   );
 }
 
