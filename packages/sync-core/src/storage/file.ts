@@ -45,7 +45,7 @@
  * to disk together with one fsync. One process at a time may use a directory.
  */
 import { mkdir } from 'node:fs/promises';
-import { isSyncError } from '../errors/sync-error.js';
+import { isSyncError, SyncError } from '../errors/sync-error.js';
 import { storageError, validateBatch } from './batch.js';
 import { encodeRecord } from './file-format.js';
 import { NamespaceFiles } from './file-namespace.js';
@@ -70,6 +70,7 @@ export interface FileStorageOptions {
  * sources for the on-disk format.
  *
  * @param options - see {@link FileStorageOptions}
+ * @throws {@link SyncError} of kind `invalid` when `directory` is missing
  * @example
  * ```ts
  * import { createSyncClient } from '@syncline/sync-core';
@@ -81,9 +82,13 @@ export interface FileStorageOptions {
  */
 export function fileStorage(options: FileStorageOptions): StorageAdapter {
   if (typeof options?.directory !== 'string' || options.directory === '') {
-    throw new TypeError('fileStorage needs a directory');
+    throw new SyncError('invalid', 'fileStorage needs a directory');
   }
-  return new FileStorage(options.directory, options.compactAfterBytes ?? 4 * 1024 * 1024);
+  const compactAfterBytes = options.compactAfterBytes ?? 4 * 1024 * 1024;
+  if (!Number.isFinite(compactAfterBytes) || compactAfterBytes < 0) {
+    throw new SyncError('invalid', 'fileStorage compactAfterBytes must be a number >= 0');
+  }
+  return new FileStorage(options.directory, compactAfterBytes);
 }
 
 class FileStorage implements StorageAdapter {

@@ -291,3 +291,17 @@ describe('fileStorage under SIGKILL', () => {
     }
   }, 60_000);
 });
+
+describe('fileStorage options', () => {
+  it('rejects a missing directory or a bad threshold with an invalid SyncError', () => {
+    for (const options of [{}, { directory: '' }, { directory: '/tmp/x', compactAfterBytes: -1 }]) {
+      let error: unknown;
+      try {
+        fileStorage(options as { directory: string });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isSyncError(error) && error.kind, JSON.stringify(options)).toBe('invalid');
+    }
+  });
+});
