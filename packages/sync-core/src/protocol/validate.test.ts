@@ -6,6 +6,7 @@ import {
   DEFAULT_LIMITS,
   isUuid,
   parsePushRequest,
+  resolveLimits,
   validateMutation,
   validatePoke,
   validatePullRequest,
@@ -643,5 +644,18 @@ describe('properties', () => {
         expect(validateSyncRecord(r) as SyncRecord).toEqual(r);
       }),
     );
+  });
+});
+
+describe('resolveLimits', () => {
+  it('fills defaults, and refuses limits that would make validation meaningless', () => {
+    expect(resolveLimits({ maxPullLimit: 5 })).toEqual({ ...DEFAULT_LIMITS, maxPullLimit: 5 });
+    expect(resolveLimits(undefined)).toBe(DEFAULT_LIMITS);
+    const limits = { maxIdLength: 8 };
+    expect(resolveLimits(limits)).toBe(resolveLimits(limits));
+    expect(pathOf(() => resolveLimits({ maxPullLimit: Number.NaN }))).toBe('$.maxPullLimit');
+    expect(pathOf(() => resolveLimits({ maxJsonDepth: 0 }))).toBe('$.maxJsonDepth');
+    // Keys that are not protocol limits belong to the caller and are left out.
+    expect(resolveLimits({ maxBodyBytes: 3 } as never)).toEqual(DEFAULT_LIMITS);
   });
 });

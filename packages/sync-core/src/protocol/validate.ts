@@ -81,7 +81,11 @@ export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
   maxPullLimit: 1000,
 });
 
-/** Fills the gaps of partial limits with {@link DEFAULT_LIMITS}. */
+/**
+ * Fills the gaps of partial limits with {@link DEFAULT_LIMITS}.
+ *
+ * @throws SyncError `invalid` for a protocol limit that is not a positive integer
+ */
 export function resolveLimits(limits?: Partial<ProtocolLimits>): Readonly<ProtocolLimits> {
   if (limits === undefined || limits === DEFAULT_LIMITS) return DEFAULT_LIMITS;
   // Servers pass the same limits object on every request; resolve it once.
@@ -99,7 +103,13 @@ const resolvedCache = new WeakMap<object, Readonly<ProtocolLimits>>();
 function definedOnly(limits: Partial<ProtocolLimits>): Partial<ProtocolLimits> {
   const out: Partial<ProtocolLimits> = {};
   for (const [key, value] of Object.entries(limits)) {
-    if (typeof value === 'number') out[key as keyof ProtocolLimits] = value;
+    // Other keys are the caller's own (a server keeps its transport limits beside these).
+    if (value === undefined || !Object.hasOwn(DEFAULT_LIMITS, key)) continue;
+    // A NaN or 0 limit would silently reject (or accept) everything.
+    if (!Number.isSafeInteger(value) || (value as number) < 1) {
+      fail(at(ROOT, key), 'a protocol limit must be a positive integer');
+    }
+    out[key as keyof ProtocolLimits] = value as number;
   }
   return out;
 }
