@@ -1,9 +1,11 @@
 import type { SyncClient } from '../../client/api.js';
+import { KEYS } from '../../client/replica.js';
 import type { SyncClientOptions } from '../../client/types.js';
+import { compareHlc } from '../../clock/hlc.js';
 import type { ConflictResolver } from '../../conflict/types.js';
 import type { JsonObject, PullRequest } from '../../protocol/types.js';
 import { memoryStorage } from '../../storage/memory.js';
-import type { StorageAdapter } from '../../storage/types.js';
+import type { StorageAdapter, StorageWrite } from '../../storage/types.js';
 import { createSessionSource, type MutableSessionSource } from '../../transport/session-source.js';
 import type { SimBackend } from './backend.js';
 import type { SimCounters } from './counters.js';
@@ -11,6 +13,8 @@ import { DeviceClock, Life, SimOnline } from './device-env.js';
 import type { SimNetwork } from './network.js';
 import type { SimScheduler } from './scheduler.js';
 import type { SimRandom } from './sim-random.js';
+
+const HLC_KEY: string = KEYS.hlc;
 
 /** Where a device can be made to crash (reference §4.1 CP1–CP5). */
 export type CrashPoint =
@@ -45,7 +49,7 @@ export interface DeviceWorld {
   clientOptions: Partial<SyncClientOptions>;
   trace: (line: string) => void;
   /** Records an invariant broken while running. */
-  violation: (inv: 'INV-5', message: string) => void;
+  violation: (inv: 'INV-5' | 'INV-8', message: string) => void;
 }
 
 /**
@@ -78,6 +82,9 @@ export class SimDevice {
   /** Users this device wrote for while signed in as a guest. */
   readonly guestUsers = new Set<string>();
   readonly #checkpoints = new Map<string, string | null>();
+  /** The highest HLC this device ever persisted (any namespace, any life). */
+  #maxHlc = '';
+  #hlcReported = false;
 
   constructor(options: {
     id: string;
@@ -273,6 +280,7 @@ export class SimDevice {
           this.crash(this.#armed === 'before-outbox-write' ? 'before-outbox-write' : 'other');
           return Life.never();
         }
+        this.#checkHlc(namespace, ops);
         const done = inner.write(namespace, ops);
         if (armed === 'after') {
           const point =
@@ -285,6 +293,26 @@ export class SimDevice {
         return done;
       },
     };
+  }
+
+  /**
+   * INV-8: the device's clock state, as persisted with its writes, never goes back: not across
+   * a crash and restart, a tab handover, a backwards jump of the wall clock or a switch of user.
+   */
+  #checkHlc(namespace: string, ops: readonly StorageWrite[]): void {
+    for (const op of ops) {
+      if (op.type !== 'set' || op.key !== HLC_KEY || typeof op.value !== 'string') continue;
+      if (compareHlc(op.value, this.#maxHlc) < 0) {
+        if (this.#hlcReported) continue;
+        this.#hlcReported = true;
+        this.#world.violation(
+          'INV-8',
+          `${this.id} persisted HLC ${op.value} in ${namespace} after ${this.#maxHlc} (clock went back)`,
+        );
+      } else {
+        this.#maxHlc = op.value;
+      }
+    }
   }
 
   #checkCheckpoint(request: PullRequest): void {

@@ -41,6 +41,12 @@ export function execute(device: SimDevice, op: WorkloadOp, history: RunHistory):
       },
     );
   };
+  // Every write carries the device's write sequence in `w_<device>` (INV-8 orders HLCs by it;
+  // a coalesced mutation carries its latest write's).
+  const stamp = (fields: JsonObject, seq = device.tokenSeq++): JsonObject => ({
+    ...fields,
+    [`w_${device.id}`]: seq,
+  });
   const upsert = (collection: string, id: string, fields: JsonObject) => () =>
     client.get(collection, id) === undefined
       ? client.put(collection, id, fields)
@@ -51,7 +57,8 @@ export function execute(device: SimDevice, op: WorkloadOp, history: RunHistory):
     case 'append': {
       const collection = op.kind === 'increment' ? 'counters' : 'logs';
       const field = `${op.kind === 'increment' ? 't' : 'a'}_${device.id}`;
-      const token = `${device.id}#${device.tokenSeq++}`;
+      const seq = device.tokenSeq++;
+      const token = `${device.id}#${seq}`;
       const current = client.get(collection, op.recordId);
       const data =
         op.kind === 'increment'
@@ -60,7 +67,7 @@ export function execute(device: SimDevice, op: WorkloadOp, history: RunHistory):
       const record: TokenOp = {
         token,
         deviceId: device.id,
-        seq: device.tokenSeq - 1,
+        seq,
         userId,
         collection,
         recordId: op.recordId,
@@ -68,16 +75,16 @@ export function execute(device: SimDevice, op: WorkloadOp, history: RunHistory):
         status: 'pending',
       };
       history.tokens.push(record);
-      write(upsert(collection, op.recordId, data), (status) => {
+      write(upsert(collection, op.recordId, stamp(data, seq)), (status) => {
         record.status = status;
       });
       return;
     }
     case 'title':
-      write(upsert(op.collection, op.recordId, { u: userId, title: op.value }));
+      write(upsert(op.collection, op.recordId, stamp({ u: userId, title: op.value })));
       return;
     case 'put':
-      write(() => client.put(op.collection, op.recordId, { ...op.data, u: userId }));
+      write(() => client.put(op.collection, op.recordId, stamp({ ...op.data, u: userId })));
       return;
     case 'delete':
       if (client.get(op.collection, op.recordId) === undefined) return;
@@ -85,18 +92,20 @@ export function execute(device: SimDevice, op: WorkloadOp, history: RunHistory):
       return;
     case 'revive':
       // An update of a record that may be deleted here or on the server (F12).
-      write(upsert('notes', op.recordId, { u: userId, title: op.value, revived: true }));
+      write(upsert('notes', op.recordId, stamp({ u: userId, title: op.value, revived: true })));
       return;
-    case 'transaction':
+    case 'transaction': {
+      const seq = device.tokenSeq++;
       write(() =>
         client.transaction((tx) => {
           if (op.deleteNote && client.get('notes', op.noteId) !== undefined)
             tx.delete('notes', op.noteId);
-          else tx.put('notes', op.noteId, { u: userId, title: op.value, tx: true });
-          tx.put('drafts', op.draftId, { u: userId, title: op.value, tx: true });
+          else tx.put('notes', op.noteId, stamp({ u: userId, title: op.value, tx: true }, seq));
+          tx.put('drafts', op.draftId, stamp({ u: userId, title: op.value, tx: true }, seq));
         }),
       );
       return;
+    }
     case 'poison': {
       const record = {
         deviceId: device.id,

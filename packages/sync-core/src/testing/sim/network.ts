@@ -155,16 +155,23 @@ export class SimNetwork {
   /** Builds the faulty transport of one life of a device. */
   link(options: LinkOptions): SyncTransport {
     const { deviceId, life, session, backend, hooks } = options;
-    const auth = (): AuthSession => {
+    // Credentials are taken when the request is made (as an HTTP transport attaches its token
+    // at send time), not when it arrives: a sign-in switch meanwhile must not re-attribute it.
+    const auth = (): (() => AuthSession) => {
       const current = session.current();
-      if (current === null) throw new SyncError('auth', 'not signed in', { status: 401 });
-      return current;
+      return () => {
+        if (current === null) throw new SyncError('auth', 'not signed in', { status: 401 });
+        return current;
+      };
     };
-    const userId = () => session.current()?.userId ?? '';
+
     return {
       session,
       push: (req: PushRequest, signal?: AbortSignal) => {
         if (life.alive) {
+          this.#trace(
+            `push ${deviceId} ${req.mutations.map((m) => `${m.id.slice(-6)}:${m.collection}/${m.recordId}:${m.op}@${m.baseRevision}:${m.hlc.slice(0, 17)}${m.txId ? ':tx' : ''}`).join(' ')}`,
+          );
           for (const mutation of req.mutations) {
             if (!this.sent.has(mutation.id)) {
               this.sent.set(mutation.id, {
@@ -175,29 +182,42 @@ export class SimNetwork {
             }
           }
         }
+        const credentials = auth();
         return this.#request<PushResponse>({
           kind: 'push',
           deviceId,
           life,
           signal,
           body: req,
-          send: (body) => backend.push(auth(), body),
+          send: (body) => backend.push(credentials(), body),
           onAnswer: (response) => {
-            this.#observe(deviceId, userId(), response);
+            this.#trace(
+              `answer ${deviceId} ${response.results.map((r) => `${r.id.slice(-6)}:${r.status === 'applied' ? r.revision : r.status === 'conflict' ? `conflict@${r.server?.revision ?? '-'}` : r.code}`).join(' ')}`,
+            );
+            this.#observe(deviceId, session.current()?.userId ?? '', response);
             hooks?.afterPushApplied?.();
           },
         });
       },
       pull: (req: PullRequest, signal?: AbortSignal) => {
-        if (life.alive) hooks?.onPullRequest?.(req);
+        if (life.alive) {
+          this.#trace(`pull ${deviceId} ${req.scope} from ${String(req.checkpoint)}`);
+          hooks?.onPullRequest?.(req);
+        }
+        const credentials = auth();
         return this.#request<PullResponse>({
           kind: 'pull',
           deviceId,
           life,
           signal,
           body: req,
-          send: (body) => backend.pull(auth(), body),
-          beforeDeliver: (response) => hooks?.beforePullAnswer?.(response),
+          send: (body) => backend.pull(credentials(), body),
+          beforeDeliver: (response) => {
+            this.#trace(
+              `pulled ${deviceId} ${req.scope} ${response.changes.length} changes to ${response.checkpoint}${response.hasMore ? ' (more)' : ''}${response.resetRequired ? ' RESET' : ''}`,
+            );
+            hooks?.beforePullAnswer?.(response);
+          },
         });
       },
       subscribe: (scopes: string[], onPoke: (poke: Poke) => void, onConnect?: () => void) => {

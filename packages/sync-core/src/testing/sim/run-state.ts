@@ -56,6 +56,12 @@ export class RunHistory {
     this.#print?.(text);
   }
 
+  /** Prints a detail line when tracing (built lazily; not part of the digest). */
+  detail(make: () => string): void {
+    if (this.#print !== undefined)
+      this.#print(`t=${this.#scheduler.now} #${this.step}   ${make()}`);
+  }
+
   /** Records a broken invariant at the current step. */
   violate(violation: Violation): void {
     this.violations.push({ ...violation, step: violation.step ?? this.step });

@@ -175,7 +175,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     createClient: options.createClient ?? createSyncClient,
     clientOptions: { requestTimeoutMs: 10_000, ...options.clientOptions },
     trace: (line: string) => history.trace(line),
-    violation: (inv: 'INV-5', message: string) => history.violate({ inv, message }),
+    violation: (inv: 'INV-5' | 'INV-8', message: string) => history.violate({ inv, message }),
     resolvers: (device: SimDevice) => {
       const out: Record<string, ConflictResolver> = {};
       for (const [name, { kind, resolver }] of Object.entries(resolverSet)) {
