@@ -172,11 +172,28 @@ export interface SessionInfo {
   revokedAt?: number;
 }
 
+/** Every session of the sender's user except the sending one (the default). */
+export interface OtherSessionsTarget {
+  /** Discriminant. */
+  type: 'otherSessions';
+}
+
+/** The listed sessions of the sender's user. */
+export interface SessionsTarget {
+  /** Discriminant. */
+  type: 'sessions';
+  /** Session ids. */
+  ids: string[];
+}
+
+/** Every member of the delivery's scope (e.g. a workspace). */
+export interface ScopeMembersTarget {
+  /** Discriminant. */
+  type: 'scopeMembers';
+}
+
 /** Who must receive a delivery. */
-export type DeliveryTarget =
-  | { type: 'otherSessions' }
-  | { type: 'sessions'; ids: string[] }
-  | { type: 'scopeMembers' };
+export type DeliveryTarget = OtherSessionsTarget | SessionsTarget | ScopeMembersTarget;
 
 /** An item delivered to sessions, with acknowledgement and expiry (DESIGN §2). */
 export interface Delivery {
