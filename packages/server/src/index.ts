@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { type DevAuth, type DevAuthOptions, devAuth } from './auth/dev-auth.js';
+export { type DevAuth, type DevAuthOptions, type DevToken, devAuth } from './auth/dev-auth.js';
 export { claimsToAuth, type JwtAuthOptions, jwtAuth } from './auth/jwt-auth.js';
 export {
   type Authenticate,
@@ -33,8 +33,10 @@ export {
 } from './store/postgres-store.js';
 export { createSqlStore, type SqlStoreOptions, type SqlStoreTestHooks } from './store/sql-store.js';
 export type {
+  AcceptedPushEntry,
   AuthContext,
   PurgeResult,
+  RefusedPushEntry,
   StorePushEntry,
   StorePushRequest,
   SyncStore,

@@ -19,12 +19,20 @@ export interface DevAuthOptions {
   randomBytes?: (length: number) => Uint8Array;
 }
 
+/** The answer of `POST /v1/dev/token`. */
+export interface DevToken {
+  /** Bearer token (HS256 JWT signed with this process's secret). */
+  token: string;
+  /** The new session the token belongs to. */
+  sessionId: string;
+}
+
 /** Development auth: an {@link Authenticate} plus the token issuer behind `POST /v1/dev/token`. */
 export interface DevAuth {
   /** Verifies tokens that this process issued. */
   authenticate: Authenticate;
   /** Issues a token for `userId` with a new session id. */
-  issueToken(userId: string): Promise<{ token: string; sessionId: string }>;
+  issueToken(userId: string): Promise<DevToken>;
   /** `true` when `userId` can be signed in (its own scope `user:<id>` must be well formed). */
   acceptsUserId(userId: unknown): userId is string;
 }

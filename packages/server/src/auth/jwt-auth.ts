@@ -31,7 +31,7 @@ export interface JwtAuthOptions {
    * Reads the session id from the verified claims.
    * @default `session_id`, then `sid` (a token without either is refused)
    */
-  sessionIdFrom?: (claims: JWTPayload) => string | undefined;
+  sessionIdFrom?: (claims: Readonly<Record<string, unknown>>) => string | undefined;
 }
 
 const HMAC = ['HS256', 'HS384', 'HS512'];
@@ -66,7 +66,7 @@ export function jwtAuth(options: JwtAuthOptions): Authenticate {
   const now = options.now ?? Date.now;
   const sessionIdFrom =
     options.sessionIdFrom ??
-    ((claims: JWTPayload) => {
+    ((claims: Readonly<Record<string, unknown>>) => {
       const value = claims.session_id ?? claims.sid;
       return typeof value === 'string' ? value : undefined;
     });

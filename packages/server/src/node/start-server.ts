@@ -32,11 +32,11 @@ export interface StartServerOptions {
   authenticate?: Authenticate;
   /** Development auth (`POST /v1/dev/token`): `true` for a fresh one. @default false */
   devAuth?: boolean | DevAuth;
-  /** See {@link SyncHandlerOptions.authorizeScope}. */
+  /** May this user read/write this scope? @default a user may use only `user:<own id>` */
   authorizeScope?: AuthorizeScope;
-  /** See {@link SyncHandlerOptions.limits}. */
+  /** Hard limits of the handler; unset fields keep their defaults. */
   limits?: Partial<ServerLimits>;
-  /** See {@link SyncHandlerOptions.cors}. */
+  /** CORS for browser apps on other origins. @default undefined (no CORS headers) */
   cors?: CorsOptions;
   /** Heartbeat interval of event streams. @default 15000 */
   heartbeatMs?: number;

@@ -25,9 +25,29 @@ export interface AuthContext {
  * store with a code (`invalid` from validation, `forbidden` from `authorizeScope`). A refused
  * entry still takes part in its `txId` group: it makes the whole group rejected.
  */
-export type StorePushEntry =
-  | { ok: true; mutation: Mutation }
-  | { ok: false; id: string; txId?: string; code: string; message: string };
+export type StorePushEntry = AcceptedPushEntry | RefusedPushEntry;
+
+/** A valid mutation the caller may write. */
+export interface AcceptedPushEntry {
+  /** Discriminant. */
+  ok: true;
+  /** The validated mutation. */
+  mutation: Mutation;
+}
+
+/** A mutation refused before the store; it is answered `rejected` with `code`. */
+export interface RefusedPushEntry {
+  /** Discriminant. */
+  ok: false;
+  /** The mutation id (always valid: a push without valid ids is refused as a whole). */
+  id: string;
+  /** The mutation's `txId`, when readable, so its group is rejected with it. */
+  txId?: string;
+  /** Why: `invalid` or `forbidden`. */
+  code: string;
+  /** Human-readable reason. */
+  message: string;
+}
 
 /** A push whose envelope is valid, as the handler hands it to the store. */
 export interface StorePushRequest {

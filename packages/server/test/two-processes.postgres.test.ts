@@ -1,0 +1,119 @@
+/**
+ * Two `syncline-server` processes on one PostgreSQL database: a push to one pokes the event
+ * streams of the other (LISTEN/NOTIFY fan-out), and SIGTERM shuts a process down gracefully.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWhen, postgresUrl } from '../../../test/support/env.js';
+import { call, devToken, hlcNow, openEvents } from './http-support.js';
+import { freshDatabase } from './support.js';
+
+const adminUrl = postgresUrl();
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+
+interface Proc {
+  child: ChildProcess;
+  url: string;
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+/** Starts the CLI (from source, through tsx) and waits for its "listening on" line. */
+async function startCli(databaseUrl: string): Promise<Proc> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', cli, '--port', '0', '--database-url', databaseUrl, '--dev-auth'],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      const match = /listening on (http:\/\/\S+)/.exec(output.join(''));
+      if (match?.[1] !== undefined) resolve(match[1]);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    void exited.then((code) => reject(new Error(`server exited (${code}): ${output.join('')}`)));
+  });
+  return { child, url, output, exited };
+}
+
+describeWhen(
+  adminUrl,
+  'PostgreSQL (SYNCLINE_PG_URL)',
+  'apt-get install postgresql, start it, export SYNCLINE_PG_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres',
+)('two server processes on one database', () => {
+  let db: { url: string; drop: () => Promise<void> };
+  let first: Proc;
+  let second: Proc;
+
+  beforeAll(async () => {
+    db = await freshDatabase(adminUrl as string);
+    [first, second] = await Promise.all([startCli(db.url), startCli(db.url)]);
+  }, 120_000);
+  afterAll(async () => {
+    for (const proc of [first, second]) {
+      if (proc !== undefined && proc.child.exitCode === null) {
+        proc.child.kill('SIGTERM');
+        await proc.exited;
+      }
+    }
+    await db?.drop();
+  });
+
+  it('warns loudly about dev auth at start', () => {
+    expect(first.output.join('')).toMatch(/DEVELOPMENT AUTH IS ON/);
+  });
+
+  it('pokes a client of process 1 about a push to process 2, then shuts down gracefully', async () => {
+    const userId = 'two-proc-user';
+    const scope = `user:${userId}`;
+    // Dev secrets are per process: each process gets its own token for the same user.
+    const onFirst = await devToken(first.url, userId);
+    const onSecond = await devToken(second.url, userId);
+    const events = await openEvents(first.url, onFirst.token, [scope]);
+    expect(events.status).toBe(200);
+    await expect.poll(() => events.comments).toContain('connected');
+
+    const answer = await call(`${second.url}/v1/push`, {
+      method: 'POST',
+      token: onSecond.token,
+      json: {
+        clientId: 'phone',
+        sessionId: onSecond.sessionId,
+        mutations: [
+          {
+            id: crypto.randomUUID(),
+            scope,
+            collection: 'todos',
+            recordId: 'r1',
+            op: 'put',
+            data: { title: 'from process 2' },
+            baseRevision: 0,
+            hlc: hlcNow('phone'),
+          },
+        ],
+      },
+    });
+    expect(answer.status).toBe(200);
+    await expect
+      .poll(() => events.pokes, { timeout: 10_000 })
+      .toEqual([{ scope, version: 1, originClientId: 'phone' }]);
+    const pulled = await call(`${first.url}/v1/pull?scope=${scope}`, { token: onFirst.token });
+    expect(pulled.body).toMatchObject({
+      changes: [{ id: 'r1', data: { title: 'from process 2' } }],
+    });
+    expect((await call(`${first.url}/healthz`)).status).toBe(200);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    events.close();
+    expect(first.output.join('')).toMatch(/SIGTERM: shutting down/);
+  }, 60_000);
+});
