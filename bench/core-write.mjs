@@ -1,5 +1,6 @@
 // W1: sequential awaited local writes, then the time until the memory server has them all.
 import { performance } from 'node:perf_hooks';
+import { referenceMetric, referenceMs } from './lib/calibrate.mjs';
 import {
   COLLECTION,
   loadCore,
@@ -42,6 +43,9 @@ export const meta = {
       unit: 'ms',
       better: 'lower',
     },
+    { key: 'pushRequests', label: 'push requests it took', unit: '', better: 'lower' },
+    { key: 'pullRequests', label: 'pull requests meanwhile', unit: '', better: 'lower' },
+    referenceMetric,
   ],
 };
 
@@ -52,6 +56,7 @@ export async function run() {
   // Let the initial (empty) pull finish so it does not overlap the measurement.
   await waitUntil(() => client.status.lastSyncedAt !== null);
 
+  const pullsBefore = server.stats.pulls;
   const start = performance.now();
   for (let i = 0; i < PUTS; i += 1) {
     await client.put(COLLECTION, `item-${i}`, smallRecord(i));
@@ -70,5 +75,8 @@ export async function run() {
     pushedTotalMs: pushed - start,
     pushedAfterLastPutMs: pushed - putsDone,
     confirmedAfterLastPutMs: confirmed - putsDone,
+    pushRequests: server.stats.pushes,
+    pullRequests: server.stats.pulls - pullsBefore,
+    referenceMs: referenceMs(),
   };
 }

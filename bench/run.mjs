@@ -11,6 +11,7 @@
 //   --strict                           exit 1 if a median misses its target
 import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RESULT_MARKER } from './lib/protocol.mjs';
@@ -122,9 +123,21 @@ function report(benchRuns) {
   console.log(
     `\nMedian of ${[...new Set(benchRuns.map((b) => b.results.length))].join('/')} runs, each in a fresh node ${process.version} process.`,
   );
+  console.log(loadNote(loadAtStart, loadavg()[0]));
   return missed;
 }
 
+/** Figures from a busy machine are inflated; say so next to them. */
+function loadNote(before, after) {
+  const cores = availableParallelism();
+  const load = Math.max(before, after);
+  const text = `Load average (1 min) ${before.toFixed(1)} at start, ${after.toFixed(1)} at end, on ${cores} cores.`;
+  return load > cores * 0.75
+    ? `${text} WARNING: the machine was busy; timings are inflated (see the CPU reference rows).`
+    : text;
+}
+
+const loadAtStart = loadavg()[0];
 const options = parseArgs(process.argv.slice(2));
 if (options.help) {
   console.log(readFileHeader());

@@ -17,15 +17,33 @@ export async function loadCore() {
  * A started client signed in as {@link USER} on memory storage. The fallback pull timer is
  * pushed far out so that only pokes and the initial pull drive replication.
  */
-export async function startClient({ core }, server) {
+export async function startClient({ core }, server, extraOptions = {}) {
   const client = core.createSyncClient({
     transport: server.connect({ userId: USER }),
     storage: core.memoryStorage(),
     collections: { [COLLECTION]: {} },
     pullIntervalMs: 3_600_000,
+    ...extraOptions,
   });
   await client.start();
   return client;
+}
+
+/** An online source the bench switches by hand (`set(false)` pauses replication). */
+export function manualOnline(initial) {
+  let online = initial;
+  const listeners = new Set();
+  return {
+    isOnline: () => online,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    set(value) {
+      online = value;
+      for (const listener of listeners) listener(value);
+    },
+  };
 }
 
 /** Resolves once `predicate(client.status)` holds (checked now and on every status event). */
