@@ -1,0 +1,93 @@
+// Helpers of the adapter benches (bench/server-*.mjs): start the reference server in a child
+// process on PGlite or PostgreSQL, percentiles, RSS sampling, CLI output.
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The stores to measure: PGlite always, PostgreSQL when SYNCLINE_PG_URL is set. */
+export function storesToMeasure() {
+  const pgUrl = process.env.SYNCLINE_PG_URL || undefined;
+  if (pgUrl === undefined) {
+    process.stderr.write(
+      '\n*** PostgreSQL figures SKIPPED: SYNCLINE_PG_URL is not set (e.g. postgres://postgres:postgres@127.0.0.1:5432/postgres) ***\n',
+    );
+  }
+  return [
+    { key: 'pglite', label: 'PGlite' },
+    ...(pgUrl === undefined ? [] : [{ key: 'pg', label: 'PostgreSQL', adminUrl: pgUrl }]),
+  ];
+}
+
+/** Starts the server in a child process; resolves with { url, stop }. */
+export function startServerProcess(store) {
+  const args = [join(here, 'rest-server-child.mjs'), store.key === 'pg' ? 'postgres' : 'pglite'];
+  if (store.adminUrl) args.push(store.adminUrl);
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`server exited early (${code})`)));
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const line = out.split('\n').find((l) => l.startsWith('READY '));
+      if (line === undefined) return;
+      const { url } = JSON.parse(line.slice('READY '.length));
+      child.removeAllListeners('exit');
+      resolve({
+        url,
+        pid: child.pid,
+        stop: () =>
+          new Promise((done) => {
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+  });
+}
+
+/** The q-quantile (0..1) of numbers, nearest-rank. */
+export function quantile(values, q) {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/** Samples this process's RSS every `everyMs`; `stop()` returns the peak in bytes. */
+export function sampleRss(everyMs = 5) {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    const rss = process.memoryUsage().rss;
+    if (rss > peak) peak = rss;
+  }, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage().rss);
+    },
+  };
+}
+
+/** `true` when `metaUrl` is the module node was started with (standalone use). */
+export function isMain(metaUrl) {
+  return process.argv[1] !== undefined && fileURLToPath(metaUrl) === process.argv[1];
+}
+
+/** Prints a result object as aligned `label: value unit (target)` lines. */
+export function printResult(meta, result) {
+  for (const metric of meta.metrics) {
+    const value = result[metric.key];
+    const shown =
+      typeof value === 'number' && Number.isFinite(value)
+        ? value.toFixed(value >= 100 ? 0 : 2)
+        : 'n/a';
+    const target =
+      metric.target === undefined
+        ? ''
+        : ` (target ${metric.better === 'higher' ? '>=' : '<='} ${metric.target})`;
+    console.log(`${metric.label.padEnd(40)} ${shown.padStart(10)} ${metric.unit ?? ''}${target}`);
+  }
+}

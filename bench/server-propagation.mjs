@@ -1,0 +1,215 @@
+// Propagation latency through @syncline/adapter-rest and the reference server over loopback:
+// 20 devices (sync clients) of ONE user, each `put`ting a new record 5 times a second for
+// 30 s; for every write, the time from the `put` call on its device until the record is
+// visible (`client.get`) on EVERY other device. Prints p50 and p99 over all writes, on PGlite
+// and on PostgreSQL (SYNCLINE_PG_URL; skipped with a notice when unset).
+//
+// The server runs in its own process (bench/lib/rest-server-child.mjs); the 20 clients share
+// this one, each with its own restTransport (SSE pokes) and memory storage. A device learns of
+// a change only through an SSE poke followed by a pull: the fallback pull interval is set to
+// 10 minutes, so it never fires during the run.
+//
+//   node bench/server-propagation.mjs              the spec'd size (20 x 5/s x 30 s)
+//   node bench/server-propagation.mjs --quick      20 x 5/s x 5 s
+//   node bench/run.mjs server-propagation          through the runner (1 run by default)
+import {
+  isMain,
+  printResult,
+  quantile,
+  startServerProcess,
+  storesToMeasure,
+} from './lib/rest-server.mjs';
+
+const DEVICES = 20;
+const WRITES_PER_SECOND = 5;
+
+export const meta = {
+  title: 'REST propagation',
+  runs: 1,
+  metrics: [
+    {
+      key: 'pglite_p50',
+      label: 'put -> visible on all 19, p50, PGlite',
+      unit: 'ms',
+      target: 10,
+      better: 'lower',
+    },
+    {
+      key: 'pglite_p99',
+      label: 'put -> visible on all 19, p99, PGlite',
+      unit: 'ms',
+      target: 40,
+      better: 'lower',
+    },
+    {
+      key: 'pg_p50',
+      label: 'put -> visible on all 19, p50, PostgreSQL',
+      unit: 'ms',
+      target: 10,
+      better: 'lower',
+    },
+    {
+      key: 'pg_p99',
+      label: 'put -> visible on all 19, p99, PostgreSQL',
+      unit: 'ms',
+      target: 40,
+      better: 'lower',
+    },
+    { key: 'pglite_writes', label: 'writes measured, PGlite', better: 'higher' },
+    { key: 'pg_writes', label: 'writes measured, PostgreSQL', better: 'higher' },
+  ],
+};
+
+async function measure(url, seconds) {
+  const { createSessionSource, createSyncClient, memoryStorage } = await import(
+    '@syncline/sync-core'
+  );
+  const { devSignIn, restTransport } = await import('@syncline/adapter-rest');
+  const userId = `prop${Date.now().toString(36)}`;
+  const sentAt = new Map(); // record id -> performance.now() of its put
+  const seenBy = new Map(); // record id -> { count, last }
+  const devices = [];
+  // Where the time goes: requests per endpoint and their round-trip times, seen by the clients.
+  const http = new Map();
+  const countingFetch = async (input, init) => {
+    const path = new URL(String(input)).pathname;
+    const t0 = performance.now();
+    const response = await fetch(input, init);
+    if (path !== '/v1/events') {
+      await response.clone().arrayBuffer();
+      const entry = http.get(path) ?? { count: 0, ms: [] };
+      entry.count++;
+      entry.ms.push(performance.now() - t0);
+      http.set(path, entry);
+    }
+    return response;
+  };
+  let pokes = 0;
+  for (let i = 0; i < DEVICES; i++) {
+    const session = await devSignIn({ baseUrl: url, userId });
+    const transport = restTransport({
+      baseUrl: url,
+      getToken: () => session.token,
+      session: createSessionSource({ userId, sessionId: session.sessionId }),
+      fetch: countingFetch,
+    });
+    const subscribe = transport.subscribe;
+    transport.subscribe = (scopes, onPoke, onConnect) =>
+      subscribe(
+        scopes,
+        (poke) => {
+          pokes++;
+          onPoke(poke);
+        },
+        onConnect,
+      );
+    const client = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      pullIntervalMs: 600_000,
+      retry: { baseDelayMs: 20, maxDelayMs: 500 },
+    });
+    const prefix = `d${i}-`;
+    client.on('change', ({ collection, ids }) => {
+      if (collection !== 'items') return;
+      const now = performance.now();
+      for (const id of ids) {
+        if (id.startsWith(prefix) || !sentAt.has(id)) continue;
+        if (client.get('items', id) === undefined) continue;
+        const seen = seenBy.get(id) ?? { count: 0, last: 0, devices: new Set() };
+        if (seen.devices.has(i)) continue;
+        seen.devices.add(i);
+        seen.count++;
+        seen.last = now;
+        seenBy.set(id, seen);
+      }
+    });
+    devices.push({ client, prefix });
+  }
+  await Promise.all(devices.map((d) => d.client.start()));
+  // Let every device connect its stream and finish its first pull.
+  await new Promise((r) => setTimeout(r, 1000));
+
+  const intervalMs = 1000 / WRITES_PER_SECOND;
+  const writesPerDevice = Math.round(seconds * WRITES_PER_SECOND);
+  const failures = [];
+  await Promise.all(
+    devices.map(
+      (device, i) =>
+        new Promise((resolve) => {
+          let n = 0;
+          // Devices are staggered across the interval, as independent users would be.
+          setTimeout(
+            () => {
+              const timer = setInterval(() => {
+                const id = `${device.prefix}${n}`;
+                sentAt.set(id, performance.now());
+                device.client
+                  .put('items', id, { n, from: i, title: `write ${n}` })
+                  .catch((e) => failures.push(e));
+                if (++n >= writesPerDevice) {
+                  clearInterval(timer);
+                  resolve();
+                }
+              }, intervalMs);
+            },
+            (i * intervalMs) / DEVICES,
+          );
+        }),
+    ),
+  );
+  // Grace period for the last writes to land everywhere.
+  const deadline = performance.now() + 10_000;
+  while (performance.now() < deadline) {
+    if ([...sentAt.keys()].every((id) => (seenBy.get(id)?.count ?? 0) >= DEVICES - 1)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await Promise.all(devices.map((d) => d.client.stop()));
+
+  const latencies = [];
+  let incomplete = 0;
+  for (const [id, t0] of sentAt) {
+    const seen = seenBy.get(id);
+    if (seen === undefined || seen.count < DEVICES - 1) incomplete++;
+    else latencies.push(seen.last - t0);
+  }
+  if (incomplete > 0 || failures.length > 0) {
+    process.stderr.write(
+      `  ${incomplete} writes not seen by every device, ${failures.length} failed puts\n`,
+    );
+  }
+  for (const [path, { count, ms }] of http) {
+    process.stderr.write(
+      `  ${path}: ${count} requests (${(count / seconds).toFixed(0)}/s during writes), round trip p50 ${quantile(ms, 0.5).toFixed(1)} ms, p99 ${quantile(ms, 0.99).toFixed(1)} ms\n`,
+    );
+  }
+  process.stderr.write(`  pokes received by all devices: ${pokes}\n`);
+  return {
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    writes: latencies.length,
+  };
+}
+
+export async function run({ quick = false } = {}) {
+  const seconds = quick ? 5 : 30;
+  const result = {};
+  for (const store of storesToMeasure()) {
+    const server = await startServerProcess(store);
+    try {
+      const { p50, p99, writes } = await measure(server.url, seconds);
+      result[`${store.key}_p50`] = p50;
+      result[`${store.key}_p99`] = p99;
+      result[`${store.key}_writes`] = writes;
+    } finally {
+      await server.stop();
+    }
+  }
+  return result;
+}
+
+if (isMain(import.meta.url)) {
+  const result = await run({ quick: process.argv.includes('--quick') });
+  printResult(meta, result);
+  process.exit(0);
+}
