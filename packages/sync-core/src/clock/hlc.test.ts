@@ -386,3 +386,51 @@ describe('P-HLC-4: overflow and drift (F14)', () => {
     expect(parseHlc(hlc.last)).toMatchObject({ wallTime: 1_060_000, counter: 2 });
   });
 });
+
+describe('restore (persisted state)', () => {
+  it('adopts a persisted timestamp beyond the drift bound: no going back after a restart', () => {
+    // The device clock went back 10 minutes between runs; maxDriftMs is 60 s.
+    const persisted = formatHlc({ wallTime: 1_000_600_000, counter: 7, nodeId: 'a' });
+    const restarted = new HybridLogicalClock({ nodeId: 'a', now: () => 1_000_000_000 });
+    restarted.restore(persisted);
+    expect(restarted.last).toBe(persisted);
+    expect(compareHlc(restarted.tick(), persisted)).toBeGreaterThan(0);
+    // receive() would have clamped it: that is why restore exists.
+    const viaReceive = new HybridLogicalClock({ nodeId: 'a', now: () => 1_000_000_000 });
+    viaReceive.receive(persisted);
+    expect(compareHlc(viaReceive.tick(), persisted)).toBeLessThan(0);
+  });
+
+  it('keeps the later state and is not an event', () => {
+    fc.assert(
+      fc.property(partsArb, partsArb, (current, persisted) => {
+        fc.pre(current.wallTime < 0xffff_ffff_ffff && persisted.wallTime < 0xffff_ffff_ffff);
+        const hlc = new HybridLogicalClock({
+          nodeId: 'me',
+          now: () => 0,
+          last: formatHlc({ ...current, nodeId: 'me' }),
+        });
+        hlc.restore(formatHlc(persisted));
+        const later =
+          persisted.wallTime > current.wallTime ||
+          (persisted.wallTime === current.wallTime && persisted.counter > current.counter)
+            ? persisted
+            : current;
+        expect(parseHlc(hlc.last)).toEqual({
+          wallTime: later.wallTime,
+          counter: later.counter,
+          nodeId: 'me',
+        });
+      }),
+      RUNS,
+    );
+  });
+
+  it("ignores '' and rejects garbage", () => {
+    const hlc = new HybridLogicalClock({ nodeId: 'a', now: () => 5 });
+    hlc.restore('');
+    expect(hlc.last).toBe('');
+    expectInvalid(() => hlc.restore('nope'));
+    expect(hlc.last).toBe('');
+  });
+});

@@ -119,12 +119,28 @@ export class HybridLogicalClock {
     this.#now = options.now;
     this.#maxDriftMs = Math.floor(maxDriftMs);
     this.#suffix = `:${options.nodeId}`;
-    if (options.last !== undefined && options.last !== '') {
-      const restored = parseHlc(options.last);
-      this.#wallTime = restored.wallTime;
-      this.#counter = restored.counter;
-      this.#last = this.#format();
-    }
+    if (options.last !== undefined && options.last !== '') this.restore(options.last);
+  }
+
+  /**
+   * Resumes after a timestamp this node issued or merged earlier (persisted state), so later
+   * timestamps order after it even if the physical clock went back since. Unlike
+   * {@link receive} it applies no drift bound (the timestamp is the node's own history, and
+   * clamping it would let the clock go backwards after a restart) and does not count as an
+   * event: the clock's state becomes the later of its own and `persisted`. `''` is ignored.
+   *
+   * @param persisted - a timestamp from {@link last}, or `''`
+   * @throws SyncError `invalid` if `persisted` is neither `''` nor a well-formed timestamp
+   */
+  restore(persisted: string): void {
+    if (persisted === '') return;
+    const { wallTime, counter } = parseHlc(persisted);
+    const behind =
+      wallTime < this.#wallTime || (wallTime === this.#wallTime && counter < this.#counter);
+    if (behind) return;
+    this.#wallTime = wallTime;
+    this.#counter = counter;
+    this.#last = this.#format();
   }
 
   /** The most recent timestamp issued or merged, or `''` before the first one. Persist it. */
