@@ -4,7 +4,7 @@ import { storedEntry } from '../outbox/outbox.js';
 import type { JsonObject, Mutation, MutationOp } from '../protocol/types.js';
 import type { StorageWrite } from '../storage/types.js';
 import type { EngineContext } from './context.js';
-import { KEYS, type Replica } from './replica.js';
+import type { Replica } from './replica.js';
 
 /** One local write, already validated. */
 export interface LocalWrite {
@@ -16,6 +16,16 @@ export interface LocalWrite {
   id: string;
   /** Frozen, validated data (put: whole record; patch: changed fields). */
   data?: JsonObject;
+}
+
+/** Options of {@link applyLocalWrites}. */
+export interface LocalWriteOptions {
+  /** Shared by every mutation of a transaction. */
+  txId?: string;
+  /** More storage ops for the same atomic write (e.g. removing the dead letter being retried). */
+  extraOps?: StorageWrite[];
+  /** Called once the write is durable (the client schedules a push). */
+  onDurable?: () => void;
 }
 
 /**
@@ -31,7 +41,7 @@ export function applyLocalWrites(
   ctx: EngineContext,
   replica: Replica,
   writes: readonly LocalWrite[],
-  options: { txId?: string; extraOps?: StorageWrite[]; onDurable?: () => void } = {},
+  options: LocalWriteOptions = {},
 ): Promise<void> {
   const { outbox, store } = replica;
   const results: EnqueueResult[] = [];
@@ -58,7 +68,7 @@ export function applyLocalWrites(
     if (store.recompute(write.collection, write.id))
       ctx.notifier.changed(write.collection, write.id);
   }
-  const ops: StorageWrite[] = options.extraOps ?? [];
+  const ops: StorageWrite[] = options.extraOps === undefined ? [] : [...options.extraOps];
   if (results.length === 1) {
     const entry = (results[0] as EnqueueResult).entry;
     ops.push({ type: 'set', key: entry.key, value: storedEntry(entry) });
@@ -70,7 +80,6 @@ export function applyLocalWrites(
       ops.push({ type: 'set', key: entry.key, value: storedEntry(entry) });
     }
   }
-  ops.push({ type: 'set', key: KEYS.hlc, value: ctx.clock.last });
   ctx.refreshCounts(replica);
   let write: Promise<void>;
   try {

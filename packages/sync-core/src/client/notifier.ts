@@ -7,7 +7,7 @@
 export class Notifier {
   readonly #onChange: (collection: string, ids: string[]) => void;
   readonly #listeners = new Set<() => void>();
-  #changes = new Map<string, Set<string>>();
+  readonly #changes = new Map<string, Set<string>>();
   #scheduled = false;
 
   /** @param onChange - receives each collection's changed ids once per batch */
@@ -50,8 +50,13 @@ export class Notifier {
     this.#scheduled = false;
     const changes = this.#changes;
     if (changes.size > 0) {
-      this.#changes = new Map();
-      for (const [collection, ids] of changes) this.#onChange(collection, [...ids]);
+      // Reused between batches: a burst of single writes allocates no new maps.
+      for (const [collection, ids] of changes) {
+        if (ids.size === 0) continue;
+        const list = [...ids];
+        ids.clear();
+        this.#onChange(collection, list);
+      }
     }
     for (const listener of [...this.#listeners]) listener();
   }

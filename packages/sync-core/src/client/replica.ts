@@ -15,7 +15,8 @@ import { RecordStore } from '../store/record-store.js';
  *   c/<scope>             pull checkpoint of the scope
  *   d/<mutationId>        dead letter (DeadLetter)
  *   x/<mutationId>        parked conflict { conflict: ParkedConflict, mutation }
- *   m/hlc                 the last HLC issued, so the clock stays monotonic across restarts
+ *   m/hlc                 an HLC issued (with push answers); on load the clock resumes after the
+ *                         latest HLC found anywhere in the namespace
  *
  * Collection names cannot contain `/` (see isCollection), so `r/` keys are unambiguous.
  * The view lives in memory; storage is for durability and is read only by `loadReplica`.
@@ -87,8 +88,11 @@ export class Replica {
     this.scope = scope;
     this.outbox = new Outbox(stored);
     const outbox = this.outbox;
+    // The size check skips building a key for every pulled record when nothing is pending.
     this.store = new RecordStore((collection, id) =>
-      outbox.has(collection, id) ? outbox.mutationsFor(collection, id) : undefined,
+      outbox.size > 0 && outbox.has(collection, id)
+        ? outbox.mutationsFor(collection, id)
+        : undefined,
     );
   }
 
@@ -137,7 +141,17 @@ export async function loadReplica(
     const parked = deepFreeze(value as StoredConflict);
     replica.conflicts.set(parked.mutation.id, parked);
   }
-  if (typeof hlc === 'string') replica.lastHlc = hlc;
+  // The clock must not go back across restarts. Local writes do not persist it (one op less
+  // per write): it is the latest of every HLC the namespace holds, and `m/hlc` (written with
+  // resolver rewrites and push answers).
+  let last = typeof hlc === 'string' ? hlc : '';
+  for (const record of replica.store.baseRecords()) if (record.hlc > last) last = record.hlc;
+  for (const entry of replica.outbox.entries())
+    if (entry.mutation.hlc > last) last = entry.mutation.hlc;
+  for (const letter of replica.deadLetters.values()) {
+    if (letter.mutation.hlc > last) last = letter.mutation.hlc;
+  }
+  replica.lastHlc = last;
   for (const record of replica.store.baseRecords())
     replica.store.recompute(record.collection, record.id);
   for (const entry of replica.outbox.entries()) {

@@ -153,7 +153,9 @@ class SyncClientImpl implements SyncClient {
         this.#notifier.touch();
       },
       refreshCounts: (replica) => {
-        if (replica === this.#replica) status.counts(replica.counts());
+        if (replica === this.#replica) {
+          status.counts(replica.outbox.size, replica.conflicts.size, replica.deadLetters.size);
+        }
       },
     };
     this.#retryer = new Retryer({
@@ -277,15 +279,18 @@ class SyncClientImpl implements SyncClient {
     return this.#ctx;
   }
 
+  /** Pushing after a swap is harmless (the new replicator finds its own outbox), so one closure serves every write. */
+  readonly #afterDurable = { onDurable: () => this.#replicator?.schedulePush() };
+
   #write(writes: LocalWrite[], txId?: string, extraOps?: LocalWriteExtra): Promise<void> {
     const ctx = this.#requireCtx();
-    const replica = this.#replica;
-    return applyLocalWrites(ctx, replica, writes, {
+    if (txId === undefined && extraOps === undefined) {
+      return applyLocalWrites(ctx, this.#replica, writes, this.#afterDurable);
+    }
+    return applyLocalWrites(ctx, this.#replica, writes, {
       ...(txId === undefined ? {} : { txId }),
       ...(extraOps === undefined ? {} : { extraOps }),
-      onDurable: () => {
-        if (this.#replica === replica) this.#replicator?.schedulePush();
-      },
+      onDurable: this.#afterDurable.onDurable,
     });
   }
 

@@ -1,6 +1,7 @@
 import type { JsonObject, Mutation } from '../protocol/types.js';
 import { recordKey } from '../store/record-key.js';
 import { coalesce } from './coalesce.js';
+import { RecordIndex } from './record-index.js';
 
 /** Storage key prefix of outbox entries; the rest is the zero-padded sequence number. */
 export const OUTBOX_PREFIX = 'o/';
@@ -62,7 +63,7 @@ export function storedEntry(entry: OutboxEntry): StoredOutboxEntry {
  */
 export class Outbox {
   readonly #entries = new Map<number, OutboxEntry>();
-  readonly #byRecord = new Map<string, OutboxEntry[]>();
+  readonly #byRecord = new RecordIndex<OutboxEntry[]>();
   readonly #byTx = new Map<string, OutboxEntry[]>();
   #nextSeq = 1;
 
@@ -98,19 +99,19 @@ export class Outbox {
 
   /** The entries of one record, oldest first, or `undefined` when it has none. */
   forRecord(collection: string, id: string): readonly OutboxEntry[] | undefined {
-    return this.#byRecord.get(recordKey(collection, id));
+    return this.#byRecord.get(collection, id);
   }
 
   /** The pending mutations of one record, oldest first (for the view's replay). */
   *mutationsFor(collection: string, id: string): IterableIterator<Mutation> {
-    const list = this.#byRecord.get(recordKey(collection, id));
+    const list = this.#byRecord.get(collection, id);
     if (list === undefined) return;
     for (const entry of list) yield entry.mutation;
   }
 
   /** `true` when the record has queued mutations. */
   has(collection: string, id: string): boolean {
-    return this.#byRecord.has(recordKey(collection, id));
+    return this.#byRecord.has(collection, id);
   }
 
   /** The entry holding mutation `id`, if queued. */
@@ -126,8 +127,7 @@ export class Outbox {
    * persists it and calls {@link writeSettled}.
    */
   enqueue(mutation: Mutation, base: JsonObject | null): EnqueueResult {
-    const key = recordKey(mutation.collection, mutation.recordId);
-    const list = this.#byRecord.get(key);
+    const list = this.#byRecord.get(mutation.collection, mutation.recordId);
     const last = list?.[list.length - 1];
     if (
       last !== undefined &&
@@ -153,7 +153,7 @@ export class Outbox {
       sealed: false,
       writes: 1,
     };
-    this.#insert(entry);
+    this.#insert(entry, list);
     return { entry };
   }
 
@@ -173,11 +173,13 @@ export class Outbox {
     }
   }
 
-  #insert(entry: OutboxEntry): void {
+  #insert(
+    entry: OutboxEntry,
+    list = this.#byRecord.get(entry.mutation.collection, entry.mutation.recordId),
+  ): void {
     this.#entries.set(entry.seq, entry);
-    const key = recordKey(entry.mutation.collection, entry.mutation.recordId);
-    const list = this.#byRecord.get(key);
-    if (list === undefined) this.#byRecord.set(key, [entry]);
+    if (list === undefined)
+      this.#byRecord.set(entry.mutation.collection, entry.mutation.recordId, [entry]);
     else list.push(entry);
     const txId = entry.mutation.txId;
     if (txId !== undefined) {
@@ -191,12 +193,12 @@ export class Outbox {
   remove(entry: OutboxEntry): void {
     if (this.#entries.get(entry.seq) !== entry) return;
     this.#entries.delete(entry.seq);
-    const key = recordKey(entry.mutation.collection, entry.mutation.recordId);
-    const list = this.#byRecord.get(key);
+    const { collection, recordId } = entry.mutation;
+    const list = this.#byRecord.get(collection, recordId);
     if (list !== undefined) {
       const index = list.indexOf(entry);
       if (index >= 0) list.splice(index, 1);
-      if (list.length === 0) this.#byRecord.delete(key);
+      if (list.length === 0) this.#byRecord.delete(collection, recordId);
     }
     const txId = entry.mutation.txId;
     if (txId !== undefined) {
@@ -286,7 +288,7 @@ export class Outbox {
 
   #isSendableHead(entry: OutboxEntry): boolean {
     if (entry.inFlight || entry.writes > 0) return false;
-    const list = this.#byRecord.get(recordKey(entry.mutation.collection, entry.mutation.recordId));
+    const list = this.#byRecord.get(entry.mutation.collection, entry.mutation.recordId);
     return list?.[0] === entry;
   }
 
@@ -306,7 +308,7 @@ export class Outbox {
     revision: number,
     base: JsonObject | null,
   ): OutboxEntry | undefined {
-    const next = this.#byRecord.get(recordKey(collection, id))?.[0];
+    const next = this.#byRecord.get(collection, id)?.[0];
     if (next === undefined || next.inFlight) return undefined;
     if (next.mutation.baseRevision === revision && next.base === base) return undefined;
     next.mutation = { ...next.mutation, baseRevision: revision };

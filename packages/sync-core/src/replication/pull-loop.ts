@@ -3,8 +3,8 @@ import type { Replica } from '../client/replica.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import { canary } from '../internal/canary.js';
 import type { PullRequest, PullResponse } from '../protocol/types.js';
-import { validatePullResponse } from '../protocol/validate.js';
 import type { SyncTransport } from '../transport/types.js';
+import { checkPullPage } from './check-pull-page.js';
 import { applyPulledPage, resetScope } from './pull-page.js';
 import type { Retryer } from './retryer.js';
 import { withTimeout } from './with-timeout.js';
@@ -92,13 +92,7 @@ export class PullLoop {
           const raw = await withTimeout(ctx.env, this.#o.requestTimeoutMs, stop, (signal) =>
             transport.pull(request, signal),
           );
-          try {
-            return validatePullResponse(raw, request);
-          } catch (error) {
-            throw new SyncError('server', 'The server sent a malformed pull response', {
-              cause: error,
-            });
-          }
+          return checkPullPage(raw, request);
         }, stop);
       } catch (error) {
         ctx.status.requestEnded();

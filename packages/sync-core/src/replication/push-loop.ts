@@ -56,6 +56,11 @@ export class PushLoop {
     this.#o = options;
   }
 
+  /** `true` while a push request is being sent or answered. */
+  get busy(): boolean {
+    return this.#running !== null;
+  }
+
   /** Asks for a push soon (debounced to one per microtask burst). */
   schedule(): void {
     if (this.#scheduled || this.#o.stop.aborted) return;

@@ -142,6 +142,7 @@ export function applyPushResults(
     }
     if (store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
   }
+  if (ops.length > 0) ops.push({ type: 'set', key: KEYS.hlc, value: ctx.clock.last });
   ctx.refreshCounts(replica);
   return outcome;
 }

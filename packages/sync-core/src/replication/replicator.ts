@@ -48,6 +48,8 @@ export class Replicator {
   readonly #cleanups: Array<() => void> = [];
   /** Highest revision our own pushes got, per scope: pokes up to it are our own echo. */
   readonly #ownRevision = new Map<string, number>();
+  /** Highest version announced by pokes of our own pushes, not yet checked. */
+  readonly #ownPokes = new Map<string, number>();
   #timer: unknown;
   #stopped = false;
 
@@ -72,6 +74,7 @@ export class Replicator {
           if (revision > (this.#ownRevision.get(scope) ?? 0))
             this.#ownRevision.set(scope, revision);
         }
+        this.#settleOwnPokes();
       },
     });
     this.#pull = new PullLoop({
@@ -160,13 +163,29 @@ export class Replicator {
 
   #onPoke(poke: Poke): void {
     if (this.#stopped || !this.#o.scopes.includes(poke.scope)) return;
-    // Our own push's echo carries nothing new, unless something else is going on in the scope.
-    const own =
-      poke.originClientId === this.#o.clientId &&
-      poke.version <= (this.#ownRevision.get(poke.scope) ?? 0) &&
-      !this.#pull.isPulling(poke.scope);
-    if (own) return;
-    void this.#pull.pull(poke.scope).then((ok) => this.#afterPull(ok));
+    if (poke.originClientId === this.#o.clientId) {
+      // The echo of our own push carries nothing we do not know, unless something else
+      // happened in the scope. The poke can overtake the push's answer, so while a push is
+      // out, decide when it is answered.
+      const deferred = this.#ownPokes.get(poke.scope) ?? 0;
+      this.#ownPokes.set(poke.scope, Math.max(deferred, poke.version));
+      if (!this.#push.busy) this.#settleOwnPokes();
+      return;
+    }
+    this.#pullScope(poke.scope);
+  }
+
+  /** Pulls the scopes whose own-origin pokes announced a version our pushes do not explain. */
+  #settleOwnPokes(): void {
+    for (const [scope, version] of this.#ownPokes) {
+      this.#ownPokes.delete(scope);
+      if (version > (this.#ownRevision.get(scope) ?? 0)) this.#pullScope(scope);
+    }
+  }
+
+  #pullScope(scope: string): void {
+    if (this.#stopped) return;
+    void this.#pull.pull(scope).then((ok) => this.#afterPull(ok));
   }
 
   #armTimer(): void {

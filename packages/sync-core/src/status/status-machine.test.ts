@@ -48,7 +48,7 @@ describe('StatusMachine', () => {
     const { machine } = setup();
     machine.signedIn('u1');
     machine.caughtUp(5, true);
-    machine.counts({ pending: 2, conflicts: 1, rejected: 3 });
+    machine.counts(2, 1, 3);
     expect(machine.snapshot).toMatchObject({
       state: 'syncing',
       pending: 2,
@@ -60,12 +60,12 @@ describe('StatusMachine', () => {
   it('emits once per burst and keeps the same object when nothing changed', async () => {
     const { machine, events } = setup();
     machine.signedIn('u1');
-    for (let i = 1; i <= 100; i++) machine.counts({ pending: i, conflicts: 0, rejected: 0 });
+    for (let i = 1; i <= 100; i++) machine.counts(i, 0, 0);
     await tick();
     expect(events).toHaveLength(1);
     expect(events[0]?.pending).toBe(100);
     const snap = machine.snapshot;
-    machine.counts({ pending: 100, conflicts: 0, rejected: 0 });
+    machine.counts(100, 0, 0);
     machine.connectivity(true);
     await tick();
     expect(machine.snapshot).toBe(snap);

@@ -112,16 +112,12 @@ export class StatusMachine {
   }
 
   /** Pending, conflict and dead-letter counts changed. */
-  counts(counts: StatusCounts): void {
+  counts(pending: number, conflicts: number, rejected: number): void {
     const c = this.#counts;
-    if (
-      c.pending === counts.pending &&
-      c.conflicts === counts.conflicts &&
-      c.rejected === counts.rejected
-    ) {
-      return;
-    }
-    this.#counts = { ...counts };
+    if (c.pending === pending && c.conflicts === conflicts && c.rejected === rejected) return;
+    c.pending = pending;
+    c.conflicts = conflicts;
+    c.rejected = rejected;
     this.#touch();
   }
 
