@@ -71,6 +71,8 @@ export interface SyncHandler {
   (request: Request): Promise<Response>;
   /** Ends every open event stream (call on shutdown, before closing the store). */
   closeStreams(): void;
+  /** How many event streams are open now. */
+  readonly openStreams: number;
 }
 
 type Route = {
@@ -179,11 +181,14 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     }
     return response;
   };
-  return Object.assign(handler, { closeStreams: () => streams.closeAll() });
+  return Object.defineProperties(handler, {
+    closeStreams: { value: () => streams.closeAll() },
+    openStreams: { get: () => streams.size },
+  }) as SyncHandler;
 }
 
 function methodNotAllowed(allow: string) {
-  return problem(405, 'method_not_allowed', `use ${allow}`);
+  return problem(405, 'method_not_allowed', `use ${allow}`, { headers: { allow } });
 }
 
 function corsOrigin(cors: CorsOptions | undefined, origin: string | null): string | undefined {

@@ -153,7 +153,10 @@ export function httpSecurity(
     expect(events.pokes).toEqual([{ scope: a.scope, version: 1, originClientId: a.clientId }]);
     // Heartbeats keep the stream alive.
     await expect.poll(() => events.comments).toContain('heartbeat');
+    expect(server.handler.openStreams).toBeGreaterThanOrEqual(1);
     events.close();
+    // The server notices the disconnect and cleans the stream up.
+    await expect.poll(() => server.handler.openStreams).toBe(0);
   });
 
   it('refuses a client id that belongs to another user with 403', async () => {
@@ -448,7 +451,9 @@ export function httpSecurity(
   it('answers unknown routes 404, wrong methods 405, bad queries 400, health 200', async () => {
     const a = await signIn();
     expect((await call(`${server.url}/v1/nope`, { token: a.token })).status).toBe(404);
-    expect((await call(`${server.url}/v1/push`, { token: a.token })).status).toBe(405);
+    const wrongMethod = await call(`${server.url}/v1/push`, { token: a.token });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
     expect(
       (await call(`${server.url}/v1/pull?scope=${a.scope}`, { method: 'POST', token: a.token }))
         .status,

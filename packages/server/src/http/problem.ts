@@ -31,15 +31,20 @@ export function problem(
   status: number,
   code: string,
   message: string,
-  options: { details?: unknown; retryAfterMs?: number } = {},
+  options: { details?: unknown; retryAfterMs?: number; headers?: Record<string, string> } = {},
 ): SyncError {
-  return new SyncError(errorKindForStatus(status), message, {
+  const error = new SyncError(errorKindForStatus(status), message, {
     status,
     code,
     ...(options.details === undefined ? {} : { details: options.details }),
     ...(options.retryAfterMs === undefined ? {} : { retryAfterMs: options.retryAfterMs }),
   });
+  if (options.headers !== undefined) EXTRA_HEADERS.set(error, options.headers);
+  return error;
 }
+
+// Response headers that belong to a problem (e.g. `Allow` of a 405), kept beside the error.
+const EXTRA_HEADERS = new WeakMap<object, Record<string, string>>();
 
 const JSON_HEADERS = {
   'content-type': 'application/json; charset=utf-8',
@@ -69,7 +74,7 @@ export function errorResponse(error: unknown, logger: Logger): Response {
   ) {
     const body: ErrorBody = { error: { code: error.code ?? 'invalid', message: error.message } };
     if (isJsonDetails(error.details)) body.error.details = error.details;
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...EXTRA_HEADERS.get(error) };
     if (error.retryAfterMs !== undefined) {
       headers['retry-after'] = String(Math.max(1, Math.ceil(error.retryAfterMs / 1000)));
     }
