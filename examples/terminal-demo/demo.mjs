@@ -71,7 +71,7 @@ async function runOverHttp(cli) {
   const devices = [];
   try {
     for (const name of ['phone', 'laptop']) {
-      const network = createNetworkSwitch();
+      const network = createNetworkSwitch({ name, debug: process.env.SYNCLINE_DEMO_DEBUG === '1' });
       const signedIn = await devSignIn({
         baseUrl: server.baseUrl,
         userId: USER,
@@ -88,6 +88,11 @@ async function runOverHttp(cli) {
     }
     await Promise.all(devices.map((device) => device.client.start()));
     await runStory({ phone: devices[0], laptop: devices[1] });
+  } catch (error) {
+    // Never leave the server behind: it would hold the port for the next run.
+    await server.stop();
+    removeData();
+    throw error;
   } finally {
     await Promise.all(devices.map((device) => device.client.stop()));
   }
@@ -120,7 +125,7 @@ async function runInMemory() {
   const server = createMemoryServer();
   say('server', 'in-memory protocol server from @syncline/sync-core/testing');
   const devices = ['phone', 'laptop'].map((name) => {
-    const network = createNetworkSwitch();
+    const network = createNetworkSwitch({ name, debug: process.env.SYNCLINE_DEMO_DEBUG === '1' });
     const connection = server.connect({ userId: USER });
     return createDevice({ name, transport: offlineGate(connection, network), network });
   });

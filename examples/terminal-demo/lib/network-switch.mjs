@@ -13,8 +13,11 @@
  * @property {typeof globalThis.fetch} fetch a `fetch` that fails while offline
  */
 
-/** @returns {NetworkSwitch} */
-export function createNetworkSwitch() {
+/**
+ * @param {{ name: string, debug?: boolean }} options `debug` logs every request
+ * @returns {NetworkSwitch}
+ */
+export function createNetworkSwitch({ name, debug = false }) {
   let online = true;
   /** @type {Set<(online: boolean) => void>} */
   const listeners = new Set();
@@ -36,7 +39,13 @@ export function createNetworkSwitch() {
     },
     fetch: (input, init) => {
       if (!online) return Promise.reject(new TypeError('fetch failed: the device is offline'));
-      return globalThis.fetch(input, init);
+      if (!debug) return globalThis.fetch(input, init);
+      const what = `${init?.method ?? 'GET'} ${String(input)}`;
+      console.log(`${name.padEnd(7)} -> ${what}`);
+      return globalThis.fetch(input, init).then((response) => {
+        console.log(`${name.padEnd(7)} <- ${response.status} ${what}`);
+        return response;
+      });
     },
   };
 }

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -37,6 +38,8 @@ export function serverCliPath() {
  * @returns {Promise<ServerProcess>}
  */
 export async function startServer({ cli, port, dataDir, log }) {
+  // Another process on the port would answer /healthz in our server's place.
+  await assertPortFree(port);
   const args = [cli, '--port', String(port), '--dev-auth', '--data', dataDir];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   /** @type {string[]} */
@@ -90,4 +93,23 @@ async function healthy(baseUrl) {
   } catch {
     return false;
   }
+}
+
+/**
+ * Rejects when something already listens on `127.0.0.1:port`.
+ * @param {number} port
+ */
+function assertPortFree(port) {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error) => {
+      const busy = /** @type {NodeJS.ErrnoException} */ (error).code === 'EADDRINUSE';
+      reject(
+        busy
+          ? new Error(`port ${port} is already in use; stop what runs there or pass --port N`)
+          : error,
+      );
+    });
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(undefined)));
+  });
 }

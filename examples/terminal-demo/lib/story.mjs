@@ -3,7 +3,7 @@
  * What the demo does with two devices of one user: write, see it arrive, go offline, edit the
  * same todo on both, reconnect, and watch the conflict resolve the same way on both.
  */
-import { isSettled, waitUntil } from './device.mjs';
+import { describeStatus, isSettled, waitUntil } from './device.mjs';
 import { describeTodos, say, step } from './print.mjs';
 
 /**
@@ -12,9 +12,20 @@ import { describeTodos, say, step } from './print.mjs';
  */
 export async function runStory({ phone, laptop }) {
   const both = [phone, laptop];
-  const sameView = () => JSON.stringify(phone.todos()) === JSON.stringify(laptop.todos());
+  // Compared canonically: the server may hand back an object's keys in another order.
+  const sameView = () => canonical(phone.todos()) === canonical(laptop.todos());
+  /** @param {string} what */
   const settled = async (what) => {
-    await waitUntil(what, () => both.every(isSettled) && sameView());
+    try {
+      await waitUntil(what, () => both.every(isSettled) && sameView());
+    } catch (error) {
+      // Show where each device got stuck before giving up.
+      for (const device of both) {
+        device.showView();
+        say(device.name, `status: ${describeStatus(device.client.status)}`);
+      }
+      throw error;
+    }
   };
 
   step(1, 'The phone adds two todos; the laptop receives them');
@@ -53,4 +64,23 @@ export async function runStory({ phone, laptop }) {
   const finalView = describeTodos(phone.todos());
   say('demo', `both devices agree: ${finalView}`);
   return finalView;
+}
+
+/**
+ * JSON with object keys sorted, so equal values give equal strings.
+ * @param {unknown} value
+ * @returns {string}
+ */
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map(
+        (key) =>
+          `${JSON.stringify(key)}:${canonical(/** @type {Record<string, unknown>} */ (value)[key])}`,
+      );
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
