@@ -21,8 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { devSignIn, restTransport } from '@syncline/adapter-rest';
-import { createSessionSource, SyncError } from '@syncline/sync-core';
-import { createMemoryServer } from '@syncline/sync-core/testing';
+import { createSessionSource } from '@syncline/sync-core';
+import { createMemoryServer, withFaults } from '@syncline/sync-core/testing';
 import { createDevice } from './lib/device.mjs';
 import { createNetworkSwitch } from './lib/network-switch.mjs';
 import { say } from './lib/print.mjs';
@@ -125,9 +125,11 @@ async function runInMemory() {
   const server = createMemoryServer();
   say('server', 'in-memory protocol server from @syncline/sync-core/testing');
   const devices = ['phone', 'laptop'].map((name) => {
-    const network = createNetworkSwitch({ name, debug: process.env.SYNCLINE_DEMO_DEBUG === '1' });
-    const connection = server.connect({ userId: USER });
-    return createDevice({ name, transport: offlineGate(connection, network), network });
+    const network = createNetworkSwitch({ name });
+    // The testing kit's fault wrapper plays the network: offline fails every request.
+    const transport = withFaults(server.connect({ userId: USER }), {});
+    network.online.subscribe((online) => transport.setOffline(!online));
+    return createDevice({ name, transport, network });
   });
   try {
     await Promise.all(devices.map((device) => device.client.start()));
@@ -136,24 +138,6 @@ async function runInMemory() {
     await Promise.all(devices.map((device) => device.client.stop()));
   }
   say('demo', 'done');
-}
-
-/**
- * The memory server's transport, failing push and pull like a dead network while offline.
- * @param {import('@syncline/sync-core').SyncTransport} transport
- * @param {import('./lib/network-switch.mjs').NetworkSwitch} network
- * @returns {import('@syncline/sync-core').SyncTransport}
- */
-function offlineGate(transport, network) {
-  const offline = () => new SyncError('network', 'the device is offline');
-  return {
-    ...(transport.session ? { session: transport.session } : {}),
-    ...(transport.subscribe ? { subscribe: transport.subscribe.bind(transport) } : {}),
-    push: (req, signal) =>
-      network.isOnline() ? transport.push(req, signal) : Promise.reject(offline()),
-    pull: (req, signal) =>
-      network.isOnline() ? transport.pull(req, signal) : Promise.reject(offline()),
-  };
 }
 
 main().then(
