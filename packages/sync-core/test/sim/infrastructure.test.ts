@@ -284,6 +284,7 @@ describe('checkOutcomes', () => {
     userId: 'u1',
     result,
     time: 0,
+    delivered: true,
   });
   it('flags an applied mutation answered differently later, and a self-conflict', () => {
     const hlc = formatHlc({ wallTime: 5, counter: 0, nodeId: 'c1' });

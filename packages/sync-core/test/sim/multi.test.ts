@@ -8,7 +8,12 @@ it('multi', async () => {
   const bad: string[] = [];
   let events = 0;
   for (let seed = from; seed < from + n; seed++) {
-    const r = await simulate({ seed, ops: Number(process.env.OPS ?? 300) });
+    const r = await simulate({
+      seed,
+      ops: Number(process.env.OPS ?? 300),
+      ...(process.env.DRIFT ? { clientOptions: { maxDriftMs: Number(process.env.DRIFT) } } : {}),
+    });
+    if (process.env.NOPURGE && r.counters.get('path.reset-required') > 0) continue;
     events += r.stats.events;
     if (!r.ok)
       bad.push(

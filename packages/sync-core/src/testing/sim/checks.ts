@@ -211,7 +211,9 @@ export function checkOutcomes(
     if (mutation === undefined) continue;
     for (const outcome of list) {
       const result = outcome.result;
-      if (result.status !== 'conflict' || result.server === null) continue;
+      // Only answers the client received: a late duplicate of an old request may well meet
+      // the client's own newer write, but nobody acts on its answer.
+      if (!outcome.delivered || result.status !== 'conflict' || result.server === null) continue;
       if (result.server.revision === mutation.mutation.baseRevision) continue; // tx sibling
       if (!isHlc(result.server.hlc)) continue;
       if (parseHlc(result.server.hlc).nodeId !== mutation.clientId) continue;

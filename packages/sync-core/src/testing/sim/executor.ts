@@ -122,6 +122,12 @@ export function execute(device: SimDevice, op: WorkloadOp, history: RunHistory):
       );
       return;
     }
+    case 'race':
+      // Handled by the simulator (it spans devices); as a single op it is a plain put.
+      write(() =>
+        client.put('notes', op.recordId, stamp({ u: userId, title: op.value, race: true })),
+      );
+      return;
     case 'sync':
       void syncQuietly(client);
       return;

@@ -39,6 +39,8 @@ export interface ObservedOutcome {
   userId: string;
   result: MutationResult;
   time: number;
+  /** The answer reached the client (not lost, not a duplicate delivery, not after a timeout). */
+  delivered: boolean;
 }
 
 /** What a device lets the network tell it (crash points CP3/CP4 are armed through these). */
@@ -165,8 +167,19 @@ export class SimNetwork {
       };
     };
 
+    // A dead client hears nothing more, not even sign-in changes.
+    const lifeSession: SessionSource = {
+      current: () => session.current(),
+      subscribe: (listener) => {
+        const unsubscribe = session.subscribe((value) => {
+          if (life.alive) listener(value);
+        });
+        life.onKill(unsubscribe);
+        return unsubscribe;
+      },
+    };
     return {
-      session,
+      session: lifeSession,
       push: (req: PushRequest, signal?: AbortSignal) => {
         if (life.alive) {
           this.#trace(
@@ -194,8 +207,11 @@ export class SimNetwork {
             this.#trace(
               `answer ${deviceId} ${response.results.map((r) => `${r.id.slice(-6)}:${r.status === 'applied' ? r.revision : r.status === 'conflict' ? `conflict@${r.server?.revision ?? '-'}` : r.code}`).join(' ')}`,
             );
-            this.#observe(deviceId, session.current()?.userId ?? '', response);
+            const observed = this.#observe(deviceId, session.current()?.userId ?? '', response);
             hooks?.afterPushApplied?.();
+            return () => {
+              for (const outcome of observed) outcome.delivered = true;
+            };
           },
         });
       },
@@ -247,7 +263,7 @@ export class SimNetwork {
     signal: AbortSignal | undefined;
     body: unknown;
     send: (body: unknown) => Promise<T>;
-    onAnswer?: (answer: T) => void;
+    onAnswer?: (answer: T) => (() => void) | undefined;
     beforeDeliver?: (answer: T) => void;
   }): Promise<T> {
     const { kind, deviceId, life, signal } = request;
@@ -257,10 +273,11 @@ export class SimNetwork {
     const body = clone(request.body);
     return new Promise<T>((resolve, reject) => {
       let settled = false;
-      const settle = (fn: () => void) => {
-        if (settled || !life.alive) return;
+      const settle = (fn: () => void): boolean => {
+        if (settled || !life.alive) return false;
         settled = true;
         fn();
+        return true;
       };
       if (signal !== undefined) {
         const onAbort = () =>
@@ -337,20 +354,30 @@ export class SimNetwork {
       this.#scheduler.schedule(this.#delay(), () => deliver(true));
       if (faults !== undefined && this.#random.chance(faults.duplicate)) {
         this.#counters.add('fault.duplicate');
-        this.#scheduler.schedule(this.#random.range(0, 2000), () => deliver(false));
+        this.#scheduler.schedule(this.#random.int(2000), () => deliver(false));
       }
     });
   }
 
-  #observe(deviceId: string, userId: string, response: PushResponse): void {
+  #observe(deviceId: string, userId: string, response: PushResponse): ObservedOutcome[] {
+    const observed: ObservedOutcome[] = [];
     for (const result of response.results) {
       let list = this.outcomes.get(result.id);
       if (list === undefined) {
         list = [];
         this.outcomes.set(result.id, list);
       }
-      list.push({ deviceId, userId, result: clone(result), time: this.#scheduler.now });
+      const outcome = {
+        deviceId,
+        userId,
+        result: clone(result),
+        time: this.#scheduler.now,
+        delivered: false,
+      };
+      list.push(outcome);
+      observed.push(outcome);
     }
+    return observed;
   }
 
   #poke(sub: Subscription, poke: Poke, onPoke: (poke: Poke) => void): void {

@@ -19,7 +19,8 @@ import type { SimRandom } from './sim-random.js';
  * - `notes` (lww): puts, patches, deletes, and updates of deleted records.
  * - `tags` (serverWins), `drafts` (clientWins), `tasks` (manual): puts, patches, deletes.
  * - `junk` (lww): a put with too many fields, which the server rejects permanently (poison pill).
- * - transactions over `notes` and `drafts`, and explicit `syncNow`.
+ * - transactions over `notes` and `drafts`, explicit `syncNow`, and races: two devices of one
+ *   user writing one `notes` record in the same virtual millisecond.
  *
  * Every record carries its owner in `u`, for the cross-user check (INV-14).
  *
@@ -74,6 +75,7 @@ export type WorkloadOp =
   | { kind: 'revive'; recordId: string; value: string }
   | { kind: 'transaction'; noteId: string; draftId: string; value: string; deleteNote: boolean }
   | { kind: 'poison'; recordId: string }
+  | { kind: 'race'; recordId: string; value: string }
   | { kind: 'sync' };
 
 /** Draws the next operation. `step` makes unique values and ids. */
@@ -108,6 +110,9 @@ export function nextOp(random: SimRandom, step: number): WorkloadOp {
   }
   if (roll < 0.85) return { kind: 'poison', recordId: `j${step}` };
   if (roll < 0.9) return { kind: 'sync' };
+  // Two devices of one user put the same lww record in the same virtual millisecond: equal
+  // wall times, so only the full HLC (counter, node) orders them.
+  if (roll < 0.95) return { kind: 'race', recordId: random.pick(KEY_SPACE.notes), value };
   return { kind: 'increment', recordId: random.pick(KEY_SPACE.counters) };
 }
 
