@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { problem } from '../http/problem.js';
 import type { AuthContext } from '../store/types.js';
 import { type Authenticate, bearerToken } from './types.js';
 
@@ -83,7 +84,12 @@ export function jwtAuth(options: JwtAuthOptions): Authenticate {
         ...(options.audience === undefined ? {} : { audience: options.audience }),
       });
       payload = verified.payload;
-    } catch {
+    } catch (error) {
+      // The identity provider's key set could not be fetched: not the client's fault, so a
+      // retryable 503 rather than a 401 that would make every client drop its session.
+      if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) {
+        throw problem(503, 'unavailable', 'the token cannot be verified right now');
+      }
       // Forged, expired, wrong audience, unknown key, malformed: all the same 401.
       return null;
     }
