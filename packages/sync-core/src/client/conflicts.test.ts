@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { clientWins, fieldMerge, lww, manual, serverWins } from '../conflict/resolvers.js';
 import type { ConflictResolver } from '../conflict/types.js';
-import { manualEnvironment } from '../env/manual-environment.js';
 import type { JsonObject } from '../protocol/types.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import { createSyncClient } from './sync-client.js';
+import { testEnvironment } from './test-support.js';
 import type { ParkedConflict } from './types.js';
 
 let seed = 500;
@@ -67,8 +67,8 @@ const cases: Case[] = [
 
 async function twoClients(resolver: ConflictResolver) {
   const server = createMemoryServer();
-  const envA = manualEnvironment({ seed: seed++ });
-  const envB = manualEnvironment({ seed: seed++ });
+  const envA = testEnvironment({ seed: seed++ });
+  const envB = testEnvironment({ seed: seed++ });
   const options = { collections: { docs: { conflict: resolver } } };
   const a = createSyncClient({
     transport: server.connect({ userId: 'u1' }),

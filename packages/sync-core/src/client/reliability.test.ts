@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { manualEnvironment } from '../env/manual-environment.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { PushRequest, PushResponse } from '../protocol/types.js';
 import { memoryStorage } from '../storage/memory.js';
@@ -7,11 +6,11 @@ import { createMemoryServer, type MemoryServer } from '../testing/memory-server.
 import { withFaults } from '../testing/with-faults.js';
 import type { SyncTransport } from '../transport/types.js';
 import { createSyncClient } from './sync-client.js';
-import { controlledStorage, settle } from './test-support.js';
+import { controlledStorage, settle, testEnvironment } from './test-support.js';
 import type { DeadLetter } from './types.js';
 
 let seed = 100;
-const newEnv = () => manualEnvironment({ seed: seed++ });
+const newEnv = () => testEnvironment({ seed: seed++ });
 
 /** The mutation ids the server applied, with how many times each. */
 function appliedCounts(server: MemoryServer): Map<string, number> {
@@ -139,6 +138,45 @@ describe('crash and restart during a push', () => {
       }
     });
   }
+});
+
+describe('crash during a pull', () => {
+  it('never leaves a checkpoint ahead of the records it covers', async () => {
+    const server = createMemoryServer();
+    const writer = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
+    await writer.start();
+    for (let i = 0; i < 5; i++) await writer.put('todos', `t${i}`, { i });
+    await writer.syncNow();
+    const disk = memoryStorage();
+    const storage = controlledStorage(disk);
+    // The process dies when the page's records are written.
+    storage.crashOn((_ns, ops) => ops.some((op) => op.key.startsWith('r/')));
+    const reader = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage,
+      environment: newEnv(),
+    });
+    await reader.start();
+    await settle();
+    await reader.stop();
+    const restarted = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: disk,
+      environment: newEnv(),
+    });
+    await restarted.start();
+    await restarted.syncNow();
+    expect(
+      restarted
+        .query('todos')
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(['t0', 't1', 't2', 't3', 't4']);
+  });
 });
 
 describe('permanent rejections', () => {

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { manualEnvironment } from '../env/manual-environment.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import { createSyncClient } from './sync-client.js';
-import { settle } from './test-support.js';
+import { settle, testEnvironment } from './test-support.js';
 import type { ClaimLocalData, LocalDataClaim } from './types.js';
 
 let seed = 900;
@@ -12,7 +11,7 @@ function setup(claimLocalData?: ClaimLocalData) {
   const server = createMemoryServer();
   const storage = memoryStorage();
   const transport = server.connect(); // signed out
-  const env = manualEnvironment({ seed: seed++ });
+  const env = testEnvironment({ seed: seed++ });
   const client = createSyncClient({
     transport,
     storage,
@@ -152,7 +151,7 @@ describe('several users on one device', () => {
     const again = createSyncClient({
       transport: server.connect({ userId: 'u1' }),
       storage,
-      environment: manualEnvironment({ seed: seed++ }),
+      environment: testEnvironment({ seed: seed++ }),
     });
     await again.start();
     expect(again.get('todos', 'a')).toEqual({ v: 1 });

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { manualEnvironment } from '../env/manual-environment.js';
 import { SyncError } from '../errors/sync-error.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import { createSyncClient } from './sync-client.js';
-import { controlledStorage, settle } from './test-support.js';
+import { controlledStorage, settle, testEnvironment } from './test-support.js';
 
 let seed = 1;
 /** Each client gets its own seed: two clients with one seed would mint the same mutation ids. */
-const newEnv = () => manualEnvironment({ seed: seed++ });
+const newEnv = () => testEnvironment({ seed: seed++ });
 
 function setup(userId = 'u1') {
   const server = createMemoryServer();

@@ -1,6 +1,7 @@
 /**
  * Helpers for the client's integration tests (not exported from the package).
  */
+import { type ManualEnvironment, manualEnvironment } from '../env/manual-environment.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { StorageAdapter, StorageWrite } from '../storage/types.js';
 
@@ -69,7 +70,23 @@ export function controlledStorage(inner: StorageAdapter): ControlledStorage {
   };
 }
 
-/** Lets every pending microtask and zero-delay macrotask run (the memory server's deliveries). */
+const environments = new Set<ManualEnvironment>();
+
+/** A manual environment that {@link settle} also runs the due timers of. */
+export function testEnvironment(options: { seed: number; startMs?: number }): ManualEnvironment {
+  const env = manualEnvironment(options);
+  environments.add(env);
+  return env;
+}
+
+/**
+ * Lets every pending microtask, zero-delay macrotask (the memory server's deliveries) and
+ * zero-delay timer of the test environments (the client's push trigger) run. Virtual time does
+ * not move.
+ */
 export async function settle(rounds = 5): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  for (let i = 0; i < rounds; i++) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const env of environments) await env.advance(0);
+  }
 }

@@ -61,14 +61,18 @@ export class PushLoop {
     return this.#running !== null;
   }
 
-  /** Asks for a push soon (debounced to one per microtask burst). */
+  /**
+   * Asks for a push soon: at the end of the current task (a zero-delay timer of the injected
+   * environment). A loop of awaited writes runs in one task (its awaits are microtasks), so its
+   * writes leave in full batches after it, instead of one request per write racing the loop.
+   */
   schedule(): void {
     if (this.#scheduled || this.#o.stop.aborted) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
+    this.#o.ctx.env.setTimeout(() => {
       this.#scheduled = false;
       void this.run().catch(() => {});
-    });
+    }, 0);
   }
 
   /** Pushes until nothing can be sent; resolves when done (or stopped). */
