@@ -95,15 +95,6 @@ export class Replica {
         : undefined,
     );
   }
-
-  /** Counts for the status. */
-  counts(): { pending: number; conflicts: number; rejected: number } {
-    return {
-      pending: this.outbox.size,
-      conflicts: this.conflicts.size,
-      rejected: this.deadLetters.size,
-    };
-  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SyncError } from '../errors/sync-error.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
+import type { SyncTransport } from '../transport/types.js';
 import { createSyncClient } from './sync-client.js';
 import { controlledStorage, settle, testEnvironment } from './test-support.js';
 
@@ -163,16 +164,35 @@ describe('SyncClient: push and pull', () => {
   });
 
   it('never conflicts with its own earlier write: the next mutation is rebased', async () => {
-    const { client, server } = setup();
+    const server = createMemoryServer();
+    const inner = server.connect({ userId: 'u1' });
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    // Answers to pushes wait at the gate: the first put stays in flight while we edit again.
+    const transport: SyncTransport = {
+      session: inner.session,
+      pull: (req, signal) => inner.pull(req, signal),
+      push: async (req, signal) => {
+        const response = await inner.push(req, signal);
+        await gate;
+        return response;
+      },
+    };
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
     await client.start();
     await client.put('todos', 'a', { n: 1 });
     const first = client.syncNow();
-    // While the put is in flight, edit again: queued behind it, rebased when it is answered.
-    await client.patch('todos', 'a', { n: 2 });
+    await settle();
+    expect(server.version('user:u1')).toBe(1); // applied, answer held back
+    await client.patch('todos', 'a', { n: 2 }); // queued behind the in-flight put
+    expect(client.status.pending).toBe(2);
+    open();
     await first;
     await client.syncNow();
     expect(server.stats.conflicts).toBe(0);
-    expect(server.records('user:u1')[0]?.data).toEqual({ n: 2 });
+    expect(server.records('user:u1')[0]).toMatchObject({ data: { n: 2 }, revision: 2 });
     expect(client.get('todos', 'a')).toEqual({ n: 2 });
   });
 
