@@ -4,10 +4,20 @@
 //   node bench/lib/rest-server-child.mjs pglite
 //   node bench/lib/rest-server-child.mjs postgres <admin url>
 //
+// SYNCLINE_BENCH_SEED=<userId>:<count> first fills scope user:<userId> with <count> records in
+// one SQL statement (the initial-sync bench measures the download, not the upload).
+//
 // Prints one line `READY <json>` with { url } once it answers; a fresh PostgreSQL database is
 // created for the run and dropped on SIGTERM/SIGINT or when stdin closes (parent died).
 import { randomUUID } from 'node:crypto';
-import { createSyncHandler, devAuth, pgliteStore, postgresStore } from '@syncline/server';
+import { PGlite } from '@electric-sql/pglite';
+import {
+  createSqlStore,
+  createSyncHandler,
+  devAuth,
+  pgliteExecutor,
+  postgresStore,
+} from '@syncline/server';
 import { serve } from '@syncline/server/node';
 import pg from 'pg';
 
@@ -34,12 +44,47 @@ async function freshDatabase(url) {
 
 let database;
 let store;
+let sql;
 if (kind === 'postgres') {
   database = await freshDatabase(adminUrl);
   store = await postgresStore({ connectionString: database.url, maxConnections: 20 });
+  sql = async (text, params) => {
+    const c = new pg.Client({ connectionString: database.url });
+    await c.connect();
+    await c.query(text, params);
+    await c.end();
+  };
 } else {
-  store = await pgliteStore();
+  // The same as pgliteStore(), but keeping the PGlite handle for the seed.
+  const db = await PGlite.create();
+  store = await createSqlStore(pgliteExecutor(db));
+  sql = (text, params) => db.query(text, params);
 }
+
+const seed = process.env.SYNCLINE_BENCH_SEED;
+if (seed) {
+  const [userId, count] = seed.split(':');
+  const scope = `user:${userId}`;
+  await sql(
+    `INSERT INTO syncline.scopes (scope, version) VALUES ($1, $2::bigint)
+     ON CONFLICT (scope) DO UPDATE SET version = EXCLUDED.version`,
+    [scope, Number(count)],
+  );
+  await sql(
+    `INSERT INTO syncline.records (scope, collection, id, data, revision, hlc, deleted)
+     SELECT $1, 'items', 'r' || g,
+            jsonb_build_object('title', 'item ' || g, 'n', g, 'done', g % 3 = 0,
+                               'note', 'a note of about sixty characters for record number ' || g),
+            g, lpad(to_hex(1700000000000 + g), 12, '0') || ':0000:seed', false
+     FROM generate_series(1, $2::bigint) AS g`,
+    [scope, Number(count)],
+  );
+  // A server that holds 100,000 records of a user has had them analysed by autovacuum; a
+  // freshly bulk-loaded table has no statistics, and the planner then sorts the whole rest of
+  // the scope for every page (a bitmap scan of ~170 estimated rows that are really 100,000).
+  await sql('ANALYZE syncline.records');
+}
+
 const auth = devAuth();
 const handler = createSyncHandler({
   store,

@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The stores to measure: PGlite always, PostgreSQL when SYNCLINE_PG_URL is set. */
-export function storesToMeasure() {
+export function storesToMeasure({ quiet = false } = {}) {
   const pgUrl = process.env.SYNCLINE_PG_URL || undefined;
-  if (pgUrl === undefined) {
+  if (pgUrl === undefined && !quiet) {
     process.stderr.write(
       '\n*** PostgreSQL figures SKIPPED: SYNCLINE_PG_URL is not set (e.g. postgres://postgres:postgres@127.0.0.1:5432/postgres) ***\n',
     );
@@ -24,7 +24,11 @@ export function storesToMeasure() {
 export function startServerProcess(store) {
   const args = [join(here, 'rest-server-child.mjs'), store.key === 'pg' ? 'postgres' : 'pglite'];
   if (store.adminUrl) args.push(store.adminUrl);
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  // SYNCLINE_BENCH_SERVER_ARGS passes node flags to the server, e.g. `--cpu-prof` to profile it.
+  const nodeArgs = (process.env.SYNCLINE_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.on('error', reject);
