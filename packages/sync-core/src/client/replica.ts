@@ -75,8 +75,10 @@ export class Replica {
   readonly conflicts = new Map<string, StoredConflict>();
   /** Checkpoints by scope. */
   readonly checkpoints = new Map<string, string>();
-  /** Last HLC persisted in this namespace (`''` if none). */
+  /** The latest HLC this installation issued in this namespace (`''` if none). */
   lastHlc = '';
+  /** The latest HLC received from the server in this namespace (`''` if none). */
+  seenHlc = '';
 
   /**
    * @param namespace - storage namespace
@@ -133,16 +135,20 @@ export async function loadReplica(
     replica.conflicts.set(parked.mutation.id, parked);
   }
   // The clock must not go back across restarts. Local writes do not persist it (one op less
-  // per write): it is the latest of every HLC the namespace holds, and `m/hlc` (written with
-  // resolver rewrites and push answers).
-  let last = typeof hlc === 'string' ? hlc : '';
-  for (const record of replica.store.baseRecords()) if (record.hlc > last) last = record.hlc;
-  for (const entry of replica.outbox.entries())
-    if (entry.mutation.hlc > last) last = entry.mutation.hlc;
-  for (const letter of replica.deadLetters.values()) {
-    if (letter.mutation.hlc > last) last = letter.mutation.hlc;
+  // per write): our own history is the latest of `m/hlc` (written with push answers and
+  // resolver rewrites) and the HLCs of our queued and dead-lettered mutations; what the server
+  // sent is the latest HLC of the base records.
+  let own = typeof hlc === 'string' ? hlc : '';
+  for (const entry of replica.outbox.entries()) {
+    if (entry.mutation.hlc > own) own = entry.mutation.hlc;
   }
-  replica.lastHlc = last;
+  for (const letter of replica.deadLetters.values()) {
+    if (letter.mutation.hlc > own) own = letter.mutation.hlc;
+  }
+  let seen = '';
+  for (const record of replica.store.baseRecords()) if (record.hlc > seen) seen = record.hlc;
+  replica.lastHlc = own;
+  replica.seenHlc = seen;
   for (const record of replica.store.baseRecords())
     replica.store.recompute(record.collection, record.id);
   for (const entry of replica.outbox.entries()) {

@@ -113,6 +113,35 @@ describe('SyncClient: local writes', () => {
   });
 });
 
+describe('SyncClient: clock', () => {
+  it('stamps later writes after earlier ones across a restart with the device clock set back', async () => {
+    const server = createMemoryServer();
+    const storage = memoryStorage();
+    const start = 1_800_000_000_000;
+    const first = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage,
+      environment: testEnvironment({ seed: seed++, startMs: start }),
+    });
+    await first.start();
+    await first.put('todos', 'a', { v: 1 });
+    await first.syncNow();
+    await first.put('todos', 'b', { v: 1 }); // still queued at "crash" time
+    await first.stop();
+    const again = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage,
+      environment: testEnvironment({ seed: seed++, startMs: start - 3_600_000 }),
+    });
+    await again.start();
+    await again.put('todos', 'c', { v: 1 });
+    await again.syncNow();
+    const hlc = (id: string) => server.records('user:u1').find((r) => r.id === id)?.hlc ?? '';
+    expect(hlc('b') > hlc('a')).toBe(true);
+    expect(hlc('c') > hlc('b')).toBe(true);
+  });
+});
+
 describe('SyncClient: push and pull', () => {
   it('pushes local writes and another client of the same user pulls them', async () => {
     const { client, server } = setup();

@@ -133,7 +133,7 @@ class SyncClientImpl implements SyncClient {
       now: () => env.now(),
       ...(this.#options.maxDriftMs === undefined ? {} : { maxDriftMs: this.#options.maxDriftMs }),
     });
-    if (this.#ctx !== null && this.#ctx.clock.last !== '') clock.receive(this.#ctx.clock.last);
+    if (this.#ctx !== null) clock.restore(this.#ctx.clock.last);
     const status = this.#status;
     this.#ctx = {
       env,
@@ -208,7 +208,9 @@ class SyncClientImpl implements SyncClient {
       replica = await this.#loadLocal();
     }
     if (this.#session !== session) return; // superseded while loading
-    if (replica.lastHlc !== '') ctx.clock.receive(replica.lastHlc);
+    // Our own history is restored as is; what others wrote is merged under the drift bound.
+    ctx.clock.restore(replica.lastHlc);
+    if (replica.seenHlc !== '') ctx.clock.receive(replica.seenHlc);
     this.#swap(replica);
     if (session === null) {
       this.#status.signedOut();
