@@ -4,7 +4,13 @@
  * @packageDocumentation
  */
 
-export type { ConflictDecision, SyncClient, SyncTransaction } from './client/api.js';
+export type {
+  ConflictDecision,
+  KeepServerDecision,
+  SyncClient,
+  SyncTransaction,
+  WriteDecision,
+} from './client/api.js';
 export { createSyncClient } from './client/sync-client.js';
 export * from './client/types.js';
 export type { HlcOptions, HlcParts } from './clock/hlc.js';

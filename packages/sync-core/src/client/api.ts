@@ -18,8 +18,22 @@ export interface SyncTransaction {
   delete(collection: string, id: string): void;
 }
 
+/** Keep the server's record; the local edit is dropped. */
+export interface KeepServerDecision {
+  /** Discriminant. */
+  action: 'server';
+}
+
+/** Write `data` on top of the server's record (`null` deletes it). */
+export interface WriteDecision {
+  /** Discriminant. */
+  action: 'write';
+  /** The record's new data, or `null` to delete it. */
+  data: JsonObject | null;
+}
+
 /** How the app settles a parked conflict. */
-export type ConflictDecision = { action: 'server' } | { action: 'write'; data: JsonObject | null };
+export type ConflictDecision = KeepServerDecision | WriteDecision;
 
 /**
  * The local-first sync client. Writes change the view synchronously and resolve once durable
