@@ -62,7 +62,7 @@ export async function handlePush(
           id: entry.mutation.id,
           ...(txId === undefined ? {} : { txId }),
           code: 'forbidden',
-          message: 'you may not write to this scope',
+          message: `not allowed to write scope ${entry.mutation.scope}`,
         };
       }
       // An invalid mutation still belongs to its transaction when its txId is readable.
