@@ -26,3 +26,4 @@ export {
   type OneShotFault,
   withFaults,
 } from './with-faults.js';
+export * from './sim/index.js';

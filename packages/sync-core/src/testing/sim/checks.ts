@@ -44,7 +44,9 @@ export const INVARIANT_NAMES: Record<InvariantId, string> = {
 
 /** One broken invariant. */
 export interface Violation {
+  /** Which invariant. */
   inv: InvariantId;
+  /** What was seen (devices, records, mutation ids). */
   message: string;
   /** The workload step (operation index) at which it was detected, if during the run. */
   step?: number;

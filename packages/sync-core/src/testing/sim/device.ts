@@ -15,6 +15,7 @@ import type { SimScheduler } from './scheduler.js';
 import type { SimRandom } from './sim-random.js';
 
 const HLC_KEY: string = KEYS.hlc;
+const OUTBOX_KEY: string = KEYS.outbox;
 
 /** Where a device can be made to crash (reference §4.1 CP1–CP5). */
 export type CrashPoint =
@@ -85,6 +86,7 @@ export class SimDevice {
   /** The highest HLC this device ever persisted (any namespace, any life). */
   #maxHlc = '';
   #hlcReported = false;
+  readonly #seenMutations = new Set<string>();
 
   constructor(options: {
     id: string;
@@ -301,7 +303,25 @@ export class SimDevice {
    */
   #checkHlc(namespace: string, ops: readonly StorageWrite[]): void {
     for (const op of ops) {
-      if (op.type !== 'set' || op.key !== HLC_KEY || typeof op.value !== 'string') continue;
+      if (op.type !== 'set') continue;
+      // A new outbox entry is a new local write: its HLC must beat everything before it.
+      if (op.key.startsWith(OUTBOX_KEY)) {
+        const mutation = (op.value as { mutation?: { id?: unknown; hlc?: unknown } } | null)
+          ?.mutation;
+        if (typeof mutation?.id !== 'string' || typeof mutation.hlc !== 'string') continue;
+        if (this.#seenMutations.has(mutation.id)) continue;
+        this.#seenMutations.add(mutation.id);
+        if (compareHlc(mutation.hlc, this.#maxHlc) <= 0 && !this.#hlcReported) {
+          this.#hlcReported = true;
+          this.#world.violation(
+            'INV-8',
+            `${this.id} stamped a new write ${mutation.id} with HLC ${mutation.hlc}, not after ${this.#maxHlc} (clock went back)`,
+          );
+        }
+        if (compareHlc(mutation.hlc, this.#maxHlc) > 0) this.#maxHlc = mutation.hlc;
+        continue;
+      }
+      if (op.key !== HLC_KEY || typeof op.value !== 'string') continue;
       if (compareHlc(op.value, this.#maxHlc) < 0) {
         if (this.#hlcReported) continue;
         this.#hlcReported = true;

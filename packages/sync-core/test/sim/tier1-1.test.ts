@@ -1,0 +1,3 @@
+import { tier1File } from './tier1.js';
+
+tier1File(1);

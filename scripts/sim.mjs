@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+/**
+ * Runs the deterministic simulator over a range of seeds (against the built package).
+ *
+ *   npm run sim -- --seeds 100              seeds 1..100
+ *   npm run sim -- --seed 1337              one seed (add SYNCLINE_SIM_TRACE=1 for every event)
+ *   npm run sim -- --seeds 50 --from 1000 --ops 1000 --faults high --workers 2
+ *   npm run soak                            the long run (see --soak)
+ *
+ * Prints every failure with its replay command, the anti-vacuity counters and the run time.
+ * Exits 1 if any seed failed.
+ */
+import { availableParallelism } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+
+const testing = await import(
+  new URL('../packages/sync-core/dist/testing.js', import.meta.url).href
+);
+const { simulate, formatFailure, formatCounters, SimCounters, REQUIRED_COUNTERS } = testing;
+
+if (!isMainThread) {
+  const { seeds, ops, faults } = workerData;
+  for (const seed of seeds) {
+    const result = await simulate({ seed, ops, faults });
+    parentPort.postMessage({
+      seed,
+      ok: result.ok,
+      failure: result.ok ? undefined : formatFailure(result),
+      counters: result.counters.toJSON(),
+      stats: result.stats,
+    });
+  }
+} else {
+  await main();
+}
+
+function parseArgs(argv) {
+  const args = {
+    seeds: 20,
+    from: 1,
+    ops: 300,
+    faults: 'default',
+    workers: 1,
+    seed: undefined,
+    soak: false,
+  };
+  const numeric = {
+    '--seed': 'seed',
+    '--seeds': 'seeds',
+    '--from': 'from',
+    '--ops': 'ops',
+    '--workers': 'workers',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag in numeric) {
+      args[numeric[flag]] = Number(argv[++i]);
+    } else if (flag === '--faults') {
+      args.faults = argv[++i];
+    } else if (flag === '--soak') {
+      args.soak = true;
+    } else if (flag === '--help' || flag === '-h') {
+      console.log(
+        'usage: sim.mjs [--seed S | --seeds N [--from S]] [--ops K] [--faults default|none|high] [--workers W] [--soak]',
+      );
+      process.exit(0);
+    } else {
+      throw new Error(`unknown argument ${flag}`);
+    }
+  }
+  return args;
+}
+
+async function runBatch({ label, seeds, ops, faults, workers, trace }) {
+  const started = performance.now();
+  const total = new SimCounters();
+  const failures = [];
+  let events = 0;
+  let done = 0;
+  const onResult = (r) => {
+    done++;
+    events += r.stats.events;
+    for (const [name, count] of Object.entries(r.counters)) total.add(name, count);
+    if (!r.ok) {
+      failures.push(r);
+      console.log(r.failure);
+    }
+    if (done % 100 === 0) console.log(`  ... ${done}/${seeds.length} seeds`);
+  };
+  if (workers <= 1 || seeds.length === 1) {
+    for (const seed of seeds) {
+      const result = await simulate({ seed, ops, faults, trace });
+      onResult({
+        seed,
+        ok: result.ok,
+        failure: result.ok ? undefined : formatFailure(result),
+        counters: result.counters.toJSON(),
+        stats: result.stats,
+      });
+    }
+  } else {
+    const shares = Array.from({ length: workers }, (_, k) =>
+      seeds.filter((_, i) => i % workers === k),
+    );
+    await Promise.all(
+      shares.map(
+        (share) =>
+          new Promise((resolve, reject) => {
+            const worker = new Worker(new URL(import.meta.url), {
+              workerData: { seeds: share, ops, faults },
+            });
+            worker.on('message', onResult);
+            worker.on('error', reject);
+            worker.on('exit', (code) =>
+              code === 0 ? resolve() : reject(new Error(`worker exited ${code}`)),
+            );
+          }),
+      ),
+    );
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const clientOps = seeds.length * ops;
+  console.log(
+    `\n${label}: ${seeds.length} seeds x ${ops} ops (${faults} faults), ${failures.length} failing, ${seconds.toFixed(1)} s wall, ${Math.round(clientOps / seconds)} client ops/s, ${events} sim events`,
+  );
+  console.log('counters (summed over seeds):');
+  console.log(formatCounters(total));
+  const gaps = REQUIRED_COUNTERS.filter((name) => total.get(name) === 0);
+  if (seeds.length >= 50 && gaps.length > 0) console.log(`never exercised: ${gaps.join(', ')}`);
+  return failures.length;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const trace = process.env.SYNCLINE_SIM_TRACE === '1';
+  const workers = Math.max(1, Math.min(args.workers, availableParallelism()));
+  let failing = 0;
+  if (args.soak) {
+    const soakWorkers = Math.max(workers, Math.min(2, availableParallelism()));
+    failing += await runBatch({
+      label: 'soak (tier-1 size)',
+      seeds: range(100_000, 5000),
+      ops: 300,
+      faults: 'default',
+      workers: soakWorkers,
+      trace: false,
+    });
+    failing += await runBatch({
+      label: 'soak (long, high faults)',
+      seeds: range(200_000, 100),
+      ops: 3000,
+      faults: 'high',
+      workers: soakWorkers,
+      trace: false,
+    });
+  } else if (args.seed !== undefined) {
+    failing += await runBatch({
+      label: `seed ${args.seed}`,
+      seeds: [args.seed],
+      ops: args.ops,
+      faults: args.faults,
+      workers: 1,
+      trace,
+    });
+  } else {
+    failing += await runBatch({
+      label: 'sim',
+      seeds: range(args.from, args.seeds),
+      ops: args.ops,
+      faults: args.faults,
+      workers,
+      trace,
+    });
+  }
+  process.exitCode = failing > 0 ? 1 : 0;
+}
+
+function range(from, count) {
+  return Array.from({ length: count }, (_, i) => from + i);
+}
