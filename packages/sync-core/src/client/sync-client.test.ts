@@ -142,6 +142,33 @@ describe('SyncClient: clock', () => {
   });
 });
 
+describe('SyncClient: clock across users', () => {
+  it('resumes after writes made as another user before a restart', async () => {
+    const server = createMemoryServer();
+    const storage = memoryStorage();
+    const start = 1_800_000_000_000;
+    const first = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage,
+      environment: testEnvironment({ seed: seed++, startMs: start }),
+    });
+    await first.start();
+    await first.put('todos', 'a', { v: 1 }); // queued in u1's namespace, never pushed
+    await first.stop();
+    // The device restarts signed in as u2, its wall clock an hour behind.
+    const again = createSyncClient({
+      transport: server.connect({ userId: 'u2' }),
+      storage,
+      environment: testEnvironment({ seed: seed++, startMs: start - 3_600_000 }),
+    });
+    await again.start();
+    await again.put('todos', 'b', { v: 1 });
+    const hlcOf = async (namespace: string) =>
+      ((await storage.list(namespace, 'o/'))[0]?.[1] as { mutation: { hlc: string } }).mutation.hlc;
+    expect((await hlcOf('user:u2')) > (await hlcOf('user:u1'))).toBe(true);
+  });
+});
+
 describe('SyncClient: push and pull', () => {
   it('pushes local writes and another client of the same user pulls them', async () => {
     const { client, server } = setup();
@@ -227,10 +254,11 @@ describe('SyncClient: push and pull', () => {
 
   it('pulls page by page and keeps a pending local edit over a pulled change', async () => {
     const server = createMemoryServer();
+    const envA = newEnv();
     const a = createSyncClient({
       transport: server.connect({ userId: 'u1' }),
       storage: memoryStorage(),
-      environment: newEnv(),
+      environment: envA,
     });
     const bStorage = controlledStorage(memoryStorage());
     const b = createSyncClient({
@@ -251,6 +279,7 @@ describe('SyncClient: push and pull', () => {
     // same record must not erase it from the view.
     bStorage.hold();
     const edit = b.patch('todos', 't1', { title: 'mine' });
+    await envA.advance(1000); // a edits later than b
     await a.patch('todos', 't1', { i: 100 });
     await a.syncNow();
     const sync = b.syncNow();

@@ -18,6 +18,7 @@ import type { AuthSession, SyncTransport } from '../transport/types.js';
 import type { ConflictDecision, SyncClient, SyncTransaction } from './api.js';
 import { claimLocalData } from './claim.js';
 import type { EngineContext } from './context.js';
+import { DeviceClockHistory } from './device-clock.js';
 import { applyLocalWrites, type LocalWrite } from './local-writer.js';
 import { Notifier } from './notifier.js';
 import {
@@ -90,6 +91,7 @@ class SyncClientImpl implements SyncClient {
   #starting: Promise<void> | null = null;
   #switching: Promise<void> = Promise.resolve();
   #cleanups: Array<() => void> = [];
+  readonly #clockHistory: DeviceClockHistory;
   #deadLetterList: readonly DeadLetter[] = Object.freeze([]);
   #conflictList: readonly ParkedConflict[] = Object.freeze([]);
 
@@ -98,6 +100,7 @@ class SyncClientImpl implements SyncClient {
     this.#env = createEnvironment(options.environment);
     this.#storage = options.storage ?? defaultStorage();
     this.#transport = options.transport;
+    this.#clockHistory = new DeviceClockHistory(this.#storage);
     this.#newId = createUuidV7(this.#env);
     this.#defaultResolver = options.conflict ?? lww();
     this.#notifier = new Notifier((collection, ids) =>
@@ -134,6 +137,7 @@ class SyncClientImpl implements SyncClient {
       ...(this.#options.maxDriftMs === undefined ? {} : { maxDriftMs: this.#options.maxDriftMs }),
     });
     if (this.#ctx !== null) clock.restore(this.#ctx.clock.last);
+    await this.#clockHistory.restore(clock);
     const status = this.#status;
     this.#ctx = {
       env,
@@ -208,6 +212,8 @@ class SyncClientImpl implements SyncClient {
       replica = await this.#loadLocal();
     }
     if (this.#session !== session) return; // superseded while loading
+    await this.#clockHistory.remember(replica.namespace);
+    if (this.#session !== session) return;
     // Our own history is restored as is; what others wrote is merged under the drift bound.
     ctx.clock.restore(replica.lastHlc);
     if (replica.seenHlc !== '') ctx.clock.receive(replica.seenHlc);
