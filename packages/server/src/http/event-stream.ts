@@ -9,6 +9,8 @@
 import type { Poke } from '@syncline/sync-core/protocol';
 import type { SyncStore } from '../store/types.js';
 
+const MAX_QUEUED = 1000;
+
 /** Timers, injectable for tests. */
 export interface StreamTimers {
   setInterval(callback: () => void, ms: number): unknown;
@@ -39,8 +41,9 @@ export class EventStreams {
       start: (controller) => {
         let ended = false;
         const send = (text: string) => {
-          // A client that stops reading gets no more queued hints: pokes are only hints.
-          if ((controller.desiredSize ?? 0) < -64 * 1024) return;
+          // A client that stops reading gets no more queued hints: pokes are only hints. The
+          // queue counts chunks, so this bounds it to about a thousand small messages.
+          if ((controller.desiredSize ?? 0) < -MAX_QUEUED) return;
           controller.enqueue(encoder.encode(text));
         };
         const unsubscribe = options.store.onPoke((poke: Poke) => {
