@@ -11,6 +11,8 @@
 //
 //   node bench/server-propagation.mjs              the spec'd size (20 x 5/s x 30 s)
 //   node bench/server-propagation.mjs --quick      20 x 5/s x 5 s
+//   node bench/server-propagation.mjs --devices 4 --rate 1 --seconds 10
+//                                                  another load, to find the knee (diagnosis)
 //   node bench/run.mjs server-propagation          through the runner (1 run by default)
 import {
   isMain,
@@ -20,8 +22,12 @@ import {
   storesToMeasure,
 } from './lib/rest-server.mjs';
 
-const DEVICES = 20;
-const WRITES_PER_SECOND = 5;
+const argv = process.argv.slice(2);
+const flag = (name, fallback) =>
+  argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : fallback;
+// The spec'd load unless overridden on the command line (standalone diagnosis only).
+const DEVICES = flag('--devices', 20);
+const WRITES_PER_SECOND = flag('--rate', 5);
 
 export const meta = {
   title: 'REST propagation',
@@ -192,7 +198,7 @@ async function measure(url, seconds) {
 }
 
 export async function run({ quick = false } = {}) {
-  const seconds = quick ? 5 : 30;
+  const seconds = flag('--seconds', quick ? 5 : 30);
   const result = {};
   for (const store of storesToMeasure()) {
     const server = await startServerProcess(store);

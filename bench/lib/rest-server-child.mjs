@@ -10,6 +10,9 @@
 // Prints one line `READY <json>` with { url } once it answers; a fresh PostgreSQL database is
 // created for the run and dropped on SIGTERM/SIGINT or when stdin closes (parent died).
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import {
   createSqlStore,
@@ -43,6 +46,7 @@ async function freshDatabase(url) {
 }
 
 let database;
+let cleanupDir;
 let store;
 let sql;
 if (kind === 'postgres') {
@@ -55,8 +59,15 @@ if (kind === 'postgres') {
     await c.end();
   };
 } else {
-  // The same as pgliteStore(), but keeping the PGlite handle for the seed.
-  const db = await PGlite.create();
+  // The same as pgliteStore({ dataDir }), but keeping the PGlite handle for the seed. A data
+  // directory, as a server that keeps its data runs it (SYNCLINE_BENCH_PGLITE_MEMORY=1 for the
+  // in-memory database of tests and demos, whose WASM file system grows by copying).
+  const dataDir =
+    process.env.SYNCLINE_BENCH_PGLITE_MEMORY === '1'
+      ? undefined
+      : mkdtempSync(join(tmpdir(), 'syncline-bench-pglite-'));
+  cleanupDir = dataDir;
+  const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
   store = await createSqlStore(pgliteExecutor(db));
   sql = (text, params) => db.query(text, params);
 }
@@ -104,6 +115,7 @@ async function stop() {
   await running.close().catch(() => undefined);
   await store.close().catch(() => undefined);
   await database?.drop().catch((e) => console.error('drop failed', e));
+  if (cleanupDir !== undefined) rmSync(cleanupDir, { recursive: true, force: true });
   process.exit(0);
 }
 process.on('SIGTERM', stop);

@@ -59,6 +59,9 @@ interface Deadline {
   signal: AbortSignal;
   timedOut(): boolean;
   callerAborted(): boolean;
+  /** Stops the timer only. */
+  clearTimer(): void;
+  /** Stops the timer and unlinks the caller's signal. */
   clear(): void;
 }
 
@@ -122,11 +125,12 @@ export class HttpClient {
       if (!response.ok) {
         throw await errorFromResponse(response, this.#options.timers.now(), request.what);
       }
+      // The deadline ends with the headers; the caller's signal keeps ending the body.
+      deadline.clearTimer();
       return response;
     } catch (error) {
-      throw this.#classify(error, request.what, deadline);
-    } finally {
       deadline.clear();
+      throw this.#classify(error, request.what, deadline);
     }
   }
 
@@ -197,6 +201,7 @@ export class HttpClient {
       signal: controller.signal,
       timedOut: () => timedOut,
       callerAborted: () => callerAborted,
+      clearTimer: () => timers.clearTimeout(timer),
       clear: () => {
         timers.clearTimeout(timer);
         callerSignal?.removeEventListener('abort', onAbort);
