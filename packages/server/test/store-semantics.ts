@@ -472,6 +472,17 @@ export function storeSemantics(open: () => Promise<StoreFixture>): void {
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
   });
 
+  it('serializes 20 concurrent pushes to one scope into versions 1..20', async () => {
+    const a = user();
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        fx.store.push(a.auth, request([put(a.scope, `r${i}`, { i })], a.client)),
+      ),
+    );
+    const versions = answers.map((answer) => revisionOf(answer.results[0])).sort((x, y) => x - y);
+    expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  });
+
   it('answers health', async () => {
     await expect(fx.store.health()).resolves.toBeUndefined();
   });

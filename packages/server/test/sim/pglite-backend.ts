@@ -8,6 +8,8 @@
  * virtual clock cannot order, so this backend derives the pokes from the push answers instead
  * (a poke is a hint; the client must converge either way).
  */
+
+import { PGlite } from '@electric-sql/pglite';
 import {
   errorKindForStatus,
   type Poke,
@@ -17,7 +19,6 @@ import {
   type SyncRecord,
 } from '@syncline/sync-core/protocol';
 import type { AppliedLogEntry, SimBackend, SimScheduler } from '@syncline/sync-core/testing';
-import { PGlite } from '@electric-sql/pglite';
 import { createSyncHandler } from '../../src/handler.js';
 import { pgliteExecutor } from '../../src/store/pglite-store.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
@@ -30,10 +31,18 @@ interface Watcher {
   onPoke: (poke: Poke) => void;
 }
 
-type SentMutation = { id: string; scope: string; collection: string; recordId: string; op: AppliedLogEntry['op'] };
+type SentMutation = {
+  id: string;
+  scope: string;
+  collection: string;
+  recordId: string;
+  op: AppliedLogEntry['op'];
+};
 
 /** Opens an in-memory PGlite database with the syncline schema and wraps the handler as a {@link SimBackend}. */
-export async function pgliteBackend(scheduler: SimScheduler): Promise<SimBackend & { close(): Promise<void> }> {
+export async function pgliteBackend(
+  scheduler: SimScheduler,
+): Promise<SimBackend & { close(): Promise<void> }> {
   const db = await PGlite.create();
   const executor = pgliteExecutor(db);
   const store = await createSqlStore(executor, {
@@ -63,16 +72,24 @@ export async function pgliteBackend(scheduler: SimScheduler): Promise<SimBackend
     const response = await handler(
       new Request(`http://sim${path}`, {
         method: body === undefined ? 'GET' : 'POST',
-        headers: { 'x-user': session.userId, 'x-session': session.sessionId, 'content-type': 'application/json' },
+        headers: {
+          'x-user': session.userId,
+          'x-session': session.sessionId,
+          'content-type': 'application/json',
+        },
         ...(body === undefined ? {} : { body }),
       }),
     );
     const json = (await response.json()) as { error?: { code?: string; message?: string } };
     if (!response.ok) {
-      throw new SyncError(errorKindForStatus(response.status), json.error?.message ?? `HTTP ${response.status}`, {
-        status: response.status,
-        ...(json.error?.code === undefined ? {} : { code: json.error.code }),
-      });
+      throw new SyncError(
+        errorKindForStatus(response.status),
+        json.error?.message ?? `HTTP ${response.status}`,
+        {
+          status: response.status,
+          ...(json.error?.code === undefined ? {} : { code: json.error.code }),
+        },
+      );
     }
     return json;
   };
@@ -82,8 +99,15 @@ export async function pgliteBackend(scheduler: SimScheduler): Promise<SimBackend
     const records: SyncRecord[] = [];
     let checkpoint: string | null = null;
     for (;;) {
-      const query = new URLSearchParams({ scope, limit: '1000', ...(checkpoint === null ? {} : { checkpoint }) });
-      const page = (await call({ userId: user, sessionId: 'oracle' }, `/v1/pull?${query}`)) as PullResponse;
+      const query = new URLSearchParams({
+        scope,
+        limit: '1000',
+        ...(checkpoint === null ? {} : { checkpoint }),
+      });
+      const page = (await call(
+        { userId: user, sessionId: 'oracle' },
+        `/v1/pull?${query}`,
+      )) as PullResponse;
       records.push(...page.changes);
       checkpoint = page.checkpoint;
       if (!page.hasMore) return records;
@@ -116,14 +140,21 @@ export async function pgliteBackend(scheduler: SimScheduler): Promise<SimBackend
       }
       for (const scope of changed) {
         const version = Math.max(
-          ...answer.results.map((r) => (r.status === 'applied' && mutations.get(r.id)?.scope === scope ? r.revision : 0)),
+          ...answer.results.map((r) =>
+            r.status === 'applied' && mutations.get(r.id)?.scope === scope ? r.revision : 0,
+          ),
         );
         for (const watcher of watchers) {
           if (!watcher.scopes.has(scope)) continue;
           scheduler.schedule(0, () => {
             const current = watcher.session();
-            if (!watchers.has(watcher) || current === null || `user:${current.userId}` !== scope) return;
-            watcher.onPoke({ scope, version, originClientId: String((body as { clientId?: unknown }).clientId) });
+            if (!watchers.has(watcher) || current === null || `user:${current.userId}` !== scope)
+              return;
+            watcher.onPoke({
+              scope,
+              version,
+              originClientId: String((body as { clientId?: unknown }).clientId),
+            });
           });
         }
       }
@@ -145,7 +176,12 @@ export async function pgliteBackend(scheduler: SimScheduler): Promise<SimBackend
     },
     records: pullAll,
     async appliedLog() {
-      const rows = await executor.query<{ id: string; user_id: string; client_id: string; outcome: { status: string; revision?: number } }>(
+      const rows = await executor.query<{
+        id: string;
+        user_id: string;
+        client_id: string;
+        outcome: { status: string; revision?: number };
+      }>(
         "SELECT id, user_id, client_id, outcome FROM syncline.mutations WHERE outcome->>'status' = 'applied'",
       );
       const log: AppliedLogEntry[] = [];
@@ -164,7 +200,9 @@ export async function pgliteBackend(scheduler: SimScheduler): Promise<SimBackend
           sessionId: '',
         });
       }
-      return log.sort((a, b) => (a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.version - b.version));
+      return log.sort((a, b) =>
+        a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.version - b.version,
+      );
     },
     async purgeTombstones() {
       return (await store.purgeTombstones({ olderThanMs: 0 })).purged;
