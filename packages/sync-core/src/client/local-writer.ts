@@ -1,5 +1,5 @@
 import { SyncError } from '../errors/sync-error.js';
-import type { EnqueueResult } from '../outbox/outbox.js';
+import type { EnqueueResult, OutboxEntry } from '../outbox/outbox.js';
 import { storedEntry } from '../outbox/outbox.js';
 import type { JsonObject, Mutation, MutationOp } from '../protocol/types.js';
 import type { StorageWrite } from '../storage/types.js';
@@ -49,8 +49,9 @@ export function applyLocalWrites(
     const base = store.base(write.collection, write.id);
     // A patch needs a record to merge into; of a record the view does not have, it is a put
     // of those fields (which is what the view shows), not a certain conflict on the server.
+    // Not while the namespace is still loading: the record may just not be read yet.
     const op =
-      write.op === 'patch' && store.get(write.collection, write.id) === undefined
+      write.op === 'patch' && replica.loaded && store.get(write.collection, write.id) === undefined
         ? 'put'
         : write.op;
     const mutation: Mutation = {
@@ -68,22 +69,26 @@ export function applyLocalWrites(
     if (store.recompute(write.collection, write.id))
       ctx.notifier.changed(write.collection, write.id);
   }
-  const ops: StorageWrite[] = options.extraOps === undefined ? [] : [...options.extraOps];
-  if (results.length === 1) {
-    const entry = (results[0] as EnqueueResult).entry;
-    ops.push({ type: 'set', key: entry.key, value: storedEntry(entry) });
-  } else {
-    const written = new Set<number>();
-    for (const { entry } of results) {
-      if (written.has(entry.seq)) continue;
-      written.add(entry.seq);
-      ops.push({ type: 'set', key: entry.key, value: storedEntry(entry) });
-    }
-  }
   ctx.refreshCounts(replica);
+  // Built when written: a replica still loading renumbers its new entries first.
+  const persist = (): Promise<void> => {
+    const ops: StorageWrite[] = options.extraOps === undefined ? [] : [...options.extraOps];
+    if (results.length === 1) {
+      const entry = (results[0] as EnqueueResult).entry;
+      ops.push({ type: 'set', key: entry.key, value: storedEntry(entry) });
+    } else {
+      const written = new Set<OutboxEntry>();
+      for (const { entry } of results) {
+        if (written.has(entry)) continue;
+        written.add(entry);
+        ops.push({ type: 'set', key: entry.key, value: storedEntry(entry) });
+      }
+    }
+    return ctx.storage.write(replica.namespace, ops);
+  };
   let write: Promise<void>;
   try {
-    write = ctx.storage.write(replica.namespace, ops);
+    write = replica.loaded ? persist() : replica.ready.then(persist);
   } catch (error) {
     write = Promise.reject(error);
   }

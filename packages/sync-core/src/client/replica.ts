@@ -75,6 +75,14 @@ export class Replica {
   readonly conflicts = new Map<string, StoredConflict>();
   /** Checkpoints by scope. */
   readonly checkpoints = new Map<string, string>();
+  /**
+   * Settles when the namespace has been read from storage. Until then the replica already takes
+   * writes (they show in the view at once), but their storage writes wait for it, because their
+   * outbox positions are assigned after the stored entries.
+   */
+  ready: Promise<void> = Promise.resolve();
+  /** `true` once {@link ready} settled successfully (or for a replica that needs no loading). */
+  loaded = true;
   /** The latest HLC this installation issued in this namespace (`''` if none). */
   lastHlc = '';
   /** The latest HLC received from the server in this namespace (`''` if none). */
@@ -108,6 +116,40 @@ export async function loadReplica(
   namespace: string,
   scope: string,
 ): Promise<Replica> {
+  const replica = new Replica(namespace, scope);
+  await loadInto(storage, replica);
+  return replica;
+}
+
+/**
+ * Starts loading a namespace into a new replica that is usable at once (see {@link Replica.ready}).
+ * `onLoaded` receives the records whose view may have changed; `alsoBefore` must settle too
+ * before writes are persisted.
+ */
+export function openReplica(
+  storage: StorageAdapter,
+  namespace: string,
+  scope: string,
+  onLoaded: (touched: Array<[collection: string, id: string]>) => void,
+  alsoBefore: Promise<void> = Promise.resolve(),
+): Replica {
+  const replica = new Replica(namespace, scope);
+  replica.loaded = false;
+  replica.ready = Promise.all([loadInto(storage, replica), alsoBefore]).then(([touched]) => {
+    replica.loaded = true;
+    onLoaded(touched);
+  });
+  // A failed load surfaces through the writes that wait on it (they reject and roll back).
+  replica.ready.catch(() => {});
+  return replica;
+}
+
+/** Reads a namespace into `replica` (which may already hold writes made while loading). */
+async function loadInto(
+  storage: StorageAdapter,
+  replica: Replica,
+): Promise<Array<[collection: string, id: string]>> {
+  const { namespace } = replica;
   const [records, outbox, checkpoints, deadLetters, conflicts, hlc] = await Promise.all([
     storage.list(namespace, KEYS.record),
     storage.list(namespace, KEYS.outbox),
@@ -116,15 +158,20 @@ export async function loadReplica(
     storage.list(namespace, KEYS.conflict),
     storage.get(namespace, KEYS.hlc),
   ]);
-  const replica = new Replica(
-    namespace,
-    scope,
-    outbox.map(([, value]) => deepFreeze(value as StoredOutboxEntry)),
-  );
+  replica.outbox.mergeLoaded(outbox.map(([, value]) => deepFreeze(value as StoredOutboxEntry)));
   for (const [, value] of records) replica.store.setBase(deepFreeze(value as SyncRecord));
+  // Writes made while loading started from "no record": point them at the stored revision.
+  for (const entry of replica.outbox.entries()) {
+    if (entry.sealed) continue;
+    const base = replica.store.base(entry.mutation.collection, entry.mutation.recordId);
+    if (base === undefined || entry.mutation.baseRevision !== 0) continue;
+    entry.mutation = { ...entry.mutation, baseRevision: base.revision };
+    entry.base = base.deleted ? null : base.data;
+  }
   for (const [key, value] of checkpoints) {
-    if (typeof value === 'string')
+    if (typeof value === 'string') {
       replica.checkpoints.set(key.slice(KEYS.checkpoint.length), value);
+    }
   }
   for (const [, value] of deadLetters) {
     const letter = deepFreeze(value as DeadLetter);
@@ -149,10 +196,15 @@ export async function loadReplica(
   for (const record of replica.store.baseRecords()) if (record.hlc > seen) seen = record.hlc;
   replica.lastHlc = own;
   replica.seenHlc = seen;
-  for (const record of replica.store.baseRecords())
-    replica.store.recompute(record.collection, record.id);
-  for (const entry of replica.outbox.entries()) {
-    replica.store.recompute(entry.mutation.collection, entry.mutation.recordId);
+  const touched: Array<[string, string]> = [];
+  for (const record of replica.store.baseRecords()) {
+    if (replica.store.recompute(record.collection, record.id)) {
+      touched.push([record.collection, record.id]);
+    }
   }
-  return replica;
+  for (const entry of replica.outbox.entries()) {
+    const { collection, recordId } = entry.mutation;
+    if (replica.store.recompute(collection, recordId)) touched.push([collection, recordId]);
+  }
+  return touched;
 }

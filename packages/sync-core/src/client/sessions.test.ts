@@ -140,6 +140,43 @@ describe('several users on one device', () => {
     expect(server.appliedLog.every((e) => e.scope === `user:${e.userId}`)).toBe(true);
   });
 
+  it('sends a write made right after a sign-in to the new user, never the previous one', async () => {
+    const { client, server, transport, env } = setup('auto');
+    await client.start();
+    transport.signIn('u1');
+    await afterSwitch(client);
+    env.setOnline(false);
+    await client.put('todos', 'queued-u1', { owner: 'u1' }); // persisted, not pushed
+    // Switch users and write at once, while u2's namespace is still loading.
+    transport.signOut();
+    transport.signIn('u2');
+    const write = client.put('todos', 'right-away', { owner: 'u2' });
+    expect(client.get('todos', 'right-away')).toEqual({ owner: 'u2' });
+    expect(client.get('todos', 'queued-u1')).toBeUndefined();
+    await write;
+    env.setOnline(true);
+    await afterSwitch(client);
+    expect(server.records('user:u2').map((r) => r.id)).toEqual(['right-away']);
+    expect(server.records('user:u1')).toEqual([]);
+    // Back to u1 with an immediate write: it queues behind u1's stored entry, which survives.
+    transport.signOut();
+    transport.signIn('u1');
+    await client.put('todos', 'second', { owner: 'u1' });
+    await afterSwitch(client);
+    expect(
+      server
+        .records('user:u1')
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(['queued-u1', 'second']);
+    expect(
+      client
+        .query('todos')
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(['queued-u1', 'second']);
+  });
+
   it("keeps each user's data across a restart on the same storage", async () => {
     const { client, server, transport, storage } = setup('auto');
     await client.start();

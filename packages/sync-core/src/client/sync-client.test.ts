@@ -163,8 +163,10 @@ describe('SyncClient: clock across users', () => {
     });
     await again.start();
     await again.put('todos', 'b', { v: 1 });
-    const hlcOf = async (namespace: string) =>
-      ((await storage.list(namespace, 'o/'))[0]?.[1] as { mutation: { hlc: string } }).mutation.hlc;
+    const hlcOf = async (namespace: string) => {
+      const [entry] = await storage.list(namespace, 'o/');
+      return (entry?.[1] as { mutation: { hlc: string } } | undefined)?.mutation.hlc ?? '';
+    };
     expect((await hlcOf('user:u2')) > (await hlcOf('user:u1'))).toBe(true);
   });
 });

@@ -25,7 +25,7 @@ import {
   KEYS,
   LOCAL_NAMESPACE,
   LOCAL_SCOPE,
-  loadReplica,
+  openReplica,
   Replica,
   userNamespace,
 } from './replica.js';
@@ -170,9 +170,9 @@ class SyncClientImpl implements SyncClient {
     status.connectivity(env.online.isOnline());
     this.#cleanups.push(env.online.subscribe((online) => status.connectivity(online)));
     const source = this.#transport.session;
-    await this.#enqueueSwitch(source?.current() ?? null);
+    await this.#sessionChanged(source?.current() ?? null);
     if (source !== undefined) {
-      this.#cleanups.push(source.subscribe((session) => void this.#enqueueSwitch(session)));
+      this.#cleanups.push(source.subscribe((session) => void this.#sessionChanged(session)));
     }
   }
 
@@ -188,16 +188,21 @@ class SyncClientImpl implements SyncClient {
     this.#starting = null;
   }
 
-  /** Session changes are applied one at a time, in order. */
-  #enqueueSwitch(session: AuthSession | null): Promise<void> {
+  /**
+   * A session change takes effect at once: the view switches to the new user's namespace (which
+   * may still be loading), so a write made right after a sign-in goes to that user and never to
+   * the previous one. Loading, claiming local data and starting replication follow, one session
+   * change at a time, in order.
+   */
+  #sessionChanged(session: AuthSession | null): Promise<void> {
+    const replica = this.#activate(session);
     this.#switching = this.#switching
-      .then(() => this.#switchTo(session))
+      .then(() => this.#finishSwitch(session, replica))
       .catch((error: unknown) => this.#status.failed(asSyncError(error)));
     return this.#switching;
   }
 
-  async #switchTo(session: AuthSession | null): Promise<void> {
-    const ctx = this.#requireCtx();
+  #activate(session: AuthSession | null): Replica {
     const previous = this.#session;
     this.#replicator?.stop();
     this.#replicator = null;
@@ -206,26 +211,50 @@ class SyncClientImpl implements SyncClient {
     if (session !== null && previous !== null && previous.userId === session.userId) {
       replica = this.#replica; // same user, new auth session: same data
     } else if (session !== null) {
-      const scope = this.#scopeFor(session);
-      replica = await loadReplica(this.#storage, userNamespace(session.userId), scope);
+      replica = this.#open(userNamespace(session.userId), this.#scopeFor(session));
     } else {
-      replica = await this.#loadLocal();
+      replica = this.#openLocal();
     }
+    this.#swap(replica);
+    if (session === null) this.#status.signedOut();
+    else this.#status.signedIn(session.userId);
+    this.#ctx?.refreshCounts(replica);
+    return replica;
+  }
+
+  #open(namespace: string, scope: string): Replica {
+    const replica: Replica = openReplica(
+      this.#storage,
+      namespace,
+      scope,
+      (touched) => {
+        if (replica !== this.#replica) return;
+        for (const [collection, id] of touched) this.#notifier.changed(collection, id);
+        this.#ctx?.refreshCounts(replica);
+        this.#notifier.touch();
+      },
+      // The device must know the namespace before any write lands in it (see DeviceClockHistory).
+      this.#clockHistory.remember(namespace),
+    );
+    return replica;
+  }
+
+  #openLocal(): Replica {
+    this.#localReplica ??= this.#open(LOCAL_NAMESPACE, LOCAL_SCOPE);
+    return this.#localReplica;
+  }
+
+  async #finishSwitch(session: AuthSession | null, replica: Replica): Promise<void> {
+    const ctx = this.#requireCtx();
+    await replica.ready;
     if (this.#session !== session) return; // superseded while loading
-    await this.#clockHistory.remember(replica.namespace);
-    if (this.#session !== session) return;
     // Our own history is restored as is; what others wrote is merged under the drift bound.
     ctx.clock.restore(replica.lastHlc);
     if (replica.seenHlc !== '') ctx.clock.receive(replica.seenHlc);
-    this.#swap(replica);
-    if (session === null) {
-      this.#status.signedOut();
-      ctx.refreshCounts(replica);
-      return;
-    }
-    this.#status.signedIn(session.userId);
+    if (session === null) return;
     this.#retryer?.clear();
-    const local = await this.#loadLocal();
+    const local = this.#openLocal();
+    await local.ready;
     if (local !== replica) {
       await claimLocalData(
         ctx,
@@ -253,14 +282,6 @@ class SyncClientImpl implements SyncClient {
       requestTimeoutMs: this.#options.requestTimeoutMs ?? 30_000,
     });
     this.#replicator.start();
-  }
-
-  async #loadLocal(): Promise<Replica> {
-    if (this.#localReplica === null) {
-      const loaded = await loadReplica(this.#storage, LOCAL_NAMESPACE, LOCAL_SCOPE);
-      this.#localReplica ??= loaded;
-    }
-    return this.#localReplica;
   }
 
   #scopeFor(session: AuthSession): string {

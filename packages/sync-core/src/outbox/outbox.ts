@@ -19,9 +19,9 @@ export interface StoredOutboxEntry {
 /** One queued mutation and what the client knows about its delivery. */
 export interface OutboxEntry {
   /** Position in the queue; also the storage key. */
-  readonly seq: number;
+  seq: number;
   /** Storage key: `o/<seq>`. */
-  readonly key: string;
+  key: string;
   /** The mutation (replaced, never mutated, on coalescing and rebasing). */
   mutation: Mutation;
   /** Data at `baseRevision`, for resolvers. */
@@ -314,6 +314,38 @@ export class Outbox {
     next.mutation = { ...next.mutation, baseRevision: revision };
     next.base = base;
     return next;
+  }
+
+  /**
+   * Puts entries loaded from storage in front of the entries queued while the namespace was
+   * loading (writes made right after a sign-in). Those were not persisted yet (their storage
+   * write waits for the load), so they are renumbered after the stored ones, keeping their order.
+   */
+  mergeLoaded(stored: readonly StoredOutboxEntry[]): void {
+    const queued = [...this.#entries.values()];
+    this.#entries.clear();
+    this.#byRecord.clear();
+    this.#byTx.clear();
+    const sorted = [...stored].sort((a, b) => a.seq - b.seq);
+    let next = 1;
+    for (const item of sorted) {
+      this.#insert({
+        seq: item.seq,
+        key: outboxKey(item.seq),
+        mutation: item.mutation,
+        base: item.base,
+        inFlight: false,
+        sealed: true,
+        writes: 0,
+      });
+      next = Math.max(next, item.seq + 1);
+    }
+    for (const entry of queued) {
+      entry.seq = next++;
+      entry.key = outboxKey(entry.seq);
+      this.#insert(entry);
+    }
+    this.#nextSeq = next;
   }
 
   /**
