@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { pgliteBackend } from './pglite-backend.js';
 
 const SEEDS = 16;
-const OPS = 150;
+const OPS = 100;
 
 describe('simulation tier 2 on PGlite', () => {
   const total = new SimCounters();

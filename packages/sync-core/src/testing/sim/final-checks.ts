@@ -40,8 +40,8 @@ export function oracleOf(records: readonly SyncRecord[]): Map<string, unknown> {
 /**
  * INV-2 on the server log (each mutation id applied at most once) and INV-7 (every applied
  * mutation was based on the record's revision at that moment, so nothing was overwritten
- * blindly and no tombstone was written over by a stale update). Replays the applied log in
- * order, with purged tombstones removed where the purge happened.
+ * blindly and no tombstone was written over by a stale update). Replays each scope's applied
+ * writes in version order, removing purged tombstones at the version where the purge ran.
  */
 export function checkAppliedLog(
   log: readonly AppliedLogEntry[],
@@ -50,16 +50,8 @@ export function checkAppliedLog(
 ): Violation[] {
   const violations: Violation[] = [];
   const applied = new Set<string>();
-  const state = new Map<string, { revision: number; deleted: boolean }>();
-  const purges = [...purged].sort((a, b) => a.atLogIndex - b.atLogIndex);
-  let nextPurge = 0;
-  for (let i = 0; i < log.length; i++) {
-    while (nextPurge < purges.length && (purges[nextPurge] as PurgedRecord).atLogIndex <= i) {
-      const { record } = purges[nextPurge] as PurgedRecord;
-      state.delete(`${record.scope}/${record.collection}/${record.id}`);
-      nextPurge++;
-    }
-    const entry = log[i] as AppliedLogEntry;
+  const scopes = new Map<string, AppliedLogEntry[]>();
+  for (const entry of log) {
     if (applied.has(entry.mutationId)) {
       violations.push({
         inv: 'INV-2',
@@ -67,19 +59,40 @@ export function checkAppliedLog(
       });
     }
     applied.add(entry.mutationId);
-    const key = `${entry.scope}/${entry.collection}/${entry.recordId}`;
-    const current = state.get(key);
-    const mutation = sent.get(entry.mutationId)?.mutation;
-    if (mutation !== undefined) {
-      const expected = current?.revision ?? 0;
-      if (mutation.baseRevision !== expected) {
-        violations.push({
-          inv: 'INV-7',
-          message: `${key}: ${entry.op} ${entry.mutationId} applied on base ${mutation.baseRevision} while the record was at ${expected}${current?.deleted ? ' (a tombstone)' : ''}`,
-        });
+    const list = scopes.get(entry.scope) ?? [];
+    list.push(entry);
+    scopes.set(entry.scope, list);
+  }
+  for (const [scope, entries] of scopes) {
+    entries.sort((a, b) => a.version - b.version);
+    const purges = purged
+      .filter((p) => p.record.scope === scope)
+      .sort((a, b) => a.atVersion - b.atVersion);
+    const state = new Map<string, { revision: number; deleted: boolean }>();
+    let nextPurge = 0;
+    for (const entry of entries) {
+      while (
+        nextPurge < purges.length &&
+        (purges[nextPurge] as PurgedRecord).atVersion < entry.version
+      ) {
+        const { record } = purges[nextPurge] as PurgedRecord;
+        state.delete(`${record.collection}/${record.id}`);
+        nextPurge++;
       }
+      const key = `${entry.collection}/${entry.recordId}`;
+      const current = state.get(key);
+      const mutation = sent.get(entry.mutationId)?.mutation;
+      if (mutation !== undefined) {
+        const expected = current?.revision ?? 0;
+        if (mutation.baseRevision !== expected) {
+          violations.push({
+            inv: 'INV-7',
+            message: `${scope}/${key}: ${entry.op} ${entry.mutationId} applied on base ${mutation.baseRevision} while the record was at ${expected}${current?.deleted ? ' (a tombstone)' : ''}`,
+          });
+        }
+      }
+      state.set(key, { revision: entry.version, deleted: entry.op === 'delete' });
     }
-    state.set(key, { revision: entry.version, deleted: entry.op === 'delete' });
   }
   return violations;
 }

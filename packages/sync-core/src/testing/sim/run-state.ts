@@ -13,9 +13,9 @@ export interface PoisonOp {
   status: TokenOp['status'];
 }
 
-/** A tombstone removed by a purge, and how many applied mutations preceded the purge. */
+/** A tombstone removed by a purge, and its scope's version when the purge ran. */
 export interface PurgedRecord {
-  atLogIndex: number;
+  atVersion: number;
   record: SyncRecord;
 }
 

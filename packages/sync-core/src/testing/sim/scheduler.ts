@@ -54,7 +54,8 @@ export class SimScheduler {
 
   /** Runs `run` after `delayMs` virtual milliseconds (at least 0); returns a cancel handle. */
   schedule(delayMs: number, run: () => void): SimTimer {
-    const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
+    // Whole milliseconds, as real timers and clocks have (a jittered backoff may ask for 12.7).
+    const delay = Number.isFinite(delayMs) && delayMs > 0 ? Math.ceil(delayMs) : 0;
     const event: SimEvent = { time: this.#now + delay, seq: this.#seq++, run, cancelled: false };
     this.#pending.set(event.seq, event);
     this.#push(event);

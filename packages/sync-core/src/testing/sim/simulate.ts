@@ -456,15 +456,22 @@ function scheduleFaults(ctx: {
       if (!network.faultsOn) return;
       void scheduler.track(
         (async () => {
-          const log = await backend.appliedLog();
           const before = await Promise.all(
             ['u1', 'u2', 'u3'].map((u) => backend.records(`user:${u}`)),
           );
-          const atLogIndex = log.length;
           const purged = await backend.purgeTombstones();
+          const after = await Promise.all(
+            ['u1', 'u2', 'u3'].map((u) => backend.records(`user:${u}`)),
+          );
+          const kept = new Set(after.flat().map((r) => `${r.scope}/${r.collection}/${r.id}`));
           for (const list of before) {
-            for (const record of list)
-              if (record.deleted) history.purged.push({ atLogIndex, record });
+            // Every applied write took the scope's next version, so the highest revision in
+            // the scope is its version at the purge.
+            const atVersion = Math.max(0, ...list.map((r) => r.revision));
+            for (const record of list) {
+              if (kept.has(`${record.scope}/${record.collection}/${record.id}`)) continue;
+              history.purged.push({ atVersion, record });
+            }
           }
           counters.add('fault.tombstone-purge');
           history.trace(`purged ${purged} tombstones`);
