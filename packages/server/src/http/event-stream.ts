@@ -13,7 +13,9 @@ const MAX_QUEUED = 1000;
 
 /** Timers, injectable for tests. */
 export interface StreamTimers {
+  /** Calls `callback` every `ms` milliseconds; returns a handle for `clearInterval`. */
   setInterval(callback: () => void, ms: number): unknown;
+  /** Stops an interval started by `setInterval`. */
   clearInterval(handle: unknown): void;
 }
 

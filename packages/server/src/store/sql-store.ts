@@ -31,6 +31,7 @@ export interface SqlStoreOptions {
 
 /** Hooks for tests of concurrency: `beforeCommit` runs while a push holds its locks, just before it commits. Not for production use. */
 export interface SqlStoreTestHooks {
+  /** Runs inside every push transaction, after its writes and before COMMIT. */
   beforeCommit?: () => Promise<void>;
 }
 
