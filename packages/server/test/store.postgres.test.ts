@@ -45,7 +45,8 @@ describePg('postgresStore under concurrency', () => {
   beforeAll(async () => {
     db = await freshDatabase(adminUrl as string);
     store = await postgresStore(
-      { connectionString: db.url, maxConnections: 30 },
+      // The killed LISTEN connection reports an error; it is expected here.
+      { connectionString: db.url, maxConnections: 30, onError: () => undefined },
       {
         async beforeCommit() {
           const held = gate;
@@ -186,6 +187,38 @@ describePg('postgresStore under concurrency', () => {
     await check.end();
     expect(Number(rows[0].version)).toBe(1);
     expect(logged[0].n).toBe(1);
+  });
+
+  it('re-LISTENs after its connection is killed, so pokes come back', async () => {
+    const userId = `listen-${randomUUID().slice(0, 6)}`;
+    const scope = `user:${userId}`;
+    const auth = authOf(userId);
+    const pokes: number[] = [];
+    const stop = store.onPoke((poke) => {
+      if (poke.scope === scope) pokes.push(poke.version);
+    });
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    const { rows } = await admin.query(
+      `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+       WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
+    );
+    await admin.end();
+    expect(rows.length).toBeGreaterThan(0);
+    // Pokes sent while the listener was down are lost (they are hints); keep pushing until
+    // one arrives through the new connection.
+    let n = 0;
+    await expect
+      .poll(
+        async () => {
+          n++;
+          await store.push(auth, request([put(scope, `r${n}`, { n })], `c-${userId}`));
+          return pokes.length;
+        },
+        { timeout: 15_000, interval: 300 },
+      )
+      .toBeGreaterThan(0);
+    stop();
   });
 
   it('answers 10 concurrent identical multi-scope pushes once each without deadlock', async () => {
