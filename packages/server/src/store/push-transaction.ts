@@ -5,8 +5,9 @@
  * 2. claim every mutation id with `INSERT ... ON CONFLICT DO NOTHING`: a concurrent push of the
  *    same id waits here until this one commits or rolls back, then sees the stored outcome;
  * 3. read the stored outcomes of ids already processed and the records the push touches;
- * 4. decide (`push-plan.ts`), write the records, store the applied outcomes, release the
- *    claims of mutations that did not apply, raise the scope versions, NOTIFY.
+ * 4. decide (`push-plan.ts`), write the records, store the `applied` and `rejected` outcomes,
+ *    release the claims of conflicts (judged again on a re-send), raise the scope versions,
+ *    NOTIFY (delivered only on commit).
  *
  * Every value travels as a bound parameter; batches travel as one JSON parameter unpacked by
  * `jsonb_to_recordset`, which both drivers bind the same way.
