@@ -87,7 +87,9 @@ async function runOverHttp(cli) {
       devices.push(createDevice({ name, transport, network }));
     }
     await Promise.all(devices.map((device) => device.client.start()));
-    await runStory({ phone: devices[0], laptop: devices[1] });
+    const [phone, laptop] = devices;
+    if (!phone || !laptop) throw new Error('two devices expected');
+    await runStory({ phone, laptop });
   } catch (error) {
     // Never leave the server behind: it would hold the port for the next run.
     await server.stop();
@@ -133,7 +135,9 @@ async function runInMemory() {
   });
   try {
     await Promise.all(devices.map((device) => device.client.start()));
-    await runStory({ phone: devices[0], laptop: devices[1] });
+    const [phone, laptop] = devices;
+    if (!phone || !laptop) throw new Error('two devices expected');
+    await runStory({ phone, laptop });
   } finally {
     await Promise.all(devices.map((device) => device.client.stop()));
   }

@@ -52,6 +52,7 @@ export function createDevice({ name, transport, network }) {
 
 /** @param {import('@syncline/sync-core').SyncStatus} status */
 export function describeStatus(status) {
+  /** @type {string[]} */
   const parts = [status.state];
   if (status.pending > 0) parts.push(`${status.pending} pending`);
   if (status.conflicts > 0) parts.push(`${status.conflicts} conflicts`);
