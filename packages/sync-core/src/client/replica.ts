@@ -15,6 +15,7 @@ import { RecordStore } from '../store/record-store.js';
  *   c/<scope>             pull checkpoint of the scope
  *   d/<mutationId>        dead letter (DeadLetter)
  *   x/<mutationId>        parked conflict { conflict: ParkedConflict, mutation }
+ *   z/<scope>             a reset of the scope is in progress (see replication/pull-page.ts)
  *   m/hlc                 an HLC issued (with push answers); on load the clock resumes after the
  *                         latest HLC found anywhere in the namespace
  *
@@ -30,6 +31,7 @@ export const KEYS = {
   deadLetter: 'd/',
   conflict: 'x/',
   hlc: 'm/hlc',
+  reset: 'z/',
 } as const;
 
 /** The namespace of signed-out data. */
@@ -75,6 +77,11 @@ export class Replica {
   readonly conflicts = new Map<string, StoredConflict>();
   /** Checkpoints by scope. */
   readonly checkpoints = new Map<string, string>();
+  /**
+   * Scopes being re-pulled from `null` after `resetRequired`, with the records seen so far
+   * (`null` when the reset was persisted by an earlier run and must start over).
+   */
+  readonly resetting = new Map<string, Set<string> | null>();
   /**
    * Settles when the namespace has been read from storage. Until then the replica already takes
    * writes (they show in the view at once), but their storage writes wait for it, because their
@@ -150,24 +157,20 @@ async function loadInto(
   replica: Replica,
 ): Promise<Array<[collection: string, id: string]>> {
   const { namespace } = replica;
-  const [records, outbox, checkpoints, deadLetters, conflicts, hlc] = await Promise.all([
+  const [records, outbox, checkpoints, deadLetters, conflicts, hlc, resets] = await Promise.all([
     storage.list(namespace, KEYS.record),
     storage.list(namespace, KEYS.outbox),
     storage.list(namespace, KEYS.checkpoint),
     storage.list(namespace, KEYS.deadLetter),
     storage.list(namespace, KEYS.conflict),
     storage.get(namespace, KEYS.hlc),
+    storage.list(namespace, KEYS.reset),
   ]);
+  for (const [key] of resets) replica.resetting.set(key.slice(KEYS.reset.length), null);
   replica.outbox.mergeLoaded(outbox.map(([, value]) => deepFreeze(value as StoredOutboxEntry)));
   for (const [, value] of records) replica.store.setBase(deepFreeze(value as SyncRecord));
-  // Writes made while loading started from "no record": point them at the stored revision.
-  for (const entry of replica.outbox.entries()) {
-    if (entry.sealed) continue;
-    const base = replica.store.base(entry.mutation.collection, entry.mutation.recordId);
-    if (base === undefined || entry.mutation.baseRevision !== 0) continue;
-    entry.mutation = { ...entry.mutation, baseRevision: base.revision };
-    entry.base = base.deleted ? null : base.data;
-  }
+  // Writes made while loading keep baseRevision 0: the app made them without seeing the stored
+  // record, so if it exists they must conflict and be resolved, not silently overwrite it.
   for (const [key, value] of checkpoints) {
     if (typeof value === 'string') {
       replica.checkpoints.set(key.slice(KEYS.checkpoint.length), value);

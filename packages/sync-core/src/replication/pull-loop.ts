@@ -5,7 +5,7 @@ import { canary } from '../internal/canary.js';
 import type { PullRequest, PullResponse } from '../protocol/types.js';
 import type { SyncTransport } from '../transport/types.js';
 import { checkPullPage } from './check-pull-page.js';
-import { applyPulledPage, resetScope } from './pull-page.js';
+import { applyPulledPage, beginReset, finishReset } from './pull-page.js';
 import type { Retryer } from './retryer.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -78,6 +78,10 @@ export class PullLoop {
   async #pullToEnd(scope: string): Promise<boolean> {
     const { ctx, replica, transport, retryer, stop } = this.#o;
     let resets = 0;
+    if (replica.resetting.get(scope) === null) {
+      // A reset persisted by an earlier run: which records it had seen is lost, start it over.
+      await this.#write(beginReset(replica, scope));
+    }
     for (;;) {
       if (stop.aborted) return false;
       const request: PullRequest = {
@@ -113,7 +117,7 @@ export class PullLoop {
           ctx.status.failed(new SyncError('server', 'The server keeps requiring a reset'));
           return false;
         }
-        await this.#write(resetScope(ctx, replica, scope));
+        await this.#write(beginReset(replica, scope));
         continue;
       }
       const splitCheckpoint = canary('checkpoint-before-rows');
@@ -121,7 +125,11 @@ export class PullLoop {
         // Planted bug: the checkpoint is saved in its own write, before the page's records.
         await this.#write([{ type: 'set', key: `c/${scope}`, value: page.checkpoint }]);
       }
-      await this.#write(applyPulledPage(ctx, replica, scope, page, !splitCheckpoint));
+      const ops = applyPulledPage(ctx, replica, scope, page, !splitCheckpoint);
+      // The end of a reset is written with its last page: no state shows the reset half done.
+      if (!page.hasMore && replica.resetting.has(scope))
+        ops.push(...finishReset(ctx, replica, scope));
+      await this.#write(ops);
       if (!page.hasMore) return true;
     }
   }

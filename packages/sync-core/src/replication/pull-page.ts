@@ -3,6 +3,7 @@ import { baseKey, KEYS, type Replica } from '../client/replica.js';
 import type { PullResponse } from '../protocol/types.js';
 import type { StorageWrite } from '../storage/types.js';
 import { deepFreeze } from '../store/freeze.js';
+import { recordKey } from '../store/record-key.js';
 
 /**
  * Applies one pulled page to the base records and the view, and returns the storage ops that
@@ -23,8 +24,10 @@ export function applyPulledPage(
   const { store } = replica;
   const ops: StorageWrite[] = [];
   let maxHlc = '';
+  const seen = replica.resetting.get(scope);
   for (const record of page.changes) {
     if (record.hlc > maxHlc) maxHlc = record.hlc;
+    seen?.add(recordKey(record.collection, record.id));
     const previous = store.base(record.collection, record.id);
     if (previous !== undefined && previous.revision >= record.revision) continue;
     deepFreeze(record);
@@ -48,23 +51,42 @@ export function applyPulledPage(
 }
 
 /**
- * Drops a scope's base records and checkpoint (the server said `resetRequired`): the next pull
- * starts from `null`. Pending mutations are kept and replayed; if their records were purged
- * they will conflict, and the resolver decides. Returns the storage ops.
+ * Starts a reset of a scope (the server said `resetRequired`): the checkpoint is dropped and
+ * the scope is pulled again from `null`, but the base records stay visible meanwhile, so the app
+ * never sees its data vanish and reappear (and never writes against that gap). The reset is
+ * persisted (`z/<scope>`), so a crash in the middle restarts it. Returns the storage ops.
  */
-export function resetScope(ctx: EngineContext, replica: Replica, scope: string): StorageWrite[] {
+export function beginReset(replica: Replica, scope: string): StorageWrite[] {
+  replica.checkpoints.delete(scope);
+  replica.resetting.set(scope, new Set());
+  return [
+    { type: 'delete', key: KEYS.checkpoint + scope },
+    { type: 'set', key: KEYS.reset + scope, value: true },
+  ];
+}
+
+/**
+ * Ends a reset once the scope was pulled to the end: base records of the scope that the fresh
+ * pull did not return no longer exist on the server (their tombstones were purged), so they
+ * are dropped. Pending mutations are kept and replayed; if their records are gone they will
+ * conflict and the resolver decides. Returns the storage ops (written with the last page).
+ */
+export function finishReset(ctx: EngineContext, replica: Replica, scope: string): StorageWrite[] {
+  const seen = replica.resetting.get(scope);
+  replica.resetting.delete(scope);
+  const ops: StorageWrite[] = [{ type: 'delete', key: KEYS.reset + scope }];
+  if (seen === undefined || seen === null) return ops;
   const { store } = replica;
-  const ops: StorageWrite[] = [];
   const drop: Array<[string, string]> = [];
   for (const record of store.baseRecords()) {
-    if (record.scope === scope) drop.push([record.collection, record.id]);
+    if (record.scope === scope && !seen.has(recordKey(record.collection, record.id))) {
+      drop.push([record.collection, record.id]);
+    }
   }
   for (const [collection, id] of drop) {
     store.deleteBase(collection, id);
     ops.push({ type: 'delete', key: baseKey(collection, id) });
     if (store.recompute(collection, id)) ctx.notifier.changed(collection, id);
   }
-  replica.checkpoints.delete(scope);
-  ops.push({ type: 'delete', key: KEYS.checkpoint + scope });
   return ops;
 }
