@@ -324,9 +324,14 @@ describe('SyncClient: push and pull', () => {
     await a.delete('todos', 'gone');
     await a.syncNow();
     expect(server.purgeTombstones()).toBe(1);
+    let gap = false;
+    b.on('change', () => {
+      if (b.get('todos', 'keep') === undefined) gap = true;
+    });
     await b.start();
     await b.put('todos', 'local', { mine: true });
     await b.syncNow();
+    expect(gap).toBe(false); // the old base stayed visible during the re-pull
     expect(b.get('todos', 'gone')).toBeUndefined();
     expect(b.get('todos', 'keep')).toEqual({ v: 1 });
     expect(b.get('todos', 'local')).toEqual({ mine: true });
