@@ -26,7 +26,8 @@ describe('simulation tier 2 on PGlite', () => {
           },
         });
         total.merge(result.counters);
-        if (!result.ok) console.log(formatFailure(result, `npm run sim:pglite -- ${seed}`));
+        const replay = `npx vitest run packages/server/test/sim/pglite.sim.test.ts -t "seed ${seed}$"`;
+        if (!result.ok) console.log(formatFailure(result, replay));
         expect(result.violations.map((v) => `${v.inv} ${v.message}`)).toEqual([]);
       } finally {
         await close?.();

@@ -122,6 +122,26 @@ export function execute(device: SimDevice, op: WorkloadOp, history: RunHistory):
       );
       return;
     }
+    case 'hostile': {
+      const text = op.proto
+        ? `{"__proto__":{"polluted":"${op.value}"},"title":"${op.value}"}`
+        : `{"constructor":{"prototype":{"polluted":"${op.value}"}},"title":"${op.value}"}`;
+      const data = JSON.parse(text) as JsonObject;
+      data.u = userId;
+      write(
+        () => client.put('notes', op.recordId, op.proto ? data : stamp(data)),
+        (status) => {
+          if (op.proto && status === 'ok') {
+            history.violate({
+              inv: 'INV-14',
+              message: `${device.id} accepted a record with an own __proto__ key`,
+            });
+          }
+          if (op.proto && status === 'fail') history.counters.add('path.proto-refused');
+        },
+      );
+      return;
+    }
     case 'race':
       // Handled by the simulator (it spans devices); as a single op it is a plain put.
       write(() =>

@@ -49,6 +49,7 @@ export const REQUIRED_COUNTERS: readonly string[] = [
   'path.sign-switch',
   'path.tab-flap',
   'path.manual-resolved',
+  'path.proto-refused',
   'resolved.custom',
   'resolved.fieldMerge',
   'resolved.lww',

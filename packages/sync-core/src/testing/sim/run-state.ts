@@ -1,7 +1,7 @@
 import type { ConflictContext, ConflictResolver } from '../../conflict/types.js';
 import type { SyncRecord } from '../../protocol/types.js';
 import type { ResolverCall, TokenOp, Violation } from './checks.js';
-import type { SimCounters } from './counters.js';
+import { SimCounters } from './counters.js';
 import type { SimDevice } from './device.js';
 import type { SimScheduler } from './scheduler.js';
 
@@ -30,6 +30,8 @@ export class RunHistory {
   readonly violations: Violation[] = [];
   readonly purged: PurgedRecord[] = [];
   step = 0;
+  /** The run's anti-vacuity counters. */
+  readonly counters = new SimCounters();
   #hash = 0x811c9dc5;
   readonly #scheduler: SimScheduler;
   readonly #print: ((line: string) => void) | undefined;

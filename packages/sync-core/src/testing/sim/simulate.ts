@@ -34,6 +34,21 @@
  * Not covered: INV-6 (per-observation session guarantees) and INV-9/CP6 (deliveries: the
  * workload sends none).
  *
+ * Devices: six sessions over three users. user1 has a tab pair (two client objects on one
+ * storage, so one client id and one outbox) and one more device; user2 has two devices; user3
+ * has one, which signs in as user2 for a while in half of the seeds (its guest outbox is drained
+ * at heal by signing in as user2 again). The tab pair never runs two live clients at once: the
+ * engine has no cross-tab coordination (no leader election, no change broadcast between two
+ * clients on one store), so two live clients would each keep their own in-memory outbox of the
+ * same storage; the pair is modelled as leader handover ("tab flap": one tab stops, the other
+ * starts on the same storage).
+ *
+ * Crash points (CP1–CP5 of reference §4.1): before the outbox write of a local write is
+ * applied, right after it, after the server applied a push (answer not delivered), after the
+ * first storage write that follows a pull page (mid-pull), and inside a conflict resolver. A
+ * crash kills the client object's life (timers, storage, transport, listeners) and a new
+ * client starts on the same storage after 1–10 s.
+ *
  * @module
  */
 import { createSyncClient } from '../../client/sync-client.js';
@@ -43,7 +58,7 @@ import { createRandom } from '../random.js';
 import { memoryBackend, type SimBackend } from './backend.js';
 import type { Violation } from './checks.js';
 import { checkConvergence } from './checks.js';
-import { SimCounters } from './counters.js';
+import type { SimCounters } from './counters.js';
 import { type ClientFactory, CRASH_POINTS, SimDevice } from './device.js';
 import { execute } from './executor.js';
 import { finalChecks, oracleOf, replicaOf } from './final-checks.js';
@@ -153,7 +168,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         ? (line: string) => console.log(line)
         : undefined;
   const history = new RunHistory(scheduler, print);
-  const counters = new SimCounters();
+  const counters = history.counters;
   const prototypeKeys = Object.getOwnPropertyNames(Object.prototype);
   const backend = await (options.backend ?? ((s) => memoryBackend({ scheduler: s })))(scheduler);
   const network = new SimNetwork({

@@ -76,6 +76,7 @@ export type WorkloadOp =
   | { kind: 'transaction'; noteId: string; draftId: string; value: string; deleteNote: boolean }
   | { kind: 'poison'; recordId: string }
   | { kind: 'race'; recordId: string; value: string }
+  | { kind: 'hostile'; recordId: string; value: string; proto: boolean }
   | { kind: 'sync' };
 
 /** Draws the next operation. `step` makes unique values and ids. */
@@ -113,6 +114,16 @@ export function nextOp(random: SimRandom, step: number): WorkloadOp {
   // Two devices of one user put the same lww record in the same virtual millisecond: equal
   // wall times, so only the full HLC (counter, node) orders them.
   if (roll < 0.95) return { kind: 'race', recordId: random.pick(KEY_SPACE.notes), value };
+  // Keys that reach for prototypes (F24): `constructor.prototype` is plain data and must stay
+  // data through merges; an own `__proto__` must be refused at the boundary.
+  if (roll < 0.97) {
+    return {
+      kind: 'hostile',
+      recordId: random.pick(KEY_SPACE.notes),
+      value,
+      proto: random.chance(0.3),
+    };
+  }
   return { kind: 'increment', recordId: random.pick(KEY_SPACE.counters) };
 }
 
