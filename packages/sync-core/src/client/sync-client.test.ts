@@ -52,6 +52,15 @@ describe('SyncClient: local writes', () => {
     expect(client.get('todos', 'x')).toBeUndefined();
   });
 
+  it('refuses nonsensical options at construction', () => {
+    const transport = createMemoryServer().connect();
+    expect(() => createSyncClient({ transport, pushBatchSize: 0 })).toThrow(/pushBatchSize/);
+    expect(() => createSyncClient({ transport, requestTimeoutMs: Number.NaN })).toThrow(
+      /requestTimeoutMs/,
+    );
+    expect(() => createSyncClient({ transport: {} as never })).toThrow(/transport/);
+  });
+
   it('freezes what it stores, so the caller cannot change a queued write', async () => {
     const { client } = setup();
     await client.start();

@@ -16,6 +16,7 @@ import type { StorageAdapter } from '../storage/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
 import type { ConflictDecision, SyncClient, SyncTransaction } from './api.js';
+import { checkClientOptions } from './check-options.js';
 import { claimLocalData } from './claim.js';
 import type { EngineContext } from './context.js';
 import { DeviceClockHistory } from './device-clock.js';
@@ -42,6 +43,8 @@ import { checkTarget, freezeData } from './write-input.js';
 
 /**
  * Creates a sync client. Call `start()` before writing.
+ *
+ * @throws SyncError `invalid` for a missing transport or an out-of-range numeric option
  *
  * @example
  * ```ts
@@ -96,6 +99,7 @@ class SyncClientImpl implements SyncClient {
   #conflictList: readonly ParkedConflict[] = Object.freeze([]);
 
   constructor(options: SyncClientOptions) {
+    checkClientOptions(options);
     this.#options = options;
     this.#env = createEnvironment(options.environment);
     this.#storage = options.storage ?? defaultStorage();

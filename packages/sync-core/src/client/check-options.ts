@@ -1,0 +1,35 @@
+import { SyncError } from '../errors/sync-error.js';
+import type { SyncClientOptions } from './types.js';
+
+function positiveInteger(name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
+    throw new SyncError('invalid', `${name} must be a positive integer, got ${String(value)}`);
+  }
+}
+
+function nonNegative(name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+    throw new SyncError('invalid', `${name} must be a finite number >= 0, got ${String(value)}`);
+  }
+}
+
+/**
+ * Checks the numeric options of `createSyncClient`, so a typo fails at construction instead of
+ * as a client that never pushes (a batch size of 0) or retries in a tight loop.
+ * @throws SyncError `invalid`
+ */
+export function checkClientOptions(options: SyncClientOptions): void {
+  if (
+    typeof options?.transport?.push !== 'function' ||
+    typeof options.transport.pull !== 'function'
+  ) {
+    throw new SyncError('invalid', 'createSyncClient needs a transport with push and pull');
+  }
+  positiveInteger('pushBatchSize', options.pushBatchSize);
+  positiveInteger('pullPageSize', options.pullPageSize);
+  nonNegative('pullIntervalMs', options.pullIntervalMs);
+  positiveInteger('requestTimeoutMs', options.requestTimeoutMs);
+  nonNegative('retry.baseDelayMs', options.retry?.baseDelayMs);
+  nonNegative('retry.maxDelayMs', options.retry?.maxDelayMs);
+  nonNegative('maxDriftMs', options.maxDriftMs);
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { Notifier } from './notifier.js';
+
+describe('Notifier', () => {
+  it('delivers one change per collection and one subscriber call per batch', async () => {
+    const changes: Array<[string, string[]]> = [];
+    const notifier = new Notifier((collection, ids) => changes.push([collection, ids]));
+    let calls = 0;
+    const unsubscribe = notifier.subscribe(() => calls++);
+    for (let i = 0; i < 1000; i++) notifier.changed('todos', `t${i}`);
+    notifier.changed('notes', 'n1');
+    notifier.changed('todos', 't1');
+    await Promise.resolve();
+    expect(changes.map(([c, ids]) => [c, ids.length])).toEqual([
+      ['todos', 1000],
+      ['notes', 1],
+    ]);
+    expect(calls).toBe(1);
+    notifier.changed('todos', 'x');
+    await Promise.resolve();
+    expect(changes[2]).toEqual(['todos', ['x']]);
+    expect(calls).toBe(2);
+    unsubscribe();
+    notifier.touch();
+    await Promise.resolve();
+    expect(calls).toBe(2);
+  });
+});

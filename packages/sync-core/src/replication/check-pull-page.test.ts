@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { checkPullPage } from './check-pull-page.js';
+
+const request = { scope: 'user:1', checkpoint: null, limit: 10 };
+const record = (revision: number, extra: Record<string, unknown> = {}) => ({
+  scope: 'user:1',
+  collection: 'todos',
+  id: `r${revision}`,
+  data: { v: revision },
+  revision,
+  hlc: '018bcfe56800:0000:n',
+  deleted: false,
+  ...extra,
+});
+
+describe('checkPullPage', () => {
+  it('accepts a well-formed page and returns it without copying', () => {
+    const page = {
+      changes: [record(1), record(2, { data: null, deleted: true })],
+      checkpoint: '2',
+      hasMore: false,
+    };
+    expect(checkPullPage(page, request)).toBe(page);
+  });
+
+  it.each([
+    ['not an object', null],
+    ['changes missing', { checkpoint: '1', hasMore: false }],
+    ['checkpoint not a string', { changes: [], checkpoint: 1, hasMore: false }],
+    ['hasMore missing', { changes: [], checkpoint: '1' }],
+    [
+      'another scope',
+      { changes: [record(1, { scope: 'user:2' })], checkpoint: '1', hasMore: false },
+    ],
+    [
+      'revisions out of order',
+      { changes: [record(2), record(1)], checkpoint: '2', hasMore: false },
+    ],
+    [
+      'live record without data',
+      { changes: [record(1, { data: null })], checkpoint: '1', hasMore: false },
+    ],
+    [
+      'tombstone with data',
+      { changes: [record(1, { deleted: true })], checkpoint: '1', hasMore: false },
+    ],
+    [
+      'collection with a slash',
+      { changes: [record(1, { collection: 'a/b' })], checkpoint: '1', hasMore: false },
+    ],
+    ['array as data', { changes: [record(1, { data: [1] })], checkpoint: '1', hasMore: false }],
+  ])('refuses %s as a retryable server error', (_name, page) => {
+    expect(() => checkPullPage(page, request)).toThrowError(
+      expect.objectContaining({ kind: 'server' }),
+    );
+  });
+});
