@@ -107,13 +107,15 @@ class SyncClientImpl implements SyncClient {
     this.#clockHistory = new DeviceClockHistory(this.#storage);
     this.#newId = createUuidV7(this.#env);
     this.#defaultResolver = options.conflict ?? lww();
-    this.#notifier = new Notifier((collection, ids) =>
-      this.#emitter.emit('change', { collection, ids }),
+    this.#notifier = new Notifier(
+      (collection, ids) => this.#emitter.emit('change', { collection, ids }),
+      () => this.#status.flush(),
     );
-    this.#status = new StatusMachine((status) => {
-      this.#emitter.emit('status', status);
-      this.#notifier.touch();
-    });
+    // Status changes are committed in the notifier's flush, which then wakes subscribers.
+    this.#status = new StatusMachine(
+      (status) => this.#emitter.emit('status', status),
+      () => this.#notifier.touch(),
+    );
   }
 
   get status(): SyncStatus {

@@ -29,6 +29,7 @@ export interface StatusCounts {
  */
 export class StatusMachine {
   readonly #onChange: (status: SyncStatus) => void;
+  readonly #schedule: (() => void) | undefined;
   #userId: string | null = null;
   #online = true;
   #active = 0;
@@ -41,9 +42,14 @@ export class StatusMachine {
   #dirty = false;
   #scheduled = false;
 
-  /** @param onChange - called with each new snapshot */
-  constructor(onChange: (status: SyncStatus) => void) {
+  /**
+   * @param onChange - called with each new snapshot
+   * @param schedule - asks for a {@link flush} soon (the client's batched notification); by
+   *   default the machine flushes itself on a microtask
+   */
+  constructor(onChange: (status: SyncStatus) => void, schedule?: () => void) {
     this.#onChange = onChange;
+    this.#schedule = schedule;
     this.#snapshot = this.#derive();
   }
 
@@ -123,6 +129,10 @@ export class StatusMachine {
 
   #touch(): void {
     this.#dirty = true;
+    if (this.#schedule !== undefined) {
+      this.#schedule();
+      return;
+    }
     if (this.#scheduled) return;
     this.#scheduled = true;
     queueMicrotask(() => {
