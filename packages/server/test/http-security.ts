@@ -159,15 +159,25 @@ export function httpSecurity(
     await expect.poll(() => server.handler.openStreams).toBe(0);
   });
 
-  it('refuses a client id that belongs to another user with 403', async () => {
+  it("gives nothing of A's to B pushing under A's client id (one device, two users)", async () => {
     const a = await signIn();
     const b = await signIn();
-    await push(a, [mutation(a.scope, 'r', { v: 1 })]);
-    const stolen = await push({ token: b.token, clientId: a.clientId }, [
-      mutation(b.scope, 'r', { v: 1 }),
+    const m = mutation(a.scope, 'r', { pin: '1234' });
+    await push(a, [m]);
+    const borrowed = { token: b.token, clientId: a.clientId };
+    const replay = await push(borrowed, [m]);
+    expect(replay.status).toBe(200);
+    expect(replay.body).toEqual({
+      results: [expect.objectContaining({ status: 'rejected', code: 'forbidden' })],
+    });
+    expect(JSON.stringify(replay.body)).not.toContain('1234');
+    const own = await push(borrowed, [mutation(b.scope, 'r', { v: 1 })]);
+    expect(own.body).toEqual({
+      results: [expect.objectContaining({ status: 'applied', revision: 1 })],
+    });
+    expect(await changesOf(a)).toEqual([
+      expect.objectContaining({ id: 'r', data: { pin: '1234' } }),
     ]);
-    expect(stolen.status).toBe(403);
-    expect(await changesOf(b)).toEqual([]);
   });
 
   it('answers 401 to missing, forged, expired, alg:none, wrong-audience and RS-signed tokens', async () => {

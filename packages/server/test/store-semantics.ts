@@ -331,19 +331,24 @@ export function storeSemantics(open: () => Promise<StoreFixture>): void {
     expect(page.changes).toEqual([]);
   });
 
-  it('refuses a client id registered to another user (403) and stores nothing', async () => {
+  it('lets several users push from one installation (client id) in turn', async () => {
     const a = user();
     const b = user();
-    await fx.store.push(a.auth, request([put(a.scope, 'r', { v: 1 })], a.client));
-    await expect(
-      fx.store.push(b.auth, request([put(b.scope, 'r', { v: 1 })], a.client)),
-    ).rejects.toMatchObject({
-      name: 'SyncError',
-      status: 403,
-      code: 'forbidden',
-    });
-    const page = await fx.store.pull(b.auth, { scope: b.scope, checkpoint: null });
-    expect(page.changes).toEqual([]);
+    const device = `shared-device-${a.userId}`;
+    const first = await fx.store.push(a.auth, request([put(a.scope, 'r', { v: 'a' })], device));
+    const second = await fx.store.push(b.auth, request([put(b.scope, 'r', { v: 'b' })], device));
+    expect(first.results.map(revisionOf)).toEqual([1]);
+    expect(second.results.map(revisionOf)).toEqual([1]);
+    // Using the same client id gives B nothing of A's: A's ids answer forbidden to B.
+    const m = put(a.scope, 'x', { secret: 1 });
+    await fx.store.push(a.auth, request([m], device));
+    const replay = await fx.store.push(b.auth, request([m], device));
+    expect(replay.results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });
+    expect(
+      (await fx.store.pull(b.auth, { scope: b.scope, checkpoint: null })).changes.map(
+        (c) => c.data,
+      ),
+    ).toEqual([{ v: 'b' }]);
   });
 
   it('pages in version order with opaque checkpoints and hasMore', async () => {

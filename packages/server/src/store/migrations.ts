@@ -25,7 +25,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   {
     id: 1,
-    name: 'scopes, records, mutations, clients',
+    name: 'scopes, records, mutations',
     sql: `
 CREATE TABLE syncline.meta (
   key text PRIMARY KEY,
@@ -69,12 +69,9 @@ CREATE TABLE syncline.mutations (
 );
 CREATE INDEX mutations_created_at ON syncline.mutations (created_at);
 
--- A client id belongs to the first user who pushed with it (SEC-F4).
-CREATE TABLE syncline.clients (
-  client_id text PRIMARY KEY,
-  user_id text NOT NULL,
-  created_at bigint NOT NULL
-);
+-- No table binds a client id to a user: a client id names an installation, and one device
+-- may be used by several users in turn (DESIGN §2: sessions upsert on (userId, clientId)).
+-- It carries no authority: scopes are authorised per user and stored outcomes are per user.
 `,
   },
 ];

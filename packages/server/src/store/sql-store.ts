@@ -96,7 +96,6 @@ export async function createSqlStore(
   return {
     async push(auth, request) {
       open();
-      await registerClient(db, auth.userId, request.clientId, now());
       return retrying(() =>
         db.transaction(async (tx) => {
           const response = await pushInTransaction(tx, auth, request, now(), {
@@ -173,28 +172,4 @@ export async function createSqlStore(
       await db.close();
     },
   };
-}
-
-/** Registers `clientId` to `userId` on first use; throws 403 when another user owns it. */
-async function registerClient(
-  db: SqlExecutor,
-  userId: string,
-  clientId: string,
-  now: number,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO syncline.clients (client_id, user_id, created_at) VALUES ($1, $2, $3)
-     ON CONFLICT (client_id) DO NOTHING`,
-    [clientId, userId, now],
-  );
-  const [row] = await db.query<{ user_id: string }>(
-    'SELECT user_id FROM syncline.clients WHERE client_id = $1',
-    [clientId],
-  );
-  if (row?.user_id !== userId) {
-    throw new SyncError('auth', 'this client id belongs to another user', {
-      status: 403,
-      code: 'forbidden',
-    });
-  }
 }

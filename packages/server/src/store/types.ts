@@ -51,7 +51,10 @@ export interface RefusedPushEntry {
 
 /** A push whose envelope is valid, as the handler hands it to the store. */
 export interface StorePushRequest {
-  /** The installation; registered to the first user who pushes with it. */
+  /**
+   * The installation. Informational (logged with outcomes, echoed in pokes): several users may
+   * use one device in turn, so it grants and binds nothing.
+   */
   clientId: string;
   /** The session the client claims (informational; the store trusts `AuthContext`). */
   sessionId: string;
@@ -76,12 +79,12 @@ export interface PurgeResult {
  *   becomes the record's `revision`. A mutation applies only when its `baseRevision` equals the
  *   record's revision (or the record is absent and `baseRevision` is 0); `patch` also needs a
  *   live record. Otherwise the result is `conflict` with the server's record, and nothing is
- *   stored for it, so a re-send is judged again. The outcome of an applied mutation is stored
- *   in the same transaction; a mutation id seen again returns that stored outcome and changes
- *   nothing. Mutations sharing a `txId` apply all or none. Pokes are NOTIFYed inside the
- *   transaction, so they are delivered only after commit.
- *   Throws `SyncError('auth', { status: 403, code: 'forbidden' })` when `clientId` belongs to
- *   another user. Safe to retry after any error: either the whole push committed or nothing did.
+ *   stored for it, so a re-send is judged again. The outcome of an applied or rejected
+ *   mutation is stored in the same transaction; a mutation id seen again returns that stored
+ *   outcome (to its own user; another user gets `forbidden`) and changes nothing. Mutations
+ *   sharing a `txId` apply all or none. Pokes are NOTIFYed inside the transaction, so they are
+ *   delivered only after commit. Safe to retry after any error: either the whole push
+ *   committed or nothing did.
  * - **pull** reads one consistent snapshot: the changes after the checkpoint in version order,
  *   and a new opaque checkpoint. A checkpoint that this database never issued, or that is
  *   older than the scope's tombstone purge horizon, gets `resetRequired` and a first page.
