@@ -39,14 +39,21 @@ type SentMutation = {
   op: AppliedLogEntry['op'];
 };
 
-/** Opens an in-memory PGlite database with the syncline schema and wraps the handler as a {@link SimBackend}. */
-export async function pgliteBackend(
-  scheduler: SimScheduler,
-): Promise<SimBackend & { close(): Promise<void> }> {
+/** One PGlite database shared by the seeds of a test file (opening one costs seconds). */
+export interface PgliteSim {
+  /** A backend for one seed: empties the tables and binds the store's clock to `scheduler`. */
+  backend(scheduler: SimScheduler): Promise<SimBackend>;
+  /** Closes the database. */
+  close(): Promise<void>;
+}
+
+/** Opens an in-memory PGlite database with the syncline schema, for {@link PgliteSim.backend}. */
+export async function openPgliteSim(): Promise<PgliteSim> {
   const db = await PGlite.create();
   const executor = pgliteExecutor(db);
+  let clock: () => number = () => SIM_EPOCH_MS;
   const store = await createSqlStore(executor, {
-    now: () => SIM_EPOCH_MS + scheduler.now,
+    now: () => clock(),
     maxFieldsPerRecord: 24,
     onError: () => {},
   });
@@ -59,6 +66,31 @@ export async function pgliteBackend(
     },
     limits: { rateLimit: false, maxFieldsPerRecord: 24 },
   });
+  return {
+    async backend(scheduler) {
+      // Every data table of the schema (whatever the migrations made), not the bookkeeping.
+      const tables = await executor.query<{ tablename: string }>(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'syncline' AND tablename NOT IN ('meta', 'migrations')",
+      );
+      if (tables.length > 0) {
+        await executor.exec(
+          `TRUNCATE ${tables.map((t) => `syncline."${t.tablename}"`).join(', ')}`,
+        );
+      }
+      clock = () => SIM_EPOCH_MS + scheduler.now;
+      return seedBackend({ scheduler, executor, store, handler });
+    },
+    close: () => store.close(),
+  };
+}
+
+function seedBackend(ctx: {
+  scheduler: SimScheduler;
+  executor: ReturnType<typeof pgliteExecutor>;
+  store: Awaited<ReturnType<typeof createSqlStore>>;
+  handler: ReturnType<typeof createSyncHandler>;
+}): SimBackend {
+  const { scheduler, executor, store, handler } = ctx;
   const watchers = new Set<Watcher>();
   const mutations = new Map<string, SentMutation>();
   const stored = new Set<string>();
@@ -212,9 +244,6 @@ export async function pgliteBackend(
     async restart() {},
     async dedupeHits() {
       return dedupeHits;
-    },
-    async close() {
-      await store.close();
     },
   };
 }

@@ -4,34 +4,32 @@
  * in-memory one. Fewer and smaller seeds: every request is a real SQL transaction.
  */
 import { formatCounters, formatFailure, SimCounters, simulate } from '@syncline/sync-core/testing';
-import { describe, expect, it } from 'vitest';
-import { pgliteBackend } from './pglite-backend.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPgliteSim, type PgliteSim } from './pglite-backend.js';
 
 const SEEDS = 16;
 const OPS = 100;
 
 describe('simulation tier 2 on PGlite', () => {
   const total = new SimCounters();
+  let sim: PgliteSim;
+  beforeAll(async () => {
+    sim = await openPgliteSim();
+  }, 120_000);
+  afterAll(async () => {
+    await sim?.close();
+  });
   for (let seed = 1; seed <= SEEDS; seed++) {
     it(`seed ${seed}`, async () => {
-      let close: (() => Promise<void>) | undefined;
-      try {
-        const result = await simulate({
-          seed,
-          ops: OPS,
-          backend: async (scheduler) => {
-            const backend = await pgliteBackend(scheduler);
-            close = backend.close;
-            return backend;
-          },
-        });
-        total.merge(result.counters);
-        const replay = `npx vitest run packages/server/test/sim/pglite.sim.test.ts -t "seed ${seed}$"`;
-        if (!result.ok) console.log(formatFailure(result, replay));
-        expect(result.violations.map((v) => `${v.inv} ${v.message}`)).toEqual([]);
-      } finally {
-        await close?.();
-      }
+      const result = await simulate({
+        seed,
+        ops: OPS,
+        backend: (scheduler) => sim.backend(scheduler),
+      });
+      total.merge(result.counters);
+      const replay = `npx vitest run packages/server/test/sim/pglite.sim.test.ts -t "seed ${seed}$"`;
+      if (!result.ok) console.log(formatFailure(result, replay));
+      expect(result.violations.map((v) => `${v.inv} ${v.message}`)).toEqual([]);
     }, 300_000);
   }
   it('exercised the SQL paths (anti-vacuity)', () => {
