@@ -22,14 +22,15 @@ import type { EngineContext } from './context.js';
 import { DeviceClockHistory } from './device-clock.js';
 import { applyLocalWrites, type LocalWrite } from './local-writer.js';
 import { Notifier } from './notifier.js';
+import { LOCAL_NAMESPACE, LOCAL_SCOPE, openReplica, Replica, userNamespace } from './replica.js';
 import {
-  KEYS,
-  LOCAL_NAMESPACE,
-  LOCAL_SCOPE,
-  openReplica,
-  Replica,
-  userNamespace,
-} from './replica.js';
+  discardDeadLetter,
+  recordSyncState,
+  resolveParkedConflict,
+  retryDeadLetter,
+  stableList,
+  type WriteWithOps,
+} from './settlement.js';
 import type {
   DeadLetter,
   ParkedConflict,
@@ -379,108 +380,37 @@ class SyncClientImpl implements SyncClient {
   }
 
   recordStatus(collection: string, id: string): RecordSyncState {
-    const replica = this.#replica;
-    for (const { conflict } of replica.conflicts.values()) {
-      if (conflict.collection === collection && conflict.recordId === id) return 'conflict';
-    }
-    if (replica.outbox.has(collection, id)) return 'pending';
-    for (const { mutation } of replica.deadLetters.values()) {
-      if (mutation.collection === collection && mutation.recordId === id) return 'rejected';
-    }
-    return 'synced';
+    return recordSyncState(this.#replica, collection, id);
   }
 
   deadLetters(): readonly DeadLetter[] {
-    const map = this.#replica.deadLetters;
-    const cached = this.#deadLetterList;
-    if (cached.length !== map.size || cached.some((l) => map.get(l.mutation.id) !== l)) {
-      this.#deadLetterList = Object.freeze([...map.values()]);
-    }
+    this.#deadLetterList = stableList(this.#deadLetterList, [
+      ...this.#replica.deadLetters.values(),
+    ]);
     return this.#deadLetterList;
   }
 
   conflicts(): readonly ParkedConflict[] {
-    const map = this.#replica.conflicts;
-    const cached = this.#conflictList;
-    if (cached.length !== map.size || cached.some((c) => map.get(c.mutationId)?.conflict !== c)) {
-      this.#conflictList = Object.freeze([...map.values()].map((stored) => stored.conflict));
-    }
+    const parked = [...this.#replica.conflicts.values()].map((stored) => stored.conflict);
+    this.#conflictList = stableList(this.#conflictList, parked);
     return this.#conflictList;
   }
 
-  async retryDeadLetter(mutationId: string): Promise<void> {
-    const replica = this.#replica;
-    const letter = replica.deadLetters.get(mutationId);
-    if (letter === undefined) throw new SyncError('invalid', `No dead letter ${mutationId}`);
-    const { mutation } = letter;
-    replica.deadLetters.delete(mutationId);
-    const write: LocalWrite = {
-      op: mutation.op,
-      collection: mutation.collection,
-      id: mutation.recordId,
-    };
-    if (mutation.data !== undefined) write.data = mutation.data;
-    try {
-      await this.#write([write], undefined, [
-        { type: 'delete', key: KEYS.deadLetter + mutationId },
-      ]);
-    } catch (error) {
-      replica.deadLetters.set(mutationId, letter);
-      throw error;
-    } finally {
-      this.#requireCtx().refreshCounts(replica);
-      this.#notifier.touch();
-    }
+  retryDeadLetter(mutationId: string): Promise<void> {
+    return retryDeadLetter(this.#requireCtx(), this.#replica, mutationId, this.#writeWithOps);
   }
 
-  async discardDeadLetter(mutationId: string): Promise<void> {
-    const replica = this.#replica;
-    const letter = replica.deadLetters.get(mutationId);
-    if (letter === undefined) return;
-    replica.deadLetters.delete(mutationId);
-    this.#requireCtx().refreshCounts(replica);
-    this.#notifier.touch();
-    try {
-      await this.#storage.write(replica.namespace, [
-        { type: 'delete', key: KEYS.deadLetter + mutationId },
-      ]);
-    } catch (error) {
-      replica.deadLetters.set(mutationId, letter);
-      this.#requireCtx().refreshCounts(replica);
-      throw new SyncError('storage', 'Could not discard the dead letter', { cause: error });
-    }
+  discardDeadLetter(mutationId: string): Promise<void> {
+    return discardDeadLetter(this.#requireCtx(), this.#replica, mutationId);
   }
 
-  async resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void> {
-    const replica = this.#replica;
-    const stored = replica.conflicts.get(mutationId);
-    if (stored === undefined) throw new SyncError('invalid', `No parked conflict ${mutationId}`);
-    const { collection, recordId } = stored.conflict;
-    const removal = { type: 'delete' as const, key: KEYS.conflict + mutationId };
-    const data =
-      decision.action === 'write' && decision.data !== null ? freezeData(decision.data) : null;
-    replica.conflicts.delete(mutationId);
-    try {
-      if (decision.action === 'server') {
-        await this.#storage.write(replica.namespace, [removal]);
-      } else {
-        checkTarget(collection, recordId);
-        const write: LocalWrite =
-          data === null
-            ? { op: 'delete', collection, id: recordId }
-            : { op: 'put', collection, id: recordId, data };
-        await this.#write([write], undefined, [removal]);
-      }
-    } catch (error) {
-      replica.conflicts.set(mutationId, stored);
-      throw isSyncError(error)
-        ? error
-        : new SyncError('storage', 'Could not resolve', { cause: error });
-    } finally {
-      this.#requireCtx().refreshCounts(replica);
-      this.#notifier.touch();
-    }
+  resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void> {
+    const ctx = this.#requireCtx();
+    return resolveParkedConflict(ctx, this.#replica, mutationId, decision, this.#writeWithOps);
   }
+
+  readonly #writeWithOps: WriteWithOps = (writes, extraOps) =>
+    this.#write(writes, undefined, extraOps);
 
   on<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.on(event, listener as never);

@@ -1,0 +1,128 @@
+import { isSyncError, SyncError } from '../errors/sync-error.js';
+import type { StorageWrite } from '../storage/types.js';
+import type { ConflictDecision } from './api.js';
+import type { EngineContext } from './context.js';
+import type { LocalWrite } from './local-writer.js';
+import { KEYS, type Replica } from './replica.js';
+import type { RecordSyncState } from './types.js';
+import { checkTarget, freezeData } from './write-input.js';
+
+/*
+ * What the app does about the mutations the server did not take: dead letters (rejected
+ * permanently) and parked conflicts (the `manual` resolver). Each change to those lists is
+ * persisted in the same storage write as the mutation it queues, so a crash can neither lose
+ * the app's decision nor apply it twice.
+ */
+
+/** Writes local changes to the live replica, with extra ops in the same storage write. */
+export type WriteWithOps = (writes: LocalWrite[], extraOps: StorageWrite[]) => Promise<void>;
+
+/** Sync state of one record: a parked conflict, then queued mutations, then a dead letter. */
+export function recordSyncState(replica: Replica, collection: string, id: string): RecordSyncState {
+  for (const { conflict } of replica.conflicts.values()) {
+    if (conflict.collection === collection && conflict.recordId === id) return 'conflict';
+  }
+  if (replica.outbox.has(collection, id)) return 'pending';
+  for (const { mutation } of replica.deadLetters.values()) {
+    if (mutation.collection === collection && mutation.recordId === id) return 'rejected';
+  }
+  return 'synced';
+}
+
+/**
+ * `cached` again when it still holds exactly `values` (by reference, in order), else a new
+ * frozen array: list snapshots stay stable for React until they change.
+ */
+export function stableList<T>(cached: readonly T[], values: readonly T[]): readonly T[] {
+  if (cached.length === values.length && cached.every((item, i) => item === values[i])) {
+    return cached;
+  }
+  return Object.freeze([...values]);
+}
+
+/** Queues a dead letter's change again, as a new mutation on the record's current revision. */
+export async function retryDeadLetter(
+  ctx: EngineContext,
+  replica: Replica,
+  mutationId: string,
+  write: WriteWithOps,
+): Promise<void> {
+  const letter = replica.deadLetters.get(mutationId);
+  if (letter === undefined) throw new SyncError('invalid', `No dead letter ${mutationId}`);
+  const { mutation } = letter;
+  replica.deadLetters.delete(mutationId);
+  const local: LocalWrite = {
+    op: mutation.op,
+    collection: mutation.collection,
+    id: mutation.recordId,
+  };
+  if (mutation.data !== undefined) local.data = mutation.data;
+  try {
+    await write([local], [{ type: 'delete', key: KEYS.deadLetter + mutationId }]);
+  } catch (error) {
+    replica.deadLetters.set(mutationId, letter);
+    throw error;
+  } finally {
+    ctx.refreshCounts(replica);
+    ctx.notifier.touch();
+  }
+}
+
+/** Forgets a dead letter. */
+export async function discardDeadLetter(
+  ctx: EngineContext,
+  replica: Replica,
+  mutationId: string,
+): Promise<void> {
+  const letter = replica.deadLetters.get(mutationId);
+  if (letter === undefined) return;
+  replica.deadLetters.delete(mutationId);
+  ctx.refreshCounts(replica);
+  ctx.notifier.touch();
+  try {
+    await ctx.storage.write(replica.namespace, [
+      { type: 'delete', key: KEYS.deadLetter + mutationId },
+    ]);
+  } catch (error) {
+    replica.deadLetters.set(mutationId, letter);
+    ctx.refreshCounts(replica);
+    throw new SyncError('storage', 'Could not discard the dead letter', { cause: error });
+  }
+}
+
+/** Settles a parked conflict: keep the server's record, or write `data` on top of it. */
+export async function resolveParkedConflict(
+  ctx: EngineContext,
+  replica: Replica,
+  mutationId: string,
+  decision: ConflictDecision,
+  write: WriteWithOps,
+): Promise<void> {
+  const stored = replica.conflicts.get(mutationId);
+  if (stored === undefined) throw new SyncError('invalid', `No parked conflict ${mutationId}`);
+  const { collection, recordId } = stored.conflict;
+  const removal: StorageWrite = { type: 'delete', key: KEYS.conflict + mutationId };
+  const data =
+    decision.action === 'write' && decision.data !== null ? freezeData(decision.data) : null;
+  checkTarget(collection, recordId);
+  replica.conflicts.delete(mutationId);
+  try {
+    if (decision.action === 'server') {
+      await ctx.storage.write(replica.namespace, [removal]);
+    } else {
+      const local: LocalWrite =
+        data === null
+          ? { op: 'delete', collection, id: recordId }
+          : { op: 'put', collection, id: recordId, data };
+      await write([local], [removal]);
+    }
+  } catch (error) {
+    replica.conflicts.set(mutationId, stored);
+    throw isSyncError(error)
+      ? error
+      : new SyncError('storage', 'Could not resolve', { cause: error });
+  } finally {
+    ctx.refreshCounts(replica);
+    ctx.notifier.touch();
+  }
+}
