@@ -2,6 +2,11 @@
  * Tier 2 of the simulation (reference §4.5, mode B): the same simulator, devices, faults and
  * invariants as tier 1, with the real server (handler + SQL store on PGlite) instead of the
  * in-memory one. Fewer and smaller seeds: every request is a real SQL transaction.
+ *
+ * Regression: seeds 1, 4, 9, 12 and 15 failed when the SQL store bound a client id to the first
+ * user who pushed with it: a device that signed in as another user got 403 on every push
+ * (INV-12 stall, INV-1 lost guest writes). Fixed in f249d0b (DESIGN §2: one device serves
+ * several users in turn).
  */
 import { formatCounters, formatFailure, SimCounters, simulate } from '@syncline/sync-core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

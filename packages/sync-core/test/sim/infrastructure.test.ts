@@ -137,7 +137,13 @@ describe('SimNetwork', () => {
     const t = net.link({ deviceId: 'd1', life, session, backend: makeInner(calls) as never });
     const controller = new AbortController();
     scheduler.schedule(1000, () => controller.abort());
-    const req = { clientId: 'c', sessionId: 's1', mutations: [{ id: 'm1' }] } as never;
+    const req = {
+      clientId: 'c',
+      sessionId: 's1',
+      mutations: [
+        { id: 'm1', collection: 'c', recordId: 'r', op: 'put', baseRevision: 0, hlc: 'h' },
+      ],
+    } as never;
     const result = t.push(req, controller.signal).then(
       () => 'ok',
       (e: { kind: string }) => e.kind,
@@ -158,7 +164,13 @@ describe('SimNetwork', () => {
       session,
       backend: makeInner(calls) as never,
     });
-    const result = t.push({ clientId: 'c', sessionId: 's1', mutations: [{ id: 'm1' }] } as never);
+    const result = t.push({
+      clientId: 'c',
+      sessionId: 's1',
+      mutations: [
+        { id: 'm1', collection: 'c', recordId: 'r', op: 'put', baseRevision: 0, hlc: 'h' },
+      ],
+    } as never);
     await scheduler.run({ until: 5000 });
     expect((await result).results[0]?.status).toBe('applied');
     expect(calls).toEqual(['push:m1', 'push:m1']);

@@ -1,6 +1,10 @@
 /**
  * Seeds that once failed, kept as permanent regression tests (named after the bug, RxDB
  * style). Each runs the full tier-1 size and must pass every invariant.
+ *
+ * A seed's history depends on the simulator and the engine (a changed workload or retry path
+ * moves every later event), so a seed here is the one that reproduced the bug when it was
+ * found; the fix is guarded by the invariant, which every seed of every tier checks.
  */
 import { describe, expect, it } from 'vitest';
 import { formatFailure, simulate } from '../../src/testing/index.js';
@@ -18,15 +22,16 @@ const REGRESSIONS: Array<{ seed: number; bug: string }> = [
   { seed: 27, bug: 'late duplicate delivery is not a self-conflict' },
   // Harness: a sign-back scheduled during chaos fired during the guest drain of the heal phase.
   { seed: 29, bug: 'guest session drained before signing back' },
-  // Engine (open): resetRequired drops the scope's base records before the fresh snapshot
-  // arrives, so a write in that window (or after a crash there) starts from an empty record and
-  // a merge/LWW resolver overwrites data on the server: acknowledged appends lost (INV-1),
-  // counter over-counted (INV-2).
+  // Engine: resetRequired dropped the scope's base records before the fresh snapshot arrived,
+  // so a write in that window (or after a crash or partition there) started from an empty
+  // record and a merge/LWW resolver overwrote data on the server: acknowledged appends lost
+  // (INV-1), counter over-counted (INV-2). Fixed in 1b0a104 (old base stays visible).
   { seed: 3, bug: 'reset empties the view before the fresh snapshot (lost appends)' },
   { seed: 22, bug: 'reset empties the view before the fresh snapshot (counter)' },
   { seed: 40, bug: 'reset empties the view before the fresh snapshot (several users)' },
-  // Engine (open): the HLC history is kept per user namespace; a device restarted while signed
-  // in as another user resumes from that namespace only, below its own earlier timestamps.
+  // Engine: the HLC history was kept per user namespace; a device restarted while signed in as
+  // another user resumed from that namespace only, below its own earlier timestamps. Fixed in
+  // a38700a.
   { seed: 4, bug: 'HLC per user namespace goes back after a restart as another user' },
   { seed: 57, bug: 'HLC per user namespace goes back across a sign-in switch' },
 ];
