@@ -86,7 +86,7 @@ export interface RestTransportOptions {
   environment?: Partial<Pick<SyncEnvironment, 'now' | 'setTimeout' | 'clearTimeout' | 'random'>>;
 }
 
-/** A {@link SyncTransport} over HTTP, as returned by {@link restTransport}. */
+/** A `SyncTransport` over HTTP, as returned by {@link restTransport}. */
 export interface RestTransport extends SyncTransport {
   /** The base URL the transport talks to, without a trailing slash. */
   readonly baseUrl: string;
