@@ -3,11 +3,11 @@
  * 503 with an HTTP-date Retry-After, a reset connection, a hanging answer, a 200 that is
  * not protocol JSON) mapped to SyncError kinds, with msw answering for the server.
  */
-import { isSyncError, type SyncError } from '@syncline/sync-core';
+import { createSessionSource, isSyncError, type SyncError } from '@syncline/sync-core';
 import { delay, HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { restTransport } from '../src/index.js';
+import { devSignIn, restTransport } from '../src/index.js';
 import { pushRequest, putMutation, record } from './support/fixtures.js';
 
 const BASE = 'http://sync.test';
@@ -239,5 +239,49 @@ describe('requests', () => {
     );
     expect(auth).toBe('Bearer abc');
     expect(type).toBe('application/json');
+  });
+});
+
+describe('devSignIn and session', () => {
+  it('returns the token and session of the dev sign-in', async () => {
+    let body: unknown;
+    server.use(
+      http.post(`${BASE}/v1/dev/token`, async ({ request }) => {
+        body = await request.json();
+        return HttpResponse.json({ token: 'tok', sessionId: 'sess-1' });
+      }),
+    );
+    await expect(devSignIn({ baseUrl: BASE, userId: 'alice' })).resolves.toEqual({
+      userId: 'alice',
+      sessionId: 'sess-1',
+      token: 'tok',
+    });
+    expect(body).toEqual({ userId: 'alice' });
+  });
+
+  it('a server without dev auth (404) is a `rejected` error; an answer without a token is `server`', async () => {
+    server.use(
+      http.post(`${BASE}/v1/dev/token`, () =>
+        HttpResponse.json(
+          { error: { code: 'not_found', message: 'no such route' } },
+          { status: 404 },
+        ),
+      ),
+    );
+    await expect(devSignIn({ baseUrl: BASE, userId: 'alice' })).rejects.toMatchObject({
+      kind: 'rejected',
+      code: 'not_found',
+    });
+    server.use(http.post(`${BASE}/v1/dev/token`, () => HttpResponse.json({ sessionId: 's' })));
+    await expect(devSignIn({ baseUrl: BASE, userId: 'alice' })).rejects.toMatchObject({
+      kind: 'server',
+      code: 'invalid_response',
+    });
+  });
+
+  it('exposes the session source it was given, and none when not given', () => {
+    const session = createSessionSource({ userId: 'u', sessionId: 's' });
+    expect(transport({ session }).session).toBe(session);
+    expect(transport().session).toBeUndefined();
   });
 });
