@@ -179,6 +179,59 @@ describe('crash during a pull', () => {
   });
 });
 
+describe('crash during a reset', () => {
+  it('finishes the reset after a restart: purged records go, live ones stay', async () => {
+    const server = createMemoryServer();
+    const a = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
+    await a.start();
+    await a.put('todos', 'keep', { v: 1 });
+    await a.put('todos', 'gone', { v: 1 });
+    await a.syncNow();
+    const disk = memoryStorage();
+    const b = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: disk,
+      environment: newEnv(),
+    });
+    await b.start();
+    await b.syncNow();
+    await b.stop();
+    await a.delete('todos', 'gone');
+    await a.syncNow();
+    server.purgeTombstones();
+    // b restarts, learns it must reset, and dies when the fresh snapshot's last page is written.
+    const storage = controlledStorage(disk);
+    storage.crashOn((_ns, ops) =>
+      ops.some((op) => op.type === 'delete' && op.key.startsWith('z/')),
+    );
+    const crashing = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage,
+      environment: newEnv(),
+    });
+    await crashing.start();
+    await settle();
+    expect(await disk.list('user:u1', 'z/')).toHaveLength(1); // the reset is on record
+    await crashing.stop();
+    const restarted = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: disk,
+      environment: newEnv(),
+    });
+    await restarted.start();
+    expect(restarted.get('todos', 'gone')).toEqual({ v: 1 }); // still the old base until the reset ends
+    await restarted.syncNow();
+    expect(restarted.get('todos', 'gone')).toBeUndefined();
+    expect(restarted.get('todos', 'keep')).toEqual({ v: 1 });
+    expect(await disk.list('user:u1', 'z/')).toEqual([]);
+    expect((await disk.list('user:u1', 'r/')).map(([key]) => key)).toEqual(['r/todos/keep']);
+  });
+});
+
 describe('permanent rejections', () => {
   it('dead-letters a rejected mutation, rolls the view back and applies the five good ones', async () => {
     const server = createMemoryServer({ limits: { maxFieldsPerRecord: 3 } });
