@@ -4,12 +4,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { devAuth } from '../../../server/src/auth/dev-auth.js';
-import { createSyncHandler } from '../../../server/src/handler.js';
-import { serve } from '../../../server/src/node/serve.js';
-import { pgliteStore } from '../../../server/src/store/pglite-store.js';
-import { postgresStore } from '../../../server/src/store/postgres-store.js';
-import type { SyncStore } from '../../../server/src/store/types.js';
+import {
+  createSyncHandler,
+  devAuth,
+  pgliteStore,
+  postgresStore,
+  type SyncStore,
+} from '../../../server/src/index.js';
+import { serve } from '../../../server/src/node.js';
 
 /** Which database the server runs on. */
 export type StoreKind = { kind: 'pglite' } | { kind: 'postgres'; adminUrl: string };
