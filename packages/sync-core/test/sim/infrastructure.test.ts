@@ -201,6 +201,41 @@ describe('SimNetwork', () => {
     expect(settled).toBe(false);
   });
 
+  it('reports a request sent before the Retry-After of a 429 ran out', async () => {
+    const scheduler = new SimScheduler();
+    const seen: string[] = [];
+    const net = new SimNetwork({
+      scheduler,
+      random: new SimRandom(7, mulberry32),
+      counters: new SimCounters(),
+      trace: () => {},
+      onViolation: (message) => seen.push(message),
+      faults: {
+        drop: 0,
+        responseLost: 0,
+        duplicate: 0,
+        maxDelayMs: 10,
+        serverError: 0,
+        rateLimited: 1,
+        pokeLoss: 0,
+      },
+    });
+    const t = net.link({
+      deviceId: 'd1',
+      life: new Life(scheduler, 1),
+      session,
+      backend: makeInner([]) as never,
+    });
+    const pull = () => t.pull({ scope: 'user:u1', checkpoint: null }).catch(() => undefined);
+    void pull().then(() => {
+      void pull(); // at once: too early
+      scheduler.schedule(11_000, () => void pull()); // after the longest Retry-After (10 s): fine
+    });
+    await scheduler.run({ until: 60_000 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toContain('before the server');
+  });
+
   it('answers 429 with Retry-After and 503 without reaching the server', async () => {
     for (const [faults, kind] of [
       [{ rateLimited: 1 }, 'rate-limited'],

@@ -83,6 +83,9 @@ export class SimNetwork {
   readonly #trace: (line: string) => void;
   readonly #partitioned = new Set<string>();
   readonly #subscriptions = new Set<Subscription>();
+  /** Per device and request kind: no request of that kind before this time (Retry-After). */
+  readonly #quietUntil = new Map<string, number>();
+  readonly #onViolation: ((message: string) => void) | undefined;
   #serverEpoch = 0;
   #serverDown = false;
   /** Fault rates; replace to change them. */
@@ -103,7 +106,10 @@ export class SimNetwork {
     counters: SimCounters;
     faults: NetworkFaults;
     trace: (line: string) => void;
+    /** Called when a device ignores a `Retry-After` (INV-13). */
+    onViolation?: (message: string) => void;
   }) {
+    this.#onViolation = options.onViolation;
     this.#scheduler = options.scheduler;
     this.#random = options.random;
     this.#counters = options.counters;
@@ -199,6 +205,7 @@ export class SimNetwork {
         return this.#request<PushResponse>({
           kind: 'push',
           deviceId,
+          userId: session.current()?.userId ?? '',
           life,
           signal,
           body: req,
@@ -224,6 +231,7 @@ export class SimNetwork {
         return this.#request<PullResponse>({
           kind: 'pull',
           deviceId,
+          userId: session.current()?.userId ?? '',
           life,
           signal,
           body: req,
@@ -259,6 +267,7 @@ export class SimNetwork {
   #request<T>(request: {
     kind: 'push' | 'pull';
     deviceId: string;
+    userId: string;
     life: Life;
     signal: AbortSignal | undefined;
     body: unknown;
@@ -268,6 +277,15 @@ export class SimNetwork {
   }): Promise<T> {
     const { kind, deviceId, life, signal } = request;
     if (!life.alive) return Life.never();
+    // A Retry-After binds the client object that heard it, for the user it was signed in as (a
+    // restarted client or another user's session starts afresh).
+    const quietKey = `${deviceId}|${life.generation}|${request.userId}|${kind}`;
+    const quietUntil = this.#quietUntil.get(quietKey);
+    if (quietUntil !== undefined && this.#scheduler.now < quietUntil) {
+      this.#onViolation?.(
+        `${deviceId} sent a ${kind} ${quietUntil - this.#scheduler.now} ms before the server's Retry-After ran out`,
+      );
+    }
     const counts = kind === 'push' ? this.pushesByDevice : this.pullsByDevice;
     counts.set(deviceId, (counts.get(deviceId) ?? 0) + 1);
     const body = clone(request.body);
@@ -312,13 +330,14 @@ export class SimNetwork {
       if (faults !== undefined && this.#random.chance(faults.rateLimited)) {
         this.#counters.add('fault.429');
         const retryAfterMs = 1000 * (1 + this.#random.int(10));
-        this.#scheduler.schedule(this.#delay(), () =>
-          settle(() =>
+        this.#scheduler.schedule(this.#delay(), () => {
+          const delivered = settle(() =>
             reject(
               new SyncError('rate-limited', 'Too Many Requests', { status: 429, retryAfterMs }),
             ),
-          ),
-        );
+          );
+          if (delivered) this.#quietUntil.set(quietKey, this.#scheduler.now + retryAfterMs);
+        });
         return;
       }
       const epoch = this.#serverEpoch;

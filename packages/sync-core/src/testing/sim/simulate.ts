@@ -177,6 +177,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     counters,
     faults: swarm.network,
     trace: (line) => history.trace(line),
+    onViolation: (message) => history.violate({ inv: 'INV-13', message }),
   });
   const resolverSet = workloadResolvers();
   for (const [name, resolver] of Object.entries(options.resolvers ?? {})) {
