@@ -17,7 +17,7 @@ export type { HlcOptions, HlcParts } from './clock/hlc.js';
 export { compareHlc, formatHlc, HybridLogicalClock, isHlc, parseHlc } from './clock/hlc.js';
 export * from './conflict/resolvers.js';
 export * from './conflict/types.js';
-export { browserOnlineSource, createEnvironment } from './env/environment.js';
+export { alwaysOnline, browserOnlineSource, createEnvironment } from './env/environment.js';
 export * from './errors/sync-error.js';
 export * from './protocol/types.js';
 export * from './protocol/validate.js';

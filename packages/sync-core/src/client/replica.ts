@@ -115,21 +115,8 @@ export class Replica {
 }
 
 /**
- * Loads a namespace into memory and builds the view. Values read from storage are frozen, not
- * copied: the client never mutates them.
- */
-export async function loadReplica(
-  storage: StorageAdapter,
-  namespace: string,
-  scope: string,
-): Promise<Replica> {
-  const replica = new Replica(namespace, scope);
-  await loadInto(storage, replica);
-  return replica;
-}
-
-/**
  * Starts loading a namespace into a new replica that is usable at once (see {@link Replica.ready}).
+ * Values read from storage are frozen, not copied: the client never mutates them.
  * `onLoaded` receives the records whose view may have changed; `alsoBefore` must settle too
  * before writes are persisted.
  */
