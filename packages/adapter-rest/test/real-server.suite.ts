@@ -294,13 +294,19 @@ export function realServerSuite(kind: () => StoreKind): void {
     });
 
     /** A client on its own device (new session of `userId`), reaching the server at `baseUrl`. */
-    async function device(userId: string, baseUrl = server.url): Promise<SyncClient> {
+    async function device(
+      userId: string,
+      baseUrl = server.url,
+      realtime: 'sse' | 'poll' = 'sse',
+    ): Promise<SyncClient> {
       const session = await devSignIn({ baseUrl: server.url, userId });
       const transport = restTransport({
         baseUrl,
         getToken: () => session.token,
         session: createSessionSource({ userId, sessionId: session.sessionId }),
         reconnect: { baseDelayMs: 20, maxDelayMs: 50 },
+        realtime,
+        pollIntervalMs: 50,
       });
       const client = createSyncClient({
         transport,
@@ -360,6 +366,16 @@ export function realServerSuite(kind: () => StoreKind): void {
       proxy.refuseStreams(false);
       await vi.waitFor(() =>
         expect(laptop.get('todos', 'while-down')).toEqual({ title: 'missed poke' }),
+      );
+    });
+
+    it("in 'poll' mode a device finds the other's write on its next poll", async () => {
+      const user = `poll${Date.now().toString(36)}`;
+      const phone = await device(user);
+      const laptop = await device(user, server.url, 'poll');
+      await phone.put('todos', 'polled', { title: 'no stream needed' });
+      await vi.waitFor(() =>
+        expect(laptop.get('todos', 'polled')).toEqual({ title: 'no stream needed' }),
       );
     });
   });
