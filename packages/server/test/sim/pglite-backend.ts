@@ -245,5 +245,13 @@ function seedBackend(ctx: {
     async dedupeHits() {
       return dedupeHits;
     },
+    // The sim knows the format (`c1.<epoch>.<version>`) only to check that a device's
+    // checkpoints never go back (INV-5); clients treat them as opaque.
+    compareCheckpoints: (a, b) => checkpointVersion(a) - checkpointVersion(b),
   };
+}
+
+function checkpointVersion(checkpoint: string): number {
+  const version = Number(checkpoint.split('.').at(-1));
+  return Number.isSafeInteger(version) ? version : -1;
 }

@@ -468,7 +468,8 @@ function scheduleFaults(ctx: {
     history.trace(`clock of ${jumper.id} jumps back ${jumpBy} ms`);
   });
   if (swarm.purge) {
-    scheduler.schedule(at(), () => {
+    // In the second half of the chaos, when there are tombstones to purge and devices behind.
+    scheduler.schedule(Math.floor(chaosMs / 2) + faults.int(Math.ceil(chaosMs / 2)), () => {
       if (!network.faultsOn) return;
       void scheduler.track(
         (async () => {
