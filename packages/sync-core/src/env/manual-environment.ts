@@ -12,6 +12,11 @@ export interface ManualEnvironment extends SyncEnvironment {
   setOnline(online: boolean): void;
   /** Number of timers scheduled and not yet fired or cleared. */
   pendingTimers(): number;
+  /**
+   * Moves the wall clock (`now()`) by `deltaMs` without moving the timers, like a device whose
+   * clock is corrected: timers still fire after their full durations.
+   */
+  jumpClock(deltaMs: number): void;
 }
 
 interface Timer {
@@ -34,7 +39,9 @@ async function flushMicrotasks(): Promise<void> {
 export function manualEnvironment(
   options: { startMs?: number; seed?: number } = {},
 ): ManualEnvironment {
+  // `time` drives the timers; `skew` is added to what `now()` reports.
   let now = options.startMs ?? 1_700_000_000_000;
+  let skew = 0;
   let seed = options.seed ?? 1;
   let online = true;
   let nextId = 1;
@@ -48,7 +55,7 @@ export function manualEnvironment(
     },
   };
   return {
-    now: () => now,
+    now: () => now + skew,
     setTimeout(callback, ms) {
       const id = nextId++;
       timers.set(id, { id, at: now + Math.max(0, ms), callback });
@@ -88,5 +95,8 @@ export function manualEnvironment(
       for (const listener of [...listeners]) listener(value);
     },
     pendingTimers: () => timers.size,
+    jumpClock(deltaMs) {
+      skew += deltaMs;
+    },
   };
 }

@@ -133,3 +133,49 @@ describe('Retryer shared by several requests', () => {
     expect(log.map((t) => t - start)).toEqual([0, 7000]);
   });
 });
+
+describe('Retryer.clear', () => {
+  it('forgets the backoff but keeps a running Retry-After wait', async () => {
+    const env = manualEnvironment();
+    env.random = () => 0.5;
+    const retryer = new Retryer({ env, baseDelayMs: 60_000, maxDelayMs: 60_000 });
+    retryer.recordFailure(new SyncError('rate-limited', '429', { retryAfterMs: 7000 }));
+    retryer.clear();
+    expect(retryer.attempt).toBe(0);
+    const stop = new AbortController().signal;
+    let ready = false;
+    void retryer.ready(stop).then(() => {
+      ready = true;
+    });
+    await env.advance(6999);
+    expect(ready).toBe(false);
+    await env.advance(1);
+    expect(ready).toBe(true);
+    retryer.recordFailure(new SyncError('network', 'down')); // 30 s of backoff
+    retryer.clear();
+    let again = false;
+    void retryer.ready(stop).then(() => {
+      again = true;
+    });
+    await env.advance(0);
+    expect(again).toBe(true);
+  });
+});
+
+describe('Retryer and wall-clock jumps', () => {
+  it('waits the full Retry-After even if the wall clock jumps forward', async () => {
+    const env = manualEnvironment();
+    env.random = () => 0;
+    const retryer = new Retryer({ env });
+    retryer.recordFailure(new SyncError('rate-limited', '429', { retryAfterMs: 7000 }));
+    env.jumpClock(60_000);
+    let ready = false;
+    void retryer.ready(new AbortController().signal).then(() => {
+      ready = true;
+    });
+    await env.advance(6999);
+    expect(ready).toBe(false);
+    await env.advance(1);
+    expect(ready).toBe(true);
+  });
+});

@@ -28,10 +28,13 @@ export class Retryer {
   readonly #maxDelayMs: number;
   readonly #onRetry: RetryerOptions['onRetry'];
   #attempt = 0;
-  /** No attempt starts before this time (backoff or Retry-After). */
-  #blockedUntil = 0;
-  /** The part of `#blockedUntil` that came from a server's Retry-After. */
-  #retryAfterUntil = 0;
+  /*
+   * Waits are timers, not deadlines compared with `now()`: the wall clock may jump (a device
+   * whose clock is corrected), and a Retry-After must still last its full duration. While any
+   * timer of a set runs, attempts wait; overlapping waits thus end with the longest.
+   */
+  readonly #backoffTimers = new Set<unknown>();
+  readonly #retryAfterTimers = new Set<unknown>();
   readonly #wakers = new Set<() => void>();
   readonly #unsubscribeOnline: () => void;
 
@@ -42,7 +45,7 @@ export class Retryer {
     this.#maxDelayMs = options.maxDelayMs ?? 60_000;
     this.#onRetry = options.onRetry;
     this.#unsubscribeOnline = this.#env.online.subscribe((online) => {
-      if (online) this.#blockedUntil = this.#retryAfterUntil;
+      if (online) this.#clearTimers(this.#backoffTimers);
       this.#wake();
     });
   }
@@ -54,7 +57,7 @@ export class Retryer {
 
   /** `true` while a backoff or Retry-After wait is running. */
   get backingOff(): boolean {
-    return this.#env.now() < this.#blockedUntil;
+    return this.#backoffTimers.size > 0 || this.#retryAfterTimers.size > 0;
   }
 
   /**
@@ -86,14 +89,14 @@ export class Retryer {
 
   /** Books a failed attempt: computes and starts the wait; returns it in milliseconds. */
   recordFailure(error: unknown): number {
-    let wait = this.backoffMs(this.#attempt);
+    const backoff = this.backoffMs(this.#attempt);
     this.#attempt++;
-    const now = this.#env.now();
+    let wait = backoff;
     if (isSyncError(error) && error.retryAfterMs !== undefined && error.retryAfterMs >= 0) {
-      wait = Math.max(wait, error.retryAfterMs);
-      this.#retryAfterUntil = Math.max(this.#retryAfterUntil, now + error.retryAfterMs);
+      wait = Math.max(backoff, error.retryAfterMs);
+      this.#startTimer(this.#retryAfterTimers, error.retryAfterMs);
     }
-    this.#blockedUntil = Math.max(this.#blockedUntil, now + wait);
+    this.#startTimer(this.#backoffTimers, backoff);
     return wait;
   }
 
@@ -103,48 +106,58 @@ export class Retryer {
    */
   reset(): void {
     this.#attempt = 0;
-    this.#blockedUntil = Math.max(this.#retryAfterUntil, 0);
-    if (this.#retryAfterUntil <= this.#env.now()) this.#retryAfterUntil = 0;
+    this.#clearTimers(this.#backoffTimers);
     this.#wake();
   }
 
-  /** Forgets everything, Retry-After included (a new session starts over). */
+  /**
+   * Starts over for a new session: attempts and backoff are forgotten, but a running
+   * `Retry-After` wait is kept: the server asked this client to wait, whoever is signed in.
+   */
   clear(): void {
-    this.#attempt = 0;
-    this.#blockedUntil = 0;
-    this.#retryAfterUntil = 0;
-    this.#wake();
+    this.reset();
   }
 
   /** Resolves once an attempt may start: online and past any wait. */
   async ready(signal: AbortSignal): Promise<void> {
     for (;;) {
       if (signal.aborted) throw signal.reason;
-      const online = this.#env.online.isOnline();
-      const waitMs = this.#blockedUntil - this.#env.now();
-      if (online && waitMs <= 0) return;
+      if (this.#env.online.isOnline() && !this.backingOff) return;
       await new Promise<void>((resolve) => {
-        let timer: unknown;
         const done = () => {
           this.#wakers.delete(done);
           signal.removeEventListener('abort', done);
-          if (timer !== undefined) this.#env.clearTimeout(timer);
           resolve();
         };
         this.#wakers.add(done);
         signal.addEventListener('abort', done);
-        if (online) timer = this.#env.setTimeout(done, waitMs);
       });
     }
+  }
+
+  #startTimer(timers: Set<unknown>, ms: number): void {
+    if (!(ms > 0)) return;
+    const handle = this.#env.setTimeout(() => {
+      timers.delete(handle);
+      this.#wake();
+    }, ms);
+    timers.add(handle);
+  }
+
+  #clearTimers(timers: Set<unknown>): void {
+    for (const handle of timers) this.#env.clearTimeout(handle);
+    timers.clear();
   }
 
   #wake(): void {
     for (const wake of [...this.#wakers]) wake();
   }
 
-  /** Stops listening to online changes. */
+  /** Stops listening to online changes and cancels every wait. */
   dispose(): void {
     this.#unsubscribeOnline();
+    this.#clearTimers(this.#backoffTimers);
+    this.#clearTimers(this.#retryAfterTimers);
     this.#wake();
   }
 }
