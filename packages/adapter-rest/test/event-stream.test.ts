@@ -9,6 +9,9 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { restTransport } from '../src/index.js';
 
+// Outcomes, not timings: generous so a loaded CI machine does not turn slowness into failure.
+const EVENTUALLY = { timeout: 5000, interval: 10 };
+
 const BASE = 'http://events.test';
 const server = setupServer();
 const cleanups: Array<() => void> = [];
@@ -84,7 +87,7 @@ describe('event stream', () => {
   it('hints a catch-up on connect, then delivers valid pokes of its scopes only', async () => {
     const connections = eventsEndpoint();
     const sub = listen();
-    await vi.waitFor(() => expect(sub.connects()).toBe(1));
+    await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
     const [c] = connections;
     expect(c!.auth).toBe('Bearer token');
     expect(c!.scopes!.split(',').sort()).toEqual(['user:1', 'workspace:7']);
@@ -95,7 +98,7 @@ describe('event stream', () => {
     c!.send('event: poke\ndata: {"scope":"user:1","version":"x"}\n\n'); // invalid
     c!.send(`event: poke\ndata: ${JSON.stringify({ scope: 'workspace:7', version: 9 })}\n\n`);
 
-    await vi.waitFor(() => expect(sub.pokes).toHaveLength(2));
+    await vi.waitFor(() => expect(sub.pokes).toHaveLength(2), EVENTUALLY);
     expect(sub.pokes).toEqual([
       { scope: 'user:1', version: 3, originClientId: 'c1' },
       { scope: 'workspace:7', version: 9 },
@@ -107,12 +110,12 @@ describe('event stream', () => {
   it('reconnects after the server ends the stream, and hints a catch-up each time', async () => {
     const connections = eventsEndpoint();
     const sub = listen();
-    await vi.waitFor(() => expect(connections).toHaveLength(1));
+    await vi.waitFor(() => expect(connections).toHaveLength(1), EVENTUALLY);
     connections[0]!.send(poke('user:1', 1));
     connections[0]!.close();
-    await vi.waitFor(() => expect(sub.connects()).toBe(2));
+    await vi.waitFor(() => expect(sub.connects()).toBe(2), EVENTUALLY);
     connections[1]!.send(poke('user:1', 2));
-    await vi.waitFor(() => expect(sub.pokes.map((p) => p.version)).toEqual([1, 2]));
+    await vi.waitFor(() => expect(sub.pokes.map((p) => p.version)).toEqual([1, 2]), EVENTUALLY);
     sub.unsubscribe();
   });
 
@@ -126,7 +129,7 @@ describe('event stream', () => {
         : undefined,
     );
     const sub = listen();
-    await vi.waitFor(() => expect(sub.connects()).toBe(1));
+    await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
     expect(connections).toHaveLength(4);
     expect(sub.errors.map((e) => e.kind)).toEqual(['server', 'server', 'server']);
     sub.unsubscribe();
@@ -145,7 +148,7 @@ describe('event stream', () => {
         return forceRefresh ? 'fresh' : 'stale';
       },
     });
-    await vi.waitFor(() => expect(sub.connects()).toBe(1));
+    await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
     expect(connections.map((c) => c.auth)).toEqual(['Bearer stale', 'Bearer fresh']);
     expect(refreshes).toEqual([false, true]);
     expect(sub.errors).toEqual([]);
@@ -155,7 +158,7 @@ describe('event stream', () => {
   it('replaces a stream that went silent for idleTimeoutMs', async () => {
     const connections = eventsEndpoint();
     const sub = listen({ idleTimeoutMs: 30 });
-    await vi.waitFor(() => expect(sub.connects()).toBeGreaterThanOrEqual(2));
+    await vi.waitFor(() => expect(sub.connects()).toBeGreaterThanOrEqual(2), EVENTUALLY);
     expect(connections.length).toBeGreaterThanOrEqual(2);
     expect(sub.errors[0]).toMatchObject({ kind: 'timeout' });
     sub.unsubscribe();
@@ -164,7 +167,7 @@ describe('event stream', () => {
   it('keeps a stream that only sends heartbeats', async () => {
     const connections = eventsEndpoint();
     const sub = listen({ idleTimeoutMs: 200 });
-    await vi.waitFor(() => expect(sub.connects()).toBe(1));
+    await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
     for (let i = 0; i < 10; i++) {
       connections[0]!.send(': hb\n\n');
       await new Promise((r) => setTimeout(r, 50));
@@ -177,9 +180,9 @@ describe('event stream', () => {
   it('stops for good on unsubscribe: nothing more is read and nothing reopened', async () => {
     const connections = eventsEndpoint();
     const sub = listen();
-    await vi.waitFor(() => expect(sub.connects()).toBe(1));
+    await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
     connections[0]!.send(poke('user:1', 1));
-    await vi.waitFor(() => expect(sub.pokes).toHaveLength(1));
+    await vi.waitFor(() => expect(sub.pokes).toHaveLength(1), EVENTUALLY);
     sub.unsubscribe();
     try {
       connections[0]!.send(poke('user:1', 2));
@@ -203,10 +206,10 @@ describe('event stream', () => {
       throw new Error('app bug');
     });
     cleanups.push(unsubscribe);
-    await vi.waitFor(() => expect(connections).toHaveLength(1));
+    await vi.waitFor(() => expect(connections).toHaveLength(1), EVENTUALLY);
     await new Promise((r) => setTimeout(r, 10));
     connections[0]!.send(poke('user:1', 1) + poke('user:1', 2));
-    await vi.waitFor(() => expect(seen).toEqual([1, 2]));
+    await vi.waitFor(() => expect(seen).toEqual([1, 2]), EVENTUALLY);
     unsubscribe();
   });
 });
@@ -225,7 +228,7 @@ describe('poll mode', () => {
       () => undefined,
       () => hints++,
     );
-    await vi.waitFor(() => expect(hints).toBeGreaterThanOrEqual(3));
+    await vi.waitFor(() => expect(hints).toBeGreaterThanOrEqual(3), EVENTUALLY);
     unsubscribe();
     const after = hints;
     await new Promise((r) => setTimeout(r, 60));

@@ -19,6 +19,9 @@ import { type DroppingProxy, startDroppingProxy } from './support/dropping-proxy
 import { pushRequest, putMutation } from './support/fixtures.js';
 import { type StoreKind, startServer, type TestServer } from './support/real-server.js';
 
+// Outcomes, not timings: generous so a loaded CI machine does not turn slowness into failure.
+const EVENTUALLY = { timeout: 15_000, interval: 20 };
+
 /** Defines the suite for one database. */
 export function realServerSuite(kind: () => StoreKind): void {
   let server: TestServer;
@@ -214,7 +217,7 @@ export function realServerSuite(kind: () => StoreKind): void {
         reconnect: { baseDelayMs: 50, maxDelayMs: 100 },
         onRealtimeError: (e) => errors.push(e),
       }).subscribe!([aliceScope], (p) => pokes.push(p));
-      await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0));
+      await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), EVENTUALLY);
       stop();
       expect(errors[0]).toMatchObject({ kind: 'auth', status: 403 });
       expect(pokes).toEqual([]);
@@ -236,14 +239,15 @@ export function realServerSuite(kind: () => StoreKind): void {
         (p) => pokes.push(p),
         () => connects++,
       );
-      await vi.waitFor(() => expect(connects).toBe(1));
+      await vi.waitFor(() => expect(connects).toBe(1), EVENTUALLY);
       await transportOf(phone).push({
         clientId: 'phone-1',
         sessionId: phone.sessionId,
         mutations: [putMutation(scope, 'n', { t: 1 })],
       });
-      await vi.waitFor(() =>
-        expect(pokes).toEqual([{ scope, version: 1, originClientId: 'phone-1' }]),
+      await vi.waitFor(
+        () => expect(pokes).toEqual([{ scope, version: 1, originClientId: 'phone-1' }]),
+        EVENTUALLY,
       );
       stop();
     });
@@ -271,7 +275,7 @@ export function realServerSuite(kind: () => StoreKind): void {
           });
         },
       );
-      await vi.waitFor(() => expect(catchUps).toEqual([[]]));
+      await vi.waitFor(() => expect(catchUps).toEqual([[]]), EVENTUALLY);
 
       proxy.refuseStreams(true);
       proxy.killStreams();
@@ -281,7 +285,7 @@ export function realServerSuite(kind: () => StoreKind): void {
       );
       proxy.refuseStreams(false);
 
-      await vi.waitFor(() => expect(catchUps).toEqual([[], ['missed']]), { timeout: 5000 });
+      await vi.waitFor(() => expect(catchUps).toEqual([[], ['missed']]), EVENTUALLY);
       expect(pokes).toEqual([]);
       stop();
     });
@@ -324,26 +328,30 @@ export function realServerSuite(kind: () => StoreKind): void {
       const user = `pair${Date.now().toString(36)}`;
       const phone = await device(user);
       const laptop = await device(user);
-      await vi.waitFor(() => expect(laptop.status.state).toBe('synced'));
+      await vi.waitFor(() => expect(laptop.status.state).toBe('synced'), EVENTUALLY);
       await phone.put('todos', 't1', { title: 'buy milk' });
-      await vi.waitFor(() => expect(laptop.get('todos', 't1')).toEqual({ title: 'buy milk' }));
+      await vi.waitFor(
+        () => expect(laptop.get('todos', 't1')).toEqual({ title: 'buy milk' }),
+        EVENTUALLY,
+      );
       await laptop.patch('todos', 't1', { done: true });
-      await vi.waitFor(() =>
-        expect(phone.get('todos', 't1')).toEqual({ title: 'buy milk', done: true }),
+      await vi.waitFor(
+        () => expect(phone.get('todos', 't1')).toEqual({ title: 'buy milk', done: true }),
+        EVENTUALLY,
       );
     });
 
     it('a push whose answer is lost after commit is retried by the client and applied once', async () => {
       const user = `lost${Date.now().toString(36)}`;
       const phone = await device(user, proxy.url);
-      await vi.waitFor(() => expect(phone.status.state).toBe('synced'));
+      await vi.waitFor(() => expect(phone.status.state).toBe('synced'), EVENTUALLY);
       const before = proxy.requests.filter((r) => r.dropped).length;
       proxy.dropNext(1, (method, path) => method === 'POST' && path.startsWith('/v1/push'));
       await phone.put('todos', 'once', { title: 'exactly once' });
       await vi.waitFor(() => {
         expect(phone.status.pending).toBe(0);
         expect(phone.recordStatus('todos', 'once')).toBe('synced');
-      });
+      }, EVENTUALLY);
       expect(proxy.requests.filter((r) => r.dropped).length).toBe(before + 1);
 
       const reader = await signIn(user);
@@ -357,15 +365,16 @@ export function realServerSuite(kind: () => StoreKind): void {
       const user = `down${Date.now().toString(36)}`;
       const phone = await device(user);
       const laptop = await device(user, proxy.url);
-      await vi.waitFor(() => expect(laptop.status.state).toBe('synced'));
+      await vi.waitFor(() => expect(laptop.status.state).toBe('synced'), EVENTUALLY);
       proxy.refuseStreams(true);
       proxy.killStreams();
       await phone.put('todos', 'while-down', { title: 'missed poke' });
-      await vi.waitFor(() => expect(phone.status.pending).toBe(0));
+      await vi.waitFor(() => expect(phone.status.pending).toBe(0), EVENTUALLY);
       expect(laptop.get('todos', 'while-down')).toBeUndefined();
       proxy.refuseStreams(false);
-      await vi.waitFor(() =>
-        expect(laptop.get('todos', 'while-down')).toEqual({ title: 'missed poke' }),
+      await vi.waitFor(
+        () => expect(laptop.get('todos', 'while-down')).toEqual({ title: 'missed poke' }),
+        EVENTUALLY,
       );
     });
 
@@ -374,8 +383,9 @@ export function realServerSuite(kind: () => StoreKind): void {
       const phone = await device(user);
       const laptop = await device(user, server.url, 'poll');
       await phone.put('todos', 'polled', { title: 'no stream needed' });
-      await vi.waitFor(() =>
-        expect(laptop.get('todos', 'polled')).toEqual({ title: 'no stream needed' }),
+      await vi.waitFor(
+        () => expect(laptop.get('todos', 'polled')).toEqual({ title: 'no stream needed' }),
+        EVENTUALLY,
       );
     });
   });
