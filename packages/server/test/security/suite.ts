@@ -5,10 +5,14 @@
  */
 import type { OpenedStore } from './fixture.js';
 import { useSecFixture } from './fixture.js';
+import { secAccess } from './sec-access.js';
 import { secAuth } from './sec-auth.js';
+import { secProtocol } from './sec-protocol.js';
 
 /** Registers every SEC describe on the store `open` makes; call inside a `describe`. */
 export function securitySuite(open: () => Promise<OpenedStore>): void {
   const fx = useSecFixture(open);
   secAuth(fx);
+  secAccess(fx);
+  secProtocol(fx);
 }
