@@ -218,7 +218,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   await scheduler.run({ until: 1000 });
 
   // Chaos: the workload chain, and faults at random moments of its window.
-  const chaosMs = opCount * MEAN_GAP_MS;
+  // Expected length of the chaos phase: 30 % of the gaps are 0, the rest average MEAN_GAP_MS.
+  // Faults are drawn inside it (a fault drawn after the chaos ended would silently not fire).
+  const chaosMs = Math.floor(opCount * MEAN_GAP_MS * 0.65);
   const faults = root.fork('faults');
   const work = root.fork('workload');
   let chaosDone = opCount === 0;
