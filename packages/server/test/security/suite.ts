@@ -7,6 +7,7 @@ import type { OpenedStore } from './fixture.js';
 import { useSecFixture } from './fixture.js';
 import { secAccess } from './sec-access.js';
 import { secAuth } from './sec-auth.js';
+import { secPollution } from './sec-pollution.js';
 import { secProtocol } from './sec-protocol.js';
 
 /** Registers every SEC describe on the store `open` makes; call inside a `describe`. */
@@ -15,4 +16,5 @@ export function securitySuite(open: () => Promise<OpenedStore>): void {
   secAuth(fx);
   secAccess(fx);
   secProtocol(fx);
+  secPollution(fx);
 }
