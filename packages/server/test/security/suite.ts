@@ -7,6 +7,7 @@ import type { OpenedStore } from './fixture.js';
 import { useSecFixture } from './fixture.js';
 import { secAccess } from './sec-access.js';
 import { secAuth } from './sec-auth.js';
+import { secPayload } from './sec-payload.js';
 import { secPollution } from './sec-pollution.js';
 import { secProtocol } from './sec-protocol.js';
 
@@ -17,4 +18,5 @@ export function securitySuite(open: () => Promise<OpenedStore>): void {
   secAccess(fx);
   secProtocol(fx);
   secPollution(fx);
+  secPayload(fx);
 }
