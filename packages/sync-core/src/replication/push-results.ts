@@ -55,9 +55,10 @@ export function applyPushResults(
       outbox.remove(entry);
       ops.push({ type: 'delete', key: entry.key });
       const previous = store.base(collection, recordId);
-      let baseData = previous === undefined || previous.deleted ? null : previous.data;
+      // The record as our write left it, at the revision the server gave it: the next queued
+      // mutation starts from there (a newer pulled base, if any, stays the base record).
+      const baseData = applyMutation(entry.base, mutation);
       if (previous === undefined || previous.revision < result.revision) {
-        baseData = applyMutation(entry.base, mutation);
         const record: SyncRecord = {
           scope: mutation.scope,
           collection,
