@@ -141,7 +141,9 @@ export function secPayload(fx: () => SecFixture): void {
       expect(resultsOf(await f.rawPush(a, envelope(a, [odd])))[0]?.status).toBe('applied');
       const stored = (await f.stored(a.scope)).find((r) => r.id === 'odd');
       expect(stored?.data).toEqual({ t: 'last', negZero: 0, tiny: 0, big: 1.2345678901234568e39 });
-      expect(Object.is((stored?.data as { negZero: number }).negZero, -0)).toBe(false);
+      expect(Object.is((stored?.data as { negZero?: number } | undefined)?.negZero, -0)).toBe(
+        false,
+      );
     });
   });
 
