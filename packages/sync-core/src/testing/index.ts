@@ -18,6 +18,7 @@ export {
   type MemoryTransportHost,
 } from './memory-transport.js';
 export { createRandom, type Random, randomInt } from './random.js';
+export * from './sim/index.js';
 export {
   type FaultCounts,
   type FaultEnv,
@@ -26,4 +27,3 @@ export {
   type OneShotFault,
   withFaults,
 } from './with-faults.js';
-export * from './sim/index.js';

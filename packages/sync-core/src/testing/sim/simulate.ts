@@ -56,6 +56,7 @@ import type { SyncClientOptions } from '../../client/types.js';
 import type { ConflictResolver } from '../../conflict/types.js';
 import { createRandom } from '../random.js';
 import { memoryBackend, type SimBackend } from './backend.js';
+import { scheduleFaults } from './chaos-faults.js';
 import type { Violation } from './checks.js';
 import { checkConvergence } from './checks.js';
 import type { SimCounters } from './counters.js';
@@ -424,93 +425,4 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     digest: history.digest,
     stats: { ops: opCount, events: scheduler.executed, virtualMs: scheduler.now, quiescedAfterMs },
   };
-}
-
-function scheduleFaults(ctx: {
-  swarm: ReturnType<typeof drawSwarm>;
-  faults: SimRandom;
-  scheduler: SimScheduler;
-  devices: SimDevice[];
-  network: SimNetwork;
-  backend: SimBackend;
-  history: RunHistory;
-  counters: SimCounters;
-  chaosMs: number;
-}): void {
-  const { swarm, faults, scheduler, devices, network, backend, history, counters, chaosMs } = ctx;
-  const at = () => faults.int(chaosMs);
-  devices.forEach((device, i) => {
-    for (let k = 0; k < (swarm.partitions[i] ?? 0); k++) {
-      const start = at();
-      const duration = 1000 + faults.int(30_000);
-      const noticed = faults.chance(0.5);
-      scheduler.schedule(start, () => {
-        if (!network.faultsOn) return;
-        network.partition(device.id);
-        if (noticed) device.online.set(false);
-      });
-      scheduler.schedule(start + duration, () => {
-        network.heal(device.id);
-        device.online.set(true);
-      });
-    }
-  });
-  for (let k = 0; k < swarm.serverRestarts; k++) {
-    const downMs = 500 + faults.int(5000);
-    scheduler.schedule(at(), () => {
-      if (network.faultsOn) network.restartServer(downMs, () => backend.restart());
-    });
-  }
-  const jumper = faults.pick(devices);
-  const jumpBy = 60_000 + faults.int(240_000);
-  scheduler.schedule(at(), () => {
-    if (!network.faultsOn) return;
-    jumper.clock.setSkew(jumper.clock.skewMs - jumpBy);
-    counters.add('fault.skew-jump-back');
-    history.trace(`clock of ${jumper.id} jumps back ${jumpBy} ms`);
-  });
-  if (swarm.purge) {
-    // In the second half of the chaos, when there are tombstones to purge and devices behind.
-    scheduler.schedule(Math.floor(chaosMs / 2) + faults.int(Math.ceil(chaosMs / 2)), () => {
-      if (!network.faultsOn) return;
-      void scheduler.track(
-        (async () => {
-          const before = await Promise.all(
-            ['u1', 'u2', 'u3'].map((u) => backend.records(`user:${u}`)),
-          );
-          const purged = await backend.purgeTombstones();
-          const after = await Promise.all(
-            ['u1', 'u2', 'u3'].map((u) => backend.records(`user:${u}`)),
-          );
-          const kept = new Set(after.flat().map((r) => `${r.scope}/${r.collection}/${r.id}`));
-          for (const list of before) {
-            // Every applied write took the scope's next version, so the highest revision in
-            // the scope is its version at the purge.
-            const atVersion = Math.max(0, ...list.map((r) => r.revision));
-            for (const record of list) {
-              if (kept.has(`${record.scope}/${record.collection}/${record.id}`)) continue;
-              history.purged.push({ atVersion, record });
-            }
-          }
-          counters.add('fault.tombstone-purge');
-          history.trace(`purged ${purged} tombstones`);
-        })(),
-      );
-    });
-  }
-  if (swarm.signSwitch) {
-    const device = devices.find((d) => d.homeUser === 'u3') as SimDevice;
-    const start = at();
-    // After heal the guest drain owns the session; a late sign-back would cut it short.
-    scheduler.schedule(start, () => network.faultsOn && device.signIn('u2'));
-    scheduler.schedule(start + 5000 + faults.int(25_000), () => {
-      if (network.faultsOn) device.signIn(device.homeUser);
-    });
-  }
-  const tabs = devices.find((d) => d.tabs > 1);
-  for (let k = 0; tabs !== undefined && k < swarm.tabFlaps; k++) {
-    scheduler.schedule(at(), () => {
-      if (network.faultsOn) void tabs.flapTab();
-    });
-  }
 }
