@@ -85,7 +85,9 @@ export interface SimulateOptions {
    */
   faults?: FaultLevel;
   /**
-   * The server. Receives the run's scheduler (its clock and queue).
+   * The server. Receives the run's scheduler (its clock and queue). Implement {@link SimBackend}
+   * to run the simulation against your own server: `@syncline/server`'s tier-2 test wraps its
+   * fetch handler over the SQL store on PGlite this way (`packages/server/test/sim`).
    * @default the in-memory protocol server (`memoryBackend`)
    */
   backend?: (scheduler: SimScheduler) => SimBackend | Promise<SimBackend>;
