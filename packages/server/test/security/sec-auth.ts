@@ -71,7 +71,7 @@ export function secAuth(fx: () => SecFixture): void {
   });
 
   describe('SEC-J1 forged or invalid tokens answer 401', () => {
-    it('not-yet-valid, just-expired and future-iat-only tokens; a refused push stores nothing', async () => {
+    it('not-yet-valid, just-expired, empty-sub, bad-session and other-key tokens; a refused push stores nothing', async () => {
       const f = fx();
       const userId = freshUser();
       const scope = `user:${userId}`;
@@ -103,6 +103,9 @@ export function secAuth(fx: () => SecFixture): void {
           json: { clientId: 'c1', sessionId: 's', mutations: [f.mutation(scope, name, { name })] },
         });
         expect({ name, status: push.status }).toEqual({ name, status: 401 });
+        const events = await openEvents(f.jwt.url, token, [scope]);
+        events.close();
+        expect({ name, status: events.status }).toEqual({ name, status: 401 });
       }
       expect(await f.fingerprint()).toBe(before);
     });
