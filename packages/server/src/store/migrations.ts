@@ -6,6 +6,7 @@
  * @module
  */
 import type { SqlExecutor } from './executor.js';
+import { FUNCTIONS_SQL } from './sql-functions.js';
 
 /** One schema step. */
 export interface Migration {
@@ -74,6 +75,7 @@ CREATE INDEX mutations_created_at ON syncline.mutations (created_at);
 -- It carries no authority: scopes are authorised per user and stored outcomes are per user.
 `,
   },
+  { id: 2, name: 'push and pull functions', sql: FUNCTIONS_SQL },
 ];
 
 // An arbitrary constant: the advisory lock key of migrations.

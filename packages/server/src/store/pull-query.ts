@@ -1,5 +1,5 @@
 /**
- * A pull reads the scope row and the page of records in one REPEATABLE READ snapshot, so the
+ * A pull reads the scope row and the page of records in one snapshot (one statement), so the
  * purge horizon and the records agree (a concurrent purge cannot slip between them).
  *
  * Because every push holds the scope's row lock while it assigns versions, the versions
@@ -11,41 +11,46 @@
 import type { PullRequest, PullResponse } from '@syncline/sync-core/protocol';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import type { SqlQueryable } from './executor.js';
-import { RECORD_COLUMNS, type RecordRow, toNumber, toRecord } from './rows.js';
+import { type RecordRow, toNumber, toRecord } from './rows.js';
 
-/** Runs a pull in `tx` (a transaction the caller opened). */
-export async function pullInTransaction(
-  tx: SqlQueryable,
+/** A row of `syncline.pull_page`: one `scope` row (version, purge horizon), then the page. */
+interface PageRow extends RecordRow {
+  kind: 'scope' | 'record';
+  purged_through: string | number | null;
+}
+
+/**
+ * Runs a pull as one statement (`syncline.pull_page`, see `sql-functions.ts`): one snapshot
+ * for the scope row and the page, no transaction round trips.
+ */
+export async function pullPage(
+  db: SqlQueryable,
   request: PullRequest,
   options: { epoch: string; defaultLimit: number },
 ): Promise<PullResponse> {
-  await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-  const [scopeRow] = await tx.query<{ version: string | number; purged_through: string | number }>(
-    'SELECT version, purged_through FROM syncline.scopes WHERE scope = $1',
-    [request.scope],
-  );
-  const version = toNumber(scopeRow?.version);
-  const purgedThrough = toNumber(scopeRow?.purged_through);
+  let decoded: number | undefined;
+  if (request.checkpoint !== null) decoded = decodeCheckpoint(request.checkpoint, options.epoch);
+  const limit = request.limit ?? options.defaultLimit;
+  const rows = await db.query<PageRow>('SELECT * FROM syncline.pull_page($1, $2, $3)', [
+    request.scope,
+    decoded ?? null,
+    limit + 1,
+  ]);
+  const [head, ...page] = rows;
+  const version = toNumber(head?.revision);
+  const purgedThrough = toNumber(head?.purged_through);
 
+  // The same rule as the function's: it read from 0 when the checkpoint is refused.
   let after = 0;
   let resetRequired = false;
   if (request.checkpoint !== null) {
-    const decoded = decodeCheckpoint(request.checkpoint, options.epoch);
     // Never issued here, ahead of the scope, or behind the purge horizon: start over.
     if (decoded === undefined || decoded > version || decoded < purgedThrough) resetRequired = true;
     else after = decoded;
   }
 
-  const limit = request.limit ?? options.defaultLimit;
-  const rows = await tx.query<RecordRow>(
-    `SELECT ${RECORD_COLUMNS} FROM syncline.records
-     WHERE scope = $1 AND revision > $2
-     ORDER BY revision
-     LIMIT $3`,
-    [request.scope, after, limit + 1],
-  );
-  const hasMore = rows.length > limit;
-  const changes = (hasMore ? rows.slice(0, limit) : rows).map(toRecord);
+  const hasMore = page.length > limit;
+  const changes = (hasMore ? page.slice(0, limit) : page).map(toRecord);
   const last = changes[changes.length - 1];
   // A full page ends at its last row; the final page covers the whole scope version, which
   // may be past the last row (superseded or purged rows leave gaps).

@@ -6,7 +6,7 @@
 import { DEFAULT_LIMITS, type Poke, SyncError, validatePoke } from '@syncline/sync-core/protocol';
 import type { SqlExecutor } from './executor.js';
 import { runMigrations } from './migrations.js';
-import { pullInTransaction } from './pull-query.js';
+import { pullPage } from './pull-query.js';
 import { POKE_CHANNEL, pushInTransaction } from './push-transaction.js';
 import { toNumber } from './rows.js';
 import type { SyncStore } from './types.js';
@@ -108,9 +108,7 @@ export async function createSqlStore(
     },
     async pull(_auth, request) {
       open();
-      return retrying(() =>
-        db.transaction((tx) => pullInTransaction(tx, request, { epoch, defaultLimit })),
-      );
+      return retrying(() => pullPage(db, request, { epoch, defaultLimit }));
     },
     onPoke(listener) {
       listeners.add(listener);
