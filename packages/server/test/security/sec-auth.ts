@@ -317,7 +317,7 @@ export function secAuth(fx: () => SecFixture): void {
       await client.put('todos', 'a', { n: 1 });
       await client.put('todos', 'b', { n: 2 });
       // The refresh also gave an expired token: an `auth` error, the writes wait in the outbox.
-      await vi.waitFor(() => expect(client.status.state).toBe('error'));
+      await vi.waitFor(() => expect(client.status.state).toBe('error'), { timeout: 10_000 });
       expect(client.status.error?.kind).toBe('auth');
       expect(asked).toContain(true);
       expect(client.status.pending).toBe(2);
