@@ -10,6 +10,11 @@ interface StoredRecord {
   record: SyncRecord;
   /** Server time of the last accepted write (`now()`), for `purgeTombstones({ olderThan })`. */
   writtenAt: number;
+  /**
+   * `false` once a later write superseded it or it was purged: the log skips it. A flag, so a
+   * pull does not build a key and look it up for every log entry it reads.
+   */
+  current: boolean;
 }
 
 /** The key of a record within a scope; NUL cannot occur in a valid collection or id. */
@@ -28,7 +33,7 @@ export class MemoryScope {
   #version = 0;
   #horizon = 0;
   readonly #records = new Map<string, StoredRecord>();
-  readonly #log: SyncRecord[] = [];
+  readonly #log: StoredRecord[] = [];
 
   constructor(name: string) {
     this.name = name;
@@ -58,8 +63,12 @@ export class MemoryScope {
       throw new Error(`write out of order: revision ${record.revision} after ${this.#version}`);
     }
     this.#version = record.revision;
-    this.#records.set(recordKey(record.collection, record.id), { record, writtenAt });
-    this.#log.push(record);
+    const key = recordKey(record.collection, record.id);
+    const previous = this.#records.get(key);
+    if (previous !== undefined) previous.current = false;
+    const stored: StoredRecord = { record, writtenAt, current: true };
+    this.#records.set(key, stored);
+    this.#log.push(stored);
     // Superseded entries are skipped on read; drop them once they dominate, so a record
     // written a thousand times does not cost a thousand skips per pull.
     if (this.#log.length > 64 && this.#log.length > 2 * this.#records.size) this.#compactLog();
@@ -79,9 +88,9 @@ export class MemoryScope {
     let i = firstAbove(this.#log, after);
     for (; i < this.#log.length; i++) {
       const entry = this.#log[i]!;
-      if (!this.#isCurrent(entry)) continue;
+      if (!entry.current) continue;
       if (changes.length === limit) return { changes, hasMore: true };
-      changes.push(entry);
+      changes.push(entry.record);
     }
     return { changes, hasMore: false };
   }
@@ -95,6 +104,7 @@ export class MemoryScope {
     for (const [key, stored] of this.#records) {
       if (stored.record.deleted && shouldPurge(stored.record, stored.writtenAt)) {
         this.#records.delete(key);
+        stored.current = false;
         this.#horizon = Math.max(this.#horizon, stored.record.revision);
         purged++;
       }
@@ -103,24 +113,21 @@ export class MemoryScope {
     return purged;
   }
 
-  #isCurrent(entry: SyncRecord): boolean {
-    return this.#records.get(recordKey(entry.collection, entry.id))?.record === entry;
-  }
-
   #compactLog(): void {
-    const live = this.#log.filter((entry) => this.#isCurrent(entry));
-    this.#log.length = 0;
-    this.#log.push(...live);
+    // In place: spreading a long log into push() could exceed the engine's argument limit.
+    let kept = 0;
+    for (const entry of this.#log) if (entry.current) this.#log[kept++] = entry;
+    this.#log.length = kept;
   }
 }
 
 /** Index of the first log entry whose revision is greater than `after` (binary search). */
-function firstAbove(log: readonly SyncRecord[], after: number): number {
+function firstAbove(log: readonly StoredRecord[], after: number): number {
   let lo = 0;
   let hi = log.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (log[mid]!.revision > after) hi = mid;
+    if (log[mid]!.record.revision > after) hi = mid;
     else lo = mid + 1;
   }
   return lo;

@@ -23,7 +23,12 @@ import {
   type StoredOutcome,
 } from './memory-push.js';
 import { MemoryScope } from './memory-scope.js';
-import { type ConnectOptions, MemoryTransport } from './memory-transport.js';
+import {
+  type ConnectOptions,
+  MemoryTransport,
+  SHARED_PULL,
+  type SharedPullHost,
+} from './memory-transport.js';
 
 export type { AppliedLogEntry } from './memory-push.js';
 
@@ -142,7 +147,7 @@ export function createMemoryServer(options: MemoryServerOptions = {}): MemorySer
 
 const CHECKPOINT = /^(0|[1-9][0-9]{0,15})$/;
 
-class InMemoryServer implements MemoryServer {
+class InMemoryServer implements MemoryServer, SharedPullHost {
   readonly limits: Readonly<ProtocolLimits>;
   readonly schedule: (fn: () => void) => void;
   readonly #now: () => number;
@@ -216,6 +221,16 @@ class InMemoryServer implements MemoryServer {
   }
 
   pull(auth: AuthSession | null, query: unknown): PullResponse {
+    const response = this[SHARED_PULL](auth, query);
+    response.changes = structuredClone(response.changes);
+    return response;
+  }
+
+  /**
+   * {@link pull} without the copy: the page holds the server's own records. Only for the
+   * memory transport, whose JSON copy of the answer (the "network") is then the one copy.
+   */
+  [SHARED_PULL](auth: AuthSession | null, query: unknown): PullResponse {
     this.#stats.pulls++;
     const session = authenticated(auth);
     let request: ReturnType<typeof validatePullRequest>;
@@ -249,7 +264,7 @@ class InMemoryServer implements MemoryServer {
     const page = scope?.changesAfter(after, limit) ?? { changes: [], hasMore: false };
     const last = page.changes.at(-1);
     const response: PullResponse = {
-      changes: structuredClone(page.changes),
+      changes: page.changes,
       checkpoint: String(page.hasMore && last !== undefined ? last.revision : version),
       hasMore: page.hasMore,
     };

@@ -54,6 +54,19 @@ export interface MemoryTransportHost {
 }
 
 /**
+ * The key of a host's pull that answers with its own records instead of a copy (the transport
+ * JSON-copies every answer anyway, so a second copy would only cost time and memory).
+ * Internal to the testing kit.
+ */
+export const SHARED_PULL: unique symbol = Symbol('syncline.memory.sharedPull');
+
+/** A host that offers {@link SHARED_PULL}: same semantics as `pull`, answer not copied. */
+export interface SharedPullHost {
+  /** Like `pull`, but the answer may share objects with the server: copy it before use. */
+  [SHARED_PULL](auth: AuthSession | null, query: unknown): PullResponse;
+}
+
+/**
  * A connection to a `MemoryServer`, as a {@link SyncTransport}. Each call travels like a network
  * request: the request is JSON-copied and reaches the server in a later `schedule` turn, the
  * answer is JSON-copied and reaches the caller in another one. The server authenticates the
@@ -98,6 +111,11 @@ export class MemoryTransport implements SyncTransport {
 
   /** Pulls one page; see {@link SyncTransport.pull}. */
   pull(req: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
+    const host = this.#host as MemoryTransportHost & Partial<SharedPullHost>;
+    const shared = host[SHARED_PULL];
+    // #call JSON-copies the answer, so the host's own records never reach the caller.
+    if (shared !== undefined)
+      return this.#call((auth, body) => shared.call(host, auth, body), req, signal);
     return this.#call((auth, body) => this.#host.pull(auth, body), req, signal);
   }
 
