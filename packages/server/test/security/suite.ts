@@ -8,6 +8,7 @@
  *
  * Where each SEC id lives:
  * - `sec-auth.ts`: SEC-R1, SEC-J1, SEC-J2, SEC-J3, SEC-F3, SEC-F4
+ * - `sec-jwks.ts`: SEC-J1 against a JWKS (RS256) server: key confusion, kid/jwk/jku injection
  * - `sec-access.ts`: SEC-R2, SEC-R3/R4/R5/R6, SEC-R9, SEC-R10, SEC-F1/F2/F5 (catalog check)
  * - `sec-protocol.ts`: SEC-B1, SEC-B2, SEC-B3, SEC-B4, SEC-P8
  * - `sec-pollution.ts`: SEC-P1, SEC-P2
@@ -35,6 +36,7 @@ import { useSecFixture } from './fixture.js';
 import { secAccess } from './sec-access.js';
 import { secAuth } from './sec-auth.js';
 import { secInjection } from './sec-injection.js';
+import { secJwks } from './sec-jwks.js';
 import { secPayload } from './sec-payload.js';
 import { secPollution } from './sec-pollution.js';
 import { secProtocol } from './sec-protocol.js';
@@ -43,6 +45,7 @@ import { secProtocol } from './sec-protocol.js';
 export function securitySuite(open: () => Promise<OpenedStore>): void {
   const fx = useSecFixture(open);
   secAuth(fx);
+  secJwks(fx);
   secAccess(fx);
   secProtocol(fx);
   secPollution(fx);
