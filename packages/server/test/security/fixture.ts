@@ -18,7 +18,7 @@ import { type RunningServer, serve } from '../../src/node/serve.js';
 import { type StartedServer, startServer } from '../../src/node/start-server.js';
 import type { SqlExecutor } from '../../src/store/executor.js';
 import { pgliteExecutor } from '../../src/store/pglite-store.js';
-import { postgresExecutor } from '../../src/store/postgres-store.js';
+import { postgresExecutor, postgresStore } from '../../src/store/postgres-store.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import type { SyncStore } from '../../src/store/types.js';
 import { type Answer, call, devToken, hlcNow } from '../http-support.js';
@@ -31,6 +31,8 @@ export const SECRET = 'sec-suite-secret-of-at-least-32-bytes!!';
 export interface OpenedStore {
   store: SyncStore;
   db: SqlExecutor;
+  /** Another store on the same database over exactly one connection (PostgreSQL only). */
+  singleConnection?: () => Promise<SyncStore>;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function openPostgres(adminUrl: string): Promise<OpenedStore> {
   return {
     store,
     db,
+    singleConnection: () => postgresStore({ connectionString: database.url, maxConnections: 1 }),
     async close() {
       await store.close();
       await database.drop();
@@ -108,6 +111,11 @@ export interface SecFixture {
   fingerprint(): Promise<string>;
   /** Names of the tables of the `syncline` schema. */
   tables(): Promise<string[]>;
+  /**
+   * A dev-auth server (tokens of `dev` work) whose store has exactly one database connection:
+   * on PostgreSQL a second store with a pool of one, on PGlite `dev` itself (one connection).
+   */
+  singleConnectionServer(): Promise<{ url: string; close(): Promise<void> }>;
 }
 
 /** Starts the servers in `beforeAll` and stops them in `afterAll`; returns the fixture getter. */
@@ -209,6 +217,25 @@ export function useSecFixture(open: () => Promise<OpenedStore>): () => SecFixtur
               WHERE version > 0 OR purged_through > 0) AS scopes`,
         );
         return `${row?.n}:${row?.records}:${row?.scopes}`;
+      },
+      async singleConnectionServer() {
+        if (opened.singleConnection === undefined) return { url: dev.url, close: async () => {} };
+        const single = await opened.singleConnection();
+        const running = await serve(
+          createSyncHandler({
+            store: single,
+            authenticate: dev.devAuth?.authenticate ?? (async () => null),
+            logger,
+          }),
+          { port: 0 },
+        );
+        return {
+          url: running.url,
+          async close() {
+            await running.close();
+            await single.close();
+          },
+        };
       },
       async tables() {
         const rows = await db.query<{ name: string }>(

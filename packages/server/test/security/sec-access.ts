@@ -81,8 +81,8 @@ export function secAccess(fx: () => SecFixture): void {
   });
 
   describe('SEC-R9 interleaved users share connections without sharing data', () => {
-    it('40 concurrent pushes and pulls of two users, some failing, never cross', async () => {
-      const f = fx();
+    /** 20 rounds of a write (every fifth one invalid) and a pull per user, all at once. */
+    async function interleave(f: SecFixture, url: string): Promise<void> {
       const users = [await f.signIn(), await f.signIn()];
       const requests: Array<Promise<{ user: number; pulled: boolean; answer: Answer }>> = [];
       const tag = (user: number, pulled: boolean, answer: Promise<Answer>) =>
@@ -91,17 +91,19 @@ export function secAccess(fx: () => SecFixture): void {
         for (const [n, u] of users.entries()) {
           const write =
             i % 5 === 4
-              ? // fails validation, interleaved with the good ones
-                f.rawPush(
-                  u,
-                  `{"clientId":"${u.clientId}","sessionId":"s","mutations":[{"id":"x"}]}`,
-                )
-              : f.push(u, [f.mutation(u.scope, `r${i}`, { owner: n })]);
-          requests.push(tag(n, false, write), tag(n, true, f.pull(u, u.scope)));
+              ? call(`${url}/v1/push`, {
+                  method: 'POST',
+                  token: u.token,
+                  headers: { 'content-type': 'application/json' },
+                  body: `{"clientId":"${u.clientId}","sessionId":"s","mutations":[{"id":"x"}]}`,
+                })
+              : f.push(u, [f.mutation(u.scope, `r${i}`, { owner: n })], { url });
+          requests.push(tag(n, false, write), tag(n, true, f.pull(u, u.scope, url)));
         }
       }
       const answers = await Promise.all(requests);
       expect(answers.filter((x) => ![200, 400].includes(x.answer.status))).toEqual([]);
+      expect(answers.filter((x) => x.answer.status === 400)).toHaveLength(8);
       for (const { user, pulled, answer } of answers) {
         if (!pulled) continue;
         const body = answer.body as { changes: Array<{ scope: string; data: { owner: number } }> };
@@ -113,6 +115,19 @@ export function secAccess(fx: () => SecFixture): void {
         const rows = await f.stored(u.scope);
         expect(rows).toHaveLength(16);
         expect(rows.every((r) => (r.data as { owner: number }).owner === n)).toBe(true);
+      }
+    }
+
+    it('80 concurrent pushes and pulls of two users, some refused, never cross', async () => {
+      await interleave(fx(), fx().dev.url);
+    });
+
+    it('the same over a store with exactly one database connection', async () => {
+      const single = await fx().singleConnectionServer();
+      try {
+        await interleave(fx(), single.url);
+      } finally {
+        await single.close();
       }
     });
   });

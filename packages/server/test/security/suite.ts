@@ -25,9 +25,10 @@
  *   reference server authorises in the handler (`authorizeScope`) and exposes no RLS, views
  *   or database functions; SEC-F1/F2/F5 here only assert that no SECURITY DEFINER function
  *   without a pinned search_path exists and that no RPC route answers.
- * - SEC-R9's "claims set with set_config(…, true)": the server sets no per-request claims;
- *   what remains testable (interleaved users on shared connections, with failing requests)
- *   is tested.
+ * - SEC-R9's "claims set with set_config(…, true)" and "a request that errors
+ *   mid-transaction": the server sets no per-request claims, and no input that passes
+ *   validation makes the database fail; what remains (two users interleaved over the pool and
+ *   over exactly one connection, with refused requests among them) is tested.
  * - SEC-B2's LMID gap (LMID+2): mutation ids are UUIDs, not per-client counters, so there is
  *   no gap to make; duplicate ids in one batch are tested.
  */
