@@ -79,3 +79,38 @@ describe('jwtAuth with a JWKS URL', () => {
     expect(() => jwtAuth({ secret: 'a', jwksUrl: 'http://x' })).toThrow(TypeError);
   });
 });
+
+describe('jwtAuth with a shared secret, asked again for the same token', () => {
+  const secret = 'a-shared-secret-of-32-bytes-long!';
+  const hs256 = (key: string, times: { exp: number; nbf?: number }) => {
+    const jwt = new SignJWT({ session_id: 's1' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('bob')
+      .setExpirationTime(times.exp);
+    if (times.nbf !== undefined) jwt.setNotBefore(times.nbf);
+    return jwt.sign(new TextEncoder().encode(key));
+  };
+
+  it('still refuses a token once it expires, and before its nbf', async () => {
+    let nowMs = 1_000_000_000_000;
+    const authenticate = jwtAuth({ secret, now: () => nowMs, clockToleranceSeconds: 5 });
+    const token = await hs256(secret, { exp: nowMs / 1000 + 60, nbf: nowMs / 1000 - 10 });
+    await expect(authenticate(request(token))).resolves.toEqual({ userId: 'bob', sessionId: 's1' });
+    await expect(authenticate(request(token))).resolves.toEqual({ userId: 'bob', sessionId: 's1' });
+    nowMs -= 20_000; // the clock steps back before nbf - tolerance
+    await expect(authenticate(request(token))).resolves.toBeNull();
+    nowMs += 20_000 + 64_000; // 4 s past exp: still inside the tolerance
+    await expect(authenticate(request(token))).resolves.toEqual({ userId: 'bob', sessionId: 's1' });
+    nowMs += 2_000; // 6 s past exp
+    await expect(authenticate(request(token))).resolves.toBeNull();
+    nowMs -= 2_000; // and it stays refused only by its times, exactly as before
+    await expect(authenticate(request(token))).resolves.toEqual({ userId: 'bob', sessionId: 's1' });
+  });
+
+  it('refuses a token signed with another secret, even after accepting a good one', async () => {
+    const authenticate = jwtAuth({ secret });
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    await expect(authenticate(request(await hs256(secret, { exp })))).resolves.not.toBeNull();
+    await expect(authenticate(request(await hs256(`${secret}x`, { exp })))).resolves.toBeNull();
+  });
+});

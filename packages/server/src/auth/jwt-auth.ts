@@ -49,6 +49,8 @@ const ASYMMETRIC = [
   'EdDSA',
 ];
 const MAX_CLAIM = 256;
+// Most verified tokens remembered (oldest forgotten first); a few MB at most.
+const MAX_VERIFIED = 10_000;
 
 /**
  * Verifies bearer JWTs: signature (only the allowed algorithms), `exp`/`nbf`, and `iss`/`aud`
@@ -71,19 +73,39 @@ export function jwtAuth(options: JwtAuthOptions): Authenticate {
       const value = claims.session_id ?? claims.sid;
       return typeof value === 'string' ? value : undefined;
     });
+  // With a fixed secret, a token's signature and claims verify the same way every time; only
+  // exp/nbf depend on the clock. So a verified token is remembered and only its times are
+  // checked again: HMAC verification through WebCrypto was ~17% of a busy server's CPU (every
+  // pull of every device carries the token). Not with a JWKS, whose keys may be withdrawn.
+  const verified =
+    options.secret === undefined
+      ? undefined
+      : new Map<string, { auth: AuthContext; exp: number | undefined; nbf: number | undefined }>();
   return async (request) => {
     const token = bearerToken(request);
     if (token === null) return null;
+    const tolerance = options.clockToleranceSeconds ?? 5;
+    const cached = verified?.get(token);
+    if (cached !== undefined) {
+      // jose's time checks, the only ones whose answer can change for the same token.
+      const seconds = Math.floor(now() / 1000);
+      if (cached.nbf !== undefined && cached.nbf > seconds + tolerance) return null;
+      if (cached.exp !== undefined && cached.exp <= seconds - tolerance) {
+        verified?.delete(token);
+        return null;
+      }
+      return cached.auth;
+    }
     let payload: JWTPayload;
     try {
-      const verified = await jwtVerify(token, key as JWTVerifyGetKey, {
+      const result = await jwtVerify(token, key as JWTVerifyGetKey, {
         algorithms,
-        clockTolerance: options.clockToleranceSeconds ?? 5,
+        clockTolerance: tolerance,
         currentDate: new Date(now()),
         ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
         ...(options.audience === undefined ? {} : { audience: options.audience }),
       });
-      payload = verified.payload;
+      payload = result.payload;
     } catch (error) {
       // The identity provider's key set could not be fetched: not the client's fault, so a
       // retryable 503 rather than a 401 that would make every client drop its session.
@@ -93,7 +115,12 @@ export function jwtAuth(options: JwtAuthOptions): Authenticate {
       // Forged, expired, wrong audience, unknown key, malformed: all the same 401.
       return null;
     }
-    return claimsToAuth(payload.sub, sessionIdFrom(payload));
+    const auth = claimsToAuth(payload.sub, sessionIdFrom(payload));
+    if (auth !== null && verified !== undefined) {
+      if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value as string);
+      verified.set(token, { auth, exp: payload.exp, nbf: payload.nbf });
+    }
+    return auth;
   };
 }
 
