@@ -15,6 +15,11 @@ interface StoredRecord {
    * pull does not build a key and look it up for every log entry it reads.
    */
   current: boolean;
+  /**
+   * `JSON.stringify(record)`, made once at write time (records are never mutated): the memory
+   * transport sends pages as text, like a database that stores JSON and returns it as is.
+   */
+  json: string;
 }
 
 /** The key of a record within a scope; NUL cannot occur in a valid collection or id. */
@@ -66,7 +71,7 @@ export class MemoryScope {
     const key = recordKey(record.collection, record.id);
     const previous = this.#records.get(key);
     if (previous !== undefined) previous.current = false;
-    const stored: StoredRecord = { record, writtenAt, current: true };
+    const stored: StoredRecord = { record, writtenAt, current: true, json: JSON.stringify(record) };
     this.#records.set(key, stored);
     this.#log.push(stored);
     // Superseded entries are skipped on read; drop them once they dominate, so a record
@@ -81,9 +86,13 @@ export class MemoryScope {
 
   /**
    * Up to `limit` current records with `revision > after`, in revision order, and whether more
-   * follow.
+   * follow. With `json`, the JSON text of each returned record is appended to it as well.
    */
-  changesAfter(after: number, limit: number): { changes: SyncRecord[]; hasMore: boolean } {
+  changesAfter(
+    after: number,
+    limit: number,
+    json?: string[],
+  ): { changes: SyncRecord[]; hasMore: boolean } {
     const changes: SyncRecord[] = [];
     let i = firstAbove(this.#log, after);
     for (; i < this.#log.length; i++) {
@@ -91,6 +100,7 @@ export class MemoryScope {
       if (!entry.current) continue;
       if (changes.length === limit) return { changes, hasMore: true };
       changes.push(entry.record);
+      json?.push(entry.json);
     }
     return { changes, hasMore: false };
   }

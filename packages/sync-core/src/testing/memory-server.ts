@@ -26,8 +26,8 @@ import { MemoryScope } from './memory-scope.js';
 import {
   type ConnectOptions,
   MemoryTransport,
-  SHARED_PULL,
-  type SharedPullHost,
+  PULL_JSON,
+  type PullJsonHost,
 } from './memory-transport.js';
 
 export type { AppliedLogEntry } from './memory-push.js';
@@ -147,7 +147,7 @@ export function createMemoryServer(options: MemoryServerOptions = {}): MemorySer
 
 const CHECKPOINT = /^(0|[1-9][0-9]{0,15})$/;
 
-class InMemoryServer implements MemoryServer, SharedPullHost {
+class InMemoryServer implements MemoryServer, PullJsonHost {
   readonly limits: Readonly<ProtocolLimits>;
   readonly schedule: (fn: () => void) => void;
   readonly #now: () => number;
@@ -221,16 +221,25 @@ class InMemoryServer implements MemoryServer, SharedPullHost {
   }
 
   pull(auth: AuthSession | null, query: unknown): PullResponse {
-    const response = this[SHARED_PULL](auth, query);
+    const response = this.#pull(auth, query, undefined);
     response.changes = structuredClone(response.changes);
     return response;
   }
 
   /**
-   * {@link pull} without the copy: the page holds the server's own records. Only for the
-   * memory transport, whose JSON copy of the answer (the "network") is then the one copy.
+   * {@link pull}, answered as JSON text made from each record's stored JSON: the memory
+   * transport parses it (the "network"), so a page is neither cloned nor re-serialized.
    */
-  [SHARED_PULL](auth: AuthSession | null, query: unknown): PullResponse {
+  [PULL_JSON](auth: AuthSession | null, query: unknown): string {
+    const json: string[] = [];
+    const response = this.#pull(auth, query, json);
+    // Same fields in the same order as JSON.stringify(response) would write them.
+    const reset = response.resetRequired === true ? ',"resetRequired":true' : '';
+    return `{"changes":[${json.join(',')}],"checkpoint":${JSON.stringify(response.checkpoint)},"hasMore":${response.hasMore}${reset}}`;
+  }
+
+  /** A pull page holding the server's own records (copy before handing it out). */
+  #pull(auth: AuthSession | null, query: unknown, json: string[] | undefined): PullResponse {
     this.#stats.pulls++;
     const session = authenticated(auth);
     let request: ReturnType<typeof validatePullRequest>;
@@ -261,7 +270,7 @@ class InMemoryServer implements MemoryServer, SharedPullHost {
       }
     }
     const limit = request.limit ?? this.limits.maxPullLimit;
-    const page = scope?.changesAfter(after, limit) ?? { changes: [], hasMore: false };
+    const page = scope?.changesAfter(after, limit, json) ?? { changes: [], hasMore: false };
     const last = page.changes.at(-1);
     const response: PullResponse = {
       changes: page.changes,

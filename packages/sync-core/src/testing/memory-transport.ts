@@ -54,16 +54,16 @@ export interface MemoryTransportHost {
 }
 
 /**
- * The key of a host's pull that answers with its own records instead of a copy (the transport
- * JSON-copies every answer anyway, so a second copy would only cost time and memory).
- * Internal to the testing kit.
+ * The key of a host's pull that answers with the JSON text of the answer (what the network
+ * would carry), so that the transport parses it once instead of serializing a copy of the
+ * records first. Internal to the testing kit.
  */
-export const SHARED_PULL: unique symbol = Symbol('syncline.memory.sharedPull');
+export const PULL_JSON: unique symbol = Symbol('syncline.memory.pullJson');
 
-/** A host that offers {@link SHARED_PULL}: same semantics as `pull`, answer not copied. */
-export interface SharedPullHost {
-  /** Like `pull`, but the answer may share objects with the server: copy it before use. */
-  [SHARED_PULL](auth: AuthSession | null, query: unknown): PullResponse;
+/** A host that offers {@link PULL_JSON}: same semantics as `pull`, answer as JSON text. */
+export interface PullJsonHost {
+  /** Like `pull`, but returns `JSON.stringify` of the answer. */
+  [PULL_JSON](auth: AuthSession | null, query: unknown): string;
 }
 
 /**
@@ -106,17 +106,17 @@ export class MemoryTransport implements SyncTransport {
 
   /** Sends a push; see {@link SyncTransport.push}. */
   push(req: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
-    return this.#call((auth, body) => this.#host.push(auth, body), req, signal);
+    return this.#call((auth, body) => JSON.stringify(this.#host.push(auth, body)), req, signal);
   }
 
   /** Pulls one page; see {@link SyncTransport.pull}. */
   pull(req: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
-    const host = this.#host as MemoryTransportHost & Partial<SharedPullHost>;
-    const shared = host[SHARED_PULL];
-    // #call JSON-copies the answer, so the host's own records never reach the caller.
-    if (shared !== undefined)
-      return this.#call((auth, body) => shared.call(host, auth, body), req, signal);
-    return this.#call((auth, body) => this.#host.pull(auth, body), req, signal);
+    const host = this.#host as MemoryTransportHost & Partial<PullJsonHost>;
+    const pullJson = host[PULL_JSON];
+    if (pullJson !== undefined) {
+      return this.#call((auth, body) => pullJson.call(host, auth, body), req, signal);
+    }
+    return this.#call((auth, body) => JSON.stringify(this.#host.pull(auth, body)), req, signal);
   }
 
   /**
@@ -143,8 +143,9 @@ export class MemoryTransport implements SyncTransport {
     };
   }
 
+  /** `handle` answers with JSON text, which is parsed on "arrival" (a fresh copy). */
   #call<T>(
-    handle: (auth: AuthSession | null, body: unknown) => T,
+    handle: (auth: AuthSession | null, body: unknown) => string,
     request: unknown,
     signal: AbortSignal | undefined,
   ): Promise<T> {
@@ -163,7 +164,7 @@ export class MemoryTransport implements SyncTransport {
         }
         let answer: T;
         try {
-          answer = jsonCopy(handle(auth, body));
+          answer = JSON.parse(handle(auth, body)) as T;
         } catch (error) {
           this.#host.schedule(() => reject(error));
           return;
