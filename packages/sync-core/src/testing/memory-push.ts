@@ -141,6 +141,10 @@ function processUnit(
   changedScopes: Set<string>,
   clientId: string,
 ): void {
+  if (unit.length === 1) {
+    processSingle(unit[0]!, entries[unit[0]!]!, ctx, finish, changedScopes, clientId);
+    return;
+  }
   // 1. Permanent rejections (invalid, forbidden): one rejected member rejects the group.
   const reasons = unit.map((i) => rejection(entries[i]!, ctx));
   const culprit = reasons.findIndex((r) => r !== undefined);
@@ -220,6 +224,56 @@ function processUnit(
     });
     finish(unit[k]!, { id: m.id, status: 'applied', revision: record.revision });
   });
+}
+
+/**
+ * {@link processUnit} for a unit of one mutation (no `txId`, the common case), without the
+ * staging maps and per-unit arrays a transaction needs. Same outcomes, step for step.
+ */
+function processSingle(
+  i: number,
+  entry: PushEntry,
+  ctx: PushContext,
+  finish: (i: number, result: MutationResult) => void,
+  changedScopes: Set<string>,
+  clientId: string,
+): void {
+  const reason = rejection(entry, ctx);
+  if (reason !== undefined) {
+    finish(i, reason);
+    return;
+  }
+  const m = (entry as { mutation: Mutation }).mutation;
+  const scope = ctx.scope(m.scope);
+  const current = scope.get(m.collection, m.recordId);
+  const verdict = decide(m, current, scope.version + 1, ctx.maxFieldsPerRecord);
+  if (verdict.kind === 'reject') {
+    finish(i, rejected(m.id, 'invalid', verdict.message));
+    return;
+  }
+  if (verdict.kind === 'conflict') {
+    finish(i, {
+      id: m.id,
+      status: 'conflict',
+      server: current === undefined ? null : structuredClone(current),
+    });
+    return;
+  }
+  const record = verdict.record;
+  scope.write(record, ctx.now);
+  changedScopes.add(m.scope);
+  ctx.applied({
+    mutationId: m.id,
+    scope: m.scope,
+    version: record.revision,
+    collection: m.collection,
+    recordId: m.recordId,
+    op: m.op,
+    userId: ctx.userId,
+    clientId,
+    sessionId: ctx.sessionId,
+  });
+  finish(i, { id: m.id, status: 'applied', revision: record.revision });
 }
 
 function rejection(entry: PushEntry, ctx: PushContext): RejectedResult | undefined {
