@@ -45,9 +45,13 @@ export function userNamespace(userId: string): string {
   return `user:${userId}`;
 }
 
-/** Storage key of a base record. */
+/**
+ * Storage key of a base record. Built by `join`, which makes one flat string: a concatenation
+ * would leave a rope node next to the flattened text for as long as storage keeps the key
+ * (one per record, ~15 bytes each on a 100k-record sync).
+ */
 export function baseKey(collection: string, id: string): string {
-  return `${KEYS.record}${collection}/${id}`;
+  return [KEYS.record, collection, '/', id].join('');
 }
 
 /** A parked conflict as stored: the public view plus the mutation that conflicted. */
