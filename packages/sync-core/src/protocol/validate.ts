@@ -290,16 +290,12 @@ function mutationAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>
   const baseRevision = safeInteger(required(m, 'baseRevision', path), at(path, 'baseRevision'), 0);
   const hlc = string(required(m, 'hlc', path), at(path, 'hlc'), isHlcText, 'an HLC timestamp');
   const rawTxId = own(m, 'txId');
-  const mutation: Mutation = {
-    id,
-    scope,
-    collection,
-    recordId,
-    op,
-    ...(data === undefined ? {} : { data }),
-    baseRevision,
-    hlc,
-  };
+  // Two literals rather than a spread: same keys in the same order, but one hidden class per
+  // shape instead of a generic clone on the server's per-mutation hot path.
+  const mutation: Mutation =
+    data === undefined
+      ? { id, scope, collection, recordId, op, baseRevision, hlc }
+      : { id, scope, collection, recordId, op, data, baseRevision, hlc };
   if (rawTxId !== undefined)
     mutation.txId = string(rawTxId, at(path, 'txId'), isUuid, 'a lowercase UUID');
   return mutation;
