@@ -70,7 +70,7 @@ export interface FileStorageOptions {
  * sources for the on-disk format.
  *
  * @param options - see {@link FileStorageOptions}
- * @throws {@link SyncError} of kind `invalid` when `directory` is missing
+ * @throws a `SyncError` of kind `invalid` when `directory` is missing
  * @example
  * ```ts
  * import { createSyncClient } from '@syncline/sync-core';
