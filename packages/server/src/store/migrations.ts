@@ -6,7 +6,7 @@
  * @module
  */
 import type { SqlExecutor } from './executor.js';
-import { FUNCTIONS_SQL } from './sql-functions.js';
+import { FUNCTIONS_SQL, PULL_PAGE_JSON_SQL } from './sql-functions.js';
 
 /** One schema step. */
 export interface Migration {
@@ -76,6 +76,7 @@ CREATE INDEX mutations_created_at ON syncline.mutations (created_at);
 `,
   },
   { id: 2, name: 'push and pull functions', sql: FUNCTIONS_SQL },
+  { id: 3, name: 'pull page as one JSON value', sql: PULL_PAGE_JSON_SQL },
 ];
 
 // An arbitrary constant: the advisory lock key of migrations.

@@ -13,11 +13,15 @@ import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import type { SqlQueryable } from './executor.js';
 import { type RecordRow, toNumber, toRecord } from './rows.js';
 
-/** A row of `syncline.pull_page`: one `scope` row (version, purge horizon), then the page. */
-interface PageRow extends RecordRow {
-  kind: 'scope' | 'record';
-  purged_through: string | number | null;
+/** The one row of `syncline.pull_page`. */
+interface PageRow {
+  version: string | number;
+  purged_through: string | number;
+  /** `[[scope, collection, id, data, revision, hlc, deleted], ...]`, in revision order. */
+  page: string;
 }
+
+type PageTuple = [string, string, string, RecordRow['data'], number, string, boolean];
 
 /**
  * Runs a pull as one statement (`syncline.pull_page`, see `sql-functions.ts`): one snapshot
@@ -31,14 +35,24 @@ export async function pullPage(
   let decoded: number | undefined;
   if (request.checkpoint !== null) decoded = decodeCheckpoint(request.checkpoint, options.epoch);
   const limit = request.limit ?? options.defaultLimit;
-  const rows = await db.query<PageRow>('SELECT * FROM syncline.pull_page($1, $2, $3)', [
+  const [head] = await db.query<PageRow>('SELECT * FROM syncline.pull_page($1, $2, $3)', [
     request.scope,
     decoded ?? null,
     limit + 1,
   ]);
-  const [head, ...page] = rows;
-  const version = toNumber(head?.revision);
+  const version = toNumber(head?.version);
   const purgedThrough = toNumber(head?.purged_through);
+  const page = (JSON.parse(head?.page ?? '[]') as PageTuple[]).map(
+    ([scope, collection, id, data, revision, hlc, deleted]): RecordRow => ({
+      scope,
+      collection,
+      id,
+      data,
+      revision,
+      hlc,
+      deleted,
+    }),
+  );
 
   // The same rule as the function's: it read from 0 when the checkpoint is refused.
   let after = 0;

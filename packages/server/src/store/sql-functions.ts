@@ -119,10 +119,18 @@ BEGIN
   END IF;
 END
 $fn$;
+`;
 
-CREATE OR REPLACE FUNCTION syncline.pull_page(p_scope text, p_after bigint, p_limit integer)
-RETURNS TABLE (kind text, scope text, collection text, id text, data jsonb, revision bigint,
-               hlc text, deleted boolean, purged_through bigint)
+/**
+ * The SQL of migration 3: `pull_page` answers ONE row, the scope's version and purge horizon
+ * and the page as one JSON text (`[[scope, collection, id, data, revision, hlc, deleted], ...]`
+ * in revision order). Drivers decode rows and jsonb columns one by one; one `JSON.parse` of the
+ * whole page is ~3x cheaper for a 1000-row page on PGlite, and no set of rows is materialised.
+ */
+export const PULL_PAGE_JSON_SQL = `
+DROP FUNCTION IF EXISTS syncline.pull_page(text, bigint, integer);
+CREATE FUNCTION syncline.pull_page(p_scope text, p_after bigint, p_limit integer)
+RETURNS TABLE (version bigint, purged_through bigint, page text)
 LANGUAGE plpgsql STABLE
 SET enable_sort = off
 SET enable_bitmapscan = off
@@ -133,6 +141,7 @@ DECLARE
   v bigint;
   pt bigint;
   a bigint := 0;
+  pg text;
 BEGIN
   SELECT s.version, s.purged_through INTO v, pt FROM syncline.scopes s WHERE s.scope = p_scope;
   v := coalesce(v, 0);
@@ -142,15 +151,14 @@ BEGIN
   IF p_after IS NOT NULL AND p_after <= v AND p_after >= pt THEN
     a := p_after;
   END IF;
-  RETURN QUERY SELECT 'scope'::text, p_scope, NULL::text, NULL::text, NULL::jsonb, v, NULL::text,
-                      NULL::boolean, pt;
-  RETURN QUERY
-  SELECT 'record'::text, r.scope, r.collection, r.id, r.data, r.revision, r.hlc, r.deleted,
-         NULL::bigint
-  FROM syncline.records r
-  WHERE r.scope = p_scope AND r.revision > a
-  ORDER BY r.revision
-  LIMIT p_limit;
+  SELECT coalesce(json_agg(json_build_array(r.scope, r.collection, r.id, r.data, r.revision,
+                                            r.hlc, r.deleted) ORDER BY r.revision), '[]')::text
+  INTO pg
+  FROM (SELECT * FROM syncline.records r
+        WHERE r.scope = p_scope AND r.revision > a
+        ORDER BY r.revision
+        LIMIT p_limit) AS r;
+  RETURN QUERY SELECT v, pt, pg;
 END
 $fn$;
 `;
