@@ -6,33 +6,7 @@
  * @module
  */
 
-/** Counter names with a fixed meaning; others (per resolver, per crash point) are added freely. */
-export const COUNTER_NAMES = [
-  'fault.drop',
-  'fault.response-lost',
-  'fault.duplicate',
-  'fault.delay',
-  'fault.5xx',
-  'fault.429',
-  'fault.partition',
-  'fault.poke-loss',
-  'fault.skew-jump-back',
-  'fault.server-restart',
-  'fault.tombstone-purge',
-  'crash.before-outbox-write',
-  'crash.after-outbox-write',
-  'crash.after-send',
-  'crash.mid-pull',
-  'crash.during-resolution',
-  'path.dedupe-hit',
-  'path.reset-required',
-  'path.rejected',
-  'path.sign-switch',
-  'path.tab-flap',
-  'path.manual-resolved',
-] as const;
-
-/** A bag of named counts that can be merged across seeds. */
+/** A bag of named counts that can be merged across seeds (the gates are `REQUIRED_COUNTERS` in report.ts). */
 export class SimCounters {
   readonly #counts = new Map<string, number>();
 
