@@ -18,7 +18,7 @@
  * `push_write` writes the records, stores the outcomes, releases the claims of conflicts,
  * raises the scope versions and NOTIFYs (delivered only on commit), in that order.
  *
- * `pull_page` (STABLE: its statements share the calling statement's snapshot, so the scope
+ * `pull_page` (migration 3; STABLE: its statements share the calling statement's snapshot, so the scope
  * row and the page agree, as a REPEATABLE READ transaction did). Its SET clauses make the
  * planner read the page in `(scope, revision)` index order and stop at the LIMIT whatever the
  * table statistics say: on a freshly bulk-loaded, not yet analysed table the planner otherwise
@@ -30,7 +30,7 @@
  * @module
  */
 
-/** The SQL of migration 2. */
+/** The SQL of migration 2 (the push functions; its first `pull_page` is replaced by migration 3). */
 export const FUNCTIONS_SQL = `
 CREATE OR REPLACE FUNCTION syncline.push_read(p jsonb)
 RETURNS TABLE (kind text, scope text, collection text, id text, data jsonb, revision bigint,
