@@ -14,11 +14,11 @@
  *
  * @module
  */
-import type {
-  JsonObject,
-  Mutation,
-  MutationResult,
-  SyncRecord,
+import {
+  decideMutation,
+  type MutationResult,
+  type MutationVerdict,
+  type SyncRecord,
 } from '@syncline/sync-core/protocol';
 import { recordKey } from './rows.js';
 import type { StorePushEntry } from './types.js';
@@ -55,11 +55,6 @@ export interface PushPlan {
   /** New version of every scope that changed. */
   versions: Map<string, number>;
 }
-
-type Verdict =
-  | { kind: 'ok'; record: SyncRecord }
-  | { kind: 'conflict' }
-  | { kind: 'reject'; message: string };
 
 const idOf = (entry: StorePushEntry) => (entry.ok ? entry.mutation.id : entry.id);
 
@@ -126,11 +121,11 @@ export function planPush(input: PushPlanInput): PushPlan {
     // 2. Revision checks against a staged view, so members see each other's writes.
     const staged = new Map<string, SyncRecord>();
     const stagedVersions = new Map<string, number>();
-    const verdicts = mutations.map((m): Verdict => {
+    const verdicts = mutations.map((m): MutationVerdict => {
       const key = recordKey(m.scope, m.collection, m.recordId);
       const current = staged.get(key) ?? records.get(key) ?? null;
       const version = (stagedVersions.get(m.scope) ?? versions.get(m.scope) ?? 0) + 1;
-      const verdict = decide(m, current, version, input.maxFieldsPerRecord);
+      const verdict = decideMutation(m, current, version, input.maxFieldsPerRecord);
       if (verdict.kind === 'ok') {
         staged.set(key, verdict.record);
         stagedVersions.set(m.scope, version);
@@ -139,7 +134,7 @@ export function planPush(input: PushPlanInput): PushPlan {
     });
     if (verdicts.some((v) => v.kind === 'reject')) {
       mutations.forEach((m, k) => {
-        const v = verdicts[k] as Verdict;
+        const v = verdicts[k] as MutationVerdict;
         const message =
           v.kind === 'reject' ? v.message : 'another member of the transaction was rejected';
         finish(
@@ -161,7 +156,7 @@ export function planPush(input: PushPlanInput): PushPlan {
     }
     // 3. Commit, in request order.
     mutations.forEach((m, k) => {
-      const { record } = verdicts[k] as Extract<Verdict, { kind: 'ok' }>;
+      const { record } = verdicts[k] as Extract<MutationVerdict, { kind: 'ok' }>;
       const key = recordKey(m.scope, m.collection, m.recordId);
       records.set(key, record);
       plan.writes.set(key, record);
@@ -171,57 +166,6 @@ export function planPush(input: PushPlanInput): PushPlan {
     });
   }
   return plan;
-}
-
-/**
- * The revision rule (DESIGN §3.3, §3.8): a mutation applies only if `baseRevision` equals the
- * record's revision, or the record is absent and `baseRevision` is 0. A patch needs a live
- * record to merge into: a patch of an absent record or of a tombstone is a conflict. A put
- * with an old `baseRevision` on a tombstone is a conflict, never a resurrection.
- */
-export function decide(
-  m: Mutation,
-  current: SyncRecord | null,
-  revision: number,
-  maxFields: number,
-): Verdict {
-  if (current === null) {
-    if (m.op === 'patch' || m.baseRevision !== 0) return { kind: 'conflict' };
-  } else if (m.baseRevision !== current.revision || (m.op === 'patch' && current.deleted)) {
-    return { kind: 'conflict' };
-  }
-  let data: JsonObject | null;
-  if (m.op === 'delete') data = null;
-  else if (m.op === 'put') data = m.data ?? {};
-  else {
-    data = mergeTopLevel(current?.data ?? {}, m.data ?? {});
-    if (Object.keys(data).length > maxFields) {
-      return {
-        kind: 'reject',
-        message: `the patched record would have more than ${maxFields} fields`,
-      };
-    }
-  }
-  return {
-    kind: 'ok',
-    record: {
-      scope: m.scope,
-      collection: m.collection,
-      id: m.recordId,
-      data,
-      revision,
-      hlc: m.hlc,
-      deleted: m.op === 'delete',
-    },
-  };
-}
-
-/**
- * Top-level merge into a fresh object. `Object.fromEntries` defines own properties, so even a
- * key named `__proto__` (which validation already rejects) could not reach a prototype.
- */
-export function mergeTopLevel(base: JsonObject, patch: JsonObject): JsonObject {
-  return Object.fromEntries([...Object.entries(base), ...Object.entries(patch)]);
 }
 
 function rejected(id: string, code: string, message: string): MutationResult {

@@ -5,5 +5,6 @@
  * @packageDocumentation
  */
 export * from '../errors/sync-error.js';
+export * from './decide-mutation.js';
 export * from './types.js';
 export * from './validate.js';

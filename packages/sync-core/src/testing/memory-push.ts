@@ -12,13 +12,8 @@
  * @module
  */
 import { canary } from '../internal/canary.js';
-import type {
-  JsonObject,
-  Mutation,
-  MutationResult,
-  RejectedResult,
-  SyncRecord,
-} from '../protocol/types.js';
+import { decideMutation, type MutationVerdict } from '../protocol/decide-mutation.js';
+import type { Mutation, MutationResult, RejectedResult, SyncRecord } from '../protocol/types.js';
 import type { ParsedPushRequest, PushEntry } from '../protocol/validate.js';
 import { type MemoryScope, recordKey } from './memory-scope.js';
 
@@ -69,11 +64,6 @@ export interface PushContext {
   scope(name: string): MemoryScope;
   applied(entry: AppliedLogEntry): void;
 }
-
-type Verdict =
-  | { kind: 'ok'; record: SyncRecord }
-  | { kind: 'conflict' }
-  | { kind: 'reject'; message: string };
 
 /**
  * Processes a validated push; returns one result per mutation in request order and the scopes
@@ -167,12 +157,12 @@ function processUnit(
   const mutations = unit.map((i) => (entries[i] as { mutation: Mutation }).mutation);
   const staged = new Map<string, SyncRecord>();
   const stagedVersions = new Map<string, number>();
-  const verdicts: Verdict[] = mutations.map((m) => {
+  const verdicts: MutationVerdict[] = mutations.map((m) => {
     const key = `${m.scope}\u0000${recordKey(m.collection, m.recordId)}`;
     const scope = ctx.scope(m.scope);
     const current = staged.get(key) ?? scope.get(m.collection, m.recordId);
     const version = (stagedVersions.get(m.scope) ?? scope.version) + 1;
-    const verdict = decide(m, current, version, ctx.maxFieldsPerRecord);
+    const verdict = decideMutation(m, current ?? null, version, ctx.maxFieldsPerRecord);
     if (verdict.kind === 'ok') {
       staged.set(key, verdict.record);
       stagedVersions.set(m.scope, version);
@@ -246,7 +236,7 @@ function processSingle(
   const m = (entry as { mutation: Mutation }).mutation;
   const scope = ctx.scope(m.scope);
   const current = scope.get(m.collection, m.recordId);
-  const verdict = decide(m, current, scope.version + 1, ctx.maxFieldsPerRecord);
+  const verdict = decideMutation(m, current ?? null, scope.version + 1, ctx.maxFieldsPerRecord);
   if (verdict.kind === 'reject') {
     finish(i, rejected(m.id, 'invalid', verdict.message));
     return;
@@ -282,48 +272,6 @@ function rejection(entry: PushEntry, ctx: PushContext): RejectedResult | undefin
     return rejected(entry.id, 'forbidden', `not allowed to write scope ${entry.mutation.scope}`);
   }
   return undefined;
-}
-
-/**
- * The revision rule (DESIGN §3.3 and §3.8): apply only if `baseRevision` equals the current
- * revision, or the record is absent and `baseRevision` is 0. A patch needs a live record to
- * merge into, so a patch of an absent record or of a tombstone is a conflict.
- */
-function decide(
-  m: Mutation,
-  current: SyncRecord | undefined,
-  revision: number,
-  maxFields: number,
-): Verdict {
-  if (current === undefined) {
-    if (m.op === 'patch' || m.baseRevision !== 0) return { kind: 'conflict' };
-  } else if (m.baseRevision !== current.revision || (m.op === 'patch' && current.deleted)) {
-    return { kind: 'conflict' };
-  }
-  let data: JsonObject | null;
-  if (m.op === 'delete') data = null;
-  else if (m.op === 'put') data = m.data!;
-  else {
-    data = { ...current!.data, ...m.data };
-    if (Object.keys(data).length > maxFields) {
-      return {
-        kind: 'reject',
-        message: `the patched record would have more than ${maxFields} fields`,
-      };
-    }
-  }
-  return {
-    kind: 'ok',
-    record: {
-      scope: m.scope,
-      collection: m.collection,
-      id: m.recordId,
-      data,
-      revision,
-      hlc: m.hlc,
-      deleted: m.op === 'delete',
-    },
-  };
 }
 
 function rejected(id: string, code: string, message: string): RejectedResult {
