@@ -72,8 +72,16 @@ export class Outbox {
    *   sent (sealed)
    */
   constructor(stored: readonly StoredOutboxEntry[] = []) {
-    const sorted = [...stored].sort((a, b) => a.seq - b.seq);
-    for (const item of sorted) {
+    this.#nextSeq = this.#insertStored(stored, this.#nextSeq);
+  }
+
+  /**
+   * Inserts entries loaded from storage, in `seq` order, all sealed (they may have been sent
+   * before a crash); returns the next free `seq` at or after `next`.
+   */
+  #insertStored(stored: readonly StoredOutboxEntry[], next: number): number {
+    let free = next;
+    for (const item of [...stored].sort((a, b) => a.seq - b.seq)) {
       this.#insert({
         seq: item.seq,
         key: outboxKey(item.seq),
@@ -83,8 +91,9 @@ export class Outbox {
         sealed: true,
         writes: 0,
       });
-      this.#nextSeq = Math.max(this.#nextSeq, item.seq + 1);
+      free = Math.max(free, item.seq + 1);
     }
+    return free;
   }
 
   /** Number of queued mutations (in flight included). */
@@ -326,20 +335,7 @@ export class Outbox {
     this.#entries.clear();
     this.#byRecord.clear();
     this.#byTx.clear();
-    const sorted = [...stored].sort((a, b) => a.seq - b.seq);
-    let next = 1;
-    for (const item of sorted) {
-      this.#insert({
-        seq: item.seq,
-        key: outboxKey(item.seq),
-        mutation: item.mutation,
-        base: item.base,
-        inFlight: false,
-        sealed: true,
-        writes: 0,
-      });
-      next = Math.max(next, item.seq + 1);
-    }
+    let next = this.#insertStored(stored, 1);
     for (const entry of queued) {
       entry.seq = next++;
       entry.key = outboxKey(entry.seq);
