@@ -3,8 +3,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JsonObject, Mutation, MutationResult } from '@syncline/sync-core/protocol';
-import pg from 'pg';
 import type { AuthContext, StorePushEntry, StorePushRequest } from '../src/store/types.js';
+
+/** Fresh PostgreSQL databases, shared with the adapter's tests. */
+export { freshDatabase } from '../../../test/support/postgres.js';
 
 /** A fresh scope id for one test, so tests share a store without seeing each other. */
 export function freshUser(): string {
@@ -76,29 +78,4 @@ export function revisionOf(result: MutationResult | undefined): number {
   if (result?.status !== 'applied')
     throw new Error(`expected applied, got ${JSON.stringify(result)}`);
   return result.revision;
-}
-
-/**
- * Creates an empty database on the PostgreSQL server of `adminUrl` and returns its URL and a
- * function that drops it.
- */
-export async function freshDatabase(
-  adminUrl: string,
-): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `syncline_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
 }

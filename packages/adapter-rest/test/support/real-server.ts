@@ -1,9 +1,4 @@
-/**
- * The reference server, in-process on a free loopback port, over PGlite or a fresh database
- * on a real PostgreSQL server, with development auth.
- */
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import { freshDatabase } from '../../../../test/support/postgres.js';
 import {
   createSyncHandler,
   devAuth,
@@ -30,7 +25,7 @@ export async function startServer(kind: StoreKind): Promise<TestServer> {
   if (kind.kind === 'pglite') {
     store = await pgliteStore();
   } else {
-    const database = await freshDatabase(kind.adminUrl);
+    const database = await freshDatabase(kind.adminUrl, 'syncline_rest');
     dropDatabase = database.drop;
     store = await postgresStore({ connectionString: database.url });
   }
@@ -50,27 +45,6 @@ export async function startServer(kind: StoreKind): Promise<TestServer> {
       await running.close();
       await store.close();
       await dropDatabase();
-    },
-  };
-}
-
-async function freshDatabase(
-  adminUrl: string,
-): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `syncline_rest_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
     },
   };
 }
