@@ -199,20 +199,7 @@ function processUnit(
   // 3. Commit, in request order.
   mutations.forEach((m, k) => {
     const record = (verdicts[k] as { record: SyncRecord }).record;
-    ctx.scope(m.scope).write(record, ctx.now);
-    changedScopes.add(m.scope);
-    ctx.applied({
-      mutationId: m.id,
-      scope: m.scope,
-      version: record.revision,
-      collection: m.collection,
-      recordId: m.recordId,
-      op: m.op,
-      userId: ctx.userId,
-      clientId,
-      sessionId: ctx.sessionId,
-    });
-    finish(unit[k]!, { id: m.id, status: 'applied', revision: record.revision });
+    finish(unit[k]!, commit(m, record, ctx, changedScopes, clientId));
   });
 }
 
@@ -249,8 +236,18 @@ function processSingle(
     });
     return;
   }
-  const record = verdict.record;
-  scope.write(record, ctx.now);
+  finish(i, commit(m, verdict.record, ctx, changedScopes, clientId));
+}
+
+/** Writes an applied mutation's record, logs it and answers `applied`. */
+function commit(
+  m: Mutation,
+  record: SyncRecord,
+  ctx: PushContext,
+  changedScopes: Set<string>,
+  clientId: string,
+): MutationResult {
+  ctx.scope(m.scope).write(record, ctx.now);
   changedScopes.add(m.scope);
   ctx.applied({
     mutationId: m.id,
@@ -263,7 +260,7 @@ function processSingle(
     clientId,
     sessionId: ctx.sessionId,
   });
-  finish(i, { id: m.id, status: 'applied', revision: record.revision });
+  return { id: m.id, status: 'applied', revision: record.revision };
 }
 
 function rejection(entry: PushEntry, ctx: PushContext): RejectedResult | undefined {
