@@ -74,6 +74,29 @@ describe('HLC encoding', () => {
     expect(formatHlc({ wallTime: 0, counter: 0, nodeId: 'x' })).toBe('000000000000:0000:x');
   });
 
+  it('tick() writes the same text as formatHlc for any wall time, counter and node id', () => {
+    fc.assert(
+      fc.property(partsArb, fc.nat({ max: 3 }), (parts, extraTicks) => {
+        // A new clock stands at wall time 0, so a first tick at 0 counts up from there.
+        if (parts.wallTime === 0) return;
+        const clock = new HybridLogicalClock({ nodeId: parts.nodeId, now: () => parts.wallTime });
+        let expectedCounter = 0;
+        let stamp = clock.tick();
+        for (let i = 0; i < extraTicks; i++) {
+          stamp = clock.tick();
+          expectedCounter++;
+        }
+        expect(stamp).toBe(
+          formatHlc({ wallTime: parts.wallTime, counter: expectedCounter, nodeId: parts.nodeId }),
+        );
+      }),
+      RUNS,
+    );
+    const clock = new HybridLogicalClock({ nodeId: 'n1', now: () => 0x18c_2d3e_4f50 });
+    expect(clock.tick()).toBe('018c2d3e4f50:0000:n1');
+    expect(clock.tick()).toBe('018c2d3e4f50:0001:n1');
+  });
+
   it('P-HLC-3: parse(format(x)) round-trips', () => {
     fc.assert(
       fc.property(partsArb, (parts) => {

@@ -18,6 +18,8 @@ const MAX_COUNTER = 0xffff;
 const MAX_WALL_TIME = 0xffff_ffff_ffff;
 const WALL_DIGITS = 12;
 const COUNTER_DIGITS = 4;
+/** Char codes of the lowercase hex digits, indexed by nibble. */
+const HEX_CODES: readonly number[] = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 // Lowercase only: an uppercase digit would sort differently from the number it encodes.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
 const HLC_PATTERN = /^([0-9a-f]{12}):([0-9a-f]{4}):([^\u0000-\u001f\u007f]{1,256})$/;
@@ -96,10 +98,11 @@ export class HybridLogicalClock {
   #wallTime = 0;
   #counter = 0;
   #last = '';
-  // Number#toString(16) of a 41-bit number costs ~1 µs; the wall part changes at most once a
-  // millisecond, so its hex digits are cached.
+  // The timestamp is built from char codes into one flat string: a concatenation would be a
+  // tree of cons strings kept inside every mutation. The wall part changes at most once a
+  // millisecond, so its 12 digits are rewritten only then; the suffix is written once.
   #wallHexOf = -1;
-  #wallHex = '';
+  readonly #codes: number[];
 
   /**
    * @param options - node id, physical clock, drift bound and persisted state
@@ -119,6 +122,11 @@ export class HybridLogicalClock {
     this.#now = options.now;
     this.#maxDriftMs = Math.floor(maxDriftMs);
     this.#suffix = `:${options.nodeId}`;
+    this.#codes = new Array<number>(WALL_DIGITS + 1 + COUNTER_DIGITS + this.#suffix.length).fill(0);
+    this.#codes[WALL_DIGITS] = 0x3a; // ':'
+    for (let i = 0; i < this.#suffix.length; i++) {
+      this.#codes[WALL_DIGITS + 1 + COUNTER_DIGITS + i] = this.#suffix.charCodeAt(i);
+    }
     if (options.last !== undefined && options.last !== '') this.restore(options.last);
   }
 
@@ -218,11 +226,22 @@ export class HybridLogicalClock {
 
   /** Same output as {@link formatHlc}; the parts are in range by construction. */
   #format(): string {
+    const codes = this.#codes;
     if (this.#wallHexOf !== this.#wallTime) {
       this.#wallHexOf = this.#wallTime;
-      this.#wallHex = this.#wallTime.toString(16).padStart(WALL_DIGITS, '0');
+      // 48-bit wall time as two 24-bit halves (bitwise operators work on 32 bits).
+      const high = Math.floor(this.#wallTime / 0x1000000);
+      const low = this.#wallTime % 0x1000000;
+      for (let i = 0; i < 6; i++) {
+        codes[5 - i] = HEX_CODES[(high >>> (4 * i)) & 0xf] as number;
+        codes[11 - i] = HEX_CODES[(low >>> (4 * i)) & 0xf] as number;
+      }
     }
-    return `${this.#wallHex}:${this.#counter.toString(16).padStart(COUNTER_DIGITS, '0')}${this.#suffix}`;
+    const counter = this.#counter;
+    for (let i = 0; i < COUNTER_DIGITS; i++) {
+      codes[WALL_DIGITS + COUNTER_DIGITS - i] = HEX_CODES[(counter >>> (4 * i)) & 0xf] as number;
+    }
+    return String.fromCharCode.apply(null, codes);
   }
 }
 

@@ -14,6 +14,13 @@ describe('createUuidV7', () => {
     expect(['8', '9', 'a', 'b']).toContain(id[19]);
   });
 
+  it('lays out clock, version, counter, variant and random bits exactly', () => {
+    // random() = 0.5: counter 0x200, both random words 0x80000000.
+    const next = createUuidV7({ now: () => 0x0123456789ab, random: () => 0.5 });
+    expect(next()).toBe('01234567-89ab-7200-8000-000080000000');
+    expect(next()).toBe('01234567-89ab-7201-8000-000080000000');
+  });
+
   it('is strictly increasing within one millisecond and when the clock steps back', () => {
     let now = 1_000_000;
     let seed = 0;

@@ -1,7 +1,14 @@
 import type { SyncEnvironment } from '../client/types.js';
 
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+/** Char codes of the lowercase hex digits, indexed by nibble. */
+const HEX_CODES: number[] = [];
+for (let i = 0; i < 16; i++) HEX_CODES.push(i.toString(16).charCodeAt(0));
+const DASH = 0x2d;
+
+/** The hex digit (as a char code) of the low 4 bits of `n`. */
+function hex(n: number): number {
+  return HEX_CODES[n & 0xf] as number;
+}
 
 /** Generates ids; one per client, so two clients never share state. */
 export type IdGenerator = () => string;
@@ -39,27 +46,45 @@ export function createUuidV7(env: Pick<SyncEnvironment, 'now' | 'random'>): IdGe
     const low = ms % 0x1000000; // bottom 24 bits
     const r1 = Math.floor(env.random() * 0x100000000) >>> 0;
     const r2 = Math.floor(env.random() * 0x100000000) >>> 0;
-    return (
-      HEX[(high >>> 16) & 0xff]! +
-      HEX[(high >>> 8) & 0xff]! +
-      HEX[high & 0xff]! +
-      HEX[(low >>> 16) & 0xff]! +
-      '-' +
-      HEX[(low >>> 8) & 0xff]! +
-      HEX[low & 0xff]! +
-      '-' +
-      HEX[0x70 | ((counter >>> 8) & 0x0f)]! +
-      HEX[counter & 0xff]! +
-      '-' +
-      HEX[0x80 | ((r1 >>> 24) & 0x3f)]! +
-      HEX[(r1 >>> 16) & 0xff]! +
-      '-' +
-      HEX[(r1 >>> 8) & 0xff]! +
-      HEX[r1 & 0xff]! +
-      HEX[(r2 >>> 24) & 0xff]! +
-      HEX[(r2 >>> 16) & 0xff]! +
-      HEX[(r2 >>> 8) & 0xff]! +
-      HEX[r2 & 0xff]!
+    // One flat string from char codes: concatenating 20 pieces would allocate (and keep,
+    // inside every mutation id) a tree of cons strings, at ~10x the cost.
+    return String.fromCharCode(
+      hex(high >>> 20),
+      hex(high >>> 16),
+      hex(high >>> 12),
+      hex(high >>> 8),
+      hex(high >>> 4),
+      hex(high),
+      hex(low >>> 20),
+      hex(low >>> 16),
+      DASH,
+      hex(low >>> 12),
+      hex(low >>> 8),
+      hex(low >>> 4),
+      hex(low),
+      DASH,
+      0x37, // '7': the version
+      hex(counter >>> 8),
+      hex(counter >>> 4),
+      hex(counter),
+      DASH,
+      hex(0x8 | ((r1 >>> 28) & 0x3)), // the variant (10) and 2 random bits
+      hex(r1 >>> 24),
+      hex(r1 >>> 20),
+      hex(r1 >>> 16),
+      DASH,
+      hex(r1 >>> 12),
+      hex(r1 >>> 8),
+      hex(r1 >>> 4),
+      hex(r1),
+      hex(r2 >>> 28),
+      hex(r2 >>> 24),
+      hex(r2 >>> 20),
+      hex(r2 >>> 16),
+      hex(r2 >>> 12),
+      hex(r2 >>> 8),
+      hex(r2 >>> 4),
+      hex(r2),
     );
   };
 }

@@ -46,9 +46,22 @@ export interface EnqueueResult {
   coalescedFrom?: { mutation: Mutation; base: JsonObject | null };
 }
 
+/** Char codes of `o/000000000000`, rewritten by {@link outboxKey}. */
+const KEY_CODES = [0x6f, 0x2f, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48];
+
 /** The storage key of sequence number `seq` (fixed width so keys sort in queue order). */
 export function outboxKey(seq: number): string {
-  return OUTBOX_PREFIX + String(seq).padStart(12, '0');
+  if (!Number.isSafeInteger(seq) || seq < 0 || seq >= 1e12) {
+    return OUTBOX_PREFIX + String(seq).padStart(12, '0');
+  }
+  // Built flat from char codes: a concatenated key is a cons string that every Map lookup and
+  // storage write would have to flatten again (this runs on every local write).
+  let rest = seq;
+  for (let i = KEY_CODES.length - 1; i >= 2; i--) {
+    KEY_CODES[i] = 48 + (rest % 10);
+    rest = Math.floor(rest / 10);
+  }
+  return String.fromCharCode.apply(null, KEY_CODES);
 }
 
 /** The persisted value of an entry. Always a fresh object: storage may keep it by reference. */

@@ -1,5 +1,5 @@
 /**
- * The {@link SyncTransport} of the in-memory server: asynchronous, JSON-copying, and
+ * The {@link SyncTransport} of the in-memory server: asynchronous, copying like a network, and
  * authenticated by its own session like a bearer token.
  *
  * @module
@@ -68,8 +68,9 @@ export interface PullJsonHost {
 
 /**
  * A connection to a `MemoryServer`, as a {@link SyncTransport}. Each call travels like a network
- * request: the request is JSON-copied and reaches the server in a later `schedule` turn, the
- * answer is JSON-copied and reaches the caller in another one. The server authenticates the
+ * request: the request is copied when sent (exactly what a JSON round trip would give) and
+ * reaches the server in a later `schedule` turn; the answer is JSON text parsed on arrival in
+ * another one, so neither side ever holds an object of the other's. The server authenticates the
  * call with the transport's session at the moment the call is made (like a bearer token), never
  * with the ids the request body claims.
  */
@@ -151,7 +152,9 @@ export class MemoryTransport implements SyncTransport {
   ): Promise<T> {
     // Captured now: the token a real request carries is the one current when it was sent.
     const auth = this.session.current();
-    const body = jsonCopy(request);
+    // Copied now, as a real request is serialized when sent: later changes of the caller's
+    // objects never reach the server.
+    const body = wireCopy(request);
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) {
         reject(aborted(signal));
@@ -179,8 +182,57 @@ export class MemoryTransport implements SyncTransport {
   }
 }
 
-function jsonCopy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
+/** Thrown by {@link fastCopy} for a value whose JSON form is not a plain copy of it. */
+const NOT_PLAIN = Symbol('not plain');
+
+/**
+ * What `JSON.parse(JSON.stringify(value))` returns, several times faster for the plain data
+ * requests consist of: plain objects and arrays, strings, booleans, finite numbers, null.
+ * Anything else (`undefined` members, dates, `toJSON`, non-finite numbers, a `__proto__` key,
+ * ...) takes the JSON round trip itself, so the result is always exactly the JSON copy.
+ * Internal to the testing kit (exported for its tests).
+ */
+export function wireCopy<T>(value: T): T {
+  try {
+    return fastCopy(value) as T;
+  } catch (error) {
+    if (error !== NOT_PLAIN) throw error;
+    return JSON.parse(JSON.stringify(value)) as T;
+  }
+}
+
+function fastCopy(value: unknown): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw NOT_PLAIN;
+      return value === 0 ? 0 : value;
+    case 'object': {
+      if (value === null) return null;
+      if (Array.isArray(value)) {
+        if (Object.getPrototypeOf(value) !== Array.prototype) throw NOT_PLAIN;
+        const out: unknown[] = new Array(value.length);
+        for (let i = 0; i < value.length; i++) out[i] = fastCopy(value[i]);
+        return out;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) throw NOT_PLAIN;
+      if ('toJSON' in value) throw NOT_PLAIN;
+      const out: Record<string, unknown> = {};
+      for (const key in value) {
+        if (key === '__proto__') throw NOT_PLAIN;
+        if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+        const member: unknown = (value as Record<string, unknown>)[key];
+        if (member === undefined) throw NOT_PLAIN;
+        out[key] = fastCopy(member);
+      }
+      return out;
+    }
+    default:
+      throw NOT_PLAIN;
+  }
 }
 
 function aborted(signal: AbortSignal): SyncError {
