@@ -223,7 +223,7 @@ function fastCopy(value: unknown): unknown {
       const out: Record<string, unknown> = {};
       for (const key in value) {
         if (key === '__proto__') throw NOT_PLAIN;
-        if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+        if (!Object.hasOwn(value, key)) continue;
         const member: unknown = (value as Record<string, unknown>)[key];
         if (member === undefined) throw NOT_PLAIN;
         out[key] = fastCopy(member);
