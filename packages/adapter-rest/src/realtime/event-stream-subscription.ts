@@ -3,6 +3,10 @@
  * travels in the `Authorization` header (an `EventSource` cannot send one, and a token in the
  * URL ends up in access logs).
  *
+ * A poke may carry the scope's changes (`fromCheckpoint`, `checkpoint`, `changes`): they are
+ * validated as strictly as a pull page; a poke whose changes are malformed is reported and
+ * delivered without them, so the client pulls instead.
+ *
  * Pokes are hints: every (re)connect calls `onConnect`, and the client answers it with a
  * catch-up pull, because whatever changed while the stream was down produced pokes nobody
  * heard. A stream that goes quiet for longer than the idle timeout (the server sends
@@ -12,7 +16,7 @@
  * @module
  */
 import { isSyncError, type Poke, SyncError } from '@syncline/sync-core';
-import { validatePoke } from '@syncline/sync-core/protocol';
+import { plainPokeOf, validatePoke } from '@syncline/sync-core/protocol';
 import type { HttpClient, HttpTimers } from '../http/http-client.js';
 import { invalidAnswerError, networkError } from '../http/response-error.js';
 import { fullJitterDelay, type ReconnectOptions } from './backoff.js';
@@ -155,11 +159,17 @@ class EventStreamSubscription {
   #handle(event: ServerSentEvent): void {
     if (event.event !== 'poke') return; // other event types are for other clients or versions
     let poke: Poke;
+    let parsed: unknown;
     try {
-      poke = validatePoke(JSON.parse(event.data));
+      parsed = JSON.parse(event.data);
+      poke = validatePoke(parsed);
     } catch (cause) {
       this.#report(invalidAnswerError('events', 'a poke is not valid', cause));
-      return;
+      // A poke whose changes do not validate still says that its scope changed: delivered
+      // without them, it makes the client pull.
+      const plain = plainPokeOf(parsed);
+      if (plain === undefined) return;
+      poke = plain;
     }
     if (!this.#scopes.has(poke.scope)) return;
     const { onPoke } = this.#options;

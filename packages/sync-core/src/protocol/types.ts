@@ -146,14 +146,29 @@ export interface PullResponse {
   resetRequired?: boolean;
 }
 
-/** A realtime hint that a scope changed. Only a hint: the client pulls to learn what changed. */
+/**
+ * A realtime hint that a scope changed. Only a hint: correctness never depends on it.
+ *
+ * A plain poke (`scope`, `version`, `originClientId?`) makes the client pull. A poke may also
+ * carry the changes themselves, as a pull page would: `changes` are exactly the scope's
+ * changes after `fromCheckpoint` through `checkpoint` (the three fields come together or not
+ * at all). A client whose stored checkpoint equals `fromCheckpoint` (compared as opaque
+ * strings) applies them as that pull page and stores `checkpoint`, without a request; any
+ * other client pulls as for a plain poke.
+ */
 export interface Poke {
   /** The scope that changed. */
   scope: string;
   /** The scope's version after the change. */
   version: number;
-  /** The client whose push caused the change, if known. */
+  /** The client whose push caused the change, if known (and the only origin of it). */
   originClientId?: string;
+  /** The checkpoint the `changes` continue from (exclusive), as a pull would have issued it. */
+  fromCheckpoint?: string;
+  /** The checkpoint covering `changes`: what a pull from `fromCheckpoint` would have returned. */
+  checkpoint?: string;
+  /** Every change after `fromCheckpoint` through `checkpoint`, in version order (may be empty). */
+  changes?: SyncRecord[];
 }
 
 /** A device session of a user (DESIGN §2). */

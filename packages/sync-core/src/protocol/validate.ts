@@ -611,14 +611,24 @@ export function validatePullResponse(
   return pull;
 }
 
-const POKE_FIELDS = new Set(['scope', 'version', 'originClientId']);
+const POKE_FIELDS = new Set([
+  'scope',
+  'version',
+  'originClientId',
+  'fromCheckpoint',
+  'checkpoint',
+  'changes',
+]);
+const POKE_PAGE_FIELDS = ['fromCheckpoint', 'checkpoint', 'changes'] as const;
 
 /**
- * Checks a realtime poke `{ scope, version, originClientId? }`.
+ * Checks a realtime poke `{ scope, version, originClientId?, fromCheckpoint?, checkpoint?,
+ * changes? }`. The page fields come all together or not at all; `changes` are checked as a
+ * pull page's (valid records of the poked scope, in version order).
  *
  * @throws SyncError `invalid` with `details.path`
  */
-export function validatePoke(value: unknown): Poke {
+export function validatePoke(value: unknown, limits?: Partial<ProtocolLimits>): Poke {
   const poke = fields(value, ROOT, POKE_FIELDS);
   const out: Poke = {
     scope: string(required(poke, 'scope', ROOT), at(ROOT, 'scope'), isScope, 'a scope'),
@@ -633,5 +643,39 @@ export function validatePoke(value: unknown): Poke {
       '1-128 characters of [A-Za-z0-9._:-]',
     );
   }
+  const present = POKE_PAGE_FIELDS.filter((key) => own(poke, key) !== undefined);
+  if (present.length === 0) return out;
+  if (present.length !== POKE_PAGE_FIELDS.length) {
+    const missing = POKE_PAGE_FIELDS.find((key) => !present.includes(key)) ?? 'changes';
+    fail(at(ROOT, missing), 'is required with the other page fields of a poke');
+  }
+  const checkpoint = (key: 'fromCheckpoint' | 'checkpoint') =>
+    string(own(poke, key), at(ROOT, key), isCheckpoint, 'a checkpoint');
+  out.fromCheckpoint = checkpoint('fromCheckpoint');
+  out.checkpoint = checkpoint('checkpoint');
+  // The same checks as a pull page of the poked scope.
+  out.changes = validatePullResponse(
+    { changes: own(poke, 'changes'), checkpoint: out.checkpoint, hasMore: false },
+    { scope: out.scope, checkpoint: out.fromCheckpoint },
+    limits,
+  ).changes;
   return out;
+}
+
+/**
+ * The plain part of a poke (`scope`, `version`, `originClientId`) whose page fields did not
+ * validate, or `undefined` when even that part is invalid. A client that gets a malformed
+ * payload still learns that the scope changed, and pulls.
+ */
+export function plainPokeOf(value: unknown): Poke | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const { scope, version, originClientId } = value as Record<string, unknown>;
+  try {
+    return validatePoke(
+      originClientId === undefined ? { scope, version } : { scope, version, originClientId },
+    );
+  } catch (error) {
+    if (isSyncError(error)) return undefined;
+    throw error;
+  }
 }

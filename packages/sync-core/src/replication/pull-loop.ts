@@ -2,7 +2,8 @@ import type { EngineContext } from '../client/context.js';
 import type { Replica } from '../client/replica.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import { canary } from '../internal/canary.js';
-import type { PullRequest, PullResponse } from '../protocol/types.js';
+import type { Poke, PullRequest, PullResponse } from '../protocol/types.js';
+import type { StorageWrite } from '../storage/types.js';
 import type { SyncTransport } from '../transport/types.js';
 import { checkPullPage } from './check-pull-page.js';
 import { applyPulledPage, beginReset, finishReset } from './pull-page.js';
@@ -27,18 +28,45 @@ export interface PullLoopOptions {
   requestTimeoutMs: number;
   /** Called with an `auth` error. */
   onAuthError: (error: SyncError) => void;
+  /**
+   * Called with the payload pokes that could not be applied (their `fromCheckpoint` is not the
+   * scope's checkpoint and no later poke caught up), newest last; decides whether to pull.
+   * @default pulls the scope
+   */
+  onUnplacedPokes?: (scope: string, pokes: readonly Poke[]) => void;
 }
+
+/** A poke that carries its changes (see {@link Poke}). */
+export type PagePoke = Poke & Required<Pick<Poke, 'fromCheckpoint' | 'checkpoint' | 'changes'>>;
+
+/** `true` when `poke` carries its changes. */
+export function isPagePoke(poke: Poke): poke is PagePoke {
+  return (
+    poke.changes !== undefined && poke.fromCheckpoint !== undefined && poke.checkpoint !== undefined
+  );
+}
+
+// Pokes queued behind a running pull beyond this are dropped for one more pull instead.
+const MAX_QUEUED_POKES = 256;
 
 /**
  * Pulls scopes page by page. One pull per scope runs at a time; asking again while one runs
  * makes it run once more afterwards (a poke during a pull is never lost). Each page's records
  * and checkpoint are stored in one write; `hasMore` fetches the next page; `resetRequired`
  * drops the scope's copy and starts again from `null`.
+ *
+ * A poke that carries its changes ({@link PullLoop.offer}) is applied as a pull page when it
+ * continues the scope's stored checkpoint exactly, with no request; it waits its turn behind
+ * a running pull of the scope (which may already have brought it). One that cannot be placed
+ * falls back to a pull, through `onUnplacedPokes`.
  */
 export class PullLoop {
   readonly #o: PullLoopOptions;
   readonly #running = new Map<string, Promise<boolean>>();
   readonly #again = new Set<string>();
+  readonly #pokes = new Map<string, PagePoke[]>();
+  /** The version of a stored checkpoint, learnt from the last poke that reached it. */
+  readonly #known = new Map<string, { checkpoint: string; version: number }>();
 
   /** @param options - see {@link PullLoopOptions} */
   constructor(options: PullLoopOptions) {
@@ -55,18 +83,46 @@ export class PullLoop {
    * when stopped or refused (auth).
    */
   pull(scope: string): Promise<boolean> {
-    const running = this.#running.get(scope);
-    if (running !== undefined) {
-      this.#again.add(scope);
-      return running;
+    this.#again.add(scope);
+    return this.#run(scope);
+  }
+
+  /**
+   * Applies a poke's changes in turn with the scope's pulls (see the class doc). Resolves
+   * like {@link PullLoop.pull}: `true` once the scope is up to date with what it knows.
+   */
+  offer(poke: PagePoke): Promise<boolean> {
+    const queue = this.#pokes.get(poke.scope) ?? [];
+    if (queue.length >= MAX_QUEUED_POKES) {
+      queue.length = 0;
+      this.#again.add(poke.scope);
     }
+    queue.push(poke);
+    this.#pokes.set(poke.scope, queue);
+    return this.#run(poke.scope);
+  }
+
+  #run(scope: string): Promise<boolean> {
+    const running = this.#running.get(scope);
+    if (running !== undefined) return running;
     const loop = async (): Promise<boolean> => {
       let ok = true;
-      do {
-        this.#again.delete(scope);
-        ok = await this.#pullToEnd(scope).catch(() => false);
-      } while (ok && this.#again.has(scope) && !this.#o.stop.aborted);
-      return ok;
+      while (!this.#o.stop.aborted) {
+        const pokes = this.#pokes.get(scope);
+        if (pokes !== undefined) {
+          this.#pokes.delete(scope);
+          ok = await this.#applyPokes(scope, pokes).catch(() => false);
+        } else if (this.#again.has(scope)) {
+          this.#again.delete(scope);
+          ok = await this.#pullToEnd(scope).catch(() => false);
+          // A failed pull drops the pokes queued meanwhile: the next pull brings them.
+          if (!ok) this.#pokes.delete(scope);
+        } else {
+          return ok;
+        }
+        if (!ok) return false;
+      }
+      return false;
     };
     const promise = loop().finally(() => {
       this.#running.delete(scope);
@@ -75,12 +131,77 @@ export class PullLoop {
     return promise;
   }
 
+  /**
+   * Applies the pokes that continue the checkpoint, in one storage write. Pokes may arrive out
+   * of order (or twice), so this repeats until no poke continues the checkpoint. A poke left
+   * over is dropped when it is covered (its version is at most the version of the stored
+   * checkpoint, known from the last poke that reached it); the rest go to `onUnplacedPokes`.
+   */
+  async #applyPokes(scope: string, pokes: readonly PagePoke[]): Promise<boolean> {
+    const { replica } = this.#o;
+    const ops: StorageWrite[] = [];
+    let pending = pokes;
+    for (let progress = true; progress; ) {
+      progress = false;
+      const rest: PagePoke[] = [];
+      for (const poke of pending) {
+        const current = replica.checkpoints.get(scope);
+        if (current !== undefined && poke.checkpoint === current) {
+          this.#known.set(scope, { checkpoint: current, version: poke.version });
+        } else if (
+          current !== undefined &&
+          poke.fromCheckpoint === current &&
+          !replica.resetting.has(scope) &&
+          this.#applyPoke(scope, poke, ops)
+        ) {
+          progress = true;
+        } else {
+          rest.push(poke);
+        }
+      }
+      pending = rest;
+    }
+    await this.#write(ops);
+    const known = this.#known.get(scope);
+    const current = replica.checkpoints.get(scope);
+    const unplaced = pending.filter(
+      (poke) => known === undefined || known.checkpoint !== current || poke.version > known.version,
+    );
+    if (unplaced.length > 0) {
+      const onUnplaced = this.#o.onUnplacedPokes ?? (() => this.#again.add(scope));
+      onUnplaced(scope, unplaced);
+    }
+    return true;
+  }
+
+  /** Applies one poke as a pull page; `false` (nothing applied) when its page is malformed. */
+  #applyPoke(scope: string, poke: PagePoke, ops: StorageWrite[]): boolean {
+    const { ctx, replica } = this.#o;
+    let page: PullResponse;
+    try {
+      page = checkPullPage(
+        { changes: poke.changes, checkpoint: poke.checkpoint, hasMore: false },
+        { scope, checkpoint: poke.fromCheckpoint },
+      );
+    } catch {
+      return false;
+    }
+    ops.push(...applyPulledPage(ctx, replica, scope, page));
+    this.#known.set(scope, { checkpoint: poke.checkpoint, version: poke.version });
+    return true;
+  }
+
   async #pullToEnd(scope: string): Promise<boolean> {
     const { ctx, replica, transport, retryer, stop } = this.#o;
     let resets = 0;
     if (replica.resetting.get(scope) === null) {
       // A reset persisted by an earlier run: which records it had seen is lost, start it over.
       await this.#write(beginReset(replica, scope));
+    } else if (!replica.checkpoints.has(scope) && !replica.resetting.has(scope)) {
+      // A first pull over records we already hold (answers to our own pushes) is a reset: a
+      // record deleted meanwhile may have lost its tombstone to a purge, and only the end of
+      // a reset drops what the pull did not return.
+      if (holdsRecordOf(replica, scope)) await this.#write(beginReset(replica, scope));
     }
     for (;;) {
       if (stop.aborted) return false;
@@ -146,4 +267,9 @@ export class PullLoop {
       throw error;
     }
   }
+}
+
+function holdsRecordOf(replica: Replica, scope: string): boolean {
+  for (const record of replica.store.baseRecords()) if (record.scope === scope) return true;
+  return false;
 }

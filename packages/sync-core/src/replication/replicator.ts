@@ -3,7 +3,7 @@ import type { Replica } from '../client/replica.js';
 import type { SyncError } from '../errors/sync-error.js';
 import type { Poke } from '../protocol/types.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
-import { PullLoop } from './pull-loop.js';
+import { isPagePoke, PullLoop } from './pull-loop.js';
 import { PushLoop } from './push-loop.js';
 import type { Retryer } from './retryer.js';
 
@@ -86,6 +86,7 @@ export class Replicator {
       pageSize: options.pullPageSize,
       requestTimeoutMs: options.requestTimeoutMs,
       onAuthError,
+      onUnplacedPokes: (scope, pokes) => this.#unplaced(scope, pokes),
     });
   }
 
@@ -163,6 +164,21 @@ export class Replicator {
 
   #onPoke(poke: Poke): void {
     if (this.#stopped || !this.#o.scopes.includes(poke.scope)) return;
+    if (isPagePoke(poke)) {
+      // The changes came with the poke: applied with no request when they continue the
+      // checkpoint (our own echo included, so the checkpoint keeps up), else #unplaced.
+      void this.#pull.offer(poke).then((ok) => this.#afterPull(ok));
+      return;
+    }
+    this.#plainPoke(poke);
+  }
+
+  /** Payload pokes the pull loop could not apply: treated as the plain pokes they also are. */
+  #unplaced(_scope: string, pokes: readonly Poke[]): void {
+    for (const poke of pokes) this.#plainPoke(poke);
+  }
+
+  #plainPoke(poke: Poke): void {
     if (poke.originClientId === this.#o.clientId) {
       // The echo of our own push carries nothing we do not know, unless something else
       // happened in the scope. The poke can overtake the push's answer, so while a push is

@@ -550,7 +550,22 @@ describe('MemoryTransport', () => {
     expect(connects).toBe(1);
     await writer.push(req([put('a', {}), put('b', {})], 'writer-client'));
     await new Promise((r) => setTimeout(r, 0));
-    expect(pokes).toEqual([{ scope: 'user:u1', version: 2, originClientId: 'writer-client' }]);
+    // The poke carries the push's changes: exactly a pull page from "0" to "2".
+    const page = server.pull(
+      { userId: 'u1', sessionId: 's' },
+      { scope: 'user:u1', checkpoint: '0' },
+    );
+    expect(pokes).toEqual([
+      {
+        scope: 'user:u1',
+        version: 2,
+        originClientId: 'writer-client',
+        fromCheckpoint: '0',
+        checkpoint: '2',
+        changes: page.changes,
+      },
+    ]);
+    expect(page.changes.map((r) => r.id)).toEqual(['a', 'b']);
     expect(strangerPokes).toEqual([]);
 
     // A push that applies nothing pokes nobody.

@@ -167,6 +167,8 @@ class InMemoryServer implements MemoryServer, PullJsonHost {
     auth: () => AuthSession | null;
     onPoke: (poke: Poke) => void;
   }>();
+  /** The version each scope's last poke announced: the next poke's changes start there. */
+  readonly #poked = new Map<string, number>();
   #sessions = 0;
 
   constructor(options: MemoryServerOptions) {
@@ -214,9 +216,7 @@ class InMemoryServer implements MemoryServer, PullJsonHost {
       scope: (name) => this.#scope(name),
       applied: (entry) => this.#applied.push(entry),
     });
-    for (const scope of changedScopes) {
-      this.#poke({ scope, version: this.version(scope), originClientId: request.clientId });
-    }
+    for (const scope of changedScopes) this.#poke(scope, request.clientId);
     return { results };
   }
 
@@ -324,15 +324,33 @@ class InMemoryServer implements MemoryServer, PullJsonHost {
     return scope;
   }
 
-  #poke(poke: Poke): void {
+  /**
+   * Pokes the watchers of `scope` with the changes since the previous poke, as the SQL server's
+   * broadcaster does (one read per scope, one JSON text, parsed per delivery as if it crossed
+   * the network). Every version change of a scope comes from a push that pokes it, so the
+   * previous poke's version is the version before this push. A page beyond `maxPullLimit`
+   * goes as a plain poke.
+   */
+  #poke(scope: string, originClientId: string): void {
+    const state = this.#scopes.get(scope);
+    const version = state?.version ?? 0;
+    const from = this.#poked.get(scope) ?? 0;
+    this.#poked.set(scope, version);
+    const head = { scope, version, originClientId };
+    const json: string[] = [];
+    const page = state?.changesAfter(from, this.limits.maxPullLimit, json);
+    const text =
+      page === undefined || page.hasMore
+        ? JSON.stringify(head)
+        : `${JSON.stringify(head).slice(0, -1)},"fromCheckpoint":"${from}","checkpoint":"${version}","changes":[${json.join(',')}]}`;
     for (const watcher of this.#watchers) {
-      if (!watcher.scopes.has(poke.scope)) continue;
+      if (!watcher.scopes.has(scope)) continue;
       this.schedule(() => {
         // Judged at delivery: a watcher that signed out (or unsubscribed) meanwhile gets nothing.
         const session = watcher.auth();
         if (!this.#watchers.has(watcher) || session === null) return;
-        if (!this.#authorize(session.userId, poke.scope)) return;
-        watcher.onPoke({ ...poke });
+        if (!this.#authorize(session.userId, scope)) return;
+        watcher.onPoke(JSON.parse(text) as Poke);
       });
     }
   }

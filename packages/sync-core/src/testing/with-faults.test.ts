@@ -159,7 +159,11 @@ describe('withFaults delays and offline', () => {
     expect(connects).toBe(2);
     await server.connect({ userId: 'u1' }).push(req(put('c')));
     await tick();
-    expect(pokes).toEqual([{ scope: 'user:u1', version: 2, originClientId: 'client-1' }]);
+    // The lost poke's changes are not repeated: this one continues from its version.
+    expect(pokes).toMatchObject([
+      { scope: 'user:u1', version: 2, originClientId: 'client-1', fromCheckpoint: '1' },
+    ]);
+    expect(pokes[0]?.changes?.map((r) => r.id)).toEqual(['c']);
   });
 
   it('starts offline when told to, and setFaults changes settings', async () => {
