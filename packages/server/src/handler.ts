@@ -107,7 +107,9 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
   };
   const rateLimit = options.limits?.rateLimit ?? { requestsPerSecond: 50, burst: 100 };
   const limiter = rateLimit === false ? undefined : new RateLimiter(rateLimit, now);
-  const streams = new EventStreams();
+  const streams = new EventStreams((error) =>
+    logger.error('reading the changes of a poke failed', error),
+  );
   const ctx: RouteContext = {
     store: options.store,
     authorizeScope: options.authorizeScope ?? ownScopeOnly,

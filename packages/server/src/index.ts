@@ -35,6 +35,7 @@ export { createSqlStore, type SqlStoreOptions, type SqlStoreTestHooks } from './
 export type {
   AcceptedPushEntry,
   AuthContext,
+  ChangesAfter,
   PurgeResult,
   RefusedPushEntry,
   StorePushEntry,

@@ -1,12 +1,14 @@
 /**
  * `GET /v1/events`: a Server-Sent Events stream of pokes for the caller's scopes. Pokes come
  * from the store's LISTEN feed, so a push to any server process on the database reaches the
- * streams of every process. A comment line every `heartbeatMs` keeps proxies from closing an
- * idle stream and lets the client notice a dead one.
+ * streams of every process; the handler's {@link PokeBroadcaster} reads each scope's new
+ * changes once and every stream of the scope gets the same encoded poke, changes included. A
+ * comment line every `heartbeatMs` keeps proxies from closing an idle stream and lets the
+ * client notice a dead one.
  *
  * @module
  */
-import type { Poke } from '@syncline/sync-core/protocol';
+import { PokeBroadcaster } from '../realtime/poke-broadcaster.js';
 import type { SyncStore } from '../store/types.js';
 
 const MAX_QUEUED = 1000;
@@ -22,6 +24,13 @@ export interface StreamTimers {
 /** The open streams of one handler, so shutdown can end them. */
 export class EventStreams {
   readonly #open = new Set<() => void>();
+  readonly #broadcasters = new WeakMap<SyncStore, PokeBroadcaster>();
+  readonly #onError: ((error: unknown) => void) | undefined;
+
+  /** @param onError - where failed reads of poke changes go (the poke still goes, plain) */
+  constructor(onError?: (error: unknown) => void) {
+    this.#onError = onError;
+  }
 
   /** Number of open streams. */
   get size(): number {
@@ -48,8 +57,8 @@ export class EventStreams {
           if ((controller.desiredSize ?? 0) < -MAX_QUEUED) return;
           controller.enqueue(encoder.encode(text));
         };
-        const unsubscribe = options.store.onPoke((poke: Poke) => {
-          if (wanted.has(poke.scope)) send(`event: poke\ndata: ${JSON.stringify(poke)}\n\n`);
+        const unsubscribe = this.#broadcaster(options.store).subscribe([...wanted], (frame) => {
+          if ((controller.desiredSize ?? 0) >= -MAX_QUEUED) controller.enqueue(frame);
         });
         const heartbeat = options.timers.setInterval(
           () => send(': heartbeat\n\n'),
@@ -83,6 +92,17 @@ export class EventStreams {
         'x-accel-buffering': 'no',
       },
     });
+  }
+
+  #broadcaster(store: SyncStore): PokeBroadcaster {
+    let broadcaster = this.#broadcasters.get(store);
+    if (broadcaster === undefined) {
+      broadcaster = new PokeBroadcaster(
+        this.#onError === undefined ? { store } : { store, onError: this.#onError },
+      );
+      this.#broadcasters.set(store, broadcaster);
+    }
+    return broadcaster;
   }
 
   /** Ends every open stream (graceful shutdown). */

@@ -4,6 +4,7 @@
  * @module
  */
 import { DEFAULT_LIMITS, type Poke, SyncError, validatePoke } from '@syncline/sync-core/protocol';
+import { readChangesAfter } from '../realtime/changes-after.js';
 import type { SqlExecutor } from './executor.js';
 import { runMigrations } from './migrations.js';
 import { pullPage } from './pull-query.js';
@@ -39,6 +40,8 @@ const THIRTY_DAYS = 30 * 24 * 60 * 60 * 1000;
 // Serialization failures and deadlocks are the database asking us to try again.
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 5;
+// Who reads the changes of a poke: the server itself (pull does not depend on the caller).
+const SERVER = Object.freeze({ userId: '', sessionId: '' });
 
 /** Builds a store over `db`: runs the migrations, then starts listening for pokes. */
 export async function createSqlStore(
@@ -93,7 +96,7 @@ export async function createSqlStore(
       throw new SyncError('server', 'the store is closed', { status: 503, code: 'closed' });
   };
 
-  return {
+  const store: SyncStore = {
     async push(auth, request) {
       open();
       return retrying(() =>
@@ -110,6 +113,10 @@ export async function createSqlStore(
       open();
       return retrying(() => pullPage(db, request, { epoch, defaultLimit }));
     },
+    // Pokes that carry their changes read them with this same pull, on behalf of the server
+    // (each event stream's scopes were authorised when it opened).
+    changesAfter: (scope, version, limit) =>
+      readChangesAfter((request) => store.pull(SERVER, request), epoch, scope, version, limit),
     onPoke(listener) {
       listeners.add(listener);
       return () => {
@@ -170,4 +177,5 @@ export async function createSqlStore(
       await db.close();
     },
   };
+  return store;
 }

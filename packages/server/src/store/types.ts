@@ -10,6 +10,7 @@ import type {
   PullRequest,
   PullResponse,
   PushResponse,
+  SyncRecord,
 } from '@syncline/sync-core/protocol';
 
 /** Who is calling, as established by the handler's `authenticate`. */
@@ -62,6 +63,20 @@ export interface StorePushRequest {
   entries: StorePushEntry[];
 }
 
+/** What {@link SyncStore.changesAfter} read: a pull page from a version, for a poke. */
+export interface ChangesAfter {
+  /** The checkpoint of the version read from (what a pull up to it returned). */
+  fromCheckpoint: string;
+  /** The checkpoint covering `changes` (a pull page's `checkpoint`). */
+  checkpoint: string;
+  /** The scope version `checkpoint` stands for. */
+  version: number;
+  /** The changes after the version, in version order. */
+  changes: SyncRecord[];
+  /** More changes than the limit were waiting (`changes` is then not the whole story). */
+  hasMore: boolean;
+}
+
 /** Result of {@link SyncStore.purgeTombstones}. */
 export interface PurgeResult {
   /** How many tombstones were removed. */
@@ -96,6 +111,13 @@ export interface SyncStore {
   push(auth: AuthContext, request: StorePushRequest): Promise<PushResponse>;
   /** Reads a page of changes of one scope (the caller has authorised the scope). */
   pull(auth: AuthContext, request: PullRequest): Promise<PullResponse>;
+  /**
+   * Reads the changes of `scope` after `version` (at most `limit`) with the pull query, for
+   * pokes that carry their changes; `undefined` when no pull could continue from `version`
+   * (behind the purge horizon or ahead of the scope). Optional: a store without it sends
+   * plain pokes.
+   */
+  changesAfter?(scope: string, version: number, limit: number): Promise<ChangesAfter | undefined>;
   /** Listens to pokes of every scope; returns the unsubscribe function. */
   onPoke(listener: (poke: Poke) => void): () => void;
   /**
