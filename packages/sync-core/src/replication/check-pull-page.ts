@@ -17,8 +17,9 @@ function bad(message: string): never {
  *
  * Deep validation of record data (JSON only, limits, no `__proto__` keys) is the transport's
  * job at the wire boundary, where it parses the body (`adapter-rest` runs
- * `validatePullResponse`; the memory transport JSON-copies); doing it again here would copy
- * every pulled record a second time, which is what a 100k-record initial sync cannot afford.
+ * `validatePullResponse`; the memory server validated every record when it was pushed and
+ * hands pages over frozen); doing it again here would copy every pulled record a second time,
+ * which is what a 100k-record initial sync cannot afford.
  * A malformed page is a `server` error, so it is retried, never applied.
  */
 export function checkPullPage(page: unknown, request: PullRequest): PullResponse {

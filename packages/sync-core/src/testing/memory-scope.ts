@@ -5,6 +5,7 @@
  * @module
  */
 import type { SyncRecord } from '../protocol/types.js';
+import { deepFreeze } from '../store/freeze.js';
 
 interface StoredRecord {
   record: SyncRecord;
@@ -15,11 +16,6 @@ interface StoredRecord {
    * pull does not build a key and look it up for every log entry it reads.
    */
   current: boolean;
-  /**
-   * `JSON.stringify(record)`, made once at write time (records are never mutated): the memory
-   * transport sends pages as text, like a database that stores JSON and returns it as is.
-   */
-  json: string;
 }
 
 /** The key of a record within a scope; NUL cannot occur in a valid collection or id. */
@@ -62,7 +58,10 @@ export class MemoryScope {
     return this.#records.get(recordKey(collection, id))?.record;
   }
 
-  /** Stores `record` as the scope's next version; `record.revision` must be `version + 1`. */
+  /**
+   * Stores `record` as the scope's next version; `record.revision` must be `version + 1`. The
+   * record is deep-frozen: pulls hand it out by reference (it is never changed, only replaced).
+   */
   write(record: SyncRecord, writtenAt: number): void {
     if (record.revision !== this.#version + 1) {
       throw new Error(`write out of order: revision ${record.revision} after ${this.#version}`);
@@ -71,7 +70,7 @@ export class MemoryScope {
     const key = recordKey(record.collection, record.id);
     const previous = this.#records.get(key);
     if (previous !== undefined) previous.current = false;
-    const stored: StoredRecord = { record, writtenAt, current: true, json: JSON.stringify(record) };
+    const stored: StoredRecord = { record: deepFreeze(record), writtenAt, current: true };
     this.#records.set(key, stored);
     this.#log.push(stored);
     // Superseded entries are skipped on read; drop them once they dominate, so a record
@@ -86,13 +85,9 @@ export class MemoryScope {
 
   /**
    * Up to `limit` current records with `revision > after`, in revision order, and whether more
-   * follow. With `json`, the JSON text of each returned record is appended to it as well.
+   * follow. The records are the stored (frozen) ones.
    */
-  changesAfter(
-    after: number,
-    limit: number,
-    json?: string[],
-  ): { changes: SyncRecord[]; hasMore: boolean } {
+  changesAfter(after: number, limit: number): { changes: SyncRecord[]; hasMore: boolean } {
     const changes: SyncRecord[] = [];
     let i = firstAbove(this.#log, after);
     for (; i < this.#log.length; i++) {
@@ -100,7 +95,6 @@ export class MemoryScope {
       if (!entry.current) continue;
       if (changes.length === limit) return { changes, hasMore: true };
       changes.push(entry.record);
-      json?.push(entry.json);
     }
     return { changes, hasMore: false };
   }

@@ -483,17 +483,22 @@ describe('createMemoryServer: pull', () => {
 });
 
 describe('MemoryTransport', () => {
-  it('copies requests and answers like a network would', async () => {
+  it('copies requests when sent and answers frozen, so neither side can change the other', async () => {
     const server = createMemoryServer();
     const t = server.connect({ userId: 'u1' });
     const m = put('a', { list: [1] });
     const sent = t.push(req([m]));
     (m.data as { list: number[] }).list.push(2); // the caller changes its object after sending
-    await sent;
+    const answer = await sent;
+    expect(Object.isFrozen(answer.results[0])).toBe(true);
     const page = await t.pull({ scope: 'user:u1', checkpoint: null });
     expect(page.changes[0]?.data).toEqual({ list: [1] });
-    (page.changes[0]!.data as { list: number[] }).list.push(3);
-    expect(server.records('user:u1')[0]?.data).toEqual({ list: [1] });
+    expect(Object.isFrozen(page)).toBe(true);
+    expect(() => (page.changes[0]!.data as { list: number[] }).list.push(3)).toThrow(TypeError);
+    expect(() => {
+      (page.changes[0] as { revision: number }).revision = 99;
+    }).toThrow(TypeError);
+    expect(server.records('user:u1')[0]).toMatchObject({ revision: 1, data: { list: [1] } });
   });
 
   it('answers asynchronously through schedule, request and answer in separate turns', async () => {

@@ -23,12 +23,7 @@ import {
   type StoredOutcome,
 } from './memory-push.js';
 import { MemoryScope } from './memory-scope.js';
-import {
-  type ConnectOptions,
-  MemoryTransport,
-  PULL_JSON,
-  type PullJsonHost,
-} from './memory-transport.js';
+import { type ConnectOptions, MemoryTransport } from './memory-transport.js';
 
 export type { AppliedLogEntry } from './memory-push.js';
 
@@ -147,7 +142,7 @@ export function createMemoryServer(options: MemoryServerOptions = {}): MemorySer
 
 const CHECKPOINT = /^(0|[1-9][0-9]{0,15})$/;
 
-class InMemoryServer implements MemoryServer, PullJsonHost {
+class InMemoryServer implements MemoryServer {
   readonly limits: Readonly<ProtocolLimits>;
   readonly schedule: (fn: () => void) => void;
   readonly #now: () => number;
@@ -220,26 +215,11 @@ class InMemoryServer implements MemoryServer, PullJsonHost {
     return { results };
   }
 
-  pull(auth: AuthSession | null, query: unknown): PullResponse {
-    const response = this.#pull(auth, query, undefined);
-    response.changes = structuredClone(response.changes);
-    return response;
-  }
-
   /**
-   * {@link pull}, answered as JSON text made from each record's stored JSON: the memory
-   * transport parses it (the "network"), so a page is neither cloned nor re-serialized.
+   * Answers one pull page. The records are the server's own, deep-frozen ones (never changed
+   * after they were written, only replaced), so a page is handed out without a copy.
    */
-  [PULL_JSON](auth: AuthSession | null, query: unknown): string {
-    const json: string[] = [];
-    const response = this.#pull(auth, query, json);
-    // Same fields in the same order as JSON.stringify(response) would write them.
-    const reset = response.resetRequired === true ? ',"resetRequired":true' : '';
-    return `{"changes":[${json.join(',')}],"checkpoint":${JSON.stringify(response.checkpoint)},"hasMore":${response.hasMore}${reset}}`;
-  }
-
-  /** A pull page holding the server's own records (copy before handing it out). */
-  #pull(auth: AuthSession | null, query: unknown, json: string[] | undefined): PullResponse {
+  pull(auth: AuthSession | null, query: unknown): PullResponse {
     this.#stats.pulls++;
     const session = authenticated(auth);
     let request: ReturnType<typeof validatePullRequest>;
@@ -270,7 +250,7 @@ class InMemoryServer implements MemoryServer, PullJsonHost {
       }
     }
     const limit = request.limit ?? this.limits.maxPullLimit;
-    const page = scope?.changesAfter(after, limit, json) ?? { changes: [], hasMore: false };
+    const page = scope?.changesAfter(after, limit) ?? { changes: [], hasMore: false };
     const last = page.changes.at(-1);
     const response: PullResponse = {
       changes: page.changes,

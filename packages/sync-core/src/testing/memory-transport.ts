@@ -1,5 +1,5 @@
 /**
- * The {@link SyncTransport} of the in-memory server: asynchronous, copying like a network, and
+ * The {@link SyncTransport} of the in-memory server: asynchronous, isolated like a network, and
  * authenticated by its own session like a bearer token.
  *
  * @module
@@ -13,6 +13,7 @@ import type {
   PushResponse,
 } from '../protocol/types.js';
 import { createSessionSource, type MutableSessionSource } from '../transport/session-source.js';
+import { deepFreeze } from '../store/freeze.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
 
 /** Options of `MemoryServer.connect`. */
@@ -35,7 +36,11 @@ export interface ConnectOptions {
   clientId?: string;
 }
 
-/** The part of the server a transport talks to. */
+/**
+ * The part of the server a transport talks to. Answers of `push` and `pull` are handed to the
+ * caller as they are (deep-frozen by the transport), so the host must never change an object
+ * after returning it.
+ */
 export interface MemoryTransportHost {
   /** Schedules a delivery (request arrival, answer arrival, poke). */
   readonly schedule: (fn: () => void) => void;
@@ -54,23 +59,12 @@ export interface MemoryTransportHost {
 }
 
 /**
- * The key of a host's pull that answers with the JSON text of the answer (what the network
- * would carry), so that the transport parses it once instead of serializing a copy of the
- * records first. Internal to the testing kit.
- */
-export const PULL_JSON: unique symbol = Symbol('syncline.memory.pullJson');
-
-/** A host that offers {@link PULL_JSON}: same semantics as `pull`, answer as JSON text. */
-export interface PullJsonHost {
-  /** Like `pull`, but returns `JSON.stringify` of the answer. */
-  [PULL_JSON](auth: AuthSession | null, query: unknown): string;
-}
-
-/**
  * A connection to a `MemoryServer`, as a {@link SyncTransport}. Each call travels like a network
  * request: the request is copied when sent (exactly what a JSON round trip would give) and
- * reaches the server in a later `schedule` turn; the answer is JSON text parsed on arrival in
- * another one, so neither side ever holds an object of the other's. The server authenticates the
+ * reaches the server in a later `schedule` turn; the answer reaches the caller in another one,
+ * deep-frozen. Answers are handed over without a copy: pulled records are the server's own
+ * frozen records (validated when they were pushed, never changed afterwards), so neither side
+ * can change what the other holds, and a 100k-record sync costs no serialization. The server authenticates the
  * call with the transport's session at the moment the call is made (like a bearer token), never
  * with the ids the request body claims.
  */
@@ -107,17 +101,12 @@ export class MemoryTransport implements SyncTransport {
 
   /** Sends a push; see {@link SyncTransport.push}. */
   push(req: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
-    return this.#call((auth, body) => JSON.stringify(this.#host.push(auth, body)), req, signal);
+    return this.#call((auth, body) => this.#host.push(auth, body), req, signal);
   }
 
   /** Pulls one page; see {@link SyncTransport.pull}. */
   pull(req: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
-    const host = this.#host as MemoryTransportHost & Partial<PullJsonHost>;
-    const pullJson = host[PULL_JSON];
-    if (pullJson !== undefined) {
-      return this.#call((auth, body) => pullJson.call(host, auth, body), req, signal);
-    }
-    return this.#call((auth, body) => JSON.stringify(this.#host.pull(auth, body)), req, signal);
+    return this.#call((auth, body) => this.#host.pull(auth, body), req, signal);
   }
 
   /**
@@ -144,9 +133,12 @@ export class MemoryTransport implements SyncTransport {
     };
   }
 
-  /** `handle` answers with JSON text, which is parsed on "arrival" (a fresh copy). */
+  /**
+   * `handle` answers with the server's objects, which arrive deep-frozen: the caller can keep
+   * them (the engine does) but never change the server's state through them.
+   */
   #call<T>(
-    handle: (auth: AuthSession | null, body: unknown) => string,
+    handle: (auth: AuthSession | null, body: unknown) => T,
     request: unknown,
     signal: AbortSignal | undefined,
   ): Promise<T> {
@@ -167,7 +159,7 @@ export class MemoryTransport implements SyncTransport {
         }
         let answer: T;
         try {
-          answer = JSON.parse(handle(auth, body)) as T;
+          answer = deepFreeze(handle(auth, body));
         } catch (error) {
           this.#host.schedule(() => reject(error));
           return;
