@@ -22,6 +22,7 @@ import {
   processPush,
   type StoredOutcome,
 } from './memory-push.js';
+import { deepFreeze } from '../store/freeze.js';
 import { MemoryScope } from './memory-scope.js';
 import { type ConnectOptions, MemoryTransport } from './memory-transport.js';
 
@@ -306,23 +307,29 @@ class InMemoryServer implements MemoryServer {
 
   /**
    * Pokes the watchers of `scope` with the changes since the previous poke, as the SQL server's
-   * broadcaster does (one read per scope, one JSON text, parsed per delivery as if it crossed
-   * the network). Every version change of a scope comes from a push that pokes it, so the
-   * previous poke's version is the version before this push. A page beyond `maxPullLimit`
-   * goes as a plain poke.
+   * broadcaster does (one read per scope, one poke shared by every delivery: deep-frozen, its
+   * records are the server's own frozen ones, like pull pages). Every version change of a scope
+   * comes from a push that pokes it, so the previous poke's version is the version before this
+   * push. A page beyond `maxPullLimit` goes as a plain poke.
    */
   #poke(scope: string, originClientId: string): void {
     const state = this.#scopes.get(scope);
     const version = state?.version ?? 0;
     const from = this.#poked.get(scope) ?? 0;
     this.#poked.set(scope, version);
-    const head = { scope, version, originClientId };
-    const json: string[] = [];
-    const page = state?.changesAfter(from, this.limits.maxPullLimit, json);
-    const text =
+    const page = state?.changesAfter(from, this.limits.maxPullLimit);
+    const poke: Poke =
       page === undefined || page.hasMore
-        ? JSON.stringify(head)
-        : `${JSON.stringify(head).slice(0, -1)},"fromCheckpoint":"${from}","checkpoint":"${version}","changes":[${json.join(',')}]}`;
+        ? { scope, version, originClientId }
+        : {
+            scope,
+            version,
+            originClientId,
+            fromCheckpoint: String(from),
+            checkpoint: String(version),
+            changes: page.changes,
+          };
+    deepFreeze(poke);
     for (const watcher of this.#watchers) {
       if (!watcher.scopes.has(scope)) continue;
       this.schedule(() => {
@@ -330,7 +337,7 @@ class InMemoryServer implements MemoryServer {
         const session = watcher.auth();
         if (!this.#watchers.has(watcher) || session === null) return;
         if (!this.#authorize(session.userId, scope)) return;
-        watcher.onPoke(JSON.parse(text) as Poke);
+        watcher.onPoke(poke);
       });
     }
   }
