@@ -91,6 +91,9 @@ async function measure(url, seconds) {
     return response;
   };
   let pokes = 0;
+  let payloadPokes = 0;
+  // Where the time goes, per write: put -> its poke reaches the first / the last device.
+  const pokedAt = new Map(); // record id -> { first, last, count }
   for (let i = 0; i < DEVICES; i++) {
     const session = await devSignIn({ baseUrl: url, userId });
     const transport = restTransport({
@@ -105,6 +108,18 @@ async function measure(url, seconds) {
         scopes,
         (poke) => {
           pokes++;
+          if (poke.changes !== undefined) {
+            payloadPokes++;
+            const now = performance.now();
+            for (const record of poke.changes) {
+              const seen = pokedAt.get(record.id);
+              if (seen === undefined) pokedAt.set(record.id, { first: now, last: now, count: 1 });
+              else {
+                seen.last = now;
+                seen.count++;
+              }
+            }
+          }
           onPoke(poke);
         },
         onConnect,
@@ -189,7 +204,22 @@ async function measure(url, seconds) {
       `  ${path}: ${count} requests (${(count / seconds).toFixed(0)}/s during writes), round trip p50 ${quantile(ms, 0.5).toFixed(1)} ms, p99 ${quantile(ms, 0.99).toFixed(1)} ms\n`,
     );
   }
-  process.stderr.write(`  pokes received by all devices: ${pokes}\n`);
+  process.stderr.write(
+    `  pokes received by all devices: ${pokes} (${payloadPokes} carrying their changes)\n`,
+  );
+  const first = [];
+  const last = [];
+  for (const [id, t0] of sentAt) {
+    const poked = pokedAt.get(id);
+    if (poked === undefined) continue;
+    first.push(poked.first - t0);
+    last.push(poked.last - t0);
+  }
+  if (first.length > 0) {
+    process.stderr.write(
+      `  put -> its changes poked to the first device p50 ${quantile(first, 0.5).toFixed(1)} ms, p99 ${quantile(first, 0.99).toFixed(1)} ms; to the last p50 ${quantile(last, 0.5).toFixed(1)} ms, p99 ${quantile(last, 0.99).toFixed(1)} ms (${first.length} writes)\n`,
+    );
+  }
   return {
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),

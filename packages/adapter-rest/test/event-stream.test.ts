@@ -107,6 +107,40 @@ describe('event stream', () => {
     sub.unsubscribe();
   });
 
+  it('delivers the changes a poke carries, checked as a pull page; a poke whose changes fail goes plain', async () => {
+    const connections = eventsEndpoint();
+    const sub = listen();
+    await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
+    const record = (id: string, revision: number, scope = 'user:1') => ({
+      scope,
+      collection: 'todos',
+      id,
+      data: { title: id },
+      revision,
+      hlc: '0190a1b2c3d4:0000:c1',
+      deleted: false,
+    });
+    const send = (body: unknown) =>
+      connections[0]!.send(`event: poke\ndata: ${JSON.stringify(body)}\n\n`);
+    const head = { scope: 'user:1', version: 5, originClientId: 'c1' };
+    const page = { fromCheckpoint: 'c1.ab.3', checkpoint: 'c1.ab.5' };
+    send({ ...head, ...page, changes: [record('a', 4), record('b', 5)] });
+    // Each of these fails as a page would: it still says the scope changed, without changes.
+    send({ ...head, ...page, changes: [record('a', 5), record('b', 4)] }); // out of order
+    send({ ...head, ...page, changes: [record('a', 4, 'user:2')] }); // another scope
+    send({ ...head, ...page, changes: [{ ...record('a', 4), extra: 1 }] }); // unknown field
+    send({ ...head, checkpoint: 'c1.ab.5', changes: [] }); // fromCheckpoint missing
+    send({ ...head, ...page, changes: [], surprise: true }); // unknown poke field
+    send({ scope: 'user:1', version: -1, ...page, changes: [] }); // not even a plain poke
+
+    await vi.waitFor(() => expect(sub.pokes).toHaveLength(6), EVENTUALLY);
+    expect(sub.pokes[0]).toEqual({ ...head, ...page, changes: [record('a', 4), record('b', 5)] });
+    for (const plain of sub.pokes.slice(1)) expect(plain).toEqual(head);
+    expect(sub.errors).toHaveLength(6);
+    expect(sub.errors.every((e) => e.code === 'invalid_response')).toBe(true);
+    sub.unsubscribe();
+  });
+
   it('reconnects after the server ends the stream, and hints a catch-up each time', async () => {
     const connections = eventsEndpoint();
     const sub = listen();

@@ -389,4 +389,121 @@ export function realServerSuite(kind: () => StoreKind): void {
       );
     });
   });
+
+  describe('pokes that carry their changes', () => {
+    const clients: SyncClient[] = [];
+    afterAll(async () => {
+      await Promise.all(clients.map((c) => c.stop()));
+    });
+
+    /**
+     * A device of `userId` that counts its `GET /v1/pull` requests; `tamper` sees every poke
+     * before the client does and may change it, or drop it by returning `undefined`.
+     */
+    async function countingDevice(userId: string, tamper: (poke: Poke) => Poke | undefined) {
+      const session = await devSignIn({ baseUrl: server.url, userId });
+      let pulls = 0;
+      const transport = restTransport({
+        baseUrl: server.url,
+        getToken: () => session.token,
+        session: createSessionSource({ userId, sessionId: session.sessionId }),
+        reconnect: { baseDelayMs: 20, maxDelayMs: 50 },
+        fetch: (input, init) => {
+          if (new URL(String(input)).pathname === '/v1/pull') pulls++;
+          return fetch(input, init);
+        },
+      });
+      const subscribe = transport.subscribe?.bind(transport);
+      transport.subscribe = (scopes, onPoke, onConnect) =>
+        subscribe?.(
+          scopes,
+          (poke) => {
+            const passed = tamper(poke);
+            if (passed !== undefined) onPoke(passed);
+          },
+          onConnect,
+        ) ?? (() => undefined);
+      const client = createSyncClient({
+        transport,
+        storage: memoryStorage(),
+        // Only pokes and reconnect catch-ups can explain a sync.
+        pullIntervalMs: 600_000,
+        retry: { baseDelayMs: 10, maxDelayMs: 50 },
+      });
+      clients.push(client);
+      await client.start();
+      await vi.waitFor(() => expect(client.status.state).toBe('synced'), EVENTUALLY);
+      return { client, pulls: () => pulls };
+    }
+
+    /** Two devices of a fresh user, after a first write that both have seen. */
+    async function pair(tamper: (poke: Poke) => Poke | undefined = (poke) => poke) {
+      const user = `carry${Date.now().toString(36)}${userCounter++}`;
+      const writer = await countingDevice(user, (poke) => poke);
+      const reader = await countingDevice(user, tamper);
+      // The scope's first poke is plain (the server does not know where its changes start):
+      // the reader pulls once here, and its checkpoint is then where the next poke starts.
+      await writer.client.put('todos', 'first', { title: 'first' });
+      await vi.waitFor(() => expect(reader.client.get('todos', 'first')).toBeDefined(), EVENTUALLY);
+      await vi.waitFor(() => expect(writer.client.status.pending).toBe(0), EVENTUALLY);
+      return { writer, reader };
+    }
+
+    it('a device applies a poke that continues its checkpoint without pulling', async () => {
+      const carried: Poke[] = [];
+      const { writer, reader } = await pair((poke) => {
+        if (poke.changes !== undefined) carried.push(poke);
+        return poke;
+      });
+      const before = reader.pulls();
+      for (const id of ['a', 'b', 'c']) {
+        await writer.client.put('todos', id, { title: id });
+        await vi.waitFor(
+          () => expect(reader.client.get('todos', id)).toEqual({ title: id }),
+          EVENTUALLY,
+        );
+      }
+      expect(carried.flatMap((poke) => poke.changes?.map((r) => r.id))).toEqual(['a', 'b', 'c']);
+      expect(reader.pulls()).toBe(before);
+    });
+
+    it('a device that missed a poke pulls: the next one does not continue its checkpoint', async () => {
+      let dropNext = false;
+      const { writer, reader } = await pair((poke) => {
+        if (dropNext && poke.changes !== undefined) {
+          dropNext = false;
+          return undefined;
+        }
+        return poke;
+      });
+      const before = reader.pulls();
+      dropNext = true;
+      await writer.client.put('todos', 'lost', { title: 'its poke is lost' });
+      await vi.waitFor(() => expect(writer.client.status.pending).toBe(0), EVENTUALLY);
+      await writer.client.put('todos', 'next', { title: 'after the gap' });
+      await vi.waitFor(() => {
+        expect(reader.client.get('todos', 'next')).toEqual({ title: 'after the gap' });
+        expect(reader.client.get('todos', 'lost')).toEqual({ title: 'its poke is lost' });
+      }, EVENTUALLY);
+      expect(reader.pulls()).toBeGreaterThan(before);
+    });
+
+    it('a poke whose changes do not check out is not applied: the device pulls instead', async () => {
+      const { writer, reader } = await pair((poke) =>
+        poke.changes === undefined
+          ? poke
+          : // Records of another scope: a page no server sends for this scope.
+            { ...poke, changes: poke.changes.map((r) => ({ ...r, scope: 'user:someone-else' })) },
+      );
+      const before = reader.pulls();
+      await writer.client.put('todos', 'x', { title: 'x' });
+      await writer.client.put('todos', 'y', { title: 'y' });
+      await vi.waitFor(() => {
+        expect(reader.client.get('todos', 'x')).toEqual({ title: 'x' });
+        expect(reader.client.get('todos', 'y')).toEqual({ title: 'y' });
+      }, EVENTUALLY);
+      expect(reader.pulls()).toBeGreaterThan(before);
+      expect(reader.client.status.state).not.toBe('error');
+    });
+  });
 }

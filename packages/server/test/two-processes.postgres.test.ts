@@ -1,6 +1,7 @@
 /**
  * Two `syncline-server` processes on one PostgreSQL database: a push to one pokes the event
- * streams of the other (LISTEN/NOTIFY fan-out), and SIGTERM shuts a process down gracefully.
+ * streams of the other (LISTEN/NOTIFY fan-out), with the changes once the scope's first poke
+ * went, and SIGTERM shuts a process down gracefully.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +110,46 @@ describeWhen(
     expect(pulled.body).toMatchObject({
       changes: [{ id: 'r1', data: { title: 'from process 2' } }],
     });
+
+    // The next push to process 2 reaches process 1's stream with its changes: process 1 read
+    // them from the shared database, continuing from the checkpoint the pull just returned.
+    const second2 = await call(`${second.url}/v1/push`, {
+      method: 'POST',
+      token: onSecond.token,
+      json: {
+        clientId: 'phone',
+        sessionId: onSecond.sessionId,
+        mutations: [
+          {
+            id: crypto.randomUUID(),
+            scope,
+            collection: 'todos',
+            recordId: 'r2',
+            op: 'put',
+            data: { title: 'carried by the poke' },
+            baseRevision: 0,
+            hlc: hlcNow('phone'),
+          },
+        ],
+      },
+    });
+    expect(second2.status).toBe(200);
+    await expect.poll(() => events.pokes.length, { timeout: 10_000 }).toBe(2);
+    const after = await call(
+      `${first.url}/v1/pull?scope=${scope}&checkpoint=${(pulled.body as { checkpoint: string }).checkpoint}`,
+      { token: onFirst.token },
+    );
+    expect(events.pokes[1]).toEqual({
+      scope,
+      version: 2,
+      originClientId: 'phone',
+      fromCheckpoint: (pulled.body as { checkpoint: string }).checkpoint,
+      checkpoint: (after.body as { checkpoint: string }).checkpoint,
+      changes: (after.body as { changes: unknown[] }).changes,
+    });
+    expect(events.pokes[1]?.changes).toMatchObject([
+      { id: 'r2', revision: 2, data: { title: 'carried by the poke' } },
+    ]);
     expect((await call(`${first.url}/healthz`)).status).toBe(200);
 
     first.child.kill('SIGTERM');
