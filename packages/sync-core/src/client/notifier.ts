@@ -55,16 +55,20 @@ export class Notifier {
   flush(): void {
     this.#scheduled = false;
     this.#beforeFlush?.();
-    const changes = this.#changes;
-    if (changes.size > 0) {
-      // Reused between batches: a burst of single writes allocates no new maps.
-      for (const [collection, ids] of changes) {
-        if (ids.size === 0) continue;
-        const list = [...ids];
-        ids.clear();
-        this.#onChange(collection, list);
-      }
+    // Reused between batches: a burst of single writes allocates no new maps. (forEach and
+    // Array.from rather than for-of and spreads: this runs after every write, and the builtins
+    // cost far less than the iterator protocol while V8 still interprets this code.)
+    if (this.#changes.size > 0) this.#changes.forEach(this.#deliver);
+    if (this.#listeners.size > 0) {
+      const listeners = Array.from(this.#listeners);
+      for (let i = 0; i < listeners.length; i++) (listeners[i] as () => void)();
     }
-    for (const listener of [...this.#listeners]) listener();
   }
+
+  readonly #deliver = (ids: Set<string>, collection: string): void => {
+    if (ids.size === 0) return;
+    const list = Array.from(ids);
+    ids.clear();
+    this.#onChange(collection, list);
+  };
 }

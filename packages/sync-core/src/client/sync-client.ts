@@ -116,6 +116,7 @@ class SyncClientImpl implements SyncClient {
     this.#status = new StatusMachine(
       (status) => this.#emitter.emit('status', status),
       () => this.#notifier.touch(),
+      () => this.#emitter.listenerCount('status') > 0,
     );
   }
 

@@ -34,6 +34,28 @@ describe('StatusMachine', () => {
     expect(events.map((e) => e.state)).toEqual(['syncing', 'synced', 'offline', 'error', 'synced']);
   });
 
+  it('derives nothing on flush while nobody listens, and emits again once someone does', () => {
+    const events: SyncStatus[] = [];
+    let listening = false;
+    let flushes = 0;
+    const machine = new StatusMachine(
+      (s) => events.push(s),
+      () => flushes++,
+      () => listening,
+    );
+    machine.signedIn('u1');
+    machine.counts(3, 0, 0);
+    machine.flush();
+    expect(flushes).toBeGreaterThan(0);
+    expect(events).toEqual([]);
+    // A read still sees the current state.
+    expect(machine.snapshot).toMatchObject({ state: 'syncing', pending: 3, userId: 'u1' });
+    listening = true;
+    machine.counts(4, 0, 0);
+    machine.flush();
+    expect(events.map((e) => e.pending)).toEqual([4]);
+  });
+
   it('keeps an auth error until the session changes', () => {
     const { machine } = setup();
     machine.signedIn('u1');

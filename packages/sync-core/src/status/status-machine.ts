@@ -30,6 +30,7 @@ export interface StatusCounts {
 export class StatusMachine {
   readonly #onChange: (status: SyncStatus) => void;
   readonly #schedule: (() => void) | undefined;
+  readonly #listening: () => boolean;
   #userId: string | null = null;
   #online = true;
   #active = 0;
@@ -46,10 +47,18 @@ export class StatusMachine {
    * @param onChange - called with each new snapshot
    * @param schedule - asks for a {@link flush} soon (the client's batched notification); by
    *   default the machine flushes itself on a microtask
+   * @param listening - whether anyone takes `onChange` calls now; while nobody does, a flush
+   *   leaves the snapshot to be derived on the next read (a burst of writes with no status
+   *   listener derives no snapshot per write). Default: always.
    */
-  constructor(onChange: (status: SyncStatus) => void, schedule?: () => void) {
+  constructor(
+    onChange: (status: SyncStatus) => void,
+    schedule?: () => void,
+    listening: () => boolean = () => true,
+  ) {
     this.#onChange = onChange;
     this.#schedule = schedule;
+    this.#listening = listening;
     this.#snapshot = this.#derive();
   }
 
@@ -143,7 +152,7 @@ export class StatusMachine {
 
   /** Recomputes now and emits if changed (also used by the client's batched flush). */
   flush(): void {
-    if (this.#dirty) this.#commit(true);
+    if (this.#dirty && this.#listening()) this.#commit(true);
   }
 
   #commit(emit: boolean): void {
