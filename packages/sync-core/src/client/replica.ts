@@ -109,11 +109,9 @@ export class Replica {
     this.scope = scope;
     this.outbox = new Outbox(stored);
     const outbox = this.outbox;
-    // The size check skips building a key for every pulled record when nothing is pending.
+    // The size check skips a lookup for every pulled record when nothing is pending.
     this.store = new RecordStore((collection, id) =>
-      outbox.size > 0 && outbox.has(collection, id)
-        ? outbox.mutationsFor(collection, id)
-        : undefined,
+      outbox.size > 0 ? outbox.forRecord(collection, id) : undefined,
     );
   }
 }

@@ -124,13 +124,6 @@ export class Outbox {
     return this.#byRecord.get(collection, id);
   }
 
-  /** The pending mutations of one record, oldest first (for the view's replay). */
-  *mutationsFor(collection: string, id: string): IterableIterator<Mutation> {
-    const list = this.#byRecord.get(collection, id);
-    if (list === undefined) return;
-    for (const entry of list) yield entry.mutation;
-  }
-
   /** `true` when the record has queued mutations. */
   has(collection: string, id: string): boolean {
     return this.#byRecord.has(collection, id);

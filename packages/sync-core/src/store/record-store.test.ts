@@ -16,7 +16,9 @@ function rec(id: string, data: SyncRecord['data'], revision = 1): SyncRecord {
 
 function setup() {
   const pending = new Map<string, Mutation[]>();
-  const store = new RecordStore((collection, id) => pending.get(`${collection}/${id}`));
+  const store = new RecordStore((collection, id) =>
+    pending.get(`${collection}/${id}`)?.map((mutation) => ({ mutation })),
+  );
   const push = (
     id: string,
     mutation: Omit<Mutation, 'id' | 'scope' | 'collection' | 'recordId' | 'baseRevision' | 'hlc'>,

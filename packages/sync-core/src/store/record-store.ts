@@ -26,8 +26,20 @@ interface CachedQuery {
   result: readonly ViewRecord[];
 }
 
-/** Returns the pending (unconfirmed) mutations of one record, oldest first. */
-export type PendingLookup = (collection: string, id: string) => Iterable<Mutation> | undefined;
+/** A queued mutation, as the outbox holds it (an outbox entry is one). */
+export interface PendingMutation {
+  /** The mutation to replay. */
+  readonly mutation: Mutation;
+}
+
+/**
+ * Returns the pending (unconfirmed) mutations of one record, oldest first: the outbox's own
+ * list, read in place (this runs on every write and every pulled record).
+ */
+export type PendingLookup = (
+  collection: string,
+  id: string,
+) => readonly PendingMutation[] | undefined;
 
 const EMPTY: readonly ViewRecord[] = Object.freeze([]);
 
@@ -100,7 +112,11 @@ export class RecordStore {
     const base = state.base.get(id);
     let data: JsonObject | null = base === undefined || base.deleted ? null : base.data;
     const pending = this.#pending(collection, id);
-    if (pending !== undefined) for (const mutation of pending) data = applyMutation(data, mutation);
+    if (pending !== undefined) {
+      for (let i = 0; i < pending.length; i++) {
+        data = applyMutation(data, (pending[i] as PendingMutation).mutation);
+      }
+    }
     const current = state.view.get(id);
     if (data === null) {
       if (current === undefined) return false;
