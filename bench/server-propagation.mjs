@@ -6,8 +6,9 @@
 //
 // The server runs in its own process (bench/lib/rest-server-child.mjs); the 20 clients share
 // this one, each with its own restTransport (SSE pokes) and memory storage. A device learns of
-// a change only through an SSE poke followed by a pull: the fallback pull interval is set to
-// 10 minutes, so it never fires during the run.
+// a change only through an SSE poke: one that carries the changes and continues the device's
+// checkpoint is applied with no request, any other is followed by a pull. The fallback pull
+// interval is set to 10 minutes, so it never fires during the run.
 //
 //   node bench/server-propagation.mjs              the spec'd size (20 x 5/s x 30 s)
 //   node bench/server-propagation.mjs --quick      20 x 5/s x 5 s
