@@ -45,7 +45,9 @@ export function applyLocalWrites(
 ): Promise<void> {
   const { outbox, store } = replica;
   const results: EnqueueResult[] = [];
-  for (const write of writes) {
+  // Indexed loops: this runs on every write, often while V8 still interprets it.
+  for (let w = 0; w < writes.length; w++) {
+    const write = writes[w] as LocalWrite;
     const base = store.base(write.collection, write.id);
     // A patch needs a record to merge into; of a record the view does not have, it is a put
     // of those fields (which is what the view shows), not a certain conflict on the server.
@@ -94,7 +96,9 @@ export function applyLocalWrites(
   }
   return write.then(
     () => {
-      for (const result of results) outbox.writeSettled(result.entry);
+      for (let i = 0; i < results.length; i++) {
+        outbox.writeSettled((results[i] as EnqueueResult).entry);
+      }
       options.onDurable?.();
     },
     (error: unknown) => {

@@ -24,8 +24,8 @@ export function validateBatch(
 ): asserts ops is readonly StorageWrite[] {
   if (typeof namespace !== 'string') throw storageError('Storage namespace must be a string');
   if (!Array.isArray(ops)) throw storageError('Storage batch must be an array of ops');
-  for (const op of ops as unknown[]) {
-    const candidate = op as Partial<StorageWrite> | null;
+  for (let i = 0; i < ops.length; i++) {
+    const candidate = (ops as unknown[])[i] as Partial<StorageWrite> | null;
     if (candidate === null || typeof candidate !== 'object') {
       throw storageError('Storage op must be an object');
     }
