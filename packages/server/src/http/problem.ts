@@ -57,7 +57,16 @@ export function json(
   body: unknown,
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...headers } });
+  return jsonText(status, JSON.stringify(body), headers);
+}
+
+/** A JSON answer whose body is already JSON text (e.g. a pull page rendered by the store). */
+export function jsonText(
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(text, { status, headers: { ...JSON_HEADERS, ...headers } });
 }
 
 // SQLSTATE classes that mean "the input was bad", not "the server broke": data exceptions

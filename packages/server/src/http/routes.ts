@@ -15,7 +15,7 @@ import type { DevAuth } from '../auth/dev-auth.js';
 import type { AuthorizeScope } from '../auth/types.js';
 import type { AuthContext, StorePushEntry, SyncStore } from '../store/types.js';
 import type { EventStreams, StreamTimers } from './event-stream.js';
-import { json, problem } from './problem.js';
+import { json, jsonText, problem } from './problem.js';
 import { readJson } from './read-json.js';
 
 /** What every route needs. */
@@ -105,6 +105,8 @@ export async function handlePull(
   if (!(await ctx.authorizeScope(auth, pull.scope, 'read'))) {
     throw problem(403, 'forbidden', 'you may not read this scope');
   }
+  // A store that renders the page as JSON text itself saves parsing and re-serialising it.
+  if (ctx.store.pullText !== undefined) return jsonText(200, await ctx.store.pullText(auth, pull));
   return json(200, await ctx.store.pull(auth, pull));
 }
 

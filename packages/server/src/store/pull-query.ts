@@ -6,53 +6,48 @@
  * visible in any snapshot are exactly 1..version: a row committed later always has a larger
  * version than any checkpoint handed out before it. So "revision > checkpoint" never skips.
  *
+ * The answer is built as JSON text: the database renders the page in its wire shape and only
+ * the envelope is written here, so no record is parsed or serialised in JavaScript on the way
+ * from the database to the socket (the dominant cost of a 1000-record page otherwise).
+ *
  * @module
  */
-import type { PullRequest, PullResponse } from '@syncline/sync-core/protocol';
+import type { PullRequest } from '@syncline/sync-core/protocol';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
 import type { SqlQueryable } from './executor.js';
-import { type RecordRow, toNumber, toRecord } from './rows.js';
+import { toNumber } from './rows.js';
 
-/** The one row of `syncline.pull_page`. */
-interface PageRow {
+/** The one row of `syncline.pull_changes`. */
+interface ChangesRow {
   version: string | number;
   purged_through: string | number;
-  /** `[[scope, collection, id, data, revision, hlc, deleted], ...]`, in revision order. */
-  page: string;
+  /** The page's records as a JSON array in wire shape, in revision order. */
+  changes: string;
+  /** Revision of the page's last record; `null` for an empty page. */
+  last_revision: string | number | null;
+  /** Whether the scope has records past the page. */
+  has_more: boolean;
 }
 
-type PageTuple = [string, string, string, RecordRow['data'], number, string, boolean];
-
 /**
- * Runs a pull as one statement (`syncline.pull_page`, see `sql-functions.ts`): one snapshot
- * for the scope row and the page, no transaction round trips.
+ * Runs a pull as one statement (`syncline.pull_changes`, see `sql-functions.ts`) and answers
+ * the `PullResponse` as its JSON text.
  */
-export async function pullPage(
+export async function pullPageText(
   db: SqlQueryable,
   request: PullRequest,
   options: { epoch: string; defaultLimit: number },
-): Promise<PullResponse> {
+): Promise<string> {
   let decoded: number | undefined;
   if (request.checkpoint !== null) decoded = decodeCheckpoint(request.checkpoint, options.epoch);
   const limit = request.limit ?? options.defaultLimit;
-  const [head] = await db.query<PageRow>('SELECT * FROM syncline.pull_page($1, $2, $3)', [
+  const [head] = await db.query<ChangesRow>('SELECT * FROM syncline.pull_changes($1, $2, $3)', [
     request.scope,
     decoded ?? null,
-    limit + 1,
+    limit,
   ]);
   const version = toNumber(head?.version);
   const purgedThrough = toNumber(head?.purged_through);
-  const page = (JSON.parse(head?.page ?? '[]') as PageTuple[]).map(
-    ([scope, collection, id, data, revision, hlc, deleted]): RecordRow => ({
-      scope,
-      collection,
-      id,
-      data,
-      revision,
-      hlc,
-      deleted,
-    }),
-  );
 
   // The same rule as the function's: it read from 0 when the checkpoint is refused.
   let after = 0;
@@ -63,17 +58,14 @@ export async function pullPage(
     else after = decoded;
   }
 
-  const hasMore = page.length > limit;
-  const changes = (hasMore ? page.slice(0, limit) : page).map(toRecord);
-  const last = changes[changes.length - 1];
+  const hasMore = head?.has_more === true;
   // A full page ends at its last row; the final page covers the whole scope version, which
   // may be past the last row (superseded or purged rows leave gaps).
-  const through = hasMore && last !== undefined ? last.revision : Math.max(version, after);
-  const response: PullResponse = {
-    changes,
-    checkpoint: encodeCheckpoint(options.epoch, through),
-    hasMore,
-  };
-  if (resetRequired) response.resetRequired = true;
-  return response;
+  const through =
+    hasMore && head?.last_revision != null
+      ? toNumber(head.last_revision)
+      : Math.max(version, after);
+  const checkpoint = JSON.stringify(encodeCheckpoint(options.epoch, through));
+  const tail = resetRequired ? ',"resetRequired":true}' : '}';
+  return `{"changes":${head?.changes ?? '[]'},"checkpoint":${checkpoint},"hasMore":${hasMore}${tail}`;
 }

@@ -1,6 +1,6 @@
 /**
- * The database side of a push, inside one transaction, in two calls (`syncline.push_read`
- * and `syncline.push_write`, see `sql-functions.ts`):
+ * The database side of a push, the locking way: inside one transaction, in two calls
+ * (`syncline.push_read` and `syncline.push_write`, see `sql-functions.ts`):
  * 1. lock every written scope's row, in sorted order (the same order in every push, so two
  *    pushes never deadlock on scopes), and read the versions;
  * 2. claim every mutation id with `INSERT ... ON CONFLICT DO NOTHING`: a concurrent push of the
@@ -10,13 +10,16 @@
  *    release the claims of conflicts (judged again on a re-send), raise the scope versions,
  *    NOTIFY (delivered only on commit).
  *
+ * A push first tries the optimistic way (`push-optimistic.ts`), which holds no lock across
+ * round trips; this path runs when that one found its snapshot out of date.
+ *
  * Every value travels as a bound parameter: each call takes one JSON document.
  *
  * @module
  */
 import type { MutationResult, PushResponse, SyncRecord } from '@syncline/sync-core/protocol';
 import type { SqlQueryable } from './executor.js';
-import { type PriorOutcome, planPush } from './push-plan.js';
+import { type PriorOutcome, type PushPlan, planPush } from './push-plan.js';
 import { type RecordRow, recordKey, toNumber, toRecord } from './rows.js';
 import type { AuthContext, StorePushRequest } from './types.js';
 
@@ -26,13 +29,72 @@ export const POKE_CHANNEL = 'syncline_poke';
 const MAX_POKE_PAYLOAD = 7900;
 const utf8 = new TextEncoder();
 
-/** A row of `syncline.push_read`. */
-interface ReadRow extends RecordRow {
+/** A row of `syncline.push_read` or `syncline.push_snapshot`. */
+export interface PushReadRow extends RecordRow {
   kind: 'scope' | 'prior' | 'record';
   user_id: string | null;
+  /** Only in `push_snapshot`'s scope rows. */
+  purged_through?: string | number | null;
 }
 
-/** Runs a push in `tx`; see the module doc. */
+/** What a push reads before deciding. */
+export interface PushInputs {
+  /** Scopes the push writes, sorted (the lock order). */
+  scopes: string[];
+  /** Every mutation id, invalid ones too, with its scope (`null` when invalid). */
+  claims: Array<{ id: string; scope: string | null }>;
+  /** The records of every valid mutation. */
+  keys: Array<{ scope: string; collection: string; id: string }>;
+}
+
+/** The scopes, ids and record keys of a push. */
+export function pushInputs(request: StorePushRequest): PushInputs {
+  const mutations = request.entries.flatMap((e) => (e.ok ? [e.mutation] : []));
+  return {
+    scopes: [...new Set(mutations.map((m) => m.scope))].sort(),
+    claims: request.entries.map((entry) =>
+      entry.ok
+        ? { id: entry.mutation.id, scope: entry.mutation.scope }
+        : { id: entry.id, scope: null },
+    ),
+    // The records of ids already processed are read too, but unused.
+    keys: mutations.map((m) => ({ scope: m.scope, collection: m.collection, id: m.recordId })),
+  };
+}
+
+/** The rows of a push read, sorted into the plan's inputs. */
+export function readRows(rows: readonly PushReadRow[]): {
+  versions: Map<string, number>;
+  purged: Map<string, number>;
+  prior: Map<string, PriorOutcome>;
+  records: Map<string, SyncRecord>;
+} {
+  const versions = new Map<string, number>();
+  const purged = new Map<string, number>();
+  const prior = new Map<string, PriorOutcome>();
+  const records = new Map<string, SyncRecord>();
+  for (const row of rows) {
+    if (row.kind === 'scope') {
+      versions.set(row.scope, toNumber(row.revision));
+      purged.set(row.scope, toNumber(row.purged_through));
+    } else if (row.kind === 'prior') {
+      prior.set(row.id, {
+        userId: row.user_id ?? '',
+        result: row.data as unknown as MutationResult,
+      });
+    } else records.set(recordKey(row.scope, row.collection, row.id), toRecord(row));
+  }
+  return { versions, purged, prior, records };
+}
+
+/** The NOTIFY payloads of the scopes a plan changed (too large ones are left out). */
+export function pokesOf(plan: PushPlan, clientId: string): string[] {
+  return [...plan.versions]
+    .map(([scope, version]) => JSON.stringify({ scope, version, originClientId: clientId }))
+    .filter((payload) => utf8.encode(payload).length <= MAX_POKE_PAYLOAD);
+}
+
+/** Runs a push in `tx`, the locking way; see the module doc. */
 export async function pushInTransaction(
   tx: SqlQueryable,
   auth: AuthContext,
@@ -41,38 +103,11 @@ export async function pushInTransaction(
   options: { maxFieldsPerRecord: number },
 ): Promise<PushResponse> {
   if (request.entries.length === 0) return { results: [] };
-  const mutations = request.entries.flatMap((e) => (e.ok ? [e.mutation] : []));
-  const scopes = [...new Set(mutations.map((m) => m.scope))].sort();
-  // Claim every id, invalid ones too: their rejection is an outcome that is stored.
-  const claims = request.entries.map((entry) => ({
-    id: entry.ok ? entry.mutation.id : entry.id,
-    scope: entry.ok ? entry.mutation.scope : null,
-  }));
-  // The records of every mutation: those of ids already processed are read but unused.
-  const keys = mutations.map((m) => ({ scope: m.scope, collection: m.collection, id: m.recordId }));
-  const rows = await tx.query<ReadRow>('SELECT * FROM syncline.push_read($1::jsonb)', [
-    JSON.stringify({
-      scopes,
-      claims,
-      keys,
-      user: auth.userId,
-      client: request.clientId,
-      now,
-    }),
+  const { scopes, claims, keys } = pushInputs(request);
+  const rows = await tx.query<PushReadRow>('SELECT * FROM syncline.push_read($1::jsonb)', [
+    JSON.stringify({ scopes, claims, keys, user: auth.userId, client: request.clientId, now }),
   ]);
-  const versions = new Map<string, number>();
-  const prior = new Map<string, PriorOutcome>();
-  const records = new Map<string, SyncRecord>();
-  for (const row of rows) {
-    if (row.kind === 'scope') versions.set(row.scope, toNumber(row.revision));
-    else if (row.kind === 'prior') {
-      prior.set(row.id, {
-        userId: row.user_id ?? '',
-        result: row.data as unknown as MutationResult,
-      });
-    } else records.set(recordKey(row.scope, row.collection, row.id), toRecord(row));
-  }
-
+  const { versions, prior, records } = readRows(rows);
   const plan = planPush({
     userId: auth.userId,
     entries: request.entries,
@@ -84,23 +119,17 @@ export async function pushInTransaction(
 
   // A conflict changed nothing and is judged again on a re-send: release its claim.
   const released = plan.results.filter((r) => r.status === 'conflict').map((r) => r.id);
-  const changed = [...plan.versions].map(([scope, version]) => ({ scope, version }));
   if (plan.writes.size === 0 && plan.store.size === 0 && released.length === 0) {
     return { results: plan.results };
   }
-  const pokes = changed
-    .map(({ scope, version }) =>
-      JSON.stringify({ scope, version, originClientId: request.clientId }),
-    )
-    .filter((payload) => utf8.encode(payload).length <= MAX_POKE_PAYLOAD);
   await tx.query('SELECT syncline.push_write($1::jsonb)', [
     JSON.stringify({
       writes: [...plan.writes.values()],
       outcomes: [...plan.store.values()].map((result) => ({ id: result.id, outcome: result })),
       released,
-      versions: changed,
+      versions: [...plan.versions].map(([scope, version]) => ({ scope, version })),
       // NOTIFY inside the transaction: Postgres delivers it only if and when we commit.
-      pokes,
+      pokes: pokesOf(plan, request.clientId),
       channel: POKE_CHANNEL,
       now,
     }),

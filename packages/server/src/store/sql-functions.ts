@@ -18,6 +18,10 @@
  * `push_write` writes the records, stores the outcomes, releases the claims of conflicts,
  * raises the scope versions and NOTIFYs (delivered only on commit), in that order.
  *
+ * `pull_changes` (migration 4) replaced `pull_page` on the pull path: the same reads, the page
+ * rendered in its wire shape (see {@link PULL_CHANGES_SQL}). Migration 5 (`push-sql.ts`) redefines
+ * the two push functions with index-only lookups and adds the optimistic push.
+ *
  * `pull_page` (migration 3; STABLE: its statements share the calling statement's snapshot, so the scope
  * row and the page agree, as a REPEATABLE READ transaction did). Its SET clauses make the
  * planner read the page in `(scope, revision)` index order and stop at the LIMIT whatever the
@@ -159,6 +163,60 @@ BEGIN
         ORDER BY r.revision
         LIMIT p_limit) AS r;
   RETURN QUERY SELECT v, pt, pg;
+END
+$fn$;
+`;
+
+/**
+ * The SQL of migration 4: `pull_changes` answers ONE row whose `changes` is the page already in
+ * its wire shape (`[{"scope":..,"collection":..,"id":..,"data":..,"revision":..,"hlc":..,
+ * "deleted":..}, ...]`, revision order, a tombstone's data `null`, a live record's data never
+ * `null`), so the server splices it into the response body without parsing or re-serialising a
+ * record. It reads at most `p_limit` rows; `has_more` is one index probe past the last one.
+ * `pull_page` (migration 3) stays for servers of the previous release on the same database.
+ */
+export const PULL_CHANGES_SQL = `
+CREATE FUNCTION syncline.pull_changes(p_scope text, p_after bigint, p_limit integer)
+RETURNS TABLE (version bigint, purged_through bigint, changes text, last_revision bigint,
+               has_more boolean)
+LANGUAGE plpgsql STABLE
+SET enable_sort = off
+SET enable_bitmapscan = off
+SET enable_seqscan = off
+AS $fn$
+#variable_conflict use_column
+DECLARE
+  v bigint;
+  pt bigint;
+  a bigint := 0;
+  ch text;
+  n bigint;
+  last bigint;
+  more boolean := false;
+BEGIN
+  SELECT s.version, s.purged_through INTO v, pt FROM syncline.scopes s WHERE s.scope = p_scope;
+  v := coalesce(v, 0);
+  pt := coalesce(pt, 0);
+  -- The caller's rule: a checkpoint ahead of the scope or behind the purge horizon (or none,
+  -- or one not issued here: NULL) starts from the beginning.
+  IF p_after IS NOT NULL AND p_after <= v AND p_after >= pt THEN
+    a := p_after;
+  END IF;
+  -- json_agg of the row: its keys are the column names below, in this order.
+  SELECT json_agg(r ORDER BY r.revision)::text, count(*), max(r.revision)
+  INTO ch, n, last
+  FROM (SELECT r.scope, r.collection, r.id,
+               CASE WHEN r.deleted THEN NULL ELSE coalesce(r.data, '{}'::jsonb) END AS data,
+               r.revision, r.hlc, r.deleted
+        FROM syncline.records r
+        WHERE r.scope = p_scope AND r.revision > a
+        ORDER BY r.revision
+        LIMIT p_limit) AS r;
+  IF n >= p_limit THEN
+    more := EXISTS (SELECT 1 FROM syncline.records r
+                    WHERE r.scope = p_scope AND r.revision > last);
+  END IF;
+  RETURN QUERY SELECT v, pt, coalesce(ch, '[]'), last, more;
 END
 $fn$;
 `;

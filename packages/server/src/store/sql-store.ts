@@ -3,12 +3,20 @@
  *
  * @module
  */
-import { DEFAULT_LIMITS, type Poke, SyncError, validatePoke } from '@syncline/sync-core/protocol';
+import {
+  DEFAULT_LIMITS,
+  type Poke,
+  type PullRequest,
+  type PullResponse,
+  SyncError,
+  validatePoke,
+} from '@syncline/sync-core/protocol';
 import { readChangesAfter } from '../realtime/changes-after.js';
 import type { SqlExecutor } from './executor.js';
 import { runMigrations } from './migrations.js';
-import { pullPage } from './pull-query.js';
-import { POKE_CHANNEL, pushInTransaction } from './push-transaction.js';
+import { pullPageText } from './pull-query.js';
+import { runPush } from './push-optimistic.js';
+import { POKE_CHANNEL } from './push-transaction.js';
 import { toNumber } from './rows.js';
 import type { SyncStore } from './types.js';
 
@@ -34,6 +42,8 @@ export interface SqlStoreOptions {
 export interface SqlStoreTestHooks {
   /** Runs inside every push transaction, after its writes and before COMMIT. */
   beforeCommit?: () => Promise<void>;
+  /** Runs between a push's optimistic read and its apply, holding no lock. */
+  afterSnapshot?: () => Promise<void>;
 }
 
 const THIRTY_DAYS = 30 * 24 * 60 * 60 * 1000;
@@ -96,23 +106,21 @@ export async function createSqlStore(
       throw new SyncError('server', 'the store is closed', { status: 503, code: 'closed' });
   };
 
+  // The page as JSON text, rendered by the database; `pull` parses the same text.
+  const pullText = async (request: PullRequest): Promise<string> => {
+    open();
+    return retrying(() => pullPageText(db, request, { epoch, defaultLimit }));
+  };
+
   const store: SyncStore = {
     async push(auth, request) {
       open();
-      return retrying(() =>
-        db.transaction(async (tx) => {
-          const response = await pushInTransaction(tx, auth, request, now(), {
-            maxFieldsPerRecord,
-          });
-          await hooks.beforeCommit?.();
-          return response;
-        }),
-      );
+      return retrying(() => runPush(db, auth, request, now(), { maxFieldsPerRecord }, hooks));
     },
     async pull(_auth, request) {
-      open();
-      return retrying(() => pullPage(db, request, { epoch, defaultLimit }));
+      return JSON.parse(await pullText(request)) as PullResponse;
     },
+    pullText: (_auth, request) => pullText(request),
     // Pokes that carry their changes read them with this same pull, on behalf of the server
     // (each event stream's scopes were authorised when it opened).
     changesAfter: (scope, version, limit) =>

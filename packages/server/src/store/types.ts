@@ -112,6 +112,13 @@ export interface SyncStore {
   /** Reads a page of changes of one scope (the caller has authorised the scope). */
   pull(auth: AuthContext, request: PullRequest): Promise<PullResponse>;
   /**
+   * The same page as {@link SyncStore.pull}, as the JSON text of the `PullResponse`. Optional:
+   * when a store has it, the handler writes this text as the response body as it is, so a
+   * store that can render its records as JSON (the SQL stores do it in the database) spares
+   * parsing and re-serialising every record.
+   */
+  pullText?(auth: AuthContext, request: PullRequest): Promise<string>;
+  /**
    * Reads the changes of `scope` after `version` (at most `limit`) with the pull query, for
    * pokes that carry their changes; `undefined` when no pull could continue from `version`
    * (behind the purge horizon or ahead of the scope). Optional: a store without it sends

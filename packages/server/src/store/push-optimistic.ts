@@ -1,0 +1,118 @@
+/**
+ * A push the optimistic way: one statement reads a snapshot (`syncline.push_snapshot`), the
+ * plan is decided here, and one statement applies it (`syncline.push_apply`) after checking
+ * under the scope row locks that nothing the decision read has changed (see `push-sql.ts`).
+ * Each statement commits on its own, so no lock is held across a round trip: on PostgreSQL a
+ * scope is locked only while `push_apply` runs and commits, and on PGlite a push is two
+ * statements instead of four.
+ *
+ * When the snapshot is out of date (another push to a scope, a purge, or a mutation id stored
+ * meanwhile) `push_apply` rolls back and the push runs again the locking way
+ * (`push-transaction.ts`), so a busy scope costs at most one wasted read, never a livelock.
+ *
+ * @module
+ */
+import type { PushResponse } from '@syncline/sync-core/protocol';
+import type { SqlExecutor } from './executor.js';
+import { planPush } from './push-plan.js';
+import { STALE_SNAPSHOT_SQLSTATE } from './push-sql.js';
+import {
+  POKE_CHANNEL,
+  type PushReadRow,
+  pokesOf,
+  pushInputs,
+  pushInTransaction,
+  readRows,
+} from './push-transaction.js';
+import type { AuthContext, StorePushRequest } from './types.js';
+
+/** Test hooks of a push; see `SqlStoreTestHooks`. */
+export interface PushHooks {
+  /** Runs while a push holds its scope locks, just before it commits. */
+  beforeCommit?: () => Promise<void>;
+  /** Runs between the optimistic read and the apply (to let another push slip in). */
+  afterSnapshot?: () => Promise<void>;
+}
+
+/** Runs a push: optimistic first, the locking way when its snapshot went out of date. */
+export async function runPush(
+  db: SqlExecutor,
+  auth: AuthContext,
+  request: StorePushRequest,
+  now: number,
+  options: { maxFieldsPerRecord: number },
+  hooks: PushHooks = {},
+): Promise<PushResponse> {
+  if (request.entries.length === 0) return { results: [] };
+  const optimistic = await pushOptimistic(db, auth, request, now, options, hooks);
+  if (optimistic !== undefined) return optimistic;
+  return db.transaction(async (tx) => {
+    const response = await pushInTransaction(tx, auth, request, now, options);
+    await hooks.beforeCommit?.();
+    return response;
+  });
+}
+
+/** The optimistic push; `undefined` when its snapshot was out of date (nothing was written). */
+async function pushOptimistic(
+  db: SqlExecutor,
+  auth: AuthContext,
+  request: StorePushRequest,
+  now: number,
+  options: { maxFieldsPerRecord: number },
+  hooks: PushHooks,
+): Promise<PushResponse | undefined> {
+  const { scopes, claims, keys } = pushInputs(request);
+  const rows = await db.query<PushReadRow>('SELECT * FROM syncline.push_snapshot($1::jsonb)', [
+    JSON.stringify({ scopes, ids: claims.map((c) => c.id), keys }),
+  ]);
+  const { versions, purged, prior, records } = readRows(rows);
+  const plan = planPush({
+    userId: auth.userId,
+    entries: request.entries,
+    records,
+    versions,
+    prior,
+    maxFieldsPerRecord: options.maxFieldsPerRecord,
+  });
+  // Replays and conflicts only: nothing to store, and a conflict is judged again on a re-send.
+  if (plan.writes.size === 0 && plan.store.size === 0) return { results: plan.results };
+
+  await hooks.afterSnapshot?.();
+  const scopeOf = new Map(claims.map((c) => [c.id, c.scope]));
+  const apply = JSON.stringify({
+    // Every scope the push writes is locked and checked, also one only a rejection touched.
+    scopes: scopes.map((scope) => ({
+      scope,
+      version: versions.get(scope) ?? 0,
+      purged: purged.get(scope) ?? 0,
+    })),
+    outcomes: [...plan.store.values()].map((outcome) => ({
+      id: outcome.id,
+      scope: scopeOf.get(outcome.id) ?? null,
+      outcome,
+    })),
+    writes: [...plan.writes.values()],
+    versions: [...plan.versions].map(([scope, version]) => ({ scope, version })),
+    pokes: pokesOf(plan, request.clientId),
+    channel: POKE_CHANNEL,
+    user: auth.userId,
+    client: request.clientId,
+    now,
+  });
+  try {
+    if (hooks.beforeCommit === undefined) {
+      await db.query('SELECT syncline.push_apply($1::jsonb)', [apply]);
+    } else {
+      const beforeCommit = hooks.beforeCommit;
+      await db.transaction(async (tx) => {
+        await tx.query('SELECT syncline.push_apply($1::jsonb)', [apply]);
+        await beforeCommit();
+      });
+    }
+  } catch (error) {
+    if ((error as { code?: unknown }).code === STALE_SNAPSHOT_SQLSTATE) return undefined;
+    throw error;
+  }
+  return { results: plan.results };
+}

@@ -1,0 +1,161 @@
+/**
+ * The optimistic push (`push-optimistic.ts`): a push reads a snapshot without locks, decides,
+ * and applies only if nothing it read has changed; otherwise it runs again the locking way.
+ * Each test lets something slip in between the read and the apply (the `afterSnapshot` hook)
+ * and checks that the answer is the one a push arriving after it would get. On PGlite always,
+ * on PostgreSQL when SYNCLINE_PG_URL is set.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWhen, postgresUrl } from '../../../test/support/env.js';
+import { pgliteStore } from '../src/store/pglite-store.js';
+import { postgresStore } from '../src/store/postgres-store.js';
+import type { SqlStoreTestHooks } from '../src/store/sql-store.js';
+import type { SyncStore } from '../src/store/types.js';
+import { authOf, del, freshDatabase, freshUser, put, request, revisionOf } from './support.js';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+interface Fixture {
+  store: SyncStore;
+  clock: { now: number };
+  /** Runs `between` once, in the next push that reaches its apply. */
+  slipIn(between: () => Promise<void>): void;
+  close(): Promise<void>;
+}
+
+type Open = (
+  hooks: SqlStoreTestHooks,
+  now: () => number,
+) => Promise<{
+  store: SyncStore;
+  close(): Promise<void>;
+}>;
+
+async function fixture(open: Open): Promise<Fixture> {
+  const clock = { now: Date.UTC(2030, 0, 1) };
+  let pending: (() => Promise<void>) | undefined;
+  const { store, close } = await open(
+    {
+      async afterSnapshot() {
+        const between = pending;
+        pending = undefined;
+        await between?.();
+      },
+    },
+    () => clock.now,
+  );
+  return {
+    store,
+    clock,
+    slipIn(between) {
+      pending = between;
+    },
+    close,
+  };
+}
+
+function optimisticSuite(open: Open): void {
+  let fx: Fixture;
+  beforeAll(async () => {
+    fx = await fixture(open);
+  });
+  afterAll(async () => {
+    await fx?.close();
+  });
+  const user = () => {
+    const userId = freshUser();
+    return { scope: `user:${userId}`, auth: authOf(userId), client: `c-${userId}` };
+  };
+
+  it('takes the version after a push that committed between its read and its apply', async () => {
+    const a = user();
+    await fx.store.push(a.auth, request([put(a.scope, 'base', { n: 0 })], a.client));
+    let inner: number | undefined;
+    fx.slipIn(async () => {
+      const other = await fx.store.push(a.auth, request([put(a.scope, 'other', { n: 1 })]));
+      inner = revisionOf(other.results[0]);
+    });
+    // Decided on version 1 (a new record, base 0); applied after `other` took version 2.
+    const outer = await fx.store.push(a.auth, request([put(a.scope, 'late', { n: 2 })]));
+    expect(inner).toBe(2);
+    expect(revisionOf(outer.results[0])).toBe(3);
+    const page = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: null });
+    expect(page.changes.map((c) => [c.id, c.revision, c.data])).toEqual([
+      ['base', 1, { n: 0 }],
+      ['other', 2, { n: 1 }],
+      ['late', 3, { n: 2 }],
+    ]);
+  });
+
+  it('judges a conflict against the record written between its read and its apply', async () => {
+    const a = user();
+    await fx.store.push(a.auth, request([put(a.scope, 'r', { v: 1 })], a.client));
+    fx.slipIn(async () => {
+      await fx.store.push(a.auth, request([put(a.scope, 'r', { v: 2 }, 1)]));
+    });
+    // Base revision 1 was current in the snapshot, but not when it applies.
+    const outer = await fx.store.push(a.auth, request([put(a.scope, 'r', { v: 3 }, 1)]));
+    expect(outer.results[0]).toMatchObject({
+      status: 'conflict',
+      server: { id: 'r', revision: 2, data: { v: 2 } },
+    });
+    const page = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: null });
+    expect(page.changes.map((c) => [c.id, c.revision, c.data])).toEqual([['r', 2, { v: 2 }]]);
+  });
+
+  it('answers the stored outcome when the same mutation id was stored meanwhile', async () => {
+    const a = user();
+    const mutation = put(a.scope, 'once', { n: 1 });
+    let first: unknown;
+    fx.slipIn(async () => {
+      first = (await fx.store.push(a.auth, request([mutation]))).results[0];
+    });
+    const again = await fx.store.push(a.auth, request([mutation]));
+    expect(first).toEqual({ id: mutation.id, status: 'applied', revision: 1 });
+    expect(again.results[0]).toEqual(first);
+    const page = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: null });
+    expect(page.changes.map((c) => [c.id, c.revision])).toEqual([['once', 1]]);
+    expect(page.checkpoint).toMatch(/\.1$/);
+  });
+
+  it('does not revive a tombstone that a purge removed between its read and its apply', async () => {
+    const a = user();
+    await fx.store.push(a.auth, request([put(a.scope, 'gone', { v: 1 })], a.client));
+    await fx.store.push(a.auth, request([del(a.scope, 'gone', 1)], a.client));
+    fx.clock.now += 31 * DAY;
+    fx.slipIn(async () => {
+      expect((await fx.store.purgeTombstones()).scopes).toContain(a.scope);
+    });
+    // On the snapshot the tombstone (revision 2) is current; after the purge it is gone.
+    const late = await fx.store.push(a.auth, request([put(a.scope, 'gone', { v: 2 }, 2)]));
+    expect(late.results[0]).toMatchObject({ status: 'conflict', server: null });
+    const page = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: null });
+    expect(page.changes).toEqual([]);
+  });
+}
+
+describe('optimistic push on PGlite', () => {
+  optimisticSuite(async (hooks, now) => {
+    const store = await pgliteStore({ now }, hooks);
+    return { store, close: () => store.close() };
+  });
+});
+
+const adminUrl = postgresUrl();
+describeWhen(
+  adminUrl,
+  'PostgreSQL (SYNCLINE_PG_URL)',
+  'apt-get install postgresql, start it, export SYNCLINE_PG_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres',
+)('optimistic push on PostgreSQL', () => {
+  optimisticSuite(async (hooks, now) => {
+    const db = await freshDatabase(adminUrl as string);
+    const store = await postgresStore({ connectionString: db.url, now }, hooks);
+    return {
+      store,
+      async close() {
+        await store.close();
+        await db.drop();
+      },
+    };
+  });
+});
