@@ -190,7 +190,8 @@ function processUnit(
       finish(unit[k]!, {
         id: m.id,
         status: 'conflict',
-        server: server === undefined ? null : structuredClone(server),
+        // Stored records are deep-frozen, so the answer may hold them as they are.
+        server: server ?? null,
       });
     });
     return;
@@ -232,7 +233,7 @@ function processSingle(
     finish(i, {
       id: m.id,
       status: 'conflict',
-      server: current === undefined ? null : structuredClone(current),
+      server: current ?? null,
     });
     return;
   }
