@@ -102,6 +102,19 @@ export class PullLoop {
     return this.#run(poke.scope);
   }
 
+  /**
+   * `true` when the stored checkpoint of `scope` is known (from the last poke that reached it)
+   * to cover `version`: a plain poke of that version brings nothing new.
+   */
+  covers(scope: string, version: number): boolean {
+    const known = this.#known.get(scope);
+    return (
+      known !== undefined &&
+      known.checkpoint === this.#o.replica.checkpoints.get(scope) &&
+      version <= known.version
+    );
+  }
+
   #run(scope: string): Promise<boolean> {
     const running = this.#running.get(scope);
     if (running !== undefined) return running;
@@ -111,7 +124,15 @@ export class PullLoop {
         const pokes = this.#pokes.get(scope);
         if (pokes !== undefined) {
           this.#pokes.delete(scope);
-          ok = await this.#applyPokes(scope, pokes).catch(() => false);
+          const leftover = await this.#applyPokes(scope, pokes).catch(() => undefined);
+          ok = leftover !== undefined;
+          const newer = this.#pokes.get(scope);
+          // Pokes that came meanwhile may fill the gap: the leftovers are tried again with them.
+          if (leftover !== undefined && newer !== undefined) newer.unshift(...leftover);
+          else if (leftover !== undefined && leftover.length > 0) {
+            const onUnplaced = this.#o.onUnplacedPokes ?? (() => this.#again.add(scope));
+            onUnplaced(scope, leftover);
+          }
         } else if (this.#again.has(scope)) {
           this.#again.delete(scope);
           ok = await this.#pullToEnd(scope).catch(() => false);
@@ -135,9 +156,9 @@ export class PullLoop {
    * Applies the pokes that continue the checkpoint, in one storage write. Pokes may arrive out
    * of order (or twice), so this repeats until no poke continues the checkpoint. A poke left
    * over is dropped when it is covered (its version is at most the version of the stored
-   * checkpoint, known from the last poke that reached it); the rest go to `onUnplacedPokes`.
+   * checkpoint, known from the last poke that reached it); the rest are returned.
    */
-  async #applyPokes(scope: string, pokes: readonly PagePoke[]): Promise<boolean> {
+  async #applyPokes(scope: string, pokes: readonly PagePoke[]): Promise<PagePoke[]> {
     const { replica } = this.#o;
     const ops: StorageWrite[] = [];
     let pending = pokes;
@@ -164,14 +185,9 @@ export class PullLoop {
     await this.#write(ops);
     const known = this.#known.get(scope);
     const current = replica.checkpoints.get(scope);
-    const unplaced = pending.filter(
+    return pending.filter(
       (poke) => known === undefined || known.checkpoint !== current || poke.version > known.version,
     );
-    if (unplaced.length > 0) {
-      const onUnplaced = this.#o.onUnplacedPokes ?? (() => this.#again.add(scope));
-      onUnplaced(scope, unplaced);
-    }
-    return true;
   }
 
   /** Applies one poke as a pull page; `false` (nothing applied) when its page is malformed. */

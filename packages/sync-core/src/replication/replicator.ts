@@ -179,6 +179,8 @@ export class Replicator {
   }
 
   #plainPoke(poke: Poke): void {
+    // Already there (a duplicate, or a poke that a later one overtook): nothing to pull.
+    if (this.#pull.covers(poke.scope, poke.version)) return;
     if (poke.originClientId === this.#o.clientId) {
       // The echo of our own push carries nothing we do not know, unless something else
       // happened in the scope. The poke can overtake the push's answer, so while a push is
