@@ -113,8 +113,17 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
  * `JSON.stringify` would send it). Keys named `__proto__` are rejected anywhere: a key that
  * `JSON.parse` makes an own property would turn into a prototype write in a naive merge, so
  * it never enters the system; `constructor` and `prototype` are ordinary keys.
+ *
+ * With `inPlace`, nothing is copied: `value` itself is checked and returned (a `-0` in it is
+ * set to `0`). Only for values the caller owns outright, such as a body it just parsed.
  */
-export function copyJson(value: unknown, limits: JsonLimits, path: Path, depth: number): Json {
+export function copyJson(
+  value: unknown,
+  limits: JsonLimits,
+  path: Path,
+  depth: number,
+  inPlace = false,
+): Json {
   switch (typeof value) {
     case 'string':
       checkDataString(value, limits.maxStringLength, path, 'string');
@@ -127,28 +136,35 @@ export function copyJson(value: unknown, limits: JsonLimits, path: Path, depth: 
     case 'object':
       if (value === null) return null;
       if (depth > limits.maxJsonDepth) fail(path, `nested deeper than ${limits.maxJsonDepth}`);
-      if (Array.isArray(value)) return copyArray(value, limits, path, depth);
-      return copyObject(value, limits, path, depth);
+      if (Array.isArray(value)) return copyArray(value, limits, path, depth, inPlace);
+      return copyObject(value, limits, path, depth, inPlace);
     default:
       return fail(path, `${typeof value} is not a JSON value`);
   }
 }
 
-function copyArray(value: unknown[], limits: JsonLimits, path: Path, depth: number): Json[] {
-  const out: Json[] = new Array(value.length);
+function copyArray(
+  value: unknown[],
+  limits: JsonLimits,
+  path: Path,
+  depth: number,
+  inPlace: boolean,
+): Json[] {
+  const out: Json[] = inPlace ? (value as Json[]) : new Array(value.length);
   for (let i = 0; i < value.length; i++) {
     // A hole reads as undefined and is rejected like any other non-JSON value.
-    out[i] = copyJson(value[i], limits, at(path, i), depth + 1);
+    out[i] = copyJson(value[i], limits, at(path, i), depth + 1, inPlace);
   }
   return out;
 }
 
-/** Checks and copies a JSON object (see {@link copyJson}); `depth` is its own depth. */
+/** Checks and copies (or, `inPlace`, only checks) a JSON object (see {@link copyJson}); `depth` is its own depth. */
 export function copyObject(
   value: unknown,
   limits: JsonLimits,
   path: Path,
   depth: number,
+  inPlace = false,
 ): JsonObject {
   if (!isPlainObject(value)) fail(path, 'expected a plain JSON object');
   if (depth > limits.maxJsonDepth) fail(path, `nested deeper than ${limits.maxJsonDepth}`);
@@ -156,12 +172,12 @@ export function copyObject(
   if (keys.length > limits.maxFieldsPerRecord) {
     fail(path, `has more than ${limits.maxFieldsPerRecord} fields`);
   }
-  const out: JsonObject = {};
+  const out: JsonObject = inPlace ? (value as JsonObject) : {};
   for (const key of keys) {
     const keyPath = at(path, key);
     if (key === '__proto__') fail(keyPath, 'the key "__proto__" is not allowed');
     checkDataString(key, limits.maxStringLength, keyPath, 'key');
-    out[key] = copyJson(value[key], limits, keyPath, depth + 1);
+    out[key] = copyJson(value[key], limits, keyPath, depth + 1, inPlace);
   }
   return out;
 }

@@ -6,6 +6,7 @@ import {
   DEFAULT_LIMITS,
   isUuid,
   parsePushRequest,
+  plainPokeOf,
   resolveLimits,
   validateMutation,
   validatePoke,
@@ -485,6 +486,32 @@ describe('validatePullResponse and validateSyncRecord', () => {
     expect(validatePullResponse({ ...body, resetRequired: true }).resetRequired).toBe(true);
   });
 
+  it('checks a parsed page in place: same record objects, -0 set to 0, bad data still refused', () => {
+    const body = JSON.parse(
+      JSON.stringify({
+        changes: [record({ revision: 1, data: { n: 1, list: [{ x: 2 }] } })],
+        checkpoint: '1',
+        hasMore: false,
+      }),
+    ) as { changes: Array<{ data: Record<string, unknown> }> };
+    const first = body.changes[0]!;
+    first.data.z = -0;
+    const page = validatePullResponse(body, { scope: 'user:42', checkpoint: null });
+    expect(page.changes[0]).toBe(first);
+    expect(page.changes[0]?.data).toBe(first.data);
+    expect(Object.is(first.data.z, 0)).toBe(true);
+    const polluted = JSON.parse(
+      `{"changes":[${JSON.stringify(record({ revision: 1 })).replace('"data":{', '"data":{"__proto__":{"admin":true},')}],"checkpoint":"1","hasMore":false}`,
+    );
+    expect(pathOf(() => validatePullResponse(polluted))).toBe('$.changes[0].data.__proto__');
+    const deep = {
+      changes: [record({ revision: 1, data: { a: { b: Number.NaN } } })],
+      checkpoint: '1',
+      hasMore: false,
+    };
+    expect(pathOf(() => validatePullResponse(deep))).toBe('$.changes[0].data.a.b');
+  });
+
   it('rejects disorder, another scope and inconsistent tombstones', () => {
     const page = (changes: unknown[]) => ({ changes, checkpoint: '9', hasMore: false });
     expect(
@@ -518,6 +545,48 @@ describe('validatePoke and isUuid', () => {
     expect(pathOf(() => validatePoke({ scope: 'user:1', version: 1, originClientId: '' }))).toBe(
       '$.originClientId',
     );
+  });
+
+  it('checks the changes a poke carries as a pull page of the poked scope', () => {
+    const record = (id: string, revision: number, scope = 'user:1') => ({
+      scope,
+      collection: 'todos',
+      id,
+      data: { title: id },
+      revision,
+      hlc: HLC,
+      deleted: false,
+    });
+    const poke = {
+      scope: 'user:1',
+      version: 5,
+      fromCheckpoint: 'c1.ab.3',
+      checkpoint: 'c1.ab.5',
+      changes: [record('a', 4), record('b', 5)],
+    };
+    expect(validatePoke(poke)).toEqual(poke);
+    expect(validatePoke({ ...poke, changes: [] }).changes).toEqual([]);
+    expect(pathOf(() => validatePoke({ ...poke, changes: [record('a', 5), record('b', 4)] }))).toBe(
+      '$.changes[1].revision',
+    );
+    expect(pathOf(() => validatePoke({ ...poke, changes: [record('a', 4, 'user:2')] }))).toBe(
+      '$.changes[0].scope',
+    );
+    expect(pathOf(() => validatePoke({ ...poke, changes: [{ ...record('a', 4), x: 1 }] }))).toBe(
+      '$.changes[0].x',
+    );
+    expect(pathOf(() => validatePoke({ ...poke, changes: {} }))).toBe('$.changes');
+    expect(pathOf(() => validatePoke({ ...poke, fromCheckpoint: '' }))).toBe('$.fromCheckpoint');
+    // The page fields come together or not at all.
+    const { fromCheckpoint: _from, ...noFrom } = poke;
+    expect(pathOf(() => validatePoke(noFrom))).toBe('$.fromCheckpoint');
+    const { changes: _changes, ...noChanges } = poke;
+    expect(pathOf(() => validatePoke(noChanges))).toBe('$.changes');
+    expect(pathOf(() => validatePoke({ ...poke, surprise: 1 }))).toBe('$.surprise');
+    // What is left of a poke whose page fails: its plain part, when that part is valid.
+    expect(plainPokeOf({ ...poke, changes: 'nope' })).toEqual({ scope: 'user:1', version: 5 });
+    expect(plainPokeOf({ ...poke, version: -1 })).toBeUndefined();
+    expect(plainPokeOf([])).toBeUndefined();
   });
 
   it('recognises lowercase UUIDs only', () => {

@@ -225,8 +225,13 @@ function text(value: unknown, path: Path, max: number): string {
   );
 }
 
-function recordData(value: unknown, path: Path, limits: Readonly<ProtocolLimits>): JsonObject {
-  return copyObject(value, limits, path, 1);
+function recordData(
+  value: unknown,
+  path: Path,
+  limits: Readonly<ProtocolLimits>,
+  inPlace = false,
+): JsonObject {
+  return copyObject(value, limits, path, 1, inPlace);
 }
 
 /**
@@ -448,7 +453,13 @@ export function validatePullRequest(query: unknown, limits?: Partial<ProtocolLim
 
 const RECORD_FIELDS = new Set(['scope', 'collection', 'id', 'data', 'revision', 'hlc', 'deleted']);
 
-function recordAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>): SyncRecord {
+/** Checks a record; returns a copy, or with `inPlace` the checked object itself. */
+function recordAt(
+  value: unknown,
+  path: Path,
+  limits: Readonly<ProtocolLimits>,
+  inPlace = false,
+): SyncRecord {
   const r = fields(value, path, RECORD_FIELDS);
   const scope = string(required(r, 'scope', path), at(path, 'scope'), isScope, 'a scope');
   const collection = string(
@@ -472,10 +483,13 @@ function recordAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>):
     data = null;
   } else {
     if (rawData === null) fail(at(path, 'data'), 'a live record has data');
-    data = recordData(rawData, at(path, 'data'), limits);
+    data = recordData(rawData, at(path, 'data'), limits, inPlace);
   }
   const revision = safeInteger(required(r, 'revision', path), at(path, 'revision'), 1);
   const hlc = string(required(r, 'hlc', path), at(path, 'hlc'), isHlcText, 'an HLC timestamp');
+  // Every field was read above and no other field exists (fields() refused it), so the checked
+  // object is the record.
+  if (inPlace) return r as unknown as SyncRecord;
   return { scope, collection, id, data, revision, hlc, deleted };
 }
 
@@ -573,6 +587,11 @@ const PULL_RESPONSE_FIELDS = new Set(['changes', 'checkpoint', 'hasMore', 'reset
  * (strictly increasing `revision`, since each version belongs to one write), and, when
  * `request` is given, of the requested scope.
  *
+ * The records are checked in place, not copied: the returned page holds the objects of `body`
+ * (a `-0` in record data is set to `0`). Pass a body you own, such as the result of
+ * `JSON.parse` on the response text; a 100,000-record initial sync then allocates nothing
+ * beyond what the parse made.
+ *
  * @throws SyncError `invalid` with `details.path`
  */
 export function validatePullResponse(
@@ -589,7 +608,7 @@ export function validatePullResponse(
   let previous = 0;
   for (let i = 0; i < rawChanges.length; i++) {
     const path = at(listPath, i);
-    const record = recordAt(rawChanges[i], path, resolved);
+    const record = recordAt(rawChanges[i], path, resolved, true);
     if (request !== undefined && record.scope !== request.scope) {
       fail(at(path, 'scope'), 'is not the pulled scope');
     }
