@@ -81,13 +81,17 @@ if (seed) {
      ON CONFLICT (scope) DO UPDATE SET version = EXCLUDED.version`,
     [scope, Number(count)],
   );
+  // Each row with its wire JSON, as a push writes it (migration 6).
   await sql(
-    `INSERT INTO syncline.records (scope, collection, id, data, revision, hlc, deleted)
-     SELECT $1, 'items', 'r' || g,
-            jsonb_build_object('title', 'item ' || g, 'n', g, 'done', g % 3 = 0,
-                               'note', 'a note of about sixty characters for record number ' || g),
-            g, lpad(to_hex(1700000000000 + g), 12, '0') || ':0000:seed', false
-     FROM generate_series(1, $2::bigint) AS g`,
+    `INSERT INTO syncline.records (scope, collection, id, data, revision, hlc, deleted, wire)
+     SELECT s.scope, s.collection, s.id, s.data, s.revision, s.hlc, s.deleted, row_to_json(s)::text
+     FROM (SELECT $1::text AS scope, 'items'::text AS collection, 'r' || g AS id,
+                  jsonb_build_object('title', 'item ' || g, 'n', g, 'done', g % 3 = 0,
+                                     'note', 'a note of about sixty characters for record number ' || g)
+                    AS data,
+                  g AS revision, lpad(to_hex(1700000000000 + g), 12, '0') || ':0000:seed' AS hlc,
+                  false AS deleted
+           FROM generate_series(1, $2::bigint) AS g) AS s`,
     [scope, Number(count)],
   );
   // A server that holds 100,000 records of a user has had them analysed by autovacuum; a

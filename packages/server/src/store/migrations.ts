@@ -8,6 +8,7 @@
 import type { SqlExecutor } from './executor.js';
 import { OPTIMISTIC_PUSH_SQL } from './push-sql.js';
 import { FUNCTIONS_SQL, PULL_CHANGES_SQL, PULL_PAGE_JSON_SQL } from './sql-functions.js';
+import { WIRE_TEXT_SQL } from './wire-sql.js';
 
 /** One schema step. */
 export interface Migration {
@@ -80,6 +81,7 @@ CREATE INDEX mutations_created_at ON syncline.mutations (created_at);
   { id: 3, name: 'pull page as one JSON value', sql: PULL_PAGE_JSON_SQL },
   { id: 4, name: 'pull page in its wire shape', sql: PULL_CHANGES_SQL },
   { id: 5, name: 'push in two statements, optimistic', sql: OPTIMISTIC_PUSH_SQL },
+  { id: 6, name: 'records keep their wire JSON', sql: WIRE_TEXT_SQL },
 ];
 
 // An arbitrary constant: the advisory lock key of migrations.

@@ -24,6 +24,7 @@ import {
   pushInTransaction,
   readRows,
 } from './push-transaction.js';
+import { recordWrite } from './rows.js';
 import type { AuthContext, StorePushRequest } from './types.js';
 
 /** Test hooks of a push; see `SqlStoreTestHooks`. */
@@ -92,7 +93,7 @@ async function pushOptimistic(
       scope: scopeOf.get(outcome.id) ?? null,
       outcome,
     })),
-    writes: [...plan.writes.values()],
+    writes: [...plan.writes.values()].map(recordWrite),
     versions: [...plan.versions].map(([scope, version]) => ({ scope, version })),
     pokes: pokesOf(plan, request.clientId),
     channel: POKE_CHANNEL,

@@ -31,7 +31,8 @@
 export const STALE_SNAPSHOT_SQLSTATE = 'SL409';
 
 // Only index scans: a plan kept from when the tables were empty must not scan them whole.
-const POINT_LOOKUPS = `
+/** Planner settings of every push function: index scans only. */
+export const POINT_LOOKUPS = `
 SET enable_seqscan = off
 SET enable_bitmapscan = off`;
 
@@ -127,8 +128,8 @@ const RAISE_VERSIONS_AND_NOTIFY = `
     PERFORM pg_notify(p->>'channel', e) FROM jsonb_array_elements_text(p->'pokes') AS e;
   END IF;`;
 
-/** Migration 2's `push_write`, with its lookups in the shapes above. Same argument. */
-const PUSH_WRITE_SQL = `
+/** Migration 2's `push_write`, with its lookups in the shapes above, writing records with `writeRecords`. Same argument. */
+export const pushWriteSql = (writeRecords: string) => `
 CREATE OR REPLACE FUNCTION syncline.push_write(p jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE ${POINT_LOOKUPS}
@@ -137,7 +138,7 @@ DECLARE
   outs jsonb;
   vs jsonb;
 BEGIN
-  ${WRITE_RECORDS}
+  ${writeRecords}
   IF jsonb_array_length(p->'outcomes') > 0 THEN
     SELECT jsonb_object_agg(o.id, o.outcome) INTO outs
     FROM jsonb_to_recordset(p->'outcomes') AS o(id text, outcome jsonb);
@@ -153,12 +154,8 @@ END
 $fn$;
 `;
 
-/** The SQL of migration 5. */
-export const OPTIMISTIC_PUSH_SQL = `
-${PUSH_READ_SQL}
-${PUSH_WRITE_SQL}
-
-CREATE FUNCTION syncline.push_snapshot(p jsonb)
+/** The optimistic read. */
+const PUSH_SNAPSHOT_SQL = `CREATE FUNCTION syncline.push_snapshot(p jsonb)
 RETURNS TABLE (kind text, scope text, collection text, id text, data jsonb, revision bigint,
                hlc text, deleted boolean, user_id text, purged_through bigint)
 LANGUAGE plpgsql STABLE ${POINT_LOOKUPS}
@@ -192,7 +189,13 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION syncline.push_apply(p jsonb)
+`;
+
+/** The optimistic apply (`CREATE` or `CREATE OR REPLACE`), writing records with `writeRecords`. */
+export const pushApplySql = (
+  create: string,
+  writeRecords: string,
+) => `${create} FUNCTION syncline.push_apply(p jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE ${POINT_LOOKUPS}
 AS $fn$
@@ -231,8 +234,15 @@ BEGIN
       ${RAISE_STALE('a mutation id was stored')}
     END IF;
   END IF;
-  ${WRITE_RECORDS}
+  ${writeRecords}
   ${RAISE_VERSIONS_AND_NOTIFY}
 END
 $fn$;
 `;
+
+/** The SQL of migration 5. */
+export const OPTIMISTIC_PUSH_SQL = `
+${PUSH_READ_SQL}
+${pushWriteSql(WRITE_RECORDS)}
+
+${PUSH_SNAPSHOT_SQL}${pushApplySql('CREATE', WRITE_RECORDS)}`;

@@ -20,7 +20,7 @@
 import type { MutationResult, PushResponse, SyncRecord } from '@syncline/sync-core/protocol';
 import type { SqlQueryable } from './executor.js';
 import { type PriorOutcome, type PushPlan, planPush } from './push-plan.js';
-import { type RecordRow, recordKey, toNumber, toRecord } from './rows.js';
+import { type RecordRow, recordKey, recordWrite, toNumber, toRecord } from './rows.js';
 import type { AuthContext, StorePushRequest } from './types.js';
 
 /** The NOTIFY channel of pokes. */
@@ -124,7 +124,7 @@ export async function pushInTransaction(
   }
   await tx.query('SELECT syncline.push_write($1::jsonb)', [
     JSON.stringify({
-      writes: [...plan.writes.values()],
+      writes: [...plan.writes.values()].map(recordWrite),
       outcomes: [...plan.store.values()].map((result) => ({ id: result.id, outcome: result })),
       released,
       versions: [...plan.versions].map(([scope, version]) => ({ scope, version })),

@@ -42,3 +42,23 @@ export function toRecord(row: RecordRow): SyncRecord {
 export function recordKey(scope: string, collection: string, id: string): string {
   return JSON.stringify([scope, collection, id]);
 }
+
+/** A record as a push sends it to be written: its columns and its wire JSON (`wire-sql.ts`). */
+export interface RecordWrite {
+  scope: string;
+  collection: string;
+  id: string;
+  revision: number;
+  hlc: string;
+  deleted: boolean;
+  /** The record exactly as a pull page carries it (a tombstone's data `null`). */
+  wire: string;
+}
+
+/** The write of `record`, with its wire JSON in the key order of a pull page. */
+export function recordWrite(record: SyncRecord): RecordWrite {
+  const { scope, collection, id, revision, hlc, deleted } = record;
+  const data = deleted ? null : (record.data ?? {});
+  const wire = JSON.stringify({ scope, collection, id, data, revision, hlc, deleted });
+  return { scope, collection, id, revision, hlc, deleted, wire };
+}
