@@ -66,7 +66,18 @@ export function jsonText(
   text: string,
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(text, { status, headers: { ...JSON_HEADERS, ...headers } });
+  const response = new Response(text, { status, headers: { ...JSON_HEADERS, ...headers } });
+  BODY_TEXT.set(response, text);
+  return response;
+}
+
+// The body text of the JSON answers made here, so `serve` can write it to the socket as it is
+// instead of streaming it back out of the Response (a pull page is ~250 KB).
+const BODY_TEXT = new WeakMap<Response, string>();
+
+/** The body of a JSON answer made by {@link json} or {@link jsonText}, as text; else `undefined`. */
+export function bodyTextOf(response: Response): string | undefined {
+  return BODY_TEXT.get(response);
 }
 
 // SQLSTATE classes that mean "the input was bad", not "the server broke": data exceptions

@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { bodyTextOf } from '../http/problem.js';
 
 /** A fetch handler. */
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -168,10 +169,17 @@ async function writeResponse(
   // connection after the answer instead of reading the rest of a possibly huge body.
   const unread = !req.complete;
   if (unread) headers.connection = 'close';
+  // A JSON answer of the handler: its text goes to the socket in one write, with a length.
+  const text = bodyTextOf(response);
+  if (text !== undefined) headers['content-length'] = String(Buffer.byteLength(text));
   res.writeHead(response.status, headers);
   if (unread) res.once('finish', () => lingeringClose(req));
   if (response.body === null || req.method === 'HEAD') {
     res.end();
+    return;
+  }
+  if (text !== undefined) {
+    res.end(text);
     return;
   }
   res.flushHeaders();
