@@ -15,6 +15,7 @@ import {
   resolveLimits,
   validatePullRequest,
 } from '../protocol/validate.js';
+import { deepFreeze } from '../store/freeze.js';
 import type { AuthSession } from '../transport/types.js';
 import {
   type AppliedLogEntry,
@@ -22,7 +23,6 @@ import {
   processPush,
   type StoredOutcome,
 } from './memory-push.js';
-import { deepFreeze } from '../store/freeze.js';
 import { MemoryScope } from './memory-scope.js';
 import { type ConnectOptions, MemoryTransport } from './memory-transport.js';
 

@@ -12,8 +12,8 @@ import type {
   PushRequest,
   PushResponse,
 } from '../protocol/types.js';
-import { createSessionSource, type MutableSessionSource } from '../transport/session-source.js';
 import { deepFreeze } from '../store/freeze.js';
+import { createSessionSource, type MutableSessionSource } from '../transport/session-source.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
 
 /** Options of `MemoryServer.connect`. */
