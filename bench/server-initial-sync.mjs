@@ -2,7 +2,10 @@
 // scope holds 100,000 records on the reference server over loopback downloads all of them
 // (pull pages of 1,000, validated, applied). Prints the seconds from `start()` until the client
 // is synced with every record visible, and the peak RSS growth of the client process, on
-// PGlite and on PostgreSQL (SYNCLINE_PG_URL; skipped with a notice when unset).
+// PGlite and on PostgreSQL (SYNCLINE_PG_URL; skipped with a notice when unset). Also the CPU
+// seconds the client process, the server process and the database spent meanwhile (the split
+// between the client's ingest and the server/HTTP side), which a loaded machine disturbs less
+// than wall time.
 //
 // The server runs in its own process and is seeded with one SQL statement before the clock
 // starts (bench/lib/rest-server-child.mjs, SYNCLINE_BENCH_SEED).
@@ -12,8 +15,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
+  databaseCpuSeconds,
   isMain,
   printResult,
+  processCpuSeconds,
   sampleRss,
   startServerProcess,
   storesToMeasure,
@@ -67,8 +72,27 @@ export const meta = {
       unit: 's',
       better: 'lower',
     },
+    // Informational: where the initial sync's CPU goes (Linux /proc; n/a elsewhere). The
+    // client process runs the adapter (HTTP, JSON.parse, validation) and the engine's ingest;
+    // the server process the handler (and PGlite's engine); the database its backends.
+    ...cpuMetrics('pglite', 'PGlite', false),
+    ...cpuMetrics('pg', 'PostgreSQL', true),
   ],
 };
+
+function cpuMetrics(key, label, database) {
+  const metric = (part, what) => ({
+    key: `${key}_${part}_cpu_s`,
+    label: `sync CPU, ${what}, ${label}`,
+    unit: 's',
+    better: 'lower',
+  });
+  return [
+    metric('client', 'client'),
+    metric('server', 'server'),
+    ...(database ? [metric('db', 'database')] : []),
+  ];
+}
 
 async function measure(store, count) {
   const { createSessionSource, createSyncClient, memoryStorage } = await import(
@@ -100,6 +124,11 @@ async function measure(store, count) {
     globalThis.gc?.();
     const baseline = process.memoryUsage().rss;
     const rss = sampleRss(5);
+    const cpuBefore = {
+      client: process.cpuUsage(),
+      server: processCpuSeconds(server.pid),
+      db: await databaseCpuSeconds(store.adminUrl, server.database),
+    };
     const started = performance.now();
     const client = createSyncClient({ transport, storage: memoryStorage() });
     await client.start();
@@ -110,8 +139,14 @@ async function measure(store, count) {
     }
     const seconds = (performance.now() - started) / 1000;
     const peak = rss.stop();
+    const clientCpu = process.cpuUsage(cpuBefore.client);
+    const cpu = {
+      client: (clientCpu.user + clientCpu.system) / 1e6,
+      server: processCpuSeconds(server.pid) - cpuBefore.server,
+      db: (await databaseCpuSeconds(store.adminUrl, server.database)) - cpuBefore.db,
+    };
     await client.stop();
-    return { seconds, rssMb: (peak - baseline) / (1024 * 1024), transportSeconds };
+    return { seconds, rssMb: (peak - baseline) / (1024 * 1024), transportSeconds, cpu };
   } finally {
     await server.stop();
   }
@@ -148,10 +183,13 @@ export async function run({ quick = false } = {}) {
   const count = quick ? 20_000 : RECORDS;
   const result = {};
   for (const store of storesToMeasure()) {
-    const { seconds, rssMb, transportSeconds } = await measureInChild(store, count);
+    const { seconds, rssMb, transportSeconds, cpu } = await measureInChild(store, count);
     result[`${store.key}_s`] = seconds;
     result[`${store.key}_rss`] = rssMb;
     result[`${store.key}_transport_s`] = transportSeconds;
+    result[`${store.key}_client_cpu_s`] = cpu.client;
+    result[`${store.key}_server_cpu_s`] = cpu.server;
+    if (store.adminUrl !== undefined) result[`${store.key}_db_cpu_s`] = cpu.db;
   }
   return result;
 }

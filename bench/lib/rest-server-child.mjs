@@ -7,7 +7,7 @@
 // SYNCLINE_BENCH_SEED=<userId>:<count> first fills scope user:<userId> with <count> records in
 // one SQL statement (the initial-sync bench measures the download, not the upload).
 //
-// Prints one line `READY <json>` with { url } once it answers; a fresh PostgreSQL database is
+// Prints one line `READY <json>` with { url, database } once it answers; a fresh PostgreSQL database is
 // created for the run and dropped on SIGTERM/SIGINT or when stdin closes (parent died).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -126,4 +126,6 @@ process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 process.stdin.on('end', stop);
 process.stdin.resume();
-process.stdout.write(`READY ${JSON.stringify({ url: running.url })}\n`);
+// `database`: the PostgreSQL database of this run (the benches read its backends' CPU time).
+const databaseName = database === undefined ? undefined : new URL(database.url).pathname.slice(1);
+process.stdout.write(`READY ${JSON.stringify({ url: running.url, database: databaseName })}\n`);

@@ -1,6 +1,7 @@
 // Helpers of the adapter benches (bench/server-*.mjs): start the reference server in a child
 // process on PGlite or PostgreSQL, percentiles, RSS sampling, CLI output.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,10 +38,11 @@ export function startServerProcess(store) {
       out += chunk;
       const line = out.split('\n').find((l) => l.startsWith('READY '));
       if (line === undefined) return;
-      const { url } = JSON.parse(line.slice('READY '.length));
+      const { url, database } = JSON.parse(line.slice('READY '.length));
       child.removeAllListeners('exit');
       resolve({
         url,
+        database,
         pid: child.pid,
         stop: () =>
           new Promise((done) => {
@@ -50,6 +52,41 @@ export function startServerProcess(store) {
       });
     });
   });
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere.
+ * Wall times on a shared machine swing with its load; CPU seconds say which process works.
+ */
+export function processCpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const ticksPerSecond = 100; // USER_HZ on Linux
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * CPU seconds used so far by the PostgreSQL backends connected to `database` (the server's
+ * pool), or 0 when there is none; NaN when /proc or the admin connection is unavailable.
+ */
+export async function databaseCpuSeconds(adminUrl, database) {
+  if (adminUrl === undefined || database === undefined) return 0;
+  const pg = (await import('pg')).default;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  try {
+    await admin.connect();
+    const { rows } = await admin.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [
+      database,
+    ]);
+    return rows.reduce((sum, row) => sum + processCpuSeconds(row.pid), 0);
+  } catch {
+    return Number.NaN;
+  } finally {
+    await admin.end().catch(() => undefined);
+  }
 }
 
 /** The q-quantile (0..1) of numbers, nearest-rank. */
