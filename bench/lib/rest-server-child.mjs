@@ -7,8 +7,9 @@
 // SYNCLINE_BENCH_SEED=<userId>:<count> first fills scope user:<userId> with <count> records in
 // one SQL statement (the initial-sync bench measures the download, not the upload).
 //
-// Prints one line `READY <json>` with { url, database } once it answers; a fresh PostgreSQL database is
-// created for the run and dropped on SIGTERM/SIGINT or when stdin closes (parent died).
+// Prints one line `READY <json>` with { url, database } once it answers; a fresh PostgreSQL
+// database is created for the run and dropped on SIGTERM/SIGINT or when stdin closes (parent
+// died).
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
