@@ -111,9 +111,11 @@ export function processPush(
   });
 
   const finish = (i: number, result: MutationResult): void => {
-    results[i] = result;
+    // Frozen, so the stored outcome can be the very object answered (applied and rejected
+    // results are flat; a conflict's record is frozen already).
+    results[i] = Object.freeze(result);
     if (result.status === 'conflict') ctx.counters.conflicts++;
-    else ctx.outcomes.set(result.id, { userId: ctx.userId, result: { ...result } });
+    else ctx.outcomes.set(result.id, { userId: ctx.userId, result });
     if (result.status === 'rejected') ctx.counters.rejected++;
   };
 
