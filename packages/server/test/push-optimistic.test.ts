@@ -20,6 +20,8 @@ interface Fixture {
   clock: { now: number };
   /** Runs `between` once, in the next push that reaches its apply. */
   slipIn(between: () => Promise<void>): void;
+  /** How many pushes reached the optimistic apply so far. */
+  optimisticApplies(): number;
   close(): Promise<void>;
 }
 
@@ -34,9 +36,11 @@ type Open = (
 async function fixture(open: Open): Promise<Fixture> {
   const clock = { now: Date.UTC(2030, 0, 1) };
   let pending: (() => Promise<void>) | undefined;
+  let applies = 0;
   const { store, close } = await open(
     {
       async afterSnapshot() {
+        applies++;
         const between = pending;
         pending = undefined;
         await between?.();
@@ -50,6 +54,7 @@ async function fixture(open: Open): Promise<Fixture> {
     slipIn(between) {
       pending = between;
     },
+    optimisticApplies: () => applies,
     close,
   };
 }
@@ -116,6 +121,27 @@ function optimisticSuite(open: Open): void {
     const page = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: null });
     expect(page.changes.map((c) => [c.id, c.revision])).toEqual([['once', 1]]);
     expect(page.checkpoint).toMatch(/\.1$/);
+  });
+
+  it('sends a scope whose optimistic push failed the locking way for a second', async () => {
+    const a = user();
+    fx.slipIn(async () => {
+      await fx.store.push(a.auth, request([put(a.scope, 'first', { n: 1 })]));
+    });
+    await fx.store.push(a.auth, request([put(a.scope, 'second', { n: 2 })]));
+    const before = fx.optimisticApplies();
+    // Within the second: straight to the locking way (no optimistic apply), same answers.
+    const locked = await fx.store.push(a.auth, request([put(a.scope, 'third', { n: 3 })]));
+    expect(revisionOf(locked.results[0])).toBe(3);
+    expect(fx.optimisticApplies()).toBe(before);
+    // Other scopes are not affected.
+    const b = user();
+    await fx.store.push(b.auth, request([put(b.scope, 'x', { n: 1 })]));
+    expect(fx.optimisticApplies()).toBe(before + 1);
+    fx.clock.now += 1001;
+    const later = await fx.store.push(a.auth, request([put(a.scope, 'fourth', { n: 4 })]));
+    expect(revisionOf(later.results[0])).toBe(4);
+    expect(fx.optimisticApplies()).toBe(before + 2);
   });
 
   it('does not revive a tombstone that a purge removed between its read and its apply', async () => {

@@ -9,6 +9,8 @@
  * When the snapshot is out of date (another push to a scope, a purge, or a mutation id stored
  * meanwhile) `push_apply` rolls back and the push runs again the locking way
  * (`push-transaction.ts`), so a busy scope costs at most one wasted read, never a livelock.
+ * Its scopes then take the locking way directly for a second: a scope many clients write at
+ * once would otherwise fail the check most of the time.
  *
  * @module
  */
@@ -35,23 +37,61 @@ export interface PushHooks {
   afterSnapshot?: () => Promise<void>;
 }
 
-/** Runs a push: optimistic first, the locking way when its snapshot went out of date. */
-export async function runPush(
-  db: SqlExecutor,
-  auth: AuthContext,
-  request: StorePushRequest,
-  now: number,
-  options: { maxFieldsPerRecord: number },
-  hooks: PushHooks = {},
-): Promise<PushResponse> {
-  if (request.entries.length === 0) return { results: [] };
-  const optimistic = await pushOptimistic(db, auth, request, now, options, hooks);
-  if (optimistic !== undefined) return optimistic;
-  return db.transaction(async (tx) => {
-    const response = await pushInTransaction(tx, auth, request, now, options);
-    await hooks.beforeCommit?.();
-    return response;
-  });
+/** How long a scope whose optimistic push failed takes the locking way directly. */
+const CONTENDED_MS = 1000;
+// Past this many remembered scopes, the expired ones are dropped.
+const PRUNE_AT = 1000;
+
+/** Runs pushes on one database; see {@link PushRunner.push}. */
+export class PushRunner {
+  readonly #db: SqlExecutor;
+  readonly #options: { maxFieldsPerRecord: number };
+  readonly #hooks: PushHooks;
+  // Scopes whose optimistic push failed lately, with the time that stops. Pushes to a scope
+  // that many clients write at once (20 devices of one user) would mostly fail the check and
+  // pay for a wasted read and apply each time; those go straight to the locking way.
+  readonly #contended = new Map<string, number>();
+
+  /**
+   * @param db - the database
+   * @param options - the push limits
+   * @param hooks - test hooks
+   */
+  constructor(db: SqlExecutor, options: { maxFieldsPerRecord: number }, hooks: PushHooks = {}) {
+    this.#db = db;
+    this.#options = options;
+    this.#hooks = hooks;
+  }
+
+  /** Runs a push: optimistic first, the locking way when its snapshot went out of date. */
+  async push(auth: AuthContext, request: StorePushRequest, now: number): Promise<PushResponse> {
+    if (request.entries.length === 0) return { results: [] };
+    const scopes = pushInputs(request).scopes;
+    if (!scopes.some((scope) => (this.#contended.get(scope) ?? 0) > now)) {
+      const optimistic = await pushOptimistic(
+        this.#db,
+        auth,
+        request,
+        now,
+        this.#options,
+        this.#hooks,
+      );
+      if (optimistic !== undefined) return optimistic;
+      this.#markContended(scopes, now);
+    }
+    return this.#db.transaction(async (tx) => {
+      const response = await pushInTransaction(tx, auth, request, now, this.#options);
+      await this.#hooks.beforeCommit?.();
+      return response;
+    });
+  }
+
+  #markContended(scopes: readonly string[], now: number): void {
+    if (this.#contended.size >= PRUNE_AT) {
+      for (const [scope, until] of this.#contended) if (until <= now) this.#contended.delete(scope);
+    }
+    for (const scope of scopes) this.#contended.set(scope, now + CONTENDED_MS);
+  }
 }
 
 /** The optimistic push; `undefined` when its snapshot was out of date (nothing was written). */

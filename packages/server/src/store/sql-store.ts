@@ -15,7 +15,7 @@ import { readChangesAfter } from '../realtime/changes-after.js';
 import type { SqlExecutor } from './executor.js';
 import { runMigrations } from './migrations.js';
 import { pullPageText } from './pull-query.js';
-import { runPush } from './push-optimistic.js';
+import { PushRunner } from './push-optimistic.js';
 import { POKE_CHANNEL } from './push-transaction.js';
 import { toNumber } from './rows.js';
 import type { SyncStore } from './types.js';
@@ -106,6 +106,8 @@ export async function createSqlStore(
       throw new SyncError('server', 'the store is closed', { status: 503, code: 'closed' });
   };
 
+  const pushes = new PushRunner(db, { maxFieldsPerRecord }, hooks);
+
   // The page as JSON text, rendered by the database; `pull` parses the same text.
   const pullText = async (request: PullRequest): Promise<string> => {
     open();
@@ -115,7 +117,7 @@ export async function createSqlStore(
   const store: SyncStore = {
     async push(auth, request) {
       open();
-      return retrying(() => runPush(db, auth, request, now(), { maxFieldsPerRecord }, hooks));
+      return retrying(() => pushes.push(auth, request, now()));
     },
     async pull(_auth, request) {
       return JSON.parse(await pullText(request)) as PullResponse;
