@@ -9,7 +9,14 @@
 //   node bench/server-push.mjs [--quick]          standalone (prints the figures)
 //   node bench/run.mjs server-push                through the runner (median of fresh runs)
 import { randomUUID } from 'node:crypto';
-import { isMain, printResult, startServerProcess, storesToMeasure } from './lib/rest-server.mjs';
+import {
+  databaseCpuSeconds,
+  isMain,
+  printResult,
+  processCpuSeconds,
+  startServerProcess,
+  storesToMeasure,
+} from './lib/rest-server.mjs';
 
 const BATCH = 100;
 
@@ -27,8 +34,27 @@ export const meta = {
       target: 10_000,
       better: 'higher',
     },
+    // Informational: CPU milliseconds per 1,000 mutations in the 4-user run, per process
+    // (Linux /proc; n/a elsewhere). Wall figures swing with the machine's load; these say where
+    // the work is.
+    ...cpuMetrics('pglite', 'PGlite', false),
+    ...cpuMetrics('pg', 'PostgreSQL', true),
   ],
 };
+
+function cpuMetrics(key, label, database) {
+  const metric = (part, what) => ({
+    key: `${key}_par_${part}_ms`,
+    label: `CPU per 1k mut, ${what}, ${label}`,
+    unit: 'ms',
+    better: 'lower',
+  });
+  return [
+    metric('client', 'client'),
+    metric('server', 'server'),
+    ...(database ? [metric('db', 'database')] : []),
+  ];
+}
 
 function batchOf(scope, clientNode, start) {
   const mutations = [];
@@ -70,7 +96,8 @@ async function pusher(url, userId, batches) {
   };
 }
 
-async function measure(url, users, batchesPerUser) {
+async function measure(server, store, users, batchesPerUser) {
+  const { url } = server;
   const tag = randomUUID().slice(0, 6);
   // Warm-up: JIT, connection pool, prepared plans.
   const warm = await pusher(url, `warm${tag}`, 5);
@@ -78,10 +105,26 @@ async function measure(url, users, batchesPerUser) {
   const pushers = await Promise.all(
     Array.from({ length: users }, (_, u) => pusher(url, `p${tag}${u}`, batchesPerUser)),
   );
+  const cpu = () =>
+    Promise.all([
+      process.cpuUsage(),
+      processCpuSeconds(server.pid),
+      databaseCpuSeconds(store.adminUrl, server.database),
+    ]);
+  const [client0, server0, db0] = await cpu();
   const started = performance.now();
   await Promise.all(pushers.map((p) => p.run()));
   const seconds = (performance.now() - started) / 1000;
-  return (users * batchesPerUser * BATCH) / seconds;
+  const [, server1, db1] = await cpu();
+  const client = process.cpuUsage(client0);
+  const thousands = (users * batchesPerUser * BATCH) / 1000;
+  return {
+    rate: (thousands * 1000) / seconds,
+    // CPU milliseconds per 1,000 mutations.
+    client: (client.user + client.system) / 1000 / thousands,
+    server: ((server1 - server0) * 1000) / thousands,
+    db: ((db1 - db0) * 1000) / thousands,
+  };
 }
 
 export async function run({ quick = false } = {}) {
@@ -90,8 +133,12 @@ export async function run({ quick = false } = {}) {
   for (const store of storesToMeasure()) {
     const server = await startServerProcess(store);
     try {
-      result[`${store.key}_seq`] = await measure(server.url, 1, batches);
-      result[`${store.key}_par`] = await measure(server.url, 4, batches / 2);
+      result[`${store.key}_seq`] = (await measure(server, store, 1, batches)).rate;
+      const par = await measure(server, store, 4, batches / 2);
+      result[`${store.key}_par`] = par.rate;
+      result[`${store.key}_par_client_ms`] = par.client;
+      result[`${store.key}_par_server_ms`] = par.server;
+      if (store.adminUrl !== undefined) result[`${store.key}_par_db_ms`] = par.db;
     } finally {
       await server.stop();
     }
