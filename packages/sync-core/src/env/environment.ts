@@ -40,6 +40,39 @@ export function browserOnlineSource(scope: unknown = globalThis): OnlineSource {
   };
 }
 
+interface ImmediateHost {
+  setImmediate?: (callback: () => void) => unknown;
+  clearImmediate?: (handle: unknown) => void;
+}
+
+/** A zero-delay timer that ran through `setImmediate`. */
+interface ImmediateHandle {
+  immediate: unknown;
+}
+
+/**
+ * The global `setTimeout`, except that a zero delay uses `setImmediate` where it exists (Node,
+ * Bun): Node turns `setTimeout(fn, 0)` into 1 ms, which every scheduled push would add to a
+ * write's propagation.
+ */
+function realSetTimeout(callback: () => void, ms: number): unknown {
+  const host = globalThis as ImmediateHost;
+  if (ms <= 0 && typeof host.setImmediate === 'function') {
+    const handle: ImmediateHandle = { immediate: host.setImmediate(callback) };
+    return handle;
+  }
+  return globalThis.setTimeout(callback, ms);
+}
+
+/** Cancels a timer of {@link realSetTimeout}. */
+function realClearTimeout(handle: unknown): void {
+  if (typeof handle === 'object' && handle !== null && 'immediate' in handle) {
+    (globalThis as ImmediateHost).clearImmediate?.((handle as ImmediateHandle).immediate);
+    return;
+  }
+  globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>);
+}
+
 /**
  * The real sources of time, timers, randomness and connectivity, with any of them replaced by
  * `overrides`. This is the only place syncline reads `Date.now`, `Math.random` or the global
@@ -50,13 +83,8 @@ export function browserOnlineSource(scope: unknown = globalThis): OnlineSource {
 export function createEnvironment(overrides: Partial<SyncEnvironment> = {}): SyncEnvironment {
   return {
     now: overrides.now ?? (() => Date.now()),
-    setTimeout:
-      overrides.setTimeout ??
-      ((callback: () => void, ms: number) => globalThis.setTimeout(callback, ms)),
-    clearTimeout:
-      overrides.clearTimeout ??
-      ((handle: unknown) =>
-        globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>)),
+    setTimeout: overrides.setTimeout ?? realSetTimeout,
+    clearTimeout: overrides.clearTimeout ?? realClearTimeout,
     random: overrides.random ?? (() => Math.random()),
     online: overrides.online ?? browserOnlineSource(),
   };
