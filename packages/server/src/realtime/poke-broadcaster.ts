@@ -124,6 +124,8 @@ export class PokeBroadcaster {
         try {
           page = await this.#store.changesAfter?.(scope, from, this.#maxChanges);
         } catch (error) {
+          // Nobody listens any more (streams closed at shutdown, before the store): no report.
+          if (!this.#live(scope, state)) return;
           this.#onError(error);
           page = undefined;
         }
