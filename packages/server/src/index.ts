@@ -36,6 +36,7 @@ export type {
   AcceptedPushEntry,
   AuthContext,
   ChangesAfter,
+  CommittedChanges,
   PurgeResult,
   RefusedPushEntry,
   StorePushEntry,

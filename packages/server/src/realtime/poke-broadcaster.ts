@@ -19,7 +19,7 @@
  * @module
  */
 import type { Poke } from '@syncline/sync-core/protocol';
-import type { SyncStore } from '../store/types.js';
+import type { CommittedChanges, SyncStore } from '../store/types.js';
 
 /** Options of {@link PokeBroadcaster}. */
 export interface PokeBroadcasterOptions {
@@ -45,6 +45,19 @@ interface ScopeState {
   /** Clients whose pushes were notified since the last poke. */
   origins: Set<string>;
   reading: boolean;
+  /** A read is scheduled for the next turn. */
+  readSoon: boolean;
+}
+
+interface ImmediateHost {
+  setImmediate?: (callback: () => void) => unknown;
+}
+
+/** Runs `fn` on the next turn of the event loop (`setImmediate` where it exists). */
+function soon(fn: () => void): void {
+  const host = globalThis as ImmediateHost;
+  if (typeof host.setImmediate === 'function') host.setImmediate(fn);
+  else setTimeout(fn, 0);
 }
 
 const encoder = new TextEncoder();
@@ -57,6 +70,7 @@ export class PokeBroadcaster {
   readonly #onError: (error: unknown) => void;
   readonly #scopes = new Map<string, ScopeState>();
   #unlisten: (() => void) | undefined;
+  #unlistenCommits: (() => void) | undefined;
 
   /** @param options - see {@link PokeBroadcasterOptions} */
   constructor(options: PokeBroadcasterOptions) {
@@ -69,6 +83,7 @@ export class PokeBroadcaster {
   /** Sends the pokes of `scopes` to `sink` until the returned function is called. */
   subscribe(scopes: readonly string[], sink: PokeSink): () => void {
     this.#unlisten ??= this.#store.onPoke((poke) => this.#notified(poke));
+    this.#unlistenCommits ??= this.#store.onCommit?.((commit) => this.#committed(commit));
     for (const scope of scopes) {
       let state = this.#scopes.get(scope);
       if (state === undefined) {
@@ -78,6 +93,7 @@ export class PokeBroadcaster {
           wanted: 0,
           origins: new Set(),
           reading: false,
+          readSoon: false,
         };
         this.#scopes.set(scope, state);
       }
@@ -93,6 +109,8 @@ export class PokeBroadcaster {
       if (this.#scopes.size === 0) {
         this.#unlisten?.();
         this.#unlisten = undefined;
+        this.#unlistenCommits?.();
+        this.#unlistenCommits = undefined;
       }
     };
   }
@@ -110,7 +128,40 @@ export class PokeBroadcaster {
       state.sent = state.wanted;
       return;
     }
-    if (!state.reading) void this.#read(poke.scope, state);
+    if (state.reading || state.readSoon) return;
+    // Read on the next turn, not now: when the push was this process's own, its commit feed
+    // (`onCommit`) may still be on its way (PGlite notifies before the push's answer
+    // resolves) and then carries the poke with no read at all.
+    state.readSoon = true;
+    soon(() => {
+      state.readSoon = false;
+      if (!state.reading) void this.#read(poke.scope, state);
+    });
+  }
+
+  /**
+   * A push of this process committed: when it continues exactly from the last poke and no read
+   * is under way, its changes are the next poke as they are, with no read. Anything else is
+   * left to the notification of the same push (it arrives through `onPoke` either way), which
+   * reads. The notification that follows a poke sent here finds its version already carried.
+   */
+  #committed(commit: CommittedChanges): void {
+    const state = this.#scopes.get(commit.scope);
+    if (state === undefined || state.reading || state.sent !== commit.from) return;
+    if (commit.changes.length > this.#maxChanges) return;
+    const poke: Poke = {
+      scope: commit.scope,
+      version: commit.version,
+      originClientId: commit.originClientId,
+      fromCheckpoint: commit.fromCheckpoint,
+      checkpoint: commit.checkpoint,
+      changes: commit.changes,
+    };
+    const json = JSON.stringify(poke);
+    if (json.length > this.#maxJsonLength) return;
+    this.#send(state, json);
+    state.sent = commit.version;
+    if (commit.version > state.wanted) state.wanted = commit.version;
   }
 
   async #read(scope: string, state: ScopeState): Promise<void> {

@@ -14,12 +14,13 @@
  *
  * @module
  */
-import type { PushResponse } from '@syncline/sync-core/protocol';
+import type { PushResponse, SyncRecord } from '@syncline/sync-core/protocol';
 import type { SqlExecutor } from './executor.js';
-import { planPush } from './push-plan.js';
+import { type PushPlan, planPush } from './push-plan.js';
 import { STALE_SNAPSHOT_SQLSTATE } from './push-sql.js';
 import {
   POKE_CHANNEL,
+  type PushOutcome,
   type PushReadRow,
   pokesOf,
   pushInputs,
@@ -42,6 +43,20 @@ const CONTENDED_MS = 1000;
 // Past this many remembered scopes, the expired ones are dropped.
 const PRUNE_AT = 1000;
 
+/** The changes one committed push made to one scope. */
+export interface CommittedScope {
+  /** The scope. */
+  scope: string;
+  /** Its version before the push. */
+  from: number;
+  /** Its version after the push. */
+  version: number;
+  /** The records the push left, in version order: exactly a pull from `from`'s answer at `version`. */
+  changes: SyncRecord[];
+  /** The client that pushed. */
+  originClientId: string;
+}
+
 /** Runs pushes on one database; see {@link PushRunner.push}. */
 export class PushRunner {
   readonly #db: SqlExecutor;
@@ -51,16 +66,24 @@ export class PushRunner {
   // that many clients write at once (20 devices of one user) would mostly fail the check and
   // pay for a wasted read and apply each time; those go straight to the locking way.
   readonly #contended = new Map<string, number>();
+  readonly #onCommitted: ((committed: CommittedScope) => void) | undefined;
 
   /**
    * @param db - the database
    * @param options - the push limits
    * @param hooks - test hooks
+   * @param onCommitted - told, after each commit, the changes the push made to each scope
    */
-  constructor(db: SqlExecutor, options: { maxFieldsPerRecord: number }, hooks: PushHooks = {}) {
+  constructor(
+    db: SqlExecutor,
+    options: { maxFieldsPerRecord: number },
+    hooks: PushHooks = {},
+    onCommitted?: (committed: CommittedScope) => void,
+  ) {
     this.#db = db;
     this.#options = options;
     this.#hooks = hooks;
+    this.#onCommitted = onCommitted;
   }
 
   /** Runs a push: optimistic first, the locking way when its snapshot went out of date. */
@@ -76,14 +99,26 @@ export class PushRunner {
         this.#options,
         this.#hooks,
       );
-      if (optimistic !== undefined) return optimistic;
+      if (optimistic !== undefined) return this.#committed(optimistic, request.clientId);
       this.#markContended(scopes, now);
     }
-    return this.#db.transaction(async (tx) => {
-      const response = await pushInTransaction(tx, auth, request, now, this.#options);
+    const outcome = await this.#db.transaction(async (tx) => {
+      const pushed = await pushInTransaction(tx, auth, request, now, this.#options);
       await this.#hooks.beforeCommit?.();
-      return response;
+      return pushed;
     });
+    return this.#committed(outcome, request.clientId);
+  }
+
+  /** Tells `onCommitted` what a committed push changed; returns its answer. */
+  #committed(outcome: PushOutcome, clientId: string): PushResponse {
+    const { plan, versionsBefore } = outcome;
+    if (this.#onCommitted !== undefined && plan !== undefined && versionsBefore !== undefined) {
+      for (const committed of committedScopes(plan, versionsBefore, clientId)) {
+        this.#onCommitted(committed);
+      }
+    }
+    return outcome.response;
   }
 
   #markContended(scopes: readonly string[], now: number): void {
@@ -102,7 +137,7 @@ async function pushOptimistic(
   now: number,
   options: { maxFieldsPerRecord: number },
   hooks: PushHooks,
-): Promise<PushResponse | undefined> {
+): Promise<PushOutcome | undefined> {
   const { scopes, claims, keys } = pushInputs(request);
   const rows = await db.query<PushReadRow>('SELECT * FROM syncline.push_snapshot($1::jsonb)', [
     JSON.stringify({ scopes, ids: claims.map((c) => c.id), keys }),
@@ -117,7 +152,8 @@ async function pushOptimistic(
     maxFieldsPerRecord: options.maxFieldsPerRecord,
   });
   // Replays and conflicts only: nothing to store, and a conflict is judged again on a re-send.
-  if (plan.writes.size === 0 && plan.store.size === 0) return { results: plan.results };
+  if (plan.writes.size === 0 && plan.store.size === 0)
+    return { response: { results: plan.results } };
 
   await hooks.afterSnapshot?.();
   const scopeOf = new Map(claims.map((c) => [c.id, c.scope]));
@@ -155,5 +191,28 @@ async function pushOptimistic(
     if ((error as { code?: unknown }).code === STALE_SNAPSHOT_SQLSTATE) return undefined;
     throw error;
   }
-  return { results: plan.results };
+  return { response: { results: plan.results }, plan, versionsBefore: versions };
+}
+
+/**
+ * The changes of each scope a committed plan raised: the records it wrote there, in version
+ * order. Every version between the scope's version before the push and after it was handed out
+ * by this push (under the scope's lock, or verified unchanged), so these records are exactly
+ * what a pull from the version before would return at the version after.
+ */
+export function committedScopes(
+  plan: PushPlan,
+  versionsBefore: ReadonlyMap<string, number>,
+  clientId: string,
+): CommittedScope[] {
+  const committed: CommittedScope[] = [];
+  for (const [scope, version] of plan.versions) {
+    // As in the plan: a scope without a row yet stood at version 0.
+    const from = versionsBefore.get(scope) ?? 0;
+    const changes: SyncRecord[] = [];
+    for (const record of plan.writes.values()) if (record.scope === scope) changes.push(record);
+    changes.sort((a, b) => a.revision - b.revision);
+    committed.push({ scope, from, version, changes, originClientId: clientId });
+  }
+  return committed;
 }

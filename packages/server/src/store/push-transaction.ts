@@ -94,6 +94,19 @@ export function pokesOf(plan: PushPlan, clientId: string): string[] {
     .filter((payload) => utf8.encode(payload).length <= MAX_POKE_PAYLOAD);
 }
 
+/**
+ * A push's answer, with what it wrote when it wrote anything: the plan and the version of
+ * every scope before it (so the changes of a scope are exactly the versions after it).
+ */
+export interface PushOutcome {
+  /** The answer to the client. */
+  response: PushResponse;
+  /** The plan, when the push changed a scope version. */
+  plan?: PushPlan;
+  /** Every written scope's version before the push (read under its lock or verified). */
+  versionsBefore?: ReadonlyMap<string, number>;
+}
+
 /** Runs a push in `tx`, the locking way; see the module doc. */
 export async function pushInTransaction(
   tx: SqlQueryable,
@@ -101,8 +114,8 @@ export async function pushInTransaction(
   request: StorePushRequest,
   now: number,
   options: { maxFieldsPerRecord: number },
-): Promise<PushResponse> {
-  if (request.entries.length === 0) return { results: [] };
+): Promise<PushOutcome> {
+  if (request.entries.length === 0) return { response: { results: [] } };
   const { scopes, claims, keys } = pushInputs(request);
   const rows = await tx.query<PushReadRow>('SELECT * FROM syncline.push_read($1::jsonb)', [
     JSON.stringify({ scopes, claims, keys, user: auth.userId, client: request.clientId, now }),
@@ -120,7 +133,7 @@ export async function pushInTransaction(
   // A conflict changed nothing and is judged again on a re-send: release its claim.
   const released = plan.results.filter((r) => r.status === 'conflict').map((r) => r.id);
   if (plan.writes.size === 0 && plan.store.size === 0 && released.length === 0) {
-    return { results: plan.results };
+    return { response: { results: plan.results } };
   }
   await tx.query('SELECT syncline.push_write($1::jsonb)', [
     JSON.stringify({
@@ -134,5 +147,5 @@ export async function pushInTransaction(
       now,
     }),
   ]);
-  return { results: plan.results };
+  return { response: { results: plan.results }, plan, versionsBefore: versions };
 }

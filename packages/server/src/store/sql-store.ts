@@ -12,13 +12,14 @@ import {
   validatePoke,
 } from '@syncline/sync-core/protocol';
 import { readChangesAfter } from '../realtime/changes-after.js';
+import { encodeCheckpoint } from './checkpoint.js';
 import type { SqlExecutor } from './executor.js';
 import { runMigrations } from './migrations.js';
 import { pullPageText } from './pull-query.js';
 import { PushRunner } from './push-optimistic.js';
 import { POKE_CHANNEL } from './push-transaction.js';
 import { toNumber } from './rows.js';
-import type { SyncStore } from './types.js';
+import type { CommittedChanges, SyncStore } from './types.js';
 
 /** Options shared by every SQL store. */
 export interface SqlStoreOptions {
@@ -106,7 +107,23 @@ export async function createSqlStore(
       throw new SyncError('server', 'the store is closed', { status: 503, code: 'closed' });
   };
 
-  const pushes = new PushRunner(db, { maxFieldsPerRecord }, hooks);
+  const committers = new Set<(commit: CommittedChanges) => void>();
+  const pushes = new PushRunner(db, { maxFieldsPerRecord }, hooks, (committed) => {
+    if (committers.size === 0) return;
+    const commit: CommittedChanges = {
+      ...committed,
+      fromCheckpoint: encodeCheckpoint(epoch, committed.from),
+      checkpoint: encodeCheckpoint(epoch, committed.version),
+      hasMore: false,
+    };
+    for (const listener of committers) {
+      try {
+        listener(commit);
+      } catch (error) {
+        onError(error);
+      }
+    }
+  });
 
   // The page as JSON text, rendered by the database; `pull` parses the same text.
   const pullText = async (request: PullRequest): Promise<string> => {
@@ -131,6 +148,12 @@ export async function createSqlStore(
       listeners.add(listener);
       return () => {
         listeners.delete(listener);
+      };
+    },
+    onCommit(listener) {
+      committers.add(listener);
+      return () => {
+        committers.delete(listener);
       };
     },
     async purgeTombstones(purgeOptions = {}) {
@@ -179,6 +202,7 @@ export async function createSqlStore(
       if (closed) return;
       closed = true;
       listeners.clear();
+      committers.clear();
       try {
         await unlisten();
       } catch (error) {

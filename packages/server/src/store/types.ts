@@ -77,6 +77,20 @@ export interface ChangesAfter {
   hasMore: boolean;
 }
 
+/**
+ * What one push of this process committed to one scope: the changes after the scope's version
+ * before the push, which are exactly what a pull from `fromCheckpoint` returns at `version`
+ * (every version in between was handed out by this push).
+ */
+export interface CommittedChanges extends ChangesAfter {
+  /** The scope. */
+  scope: string;
+  /** The scope version `fromCheckpoint` stands for (before the push). */
+  from: number;
+  /** The client that pushed. */
+  originClientId: string;
+}
+
 /** Result of {@link SyncStore.purgeTombstones}. */
 export interface PurgeResult {
   /** How many tombstones were removed. */
@@ -127,6 +141,13 @@ export interface SyncStore {
   changesAfter?(scope: string, version: number, limit: number): Promise<ChangesAfter | undefined>;
   /** Listens to pokes of every scope; returns the unsubscribe function. */
   onPoke(listener: (poke: Poke) => void): () => void;
+  /**
+   * Listens to the pushes of THIS process as they commit: for each scope a push raised, its
+   * changes as a poke page (see {@link CommittedChanges}), told right after the commit and
+   * before the push's answer. Optional: with it, a poke for a push of this process needs no
+   * read; the same push is still announced through {@link onPoke} as well.
+   */
+  onCommit?(listener: (commit: CommittedChanges) => void): () => void;
   /**
    * Removes tombstones deleted more than `olderThanMs` ago (default: the store's retention
    * window) and raises each scope's purge horizon past them.
