@@ -34,3 +34,15 @@ export function describeWhen(
   console.warn(`\n*** ${message} ***\n`);
   return describe.skip;
 }
+
+/**
+ * {@link describeWhen} for the suites that need a real PostgreSQL server (SYNCLINE_PG_URL, a
+ * superuser URL; each suite creates and drops its own databases).
+ */
+export function describePostgres(): typeof describe | typeof describe.skip {
+  return describeWhen(
+    postgresUrl(),
+    'PostgreSQL (SYNCLINE_PG_URL)',
+    'apt-get install postgresql, start it, export SYNCLINE_PG_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres',
+  );
+}

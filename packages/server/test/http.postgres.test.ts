@@ -1,15 +1,11 @@
-import { describeWhen, postgresUrl } from '../../../test/support/env.js';
+import { describePostgres, postgresUrl } from '../../../test/support/env.js';
 import { postgresStore } from '../src/store/postgres-store.js';
 import { httpSecurity } from './http-security.js';
 import { freshDatabase } from './support.js';
 
 const adminUrl = postgresUrl();
 
-describeWhen(
-  adminUrl,
-  'PostgreSQL (SYNCLINE_PG_URL)',
-  'apt-get install postgresql, start it, export SYNCLINE_PG_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres',
-)('HTTP contract and security on PostgreSQL', () => {
+describePostgres()('HTTP contract and security on PostgreSQL', () => {
   httpSecurity(async () => {
     const db = await freshDatabase(adminUrl as string);
     const store = await postgresStore({ connectionString: db.url });

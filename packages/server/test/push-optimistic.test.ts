@@ -6,7 +6,7 @@
  * on PostgreSQL when SYNCLINE_PG_URL is set.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeWhen, postgresUrl } from '../../../test/support/env.js';
+import { describePostgres, postgresUrl } from '../../../test/support/env.js';
 import { pgliteStore } from '../src/store/pglite-store.js';
 import { postgresStore } from '../src/store/postgres-store.js';
 import type { SqlStoreTestHooks } from '../src/store/sql-store.js';
@@ -168,11 +168,7 @@ describe('optimistic push on PGlite', () => {
 });
 
 const adminUrl = postgresUrl();
-describeWhen(
-  adminUrl,
-  'PostgreSQL (SYNCLINE_PG_URL)',
-  'apt-get install postgresql, start it, export SYNCLINE_PG_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres',
-)('optimistic push on PostgreSQL', () => {
+describePostgres()('optimistic push on PostgreSQL', () => {
   optimisticSuite(async (hooks, now) => {
     const db = await freshDatabase(adminUrl as string);
     const store = await postgresStore({ connectionString: db.url, now }, hooks);

@@ -161,9 +161,17 @@ export function realtimePokes(open: () => Promise<{ store: SyncStore; close(): P
     const decoder = new TextDecoder();
     const sink = (frame: Uint8Array) => seen.push(decoder.decode(frame));
     const stop = broadcaster.subscribe([scope], sink);
+    // The poke of b may come from the commit feed before b's notification arrives: wait for
+    // the notification too, or it could reach the next subscription as a stale plain poke.
+    const notified: number[] = [];
+    const unlisten = fixture.store.onPoke((poke) => {
+      if (poke.scope === scope) notified.push(poke.version);
+    });
     await pushTo(scope, 'a');
     await pushTo(scope, 'b');
     await expect.poll(() => seen.length).toBe(2);
+    await expect.poll(() => notified.includes(2)).toBe(true);
+    unlisten();
     expect(seen[1]).toContain('"changes"');
     stop();
     const again = broadcaster.subscribe([scope], sink);

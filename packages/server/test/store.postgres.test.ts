@@ -7,18 +7,14 @@ import { randomUUID } from 'node:crypto';
 import type { MutationResult, PullResponse, SyncRecord } from '@syncline/sync-core/protocol';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWhen, postgresUrl } from '../../../test/support/env.js';
+import { describePostgres, postgresUrl } from '../../../test/support/env.js';
 import { postgresStore } from '../src/store/postgres-store.js';
 import type { SyncStore } from '../src/store/types.js';
 import { storeSemantics } from './store-semantics.js';
 import { authOf, freshDatabase, patch, put, request, revisionOf } from './support.js';
 
 const adminUrl = postgresUrl();
-const describePg = describeWhen(
-  adminUrl,
-  'PostgreSQL (SYNCLINE_PG_URL)',
-  'apt-get install postgresql, start it, export SYNCLINE_PG_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres',
-);
+const describePg = describePostgres();
 
 describePg('postgresStore semantics', () => {
   storeSemantics(async () => {

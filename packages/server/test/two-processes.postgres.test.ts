@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWhen, postgresUrl } from '../../../test/support/env.js';
+import { describePostgres, postgresUrl } from '../../../test/support/env.js';
 import { call, devToken, hlcNow, openEvents } from './http-support.js';
 import { freshDatabase } from './support.js';
 
@@ -45,11 +45,7 @@ async function startCli(databaseUrl: string): Promise<Proc> {
   return { child, url, output, exited };
 }
 
-describeWhen(
-  adminUrl,
-  'PostgreSQL (SYNCLINE_PG_URL)',
-  'apt-get install postgresql, start it, export SYNCLINE_PG_URL=postgres://postgres:postgres@127.0.0.1:5432/postgres',
-)('two server processes on one database', () => {
+describePostgres()('two server processes on one database', () => {
   let db: { url: string; drop: () => Promise<void> };
   let first: Proc;
   let second: Proc;
