@@ -16,12 +16,13 @@
  */
 import type { PushResponse, SyncRecord } from '@syncline/sync-core/protocol';
 import type { SqlExecutor } from './executor.js';
-import { type PushPlan, planPush } from './push-plan.js';
+import type { PushPlan } from './push-plan.js';
 import { STALE_SNAPSHOT_SQLSTATE } from './push-sql.js';
 import {
   POKE_CHANNEL,
   type PushOutcome,
   type PushReadRow,
+  planFromRead,
   pokesOf,
   pushInputs,
   pushInTransaction,
@@ -142,15 +143,9 @@ async function pushOptimistic(
   const rows = await db.query<PushReadRow>('SELECT * FROM syncline.push_snapshot($1::jsonb)', [
     JSON.stringify({ scopes, ids: claims.map((c) => c.id), keys }),
   ]);
-  const { versions, purged, prior, records } = readRows(rows);
-  const plan = planPush({
-    userId: auth.userId,
-    entries: request.entries,
-    records,
-    versions,
-    prior,
-    maxFieldsPerRecord: options.maxFieldsPerRecord,
-  });
+  const read = readRows(rows);
+  const { versions, purged } = read;
+  const plan = planFromRead(read, auth, request, options);
   // Replays and conflicts only: nothing to store, and a conflict is judged again on a re-send.
   if (plan.writes.size === 0 && plan.store.size === 0)
     return { response: { results: plan.results } };

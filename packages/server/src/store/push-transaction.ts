@@ -107,6 +107,23 @@ export interface PushOutcome {
   versionsBefore?: ReadonlyMap<string, number>;
 }
 
+/** Decides a push (`planPush`) on what {@link readRows} read for it. */
+export function planFromRead(
+  read: ReturnType<typeof readRows>,
+  auth: AuthContext,
+  request: StorePushRequest,
+  options: { maxFieldsPerRecord: number },
+): PushPlan {
+  return planPush({
+    userId: auth.userId,
+    entries: request.entries,
+    records: read.records,
+    versions: read.versions,
+    prior: read.prior,
+    maxFieldsPerRecord: options.maxFieldsPerRecord,
+  });
+}
+
 /** Runs a push in `tx`, the locking way; see the module doc. */
 export async function pushInTransaction(
   tx: SqlQueryable,
@@ -120,15 +137,9 @@ export async function pushInTransaction(
   const rows = await tx.query<PushReadRow>('SELECT * FROM syncline.push_read($1::jsonb)', [
     JSON.stringify({ scopes, claims, keys, user: auth.userId, client: request.clientId, now }),
   ]);
-  const { versions, prior, records } = readRows(rows);
-  const plan = planPush({
-    userId: auth.userId,
-    entries: request.entries,
-    records,
-    versions,
-    prior,
-    maxFieldsPerRecord: options.maxFieldsPerRecord,
-  });
+  const read = readRows(rows);
+  const { versions } = read;
+  const plan = planFromRead(read, auth, request, options);
 
   // A conflict changed nothing and is judged again on a re-send: release its claim.
   const released = plan.results.filter((r) => r.status === 'conflict').map((r) => r.id);
