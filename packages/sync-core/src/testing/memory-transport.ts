@@ -64,9 +64,9 @@ export interface MemoryTransportHost {
  * reaches the server in a later `schedule` turn; the answer reaches the caller in another one,
  * deep-frozen. Answers are handed over without a copy: pulled records are the server's own
  * frozen records (validated when they were pushed, never changed afterwards), so neither side
- * can change what the other holds, and a 100k-record sync costs no serialization. The server authenticates the
- * call with the transport's session at the moment the call is made (like a bearer token), never
- * with the ids the request body claims.
+ * can change what the other holds, and a 100k-record sync costs no serialization. The server
+ * authenticates the call with the transport's session at the moment the call is made (like a
+ * bearer token), never with the ids the request body claims.
  */
 export class MemoryTransport implements SyncTransport {
   /** Who is signed in on this connection; `signIn`/`signOut` or `session.set` change it. */
