@@ -119,6 +119,11 @@ describe('PokeBroadcaster, pushes of this process', () => {
     expect(t.pokes.map((p) => p.version)).toEqual([1, 2]);
     expect(t.pokes[1]?.changes).toEqual([record('b', 2)]);
     expect(t.reads).toEqual([]);
+    // The next poke, read for another process's push, names that push's client only.
+    t.setLog([record('a', 1), record('b', 2), record('x', 3)]);
+    t.notify(3, 'laptop');
+    await expect.poll(() => t.pokes.at(-1)?.version).toBe(3);
+    expect(t.pokes[2]?.originClientId).toBe('laptop');
     t.stop();
   });
 

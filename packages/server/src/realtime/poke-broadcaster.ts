@@ -161,6 +161,9 @@ export class PokeBroadcaster {
     if (json.length > this.#maxJsonLength) return;
     this.#send(state, json);
     state.sent = commit.version;
+    // Origins noted since the last poke came from notifications this poke covers (its own,
+    // when it arrived first), unless a later one is already waiting.
+    if (state.wanted <= commit.version) state.origins = new Set();
     if (commit.version > state.wanted) state.wanted = commit.version;
   }
 
