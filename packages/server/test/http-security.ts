@@ -10,7 +10,7 @@ import type { Logger } from '../src/http/problem.js';
 import { type RunningServer, serve } from '../src/node/serve.js';
 import { type StartedServer, startServer } from '../src/node/start-server.js';
 import type { SyncStore } from '../src/store/types.js';
-import { call, devToken, hlcNow, openEvents } from './http-support.js';
+import { call, devToken, hlcNow, openEvents, wirePut } from './http-support.js';
 import { freshUser } from './support.js';
 
 const SECRET = 'test-secret-of-at-least-32-bytes-long!!';
@@ -67,22 +67,6 @@ export function httpSecurity(
     const { token, sessionId } = await devToken(server.url, userId);
     return { userId, token, sessionId, scope: `user:${userId}`, clientId: `c-${userId}` };
   };
-  const mutation = (
-    scope: string,
-    recordId: string,
-    data: unknown,
-    extra: Record<string, unknown> = {},
-  ) => ({
-    id: crypto.randomUUID(),
-    scope,
-    collection: 'todos',
-    recordId,
-    op: 'put',
-    data,
-    baseRevision: 0,
-    hlc: hlcNow(),
-    ...extra,
-  });
   const push = (who: { token: string; clientId: string }, mutations: unknown[], url = server.url) =>
     call(`${url}/v1/push`, {
       method: 'POST',
@@ -110,7 +94,7 @@ export function httpSecurity(
 
   it('pushes and pulls over HTTP', async () => {
     const a = await signIn();
-    const answer = await push(a, [mutation(a.scope, 'r1', { title: 'x' })]);
+    const answer = await push(a, [wirePut(a.scope, 'r1', { title: 'x' })]);
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
       results: [expect.objectContaining({ status: 'applied', revision: 1 })],
@@ -123,13 +107,11 @@ export function httpSecurity(
   it("keeps user A out of user B's scope: pull 403, push rejected, events 403", async () => {
     const a = await signIn();
     const b = await signIn();
-    await push(b, [mutation(b.scope, 'secret', { pin: '1234' })]);
+    await push(b, [wirePut(b.scope, 'secret', { pin: '1234' })]);
     const read = await pull(a, b.scope);
     expect(read.status).toBe(403);
     expect(read.body).toEqual({ error: { code: 'forbidden', message: expect.any(String) } });
-    const write = await push(a, [
-      mutation(b.scope, 'secret', { pin: '0000' }, { baseRevision: 1 }),
-    ]);
+    const write = await push(a, [wirePut(b.scope, 'secret', { pin: '0000' }, { baseRevision: 1 })]);
     expect(write.status).toBe(200);
     expect(write.body).toEqual({
       results: [expect.objectContaining({ status: 'rejected', code: 'forbidden' })],
@@ -147,8 +129,8 @@ export function httpSecurity(
     const events = await openEvents(server.url, a.token, [a.scope]);
     expect(events.status).toBe(200);
     await expect.poll(() => events.comments).toContain('connected');
-    await push(b, [mutation(b.scope, 'r', { v: 1 })]);
-    await push(a, [mutation(a.scope, 'r', { v: 1 })]);
+    await push(b, [wirePut(b.scope, 'r', { v: 1 })]);
+    await push(a, [wirePut(a.scope, 'r', { v: 1 })]);
     await expect.poll(() => events.pokes.length).toBe(1);
     expect(events.pokes).toEqual([{ scope: a.scope, version: 1, originClientId: a.clientId }]);
     // Heartbeats keep the stream alive.
@@ -162,7 +144,7 @@ export function httpSecurity(
   it("gives nothing of A's to B pushing under A's client id (one device, two users)", async () => {
     const a = await signIn();
     const b = await signIn();
-    const m = mutation(a.scope, 'r', { pin: '1234' });
+    const m = wirePut(a.scope, 'r', { pin: '1234' });
     await push(a, [m]);
     const borrowed = { token: b.token, clientId: a.clientId };
     const replay = await push(borrowed, [m]);
@@ -171,7 +153,7 @@ export function httpSecurity(
       results: [expect.objectContaining({ status: 'rejected', code: 'forbidden' })],
     });
     expect(JSON.stringify(replay.body)).not.toContain('1234');
-    const own = await push(borrowed, [mutation(b.scope, 'r', { v: 1 })]);
+    const own = await push(borrowed, [wirePut(b.scope, 'r', { v: 1 })]);
     expect(own.body).toEqual({
       results: [expect.objectContaining({ status: 'applied', revision: 1 })],
     });
@@ -269,7 +251,7 @@ export function httpSecurity(
     const big = JSON.stringify({
       clientId: a.clientId,
       sessionId: 's1',
-      mutations: [mutation(a.scope, 'big', { blob: 'x'.repeat(1_100_000) })],
+      mutations: [wirePut(a.scope, 'big', { blob: 'x'.repeat(1_100_000) })],
     });
     const answer = await rawPush(a, big);
     expect(answer.status).toBe(413);
@@ -403,7 +385,7 @@ export function httpSecurity(
     ];
     const answer = await push(
       a,
-      ids.map((id) => mutation(a.scope, id, { id, note: "'); DROP TABLE x; --" })),
+      ids.map((id) => wirePut(a.scope, id, { id, note: "'); DROP TABLE x; --" })),
     );
     expect(answer.status).toBe(200);
     expect(

@@ -110,3 +110,26 @@ export async function openEvents(
 export function hlcNow(node = 'c1'): string {
   return `${Date.now().toString(16).padStart(12, '0')}:0000:${node}`;
 }
+
+/**
+ * A new `put` of a `todos` record as a request body carries it; `data` and `extra` are not
+ * checked, so tests can send what a server must refuse.
+ */
+export function wirePut(
+  scope: string,
+  recordId: string,
+  data: unknown,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    id: crypto.randomUUID(),
+    scope,
+    collection: 'todos',
+    recordId,
+    op: 'put',
+    data,
+    baseRevision: 0,
+    hlc: hlcNow(),
+    ...extra,
+  };
+}

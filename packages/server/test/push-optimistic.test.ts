@@ -8,10 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describePostgres, postgresUrl } from '../../../test/support/env.js';
 import { pgliteStore } from '../src/store/pglite-store.js';
-import { postgresStore } from '../src/store/postgres-store.js';
 import type { SqlStoreTestHooks } from '../src/store/sql-store.js';
 import type { SyncStore } from '../src/store/types.js';
-import { authOf, del, freshDatabase, freshUser, put, request, revisionOf } from './support.js';
+import { authOf, del, freshUser, openPostgresStore, put, request, revisionOf } from './support.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -170,14 +169,6 @@ describe('optimistic push on PGlite', () => {
 const adminUrl = postgresUrl();
 describePostgres()('optimistic push on PostgreSQL', () => {
   optimisticSuite(async (hooks, now) => {
-    const db = await freshDatabase(adminUrl as string);
-    const store = await postgresStore({ connectionString: db.url, now }, hooks);
-    return {
-      store,
-      async close() {
-        await store.close();
-        await db.drop();
-      },
-    };
+    return openPostgresStore(adminUrl as string, { now }, hooks);
   });
 });

@@ -11,24 +11,23 @@ import { describePostgres, postgresUrl } from '../../../test/support/env.js';
 import { postgresStore } from '../src/store/postgres-store.js';
 import type { SyncStore } from '../src/store/types.js';
 import { storeSemantics } from './store-semantics.js';
-import { authOf, freshDatabase, patch, put, request, revisionOf } from './support.js';
+import {
+  authOf,
+  freshDatabase,
+  openPostgresStore,
+  patch,
+  put,
+  request,
+  revisionOf,
+} from './support.js';
 
 const adminUrl = postgresUrl();
 const describePg = describePostgres();
 
 describePg('postgresStore semantics', () => {
   storeSemantics(async () => {
-    const db = await freshDatabase(adminUrl as string);
     const clock = { now: Date.UTC(2030, 0, 1) };
-    const store = await postgresStore({ connectionString: db.url, now: () => clock.now });
-    return {
-      store,
-      clock,
-      async close() {
-        await store.close();
-        await db.drop();
-      },
-    };
+    return { ...(await openPostgresStore(adminUrl as string, { now: () => clock.now })), clock };
   });
 });
 

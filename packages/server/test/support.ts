@@ -3,10 +3,38 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JsonObject, Mutation, MutationResult } from '@syncline/sync-core/protocol';
-import type { AuthContext, StorePushEntry, StorePushRequest } from '../src/store/types.js';
+import { freshDatabase } from '../../../test/support/postgres.js';
+import { postgresStore } from '../src/store/postgres-store.js';
+import type { SqlStoreOptions, SqlStoreTestHooks } from '../src/store/sql-store.js';
+import type {
+  AuthContext,
+  StorePushEntry,
+  StorePushRequest,
+  SyncStore,
+} from '../src/store/types.js';
 
 /** Fresh PostgreSQL databases, shared with the adapter's tests. */
-export { freshDatabase } from '../../../test/support/postgres.js';
+export { freshDatabase };
+
+/**
+ * A `postgresStore` on a fresh database of the server at `adminUrl`; `close` closes the store
+ * and drops the database.
+ */
+export async function openPostgresStore(
+  adminUrl: string,
+  options: SqlStoreOptions = {},
+  hooks?: SqlStoreTestHooks,
+): Promise<{ store: SyncStore; close(): Promise<void> }> {
+  const db = await freshDatabase(adminUrl);
+  const store = await postgresStore({ ...options, connectionString: db.url }, hooks);
+  return {
+    store,
+    async close() {
+      await store.close();
+      await db.drop();
+    },
+  };
+}
 
 /** A fresh scope id for one test, so tests share a store without seeing each other. */
 export function freshUser(): string {

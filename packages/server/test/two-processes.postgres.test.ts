@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describePostgres, postgresUrl } from '../../../test/support/env.js';
-import { call, devToken, hlcNow, openEvents } from './http-support.js';
+import { call, devToken, hlcNow, openEvents, wirePut } from './http-support.js';
 import { freshDatabase } from './support.js';
 
 const adminUrl = postgresUrl();
@@ -84,18 +84,7 @@ describePostgres()('two server processes on one database', () => {
       json: {
         clientId: 'phone',
         sessionId: onSecond.sessionId,
-        mutations: [
-          {
-            id: crypto.randomUUID(),
-            scope,
-            collection: 'todos',
-            recordId: 'r1',
-            op: 'put',
-            data: { title: 'from process 2' },
-            baseRevision: 0,
-            hlc: hlcNow('phone'),
-          },
-        ],
+        mutations: [wirePut(scope, 'r1', { title: 'from process 2' }, { hlc: hlcNow('phone') })],
       },
     });
     expect(answer.status).toBe(200);
@@ -116,16 +105,7 @@ describePostgres()('two server processes on one database', () => {
         clientId: 'phone',
         sessionId: onSecond.sessionId,
         mutations: [
-          {
-            id: crypto.randomUUID(),
-            scope,
-            collection: 'todos',
-            recordId: 'r2',
-            op: 'put',
-            data: { title: 'carried by the poke' },
-            baseRevision: 0,
-            hlc: hlcNow('phone'),
-          },
+          wirePut(scope, 'r2', { title: 'carried by the poke' }, { hlc: hlcNow('phone') }),
         ],
       },
     });

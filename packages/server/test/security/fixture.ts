@@ -21,7 +21,7 @@ import { pgliteExecutor } from '../../src/store/pglite-store.js';
 import { postgresExecutor, postgresStore } from '../../src/store/postgres-store.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import type { SyncStore } from '../../src/store/types.js';
-import { type Answer, call, devToken, hlcNow } from '../http-support.js';
+import { type Answer, call, devToken, wirePut } from '../http-support.js';
 import { freshDatabase, freshUser } from '../support.js';
 
 /** The HS256 secret of the `jwt` server. */
@@ -151,17 +151,6 @@ export function useSecFixture(open: () => Promise<OpenedStore>): () => SecFixtur
     );
     servers.push(limited);
 
-    const mutation: SecFixture['mutation'] = (scope, recordId, data, extra = {}) => ({
-      id: crypto.randomUUID(),
-      scope,
-      collection: 'todos',
-      recordId,
-      op: 'put',
-      data,
-      baseRevision: 0,
-      hlc: hlcNow(),
-      ...extra,
-    });
     fixture = {
       dev,
       jwt,
@@ -174,7 +163,7 @@ export function useSecFixture(open: () => Promise<OpenedStore>): () => SecFixtur
         const { token, sessionId } = await devToken(dev.url, userId);
         return { userId, token, sessionId, scope: `user:${userId}`, clientId: `c-${userId}` };
       },
-      mutation,
+      mutation: wirePut,
       push: (who, mutations, options = {}) =>
         call(`${options.url ?? dev.url}/v1/push`, {
           method: 'POST',
