@@ -41,7 +41,8 @@ export async function handlePush(
     maxBodyBytes: ctx.limits.maxBodyBytes,
     maxDepth: ctx.limits.maxJsonDepth + PUSH_ENVELOPE_DEPTH,
   });
-  const parsed = parsePushRequest(body, ctx.limits);
+  // The parsed body is ours alone: record data is checked in place, not copied.
+  const parsed = parsePushRequest(body, ctx.limits, true);
   const rawMutations = (body as { mutations: unknown[] }).mutations;
   const allowed = new Map<string, Promise<boolean>>();
   const mayWrite = (scope: string) => {

@@ -168,12 +168,14 @@ export function copyObject(
 ): JsonObject {
   if (!isPlainObject(value)) fail(path, 'expected a plain JSON object');
   if (depth > limits.maxJsonDepth) fail(path, `nested deeper than ${limits.maxJsonDepth}`);
-  const keys = Object.keys(value);
-  if (keys.length > limits.maxFieldsPerRecord) {
-    fail(path, `has more than ${limits.maxFieldsPerRecord} fields`);
-  }
   const out: JsonObject = inPlace ? (value as JsonObject) : {};
-  for (const key of keys) {
+  // for-in over own keys, counted as they come: no key array for every object of every record.
+  let count = 0;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (++count > limits.maxFieldsPerRecord) {
+      fail(path, `has more than ${limits.maxFieldsPerRecord} fields`);
+    }
     const keyPath = at(path, key);
     if (key === '__proto__') fail(keyPath, 'the key "__proto__" is not allowed');
     checkDataString(key, limits.maxStringLength, keyPath, 'key');

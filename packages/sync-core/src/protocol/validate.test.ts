@@ -369,6 +369,32 @@ describe('validatePushRequest / parsePushRequest', () => {
     ).toBe('$.mutations[0].data.a');
   });
 
+  it('parsePushRequest checks data in place only when asked (a body the server owns)', () => {
+    const data = { n: -0, nested: { list: [1, -0] } };
+    const copied = parsePushRequest(push([mutation({ data })]));
+    const copiedEntry = copied.entries[0];
+    expect(copiedEntry?.ok && copiedEntry.mutation.data).not.toBe(data);
+    expect(Object.is(data.n, -0)).toBe(true);
+    const owned = parsePushRequest(push([mutation({ data })]), undefined, true);
+    const ownedEntry = owned.entries[0];
+    expect(ownedEntry?.ok && ownedEntry.mutation.data).toBe(data);
+    expect(Object.is(data.n, 0)).toBe(true);
+    expect(Object.is(data.nested.list[1], 0)).toBe(true);
+    // In place or not, bad data is refused the same way.
+    const bad = parsePushRequest(
+      push([mutation({ data: { a: { b: 'x\u0000' } } })]),
+      undefined,
+      true,
+    );
+    expect(bad.entries[0]?.ok).toBe(false);
+  });
+
+  it('enforces maxFieldsPerRecord at its boundary', () => {
+    const wide = Object.fromEntries(Array.from({ length: 3 }, (_, i) => [`f${i}`, i]));
+    expect(pathOf(() => validateRecordData(wide, { maxFieldsPerRecord: 2 }))).toBe('$');
+    expect(validateRecordData(wide, { maxFieldsPerRecord: 3 })).toEqual(wide);
+  });
+
   it('parsePushRequest throws when a mutation has no valid id to answer with', () => {
     expect(pathOf(() => parsePushRequest(push([mutation({ id: 42 })])))).toBe('$.mutations[0].id');
     expect(pathOf(() => parsePushRequest(push([null])))).toBe('$.mutations[0]');
