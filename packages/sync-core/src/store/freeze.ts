@@ -7,7 +7,8 @@ export function deepFreeze<T>(value: T): T {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
   Object.freeze(value);
   if (Array.isArray(value)) {
-    for (const item of value) deepFreeze(item);
+    // Indexed: an iterator per array adds up over a page of records.
+    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
   } else {
     for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
   }
