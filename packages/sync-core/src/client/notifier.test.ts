@@ -25,4 +25,26 @@ describe('Notifier', () => {
     await Promise.resolve();
     expect(calls).toBe(2);
   });
+
+  it('collects no ids while nobody wants them, and still wakes subscribers', async () => {
+    const changes: Array<[string, string[]]> = [];
+    let wanted = false;
+    const notifier = new Notifier(
+      (collection, ids) => changes.push([collection, ids]),
+      undefined,
+      () => wanted,
+    );
+    let calls = 0;
+    notifier.subscribe(() => calls++);
+    notifier.changed('todos', 'unseen');
+    await Promise.resolve();
+    expect(changes).toEqual([]);
+    expect(calls).toBe(1);
+    wanted = true;
+    notifier.changed('todos', 'seen');
+    await Promise.resolve();
+    // The id changed while nobody listened is not delivered later either.
+    expect(changes).toEqual([['todos', ['seen']]]);
+    expect(calls).toBe(2);
+  });
 });

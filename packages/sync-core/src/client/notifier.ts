@@ -8,21 +8,35 @@ export class Notifier {
   readonly #onChange: (collection: string, ids: string[]) => void;
   readonly #beforeFlush: (() => void) | undefined;
   readonly #listeners = new Set<() => void>();
+  readonly #wantsChanges: () => boolean;
   readonly #changes = new Map<string, Set<string>>();
   #scheduled = false;
+  /** `flush` bound once: scheduling a batch allocates no closure. */
+  readonly #flush = (): void => this.flush();
 
   /**
    * @param onChange - receives each collection's changed ids once per batch
    * @param beforeFlush - runs first in every flush (the status machine commits there, so a
    *   write costs one microtask of notification, not two)
+   * @param wantsChanges - `false` while nobody listens for changed ids: they are not collected
+   *   (subscribers are still woken)
    */
-  constructor(onChange: (collection: string, ids: string[]) => void, beforeFlush?: () => void) {
+  constructor(
+    onChange: (collection: string, ids: string[]) => void,
+    beforeFlush?: () => void,
+    wantsChanges: () => boolean = () => true,
+  ) {
     this.#onChange = onChange;
     this.#beforeFlush = beforeFlush;
+    this.#wantsChanges = wantsChanges;
   }
 
   /** Records that a record of the view changed. */
   changed(collection: string, id: string): void {
+    if (!this.#wantsChanges()) {
+      this.#schedule();
+      return;
+    }
     let ids = this.#changes.get(collection);
     if (ids === undefined) {
       ids = new Set();
@@ -48,7 +62,7 @@ export class Notifier {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(() => this.flush());
+    queueMicrotask(this.#flush);
   }
 
   /** Delivers what is batched now. */

@@ -111,6 +111,7 @@ class SyncClientImpl implements SyncClient {
     this.#notifier = new Notifier(
       (collection, ids) => this.#emitter.emit('change', { collection, ids }),
       () => this.#status.flush(),
+      () => this.#emitter.listenerCount('change') > 0,
     );
     // Status changes are committed in the notifier's flush, which then wakes subscribers.
     this.#status = new StatusMachine(
