@@ -10,7 +10,7 @@
 //   --json FILE                        also write every run's figures as JSON
 //   --strict                           exit 1 if a median misses its target
 import { spawn } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -124,7 +124,32 @@ function report(benchRuns) {
     `\nMedian of ${[...new Set(benchRuns.map((b) => b.results.length))].join('/')} runs, each in a fresh node ${process.version} process.`,
   );
   console.log(loadNote(loadAtStart, loadavg()[0]));
+  const steal = stealNote(stealAtStart, cpuTimes());
+  if (steal !== undefined) console.log(steal);
   return missed;
+}
+
+/** Linux only: the `cpu` line of /proc/stat as { steal, total } in clock ticks, else undefined. */
+function cpuTimes() {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { steal: ticks[7] ?? 0, total: ticks.reduce((sum, t) => sum + t, 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * On a virtual machine the hypervisor may run other guests on this one's CPUs ("steal"): the
+ * benchmark's threads then wait without the guest seeing a busy machine, and every timing is
+ * inflated. Reports the share of CPU time stolen while the benchmarks ran.
+ */
+function stealNote(before, after) {
+  if (before === undefined || after === undefined || after.total <= before.total) return undefined;
+  const share = (after.steal - before.steal) / (after.total - before.total);
+  const text = `CPU steal (time the hypervisor gave this VM's CPUs to other guests): ${(share * 100).toFixed(1)}% during the runs.`;
+  return share > 0.05 ? `${text} WARNING: the timings are inflated.` : text;
 }
 
 /** Figures from a busy machine are inflated; say so next to them. */
@@ -138,6 +163,7 @@ function loadNote(before, after) {
 }
 
 const loadAtStart = loadavg()[0];
+const stealAtStart = cpuTimes();
 const options = parseArgs(process.argv.slice(2));
 if (options.help) {
   console.log(readFileHeader());
