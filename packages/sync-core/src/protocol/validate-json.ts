@@ -78,7 +78,14 @@ const SUSPECT = /[\u0000\ud800-\udfff]/;
 
 /** `true` when `value` contains a lone UTF-16 surrogate (not representable in UTF-8). */
 export function hasLoneSurrogate(value: string): boolean {
-  return LONE_SURROGATE.test(value);
+  if (value.length > 64) return LONE_SURROGATE.test(value);
+  // Short strings (ids, HLCs, keys) rarely hold a surrogate at all: a loop rules that out
+  // for less than the regex call costs.
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return LONE_SURROGATE.test(value);
+  }
+  return false;
 }
 
 /** `true` when `value` contains a C0/C1 control character or DEL (NUL included). */
@@ -93,8 +100,19 @@ export function hasControl(value: string): boolean {
  */
 export function checkDataString(value: string, maxLength: number, path: Path, what: string): void {
   if (value.length > maxLength) fail(path, `${what} is longer than ${maxLength} characters`);
-  // One scan for the common case; the precise checks run only when a suspect appears.
-  if (!SUSPECT.test(value)) return;
+  // One scan for the common case; the precise checks run only when a suspect appears. Short
+  // strings (most keys and values) are scanned in a loop, cheaper than a regex call.
+  if (value.length <= 32) {
+    let suspect = false;
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      if (c === 0 || (c >= 0xd800 && c <= 0xdfff)) {
+        suspect = true;
+        break;
+      }
+    }
+    if (!suspect) return;
+  } else if (!SUSPECT.test(value)) return;
   if (value.includes('\u0000')) fail(path, `${what} contains a NUL character`);
   if (hasLoneSurrogate(value)) fail(path, `${what} contains a lone surrogate`);
 }
