@@ -5,10 +5,13 @@
  * and checks that the answer is the one a push arriving after it would get. On PGlite always,
  * on PostgreSQL when SYNCLINE_PG_URL is set.
  */
+
+import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describePostgres, postgresUrl } from '../../../test/support/env.js';
-import { pgliteStore } from '../src/store/pglite-store.js';
-import type { SqlStoreTestHooks } from '../src/store/sql-store.js';
+import type { SqlExecutor } from '../src/store/executor.js';
+import { pgliteExecutor, pgliteStore } from '../src/store/pglite-store.js';
+import { createSqlStore, type SqlStoreTestHooks } from '../src/store/sql-store.js';
 import type { SyncStore } from '../src/store/types.js';
 import { authOf, del, freshUser, openPostgresStore, put, request, revisionOf } from './support.js';
 
@@ -163,6 +166,70 @@ describe('optimistic push on PGlite', () => {
   optimisticSuite(async (hooks, now) => {
     const store = await pgliteStore({ now }, hooks);
     return { store, close: () => store.close() };
+  });
+});
+
+describe('PGlite: pushes run exclusively on its one connection', () => {
+  /** A store on a fresh in-memory PGlite whose statements are counted by function name. */
+  async function countingStore(keepExclusive: boolean) {
+    const db = await PGlite.create();
+    const base = pgliteExecutor(db);
+    const calls = new Map<string, number>();
+    const count = (sql: string) => {
+      const name = /syncline\.(push_\w+)/.exec(sql)?.[1];
+      if (name !== undefined) calls.set(name, (calls.get(name) ?? 0) + 1);
+    };
+    const counted = (q: Pick<SqlExecutor, 'query' | 'exec'>) => ({
+      query: <Row>(sql: string, params?: readonly unknown[]) => {
+        count(sql);
+        return q.query<Row>(sql, params);
+      },
+      exec: (sql: string) => q.exec(sql),
+    });
+    const executor: SqlExecutor = {
+      ...base,
+      ...counted(base),
+      transaction: (fn) => base.transaction((tx) => fn(counted(tx))),
+      exclusive: keepExclusive ? (fn) => base.exclusive!((q) => fn(counted(q))) : undefined,
+    };
+    const store = await createSqlStore(executor);
+    return { store, calls, close: () => store.close() };
+  }
+
+  async function twentyAtOnce(keepExclusive: boolean) {
+    const { store, calls, close } = await countingStore(keepExclusive);
+    try {
+      const userId = freshUser();
+      const scope = `user:${userId}`;
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.push(authOf(userId), request([put(scope, `r${i}`, { i })], `device-${i}`)),
+        ),
+      );
+      const revisions = answers.map((answer) => revisionOf(answer.results[0]));
+      return { revisions, calls };
+    } finally {
+      await close();
+    }
+  }
+
+  it('twenty devices pushing to one scope at once: every push is one read and one apply', async () => {
+    const { revisions, calls } = await twentyAtOnce(true);
+    expect([...revisions].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    expect(calls.get('push_snapshot')).toBe(20);
+    expect(calls.get('push_apply')).toBe(20);
+    // The locking way was never needed.
+    expect(calls.get('push_read') ?? 0).toBe(0);
+  });
+
+  it('without exclusive runs, the same pushes interleave and fall back to locking', async () => {
+    const { revisions, calls } = await twentyAtOnce(false);
+    expect([...revisions].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    expect(calls.get('push_read') ?? 0).toBeGreaterThan(0);
   });
 });
 
