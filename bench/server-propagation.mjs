@@ -10,6 +10,10 @@
 // checkpoint is applied with no request, any other is followed by a pull. The fallback pull
 // interval is set to 10 minutes, so it never fires during the run.
 //
+// The measured 30 s follow a 3 s warm-up at the same load (--warm-up N; 0 for none): a server
+// process that has just started runs its request path interpreted for its first few hundred
+// requests and is saturated meanwhile. The warm-up's own p50/p99 are printed as the "cold" rows.
+//
 //   node bench/server-propagation.mjs              the spec'd size (20 x 5/s x 30 s)
 //   node bench/server-propagation.mjs --quick      20 x 5/s x 5 s
 //   node bench/server-propagation.mjs --devices 4 --rate 1 --seconds 10
@@ -18,6 +22,7 @@
 import {
   isMain,
   printResult,
+  processCpuSeconds,
   quantile,
   startServerProcess,
   storesToMeasure,
@@ -29,6 +34,8 @@ const flag = (name, fallback) =>
 // The spec'd load unless overridden on the command line (standalone diagnosis only).
 const DEVICES = flag('--devices', 20);
 const WRITES_PER_SECOND = flag('--rate', 5);
+// Seconds of the same load before the measured ones (see measure()); 0 measures a cold server.
+const WARM_UP_SECONDS = flag('--warm-up', 3);
 
 export const meta = {
   title: 'REST propagation',
@@ -62,12 +69,61 @@ export const meta = {
       target: 40,
       better: 'lower',
     },
+    {
+      key: 'pglite_cold_p50',
+      label: `cold: the first ${WARM_UP_SECONDS} s after start, p50, PGlite`,
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'pglite_cold_p99',
+      label: `cold: the first ${WARM_UP_SECONDS} s after start, p99, PGlite`,
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'pg_cold_p50',
+      label: `cold: the first ${WARM_UP_SECONDS} s after start, p50, PostgreSQL`,
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'pg_cold_p99',
+      label: `cold: the first ${WARM_UP_SECONDS} s after start, p99, PostgreSQL`,
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'pglite_server_cpu',
+      label: 'server process CPU per write, PGlite',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'pglite_clients_cpu',
+      label: '20 clients process CPU per write, PGlite',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'pg_server_cpu',
+      label: 'server process CPU per write, PostgreSQL (database apart)',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'pg_clients_cpu',
+      label: '20 clients process CPU per write, PostgreSQL',
+      unit: 'ms',
+      better: 'lower',
+    },
     { key: 'pglite_writes', label: 'writes measured, PGlite', better: 'higher' },
     { key: 'pg_writes', label: 'writes measured, PostgreSQL', better: 'higher' },
   ],
 };
 
-async function measure(url, seconds) {
+async function measure(server, seconds) {
+  const { url } = server;
   const { createSessionSource, createSyncClient, memoryStorage } = await import(
     '@syncline/sync-core'
   );
@@ -153,51 +209,85 @@ async function measure(url, seconds) {
   await new Promise((r) => setTimeout(r, 1000));
 
   const intervalMs = 1000 / WRITES_PER_SECOND;
-  const writesPerDevice = Math.round(seconds * WRITES_PER_SECOND);
   const failures = [];
-  await Promise.all(
-    devices.map(
-      (device, i) =>
-        new Promise((resolve) => {
-          let n = 0;
-          // Devices are staggered across the interval, as independent users would be.
-          setTimeout(
-            () => {
-              const timer = setInterval(() => {
-                const id = `${device.prefix}${n}`;
-                sentAt.set(id, performance.now());
-                device.client
-                  .put('items', id, { n, from: i, title: `write ${n}` })
-                  .catch((e) => failures.push(e));
-                if (++n >= writesPerDevice) {
-                  clearInterval(timer);
-                  resolve();
-                }
-              }, intervalMs);
-            },
-            (i * intervalMs) / DEVICES,
-          );
-        }),
-    ),
-  );
-  // Grace period for the last writes to land everywhere.
-  const deadline = performance.now() + 10_000;
-  while (performance.now() < deadline) {
-    if ([...sentAt.keys()].every((id) => (seenBy.get(id)?.count ?? 0) >= DEVICES - 1)) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  /** `seconds` of writes at the spec'd rate; ids are `<device prefix><tag><n>`. Returns the ids. */
+  const writePhase = async (tag, phaseSeconds) => {
+    const ids = [];
+    const writesPerDevice = Math.round(phaseSeconds * WRITES_PER_SECOND);
+    await Promise.all(
+      devices.map(
+        (device, i) =>
+          new Promise((resolve) => {
+            let n = 0;
+            // Devices are staggered across the interval, as independent users would be.
+            setTimeout(
+              () => {
+                const timer = setInterval(() => {
+                  const id = `${device.prefix}${tag}${n}`;
+                  ids.push(id);
+                  sentAt.set(id, performance.now());
+                  device.client
+                    .put('items', id, { n, from: i, title: `write ${n}` })
+                    .catch((e) => failures.push(e));
+                  if (++n >= writesPerDevice) {
+                    clearInterval(timer);
+                    resolve();
+                  }
+                }, intervalMs);
+              },
+              (i * intervalMs) / DEVICES,
+            );
+          }),
+      ),
+    );
+    // Grace period for the last writes to land everywhere.
+    const deadline = performance.now() + 10_000;
+    while (performance.now() < deadline) {
+      if (ids.every((id) => (seenBy.get(id)?.count ?? 0) >= DEVICES - 1)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return ids;
+  };
+  /** p50/p99 of put -> visible on every other device over `ids`; counts the incomplete ones. */
+  const latenciesOf = (ids) => {
+    const latencies = [];
+    let incomplete = 0;
+    for (const id of ids) {
+      const seen = seenBy.get(id);
+      if (seen === undefined || seen.count < DEVICES - 1) incomplete++;
+      else latencies.push(seen.last - sentAt.get(id));
+    }
+    return { latencies, incomplete };
+  };
+
+  // Warm-up: the same load for WARM_UP_SECONDS right after the server started, measured apart.
+  // A freshly started server process runs its request path interpreted for its first few
+  // hundred requests (V8 JIT, PGlite's WASM tier-up), which is a property of its first second,
+  // not of the steady state the targets describe; its figures are printed as the cold rows.
+  const warmIds = WARM_UP_SECONDS > 0 ? await writePhase('w', WARM_UP_SECONDS) : [];
+  const cold = latenciesOf(warmIds);
+  // The diagnostics below describe the measured phase only.
+  http.clear();
+  pokedAt.clear();
+  pokes = 0;
+  payloadPokes = 0;
+  const cpuBefore = {
+    server: processCpuSeconds(server.pid),
+    clients: processCpuSeconds(process.pid),
+  };
+  const measuredIds = await writePhase('', seconds);
+  // CPU milliseconds per write of the server process and of this one (the 20 clients): less
+  // swayed by a busy host than the latencies, so they show what a change of code costs.
+  const cpuPerWrite = {
+    server: ((processCpuSeconds(server.pid) - cpuBefore.server) * 1000) / measuredIds.length,
+    clients: ((processCpuSeconds(process.pid) - cpuBefore.clients) * 1000) / measuredIds.length,
+  };
   await Promise.all(devices.map((d) => d.client.stop()));
 
-  const latencies = [];
-  let incomplete = 0;
-  for (const [id, t0] of sentAt) {
-    const seen = seenBy.get(id);
-    if (seen === undefined || seen.count < DEVICES - 1) incomplete++;
-    else latencies.push(seen.last - t0);
-  }
-  if (incomplete > 0 || failures.length > 0) {
+  const { latencies, incomplete } = latenciesOf(measuredIds);
+  if (incomplete + cold.incomplete > 0 || failures.length > 0) {
     process.stderr.write(
-      `  ${incomplete} writes not seen by every device, ${failures.length} failed puts\n`,
+      `  ${incomplete + cold.incomplete} writes not seen by every device, ${failures.length} failed puts\n`,
     );
   }
   for (const [path, { count, ms }] of http) {
@@ -210,7 +300,8 @@ async function measure(url, seconds) {
   );
   const first = [];
   const last = [];
-  for (const [id, t0] of sentAt) {
+  for (const id of measuredIds) {
+    const t0 = sentAt.get(id);
     const poked = pokedAt.get(id);
     if (poked === undefined) continue;
     first.push(poked.first - t0);
@@ -225,6 +316,9 @@ async function measure(url, seconds) {
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
     writes: latencies.length,
+    coldP50: quantile(cold.latencies, 0.5),
+    coldP99: quantile(cold.latencies, 0.99),
+    cpuPerWrite,
   };
 }
 
@@ -234,10 +328,14 @@ export async function run({ quick = false } = {}) {
   for (const store of storesToMeasure()) {
     const server = await startServerProcess(store);
     try {
-      const { p50, p99, writes } = await measure(server.url, seconds);
+      const { p50, p99, writes, coldP50, coldP99, cpuPerWrite } = await measure(server, seconds);
+      result[`${store.key}_server_cpu`] = cpuPerWrite.server;
+      result[`${store.key}_clients_cpu`] = cpuPerWrite.clients;
       result[`${store.key}_p50`] = p50;
       result[`${store.key}_p99`] = p99;
       result[`${store.key}_writes`] = writes;
+      result[`${store.key}_cold_p50`] = coldP50;
+      result[`${store.key}_cold_p99`] = coldP99;
     } finally {
       await server.stop();
     }
