@@ -2,7 +2,7 @@
 // the regular expressions they replaced, on strings built to sit near every boundary.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isHlc } from '../clock/hlc.js';
+import { isHlc, parseHlc } from '../clock/hlc.js';
 import { isRecordId, isUuid, validateRecordData } from './validate.js';
 import { hasLoneSurrogate } from './validate-json.js';
 
@@ -91,6 +91,35 @@ describe('hand-written checks agree with the regular expressions they replaced',
         expect(hasLoneSurrogate(s)).toBe(LONE_SURROGATE.test(s));
       }),
       { numRuns: 5000 },
+    );
+  });
+
+  it('parseHlc reads the parts the regex captured', () => {
+    const valid = fc
+      .tuple(
+        fc.integer({ min: 0, max: 2 ** 48 - 1 }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 256 }),
+      )
+      .map(([wall, counter, node]) => {
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: replacing them is the point
+        const clean = node.replace(/[\u0000-\u001f\u007f]/g, 'x');
+        return `${wall.toString(16).padStart(12, '0')}:${counter.toString(16).padStart(4, '0')}:${clean}`;
+      });
+    fc.assert(
+      fc.property(fc.oneof(valid, near('0190a1b2c3d4:00ff:node')), (s) => {
+        const match = HLC.exec(s);
+        if (match === null) {
+          expect(() => parseHlc(s)).toThrow();
+          return;
+        }
+        expect(parseHlc(s)).toEqual({
+          wallTime: Number.parseInt(match[1] as string, 16),
+          counter: Number.parseInt(match[2] as string, 16),
+          nodeId: match[3],
+        });
+      }),
+      { numRuns: 3000 },
     );
   });
 
