@@ -11,9 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describePostgres, postgresUrl } from '../../../test/support/env.js';
 import type { SqlExecutor } from '../src/store/executor.js';
 import { pgliteExecutor, pgliteStore } from '../src/store/pglite-store.js';
+import { postgresExecutor } from '../src/store/postgres-store.js';
 import { createSqlStore, type SqlStoreTestHooks } from '../src/store/sql-store.js';
 import type { SyncStore } from '../src/store/types.js';
-import { authOf, del, freshUser, openPostgresStore, put, request, revisionOf } from './support.js';
+import {
+  authOf,
+  del,
+  freshDatabase,
+  freshUser,
+  openPostgresStore,
+  put,
+  request,
+  revisionOf,
+} from './support.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -169,17 +179,20 @@ describe('optimistic push on PGlite', () => {
   });
 });
 
-describe('PGlite: pushes run exclusively on its one connection', () => {
-  /** A store on a fresh in-memory PGlite whose statements are counted by function name. */
-  async function countingStore(keepExclusive: boolean) {
-    const db = await PGlite.create();
-    const base = pgliteExecutor(db);
+/**
+ * Pushes of one process to one scope queue in the process: twenty devices pushing at once cost
+ * one snapshot and one apply each, never the locking way. Counted by statement, on `open`'s
+ * executor; `hooks` (even no-op ones) turn the queue off, which shows what it prevents.
+ */
+function queueSuite(open: () => Promise<{ db: SqlExecutor; close(): Promise<void> }>): void {
+  async function twentyAtOnce(hooks: SqlStoreTestHooks) {
+    const { db, close } = await open();
     const calls = new Map<string, number>();
     const count = (sql: string) => {
       const name = /syncline\.(push_\w+)/.exec(sql)?.[1];
       if (name !== undefined) calls.set(name, (calls.get(name) ?? 0) + 1);
     };
-    const counted = (q: Pick<SqlExecutor, 'query' | 'exec'>) => ({
+    const counted = <Q extends Pick<SqlExecutor, 'query' | 'exec'>>(q: Q) => ({
       query: <Row>(sql: string, params?: readonly unknown[]) => {
         count(sql);
         return q.query<Row>(sql, params);
@@ -187,17 +200,13 @@ describe('PGlite: pushes run exclusively on its one connection', () => {
       exec: (sql: string) => q.exec(sql),
     });
     const executor: SqlExecutor = {
-      ...base,
-      ...counted(base),
-      transaction: (fn) => base.transaction((tx) => fn(counted(tx))),
-      exclusive: keepExclusive ? (fn) => base.exclusive!((q) => fn(counted(q))) : undefined,
+      ...db,
+      ...counted(db),
+      transaction: (fn) => db.transaction((tx) => fn(counted(tx))),
+      listen: (channel, onPayload) => db.listen(channel, onPayload),
+      close: () => db.close(),
     };
-    const store = await createSqlStore(executor);
-    return { store, calls, close: () => store.close() };
-  }
-
-  async function twentyAtOnce(keepExclusive: boolean) {
-    const { store, calls, close } = await countingStore(keepExclusive);
+    const store = await createSqlStore(executor, {}, hooks);
     try {
       const userId = freshUser();
       const scope = `user:${userId}`;
@@ -207,29 +216,40 @@ describe('PGlite: pushes run exclusively on its one connection', () => {
         ),
       );
       const revisions = answers.map((answer) => revisionOf(answer.results[0]));
-      return { revisions, calls };
+      return { revisions: [...revisions].sort((a, b) => a - b), calls };
     } finally {
+      await store.close();
       await close();
     }
   }
+  const oneToTwenty = Array.from({ length: 20 }, (_, i) => i + 1);
 
-  it('twenty devices pushing to one scope at once: every push is one read and one apply', async () => {
-    const { revisions, calls } = await twentyAtOnce(true);
-    expect([...revisions].sort((a, b) => a - b)).toEqual(
-      Array.from({ length: 20 }, (_, i) => i + 1),
-    );
+  it('twenty devices pushing to one scope at once: one read and one apply each', async () => {
+    const { revisions, calls } = await twentyAtOnce({});
+    expect(revisions).toEqual(oneToTwenty);
     expect(calls.get('push_snapshot')).toBe(20);
     expect(calls.get('push_apply')).toBe(20);
-    // The locking way was never needed.
     expect(calls.get('push_read') ?? 0).toBe(0);
   });
 
-  it('without exclusive runs, the same pushes interleave and fall back to locking', async () => {
-    const { revisions, calls } = await twentyAtOnce(false);
-    expect([...revisions].sort((a, b) => a - b)).toEqual(
-      Array.from({ length: 20 }, (_, i) => i + 1),
-    );
+  it('without the queue, the same pushes go stale and fall back to locking', async () => {
+    const { revisions, calls } = await twentyAtOnce({ afterSnapshot: async () => {} });
+    expect(revisions).toEqual(oneToTwenty);
     expect(calls.get('push_read') ?? 0).toBeGreaterThan(0);
+  });
+}
+
+describe('one process queues its pushes per scope, on PGlite', () => {
+  queueSuite(async () => {
+    const pglite = await PGlite.create();
+    return { db: pgliteExecutor(pglite), close: async () => {} };
+  });
+});
+
+describePostgres()('one process queues its pushes per scope, on PostgreSQL', () => {
+  queueSuite(async () => {
+    const database = await freshDatabase(postgresUrl() as string);
+    return { db: postgresExecutor({ connectionString: database.url }), close: database.drop };
   });
 });
 

@@ -29,11 +29,4 @@ export interface SqlExecutor extends SqlQueryable {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Releases the connection(s). */
   close(): Promise<void>;
-  /**
-   * Runs `fn` with no statement of anyone else in between, each of its statements committing on
-   * its own. Only a single-connection driver (PGlite) offers it, where it costs nothing: the
-   * connection is used one caller at a time anyway. The store then pushes the optimistic way
-   * with no risk of a stale snapshot (nothing can write between its read and its apply).
-   */
-  exclusive?<T>(fn: (db: SqlQueryable) => Promise<T>): Promise<T>;
 }

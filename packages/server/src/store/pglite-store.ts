@@ -58,7 +58,6 @@ export function pgliteExecutor(db: PGlite): SqlExecutor {
     query: (sql, params) => serialized(() => direct.query(sql, params)),
     exec: (sql) => serialized(() => direct.exec(sql)),
     transaction: (fn) => serialized(() => db.transaction((tx) => fn(wrap(tx)))),
-    exclusive: (fn) => serialized(() => fn(direct)),
     async listen(channel, onPayload) {
       const stop = await db.listen(channel, onPayload);
       return async () => {

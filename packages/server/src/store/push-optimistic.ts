@@ -12,14 +12,15 @@
  * Its scopes then take the locking way directly for a second: a scope many clients write at
  * once would otherwise fail the check most of the time.
  *
- * On a single-connection database (PGlite, `SqlExecutor.exclusive`) the read and the apply run
- * with nothing in between, so the snapshot cannot go out of date and every push, even to a
- * scope twenty devices write at once, is those two statements.
+ * Pushes of one process that share a scope are queued in the process (they would commit one at
+ * a time anyway), so they never make each other's snapshots stale: twenty devices writing one
+ * scope through one server process cost two statements a push. Only a push of another process
+ * can slip in between.
  *
  * @module
  */
 import type { PushResponse, SyncRecord } from '@syncline/sync-core/protocol';
-import type { SqlExecutor, SqlQueryable } from './executor.js';
+import type { SqlExecutor } from './executor.js';
 import type { PushPlan } from './push-plan.js';
 import { STALE_SNAPSHOT_SQLSTATE } from './push-sql.js';
 import {
@@ -72,6 +73,8 @@ export class PushRunner {
   // pay for a wasted read and apply each time; those go straight to the locking way.
   readonly #contended = new Map<string, number>();
   readonly #onCommitted: ((committed: CommittedScope) => void) | undefined;
+  /** Per scope, the settling of the last push of this process queued on it. */
+  readonly #tails = new Map<string, Promise<void>>();
 
   /**
    * @param db - the database
@@ -94,39 +97,58 @@ export class PushRunner {
   /** Runs a push: optimistic first, the locking way when its snapshot went out of date. */
   async push(auth: AuthContext, request: StorePushRequest, now: number): Promise<PushResponse> {
     if (request.entries.length === 0) return { results: [] };
-    const exclusive = this.#db.exclusive;
-    if (
-      exclusive !== undefined &&
-      this.#hooks.afterSnapshot === undefined &&
-      this.#hooks.beforeCommit === undefined
-    ) {
-      // One connection (PGlite): with nothing in between its read and its apply, the snapshot
-      // cannot go out of date, so a push is two statements even on a scope everyone writes.
-      const optimistic = await exclusive((db) =>
-        pushOptimistic(db, undefined, auth, request, now, this.#options, {}),
-      );
-      if (optimistic !== undefined) return this.#committed(optimistic, request.clientId);
-    }
     const scopes = pushInputs(request).scopes;
-    if (!scopes.some((scope) => (this.#contended.get(scope) ?? 0) > now)) {
-      const optimistic = await pushOptimistic(
-        this.#db,
-        this.#db,
-        auth,
-        request,
-        now,
-        this.#options,
-        this.#hooks,
-      );
-      if (optimistic !== undefined) return this.#committed(optimistic, request.clientId);
-      this.#markContended(scopes, now);
-    }
-    const outcome = await this.#db.transaction(async (tx) => {
-      const pushed = await pushInTransaction(tx, auth, request, now, this.#options);
-      await this.#hooks.beforeCommit?.();
-      return pushed;
+    // Test hooks let another push of the same scope run inside this one: no queue then.
+    const queued =
+      this.#hooks.afterSnapshot === undefined && this.#hooks.beforeCommit === undefined;
+    const run = async (): Promise<PushResponse> => {
+      if (!scopes.some((scope) => (this.#contended.get(scope) ?? 0) > now)) {
+        const optimistic = await pushOptimistic(
+          this.#db,
+          auth,
+          request,
+          now,
+          this.#options,
+          this.#hooks,
+        );
+        if (optimistic !== undefined) return this.#committed(optimistic, request.clientId);
+        this.#markContended(scopes, now);
+      }
+      const outcome = await this.#db.transaction(async (tx) => {
+        const pushed = await pushInTransaction(tx, auth, request, now, this.#options);
+        await this.#hooks.beforeCommit?.();
+        return pushed;
+      });
+      return this.#committed(outcome, request.clientId);
+    };
+    return queued ? this.#inScopeOrder(scopes, run) : run();
+  }
+
+  /**
+   * Runs `fn` after every earlier push of this process that shares a scope with it. Pushes to
+   * one scope commit one at a time anyway (its row lock), so queueing them here costs nothing,
+   * and it keeps this process's own pushes from making each other's snapshots stale: only a
+   * push of another process can, and a scope then takes the locking way for a second. A push
+   * waits only for pushes queued before it, so multi-scope pushes cannot deadlock.
+   */
+  async #inScopeOrder<T>(scopes: readonly string[], fn: () => Promise<T>): Promise<T> {
+    const before: Promise<void>[] = [];
+    let release = (): void => {};
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
     });
-    return this.#committed(outcome, request.clientId);
+    for (const scope of scopes) {
+      const tail = this.#tails.get(scope);
+      if (tail !== undefined) before.push(tail);
+      this.#tails.set(scope, done);
+    }
+    try {
+      if (before.length > 0) await Promise.all(before);
+      return await fn();
+    } finally {
+      release();
+      for (const scope of scopes) if (this.#tails.get(scope) === done) this.#tails.delete(scope);
+    }
   }
 
   /** Tells `onCommitted` what a committed push changed; returns its answer. */
@@ -148,14 +170,9 @@ export class PushRunner {
   }
 }
 
-/**
- * The optimistic push; `undefined` when its snapshot was out of date (nothing was written).
- * `transactions` is needed only with a `beforeCommit` hook (the apply then runs in a
- * transaction so the hook runs before its commit).
- */
+/** The optimistic push; `undefined` when its snapshot was out of date (nothing was written). */
 async function pushOptimistic(
-  db: SqlQueryable,
-  transactions: SqlExecutor | undefined,
+  db: SqlExecutor,
   auth: AuthContext,
   request: StorePushRequest,
   now: number,
@@ -196,11 +213,11 @@ async function pushOptimistic(
     now,
   });
   try {
-    if (hooks.beforeCommit === undefined || transactions === undefined) {
+    if (hooks.beforeCommit === undefined) {
       await db.query('SELECT syncline.push_apply($1::jsonb)', [apply]);
     } else {
       const beforeCommit = hooks.beforeCommit;
-      await transactions.transaction(async (tx) => {
+      await db.transaction(async (tx) => {
         await tx.query('SELECT syncline.push_apply($1::jsonb)', [apply]);
         await beforeCommit();
       });
