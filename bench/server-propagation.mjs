@@ -18,8 +18,10 @@
 //   node bench/server-propagation.mjs --quick      20 x 5/s x 5 s
 //   node bench/server-propagation.mjs --devices 4 --rate 1 --seconds 10
 //                                                  another load, to find the knee (diagnosis)
+//   node bench/server-propagation.mjs --store pg   one store only (pglite or pg)
 //   node bench/run.mjs server-propagation          through the runner (1 run by default)
 import {
+  databaseCpuSeconds,
   isMain,
   printResult,
   processCpuSeconds,
@@ -112,6 +114,12 @@ export const meta = {
       better: 'lower',
     },
     {
+      key: 'pg_database_cpu',
+      label: 'PostgreSQL backends CPU per write',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
       key: 'pg_clients_cpu',
       label: '20 clients process CPU per write, PostgreSQL',
       unit: 'ms',
@@ -122,7 +130,7 @@ export const meta = {
   ],
 };
 
-async function measure(server, seconds) {
+async function measure(server, seconds, adminUrl) {
   const { url } = server;
   const { createSessionSource, createSyncClient, memoryStorage } = await import(
     '@syncline/sync-core'
@@ -274,6 +282,7 @@ async function measure(server, seconds) {
   const cpuBefore = {
     server: processCpuSeconds(server.pid),
     clients: processCpuSeconds(process.pid),
+    database: await databaseCpuSeconds(adminUrl, server.database),
   };
   const measuredIds = await writePhase('', seconds);
   // CPU milliseconds per write of the server process and of this one (the 20 clients): less
@@ -281,6 +290,9 @@ async function measure(server, seconds) {
   const cpuPerWrite = {
     server: ((processCpuSeconds(server.pid) - cpuBefore.server) * 1000) / measuredIds.length,
     clients: ((processCpuSeconds(process.pid) - cpuBefore.clients) * 1000) / measuredIds.length,
+    database:
+      (((await databaseCpuSeconds(adminUrl, server.database)) - cpuBefore.database) * 1000) /
+      measuredIds.length,
   };
   await Promise.all(devices.map((d) => d.client.stop()));
 
@@ -325,10 +337,18 @@ async function measure(server, seconds) {
 export async function run({ quick = false } = {}) {
   const seconds = flag('--seconds', quick ? 5 : 30);
   const result = {};
+  // --store pglite|pg measures one store only (diagnosis).
+  const only = argv.includes('--store') ? argv[argv.indexOf('--store') + 1] : undefined;
   for (const store of storesToMeasure()) {
+    if (only !== undefined && store.key !== only) continue;
     const server = await startServerProcess(store);
     try {
-      const { p50, p99, writes, coldP50, coldP99, cpuPerWrite } = await measure(server, seconds);
+      const { p50, p99, writes, coldP50, coldP99, cpuPerWrite } = await measure(
+        server,
+        seconds,
+        store.adminUrl,
+      );
+      if (store.adminUrl !== undefined) result[`${store.key}_database_cpu`] = cpuPerWrite.database;
       result[`${store.key}_server_cpu`] = cpuPerWrite.server;
       result[`${store.key}_clients_cpu`] = cpuPerWrite.clients;
       result[`${store.key}_p50`] = p50;

@@ -81,7 +81,9 @@ export async function databaseCpuSeconds(adminUrl, database) {
     const { rows } = await admin.query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [
       database,
     ]);
-    return rows.reduce((sum, row) => sum + processCpuSeconds(row.pid), 0);
+    // A backend that exited between the query and the read (an idle pool connection closing)
+    // counts as 0.
+    return rows.reduce((sum, row) => sum + (processCpuSeconds(row.pid) || 0), 0);
   } catch {
     return Number.NaN;
   } finally {
