@@ -375,9 +375,13 @@ describe('validatePushRequest / parsePushRequest', () => {
     const copiedEntry = copied.entries[0];
     expect(copiedEntry?.ok && copiedEntry.mutation.data).not.toBe(data);
     expect(Object.is(data.n, -0)).toBe(true);
-    const owned = parsePushRequest(push([mutation({ data })]), undefined, true);
+    const raw = mutation({ data, baseRevision: -0 });
+    const owned = parsePushRequest(push([raw]), undefined, true);
     const ownedEntry = owned.entries[0];
+    // The body's own objects, checked in place.
+    expect(ownedEntry?.ok && ownedEntry.mutation).toBe(raw);
     expect(ownedEntry?.ok && ownedEntry.mutation.data).toBe(data);
+    expect(Object.is(raw.baseRevision, 0)).toBe(true);
     expect(Object.is(data.n, 0)).toBe(true);
     expect(Object.is(data.nested.list[1], 0)).toBe(true);
     // In place or not, bad data is refused the same way.

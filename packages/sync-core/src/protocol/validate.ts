@@ -324,6 +324,13 @@ function mutationAt(
   const baseRevision = safeInteger(required(m, 'baseRevision', path), at(path, 'baseRevision'), 0);
   const hlc = string(required(m, 'hlc', path), at(path, 'hlc'), isHlcText, 'an HLC timestamp');
   const rawTxId = own(m, 'txId');
+  if (inPlace) {
+    if (rawTxId !== undefined) string(rawTxId, at(path, 'txId'), isUuid, 'a lowercase UUID');
+    // Every field was read above and no other field exists (fields() refused it), so the
+    // checked object is the mutation; only a -0 base revision needs writing back.
+    if (Object.is(m.baseRevision, -0)) m.baseRevision = 0;
+    return m as unknown as Mutation;
+  }
   // Two literals rather than a spread: same keys in the same order, but one hidden class per
   // shape instead of a generic clone on the server's per-mutation hot path.
   const mutation: Mutation =
@@ -388,8 +395,8 @@ const PUSH_FIELDS = new Set(['clientId', 'sessionId', 'mutations']);
  * mutation is validated on its own, so one bad mutation becomes one `rejected` result (code
  * `invalid`) and the others are still processed.
  *
- * With `inPlace`, record data is checked in place instead of copied: the mutations hold the
- * `data` objects of `body` (a `-0` in them is set to `0`). Pass it for a body you own, such as
+ * With `inPlace`, nothing is copied: the mutations are the objects of `body`, checked in place
+ * (a `-0` in them is set to `0`). Pass it for a body you own, such as
  * the result of `JSON.parse` on the request text, as the servers do.
  *
  * @param inPlace - check `data` in place rather than copying it
