@@ -9,8 +9,8 @@
  * When the snapshot is out of date (another push to a scope, a purge, or a mutation id stored
  * meanwhile) `push_apply` rolls back and the push runs again the locking way
  * (`push-transaction.ts`), so a busy scope costs at most one wasted read, never a livelock.
- * Its scopes then take the locking way directly for a second: a scope many clients write at
- * once would otherwise fail the check most of the time.
+ * Its scopes then take the locking way directly for a second: a scope that several server
+ * processes write at once would otherwise fail the check most of the time.
  *
  * Pushes of one process that share a scope are queued in the process (they would commit one at
  * a time anyway), so they never make each other's snapshots stale: twenty devices writing one
@@ -68,9 +68,10 @@ export class PushRunner {
   readonly #db: SqlExecutor;
   readonly #options: { maxFieldsPerRecord: number };
   readonly #hooks: PushHooks;
-  // Scopes whose optimistic push failed lately, with the time that stops. Pushes to a scope
-  // that many clients write at once (20 devices of one user) would mostly fail the check and
-  // pay for a wasted read and apply each time; those go straight to the locking way.
+  // Scopes whose optimistic push failed lately (a push of another process slipped in), with the
+  // time that stops. Pushes to a scope that several processes write at once would mostly fail
+  // the check and pay for a wasted read and apply each time; those go straight to the locking
+  // way.
   readonly #contended = new Map<string, number>();
   readonly #onCommitted: ((committed: CommittedScope) => void) | undefined;
   /** Per scope, the settling of the last push of this process queued on it. */
