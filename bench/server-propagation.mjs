@@ -39,94 +39,35 @@ const WRITES_PER_SECOND = flag('--rate', 5);
 // Seconds of the same load before the measured ones (see measure()); 0 measures a cold server.
 const WARM_UP_SECONDS = flag('--warm-up', 3);
 
+/** A lower-is-better row in milliseconds. */
+const ms = (key, label, target) => ({ key, label, unit: 'ms', target, better: 'lower' });
+const STORES = [
+  ['pglite', 'PGlite'],
+  ['pg', 'PostgreSQL'],
+];
+
 export const meta = {
   title: 'REST propagation',
   runs: 1,
   metrics: [
-    {
-      key: 'pglite_p50',
-      label: 'put -> visible on all 19, p50, PGlite',
-      unit: 'ms',
-      target: 10,
-      better: 'lower',
-    },
-    {
-      key: 'pglite_p99',
-      label: 'put -> visible on all 19, p99, PGlite',
-      unit: 'ms',
-      target: 40,
-      better: 'lower',
-    },
-    {
-      key: 'pg_p50',
-      label: 'put -> visible on all 19, p50, PostgreSQL',
-      unit: 'ms',
-      target: 10,
-      better: 'lower',
-    },
-    {
-      key: 'pg_p99',
-      label: 'put -> visible on all 19, p99, PostgreSQL',
-      unit: 'ms',
-      target: 40,
-      better: 'lower',
-    },
-    {
-      key: 'pglite_cold_p50',
-      label: `cold: the first ${WARM_UP_SECONDS} s after start, p50, PGlite`,
-      unit: 'ms',
-      better: 'lower',
-    },
-    {
-      key: 'pglite_cold_p99',
-      label: `cold: the first ${WARM_UP_SECONDS} s after start, p99, PGlite`,
-      unit: 'ms',
-      better: 'lower',
-    },
-    {
-      key: 'pg_cold_p50',
-      label: `cold: the first ${WARM_UP_SECONDS} s after start, p50, PostgreSQL`,
-      unit: 'ms',
-      better: 'lower',
-    },
-    {
-      key: 'pg_cold_p99',
-      label: `cold: the first ${WARM_UP_SECONDS} s after start, p99, PostgreSQL`,
-      unit: 'ms',
-      better: 'lower',
-    },
-    {
-      key: 'pglite_server_cpu',
-      label: 'server process CPU per write, PGlite',
-      unit: 'ms',
-      better: 'lower',
-    },
-    {
-      key: 'pglite_clients_cpu',
-      label: '20 clients process CPU per write, PGlite',
-      unit: 'ms',
-      better: 'lower',
-    },
-    {
-      key: 'pg_server_cpu',
-      label: 'server process CPU per write, PostgreSQL (database apart)',
-      unit: 'ms',
-      better: 'lower',
-    },
-    {
-      key: 'pg_database_cpu',
-      label: 'PostgreSQL backends CPU per write',
-      unit: 'ms',
-      better: 'lower',
-    },
-    {
-      key: 'pg_clients_cpu',
-      label: '20 clients process CPU per write, PostgreSQL',
-      unit: 'ms',
-      better: 'lower',
-    },
-    { key: 'pglite_writes', label: 'writes measured, PGlite', better: 'higher' },
-    { key: 'pg_writes', label: 'writes measured, PostgreSQL', better: 'higher' },
+    ...STORES.flatMap(([key, name]) => [
+      ms(`${key}_p50`, `put -> visible on all 19, p50, ${name}`, 10),
+      ms(`${key}_p99`, `put -> visible on all 19, p99, ${name}`, 40),
+    ]),
+    ...STORES.flatMap(([key, name]) => [
+      ms(`${key}_cold_p50`, `cold: the first ${WARM_UP_SECONDS} s after start, p50, ${name}`),
+      ms(`${key}_cold_p99`, `cold: the first ${WARM_UP_SECONDS} s after start, p99, ${name}`),
+    ]),
+    ms('pglite_server_cpu', 'server process CPU per write, PGlite'),
+    ms('pglite_clients_cpu', '20 clients process CPU per write, PGlite'),
+    ms('pg_server_cpu', 'server process CPU per write, PostgreSQL (database apart)'),
+    ms('pg_database_cpu', 'PostgreSQL backends CPU per write'),
+    ms('pg_clients_cpu', '20 clients process CPU per write, PostgreSQL'),
+    ...STORES.map(([key, name]) => ({
+      key: `${key}_writes`,
+      label: `writes measured, ${name}`,
+      better: 'higher',
+    })),
   ],
 };
 
