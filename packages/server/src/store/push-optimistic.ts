@@ -25,6 +25,7 @@ import type { PushPlan } from './push-plan.js';
 import { STALE_SNAPSHOT_SQLSTATE } from './push-sql.js';
 import {
   POKE_CHANNEL,
+  type PushInputs,
   type PushOutcome,
   type PushReadRow,
   planFromRead,
@@ -98,7 +99,9 @@ export class PushRunner {
   /** Runs a push: optimistic first, the locking way when its snapshot went out of date. */
   async push(auth: AuthContext, request: StorePushRequest, now: number): Promise<PushResponse> {
     if (request.entries.length === 0) return { results: [] };
-    const scopes = pushInputs(request).scopes;
+    // Scopes, ids and record keys of the push, worked out once for whichever way it takes.
+    const inputs = pushInputs(request);
+    const { scopes } = inputs;
     // Test hooks let another push of the same scope run inside this one: no queue then.
     const queued =
       this.#hooks.afterSnapshot === undefined && this.#hooks.beforeCommit === undefined;
@@ -108,6 +111,7 @@ export class PushRunner {
           this.#db,
           auth,
           request,
+          inputs,
           now,
           this.#options,
           this.#hooks,
@@ -116,7 +120,7 @@ export class PushRunner {
         this.#markContended(scopes, now);
       }
       const outcome = await this.#db.transaction(async (tx) => {
-        const pushed = await pushInTransaction(tx, auth, request, now, this.#options);
+        const pushed = await pushInTransaction(tx, auth, request, inputs, now, this.#options);
         await this.#hooks.beforeCommit?.();
         return pushed;
       });
@@ -176,11 +180,12 @@ async function pushOptimistic(
   db: SqlExecutor,
   auth: AuthContext,
   request: StorePushRequest,
+  inputs: PushInputs,
   now: number,
   options: { maxFieldsPerRecord: number },
   hooks: PushHooks,
 ): Promise<PushOutcome | undefined> {
-  const { scopes, claims, keys } = pushInputs(request);
+  const { scopes, claims, keys } = inputs;
   const rows = await db.query<PushReadRow>('SELECT * FROM syncline.push_snapshot($1::jsonb)', [
     JSON.stringify({ scopes, ids: claims.map((c) => c.id), keys }),
   ]);

@@ -124,16 +124,17 @@ export function planFromRead(
   });
 }
 
-/** Runs a push in `tx`, the locking way; see the module doc. */
+/** Runs a push in `tx`, the locking way; see the module doc. `inputs` is `pushInputs(request)`. */
 export async function pushInTransaction(
   tx: SqlQueryable,
   auth: AuthContext,
   request: StorePushRequest,
+  inputs: PushInputs,
   now: number,
   options: { maxFieldsPerRecord: number },
 ): Promise<PushOutcome> {
   if (request.entries.length === 0) return { response: { results: [] } };
-  const { scopes, claims, keys } = pushInputs(request);
+  const { scopes, claims, keys } = inputs;
   const rows = await tx.query<PushReadRow>('SELECT * FROM syncline.push_read($1::jsonb)', [
     JSON.stringify({ scopes, claims, keys, user: auth.userId, client: request.clientId, now }),
   ]);
