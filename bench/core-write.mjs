@@ -86,6 +86,7 @@ async function round(built) {
   const onServer = server.records(SCOPE).length;
   if (onServer !== PUTS) throw new Error(`server holds ${onServer} records, expected ${PUTS}`);
   await client.stop();
+  retired.push(client, server);
   return {
     putsPerSec: PUTS / ((putsDone - start) / 1000),
     pushedTotalMs: pushed - start,
@@ -98,6 +99,16 @@ async function round(built) {
 
 /** Warm-up rounds before the measured one (each on its own server and client). */
 const WARM_UP_ROUNDS = 2;
+
+/**
+ * The stopped clients and servers of the earlier rounds, kept referenced until the process ends.
+ * Were they collected by the GC forced before the measured round, V8 would deoptimize nearly all
+ * of the engine's optimized code, which it built against objects that die with them (object
+ * shapes, closures; `--trace-deopt` says "weak objects"), and the measured round would warm the
+ * JIT up again: half the puts/s. An app never goes through that: its client lives as long as the
+ * page. See docs/decisions.md.
+ */
+const retired = [];
 
 /**
  * Rounds in one fresh process: the first is reported cold (what the first 10,000 writes after a
