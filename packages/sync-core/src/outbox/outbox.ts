@@ -1,5 +1,4 @@
 import type { JsonObject, Mutation } from '../protocol/types.js';
-import { recordKey } from '../store/record-key.js';
 import { coalesce } from './coalesce.js';
 import { RecordIndex } from './record-index.js';
 
@@ -264,32 +263,27 @@ export class Outbox {
 
   #select(max: number, mark: boolean): OutboxEntry[] {
     const batch: OutboxEntry[] = [];
-    const seen = new Set<string>();
-    const picked = new Set<OutboxEntry>();
+    // Transaction members already taken (a group is taken whole at its first member).
+    let picked: Set<OutboxEntry> | undefined;
     for (const entry of this.#entries.values()) {
       if (batch.length >= max) break;
-      const key = recordKey(entry.mutation.collection, entry.mutation.recordId);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      if (picked.has(entry) || entry.inFlight || entry.writes > 0) continue;
+      // Only a record's head (its oldest queued mutation) may go, and only when nothing of the
+      // record is in flight: a later entry of a record is never a head, an in-flight head holds
+      // the record back. Asked of the per-record index, so no key is built per entry.
+      if (!this.#isSendableHead(entry)) continue;
       const txId = entry.mutation.txId;
       if (txId === undefined) {
         batch.push(entry);
-        picked.add(entry);
         continue;
       }
+      if (picked?.has(entry)) continue;
       const group = this.#byTx.get(txId) ?? [entry];
-      if (!group.every((member) => this.#isSendableHead(member))) {
-        for (const member of group) {
-          seen.add(recordKey(member.mutation.collection, member.mutation.recordId));
-        }
-        continue;
-      }
+      if (!group.every((member) => this.#isSendableHead(member))) continue;
       if (batch.length > 0 && batch.length + group.length > max) break;
+      picked ??= new Set();
       for (const member of group) {
         batch.push(member);
         picked.add(member);
-        seen.add(recordKey(member.mutation.collection, member.mutation.recordId));
       }
     }
     if (mark) {

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { RecordIndex } from '../outbox/record-index.js';
 import type { SyncRecord } from '../protocol/types.js';
 import { deepFreeze } from '../store/freeze.js';
 
@@ -33,7 +34,9 @@ export class MemoryScope {
   readonly name: string;
   #version = 0;
   #horizon = 0;
-  readonly #records = new Map<string, StoredRecord>();
+  /** By collection, then id: no key string is built per lookup. */
+  readonly #records = new RecordIndex<StoredRecord>();
+  #size = 0;
   readonly #log: StoredRecord[] = [];
 
   constructor(name: string) {
@@ -55,7 +58,7 @@ export class MemoryScope {
 
   /** The current record (a tombstone for a deleted one), or `undefined` when absent. */
   get(collection: string, id: string): SyncRecord | undefined {
-    return this.#records.get(recordKey(collection, id))?.record;
+    return this.#records.get(collection, id)?.record;
   }
 
   /**
@@ -67,15 +70,15 @@ export class MemoryScope {
       throw new Error(`write out of order: revision ${record.revision} after ${this.#version}`);
     }
     this.#version = record.revision;
-    const key = recordKey(record.collection, record.id);
-    const previous = this.#records.get(key);
+    const previous = this.#records.get(record.collection, record.id);
     if (previous !== undefined) previous.current = false;
+    else this.#size++;
     const stored: StoredRecord = { record: deepFreeze(record), writtenAt, current: true };
-    this.#records.set(key, stored);
+    this.#records.set(record.collection, record.id, stored);
     this.#log.push(stored);
     // Superseded entries are skipped on read; drop them once they dominate, so a record
     // written a thousand times does not cost a thousand skips per pull.
-    if (this.#log.length > 64 && this.#log.length > 2 * this.#records.size) this.#compactLog();
+    if (this.#log.length > 64 && this.#log.length > 2 * this.#size) this.#compactLog();
   }
 
   /** Every record, tombstones included, in revision order. */
@@ -105,9 +108,10 @@ export class MemoryScope {
    */
   purgeTombstones(shouldPurge: (record: SyncRecord, writtenAt: number) => boolean): number {
     let purged = 0;
-    for (const [key, stored] of this.#records) {
+    for (const stored of [...this.#records.values()]) {
       if (stored.record.deleted && shouldPurge(stored.record, stored.writtenAt)) {
-        this.#records.delete(key);
+        this.#records.delete(stored.record.collection, stored.record.id);
+        this.#size--;
         stored.current = false;
         this.#horizon = Math.max(this.#horizon, stored.record.revision);
         purged++;
