@@ -1,4 +1,5 @@
 import { SyncError } from '../errors/sync-error.js';
+import { hasLoneSurrogate } from '../protocol/validate-json.js';
 
 /**
  * Hybrid logical clock (Kulkarni, Demirbas et al., "Logical Physical Clocks", OPODIS 2014).
@@ -311,25 +312,47 @@ function encodeParts(wallTime: number, counter: number): string {
 
 /** `true` if `value` is a well-formed HLC timestamp string. */
 export function isHlc(value: unknown): value is string {
+  return hlcForm(value) !== NOT_HLC;
+}
+
+/**
+ * `true` for an HLC as the protocol carries it: well-formed ({@link isHlc}), at most `maxLength`
+ * characters, and no lone surrogate in its node part (one pass over the string, not two).
+ * Internal to the protocol's validation.
+ */
+export function isHlcText(value: unknown, maxLength: number): value is string {
+  if (typeof value !== 'string' || value.length > maxLength) return false;
+  const form = hlcForm(value);
+  return form === HLC || (form === HLC_WITH_SURROGATE && !hasLoneSurrogate(value));
+}
+
+const NOT_HLC = 0;
+const HLC = 1;
+/** Well-formed, with a surrogate code unit in the node part (paired or not). */
+const HLC_WITH_SURROGATE = 2;
+
+function hlcForm(value: unknown): number {
   // /^[0-9a-f]{12}:[0-9a-f]{4}:[^\u0000-\u001f\u007f]{1,256}$/ read char by char (every
   // mutation, record and poke carries an HLC; this costs a fraction of a regex call). Lowercase
   // hex only: an uppercase digit would sort differently from the number it encodes.
-  if (typeof value !== 'string') return false;
+  if (typeof value !== 'string') return NOT_HLC;
   const length = value.length;
   if (length < WALL_DIGITS + COUNTER_DIGITS + 3 || length > WALL_DIGITS + COUNTER_DIGITS + 258) {
-    return false;
+    return NOT_HLC;
   }
   for (let i = 0; i < WALL_DIGITS + COUNTER_DIGITS + 2; i++) {
     const c = value.charCodeAt(i);
     if (i === WALL_DIGITS || i === WALL_DIGITS + COUNTER_DIGITS + 1) {
-      if (c !== 0x3a) return false;
+      if (c !== 0x3a) return NOT_HLC;
     } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) {
-      return false;
+      return NOT_HLC;
     }
   }
+  let form = HLC;
   for (let i = WALL_DIGITS + COUNTER_DIGITS + 2; i < length; i++) {
     const c = value.charCodeAt(i);
-    if (c <= 0x1f || c === 0x7f) return false;
+    if (c <= 0x1f || c === 0x7f) return NOT_HLC;
+    if (c >= 0xd800 && c <= 0xdfff) form = HLC_WITH_SURROGATE;
   }
-  return true;
+  return form;
 }

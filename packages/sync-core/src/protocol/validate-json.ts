@@ -10,8 +10,9 @@ import { SyncError } from '../errors/sync-error.js';
 import type { Json, JsonObject } from './types.js';
 
 /**
- * A JSON path as a linked list, built only on the way down and formatted only on failure, so a
- * valid 500-mutation push pays one small object per visited node and no string building.
+ * A JSON path as a linked list, formatted only on failure. The checks below build a node only
+ * for a container they descend into or a value that fails, so a valid 500-mutation push pays a
+ * few small objects per mutation and no string building.
  */
 export interface Path {
   readonly parent: Path | null;
@@ -99,7 +100,13 @@ export function hasControl(value: string): boolean {
  * `maxLength` UTF-16 code units. Other control characters (newline, tab) are ordinary data.
  */
 export function checkDataString(value: string, maxLength: number, path: Path, what: string): void {
-  if (value.length > maxLength) fail(path, `${what} is longer than ${maxLength} characters`);
+  const problem = dataStringProblem(value, maxLength, what);
+  if (problem !== undefined) fail(path, problem);
+}
+
+/** What {@link checkDataString} would fail with, or `undefined` for a good string. */
+function dataStringProblem(value: string, maxLength: number, what: string): string | undefined {
+  if (value.length > maxLength) return `${what} is longer than ${maxLength} characters`;
   // One scan for the common case; the precise checks run only when a suspect appears. Short
   // strings (most keys and values) are scanned in a loop, cheaper than a regex call.
   if (value.length <= 32) {
@@ -111,10 +118,11 @@ export function checkDataString(value: string, maxLength: number, path: Path, wh
         break;
       }
     }
-    if (!suspect) return;
-  } else if (!SUSPECT.test(value)) return;
-  if (value.includes('\u0000')) fail(path, `${what} contains a NUL character`);
-  if (hasLoneSurrogate(value)) fail(path, `${what} contains a lone surrogate`);
+    if (!suspect) return undefined;
+  } else if (!SUSPECT.test(value)) return undefined;
+  if (value.includes('\u0000')) return `${what} contains a NUL character`;
+  if (hasLoneSurrogate(value)) return `${what} contains a lone surrogate`;
+  return undefined;
 }
 
 /** `true` for `{}`-style objects (plain or null-prototype), the only objects JSON has. */
@@ -142,22 +150,43 @@ export function copyJson(
   depth: number,
   inPlace = false,
 ): Json {
+  if (typeof value === 'object' && value !== null) {
+    if (depth > limits.maxJsonDepth) fail(path, `nested deeper than ${limits.maxJsonDepth}`);
+    if (Array.isArray(value)) return copyArray(value, limits, path, depth, inPlace);
+    return copyObject(value, limits, path, depth, inPlace);
+  }
+  return member(value, limits, path.parent ?? path, path.key, depth, inPlace, path);
+}
+
+/**
+ * {@link copyJson} for member `key` of the container at `parent`: the member's own path is
+ * built only when it fails or is a container to descend into (`known`, when the caller has it).
+ */
+function member(
+  value: unknown,
+  limits: JsonLimits,
+  parent: Path,
+  key: string | number,
+  depth: number,
+  inPlace: boolean,
+  known?: Path,
+): Json {
   switch (typeof value) {
-    case 'string':
-      checkDataString(value, limits.maxStringLength, path, 'string');
+    case 'string': {
+      const problem = dataStringProblem(value, limits.maxStringLength, 'string');
+      if (problem !== undefined) fail(known ?? at(parent, key), problem);
       return value;
+    }
     case 'number':
-      if (!Number.isFinite(value)) fail(path, 'number is not finite');
+      if (!Number.isFinite(value)) fail(known ?? at(parent, key), 'number is not finite');
       return value === 0 ? 0 : value;
     case 'boolean':
       return value;
     case 'object':
       if (value === null) return null;
-      if (depth > limits.maxJsonDepth) fail(path, `nested deeper than ${limits.maxJsonDepth}`);
-      if (Array.isArray(value)) return copyArray(value, limits, path, depth, inPlace);
-      return copyObject(value, limits, path, depth, inPlace);
+      return copyJson(value, limits, known ?? at(parent, key), depth, inPlace);
     default:
-      return fail(path, `${typeof value} is not a JSON value`);
+      return fail(known ?? at(parent, key), `${typeof value} is not a JSON value`);
   }
 }
 
@@ -171,7 +200,10 @@ function copyArray(
   const out: Json[] = inPlace ? (value as Json[]) : new Array(value.length);
   for (let i = 0; i < value.length; i++) {
     // A hole reads as undefined and is rejected like any other non-JSON value.
-    out[i] = copyJson(value[i], limits, at(path, i), depth + 1, inPlace);
+    const item = value[i];
+    const checked = member(item, limits, path, i, depth + 1, inPlace);
+    if (!inPlace) out[i] = checked;
+    else if (checked !== item || Object.is(item, -0)) value[i] = checked;
   }
   return out;
 }
@@ -194,10 +226,14 @@ export function copyObject(
     if (++count > limits.maxFieldsPerRecord) {
       fail(path, `has more than ${limits.maxFieldsPerRecord} fields`);
     }
-    const keyPath = at(path, key);
-    if (key === '__proto__') fail(keyPath, 'the key "__proto__" is not allowed');
-    checkDataString(key, limits.maxStringLength, keyPath, 'key');
-    out[key] = copyJson(value[key], limits, keyPath, depth + 1, inPlace);
+    if (key === '__proto__') fail(at(path, key), 'the key "__proto__" is not allowed');
+    const keyProblem = dataStringProblem(key, limits.maxStringLength, 'key');
+    if (keyProblem !== undefined) fail(at(path, key), keyProblem);
+    const item = value[key];
+    const checked = member(item, limits, path, key, depth + 1, inPlace);
+    // In place, only a `-0` is written back (as `0`): the other values are the checked ones.
+    if (!inPlace) out[key] = checked;
+    else if (checked !== item || Object.is(item, -0)) value[key] = checked;
   }
   return out;
 }

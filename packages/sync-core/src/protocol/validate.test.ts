@@ -301,6 +301,9 @@ describe('validateMutation', () => {
     expect(pathOf(() => validateMutation(mutation({ hlc: '0190a1b2c3d4:0000:\ud800' })))).toBe(
       '$.hlc',
     );
+    // A paired surrogate in the node part is text like any other.
+    const paired = '0190a1b2c3d4:0000:\ud83d\ude00';
+    expect(validateMutation(mutation({ hlc: paired })).hlc).toBe(paired);
   });
 
   it('reports the path of bad data inside the mutation', () => {

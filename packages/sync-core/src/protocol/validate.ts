@@ -30,12 +30,11 @@
  *
  * @module
  */
-import { isHlc } from '../clock/hlc.js';
+import { isHlcText } from '../clock/hlc.js';
 import { isSyncError, type SyncError } from '../errors/sync-error.js';
 import type {
   JsonObject,
   Mutation,
-  MutationOp,
   MutationResult,
   Poke,
   PullRequest,
@@ -227,8 +226,8 @@ function boolean(value: unknown, path: Path): boolean {
   return value;
 }
 
-function isHlcText(value: string): boolean {
-  return value.length <= MAX_HLC && isHlc(value) && !hasLoneSurrogate(value);
+function isHlcField(value: string): boolean {
+  return isHlcText(value, MAX_HLC);
 }
 
 function isCheckpoint(value: string): boolean {
@@ -273,47 +272,79 @@ export function validateRecordData(data: unknown, limits?: Partial<ProtocolLimit
   return recordData(data, ROOT, resolveLimits(limits));
 }
 
-const MUTATION_FIELDS = new Set([
-  'id',
-  'scope',
-  'collection',
-  'recordId',
-  'op',
-  'data',
-  'baseRevision',
-  'hlc',
-  'txId',
-]);
-const OPS: ReadonlySet<string> = new Set<MutationOp>(['put', 'patch', 'delete']);
-
 function mutationAt(
   value: unknown,
   path: Path,
   limits: Readonly<ProtocolLimits>,
   inPlace = false,
 ): Mutation {
-  const m = fields(value, path, MUTATION_FIELDS);
-  const id = string(required(m, 'id', path), at(path, 'id'), isUuid, 'a lowercase UUID');
-  const scope = string(required(m, 'scope', path), at(path, 'scope'), isScope, 'a scope');
-  const collection = string(
-    required(m, 'collection', path),
-    at(path, 'collection'),
-    isCollection,
-    'a collection name',
-  );
-  const recordId = string(
-    required(m, 'recordId', path),
-    at(path, 'recordId'),
-    (v) => isRecordIdWithin(v, limits.maxIdLength),
-    `a record id of 1-${limits.maxIdLength} characters without control characters`,
-  );
-  const op = string(
-    required(m, 'op', path),
-    at(path, 'op'),
-    (v) => OPS.has(v),
-    'put, patch or delete',
-  ) as MutationOp;
-  const rawData = own(m, 'data');
+  if (!isPlainObject(value)) fail(path, 'expected an object');
+  const m = value;
+  // One pass over the own keys reads every field and refuses unknown ones (what fields() and a
+  // lookup per field would do in ten): this runs for every pushed mutation.
+  let id: unknown;
+  let scope: unknown;
+  let collection: unknown;
+  let recordId: unknown;
+  let op: unknown;
+  let rawData: unknown;
+  let rawBase: unknown;
+  let hlc: unknown;
+  let rawTxId: unknown;
+  for (const key in m) {
+    if (!Object.hasOwn(m, key)) continue;
+    switch (key) {
+      case 'id':
+        id = m[key];
+        break;
+      case 'scope':
+        scope = m[key];
+        break;
+      case 'collection':
+        collection = m[key];
+        break;
+      case 'recordId':
+        recordId = m[key];
+        break;
+      case 'op':
+        op = m[key];
+        break;
+      case 'data':
+        rawData = m[key];
+        break;
+      case 'baseRevision':
+        rawBase = m[key];
+        break;
+      case 'hlc':
+        hlc = m[key];
+        break;
+      case 'txId':
+        rawTxId = m[key];
+        break;
+      default:
+        fail(at(path, key), 'unknown field');
+    }
+  }
+  // Each check inline, its path built only when it fails.
+  if (id === undefined) missing(path, 'id');
+  if (!isUuid(id)) badString(id, path, 'id', 'a lowercase UUID');
+  if (scope === undefined) missing(path, 'scope');
+  if (!isScope(scope)) badString(scope, path, 'scope', 'a scope');
+  if (collection === undefined) missing(path, 'collection');
+  if (!isCollection(collection)) badString(collection, path, 'collection', 'a collection name');
+  if (recordId === undefined) missing(path, 'recordId');
+  if (!isRecordIdWithin(recordId, limits.maxIdLength)) {
+    badString(
+      recordId,
+      path,
+      'recordId',
+      `a record id of 1-${limits.maxIdLength} characters without control characters`,
+    );
+  }
+  if (op === undefined) missing(path, 'op');
+  if (op !== 'put' && op !== 'patch' && op !== 'delete') {
+    badString(op, path, 'op', 'put, patch or delete');
+  }
   let data: JsonObject | undefined;
   if (op === 'delete') {
     if (rawData !== undefined) fail(at(path, 'data'), 'a delete carries no data');
@@ -321,12 +352,20 @@ function mutationAt(
     if (rawData === undefined) fail(at(path, 'data'), `is required for ${op}`);
     data = recordData(rawData, at(path, 'data'), limits, inPlace);
   }
-  const baseRevision = safeInteger(required(m, 'baseRevision', path), at(path, 'baseRevision'), 0);
-  const hlc = string(required(m, 'hlc', path), at(path, 'hlc'), isHlcText, 'an HLC timestamp');
-  const rawTxId = own(m, 'txId');
+  if (rawBase === undefined) missing(path, 'baseRevision');
+  const baseRevision =
+    typeof rawBase === 'number' && Number.isSafeInteger(rawBase) && rawBase >= 0
+      ? rawBase === 0
+        ? 0
+        : rawBase
+      : safeInteger(rawBase, at(path, 'baseRevision'), 0);
+  if (hlc === undefined) missing(path, 'hlc');
+  if (!isHlcText(hlc, MAX_HLC)) badString(hlc, path, 'hlc', 'an HLC timestamp');
+  if (rawTxId !== undefined && !isUuid(rawTxId)) {
+    badString(rawTxId, path, 'txId', 'a lowercase UUID');
+  }
   if (inPlace) {
-    if (rawTxId !== undefined) string(rawTxId, at(path, 'txId'), isUuid, 'a lowercase UUID');
-    // Every field was read above and no other field exists (fields() refused it), so the
+    // Every field was read above and no other field exists (the pass refused it), so the
     // checked object is the mutation; only a -0 base revision needs writing back.
     if (Object.is(m.baseRevision, -0)) m.baseRevision = 0;
     return m as unknown as Mutation;
@@ -337,9 +376,21 @@ function mutationAt(
     data === undefined
       ? { id, scope, collection, recordId, op, baseRevision, hlc }
       : { id, scope, collection, recordId, op, data, baseRevision, hlc };
-  if (rawTxId !== undefined)
-    mutation.txId = string(rawTxId, at(path, 'txId'), isUuid, 'a lowercase UUID');
+  if (rawTxId !== undefined) mutation.txId = rawTxId;
   return mutation;
+}
+
+/** Fails for the missing field `key` of the object at `path`, in the words of {@link required}. */
+function missing(path: Path, key: string): never {
+  return fail(at(path, key), 'is required');
+}
+
+/** Fails for the string field `key` of the object at `path`, in the words of {@link string}. */
+function badString(value: unknown, path: Path, key: string, format: string): never {
+  return fail(
+    at(path, key),
+    typeof value === 'string' ? `expected ${format}` : `expected a string (${format})`,
+  );
 }
 
 /**
@@ -434,7 +485,8 @@ export function parsePushRequest(
     const path = at(listPath, i);
     const raw: unknown = mutations[i];
     if (!isPlainObject(raw)) fail(path, 'expected an object');
-    const id = string(own(raw, 'id'), at(path, 'id'), isUuid, 'a lowercase UUID');
+    const id = own(raw, 'id');
+    if (!isUuid(id)) badString(id, path, 'id', 'a lowercase UUID');
     if (seen.has(id)) fail(at(path, 'id'), 'duplicate mutation id in one request');
     seen.add(id);
     try {
@@ -528,7 +580,7 @@ function recordAt(
     data = recordData(rawData, at(path, 'data'), limits, inPlace);
   }
   const revision = safeInteger(required(r, 'revision', path), at(path, 'revision'), 1);
-  const hlc = string(required(r, 'hlc', path), at(path, 'hlc'), isHlcText, 'an HLC timestamp');
+  const hlc = string(required(r, 'hlc', path), at(path, 'hlc'), isHlcField, 'an HLC timestamp');
   // Every field was read above and no other field exists (fields() refused it), so the checked
   // object is the record.
   if (inPlace) return r as unknown as SyncRecord;
