@@ -38,5 +38,5 @@ export function coalesce(earlier: Mutation, later: Mutation): Mutation {
   };
   if (data !== undefined) merged.data = data;
   if (earlier.txId !== undefined) merged.txId = earlier.txId;
-  return merged;
+  return Object.freeze(merged);
 }

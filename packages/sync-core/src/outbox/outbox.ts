@@ -320,7 +320,7 @@ export class Outbox {
     const next = this.#byRecord.get(collection, id)?.[0];
     if (next === undefined || next.inFlight) return undefined;
     if (next.mutation.baseRevision === revision && next.base === base) return undefined;
-    next.mutation = { ...next.mutation, baseRevision: revision };
+    next.mutation = Object.freeze({ ...next.mutation, baseRevision: revision });
     next.base = base;
     return next;
   }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { deepFreeze } from '../store/freeze.js';
 import { wireCopy } from './memory-transport.js';
 
 const viaJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
@@ -39,5 +40,49 @@ describe('wireCopy', () => {
     const copy = wireCopy(input);
     input.mutations[0]!.data.list.push(2);
     expect(copy.mutations[0]!.data.list).toEqual([1]);
+  });
+
+  it('hands a deep-frozen JSON part over as it is, and copies what is around it', () => {
+    const mutation = deepFreeze({ id: 'm1', op: 'put', data: { tags: ['a'], n: 1 }, hlc: 'h' });
+    const input = { clientId: 'c', mutations: [mutation] };
+    const copy = wireCopy(input);
+    expect(copy).toStrictEqual(viaJson(input));
+    expect(copy).not.toBe(input);
+    expect(copy.mutations).not.toBe(input.mutations);
+    expect(copy.mutations[0]).toBe(mutation);
+    // Nothing can change it, so it isolates the sides as a copy would.
+    expect(() => {
+      (mutation.data.tags as string[]).push('b');
+    }).toThrow(TypeError);
+  });
+
+  it('copies a frozen part that JSON would change or that holds something unfrozen', () => {
+    const hole = new Array(2);
+    hole[1] = 'x';
+    const cases: object[] = [
+      { z: -0 },
+      { a: undefined, b: 1 },
+      { inner: { unfrozen: true } },
+      [1, { unfrozen: true }],
+      hole,
+      { n: Number.NaN },
+      { custom: 1, toJSON: () => 'custom' },
+      Object.assign(Object.create(null), { k: 'v' }),
+    ];
+    for (const value of cases) {
+      const frozen = Object.freeze(value);
+      const copy = wireCopy(frozen);
+      expect(copy).toStrictEqual(viaJson(frozen));
+      expect(copy).not.toBe(frozen);
+    }
+  });
+
+  it('equals the JSON round trip for any deep-frozen JSON value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(wireCopy(deepFreeze(value))).toStrictEqual(viaJson(value));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -60,8 +60,8 @@ export interface MemoryTransportHost {
 
 /**
  * A connection to a `MemoryServer`, as a {@link SyncTransport}. Each call travels like a network
- * request: the request is copied when sent (exactly what a JSON round trip would give) and
- * reaches the server in a later `schedule` turn; the answer reaches the caller in another one,
+ * request: the request is copied when sent (exactly what a JSON round trip would give; its
+ * deep-frozen parts, which nothing can change, go as they are) and reaches the server in a later `schedule` turn; the answer reaches the caller in another one,
  * deep-frozen. Answers are handed over without a copy: pulled records are the server's own
  * frozen records (validated when they were pushed, never changed afterwards), so neither side
  * can change what the other holds, and a 100k-record sync costs no serialization. The server
@@ -182,6 +182,10 @@ const NOT_PLAIN = Symbol('not plain');
  * requests consist of: plain objects and arrays, strings, booleans, finite numbers, null.
  * Anything else (`undefined` members, dates, `toJSON`, non-finite numbers, a `__proto__` key,
  * ...) takes the JSON round trip itself, so the result is always exactly the JSON copy.
+ *
+ * A deep-frozen part whose JSON copy would equal it is not copied but handed over as it is (the
+ * engine freezes the mutations and data it sends): nothing can change it any more, so it
+ * isolates the two sides as a copy does, as the server's frozen answers do the other way.
  * Internal to the testing kit (exported for its tests).
  */
 export function wireCopy<T>(value: T): T {
@@ -203,6 +207,7 @@ function fastCopy(value: unknown): unknown {
       return value === 0 ? 0 : value;
     case 'object': {
       if (value === null) return null;
+      if (Object.isFrozen(value) && isFrozenJson(value)) return value;
       if (Array.isArray(value)) {
         if (Object.getPrototypeOf(value) !== Array.prototype) throw NOT_PLAIN;
         const out: unknown[] = new Array(value.length);
@@ -224,6 +229,40 @@ function fastCopy(value: unknown): unknown {
     }
     default:
       throw NOT_PLAIN;
+  }
+}
+
+/**
+ * `true` when `value` is deep-frozen and its JSON copy would be equal to it: objects of
+ * `Object.prototype` and arrays (no holes, no `toJSON`, no `__proto__` key, no inherited
+ * enumerable member), strings, booleans, finite numbers other than `-0`, null.
+ */
+function isFrozenJson(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (!Object.isFrozen(value)) return false;
+      if (Array.isArray(value)) {
+        if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+        // A hole reads as undefined, which JSON would turn into null: not equal.
+        for (let i = 0; i < value.length; i++) if (!isFrozenJson(value[i])) return false;
+        return true;
+      }
+      // Not a null-prototype object either: its JSON copy would have Object.prototype.
+      if (Object.getPrototypeOf(value) !== Object.prototype || 'toJSON' in value) return false;
+      for (const key in value) {
+        if (key === '__proto__' || !Object.hasOwn(value, key)) return false;
+        if (!isFrozenJson((value as Record<string, unknown>)[key])) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
   }
 }
 
