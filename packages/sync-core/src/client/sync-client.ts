@@ -81,6 +81,13 @@ class SyncClientImpl implements SyncClient {
   readonly #storage: StorageAdapter;
   readonly #transport: SyncTransport;
   readonly #emitter = new EventEmitter<SyncEvents>();
+  /**
+   * Whether `change` and `status` have listeners, kept up to date by `on`/`once`/`off` and after
+   * each emit (a `once` listener leaves then): asked on every record change, where the emitter's
+   * own count is a dictionary lookup.
+   */
+  #wantsChange = false;
+  #wantsStatus = false;
   readonly #notifier: Notifier;
   readonly #status: StatusMachine;
   readonly #newId: IdGenerator;
@@ -109,15 +116,21 @@ class SyncClientImpl implements SyncClient {
     this.#newId = createUuidV7(this.#env);
     this.#defaultResolver = options.conflict ?? lww();
     this.#notifier = new Notifier(
-      (collection, ids) => this.#emitter.emit('change', { collection, ids }),
+      (collection, ids) => {
+        this.#emitter.emit('change', { collection, ids });
+        this.#countListeners();
+      },
       () => this.#status.flush(),
-      () => this.#emitter.listenerCount('change') > 0,
+      () => this.#wantsChange,
     );
     // Status changes are committed in the notifier's flush, which then wakes subscribers.
     this.#status = new StatusMachine(
-      (status) => this.#emitter.emit('status', status),
+      (status) => {
+        this.#emitter.emit('status', status);
+        this.#countListeners();
+      },
       () => this.#notifier.touch(),
-      () => this.#emitter.listenerCount('status') > 0,
+      () => this.#wantsStatus,
     );
   }
 
@@ -416,17 +429,25 @@ class SyncClientImpl implements SyncClient {
 
   on<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.on(event, listener as never);
+    this.#countListeners();
     return this;
   }
 
   once<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.once(event, listener as never);
+    this.#countListeners();
     return this;
   }
 
   off<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.off(event, listener as never);
+    this.#countListeners();
     return this;
+  }
+
+  #countListeners(): void {
+    this.#wantsChange = this.#emitter.listenerCount('change') > 0;
+    this.#wantsStatus = this.#emitter.listenerCount('status') > 0;
   }
 
   subscribe(listener: () => void): () => void {
