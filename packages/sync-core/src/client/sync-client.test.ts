@@ -93,6 +93,31 @@ describe('SyncClient: local writes', () => {
     expect(server.records('user:u1').map((r) => [r.id, r.data])).toEqual([['a', { v: 1 }]]);
   });
 
+  it('reports changes to listeners added, removed and added once at any time', async () => {
+    const { client } = setup();
+    await client.start();
+    await client.put('todos', 'before', { n: 0 }); // nobody listens: nothing collected
+    const once: string[][] = [];
+    client.once('change', (e) => once.push(e.ids));
+    await client.put('todos', 'a', { n: 1 });
+    await settle();
+    await client.put('todos', 'b', { n: 2 }); // the once listener has left
+    await settle();
+    expect(once).toEqual([['a']]);
+    const seen: string[][] = [];
+    const listener = (e: { ids: string[] }) => seen.push(e.ids);
+    client.on('change', listener);
+    await client.put('todos', 'c', { n: 3 });
+    await settle();
+    client.off('change', listener);
+    await client.put('todos', 'd', { n: 4 });
+    await settle();
+    client.on('change', listener);
+    await client.put('todos', 'e', { n: 5 });
+    await settle();
+    expect(seen).toEqual([['c'], ['e']]);
+  });
+
   it('batches change events: one per collection per batch', async () => {
     const { client, server } = setup();
     const writer = createSyncClient({
