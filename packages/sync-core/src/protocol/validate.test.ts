@@ -502,6 +502,12 @@ describe('validatePushResponse', () => {
         validatePushResponse({ results: [applied(ID1), { id: ID2, status: 'ok' }] }, request),
       ),
     ).toBe('$.results[1].status');
+    for (const revision of [undefined, 2.5, '3', -1, Number.NaN]) {
+      const result = { id: ID2, status: 'applied', revision };
+      expect(pathOf(() => validatePushResponse({ results: [applied(ID1), result] }, request))).toBe(
+        '$.results[1].revision',
+      );
+    }
   });
 });
 

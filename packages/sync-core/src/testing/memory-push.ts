@@ -78,9 +78,9 @@ export function processPush(
   const changedScopes = new Set<string>();
   const dedupe = !canary('dedupe-off');
 
-  // Units of work in request order: a single mutation, or a whole txId group at the position
-  // of its first member.
-  const units: number[][] = [];
+  // Units of work in request order: a single mutation (its index), or a whole txId group at
+  // the position of its first member.
+  const units: Array<number | number[]> = [];
   const groups = new Map<string, number[]>();
   entries.forEach((entry, i) => {
     const stored = dedupe ? ctx.outcomes.get(entry.id) : undefined;
@@ -97,7 +97,7 @@ export function processPush(
     }
     const txId = entry.ok ? entry.mutation.txId : entry.txId;
     if (txId === undefined) {
-      units.push([i]);
+      units.push(i);
       return;
     }
     const group = groups.get(txId);
@@ -120,7 +120,11 @@ export function processPush(
   };
 
   for (const unit of units) {
-    processUnit(unit, entries, ctx, finish, changedScopes, request.clientId);
+    if (typeof unit === 'number') {
+      processSingle(unit, entries[unit]!, ctx, finish, changedScopes, request.clientId);
+    } else {
+      processUnit(unit, entries, ctx, finish, changedScopes, request.clientId);
+    }
   }
   return { results: results as MutationResult[], changedScopes };
 }

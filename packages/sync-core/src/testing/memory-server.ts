@@ -44,7 +44,8 @@ export interface MemoryServerOptions {
    */
   schedule?: (fn: () => void) => void;
   /**
-   * Whether `userId` may read and write `scope`.
+   * Whether `userId` may read and write `scope`. Asked once per scope of a push request, and
+   * for every pull and poke.
    * @default (userId, scope) => scope === `user:${userId}`
    */
   authorizeScope?: (userId: string, scope: string) => boolean;
@@ -202,6 +203,8 @@ class InMemoryServer implements MemoryServer {
       throw badRequest(error);
     }
     const counters: PushCounters = this.#stats;
+    let lastScope: string | undefined;
+    let lastAllowed = false;
     const { results, changedScopes } = processPush(request, {
       userId: session.userId,
       sessionId: session.sessionId,
@@ -209,7 +212,14 @@ class InMemoryServer implements MemoryServer {
       maxFieldsPerRecord: this.limits.maxFieldsPerRecord,
       outcomes: this.#outcomes,
       counters,
-      authorized: (scope) => this.#authorize(session.userId, scope),
+      authorized: (scope) => {
+        // Asked once per scope of a push (its mutations nearly always share one).
+        if (scope !== lastScope) {
+          lastScope = scope;
+          lastAllowed = this.#authorize(session.userId, scope);
+        }
+        return lastAllowed;
+      },
       scope: (name) => this.#scope(name),
       applied: (entry) => this.#applied.push(entry),
     });
