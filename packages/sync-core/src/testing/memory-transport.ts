@@ -185,7 +185,9 @@ const NOT_PLAIN = Symbol('not plain');
  *
  * A deep-frozen part whose JSON copy would equal it is not copied but handed over as it is (the
  * engine freezes the mutations and data it sends): nothing can change it any more, so it
- * isolates the two sides as a copy does, as the server's frozen answers do the other way.
+ * isolates the two sides as a copy does, as the server's frozen answers do the other way. (An
+ * accessor property is the exception nobody sends: a frozen object's getter still runs when
+ * read, so it should not be in a request.)
  * Internal to the testing kit (exported for its tests).
  */
 export function wireCopy<T>(value: T): T {
@@ -244,26 +246,37 @@ function isFrozenJson(value: unknown): boolean {
       return true;
     case 'number':
       return Number.isFinite(value) && !Object.is(value, -0);
-    case 'object': {
-      if (value === null) return true;
-      if (!Object.isFrozen(value)) return false;
-      if (Array.isArray(value)) {
-        if (Object.getPrototypeOf(value) !== Array.prototype) return false;
-        // A hole reads as undefined, which JSON would turn into null: not equal.
-        for (let i = 0; i < value.length; i++) if (!isFrozenJson(value[i])) return false;
-        return true;
-      }
-      // Not a null-prototype object either: its JSON copy would have Object.prototype.
-      if (Object.getPrototypeOf(value) !== Object.prototype || 'toJSON' in value) return false;
-      for (const key in value) {
-        if (key === '__proto__' || !Object.hasOwn(value, key)) return false;
-        if (!isFrozenJson((value as Record<string, unknown>)[key])) return false;
-      }
-      return true;
-    }
+    case 'object':
+      return value === null || isFrozenJsonContainer(value);
     default:
       return false;
   }
+}
+
+/** {@link isFrozenJson} for an object or array; members that are strings or booleans inline. */
+function isFrozenJsonContainer(value: object): boolean {
+  if (!Object.isFrozen(value)) return false;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    // A hole reads as undefined, which JSON would turn into null: not equal.
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item !== 'string' && typeof item !== 'boolean' && !isFrozenJson(item)) {
+        return false;
+      }
+    }
+    return true;
+  }
+  // Not a null-prototype object either: its JSON copy would have Object.prototype.
+  if (Object.getPrototypeOf(value) !== Object.prototype || 'toJSON' in value) return false;
+  for (const key in value) {
+    if (key === '__proto__' || !Object.hasOwn(value, key)) return false;
+    const member: unknown = (value as Record<string, unknown>)[key];
+    if (typeof member !== 'string' && typeof member !== 'boolean' && !isFrozenJson(member)) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function aborted(signal: AbortSignal): SyncError {
