@@ -67,6 +67,7 @@ describe('wireCopy', () => {
       hole,
       { n: Number.NaN },
       { custom: 1, toJSON: () => 'custom' },
+      Object.defineProperty({ hidden: 1 }, 'toJSON', { value: () => 'hidden', enumerable: false }),
       Object.assign(Object.create(null), { k: 'v' }),
     ];
     for (const value of cases) {
