@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { RecordIndex } from './record-index.js';
+
+describe('RecordIndex', () => {
+  it('keeps values per collection and id, across switches between collections', () => {
+    const index = new RecordIndex<number>();
+    index.set('a', '1', 1);
+    index.set('b', '1', 2);
+    index.set('a', '2', 3);
+    expect(index.get('a', '1')).toBe(1);
+    expect(index.get('b', '1')).toBe(2);
+    expect(index.get('a', '2')).toBe(3);
+    expect(index.has('b', '2')).toBe(false);
+    expect([...index.values()].sort()).toEqual([1, 2, 3]);
+  });
+
+  it('forgets a collection whose last record left, and starts it afresh when set again', () => {
+    const index = new RecordIndex<number>();
+    index.set('a', '1', 1);
+    expect(index.get('a', '1')).toBe(1); // 'a' is now the remembered collection
+    index.delete('a', '1');
+    expect(index.get('a', '1')).toBeUndefined();
+    expect([...index.values()]).toEqual([]);
+    index.set('a', '2', 2);
+    expect(index.get('a', '2')).toBe(2);
+    expect([...index.values()]).toEqual([2]);
+  });
+
+  it('is empty after clear, whichever collection was remembered', () => {
+    const index = new RecordIndex<number>();
+    index.set('a', '1', 1);
+    index.get('a', '1');
+    index.clear();
+    expect(index.get('a', '1')).toBeUndefined();
+    index.set('a', '1', 5);
+    expect(index.get('a', '1')).toBe(5);
+    expect([...index.values()]).toEqual([5]);
+  });
+});
