@@ -32,7 +32,10 @@ export function checkPullPage(page: unknown, request: PullRequest): PullResponse
     bad('resetRequired is not a boolean');
   }
   let previous = 0;
-  for (const item of changes as unknown[]) {
+  // Indexed: a page is checked a few hundred times per sync, often before V8 optimizes this,
+  // and an array iterator then allocates a result object per record.
+  for (let i = 0; i < changes.length; i++) {
+    const item: unknown = changes[i];
     if (!isPlainObject(item)) bad('a change is not an object');
     const r = item as SyncRecord;
     if (r.scope !== request.scope) bad('a change of another scope');

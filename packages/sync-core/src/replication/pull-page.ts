@@ -1,6 +1,6 @@
 import type { EngineContext } from '../client/context.js';
 import { baseKey, KEYS, type Replica } from '../client/replica.js';
-import type { PullResponse } from '../protocol/types.js';
+import type { PullResponse, SyncRecord } from '../protocol/types.js';
 import type { StorageWrite } from '../storage/types.js';
 import { deepFreeze } from '../store/freeze.js';
 import { recordKey } from '../store/record-key.js';
@@ -25,7 +25,10 @@ export function applyPulledPage(
   const ops: StorageWrite[] = [];
   let maxHlc = '';
   const seen = replica.resetting.get(scope);
-  for (const record of page.changes) {
+  const { changes } = page;
+  // Indexed, like checkPullPage: no iterator result per record while V8 still interprets this.
+  for (let i = 0; i < changes.length; i++) {
+    const record = changes[i] as SyncRecord;
     if (record.hlc > maxHlc) maxHlc = record.hlc;
     seen?.add(recordKey(record.collection, record.id));
     const previous = store.base(record.collection, record.id);
