@@ -61,12 +61,13 @@ export interface MemoryTransportHost {
 /**
  * A connection to a `MemoryServer`, as a {@link SyncTransport}. Each call travels like a network
  * request: the request is copied when sent (exactly what a JSON round trip would give; its
- * deep-frozen parts, which nothing can change, go as they are) and reaches the server in a later `schedule` turn; the answer reaches the caller in another one,
- * deep-frozen. Answers are handed over without a copy: pulled records are the server's own
- * frozen records (validated when they were pushed, never changed afterwards), so neither side
- * can change what the other holds, and a 100k-record sync costs no serialization. The server
- * authenticates the call with the transport's session at the moment the call is made (like a
- * bearer token), never with the ids the request body claims.
+ * deep-frozen parts, which nothing can change, go as they are) and reaches the server in a
+ * later `schedule` turn; the answer reaches the caller in another one, deep-frozen. Answers are
+ * handed over without a copy: pulled records are the server's own frozen records (validated
+ * when they were pushed, never changed afterwards), so neither side can change what the other
+ * holds, and a 100k-record sync costs no serialization. The server authenticates the call with
+ * the transport's session at the moment the call is made (like a bearer token), never with the
+ * ids the request body claims.
  */
 export class MemoryTransport implements SyncTransport {
   /** Who is signed in on this connection; `signIn`/`signOut` or `session.set` change it. */
@@ -187,8 +188,7 @@ const NOT_PLAIN = Symbol('not plain');
  * engine freezes the mutations and data it sends): nothing can change it any more, so it
  * isolates the two sides as a copy does, as the server's frozen answers do the other way. (An
  * accessor property is the exception nobody sends: a frozen object's getter still runs when
- * read, so it should not be in a request.)
- * Internal to the testing kit (exported for its tests).
+ * read, so it should not be in a request.) Internal to the testing kit (exported for its tests).
  */
 export function wireCopy<T>(value: T): T {
   try {
@@ -209,7 +209,7 @@ function fastCopy(value: unknown): unknown {
       return value === 0 ? 0 : value;
     case 'object': {
       if (value === null) return null;
-      if (Object.isFrozen(value) && isFrozenJson(value)) return value;
+      if (isFrozenJsonContainer(value)) return value;
       if (Array.isArray(value)) {
         if (Object.getPrototypeOf(value) !== Array.prototype) throw NOT_PLAIN;
         const out: unknown[] = new Array(value.length);
