@@ -57,7 +57,7 @@ export async function claimLocalData(
   for (const entry of moved) {
     localOps.push({ type: 'delete', key: entry.key });
     if (already.has(entry.mutation.id)) continue;
-    const mutation = Object.freeze({ ...entry.mutation, scope: target.scope });
+    const mutation = { ...entry.mutation, scope: target.scope };
     const added = target.outbox.adopt(mutation, entry.base);
     adopted.push(added);
     targetOps.push({

@@ -67,9 +67,6 @@ export function applyLocalWrites(
     };
     if (write.data !== undefined) mutation.data = write.data;
     if (options.txId !== undefined) mutation.txId = options.txId;
-    // Frozen like its data: a mutation is replaced, never changed, so a transport may send it
-    // without a defensive copy (the memory server's does).
-    Object.freeze(mutation);
     results.push(outbox.enqueue(mutation, base === undefined || base.deleted ? null : base.data));
     if (store.recompute(write.collection, write.id))
       ctx.notifier.changed(write.collection, write.id);

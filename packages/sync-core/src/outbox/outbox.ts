@@ -21,7 +21,10 @@ export interface OutboxEntry {
   seq: number;
   /** Storage key: `o/<seq>`. */
   key: string;
-  /** The mutation (replaced, never mutated, on coalescing and rebasing). */
+  /**
+   * The mutation: frozen when it enters the outbox, and replaced, never changed, on coalescing,
+   * rebasing and rewriting, so a transport may send it without a defensive copy.
+   */
   mutation: Mutation;
   /** Data at `baseRevision`, for resolvers. */
   base: JsonObject | null;
@@ -97,7 +100,7 @@ export class Outbox {
       this.#insert({
         seq: item.seq,
         key: outboxKey(item.seq),
-        mutation: item.mutation,
+        mutation: Object.freeze(item.mutation),
         base: item.base,
         inFlight: false,
         sealed: true,
@@ -161,7 +164,7 @@ export class Outbox {
     const entry: OutboxEntry = {
       seq,
       key: outboxKey(seq),
-      mutation,
+      mutation: Object.freeze(mutation),
       base,
       inFlight: false,
       sealed: false,
@@ -228,7 +231,7 @@ export class Outbox {
   /** Replaces the mutation of an entry in place (a resolver's write keeps the queue position). */
   replace(entry: OutboxEntry, mutation: Mutation, base: JsonObject | null): void {
     const oldTx = entry.mutation.txId;
-    entry.mutation = mutation;
+    entry.mutation = Object.freeze(mutation);
     entry.base = base;
     entry.sealed = false;
     if (oldTx !== mutation.txId) {
@@ -353,7 +356,7 @@ export class Outbox {
     const entry: OutboxEntry = {
       seq,
       key: outboxKey(seq),
-      mutation,
+      mutation: Object.freeze(mutation),
       base,
       inFlight: false,
       sealed: true,

@@ -124,7 +124,7 @@ export function applyPushResults(
         };
         if (data !== undefined) rewrite.data = data;
         if (mutation.txId !== undefined) rewrite.txId = mutation.txId;
-        outbox.replace(entry, Object.freeze(rewrite), serverData);
+        outbox.replace(entry, rewrite, serverData);
         ops.push({ type: 'set', key: entry.key, value: storedEntry(entry) });
         ops.push({ type: 'set', key: KEYS.hlc, value: ctx.clock.last });
       }
