@@ -1,0 +1,1 @@
+export function targetingSecurity(_f: unknown): void {}
