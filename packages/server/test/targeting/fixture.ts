@@ -44,7 +44,11 @@ export interface TargetingFixture {
   /** Signs in `userId` on a device (`clientId`, new unless given) and sends its heartbeat. */
   signIn(userId: string, clientId?: string): Promise<Session>;
   /** A request as `who`. */
-  as(who: Session | undefined, path: string, init?: RequestInit & { json?: unknown }): Promise<Answer>;
+  as(
+    who: Session | undefined,
+    path: string,
+    init?: RequestInit & { json?: unknown },
+  ): Promise<Answer>;
 }
 
 /** Size limits of the fixture server, small enough to test. */

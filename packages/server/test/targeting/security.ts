@@ -96,7 +96,9 @@ export function targetingSecurity(fixture: () => TargetingFixture): void {
     expect(await pending(f, other)).toEqual([member.id]);
     // An id another user already used is a conflict, and the first delivery is untouched.
     const reused = deliveryBody(other, { id: member.id });
-    expect((await f.as(other, '/v1/deliveries', { method: 'POST', json: reused })).status).toBe(409);
+    expect((await f.as(other, '/v1/deliveries', { method: 'POST', json: reused })).status).toBe(
+      409,
+    );
     expect((await statusOf(f, a, member.id as string)).acked).toEqual([]);
   });
 
@@ -208,7 +210,9 @@ export function targetingSecurity(fixture: () => TargetingFixture): void {
       expect.objectContaining({ sessionId: other.sessionId, clientId: other.clientId }),
     ]);
     const mine = await f.as(a, '/v1/sessions');
-    expect((mine.body as { sessions: Array<{ sessionId: string }> }).sessions.map((s) => s.sessionId)).toEqual([a.sessionId]);
+    expect(
+      (mine.body as { sessions: Array<{ sessionId: string }> }).sessions.map((s) => s.sessionId),
+    ).toEqual([a.sessionId]);
   });
 
   it('transfers: only members ask, only the parties read, only the requester completes', async () => {
@@ -287,7 +291,9 @@ export function targetingSecurity(fixture: () => TargetingFixture): void {
       const answer = await f.as(a, path, init);
       expect(answer.status, `${path} ${JSON.stringify(answer.body)}`).toBeGreaterThanOrEqual(400);
       expect(answer.status, path).toBeLessThan(500);
-      expect((answer.body as { error: { message: string } }).error.message.length).toBeGreaterThan(0);
+      expect((answer.body as { error: { message: string } }).error.message.length).toBeGreaterThan(
+        0,
+      );
     }
     expect(f.logged).toEqual([]);
   });

@@ -59,7 +59,11 @@ export function targetingStories(fixture: () => TargetingFixture): void {
       expect(uploaded.body).toEqual({ sha256: file.sha256, size: 300_000 });
     });
 
-    const body = deliveryBody(a, { kind: 'asset', assetHash: file.sha256, payload: { name: 'p.png' } });
+    const body = deliveryBody(a, {
+      kind: 'asset',
+      assetHash: file.sha256,
+      payload: { name: 'p.png' },
+    });
     const sent = await f.as(a, '/v1/deliveries', { method: 'POST', json: body });
     expect(sent.status).toBe(201);
     const delivery = (sent.body as { delivery: Delivery }).delivery;
@@ -135,7 +139,9 @@ export function targetingStories(fixture: () => TargetingFixture): void {
     expect(await f.blobs.keys()).not.toContain(blob);
     expect((await download(f, b, file.sha256)).status).toBe(404);
     const status = await f.as(a, `/v1/deliveries/${body.id}`);
-    expect((status.body as { status: { expired: boolean; complete: boolean } }).status).toMatchObject({
+    expect(
+      (status.body as { status: { expired: boolean; complete: boolean } }).status,
+    ).toMatchObject({
       expired: true,
       complete: false,
     });
@@ -198,7 +204,11 @@ export function targetingStories(fixture: () => TargetingFixture): void {
       const pending = await f.as(o, '/v1/deliveries?pending=1');
       const [request] = (pending.body as { deliveries: Delivery[] }).deliveries;
       expect(request?.kind).toBe('syncline.transfer-request');
-      expect(request?.payload).toMatchObject({ transferId: id, assetHash: file.sha256, requesterUserId: member });
+      expect(request?.payload).toMatchObject({
+        transferId: id,
+        assetHash: file.sha256,
+        requesterUserId: member,
+      });
       // Not complete yet: the member cannot read a partial upload.
       expect((await download(f, m, file.sha256)).status).toBe(404);
 
@@ -261,7 +271,11 @@ export function targetingStories(fixture: () => TargetingFixture): void {
     const c = await f.signIn(user);
     const c2 = await f.signIn(user, c.clientId);
     const list = await f.as(a, '/v1/sessions');
-    const sessions = (list.body as { sessions: Array<{ clientId: string; sessionId: string; active: boolean; label?: string }> }).sessions;
+    const sessions = (
+      list.body as {
+        sessions: Array<{ clientId: string; sessionId: string; active: boolean; label?: string }>;
+      }
+    ).sessions;
     expect(sessions.filter((s) => s.clientId === c.clientId).map((s) => s.sessionId)).toEqual([
       c2.sessionId,
     ]);
@@ -282,6 +296,8 @@ export function targetingStories(fixture: () => TargetingFixture): void {
     // Signing in again on device C gives it a working session back.
     const c3 = await f.signIn(user, c.clientId);
     const back = await f.as(c3, '/v1/sessions');
-    expect((back.body as { sessions: Array<{ sessionId: string }> }).sessions.map((s) => s.sessionId)).toEqual([c3.sessionId]);
+    expect(
+      (back.body as { sessions: Array<{ sessionId: string }> }).sessions.map((s) => s.sessionId),
+    ).toEqual([c3.sessionId]);
   });
 }
