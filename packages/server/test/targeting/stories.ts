@@ -152,6 +152,69 @@ export function targetingStories(fixture: () => TargetingFixture): void {
     expect(rest.status).toBe(201);
   });
 
+  it('story 1: a target that is revoked or goes stale stops being waited for; a later session never delays completion', async () => {
+    const f = fixture();
+    const user = f.newUser();
+    const a = await f.signIn(user);
+    const b = await f.signIn(user);
+    const c = await f.signIn(user);
+    const d = await f.signIn(user);
+    const first = deliveryBody(a);
+    expect((await f.as(a, '/v1/deliveries', { method: 'POST', json: first })).status).toBe(201);
+    // C is signed out: once B and D acknowledge, nothing waits for C.
+    expect((await f.as(a, `/v1/sessions/${c.sessionId}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await f.as(b, `/v1/deliveries/${first.id}/ack`, { method: 'POST' })).body).toEqual({
+      complete: false,
+    });
+    expect((await f.as(d, `/v1/deliveries/${first.id}/ack`, { method: 'POST' })).body).toEqual({
+      complete: true,
+    });
+
+    const second = deliveryBody(a);
+    expect((await f.as(a, '/v1/deliveries', { method: 'POST', json: second })).status).toBe(201);
+    expect((await f.as(b, `/v1/deliveries/${second.id}/ack`, { method: 'POST' })).body).toEqual({
+      complete: false,
+    });
+    // A session that appears now may receive it, and its ack does not complete it: D is waited for.
+    const late = await f.signIn(user);
+    expect(await pendingIds(f, late)).toEqual([second.id]);
+    expect((await f.as(late, `/v1/deliveries/${second.id}/ack`, { method: 'POST' })).body).toEqual({
+      complete: false,
+    });
+    // D goes silent past the active window (A and B keep beating): the sweeper completes it.
+    f.clock.now += 24 * HOUR + 1;
+    for (const who of [a, b]) {
+      await f.as(who, '/v1/sessions/heartbeat', {
+        method: 'POST',
+        json: { clientId: who.clientId, sessionId: who.sessionId },
+      });
+    }
+    expect((await f.server.handler.sweep()).completedDeliveries).toBeGreaterThanOrEqual(1);
+    const status = await f.as(a, `/v1/deliveries/${second.id}`);
+    expect((status.body as { status: { complete: boolean } }).status.complete).toBe(true);
+  });
+
+  it('story 1: sent while every other device is stale, a delivery waits for one that comes back', async () => {
+    const f = fixture();
+    const user = f.newUser();
+    const phone = await f.signIn(user);
+    f.clock.now += 25 * HOUR;
+    const desktop = await f.signIn(user);
+    const body = deliveryBody(desktop);
+    const sent = await f.as(desktop, '/v1/deliveries', { method: 'POST', json: body });
+    expect((sent.body as { delivery: Delivery }).delivery.targetSessionIds).toEqual([]);
+    const status = await f.as(desktop, `/v1/deliveries/${body.id}`);
+    expect((status.body as { status: { complete: boolean } }).status.complete).toBe(false);
+    await f.as(phone, '/v1/sessions/heartbeat', {
+      method: 'POST',
+      json: { clientId: phone.clientId, sessionId: phone.sessionId },
+    });
+    expect(await pendingIds(f, phone)).toEqual([body.id]);
+    expect((await f.as(phone, `/v1/deliveries/${body.id}/ack`, { method: 'POST' })).body).toEqual({
+      complete: true,
+    });
+  });
+
   it('story 1: a delivery nobody acknowledges expires at its TTL on the server clock, and its blob is deleted', async () => {
     const f = fixture();
     const { a, b } = await household(f);
