@@ -151,6 +151,7 @@ async function putChunk(
   }
   const hashKey = copy.blobKey;
   let running: RunningHash | undefined;
+  let tooLong = false;
   let held = offset;
   if (range.end > offset) {
     running = ctx.hashes.take(hashKey, offset);
@@ -159,9 +160,8 @@ async function putChunk(
       await ctx.blobStore.write(copy.blobKey, offset, rest, { maxBytes: range.end - offset });
     } catch (error) {
       running = undefined;
-      if (!(error instanceof BlobLimitError) && !request.signal.aborted) {
-        ctx.logger.warn('an asset chunk ended early', error);
-      }
+      if (error instanceof BlobLimitError) tooLong = true;
+      else if (!request.signal.aborted) ctx.logger.warn('an asset chunk ended early', error);
     }
     // What reached the blob is a prefix of the chunk (written in order): keep it, so a broken
     // upload resumes from the last byte held instead of the chunk's start.
@@ -169,6 +169,11 @@ async function putChunk(
     if (held > offset && !(await ctx.targeting.advanceUpload(auth.userId, sha256, offset, held))) {
       throw problem(409, 'offset_mismatch', 'another upload of this asset moved the offset');
     }
+  }
+  if (tooLong) {
+    throw problem(400, 'invalid', 'the body is longer than its Content-Range', {
+      headers: { 'upload-offset': String(held) },
+    });
   }
   if (held < range.end) {
     throw problem(

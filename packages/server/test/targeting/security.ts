@@ -159,6 +159,18 @@ export function targetingSecurity(fixture: () => TargetingFixture): void {
     expect((mismatch.body as { error: { code: string } }).error.code).toBe('chunk_mismatch');
     const head = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
     expect(head.headers.get('upload-offset')).toBe('1000');
+    // A body longer than its Content-Range is refused, and nothing of it is kept.
+    const longer = await f.as(a, `/v1/assets/${file.sha256}`, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-range': 'bytes 1000-1499/3000',
+      },
+      body: file.bytes.slice(1000, 1600),
+    });
+    expect(longer.status).toBe(400);
+    const unchanged = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+    expect(unchanged.headers.get('upload-offset')).toBe('1000');
     // The same bytes again are fine (a retried chunk), and the upload completes intact.
     expect((await putChunk(f, a, file.sha256, file.bytes, 0, 2000)).status).toBe(308);
     const skipped = await putChunk(f, a, file.sha256, file.bytes, 2500, 3000);
@@ -166,6 +178,7 @@ export function targetingSecurity(fixture: () => TargetingFixture): void {
     expect(skipped.headers.get('upload-offset')).toBe('2000');
     expect((await putChunk(f, a, file.sha256, file.bytes, 2000, 3000)).status).toBe(201);
     const complete = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+    expect(complete.status).toBe(200);
     expect(complete.headers.get('asset-complete')).toBe('1');
     expect((await putChunk(f, a, file.sha256, forged, 0, 3000)).status).toBe(409);
 
