@@ -1,0 +1,84 @@
+/**
+ * Pokes over Supabase Realtime: one private channel per scope (`syncline:<scope>`), fed by the
+ * `syncline_poke` trigger through `realtime.send` (Broadcast from Database). Joining is
+ * authorised by the row-level security policy on `realtime.messages`, so the access token must
+ * be set before the join: `realtime.setAuth()` is awaited first (a join sent before it
+ * carries no token and a private channel refuses it).
+ *
+ * Every successful (re)join calls `onConnect`, because pokes sent while the socket was down
+ * are not replayed: the client pulls to catch up.
+ *
+ * @module
+ */
+import { type Poke, SyncError, validatePoke } from '@syncline/sync-core';
+import type { RealtimeChannelLike, SupabaseClientLike } from './client-like.js';
+
+/** The Realtime channel (topic) of a scope's pokes. */
+export function pokeChannelName(scope: string): string {
+  return `syncline:${scope}`;
+}
+
+/** Options of {@link subscribeToPokes}. */
+export interface PokeSubscription {
+  client: Pick<SupabaseClientLike, 'realtime' | 'channel' | 'removeChannel'>;
+  scopes: readonly string[];
+  onPoke: (poke: Poke) => void;
+  onConnect: (() => void) | undefined;
+  onError: (error: SyncError) => void;
+}
+
+/** Joins the scopes' channels; returns the function that leaves them. */
+export function subscribeToPokes(options: PokeSubscription): () => void {
+  const { client, onPoke, onConnect, onError } = options;
+  const channels: RealtimeChannelLike[] = [];
+  let stopped = false;
+
+  const join = (scope: string) => {
+    const channel = client.channel(pokeChannelName(scope), { config: { private: true } });
+    channel.on('broadcast', { event: 'poke' }, (message) => {
+      if (stopped) return;
+      const payload = message.payload as Record<string, unknown> | undefined;
+      let poke: Poke;
+      try {
+        // realtime.send adds an `id` to the payload; the poke is the rest.
+        poke = validatePoke({
+          scope: payload?.scope,
+          version: payload?.version,
+          originClientId: payload?.originClientId,
+        });
+      } catch (error) {
+        onError(new SyncError('server', 'a malformed poke arrived', { cause: error }));
+        return;
+      }
+      if (poke.scope === scope) onPoke(poke);
+    });
+    channel.subscribe((status, error) => {
+      if (stopped) return;
+      if (status === 'SUBSCRIBED') onConnect?.();
+      else if (status === 'CHANNEL_ERROR' || status === 'TIMED_OUT') {
+        onError(
+          new SyncError(
+            /Unauthorized/i.test(error?.message ?? '') ? 'auth' : 'network',
+            `Realtime channel ${pokeChannelName(scope)}: ${error?.message ?? status}`,
+            { cause: error },
+          ),
+        );
+      }
+    });
+    channels.push(channel);
+  };
+
+  void client.realtime.setAuth().then(
+    () => {
+      if (!stopped) for (const scope of options.scopes) join(scope);
+    },
+    (error: unknown) => {
+      onError(new SyncError('auth', 'Realtime could not take the access token', { cause: error }));
+    },
+  );
+
+  return () => {
+    stopped = true;
+    for (const channel of channels.splice(0)) void client.removeChannel(channel);
+  };
+}
