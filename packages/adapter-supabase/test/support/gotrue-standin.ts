@@ -84,7 +84,8 @@ export class GoTrueStandIn {
   async #refreshGrant(token: string): Promise<AuthAnswer> {
     const grant = this.#refresh.get(token);
     this.#refresh.delete(token);
-    if (grant === undefined) return failure(400, 'refresh_token_not_found', 'Invalid Refresh Token');
+    if (grant === undefined)
+      return failure(400, 'refresh_token_not_found', 'Invalid Refresh Token');
     const [alive] = await this.#db.query('SELECT 1 FROM auth.sessions WHERE id = $1', [
       grant.sessionId,
     ]);

@@ -109,7 +109,10 @@ export class PostgrestStandIn {
       }
       const profile = request.headers['content-profile'] ?? 'public';
       if (profile !== 'public') {
-        throw new ApiError(406, error('PGRST106', `The schema must be one of the following: public`));
+        throw new ApiError(
+          406,
+          error('PGRST106', `The schema must be one of the following: public`),
+        );
       }
       const bearer = /^Bearer (.+)$/i.exec(request.headers.authorization ?? '')?.[1];
       const verified = await verifyBearer(bearer);

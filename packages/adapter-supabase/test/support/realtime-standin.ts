@@ -117,8 +117,7 @@ export class RealtimeStandIn {
     if (topic === 'phoenix' && event === 'heartbeat') return reply('ok', {});
     if (event === 'phx_join') {
       const config = (payload.config ?? {}) as { private?: boolean };
-      const token =
-        typeof payload.access_token === 'string' ? payload.access_token : client.apikey;
+      const token = typeof payload.access_token === 'string' ? payload.access_token : client.apikey;
       const subtopic = topic.replace(/^realtime:/, '');
       const isPrivate = config.private === true;
       const allowed = !isPrivate || (await this.#mayRead(token, subtopic));

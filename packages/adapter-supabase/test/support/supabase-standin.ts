@@ -53,7 +53,7 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
     const headers = Object.fromEntries(
-      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? '']),
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
     );
     const rpc = /^\/rest\/v1\/rpc\/([^/]+)$/.exec(url.pathname);
     if (rpc !== null) {
