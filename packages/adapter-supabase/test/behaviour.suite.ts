@@ -8,12 +8,12 @@
 import {
   type ConflictResolver,
   clientWins,
-  type JsonObject,
   fieldMerge,
+  type JsonObject,
   lww,
   manual,
-  serverWins,
   type SyncError,
+  serverWins,
 } from '@syncline/sync-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { supabaseTransport } from '../src/index.js';
@@ -224,9 +224,13 @@ export function behaviourSuite(kind: () => DatabaseKind, adminUrl?: () => string
 
       let connected = 0;
       const own = supabaseTransport({ client: alice.supabase });
-      const stopOwn = own.subscribe?.([`user:${alice.userId}`], (p) => pokes.push(p), () => {
-        connected++;
-      });
+      const stopOwn = own.subscribe?.(
+        [`user:${alice.userId}`],
+        (p) => pokes.push(p),
+        () => {
+          connected++;
+        },
+      );
       await vi.waitFor(() => expect(connected).toBe(1), EVENTUALLY);
       await own.push({
         clientId: 'alice-phone',
