@@ -20,10 +20,15 @@ export function pokeChannelName(scope: string): string {
 
 /** Options of {@link subscribeToPokes}. */
 export interface PokeSubscription {
+  /** The app's Supabase client. */
   client: Pick<SupabaseClientLike, 'realtime' | 'channel' | 'removeChannel'>;
+  /** The scopes to hear about, one private channel each. */
   scopes: readonly string[];
+  /** Called for every poke of one of the scopes. */
   onPoke: (poke: Poke) => void;
+  /** Called on every successful (re)join of a channel: the time to pull and catch up. */
   onConnect: (() => void) | undefined;
+  /** Called when a channel cannot be joined or a poke is malformed; syncing goes on. */
   onError: (error: SyncError) => void;
 }
 
