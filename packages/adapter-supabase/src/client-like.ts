@@ -54,22 +54,28 @@ export interface RealtimeChannelLike {
   subscribe(callback?: (status: string, error?: Error) => void): RealtimeChannelLike;
 }
 
+/** The part of `client.auth` the transport uses. */
+export interface SupabaseAuthLike {
+  /** Calls `callback` on every auth event (first `INITIAL_SESSION`). */
+  onAuthStateChange(callback: (event: string, session: AuthSessionLike | null) => void): {
+    data: { subscription: { unsubscribe(): void } };
+  };
+}
+
+/** The part of `client.realtime` the transport uses. */
+export interface SupabaseRealtimeLike {
+  /** Sets the token channels join with; without an argument, the current session's. */
+  setAuth(token?: string | null): Promise<void>;
+}
+
 /** The parts of a `SupabaseClient` the transport uses. */
 export interface SupabaseClientLike {
   /** Calls a Postgres function through PostgREST (`POST /rest/v1/rpc/<fn>`). */
   rpc(fn: string, args?: Record<string, unknown>): RpcBuilderLike;
   /** Supabase Auth. */
-  auth: {
-    /** Calls `callback` on every auth event (first `INITIAL_SESSION`). */
-    onAuthStateChange(callback: (event: string, session: AuthSessionLike | null) => void): {
-      data: { subscription: { unsubscribe(): void } };
-    };
-  };
+  auth: SupabaseAuthLike;
   /** The Realtime client. */
-  realtime: {
-    /** Sets the token channels join with; without an argument, the current session's. */
-    setAuth(token?: string | null): Promise<void>;
-  };
+  realtime: SupabaseRealtimeLike;
   /** Creates (or returns) a Realtime channel. */
   channel(name: string, options?: { config?: { private?: boolean } }): RealtimeChannelLike;
   /** Leaves and removes a channel. */

@@ -17,7 +17,9 @@ export type {
   RealtimeChannelLike,
   RpcBuilderLike,
   RpcResultLike,
+  SupabaseAuthLike,
   SupabaseClientLike,
+  SupabaseRealtimeLike,
 } from './client-like.js';
 export { syncErrorFromPostgrest } from './errors.js';
 export { type PokeSubscription, pokeChannelName, subscribeToPokes } from './realtime-pokes.js';
