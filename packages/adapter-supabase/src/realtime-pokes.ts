@@ -2,15 +2,16 @@
  * Pokes over Supabase Realtime: one private channel per scope (`syncline:<scope>`), fed by the
  * `syncline_poke` trigger through `realtime.send` (Broadcast from Database). Joining is
  * authorised by the row-level security policy on `realtime.messages`, so the access token must
- * be set before the join: `realtime.setAuth()` is awaited first (a join sent before it
- * carries no token and a private channel refuses it).
+ * be set before the join: channels are joined once a session exists, after
+ * `realtime.setAuth()` has been awaited (a join sent before carries no token, and a private
+ * channel refuses it).
  *
  * Every successful (re)join calls `onConnect`, because pokes sent while the socket was down
  * are not replayed: the client pulls to catch up.
  *
  * @module
  */
-import { type Poke, SyncError, validatePoke } from '@syncline/sync-core';
+import { type Poke, type SessionSource, SyncError, validatePoke } from '@syncline/sync-core';
 import type { RealtimeChannelLike, SupabaseClientLike } from './client-like.js';
 
 /** The Realtime channel (topic) of a scope's pokes. */
@@ -30,6 +31,8 @@ export interface PokeSubscription {
   onConnect: (() => void) | undefined;
   /** Called when a channel cannot be joined or a poke is malformed; syncing goes on. */
   onError: (error: SyncError) => void;
+  /** Who is signed in: channels are joined only once there is a session. */
+  session: SessionSource;
 }
 
 /** Joins the scopes' channels; returns the function that leaves them. */
@@ -73,17 +76,34 @@ export function subscribeToPokes(options: PokeSubscription): () => void {
     channels.push(channel);
   };
 
-  void client.realtime.setAuth().then(
-    () => {
-      if (!stopped) for (const scope of options.scopes) join(scope);
-    },
-    (error: unknown) => {
-      onError(new SyncError('auth', 'Realtime could not take the access token', { cause: error }));
-    },
-  );
+  const start = () => {
+    void client.realtime.setAuth().then(
+      () => {
+        if (!stopped) for (const scope of options.scopes) join(scope);
+      },
+      (error: unknown) => {
+        onError(
+          new SyncError('auth', 'Realtime could not take the access token', { cause: error }),
+        );
+      },
+    );
+  };
+  // A session still being restored or set has no token yet: a join now would go out with
+  // the API key alone and a private channel would refuse it. Wait for the sign-in.
+  let unsubscribeSession: (() => void) | undefined;
+  if (options.session.current() !== null) start();
+  else {
+    unsubscribeSession = options.session.subscribe((session) => {
+      if (session === null || stopped) return;
+      unsubscribeSession?.();
+      unsubscribeSession = undefined;
+      start();
+    });
+  }
 
   return () => {
     stopped = true;
+    unsubscribeSession?.();
     for (const channel of channels.splice(0)) void client.removeChannel(channel);
   };
 }

@@ -133,7 +133,7 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
   };
   if (options.realtime !== false) {
     transport.subscribe = (scopes, onPoke, onConnect) =>
-      subscribeToPokes({ client, scopes, onPoke, onConnect, onError });
+      subscribeToPokes({ client, scopes, onPoke, onConnect, onError, session });
   }
   return transport;
 }

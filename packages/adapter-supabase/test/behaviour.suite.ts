@@ -205,6 +205,34 @@ export function behaviourSuite(kind: () => DatabaseKind, adminUrl?: () => string
   });
 
   describe('Realtime private channels', () => {
+    it('joins with the session token even when subscribing while the session is still being set', async () => {
+      const { supabase, userId } = await signedInClient(project, freshEmail('restore'));
+      const { data } = await supabase.auth.getSession();
+      const restored = project.createClient();
+      // A session restored at start-up: Realtime has no token yet when the app subscribes.
+      void restored.auth.setSession({
+        access_token: data.session?.access_token as string,
+        refresh_token: data.session?.refresh_token as string,
+      });
+      const errors: Error[] = [];
+      let connected = 0;
+      const transport = supabaseTransport({
+        client: restored,
+        onRealtimeError: (e) => errors.push(e),
+      });
+      const stop = transport.subscribe?.(
+        [`user:${userId}`],
+        () => undefined,
+        () => {
+          connected++;
+        },
+      );
+      await vi.waitFor(() => expect(connected).toBe(1), EVENTUALLY);
+      expect(errors).toEqual([]);
+      stop?.();
+      transport.stop();
+    });
+
     it("a user cannot join another user's channel; its own joins carry the token", async () => {
       const alice = await signedInClient(project, freshEmail('alice'));
       const mallory = await signedInClient(project, freshEmail('mallory'));
