@@ -17,7 +17,7 @@ import {
 } from '@syncline/sync-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { supabaseTransport } from '../src/index.js';
-import { type DatabaseKind, openSupabaseDatabase } from './support/database.js';
+import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
 import {
   type Device,
   freshEmail,
@@ -40,7 +40,7 @@ export function behaviourSuite(kind: () => DatabaseKind, adminUrl?: () => string
     project = await startSupabaseStandIn(
       await openSupabaseDatabase(kind(), url === undefined ? {} : { adminUrl: url }),
     );
-  });
+  }, SETUP_TIMEOUT_MS);
   afterEach(async () => {
     project.realtime.refuseConnections(false);
     await stopDevices(devices);

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describePostgres, postgresUrl } from '../../../test/support/env.js';
-import { openSupabaseDatabase } from './support/database.js';
+import { openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
 import { type Device, freshEmail, startDevice, stopDevices } from './support/devices.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
 
@@ -22,7 +22,7 @@ describePostgres()('twenty devices pushing at once on PostgreSQL', () => {
     project = await startSupabaseStandIn(
       await openSupabaseDatabase('postgres', { adminUrl: postgresUrl() as string }),
     );
-  });
+  }, SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await stopDevices(devices);
     await project?.close();

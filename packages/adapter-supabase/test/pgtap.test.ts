@@ -8,7 +8,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWhen, postgresUrl } from '../../../test/support/env.js';
-import { openSupabaseDatabase, type SupabaseDatabase } from './support/database.js';
+import {
+  openSupabaseDatabase,
+  SETUP_TIMEOUT_MS,
+  type SupabaseDatabase,
+} from './support/database.js';
 
 const pgProve = ['/usr/bin/pg_prove', '/usr/local/bin/pg_prove'].find((p) => existsSync(p));
 const pgTapInstalled = ['15', '16', '17'].some((v) =>
@@ -30,7 +34,7 @@ describeWhen(
     const admin = new URL(postgresUrl() as string);
     admin.pathname = `/${row?.name}`;
     url = admin.toString();
-  });
+  }, SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await db?.close();
   });

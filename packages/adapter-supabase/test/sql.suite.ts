@@ -12,6 +12,7 @@ import {
   applyMigrations,
   type DatabaseKind,
   openSupabaseDatabase,
+  SETUP_TIMEOUT_MS,
   type SupabaseDatabase,
 } from './support/database.js';
 import { ANON_CLAIMS, asRequest, sqlstate, userClaims } from './support/request-context.js';
@@ -51,7 +52,7 @@ export function sqlSuite(kind: () => DatabaseKind, adminUrl?: () => string | und
       );
       expect(row?.r.results[0]?.status).toBe('applied');
     }
-  });
+  }, SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await db?.close();
   });

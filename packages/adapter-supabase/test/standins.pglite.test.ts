@@ -7,7 +7,7 @@
 import { isSyncError } from '@syncline/sync-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncErrorFromPostgrest } from '../src/index.js';
-import { openSupabaseDatabase } from './support/database.js';
+import { openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
 import { freshEmail, signedInClient } from './support/devices.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
       RAISE EXCEPTION 'failing with %', code USING ERRCODE = code, DETAIL = 'd', HINT = 'h';
     END $$;
   `);
-});
+}, SETUP_TIMEOUT_MS);
 afterAll(async () => {
   await project.close();
   await project.db.close();

@@ -9,7 +9,7 @@ import { isSyncError, type Mutation, type SyncError } from '@syncline/sync-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pushRequest, putMutation } from '../../adapter-rest/test/support/fixtures.js';
 import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
-import { type DatabaseKind, openSupabaseDatabase } from './support/database.js';
+import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
 import { freshEmail, signedInClient } from './support/devices.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
 
@@ -23,7 +23,7 @@ export function transportSuite(kind: () => DatabaseKind, adminUrl?: () => string
     project = await startSupabaseStandIn(
       await openSupabaseDatabase(kind(), url === undefined ? {} : { adminUrl: url }),
     );
-  });
+  }, SETUP_TIMEOUT_MS);
   afterAll(async () => {
     for (const t of transports) t.stop();
     await project?.close();

@@ -18,6 +18,12 @@ import {
 } from '@syncline/server';
 import { freshDatabase } from '../../../../test/support/postgres.js';
 
+/**
+ * Timeout of a suite's `beforeAll` that opens a database: a few seconds on an idle machine, far
+ * more when several suites start PGlite at once on a busy one.
+ */
+export const SETUP_TIMEOUT_MS = 180_000;
+
 /** Which database engine a suite runs on. */
 export type DatabaseKind = 'pglite' | 'postgres';
 
