@@ -10,7 +10,7 @@ import type {
   SyncRecord,
 } from '../../protocol/types.js';
 import type { SyncTransport } from '../../transport/types.js';
-import type { ConformanceSubject } from './types.js';
+import type { ConformanceCapabilities, ConformanceSubject } from './types.js';
 
 /**
  * The error a conformance case fails with. Its message starts with the rule's id in brackets,
@@ -35,6 +35,8 @@ export class ConformanceFailure extends Error {
 
 /** What every case works with: fresh users, mutation builders and rule-tagged assertions. */
 export class CaseHarness {
+  /** The subject's capabilities, defaults filled in. */
+  readonly capabilities: Required<ConformanceCapabilities>;
   readonly #rule: string;
   readonly #subject: ConformanceSubject;
   readonly #ids: IdGenerator;
@@ -50,6 +52,12 @@ export class CaseHarness {
   constructor(rule: string, subject: ConformanceSubject, runId: string) {
     this.#rule = rule;
     this.#subject = subject;
+    this.capabilities = {
+      patch: true,
+      transactions: true,
+      mutationHlc: true,
+      ...subject.capabilities,
+    };
     this.#ids = createUuidV7({ now: () => Date.now(), random: () => randomUnit() });
     this.#userPrefix = `conf-${runId}-${rule.replace(/[^a-z0-9]+/g, '-')}`.slice(0, 34);
   }
@@ -70,11 +78,11 @@ export class CaseHarness {
     return this.#subject.connect(userId);
   }
 
-  /** A transport whose credentials the backend refuses (the subject must provide it). */
-  async unauthorized(): Promise<SyncTransport> {
+  /** A transport as `userId` whose credentials the backend refuses (the subject provides it). */
+  async unauthorized(userId: string): Promise<SyncTransport> {
     const connect = this.#subject.connectUnauthorized;
     if (connect === undefined) throw this.fail('the subject has no connectUnauthorized');
-    return connect.call(this.#subject);
+    return connect.call(this.#subject, userId);
   }
 
   /** A transport whose backend will soon answer "slow down" (the subject must provide it). */

@@ -181,8 +181,9 @@ export const PULL_AND_ERROR_RULES: readonly RuleDefinition[] = [
       'Refused credentials reject push and pull with a SyncError of kind auth (the client pauses, never retries blindly)',
     needs: 'unauthorized',
     async run(h: CaseHarness) {
-      const transport = await h.unauthorized();
-      const scope = h.scopeOf(h.newUser());
+      const user = h.newUser();
+      const transport = await h.unauthorized(user);
+      const scope = h.scopeOf(user);
       await h.expectSyncError(
         () => transport.pull({ scope, checkpoint: null }),
         ['auth'],

@@ -20,10 +20,10 @@ export interface ConformanceSubject {
   /** A transport signed in as `userId`. Called several times per case, once per device. */
   connect(userId: string): SyncTransport | Promise<SyncTransport>;
   /**
-   * A transport whose credentials the backend refuses (an expired or forged token, or no
-   * sign-in). Without it the `auth` case is skipped and says so.
+   * A transport that believes it is signed in as `userId` but whose credentials the backend
+   * refuses (an expired or forged token). Without it the `auth` case is skipped and says so.
    */
-  connectUnauthorized?(): SyncTransport | Promise<SyncTransport>;
+  connectUnauthorized?(userId: string): SyncTransport | Promise<SyncTransport>;
   /**
    * A transport, signed in as `userId`, whose backend will answer its next request with "slow
    * down" (HTTP 429 with `Retry-After`, or the backend's equivalent), e.g. a server started with
@@ -32,7 +32,7 @@ export interface ConformanceSubject {
   connectRateLimited?(userId: string): SyncTransport | Promise<SyncTransport>;
   /**
    * What the backend supports beyond push, pull, revision checks and tombstones.
-   * @default { patch: true, transactions: true }
+   * @default { patch: true, transactions: true, mutationHlc: true }
    */
   capabilities?: ConformanceCapabilities;
   /**
@@ -54,6 +54,13 @@ export interface ConformanceCapabilities {
    * @default true
    */
   transactions?: boolean;
+  /**
+   * A pulled record carries the `hlc` of the mutation that wrote it. A backend that keeps no
+   * HLC (a resource API) derives it from its own updated-at time instead; then the suite only
+   * checks that it is a valid HLC.
+   * @default true
+   */
+  mutationHlc?: boolean;
 }
 
 /** One rule of the transport contract, as a runnable check. */
