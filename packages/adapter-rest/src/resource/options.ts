@@ -96,6 +96,13 @@ export interface ResourceTransportOptions<Collections extends string = string> {
    */
   concurrency?: number;
   /**
+   * Most changes in one pull page. Each changed item costs one `GET`, so a page stays small
+   * enough to answer well within the client's request timeout; the client stores its progress
+   * after every page.
+   * @default 100
+   */
+  pageSize?: number;
+  /**
    * Realtime hints: called once when the client subscribes, with a `changed` function the app
    * calls whenever its own channel (WebSocket, SSE, polling) says the data changed; the client
    * then pulls. Returns the function that stops listening.

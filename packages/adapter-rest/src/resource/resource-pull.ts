@@ -32,7 +32,6 @@ interface Plan {
 }
 
 const CHECKPOINT_VERSION = 1;
-const DEFAULT_PAGE = 500;
 // A plan older than this is listed again instead of continued (the API may have moved on; a
 // fresh list is always correct, a continued plan is only quicker).
 const PLAN_MAX_AGE_MS = 30_000;
@@ -42,6 +41,8 @@ export interface ResourcePullerOptions {
   api: ResourceApi;
   resources: readonly ResolvedResource[];
   concurrency: number;
+  /** Most changes in one pull page (the client's `limit` may lower it). */
+  pageSize: number;
   now: () => number;
 }
 
@@ -74,7 +75,7 @@ export class ResourcePuller {
       }
       plan = await this.#plan(request.scope, known, signal);
     }
-    const limit = Math.max(1, request.limit ?? DEFAULT_PAGE);
+    const limit = Math.max(1, Math.min(request.limit ?? this.#o.pageSize, this.#o.pageSize));
     const batch = plan.tasks.slice(0, limit);
     const rest = plan.tasks.slice(limit);
     const changes = await this.#deliver(request.scope, batch, signal);

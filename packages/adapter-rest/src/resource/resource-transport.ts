@@ -24,6 +24,7 @@ import { ResourcePuller } from './resource-pull.js';
 import { pushToResources } from './resource-push.js';
 
 const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_PAGE_SIZE = 100;
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
@@ -84,6 +85,7 @@ export function resourceTransport<Collections extends string>(
     api,
     resources,
     concurrency: Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY),
+    pageSize: Math.max(1, options.pageSize ?? DEFAULT_PAGE_SIZE),
     now,
   });
 
