@@ -3,7 +3,7 @@
  * exactly the one `resourceTransport` syncs with no other option.
  *
  * - `POST /api/sign-in { email }` → `{ token, userId }`
- * - `GET /api/projects[?includeDeleted=1][&limit=&offset=]` → `[{ id, name, revision, updatedAt, deletedAt? }]`
+ * - `GET /api/projects[?includeDeleted=1][&include=data][&limit=&offset=]` → `[{ id, name, revision, updatedAt, deletedAt? }]` (with `data` too for `include=data`)
  * - `GET /api/projects/:id` → `{ id, name, data, revision, updatedAt }`, 404 when absent or deleted
  * - `PUT /api/projects/:id { name, data, baseRevision }` → 200 `{ id, revision, updatedAt }` or 409 `{ server }`
  * - `DELETE /api/projects/:id { baseRevision }` → 200 `{ id, revision, deletedAt }` or 409 `{ server }`
@@ -46,6 +46,7 @@ export function createProjectsApi(
 
   async function list(userId: string, url: URL): Promise<Response> {
     const includeDeleted = url.searchParams.get('includeDeleted') === '1';
+    const withData = url.searchParams.get('include') === 'data';
     const limit = Number(url.searchParams.get('limit') ?? 1000);
     const offset = Number(url.searchParams.get('offset') ?? 0);
     if (
@@ -65,7 +66,7 @@ export function createProjectsApi(
       .orderBy(asc(projects.id))
       .limit(limit)
       .offset(offset);
-    return json(200, rows.map(listed));
+    return json(200, rows.map(withData ? item : listed));
   }
 
   async function get(userId: string, id: string): Promise<Response> {

@@ -49,6 +49,12 @@ export interface ResourceOptions {
    */
   listIncludesDeleted?: boolean;
   /**
+   * Whether listed items are complete (they carry every field the record needs), so a changed
+   * item is taken from the list without a `GET <path>/<id>`.
+   * @default false
+   */
+  listIncludesData?: boolean;
+  /**
    * Query parameters added to every list request, e.g. `{ includeDeleted: '1' }` together with
    * `listIncludesDeleted: true`.
    * @default {}
@@ -142,6 +148,7 @@ export interface ResolvedResource {
   updatedAtField: string;
   deletedAtField: string;
   listIncludesDeleted: boolean;
+  listIncludesData: boolean;
   listQuery: Record<string, string>;
   listPageSize: number | undefined;
   toData: (item: JsonObject) => JsonObject;
@@ -163,6 +170,7 @@ export function resolveResource(collection: string, options: ResourceOptions): R
     updatedAtField,
     deletedAtField,
     listIncludesDeleted: options.listIncludesDeleted ?? false,
+    listIncludesData: options.listIncludesData ?? false,
     listQuery: options.listQuery ?? {},
     listPageSize: options.listPageSize,
     toData:

@@ -14,14 +14,17 @@ import type { ListedItem, ResourceApi } from './resource-api.js';
 /** Revisions synced so far: collection → id → revision. */
 type Known = Record<string, Record<string, number>>;
 
-/** One change to deliver: an item to fetch, or a tombstone known from the list alone. */
+/** One change to deliver: an item to fetch, or a record known from the list alone. */
 interface Task {
   resource: ResolvedResource;
   id: string;
   /** The listed revision (for a tombstone, the revision it gets). */
   revision: number;
-  /** A tombstone from the list (`deletedAt` set) or from an item no longer listed. */
-  tombstone: SyncRecord | undefined;
+  /**
+   * The record when the list told all: a tombstone (`deletedAt` set, or no longer listed), or
+   * the whole item when the list carries the data (`listIncludesData`).
+   */
+  known: SyncRecord | undefined;
 }
 
 /** The work left after a checkpoint: what was listed, minus what pages already delivered. */
@@ -108,15 +111,16 @@ export class ResourcePuller {
       for (const [id, revision] of Object.entries(before)) {
         if (present.has(id)) continue;
         const tombstone = this.#tombstone(scope, resource, id, revision + 1);
-        tasks.push({ resource, id, revision: revision + 1, tombstone });
+        tasks.push({ resource, id, revision: revision + 1, known: tombstone });
       }
     }
     return { known, tasks, createdAt: this.#o.now() };
   }
 
   #task(scope: string, resource: ResolvedResource, item: ListedItem): Task {
-    const tombstone = item.deleted ? this.#o.api.toRecord(resource, scope, item.item) : undefined;
-    return { resource, id: item.id, revision: item.revision, tombstone };
+    const complete = item.deleted || resource.listIncludesData;
+    const known = complete ? this.#o.api.toRecord(resource, scope, item.item) : undefined;
+    return { resource, id: item.id, revision: item.revision, known };
   }
 
   #tombstone(scope: string, resource: ResolvedResource, id: string, revision: number): SyncRecord {
@@ -138,7 +142,7 @@ export class ResourcePuller {
       while (next < batch.length) {
         const index = next++;
         const task = batch[index] as Task;
-        out[index] = task.tombstone ?? (await this.#fetch(scope, task, signal));
+        out[index] = task.known ?? (await this.#fetch(scope, task, signal));
       }
     };
     const workers = Array.from({ length: Math.min(this.#o.concurrency, batch.length) }, worker);
