@@ -549,6 +549,16 @@ ALTER TABLE syncline.scope_members ENABLE ROW LEVEL SECURITY;
 ALTER TABLE syncline.mutations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE syncline.meta ENABLE ROW LEVEL SECURITY;
 ALTER TABLE syncline.migrations ENABLE ROW LEVEL SECURITY;
+-- The reference server's session-targeting tables (its migration 7) come with 0001; nothing on
+-- Supabase reads them directly.
+ALTER TABLE syncline.sessions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE syncline.revoked_sessions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE syncline.deliveries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE syncline.delivery_users ENABLE ROW LEVEL SECURITY;
+ALTER TABLE syncline.delivery_targets ENABLE ROW LEVEL SECURITY;
+ALTER TABLE syncline.delivery_acks ENABLE ROW LEVEL SECURITY;
+ALTER TABLE syncline.assets ENABLE ROW LEVEL SECURITY;
+ALTER TABLE syncline.transfers ENABLE ROW LEVEL SECURITY;
 
 DROP POLICY IF EXISTS syncline_read_records ON syncline.records;
 CREATE POLICY syncline_read_records ON syncline.records

@@ -136,12 +136,20 @@ export function sqlSuite(kind: () => DatabaseKind, adminUrl?: () => string | und
        WHERE n.nspname = 'syncline' AND c.relkind IN ('r', 'p') ORDER BY 1`,
     );
     expect(rows.map((r) => r.name)).toEqual([
+      'assets',
+      'deliveries',
+      'delivery_acks',
+      'delivery_targets',
+      'delivery_users',
       'meta',
       'migrations',
       'mutations',
       'records',
+      'revoked_sessions',
       'scope_members',
       'scopes',
+      'sessions',
+      'transfers',
     ]);
     expect(rows.every((r) => r.rls)).toBe(true);
   });
