@@ -22,7 +22,7 @@ import {
 } from '@syncline/sync-core/protocol';
 import { HttpClient, type HttpTimers, type TokenProvider } from './http/http-client.js';
 import { PullAhead } from './http/pull-ahead.js';
-import { invalidAnswerError } from './http/response-error.js';
+import { invalidAnswerError, notSynclineAnswerError } from './http/response-error.js';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
 import { subscribeEventStream } from './realtime/event-stream-subscription.js';
 import { subscribePolling } from './realtime/poll-subscription.js';
@@ -158,7 +158,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       what: 'pull',
       signal,
     });
-    return checked('pull', () => validatePullResponse(body, request));
+    return checked('pull', body, 'changes', () => validatePullResponse(body, request));
   };
   const ahead =
     (options.pullAhead ?? DEFAULTS.pullAhead) && options.session !== undefined
@@ -181,7 +181,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
         what: 'push',
         signal,
       });
-      return checked('push', () => validatePushResponse(body, request));
+      return checked('push', body, 'results', () => validatePushResponse(body, request));
     },
 
     pull: (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> =>
@@ -215,12 +215,16 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   return transport;
 }
 
-// A server answer that fails protocol validation is the server's fault, and may be a proxy's
-// transient error page with status 200: `server` (retryable), never `invalid` (the caller's).
-function checked<T>(what: string, validate: () => T): T {
+// JSON without the answer's list (`results`, `changes`) is some other API's: `misconfigured`.
+// A syncline-shaped answer that fails validation is the server's fault: `server` (retryable),
+// never `invalid` (the caller's).
+function checked<T>(what: string, body: unknown, list: string, validate: () => T): T {
   try {
     return validate();
   } catch (error) {
+    if (!Array.isArray((body as Record<string, unknown> | null)?.[list])) {
+      throw notSynclineAnswerError(undefined, what, error);
+    }
     const problem = isSyncError(error) ? error.message : 'validation failed';
     throw invalidAnswerError(what, problem, error);
   }

@@ -7,8 +7,8 @@
 import { isSyncError, SyncError } from '@syncline/sync-core';
 import {
   errorFromResponse,
-  invalidAnswerError,
   networkError,
+  notSynclineAnswerError,
   timeoutError,
 } from './response-error.js';
 
@@ -105,7 +105,7 @@ export class HttpClient {
       try {
         return JSON.parse(text) as unknown;
       } catch (cause) {
-        throw invalidAnswerError(request.what, 'the body is not JSON', cause);
+        throw notSynclineAnswerError(response, request.what, cause);
       }
     } catch (error) {
       throw this.#classify(error, request.what, deadline);

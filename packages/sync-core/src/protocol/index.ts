@@ -6,5 +6,6 @@
  */
 export * from '../errors/sync-error.js';
 export * from './decide-mutation.js';
+export * from './server-info.js';
 export * from './types.js';
 export * from './validate.js';

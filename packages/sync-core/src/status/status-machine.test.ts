@@ -56,13 +56,21 @@ describe('StatusMachine', () => {
     expect(events.map((e) => e.pending)).toEqual([4]);
   });
 
-  it('keeps an auth error until the session changes', () => {
+  it('keeps an auth error until the session changes or a request succeeds again', () => {
     const { machine } = setup();
     machine.signedIn('u1');
     machine.failed(new SyncError('auth', '401'));
-    machine.succeeded();
+    machine.connectivity(false);
+    machine.connectivity(true);
+    machine.requestStarted();
+    machine.requestEnded();
     expect(machine.snapshot.state).toBe('error');
     machine.signedIn('u2');
+    expect(machine.snapshot.state).toBe('syncing');
+    machine.failed(new SyncError('auth', '401'));
+    expect(machine.snapshot.state).toBe('error');
+    // Sync resumed (a new token) and a request went through: the token works again.
+    machine.succeeded();
     expect(machine.snapshot.state).toBe('syncing');
   });
 
