@@ -165,6 +165,7 @@ export class PushLoop {
         );
       }
     }
+    if (replica.outbox.size === 0) ctx.status.pushedAll(ctx.env.now());
     for (const parked of outcome.parked) ctx.emitConflict(parked);
     for (const letter of outcome.rejected) ctx.emitRejected(letter);
     this.#o.onPushed?.(outcome.ownRevisions);

@@ -133,6 +133,16 @@ export class StatusMachine {
     this.#touch();
   }
 
+  /**
+   * A push was answered and left nothing pending: after a catch-up pull, that is a moment at
+   * which the client was in sync.
+   */
+  pushedAll(at: number): void {
+    if (!this.#caughtUp) return;
+    this.#lastSyncedAt = at;
+    this.#touch();
+  }
+
   /** Pending, conflict and dead-letter counts changed. */
   counts(pending: number, conflicts: number, rejected: number): void {
     const c = this.#counts;
