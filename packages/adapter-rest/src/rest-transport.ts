@@ -17,6 +17,8 @@ import type {
 } from '@syncline/sync-core';
 import {
   isSyncError,
+  readServerLimits,
+  type ServerInfo,
   validatePullResponse,
   validatePushResponse,
 } from '@syncline/sync-core/protocol';
@@ -109,6 +111,8 @@ const DEFAULTS = {
   idleTimeoutMs: 45_000,
   pullAhead: true,
 } as const;
+// Limits an info answer may leave out (the protocol's defaults).
+const DEFAULT_INFO_LIMITS = { maxMutationsPerPush: 500, maxPullLimit: 1000 };
 // A page fetched ahead that the client has not asked for by then is not used.
 const PULL_AHEAD_MAX_AGE_MS = 10_000;
 
@@ -186,6 +190,18 @@ export function restTransport(options: RestTransportOptions): RestTransport {
 
     pull: (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> =>
       ahead === undefined ? pullOnce(request, signal) : ahead.pull(request, signal),
+
+    probe: (signal?: AbortSignal): Promise<void> =>
+      http.reach({ method: 'GET', path: '/healthz', what: 'reachability probe', signal }),
+
+    async info(signal?: AbortSignal): Promise<ServerInfo> {
+      const body = await http.json({ method: 'GET', path: '/v1/info', what: 'info', signal });
+      const limits = readServerLimits((body as { limits?: unknown } | null)?.limits);
+      if (limits?.maxBodyBytes === undefined || limits.maxRecordBytes === undefined) {
+        throw notSynclineAnswerError(undefined, 'info');
+      }
+      return { protocol: 1, limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'] };
+    },
   };
 
   if (options.session !== undefined) transport.session = options.session;

@@ -115,6 +115,22 @@ export class HttpClient {
   }
 
   /**
+   * Resolves when the server answers `request` at all (any status; the body is discarded),
+   * without a token: a reachability check. Rejects with `network` or `timeout` otherwise.
+   */
+  async reach(request: HttpRequest): Promise<void> {
+    const deadline = this.#deadline(request.signal, this.#options.timeoutMs);
+    try {
+      const response = await this.#send(request, null, deadline.signal);
+      response.body?.cancel().catch(() => undefined);
+    } catch (error) {
+      throw this.#classify(error, request.what, deadline);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  /**
    * Sends `request` and returns the successful response with its body unread (for streams).
    * The deadline covers only the wait for the response headers; `signal` aborts the body too.
    */
