@@ -22,7 +22,12 @@ import {
   validatePullResponse,
   validatePushResponse,
 } from '@syncline/sync-core/protocol';
-import { HttpClient, type HttpTimers, type TokenProvider } from './http/http-client.js';
+import {
+  checkBaseUrl,
+  HttpClient,
+  type HttpTimers,
+  type TokenProvider,
+} from './http/http-client.js';
 import { PullAhead } from './http/pull-ahead.js';
 import { invalidAnswerError, notSynclineAnswerError } from './http/response-error.js';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
@@ -121,9 +126,15 @@ const PULL_AHEAD_MAX_AGE_MS = 10_000;
  * speaking the protocol of DESIGN.md §5).
  *
  * Every method rejects only with a `SyncError`: `network` (no answer), `timeout`, `auth`
- * (401/403 after one token refresh), `rejected` (other 4xx, with the server's code and
- * message), `conflict` (409), `rate-limited` (429) and `server` (5xx, or an answer that is not
- * valid protocol JSON), with `retryAfterMs` whenever the server sent `Retry-After`.
+ * (401/403 after one token refresh), `rejected` (a syncline 4xx about the request, with the
+ * server's code, message and details: a 413 `too_large` carries the server's limits),
+ * `conflict` (409), `rate-limited` (429), `server` (5xx, or a syncline answer that fails
+ * validation) and `misconfigured` (a 404/405 "no such route", or an answer that is not a
+ * syncline answer at all: an HTML page, another API's JSON), with `retryAfterMs` whenever the
+ * server sent `Retry-After`.
+ *
+ * @throws SyncError `misconfigured` (code `bad_base_url`) when `baseUrl` is missing or not an
+ *   absolute http(s) URL
  *
  * @example
  * ```ts
@@ -138,6 +149,7 @@ const PULL_AHEAD_MAX_AGE_MS = 10_000;
  * ```
  */
 export function restTransport(options: RestTransportOptions): RestTransport {
+  const baseUrl = checkBaseUrl(options.baseUrl);
   const timers = resolveTimers(options.environment);
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
   const http = new HttpClient({
@@ -175,7 +187,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       : undefined;
 
   const transport: RestTransport = {
-    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    baseUrl,
 
     async push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
       const body = await http.json({

@@ -312,3 +312,30 @@ describe('devSignIn and session', () => {
     expect(transport().session).toBeUndefined();
   });
 });
+
+describe('configuration mistakes, at construction', () => {
+  const bad: Array<[string, unknown]> = [
+    ['missing', undefined],
+    ['empty', ''],
+    ['without a scheme', 'localhost:8787'],
+    ['host and port only', '127.0.0.1:8787'],
+    ['not http', 'ftp://sync.example.com'],
+  ];
+  for (const [what, baseUrl] of bad) {
+    it(`a ${what} baseUrl is a misconfigured SyncError from restTransport and devSignIn`, async () => {
+      const options = { baseUrl, getToken: () => 'token', userId: 'alice' } as never;
+      const expected = { name: 'SyncError', kind: 'misconfigured', code: 'bad_base_url' };
+      expect(() => restTransport(options)).toThrow(
+        /baseUrl must be an absolute http:\/\/ or https:\/\/ URL/,
+      );
+      let error: unknown;
+      try {
+        restTransport(options);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toMatchObject(expected);
+      await expect(devSignIn(options)).rejects.toMatchObject(expected);
+    });
+  }
+});

@@ -74,9 +74,10 @@ export class HttpClient {
   // trigger another refresh.
   #tokenGeneration = 0;
 
+  /** @throws SyncError `misconfigured` (code `bad_base_url`) for a missing or relative `baseUrl` */
   constructor(options: HttpClientOptions) {
     this.#options = options;
-    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#baseUrl = checkBaseUrl(options.baseUrl);
   }
 
   /** The absolute URL of `path` with `query`. */
@@ -233,4 +234,28 @@ export class HttpClient {
     if (deadline.timedOut()) return timeoutError(what, this.#options.timeoutMs);
     return networkError(what, error);
   }
+}
+
+/**
+ * `baseUrl` without its trailing slashes, once it is known to be an absolute http(s) URL: a
+ * missing one would fail every request with a bare `TypeError`, and one without a scheme
+ * (`localhost:8787`) as a `network` error, both far from the mistake.
+ * @throws SyncError `misconfigured` with code `bad_base_url`
+ */
+export function checkBaseUrl(baseUrl: unknown): string {
+  let protocol: string | undefined;
+  try {
+    protocol = typeof baseUrl === 'string' ? new URL(baseUrl).protocol : undefined;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    const shown = baseUrl === undefined ? 'missing' : JSON.stringify(baseUrl);
+    throw new SyncError(
+      'misconfigured',
+      `baseUrl must be an absolute http:// or https:// URL, such as http://localhost:8787 (got ${shown})`,
+      { code: 'bad_base_url' },
+    );
+  }
+  return (baseUrl as string).replace(/\/+$/, '');
 }
