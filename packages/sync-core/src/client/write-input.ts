@@ -134,10 +134,13 @@ function checkNoCycle(data: unknown): void {
       });
     }
     open.add(value);
-    if (Array.isArray(value)) value.forEach((item, i) => walk(item, `${path}[${i}]`));
-    else
-      for (const key of Object.keys(value))
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) walk(value[i], `${path}[${i}]`);
+    } else {
+      for (const key of Object.keys(value)) {
         walk((value as Record<string, unknown>)[key], `${path}.${key}`);
+      }
+    }
     open.delete(value);
   };
   walk(data, '$');
