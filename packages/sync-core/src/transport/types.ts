@@ -91,8 +91,9 @@ export interface AssetTransport {
  * required; the rest is feature-detected.
  *
  * Error contract: every method rejects only with a `SyncError` whose `kind` says whether to
- * retry (`network`, `timeout`, `server`, `rate-limited` with `retryAfterMs`) or not (`auth`,
- * `rejected`). A push may be retried any number of times: the server deduplicates by mutation
+ * retry (`network`, `timeout`, `server`, `rate-limited` with `retryAfterMs`, and
+ * `misconfigured` for an answer that is not a syncline answer at all) or not (`auth`,
+ * `rejected`: only a syncline answer about the request's content may reject). A push may be retried any number of times: the server deduplicates by mutation
  * id. Per-mutation outcomes (applied, conflict, rejected) are data in the `PushResponse`, not
  * errors.
  */
