@@ -9,6 +9,7 @@ import { SyncError } from '../errors/sync-error.js';
 import type { PullRequest, PushRequest } from '../protocol/types.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
+import { createSessionSource } from '../transport/session-source.js';
 import type { SyncTransport } from '../transport/types.js';
 import { createSyncClient } from './sync-client.js';
 import { settle, testEnvironment } from './test-support.js';
@@ -131,6 +132,33 @@ describe('after a 401', () => {
     expect(client.status.state).toBe('error');
     state.mode = 'up';
     await env.advance(25_000); // first auth retry: 15 s ± 50 %
+    await settle();
+    expect(client.status).toMatchObject({ state: 'synced', pending: 0 });
+    expect(server.appliedLog).toHaveLength(1);
+  });
+});
+
+describe('after a 401, a sign-in', () => {
+  it('resumes sync on the new session', async () => {
+    const server = createMemoryServer();
+    const inner = server.connect({ userId: 'u1' });
+    let refused = true;
+    const session = createSessionSource({ userId: 'u1', sessionId: 'old' });
+    const transport: SyncTransport = {
+      session,
+      push: (req, signal) =>
+        refused ? Promise.reject(new SyncError('auth', 'expired')) : inner.push(req, signal),
+      pull: (req, signal) =>
+        refused ? Promise.reject(new SyncError('auth', 'expired')) : inner.pull(req, signal),
+    };
+    const env = testEnvironment({ seed: seed++ });
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: env });
+    await client.start();
+    await client.put('todos', 'a', { title: 'x' });
+    await settle();
+    expect(client.status).toMatchObject({ state: 'error', error: { kind: 'auth' } });
+    refused = false;
+    session.set({ userId: 'u1', sessionId: 'new' }); // signed in again
     await settle();
     expect(client.status).toMatchObject({ state: 'synced', pending: 0 });
     expect(server.appliedLog).toHaveLength(1);
