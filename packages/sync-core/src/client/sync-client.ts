@@ -458,6 +458,7 @@ class SyncClientImpl implements SyncClient {
       env: this.#env,
       options,
       startedBefore,
+      retryNow: () => retryer.retryNow(),
       work: replicator.syncNow(),
       watchFailures: (listener) => replicator.watchFailures(listener),
       pending,

@@ -59,6 +59,8 @@ export interface SyncNowRace {
   watchFailures(listener: (error: SyncError, attempt: number) => void): () => void;
   /** Failures of attempts numbered up to this started before the call and are not its news. */
   startedBefore: number;
+  /** Ends the backoff waits (a stale failure must not make the call wait out its backoff). */
+  retryNow(): void;
   /** Pending mutations now. */
   pending(): number;
 }
@@ -94,7 +96,10 @@ export function waitForSync(race: SyncNowRace): Promise<SyncNowResult> {
       options.timeoutMs ?? SYNC_NOW_TIMEOUT_MS,
     );
     const unwatch = race.watchFailures((error, attempt) => {
-      if (attempt <= race.startedBefore) return;
+      if (attempt <= race.startedBefore) {
+        race.retryNow();
+        return;
+      }
       lastError = error;
       if (error.kind === 'network') finish({ outcome: 'offline', pending: race.pending(), error });
       else if (error.kind === 'auth')
