@@ -24,6 +24,7 @@ export async function errorFromResponse(
   response: Response,
   now: number,
   what: string,
+  { synclineAnswers = true }: ErrorFromResponseOptions = {},
 ): Promise<SyncError> {
   const kind = errorKindForStatus(response.status);
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now);
@@ -34,12 +35,23 @@ export async function errorFromResponse(
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     ...(body?.details === undefined ? {} : { details: body.details }),
   };
-  if (kind === 'rejected' || kind === 'conflict') {
+  if ((kind === 'rejected' || kind === 'conflict') && synclineAnswers) {
     const misconfigured = misconfiguration(response, body, what);
     if (misconfigured !== undefined) return misconfigured;
   }
   const message = body?.message ?? `${what} failed with HTTP ${response.status}`;
   return new SyncError(kind, message, options);
+}
+
+/** Options of {@link errorFromResponse}. */
+export interface ErrorFromResponseOptions {
+  /**
+   * The peer is a syncline server, so a 4xx without a syncline error body (and a 404/405 "no
+   * such route") is `misconfigured`. `false` for an app's own API (`resourceTransport`), whose
+   * error bodies have any shape: its 4xx are then `rejected`.
+   * @default true
+   */
+  synclineAnswers?: boolean;
 }
 
 // The codes a syncline server answers for a path or method it does not serve.
