@@ -74,12 +74,11 @@ describe('README quick start', () => {
   it('runs as written against a real server and prints the stored todo', async () => {
     const code = quickStartCode();
     expect(code).toContain("const baseUrl = 'http://127.0.0.1:8787'");
-    // The same code, pointed at this test's server, then left once it has synced.
+    // It ends cleanly by itself: no process.exit, the stopped client leaves nothing running.
+    expect(code.trimEnd().endsWith('await client.stop();')).toBe(true);
+    // The same code, pointed at this test's server.
     const script = `${code.replace("'http://127.0.0.1:8787'", `'${server?.baseUrl}'`)}
-await client.syncNow();
 console.log('final status:', client.status.state, client.status.pending);
-await client.stop();
-process.exit(0);
 `;
     // Inside the demo's folder so that the @syncline/* imports resolve like in an app.
     const file = join(demoDir, `.readme-quickstart-${process.pid}.mjs`);
@@ -89,6 +88,7 @@ process.exit(0);
       expect(output).toContain("{ title: 'Buy milk', done: false }");
       expect(output).toMatch(/todos changed: \[ 't1' \]/);
       expect(output).toMatch(/id: 't1'/);
+      expect(output).toContain('sync: settled');
       expect(output).toContain('final status: synced 0');
       expect(exitCode, output).toBe(0);
     } finally {

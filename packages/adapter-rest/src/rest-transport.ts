@@ -17,12 +17,19 @@ import type {
 } from '@syncline/sync-core';
 import {
   isSyncError,
+  readServerLimits,
+  type ServerInfo,
   validatePullResponse,
   validatePushResponse,
 } from '@syncline/sync-core/protocol';
-import { HttpClient, type HttpTimers, type TokenProvider } from './http/http-client.js';
+import {
+  checkBaseUrl,
+  HttpClient,
+  type HttpTimers,
+  type TokenProvider,
+} from './http/http-client.js';
 import { PullAhead } from './http/pull-ahead.js';
-import { invalidAnswerError } from './http/response-error.js';
+import { invalidAnswerError, notSynclineAnswerError } from './http/response-error.js';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
 import { subscribeEventStream } from './realtime/event-stream-subscription.js';
 import { subscribePolling } from './realtime/poll-subscription.js';
@@ -109,6 +116,8 @@ const DEFAULTS = {
   idleTimeoutMs: 45_000,
   pullAhead: true,
 } as const;
+// Limits an info answer may leave out (the protocol's defaults).
+const DEFAULT_INFO_LIMITS = { maxMutationsPerPush: 500, maxPullLimit: 1000 };
 // A page fetched ahead that the client has not asked for by then is not used.
 const PULL_AHEAD_MAX_AGE_MS = 10_000;
 
@@ -117,9 +126,15 @@ const PULL_AHEAD_MAX_AGE_MS = 10_000;
  * speaking the protocol of DESIGN.md §5).
  *
  * Every method rejects only with a `SyncError`: `network` (no answer), `timeout`, `auth`
- * (401/403 after one token refresh), `rejected` (other 4xx, with the server's code and
- * message), `conflict` (409), `rate-limited` (429) and `server` (5xx, or an answer that is not
- * valid protocol JSON), with `retryAfterMs` whenever the server sent `Retry-After`.
+ * (401/403 after one token refresh), `rejected` (a syncline 4xx about the request, with the
+ * server's code, message and details: a 413 `too_large` carries the server's limits),
+ * `conflict` (409), `rate-limited` (429), `server` (5xx, or a syncline answer that fails
+ * validation) and `misconfigured` (a 404/405 "no such route", or an answer that is not a
+ * syncline answer at all: an HTML page, another API's JSON), with `retryAfterMs` whenever the
+ * server sent `Retry-After`.
+ *
+ * @throws SyncError `misconfigured` (code `bad_base_url`) when `baseUrl` is missing or not an
+ *   absolute http(s) URL
  *
  * @example
  * ```ts
@@ -134,6 +149,7 @@ const PULL_AHEAD_MAX_AGE_MS = 10_000;
  * ```
  */
 export function restTransport(options: RestTransportOptions): RestTransport {
+  const baseUrl = checkBaseUrl(options.baseUrl);
   const timers = resolveTimers(options.environment);
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
   const http = new HttpClient({
@@ -158,7 +174,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       what: 'pull',
       signal,
     });
-    return checked('pull', () => validatePullResponse(body, request));
+    return checked('pull', body, 'changes', () => validatePullResponse(body, request));
   };
   const ahead =
     (options.pullAhead ?? DEFAULTS.pullAhead) && options.session !== undefined
@@ -171,7 +187,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       : undefined;
 
   const transport: RestTransport = {
-    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    baseUrl,
 
     async push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
       const body = await http.json({
@@ -181,11 +197,23 @@ export function restTransport(options: RestTransportOptions): RestTransport {
         what: 'push',
         signal,
       });
-      return checked('push', () => validatePushResponse(body, request));
+      return checked('push', body, 'results', () => validatePushResponse(body, request));
     },
 
     pull: (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> =>
       ahead === undefined ? pullOnce(request, signal) : ahead.pull(request, signal),
+
+    probe: (signal?: AbortSignal): Promise<void> =>
+      http.reach({ method: 'GET', path: '/healthz', what: 'reachability probe', signal }),
+
+    async info(signal?: AbortSignal): Promise<ServerInfo> {
+      const body = await http.json({ method: 'GET', path: '/v1/info', what: 'info', signal });
+      const limits = readServerLimits((body as { limits?: unknown } | null)?.limits);
+      if (limits?.maxBodyBytes === undefined || limits.maxRecordBytes === undefined) {
+        throw notSynclineAnswerError(undefined, 'info');
+      }
+      return { protocol: 1, limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'] };
+    },
   };
 
   if (options.session !== undefined) transport.session = options.session;
@@ -215,12 +243,16 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   return transport;
 }
 
-// A server answer that fails protocol validation is the server's fault, and may be a proxy's
-// transient error page with status 200: `server` (retryable), never `invalid` (the caller's).
-function checked<T>(what: string, validate: () => T): T {
+// JSON without the answer's list (`results`, `changes`) is some other API's: `misconfigured`.
+// A syncline-shaped answer that fails validation is the server's fault: `server` (retryable),
+// never `invalid` (the caller's).
+function checked<T>(what: string, body: unknown, list: string, validate: () => T): T {
   try {
     return validate();
   } catch (error) {
+    if (!Array.isArray((body as Record<string, unknown> | null)?.[list])) {
+      throw notSynclineAnswerError(undefined, what, error);
+    }
     const problem = isSyncError(error) ? error.message : 'validation failed';
     throw invalidAnswerError(what, problem, error);
   }

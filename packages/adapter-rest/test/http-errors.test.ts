@@ -58,7 +58,29 @@ describe('HTTP status to SyncError kind', () => {
       message: /mutations\[0\]\.op/,
     },
     { status: 403, body: errorBody('forbidden', 'not a member'), kind: 'auth', code: 'forbidden' },
-    { status: 404, body: errorBody('not_found', 'no route'), kind: 'rejected', code: 'not_found' },
+    {
+      status: 404,
+      body: errorBody('not_found', 'no such route'),
+      kind: 'misconfigured',
+      code: 'no_such_route',
+      message: /baseUrl does not point at a syncline server/,
+    },
+    { status: 405, body: '<html>405</html>', kind: 'misconfigured', code: 'no_such_route' },
+    {
+      status: 404,
+      body: errorBody('delivery_not_found', 'no such delivery'),
+      kind: 'rejected',
+      code: 'delivery_not_found',
+    },
+    {
+      status: 400,
+      body: '<html><body>Bad Request</body></html>',
+      kind: 'misconfigured',
+      code: 'not_syncline',
+      message: /not a syncline answer \(text\/html\)/,
+    },
+    { status: 413, body: '<html>nginx</html>', kind: 'misconfigured', code: 'not_syncline' },
+    { status: 409, kind: 'misconfigured', code: 'not_syncline' },
     { status: 408, kind: 'timeout' },
     { status: 409, body: errorBody('conflict', 'busy'), kind: 'conflict', code: 'conflict' },
     {
@@ -100,10 +122,8 @@ describe('HTTP status to SyncError kind', () => {
               : typeof c.body === 'string'
                 ? c.body
                 : JSON.stringify(c.body);
-          return new HttpResponse(body, {
-            status: c.status,
-            ...(c.headers ? { headers: c.headers } : {}),
-          });
+          const type = typeof c.body === 'string' ? { 'content-type': 'text/html' } : {};
+          return new HttpResponse(body, { status: c.status, headers: { ...type, ...c.headers } });
         }),
       );
       const error = await pushError();
@@ -117,10 +137,17 @@ describe('HTTP status to SyncError kind', () => {
 });
 
 describe('answers that are not protocol JSON', () => {
-  it('a 200 with an HTML body is a server error, not a crash', async () => {
-    server.use(http.post(`${BASE}/v1/push`, () => HttpResponse.text('<html>proxy</html>')));
+  it('a 200 with an HTML body is a misconfigured transport, not a crash', async () => {
+    server.use(http.post(`${BASE}/v1/push`, () => HttpResponse.html('<html>proxy</html>')));
     const error = await pushError();
-    expect(error).toMatchObject({ kind: 'server', code: 'invalid_response' });
+    expect(error).toMatchObject({ kind: 'misconfigured', code: 'not_syncline', status: 200 });
+    expect(error.message).toMatch(/text\/html that is not a syncline answer/);
+  });
+
+  it("a 200 with another API's JSON is a misconfigured transport", async () => {
+    server.use(http.post(`${BASE}/v1/push`, () => HttpResponse.json({ message: 'hello' })));
+    const error = await pushError();
+    expect(error).toMatchObject({ kind: 'misconfigured', code: 'not_syncline' });
   });
 
   it('a push answer with fewer results than mutations is a server error', async () => {
@@ -259,7 +286,7 @@ describe('devSignIn and session', () => {
     expect(body).toEqual({ userId: 'alice' });
   });
 
-  it('a server without dev auth (404) is a `rejected` error; an answer without a token is `server`', async () => {
+  it('a server without dev auth (404) is a `misconfigured` error; an answer without a token is `server`', async () => {
     server.use(
       http.post(`${BASE}/v1/dev/token`, () =>
         HttpResponse.json(
@@ -269,8 +296,8 @@ describe('devSignIn and session', () => {
       ),
     );
     await expect(devSignIn({ baseUrl: BASE, userId: 'alice' })).rejects.toMatchObject({
-      kind: 'rejected',
-      code: 'not_found',
+      kind: 'misconfigured',
+      code: 'no_such_route',
     });
     server.use(http.post(`${BASE}/v1/dev/token`, () => HttpResponse.json({ sessionId: 's' })));
     await expect(devSignIn({ baseUrl: BASE, userId: 'alice' })).rejects.toMatchObject({
@@ -284,4 +311,31 @@ describe('devSignIn and session', () => {
     expect(transport({ session }).session).toBe(session);
     expect(transport().session).toBeUndefined();
   });
+});
+
+describe('configuration mistakes, at construction', () => {
+  const bad: Array<[string, unknown]> = [
+    ['missing', undefined],
+    ['empty', ''],
+    ['without a scheme', 'localhost:8787'],
+    ['host and port only', '127.0.0.1:8787'],
+    ['not http', 'ftp://sync.example.com'],
+  ];
+  for (const [what, baseUrl] of bad) {
+    it(`a ${what} baseUrl is a misconfigured SyncError from restTransport and devSignIn`, async () => {
+      const options = { baseUrl, getToken: () => 'token', userId: 'alice' } as never;
+      const expected = { name: 'SyncError', kind: 'misconfigured', code: 'bad_base_url' };
+      expect(() => restTransport(options)).toThrow(
+        /baseUrl must be an absolute http:\/\/ or https:\/\/ URL/,
+      );
+      let error: unknown;
+      try {
+        restTransport(options);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toMatchObject(expected);
+      await expect(devSignIn(options)).rejects.toMatchObject(expected);
+    });
+  }
 });

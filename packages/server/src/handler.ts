@@ -13,6 +13,7 @@ import { RunningHashes } from './assets/byte-stream.js';
 import type { DevAuth } from './auth/dev-auth.js';
 import { type Authenticate, type AuthorizeScope, ownScopeOnly } from './auth/types.js';
 import { EventStreams, type StreamTimers } from './http/event-stream.js';
+import { handleInfo } from './http/info.js';
 import { consoleLogger, errorResponse, json, type Logger, problem } from './http/problem.js';
 import { RateLimiter, type RateLimitOptions } from './http/rate-limiter.js';
 import {
@@ -40,6 +41,12 @@ import { type SweepReport, sweepOnce } from './targeting/sweeper.js';
 export interface ServerLimits extends ProtocolLimits, TargetingLimits {
   /** Largest request body in bytes; checked from `Content-Length` and while streaming. @default 1048576 (1 MiB) */
   maxBodyBytes: number;
+  /**
+   * Largest `data` of one pushed mutation, in bytes of UTF-8 JSON; a mutation over it is
+   * rejected alone with code `too_large`. Clients learn it from `GET /v1/info`.
+   * @default maxBodyBytes - 16384 (room for the push envelope around one record)
+   */
+  maxRecordBytes: number;
   /** Most scopes one event stream may watch. @default 100 */
   maxScopesPerStream: number;
   /** Per-user rate limit, or `false` for none. @default { requestsPerSecond: 50, burst: 100 } */
@@ -142,9 +149,11 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
   const logger = options.logger ?? consoleLogger;
   const now = options.now ?? Date.now;
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
+  const maxBodyBytes = options.limits?.maxBodyBytes ?? 1024 * 1024;
   const limits = {
     ...resolveLimits(options.limits),
-    maxBodyBytes: options.limits?.maxBodyBytes ?? 1024 * 1024,
+    maxBodyBytes,
+    maxRecordBytes: options.limits?.maxRecordBytes ?? Math.max(1, maxBodyBytes - 16 * 1024),
     maxScopesPerStream: options.limits?.maxScopesPerStream ?? 100,
   };
   const listScopeMembers = options.listScopeMembers ?? ownScopeMembers;
@@ -205,6 +214,10 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
         return json(503, { error: { code: 'unavailable', message: 'the store does not answer' } });
       }
       return json(200, { ok: true });
+    }
+    if (path === '/v1/info') {
+      if (request.method !== 'GET' && request.method !== 'HEAD') throw methodNotAllowed('GET');
+      return handleInfo(limits);
     }
     if (path === '/v1/dev/token' && options.devAuth !== undefined) {
       if (request.method !== 'POST') throw methodNotAllowed('POST');

@@ -255,7 +255,13 @@ export function httpSecurity(
     });
     const answer = await rawPush(a, big);
     expect(answer.status).toBe(413);
-    expect(answer.body).toEqual({ error: { code: 'too_large', message: expect.any(String) } });
+    expect(answer.body).toEqual({
+      error: {
+        code: 'too_large',
+        message: expect.any(String),
+        details: { maxBodyBytes: 1024 * 1024, maxRecordBytes: 1024 * 1024 - 16 * 1024 },
+      },
+    });
     expect(await changesOf(a)).toEqual([]);
   });
 

@@ -7,8 +7,8 @@
 import { isSyncError, SyncError } from '@syncline/sync-core';
 import {
   errorFromResponse,
-  invalidAnswerError,
   networkError,
+  notSynclineAnswerError,
   timeoutError,
 } from './response-error.js';
 
@@ -81,9 +81,10 @@ export class HttpClient {
   // trigger another refresh.
   #tokenGeneration = 0;
 
+  /** @throws SyncError `misconfigured` (code `bad_base_url`) for a missing or relative `baseUrl` */
   constructor(options: HttpClientOptions) {
     this.#options = options;
-    this.#baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#baseUrl = checkBaseUrl(options.baseUrl);
   }
 
   /** The absolute URL of `path` with `query`. */
@@ -112,8 +113,24 @@ export class HttpClient {
       try {
         return JSON.parse(text) as unknown;
       } catch (cause) {
-        throw invalidAnswerError(request.what, 'the body is not JSON', cause);
+        throw notSynclineAnswerError(response, request.what, cause);
       }
+    } catch (error) {
+      throw this.#classify(error, request.what, deadline);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  /**
+   * Resolves when the server answers `request` at all (any status; the body is discarded),
+   * without a token: a reachability check. Rejects with `network` or `timeout` otherwise.
+   */
+  async reach(request: HttpRequest): Promise<void> {
+    const deadline = this.#deadline(request.signal, this.#options.timeoutMs);
+    try {
+      const response = await this.#send(request, null, deadline.signal);
+      response.body?.cancel().catch(() => undefined);
     } catch (error) {
       throw this.#classify(error, request.what, deadline);
     } finally {
@@ -241,4 +258,28 @@ export class HttpClient {
     if (deadline.timedOut()) return timeoutError(what, this.#options.timeoutMs);
     return networkError(what, error);
   }
+}
+
+/**
+ * `baseUrl` without its trailing slashes, once it is known to be an absolute http(s) URL: a
+ * missing one would fail every request with a bare `TypeError`, and one without a scheme
+ * (`localhost:8787`) as a `network` error, both far from the mistake.
+ * @throws SyncError `misconfigured` with code `bad_base_url`
+ */
+export function checkBaseUrl(baseUrl: unknown): string {
+  let protocol: string | undefined;
+  try {
+    protocol = typeof baseUrl === 'string' ? new URL(baseUrl).protocol : undefined;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    const shown = baseUrl === undefined ? 'missing' : JSON.stringify(baseUrl);
+    throw new SyncError(
+      'misconfigured',
+      `baseUrl must be an absolute http:// or https:// URL, such as http://localhost:8787 (got ${shown})`,
+      { code: 'bad_base_url' },
+    );
+  }
+  return (baseUrl as string).replace(/\/+$/, '');
 }

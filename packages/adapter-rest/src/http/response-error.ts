@@ -11,26 +11,106 @@ const MAX_ERROR_BODY = 16 * 1024;
 
 /**
  * Builds the `SyncError` for a non-2xx `response` and consumes its body.
- * 401/403 `auth`, 408 `timeout`, 409 `conflict`, 429 `rate-limited`, other 4xx `rejected`,
- * 5xx (and anything else) `server`; `Retry-After` becomes `retryAfterMs` whatever the status.
- * The server's `{ error: { code, message, details } }` body supplies code and message when it
- * has that shape; any other body (an HTML proxy page, nothing at all) is ignored.
+ * 401/403 `auth`, 408 `timeout`, 429 `rate-limited`, 5xx `server`, whatever the body says;
+ * `Retry-After` becomes `retryAfterMs` whatever the status.
+ *
+ * Any other 4xx is about the request only when it is a syncline answer, a
+ * `{ error: { code, message } }` body (it supplies code, message and details): 409 `conflict`,
+ * the rest `rejected`. A 4xx without that body (an HTML page of a proxy or a web app, nothing
+ * at all), and a 404/405 "no such route" even from a syncline server, says the transport points
+ * at the wrong place: `misconfigured`, which the client never turns into a rejected write.
  */
 export async function errorFromResponse(
   response: Response,
   now: number,
   what: string,
+  { synclineAnswers = true }: ErrorFromResponseOptions = {},
 ): Promise<SyncError> {
   const kind = errorKindForStatus(response.status);
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now);
   const body = await readErrorBody(response);
-  const message = body?.message ?? `${what} failed with HTTP ${response.status}`;
-  return new SyncError(kind, message, {
+  const options = {
     status: response.status,
     ...(body?.code === undefined ? {} : { code: body.code }),
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     ...(body?.details === undefined ? {} : { details: body.details }),
-  });
+  };
+  if ((kind === 'rejected' || kind === 'conflict') && synclineAnswers) {
+    const misconfigured = misconfiguration(response, body, what);
+    if (misconfigured !== undefined) return misconfigured;
+  }
+  const message = body?.message ?? `${what} failed with HTTP ${response.status}`;
+  return new SyncError(kind, message, options);
+}
+
+/** Options of {@link errorFromResponse}. */
+export interface ErrorFromResponseOptions {
+  /**
+   * The peer is a syncline server, so a 4xx without a syncline error body (and a 404/405 "no
+   * such route") is `misconfigured`. `false` for an app's own API (`resourceTransport`), whose
+   * error bodies have any shape: its 4xx are then `rejected`.
+   * @default true
+   */
+  synclineAnswers?: boolean;
+}
+
+// The codes a syncline server answers for a path or method it does not serve.
+const NO_ROUTE_CODES = new Set(['not_found', 'method_not_allowed']);
+
+function misconfiguration(
+  response: Response,
+  body: ErrorBodyFields | undefined,
+  what: string,
+): SyncError | undefined {
+  const where = `${what}: ${response.url === '' ? 'the server' : response.url} answered HTTP ${response.status}`;
+  const isSyncline = body?.code !== undefined && body.message !== undefined;
+  if (
+    (response.status === 404 || response.status === 405) &&
+    (!isSyncline || NO_ROUTE_CODES.has(body.code as string))
+  ) {
+    return misconfiguredError(
+      `${where} (no such route): baseUrl does not point at a syncline server; check its path (the mount point, without /v1)`,
+      { status: response.status, code: 'no_such_route' },
+    );
+  }
+  if (isSyncline) return undefined;
+  return misconfiguredError(
+    `${where} that is not a syncline answer (${contentTypeOf(response)}): baseUrl points at something else, e.g. a web app or a proxy's error page`,
+    { status: response.status, code: 'not_syncline' },
+  );
+}
+
+function contentTypeOf(response: Response): string {
+  return response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type';
+}
+
+/** The error for an answer that shows the transport points at the wrong place. */
+export function misconfiguredError(
+  message: string,
+  options: { status?: number; code: string; cause?: unknown },
+): SyncError {
+  return new SyncError('misconfigured', message, options);
+}
+
+/**
+ * The error for a 2xx answer whose body is not a syncline answer (not JSON, or JSON without the
+ * protocol's top-level fields): a web app or a proxy answered in the server's place.
+ */
+export function notSynclineAnswerError(
+  response: Response | undefined,
+  what: string,
+  cause?: unknown,
+): SyncError {
+  const where = response === undefined || response.url === '' ? 'the server' : response.url;
+  const type = response === undefined ? 'a body' : contentTypeOf(response);
+  return misconfiguredError(
+    `${what}: ${where} answered with ${type} that is not a syncline answer: baseUrl points at something else, e.g. a web app or a proxy's page`,
+    {
+      code: 'not_syncline',
+      ...(response === undefined ? {} : { status: response.status }),
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
 }
 
 interface ErrorBodyFields {

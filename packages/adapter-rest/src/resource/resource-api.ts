@@ -1,8 +1,9 @@
 /**
  * The HTTP calls of a resource API (list, get, put, delete) and the mapping of its items to
  * syncline records. Every answer is checked here, once; a route that does not exist or an
- * answer that is not the resource's JSON is a setup mistake (a `server` error with code
- * `route_not_found` or `invalid_response`): retried, never taken as "the record is gone".
+ * answer that is not the resource's JSON is a setup mistake (a `misconfigured` error with code
+ * `route_not_found`, or a `server` error with code `invalid_response`): retried, never taken as
+ * "the record is gone".
  *
  * @module
  */
@@ -163,7 +164,7 @@ export class ResourceApi {
         status: answer.status,
         headers: answer.headers,
       });
-      throw await errorFromResponse(response, this.#now(), what);
+      throw await errorFromResponse(response, this.#now(), what, { synclineAnswers: false });
     }
     const parsed = parseJson(answer.text);
     if (parsed === undefined) throw invalid(what, 'the body is not JSON');
@@ -246,7 +247,7 @@ function invalid(what: string, problem: string): SyncError {
 
 function routeNotFound(what: string, answer: HttpExchange): SyncError {
   return new SyncError(
-    'server',
+    'misconfigured',
     `${what}: the API answered 404 with no JSON body, so the route does not exist; check baseUrl and the resource's path`,
     { status: answer.status, code: 'route_not_found' },
   );

@@ -119,10 +119,11 @@ export function errorResponse(error: unknown, logger: Logger): Response {
   return json(500, { error: { code: 'internal', message: 'internal server error' } });
 }
 
-function isJsonDetails(details: unknown): details is { path: string } {
-  return (
-    typeof details === 'object' &&
-    details !== null &&
-    typeof (details as { path?: unknown }).path === 'string'
-  );
+// Details go out only in the shapes the handler makes: a validation problem's `path`, or the
+// limits of a 413 (numbers). Anything else (an error's internals) stays out of the answer.
+function isJsonDetails(details: unknown): details is { [key: string]: string | number } {
+  if (typeof details !== 'object' || details === null || Array.isArray(details)) return false;
+  const values = Object.values(details);
+  if (typeof (details as { path?: unknown }).path === 'string') return true;
+  return values.length > 0 && values.every((value) => Number.isSafeInteger(value));
 }

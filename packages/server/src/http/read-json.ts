@@ -14,18 +14,29 @@ export interface ReadJsonLimits {
   maxBodyBytes: number;
   /** Deepest nesting of arrays and objects in the whole body. */
   maxDepth: number;
+  /** `details` of the 413 answer (the limits a client should learn). @default `{ maxBodyBytes }` */
+  tooLargeDetails?: Record<string, number>;
 }
 
 /** Reads and parses the body of a JSON request; throws 415, 413 or 400 problems. */
 export async function readJson(request: Request, limits: ReadJsonLimits): Promise<unknown> {
+  return (await readJsonSized(request, limits)).value;
+}
+
+/** {@link readJson}, also telling the body's size in bytes. */
+export async function readJsonSized(
+  request: Request,
+  limits: ReadJsonLimits,
+): Promise<{ value: unknown; bytes: number }> {
   requireJsonMediaType(request);
-  const text = await readText(request, limits.maxBodyBytes);
+  const details = limits.tooLargeDetails ?? { maxBodyBytes: limits.maxBodyBytes };
+  const { text, bytes } = await readText(request, limits.maxBodyBytes, details);
   if (text.trim() === '') throw problem(400, 'invalid', 'the request body is empty');
   if (depthExceeds(text, limits.maxDepth)) {
     throw problem(400, 'invalid', `the body is nested deeper than ${limits.maxDepth} levels`);
   }
   try {
-    return JSON.parse(text) as unknown;
+    return { value: JSON.parse(text) as unknown, bytes };
   } catch {
     throw problem(400, 'invalid', 'the request body is not valid JSON');
   }
@@ -43,9 +54,13 @@ function requireJsonMediaType(request: Request): void {
   }
 }
 
-async function readText(request: Request, maxBytes: number): Promise<string> {
+async function readText(
+  request: Request,
+  maxBytes: number,
+  details: Record<string, number>,
+): Promise<{ text: string; bytes: number }> {
   const tooLarge = () =>
-    problem(413, 'too_large', `the request body is larger than ${maxBytes} bytes`);
+    problem(413, 'too_large', `the request body is larger than ${maxBytes} bytes`, { details });
   const declared = request.headers.get('content-length');
   if (declared !== null && (!/^\d+$/.test(declared.trim()) || Number(declared) > maxBytes)) {
     await request.body?.cancel().catch(() => undefined);
@@ -54,7 +69,7 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
       : problem(400, 'invalid', 'bad Content-Length');
   }
   const body = request.body;
-  if (body === null) return '';
+  if (body === null) return { text: '', bytes: 0 };
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -75,7 +90,7 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     offset += chunk.byteLength;
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), bytes: total };
   } catch {
     throw problem(400, 'invalid', 'the request body is not valid UTF-8');
   }

@@ -15,14 +15,19 @@ import type { DevAuth } from '../auth/dev-auth.js';
 import type { AuthorizeScope } from '../auth/types.js';
 import type { AuthContext, StorePushEntry, SyncStore } from '../store/types.js';
 import type { EventStreams, StreamTimers } from './event-stream.js';
+import { recordBytes, tooLargeDetails } from './info.js';
 import { json, jsonText, problem } from './problem.js';
-import { readJson } from './read-json.js';
+import { readJson, readJsonSized } from './read-json.js';
 
 /** What every route needs. */
 export interface RouteContext {
   store: SyncStore;
   authorizeScope: AuthorizeScope;
-  limits: Readonly<ProtocolLimits> & { maxBodyBytes: number; maxScopesPerStream: number };
+  limits: Readonly<ProtocolLimits> & {
+    maxBodyBytes: number;
+    maxRecordBytes: number;
+    maxScopesPerStream: number;
+  };
   streams: EventStreams;
   heartbeatMs: number;
   timers: StreamTimers;
@@ -37,10 +42,13 @@ export async function handlePush(
   auth: AuthContext,
   ctx: RouteContext,
 ): Promise<Response> {
-  const body = await readJson(request, {
+  const { value: body, bytes } = await readJsonSized(request, {
     maxBodyBytes: ctx.limits.maxBodyBytes,
     maxDepth: ctx.limits.maxJsonDepth + PUSH_ENVELOPE_DEPTH,
+    tooLargeDetails: tooLargeDetails(ctx.limits),
   });
+  // No record can be over the limit when the whole body is not.
+  const checkSizes = bytes > ctx.limits.maxRecordBytes;
   // The parsed body is ours alone: record data is checked in place, not copied.
   const parsed = parsePushRequest(body, ctx.limits, true);
   const rawMutations = (body as { mutations: unknown[] }).mutations;
@@ -56,8 +64,17 @@ export async function handlePush(
   const entries: StorePushEntry[] = await Promise.all(
     parsed.entries.map(async (entry, index): Promise<StorePushEntry> => {
       if (entry.ok) {
-        if (await mayWrite(entry.mutation.scope)) return entry;
         const txId = entry.mutation.txId;
+        if (checkSizes && recordBytes(entry.mutation.data ?? null) > ctx.limits.maxRecordBytes) {
+          return {
+            ok: false,
+            id: entry.mutation.id,
+            ...(txId === undefined ? {} : { txId }),
+            code: 'too_large',
+            message: `the record's data is larger than ${ctx.limits.maxRecordBytes} bytes (maxRecordBytes)`,
+          };
+        }
+        if (await mayWrite(entry.mutation.scope)) return entry;
         return {
           ok: false,
           id: entry.mutation.id,

@@ -1,4 +1,5 @@
 import type { JsonObject } from '../protocol/types.js';
+import type { SyncNowOptions, SyncNowResult } from '../replication/sync-now.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
 import type {
   DeadLetter,
@@ -64,8 +65,19 @@ export interface SyncClient {
   get(collection: string, id: string): Readonly<JsonObject> | undefined;
   /** A local, synchronous query; the result array is the same object until it changes. */
   query(collection: string, options?: QueryOptions): readonly ViewRecord[];
-  /** Pushes, then pulls, now; resolves when done (immediately when signed out or stopped). */
-  syncNow(): Promise<void>;
+  /**
+   * Pushes, then pulls, now (ending any backoff wait, and resuming sync paused by an `auth`
+   * error with whatever `getToken` returns now). Resolves with what happened, never waits
+   * longer than `timeoutMs`, and never says `settled` unless it synced; see
+   * {@link SyncNowResult}. Sync goes on in the background whatever the outcome.
+   *
+   * @example
+   * ```ts
+   * const result = await client.syncNow({ timeoutMs: 5000 });
+   * if (result.outcome === 'offline') showBanner('You are offline; changes are saved locally');
+   * ```
+   */
+  syncNow(options?: SyncNowOptions): Promise<SyncNowResult>;
   /** The sync status snapshot (a new object only when something changed). */
   readonly status: SyncStatus;
   /** This installation's id (`null` before `start`). */

@@ -29,6 +29,7 @@ export function checkClientOptions(options: SyncClientOptions): void {
   positiveInteger('pullPageSize', options.pullPageSize);
   nonNegative('pullIntervalMs', options.pullIntervalMs);
   positiveInteger('requestTimeoutMs', options.requestTimeoutMs);
+  positiveInteger('probeIntervalMs', options.probeIntervalMs);
   nonNegative('retry.baseDelayMs', options.retry?.baseDelayMs);
   nonNegative('retry.maxDelayMs', options.retry?.maxDelayMs);
   nonNegative('maxDriftMs', options.maxDriftMs);

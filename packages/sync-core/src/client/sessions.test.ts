@@ -22,7 +22,7 @@ function setup(claimLocalData?: ClaimLocalData) {
 }
 
 /** Waits until the client has applied a session change and synced. */
-async function afterSwitch(client: { syncNow(): Promise<void> }): Promise<void> {
+async function afterSwitch(client: { syncNow(): Promise<unknown> }): Promise<void> {
   await settle();
   await client.syncNow();
 }

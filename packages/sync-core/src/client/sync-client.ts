@@ -7,8 +7,12 @@ import { isSyncError, SyncError } from '../errors/sync-error.js';
 import { loadClientId } from '../ids/client-id.js';
 import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
 import type { JsonObject } from '../protocol/types.js';
+import { AuthPause } from '../replication/auth-pause.js';
+import { Reachability } from '../replication/reachability.js';
 import { Replicator } from '../replication/replicator.js';
 import { Retryer } from '../replication/retryer.js';
+import { type SyncNowOptions, type SyncNowResult, waitForSync } from '../replication/sync-now.js';
+import { WriteLimits } from '../replication/write-limits.js';
 import { StatusMachine } from '../status/status-machine.js';
 import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
@@ -77,7 +81,11 @@ function asSyncError(error: unknown): SyncError {
  */
 class SyncClientImpl implements SyncClient {
   readonly #options: SyncClientOptions;
+  /** The device's environment, whose online source is {@link Reachability}: server reachable. */
   readonly #env: SyncEnvironment;
+  readonly #reachability: Reachability;
+  readonly #authPause: AuthPause;
+  readonly #limits = new WriteLimits();
   readonly #storage: StorageAdapter;
   readonly #transport: SyncTransport;
   readonly #emitter = new EventEmitter<SyncEvents>();
@@ -109,7 +117,16 @@ class SyncClientImpl implements SyncClient {
   constructor(options: SyncClientOptions) {
     checkClientOptions(options);
     this.#options = options;
-    this.#env = createEnvironment(options.environment);
+    const device = createEnvironment(options.environment);
+    const transport = options.transport;
+    this.#reachability = new Reachability({
+      env: device,
+      probe: transport.probe === undefined ? undefined : (signal) => transport.probe!(signal),
+      intervalMs: options.probeIntervalMs ?? 3000,
+      timeoutMs: Math.min(options.requestTimeoutMs ?? 30_000, 10_000),
+    });
+    this.#env = { ...device, online: this.#reachability };
+    this.#authPause = new AuthPause(this.#env, () => this.#resumeReplication());
     this.#storage = options.storage ?? defaultStorage();
     this.#transport = options.transport;
     this.#clockHistory = new DeviceClockHistory(this.#storage);
@@ -187,8 +204,14 @@ class SyncClientImpl implements SyncClient {
     this.#retryer = new Retryer({
       env,
       ...this.#options.retry,
-      onRetry: (error) => status.failed(asSyncError(error)),
+      onRetry: (error, _wait, attempt) => {
+        const failure = asSyncError(error);
+        status.failed(failure);
+        this.#reachability.failed(failure);
+        this.#replicator?.noteFailure(failure, attempt);
+      },
     });
+    this.#cleanups.push(this.#reachability.start(), () => this.#authPause.cancel());
     status.connectivity(env.online.isOnline());
     this.#cleanups.push(env.online.subscribe((online) => status.connectivity(online)));
     const source = this.#transport.session;
@@ -289,21 +312,45 @@ class SyncClientImpl implements SyncClient {
     }
     if (this.#session !== session || this.#starting === null) return;
     ctx.refreshCounts(replica);
-    const retryer = this.#retryer as Retryer;
-    this.#replicator = new Replicator({
+    this.#authPause.cancel();
+    void this.#limits.learnFrom(this.#transport, ctx.env);
+    this.#startReplicator(ctx, session, replica);
+  }
+
+  #startReplicator(ctx: EngineContext, session: AuthSession, replica: Replica): Replicator {
+    const replicator = new Replicator({
       ctx,
       replica,
       session,
       clientId: this.#clientId as string,
       transport: this.#transport,
-      retryer,
+      retryer: this.#retryer as Retryer,
       scopes: [replica.scope],
       pushBatchSize: this.#options.pushBatchSize ?? 100,
       pullPageSize: this.#options.pullPageSize ?? 1000,
       pullIntervalMs: this.#options.pullIntervalMs ?? 30_000,
       requestTimeoutMs: this.#options.requestTimeoutMs ?? 30_000,
+      onAuthPaused: () => this.#authPause.schedule(),
+      onLimits: (limits) => this.#limits.learn(limits),
     });
-    this.#replicator.start();
+    this.#replicator = replicator;
+    replicator.start();
+    return replicator;
+  }
+
+  /**
+   * Builds a new replicator for the same session after an `auth` pause (the token may be good
+   * again: the transport asks `getToken` on the next request). `undefined` when there is
+   * nothing to resume (signed out, stopped, still switching).
+   */
+  #resumeReplication(): Replicator | undefined {
+    const session = this.#session;
+    const ctx = this.#ctx;
+    if (session === null || ctx === null || this.#starting === null) return undefined;
+    const current = this.#replicator;
+    if (current !== null && !current.stopped) return current;
+    if (current === null) return undefined; // the session switch has not finished
+    return this.#startReplicator(ctx, session, this.#replica);
   }
 
   #scopeFor(session: AuthSession): string {
@@ -347,12 +394,14 @@ class SyncClientImpl implements SyncClient {
 
   put(collection: string, id: string, data: JsonObject): Promise<void> {
     checkTarget(collection, id);
-    return this.#write([{ op: 'put', collection, id, data: freezeData(data) }]);
+    return this.#write([{ op: 'put', collection, id, data: this.#limits.check(freezeData(data)) }]);
   }
 
   patch(collection: string, id: string, fields: JsonObject): Promise<void> {
     checkTarget(collection, id);
-    return this.#write([{ op: 'patch', collection, id, data: freezeData(fields) }]);
+    return this.#write([
+      { op: 'patch', collection, id, data: this.#limits.check(freezeData(fields)) },
+    ]);
   }
 
   delete(collection: string, id: string): Promise<void> {
@@ -366,11 +415,11 @@ class SyncClientImpl implements SyncClient {
     build({
       put: (collection, id, data) => {
         checkTarget(collection, id);
-        writes.push({ op: 'put', collection, id, data: freezeData(data) });
+        writes.push({ op: 'put', collection, id, data: this.#limits.check(freezeData(data)) });
       },
       patch: (collection, id, fields) => {
         checkTarget(collection, id);
-        writes.push({ op: 'patch', collection, id, data: freezeData(fields) });
+        writes.push({ op: 'patch', collection, id, data: this.#limits.check(freezeData(fields)) });
       },
       delete: (collection, id) => {
         checkTarget(collection, id);
@@ -389,9 +438,31 @@ class SyncClientImpl implements SyncClient {
     return this.#replica.store.query(collection, options);
   }
 
-  async syncNow(): Promise<void> {
+  async syncNow(options: SyncNowOptions = {}): Promise<SyncNowResult> {
+    const pending = () => this.#replica.outbox.size;
+    if (this.#starting === null) return { outcome: 'stopped', pending: pending() };
     await this.#switching;
-    await this.#replicator?.syncNow();
+    if (this.#starting === null) return { outcome: 'stopped', pending: pending() };
+    if (this.#session === null) return { outcome: 'local', pending: pending() };
+    if (!(await this.#reachability.checkNow())) {
+      const error = this.#reachability.unreachable;
+      return { outcome: 'offline', pending: pending(), ...(error === undefined ? {} : { error }) };
+    }
+    // After an auth pause this retries with whatever getToken returns now.
+    const replicator = this.#resumeReplication();
+    if (replicator === undefined) return { outcome: 'stopped', pending: pending() };
+    const retryer = this.#retryer as Retryer;
+    const startedBefore = retryer.attemptsStarted;
+    retryer.retryNow();
+    return waitForSync({
+      env: this.#env,
+      options,
+      startedBefore,
+      retryNow: () => retryer.retryNow(),
+      work: replicator.syncNow(),
+      watchFailures: (listener) => replicator.watchFailures(listener),
+      pending,
+    });
   }
 
   recordStatus(collection: string, id: string): RecordSyncState {

@@ -74,9 +74,12 @@ export type SyncState = 'local' | 'offline' | 'syncing' | 'synced' | 'error';
 /** A snapshot of the client's sync status; a new object only when something changed. */
 export interface SyncStatus {
   /**
-   * `local`: signed out, "Saved locally". `offline`: signed in, no network. `syncing`:
-   * pushing or pulling. `synced`: nothing pending, up to date. `error`: the last attempt
-   * failed (see `error`); it will be retried unless the error is `auth`.
+   * `local`: signed out, "Saved locally". `offline`: signed in, and the device has no network
+   * or the server cannot be reached (then `error` is the `network` error); the client probes
+   * and resumes by itself. `syncing`: pushing or pulling. `synced`: nothing pending, up to
+   * date, and `lastSyncedAt` is set. `error`: the last attempt failed (see `error`,
+   * `error.kind`): it is retried (`misconfigured` too: fix the transport's setup), or, for
+   * `auth`, resumed on a new session, on `syncNow()` or after a while.
    */
   state: SyncState;
   /** Mutations not yet confirmed by the server. */
@@ -87,7 +90,7 @@ export interface SyncStatus {
   rejected: number;
   /** When the client last finished a push and pull with nothing left (epoch ms), or `null`. */
   lastSyncedAt: number | null;
-  /** The last error, while `state` is `error`. */
+  /** The last error, while `state` is `error`, or `offline` because the server is unreachable. */
   error?: SyncError;
   /** The signed-in user, or `null`. */
   userId: string | null;
@@ -186,6 +189,12 @@ export interface SyncClientOptions {
    * @default 30000
    */
   requestTimeoutMs?: number;
+  /**
+   * While requests fail with `network` errors, the transport's cheap reachability check
+   * (`probe`) runs about this often (jittered ±50 %), and sync resumes at its first answer.
+   * @default 3000
+   */
+  probeIntervalMs?: number;
   /** Backoff policy for every retried request. */
   retry?: RetryOptions;
   /**

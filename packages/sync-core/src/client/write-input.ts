@@ -104,6 +104,7 @@ export function freezeData(data: unknown): JsonObject {
       if (error !== REJECT) throw error;
     }
   }
+  checkNoCycle(data);
   validateRecordData(data);
   // The fast path refused something the full validator accepts: trust the full validator.
   return freezeDeep(validateRecordData(data));
@@ -115,4 +116,32 @@ function freezeDeep<T>(value: T): T {
     for (const key of Object.keys(value)) freezeDeep((value as Record<string, unknown>)[key]);
   }
   return value;
+}
+
+/**
+ * A cycle would otherwise be reported as nesting deeper than the limit, which sends the app
+ * looking for the wrong mistake. Only walked when the fast path refused the data.
+ * @throws SyncError `invalid` naming the path where the cycle closes
+ */
+function checkNoCycle(data: unknown): void {
+  const open = new Set<object>();
+  const walk = (value: unknown, path: string): void => {
+    if (typeof value !== 'object' || value === null) return;
+    if (open.has(value)) {
+      throw new SyncError('invalid', `${path}: the data contains a cycle (it refers to itself)`, {
+        code: 'invalid',
+        details: { path },
+      });
+    }
+    open.add(value);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) walk(value[i], `${path}[${i}]`);
+    } else {
+      for (const key of Object.keys(value)) {
+        walk((value as Record<string, unknown>)[key], `${path}.${key}`);
+      }
+    }
+    open.delete(value);
+  };
+  walk(data, '$');
 }

@@ -3,7 +3,12 @@
  * - `network`, `timeout`, `server` (5xx), `rate-limited` (429): retryable, with backoff.
  * - `auth` (401/403): the session is not (or no longer) allowed; sync pauses until the
  *   session source reports a new session.
- * - `rejected` (other 4xx): permanent for the request or mutation that caused it.
+ * - `rejected` (a syncline 4xx about the request's content): permanent for the request or
+ *   mutation that caused it.
+ * - `misconfigured`: the answer is not a syncline answer at all (a 404/405 "no such route", an
+ *   HTML page from a proxy or a web app, JSON of some other API): the transport points at the
+ *   wrong place. Nothing is rejected or rolled back; the outbox waits and the request is retried
+ *   with backoff (and at once on `syncNow()`), so a corrected setup resumes where it stopped.
  * - `conflict` (409): the server refused because of a revision mismatch.
  * - `storage`: local storage failed (quota, closed database).
  * - `invalid`: the caller passed something syncline cannot accept (bad id, non-JSON data).
@@ -13,6 +18,7 @@ export type SyncErrorKind =
   | 'timeout'
   | 'auth'
   | 'rejected'
+  | 'misconfigured'
   | 'conflict'
   | 'server'
   | 'rate-limited'
@@ -88,10 +94,12 @@ const RETRYABLE: ReadonlySet<SyncErrorKind> = new Set([
   'timeout',
   'server',
   'rate-limited',
+  'misconfigured',
 ]);
 
 /**
- * `true` when the operation may succeed if tried again later (network, timeout, 5xx, 429).
+ * `true` when the operation may succeed if tried again later (network, timeout, 5xx, 429, and
+ * a misconfigured transport, which may be corrected while the write waits).
  * Anything that is not a {@link SyncError} counts as a network error: a transport that
  * throws something unexpected must not make the client drop a write.
  */

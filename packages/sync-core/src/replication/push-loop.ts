@@ -4,6 +4,7 @@ import type { DeadLetter } from '../client/types.js';
 import { isRetryableError, isSyncError, SyncError } from '../errors/sync-error.js';
 import { canary } from '../internal/canary.js';
 import type { OutboxEntry } from '../outbox/outbox.js';
+import { limitsOfTooLarge, type ServerLimitsInfo } from '../protocol/server-info.js';
 import type { PushRequest, PushResponse } from '../protocol/types.js';
 import { validatePushResponse } from '../protocol/validate.js';
 import type { StorageWrite } from '../storage/types.js';
@@ -34,6 +35,8 @@ export interface PushLoopOptions {
   requestTimeoutMs: number;
   /** Called with an `auth` error: syncing stops until the session changes. */
   onAuthError: (error: SyncError) => void;
+  /** Called with the server's limits from a 413 `too_large` answer. */
+  onLimits?: (limits: Partial<ServerLimitsInfo>) => void;
   /** Called after each answered batch with the revisions our mutations got, per scope. */
   onPushed?: (ownRevisions: Map<string, number>) => void;
 }
@@ -143,6 +146,8 @@ export class PushLoop {
         return false;
       }
       if (isRetryableError(failure)) return true; // unreachable: the retryer retries these
+      const limits = limitsOfTooLarge(failure);
+      if (limits !== undefined) this.#o.onLimits?.(limits);
       await this.#rejectWhole(batch, failure);
       return true;
     }
@@ -160,6 +165,7 @@ export class PushLoop {
         );
       }
     }
+    if (replica.outbox.size === 0) ctx.status.pushedAll(ctx.env.now());
     for (const parked of outcome.parked) ctx.emitConflict(parked);
     for (const letter of outcome.rejected) ctx.emitRejected(letter);
     this.#o.onPushed?.(outcome.ownRevisions);

@@ -1,6 +1,7 @@
 import type { EngineContext } from '../client/context.js';
 import type { Replica } from '../client/replica.js';
 import type { SyncError } from '../errors/sync-error.js';
+import type { ServerLimitsInfo } from '../protocol/server-info.js';
 import type { Poke } from '../protocol/types.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
 import { isPagePoke, PullLoop } from './pull-loop.js';
@@ -31,14 +32,18 @@ export interface ReplicatorOptions {
   pullIntervalMs: number;
   /** Per-request timeout. */
   requestTimeoutMs: number;
+  /** Called once when an `auth` error stopped this replicator. */
+  onAuthPaused?: (error: SyncError) => void;
+  /** Called with the server's limits when a push was refused as too large (413). */
+  onLimits?: (limits: Partial<ServerLimitsInfo>) => void;
 }
 
 /**
  * Keeps one signed-in replica in sync with the server: the push loop (on every durable local
  * write, on reconnect), the pull loop per scope (at start, on a realtime poke, on the
  * transport's reconnect, when the device comes back online, and every `pullIntervalMs` as a
- * fallback, since pokes are only hints). An `auth` error stops it until the session changes
- * (the client then builds a new replicator).
+ * fallback, since pokes are only hints). An `auth` error stops it; the client then builds a
+ * new replicator on a session change, on `syncNow()`, or after its auth retry delay.
  */
 export class Replicator {
   readonly #o: ReplicatorOptions;
@@ -50,8 +55,10 @@ export class Replicator {
   readonly #ownRevision = new Map<string, number>();
   /** Highest version announced by pokes of our own pushes, not yet checked. */
   readonly #ownPokes = new Map<string, number>();
+  readonly #failureWatchers = new Set<(error: SyncError, attempt: number) => void>();
   #timer: unknown;
   #stopped = false;
+  #authError: SyncError | undefined;
 
   /** @param options - see {@link ReplicatorOptions} */
   constructor(options: ReplicatorOptions) {
@@ -69,6 +76,7 @@ export class Replicator {
       batchSize: options.pushBatchSize,
       requestTimeoutMs: options.requestTimeoutMs,
       onAuthError,
+      ...(options.onLimits === undefined ? {} : { onLimits: options.onLimits }),
       onPushed: (revisions) => {
         for (const [scope, revision] of revisions) {
           if (revision > (this.#ownRevision.get(scope) ?? 0))
@@ -93,6 +101,25 @@ export class Replicator {
   /** `true` once stopped (by the client, or by an auth failure). */
   get stopped(): boolean {
     return this.#stopped;
+  }
+
+  /** The `auth` error that stopped this replicator, if one did. */
+  get authError(): SyncError | undefined {
+    return this.#authError;
+  }
+
+  /**
+   * Tells the watchers of {@link Replicator.watchFailures} about a failed attempt, numbered as
+   * the retryer numbers them (`Infinity` for a failure that ends sync, like `auth`).
+   */
+  noteFailure(error: SyncError, attempt = Number.POSITIVE_INFINITY): void {
+    for (const watcher of [...this.#failureWatchers]) watcher(error, attempt);
+  }
+
+  /** Calls `watcher` with every failed attempt from now on; returns the unsubscribe. */
+  watchFailures(watcher: (error: SyncError, attempt: number) => void): () => void {
+    this.#failureWatchers.add(watcher);
+    return () => this.#failureWatchers.delete(watcher);
   }
 
   /** Starts the loops, the poke subscription, the fallback timer and the online listener. */
@@ -138,15 +165,20 @@ export class Replicator {
     if (!this.#stopped) this.#push.schedule();
   }
 
-  /** Pushes, then pulls every scope; resolves when both are done (or sync stopped). */
-  async syncNow(): Promise<void> {
-    if (this.#stopped) return;
+  /**
+   * Pushes, then pulls every scope; resolves when both are done (or sync stopped): `true` when
+   * everything sendable was answered and every scope was pulled to its end.
+   */
+  async syncNow(): Promise<boolean> {
+    if (this.#stopped) return false;
     await this.#push.run();
-    await Promise.all(this.#o.scopes.map((scope) => this.#pull.pull(scope)));
-    this.#afterPull(true);
+    const pulled = await Promise.all(this.#o.scopes.map((scope) => this.#pull.pull(scope)));
+    const ok = pulled.every(Boolean);
+    this.#afterPull(ok);
     // Pulls can reveal nothing new to push, but a push answered during the pull may have
     // queued a resolver's rewrite: push once more so syncNow leaves nothing sendable behind.
     if (this.#o.replica.outbox.hasSendable()) await this.#push.run();
+    return ok && !this.#stopped && !this.#o.replica.outbox.hasSendable();
   }
 
   #pullAll(): void {
@@ -218,7 +250,10 @@ export class Replicator {
   }
 
   #authFailed(error: SyncError): void {
+    this.#authError = error;
     this.#o.ctx.status.failed(error);
     this.stop();
+    this.noteFailure(error);
+    this.#o.onAuthPaused?.(error);
   }
 }

@@ -5,8 +5,11 @@ import { isRetryableError, isSyncError, SyncError } from '../errors/sync-error.j
 export interface RetryerOptions extends RetryOptions {
   /** Time, timers, randomness and online detection. */
   env: SyncEnvironment;
-  /** Called after every failed attempt that will be retried, with the wait chosen. */
-  onRetry?: (error: unknown, waitMs: number) => void;
+  /**
+   * Called after every failed attempt that will be retried, with the wait chosen and the
+   * attempt's number (see {@link Retryer.attemptsStarted}).
+   */
+  onRetry?: (error: unknown, waitMs: number, attempt: number) => void;
 }
 
 /**
@@ -28,6 +31,7 @@ export class Retryer {
   readonly #maxDelayMs: number;
   readonly #onRetry: RetryerOptions['onRetry'];
   #attempt = 0;
+  #started = 0;
   /*
    * Waits are timers, not deadlines compared with `now()`: the wall clock may jump (a device
    * whose clock is corrected), and a Retry-After must still last its full duration. While any
@@ -50,6 +54,14 @@ export class Retryer {
     });
   }
 
+  /**
+   * How many attempts were started so far; each attempt's number is the count when it
+   * started, so a caller can tell failures of attempts it started from older ones.
+   */
+  get attemptsStarted(): number {
+    return this.#started;
+  }
+
   /** Failed attempts since the last success. */
   get attempt(): number {
     return this.#attempt;
@@ -68,6 +80,7 @@ export class Retryer {
   async run<T>(task: () => Promise<T>, signal: AbortSignal): Promise<T> {
     for (;;) {
       await this.ready(signal);
+      const attempt = ++this.#started;
       try {
         const result = await task();
         this.reset();
@@ -76,7 +89,7 @@ export class Retryer {
         if (signal.aborted) throw signal.reason;
         if (!isRetryableError(error)) throw error;
         const wait = this.recordFailure(error);
-        this.#onRetry?.(error, wait);
+        this.#onRetry?.(error, wait, attempt);
       }
     }
   }
@@ -106,6 +119,15 @@ export class Retryer {
    */
   reset(): void {
     this.#attempt = 0;
+    this.#clearTimers(this.#backoffTimers);
+    this.#wake();
+  }
+
+  /**
+   * Ends the backoff waits at once (the app asked to sync now, or the server is reachable
+   * again), but not a `Retry-After` wait: the server asked for it explicitly.
+   */
+  retryNow(): void {
     this.#clearTimers(this.#backoffTimers);
     this.#wake();
   }

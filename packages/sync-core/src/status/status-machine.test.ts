@@ -56,14 +56,47 @@ describe('StatusMachine', () => {
     expect(events.map((e) => e.pending)).toEqual([4]);
   });
 
-  it('keeps an auth error until the session changes', () => {
+  it('keeps an auth error until the session changes or a request succeeds again', () => {
     const { machine } = setup();
     machine.signedIn('u1');
     machine.failed(new SyncError('auth', '401'));
-    machine.succeeded();
+    machine.connectivity(false);
+    machine.connectivity(true);
+    machine.requestStarted();
+    machine.requestEnded();
     expect(machine.snapshot.state).toBe('error');
     machine.signedIn('u2');
     expect(machine.snapshot.state).toBe('syncing');
+    machine.failed(new SyncError('auth', '401'));
+    expect(machine.snapshot.state).toBe('error');
+    // Sync resumed (a new token) and a request went through: the token works again.
+    machine.succeeded();
+    expect(machine.snapshot.state).toBe('syncing');
+  });
+
+  it('never says synced with lastSyncedAt null: a pull that ended with writes pending is not a sync', () => {
+    const { machine } = setup();
+    machine.signedIn('u1');
+    machine.counts(1, 0, 0);
+    machine.caughtUp(5, false);
+    machine.counts(0, 0, 0);
+    expect(machine.snapshot).toMatchObject({ state: 'syncing', lastSyncedAt: null });
+    machine.pushedAll(9);
+    expect(machine.snapshot).toMatchObject({ state: 'synced', lastSyncedAt: 9 });
+  });
+
+  it('never emits the same status twice in a row, even when a read committed a state in between', async () => {
+    const { machine, events } = setup();
+    machine.signedIn('u1');
+    machine.caughtUp(1, true);
+    await tick();
+    machine.counts(1, 0, 0);
+    expect(machine.snapshot.state).toBe('syncing'); // a read (React) commits early
+    machine.counts(0, 0, 0);
+    await tick();
+    const shown = events.map((e) => `${e.state}/${e.pending}`);
+    for (let i = 1; i < shown.length; i++) expect(shown[i]).not.toBe(shown[i - 1]);
+    expect(shown.at(-1)).toBe('synced/0');
   });
 
   it('is syncing while something is pending and counts it', () => {

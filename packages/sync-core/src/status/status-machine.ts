@@ -16,12 +16,15 @@ export interface StatusCounts {
  * {@link SyncStatus} is derived from the inputs:
  *
  * - `local`: nobody signed in;
- * - `error`: an `auth` failure (sticky until the session changes), or the last attempt failed
- *   and a retry is pending;
- * - `offline`: signed in, no network;
- * - `syncing`: a request is running, something is pending, or the first catch-up pull has
- *   not finished;
+ * - `error`: an `auth` failure (sticky until the session changes or a request succeeds), or
+ *   the last attempt failed and a retry is pending;
+ * - `offline`: signed in, and no network, or the last attempt failed with a `network` error
+ *   (the server cannot be reached; the snapshot's `error` says why);
+ * - `syncing`: a request is running, something is pending, or no catch-up pull has finished
+ *   with nothing pending yet (so `synced` always comes with a `lastSyncedAt`);
  * - `synced`: none of the above.
+ *
+ * Listeners never get two equal snapshots in a row.
  *
  * Transitions only mark the status dirty; the snapshot is recomputed once per microtask (or on
  * read), and a new object (and one `onChange` call) is produced only when a field really
@@ -40,6 +43,8 @@ export class StatusMachine {
   #counts: StatusCounts = { pending: 0, conflicts: 0, rejected: 0 };
   #lastSyncedAt: number | null = null;
   #snapshot: SyncStatus;
+  /** The last snapshot given to `onChange`: the next one must differ from it. */
+  #emitted: SyncStatus;
   #dirty = false;
   #scheduled = false;
 
@@ -60,6 +65,7 @@ export class StatusMachine {
     this.#schedule = schedule;
     this.#listening = listening;
     this.#snapshot = this.#derive();
+    this.#emitted = this.#snapshot;
   }
 
   /** The current snapshot; the same object until something changes. */
@@ -112,10 +118,11 @@ export class StatusMachine {
     this.#touch();
   }
 
-  /** A request succeeded: a non-auth error is over. */
+  /** A request succeeded: the last error is over, an `auth` one too (the token works again). */
   succeeded(): void {
-    if (this.#error === undefined) return;
+    if (this.#error === undefined && this.#authError === undefined) return;
     this.#error = undefined;
+    this.#authError = undefined;
     this.#touch();
   }
 
@@ -123,6 +130,16 @@ export class StatusMachine {
   caughtUp(at: number, nothingPending: boolean): void {
     this.#caughtUp = true;
     if (nothingPending) this.#lastSyncedAt = at;
+    this.#touch();
+  }
+
+  /**
+   * A push was answered and left nothing pending: after a catch-up pull, that is a moment at
+   * which the client was in sync.
+   */
+  pushedAll(at: number): void {
+    if (!this.#caughtUp) return;
+    this.#lastSyncedAt = at;
     this.#touch();
   }
 
@@ -158,37 +175,41 @@ export class StatusMachine {
   #commit(emit: boolean): void {
     this.#dirty = false;
     const next = this.#derive();
-    const prev = this.#snapshot;
-    if (
-      prev.state === next.state &&
-      prev.pending === next.pending &&
-      prev.conflicts === next.conflicts &&
-      prev.rejected === next.rejected &&
-      prev.lastSyncedAt === next.lastSyncedAt &&
-      prev.error === next.error &&
-      prev.userId === next.userId
-    ) {
-      return;
-    }
+    if (sameStatus(this.#snapshot, next)) return;
     this.#snapshot = next;
     // A read that committed early still owes listeners the event: emit on the microtask.
-    if (emit) this.#onChange(next);
+    if (emit) this.#emit(next);
     else this.#pendingEmit();
   }
 
   #pendingEmit(): void {
     const snapshot = this.#snapshot;
     queueMicrotask(() => {
-      if (this.#snapshot === snapshot) this.#onChange(snapshot);
+      if (this.#snapshot === snapshot) this.#emit(snapshot);
     });
+  }
+
+  // A snapshot committed by a read and superseded before its event went out may leave the
+  // next one equal to the last emitted: listeners would see the same status twice.
+  #emit(snapshot: SyncStatus): void {
+    if (sameStatus(this.#emitted, snapshot)) return;
+    this.#emitted = snapshot;
+    this.#onChange(snapshot);
   }
 
   #state(): SyncState {
     if (this.#userId === null) return 'local';
     if (this.#authError !== undefined) return 'error';
-    if (!this.#online) return 'offline';
+    if (!this.#online || this.#error?.kind === 'network') return 'offline';
     if (this.#error !== undefined) return 'error';
-    if (this.#active > 0 || this.#counts.pending > 0 || !this.#caughtUp) return 'syncing';
+    if (
+      this.#active > 0 ||
+      this.#counts.pending > 0 ||
+      !this.#caughtUp ||
+      this.#lastSyncedAt === null
+    ) {
+      return 'syncing';
+    }
     return 'synced';
   }
 
@@ -202,8 +223,20 @@ export class StatusMachine {
       lastSyncedAt: this.#lastSyncedAt,
       userId: this.#userId,
     };
-    const error = this.#authError ?? (state === 'error' ? this.#error : undefined);
-    if (error !== undefined && state === 'error') status.error = error;
+    const error = this.#authError ?? this.#error;
+    if (error !== undefined && (state === 'error' || state === 'offline')) status.error = error;
     return Object.freeze(status);
   }
+}
+
+function sameStatus(a: SyncStatus, b: SyncStatus): boolean {
+  return (
+    a.state === b.state &&
+    a.pending === b.pending &&
+    a.conflicts === b.conflicts &&
+    a.rejected === b.rejected &&
+    a.lastSyncedAt === b.lastSyncedAt &&
+    a.error === b.error &&
+    a.userId === b.userId
+  );
 }

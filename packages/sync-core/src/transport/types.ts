@@ -1,3 +1,4 @@
+import type { ServerInfo } from '../protocol/server-info.js';
 import type {
   Delivery,
   DeliveryTarget,
@@ -90,8 +91,9 @@ export interface AssetTransport {
  * required; the rest is feature-detected.
  *
  * Error contract: every method rejects only with a `SyncError` whose `kind` says whether to
- * retry (`network`, `timeout`, `server`, `rate-limited` with `retryAfterMs`) or not (`auth`,
- * `rejected`). A push may be retried any number of times: the server deduplicates by mutation
+ * retry (`network`, `timeout`, `server`, `rate-limited` with `retryAfterMs`, and
+ * `misconfigured` for an answer that is not a syncline answer at all) or not (`auth`,
+ * `rejected`: only a syncline answer about the request's content may reject). A push may be retried any number of times: the server deduplicates by mutation
  * id. Per-mutation outcomes (applied, conflict, rejected) are data in the `PushResponse`, not
  * errors.
  */
@@ -106,6 +108,18 @@ export interface SyncTransport {
    * Returns the function that unsubscribes. Correctness never depends on it.
    */
   subscribe?(scopes: string[], onPoke: (poke: Poke) => void, onConnect?: () => void): () => void;
+  /**
+   * A cheap reachability check (the REST adapter asks `GET /healthz`): resolves when the server
+   * answers at all, rejects with a `network` SyncError when it cannot be reached. With it, a
+   * client whose requests fail with `network` probes every few seconds and resumes at the
+   * first answer, instead of waiting out a backoff of up to a minute.
+   */
+  probe?(signal?: AbortSignal): Promise<void>;
+  /**
+   * The server's limits (`GET /v1/info`). The client asks once per sign-in and refuses a write
+   * over `maxRecordBytes` at `put`/`patch`. Rejects like `push` does.
+   */
+  info?(signal?: AbortSignal): Promise<ServerInfo>;
   /** Who is signed in. Without it the client stays local (signed out). */
   session?: SessionSource;
   /** Device sessions. */

@@ -1,0 +1,121 @@
+import type { SyncEnvironment } from '../client/types.js';
+import type { SyncError } from '../errors/sync-error.js';
+
+/** Options of `client.syncNow()`. */
+export interface SyncNowOptions {
+  /** Ends the wait early: the call resolves with `{ outcome: 'pending', reason: 'aborted' }`. */
+  signal?: AbortSignal;
+  /**
+   * The longest wait, in milliseconds: the call then resolves with
+   * `{ outcome: 'pending', reason: 'timeout' }`. Sync itself goes on in the background.
+   * @default 30000
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * What `client.syncNow()` found, discriminated by `outcome`. `pending` is the number of local
+ * mutations still waiting for the server when the call resolved.
+ *
+ * - `settled`: every sendable mutation was answered and every scope pulled to its end.
+ * - `pending`: not done when the call stopped waiting: `reason` is `timeout`, `aborted`, or
+ *   `failed` (a request failed in a way retries will not fix soon, e.g. `misconfigured`;
+ *   `error` says which). Sync goes on in the background.
+ * - `offline`: the device is offline, or the server cannot be reached (`error` is the network
+ *   error). The client probes and resumes by itself.
+ * - `paused-auth`: the server refused the credentials even after a fresh token (`error`). Sync
+ *   resumes on a new session, on the next `syncNow()`, or by itself after a while.
+ * - `local`: nobody is signed in: there is nothing to sync with.
+ * - `stopped`: the client is not started (or was stopped).
+ */
+export type SyncNowResult =
+  | { outcome: 'settled'; pending: number; lastSyncedAt: number }
+  | {
+      outcome: 'pending';
+      pending: number;
+      reason: 'timeout' | 'aborted' | 'failed';
+      error?: SyncError;
+    }
+  | { outcome: 'offline'; pending: number; error?: SyncError }
+  | { outcome: 'paused-auth'; pending: number; error: SyncError }
+  | { outcome: 'local'; pending: number }
+  | { outcome: 'stopped'; pending: number };
+
+/** The default of {@link SyncNowOptions.timeoutMs}. */
+export const SYNC_NOW_TIMEOUT_MS = 30_000;
+
+/** What {@link waitForSync} races. */
+export interface SyncNowRace {
+  /** Time and timers. */
+  env: SyncEnvironment;
+  /** The caller's options. */
+  options: SyncNowOptions;
+  /** The sync round: resolves `true` when everything was pushed and pulled to the end. */
+  work: Promise<boolean>;
+  /**
+   * Calls `listener` with each failed attempt while the round runs, with the attempt's number;
+   * returns the unsubscribe.
+   */
+  watchFailures(listener: (error: SyncError, attempt: number) => void): () => void;
+  /** Failures of attempts numbered up to this started before the call and are not its news. */
+  startedBefore: number;
+  /** Ends the backoff waits (a stale failure must not make the call wait out its backoff). */
+  retryNow(): void;
+  /** Pending mutations now. */
+  pending(): number;
+}
+
+/**
+ * Waits for a sync round and says how it ended: settled, or the first of timeout, abort, or a
+ * failure that retrying will not fix by itself soon (network: `offline`, auth: `paused-auth`,
+ * misconfigured: `pending`/`failed`). Transient failures (5xx, timeouts, 429) are retried
+ * inside the round and only end the wait at the timeout. The round itself is never cancelled.
+ */
+export function waitForSync(race: SyncNowRace): Promise<SyncNowResult> {
+  const { env, options } = race;
+  return new Promise<SyncNowResult>((resolve) => {
+    let done = false;
+    let lastError: SyncError | undefined;
+    const finish = (result: SyncNowResult) => {
+      if (done) return;
+      done = true;
+      env.clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      unwatch();
+      resolve(result);
+    };
+    const pendingResult = (reason: 'timeout' | 'aborted' | 'failed'): SyncNowResult => ({
+      outcome: 'pending',
+      pending: race.pending(),
+      reason,
+      ...(lastError === undefined ? {} : { error: lastError }),
+    });
+    const onAbort = () => finish(pendingResult('aborted'));
+    const timer = env.setTimeout(
+      () => finish(pendingResult('timeout')),
+      options.timeoutMs ?? SYNC_NOW_TIMEOUT_MS,
+    );
+    const unwatch = race.watchFailures((error, attempt) => {
+      if (attempt <= race.startedBefore) {
+        race.retryNow();
+        return;
+      }
+      lastError = error;
+      if (error.kind === 'network') finish({ outcome: 'offline', pending: race.pending(), error });
+      else if (error.kind === 'auth')
+        finish({ outcome: 'paused-auth', pending: race.pending(), error });
+      else if (error.kind === 'misconfigured') finish(pendingResult('failed'));
+    });
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
+    race.work.then(
+      (settled) =>
+        finish(
+          settled
+            ? { outcome: 'settled', pending: race.pending(), lastSyncedAt: env.now() }
+            : pendingResult('failed'),
+        ),
+      () => finish(pendingResult('failed')),
+    );
+  });
+}

@@ -1,0 +1,84 @@
+import type { SyncEnvironment } from '../client/types.js';
+import { SyncError } from '../errors/sync-error.js';
+import type { ServerLimitsInfo } from '../protocol/server-info.js';
+import type { JsonObject } from '../protocol/types.js';
+import type { SyncTransport } from '../transport/types.js';
+import { withTimeout } from './with-timeout.js';
+
+// Room left in a push body around one record's data (ids, scope, hlc, the envelope) when only
+// the server's body limit is known.
+const ENVELOPE_BYTES = 16 * 1024;
+const INFO_TIMEOUT_MS = 10_000;
+
+/**
+ * The server's size limit on one write, as far as the client knows it: learnt from the
+ * transport's `info()` at sign-in, or from the details of a 413 `too_large` answer. A write
+ * over it is refused at `put`/`patch` with a typed error, before it enters the outbox, where it
+ * could only be rejected later.
+ */
+export class WriteLimits {
+  #maxRecordBytes: number | undefined;
+
+  /** The largest write's data, in bytes of UTF-8 JSON, or `undefined` while unknown. */
+  get maxRecordBytes(): number | undefined {
+    return this.#maxRecordBytes;
+  }
+
+  /** Takes limits from the server (`info()` or a `too_large` answer). */
+  learn(limits: Partial<ServerLimitsInfo>): void {
+    const record =
+      limits.maxRecordBytes ??
+      (limits.maxBodyBytes === undefined ? undefined : limits.maxBodyBytes - ENVELOPE_BYTES);
+    if (record !== undefined && record > 0) this.#maxRecordBytes = record;
+  }
+
+  /** Asks the transport for the server's limits; failures are ignored (a 413 teaches them too). */
+  async learnFrom(transport: SyncTransport, env: SyncEnvironment): Promise<void> {
+    if (transport.info === undefined) return;
+    try {
+      const info = await withTimeout(env, INFO_TIMEOUT_MS, new AbortController().signal, (signal) =>
+        (transport.info as NonNullable<SyncTransport['info']>)(signal),
+      );
+      this.learn(info.limits);
+    } catch {
+      // An older server without /v1/info, or no network: the first 413 will tell.
+    }
+  }
+
+  /**
+   * Returns `data` when it fits the known limit.
+   * @throws SyncError `invalid` with code `too_large` and `details: { bytes, maxRecordBytes }`
+   */
+  check(data: JsonObject): JsonObject {
+    const max = this.#maxRecordBytes;
+    if (max === undefined) return data;
+    const text = JSON.stringify(data);
+    // A UTF-16 code unit is at most 3 bytes of UTF-8: most records need no exact count.
+    if (text.length * 3 <= max) return data;
+    const bytes = utf8Length(text);
+    if (bytes <= max) return data;
+    throw new SyncError(
+      'invalid',
+      `The record is ${bytes} bytes as JSON, more than the server accepts (maxRecordBytes ${max})`,
+      { code: 'too_large', details: { bytes, maxRecordBytes: max } },
+    );
+  }
+}
+
+/** Bytes of `text` in UTF-8 (lone surrogates count 3, as `TextEncoder` replaces them). */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
