@@ -5,8 +5,11 @@
  */
 
 export type {
+  CollectionName,
+  CollectionsOf,
   ConflictDecision,
   KeepServerDecision,
+  RecordOf,
   SyncClient,
   SyncTransaction,
   WriteDecision,
@@ -21,6 +24,18 @@ export { alwaysOnline, browserOnlineSource, createEnvironment } from './env/envi
 export * from './errors/sync-error.js';
 export * from './protocol/types.js';
 export * from './protocol/validate.js';
+export type { RecordIssue } from './schema/check-schema.js';
+export type {
+  CollectionDeclarations,
+  CollectionOptions,
+  DeclaredRecord,
+  FieldOf,
+  RecordsOf,
+  TypedCollectionOptions,
+  UntypedCollections,
+} from './schema/collections.js';
+export { collection } from './schema/collections.js';
+export type * from './schema/standard-schema.js';
 export type { IndexedDbKeyRangeClass, IndexedDbStorageOptions } from './storage/indexeddb.js';
 export { indexedDbStorage } from './storage/indexeddb.js';
 export type { MemoryStorageOptions } from './storage/memory.js';

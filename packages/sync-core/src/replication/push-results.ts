@@ -181,6 +181,7 @@ function adoptServerRecord(
   }
   ctx.clock.receive(server.hlc);
   if (previous !== undefined && previous.revision >= server.revision) return;
+  if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, server, ops)) return;
   const record = deepFreeze(server);
   replica.store.setBase(record);
   ops.push({ type: 'set', key: baseKey(collection, recordId), value: record });
