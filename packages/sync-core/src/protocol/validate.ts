@@ -32,6 +32,7 @@
  */
 import { isHlcText } from '../clock/hlc.js';
 import { isSyncError, type SyncError } from '../errors/sync-error.js';
+import { hasControl, hasLoneSurrogate } from '../text/unicode.js';
 import type {
   JsonObject,
   Mutation,
@@ -43,16 +44,7 @@ import type {
   PushResponse,
   SyncRecord,
 } from './types.js';
-import {
-  at,
-  copyObject,
-  fail,
-  hasControl,
-  hasLoneSurrogate,
-  isPlainObject,
-  type Path,
-  ROOT,
-} from './validate-json.js';
+import { at, copyObject, fail, isPlainObject, type Path, ROOT } from './validate-json.js';
 
 /** Size limits of the protocol. Requests beyond them are rejected as `invalid`. */
 export interface ProtocolLimits {
@@ -137,27 +129,16 @@ export function isUuid(value: unknown): value is string {
   return true;
 }
 
-// The last scope and collection found valid: a push or a page names the same ones over and
-// over, and a string equal to one already checked needs no regex.
-let validScope = '';
-let validCollection = '';
-
 /** `true` for a well-formed scope such as `user:42` (see the module doc for the format). */
 export function isScope(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
-  if (value === validScope) return true;
-  if (!SCOPE.test(value) || hasControl(value) || hasLoneSurrogate(value)) return false;
-  validScope = value;
-  return true;
+  return (
+    typeof value === 'string' && SCOPE.test(value) && !hasControl(value) && !hasLoneSurrogate(value)
+  );
 }
 
 /** `true` for a well-formed collection name. */
 export function isCollection(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
-  if (value === validCollection) return true;
-  if (!COLLECTION.test(value)) return false;
-  validCollection = value;
-  return true;
+  return typeof value === 'string' && COLLECTION.test(value);
 }
 
 /** `true` for a well-formed client id or session id. */

@@ -51,8 +51,6 @@ const EMPTY: readonly ViewRecord[] = Object.freeze([]);
  */
 export class RecordStore {
   readonly #collections = new Map<string, CollectionState>();
-  #lastCollection: string | undefined;
-  #lastState: CollectionState | undefined;
   readonly #pending: PendingLookup;
 
   /** @param pending - where the replayed pending mutations come from (the outbox) */
@@ -61,10 +59,6 @@ export class RecordStore {
   }
 
   #state(collection: string): CollectionState {
-    // The last collection's state is remembered: runs of operations stay in one collection.
-    if (collection === this.#lastCollection && this.#lastState !== undefined) {
-      return this.#lastState;
-    }
     let state = this.#collections.get(collection);
     if (state === undefined) {
       state = {
@@ -76,16 +70,12 @@ export class RecordStore {
       };
       this.#collections.set(collection, state);
     }
-    this.#lastCollection = collection;
-    this.#lastState = state;
     return state;
   }
 
   /** The confirmed record, tombstone included, or `undefined` if the server never sent it. */
   base(collection: string, id: string): SyncRecord | undefined {
-    const state =
-      collection === this.#lastCollection ? this.#lastState : this.#collections.get(collection);
-    return state?.base.get(id);
+    return this.#collections.get(collection)?.base.get(id);
   }
 
   /** Replaces a confirmed record. Call {@link recompute} afterwards. */
