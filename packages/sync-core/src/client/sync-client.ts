@@ -6,14 +6,14 @@ import { createEnvironment } from '../env/environment.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import { loadClientId } from '../ids/client-id.js';
 import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
-import type { JsonObject, SyncRecord } from '../protocol/types.js';
+import type { JsonObject } from '../protocol/types.js';
 import { Replicator } from '../replication/replicator.js';
 import { Retryer } from '../replication/retryer.js';
 import type { CollectionDeclarations, RecordsOf } from '../schema/collections.js';
 import { StatusMachine } from '../status/status-machine.js';
 import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
-import type { StorageAdapter, StorageWrite } from '../storage/types.js';
+import type { StorageAdapter } from '../storage/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
 import type { ConflictDecision, SyncClient, SyncTransaction } from './api.js';
@@ -22,16 +22,10 @@ import { claimLocalData } from './claim.js';
 import { CollectionGuard } from './collection-guard.js';
 import type { EngineContext } from './context.js';
 import { DeviceClockHistory } from './device-clock.js';
+import { admitServerRecord } from './invalid-records.js';
 import { applyLocalWrites, type LocalWrite } from './local-writer.js';
 import { Notifier } from './notifier.js';
-import {
-  invalidKey,
-  LOCAL_NAMESPACE,
-  LOCAL_SCOPE,
-  openReplica,
-  Replica,
-  userNamespace,
-} from './replica.js';
+import { LOCAL_NAMESPACE, LOCAL_SCOPE, openReplica, Replica, userNamespace } from './replica.js';
 import {
   discardDeadLetter,
   recordSyncState,
@@ -40,6 +34,7 @@ import {
   stableList,
   type WriteWithOps,
 } from './settlement.js';
+import { buildTransaction } from './transaction-builder.js';
 import type {
   DeadLetter,
   InvalidRecord,
@@ -187,7 +182,17 @@ class SyncClientImpl implements SyncClient {
         this.#emitter.emit('rejected', letter);
         this.#notifier.touch();
       },
-      admitServerRecord: this.#guard.hasSchemas ? this.#admitServerRecord : null,
+      admitServerRecord: this.#guard.hasSchemas
+        ? (replica, record, ops) => {
+            const invalid = admitServerRecord(this.#guard, replica, record, ops);
+            if (invalid === null) return true; // applied; the quarantine did not change
+            if (invalid !== undefined && replica === this.#replica) {
+              this.#emitter.emit('invalid-record', invalid);
+            }
+            this.#notifier.touch();
+            return invalid === undefined;
+          }
+        : null,
       refreshCounts: (replica) => {
         if (replica === this.#replica) {
           status.counts(replica.outbox.size, replica.conflicts.size, replica.deadLetters.size);
@@ -340,39 +345,6 @@ class SyncClientImpl implements SyncClient {
     return this.#ctx;
   }
 
-  /**
-   * A record from the server that fails its schema is quarantined (stored under `q/`, listed,
-   * announced) instead of applied; a valid version or a delete ends the quarantine.
-   */
-  readonly #admitServerRecord = (
-    replica: Replica,
-    record: SyncRecord,
-    ops: StorageWrite[],
-  ): boolean => {
-    const key = invalidKey(record.collection, record.id);
-    const issues = this.#guard.serverRecordIssues(record);
-    if (issues === null) {
-      if (replica.invalidRecords.delete(key)) {
-        ops.push({ type: 'delete', key });
-        this.#notifier.touch();
-      }
-      return true;
-    }
-    const invalid: InvalidRecord = Object.freeze({
-      collection: record.collection,
-      id: record.id,
-      record,
-      issues,
-    });
-    replica.invalidRecords.set(key, invalid);
-    ops.push({ type: 'set', key, value: invalid });
-    if (replica === this.#replica) {
-      this.#emitter.emit('invalid-record', invalid);
-      this.#notifier.touch();
-    }
-    return false;
-  };
-
   /** Pushing after a swap is harmless (the new replicator finds its own outbox), so one closure serves every write. */
   readonly #afterDurable = { onDurable: () => this.#replicator?.schedulePush() };
 
@@ -406,31 +378,7 @@ class SyncClientImpl implements SyncClient {
 
   transaction(build: (tx: SyncTransaction) => void): Promise<void> {
     this.#requireCtx();
-    const writes: LocalWrite[] = [];
-    // What each record looks like so far in this transaction, for the schema check of a patch.
-    const staged = new Map<string, Readonly<JsonObject> | undefined>();
-    const current = (collection: string, id: string) => {
-      const key = `${collection}/${id}`;
-      return staged.has(key) ? staged.get(key) : this.#replica.store.get(collection, id);
-    };
-    build({
-      put: (collection, id, data) => {
-        const frozen = this.#guard.put(collection, id, data);
-        staged.set(`${collection}/${id}`, frozen);
-        writes.push({ op: 'put', collection, id, data: frozen });
-      },
-      patch: (collection, id, fields) => {
-        const before = current(collection, id);
-        const frozen = this.#guard.patch(collection, id, fields, before);
-        staged.set(`${collection}/${id}`, { ...before, ...frozen });
-        writes.push({ op: 'patch', collection, id, data: frozen });
-      },
-      delete: (collection, id) => {
-        this.#guard.target(collection, id);
-        staged.set(`${collection}/${id}`, undefined);
-        writes.push({ op: 'delete', collection, id });
-      },
-    });
+    const writes = buildTransaction(this.#guard, this.#replica.store, build);
     if (writes.length === 0) return Promise.resolve();
     return this.#write(writes, this.#newId());
   }

@@ -8,7 +8,7 @@ import type { JsonObject, Mutation, MutationResult, SyncRecord } from '../protoc
 import type { StorageWrite } from '../storage/types.js';
 import { applyMutation } from '../store/apply-mutation.js';
 import { deepFreeze } from '../store/freeze.js';
-import { jsonEqual } from './deep-equal.js';
+import { jsonEqual } from '../store/json-equal.js';
 
 /** What applying one push answer produced, for the caller to announce after it is durable. */
 export interface PushOutcome {

@@ -1,5 +1,6 @@
 import type { JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
 import { applyMutation } from './apply-mutation.js';
+import { jsonEqual } from './json-equal.js';
 import {
   type QueryOptions,
   queryShapeKey,
@@ -122,7 +123,11 @@ export class RecordStore {
       if (current === undefined) return false;
       state.view.delete(id);
     } else {
-      if (current !== undefined && current.data === data) return false;
+      // Equal data keeps the view record (and every snapshot holding it): our own write comes
+      // back from the server as an equal copy, which must not look like a change.
+      if (current !== undefined && (current.data === data || jsonEqual(current.data, data))) {
+        return false;
+      }
       state.view.set(id, Object.freeze({ id, data }));
     }
     state.version++;
