@@ -24,6 +24,8 @@ export { alwaysOnline, browserOnlineSource, createEnvironment } from './env/envi
 export * from './errors/sync-error.js';
 export * from './protocol/types.js';
 export * from './protocol/validate.js';
+export type { BackoffOptions } from './replication/backoff.js';
+export { fullJitterDelay } from './replication/backoff.js';
 export type { RecordIssue } from './schema/check-schema.js';
 export type {
   CollectionDeclarations,

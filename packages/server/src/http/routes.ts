@@ -42,7 +42,7 @@ export async function handlePush(
     maxDepth: ctx.limits.maxJsonDepth + PUSH_ENVELOPE_DEPTH,
   });
   // The parsed body is ours alone: record data is checked in place, not copied.
-  const parsed = parsePushRequest(body, ctx.limits, true);
+  const parsed = parsePushRequest(body, { limits: ctx.limits, inPlace: true });
   const rawMutations = (body as { mutations: unknown[] }).mutations;
   const allowed = new Map<string, Promise<boolean>>();
   const mayWrite = (scope: string) => {

@@ -421,6 +421,20 @@ export interface ParsedPushRequest {
 
 const PUSH_FIELDS = new Set(['clientId', 'sessionId', 'mutations']);
 
+/** Options of {@link parsePushRequest}. */
+export interface ParsePushOptions {
+  /**
+   * The server's limits.
+   * @default DEFAULT_LIMITS
+   */
+  limits?: Partial<ProtocolLimits>;
+  /**
+   * Check the mutations in place (the caller owns `body`) rather than copying them.
+   * @default false
+   */
+  inPlace?: boolean;
+}
+
 /**
  * The server's reading of a push: the envelope must be valid, and every mutation must at least
  * have a valid, unique `id` (the result of an invalid mutation is keyed by it); beyond that each
@@ -428,19 +442,20 @@ const PUSH_FIELDS = new Set(['clientId', 'sessionId', 'mutations']);
  * `invalid`) and the others are still processed.
  *
  * With `inPlace`, nothing is copied: the mutations are the objects of `body`, checked in place
- * (a `-0` in them is set to `0`). Pass it for a body you own, such as
- * the result of `JSON.parse` on the request text, as the servers do.
+ * (a `-0` in them is set to `0`). Pass it for a body you own, such as the result of
+ * `JSON.parse` on the request text, as the servers do.
  *
- * @param inPlace - check `data` in place rather than copying it
+ * @param options - the limits, and whether to check in place
  * @throws SyncError `invalid` for a bad envelope, a mutation without a valid id, a duplicate id
  * within the request, or more than `maxMutationsPerPush` mutations
+ * @example
+ * ```ts
+ * const parsed = parsePushRequest(JSON.parse(text), { limits, inPlace: true });
+ * ```
  */
-export function parsePushRequest(
-  body: unknown,
-  limits?: Partial<ProtocolLimits>,
-  inPlace = false,
-): ParsedPushRequest {
-  const resolved = resolveLimits(limits);
+export function parsePushRequest(body: unknown, options: ParsePushOptions = {}): ParsedPushRequest {
+  const inPlace = options.inPlace ?? false;
+  const resolved = resolveLimits(options.limits);
   const request = fields(body, ROOT, PUSH_FIELDS);
   const clientId = string(
     required(request, 'clientId', ROOT),
@@ -488,7 +503,7 @@ export function parsePushRequest(
  * @throws SyncError `invalid` with `details.path` of the first problem
  */
 export function validatePushRequest(body: unknown, limits?: Partial<ProtocolLimits>): PushRequest {
-  const parsed = parsePushRequest(body, limits);
+  const parsed = parsePushRequest(body, limits === undefined ? {} : { limits });
   const mutations: Mutation[] = [];
   for (const entry of parsed.entries) {
     if (!entry.ok) throw entry.error;

@@ -198,7 +198,7 @@ class InMemoryServer implements MemoryServer {
     let request: ParsedPushRequest;
     try {
       // The transport's copy of the request is the server's own: its data is checked in place.
-      request = parsePushRequest(body, this.limits, true);
+      request = parsePushRequest(body, { limits: this.limits, inPlace: true });
     } catch (error) {
       throw badRequest(error);
     }
