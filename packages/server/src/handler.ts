@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { SyncEnvironment } from '@syncline/sync-core';
 import { type ProtocolLimits, resolveLimits } from '@syncline/sync-core/protocol';
 import type { DevAuth } from './auth/dev-auth.js';
 import { type Authenticate, type AuthorizeScope, ownScopeOnly } from './auth/types.js';
@@ -59,8 +60,11 @@ export interface SyncHandlerOptions {
   heartbeatMs?: number;
   /** Where unexpected errors are logged (never sent to clients). @default console */
   logger?: Logger;
-  /** The clock in epoch milliseconds (rate limiting). @default Date.now */
-  now?: () => number;
+  /**
+   * Injected time, as in every syncline part: `now()` in epoch milliseconds (rate limiting).
+   * @default the real clock (`Date.now`)
+   */
+  environment?: Partial<Pick<SyncEnvironment, 'now'>>;
   /** Interval timers of the event streams. @default globalThis.setInterval/clearInterval */
   timers?: StreamTimers;
 }
@@ -98,7 +102,7 @@ const ROUTES: Record<string, Route> = {
  */
 export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
   const logger = options.logger ?? consoleLogger;
-  const now = options.now ?? Date.now;
+  const now = options.environment?.now ?? Date.now;
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   const limits = {
     ...resolveLimits(options.limits),

@@ -32,6 +32,7 @@ export type {
   CollectionOptions,
   DeclaredRecord,
   FieldOf,
+  OrJsonObject,
   RecordsOf,
   TypedCollectionOptions,
   UntypedCollections,

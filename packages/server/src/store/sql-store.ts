@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { SyncEnvironment } from '@syncline/sync-core';
 import {
   DEFAULT_LIMITS,
   type Poke,
@@ -33,8 +34,11 @@ export interface SqlStoreOptions {
   defaultPullLimit?: number;
   /** Most top-level fields a record may reach through a patch (larger: rejected `invalid`). @default 1000 */
   maxFieldsPerRecord?: number;
-  /** The clock, in epoch milliseconds (tombstone ages, mutation log times). @default Date.now */
-  now?: () => number;
+  /**
+   * Injected time, as in every syncline part: `now()` in epoch milliseconds (tombstone ages, mutation log times).
+   * @default the real clock (`Date.now`)
+   */
+  environment?: Partial<Pick<SyncEnvironment, 'now'>>;
   /** Where unexpected background errors go (a lost LISTEN connection, a bad payload). @default console.error */
   onError?: (error: unknown) => void;
 }
@@ -60,7 +64,7 @@ export async function createSqlStore(
   options: SqlStoreOptions = {},
   hooks: SqlStoreTestHooks = {},
 ): Promise<SyncStore> {
-  const now = options.now ?? Date.now;
+  const now = options.environment?.now ?? Date.now;
   const onError = options.onError ?? ((error: unknown) => console.error('[syncline]', error));
   const retentionMs = options.tombstoneRetentionMs ?? THIRTY_DAYS;
   const defaultLimit = options.defaultPullLimit ?? DEFAULT_LIMITS.maxPullLimit;

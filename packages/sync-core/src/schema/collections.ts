@@ -62,8 +62,8 @@ export type DeclaredRecord<Declaration> = Declaration extends {
     ? OrJsonObject<Exclude<Data, undefined>>
     : JsonObject;
 
-/** `JsonObject` where nothing more precise is known. */
-type OrJsonObject<T> = unknown extends T ? JsonObject : [T] extends [never] ? JsonObject : T;
+/** `T`, or `JsonObject` where nothing more precise is known (`unknown` or `never`). */
+export type OrJsonObject<T> = unknown extends T ? JsonObject : [T] extends [never] ? JsonObject : T;
 
 /** The record type of each collection of a declaration, e.g. `{ todos: Todo }`. */
 export type RecordsOf<Declarations extends CollectionDeclarations> = {
