@@ -5,6 +5,7 @@
  */
 
 export type {
+  AnySyncClient,
   CollectionName,
   CollectionsOf,
   ConflictDecision,

@@ -156,3 +156,10 @@ export type CollectionName<Client> = keyof CollectionsOf<Client> & string;
  * ```
  */
 export type RecordOf<Client, Name extends CollectionName<Client>> = CollectionsOf<Client>[Name];
+
+/**
+ * Any client, typed or not: the constraint for code generic over a client, such as React hooks
+ * (`function useRecord<C extends AnySyncClient, N extends CollectionName<C>>(...)`). Inside such
+ * code, calls take `string` names and `object` records; cast results to {@link RecordOf}.
+ */
+export type AnySyncClient = SyncClient<Record<string, object>>;

@@ -6,7 +6,7 @@
 import * as v from 'valibot';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import type { CollectionName, RecordOf, SyncClient } from '../client/api.js';
+import type { AnySyncClient, CollectionName, RecordOf, SyncClient } from '../client/api.js';
 import { createSyncClient } from '../client/sync-client.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { ViewRecord } from '../store/query.js';
@@ -93,6 +93,26 @@ describe('typed collections (types)', () => {
         // @ts-expect-error inside a transaction too
         tx.put('todos', 't1', { title: 1, done: false, rank: 1 });
       });
+    };
+    expectTypeOf(compileOnly).toBeFunction();
+  });
+
+  it('lets helpers generic over any client (such as React hooks) read the types back', () => {
+    // What a `useRecord(collection, id)` hook would be typed as.
+    function readRecord<Client extends AnySyncClient, Name extends CollectionName<Client>>(
+      client: Client,
+      name: Name,
+      id: string,
+    ): Readonly<RecordOf<Client, Name>> | undefined {
+      return client.get(name, id) as Readonly<RecordOf<Client, Name>> | undefined;
+    }
+    const client = typed();
+    expectTypeOf(readRecord(client, 'todos', 't1')).toEqualTypeOf<Readonly<Todo> | undefined>();
+    const untyped = createSyncClient({ transport: createMemoryServer().connect({ userId: 'u' }) });
+    expectTypeOf(readRecord(untyped, 'x', 'a')).toEqualTypeOf<Readonly<JsonObject> | undefined>();
+    const compileOnly = () => {
+      // @ts-expect-error an undeclared collection
+      readRecord(client, 'todoz', 't1');
     };
     expectTypeOf(compileOnly).toBeFunction();
   });
