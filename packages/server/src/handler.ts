@@ -7,6 +7,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SyncEnvironment } from '@syncline/sync-core';
 import { type ProtocolLimits, resolveLimits } from '@syncline/sync-core/protocol';
 import { type BlobStore, fileBlobStore } from './assets/blob-store.js';
 import { RunningHashes } from './assets/byte-stream.js';
@@ -100,8 +101,11 @@ export interface SyncHandlerOptions {
   heartbeatMs?: number;
   /** Where unexpected errors are logged (never sent to clients). @default console */
   logger?: Logger;
-  /** The clock in epoch milliseconds (rate limiting). @default Date.now */
-  now?: () => number;
+  /**
+   * Injected time, as in every syncline part: `now()` in epoch milliseconds (rate limiting).
+   * @default the real clock (`Date.now`)
+   */
+  environment?: Partial<Pick<SyncEnvironment, 'now'>>;
   /** Interval timers of the event streams. @default globalThis.setInterval/clearInterval */
   timers?: StreamTimers;
 }
@@ -147,7 +151,7 @@ const ROUTES: Record<string, Route> = {
  */
 export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
   const logger = options.logger ?? consoleLogger;
-  const now = options.now ?? Date.now;
+  const now = options.environment?.now ?? Date.now;
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
   const maxBodyBytes = options.limits?.maxBodyBytes ?? 1024 * 1024;
   const limits = {

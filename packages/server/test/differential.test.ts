@@ -21,7 +21,7 @@ describe('SQL server vs in-memory reference server', () => {
   const clock = { now: Date.UTC(2031, 0, 1) };
 
   beforeAll(async () => {
-    store = await pgliteStore({ now: () => clock.now });
+    store = await pgliteStore({ environment: { now: () => clock.now } });
     handler = createSyncHandler({
       store,
       // Test auth: the user is named by a header.
@@ -42,7 +42,10 @@ describe('SQL server vs in-memory reference server', () => {
 
   for (const seed of [1, 2, 3]) {
     it(`gives the same answers for seed ${seed}`, async () => {
-      const memory = createMemoryServer({ now: () => clock.now, schedule: () => undefined });
+      const memory = createMemoryServer({
+        environment: { now: () => clock.now },
+        schedule: () => undefined,
+      });
       const random = createRandom(seed);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
       const users = [`d${seed}a`, `d${seed}b`];

@@ -93,7 +93,11 @@ describe('jwtAuth with a shared secret, asked again for the same token', () => {
 
   it('still refuses a token once it expires, and before its nbf', async () => {
     let nowMs = 1_000_000_000_000;
-    const authenticate = jwtAuth({ secret, now: () => nowMs, clockToleranceSeconds: 5 });
+    const authenticate = jwtAuth({
+      secret,
+      environment: { now: () => nowMs },
+      clockToleranceSeconds: 5,
+    });
     const token = await hs256(secret, { exp: nowMs / 1000 + 60, nbf: nowMs / 1000 - 10 });
     await expect(authenticate(request(token))).resolves.toEqual({ userId: 'bob', sessionId: 's1' });
     await expect(authenticate(request(token))).resolves.toEqual({ userId: 'bob', sessionId: 's1' });

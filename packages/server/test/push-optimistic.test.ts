@@ -174,7 +174,7 @@ function optimisticSuite(open: Open): void {
 
 describe('optimistic push on PGlite', () => {
   optimisticSuite(async (hooks, now) => {
-    const store = await pgliteStore({ now }, hooks);
+    const store = await pgliteStore({ environment: { now } }, hooks);
     return { store, close: () => store.close() };
   });
 });
@@ -256,6 +256,6 @@ describePostgres()('one process queues its pushes per scope, on PostgreSQL', () 
 const adminUrl = postgresUrl();
 describePostgres()('optimistic push on PostgreSQL', () => {
   optimisticSuite(async (hooks, now) => {
-    return openPostgresStore(adminUrl as string, { now }, hooks);
+    return openPostgresStore(adminUrl as string, { environment: { now } }, hooks);
   });
 });

@@ -5,7 +5,7 @@ import { storeSemantics } from './store-semantics.js';
 describe('pgliteStore semantics', () => {
   storeSemantics(async () => {
     const clock = { now: Date.UTC(2030, 0, 1) };
-    const store = await pgliteStore({ now: () => clock.now });
+    const store = await pgliteStore({ environment: { now: () => clock.now } });
     return { store, clock, close: () => store.close() };
   });
 });

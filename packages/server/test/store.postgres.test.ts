@@ -27,7 +27,10 @@ const describePg = describePostgres();
 describePg('postgresStore semantics', () => {
   storeSemantics(async () => {
     const clock = { now: Date.UTC(2030, 0, 1) };
-    return { ...(await openPostgresStore(adminUrl as string, { now: () => clock.now })), clock };
+    return {
+      ...(await openPostgresStore(adminUrl as string, { environment: { now: () => clock.now } })),
+      clock,
+    };
   });
 });
 

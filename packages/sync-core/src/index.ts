@@ -5,8 +5,12 @@
  */
 
 export type {
+  AnySyncClient,
+  CollectionName,
+  CollectionsOf,
   ConflictDecision,
   KeepServerDecision,
+  RecordOf,
   SyncClient,
   SyncTransaction,
   WriteDecision,
@@ -23,6 +27,21 @@ export * from './protocol/server-info.js';
 export * from './protocol/types.js';
 export * from './protocol/validate.js';
 export type { SyncNowOptions, SyncNowResult } from './replication/sync-now.js';
+export type { BackoffOptions } from './replication/backoff.js';
+export { fullJitterDelay } from './replication/backoff.js';
+export type { RecordIssue } from './schema/check-schema.js';
+export type {
+  CollectionDeclarations,
+  CollectionOptions,
+  DeclaredRecord,
+  FieldOf,
+  OrJsonObject,
+  RecordsOf,
+  TypedCollectionOptions,
+  UntypedCollections,
+} from './schema/collections.js';
+export { collection } from './schema/collections.js';
+export type * from './schema/standard-schema.js';
 export type { IndexedDbKeyRangeClass, IndexedDbStorageOptions } from './storage/indexeddb.js';
 export { indexedDbStorage } from './storage/indexeddb.js';
 export type { MemoryStorageOptions } from './storage/memory.js';

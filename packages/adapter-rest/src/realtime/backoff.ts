@@ -1,10 +1,8 @@
 /**
- * Reconnect delays for the realtime channel: exponential backoff with full jitter
- * (`random() * min(cap, base * 2^attempt)`, as AWS's "Exponential Backoff and Jitter" advises),
- * so a server restart does not get every client back in the same millisecond.
- *
- * The request retryer of the client handles push and pull; this one only paces reconnects of
- * a stream that has no caller waiting on it.
+ * Reconnect settings of the realtime channel. The delays come from sync-core's one backoff
+ * (`fullJitterDelay`: exponential with full jitter), so a server restart does not get every
+ * client back in the same millisecond. The client's request retryer handles push and pull;
+ * these settings only pace reconnects of a stream that has no caller waiting on it.
  *
  * @module
  */
@@ -36,15 +34,3 @@ export const DEFAULT_RECONNECT: Readonly<Required<ReconnectOptions>> = Object.fr
   maxDelayMs: 30_000,
   healthyAfterMs: 10_000,
 });
-
-/** The full-jitter delay of `attempt` (0-based). */
-export function fullJitterDelay(
-  attempt: number,
-  baseDelayMs: number,
-  maxDelayMs: number,
-  random: () => number,
-): number {
-  // 2^attempt overflows to Infinity long after the cap applies; min() keeps it finite.
-  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempt, 52));
-  return Math.floor(random() * ceiling);
-}

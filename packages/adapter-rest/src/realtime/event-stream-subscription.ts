@@ -15,11 +15,11 @@
  *
  * @module
  */
-import { isSyncError, type Poke, SyncError } from '@syncline/sync-core';
+import { fullJitterDelay, isSyncError, type Poke, SyncError } from '@syncline/sync-core';
 import { plainPokeOf, validatePoke } from '@syncline/sync-core/protocol';
 import type { HttpClient, HttpTimers } from '../http/http-client.js';
 import { invalidAnswerError, networkError } from '../http/response-error.js';
-import { fullJitterDelay, type ReconnectOptions } from './backoff.js';
+import type { ReconnectOptions } from './backoff.js';
 import { EventStreamParser, type ServerSentEvent } from './event-stream-parser.js';
 
 /** Options of {@link subscribeEventStream}. */
@@ -80,7 +80,12 @@ class EventStreamSubscription {
       if (this.#stopped) return;
       if (opened && timers.now() - startedAt >= reconnect.healthyAfterMs) this.#attempt = 0;
       const base = this.#serverRetryMs ?? reconnect.baseDelayMs;
-      const delay = fullJitterDelay(this.#attempt, base, reconnect.maxDelayMs, timers.random);
+      const delay = fullJitterDelay({
+        attempt: this.#attempt,
+        baseDelayMs: base,
+        maxDelayMs: reconnect.maxDelayMs,
+        random: timers.random,
+      });
       this.#attempt++;
       await this.#sleep(delay);
     }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { SyncEnvironment } from '@syncline/sync-core';
 import { isScope } from '@syncline/sync-core/protocol';
 import { SignJWT } from 'jose';
 import { jwtAuth } from './jwt-auth.js';
@@ -13,8 +14,11 @@ import type { Authenticate } from './types.js';
 export interface DevAuthOptions {
   /** Lifetime of issued tokens in seconds. @default 86400 (a day) */
   tokenTtlSeconds?: number;
-  /** The clock, in epoch milliseconds. @default Date.now */
-  now?: () => number;
+  /**
+   * Injected time, as in every syncline part: `now()` in epoch milliseconds (token times).
+   * @default the real clock (`Date.now`)
+   */
+  environment?: Partial<Pick<SyncEnvironment, 'now'>>;
   /** Random bytes (the signing secret, session ids). @default crypto.getRandomValues */
   randomBytes?: (length: number) => Uint8Array;
 }
@@ -45,7 +49,7 @@ const AUDIENCE = 'syncline';
  * and a token from one server process is not valid on another.
  */
 export function devAuth(options: DevAuthOptions = {}): DevAuth {
-  const now = options.now ?? Date.now;
+  const now = options.environment?.now ?? Date.now;
   const randomBytes =
     options.randomBytes ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)));
   const secret = randomBytes(32);
@@ -58,7 +62,7 @@ export function devAuth(options: DevAuthOptions = {}): DevAuth {
       algorithms: ['HS256'],
       issuer: ISSUER,
       audience: AUDIENCE,
-      now,
+      environment: { now },
     }),
     acceptsUserId(userId): userId is string {
       return (

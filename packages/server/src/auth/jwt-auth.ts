@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { SyncEnvironment } from '@syncline/sync-core';
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { problem } from '../http/problem.js';
 import type { AuthContext } from '../store/types.js';
@@ -26,8 +27,11 @@ export interface JwtAuthOptions {
   algorithms?: string[];
   /** Allowed clock difference in seconds for `exp`/`nbf`. @default 5 */
   clockToleranceSeconds?: number;
-  /** The clock, in epoch milliseconds. @default Date.now */
-  now?: () => number;
+  /**
+   * Injected time, as in every syncline part: `now()` in epoch milliseconds (`exp`/`nbf` checks).
+   * @default the real clock (`Date.now`)
+   */
+  environment?: Partial<Pick<SyncEnvironment, 'now'>>;
   /**
    * Reads the session id from the verified claims.
    * @default `session_id`, then `sid` (a token without either is refused)
@@ -66,7 +70,7 @@ const MAX_VERIFIED = 10_000;
 export function jwtAuth(options: JwtAuthOptions): Authenticate {
   const key = verificationKey(options);
   const algorithms = options.algorithms ?? (options.secret === undefined ? ASYMMETRIC : HMAC);
-  const now = options.now ?? Date.now;
+  const now = options.environment?.now ?? Date.now;
   const sessionIdFrom =
     options.sessionIdFrom ??
     ((claims: Readonly<Record<string, unknown>>) => {

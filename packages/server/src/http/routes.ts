@@ -50,7 +50,7 @@ export async function handlePush(
   // No record can be over the limit when the whole body is not.
   const checkSizes = bytes > ctx.limits.maxRecordBytes;
   // The parsed body is ours alone: record data is checked in place, not copied.
-  const parsed = parsePushRequest(body, ctx.limits, true);
+  const parsed = parsePushRequest(body, { limits: ctx.limits, inPlace: true });
   const rawMutations = (body as { mutations: unknown[] }).mutations;
   const allowed = new Map<string, Promise<boolean>>();
   const mayWrite = (scope: string) => {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { SyncEnvironment } from '@syncline/sync-core';
 import {
   DEFAULT_LIMITS,
   type Poke,
@@ -39,10 +40,11 @@ export interface SqlStoreOptions extends Partial<TargetingPolicy> {
   /** Most top-level fields a record may reach through a patch (larger: rejected `invalid`). @default 1000 */
   maxFieldsPerRecord?: number;
   /**
-   * The clock, in epoch milliseconds (tombstone ages, mutation log times, and the server clock
-   * of sessions, delivery expiry and transfers). @default Date.now
+   * Injected time, as in every syncline part: `now()` in epoch milliseconds (tombstone ages,
+   * mutation log times, and the server clock of sessions, delivery expiry and transfers).
+   * @default the real clock (`Date.now`)
    */
-  now?: () => number;
+  environment?: Partial<Pick<SyncEnvironment, 'now'>>;
   /** New UUIDs (blob keys, transfer request deliveries). @default crypto.randomUUID */
   newId?: () => string;
   /** Where unexpected background errors go (a lost LISTEN connection, a bad payload). @default console.error */
@@ -70,7 +72,7 @@ export async function createSqlStore(
   options: SqlStoreOptions = {},
   hooks: SqlStoreTestHooks = {},
 ): Promise<SyncStore> {
-  const now = options.now ?? Date.now;
+  const now = options.environment?.now ?? Date.now;
   const onError = options.onError ?? ((error: unknown) => console.error('[syncline]', error));
   const retentionMs = options.tombstoneRetentionMs ?? THIRTY_DAYS;
   const defaultLimit = options.defaultPullLimit ?? DEFAULT_LIMITS.maxPullLimit;

@@ -53,7 +53,7 @@ export async function openPgliteSim(): Promise<PgliteSim> {
   const executor = pgliteExecutor(db);
   let clock: () => number = () => SIM_EPOCH_MS;
   const store = await createSqlStore(executor, {
-    now: () => clock(),
+    environment: { now: () => clock() },
     maxFieldsPerRecord: 24,
     onError: () => {},
   });

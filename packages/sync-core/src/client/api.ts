@@ -1,22 +1,35 @@
 import type { JsonObject } from '../protocol/types.js';
 import type { SyncNowOptions, SyncNowResult } from '../replication/sync-now.js';
+import type { UntypedCollections } from '../schema/collections.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
 import type {
   DeadLetter,
+  InvalidRecord,
   ParkedConflict,
   RecordSyncState,
   SyncEvents,
   SyncStatus,
 } from './types.js';
 
-/** The writes of one {@link SyncClient.transaction}: applied together, pushed together, atomic on the server. */
-export interface SyncTransaction {
+/**
+ * The writes of one {@link SyncClient.transaction}: applied together, pushed together, atomic on
+ * the server. Typed like the client's own `put`/`patch`/`delete`.
+ */
+export interface SyncTransaction<Collections extends object = UntypedCollections> {
   /** Replaces (or creates) a record. */
-  put(collection: string, id: string, data: JsonObject): void;
+  put<Name extends keyof Collections & string>(
+    collection: Name,
+    id: string,
+    data: Collections[Name],
+  ): void;
   /** Merges top-level `fields` into a record. */
-  patch(collection: string, id: string, fields: JsonObject): void;
+  patch<Name extends keyof Collections & string>(
+    collection: Name,
+    id: string,
+    fields: Partial<Collections[Name]>,
+  ): void;
   /** Deletes a record (a tombstone on the server). */
-  delete(collection: string, id: string): void;
+  delete(collection: keyof Collections & string, id: string): void;
 }
 
 /** Keep the server's record; the local edit is dropped. */
@@ -39,8 +52,12 @@ export type ConflictDecision = KeepServerDecision | WriteDecision;
 /**
  * The local-first sync client. Writes change the view synchronously and resolve once durable
  * in local storage; replication to the server happens in the background.
+ *
+ * `Collections` maps each collection name to its record type, inferred by `createSyncClient`
+ * from the `collections` option (see `RecordsOf`); a client that declares none takes any name
+ * and `JsonObject` records. {@link RecordOf} and {@link CollectionName} read them back.
  */
-export interface SyncClient {
+export interface SyncClient<Collections extends object = UntypedCollections> {
   /** Loads local data, then syncs while a user is signed in. Idempotent. */
   start(): Promise<void>;
   /** Stops syncing (local reads and writes keep working). */
@@ -49,22 +66,41 @@ export interface SyncClient {
    * Replaces (or creates) a record. The view changes at once; resolves when the write is
    * durable locally; rejects with a `storage` SyncError (and rolls the write back) if it cannot
    * be saved.
-   * @throws SyncError `invalid` synchronously for a bad collection, id or non-JSON data
+   * @throws SyncError `invalid` synchronously for a bad or undeclared collection (code
+   * `unknown_collection`), a bad id, non-JSON data, or data that fails the collection's schema
+   * (code `schema`, `details.issues` naming each field); nothing is queued then
    */
-  put(collection: string, id: string, data: JsonObject): Promise<void>;
-  /** Merges top-level `fields` into a record (see {@link SyncClient.put} for the guarantees). */
-  patch(collection: string, id: string, fields: JsonObject): Promise<void>;
+  put<Name extends keyof Collections & string>(
+    collection: Name,
+    id: string,
+    data: Collections[Name],
+  ): Promise<void>;
+  /**
+   * Merges top-level `fields` into a record (see {@link SyncClient.put} for the guarantees). With
+   * a schema, the merged record must pass it.
+   */
+  patch<Name extends keyof Collections & string>(
+    collection: Name,
+    id: string,
+    fields: Partial<Collections[Name]>,
+  ): Promise<void>;
   /** Deletes a record (see {@link SyncClient.put} for the guarantees). */
-  delete(collection: string, id: string): Promise<void>;
+  delete(collection: keyof Collections & string, id: string): Promise<void>;
   /**
    * Runs `build` and applies its writes as one transaction: one storage write, one push batch,
    * all-or-nothing on the server. If `build` throws, nothing is written.
    */
-  transaction(build: (tx: SyncTransaction) => void): Promise<void>;
+  transaction(build: (tx: SyncTransaction<Collections>) => void): Promise<void>;
   /** A record's current data (frozen; the same object until the record changes), or `undefined`. */
-  get(collection: string, id: string): Readonly<JsonObject> | undefined;
+  get<Name extends keyof Collections & string>(
+    collection: Name,
+    id: string,
+  ): Readonly<Collections[Name]> | undefined;
   /** A local, synchronous query; the result array is the same object until it changes. */
-  query(collection: string, options?: QueryOptions): readonly ViewRecord[];
+  query<Name extends keyof Collections & string>(
+    collection: Name,
+    options?: QueryOptions<Collections[Name]>,
+  ): readonly ViewRecord<Collections[Name]>[];
   /**
    * Pushes, then pulls, now (ending any backoff wait, and resuming sync paused by an `auth`
    * error with whatever `getToken` returns now). Resolves with what happened, never waits
@@ -90,19 +126,52 @@ export interface SyncClient {
   retryDeadLetter(mutationId: string): Promise<void>;
   /** Forgets a dead letter. */
   discardDeadLetter(mutationId: string): Promise<void>;
+  /**
+   * Records from the server that failed their collection's schema and were not applied (a
+   * stable array until it changes). An entry goes when a valid version or a delete arrives.
+   */
+  invalidRecords(): readonly InvalidRecord[];
   /** Conflicts waiting for {@link SyncClient.resolveConflict} (a stable array until it changes). */
   conflicts(): readonly ParkedConflict[];
   /** Settles a parked conflict: keep the server's record, or write `data` on top of it. */
   resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void>;
   /** Subscribes to an event; see {@link SyncEvents}. */
-  on<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this;
+  on<E extends keyof SyncEvents>(event: E, listener: SyncEvents<Collections>[E]): this;
   /** Subscribes to one occurrence of an event. */
-  once<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this;
+  once<E extends keyof SyncEvents>(event: E, listener: SyncEvents<Collections>[E]): this;
   /** Removes an event listener. */
-  off<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this;
+  off<E extends keyof SyncEvents>(event: E, listener: SyncEvents<Collections>[E]): this;
   /**
    * Calls `listener` once per batch of changes (view, status, conflicts, dead letters);
    * returns the function that unsubscribes. Made for React's `useSyncExternalStore`.
    */
   subscribe(listener: () => void): () => void;
 }
+
+/** The record type of each collection of a client, e.g. `{ todos: Todo }`. */
+export type CollectionsOf<Client> =
+  Client extends SyncClient<infer Collections> ? Collections : never;
+
+/**
+ * The collection names a client accepts, e.g. `'todos' | 'notes'` (`string` for a client that
+ * declares none). For hooks and helpers generic over a client.
+ */
+export type CollectionName<Client> = keyof CollectionsOf<Client> & string;
+
+/**
+ * The record type of one collection of a client.
+ *
+ * @example
+ * ```ts
+ * const client = createSyncClient({ transport, collections: { todos: { schema: todoSchema } } });
+ * type Todo = RecordOf<typeof client, 'todos'>;
+ * ```
+ */
+export type RecordOf<Client, Name extends CollectionName<Client>> = CollectionsOf<Client>[Name];
+
+/**
+ * Any client, typed or not: the constraint for code generic over a client, such as React hooks
+ * (`function useRecord<C extends AnySyncClient, N extends CollectionName<C>>(...)`). Inside such
+ * code, calls take `string` names and `object` records; cast results to {@link RecordOf}.
+ */
+export type AnySyncClient = SyncClient<Record<string, object>>;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { clientWins, fieldMerge, lww, manual, serverWins } from '../conflict/resolvers.js';
+import {
+  clientWins,
+  fieldMerge,
+  lww,
+  manual,
+  recordLww,
+  serverWins,
+} from '../conflict/resolvers.js';
 import type { ConflictResolver } from '../conflict/types.js';
 import type { JsonObject } from '../protocol/types.js';
 import { memoryStorage } from '../storage/memory.js';
@@ -41,10 +48,33 @@ const cases: Case[] = [
     editB: { body: 'B' },
     expected: { title: 'base', body: 'B', n: 0 },
   },
-  // B edits later (its clock is 1 s ahead), so B's whole record wins.
+  // The default: concurrent patches of different fields both survive (issue 10, point 6).
   {
-    name: 'lww',
+    name: 'lww (per field, the default)',
     resolver: lww(),
+    editA: { title: 'A' },
+    editB: { body: 'B' },
+    expected: { title: 'A', body: 'B', n: 0 },
+  },
+  // Both patch the same field: B edits later (its clock is 1 s ahead), so B's value wins.
+  {
+    name: 'lww (per field), same field',
+    resolver: lww(),
+    editA: { title: 'A', n: 1 },
+    editB: { title: 'B' },
+    expected: { title: 'B', body: 'base', n: 1 },
+  },
+  // Whole-record LWW by name: B's later write wins as a whole, A's title is lost.
+  {
+    name: 'recordLww',
+    resolver: recordLww(),
+    editA: { title: 'A' },
+    editB: { body: 'B' },
+    expected: { title: 'base', body: 'B', n: 0 },
+  },
+  {
+    name: "lww({ granularity: 'record' })",
+    resolver: lww({ granularity: 'record' }),
     editA: { title: 'A' },
     editB: { body: 'B' },
     expected: { title: 'base', body: 'B', n: 0 },

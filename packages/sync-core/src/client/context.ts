@@ -1,8 +1,9 @@
 import type { HybridLogicalClock } from '../clock/hlc.js';
 import type { ConflictResolver } from '../conflict/types.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
+import type { SyncRecord } from '../protocol/types.js';
 import type { StatusMachine } from '../status/status-machine.js';
-import type { StorageAdapter } from '../storage/types.js';
+import type { StorageAdapter, StorageWrite } from '../storage/types.js';
 import type { Notifier } from './notifier.js';
 import type { Replica } from './replica.js';
 import type { DeadLetter, ParkedConflict, SyncEnvironment } from './types.js';
@@ -31,6 +32,14 @@ export interface EngineContext {
   emitConflict(conflict: ParkedConflict): void;
   /** Emits `rejected` to the app. */
   emitRejected(deadLetter: DeadLetter): void;
+  /**
+   * Checks a record from the server against its collection's schema before it is applied:
+   * `true` applies it; `false` means it was quarantined (reported, and its storage op added to
+   * `ops`). `null` when no collection has a schema, so the pull path skips the call.
+   */
+  readonly admitServerRecord:
+    | ((replica: Replica, record: SyncRecord, ops: StorageWrite[]) => boolean)
+    | null;
   /** Re-reads the replica's counts into the status. */
   refreshCounts(replica: Replica): void;
 }

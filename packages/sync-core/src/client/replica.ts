@@ -1,4 +1,4 @@
-import type { DeadLetter, ParkedConflict } from '../client/types.js';
+import type { DeadLetter, InvalidRecord, ParkedConflict } from '../client/types.js';
 import { OUTBOX_PREFIX, Outbox, type StoredOutboxEntry } from '../outbox/outbox.js';
 import type { Mutation, SyncRecord } from '../protocol/types.js';
 import type { StorageAdapter } from '../storage/types.js';
@@ -16,6 +16,7 @@ import { RecordStore } from '../store/record-store.js';
  *   d/<mutationId>        dead letter (DeadLetter)
  *   x/<mutationId>        parked conflict { conflict: ParkedConflict, mutation }
  *   z/<scope>             a reset of the scope is in progress (see replication/pull-page.ts)
+ *   q/<collection>/<id>   a server record that failed its collection's schema (InvalidRecord)
  *   m/hlc                 an HLC issued (with push answers); on load the clock resumes after the
  *                         latest HLC found anywhere in the namespace
  *
@@ -32,6 +33,7 @@ export const KEYS = {
   conflict: 'x/',
   hlc: 'm/hlc',
   reset: 'z/',
+  invalid: 'q/',
 } as const;
 
 /** The namespace of signed-out data. */
@@ -52,6 +54,11 @@ export function userNamespace(userId: string): string {
  */
 export function baseKey(collection: string, id: string): string {
   return [KEYS.record, collection, '/', id].join('');
+}
+
+/** Storage key of a quarantined server record (see {@link InvalidRecord}). */
+export function invalidKey(collection: string, id: string): string {
+  return [KEYS.invalid, collection, '/', id].join('');
 }
 
 /** A parked conflict as stored: the public view plus the mutation that conflicted. */
@@ -79,6 +86,8 @@ export class Replica {
   readonly deadLetters = new Map<string, DeadLetter>();
   /** Parked conflicts by mutation id. */
   readonly conflicts = new Map<string, StoredConflict>();
+  /** Server records that failed their collection's schema, by `invalidKey`. */
+  readonly invalidRecords = new Map<string, InvalidRecord>();
   /** Checkpoints by scope. */
   readonly checkpoints = new Map<string, string>();
   /**
@@ -146,15 +155,19 @@ async function loadInto(
   replica: Replica,
 ): Promise<Array<[collection: string, id: string]>> {
   const { namespace } = replica;
-  const [records, outbox, checkpoints, deadLetters, conflicts, hlc, resets] = await Promise.all([
-    storage.list(namespace, KEYS.record),
-    storage.list(namespace, KEYS.outbox),
-    storage.list(namespace, KEYS.checkpoint),
-    storage.list(namespace, KEYS.deadLetter),
-    storage.list(namespace, KEYS.conflict),
-    storage.get(namespace, KEYS.hlc),
-    storage.list(namespace, KEYS.reset),
-  ]);
+  const [records, outbox, checkpoints, deadLetters, conflicts, hlc, resets, invalid] =
+    await Promise.all([
+      storage.list(namespace, KEYS.record),
+      storage.list(namespace, KEYS.outbox),
+      storage.list(namespace, KEYS.checkpoint),
+      storage.list(namespace, KEYS.deadLetter),
+      storage.list(namespace, KEYS.conflict),
+      storage.get(namespace, KEYS.hlc),
+      storage.list(namespace, KEYS.reset),
+      storage.list(namespace, KEYS.invalid),
+    ]);
+  for (const [key, value] of invalid)
+    replica.invalidRecords.set(key, deepFreeze(value as InvalidRecord));
   for (const [key] of resets) replica.resetting.set(key.slice(KEYS.reset.length), null);
   replica.outbox.mergeLoaded(outbox.map(([, value]) => deepFreeze(value as StoredOutboxEntry)));
   for (const [, value] of records) replica.store.setBase(deepFreeze(value as SyncRecord));

@@ -326,13 +326,13 @@ describe('SyncClient: push and pull', () => {
     await sync;
     await b.syncNow();
     await a.syncNow();
-    // Whole-record last-writer-wins (the default): a's later write wins on both clients.
+    // Per-field last-writer-wins (the default): a's `i` and b's `title` both survive.
     expect(server.records('user:u1').find((r) => r.id === 't1')?.data).toEqual({
       i: 100,
-      title: 'server',
+      title: 'mine',
     });
-    expect(a.get('todos', 't1')).toEqual({ i: 100, title: 'server' });
-    expect(b.get('todos', 't1')).toEqual({ i: 100, title: 'server' });
+    expect(a.get('todos', 't1')).toEqual({ i: 100, title: 'mine' });
+    expect(b.get('todos', 't1')).toEqual({ i: 100, title: 'mine' });
   });
 
   it('starts over from null when the server requires a reset, keeping pending edits', async () => {

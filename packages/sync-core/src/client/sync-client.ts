@@ -13,6 +13,7 @@ import { Replicator } from '../replication/replicator.js';
 import { Retryer } from '../replication/retryer.js';
 import { type SyncNowOptions, type SyncNowResult, waitForSync } from '../replication/sync-now.js';
 import { WriteLimits } from '../replication/write-limits.js';
+import type { CollectionDeclarations, RecordsOf } from '../schema/collections.js';
 import { StatusMachine } from '../status/status-machine.js';
 import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
@@ -22,8 +23,10 @@ import type { AuthSession, SyncTransport } from '../transport/types.js';
 import type { ConflictDecision, SyncClient, SyncTransaction } from './api.js';
 import { checkClientOptions } from './check-options.js';
 import { claimLocalData } from './claim.js';
+import { CollectionGuard } from './collection-guard.js';
 import type { EngineContext } from './context.js';
 import { DeviceClockHistory } from './device-clock.js';
+import { admitServerRecord } from './invalid-records.js';
 import { applyLocalWrites, type LocalWrite } from './local-writer.js';
 import { Notifier } from './notifier.js';
 import { LOCAL_NAMESPACE, LOCAL_SCOPE, openReplica, Replica, userNamespace } from './replica.js';
@@ -35,8 +38,10 @@ import {
   stableList,
   type WriteWithOps,
 } from './settlement.js';
+import { buildTransaction } from './transaction-builder.js';
 import type {
   DeadLetter,
+  InvalidRecord,
   ParkedConflict,
   RecordSyncState,
   SyncClientOptions,
@@ -44,10 +49,13 @@ import type {
   SyncEvents,
   SyncStatus,
 } from './types.js';
-import { checkTarget, freezeData } from './write-input.js';
 
 /**
  * Creates a sync client. Call `start()` before writing.
+ *
+ * The record type of each collection comes from `collections`: a Standard Schema's output
+ * (`{ schema: z.object(...) }`), a plain type (`collection<Todo>()`), else `JsonObject`; it
+ * flows to `put`, `patch`, `get`, `query` and events with no type arguments at the call sites.
  *
  * @throws SyncError `invalid` for a missing transport or an out-of-range numeric option
  *
@@ -55,15 +63,20 @@ import { checkTarget, freezeData } from './write-input.js';
  * ```ts
  * const client = createSyncClient({
  *   transport: restTransport({ baseUrl, getToken, session }),
- *   collections: { todos: { conflict: lww() }, notes: { conflict: fieldMerge() } },
- *   claimLocalData: 'auto',
+ *   collections: {
+ *     todos: { schema: z.object({ title: z.string(), done: z.boolean() }) },
+ *     notes: collection<Note>({ conflict: fieldMerge() }),
+ *   },
  * });
  * await client.start();
  * await client.put('todos', id, { title: 'Buy milk', done: false });
  * ```
  */
-export function createSyncClient(options: SyncClientOptions): SyncClient {
-  return new SyncClientImpl(options);
+export function createSyncClient<
+  Declarations extends CollectionDeclarations = CollectionDeclarations,
+>(options: SyncClientOptions<Declarations>): SyncClient<RecordsOf<Declarations>> {
+  // The implementation is untyped inside; the declarations only shape the public types.
+  return new SyncClientImpl(options) as unknown as SyncClient<RecordsOf<Declarations>>;
 }
 
 function defaultStorage(): StorageAdapter {
@@ -89,13 +102,7 @@ class SyncClientImpl implements SyncClient {
   readonly #storage: StorageAdapter;
   readonly #transport: SyncTransport;
   readonly #emitter = new EventEmitter<SyncEvents>();
-  /**
-   * Whether `change` and `status` have listeners, kept up to date by `on`/`once`/`off` and after
-   * each emit (a `once` listener leaves then): asked on every record change, where the emitter's
-   * own count is a dictionary lookup.
-   */
-  #wantsChange = false;
-  #wantsStatus = false;
+  readonly #guard: CollectionGuard;
   readonly #notifier: Notifier;
   readonly #status: StatusMachine;
   readonly #newId: IdGenerator;
@@ -113,9 +120,11 @@ class SyncClientImpl implements SyncClient {
   readonly #clockHistory: DeviceClockHistory;
   #deadLetterList: readonly DeadLetter[] = Object.freeze([]);
   #conflictList: readonly ParkedConflict[] = Object.freeze([]);
+  #invalidList: readonly InvalidRecord[] = Object.freeze([]);
 
   constructor(options: SyncClientOptions) {
     checkClientOptions(options);
+    this.#guard = new CollectionGuard(options.collections);
     this.#options = options;
     const device = createEnvironment(options.environment);
     const transport = options.transport;
@@ -132,22 +141,17 @@ class SyncClientImpl implements SyncClient {
     this.#clockHistory = new DeviceClockHistory(this.#storage);
     this.#newId = createUuidV7(this.#env);
     this.#defaultResolver = options.conflict ?? lww();
+    const emitter = this.#emitter;
     this.#notifier = new Notifier(
-      (collection, ids) => {
-        this.#emitter.emit('change', { collection, ids });
-        this.#countListeners();
-      },
+      (collection, ids) => emitter.emit('change', { collection, ids }),
       () => this.#status.flush(),
-      () => this.#wantsChange,
+      () => emitter.listenerCount('change') > 0,
     );
     // Status changes are committed in the notifier's flush, which then wakes subscribers.
     this.#status = new StatusMachine(
-      (status) => {
-        this.#emitter.emit('status', status);
-        this.#countListeners();
-      },
+      (status) => emitter.emit('status', status),
       () => this.#notifier.touch(),
-      () => this.#wantsStatus,
+      () => emitter.listenerCount('status') > 0,
     );
   }
 
@@ -195,6 +199,17 @@ class SyncClientImpl implements SyncClient {
         this.#emitter.emit('rejected', letter);
         this.#notifier.touch();
       },
+      admitServerRecord: this.#guard.hasSchemas
+        ? (replica, record, ops) => {
+            const invalid = admitServerRecord(this.#guard, replica, record, ops);
+            if (invalid === null) return true; // applied; the quarantine did not change
+            if (invalid !== undefined && replica === this.#replica) {
+              this.#emitter.emit('invalid-record', invalid);
+            }
+            this.#notifier.touch();
+            return invalid === undefined;
+          }
+        : null,
       refreshCounts: (replica) => {
         if (replica === this.#replica) {
           status.counts(replica.outbox.size, replica.conflicts.size, replica.deadLetters.size);
@@ -393,39 +408,25 @@ class SyncClientImpl implements SyncClient {
   }
 
   put(collection: string, id: string, data: JsonObject): Promise<void> {
-    checkTarget(collection, id);
-    return this.#write([{ op: 'put', collection, id, data: this.#limits.check(freezeData(data)) }]);
+    const frozen = this.#limits.check(this.#guard.put(collection, id, data));
+    return this.#write([{ op: 'put', collection, id, data: frozen }]);
   }
 
-  patch(collection: string, id: string, fields: JsonObject): Promise<void> {
-    checkTarget(collection, id);
-    return this.#write([
-      { op: 'patch', collection, id, data: this.#limits.check(freezeData(fields)) },
-    ]);
+  patch(collection: string, id: string, fields: Partial<JsonObject>): Promise<void> {
+    const current = this.#replica.store.get(collection, id);
+    const frozen = this.#limits.check(this.#guard.patch(collection, id, fields, current));
+    return this.#write([{ op: 'patch', collection, id, data: frozen }]);
   }
 
   delete(collection: string, id: string): Promise<void> {
-    checkTarget(collection, id);
+    this.#guard.target(collection, id);
     return this.#write([{ op: 'delete', collection, id }]);
   }
 
   transaction(build: (tx: SyncTransaction) => void): Promise<void> {
     this.#requireCtx();
-    const writes: LocalWrite[] = [];
-    build({
-      put: (collection, id, data) => {
-        checkTarget(collection, id);
-        writes.push({ op: 'put', collection, id, data: this.#limits.check(freezeData(data)) });
-      },
-      patch: (collection, id, fields) => {
-        checkTarget(collection, id);
-        writes.push({ op: 'patch', collection, id, data: this.#limits.check(freezeData(fields)) });
-      },
-      delete: (collection, id) => {
-        checkTarget(collection, id);
-        writes.push({ op: 'delete', collection, id });
-      },
-    });
+    const writes = buildTransaction(this.#guard, this.#replica.store, build);
+    for (const write of writes) if (write.data !== undefined) this.#limits.check(write.data);
     if (writes.length === 0) return Promise.resolve();
     return this.#write(writes, this.#newId());
   }
@@ -476,6 +477,11 @@ class SyncClientImpl implements SyncClient {
     return this.#deadLetterList;
   }
 
+  invalidRecords(): readonly InvalidRecord[] {
+    this.#invalidList = stableList(this.#invalidList, [...this.#replica.invalidRecords.values()]);
+    return this.#invalidList;
+  }
+
   conflicts(): readonly ParkedConflict[] {
     const parked = [...this.#replica.conflicts.values()].map((stored) => stored.conflict);
     this.#conflictList = stableList(this.#conflictList, parked);
@@ -500,25 +506,17 @@ class SyncClientImpl implements SyncClient {
 
   on<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.on(event, listener as never);
-    this.#countListeners();
     return this;
   }
 
   once<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.once(event, listener as never);
-    this.#countListeners();
     return this;
   }
 
   off<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.off(event, listener as never);
-    this.#countListeners();
     return this;
-  }
-
-  #countListeners(): void {
-    this.#wantsChange = this.#emitter.listenerCount('change') > 0;
-    this.#wantsStatus = this.#emitter.listenerCount('status') > 0;
   }
 
   subscribe(listener: () => void): () => void {

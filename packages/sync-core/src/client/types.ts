@@ -1,6 +1,8 @@
 import type { ConflictResolver } from '../conflict/types.js';
 import type { SyncError } from '../errors/sync-error.js';
 import type { JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
+import type { RecordIssue } from '../schema/check-schema.js';
+import type { CollectionDeclarations, UntypedCollections } from '../schema/collections.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
 
@@ -14,7 +16,8 @@ export interface OnlineSource {
 
 /**
  * Every source of nondeterminism the client uses. Defaults are the real ones (`Date.now`,
- * global timers, `Math.random`, `navigator.onLine`); tests and the simulator pass their own.
+ * global timers, `Math.random` for jitter, `crypto.getRandomValues` for ids,
+ * `navigator.onLine`); tests and the simulator pass their own.
  */
 export interface SyncEnvironment {
   /** Wall-clock time in epoch milliseconds. */
@@ -23,19 +26,17 @@ export interface SyncEnvironment {
   setTimeout(callback: () => void, ms: number): unknown;
   /** Cancels a timer from `setTimeout`. */
   clearTimeout(handle: unknown): void;
-  /** A uniformly distributed number in [0, 1); used for jitter and ids. */
+  /** A uniformly distributed number in [0, 1); used for backoff jitter. */
   random(): number;
+  /**
+   * Fills `target` with random bytes and returns it; used for mutation, transaction and client
+   * ids. The real one is `crypto.getRandomValues`: the server refuses a mutation id another
+   * user used first, so predictable ids would let one user block another's writes. When only
+   * `random` is replaced (a seeded test), the bytes come from it, so ids are reproducible too.
+   */
+  randomBytes(target: Uint8Array): Uint8Array;
   /** Online detection. */
   online: OnlineSource;
-}
-
-/** Per-collection settings. */
-export interface CollectionOptions {
-  /**
-   * How conflicts on this collection are resolved.
-   * @default the client's `conflict` option
-   */
-  conflict?: ConflictResolver;
 }
 
 /** What a `claimLocalData` callback is shown before it decides. */
@@ -127,20 +128,45 @@ export interface ParkedConflict {
   server: SyncRecord | null;
 }
 
-/** Events of the client (eventemitter3, typed). */
-export interface SyncEvents {
+/**
+ * A record from the server that failed its collection's schema. It was not applied: the view
+ * keeps the previous version (if any) until a valid version or a delete arrives.
+ */
+export interface InvalidRecord {
+  /** The collection. */
+  collection: string;
+  /** The record id. */
+  id: string;
+  /** The record as the server sent it. */
+  record: SyncRecord;
+  /** What the schema found, each with the field's path. */
+  issues: readonly RecordIssue[];
+}
+
+/**
+ * Events of the client (eventemitter3, typed). `Collections` is the client's record type per
+ * collection; `change` names only declared collections.
+ */
+export interface SyncEvents<Collections extends object = UntypedCollections> {
   /** Records of one collection changed in the view; batched (one event per collection per batch). */
-  change: (event: { collection: string; ids: string[] }) => void;
+  change: (event: { collection: keyof Collections & string; ids: string[] }) => void;
   /** The status snapshot changed. */
   status: (status: SyncStatus) => void;
   /** A conflict was parked for manual resolution. */
   conflict: (conflict: ParkedConflict) => void;
   /** A mutation was rejected permanently and rolled back. */
   rejected: (deadLetter: DeadLetter) => void;
+  /** A record from the server failed its collection's schema and was not applied. */
+  'invalid-record': (invalid: InvalidRecord) => void;
 }
 
-/** Options of `createSyncClient`. */
-export interface SyncClientOptions {
+/**
+ * Options of `createSyncClient`. `Declarations` is the type of `collections`, from which the
+ * client's record types are inferred.
+ */
+export interface SyncClientOptions<
+  Declarations extends CollectionDeclarations = CollectionDeclarations,
+> {
   /** The adapter that talks to the server. */
   transport: SyncTransport;
   /**
@@ -148,8 +174,14 @@ export interface SyncClientOptions {
    * @default `indexedDbStorage()` where IndexedDB exists, `memoryStorage()` elsewhere
    */
   storage?: StorageAdapter;
-  /** Per-collection settings, e.g. `{ todos: { conflict: lww() } }`. */
-  collections?: Record<string, CollectionOptions>;
+  /**
+   * The collections, each with its settings and record type, e.g.
+   * `{ todos: { schema: todoSchema, conflict: lww() }, notes: collection<Note>() }`. When given,
+   * only these names are accepted (at compile time and at runtime: another name throws a
+   * `SyncError` of kind `invalid`, code `unknown_collection`).
+   * @default any collection name, records typed `JsonObject`
+   */
+  collections?: Declarations;
   /**
    * Resolver for collections that name none.
    * @default lww()

@@ -1,5 +1,5 @@
 import { SyncError } from '../errors/sync-error.js';
-import { hasLoneSurrogate } from '../protocol/validate-json.js';
+import { hasLoneSurrogate } from '../text/unicode.js';
 
 /**
  * Hybrid logical clock (Kulkarni, Demirbas et al., "Logical Physical Clocks", OPODIS 2014).
@@ -91,16 +91,11 @@ export interface HlcOptions {
 export class HybridLogicalClock {
   readonly #now: () => number;
   readonly #maxDriftMs: number;
-  /** `:nodeId`, validated once: formatting runs on every local write. */
-  readonly #suffix: string;
+  /** Validated once by the constructor: formatting runs on every local write. */
+  readonly #nodeId: string;
   #wallTime = 0;
   #counter = 0;
   #last = '';
-  // The timestamp is built from char codes into one flat string: a concatenation would be a
-  // tree of cons strings kept inside every mutation. The wall part changes at most once a
-  // millisecond, so its 12 digits are rewritten only then; the suffix is written once.
-  #wallHexOf = -1;
-  readonly #codes: number[];
 
   /**
    * @param options - node id, physical clock, drift bound and persisted state
@@ -119,12 +114,7 @@ export class HybridLogicalClock {
     }
     this.#now = options.now;
     this.#maxDriftMs = Math.floor(maxDriftMs);
-    this.#suffix = `:${options.nodeId}`;
-    this.#codes = new Array<number>(WALL_DIGITS + 1 + COUNTER_DIGITS + this.#suffix.length).fill(0);
-    this.#codes[WALL_DIGITS] = 0x3a; // ':'
-    for (let i = 0; i < this.#suffix.length; i++) {
-      this.#codes[WALL_DIGITS + 1 + COUNTER_DIGITS + i] = this.#suffix.charCodeAt(i);
-    }
+    this.#nodeId = options.nodeId;
     if (options.last !== undefined && options.last !== '') this.restore(options.last);
   }
 
@@ -222,24 +212,9 @@ export class HybridLogicalClock {
     this.#last = this.#format();
   }
 
-  /** Same output as {@link formatHlc}; the parts are in range by construction. */
+  /** The parts are in range by construction. */
   #format(): string {
-    const codes = this.#codes;
-    if (this.#wallHexOf !== this.#wallTime) {
-      this.#wallHexOf = this.#wallTime;
-      // 48-bit wall time as two 24-bit halves (bitwise operators work on 32 bits).
-      const high = Math.floor(this.#wallTime / 0x1000000);
-      const low = this.#wallTime % 0x1000000;
-      for (let i = 0; i < 6; i++) {
-        codes[5 - i] = HEX_CODES[(high >>> (4 * i)) & 0xf] as number;
-        codes[11 - i] = HEX_CODES[(low >>> (4 * i)) & 0xf] as number;
-      }
-    }
-    const counter = this.#counter;
-    for (let i = 0; i < COUNTER_DIGITS; i++) {
-      codes[WALL_DIGITS + COUNTER_DIGITS - i] = HEX_CODES[(counter >>> (4 * i)) & 0xf] as number;
-    }
-    return String.fromCharCode.apply(null, codes);
+    return encodeHlc(this.#wallTime, this.#counter, this.#nodeId);
   }
 }
 
@@ -298,16 +273,31 @@ export function formatHlc(parts: HlcParts): string {
       'HLC nodeId must be 1-256 characters without control characters',
     );
   }
-  return `${encodeParts(wallTime, counter)}:${nodeId}`;
+  return encodeHlc(wallTime, counter, nodeId);
 }
 
-/** `WWWWWWWWWWWW:CCCC` for in-range parts. */
-function encodeParts(wallTime: number, counter: number): string {
-  return (
-    wallTime.toString(16).padStart(WALL_DIGITS, '0') +
-    ':' +
-    counter.toString(16).padStart(COUNTER_DIGITS, '0')
-  );
+/**
+ * `WWWWWWWWWWWW:CCCC:nodeId` for in-range parts: the one encoder of timestamps. Built from char
+ * codes into one flat string, since a concatenation would leave a tree of cons strings inside
+ * every mutation that keeps the timestamp.
+ */
+function encodeHlc(wallTime: number, counter: number, nodeId: string): string {
+  const head = WALL_DIGITS + COUNTER_DIGITS + 2;
+  const codes = new Array<number>(head + nodeId.length);
+  // 48-bit wall time as two 24-bit halves (bitwise operators work on 32 bits).
+  const high = Math.floor(wallTime / 0x1000000);
+  const low = wallTime % 0x1000000;
+  for (let i = 0; i < 6; i++) {
+    codes[5 - i] = HEX_CODES[(high >>> (4 * i)) & 0xf] as number;
+    codes[11 - i] = HEX_CODES[(low >>> (4 * i)) & 0xf] as number;
+  }
+  codes[WALL_DIGITS] = 0x3a; // ':'
+  for (let i = 0; i < COUNTER_DIGITS; i++) {
+    codes[WALL_DIGITS + COUNTER_DIGITS - i] = HEX_CODES[(counter >>> (4 * i)) & 0xf] as number;
+  }
+  codes[head - 1] = 0x3a;
+  for (let i = 0; i < nodeId.length; i++) codes[head + i] = nodeId.charCodeAt(i);
+  return String.fromCharCode.apply(null, codes);
 }
 
 /** `true` if `value` is a well-formed HLC timestamp string. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clientWins, lww, manual, serverWins } from './resolvers.js';
+import type { JsonObject } from '../protocol/types.js';
+import { clientWins, lww, manual, recordLww, serverWins } from './resolvers.js';
 import {
   allResolvers,
   context,
@@ -13,6 +14,7 @@ import {
   RUNS,
   snapshot,
 } from './test-support.js';
+import type { ConflictContext } from './types.js';
 
 afterEach(() => {
   globalThis.__SYNCLINE_CANARY__ = undefined;
@@ -170,5 +172,77 @@ describe('lww', () => {
     globalThis.__SYNCLINE_CANARY__ = 'wall-clock-lww';
     expect(outcome(resolve(aLocal), aLocal)).toEqual({ v: 'a' });
     expect(outcome(resolve(bLocal), bLocal)).toEqual({ v: 'b' });
+  });
+});
+
+/** A conflict of a local patch `fields` made on top of `base`. */
+function patchContext(
+  base: JsonObject,
+  fields: JsonObject,
+  server: JsonObject,
+  hlcs: Partial<Pick<ConflictContext, 'localHlc' | 'serverHlc'>> = {},
+): ConflictContext {
+  const plain = context(hlcs);
+  return context({
+    ...hlcs,
+    base,
+    local: { ...base, ...fields },
+    server,
+    mutation: { ...plain.mutation, op: 'patch', data: fields },
+  });
+}
+
+describe('lww per field (the default for patches)', () => {
+  const base = { title: 'a', done: false, n: 0 };
+  const later = { localHlc: hlc(2, 0, 'a'), serverHlc: hlc(1, 0, 'b') };
+  const earlier = { localHlc: hlc(1, 0, 'a'), serverHlc: hlc(2, 0, 'b') };
+
+  it('keeps a concurrent server edit of another field, whichever write is later', () => {
+    const server = { title: 'a', done: true, n: 0 };
+    for (const hlcs of [later, earlier]) {
+      expect(lww()(patchContext(base, { title: 'b' }, server, hlcs))).toEqual({
+        action: 'write',
+        data: { title: 'b', done: true, n: 0 },
+      });
+    }
+  });
+
+  it('decides a field both changed by HLC', () => {
+    const server = { title: 's', done: true, n: 0 };
+    expect(lww()(patchContext(base, { title: 'l' }, server, later))).toEqual({
+      action: 'write',
+      data: { title: 'l', done: true, n: 0 },
+    });
+    expect(lww()(patchContext(base, { title: 'l' }, server, earlier))).toEqual({
+      action: 'server',
+    });
+  });
+
+  it("recordLww() and lww({ granularity: 'record' }) decide the whole record", () => {
+    const server = { title: 'a', done: true, n: 0 };
+    for (const resolve of [recordLww(), lww({ granularity: 'record' })]) {
+      expect(resolve(patchContext(base, { title: 'b' }, server, earlier))).toEqual({
+        action: 'server',
+      });
+      expect(resolve(patchContext(base, { title: 'b' }, server, later))).toEqual({
+        action: 'write',
+        data: { title: 'b', done: false, n: 0 },
+      });
+    }
+  });
+
+  it('a put or a delete is still decided for the whole record', () => {
+    const server = { title: 'a', done: true, n: 0 };
+    expect(
+      lww()(context({ ...earlier, base, local: { title: 'b', done: false, n: 0 }, server })),
+    ).toEqual({ action: 'server' });
+    expect(lww()(context({ ...later, base, local: null, server }))).toEqual({
+      action: 'write',
+      data: null,
+    });
+  });
+
+  it('refuses an unknown granularity', () => {
+    expect(() => lww({ granularity: 'cell' as 'field' })).toThrow(/granularity/);
   });
 });

@@ -51,21 +51,94 @@ export function manual(): ConflictResolver {
   return () => MANUAL;
 }
 
+/** Options of {@link lww}. */
+export interface LwwOptions {
+  /**
+   * What "the writer" is. `'field'`: a local `patch` wins field by field, so concurrent edits
+   * of different fields both survive (device A sets `title`, device B sets `done`: the record
+   * ends with both); a `put` or a delete still wins or loses as a whole. `'record'`: the later
+   * write wins as a whole, patches included (the other side's concurrent field edits are lost).
+   * @default 'field'
+   */
+  granularity?: 'field' | 'record';
+}
+
+const GRANULARITIES: ReadonlySet<string> = new Set(['field', 'record']);
+
 /**
- * Last writer wins, by HLC: the local change wins if `localHlc` is later than `serverHlc`
- * (compared with `compareHlc`; since an HLC ends with the client id, equal times break by
- * client id), otherwise the server's record is kept. Equal HLCs mean the same write, so the
- * server's copy is kept. A server without the record (`serverHlc === ''`) loses to any local
- * write. Deletes take part like any write: a later local delete writes `null`.
+ * Last writer wins, by HLC (compared with `compareHlc`; since an HLC ends with the client id,
+ * equal times break by client id). Equal HLCs mean the same write, so the server's copy is kept;
+ * a server without the record (`serverHlc === ''`) loses to any local write; deletes take part
+ * like any write (a later local delete writes `null`).
  *
- * The answer depends only on the two writes, not on which side is "local": swapping them
- * picks the same winning write.
+ * By default (`granularity: 'field'`, as Dexie Cloud, Triplit and TinyBase do) a local `patch`
+ * is decided per field it sets, on top of the server's record: a field the server did not
+ * change since the patch's base takes the patch's value; a field both changed takes the value
+ * of the later write. So concurrent patches of different fields both survive. A `put` or a
+ * delete on either side is decided for the whole record. With `granularity: 'record'` (or
+ * {@link recordLww}) every write is decided for the whole record.
+ *
+ * A whole-record decision depends only on the two writes, not on which side is "local":
+ * swapping them picks the same winning write.
+ *
+ * @throws SyncError `invalid` for an unknown `granularity`
+ * @example
+ * ```ts
+ * // base {title:'a', done:false}; local patch {title:'b'} (earlier); server {title:'a', done:true}
+ * // → write {title:'b', done:true}  (with granularity 'record': the server's record is kept)
+ * createSyncClient({ ..., collections: { todos: { conflict: lww() } } });
+ * ```
  */
-export function lww(): ConflictResolver {
-  return (context) =>
-    localIsNewer(context.localHlc, context.serverHlc)
-      ? { action: 'write', data: context.local }
-      : SERVER;
+export function lww(options: LwwOptions = {}): ConflictResolver {
+  const granularity = options.granularity ?? 'field';
+  if (!GRANULARITIES.has(granularity)) {
+    throw new SyncError('invalid', `lww: unknown granularity ${String(granularity)}`);
+  }
+  if (granularity === 'record') return recordLevelLww;
+  return (context) => {
+    const { mutation, local, server } = context;
+    if (
+      mutation.op !== 'patch' ||
+      mutation.data === undefined ||
+      local === null ||
+      server === null
+    ) {
+      return recordLevelLww(context);
+    }
+    return patchOnServer(context, mutation.data, server);
+  };
+}
+
+/** Whole-record last writer wins: `lww({ granularity: 'record' })`. */
+export function recordLww(): ConflictResolver {
+  return recordLevelLww;
+}
+
+const recordLevelLww: ConflictResolver = (context) =>
+  localIsNewer(context.localHlc, context.serverHlc)
+    ? { action: 'write', data: context.local }
+    : SERVER;
+
+/** The per-field decision of a local patch over the server's record (see {@link lww}). */
+function patchOnServer(
+  context: ConflictContext,
+  patch: JsonObject,
+  server: JsonObject,
+): ConflictResolution {
+  const localWinsBoth = localIsNewer(context.localHlc, context.serverHlc);
+  const merged: JsonObject = {};
+  for (const key of Object.keys(server)) {
+    const value = ownValue(server, key);
+    if (value !== ABSENT) defineField(merged, key, value);
+  }
+  for (const key of Object.keys(patch)) {
+    const patched = ownValue(patch, key);
+    if (patched === ABSENT) continue;
+    const baseValue = context.base === null ? ABSENT : ownValue(context.base, key);
+    const serverChanged = !fieldEqual(ownValue(server, key), baseValue);
+    if (!serverChanged || localWinsBoth) defineField(merged, key, patched);
+  }
+  return jsonEqual(merged, server) ? SERVER : { action: 'write', data: merged };
 }
 
 /** Options of {@link fieldMerge}. */
@@ -96,7 +169,7 @@ type FieldValue = Json | typeof ABSENT;
  * stays removed. Values are compared as JSON (deep, key order ignored), never merged inside.
  *
  * If either side deleted the record (`local` or `server` is `null`), there is nothing to merge
- * field by field and the record-level {@link lww} decides.
+ * field by field and the record-level {@link recordLww} decides.
  *
  * The answer is `{ action: 'server' }` when the merge equals the server's data (nothing of
  * the local change survives), else `{ action: 'write', data: merged }`.
@@ -118,10 +191,9 @@ export function fieldMerge(options: FieldMergeOptions = {}): ConflictResolver {
   if (!BOTH_CHANGED_POLICIES.has(onBothChanged)) {
     throw new SyncError('invalid', `fieldMerge: unknown onBothChanged ${String(onBothChanged)}`);
   }
-  const recordLevel = lww();
   return (context) => {
     const { base, local, server } = context;
-    if (local === null || server === null) return recordLevel(context);
+    if (local === null || server === null) return recordLevelLww(context);
     const localWinsBoth =
       onBothChanged === 'local' ||
       (onBothChanged === 'lww' && localIsNewer(context.localHlc, context.serverHlc));

@@ -1,4 +1,5 @@
 import type { OnlineSource, SyncEnvironment } from '../client/types.js';
+import { SyncError } from '../errors/sync-error.js';
 
 /** An {@link OnlineSource} that always reports online, for runtimes without `navigator.onLine`. */
 export const alwaysOnline: OnlineSource = {
@@ -73,19 +74,59 @@ function realClearTimeout(handle: unknown): void {
   globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>);
 }
 
+interface CryptoHost {
+  crypto?: { getRandomValues?: (target: Uint8Array) => Uint8Array };
+}
+
+/**
+ * `crypto.getRandomValues` (browsers, workers, Node 19+, Deno, Bun; React Native with
+ * `react-native-get-random-values`).
+ * @throws SyncError `invalid` where the runtime has none: ids must not be guessable
+ */
+function cryptoRandomBytes(): (target: Uint8Array) => Uint8Array {
+  const crypto = (globalThis as CryptoHost).crypto;
+  const getRandomValues = crypto?.getRandomValues;
+  if (typeof getRandomValues !== 'function') {
+    throw new SyncError(
+      'invalid',
+      'This runtime has no crypto.getRandomValues, which syncline needs for unguessable ids: ' +
+        'install a polyfill (React Native: react-native-get-random-values) or pass environment.randomBytes',
+      { code: 'no_crypto' },
+    );
+  }
+  return (target) => getRandomValues.call(crypto, target);
+}
+
+/** Random bytes drawn from a `[0, 1)` source (a seeded test's `random`). */
+export function bytesFromRandom(random: () => number): (target: Uint8Array) => Uint8Array {
+  return (target) => {
+    for (let i = 0; i < target.length; i++) target[i] = Math.floor(random() * 256) & 0xff;
+    return target;
+  };
+}
+
 /**
  * The real sources of time, timers, randomness and connectivity, with any of them replaced by
- * `overrides`. This is the only place syncline reads `Date.now`, `Math.random` or the global
- * timers: everything else receives the environment, so tests and the simulator control it.
+ * `overrides`. This is the only place syncline reads `Date.now`, `Math.random`,
+ * `crypto.getRandomValues` or the global timers: everything else receives the environment, so
+ * tests and the simulator control it.
  *
  * @param overrides - replacements, e.g. virtual time from a simulator
+ * @throws SyncError `invalid` (code `no_crypto`) when ids would need `crypto.getRandomValues`
+ *   and the runtime has none
  */
 export function createEnvironment(overrides: Partial<SyncEnvironment> = {}): SyncEnvironment {
+  let randomBytes = overrides.randomBytes;
+  if (randomBytes === undefined) {
+    randomBytes =
+      overrides.random === undefined ? cryptoRandomBytes() : bytesFromRandom(overrides.random);
+  }
   return {
     now: overrides.now ?? (() => Date.now()),
     setTimeout: overrides.setTimeout ?? realSetTimeout,
     clearTimeout: overrides.clearTimeout ?? realClearTimeout,
     random: overrides.random ?? (() => Math.random()),
+    randomBytes,
     online: overrides.online ?? browserOnlineSource(),
   };
 }

@@ -1,4 +1,5 @@
 import type { OnlineSource, SyncEnvironment } from '../client/types.js';
+import { bytesFromRandom } from './environment.js';
 
 /**
  * A {@link SyncEnvironment} driven by hand: virtual time that moves only on `advance`, timers
@@ -54,6 +55,13 @@ export function manualEnvironment(
       return () => listeners.delete(listener);
     },
   };
+  const random = (): number => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = seed;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
   return {
     now: () => now + skew,
     setTimeout(callback, ms) {
@@ -64,13 +72,8 @@ export function manualEnvironment(
     clearTimeout(handle) {
       timers.delete(handle as number);
     },
-    random() {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = seed;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    },
+    random,
+    randomBytes: bytesFromRandom(random),
     online: onlineSource,
     async advance(ms) {
       const end = now + ms;

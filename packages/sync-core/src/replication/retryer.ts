@@ -1,5 +1,6 @@
 import type { RetryOptions, SyncEnvironment } from '../client/types.js';
 import { isRetryableError, isSyncError, SyncError } from '../errors/sync-error.js';
+import { fullJitterDelay } from './backoff.js';
 
 /** Options of {@link Retryer}. */
 export interface RetryerOptions extends RetryOptions {
@@ -96,8 +97,12 @@ export class Retryer {
 
   /** The wait after a failure of attempt `attempt` (0-based), before Retry-After is applied. */
   backoffMs(attempt: number): number {
-    const ceiling = Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** Math.min(attempt, 52));
-    return this.#env.random() * ceiling;
+    return fullJitterDelay({
+      attempt,
+      baseDelayMs: this.#baseDelayMs,
+      maxDelayMs: this.#maxDelayMs,
+      random: this.#env.random,
+    });
   }
 
   /** Books a failed attempt: computes and starts the wait; returns it in milliseconds. */

@@ -1,11 +1,12 @@
 import type { Json, JsonObject } from '../protocol/types.js';
+import type { FieldOf } from '../schema/collections.js';
 
-/** A record as the view shows it: its id and its (frozen) data. */
-export interface ViewRecord {
+/** A record as the view shows it: its id and its (frozen) data, typed by its collection. */
+export interface ViewRecord<Data = JsonObject> {
   /** The record id. */
   readonly id: string;
   /** The record's current data in the optimistic view (confirmed base + pending writes). */
-  readonly data: Readonly<JsonObject>;
+  readonly data: Readonly<Data>;
 }
 
 /** Sort direction of {@link QueryOptions.orderBy}. */
@@ -19,15 +20,15 @@ export type SortDirection = 'asc' | 'desc';
  * const open = client.query('todos', { where: (t) => !t.done, orderBy: ['createdAt', 'desc'], limit: 20 });
  * ```
  */
-export interface QueryOptions {
+export interface QueryOptions<Data = JsonObject> {
   /** Keeps the records for which it returns `true`. Pass a stable function to get cached results. */
-  where?: (data: Readonly<JsonObject>) => boolean;
+  where?: (data: Readonly<Data>) => boolean;
   /**
    * A top-level field to sort by, ascending, or `[field, direction]`. Numbers sort numerically,
    * strings by code unit; records missing the field come last; ties are broken by id.
    * @default insertion order of the records in the view
    */
-  orderBy?: string | readonly [field: string, direction: SortDirection];
+  orderBy?: FieldOf<Data> | readonly [field: FieldOf<Data>, direction: SortDirection];
   /**
    * Keeps at most this many records (after sorting).
    * @default no limit

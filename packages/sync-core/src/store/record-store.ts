@@ -1,5 +1,6 @@
 import type { JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
 import { applyMutation } from './apply-mutation.js';
+import { jsonEqual } from './json-equal.js';
 import {
   type QueryOptions,
   queryShapeKey,
@@ -51,8 +52,6 @@ const EMPTY: readonly ViewRecord[] = Object.freeze([]);
  */
 export class RecordStore {
   readonly #collections = new Map<string, CollectionState>();
-  #lastCollection: string | undefined;
-  #lastState: CollectionState | undefined;
   readonly #pending: PendingLookup;
 
   /** @param pending - where the replayed pending mutations come from (the outbox) */
@@ -61,10 +60,6 @@ export class RecordStore {
   }
 
   #state(collection: string): CollectionState {
-    // The last collection's state is remembered: runs of operations stay in one collection.
-    if (collection === this.#lastCollection && this.#lastState !== undefined) {
-      return this.#lastState;
-    }
     let state = this.#collections.get(collection);
     if (state === undefined) {
       state = {
@@ -76,16 +71,12 @@ export class RecordStore {
       };
       this.#collections.set(collection, state);
     }
-    this.#lastCollection = collection;
-    this.#lastState = state;
     return state;
   }
 
   /** The confirmed record, tombstone included, or `undefined` if the server never sent it. */
   base(collection: string, id: string): SyncRecord | undefined {
-    const state =
-      collection === this.#lastCollection ? this.#lastState : this.#collections.get(collection);
-    return state?.base.get(id);
+    return this.#collections.get(collection)?.base.get(id);
   }
 
   /** Replaces a confirmed record. Call {@link recompute} afterwards. */
@@ -132,7 +123,11 @@ export class RecordStore {
       if (current === undefined) return false;
       state.view.delete(id);
     } else {
-      if (current !== undefined && current.data === data) return false;
+      // Equal data keeps the view record (and every snapshot holding it): our own write comes
+      // back from the server as an equal copy, which must not look like a change.
+      if (current !== undefined && (current.data === data || jsonEqual(current.data, data))) {
+        return false;
+      }
       state.view.set(id, Object.freeze({ id, data }));
     }
     state.version++;

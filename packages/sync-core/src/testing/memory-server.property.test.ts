@@ -128,7 +128,10 @@ describe('memory server invariants over random histories', () => {
     let coin = 0;
     const flip = () => coins[coin++ % coins.length] === true;
     let now = 0;
-    const server = createMemoryServer({ authorizeScope: authorize, now: () => now });
+    const server = createMemoryServer({
+      authorizeScope: authorize,
+      environment: { now: () => now },
+    });
     const sent: Array<{ user: number; mutation: Mutation; result: MutationResult }> = [];
     const byId = new Map<string, Mutation>();
     let seq = 0;

@@ -450,7 +450,7 @@ describe('createMemoryServer: pull', () => {
 
   it('purges tombstones; a checkpoint below the horizon must reset', async () => {
     let now = 1000;
-    const server = createMemoryServer({ now: () => now });
+    const server = createMemoryServer({ environment: { now: () => now } });
     const t = server.connect({ userId: 'u1' });
     await t.push(req([put('a', {}), put('b', {})])); // 1, 2
     await t.push(req([del('a', 1)])); // 3, tombstone at t=1000

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { SyncEnvironment } from '../client/types.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { Poke, PullResponse, PushResponse, SyncRecord } from '../protocol/types.js';
 import {
@@ -31,11 +32,11 @@ export type { AppliedLogEntry } from './memory-push.js';
 /** Options of {@link createMemoryServer}. */
 export interface MemoryServerOptions {
   /**
-   * The server's clock in epoch milliseconds, used to date tombstones for
+   * Injected time, as in every syncline part: `now()` in epoch milliseconds dates tombstones for
    * {@link MemoryServer.purgeTombstones} `olderThan`.
-   * @default Date.now
+   * @default the real clock (`Date.now`)
    */
-  now?: () => number;
+  environment?: Partial<Pick<SyncEnvironment, 'now'>>;
   /**
    * How deliveries are scheduled: the arrival of a request at the server, the arrival of its
    * answer at the client, pokes and `onConnect` calls. The simulator passes its own to control
@@ -171,7 +172,7 @@ class InMemoryServer implements MemoryServer {
   constructor(options: MemoryServerOptions) {
     this.limits = resolveLimits(options.limits);
     this.schedule = options.schedule ?? queueMicrotask;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.environment?.now ?? Date.now;
     this.#authorize = options.authorizeScope ?? ((userId, scope) => scope === `user:${userId}`);
   }
 
@@ -198,7 +199,7 @@ class InMemoryServer implements MemoryServer {
     let request: ParsedPushRequest;
     try {
       // The transport's copy of the request is the server's own: its data is checked in place.
-      request = parsePushRequest(body, this.limits, true);
+      request = parsePushRequest(body, { limits: this.limits, inPlace: true });
     } catch (error) {
       throw badRequest(error);
     }

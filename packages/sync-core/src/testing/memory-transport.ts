@@ -60,9 +60,9 @@ export interface MemoryTransportHost {
 
 /**
  * A connection to a `MemoryServer`, as a {@link SyncTransport}. Each call travels like a network
- * request: the request is copied when sent (exactly what a JSON round trip would give; its
- * deep-frozen parts, which nothing can change, go as they are) and reaches the server in a
- * later `schedule` turn; the answer reaches the caller in another one, deep-frozen. Answers are
+ * request: the request is copied when sent (exactly what a JSON round trip would give) and
+ * reaches the server in a later `schedule` turn; the answer reaches the caller in another one,
+ * deep-frozen. Answers are
  * handed over without a copy: pulled records are the server's own frozen records (validated
  * when they were pushed, never changed afterwards), so neither side can change what the other
  * holds, and a 100k-record sync costs no serialization. The server authenticates the call with
@@ -182,13 +182,9 @@ const NOT_PLAIN = Symbol('not plain');
  * What `JSON.parse(JSON.stringify(value))` returns, several times faster for the plain data
  * requests consist of: plain objects and arrays, strings, booleans, finite numbers, null.
  * Anything else (`undefined` members, dates, `toJSON`, non-finite numbers, a `__proto__` key,
- * ...) takes the JSON round trip itself, so the result is always exactly the JSON copy.
- *
- * A deep-frozen part whose JSON copy would equal it is not copied but handed over as it is (the
- * engine freezes the mutations and data it sends): nothing can change it any more, so it
- * isolates the two sides as a copy does, as the server's frozen answers do the other way. (An
- * accessor property is the exception nobody sends: a frozen object's getter still runs when
- * read, so it should not be in a request.) Internal to the testing kit (exported for its tests).
+ * ...) takes the JSON round trip itself, so the result is always exactly the JSON copy, and
+ * it shares no object with the input, frozen or not (a request that reaches a real server is
+ * always a copy). Internal to the testing kit (exported for its tests).
  */
 export function wireCopy<T>(value: T): T {
   try {
@@ -209,7 +205,6 @@ function fastCopy(value: unknown): unknown {
       return value === 0 ? 0 : value;
     case 'object': {
       if (value === null) return null;
-      if (isFrozenJsonContainer(value)) return value;
       if (Array.isArray(value)) {
         if (Object.getPrototypeOf(value) !== Array.prototype) throw NOT_PLAIN;
         const out: unknown[] = new Array(value.length);
@@ -232,51 +227,6 @@ function fastCopy(value: unknown): unknown {
     default:
       throw NOT_PLAIN;
   }
-}
-
-/**
- * `true` when `value` is deep-frozen and its JSON copy would be equal to it: objects of
- * `Object.prototype` and arrays (no holes, no `toJSON`, no `__proto__` key, no inherited
- * enumerable member), strings, booleans, finite numbers other than `-0`, null.
- */
-function isFrozenJson(value: unknown): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return true;
-    case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case 'object':
-      return value === null || isFrozenJsonContainer(value);
-    default:
-      return false;
-  }
-}
-
-/** {@link isFrozenJson} for an object or array; members that are strings or booleans inline. */
-function isFrozenJsonContainer(value: object): boolean {
-  if (!Object.isFrozen(value)) return false;
-  if (Array.isArray(value)) {
-    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
-    // A hole reads as undefined, which JSON would turn into null: not equal.
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      if (typeof item !== 'string' && typeof item !== 'boolean' && !isFrozenJson(item)) {
-        return false;
-      }
-    }
-    return true;
-  }
-  // Not a null-prototype object either: its JSON copy would have Object.prototype.
-  if (Object.getPrototypeOf(value) !== Object.prototype || 'toJSON' in value) return false;
-  for (const key in value) {
-    if (key === '__proto__' || !Object.hasOwn(value, key)) return false;
-    const member: unknown = (value as Record<string, unknown>)[key];
-    if (typeof member !== 'string' && typeof member !== 'boolean' && !isFrozenJson(member)) {
-      return false;
-    }
-  }
-  return true;
 }
 
 function aborted(signal: AbortSignal): SyncError {

@@ -58,7 +58,10 @@ export class CaseHarness {
       mutationHlc: true,
       ...subject.capabilities,
     };
-    this.#ids = createUuidV7({ now: () => Date.now(), random: () => randomUnit() });
+    this.#ids = createUuidV7({
+      now: () => Date.now(),
+      randomBytes: (bytes) => globalThis.crypto.getRandomValues(bytes),
+    });
     this.#userPrefix = `conf-${runId}-${rule.replace(/[^a-z0-9]+/g, '-')}`.slice(0, 34);
   }
 
@@ -265,10 +268,4 @@ function describeError(error: unknown): string {
     return `SyncError(${error.kind}${error.status ? ` ${error.status}` : ''}): ${error.message}`;
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
-}
-
-function randomUnit(): number {
-  const bytes = new Uint32Array(1);
-  globalThis.crypto.getRandomValues(bytes);
-  return (bytes[0] as number) / 2 ** 32;
 }

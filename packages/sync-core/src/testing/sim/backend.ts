@@ -58,7 +58,7 @@ export function memoryBackend(
 ): SimBackend & { server: MemoryServer } {
   const { scheduler } = options;
   const server = createMemoryServer({
-    now: () => SIM_EPOCH_MS + scheduler.now,
+    environment: { now: () => SIM_EPOCH_MS + scheduler.now },
     schedule: (fn) => {
       scheduler.schedule(0, fn);
     },

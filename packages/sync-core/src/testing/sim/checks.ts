@@ -303,6 +303,10 @@ export function checkResolutions(calls: readonly ResolverCall[]): Violation[] {
     if (call.kind !== 'lww') continue;
     const { localHlc, serverHlc, collection, id } = call.context;
     const localWins = compareHlc(localHlc, serverHlc) > 0;
+    if (isFieldLevel(call.context)) {
+      violations.push(...checkFieldLww(call, localWins));
+      continue;
+    }
     const wrote = call.resolution.action === 'write';
     if (localWins !== wrote) {
       violations.push({
@@ -312,6 +316,40 @@ export function checkResolutions(calls: readonly ResolverCall[]): Violation[] {
     }
   }
   return violations;
+}
+
+/** `lww` decides a local patch over a live server record per field (see `lww`). */
+function isFieldLevel(context: ConflictContext): boolean {
+  return (
+    context.mutation.op === 'patch' &&
+    context.mutation.data !== undefined &&
+    context.local !== null &&
+    context.server !== null
+  );
+}
+
+/**
+ * Per-field `lww` of a patch: each patched field ends with the patch's value when the server
+ * had not changed it since the patch's base or the patch is the later write, else with the
+ * server's value; every other field is the server's.
+ */
+function checkFieldLww(call: ResolverCall, localWins: boolean): Violation[] {
+  const { mutation, base, server, collection, id } = call.context;
+  const patch = mutation.data as JsonObject;
+  const serverData = server as JsonObject;
+  const result = call.resolution.action === 'write' ? call.resolution.data : serverData;
+  const expected: Record<string, unknown> = { ...serverData };
+  for (const key of Object.keys(patch)) {
+    const serverChanged = canonicalJson(serverData[key]) !== canonicalJson(base?.[key]);
+    if (!serverChanged || localWins) expected[key] = patch[key];
+  }
+  if (canonicalJson(result) === canonicalJson(expected)) return [];
+  return [
+    {
+      inv: 'INV-8',
+      message: `lww on ${collection}/${id} at ${call.deviceId} merged patch ${canonicalJson(patch)} over ${canonicalJson(serverData)} into ${canonicalJson(result)}, expected ${canonicalJson(expected)}`,
+    },
+  ];
 }
 
 /**

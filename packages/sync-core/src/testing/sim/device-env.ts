@@ -1,4 +1,5 @@
 import type { OnlineSource, SyncEnvironment } from '../../client/types.js';
+import { bytesFromRandom } from '../../env/environment.js';
 import type { SimScheduler, SimTimer } from './scheduler.js';
 import type { SimRandom } from './sim-random.js';
 
@@ -141,6 +142,7 @@ export class Life {
         this.#scheduler.cancel(handle);
       },
       random: () => random.next(),
+      randomBytes: bytesFromRandom(() => random.next()),
       online: onlineSource,
     };
   }

@@ -1,0 +1,100 @@
+import { SyncError } from '../errors/sync-error.js';
+import type { JsonObject, SyncRecord } from '../protocol/types.js';
+import { checkWithSchema, type RecordIssue, schemaError } from '../schema/check-schema.js';
+import type { CollectionDeclarations } from '../schema/collections.js';
+import type { StandardSchemaV1 } from '../schema/standard-schema.js';
+import { checkTarget, freezeData } from './write-input.js';
+
+/**
+ * What the app declared about its collections, applied to every write on its way in and to
+ * every record from the server: undeclared names are refused (when any are declared), and data
+ * must pass the collection's schema. One per client; it holds no state beyond the declaration.
+ */
+export class CollectionGuard {
+  readonly #declared: ReadonlyMap<string, StandardSchemaV1 | undefined> | null;
+  /** `true` when at least one collection has a schema (otherwise server records skip the check). */
+  readonly hasSchemas: boolean;
+
+  /** @param declarations - the client's `collections` option */
+  constructor(declarations: CollectionDeclarations | undefined) {
+    if (declarations === undefined) {
+      this.#declared = null;
+      this.hasSchemas = false;
+      return;
+    }
+    const declared = new Map<string, StandardSchemaV1 | undefined>();
+    for (const name of Object.keys(declarations)) {
+      declared.set(name, declarations[name]?.schema);
+    }
+    this.#declared = declared;
+    this.hasSchemas = [...declared.values()].some((schema) => schema !== undefined);
+  }
+
+  /**
+   * Checks the collection name (declared, when the client declares any) and the record id.
+   * @throws SyncError `invalid`
+   */
+  target(collection: string, id: string): void {
+    checkTarget(collection, id);
+    if (this.#declared !== null && !this.#declared.has(collection)) {
+      const known = [...this.#declared.keys()].map((name) => JSON.stringify(name)).join(', ');
+      throw new SyncError(
+        'invalid',
+        `Unknown collection ${JSON.stringify(collection)}: this client declares ${known || 'none'}`,
+        { code: 'unknown_collection', details: { collection } },
+      );
+    }
+  }
+
+  /**
+   * The frozen data of a `put`: JSON-checked, then (with a schema) the schema's output.
+   * @throws SyncError `invalid`
+   */
+  put(collection: string, id: string, data: unknown): JsonObject {
+    this.target(collection, id);
+    const schema = this.#declared?.get(collection);
+    if (schema === undefined) return freezeData(data);
+    const check = checkWithSchema(schema, data);
+    if (!check.ok) throw schemaError(collection, id, check.issues);
+    return freezeData(check.value);
+  }
+
+  /**
+   * The frozen fields of a `patch`. With a schema, `current` (what the record looks like now)
+   * merged with `fields` must pass it; the fields then take the schema's output values.
+   * @throws SyncError `invalid`
+   */
+  patch(
+    collection: string,
+    id: string,
+    fields: unknown,
+    current: Readonly<JsonObject> | undefined,
+  ): JsonObject {
+    this.target(collection, id);
+    const frozen = freezeData(fields);
+    const schema = this.#declared?.get(collection);
+    if (schema === undefined) return frozen;
+    const check = checkWithSchema(schema, { ...current, ...frozen });
+    if (!check.ok) throw schemaError(collection, id, check.issues);
+    const output = check.value as Record<string, unknown>;
+    const picked: Record<string, unknown> = {};
+    for (const key of Object.keys(frozen)) {
+      if (Object.hasOwn(output, key)) picked[key] = output[key];
+    }
+    return freezeData(picked);
+  }
+
+  /** What the schema finds wrong with a record from the server, or `null` if it may be applied. */
+  serverRecordIssues(record: SyncRecord): readonly RecordIssue[] | null {
+    if (record.deleted || record.data === null) return null;
+    const schema = this.#declared?.get(record.collection);
+    if (schema === undefined) return null;
+    try {
+      const check = checkWithSchema(schema, record.data);
+      return check.ok ? null : check.issues;
+    } catch (error) {
+      // An async schema was already refused at the first local write; here it must not stop a pull.
+      return [{ path: [], message: String(error) }];
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import type { JsonObject } from '../protocol/types.js';
+import type { RecordStore } from '../store/record-store.js';
+import type { SyncTransaction } from './api.js';
+import type { CollectionGuard } from './collection-guard.js';
+import type { LocalWrite } from './local-writer.js';
+
+/**
+ * Runs a transaction's `build` and returns its checked writes. Each write passes the guard
+ * (declared collection, schema) as it is made; a patch is checked against the record as the
+ * transaction has built it so far, not only as the view shows it. If `build` or a check throws,
+ * nothing is returned and nothing is written.
+ */
+export function buildTransaction(
+  guard: CollectionGuard,
+  store: RecordStore,
+  build: (tx: SyncTransaction) => void,
+): LocalWrite[] {
+  const writes: LocalWrite[] = [];
+  const staged = new Map<string, Readonly<JsonObject> | undefined>();
+  const current = (key: string, collection: string, id: string) =>
+    staged.has(key) ? staged.get(key) : store.get(collection, id);
+  build({
+    put: (collection, id, data) => {
+      const frozen = guard.put(collection, id, data);
+      staged.set(`${collection}/${id}`, frozen);
+      writes.push({ op: 'put', collection, id, data: frozen });
+    },
+    patch: (collection, id, fields) => {
+      const key = `${collection}/${id}`;
+      const before = current(key, collection, id);
+      const frozen = guard.patch(collection, id, fields, before);
+      staged.set(key, { ...before, ...frozen });
+      writes.push({ op: 'patch', collection, id, data: frozen });
+    },
+    delete: (collection, id) => {
+      guard.target(collection, id);
+      staged.set(`${collection}/${id}`, undefined);
+      writes.push({ op: 'delete', collection, id });
+    },
+  });
+  return writes;
+}

@@ -1,0 +1,78 @@
+import { SyncError } from '../errors/sync-error.js';
+import type { StandardSchemaIssue, StandardSchemaV1 } from './standard-schema.js';
+
+/** One problem a collection's schema found in a record, with the path of the field. */
+export interface RecordIssue {
+  /** The field's path from the record's top level, e.g. `['tags', 0]`; empty for the record itself. */
+  readonly path: ReadonlyArray<string | number>;
+  /** The schema library's message. */
+  readonly message: string;
+}
+
+/** What {@link checkWithSchema} found. */
+export type SchemaCheck =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly issues: readonly RecordIssue[] };
+
+function pathOf(issue: StandardSchemaIssue): Array<string | number> {
+  const path: Array<string | number> = [];
+  for (const segment of issue.path ?? []) {
+    const key = typeof segment === 'object' && segment !== null ? segment.key : segment;
+    path.push(typeof key === 'number' ? key : String(key));
+  }
+  return path;
+}
+
+/**
+ * Runs a Standard Schema on `value`. A schema that answers with a `Promise` (an async
+ * refinement) cannot guard a write that must be checked before `put` returns, so it is a
+ * setup mistake.
+ *
+ * @throws SyncError `invalid` (code `async_schema`) when the schema answers asynchronously
+ */
+export function checkWithSchema(schema: StandardSchemaV1, value: unknown): SchemaCheck {
+  const result = schema['~standard'].validate(value);
+  if (result instanceof Promise) {
+    result.catch(() => {}); // its outcome is not awaited; do not leave it unhandled
+    throw new SyncError(
+      'invalid',
+      'A collection schema must validate synchronously (no async refinements)',
+      { code: 'async_schema' },
+    );
+  }
+  if (result.issues === undefined) return { ok: true, value: result.value };
+  return {
+    ok: false,
+    issues: result.issues.map((issue) => ({ path: pathOf(issue), message: issue.message })),
+  };
+}
+
+/** `title`, `tags[0]`, `author.name`; `(record)` for the record as a whole. */
+export function formatPath(path: ReadonlyArray<string | number>): string {
+  let text = '';
+  for (const key of path) {
+    text += typeof key === 'number' ? `[${key}]` : text === '' ? key : `.${key}`;
+  }
+  return text === '' ? '(record)' : text;
+}
+
+/** One line per issue: `title: Expected string, received number`. */
+export function describeIssues(issues: readonly RecordIssue[]): string {
+  return issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
+}
+
+/**
+ * The error of a local write that fails its collection's schema: kind `invalid`, code
+ * `schema`, `details.issues` with each field's path.
+ */
+export function schemaError(
+  collection: string,
+  id: string,
+  issues: readonly RecordIssue[],
+): SyncError {
+  return new SyncError(
+    'invalid',
+    `${collection}/${id} does not match the collection's schema: ${describeIssues(issues)}`,
+    { code: 'schema', details: { collection, id, issues } },
+  );
+}
