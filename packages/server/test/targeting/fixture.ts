@@ -64,7 +64,7 @@ export function useTargetingFixture(open: OpenStore): () => TargetingFixture {
     const members = new Map<string, string[]>();
     const logged: unknown[] = [];
     const logger: Logger = { error: (m, d) => logged.push([m, d]), warn: () => undefined };
-    const opened = await open({ now: () => clock.now });
+    const opened = await open({ environment: { now: () => clock.now } });
     closeStore = opened.close;
     directory = await mkdtemp(join(tmpdir(), 'syncline-blobs-'));
     const blobs = fileBlobStore({ directory });

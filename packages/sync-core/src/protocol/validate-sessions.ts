@@ -38,14 +38,13 @@ import type {
   TransferResponse,
   TransferState,
 } from './sessions.js';
+import { hasControl, hasLoneSurrogate } from '../text/unicode.js';
 import type { Delivery, DeliveryTarget, Json, SessionInfo } from './types.js';
 import { isClientId, isScope, isUuid, type ProtocolLimits, resolveLimits } from './validate.js';
 import {
   at,
   copyJson,
   fail,
-  hasControl,
-  hasLoneSurrogate,
   isPlainObject,
   type Path,
   ROOT,
