@@ -16,7 +16,7 @@ describe('depthExceeds', () => {
 describe('RateLimiter', () => {
   it('allows a burst, then one request per refill interval, per key', () => {
     const clock = { now: 0 };
-    const limiter = new RateLimiter({ requestsPerSecond: 2, burst: 3 }, () => clock.now);
+    const limiter = new RateLimiter({ perSecond: 2, burst: 3 }, () => clock.now);
     expect([1, 2, 3].map(() => limiter.take('a'))).toEqual([0, 0, 0]);
     expect(limiter.take('a')).toBe(500);
     expect(limiter.take('b')).toBe(0);
@@ -29,7 +29,7 @@ describe('RateLimiter', () => {
 
   it('forgets full buckets when it holds too many keys', () => {
     const clock = { now: 0 };
-    const limiter = new RateLimiter({ requestsPerSecond: 1, burst: 1 }, () => clock.now, 2);
+    const limiter = new RateLimiter({ perSecond: 1, burst: 1 }, () => clock.now, 2);
     limiter.take('a');
     clock.now += 5000;
     limiter.take('b');
