@@ -27,6 +27,17 @@ describe('RateLimiter', () => {
     expect([1, 2, 3, 4].map(() => limiter.take('a'))).toEqual([0, 0, 0, 500]);
   });
 
+  it('charges a cost, lets a cost over the burst through only from a full bucket, and leaves it in debt', () => {
+    const clock = { now: 0 };
+    const limiter = new RateLimiter({ perSecond: 100, burst: 1000 }, () => clock.now);
+    expect(limiter.take('a', 600)).toBe(0);
+    expect(limiter.take('a', 600)).toBe(2000); // 400 left: 200 more take 2 s
+    expect(limiter.take('b', 5000)).toBe(0); // full bucket: allowed, 4000 in debt
+    expect(limiter.take('b', 1)).toBe(40_010);
+    clock.now += 40_010;
+    expect(limiter.take('b', 1)).toBe(0);
+  });
+
   it('forgets full buckets when it holds too many keys', () => {
     const clock = { now: 0 };
     const limiter = new RateLimiter({ perSecond: 1, burst: 1 }, () => clock.now, 2);
