@@ -23,8 +23,8 @@ export function streamAccessTests(store: () => SyncStore) {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  /** A server on the suite's store with dev auth `dev` (tokens of 2 s by default). */
-  const start = async (extra: Extra = {}, dev: DevAuth = devAuth({ tokenTtlSeconds: 2 })) => {
+  /** A server on the suite's store with dev auth `dev` (tokens of 3 s by default). */
+  const start = async (extra: Extra = {}, dev: DevAuth = devAuth({ tokenTtlSeconds: 3 })) => {
     const handler = createSyncHandler({
       store: store(),
       authenticate: dev.authenticate,
@@ -75,6 +75,7 @@ export function streamAccessTests(store: () => SyncStore) {
     const stream = await server.events(token, [scope]);
     expect(stream.status).toBe(200);
     await server.push(alice, scope, 'a');
+    await expect.poll(() => stream.pokes.length).toBe(1);
     await server.push(alice, scope, 'b');
     await expect.poll(() => stream.pokes.length).toBe(2);
     expect(stream.pokes[1]?.changes?.map((r) => r.id)).toEqual(['b']); // record data flowed
