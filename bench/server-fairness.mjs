@@ -86,10 +86,15 @@ async function push(url, token, text) {
   }
 }
 
-/** The light user pushes one small batch after another until `until()` says stop. */
-async function lightPushes(url, minSamples, until) {
+/** A light user: signs in now, then pushes one small batch after another when asked. */
+async function lightUser(url) {
   const userId = `light${randomUUID().slice(0, 6)}`;
   const token = await tokenOf(url, userId);
+  return (minSamples, until) => lightPushes(url, userId, token, minSamples, until);
+}
+
+/** Pushes one small batch after another until `until()` says stop. */
+async function lightPushes(url, userId, token, minSamples, until) {
   const latencies = [];
   while (latencies.length < minSamples || !until()) {
     latencies.push((await push(url, token, body(userId, LIGHT_MUTATIONS, 50))).ms);
@@ -112,14 +117,16 @@ export async function run({ quick = false } = {}) {
   const heavyPushes = quick ? 6 : HEAVY_PUSHES;
   const result = {};
   await withServer(LIMITS.defaults, async (url) => {
-    await lightPushes(url, 10, () => true); // warm-up
-    const alone = await lightPushes(url, quick ? 20 : 60, () => true);
+    const light = await lightUser(url);
+    await light(10, () => true); // warm-up
+    const alone = await light(quick ? 20 : 60, () => true);
     result.alone_p99 = quantile(alone, 0.99);
     result.alone_p50 = quantile(alone, 0.5);
   });
   for (const key of ['defaults', 'turns', 'none']) {
     await withServer(LIMITS[key], async (url) => {
-      await lightPushes(url, 10, () => true); // warm-up
+      const lightPushing = await lightUser(url);
+      await lightPushing(10, () => true); // warm-up
       const heavyId = `heavy${randomUUID().slice(0, 6)}`;
       const heavyToken = await tokenOf(url, heavyId);
       // ~1 MB each (under the 1 MiB body limit), built before the clock starts.
@@ -129,10 +136,11 @@ export async function run({ quick = false } = {}) {
       const heavy = Promise.all(texts.map((text) => push(url, heavyToken, text))).finally(() => {
         heavyDone = true;
       });
-      const light = lightPushes(url, 5, () => heavyDone);
+      const light = lightPushing(5, () => heavyDone);
       const [heavyResults, latencies] = await Promise.all([heavy, light]);
       result[`${key}_heavy_s`] = (performance.now() - started) / 1000;
       result[`${key}_heavy_429`] = heavyResults.reduce((sum, r) => sum + r.refused, 0);
+      if (process.env.FAIRNESS_DEBUG) console.error(key, latencies.map(Math.round).join(" "));
       result[`${key}_p99`] = quantile(latencies, 0.99);
       result[`${key}_p50`] = quantile(latencies, 0.5);
     });
