@@ -140,7 +140,7 @@ export async function run({ quick = false } = {}) {
       const [heavyResults, latencies] = await Promise.all([heavy, light]);
       result[`${key}_heavy_s`] = (performance.now() - started) / 1000;
       result[`${key}_heavy_429`] = heavyResults.reduce((sum, r) => sum + r.refused, 0);
-      if (process.env.FAIRNESS_DEBUG) console.error(key, latencies.map(Math.round).join(" "));
+      if (process.env.FAIRNESS_DEBUG) console.error(key, latencies.map(Math.round).join(' '));
       result[`${key}_p99`] = quantile(latencies, 0.99);
       result[`${key}_p50`] = quantile(latencies, 0.5);
     });
