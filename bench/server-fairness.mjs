@@ -10,6 +10,9 @@
 //   node bench/server-fairness.mjs [--quick]     standalone (prints the figures)
 //   node bench/run.mjs server-fairness           through the runner
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { pushBody, pushWithRetry } from './lib/fairness-push.mjs';
 import { isMain, printResult, quantile, startServerProcess } from './lib/rest-server.mjs';
 
 const HEAVY_PUSHES = 20;
@@ -52,40 +55,6 @@ async function tokenOf(url, userId) {
   return (await response.json()).token;
 }
 
-function body(userId, count, filler) {
-  const scope = `user:${userId}`;
-  const mutations = Array.from({ length: count }, (_, i) => ({
-    id: randomUUID(),
-    scope,
-    collection: 'items',
-    recordId: `r-${randomUUID()}`,
-    op: 'put',
-    data: { n: i, text: 'x'.repeat(filler) },
-    baseRevision: 0,
-    hlc: `${Date.now().toString(16).padStart(12, '0')}:${(i % 65536).toString(16).padStart(4, '0')}:${userId}`,
-  }));
-  return JSON.stringify({ clientId: `bench-${userId}`, sessionId: 's', mutations });
-}
-
-/** One push; retries after a 429 as told. Resolves with { ms, refused }. */
-async function push(url, token, text) {
-  let refused = 0;
-  const started = performance.now();
-  for (;;) {
-    const response = await fetch(`${url}/v1/push`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: text,
-    });
-    await response.arrayBuffer();
-    if (response.status === 200) return { ms: performance.now() - started, refused };
-    if (response.status !== 429) throw new Error(`push answered ${response.status}`);
-    refused++;
-    const wait = Number(response.headers.get('retry-after') ?? '1') * 1000;
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
-}
-
 /** A light user: signs in now, then pushes one small batch after another when asked. */
 async function lightUser(url) {
   const userId = `light${randomUUID().slice(0, 6)}`;
@@ -97,7 +66,7 @@ async function lightUser(url) {
 async function lightPushes(url, userId, token, minSamples, until) {
   const latencies = [];
   while (latencies.length < minSamples || !until()) {
-    latencies.push((await push(url, token, body(userId, LIGHT_MUTATIONS, 50))).ms);
+    latencies.push((await pushWithRetry(url, token, pushBody(userId, LIGHT_MUTATIONS, 50))).ms);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return latencies;
@@ -128,18 +97,28 @@ export async function run({ quick = false } = {}) {
       const lightPushing = await lightUser(url);
       await lightPushing(10, () => true); // warm-up
       const heavyId = `heavy${randomUUID().slice(0, 6)}`;
-      const heavyToken = await tokenOf(url, heavyId);
-      // ~1 MB each (under the 1 MiB body limit), built before the clock starts.
-      const texts = Array.from({ length: heavyPushes }, () => body(heavyId, HEAVY_MUTATIONS, 1850));
-      let heavyDone = false;
-      const started = performance.now();
-      const heavy = Promise.all(texts.map((text) => push(url, heavyToken, text))).finally(() => {
-        heavyDone = true;
+      const worker = new Worker(new URL('./lib/fairness-heavy.mjs', import.meta.url), {
+        workerData: {
+          url,
+          token: await tokenOf(url, heavyId),
+          userId: heavyId,
+          pushes: heavyPushes,
+          mutations: HEAVY_MUTATIONS,
+          filler: 1850,
+        },
       });
+      await once(worker, 'message'); // its bodies are built
+      let heavyDone = false;
+      const heavy = once(worker, 'message').then(([done]) => {
+        heavyDone = true;
+        return done;
+      });
+      worker.postMessage('go');
       const light = lightPushing(5, () => heavyDone);
-      const [heavyResults, latencies] = await Promise.all([heavy, light]);
-      result[`${key}_heavy_s`] = (performance.now() - started) / 1000;
-      result[`${key}_heavy_429`] = heavyResults.reduce((sum, r) => sum + r.refused, 0);
+      const [heavyResult, latencies] = await Promise.all([heavy, light]);
+      await worker.terminate();
+      result[`${key}_heavy_s`] = heavyResult.seconds;
+      result[`${key}_heavy_429`] = heavyResult.refused;
       if (process.env.FAIRNESS_DEBUG) console.error(key, latencies.map(Math.round).join(' '));
       result[`${key}_p99`] = quantile(latencies, 0.99);
       result[`${key}_p50`] = quantile(latencies, 0.5);
