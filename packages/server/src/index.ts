@@ -8,6 +8,7 @@ export { type DevAuth, type DevAuthOptions, type DevToken, devAuth } from './aut
 export { claimsToAuth, type JwtAuthOptions, jwtAuth } from './auth/jwt-auth.js';
 export {
   type Authenticate,
+  type AuthenticatedCaller,
   type AuthorizeScope,
   bearerToken,
   ownScopeOnly,
@@ -22,6 +23,7 @@ export {
 } from './handler.js';
 export type { StreamTimers } from './http/event-stream.js';
 export { consoleLogger, type Logger } from './http/problem.js';
+export type { StreamEnd, StreamEndCode } from './http/stream-access.js';
 export type { RateLimitOptions } from './http/rate-limiter.js';
 export type { SqlExecutor, SqlQueryable } from './store/executor.js';
 export { MIGRATIONS, type Migration, runMigrations } from './store/migrations.js';
