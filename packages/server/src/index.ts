@@ -23,8 +23,8 @@ export {
 } from './handler.js';
 export type { StreamTimers } from './http/event-stream.js';
 export { consoleLogger, type Logger } from './http/problem.js';
-export type { StreamEnd, StreamEndCode } from './http/stream-access.js';
 export type { RateLimitOptions } from './http/rate-limiter.js';
+export type { StreamEnd, StreamEndCode } from './http/stream-access.js';
 export type { SqlExecutor, SqlQueryable } from './store/executor.js';
 export { MIGRATIONS, type Migration, runMigrations } from './store/migrations.js';
 export { type PgliteStoreOptions, pgliteExecutor, pgliteStore } from './store/pglite-store.js';
