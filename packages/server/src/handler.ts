@@ -36,7 +36,7 @@ export interface ServerLimits extends ProtocolLimits {
   /**
    * Per-user budgets of requests, mutations and request-body bytes (429 + `Retry-After`), or
    * `false` for none. Unset fields keep their defaults.
-   * @default { requestsPerSecond: 50, burst: 100, mutationsPerSecond: 250, mutationBurst: 2500, bytesPerSecond: 524288, byteBurst: 4194304 }
+   * @default { requestsPerSecond: 50, burst: 100, mutationsPerSecond: 250, mutationBurst: 2500, bytesPerSecond: 524288, byteBurst: 8388608 }
    */
   rateLimit: RateLimitOptions | false;
   /** Event streams one user may have open at once; one more is answered 429. @default 20 */
@@ -46,7 +46,7 @@ export interface ServerLimits extends ProtocolLimits {
    * cannot fill the store's queue in front of other users. @default 1
    */
   pushConcurrencyPerUser: number;
-  /** Pushes of one user that may wait for their turn; one more is answered 429. @default 16 */
+  /** Pushes of one user that may wait for their turn; one more is answered 429. @default 64 */
   maxQueuedPushesPerUser: number;
 }
 
@@ -152,7 +152,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     budget,
     pushQueue: new UserWorkQueue({
       concurrencyPerUser: options.limits?.pushConcurrencyPerUser ?? 1,
-      maxQueuedPerUser: options.limits?.maxQueuedPushesPerUser ?? 16,
+      maxQueuedPerUser: options.limits?.maxQueuedPushesPerUser ?? 64,
     }),
     streamAccess: {
       recheckMs: options.streamAccessCheckMs ?? 30_000,

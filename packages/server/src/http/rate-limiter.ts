@@ -24,7 +24,7 @@ export interface RateLimitOptions {
    * without one counts as `maxBodyBytes`). @default 524288 (512 KiB)
    */
   bytesPerSecond?: number;
-  /** Request-body bytes a user may send at once. @default 4194304 (4 MiB) */
+  /** Request-body bytes a user may send at once. @default 8388608 (8 MiB) */
   byteBurst?: number;
 }
 

@@ -15,7 +15,7 @@ export const DEFAULT_RATE_LIMIT: Readonly<Required<RateLimitOptions>> = Object.f
   mutationsPerSecond: 250,
   mutationBurst: 2500,
   bytesPerSecond: 512 * 1024,
-  byteBurst: 4 * 1024 * 1024,
+  byteBurst: 8 * 1024 * 1024,
 });
 
 /** Charges each user's requests, bytes and mutations; throws a 429 problem when one is spent. */
