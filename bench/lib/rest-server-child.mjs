@@ -107,8 +107,11 @@ const handler = createSyncHandler({
   authenticate: auth.authenticate,
   devAuth: auth,
   // The benches drive 20 devices of ONE user; the per-user default (50 req/s) would measure
-  // the rate limiter, not the sync path.
-  limits: { rateLimit: false },
+  // the rate limiter, not the sync path. SYNCLINE_BENCH_LIMITS (JSON) replaces these limits
+  // (the fairness bench measures the defaults: '{}').
+  limits: process.env.SYNCLINE_BENCH_LIMITS
+    ? JSON.parse(process.env.SYNCLINE_BENCH_LIMITS)
+    : { rateLimit: false },
 });
 const running = await serve(handler, { port: 0, onError: () => undefined });
 

@@ -12,11 +12,16 @@ import { type ProtocolLimits, resolveLimits } from '@syncline/sync-core/protocol
 import { type BlobStore, fileBlobStore } from './assets/blob-store.js';
 import { RunningHashes } from './assets/byte-stream.js';
 import type { DevAuth } from './auth/dev-auth.js';
-import { type Authenticate, type AuthorizeScope, ownScopeOnly } from './auth/types.js';
+import {
+  type Authenticate,
+  type AuthenticatedCaller,
+  type AuthorizeScope,
+  ownScopeOnly,
+} from './auth/types.js';
 import { EventStreams, type StreamTimers } from './http/event-stream.js';
 import { handleInfo } from './http/info.js';
 import { consoleLogger, errorResponse, json, type Logger, problem } from './http/problem.js';
-import { RateLimiter, type RateLimitOptions } from './http/rate-limiter.js';
+import type { RateLimitOptions } from './http/rate-limiter.js';
 import {
   handleDevToken,
   handleEvents,
@@ -37,6 +42,8 @@ import {
 import type { AuthContext, SyncStore } from './store/types.js';
 import { RevocationCache } from './targeting/revocation-cache.js';
 import { type SweepReport, sweepOnce } from './targeting/sweeper.js';
+import { UserBudget } from './http/user-budget.js';
+import { UserWorkQueue } from './http/user-work-queue.js';
 
 /** Hard limits of the handler (protocol limits plus transport limits). */
 export interface ServerLimits extends ProtocolLimits, TargetingLimits {
@@ -50,8 +57,21 @@ export interface ServerLimits extends ProtocolLimits, TargetingLimits {
   maxRecordBytes: number;
   /** Most scopes one event stream may watch. @default 100 */
   maxScopesPerStream: number;
-  /** Per-user rate limit, or `false` for none. @default { requestsPerSecond: 50, burst: 100 } */
+  /**
+   * Per-user budgets of requests, mutations and request-body bytes (429 + `Retry-After`), or
+   * `false` for none. Unset fields keep their defaults.
+   * @default { requestsPerSecond: 50, burst: 100, mutationsPerSecond: 250, mutationBurst: 2500, bytesPerSecond: 524288, byteBurst: 8388608 }
+   */
   rateLimit: RateLimitOptions | false;
+  /** Event streams one user may have open at once; one more is answered 429. @default 20 */
+  maxStreamsPerUser: number;
+  /**
+   * Pushes of one user that run at once; the next ones wait their turn, so one user's burst
+   * cannot fill the store's queue in front of other users. @default 1
+   */
+  pushConcurrencyPerUser: number;
+  /** Pushes of one user that may wait for their turn; one more is answered 429. @default 64 */
+  maxQueuedPushesPerUser: number;
 }
 
 /** Cross-origin access for browser apps served from another origin. */
@@ -99,6 +119,13 @@ export interface SyncHandlerOptions {
   cors?: CorsOptions;
   /** Interval of event-stream heartbeats in milliseconds. @default 15000 */
   heartbeatMs?: number;
+  /**
+   * How often an open event stream's read access to each of its scopes is checked again with
+   * `authorizeScope`, in milliseconds; a refused scope ends the stream (`end` event, code
+   * `forbidden`). 0 turns the rechecks off. A stream always ends when its token expires.
+   * @default 30000
+   */
+  streamAccessCheckMs?: number;
   /** Where unexpected errors are logged (never sent to clients). @default console */
   logger?: Logger;
   /**
@@ -130,11 +157,16 @@ export interface SyncHandler {
 
 type Route = {
   method: string;
-  run: (request: Request, auth: AuthContext, ctx: RouteContext) => Promise<Response>;
+  run: (request: Request, auth: AuthenticatedCaller, ctx: RouteContext) => Promise<Response>;
 };
 
 const ROUTES: Record<string, Route> = {
-  '/v1/push': { method: 'POST', run: handlePush },
+  // One user's pushes take turns (see UserWorkQueue): a burst cannot starve other users.
+  '/v1/push': {
+    method: 'POST',
+    run: (request, auth, ctx) =>
+      ctx.pushQueue.run(auth.userId, () => handlePush(request, auth, ctx)),
+  },
   '/v1/pull': { method: 'GET', run: handlePull },
   '/v1/events': { method: 'GET', run: handleEvents },
 };
@@ -159,6 +191,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     maxBodyBytes,
     maxRecordBytes: options.limits?.maxRecordBytes ?? Math.max(1, maxBodyBytes - 16 * 1024),
     maxScopesPerStream: options.limits?.maxScopesPerStream ?? 100,
+    maxStreamsPerUser: options.limits?.maxStreamsPerUser ?? 20,
   };
   const listScopeMembers = options.listScopeMembers ?? ownScopeMembers;
   const authorizeScope =
@@ -166,8 +199,8 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     (options.listScopeMembers === undefined ? ownScopeOnly : membersMayUse(listScopeMembers));
   const blobStore =
     options.blobStore ?? fileBlobStore({ directory: join(tmpdir(), 'syncline-assets') });
-  const rateLimit = options.limits?.rateLimit ?? { requestsPerSecond: 50, burst: 100 };
-  const limiter = rateLimit === false ? undefined : new RateLimiter(rateLimit, now);
+  const rateLimit = options.limits?.rateLimit ?? {};
+  const budget = rateLimit === false ? undefined : new UserBudget(rateLimit, now);
   const streams = new EventStreams((error) =>
     logger.error('reading the changes of a poke failed', error),
   );
@@ -177,6 +210,16 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     limits,
     streams,
     heartbeatMs: options.heartbeatMs ?? 15_000,
+    budget,
+    pushQueue: new UserWorkQueue({
+      concurrencyPerUser: options.limits?.pushConcurrencyPerUser ?? 1,
+      maxQueuedPerUser: options.limits?.maxQueuedPushesPerUser ?? 64,
+    }),
+    streamAccess: {
+      recheckMs: options.streamAccessCheckMs ?? 30_000,
+      now,
+      onError: (error) => logger.error('rechecking the access of an event stream failed', error),
+    },
     timers: options.timers ?? {
       setInterval: (callback, ms) => globalThis.setInterval(callback, ms),
       clearInterval: (handle) =>
@@ -242,10 +285,10 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     }
     const auth = await options.authenticate(request);
     if (auth === null) throw problem(401, 'unauthorized', 'a valid bearer token is required');
-    const waitMs = limiter?.take(auth.userId) ?? 0;
-    if (waitMs > 0) {
-      throw problem(429, 'rate_limited', 'too many requests', { retryAfterMs: waitMs });
-    }
+    // Asset chunks have their own limits (maxAssetBytes, the user's storage quota): the bytes
+    // budget is the JSON routes', so a file upload is not throttled to it.
+    const bodyBytes = route !== undefined ? declaredBodyBytes(request, limits.maxBodyBytes) : 0;
+    budget?.chargeRequest(auth.userId, bodyBytes);
     if (revocations !== undefined && (await revocations.isRevoked(auth))) {
       throw problem(401, 'session_revoked', 'this session was signed out');
     }
@@ -306,6 +349,13 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     blobStore: { value: blobStore },
     openStreams: { get: () => streams.size },
   }) as SyncHandler;
+}
+
+/** The body size a request declares; one without `Content-Length` counts as the largest. */
+function declaredBodyBytes(request: Request, maxBodyBytes: number): number {
+  if (request.body === null) return 0;
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  return Number.isSafeInteger(declared) && declared >= 0 ? declared : maxBodyBytes;
 }
 
 function methodNotAllowed(allow: string) {

@@ -14,6 +14,7 @@ export { type DevAuth, type DevAuthOptions, type DevToken, devAuth } from './aut
 export { claimsToAuth, type JwtAuthOptions, jwtAuth } from './auth/jwt-auth.js';
 export {
   type Authenticate,
+  type AuthenticatedCaller,
   type AuthorizeScope,
   bearerToken,
   ownScopeOnly,
@@ -36,6 +37,7 @@ export {
   ownScopeMembers,
   type TargetingLimits,
 } from './http/targeting-routes.js';
+export type { StreamEnd, StreamEndCode } from './http/stream-access.js';
 export type { SqlExecutor, SqlQueryable } from './store/executor.js';
 export { MIGRATIONS, type Migration, runMigrations } from './store/migrations.js';
 export { type PgliteStoreOptions, pgliteExecutor, pgliteStore } from './store/pglite-store.js';

@@ -49,6 +49,10 @@ export interface EventsReader {
   status: number;
   pokes: Poke[];
   comments: string[];
+  /** The `data` of `end` events (the server ended the stream, e.g. `token_expired`). */
+  ends: { code: string; message: string; scope?: string }[];
+  /** `true` once the server closed the stream. */
+  closed: boolean;
   close(): void;
 }
 
@@ -70,6 +74,8 @@ export async function openEvents(
     status: response.status,
     pokes: [],
     comments: [],
+    ends: [],
+    closed: false,
     close: () => aborter.abort(),
   };
   if (response.status !== 200 || response.body === null) {
@@ -83,7 +89,10 @@ export async function openEvents(
     try {
       for (;;) {
         const { done, value } = await stream.read();
-        if (done) return;
+        if (done) {
+          reader.closed = true;
+          return;
+        }
         buffer += decoder.decode(value, { stream: true });
         let end = buffer.indexOf('\n\n');
         while (end !== -1) {
@@ -92,9 +101,12 @@ export async function openEvents(
           const lines = block.split('\n');
           for (const line of lines)
             if (line.startsWith(':')) reader.comments.push(line.slice(1).trim());
-          if (lines.includes('event: poke')) {
-            const data = lines.find((l) => l.startsWith('data: '));
-            if (data !== undefined) reader.pokes.push(JSON.parse(data.slice(6)) as Poke);
+          const data = lines.find((l) => l.startsWith('data: '));
+          if (lines.includes('event: poke') && data !== undefined) {
+            reader.pokes.push(JSON.parse(data.slice(6)) as Poke);
+          }
+          if (lines.includes('event: end') && data !== undefined) {
+            reader.ends.push(JSON.parse(data.slice(6)) as EventsReader['ends'][number]);
           }
           end = buffer.indexOf('\n\n');
         }

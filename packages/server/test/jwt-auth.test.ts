@@ -36,9 +36,13 @@ describe('jwtAuth with a JWKS URL', () => {
 
   it('accepts a token signed by a key of the set, with sid as the session', async () => {
     const authenticate = jwtAuth({ jwksUrl, audience: 'app' });
-    await expect(authenticate(request(await rs256()))).resolves.toEqual({
+    const token = await rs256();
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString());
+    // The token's exp travels with the caller, so an event stream ends with it.
+    await expect(authenticate(request(token))).resolves.toEqual({
       userId: 'alice',
       sessionId: 'sess-9',
+      expiresAt: exp * 1000,
     });
   });
 
@@ -99,16 +103,17 @@ describe('jwtAuth with a shared secret, asked again for the same token', () => {
       clockToleranceSeconds: 5,
     });
     const token = await hs256(secret, { exp: nowMs / 1000 + 60, nbf: nowMs / 1000 - 10 });
-    await expect(authenticate(request(token))).resolves.toEqual({ userId: 'bob', sessionId: 's1' });
-    await expect(authenticate(request(token))).resolves.toEqual({ userId: 'bob', sessionId: 's1' });
+    const bob = { userId: 'bob', sessionId: 's1', expiresAt: nowMs + 60_000 };
+    await expect(authenticate(request(token))).resolves.toEqual(bob);
+    await expect(authenticate(request(token))).resolves.toEqual(bob);
     nowMs -= 20_000; // the clock steps back before nbf - tolerance
     await expect(authenticate(request(token))).resolves.toBeNull();
     nowMs += 20_000 + 64_000; // 4 s past exp: still inside the tolerance
-    await expect(authenticate(request(token))).resolves.toEqual({ userId: 'bob', sessionId: 's1' });
+    await expect(authenticate(request(token))).resolves.toEqual(bob);
     nowMs += 2_000; // 6 s past exp
     await expect(authenticate(request(token))).resolves.toBeNull();
     nowMs -= 2_000; // and it stays refused only by its times, exactly as before
-    await expect(authenticate(request(token))).resolves.toEqual({ userId: 'bob', sessionId: 's1' });
+    await expect(authenticate(request(token))).resolves.toEqual(bob);
   });
 
   it('refuses a token signed with another secret, even after accepting a good one', async () => {

@@ -3,46 +3,19 @@
  * streams of the other (LISTEN/NOTIFY fan-out), with the changes once the scope's first poke
  * went, and SIGTERM shuts a process down gracefully.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describePostgres, postgresUrl } from '../../../test/support/env.js';
+import { type CliProcess, startCli as startServerCli } from './cli-process.js';
 import { call, devToken, hlcNow, openEvents, wirePut } from './http-support.js';
 import { freshDatabase } from './support.js';
 
 const adminUrl = postgresUrl();
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 
-interface Proc {
-  child: ChildProcess;
-  url: string;
-  output: string[];
-  exited: Promise<number | null>;
-}
+type Proc = CliProcess & { url: string };
 
-/** Starts the CLI (from source, through tsx) and waits for its "listening on" line. */
-async function startCli(databaseUrl: string): Promise<Proc> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', cli, '--port', '0', '--database-url', databaseUrl, '--dev-auth'],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const output: string[] = [];
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output.push(chunk.toString());
-      const match = /listening on (http:\/\/\S+)/.exec(output.join(''));
-      if (match?.[1] !== undefined) resolve(match[1]);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    void exited.then((code) => reject(new Error(`server exited (${code}): ${output.join('')}`)));
-  });
-  return { child, url, output, exited };
+/** Starts the CLI on `databaseUrl` with dev auth. */
+function startCli(databaseUrl: string): Promise<Proc> {
+  return startServerCli(['--database-url', databaseUrl, '--dev-auth']);
 }
 
 describePostgres()('two server processes on one database', () => {

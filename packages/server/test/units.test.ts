@@ -16,7 +16,7 @@ describe('depthExceeds', () => {
 describe('RateLimiter', () => {
   it('allows a burst, then one request per refill interval, per key', () => {
     const clock = { now: 0 };
-    const limiter = new RateLimiter({ requestsPerSecond: 2, burst: 3 }, () => clock.now);
+    const limiter = new RateLimiter({ perSecond: 2, burst: 3 }, () => clock.now);
     expect([1, 2, 3].map(() => limiter.take('a'))).toEqual([0, 0, 0]);
     expect(limiter.take('a')).toBe(500);
     expect(limiter.take('b')).toBe(0);
@@ -27,9 +27,20 @@ describe('RateLimiter', () => {
     expect([1, 2, 3, 4].map(() => limiter.take('a'))).toEqual([0, 0, 0, 500]);
   });
 
+  it('charges a cost, lets a cost over the burst through only from a full bucket, and leaves it in debt', () => {
+    const clock = { now: 0 };
+    const limiter = new RateLimiter({ perSecond: 100, burst: 1000 }, () => clock.now);
+    expect(limiter.take('a', 600)).toBe(0);
+    expect(limiter.take('a', 600)).toBe(2000); // 400 left: 200 more take 2 s
+    expect(limiter.take('b', 5000)).toBe(0); // full bucket: allowed, 4000 in debt
+    expect(limiter.take('b', 1)).toBe(40_010);
+    clock.now += 40_010;
+    expect(limiter.take('b', 1)).toBe(0);
+  });
+
   it('forgets full buckets when it holds too many keys', () => {
     const clock = { now: 0 };
-    const limiter = new RateLimiter({ requestsPerSecond: 1, burst: 1 }, () => clock.now, 2);
+    const limiter = new RateLimiter({ perSecond: 1, burst: 1 }, () => clock.now, 2);
     limiter.take('a');
     clock.now += 5000;
     limiter.take('b');

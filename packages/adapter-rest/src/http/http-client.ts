@@ -52,6 +52,8 @@ export interface HttpRequest {
   what: string;
   /** The caller's abort signal. */
   signal?: AbortSignal | undefined;
+  /** Ask `getToken` for a fresh token first (the server said the current one expired). */
+  freshToken?: boolean;
 }
 
 /** An answer of {@link HttpClient.exchange}: status, headers and the body as text. */
@@ -180,7 +182,8 @@ export class HttpClient {
   // syncline request is idempotent (mutation ids are the idempotency keys).
   async #sendWithRefresh(request: HttpRequest, signal: AbortSignal): Promise<Response> {
     const generation = this.#tokenGeneration;
-    const token = await this.#token(false);
+    const token =
+      request.freshToken === true ? await this.#refreshToken() : await this.#token(false);
     const first = await this.#send(request, token, signal);
     if (first.status !== 401 || this.#options.getToken === undefined) return first;
     // Not awaited: some fetch implementations settle `cancel()` only when the stream is read.

@@ -13,6 +13,10 @@
  * heartbeat comments) is presumed dead and replaced; silent half-open TCP connections are
  * the usual way realtime "works" while delivering nothing.
  *
+ * The server ends a stream with an `end` event when its access ends: `token_expired` makes
+ * the next connection ask `getToken` for a fresh token and go at once; `forbidden` (a scope
+ * is no longer readable) is reported as an `auth` error and reconnects with backoff.
+ *
  * @module
  */
 import { fullJitterDelay, isSyncError, type Poke, SyncError } from '@syncline/sync-core';
@@ -52,6 +56,8 @@ class EventStreamSubscription {
   #wake: (() => void) | null = null;
   #attempt = 0;
   #serverRetryMs: number | undefined;
+  /** The code of the `end` event that closed the last connection, if any. */
+  #endCode: string | undefined;
 
   constructor(options: EventStreamSubscriptionOptions) {
     this.#options = options;
@@ -78,6 +84,7 @@ class EventStreamSubscription {
         if (!this.#stopped) this.#report(error);
       }
       if (this.#stopped) return;
+      if (this.#endCode === 'token_expired') continue; // at once, with a fresh token
       if (opened && timers.now() - startedAt >= reconnect.healthyAfterMs) this.#attempt = 0;
       const base = this.#serverRetryMs ?? reconnect.baseDelayMs;
       const delay = fullJitterDelay({
@@ -95,6 +102,8 @@ class EventStreamSubscription {
   async #connectOnce(): Promise<boolean> {
     const controller = new AbortController();
     this.#controller = controller;
+    const freshToken = this.#endCode === 'token_expired';
+    this.#endCode = undefined;
     const response = await this.#options.http.open({
       method: 'GET',
       path: '/v1/events',
@@ -102,6 +111,7 @@ class EventStreamSubscription {
       headers: { accept: 'text/event-stream' },
       what: 'events',
       signal: controller.signal,
+      freshToken,
     });
     const type = response.headers.get('content-type') ?? '';
     if (!type.toLowerCase().startsWith('text/event-stream') || response.body === null) {
@@ -162,6 +172,10 @@ class EventStreamSubscription {
   }
 
   #handle(event: ServerSentEvent): void {
+    if (event.event === 'end') {
+      this.#onEnd(event.data);
+      return;
+    }
     if (event.event !== 'poke') return; // other event types are for other clients or versions
     let poke: Poke;
     let parsed: unknown;
@@ -179,6 +193,22 @@ class EventStreamSubscription {
     if (!this.#scopes.has(poke.scope)) return;
     const { onPoke } = this.#options;
     this.#safely(() => onPoke(poke));
+  }
+
+  // The server is about to close the stream because its access ended; see the module comment.
+  #onEnd(data: string): void {
+    let end: { code?: unknown; message?: unknown } = {};
+    try {
+      end = (JSON.parse(data) ?? {}) as typeof end;
+    } catch {
+      // An unreadable reason is still an end: the stream reconnects with backoff.
+    }
+    const code = typeof end.code === 'string' ? end.code : 'unknown';
+    this.#endCode = code;
+    if (code === 'token_expired') return;
+    const message = typeof end.message === 'string' ? end.message : 'the server ended the stream';
+    const kind = code === 'forbidden' ? 'auth' : 'server';
+    this.#report(new SyncError(kind, `events: ${message}`, { code }));
   }
 
   #sleep(ms: number): Promise<void> {

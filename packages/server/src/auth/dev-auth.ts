@@ -21,6 +21,12 @@ export interface DevAuthOptions {
   environment?: Partial<Pick<SyncEnvironment, 'now'>>;
   /** Random bytes (the signing secret, session ids). @default crypto.getRandomValues */
   randomBytes?: (length: number) => Uint8Array;
+  /**
+   * The HS256 signing secret (at least 16 bytes). Keep it across restarts and tokens stay valid:
+   * `startServer({ dataDir })` and the CLI keep it in the data directory.
+   * @default 32 random bytes (tokens die with the process)
+   */
+  secret?: Uint8Array;
 }
 
 /** The answer of `POST /v1/dev/token`. */
@@ -45,14 +51,17 @@ const ISSUER = 'syncline-dev';
 const AUDIENCE = 'syncline';
 
 /**
- * Creates development auth with a random per-process HS256 secret: tokens die with the process
- * and a token from one server process is not valid on another.
+ * Creates development auth. Without `secret`, a random per-process HS256 secret: tokens die
+ * with the process and a token from one server process is not valid on another.
  */
 export function devAuth(options: DevAuthOptions = {}): DevAuth {
   const now = options.environment?.now ?? Date.now;
   const randomBytes =
     options.randomBytes ?? ((n: number) => crypto.getRandomValues(new Uint8Array(n)));
-  const secret = randomBytes(32);
+  if (options.secret !== undefined && options.secret.length < 16) {
+    throw new TypeError('devAuth: a secret must have at least 16 bytes');
+  }
+  const secret = options.secret ?? randomBytes(32);
   const ttl = options.tokenTtlSeconds ?? 86_400;
   const hex = (bytes: Uint8Array) =>
     Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');

@@ -7,7 +7,7 @@ import type { SyncEnvironment } from '@syncline/sync-core';
 import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { problem } from '../http/problem.js';
 import type { AuthContext } from '../store/types.js';
-import { type Authenticate, bearerToken } from './types.js';
+import { type Authenticate, type AuthenticatedCaller, bearerToken } from './types.js';
 
 /** Options of {@link jwtAuth}: a shared secret or a JWKS URL, plus claim checks. */
 export interface JwtAuthOptions {
@@ -84,7 +84,10 @@ export function jwtAuth(options: JwtAuthOptions): Authenticate {
   const verified =
     options.secret === undefined
       ? undefined
-      : new Map<string, { auth: AuthContext; exp: number | undefined; nbf: number | undefined }>();
+      : new Map<
+          string,
+          { auth: AuthenticatedCaller; exp: number | undefined; nbf: number | undefined }
+        >();
   return async (request) => {
     const token = bearerToken(request);
     if (token === null) return null;
@@ -119,7 +122,12 @@ export function jwtAuth(options: JwtAuthOptions): Authenticate {
       // Forged, expired, wrong audience, unknown key, malformed: all the same 401.
       return null;
     }
-    const auth = claimsToAuth(payload.sub, sessionIdFrom(payload));
+    const identity = claimsToAuth(payload.sub, sessionIdFrom(payload));
+    // `exp` travels with the caller, so an event stream opened with the token ends with it.
+    const auth: AuthenticatedCaller | null =
+      identity === null || payload.exp === undefined
+        ? identity
+        : { ...identity, expiresAt: payload.exp * 1000 };
     if (auth !== null && verified !== undefined) {
       if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value as string);
       verified.set(token, { auth, exp: payload.exp, nbf: payload.nbf });

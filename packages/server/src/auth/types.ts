@@ -5,12 +5,23 @@
  */
 import type { AuthContext } from '../store/types.js';
 
+/** The caller as {@link Authenticate} establishes it: who, and until when the credential holds. */
+export interface AuthenticatedCaller extends AuthContext {
+  /**
+   * When the credential stops being valid, in epoch milliseconds (a JWT's `exp`). An event
+   * stream opened with it carries no data from then on and ends with `token_expired`.
+   * @default undefined (the credential does not expire)
+   */
+  expiresAt?: number;
+}
+
 /**
  * Establishes the caller from a request, usually from its `Authorization: Bearer` token.
  * Resolves `null` for a missing, malformed, forged or expired credential (the handler answers
- * 401). It must not throw for a bad token; a throw is treated as a server error.
+ * 401). It must not throw for a bad token; a throw is treated as a server error. Set
+ * `expiresAt` when the credential has an end, so long-lived event streams end with it.
  */
-export type Authenticate = (request: Request) => Promise<AuthContext | null>;
+export type Authenticate = (request: Request) => Promise<AuthenticatedCaller | null>;
 
 /** What a caller wants to do with a scope. */
 export type ScopeAction = 'read' | 'write';

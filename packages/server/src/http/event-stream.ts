@@ -11,6 +11,7 @@
 import { PokeBroadcaster } from '../realtime/poke-broadcaster.js';
 import type { AuthContext, SyncStore } from '../store/types.js';
 import type { TargetingEvent } from '../targeting/types.js';
+import { endFrame, type StreamAccess } from './stream-access.js';
 
 const MAX_QUEUED = 1000;
 
@@ -25,6 +26,7 @@ export interface StreamTimers {
 /** The open streams of one handler, so shutdown can end them. */
 export class EventStreams {
   readonly #open = new Set<() => void>();
+  readonly #perUser = new Map<string, number>();
   readonly #broadcasters = new WeakMap<SyncStore, PokeBroadcaster>();
   readonly #onError: ((error: unknown) => void) | undefined;
 
@@ -38,7 +40,15 @@ export class EventStreams {
     return this.#open.size;
   }
 
-  /** Opens a stream of pokes of `scopes`. */
+  /** How many streams `userId` has open now. */
+  openFor(userId: string): number {
+    return this.#perUser.get(userId) ?? 0;
+  }
+
+  /**
+   * Opens a stream of pokes of `scopes` for `userId`. With `access`, no poke goes out after the
+   * credential expired, and the stream ends with an `end` event when access ends.
+   */
   open(options: {
     store: SyncStore;
     scopes: readonly string[];
@@ -47,6 +57,8 @@ export class EventStreams {
     timers: StreamTimers;
     /** The caller, whose session hears `delivery`, `session` and `transfer` events. */
     auth?: AuthContext;
+    userId: string;
+    access?: StreamAccess;
   }): Response {
     const encoder = new TextEncoder();
     const wanted = new Set(options.scopes);
@@ -60,20 +72,33 @@ export class EventStreams {
           if ((controller.desiredSize ?? 0) < -MAX_QUEUED) return;
           controller.enqueue(encoder.encode(text));
         };
+        const { access, userId } = options;
         const unsubscribe = this.#broadcaster(options.store).subscribe([...wanted], (frame) => {
-          if ((controller.desiredSize ?? 0) >= -MAX_QUEUED) controller.enqueue(frame);
+          // Checked at each poke, not only by the timer: a poke never outlives the token.
+          const expired = access?.expired();
+          if (expired !== undefined) {
+            send(endFrame(expired));
+            end();
+          } else if ((controller.desiredSize ?? 0) >= -MAX_QUEUED) controller.enqueue(frame);
         });
         const auth = options.auth;
         const stopEvents =
           auth === undefined || options.store.targeting === undefined
             ? () => {}
             : options.store.targeting.onEvent((event) => {
-                if (isFor(event, auth)) {
-                  send(
-                    `event: ${event.type}\ndata: ${JSON.stringify(event.id === undefined ? {} : { id: event.id })}\n\n`,
-                  );
+                if (!isFor(event, auth)) return;
+                // Like a poke, a hint never outlives the token.
+                const expired = access?.expired();
+                if (expired !== undefined) {
+                  send(endFrame(expired));
+                  end();
+                  return;
                 }
+                send(
+                  `event: ${event.type}\ndata: ${JSON.stringify(event.id === undefined ? {} : { id: event.id })}\n\n`,
+                );
               });
+        let stopWatching: (() => void) | undefined;
         const heartbeat = options.timers.setInterval(
           () => send(': heartbeat\n\n'),
           options.heartbeatMs,
@@ -83,7 +108,11 @@ export class EventStreams {
           ended = true;
           unsubscribe();
           stopEvents();
+          stopWatching?.();
           options.timers.clearInterval(heartbeat);
+          const left = this.openFor(userId) - 1;
+          if (left > 0) this.#perUser.set(userId, left);
+          else this.#perUser.delete(userId);
           options.signal.removeEventListener('abort', end);
           this.#open.delete(end);
           try {
@@ -93,9 +122,17 @@ export class EventStreams {
           }
         };
         this.#open.add(end);
+        this.#perUser.set(userId, this.openFor(userId) + 1);
         options.signal.addEventListener('abort', end);
-        if (options.signal.aborted) end();
-        else send(`retry: 3000\n: connected\n\n`);
+        if (options.signal.aborted) {
+          end();
+          return;
+        }
+        send(`retry: 3000\n: connected\n\n`);
+        stopWatching = access?.watch((reason) => {
+          send(endFrame(reason));
+          end();
+        });
       },
       cancel: () => end(),
     });

@@ -74,7 +74,15 @@ async function readText(
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      // The connection broke or the server's request timeout cut a body that never came
+      // whole: the client's fault, not a 500 (and usually nobody is left to read the answer).
+      throw problem(408, 'timeout', 'the request body was not received in full');
+    }
+    const { done, value } = chunk;
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {

@@ -12,12 +12,15 @@ import {
   validatePullRequest,
 } from '@syncline/sync-core/protocol';
 import type { DevAuth } from '../auth/dev-auth.js';
-import type { AuthorizeScope } from '../auth/types.js';
+import type { AuthenticatedCaller, AuthorizeScope } from '../auth/types.js';
 import type { AuthContext, StorePushEntry, SyncStore } from '../store/types.js';
 import type { EventStreams, StreamTimers } from './event-stream.js';
 import { recordBytes, tooLargeDetails } from './info.js';
 import { json, jsonText, problem } from './problem.js';
 import { readJson, readJsonSized } from './read-json.js';
+import { StreamAccess } from './stream-access.js';
+import type { UserBudget } from './user-budget.js';
+import type { UserWorkQueue } from './user-work-queue.js';
 
 /** What every route needs. */
 export interface RouteContext {
@@ -27,10 +30,17 @@ export interface RouteContext {
     maxBodyBytes: number;
     maxRecordBytes: number;
     maxScopesPerStream: number;
+    maxStreamsPerUser: number;
   };
   streams: EventStreams;
   heartbeatMs: number;
   timers: StreamTimers;
+  /** Per-user budgets, or `undefined` when off. */
+  budget: UserBudget | undefined;
+  /** Turns of each user's pushes. */
+  pushQueue: UserWorkQueue;
+  /** Rechecks of open streams' access: interval (0 = never), clock, error sink. */
+  streamAccess: { recheckMs: number; now: () => number; onError: (error: unknown) => void };
 }
 
 // The push body wraps record data in 3 levels: { mutations: [ { data: ... } ] }.
@@ -51,6 +61,7 @@ export async function handlePush(
   const checkSizes = bytes > ctx.limits.maxRecordBytes;
   // The parsed body is ours alone: record data is checked in place, not copied.
   const parsed = parsePushRequest(body, { limits: ctx.limits, inPlace: true });
+  ctx.budget?.chargeMutations(auth.userId, parsed.entries.length);
   const rawMutations = (body as { mutations: unknown[] }).mutations;
   const allowed = new Map<string, Promise<boolean>>();
   const mayWrite = (scope: string) => {
@@ -131,9 +142,23 @@ export async function handlePull(
 /** `GET /v1/events?scopes=a,b`. */
 export async function handleEvents(
   request: Request,
-  auth: AuthContext,
+  auth: AuthenticatedCaller,
   ctx: RouteContext,
 ): Promise<Response> {
+  // A token inside the verifier's clock tolerance would open a stream that ends at once, and
+  // its client would reconnect with it again and again: it gets the 401 that makes it refresh.
+  if (auth.expiresAt !== undefined && ctx.streamAccess.now() >= auth.expiresAt) {
+    throw problem(401, 'token_expired', 'the token has expired');
+  }
+  const max = ctx.limits.maxStreamsPerUser;
+  if (ctx.streams.openFor(auth.userId) >= max) {
+    throw problem(
+      429,
+      'too_many_streams',
+      `this user already has ${max} open event streams (the limit); close one before opening another`,
+      { retryAfterMs: 30_000 },
+    );
+  }
   const url = new URL(request.url);
   for (const key of url.searchParams.keys()) {
     if (key !== 'scopes' && key !== 'scope')
@@ -162,6 +187,16 @@ export async function handleEvents(
     signal: request.signal,
     timers: ctx.timers,
     auth,
+    userId: auth.userId,
+    access: new StreamAccess({
+      auth,
+      scopes,
+      authorizeScope: ctx.authorizeScope,
+      recheckMs: ctx.streamAccess.recheckMs,
+      now: ctx.streamAccess.now,
+      timers: ctx.timers,
+      onError: ctx.streamAccess.onError,
+    }),
   });
 }
 

@@ -20,6 +20,19 @@ export interface ServeOptions {
   host?: string;
   /** Where errors of the HTTP plumbing go. @default console.error */
   onError?: (error: unknown) => void;
+  /**
+   * Time a client has to send a request's headers, in milliseconds; then the connection is
+   * closed. @default 15000
+   */
+  headersTimeoutMs?: number;
+  /**
+   * Time a client has to send a whole request, headers and body, in milliseconds: a body
+   * shorter than its `Content-Length` gets 408 and a closed connection instead of holding it
+   * open. Event streams are not affected (their request has no body). @default 60000
+   */
+  requestTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open, in milliseconds. @default 5000 */
+  keepAliveTimeoutMs?: number;
 }
 
 /** A running HTTP server. */
@@ -47,7 +60,20 @@ export async function serve(
   options: ServeOptions = {},
 ): Promise<RunningServer> {
   const onError = options.onError ?? ((error: unknown) => console.error('[syncline]', error));
-  const server = createServer(nodeListener(handler, onError));
+  const requestTimeout = options.requestTimeoutMs ?? 60_000;
+  // Node refuses a headers timeout longer than the request timeout.
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? 15_000, requestTimeout);
+  const server = createServer(
+    {
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 5_000,
+      // Node checks both timeouts on this interval (30 s by default), so it bounds their
+      // precision: a quarter of the shorter one, within [100 ms, 1 s].
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))),
+    },
+    nodeListener(handler, onError),
+  );
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

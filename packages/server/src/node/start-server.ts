@@ -20,6 +20,8 @@ import { pgliteStore } from '../store/pglite-store.js';
 import type { SyncStore } from '../store/types.js';
 import { startSweeper } from '../targeting/sweeper.js';
 import { serve } from './serve.js';
+import { devSecretIn } from './dev-secret.js';
+import { type ServeOptions, serve } from './serve.js';
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -29,13 +31,28 @@ export interface StartServerOptions {
   host?: string;
   /**
    * The store. It is closed with the server only when `startServer` created it.
-   * @default an in-memory `pgliteStore()`
+   * @default `pgliteStore({ dataDir })` (in memory without `dataDir`)
    */
   store?: SyncStore;
+  /**
+   * PGlite data directory of the store `startServer` creates (ignored with `store`). With
+   * `devAuth: true`, the dev signing secret is kept there too, so tokens survive a restart.
+   * @default undefined (in memory)
+   */
+  dataDir?: string;
   /** Establishes callers. Required unless `devAuth` is set. */
   authenticate?: Authenticate;
-  /** Development auth (`POST /v1/dev/token`): `true` for a fresh one. @default false */
+  /**
+   * Development auth (`POST /v1/dev/token`): `true` for one with a secret kept in `dataDir`
+   * (random per process without one). Refused on a non-loopback `host` unless `devAuthPublic`.
+   * @default false
+   */
   devAuth?: boolean | DevAuth;
+  /**
+   * Allow development auth on a non-loopback `host`, where anyone who reaches the server can
+   * sign in as anyone. @default false
+   */
+  devAuthPublic?: boolean;
   /** May this user read/write this scope? @default a user may use only `user:<own id>` */
   authorizeScope?: AuthorizeScope;
   /** The members of a shared scope (see `SyncHandlerOptions.listScopeMembers`). */
@@ -54,6 +71,10 @@ export interface StartServerOptions {
   cors?: CorsOptions;
   /** Heartbeat interval of event streams. @default 15000 */
   heartbeatMs?: number;
+  /** Interval of the access rechecks of open event streams; see `SyncHandlerOptions`. @default 30000 */
+  streamAccessCheckMs?: number;
+  /** HTTP timeouts: see {@link ServeOptions}. @default 15 s headers, 60 s request, 5 s keep-alive */
+  timeouts?: Pick<ServeOptions, 'headersTimeoutMs' | 'requestTimeoutMs' | 'keepAliveTimeoutMs'>;
   /** Where unexpected errors go. @default console */
   logger?: Logger;
   /**
@@ -90,9 +111,21 @@ export interface StartedServer {
  * ```
  */
 export async function startServer(options: StartServerOptions = {}): Promise<StartedServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (
+    options.devAuth !== undefined &&
+    options.devAuth !== false &&
+    options.devAuthPublic !== true &&
+    !isLoopback(host)
+  ) {
+    throw new TypeError(
+      `refusing development auth on ${host}: anyone who can reach it could sign in as any user. Bind a loopback address (127.0.0.1), or pass devAuthPublic: true (--dev-auth-public) if that is really what you want.`,
+    );
+  }
+  const dataDir = options.store === undefined ? options.dataDir : undefined;
   const dev =
     options.devAuth === true
-      ? createDevAuth()
+      ? createDevAuth(dataDir === undefined ? {} : { secret: await devSecretIn(dataDir) })
       : options.devAuth === false
         ? undefined
         : options.devAuth;
@@ -101,7 +134,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     throw new TypeError('startServer needs `authenticate` (e.g. jwtAuth) or `devAuth: true`');
   }
   const ownsStore = options.store === undefined;
-  const store = options.store ?? (await pgliteStore());
+  const store = options.store ?? (await pgliteStore(dataDir === undefined ? {} : { dataDir }));
   const handler = createSyncHandler({
     store,
     authenticate,
@@ -114,14 +147,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     ...(dev === undefined ? {} : { devAuth: dev }),
     ...(options.cors === undefined ? {} : { cors: options.cors }),
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
+    ...(options.streamAccessCheckMs === undefined
+      ? {}
+      : { streamAccessCheckMs: options.streamAccessCheckMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   let running: Awaited<ReturnType<typeof serve>>;
   try {
-    running = await serve(handler, {
-      port: options.port ?? 8787,
-      host: options.host ?? '127.0.0.1',
-    });
+    running = await serve(handler, { ...options.timeouts, port: options.port ?? 8787, host });
   } catch (error) {
     if (ownsStore) await store.close();
     throw error;
@@ -163,4 +196,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       return closing;
     },
   };
+}
+
+/** `true` for an address only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return (
+    h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h) || h === '::ffff:127.0.0.1'
+  );
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir } from './data-dir-lock.js';
 import type { SqlExecutor, SqlQueryable } from './executor.js';
 import { createSqlStore, type SqlStoreOptions, type SqlStoreTestHooks } from './sql-store.js';
 import type { SyncStore } from './types.js';
@@ -13,7 +14,8 @@ import type { SyncStore } from './types.js';
 export interface PgliteStoreOptions extends SqlStoreOptions {
   /**
    * Directory of the database files. Omit it for an in-memory database that is gone when the
-   * process exits (tests, demos).
+   * process exits (tests, demos). One process at a time: the directory holds a lock file
+   * (`syncline.lock`) while the store is open, and a second process is refused.
    * @default undefined (in memory)
    */
   dataDir?: string;
@@ -31,8 +33,23 @@ export async function pgliteStore(
   options: PgliteStoreOptions = {},
   hooks?: SqlStoreTestHooks,
 ): Promise<SyncStore> {
-  const db = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
-  return createSqlStore(pgliteExecutor(db), options, hooks);
+  if (options.dataDir === undefined) {
+    return createSqlStore(pgliteExecutor(await PGlite.create()), options, hooks);
+  }
+  // One process per directory (see data-dir-lock.ts); released when the store closes.
+  const lock = await lockDataDir(options.dataDir);
+  let db: PGlite | undefined;
+  try {
+    db = await PGlite.create({ dataDir: options.dataDir });
+    const executor = pgliteExecutor(db);
+    const close = executor.close;
+    executor.close = () => close().finally(() => lock.release());
+    return await createSqlStore(executor, options, hooks);
+  } catch (error) {
+    await db?.close().catch(() => undefined);
+    await lock.release();
+    throw error;
+  }
 }
 
 /** Wraps a PGlite instance as a {@link SqlExecutor}. PGlite has one connection, so transactions run one at a time. */
