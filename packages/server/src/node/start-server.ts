@@ -19,7 +19,6 @@ import type { ListScopeMembers } from '../http/targeting-routes.js';
 import { pgliteStore } from '../store/pglite-store.js';
 import type { SyncStore } from '../store/types.js';
 import { startSweeper } from '../targeting/sweeper.js';
-import { serve } from './serve.js';
 import { devSecretIn } from './dev-secret.js';
 import { type ServeOptions, serve } from './serve.js';
 
