@@ -82,7 +82,7 @@ if (seed) {
      ON CONFLICT (scope) DO UPDATE SET version = EXCLUDED.version`,
     [scope, Number(count)],
   );
-  // Each row with its wire JSON, as a push writes it (migration 6).
+  // Each row with its wire JSON, as a push writes it (see push-sql.ts).
   await sql(
     `INSERT INTO syncline.records (scope, collection, id, data, revision, hlc, deleted, wire)
      SELECT s.scope, s.collection, s.id, s.data, s.revision, s.hlc, s.deleted, row_to_json(s)::text

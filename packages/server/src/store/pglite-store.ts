@@ -64,6 +64,10 @@ export function pgliteExecutor(db: PGlite): SqlExecutor {
         await stop();
       };
     },
-    close: () => serialized(() => db.close()),
+    // Closing twice is harmless, as with the PostgreSQL pool.
+    close: () =>
+      serialized(async () => {
+        if (!db.closed) await db.close();
+      }),
   };
 }
