@@ -37,6 +37,7 @@ export type {
   AuthContext,
   ChangesAfter,
   CommittedChanges,
+  MutationPurgeResult,
   PurgeResult,
   RefusedPushEntry,
   StorePushEntry,

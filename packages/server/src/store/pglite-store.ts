@@ -6,7 +6,12 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import type { SqlExecutor, SqlQueryable } from './executor.js';
-import { createSqlStore, type SqlStoreOptions, type SqlStoreTestHooks } from './sql-store.js';
+import {
+  checkSqlStoreOptions,
+  createSqlStore,
+  type SqlStoreOptions,
+  type SqlStoreTestHooks,
+} from './sql-store.js';
 import type { SyncStore } from './types.js';
 
 /** Options of {@link pgliteStore}. */
@@ -31,8 +36,15 @@ export async function pgliteStore(
   options: PgliteStoreOptions = {},
   hooks?: SqlStoreTestHooks,
 ): Promise<SyncStore> {
+  checkSqlStoreOptions(options);
   const db = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
-  return createSqlStore(pgliteExecutor(db), options, hooks);
+  const executor = pgliteExecutor(db);
+  try {
+    return await createSqlStore(executor, options, hooks);
+  } catch (error) {
+    await executor.close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Wraps a PGlite instance as a {@link SqlExecutor}. PGlite has one connection, so transactions run one at a time. */

@@ -7,7 +7,12 @@
  */
 import pg from 'pg';
 import type { SqlExecutor, SqlQueryable } from './executor.js';
-import { createSqlStore, type SqlStoreOptions, type SqlStoreTestHooks } from './sql-store.js';
+import {
+  checkSqlStoreOptions,
+  createSqlStore,
+  type SqlStoreOptions,
+  type SqlStoreTestHooks,
+} from './sql-store.js';
 import type { SyncStore } from './types.js';
 
 /** Options of {@link postgresStore}. */
@@ -32,6 +37,7 @@ export async function postgresStore(
   options: PostgresStoreOptions,
   hooks?: SqlStoreTestHooks,
 ): Promise<SyncStore> {
+  checkSqlStoreOptions(options);
   const executor = postgresExecutor(options);
   try {
     return await createSqlStore(executor, options, hooks);
