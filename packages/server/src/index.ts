@@ -25,7 +25,13 @@ export { consoleLogger, type Logger } from './http/problem.js';
 export type { RateLimitOptions } from './http/rate-limiter.js';
 export type { SqlExecutor, SqlQueryable } from './store/executor.js';
 export { MIGRATIONS, type Migration, runMigrations } from './store/migrations.js';
-export { type PgliteStoreOptions, pgliteExecutor, pgliteStore } from './store/pglite-store.js';
+export {
+  type PgliteDatabase,
+  type PgliteQueryable,
+  type PgliteStoreOptions,
+  pgliteExecutor,
+  pgliteStore,
+} from './store/pglite-store.js';
 export {
   type PostgresStoreOptions,
   postgresExecutor,

@@ -6,7 +6,7 @@ import { freshDatabase } from './support.js';
 describePostgres()('migrations on PostgreSQL', () => {
   migrationSuite(async () => {
     const database = await freshDatabase(postgresUrl() as string);
-    const db = postgresExecutor({ connectionString: database.url, maxConnections: 2 });
+    const db = await postgresExecutor({ connectionString: database.url, maxConnections: 2 });
     return {
       db,
       async drop() {

@@ -47,8 +47,32 @@ export async function pgliteStore(
   }
 }
 
+/** What {@link pgliteExecutor} needs of a PGlite instance (its statements and transactions). */
+export interface PgliteQueryable {
+  /** Runs one statement with bound parameters. */
+  query<Row>(sql: string, params?: unknown[]): Promise<{ rows: Row[] }>;
+  /** Runs a script of statements. */
+  exec(sql: string): Promise<unknown>;
+}
+
+/**
+ * The part of a `PGlite` instance that {@link pgliteExecutor} uses. A `PGlite` is one; it is
+ * described here rather than imported so that the types of `@syncline/server` do not pull in
+ * PGlite's own declarations (which need `skipLibCheck` in an app that type-checks them).
+ */
+export interface PgliteDatabase extends PgliteQueryable {
+  /** Runs `callback` in a transaction. */
+  transaction<T>(callback: (tx: PgliteQueryable) => Promise<T>): Promise<T>;
+  /** Subscribes to a NOTIFY channel; resolves to the unsubscribe function. */
+  listen(channel: string, callback: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Whether {@link PgliteDatabase.close} has run. */
+  readonly closed: boolean;
+  /** Closes the database. */
+  close(): Promise<void>;
+}
+
 /** Wraps a PGlite instance as a {@link SqlExecutor}. PGlite has one connection, so transactions run one at a time. */
-export function pgliteExecutor(db: PGlite): SqlExecutor {
+export function pgliteExecutor(db: PgliteDatabase): SqlExecutor {
   let queue: Promise<unknown> = Promise.resolve();
   // One transaction at a time on the single connection; a failed one does not stop the queue.
   const serialized = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -56,7 +80,7 @@ export function pgliteExecutor(db: PGlite): SqlExecutor {
     queue = run.catch(() => undefined);
     return run;
   };
-  const wrap = (q: { query: PGlite['query']; exec: PGlite['exec'] }): SqlQueryable => ({
+  const wrap = (q: PgliteQueryable): SqlQueryable => ({
     async query<Row>(sql: string, params: readonly unknown[] = []) {
       const result = await q.query<Row>(sql, [...params]);
       return result.rows;
