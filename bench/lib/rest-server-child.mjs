@@ -3,6 +3,8 @@
 //
 //   node bench/lib/rest-server-child.mjs pglite
 //   node bench/lib/rest-server-child.mjs postgres <admin url>
+//   node bench/lib/rest-server-child.mjs postgres-db <database url>   (an existing database,
+//                                        shared by several server processes; never dropped)
 //
 // SYNCLINE_BENCH_SEED=<userId>:<count> first fills scope user:<userId> with <count> records in
 // one SQL statement (the initial-sync bench measures the download, not the upload).
@@ -50,7 +52,10 @@ let database;
 let cleanupDir;
 let store;
 let sql;
-if (kind === 'postgres') {
+if (kind === 'postgres-db') {
+  store = await postgresStore({ connectionString: adminUrl, maxConnections: 10 });
+  sql = undefined;
+} else if (kind === 'postgres') {
   database = await freshDatabase(adminUrl);
   store = await postgresStore({ connectionString: database.url, maxConnections: 20 });
   sql = async (text, params) => {
