@@ -19,7 +19,6 @@ function tier(options: {
   seeds: number;
   ops: number;
   clientOptions?: Partial<SyncClientOptions>;
-  faults?: 'default' | 'high';
   required: readonly string[];
 }) {
   describe(options.name, () => {
@@ -40,7 +39,6 @@ function tier(options: {
           ops: options.ops,
           backend: (scheduler) => sim.backend(scheduler),
           ...(options.clientOptions === undefined ? {} : { clientOptions: options.clientOptions }),
-          ...(options.faults === undefined ? {} : { faults: options.faults }),
         });
         busyMs += performance.now() - started;
         total.merge(result.counters);
@@ -80,14 +78,4 @@ tier({
   ops: 100,
   clientOptions: { pullPageSize: 2 },
   required: ['path.pull-more-pages', 'path.dedupe-hit', 'fault.response-lost'],
-});
-
-// Tombstone purges while devices are partitioned or crashed, so a device comes back with a
-// checkpoint behind the SQL store's purge horizon and must go through resetRequired.
-tier({
-  name: 'simulation tier 2 on PGlite, purges and resets',
-  seeds: 6,
-  ops: 100,
-  faults: 'high',
-  required: ['fault.tombstone-purge', 'path.reset-required'],
 });
