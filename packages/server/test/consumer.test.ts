@@ -90,7 +90,7 @@ describe('@syncline/server in an app of its own', () => {
     const run = spawnSync(process.execPath, [tsc, '-p', app], { encoding: 'utf8' });
     expect(run.stdout + run.stderr).toBe('');
     expect(run.status).toBe(0);
-  }, 180_000); // a whole tsc run over Node's declarations: seconds, more on a busy machine
+  }, 300_000); // a whole tsc run over Node's declarations: seconds, more on a busy machine
 
   for (const [format, load] of [
     ['ESM', "import { postgresStore } from '@syncline/server';"],
