@@ -3,6 +3,8 @@
 //
 //   node bench/lib/rest-server-child.mjs pglite
 //   node bench/lib/rest-server-child.mjs postgres <admin url>
+//   node bench/lib/rest-server-child.mjs postgres-db <database url>   (an existing database,
+//                                        shared by several server processes; never dropped)
 //
 // SYNCLINE_BENCH_SEED=<userId>:<count> first fills scope user:<userId> with <count> records in
 // one SQL statement (the initial-sync bench measures the download, not the upload).
@@ -50,7 +52,10 @@ let database;
 let cleanupDir;
 let store;
 let sql;
-if (kind === 'postgres') {
+if (kind === 'postgres-db') {
+  store = await postgresStore({ connectionString: adminUrl, maxConnections: 10 });
+  sql = undefined;
+} else if (kind === 'postgres') {
   database = await freshDatabase(adminUrl);
   store = await postgresStore({ connectionString: database.url, maxConnections: 20 });
   sql = async (text, params) => {
@@ -82,7 +87,7 @@ if (seed) {
      ON CONFLICT (scope) DO UPDATE SET version = EXCLUDED.version`,
     [scope, Number(count)],
   );
-  // Each row with its wire JSON, as a push writes it (migration 6).
+  // Each row with its wire JSON, as a push writes it (see push-sql.ts).
   await sql(
     `INSERT INTO syncline.records (scope, collection, id, data, revision, hlc, deleted, wire)
      SELECT s.scope, s.collection, s.id, s.data, s.revision, s.hlc, s.deleted, row_to_json(s)::text

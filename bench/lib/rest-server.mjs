@@ -23,8 +23,12 @@ export function storesToMeasure({ quiet = false } = {}) {
 
 /** Starts the server in a child process; resolves with { url, stop }. */
 export function startServerProcess(store) {
-  const args = [join(here, 'rest-server-child.mjs'), store.key === 'pg' ? 'postgres' : 'pglite'];
-  if (store.adminUrl) args.push(store.adminUrl);
+  // `databaseUrl`: an existing database several processes share (the scale-out bench).
+  const kind =
+    store.databaseUrl !== undefined ? 'postgres-db' : store.key === 'pg' ? 'postgres' : 'pglite';
+  const args = [join(here, 'rest-server-child.mjs'), kind];
+  if (store.databaseUrl !== undefined) args.push(store.databaseUrl);
+  else if (store.adminUrl) args.push(store.adminUrl);
   // SYNCLINE_BENCH_SERVER_ARGS passes node flags to the server, e.g. `--cpu-prof` to profile it.
   const nodeArgs = (process.env.SYNCLINE_BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, ...args], {

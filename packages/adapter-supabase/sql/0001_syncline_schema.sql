@@ -14,7 +14,7 @@ CREATE TABLE IF NOT EXISTS syncline.migrations (
   applied_at timestamptz NOT NULL DEFAULT now()
 );
 
--- Migration 1: scopes, records, mutations
+-- Migration 1: baseline
 DO $syncline_migration$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 1) THEN
@@ -43,6 +43,8 @@ CREATE TABLE syncline.records (
   hlc text NOT NULL,
   deleted boolean NOT NULL,
   deleted_at bigint,
+  -- The record exactly as a pull page carries it (see push-sql.ts); NULL: render from columns.
+  wire text,
   PRIMARY KEY (scope, collection, id)
 );
 CREATE INDEX records_scope_revision ON syncline.records (scope, revision);
@@ -64,213 +66,6 @@ CREATE INDEX mutations_created_at ON syncline.mutations (created_at);
 -- No table binds a client id to a user: a client id names an installation, and one device
 -- may be used by several users in turn (DESIGN §2: sessions upsert on (userId, clientId)).
 -- It carries no authority: scopes are authorised per user and stored outcomes are per user.
-$syncline_migration_body$;
-    INSERT INTO syncline.migrations (id, name) VALUES (1, 'scopes, records, mutations');
-  END IF;
-END
-$syncline_migration$;
-
--- Migration 2: push and pull functions
-DO $syncline_migration$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 2) THEN
-    EXECUTE $syncline_migration_body$
-CREATE OR REPLACE FUNCTION syncline.push_read(p jsonb)
-RETURNS TABLE (kind text, scope text, collection text, id text, data jsonb, revision bigint,
-               hlc text, deleted boolean, user_id text)
-LANGUAGE plpgsql VOLATILE AS $fn$
-#variable_conflict use_column
-DECLARE
-  s text;
-  v bigint;
-  claimed text[];
-BEGIN
-  FOR s IN
-    SELECT e FROM jsonb_array_elements_text(p->'scopes') WITH ORDINALITY AS t(e, n) ORDER BY n
-  LOOP
-    -- Upsert + DO UPDATE takes the row lock whether the row existed or not.
-    INSERT INTO syncline.scopes AS sc (scope) VALUES (s)
-    ON CONFLICT (scope) DO UPDATE SET version = sc.version
-    RETURNING sc.version INTO v;
-    RETURN QUERY SELECT 'scope'::text, s, NULL::text, NULL::text, NULL::jsonb, v, NULL::text,
-                        NULL::boolean, NULL::text;
-  END LOOP;
-
-  WITH c AS (
-    INSERT INTO syncline.mutations AS mu (id, user_id, client_id, scope, outcome, created_at)
-    SELECT x.id, p->>'user', p->>'client', x.scope, NULL, (p->>'now')::bigint
-    FROM jsonb_to_recordset(p->'claims') AS x(id text, scope text)
-    ORDER BY x.id
-    ON CONFLICT (id) DO NOTHING
-    RETURNING mu.id)
-  SELECT coalesce(array_agg(c.id), '{}') INTO claimed FROM c;
-
-  IF cardinality(claimed) < jsonb_array_length(p->'claims') THEN
-    RETURN QUERY
-    SELECT 'prior'::text, NULL::text, NULL::text, m.id, m.outcome, NULL::bigint, NULL::text,
-           NULL::boolean, m.user_id
-    FROM syncline.mutations m
-    WHERE m.id IN (SELECT x.id FROM jsonb_to_recordset(p->'claims') AS x(id text)
-                   WHERE NOT (x.id = ANY (claimed)))
-      AND m.outcome IS NOT NULL;
-  END IF;
-
-  IF jsonb_array_length(p->'keys') > 0 THEN
-    RETURN QUERY
-    SELECT 'record'::text, r.scope, r.collection, r.id, r.data, r.revision, r.hlc, r.deleted,
-           NULL::text
-    FROM syncline.records r
-    WHERE (r.scope, r.collection, r.id) IN (
-      SELECT k.scope, k.collection, k.id
-      FROM jsonb_to_recordset(p->'keys') AS k(scope text, collection text, id text));
-  END IF;
-END
-$fn$;
-
-CREATE OR REPLACE FUNCTION syncline.push_write(p jsonb)
-RETURNS void
-LANGUAGE plpgsql VOLATILE AS $fn$
-BEGIN
-  IF jsonb_array_length(p->'writes') > 0 THEN
-    INSERT INTO syncline.records AS r
-      (scope, collection, id, data, revision, hlc, deleted, deleted_at)
-    SELECT x.scope, x.collection, x.id, x.data, x.revision, x.hlc, x.deleted,
-           CASE WHEN x.deleted THEN (p->>'now')::bigint END
-    FROM jsonb_to_recordset(p->'writes')
-      AS x(scope text, collection text, id text, data jsonb, revision bigint, hlc text,
-           deleted boolean)
-    ON CONFLICT (scope, collection, id) DO UPDATE SET
-      data = EXCLUDED.data, revision = EXCLUDED.revision, hlc = EXCLUDED.hlc,
-      deleted = EXCLUDED.deleted, deleted_at = EXCLUDED.deleted_at;
-  END IF;
-  IF jsonb_array_length(p->'outcomes') > 0 THEN
-    UPDATE syncline.mutations AS m SET outcome = x.outcome
-    FROM jsonb_to_recordset(p->'outcomes') AS x(id text, outcome jsonb)
-    WHERE m.id = x.id AND m.outcome IS NULL;
-  END IF;
-  IF jsonb_array_length(p->'released') > 0 THEN
-    DELETE FROM syncline.mutations
-    WHERE id IN (SELECT jsonb_array_elements_text(p->'released')) AND outcome IS NULL;
-  END IF;
-  IF jsonb_array_length(p->'versions') > 0 THEN
-    UPDATE syncline.scopes AS s SET version = x.version
-    FROM jsonb_to_recordset(p->'versions') AS x(scope text, version bigint)
-    WHERE s.scope = x.scope;
-  END IF;
-  IF jsonb_array_length(p->'pokes') > 0 THEN
-    PERFORM pg_notify(p->>'channel', e) FROM jsonb_array_elements_text(p->'pokes') AS e;
-  END IF;
-END
-$fn$;
-$syncline_migration_body$;
-    INSERT INTO syncline.migrations (id, name) VALUES (2, 'push and pull functions');
-  END IF;
-END
-$syncline_migration$;
-
--- Migration 3: pull page as one JSON value
-DO $syncline_migration$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 3) THEN
-    EXECUTE $syncline_migration_body$
-DROP FUNCTION IF EXISTS syncline.pull_page(text, bigint, integer);
-CREATE FUNCTION syncline.pull_page(p_scope text, p_after bigint, p_limit integer)
-RETURNS TABLE (version bigint, purged_through bigint, page text)
-LANGUAGE plpgsql STABLE
-SET enable_sort = off
-SET enable_bitmapscan = off
-SET enable_seqscan = off
-AS $fn$
-#variable_conflict use_column
-DECLARE
-  v bigint;
-  pt bigint;
-  a bigint := 0;
-  pg text;
-BEGIN
-  SELECT s.version, s.purged_through INTO v, pt FROM syncline.scopes s WHERE s.scope = p_scope;
-  v := coalesce(v, 0);
-  pt := coalesce(pt, 0);
-  -- The caller's rule: a checkpoint ahead of the scope or behind the purge horizon (or none,
-  -- or one not issued here: NULL) starts from the beginning.
-  IF p_after IS NOT NULL AND p_after <= v AND p_after >= pt THEN
-    a := p_after;
-  END IF;
-  SELECT coalesce(json_agg(json_build_array(r.scope, r.collection, r.id, r.data, r.revision,
-                                            r.hlc, r.deleted) ORDER BY r.revision), '[]')::text
-  INTO pg
-  FROM (SELECT * FROM syncline.records r
-        WHERE r.scope = p_scope AND r.revision > a
-        ORDER BY r.revision
-        LIMIT p_limit) AS r;
-  RETURN QUERY SELECT v, pt, pg;
-END
-$fn$;
-$syncline_migration_body$;
-    INSERT INTO syncline.migrations (id, name) VALUES (3, 'pull page as one JSON value');
-  END IF;
-END
-$syncline_migration$;
-
--- Migration 4: pull page in its wire shape
-DO $syncline_migration$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 4) THEN
-    EXECUTE $syncline_migration_body$
-CREATE FUNCTION syncline.pull_changes(p_scope text, p_after bigint, p_limit integer)
-RETURNS TABLE (version bigint, purged_through bigint, changes text, last_revision bigint,
-               has_more boolean)
-LANGUAGE plpgsql STABLE
-SET enable_sort = off
-SET enable_bitmapscan = off
-SET enable_seqscan = off
-AS $fn$
-#variable_conflict use_column
-DECLARE
-  v bigint;
-  pt bigint;
-  a bigint := 0;
-  ch text;
-  n bigint;
-  last bigint;
-  more boolean := false;
-BEGIN
-  SELECT s.version, s.purged_through INTO v, pt FROM syncline.scopes s WHERE s.scope = p_scope;
-  v := coalesce(v, 0);
-  pt := coalesce(pt, 0);
-  -- The caller's rule: a checkpoint ahead of the scope or behind the purge horizon (or none,
-  -- or one not issued here: NULL) starts from the beginning.
-  IF p_after IS NOT NULL AND p_after <= v AND p_after >= pt THEN
-    a := p_after;
-  END IF;
-  -- json_agg of the row: its keys are the column names below, in this order.
-  SELECT json_agg(r ORDER BY r.revision)::text, count(*), max(r.revision)
-  INTO ch, n, last
-  FROM (SELECT r.scope, r.collection, r.id,
-               CASE WHEN r.deleted THEN NULL ELSE coalesce(r.data, '{}'::jsonb) END AS data,
-               r.revision, r.hlc, r.deleted
-        FROM syncline.records r
-        WHERE r.scope = p_scope AND r.revision > a
-        ORDER BY r.revision
-        LIMIT p_limit) AS r;
-  IF n >= p_limit THEN
-    more := EXISTS (SELECT 1 FROM syncline.records r
-                    WHERE r.scope = p_scope AND r.revision > last);
-  END IF;
-  RETURN QUERY SELECT v, pt, coalesce(ch, '[]'), last, more;
-END
-$fn$;
-$syncline_migration_body$;
-    INSERT INTO syncline.migrations (id, name) VALUES (4, 'pull page in its wire shape');
-  END IF;
-END
-$syncline_migration$;
-
--- Migration 5: push in two statements, optimistic
-DO $syncline_migration$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 5) THEN
-    EXECUTE $syncline_migration_body$
 
 CREATE OR REPLACE FUNCTION syncline.push_read(p jsonb)
 RETURNS TABLE (kind text, scope text, collection text, id text, data jsonb, revision bigint,
@@ -327,169 +122,6 @@ BEGIN
 END
 $fn$;
 
-
-CREATE OR REPLACE FUNCTION syncline.push_write(p jsonb)
-RETURNS void
-LANGUAGE plpgsql VOLATILE 
-SET enable_seqscan = off
-SET enable_bitmapscan = off
-AS $fn$
-DECLARE
-  outs jsonb;
-  vs jsonb;
-BEGIN
-  
-  IF jsonb_array_length(p->'writes') > 0 THEN
-    INSERT INTO syncline.records AS r
-      (scope, collection, id, data, revision, hlc, deleted, deleted_at)
-    SELECT w.scope, w.collection, w.id, w.data, w.revision, w.hlc, w.deleted,
-           CASE WHEN w.deleted THEN (p->>'now')::bigint END
-    FROM jsonb_to_recordset(p->'writes')
-      AS w(scope text, collection text, id text, data jsonb, revision bigint, hlc text,
-           deleted boolean)
-    ON CONFLICT (scope, collection, id) DO UPDATE SET
-      data = EXCLUDED.data, revision = EXCLUDED.revision, hlc = EXCLUDED.hlc,
-      deleted = EXCLUDED.deleted, deleted_at = EXCLUDED.deleted_at;
-  END IF;
-  IF jsonb_array_length(p->'outcomes') > 0 THEN
-    SELECT jsonb_object_agg(o.id, o.outcome) INTO outs
-    FROM jsonb_to_recordset(p->'outcomes') AS o(id text, outcome jsonb);
-    UPDATE syncline.mutations AS m SET outcome = outs->m.id
-    WHERE m.id = ANY (ARRAY(SELECT jsonb_object_keys(outs))) AND m.outcome IS NULL;
-  END IF;
-  IF jsonb_array_length(p->'released') > 0 THEN
-    DELETE FROM syncline.mutations
-    WHERE id = ANY (ARRAY(SELECT jsonb_array_elements_text(p->'released'))) AND outcome IS NULL;
-  END IF;
-  
-  IF jsonb_array_length(p->'versions') > 0 THEN
-    SELECT jsonb_object_agg(u.scope, u.version) INTO vs
-    FROM jsonb_to_recordset(p->'versions') AS u(scope text, version bigint);
-    UPDATE syncline.scopes AS s SET version = (vs->>s.scope)::bigint
-    WHERE s.scope = ANY (ARRAY(SELECT jsonb_object_keys(vs)));
-  END IF;
-  IF jsonb_array_length(p->'pokes') > 0 THEN
-    PERFORM pg_notify(p->>'channel', e) FROM jsonb_array_elements_text(p->'pokes') AS e;
-  END IF;
-END
-$fn$;
-
-
-CREATE FUNCTION syncline.push_snapshot(p jsonb)
-RETURNS TABLE (kind text, scope text, collection text, id text, data jsonb, revision bigint,
-               hlc text, deleted boolean, user_id text, purged_through bigint)
-LANGUAGE plpgsql STABLE 
-SET enable_seqscan = off
-SET enable_bitmapscan = off
-AS $fn$
-#variable_conflict use_column
-BEGIN
-  RETURN QUERY
-  SELECT 'scope'::text, x.s, NULL::text, NULL::text, NULL::jsonb, coalesce(sc.version, 0),
-         NULL::text, NULL::boolean, NULL::text, coalesce(sc.purged_through, 0)
-  FROM jsonb_array_elements_text(p->'scopes') AS x(s)
-  LEFT JOIN LATERAL (
-    SELECT * FROM syncline.scopes sc WHERE sc.scope = x.s LIMIT 1) AS sc ON true;
-
-  RETURN QUERY
-  SELECT 'prior'::text, NULL::text, NULL::text, m.id, m.outcome, NULL::bigint, NULL::text,
-         NULL::boolean, m.user_id, NULL::bigint
-  FROM syncline.mutations m
-  WHERE m.id = ANY (ARRAY(SELECT jsonb_array_elements_text(p->'ids')))
-    AND m.outcome IS NOT NULL;
-
-  IF jsonb_array_length(p->'keys') > 0 THEN
-    RETURN QUERY
-    SELECT 'record'::text, r.scope, r.collection, r.id, r.data, r.revision, r.hlc, r.deleted,
-           NULL::text, NULL::bigint
-    FROM jsonb_to_recordset(p->'keys') AS k(scope text, collection text, id text)
-    CROSS JOIN LATERAL (
-      SELECT * FROM syncline.records r
-      WHERE r.scope = k.scope AND r.collection = k.collection AND r.id = k.id
-      LIMIT 1) AS r;
-  END IF;
-END
-$fn$;
-
-CREATE FUNCTION syncline.push_apply(p jsonb)
-RETURNS void
-LANGUAGE plpgsql VOLATILE 
-SET enable_seqscan = off
-SET enable_bitmapscan = off
-AS $fn$
-DECLARE
-  x record;
-  v bigint;
-  pt bigint;
-  stored bigint;
-  vs jsonb;
-BEGIN
-  FOR x IN
-    SELECT e.scope, e.version, e.purged
-    FROM ROWS FROM (jsonb_to_recordset(p->'scopes') AS (scope text, version bigint, purged bigint))
-         WITH ORDINALITY AS e(scope, version, purged, n)
-    ORDER BY e.n
-  LOOP
-    -- Upsert + DO UPDATE takes the row lock whether the row existed or not.
-    INSERT INTO syncline.scopes AS sc (scope) VALUES (x.scope)
-    ON CONFLICT (scope) DO UPDATE SET version = sc.version
-    RETURNING sc.version, sc.purged_through INTO v, pt;
-    IF v <> x.version OR pt <> x.purged THEN
-      RAISE EXCEPTION 'the scope changed since the push read it' USING ERRCODE = 'SL409';
-    END IF;
-  END LOOP;
-
-  IF jsonb_array_length(p->'outcomes') > 0 THEN
-    WITH ins AS (
-      INSERT INTO syncline.mutations AS mu (id, user_id, client_id, scope, outcome, created_at)
-      SELECT o.id, p->>'user', p->>'client', o.scope, o.outcome, (p->>'now')::bigint
-      FROM jsonb_to_recordset(p->'outcomes') AS o(id text, scope text, outcome jsonb)
-      ORDER BY o.id
-      ON CONFLICT (id) DO NOTHING
-      RETURNING 1)
-    SELECT count(*) INTO stored FROM ins;
-    IF stored < jsonb_array_length(p->'outcomes') THEN
-      RAISE EXCEPTION 'a mutation id was stored since the push read it' USING ERRCODE = 'SL409';
-    END IF;
-  END IF;
-  
-  IF jsonb_array_length(p->'writes') > 0 THEN
-    INSERT INTO syncline.records AS r
-      (scope, collection, id, data, revision, hlc, deleted, deleted_at)
-    SELECT w.scope, w.collection, w.id, w.data, w.revision, w.hlc, w.deleted,
-           CASE WHEN w.deleted THEN (p->>'now')::bigint END
-    FROM jsonb_to_recordset(p->'writes')
-      AS w(scope text, collection text, id text, data jsonb, revision bigint, hlc text,
-           deleted boolean)
-    ON CONFLICT (scope, collection, id) DO UPDATE SET
-      data = EXCLUDED.data, revision = EXCLUDED.revision, hlc = EXCLUDED.hlc,
-      deleted = EXCLUDED.deleted, deleted_at = EXCLUDED.deleted_at;
-  END IF;
-  
-  IF jsonb_array_length(p->'versions') > 0 THEN
-    SELECT jsonb_object_agg(u.scope, u.version) INTO vs
-    FROM jsonb_to_recordset(p->'versions') AS u(scope text, version bigint);
-    UPDATE syncline.scopes AS s SET version = (vs->>s.scope)::bigint
-    WHERE s.scope = ANY (ARRAY(SELECT jsonb_object_keys(vs)));
-  END IF;
-  IF jsonb_array_length(p->'pokes') > 0 THEN
-    PERFORM pg_notify(p->>'channel', e) FROM jsonb_array_elements_text(p->'pokes') AS e;
-  END IF;
-END
-$fn$;
-$syncline_migration_body$;
-    INSERT INTO syncline.migrations (id, name) VALUES (5, 'push in two statements, optimistic');
-  END IF;
-END
-$syncline_migration$;
-
--- Migration 6: records keep their wire JSON
-DO $syncline_migration$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 6) THEN
-    EXECUTE $syncline_migration_body$
-ALTER TABLE syncline.records ADD COLUMN wire text;
-
 CREATE OR REPLACE FUNCTION syncline.push_write(p jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE 
@@ -539,6 +171,43 @@ BEGIN
   END IF;
 END
 $fn$;
+
+CREATE OR REPLACE FUNCTION syncline.push_snapshot(p jsonb)
+RETURNS TABLE (kind text, scope text, collection text, id text, data jsonb, revision bigint,
+               hlc text, deleted boolean, user_id text, purged_through bigint)
+LANGUAGE plpgsql STABLE 
+SET enable_seqscan = off
+SET enable_bitmapscan = off
+AS $fn$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
+  SELECT 'scope'::text, x.s, NULL::text, NULL::text, NULL::jsonb, coalesce(sc.version, 0),
+         NULL::text, NULL::boolean, NULL::text, coalesce(sc.purged_through, 0)
+  FROM jsonb_array_elements_text(p->'scopes') AS x(s)
+  LEFT JOIN LATERAL (
+    SELECT * FROM syncline.scopes sc WHERE sc.scope = x.s LIMIT 1) AS sc ON true;
+
+  RETURN QUERY
+  SELECT 'prior'::text, NULL::text, NULL::text, m.id, m.outcome, NULL::bigint, NULL::text,
+         NULL::boolean, m.user_id, NULL::bigint
+  FROM syncline.mutations m
+  WHERE m.id = ANY (ARRAY(SELECT jsonb_array_elements_text(p->'ids')))
+    AND m.outcome IS NOT NULL;
+
+  IF jsonb_array_length(p->'keys') > 0 THEN
+    RETURN QUERY
+    SELECT 'record'::text, r.scope, r.collection, r.id, r.data, r.revision, r.hlc, r.deleted,
+           NULL::text, NULL::bigint
+    FROM jsonb_to_recordset(p->'keys') AS k(scope text, collection text, id text)
+    CROSS JOIN LATERAL (
+      SELECT * FROM syncline.records r
+      WHERE r.scope = k.scope AND r.collection = k.collection AND r.id = k.id
+      LIMIT 1) AS r;
+  END IF;
+END
+$fn$;
+
 
 CREATE OR REPLACE FUNCTION syncline.push_apply(p jsonb)
 RETURNS void
@@ -611,7 +280,6 @@ BEGIN
 END
 $fn$;
 
-
 CREATE OR REPLACE FUNCTION syncline.pull_changes(p_scope text, p_after bigint, p_limit integer)
 RETURNS TABLE (version bigint, purged_through bigint, changes text, last_revision bigint,
                has_more boolean)
@@ -655,17 +323,16 @@ BEGIN
   RETURN QUERY SELECT v, pt, ch, last, more;
 END
 $fn$;
-
 $syncline_migration_body$;
-    INSERT INTO syncline.migrations (id, name) VALUES (6, 'records keep their wire JSON');
+    INSERT INTO syncline.migrations (id, name) VALUES (1, 'baseline');
   END IF;
 END
 $syncline_migration$;
 
--- Migration 7: sessions, deliveries, assets, transfers
+-- Migration 2: sessions, deliveries, assets, transfers
 DO $syncline_migration$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 7) THEN
+  IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 2) THEN
     EXECUTE $syncline_migration_body$
 -- One row per device of a user: a re-login on the same installation replaces session_id
 -- (upsert on (user_id, client_id)), so stale sessions do not pile up.
@@ -774,7 +441,7 @@ CREATE TABLE syncline.transfers (
 CREATE INDEX transfers_requester ON syncline.transfers (requester_user_id);
 CREATE INDEX transfers_holder ON syncline.transfers (holder_user_id, asset_hash);
 $syncline_migration_body$;
-    INSERT INTO syncline.migrations (id, name) VALUES (7, 'sessions, deliveries, assets, transfers');
+    INSERT INTO syncline.migrations (id, name) VALUES (2, 'sessions, deliveries, assets, transfers');
   END IF;
 END
 $syncline_migration$;

@@ -40,7 +40,13 @@ export {
 export type { StreamEnd, StreamEndCode } from './http/stream-access.js';
 export type { SqlExecutor, SqlQueryable } from './store/executor.js';
 export { MIGRATIONS, type Migration, runMigrations } from './store/migrations.js';
-export { type PgliteStoreOptions, pgliteExecutor, pgliteStore } from './store/pglite-store.js';
+export {
+  type PgliteDatabase,
+  type PgliteQueryable,
+  type PgliteStoreOptions,
+  pgliteExecutor,
+  pgliteStore,
+} from './store/pglite-store.js';
 export {
   type PostgresStoreOptions,
   postgresExecutor,
@@ -52,6 +58,7 @@ export type {
   AuthContext,
   ChangesAfter,
   CommittedChanges,
+  MutationPurgeResult,
   PurgeResult,
   RefusedPushEntry,
   StorePushEntry,

@@ -17,6 +17,7 @@ function failingStore(error: unknown, healthy = true): SyncStore {
     },
     onPoke: () => () => undefined,
     purgeTombstones: async () => ({ purged: 0, scopes: [] }),
+    purgeMutations: async () => ({ purged: 0 }),
     health: async () => {
       if (!healthy) throw new Error('connection refused');
     },

@@ -249,7 +249,7 @@ describe('one process queues its pushes per scope, on PGlite', () => {
 describePostgres()('one process queues its pushes per scope, on PostgreSQL', () => {
   queueSuite(async () => {
     const database = await freshDatabase(postgresUrl() as string);
-    return { db: postgresExecutor({ connectionString: database.url }), close: database.drop };
+    return { db: await postgresExecutor({ connectionString: database.url }), close: database.drop };
   });
 });
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describePostgres, postgresUrl } from '../../../test/support/env.js';
 import { postgresStore } from '../src/store/postgres-store.js';
 import type { SyncStore } from '../src/store/types.js';
+import { expectBadRetentionRefused, retentionSemantics } from './retention-semantics.js';
 import { storeSemantics } from './store-semantics.js';
 import {
   authOf,
@@ -31,6 +32,18 @@ describePg('postgresStore semantics', () => {
       ...(await openPostgresStore(adminUrl as string, { environment: { now: () => clock.now } })),
       clock,
     };
+  });
+});
+
+describePg('postgresStore mutation-id retention', () => {
+  retentionSemantics(async () => {
+    const clock = { now: Date.UTC(2030, 0, 1) };
+    return { ...(await openPostgresStore(adminUrl as string, { environment: { now: () => clock.now } })), clock };
+  });
+  it('refuses a bad retention window with a typed error', async () => {
+    await expectBadRetentionRefused((options) =>
+      postgresStore({ ...options, connectionString: adminUrl as string }),
+    );
   });
 });
 

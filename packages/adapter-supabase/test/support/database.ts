@@ -75,7 +75,7 @@ export async function openSupabaseDatabase(
   const adminUrl = options.adminUrl;
   if (adminUrl === undefined) throw new Error('openSupabaseDatabase(postgres) needs adminUrl');
   const fresh = await freshDatabase(adminUrl, 'syncline_supabase');
-  const admin = postgresExecutor({ connectionString: fresh.url, maxConnections: 2 });
+  const admin = await postgresExecutor({ connectionString: fresh.url, maxConnections: 2 });
   try {
     await applyBootstrap(admin);
     await applyMigrations(admin);
@@ -87,7 +87,7 @@ export async function openSupabaseDatabase(
   const apiUrl = new URL(fresh.url);
   apiUrl.username = 'authenticator';
   apiUrl.password = 'syncline-authenticator';
-  const api = postgresExecutor({
+  const api = await postgresExecutor({
     connectionString: apiUrl.toString(),
     maxConnections: options.maxConnections ?? 24,
   });

@@ -77,7 +77,8 @@ export interface StartServerOptions {
   /** Where unexpected errors go. @default console */
   logger?: Logger;
   /**
-   * How often expired tombstones are purged, in milliseconds, or 0 for never.
+   * How often expired tombstones and stored mutation outcomes are purged (see the store's
+   * `tombstoneRetentionMs` and `mutationRetentionMs`), in milliseconds, or 0 for never.
    * @default 3_600_000 (hourly)
    */
   purgeIntervalMs?: number;
@@ -164,6 +165,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
       ? setInterval(() => {
           store.purgeTombstones().catch((error: unknown) => {
             (options.logger ?? console).error('tombstone purge failed', error);
+          });
+          store.purgeMutations().catch((error: unknown) => {
+            (options.logger ?? console).error('mutation log purge failed', error);
           });
         }, purgeEvery)
       : undefined;

@@ -3,11 +3,21 @@
  * dedicated connection that LISTENs for pokes, so every server process on the database hears
  * every push.
  *
+ * `pg` is an optional peer dependency, loaded when a PostgreSQL store is opened: an app on the
+ * embedded PGlite store installs nothing more, and one without `pg` that asks for PostgreSQL is
+ * told which package to install.
+ *
  * @module
  */
-import pg from 'pg';
+import { SyncError } from '@syncline/sync-core/protocol';
+import type pg from 'pg';
 import type { SqlExecutor, SqlQueryable } from './executor.js';
-import { createSqlStore, type SqlStoreOptions, type SqlStoreTestHooks } from './sql-store.js';
+import {
+  checkSqlStoreOptions,
+  createSqlStore,
+  type SqlStoreOptions,
+  type SqlStoreTestHooks,
+} from './sql-store.js';
 import type { SyncStore } from './types.js';
 
 /** Options of {@link postgresStore}. */
@@ -32,7 +42,8 @@ export async function postgresStore(
   options: PostgresStoreOptions,
   hooks?: SqlStoreTestHooks,
 ): Promise<SyncStore> {
-  const executor = postgresExecutor(options);
+  checkSqlStoreOptions(options);
+  const executor = await postgresExecutor(options);
   try {
     return await createSqlStore(executor, options, hooks);
   } catch (error) {
@@ -41,8 +52,34 @@ export async function postgresStore(
   }
 }
 
-/** Builds a {@link SqlExecutor} on a node-postgres pool. */
-export function postgresExecutor(options: PostgresStoreOptions): SqlExecutor {
+/**
+ * Loads node-postgres. A missing `pg` is a setup mistake with a one-line fix, so it is a
+ * `SyncError` (`invalid`, code `missing_dependency`) that names the package to install.
+ */
+async function loadPg(): Promise<typeof pg> {
+  try {
+    const loaded = (await import('pg')) as { default?: typeof pg } & typeof pg;
+    return loaded.default ?? loaded;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const missing =
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+      /['"]pg['"]/.test(String((error as { message?: unknown }).message));
+    if (!missing) throw error;
+    throw new SyncError(
+      'invalid',
+      'the PostgreSQL store needs the driver package `pg`, which is not installed: npm install pg',
+      { code: 'missing_dependency', cause: error },
+    );
+  }
+}
+
+/**
+ * Builds a {@link SqlExecutor} on a node-postgres pool. Rejects with a `SyncError` (code
+ * `missing_dependency`) when `pg` is not installed.
+ */
+export async function postgresExecutor(options: PostgresStoreOptions): Promise<SqlExecutor> {
+  const pg = await loadPg();
   const onError = options.onError ?? ((error: unknown) => console.error('[syncline]', error));
   const pool = new pg.Pool({
     connectionString: options.connectionString,
@@ -86,7 +123,7 @@ export function postgresExecutor(options: PostgresStoreOptions): SqlExecutor {
       }
     },
     async listen(channel, onPayload) {
-      const listener = listenForever(options, channel, onPayload, onError);
+      const listener = listenForever(pg, options, channel, onPayload, onError);
       listeners.push(listener);
       await listener.ready;
       return async () => listener.stop();
@@ -106,6 +143,7 @@ export function postgresExecutor(options: PostgresStoreOptions): SqlExecutor {
  * reconnect and periodically.
  */
 function listenForever(
+  pg: typeof import('pg').default,
   options: PostgresStoreOptions,
   channel: string,
   onPayload: (payload: string) => void,

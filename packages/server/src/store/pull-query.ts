@@ -30,7 +30,7 @@ interface ChangesRow {
 }
 
 /**
- * Runs a pull as one statement (`syncline.pull_changes`, see `sql-functions.ts`) and answers
+ * Runs a pull as one statement (`syncline.pull_changes`, see `pull-sql.ts`) and answers
  * the `PullResponse` as its JSON text.
  */
 export async function pullPageText(

@@ -11,11 +11,16 @@
  * - A `txId` group is one unit at the position of its first member. One refused member
  *   (invalid, forbidden) rejects every member with `tx_rejected`; members see each other's
  *   staged writes; one conflict makes every member `conflict` with the committed record.
+ * - A mutation whose stored outcome is gone (purged after the retention window) but whose
+ *   record still carries its `hlc` was applied before (DESIGN §3.2): it is answered `applied`
+ *   at the record's revision, changes nothing, and its outcome is stored again. A group is
+ *   recognised only when every member is; otherwise it is judged as usual.
  *
  * @module
  */
 import {
   decideMutation,
+  type Mutation,
   type MutationResult,
   type MutationVerdict,
   type SyncRecord,
@@ -118,7 +123,22 @@ export function planPush(input: PushPlanInput): PushPlan {
     }
     const mutations = members.map((entry) => (entry as StorePushEntry & { ok: true }).mutation);
 
-    // 2. Revision checks against a staged view, so members see each other's writes.
+    // 2. Re-sent after the retention window, and still the record's latest write.
+    const recognised = mutations.map((m) =>
+      recognisedRevision(m, records.get(recordKey(m.scope, m.collection, m.recordId))),
+    );
+    if (recognised.every((revision) => revision !== undefined)) {
+      mutations.forEach((m, k) => {
+        finish(unit[k] as number, {
+          id: m.id,
+          status: 'applied',
+          revision: recognised[k] as number,
+        });
+      });
+      continue;
+    }
+
+    // 3. Revision checks against a staged view, so members see each other's writes.
     const staged = new Map<string, SyncRecord>();
     const stagedVersions = new Map<string, number>();
     const verdicts = mutations.map((m): MutationVerdict => {
@@ -154,7 +174,7 @@ export function planPush(input: PushPlanInput): PushPlan {
       });
       continue;
     }
-    // 3. Commit, in request order.
+    // 4. Commit, in request order.
     mutations.forEach((m, k) => {
       const { record } = verdicts[k] as Extract<MutationVerdict, { kind: 'ok' }>;
       const key = recordKey(m.scope, m.collection, m.recordId);
@@ -166,6 +186,18 @@ export function planPush(input: PushPlanInput): PushPlan {
     });
   }
   return plan;
+}
+
+/**
+ * The revision at which `m` was applied, when `current` is still the record `m` wrote: same
+ * `hlc` (an HLC names one write of one client), the same liveness, and a revision past
+ * `m.baseRevision`. `undefined` otherwise.
+ */
+function recognisedRevision(m: Mutation, current: SyncRecord | undefined): number | undefined {
+  if (current === undefined || current.hlc !== m.hlc) return undefined;
+  if (current.deleted !== (m.op === 'delete') || current.revision <= m.baseRevision)
+    return undefined;
+  return current.revision;
 }
 
 function rejected(id: string, code: string, message: string): MutationResult {

@@ -1,28 +1,45 @@
 /**
- * The SQL of migration 5: a push in two autocommit statements instead of a transaction of
- * four (BEGIN, `push_read`, `push_write`, COMMIT). The scope row locks are then held only while
- * the second statement runs and commits, never across a round trip to the server process and
- * the JavaScript that decides the push.
+ * The push as server-side functions, so a push costs one or two calls whatever its size (round
+ * trips are the cost that matters: on PGlite every statement is parsed, planned and run in WASM
+ * on one connection, and on PostgreSQL every statement is a network round trip while the scope
+ * row lock is held). PL/pgSQL keeps the plans of its statements for the session.
  *
- * `push_snapshot` (STABLE: its statements share one snapshot) reads, without locking, what the
- * decision needs: the version and purge horizon of every written scope (0 for a scope without
- * a row), the stored outcomes of the push's ids and the records it touches.
+ * The optimistic way, two autocommit statements, so the scope row locks are held only while
+ * the second one runs and commits, never across a round trip and the JavaScript that decides:
  *
- * `push_apply` then locks the scope rows in the caller's (sorted) order, the same order as
- * `push_read` and a purge, and checks that every version and purge horizon still equals what
- * the snapshot saw. Every record change bumps its scope's version under that lock (and a purge
- * its horizon), so equal values mean the records the decision read are still the current
- * ones. It stores the outcomes with `INSERT ... ON CONFLICT DO NOTHING` (an id another push
- * stored meanwhile, or still holds, waits for it and then conflicts), writes the records,
- * raises the versions and NOTIFYs. When a scope moved or an id was taken it raises SQLSTATE
- * `SL409` and the statement rolls back as a whole: the caller runs the push again the locking
- * way (`push_read`/`push_write` inside a transaction), which always completes.
+ * - `push_snapshot` (STABLE: its statements share one snapshot) reads, without locking, what the
+ *   decision needs: the version and purge horizon of every written scope (0 for a scope without
+ *   a row), the stored outcomes of the push's ids and the records it touches.
+ * - `push_apply` then locks the scope rows in the caller's (sorted) order, the same order as
+ *   `push_read` and a purge, and checks that every version and purge horizon still equals what
+ *   the snapshot saw. Every record change bumps its scope's version under that lock (and a purge
+ *   its horizon), so equal values mean the records the decision read are still the current
+ *   ones. It stores the outcomes with `INSERT ... ON CONFLICT DO NOTHING` (an id another push
+ *   stored meanwhile, or still holds, waits for it and then conflicts), writes the records,
+ *   raises the versions and NOTIFYs. When a scope moved or an id was taken it raises SQLSTATE
+ *   `SL409` and the statement rolls back as a whole: the caller runs the push again the locking
+ *   way, which always completes.
  *
- * Migration 2's `push_read` and `push_write` are redefined here (same arguments, same rows),
- * and every push function reads by primary key only: their statements touch at most one push's
- * rows, and PL/pgSQL keeps their plans for the session, so a plan made while the tables were
- * small (a sequential scan, a hash join over the whole table) must not stay in use while the
- * tables grow (it made a push of 100 cost O(table size): 3 ms at 3,000 rows, 8 ms at 10,000).
+ * The locking way, inside one transaction (`push-transaction.ts`):
+ *
+ * - `push_read` (VOLATILE: every statement takes a fresh snapshot) locks every written scope's
+ *   row in the caller's order and returns the versions; claims every mutation id (`INSERT ...
+ *   ON CONFLICT DO NOTHING`: a concurrent push of the same id waits until it commits or rolls
+ *   back); returns the stored outcomes of the ids not claimed, read after the claim wait; and
+ *   returns the records the push touches, read after the scope locks are held.
+ * - `push_write` writes the records, stores the outcomes, releases the claims of conflicts,
+ *   raises the scope versions and NOTIFYs (delivered only on commit), in that order.
+ *
+ * Every record row keeps its wire JSON (`wire`, the record exactly as a pull page carries it,
+ * rendered by `recordWrite` in `rows.ts`), so a pull page is a concatenation of stored texts;
+ * `data` (jsonb) is parsed from it by the database. A row written without a text gets `wire`
+ * NULL and the pull renders it from its columns.
+ *
+ * Every push function reads by primary key only: their statements touch at most one push's
+ * rows, and a plan made while the tables were small (a sequential scan, a hash join over the
+ * whole table) must not stay in use while the tables grow (it made a push of 100 cost O(table
+ * size): 3 ms at 3,000 rows, 8 ms at 10,000). Every value arrives as a bound parameter (one JSON
+ * document, unpacked by `jsonb_to_recordset`, which both drivers bind the same way).
  *
  * @module
  */
@@ -32,7 +49,7 @@ export const STALE_SNAPSHOT_SQLSTATE = 'SL409';
 
 // Only index scans: a plan kept from when the tables were empty must not scan them whole.
 /** Planner settings of every push function: index scans only. */
-export const POINT_LOOKUPS = `
+const POINT_LOOKUPS = `
 SET enable_seqscan = off
 SET enable_bitmapscan = off`;
 
@@ -45,7 +62,7 @@ const RAISE_STALE = (what: string) =>
 // no statistics of yet (a hash join over the whole table) would stay in the function's cached
 // plans while the table grows.
 
-/** Migration 2's `push_read`, with its lookups in the shapes above. Same arguments, same rows. */
+/** The locking read. */
 const PUSH_READ_SQL = `
 CREATE OR REPLACE FUNCTION syncline.push_read(p jsonb)
 RETURNS TABLE (kind text, scope text, collection text, id text, data jsonb, revision bigint,
@@ -101,19 +118,23 @@ END
 $fn$;
 `;
 
-/** Writes every record of a push (shared by `push_write` and `push_apply`). */
+/** Writes every record of a push with its wire text, `data` parsed from it (shared by `push_write` and `push_apply`). */
 const WRITE_RECORDS = `
   IF jsonb_array_length(p->'writes') > 0 THEN
     INSERT INTO syncline.records AS r
-      (scope, collection, id, data, revision, hlc, deleted, deleted_at)
-    SELECT w.scope, w.collection, w.id, w.data, w.revision, w.hlc, w.deleted,
-           CASE WHEN w.deleted THEN (p->>'now')::bigint END
+      (scope, collection, id, data, revision, hlc, deleted, deleted_at, wire)
+    SELECT w.scope, w.collection, w.id,
+           CASE WHEN w.deleted THEN NULL
+                WHEN w.wire IS NULL THEN w.data
+                ELSE (w.wire::jsonb)->'data' END,
+           w.revision, w.hlc, w.deleted,
+           CASE WHEN w.deleted THEN (p->>'now')::bigint END, w.wire
     FROM jsonb_to_recordset(p->'writes')
       AS w(scope text, collection text, id text, data jsonb, revision bigint, hlc text,
-           deleted boolean)
+           deleted boolean, wire text)
     ON CONFLICT (scope, collection, id) DO UPDATE SET
       data = EXCLUDED.data, revision = EXCLUDED.revision, hlc = EXCLUDED.hlc,
-      deleted = EXCLUDED.deleted, deleted_at = EXCLUDED.deleted_at;
+      deleted = EXCLUDED.deleted, deleted_at = EXCLUDED.deleted_at, wire = EXCLUDED.wire;
   END IF;`;
 
 /** Raises the scope versions and NOTIFYs (shared by `push_write` and `push_apply`). */
@@ -128,8 +149,8 @@ const RAISE_VERSIONS_AND_NOTIFY = `
     PERFORM pg_notify(p->>'channel', e) FROM jsonb_array_elements_text(p->'pokes') AS e;
   END IF;`;
 
-/** Migration 2's `push_write`, with its lookups in the shapes above, writing records with `writeRecords`. Same argument. */
-export const pushWriteSql = (writeRecords: string) => `
+/** The locking write. */
+const PUSH_WRITE_SQL = `
 CREATE OR REPLACE FUNCTION syncline.push_write(p jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE ${POINT_LOOKUPS}
@@ -138,7 +159,7 @@ DECLARE
   outs jsonb;
   vs jsonb;
 BEGIN
-  ${writeRecords}
+  ${WRITE_RECORDS}
   IF jsonb_array_length(p->'outcomes') > 0 THEN
     SELECT jsonb_object_agg(o.id, o.outcome) INTO outs
     FROM jsonb_to_recordset(p->'outcomes') AS o(id text, outcome jsonb);
@@ -155,7 +176,8 @@ $fn$;
 `;
 
 /** The optimistic read. */
-const PUSH_SNAPSHOT_SQL = `CREATE FUNCTION syncline.push_snapshot(p jsonb)
+const PUSH_SNAPSHOT_SQL = `
+CREATE OR REPLACE FUNCTION syncline.push_snapshot(p jsonb)
 RETURNS TABLE (kind text, scope text, collection text, id text, data jsonb, revision bigint,
                hlc text, deleted boolean, user_id text, purged_through bigint)
 LANGUAGE plpgsql STABLE ${POINT_LOOKUPS}
@@ -191,11 +213,9 @@ $fn$;
 
 `;
 
-/** The optimistic apply (`CREATE` or `CREATE OR REPLACE`), writing records with `writeRecords`. */
-export const pushApplySql = (
-  create: string,
-  writeRecords: string,
-) => `${create} FUNCTION syncline.push_apply(p jsonb)
+/** The optimistic apply. */
+const PUSH_APPLY_SQL = `
+CREATE OR REPLACE FUNCTION syncline.push_apply(p jsonb)
 RETURNS void
 LANGUAGE plpgsql VOLATILE ${POINT_LOOKUPS}
 AS $fn$
@@ -234,15 +254,11 @@ BEGIN
       ${RAISE_STALE('a mutation id was stored')}
     END IF;
   END IF;
-  ${writeRecords}
+  ${WRITE_RECORDS}
   ${RAISE_VERSIONS_AND_NOTIFY}
 END
 $fn$;
 `;
 
-/** The SQL of migration 5. */
-export const OPTIMISTIC_PUSH_SQL = `
-${PUSH_READ_SQL}
-${pushWriteSql(WRITE_RECORDS)}
-
-${PUSH_SNAPSHOT_SQL}${pushApplySql('CREATE', WRITE_RECORDS)}`;
+/** Every push function, as `CREATE OR REPLACE` statements. */
+export const PUSH_FUNCTIONS_SQL = `${PUSH_READ_SQL}${PUSH_WRITE_SQL}${PUSH_SNAPSHOT_SQL}${PUSH_APPLY_SQL}`;

@@ -1,6 +1,6 @@
 /**
  * The database side of a push, the locking way: inside one transaction, in two calls
- * (`syncline.push_read` and `syncline.push_write`, see `sql-functions.ts`):
+ * (`syncline.push_read` and `syncline.push_write`, see `push-sql.ts`):
  * 1. lock every written scope's row, in sorted order (the same order in every push, so two
  *    pushes never deadlock on scopes), and read the versions;
  * 2. claim every mutation id with `INSERT ... ON CONFLICT DO NOTHING`: a concurrent push of the

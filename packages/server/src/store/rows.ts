@@ -43,7 +43,7 @@ export function recordKey(scope: string, collection: string, id: string): string
   return JSON.stringify([scope, collection, id]);
 }
 
-/** A record as a push sends it to be written: its columns and its wire JSON (`wire-sql.ts`). */
+/** A record as a push sends it to be written: its columns and its wire JSON (`push-sql.ts`). */
 export interface RecordWrite {
   scope: string;
   collection: string;

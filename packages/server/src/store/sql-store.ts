@@ -35,6 +35,16 @@ export interface SqlStoreOptions extends Partial<TargetingPolicy> {
    * @default 2_592_000_000 (30 days)
    */
   tombstoneRetentionMs?: number;
+  /**
+   * How long the outcome of a mutation id is kept (the idempotency log) before
+   * {@link SyncStore.purgeMutations} may remove it. A client whose answer was lost and that
+   * re-sends later is still recognised while the record carries its write (by `hlc`), but a
+   * re-sent mutation whose record moved on is then judged again (a `conflict`), and a rejected
+   * one may be judged differently. Keep it longer than clients stay offline with a push in
+   * flight.
+   * @default 604_800_000 (7 days)
+   */
+  mutationRetentionMs?: number;
   /** Page size of a pull without `limit`. @default 1000 (the protocol's `maxPullLimit`) */
   defaultPullLimit?: number;
   /** Most top-level fields a record may reach through a patch (larger: rejected `invalid`). @default 1000 */
@@ -59,7 +69,9 @@ export interface SqlStoreTestHooks {
   afterSnapshot?: () => Promise<void>;
 }
 
-const THIRTY_DAYS = 30 * 24 * 60 * 60 * 1000;
+const DAY = 24 * 60 * 60 * 1000;
+// Outcomes are deleted in batches of this many, so no purge holds a long transaction.
+const MUTATION_PURGE_BATCH = 10_000;
 // Serialization failures and deadlocks are the database asking us to try again.
 const RETRYABLE = new Set(['40001', '40P01']);
 const MAX_ATTEMPTS = 5;
@@ -74,7 +86,8 @@ export async function createSqlStore(
 ): Promise<SyncStore> {
   const now = options.environment?.now ?? Date.now;
   const onError = options.onError ?? ((error: unknown) => console.error('[syncline]', error));
-  const retentionMs = options.tombstoneRetentionMs ?? THIRTY_DAYS;
+  const retentionMs = retentionOption(options, 'tombstoneRetentionMs', 30 * DAY);
+  const mutationRetentionMs = retentionOption(options, 'mutationRetentionMs', 7 * DAY);
   const defaultLimit = options.defaultPullLimit ?? DEFAULT_LIMITS.maxPullLimit;
   const maxFieldsPerRecord = options.maxFieldsPerRecord ?? DEFAULT_LIMITS.maxFieldsPerRecord;
 
@@ -215,6 +228,28 @@ export async function createSqlStore(
       }
       return { purged, scopes };
     },
+    async purgeMutations(purgeOptions = {}) {
+      open();
+      const cutoff = now() - (purgeOptions.olderThanMs ?? mutationRetentionMs);
+      let purged = 0;
+      for (;;) {
+        // Claims still held by a pushing transaction (outcome NULL) are never touched.
+        const [row] = await retrying(() =>
+          db.query<{ n: string | number }>(
+            `WITH gone AS (
+               DELETE FROM syncline.mutations WHERE id = ANY (ARRAY(
+                 SELECT id FROM syncline.mutations
+                 WHERE created_at < $1 AND outcome IS NOT NULL LIMIT $2))
+               RETURNING 1)
+             SELECT count(*) AS n FROM gone`,
+            [cutoff, MUTATION_PURGE_BATCH],
+          ),
+        );
+        const count = toNumber(row?.n);
+        purged += count;
+        if (count < MUTATION_PURGE_BATCH) return { purged };
+      }
+    },
     async health() {
       open();
       await db.query('SELECT 1');
@@ -247,4 +282,33 @@ function definedPolicy(options: SqlStoreOptions): Partial<TargetingPolicy> {
     policy[key] = value;
   }
   return policy;
+}
+
+/**
+ * Throws a `SyncError` (`invalid`, code `bad_option`) for an option no store can run with, so a
+ * store factory can refuse it before it opens a database.
+ */
+export function checkSqlStoreOptions(options: SqlStoreOptions): void {
+  retentionOption(options, 'tombstoneRetentionMs', 0);
+  retentionOption(options, 'mutationRetentionMs', 0);
+}
+
+/** A retention option: a finite number of milliseconds ≥ 0, or its default. */
+function retentionOption(
+  options: SqlStoreOptions,
+  name: 'tombstoneRetentionMs' | 'mutationRetentionMs',
+  fallback: number,
+): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new SyncError(
+      'invalid',
+      `${name} must be a number of milliseconds ≥ 0, got ${String(value)}`,
+      {
+        code: 'bad_option',
+      },
+    );
+  }
+  return value;
 }

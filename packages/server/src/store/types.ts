@@ -100,6 +100,12 @@ export interface PurgeResult {
   scopes: string[];
 }
 
+/** Result of {@link SyncStore.purgeMutations}. */
+export interface MutationPurgeResult {
+  /** How many stored outcomes were removed. */
+  purged: number;
+}
+
 /**
  * A sync store. Semantics (DESIGN §3):
  *
@@ -159,6 +165,13 @@ export interface SyncStore {
    * handler answers the targeting routes with 404.
    */
   readonly targeting?: TargetingStore;
+  /**
+   * Removes the outcomes of mutation ids stored more than `olderThanMs` ago (default: the
+   * store's retention window). A mutation re-sent after that is recognised by its `hlc` while
+   * it is still its record's latest write (answered `applied`, nothing changes, DESIGN §3.2);
+   * otherwise it is judged again like a new one (a `conflict` when its record moved on).
+   */
+  purgeMutations(options?: { olderThanMs?: number }): Promise<MutationPurgeResult>;
   /** Resolves when the database answers; rejects otherwise. */
   health(): Promise<void>;
   /** Stops listening and closes the connections. */

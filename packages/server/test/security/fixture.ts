@@ -46,7 +46,7 @@ export async function openPglite(): Promise<OpenedStore> {
 /** A store on a fresh database of the PostgreSQL server at `adminUrl`. */
 export async function openPostgres(adminUrl: string): Promise<OpenedStore> {
   const database = await freshDatabase(adminUrl);
-  const db = postgresExecutor({ connectionString: database.url });
+  const db = await postgresExecutor({ connectionString: database.url });
   const store = await createSqlStore(db);
   return {
     store,

@@ -240,6 +240,8 @@ export class SimNetwork {
             this.#trace(
               `pulled ${deviceId} ${req.scope} ${response.changes.length} changes to ${response.checkpoint}${response.hasMore ? ' (more)' : ''}${response.resetRequired ? ' RESET' : ''}`,
             );
+            // A page with more behind it: the run exercised paging (small `pullPageSize`).
+            if (response.hasMore) this.#counters.add('path.pull-more-pages');
             hooks?.beforePullAnswer?.(response);
           },
         });

@@ -1,0 +1,64 @@
+/**
+ * The pull as one server-side function: `pull_changes` answers ONE row, the scope's version and
+ * purge horizon and the page already in its wire shape (`[{"scope":..,"collection":..,"id":..,
+ * "data":..,"revision":..,"hlc":..,"deleted":..}, ...]`, revision order, a tombstone's data
+ * `null`, a live record's data never `null`), so the server splices it into the response body
+ * without parsing or re-serialising a record. The page is the concatenation of the rows' stored
+ * wire texts (`string_agg`: ~0.25 s per 100,000 records instead of ~0.6 s on PostgreSQL and
+ * ~0.7 s on PGlite for rendering every row as JSON again); a row without one is rendered from
+ * its columns. It reads at most `p_limit` rows; `has_more` is one index probe past the last one.
+ *
+ * STABLE: its statements share the calling statement's snapshot, so the scope row and the page
+ * agree. Its SET clauses make the planner read the page in `(scope, revision)` index order and
+ * stop at the LIMIT whatever the table statistics say: on a freshly bulk-loaded, not yet
+ * analysed table the planner otherwise sorted the whole rest of the scope for every page.
+ *
+ * @module
+ */
+
+/** `pull_changes`, as a `CREATE OR REPLACE` statement. */
+export const PULL_FUNCTIONS_SQL = `
+CREATE OR REPLACE FUNCTION syncline.pull_changes(p_scope text, p_after bigint, p_limit integer)
+RETURNS TABLE (version bigint, purged_through bigint, changes text, last_revision bigint,
+               has_more boolean)
+LANGUAGE plpgsql STABLE
+SET enable_sort = off
+SET enable_bitmapscan = off
+SET enable_seqscan = off
+AS $fn$
+#variable_conflict use_column
+DECLARE
+  v bigint;
+  pt bigint;
+  a bigint := 0;
+  ch text;
+  n bigint;
+  last bigint;
+  more boolean := false;
+BEGIN
+  SELECT s.version, s.purged_through INTO v, pt FROM syncline.scopes s WHERE s.scope = p_scope;
+  v := coalesce(v, 0);
+  pt := coalesce(pt, 0);
+  IF p_after IS NOT NULL AND p_after <= v AND p_after >= pt THEN
+    a := p_after;
+  END IF;
+  SELECT '[' || coalesce(string_agg(coalesce(r.wire, (
+           SELECT row_to_json(x)::text
+           FROM (SELECT r.scope, r.collection, r.id,
+                        CASE WHEN r.deleted THEN NULL ELSE coalesce(r.data, '{}'::jsonb) END AS data,
+                        r.revision, r.hlc, r.deleted) AS x)), ',' ORDER BY r.revision), '') || ']',
+         count(*), max(r.revision)
+  INTO ch, n, last
+  FROM (SELECT r.scope, r.collection, r.id, r.data, r.revision, r.hlc, r.deleted, r.wire
+        FROM syncline.records r
+        WHERE r.scope = p_scope AND r.revision > a
+        ORDER BY r.revision
+        LIMIT p_limit) AS r;
+  IF n >= p_limit THEN
+    more := EXISTS (SELECT 1 FROM syncline.records r
+                    WHERE r.scope = p_scope AND r.revision > last);
+  END IF;
+  RETURN QUERY SELECT v, pt, ch, last, more;
+END
+$fn$;
+`;
