@@ -181,10 +181,14 @@ export interface SessionInfo {
   clientId: string;
   /** A human label, e.g. "Firefox on Linux". */
   label?: string;
+  /** The platform, e.g. "web", "ios", "electron". */
+  platform?: string;
   /** Last heartbeat, epoch milliseconds (server clock). */
   lastSeenAt: number;
   /** When the session was revoked, epoch milliseconds. */
   revokedAt?: number;
+  /** Not revoked and seen within the server's active window. */
+  active: boolean;
 }
 
 /** Every session of the sender's user except the sending one (the default). */
@@ -232,6 +236,10 @@ export interface Delivery {
   expiresAt: number;
   /** When every target acknowledged it. */
   completedAt?: number;
+  /** The sessions that must acknowledge (only in answers to the sender's user). */
+  targetSessionIds?: string[];
+  /** Present when the TTL passed before completion. */
+  expired?: true;
 }
 
 /** Error body of every non-2xx answer: `{ error: { code, message, details? } }`. */

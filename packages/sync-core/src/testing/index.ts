@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+
+export { TRANSFER_REQUEST_KIND } from './memory-assets.js';
 export type { AppliedLogEntry } from './memory-push.js';
 export {
   createMemoryServer,
@@ -12,6 +14,11 @@ export {
   type MemoryServerStats,
   type PurgeOptions,
 } from './memory-server.js';
+export {
+  type MemorySessionOptions,
+  MemorySessionServer,
+  type MemorySessionServerHost,
+} from './memory-session-server.js';
 export {
   type ConnectOptions,
   MemoryTransport,

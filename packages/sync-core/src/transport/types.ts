@@ -37,9 +37,12 @@ export interface SessionSource {
  * Every call may be retried.
  */
 export interface SessionTransport {
-  /** Marks this session alive; upserts on `(userId, clientId)`. */
+  /**
+   * Marks this session alive; upserts on `(userId, clientId)`, so a new session of the same
+   * installation replaces (revokes) the old one.
+   */
   heartbeat(
-    req: { clientId: string; sessionId: string; label?: string },
+    req: { clientId: string; sessionId: string; label?: string; platform?: string },
     signal?: AbortSignal,
   ): Promise<SessionInfo>;
   /** The signed-in user's sessions. */
@@ -65,25 +68,147 @@ export interface DeliveryTransport {
   ): Promise<Delivery>;
   /** Deliveries waiting for the calling session. */
   pending(signal?: AbortSignal): Promise<Delivery[]>;
-  /** Acknowledges one delivery for the calling session; idempotent. */
+  /**
+   * Acknowledges one delivery for the calling session; idempotent. A delivery this session
+   * does not receive, or one that expired, rejects with a `rejected` SyncError of status 404.
+   */
   ack(id: string, signal?: AbortSignal): Promise<{ complete: boolean }>;
+  /** The sender's view of one delivery; a 404 `rejected` SyncError for anyone else. */
+  status?(id: string, signal?: AbortSignal): Promise<DeliveryStatusAnswer>;
+}
+
+/** Who a delivery waits for and who acknowledged it, as the server sees it. */
+export interface DeliveryStatusAnswer {
+  /** The delivery. */
+  delivery: Delivery;
+  /** Sessions that must acknowledge (fixed at creation). */
+  targets: string[];
+  /** Sessions that acknowledged. */
+  acked: string[];
+  /** Every still-active target acknowledged. */
+  complete: boolean;
+  /** The TTL passed before completion. */
+  expired: boolean;
+}
+
+/** What the server holds of an asset (`HEAD /v1/assets/:sha256`). */
+export interface AssetProbe {
+  /** Bytes held (the offset the next chunk must start at). */
+  offset: number;
+  /** Total size, when known. */
+  length?: number;
+  /** Every byte is held and the hash was verified. */
+  complete: boolean;
 }
 
 /** Chunked, resumable transfer of content-addressed blobs (DESIGN §5 `/v1/assets`). */
 export interface AssetTransport {
   /** How many bytes of the asset the server already holds. */
   uploadedOffset(sha256: string, signal?: AbortSignal): Promise<number>;
-  /** Uploads `chunk` at `offset` of an asset of `totalSize` bytes. */
+  /** What the server holds of the asset; feature-detected (`uploadedOffset` otherwise). */
+  probe?(sha256: string, signal?: AbortSignal): Promise<AssetProbe>;
+  /**
+   * Uploads `chunk` at `offset` of an asset of `totalSize` bytes. Rejects with a `conflict`
+   * SyncError (code `offset_mismatch`, `details.offset`) when the server holds another offset,
+   * `rejected` code `hash_mismatch` when the last chunk completes bytes of another hash (the
+   * server dropped them), `rejected` status 413 when the asset is too large.
+   */
   uploadChunk(
     req: { sha256: string; offset: number; totalSize: number; chunk: Uint8Array },
     signal?: AbortSignal,
   ): Promise<void>;
-  /** Reads bytes `[start, end)` of an asset. */
+  /** Reads bytes `[start, end)` of an asset (to its end when `end` is omitted). */
   download(
     req: { sha256: string; start: number; end?: number },
     signal?: AbortSignal,
   ): Promise<Uint8Array>;
 }
+
+/** What a requester asks a holder for (`POST /v1/transfers`). */
+export interface TransferRequest {
+  /** Unique id (UUIDv7); idempotent. */
+  id: string;
+  /** A scope both users belong to. */
+  scope: string;
+  /** The asset's sha256 (lowercase hex). */
+  assetHash: string;
+  /** File name shown to both sides. */
+  name?: string;
+  /** Size in bytes, when known. */
+  size?: number;
+  /** MIME type. */
+  mimeType?: string;
+  /** The user whose devices hold the file. */
+  from: { userId: string };
+}
+
+/** Where a transfer stands. */
+export type TransferState = 'pending' | 'in_progress' | 'completed' | 'failed' | 'expired';
+
+/** A transfer on request, as the server keeps it (both sides read it). */
+export interface TransferRecord {
+  /** Unique id. */
+  id: string;
+  /** Scope. */
+  scope: string;
+  /** The asset's sha256. */
+  assetHash: string;
+  /** File name. */
+  name?: string;
+  /** Size in bytes, when known. */
+  size?: number;
+  /** MIME type. */
+  mimeType?: string;
+  /** The session that asked. */
+  requesterSessionId: string;
+  /** The user who asked. */
+  requesterUserId: string;
+  /** The user whose devices hold the file. */
+  holderUserId: string;
+  /** Where it stands. */
+  state: TransferState;
+  /** Bytes the holder uploaded. */
+  uploadedBytes: number;
+  /** Bytes the requester downloaded. */
+  downloadedBytes: number;
+  /** Total bytes (0 while unknown). */
+  totalBytes: number;
+  /** Why it failed. */
+  error?: string;
+  /** Epoch ms (server clock). */
+  createdAt: number;
+  /** Epoch ms (server clock). */
+  updatedAt: number;
+  /** Epoch ms (server clock). */
+  expiresAt: number;
+}
+
+/** Transfers on request (`/v1/transfers`). Every call may be retried. */
+export interface TransferTransport {
+  /** Creates a transfer (and its request delivery to the holder); idempotent on `id`. */
+  create(req: TransferRequest, signal?: AbortSignal): Promise<TransferRecord>;
+  /** Transfers where the caller's user is requester or holder. */
+  list(signal?: AbortSignal): Promise<TransferRecord[]>;
+  /** One transfer. */
+  get(id: string, signal?: AbortSignal): Promise<TransferRecord>;
+  /** Reports progress of one side; `completed` only by the requester after verification. */
+  progress(
+    req: {
+      id: string;
+      side: 'upload' | 'download';
+      bytesDone: number;
+      state?: TransferState;
+      error?: string;
+    },
+    signal?: AbortSignal,
+  ): Promise<TransferRecord>;
+}
+
+/** A realtime hint about sessions, deliveries or transfers (never needed for correctness). */
+export type SessionEvent =
+  | { type: 'session' }
+  | { type: 'delivery'; id: string }
+  | { type: 'transfer'; id: string };
 
 /**
  * What an adapter implements so the client can sync through it. `push` and `pull` are
@@ -114,4 +239,12 @@ export interface SyncTransport {
   deliveries?: DeliveryTransport;
   /** Asset transfer. */
   assets?: AssetTransport;
+  /** Transfers on request. */
+  transfers?: TransferTransport;
+  /**
+   * Session, delivery and transfer hints from the event stream. Calls `onConnect` on every
+   * (re)connection, when the client lists what it may have missed. Returns the function that
+   * unsubscribes.
+   */
+  sessionEvents?(listener: (event: SessionEvent) => void, onConnect?: () => void): () => void;
 }
