@@ -1,4 +1,6 @@
+import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
 import type { JsonObject } from '../protocol/types.js';
+import type { SessionsApi } from '../sessions/client-sessions.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
 import type {
   DeadLetter,
@@ -70,6 +72,10 @@ export interface SyncClient {
   readonly status: SyncStatus;
   /** This installation's id (`null` before `start`). */
   readonly clientId: string | null;
+  /** This device's session and the user's other devices: list, revoke, changes. */
+  readonly sessions: SessionsApi;
+  /** Items delivered to sessions: send, follow; receive with `on('delivery', ...)`. */
+  readonly deliveries: DeliveriesApi;
   /** Sync state of one record. */
   recordStatus(collection: string, id: string): RecordSyncState;
   /** Mutations rejected permanently (a stable array until it changes). */

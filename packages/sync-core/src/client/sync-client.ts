@@ -2,6 +2,8 @@ import { EventEmitter } from 'eventemitter3';
 import { HybridLogicalClock } from '../clock/hlc.js';
 import { lww } from '../conflict/resolvers.js';
 import type { ConflictResolver } from '../conflict/types.js';
+import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
+import { defaultLocks } from '../deliveries/locks.js';
 import { createEnvironment } from '../env/environment.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import { loadClientId } from '../ids/client-id.js';
@@ -9,6 +11,8 @@ import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
 import type { JsonObject } from '../protocol/types.js';
 import { Replicator } from '../replication/replicator.js';
 import { Retryer } from '../replication/retryer.js';
+import type { SessionsApi } from '../sessions/client-sessions.js';
+import { SessionServices } from '../sessions/session-services.js';
 import { StatusMachine } from '../status/status-machine.js';
 import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
@@ -105,6 +109,7 @@ class SyncClientImpl implements SyncClient {
   readonly #clockHistory: DeviceClockHistory;
   #deadLetterList: readonly DeadLetter[] = Object.freeze([]);
   #conflictList: readonly ParkedConflict[] = Object.freeze([]);
+  readonly #services: SessionServices;
 
   constructor(options: SyncClientOptions) {
     checkClientOptions(options);
@@ -132,6 +137,32 @@ class SyncClientImpl implements SyncClient {
       () => this.#notifier.touch(),
       () => this.#wantsStatus,
     );
+    this.#services = new SessionServices({
+      env: this.#env,
+      storage: this.#storage,
+      transport: this.#transport,
+      newId: this.#newId,
+      locks: options.locks ?? defaultLocks(),
+      label: options.label,
+      platform: options.platform,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 15 * 60_000,
+      pollIntervalMs: options.pullIntervalMs ?? 30_000,
+      handlers: () => this.#emitter.listeners('delivery'),
+      prepare: async () => true,
+      internal: new Map(),
+      onError: (error, delivery) =>
+        this.#emitter.emit('deliveryFailed', asSyncError(error), delivery),
+      userScope: () => (this.#session === null ? '' : this.#scopeFor(this.#session)),
+      parts: [],
+    });
+  }
+
+  get sessions(): SessionsApi {
+    return this.#services.sessions;
+  }
+
+  get deliveries(): DeliveriesApi {
+    return this.#services.deliveries;
   }
 
   get status(): SyncStatus {
@@ -205,6 +236,7 @@ class SyncClientImpl implements SyncClient {
     await this.#switching;
     this.#replicator?.stop();
     this.#replicator = null;
+    this.#services.signedOut();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
     this.#retryer?.dispose();
     this.#starting = null;
@@ -228,6 +260,7 @@ class SyncClientImpl implements SyncClient {
     const previous = this.#session;
     this.#replicator?.stop();
     this.#replicator = null;
+    this.#services.signedOut();
     this.#session = session;
     let replica: Replica;
     if (session !== null && previous !== null && previous.userId === session.userId) {
@@ -304,6 +337,7 @@ class SyncClientImpl implements SyncClient {
       requestTimeoutMs: this.#options.requestTimeoutMs ?? 30_000,
     });
     this.#replicator.start();
+    this.#services.signedIn({ session, clientId: this.#clientId as string, retryer });
   }
 
   #scopeFor(session: AuthSession): string {
@@ -448,7 +482,12 @@ class SyncClientImpl implements SyncClient {
   #countListeners(): void {
     this.#wantsChange = this.#emitter.listenerCount('change') > 0;
     this.#wantsStatus = this.#emitter.listenerCount('status') > 0;
+    const handlers = this.#emitter.listenerCount('delivery');
+    if (handlers > this.#deliveryHandlers) this.#services.handlersChanged();
+    this.#deliveryHandlers = handlers;
   }
+
+  #deliveryHandlers = 0;
 
   subscribe(listener: () => void): () => void {
     return this.#notifier.subscribe(listener);

@@ -1,6 +1,8 @@
 import type { ConflictResolver } from '../conflict/types.js';
+import type { DeliveryEvent } from '../deliveries/inbox.js';
+import type { LockManagerLike } from '../deliveries/locks.js';
 import type { SyncError } from '../errors/sync-error.js';
-import type { JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
+import type { Delivery, JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
 
@@ -134,6 +136,13 @@ export interface SyncEvents {
   conflict: (conflict: ParkedConflict) => void;
   /** A mutation was rejected permanently and rolled back. */
   rejected: (deadLetter: DeadLetter) => void;
+  /**
+   * A delivery reached this session (once per delivery and session, across reloads, reconnections
+   * and tabs). It is acknowledged when the listener's promise resolves, or by `event.ack()`.
+   */
+  delivery: (event: DeliveryEvent) => void | Promise<void>;
+  /** A delivery listener (or the download of its asset) failed; it will be offered again. */
+  deliveryFailed: (error: SyncError, delivery: Delivery) => void;
 }
 
 /** Options of `createSyncClient`. */
@@ -162,8 +171,21 @@ export interface SyncClientOptions {
    * @default (session) => `user:${session.userId}`
    */
   scopeFor?: (session: AuthSession) => string;
-  /** A label for this device, shown in session lists. */
+  /** A label for this device, shown in session lists, e.g. "Firefox on Linux". */
   label?: string;
+  /** This device's platform, shown in session lists, e.g. `'web'`, `'ios'`, `'electron'`. */
+  platform?: string;
+  /**
+   * Milliseconds between heartbeats of this device's session (keep it well inside the server's
+   * active window, 24 h by default).
+   * @default 900000 (15 min)
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * Lets one tab at a time handle a delivery of the session the tabs share.
+   * @default `navigator.locks` where it exists, otherwise a lock per client
+   */
+  locks?: LockManagerLike;
   /** Replaces any of the real time, timer, randomness and online sources. */
   environment?: Partial<SyncEnvironment>;
   /**
