@@ -6,5 +6,7 @@
  */
 export * from '../errors/sync-error.js';
 export * from './decide-mutation.js';
+export * from './sessions.js';
 export * from './types.js';
 export * from './validate.js';
+export * from './validate-sessions.js';

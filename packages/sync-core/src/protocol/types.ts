@@ -187,7 +187,7 @@ export interface SessionInfo {
   lastSeenAt: number;
   /** When the session was revoked, epoch milliseconds. */
   revokedAt?: number;
-  /** Not revoked and seen within the server's active window. */
+  /** Not revoked and seen within the server's active window (default 24 h). */
   active: boolean;
 }
 
@@ -236,9 +236,9 @@ export interface Delivery {
   expiresAt: number;
   /** When every target acknowledged it. */
   completedAt?: number;
-  /** The sessions that must acknowledge (only in answers to the sender's user). */
+  /** The session ids that must acknowledge (fixed at creation); only in answers to the sender's user. */
   targetSessionIds?: string[];
-  /** Present when the TTL passed before completion. */
+  /** `true` once the TTL passed before completion. */
   expired?: true;
 }
 

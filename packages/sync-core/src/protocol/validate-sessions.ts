@@ -1,0 +1,494 @@
+/**
+ * Validation of the session-targeting bodies (sessions, deliveries, assets, transfers), shared
+ * by the server (requests), the memory server and the client (answers). Like `validate.ts`:
+ * every problem throws `SyncError('invalid')` with code `invalid` and the JSON path of the
+ * first problem in `details.path`; unknown fields are rejected; a property whose value is
+ * `undefined` counts as absent.
+ *
+ * ## Formats
+ * - **session id, client id**: as in `validate.ts` (1–128 characters of `[A-Za-z0-9._:-]`).
+ * - **user id**: 1–256 characters, no control character, no lone surrogate.
+ * - **delivery id, transfer id**: a lowercase UUID.
+ * - **kind**: 1–128 characters, no control character, no lone surrogate.
+ * - **sha256 / assetHash**: 64 lowercase hex digits.
+ * - **label**: at most 200 characters; **platform**: at most 100; **name**: at most 1024;
+ *   **mimeType**: 1–255 printable ASCII characters; **error**: at most 1024; none of them
+ *   with a control character or a lone surrogate.
+ * - **payload**: any JSON value within the protocol's data limits (depth, string length,
+ *   keys per object), no `__proto__` key.
+ * - **times, sizes, byte counts**: non-negative safe integers.
+ *
+ * @module
+ */
+import type {
+  AckResponse,
+  AssetUploadResponse,
+  CreateTransferRequest,
+  DeliveryResponse,
+  DeliveryStatus,
+  DeliveryStatusResponse,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  PendingDeliveriesResponse,
+  SendDeliveryRequest,
+  SessionListResponse,
+  Transfer,
+  TransferListResponse,
+  TransferProgressRequest,
+  TransferResponse,
+  TransferState,
+} from './sessions.js';
+import type { Delivery, DeliveryTarget, Json, SessionInfo } from './types.js';
+import { isClientId, isScope, isUuid, type ProtocolLimits, resolveLimits } from './validate.js';
+import {
+  at,
+  copyJson,
+  fail,
+  hasControl,
+  hasLoneSurrogate,
+  isPlainObject,
+  type Path,
+  ROOT,
+} from './validate-json.js';
+
+/** Default lifetime of a delivery: 48 hours. */
+export const DEFAULT_DELIVERY_TTL_SECONDS = 172_800;
+/** Most session ids in a `sessions` target. */
+export const MAX_TARGET_SESSIONS = 100;
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const MIME = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
+const TRANSFER_STATES: ReadonlySet<string> = new Set([
+  'pending',
+  'in_progress',
+  'completed',
+  'failed',
+  'expired',
+]);
+
+/** `true` for a sha256 as 64 lowercase hex digits, the name of an asset. */
+export function isSha256Hex(value: unknown): value is string {
+  return typeof value === 'string' && SHA256.test(value);
+}
+
+/** `true` for a well-formed user id (see the module doc). */
+export function isUserId(value: unknown): value is string {
+  return isLabel(value, 1, 256);
+}
+
+function isLabel(value: unknown, min: number, max: number): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length >= min &&
+    value.length <= max &&
+    !hasControl(value) &&
+    !hasLoneSurrogate(value)
+  );
+}
+
+/** The own fields of one object of a body, read once, with the unknown ones refused. */
+class Body {
+  readonly #object: Record<string, unknown>;
+  readonly path: Path;
+
+  constructor(value: unknown, path: Path, allowed: readonly string[]) {
+    if (!isPlainObject(value)) fail(path, 'expected an object');
+    for (const key of Object.keys(value)) {
+      if (!allowed.includes(key)) fail(at(path, key), 'unknown field');
+    }
+    this.#object = value;
+    this.path = path;
+  }
+
+  optional(key: string): unknown {
+    return Object.hasOwn(this.#object, key) ? this.#object[key] : undefined;
+  }
+
+  required(key: string): unknown {
+    const value = this.optional(key);
+    if (value === undefined) fail(at(this.path, key), 'is required');
+    return value;
+  }
+
+  /** A required string that passes `check` (described by `format` in the error). */
+  text(key: string, check: (value: unknown) => boolean, format: string): string {
+    const value = this.required(key);
+    if (typeof value !== 'string') fail(at(this.path, key), `expected a string (${format})`);
+    if (!check(value)) fail(at(this.path, key), `expected ${format}`);
+    return value;
+  }
+
+  /** An optional string that passes `check`. */
+  optionalText(
+    key: string,
+    check: (value: unknown) => boolean,
+    format: string,
+  ): string | undefined {
+    return this.optional(key) === undefined ? undefined : this.text(key, check, format);
+  }
+
+  /** A required integer in `[min, max]`. */
+  integer(key: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+    const value = this.required(key);
+    if (typeof value !== 'number') fail(at(this.path, key), 'expected a number');
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      fail(at(this.path, key), `expected an integer from ${min} to ${max}`);
+    }
+    return value === 0 ? 0 : value;
+  }
+
+  optionalInteger(key: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+    return this.optional(key) === undefined ? undefined : this.integer(key, min, max);
+  }
+
+  boolean(key: string): boolean {
+    const value = this.required(key);
+    if (typeof value !== 'boolean') fail(at(this.path, key), 'expected a boolean');
+    return value;
+  }
+
+  /** A required array, each item read by `item`. */
+  list<T>(key: string, item: (value: unknown, path: Path) => T, max?: number): T[] {
+    const value = this.required(key);
+    const path = at(this.path, key);
+    if (!Array.isArray(value)) fail(path, 'expected an array');
+    if (max !== undefined && value.length > max) fail(path, `has more than ${max} items`);
+    return value.map((entry, index) => item(entry, at(path, index)));
+  }
+}
+
+/** `T` with every optional field allowed to hold `undefined` while it is being built. */
+type Building<T> = { [K in keyof T]: T[K] | undefined };
+
+/** Drops the fields whose value is `undefined` (exactOptionalPropertyTypes: absent, not undefined). */
+function defined<T extends object>(object: Building<T>): T {
+  for (const key of Object.keys(object) as (keyof T)[]) {
+    if (object[key] === undefined) delete object[key];
+  }
+  return object as T;
+}
+
+const isSessionId = (value: unknown) => isClientId(value);
+const isKind = (value: unknown) => isLabel(value, 1, 128);
+const isMime = (value: unknown) => typeof value === 'string' && MIME.test(value);
+
+function sessionIdAt(value: unknown, path: Path): string {
+  if (!isSessionId(value)) fail(path, 'expected a session id');
+  return value as string;
+}
+
+function targetAt(value: unknown, path: Path): DeliveryTarget {
+  if (!isPlainObject(value)) fail(path, 'expected an object');
+  const type = value.type;
+  if (type === 'otherSessions' || type === 'scopeMembers') {
+    new Body(value, path, ['type']);
+    return { type };
+  }
+  if (type === 'sessions') {
+    const body = new Body(value, path, ['type', 'ids']);
+    const ids = body.list('ids', sessionIdAt, MAX_TARGET_SESSIONS);
+    if (ids.length === 0) fail(at(path, 'ids'), 'expected at least one session id');
+    return { type, ids: [...new Set(ids)] };
+  }
+  return fail(at(path, 'type'), 'expected otherSessions, sessions or scopeMembers');
+}
+
+function payloadAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>): Json {
+  return copyJson(value, limits, path, 1);
+}
+
+/**
+ * Checks the body of `POST /v1/sessions/heartbeat`.
+ *
+ * @throws SyncError `invalid` with `details.path`
+ */
+export function validateHeartbeatRequest(body: unknown): HeartbeatRequest {
+  const b = new Body(body, ROOT, ['clientId', 'sessionId', 'label', 'platform']);
+  return defined({
+    clientId: b.text('clientId', isClientId, 'a client id'),
+    sessionId: b.text('sessionId', isSessionId, 'a session id'),
+    label: b.optionalText('label', (v) => isLabel(v, 0, 200), 'at most 200 characters'),
+    platform: b.optionalText('platform', (v) => isLabel(v, 0, 100), 'at most 100 characters'),
+  });
+}
+
+/**
+ * Checks the body of `POST /v1/deliveries`. `ttlSeconds` is only checked to be a positive
+ * integer here; the server applies its own cap.
+ *
+ * @throws SyncError `invalid` with `details.path`
+ */
+export function validateSendDeliveryRequest(
+  body: unknown,
+  limits?: Partial<ProtocolLimits>,
+): SendDeliveryRequest {
+  const b = new Body(body, ROOT, [
+    'id',
+    'scope',
+    'kind',
+    'payload',
+    'assetHash',
+    'target',
+    'ttlSeconds',
+  ]);
+  const raw = b.optional('payload');
+  return defined({
+    id: b.text('id', isUuid, 'a lowercase UUID'),
+    scope: b.text('scope', isScope, 'a scope such as user:42'),
+    kind: b.text('kind', isKind, '1-128 characters without control characters'),
+    payload:
+      raw === undefined ? undefined : payloadAt(raw, at(ROOT, 'payload'), resolveLimits(limits)),
+    assetHash: b.optionalText('assetHash', isSha256Hex, 'a sha256 as 64 lowercase hex digits'),
+    target: targetAt(b.required('target'), at(ROOT, 'target')),
+    ttlSeconds: b.optionalInteger('ttlSeconds', 1),
+  });
+}
+
+/**
+ * Checks the body of `POST /v1/deliveries/:id/ack`: nothing, or an empty object.
+ *
+ * @throws SyncError `invalid` with `details.path`
+ */
+export function validateAckRequest(body: unknown): void {
+  if (body === undefined) return;
+  new Body(body, ROOT, []);
+}
+
+/**
+ * Checks the body of `POST /v1/transfers`.
+ *
+ * @throws SyncError `invalid` with `details.path`
+ */
+export function validateCreateTransferRequest(body: unknown): CreateTransferRequest {
+  const b = new Body(body, ROOT, ['id', 'scope', 'assetHash', 'name', 'size', 'mimeType', 'from']);
+  const from = new Body(b.required('from'), at(ROOT, 'from'), ['userId']);
+  return defined({
+    id: b.text('id', isUuid, 'a lowercase UUID'),
+    scope: b.text('scope', isScope, 'a scope such as workspace:7'),
+    assetHash: b.text('assetHash', isSha256Hex, 'a sha256 as 64 lowercase hex digits'),
+    name: b.optionalText('name', (v) => isLabel(v, 1, 1024), '1-1024 characters'),
+    size: b.optionalInteger('size'),
+    mimeType: b.optionalText('mimeType', isMime, 'a media type'),
+    from: { userId: from.text('userId', isUserId, 'a user id') },
+  });
+}
+
+/**
+ * Checks the body of `POST /v1/transfers/:id/progress`.
+ *
+ * @throws SyncError `invalid` with `details.path`
+ */
+export function validateTransferProgressRequest(body: unknown): TransferProgressRequest {
+  const b = new Body(body, ROOT, ['side', 'bytesDone', 'state', 'error']);
+  const side = b.required('side');
+  if (side !== 'upload' && side !== 'download')
+    fail(at(ROOT, 'side'), 'expected upload or download');
+  const state = b.optional('state');
+  if (
+    state !== undefined &&
+    state !== 'in_progress' &&
+    state !== 'completed' &&
+    state !== 'failed'
+  ) {
+    fail(at(ROOT, 'state'), 'expected in_progress, completed or failed');
+  }
+  const error = b.optionalText('error', (v) => isLabel(v, 1, 1024), '1-1024 characters');
+  if (error !== undefined && state !== 'failed') fail(at(ROOT, 'error'), 'only with state failed');
+  return defined({ side, bytesDone: b.integer('bytesDone'), state, error });
+}
+
+function sessionInfoAt(value: unknown, path: Path): SessionInfo {
+  const b = new Body(value, path, [
+    'userId',
+    'sessionId',
+    'clientId',
+    'label',
+    'platform',
+    'lastSeenAt',
+    'revokedAt',
+    'active',
+  ]);
+  return defined({
+    userId: b.text('userId', isUserId, 'a user id'),
+    sessionId: b.text('sessionId', isSessionId, 'a session id'),
+    clientId: b.text('clientId', isClientId, 'a client id'),
+    label: b.optionalText('label', (v) => isLabel(v, 0, 200), 'at most 200 characters'),
+    platform: b.optionalText('platform', (v) => isLabel(v, 0, 100), 'at most 100 characters'),
+    lastSeenAt: b.integer('lastSeenAt'),
+    revokedAt: b.optionalInteger('revokedAt'),
+    active: b.boolean('active'),
+  });
+}
+
+function deliveryAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>): Delivery {
+  const b = new Body(value, path, [
+    'id',
+    'scope',
+    'kind',
+    'payload',
+    'assetHash',
+    'originSessionId',
+    'target',
+    'createdAt',
+    'expiresAt',
+    'completedAt',
+    'targetSessionIds',
+    'expired',
+  ]);
+  const raw = b.optional('payload');
+  const expired = b.optional('expired');
+  if (expired !== undefined && expired !== true) fail(at(path, 'expired'), 'expected true');
+  return defined({
+    id: b.text('id', isUuid, 'a lowercase UUID'),
+    scope: b.text('scope', isScope, 'a scope'),
+    kind: b.text('kind', isKind, 'a kind'),
+    payload: raw === undefined ? undefined : payloadAt(raw, at(path, 'payload'), limits),
+    assetHash: b.optionalText('assetHash', isSha256Hex, 'a sha256'),
+    originSessionId: b.text('originSessionId', isSessionId, 'a session id'),
+    target: targetAt(b.required('target'), at(path, 'target')),
+    createdAt: b.integer('createdAt'),
+    expiresAt: b.integer('expiresAt'),
+    completedAt: b.optionalInteger('completedAt'),
+    targetSessionIds:
+      b.optional('targetSessionIds') === undefined
+        ? undefined
+        : b.list('targetSessionIds', sessionIdAt),
+    expired: expired as true | undefined,
+  });
+}
+
+function statusAt(value: unknown, path: Path): DeliveryStatus {
+  const b = new Body(value, path, ['targets', 'acked', 'complete', 'expired']);
+  return {
+    targets: b.list('targets', sessionIdAt),
+    acked: b.list('acked', sessionIdAt),
+    complete: b.boolean('complete'),
+    expired: b.boolean('expired'),
+  };
+}
+
+function transferAt(value: unknown, path: Path): Transfer {
+  const b = new Body(value, path, [
+    'id',
+    'scope',
+    'assetHash',
+    'name',
+    'size',
+    'mimeType',
+    'requesterSessionId',
+    'requesterUserId',
+    'holderUserId',
+    'state',
+    'uploadedBytes',
+    'downloadedBytes',
+    'totalBytes',
+    'error',
+    'createdAt',
+    'updatedAt',
+    'expiresAt',
+  ]);
+  return defined({
+    id: b.text('id', isUuid, 'a lowercase UUID'),
+    scope: b.text('scope', isScope, 'a scope'),
+    assetHash: b.text('assetHash', isSha256Hex, 'a sha256'),
+    name: b.optionalText('name', (v) => isLabel(v, 1, 1024), '1-1024 characters'),
+    size: b.optionalInteger('size'),
+    mimeType: b.optionalText('mimeType', isMime, 'a media type'),
+    requesterSessionId: b.text('requesterSessionId', isSessionId, 'a session id'),
+    requesterUserId: b.text('requesterUserId', isUserId, 'a user id'),
+    holderUserId: b.text('holderUserId', isUserId, 'a user id'),
+    state: b.text(
+      'state',
+      (v) => TRANSFER_STATES.has(v as string),
+      'a transfer state',
+    ) as TransferState,
+    uploadedBytes: b.integer('uploadedBytes'),
+    downloadedBytes: b.integer('downloadedBytes'),
+    totalBytes: b.integer('totalBytes'),
+    error: b.optionalText('error', (v) => isLabel(v, 1, 1024), '1-1024 characters'),
+    createdAt: b.integer('createdAt'),
+    updatedAt: b.integer('updatedAt'),
+    expiresAt: b.integer('expiresAt'),
+  });
+}
+
+/** Checks one {@link SessionInfo} as the server sends it. @throws SyncError `invalid` */
+export function validateSessionInfo(value: unknown): SessionInfo {
+  return sessionInfoAt(value, ROOT);
+}
+
+/** Checks the answer to a heartbeat. @throws SyncError `invalid` */
+export function validateHeartbeatResponse(value: unknown): HeartbeatResponse {
+  const b = new Body(value, ROOT, ['session']);
+  return { session: sessionInfoAt(b.required('session'), at(ROOT, 'session')) };
+}
+
+/** Checks the answer to `GET /v1/sessions`. @throws SyncError `invalid` */
+export function validateSessionListResponse(value: unknown): SessionListResponse {
+  return { sessions: new Body(value, ROOT, ['sessions']).list('sessions', sessionInfoAt) };
+}
+
+/** Checks one {@link Delivery} as the server sends it. @throws SyncError `invalid` */
+export function validateDelivery(value: unknown, limits?: Partial<ProtocolLimits>): Delivery {
+  return deliveryAt(value, ROOT, resolveLimits(limits));
+}
+
+/** Checks the answer to `POST /v1/deliveries`. @throws SyncError `invalid` */
+export function validateDeliveryResponse(
+  value: unknown,
+  limits?: Partial<ProtocolLimits>,
+): DeliveryResponse {
+  const b = new Body(value, ROOT, ['delivery']);
+  return {
+    delivery: deliveryAt(b.required('delivery'), at(ROOT, 'delivery'), resolveLimits(limits)),
+  };
+}
+
+/** Checks the answer to `GET /v1/deliveries?pending=1`. @throws SyncError `invalid` */
+export function validatePendingDeliveriesResponse(
+  value: unknown,
+  limits?: Partial<ProtocolLimits>,
+): PendingDeliveriesResponse {
+  const resolved = resolveLimits(limits);
+  const b = new Body(value, ROOT, ['deliveries']);
+  return { deliveries: b.list('deliveries', (item, path) => deliveryAt(item, path, resolved)) };
+}
+
+/** Checks the answer to `GET /v1/deliveries/:id`. @throws SyncError `invalid` */
+export function validateDeliveryStatusResponse(
+  value: unknown,
+  limits?: Partial<ProtocolLimits>,
+): DeliveryStatusResponse {
+  const b = new Body(value, ROOT, ['delivery', 'status']);
+  return {
+    delivery: deliveryAt(b.required('delivery'), at(ROOT, 'delivery'), resolveLimits(limits)),
+    status: statusAt(b.required('status'), at(ROOT, 'status')),
+  };
+}
+
+/** Checks the answer to an ack. @throws SyncError `invalid` */
+export function validateAckResponse(value: unknown): AckResponse {
+  return { complete: new Body(value, ROOT, ['complete']).boolean('complete') };
+}
+
+/** Checks the answer to a completed upload. @throws SyncError `invalid` */
+export function validateAssetUploadResponse(value: unknown): AssetUploadResponse {
+  const b = new Body(value, ROOT, ['sha256', 'size']);
+  return { sha256: b.text('sha256', isSha256Hex, 'a sha256'), size: b.integer('size') };
+}
+
+/** Checks one {@link Transfer} as the server sends it. @throws SyncError `invalid` */
+export function validateTransfer(value: unknown): Transfer {
+  return transferAt(value, ROOT);
+}
+
+/** Checks the answer to `POST /v1/transfers`, `GET /v1/transfers/:id` or a progress report. @throws SyncError `invalid` */
+export function validateTransferResponse(value: unknown): TransferResponse {
+  const b = new Body(value, ROOT, ['transfer']);
+  return { transfer: transferAt(b.required('transfer'), at(ROOT, 'transfer')) };
+}
+
+/** Checks the answer to `GET /v1/transfers`. @throws SyncError `invalid` */
+export function validateTransferListResponse(value: unknown): TransferListResponse {
+  return { transfers: new Body(value, ROOT, ['transfers']).list('transfers', transferAt) };
+}
