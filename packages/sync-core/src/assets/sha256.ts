@@ -125,8 +125,3 @@ export class Sha256 {
 export function sha256Hex(bytes: Uint8Array): string {
   return new Sha256().update(bytes).digestHex();
 }
-
-/** `true` for a lowercase hex SHA-256. */
-export function isSha256Hex(value: unknown): value is string {
-  return typeof value === 'string' && /^[0-9a-f]{64}$/.test(value);
-}

@@ -1,5 +1,6 @@
 import { SyncError } from '../errors/sync-error.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
+import type { DeliveryStatus } from '../protocol/sessions.js';
 import type { Delivery, DeliveryTarget, Json } from '../protocol/types.js';
 import type { SignedInContext } from '../sessions/client-sessions.js';
 import type { DeliveryTransport } from '../transport/types.js';
@@ -31,18 +32,6 @@ export interface SendDeliveryOptions {
    * @default a new UUIDv7
    */
   id?: string;
-}
-
-/** The sender's view of a delivery (`client.deliveries.status(id)`). */
-export interface DeliveryStatus {
-  /** Sessions that must acknowledge (fixed when the delivery was created). */
-  targets: readonly string[];
-  /** Sessions that acknowledged. */
-  acked: readonly string[];
-  /** Every target still active acknowledged. */
-  complete: boolean;
-  /** The TTL passed before completion. */
-  expired: boolean;
 }
 
 /** `client.deliveries`: send items to sessions and follow them. */
@@ -114,13 +103,7 @@ export class ClientDeliveries implements DeliveriesApi {
     if (transport.status === undefined) {
       throw new SyncError('invalid', 'The transport cannot read delivery status');
     }
-    const answer = await transport.status(id, context.signal);
-    return {
-      targets: answer.targets,
-      acked: answer.acked,
-      complete: answer.complete,
-      expired: answer.expired,
-    };
+    return (await transport.status(id, context.signal)).status;
   }
 
   #require(): { transport: DeliveryTransport; context: SignedInContext } {

@@ -12,6 +12,7 @@ import { otherSessions, scopeMembers, sessions } from './targets.js';
 
 let seed = 4000;
 const HOUR = 3_600_000;
+const DELIVERY_ID = '018bcfe5-6800-7000-8000-000000000001';
 
 function world(options: { members?: Record<string, string[]> } = {}) {
   let now = 1_700_000_000_000;
@@ -248,7 +249,7 @@ describe('client.deliveries', () => {
     const server: MemoryServer = w.server;
     await a.client.stop(); // A's own acknowledgement would land otherwise
     const sent = await b.transport.deliveries.send({
-      id: 'd-1',
+      id: DELIVERY_ID,
       scope: 'user:u1',
       kind: 'k',
       target: { type: 'sessions', ids: ['sA'] },
@@ -260,10 +261,15 @@ describe('client.deliveries', () => {
     for (const error of [fromSender, fromOther, unknown]) {
       expect(isSyncError(error) && [error.status, error.code]).toEqual([404, 'not_found']);
     }
-    const status = server.sessionRoutes.sessions.status({ userId: 'u1', sessionId: 'sA' }, 'd-1');
-    expect(status.acked).toEqual([]);
+    const status = server.sessionRoutes.sessions.status(
+      { userId: 'u1', sessionId: 'sA' },
+      DELIVERY_ID,
+    );
+    expect(status.status.acked).toEqual([]);
     // The other user cannot read its status either.
-    await expect(x.transport.deliveries.status?.('d-1')).rejects.toMatchObject({ status: 404 });
+    await expect(x.transport.deliveries.status?.(DELIVERY_ID)).rejects.toMatchObject({
+      status: 404,
+    });
     void a;
     await w.stopAll();
   });

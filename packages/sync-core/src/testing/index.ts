@@ -5,7 +5,6 @@
  * @packageDocumentation
  */
 
-export { TRANSFER_REQUEST_KIND } from './memory-assets.js';
 export type { AppliedLogEntry } from './memory-push.js';
 export {
   createMemoryServer,

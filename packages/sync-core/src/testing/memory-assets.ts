@@ -1,31 +1,27 @@
 /**
  * Assets and transfers of the in-memory server, with the semantics of the wire contract
- * (`/v1/assets/:sha256`, `/v1/transfers`): chunked uploads that continue at the held offset,
- * verification of the last chunk, ranged reads only for the parties of a live delivery or
- * transfer, size limits, and deletion once nothing live references an asset.
+ * (`/v1/assets/:sha256`, `/v1/transfers`): each user uploads their own copy (the upload proves
+ * possession, so knowing a hash grants nothing), chunked uploads continue at the held offset,
+ * the last chunk is verified, ranged reads only for the parties of a live delivery or transfer,
+ * size limits, and deletion once nothing live references a copy.
  *
  * @module
  */
 import { sha256Hex } from '../assets/sha256.js';
 import { SyncError } from '../errors/sync-error.js';
 import type {
-  AssetProbe,
-  AuthSession,
-  TransferRecord,
-  TransferRequest,
-  TransferState,
-} from '../transport/types.js';
+  CreateTransferRequest,
+  Transfer,
+  TransferProgressRequest,
+} from '../protocol/sessions.js';
+import type { AssetProbe, AuthSession } from '../transport/types.js';
 import { forbidden, invalid, type MemorySessions, notFound } from './memory-sessions.js';
-
-/** Kind of the delivery that carries a transfer request to the holder's sessions. */
-export const TRANSFER_REQUEST_KIND = 'syncline.transfer-request';
 
 interface StoredAsset {
   chunks: Uint8Array[];
   held: number;
   total: number;
   complete: boolean;
-  uploaderUserId: string;
   updatedAt: number;
   /** A live delivery or transfer referenced it once; until then it is kept for a grace period. */
   referenced: boolean;
@@ -35,7 +31,7 @@ interface StoredAsset {
 export interface MemoryAssetLimits {
   /** Largest asset in bytes. */
   maxAssetBytes: number;
-  /** Bytes one user may hold across assets. */
+  /** Bytes one user may hold across their copies. */
   maxUserBytes: number;
   /** Transfer TTL in seconds. */
   transferTtlSeconds: number;
@@ -47,6 +43,14 @@ export interface MemoryAssetsHost {
   now(): number;
   /** Whether `userId` belongs to `scope`. */
   authorizeScope(userId: string, scope: string): boolean;
+  /** A transfer changed (its parties get an event). */
+  transferChanged(id: string): void;
+}
+
+const FINAL = new Set(['completed', 'failed', 'expired']);
+
+function copyKey(userId: string, hash: string): string {
+  return `${userId}\n${hash}`;
 }
 
 /** Assets and transfers held in memory; see the module comment. */
@@ -54,10 +58,9 @@ export class MemoryAssets {
   readonly #host: MemoryAssetsHost;
   readonly #sessions: MemorySessions;
   readonly #limits: MemoryAssetLimits;
-  readonly #assets = new Map<string, StoredAsset>();
-  readonly #transfers = new Map<string, TransferRecord>();
-  /** Every asset ever deleted by the sweeper, for tests. */
-  readonly deleted: string[] = [];
+  /** Copies by `userId \n sha256`. */
+  readonly #copies = new Map<string, StoredAsset>();
+  readonly #transfers = new Map<string, Transfer>();
 
   constructor(host: MemoryAssetsHost, sessions: MemorySessions, limits: MemoryAssetLimits) {
     this.#host = host;
@@ -65,27 +68,33 @@ export class MemoryAssets {
     this.#limits = limits;
   }
 
-  /** Marks `hash` as referenced by a live delivery: it goes when that delivery ends. */
-  markReferenced(hash: string): void {
-    const asset = this.#assets.get(hash);
-    if (asset !== undefined) asset.referenced = true;
+  /** `true` while the server holds bytes of `hash` in any user's copy. */
+  has(hash: string): boolean {
+    for (const key of this.#copies.keys()) if (key.endsWith(`\n${hash}`)) return true;
+    return false;
   }
 
-  /** `true` while the server holds bytes of `hash` (complete or not). */
-  has(hash: string): boolean {
-    return this.#assets.has(hash);
+  /** `true` when `userId`'s copy of `hash` is complete. */
+  hasComplete(userId: string, hash: string): boolean {
+    return this.#copies.get(copyKey(userId, hash))?.complete === true;
+  }
+
+  /** Marks `userId`'s copy as referenced by a live delivery: it goes when that delivery ends. */
+  markReferenced(userId: string, hash: string): void {
+    const asset = this.#copies.get(copyKey(userId, hash));
+    if (asset !== undefined) asset.referenced = true;
   }
 
   /** `HEAD /v1/assets/:sha256`. */
   probe(auth: AuthSession, hash: string): AssetProbe {
-    const asset = this.#assets.get(hash);
-    if (asset === undefined || (!asset.complete && asset.uploaderUserId !== auth.userId)) {
-      throw notFound('asset');
-    }
-    return { offset: asset.held, length: asset.total, complete: asset.complete };
+    const own = this.#copies.get(copyKey(auth.userId, hash));
+    if (own !== undefined) return { offset: own.held, length: own.total, complete: own.complete };
+    const readable = this.#readable(auth, hash);
+    if (readable === undefined) throw notFound('asset');
+    return { offset: readable.total, length: readable.total, complete: true };
   }
 
-  /** `PUT /v1/assets/:sha256` with one chunk. Answers whether the asset is now complete. */
+  /** `PUT /v1/assets/:sha256` with one chunk. */
   upload(
     auth: AuthSession,
     req: { sha256: string; offset: number; totalSize: number; chunk: Uint8Array },
@@ -95,12 +104,11 @@ export class MemoryAssets {
     if (totalSize > this.#limits.maxAssetBytes) {
       throw tooLarge(`an asset may hold at most ${this.#limits.maxAssetBytes} bytes`);
     }
-    let asset = this.#assets.get(sha256);
+    const key = copyKey(auth.userId, sha256);
+    let asset = this.#copies.get(key);
     if (asset?.complete === true) return { complete: true };
     if (asset !== undefined && asset.total !== totalSize) {
-      throw conflict('offset_mismatch', 'the asset is being uploaded with another size', {
-        offset: asset.held,
-      });
+      throw conflict('length_mismatch', `the upload in progress has ${asset.total} bytes`);
     }
     if (asset === undefined) {
       if (this.#bytesOf(auth.userId) + totalSize > this.#limits.maxUserBytes) {
@@ -111,11 +119,10 @@ export class MemoryAssets {
         held: 0,
         total: totalSize,
         complete: false,
-        uploaderUserId: auth.userId,
         updatedAt: this.#host.now(),
         referenced: false,
       };
-      this.#assets.set(sha256, asset);
+      this.#copies.set(key, asset);
     }
     if (offset > asset.held) {
       throw conflict('offset_mismatch', `the server holds ${asset.held} bytes`, {
@@ -134,47 +141,55 @@ export class MemoryAssets {
     } else {
       this.#append(asset, chunk);
     }
+    this.#uploadedForTransfers(auth.userId, sha256, asset.held, asset.total);
     if (asset.held < asset.total) return { complete: false };
-    const actual = sha256Hex(concat(asset.chunks, asset.held));
+    const bytes = concat(asset.chunks, asset.held);
+    const actual = sha256Hex(bytes);
     if (actual !== sha256) {
-      this.#assets.delete(sha256);
+      this.#copies.delete(key);
       throw new SyncError('rejected', `the bytes hash to ${actual}, not ${sha256}`, {
         status: 422,
         code: 'hash_mismatch',
       });
     }
-    asset.chunks = [concat(asset.chunks, asset.held)];
+    asset.chunks = [bytes];
     asset.complete = true;
     return { complete: true };
   }
 
   /** `GET /v1/assets/:sha256` with a range. */
   download(auth: AuthSession, req: { sha256: string; start: number; end?: number }): Uint8Array {
-    const asset = this.#assets.get(req.sha256);
-    if (asset === undefined || !asset.complete || !this.#mayRead(auth, req.sha256)) {
-      throw notFound('asset');
-    }
+    const own = this.#copies.get(copyKey(auth.userId, req.sha256));
+    const asset = own?.complete === true ? own : this.#readable(auth, req.sha256);
+    if (asset === undefined) throw notFound('asset');
     const end = Math.min(req.end ?? asset.total, asset.total);
     if (req.start > end) {
       throw new SyncError('rejected', 'range not satisfiable', { status: 416, code: 'invalid' });
     }
-    return (asset.chunks[0] as Uint8Array).slice(req.start, end);
+    return (asset.chunks[0] ?? new Uint8Array()).slice(req.start, end);
   }
 
-  /** Replaces byte `at` of a held asset (tests: a corrupted blob store). */
+  /** Changes byte `at` of every held copy of `hash` (tests: a corrupted blob store). */
   corrupt(hash: string, at: number): void {
-    const bytes = this.#assets.get(hash)?.chunks[0];
-    if (bytes !== undefined && at < bytes.length) bytes[at] = ((bytes[at] as number) + 1) & 0xff;
+    for (const [key, asset] of this.#copies) {
+      const bytes = asset.chunks[0];
+      if (key.endsWith(`\n${hash}`) && bytes !== undefined && at < bytes.length) {
+        bytes[at] = ((bytes[at] as number) + 1) & 0xff;
+      }
+    }
   }
 
   /** `POST /v1/transfers`. */
-  createTransfer(auth: AuthSession, body: TransferRequest): TransferRecord {
+  createTransfer(
+    auth: AuthSession,
+    body: CreateTransferRequest,
+  ): { transfer: Transfer; created: boolean } {
     const existing = this.#transfers.get(body.id);
     if (existing !== undefined) {
       if (existing.requesterUserId !== auth.userId) {
         throw conflict('conflict', 'this transfer id is taken');
       }
-      return structuredClone(existing);
+      return { transfer: structuredClone(existing), created: false };
     }
     if (
       !this.#host.authorizeScope(auth.userId, body.scope) ||
@@ -183,7 +198,7 @@ export class MemoryAssets {
       throw forbidden(`both users must belong to scope ${body.scope}`);
     }
     const now = this.#host.now();
-    const transfer: TransferRecord = {
+    const transfer: Transfer = {
       id: body.id,
       scope: body.scope,
       assetHash: body.assetHash,
@@ -202,49 +217,39 @@ export class MemoryAssets {
       expiresAt: now + this.#limits.transferTtlSeconds * 1000,
     };
     this.#transfers.set(body.id, transfer);
-    return structuredClone(transfer);
+    return { transfer: structuredClone(transfer), created: true };
   }
 
-  /** `GET /v1/transfers`. */
-  listTransfers(auth: AuthSession): TransferRecord[] {
+  /** `GET /v1/transfers`: newest first. */
+  listTransfers(auth: AuthSession): Transfer[] {
     this.#expireTransfers();
     return [...this.#transfers.values()]
       .filter((t) => t.requesterUserId === auth.userId || t.holderUserId === auth.userId)
+      .sort((a, b) => b.createdAt - a.createdAt)
       .map((t) => structuredClone(t));
   }
 
   /** `GET /v1/transfers/:id`. */
-  getTransfer(auth: AuthSession, id: string): TransferRecord {
+  getTransfer(auth: AuthSession, id: string): Transfer {
     return structuredClone(this.#party(auth, id));
   }
 
   /** `POST /v1/transfers/:id/progress`. */
-  progress(
-    auth: AuthSession,
-    req: {
-      id: string;
-      side: 'upload' | 'download';
-      bytesDone: number;
-      state?: TransferState;
-      error?: string;
-    },
-  ): TransferRecord {
-    const transfer = this.#party(auth, req.id);
+  progress(auth: AuthSession, id: string, req: TransferProgressRequest): Transfer {
+    const transfer = this.#party(auth, id);
     const mine = req.side === 'upload' ? transfer.holderUserId : transfer.requesterUserId;
     if (mine !== auth.userId) throw forbidden(`only the other party reports the ${req.side}`);
     if (req.state === 'completed' && req.side !== 'download') {
       throw forbidden('only the requester completes a transfer, after verifying it');
     }
-    if (transfer.state === 'completed' || transfer.state === 'expired') {
-      return structuredClone(transfer);
+    if (FINAL.has(transfer.state)) {
+      throw conflict('transfer_final', `the transfer is already ${transfer.state}`);
     }
     if (req.side === 'upload') {
       transfer.uploadedBytes = Math.max(transfer.uploadedBytes, req.bytesDone);
     } else {
       transfer.downloadedBytes = Math.max(transfer.downloadedBytes, req.bytesDone);
     }
-    const asset = this.#assets.get(transfer.assetHash);
-    if (asset !== undefined) transfer.totalBytes = asset.total;
     transfer.state = req.state ?? 'in_progress';
     if (req.error !== undefined) transfer.error = req.error;
     transfer.updatedAt = this.#host.now();
@@ -257,32 +262,60 @@ export class MemoryAssets {
     return t === undefined ? [] : [t.requesterUserId, t.holderUserId];
   }
 
-  /** Deletes every asset no live delivery or transfer references; returns the deleted hashes. */
+  /**
+   * Deletes every copy no live delivery or transfer references (one never referenced yet is
+   * kept for a grace period: it is uploaded before its delivery exists). Returns the hashes.
+   */
   sweep(): string[] {
     this.#expireTransfers();
-    const live = this.#sessions.liveAssetHashes();
+    const live = new Set(
+      this.#sessions.liveAssetCopies().map(({ userId, hash }) => copyKey(userId, hash)),
+    );
     for (const t of this.#transfers.values()) {
-      if (t.state !== 'completed' && t.state !== 'expired' && t.state !== 'failed') {
-        live.add(t.assetHash);
-      }
+      if (!FINAL.has(t.state)) live.add(copyKey(t.holderUserId, t.assetHash));
     }
     const removed: string[] = [];
     const graceMs = this.#limits.transferTtlSeconds * 1000;
-    for (const [hash, asset] of this.#assets) {
-      if (live.has(hash)) {
+    for (const [key, asset] of this.#copies) {
+      if (live.has(key)) {
         asset.referenced = true;
         continue;
       }
-      // Uploaded before the delivery that will reference it exists: kept for a grace period.
       if (!asset.referenced && this.#host.now() - asset.updatedAt < graceMs) continue;
-      this.#assets.delete(hash);
-      removed.push(hash);
+      this.#copies.delete(key);
+      removed.push(key.slice(key.indexOf('\n') + 1));
     }
-    this.deleted.push(...removed);
     return removed;
   }
 
-  #party(auth: AuthSession, id: string): TransferRecord {
+  #uploadedForTransfers(userId: string, hash: string, held: number, total: number): void {
+    for (const t of this.#transfers.values()) {
+      if (t.holderUserId !== userId || t.assetHash !== hash || FINAL.has(t.state)) continue;
+      t.state = 'in_progress';
+      t.uploadedBytes = held;
+      t.totalBytes = total;
+      t.updatedAt = this.#host.now();
+      this.#host.transferChanged(t.id);
+    }
+  }
+
+  /** The complete copy `auth` may read through a live delivery or transfer. */
+  #readable(auth: AuthSession, hash: string): StoredAsset | undefined {
+    const owner = this.#sessions.readableCopyOwner(auth, hash);
+    if (owner !== undefined) {
+      const copy = this.#copies.get(copyKey(owner, hash));
+      if (copy?.complete === true) return copy;
+    }
+    for (const t of this.#transfers.values()) {
+      if (t.assetHash !== hash || t.state === 'expired' || t.state === 'failed') continue;
+      if (t.requesterUserId !== auth.userId && t.holderUserId !== auth.userId) continue;
+      const copy = this.#copies.get(copyKey(t.holderUserId, hash));
+      if (copy?.complete === true) return copy;
+    }
+    return undefined;
+  }
+
+  #party(auth: AuthSession, id: string): Transfer {
     this.#expireTransfers();
     const transfer = this.#transfers.get(id);
     if (
@@ -297,20 +330,11 @@ export class MemoryAssets {
   #expireTransfers(): void {
     const now = this.#host.now();
     for (const t of this.#transfers.values()) {
-      if (now >= t.expiresAt && t.state !== 'completed' && t.state !== 'failed') {
+      if (now >= t.expiresAt && !FINAL.has(t.state)) {
         t.state = 'expired';
         t.updatedAt = now;
       }
     }
-  }
-
-  #mayRead(auth: AuthSession, hash: string): boolean {
-    if (this.#sessions.mayReadAsset(auth, hash)) return true;
-    for (const t of this.#transfers.values()) {
-      if (t.assetHash !== hash || t.state === 'expired' || t.state === 'completed') continue;
-      if (t.requesterUserId === auth.userId || t.holderUserId === auth.userId) return true;
-    }
-    return false;
   }
 
   #append(asset: StoredAsset, bytes: Uint8Array): void {
@@ -321,8 +345,8 @@ export class MemoryAssets {
 
   #bytesOf(userId: string): number {
     let total = 0;
-    for (const asset of this.#assets.values()) {
-      if (asset.uploaderUserId === userId) total += asset.total;
+    for (const [key, asset] of this.#copies) {
+      if (key.startsWith(`${userId}\n`)) total += asset.total;
     }
     return total;
   }

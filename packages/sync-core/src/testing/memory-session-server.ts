@@ -6,26 +6,25 @@
  *
  * @module
  */
-import { isSha256Hex } from '../assets/sha256.js';
-import { SyncError } from '../errors/sync-error.js';
-import type { Delivery, SessionInfo } from '../protocol/types.js';
-import type {
-  AssetProbe,
-  AuthSession,
-  DeliveryStatusAnswer,
-  SessionEvent,
-  TransferRecord,
-  TransferRequest,
-  TransferState,
-} from '../transport/types.js';
-import { MemoryAssets, TRANSFER_REQUEST_KIND } from './memory-assets.js';
-import type { MemorySessionRoutes } from './memory-session-transport.js';
+import { isSyncError, SyncError } from '../errors/sync-error.js';
 import {
-  DEFAULT_ACTIVE_WINDOW_MS,
-  invalid,
-  MemorySessions,
-  type SendDeliveryBody,
-} from './memory-sessions.js';
+  type DeliveryStatusResponse,
+  TRANSFER_REQUEST_KIND,
+  type Transfer,
+} from '../protocol/sessions.js';
+import type { Delivery, SessionInfo } from '../protocol/types.js';
+import {
+  DEFAULT_DELIVERY_TTL_SECONDS,
+  isSha256Hex,
+  validateCreateTransferRequest,
+  validateHeartbeatRequest,
+  validateSendDeliveryRequest,
+  validateTransferProgressRequest,
+} from '../protocol/validate-sessions.js';
+import type { AssetProbe, AuthSession, SessionEvent } from '../transport/types.js';
+import { MemoryAssets } from './memory-assets.js';
+import type { MemorySessionRoutes } from './memory-session-transport.js';
+import { DEFAULT_ACTIVE_WINDOW_MS, invalid, MemorySessions } from './memory-sessions.js';
 
 /** Session, delivery and asset options of the in-memory server. */
 export interface MemorySessionOptions {
@@ -94,12 +93,16 @@ export class MemorySessionServer implements MemorySessionRoutes {
       },
     );
     this.assets = new MemoryAssets(
-      { now: host.now, authorizeScope: host.authorizeScope },
+      {
+        now: host.now,
+        authorizeScope: host.authorizeScope,
+        transferChanged: (id) => this.#transferChanged(id),
+      },
       this.sessions,
       {
         maxAssetBytes: options.maxAssetBytes ?? 2 ** 30,
         maxUserBytes: options.maxUserAssetBytes ?? 10 * 2 ** 30,
-        transferTtlSeconds: options.transferTtlSeconds ?? 172_800,
+        transferTtlSeconds: options.transferTtlSeconds ?? DEFAULT_DELIVERY_TTL_SECONDS,
       },
     );
   }
@@ -119,15 +122,12 @@ export class MemorySessionServer implements MemorySessionRoutes {
     return this.assets.sweep();
   }
 
-  heartbeat(
-    auth: AuthSession | null,
-    body: { clientId: string; sessionId: string; label?: string; platform?: string },
-  ): SessionInfo {
+  heartbeat(auth: AuthSession | null, body: unknown): SessionInfo {
     const session = this.authenticate(auth);
-    if (!isShortString(body.clientId) || !isShortString(body.sessionId)) {
-      throw invalid('clientId and sessionId must be strings of 1..128 characters');
-    }
-    return this.sessions.heartbeat(session, body);
+    return this.sessions.heartbeat(
+      session,
+      parse(() => validateHeartbeatRequest(body)),
+    );
   }
 
   listSessions(auth: AuthSession | null): SessionInfo[] {
@@ -138,11 +138,22 @@ export class MemorySessionServer implements MemorySessionRoutes {
     this.sessions.revoke(this.authenticate(auth), sessionId);
   }
 
-  sendDelivery(auth: AuthSession | null, body: SendDeliveryBody): Delivery {
+  sendDelivery(auth: AuthSession | null, body: unknown): Delivery {
     const session = this.authenticate(auth);
-    checkDeliveryBody(body);
-    const { delivery } = this.sessions.send(session, body);
-    if (body.assetHash !== undefined) this.assets.markReferenced(body.assetHash);
+    const request = parse(() => validateSendDeliveryRequest(body));
+    const hash = request.assetHash;
+    if (
+      hash !== undefined &&
+      !this.sessions.exists(request.id) &&
+      !this.assets.hasComplete(session.userId, hash)
+    ) {
+      throw new SyncError('conflict', 'upload the asset before sending a delivery of it', {
+        status: 409,
+        code: 'asset_missing',
+      });
+    }
+    const { delivery } = this.sessions.send(session, request);
+    if (hash !== undefined) this.assets.markReferenced(session.userId, hash);
     return delivery;
   }
 
@@ -150,7 +161,7 @@ export class MemorySessionServer implements MemorySessionRoutes {
     return this.sessions.pending(this.authenticate(auth));
   }
 
-  deliveryStatus(auth: AuthSession | null, id: string): DeliveryStatusAnswer {
+  deliveryStatus(auth: AuthSession | null, id: string): DeliveryStatusResponse {
     return this.sessions.status(this.authenticate(auth), id);
   }
 
@@ -183,19 +194,22 @@ export class MemorySessionServer implements MemorySessionRoutes {
     return this.assets.download(session, req);
   }
 
-  createTransfer(auth: AuthSession | null, body: TransferRequest): TransferRecord {
+  createTransfer(auth: AuthSession | null, body: unknown): Transfer {
     const session = this.authenticate(auth);
-    checkHash(body.assetHash);
-    const transfer = this.assets.createTransfer(session, body);
+    const request = parse(() => validateCreateTransferRequest(body));
+    const { transfer, created } = this.assets.createTransfer(session, request);
+    if (!created) return transfer;
     this.sessions.sendToUser(
       session,
       {
-        id: `transfer-request:${transfer.id}`,
+        // The transfer's id is a UUID too, and unique among transfers: the request reuses it.
+        id: transfer.id,
         scope: transfer.scope,
         kind: TRANSFER_REQUEST_KIND,
         payload: {
           transferId: transfer.id,
           assetHash: transfer.assetHash,
+          requesterUserId: transfer.requesterUserId,
           ...(transfer.name === undefined ? {} : { name: transfer.name }),
           ...(transfer.size === undefined ? {} : { size: transfer.size }),
           ...(transfer.mimeType === undefined ? {} : { mimeType: transfer.mimeType }),
@@ -209,29 +223,20 @@ export class MemorySessionServer implements MemorySessionRoutes {
     return transfer;
   }
 
-  listTransfers(auth: AuthSession | null): TransferRecord[] {
+  listTransfers(auth: AuthSession | null): Transfer[] {
     return this.assets.listTransfers(this.authenticate(auth));
   }
 
-  getTransfer(auth: AuthSession | null, id: string): TransferRecord {
+  getTransfer(auth: AuthSession | null, id: string): Transfer {
     return this.assets.getTransfer(this.authenticate(auth), id);
   }
 
-  transferProgress(
-    auth: AuthSession | null,
-    req: {
-      id: string;
-      side: 'upload' | 'download';
-      bytesDone: number;
-      state?: TransferState;
-      error?: string;
-    },
-  ): TransferRecord {
+  transferProgress(auth: AuthSession | null, id: string, body: unknown): Transfer {
     const session = this.authenticate(auth);
-    if (!isByteCount(req.bytesDone)) throw invalid('bytesDone must be a non-negative integer');
-    const transfer = this.assets.progress(session, req);
-    this.#transferChanged(req.id);
-    if (transfer.state === 'completed') this.assets.sweep();
+    const request = parse(() => validateTransferProgressRequest(body));
+    const transfer = this.assets.progress(session, id, request);
+    this.#transferChanged(id);
+    if (transfer.state === 'completed' || transfer.state === 'failed') this.assets.sweep();
     return transfer;
   }
 
@@ -252,19 +257,19 @@ function checkHash(hash: unknown): string {
   return hash;
 }
 
-function checkDeliveryBody(body: SendDeliveryBody): void {
-  if (!isShortString(body.id) || !isShortString(body.scope) || !isShortString(body.kind)) {
-    throw invalid('id, scope and kind must be strings of 1..128 characters');
+/** A validation failure answers 400 `invalid`, as over HTTP. */
+function parse<T>(validate: () => T): T {
+  try {
+    return validate();
+  } catch (error) {
+    if (!isSyncError(error)) throw error;
+    throw new SyncError('rejected', error.message, {
+      status: 400,
+      code: 'invalid',
+      details: error.details,
+      cause: error,
+    });
   }
-  if (body.assetHash !== undefined) checkHash(body.assetHash);
-  const type = (body.target as { type?: unknown } | undefined)?.type;
-  if (type !== 'otherSessions' && type !== 'sessions' && type !== 'scopeMembers') {
-    throw invalid('target.type must be otherSessions, sessions or scopeMembers');
-  }
-}
-
-function isShortString(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= 128;
 }
 
 function isByteCount(value: unknown): value is number {

@@ -5,39 +5,37 @@
  *
  * @module
  */
+import type {
+  CreateTransferRequest,
+  DeliveryStatusResponse,
+  Transfer,
+  TransferProgressRequest,
+} from '../protocol/sessions.js';
 import type { Delivery, SessionInfo } from '../protocol/types.js';
 import type {
   AssetProbe,
   AssetTransport,
   AuthSession,
-  DeliveryStatusAnswer,
   DeliveryTransport,
   SessionEvent,
   SessionTransport,
-  TransferRecord,
-  TransferRequest,
-  TransferState,
   TransferTransport,
 } from '../transport/types.js';
-import type { SendDeliveryBody } from './memory-sessions.js';
 
 /** The session routes of the in-memory server, as the transport calls them. */
 export interface MemorySessionRoutes {
   /** `POST /v1/sessions/heartbeat`. */
-  heartbeat(
-    auth: AuthSession | null,
-    body: { clientId: string; sessionId: string; label?: string; platform?: string },
-  ): SessionInfo;
+  heartbeat(auth: AuthSession | null, body: unknown): SessionInfo;
   /** `GET /v1/sessions`. */
   listSessions(auth: AuthSession | null): SessionInfo[];
   /** `DELETE /v1/sessions[/:id]`. */
   revokeSessions(auth: AuthSession | null, sessionId?: string): void;
   /** `POST /v1/deliveries`. */
-  sendDelivery(auth: AuthSession | null, body: SendDeliveryBody): Delivery;
+  sendDelivery(auth: AuthSession | null, body: unknown): Delivery;
   /** `GET /v1/deliveries?pending=1`. */
   pendingDeliveries(auth: AuthSession | null): Delivery[];
   /** `GET /v1/deliveries/:id`. */
-  deliveryStatus(auth: AuthSession | null, id: string): DeliveryStatusAnswer;
+  deliveryStatus(auth: AuthSession | null, id: string): DeliveryStatusResponse;
   /** `POST /v1/deliveries/:id/ack`. */
   ackDelivery(auth: AuthSession | null, id: string): { complete: boolean };
   /** `HEAD /v1/assets/:sha256`. */
@@ -53,22 +51,13 @@ export interface MemorySessionRoutes {
     req: { sha256: string; start: number; end?: number },
   ): Uint8Array;
   /** `POST /v1/transfers`. */
-  createTransfer(auth: AuthSession | null, body: TransferRequest): TransferRecord;
+  createTransfer(auth: AuthSession | null, body: unknown): Transfer;
   /** `GET /v1/transfers`. */
-  listTransfers(auth: AuthSession | null): TransferRecord[];
+  listTransfers(auth: AuthSession | null): Transfer[];
   /** `GET /v1/transfers/:id`. */
-  getTransfer(auth: AuthSession | null, id: string): TransferRecord;
+  getTransfer(auth: AuthSession | null, id: string): Transfer;
   /** `POST /v1/transfers/:id/progress`. */
-  transferProgress(
-    auth: AuthSession | null,
-    req: {
-      id: string;
-      side: 'upload' | 'download';
-      bytesDone: number;
-      state?: TransferState;
-      error?: string;
-    },
-  ): TransferRecord;
+  transferProgress(auth: AuthSession | null, id: string, body: unknown): Transfer;
   /** The event stream's session, delivery and transfer events for `auth()`'s session. */
   watchSessionEvents(
     auth: () => AuthSession | null,
@@ -98,15 +87,13 @@ export function memorySessionParts(
 } {
   return {
     sessions: {
-      heartbeat: (req, signal) =>
-        call((auth, body) => routes.heartbeat(auth, body as typeof req), req, signal),
+      heartbeat: (req, signal) => call((auth, body) => routes.heartbeat(auth, body), req, signal),
       list: (signal) => call((auth) => routes.listSessions(auth), null, signal),
       revoke: (sessionId, signal) =>
         call((auth) => routes.revokeSessions(auth, sessionId), null, signal),
     },
     deliveries: {
-      send: (req, signal) =>
-        call((auth, body) => routes.sendDelivery(auth, body as SendDeliveryBody), req, signal),
+      send: (req, signal) => call((auth, body) => routes.sendDelivery(auth, body), req, signal),
       pending: (signal) => call((auth) => routes.pendingDeliveries(auth), null, signal),
       ack: (id, signal) => call((auth) => routes.ackDelivery(auth, id), null, signal),
       status: (id, signal) => call((auth) => routes.deliveryStatus(auth, id), null, signal),
@@ -137,12 +124,12 @@ export function memorySessionParts(
         ),
     },
     transfers: {
-      create: (req, signal) =>
-        call((auth, body) => routes.createTransfer(auth, body as TransferRequest), req, signal),
+      create: (req: CreateTransferRequest, signal) =>
+        call((auth, body) => routes.createTransfer(auth, body), req, signal),
       list: (signal) => call((auth) => routes.listTransfers(auth), null, signal),
       get: (id, signal) => call((auth) => routes.getTransfer(auth, id), null, signal),
-      progress: (req, signal) =>
-        call((auth, body) => routes.transferProgress(auth, body as typeof req), req, signal),
+      progress: ({ id, ...report }: TransferProgressRequest & { id: string }, signal) =>
+        call((auth, body) => routes.transferProgress(auth, id, body), report, signal),
     },
   };
 }

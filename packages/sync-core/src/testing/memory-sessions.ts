@@ -7,13 +7,13 @@
  * @module
  */
 import { SyncError } from '../errors/sync-error.js';
-import type { Delivery, DeliveryTarget, Json, SessionInfo } from '../protocol/types.js';
-import type { AuthSession, DeliveryStatusAnswer, SessionEvent } from '../transport/types.js';
+import type { DeliveryStatusResponse, SendDeliveryRequest } from '../protocol/sessions.js';
+import type { Delivery, SessionInfo } from '../protocol/types.js';
+import { DEFAULT_DELIVERY_TTL_SECONDS } from '../protocol/validate-sessions.js';
+import type { AuthSession, SessionEvent } from '../transport/types.js';
 
 /** Default active window: a session silent for longer is stale. */
 export const DEFAULT_ACTIVE_WINDOW_MS = 24 * 60 * 60 * 1000;
-/** Default delivery TTL in seconds (48 h). */
-export const DEFAULT_DELIVERY_TTL_SECONDS = 172_800;
 
 interface StoredSession {
   userId: string;
@@ -59,17 +59,6 @@ export interface MemorySessionsOptions {
   activeWindowMs: number;
   /** Largest accepted TTL in seconds. */
   maxTtlSeconds: number;
-}
-
-/** The body of `POST /v1/deliveries`. */
-export interface SendDeliveryBody {
-  id: string;
-  scope: string;
-  kind: string;
-  payload?: Json;
-  assetHash?: string;
-  target: DeliveryTarget;
-  ttlSeconds?: number;
 }
 
 /** Sessions and deliveries held in memory; see the module comment. */
@@ -165,14 +154,14 @@ export class MemorySessions {
    * request to the holder): sessions that appear later receive it while it lives, and the
    * first acknowledgement completes it.
    */
-  sendToUser(auth: AuthSession, body: SendDeliveryBody, userId: string): Delivery {
+  sendToUser(auth: AuthSession, body: SendDeliveryRequest, userId: string): Delivery {
     return this.send(auth, body, userId).delivery;
   }
 
   /** `POST /v1/deliveries`. */
   send(
     auth: AuthSession,
-    body: SendDeliveryBody,
+    body: SendDeliveryRequest,
     toUser?: string,
   ): { delivery: Delivery; created: boolean } {
     const existing = this.#deliveries.get(body.id);
@@ -263,17 +252,24 @@ export class MemorySessions {
   }
 
   /** `GET /v1/deliveries/:id`: for the sender's user only. */
-  status(auth: AuthSession, id: string): DeliveryStatusAnswer {
+  status(auth: AuthSession, id: string): DeliveryStatusResponse {
     this.#settleAll();
     const stored = this.#deliveries.get(id);
     if (stored === undefined || stored.senderUserId !== auth.userId) throw notFound('delivery');
     return {
       delivery: this.#forSender(stored),
-      targets: [...stored.targets],
-      acked: [...stored.acked],
-      complete: stored.completedAt !== undefined,
-      expired: stored.expired,
+      status: {
+        targets: [...stored.targets],
+        acked: [...stored.acked],
+        complete: stored.completedAt !== undefined,
+        expired: stored.expired,
+      },
     };
+  }
+
+  /** `true` when a delivery with this id exists (of any user). */
+  exists(id: string): boolean {
+    return this.#deliveries.has(id);
   }
 
   /** `POST /v1/deliveries/:id/ack`. */
@@ -294,25 +290,28 @@ export class MemorySessions {
     this.#settleAll();
   }
 
-  /** Asset hashes still referenced by a live (neither complete nor expired) delivery. */
-  liveAssetHashes(): Set<string> {
+  /** The `(sender user, hash)` copies a live (neither complete nor expired) delivery references. */
+  liveAssetCopies(): Array<{ userId: string; hash: string }> {
     this.#settleAll();
-    const hashes = new Set<string>();
+    const copies: Array<{ userId: string; hash: string }> = [];
     for (const d of this.#deliveries.values()) {
       if (!d.expired && d.completedAt === undefined && d.delivery.assetHash !== undefined) {
-        hashes.add(d.delivery.assetHash);
+        copies.push({ userId: d.senderUserId, hash: d.delivery.assetHash });
       }
     }
-    return hashes;
+    return copies;
   }
 
-  /** Whether `auth` may read asset `hash` as sender or receiver of a live delivery. */
-  mayReadAsset(auth: AuthSession, hash: string): boolean {
+  /**
+   * The user whose copy of `hash` `auth` may read as sender or receiver of a live delivery
+   * (the sender's), or `undefined`.
+   */
+  readableCopyOwner(auth: AuthSession, hash: string): string | undefined {
     for (const d of this.#deliveries.values()) {
       if (d.expired || d.completedAt !== undefined || d.delivery.assetHash !== hash) continue;
-      if (d.senderUserId === auth.userId || this.#receives(d, auth)) return true;
+      if (d.senderUserId === auth.userId || this.#receives(d, auth)) return d.senderUserId;
     }
-    return false;
+    return undefined;
   }
 
   /** Active session ids of `userId`. */

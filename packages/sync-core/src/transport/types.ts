@@ -1,4 +1,10 @@
 import type {
+  CreateTransferRequest,
+  DeliveryStatusResponse,
+  Transfer,
+  TransferProgressRequest,
+} from '../protocol/sessions.js';
+import type {
   Delivery,
   DeliveryTarget,
   Json,
@@ -74,21 +80,7 @@ export interface DeliveryTransport {
    */
   ack(id: string, signal?: AbortSignal): Promise<{ complete: boolean }>;
   /** The sender's view of one delivery; a 404 `rejected` SyncError for anyone else. */
-  status?(id: string, signal?: AbortSignal): Promise<DeliveryStatusAnswer>;
-}
-
-/** Who a delivery waits for and who acknowledged it, as the server sees it. */
-export interface DeliveryStatusAnswer {
-  /** The delivery. */
-  delivery: Delivery;
-  /** Sessions that must acknowledge (fixed at creation). */
-  targets: string[];
-  /** Sessions that acknowledged. */
-  acked: string[];
-  /** Every still-active target acknowledged. */
-  complete: boolean;
-  /** The TTL passed before completion. */
-  expired: boolean;
+  status?(id: string, signal?: AbortSignal): Promise<DeliveryStatusResponse>;
 }
 
 /** What the server holds of an asset (`HEAD /v1/assets/:sha256`). */
@@ -124,84 +116,16 @@ export interface AssetTransport {
   ): Promise<Uint8Array>;
 }
 
-/** What a requester asks a holder for (`POST /v1/transfers`). */
-export interface TransferRequest {
-  /** Unique id (UUIDv7); idempotent. */
-  id: string;
-  /** A scope both users belong to. */
-  scope: string;
-  /** The asset's sha256 (lowercase hex). */
-  assetHash: string;
-  /** File name shown to both sides. */
-  name?: string;
-  /** Size in bytes, when known. */
-  size?: number;
-  /** MIME type. */
-  mimeType?: string;
-  /** The user whose devices hold the file. */
-  from: { userId: string };
-}
-
-/** Where a transfer stands. */
-export type TransferState = 'pending' | 'in_progress' | 'completed' | 'failed' | 'expired';
-
-/** A transfer on request, as the server keeps it (both sides read it). */
-export interface TransferRecord {
-  /** Unique id. */
-  id: string;
-  /** Scope. */
-  scope: string;
-  /** The asset's sha256. */
-  assetHash: string;
-  /** File name. */
-  name?: string;
-  /** Size in bytes, when known. */
-  size?: number;
-  /** MIME type. */
-  mimeType?: string;
-  /** The session that asked. */
-  requesterSessionId: string;
-  /** The user who asked. */
-  requesterUserId: string;
-  /** The user whose devices hold the file. */
-  holderUserId: string;
-  /** Where it stands. */
-  state: TransferState;
-  /** Bytes the holder uploaded. */
-  uploadedBytes: number;
-  /** Bytes the requester downloaded. */
-  downloadedBytes: number;
-  /** Total bytes (0 while unknown). */
-  totalBytes: number;
-  /** Why it failed. */
-  error?: string;
-  /** Epoch ms (server clock). */
-  createdAt: number;
-  /** Epoch ms (server clock). */
-  updatedAt: number;
-  /** Epoch ms (server clock). */
-  expiresAt: number;
-}
-
 /** Transfers on request (`/v1/transfers`). Every call may be retried. */
 export interface TransferTransport {
   /** Creates a transfer (and its request delivery to the holder); idempotent on `id`. */
-  create(req: TransferRequest, signal?: AbortSignal): Promise<TransferRecord>;
+  create(req: CreateTransferRequest, signal?: AbortSignal): Promise<Transfer>;
   /** Transfers where the caller's user is requester or holder. */
-  list(signal?: AbortSignal): Promise<TransferRecord[]>;
+  list(signal?: AbortSignal): Promise<Transfer[]>;
   /** One transfer. */
-  get(id: string, signal?: AbortSignal): Promise<TransferRecord>;
+  get(id: string, signal?: AbortSignal): Promise<Transfer>;
   /** Reports progress of one side; `completed` only by the requester after verification. */
-  progress(
-    req: {
-      id: string;
-      side: 'upload' | 'download';
-      bytesDone: number;
-      state?: TransferState;
-      error?: string;
-    },
-    signal?: AbortSignal,
-  ): Promise<TransferRecord>;
+  progress(req: TransferProgressRequest & { id: string }, signal?: AbortSignal): Promise<Transfer>;
 }
 
 /** A realtime hint about sessions, deliveries or transfers (never needed for correctness). */
