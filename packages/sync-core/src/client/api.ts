@@ -1,3 +1,4 @@
+import type { AssetsApi } from '../assets/client-assets.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { SessionsApi } from '../sessions/client-sessions.js';
@@ -76,6 +77,8 @@ export interface SyncClient {
   readonly sessions: SessionsApi;
   /** Items delivered to sessions: send, follow; receive with `on('delivery', ...)`. */
   readonly deliveries: DeliveriesApi;
+  /** Files sent to sessions or fetched on request, with progress. */
+  readonly assets: AssetsApi;
   /** Sync state of one record. */
   recordStatus(collection: string, id: string): RecordSyncState;
   /** Mutations rejected permanently (a stable array until it changes). */

@@ -1,4 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
+import { indexedDbAssetStore, memoryAssetStore } from '../assets/asset-store.js';
+import type { AssetsApi } from '../assets/client-assets.js';
+import { ClientAssets } from '../assets/client-assets.js';
 import { HybridLogicalClock } from '../clock/hlc.js';
 import { lww } from '../conflict/resolvers.js';
 import type { ConflictResolver } from '../conflict/types.js';
@@ -8,6 +11,7 @@ import { createEnvironment } from '../env/environment.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import { loadClientId } from '../ids/client-id.js';
 import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
+import { TRANSFER_REQUEST_KIND } from '../protocol/sessions.js';
 import type { JsonObject } from '../protocol/types.js';
 import { Replicator } from '../replication/replicator.js';
 import { Retryer } from '../replication/retryer.js';
@@ -110,6 +114,7 @@ class SyncClientImpl implements SyncClient {
   #deadLetterList: readonly DeadLetter[] = Object.freeze([]);
   #conflictList: readonly ParkedConflict[] = Object.freeze([]);
   readonly #services: SessionServices;
+  readonly #assets: ClientAssets;
 
   constructor(options: SyncClientOptions) {
     checkClientOptions(options);
@@ -148,13 +153,37 @@ class SyncClientImpl implements SyncClient {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 15 * 60_000,
       pollIntervalMs: options.pullIntervalMs ?? 30_000,
       handlers: () => this.#emitter.listeners('delivery'),
-      prepare: async () => true,
-      internal: new Map(),
+      prepare: (delivery, signal) => this.#assets.prepareDelivery(delivery, signal),
+      internal: new Map([
+        [TRANSFER_REQUEST_KIND, (delivery, signal) => this.#assets.serveRequest(delivery, signal)],
+      ]),
       onError: (error, delivery) =>
         this.#emitter.emit('deliveryFailed', asSyncError(error), delivery),
       userScope: () => (this.#session === null ? '' : this.#scopeFor(this.#session)),
-      parts: [],
+      parts: [
+        {
+          signedIn: (context) => this.#assets.signedIn(context),
+          signedOut: () => this.#assets.signedOut(),
+          transferChanged: () => this.#assets.transferChanged(),
+          reconnected: () => this.#assets.reconnected(),
+        },
+      ],
     });
+    this.#assets = new ClientAssets({
+      env: this.#env,
+      transport: this.#transport,
+      store:
+        options.assetStore ??
+        (typeof indexedDB === 'undefined' ? memoryAssetStore() : indexedDbAssetStore()),
+      newId: this.#newId,
+      deliveries: this.#services.deliveries,
+      chunkBytes: options.assetChunkBytes ?? 1 << 20,
+      publish: (progress) => this.#emitter.emit('transfer', progress),
+    });
+  }
+
+  get assets(): AssetsApi {
+    return this.#assets;
   }
 
   get sessions(): SessionsApi {

@@ -1,5 +1,7 @@
+import type { AssetStore } from '../assets/asset-store.js';
+import type { TransferProgress } from '../assets/progress.js';
 import type { ConflictResolver } from '../conflict/types.js';
-import type { DeliveryEvent } from '../deliveries/inbox.js';
+import type { IncomingDelivery } from '../deliveries/inbox.js';
 import type { LockManagerLike } from '../deliveries/locks.js';
 import type { SyncError } from '../errors/sync-error.js';
 import type { Delivery, JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
@@ -140,7 +142,9 @@ export interface SyncEvents {
    * A delivery reached this session (once per delivery and session, across reloads, reconnections
    * and tabs). It is acknowledged when the listener's promise resolves, or by `event.ack()`.
    */
-  delivery: (event: DeliveryEvent) => void | Promise<void>;
+  delivery: (event: IncomingDelivery) => void | Promise<void>;
+  /** An upload or download moved (bytes done, total, rate, ETA) or changed state. */
+  transfer: (progress: Readonly<TransferProgress>) => void;
   /** A delivery listener (or the download of its asset) failed; it will be offered again. */
   deliveryFailed: (error: SyncError, delivery: Delivery) => void;
 }
@@ -186,6 +190,17 @@ export interface SyncClientOptions {
    * @default `navigator.locks` where it exists, otherwise a lock per client
    */
   locks?: LockManagerLike;
+  /**
+   * Where received and sent asset bytes are kept.
+   * @default `indexedDbAssetStore()` where IndexedDB exists, `memoryAssetStore()` elsewhere
+   *   (Node apps pass `fileAssetStore({ directory })` from `@syncline/sync-core/node`)
+   */
+  assetStore?: AssetStore;
+  /**
+   * Bytes per asset upload or download request.
+   * @default 1048576 (1 MiB)
+   */
+  assetChunkBytes?: number;
   /** Replaces any of the real time, timer, randomness and online sources. */
   environment?: Partial<SyncEnvironment>;
   /**

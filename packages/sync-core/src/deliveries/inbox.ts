@@ -8,7 +8,7 @@ import type { DeliveryTransport } from '../transport/types.js';
 import type { LockManagerLike } from './locks.js';
 
 /** What a `delivery` handler receives. */
-export interface DeliveryEvent {
+export interface IncomingDelivery {
   /** The delivery. */
   delivery: Delivery;
   /**
@@ -23,7 +23,7 @@ export interface DeliveryEvent {
  * Handles one delivery. Runs once per delivery and session, across reloads, reconnections and
  * tabs: a delivery whose handler resolved (or called `ack`) is never handed over again.
  */
-export type DeliveryHandler = (event: DeliveryEvent) => void | Promise<void>;
+export type DeliveryHandler = (event: IncomingDelivery) => void | Promise<void>;
 
 /** A delivery kind the client itself serves (a transfer request); the app never sees it. */
 export type InternalDeliveryHandler = (delivery: Delivery, signal: AbortSignal) => Promise<boolean>;
