@@ -15,17 +15,14 @@ import type {
   SyncError,
   SyncTransport,
 } from '@syncline/sync-core';
-import {
-  isSyncError,
-  validatePullResponse,
-  validatePushResponse,
-} from '@syncline/sync-core/protocol';
+import { validatePullResponse, validatePushResponse } from '@syncline/sync-core/protocol';
 import { HttpClient, type HttpTimers, type TokenProvider } from './http/http-client.js';
 import { PullAhead } from './http/pull-ahead.js';
-import { invalidAnswerError } from './http/response-error.js';
+import { checkedAnswer } from './http/response-error.js';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
 import { subscribeEventStream } from './realtime/event-stream-subscription.js';
 import { subscribePolling } from './realtime/poll-subscription.js';
+import { SessionEventHub, sessionParts } from './sessions/session-parts.js';
 
 /** How the transport learns that the server has changes. */
 export type RealtimeMode = 'sse' | 'poll' | false;
@@ -189,6 +186,9 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   };
 
   if (options.session !== undefined) transport.session = options.session;
+  Object.assign(transport, sessionParts(http));
+  const hub = new SessionEventHub();
+  transport.sessionEvents = (listener, onConnect) => hub.add(listener, onConnect);
 
   if (realtime === 'sse') {
     transport.subscribe = (scopes, onPoke: (poke: Poke) => void, onConnect) => {
@@ -197,7 +197,11 @@ export function restTransport(options: RestTransportOptions): RestTransport {
         http,
         scopes,
         onPoke,
-        onConnect,
+        onOtherEvent: (event) => hub.event(event),
+        onConnect: () => {
+          onConnect?.();
+          hub.connected();
+        },
         onError: options.onRealtimeError,
         reconnect,
         idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
@@ -207,7 +211,10 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   } else if (realtime === 'poll') {
     transport.subscribe = (_scopes, _onPoke, onConnect) =>
       subscribePolling({
-        onConnect,
+        onConnect: () => {
+          onConnect?.();
+          hub.connected();
+        },
         intervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
         timers,
       });
@@ -215,16 +222,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   return transport;
 }
 
-// A server answer that fails protocol validation is the server's fault, and may be a proxy's
-// transient error page with status 200: `server` (retryable), never `invalid` (the caller's).
-function checked<T>(what: string, validate: () => T): T {
-  try {
-    return validate();
-  } catch (error) {
-    const problem = isSyncError(error) ? error.message : 'validation failed';
-    throw invalidAnswerError(what, problem, error);
-  }
-}
+const checked = checkedAnswer;
 
 function resolveTimers(
   environment: RestTransportOptions['environment'],
