@@ -8,7 +8,9 @@
  *
  * @module
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fileBlobStore } from './assets/blob-store.js';
 import { jwtAuth } from './auth/jwt-auth.js';
 import type { Authenticate } from './auth/types.js';
 import { startServer } from './node/start-server.js';
@@ -88,6 +90,13 @@ async function main(): Promise<void> {
     host: values.host,
     store,
     devAuth: dev,
+    // Asset bytes beside the PGlite data; with PostgreSQL, in ./.syncline-assets.
+    blobStore: fileBlobStore({
+      directory:
+        databaseUrl !== undefined
+          ? './.syncline-assets'
+          : join(values.data ?? './.syncline-data', 'assets'),
+    }),
     ...(authenticate === undefined ? {} : { authenticate }),
     ...(cors === undefined ? {} : { cors: { origins: cors.includes('*') ? '*' : cors } }),
   });

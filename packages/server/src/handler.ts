@@ -5,7 +5,10 @@
  *
  * @module
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type ProtocolLimits, resolveLimits } from '@syncline/sync-core/protocol';
+import { type BlobStore, fileBlobStore } from './assets/blob-store.js';
 import type { DevAuth } from './auth/dev-auth.js';
 import { type Authenticate, type AuthorizeScope, ownScopeOnly } from './auth/types.js';
 import { EventStreams, type StreamTimers } from './http/event-stream.js';
@@ -18,10 +21,21 @@ import {
   handlePush,
   type RouteContext,
 } from './http/routes.js';
+import {
+  DEFAULT_TARGETING_LIMITS,
+  type ListScopeMembers,
+  matchTargetingRoute,
+  membersMayUse,
+  ownScopeMembers,
+  type TargetingContext,
+  type TargetingLimits,
+  type TargetingRun,
+} from './http/targeting-routes.js';
 import type { AuthContext, SyncStore } from './store/types.js';
+import { type SweepReport, sweepOnce } from './targeting/sweeper.js';
 
 /** Hard limits of the handler (protocol limits plus transport limits). */
-export interface ServerLimits extends ProtocolLimits {
+export interface ServerLimits extends ProtocolLimits, TargetingLimits {
   /** Largest request body in bytes; checked from `Content-Length` and while streaming. @default 1048576 (1 MiB) */
   maxBodyBytes: number;
   /** Most scopes one event stream may watch. @default 100 */
@@ -42,8 +56,26 @@ export interface SyncHandlerOptions {
   store: SyncStore;
   /** Establishes the caller (e.g. `jwtAuth(...)`); `null` answers 401. */
   authenticate: Authenticate;
-  /** May this user read/write this scope? @default a user may use only `user:<own id>` */
+  /**
+   * May this user read/write this scope?
+   * @default a user may use `user:<own id>` and every scope `listScopeMembers` lists them in
+   */
   authorizeScope?: AuthorizeScope;
+  /**
+   * The members (user ids) of a shared scope, for `scopeMembers` deliveries and transfers. The
+   * default `authorizeScope` lets exactly these users use the scope.
+   * @default a user is the only member of `user:<id>`; other scopes have no members
+   * @example
+   * ```ts
+   * listScopeMembers: async (scope) => db.workspaceMembers(scope.slice('workspace:'.length)),
+   * ```
+   */
+  listScopeMembers?: ListScopeMembers;
+  /**
+   * Where asset bytes live.
+   * @default fileBlobStore({ directory: join(os.tmpdir(), 'syncline-assets') })
+   */
+  blobStore?: BlobStore;
   /** Hard limits; unset fields keep their defaults (see {@link ServerLimits}). */
   limits?: Partial<ServerLimits>;
   /**
@@ -71,6 +103,14 @@ export interface SyncHandler {
   (request: Request): Promise<Response>;
   /** Ends every open event stream (call on shutdown, before closing the store). */
   closeStreams(): void;
+  /**
+   * One sweep: expires deliveries and transfers past their TTL, completes deliveries whose
+   * remaining targets went stale, deletes the bytes of assets nothing live references. Run it
+   * on an interval (`startServer` does, see `sweepIntervalMs`, or `startSweeper`).
+   */
+  sweep(): Promise<SweepReport>;
+  /** Where asset bytes live. */
+  readonly blobStore: BlobStore;
   /** How many event streams are open now. */
   readonly openStreams: number;
 }
@@ -105,6 +145,12 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     maxBodyBytes: options.limits?.maxBodyBytes ?? 1024 * 1024,
     maxScopesPerStream: options.limits?.maxScopesPerStream ?? 100,
   };
+  const listScopeMembers = options.listScopeMembers ?? ownScopeMembers;
+  const authorizeScope =
+    options.authorizeScope ??
+    (options.listScopeMembers === undefined ? ownScopeOnly : membersMayUse(listScopeMembers));
+  const blobStore =
+    options.blobStore ?? fileBlobStore({ directory: join(tmpdir(), 'syncline-assets') });
   const rateLimit = options.limits?.rateLimit ?? { requestsPerSecond: 50, burst: 100 };
   const limiter = rateLimit === false ? undefined : new RateLimiter(rateLimit, now);
   const streams = new EventStreams((error) =>
@@ -112,7 +158,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
   );
   const ctx: RouteContext = {
     store: options.store,
-    authorizeScope: options.authorizeScope ?? ownScopeOnly,
+    authorizeScope,
     limits,
     streams,
     heartbeatMs: options.heartbeatMs ?? 15_000,
@@ -122,6 +168,19 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
         globalThis.clearInterval(handle as ReturnType<typeof globalThis.setInterval>),
     },
   };
+
+  const targeting: TargetingContext | undefined =
+    options.store.targeting === undefined
+      ? undefined
+      : {
+          targeting: options.store.targeting,
+          blobStore,
+          authorizeScope,
+          listScopeMembers,
+          limits: { ...limits, ...targetingLimits(options.limits) },
+          logger,
+          uploads: new Map(),
+        };
 
   const answer = async (request: Request): Promise<Response> => {
     const url = new URL(request.url);
@@ -144,15 +203,30 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
       return handleDevToken(request, options.devAuth, limits.maxBodyBytes);
     }
     const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
-    if (route === undefined) throw problem(404, 'not_found', 'no such route');
-    if (request.method !== route.method) throw methodNotAllowed(route.method);
+    const targetingRoute =
+      route === undefined && targeting !== undefined
+        ? matchTargetingRoute(request.method, path)
+        : undefined;
+    if (route === undefined && targetingRoute === undefined) {
+      throw problem(404, 'not_found', 'no such route');
+    }
+    if (route !== undefined && request.method !== route.method)
+      throw methodNotAllowed(route.method);
+    if (targetingRoute !== undefined && 'allow' in targetingRoute) {
+      throw methodNotAllowed(targetingRoute.allow);
+    }
     const auth = await options.authenticate(request);
     if (auth === null) throw problem(401, 'unauthorized', 'a valid bearer token is required');
     const waitMs = limiter?.take(auth.userId) ?? 0;
     if (waitMs > 0) {
       throw problem(429, 'rate_limited', 'too many requests', { retryAfterMs: waitMs });
     }
-    return route.run(request, auth, ctx);
+    if (targeting !== undefined && (await targeting.targeting.isRevoked(auth))) {
+      throw problem(401, 'session_revoked', 'this session was signed out');
+    }
+    if (route !== undefined) return route.run(request, auth, ctx);
+    const matched = targetingRoute as { run: TargetingRun; param: string };
+    return matched.run(request, auth, targeting as TargetingContext, matched.param);
   };
 
   const handler = async (request: Request): Promise<Response> => {
@@ -163,8 +237,9 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
         status: 204,
         headers: {
           'access-control-allow-origin': allowOrigin,
-          'access-control-allow-methods': 'GET, POST, OPTIONS',
-          'access-control-allow-headers': 'authorization, content-type, accept',
+          'access-control-allow-methods': 'GET, HEAD, POST, PUT, DELETE, OPTIONS',
+          'access-control-allow-headers':
+            'authorization, content-type, accept, content-range, range',
           'access-control-max-age': '600',
           vary: 'origin',
         },
@@ -178,13 +253,32 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     }
     if (allowOrigin !== undefined) {
       response.headers.set('access-control-allow-origin', allowOrigin);
-      response.headers.set('access-control-expose-headers', 'retry-after');
+      response.headers.set(
+        'access-control-expose-headers',
+        'retry-after, upload-offset, upload-length, asset-complete, content-range, content-length',
+      );
       response.headers.append('vary', 'origin');
     }
     return response;
   };
   return Object.defineProperties(handler, {
     closeStreams: { value: () => streams.closeAll() },
+    sweep: {
+      value: async (): Promise<SweepReport> => {
+        if (targeting === undefined) {
+          return {
+            expiredDeliveries: 0,
+            completedDeliveries: 0,
+            expiredTransfers: 0,
+            releasedBlobKeys: [],
+            purged: 0,
+            deletedBlobs: 0,
+          };
+        }
+        return sweepOnce(targeting.targeting, blobStore, logger);
+      },
+    },
+    blobStore: { value: blobStore },
     openStreams: { get: () => streams.size },
   }) as SyncHandler;
 }
@@ -197,4 +291,17 @@ function corsOrigin(cors: CorsOptions | undefined, origin: string | null): strin
   if (cors === undefined || origin === null) return undefined;
   if (cors.origins === '*') return '*';
   return cors.origins.includes(origin) ? origin : undefined;
+}
+
+function targetingLimits(limits: Partial<ServerLimits> | undefined): TargetingLimits {
+  const out = { ...DEFAULT_TARGETING_LIMITS };
+  for (const key of Object.keys(DEFAULT_TARGETING_LIMITS) as (keyof TargetingLimits)[]) {
+    const value = limits?.[key];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new TypeError(`limits.${key} must be a positive integer`);
+    }
+    out[key] = value;
+  }
+  return out;
 }

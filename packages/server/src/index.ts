@@ -4,6 +4,12 @@
  *
  * @packageDocumentation
  */
+export {
+  BlobLimitError,
+  type BlobStore,
+  type FileBlobStoreOptions,
+  fileBlobStore,
+} from './assets/blob-store.js';
 export { type DevAuth, type DevAuthOptions, type DevToken, devAuth } from './auth/dev-auth.js';
 export { claimsToAuth, type JwtAuthOptions, jwtAuth } from './auth/jwt-auth.js';
 export {
@@ -23,6 +29,13 @@ export {
 export type { StreamTimers } from './http/event-stream.js';
 export { consoleLogger, type Logger } from './http/problem.js';
 export type { RateLimitOptions } from './http/rate-limiter.js';
+export {
+  DEFAULT_TARGETING_LIMITS,
+  type ListScopeMembers,
+  membersMayUse,
+  ownScopeMembers,
+  type TargetingLimits,
+} from './http/targeting-routes.js';
 export type { SqlExecutor, SqlQueryable } from './store/executor.js';
 export { MIGRATIONS, type Migration, runMigrations } from './store/migrations.js';
 export { type PgliteStoreOptions, pgliteExecutor, pgliteStore } from './store/pglite-store.js';
@@ -43,3 +56,15 @@ export type {
   StorePushRequest,
   SyncStore,
 } from './store/types.js';
+export { DEFAULT_TARGETING_POLICY } from './targeting/sql-targeting-store.js';
+export { type SweeperOptions, type SweepReport, startSweeper } from './targeting/sweeper.js';
+export type {
+  AssetCopy,
+  BeginUploadOutcome,
+  CreateDeliveryOutcome,
+  SweepResult,
+  TargetingEvent,
+  TargetingPolicy,
+  TargetingStore,
+  TransferOutcome,
+} from './targeting/types.js';

@@ -9,7 +9,8 @@
  * @module
  */
 import { PokeBroadcaster } from '../realtime/poke-broadcaster.js';
-import type { SyncStore } from '../store/types.js';
+import type { AuthContext, SyncStore } from '../store/types.js';
+import type { TargetingEvent } from '../targeting/types.js';
 
 const MAX_QUEUED = 1000;
 
@@ -44,6 +45,8 @@ export class EventStreams {
     heartbeatMs: number;
     signal: AbortSignal;
     timers: StreamTimers;
+    /** The caller, whose session hears `delivery`, `session` and `transfer` events. */
+    auth?: AuthContext;
   }): Response {
     const encoder = new TextEncoder();
     const wanted = new Set(options.scopes);
@@ -60,6 +63,17 @@ export class EventStreams {
         const unsubscribe = this.#broadcaster(options.store).subscribe([...wanted], (frame) => {
           if ((controller.desiredSize ?? 0) >= -MAX_QUEUED) controller.enqueue(frame);
         });
+        const auth = options.auth;
+        const stopEvents =
+          auth === undefined || options.store.targeting === undefined
+            ? () => {}
+            : options.store.targeting.onEvent((event) => {
+                if (isFor(event, auth)) {
+                  send(
+                    `event: ${event.type}\ndata: ${JSON.stringify(event.id === undefined ? {} : { id: event.id })}\n\n`,
+                  );
+                }
+              });
         const heartbeat = options.timers.setInterval(
           () => send(': heartbeat\n\n'),
           options.heartbeatMs,
@@ -68,6 +82,7 @@ export class EventStreams {
           if (ended) return;
           ended = true;
           unsubscribe();
+          stopEvents();
           options.timers.clearInterval(heartbeat);
           options.signal.removeEventListener('abort', end);
           this.#open.delete(end);
@@ -109,4 +124,13 @@ export class EventStreams {
   closeAll(): void {
     for (const end of [...this.#open]) end();
   }
+}
+
+/** `true` when the caller's stream should hear `event`. */
+function isFor(event: TargetingEvent, auth: AuthContext): boolean {
+  return (
+    event.userId === auth.userId &&
+    event.originSessionId !== auth.sessionId &&
+    (event.sessionIds === undefined || event.sessionIds.includes(auth.sessionId))
+  );
 }

@@ -144,6 +144,7 @@ export async function handleEvents(
     heartbeatMs: ctx.heartbeatMs,
     signal: request.signal,
     timers: ctx.timers,
+    auth,
   });
 }
 

@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+import type { BlobStore } from '../assets/blob-store.js';
 import { devAuth as createDevAuth, type DevAuth } from '../auth/dev-auth.js';
 import type { Authenticate, AuthorizeScope } from '../auth/types.js';
 import {
@@ -13,8 +15,10 @@ import {
   type SyncHandler,
 } from '../handler.js';
 import type { Logger } from '../http/problem.js';
+import type { ListScopeMembers } from '../http/targeting-routes.js';
 import { pgliteStore } from '../store/pglite-store.js';
 import type { SyncStore } from '../store/types.js';
+import { startSweeper } from '../targeting/sweeper.js';
 import { serve } from './serve.js';
 
 /** Options of {@link startServer}. */
@@ -34,6 +38,16 @@ export interface StartServerOptions {
   devAuth?: boolean | DevAuth;
   /** May this user read/write this scope? @default a user may use only `user:<own id>` */
   authorizeScope?: AuthorizeScope;
+  /** The members of a shared scope (see `SyncHandlerOptions.listScopeMembers`). */
+  listScopeMembers?: ListScopeMembers;
+  /** Where asset bytes live. @default a `fileBlobStore` under the OS temp directory */
+  blobStore?: BlobStore;
+  /**
+   * How often the sweeper runs (delivery and transfer expiry, asset cleanup), in milliseconds,
+   * or 0 for never (call `handler.sweep()` yourself).
+   * @default 60_000 (every minute)
+   */
+  sweepIntervalMs?: number;
   /** Hard limits of the handler; unset fields keep their defaults. */
   limits?: Partial<ServerLimits>;
   /** CORS for browser apps on other origins. @default undefined (no CORS headers) */
@@ -92,6 +106,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     store,
     authenticate,
     ...(options.authorizeScope === undefined ? {} : { authorizeScope: options.authorizeScope }),
+    ...(options.listScopeMembers === undefined
+      ? {}
+      : { listScopeMembers: options.listScopeMembers }),
+    ...(options.blobStore === undefined ? {} : { blobStore: options.blobStore }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(dev === undefined ? {} : { devAuth: dev }),
     ...(options.cors === undefined ? {} : { cors: options.cors }),
@@ -118,6 +136,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
         }, purgeEvery)
       : undefined;
   purgeTimer?.unref();
+  const sweepEvery = options.sweepIntervalMs ?? 60_000;
+  const stopSweeper =
+    sweepEvery > 0
+      ? startSweeper({
+          sweep: () => handler.sweep(),
+          intervalMs: sweepEvery,
+          logger: options.logger ?? console,
+        })
+      : undefined;
   let closing: Promise<void> | undefined;
   return {
     url: running.url,
@@ -128,6 +155,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     close() {
       closing ??= (async () => {
         if (purgeTimer !== undefined) clearInterval(purgeTimer);
+        stopSweeper?.();
         handler.closeStreams();
         await running.close();
         if (ownsStore) await store.close();

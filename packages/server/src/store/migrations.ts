@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import { TARGETING_SQL } from '../targeting/targeting-sql.js';
 import type { SqlExecutor } from './executor.js';
 import { OPTIMISTIC_PUSH_SQL } from './push-sql.js';
 import { FUNCTIONS_SQL, PULL_CHANGES_SQL, PULL_PAGE_JSON_SQL } from './sql-functions.js';
@@ -82,6 +84,7 @@ CREATE INDEX mutations_created_at ON syncline.mutations (created_at);
   { id: 4, name: 'pull page in its wire shape', sql: PULL_CHANGES_SQL },
   { id: 5, name: 'push in two statements, optimistic', sql: OPTIMISTIC_PUSH_SQL },
   { id: 6, name: 'records keep their wire JSON', sql: WIRE_TEXT_SQL },
+  { id: 7, name: 'sessions, deliveries, assets, transfers', sql: TARGETING_SQL },
 ];
 
 // An arbitrary constant: the advisory lock key of migrations.

@@ -12,6 +12,11 @@ import {
   validatePoke,
 } from '@syncline/sync-core/protocol';
 import { readChangesAfter } from '../realtime/changes-after.js';
+import {
+  createSqlTargetingStore,
+  DEFAULT_TARGETING_POLICY,
+} from '../targeting/sql-targeting-store.js';
+import type { TargetingPolicy } from '../targeting/types.js';
 import { encodeCheckpoint } from './checkpoint.js';
 import type { SqlExecutor } from './executor.js';
 import { runMigrations } from './migrations.js';
@@ -22,7 +27,7 @@ import { toNumber } from './rows.js';
 import type { CommittedChanges, SyncStore } from './types.js';
 
 /** Options shared by every SQL store. */
-export interface SqlStoreOptions {
+export interface SqlStoreOptions extends Partial<TargetingPolicy> {
   /**
    * How long tombstones are kept before {@link SyncStore.purgeTombstones} may remove them. A
    * client offline for longer must resync its scope (`resetRequired`).
@@ -33,8 +38,13 @@ export interface SqlStoreOptions {
   defaultPullLimit?: number;
   /** Most top-level fields a record may reach through a patch (larger: rejected `invalid`). @default 1000 */
   maxFieldsPerRecord?: number;
-  /** The clock, in epoch milliseconds (tombstone ages, mutation log times). @default Date.now */
+  /**
+   * The clock, in epoch milliseconds (tombstone ages, mutation log times, and the server clock
+   * of sessions, delivery expiry and transfers). @default Date.now
+   */
   now?: () => number;
+  /** New UUIDs (blob keys, transfer request deliveries). @default crypto.randomUUID */
+  newId?: () => string;
   /** Where unexpected background errors go (a lost LISTEN connection, a bad payload). @default console.error */
   onError?: (error: unknown) => void;
 }
@@ -71,6 +81,14 @@ export async function createSqlStore(
     "SELECT value FROM syncline.meta WHERE key = 'epoch'",
   );
   const epoch = epochRow?.value ?? '0';
+
+  const targeting = await createSqlTargetingStore(db, {
+    ...DEFAULT_TARGETING_POLICY,
+    ...definedPolicy(options),
+    now,
+    newId: options.newId ?? (() => crypto.randomUUID()),
+    onError,
+  });
 
   const listeners = new Set<(poke: Poke) => void>();
   const unlisten = await db.listen(POKE_CHANNEL, (payload) => {
@@ -132,6 +150,7 @@ export async function createSqlStore(
   };
 
   const store: SyncStore = {
+    targeting,
     async push(auth, request) {
       open();
       return retrying(() => pushes.push(auth, request, now()));
@@ -204,6 +223,7 @@ export async function createSqlStore(
       listeners.clear();
       committers.clear();
       try {
+        await targeting.close();
         await unlisten();
       } catch (error) {
         onError(error);
@@ -212,4 +232,17 @@ export async function createSqlStore(
     },
   };
   return store;
+}
+
+function definedPolicy(options: SqlStoreOptions): Partial<TargetingPolicy> {
+  const policy: Partial<TargetingPolicy> = {};
+  for (const key of ['sessionActiveWindowMs', 'assetGraceMs', 'endedRetentionMs'] as const) {
+    const value = options[key];
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new TypeError(`${key} must be a non-negative integer of milliseconds`);
+    }
+    policy[key] = value;
+  }
+  return policy;
 }

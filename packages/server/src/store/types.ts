@@ -12,6 +12,7 @@ import type {
   PushResponse,
   SyncRecord,
 } from '@syncline/sync-core/protocol';
+import type { TargetingStore } from '../targeting/types.js';
 
 /** Who is calling, as established by the handler's `authenticate`. */
 export interface AuthContext {
@@ -153,6 +154,11 @@ export interface SyncStore {
    * window) and raises each scope's purge horizon past them.
    */
   purgeTombstones(options?: { olderThanMs?: number }): Promise<PurgeResult>;
+  /**
+   * Sessions, deliveries, assets and transfers in the same database. Optional: without it the
+   * handler answers the targeting routes with 404.
+   */
+  readonly targeting?: TargetingStore;
   /** Resolves when the database answers; rejects otherwise. */
   health(): Promise<void>;
   /** Stops listening and closes the connections. */

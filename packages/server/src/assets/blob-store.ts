@@ -1,0 +1,141 @@
+/**
+ * Where asset bytes live: a small interface the server streams through, and the filesystem
+ * default. The database holds what the bytes mean (owner, hash, upload offset, references);
+ * a BlobStore only holds bytes under opaque keys the server makes up.
+ *
+ * @module
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+
+/**
+ * Bytes under opaque keys (`[A-Za-z0-9_-]{1,128}`). Contract:
+ *
+ * - `write` first cuts the blob to `offset` bytes (bytes past it are from a write that was
+ *   never recorded as done), then appends the stream's bytes, streaming: a chunk is written
+ *   before the next is read, so memory stays bounded whatever the size. It rejects with a
+ *   {@link BlobLimitError} as soon as more than `maxBytes` arrive (what was written stays, past
+ *   the recorded offset, and the next write cuts it off). A failed write may leave any prefix
+ *   of the stream written: the caller records the offset only after `write` resolves.
+ * - `read` streams bytes `[start, end)`; it is only called for ranges the caller knows exist.
+ * - `delete` of a missing key is not an error.
+ * - Keys are never reused by the server, so a delete never races a new write of the same key.
+ */
+export interface BlobStore {
+  /** How many bytes the blob holds (0 when it does not exist). */
+  size(key: string): Promise<number>;
+  /** Cuts the blob to `offset`, then appends `body`; resolves with the bytes appended. */
+  write(
+    key: string,
+    offset: number,
+    body: AsyncIterable<Uint8Array>,
+    options: { maxBytes: number },
+  ): Promise<number>;
+  /** Streams bytes `[start, end)`. */
+  read(key: string, range: { start: number; end: number }): ReadableStream<Uint8Array>;
+  /** Deletes the blob. */
+  delete(key: string): Promise<void>;
+  /** Every key held (for tests and for cleaning up bytes whose rows are gone). */
+  keys(): Promise<string[]>;
+}
+
+/** More bytes arrived than a write may take. */
+export class BlobLimitError extends Error {
+  /** Discriminant for checks across package copies. */
+  override readonly name = 'BlobLimitError';
+}
+
+/** Options of {@link fileBlobStore}. */
+export interface FileBlobStoreOptions {
+  /** The directory of the blob files (created if missing). */
+  directory: string;
+}
+
+const KEY = /^[A-Za-z0-9_-]{1,128}$/;
+
+function checkKey(key: string): string {
+  // Keys come from the server, never from a request; the check keeps a bug from escaping the directory.
+  if (!KEY.test(key)) throw new TypeError(`not a blob key: ${JSON.stringify(key).slice(0, 140)}`);
+  return key;
+}
+
+/**
+ * The filesystem BlobStore: one file per blob under `directory`, written chunk by chunk at
+ * explicit positions and read with ranged streams; nothing is ever held whole in memory.
+ *
+ * @example
+ * ```ts
+ * const blobStore = fileBlobStore({ directory: './.syncline-data/assets' });
+ * ```
+ */
+export function fileBlobStore(options: FileBlobStoreOptions): BlobStore {
+  const directory = options.directory;
+  let ready: Promise<unknown> | undefined;
+  const ensureDirectory = () => {
+    ready ??= mkdir(directory, { recursive: true });
+    return ready;
+  };
+  const pathOf = (key: string) => join(directory, checkKey(key));
+  return {
+    async size(key) {
+      try {
+        return (await stat(pathOf(key))).size;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+        throw error;
+      }
+    },
+    async write(key, offset, body, { maxBytes }) {
+      await ensureDirectory();
+      const path = pathOf(key);
+      // 'a+' creates the file without truncating it; writes go to explicit positions below.
+      const file = await open(path, offset === 0 ? 'w' : 'r+').catch(async (error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        return open(path, 'w');
+      });
+      try {
+        await file.truncate(offset);
+        let position = offset;
+        let written = 0;
+        for await (const chunk of body) {
+          written += chunk.byteLength;
+          if (written > maxBytes) {
+            throw new BlobLimitError(`more than ${maxBytes} bytes`);
+          }
+          let done = 0;
+          while (done < chunk.byteLength) {
+            const { bytesWritten } = await file.write(
+              chunk,
+              done,
+              chunk.byteLength - done,
+              position,
+            );
+            done += bytesWritten;
+            position += bytesWritten;
+          }
+        }
+        return written;
+      } finally {
+        await file.close();
+      }
+    },
+    read(key, { start, end }) {
+      if (end <= start) return new ReadableStream({ start: (controller) => controller.close() });
+      const stream = createReadStream(pathOf(key), { start, end: end - 1, highWaterMark: 1 << 20 });
+      return Readable.toWeb(stream) as ReadableStream<Uint8Array>;
+    },
+    async delete(key) {
+      await rm(pathOf(key), { force: true });
+    },
+    async keys() {
+      try {
+        return (await readdir(directory)).filter((name) => KEY.test(name)).sort();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,232 @@
+/**
+ * The SQL {@link TargetingStore}, shared by PGlite and PostgreSQL. Events travel by NOTIFY on
+ * one channel, sent inside the transaction that made the change, so every server process on
+ * the database hears them after commit (and only then).
+ *
+ * @module
+ */
+import type { SqlExecutor, SqlQueryable } from '../store/executor.js';
+import {
+  advanceUpload,
+  beginUpload,
+  completeUpload,
+  dropUpload,
+  ownCopy,
+  readableCopy,
+  releaseCopies,
+} from './asset-queries.js';
+import {
+  ackDelivery,
+  completeQuiet,
+  createDelivery,
+  deliveryStatus,
+  pendingDeliveries,
+} from './delivery-queries.js';
+import {
+  activeSessions,
+  heartbeat,
+  isRevoked,
+  listSessions,
+  type QueryContext,
+  revokeAllSessions,
+  revokeSession,
+} from './session-queries.js';
+import {
+  createTransfer,
+  expireTransfers,
+  getTransfer,
+  listTransfers,
+  recordUploadProgress,
+  reportProgress,
+} from './transfer-queries.js';
+import type { TargetingEvent, TargetingPolicy, TargetingStore } from './types.js';
+
+/** The NOTIFY channel of targeting events. */
+export const TARGETING_CHANNEL = 'syncline_targeting';
+// NOTIFY payloads must stay under 8000 bytes; a longer session list is dropped (the event then
+// reaches every session of the user: a hint, at worst to a few sessions too many).
+const MAX_PAYLOAD = 7000;
+
+/** Options of {@link createSqlTargetingStore}. */
+export interface SqlTargetingStoreOptions extends TargetingPolicy {
+  /** The server clock. */
+  now: () => number;
+  /** New UUIDs (the request delivery of a transfer). */
+  newId: () => string;
+  /** Where a malformed event payload is reported. */
+  onError: (error: unknown) => void;
+}
+
+/** The default {@link TargetingPolicy}. */
+export const DEFAULT_TARGETING_POLICY: Readonly<TargetingPolicy> = Object.freeze({
+  sessionActiveWindowMs: 24 * 60 * 60 * 1000,
+  assetGraceMs: 60 * 60 * 1000,
+  endedRetentionMs: 7 * 24 * 60 * 60 * 1000,
+});
+
+function encodeEvent(event: TargetingEvent): string {
+  const text = JSON.stringify(event);
+  if (text.length <= MAX_PAYLOAD) return text;
+  const { sessionIds: _dropped, ...rest } = event;
+  return JSON.stringify(rest);
+}
+
+function decodeEvent(payload: string): TargetingEvent {
+  const value = JSON.parse(payload) as TargetingEvent;
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    (value.type !== 'delivery' && value.type !== 'session' && value.type !== 'transfer') ||
+    typeof value.userId !== 'string'
+  ) {
+    throw new Error(`malformed targeting event: ${payload.slice(0, 200)}`);
+  }
+  return value;
+}
+
+/** Builds the targeting store over `db` (its tables come with the store's migrations). */
+export async function createSqlTargetingStore(
+  db: SqlExecutor,
+  options: SqlTargetingStoreOptions,
+): Promise<TargetingStore & { close(): Promise<void> }> {
+  const listeners = new Set<(event: TargetingEvent) => void>();
+  const unlisten = await db.listen(TARGETING_CHANNEL, (payload) => {
+    let event: TargetingEvent;
+    try {
+      event = decodeEvent(payload);
+    } catch (error) {
+      options.onError(error);
+      return;
+    }
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        options.onError(error);
+      }
+    }
+  });
+  const ctx: QueryContext = {
+    now: options.now,
+    activeWindowMs: options.sessionActiveWindowMs,
+    async notify(tx: SqlQueryable, events: readonly TargetingEvent[]) {
+      if (events.length === 0) return;
+      await tx.query('SELECT pg_notify($1, e) FROM unnest($2::text[]) AS e', [
+        TARGETING_CHANNEL,
+        events.map(encodeEvent),
+      ]);
+    },
+  };
+  const releaseCtx = { ...ctx, assetGraceMs: options.assetGraceMs };
+
+  return {
+    heartbeat: (auth, request) => heartbeat(db, ctx, auth, request),
+    listSessions: (userId) => listSessions(db, ctx, userId),
+    revokeSession: (auth, sessionId) => revokeSession(db, ctx, auth, sessionId),
+    revokeAllSessions: (auth) => revokeAllSessions(db, ctx, auth),
+    isRevoked: (auth) => isRevoked(db, auth),
+    activeSessions: (userIds) => activeSessions(db, ctx, userIds),
+
+    createDelivery: (auth, request, users) => createDelivery(db, ctx, auth, request, users),
+    pendingDeliveries: (auth) => pendingDeliveries(db, ctx, auth),
+    deliveryStatus: (auth, id) => deliveryStatus(db, ctx, auth, id),
+    async ackDelivery(auth, id) {
+      const acked = await ackDelivery(db, ctx, auth, id);
+      if (acked === undefined) return undefined;
+      const releasedBlobKeys =
+        acked.complete && acked.assetHash !== null
+          ? await releaseCopies(db, releaseCtx, { userId: acked.ownerId, sha256: acked.assetHash })
+          : [];
+      return { complete: acked.complete, releasedBlobKeys };
+    },
+
+    ownCopy: (userId, sha256) => ownCopy(db, userId, sha256),
+    readableCopy: (auth, sha256) => readableCopy(db, ctx, auth, sha256),
+    beginUpload: (userId, sha256, totalBytes, limits) =>
+      beginUpload(db, ctx, { userId, sha256, totalBytes, blobKey: options.newId() }, limits),
+    async advanceUpload(userId, sha256, from, to) {
+      const moved = await advanceUpload(db, ctx, userId, sha256, from, to);
+      if (moved) {
+        const copy = await ownCopy(db, userId, sha256);
+        if (copy !== undefined) {
+          await recordUploadProgress(db, ctx, userId, sha256, to, copy.totalBytes);
+        }
+      }
+      return moved;
+    },
+    async knownBlobKeys(blobKeys) {
+      const rows = await db.query<{ blob_key: string }>(
+        'SELECT blob_key FROM syncline.assets WHERE blob_key = ANY($1::text[])',
+        [blobKeys],
+      );
+      return new Set(rows.map((row) => row.blob_key));
+    },
+    completeUpload: (userId, sha256) => completeUpload(db, ctx, userId, sha256),
+    dropUpload: (userId, sha256) => dropUpload(db, userId, sha256),
+
+    createTransfer: (auth, request) =>
+      createTransfer(db, { ...ctx, newId: options.newId }, auth, request),
+    listTransfers: (userId) => listTransfers(db, ctx, userId),
+    getTransfer: (userId, id) => getTransfer(db, ctx, userId, id),
+    async reportProgress(auth, id, report) {
+      const outcome = await reportProgress(db, ctx, auth, id, report);
+      if (outcome.type !== 'ok' || outcome.transfer.state === 'in_progress') return outcome;
+      const { holderUserId, assetHash } = outcome.transfer;
+      const releasedBlobKeys = await releaseCopies(db, releaseCtx, {
+        userId: holderUserId,
+        sha256: assetHash,
+      });
+      return { ...outcome, releasedBlobKeys };
+    },
+
+    async sweep() {
+      const now = options.now();
+      const expired = await db.query(
+        `UPDATE syncline.deliveries SET expired_at = $1
+         WHERE completed_at IS NULL AND expired_at IS NULL AND expires_at <= $1
+         RETURNING id`,
+        [now],
+      );
+      const completedDeliveries = await completeQuiet(db, ctx);
+      const expiredTransfers = await expireTransfers(db, ctx);
+      const releasedBlobKeys = await releaseCopies(db, releaseCtx);
+      const cutoff = now - options.endedRetentionMs;
+      const purgedDeliveries = await db.query(
+        `DELETE FROM syncline.deliveries
+         WHERE COALESCE(completed_at, expired_at) < $1
+           AND NOT EXISTS (SELECT 1 FROM syncline.transfers t
+                           WHERE t.delivery_id = syncline.deliveries.id)
+         RETURNING id`,
+        [cutoff],
+      );
+      const purgedTransfers = await db.query(
+        `WITH gone AS (
+           DELETE FROM syncline.transfers
+           WHERE state IN ('completed', 'failed', 'expired') AND updated_at < $1
+           RETURNING delivery_id)
+         DELETE FROM syncline.deliveries d USING gone WHERE d.id = gone.delivery_id
+         RETURNING d.id`,
+        [cutoff],
+      );
+      // revoked_sessions is never purged: a revoked token may stay valid for as long as its
+      // issuer made it, which the server does not know.
+      return {
+        expiredDeliveries: expired.length,
+        completedDeliveries,
+        expiredTransfers,
+        releasedBlobKeys,
+        purged: purgedDeliveries.length + purgedTransfers.length,
+      };
+    },
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    async close() {
+      listeners.clear();
+      await unlisten();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * The schema of session targeting (DESIGN §2 Session, Delivery, Asset, Transfer), one
+ * migration appended after the records' ones. Times are epoch milliseconds of the store's
+ * injected clock (the server clock that judges activity and expiry).
+ *
+ * @module
+ */
+
+/** The migration's SQL. */
+export const TARGETING_SQL = `
+-- One row per device of a user: a re-login on the same installation replaces session_id
+-- (upsert on (user_id, client_id)), so stale sessions do not pile up.
+CREATE TABLE syncline.sessions (
+  user_id text NOT NULL,
+  client_id text NOT NULL,
+  session_id text NOT NULL,
+  label text,
+  platform text,
+  last_seen_at bigint NOT NULL,
+  revoked_at bigint,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (user_id, client_id),
+  UNIQUE (user_id, session_id)
+);
+
+-- Every session id that was signed out (revoked, or replaced by a re-login on its device):
+-- its token answers 401 session_revoked on every route.
+CREATE TABLE syncline.revoked_sessions (
+  user_id text NOT NULL,
+  session_id text NOT NULL,
+  revoked_at bigint NOT NULL,
+  PRIMARY KEY (user_id, session_id)
+);
+
+CREATE TABLE syncline.deliveries (
+  id text PRIMARY KEY,
+  user_id text NOT NULL,
+  scope text NOT NULL,
+  kind text NOT NULL,
+  payload jsonb,
+  asset_hash text,
+  origin_session_id text NOT NULL,
+  target jsonb NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  completed_at bigint,
+  expired_at bigint
+);
+CREATE INDEX deliveries_live ON syncline.deliveries (expires_at)
+  WHERE completed_at IS NULL AND expired_at IS NULL;
+CREATE INDEX deliveries_asset ON syncline.deliveries (user_id, asset_hash)
+  WHERE asset_hash IS NOT NULL;
+
+-- The users whose sessions may receive a delivery (fixed at creation): the sender's user for
+-- otherSessions and sessions, the scope's members for scopeMembers, the holder for a
+-- transfer request.
+CREATE TABLE syncline.delivery_users (
+  delivery_id text NOT NULL REFERENCES syncline.deliveries (id) ON DELETE CASCADE,
+  user_id text NOT NULL,
+  PRIMARY KEY (delivery_id, user_id)
+);
+CREATE INDEX delivery_users_user ON syncline.delivery_users (user_id);
+
+-- The sessions that must acknowledge (fixed at creation: active then, minus the origin).
+CREATE TABLE syncline.delivery_targets (
+  delivery_id text NOT NULL REFERENCES syncline.deliveries (id) ON DELETE CASCADE,
+  user_id text NOT NULL,
+  session_id text NOT NULL,
+  PRIMARY KEY (delivery_id, user_id, session_id)
+);
+
+CREATE TABLE syncline.delivery_acks (
+  delivery_id text NOT NULL REFERENCES syncline.deliveries (id) ON DELETE CASCADE,
+  user_id text NOT NULL,
+  session_id text NOT NULL,
+  acked_at bigint NOT NULL,
+  PRIMARY KEY (delivery_id, user_id, session_id)
+);
+
+-- A user's copy of a content-addressed asset: uploading it is the proof that the user holds
+-- the bytes. blob_key names the bytes in the BlobStore (new for each copy, so deleting an old
+-- copy's bytes never touches a new upload of the same hash).
+CREATE TABLE syncline.assets (
+  user_id text NOT NULL,
+  sha256 text NOT NULL,
+  blob_key text NOT NULL UNIQUE,
+  total_bytes bigint NOT NULL,
+  received_bytes bigint NOT NULL,
+  complete boolean NOT NULL,
+  created_at bigint NOT NULL,
+  touched_at bigint NOT NULL,
+  PRIMARY KEY (user_id, sha256)
+);
+
+CREATE TABLE syncline.transfers (
+  id text PRIMARY KEY,
+  scope text NOT NULL,
+  asset_hash text NOT NULL,
+  name text,
+  size bigint,
+  mime_type text,
+  requester_session_id text NOT NULL,
+  requester_user_id text NOT NULL,
+  holder_user_id text NOT NULL,
+  delivery_id text NOT NULL,
+  state text NOT NULL,
+  uploaded_bytes bigint NOT NULL,
+  downloaded_bytes bigint NOT NULL,
+  total_bytes bigint NOT NULL,
+  error text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX transfers_requester ON syncline.transfers (requester_user_id);
+CREATE INDEX transfers_holder ON syncline.transfers (holder_user_id, asset_hash);
+`;
+
+/**
+ * SQL condition: session `$s` of user `$u` may receive delivery `d` (it is not the origin, its
+ * user is one of the delivery's users, and a \`sessions\` target lists it). Parameters are
+ * given as the placeholders to use.
+ */
+export function mayReceive(user: string, session: string): string {
+  return `(d.origin_session_id <> ${session}
+    AND EXISTS (SELECT 1 FROM syncline.delivery_users du
+                WHERE du.delivery_id = d.id AND du.user_id = ${user})
+    AND (d.target->>'type' <> 'sessions' OR d.target->'ids' ? ${session}))`;
+}
+
+/** SQL condition: delivery `d` is live at time `now` (not complete, not expired). */
+export function isLive(now: string): string {
+  return `(d.completed_at IS NULL AND d.expired_at IS NULL AND d.expires_at > ${now})`;
+}

@@ -1,0 +1,303 @@
+/**
+ * The three stories of issue 12 at the HTTP level, against the real server: workspace assets
+ * to every device, owner → member transfer on request, devices not logins.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Delivery, Transfer } from '@syncline/sync-core/protocol';
+import { expect, it } from 'vitest';
+import {
+  asset,
+  deliveryBody,
+  download,
+  eventually,
+  openEventLog,
+  type Session,
+  sha256Hex,
+  type TargetingFixture,
+  upload,
+} from './fixture.js';
+
+const HOUR = 60 * 60 * 1000;
+
+/** Three active sessions A, B, C and a stale D of one user, and a second user's session E. */
+async function household(f: TargetingFixture) {
+  const user = f.newUser();
+  const d = await f.signIn(user);
+  // D's last heartbeat is 25 hours old when the others sign in: outside the 24 h window.
+  f.clock.now += 25 * HOUR;
+  const a = await f.signIn(user);
+  const b = await f.signIn(user);
+  const c = await f.signIn(user);
+  const e = await f.signIn(f.newUser());
+  return { user, a, b, c, d, e };
+}
+
+async function pendingIds(f: TargetingFixture, who: Session): Promise<string[]> {
+  const answer = await f.as(who, '/v1/deliveries?pending=1');
+  expect(answer.status).toBe(200);
+  return (answer.body as { deliveries: Delivery[] }).deliveries.map((d) => d.id);
+}
+
+/** Runs `act` and returns the one blob key it created. */
+export async function newBlob(f: TargetingFixture, act: () => Promise<void>): Promise<string> {
+  const before = await f.blobs.keys();
+  await act();
+  const created = (await f.blobs.keys()).filter((key) => !before.includes(key));
+  expect(created).toHaveLength(1);
+  return created[0] as string;
+}
+
+/** The story tests. */
+export function targetingStories(fixture: () => TargetingFixture): void {
+  it('story 1: an asset reaches the other active sessions once, and its blob goes when they acknowledge', async () => {
+    const f = fixture();
+    const { a, b, c, d, e } = await household(f);
+    const file = asset(300_000, 7);
+    const blob = await newBlob(f, async () => {
+      const uploaded = await upload(f, a, file);
+      expect(uploaded.status).toBe(201);
+      expect(uploaded.body).toEqual({ sha256: file.sha256, size: 300_000 });
+    });
+
+    const body = deliveryBody(a, {
+      kind: 'asset',
+      assetHash: file.sha256,
+      payload: { name: 'p.png' },
+    });
+    const sent = await f.as(a, '/v1/deliveries', { method: 'POST', json: body });
+    expect(sent.status).toBe(201);
+    const delivery = (sent.body as { delivery: Delivery }).delivery;
+    expect(delivery.targetSessionIds).toEqual([b.sessionId, c.sessionId].sort());
+    // Sending again with the same id is the same delivery, not a second one.
+    const again = await f.as(a, '/v1/deliveries', { method: 'POST', json: body });
+    expect(again.status).toBe(200);
+    expect((again.body as { delivery: Delivery }).delivery.id).toBe(body.id);
+
+    expect(await pendingIds(f, b)).toEqual([body.id]);
+    expect(await pendingIds(f, c)).toEqual([body.id]);
+    expect(await pendingIds(f, a)).toEqual([]);
+    expect(await pendingIds(f, e)).toEqual([]);
+
+    // B reads the first part, "reloads", and resumes from where it stopped.
+    const first = await download(f, b, file.sha256, 'bytes=0-99999');
+    expect(first.status).toBe(206);
+    expect(first.headers.get('content-range')).toBe('bytes 0-99999/300000');
+    const rest = await download(f, b, file.sha256, 'bytes=100000-');
+    expect(rest.status).toBe(206);
+    const joined = new Uint8Array([...first.bytes, ...rest.bytes]);
+    expect(sha256Hex(joined)).toBe(file.sha256);
+    const whole = await download(f, c, file.sha256);
+    expect(whole.status).toBe(200);
+    expect(sha256Hex(whole.bytes)).toBe(file.sha256);
+    expect((await download(f, a, file.sha256)).status).toBe(200);
+    expect((await download(f, e, file.sha256)).status).toBe(404);
+
+    const ackB = await f.as(b, `/v1/deliveries/${body.id}/ack`, { method: 'POST' });
+    expect(ackB.body).toEqual({ complete: false });
+    // Acknowledged once: B's pending list no longer has it, even after a reload.
+    expect(await pendingIds(f, b)).toEqual([]);
+    expect(await f.blobs.keys()).toContain(blob);
+    const ackC = await f.as(c, `/v1/deliveries/${body.id}/ack`, { method: 'POST', json: {} });
+    expect(ackC.body).toEqual({ complete: true });
+    // The stale D never blocked completion; the bytes are gone at once.
+    expect(await f.blobs.keys()).not.toContain(blob);
+    expect((await download(f, b, file.sha256)).status).toBe(404);
+
+    const status = await f.as(a, `/v1/deliveries/${body.id}`);
+    expect(status.status).toBe(200);
+    expect((status.body as { status: unknown }).status).toEqual({
+      targets: [b.sessionId, c.sessionId].sort(),
+      acked: [b.sessionId, c.sessionId].sort(),
+      complete: true,
+      expired: false,
+    });
+    expect(await pendingIds(f, d)).toEqual([]);
+    expect(f.logged).toEqual([]);
+  });
+
+  it('story 1: a delivery nobody acknowledges expires at its TTL on the server clock, and its blob is deleted', async () => {
+    const f = fixture();
+    const { a, b } = await household(f);
+    const file = asset(1000, 8);
+    const blob = await newBlob(f, async () => {
+      expect((await upload(f, a, file, 1)).status).toBe(201);
+    });
+    const body = deliveryBody(a, { assetHash: file.sha256, ttlSeconds: 60 });
+    expect((await f.as(a, '/v1/deliveries', { method: 'POST', json: body })).status).toBe(201);
+    expect(await pendingIds(f, b)).toEqual([body.id]);
+    expect(await f.blobs.keys()).toContain(blob);
+
+    f.clock.now += 59_000;
+    expect((await f.server.handler.sweep()).expiredDeliveries).toBe(0);
+    expect(await pendingIds(f, b)).toEqual([body.id]);
+    f.clock.now += 1_000;
+    // Past the TTL it is gone for receivers even before a sweep writes it down.
+    expect(await pendingIds(f, b)).toEqual([]);
+    const report = await f.server.handler.sweep();
+    expect(report.expiredDeliveries).toBe(1);
+    expect(report.deletedBlobs).toBeGreaterThanOrEqual(1);
+    expect(await f.blobs.keys()).not.toContain(blob);
+    expect((await download(f, b, file.sha256)).status).toBe(404);
+    const status = await f.as(a, `/v1/deliveries/${body.id}`);
+    expect(
+      (status.body as { status: { expired: boolean; complete: boolean } }).status,
+    ).toMatchObject({
+      expired: true,
+      complete: false,
+    });
+    expect((status.body as { delivery: Delivery }).delivery.expired).toBe(true);
+  });
+
+  it('story 1: a new delivery pokes the receiving streams only', async () => {
+    const f = fixture();
+    const { a, b, e } = await household(f);
+    const logB = await openEventLog(f, b);
+    const logA = await openEventLog(f, a);
+    const logE = await openEventLog(f, e);
+    try {
+      const body = deliveryBody(a);
+      expect((await f.as(a, '/v1/deliveries', { method: 'POST', json: body })).status).toBe(201);
+      await eventually(() =>
+        expect(logB.events).toContainEqual({ event: 'delivery', data: { id: body.id } }),
+      );
+      // A later event to A's own stream proves A's stream was open and did not get the delivery.
+      const other = await f.signIn(a.userId);
+      await eventually(() => expect(logA.events.map((x) => x.event)).toContain('session'));
+      expect(logA.events.filter((x) => x.event === 'delivery')).toEqual([]);
+      expect(logE.events).toEqual([]);
+      expect(other.userId).toBe(a.userId);
+    } finally {
+      logA.close();
+      logB.close();
+      logE.close();
+    }
+  });
+
+  it('story 2: a member requests a file from an offline owner; it arrives with monotonic progress and completes', async () => {
+    const f = fixture();
+    const owner = f.newUser();
+    const member = f.newUser();
+    const scope = `workspace:${randomUUID().slice(0, 8)}`;
+    f.members.set(scope, [owner, member]);
+    const m = await f.signIn(member);
+    const file = asset(250_000, 9);
+    const logM = await openEventLog(f, m);
+    try {
+      const id = randomUUID();
+      const created = await f.as(m, '/v1/transfers', {
+        method: 'POST',
+        json: {
+          id,
+          scope,
+          assetHash: file.sha256,
+          name: 'plan.pdf',
+          size: 250_000,
+          mimeType: 'application/pdf',
+          from: { userId: owner },
+        },
+      });
+      expect(created.status).toBe(201);
+      expect((created.body as { transfer: Transfer }).transfer.state).toBe('pending');
+
+      // The owner's device comes online later and finds the request waiting.
+      const o = await f.signIn(owner);
+      const pending = await f.as(o, '/v1/deliveries?pending=1');
+      const [request] = (pending.body as { deliveries: Delivery[] }).deliveries;
+      expect(request?.kind).toBe('syncline.transfer-request');
+      expect(request?.payload).toMatchObject({
+        transferId: id,
+        assetHash: file.sha256,
+        requesterUserId: member,
+      });
+      // Not complete yet: the member cannot read a partial upload.
+      expect((await download(f, m, file.sha256)).status).toBe(404);
+
+      const seen: Transfer[] = [];
+      const size = file.bytes.byteLength;
+      for (let start = 0; start < size; start += 100_000) {
+        const end = Math.min(size, start + 100_000);
+        const chunk = await f.as(o, `/v1/assets/${file.sha256}`, {
+          method: 'PUT',
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-range': `bytes ${start}-${end - 1}/${size}`,
+          },
+          body: file.bytes.slice(start, end),
+        });
+        expect([308, 201]).toContain(chunk.status);
+        seen.push(((await f.as(m, `/v1/transfers/${id}`)).body as { transfer: Transfer }).transfer);
+      }
+      const uploaded = seen;
+      expect(uploaded.map((t) => t.uploadedBytes)).toEqual([100_000, 200_000, 250_000]);
+      expect(uploaded.every((t) => t.state === 'in_progress')).toBe(true);
+
+      const got = await download(f, m, file.sha256);
+      expect(sha256Hex(got.bytes)).toBe(file.sha256);
+      const half = await f.as(m, `/v1/transfers/${id}/progress`, {
+        method: 'POST',
+        json: { side: 'download', bytesDone: 125_000 },
+      });
+      expect((half.body as { transfer: Transfer }).transfer.downloadedBytes).toBe(125_000);
+      const done = await f.as(m, `/v1/transfers/${id}/progress`, {
+        method: 'POST',
+        json: { side: 'download', bytesDone: 250_000, state: 'completed' },
+      });
+      expect(done.status).toBe(200);
+      expect((done.body as { transfer: Transfer }).transfer.state).toBe('completed');
+      // Completed: the holder's copy is no longer needed, its bytes are gone.
+      expect((await download(f, m, file.sha256)).status).toBe(404);
+      const ownerView = await f.as(o, '/v1/transfers');
+      expect((ownerView.body as { transfers: Transfer[] }).transfers.map((t) => t.state)).toEqual([
+        'completed',
+      ]);
+      await eventually(() =>
+        expect(logM.events.filter((x) => x.event === 'transfer').length).toBeGreaterThanOrEqual(4),
+      );
+      // A final transfer never moves again.
+      const late = await f.as(m, `/v1/transfers/${id}/progress`, {
+        method: 'POST',
+        json: { side: 'download', bytesDone: 1, state: 'failed', error: 'x' },
+      });
+      expect(late.status).toBe(409);
+    } finally {
+      logM.close();
+    }
+  });
+
+  it('story 3: a re-login on one device replaces its session; sign-out of one device and of all', async () => {
+    const f = fixture();
+    const user = f.newUser();
+    const a = await f.signIn(user);
+    const c = await f.signIn(user);
+    const c2 = await f.signIn(user, c.clientId);
+    const list = await f.as(a, '/v1/sessions');
+    const sessions = (
+      list.body as {
+        sessions: Array<{ clientId: string; sessionId: string; active: boolean; label?: string }>;
+      }
+    ).sessions;
+    expect(sessions.filter((s) => s.clientId === c.clientId).map((s) => s.sessionId)).toEqual([
+      c2.sessionId,
+    ]);
+    expect(sessions).toHaveLength(2);
+    expect(sessions.every((s) => s.active && s.label?.startsWith('device'))).toBe(true);
+    // The replaced session's token is signed out.
+    const old = await f.as(c, '/v1/sessions');
+    expect(old.status).toBe(401);
+    expect((old.body as { error: { code: string } }).error.code).toBe('session_revoked');
+
+    expect((await f.as(a, `/v1/sessions/${c2.sessionId}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await f.as(c2, `/v1/pull?scope=user:${user}`)).status).toBe(401);
+    const after = await f.as(a, '/v1/sessions');
+    expect((after.body as { sessions: unknown[] }).sessions).toHaveLength(1);
+    expect((await f.as(a, '/v1/sessions', { method: 'DELETE' })).status).toBe(204);
+    const gone = await f.as(a, '/v1/sessions');
+    expect((gone.body as { error: { code: string } }).error.code).toBe('session_revoked');
+    // Signing in again on device C gives it a working session back.
+    const c3 = await f.signIn(user, c.clientId);
+    const back = await f.as(c3, '/v1/sessions');
+    expect(
+      (back.body as { sessions: Array<{ sessionId: string }> }).sessions.map((s) => s.sessionId),
+    ).toEqual([c3.sessionId]);
+  });
+}

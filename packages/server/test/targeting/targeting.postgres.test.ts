@@ -1,0 +1,14 @@
+import { describe } from 'vitest';
+import { describePostgres, postgresUrl } from '../../../../test/support/env.js';
+import { openPostgresStore } from '../support.js';
+import { useTargetingFixture } from './fixture.js';
+import { targetingSecurity } from './security.js';
+import { targetingStories } from './stories.js';
+
+const adminUrl = postgresUrl();
+
+describePostgres()('session targeting over HTTP on PostgreSQL', () => {
+  const fixture = useTargetingFixture((options) => openPostgresStore(adminUrl as string, options));
+  describe('the three stories', () => targetingStories(fixture));
+  describe('security rules', () => targetingSecurity(fixture));
+});
