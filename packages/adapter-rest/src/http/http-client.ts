@@ -127,7 +127,7 @@ export class HttpClient {
     const deadline = this.#deadline(request.signal, this.#options.timeoutMs);
     try {
       const response = await this.#sendWithRefresh(request, deadline.signal);
-      if (!response.ok) {
+      if (!response.ok && request.okStatuses?.includes(response.status) !== true) {
         throw await errorFromResponse(response, this.#options.timers.now(), request.what);
       }
       // The deadline ends with the headers; the caller's signal keeps ending the body.

@@ -13,6 +13,7 @@ import type {
   SessionTransport,
   TransferTransport,
 } from '@syncline/sync-core';
+import { SyncError } from '@syncline/sync-core';
 import {
   validateAckResponse,
   validateDeliveryResponse,
@@ -146,10 +147,11 @@ export function sessionParts(http: HttpClient): {
           path: `/v1/assets/${id(sha256)}`,
           headers: { 'content-range': range },
           rawBody: chunk,
-          okStatuses: [308],
+          okStatuses: [308, 409],
           what: 'asset upload',
           signal,
         });
+        if (response.status === 409) throw await uploadConflict(response);
         await response.body?.cancel().catch(() => undefined);
       },
       download: async ({ sha256, start, end }, signal) => {
@@ -247,6 +249,28 @@ function parseSessionEvent(event: ServerSentEvent): SessionEvent | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A 409 of an upload names where to continue in `Upload-Offset` (the body's details carry only
+ * a path): the error gets it as `details.offset`, which the client's uploader reads.
+ */
+async function uploadConflict(response: Response): Promise<SyncError> {
+  let code = 'conflict';
+  let message = 'asset upload: conflict';
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === 'string') code = body.error.code;
+    if (typeof body.error?.message === 'string') message = `asset upload: ${body.error.message}`;
+  } catch {
+    // not JSON: the status says enough
+  }
+  const offset = headerNumber(response, 'upload-offset');
+  return new SyncError('conflict', message, {
+    status: 409,
+    code,
+    ...(offset === undefined ? {} : { details: { offset } }),
+  });
 }
 
 function headerNumber(response: Response, name: string): number | undefined {

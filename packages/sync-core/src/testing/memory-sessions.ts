@@ -375,7 +375,9 @@ export class MemorySessions {
       this.#host.released();
       return;
     }
-    if (stored.anyAck && stored.acked.size === 0) return;
+    // Nobody to wait for (a transfer request, or every other device stale at creation): it waits
+    // for a session that appears later, and its first acknowledgement completes it.
+    if ((stored.anyAck || stored.targets.size === 0) && stored.acked.size === 0) return;
     for (const id of stored.anyAck ? [] : stored.targets) {
       const session = this.#sessions.get(id);
       if (session !== undefined && this.#isActive(session) && !stored.acked.has(id)) return;
