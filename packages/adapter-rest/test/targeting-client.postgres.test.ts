@@ -2,7 +2,6 @@
  * Session targeting through createSyncClient + restTransport, on a real PostgreSQL server
  * (SYNCLINE_PG_URL). Skips loudly without it; CI requires it.
  */
-import { describe } from 'vitest';
 import { describePostgres, postgresUrl } from '../../../test/support/env.js';
 import { openPostgresStore } from '../../server/test/support.js';
 import { useTargetingFixture } from '../../server/test/targeting/fixture.js';
