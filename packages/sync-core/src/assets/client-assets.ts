@@ -357,10 +357,22 @@ export class ClientAssets implements AssetsApi, SessionPart {
       if (transfer.state === 'completed') continue;
       const uploaded = transfer.totalBytes > 0 && transfer.uploadedBytes >= transfer.totalBytes;
       if (!uploaded || this.#downloading.has(transfer.id)) continue;
+      // Every byte arrived, but the server may still be verifying the hash: not readable yet.
+      if (!(await this.#readable(context, transfer.assetHash))) continue;
       this.#downloading.add(transfer.id);
       void this.#downloadTransfer(context, transfer).finally(() =>
         this.#downloading.delete(transfer.id),
       );
+    }
+  }
+
+  async #readable(context: SignedInContext, hash: string): Promise<boolean> {
+    const probe = this.#options.transport.assets?.probe;
+    if (probe === undefined) return true;
+    try {
+      return (await probe.call(this.#options.transport.assets, hash, context.signal)).complete;
+    } catch {
+      return false; // the next transfer event or reconnection checks again
     }
   }
 
