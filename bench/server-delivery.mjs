@@ -1,5 +1,6 @@
 // Session targeting on the reference server over loopback, raw HTTP (the server in its own
-// process, PGlite):
+// process, on PGlite with a data directory; SYNCLINE_BENCH_STORE=postgres with SYNCLINE_PG_URL
+// for PostgreSQL):
 //
 // - fan-out: one delivery to 10 other sessions of one user; each receiver hears the
 //   `delivery` event on its event stream, lists its pending deliveries and acknowledges. Time
@@ -15,6 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import {
   isMain,
   printResult,
+  processCpuSeconds,
   quantile,
   sampleRss,
   startServerProcess,
@@ -54,6 +56,10 @@ export const meta = {
       target: 64,
       better: 'lower',
     },
+    // Informational: server CPU (Linux /proc), which a busy host sways far less than wall time.
+    { key: 'fan_cpu', label: 'server CPU per fan-out', unit: 'ms', better: 'lower' },
+    { key: 'up_cpu', label: 'server CPU per MB uploaded', unit: 'ms', better: 'lower' },
+    { key: 'down_cpu', label: 'server CPU per MB downloaded', unit: 'ms', better: 'lower' },
   ],
 };
 
@@ -131,7 +137,7 @@ async function receiver(url, userId, session, onAck) {
   return () => aborter.abort();
 }
 
-async function fanOut(url) {
+async function fanOut(url, pid) {
   const userId = `bench-${randomUUID().slice(0, 8)}`;
   const sender = await signIn(url, userId);
   const sessions = [];
@@ -146,8 +152,10 @@ async function fanOut(url) {
   const closers = await Promise.all(sessions.map((s) => receiver(url, userId, s, onAck)));
   await new Promise((resolve) => setTimeout(resolve, 200));
   const times = [];
+  let cpuStart = 0;
   try {
     for (let i = 0; i < 220; i++) {
+      if (i === 20) cpuStart = processCpuSeconds(pid);
       const id = randomUUID();
       const acked = new Promise((done) => waiting.set(id, { left: 10, done }));
       const started = performance.now();
@@ -163,7 +171,12 @@ async function fanOut(url) {
   } finally {
     for (const close of closers) close();
   }
-  return { fan_p50: quantile(times, 0.5), fan_p99: quantile(times, 0.99) };
+  const cpu = processCpuSeconds(pid) - cpuStart;
+  return {
+    fan_p50: quantile(times, 0.5),
+    fan_p99: quantile(times, 0.99),
+    fan_cpu: (cpu * 1000) / times.length,
+  };
 }
 
 /** Deterministic bytes, generated chunk by chunk (never the whole asset in memory). */
@@ -195,6 +208,7 @@ async function assetRoundTrip(url, server) {
   const serverBefore = rssOf(server.pid, 'VmRSS');
   const clientRss = sampleRss();
   const clientBefore = process.memoryUsage().rss;
+  const upCpu = processCpuSeconds(server.pid);
   const upStart = performance.now();
   for (const { start, chunk } of chunksOf(size, chunkSize)) {
     const response = await fetch(`${url}/v1/assets/${sha256}`, {
@@ -212,6 +226,7 @@ async function assetRoundTrip(url, server) {
     }
   }
   const upSeconds = (performance.now() - upStart) / 1000;
+  const upCpuSeconds = processCpuSeconds(server.pid) - upCpu;
   const id = randomUUID();
   await api(url, sender.token, '/v1/deliveries', {
     method: 'POST',
@@ -223,6 +238,7 @@ async function assetRoundTrip(url, server) {
       target: { type: 'otherSessions' },
     },
   });
+  const downCpu = processCpuSeconds(server.pid);
   const downStart = performance.now();
   const response = await fetch(`${url}/v1/assets/${sha256}`, {
     headers: { authorization: `Bearer ${target.token}` },
@@ -234,6 +250,7 @@ async function assetRoundTrip(url, server) {
     received += piece.byteLength;
   }
   const downSeconds = (performance.now() - downStart) / 1000;
+  const downCpuSeconds = processCpuSeconds(server.pid) - downCpu;
   if (received !== size || check.digest('hex') !== sha256) throw new Error('download mismatch');
   const clientPeak = clientRss.stop();
   const serverPeak = rssOf(server.pid, 'VmHWM');
@@ -243,14 +260,24 @@ async function assetRoundTrip(url, server) {
     down_mbs: size / MB / downSeconds,
     server_rss: (serverPeak - serverBefore) / MB,
     client_rss: (clientPeak - clientBefore) / MB,
+    up_cpu: (upCpuSeconds * 1000) / (size / MB),
+    down_cpu: (downCpuSeconds * 1000) / (size / MB),
   };
 }
 
 /** One measurement (fresh process). */
 export async function run() {
-  const server = await startServerProcess({ key: 'pglite', label: 'PGlite' });
+  const pgUrl = process.env.SYNCLINE_PG_URL;
+  const server = await startServerProcess(
+    process.env.SYNCLINE_BENCH_STORE === 'postgres' && pgUrl
+      ? { key: 'pg', label: 'PostgreSQL', adminUrl: pgUrl }
+      : { key: 'pglite', label: 'PGlite' },
+  );
   try {
-    return { ...(await fanOut(server.url)), ...(await assetRoundTrip(server.url, server)) };
+    return {
+      ...(await fanOut(server.url, server.pid)),
+      ...(await assetRoundTrip(server.url, server)),
+    };
   } finally {
     await server.stop();
   }

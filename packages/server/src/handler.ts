@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ProtocolLimits, resolveLimits } from '@syncline/sync-core/protocol';
 import { type BlobStore, fileBlobStore } from './assets/blob-store.js';
+import { RunningHashes } from './assets/byte-stream.js';
 import type { DevAuth } from './auth/dev-auth.js';
 import { type Authenticate, type AuthorizeScope, ownScopeOnly } from './auth/types.js';
 import { EventStreams, type StreamTimers } from './http/event-stream.js';
@@ -32,6 +33,7 @@ import {
   type TargetingRun,
 } from './http/targeting-routes.js';
 import type { AuthContext, SyncStore } from './store/types.js';
+import { RevocationCache } from './targeting/revocation-cache.js';
 import { type SweepReport, sweepOnce } from './targeting/sweeper.js';
 
 /** Hard limits of the handler (protocol limits plus transport limits). */
@@ -169,10 +171,15 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     },
   };
 
-  const targeting: TargetingContext | undefined =
+  const revocations =
     options.store.targeting === undefined
       ? undefined
+      : new RevocationCache(options.store.targeting);
+  const targeting: TargetingContext | undefined =
+    options.store.targeting === undefined || revocations === undefined
+      ? undefined
       : {
+          revocations,
           targeting: options.store.targeting,
           blobStore,
           authorizeScope,
@@ -180,6 +187,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
           limits: { ...limits, ...targetingLimits(options.limits) },
           logger,
           uploads: new Map(),
+          hashes: new RunningHashes(),
         };
 
   const answer = async (request: Request): Promise<Response> => {
@@ -221,7 +229,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     if (waitMs > 0) {
       throw problem(429, 'rate_limited', 'too many requests', { retryAfterMs: waitMs });
     }
-    if (targeting !== undefined && (await targeting.targeting.isRevoked(auth))) {
+    if (revocations !== undefined && (await revocations.isRevoked(auth))) {
       throw problem(401, 'session_revoked', 'this session was signed out');
     }
     if (route !== undefined) return route.run(request, auth, ctx);

@@ -90,7 +90,8 @@ export function fileBlobStore(options: FileBlobStoreOptions): BlobStore {
     async write(key, offset, body, { maxBytes }) {
       await ensureDirectory();
       const path = pathOf(key);
-      // 'a+' creates the file without truncating it; writes go to explicit positions below.
+      // A resumed write opens the existing file ('r+': no truncation; 'w' if it vanished);
+      // writes go to explicit positions below.
       const file = await open(path, offset === 0 ? 'w' : 'r+').catch(async (error: unknown) => {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         return open(path, 'w');

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 
 /** Reads a stream of byte chunks, handing out exact-length pieces and then the rest. */
 export class ChunkReader {
@@ -91,4 +91,53 @@ export async function sha256Of(stream: ReadableStream<Uint8Array>): Promise<stri
     hash.update(value);
   }
   return hash.digest('hex');
+}
+
+/** A sha256 that has consumed the first `offset` bytes of an upload. */
+export interface RunningHash {
+  hash: Hash;
+  offset: number;
+}
+
+// Uploads abandoned half-way leave their state behind; past this many, the oldest goes (its
+// upload then verifies by re-reading the blob).
+const MAX_RUNNING = 1000;
+
+/**
+ * The running hashes of the uploads of one process, so that the last chunk of an upload sent in
+ * order needs no second read of the whole blob. A chunk that does not continue a known state
+ * (another process took the previous chunk, a restart, a failed write) simply has none, and the
+ * upload is verified by re-reading the blob.
+ */
+export class RunningHashes {
+  readonly #states = new Map<string, RunningHash>();
+
+  /** Takes the state of `key` at `offset`, or a new one at 0; `undefined` when none fits. */
+  take(key: string, offset: number): RunningHash | undefined {
+    const state = this.#states.get(key);
+    this.#states.delete(key);
+    if (state !== undefined && state.offset === offset) return state;
+    return offset === 0 ? { hash: createHash('sha256'), offset: 0 } : undefined;
+  }
+
+  /** Keeps a state for the next chunk. */
+  keep(key: string, state: RunningHash): void {
+    if (this.#states.size >= MAX_RUNNING) {
+      const oldest = this.#states.keys().next();
+      if (oldest.done !== true) this.#states.delete(oldest.value);
+    }
+    this.#states.set(key, state);
+  }
+}
+
+/** Passes `source` through, feeding `state` each chunk as it goes by. */
+export async function* hashing(
+  source: AsyncIterable<Uint8Array>,
+  state: RunningHash,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    state.hash.update(chunk);
+    state.offset += chunk.byteLength;
+    yield chunk;
+  }
 }

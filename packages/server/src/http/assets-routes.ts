@@ -10,7 +10,7 @@
  */
 import { isSha256Hex } from '@syncline/sync-core/protocol';
 import { BlobLimitError } from '../assets/blob-store.js';
-import { ChunkReader, sha256Of } from '../assets/byte-stream.js';
+import { ChunkReader, hashing, type RunningHash, sha256Of } from '../assets/byte-stream.js';
 import type { AuthContext } from '../store/types.js';
 import type { AssetCopy } from '../targeting/types.js';
 import { deleteBlobs } from './deliveries-routes.js';
@@ -149,13 +149,16 @@ async function putChunk(
     await body.cancel();
     return json(200, { sha256, size: copy.totalBytes });
   }
+  const hashKey = copy.blobKey;
+  let running: RunningHash | undefined;
   let held = offset;
   if (range.end > offset) {
+    running = ctx.hashes.take(hashKey, offset);
+    const rest = running === undefined ? body.rest() : hashing(body.rest(), running);
     try {
-      await ctx.blobStore.write(copy.blobKey, offset, body.rest(), {
-        maxBytes: range.end - offset,
-      });
+      await ctx.blobStore.write(copy.blobKey, offset, rest, { maxBytes: range.end - offset });
     } catch (error) {
+      running = undefined;
       if (!(error instanceof BlobLimitError) && !request.signal.aborted) {
         ctx.logger.warn('an asset chunk ended early', error);
       }
@@ -172,15 +175,18 @@ async function putChunk(
       400,
       'invalid',
       `the body ended after ${held - range.start} of ${range.end - range.start} bytes`,
-      {
-        headers: { 'upload-offset': String(held) },
-      },
+      { headers: { 'upload-offset': String(held) } },
     );
   }
   if (held < range.total) {
+    if (running !== undefined && running.offset === held) ctx.hashes.keep(hashKey, running);
     return new Response(null, { status: 308, headers: { 'upload-offset': String(held) } });
   }
-  const actual = await sha256Of(ctx.blobStore.read(copy.blobKey, { start: 0, end: range.total }));
+  // Sent in order to this process, the hash ran along; otherwise the blob is read again.
+  const actual =
+    running !== undefined && running.offset === range.total
+      ? running.hash.digest('hex')
+      : await sha256Of(ctx.blobStore.read(copy.blobKey, { start: 0, end: range.total }));
   if (actual !== sha256) {
     const dropped = await ctx.targeting.dropUpload(auth.userId, sha256);
     await deleteBlobs(ctx, dropped === undefined ? [] : [dropped]);

@@ -33,6 +33,8 @@ export async function handleHeartbeat(
     ...(body.label === undefined ? {} : { label: body.label }),
     ...(body.platform === undefined ? {} : { platform: body.platform }),
   });
+  // It may have replaced (revoked) the device's previous session; forgotten after the commit.
+  ctx.revocations.forget(auth.userId);
   return json(200, { session });
 }
 
@@ -54,9 +56,9 @@ export async function handleRevokeSession(
   sessionId: string,
 ): Promise<Response> {
   noQuery(request);
-  if (!isClientId(sessionId) || !(await ctx.targeting.revokeSession(auth, sessionId))) {
-    throw problem(404, 'not_found', 'you have no such session');
-  }
+  const revoked = isClientId(sessionId) && (await ctx.targeting.revokeSession(auth, sessionId));
+  ctx.revocations.forget(auth.userId);
+  if (!revoked) throw problem(404, 'not_found', 'you have no such session');
   return new Response(null, { status: 204 });
 }
 
@@ -68,6 +70,7 @@ export async function handleRevokeAll(
 ): Promise<Response> {
   noQuery(request);
   await ctx.targeting.revokeAllSessions(auth);
+  ctx.revocations.forget(auth.userId);
   return new Response(null, { status: 204 });
 }
 

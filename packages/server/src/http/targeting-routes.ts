@@ -6,8 +6,10 @@
  */
 import type { ProtocolLimits } from '@syncline/sync-core/protocol';
 import type { BlobStore } from '../assets/blob-store.js';
+import type { RunningHashes } from '../assets/byte-stream.js';
 import type { AuthorizeScope } from '../auth/types.js';
 import type { AuthContext } from '../store/types.js';
+import type { RevocationCache } from '../targeting/revocation-cache.js';
 import type { TargetingStore } from '../targeting/types.js';
 import { handleAssetGet, handleAssetHead, handleAssetPut } from './assets-routes.js';
 import {
@@ -59,8 +61,12 @@ export interface TargetingContext {
   listScopeMembers: ListScopeMembers;
   limits: Readonly<ProtocolLimits> & TargetingLimits & { maxBodyBytes: number };
   logger: Logger;
+  /** The revoked check; the routes that revoke make it forget the user's sessions. */
+  revocations: RevocationCache;
   /** Uploads in progress in this process, by `userId sha256`: one chunk at a time per copy. */
   uploads: Map<string, Promise<unknown>>;
+  /** Running sha256 of the uploads sent in order to this process. */
+  hashes: RunningHashes;
 }
 
 /** A targeting endpoint: the request, its caller, the context, and the id in its path. */

@@ -192,9 +192,16 @@ async function writeResponse(
       const { done, value } = await reader.read();
       if (done) break;
       if (!res.write(value)) {
+        // Both listeners go once either fires: a long download waits for 'drain' hundreds of
+        // times, and 'close' listeners left behind would pile up on the response.
         await new Promise<void>((resolve) => {
-          res.once('drain', resolve);
-          res.once('close', resolve);
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.once('drain', done);
+          res.once('close', done);
         });
       }
       if (res.destroyed) break;

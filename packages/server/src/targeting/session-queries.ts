@@ -123,7 +123,7 @@ export async function listSessions(
   return rows.map((row) => toSessionInfo(row, activeSince));
 }
 
-/** Revokes the sessions of the user that `which` selects; the number revoked. */
+/** Revokes one session of the user (`sessionId`) or all of them (`undefined`); the number revoked. */
 async function revoke(
   db: SqlExecutor,
   ctx: QueryContext,

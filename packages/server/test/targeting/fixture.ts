@@ -239,11 +239,14 @@ export async function openEventLog(f: TargetingFixture, who: Session): Promise<E
 }
 
 /** Waits until `check` passes (events arrive asynchronously). */
-export async function eventually(check: () => void, timeoutMs = 3000): Promise<void> {
+export async function eventually(
+  check: () => void | Promise<void>,
+  timeoutMs = 3000,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
-      check();
+      await check();
       return;
     } catch (error) {
       if (Date.now() > until) throw error;

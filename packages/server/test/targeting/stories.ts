@@ -11,6 +11,7 @@ import {
   download,
   eventually,
   openEventLog,
+  putChunk,
   type Session,
   sha256Hex,
   type TargetingFixture,
@@ -113,6 +114,42 @@ export function targetingStories(fixture: () => TargetingFixture): void {
     });
     expect(await pendingIds(f, d)).toEqual([]);
     expect(f.logged).toEqual([]);
+  });
+
+  it('story 1: an upload whose connection breaks mid-chunk resumes from the bytes the server kept', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(200_000, 21);
+    const aborter = new AbortController();
+    const sent = 65_536;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(file.bytes.slice(0, sent));
+      },
+    });
+    const put = fetch(`${f.url}/v1/assets/${file.sha256}`, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${a.token}`,
+        'content-type': 'application/octet-stream',
+        'content-range': `bytes 0-${file.bytes.byteLength - 1}/${file.bytes.byteLength}`,
+      },
+      body,
+      duplex: 'half',
+      signal: aborter.signal,
+    } as RequestInit);
+    // While the chunk streams, nothing is recorded yet; then the connection breaks.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const during = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+    expect(during.headers.get('upload-offset')).toBe('0');
+    aborter.abort();
+    await put.catch(() => undefined);
+    await eventually(async () => {
+      const head = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+      expect(Number(head.headers.get('upload-offset'))).toBe(sent);
+    });
+    const rest = await putChunk(f, a, file.sha256, file.bytes, sent, file.bytes.byteLength);
+    expect(rest.status).toBe(201);
   });
 
   it('story 1: a delivery nobody acknowledges expires at its TTL on the server clock, and its blob is deleted', async () => {
