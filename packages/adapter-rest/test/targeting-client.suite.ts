@@ -235,8 +235,11 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       const theirs = o.progress.filter((p) => p.id === transfer.id);
       expect(theirs.at(-1)).toMatchObject({ direction: 'upload', state: 'completed' });
       expect(await (await m.client.assets.get(sha256))?.bytes()).toEqual(bytes);
-      const [server] = (await m.transport.transfers?.list()) ?? [];
-      expect(server).toMatchObject({ id: transfer.id, state: 'completed' });
+      // Through waitFor: a raw call has no retryer, and a reused keep-alive socket may reset.
+      await vi.waitFor(async () => {
+        const [server] = (await m.transport.transfers?.list()) ?? [];
+        expect(server).toMatchObject({ id: transfer.id, state: 'completed' });
+      }, EVENTUALLY);
       await stopAll();
     },
     STORY_TIMEOUT_MS,

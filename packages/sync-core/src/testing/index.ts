@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+export { type MemoryAssetLimits, MemoryAssets, type MemoryAssetsHost } from './memory-assets.js';
 export type { AppliedLogEntry } from './memory-push.js';
 export {
   createMemoryServer,
@@ -18,6 +19,12 @@ export {
   MemorySessionServer,
   type MemorySessionServerHost,
 } from './memory-session-server.js';
+export type { MemoryCall, MemorySessionRoutes } from './memory-session-transport.js';
+export {
+  MemorySessions,
+  type MemorySessionsHost,
+  type MemorySessionsOptions,
+} from './memory-sessions.js';
 export {
   type ConnectOptions,
   MemoryTransport,
