@@ -35,6 +35,20 @@ interface Device {
   sessionId: string;
 }
 
+/**
+ * A dev sign-in, retried on a reset socket: a raw `fetch` has no retryer, and on a loaded
+ * machine a keep-alive socket the server is closing may be reused (ECONNRESET).
+ */
+async function signInRetried(url: string, userId: string) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await devToken(url, userId);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
 /** Defines the stories against the fixture's server. */
 export function targetingClientStories(fixture: () => TargetingFixture): void {
   const clients: SyncClient[] = [];
@@ -52,7 +66,7 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
     const signed =
       reuse.sessionId !== undefined && reuse.token !== undefined
         ? { sessionId: reuse.sessionId, token: reuse.token }
-        : await devToken(f.url, userId);
+        : await signInRetried(f.url, userId);
     const transport = restTransport({
       baseUrl: f.url,
       getToken: () => signed.token,
