@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 
+export * from './conformance/index.js';
 export { type MemoryAssetLimits, MemoryAssets, type MemoryAssetsHost } from './memory-assets.js';
 export type { AppliedLogEntry } from './memory-push.js';
 export {
