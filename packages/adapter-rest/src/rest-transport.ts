@@ -33,6 +33,7 @@ import { invalidAnswerError, notSynclineAnswerError } from './http/response-erro
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
 import { subscribeEventStream } from './realtime/event-stream-subscription.js';
 import { subscribePolling } from './realtime/poll-subscription.js';
+import { SessionEventHub, sessionParts } from './sessions/session-parts.js';
 
 /** How the transport learns that the server has changes. */
 export type RealtimeMode = 'sse' | 'poll' | false;
@@ -217,6 +218,9 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   };
 
   if (options.session !== undefined) transport.session = options.session;
+  Object.assign(transport, sessionParts(http));
+  const hub = new SessionEventHub();
+  transport.sessionEvents = (listener, onConnect) => hub.add(listener, onConnect);
 
   if (realtime === 'sse') {
     transport.subscribe = (scopes, onPoke: (poke: Poke) => void, onConnect) => {
@@ -225,7 +229,11 @@ export function restTransport(options: RestTransportOptions): RestTransport {
         http,
         scopes,
         onPoke,
-        onConnect,
+        onOtherEvent: (event) => hub.event(event),
+        onConnect: () => {
+          onConnect?.();
+          hub.connected();
+        },
         onError: options.onRealtimeError,
         reconnect,
         idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
@@ -235,7 +243,10 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   } else if (realtime === 'poll') {
     transport.subscribe = (_scopes, _onPoke, onConnect) =>
       subscribePolling({
-        onConnect,
+        onConnect: () => {
+          onConnect?.();
+          hub.connected();
+        },
         intervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
         timers,
       });

@@ -4,6 +4,19 @@
  * @packageDocumentation
  */
 
+export type { AssetMeta, AssetStore } from './assets/asset-store.js';
+export { indexedDbAssetStore, kvAssetStore, memoryAssetStore } from './assets/asset-store.js';
+export {
+  ASSET_DELIVERY_KIND,
+  type AssetFile,
+  type AssetProvider,
+  type AssetsApi,
+  type RequestAssetOptions,
+  type SendAssetOptions,
+} from './assets/client-assets.js';
+export type { TransferProgress } from './assets/progress.js';
+export { Sha256, sha256Hex } from './assets/sha256.js';
+export type { AssetSource } from './assets/transfer-io.js';
 export type {
   AnySyncClient,
   CollectionName,
@@ -21,6 +34,16 @@ export type { HlcOptions, HlcParts } from './clock/hlc.js';
 export { compareHlc, formatHlc, HybridLogicalClock, isHlc, parseHlc } from './clock/hlc.js';
 export * from './conflict/resolvers.js';
 export * from './conflict/types.js';
+export type { DeliveriesApi, SendDeliveryOptions } from './deliveries/client-deliveries.js';
+export type { DeliveryHandler, IncomingDelivery } from './deliveries/inbox.js';
+export { defaultLocks, type LockManagerLike, localLocks } from './deliveries/locks.js';
+export {
+  otherSessions,
+  type ScopeMembersSpec,
+  scopeMembers,
+  sessions,
+  type TargetSpec,
+} from './deliveries/targets.js';
 export { alwaysOnline, browserOnlineSource, createEnvironment } from './env/environment.js';
 export * from './errors/sync-error.js';
 export * from './protocol/server-info.js';
@@ -42,6 +65,8 @@ export type {
 } from './schema/collections.js';
 export { collection } from './schema/collections.js';
 export type * from './schema/standard-schema.js';
+export type { SessionsApi, SessionsEvents } from './sessions/client-sessions.js';
+export { isSessionRevoked } from './sessions/client-sessions.js';
 export type { IndexedDbKeyRangeClass, IndexedDbStorageOptions } from './storage/indexeddb.js';
 export { indexedDbStorage } from './storage/indexeddb.js';
 export type { MemoryStorageOptions } from './storage/memory.js';

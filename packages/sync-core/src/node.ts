@@ -3,5 +3,8 @@
  *
  * @packageDocumentation
  */
+
+export type { FileAssetStoreOptions } from './assets/file-asset-store.js';
+export { fileAssetStore } from './assets/file-asset-store.js';
 export type { FileStorageOptions } from './storage/file.js';
 export { fileStorage } from './storage/file.js';

@@ -46,6 +46,10 @@ export interface HttpRequest {
   query?: Record<string, string | number | undefined>;
   /** JSON body. */
   body?: unknown;
+  /** Raw bytes sent as `application/octet-stream` (instead of a JSON `body`). */
+  rawBody?: Uint8Array;
+  /** Statuses outside 2xx that `open` returns instead of throwing (e.g. 308 of an upload). */
+  okStatuses?: readonly number[];
   /** Extra headers. */
   headers?: Record<string, string>;
   /** Names the request in error messages, e.g. `push`. */
@@ -112,6 +116,7 @@ export class HttpClient {
         throw await errorFromResponse(response, this.#options.timers.now(), request.what);
       }
       const text = await response.text();
+      if (response.status === 204 || text === '') return undefined;
       try {
         return JSON.parse(text) as unknown;
       } catch (cause) {
@@ -165,7 +170,7 @@ export class HttpClient {
     const deadline = this.#deadline(request.signal, this.#options.timeoutMs);
     try {
       const response = await this.#sendWithRefresh(request, deadline.signal);
-      if (!response.ok) {
+      if (!response.ok && request.okStatuses?.includes(response.status) !== true) {
         throw await errorFromResponse(response, this.#options.timers.now(), request.what);
       }
       // The deadline ends with the headers; the caller's signal keeps ending the body.
@@ -198,7 +203,12 @@ export class HttpClient {
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     if (token !== null) headers.authorization = `Bearer ${token}`;
     const init: RequestInit = { method: request.method, headers, signal };
-    if (request.body !== undefined) {
+    // `manual`: a 308 answers an upload chunk (resumable-upload style), it is no redirect.
+    if (request.okStatuses !== undefined) init.redirect = 'manual';
+    if (request.rawBody !== undefined) {
+      headers['content-type'] = 'application/octet-stream';
+      init.body = request.rawBody as Uint8Array<ArrayBuffer>;
+    } else if (request.body !== undefined) {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(request.body);
     }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { errorKindForStatus, parseRetryAfter, SyncError } from '@syncline/sync-core';
+import { errorKindForStatus, isSyncError, parseRetryAfter, SyncError } from '@syncline/sync-core';
 
 // An error body larger than this is not read in full: the message is for humans and logs.
 const MAX_ERROR_BODY = 16 * 1024;
@@ -160,4 +160,18 @@ export function invalidAnswerError(what: string, problem: string, cause?: unknow
     code: 'invalid_response',
     ...(cause === undefined ? {} : { cause }),
   });
+}
+
+/**
+ * Runs `validate` on a server answer. One that fails protocol validation is the server's
+ * fault, and may be a proxy's transient error page with status 200: `server` (retryable),
+ * never `invalid` (the caller's).
+ */
+export function checkedAnswer<T>(what: string, validate: () => T): T {
+  try {
+    return validate();
+  } catch (error) {
+    const problem = isSyncError(error) ? error.message : 'validation failed';
+    throw invalidAnswerError(what, problem, error);
+  }
 }

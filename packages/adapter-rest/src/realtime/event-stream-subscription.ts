@@ -31,6 +31,8 @@ export interface EventStreamSubscriptionOptions {
   http: HttpClient;
   scopes: readonly string[];
   onPoke: (poke: Poke) => void;
+  /** Every event that is not a poke (session, delivery and transfer hints). */
+  onOtherEvent?: ((event: ServerSentEvent) => void) | undefined;
   onConnect: (() => void) | undefined;
   onError: ((error: SyncError) => void) | undefined;
   reconnect: Readonly<Required<ReconnectOptions>>;
@@ -176,7 +178,11 @@ class EventStreamSubscription {
       this.#onEnd(event.data);
       return;
     }
-    if (event.event !== 'poke') return; // other event types are for other clients or versions
+    if (event.event !== 'poke') {
+      const { onOtherEvent } = this.#options;
+      if (onOtherEvent !== undefined) this.#safely(() => onOtherEvent(event));
+      return;
+    }
     let poke: Poke;
     let parsed: unknown;
     try {

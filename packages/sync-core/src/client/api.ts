@@ -1,6 +1,9 @@
+import type { AssetsApi } from '../assets/client-assets.js';
+import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { SyncNowOptions, SyncNowResult } from '../replication/sync-now.js';
 import type { UntypedCollections } from '../schema/collections.js';
+import type { SessionsApi } from '../sessions/client-sessions.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
 import type {
   DeadLetter,
@@ -118,6 +121,12 @@ export interface SyncClient<Collections extends object = UntypedCollections> {
   readonly status: SyncStatus;
   /** This installation's id (`null` before `start`). */
   readonly clientId: string | null;
+  /** This device's session and the user's other devices: list, revoke, changes. */
+  readonly sessions: SessionsApi;
+  /** Items delivered to sessions: send, follow; receive with `on('delivery', ...)`. */
+  readonly deliveries: DeliveriesApi;
+  /** Files sent to sessions or fetched on request, with progress. */
+  readonly assets: AssetsApi;
   /** Sync state of one record. */
   recordStatus(collection: string, id: string): RecordSyncState;
   /** Mutations rejected permanently (a stable array until it changes). */

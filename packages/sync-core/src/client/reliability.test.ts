@@ -236,8 +236,10 @@ describe('permanent rejections', () => {
   it('dead-letters a rejected mutation, rolls the view back and applies the five good ones', async () => {
     const server = createMemoryServer({ limits: { maxFieldsPerRecord: 3 } });
     const storage = memoryStorage();
+    // One session for both clients: a reload keeps the session (a new one would be a re-login,
+    // which revokes the old session of the same installation).
     const client = createSyncClient({
-      transport: server.connect({ userId: 'u1' }),
+      transport: server.connect({ userId: 'u1', sessionId: 's1' }),
       storage,
       environment: newEnv(),
     });
@@ -261,7 +263,7 @@ describe('permanent rejections', () => {
 
     // The dead letter is persisted.
     const restarted = createSyncClient({
-      transport: server.connect({ userId: 'u1' }),
+      transport: server.connect({ userId: 'u1', sessionId: 's1' }),
       storage,
       environment: newEnv(),
     });

@@ -1,6 +1,10 @@
+import type { AssetStore } from '../assets/asset-store.js';
+import type { TransferProgress } from '../assets/progress.js';
 import type { ConflictResolver } from '../conflict/types.js';
+import type { IncomingDelivery } from '../deliveries/inbox.js';
+import type { LockManagerLike } from '../deliveries/locks.js';
 import type { SyncError } from '../errors/sync-error.js';
-import type { JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
+import type { Delivery, JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
 import type { RecordIssue } from '../schema/check-schema.js';
 import type { CollectionDeclarations, UntypedCollections } from '../schema/collections.js';
 import type { StorageAdapter } from '../storage/types.js';
@@ -158,6 +162,15 @@ export interface SyncEvents<Collections extends object = UntypedCollections> {
   rejected: (deadLetter: DeadLetter) => void;
   /** A record from the server failed its collection's schema and was not applied. */
   'invalid-record': (invalid: InvalidRecord) => void;
+  /**
+   * A delivery reached this session (once per delivery and session, across reloads, reconnections
+   * and tabs). It is acknowledged when the listener's promise resolves, or by `event.ack()`.
+   */
+  delivery: (event: IncomingDelivery) => void | Promise<void>;
+  /** An upload or download moved (bytes done, total, rate, ETA) or changed state. */
+  transfer: (progress: Readonly<TransferProgress>) => void;
+  /** A delivery listener (or the download of its asset) failed; it will be offered again. */
+  deliveryFailed: (error: SyncError, delivery: Delivery) => void;
 }
 
 /**
@@ -197,8 +210,32 @@ export interface SyncClientOptions<
    * @default (session) => `user:${session.userId}`
    */
   scopeFor?: (session: AuthSession) => string;
-  /** A label for this device, shown in session lists. */
+  /** A label for this device, shown in session lists, e.g. "Firefox on Linux". */
   label?: string;
+  /** This device's platform, shown in session lists, e.g. `'web'`, `'ios'`, `'electron'`. */
+  platform?: string;
+  /**
+   * Milliseconds between heartbeats of this device's session (keep it well inside the server's
+   * active window, 24 h by default).
+   * @default 900000 (15 min)
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * Lets one tab at a time handle a delivery of the session the tabs share.
+   * @default `navigator.locks` where it exists, otherwise a lock per client
+   */
+  locks?: LockManagerLike;
+  /**
+   * Where received and sent asset bytes are kept.
+   * @default `indexedDbAssetStore()` where IndexedDB exists, `memoryAssetStore()` elsewhere
+   *   (Node apps pass `fileAssetStore({ directory })` from `@syncline/sync-core/node`)
+   */
+  assetStore?: AssetStore;
+  /**
+   * Bytes per asset upload or download request.
+   * @default 1048576 (1 MiB)
+   */
+  assetChunkBytes?: number;
   /** Replaces any of the real time, timer, randomness and online sources. */
   environment?: Partial<SyncEnvironment>;
   /**

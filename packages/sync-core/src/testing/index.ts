@@ -6,6 +6,7 @@
  */
 
 export * from './conformance/index.js';
+export { type MemoryAssetLimits, MemoryAssets, type MemoryAssetsHost } from './memory-assets.js';
 export type { AppliedLogEntry } from './memory-push.js';
 export {
   createMemoryServer,
@@ -14,6 +15,17 @@ export {
   type MemoryServerStats,
   type PurgeOptions,
 } from './memory-server.js';
+export {
+  type MemorySessionOptions,
+  MemorySessionServer,
+  type MemorySessionServerHost,
+} from './memory-session-server.js';
+export type { MemoryCall, MemorySessionRoutes } from './memory-session-transport.js';
+export {
+  MemorySessions,
+  type MemorySessionsHost,
+  type MemorySessionsOptions,
+} from './memory-sessions.js';
 export {
   type ConnectOptions,
   MemoryTransport,

@@ -25,12 +25,13 @@ import {
   type StoredOutcome,
 } from './memory-push.js';
 import { MemoryScope } from './memory-scope.js';
+import { type MemorySessionOptions, MemorySessionServer } from './memory-session-server.js';
 import { type ConnectOptions, MemoryTransport } from './memory-transport.js';
 
 export type { AppliedLogEntry } from './memory-push.js';
 
 /** Options of {@link createMemoryServer}. */
-export interface MemoryServerOptions {
+export interface MemoryServerOptions extends MemorySessionOptions {
   /**
    * Injected time, as in every syncline part: `now()` in epoch milliseconds dates tombstones for
    * {@link MemoryServer.purgeTombstones} `olderThan`.
@@ -127,6 +128,13 @@ export interface MemoryServer {
   readonly schedule: (fn: () => void) => void;
   /** Mints a session id for a sign-in that names none (`session-1`, `session-2`, ...). */
   nextSessionId(): string;
+  /** Sessions, deliveries, assets and transfers (`/v1/sessions`, `/v1/deliveries`, ...). */
+  readonly sessionRoutes: MemorySessionServer;
+  /**
+   * Runs the sweeper now: expires deliveries and transfers past their TTL (on the server's
+   * `now`) and deletes every asset nothing live references. Returns the deleted hashes.
+   */
+  sweep(): string[];
 }
 
 /**
@@ -148,6 +156,7 @@ const CHECKPOINT = /^(0|[1-9][0-9]{0,15})$/;
 class InMemoryServer implements MemoryServer {
   readonly limits: Readonly<ProtocolLimits>;
   readonly schedule: (fn: () => void) => void;
+  readonly sessionRoutes: MemorySessionServer;
   readonly #now: () => number;
   readonly #authorize: (userId: string, scope: string) => boolean;
   readonly #scopes = new Map<string, MemoryScope>();
@@ -174,6 +183,14 @@ class InMemoryServer implements MemoryServer {
     this.schedule = options.schedule ?? queueMicrotask;
     this.#now = options.environment?.now ?? Date.now;
     this.#authorize = options.authorizeScope ?? ((userId, scope) => scope === `user:${userId}`);
+    this.sessionRoutes = new MemorySessionServer(
+      { now: this.#now, schedule: this.schedule, authorizeScope: this.#authorize },
+      options,
+    );
+  }
+
+  sweep(): string[] {
+    return this.sessionRoutes.sweep();
   }
 
   get appliedLog(): readonly AppliedLogEntry[] {
@@ -195,7 +212,7 @@ class InMemoryServer implements MemoryServer {
 
   push(auth: AuthSession | null, body: unknown): PushResponse {
     this.#stats.pushes++;
-    const session = authenticated(auth);
+    const session = this.sessionRoutes.authenticate(auth);
     let request: ParsedPushRequest;
     try {
       // The transport's copy of the request is the server's own: its data is checked in place.
@@ -234,7 +251,7 @@ class InMemoryServer implements MemoryServer {
    */
   pull(auth: AuthSession | null, query: unknown): PullResponse {
     this.#stats.pulls++;
-    const session = authenticated(auth);
+    const session = this.sessionRoutes.authenticate(auth);
     let request: ReturnType<typeof validatePullRequest>;
     try {
       request = validatePullRequest(query, this.limits);
@@ -353,13 +370,6 @@ class InMemoryServer implements MemoryServer {
       });
     }
   }
-}
-
-function authenticated(auth: AuthSession | null): AuthSession {
-  if (auth === null) {
-    throw new SyncError('auth', 'not signed in', { status: 401, code: 'unauthorized' });
-  }
-  return auth;
 }
 
 /** A validation failure as the client sees it through HTTP: 400, which is `rejected`. */

@@ -14,7 +14,16 @@ import type {
 } from '../protocol/types.js';
 import { deepFreeze } from '../store/freeze.js';
 import { createSessionSource, type MutableSessionSource } from '../transport/session-source.js';
-import type { AuthSession, SyncTransport } from '../transport/types.js';
+import type {
+  AssetTransport,
+  AuthSession,
+  DeliveryTransport,
+  SessionEvent,
+  SessionTransport,
+  SyncTransport,
+  TransferTransport,
+} from '../transport/types.js';
+import { type MemorySessionRoutes, memorySessionParts } from './memory-session-transport.js';
 
 /** Options of `MemoryServer.connect`. */
 export interface ConnectOptions {
@@ -42,6 +51,8 @@ export interface ConnectOptions {
  * after returning it.
  */
 export interface MemoryTransportHost {
+  /** Sessions, deliveries, assets and transfers. */
+  readonly sessionRoutes: MemorySessionRoutes;
   /** Schedules a delivery (request arrival, answer arrival, poke). */
   readonly schedule: (fn: () => void) => void;
   /** Handles a push as `auth`; throws `SyncError`. */
@@ -74,6 +85,14 @@ export class MemoryTransport implements SyncTransport {
   readonly session: MutableSessionSource;
   /** The installation this connection stands for, when given to `connect`. */
   readonly clientId: string | undefined;
+  /** Device sessions (`/v1/sessions`). */
+  readonly sessions: SessionTransport;
+  /** Deliveries (`/v1/deliveries`). */
+  readonly deliveries: DeliveryTransport;
+  /** Assets (`/v1/assets`). */
+  readonly assets: AssetTransport;
+  /** Transfers on request (`/v1/transfers`). */
+  readonly transfers: TransferTransport;
   readonly #host: MemoryTransportHost;
 
   /**
@@ -88,6 +107,40 @@ export class MemoryTransport implements SyncTransport {
         ? null
         : { userId: options.userId, sessionId: options.sessionId ?? host.nextSessionId() },
     );
+    const parts = memorySessionParts(host.sessionRoutes, (handle, body, signal) =>
+      this.#call(handle, body, signal),
+    );
+    this.sessions = parts.sessions;
+    this.deliveries = parts.deliveries;
+    this.assets = parts.assets;
+    this.transfers = parts.transfers;
+  }
+
+  /**
+   * Session, delivery and transfer events while signed in; `onConnect` after subscribing and
+   * after every sign-in, like a reconnection of the event stream.
+   */
+  sessionEvents(listener: (event: SessionEvent) => void, onConnect?: () => void): () => void {
+    let active = true;
+    const connected = (): void => {
+      if (onConnect === undefined) return;
+      this.#host.schedule(() => {
+        if (active) onConnect();
+      });
+    };
+    const unwatch = this.#host.sessionRoutes.watchSessionEvents(
+      () => this.session.current(),
+      listener,
+    );
+    const unlisten = this.session.subscribe((session) => {
+      if (session !== null) connected();
+    });
+    connected();
+    return () => {
+      active = false;
+      unwatch();
+      unlisten();
+    };
   }
 
   /** Signs in as `userId` (with `sessionId`, or a fresh one from the server). */
@@ -160,7 +213,9 @@ export class MemoryTransport implements SyncTransport {
         }
         let answer: T;
         try {
-          answer = deepFreeze(handle(auth, body));
+          const raw = handle(auth, body);
+          // Bytes are handed over as a copy by the caller; a typed array cannot be frozen.
+          answer = ArrayBuffer.isView(raw) ? raw : deepFreeze(raw);
         } catch (error) {
           this.#host.schedule(() => reject(error));
           return;

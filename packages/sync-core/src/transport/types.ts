@@ -1,5 +1,11 @@
 import type { ServerInfo } from '../protocol/server-info.js';
 import type {
+  CreateTransferRequest,
+  DeliveryStatusResponse,
+  Transfer,
+  TransferProgressRequest,
+} from '../protocol/sessions.js';
+import type {
   Delivery,
   DeliveryTarget,
   Json,
@@ -38,9 +44,12 @@ export interface SessionSource {
  * Every call may be retried.
  */
 export interface SessionTransport {
-  /** Marks this session alive; upserts on `(userId, clientId)`. */
+  /**
+   * Marks this session alive; upserts on `(userId, clientId)`, so a new session of the same
+   * installation replaces (revokes) the old one.
+   */
   heartbeat(
-    req: { clientId: string; sessionId: string; label?: string },
+    req: { clientId: string; sessionId: string; label?: string; platform?: string },
     signal?: AbortSignal,
   ): Promise<SessionInfo>;
   /** The signed-in user's sessions. */
@@ -66,25 +75,65 @@ export interface DeliveryTransport {
   ): Promise<Delivery>;
   /** Deliveries waiting for the calling session. */
   pending(signal?: AbortSignal): Promise<Delivery[]>;
-  /** Acknowledges one delivery for the calling session; idempotent. */
+  /**
+   * Acknowledges one delivery for the calling session; idempotent. A delivery this session
+   * does not receive, or one that expired, rejects with a `rejected` SyncError of status 404.
+   */
   ack(id: string, signal?: AbortSignal): Promise<{ complete: boolean }>;
+  /** The sender's view of one delivery; a 404 `rejected` SyncError for anyone else. */
+  status?(id: string, signal?: AbortSignal): Promise<DeliveryStatusResponse>;
+}
+
+/** What the server holds of an asset (`HEAD /v1/assets/:sha256`). */
+export interface AssetProbe {
+  /** Bytes held (the offset the next chunk must start at). */
+  offset: number;
+  /** Total size, when known. */
+  length?: number;
+  /** Every byte is held and the hash was verified. */
+  complete: boolean;
 }
 
 /** Chunked, resumable transfer of content-addressed blobs (DESIGN §5 `/v1/assets`). */
 export interface AssetTransport {
   /** How many bytes of the asset the server already holds. */
   uploadedOffset(sha256: string, signal?: AbortSignal): Promise<number>;
-  /** Uploads `chunk` at `offset` of an asset of `totalSize` bytes. */
+  /** What the server holds of the asset; feature-detected (`uploadedOffset` otherwise). */
+  probe?(sha256: string, signal?: AbortSignal): Promise<AssetProbe>;
+  /**
+   * Uploads `chunk` at `offset` of an asset of `totalSize` bytes. Rejects with a `conflict`
+   * SyncError (code `offset_mismatch`, `details.offset`) when the server holds another offset,
+   * `rejected` code `hash_mismatch` when the last chunk completes bytes of another hash (the
+   * server dropped them), `rejected` status 413 when the asset is too large.
+   */
   uploadChunk(
     req: { sha256: string; offset: number; totalSize: number; chunk: Uint8Array },
     signal?: AbortSignal,
   ): Promise<void>;
-  /** Reads bytes `[start, end)` of an asset. */
+  /** Reads bytes `[start, end)` of an asset (to its end when `end` is omitted). */
   download(
     req: { sha256: string; start: number; end?: number },
     signal?: AbortSignal,
   ): Promise<Uint8Array>;
 }
+
+/** Transfers on request (`/v1/transfers`). Every call may be retried. */
+export interface TransferTransport {
+  /** Creates a transfer (and its request delivery to the holder); idempotent on `id`. */
+  create(req: CreateTransferRequest, signal?: AbortSignal): Promise<Transfer>;
+  /** Transfers where the caller's user is requester or holder. */
+  list(signal?: AbortSignal): Promise<Transfer[]>;
+  /** One transfer. */
+  get(id: string, signal?: AbortSignal): Promise<Transfer>;
+  /** Reports progress of one side; `completed` only by the requester after verification. */
+  progress(req: TransferProgressRequest & { id: string }, signal?: AbortSignal): Promise<Transfer>;
+}
+
+/** A realtime hint about sessions, deliveries or transfers (never needed for correctness). */
+export type SessionEvent =
+  | { type: 'session' }
+  | { type: 'delivery'; id: string }
+  | { type: 'transfer'; id: string };
 
 /**
  * What an adapter implements so the client can sync through it. `push` and `pull` are
@@ -128,4 +177,12 @@ export interface SyncTransport {
   deliveries?: DeliveryTransport;
   /** Asset transfer. */
   assets?: AssetTransport;
+  /** Transfers on request. */
+  transfers?: TransferTransport;
+  /**
+   * Session, delivery and transfer hints from the event stream. Calls `onConnect` on every
+   * (re)connection, when the client lists what it may have missed. Returns the function that
+   * unsubscribes.
+   */
+  sessionEvents?(listener: (event: SessionEvent) => void, onConnect?: () => void): () => void;
 }

@@ -1,0 +1,280 @@
+/**
+ * The session-targeting parts of `restTransport` (SESSIONS-WIRE): `/v1/sessions`,
+ * `/v1/deliveries`, `/v1/assets/:sha256` and `/v1/transfers`, every answer validated by the
+ * protocol's validators, and the event stream's `session`, `delivery` and `transfer` hints.
+ *
+ * @module
+ */
+import type {
+  AssetProbe,
+  AssetTransport,
+  DeliveryTransport,
+  SessionEvent,
+  SessionTransport,
+  TransferTransport,
+} from '@syncline/sync-core';
+import { SyncError } from '@syncline/sync-core';
+import {
+  validateAckResponse,
+  validateDeliveryResponse,
+  validateDeliveryStatusResponse,
+  validateHeartbeatResponse,
+  validatePendingDeliveriesResponse,
+  validateSessionListResponse,
+  validateTransferListResponse,
+  validateTransferResponse,
+} from '@syncline/sync-core/protocol';
+import type { HttpClient } from '../http/http-client.js';
+import { checkedAnswer } from '../http/response-error.js';
+import type { ServerSentEvent } from '../realtime/event-stream-parser.js';
+
+/** The four parts, over `http`. */
+export function sessionParts(http: HttpClient): {
+  sessions: SessionTransport;
+  deliveries: DeliveryTransport;
+  assets: AssetTransport;
+  transfers: TransferTransport;
+} {
+  const json = async <T>(
+    what: string,
+    request: Parameters<HttpClient['json']>[0],
+    validate: (body: unknown) => T,
+  ): Promise<T> => {
+    const body = await http.json(request);
+    return checkedAnswer(what, () => validate(body));
+  };
+  const id = (value: string) => encodeURIComponent(value);
+
+  const probe = async (sha256: string, signal?: AbortSignal): Promise<AssetProbe> => {
+    const response = await http.open({
+      method: 'HEAD',
+      path: `/v1/assets/${id(sha256)}`,
+      what: 'asset probe',
+      signal,
+    });
+    const offset = headerNumber(response, 'upload-offset') ?? 0;
+    const length = headerNumber(response, 'upload-length');
+    return {
+      offset,
+      ...(length === undefined ? {} : { length }),
+      complete: response.headers.get('asset-complete') === '1',
+    };
+  };
+
+  return {
+    sessions: {
+      heartbeat: (req, signal) =>
+        json(
+          'heartbeat',
+          { method: 'POST', path: '/v1/sessions/heartbeat', body: req, what: 'heartbeat', signal },
+          validateHeartbeatResponse,
+        ).then((answer) => answer.session),
+      list: (signal) =>
+        json(
+          'sessions',
+          { method: 'GET', path: '/v1/sessions', what: 'sessions', signal },
+          validateSessionListResponse,
+        ).then((answer) => answer.sessions),
+      revoke: async (sessionId, signal) => {
+        await http.json({
+          method: 'DELETE',
+          path: sessionId === undefined ? '/v1/sessions' : `/v1/sessions/${id(sessionId)}`,
+          what: 'revoke',
+          signal,
+        });
+      },
+    },
+    deliveries: {
+      send: (req, signal) =>
+        json(
+          'delivery',
+          { method: 'POST', path: '/v1/deliveries', body: req, what: 'delivery', signal },
+          validateDeliveryResponse,
+        ).then((answer) => answer.delivery),
+      pending: (signal) =>
+        json(
+          'pending deliveries',
+          {
+            method: 'GET',
+            path: '/v1/deliveries',
+            query: { pending: 1 },
+            what: 'pending deliveries',
+            signal,
+          },
+          validatePendingDeliveriesResponse,
+        ).then((answer) => answer.deliveries),
+      ack: (deliveryId, signal) =>
+        json(
+          'ack',
+          {
+            method: 'POST',
+            path: `/v1/deliveries/${id(deliveryId)}/ack`,
+            body: {},
+            what: 'ack',
+            signal,
+          },
+          validateAckResponse,
+        ),
+      status: (deliveryId, signal) =>
+        json(
+          'delivery status',
+          {
+            method: 'GET',
+            path: `/v1/deliveries/${id(deliveryId)}`,
+            what: 'delivery status',
+            signal,
+          },
+          validateDeliveryStatusResponse,
+        ),
+    },
+    assets: {
+      probe,
+      uploadedOffset: async (sha256, signal) => {
+        try {
+          return (await probe(sha256, signal)).offset;
+        } catch (error) {
+          if ((error as { status?: number }).status === 404) return 0;
+          throw error;
+        }
+      },
+      uploadChunk: async ({ sha256, offset, totalSize, chunk }, signal) => {
+        const range =
+          totalSize === 0
+            ? 'bytes */0'
+            : `bytes ${offset}-${offset + chunk.length - 1}/${totalSize}`;
+        const response = await http.open({
+          method: 'PUT',
+          path: `/v1/assets/${id(sha256)}`,
+          headers: { 'content-range': range },
+          rawBody: chunk,
+          okStatuses: [308, 409],
+          what: 'asset upload',
+          signal,
+        });
+        if (response.status === 409) throw await uploadConflict(response);
+        await response.body?.cancel().catch(() => undefined);
+      },
+      download: async ({ sha256, start, end }, signal) => {
+        const range = end === undefined ? `bytes=${start}-` : `bytes=${start}-${end - 1}`;
+        const response = await http.open({
+          method: 'GET',
+          path: `/v1/assets/${id(sha256)}`,
+          headers: { range, accept: 'application/octet-stream' },
+          what: 'asset download',
+          signal,
+        });
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        if (response.status === 200 && start > 0) {
+          // A server that ignored the range sent the whole asset: keep the part asked for.
+          return bytes.slice(start, end);
+        }
+        return bytes;
+      },
+    },
+    transfers: {
+      create: (req, signal) =>
+        json(
+          'transfer',
+          { method: 'POST', path: '/v1/transfers', body: req, what: 'transfer', signal },
+          validateTransferResponse,
+        ).then((answer) => answer.transfer),
+      list: (signal) =>
+        json(
+          'transfers',
+          { method: 'GET', path: '/v1/transfers', what: 'transfers', signal },
+          validateTransferListResponse,
+        ).then((answer) => answer.transfers),
+      get: (transferId, signal) =>
+        json(
+          'transfer',
+          { method: 'GET', path: `/v1/transfers/${id(transferId)}`, what: 'transfer', signal },
+          validateTransferResponse,
+        ).then((answer) => answer.transfer),
+      progress: ({ id: transferId, ...body }, signal) =>
+        json(
+          'transfer progress',
+          {
+            method: 'POST',
+            path: `/v1/transfers/${id(transferId)}/progress`,
+            body,
+            what: 'transfer progress',
+            signal,
+          },
+          validateTransferResponse,
+        ).then((answer) => answer.transfer),
+    },
+  };
+}
+
+/**
+ * Fans the event stream's session, delivery and transfer hints out to `sessionEvents`
+ * listeners, and its (re)connections to their `onConnect`. The stream is the one the client's
+ * `subscribe` opens; without it, the client's own catch-up interval covers these hints.
+ */
+export class SessionEventHub {
+  readonly #listeners = new Set<{
+    listener: (event: SessionEvent) => void;
+    onConnect: (() => void) | undefined;
+  }>();
+
+  /** Registers a listener; returns the function that removes it. */
+  add(listener: (event: SessionEvent) => void, onConnect?: () => void): () => void {
+    const entry = { listener, onConnect };
+    this.#listeners.add(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
+  }
+
+  /** The stream (re)connected. */
+  connected(): void {
+    for (const entry of [...this.#listeners]) entry.onConnect?.();
+  }
+
+  /** An event that is not a poke; unknown or malformed ones are ignored (hints only). */
+  event(event: ServerSentEvent): void {
+    const parsed = parseSessionEvent(event);
+    if (parsed === undefined) return;
+    for (const entry of [...this.#listeners]) entry.listener(parsed);
+  }
+}
+
+function parseSessionEvent(event: ServerSentEvent): SessionEvent | undefined {
+  if (event.event === 'session') return { type: 'session' };
+  if (event.event !== 'delivery' && event.event !== 'transfer') return undefined;
+  try {
+    const data = JSON.parse(event.data) as { id?: unknown };
+    if (typeof data.id !== 'string') return undefined;
+    return { type: event.event, id: data.id };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A 409 of an upload names where to continue in `Upload-Offset` (the body's details carry only
+ * a path): the error gets it as `details.offset`, which the client's uploader reads.
+ */
+async function uploadConflict(response: Response): Promise<SyncError> {
+  let code = 'conflict';
+  let message = 'asset upload: conflict';
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.code === 'string') code = body.error.code;
+    if (typeof body.error?.message === 'string') message = `asset upload: ${body.error.message}`;
+  } catch {
+    // not JSON: the status says enough
+  }
+  const offset = headerNumber(response, 'upload-offset');
+  return new SyncError('conflict', message, {
+    status: 409,
+    code,
+    ...(offset === undefined ? {} : { details: { offset } }),
+  });
+}
+
+function headerNumber(response: Response, name: string): number | undefined {
+  const value = response.headers.get(name);
+  if (value === null || !/^\d+$/.test(value)) return undefined;
+  return Number(value);
+}

@@ -1,0 +1,287 @@
+/**
+ * Session targeting end to end: `createSyncClient` + `restTransport` against the real server
+ * over loopback (the server's targeting fixture: dev auth, a file BlobStore, an injected server
+ * clock, a membership table). The three stories of issue 12, as apps would write them. Run on
+ * PGlite and PostgreSQL by the two `targeting-client.*.test.ts` files.
+ */
+import {
+  createSessionSource,
+  createSyncClient,
+  type Delivery,
+  memoryAssetStore,
+  memoryStorage,
+  type StorageAdapter,
+  type SyncClient,
+  type TransferProgress,
+} from '@syncline/sync-core';
+import { expect, it, vi } from 'vitest';
+import { devToken } from '../../server/test/http-support.js';
+import { asset, type TargetingFixture } from '../../server/test/targeting/fixture.js';
+import { type RestTransport, restTransport } from '../src/index.js';
+
+const EVENTUALLY = { timeout: 15_000, interval: 20 };
+// Each story starts up to six clients over HTTP: generous, so a loaded CI machine passes.
+const STORY_TIMEOUT_MS = 90_000;
+const HOUR = 3_600_000;
+const CHUNK = 64 * 1024;
+
+interface Device {
+  client: SyncClient;
+  transport: RestTransport;
+  storage: StorageAdapter;
+  store: ReturnType<typeof memoryAssetStore>;
+  received: Delivery[];
+  progress: TransferProgress[];
+  sessionId: string;
+}
+
+/**
+ * A dev sign-in, retried on a reset socket: a raw `fetch` has no retryer, and on a loaded
+ * machine a keep-alive socket the server is closing may be reused (ECONNRESET).
+ */
+async function signInRetried(url: string, userId: string) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await devToken(url, userId);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+/** Defines the stories against the fixture's server. */
+export function targetingClientStories(fixture: () => TargetingFixture): void {
+  const clients: SyncClient[] = [];
+
+  async function device(
+    userId: string,
+    reuse: {
+      storage?: StorageAdapter;
+      store?: Device['store'];
+      sessionId?: string;
+      token?: string;
+    } = {},
+  ): Promise<Device> {
+    const f = fixture();
+    const signed =
+      reuse.sessionId !== undefined && reuse.token !== undefined
+        ? { sessionId: reuse.sessionId, token: reuse.token }
+        : await signInRetried(f.url, userId);
+    const transport = restTransport({
+      baseUrl: f.url,
+      getToken: () => signed.token,
+      session: createSessionSource({ userId, sessionId: signed.sessionId }),
+    });
+    const storage = reuse.storage ?? memoryStorage();
+    const store = reuse.store ?? memoryAssetStore();
+    const client = createSyncClient({
+      transport,
+      storage,
+      assetStore: store,
+      assetChunkBytes: CHUNK,
+      label: `${userId} device`,
+      platform: 'node',
+    });
+    const received: Delivery[] = [];
+    const progress: TransferProgress[] = [];
+    client.on('delivery', ({ delivery }) => {
+      received.push(delivery);
+    });
+    client.on('transfer', (p) => progress.push(p));
+    clients.push(client);
+    await client.start();
+    await vi.waitFor(() => expect(client.sessions.current?.active).toBe(true), EVENTUALLY);
+    const dev = {
+      client,
+      transport,
+      storage,
+      store,
+      received,
+      progress,
+      sessionId: signed.sessionId,
+    };
+    tokens.set(dev, signed.token);
+    return dev;
+  }
+  const tokens = new WeakMap<Device, string>();
+
+  async function stopAll(): Promise<void> {
+    for (const client of clients.splice(0)) await client.stop();
+  }
+
+  it(
+    'story 1: an asset reaches B and C once each (B resumes after a reload), never A or the other user; the blob goes after the acks; stale D does not block',
+    async () => {
+      const f = fixture();
+      const u1 = f.newUser();
+      const u2 = f.newUser();
+      const d = await device(u1);
+      await d.client.stop();
+      f.clock.now += 25 * HOUR; // D: a tab abandoned a day ago
+      const a = await device(u1);
+      const b = await device(u1);
+      const c = await device(u1);
+      const x = await device(u2);
+      const { bytes, sha256 } = asset(300_000, 11);
+      // B's page is reloaded in the middle of its download: its third chunk never comes.
+      let served = 0;
+      const download = b.transport.assets?.download.bind(b.transport.assets);
+      if (b.transport.assets === undefined || download === undefined) throw new Error('no assets');
+      b.transport.assets.download = (req, signal) => {
+        served++;
+        return served > 2 ? new Promise(() => {}) : download(req, signal);
+      };
+      const blobsBefore = await f.blobs.keys();
+      const sent = await a.client.assets.send(bytes, {
+        name: 'product.png',
+        mimeType: 'image/png',
+      });
+      expect(sent.hash).toBe(sha256);
+      const blob = (await f.blobs.keys()).find((key) => !blobsBefore.includes(key));
+      expect(blob).toBeDefined();
+      await vi.waitFor(
+        () => expect(c.received.map((r) => r.id)).toEqual([sent.delivery.id]),
+        EVENTUALLY,
+      );
+      expect(await (await c.client.assets.get(sha256))?.bytes()).toEqual(bytes);
+      await vi.waitFor(() => expect(served).toBe(3), EVENTUALLY);
+      expect(await b.store.partialSize(`download-${sha256}`)).toBe(2 * CHUNK);
+      expect(b.received).toEqual([]);
+      // B reloads: same storage, asset store and session.
+      await b.client.stop();
+      const b2 = await device(u1, {
+        storage: b.storage,
+        store: b.store,
+        sessionId: b.sessionId,
+        token: tokens.get(b) as string,
+      });
+      await vi.waitFor(
+        () => expect(b2.received.map((r) => r.id)).toEqual([sent.delivery.id]),
+        EVENTUALLY,
+      );
+      const resumed = b2.progress.filter((p) => p.direction === 'download');
+      expect(resumed.find((p) => p.state === 'in_progress')?.bytesDone).toBe(2 * CHUNK);
+      expect(await (await b2.client.assets.get(sha256))?.bytes()).toEqual(bytes);
+      await vi.waitFor(
+        async () =>
+          expect((await a.client.deliveries.status(sent.delivery.id)).complete).toBe(true),
+        EVENTUALLY,
+      );
+      expect(a.received).toEqual([]);
+      expect(x.received).toEqual([]);
+      expect(d.received).toEqual([]);
+      await vi.waitFor(async () => expect(await f.blobs.keys()).not.toContain(blob), EVENTUALLY);
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
+    'story 1: a corrupted download is detected and fetched again',
+    async () => {
+      const f = fixture();
+      const u1 = f.newUser();
+      const a = await device(u1);
+      const b = await device(u1);
+      const assets = b.transport.assets;
+      if (assets === undefined) throw new Error('no assets');
+      const download = assets.download.bind(assets);
+      let corrupted = 0;
+      assets.download = async (req, signal) => {
+        const got = await download(req, signal);
+        if (corrupted === 0 && req.start === 0) {
+          corrupted++;
+          got[10] = (got[10] as number) ^ 0xff;
+        }
+        return got;
+      };
+      const { bytes, sha256 } = asset(100_000, 12);
+      const sent = await a.client.assets.send(bytes);
+      await vi.waitFor(
+        () => expect(b.received.map((r) => r.id)).toEqual([sent.delivery.id]),
+        EVENTUALLY,
+      );
+      expect(corrupted).toBe(1);
+      expect(await (await b.client.assets.get(sha256))?.bytes()).toEqual(bytes);
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
+    'story 2: a transfer on request waits for the offline owner, then arrives with monotonic progress and a final completed',
+    async () => {
+      const f = fixture();
+      const owner = f.newUser();
+      const member = f.newUser();
+      f.members.set('workspace:e2e', [owner, member]);
+      const { bytes, sha256 } = asset(200_000, 13);
+      const ownerStorage = memoryStorage();
+      const ownerStore = memoryAssetStore();
+      const first = await device(owner, { storage: ownerStorage, store: ownerStore });
+      await first.client.assets.add(bytes, { name: 'plan.pdf', mimeType: 'application/pdf' });
+      await first.client.stop();
+      const m = await device(member);
+      const transfer = await m.client.assets.request(sha256, {
+        from: owner,
+        scope: 'workspace:e2e',
+        name: 'plan.pdf',
+        size: bytes.length,
+      });
+      expect(transfer.state).toBe('pending');
+      // The owner's device comes back (same installation, same session).
+      const o = await device(owner, {
+        storage: ownerStorage,
+        store: ownerStore,
+        sessionId: first.sessionId,
+        token: tokens.get(first) as string,
+      });
+      await vi.waitFor(
+        () =>
+          expect(m.client.assets.transfers().find((p) => p.id === transfer.id)?.state).toBe(
+            'completed',
+          ),
+        EVENTUALLY,
+      );
+      const mine = m.progress.filter((p) => p.id === transfer.id).map((p) => p.bytesDone);
+      expect(mine).toEqual([...mine].sort((x, y) => x - y));
+      expect(mine.at(-1)).toBe(bytes.length);
+      const theirs = o.progress.filter((p) => p.id === transfer.id);
+      expect(theirs.at(-1)).toMatchObject({ direction: 'upload', state: 'completed' });
+      expect(await (await m.client.assets.get(sha256))?.bytes()).toEqual(bytes);
+      // Through waitFor: a raw call has no retryer, and a reused keep-alive socket may reset.
+      await vi.waitFor(async () => {
+        const [server] = (await m.transport.transfers?.list()) ?? [];
+        expect(server).toMatchObject({ id: transfer.id, state: 'completed' });
+      }, EVENTUALLY);
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
+    'story 3: a re-login on the same device leaves one session; sign out this device and everywhere',
+    async () => {
+      const f = fixture();
+      const u1 = f.newUser();
+      const a = await device(u1);
+      const c = await device(u1);
+      await c.client.stop();
+      const c2 = await device(u1, { storage: c.storage }); // same installation, new login
+      expect(c2.client.clientId).toBe(c.client.clientId);
+      const listed = await a.client.sessions.list();
+      expect(listed.map((s) => s.sessionId).sort()).toEqual([a.sessionId, c2.sessionId].sort());
+      expect(listed.find((s) => s.sessionId === c2.sessionId)).toMatchObject({
+        label: `${u1} device`,
+        platform: 'node',
+        active: true,
+      });
+      await a.client.sessions.revoke(c2.sessionId);
+      await expect(c2.client.sessions.list()).rejects.toMatchObject({ code: 'session_revoked' });
+      await a.client.sessions.revokeAll();
+      await expect(a.client.sessions.list()).rejects.toMatchObject({ kind: 'auth' });
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+}

@@ -1,0 +1,489 @@
+import type { SyncEnvironment } from '../client/types.js';
+import type { ClientDeliveries } from '../deliveries/client-deliveries.js';
+import type { TargetSpec } from '../deliveries/targets.js';
+import { isSyncError, SyncError } from '../errors/sync-error.js';
+import type { IdGenerator } from '../ids/uuid-v7.js';
+import {
+  TRANSFER_REQUEST_KIND,
+  type Transfer,
+  type TransferRequestPayload,
+} from '../protocol/sessions.js';
+import type { Delivery } from '../protocol/types.js';
+import type { SignedInContext } from '../sessions/client-sessions.js';
+import type { SessionPart } from '../sessions/session-services.js';
+import type { SyncTransport } from '../transport/types.js';
+import type { AssetMeta, AssetStore } from './asset-store.js';
+import { ProgressTracker, type TransferProgress } from './progress.js';
+import {
+  type AssetSource,
+  downloadAsset,
+  importAsset,
+  type TransferRun,
+  uploadAsset,
+} from './transfer-io.js';
+
+/** Kind of the delivery `client.assets.send` creates. */
+export const ASSET_DELIVERY_KIND = 'syncline.asset';
+
+/** Options of `client.assets.send`. */
+export interface SendAssetOptions {
+  /** File name shown to the receivers. */
+  name?: string;
+  /** Media type. */
+  mimeType?: string;
+  /**
+   * Who receives it.
+   * @default otherSessions()
+   */
+  target?: TargetSpec;
+  /**
+   * Seconds until the delivery (and the server's copy) expires.
+   * @default 172800 (48 h)
+   */
+  ttl?: number;
+}
+
+/** Options of `client.assets.request`. */
+export interface RequestAssetOptions {
+  /** The user whose device holds the file. */
+  from: string;
+  /** A scope both users belong to (e.g. the workspace that lists the file). */
+  scope: string;
+  /** File name, as listed. */
+  name?: string;
+  /** Size in bytes, as listed. */
+  size?: number;
+  /** Media type, as listed. */
+  mimeType?: string;
+}
+
+/** A stored asset. */
+export interface AssetFile extends AssetMeta {
+  /** Its SHA-256. */
+  hash: string;
+  /** Reads all of it (mind the size). */
+  bytes(): Promise<Uint8Array>;
+  /** Reads it in chunks. */
+  stream(): ReadableStream<Uint8Array>;
+}
+
+/**
+ * Gives the bytes of an asset this device holds outside the asset store (e.g. a file on disk
+ * in Electron), or `undefined`. The bytes are verified against the hash before they are sent.
+ */
+export type AssetProvider = (
+  sha256: string,
+) => AssetSource | undefined | Promise<AssetSource | undefined>;
+
+/** `client.assets`: content-addressed files sent to sessions, or fetched on request. */
+export interface AssetsApi {
+  /**
+   * Stores `source` locally, uploads it (resumably) and delivers it to `target`; resolves once
+   * the delivery exists. Receivers fetch and verify it before their `delivery` handler runs.
+   */
+  send(
+    source: AssetSource,
+    options?: SendAssetOptions,
+  ): Promise<{ hash: string; size: number; delivery: Delivery }>;
+  /** Stores `source` locally (to list it, or to serve a later request); resolves with its hash. */
+  add(source: AssetSource, meta?: { name?: string; mimeType?: string }): Promise<AssetFile>;
+  /**
+   * Asks `options.from`'s devices for an asset; it downloads when one of them uploads it. Follow
+   * it with `transfers()` and the `transfer` event; the file lands in the store (see `get`).
+   */
+  request(hash: string, options: RequestAssetOptions): Promise<Transfer>;
+  /** Serves transfer requests for assets outside the store (`null` removes the provider). */
+  provide(provider: AssetProvider | null): void;
+  /** A stored asset, or `undefined`. */
+  get(hash: string): Promise<AssetFile | undefined>;
+  /** Every upload and download of this client since it started (a stable array until one changes). */
+  transfers(): readonly TransferProgress[];
+}
+
+/** Options of {@link ClientAssets}. */
+export interface ClientAssetsOptions {
+  /** Injected time. */
+  env: SyncEnvironment;
+  /** The transport. */
+  transport: SyncTransport;
+  /** The local asset store. */
+  store: AssetStore;
+  /** Makes ids. */
+  newId: IdGenerator;
+  /** Sends the asset deliveries. */
+  deliveries: ClientDeliveries;
+  /** Bytes per upload or download request. */
+  chunkBytes: number;
+  /** Publishes a progress snapshot (the client's `transfer` event). */
+  publish(progress: Readonly<TransferProgress>): void;
+}
+
+/** See {@link AssetsApi}; also the session part that serves requests and finishes downloads. */
+export class ClientAssets implements AssetsApi, SessionPart {
+  readonly #options: ClientAssetsOptions;
+  #context: SignedInContext | null = null;
+  #provider: AssetProvider | null = null;
+  readonly #trackers = new Map<string, ProgressTracker>();
+  #list: readonly TransferProgress[] = Object.freeze([]);
+  readonly #downloading = new Set<string>();
+  #checking: Promise<void> | null = null;
+  #checkAgain = false;
+
+  constructor(options: ClientAssetsOptions) {
+    this.#options = options;
+  }
+
+  signedIn(context: SignedInContext): void {
+    this.#context = context;
+    void this.#checkTransfers();
+  }
+
+  signedOut(): void {
+    this.#context = null;
+  }
+
+  transferChanged(): void {
+    void this.#checkTransfers();
+  }
+
+  reconnected(): void {
+    void this.#checkTransfers();
+  }
+
+  /** The inbox's handler of {@link TRANSFER_REQUEST_KIND}: serves it when this device can. */
+  readonly serveRequest = async (delivery: Delivery, signal: AbortSignal): Promise<boolean> => {
+    const payload = delivery.payload as unknown as TransferRequestPayload;
+    const hash = payload.assetHash;
+    const store = this.#options.store;
+    if ((await store.stat(hash)) === undefined) {
+      const source = await this.#provider?.(hash);
+      if (source === undefined) return false; // another device of the holder may serve it
+      const imported = await importAsset({
+        store,
+        source,
+        key: `provide-${hash}`,
+        meta: pickMeta(payload),
+        chunkBytes: this.#options.chunkBytes,
+      });
+      if (imported.hash !== hash) {
+        await store.delete(imported.hash);
+        throw new SyncError('invalid', `The provider gave bytes of ${imported.hash}, not ${hash}`);
+      }
+    }
+    const context = this.#require();
+    const size = (await store.stat(hash))?.size ?? 0;
+    const tracker = this.#track(payload.transferId, hash, 'upload', payload.name, size);
+    await uploadAsset(this.#run(context, tracker, signal), hash);
+    const transfers = this.#options.transport.transfers;
+    if (transfers !== undefined) {
+      // The upload moves the transfer on by itself; an asset the server already held does not.
+      await context.retryer
+        .run(
+          () =>
+            transfers.progress(
+              { id: payload.transferId, side: 'upload', bytesDone: size, state: 'in_progress' },
+              signal,
+            ),
+          signal,
+        )
+        .catch((error: unknown) => {
+          // Already completed (or failed) by the requester: nothing left to serve.
+          if (!(isSyncError(error) && error.code === 'transfer_final')) throw error;
+        });
+    }
+    tracker.settle('completed');
+    return true;
+  };
+
+  /** The inbox's preparation: a delivery's asset is fetched and verified before its handler. */
+  readonly prepareDelivery = async (delivery: Delivery, signal: AbortSignal): Promise<boolean> => {
+    const hash = delivery.assetHash;
+    if (hash === undefined) return true;
+    if ((await this.#options.store.stat(hash)) !== undefined) return true;
+    const context = this.#require();
+    const meta = pickMeta((delivery.payload ?? {}) as Record<string, unknown>);
+    const tracker = this.#track(delivery.id, hash, 'download', meta.name, meta.size ?? 0);
+    try {
+      await downloadAsset(this.#run(context, tracker, signal), hash, meta);
+      tracker.settle('completed');
+    } catch (error) {
+      if (!signal.aborted) tracker.settle('failed', String(error));
+      throw error;
+    }
+    return true;
+  };
+
+  async send(
+    source: AssetSource,
+    options: SendAssetOptions = {},
+  ): Promise<{ hash: string; size: number; delivery: Delivery }> {
+    const context = this.#require();
+    const file = await this.add(source, options);
+    const id = this.#options.newId();
+    const tracker = this.#track(id, file.hash, 'upload', options.name, file.size);
+    try {
+      await uploadAsset(this.#run(context, tracker, context.signal), file.hash);
+      const delivery = await this.#options.deliveries.send({
+        id,
+        kind: ASSET_DELIVERY_KIND,
+        payload: {
+          size: file.size,
+          ...(options.name === undefined ? {} : { name: options.name }),
+          ...(options.mimeType === undefined ? {} : { mimeType: options.mimeType }),
+        },
+        asset: file.hash,
+        ...(options.target === undefined ? {} : { target: options.target }),
+        ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+      });
+      tracker.settle('completed');
+      return { hash: file.hash, size: file.size, delivery };
+    } catch (error) {
+      tracker.settle('failed', String(error));
+      throw error;
+    }
+  }
+
+  async add(
+    source: AssetSource,
+    meta: { name?: string; mimeType?: string } = {},
+  ): Promise<AssetFile> {
+    const { hash } = await importAsset({
+      store: this.#options.store,
+      source,
+      key: `import-${this.#options.newId()}`,
+      meta: pickMeta(meta),
+      chunkBytes: this.#options.chunkBytes,
+    });
+    return (await this.get(hash)) as AssetFile;
+  }
+
+  async request(hash: string, options: RequestAssetOptions): Promise<Transfer> {
+    const context = this.#require();
+    const transfers = this.#options.transport.transfers;
+    if (transfers === undefined) {
+      throw new SyncError('invalid', 'The transport has no transfers part');
+    }
+    const id = this.#options.newId();
+    const transfer = await context.retryer.run(
+      () =>
+        transfers.create(
+          {
+            id,
+            scope: options.scope,
+            assetHash: hash,
+            from: { userId: options.from },
+            ...pickMeta(options),
+          },
+          context.signal,
+        ),
+      context.signal,
+    );
+    this.#track(id, hash, 'download', options.name, options.size ?? 0).settle('pending');
+    return transfer;
+  }
+
+  provide(provider: AssetProvider | null): void {
+    this.#provider = provider;
+  }
+
+  async get(hash: string): Promise<AssetFile | undefined> {
+    const store = this.#options.store;
+    const meta = await store.stat(hash);
+    if (meta === undefined) return undefined;
+    const chunkBytes = this.#options.chunkBytes;
+    return {
+      ...meta,
+      hash,
+      bytes: () => store.read(hash, 0, meta.size),
+      stream: () => {
+        let at = 0;
+        return new ReadableStream<Uint8Array>({
+          async pull(controller) {
+            if (at >= meta.size) {
+              controller.close();
+              return;
+            }
+            const end = Math.min(meta.size, at + chunkBytes);
+            controller.enqueue(await store.read(hash, at, end));
+            at = end;
+          },
+        });
+      },
+    };
+  }
+
+  transfers(): readonly TransferProgress[] {
+    return this.#list;
+  }
+
+  /**
+   * Requester side: reads the transfers this session asked for and downloads each one whose
+   * holder has uploaded it; coalesced like the inbox's catch-up.
+   */
+  #checkTransfers(): Promise<void> {
+    if (this.#checking !== null) {
+      this.#checkAgain = true;
+      return this.#checking;
+    }
+    this.#checking = (async () => {
+      try {
+        do {
+          this.#checkAgain = false;
+          await this.#checkOnce();
+        } while (this.#checkAgain && this.#context !== null);
+      } finally {
+        this.#checking = null;
+      }
+    })();
+    return this.#checking;
+  }
+
+  async #checkOnce(): Promise<void> {
+    const context = this.#context;
+    const transfers = this.#options.transport.transfers;
+    if (context === null || transfers === undefined) return;
+    let list: Transfer[];
+    try {
+      list = await context.retryer.run(() => transfers.list(context.signal), context.signal);
+    } catch {
+      return;
+    }
+    for (const transfer of list) {
+      if (transfer.requesterSessionId !== context.session.sessionId) continue;
+      if (transfer.state === 'expired' || transfer.state === 'failed') {
+        this.#trackers.get(transfer.id)?.settle(transfer.state, transfer.error);
+        continue;
+      }
+      if (transfer.state === 'completed') continue;
+      const uploaded = transfer.totalBytes > 0 && transfer.uploadedBytes >= transfer.totalBytes;
+      if (!uploaded || this.#downloading.has(transfer.id)) continue;
+      // Every byte arrived, but the server may still be verifying the hash: not readable yet.
+      if (!(await this.#readable(context, transfer.assetHash))) continue;
+      this.#downloading.add(transfer.id);
+      void this.#downloadTransfer(context, transfer).finally(() =>
+        this.#downloading.delete(transfer.id),
+      );
+    }
+  }
+
+  async #readable(context: SignedInContext, hash: string): Promise<boolean> {
+    const probe = this.#options.transport.assets?.probe;
+    if (probe === undefined) return true;
+    try {
+      return (await probe.call(this.#options.transport.assets, hash, context.signal)).complete;
+    } catch {
+      return false; // the next transfer event or reconnection checks again
+    }
+  }
+
+  async #downloadTransfer(context: SignedInContext, transfer: Transfer): Promise<void> {
+    const transfers = this.#options.transport.transfers;
+    if (transfers === undefined) return;
+    const tracker = this.#track(
+      transfer.id,
+      transfer.assetHash,
+      'download',
+      transfer.name,
+      transfer.totalBytes,
+    );
+    const report = (body: Parameters<typeof transfers.progress>[0]) =>
+      context.retryer.run(() => transfers.progress(body, context.signal), context.signal);
+    const run = this.#run(context, tracker, context.signal, (done) => {
+      void transfers
+        .progress({ id: transfer.id, side: 'download', bytesDone: done })
+        .catch(() => {});
+    });
+    try {
+      await downloadAsset(run, transfer.assetHash, {
+        size: transfer.totalBytes,
+        ...pickMeta(transfer),
+      });
+      await report({
+        id: transfer.id,
+        side: 'download',
+        bytesDone: transfer.totalBytes,
+        state: 'completed',
+      });
+      tracker.settle('completed');
+    } catch (error) {
+      if (context.signal.aborted) return;
+      const message = error instanceof Error ? error.message : String(error);
+      tracker.settle('failed', message);
+      await report({
+        id: transfer.id,
+        side: 'download',
+        bytesDone: tracker.snapshot.bytesDone,
+        state: 'failed',
+        error: message.slice(0, 1024),
+      }).catch(() => {});
+    }
+  }
+
+  #run(
+    context: SignedInContext,
+    tracker: ProgressTracker,
+    signal: AbortSignal,
+    also?: (bytesDone: number) => void,
+  ): TransferRun {
+    const transport = this.#options.transport.assets;
+    if (transport === undefined) throw new SyncError('invalid', 'The transport has no assets part');
+    return {
+      transport,
+      store: this.#options.store,
+      retryer: context.retryer,
+      signal,
+      chunkBytes: this.#options.chunkBytes,
+      onProgress: (done, total) => {
+        tracker.advance(done, total);
+        also?.(done);
+      },
+    };
+  }
+
+  #track(
+    id: string,
+    assetHash: string,
+    direction: 'upload' | 'download',
+    name: string | undefined,
+    totalBytes: number,
+  ): ProgressTracker {
+    const existing = this.#trackers.get(id);
+    if (existing !== undefined) return existing;
+    const tracker = new ProgressTracker({
+      initial: {
+        id,
+        assetHash,
+        direction,
+        state: 'pending',
+        bytesDone: 0,
+        totalBytes,
+        ...(name === undefined ? {} : { name }),
+      },
+      now: () => this.#options.env.now(),
+      publish: (snapshot) => {
+        const others = this.#list.filter((p) => p.id !== id || p.direction !== direction);
+        this.#list = Object.freeze([...others, snapshot]);
+        this.#options.publish(snapshot);
+      },
+    });
+    this.#trackers.set(id, tracker);
+    return tracker;
+  }
+
+  #require(): SignedInContext {
+    if (this.#context === null) throw new SyncError('auth', 'Not signed in');
+    return this.#context;
+  }
+}
+
+function pickMeta(source: { name?: unknown; mimeType?: unknown; size?: unknown }): {
+  name?: string;
+  mimeType?: string;
+  size?: number;
+} {
+  return {
+    ...(typeof source.name === 'string' ? { name: source.name } : {}),
+    ...(typeof source.mimeType === 'string' ? { mimeType: source.mimeType } : {}),
+    ...(typeof source.size === 'number' ? { size: source.size } : {}),
+  };
+}

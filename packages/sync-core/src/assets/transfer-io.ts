@@ -1,0 +1,207 @@
+import { isSyncError, SyncError } from '../errors/sync-error.js';
+import type { Retryer } from '../replication/retryer.js';
+import type { AssetTransport } from '../transport/types.js';
+import type { AssetMeta, AssetStore } from './asset-store.js';
+import { Sha256 } from './sha256.js';
+
+/** Bytes an app hands to `client.assets`: whole, as a Blob (File), or as a stream. */
+export type AssetSource = Uint8Array | Blob | ReadableStream<Uint8Array>;
+
+/**
+ * Writes `source` into the store under `key` while hashing it, chunk by chunk (never whole in
+ * memory for a Blob or a stream), then commits it under its SHA-256. Returns hash and size.
+ */
+export async function importAsset(options: {
+  store: AssetStore;
+  source: AssetSource;
+  key: string;
+  meta: Omit<AssetMeta, 'size'>;
+  chunkBytes: number;
+}): Promise<{ hash: string; size: number }> {
+  const { store, key, chunkBytes } = options;
+  await store.discardPartial(key);
+  const hash = new Sha256();
+  let size = 0;
+  for await (const chunk of chunksOf(options.source, chunkBytes)) {
+    hash.update(chunk);
+    await store.append(key, size, chunk);
+    size += chunk.length;
+  }
+  const sha256 = hash.digestHex();
+  await store.commit(key, sha256, { ...options.meta, size });
+  return { hash: sha256, size };
+}
+
+async function* chunksOf(source: AssetSource, chunkBytes: number): AsyncGenerator<Uint8Array> {
+  if (source instanceof Uint8Array) {
+    for (let at = 0; at < source.length; at += chunkBytes) {
+      yield source.subarray(at, at + chunkBytes);
+    }
+    return;
+  }
+  const stream = isBlob(source) ? source.stream() : source;
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      if (!(value instanceof Uint8Array)) {
+        throw new SyncError('invalid', 'An asset stream must yield Uint8Array chunks');
+      }
+      for (let at = 0; at < value.length; at += chunkBytes) {
+        yield value.subarray(at, at + chunkBytes);
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function isBlob(value: unknown): value is Blob {
+  return typeof Blob !== 'undefined' && value instanceof Blob;
+}
+
+/** What an upload or download runs with. */
+export interface TransferRun {
+  /** The transport's asset part. */
+  transport: AssetTransport;
+  /** The local asset store. */
+  store: AssetStore;
+  /** The client's one retryer. */
+  retryer: Retryer;
+  /** Aborted on sign-out or stop. */
+  signal: AbortSignal;
+  /** Bytes per request. */
+  chunkBytes: number;
+  /** Called after each chunk with bytes done and total. */
+  onProgress(bytesDone: number, totalBytes: number): void;
+}
+
+/**
+ * Uploads a stored asset, resumably: asks the server how much it holds, continues there, and
+ * after a network failure (retried by the retryer) asks again. An `offset_mismatch` answer
+ * moves to the server's offset.
+ */
+export async function uploadAsset(run: TransferRun, sha256: string): Promise<void> {
+  const meta = await run.store.stat(sha256);
+  if (meta === undefined) throw new SyncError('invalid', `No asset ${sha256} is stored locally`);
+  const total = meta.size;
+  await run.retryer.run(async () => {
+    let offset = await serverOffset(run.transport, sha256, run.signal);
+    if (offset === total && total > 0) {
+      run.onProgress(total, total);
+      return;
+    }
+    do {
+      const end = Math.min(total, offset + run.chunkBytes);
+      const chunk = await run.store.read(sha256, offset, end);
+      try {
+        await run.transport.uploadChunk({ sha256, offset, totalSize: total, chunk }, run.signal);
+      } catch (error) {
+        const held = heldOffset(error);
+        if (held === undefined) throw error;
+        offset = held;
+        continue;
+      }
+      offset = end;
+      run.onProgress(offset, total);
+    } while (offset < total);
+  }, run.signal);
+}
+
+async function serverOffset(
+  transport: AssetTransport,
+  sha256: string,
+  signal: AbortSignal,
+): Promise<number> {
+  if (transport.probe === undefined) return transport.uploadedOffset(sha256, signal);
+  try {
+    const probe = await transport.probe(sha256, signal);
+    return probe.complete ? (probe.length ?? probe.offset) : probe.offset;
+  } catch (error) {
+    if (isSyncError(error) && error.status === 404) return 0;
+    throw error;
+  }
+}
+
+function heldOffset(error: unknown): number | undefined {
+  if (!isSyncError(error) || error.code !== 'offset_mismatch') return undefined;
+  const offset = (error.details as { offset?: unknown } | undefined)?.offset;
+  return typeof offset === 'number' ? offset : undefined;
+}
+
+/** How many times a download whose bytes do not hash right is fetched again before failing. */
+export const DOWNLOAD_ATTEMPTS = 3;
+
+/**
+ * Downloads an asset into the store, resumably (ranged requests from what the store already
+ * holds, also after a reload), verifies its SHA-256, and commits it. Bytes that do not match
+ * are dropped and fetched again, up to {@link DOWNLOAD_ATTEMPTS} times; then it fails with a
+ * `rejected` SyncError, code `hash_mismatch`.
+ */
+export async function downloadAsset(
+  run: TransferRun,
+  sha256: string,
+  meta: Omit<AssetMeta, 'size'> & { size?: number },
+): Promise<void> {
+  if ((await run.store.stat(sha256)) !== undefined) return;
+  const key = `download-${sha256}`;
+  for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) {
+    const total = await run.retryer.run(async () => {
+      const size = meta.size ?? (await remoteSize(run.transport, sha256, run.signal));
+      let offset = await run.store.partialSize(key);
+      if (offset > size) {
+        await run.store.discardPartial(key);
+        offset = 0;
+      }
+      run.onProgress(offset, size);
+      while (offset < size) {
+        const end = Math.min(size, offset + run.chunkBytes);
+        const bytes = await run.transport.download({ sha256, start: offset, end }, run.signal);
+        if (bytes.length === 0 || bytes.length > end - offset) {
+          throw new SyncError(
+            'server',
+            `The server answered ${bytes.length} bytes for ${end - offset}`,
+          );
+        }
+        await run.store.append(key, offset, bytes);
+        offset += bytes.length;
+        run.onProgress(offset, size);
+      }
+      return size;
+    }, run.signal);
+    if ((await hashPartial(run.store, key, total, run.chunkBytes)) === sha256) {
+      await run.store.commit(key, sha256, { ...meta, size: total });
+      return;
+    }
+    await run.store.discardPartial(key);
+  }
+  throw new SyncError(
+    'rejected',
+    `The downloaded bytes of asset ${sha256} did not match its SHA-256 in ${DOWNLOAD_ATTEMPTS} attempts`,
+    { code: 'hash_mismatch' },
+  );
+}
+
+async function remoteSize(
+  transport: AssetTransport,
+  sha256: string,
+  signal: AbortSignal,
+): Promise<number> {
+  const probe = await transport.probe?.(sha256, signal);
+  if (probe?.complete === true && probe.length !== undefined) return probe.length;
+  throw new SyncError('server', `The server does not hold asset ${sha256} completely yet`);
+}
+
+async function hashPartial(
+  store: AssetStore,
+  key: string,
+  size: number,
+  chunkBytes: number,
+): Promise<string> {
+  const hash = new Sha256();
+  for (let at = 0; at < size; at += chunkBytes) {
+    hash.update(await store.readPartial(key, at, Math.min(size, at + chunkBytes)));
+  }
+  return hash.digestHex();
+}

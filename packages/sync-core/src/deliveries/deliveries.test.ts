@@ -1,0 +1,276 @@
+import { describe, expect, it } from 'vitest';
+import type { SyncClient } from '../client/api.js';
+import { createSyncClient } from '../client/sync-client.js';
+import { settle, testEnvironment } from '../client/test-support.js';
+import { isSyncError } from '../errors/sync-error.js';
+import type { Delivery } from '../protocol/types.js';
+import { memoryStorage } from '../storage/memory.js';
+import type { StorageAdapter } from '../storage/types.js';
+import { createMemoryServer, type MemoryServer } from '../testing/memory-server.js';
+import { type LockManagerLike, localLocks } from './locks.js';
+import { otherSessions, scopeMembers, sessions } from './targets.js';
+
+let seed = 4000;
+const HOUR = 3_600_000;
+const DELIVERY_ID = '018bcfe5-6800-7000-8000-000000000001';
+
+function world(options: { members?: Record<string, string[]> } = {}) {
+  let now = 1_700_000_000_000;
+  const server = createMemoryServer({
+    environment: { now: () => now },
+    authorizeScope: (userId, scope) =>
+      scope === `user:${userId}` || (options.members?.[scope]?.includes(userId) ?? false),
+    listScopeMembers: (scope) => options.members?.[scope] ?? [],
+  });
+  const clients: SyncClient[] = [];
+  return {
+    server,
+    advance(ms: number) {
+      now += ms;
+    },
+    /** A device: its own storage (one installation), signed in as `userId` with `sessionId`. */
+    async device(
+      userId: string,
+      sessionId: string,
+      extra: { storage?: StorageAdapter; locks?: LockManagerLike; label?: string } = {},
+    ) {
+      const storage = extra.storage ?? memoryStorage();
+      const transport = server.connect({ userId, sessionId });
+      const received: Delivery[] = [];
+      const client = createSyncClient({
+        transport,
+        storage,
+        environment: testEnvironment({ seed: seed++ }),
+        label: extra.label ?? `${sessionId} device`,
+        platform: 'test',
+        ...(extra.locks === undefined ? {} : { locks: extra.locks }),
+      });
+      client.on('delivery', ({ delivery }) => {
+        received.push(delivery);
+      });
+      clients.push(client);
+      await client.start();
+      await settle(10);
+      return { client, storage, transport, received };
+    },
+    async stopAll() {
+      for (const client of clients) await client.stop();
+    },
+  };
+}
+
+describe('client.sessions', () => {
+  it('heartbeats with label and platform, lists devices, and a re-login replaces the old session', async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA', { label: 'Desktop' });
+    const c = await w.device('u1', 'sC', { label: 'Tablet' });
+    expect(a.client.sessions.current).toMatchObject({
+      sessionId: 'sA',
+      label: 'Desktop',
+      platform: 'test',
+      active: true,
+      clientId: a.client.clientId,
+    });
+    expect((await a.client.sessions.list()).map((s) => s.sessionId).sort()).toEqual(['sA', 'sC']);
+    // C signs out and in again on the same device: same installation, new session.
+    await c.client.stop();
+    const c2 = await w.device('u1', 'sC2', { storage: c.storage, label: 'Tablet' });
+    expect(c2.client.clientId).toBe(c.client.clientId);
+    const listed = await a.client.sessions.list();
+    expect(listed.map((s) => s.sessionId).sort()).toEqual(['sA', 'sC2']);
+    await w.stopAll();
+  });
+
+  it('revoke signs one device out, revokeAll every one; a revoked device learns it', async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA');
+    const b = await w.device('u1', 'sB');
+    const changes: Array<string | undefined> = [];
+    b.client.sessions.on('change', ({ current }) => changes.push(current?.sessionId));
+    await a.client.sessions.revoke('sB');
+    expect((await a.client.sessions.list()).map((s) => s.sessionId)).toEqual(['sA']);
+    // B's next call is refused as revoked.
+    await expect(b.client.sessions.list()).rejects.toMatchObject({ code: 'session_revoked' });
+    await a.client.sessions.revokeAll();
+    expect(a.client.sessions.current?.revokedAt).toBeDefined();
+    await expect(a.client.sessions.list()).rejects.toMatchObject({ kind: 'auth' });
+    await w.stopAll();
+  });
+
+  it("another user's session cannot be revoked: 404, and nothing changes", async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA');
+    const other = await w.device('u2', 'sX');
+    const error = await a.client.sessions.revoke('sX').catch((e: unknown) => e);
+    expect(isSyncError(error) && error.status).toBe(404);
+    expect((await other.client.sessions.list()).map((s) => s.sessionId)).toEqual(['sX']);
+    await w.stopAll();
+  });
+});
+
+describe('client.deliveries', () => {
+  it('reaches every other session once, never the sender or another user; stale sessions do not block completion', async () => {
+    const w = world();
+    const d = await w.device('u1', 'sD');
+    await d.client.stop(); // an abandoned tab: silent from now on
+    w.advance(25 * HOUR);
+    const a = await w.device('u1', 'sA');
+    const b = await w.device('u1', 'sB');
+    const c = await w.device('u1', 'sC');
+    const other = await w.device('u2', 'sX');
+    const sent = await a.client.deliveries.send({ kind: 'note', payload: { text: 'hi' } });
+    expect([...(sent.targetSessionIds ?? [])].sort()).toEqual(['sB', 'sC']);
+    await settle(20);
+    expect(b.received.map((x) => x.id)).toEqual([sent.id]);
+    expect(c.received.map((x) => x.id)).toEqual([sent.id]);
+    expect(b.received[0]?.payload).toEqual({ text: 'hi' });
+    expect(a.received).toEqual([]);
+    expect(other.received).toEqual([]);
+    expect(d.received).toEqual([]);
+    const status = await a.client.deliveries.status(sent.id);
+    expect(status).toMatchObject({ complete: true, expired: false });
+    expect([...status.acked].sort()).toEqual(['sB', 'sC']);
+    // Catch-ups after reconnections hand nothing over again.
+    await b.client.stop();
+    await b.client.start();
+    await settle(20);
+    expect(b.received).toHaveLength(1);
+    await w.stopAll();
+  });
+
+  it('sessions([...]) reaches only the listed sessions, scopeMembers every member', async () => {
+    const w = world({ members: { 'workspace:1': ['u1', 'u2'] } });
+    const a = await w.device('u1', 'sA');
+    const b = await w.device('u1', 'sB');
+    const c = await w.device('u1', 'sC');
+    const x = await w.device('u2', 'sX');
+    const only = await a.client.deliveries.send({ kind: 'k', target: sessions(['sC']) });
+    const all = await a.client.deliveries.send({ kind: 'k', target: scopeMembers('workspace:1') });
+    await settle(40);
+    expect(b.received.map((d) => d.id)).toEqual([all.id]);
+    expect(c.received.map((d) => d.id)).toEqual([only.id, all.id]);
+    expect(x.received.map((d) => d.id)).toEqual([all.id]);
+    // Targeting another user's session is refused.
+    await expect(
+      a.client.deliveries.send({ kind: 'k', target: sessions(['sX']) }),
+    ).rejects.toMatchObject({ status: 403 });
+    // A scope the sender is no member of is refused.
+    await expect(
+      a.client.deliveries.send({ kind: 'k', target: scopeMembers('workspace:2') }),
+    ).rejects.toMatchObject({ status: 403 });
+    expect(otherSessions()).toEqual({ type: 'otherSessions' });
+    await w.stopAll();
+  });
+
+  it('a session that reloads before its acknowledgement landed never handles it twice', async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA');
+    const b = await w.device('u1', 'sB');
+    let calls = 0;
+    b.client.on('delivery', () => {
+      calls++;
+    });
+    // B goes offline at the network level: the handler runs, the ack cannot be sent.
+    b.transport.deliveries.ack = () => Promise.reject(new Error('network down'));
+    const sent = await a.client.deliveries.send({ kind: 'k' });
+    await settle(20);
+    expect(calls).toBe(1);
+    expect((await a.client.deliveries.status(sent.id)).acked).toEqual([]);
+    await b.client.stop();
+    // Reload: a new client on the same storage and session, network back.
+    const b2 = await w.device('u1', 'sB', { storage: b.storage });
+    let again = 0;
+    b2.client.on('delivery', () => {
+      again++;
+    });
+    await settle(20);
+    expect(again).toBe(0);
+    expect(b2.received).toEqual([]);
+    expect((await a.client.deliveries.status(sent.id)).complete).toBe(true);
+    await w.stopAll();
+  });
+
+  it('several tabs of one session: the handler runs once in all', async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA');
+    const storage = memoryStorage();
+    const locks = localLocks();
+    const tab1 = await w.device('u1', 'sB', { storage, locks });
+    const tab2 = await w.device('u1', 'sB', { storage, locks });
+    await a.client.deliveries.send({ kind: 'k' });
+    await settle(30);
+    expect(tab1.received.length + tab2.received.length).toBe(1);
+    await w.stopAll();
+  });
+
+  it('a handler that throws leaves the delivery to be offered again; explicit ack() acknowledges', async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA');
+    const b = await w.device('u1', 'sB');
+    let fail = true;
+    const failures: string[] = [];
+    b.client.on('deliveryFailed', (error) => failures.push(error.message));
+    b.client.on('delivery', async ({ ack }) => {
+      if (fail) throw new Error('busy');
+      await ack();
+    });
+    const sent = await a.client.deliveries.send({ kind: 'k' });
+    await settle(20);
+    expect(failures).toEqual(['Error: busy']);
+    expect((await a.client.deliveries.status(sent.id)).complete).toBe(false);
+    fail = false;
+    await b.client.stop();
+    await b.client.start();
+    await settle(20);
+    expect((await a.client.deliveries.status(sent.id)).complete).toBe(true);
+    await w.stopAll();
+  });
+
+  it('expires at its TTL on the server clock: no longer listed, acknowledgements answer 404', async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA');
+    const b = await w.device('u1', 'sB');
+    b.client.off('delivery', () => {});
+    const sent = await a.client.deliveries.send({ kind: 'k', ttl: 60 });
+    w.advance(61_000);
+    const status = await a.client.deliveries.status(sent.id);
+    expect(status).toMatchObject({ expired: true, complete: false });
+    const error = await b.transport.deliveries.ack(sent.id).catch((e: unknown) => e);
+    expect(isSyncError(error) && error.status).toBe(404);
+    expect(await b.transport.deliveries.pending()).toEqual([]);
+    await w.stopAll();
+  });
+
+  it('acknowledgements from a non-target or another user change nothing and look like an unknown id', async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA');
+    const b = await w.device('u1', 'sB');
+    const x = await w.device('u2', 'sX');
+    const server: MemoryServer = w.server;
+    await a.client.stop(); // A's own acknowledgement would land otherwise
+    const sent = await b.transport.deliveries.send({
+      id: DELIVERY_ID,
+      scope: 'user:u1',
+      kind: 'k',
+      target: { type: 'sessions', ids: ['sA'] },
+      ttlSeconds: 600,
+    });
+    const fromSender = await b.transport.deliveries.ack(sent.id).catch((e: unknown) => e);
+    const fromOther = await x.transport.deliveries.ack(sent.id).catch((e: unknown) => e);
+    const unknown = await x.transport.deliveries.ack('nope').catch((e: unknown) => e);
+    for (const error of [fromSender, fromOther, unknown]) {
+      expect(isSyncError(error) && [error.status, error.code]).toEqual([404, 'not_found']);
+    }
+    const status = server.sessionRoutes.sessions.status(
+      { userId: 'u1', sessionId: 'sA' },
+      DELIVERY_ID,
+    );
+    expect(status.status.acked).toEqual([]);
+    // The other user cannot read its status either.
+    await expect(x.transport.deliveries.status?.(DELIVERY_ID)).rejects.toMatchObject({
+      status: 404,
+    });
+    void a;
+    await w.stopAll();
+  });
+});

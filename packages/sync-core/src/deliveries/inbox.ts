@@ -1,0 +1,236 @@
+import type { SyncEnvironment } from '../client/types.js';
+import { isSyncError } from '../errors/sync-error.js';
+import { DEVICE_NAMESPACE } from '../ids/client-id.js';
+import type { Delivery } from '../protocol/types.js';
+import type { SignedInContext } from '../sessions/client-sessions.js';
+import type { StorageAdapter } from '../storage/types.js';
+import type { DeliveryTransport } from '../transport/types.js';
+import type { LockManagerLike } from './locks.js';
+
+/** What a `delivery` handler receives. */
+export interface IncomingDelivery {
+  /** The delivery. */
+  delivery: Delivery;
+  /**
+   * Acknowledges the delivery now (idempotent). Without a call, it is acknowledged when the
+   * handler's promise resolves; a handler that throws leaves it unacknowledged, and it is
+   * offered again at the next catch-up.
+   */
+  ack(): Promise<void>;
+}
+
+/**
+ * Handles one delivery. Runs once per delivery and session, across reloads, reconnections and
+ * tabs: a delivery whose handler resolved (or called `ack`) is never handed over again.
+ */
+export type DeliveryHandler = (event: IncomingDelivery) => void | Promise<void>;
+
+/** A delivery kind the client itself serves (a transfer request); the app never sees it. */
+export type InternalDeliveryHandler = (delivery: Delivery, signal: AbortSignal) => Promise<boolean>;
+
+/** Options of {@link DeliveryInbox}. */
+export interface DeliveryInboxOptions {
+  /** Injected time. */
+  env: SyncEnvironment;
+  /** Where handled and acknowledged ids are kept (the device namespace). */
+  storage: StorageAdapter;
+  /** The transport's delivery part. */
+  transport: DeliveryTransport;
+  /** Lets one tab at a time handle a delivery. */
+  locks: LockManagerLike;
+  /** The app's handlers, read at each delivery. */
+  handlers(): readonly DeliveryHandler[];
+  /**
+   * Runs before the app's handlers (e.g. fetches the delivery's asset). Resolves `false` to
+   * leave the delivery for a later catch-up.
+   */
+  prepare(delivery: Delivery, signal: AbortSignal): Promise<boolean>;
+  /** Handlers of internal kinds; resolve `true` when served (then it is acknowledged). */
+  internal: ReadonlyMap<string, InternalDeliveryHandler>;
+  /** A handler or a preparation failed; the delivery will be offered again. */
+  onError(error: unknown, delivery: Delivery): void;
+}
+
+type Entry = { state: 'handled'; expiresAt: number } | { state: 'acked'; expiresAt: number };
+
+const PREFIX = 'delivery/';
+
+/**
+ * Receives deliveries for the signed-in session: lists the pending ones (at sign-in, on every
+ * reconnection and on each realtime hint), hands each to the handlers exactly once, and
+ * acknowledges it durably.
+ *
+ * Exactly once: the id is written as `handled` in storage before the acknowledgement is sent,
+ * and the acknowledgement is retried (after reloads too) until the server takes it; a
+ * delivery found `handled` is never handed over again. A per-delivery lock (Web Locks in
+ * browsers) keeps two tabs of one session from handling it at the same time. A crash while a
+ * handler runs hands the delivery over again after the reload (the handler had not finished).
+ */
+export class DeliveryInbox {
+  readonly #options: DeliveryInboxOptions;
+  #context: SignedInContext | null = null;
+  #refreshing: Promise<void> | null = null;
+  #again = false;
+  readonly #inFlight = new Set<string>();
+  readonly #acking = new Set<string>();
+
+  constructor(options: DeliveryInboxOptions) {
+    this.#options = options;
+  }
+
+  /** Starts for `context`: resends acknowledgements a previous run left, then catches up. */
+  async signedIn(context: SignedInContext): Promise<void> {
+    this.#context = context;
+    const entries = await this.#options.storage.list(DEVICE_NAMESPACE, this.#prefix(context));
+    const now = this.#options.env.now();
+    const expired: string[] = [];
+    for (const [key, value] of entries) {
+      const entry = value as Entry;
+      if (entry.expiresAt < now) expired.push(key);
+      else if (entry.state === 'handled')
+        void this.#sendAck(context, key.slice(this.#prefix(context).length), entry);
+    }
+    if (expired.length > 0) {
+      await this.#options.storage.write(
+        DEVICE_NAMESPACE,
+        expired.map((key) => ({ type: 'delete' as const, key })),
+      );
+    }
+    await this.refresh();
+  }
+
+  /** Stops receiving (work in flight ends at the context's abort). */
+  signedOut(): void {
+    this.#context = null;
+  }
+
+  /**
+   * Lists pending deliveries and handles each new one. Calls while a listing runs are
+   * coalesced into one more listing after it.
+   */
+  refresh(): Promise<void> {
+    if (this.#refreshing !== null) {
+      this.#again = true;
+      return this.#refreshing;
+    }
+    this.#refreshing = (async () => {
+      try {
+        do {
+          this.#again = false;
+          await this.#catchUp();
+        } while (this.#again && this.#context !== null);
+      } finally {
+        // In the same turn as the last check of #again: a hint arriving later starts anew.
+        this.#refreshing = null;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  async #catchUp(): Promise<void> {
+    const context = this.#context;
+    if (context === null) return;
+    let pending: Delivery[];
+    try {
+      pending = await context.retryer.run(
+        () => this.#options.transport.pending(context.signal),
+        context.signal,
+      );
+    } catch {
+      return; // stopped, signed out or not retryable: the next hint or reconnection tries again
+    }
+    for (const delivery of pending) {
+      if (this.#context !== context) return;
+      if (this.#inFlight.has(delivery.id)) continue;
+      const internal = this.#options.internal.get(delivery.kind);
+      if (internal === undefined && this.#options.handlers().length === 0) continue;
+      this.#inFlight.add(delivery.id);
+      // Deliveries are independent: one slow handler (or download) does not hold the others.
+      void this.#process(context, delivery, internal).finally(() =>
+        this.#inFlight.delete(delivery.id),
+      );
+    }
+  }
+
+  async #process(
+    context: SignedInContext,
+    delivery: Delivery,
+    internal: InternalDeliveryHandler | undefined,
+  ): Promise<void> {
+    const key = this.#key(context, delivery.id);
+    const lockName = `syncline:delivery:${context.session.sessionId}:${delivery.id}`;
+    await this.#options.locks.request(lockName, async () => {
+      const stored = (await this.#options.storage.get(DEVICE_NAMESPACE, key)) as Entry | undefined;
+      if (stored !== undefined) {
+        // Handled before (another tab, or before a reload): only the ack may be missing.
+        if (stored.state === 'handled') void this.#sendAck(context, delivery.id, stored);
+        return;
+      }
+      let acked: Promise<void> | null = null;
+      const ack = (): Promise<void> => {
+        acked ??= this.#markHandled(context, delivery);
+        return acked;
+      };
+      try {
+        if (internal !== undefined) {
+          if (await internal(delivery, context.signal)) await ack();
+          return;
+        }
+        if (!(await this.#options.prepare(delivery, context.signal))) return;
+        if (this.#context !== context) return;
+        const handlers = this.#options.handlers();
+        if (handlers.length === 0) return;
+        await Promise.all(handlers.map((handler) => handler({ delivery, ack })));
+        await ack();
+      } catch (error) {
+        if (!context.signal.aborted) this.#options.onError(error, delivery);
+      }
+    });
+  }
+
+  async #markHandled(context: SignedInContext, delivery: Delivery): Promise<void> {
+    const entry: Entry = { state: 'handled', expiresAt: delivery.expiresAt };
+    await this.#options.storage.write(DEVICE_NAMESPACE, [
+      { type: 'set', key: this.#key(context, delivery.id), value: entry },
+    ]);
+    void this.#sendAck(context, delivery.id, entry);
+  }
+
+  /**
+   * Sends the acknowledgement until the server takes it. A 404 means the delivery expired or is
+   * gone: nothing is left to acknowledge. Either way the id stays `acked` until it expires, so a
+   * late listing cannot hand it over again.
+   */
+  async #sendAck(context: SignedInContext, id: string, entry: Entry): Promise<void> {
+    if (this.#acking.has(id)) return;
+    this.#acking.add(id);
+    try {
+      await context.retryer.run(async () => {
+        try {
+          await this.#options.transport.ack(id, context.signal);
+        } catch (error) {
+          if (!(isSyncError(error) && error.status === 404)) throw error;
+        }
+      }, context.signal);
+      await this.#options.storage.write(DEVICE_NAMESPACE, [
+        {
+          type: 'set',
+          key: this.#key(context, id),
+          value: { state: 'acked', expiresAt: entry.expiresAt } satisfies Entry,
+        },
+      ]);
+    } catch {
+      // Signed out or stopped: the `handled` entry makes the next sign-in send it again.
+    } finally {
+      this.#acking.delete(id);
+    }
+  }
+
+  #prefix(context: SignedInContext): string {
+    return `${PREFIX}${context.session.sessionId}/`;
+  }
+
+  #key(context: SignedInContext, id: string): string {
+    return `${this.#prefix(context)}${id}`;
+  }
+}

@@ -1,0 +1,90 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type AssetStore,
+  indexedDbAssetStore,
+  memoryAssetStore,
+  sha256Hex,
+} from '@syncline/sync-core';
+import { fileAssetStore } from '@syncline/sync-core/node';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+/** Each kind makes a store and a second handle on the same place (a reload). */
+const kinds: Array<[string, () => Promise<{ store: AssetStore; reopen: () => AssetStore }>]> = [
+  [
+    'memoryAssetStore',
+    async () => {
+      const store = memoryAssetStore();
+      return { store, reopen: () => store };
+    },
+  ],
+  [
+    'indexedDbAssetStore (fake-indexeddb)',
+    async () => {
+      const factory = new IDBFactory();
+      const open = () => indexedDbAssetStore({ indexedDB: factory, IDBKeyRange });
+      return { store: open(), reopen: open };
+    },
+  ],
+  [
+    'fileAssetStore',
+    async () => {
+      const directory = await mkdtemp(join(tmpdir(), 'syncline-asset-store-'));
+      dirs.push(directory);
+      return {
+        store: fileAssetStore({ directory }),
+        reopen: () => fileAssetStore({ directory }),
+      };
+    },
+  ],
+];
+
+const data = new Uint8Array(2500).map((_, i) => (i * 7 + 3) & 0xff);
+const hash = sha256Hex(data);
+
+describe.each(kinds)('AssetStore contract: %s', (_name, make) => {
+  it('appends only at the end, keeps partial bytes across a reopen, and commits them under the hash', async () => {
+    const { store, reopen } = await make();
+    expect(await store.partialSize('k')).toBe(0);
+    await store.append('k', 0, data.subarray(0, 1000));
+    await expect(store.append('k', 999, data.subarray(0, 1))).rejects.toMatchObject({
+      kind: 'storage',
+      code: 'offset_mismatch',
+    });
+    const again = reopen();
+    expect(await again.partialSize('k')).toBe(1000);
+    await again.append('k', 1000, data.subarray(1000, 1700));
+    await again.append('k', 1700, data.subarray(1700));
+    expect(await again.readPartial('k', 995, 1705)).toEqual(data.subarray(995, 1705));
+    expect(await again.stat(hash)).toBeUndefined();
+    await again.commit('k', hash, { size: data.length, name: 'x.bin', mimeType: 'application/x' });
+    expect(await again.partialSize('k')).toBe(0);
+    const later = reopen();
+    expect(await later.stat(hash)).toEqual({
+      size: 2500,
+      name: 'x.bin',
+      mimeType: 'application/x',
+    });
+    expect(await later.read(hash, 0, 5000)).toEqual(data);
+    expect(await later.read(hash, 1200, 1300)).toEqual(data.subarray(1200, 1300));
+    await later.delete(hash);
+    expect(await later.stat(hash)).toBeUndefined();
+  });
+
+  it('forgets a discarded partial and copies the bytes it is given', async () => {
+    const { store } = await make();
+    const chunk = data.slice(0, 10);
+    await store.append('d', 0, chunk);
+    chunk[0] = 99;
+    expect((await store.readPartial('d', 0, 1))[0]).toBe(data[0]);
+    await store.discardPartial('d');
+    expect(await store.partialSize('d')).toBe(0);
+  });
+});
