@@ -19,6 +19,7 @@ export * from './conflict/resolvers.js';
 export * from './conflict/types.js';
 export { alwaysOnline, browserOnlineSource, createEnvironment } from './env/environment.js';
 export * from './errors/sync-error.js';
+export * from './observe/index.js';
 export * from './protocol/types.js';
 export * from './protocol/validate.js';
 export type { IndexedDbKeyRangeClass, IndexedDbStorageOptions } from './storage/indexeddb.js';
