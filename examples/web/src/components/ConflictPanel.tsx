@@ -11,6 +11,7 @@ function Version({ label, data }: { label: string; data: Readonly<Record<string,
         <dl>
           {Object.entries(data)
             .filter(([field]) => field !== 'updatedAt')
+            .sort(([x], [y]) => (x < y ? 1 : x > y ? -1 : 0))
             .map(([field, value]) => (
               <div key={field}>
                 <dt>{field}</dt>
