@@ -4,9 +4,10 @@
  * entry that uses the client, the REST transport and every React hook (React itself is left
  * out: the app has it anyway). Reads the packages' built dist/, as an app installed from npm.
  */
-import { gzipSync } from 'node:zlib';
+
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
