@@ -55,7 +55,7 @@ export const meta = {
 export async function run() {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (set SYNCLINE_CHROMIUM)`);
   const { build } = await import('esbuild');
-  const { chromium } = await import('playwright-core');
+  const { launchChromium } = await import('../test/support/chromium.mjs');
   const bundle = await build({
     entryPoints: [join(here, 'lib/browser-page.jsx')],
     bundle: true,
@@ -81,18 +81,7 @@ export async function run() {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium(CHROMIUM);
   try {
     const results = {};
     // Each part in a fresh page: no heap or JIT state carries over.

@@ -5,29 +5,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
+
+export { launchChromium } from '../../../test/support/chromium.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Where the screenshots of every step go (named in the README; gitignored). */
 export const SCREENSHOTS = join(here, '../../../test-results/e2e');
-
-/** Launches the system's Chromium headless. */
-export function launchChromium(executablePath: string): Promise<Browser> {
-  return chromium.launch({
-    executablePath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
 
 /** Builds the app when its bundle is missing (a fresh checkout that ran no build). */
 export async function ensureBuilt(): Promise<void> {
