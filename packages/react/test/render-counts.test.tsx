@@ -3,7 +3,7 @@ import type { SyncClient } from '@syncline/sync-core';
 import { createMemoryServer } from '@syncline/sync-core/testing';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SyncProvider, useCollection, useRecord, useSyncStatus } from '../src/index.js';
+import { SyncProvider, useCollection, useRecord } from '../src/index.js';
 import {
   RenderLog,
   settle,
@@ -27,12 +27,6 @@ function TodoList({ log }: { log: RenderLog }) {
   const todos = useCollection<TestCollections, 'todos'>('todos', { orderBy: 'title' });
   log.hit('list', todos.length);
   return <p data-testid="count">{todos.length}</p>;
-}
-
-function StatusLine({ log }: { log: RenderLog }) {
-  const status = useSyncStatus();
-  log.hit('status');
-  return <p>{status.state}</p>;
 }
 
 const PAGE = 500;
