@@ -10,9 +10,9 @@ type Listener = () => void;
  */
 export interface ChangeRouter {
   /** Calls `listener` once per batch that changed record `id` of `collection`. */
-  subscribeRecord(collection: string, id: string, listener: Listener): () => void;
+  subscribeRecord(collection: string, id: string, listener: () => void): () => void;
   /** Calls `listener` once per batch that changed any record of `collection`. */
-  subscribeCollection(collection: string, listener: Listener): () => void;
+  subscribeCollection(collection: string, listener: () => void): () => void;
 }
 
 /**
