@@ -14,6 +14,12 @@ export default defineConfig({
       { find: /^@syncline\/sync-core\/testing$/, replacement: core('testing/index.ts') },
       { find: /^@syncline\/sync-core\/node$/, replacement: core('node.ts') },
       { find: /^@syncline\/sync-core$/, replacement: core('index.ts') },
+      {
+        find: /^@syncline\/adapter-rest$/,
+        replacement: fileURLToPath(
+          new URL('./packages/adapter-rest/src/index.ts', import.meta.url),
+        ),
+      },
     ],
   },
   test: {

@@ -10,5 +10,10 @@ export type { TokenProvider } from './http/http-client.js';
 export type { ReconnectOptions } from './realtime/backoff.js';
 export type { ServerSentEvent } from './realtime/event-stream-parser.js';
 export { EventStreamParser } from './realtime/event-stream-parser.js';
+export type {
+  ResourceOptions,
+  ResourceTransportOptions,
+} from './resource/options.js';
+export { resourceTransport } from './resource/resource-transport.js';
 export type { RealtimeMode, RestTransport, RestTransportOptions } from './rest-transport.js';
 export { restTransport } from './rest-transport.js';

@@ -54,6 +54,13 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
 }
 
+/** An answer of {@link HttpClient.exchange}: status, headers and the body as text. */
+export interface HttpExchange {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
 /** A deadline and the caller's signal merged into one abort signal. */
 interface Deadline {
   signal: AbortSignal;
@@ -107,6 +114,23 @@ export class HttpClient {
       } catch (cause) {
         throw invalidAnswerError(request.what, 'the body is not JSON', cause);
       }
+    } catch (error) {
+      throw this.#classify(error, request.what, deadline);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  /**
+   * Sends `request` and returns its status, headers and body text whatever the status (only a
+   * failure to get an answer rejects, with a `SyncError`). For protocols whose non-2xx answers
+   * carry data, such as a resource API's 409 with the server's copy.
+   */
+  async exchange(request: HttpRequest): Promise<HttpExchange> {
+    const deadline = this.#deadline(request.signal, this.#options.timeoutMs);
+    try {
+      const response = await this.#sendWithRefresh(request, deadline.signal);
+      return { status: response.status, headers: response.headers, text: await response.text() };
     } catch (error) {
       throw this.#classify(error, request.what, deadline);
     } finally {

@@ -23,6 +23,11 @@ describe('checkPullPage', () => {
     expect(checkPullPage(page, request)).toBe(page);
   });
 
+  it('accepts revisions that do not increase across different records (per-record revisions)', () => {
+    const page = { changes: [record(7), record(2), record(4)], checkpoint: 'x', hasMore: false };
+    expect(checkPullPage(page, request)).toBe(page);
+  });
+
   it.each([
     ['not an object', null],
     ['changes missing', { checkpoint: '1', hasMore: false }],
@@ -33,9 +38,14 @@ describe('checkPullPage', () => {
       { changes: [record(1, { scope: 'user:2' })], checkpoint: '1', hasMore: false },
     ],
     [
-      'revisions out of order',
-      { changes: [record(2), record(1)], checkpoint: '2', hasMore: false },
+      'revisions of one record out of order',
+      { changes: [record(2), record(1, { id: 'r2' })], checkpoint: '2', hasMore: false },
     ],
+    [
+      'one record twice at the same revision',
+      { changes: [record(3), record(5), record(3)], checkpoint: '5', hasMore: false },
+    ],
+    ['a revision of 0', { changes: [record(0)], checkpoint: '1', hasMore: false }],
     [
       'live record without data',
       { changes: [record(1, { data: null })], checkpoint: '1', hasMore: false },

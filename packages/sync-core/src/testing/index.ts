@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+
+export * from './conformance/index.js';
 export type { AppliedLogEntry } from './memory-push.js';
 export {
   createMemoryServer,
