@@ -1,7 +1,15 @@
 // @vitest-environment happy-dom
 import { manual, type OnlineSource } from '@syncline/sync-core';
 import { createMemoryServer, withFaults } from '@syncline/sync-core/testing';
-import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import {
+  act,
+  cleanup,
+  configure,
+  fireEvent,
+  render,
+  screen,
+  waitFor,
+} from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   SyncProvider,
@@ -37,6 +45,8 @@ function Badge({ log }: { log: RenderLog }) {
   return <p data-testid="badge">{`${status.state} ${status.pending}`}</p>;
 }
 
+// A shared CI machine can be slow: wait up to 10 s for each expected screen.
+configure({ asyncUtilTimeout: 10_000 });
 afterEach(cleanup);
 
 describe('useSyncStatus', () => {
@@ -68,9 +78,7 @@ describe('useSyncStatus', () => {
     await act(() => client.put('todos', 't2', { title: 'x', done: false }));
     await waitFor(() => expect(screen.getByTestId('badge').textContent).toBe('error 1'));
     transport.setFaults({ serverError: 0 });
-    await waitFor(() => expect(screen.getByTestId('badge').textContent).toBe('synced 0'), {
-      timeout: 5000,
-    });
+    await waitFor(() => expect(screen.getByTestId('badge').textContent).toBe('synced 0'));
 
     const states = log.values('state').filter((s, i, all) => s !== all[i - 1]);
     expect(states[0]).toBe('local');
