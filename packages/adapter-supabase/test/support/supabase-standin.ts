@@ -1,0 +1,138 @@
+/**
+ * The stand-in Supabase project: one HTTP server on loopback with the REST (RPC), Auth and
+ * Realtime endpoints of `postgrest-standin.ts`, `gotrue-standin.ts` and
+ * `realtime-standin.ts` at Supabase's paths, over one test database. Point an unmodified
+ * `createClient(url, anonKey)` at it.
+ *
+ * Fault injection for the REST endpoint: `dropNextResponses` lets matching calls run and
+ * commit, then cuts the connection before the answer, which supabase-js reports as status 0.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createClient, type SupabaseClient } from '@supabase/supabase-js';
+import WebSocket from 'ws';
+import type { SupabaseDatabase } from './database.js';
+import { GoTrueStandIn } from './gotrue-standin.js';
+import { anonKey } from './jwt.js';
+import { PostgrestStandIn, statusText } from './postgrest-standin.js';
+import { RealtimeStandIn } from './realtime-standin.js';
+
+/** A running stand-in project. */
+export interface SupabaseStandIn {
+  /** The project URL (`SUPABASE_URL`). */
+  readonly url: string;
+  /** The anon key (`SUPABASE_ANON_KEY`). */
+  readonly anonKey: string;
+  readonly db: SupabaseDatabase;
+  readonly rest: PostgrestStandIn;
+  readonly auth: GoTrueStandIn;
+  readonly realtime: RealtimeStandIn;
+  /** The next `count` RPC calls to `fn` run and commit, and then lose their answer. */
+  dropNextResponses(fn: string, count?: number): void;
+  /** Answers dropped so far, with the status and body they would have had. */
+  readonly dropped: Array<{ fn: string; status: number; body: string | undefined }>;
+  /** A new supabase-js client for this project (one device). */
+  createClient(options?: { vsn?: '1.0.0' | '2.0.0' }): SupabaseClient;
+  close(): Promise<void>;
+}
+
+/** Starts the stand-in project on 127.0.0.1 over `db`. */
+export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<SupabaseStandIn> {
+  const rest = new PostgrestStandIn(db.api);
+  const auth = new GoTrueStandIn(db.admin);
+  const realtime = new RealtimeStandIn(db.admin);
+  await realtime.start();
+  const key = await anonKey();
+  const drops = new Map<string, number>();
+  const dropped: SupabaseStandIn['dropped'] = [];
+  const clients: SupabaseClient[] = [];
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+    );
+    const rpc = /^\/rest\/v1\/rpc\/([^/]+)$/.exec(url.pathname);
+    if (rpc !== null) {
+      const fn = decodeURIComponent(rpc[1] as string);
+      const answer = await rest.handle({ method: req.method ?? 'GET', fn, headers, body });
+      const pending = drops.get(fn) ?? 0;
+      if (pending > 0) {
+        drops.set(fn, pending - 1);
+        dropped.push({ fn, status: answer.status, body: answer.body });
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(answer.status, statusText(answer.status), answer.headers);
+      res.end(answer.body);
+      return;
+    }
+    if (url.pathname.startsWith('/auth/v1/')) {
+      const answer = await auth.handle({
+        method: req.method ?? 'GET',
+        path: url.pathname.slice('/auth/v1'.length),
+        query: url.searchParams,
+        headers,
+        body,
+      });
+      if (answer.body === undefined) res.writeHead(answer.status).end();
+      else {
+        res
+          .writeHead(answer.status, { 'content-type': 'application/json' })
+          .end(JSON.stringify(answer.body));
+      }
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ message: `no route ${url.pathname}` }));
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: String(error) }));
+    });
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (new URL(req.url ?? '/', 'http://localhost').pathname === '/realtime/v1/websocket') {
+      realtime.upgrade(req, socket, head);
+    } else socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    anonKey: key,
+    db,
+    rest,
+    auth,
+    realtime,
+    dropped,
+    dropNextResponses(fn, count = 1) {
+      drops.set(fn, (drops.get(fn) ?? 0) + count);
+    },
+    createClient(options = {}) {
+      const client = createClient(url, key, {
+        auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+        realtime: {
+          transport: WebSocket as never,
+          ...(options.vsn === undefined ? {} : { vsn: options.vsn }),
+          reconnectAfterMs: () => 100,
+        },
+      });
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.removeAllChannels().catch(() => undefined)));
+      for (const c of clients) c.realtime.disconnect();
+      await realtime.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
