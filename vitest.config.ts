@@ -24,7 +24,7 @@ export default defineConfig({
   },
   test: {
     include: [
-      'packages/*/{src,test}/**/*.test.ts',
+      'packages/*/{src,test}/**/*.test.{ts,tsx}',
       'examples/*/test/**/*.test.ts',
       'test/**/*.test.ts',
     ],

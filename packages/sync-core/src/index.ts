@@ -47,6 +47,7 @@ export {
 export { alwaysOnline, browserOnlineSource, createEnvironment } from './env/environment.js';
 export * from './errors/sync-error.js';
 export * from './protocol/server-info.js';
+export * from './observe/index.js';
 export * from './protocol/types.js';
 export * from './protocol/validate.js';
 export type { SyncNowOptions, SyncNowResult } from './replication/sync-now.js';

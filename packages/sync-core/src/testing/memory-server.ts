@@ -180,7 +180,8 @@ class InMemoryServer implements MemoryServer {
 
   constructor(options: MemoryServerOptions) {
     this.limits = resolveLimits(options.limits);
-    this.schedule = options.schedule ?? queueMicrotask;
+    // Wrapped: browsers throw "Illegal invocation" when queueMicrotask is called as a method.
+    this.schedule = options.schedule ?? ((fn) => queueMicrotask(fn));
     this.#now = options.environment?.now ?? Date.now;
     this.#authorize = options.authorizeScope ?? ((userId, scope) => scope === `user:${userId}`);
     this.sessionRoutes = new MemorySessionServer(

@@ -1,0 +1,56 @@
+// @ts-check
+/**
+ * The bundle a browser app ships for syncline: esbuild, minified and tree-shaken, of an app
+ * entry that uses the client, the REST transport and every React hook (React itself is left
+ * out: the app has it anyway). Reads the packages' built dist/, as an app installed from npm.
+ */
+
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** What a typical app imports. */
+export const APP_ENTRY = `
+import { createSyncClient, createSessionSource, lww, manual } from '@syncline/sync-core';
+import { restTransport } from '@syncline/adapter-rest';
+import {
+  SyncProvider, useSyncClient, useSyncStatus, usePendingCount, useRecord, useCollection,
+  useMutations, useRecordStatus, useConflicts, useDeadLetters,
+} from '@syncline/react';
+export function boot(baseUrl, getToken) {
+  const session = createSessionSource();
+  const client = createSyncClient({
+    transport: restTransport({ baseUrl, getToken, session }),
+    collections: { todos: { conflict: lww() }, notes: { conflict: manual() } },
+  });
+  return { client, session };
+}
+export {
+  SyncProvider, useSyncClient, useSyncStatus, usePendingCount, useRecord, useCollection,
+  useMutations, useRecordStatus, useConflicts, useDeadLetters,
+};
+`;
+
+/**
+ * Bundles `entry` (source text) and returns its minified and min+gzip sizes in bytes.
+ * @param {string} [entry]
+ */
+export async function measureBundle(entry = APP_ENTRY) {
+  const result = await build({
+    stdin: { contents: entry, resolveDir: root, loader: 'js', sourcefile: 'app.js' },
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    treeShaking: true,
+    external: ['react', 'react-dom'],
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles[0]?.contents ?? new Uint8Array();
+  return { minified: code.byteLength, gzipped: gzipSync(code, { level: 9 }).byteLength };
+}

@@ -1,0 +1,45 @@
+import type { AppAuth } from '../auth.js';
+import type { ClaimPrompt } from '../claim-prompt.js';
+import { Account } from './Account.js';
+import { ClaimDialog } from './ClaimDialog.js';
+import { ConflictPanel } from './ConflictPanel.js';
+import { DeadLetters } from './DeadLetters.js';
+import { Notes } from './Notes.js';
+import { StatusBadge } from './StatusBadge.js';
+import { Todos } from './Todos.js';
+
+/** Props of {@link App}. */
+export interface AppProps {
+  auth: AppAuth;
+  claims: ClaimPrompt;
+  /** `waiting` while another tab of this browser owns the data. */
+  role: 'waiting' | 'active';
+}
+
+/** The whole app: header (status, account), todos and notes, and the review panels. */
+export function App({ auth, claims, role }: AppProps) {
+  return (
+    <div className="app">
+      <header>
+        <h1>syncline notes &amp; todos</h1>
+        <StatusBadge />
+        <Account auth={auth} />
+      </header>
+      {role === 'waiting' ? (
+        <p className="notice" data-testid="waiting">
+          This app is open in another tab of this browser. This tab takes over when that one closes.
+        </p>
+      ) : (
+        <main>
+          <Todos />
+          <Notes />
+          <aside>
+            <ConflictPanel />
+            <DeadLetters />
+          </aside>
+        </main>
+      )}
+      <ClaimDialog claims={claims} />
+    </div>
+  );
+}

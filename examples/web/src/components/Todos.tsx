@@ -1,0 +1,79 @@
+import { useCollection, useMutations } from '@syncline/react';
+import { type FormEvent, useState } from 'react';
+import { type AppCollections, newId, type Todo } from '../collections.js';
+import { SyncDot } from './SyncDot.js';
+
+function TodoRow({ id, todo }: { id: string; todo: Readonly<Todo> }) {
+  const todos = useMutations<AppCollections, 'todos'>('todos');
+  const [editing, setEditing] = useState<string | null>(null);
+  const rename = (event: FormEvent) => {
+    event.preventDefault();
+    if (editing !== null && editing.trim() !== '') void todos.patch(id, { title: editing.trim() });
+    setEditing(null);
+  };
+  return (
+    <li className={todo.done ? 'done' : ''} data-testid="todo" data-title={todo.title}>
+      <SyncDot collection="todos" id={id} />
+      <input
+        type="checkbox"
+        checked={todo.done}
+        aria-label={`done: ${todo.title}`}
+        onChange={(e) => void todos.patch(id, { done: e.target.checked })}
+      />
+      {editing === null ? (
+        <span className="title">{todo.title}</span>
+      ) : (
+        <form onSubmit={rename}>
+          <input
+            aria-label="new title"
+            value={editing}
+            onChange={(e) => setEditing(e.target.value)}
+            onBlur={rename}
+          />
+        </form>
+      )}
+      <button type="button" onClick={() => setEditing(todo.title)}>
+        Rename
+      </button>
+      <button type="button" onClick={() => void todos.delete(id)}>
+        Delete
+      </button>
+    </li>
+  );
+}
+
+/** The todo list: add, tick, rename, delete; a dot on rows not synced yet. */
+export function Todos() {
+  const list = useCollection<AppCollections, 'todos'>('todos', { orderBy: 'createdAt' });
+  const todos = useMutations<AppCollections, 'todos'>('todos');
+  const [title, setTitle] = useState('');
+  const add = (event: FormEvent) => {
+    event.preventDefault();
+    if (title.trim() === '') return;
+    void todos.put(newId(), { title: title.trim(), done: false, createdAt: Date.now() });
+    setTitle('');
+  };
+  const open = list.filter((t) => !t.data.done).length;
+  return (
+    <section className="panel">
+      <h2>
+        Todos <span className="muted">{open} open</span>
+      </h2>
+      <form onSubmit={add} className="add">
+        <input
+          aria-label="new todo"
+          placeholder="What needs doing?"
+          value={title}
+          onChange={(e) => setTitle(e.target.value)}
+        />
+        <button type="submit">Add</button>
+      </form>
+      <ul className="list">
+        {list.map(({ id, data }) => (
+          <TodoRow key={id} id={id} todo={data} />
+        ))}
+      </ul>
+      {list.length === 0 && <p className="muted">Nothing to do.</p>}
+    </section>
+  );
+}

@@ -1,0 +1,115 @@
+/**
+ * Helpers of the example app's end-to-end tests: Chromium from the system (never downloaded),
+ * the app's server in-process, and a page object for the app's controls.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+export { launchChromium } from '../../../test/support/chromium.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Where the screenshots of every step go (named in the README; gitignored). */
+export const SCREENSHOTS = join(here, '../../../test-results/e2e');
+
+/** Builds the app when its bundle is missing (a fresh checkout that ran no build). */
+export async function ensureBuilt(): Promise<void> {
+  if (!existsSync(join(here, '../dist/app.js'))) await import('../build.mjs' as string);
+}
+
+/** The example app in one page. */
+export class AppPage {
+  readonly page: Page;
+  readonly name: string;
+  readonly errors: string[] = [];
+
+  constructor(page: Page, name: string) {
+    this.page = page;
+    this.name = name;
+    page.on('pageerror', (error) => this.errors.push(error.message));
+  }
+
+  static async open(context: BrowserContext, url: string, name: string): Promise<AppPage> {
+    const app = new AppPage(await context.newPage(), name);
+    await app.page.goto(url);
+    return app;
+  }
+
+  async signIn(userId: string): Promise<void> {
+    await this.page.getByLabel('user id').fill(userId);
+    await this.page.getByRole('button', { name: 'Sign in' }).click();
+    await this.page.getByTestId('signed-in-as').waitFor();
+  }
+
+  badge(): Promise<string> {
+    return this.page.getByTestId('sync-label').innerText();
+  }
+
+  async waitForBadge(label: string, timeout = 20_000): Promise<void> {
+    await this.page.locator(`[data-testid="sync-label"]:text-is("${label}")`).waitFor({ timeout });
+  }
+
+  async addTodo(title: string): Promise<void> {
+    await this.page.getByLabel('new todo').fill(title);
+    await this.page.getByRole('button', { name: 'Add' }).click();
+    await this.todo(title).waitFor();
+  }
+
+  todo(title: string) {
+    return this.page.locator(`[data-testid="todo"][data-title="${title}"]`);
+  }
+
+  async renameTodo(from: string, to: string): Promise<void> {
+    await this.todo(from).getByRole('button', { name: 'Rename' }).click();
+    await this.page.getByLabel('new title').fill(to);
+    await this.page.getByLabel('new title').press('Enter');
+    await this.todo(to).waitFor();
+  }
+
+  async todoTitles(): Promise<string[]> {
+    const titles = await this.page
+      .locator('[data-testid="todo"]')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-title') ?? ''));
+    return titles.sort();
+  }
+
+  note(title: string) {
+    return this.page.locator(`[data-testid="note"][data-title="${title}"]`);
+  }
+
+  async writeNote(title: string, body: string, existing?: string): Promise<void> {
+    if (existing === undefined) {
+      await this.page.getByRole('button', { name: 'New note' }).click();
+    } else {
+      await this.note(existing).getByRole('button').click();
+    }
+    await this.page.getByLabel('note title').fill(title);
+    await this.page.getByLabel('note body').fill(body);
+    await this.page.getByRole('button', { name: 'Save note' }).click();
+    await this.note(title).waitFor();
+  }
+
+  async shot(step: string): Promise<void> {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await this.page.screenshot({ path: join(SCREENSHOTS, `${step}-${this.name}.png`) });
+  }
+
+  expectNoErrors(): void {
+    expect(this.errors, `page errors in ${this.name}`).toEqual([]);
+  }
+}
+
+/** Polls `read` until it equals `expected` (deep), or fails with the last value. */
+export async function eventually<T>(read: () => Promise<T>, expected: T, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (JSON.stringify(last) !== JSON.stringify(expected)) {
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    last = await read();
+  }
+  expect(last).toEqual(expected);
+}

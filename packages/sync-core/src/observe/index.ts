@@ -1,0 +1,8 @@
+export { type ChangeRouter, createChangeRouter } from './change-router.js';
+export {
+  type Observer,
+  observeClient,
+  observeQuery,
+  observeRecord,
+  observeStatus,
+} from './observers.js';
