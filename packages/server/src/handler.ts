@@ -39,11 +39,11 @@ import {
   type TargetingLimits,
   type TargetingRun,
 } from './http/targeting-routes.js';
-import type { AuthContext, SyncStore } from './store/types.js';
-import { RevocationCache } from './targeting/revocation-cache.js';
-import { type SweepReport, sweepOnce } from './targeting/sweeper.js';
 import { UserBudget } from './http/user-budget.js';
 import { UserWorkQueue } from './http/user-work-queue.js';
+import type { SyncStore } from './store/types.js';
+import { RevocationCache } from './targeting/revocation-cache.js';
+import { type SweepReport, sweepOnce } from './targeting/sweeper.js';
 
 /** Hard limits of the handler (protocol limits plus transport limits). */
 export interface ServerLimits extends ProtocolLimits, TargetingLimits {

@@ -30,6 +30,7 @@ export {
 export type { StreamTimers } from './http/event-stream.js';
 export { consoleLogger, type Logger } from './http/problem.js';
 export type { RateLimitOptions } from './http/rate-limiter.js';
+export type { StreamEnd, StreamEndCode } from './http/stream-access.js';
 export {
   DEFAULT_TARGETING_LIMITS,
   type ListScopeMembers,
@@ -37,7 +38,6 @@ export {
   ownScopeMembers,
   type TargetingLimits,
 } from './http/targeting-routes.js';
-export type { StreamEnd, StreamEndCode } from './http/stream-access.js';
 export type { SqlExecutor, SqlQueryable } from './store/executor.js';
 export { MIGRATIONS, type Migration, runMigrations } from './store/migrations.js';
 export {

@@ -38,7 +38,10 @@ describePg('postgresStore semantics', () => {
 describePg('postgresStore mutation-id retention', () => {
   retentionSemantics(async () => {
     const clock = { now: Date.UTC(2030, 0, 1) };
-    return { ...(await openPostgresStore(adminUrl as string, { environment: { now: () => clock.now } })), clock };
+    return {
+      ...(await openPostgresStore(adminUrl as string, { environment: { now: () => clock.now } })),
+      clock,
+    };
   });
   it('refuses a bad retention window with a typed error', async () => {
     await expectBadRetentionRefused((options) =>

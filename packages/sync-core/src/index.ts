@@ -46,13 +46,13 @@ export {
 } from './deliveries/targets.js';
 export { alwaysOnline, browserOnlineSource, createEnvironment } from './env/environment.js';
 export * from './errors/sync-error.js';
-export * from './protocol/server-info.js';
 export * from './observe/index.js';
+export * from './protocol/server-info.js';
 export * from './protocol/types.js';
 export * from './protocol/validate.js';
-export type { SyncNowOptions, SyncNowResult } from './replication/sync-now.js';
 export type { BackoffOptions } from './replication/backoff.js';
 export { fullJitterDelay } from './replication/backoff.js';
+export type { SyncNowOptions, SyncNowResult } from './replication/sync-now.js';
 export type { RecordIssue } from './schema/check-schema.js';
 export type {
   CollectionDeclarations,

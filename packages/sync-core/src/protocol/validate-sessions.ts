@@ -20,6 +20,8 @@
  *
  * @module
  */
+
+import { hasControl, hasLoneSurrogate } from '../text/unicode.js';
 import type {
   AckResponse,
   AssetUploadResponse,
@@ -38,17 +40,9 @@ import type {
   TransferResponse,
   TransferState,
 } from './sessions.js';
-import { hasControl, hasLoneSurrogate } from '../text/unicode.js';
 import type { Delivery, DeliveryTarget, Json, SessionInfo } from './types.js';
 import { isClientId, isScope, isUuid, type ProtocolLimits, resolveLimits } from './validate.js';
-import {
-  at,
-  copyJson,
-  fail,
-  isPlainObject,
-  type Path,
-  ROOT,
-} from './validate-json.js';
+import { at, copyJson, fail, isPlainObject, type Path, ROOT } from './validate-json.js';
 
 /** Default lifetime of a delivery: 48 hours. */
 export const DEFAULT_DELIVERY_TTL_SECONDS = 172_800;
