@@ -2,11 +2,12 @@
 import { expect, it, vi } from 'vitest';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
+import type { SyncClient } from './api.js';
 import { createSyncClient } from './sync-client.js';
 
 it('twenty devices patching different fields of one record all survive (default resolver)', async () => {
   const server = createMemoryServer();
-  const clients = [];
+  const clients: SyncClient[] = [];
   for (let i = 0; i < 20; i++) {
     const c = createSyncClient({
       transport: server.connect({ userId: 'u', sessionId: `s${i}`, clientId: `c${i}` }),
