@@ -14,8 +14,9 @@ export interface LockManagerLike {
  * process over one storage) exclude each other as tabs do.
  */
 export function defaultLocks(): LockManagerLike {
-  const locks = (globalThis as { navigator?: { locks?: LockManagerLike } }).navigator?.locks;
-  if (locks !== undefined && typeof locks.request === 'function') {
+  const locks = (globalThis as { navigator?: { locks?: LockManagerLike | null } }).navigator?.locks;
+  // Some environments (happy-dom, older WebViews) define `navigator.locks` as null.
+  if (locks !== undefined && locks !== null && typeof locks.request === 'function') {
     return { request: (name, callback) => locks.request(name, callback) };
   }
   return localLocks();
