@@ -27,6 +27,7 @@ import type {
   PushResponse,
   SyncRecord,
 } from '@syncline/sync-core';
+import { jsonEqual } from '@syncline/sync-core/protocol';
 import type { ResolvedResource } from './options.js';
 import type { ResourceApi, WriteAnswer } from './resource-api.js';
 
@@ -126,23 +127,10 @@ function sameData(
 ): boolean {
   if (server === null) return false;
   // Compare what the API would hold: the sent body seen back through the resource's mapping.
-  return canonical(server) === canonical(resource.toData({ ...resource.toBody(sent) }));
+  return jsonEqual(server, resource.toData({ ...resource.toBody(sent) }));
 }
 
 function holdsFields(data: JsonObject | null, fields: JsonObject): boolean {
   if (data === null) return false;
-  return Object.entries(fields).every(([key, value]) => canonical(data[key]) === canonical(value));
-}
-
-function canonical(value: unknown): string {
-  return JSON.stringify(sorted(value)) ?? 'undefined';
-}
-
-function sorted(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sorted);
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort())
-    out[key] = sorted((value as Record<string, unknown>)[key]);
-  return out;
+  return Object.entries(fields).every(([key, value]) => jsonEqual(data[key], value));
 }

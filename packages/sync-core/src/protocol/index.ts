@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export * from '../errors/sync-error.js';
+export { jsonEqual } from '../store/json-equal.js';
 export * from './decide-mutation.js';
 export * from './server-info.js';
 export * from './sessions.js';

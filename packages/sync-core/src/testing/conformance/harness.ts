@@ -12,6 +12,9 @@ import type {
 import type { SyncTransport } from '../../transport/types.js';
 import type { ConformanceCapabilities, ConformanceSubject } from './types.js';
 
+/** The collection every case writes to. */
+export const CASE_COLLECTION = 'conformance_items';
+
 /**
  * The error a conformance case fails with. Its message starts with the rule's id in brackets,
  * then says what the rule requires and what the transport did instead.
@@ -105,6 +108,25 @@ export class CaseHarness {
     };
     if (fields.data === undefined) delete mutation.data;
     return mutation;
+  }
+
+  /** A `put` of `data` into `recordId` of the cases' collection, on `baseRevision`. */
+  put(
+    scope: string,
+    recordId: string,
+    data: JsonObject,
+    baseRevision = 0,
+    txId?: string,
+  ): Mutation {
+    const fields = {
+      scope,
+      collection: CASE_COLLECTION,
+      recordId,
+      op: 'put' as const,
+      data,
+      baseRevision,
+    };
+    return this.mutation(txId === undefined ? fields : { ...fields, txId });
   }
 
   /** Pushes as `transport`; a rejection fails the rule unless the caller expects one. */

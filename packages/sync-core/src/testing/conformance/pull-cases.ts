@@ -1,8 +1,8 @@
 import type { SyncRecord } from '../../protocol/types.js';
-import type { CaseHarness } from './harness.js';
+import { CASE_COLLECTION, type CaseHarness } from './harness.js';
 import type { RuleDefinition } from './push-cases.js';
 
-const COLLECTION = 'conformance_items';
+const COLLECTION = CASE_COLLECTION;
 
 /** Rules about pull (pages, checkpoints) and about errors (auth, isolation, rate limits). */
 export const PULL_AND_ERROR_RULES: readonly RuleDefinition[] = [
@@ -14,34 +14,14 @@ export const PULL_AND_ERROR_RULES: readonly RuleDefinition[] = [
       const user = h.newUser();
       const device = await h.connect(user);
       const scope = h.scopeOf(user);
-      await h.apply(
-        device,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'a',
-          op: 'put',
-          data: { v: 1 },
-          baseRevision: 0,
-        }),
-      );
+      await h.apply(device, h.put(scope, 'a', { v: 1 }));
       const first = await h.pullAll(device, scope);
       const idle = await h.pull(device, scope, first.checkpoint);
       h.check(
         idle.changes.length === 0 && idle.hasMore === false,
         `a pull from the latest checkpoint with nothing new must return no changes and hasMore false, got ${idle.changes.length} changes, hasMore ${idle.hasMore}`,
       );
-      const rb = await h.apply(
-        device,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'b',
-          op: 'put',
-          data: { v: 2 },
-          baseRevision: 0,
-        }),
-      );
+      const rb = await h.apply(device, h.put(scope, 'b', { v: 2 }));
       const next = await h.pullAll(device, scope, idle.checkpoint);
       const ids = next.changes.map((c) => c.id);
       h.check(
@@ -61,14 +41,7 @@ export const PULL_AND_ERROR_RULES: readonly RuleDefinition[] = [
       const count = 23;
       const limit = 5;
       const mutations = Array.from({ length: count }, (_, i) =>
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: `r${String(i).padStart(2, '0')}`,
-          op: 'put',
-          data: { i },
-          baseRevision: 0,
-        }),
+        h.put(scope, `r${String(i).padStart(2, '0')}`, { i }),
       );
       await h.push(device, mutations, 'a push of 23 records');
       const { changes, pages } = await h.pullAll(device, scope, null, limit);
@@ -107,17 +80,7 @@ export const PULL_AND_ERROR_RULES: readonly RuleDefinition[] = [
       const user = h.newUser();
       const device = await h.connect(user);
       const scope = h.scopeOf(user);
-      await h.apply(
-        device,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'a',
-          op: 'put',
-          data: { v: 1 },
-          baseRevision: 0,
-        }),
-      );
+      await h.apply(device, h.put(scope, 'a', { v: 1 }));
       const { changes } = await h.pullAll(device, scope);
       for (const change of changes) checkShape(h, change, scope);
     },
@@ -131,17 +94,7 @@ export const PULL_AND_ERROR_RULES: readonly RuleDefinition[] = [
       const intruder = h.newUser();
       const [mine, theirs] = [await h.connect(owner), await h.connect(intruder)];
       const scope = h.scopeOf(owner);
-      const r1 = await h.apply(
-        mine,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'a',
-          op: 'put',
-          data: { secret: 1 },
-          baseRevision: 0,
-        }),
-      );
+      const r1 = await h.apply(mine, h.put(scope, 'a', { secret: 1 }));
       await h.expectSyncError(
         () => theirs.pull({ scope, checkpoint: null }),
         ['auth'],
@@ -152,16 +105,7 @@ export const PULL_AND_ERROR_RULES: readonly RuleDefinition[] = [
         const response = await theirs.push({
           clientId: 'intruder',
           sessionId: 'intruder',
-          mutations: [
-            h.mutation({
-              scope,
-              collection: COLLECTION,
-              recordId: 'a',
-              op: 'put',
-              data: { secret: 'overwritten' },
-              baseRevision: r1,
-            }),
-          ],
+          mutations: [h.put(scope, 'a', { secret: 'overwritten' }, r1)],
         });
         applied = response.results.some((r) => r.status === 'applied');
       } catch {
@@ -194,16 +138,7 @@ export const PULL_AND_ERROR_RULES: readonly RuleDefinition[] = [
           transport.push({
             clientId: 'c',
             sessionId: 's',
-            mutations: [
-              h.mutation({
-                scope,
-                collection: COLLECTION,
-                recordId: 'a',
-                op: 'put',
-                data: {},
-                baseRevision: 0,
-              }),
-            ],
+            mutations: [h.put(scope, 'a', {})],
           }),
         ['auth'],
         'a push with refused credentials',

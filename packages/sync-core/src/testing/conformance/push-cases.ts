@@ -1,6 +1,7 @@
 import { isHlc } from '../../clock/hlc.js';
 import type { ConflictResult, MutationResult } from '../../protocol/types.js';
-import { type CaseHarness, canonical } from './harness.js';
+import { jsonEqual } from '../../store/json-equal.js';
+import { CASE_COLLECTION, type CaseHarness, canonical } from './harness.js';
 
 /** A rule of the contract: its id, its sentence, and the check. */
 export interface RuleDefinition {
@@ -14,7 +15,7 @@ export interface RuleDefinition {
   run(h: CaseHarness): Promise<void>;
 }
 
-const COLLECTION = 'conformance_items';
+const COLLECTION = CASE_COLLECTION;
 
 /** Rules about push: applying, revision checks, idempotency, tombstones, order, atomicity. */
 export const PUSH_RULES: readonly RuleDefinition[] = [
@@ -26,14 +27,7 @@ export const PUSH_RULES: readonly RuleDefinition[] = [
       const user = h.newUser();
       const device = await h.connect(user);
       const scope = h.scopeOf(user);
-      const put = h.mutation({
-        scope,
-        collection: COLLECTION,
-        recordId: 'a',
-        op: 'put',
-        data: { title: 'first', n: 1, tags: ['x'], nested: { ok: true } },
-        baseRevision: 0,
-      });
+      const put = h.put(scope, 'a', { title: 'first', n: 1, tags: ['x'], nested: { ok: true } });
       const revision = await h.apply(device, put);
       h.check(
         Number.isSafeInteger(revision) && revision > 0,
@@ -42,7 +36,7 @@ export const PUSH_RULES: readonly RuleDefinition[] = [
       const record = await h.current(device, scope, COLLECTION, 'a');
       h.check(record !== undefined, 'a pull from the start must return the record just applied');
       h.check(
-        canonical(record.data) === canonical(put.data),
+        jsonEqual(record.data, put.data),
         `the pulled record must hold the pushed data ${canonical(put.data)}, got ${canonical(record.data)}`,
       );
       h.check(
@@ -75,14 +69,7 @@ export const PUSH_RULES: readonly RuleDefinition[] = [
       const user = h.newUser();
       const device = await h.connect(user);
       const scope = h.scopeOf(user);
-      const put = h.mutation({
-        scope,
-        collection: COLLECTION,
-        recordId: 'a',
-        op: 'put',
-        data: { title: 'once' },
-        baseRevision: 0,
-      });
+      const put = h.put(scope, 'a', { title: 'once' });
       const first = await h.pushOne(device, put, 'the first push');
       h.check(
         first.status === 'applied',
@@ -109,38 +96,11 @@ export const PUSH_RULES: readonly RuleDefinition[] = [
       const user = h.newUser();
       const [a, b] = [await h.connect(user), await h.connect(user)];
       const scope = h.scopeOf(user);
-      const r1 = await h.apply(
-        a,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'a',
-          op: 'put',
-          data: { v: 1 },
-          baseRevision: 0,
-        }),
-      );
-      const r2 = await h.apply(
-        a,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'a',
-          op: 'put',
-          data: { v: 2 },
-          baseRevision: r1,
-        }),
-      );
+      const r1 = await h.apply(a, h.put(scope, 'a', { v: 1 }));
+      const r2 = await h.apply(a, h.put(scope, 'a', { v: 2 }, r1));
       const stale = await h.pushOne(
         b,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'a',
-          op: 'put',
-          data: { v: 'stale' },
-          baseRevision: r1,
-        }),
+        h.put(scope, 'a', { v: 'stale' }, r1),
         'a put on a stale baseRevision',
       );
       expectConflict(h, stale, {
@@ -150,7 +110,7 @@ export const PUSH_RULES: readonly RuleDefinition[] = [
       });
       const record = await h.current(a, scope, COLLECTION, 'a');
       h.check(
-        record?.revision === r2 && canonical(record.data) === canonical({ v: 2 }),
+        record?.revision === r2 && jsonEqual(record.data, { v: 2 }),
         `a conflicting put must change nothing: expected {"v":2} at revision ${r2}, found ${JSON.stringify(record)}`,
       );
     },
@@ -162,27 +122,10 @@ export const PUSH_RULES: readonly RuleDefinition[] = [
       const user = h.newUser();
       const [a, b] = [await h.connect(user), await h.connect(user)];
       const scope = h.scopeOf(user);
-      const r1 = await h.apply(
-        a,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'a',
-          op: 'put',
-          data: { by: 'a' },
-          baseRevision: 0,
-        }),
-      );
+      const r1 = await h.apply(a, h.put(scope, 'a', { by: 'a' }));
       const second = await h.pushOne(
         b,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'a',
-          op: 'put',
-          data: { by: 'b' },
-          baseRevision: 0,
-        }),
+        h.put(scope, 'a', { by: 'b' }),
         'a second device creating the same record',
       );
       expectConflict(h, second, {
@@ -200,17 +143,7 @@ export const PUSH_RULES: readonly RuleDefinition[] = [
       const user = h.newUser();
       const device = await h.connect(user);
       const scope = h.scopeOf(user);
-      const r1 = await h.apply(
-        device,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'a',
-          op: 'put',
-          data: { title: 't', done: false },
-          baseRevision: 0,
-        }),
-      );
+      const r1 = await h.apply(device, h.put(scope, 'a', { title: 't', done: false }));
       await h.apply(
         device,
         h.mutation({
@@ -225,7 +158,7 @@ export const PUSH_RULES: readonly RuleDefinition[] = [
       );
       const record = await h.current(device, scope, COLLECTION, 'a');
       h.check(
-        canonical(record?.data) === canonical({ title: 't', done: true }),
+        jsonEqual(record?.data, { title: 't', done: true }),
         `after patching {"done":true} onto {"title":"t","done":false} the record must be {"done":true,"title":"t"}, got ${canonical(record?.data)}`,
       );
     },
@@ -238,17 +171,7 @@ export const PUSH_RULES: readonly RuleDefinition[] = [
       const user = h.newUser();
       const device = await h.connect(user);
       const scope = h.scopeOf(user);
-      const r1 = await h.apply(
-        device,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'a',
-          op: 'put',
-          data: { v: 1 },
-          baseRevision: 0,
-        }),
-      );
+      const r1 = await h.apply(device, h.put(scope, 'a', { v: 1 }));
       // This device has the record; it must learn of the delete from its checkpoint on.
       const before = await h.pullAll(device, scope);
       const r2 = await h.apply(
@@ -283,17 +206,7 @@ export const PUSH_RULES: readonly RuleDefinition[] = [
       const user = h.newUser();
       const [a, b] = [await h.connect(user), await h.connect(user)];
       const scope = h.scopeOf(user);
-      const r1 = await h.apply(
-        a,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'a',
-          op: 'put',
-          data: { v: 1 },
-          baseRevision: 0,
-        }),
-      );
+      const r1 = await h.apply(a, h.put(scope, 'a', { v: 1 }));
       await h.apply(
         a,
         h.mutation({
@@ -306,14 +219,7 @@ export const PUSH_RULES: readonly RuleDefinition[] = [
       );
       const late = await h.pushOne(
         b,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'a',
-          op: 'put',
-          data: { v: 'edit' },
-          baseRevision: r1,
-        }),
+        h.put(scope, 'a', { v: 'edit' }, r1),
         'an edit made before the delete',
       );
       h.check(
@@ -367,47 +273,11 @@ export const PUSH_RULES: readonly RuleDefinition[] = [
       const user = h.newUser();
       const device = await h.connect(user);
       const scope = h.scopeOf(user);
-      const r1 = await h.apply(
-        device,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'x',
-          op: 'put',
-          data: { v: 1 },
-          baseRevision: 0,
-        }),
-      );
-      await h.apply(
-        device,
-        h.mutation({
-          scope,
-          collection: COLLECTION,
-          recordId: 'x',
-          op: 'put',
-          data: { v: 2 },
-          baseRevision: r1,
-        }),
-      );
+      const r1 = await h.apply(device, h.put(scope, 'x', { v: 1 }));
+      await h.apply(device, h.put(scope, 'x', { v: 2 }, r1));
       const txId = `tx-${h.newUser()}`;
-      const fresh = h.mutation({
-        scope,
-        collection: COLLECTION,
-        recordId: 'y',
-        op: 'put',
-        data: { v: 1 },
-        baseRevision: 0,
-        txId,
-      });
-      const stale = h.mutation({
-        scope,
-        collection: COLLECTION,
-        recordId: 'x',
-        op: 'put',
-        data: { v: 'stale' },
-        baseRevision: r1,
-        txId,
-      });
+      const fresh = h.put(scope, 'y', { v: 1 }, 0, txId);
+      const stale = h.put(scope, 'x', { v: 'stale' }, r1, txId);
       const response = await h.push(device, [fresh, stale], 'a transaction with one stale member');
       h.check(
         response.results.every((r) => r.status !== 'applied'),
@@ -437,7 +307,7 @@ function expectConflict(
     `the conflict must carry the server's current record (revision ${expected.revision}), got ${JSON.stringify(server)}`,
   );
   h.check(
-    canonical(server.data) === canonical(expected.data as never),
+    jsonEqual(server.data, expected.data as never),
     `the conflict's server record must hold the current data ${canonical(expected.data as never)}, got ${canonical(server.data)}`,
   );
 }
