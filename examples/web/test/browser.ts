@@ -92,6 +92,11 @@ export class AppPage {
     await this.note(title).waitFor();
   }
 
+  /** `leader`, `follower` or `solo` (see SyncClient.tabRole). */
+  tabRole(): Promise<string | null> {
+    return this.page.getByTestId('tab-role').getAttribute('data-role');
+  }
+
   async shot(step: string): Promise<void> {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await this.page.screenshot({ path: join(SCREENSHOTS, `${step}-${this.name}.png`) });
@@ -100,6 +105,30 @@ export class AppPage {
   expectNoErrors(): void {
     expect(this.errors, `page errors in ${this.name}`).toEqual([]);
   }
+}
+
+/**
+ * The server's answers to the pushes of `context`: per record id, the revisions at which the
+ * server applied a mutation to it. A write pushed twice under two mutation ids shows as two
+ * revisions; a mutation sent again under its own id is answered with its stored outcome (one).
+ */
+export function countAppliedMutations(context: BrowserContext): Map<string, Set<number>> {
+  const applied = new Map<string, Set<number>>();
+  context.on('response', async (response) => {
+    if (!response.url().endsWith('/v1/push') || !response.ok()) return;
+    const body = response.request().postDataJSON() as { mutations: Array<{ recordId: string }> };
+    const answer = (await response.json().catch(() => null)) as {
+      results: Array<{ status: string; revision?: number }>;
+    } | null;
+    answer?.results.forEach((result, index) => {
+      const recordId = body.mutations[index]?.recordId;
+      if (result.status !== 'applied' || recordId === undefined) return;
+      const revisions = applied.get(recordId) ?? new Set<number>();
+      revisions.add(result.revision as number);
+      applied.set(recordId, revisions);
+    });
+  });
+  return applied;
 }
 
 /** Polls `read` until it equals `expected` (deep), or fails with the last value. */

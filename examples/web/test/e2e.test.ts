@@ -6,7 +6,13 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromiumPath, describeWhen } from '../../../test/support/env.js';
 import { startExampleServer } from '../server.mjs';
-import { AppPage, ensureBuilt, eventually, launchChromium } from './browser.js';
+import {
+  AppPage,
+  countAppliedMutations,
+  ensureBuilt,
+  eventually,
+  launchChromium,
+} from './browser.js';
 
 const chromium = chromiumPath();
 const describeChromium = describeWhen(
@@ -126,23 +132,56 @@ describeChromium('example app in Chromium, two devices of one user', () => {
     await b.page.context().close();
   }, 120_000);
 
-  it('two tabs of one browser: one owns the data, the other takes over when it closes', async () => {
+  it('two tabs of one browser elect one leader, share every change, and the other takes over with no lost or doubled write', async () => {
     const context = await browser.newContext();
+    const applied = countAppliedMutations(context);
     const first = await AppPage.open(context, server.url, 'tab1');
     await first.signIn('e2e-tabs');
     await first.waitForBadge('Synced');
-    await first.addTodo('From tab one');
     const second = await AppPage.open(context, server.url, 'tab2');
-    await second.page.getByTestId('waiting').waitFor();
-    await second.shot('08-second-tab-waits');
+    await second.page.getByTestId('signed-in-as').waitFor();
+    expect(await first.tabRole()).toBe('leader');
+    expect(await second.tabRole()).toBe('follower');
 
-    await first.page.close();
-    await second.todo('From tab one').waitFor({ timeout: 10_000 });
-    await second.addTodo('From tab two');
+    await first.addTodo('From the leader');
+    await second.todo('From the leader').waitFor({ timeout: 5_000 });
+    await second.addTodo('From the follower');
+    await first.todo('From the follower').waitFor({ timeout: 5_000 });
     await second.waitForBadge('Synced');
-    expect(await second.todoTitles()).toEqual(['From tab one', 'From tab two']);
-    await second.shot('09-second-tab-took-over');
+    await first.shot('08-leader-tab');
+    await second.shot('08-follower-tab');
+
+    // The leader closes while the follower's write is on its way to it.
+    await second.page.getByLabel('new todo').fill('Written as the leader closes');
+    await second.page.getByRole('button', { name: 'Add' }).click();
+    await first.page.close();
+    await eventually(() => second.tabRole(), 'leader', 10_000);
+    await second.todo('Written as the leader closes').waitFor({ timeout: 10_000 });
+    await second.addTodo('After the takeover');
+    await second.waitForBadge('Synced');
+    await second.shot('09-follower-took-over');
+    const titles = [
+      'After the takeover',
+      'From the follower',
+      'From the leader',
+      'Written as the leader closes',
+    ];
+    expect(await second.todoTitles()).toEqual(titles);
+    // Server-side: each todo was applied exactly once (one revision per record).
+    await eventually(
+      async () => [...applied.values()].map((revisions) => revisions.size),
+      [1, 1, 1, 1],
+    );
+    expect(applied.size).toBe(4);
+
+    // A fresh device of the same user sees exactly these todos.
+    const other = await AppPage.open(await browser.newContext(), server.url, 'device');
+    await other.signIn('e2e-tabs');
+    await eventually(() => other.todoTitles(), titles);
+    await other.shot('10-another-device-sees-all');
     second.expectNoErrors();
+    other.expectNoErrors();
+    await other.page.context().close();
     await context.close();
   }, 120_000);
 });

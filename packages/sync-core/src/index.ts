@@ -26,6 +26,7 @@ export type {
   RecordOf,
   SyncClient,
   SyncTransaction,
+  TabRole,
   WriteDecision,
 } from './client/api.js';
 export { createSyncClient } from './client/sync-client.js';

@@ -32,7 +32,7 @@ import { callMarkerKey, pruneCallMarkers } from '../tabs/call-markers.js';
 import { TabLink } from '../tabs/tab-link.js';
 import type { TabCall } from '../tabs/tab-messages.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
-import type { ConflictDecision, SyncClient, SyncTransaction } from './api.js';
+import type { ConflictDecision, SyncClient, SyncTransaction, TabRole } from './api.js';
 import { checkClientOptions } from './check-options.js';
 import { claimLocalData } from './claim.js';
 import { CollectionGuard } from './collection-guard.js';
@@ -258,6 +258,11 @@ class SyncClientImpl implements SyncClient {
     return this.#status.snapshot;
   }
 
+  get tabRole(): TabRole {
+    if (this.#tabs === null) return 'solo';
+    return this.#tabs.elected ? 'leader' : 'follower';
+  }
+
   get clientId(): string | null {
     return this.#clientId;
   }
@@ -468,6 +473,7 @@ class SyncClientImpl implements SyncClient {
   #roleChanged(leader: boolean): void {
     const session = this.#session;
     if (this.#starting === null) return;
+    this.#notifier.touch();
     this.#replicator?.stop();
     this.#replicator = null;
     this.#services.signedOut();
