@@ -76,6 +76,13 @@ export class AppPage {
     return titles.sort();
   }
 
+  /** The record ids of the todos shown. */
+  todoIds(): Promise<string[]> {
+    return this.page
+      .locator('[data-testid="todo"]')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-id') ?? ''));
+  }
+
   note(title: string) {
     return this.page.locator(`[data-testid="note"][data-title="${title}"]`);
   }
@@ -108,27 +115,31 @@ export class AppPage {
 }
 
 /**
- * The server's answers to the pushes of `context`: per record id, the revisions at which the
- * server applied a mutation to it. A write pushed twice under two mutation ids shows as two
- * revisions; a mutation sent again under its own id is answered with its stored outcome (one).
+ * Counts what the server applied, from its answers to pushes (see `onPush` of the example
+ * server): per record id, the revisions at which a mutation was applied to it. A write pushed
+ * twice under two mutation ids shows as two revisions; a mutation sent again under its own id
+ * is answered with its stored outcome (the same revision).
  */
-export function countAppliedMutations(context: BrowserContext): Map<string, Set<number>> {
-  const applied = new Map<string, Set<number>>();
-  context.on('response', async (response) => {
-    if (!response.url().endsWith('/v1/push') || !response.ok()) return;
-    const body = response.request().postDataJSON() as { mutations: Array<{ recordId: string }> };
-    const answer = (await response.json().catch(() => null)) as {
-      results: Array<{ status: string; revision?: number }>;
-    } | null;
-    answer?.results.forEach((result, index) => {
-      const recordId = body.mutations[index]?.recordId;
+export class AppliedMutations {
+  readonly byRecord = new Map<string, Set<number>>();
+
+  /** Pass to `startExampleServer({ onPush })`. */
+  readonly onPush = (request: unknown, answer: unknown): void => {
+    const { mutations } = request as { mutations: Array<{ recordId: string }> };
+    const { results } = answer as { results: Array<{ status: string; revision?: number }> };
+    results.forEach((result, index) => {
+      const recordId = mutations[index]?.recordId;
       if (result.status !== 'applied' || recordId === undefined) return;
-      const revisions = applied.get(recordId) ?? new Set<number>();
+      const revisions = this.byRecord.get(recordId) ?? new Set<number>();
       revisions.add(result.revision as number);
-      applied.set(recordId, revisions);
+      this.byRecord.set(recordId, revisions);
     });
-  });
-  return applied;
+  };
+
+  /** How many times each of `recordIds` was applied. */
+  counts(recordIds: readonly string[]): number[] {
+    return recordIds.map((id) => this.byRecord.get(id)?.size ?? 0);
+  }
 }
 
 /** Polls `read` until it equals `expected` (deep), or fails with the last value. */

@@ -4,7 +4,9 @@ import { Account } from './Account.js';
 import { ClaimDialog } from './ClaimDialog.js';
 import { ConflictPanel } from './ConflictPanel.js';
 import { DeadLetters } from './DeadLetters.js';
+import { Devices } from './Devices.js';
 import { Notes } from './Notes.js';
+import { SendFile } from './SendFile.js';
 import { StatusBadge } from './StatusBadge.js';
 import { TabRoleNote } from './TabRoleNote.js';
 import { Todos } from './Todos.js';
@@ -31,6 +33,8 @@ export function App({ auth, claims }: AppProps) {
         <aside>
           <ConflictPanel />
           <DeadLetters />
+          <Devices />
+          <SendFile />
         </aside>
       </main>
       <ClaimDialog claims={claims} />
