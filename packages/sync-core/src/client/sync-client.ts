@@ -26,9 +26,8 @@ import { StatusMachine } from '../status/status-machine.js';
 import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
-import { deepFreeze } from '../store/freeze.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
-import { callMarkerKey, pruneCallMarkers } from '../tabs/call-markers.js';
+import { pruneCallMarkers } from '../tabs/call-markers.js';
 import { TabLink } from '../tabs/tab-link.js';
 import type { TabCall } from '../tabs/tab-messages.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
@@ -50,7 +49,7 @@ import {
   stableList,
   type WriteWithOps,
 } from './settlement.js';
-import { tabHost } from './tab-host.js';
+import { serveTabCall, tabHost } from './tab-host.js';
 import { buildTransaction } from './transaction-builder.js';
 import type {
   DeadLetter,
@@ -500,27 +499,13 @@ class SyncClientImpl implements SyncClient {
   }
 
   /** Leader: carries out a follower's call (or this tab's own, made while it followed). */
-  async #serve(call: TabCall, requestId: string): Promise<unknown> {
-    const ctx = this.#requireCtx();
-    const replica = this.#replica;
-    switch (call.kind) {
-      case 'write': {
-        await replica.ready;
-        // Sent again after a leader change: the marker, written with the write, says it landed.
-        const marker = callMarkerKey(requestId);
-        if ((await ctx.storage.get(replica.namespace, marker)) !== undefined) return undefined;
-        const writes = call.writes.map((write) => deepFreeze(write));
-        return this.#write(writes, call.txId, [{ type: 'set', key: marker, value: ctx.env.now() }]);
-      }
-      case 'syncNow':
-        return this.syncNow(call.options);
-      case 'retryDeadLetter':
-        return this.retryDeadLetter(call.mutationId);
-      case 'discardDeadLetter':
-        return this.discardDeadLetter(call.mutationId);
-      case 'resolveConflict':
-        return this.resolveConflict(call.mutationId, call.decision);
-    }
+  #serve(call: TabCall, requestId: string): Promise<unknown> {
+    return serveTabCall(call, requestId, {
+      ctx: this.#requireCtx(),
+      replica: this.#replica,
+      write: (writes, txId, extraOps) => this.#write(writes, txId, extraOps),
+      client: this,
+    });
   }
 
   #startReplicator(ctx: EngineContext, session: AuthSession, replica: Replica): Replicator {

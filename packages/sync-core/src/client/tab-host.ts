@@ -1,3 +1,6 @@
+import type { StorageWrite } from '../storage/types.js';
+import { deepFreeze } from '../store/freeze.js';
+import { callMarkerKey } from '../tabs/call-markers.js';
 import {
   applyLists,
   applyRecords,
@@ -8,6 +11,9 @@ import {
 } from '../tabs/mirror.js';
 import type { TabHost } from '../tabs/tab-link.js';
 import type { TabCall } from '../tabs/tab-messages.js';
+import type { SyncClient } from './api.js';
+import type { EngineContext } from './context.js';
+import type { LocalWrite } from './local-writer.js';
 import type { Replica } from './replica.js';
 import type { SyncEnvironment, SyncStatus } from './types.js';
 
@@ -52,4 +58,44 @@ export function tabHost(parts: TabHostParts): TabHost {
     serve: parts.serve,
     roleChanged: parts.roleChanged,
   };
+}
+
+/** What {@link serveTabCall} works on: the leader's live replica and its write path. */
+export interface ServeParts {
+  /** The engine context. */
+  ctx: EngineContext;
+  /** The live replica. */
+  replica: Replica;
+  /** The client's write path (with storage ops written atomically with the writes). */
+  write(writes: LocalWrite[], txId: string | undefined, extraOps: StorageWrite[]): Promise<void>;
+  /** The client, for the calls that are its public methods. */
+  client: Pick<SyncClient, 'syncNow' | 'retryDeadLetter' | 'discardDeadLetter' | 'resolveConflict'>;
+}
+
+/**
+ * The leader carries out a call. A write is skipped when its marker is in storage: it landed
+ * with an earlier leader (see tabs/call-markers.ts); otherwise the marker goes with it.
+ */
+export async function serveTabCall(
+  call: TabCall,
+  requestId: string,
+  { ctx, replica, write, client }: ServeParts,
+): Promise<unknown> {
+  switch (call.kind) {
+    case 'write': {
+      await replica.ready;
+      const marker = callMarkerKey(requestId);
+      if ((await ctx.storage.get(replica.namespace, marker)) !== undefined) return undefined;
+      const writes = call.writes.map((one) => deepFreeze(one));
+      return write(writes, call.txId, [{ type: 'set', key: marker, value: ctx.env.now() }]);
+    }
+    case 'syncNow':
+      return client.syncNow(call.options);
+    case 'retryDeadLetter':
+      return client.retryDeadLetter(call.mutationId);
+    case 'discardDeadLetter':
+      return client.discardDeadLetter(call.mutationId);
+    case 'resolveConflict':
+      return client.resolveConflict(call.mutationId, call.decision);
+  }
 }

@@ -79,6 +79,8 @@ export class TabLink {
   readonly #leadership: Leadership;
   readonly #timeoutMs: number;
   readonly #pending = new Map<string, PendingCall>();
+  /** Leader: calls being carried out, so a call sent twice meanwhile runs once. */
+  readonly #running = new Map<string, Promise<unknown>>();
   readonly #changed = new Map<string, [string, string]>();
   #elected = false;
   #serving = false;
@@ -164,7 +166,7 @@ export class TabLink {
     this.#post({ t: 'leader', from: this.tabId });
     for (const [id, call] of [...this.#pending]) {
       this.#pending.delete(id);
-      this.#host.serve(call.message.call, id).then(call.resolve, call.reject);
+      this.#run(call.message.call, id).then(call.resolve, call.reject);
     }
   }
 
@@ -216,6 +218,14 @@ export class TabLink {
     this.#listsDirty = false;
     this.#sentStatus = status;
     this.#post(message);
+  }
+
+  #run(call: TabCall, id: string): Promise<unknown> {
+    const running = this.#running.get(id);
+    if (running !== undefined) return running;
+    const run = this.#host.serve(call, id).finally(() => this.#running.delete(id));
+    this.#running.set(id, run);
+    return run;
   }
 
   #post(message: TabMessage): void {
@@ -280,7 +290,7 @@ export class TabLink {
       }
       case 'call':
         if (message.ns !== this.#host.namespace()) return; // another user's tab: not ours
-        this.#host.serve(message.call, message.id).then(
+        this.#run(message.call, message.id).then(
           (value) =>
             this.#post({ t: 'reply', from: this.tabId, to: message.from, id: message.id, value }),
           (error: unknown) =>
