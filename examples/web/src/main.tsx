@@ -6,7 +6,7 @@
  */
 import { restTransport } from '@syncline/adapter-rest';
 import { SyncProvider } from '@syncline/react';
-import { createSyncClient, lww, manual } from '@syncline/sync-core';
+import { createSyncClient, lww, manual, multiTab } from '@syncline/sync-core';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createAppAuth } from './auth.js';
@@ -21,7 +21,7 @@ const client = createSyncClient({
   collections: { todos: { conflict: lww() }, notes: { conflict: manual() } },
   claimLocalData: (claim) => claims.ask(claim),
   label: navigator.userAgent.includes('Chrome') ? 'Chrome' : 'Browser',
-  tabs: { name: 'syncline-example' },
+  tabs: multiTab({ name: 'syncline-example' }),
 });
 
 const root = createRoot(document.getElementById('root') as HTMLElement);

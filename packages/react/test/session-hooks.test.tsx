@@ -90,7 +90,7 @@ describe('useSessions, useTransfers, useDeliveries', () => {
         <Unrelated log={log} />
       </>,
     );
-    await until(() => (sessionsState?.sessions?.length ?? 0) === 2);
+    await until(() => (sessionsState?.sessions?.length ?? 0) === 2, 'both devices listed');
     expect(sessionsState?.current?.sessionId).toBe('sA');
     const rendersBefore = log.of('devices');
     await a.put('todos', 't1', { title: 'unrelated write' });
@@ -101,7 +101,7 @@ describe('useSessions, useTransfers, useDeliveries', () => {
       const b = sessionsState?.sessions?.find((s) => s.sessionId === 'sB');
       return b === undefined || !b.active;
     };
-    await until(signedOut);
+    await until(signedOut, 'B signed out');
     // One list change, a render or two (revoke, then the re-list), not one per event.
     expect(log.of('devices') - rendersBefore).toBeLessThanOrEqual(3);
     expect(log.of('unrelated')).toBe(1);
@@ -132,7 +132,7 @@ describe('useSessions, useTransfers, useDeliveries', () => {
     observeTransfers(a).subscribe(() => moves.push(a.assets.transfers()[0]?.bytesDone ?? -1));
     const file = new Uint8Array(5500).map((_, i) => i & 0xff);
     const sent = await a.assets.send(file, { name: 'photo.bin' });
-    await until(() => logB.values('inbox').at(-1) === 1, 10_000);
+    await until(() => logB.values('inbox').at(-1) === 1, 'the file in B');
     const uploads = logA.values('transfers') as string[];
     expect(uploads.at(-1)).toBe('upload:5500/5500:completed');
     // The observer under the hook saw the upload move chunk by chunk (React may batch renders).
@@ -140,6 +140,7 @@ describe('useSessions, useTransfers, useDeliveries', () => {
     expect(logA.of('transfers')).toBeLessThanOrEqual(moves.length + 2);
     await until(
       () => (logB.values('transfers').at(-1) as string) === 'download:5500/5500:completed',
+      'the download completed',
     );
     const stored = await b.assets.get(sent.hash);
     expect(stored?.size).toBe(5500);

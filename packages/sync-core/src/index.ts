@@ -76,6 +76,7 @@ export { memoryStorage } from './storage/memory.js';
 export * from './storage/types.js';
 export type { QueryOptions, SortDirection, ViewRecord } from './store/query.js';
 export type { TabLockManager } from './tabs/leadership.js';
+export { type MultiTab, multiTab } from './tabs/multi-tab.js';
 export type { TabsOptions } from './tabs/tab-link.js';
 export * from './transport/session-source.js';
 export * from './transport/types.js';

@@ -27,8 +27,8 @@ import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
-import { pruneCallMarkers } from '../tabs/call-markers.js';
-import { TabLink } from '../tabs/tab-link.js';
+import type { MultiTab } from '../tabs/multi-tab.js';
+import type { TabLink } from '../tabs/tab-link.js';
 import type { TabCall } from '../tabs/tab-messages.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
 import type { ConflictDecision, SyncClient, SyncTransaction, TabRole } from './api.js';
@@ -49,7 +49,6 @@ import {
   stableList,
   type WriteWithOps,
 } from './settlement.js';
-import { serveTabCall, tabHost } from './tab-host.js';
 import { buildTransaction } from './transaction-builder.js';
 import type {
   DeadLetter,
@@ -209,28 +208,31 @@ class SyncClientImpl implements SyncClient {
       chunkBytes: options.assetChunkBytes ?? 1 << 20,
       publish: (progress) => this.#emitter.emit('transfer', progress),
     });
-    this.#tabs = options.tabs === undefined || options.tabs === false ? null : this.#linkTabs();
+    this.#tabs = options.tabs === undefined ? null : this.#linkTabs(options.tabs);
   }
 
-  #linkTabs(): TabLink {
-    const link = new TabLink(
-      this.#options.tabs === true ? {} : (this.#options.tabs as object),
-      tabHost({
-        env: this.#env,
-        replica: () => (this.#ctx === null ? null : this.#replica),
-        status: () => this.#status.snapshot,
-        changed: (collection, id) => this.#notifier.changed(collection, id),
-        mirrored: (status) => {
-          if (status !== undefined) {
-            this.#mirroredStatus = status;
-            this.#emitter.emit('status', status);
-          }
-          this.#notifier.touch();
-        },
-        serve: (call, requestId) => this.#serve(call, requestId),
-        roleChanged: (leader) => this.#roleChanged(leader),
+  #linkTabs(tabs: MultiTab): TabLink {
+    const link = tabs.connect({
+      env: this.#env,
+      storage: this.#storage,
+      replica: () => (this.#ctx === null ? null : this.#replica),
+      status: () => this.#status.snapshot,
+      changed: (collection, id) => this.#notifier.changed(collection, id),
+      mirrored: (status) => {
+        if (status !== undefined) {
+          this.#mirroredStatus = status;
+          this.#emitter.emit('status', status);
+        }
+        this.#notifier.touch();
+      },
+      serve: () => ({
+        ctx: this.#requireCtx(),
+        replica: this.#replica,
+        write: (writes, txId, extraOps) => this.#write(writes, txId, extraOps),
+        client: this,
       }),
-    );
+      roleChanged: (leader) => this.#roleChanged(leader),
+    });
     this.#emitter.on('change', ({ collection, ids }) => link.recordsChanged(collection, ids));
     this.#emitter.on('conflict', () => link.listsChanged());
     this.#emitter.on('rejected', () => link.listsChanged());
@@ -456,10 +458,7 @@ class SyncClientImpl implements SyncClient {
       clientId: this.#clientId as string,
       retryer: this.#retryer as Retryer,
     });
-    if (tabs !== null) {
-      await pruneCallMarkers(ctx.storage, replica.namespace, ctx.env.now());
-      tabs.leading();
-    }
+    tabs?.leading();
   }
 
   /**
@@ -496,16 +495,6 @@ class SyncClientImpl implements SyncClient {
         await this.#finishSwitch(session, replica);
       })
       .catch((error: unknown) => this.#status.failed(asSyncError(error)));
-  }
-
-  /** Leader: carries out a follower's call (or this tab's own, made while it followed). */
-  #serve(call: TabCall, requestId: string): Promise<unknown> {
-    return serveTabCall(call, requestId, {
-      ctx: this.#requireCtx(),
-      replica: this.#replica,
-      write: (writes, txId, extraOps) => this.#write(writes, txId, extraOps),
-      client: this,
-    });
   }
 
   #startReplicator(ctx: EngineContext, session: AuthSession, replica: Replica): Replicator {

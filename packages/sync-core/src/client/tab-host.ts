@@ -1,6 +1,6 @@
-import type { StorageWrite } from '../storage/types.js';
+import type { StorageAdapter, StorageWrite } from '../storage/types.js';
 import { deepFreeze } from '../store/freeze.js';
-import { callMarkerKey } from '../tabs/call-markers.js';
+import { callMarkerKey, pruneCallMarkers } from '../tabs/call-markers.js';
 import {
   applyLists,
   applyRecords,
@@ -29,8 +29,10 @@ export interface TabHostParts {
   changed(collection: string, id: string): void;
   /** The mirror changed; with the leader's status when it sent one. */
   mirrored(status: SyncStatus | undefined): void;
-  /** Carries out a call as the leader. */
-  serve(call: TabCall, requestId: string): Promise<unknown>;
+  /** Where the leader stores call markers. */
+  storage: StorageAdapter;
+  /** The leader's live replica and write path, to carry out calls with. */
+  serve(): ServeParts;
   /** The tab's role changed. */
   roleChanged(leader: boolean): void;
 }
@@ -55,7 +57,12 @@ export function tabHost(parts: TabHostParts): TabHost {
       if (message.lists !== undefined) applyLists(replica, message.lists);
       parts.mirrored(message.status === undefined ? undefined : decodeStatus(message.status));
     },
-    serve: parts.serve,
+    serve: (call, requestId) => serveTabCall(call, requestId, parts.serve()),
+    pruneMarkers: () => {
+      const namespace = parts.replica()?.namespace;
+      if (namespace === undefined) return Promise.resolve();
+      return pruneCallMarkers(parts.storage, namespace, parts.env.now());
+    },
     roleChanged: parts.roleChanged,
   };
 }

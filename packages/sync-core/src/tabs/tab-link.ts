@@ -51,6 +51,8 @@ export interface TabHost {
   applyState(message: Extract<TabMessage, { t: 'state' }>): void;
   /** Leader: carries out a call (a follower's, or this tab's own made while it was one). */
   serve(call: TabCall, requestId: string): Promise<unknown>;
+  /** Leader: deletes the markers of calls answered long ago. */
+  pruneMarkers(): Promise<void>;
   /** The election made this tab leader (`true`) or follower (`false`) after `start`. */
   roleChanged(leader: boolean): void;
 }
@@ -161,6 +163,7 @@ export class TabLink {
   leading(): void {
     if (!this.#elected || this.#serving || this.#stopped) return;
     this.#serving = true;
+    void this.#host.pruneMarkers().catch(() => {}); // old markers only: harmless if it fails
     this.#sentStatus = null;
     this.#listsDirty = true;
     this.#post({ t: 'leader', from: this.tabId });

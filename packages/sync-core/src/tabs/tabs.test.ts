@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SyncClient } from '../client/api.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
+import { multiTab } from './multi-tab.js';
 import { fakeTabLocks } from './test-locks.js';
 
 const LOCK = 'syncline-tabs:test';
@@ -30,7 +31,7 @@ function profile(options: { webLocks?: boolean } = {}) {
     const client = createSyncClient({
       transport: server.connect({ userId: 'u1' }),
       storage,
-      tabs: { name: 'test', locks, leaderTimeoutMs: 400 },
+      tabs: multiTab({ name: 'test', locks, leaderTimeoutMs: 400 }),
     });
     clients.push(client);
     await client.start();
