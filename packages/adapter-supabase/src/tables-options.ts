@@ -29,11 +29,13 @@ export interface SupabaseTableOptions {
    */
   toData?: (row: JsonObject) => JsonObject;
   /**
-   * A record's data (or a patch's fields) to the columns to write. Only the columns named are
-   * written; `id`, `revision`, `updated_at` and `deleted_at` are the server's and ignored.
+   * A record's data (`op: 'put'`) or a patch's fields (`op: 'patch'`) to the columns to write.
+   * Only the columns named are written, for a put too (a put that must clear the columns it
+   * does not name says so here, with `null`); `id`, `revision`, `updated_at` and `deleted_at`
+   * are the server's and ignored.
    * @default the data as it is
    */
-  toRow?: (data: JsonObject) => JsonObject;
+  toRow?: (data: JsonObject, context: { op: 'put' | 'patch' }) => JsonObject;
 }
 
 /** Options of `supabaseTablesTransport`. */
@@ -85,7 +87,7 @@ export interface ResolvedTable {
   collection: string;
   table: string;
   toData: (row: JsonObject) => JsonObject;
-  toRow: (data: JsonObject) => JsonObject;
+  toRow: (data: JsonObject, context: { op: 'put' | 'patch' }) => JsonObject;
 }
 
 /** Fills in a table entry's defaults; a bad entry is a typed error at creation. */

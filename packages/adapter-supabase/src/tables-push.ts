@@ -58,7 +58,10 @@ export async function pushTables(
       results.push(rejected(mutation, 'invalid', message));
     } else {
       results.push(undefined);
-      const row = mutation.op === 'delete' ? {} : serverless(table.toRow(mutation.data ?? {}));
+      const row =
+        mutation.op === 'delete'
+          ? {}
+          : serverless(table.toRow(mutation.data ?? {}, { op: mutation.op }));
       sent.push({ mutation, table, row });
     }
   }

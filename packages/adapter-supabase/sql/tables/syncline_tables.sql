@@ -8,7 +8,8 @@
 --   SELECT syncline_tables.install('public.messages',
 --     owner => '(SELECT c.user_id FROM public.conversations c WHERE c.id = conversation_id)');
 --
--- What a synced table needs: a unique `id` (any type with a text form), row-level security
+-- What a synced table needs: a unique `id` (any type with a text form; or unique together
+-- with an owner column, when row-level security shows each user one owner's rows), row-level security
 -- policies that say who may read and write which rows (the functions below are SECURITY
 -- INVOKER: they see and change exactly what the signed-in user may), and the columns
 -- `revision bigint`, `updated_at timestamptz`, `deleted_at timestamptz` (install adds the
@@ -96,12 +97,14 @@ BEGIN
     RAISE EXCEPTION 'syncline_tables.install: % has no id column', tbl
       USING ERRCODE = '42703', HINT = 'a synced table needs a unique id column';
   END IF;
+  -- id alone, or id with other columns (an owner or tenant column): then id must be unique
+  -- among the rows one user may see, which row-level security has to ensure.
   IF NOT EXISTS (
     SELECT 1 FROM pg_catalog.pg_index i
-    JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-    WHERE i.indrelid = tbl AND i.indisunique AND i.indnkeyatts = 1 AND a.attname = 'id') THEN
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+    WHERE i.indrelid = tbl AND i.indisunique AND a.attname = 'id') THEN
     RAISE EXCEPTION 'syncline_tables.install: id of % is not unique', tbl
-      USING ERRCODE = '42P10', HINT = 'make id the primary key, or add a unique index on it';
+      USING ERRCODE = '42P10', HINT = 'make id the primary key, or part of a unique key';
   END IF;
   EXECUTE format('ALTER TABLE %s ADD COLUMN IF NOT EXISTS revision bigint NOT NULL DEFAULT 0,
                   ADD COLUMN IF NOT EXISTS updated_at timestamptz NOT NULL DEFAULT now(),

@@ -54,11 +54,15 @@ CREATE POLICY "messages: conversation owners update" ON public.messages FOR UPDA
   WITH CHECK (EXISTS (SELECT 1 FROM public.conversations c
                       WHERE c.id = conversation_id AND c.user_id = (SELECT auth.uid())));
 
--- The conformance kit's collection: its fields as columns, text ids (the kit picks them).
+-- The conformance kit's collection: its fields as columns. The kit picks short record ids
+-- ('a', 'b') for every user, so an id is unique per owner: (user_id, id), as in a
+-- multi-tenant table.
 CREATE TABLE public.conformance_items (
-  id text PRIMARY KEY,
+  id text NOT NULL,
   user_id uuid NOT NULL DEFAULT auth.uid() REFERENCES auth.users (id),
-  title text, done boolean, v integer, "by" text, i integer,
+  title text, done boolean, v integer, "by" text, i integer, n integer, tags jsonb,
+  nested jsonb, secret text,
+  PRIMARY KEY (user_id, id),
   updated_at timestamptz NOT NULL DEFAULT now(),
   deleted_at timestamptz
 );
