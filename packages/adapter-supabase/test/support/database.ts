@@ -105,6 +105,7 @@ export async function openSupabaseDatabase(
 
 const TABLES_HELPER = new URL('../../sql/tables/syncline_tables.sql', import.meta.url);
 const TABLES_APP = new URL('./tables-app.sql', import.meta.url);
+const TABLES_CONFORMANCE = new URL('./tables-conformance.sql', import.meta.url);
 
 /**
  * Applies the tables-mode helper (`sql/tables/`) and the test app's own tables (projects;
@@ -114,4 +115,5 @@ const TABLES_APP = new URL('./tables-app.sql', import.meta.url);
 export async function applyTablesApp(db: SqlExecutor): Promise<void> {
   await db.transaction((tx) => tx.exec(readFileSync(TABLES_HELPER, 'utf8')));
   await db.transaction((tx) => tx.exec(readFileSync(TABLES_APP, 'utf8')));
+  await db.transaction((tx) => tx.exec(readFileSync(TABLES_CONFORMANCE, 'utf8')));
 }

@@ -1,6 +1,6 @@
 -- An app's own tables, as a Supabase app writes them: owned through user_id or through a
--- parent row, row-level security policies per operation, then the syncline tables helper
--- (sql/tables/syncline_tables.sql, applied before this file) installed on each.
+-- parent row, with row-level security policies per operation. Then the helper
+-- (sql/tables/syncline_tables.sql, applied before this migration) installed on each.
 
 CREATE TABLE public.projects (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -54,24 +54,7 @@ CREATE POLICY "messages: conversation owners update" ON public.messages FOR UPDA
   WITH CHECK (EXISTS (SELECT 1 FROM public.conversations c
                       WHERE c.id = conversation_id AND c.user_id = (SELECT auth.uid())));
 
--- The conformance kit's collection: its fields as columns. The kit picks short record ids
--- ('a', 'b') for every user, so an id is unique per owner: (user_id, id), as in a
--- multi-tenant table.
-CREATE TABLE public.conformance_items (
-  id text NOT NULL,
-  user_id uuid NOT NULL DEFAULT auth.uid() REFERENCES auth.users (id),
-  title text, done boolean, v integer, "by" text, i integer, n integer, tags jsonb,
-  nested jsonb, secret text,
-  PRIMARY KEY (user_id, id),
-  updated_at timestamptz NOT NULL DEFAULT now(),
-  deleted_at timestamptz
-);
-ALTER TABLE public.conformance_items ENABLE ROW LEVEL SECURITY;
-CREATE POLICY "conformance_items: owners" ON public.conformance_items FOR ALL TO authenticated
-  USING ((SELECT auth.uid()) = user_id) WITH CHECK ((SELECT auth.uid()) = user_id);
-
 SELECT syncline_tables.install('public.projects');
 SELECT syncline_tables.install('public.conversations');
 SELECT syncline_tables.install('public.messages',
   owner => '(SELECT c.user_id FROM public.conversations c WHERE c.id = conversation_id)');
-SELECT syncline_tables.install('public.conformance_items');
