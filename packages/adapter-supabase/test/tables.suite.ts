@@ -157,6 +157,22 @@ export function tablesSuite(kind: () => DatabaseKind, adminUrl?: () => string | 
       [c],
     );
     expect(Number(count?.n)).toBe(1);
+
+    // Nor hear about them: A's poke channel refuses B (the helper's realtime.messages policy).
+    await bob.supabase.realtime.setAuth();
+    const status = await new Promise<string>((resolve) => {
+      bob.supabase
+        .channel(`syncline:user:${alice.userId}`, { config: { private: true } })
+        .subscribe((s) => {
+          if (s !== 'SUBSCRIBED' && s !== 'CHANNEL_ERROR') return;
+          resolve(s);
+        });
+    });
+    expect(status).toBe('CHANNEL_ERROR');
+    expect(project.realtime.joins).toContainEqual({
+      topic: `syncline:user:${alice.userId}`,
+      ok: false,
+    });
   });
 
   it("a server-side job's plain UPDATE reaches the owner's devices, and only the owner's", async () => {
