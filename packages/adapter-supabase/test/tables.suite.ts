@@ -323,6 +323,34 @@ export function tablesSuite(kind: () => DatabaseKind, adminUrl?: () => string | 
   });
 
   describe.runIf(kind() === 'postgres')('a late commit', () => {
+    it('rows held back behind a running transaction reach the device once it ends, without another poke', async () => {
+      const email = freshEmail('tables-held');
+      const phone = await device(email);
+      const laptop = await device(email);
+      const other = await device(freshEmail('tables-held-other'));
+      const theirs = randomUUID();
+      await other.client.put('projects', theirs, { name: 'unrelated' });
+      await synced(other);
+      await synced(laptop);
+      const p = randomUUID();
+      await project.db.admin.transaction(async (tx) => {
+        // A job's transaction on another user's row: it takes an id, then stays open.
+        await tx.query(`UPDATE public.projects SET name = 'job' WHERE id = $1`, [theirs]);
+        await phone.client.put('projects', p, { name: 'behind the job' });
+        await synced(phone);
+        const pulls = laptop.pulls();
+        // The poke made the laptop pull; the row was held back, so it pulls again after
+        // heldRetryMs while the job still runs.
+        await vi.waitFor(() => expect(laptop.pulls()).toBeGreaterThan(pulls + 1), EVENTUALLY);
+        expect(laptop.client.get('projects', p)).toBeUndefined();
+      });
+      // The job commits: no poke reaches this user, yet the held row arrives.
+      await vi.waitFor(
+        () => expect(laptop.client.get('projects', p)).toMatchObject({ name: 'behind the job' }),
+        EVENTUALLY,
+      );
+    });
+
     it('a row written by a transaction that commits after a later one is pulled, never skipped', async () => {
       const alice = await bare(freshEmail('tables-late'));
       const early = randomUUID();
