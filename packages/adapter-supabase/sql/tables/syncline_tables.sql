@@ -162,7 +162,7 @@ GRANT EXECUTE ON FUNCTION syncline_tables.synced_table(text) TO authenticated, s
 CREATE OR REPLACE FUNCTION public.syncline_tables_pull(
   table_name text, after_revision bigint, after_id text, max_rows integer)
 RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = ''
+LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = public, extensions
 AS $fn$
 DECLARE
   rel regclass := syncline_tables.synced_table(table_name);
@@ -196,10 +196,12 @@ $fn$;
 -- `put` and `patch` both write the columns named in data (others keep their value; a new row
 -- gets the columns' defaults); revision, updated_at and deleted_at in data are ignored.
 -- Errors that say "try again" (serialization, lock, connection, setup, a missing grant) fail
--- the whole call, so nothing is rejected for a reason that will pass.
+-- the whole call, so nothing is rejected for a reason that will pass. The search path is
+-- PostgREST's (public, extensions), so the app's own triggers on its tables run as they do for
+-- any PostgREST write; as SECURITY INVOKER, nothing runs with more rights than the caller's.
 CREATE OR REPLACE FUNCTION public.syncline_tables_push(client_id text, mutations jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = ''
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER SET search_path = public, extensions
 AS $fn$
 DECLARE
   m jsonb;
