@@ -290,7 +290,7 @@ export function tablesSuite(kind: () => DatabaseKind, adminUrl?: () => string | 
     expect(phone.client.deadLetters()).toEqual([]);
   });
 
-  it('a table the helper is not installed on fails the push as a retryable server error, and the write is kept', async () => {
+  it('setup mistakes: a table without the helper fails the push as a retryable server error; an unknown column is rejected; a foreign checkpoint resets; bad options throw', async () => {
     const alice = await bare(freshEmail('tables-missing'));
     const transport = supabaseTablesTransport({
       client: alice.supabase,
@@ -314,6 +314,13 @@ export function tablesSuite(kind: () => DatabaseKind, adminUrl?: () => string | 
       ]),
     );
     expect(pushed.results[0]).toMatchObject({ status: 'rejected', code: 'invalid' });
+    // A checkpoint that is not this transport's (another transport's, another set of tables).
+    expect(
+      await alice.transport.pull({
+        scope: alice.scope,
+        checkpoint: '{"v":1,"tables":{"x":[1,""]}}',
+      }),
+    ).toMatchObject({ changes: [], resetRequired: true });
     expect(() => supabaseTablesTransport({ client: alice.supabase, tables: {} })).toThrow(
       /at least one entry/,
     );
