@@ -22,7 +22,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export const meta = {
   title: 'initial sync: REST resources vs protocol',
-  runs: 3,
+  // One run: the GET-per-project variant alone takes minutes for 10,000 projects.
+  runs: 1,
   metrics: [
     { key: 'resource_s', label: 'resourceTransport, 10k projects', unit: 's', better: 'lower' },
     { key: 'resource_requests', label: 'resourceTransport, requests', unit: '', better: 'lower' },
