@@ -64,7 +64,10 @@ export interface SupabaseTablesTransportOptions<Collections extends string = str
   onRealtimeError?: (error: Error) => void;
   /**
    * The scope the signed-in user's rows are synced in. Row-level security decides which rows
-   * those are; the scope only names them for the client.
+   * those are; the scope only names them for the client, and must be the scope the sync client
+   * uses for the same session (its `scopeFor` option). Realtime pokes still travel on the
+   * owner's channel (`syncline:user:<user id>`, where the helper's triggers send them) and are
+   * heard as this scope's.
    * @default `user:<user id>`
    */
   scopeOf?: (session: AuthSession) => string;

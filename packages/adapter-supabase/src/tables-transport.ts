@@ -7,6 +7,7 @@
  * @module
  */
 import {
+  type Poke,
   type PullRequest,
   type PullResponse,
   type PushRequest,
@@ -141,10 +142,24 @@ export function supabaseTablesTransport<Collections extends string>(
   transport.subscribe = (scopes, onPoke, onConnect) => {
     const catchUp = () => onConnect?.();
     catchUps.add(catchUp);
+    // The helper's triggers poke the owner's channel (`user:<id>`) whatever `scopeOf` names the
+    // scope, so a custom scope listens there and hears each poke as its own.
+    const current = session.current();
+    const ownerScope = current === null ? undefined : `user:${current.userId}`;
+    const relabel = (poke: Poke) => {
+      for (const scope of scopes) onPoke({ ...poke, scope });
+    };
     const leave =
-      options.realtime === false
+      options.realtime === false || ownerScope === undefined || scopes.length === 0
         ? () => undefined
-        : subscribeToPokes({ client, scopes, onPoke, onConnect, onError, session });
+        : subscribeToPokes({
+            client,
+            scopes: [ownerScope],
+            onPoke: relabel,
+            onConnect,
+            onError,
+            session,
+          });
     return () => {
       catchUps.delete(catchUp);
       leave();

@@ -123,6 +123,33 @@ export function tablesSuite(kind: () => DatabaseKind, adminUrl?: () => string | 
     expect(typeof laptop.client.get('projects', p)?.updated_at).toBe('string');
   });
 
+  it('with a custom scopeOf, pokes from the owner channel still reach the other device', async () => {
+    const email = freshEmail('tables-scope');
+    const custom = (client: SupabaseClient) =>
+      supabaseTablesTransport({
+        client,
+        tables: { projects: {}, conversations: {}, messages: {} },
+        onRealtimeError: () => undefined,
+        scopeOf: () => 'workspace:mine',
+      });
+    const start = () =>
+      startDevice(project, email, devices, {
+        transport: custom,
+        collections: COLLECTIONS,
+        scopeFor: () => 'workspace:mine',
+      });
+    const phone = await start();
+    const laptop = await start();
+    await synced(laptop);
+    const p = randomUUID();
+    await phone.client.put('projects', p, { name: 'Scoped' });
+    // The pull interval is ten minutes: only a poke explains the laptop seeing it.
+    await vi.waitFor(
+      () => expect(laptop.client.get('projects', p)).toMatchObject({ name: 'Scoped' }),
+      EVENTUALLY,
+    );
+  });
+
   it("user B never sees user A's rows, and cannot change them", async () => {
     const alice = await device(freshEmail('tables-alice'));
     const bob = await bare(freshEmail('tables-bob'));

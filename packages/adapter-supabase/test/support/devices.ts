@@ -1,6 +1,7 @@
 /** Signed-in supabase-js clients, transports and sync clients on the stand-in project. */
 import type { SupabaseClient } from '@supabase/supabase-js';
 import {
+  type AuthSession,
   type ConflictResolver,
   createSyncClient,
   memoryStorage,
@@ -74,6 +75,8 @@ export async function startDevice(
     transport?: (client: SupabaseClient) => SyncTransport & { stop(): void };
     /** The collections `conflict` applies to (default: `todos`). */
     collections?: readonly string[];
+    /** The client's scope for a session (default: the client's own, `user:<id>`). */
+    scopeFor?: (session: AuthSession) => string;
   } = {},
 ): Promise<Device> {
   const { supabase, userId } = await signedInClient(
@@ -105,6 +108,7 @@ export async function startDevice(
           ),
         }),
     environment: { online },
+    ...(options.scopeFor === undefined ? {} : { scopeFor: options.scopeFor }),
     // Long enough that only pokes and (re)subscribe catch-ups explain a quick sync.
     pullIntervalMs: 600_000,
     retry: { baseDelayMs: 10, maxDelayMs: 50 },
