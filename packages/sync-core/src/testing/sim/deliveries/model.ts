@@ -43,7 +43,8 @@ export type DeliveryRule =
   | 'expiry'
   | 'acked-after-expiry'
   | 'non-receiver-ack'
-  | 'ack-refused';
+  | 'ack-refused'
+  | 'unacknowledged';
 
 interface ModelSession {
   userId: string;
@@ -278,6 +279,21 @@ export class DeliveryModel {
           'lost',
           `${target} never handled ${d.id} (${this.offeredCount(target, d.id)} handler starts), though it stayed active`,
         );
+      }
+    }
+    // A handled delivery is acknowledged: once the network heals, the server holds the ack.
+    if (mode === 'handled' && !d.complete) {
+      for (const target of d.targets) {
+        if (
+          this.handledCount(target, d.id) > 0 &&
+          !d.acks.has(target) &&
+          this.active(target, now)
+        ) {
+          this.#violate(
+            'unacknowledged',
+            `${target} handled ${d.id} but the server never got its ack`,
+          );
+        }
       }
     }
   }

@@ -120,7 +120,7 @@ export function deliveryWorkload(w: {
       kind === REFUSED_KIND
         ? 60 + random.int(540)
         : random.chance(0.65)
-          ? 3600
+          ? 900
           : 15 + random.int(135);
     w.trace(`send ${sender.id} ${target.type} ttl ${ttl} ${kind}`);
     client.deliveries
