@@ -41,6 +41,13 @@ export interface DeliveryBackend {
   audit(id: string, senderUserId: string): Promise<DeliveryStatus | undefined>;
   /** Runs the server's sweeper (expiry, completion, asset clean-up). */
   sweep(): Promise<void>;
+  /**
+   * What the server does by itself as time passes, run before each audit round: a server that
+   * completes deliveries whose remaining targets went stale only in a periodic sweeper runs it
+   * here, so the audit judges the state that sweeper leaves. Absent: the server settles as it
+   * answers (the in-memory one does).
+   */
+  settle?(): Promise<void>;
 }
 
 /** Options of {@link memoryDeliveryBackend}. */

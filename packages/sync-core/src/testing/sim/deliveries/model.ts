@@ -454,7 +454,7 @@ export class DeliveryModel {
     if (!complete && this.#completable(d, now)) {
       this.#violate(
         'completion-missing',
-        `${d.id} is not complete (${where}) though every still-active target acknowledged`,
+        `${d.id} is not complete (${where}) though every still-active target acknowledged (targets [${[...d.targets].join(',')}], not acknowledged by the inactive [${[...d.targets].filter((t) => !d.acks.has(t)).join(',')}])`,
       );
     }
     if (d.complete && !complete)

@@ -58,6 +58,11 @@ export interface SimulateDeliveriesOptions {
     storage: StorageAdapter,
     device: { id: string; auth: AuthSession },
   ) => StorageAdapter;
+  /**
+   * Virtual milliseconds between two audits of every delivery against the server.
+   * @default 2000
+   */
+  auditEveryMs?: number;
   /** Extra client options. */
   clientOptions?: Partial<SyncClientOptions>;
   /**
@@ -108,7 +113,6 @@ export const DELIVERY_REQUIRED_COUNTERS: readonly string[] = [
 
 const ACTIVE_WINDOW_MS = 120_000;
 const HEAL_MS = 150_000;
-const AUDIT_EVERY_MS = 2_000;
 const MAX_VIOLATIONS_PER_RULE = 3;
 
 /**
@@ -126,6 +130,7 @@ export async function simulateDeliveries(
 ): Promise<DeliverySimulationResult> {
   const seed = options.seed >>> 0;
   const chaosMs = options.chaosMs ?? 300_000;
+  const auditEveryMs = options.auditEveryMs ?? 2_000;
   const scheduler = new SimScheduler();
   const root = new SimRandom(seed, createRandom);
   const counters = new SimCounters();
@@ -228,10 +233,11 @@ export async function simulateDeliveries(
   );
 
   const audit = async () => {
+    await scheduler.track(backend.settle?.() ?? Promise.resolve());
     for (const d of model.deliveries.values()) {
       if (d.complete || d.expired) {
         // Settled for good: one last look now and then is enough.
-        if (scheduler.now % (AUDIT_EVERY_MS * 10) >= AUDIT_EVERY_MS) continue;
+        if (scheduler.now % (auditEveryMs * 10) >= auditEveryMs) continue;
       }
       model.audit(d, await scheduler.track(backend.audit(d.id, d.senderUserId)));
     }
@@ -240,9 +246,9 @@ export async function simulateDeliveries(
   const auditLoop = () => {
     if (!auditing) return;
     void scheduler.track(audit());
-    scheduler.schedule(AUDIT_EVERY_MS, auditLoop);
+    scheduler.schedule(auditEveryMs, auditLoop);
   };
-  scheduler.schedule(AUDIT_EVERY_MS, auditLoop);
+  scheduler.schedule(auditEveryMs, auditLoop);
 
   deliveryWorkload({
     scheduler,
