@@ -170,12 +170,18 @@ export class DeliveryModel {
   /** The network reports a call the server handled. */
   handled(call: HandledCall): void {
     const now = this.#o.now();
+    // The server may settle any delivery while it answers any call (the in-memory one settles
+    // every delivery once one completes or expires): note what was completable before and after.
+    this.#touchAll(now);
+    this.#apply(call, now);
+    this.#touchAll(now);
+  }
+
+  #apply(call: HandledCall, now: number): void {
     const { auth, outcome } = call;
     switch (call.kind) {
       case 'heartbeat': {
         if (!outcome.ok) return;
-        // Staleness ends here for this session: settle what its silence allowed first.
-        this.#touchAll(now);
         const body = call.body as { clientId: string };
         for (const [id, s] of this.#sessions) {
           if (s.userId === auth.userId && s.clientId === body.clientId && id !== auth.sessionId) {
@@ -448,7 +454,7 @@ export class DeliveryModel {
       const waiting = [...d.targets].filter((t) => !d.acks.has(t) && this.active(t, now));
       this.#violate(
         'completed-early',
-        `${d.id} is complete (${where}) while active targets [${waiting.join(',')}] never acknowledged`,
+        `${d.id} is complete (${where}) while active targets [${waiting.join(',')}] never acknowledged (targets [${[...d.targets].join(',')}], acks [${[...d.acks.keys()].join(',')}], ${now < d.expiresAt ? `${d.expiresAt - now} ms before` : `${now - d.expiresAt} ms after`} its TTL)`,
       );
     }
     if (!complete && this.#completable(d, now)) {
