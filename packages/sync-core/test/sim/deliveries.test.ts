@@ -13,9 +13,10 @@ import {
 } from '../../src/testing/sim/deliveries/index.js';
 
 /**
- * Seeds 16 and 29 handled a delivery twice before the inbox kept handled entries whose ack was
- * owed (a device clock ahead of the server's); seed 6 caught the model missing a completion the
- * server made while answering another delivery's ack.
+ * Seeds 6 and 29 (and 9, 25 of the first 30) handled a delivery twice with the inbox that forgot
+ * a handled delivery whose ack was owed once the device's clock, running ahead of the server's,
+ * said it expired (src/deliveries/inbox-clock.test.ts); seed 16 found it first, before the
+ * re-login joined the workload.
  */
 const SEEDS = [1, 6, 16, 29];
 

@@ -184,8 +184,14 @@ export class DeliveryModel {
         if (!outcome.ok) return;
         const body = call.body as { clientId: string };
         for (const [id, s] of this.#sessions) {
-          if (s.userId === auth.userId && s.clientId === body.clientId && id !== auth.sessionId) {
-            s.revokedAt ??= now;
+          if (
+            s.userId === auth.userId &&
+            s.clientId === body.clientId &&
+            id !== auth.sessionId &&
+            s.revokedAt === undefined
+          ) {
+            s.revokedAt = now;
+            this.#o.counters.add('session.replaced');
           }
         }
         const previous = this.#sessions.get(auth.sessionId);

@@ -50,7 +50,7 @@ export interface HandlerBehaviour {
 /** See the module comment. */
 export class DeliveryDevice {
   readonly id: string;
-  readonly auth: AuthSession;
+  #auth: AuthSession;
   readonly clock: DeviceClock;
   readonly online = new SimOnline();
   /** The installation's storage: survives crashes, as a disk does. */
@@ -75,7 +75,7 @@ export class DeliveryDevice {
     random: SimRandom;
   }) {
     this.id = options.id;
-    this.auth = { userId: options.userId, sessionId: `${options.id}.${options.userId}` };
+    this.#auth = { userId: options.userId, sessionId: `${options.id}.${options.userId}` };
     this.behaviour = options.behaviour;
     this.#world = options.world;
     this.#random = options.random;
@@ -90,6 +90,11 @@ export class DeliveryDevice {
   /** `true` once abandoned (never restarts). */
   get abandoned(): boolean {
     return this.#abandoned;
+  }
+
+  /** The session the device is signed in with (a re-login replaces it). */
+  get auth(): AuthSession {
+    return this.#auth;
   }
 
   /** `true` once a client was started on the device. */
@@ -115,7 +120,8 @@ export class DeliveryDevice {
       random: this.#random,
       online: this.online,
     });
-    const session = { current: () => this.auth, subscribe: () => () => {} };
+    const auth = this.#auth;
+    const session = { current: () => auth, subscribe: () => () => {} };
     const transport = world.wrapTransport(world.network.link(this.id, life, session), this);
     const client = world.createClient({
       ...world.clientOptions,
@@ -128,7 +134,7 @@ export class DeliveryDevice {
       environment,
     });
     client.on('delivery', async ({ delivery }) => {
-      world.handlerStarted(this.auth, delivery);
+      world.handlerStarted(auth, delivery);
       this.#inHandler++;
       try {
         const work = this.#random.chance(0.4) ? 0 : this.#random.int(this.behaviour.maxWorkMs);
@@ -145,7 +151,7 @@ export class DeliveryDevice {
         world.counters.add('handler.failed');
         throw new Error('the app handler failed (simulated)');
       }
-      world.handlerFinished(this.auth, delivery);
+      world.handlerFinished(auth, delivery);
     });
     this.#client = client;
     world.trace(`start ${this.id} gen${this.#generation}`);
@@ -168,6 +174,26 @@ export class DeliveryDevice {
       this.#restartTimer = undefined;
       this.start();
     });
+  }
+
+  /**
+   * Signs in again on this device with a new session (the same installation, so the same client
+   * id): the server replaces the old session (upsert on `(userId, clientId)`).
+   */
+  relogin(): void {
+    if (this.#abandoned) return;
+    this.#life?.kill();
+    this.#client = undefined;
+    if (this.#restartTimer !== undefined) this.#world.scheduler.cancel(this.#restartTimer);
+    this.#restartTimer = undefined;
+    const generation = this.#generation + 1;
+    this.#auth = {
+      userId: this.#auth.userId,
+      sessionId: `${this.id}.${this.#auth.userId}.${generation}`,
+    };
+    this.#world.counters.add('session.relogin');
+    this.#world.trace(`relogin ${this.id} as ${this.#auth.sessionId}`);
+    this.start();
   }
 
   /** Closes the device for good without signing out (an abandoned tab): its session goes stale. */

@@ -4,7 +4,8 @@
  * `scopeMembers(scope)` and handle the ones they receive, through a network that drops,
  * duplicates, answers 503 and loses answers, while devices crash mid-handler and restart from
  * their storage, one device is abandoned (its session goes stale), one is revoked, one appears
- * halfway, one never manages to handle anything (its deliveries expire), and virtual time runs
+ * halfway, one signs in again on the same installation (the server replaces its session), a
+ * kind no handler accepts lives until its TTL, and virtual time runs
  * past every TTL. Every call the server handled feeds the run's {@link DeliveryModel}, whose
  * checks run on every call, every handler run and a periodic audit of the server's truth.
  *
@@ -106,6 +107,7 @@ export const DELIVERY_REQUIRED_COUNTERS: readonly string[] = [
   'fault.response-lost.send',
   'dup.offered-after-handled',
   'session.revoked',
+  'session.replaced',
   'session.later-session-handled',
   'ack.non-receiver-refused',
   'ack.expired-refused',

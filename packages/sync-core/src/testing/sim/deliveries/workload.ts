@@ -2,7 +2,7 @@
  * Who takes part in a delivery run and what they do during its chaos phase: sends of every
  * target kind and of short and long TTLs, crashes (preferably mid-handler), one device
  * abandoned (its session goes stale), one revoked by another device of its user, one that
- * appears halfway, and rogue acknowledgements from sessions that do not receive the delivery,
+ * signs in again on the same installation (its old session is replaced), one that appears halfway, and rogue acknowledgements from sessions that do not receive the delivery,
  * which must be refused and change nothing.
  *
  * @module
@@ -23,7 +23,7 @@ export const SHARED_SCOPE = 'workspace:sim';
 export interface RosterEntry {
   id: string;
   user: string;
-  role: 'regular' | 'abandoned' | 'revoked' | 'later';
+  role: 'regular' | 'abandoned' | 'revoked' | 'later' | 'relogin';
   maxSkewMs: number;
   behaviour: HandlerBehaviour;
 }
@@ -34,7 +34,7 @@ const REGULAR: HandlerBehaviour = { failRate: 0.08, maxWorkMs: 3000 };
 export const ROSTER: readonly RosterEntry[] = [
   { id: 'u1a', user: 'u1', role: 'regular', maxSkewMs: 0, behaviour: REGULAR },
   { id: 'u1b', user: 'u1', role: 'regular', maxSkewMs: 90_000, behaviour: REGULAR },
-  { id: 'u1c', user: 'u1', role: 'regular', maxSkewMs: 5_000, behaviour: REGULAR },
+  { id: 'u1c', user: 'u1', role: 'relogin', maxSkewMs: 5_000, behaviour: REGULAR },
   { id: 'u1d', user: 'u1', role: 'abandoned', maxSkewMs: 0, behaviour: REGULAR },
   { id: 'u1r', user: 'u1', role: 'revoked', maxSkewMs: 0, behaviour: REGULAR },
   { id: 'u1e', user: 'u1', role: 'later', maxSkewMs: 5_000, behaviour: REGULAR },
@@ -76,6 +76,7 @@ export function deliveryWorkload(w: {
     if (role(device) === 'later') scheduler.schedule(at(0.3, 0.7), () => device.start());
     else scheduler.schedule(random.int(2000), () => device.start());
     if (role(device) === 'abandoned') scheduler.schedule(at(0.1, 0.4), () => device.abandon());
+    if (role(device) === 'relogin') scheduler.schedule(at(0.4, 0.8), () => device.relogin());
     if (role(device) === 'revoked') {
       scheduler.schedule(at(0.2, 0.6), () => revoke(device));
     }
