@@ -71,11 +71,10 @@ for (const group of groups) {
         c.undetected++;
         c[m.status === 'Survived' ? 'survived' : 'noCoverage']++;
         const { start, end } = m.location;
-        const original = lines
-          .slice(start.line - 1, end.line)
-          .join('\n')
-          .slice(start.column - 1)
-          .slice(0, end.line === start.line ? end.column - start.column : undefined);
+        const span = lines.slice(start.line - 1, end.line);
+        span[span.length - 1] = (span[span.length - 1] ?? '').slice(0, end.column - 1);
+        span[0] = (span[0] ?? '').slice(start.column - 1);
+        const original = span.join('\n');
         const short = (text) => {
           const flat = text.replace(/\s+/g, ' ');
           return flat.length > 70 ? `${flat.slice(0, 67)}...` : flat;
