@@ -13,6 +13,4 @@ export default defineConfig({
   sourcemap: true,
   target: 'es2022',
   treeshake: true,
-  // Canary bugs (src/internal/canary.ts) are compiled out of the published build.
-  define: { 'globalThis.__SYNCLINE_CANARY__': 'undefined' },
 });

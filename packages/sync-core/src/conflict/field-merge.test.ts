@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isSyncError } from '../errors/sync-error.js';
 import type { JsonObject } from '../protocol/types.js';
 import { fieldMerge } from './resolvers.js';
@@ -14,10 +14,6 @@ import {
   snapshot,
 } from './test-support.js';
 import type { ConflictContext } from './types.js';
-
-afterEach(() => {
-  globalThis.__SYNCLINE_CANARY__ = undefined;
-});
 
 describe('fieldMerge rules', () => {
   const resolve = fieldMerge();

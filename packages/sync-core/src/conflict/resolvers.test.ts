@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../protocol/types.js';
 import { clientWins, lww, manual, recordLww, serverWins } from './resolvers.js';
 import {
@@ -15,10 +15,6 @@ import {
   snapshot,
 } from './test-support.js';
 import type { ConflictContext } from './types.js';
-
-afterEach(() => {
-  globalThis.__SYNCLINE_CANARY__ = undefined;
-});
 
 describe('P-RES: every resolver is deterministic and side-effect free', () => {
   for (const [name, resolve] of allResolvers) {
@@ -162,16 +158,14 @@ describe('lww', () => {
     );
   });
 
-  it("canary 'wall-clock-lww' compares wall time only and prefers local on ties (order-dependent)", () => {
+  it('orders equal wall times by counter, whichever side is local', () => {
     const a = hlc(5, 3, 'a');
     const b = hlc(5, 1, 'b');
     const resolve = lww();
     const aLocal = context({ local: { v: 'a' }, server: { v: 'b' }, localHlc: a, serverHlc: b });
     const bLocal = context({ local: { v: 'b' }, server: { v: 'a' }, localHlc: b, serverHlc: a });
-    expect(outcome(resolve(aLocal), aLocal)).toEqual(outcome(resolve(bLocal), bLocal));
-    globalThis.__SYNCLINE_CANARY__ = 'wall-clock-lww';
     expect(outcome(resolve(aLocal), aLocal)).toEqual({ v: 'a' });
-    expect(outcome(resolve(bLocal), bLocal)).toEqual({ v: 'b' });
+    expect(outcome(resolve(bLocal), bLocal)).toEqual({ v: 'a' });
   });
 });
 

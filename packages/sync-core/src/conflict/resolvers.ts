@@ -1,6 +1,5 @@
-import { compareHlc, isHlc, parseHlc } from '../clock/hlc.js';
+import { compareHlc } from '../clock/hlc.js';
 import { SyncError } from '../errors/sync-error.js';
-import { canary } from '../internal/canary.js';
 import type { Json, JsonObject } from '../protocol/types.js';
 import type { ConflictContext, ConflictResolution, ConflictResolver } from './types.js';
 
@@ -212,17 +211,8 @@ export function fieldMerge(options: FieldMergeOptions = {}): ConflictResolver {
   };
 }
 
-/**
- * `true` if the local write should beat the server's. Normally by full HLC order; under the
- * `wall-clock-lww` canary by wall time alone with ties going to local (a planted bug the
- * simulator must catch: it makes the outcome depend on which side is local).
- */
+/** `true` if the local write should beat the server's: by full HLC order. */
 function localIsNewer(localHlc: string, serverHlc: string): boolean {
-  if (canary('wall-clock-lww')) {
-    if (!isHlc(serverHlc)) return true;
-    if (!isHlc(localHlc)) return false;
-    return parseHlc(localHlc).wallTime >= parseHlc(serverHlc).wallTime;
-  }
   return compareHlc(localHlc, serverHlc) > 0;
 }
 

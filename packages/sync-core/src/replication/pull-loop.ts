@@ -1,7 +1,6 @@
 import type { EngineContext } from '../client/context.js';
 import type { Replica } from '../client/replica.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
-import { canary } from '../internal/canary.js';
 import type { Poke, PullRequest, PullResponse } from '../protocol/types.js';
 import type { StorageWrite } from '../storage/types.js';
 import type { SyncTransport } from '../transport/types.js';
@@ -257,12 +256,7 @@ export class PullLoop {
         await this.#write(beginReset(replica, scope));
         continue;
       }
-      const splitCheckpoint = canary('checkpoint-before-rows');
-      if (splitCheckpoint) {
-        // Planted bug: the checkpoint is saved in its own write, before the page's records.
-        await this.#write([{ type: 'set', key: `c/${scope}`, value: page.checkpoint }]);
-      }
-      const ops = applyPulledPage(ctx, replica, scope, page, !splitCheckpoint);
+      const ops = applyPulledPage(ctx, replica, scope, page);
       // The end of a reset is written with its last page: no state shows the reset half done.
       if (!page.hasMore && replica.resetting.has(scope))
         ops.push(...finishReset(ctx, replica, scope));

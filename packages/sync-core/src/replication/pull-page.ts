@@ -11,15 +11,12 @@ import { recordKey } from '../store/record-key.js';
  * leave a checkpoint that covers records which were not saved). A record older than the base
  * (our own push's answer already moved it on) is skipped. Pulled records never touch the
  * outbox: pending local edits stay queued and are replayed on top of the new base.
- *
- * @param includeCheckpoint - `false` only for the planted `checkpoint-before-rows` bug
  */
 export function applyPulledPage(
   ctx: EngineContext,
   replica: Replica,
   scope: string,
   page: PullResponse,
-  includeCheckpoint = true,
 ): StorageWrite[] {
   const { store } = replica;
   const ops: StorageWrite[] = [];
@@ -49,8 +46,7 @@ export function applyPulledPage(
     }
   }
   replica.checkpoints.set(scope, page.checkpoint);
-  if (includeCheckpoint)
-    ops.push({ type: 'set', key: KEYS.checkpoint + scope, value: page.checkpoint });
+  ops.push({ type: 'set', key: KEYS.checkpoint + scope, value: page.checkpoint });
   return ops;
 }
 

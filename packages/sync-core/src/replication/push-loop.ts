@@ -2,7 +2,6 @@ import type { EngineContext } from '../client/context.js';
 import type { Replica } from '../client/replica.js';
 import type { DeadLetter } from '../client/types.js';
 import { isRetryableError, isSyncError, SyncError } from '../errors/sync-error.js';
-import { canary } from '../internal/canary.js';
 import type { OutboxEntry } from '../outbox/outbox.js';
 import { limitsOfTooLarge, type ServerLimitsInfo } from '../protocol/server-info.js';
 import type { PushRequest, PushResponse } from '../protocol/types.js';
@@ -109,15 +108,6 @@ export class PushLoop {
       sessionId: this.#o.session.sessionId,
       mutations: batch.map((entry) => entry.mutation),
     };
-    if (canary('outbox-remove-on-send')) {
-      // Planted bug: forget the entries as soon as they are sent.
-      const removal: StorageWrite[] = [];
-      for (const entry of batch) {
-        replica.outbox.remove(entry);
-        removal.push({ type: 'delete', key: entry.key });
-      }
-      await ctx.storage.write(replica.namespace, removal);
-    }
     ctx.status.requestStarted();
     let response: PushResponse;
     try {

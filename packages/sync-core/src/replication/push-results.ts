@@ -2,7 +2,6 @@ import type { EngineContext } from '../client/context.js';
 import { baseKey, KEYS, type Replica, type StoredConflict } from '../client/replica.js';
 import type { DeadLetter, ParkedConflict } from '../client/types.js';
 import type { ConflictContext, ConflictResolution } from '../conflict/types.js';
-import { canary } from '../internal/canary.js';
 import { type OutboxEntry, storedEntry } from '../outbox/outbox.js';
 import type { JsonObject, Mutation, MutationResult, SyncRecord } from '../protocol/types.js';
 import type { StorageWrite } from '../storage/types.js';
@@ -73,8 +72,7 @@ export function applyPushResults(
       }
       const known = outcome.ownRevisions.get(mutation.scope) ?? 0;
       if (result.revision > known) outcome.ownRevisions.set(mutation.scope, result.revision);
-      if (!canary('no-rebase'))
-        rebase(replica, collection, recordId, result.revision, baseData, ops);
+      rebase(replica, collection, recordId, result.revision, baseData, ops);
     } else if (result.status === 'conflict') {
       const server = result.server;
       // Only a transaction member can be held back by a sibling; a patch of an absent or

@@ -11,7 +11,6 @@
  *
  * @module
  */
-import { canary } from '../internal/canary.js';
 import { decideMutation, type MutationVerdict } from '../protocol/decide-mutation.js';
 import type { Mutation, MutationResult, RejectedResult, SyncRecord } from '../protocol/types.js';
 import type { ParsedPushRequest, PushEntry } from '../protocol/validate.js';
@@ -76,14 +75,13 @@ export function processPush(
   const { entries } = request;
   const results: Array<MutationResult | undefined> = new Array(entries.length);
   const changedScopes = new Set<string>();
-  const dedupe = !canary('dedupe-off');
 
   // Units of work in request order: a single mutation (its index), or a whole txId group at
   // the position of its first member.
   const units: Array<number | number[]> = [];
   const groups = new Map<string, number[]>();
   entries.forEach((entry, i) => {
-    const stored = dedupe ? ctx.outcomes.get(entry.id) : undefined;
+    const stored = ctx.outcomes.get(entry.id);
     if (stored !== undefined) {
       if (stored.userId === ctx.userId) {
         results[i] = { ...stored.result }; // stored results are flat: applied or rejected

@@ -294,15 +294,6 @@ describe('memory server invariants over random histories', () => {
     fc.assert(invariants, { numRuns: 150 });
   });
 
-  it('catches the dedupe-off canary', () => {
-    globalThis.__SYNCLINE_CANARY__ = 'dedupe-off';
-    try {
-      expect(fc.check(invariants, { numRuns: 150 }).failed).toBe(true);
-    } finally {
-      globalThis.__SYNCLINE_CANARY__ = undefined;
-    }
-  });
-
   it('answers arbitrary bodies with a result or a SyncError, never anything else', () => {
     const server = createMemoryServer();
     const user = USERS[0]!;

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isSyncError, type SyncError } from '../errors/sync-error.js';
 import type { Mutation, Poke, PushRequest, SyncRecord } from '../protocol/types.js';
 import { createMemoryServer } from './memory-server.js';
@@ -55,10 +55,6 @@ async function rejection(promise: Promise<unknown>): Promise<SyncError> {
   }
   throw new Error('expected a rejection');
 }
-
-afterEach(() => {
-  globalThis.__SYNCLINE_CANARY__ = undefined;
-});
 
 describe('createMemoryServer: push', () => {
   it('applies a put: the scope version goes up once per applied mutation and is the revision', async () => {
@@ -127,17 +123,6 @@ describe('createMemoryServer: push', () => {
     expect(r1.results[0]).toMatchObject({ status: 'rejected', code: 'forbidden' });
     expect(r2.results).toEqual(r1.results);
     expect(server.stats.dedupeHits).toBe(2);
-  });
-
-  it('with the dedupe-off canary a re-sent id is processed again (what the simulator must catch)', async () => {
-    globalThis.__SYNCLINE_CANARY__ = 'dedupe-off';
-    const server = createMemoryServer();
-    const t = server.connect({ userId: 'u1' });
-    const a = put('a', { n: 1 });
-    await t.push(req([a]));
-    const again = await t.push(req([a]));
-    expect(again.results[0]?.status).toBe('conflict');
-    expect(server.stats.dedupeHits).toBe(0);
   });
 
   it('does not store conflicts: a re-sent conflicted id is evaluated again', async () => {
