@@ -583,6 +583,40 @@ BEGIN
 END
 $fn$;
 
+-- {"sha256"} -> {"path", "size"}: where the caller reads an asset: its own user's copy, else
+-- the copy of a delivery it receives. PT404 when it may read none.
+CREATE OR REPLACE FUNCTION public.syncline_asset_locate(sha256 text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+AS $fn$
+DECLARE
+  me record;
+  v_user text;
+  v_session text;
+  v_hash text := syncline_asset_locate.sha256;
+  hit record;
+BEGIN
+  SELECT * INTO me FROM syncline.request_session();
+  v_user := me.o_user;
+  v_session := me.o_session;
+  IF v_hash IS NULL OR v_hash !~ '^[0-9a-f]{64}$' THEN
+    RAISE EXCEPTION 'sha256: expected 64 lowercase hex digits' USING ERRCODE = '22023';
+  END IF;
+  SELECT o.name, (o.metadata ->> 'size')::bigint AS size INTO hit
+  FROM storage.objects o
+  WHERE o.bucket_id = syncline.asset_bucket()
+    AND (o.name = syncline.asset_object(v_user, v_hash)
+         OR o.name IN (SELECT syncline.asset_object(d.user_id, v_hash) FROM syncline.deliveries d
+                       WHERE d.asset_hash = v_hash AND ${receives}))
+  ORDER BY o.name = syncline.asset_object(v_user, v_hash) DESC
+  LIMIT 1;
+  IF hit.name IS NULL THEN
+    RAISE EXCEPTION 'no such asset for this session' USING ERRCODE = 'PT404', DETAIL = 'not_found';
+  END IF;
+  RETURN jsonb_build_object('path', hit.name, 'size', hit.size);
+END
+$fn$;
+
 -- Only the owner writes into its own folder, and only '<user id>/<sha256>' names.
 DROP POLICY IF EXISTS syncline_assets_insert ON storage.objects;
 CREATE POLICY syncline_assets_insert ON storage.objects FOR INSERT TO authenticated
@@ -654,7 +688,8 @@ BEGIN
     'public.syncline_revoke_sessions(text)',
     'public.syncline_send_delivery(text, text, text, jsonb, jsonb, text, integer)',
     'public.syncline_pending_deliveries()', 'public.syncline_ack_delivery(text)',
-    'public.syncline_delivery_status(text)', 'public.syncline_releasable_assets()'] LOOP
+    'public.syncline_delivery_status(text)', 'public.syncline_releasable_assets()',
+    'public.syncline_asset_locate(text)'] LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, anon, authenticated', f);
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO authenticated', f);
   END LOOP;

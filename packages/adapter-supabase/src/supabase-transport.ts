@@ -7,19 +7,23 @@
  * @module
  */
 import {
+  type DeliveryTransport,
   type PullRequest,
   type PullResponse,
   type PushRequest,
   type PushResponse,
+  type SessionTransport,
   SyncError,
   type SyncTransport,
   validatePullResponse,
   validatePushResponse,
 } from '@syncline/sync-core';
 import { type SupabaseSessionSource, supabaseSessionSource } from './auth-session-source.js';
-import type { RpcBuilderLike, RpcResultLike, SupabaseClientLike } from './client-like.js';
-import { syncErrorFromPostgrest } from './errors.js';
+import type { SupabaseClientLike } from './client-like.js';
 import { subscribeToPokes } from './realtime-pokes.js';
+import { callRpc, validatedAnswer } from './rpc-call.js';
+import { supabaseSessionParts } from './session-parts.js';
+import type { SupabaseAssetOptions } from './storage-assets.js';
 
 /** Options of {@link supabaseTransport}. */
 export interface SupabaseTransportOptions {
@@ -44,6 +48,18 @@ export interface SupabaseTransportOptions {
    * @default console.warn
    */
   onRealtimeError?: (error: Error) => void;
+  /**
+   * Assets in Supabase Storage (needs `sql/0003_syncline_sessions.sql`). `false` leaves the
+   * asset part out.
+   * @default { bucket: 'syncline-assets' }
+   */
+  assets?: SupabaseAssetOptions | false;
+  /**
+   * Least milliseconds between two clean-ups of released assets, which run on the
+   * pending-deliveries poll (see `releaseAssets`).
+   * @default 60000
+   */
+  releaseIntervalMs?: number;
 }
 
 /** The transport, with `stop` to release its auth listener. */
@@ -52,6 +68,16 @@ export interface SupabaseTransport extends SyncTransport {
   readonly session: SupabaseSessionSource;
   /** Stops following auth events. Call it when the client is discarded. */
   stop(): void;
+  /** Device sessions (`syncline_heartbeat`, `syncline_sessions`, `syncline_revoke_sessions`). */
+  readonly sessions: SessionTransport;
+  /** Deliveries (`syncline_send_delivery`, `syncline_pending_deliveries`, `syncline_ack_delivery`). */
+  readonly deliveries: DeliveryTransport;
+  /**
+   * Removes the signed-in user's Storage objects that no live delivery needs any more (expired
+   * deliveries, uploads never sent); resolves with how many were listed. It also runs on the
+   * pending-deliveries poll, at most every `releaseIntervalMs`.
+   */
+  releaseAssets(signal?: AbortSignal): Promise<number>;
 }
 
 /**
@@ -81,45 +107,29 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
     options.onRealtimeError ?? ((error: Error) => console.warn('[syncline]', error.message));
   const session = supabaseSessionSource(client, onError);
 
-  const call = async (builder: RpcBuilderLike, signal: AbortSignal | undefined) => {
-    let result: RpcResultLike;
-    try {
-      result = await (signal === undefined ? builder : builder.abortSignal(signal));
-    } catch (error) {
-      throw new SyncError('network', 'the Supabase call failed before an answer', {
-        cause: error,
-        status: 0,
-      });
-    }
-    if (signal?.aborted) {
-      throw new SyncError('network', 'the Supabase call was aborted', { cause: signal.reason });
-    }
-    if (result.error !== null) throw syncErrorFromPostgrest(result.error, result.status);
-    return result.data;
-  };
-
-  const validated = <T>(validate: () => T): T => {
-    try {
-      return validate();
-    } catch (error) {
-      throw new SyncError('server', 'the syncline SQL answered in an unexpected shape', {
-        cause: error,
-        code: 'bad_response',
-      });
-    }
-  };
-
+  const parts = supabaseSessionParts({
+    client,
+    session,
+    assets: options.assets === false ? {} : (options.assets ?? {}),
+    releaseIntervalMs: options.releaseIntervalMs ?? 60_000,
+    onError,
+    now: () => Date.now(),
+  });
   const transport: SupabaseTransport = {
     session,
+    sessions: parts.sessions,
+    deliveries: parts.deliveries,
+    ...(options.assets === false || parts.assets === undefined ? {} : { assets: parts.assets }),
+    releaseAssets: parts.releaseAssets,
     async push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
-      const data = await call(
+      const data = await callRpc(
         client.rpc('syncline_push', { client_id: request.clientId, mutations: request.mutations }),
         signal,
       );
-      return validated(() => validatePushResponse(data, request));
+      return validatedAnswer(() => validatePushResponse(data, request));
     },
     async pull(request: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
-      const data = await call(
+      const data = await callRpc(
         client.rpc('syncline_pull', {
           scope: request.scope,
           checkpoint: request.checkpoint,
@@ -127,7 +137,7 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
         }),
         signal,
       );
-      return validated(() => validatePullResponse(data, request));
+      return validatedAnswer(() => validatePullResponse(data, request));
     },
     stop: () => session.stop(),
   };
