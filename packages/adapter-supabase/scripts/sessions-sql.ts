@@ -21,6 +21,10 @@ export const DEFAULT_ASSET_BUCKET = 'syncline-assets';
 const MAX_TTL_SECONDS = 30 * 24 * 60 * 60;
 
 const UUID_RE = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+// A poke carries its changes up to this many records and bytes (Realtime's broadcast payload
+// limit is 256 KB on the free plan).
+const POKE_PAGE_RECORDS = 100;
+const POKE_PAGE_BYTES = 65_536;
 const SCOPE_RE = '^[a-z][a-z0-9_-]{0,31}:[^[:space:][:cntrl:]]{1,200}$';
 
 /** The SQL file. */
@@ -667,6 +671,38 @@ BEGIN
   GET DIAGNOSTICS n_purged = ROW_COUNT;
   RETURN jsonb_build_object('expiredDeliveries', n_expired, 'completedDeliveries', n_completed,
                             'purgedDeliveries', n_purged);
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Realtime pokes that carry their changes (replaces 0002's broadcast_poke): like the
+-- reference server's pokes, a poke holds the page a pull from the previous version would read
+-- (the server's own pull_changes, inside the pushing transaction, which still holds the scope
+-- row lock), so a device whose checkpoint is at that version applies it without a pull. Too
+-- many changes, or a page over ${POKE_PAGE_BYTES} bytes, leaves a plain poke (the devices pull).
+-- ---------------------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION syncline.broadcast_poke()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $fn$
+DECLARE
+  poke jsonb := jsonb_build_object('scope', NEW.scope, 'version', NEW.version,
+    'originClientId', coalesce(nullif(current_setting('syncline.client_id', true), ''), 'database'));
+  page record;
+  epoch text;
+BEGIN
+  SELECT * INTO page FROM syncline.pull_changes(NEW.scope, OLD.version, ${POKE_PAGE_RECORDS});
+  IF NOT page.has_more AND page.last_revision = NEW.version
+     AND octet_length(page.changes) <= ${POKE_PAGE_BYTES} THEN
+    SELECT m.value INTO epoch FROM syncline.meta m WHERE m.key = 'epoch';
+    poke := poke || jsonb_build_object(
+      'fromCheckpoint', 'c1.' || epoch || '.' || OLD.version,
+      'checkpoint', 'c1.' || epoch || '.' || NEW.version,
+      'changes', page.changes::jsonb);
+  END IF;
+  PERFORM realtime.send(poke, 'poke', 'syncline:' || NEW.scope, true);
+  RETURN NULL;
 END
 $fn$;
 

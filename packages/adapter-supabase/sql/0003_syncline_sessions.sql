@@ -579,7 +579,7 @@ DECLARE
   v_user text;
   v_session text;
   v_hash text := syncline_asset_locate.sha256;
-  found record;
+  hit record;
 BEGIN
   SELECT * INTO me FROM syncline.request_session();
   v_user := me.o_user;
@@ -587,7 +587,7 @@ BEGIN
   IF v_hash IS NULL OR v_hash !~ '^[0-9a-f]{64}$' THEN
     RAISE EXCEPTION 'sha256: expected 64 lowercase hex digits' USING ERRCODE = '22023';
   END IF;
-  SELECT o.name, (o.metadata ->> 'size')::bigint AS size INTO found
+  SELECT o.name, (o.metadata ->> 'size')::bigint AS size INTO hit
   FROM storage.objects o
   WHERE o.bucket_id = syncline.asset_bucket()
     AND (o.name = syncline.asset_object(v_user, v_hash)
@@ -598,10 +598,10 @@ BEGIN
     AND (d.target->>'type' <> 'sessions' OR d.target->'ids' ? v_session))))
   ORDER BY o.name = syncline.asset_object(v_user, v_hash) DESC
   LIMIT 1;
-  IF found.name IS NULL THEN
+  IF hit.name IS NULL THEN
     RAISE EXCEPTION 'no such asset for this session' USING ERRCODE = 'PT404', DETAIL = 'not_found';
   END IF;
-  RETURN jsonb_build_object('path', found.name, 'size', found.size);
+  RETURN jsonb_build_object('path', hit.name, 'size', hit.size);
 END
 $fn$;
 
@@ -663,6 +663,38 @@ BEGIN
   GET DIAGNOSTICS n_purged = ROW_COUNT;
   RETURN jsonb_build_object('expiredDeliveries', n_expired, 'completedDeliveries', n_completed,
                             'purgedDeliveries', n_purged);
+END
+$fn$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Realtime pokes that carry their changes (replaces 0002's broadcast_poke): like the
+-- reference server's pokes, a poke holds the page a pull from the previous version would read
+-- (the server's own pull_changes, inside the pushing transaction, which still holds the scope
+-- row lock), so a device whose checkpoint is at that version applies it without a pull. Too
+-- many changes, or a page over 65536 bytes, leaves a plain poke (the devices pull).
+-- ---------------------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION syncline.broadcast_poke()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $fn$
+DECLARE
+  poke jsonb := jsonb_build_object('scope', NEW.scope, 'version', NEW.version,
+    'originClientId', coalesce(nullif(current_setting('syncline.client_id', true), ''), 'database'));
+  page record;
+  epoch text;
+BEGIN
+  SELECT * INTO page FROM syncline.pull_changes(NEW.scope, OLD.version, 100);
+  IF NOT page.has_more AND page.last_revision = NEW.version
+     AND octet_length(page.changes) <= 65536 THEN
+    SELECT m.value INTO epoch FROM syncline.meta m WHERE m.key = 'epoch';
+    poke := poke || jsonb_build_object(
+      'fromCheckpoint', 'c1.' || epoch || '.' || OLD.version,
+      'checkpoint', 'c1.' || epoch || '.' || NEW.version,
+      'changes', page.changes::jsonb);
+  END IF;
+  PERFORM realtime.send(poke, 'poke', 'syncline:' || NEW.scope, true);
+  RETURN NULL;
 END
 $fn$;
 

@@ -277,10 +277,14 @@ export function behaviourSuite(kind: () => DatabaseKind, adminUrl?: () => string
         ],
       });
       await vi.waitFor(() => expect(pokes).toHaveLength(1), EVENTUALLY);
-      expect(pokes[0]).toEqual({
+      // The poke carries its page: what a pull from version 0 would read.
+      expect(pokes[0]).toMatchObject({
         scope: `user:${alice.userId}`,
         version: 1,
         originClientId: 'alice-phone',
+        fromCheckpoint: expect.stringMatching(/^c1\.[0-9a-f]+\.0$/),
+        checkpoint: expect.stringMatching(/^c1\.[0-9a-f]+\.1$/),
+        changes: [{ collection: 'todos', id: 'x', data: { s: 1 }, revision: 1, deleted: false }],
       });
       stop?.();
       stopOwn?.();
