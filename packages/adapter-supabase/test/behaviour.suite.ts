@@ -76,6 +76,28 @@ export function behaviourSuite(kind: () => DatabaseKind, adminUrl?: () => string
       );
     });
 
+    it('a poke that carries its page is applied without a pull', async () => {
+      const email = freshEmail('page');
+      const phone = await device(email);
+      const laptop = await device(email);
+      await synced(phone);
+      await synced(laptop);
+      // Both have joined their channel, and the catch-up pull of the join is done.
+      await vi.waitFor(() => expect(project.realtime.connections).toBeGreaterThan(1), EVENTUALLY);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await synced(laptop);
+      expect(project.realtime.joins.filter((j) => j.ok).length).toBeGreaterThanOrEqual(
+        joinedBefore,
+      );
+      const pullsBefore = laptop.pulls();
+      await phone.client.put('todos', 'paged', { title: 'in the poke' });
+      await vi.waitFor(
+        () => expect(laptop.client.get('todos', 'paged')).toEqual({ title: 'in the poke' }),
+        EVENTUALLY,
+      );
+      expect(laptop.pulls()).toBe(pullsBefore);
+    });
+
     it('works with realtime-js speaking the 1.0.0 protocol too', async () => {
       const email = freshEmail('vsn1');
       const phone = await device(email, { vsn: '1.0.0' });
