@@ -5,7 +5,14 @@
  * injected: `syncline.now_ms()` is replaced to add an offset the test moves.
  */
 import { randomUUID } from 'node:crypto';
-import { isSyncError, type SyncError, sha256Hex } from '@syncline/sync-core';
+import {
+  createSyncClient,
+  isSyncError,
+  memoryStorage,
+  type SyncClient,
+  type SyncError,
+  sha256Hex,
+} from '@syncline/sync-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
 import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
@@ -33,6 +40,7 @@ interface Session {
 export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string | undefined) {
   let project: SupabaseStandIn;
   const transports: SupabaseTransport[] = [];
+  const clients: SyncClient[] = [];
 
   beforeAll(async () => {
     const url = adminUrl?.();
@@ -42,6 +50,7 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     await project.db.admin.exec(CLOCK_SQL);
   }, SETUP_TIMEOUT_MS);
   afterAll(async () => {
+    await Promise.all(clients.map((c) => c.stop()));
     for (const t of transports) t.stop();
     await project?.close();
     await project?.db.close();
@@ -246,5 +255,65 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     const c = await signIn(email);
     await c.supabase.auth.signOut({ scope: 'local' });
     expect((await a.transport.sessions.list()).map((s) => s.sessionId)).toEqual([a.sessionId]);
+  });
+
+  it('through sync clients: the other two sessions handle an asset exactly once, the sender never, and the object leaves Storage', async () => {
+    const email = freshEmail('clients');
+    const start = async () => {
+      const signedIn = await signedInClient(project, email);
+      const transport = supabaseTransport({
+        client: signedIn.supabase,
+        realtime: false,
+        onRealtimeError: () => undefined,
+      });
+      transports.push(transport);
+      // Deliveries are found by the catch-up poll (Supabase has no session hints).
+      const client = createSyncClient({
+        transport,
+        storage: memoryStorage(),
+        pullIntervalMs: 200,
+        retry: { baseDelayMs: 10, maxDelayMs: 50 },
+      });
+      clients.push(client);
+      const handled: string[] = [];
+      const bytes: Uint8Array[] = [];
+      client.on('delivery', async (event) => {
+        handled.push(event.delivery.id);
+        const file = await client.assets.get(event.delivery.assetHash ?? '');
+        if (file !== undefined) bytes.push(await file.bytes());
+      });
+      await client.start();
+      return { ...signedIn, client, handled, bytes };
+    };
+    const a = await start();
+    const b = await start();
+    const c = await start();
+    await expect
+      .poll(
+        async () =>
+          (
+            await project.db.admin.query('SELECT 1 FROM syncline.sessions WHERE user_id = $1', [
+              a.userId,
+            ])
+          ).length,
+        { timeout: 30_000 },
+      )
+      .toBe(3);
+    const file = fileOf(50_000, 11);
+    const sent = await a.client.assets.send(file, { name: 'photo.bin' });
+    const object = `${a.userId}/${sent.hash}`;
+    expect(sent.delivery.targetSessionIds).toEqual([b.sessionId, c.sessionId].sort());
+    await expect
+      .poll(() => [b.handled.length, c.handled.length], { timeout: 30_000 })
+      .toEqual([1, 1]);
+    await expect.poll(() => objectRows(object), { timeout: 30_000 }).toBe(0);
+    // Several more polls later, still once each, and never on the sender.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(b.handled).toEqual([sent.delivery.id]);
+    expect(c.handled).toEqual([sent.delivery.id]);
+    expect(a.handled).toEqual([]);
+    expect(b.bytes.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    expect(c.bytes.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    expect(project.storage.bytes.has(`syncline-assets/${object}`)).toBe(false);
   });
 }
