@@ -1,6 +1,6 @@
 /**
- * One `client.rpc` call as the transport makes it: abortable, every failure a `SyncError`
- * (classified by `syncErrorFromPostgrest`), and the answer checked by a validator.
+ * One `client.rpc(...)` call, awaited with an optional abort signal, its failure turned into a
+ * `SyncError` (see `errors.ts`). Shared by both transports of this package.
  *
  * @module
  */
@@ -8,7 +8,7 @@ import { SyncError } from '@syncline/sync-core';
 import type { RpcBuilderLike, RpcResultLike } from './client-like.js';
 import { syncErrorFromPostgrest } from './errors.js';
 
-/** Awaits `builder` (aborted by `signal`); resolves with the function's result. */
+/** Awaits `builder` (aborted by `signal`); returns its data or throws a classified `SyncError`. */
 export async function callRpc(
   builder: RpcBuilderLike,
   signal: AbortSignal | undefined,
@@ -29,12 +29,12 @@ export async function callRpc(
   return result.data;
 }
 
-/** Runs `validate`; a throw means the SQL answered in a shape the adapter does not know. */
-export function validatedAnswer<T>(validate: () => T): T {
+/** Runs `validate`; an exception becomes a `server` error with code `bad_response`. */
+export function validatedAnswer<T>(what: string, validate: () => T): T {
   try {
     return validate();
   } catch (error) {
-    throw new SyncError('server', 'the syncline SQL answered in an unexpected shape', {
+    throw new SyncError('server', `${what} answered in an unexpected shape`, {
       cause: error,
       code: 'bad_response',
     });

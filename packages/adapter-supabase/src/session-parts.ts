@@ -71,7 +71,7 @@ export function supabaseSessionParts(options: SessionPartsOptions): SessionParts
     validate: (data: unknown) => T,
   ): Promise<T> => {
     const data = await callRpc(client.rpc(fn, args), signal);
-    return validatedAnswer(() => validate(data));
+    return validatedAnswer('the syncline SQL', () => validate(data));
   };
 
   const releaseAssets = async (signal?: AbortSignal): Promise<number> => {

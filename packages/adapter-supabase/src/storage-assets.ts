@@ -92,7 +92,7 @@ export function storageAssets(
 
   const locate = async (sha256: string, signal?: AbortSignal) => {
     const data = await callRpc(client.rpc('syncline_asset_locate', { sha256 }), signal);
-    return validatedAnswer(() => {
+    return validatedAnswer('the syncline SQL', () => {
       const answer = data as { path?: unknown; size?: unknown };
       if (typeof answer?.path !== 'string' || typeof answer.size !== 'number') throw data;
       return { path: answer.path, size: answer.size };

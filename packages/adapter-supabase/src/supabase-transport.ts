@@ -126,7 +126,7 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
         client.rpc('syncline_push', { client_id: request.clientId, mutations: request.mutations }),
         signal,
       );
-      return validatedAnswer(() => validatePushResponse(data, request));
+      return validatedAnswer('the syncline SQL', () => validatePushResponse(data, request));
     },
     async pull(request: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
       const data = await callRpc(
@@ -137,7 +137,7 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
         }),
         signal,
       );
-      return validatedAnswer(() => validatePullResponse(data, request));
+      return validatedAnswer('the syncline SQL', () => validatePullResponse(data, request));
     },
     stop: () => session.stop(),
   };
