@@ -1,8 +1,18 @@
-/** Writes `sql/0001_syncline_schema.sql` from the server's migrations (see `schema-sql.ts`). */
+/**
+ * Writes the generated SQL files: `sql/0001_syncline_schema.sql` from the server's migrations
+ * (see `schema-sql.ts`) and `sql/0003_syncline_sessions.sql` with the server's targeting
+ * conditions (see `sessions-sql.ts`).
+ */
 import { writeFileSync } from 'node:fs';
 import { MIGRATIONS } from '@syncline/server';
 import { renderSchemaSql } from './schema-sql.js';
+import { renderSessionsSql } from './sessions-sql.js';
 
-const target = new URL('../sql/0001_syncline_schema.sql', import.meta.url);
-writeFileSync(target, renderSchemaSql(MIGRATIONS));
-console.log(`wrote ${target.pathname}`);
+for (const [name, sql] of [
+  ['0001_syncline_schema.sql', renderSchemaSql(MIGRATIONS)],
+  ['0003_syncline_sessions.sql', renderSessionsSql()],
+] as const) {
+  const target = new URL(`../sql/${name}`, import.meta.url);
+  writeFileSync(target, sql);
+  console.log(`wrote ${target.pathname}`);
+}

@@ -60,12 +60,54 @@ export interface SupabaseAuthLike {
   onAuthStateChange(callback: (event: string, session: AuthSessionLike | null) => void): {
     data: { subscription: { unsubscribe(): void } };
   };
+  /** Signs out; `scope: 'local'` ends this device's session only. */
+  signOut?(options?: { scope?: 'global' | 'local' | 'others' }): PromiseLike<unknown>;
 }
 
 /** The part of `client.realtime` the transport uses. */
 export interface SupabaseRealtimeLike {
   /** Sets the token channels join with; without an argument, the current session's. */
   setAuth(token?: string | null): Promise<void>;
+}
+
+/** An error of Storage (storage-js `StorageError`): `status` is absent when no answer came. */
+export interface StorageErrorLike {
+  /** Human-readable message. */
+  message: string;
+  /** HTTP status of the answer, when there was one. */
+  status?: number | undefined;
+}
+
+/** What awaiting a Storage call gives. */
+export interface StorageResultLike<T> {
+  /** The result, `null` on error. */
+  data: T | null;
+  /** The error, or `null` on success. */
+  error: StorageErrorLike | null;
+}
+
+/** One bucket's file API, as `client.storage.from(bucket)` returns it. */
+export interface StorageFileApiLike {
+  /** Uploads bytes to `path` (`POST /storage/v1/object/<bucket>/<path>`, `x-upsert`). */
+  upload(
+    path: string,
+    body: Uint8Array,
+    options?: { upsert?: boolean; contentType?: string },
+  ): PromiseLike<StorageResultLike<unknown>>;
+  /** Downloads the object at `path` (`GET /storage/v1/object/<bucket>/<path>`). */
+  download(
+    path: string,
+    options?: Record<string, never>,
+    parameters?: { signal?: AbortSignal },
+  ): PromiseLike<StorageResultLike<Blob>>;
+  /** Removes objects (`DELETE /storage/v1/object/<bucket>`, `{ prefixes }`). */
+  remove(paths: string[]): PromiseLike<StorageResultLike<unknown>>;
+}
+
+/** The part of `client.storage` the transport uses. */
+export interface SupabaseStorageLike {
+  /** The file API of one bucket. */
+  from(bucket: string): StorageFileApiLike;
 }
 
 /** The parts of a `SupabaseClient` the transport uses. */
@@ -80,4 +122,6 @@ export interface SupabaseClientLike {
   channel(name: string, options?: { config?: { private?: boolean } }): RealtimeChannelLike;
   /** Leaves and removes a channel. */
   removeChannel(channel: RealtimeChannelLike): Promise<unknown>;
+  /** Supabase Storage (assets). */
+  storage?: SupabaseStorageLike;
 }

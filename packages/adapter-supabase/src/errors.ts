@@ -15,6 +15,10 @@ const JWT_CODES = new Set(['PGRST301', 'PGRST302', 'PGRST303']);
 const NOT_INSTALLED_CODES = new Set(['PGRST202', 'PGRST106', '42883']);
 // Serialization failure, deadlock: the database asks for a retry.
 const RETRY_CODES = new Set(['40001', '40P01']);
+// PostgREST answers SQLSTATE PTxyz with status xyz.
+const PT_CODE = /^PT\d{3}$/;
+// A protocol error code (session_revoked, not_found, asset_missing, ...).
+const SYNCLINE_DETAIL = /^[a-z][a-z_]{1,63}$/;
 
 /**
  * Classifies a failed `rpc` call.
@@ -25,6 +29,8 @@ const RETRY_CODES = new Set(['40001', '40P01']);
  *   message naming the migrations;
  * - `42501` and refused JWTs (`PGRST301`-`303`): `auth`;
  * - `P0001`, `22***`, `23***` and other 4xx: `rejected` (permanent);
+ * - a syncline function's own outcome (`PTxyz`, or `42501`, with the protocol's code in
+ *   DETAIL): that code, `auth` for `session_revoked`, `conflict` for 409, else `rejected`;
  * - 429: `rate-limited`; 408: `timeout`.
  */
 export function syncErrorFromPostgrest(error: PostgrestErrorLike, status: number): SyncError {
@@ -32,6 +38,16 @@ export function syncErrorFromPostgrest(error: PostgrestErrorLike, status: number
   const options = { status, ...(code === '' ? {} : { code }), cause: error };
   const message = error.message || `PostgREST answered ${status}`;
   if (status === 0) return new SyncError('network', `Supabase unreachable: ${message}`, options);
+  // The syncline functions name their outcome in DETAIL: a PTxyz status (PostgREST answers xyz)
+  // with the protocol's code, and 42501 session_revoked for a signed-out session.
+  const synclineCode =
+    typeof error.details === 'string' ? SYNCLINE_DETAIL.exec(error.details)?.[0] : undefined;
+  if (synclineCode !== undefined && (PT_CODE.test(code) || code === '42501')) {
+    const named = { ...options, code: synclineCode };
+    if (code === '42501') return new SyncError('auth', message, named);
+    if (status === 409) return new SyncError('conflict', message, named);
+    if (status < 500) return new SyncError('rejected', message, named);
+  }
   if (NOT_INSTALLED_CODES.has(code)) {
     return new SyncError(
       'server',

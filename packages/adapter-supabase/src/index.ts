@@ -18,12 +18,21 @@ export type {
   RealtimeChannelLike,
   RpcBuilderLike,
   RpcResultLike,
+  StorageErrorLike,
+  StorageFileApiLike,
+  StorageResultLike,
   SupabaseAuthLike,
   SupabaseClientLike,
   SupabaseRealtimeLike,
+  SupabaseStorageLike,
 } from './client-like.js';
 export { syncErrorFromPostgrest } from './errors.js';
 export { type PokeSubscription, pokeChannelName, subscribeToPokes } from './realtime-pokes.js';
+export {
+  DEFAULT_ASSET_BUCKET,
+  type SupabaseAssetOptions,
+  syncErrorFromStorage,
+} from './storage-assets.js';
 export {
   type SupabaseTransport,
   type SupabaseTransportOptions,

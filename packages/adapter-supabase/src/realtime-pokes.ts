@@ -48,12 +48,10 @@ export function subscribeToPokes(options: PokeSubscription): () => void {
       const payload = message.payload as Record<string, unknown> | undefined;
       let poke: Poke;
       try {
-        // realtime.send adds an `id` to the payload; the poke is the rest.
-        poke = validatePoke({
-          scope: payload?.scope,
-          version: payload?.version,
-          originClientId: payload?.originClientId,
-        });
+        // realtime.send adds an `id` to the payload; the poke is the rest (its changes, too,
+        // when the page fitted: the device then applies them without a pull).
+        const { id: _id, ...fields } = payload ?? {};
+        poke = validatePoke(fields);
       } catch (error) {
         onError(new SyncError('server', 'a malformed poke arrived', { cause: error }));
         return;

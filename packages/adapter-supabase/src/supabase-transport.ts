@@ -7,10 +7,12 @@
  * @module
  */
 import {
+  type DeliveryTransport,
   type PullRequest,
   type PullResponse,
   type PushRequest,
   type PushResponse,
+  type SessionTransport,
   SyncError,
   type SyncTransport,
   validatePullResponse,
@@ -20,6 +22,8 @@ import { type SupabaseSessionSource, supabaseSessionSource } from './auth-sessio
 import type { SupabaseClientLike } from './client-like.js';
 import { subscribeToPokes } from './realtime-pokes.js';
 import { callRpc, validatedAnswer } from './rpc-call.js';
+import { supabaseSessionParts } from './session-parts.js';
+import type { SupabaseAssetOptions } from './storage-assets.js';
 
 /** Options of {@link supabaseTransport}. */
 export interface SupabaseTransportOptions {
@@ -44,6 +48,18 @@ export interface SupabaseTransportOptions {
    * @default console.warn
    */
   onRealtimeError?: (error: Error) => void;
+  /**
+   * Assets in Supabase Storage (needs `sql/0003_syncline_sessions.sql`). `false` leaves the
+   * asset part out.
+   * @default { bucket: 'syncline-assets' }
+   */
+  assets?: SupabaseAssetOptions | false;
+  /**
+   * Least milliseconds between two clean-ups of released assets, which run on the
+   * pending-deliveries poll (see `releaseAssets`).
+   * @default 60000
+   */
+  releaseIntervalMs?: number;
 }
 
 /** The transport, with `stop` to release its auth listener. */
@@ -52,6 +68,16 @@ export interface SupabaseTransport extends SyncTransport {
   readonly session: SupabaseSessionSource;
   /** Stops following auth events. Call it when the client is discarded. */
   stop(): void;
+  /** Device sessions (`syncline_heartbeat`, `syncline_sessions`, `syncline_revoke_sessions`). */
+  readonly sessions: SessionTransport;
+  /** Deliveries (`syncline_send_delivery`, `syncline_pending_deliveries`, `syncline_ack_delivery`). */
+  readonly deliveries: DeliveryTransport;
+  /**
+   * Removes the signed-in user's Storage objects that no live delivery needs any more (expired
+   * deliveries, uploads never sent); resolves with how many were listed. It also runs on the
+   * pending-deliveries poll, at most every `releaseIntervalMs`.
+   */
+  releaseAssets(signal?: AbortSignal): Promise<number>;
 }
 
 /**
@@ -81,20 +107,29 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
     options.onRealtimeError ?? ((error: Error) => console.warn('[syncline]', error.message));
   const session = supabaseSessionSource(client, onError);
 
-  const call = callRpc;
-  const validated = <T>(validate: () => T): T => validatedAnswer('the syncline SQL', validate);
-
+  const parts = supabaseSessionParts({
+    client,
+    session,
+    assets: options.assets === false ? {} : (options.assets ?? {}),
+    releaseIntervalMs: options.releaseIntervalMs ?? 60_000,
+    onError,
+    now: () => Date.now(),
+  });
   const transport: SupabaseTransport = {
     session,
+    sessions: parts.sessions,
+    deliveries: parts.deliveries,
+    ...(options.assets === false || parts.assets === undefined ? {} : { assets: parts.assets }),
+    releaseAssets: parts.releaseAssets,
     async push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
-      const data = await call(
+      const data = await callRpc(
         client.rpc('syncline_push', { client_id: request.clientId, mutations: request.mutations }),
         signal,
       );
-      return validated(() => validatePushResponse(data, request));
+      return validatedAnswer('the syncline SQL', () => validatePushResponse(data, request));
     },
     async pull(request: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
-      const data = await call(
+      const data = await callRpc(
         client.rpc('syncline_pull', {
           scope: request.scope,
           checkpoint: request.checkpoint,
@@ -102,7 +137,7 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
         }),
         signal,
       );
-      return validated(() => validatePullResponse(data, request));
+      return validatedAnswer('the syncline SQL', () => validatePullResponse(data, request));
     },
     stop: () => session.stop(),
   };

@@ -76,6 +76,25 @@ export function behaviourSuite(kind: () => DatabaseKind, adminUrl?: () => string
       );
     });
 
+    it('a poke that carries its page is applied without a pull', async () => {
+      const email = freshEmail('page');
+      const phone = await device(email);
+      const laptop = await device(email);
+      await synced(phone);
+      await synced(laptop);
+      // Both have joined their channel, and the catch-up pull of the join is done.
+      await vi.waitFor(() => expect(project.realtime.connections).toBeGreaterThan(1), EVENTUALLY);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await synced(laptop);
+      const pullsBefore = laptop.pulls();
+      await phone.client.put('todos', 'paged', { title: 'in the poke' });
+      await vi.waitFor(
+        () => expect(laptop.client.get('todos', 'paged')).toEqual({ title: 'in the poke' }),
+        EVENTUALLY,
+      );
+      expect(laptop.pulls()).toBe(pullsBefore);
+    });
+
     it('works with realtime-js speaking the 1.0.0 protocol too', async () => {
       const email = freshEmail('vsn1');
       const phone = await device(email, { vsn: '1.0.0' });
@@ -277,10 +296,14 @@ export function behaviourSuite(kind: () => DatabaseKind, adminUrl?: () => string
         ],
       });
       await vi.waitFor(() => expect(pokes).toHaveLength(1), EVENTUALLY);
-      expect(pokes[0]).toEqual({
+      // The poke carries its page: what a pull from version 0 would read.
+      expect(pokes[0]).toMatchObject({
         scope: `user:${alice.userId}`,
         version: 1,
         originClientId: 'alice-phone',
+        fromCheckpoint: expect.stringMatching(/^c1\.[0-9a-f]+\.0$/),
+        checkpoint: expect.stringMatching(/^c1\.[0-9a-f]+\.1$/),
+        changes: [{ collection: 'todos', id: 'x', data: { s: 1 }, revision: 1, deleted: false }],
       });
       stop?.();
       stopOwn?.();

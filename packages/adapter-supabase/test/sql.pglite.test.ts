@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { MIGRATIONS } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { renderSchemaSql } from '../scripts/schema-sql.js';
+import { renderSessionsSql } from '../scripts/sessions-sql.js';
 import { sqlSuite } from './sql.suite.js';
 
 describe('the Supabase SQL on PGlite', () => {
@@ -12,6 +13,13 @@ describe('the Supabase SQL on PGlite', () => {
       'utf8',
     );
     expect(committed).toBe(renderSchemaSql(MIGRATIONS));
+  });
+  it("sql/0003_syncline_sessions.sql is the rendering with the server's targeting conditions (npm run generate:sql)", () => {
+    const committed = readFileSync(
+      new URL('../sql/0003_syncline_sessions.sql', import.meta.url),
+      'utf8',
+    );
+    expect(committed).toBe(renderSessionsSql());
   });
   sqlSuite(() => 'pglite');
 });

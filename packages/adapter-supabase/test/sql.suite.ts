@@ -267,8 +267,38 @@ export function sqlSuite(kind: () => DatabaseKind, adminUrl?: () => string | und
         topic: `syncline:${scope}`,
         event: 'poke',
         private: true,
-        payload: { scope, version: 3, originClientId: 'phone-7', id: expect.any(String) },
+        payload: {
+          scope,
+          version: 3,
+          originClientId: 'phone-7',
+          id: expect.any(String),
+          // The page a pull from the previous version reads, as the server's pokes carry it.
+          fromCheckpoint: expect.stringMatching(/\.1$/),
+          checkpoint: expect.stringMatching(/\.3$/),
+          changes: [
+            expect.objectContaining({ id: 'a', data: { n: 1 }, revision: 2 }),
+            expect.objectContaining({ id: 'b', data: { n: 2 }, revision: 3 }),
+          ],
+        },
       },
     ]);
+  });
+
+  it('a push whose page is too large for a poke broadcasts a plain poke (the devices pull)', async () => {
+    const scope = `user:${alice.id}`;
+    await db.admin.query('DELETE FROM realtime.messages');
+    const big = 'x'.repeat(40_000);
+    await asRequest(db.api, userClaims(alice.id, alice.session), (tx) =>
+      tx.query('SELECT public.syncline_push($1, $2::jsonb)', [
+        'phone-7',
+        JSON.stringify([putMutation(scope, 'big1', { big }), putMutation(scope, 'big2', { big })]),
+      ]),
+    );
+    const [row] = await db.admin.query<{ payload: Record<string, unknown> }>(
+      'SELECT payload FROM realtime.messages',
+    );
+    expect(Object.keys(row?.payload ?? {}).sort()).toEqual(
+      ['id', 'originClientId', 'scope', 'version'].sort(),
+    );
   });
 }

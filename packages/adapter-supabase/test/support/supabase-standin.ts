@@ -16,6 +16,7 @@ import { GoTrueStandIn } from './gotrue-standin.js';
 import { anonKey } from './jwt.js';
 import { PostgrestStandIn, statusText } from './postgrest-standin.js';
 import { RealtimeStandIn } from './realtime-standin.js';
+import { StorageStandIn } from './storage-standin.js';
 
 /** A running stand-in project. */
 export interface SupabaseStandIn {
@@ -27,6 +28,7 @@ export interface SupabaseStandIn {
   readonly rest: PostgrestStandIn;
   readonly auth: GoTrueStandIn;
   readonly realtime: RealtimeStandIn;
+  readonly storage: StorageStandIn;
   /** The next `count` RPC calls to `fn` run and commit, and then lose their answer. */
   dropNextResponses(fn: string, count?: number): void;
   /** Answers dropped so far, with the status and body they would have had. */
@@ -41,6 +43,7 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
   const rest = new PostgrestStandIn(db.api);
   const auth = new GoTrueStandIn(db.admin);
   const realtime = new RealtimeStandIn(db.admin);
+  const storage = new StorageStandIn(db.api, db.admin);
   await realtime.start();
   const key = await anonKey();
   const drops = new Map<string, number>();
@@ -51,7 +54,8 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
     const url = new URL(req.url ?? '/', 'http://localhost');
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const raw = Buffer.concat(chunks);
+    const body = raw.toString('utf8');
     const headers = Object.fromEntries(
       Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
     );
@@ -67,6 +71,17 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
         return;
       }
       res.writeHead(answer.status, statusText(answer.status), answer.headers);
+      res.end(answer.body);
+      return;
+    }
+    if (url.pathname.startsWith('/storage/v1/')) {
+      const answer = await storage.handle({
+        method: req.method ?? 'GET',
+        path: url.pathname.slice('/storage/v1'.length),
+        headers,
+        body: new Uint8Array(raw),
+      });
+      res.writeHead(answer.status, answer.headers);
       res.end(answer.body);
       return;
     }
@@ -111,6 +126,7 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
     rest,
     auth,
     realtime,
+    storage,
     dropped,
     dropNextResponses(fn, count = 1) {
       drops.set(fn, (drops.get(fn) ?? 0) + count);

@@ -1,0 +1,173 @@
+/**
+ * The session-targeting parts of `supabaseTransport`: device sessions, deliveries and assets
+ * over the RPC functions of `sql/0003_syncline_sessions.sql` (they answer the reference
+ * server's JSON shapes, checked by the same protocol validators) and Supabase Storage.
+ *
+ * Storage objects are removed by the adapter, through Storage (never by deleting rows): the
+ * session whose acknowledgement completes a delivery removes its asset at once, and any
+ * signed-in device of the sender's user removes what `syncline_releasable_assets` lists
+ * (expired deliveries, and uploads never sent) on its pending-deliveries poll.
+ *
+ * @module
+ */
+import type {
+  AssetTransport,
+  DeliveryTransport,
+  SessionSource,
+  SessionTransport,
+} from '@syncline/sync-core';
+import {
+  validateAckResponse,
+  validateDeliveryResponse,
+  validateDeliveryStatusResponse,
+  validateHeartbeatResponse,
+  validatePendingDeliveriesResponse,
+  validateSessionListResponse,
+} from '@syncline/sync-core/protocol';
+import type { SupabaseClientLike, SupabaseStorageLike } from './client-like.js';
+import { callRpc, validatedAnswer } from './rpc-call.js';
+import {
+  DEFAULT_ASSET_BUCKET,
+  removeObjects,
+  type SupabaseAssetOptions,
+  storageAssets,
+} from './storage-assets.js';
+
+/** What the parts need. */
+export interface SessionPartsOptions {
+  client: SupabaseClientLike;
+  /** Who is signed in (the transport's session source). */
+  session: SessionSource;
+  /** Asset options; assets need `client.storage`. */
+  assets: SupabaseAssetOptions;
+  /** Least milliseconds between two clean-ups of released assets on the pending poll. */
+  releaseIntervalMs: number;
+  /** Where failed clean-ups are reported. */
+  onError: (error: Error) => void;
+  /** The clock. */
+  now: () => number;
+}
+
+/** The parts, plus the clean-up of released assets. */
+export interface SessionParts {
+  sessions: SessionTransport;
+  deliveries: DeliveryTransport;
+  assets: AssetTransport | undefined;
+  /** Removes the user's objects that nothing needs any more; the number listed. */
+  releaseAssets(signal?: AbortSignal): Promise<number>;
+}
+
+/** Builds the parts over `options.client`. */
+export function supabaseSessionParts(options: SessionPartsOptions): SessionParts {
+  const { client, session, onError } = options;
+  const bucket = options.assets.bucket ?? DEFAULT_ASSET_BUCKET;
+  const storage: SupabaseStorageLike | undefined = client.storage;
+  let lastRelease: number | undefined;
+
+  const rpc = async <T>(
+    fn: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal | undefined,
+    validate: (data: unknown) => T,
+  ): Promise<T> => {
+    const data = await callRpc(client.rpc(fn, args), signal);
+    return validatedAnswer('the syncline SQL', () => validate(data));
+  };
+
+  const releaseAssets = async (signal?: AbortSignal): Promise<number> => {
+    lastRelease = options.now();
+    const objects = await rpc('syncline_releasable_assets', {}, signal, (data) => {
+      const list = (data as { objects?: unknown })?.objects;
+      if (!Array.isArray(list) || !list.every((p) => typeof p === 'string')) throw data;
+      return list as string[];
+    });
+    if (storage !== undefined) await removeObjects(storage, bucket, objects, onError);
+    return objects.length;
+  };
+
+  const sessions: SessionTransport = {
+    heartbeat: (req, signal) =>
+      rpc(
+        'syncline_heartbeat',
+        {
+          client_id: req.clientId,
+          ...(req.label === undefined ? {} : { label: req.label }),
+          ...(req.platform === undefined ? {} : { platform: req.platform }),
+        },
+        signal,
+        validateHeartbeatResponse,
+      ).then((answer) => answer.session),
+    list: (signal) =>
+      rpc('syncline_sessions', {}, signal, validateSessionListResponse).then((a) => a.sessions),
+    async revoke(sessionId, signal) {
+      await rpc(
+        'syncline_revoke_sessions',
+        sessionId === undefined ? {} : { session_id: sessionId },
+        signal,
+        () => undefined,
+      );
+      // This device's own session ended: supabase-js forgets its tokens (device-only sign-out).
+      const own = session.current()?.sessionId;
+      if (sessionId === undefined || sessionId === own) {
+        await client.auth.signOut?.({ scope: 'local' });
+      }
+    },
+  };
+
+  const deliveries: DeliveryTransport = {
+    send: (req, signal) =>
+      rpc(
+        'syncline_send_delivery',
+        {
+          id: req.id,
+          scope: req.scope,
+          kind: req.kind,
+          target: req.target,
+          ttl_seconds: req.ttlSeconds,
+          ...(req.payload === undefined ? {} : { payload: req.payload }),
+          ...(req.assetHash === undefined ? {} : { asset_hash: req.assetHash }),
+        },
+        signal,
+        (data) =>
+          validateDeliveryResponse({ delivery: (data as { delivery?: unknown })?.delivery }),
+      ).then((answer) => answer.delivery),
+    async pending(signal) {
+      const answer = await rpc(
+        'syncline_pending_deliveries',
+        {},
+        signal,
+        validatePendingDeliveriesResponse,
+      );
+      if (lastRelease === undefined || options.now() - lastRelease >= options.releaseIntervalMs) {
+        releaseAssets(signal).catch(onError);
+      }
+      return answer.deliveries;
+    },
+    async ack(id, signal) {
+      const answer = await rpc('syncline_ack_delivery', { id }, signal, (data) => {
+        const { complete, release } = (data ?? {}) as { complete?: unknown; release?: unknown };
+        if (release !== null && typeof release !== 'string') throw data;
+        return { ...validateAckResponse({ complete }), release };
+      });
+      if (answer.release !== null && storage !== undefined) {
+        await removeObjects(storage, bucket, [answer.release], onError);
+      }
+      return { complete: answer.complete };
+    },
+    status: (id, signal) =>
+      rpc('syncline_delivery_status', { id }, signal, validateDeliveryStatusResponse),
+  };
+
+  return {
+    sessions,
+    deliveries,
+    assets:
+      storage === undefined
+        ? undefined
+        : storageAssets(client, storage, options.assets, {
+            userId: () => session.current()?.userId,
+            onError,
+          }),
+    releaseAssets,
+  };
+}

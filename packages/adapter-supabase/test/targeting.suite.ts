@@ -1,0 +1,320 @@
+/**
+ * The reference server's session-targeting scenario (packages/server/test/targeting/stories.ts)
+ * through unmodified supabase-js against the stand-in project (RPC, Auth, Storage): three
+ * active sessions of one user, a stale fourth and a second user. The database clock is
+ * injected: `syncline.now_ms()` is replaced to add an offset the test moves.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  createSyncClient,
+  isSyncError,
+  memoryStorage,
+  type SyncClient,
+  type SyncError,
+  sha256Hex,
+} from '@syncline/sync-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
+import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
+import { freshEmail, signedInClient } from './support/devices.js';
+import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
+
+const HOUR = 60 * 60 * 1000;
+const CLOCK_SQL = `
+CREATE SCHEMA IF NOT EXISTS standin;
+CREATE TABLE IF NOT EXISTS standin.clock (offset_ms bigint NOT NULL);
+INSERT INTO standin.clock SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM standin.clock);
+CREATE OR REPLACE FUNCTION syncline.now_ms() RETURNS bigint LANGUAGE sql VOLATILE SET search_path = ''
+AS $$ SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint
+             + (SELECT c.offset_ms FROM standin.clock c) $$;
+REVOKE ALL ON FUNCTION syncline.now_ms() FROM PUBLIC;`;
+
+interface Session {
+  transport: SupabaseTransport;
+  userId: string;
+  sessionId: string;
+  supabase: Awaited<ReturnType<typeof signedInClient>>['supabase'];
+}
+
+/** Defines the suite for one database. */
+export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string | undefined) {
+  let project: SupabaseStandIn;
+  const transports: SupabaseTransport[] = [];
+  const clients: SyncClient[] = [];
+
+  beforeAll(async () => {
+    const url = adminUrl?.();
+    project = await startSupabaseStandIn(
+      await openSupabaseDatabase(kind(), url === undefined ? {} : { adminUrl: url }),
+    );
+    await project.db.admin.exec(CLOCK_SQL);
+  }, SETUP_TIMEOUT_MS);
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.stop()));
+    for (const t of transports) t.stop();
+    await project?.close();
+    await project?.db.close();
+  });
+
+  const advance = (ms: number) =>
+    project.db.admin.query('UPDATE standin.clock SET offset_ms = offset_ms + $1', [ms]);
+
+  /** Signs `email` in on a new device and sends its first heartbeat. */
+  async function signIn(email: string, clientId = randomUUID()): Promise<Session> {
+    const signedIn = await signedInClient(project, email);
+    const transport = supabaseTransport({
+      client: signedIn.supabase,
+      realtime: false,
+      onRealtimeError: () => undefined,
+    });
+    transports.push(transport);
+    await transport.sessions.heartbeat({ clientId, sessionId: signedIn.sessionId });
+    return { ...signedIn, transport };
+  }
+
+  async function household() {
+    const email = freshEmail('home');
+    const d = await signIn(email);
+    // D's last heartbeat is 25 hours old when the others sign in: outside the 24 h window.
+    await advance(25 * HOUR);
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const c = await signIn(email);
+    const e = await signIn(freshEmail('other'));
+    return { a, b, c, d, e };
+  }
+
+  const pendingIds = async (who: Session) =>
+    (await who.transport.deliveries.pending()).map((delivery) => delivery.id);
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: unknown) => e as SyncError,
+    );
+  const objectRows = async (name: string) =>
+    (await project.db.admin.query('SELECT 1 FROM storage.objects WHERE name = $1', [name])).length;
+
+  async function upload(who: Session, bytes: Uint8Array, chunkBytes = 100_000): Promise<string> {
+    const sha256 = sha256Hex(bytes);
+    const assets = who.transport.assets;
+    if (assets === undefined) throw new Error('no asset part');
+    for (let at = 0; at < bytes.length; at += chunkBytes) {
+      const chunk = bytes.subarray(at, Math.min(bytes.length, at + chunkBytes));
+      await assets.uploadChunk({ sha256, offset: at, totalSize: bytes.length, chunk });
+    }
+    return sha256;
+  }
+
+  const fileOf = (size: number, seed: number) =>
+    Uint8Array.from({ length: size }, (_, i) => (i * 31 + seed) % 251);
+
+  it('an asset reaches the other active sessions once, never the sender or another user, and leaves Storage when they acknowledge', async () => {
+    const { a, b, c, d, e } = await household();
+    const file = fileOf(300_000, 7);
+    // A chunk at the wrong offset is refused with where to continue.
+    const skipped = await failure(
+      a.transport.assets?.uploadChunk({
+        sha256: sha256Hex(file),
+        offset: 100_000,
+        totalSize: file.length,
+        chunk: file.subarray(100_000, 200_000),
+      }) ?? Promise.resolve(),
+    );
+    expect(skipped?.code).toBe('offset_mismatch');
+    expect(skipped?.details).toEqual({ offset: 0 });
+    const sha256 = await upload(a, file);
+    const object = `${a.userId}/${sha256}`;
+    expect(project.storage.bytes.has(`syncline-assets/${object}`)).toBe(true);
+    expect(await a.transport.assets?.probe?.(sha256)).toEqual({
+      offset: 300_000,
+      length: 300_000,
+      complete: true,
+    });
+
+    const request = {
+      id: randomUUID(),
+      scope: `user:${a.userId}`,
+      kind: 'asset',
+      payload: { name: 'p.png' },
+      assetHash: sha256,
+      target: { type: 'otherSessions' as const },
+      ttlSeconds: 3600,
+    };
+    const delivery = await a.transport.deliveries.send(request);
+    expect(delivery.targetSessionIds).toEqual([b.sessionId, c.sessionId].sort());
+    expect(delivery.originSessionId).toBe(a.sessionId);
+    // Sending again with the same id is the same delivery, not a second one.
+    expect((await a.transport.deliveries.send(request)).id).toBe(request.id);
+
+    expect(await pendingIds(b)).toEqual([request.id]);
+    expect(await pendingIds(c)).toEqual([request.id]);
+    expect(await pendingIds(a)).toEqual([]);
+    expect(await pendingIds(e)).toEqual([]);
+
+    // B reads it in ranges, C whole; the other user can neither locate nor download it.
+    const first = await b.transport.assets?.download({ sha256, start: 0, end: 100_000 });
+    const rest = await b.transport.assets?.download({ sha256, start: 100_000 });
+    expect(sha256Hex(new Uint8Array([...(first ?? []), ...(rest ?? [])]))).toBe(sha256);
+    expect(
+      sha256Hex((await c.transport.assets?.download({ sha256, start: 0 })) ?? new Uint8Array()),
+    ).toBe(sha256);
+    expect(
+      (await failure(e.transport.assets?.download({ sha256, start: 0 }) ?? Promise.resolve()))
+        ?.status,
+    ).toBe(404);
+    const direct = await e.supabase.storage.from('syncline-assets').download(object);
+    expect(direct.data).toBeNull();
+    expect((direct.error as { status?: number } | null)?.status).toBe(404);
+
+    expect(await b.transport.deliveries.ack(request.id)).toEqual({ complete: false });
+    expect(await pendingIds(b)).toEqual([]);
+    expect(await objectRows(object)).toBe(1);
+    // C's acknowledgement completes it (the stale D is not waited for) and removes the object.
+    expect(await c.transport.deliveries.ack(request.id)).toEqual({ complete: true });
+    expect(await objectRows(object)).toBe(0);
+    expect(project.storage.bytes.has(`syncline-assets/${object}`)).toBe(false);
+    // Acknowledging again is harmless.
+    expect(await b.transport.deliveries.ack(request.id)).toEqual({ complete: true });
+
+    const status = await a.transport.deliveries.status?.(request.id);
+    expect(status?.status).toEqual({
+      targets: [b.sessionId, c.sessionId].sort(),
+      acked: [b.sessionId, c.sessionId].sort(),
+      complete: true,
+      expired: false,
+    });
+    expect(await pendingIds(d)).toEqual([]);
+    const other = await failure(e.transport.deliveries.status?.(request.id) ?? Promise.resolve());
+    expect(other?.status).toBe(404);
+    expect(other?.kind).toBe('rejected');
+  });
+
+  it('a delivery past its TTL (database clock) is no longer received, and its object is removed', async () => {
+    const email = freshEmail('ttl');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const sha256 = await upload(a, fileOf(1000, 3));
+    const object = `${a.userId}/${sha256}`;
+    const id = randomUUID();
+    await a.transport.deliveries.send({
+      id,
+      scope: `user:${a.userId}`,
+      kind: 'asset',
+      assetHash: sha256,
+      target: { type: 'otherSessions' },
+      ttlSeconds: 60,
+    });
+    // Still live: nothing to release.
+    expect(await a.transport.releaseAssets()).toBe(0);
+    expect(await objectRows(object)).toBe(1);
+    await advance(61_000);
+    // B's pending poll runs the clean-up too (at most every releaseIntervalMs): any device of
+    // the sender's user removes what expired.
+    expect(await pendingIds(b)).toEqual([]);
+    await expect.poll(() => objectRows(object), { timeout: 10_000 }).toBe(0);
+    expect(project.storage.bytes.has(`syncline-assets/${object}`)).toBe(false);
+    const late = await failure(b.transport.deliveries.ack(id));
+    expect(late?.status).toBe(404);
+    expect(late?.code).toBe('not_found');
+    expect((await a.transport.deliveries.status?.(id))?.status.expired).toBe(true);
+    expect(await a.transport.releaseAssets()).toBe(0);
+  });
+
+  it('a re-login on the same device leaves one session, and the old one is signed out everywhere', async () => {
+    const email = freshEmail('relogin');
+    const clientId = randomUUID();
+    const first = await signIn(email, clientId);
+    const second = await signIn(email, clientId);
+    const sessions = await second.transport.sessions.list();
+    expect(sessions.map((s) => s.sessionId)).toEqual([second.sessionId]);
+    expect(sessions[0]?.clientId).toBe(clientId);
+    const refused = await failure(
+      first.transport.sessions.heartbeat({ clientId, sessionId: first.sessionId }),
+    );
+    expect(isSyncError(refused) && refused.kind === 'auth').toBe(true);
+    expect(refused?.code).toBe('session_revoked');
+    const rows = await project.db.admin.query('SELECT 1 FROM auth.sessions WHERE id = $1', [
+      first.sessionId,
+    ]);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('sessions follow Supabase Auth; device-only sign-out revokes the session and signs supabase-js out', async () => {
+    const email = freshEmail('signout');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    expect(b.transport.session.current()).toEqual({ userId: b.userId, sessionId: b.sessionId });
+    expect((await a.transport.sessions.list()).map((s) => s.sessionId).sort()).toEqual(
+      [a.sessionId, b.sessionId].sort(),
+    );
+    // B signs out on its own device only.
+    await b.transport.sessions.revoke(b.sessionId);
+    expect(b.transport.session.current()).toBeNull();
+    expect((await a.transport.sessions.list()).map((s) => s.sessionId)).toEqual([a.sessionId]);
+    // A signed out in Supabase Auth (another tab's signOut) ends in syncline at the next call.
+    const c = await signIn(email);
+    await c.supabase.auth.signOut({ scope: 'local' });
+    expect((await a.transport.sessions.list()).map((s) => s.sessionId)).toEqual([a.sessionId]);
+  });
+
+  it('through sync clients: the other two sessions handle an asset exactly once, the sender never, and the object leaves Storage', async () => {
+    const email = freshEmail('clients');
+    const start = async () => {
+      const signedIn = await signedInClient(project, email);
+      const transport = supabaseTransport({
+        client: signedIn.supabase,
+        realtime: false,
+        onRealtimeError: () => undefined,
+      });
+      transports.push(transport);
+      // Deliveries are found by the catch-up poll (Supabase has no session hints).
+      const client = createSyncClient({
+        transport,
+        storage: memoryStorage(),
+        pullIntervalMs: 500,
+        retry: { baseDelayMs: 10, maxDelayMs: 50 },
+      });
+      clients.push(client);
+      const handled: string[] = [];
+      const bytes: Uint8Array[] = [];
+      client.on('delivery', async (event) => {
+        handled.push(event.delivery.id);
+        const file = await client.assets.get(event.delivery.assetHash ?? '');
+        if (file !== undefined) bytes.push(await file.bytes());
+      });
+      await client.start();
+      return { ...signedIn, client, handled, bytes };
+    };
+    const a = await start();
+    const b = await start();
+    const c = await start();
+    await expect
+      .poll(
+        async () =>
+          (
+            await project.db.admin.query('SELECT 1 FROM syncline.sessions WHERE user_id = $1', [
+              a.userId,
+            ])
+          ).length,
+        { timeout: 30_000 },
+      )
+      .toBe(3);
+    const file = fileOf(50_000, 11);
+    const sent = await a.client.assets.send(file, { name: 'photo.bin' });
+    const object = `${a.userId}/${sent.hash}`;
+    expect(sent.delivery.targetSessionIds).toEqual([b.sessionId, c.sessionId].sort());
+    await expect
+      .poll(() => [b.handled.length, c.handled.length], { timeout: 30_000 })
+      .toEqual([1, 1]);
+    await expect.poll(() => objectRows(object), { timeout: 30_000 }).toBe(0);
+    // Several more polls later, still once each, and never on the sender.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(b.handled).toEqual([sent.delivery.id]);
+    expect(c.handled).toEqual([sent.delivery.id]);
+    expect(a.handled).toEqual([]);
+    expect(b.bytes.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    expect(c.bytes.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    expect(project.storage.bytes.has(`syncline-assets/${object}`)).toBe(false);
+    // Three polling clients share PGlite's one connection: slow on a loaded machine.
+  }, 120_000);
+}
