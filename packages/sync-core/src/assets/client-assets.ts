@@ -11,7 +11,9 @@ import {
 import type { Delivery } from '../protocol/types.js';
 import type { SignedInContext } from '../sessions/client-sessions.js';
 import type { SessionPart } from '../sessions/session-services.js';
+import type { StorageAdapter } from '../storage/types.js';
 import type { SyncTransport } from '../transport/types.js';
+import { AssetSendLog, type PendingAssetSend } from './asset-sends.js';
 import type { AssetMeta, AssetStore } from './asset-store.js';
 import { ProgressTracker, type TransferProgress } from './progress.js';
 import {
@@ -80,6 +82,11 @@ export interface AssetsApi {
   /**
    * Stores `source` locally, uploads it (resumably) and delivers it to `target`; resolves once
    * the delivery exists. Receivers fetch and verify it before their `delivery` handler runs.
+   *
+   * The send is durable once the bytes are stored: cut short by a reload, a crash or `stop()`,
+   * it continues at the next sign-in of the same user on this device (from the bytes the server
+   * already holds, with the same delivery id). The promise of the first call is gone then: the
+   * `transfer` event (an upload under the delivery's id) follows the resumed send.
    */
   send(
     source: AssetSource,
@@ -116,6 +123,8 @@ export interface ClientAssetsOptions {
   chunkBytes: number;
   /** Publishes a progress snapshot (the client's `transfer` event). */
   publish(progress: Readonly<TransferProgress>): void;
+  /** Where unfinished sends are kept across reloads (device storage). */
+  storage: StorageAdapter;
 }
 
 /** See {@link AssetsApi}; also the session part that serves requests and finishes downloads. */
@@ -128,14 +137,19 @@ export class ClientAssets implements AssetsApi, SessionPart {
   readonly #downloading = new Set<string>();
   #checking: Promise<void> | null = null;
   #checkAgain = false;
+  readonly #sendLog: AssetSendLog;
+  /** Ids of the sends running in this client (a resume never runs one twice). */
+  readonly #sending = new Set<string>();
 
   constructor(options: ClientAssetsOptions) {
     this.#options = options;
+    this.#sendLog = new AssetSendLog(options.storage);
   }
 
   signedIn(context: SignedInContext): void {
     this.#context = context;
     void this.#checkTransfers();
+    void this.#resumeSends(context);
   }
 
   signedOut(): void {
@@ -219,27 +233,79 @@ export class ClientAssets implements AssetsApi, SessionPart {
   ): Promise<{ hash: string; size: number; delivery: Delivery }> {
     const context = this.#require();
     const file = await this.add(source, options);
-    const id = this.#options.newId();
-    const tracker = this.#track(id, file.hash, 'upload', options.name, file.size);
+    const pending: PendingAssetSend = {
+      id: this.#options.newId(),
+      userId: context.session.userId,
+      hash: file.hash,
+      size: file.size,
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.mimeType === undefined ? {} : { mimeType: options.mimeType }),
+      ...(options.target === undefined ? {} : { target: options.target }),
+      ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+    };
+    // Durable before the first byte leaves: a reload from here on continues the send.
+    await this.#sendLog.record(pending);
+    const delivery = await this.#runSend(context, pending);
+    return { hash: file.hash, size: file.size, delivery };
+  }
+
+  /**
+   * Uploads a pending send's bytes and creates its delivery. The record goes when the delivery
+   * exists or the send fails for good; a send stopped by sign-out or `stop()` keeps it.
+   */
+  async #runSend(context: SignedInContext, pending: PendingAssetSend): Promise<Delivery> {
+    this.#sending.add(pending.id);
+    const tracker = this.#track(pending.id, pending.hash, 'upload', pending.name, pending.size);
     try {
-      await uploadAsset(this.#run(context, tracker, context.signal), file.hash);
+      await uploadAsset(this.#run(context, tracker, context.signal), pending.hash);
       const delivery = await this.#options.deliveries.send({
-        id,
+        id: pending.id,
         kind: ASSET_DELIVERY_KIND,
         payload: {
-          size: file.size,
-          ...(options.name === undefined ? {} : { name: options.name }),
-          ...(options.mimeType === undefined ? {} : { mimeType: options.mimeType }),
+          size: pending.size,
+          ...(pending.name === undefined ? {} : { name: pending.name }),
+          ...(pending.mimeType === undefined ? {} : { mimeType: pending.mimeType }),
         },
-        asset: file.hash,
-        ...(options.target === undefined ? {} : { target: options.target }),
-        ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+        asset: pending.hash,
+        ...(pending.target === undefined ? {} : { target: pending.target }),
+        ...(pending.ttl === undefined ? {} : { ttl: pending.ttl }),
       });
+      await this.#sendLog.done(pending);
       tracker.settle('completed');
-      return { hash: file.hash, size: file.size, delivery };
+      return delivery;
     } catch (error) {
-      tracker.settle('failed', String(error));
+      if (!context.signal.aborted) {
+        await this.#sendLog.done(pending).catch(() => undefined);
+        tracker.settle('failed', String(error));
+      }
       throw error;
+    } finally {
+      this.#sending.delete(pending.id);
+    }
+  }
+
+  /** Continues the sends the signed-in user left unfinished (a reload, a crash, `stop()`). */
+  async #resumeSends(context: SignedInContext): Promise<void> {
+    let pending: PendingAssetSend[];
+    try {
+      pending = await this.#sendLog.list(context.session.userId);
+    } catch {
+      return; // storage unreadable now: the next sign-in tries again
+    }
+    for (const send of pending) {
+      if (context.signal.aborted) return;
+      if (this.#sending.has(send.id)) continue;
+      if ((await this.#options.store.stat(send.hash)) === undefined) {
+        // The bytes are gone from the store (deleted meanwhile): nothing left to send.
+        await this.#sendLog.done(send).catch(() => undefined);
+        this.#track(send.id, send.hash, 'upload', send.name, send.size).settle(
+          'failed',
+          `asset ${send.hash} is no longer in the asset store`,
+        );
+        continue;
+      }
+      // Reported through the `transfer` event; the `send` call that started it is gone.
+      await this.#runSend(context, send).catch(() => undefined);
     }
   }
 

@@ -200,6 +200,7 @@ class SyncClientImpl implements SyncClient {
       deliveries: this.#services.deliveries,
       chunkBytes: options.assetChunkBytes ?? 1 << 20,
       publish: (progress) => this.#emitter.emit('transfer', progress),
+      storage: this.#storage,
     });
   }
 
