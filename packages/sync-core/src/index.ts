@@ -13,7 +13,7 @@ export {
   type AssetsApi,
   type RequestAssetOptions,
   type SendAssetOptions,
-} from './assets/client-assets.js';
+} from './assets/assets-api.js';
 export type { TransferProgress } from './assets/progress.js';
 export { Sha256, sha256Hex } from './assets/sha256.js';
 export type { AssetSource } from './assets/transfer-io.js';

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { indexedDbAssetStore, memoryAssetStore } from '../assets/asset-store.js';
-import type { AssetsApi } from '../assets/client-assets.js';
+import type { AssetsApi } from '../assets/assets-api.js';
 import { ClientAssets } from '../assets/client-assets.js';
 import { HybridLogicalClock } from '../clock/hlc.js';
 import { lww } from '../conflict/resolvers.js';
