@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
  *
  * - `write` first cuts the blob to `offset` bytes (bytes past it are from a write that was
  *   never recorded as done), then appends the stream's bytes, streaming: memory stays bounded
- *   whatever the size (the file store holds at most two batches of {@link WRITE_BATCH_BYTES},
+ *   whatever the size (the file store holds at most two batches of 1 MB,
  *   one being written while the next arrives). It rejects with a
  *   {@link BlobLimitError} as soon as more than `maxBytes` arrive (what was written stays, past
  *   the recorded offset, and the next write cuts it off). A failed write may leave any prefix
