@@ -20,6 +20,7 @@ import { fileAssetStore } from '@syncline/sync-core/node';
 import {
   isMain,
   printResult,
+  processCpuSeconds,
   quantile,
   sampleRss,
   startServerProcess,
@@ -65,6 +66,8 @@ export const meta = {
       target: 128,
       better: 'lower',
     },
+    // Informational: server CPU (Linux /proc), which a busy host sways far less than wall time.
+    { key: 'fan_cpu', label: 'server CPU per fan-out', unit: 'ms', better: 'lower' },
   ],
 };
 
@@ -101,7 +104,7 @@ function serverRss(pid) {
   return line === undefined ? Number.NaN : Number(line.split(/\s+/)[1]) * 1024;
 }
 
-async function fanOut(url) {
+async function fanOut(url, serverPid) {
   const userId = `fan-${Date.now()}`;
   const sender = await device(url, userId);
   const receivers = [];
@@ -118,7 +121,9 @@ async function fanOut(url) {
     receivers.push(r);
   }
   const times = [];
+  let cpuStart = 0;
   for (let i = 0; i < 220; i++) {
+    if (i === 20) cpuStart = processCpuSeconds(serverPid);
     const started = performance.now();
     let acked = 0;
     let done;
@@ -134,12 +139,17 @@ async function fanOut(url) {
     await all;
     if (i >= 20) times.push(performance.now() - started); // 20 warm-up rounds
   }
+  const cpu = processCpuSeconds(serverPid) - cpuStart;
   for (const r of [sender, ...receivers]) await r.client.stop();
-  return { fan_p50: quantile(times, 0.5), fan_p99: quantile(times, 0.99) };
+  return {
+    fan_p50: quantile(times, 0.5),
+    fan_p99: quantile(times, 0.99),
+    fan_cpu: (cpu * 1000) / times.length,
+  };
 }
 
-async function assetRoundTrip(url, serverPid) {
-  const size = Number(process.env.SYNCLINE_BENCH_ASSET_MB ?? 50) * MB;
+async function assetRoundTrip(url, serverPid, mb) {
+  const size = mb * MB;
   const dir = await mkdtemp(join(tmpdir(), 'syncline-bench-assets-'));
   try {
     const userId = `asset-${Date.now()}`;
@@ -196,17 +206,34 @@ async function assetRoundTrip(url, serverPid) {
   }
 }
 
-/** Runs both measurements on PGlite. */
-export async function run() {
+/**
+ * Command-line options: `--mb N` (the asset's size, default 50 or SYNCLINE_BENCH_ASSET_MB) and
+ * `--only fan|asset` (one of the two measurements).
+ */
+function cliOptions(argv) {
+  const options = { mb: Number(process.env.SYNCLINE_BENCH_ASSET_MB ?? 50), only: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--mb') options.mb = Number(argv[++i]);
+    else if (argv[i] === '--only') options.only = argv[++i];
+  }
+  if (!(options.mb > 0)) throw new Error('--mb wants a positive number of megabytes');
+  return options;
+}
+
+/** Runs both measurements (or the one `only` names) on PGlite. */
+export async function run({ mb = 50, only } = {}) {
   const server = await startServerProcess({ key: 'pglite', label: 'PGlite' });
   try {
-    return { ...(await fanOut(server.url)), ...(await assetRoundTrip(server.url, server.pid)) };
+    return {
+      ...(only === 'asset' ? {} : await fanOut(server.url, server.pid)),
+      ...(only === 'fan' ? {} : await assetRoundTrip(server.url, server.pid, mb)),
+    };
   } finally {
     await server.stop();
   }
 }
 
 if (isMain(import.meta.url)) {
-  const result = await run();
+  const result = await run(cliOptions(process.argv.slice(2)));
   printResult(meta, result);
 }

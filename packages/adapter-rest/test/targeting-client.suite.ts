@@ -284,4 +284,53 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
     },
     STORY_TIMEOUT_MS,
   );
+
+  it(
+    'stop() is prompt with targeting active: it needs no timer to fire, and the event stream closes',
+    async () => {
+      const f = fixture();
+      const userId = f.newUser();
+      const signed = await signInRetried(f.url, userId);
+      // Zero-delay timers run (scheduled work); every other one is frozen. A stop() that waited
+      // for a heartbeat, a catch-up poll, a backoff or an idle timer would never resolve.
+      const running = new Set<unknown>();
+      const frozenTimers = {
+        setTimeout(callback: () => void, ms: number): unknown {
+          if (ms > 0) return { frozen: ms };
+          const handle = setTimeout(() => {
+            running.delete(handle);
+            callback();
+          }, 0);
+          running.add(handle);
+          return handle;
+        },
+        clearTimeout(handle: unknown) {
+          if (running.delete(handle)) clearTimeout(handle as ReturnType<typeof setTimeout>);
+        },
+      };
+      const streamsBefore = f.server.handler.openStreams;
+      const transport = restTransport({
+        baseUrl: f.url,
+        getToken: () => signed.token,
+        session: createSessionSource({ userId, sessionId: signed.sessionId }),
+        environment: frozenTimers,
+      });
+      const client = createSyncClient({
+        transport,
+        storage: memoryStorage(),
+        assetStore: memoryAssetStore(),
+        environment: frozenTimers,
+      });
+      client.on('delivery', () => {});
+      await client.start();
+      await vi.waitFor(() => expect(client.sessions.current?.active).toBe(true), EVENTUALLY);
+      await vi.waitFor(
+        () => expect(f.server.handler.openStreams).toBe(streamsBefore + 1),
+        EVENTUALLY,
+      );
+      await client.stop();
+      await vi.waitFor(() => expect(f.server.handler.openStreams).toBe(streamsBefore), EVENTUALLY);
+    },
+    STORY_TIMEOUT_MS,
+  );
 }

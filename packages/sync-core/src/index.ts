@@ -13,9 +13,9 @@ export {
   type AssetsApi,
   type RequestAssetOptions,
   type SendAssetOptions,
-} from './assets/client-assets.js';
+} from './assets/assets-api.js';
 export type { TransferProgress } from './assets/progress.js';
-export { Sha256, sha256Hex } from './assets/sha256.js';
+export { Sha256, type Sha256Options, sha256Hex } from './assets/sha256.js';
 export type { AssetSource } from './assets/transfer-io.js';
 export type {
   AnySyncClient,

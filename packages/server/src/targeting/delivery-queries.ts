@@ -86,13 +86,11 @@ export async function createDelivery(
 ): Promise<CreateDeliveryOutcome> {
   const now = ctx.now();
   return db.transaction(async (tx) => {
-    const existing = await readDelivery(tx, request.id);
-    if (existing !== undefined) {
-      return existing.user_id === auth.userId
-        ? { type: 'repeated', delivery: await withTargets(tx, toDelivery(existing, now)) }
-        : { type: 'conflict' };
-    }
+    // A repeated request with an asset is answered before its asset is looked at (its copy
+    // may be released by now); without one, the insert below finds the repetition.
     if (request.assetHash !== undefined) {
+      const existing = await repeatedDelivery(tx, auth, request.id, now);
+      if (existing !== undefined) return existing;
       // The sender's own complete copy, locked so a sweep cannot release it meanwhile.
       const copy = await tx.query(
         `SELECT 1 FROM syncline.assets WHERE user_id = $1 AND sha256 = $2 AND complete
@@ -126,16 +124,18 @@ export async function createDelivery(
       ],
     );
     const row = inserted[0];
-    // Another transaction took the id between the read and the insert: the caller retries.
-    if (row === undefined) return { type: 'conflict' };
-    await tx.query(
-      `INSERT INTO syncline.delivery_users (delivery_id, user_id)
-       SELECT $1, u FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING`,
-      [request.id, users],
-    );
+    if (row === undefined) {
+      // The id is taken (a repetition, or another transaction took it since the read above,
+      // which the caller retries as a conflict).
+      return (await repeatedDelivery(tx, auth, request.id, now)) ?? { type: 'conflict' };
+    }
     const onlySessions = request.target.type === 'sessions' ? request.target.ids : null;
+    // The users and the targets in one statement (one round trip fewer on every send).
     const targets = await tx.query<{ user_id: string; session_id: string }>(
-      `INSERT INTO syncline.delivery_targets (delivery_id, user_id, session_id)
+      `WITH users AS (
+         INSERT INTO syncline.delivery_users (delivery_id, user_id)
+         SELECT $1, u FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING)
+       INSERT INTO syncline.delivery_targets (delivery_id, user_id, session_id)
        SELECT $1, s.user_id, s.session_id FROM syncline.sessions s
        WHERE s.user_id = ANY($2::text[]) AND s.revoked_at IS NULL AND s.last_seen_at >= $3
          AND s.session_id <> $4 AND ($5::text[] IS NULL OR s.session_id = ANY($5::text[]))
@@ -147,6 +147,20 @@ export async function createDelivery(
     delivery.targetSessionIds = targets.map((t) => t.session_id).sort();
     return { type: 'created', delivery };
   });
+}
+
+/** The answer to a repeated send of delivery `id`, if it exists (a conflict when another user's). */
+async function repeatedDelivery(
+  tx: SqlQueryable,
+  auth: AuthContext,
+  id: string,
+  now: number,
+): Promise<CreateDeliveryOutcome | undefined> {
+  const existing = await readDelivery(tx, id);
+  if (existing === undefined) return undefined;
+  return existing.user_id === auth.userId
+    ? { type: 'repeated', delivery: await withTargets(tx, toDelivery(existing, now)) }
+    : { type: 'conflict' };
 }
 
 /** The hint each receiving user's streams get for a new delivery. */
@@ -231,41 +245,52 @@ export async function deliveryStatus(
   };
 }
 
-/** Acknowledges for the calling session (see `TargetingStore.ackDelivery`). */
+/**
+ * Acknowledges for the calling session (see `TargetingStore.ackDelivery`), in two statements
+ * that commit on their own (an acknowledgement is on every delivery's path: each round trip to
+ * the database counts, and PGlite runs one statement at a time):
+ *
+ * 1. records the acknowledgement, unless the delivery is already complete;
+ * 2. completes the delivery when every remaining target has acknowledged.
+ *
+ * Exactly one of several concurrent acknowledgements completes it: the second statement of
+ * the one whose acknowledgement committed last starts after both committed, so it sees them
+ * all, and `completed_at IS NULL` is re-checked on the locked row, so a second completion
+ * finds nothing to update. A crash between the two leaves a delivery that every target
+ * acknowledged but not complete: the sweeper's {@link completeQuiet} completes it.
+ */
 export async function ackDelivery(
-  db: SqlExecutor,
+  db: SqlQueryable,
   ctx: QueryContext,
   auth: AuthContext,
   id: string,
 ): Promise<{ complete: boolean; assetHash: string | null; ownerId: string } | undefined> {
   const now = ctx.now();
-  return db.transaction(async (tx) => {
-    // The row lock orders concurrent acks of one delivery, so exactly one of them completes it.
-    const [row] = await tx.query<{ user_id: string; asset_hash: string | null; complete: boolean }>(
-      `SELECT d.user_id, d.asset_hash, d.completed_at IS NOT NULL AS complete
+  const [row] = await db.query<{ user_id: string; asset_hash: string | null; complete: boolean }>(
+    `WITH d AS (
+       SELECT d.id, d.user_id, d.asset_hash, d.completed_at IS NOT NULL AS complete
        FROM syncline.deliveries d
        WHERE d.id = $3 AND d.expired_at IS NULL AND d.expires_at > $4
-         AND ${mayReceive('$1', '$2')}
-       FOR UPDATE`,
-      [auth.userId, auth.sessionId, id, now],
-    );
-    if (row === undefined) return undefined;
-    const result = { assetHash: row.asset_hash, ownerId: row.user_id };
-    // A completed delivery stays acknowledgeable (idempotent retries) but never changes again.
-    if (row.complete) return { complete: true, ...result };
-    await tx.query(
-      `INSERT INTO syncline.delivery_acks (delivery_id, user_id, session_id, acked_at)
-       VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-      [id, auth.userId, auth.sessionId, now],
-    );
-    const completed = await tx.query(
-      `UPDATE syncline.deliveries d SET completed_at = $2
-       WHERE d.id = $1 AND ${completionCondition('$3')}
-       RETURNING d.id`,
-      [id, now, now - ctx.activeWindowMs],
-    );
-    return { complete: completed.length > 0, ...result };
-  });
+         AND ${mayReceive('$1', '$2')}),
+     acked AS (
+       INSERT INTO syncline.delivery_acks (delivery_id, user_id, session_id, acked_at)
+       SELECT d.id, $1, $2, $4 FROM d WHERE NOT d.complete
+       ON CONFLICT DO NOTHING)
+     SELECT user_id, asset_hash, complete FROM d`,
+    [auth.userId, auth.sessionId, id, now],
+  );
+  if (row === undefined) return undefined;
+  const result = { assetHash: row.asset_hash, ownerId: row.user_id };
+  // A completed delivery stays acknowledgeable (idempotent retries) but never changes again.
+  if (row.complete) return { complete: true, ...result };
+  const completed = await db.query(
+    `UPDATE syncline.deliveries d SET completed_at = $2
+     WHERE d.id = $1 AND d.completed_at IS NULL AND d.expired_at IS NULL
+       AND ${completionCondition('$3')}
+     RETURNING d.id`,
+    [id, now, now - ctx.activeWindowMs],
+  );
+  return { complete: completed.length > 0, ...result };
 }
 
 /** Completes every live delivery whose remaining targets went stale or were revoked. */

@@ -194,6 +194,30 @@ export function targetingStories(fixture: () => TargetingFixture): void {
     expect((status.body as { status: { complete: boolean } }).status.complete).toBe(true);
   });
 
+  it('story 1: targets acknowledging all at once complete the delivery exactly once', async () => {
+    const f = fixture();
+    const user = f.newUser();
+    const sender = await f.signIn(user);
+    const targets = [];
+    for (let i = 0; i < 8; i++) targets.push(await f.signIn(user));
+    for (let round = 0; round < 3; round++) {
+      const body = deliveryBody(sender);
+      expect((await f.as(sender, '/v1/deliveries', { method: 'POST', json: body })).status).toBe(
+        201,
+      );
+      const answers = await Promise.all(
+        targets.map((who) => f.as(who, `/v1/deliveries/${body.id}/ack`, { method: 'POST' })),
+      );
+      const completions = answers.filter((a) => (a.body as { complete: boolean }).complete);
+      // Whichever finished last completed it; a racing one may also see it complete.
+      expect(completions.length).toBeGreaterThanOrEqual(1);
+      const status = await f.as(sender, `/v1/deliveries/${body.id}`);
+      expect(status.body).toMatchObject({
+        status: { complete: true, acked: targets.map((t) => t.sessionId).sort() },
+      });
+    }
+  });
+
   it('story 1: sent while every other device is stale, a delivery waits for one that comes back', async () => {
     const f = fixture();
     const user = f.newUser();

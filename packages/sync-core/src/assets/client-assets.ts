@@ -1,6 +1,5 @@
 import type { SyncEnvironment } from '../client/types.js';
 import type { ClientDeliveries } from '../deliveries/client-deliveries.js';
-import type { TargetSpec } from '../deliveries/targets.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
 import {
@@ -11,8 +10,18 @@ import {
 import type { Delivery } from '../protocol/types.js';
 import type { SignedInContext } from '../sessions/client-sessions.js';
 import type { SessionPart } from '../sessions/session-services.js';
+import type { StorageAdapter } from '../storage/types.js';
 import type { SyncTransport } from '../transport/types.js';
+import { AssetSendLog, type PendingAssetSend } from './asset-sends.js';
 import type { AssetMeta, AssetStore } from './asset-store.js';
+import {
+  ASSET_DELIVERY_KIND,
+  type AssetFile,
+  type AssetProvider,
+  type AssetsApi,
+  type RequestAssetOptions,
+  type SendAssetOptions,
+} from './assets-api.js';
 import { ProgressTracker, type TransferProgress } from './progress.js';
 import {
   type AssetSource,
@@ -21,84 +30,6 @@ import {
   type TransferRun,
   uploadAsset,
 } from './transfer-io.js';
-
-/** Kind of the delivery `client.assets.send` creates. */
-export const ASSET_DELIVERY_KIND = 'syncline.asset';
-
-/** Options of `client.assets.send`. */
-export interface SendAssetOptions {
-  /** File name shown to the receivers. */
-  name?: string;
-  /** Media type. */
-  mimeType?: string;
-  /**
-   * Who receives it.
-   * @default otherSessions()
-   */
-  target?: TargetSpec;
-  /**
-   * Seconds until the delivery (and the server's copy) expires.
-   * @default 172800 (48 h)
-   */
-  ttl?: number;
-}
-
-/** Options of `client.assets.request`. */
-export interface RequestAssetOptions {
-  /** The user whose device holds the file. */
-  from: string;
-  /** A scope both users belong to (e.g. the workspace that lists the file). */
-  scope: string;
-  /** File name, as listed. */
-  name?: string;
-  /** Size in bytes, as listed. */
-  size?: number;
-  /** Media type, as listed. */
-  mimeType?: string;
-}
-
-/** A stored asset. */
-export interface AssetFile extends AssetMeta {
-  /** Its SHA-256. */
-  hash: string;
-  /** Reads all of it (mind the size). */
-  bytes(): Promise<Uint8Array>;
-  /** Reads it in chunks. */
-  stream(): ReadableStream<Uint8Array>;
-}
-
-/**
- * Gives the bytes of an asset this device holds outside the asset store (e.g. a file on disk
- * in Electron), or `undefined`. The bytes are verified against the hash before they are sent.
- */
-export type AssetProvider = (
-  sha256: string,
-) => AssetSource | undefined | Promise<AssetSource | undefined>;
-
-/** `client.assets`: content-addressed files sent to sessions, or fetched on request. */
-export interface AssetsApi {
-  /**
-   * Stores `source` locally, uploads it (resumably) and delivers it to `target`; resolves once
-   * the delivery exists. Receivers fetch and verify it before their `delivery` handler runs.
-   */
-  send(
-    source: AssetSource,
-    options?: SendAssetOptions,
-  ): Promise<{ hash: string; size: number; delivery: Delivery }>;
-  /** Stores `source` locally (to list it, or to serve a later request); resolves with its hash. */
-  add(source: AssetSource, meta?: { name?: string; mimeType?: string }): Promise<AssetFile>;
-  /**
-   * Asks `options.from`'s devices for an asset; it downloads when one of them uploads it. Follow
-   * it with `transfers()` and the `transfer` event; the file lands in the store (see `get`).
-   */
-  request(hash: string, options: RequestAssetOptions): Promise<Transfer>;
-  /** Serves transfer requests for assets outside the store (`null` removes the provider). */
-  provide(provider: AssetProvider | null): void;
-  /** A stored asset, or `undefined`. */
-  get(hash: string): Promise<AssetFile | undefined>;
-  /** Every upload and download of this client since it started (a stable array until one changes). */
-  transfers(): readonly TransferProgress[];
-}
 
 /** Options of {@link ClientAssets}. */
 export interface ClientAssetsOptions {
@@ -116,6 +47,8 @@ export interface ClientAssetsOptions {
   chunkBytes: number;
   /** Publishes a progress snapshot (the client's `transfer` event). */
   publish(progress: Readonly<TransferProgress>): void;
+  /** Where unfinished sends are kept across reloads (device storage). */
+  storage: StorageAdapter;
 }
 
 /** See {@link AssetsApi}; also the session part that serves requests and finishes downloads. */
@@ -128,14 +61,19 @@ export class ClientAssets implements AssetsApi, SessionPart {
   readonly #downloading = new Set<string>();
   #checking: Promise<void> | null = null;
   #checkAgain = false;
+  readonly #sendLog: AssetSendLog;
+  /** Ids of the sends running in this client (a resume never runs one twice). */
+  readonly #sending = new Set<string>();
 
   constructor(options: ClientAssetsOptions) {
     this.#options = options;
+    this.#sendLog = new AssetSendLog(options.storage);
   }
 
   signedIn(context: SignedInContext): void {
     this.#context = context;
     void this.#checkTransfers();
+    void this.#resumeSends(context);
   }
 
   signedOut(): void {
@@ -219,27 +157,79 @@ export class ClientAssets implements AssetsApi, SessionPart {
   ): Promise<{ hash: string; size: number; delivery: Delivery }> {
     const context = this.#require();
     const file = await this.add(source, options);
-    const id = this.#options.newId();
-    const tracker = this.#track(id, file.hash, 'upload', options.name, file.size);
+    const pending: PendingAssetSend = {
+      id: this.#options.newId(),
+      userId: context.session.userId,
+      hash: file.hash,
+      size: file.size,
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.mimeType === undefined ? {} : { mimeType: options.mimeType }),
+      ...(options.target === undefined ? {} : { target: options.target }),
+      ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+    };
+    // Durable before the first byte leaves: a reload from here on continues the send.
+    await this.#sendLog.record(pending);
+    const delivery = await this.#runSend(context, pending);
+    return { hash: file.hash, size: file.size, delivery };
+  }
+
+  /**
+   * Uploads a pending send's bytes and creates its delivery. The record goes when the delivery
+   * exists or the send fails for good; a send stopped by sign-out or `stop()` keeps it.
+   */
+  async #runSend(context: SignedInContext, pending: PendingAssetSend): Promise<Delivery> {
+    this.#sending.add(pending.id);
+    const tracker = this.#track(pending.id, pending.hash, 'upload', pending.name, pending.size);
     try {
-      await uploadAsset(this.#run(context, tracker, context.signal), file.hash);
+      await uploadAsset(this.#run(context, tracker, context.signal), pending.hash);
       const delivery = await this.#options.deliveries.send({
-        id,
+        id: pending.id,
         kind: ASSET_DELIVERY_KIND,
         payload: {
-          size: file.size,
-          ...(options.name === undefined ? {} : { name: options.name }),
-          ...(options.mimeType === undefined ? {} : { mimeType: options.mimeType }),
+          size: pending.size,
+          ...(pending.name === undefined ? {} : { name: pending.name }),
+          ...(pending.mimeType === undefined ? {} : { mimeType: pending.mimeType }),
         },
-        asset: file.hash,
-        ...(options.target === undefined ? {} : { target: options.target }),
-        ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
+        asset: pending.hash,
+        ...(pending.target === undefined ? {} : { target: pending.target }),
+        ...(pending.ttl === undefined ? {} : { ttl: pending.ttl }),
       });
+      await this.#sendLog.done(pending);
       tracker.settle('completed');
-      return { hash: file.hash, size: file.size, delivery };
+      return delivery;
     } catch (error) {
-      tracker.settle('failed', String(error));
+      if (!context.signal.aborted) {
+        await this.#sendLog.done(pending).catch(() => undefined);
+        tracker.settle('failed', String(error));
+      }
       throw error;
+    } finally {
+      this.#sending.delete(pending.id);
+    }
+  }
+
+  /** Continues the sends the signed-in user left unfinished (a reload, a crash, `stop()`). */
+  async #resumeSends(context: SignedInContext): Promise<void> {
+    let pending: PendingAssetSend[];
+    try {
+      pending = await this.#sendLog.list(context.session.userId);
+    } catch {
+      return; // storage unreadable now: the next sign-in tries again
+    }
+    for (const send of pending) {
+      if (context.signal.aborted) return;
+      if (this.#sending.has(send.id)) continue;
+      if ((await this.#options.store.stat(send.hash)) === undefined) {
+        // The bytes are gone from the store (deleted meanwhile): nothing left to send.
+        await this.#sendLog.done(send).catch(() => undefined);
+        this.#track(send.id, send.hash, 'upload', send.name, send.size).settle(
+          'failed',
+          `asset ${send.hash} is no longer in the asset store`,
+        );
+        continue;
+      }
+      // Reported through the `transfer` event; the `send` call that started it is gone.
+      await this.#runSend(context, send).catch(() => undefined);
     }
   }
 

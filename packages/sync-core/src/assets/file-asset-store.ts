@@ -14,8 +14,12 @@ const KEY = /^[A-Za-z0-9._-]{1,200}$/;
 /**
  * Asset bytes as files under a directory (Node, Electron): `partial/<key>` while a download or
  * import runs, `blobs/<sha256>` and `blobs/<sha256>.json` once complete. Appends go straight to
- * disk and are synced before they resolve; reads take only the range asked for, so a 500 MB
- * asset never sits whole in memory.
+ * disk; the bytes are synced once, when the asset is committed (a sync per chunk made a large
+ * download crawl on a busy disk). A partial file a crash cut short, or left with unsynced
+ * bytes, is at worst shorter than what was appended or wrong past some point: a download
+ * resumes from its size and verifies the SHA-256 of the whole before committing (wrong bytes
+ * are fetched again), and an import starts over. Reads take only the range asked for, so a
+ * 500 MB asset never sits whole in memory.
  *
  * @example
  * ```ts
@@ -81,7 +85,6 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
           const { bytesWritten } = await handle.write(bytes, done, bytes.length - done);
           done += bytesWritten;
         }
-        await handle.datasync();
       } catch (error) {
         if (error instanceof SyncError) throw error;
         throw failed('write', error);
@@ -100,6 +103,7 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
       const json = JSON.stringify({ ...meta, size });
       const tmp = `${blobPath(sha256)}.json.tmp`;
       try {
+        await syncFile(partialPath(key));
         await writeFile(tmp, json);
         await rename(partialPath(key), blobPath(sha256));
         await rename(tmp, `${blobPath(sha256)}.json`);
@@ -130,6 +134,16 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
       await rm(`${blobPath(sha256)}.json`, { force: true });
     },
   };
+}
+
+/** Flushes a file's bytes to disk (before it is renamed into place as a complete asset). */
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
 }
 
 function checkKey(key: string): string {

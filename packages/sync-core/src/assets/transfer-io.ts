@@ -147,6 +147,9 @@ export async function downloadAsset(
   if ((await run.store.stat(sha256)) !== undefined) return;
   const key = `download-${sha256}`;
   for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) {
+    // The hash runs along with the download; bytes a previous run left (a reload) are hashed
+    // first, so a finished download is never read back whole.
+    let hash = new Sha256();
     const total = await run.retryer.run(async () => {
       const size = meta.size ?? (await remoteSize(run.transport, sha256, run.signal));
       let offset = await run.store.partialSize(key);
@@ -154,6 +157,7 @@ export async function downloadAsset(
         await run.store.discardPartial(key);
         offset = 0;
       }
+      hash = await hashPartial(run.store, key, offset, run.chunkBytes);
       run.onProgress(offset, size);
       while (offset < size) {
         const end = Math.min(size, offset + run.chunkBytes);
@@ -165,12 +169,13 @@ export async function downloadAsset(
           );
         }
         await run.store.append(key, offset, bytes);
+        hash.update(bytes);
         offset += bytes.length;
         run.onProgress(offset, size);
       }
       return size;
     }, run.signal);
-    if ((await hashPartial(run.store, key, total, run.chunkBytes)) === sha256) {
+    if (hash.digestHex() === sha256) {
       await run.store.commit(key, sha256, { ...meta, size: total });
       return;
     }
@@ -193,15 +198,16 @@ async function remoteSize(
   throw new SyncError('server', `The server does not hold asset ${sha256} completely yet`);
 }
 
+/** A running hash over the first `size` bytes the store holds under `key`. */
 async function hashPartial(
   store: AssetStore,
   key: string,
   size: number,
   chunkBytes: number,
-): Promise<string> {
+): Promise<Sha256> {
   const hash = new Sha256();
   for (let at = 0; at < size; at += chunkBytes) {
     hash.update(await store.readPartial(key, at, Math.min(size, at + chunkBytes)));
   }
-  return hash.digestHex();
+  return hash;
 }

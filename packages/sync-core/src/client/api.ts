@@ -1,4 +1,4 @@
-import type { AssetsApi } from '../assets/client-assets.js';
+import type { AssetsApi } from '../assets/assets-api.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { SyncNowOptions, SyncNowResult } from '../replication/sync-now.js';

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { indexedDbAssetStore, memoryAssetStore } from '../assets/asset-store.js';
-import type { AssetsApi } from '../assets/client-assets.js';
+import type { AssetsApi } from '../assets/assets-api.js';
 import { ClientAssets } from '../assets/client-assets.js';
 import { HybridLogicalClock } from '../clock/hlc.js';
 import { lww } from '../conflict/resolvers.js';
@@ -207,6 +207,7 @@ class SyncClientImpl implements SyncClient {
       deliveries: this.#services.deliveries,
       chunkBytes: options.assetChunkBytes ?? 1 << 20,
       publish: (progress) => this.#emitter.emit('transfer', progress),
+      storage: this.#storage,
     });
     this.#tabs = options.tabs === undefined ? null : this.#linkTabs(options.tabs);
   }

@@ -1,0 +1,95 @@
+/**
+ * The public face of `client.assets`: its methods and their options. {@link ClientAssets}
+ * implements it.
+ *
+ * @module
+ */
+import type { TargetSpec } from '../deliveries/targets.js';
+import type { Transfer } from '../protocol/sessions.js';
+import type { Delivery } from '../protocol/types.js';
+import type { AssetMeta } from './asset-store.js';
+import type { TransferProgress } from './progress.js';
+import type { AssetSource } from './transfer-io.js';
+
+/** Kind of the delivery `client.assets.send` creates. */
+export const ASSET_DELIVERY_KIND = 'syncline.asset';
+
+/** Options of `client.assets.send`. */
+export interface SendAssetOptions {
+  /** File name shown to the receivers. */
+  name?: string;
+  /** Media type. */
+  mimeType?: string;
+  /**
+   * Who receives it.
+   * @default otherSessions()
+   */
+  target?: TargetSpec;
+  /**
+   * Seconds until the delivery (and the server's copy) expires.
+   * @default 172800 (48 h)
+   */
+  ttl?: number;
+}
+
+/** Options of `client.assets.request`. */
+export interface RequestAssetOptions {
+  /** The user whose device holds the file. */
+  from: string;
+  /** A scope both users belong to (e.g. the workspace that lists the file). */
+  scope: string;
+  /** File name, as listed. */
+  name?: string;
+  /** Size in bytes, as listed. */
+  size?: number;
+  /** Media type, as listed. */
+  mimeType?: string;
+}
+
+/** A stored asset. */
+export interface AssetFile extends AssetMeta {
+  /** Its SHA-256. */
+  hash: string;
+  /** Reads all of it (mind the size). */
+  bytes(): Promise<Uint8Array>;
+  /** Reads it in chunks. */
+  stream(): ReadableStream<Uint8Array>;
+}
+
+/**
+ * Gives the bytes of an asset this device holds outside the asset store (e.g. a file on disk
+ * in Electron), or `undefined`. The bytes are verified against the hash before they are sent.
+ */
+export type AssetProvider = (
+  sha256: string,
+) => AssetSource | undefined | Promise<AssetSource | undefined>;
+
+/** `client.assets`: content-addressed files sent to sessions, or fetched on request. */
+export interface AssetsApi {
+  /**
+   * Stores `source` locally, uploads it (resumably) and delivers it to `target`; resolves once
+   * the delivery exists. Receivers fetch and verify it before their `delivery` handler runs.
+   *
+   * The send is durable once the bytes are stored: cut short by a reload, a crash or `stop()`,
+   * it continues at the next sign-in of the same user on this device (from the bytes the server
+   * already holds, with the same delivery id). The promise of the first call is gone then: the
+   * `transfer` event (an upload under the delivery's id) follows the resumed send.
+   */
+  send(
+    source: AssetSource,
+    options?: SendAssetOptions,
+  ): Promise<{ hash: string; size: number; delivery: Delivery }>;
+  /** Stores `source` locally (to list it, or to serve a later request); resolves with its hash. */
+  add(source: AssetSource, meta?: { name?: string; mimeType?: string }): Promise<AssetFile>;
+  /**
+   * Asks `options.from`'s devices for an asset; it downloads when one of them uploads it. Follow
+   * it with `transfers()` and the `transfer` event; the file lands in the store (see `get`).
+   */
+  request(hash: string, options: RequestAssetOptions): Promise<Transfer>;
+  /** Serves transfer requests for assets outside the store (`null` removes the provider). */
+  provide(provider: AssetProvider | null): void;
+  /** A stored asset, or `undefined`. */
+  get(hash: string): Promise<AssetFile | undefined>;
+  /** Every upload and download of this client since it started (a stable array until one changes). */
+  transfers(): readonly TransferProgress[];
+}
