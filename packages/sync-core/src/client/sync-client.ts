@@ -1,4 +1,3 @@
-import { EventEmitter } from 'eventemitter3';
 import type { AssetsApi } from '../assets/client-assets.js';
 import { HybridLogicalClock } from '../clock/hlc.js';
 import { lww } from '../conflict/resolvers.js';
@@ -8,6 +7,7 @@ import { createEnvironment } from '../env/environment.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import { loadClientId } from '../ids/client-id.js';
 import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
+import { Emitter } from '../observe/emitter.js';
 import type { JsonObject } from '../protocol/types.js';
 import { AuthPause } from '../replication/auth-pause.js';
 import { Reachability } from '../replication/reachability.js';
@@ -105,7 +105,7 @@ class SyncClientImpl implements SyncClient {
   readonly #limits = new WriteLimits();
   readonly #storage: StorageAdapter;
   readonly #transport: SyncTransport;
-  readonly #emitter = new EventEmitter<SyncEvents>();
+  readonly #emitter = new Emitter<SyncEvents>();
   readonly #guard: CollectionGuard;
   readonly #notifier: Notifier;
   readonly #status: StatusMachine;

@@ -149,7 +149,7 @@ export interface InvalidRecord {
 }
 
 /**
- * Events of the client (eventemitter3, typed). `Collections` is the client's record type per
+ * Events of the client (typed; `on`, `once`, `off`). `Collections` is the client's record type per
  * collection; `change` names only declared collections.
  */
 export interface SyncEvents<Collections extends object = UntypedCollections> {
