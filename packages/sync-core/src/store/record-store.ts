@@ -44,11 +44,19 @@ function asView(record: SyncRecord): ViewRecord {
   return record as ViewRecord;
 }
 
-/** The slot for a base and a view; `undefined` when there is neither. */
-function slotOf(base: SyncRecord | undefined, view: ViewRecord | undefined): Slot | undefined {
+/**
+ * The slot for a base and a view; `undefined` when there is neither. `current` is returned
+ * when it already holds them (no new object on every recompute).
+ */
+function slotOf(
+  base: SyncRecord | undefined,
+  view: ViewRecord | undefined,
+  current?: Slot,
+): Slot | undefined {
   if (view === base && base !== undefined) return base; // the server's record is the view
   if (view === undefined && base?.deleted === true) return base; // a tombstone, not in the view
   if (view === undefined && base === undefined) return undefined;
+  if (current instanceof Diverged && current.base === base && current.view === view) return current;
   return new Diverged(base, view);
 }
 
@@ -159,17 +167,22 @@ export class RecordStore {
   }
 
   /** The ids currently live in a collection's view. */
-  *viewIds(collection: string): IterableIterator<string> {
-    for (const view of this.#views(collection)) yield view.id;
+  viewIds(collection: string): IterableIterator<string> {
+    return this.#views(collection)
+      .map((view) => view.id)
+      .values();
   }
 
-  *#views(collection: string): IterableIterator<ViewRecord> {
+  /** The view records of a collection, in slot order (a plain loop: queries of 100,000 rows). */
+  #views(collection: string): ViewRecord[] {
+    const views: ViewRecord[] = [];
     const slots = this.#collections.get(collection)?.slots;
-    if (slots === undefined) return;
+    if (slots === undefined) return views;
     for (const slot of slots.values()) {
       const view = viewOf(slot);
-      if (view !== undefined) yield view;
+      if (view !== undefined) views.push(view);
     }
+    return views;
   }
 
   /**
@@ -199,7 +212,7 @@ export class RecordStore {
       // The confirmed record itself when nothing local changed it, else a new frozen record.
       next = base !== undefined && data === base.data ? asView(base) : Object.freeze({ id, data });
     }
-    const nextSlot = slotOf(base, next);
+    const nextSlot = slotOf(base, next, slot);
     if (nextSlot === undefined) state.slots.delete(id);
     else if (nextSlot !== slot) state.slots.set(id, nextSlot);
     if (next === current) return false;
