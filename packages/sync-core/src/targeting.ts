@@ -6,9 +6,5 @@
  * @packageDocumentation
  */
 
-export type {
-  SessionTargeting,
-  TargetingHost,
-  TargetingServices,
-} from './sessions/session-targeting.js';
+export type { SessionTargeting } from './sessions/session-targeting.js';
 export { sessionTargeting } from './sessions/session-targeting.js';

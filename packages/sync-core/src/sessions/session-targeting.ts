@@ -57,7 +57,10 @@ export interface TargetingServices {
  * as `createSyncClient({ targeting })`.
  */
 export interface SessionTargeting {
-  /** Builds the services of one client. Called once, by `createSyncClient`. */
+  /**
+   * Builds the services of one client. Called once, by `createSyncClient`.
+   * @internal
+   */
   attach(host: TargetingHost): TargetingServices;
 }
 

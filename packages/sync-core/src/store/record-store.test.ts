@@ -66,6 +66,15 @@ describe('RecordStore', () => {
     expect(store.size('todos')).toBe(0);
     expect([...store.viewIds('todos')]).toEqual([]);
     expect(store.base('todos', 'a')?.deleted).toBe(true);
+    expect(store.query('todos')).toEqual([]);
+    // Shared and diverged records together: the query lists each one's view, in order.
+    const b = Object.freeze(rec('b', Object.freeze({ title: 'b' })));
+    store.setBase(b);
+    store.recompute('todos', 'b');
+    expect(store.query('todos')).toEqual([b]);
+    push('c', { op: 'put', data: { title: 'c' } });
+    expect(store.query('todos').map((r) => r.id)).toEqual(['b', 'c']);
+    expect(store.query('todos')[0]).toBe(b);
   });
 
   it('shows base records with pending mutations replayed, and rolls back when they go', () => {

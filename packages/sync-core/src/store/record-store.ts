@@ -65,12 +65,34 @@ interface CollectionState {
   slots: Map<string, Slot>;
   /** Number of records in the view (live, not deleted). */
   live: number;
+  /**
+   * Number of slots that are not their own view record (a {@link Diverged} pair or a
+   * tombstone). While it is 0 the slots ARE the view, in order, and a query copies them as
+   * they are (a native copy: a cold first query of 100,000 rows stays fast).
+   */
+  others: number;
   /** Bumped on every view change of the collection; query caches compare it. */
   version: number;
   /** Query results by shape, for queries without `where`. */
   plainQueries: Map<string, CachedQuery>;
   /** Query results by `where` function, then shape. */
   whereQueries: WeakMap<NonNullable<QueryOptions['where']>, Map<string, CachedQuery>>;
+}
+
+/** Sets (or, for `undefined`, removes) a record's slot, keeping `others` true. */
+function putSlot(
+  state: CollectionState,
+  id: string,
+  previous: Slot | undefined,
+  next: Slot | undefined,
+): void {
+  if (previous !== undefined && viewOf(previous) !== previous) state.others--;
+  if (next === undefined) {
+    state.slots.delete(id);
+    return;
+  }
+  if (viewOf(next) !== next) state.others++;
+  state.slots.set(id, next);
 }
 
 interface CachedQuery {
@@ -117,6 +139,7 @@ export class RecordStore {
       state = {
         slots: new Map(),
         live: 0,
+        others: 0,
         version: 0,
         plainQueries: new Map(),
         whereQueries: new WeakMap(),
@@ -136,19 +159,17 @@ export class RecordStore {
    * be deep-frozen (`deepFreeze`): it becomes the view record the app reads.
    */
   setBase(record: SyncRecord): void {
-    const slots = this.#state(record.collection).slots;
-    const view = viewOf(slots.get(record.id));
-    slots.set(record.id, new Diverged(record, view));
+    const state = this.#state(record.collection);
+    const slot = state.slots.get(record.id);
+    putSlot(state, record.id, slot, new Diverged(record, viewOf(slot)));
   }
 
   /** Forgets a confirmed record; the view is unchanged until {@link recompute}. */
   deleteBase(collection: string, id: string): void {
-    const slots = this.#collections.get(collection)?.slots;
-    const slot = slots?.get(id);
-    if (slots === undefined || slot === undefined) return;
-    const next = slotOf(undefined, viewOf(slot));
-    if (next === undefined) slots.delete(id);
-    else slots.set(id, next);
+    const state = this.#collections.get(collection);
+    const slot = state?.slots.get(id);
+    if (state === undefined || slot === undefined) return;
+    putSlot(state, id, slot, slotOf(undefined, viewOf(slot)));
   }
 
   /** Every confirmed record. */
@@ -175,10 +196,11 @@ export class RecordStore {
 
   /** The view records of a collection, in slot order (a plain loop: queries of 100,000 rows). */
   #views(collection: string): ViewRecord[] {
+    const state = this.#collections.get(collection);
+    if (state === undefined) return [];
+    if (state.others === 0) return Array.from(state.slots.values()) as ViewRecord[];
     const views: ViewRecord[] = [];
-    const slots = this.#collections.get(collection)?.slots;
-    if (slots === undefined) return views;
-    for (const slot of slots.values()) {
+    for (const slot of state.slots.values()) {
       const view = viewOf(slot);
       if (view !== undefined) views.push(view);
     }
@@ -213,8 +235,7 @@ export class RecordStore {
       next = base !== undefined && data === base.data ? asView(base) : Object.freeze({ id, data });
     }
     const nextSlot = slotOf(base, next, slot);
-    if (nextSlot === undefined) state.slots.delete(id);
-    else if (nextSlot !== slot) state.slots.set(id, nextSlot);
+    if (nextSlot !== slot) putSlot(state, id, slot, nextSlot);
     if (next === current) return false;
     state.live += (next === undefined ? 0 : 1) - (current === undefined ? 0 : 1);
     state.version++;
