@@ -50,6 +50,8 @@ async function staticFile(url) {
  * @property {number} [port] TCP port; 0 picks a free one (default 8787)
  * @property {string} [host] interface (default 127.0.0.1)
  * @property {string} [dataDir] PGlite data directory; in memory when absent
+ * @property {(request: unknown, answer: unknown) => void} [onPush] told every answered push
+ *   (request and answer bodies): the end-to-end tests count what the server applied
  */
 
 /**
@@ -64,6 +66,9 @@ export async function startExampleServer(options = {}) {
   const running = await serve(
     (request) => {
       const url = new URL(request.url);
+      if (url.pathname === '/v1/push' && options.onPush !== undefined) {
+        return observePush(request, handler, options.onPush);
+      }
       if (url.pathname.startsWith('/v1/') || url.pathname === '/healthz') return handler(request);
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         return Promise.resolve(new Response('method not allowed', { status: 405 }));
@@ -83,6 +88,25 @@ export async function startExampleServer(options = {}) {
       await store.close();
     },
   };
+}
+
+/**
+ * Answers a push and tells `onPush` its request and answer bodies.
+ * @param {Request} request
+ * @param {(request: Request) => Promise<Response>} handler
+ * @param {(request: unknown, answer: unknown) => void} onPush
+ */
+async function observePush(request, handler, onPush) {
+  const body = await request.clone().text();
+  const response = await handler(request);
+  if (response.ok) {
+    const answer = await response
+      .clone()
+      .json()
+      .catch(() => null);
+    if (answer !== null) onPush(JSON.parse(body), answer);
+  }
+  return response;
 }
 
 function devAuthParts() {

@@ -59,6 +59,12 @@ export function createAppAuth(baseUrl: string): AppAuth {
     const answer = await devSignIn({ baseUrl, userId });
     remember(answer);
   };
+  // Another tab of this browser signed in or out: follow it.
+  window.addEventListener('storage', (event) => {
+    if (event.key !== KEY) return;
+    saved = load();
+    session.set(saved === null ? null : { userId: saved.userId, sessionId: saved.sessionId });
+  });
   return {
     session,
     async getToken({ forceRefresh }) {

@@ -76,6 +76,13 @@ export class AppPage {
     return titles.sort();
   }
 
+  /** The record ids of the todos shown. */
+  todoIds(): Promise<string[]> {
+    return this.page
+      .locator('[data-testid="todo"]')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-id') ?? ''));
+  }
+
   note(title: string) {
     return this.page.locator(`[data-testid="note"][data-title="${title}"]`);
   }
@@ -92,6 +99,11 @@ export class AppPage {
     await this.note(title).waitFor();
   }
 
+  /** `leader`, `follower` or `solo` (see SyncClient.tabRole). */
+  tabRole(): Promise<string | null> {
+    return this.page.getByTestId('tab-role').getAttribute('data-role');
+  }
+
   async shot(step: string): Promise<void> {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await this.page.screenshot({ path: join(SCREENSHOTS, `${step}-${this.name}.png`) });
@@ -99,6 +111,34 @@ export class AppPage {
 
   expectNoErrors(): void {
     expect(this.errors, `page errors in ${this.name}`).toEqual([]);
+  }
+}
+
+/**
+ * Counts what the server applied, from its answers to pushes (see `onPush` of the example
+ * server): per record id, the revisions at which a mutation was applied to it. A write pushed
+ * twice under two mutation ids shows as two revisions; a mutation sent again under its own id
+ * is answered with its stored outcome (the same revision).
+ */
+export class AppliedMutations {
+  readonly byRecord = new Map<string, Set<number>>();
+
+  /** Pass to `startExampleServer({ onPush })`. */
+  readonly onPush = (request: unknown, answer: unknown): void => {
+    const { mutations } = request as { mutations: Array<{ recordId: string }> };
+    const { results } = answer as { results: Array<{ status: string; revision?: number }> };
+    results.forEach((result, index) => {
+      const recordId = mutations[index]?.recordId;
+      if (result.status !== 'applied' || recordId === undefined) return;
+      const revisions = this.byRecord.get(recordId) ?? new Set<number>();
+      revisions.add(result.revision as number);
+      this.byRecord.set(recordId, revisions);
+    });
+  };
+
+  /** How many times each of `recordIds` was applied. */
+  counts(recordIds: readonly string[]): number[] {
+    return recordIds.map((id) => this.byRecord.get(id)?.size ?? 0);
   }
 }
 

@@ -6,7 +6,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromiumPath, describeWhen } from '../../../test/support/env.js';
 import { startExampleServer } from '../server.mjs';
-import { AppPage, ensureBuilt, eventually, launchChromium } from './browser.js';
+import { AppliedMutations, AppPage, ensureBuilt, eventually, launchChromium } from './browser.js';
 
 const chromium = chromiumPath();
 const describeChromium = describeWhen(
@@ -18,10 +18,11 @@ const describeChromium = describeWhen(
 describeChromium('example app in Chromium, two devices of one user', () => {
   let browser: Browser;
   let server: Awaited<ReturnType<typeof startExampleServer>>;
+  const applied = new AppliedMutations();
 
   beforeAll(async () => {
     await ensureBuilt();
-    server = await startExampleServer({ port: 0 });
+    server = await startExampleServer({ port: 0, onPush: applied.onPush });
     browser = await launchChromium(chromium as string);
   }, 120_000);
 
@@ -126,23 +127,91 @@ describeChromium('example app in Chromium, two devices of one user', () => {
     await b.page.context().close();
   }, 120_000);
 
-  it('two tabs of one browser: one owns the data, the other takes over when it closes', async () => {
+  it("devices: A sends a file to the user's other devices, B shows progress and receives it; A signs B out", async () => {
+    const { a, b } = await twoDevices('e2e-files');
+    await eventually(async () => a.page.getByTestId('device').count(), 2);
+    await eventually(async () => b.page.getByTestId('device').count(), 2);
+    await a.shot('11-devices');
+
+    const size = 3 * 1024 * 1024 + 12_345; // four 1 MiB chunks: the bars move
+    await a.page.getByLabel('file to send').setInputFiles({
+      name: 'holiday.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(size, 7),
+    });
+    const upload = a.page.locator('[data-testid="transfer"][data-direction="upload"]');
+    await upload.waitFor();
+    await a.shot('12-sending-file');
+    await a.page
+      .locator('[data-testid="transfer"][data-state="completed"]')
+      .waitFor({ timeout: 30_000 });
+    const received = b.page.locator('[data-testid="received-file"][data-name="holiday.bin"]');
+    await received.waitFor({ timeout: 30_000 });
+    const download = b.page.locator('[data-testid="transfer"][data-direction="download"]');
+    expect(await download.getAttribute('data-state')).toBe('completed');
+    expect(await download.locator('progress').getAttribute('value')).toBe(String(size));
+    await b.shot('12-file-received');
+
+    // "Sign out this device" on B's row in A's list.
+    await a.page
+      .locator('[data-testid="device"][data-current="false"]')
+      .getByRole('button', { name: 'Sign out this device' })
+      .click();
+    await eventually(async () => a.page.getByTestId('device').count(), 1);
+    await a.shot('13-signed-b-out');
+    a.expectNoErrors();
+    b.expectNoErrors();
+    await a.page.context().close();
+    await b.page.context().close();
+  }, 120_000);
+
+  it('two tabs of one browser elect one leader, share every change, and the other takes over with no lost or doubled write', async () => {
     const context = await browser.newContext();
     const first = await AppPage.open(context, server.url, 'tab1');
     await first.signIn('e2e-tabs');
     await first.waitForBadge('Synced');
-    await first.addTodo('From tab one');
     const second = await AppPage.open(context, server.url, 'tab2');
-    await second.page.getByTestId('waiting').waitFor();
-    await second.shot('08-second-tab-waits');
+    await second.page.getByTestId('signed-in-as').waitFor();
+    expect(await first.tabRole()).toBe('leader');
+    expect(await second.tabRole()).toBe('follower');
 
-    await first.page.close();
-    await second.todo('From tab one').waitFor({ timeout: 10_000 });
-    await second.addTodo('From tab two');
+    await first.addTodo('From the leader');
+    await second.todo('From the leader').waitFor({ timeout: 5_000 });
+    await second.addTodo('From the follower');
+    await first.todo('From the follower').waitFor({ timeout: 5_000 });
     await second.waitForBadge('Synced');
-    expect(await second.todoTitles()).toEqual(['From tab one', 'From tab two']);
-    await second.shot('09-second-tab-took-over');
+    await first.shot('08-leader-tab');
+    await second.shot('08-follower-tab');
+
+    // The leader closes while the follower's write is on its way to it.
+    await second.page.getByLabel('new todo').fill('Written as the leader closes');
+    await second.page.getByRole('button', { name: 'Add' }).click();
+    await first.page.close();
+    await eventually(() => second.tabRole(), 'leader', 10_000);
+    await second.todo('Written as the leader closes').waitFor({ timeout: 10_000 });
+    await second.addTodo('After the takeover');
+    await second.waitForBadge('Synced');
+    await second.shot('09-follower-took-over');
+    const titles = [
+      'After the takeover',
+      'From the follower',
+      'From the leader',
+      'Written as the leader closes',
+    ];
+    expect(await second.todoTitles()).toEqual(titles);
+    // Server-side: each todo was applied exactly once (one revision per record).
+    const ids = await second.todoIds();
+    expect(ids).toHaveLength(4);
+    expect(applied.counts(ids)).toEqual([1, 1, 1, 1]);
+
+    // A fresh device of the same user sees exactly these todos.
+    const other = await AppPage.open(await browser.newContext(), server.url, 'device');
+    await other.signIn('e2e-tabs');
+    await eventually(() => other.todoTitles(), titles);
+    await other.shot('10-another-device-sees-all');
     second.expectNoErrors();
+    other.expectNoErrors();
+    await other.page.context().close();
     await context.close();
   }, 120_000);
 });

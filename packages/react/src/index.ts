@@ -24,6 +24,12 @@ export {
   useConflicts,
   useDeadLetters,
 } from './review-hooks.js';
+export {
+  type SessionsState,
+  useDeliveries,
+  useSessions,
+  useTransfers,
+} from './session-hooks.js';
 export { usePendingCount, useSyncStatus } from './status-hooks.js';
 export type { AnyCollections, CollectionTypes, TypedViewRecord } from './types.js';
 export { type CollectionQuery, useCollection } from './use-collection.js';

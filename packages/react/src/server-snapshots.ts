@@ -1,4 +1,12 @@
-import type { DeadLetter, ParkedConflict, SyncStatus, ViewRecord } from '@syncline/sync-core';
+import type {
+  DeadLetter,
+  Delivery,
+  ParkedConflict,
+  SessionsSnapshot,
+  SyncStatus,
+  TransferProgress,
+  ViewRecord,
+} from '@syncline/sync-core';
 
 /**
  * What the hooks render on the server and during hydration: fixed values that need no storage,
@@ -21,3 +29,12 @@ export const NO_CONFLICTS: readonly ParkedConflict[] = Object.freeze([]);
 
 /** No dead letters, on the server. */
 export const NO_DEAD_LETTERS: readonly DeadLetter[] = Object.freeze([]);
+
+/** No session known, on the server. */
+export const NO_SESSIONS: SessionsSnapshot = Object.freeze({ current: null, sessions: null });
+
+/** No transfers, on the server. */
+export const NO_TRANSFERS: readonly TransferProgress[] = Object.freeze([]);
+
+/** No deliveries, on the server. */
+export const NO_DELIVERIES: readonly Delivery[] = Object.freeze([]);

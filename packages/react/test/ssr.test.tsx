@@ -9,10 +9,13 @@ import {
   useCollection,
   useConflicts,
   useDeadLetters,
+  useDeliveries,
   usePendingCount,
   useRecord,
   useRecordStatus,
+  useSessions,
   useSyncStatus,
+  useTransfers,
 } from '../src/index.js';
 import { settle, startedClient, until } from './support.js';
 
@@ -43,11 +46,15 @@ function Page() {
   const firstStatus = useRecordStatus('todos', 't1');
   const { conflicts } = useConflicts();
   const { deadLetters } = useDeadLetters();
+  const { current, sessions } = useSessions();
+  const transfers = useTransfers();
+  const received = useDeliveries();
   return (
     <main>
       <p id="status">{`${status.state}/${pending}`}</p>
       <p id="first">{`${String(first?.title ?? '-')}/${firstStatus}`}</p>
       <p id="review">{`${conflicts.length}/${deadLetters.length}`}</p>
+      <p id="devices">{`${current?.sessionId ?? '-'}/${sessions?.length ?? '-'}/${transfers.length}/${received.length}`}</p>
       <ul>
         {todos.map((todo) => (
           <li key={todo.id}>{String(todo.data.title)}</li>
@@ -77,6 +84,7 @@ describe('server rendering and hydration', () => {
     expect(html).toContain('<p id="status">local/0</p>');
     expect(html).toContain('<p id="first">-/synced</p>');
     expect(html).toContain('<p id="review">0/0</p>');
+    expect(html).toContain('<p id="devices">-/-/0/0</p>');
     expect(html).toContain('<ul></ul>');
   });
 

@@ -26,6 +26,7 @@ export type {
   RecordOf,
   SyncClient,
   SyncTransaction,
+  TabRole,
   WriteDecision,
 } from './client/api.js';
 export { createSyncClient } from './client/sync-client.js';
@@ -74,5 +75,8 @@ export type { MemoryStorageOptions } from './storage/memory.js';
 export { memoryStorage } from './storage/memory.js';
 export * from './storage/types.js';
 export type { QueryOptions, SortDirection, ViewRecord } from './store/query.js';
+export type { TabLockManager } from './tabs/leadership.js';
+export { type MultiTab, multiTab } from './tabs/multi-tab.js';
+export type { TabsOptions } from './tabs/tab-link.js';
 export * from './transport/session-source.js';
 export * from './transport/types.js';

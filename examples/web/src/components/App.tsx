@@ -4,20 +4,21 @@ import { Account } from './Account.js';
 import { ClaimDialog } from './ClaimDialog.js';
 import { ConflictPanel } from './ConflictPanel.js';
 import { DeadLetters } from './DeadLetters.js';
+import { Devices } from './Devices.js';
 import { Notes } from './Notes.js';
+import { SendFile } from './SendFile.js';
 import { StatusBadge } from './StatusBadge.js';
+import { TabRoleNote } from './TabRoleNote.js';
 import { Todos } from './Todos.js';
 
 /** Props of {@link App}. */
 export interface AppProps {
   auth: AppAuth;
   claims: ClaimPrompt;
-  /** `waiting` while another tab of this browser owns the data. */
-  role: 'waiting' | 'active';
 }
 
 /** The whole app: header (status, account), todos and notes, and the review panels. */
-export function App({ auth, claims, role }: AppProps) {
+export function App({ auth, claims }: AppProps) {
   return (
     <div className="app">
       <header>
@@ -25,20 +26,17 @@ export function App({ auth, claims, role }: AppProps) {
         <StatusBadge />
         <Account auth={auth} />
       </header>
-      {role === 'waiting' ? (
-        <p className="notice" data-testid="waiting">
-          This app is open in another tab of this browser. This tab takes over when that one closes.
-        </p>
-      ) : (
-        <main>
-          <Todos />
-          <Notes />
-          <aside>
-            <ConflictPanel />
-            <DeadLetters />
-          </aside>
-        </main>
-      )}
+      <TabRoleNote />
+      <main>
+        <Todos />
+        <Notes />
+        <aside>
+          <ConflictPanel />
+          <DeadLetters />
+          <Devices />
+          <SendFile />
+        </aside>
+      </main>
       <ClaimDialog claims={claims} />
     </div>
   );

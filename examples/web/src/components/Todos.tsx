@@ -12,7 +12,7 @@ function TodoRow({ id, todo }: { id: string; todo: Readonly<Todo> }) {
     setEditing(null);
   };
   return (
-    <li className={todo.done ? 'done' : ''} data-testid="todo" data-title={todo.title}>
+    <li className={todo.done ? 'done' : ''} data-testid="todo" data-id={id} data-title={todo.title}>
       <SyncDot collection="todos" id={id} />
       <input
         type="checkbox"

@@ -122,6 +122,12 @@ export interface SyncClient<Collections extends object = UntypedCollections> {
   /** This installation's id (`null` before `start`). */
   readonly clientId: string | null;
   /**
+   * With the `tabs` option: `'leader'` in the tab that replicates for the app's tabs,
+   * `'follower'` in the others (they mirror the leader and write through it); `'solo'` without
+   * it. Subscribers are woken when it changes.
+   */
+  readonly tabRole: TabRole;
+  /**
    * This device's session and the user's other devices: list, revoke, changes.
    * @throws SyncError `invalid` (code `targeting_not_enabled`) unless the client was created
    *   with `targeting: sessionTargeting()` from `@syncline/sync-core/targeting`
@@ -166,6 +172,9 @@ export interface SyncClient<Collections extends object = UntypedCollections> {
    */
   subscribe(listener: () => void): () => void;
 }
+
+/** A client's part among the tabs of its app; see {@link SyncClient.tabRole}. */
+export type TabRole = 'solo' | 'leader' | 'follower';
 
 /** The record type of each collection of a client, e.g. `{ todos: Todo }`. */
 export type CollectionsOf<Client> =

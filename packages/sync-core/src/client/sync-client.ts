@@ -23,8 +23,11 @@ import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
+import type { MultiTab } from '../tabs/multi-tab.js';
+import type { TabLink } from '../tabs/tab-link.js';
+import type { TabCall } from '../tabs/tab-messages.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
-import type { ConflictDecision, SyncClient, SyncTransaction } from './api.js';
+import type { ConflictDecision, SyncClient, SyncTransaction, TabRole } from './api.js';
 import { checkClientOptions } from './check-options.js';
 import { claimLocalData } from './claim.js';
 import { CollectionGuard } from './collection-guard.js';
@@ -127,6 +130,10 @@ class SyncClientImpl implements SyncClient {
   #invalidList: readonly InvalidRecord[] = Object.freeze([]);
   /** Session targeting, when the app opted in (`options.targeting`). */
   readonly #targeting: TargetingServices | null;
+  /** The multi-tab link (`null` without the `tabs` option). */
+  readonly #tabs: TabLink | null;
+  /** A follower's copy of the leader's status. */
+  #mirroredStatus: SyncStatus | null = null;
 
   constructor(options: SyncClientOptions) {
     checkClientOptions(options);
@@ -172,6 +179,7 @@ class SyncClientImpl implements SyncClient {
         transfer: (progress) => emitter.emit('transfer', progress),
         userScope: () => (this.#session === null ? '' : this.#scopeFor(this.#session)),
       }) ?? null;
+    this.#tabs = options.tabs === undefined ? null : this.#linkTabs(options.tabs);
   }
 
   /** The session targeting services, or a typed error naming the opt-in. */
@@ -182,6 +190,35 @@ class SyncClientImpl implements SyncClient {
       `client.${what} needs session targeting: createSyncClient({ targeting: sessionTargeting() }), with sessionTargeting from '@syncline/sync-core/targeting'`,
       { code: 'targeting_not_enabled' },
     );
+  }
+
+  #linkTabs(tabs: MultiTab): TabLink {
+    const link = tabs.connect({
+      env: this.#env,
+      storage: this.#storage,
+      replica: () => (this.#ctx === null ? null : this.#replica),
+      status: () => this.#status.snapshot,
+      changed: (collection, id) => this.#notifier.changed(collection, id),
+      mirrored: (status) => {
+        if (status !== undefined) {
+          this.#mirroredStatus = status;
+          this.#emitter.emit('status', status);
+        }
+        this.#notifier.touch();
+      },
+      serve: () => ({
+        ctx: this.#requireCtx(),
+        replica: this.#replica,
+        write: (writes, txId, extraOps) => this.#write(writes, txId, extraOps),
+        client: this,
+      }),
+      roleChanged: (leader) => this.#roleChanged(leader),
+    });
+    this.#emitter.on('change', ({ collection, ids }) => link.recordsChanged(collection, ids));
+    this.#emitter.on('conflict', () => link.listsChanged());
+    this.#emitter.on('rejected', () => link.listsChanged());
+    this.#notifier.subscribe(() => link.publish());
+    return link;
   }
 
   get assets(): AssetsApi {
@@ -197,7 +234,15 @@ class SyncClientImpl implements SyncClient {
   }
 
   get status(): SyncStatus {
+    if (this.#tabs?.following === true && this.#mirroredStatus !== null) {
+      return this.#mirroredStatus;
+    }
     return this.#status.snapshot;
+  }
+
+  get tabRole(): TabRole {
+    if (this.#tabs === null) return 'solo';
+    return this.#tabs.elected ? 'leader' : 'follower';
   }
 
   get clientId(): string | null {
@@ -270,6 +315,7 @@ class SyncClientImpl implements SyncClient {
     this.#cleanups.push(this.#reachability.start(), () => this.#authPause.cancel());
     status.connectivity(env.online.isOnline());
     this.#cleanups.push(env.online.subscribe((online) => status.connectivity(online)));
+    if (this.#tabs !== null) await this.#tabs.start();
     const source = this.#transport.session;
     await this.#sessionChanged(source?.current() ?? null);
     if (source !== undefined) {
@@ -287,6 +333,7 @@ class SyncClientImpl implements SyncClient {
     this.#targeting?.signedOut();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
     this.#retryer?.dispose();
+    this.#tabs?.stop();
     this.#starting = null;
   }
 
@@ -339,6 +386,12 @@ class SyncClientImpl implements SyncClient {
       // The device must know the namespace before any write lands in it (see DeviceClockHistory).
       this.#clockHistory.remember(namespace),
     );
+    const tabs = this.#tabs;
+    if (tabs !== null) {
+      replica.outbox.onTouched = (collection, id) => {
+        if (replica === this.#replica) tabs.recordsChanged(collection, [id]);
+      };
+    }
     return replica;
   }
 
@@ -354,7 +407,15 @@ class SyncClientImpl implements SyncClient {
     // Our own history is restored as is; what others wrote is merged under the drift bound.
     ctx.clock.restore(replica.lastHlc);
     if (replica.seenHlc !== '') ctx.clock.receive(replica.seenHlc);
-    if (session === null) return;
+    const tabs = this.#tabs;
+    if (tabs !== null && !tabs.elected) {
+      tabs.hello(replica.namespace); // a follower mirrors the leader and replicates nothing
+      return;
+    }
+    if (session === null) {
+      tabs?.leading();
+      return;
+    }
     this.#retryer?.clear();
     const local = this.#openLocal();
     await local.ready;
@@ -378,6 +439,43 @@ class SyncClientImpl implements SyncClient {
       clientId: this.#clientId as string,
       retryer: this.#retryer as Retryer,
     });
+    tabs?.leading();
+  }
+
+  /**
+   * The election changed this tab's role after start. A new leader reloads the replica from
+   * storage (the mirror may miss what the old leader wrote last, and its outbox positions must
+   * follow the stored ones), swaps it in once loaded, then starts replicating; its own calls made
+   * meanwhile wait in the link and are carried out after. A deposed leader stops replicating
+   * and mirrors the new one.
+   */
+  #roleChanged(leader: boolean): void {
+    const session = this.#session;
+    if (this.#starting === null) return;
+    this.#notifier.touch();
+    this.#replicator?.stop();
+    this.#replicator = null;
+    this.#targeting?.signedOut();
+    if (!leader) {
+      this.#mirroredStatus = null;
+      this.#tabs?.hello(this.#replica.namespace);
+      return;
+    }
+    if (session === null) this.#localReplica = null;
+    const replica =
+      session === null
+        ? this.#openLocal()
+        : this.#open(userNamespace(session.userId), this.#scopeFor(session));
+    this.#switching = this.#switching
+      .then(async () => {
+        await replica.ready;
+        if (this.#session !== session || this.#tabs?.elected !== true) return;
+        this.#swap(replica);
+        this.#mirroredStatus = null;
+        this.#ctx?.refreshCounts(replica);
+        await this.#finishSwitch(session, replica);
+      })
+      .catch((error: unknown) => this.#status.failed(asSyncError(error)));
   }
 
   #startReplicator(ctx: EngineContext, session: AuthSession, replica: Replica): Replicator {
@@ -445,6 +543,10 @@ class SyncClientImpl implements SyncClient {
 
   #write(writes: LocalWrite[], txId?: string, extraOps?: LocalWriteExtra): Promise<void> {
     const ctx = this.#requireCtx();
+    if (this.#tabs?.following === true && extraOps === undefined) {
+      const call: TabCall = { kind: 'write', writes, ...(txId === undefined ? {} : { txId }) };
+      return this.#tabs.call(call).then(() => undefined);
+    }
     if (txId === undefined && extraOps === undefined) {
       return applyLocalWrites(ctx, this.#replica, writes, this.#afterDurable);
     }
@@ -488,6 +590,10 @@ class SyncClientImpl implements SyncClient {
   }
 
   async syncNow(options: SyncNowOptions = {}): Promise<SyncNowResult> {
+    if (this.#tabs?.following === true) {
+      const { signal: _signal, ...rest } = options;
+      return (await this.#tabs.call({ kind: 'syncNow', options: rest })) as SyncNowResult;
+    }
     const pending = () => this.#replica.outbox.size;
     if (this.#starting === null) return { outcome: 'stopped', pending: pending() };
     await this.#switching;
@@ -537,16 +643,29 @@ class SyncClientImpl implements SyncClient {
   }
 
   retryDeadLetter(mutationId: string): Promise<void> {
+    if (this.#tabs?.following === true)
+      return this.#follow({ kind: 'retryDeadLetter', mutationId });
     return retryDeadLetter(this.#requireCtx(), this.#replica, mutationId, this.#writeWithOps);
   }
 
   discardDeadLetter(mutationId: string): Promise<void> {
+    if (this.#tabs?.following === true) {
+      return this.#follow({ kind: 'discardDeadLetter', mutationId });
+    }
     return discardDeadLetter(this.#requireCtx(), this.#replica, mutationId);
   }
 
   resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void> {
+    if (this.#tabs?.following === true) {
+      return this.#follow({ kind: 'resolveConflict', mutationId, decision });
+    }
     const ctx = this.#requireCtx();
     return resolveParkedConflict(ctx, this.#replica, mutationId, decision, this.#writeWithOps);
+  }
+
+  /** A follower's call to the leader, for the calls that answer nothing. */
+  #follow(call: TabCall): Promise<void> {
+    return (this.#tabs as TabLink).call(call).then(() => undefined);
   }
 
   readonly #writeWithOps: WriteWithOps = (writes, extraOps) =>

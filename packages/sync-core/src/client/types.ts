@@ -9,6 +9,7 @@ import type { RecordIssue } from '../schema/check-schema.js';
 import type { CollectionDeclarations, UntypedCollections } from '../schema/collections.js';
 import type { SessionTargeting } from '../sessions/session-targeting.js';
 import type { StorageAdapter } from '../storage/types.js';
+import type { MultiTab } from '../tabs/multi-tab.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
 
 /** Tells whether the device is online, and when that changes. */
@@ -235,6 +236,12 @@ export interface SyncClientOptions<
    * @default `navigator.locks` where it exists, otherwise a lock per client
    */
   locks?: LockManagerLike;
+  /**
+   * Several tabs of one app: `multiTab({ name })` makes one tab replicate and the others mirror
+   * it live and write through it (see docs/tabs.md). Every tab of the app must pass it.
+   * @default none (each client replicates on its own)
+   */
+  tabs?: MultiTab;
   /**
    * Where received and sent asset bytes are kept.
    * @default `indexedDbAssetStore()` where IndexedDB exists, `memoryAssetStore()` elsewhere

@@ -86,7 +86,10 @@ export class DeliveryInbox {
     const expired: string[] = [];
     for (const [key, value] of entries) {
       const entry = value as Entry;
-      if (entry.expiresAt < now) expired.push(key);
+      // Only an acknowledged entry is forgotten at its expiry. A handled one waits for its ack
+      // (or the server's 404 once the delivery expired): the TTL is judged on the server's
+      // clock, and a device clock that runs ahead must not make it hand the delivery over again.
+      if (entry.state === 'acked' && entry.expiresAt < now) expired.push(key);
       else if (entry.state === 'handled')
         void this.#sendAck(context, key.slice(this.#prefix(context).length), entry);
     }

@@ -6,3 +6,10 @@ export {
   observeRecord,
   observeStatus,
 } from './observers.js';
+export {
+  observeDeliveries,
+  observeSessions,
+  observeTransfers,
+  type SessionsObserver,
+  type SessionsSnapshot,
+} from './session-observers.js';

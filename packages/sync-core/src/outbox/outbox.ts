@@ -81,6 +81,8 @@ export class Outbox {
   readonly #byRecord = new RecordIndex<OutboxEntry[]>();
   readonly #byTx = new Map<string, OutboxEntry[]>();
   #nextSeq = 1;
+  /** Hears every record whose entries changed (a leader tab mirrors them to its followers). */
+  onTouched: ((collection: string, id: string) => void) | null = null;
 
   /**
    * @param stored - entries loaded from storage, in any order; all are treated as possibly
@@ -157,6 +159,7 @@ export class Outbox {
     ) {
       const previous = { mutation: last.mutation, base: last.base };
       last.mutation = coalesce(last.mutation, mutation);
+      this.onTouched?.(mutation.collection, mutation.recordId);
       last.writes++;
       return { entry: last, coalescedFrom: previous };
     }
@@ -194,6 +197,7 @@ export class Outbox {
     entry: OutboxEntry,
     list = this.#byRecord.get(entry.mutation.collection, entry.mutation.recordId),
   ): void {
+    this.onTouched?.(entry.mutation.collection, entry.mutation.recordId);
     this.#entries.set(entry.seq, entry);
     if (list === undefined)
       this.#byRecord.set(entry.mutation.collection, entry.mutation.recordId, [entry]);
@@ -211,6 +215,7 @@ export class Outbox {
     if (this.#entries.get(entry.seq) !== entry) return;
     this.#entries.delete(entry.seq);
     const { collection, recordId } = entry.mutation;
+    this.onTouched?.(collection, recordId);
     const list = this.#byRecord.get(collection, recordId);
     if (list !== undefined) {
       const index = list.indexOf(entry);
@@ -231,6 +236,7 @@ export class Outbox {
   /** Replaces the mutation of an entry in place (a resolver's write keeps the queue position). */
   replace(entry: OutboxEntry, mutation: Mutation, base: JsonObject | null): void {
     const oldTx = entry.mutation.txId;
+    this.onTouched?.(mutation.collection, mutation.recordId);
     entry.mutation = Object.freeze(mutation);
     entry.base = base;
     entry.sealed = false;
@@ -345,6 +351,19 @@ export class Outbox {
       this.#insert(entry);
     }
     this.#nextSeq = next;
+  }
+
+  /**
+   * A follower tab's copy of one record's entries on the leader (see tabs/mirror.ts): the
+   * record's entries are replaced by `stored`, sealed, at the leader's positions.
+   */
+  mirrorRecord(collection: string, id: string, stored: readonly StoredOutboxEntry[]): void {
+    for (const entry of [...(this.forRecord(collection, id) ?? [])]) this.remove(entry);
+    for (const item of stored) {
+      const clash = this.#entries.get(item.seq);
+      if (clash !== undefined) this.remove(clash);
+    }
+    this.#nextSeq = this.#insertStored(stored, this.#nextSeq);
   }
 
   /**

@@ -32,6 +32,7 @@ export {
   type MemoryTransportHost,
 } from './memory-transport.js';
 export { createRandom, type Random, randomInt } from './random.js';
+export * from './sim/deliveries/index.js';
 export * from './sim/index.js';
 export {
   type FaultCounts,

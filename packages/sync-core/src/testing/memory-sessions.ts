@@ -245,8 +245,16 @@ export class MemorySessions {
   /** `GET /v1/deliveries?pending=1`. */
   pending(auth: AuthSession): Delivery[] {
     this.#settleAll();
+    // Live ones only: a completed delivery is not offered to a session that never acknowledged
+    // it (a later one, or a target back from staleness), as the reference server lists them.
     return [...this.#deliveries.values()]
-      .filter((d) => !d.expired && this.#receives(d, auth) && !d.acked.has(auth.sessionId))
+      .filter(
+        (d) =>
+          !d.expired &&
+          d.completedAt === undefined &&
+          this.#receives(d, auth) &&
+          !d.acked.has(auth.sessionId),
+      )
       .sort((a, b) => a.delivery.createdAt - b.delivery.createdAt)
       .map((d) => structuredClone(d.delivery));
   }
@@ -277,9 +285,17 @@ export class MemorySessions {
     const stored = this.#deliveries.get(id);
     if (stored !== undefined) this.#settle(stored);
     // Unknown, not a receiver, another user, expired: one answer, so ids cannot be probed.
-    if (stored === undefined || stored.expired || !this.#receives(stored, auth)) {
+    // Past its TTL even a completed delivery is over: no ack may touch it.
+    if (
+      stored === undefined ||
+      stored.expired ||
+      this.#host.now() >= stored.delivery.expiresAt ||
+      !this.#receives(stored, auth)
+    ) {
       throw notFound('delivery');
     }
+    // A completed delivery stays acknowledgeable (idempotent retries) but never changes again.
+    if (stored.completedAt !== undefined) return { complete: true };
     stored.acked.add(auth.sessionId);
     this.#settle(stored);
     return { complete: stored.completedAt !== undefined };
@@ -352,6 +368,11 @@ export class MemorySessions {
     if (stored.targets.has(auth.sessionId)) return true;
     const session = this.#sessions.get(auth.sessionId);
     if (session?.revokedAt !== undefined) return false;
+    // A listed session that was not active at creation may still receive it when it returns.
+    const target = stored.delivery.target;
+    if (target.type === 'sessions') {
+      return auth.userId === stored.senderUserId && target.ids.includes(auth.sessionId);
+    }
     return stored.receiverUsers.has(auth.userId);
   }
 

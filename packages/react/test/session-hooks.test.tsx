@@ -1,0 +1,153 @@
+// @vitest-environment happy-dom
+import {
+  ASSET_DELIVERY_KIND,
+  memoryAssetStore,
+  observeTransfers,
+  type SyncClient,
+  type TransferProgress,
+} from '@syncline/sync-core';
+import { createMemoryServer } from '@syncline/sync-core/testing';
+import { createRoot, type Root } from 'react-dom/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SyncProvider, useDeliveries, useSessions, useTransfers } from '../src/index.js';
+import { RenderLog, settle, startedClient, until } from './support.js';
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = false;
+
+const CHUNK = 1000;
+let sessionsState: ReturnType<typeof useSessions> | undefined;
+
+function Devices({ log }: { log: RenderLog }) {
+  const state = useSessions();
+  sessionsState = state;
+  log.hit('devices', state.sessions?.map((s) => s.sessionId).join(',') ?? 'none');
+  return null;
+}
+
+function Progress({ log }: { log: RenderLog }) {
+  const transfers = useTransfers();
+  log.hit(
+    'transfers',
+    transfers
+      .map((t: TransferProgress) => `${t.direction}:${t.bytesDone}/${t.totalBytes}:${t.state}`)
+      .join(' '),
+  );
+  return null;
+}
+
+function Inbox({ log }: { log: RenderLog }) {
+  const received = useDeliveries(ASSET_DELIVERY_KIND);
+  log.hit('inbox', received.length);
+  return null;
+}
+
+function Unrelated({ log }: { log: RenderLog }) {
+  log.hit('unrelated');
+  return null;
+}
+
+describe('useSessions, useTransfers, useDeliveries', () => {
+  const roots: Array<{ root: Root; container: HTMLElement }> = [];
+  const clients: SyncClient[] = [];
+  beforeEach(() => {
+    sessionsState = undefined;
+  });
+  afterEach(async () => {
+    for (const { root, container } of roots.splice(0)) {
+      root.unmount();
+      container.remove();
+    }
+    for (const client of clients.splice(0)) await client.stop();
+  });
+
+  function mount(client: SyncClient, children: React.ReactNode) {
+    const container = document.createElement('div');
+    document.body.append(container);
+    const root = createRoot(container);
+    roots.push({ root, container });
+    root.render(<SyncProvider client={client}>{children}</SyncProvider>);
+  }
+
+  async function device(server: ReturnType<typeof createMemoryServer>, sessionId: string) {
+    const client = await startedClient(server, undefined, {
+      transport: server.connect({ userId: 'u1', sessionId }),
+      assetStore: memoryAssetStore(),
+      assetChunkBytes: CHUNK,
+    });
+    clients.push(client);
+    return client;
+  }
+
+  it('lists the devices, signs one out, and renders only when the list changes', async () => {
+    const server = createMemoryServer();
+    const a = await device(server, 'sA');
+    await device(server, 'sB');
+    const log = new RenderLog();
+    mount(
+      a,
+      <>
+        <Devices log={log} />
+        <Unrelated log={log} />
+      </>,
+    );
+    await until(() => (sessionsState?.sessions?.length ?? 0) === 2, 'both devices listed');
+    expect(sessionsState?.current?.sessionId).toBe('sA');
+    const rendersBefore = log.of('devices');
+    await a.put('todos', 't1', { title: 'unrelated write' });
+    await settle(20);
+    expect(log.of('devices')).toBe(rendersBefore); // a record write does not re-render it
+    await sessionsState?.revoke('sB');
+    const signedOut = () => {
+      const b = sessionsState?.sessions?.find((s) => s.sessionId === 'sB');
+      return b === undefined || !b.active;
+    };
+    await until(signedOut, 'B signed out');
+    // One list change, a render or two (revoke, then the re-list), not one per event.
+    expect(log.of('devices') - rendersBefore).toBeLessThanOrEqual(3);
+    expect(log.of('unrelated')).toBe(1);
+  });
+
+  it('shows upload and download progress, and the file arriving on the other device', async () => {
+    const server = createMemoryServer();
+    const a = await device(server, 'sA');
+    const b = await device(server, 'sB');
+    const logA = new RenderLog();
+    const logB = new RenderLog();
+    mount(
+      a,
+      <>
+        <Progress log={logA} />
+        <Unrelated log={logA} />
+      </>,
+    );
+    mount(
+      b,
+      <>
+        <Progress log={logB} />
+        <Inbox log={logB} />
+      </>,
+    );
+    await settle(5);
+    const moves: number[] = [];
+    observeTransfers(a).subscribe(() => moves.push(a.assets.transfers()[0]?.bytesDone ?? -1));
+    const file = new Uint8Array(5500).map((_, i) => i & 0xff);
+    const sent = await a.assets.send(file, { name: 'photo.bin' });
+    await until(() => logB.values('inbox').at(-1) === 1, 'the file in B');
+    const uploads = logA.values('transfers') as string[];
+    expect(uploads.at(-1)).toBe('upload:5500/5500:completed');
+    // The observer under the hook saw the upload move chunk by chunk (React may batch renders).
+    expect(new Set(moves).size).toBeGreaterThanOrEqual(5500 / CHUNK);
+    expect(logA.of('transfers')).toBeLessThanOrEqual(moves.length + 2);
+    await until(
+      () => (logB.values('transfers').at(-1) as string) === 'download:5500/5500:completed',
+      'the download completed',
+    );
+    const stored = await b.assets.get(sent.hash);
+    expect(stored?.size).toBe(5500);
+    expect(logA.of('unrelated')).toBe(1);
+    // The snapshot is stable: renders stop when nothing moves.
+    const settledRenders = logB.of('transfers');
+    await settle(20);
+    expect(logB.of('transfers')).toBe(settledRenders);
+  });
+});

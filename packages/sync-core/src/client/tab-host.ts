@@ -1,0 +1,108 @@
+import type { StorageAdapter, StorageWrite } from '../storage/types.js';
+import { deepFreeze } from '../store/freeze.js';
+import { callMarkerKey, pruneCallMarkers } from '../tabs/call-markers.js';
+import {
+  applyLists,
+  applyRecords,
+  captureAll,
+  captureLists,
+  captureRecords,
+  decodeStatus,
+} from '../tabs/mirror.js';
+import type { TabHost } from '../tabs/tab-link.js';
+import type { TabCall } from '../tabs/tab-messages.js';
+import type { SyncClient } from './api.js';
+import type { EngineContext } from './context.js';
+import type { LocalWrite } from './local-writer.js';
+import type { Replica } from './replica.js';
+import type { SyncEnvironment, SyncStatus } from './types.js';
+
+/** What the client gives {@link tabHost}. */
+export interface TabHostParts {
+  /** The environment. */
+  env: SyncEnvironment;
+  /** The live replica, `null` before start. */
+  replica(): Replica | null;
+  /** The client's own status. */
+  status(): SyncStatus;
+  /** Announces a changed record of the view. */
+  changed(collection: string, id: string): void;
+  /** The mirror changed; with the leader's status when it sent one. */
+  mirrored(status: SyncStatus | undefined): void;
+  /** Where the leader stores call markers. */
+  storage: StorageAdapter;
+  /** The leader's live replica and write path, to carry out calls with. */
+  serve(): ServeParts;
+  /** The tab's role changed. */
+  roleChanged(leader: boolean): void;
+}
+
+/** The client's side of the {@link TabHost} contract, over its live replica. */
+export function tabHost(parts: TabHostParts): TabHost {
+  const live = (): Replica => {
+    const replica = parts.replica();
+    if (replica === null) throw new Error('no replica before start');
+    return replica;
+  };
+  return {
+    env: parts.env,
+    namespace: () => parts.replica()?.namespace ?? null,
+    captureAll: () => captureAll(live()),
+    captureRecords: (keys) => captureRecords(live(), keys),
+    captureLists: () => captureLists(live()),
+    status: parts.status,
+    applyState(message) {
+      const replica = live();
+      applyRecords(replica, message.records, parts.changed, message.full);
+      if (message.lists !== undefined) applyLists(replica, message.lists);
+      parts.mirrored(message.status === undefined ? undefined : decodeStatus(message.status));
+    },
+    serve: (call, requestId) => serveTabCall(call, requestId, parts.serve()),
+    pruneMarkers: () => {
+      const namespace = parts.replica()?.namespace;
+      if (namespace === undefined) return Promise.resolve();
+      return pruneCallMarkers(parts.storage, namespace, parts.env.now());
+    },
+    roleChanged: parts.roleChanged,
+  };
+}
+
+/** What {@link serveTabCall} works on: the leader's live replica and its write path. */
+export interface ServeParts {
+  /** The engine context. */
+  ctx: EngineContext;
+  /** The live replica. */
+  replica: Replica;
+  /** The client's write path (with storage ops written atomically with the writes). */
+  write(writes: LocalWrite[], txId: string | undefined, extraOps: StorageWrite[]): Promise<void>;
+  /** The client, for the calls that are its public methods. */
+  client: Pick<SyncClient, 'syncNow' | 'retryDeadLetter' | 'discardDeadLetter' | 'resolveConflict'>;
+}
+
+/**
+ * The leader carries out a call. A write is skipped when its marker is in storage: it landed
+ * with an earlier leader (see tabs/call-markers.ts); otherwise the marker goes with it.
+ */
+export async function serveTabCall(
+  call: TabCall,
+  requestId: string,
+  { ctx, replica, write, client }: ServeParts,
+): Promise<unknown> {
+  switch (call.kind) {
+    case 'write': {
+      await replica.ready;
+      const marker = callMarkerKey(requestId);
+      if ((await ctx.storage.get(replica.namespace, marker)) !== undefined) return undefined;
+      const writes = call.writes.map((one) => deepFreeze(one));
+      return write(writes, call.txId, [{ type: 'set', key: marker, value: ctx.env.now() }]);
+    }
+    case 'syncNow':
+      return client.syncNow(call.options);
+    case 'retryDeadLetter':
+      return client.retryDeadLetter(call.mutationId);
+    case 'discardDeadLetter':
+      return client.discardDeadLetter(call.mutationId);
+    case 'resolveConflict':
+      return client.resolveConflict(call.mutationId, call.decision);
+  }
+}

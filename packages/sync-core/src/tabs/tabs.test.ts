@@ -1,0 +1,178 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { SyncClient } from '../client/api.js';
+import { memoryStorage } from '../storage/memory.js';
+import { createMemoryServer } from '../testing/memory-server.js';
+import { multiTab } from './multi-tab.js';
+import { fakeTabLocks } from './test-locks.js';
+
+const LOCK = 'syncline-tabs:test';
+const clients: SyncClient[] = [];
+
+afterEach(async () => {
+  vi.unstubAllGlobals();
+  await Promise.all(clients.splice(0).map((client) => client.stop()));
+});
+
+async function until(check: () => boolean, ms = 4000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Two "tabs": one storage, one lock manager, one channel name, one user. */
+function profile(options: { webLocks?: boolean } = {}) {
+  const server = createMemoryServer();
+  const storage = memoryStorage();
+  const locks = options.webLocks === false ? null : fakeTabLocks();
+  const tab = async () => {
+    const { createSyncClient } = await import('../client/sync-client.js');
+    const client = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage,
+      tabs: multiTab({ name: 'test', locks, leaderTimeoutMs: 400 }),
+    });
+    clients.push(client);
+    await client.start();
+    return client;
+  };
+  const applied = (recordId: string) =>
+    server.appliedLog.filter((entry) => entry.recordId === recordId).length;
+  return { server, storage, locks: locks as ReturnType<typeof fakeTabLocks>, tab, applied };
+}
+
+describe('several tabs of one app', () => {
+  it('elects one leader; the follower shows its changes and writes through it, once', async () => {
+    const { tab, applied, locks } = profile();
+    const a = await tab();
+    const b = await tab();
+    expect(locks.holder(LOCK)).toBeDefined();
+    await a.put('todos', 't1', { title: 'from A' });
+    await until(() => b.get('todos', 't1') !== undefined);
+    expect(b.get('todos', 't1')).toEqual({ title: 'from A' });
+    await b.put('todos', 't2', { title: 'from B' });
+    await until(() => a.get('todos', 't2') !== undefined);
+    await until(() => a.status.state === 'synced' && b.status.state === 'synced');
+    expect(b.status.pending).toBe(0);
+    expect(applied('t1')).toBe(1);
+    expect(applied('t2')).toBe(1);
+    expect(b.recordStatus('todos', 't2')).toBe('synced');
+  });
+
+  it('a follower whose view is stale before the leader answers still sees its write', async () => {
+    const { tab } = profile();
+    await tab();
+    const b = await tab();
+    await b.transaction((tx) => {
+      tx.put('notes', 'n1', { text: 'one' });
+      tx.put('notes', 'n2', { text: 'two' });
+    });
+    await until(() => b.query('notes').length === 2);
+  });
+
+  it('the leader closes: the follower takes over and its waiting writes land once', async () => {
+    const { tab, applied, server } = profile();
+    const a = await tab();
+    const b = await tab();
+    await a.put('todos', 'before', { n: 1 });
+    await until(() => b.get('todos', 'before') !== undefined);
+    await a.stop();
+    const write = b.put('todos', 'during', { n: 2 });
+    await write;
+    await until(() => b.status.state === 'synced');
+    expect(applied('before')).toBe(1);
+    expect(applied('during')).toBe(1);
+    expect(
+      server
+        .records('user:u1')
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(['before', 'during']);
+  });
+
+  it('a write the old leader saved but never answered is not queued again by the new one', async () => {
+    const Real = globalThis.BroadcastChannel;
+    let dropReplies = false;
+    class Lossy extends Real {
+      override postMessage(message: unknown): void {
+        if (dropReplies && (message as { t?: string }).t === 'reply') return;
+        super.postMessage(message);
+      }
+    }
+    vi.stubGlobal('BroadcastChannel', Lossy);
+    const { tab, applied, storage } = profile();
+    const a = await tab();
+    const b = await tab();
+    dropReplies = true;
+    let settled = false;
+    const write = b.put('todos', 'lost-reply', { n: 1 }).then(() => {
+      settled = true;
+    });
+    await until(() => a.get('todos', 'lost-reply') !== undefined);
+    await until(() => applied('lost-reply') === 1);
+    expect(settled).toBe(false);
+    dropReplies = false;
+    await a.stop(); // the leader goes before answering
+    await write;
+    await until(() => b.status.state === 'synced');
+    expect(applied('lost-reply')).toBe(1);
+    expect(await storage.list('user:u1', 'o/')).toEqual([]);
+  });
+
+  it('a frozen leader (no answers) is deposed by a follower, which steals the lock', async () => {
+    const Real = globalThis.BroadcastChannel;
+    const frozen = new Set<string>();
+    class Freezable extends Real {
+      override postMessage(message: unknown): void {
+        if (frozen.has((message as { from?: string }).from ?? '')) return;
+        super.postMessage(message);
+      }
+    }
+    vi.stubGlobal('BroadcastChannel', Freezable);
+    const { tab, applied, locks } = profile();
+    const a = await tab();
+    const b = await tab();
+    await a.put('todos', 'x', { n: 1 });
+    await until(() => b.get('todos', 'x') !== undefined);
+    const before = locks.holder(LOCK);
+    // Freeze A: everything it sends is lost, as from a frozen page.
+    frozen.add(await leaderTabId(a));
+    const write = b.put('todos', 'y', { n: 2 });
+    await write;
+    expect(locks.holder(LOCK)).not.toBe(before);
+    await until(() => b.status.state === 'synced');
+    expect(applied('y')).toBe(1);
+    expect(applied('x')).toBe(1);
+  });
+});
+
+describe('several tabs where Web Locks are missing', () => {
+  it('elect a leader by heartbeats; a silent leader is replaced and no write is lost', async () => {
+    const { tab, applied } = profile({ webLocks: false });
+    const a = await tab();
+    const b = await tab();
+    await b.put('todos', 'b1', { n: 1 });
+    await until(() => a.get('todos', 'b1') !== undefined);
+    await a.stop();
+    await b.put('todos', 'b2', { n: 2 });
+    await until(() => b.status.state === 'synced');
+    expect(applied('b1')).toBe(1);
+    expect(applied('b2')).toBe(1);
+  });
+});
+
+/** The tab id the leader puts on its messages (read from one of them). */
+function leaderTabId(_client: SyncClient): Promise<string> {
+  return new Promise((resolve) => {
+    const channel = new BroadcastChannel('syncline-tabs:test');
+    channel.addEventListener('message', (event: MessageEvent) => {
+      const data = event.data as { t: string; from: string };
+      if (data.t === 'pong' || data.t === 'state') {
+        channel.close();
+        resolve(data.from);
+      }
+    });
+    channel.postMessage({ t: 'ping', from: 'probe' });
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * Regressions found by the delivery simulation (test/sim/deliveries.test.ts): the in-memory
+ * server offered a completed delivery, even one past its TTL, to sessions that had not
+ * acknowledged it, and took their acks after the TTL; the reference server lists only live
+ * deliveries (neither complete nor expired) and refuses acks after the TTL.
+ */
+import { describe, expect, it } from 'vitest';
+import { createMemoryServer } from './memory-server.js';
+
+const ID = '018bcfe5-6800-7000-8000-0000000000a1';
+const a = { userId: 'u1', sessionId: 'sA' };
+const b = { userId: 'u1', sessionId: 'sB' };
+const c = { userId: 'u1', sessionId: 'sC' };
+
+function world() {
+  let now = 1_700_000_000_000;
+  const server = createMemoryServer({ environment: { now: () => now } });
+  const routes = server.sessionRoutes;
+  for (const s of [a, b])
+    routes.heartbeat(s, { clientId: `client-${s.sessionId}`, sessionId: s.sessionId });
+  return {
+    routes,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+describe('memory server: only live deliveries are pending', () => {
+  it('a completed delivery is not offered to a session that appears later, nor acknowledged by it', () => {
+    const w = world();
+    w.routes.sendDelivery(a, {
+      id: ID,
+      scope: 'user:u1',
+      kind: 'k',
+      target: { type: 'otherSessions' },
+      ttlSeconds: 60,
+    });
+    expect(w.routes.ackDelivery(b, ID)).toEqual({ complete: true });
+    w.routes.heartbeat(c, { clientId: 'client-sC', sessionId: 'sC' });
+    expect(w.routes.pendingDeliveries(c)).toEqual([]);
+    // A retried ack of a target stays idempotent while the delivery lives.
+    expect(w.routes.ackDelivery(b, ID)).toEqual({ complete: true });
+  });
+
+  it('past its TTL a completed delivery is neither pending nor acknowledgeable', () => {
+    const w = world();
+    w.routes.sendDelivery(a, {
+      id: ID,
+      scope: 'user:u1',
+      kind: 'k',
+      target: { type: 'otherSessions' },
+      ttlSeconds: 60,
+    });
+    w.routes.ackDelivery(b, ID);
+    w.advance(61_000);
+    w.routes.heartbeat(c, { clientId: 'client-sC', sessionId: 'sC' });
+    expect(w.routes.pendingDeliveries(c)).toEqual([]);
+    expect(() => w.routes.ackDelivery(c, ID)).toThrow(expect.objectContaining({ status: 404 }));
+    expect(() => w.routes.ackDelivery(b, ID)).toThrow(expect.objectContaining({ status: 404 }));
+    expect(w.routes.deliveryStatus(a, ID).status).toMatchObject({
+      complete: true,
+      expired: false,
+      acked: ['sB'],
+    });
+  });
+
+  it('a session listed by `sessions([...])` but stale at creation still receives it when it returns', () => {
+    const w = world();
+    w.routes.heartbeat(c, { clientId: 'client-sC', sessionId: 'sC' });
+    w.advance(25 * 3_600_000);
+    w.routes.heartbeat(a, { clientId: 'client-sA', sessionId: 'sA' });
+    w.routes.heartbeat(b, { clientId: 'client-sB', sessionId: 'sB' });
+    w.routes.sendDelivery(a, {
+      id: ID,
+      scope: 'user:u1',
+      kind: 'k',
+      target: { type: 'sessions', ids: ['sB', 'sC'] },
+      ttlSeconds: 60,
+    });
+    expect(w.routes.deliveryStatus(a, ID).status.targets).toEqual(['sB']);
+    w.routes.heartbeat(c, { clientId: 'client-sC', sessionId: 'sC' });
+    expect(w.routes.pendingDeliveries(c).map((d) => d.id)).toEqual([ID]);
+    expect(w.routes.ackDelivery(c, ID)).toEqual({ complete: false });
+  });
+});
