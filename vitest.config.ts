@@ -13,11 +13,18 @@ export default defineConfig({
       { find: /^@syncline\/sync-core\/protocol$/, replacement: core('protocol/index.ts') },
       { find: /^@syncline\/sync-core\/testing$/, replacement: core('testing/index.ts') },
       { find: /^@syncline\/sync-core\/node$/, replacement: core('node.ts') },
+      { find: /^@syncline\/sync-core\/targeting$/, replacement: core('targeting.ts') },
       { find: /^@syncline\/sync-core$/, replacement: core('index.ts') },
       {
         find: /^@syncline\/adapter-rest$/,
         replacement: fileURLToPath(
           new URL('./packages/adapter-rest/src/index.ts', import.meta.url),
+        ),
+      },
+      {
+        find: /^@syncline\/adapter-rest\/targeting$/,
+        replacement: fileURLToPath(
+          new URL('./packages/adapter-rest/src/targeting.ts', import.meta.url),
         ),
       },
     ],

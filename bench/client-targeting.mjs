@@ -15,8 +15,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restTransport } from '@syncline/adapter-rest';
+import { restTargeting } from '@syncline/adapter-rest/targeting';
 import { createSessionSource, createSyncClient, memoryStorage } from '@syncline/sync-core';
 import { fileAssetStore } from '@syncline/sync-core/node';
+import { sessionTargeting } from '@syncline/sync-core/targeting';
 import {
   isMain,
   printResult,
@@ -88,8 +90,14 @@ async function device(url, userId, extra = {}) {
     baseUrl: url,
     getToken: () => token,
     session: createSessionSource({ userId, sessionId }),
+    targeting: restTargeting(),
   });
-  const client = createSyncClient({ transport, storage: memoryStorage(), ...extra });
+  const client = createSyncClient({
+    transport,
+    storage: memoryStorage(),
+    targeting: sessionTargeting(),
+    ...extra,
+  });
   await client.start();
   for (let i = 0; i < 500 && client.sessions.current === null; i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));

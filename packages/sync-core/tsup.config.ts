@@ -6,6 +6,7 @@ export default defineConfig({
     protocol: 'src/protocol/index.ts',
     testing: 'src/testing/index.ts',
     node: 'src/node.ts',
+    targeting: 'src/targeting.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -5,8 +5,10 @@
  * notes are set to manual resolution, so a real conflict shows both versions side by side.
  */
 import { restTransport } from '@syncline/adapter-rest';
+import { restTargeting } from '@syncline/adapter-rest/targeting';
 import { SyncProvider } from '@syncline/react';
 import { createSyncClient, lww, manual, multiTab } from '@syncline/sync-core';
+import { sessionTargeting } from '@syncline/sync-core/targeting';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createAppAuth } from './auth.js';
@@ -17,7 +19,14 @@ const baseUrl = window.location.origin;
 const auth = createAppAuth(baseUrl);
 const claims = createClaimPrompt();
 const client = createSyncClient({
-  transport: restTransport({ baseUrl, getToken: auth.getToken, session: auth.session }),
+  transport: restTransport({
+    baseUrl,
+    getToken: auth.getToken,
+    session: auth.session,
+    targeting: restTargeting(),
+  }),
+  // Devices, "sign out this device" and files sent to the user's other devices.
+  targeting: sessionTargeting(),
   collections: { todos: { conflict: lww() }, notes: { conflict: manual() } },
   claimLocalData: (claim) => claims.ask(claim),
   label: navigator.userAgent.includes('Chrome') ? 'Chrome' : 'Browser',

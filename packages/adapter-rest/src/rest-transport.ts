@@ -33,7 +33,7 @@ import { invalidAnswerError, notSynclineAnswerError } from './http/response-erro
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
 import { subscribeEventStream } from './realtime/event-stream-subscription.js';
 import { subscribePolling } from './realtime/poll-subscription.js';
-import { SessionEventHub, sessionParts } from './sessions/session-parts.js';
+import type { RestTargeting } from './sessions/rest-targeting.js';
 
 /** How the transport learns that the server has changes. */
 export type RealtimeMode = 'sse' | 'poll' | false;
@@ -94,6 +94,14 @@ export interface RestTransportOptions {
    * @default true
    */
   pullAhead?: boolean;
+  /**
+   * The session-targeting endpoints (`/v1/sessions`, `/v1/deliveries`, `/v1/assets`,
+   * `/v1/transfers`) and the event stream's session hints, for a client created with
+   * `sessionTargeting()`. Opt in with `restTargeting()` from `@syncline/adapter-rest/targeting`
+   * (a separate entry, so an app that does not use them does not ship them).
+   * @default none: the transport speaks push, pull and pokes only
+   */
+  targeting?: RestTargeting;
   /**
    * Told about realtime failures (a refused or broken stream, an invalid poke). They are never
    * fatal: the stream reconnects with backoff and the client's interval pull goes on.
@@ -218,9 +226,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   };
 
   if (options.session !== undefined) transport.session = options.session;
-  Object.assign(transport, sessionParts(http));
-  const hub = new SessionEventHub();
-  transport.sessionEvents = (listener, onConnect) => hub.add(listener, onConnect);
+  const hub = options.targeting?.attach(transport, http);
 
   if (realtime === 'sse') {
     transport.subscribe = (scopes, onPoke: (poke: Poke) => void, onConnect) => {
@@ -229,10 +235,10 @@ export function restTransport(options: RestTransportOptions): RestTransport {
         http,
         scopes,
         onPoke,
-        onOtherEvent: (event) => hub.event(event),
+        onOtherEvent: hub === undefined ? undefined : (event) => hub.event(event),
         onConnect: () => {
           onConnect?.();
-          hub.connected();
+          hub?.connected();
         },
         onError: options.onRealtimeError,
         reconnect,
@@ -245,7 +251,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       subscribePolling({
         onConnect: () => {
           onConnect?.();
-          hub.connected();
+          hub?.connected();
         },
         intervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
         timers,

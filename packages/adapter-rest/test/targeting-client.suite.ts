@@ -14,10 +14,12 @@ import {
   type SyncClient,
   type TransferProgress,
 } from '@syncline/sync-core';
+import { sessionTargeting } from '@syncline/sync-core/targeting';
 import { expect, it, vi } from 'vitest';
 import { devToken } from '../../server/test/http-support.js';
 import { asset, type TargetingFixture } from '../../server/test/targeting/fixture.js';
 import { type RestTransport, restTransport } from '../src/index.js';
+import { restTargeting } from '../src/targeting.js';
 
 const EVENTUALLY = { timeout: 15_000, interval: 20 };
 // Each story starts up to six clients over HTTP: generous, so a loaded CI machine passes.
@@ -71,6 +73,7 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       baseUrl: f.url,
       getToken: () => signed.token,
       session: createSessionSource({ userId, sessionId: signed.sessionId }),
+      targeting: restTargeting(),
     });
     const storage = reuse.storage ?? memoryStorage();
     const store = reuse.store ?? memoryAssetStore();
@@ -79,6 +82,7 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       storage,
       assetStore: store,
       assetChunkBytes: CHUNK,
+      targeting: sessionTargeting(),
       label: `${userId} device`,
       platform: 'node',
     });

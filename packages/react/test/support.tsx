@@ -10,6 +10,7 @@ import {
   type SyncClient,
   type SyncClientOptions,
 } from '@syncline/sync-core';
+import { sessionTargeting } from '@syncline/sync-core/targeting';
 import type { MemoryServer } from '@syncline/sync-core/testing';
 
 /** Counts renders per name. */
@@ -61,6 +62,8 @@ export function testClient(
     transport: server.connect(userId === undefined ? {} : { userId }),
     storage: slowStorage(),
     retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    // The session hooks read client.sessions, deliveries and assets.
+    targeting: sessionTargeting(),
     ...options,
   });
 }

@@ -6,6 +6,7 @@ import type { SyncClient } from '../client/api.js';
 import { createSyncClient } from '../client/sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import type { Delivery } from '../protocol/types.js';
+import { sessionTargeting } from '../sessions/session-targeting.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer } from '../testing/memory-server.js';
@@ -52,6 +53,7 @@ function world(options: { members?: Record<string, string[]> } = {}) {
         assetStore: store,
         assetChunkBytes: CHUNK,
         environment: testEnvironment({ seed: seed++ }),
+        targeting: sessionTargeting(),
       });
       client.on('delivery', ({ delivery }) => {
         received.push(delivery);

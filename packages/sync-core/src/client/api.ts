@@ -127,11 +127,21 @@ export interface SyncClient<Collections extends object = UntypedCollections> {
    * it. Subscribers are woken when it changes.
    */
   readonly tabRole: TabRole;
-  /** This device's session and the user's other devices: list, revoke, changes. */
+  /**
+   * This device's session and the user's other devices: list, revoke, changes.
+   * @throws SyncError `invalid` (code `targeting_not_enabled`) unless the client was created
+   *   with `targeting: sessionTargeting()` from `@syncline/sync-core/targeting`
+   */
   readonly sessions: SessionsApi;
-  /** Items delivered to sessions: send, follow; receive with `on('delivery', ...)`. */
+  /**
+   * Items delivered to sessions: send, follow; receive with `on('delivery', ...)`.
+   * @throws SyncError `invalid` unless the client was created with `targeting`
+   */
   readonly deliveries: DeliveriesApi;
-  /** Files sent to sessions or fetched on request, with progress. */
+  /**
+   * Files sent to sessions or fetched on request, with progress.
+   * @throws SyncError `invalid` unless the client was created with `targeting`
+   */
   readonly assets: AssetsApi;
   /** Sync state of one record. */
   recordStatus(collection: string, id: string): RecordSyncState;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isSyncError } from '../errors/sync-error.js';
+import { sessionTargeting } from '../sessions/session-targeting.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import { createSyncClient } from './sync-client.js';
@@ -26,5 +27,32 @@ describe('mistakes in what the app writes', () => {
     expect((error as Error).message).not.toMatch(/deeper/);
     expect((error as { details?: unknown }).details).toEqual({ path: '$.meta.tags[0]' });
     expect(client.status.pending).toBe(0);
+  });
+
+  it('session targeting is opt-in: without it client.sessions, deliveries and assets name the option', () => {
+    const client = createSyncClient({
+      transport: createMemoryServer().connect(),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: 9101 }),
+    });
+    for (const read of [() => client.sessions, () => client.deliveries, () => client.assets]) {
+      let error: unknown;
+      try {
+        read();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isSyncError(error) && error.kind).toBe('invalid');
+      expect(isSyncError(error) && error.code).toBe('targeting_not_enabled');
+      expect((error as Error).message).toMatch(/sessionTargeting\(\)/);
+    }
+    const targeted = createSyncClient({
+      transport: createMemoryServer().connect(),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: 9102 }),
+      targeting: sessionTargeting(),
+    });
+    expect(targeted.sessions.current).toBeNull();
+    expect(typeof targeted.deliveries.send).toBe('function');
   });
 });

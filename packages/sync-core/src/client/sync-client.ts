@@ -1,17 +1,13 @@
-import { EventEmitter } from 'eventemitter3';
-import { indexedDbAssetStore, memoryAssetStore } from '../assets/asset-store.js';
 import type { AssetsApi } from '../assets/assets-api.js';
-import { ClientAssets } from '../assets/client-assets.js';
 import { HybridLogicalClock } from '../clock/hlc.js';
 import { lww } from '../conflict/resolvers.js';
 import type { ConflictResolver } from '../conflict/types.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
-import { defaultLocks } from '../deliveries/locks.js';
 import { createEnvironment } from '../env/environment.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import { loadClientId } from '../ids/client-id.js';
 import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
-import { TRANSFER_REQUEST_KIND } from '../protocol/sessions.js';
+import { Emitter } from '../observe/emitter.js';
 import type { JsonObject } from '../protocol/types.js';
 import { AuthPause } from '../replication/auth-pause.js';
 import { Reachability } from '../replication/reachability.js';
@@ -21,7 +17,7 @@ import { type SyncNowOptions, type SyncNowResult, waitForSync } from '../replica
 import { WriteLimits } from '../replication/write-limits.js';
 import type { CollectionDeclarations, RecordsOf } from '../schema/collections.js';
 import type { SessionsApi } from '../sessions/client-sessions.js';
-import { SessionServices } from '../sessions/session-services.js';
+import type { TargetingServices } from '../sessions/session-targeting.js';
 import { StatusMachine } from '../status/status-machine.js';
 import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
@@ -112,7 +108,7 @@ class SyncClientImpl implements SyncClient {
   readonly #limits = new WriteLimits();
   readonly #storage: StorageAdapter;
   readonly #transport: SyncTransport;
-  readonly #emitter = new EventEmitter<SyncEvents>();
+  readonly #emitter = new Emitter<SyncEvents>();
   readonly #guard: CollectionGuard;
   readonly #notifier: Notifier;
   readonly #status: StatusMachine;
@@ -132,8 +128,8 @@ class SyncClientImpl implements SyncClient {
   #deadLetterList: readonly DeadLetter[] = Object.freeze([]);
   #conflictList: readonly ParkedConflict[] = Object.freeze([]);
   #invalidList: readonly InvalidRecord[] = Object.freeze([]);
-  readonly #services: SessionServices;
-  readonly #assets: ClientAssets;
+  /** Session targeting, when the app opted in (`options.targeting`). */
+  readonly #targeting: TargetingServices | null;
   /** The multi-tab link (`null` without the `tabs` option). */
   readonly #tabs: TabLink | null;
   /** A follower's copy of the leader's status. */
@@ -170,46 +166,30 @@ class SyncClientImpl implements SyncClient {
       () => this.#notifier.touch(),
       () => emitter.listenerCount('status') > 0,
     );
-    this.#services = new SessionServices({
-      env: this.#env,
-      storage: this.#storage,
-      transport: this.#transport,
-      newId: this.#newId,
-      locks: options.locks ?? defaultLocks(),
-      label: options.label,
-      platform: options.platform,
-      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 15 * 60_000,
-      pollIntervalMs: options.pullIntervalMs ?? 30_000,
-      handlers: () => this.#emitter.listeners('delivery'),
-      prepare: (delivery, signal) => this.#assets.prepareDelivery(delivery, signal),
-      internal: new Map([
-        [TRANSFER_REQUEST_KIND, (delivery, signal) => this.#assets.serveRequest(delivery, signal)],
-      ]),
-      onError: (error, delivery) =>
-        this.#emitter.emit('deliveryFailed', asSyncError(error), delivery),
-      userScope: () => (this.#session === null ? '' : this.#scopeFor(this.#session)),
-      parts: [
-        {
-          signedIn: (context) => this.#assets.signedIn(context),
-          signedOut: () => this.#assets.signedOut(),
-          transferChanged: () => this.#assets.transferChanged(),
-          reconnected: () => this.#assets.reconnected(),
-        },
-      ],
-    });
-    this.#assets = new ClientAssets({
-      env: this.#env,
-      transport: this.#transport,
-      store:
-        options.assetStore ??
-        (typeof indexedDB === 'undefined' ? memoryAssetStore() : indexedDbAssetStore()),
-      newId: this.#newId,
-      deliveries: this.#services.deliveries,
-      chunkBytes: options.assetChunkBytes ?? 1 << 20,
-      publish: (progress) => this.#emitter.emit('transfer', progress),
-      storage: this.#storage,
-    });
+    this.#targeting =
+      options.targeting?.attach({
+        options,
+        env: this.#env,
+        storage: this.#storage,
+        transport: this.#transport,
+        newId: this.#newId,
+        handlers: () => emitter.listeners('delivery'),
+        deliveryFailed: (error, delivery) =>
+          emitter.emit('deliveryFailed', asSyncError(error), delivery),
+        transfer: (progress) => emitter.emit('transfer', progress),
+        userScope: () => (this.#session === null ? '' : this.#scopeFor(this.#session)),
+      }) ?? null;
     this.#tabs = options.tabs === undefined ? null : this.#linkTabs(options.tabs);
+  }
+
+  /** The session targeting services, or a typed error naming the opt-in. */
+  #requireTargeting(what: string): TargetingServices {
+    if (this.#targeting !== null) return this.#targeting;
+    throw new SyncError(
+      'invalid',
+      `client.${what} needs session targeting: createSyncClient({ targeting: sessionTargeting() }), with sessionTargeting from '@syncline/sync-core/targeting'`,
+      { code: 'targeting_not_enabled' },
+    );
   }
 
   #linkTabs(tabs: MultiTab): TabLink {
@@ -242,15 +222,15 @@ class SyncClientImpl implements SyncClient {
   }
 
   get assets(): AssetsApi {
-    return this.#assets;
+    return this.#requireTargeting('assets').assets;
   }
 
   get sessions(): SessionsApi {
-    return this.#services.sessions;
+    return this.#requireTargeting('sessions').sessions;
   }
 
   get deliveries(): DeliveriesApi {
-    return this.#services.deliveries;
+    return this.#requireTargeting('deliveries').deliveries;
   }
 
   get status(): SyncStatus {
@@ -350,7 +330,7 @@ class SyncClientImpl implements SyncClient {
     await this.#switching;
     this.#replicator?.stop();
     this.#replicator = null;
-    this.#services.signedOut();
+    this.#targeting?.signedOut();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
     this.#retryer?.dispose();
     this.#tabs?.stop();
@@ -375,7 +355,7 @@ class SyncClientImpl implements SyncClient {
     const previous = this.#session;
     this.#replicator?.stop();
     this.#replicator = null;
-    this.#services.signedOut();
+    this.#targeting?.signedOut();
     this.#session = session;
     let replica: Replica;
     if (session !== null && previous !== null && previous.userId === session.userId) {
@@ -454,7 +434,7 @@ class SyncClientImpl implements SyncClient {
     this.#authPause.cancel();
     void this.#limits.learnFrom(this.#transport, ctx.env);
     this.#startReplicator(ctx, session, replica);
-    this.#services.signedIn({
+    this.#targeting?.signedIn({
       session,
       clientId: this.#clientId as string,
       retryer: this.#retryer as Retryer,
@@ -475,7 +455,7 @@ class SyncClientImpl implements SyncClient {
     this.#notifier.touch();
     this.#replicator?.stop();
     this.#replicator = null;
-    this.#services.signedOut();
+    this.#targeting?.signedOut();
     if (!leader) {
       this.#mirroredStatus = null;
       this.#tabs?.hello(this.#replica.namespace);
@@ -694,13 +674,13 @@ class SyncClientImpl implements SyncClient {
   on<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.on(event, listener as never);
     // A new delivery handler is offered the deliveries waiting for this session.
-    if (event === 'delivery') this.#services.handlersChanged();
+    if (event === 'delivery') this.#targeting?.handlersChanged();
     return this;
   }
 
   once<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.once(event, listener as never);
-    if (event === 'delivery') this.#services.handlersChanged();
+    if (event === 'delivery') this.#targeting?.handlersChanged();
     return this;
   }
 

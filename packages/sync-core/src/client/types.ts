@@ -7,6 +7,7 @@ import type { SyncError } from '../errors/sync-error.js';
 import type { Delivery, JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
 import type { RecordIssue } from '../schema/check-schema.js';
 import type { CollectionDeclarations, UntypedCollections } from '../schema/collections.js';
+import type { SessionTargeting } from '../sessions/session-targeting.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { MultiTab } from '../tabs/multi-tab.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
@@ -149,7 +150,7 @@ export interface InvalidRecord {
 }
 
 /**
- * Events of the client (eventemitter3, typed). `Collections` is the client's record type per
+ * Events of the client (typed; `on`, `once`, `off`). `Collections` is the client's record type per
  * collection; `change` names only declared collections.
  */
 export interface SyncEvents<Collections extends object = UntypedCollections> {
@@ -211,6 +212,15 @@ export interface SyncClientOptions<
    * @default (session) => `user:${session.userId}`
    */
   scopeFor?: (session: AuthSession) => string;
+  /**
+   * Session targeting: `client.sessions`, `client.deliveries`, `client.assets` and the
+   * `delivery` and `transfer` events. Opt in with `sessionTargeting()` from
+   * `@syncline/sync-core/targeting` (a separate entry, so an app that does not use it does not
+   * ship it); without it those three throw a `SyncError` of kind `invalid`. The options below,
+   * from `label` to `assetChunkBytes`, apply only with it.
+   * @default none: no session targeting
+   */
+  targeting?: SessionTargeting;
   /** A label for this device, shown in session lists, e.g. "Firefox on Linux". */
   label?: string;
   /** This device's platform, shown in session lists, e.g. `'web'`, `'ios'`, `'electron'`. */

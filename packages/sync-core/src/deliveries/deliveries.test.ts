@@ -4,6 +4,7 @@ import { createSyncClient } from '../client/sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import { isSyncError } from '../errors/sync-error.js';
 import type { Delivery } from '../protocol/types.js';
+import { sessionTargeting } from '../sessions/session-targeting.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer, type MemoryServer } from '../testing/memory-server.js';
@@ -41,6 +42,7 @@ function world(options: { members?: Record<string, string[]> } = {}) {
         transport,
         storage,
         environment: testEnvironment({ seed: seed++ }),
+        targeting: sessionTargeting(),
         label: extra.label ?? `${sessionId} device`,
         platform: 'test',
         ...(extra.locks === undefined ? {} : { locks: extra.locks }),

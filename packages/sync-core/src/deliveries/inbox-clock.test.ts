@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createSyncClient } from '../client/sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import { SyncError } from '../errors/sync-error.js';
+import { sessionTargeting } from '../sessions/session-targeting.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import type { SyncTransport } from '../transport/types.js';
@@ -44,6 +45,7 @@ describe('delivery inbox and a device clock ahead of the server', () => {
       const client = createSyncClient({
         transport: wrapped,
         storage,
+        targeting: sessionTargeting(),
         // The device's clock runs 2 minutes ahead of the server's.
         environment: { ...env, now: () => serverNow + 120_000 },
       });
@@ -56,6 +58,7 @@ describe('delivery inbox and a device clock ahead of the server', () => {
       transport: server.connect({ userId: 'u1', sessionId: 'sA' }),
       storage: memoryStorage(),
       environment: testEnvironment({ seed: 8 }),
+      targeting: sessionTargeting(),
     });
     const first = start({ failAcks: true });
     await first.start();

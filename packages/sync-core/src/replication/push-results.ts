@@ -58,7 +58,7 @@ export function applyPushResults(
       // mutation starts from there (a newer pulled base, if any, stays the base record).
       const baseData = applyMutation(entry.base, mutation);
       if (previous === undefined || previous.revision < result.revision) {
-        const record: SyncRecord = {
+        const record: SyncRecord = Object.freeze({
           scope: mutation.scope,
           collection,
           id: recordId,
@@ -66,7 +66,7 @@ export function applyPushResults(
           revision: result.revision,
           hlc: mutation.hlc,
           deleted: mutation.op === 'delete',
-        };
+        });
         store.setBase(record);
         ops.push({ type: 'set', key: baseKey(collection, recordId), value: record });
       }

@@ -1,6 +1,6 @@
-import { EventEmitter } from 'eventemitter3';
 import type { SyncEnvironment } from '../client/types.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
+import { Emitter } from '../observe/emitter.js';
 import type { SessionInfo } from '../protocol/types.js';
 import type { Retryer } from '../replication/retryer.js';
 import type { AuthSession, SessionTransport } from '../transport/types.js';
@@ -66,7 +66,7 @@ export interface ClientSessionsOptions {
  */
 export class ClientSessions implements SessionsApi {
   readonly #options: ClientSessionsOptions;
-  readonly #emitter = new EventEmitter<SessionsEvents>();
+  readonly #emitter = new Emitter<SessionsEvents>();
   #current: SessionInfo | null = null;
   #context: SignedInContext | null = null;
   #timer: unknown;

@@ -1,7 +1,12 @@
 import type { Json, JsonObject } from '../protocol/types.js';
 import type { FieldOf } from '../schema/collections.js';
 
-/** A record as the view shows it: its id and its (frozen) data, typed by its collection. */
+/**
+ * A record as the view shows it: its id and its (frozen) data, typed by its collection. A record
+ * confirmed by the server and not changed locally is stored once, so its view record is the
+ * server's frozen record and carries its other fields too (`revision`, `hlc`, ...): read `id`
+ * and `data`, which are the contract.
+ */
 export interface ViewRecord<Data = JsonObject> {
   /** The record id. */
   readonly id: string;

@@ -40,6 +40,43 @@ function setup() {
 }
 
 describe('RecordStore', () => {
+  it('stores an unchanged confirmed record once: the server record is its view record', () => {
+    const { store, pending, push } = setup();
+    const server = Object.freeze(rec('a', Object.freeze({ title: 'server' })));
+    store.setBase(server);
+    expect(store.recompute('todos', 'a')).toBe(true);
+    expect(store.query('todos')[0]).toBe(server);
+    expect(store.get('todos', 'a')).toBe(server.data);
+    // A local change diverges the view from the base, which stays the server's record.
+    push('a', { op: 'patch', data: { title: 'mine' } });
+    const mine = store.query('todos')[0];
+    expect(mine).not.toBe(server);
+    expect(mine).toEqual({ id: 'a', data: { title: 'mine' } });
+    expect(store.base('todos', 'a')).toBe(server);
+    // The server confirms the same data under a new revision: the view keeps its identity.
+    pending.delete('todos/a');
+    const confirmed = Object.freeze(rec('a', Object.freeze({ title: 'mine' }), 2));
+    store.setBase(confirmed);
+    expect(store.recompute('todos', 'a')).toBe(false);
+    expect(store.query('todos')[0]).toBe(mine);
+    expect(store.base('todos', 'a')).toBe(confirmed);
+    // A tombstone leaves the view; size and ids follow.
+    store.setBase(Object.freeze(rec('a', null, 3)));
+    expect(store.recompute('todos', 'a')).toBe(true);
+    expect(store.size('todos')).toBe(0);
+    expect([...store.viewIds('todos')]).toEqual([]);
+    expect(store.base('todos', 'a')?.deleted).toBe(true);
+    expect(store.query('todos')).toEqual([]);
+    // Shared and diverged records together: the query lists each one's view, in order.
+    const b = Object.freeze(rec('b', Object.freeze({ title: 'b' })));
+    store.setBase(b);
+    store.recompute('todos', 'b');
+    expect(store.query('todos')).toEqual([b]);
+    push('c', { op: 'put', data: { title: 'c' } });
+    expect(store.query('todos').map((r) => r.id)).toEqual(['b', 'c']);
+    expect(store.query('todos')[0]).toBe(b);
+  });
+
   it('shows base records with pending mutations replayed, and rolls back when they go', () => {
     const { store, pending, push } = setup();
     store.setBase(rec('a', { title: 'server', n: 1 }));

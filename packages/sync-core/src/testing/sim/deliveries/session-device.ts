@@ -12,6 +12,7 @@ import type { SyncClient } from '../../../client/api.js';
 import type { SyncClientOptions } from '../../../client/types.js';
 import { localLocks } from '../../../deliveries/locks.js';
 import type { Delivery } from '../../../protocol/types.js';
+import { sessionTargeting } from '../../../sessions/session-targeting.js';
 import { memoryStorage } from '../../../storage/memory.js';
 import type { StorageAdapter } from '../../../storage/types.js';
 import type { AuthSession, SyncTransport } from '../../../transport/types.js';
@@ -131,6 +132,7 @@ export class DeliveryDevice {
       locks: localLocks(),
       label: this.id,
       platform: 'sim',
+      targeting: sessionTargeting(),
       environment,
     });
     client.on('delivery', async ({ delivery }) => {

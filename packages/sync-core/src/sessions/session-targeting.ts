@@ -1,0 +1,139 @@
+import { indexedDbAssetStore, memoryAssetStore } from '../assets/asset-store.js';
+import type { AssetsApi } from '../assets/assets-api.js';
+import { ClientAssets } from '../assets/client-assets.js';
+import type { TransferProgress } from '../assets/progress.js';
+import type { SyncClientOptions, SyncEnvironment } from '../client/types.js';
+import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
+import type { DeliveryHandler } from '../deliveries/inbox.js';
+import { defaultLocks } from '../deliveries/locks.js';
+import type { IdGenerator } from '../ids/uuid-v7.js';
+import { TRANSFER_REQUEST_KIND } from '../protocol/sessions.js';
+import type { Delivery } from '../protocol/types.js';
+import type { StorageAdapter } from '../storage/types.js';
+import type { SyncTransport } from '../transport/types.js';
+import type { SessionsApi, SignedInContext } from './client-sessions.js';
+import { SessionServices } from './session-services.js';
+
+/** What a client hands {@link SessionTargeting.attach}: its parts and its event outlets. */
+export interface TargetingHost {
+  /** The client's options (label, platform, heartbeat, locks, asset store, chunk size). */
+  options: SyncClientOptions;
+  /** The client's environment (online = server reachable). */
+  env: SyncEnvironment;
+  /** Device storage. */
+  storage: StorageAdapter;
+  /** The client's transport. */
+  transport: SyncTransport;
+  /** Makes ids. */
+  newId: IdGenerator;
+  /** The app's `delivery` listeners. */
+  handlers(): readonly DeliveryHandler[];
+  /** A delivery listener failed. */
+  deliveryFailed(error: unknown, delivery: Delivery): void;
+  /** Transfer progress for `transfer` listeners. */
+  transfer(progress: Readonly<TransferProgress>): void;
+  /** The signed-in user's own scope (`''` when signed out). */
+  userScope(): string;
+}
+
+/** Session targeting as attached to one client: its APIs and its session lifecycle. */
+export interface TargetingServices {
+  /** `client.sessions`. */
+  readonly sessions: SessionsApi;
+  /** `client.deliveries`. */
+  readonly deliveries: DeliveriesApi;
+  /** `client.assets`. */
+  readonly assets: AssetsApi;
+  /** A user signed in and replication started. */
+  signedIn(context: Omit<SignedInContext, 'signal'>): void;
+  /** The user signed out, or the client stopped. */
+  signedOut(): void;
+  /** A `delivery` listener was added: offer it the deliveries waiting for this session. */
+  handlersChanged(): void;
+}
+
+/**
+ * Session targeting for a client: this device's session and the user's other devices, items
+ * delivered to sessions, and files with progress. Made by {@link sessionTargeting} and passed
+ * as `createSyncClient({ targeting })`.
+ */
+export interface SessionTargeting {
+  /**
+   * Builds the services of one client. Called once, by `createSyncClient`.
+   * @internal
+   */
+  attach(host: TargetingHost): TargetingServices;
+}
+
+/**
+ * Turns on session targeting (`client.sessions`, `client.deliveries`, `client.assets`, the
+ * `delivery` and `transfer` events). It lives in its own entry so an app that does not use it
+ * does not ship it; the transport must speak the session endpoints too (`restTransport` does
+ * with `targeting: restTargeting()` from `@syncline/adapter-rest/targeting`).
+ *
+ * @example
+ * ```ts
+ * import { createSyncClient } from '@syncline/sync-core';
+ * import { sessionTargeting } from '@syncline/sync-core/targeting';
+ *
+ * const client = createSyncClient({ transport, targeting: sessionTargeting(), label: 'Laptop' });
+ * const others = await client.sessions.list();
+ * ```
+ */
+export function sessionTargeting(): SessionTargeting {
+  return { attach: attachTargeting };
+}
+
+function attachTargeting(host: TargetingHost): TargetingServices {
+  const { options, env, transport, newId } = host;
+  // The assets and the services refer to each other; both exist before any callback runs.
+  let assets: ClientAssets | undefined;
+  const requireAssets = (): ClientAssets => assets as ClientAssets;
+  const services = new SessionServices({
+    env,
+    storage: host.storage,
+    transport,
+    newId,
+    locks: options.locks ?? defaultLocks(),
+    label: options.label,
+    platform: options.platform,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 15 * 60_000,
+    pollIntervalMs: options.pullIntervalMs ?? 30_000,
+    handlers: () => host.handlers(),
+    prepare: (delivery, signal) => requireAssets().prepareDelivery(delivery, signal),
+    internal: new Map([
+      [TRANSFER_REQUEST_KIND, (delivery, signal) => requireAssets().serveRequest(delivery, signal)],
+    ]),
+    onError: (error, delivery) => host.deliveryFailed(error, delivery),
+    userScope: () => host.userScope(),
+    parts: [
+      {
+        signedIn: (context) => requireAssets().signedIn(context),
+        signedOut: () => requireAssets().signedOut(),
+        transferChanged: () => requireAssets().transferChanged(),
+        reconnected: () => requireAssets().reconnected(),
+      },
+    ],
+  });
+  assets = new ClientAssets({
+    env,
+    transport,
+    store:
+      options.assetStore ??
+      (typeof indexedDB === 'undefined' ? memoryAssetStore() : indexedDbAssetStore()),
+    newId,
+    deliveries: services.deliveries,
+    chunkBytes: options.assetChunkBytes ?? 1 << 20,
+    publish: (progress) => host.transfer(progress),
+    storage: host.storage,
+  });
+  const clientAssets = assets;
+  return {
+    sessions: services.sessions,
+    deliveries: services.deliveries,
+    assets: clientAssets,
+    signedIn: (context) => services.signedIn(context),
+    signedOut: () => services.signedOut(),
+    handlersChanged: () => services.handlersChanged(),
+  };
+}
