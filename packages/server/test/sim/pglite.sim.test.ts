@@ -37,7 +37,7 @@ function tier(options: {
         const result = await simulate({
           seed,
           ops: options.ops,
-          backend: (scheduler) => sim.backend(scheduler),
+          backend: sim.backend(seed),
           ...(options.clientOptions === undefined ? {} : { clientOptions: options.clientOptions }),
         });
         busyMs += performance.now() - started;

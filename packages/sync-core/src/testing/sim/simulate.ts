@@ -85,9 +85,10 @@ export interface SimulateOptions {
    */
   faults?: FaultLevel;
   /**
-   * The server. Receives the run's scheduler (its clock and queue). Implement {@link SimBackend}
-   * to run the simulation against your own server: `@syncline/server`'s tier-2 test wraps its
-   * fetch handler over the SQL store on PGlite this way (`packages/server/test/sim`).
+   * The server. Receives the run's scheduler (its clock and queue). `transportBackend(...)` runs
+   * the simulation against any `SyncTransport` (its options state every rule the simulator
+   * relies on); `@syncline/server`'s tiers run its handler over the SQL store on PGlite, in
+   * process and through `restTransport` over loopback HTTP, this way (`packages/server/test/sim`).
    * @default the in-memory protocol server (`memoryBackend`)
    */
   backend?: (scheduler: SimScheduler) => SimBackend | Promise<SimBackend>;
@@ -231,7 +232,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     history.step = index;
     const device = byId.get(work.pick(SESSION_SLOTS)) as SimDevice;
     const op = nextOp(work, index);
-    if (op.kind === 'race') {
+    if (op.kind === 'poison' && backend.fieldLimit === false) {
+      history.trace(`skip poison (the backend has no field limit)`);
+    } else if (op.kind === 'race') {
       for (const racer of devices.filter((d) => d.homeUser === device.homeUser))
         execute(racer, op, history);
     } else {
@@ -301,6 +304,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   history.trace('heal');
   network.faultsOn = false;
   network.healAll();
+  backend.heal?.();
   for (const device of devices) {
     device.online.set(true);
     device.clock.setSkew(0);
