@@ -115,7 +115,7 @@ export async function openPgliteSim(
             }));
         },
         purgeTombstones: async () => (await store.purgeTombstones({ olderThanMs: 0 })).purged,
-        // The sim knows the format (`c1.<epoch>.<version>`) only to check that a device's
+        // The sim knows the format (`c1.<epoch>.<version>[.h<horizon>]`) only to check that a device's
         // checkpoints never go back (INV-5); clients treat them as opaque.
         compareCheckpoints: (a, b) => checkpointVersion(a) - checkpointVersion(b),
       });
@@ -183,6 +183,7 @@ function handlerTransport(handler: SyncHandler, session: AuthSession): SyncTrans
 }
 
 function checkpointVersion(checkpoint: string): number {
-  const version = Number(checkpoint.split('.').at(-1));
+  // `c1.<epoch>.<version>`, maybe followed by `.h<horizon>`.
+  const version = Number(checkpoint.split('.')[2]);
   return Number.isSafeInteger(version) ? version : -1;
 }

@@ -91,6 +91,6 @@ export function memoryBackend(
     // The memory server keeps nothing but durable state; the network drops what was in flight.
     restart: async () => {},
     dedupeHits: async () => server.stats.dedupeHits,
-    compareCheckpoints: (a, b) => Number(a) - Number(b),
+    compareCheckpoints: (a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10),
   };
 }
