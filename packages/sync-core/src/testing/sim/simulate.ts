@@ -103,6 +103,13 @@ export interface SimulateOptions {
    * @default lww, serverWins, clientWins, manual
    */
   resolvers?: Partial<Record<'notes' | 'tags' | 'drafts' | 'tasks', ConflictResolver>>;
+  /**
+   * Purge tombstones on every seed (not only in the seeds whose fault mix draws it), with one
+   * device cut off from before the purge until after it, so that it pulls from behind the purge
+   * horizon and must start over (`resetRequired`). Needs a backend that can purge.
+   * @default false
+   */
+  purgeBehind?: boolean;
   /** Extra client options (timeouts, intervals, backoff). */
   clientOptions?: Partial<SyncClientOptions>;
   /**
@@ -266,6 +273,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     history,
     counters,
     chaosMs,
+    purgeBehind: options.purgeBehind ?? false,
   });
   const manualResolved = new Set<string>();
   const manualRandom = root.fork('manual');
