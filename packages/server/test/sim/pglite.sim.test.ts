@@ -96,7 +96,7 @@ tier({
 // that ended after one of the device's own pushes was applied dropped that record (its pages
 // were read before the push), so the next write started from nothing and lost a token (INV-1,
 // seed 6 of 100 ops with the purge at 3/4 of the chaos; the push answer now marks the record
-// as seen by the reset; push-results.test.ts holds it).
+// as seen by the reset; reset-own-push.test.ts holds it).
 tier({
   name: 'simulation tier 2 on PGlite, pages of 2',
   seeds: 6,
