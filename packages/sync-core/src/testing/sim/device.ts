@@ -83,6 +83,12 @@ export class SimDevice {
   /** Users this device wrote for while signed in as a guest. */
   readonly guestUsers = new Set<string>();
   readonly #checkpoints = new Map<string, string | null>();
+  /**
+   * Scopes pulled from `null` (told to reset, or started over by the client itself) whose pull
+   * has not reached its last page yet: a client that crashes meanwhile starts that pull over
+   * from `null` (the reset is persisted), which is not a checkpoint going back.
+   */
+  readonly #resetsOpen = new Set<string>();
   /** The highest HLC this device ever persisted (any namespace, any life). */
   #maxHlc = '';
   #hlcReported = false;
@@ -157,10 +163,16 @@ export class SimDevice {
           if (this.#armed === 'after-send' && this.#life === life) this.crash('after-send');
         },
         onPullRequest: (request) => this.#checkCheckpoint(request),
-        beforePullAnswer: (response) => {
+        beforePullAnswer: (response, request) => {
+          // An answer reaching a dead client changes nothing on the device.
+          if (!life.alive) return;
+          const key = `${this.userId}|${request.scope}`;
           if (response.resetRequired) {
             world.counters.add('path.reset-required');
             this.#checkpoints.clear();
+            this.#resetsOpen.add(key);
+          } else if (!response.hasMore) {
+            this.#resetsOpen.delete(key);
           }
           if (this.#armed === 'mid-pull' && this.#life === life && response.changes.length > 0) {
             // The next storage write is the page's rows (and, if correct, its checkpoint).
@@ -339,7 +351,8 @@ export class SimDevice {
     const compare = this.#world.backend.compareCheckpoints;
     const key = `${this.userId}|${request.scope}`;
     const previous = this.#checkpoints.get(key);
-    if (compare !== undefined && previous != null) {
+    const restart = request.checkpoint === null && this.#resetsOpen.has(key);
+    if (compare !== undefined && previous != null && !restart) {
       if (request.checkpoint === null || compare(request.checkpoint, previous) < 0) {
         this.#world.violation(
           'INV-5',
@@ -348,6 +361,7 @@ export class SimDevice {
       }
     }
     if (request.checkpoint !== null) this.#checkpoints.set(key, request.checkpoint);
+    else this.#resetsOpen.add(key);
   }
 
   /** Current data of a record on this device's view. */
