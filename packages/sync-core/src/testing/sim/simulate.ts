@@ -54,6 +54,7 @@
 import { createSyncClient } from '../../client/sync-client.js';
 import type { SyncClientOptions } from '../../client/types.js';
 import type { ConflictResolver } from '../../conflict/types.js';
+import type { StorageAdapter } from '../../storage/types.js';
 import { createRandom } from '../random.js';
 import { memoryBackend, type SimBackend } from './backend.js';
 import { scheduleFaults } from './chaos-faults.js';
@@ -110,6 +111,16 @@ export interface SimulateOptions {
    * @default false
    */
   purgeBehind?: boolean;
+  /**
+   * Opens a device's durable storage; called at every start of a client (a restarted process
+   * reads its disk again), e.g. `fileStorage({ directory })` of `@syncline/sync-core/node` in a
+   * directory per device. `crash()` kills the device's running client at once (a storage that
+   * injects crashes into its own I/O calls it, then never settles the interrupted call); the
+   * device restarts 1–10 virtual s later. Every storage call is waited for before virtual time
+   * moves on.
+   * @default one memory storage per device, kept across crashes
+   */
+  storage?: (deviceId: string, crash: () => void) => StorageAdapter;
   /** Extra client options (timeouts, intervals, backoff). */
   clientOptions?: Partial<SyncClientOptions>;
   /**
@@ -200,6 +211,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     backend,
     counters,
     createClient: options.createClient ?? createSyncClient,
+    openStorage: options.storage,
     clientOptions: { requestTimeoutMs: 10_000, ...options.clientOptions },
     trace: (line: string) => history.trace(line),
     violation: (inv: 'INV-5' | 'INV-8', message: string) => history.violate({ inv, message }),
