@@ -42,30 +42,16 @@ const GATES: Record<string, number> = {
   'resolved.manual': 20,
 };
 
-/**
- * The client's pull page size per file: the default (1,000) is never reached by a run, so half
- * the files force small pages, and every catch-up or reset pull pages.
- */
-const PAGE_SIZES = [undefined, undefined, 5, 2] as const;
-
 /** Defines the tests of one tier-1 file: one test per seed, then the file's counter gates. */
 export function tier1File(file: number): void {
-  const pageSize = PAGE_SIZES[file];
-  const gates: Record<string, number> =
-    pageSize === undefined ? GATES : { ...GATES, 'path.pull-more-pages': 50 };
   const first = 1 + file * SEEDS_PER_FILE;
   const total = new SimCounters();
   const started = performance.now();
   let ops = 0;
-  const pages = pageSize === undefined ? '' : `, pages of ${pageSize}`;
-  describe(`simulation tier 1, seeds ${first}..${first + SEEDS_PER_FILE - 1}${pages}`, () => {
+  describe(`simulation tier 1, seeds ${first}..${first + SEEDS_PER_FILE - 1}`, () => {
     for (let seed = first; seed < first + SEEDS_PER_FILE; seed++) {
       it(`seed ${seed}`, async () => {
-        const result = await simulate({
-          seed,
-          ops: OPS,
-          ...(pageSize === undefined ? {} : { clientOptions: { pullPageSize: pageSize } }),
-        });
+        const result = await simulate({ seed, ops: OPS });
         total.merge(result.counters);
         ops += result.stats.ops;
         if (!result.ok) console.log(formatFailure(result));
@@ -77,7 +63,7 @@ export function tier1File(file: number): void {
       console.log(
         `tier 1 file ${file}: ${SEEDS_PER_FILE} seeds, ${ops} client ops in ${seconds.toFixed(1)} s (${Math.round(ops / seconds)} ops/s)\n${formatCounters(total)}`,
       );
-      const short = Object.entries(gates)
+      const short = Object.entries(GATES)
         .filter(([name, minimum]) => total.get(name) < minimum)
         .map(([name, minimum]) => `${name}: ${total.get(name)} < ${minimum}`);
       expect(short).toEqual([]);
