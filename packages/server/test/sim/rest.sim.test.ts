@@ -3,7 +3,8 @@
  * `@syncline/adapter-rest` over loopback HTTP (the handler on the SQL store on PGlite), with
  * seeded faults at the HTTP layer on top of the simulator's own: error statuses (500, 502, 503,
  * 429 with `Retry-After`), connections destroyed before and after the handler ran, and a proxy's
- * 502 after the handler applied the push (`http-faults.ts`). Pages of 3, so pulls page.
+ * 502 after the handler applied the push (`http-faults.ts`). Pages of 3, so pulls page, and a
+ * tombstone purge on every seed while a device is cut off, so it resets.
  *
  * Determinism: the fault of each request is drawn from the seed in request order, and the
  * simulator waits for each HTTP exchange before its virtual time moves on, so a seed replays
@@ -15,7 +16,7 @@ import { formatCounters, formatFailure, SimCounters, simulate } from '@syncline/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPgliteSim, type PgliteSim } from './pglite-backend.js';
 
-const SEEDS = 6;
+const SEEDS = 5;
 const OPS = 100;
 
 describe('simulation tier 3: restTransport over HTTP to the server on PGlite', () => {
@@ -39,6 +40,7 @@ describe('simulation tier 3: restTransport over HTTP to the server on PGlite', (
         ops: OPS,
         backend: sim.backend(seed),
         clientOptions: { pullPageSize: 3 },
+        purgeBehind: true,
       });
       busyMs += performance.now() - started;
       total.merge(result.counters);
@@ -68,7 +70,12 @@ describe('simulation tier 3: restTransport over HTTP to the server on PGlite', (
     );
     for (const kind of ['500', '502', '503', '429', 'reset-before', 'reset-after', 'gateway-after'])
       expect(sim.httpFaults.get(kind) ?? 0, kind).toBeGreaterThan(0);
-    for (const name of ['path.pull-more-pages', 'path.dedupe-hit', 'fault.response-lost'])
+    for (const name of [
+      'path.pull-more-pages',
+      'path.dedupe-hit',
+      'fault.response-lost',
+      'path.reset-required',
+    ])
       expect(total.get(name), name).toBeGreaterThan(0);
   });
 });
