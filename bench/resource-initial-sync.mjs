@@ -3,7 +3,10 @@
 // API (examples/projects-api: route handlers over Drizzle on PGlite, in its own process), once
 // through `restTransport` from the reference server (PGlite, its own process), in the same run.
 // Prints the seconds from `start()` until every record is visible and synced, and the HTTP
-// requests each made.
+// requests each made. `resourceTransport` runs twice: with the issue's list shape (ids and
+// revisions only, so each changed project costs a `GET /api/projects/:id`), and with the
+// resource opted in to `listIncludesData` (`?include=data`: the list carries whole projects,
+// no per-record GET).
 //
 //   node bench/resource-initial-sync.mjs [--quick]   standalone (--quick: 2,000 projects)
 //   node bench/run.mjs resource-initial-sync          through the runner
@@ -19,10 +22,23 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export const meta = {
   title: 'initial sync: REST resources vs protocol',
-  runs: 3,
+  // One run: the GET-per-project variant alone takes minutes for 10,000 projects.
+  runs: 1,
   metrics: [
     { key: 'resource_s', label: 'resourceTransport, 10k projects', unit: 's', better: 'lower' },
     { key: 'resource_requests', label: 'resourceTransport, requests', unit: '', better: 'lower' },
+    {
+      key: 'resource_list_data_s',
+      label: 'resourceTransport, list with data',
+      unit: 's',
+      better: 'lower',
+    },
+    {
+      key: 'resource_list_data_requests',
+      label: 'resourceTransport, list with data, requests',
+      unit: '',
+      better: 'lower',
+    },
     { key: 'protocol_s', label: 'restTransport (protocol), 10k', unit: 's', better: 'lower' },
     { key: 'protocol_requests', label: 'restTransport, requests', unit: '', better: 'lower' },
   ],
@@ -103,7 +119,7 @@ async function syncAll(transport, collection, count) {
   return seconds;
 }
 
-async function measureResource(count) {
+async function measureResource(count, { listIncludesData = false } = {}) {
   const { createSessionSource } = await import('@syncline/sync-core');
   const { resourceTransport } = await import('@syncline/adapter-rest');
   const dataDir = mkdtempSync(join(tmpdir(), 'syncline-projects-'));
@@ -123,7 +139,15 @@ async function measureResource(count) {
         baseUrl: api.url,
         getToken: () => token,
         session: createSessionSource({ userId: email, sessionId: 'bench' }),
-        resources: { projects: { path: '/api/projects', listPageSize: 5000 } },
+        resources: {
+          projects: {
+            path: '/api/projects',
+            listPageSize: 5000,
+            ...(listIncludesData ? { listIncludesData, listQuery: { include: 'data' } } : {}),
+          },
+        },
+        // The list tells all: pages as large as the client takes (no GET per record to bound).
+        ...(listIncludesData ? { pageSize: 1000 } : {}),
         fetch: counter.fetch,
       });
       const seconds = await syncAll(transport, 'projects', count);
@@ -163,10 +187,13 @@ async function measureProtocol(count) {
 export async function run({ quick = false } = {}) {
   const count = quick ? 2_000 : PROJECTS;
   const resource = await measureResource(count);
+  const listData = await measureResource(count, { listIncludesData: true });
   const protocol = await measureProtocol(count);
   return {
     resource_s: resource.seconds,
     resource_requests: resource.requests,
+    resource_list_data_s: listData.seconds,
+    resource_list_data_requests: listData.requests,
     protocol_s: protocol.seconds,
     protocol_requests: protocol.requests,
   };

@@ -1,7 +1,8 @@
 /**
  * `@syncline/adapter-supabase`: syncline over the app's own Supabase project. RPC push and
  * pull with the reference server's revision checks, Realtime pokes on private channels,
- * sessions from Supabase Auth. The SQL ships in the package's `sql/` folder.
+ * sessions from Supabase Auth. The SQL ships in the package's `sql/` folder. Or, with
+ * `supabaseTablesTransport` and `sql/tables/`, sync the app's own tables as they are.
  *
  * @packageDocumentation
  */
@@ -28,3 +29,8 @@ export {
   type SupabaseTransportOptions,
   supabaseTransport,
 } from './supabase-transport.js';
+export type {
+  SupabaseTableOptions,
+  SupabaseTablesTransportOptions,
+} from './tables-options.js';
+export { type SupabaseTablesTransport, supabaseTablesTransport } from './tables-transport.js';

@@ -17,9 +17,9 @@ import {
   validatePushResponse,
 } from '@syncline/sync-core';
 import { type SupabaseSessionSource, supabaseSessionSource } from './auth-session-source.js';
-import type { RpcBuilderLike, RpcResultLike, SupabaseClientLike } from './client-like.js';
-import { syncErrorFromPostgrest } from './errors.js';
+import type { SupabaseClientLike } from './client-like.js';
 import { subscribeToPokes } from './realtime-pokes.js';
+import { callRpc, validatedAnswer } from './rpc-call.js';
 
 /** Options of {@link supabaseTransport}. */
 export interface SupabaseTransportOptions {
@@ -81,33 +81,8 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
     options.onRealtimeError ?? ((error: Error) => console.warn('[syncline]', error.message));
   const session = supabaseSessionSource(client, onError);
 
-  const call = async (builder: RpcBuilderLike, signal: AbortSignal | undefined) => {
-    let result: RpcResultLike;
-    try {
-      result = await (signal === undefined ? builder : builder.abortSignal(signal));
-    } catch (error) {
-      throw new SyncError('network', 'the Supabase call failed before an answer', {
-        cause: error,
-        status: 0,
-      });
-    }
-    if (signal?.aborted) {
-      throw new SyncError('network', 'the Supabase call was aborted', { cause: signal.reason });
-    }
-    if (result.error !== null) throw syncErrorFromPostgrest(result.error, result.status);
-    return result.data;
-  };
-
-  const validated = <T>(validate: () => T): T => {
-    try {
-      return validate();
-    } catch (error) {
-      throw new SyncError('server', 'the syncline SQL answered in an unexpected shape', {
-        cause: error,
-        code: 'bad_response',
-      });
-    }
-  };
+  const call = callRpc;
+  const validated = <T>(validate: () => T): T => validatedAnswer('the syncline SQL', validate);
 
   const transport: SupabaseTransport = {
     session,

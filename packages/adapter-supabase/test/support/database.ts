@@ -102,3 +102,18 @@ export async function openSupabaseDatabase(
     },
   };
 }
+
+const TABLES_HELPER = new URL('../../sql/tables/syncline_tables.sql', import.meta.url);
+const TABLES_APP = new URL('./tables-app.sql', import.meta.url);
+const TABLES_CONFORMANCE = new URL('./tables-conformance.sql', import.meta.url);
+
+/**
+ * Applies the tables-mode helper (`sql/tables/`) and the test app's own tables (projects;
+ * conversations and their messages; the conformance kit's items), each with its RLS policies
+ * and the helper installed.
+ */
+export async function applyTablesApp(db: SqlExecutor): Promise<void> {
+  await db.transaction((tx) => tx.exec(readFileSync(TABLES_HELPER, 'utf8')));
+  await db.transaction((tx) => tx.exec(readFileSync(TABLES_APP, 'utf8')));
+  await db.transaction((tx) => tx.exec(readFileSync(TABLES_CONFORMANCE, 'utf8')));
+}

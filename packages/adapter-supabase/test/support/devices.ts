@@ -1,13 +1,15 @@
 /** Signed-in supabase-js clients, transports and sync clients on the stand-in project. */
 import type { SupabaseClient } from '@supabase/supabase-js';
 import {
+  type AuthSession,
   type ConflictResolver,
   createSyncClient,
   memoryStorage,
   type OnlineSource,
   type SyncClient,
+  type SyncTransport,
 } from '@syncline/sync-core';
-import { type SupabaseTransport, supabaseTransport } from '../../src/index.js';
+import { supabaseTransport } from '../../src/index.js';
 import type { SupabaseStandIn } from './supabase-standin.js';
 
 let counter = 0;
@@ -52,11 +54,11 @@ export function manualOnline(initial = true): OnlineSource & { set(online: boole
 /** A device: a signed-in supabase-js client, the transport over it, and a started sync client. */
 export interface Device {
   supabase: SupabaseClient;
-  transport: SupabaseTransport;
+  transport: SyncTransport & { stop(): void };
   client: SyncClient;
   userId: string;
   online: ReturnType<typeof manualOnline>;
-  /** Number of `syncline_pull` calls made by this device. */
+  /** Number of pull calls (`syncline_pull`, `syncline_tables_pull`) made by this device. */
   pulls(): number;
 }
 
@@ -65,7 +67,17 @@ export async function startDevice(
   project: SupabaseStandIn,
   email: string,
   devices: Device[],
-  options: { conflict?: ConflictResolver; online?: boolean; vsn?: '1.0.0' | '2.0.0' } = {},
+  options: {
+    conflict?: ConflictResolver;
+    online?: boolean;
+    vsn?: '1.0.0' | '2.0.0';
+    /** The transport over the signed-in client (default: `supabaseTransport`). */
+    transport?: (client: SupabaseClient) => SyncTransport & { stop(): void };
+    /** The collections `conflict` applies to (default: `todos`). */
+    collections?: readonly string[];
+    /** The client's scope for a session (default: the client's own, `user:<id>`). */
+    scopeFor?: (session: AuthSession) => string;
+  } = {},
 ): Promise<Device> {
   const { supabase, userId } = await signedInClient(
     project,
@@ -76,19 +88,27 @@ export async function startDevice(
   const rpc = supabase.rpc.bind(supabase);
   const counted = Object.assign(Object.create(supabase) as SupabaseClient, {
     rpc: (fn: string, args?: Record<string, unknown>) => {
-      if (fn === 'syncline_pull') pulls++;
+      if (fn === 'syncline_pull' || fn === 'syncline_tables_pull') pulls++;
       return rpc(fn as never, args as never);
     },
   });
-  const transport = supabaseTransport({ client: counted, onRealtimeError: () => undefined });
+  const transport =
+    options.transport?.(counted) ??
+    supabaseTransport({ client: counted, onRealtimeError: () => undefined });
+  const conflict = options.conflict;
   const online = manualOnline(options.online ?? true);
   const client = createSyncClient({
     transport,
     storage: memoryStorage(),
-    ...(options.conflict === undefined
+    ...(conflict === undefined
       ? {}
-      : { collections: { todos: { conflict: options.conflict } } }),
+      : {
+          collections: Object.fromEntries(
+            (options.collections ?? ['todos']).map((name) => [name, { conflict }]),
+          ),
+        }),
     environment: { online },
+    ...(options.scopeFor === undefined ? {} : { scopeFor: options.scopeFor }),
     // Long enough that only pokes and (re)subscribe catch-ups explain a quick sync.
     pullIntervalMs: 600_000,
     retry: { baseDelayMs: 10, maxDelayMs: 50 },

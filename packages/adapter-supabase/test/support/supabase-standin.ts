@@ -31,8 +31,8 @@ export interface SupabaseStandIn {
   dropNextResponses(fn: string, count?: number): void;
   /** Answers dropped so far, with the status and body they would have had. */
   readonly dropped: Array<{ fn: string; status: number; body: string | undefined }>;
-  /** A new supabase-js client for this project (one device). */
-  createClient(options?: { vsn?: '1.0.0' | '2.0.0' }): SupabaseClient;
+  /** A new supabase-js client for this project (one device); `fetch` replaces its HTTP client. */
+  createClient(options?: { vsn?: '1.0.0' | '2.0.0'; fetch?: typeof fetch }): SupabaseClient;
   close(): Promise<void>;
 }
 
@@ -118,6 +118,7 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
     createClient(options = {}) {
       const client = createClient(url, key, {
         auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+        ...(options.fetch === undefined ? {} : { global: { fetch: options.fetch } }),
         realtime: {
           transport: WebSocket as never,
           ...(options.vsn === undefined ? {} : { vsn: options.vsn }),
