@@ -141,7 +141,7 @@ export function sqlSuite(kind: () => DatabaseKind, adminUrl?: () => string | und
       asRequest(db.api, userClaims(carol.id, carol.session), (tx) =>
         tx.query<{ p: T }>(sql, params),
       );
-    const push = (mutation: Record<string, unknown>) =>
+    const push = (mutation: object) =>
       as('SELECT public.syncline_push($1, $2::jsonb) AS p', [
         'sql-suite',
         JSON.stringify([mutation]),
