@@ -61,9 +61,9 @@ export function migrationSuite(open: () => Promise<{ db: SqlExecutor; drop(): Pr
   });
 
   it('keeps one definition of each function in the baseline; later ones only replace', () => {
-    const [baseline, ...later] = MIGRATIONS.map((m) => m.sql);
+    const [baseline = '', ...later] = MIGRATIONS.map((m) => m.sql);
     for (const name of FUNCTIONS) {
-      expect(baseline?.split(`FUNCTION syncline.${name}(`).length - 1, name).toBe(1);
+      expect(baseline.split(`FUNCTION syncline.${name}(`).length - 1, name).toBe(1);
     }
     // A later migration changes a function in place (same signature), never adds an overload.
     for (const sql of later) {
