@@ -6,10 +6,17 @@
  *   npm run sim -- --seed 1337              one seed (add SYNCLINE_SIM_TRACE=1 for every event)
  *   npm run sim -- --seeds 50 --from 1000 --ops 1000 --faults high --workers 2
  *   npm run soak                            the long run (see --soak)
+ *   npm run sim -- --tier pglite --seeds 10   the real server on PGlite, in process
+ *   npm run sim -- --tier rest --seeds 10     restTransport over loopback HTTP to it, HTTP faults
+ *   npm run sim -- --tier memory --pages 2    the in-memory server, pull pages of 2
+ *
+ * `--tier pglite|rest` runs scripts/sim-server.ts with tsx (pages of 3 and a forced tombstone
+ * purge unless `--pages` says otherwise). Every run prints seeds per second.
  *
  * Prints every failure with its replay command, the anti-vacuity counters and the run time.
  * Exits 1 if any seed failed.
  */
+import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
@@ -19,9 +26,9 @@ const testing = await import(
 const { simulate, formatFailure, formatCounters, SimCounters, REQUIRED_COUNTERS } = testing;
 
 if (!isMainThread) {
-  const { seeds, ops, faults } = workerData;
+  const { seeds, ops, faults, pages } = workerData;
   for (const seed of seeds) {
-    const result = await simulate({ seed, ops, faults });
+    const result = await simulate({ seed, ops, faults, ...clientOptionsOf(pages) });
     parentPort.postMessage({
       seed,
       ok: result.ok,
@@ -43,6 +50,8 @@ function parseArgs(argv) {
     workers: 1,
     seed: undefined,
     soak: false,
+    tier: 'memory',
+    pages: undefined,
   };
   const numeric = {
     '--seed': 'seed',
@@ -50,6 +59,7 @@ function parseArgs(argv) {
     '--from': 'from',
     '--ops': 'ops',
     '--workers': 'workers',
+    '--pages': 'pages',
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -57,11 +67,15 @@ function parseArgs(argv) {
       args[numeric[flag]] = Number(argv[++i]);
     } else if (flag === '--faults') {
       args.faults = argv[++i];
+    } else if (flag === '--tier') {
+      args.tier = argv[++i];
+      if (!['memory', 'pglite', 'rest'].includes(args.tier))
+        throw new Error(`--tier: expected memory, pglite or rest, got ${args.tier}`);
     } else if (flag === '--soak') {
       args.soak = true;
     } else if (flag === '--help' || flag === '-h') {
       console.log(
-        'usage: sim.mjs [--seed S | --seeds N [--from S]] [--ops K] [--faults default|none|high] [--workers W] [--soak]',
+        'usage: sim.mjs [--tier memory|pglite|rest] [--seed S | --seeds N [--from S]] [--ops K] [--pages P] [--faults default|none|high] [--workers W] [--soak]',
       );
       process.exit(0);
     } else {
@@ -71,7 +85,12 @@ function parseArgs(argv) {
   return args;
 }
 
-async function runBatch({ label, seeds, ops, faults, workers, trace }) {
+/** `clientOptions` forcing pull pages of `pages` records, when given. */
+function clientOptionsOf(pages) {
+  return pages === undefined ? {} : { clientOptions: { pullPageSize: pages } };
+}
+
+async function runBatch({ label, seeds, ops, faults, workers, trace, pages }) {
   const started = performance.now();
   const total = new SimCounters();
   const failures = [];
@@ -89,7 +108,7 @@ async function runBatch({ label, seeds, ops, faults, workers, trace }) {
   };
   if (workers <= 1 || seeds.length === 1) {
     for (const seed of seeds) {
-      const result = await simulate({ seed, ops, faults, trace });
+      const result = await simulate({ seed, ops, faults, trace, ...clientOptionsOf(pages) });
       onResult({
         seed,
         ok: result.ok,
@@ -107,7 +126,7 @@ async function runBatch({ label, seeds, ops, faults, workers, trace }) {
         (share) =>
           new Promise((resolve, reject) => {
             const worker = new Worker(new URL(import.meta.url), {
-              workerData: { seeds: share, ops, faults },
+              workerData: { seeds: share, ops, faults, pages },
             });
             worker.on('message', onResult);
             worker.on('error', reject);
@@ -121,7 +140,7 @@ async function runBatch({ label, seeds, ops, faults, workers, trace }) {
   const seconds = (performance.now() - started) / 1000;
   const clientOps = seeds.length * ops;
   console.log(
-    `\n${label}: ${seeds.length} seeds x ${ops} ops (${faults} faults), ${failures.length} failing, ${seconds.toFixed(1)} s wall, ${Math.round(clientOps / seconds)} client ops/s, ${events} sim events`,
+    `\n${label}: ${seeds.length} seeds x ${ops} ops (${faults} faults${pages === undefined ? '' : `, pages of ${pages}`}), ${failures.length} failing, ${seconds.toFixed(1)} s wall, ${(seeds.length / seconds).toFixed(2)} seeds/s, ${Math.round(clientOps / seconds)} client ops/s, ${events} sim events`,
   );
   console.log('counters (summed over seeds):');
   console.log(formatCounters(total));
@@ -135,6 +154,18 @@ async function main() {
   const trace = process.env.SYNCLINE_SIM_TRACE === '1';
   const workers = Math.max(1, Math.min(args.workers, availableParallelism()));
   let failing = 0;
+  if (args.tier !== 'memory') {
+    const script = new URL('./sim-server.ts', import.meta.url).pathname;
+    const from = args.seed ?? args.from;
+    const count = args.seed === undefined ? args.seeds : 1;
+    const forwarded = ['--tier', args.tier, '--from', from, '--seeds', count, '--ops', args.ops];
+    if (args.pages !== undefined) forwarded.push('--pages', args.pages);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script, ...forwarded.map(String)], {
+      stdio: 'inherit',
+    });
+    process.exitCode = run.status ?? 1;
+    return;
+  }
   if (args.soak) {
     const soakWorkers = Math.max(workers, Math.min(2, availableParallelism()));
     failing += await runBatch({
@@ -161,6 +192,7 @@ async function main() {
       faults: args.faults,
       workers: 1,
       trace,
+      pages: args.pages,
     });
   } else {
     failing += await runBatch({
@@ -170,6 +202,7 @@ async function main() {
       faults: args.faults,
       workers,
       trace,
+      pages: args.pages,
     });
   }
   process.exitCode = failing > 0 ? 1 : 0;

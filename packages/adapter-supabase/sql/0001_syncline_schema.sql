@@ -445,3 +445,57 @@ $syncline_migration_body$;
   END IF;
 END
 $syncline_migration$;
+
+-- Migration 3: pull pages below the purge horizon
+DO $syncline_migration$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 3) THEN
+    EXECUTE $syncline_migration_body$
+CREATE OR REPLACE FUNCTION syncline.pull_changes(p_scope text, p_after bigint, p_limit integer)
+RETURNS TABLE (version bigint, purged_through bigint, changes text, last_revision bigint,
+               has_more boolean)
+LANGUAGE plpgsql STABLE
+SET enable_sort = off
+SET enable_bitmapscan = off
+SET enable_seqscan = off
+AS $fn$
+#variable_conflict use_column
+DECLARE
+  v bigint;
+  pt bigint;
+  a bigint := 0;
+  ch text;
+  n bigint;
+  last bigint;
+  more boolean := false;
+BEGIN
+  SELECT s.version, s.purged_through INTO v, pt FROM syncline.scopes s WHERE s.scope = p_scope;
+  v := coalesce(v, 0);
+  pt := coalesce(pt, 0);
+  IF p_after IS NOT NULL AND p_after <= v THEN
+    a := p_after;
+  END IF;
+  SELECT '[' || coalesce(string_agg(coalesce(r.wire, (
+           SELECT row_to_json(x)::text
+           FROM (SELECT r.scope, r.collection, r.id,
+                        CASE WHEN r.deleted THEN NULL ELSE coalesce(r.data, '{}'::jsonb) END AS data,
+                        r.revision, r.hlc, r.deleted) AS x)), ',' ORDER BY r.revision), '') || ']',
+         count(*), max(r.revision)
+  INTO ch, n, last
+  FROM (SELECT r.scope, r.collection, r.id, r.data, r.revision, r.hlc, r.deleted, r.wire
+        FROM syncline.records r
+        WHERE r.scope = p_scope AND r.revision > a
+        ORDER BY r.revision
+        LIMIT p_limit) AS r;
+  IF n >= p_limit THEN
+    more := EXISTS (SELECT 1 FROM syncline.records r
+                    WHERE r.scope = p_scope AND r.revision > last);
+  END IF;
+  RETURN QUERY SELECT v, pt, ch, last, more;
+END
+$fn$;
+$syncline_migration_body$;
+    INSERT INTO syncline.migrations (id, name) VALUES (3, 'pull pages below the purge horizon');
+  END IF;
+END
+$syncline_migration$;

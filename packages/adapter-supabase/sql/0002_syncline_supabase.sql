@@ -437,7 +437,9 @@ END
 $fn$;
 
 -- Pull: {"scope": "...", "checkpoint": null | "...", "max_changes": 1..1000} -> PullResponse.
--- The checkpoint rule of the server's pull-query.ts: c1.<database epoch>.<scope version>.
+-- The checkpoint rule of the server's pull-query.ts: c1.<database epoch>.<scope version>, with
+-- .h<purge horizon> when it is below the horizon it was issued under (a page of a pull that
+-- started over after a purge: good until a later purge raises the horizon).
 CREATE OR REPLACE FUNCTION public.syncline_pull(scope text, checkpoint text DEFAULT NULL,
                                                 max_changes integer DEFAULT NULL)
 RETURNS json
@@ -449,6 +451,7 @@ DECLARE
   epoch text;
   parts text[];
   decoded bigint;
+  issued bigint := 0;
   head record;
   after bigint := 0;
   reset boolean := false;
@@ -469,16 +472,23 @@ BEGIN
   END IF;
   SELECT m.value INTO epoch FROM syncline.meta m WHERE m.key = 'epoch';
   IF checkpoint IS NOT NULL THEN
-    parts := regexp_match(checkpoint, '^c1\.([0-9a-f]{1,64})\.(0|[1-9][0-9]{0,15})$');
-    IF parts IS NOT NULL AND parts[1] = epoch AND parts[2]::numeric <= 9007199254740991 THEN
+    parts := regexp_match(checkpoint,
+      '^c1\.([0-9a-f]{1,64})\.(0|[1-9][0-9]{0,15})(?:\.h([1-9][0-9]{0,15}))?$');
+    IF parts IS NOT NULL AND parts[1] = epoch AND parts[2]::numeric <= 9007199254740991
+       AND coalesce(parts[3], '0')::numeric <= 9007199254740991 THEN
       decoded := parts[2]::bigint;
+      issued := coalesce(parts[3], '0')::bigint;
     END IF;
   END IF;
   SELECT * INTO head FROM syncline.pull_changes(scope, decoded, lim);
   IF checkpoint IS NOT NULL THEN
     -- Never issued here, ahead of the scope, or behind the purge horizon: start over.
-    IF decoded IS NULL OR decoded > head.version OR decoded < head.purged_through THEN
+    IF decoded IS NULL OR decoded > head.version THEN
       reset := true;
+    ELSIF decoded < head.purged_through AND issued < head.purged_through THEN
+      -- pull_changes read from the checkpoint; a reset reads from the start.
+      reset := true;
+      SELECT * INTO head FROM syncline.pull_changes(scope, NULL, lim);
     ELSE
       after := decoded;
     END IF;
@@ -486,7 +496,9 @@ BEGIN
   through := CASE WHEN head.has_more AND head.last_revision IS NOT NULL THEN head.last_revision
                   ELSE greatest(head.version, after) END;
   RETURN ('{"changes":' || head.changes
-          || ',"checkpoint":' || to_json('c1.' || epoch || '.' || through)::text
+          || ',"checkpoint":' || to_json('c1.' || epoch || '.' || through
+               || CASE WHEN through < head.purged_through THEN '.h' || head.purged_through
+                       ELSE '' END)::text
           || ',"hasMore":' || CASE WHEN head.has_more THEN 'true' ELSE 'false' END
           || CASE WHEN reset THEN ',"resetRequired":true}' ELSE '}' END)::json;
 END

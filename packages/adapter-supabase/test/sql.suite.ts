@@ -129,6 +129,42 @@ export function sqlSuite(kind: () => DatabaseKind, adminUrl?: () => string | und
     expect(page?.p.changes).toHaveLength(1);
   });
 
+  it('a pull that starts over after a purge pages below the horizon without a reset', async () => {
+    const carol = { id: randomUUID(), session: randomUUID() };
+    await db.admin.query('INSERT INTO auth.users (id) VALUES ($1)', [carol.id]);
+    await db.admin.query('INSERT INTO auth.sessions (id, user_id) VALUES ($1, $2)', [
+      carol.session,
+      carol.id,
+    ]);
+    const scope = `user:${carol.id}`;
+    const as = <T>(sql: string, params: unknown[]) =>
+      asRequest(db.api, userClaims(carol.id, carol.session), (tx) =>
+        tx.query<{ p: T }>(sql, params),
+      );
+    const push = (mutation: object) =>
+      as('SELECT public.syncline_push($1, $2::jsonb) AS p', [
+        'sql-suite',
+        JSON.stringify([mutation]),
+      ]);
+    await push(putMutation(scope, 'p1', { v: 1 })); // 1
+    await push(putMutation(scope, 'p2', { v: 1 })); // 2
+    await push(putMutation(scope, 'x', { v: 1 })); // 3
+    await push({ ...putMutation(scope, 'x', {}), op: 'delete', baseRevision: 3, data: null }); // 4
+    // The server's purge: tombstones go, the horizon rises to the highest purged revision.
+    await db.admin.exec(
+      `DELETE FROM syncline.records WHERE scope = '${scope}' AND deleted;
+       UPDATE syncline.scopes SET purged_through = 4 WHERE scope = '${scope}';`,
+    );
+    type Page = { changes: Array<{ id: string }>; checkpoint: string; resetRequired?: boolean };
+    const pull = async (checkpoint: string | null) =>
+      (await as<Page>('SELECT public.syncline_pull($1, $2, 1) AS p', [scope, checkpoint]))[0]
+        ?.p as Page;
+    const first = await pull(null);
+    const second = await pull(first.checkpoint);
+    expect(second.resetRequired).toBeUndefined();
+    expect([...first.changes, ...second.changes].map((c) => c.id)).toEqual(['p1', 'p2']);
+  });
+
   it('row-level security is on for every table of the private schema', async () => {
     const rows = await db.admin.query<{ name: string; rls: boolean }>(
       `SELECT c.relname AS name, c.relrowsecurity AS rls FROM pg_class c

@@ -420,6 +420,38 @@ export function storeSemantics(open: () => Promise<StoreFixture>): void {
     expect(late.results[0]).toMatchObject({ status: 'conflict', server: null });
   });
 
+  it('a pull that starts over after a purge pages below the horizon without a reset', async () => {
+    const a = user();
+    await fx.store.push(
+      a.auth,
+      request(
+        [put(a.scope, 'p', { v: 1 }), put(a.scope, 'q', { v: 1 }), put(a.scope, 'x', { v: 1 })],
+        a.client,
+      ),
+    );
+    await fx.store.push(a.auth, request([del(a.scope, 'x', 3)], a.client));
+    fx.clock.now += 31 * DAY;
+    await fx.store.purgeTombstones();
+    // Pages of one from the start: both end below the horizon (4), and the second page must
+    // not be told to reset again (a reset over more than one page would never end).
+    const first = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: null, limit: 1 });
+    expect(first).toMatchObject({ hasMore: true });
+    const second = await fx.store.pull(a.auth, {
+      scope: a.scope,
+      checkpoint: first.checkpoint,
+      limit: 1,
+    });
+    expect(second.resetRequired).toBeUndefined();
+    expect([...first.changes, ...second.changes].map((c) => c.id)).toEqual(['p', 'q']);
+    // A later purge moves the horizon: that checkpoint must reset now.
+    await fx.store.push(a.auth, request([del(a.scope, 'q', 2)], a.client));
+    fx.clock.now += 31 * DAY;
+    await fx.store.purgeTombstones();
+    const again = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: first.checkpoint });
+    expect(again.resetRequired).toBe(true);
+    expect(again.changes.map((c) => c.id)).toEqual(['p']);
+  });
+
   it('pokes listeners after commit with scope, version and origin client', async () => {
     const a = user();
     const pokes: Poke[] = [];

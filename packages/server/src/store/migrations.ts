@@ -8,7 +8,7 @@
 
 import { TARGETING_SQL } from '../targeting/targeting-sql.js';
 import type { SqlExecutor } from './executor.js';
-import { PULL_FUNCTIONS_SQL } from './pull-sql.js';
+import { PULL_BELOW_HORIZON_SQL, PULL_FUNCTIONS_SQL } from './pull-sql.js';
 import { PUSH_FUNCTIONS_SQL } from './push-sql.js';
 import { TABLES_SQL } from './schema-sql.js';
 
@@ -33,6 +33,7 @@ const BASELINE_NAME = 'baseline';
 export const MIGRATIONS: readonly Migration[] = [
   { id: 1, name: BASELINE_NAME, sql: `${TABLES_SQL}${PUSH_FUNCTIONS_SQL}${PULL_FUNCTIONS_SQL}` },
   { id: 2, name: 'sessions, deliveries, assets, transfers', sql: TARGETING_SQL },
+  { id: 3, name: 'pull pages below the purge horizon', sql: PULL_BELOW_HORIZON_SQL },
 ];
 
 /**

@@ -13,7 +13,7 @@
  * @module
  */
 import type { PullRequest } from '@syncline/sync-core/protocol';
-import { decodeCheckpoint, encodeCheckpoint } from './checkpoint.js';
+import { behindPurge, decodeCheckpointParts, encodeCheckpoint } from './checkpoint.js';
 import type { SqlQueryable } from './executor.js';
 import { toNumber } from './rows.js';
 
@@ -38,24 +38,39 @@ export async function pullPageText(
   request: PullRequest,
   options: { epoch: string; defaultLimit: number },
 ): Promise<string> {
-  let decoded: number | undefined;
-  if (request.checkpoint !== null) decoded = decodeCheckpoint(request.checkpoint, options.epoch);
+  const parts =
+    request.checkpoint === null
+      ? undefined
+      : decodeCheckpointParts(request.checkpoint, options.epoch);
   const limit = request.limit ?? options.defaultLimit;
-  const [head] = await db.query<ChangesRow>('SELECT * FROM syncline.pull_changes($1, $2, $3)', [
-    request.scope,
-    decoded ?? null,
-    limit,
-  ]);
-  const version = toNumber(head?.version);
-  const purgedThrough = toNumber(head?.purged_through);
+  const read = async (after: number | null) =>
+    (
+      await db.query<ChangesRow>('SELECT * FROM syncline.pull_changes($1, $2, $3)', [
+        request.scope,
+        after,
+        limit,
+      ])
+    )[0];
+  let head = await read(parts?.version ?? null);
+  let version = toNumber(head?.version);
+  let purgedThrough = toNumber(head?.purged_through);
 
-  // The same rule as the function's: it read from 0 when the checkpoint is refused.
+  // The same rule as the function's: it read from 0 when the checkpoint is ahead of the scope.
   let after = 0;
   let resetRequired = false;
   if (request.checkpoint !== null) {
     // Never issued here, ahead of the scope, or behind the purge horizon: start over.
-    if (decoded === undefined || decoded > version || decoded < purgedThrough) resetRequired = true;
-    else after = decoded;
+    if (parts === undefined || parts.version > version) {
+      resetRequired = true;
+    } else if (behindPurge(parts, purgedThrough)) {
+      // The function read from the checkpoint; a reset reads from the start.
+      resetRequired = true;
+      head = await read(null);
+      version = toNumber(head?.version);
+      purgedThrough = toNumber(head?.purged_through);
+    } else {
+      after = parts.version;
+    }
   }
 
   const hasMore = head?.has_more === true;
@@ -65,7 +80,7 @@ export async function pullPageText(
     hasMore && head?.last_revision != null
       ? toNumber(head.last_revision)
       : Math.max(version, after);
-  const checkpoint = JSON.stringify(encodeCheckpoint(options.epoch, through));
+  const checkpoint = JSON.stringify(encodeCheckpoint(options.epoch, through, purgedThrough));
   const tail = resetRequired ? ',"resetRequired":true}' : '}';
   return `{"changes":${head?.changes ?? '[]'},"checkpoint":${checkpoint},"hasMore":${hasMore}${tail}`;
 }

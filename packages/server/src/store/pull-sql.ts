@@ -62,3 +62,13 @@ BEGIN
 END
 $fn$;
 `;
+
+/**
+ * Migration 3: `pull_changes` reads from any checkpoint the scope has reached, also one below
+ * the purge horizon; whether that checkpoint must start over is decided by the caller
+ * (`pull-query.ts`), which knows the horizon the checkpoint was issued under.
+ */
+export const PULL_BELOW_HORIZON_SQL = PULL_FUNCTIONS_SQL.replace(
+  'IF p_after IS NOT NULL AND p_after <= v AND p_after >= pt THEN',
+  'IF p_after IS NOT NULL AND p_after <= v THEN',
+);

@@ -1,54 +1,62 @@
 /**
- * Mode B of the simulator: the real server (the fetch handler with its validation and
- * authorisation, over the SQL store on PGlite) behind the simulated network. Requests go through
- * `handler(new Request(...))` exactly as over HTTP; errors come back as the status codes a real
- * adapter maps to `SyncError` kinds.
+ * The simulator's backends on the real server (the fetch handler with its validation and
+ * authorisation, over the SQL store on PGlite), built with `transportBackend` of the testing kit:
  *
- * Pokes: the store NOTIFYs them after commit, but a NOTIFY lands at a real-time moment the
- * virtual clock cannot order, so this backend derives the pokes from the push answers instead
- * (a poke is a hint; the client must converge either way).
+ * - `handler`: each request goes through `handler(new Request(...))` in process, exactly as over
+ *   HTTP; error statuses come back as the `SyncError` kinds a real adapter maps them to.
+ * - `rest`: `restTransport` of `@syncline/adapter-rest` over loopback HTTP to the handler served
+ *   by `serve`, with seeded faults at the HTTP layer (`http-faults.ts`).
+ *
+ * Pokes are derived by the simulator from push answers (the store's NOTIFY lands at a real-time
+ * moment the virtual clock cannot order; a poke is a hint, the client converges either way).
  */
 
 import { PGlite } from '@electric-sql/pglite';
+import { restTransport } from '@syncline/adapter-rest';
+import { type AuthSession, createSessionSource, type SyncTransport } from '@syncline/sync-core';
 import {
   errorKindForStatus,
-  type Poke,
-  type PullResponse,
-  type PushResponse,
+  type PullRequest,
+  type PushRequest,
   SyncError,
-  type SyncRecord,
 } from '@syncline/sync-core/protocol';
-import type { AppliedLogEntry, SimBackend, SimScheduler } from '@syncline/sync-core/testing';
-import { createSyncHandler } from '../../src/handler.js';
+import {
+  createRandom,
+  type SimBackend,
+  type SimScheduler,
+  transportBackend,
+} from '@syncline/sync-core/testing';
+import { bearerToken } from '../../src/auth/types.js';
+import { createSyncHandler, type SyncHandler } from '../../src/handler.js';
 import { pgliteExecutor } from '../../src/store/pglite-store.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
+import { type HttpFaultRates, type HttpFaultServer, serveWithFaults } from './http-faults.js';
 
 const SIM_EPOCH_MS = 1_767_225_600_000;
 
-interface Watcher {
-  scopes: ReadonlySet<string>;
-  session: () => { userId: string; sessionId: string } | null;
-  onPoke: (poke: Poke) => void;
-}
+/** How devices reach the server. */
+export type PgliteSimMode =
+  | { transport: 'handler' }
+  | {
+      transport: 'rest';
+      /** Per-request probabilities of the HTTP-layer faults (seeded per run). */
+      faults: HttpFaultRates;
+    };
 
-type SentMutation = {
-  id: string;
-  scope: string;
-  collection: string;
-  recordId: string;
-  op: AppliedLogEntry['op'];
-};
-
-/** One PGlite database shared by the seeds of a test file (opening one costs seconds). */
+/** One PGlite database (and, in `rest` mode, one loopback server) shared by a file's seeds. */
 export interface PgliteSim {
-  /** A backend for one seed: empties the tables and binds the store's clock to `scheduler`. */
-  backend(scheduler: SimScheduler): Promise<SimBackend>;
-  /** Closes the database. */
+  /** The `backend` option of `simulate` for seed `seed` (empties the tables first). */
+  backend(seed: number): (scheduler: SimScheduler) => Promise<SimBackend>;
+  /** HTTP faults enacted so far, by kind (`rest` mode). */
+  readonly httpFaults: ReadonlyMap<string, number>;
+  /** Closes the server and the database. */
   close(): Promise<void>;
 }
 
 /** Opens an in-memory PGlite database with the syncline schema, for {@link PgliteSim.backend}. */
-export async function openPgliteSim(): Promise<PgliteSim> {
+export async function openPgliteSim(
+  mode: PgliteSimMode = { transport: 'handler' },
+): Promise<PgliteSim> {
   const db = await PGlite.create();
   const executor = pgliteExecutor(db);
   let clock: () => number = () => SIM_EPOCH_MS;
@@ -59,54 +67,91 @@ export async function openPgliteSim(): Promise<PgliteSim> {
   });
   const handler = createSyncHandler({
     store,
+    // Test tokens `<userId>~<sessionId>`: the simulator's sessions, nothing to verify.
     authenticate: async (request) => {
-      const userId = request.headers.get('x-user');
-      const sessionId = request.headers.get('x-session');
-      return userId === null || sessionId === null ? null : { userId, sessionId };
+      const [userId, sessionId] = (bearerToken(request) ?? '').split('~');
+      return userId && sessionId ? { userId, sessionId } : null;
     },
     limits: { rateLimit: false, maxFieldsPerRecord: 24 },
   });
+  const http = mode.transport === 'rest' ? await serveWithFaults(handler) : undefined;
   return {
-    async backend(scheduler) {
-      // Every data table of the schema (whatever the migrations made), not the bookkeeping.
-      const tables = await executor.query<{ tablename: string }>(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'syncline' AND tablename NOT IN ('meta', 'migrations')",
-      );
-      if (tables.length > 0) {
-        await executor.exec(
-          `TRUNCATE ${tables.map((t) => `syncline."${t.tablename}"`).join(', ')}`,
-        );
-      }
-      clock = () => SIM_EPOCH_MS + scheduler.now;
-      return seedBackend({ scheduler, executor, store, handler });
+    backend(seed) {
+      const random = createRandom(seed ^ 0x5eed_4777);
+      if (http !== undefined && mode.transport === 'rest') http.arm(mode.faults, random);
+      return transportBackend({
+        name: mode.transport === 'rest' ? 'rest+pglite' : 'pglite',
+        async reset(scheduler) {
+          // Every data table of the schema (whatever the migrations made), not the bookkeeping.
+          const tables = await executor.query<{ tablename: string }>(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'syncline' AND tablename NOT IN ('meta', 'migrations')",
+          );
+          if (tables.length > 0) {
+            await executor.exec(
+              `TRUNCATE ${tables.map((t) => `syncline."${t.tablename}"`).join(', ')}`,
+            );
+          }
+          clock = () => SIM_EPOCH_MS + scheduler.now;
+        },
+        connect: (session) =>
+          http === undefined ? handlerTransport(handler, session) : restOver(http, session),
+        heal: () => http?.disarm(),
+        async appliedMutations() {
+          const rows = await executor.query<{
+            id: string;
+            user_id: string;
+            client_id: string;
+            outcome: { status: string; revision?: number };
+          }>(
+            "SELECT id, user_id, client_id, outcome FROM syncline.mutations WHERE outcome->>'status' = 'applied'",
+          );
+          return rows
+            .filter((row) => row.outcome.revision !== undefined)
+            .map((row) => ({
+              mutationId: row.id,
+              version: Number(row.outcome.revision),
+              userId: row.user_id,
+              clientId: row.client_id,
+            }));
+        },
+        purgeTombstones: async () => (await store.purgeTombstones({ olderThanMs: 0 })).purged,
+        // The sim knows the format (`c1.<epoch>.<version>[.h<horizon>]`) only to check that a device's
+        // checkpoints never go back (INV-5); clients treat them as opaque.
+        compareCheckpoints: (a, b) => checkpointVersion(a) - checkpointVersion(b),
+      });
     },
-    close: () => store.close(),
+    get httpFaults() {
+      return http?.counts ?? new Map<string, number>();
+    },
+    async close() {
+      await http?.close();
+      await store.close();
+    },
   };
 }
 
-function seedBackend(ctx: {
-  scheduler: SimScheduler;
-  executor: ReturnType<typeof pgliteExecutor>;
-  store: Awaited<ReturnType<typeof createSqlStore>>;
-  handler: ReturnType<typeof createSyncHandler>;
-}): SimBackend {
-  const { scheduler, executor, store, handler } = ctx;
-  const watchers = new Set<Watcher>();
-  const mutations = new Map<string, SentMutation>();
-  const stored = new Set<string>();
-  let dedupeHits = 0;
+/** `restTransport` as `session`, over the loopback server, with its faults. */
+function restOver(http: HttpFaultServer, session: AuthSession): SyncTransport {
+  return restTransport({
+    baseUrl: http.url,
+    getToken: () => `${session.userId}~${session.sessionId}`,
+    session: createSessionSource(session),
+    fetch: http.fetch,
+    // Pokes come from the simulator; a page fetched ahead would be real I/O the virtual clock
+    // does not wait for.
+    realtime: false,
+    pullAhead: false,
+  });
+}
 
-  const call = async (
-    session: { userId: string; sessionId: string },
-    path: string,
-    body?: string,
-  ): Promise<unknown> => {
+/** A transport that calls the fetch handler in process, as `session`. */
+function handlerTransport(handler: SyncHandler, session: AuthSession): SyncTransport {
+  const call = async (path: string, body?: string): Promise<unknown> => {
     const response = await handler(
       new Request(`http://sim${path}`, {
         method: body === undefined ? 'GET' : 'POST',
         headers: {
-          'x-user': session.userId,
-          'x-session': session.sessionId,
+          authorization: `Bearer ${session.userId}~${session.sessionId}`,
           'content-type': 'application/json',
         },
         ...(body === undefined ? {} : { body }),
@@ -125,133 +170,20 @@ function seedBackend(ctx: {
     }
     return json;
   };
-
-  const pullAll = async (scope: string): Promise<SyncRecord[]> => {
-    const user = scope.slice('user:'.length);
-    const records: SyncRecord[] = [];
-    let checkpoint: string | null = null;
-    for (;;) {
-      const query = new URLSearchParams({
-        scope,
-        limit: '1000',
-        ...(checkpoint === null ? {} : { checkpoint }),
-      });
-      const page = (await call(
-        { userId: user, sessionId: 'oracle' },
-        `/v1/pull?${query}`,
-      )) as PullResponse;
-      records.push(...page.changes);
-      checkpoint = page.checkpoint;
-      if (!page.hasMore) return records;
-    }
-  };
-
   return {
-    name: 'pglite',
-    async push(session, body) {
-      const request = body as { mutations?: Array<Record<string, unknown>> };
-      for (const m of request.mutations ?? []) {
-        const id = String(m.id);
-        if (stored.has(id)) dedupeHits++;
-        if (!mutations.has(id)) {
-          mutations.set(id, {
-            id,
-            scope: String(m.scope),
-            collection: String(m.collection),
-            recordId: String(m.recordId),
-            op: m.op as AppliedLogEntry['op'],
-          });
-        }
-      }
-      const answer = (await call(session, '/v1/push', JSON.stringify(body))) as PushResponse;
-      const changed = new Set<string>();
-      for (const result of answer.results) {
-        if (result.status !== 'conflict') stored.add(result.id);
-        const scope = mutations.get(result.id)?.scope;
-        if (result.status === 'applied' && scope !== undefined) changed.add(scope);
-      }
-      for (const scope of changed) {
-        const version = Math.max(
-          ...answer.results.map((r) =>
-            r.status === 'applied' && mutations.get(r.id)?.scope === scope ? r.revision : 0,
-          ),
-        );
-        for (const watcher of watchers) {
-          if (!watcher.scopes.has(scope)) continue;
-          scheduler.schedule(0, () => {
-            const current = watcher.session();
-            if (!watchers.has(watcher) || current === null || `user:${current.userId}` !== scope)
-              return;
-            watcher.onPoke({
-              scope,
-              version,
-              originClientId: String((body as { clientId?: unknown }).clientId),
-            });
-          });
-        }
-      }
-      return answer;
+    push: async (request: PushRequest) =>
+      (await call('/v1/push', JSON.stringify(request))) as never,
+    pull: async (request: PullRequest) => {
+      const params = new URLSearchParams({ scope: request.scope });
+      if (request.checkpoint !== null) params.set('checkpoint', request.checkpoint);
+      if (request.limit !== undefined) params.set('limit', String(request.limit));
+      return (await call(`/v1/pull?${params}`)) as never;
     },
-    async pull(session, query) {
-      const q = query as { scope: string; checkpoint: string | null; limit?: number };
-      const params = new URLSearchParams({ scope: q.scope });
-      if (q.checkpoint !== null) params.set('checkpoint', q.checkpoint);
-      if (q.limit !== undefined) params.set('limit', String(q.limit));
-      return (await call(session, `/v1/pull?${params}`)) as PullResponse;
-    },
-    watch(scopes, session, onPoke) {
-      const watcher: Watcher = { scopes: new Set(scopes), session, onPoke };
-      watchers.add(watcher);
-      return () => {
-        watchers.delete(watcher);
-      };
-    },
-    records: pullAll,
-    async appliedLog() {
-      const rows = await executor.query<{
-        id: string;
-        user_id: string;
-        client_id: string;
-        outcome: { status: string; revision?: number };
-      }>(
-        "SELECT id, user_id, client_id, outcome FROM syncline.mutations WHERE outcome->>'status' = 'applied'",
-      );
-      const log: AppliedLogEntry[] = [];
-      for (const row of rows) {
-        const m = mutations.get(row.id);
-        if (m === undefined || row.outcome.revision === undefined) continue;
-        log.push({
-          mutationId: row.id,
-          scope: m.scope,
-          version: Number(row.outcome.revision),
-          collection: m.collection,
-          recordId: m.recordId,
-          op: m.op,
-          userId: row.user_id,
-          clientId: row.client_id,
-          sessionId: '',
-        });
-      }
-      return log.sort((a, b) =>
-        a.scope < b.scope ? -1 : a.scope > b.scope ? 1 : a.version - b.version,
-      );
-    },
-    async purgeTombstones() {
-      return (await store.purgeTombstones({ olderThanMs: 0 })).purged;
-    },
-    // The SQL store keeps no cache that matters: a restart loses what was in flight (the
-    // network drops it) and keeps the database.
-    async restart() {},
-    async dedupeHits() {
-      return dedupeHits;
-    },
-    // The sim knows the format (`c1.<epoch>.<version>`) only to check that a device's
-    // checkpoints never go back (INV-5); clients treat them as opaque.
-    compareCheckpoints: (a, b) => checkpointVersion(a) - checkpointVersion(b),
   };
 }
 
 function checkpointVersion(checkpoint: string): number {
-  const version = Number(checkpoint.split('.').at(-1));
+  // `c1.<epoch>.<version>`, maybe followed by `.h<horizon>`.
+  const version = Number(checkpoint.split('.')[2]);
   return Number.isSafeInteger(version) ? version : -1;
 }

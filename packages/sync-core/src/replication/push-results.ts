@@ -8,6 +8,7 @@ import type { StorageWrite } from '../storage/types.js';
 import { applyMutation } from '../store/apply-mutation.js';
 import { deepFreeze } from '../store/freeze.js';
 import { jsonEqual } from '../store/json-equal.js';
+import { recordKey } from '../store/record-key.js';
 
 /** What applying one push answer produced, for the caller to announce after it is durable. */
 export interface PushOutcome {
@@ -70,6 +71,9 @@ export function applyPushResults(
         store.setBase(record);
         ops.push({ type: 'set', key: baseKey(collection, recordId), value: record });
       }
+      // A reset under way must not drop it: the server has it now, whatever the reset's pages,
+      // read before this write was applied, said.
+      replica.resetting.get(mutation.scope)?.add(recordKey(collection, recordId));
       const known = outcome.ownRevisions.get(mutation.scope) ?? 0;
       if (result.revision > known) outcome.ownRevisions.set(mutation.scope, result.revision);
       rebase(replica, collection, recordId, result.revision, baseData, ops);
@@ -178,6 +182,8 @@ function adoptServerRecord(
     return;
   }
   ctx.clock.receive(server.hlc);
+  // The server has it: a reset under way keeps it (see the applied case).
+  replica.resetting.get(server.scope)?.add(recordKey(collection, recordId));
   if (previous !== undefined && previous.revision >= server.revision) return;
   if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, server, ops)) return;
   const record = deepFreeze(server);

@@ -433,6 +433,28 @@ describe('createMemoryServer: pull', () => {
     }
   });
 
+  it('a pull that starts over after a purge pages below the horizon without a reset', async () => {
+    const server = createMemoryServer();
+    const t = server.connect({ userId: 'u1' });
+    await t.push(req([put('a', {}), put('b', {}), put('c', {})])); // 1, 2, 3
+    await t.push(req([del('c', 3)])); // 4
+    expect(server.purgeTombstones()).toBe(1);
+    // Its page checkpoints carry the horizon they were issued under (else a reset over more
+    // than one page would be told to reset again on its second page, for ever).
+    const p1 = await t.pull({ scope: 'user:u1', checkpoint: null, limit: 1 });
+    expect(p1).toMatchObject({ checkpoint: '1h4', hasMore: true });
+    const p2 = await t.pull({ scope: 'user:u1', checkpoint: p1.checkpoint, limit: 1 });
+    expect(p2.resetRequired).toBeUndefined();
+    expect(p2).toMatchObject({ checkpoint: '4', hasMore: false });
+    expect(p2.changes.map((r) => r.id)).toEqual(['b']);
+    // A later purge raises the horizon: the same checkpoint must reset now.
+    await t.push(req([del('b', 2)])); // 5
+    expect(server.purgeTombstones()).toBe(1);
+    expect((await t.pull({ scope: 'user:u1', checkpoint: p1.checkpoint })).resetRequired).toBe(
+      true,
+    );
+  });
+
   it('purges tombstones; a checkpoint below the horizon must reset', async () => {
     let now = 1000;
     const server = createMemoryServer({ environment: { now: () => now } });

@@ -151,7 +151,17 @@ export function createMemoryServer(options: MemoryServerOptions = {}): MemorySer
   return new InMemoryServer(options);
 }
 
-const CHECKPOINT = /^(0|[1-9][0-9]{0,15})$/;
+/**
+ * A checkpoint: the scope version the client is up to date with, and, when that is below the
+ * purge horizon (a page of a pull that started over after a purge), `h<horizon>` with the
+ * horizon it was issued under: such a checkpoint stays good while no later purge raised it.
+ */
+const CHECKPOINT = /^(0|[1-9][0-9]{0,15})(?:h([1-9][0-9]{0,15}))?$/;
+
+/** Encodes a checkpoint (see {@link CHECKPOINT}). */
+function encodeCheckpoint(version: number, horizon: number): string {
+  return version >= horizon ? String(version) : `${version}h${horizon}`;
+}
 
 class InMemoryServer implements MemoryServer {
   readonly limits: Readonly<ProtocolLimits>;
@@ -272,9 +282,17 @@ class InMemoryServer implements MemoryServer {
     if (request.checkpoint !== null) {
       // Checkpoints are the scope version as a decimal string: "version > checkpoint" is then
       // exact. One that does not parse, is ahead of the scope (never issued) or is below the
-      // purge horizon (the client may have missed a purged tombstone) forces a reset.
-      const checkpoint = CHECKPOINT.test(request.checkpoint) ? Number(request.checkpoint) : -1;
-      if (checkpoint < 0 || checkpoint > version || checkpoint < (scope?.horizon ?? 0)) {
+      // purge horizon (the client may have missed a purged tombstone) forces a reset, unless it
+      // was issued under the current horizon (a page of a pull that started after the purge).
+      const match = CHECKPOINT.exec(request.checkpoint);
+      const checkpoint = match === null ? -1 : Number(match[1]);
+      const issuedUnder = match?.[2] === undefined ? 0 : Number(match[2]);
+      const horizon = scope?.horizon ?? 0;
+      if (
+        checkpoint < 0 ||
+        checkpoint > version ||
+        (checkpoint < horizon && issuedUnder < horizon)
+      ) {
         resetRequired = true;
       } else {
         after = checkpoint;
@@ -285,7 +303,10 @@ class InMemoryServer implements MemoryServer {
     const last = page.changes.at(-1);
     const response: PullResponse = {
       changes: page.changes,
-      checkpoint: String(page.hasMore && last !== undefined ? last.revision : version),
+      checkpoint: encodeCheckpoint(
+        page.hasMore && last !== undefined ? last.revision : version,
+        scope?.horizon ?? 0,
+      ),
       hasMore: page.hasMore,
     };
     if (resetRequired) response.resetRequired = true;

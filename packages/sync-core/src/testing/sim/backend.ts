@@ -8,7 +8,8 @@ import type { SimScheduler } from './scheduler.js';
 /**
  * The server side of a simulation, as the simulated network reaches it: the in-memory protocol
  * server (mode A) or the real SQL store on PGlite (mode B, in `@syncline/server`'s tests).
- * Calls answer without faults; the network adds them.
+ * Calls answer without faults; the network adds them. `transportBackend` makes one from any
+ * `SyncTransport`, and states what the simulator relies on.
  */
 export interface SimBackend {
   /** A short name printed in reports (`memory`, `pglite`). */
@@ -25,12 +26,26 @@ export interface SimBackend {
   ): () => void;
   /** Every record of `scope`, tombstones included. */
   records(scope: string): Promise<SyncRecord[]>;
-  /** Every applied mutation, in commit order. */
-  appliedLog(): Promise<readonly AppliedLogEntry[]>;
-  /** Removes every tombstone (and raises the purge horizon); returns how many. */
-  purgeTombstones(): Promise<number>;
+  /**
+   * Every applied mutation, in commit order; `null` when the backend cannot list them (the
+   * server-log checks of INV-2 and INV-7 are then skipped).
+   */
+  appliedLog(): Promise<readonly AppliedLogEntry[] | null>;
+  /**
+   * Removes every tombstone (and raises the purge horizon); returns how many. Without it the
+   * tombstone-purge fault does not fire.
+   */
+  purgeTombstones?(): Promise<number>;
+  /**
+   * `false` when the backend puts no limit on a record's fields: the workload then writes no
+   * poison pill (a record past 24 fields, which the backend must reject permanently).
+   * @default true
+   */
+  readonly fieldLimit?: boolean;
   /** A restart: caches drop, durable state stays. */
   restart(): Promise<void>;
+  /** The chaos phase ended: the backend's own faults, if it has any, stop. */
+  heal?(): void;
   /** Mutations answered from a stored outcome so far. */
   dedupeHits(): Promise<number>;
   /**
@@ -76,6 +91,6 @@ export function memoryBackend(
     // The memory server keeps nothing but durable state; the network drops what was in flight.
     restart: async () => {},
     dedupeHits: async () => server.stats.dedupeHits,
-    compareCheckpoints: (a, b) => Number(a) - Number(b),
+    compareCheckpoints: (a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10),
   };
 }

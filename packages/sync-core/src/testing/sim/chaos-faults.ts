@@ -24,6 +24,8 @@ export function scheduleFaults(ctx: {
   history: RunHistory;
   counters: SimCounters;
   chaosMs: number;
+  /** Purge on every seed, with a device cut off across it (see `SimulateOptions.purgeBehind`). */
+  purgeBehind: boolean;
 }): void {
   const { swarm, faults, scheduler, devices, network, backend, history, counters, chaosMs } = ctx;
   const at = () => faults.int(chaosMs);
@@ -57,16 +59,26 @@ export function scheduleFaults(ctx: {
     counters.add('fault.skew-jump-back');
     history.trace(`clock of ${jumper.id} jumps back ${jumpBy} ms`);
   });
-  if (swarm.purge) {
-    // In the second half of the chaos, when there are tombstones to purge and devices behind.
-    scheduler.schedule(Math.floor(chaosMs / 2) + faults.int(Math.ceil(chaosMs / 2)), () => {
+  const purge = backend.purgeTombstones?.bind(backend);
+  // In the second half of the chaos, when there are tombstones to purge and devices behind.
+  let purgeAt = Math.floor(chaosMs / 2) + faults.int(Math.ceil(chaosMs / 2));
+  if (ctx.purgeBehind && purge !== undefined) {
+    // A device cut off from half of the chaos before the purge until after it: writes of
+    // the others meanwhile leave tombstones past its checkpoint, so it must start over.
+    const behind = faults.pick(devices);
+    purgeAt = Math.floor(chaosMs * 0.95);
+    scheduler.schedule(Math.floor(chaosMs / 4), () => network.partition(behind.id));
+    scheduler.schedule(purgeAt + 2000, () => network.heal(behind.id));
+  }
+  if ((swarm.purge || ctx.purgeBehind) && purge !== undefined) {
+    scheduler.schedule(purgeAt, () => {
       if (!network.faultsOn) return;
       void scheduler.track(
         (async () => {
           const before = await Promise.all(
             ['u1', 'u2', 'u3'].map((u) => backend.records(`user:${u}`)),
           );
-          const purged = await backend.purgeTombstones();
+          const purged = await purge();
           const after = await Promise.all(
             ['u1', 'u2', 'u3'].map((u) => backend.records(`user:${u}`)),
           );

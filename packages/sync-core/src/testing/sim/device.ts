@@ -48,6 +48,11 @@ export interface DeviceWorld {
   resolvers: (device: SimDevice) => Record<string, ConflictResolver>;
   /** Extra client options (pull interval, timeouts, backoff). */
   clientOptions: Partial<SyncClientOptions>;
+  /**
+   * Opens the device's durable storage for a new life (a restarted process reading its disk);
+   * `crash` kills the running life at once. `undefined`: one memory storage per device.
+   */
+  openStorage: ((deviceId: string, crash: () => void) => StorageAdapter) | undefined;
   trace: (line: string) => void;
   /** Records an invariant broken while running. */
   violation: (inv: 'INV-5' | 'INV-8', message: string) => void;
@@ -67,7 +72,8 @@ export class SimDevice {
   readonly clock: DeviceClock;
   readonly online = new SimOnline();
   readonly session: MutableSessionSource;
-  readonly storage: StorageAdapter = memoryStorage({ serialize: true });
+  /** The storage of the running life (opened again by each start when the world opens it). */
+  #storage: StorageAdapter | undefined;
   readonly #world: DeviceWorld;
   readonly #random: SimRandom;
   #life: Life | undefined;
@@ -83,6 +89,12 @@ export class SimDevice {
   /** Users this device wrote for while signed in as a guest. */
   readonly guestUsers = new Set<string>();
   readonly #checkpoints = new Map<string, string | null>();
+  /**
+   * Scopes pulled from `null` (told to reset, or started over by the client itself) whose pull
+   * has not reached its last page yet: a client that crashes meanwhile starts that pull over
+   * from `null` (the reset is persisted), which is not a checkpoint going back.
+   */
+  readonly #resetsOpen = new Set<string>();
   /** The highest HLC this device ever persisted (any namespace, any life). */
   #maxHlc = '';
   #hlcReported = false;
@@ -157,10 +169,16 @@ export class SimDevice {
           if (this.#armed === 'after-send' && this.#life === life) this.crash('after-send');
         },
         onPullRequest: (request) => this.#checkCheckpoint(request),
-        beforePullAnswer: (response) => {
+        beforePullAnswer: (response, request) => {
+          // An answer reaching a dead client changes nothing on the device.
+          if (!life.alive) return;
+          const key = `${this.userId}|${request.scope}`;
           if (response.resetRequired) {
             world.counters.add('path.reset-required');
             this.#checkpoints.clear();
+            this.#resetsOpen.add(key);
+          } else if (!response.hasMore) {
+            this.#resetsOpen.delete(key);
           }
           if (this.#armed === 'mid-pull' && this.#life === life && response.changes.length > 0) {
             // The next storage write is the page's rows (and, if correct, its checkpoint).
@@ -169,6 +187,13 @@ export class SimDevice {
         },
       },
     });
+    if (world.openStorage !== undefined) {
+      this.#storage = world.openStorage(this.id, () => {
+        if (this.#life === life) this.crash('storage-io');
+      });
+    } else {
+      this.#storage ??= memoryStorage({ serialize: true });
+    }
     const resolvers = world.resolvers(this);
     const collections: NonNullable<SyncClientOptions['collections']> = {};
     for (const [name, resolver] of Object.entries(resolvers))
@@ -201,7 +226,7 @@ export class SimDevice {
   }
 
   /** Kills the running client at `point` and restarts after `restartMs` (if given). */
-  crash(point: CrashPoint | 'other', restartMs?: number): void {
+  crash(point: CrashPoint | 'other' | 'storage-io', restartMs?: number): void {
     const life = this.#life;
     if (life === undefined || !life.alive) return;
     life.kill();
@@ -270,11 +295,22 @@ export class SimDevice {
   }
 
   #fencedStorage(life: Life): StorageAdapter {
-    const inner = this.storage;
+    const inner = this.#storage as StorageAdapter;
+    // Real I/O (a file storage) is waited for before virtual time moves on, until the life ends
+    // (a call interrupted by a crash never settles).
+    const ended = new Promise<void>((resolve) => life.onKill(resolve));
+    const track =
+      this.#world.openStorage === undefined
+        ? <T>(promise: Promise<T>) => promise
+        : <T>(promise: Promise<T>) => {
+            void this.#world.scheduler.track(Promise.race([promise, ended]));
+            return promise;
+          };
     return {
-      get: (namespace, key) => (life.alive ? inner.get(namespace, key) : Life.never()),
-      list: (namespace, prefix) => (life.alive ? inner.list(namespace, prefix) : Life.never()),
-      clear: (namespace) => (life.alive ? inner.clear(namespace) : Life.never()),
+      get: (namespace, key) => (life.alive ? track(inner.get(namespace, key)) : Life.never()),
+      list: (namespace, prefix) =>
+        life.alive ? track(inner.list(namespace, prefix)) : Life.never(),
+      clear: (namespace) => (life.alive ? track(inner.clear(namespace)) : Life.never()),
       write: (namespace, ops) => {
         if (!life.alive) return Life.never();
         const armed = this.#armedWrite;
@@ -283,7 +319,7 @@ export class SimDevice {
           return Life.never();
         }
         this.#checkHlc(namespace, ops);
-        const done = inner.write(namespace, ops);
+        const done = track(inner.write(namespace, ops));
         if (armed === 'after') {
           const point =
             this.#armed === 'mid-pull' || this.#armed === 'after-outbox-write'
@@ -339,7 +375,8 @@ export class SimDevice {
     const compare = this.#world.backend.compareCheckpoints;
     const key = `${this.userId}|${request.scope}`;
     const previous = this.#checkpoints.get(key);
-    if (compare !== undefined && previous != null) {
+    const restart = request.checkpoint === null && this.#resetsOpen.has(key);
+    if (compare !== undefined && previous != null && !restart) {
       if (request.checkpoint === null || compare(request.checkpoint, previous) < 0) {
         this.#world.violation(
           'INV-5',
@@ -348,6 +385,7 @@ export class SimDevice {
       }
     }
     if (request.checkpoint !== null) this.#checkpoints.set(key, request.checkpoint);
+    else this.#resetsOpen.add(key);
   }
 
   /** Current data of a record on this device's view. */

@@ -11,3 +11,8 @@ export { formatCounters, formatFailure, REQUIRED_COUNTERS } from './report.js';
 export { SimScheduler, type SimTimer } from './scheduler.js';
 export { type SimulateOptions, type SimulationResult, simulate } from './simulate.js';
 export type { FaultLevel } from './swarm.js';
+export {
+  type AppliedMutation,
+  type TransportBackendOptions,
+  transportBackend,
+} from './transport-backend.js';

@@ -49,8 +49,8 @@ export interface LinkHooks {
   afterPushApplied?(): void;
   /** The device sends a pull (checked for checkpoint monotonicity). */
   onPullRequest?(request: PullRequest): void;
-  /** A pull answer is about to be handed to the device. */
-  beforePullAnswer?(response: PullResponse): void;
+  /** A pull answer to `request` is about to be handed to the device. */
+  beforePullAnswer?(response: PullResponse, request: PullRequest): void;
 }
 
 /** What a device needs from the network to build its transport. */
@@ -242,7 +242,7 @@ export class SimNetwork {
             );
             // A page with more behind it: the run exercised paging (small `pullPageSize`).
             if (response.hasMore) this.#counters.add('path.pull-more-pages');
-            hooks?.beforePullAnswer?.(response);
+            hooks?.beforePullAnswer?.(response, req);
           },
         });
       },

@@ -54,6 +54,7 @@
 import { createSyncClient } from '../../client/sync-client.js';
 import type { SyncClientOptions } from '../../client/types.js';
 import type { ConflictResolver } from '../../conflict/types.js';
+import type { StorageAdapter } from '../../storage/types.js';
 import { createRandom } from '../random.js';
 import { memoryBackend, type SimBackend } from './backend.js';
 import { scheduleFaults } from './chaos-faults.js';
@@ -85,9 +86,10 @@ export interface SimulateOptions {
    */
   faults?: FaultLevel;
   /**
-   * The server. Receives the run's scheduler (its clock and queue). Implement {@link SimBackend}
-   * to run the simulation against your own server: `@syncline/server`'s tier-2 test wraps its
-   * fetch handler over the SQL store on PGlite this way (`packages/server/test/sim`).
+   * The server. Receives the run's scheduler (its clock and queue). `transportBackend(...)` runs
+   * the simulation against any `SyncTransport` (its options state every rule the simulator
+   * relies on); `@syncline/server`'s tiers run its handler over the SQL store on PGlite, in
+   * process and through `restTransport` over loopback HTTP, this way (`packages/server/test/sim`).
    * @default the in-memory protocol server (`memoryBackend`)
    */
   backend?: (scheduler: SimScheduler) => SimBackend | Promise<SimBackend>;
@@ -102,6 +104,23 @@ export interface SimulateOptions {
    * @default lww, serverWins, clientWins, manual
    */
   resolvers?: Partial<Record<'notes' | 'tags' | 'drafts' | 'tasks', ConflictResolver>>;
+  /**
+   * Purge tombstones on every seed (not only in the seeds whose fault mix draws it), with one
+   * device cut off from before the purge until after it, so that it pulls from behind the purge
+   * horizon and must start over (`resetRequired`). Needs a backend that can purge.
+   * @default false
+   */
+  purgeBehind?: boolean;
+  /**
+   * Opens a device's durable storage; called at every start of a client (a restarted process
+   * reads its disk again), e.g. `fileStorage({ directory })` of `@syncline/sync-core/node` in a
+   * directory per device. `crash()` kills the device's running client at once (a storage that
+   * injects crashes into its own I/O calls it, then never settles the interrupted call); the
+   * device restarts 1–10 virtual s later. Every storage call is waited for before virtual time
+   * moves on.
+   * @default one memory storage per device, kept across crashes
+   */
+  storage?: (deviceId: string, crash: () => void) => StorageAdapter;
   /** Extra client options (timeouts, intervals, backoff). */
   clientOptions?: Partial<SyncClientOptions>;
   /**
@@ -192,6 +211,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     backend,
     counters,
     createClient: options.createClient ?? createSyncClient,
+    openStorage: options.storage,
     clientOptions: { requestTimeoutMs: 10_000, ...options.clientOptions },
     trace: (line: string) => history.trace(line),
     violation: (inv: 'INV-5' | 'INV-8', message: string) => history.violate({ inv, message }),
@@ -231,7 +251,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     history.step = index;
     const device = byId.get(work.pick(SESSION_SLOTS)) as SimDevice;
     const op = nextOp(work, index);
-    if (op.kind === 'race') {
+    if (op.kind === 'poison' && backend.fieldLimit === false) {
+      history.trace(`skip poison (the backend has no field limit)`);
+    } else if (op.kind === 'race') {
       for (const racer of devices.filter((d) => d.homeUser === device.homeUser))
         execute(racer, op, history);
     } else {
@@ -263,6 +285,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     history,
     counters,
     chaosMs,
+    purgeBehind: options.purgeBehind ?? false,
   });
   const manualResolved = new Set<string>();
   const manualRandom = root.fork('manual');
@@ -301,6 +324,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   history.trace('heal');
   network.faultsOn = false;
   network.healAll();
+  backend.heal?.();
   for (const device of devices) {
     device.online.set(true);
     device.clock.setSkew(0);
