@@ -13,7 +13,7 @@ import type { SessionPart } from '../sessions/session-services.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { SyncTransport } from '../transport/types.js';
 import { AssetSendLog, type PendingAssetSend } from './asset-sends.js';
-import type { AssetMeta, AssetStore } from './asset-store.js';
+import type { AssetStore } from './asset-store.js';
 import {
   ASSET_DELIVERY_KIND,
   type AssetFile,
