@@ -318,12 +318,14 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
         getToken: () => signed.token,
         session: createSessionSource({ userId, sessionId: signed.sessionId }),
         environment: frozenTimers,
+        targeting: restTargeting(),
       });
       const client = createSyncClient({
         transport,
         storage: memoryStorage(),
         assetStore: memoryAssetStore(),
         environment: frozenTimers,
+        targeting: sessionTargeting(),
       });
       client.on('delivery', () => {});
       await client.start();

@@ -13,6 +13,7 @@ import {
   type SyncError,
   sha256Hex,
 } from '@syncline/sync-core';
+import { sessionTargeting } from '@syncline/sync-core/targeting';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
 import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
@@ -273,6 +274,7 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
         storage: memoryStorage(),
         pullIntervalMs: 500,
         retry: { baseDelayMs: 10, maxDelayMs: 50 },
+        targeting: sessionTargeting(),
       });
       clients.push(client);
       const handled: string[] = [];

@@ -7,6 +7,7 @@ import type { SyncClient } from '../client/api.js';
 import { createSyncClient } from '../client/sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import type { Delivery } from '../protocol/types.js';
+import { sessionTargeting } from '../sessions/session-targeting.js';
 import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
@@ -70,6 +71,7 @@ function device(
     ...(state.store === undefined ? {} : { assetStore: state.store }),
     assetChunkBytes: CHUNK,
     environment: testEnvironment({ seed: seed++ }),
+    targeting: sessionTargeting(),
   });
   client.on('delivery', ({ delivery }) => {
     received.push(delivery);
