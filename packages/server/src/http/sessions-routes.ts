@@ -35,6 +35,7 @@ export async function handleHeartbeat(
   });
   // It may have replaced (revoked) the device's previous session; forgotten after the commit.
   ctx.revocations.forget(auth.userId);
+  if (session === null) throw problem(401, 'session_revoked', 'this session was signed out');
   return json(200, { session });
 }
 

@@ -47,13 +47,18 @@ function toSessionInfo(row: SessionRow, activeSince: number): SessionInfo {
   return info;
 }
 
-/** Upserts the calling session; a different session id on the same device is revoked. */
+/**
+ * Upserts the calling session; a different session id on the same device is revoked. `null`
+ * when the calling session is revoked: checked under the device row's lock, which a revocation
+ * of that session also takes, so a heartbeat that passed the request's revoked check just before
+ * a revocation committed cannot bring the session back.
+ */
 export async function heartbeat(
   db: SqlExecutor,
   ctx: QueryContext,
   auth: AuthContext,
   request: { clientId: string; label?: string; platform?: string },
-): Promise<SessionInfo> {
+): Promise<SessionInfo | null> {
   const now = ctx.now();
   return db.transaction(async (tx) => {
     // The device's row, locked: two heartbeats of one device (or a re-login racing one) queue.
@@ -62,6 +67,7 @@ export async function heartbeat(
        WHERE user_id = $1 AND client_id = $2 FOR UPDATE`,
       [auth.userId, request.clientId],
     );
+    if (await isRevoked(tx, auth)) return null;
     // The same session id on another device of the user (a client that changed its clientId):
     // the session moves to this device.
     await tx.query(

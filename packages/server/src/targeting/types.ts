@@ -100,11 +100,15 @@ export interface TargetingPolicy {
 
 /** The database side of session targeting. See the module doc. */
 export interface TargetingStore {
-  /** Upserts the calling session on `(userId, clientId)`; a replaced session id is revoked. */
+  /**
+   * Upserts the calling session on `(userId, clientId)`; a replaced session id is revoked.
+   * `null` when the calling session itself is revoked (a heartbeat racing a revocation never
+   * brings the session back).
+   */
   heartbeat(
     auth: AuthContext,
     request: { clientId: string; label?: string; platform?: string },
-  ): Promise<SessionInfo>;
+  ): Promise<SessionInfo | null>;
   /** The user's sessions, revoked ones excluded, most recently seen first. */
   listSessions(userId: string): Promise<SessionInfo[]>;
   /** Revokes one session of the user; `false` when the user has no such session. */

@@ -228,6 +228,30 @@ export function targetingSecurity(fixture: () => TargetingFixture): void {
     ).toEqual([a.sessionId]);
   });
 
+  it('a heartbeat that passed the revoked check just before a revocation cannot bring the session back', async () => {
+    const f = fixture();
+    const userId = f.newUser();
+    const a = await f.signIn(userId);
+    const b = await f.signIn(userId);
+    expect((await f.as(a, `/v1/sessions/${b.sessionId}`, { method: 'DELETE' })).status).toBe(204);
+    // B's heartbeat was admitted before the revocation committed and reaches the store after it.
+    const targeting = f.server.store.targeting;
+    if (targeting === undefined) throw new Error('the fixture store has no targeting');
+    const late = await targeting.heartbeat(
+      { userId, sessionId: b.sessionId },
+      { clientId: b.clientId },
+    );
+    expect(late).toBeNull();
+    const listed = await targeting.listSessions(userId);
+    expect(listed.find((s) => s.sessionId === b.sessionId)?.active ?? false).toBe(false);
+    // And over HTTP the session stays signed out.
+    const again = await f.as(b, '/v1/sessions/heartbeat', {
+      method: 'POST',
+      json: { clientId: b.clientId, sessionId: b.sessionId },
+    });
+    expect(again.status).toBe(401);
+  });
+
   it('transfers: only members ask, only the parties read, only the requester completes', async () => {
     const f = fixture();
     const owner = await f.signIn(f.newUser());
