@@ -56,14 +56,15 @@ function compareValues(a: Json | undefined, b: Json | undefined): number {
 }
 
 /**
- * Runs `options` over `records` (the collection's live view records, in insertion order).
- * Sorting extracts each sort key once, so sorting 100k records stays cheap.
+ * Runs `options` over `records` (the collection's live view records, in insertion order). The
+ * array is the caller's fresh copy: a query without `where` returns it as its result, so the
+ * rows are copied once. Sorting extracts each sort key once, so sorting 100k records stays cheap.
  */
-export function runQuery(records: Iterable<ViewRecord>, options: QueryOptions): ViewRecord[] {
+export function runQuery(records: ViewRecord[], options: QueryOptions): ViewRecord[] {
   const { where, orderBy, limit } = options;
   let result: ViewRecord[] = [];
   if (where === undefined) {
-    result = Array.from(records);
+    result = records;
   } else {
     for (const record of records) if (where(record.data)) result.push(record);
   }
