@@ -10,7 +10,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { APP_ENTRY } from '../bench/lib/browser-bundle.mjs';
+import { APP_ENTRY, browserBuildOptions } from '../bench/lib/browser-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = (/** @type {string} */ path) => join(root, 'packages', path);
@@ -18,23 +18,14 @@ const topIndex = process.argv.indexOf('--top');
 const top = topIndex === -1 ? 40 : Number(process.argv[topIndex + 1]);
 
 const result = await build({
-  stdin: { contents: APP_ENTRY, resolveDir: root, loader: 'js', sourcefile: 'app.js' },
-  bundle: true,
-  write: false,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
-  treeShaking: true,
+  ...browserBuildOptions(APP_ENTRY),
   metafile: true,
-  external: ['react', 'react-dom'],
   // sync-core's entries come from the repository's tsconfig paths; the others by alias.
   tsconfig: join(root, 'tsconfig.base.json'),
   alias: {
     '@syncline/adapter-rest': source('adapter-rest/src/index.ts'),
     '@syncline/react': source('react/src/index.ts'),
   },
-  logLevel: 'silent',
 });
 const output = Object.values(result.metafile.outputs)[0];
 const rows = Object.entries(output?.inputs ?? {})
