@@ -279,13 +279,19 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
       clients.push(client);
       const handled: string[] = [];
       const bytes: Uint8Array[] = [];
+      // What went wrong, for the failure message: failed deliveries and transfers.
+      const trouble: string[] = [];
+      client.on('deliveryFailed', (error) => trouble.push(`deliveryFailed: ${error.message}`));
+      client.on('transfer', (t) => {
+        if (t.state === 'failed') trouble.push(`transfer failed: ${t.error ?? ''}`);
+      });
       client.on('delivery', async (event) => {
         handled.push(event.delivery.id);
         const file = await client.assets.get(event.delivery.assetHash ?? '');
         if (file !== undefined) bytes.push(await file.bytes());
       });
       await client.start();
-      return { ...signedIn, client, handled, bytes };
+      return { ...signedIn, client, handled, bytes, trouble };
     };
     const a = await start();
     const b = await start();
@@ -307,7 +313,12 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect(sent.delivery.targetSessionIds).toEqual([b.sessionId, c.sessionId].sort());
     await expect
       .poll(() => [b.handled.length, c.handled.length], { timeout: 30_000 })
-      .toEqual([1, 1]);
+      .toEqual([1, 1])
+      .catch((error: Error) => {
+        const state = (d: typeof b) =>
+          `${JSON.stringify(d.client.status)} [${d.trouble.join('; ')}]`;
+        throw new Error(`${error.message}\nb: ${state(b)}\nc: ${state(c)}`);
+      });
     await expect.poll(() => objectRows(object), { timeout: 30_000 }).toBe(0);
     // Several more polls later, still once each, and never on the sender.
     await new Promise((resolve) => setTimeout(resolve, 1000));

@@ -118,9 +118,14 @@ export async function openEvents(
   return reader;
 }
 
-/** A valid HLC for now. */
+// An HLC names one write of one client, and the server recognises a re-sent write by it (DESIGN
+// §3.2): two HLCs handed out here never match, even within a millisecond.
+let hlcCounter = 0;
+
+/** A valid HLC for now, unique among the ones this module hands out. */
 export function hlcNow(node = 'c1'): string {
-  return `${Date.now().toString(16).padStart(12, '0')}:0000:${node}`;
+  hlcCounter = (hlcCounter + 1) % 0x10000;
+  return `${Date.now().toString(16).padStart(12, '0')}:${hlcCounter.toString(16).padStart(4, '0')}:${node}`;
 }
 
 /**

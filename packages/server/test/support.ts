@@ -46,6 +46,16 @@ export function authOf(userId: string, sessionId = 's1'): AuthContext {
   return { userId, sessionId };
 }
 
+// An HLC names one write of one client, and the server recognises a re-sent write by it (DESIGN
+// §3.2): two mutations of these helpers must never share one, even within a millisecond.
+let hlcCounter = 0;
+
+/** A fresh HLC of node `c1`: the wall clock now, and a counter that makes it unique. */
+function freshHlc(): string {
+  hlcCounter = (hlcCounter + 1) % 0x10000;
+  return `${Date.now().toString(16).padStart(12, '0')}:${hlcCounter.toString(16).padStart(4, '0')}:c1`;
+}
+
 /** A put mutation. */
 export function put(
   scope: string,
@@ -62,7 +72,7 @@ export function put(
     op: 'put',
     data,
     baseRevision,
-    hlc: `${Date.now().toString(16).padStart(12, '0')}:0000:c1`,
+    hlc: freshHlc(),
     ...extra,
   };
 }
