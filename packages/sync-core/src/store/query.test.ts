@@ -78,8 +78,13 @@ describe('query with a limit', () => {
   const orders: QueryOptions['orderBy'][] = ['p', ['p', 'desc'], 'missing', ['done', 'desc']];
 
   it('keeps the first rows of the full sort, whatever the limit (ties, types, missing keys)', () => {
-    for (const seed of [1, 2, 3]) {
-      const store = storeOf(400, seed);
+    // 5,000 records: more than one batch of candidates is sorted and cut (see firstInOrder).
+    for (const [count, seed] of [
+      [400, 1],
+      [400, 2],
+      [5000, 3],
+    ] as const) {
+      const store = storeOf(count, seed);
       for (const orderBy of orders) {
         for (const where of [undefined, done]) {
           const all = ids(store.query('todos', optionsOf(where, orderBy)));

@@ -55,6 +55,9 @@ function compareValues(a: Json | undefined, b: Json | undefined): number {
   return (a as number | string | boolean) < (b as number | string | boolean) ? -1 : 1;
 }
 
+/** The smallest batch {@link firstInOrder} sorts at a time. */
+const MIN_BATCH = 1024;
+
 /** A record with its sort key, read once. */
 interface Keyed {
   readonly record: ViewRecord;
@@ -75,9 +78,11 @@ function orderOf(orderBy: NonNullable<QueryOptions['orderBy']>): (x: Keyed, y: K
 }
 
 /**
- * The first `limit` records in `compare` order, without sorting them all: candidates collect
- * until there are twice `limit` of them, which are then sorted and cut back to `limit`. From
- * then on a record that sorts after the last one kept cannot make it and costs one comparison.
+ * The first `limit` records in `compare` order, without sorting them all: candidates collect in
+ * a batch (twice `limit`, and at least {@link MIN_BATCH}), which is sorted and cut back to
+ * `limit` when full. From then on a record that sorts after the last one kept cannot make it
+ * and costs one comparison. Rows that arrive already in order all make it: the large batch
+ * keeps their sorts few, and each is cheap (its rows are one run for the sort).
  */
 function firstInOrder(
   records: readonly ViewRecord[],
@@ -85,13 +90,14 @@ function firstInOrder(
   compare: (x: Keyed, y: Keyed) => number,
   limit: number,
 ): Keyed[] {
+  const batch = Math.max(2 * limit, MIN_BATCH);
   const kept: Keyed[] = [];
   let last: Keyed | undefined; // the last of the `limit` kept at the latest cut
   for (const record of records) {
     const keyed: Keyed = { record, key: record.data[field] };
     if (last !== undefined && compare(keyed, last) >= 0) continue;
     kept.push(keyed);
-    if (kept.length >= 2 * limit) {
+    if (kept.length >= batch) {
       kept.sort(compare);
       kept.length = limit;
       last = kept[limit - 1];

@@ -218,8 +218,9 @@ export class RecordStore {
     }
     const views: ViewRecord[] = [];
     if (max <= 0) return views;
+    const slotsAreViews = state.others === 0;
     for (const slot of state.slots.values()) {
-      const view = viewOf(slot);
+      const view = slotsAreViews ? (slot as ViewRecord) : viewOf(slot);
       if (view === undefined || (where !== undefined && !where(view.data))) continue;
       if (views.push(view) >= max) break;
     }
