@@ -64,7 +64,9 @@ describe('INV-5 (checkpoints never go back)', () => {
       };
     });
     expect(violations.length).toBeGreaterThan(0);
-    expect(violations[0]).toMatch(/pulled user:\S+ from checkpoint \d\S* after \d\S* without a reset/);
+    expect(violations[0]).toMatch(
+      /pulled user:\S+ from checkpoint \d\S* after \d\S* without a reset/,
+    );
   }, 60_000);
 
   it('catches a pull from null with no reset', async () => {
