@@ -549,16 +549,17 @@ BEGIN
 END
 $fn$;
 
--- Storage policy helper: object p_name may be removed by the signed-in user: its owner
--- always; a receiver of one of its deliveries once no live delivery references it.
+-- Storage policy helper: object p_name may be removed by the signed-in user (its owner, or a
+-- receiver of one of its deliveries) once no live delivery references it. Checked again when
+-- Storage deletes, so a clean-up that listed the object before a new delivery referenced it
+-- (the same file sent again) leaves it in place.
 CREATE OR REPLACE FUNCTION syncline.may_remove_asset(p_name text)
 RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $fn$
-  SELECT split_part(p_name, '/', 1) = (auth.uid())::text
-    OR (syncline.may_read_asset(p_name)
-        AND NOT syncline.asset_referenced(split_part(p_name, '/', 1), split_part(p_name, '/', 2),
-                                          syncline.now_ms()))
+  SELECT (split_part(p_name, '/', 1) = (auth.uid())::text OR syncline.may_read_asset(p_name))
+    AND NOT syncline.asset_referenced(split_part(p_name, '/', 1), split_part(p_name, '/', 2),
+                                      syncline.now_ms())
 $fn$;
 
 -- {} -> {"objects": [path, ...]}: the caller's own objects in the bucket that nothing needs any

@@ -144,6 +144,25 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
     expect(((await again.json()) as SyncSweepReport).removedObjects).toBe(0);
   });
 
+  it("a device's clean-up that listed an object before a new delivery referenced it does not remove it", async () => {
+    const email = freshEmail('resend');
+    const sender = await signIn(email);
+    const receiver = await signIn(email);
+    const file = await upload(sender);
+    // Over the grace period and unsent: releasable, and the sender's device lists it...
+    await advance(2 * HOUR);
+    const listed = await sender.supabase.rpc('syncline_releasable_assets');
+    expect((listed.data as { objects: string[] }).objects).toContain(file.object);
+    // ...then the user sends that file again (the upload is skipped: the object exists)...
+    await send(sender, file.sha256, 3600);
+    // ...and the clean-up removes what it listed: Storage's DELETE policy re-checks and keeps it.
+    const removed = await sender.supabase.storage.from(BUCKET).remove([file.object]);
+    expect(removed.data).toEqual([]);
+    expect(await stored(file.object)).toBe(true);
+    const read = await receiver.transport.assets?.download({ sha256: file.sha256, start: 0 });
+    expect(sha256Hex(read ?? new Uint8Array())).toBe(file.sha256);
+  });
+
   it('runs only for the secret, and the RPC only for the service role', async () => {
     const user = await signIn(freshEmail('refused'));
     const file = await upload(user);
