@@ -135,6 +135,30 @@ afterAll(async () => {
   await Promise.all(roots.map((root) => rm(root, { recursive: true, force: true })));
 });
 
+/** A life for a test of the fence itself: never crashed by the plan. */
+function testLife(signal: AbortSignal): SimStorageLife {
+  return { canCrash: false, crash: () => undefined, signal };
+}
+
+describe('the crash fence of this tier', () => {
+  it('keeps an ended life off the disk: its later writes never land and never settle', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'syncline-fence-'));
+    roots.push(directory);
+    const ended = new AbortController();
+    const old = onBehalfOf(testLife(ended.signal), fileStorage({ directory }));
+    await old.write('ns', [{ type: 'set', key: 'a', value: 1 }]);
+    ended.abort();
+    let settled = false;
+    void old.write('ns', [{ type: 'set', key: 'b', value: 2 }]).finally(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(settled).toBe(false);
+    const next = onBehalfOf(testLife(new AbortController().signal), fileStorage({ directory }));
+    expect(await next.list('ns', '')).toEqual([['a', 1]]);
+  });
+});
+
 describe('simulation on the Node file storage, crashes at every write', () => {
   const total = new SimCounters();
   for (const seed of [1, 2, 3, 4]) {
