@@ -19,7 +19,10 @@ function device() {
   const found: string[] = [];
   const invariants = new DeviceInvariants({
     id: 'd',
-    sink: { violation: (inv, message) => found.push(`${inv} ${message}`) },
+    sink: {
+      violation: (inv, message) => found.push(`${inv} ${message}`),
+      counters: { add: () => undefined },
+    },
     compareCheckpoints: (a, b) => Number(a) - Number(b),
   });
   return { invariants, found };

@@ -9,6 +9,8 @@ const OUTBOX_KEY: string = KEYS.outbox;
 /** Where a device's invariant checks report (the run's history). */
 export interface InvariantSink {
   violation: (inv: 'INV-5' | 'INV-8', message: string) => void;
+  /** The run's anti-vacuity counters. */
+  counters: { add(name: string): void };
 }
 
 /**
@@ -114,8 +116,10 @@ export class DeviceInvariants {
     if (request.checkpoint !== null) {
       this.#checkpoints.set(key, request.checkpoint);
     } else {
-      // A pull from the start: the pages that follow may go below the checkpoint asked for
-      // before it (a reset started over by a restarted client goes through them again).
+      // A pull from null starts a pass over the scope from its beginning: its checkpoints follow
+      // each other, not those of an earlier pass that never reached its last page (a reset the
+      // client starts over after a crash, having lost which records it had seen).
+      if (restart && previous != null) this.#sink.counters.add('path.reset-restart');
       this.#checkpoints.delete(key);
       this.#resetsOpen.add(key);
     }
