@@ -1,21 +1,17 @@
 import type { SyncClient } from '../../client/api.js';
-import { KEYS } from '../../client/replica.js';
 import type { SyncClientOptions } from '../../client/types.js';
-import { compareHlc } from '../../clock/hlc.js';
 import type { ConflictResolver } from '../../conflict/types.js';
-import type { JsonObject, PullRequest } from '../../protocol/types.js';
+import type { JsonObject } from '../../protocol/types.js';
 import { memoryStorage } from '../../storage/memory.js';
-import type { StorageAdapter, StorageWrite } from '../../storage/types.js';
+import type { StorageAdapter } from '../../storage/types.js';
 import { createSessionSource, type MutableSessionSource } from '../../transport/session-source.js';
 import type { SimBackend } from './backend.js';
 import type { SimCounters } from './counters.js';
 import { DeviceClock, Life, SimOnline } from './device-env.js';
+import { DeviceInvariants } from './device-invariants.js';
 import type { SimNetwork } from './network.js';
 import type { SimScheduler } from './scheduler.js';
 import type { SimRandom } from './sim-random.js';
-
-const HLC_KEY: string = KEYS.hlc;
-const OUTBOX_KEY: string = KEYS.outbox;
 
 /** Where a device can be made to crash (reference §4.1 CP1–CP5). */
 export type CrashPoint =
@@ -49,13 +45,40 @@ export interface DeviceWorld {
   /** Extra client options (pull interval, timeouts, backoff). */
   clientOptions: Partial<SyncClientOptions>;
   /**
-   * Opens the device's durable storage for a new life (a restarted process reading its disk);
-   * `crash` kills the running life at once. `undefined`: one memory storage per device.
+   * Opens the device's durable storage for a new life (a restarted process reading its disk).
+   * `undefined`: one memory storage per device.
    */
-  openStorage: ((deviceId: string, crash: () => void) => StorageAdapter) | undefined;
+  openStorage: ((deviceId: string, life: SimStorageLife) => StorageAdapter) | undefined;
+  /** `false` from the heal on: no more crashes. */
+  crashesAllowed: () => boolean;
   trace: (line: string) => void;
   /** Records an invariant broken while running. */
   violation: (inv: 'INV-5' | 'INV-8', message: string) => void;
+}
+
+/**
+ * What the simulator hands a storage it opens for one life of a device's client (see
+ * `SimulateOptions.storage`).
+ */
+export interface SimStorageLife {
+  /**
+   * `true` while the simulator may crash this life: it runs, and the run is in its chaos phase
+   * (from the heal on, faults are off). A storage that injects crashes into its I/O asks this
+   * first.
+   */
+  readonly canCrash: boolean;
+  /**
+   * Kills the running client at once (no-op when {@link canCrash} is `false`). A storage that
+   * injected a crash into one of its I/O calls calls this, then never settles that call.
+   */
+  crash(): void;
+  /**
+   * Aborted when the life ends, by a crash at any point or a tab handover. The storage must not
+   * touch the disk after that, as a dead process cannot: I/O it has in flight or queued for
+   * this life never reaches the disk and never settles. (A memory storage needs no fence: the
+   * simulator stops the dead client's calls at its door.)
+   */
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -88,18 +111,8 @@ export class SimDevice {
   tokenSeq = 0;
   /** Users this device wrote for while signed in as a guest. */
   readonly guestUsers = new Set<string>();
-  /** Per `user|scope`: the checkpoint the current pass (since its pull from `null`) last asked for. */
-  readonly #checkpoints = new Map<string, string | null>();
-  /**
-   * Scopes pulled from `null` (told to reset, or started over by the client itself) whose pull
-   * has not reached its last page yet: a client that crashes meanwhile starts that pull over
-   * from `null` (the reset is persisted), which is not a checkpoint going back.
-   */
-  readonly #resetsOpen = new Set<string>();
-  /** The highest HLC this device ever persisted (any namespace, any life). */
-  #maxHlc = '';
-  #hlcReported = false;
-  readonly #seenMutations = new Set<string>();
+  /** INV-5 and INV-8, checked as the device's clients write and pull. */
+  readonly #invariants: DeviceInvariants;
 
   constructor(options: {
     id: string;
@@ -115,6 +128,11 @@ export class SimDevice {
     this.#world = options.world;
     this.#random = options.random;
     this.clock = new DeviceClock(options.world.scheduler, options.skewMs);
+    this.#invariants = new DeviceInvariants({
+      id: options.id,
+      sink: options.world,
+      compareCheckpoints: options.world.backend.compareCheckpoints,
+    });
     this.session = createSessionSource({
       userId: options.homeUser,
       sessionId: this.#sessionId(options.homeUser),
@@ -160,6 +178,7 @@ export class SimDevice {
     this.#generation++;
     const life = new Life(world.scheduler, this.#generation);
     this.#life = life;
+    this.#invariants.lifeStarted();
     const transport = world.network.link({
       deviceId: this.id,
       life,
@@ -169,18 +188,12 @@ export class SimDevice {
         afterPushApplied: () => {
           if (this.#armed === 'after-send' && this.#life === life) this.crash('after-send');
         },
-        onPullRequest: (request) => this.#checkCheckpoint(request),
+        onPullRequest: (request) => this.#invariants.pullRequested(this.userId, request),
         beforePullAnswer: (response, request) => {
           // An answer reaching a dead client changes nothing on the device.
           if (!life.alive) return;
-          const key = `${this.userId}|${request.scope}`;
-          if (response.resetRequired) {
+          if (this.#invariants.pullAnswered(this.userId, request, response))
             world.counters.add('path.reset-required');
-            this.#checkpoints.clear();
-            this.#resetsOpen.add(key);
-          } else if (!response.hasMore) {
-            this.#resetsOpen.delete(key);
-          }
           if (this.#armed === 'mid-pull' && this.#life === life && response.changes.length > 0) {
             // The next storage write is the page's rows (and, if correct, its checkpoint).
             this.#armedWrite = 'after';
@@ -189,8 +202,17 @@ export class SimDevice {
       },
     });
     if (world.openStorage !== undefined) {
-      this.#storage = world.openStorage(this.id, () => {
-        if (this.#life === life) this.crash('storage-io');
+      const ended = new AbortController();
+      life.onKill(() => ended.abort());
+      const device = this;
+      this.#storage = world.openStorage(this.id, {
+        get canCrash() {
+          return life.alive && world.crashesAllowed();
+        },
+        crash() {
+          if (this.canCrash) device.crash('storage-io');
+        },
+        signal: ended.signal,
       });
     } else {
       this.#storage ??= memoryStorage({ serialize: true });
@@ -300,6 +322,9 @@ export class SimDevice {
     // Real I/O (a file storage) is waited for before virtual time moves on, until the life ends
     // (a call interrupted by a crash never settles).
     const ended = new Promise<void>((resolve) => life.onKill(resolve));
+    const crashAfter = (point: CrashPoint | 'other') => () => {
+      if (this.#life === life) this.crash(point);
+    };
     const track =
       this.#world.openStorage === undefined
         ? <T>(promise: Promise<T>) => promise
@@ -319,82 +344,30 @@ export class SimDevice {
           this.crash(this.#armed === 'before-outbox-write' ? 'before-outbox-write' : 'other');
           return Life.never();
         }
-        this.#checkHlc(namespace, ops);
+        this.#invariants.writeIssued(namespace, ops);
         const done = track(inner.write(namespace, ops));
+        done.then(
+          () => this.#invariants.writeDurable(ops),
+          () => undefined,
+        );
         if (armed === 'after') {
           const point =
             this.#armed === 'mid-pull' || this.#armed === 'after-outbox-write'
               ? this.#armed
               : 'other';
-          this.crash(point);
+          // After the write is durable (a real storage's I/O takes time; a crash before it
+          // ends would be a crash before the write), and before the client learns of it.
+          if (this.#world.openStorage === undefined) {
+            this.crash(point);
+          } else {
+            this.#armedWrite = undefined;
+            done.then(crashAfter(point), crashAfter(point));
+          }
           return Life.never();
         }
         return done;
       },
     };
-  }
-
-  /**
-   * INV-8: the device's clock state, as persisted with its writes, never goes back: not across
-   * a crash and restart, a tab handover, a backwards jump of the wall clock or a switch of user.
-   */
-  #checkHlc(namespace: string, ops: readonly StorageWrite[]): void {
-    for (const op of ops) {
-      if (op.type !== 'set') continue;
-      // A new outbox entry is a new local write: its HLC must beat everything before it.
-      if (op.key.startsWith(OUTBOX_KEY)) {
-        const mutation = (op.value as { mutation?: { id?: unknown; hlc?: unknown } } | null)
-          ?.mutation;
-        if (typeof mutation?.id !== 'string' || typeof mutation.hlc !== 'string') continue;
-        if (this.#seenMutations.has(mutation.id)) continue;
-        this.#seenMutations.add(mutation.id);
-        if (compareHlc(mutation.hlc, this.#maxHlc) <= 0 && !this.#hlcReported) {
-          this.#hlcReported = true;
-          this.#world.violation(
-            'INV-8',
-            `${this.id} stamped a new write ${mutation.id} with HLC ${mutation.hlc}, not after ${this.#maxHlc} (clock went back)`,
-          );
-        }
-        if (compareHlc(mutation.hlc, this.#maxHlc) > 0) this.#maxHlc = mutation.hlc;
-        continue;
-      }
-      if (op.key !== HLC_KEY || typeof op.value !== 'string') continue;
-      if (compareHlc(op.value, this.#maxHlc) < 0) {
-        if (this.#hlcReported) continue;
-        this.#hlcReported = true;
-        this.#world.violation(
-          'INV-8',
-          `${this.id} persisted HLC ${op.value} in ${namespace} after ${this.#maxHlc} (clock went back)`,
-        );
-      } else {
-        this.#maxHlc = op.value;
-      }
-    }
-  }
-
-  #checkCheckpoint(request: PullRequest): void {
-    const compare = this.#world.backend.compareCheckpoints;
-    const key = `${this.userId}|${request.scope}`;
-    const previous = this.#checkpoints.get(key);
-    const restart = request.checkpoint === null && this.#resetsOpen.has(key);
-    if (compare !== undefined && previous != null && !restart) {
-      if (request.checkpoint === null || compare(request.checkpoint, previous) < 0) {
-        this.#world.violation(
-          'INV-5',
-          `${this.id} pulled ${request.scope} from checkpoint ${String(request.checkpoint)} after ${previous} without a reset`,
-        );
-      }
-    }
-    if (request.checkpoint !== null) {
-      this.#checkpoints.set(key, request.checkpoint);
-    } else {
-      // A pull from null starts a pass over the scope from its beginning: its checkpoints follow
-      // each other, not those of an earlier pass that never reached its last page (a reset the
-      // client starts over after a crash, having lost which records it had seen).
-      if (restart && previous != null) this.#world.counters.add('path.reset-restart');
-      this.#checkpoints.delete(key);
-      this.#resetsOpen.add(key);
-    }
   }
 
   /** Current data of a record on this device's view. */

@@ -6,7 +6,7 @@
 export { type MemoryBackendOptions, memoryBackend, type SimBackend } from './backend.js';
 export { INVARIANT_NAMES, type InvariantId, type Violation } from './checks.js';
 export { SimCounters } from './counters.js';
-export type { ClientFactory } from './device.js';
+export type { ClientFactory, SimStorageLife } from './device.js';
 export { formatCounters, formatFailure, REQUIRED_COUNTERS } from './report.js';
 export { SimScheduler, type SimTimer } from './scheduler.js';
 export { type SimulateOptions, type SimulationResult, simulate } from './simulate.js';

@@ -63,7 +63,7 @@ import { scheduleFaults } from './chaos-faults.js';
 import type { Violation } from './checks.js';
 import { checkConvergence } from './checks.js';
 import type { SimCounters } from './counters.js';
-import { type ClientFactory, CRASH_POINTS, SimDevice } from './device.js';
+import { type ClientFactory, CRASH_POINTS, SimDevice, type SimStorageLife } from './device.js';
 import { execute } from './executor.js';
 import { finalChecks, oracleOf, replicaOf } from './final-checks.js';
 import { SimNetwork } from './network.js';
@@ -116,13 +116,14 @@ export interface SimulateOptions {
   /**
    * Opens a device's durable storage; called at every start of a client (a restarted process
    * reads its disk again), e.g. `fileStorage({ directory })` of `@syncline/sync-core/node` in a
-   * directory per device. `crash()` kills the device's running client at once (a storage that
-   * injects crashes into its own I/O calls it, then never settles the interrupted call); the
-   * device restarts 1–10 virtual s later. Every storage call is waited for before virtual time
-   * moves on.
+   * directory per device. `life.crash()` kills the device's running client at once (a storage
+   * that injects crashes into its own I/O calls it while `life.canCrash`, then never settles the
+   * interrupted call); the device restarts 1–10 virtual s later. `life.signal` aborts when that
+   * client's life ends: from then on the storage must not touch the disk for it (a crashed
+   * process's I/O stops). Every storage call is waited for before virtual time moves on.
    * @default one memory storage per device, kept across crashes
    */
-  storage?: (deviceId: string, crash: () => void) => StorageAdapter;
+  storage?: (deviceId: string, life: SimStorageLife) => StorageAdapter;
   /** Extra client options (timeouts, intervals, backoff). */
   clientOptions?: Partial<SyncClientOptions>;
   /**
@@ -207,6 +208,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   for (const [name, resolver] of Object.entries(options.resolvers ?? {})) {
     if (resolver !== undefined) resolverSet[name as 'notes'] = { kind: `app:${name}`, resolver };
   }
+  let healing = false;
   const world = {
     scheduler,
     network,
@@ -214,6 +216,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     counters,
     createClient: options.createClient ?? createSyncClient,
     openStorage: options.storage,
+    crashesAllowed: () => !healing,
     clientOptions: { requestTimeoutMs: 10_000, ...options.clientOptions },
     trace: (line: string) => history.trace(line),
     violation: (inv: 'INV-5' | 'INV-8', message: string) => history.violate({ inv, message }),
@@ -324,6 +327,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   // Heal.
   const healAt = scheduler.now;
   history.trace('heal');
+  healing = true;
   network.faultsOn = false;
   network.healAll();
   backend.heal?.();
