@@ -142,8 +142,8 @@ export async function createDelivery(
        RETURNING user_id, session_id`,
       [request.id, users, now - ctx.activeWindowMs, auth.sessionId, onlySessions],
     );
-    await ctx.notify(tx, deliveryEvents(request.id, users, auth.sessionId, onlySessions));
     const delivery = toDelivery(row, now);
+    await ctx.notify(tx, deliveryEvents(delivery, users, onlySessions));
     delivery.targetSessionIds = targets.map((t) => t.session_id).sort();
     return { type: 'created', delivery };
   });
@@ -163,19 +163,22 @@ async function repeatedDelivery(
     : { type: 'conflict' };
 }
 
-/** The hint each receiving user's streams get for a new delivery. */
+/**
+ * The hint each receiving user's streams get for a new delivery, carrying the delivery as a
+ * pending listing would show it (so a receiver handles it without listing).
+ */
 function deliveryEvents(
-  id: string,
+  delivery: Delivery,
   users: readonly string[],
-  originSessionId: string,
   onlySessions: readonly string[] | null,
 ): TargetingEvent[] {
   return users.map((userId) => ({
     type: 'delivery',
-    id,
+    id: delivery.id,
     userId,
-    originSessionId,
+    originSessionId: delivery.originSessionId,
     ...(onlySessions === null ? {} : { sessionIds: [...onlySessions] }),
+    delivery,
   }));
 }
 

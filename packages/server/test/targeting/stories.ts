@@ -272,17 +272,20 @@ export function targetingStories(fixture: () => TargetingFixture): void {
     expect((status.body as { delivery: Delivery }).delivery.expired).toBe(true);
   });
 
-  it('story 1: a new delivery pokes the receiving streams only', async () => {
+  it('story 1: a new delivery pokes the receiving streams only, carrying the delivery as listed', async () => {
     const f = fixture();
     const { a, b, e } = await household(f);
     const logB = await openEventLog(f, b);
     const logA = await openEventLog(f, a);
     const logE = await openEventLog(f, e);
     try {
-      const body = deliveryBody(a);
+      const body = deliveryBody(a, { payload: { text: 'hi' } });
       expect((await f.as(a, '/v1/deliveries', { method: 'POST', json: body })).status).toBe(201);
+      const listed = await f.as(b, '/v1/deliveries?pending=1');
+      const [delivery] = (listed.body as { deliveries: Delivery[] }).deliveries;
+      expect(delivery?.payload).toEqual({ text: 'hi' });
       await eventually(() =>
-        expect(logB.events).toContainEqual({ event: 'delivery', data: { id: body.id } }),
+        expect(logB.events).toContainEqual({ event: 'delivery', data: { id: body.id, delivery } }),
       );
       // A later event to A's own stream proves A's stream was open and did not get the delivery.
       const other = await f.signIn(a.userId);
@@ -294,6 +297,26 @@ export function targetingStories(fixture: () => TargetingFixture): void {
       logA.close();
       logB.close();
       logE.close();
+    }
+  });
+
+  it('story 1: a revoked session whose stream is still open hears only the id of a new delivery', async () => {
+    const f = fixture();
+    const { a, b } = await household(f);
+    const logB = await openEventLog(f, b);
+    try {
+      expect(
+        (await f.as(a, `/v1/sessions/${b.sessionId}`, { method: 'DELETE' })).status,
+      ).toBeLessThan(300);
+      const body = deliveryBody(a, { payload: { secret: 1 } });
+      expect((await f.as(a, '/v1/deliveries', { method: 'POST', json: body })).status).toBe(201);
+      await eventually(() =>
+        expect(logB.events).toContainEqual({ event: 'delivery', data: { id: body.id } }),
+      );
+      // Listing is what tells it: its session is signed out.
+      expect((await f.as(b, '/v1/deliveries?pending=1')).status).toBe(401);
+    } finally {
+      logB.close();
     }
   });
 
