@@ -124,6 +124,7 @@ export async function createSqlTargetingStore(
         events.map(encodeEvent),
       ]);
     },
+    notification: (events) => ({ channel: TARGETING_CHANNEL, payloads: events.map(encodeEvent) }),
   };
   const releaseCtx = { ...ctx, assetGraceMs: options.assetGraceMs };
 
