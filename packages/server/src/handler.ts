@@ -204,11 +204,16 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
   const streams = new EventStreams((error) =>
     logger.error('reading the changes of a poke failed', error),
   );
+  const revocations =
+    options.store.targeting === undefined
+      ? undefined
+      : new RevocationCache(options.store.targeting);
   const ctx: RouteContext = {
     store: options.store,
     authorizeScope,
     limits,
     streams,
+    knownLive: (auth) => revocations?.knownLive(auth) === true,
     heartbeatMs: options.heartbeatMs ?? 15_000,
     budget,
     pushQueue: new UserWorkQueue({
@@ -227,10 +232,6 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     },
   };
 
-  const revocations =
-    options.store.targeting === undefined
-      ? undefined
-      : new RevocationCache(options.store.targeting);
   const targeting: TargetingContext | undefined =
     options.store.targeting === undefined || revocations === undefined
       ? undefined

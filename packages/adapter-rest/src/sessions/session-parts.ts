@@ -16,6 +16,7 @@ import type {
 import { SyncError } from '@syncline/sync-core';
 import {
   validateAckResponse,
+  validateDelivery,
   validateDeliveryResponse,
   validateDeliveryStatusResponse,
   validateHeartbeatResponse,
@@ -242,13 +243,23 @@ export class SessionEventHub {
 function parseSessionEvent(event: ServerSentEvent): SessionEvent | undefined {
   if (event.event === 'session') return { type: 'session' };
   if (event.event !== 'delivery' && event.event !== 'transfer') return undefined;
+  let data: { id?: unknown; delivery?: unknown };
   try {
-    const data = JSON.parse(event.data) as { id?: unknown };
-    if (typeof data.id !== 'string') return undefined;
-    return { type: event.event, id: data.id };
+    data = JSON.parse(event.data) as { id?: unknown; delivery?: unknown };
   } catch {
     return undefined;
   }
+  if (typeof data.id !== 'string') return undefined;
+  if (event.event === 'delivery' && data.delivery !== undefined) {
+    // The delivery itself rode along: checked like a listed one, else the hint stays a hint.
+    try {
+      const delivery = validateDelivery(data.delivery);
+      if (delivery.id === data.id) return { type: 'delivery', id: data.id, delivery };
+    } catch {
+      // malformed: the client lists its pending deliveries instead
+    }
+  }
+  return { type: event.event, id: data.id };
 }
 
 /**

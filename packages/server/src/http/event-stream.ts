@@ -57,6 +57,12 @@ export class EventStreams {
     timers: StreamTimers;
     /** The caller, whose session hears `delivery`, `session` and `transfer` events. */
     auth?: AuthContext;
+    /**
+     * Whether a `delivery` event may carry the delivery itself to the caller's session (asked
+     * at each event: only while the session is known not revoked). Without it, or when it says
+     * no, the event carries the id only and the client lists its pending deliveries.
+     */
+    carriesDeliveries?: (auth: AuthContext) => boolean;
     userId: string;
     access?: StreamAccess;
   }): Response {
@@ -82,6 +88,7 @@ export class EventStreams {
           } else if ((controller.desiredSize ?? 0) >= -MAX_QUEUED) controller.enqueue(frame);
         });
         const auth = options.auth;
+        const carries = options.carriesDeliveries ?? (() => false);
         const stopEvents =
           auth === undefined || options.store.targeting === undefined
             ? () => {}
@@ -94,9 +101,7 @@ export class EventStreams {
                   end();
                   return;
                 }
-                send(
-                  `event: ${event.type}\ndata: ${JSON.stringify(event.id === undefined ? {} : { id: event.id })}\n\n`,
-                );
+                send(`event: ${event.type}\ndata: ${eventData(event, auth, carries)}\n\n`);
               });
         let stopWatching: (() => void) | undefined;
         const heartbeat = options.timers.setInterval(
@@ -161,6 +166,19 @@ export class EventStreams {
   closeAll(): void {
     for (const end of [...this.#open]) end();
   }
+}
+
+/** The `data` of an event's frame: its id, and the delivery when it may go along. */
+function eventData(
+  event: TargetingEvent,
+  auth: AuthContext,
+  carries: (auth: AuthContext) => boolean,
+): string {
+  if (event.id === undefined) return '{}';
+  if (event.delivery !== undefined && carries(auth)) {
+    return JSON.stringify({ id: event.id, delivery: event.delivery });
+  }
+  return JSON.stringify({ id: event.id });
 }
 
 /** `true` when the caller's stream should hear `event`. */

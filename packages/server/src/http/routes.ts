@@ -33,6 +33,8 @@ export interface RouteContext {
     maxStreamsPerUser: number;
   };
   streams: EventStreams;
+  /** `true` when the session is known not revoked (see `RevocationCache.knownLive`). */
+  knownLive: (auth: AuthContext) => boolean;
   heartbeatMs: number;
   timers: StreamTimers;
   /** Per-user budgets, or `undefined` when off. */
@@ -187,6 +189,7 @@ export async function handleEvents(
     signal: request.signal,
     timers: ctx.timers,
     auth,
+    carriesDeliveries: ctx.knownLive,
     userId: auth.userId,
     access: new StreamAccess({
       auth,

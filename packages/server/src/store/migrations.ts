@@ -6,7 +6,7 @@
  * @module
  */
 
-import { TARGETING_SQL } from '../targeting/targeting-sql.js';
+import { DELIVERY_COUNTS_SQL, TARGETING_SQL } from '../targeting/targeting-sql.js';
 import type { SqlExecutor } from './executor.js';
 import { PULL_BELOW_HORIZON_SQL, PULL_FUNCTIONS_SQL } from './pull-sql.js';
 import { PUSH_FUNCTIONS_SQL } from './push-sql.js';
@@ -34,6 +34,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 1, name: BASELINE_NAME, sql: `${TABLES_SQL}${PUSH_FUNCTIONS_SQL}${PULL_FUNCTIONS_SQL}` },
   { id: 2, name: 'sessions, deliveries, assets, transfers', sql: TARGETING_SQL },
   { id: 3, name: 'pull pages below the purge horizon', sql: PULL_BELOW_HORIZON_SQL },
+  { id: 4, name: 'delivery target and acknowledgement counts', sql: DELIVERY_COUNTS_SQL },
 ];
 
 /**

@@ -41,9 +41,18 @@ export class RevocationCache {
     this.#live.delete(userId);
   }
 
+  /**
+   * `true` when `auth`'s session was found not revoked and no session event of its user was
+   * heard since: the session may be sent what it could list itself (a delivery on a hint).
+   * `false` says only "not known": ask {@link isRevoked}.
+   */
+  knownLive(auth: AuthContext): boolean {
+    return this.#live.get(auth.userId)?.has(auth.sessionId) === true;
+  }
+
   /** `true` when the caller's session was signed out. */
   async isRevoked(auth: AuthContext): Promise<boolean> {
-    if (this.#live.get(auth.userId)?.has(auth.sessionId) === true) return false;
+    if (this.knownLive(auth)) return false;
     // A session event heard while the database answered may be this session's revocation:
     // the answer is then used once, not remembered.
     const epoch = this.#epoch;

@@ -18,6 +18,8 @@ export interface QueryContext {
   activeWindowMs: number;
   /** Sends a targeting event after the transaction commits (NOTIFY inside it). */
   notify: (tx: SqlQueryable, events: readonly TargetingEvent[]) => Promise<void>;
+  /** The NOTIFY channel and payloads of `events`, for a statement that notifies itself. */
+  notification: (events: readonly TargetingEvent[]) => { channel: string; payloads: string[] };
 }
 
 interface SessionRow {

@@ -64,10 +64,18 @@ export const DEFAULT_TARGETING_POLICY: Readonly<TargetingPolicy> = Object.freeze
   endedRetentionMs: 7 * 24 * 60 * 60 * 1000,
 });
 
+/**
+ * The notification text of `event`. What does not fit goes: first the delivery (receivers
+ * then list their pending deliveries), then the session ids (every session of the user hears
+ * the hint; the delivery never rides on a hint that reaches sessions it is not for).
+ */
 function encodeEvent(event: TargetingEvent): string {
   const text = JSON.stringify(event);
   if (text.length <= MAX_PAYLOAD) return text;
-  const { sessionIds: _dropped, ...rest } = event;
+  const { delivery: _delivery, ...withoutDelivery } = event;
+  const shorter = JSON.stringify(withoutDelivery);
+  if (shorter.length <= MAX_PAYLOAD) return shorter;
+  const { sessionIds: _dropped, ...rest } = withoutDelivery;
   return JSON.stringify(rest);
 }
 
@@ -116,6 +124,7 @@ export async function createSqlTargetingStore(
         events.map(encodeEvent),
       ]);
     },
+    notification: (events) => ({ channel: TARGETING_CHANNEL, payloads: events.map(encodeEvent) }),
   };
   const releaseCtx = { ...ctx, assetGraceMs: options.assetGraceMs };
 

@@ -117,6 +117,17 @@ CREATE INDEX transfers_holder ON syncline.transfers (holder_user_id, asset_hash)
 `;
 
 /**
+ * Migration 4: each delivery counts its targets and the targets that acknowledged, so that an
+ * acknowledgement completes its delivery in the one statement that records it (no completion
+ * query per acknowledgement). NULL `target_count` (deliveries from before, transfer requests):
+ * completion is checked by query, as before.
+ */
+export const DELIVERY_COUNTS_SQL = `
+ALTER TABLE syncline.deliveries ADD COLUMN target_count integer;
+ALTER TABLE syncline.deliveries ADD COLUMN acked_targets integer NOT NULL DEFAULT 0;
+`;
+
+/**
  * SQL condition: session `$s` of user `$u` may receive delivery `d` (it is not the origin, its
  * user is one of the delivery's users, and a \`sessions\` target lists it). Parameters are
  * given as the placeholders to use.

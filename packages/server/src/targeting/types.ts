@@ -30,6 +30,11 @@ export interface TargetingEvent {
   sessionIds?: string[];
   /** The session that caused it, which does not hear it. */
   originSessionId?: string;
+  /**
+   * A new delivery itself (type `delivery`), so that a receiving session need not list its
+   * pending deliveries to get it. Left out when it does not fit a notification.
+   */
+  delivery?: Delivery;
 }
 
 /** A user's copy of an asset (see the `assets` table). */

@@ -272,18 +272,40 @@ export function targetingStories(fixture: () => TargetingFixture): void {
     expect((status.body as { delivery: Delivery }).delivery.expired).toBe(true);
   });
 
-  it('story 1: a new delivery pokes the receiving streams only', async () => {
+  it('story 1: a new delivery pokes the receiving streams only, carrying the delivery as listed', async () => {
     const f = fixture();
     const { a, b, e } = await household(f);
     const logB = await openEventLog(f, b);
     const logA = await openEventLog(f, a);
     const logE = await openEventLog(f, e);
     try {
-      const body = deliveryBody(a);
-      expect((await f.as(a, '/v1/deliveries', { method: 'POST', json: body })).status).toBe(201);
-      await eventually(() =>
-        expect(logB.events).toContainEqual({ event: 'delivery', data: { id: body.id } }),
-      );
+      // The delivery rides along once the server knows B's session is live: the sign-ins'
+      // session events (heard late on PostgreSQL) make it forget, and B's next request
+      // checks again. Each round B lists (and acknowledges) and A sends one more.
+      let carried: unknown;
+      let body = deliveryBody(a);
+      for (let round = 0; round < 5 && carried === undefined; round++) {
+        body = deliveryBody(a, { payload: { text: 'hi', round } });
+        expect((await f.as(a, '/v1/deliveries', { method: 'POST', json: body })).status).toBe(201);
+        const id = body.id as string;
+        await eventually(() =>
+          expect(logB.events.some((x) => (x.data as { id?: string }).id === id)).toBe(true),
+        );
+        const listed = await f.as(b, '/v1/deliveries?pending=1');
+        const delivery = (listed.body as { deliveries: Delivery[] }).deliveries.find(
+          (x) => x.id === id,
+        );
+        expect(delivery?.payload).toEqual({ text: 'hi', round });
+        const data = logB.events.find((x) => (x.data as { id?: string }).id === id)?.data as {
+          delivery?: unknown;
+        };
+        if (data.delivery !== undefined) {
+          expect(data).toEqual({ id, delivery });
+          carried = data.delivery;
+        }
+        await f.as(b, `/v1/deliveries/${id}/ack`, { method: 'POST' });
+      }
+      expect(carried).toBeDefined();
       // A later event to A's own stream proves A's stream was open and did not get the delivery.
       const other = await f.signIn(a.userId);
       await eventually(() => expect(logA.events.map((x) => x.event)).toContain('session'));
@@ -294,6 +316,26 @@ export function targetingStories(fixture: () => TargetingFixture): void {
       logA.close();
       logB.close();
       logE.close();
+    }
+  });
+
+  it('story 1: a revoked session whose stream is still open hears only the id of a new delivery', async () => {
+    const f = fixture();
+    const { a, b } = await household(f);
+    const logB = await openEventLog(f, b);
+    try {
+      expect(
+        (await f.as(a, `/v1/sessions/${b.sessionId}`, { method: 'DELETE' })).status,
+      ).toBeLessThan(300);
+      const body = deliveryBody(a, { payload: { secret: 1 } });
+      expect((await f.as(a, '/v1/deliveries', { method: 'POST', json: body })).status).toBe(201);
+      await eventually(() =>
+        expect(logB.events).toContainEqual({ event: 'delivery', data: { id: body.id } }),
+      );
+      // Listing is what tells it: its session is signed out.
+      expect((await f.as(b, '/v1/deliveries?pending=1')).status).toBe(401);
+    } finally {
+      logB.close();
     }
   });
 

@@ -8,6 +8,7 @@ import { sessionTargeting } from '../sessions/session-targeting.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer, type MemoryServer } from '../testing/memory-server.js';
+import type { SessionEvent } from '../transport/types.js';
 import { type LockManagerLike, localLocks } from './locks.js';
 import { otherSessions, scopeMembers, sessions } from './targets.js';
 
@@ -33,10 +34,16 @@ function world(options: { members?: Record<string, string[]> } = {}) {
     async device(
       userId: string,
       sessionId: string,
-      extra: { storage?: StorageAdapter; locks?: LockManagerLike; label?: string } = {},
+      extra: {
+        storage?: StorageAdapter;
+        locks?: LockManagerLike;
+        label?: string;
+        wrap?: (transport: ReturnType<MemoryServer['connect']>) => void;
+      } = {},
     ) {
       const storage = extra.storage ?? memoryStorage();
       const transport = server.connect({ userId, sessionId });
+      extra.wrap?.(transport);
       const received: Delivery[] = [];
       const client = createSyncClient({
         transport,
@@ -161,6 +168,46 @@ describe('client.deliveries', () => {
       a.client.deliveries.send({ kind: 'k', target: scopeMembers('workspace:2') }),
     ).rejects.toMatchObject({ status: 403 });
     expect(otherSessions()).toEqual({ type: 'otherSessions' });
+    await w.stopAll();
+  });
+
+  it('a hint that carries the delivery is handled at once, without listing pending deliveries, and once', async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA');
+    let hint: ((event: SessionEvent) => void) | undefined;
+    let listings = 0;
+    const b = await w.device('u1', 'sB', {
+      wrap(transport) {
+        // B hears only the hints this test gives it.
+        transport.sessionEvents = (listener) => {
+          hint = listener;
+          return () => {};
+        };
+        const pending = transport.deliveries.pending.bind(transport.deliveries);
+        transport.deliveries.pending = (signal) => {
+          listings++;
+          return pending(signal);
+        };
+      },
+    });
+    const listedAtStart = listings;
+    const sent = await a.client.deliveries.send({ kind: 'note', payload: { n: 1 } });
+    const { targetSessionIds: _targets, ...delivery } = sent;
+    hint?.({ type: 'delivery', id: sent.id, delivery });
+    await settle(20);
+    expect(b.received.map((x) => x.id)).toEqual([sent.id]);
+    expect(b.received[0]?.payload).toEqual({ n: 1 });
+    expect(listings).toBe(listedAtStart);
+    expect((await a.client.deliveries.status(sent.id)).complete).toBe(true);
+    // The same hint again (a duplicate, or after the ack): not handed over twice.
+    hint?.({ type: 'delivery', id: sent.id, delivery });
+    await settle(20);
+    expect(b.received).toHaveLength(1);
+    // A hint without the delivery still lists.
+    hint?.({ type: 'delivery', id: sent.id });
+    await settle(20);
+    expect(listings).toBe(listedAtStart + 1);
+    expect(b.received).toHaveLength(1);
     await w.stopAll();
   });
 

@@ -144,15 +144,28 @@ export class DeliveryInbox {
     }
     for (const delivery of pending) {
       if (this.#context !== context) return;
-      if (this.#inFlight.has(delivery.id)) continue;
-      const internal = this.#options.internal.get(delivery.kind);
-      if (internal === undefined && this.#options.handlers().length === 0) continue;
-      this.#inFlight.add(delivery.id);
-      // Deliveries are independent: one slow handler (or download) does not hold the others.
-      void this.#process(context, delivery, internal).finally(() =>
-        this.#inFlight.delete(delivery.id),
-      );
+      this.#take(context, delivery);
     }
+  }
+
+  /**
+   * Handles one delivery a realtime hint carried, as if a listing had found it (a delivery
+   * already handled, or being handled, is not handed over again).
+   */
+  offer(delivery: Delivery): void {
+    const context = this.#context;
+    if (context !== null) this.#take(context, delivery);
+  }
+
+  #take(context: SignedInContext, delivery: Delivery): void {
+    if (this.#inFlight.has(delivery.id)) return;
+    const internal = this.#options.internal.get(delivery.kind);
+    if (internal === undefined && this.#options.handlers().length === 0) return;
+    this.#inFlight.add(delivery.id);
+    // Deliveries are independent: one slow handler (or download) does not hold the others.
+    void this.#process(context, delivery, internal).finally(() =>
+      this.#inFlight.delete(delivery.id),
+    );
   }
 
   async #process(

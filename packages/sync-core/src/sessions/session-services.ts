@@ -156,8 +156,10 @@ export class SessionServices {
   }
 
   #hint(event: SessionEvent): void {
-    if (event.type === 'delivery') void this.#inbox?.refresh();
-    else if (event.type === 'session') void this.sessions.refresh();
+    if (event.type === 'delivery') {
+      if (event.delivery === undefined) void this.#inbox?.refresh();
+      else this.#inbox?.offer(event.delivery);
+    } else if (event.type === 'session') void this.sessions.refresh();
     else for (const part of this.#options.parts) part.transferChanged?.(event.id);
   }
 

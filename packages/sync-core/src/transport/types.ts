@@ -129,10 +129,14 @@ export interface TransferTransport {
   progress(req: TransferProgressRequest & { id: string }, signal?: AbortSignal): Promise<Transfer>;
 }
 
-/** A realtime hint about sessions, deliveries or transfers (never needed for correctness). */
+/**
+ * A realtime hint about sessions, deliveries or transfers (never needed for correctness). A
+ * `delivery` hint may carry the new delivery itself (validated by the adapter): the client then
+ * handles it at once instead of listing its pending deliveries.
+ */
 export type SessionEvent =
   | { type: 'session' }
-  | { type: 'delivery'; id: string }
+  | { type: 'delivery'; id: string; delivery?: Delivery }
   | { type: 'transfer'; id: string };
 
 /**
