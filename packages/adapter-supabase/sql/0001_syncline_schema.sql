@@ -499,3 +499,16 @@ $syncline_migration_body$;
   END IF;
 END
 $syncline_migration$;
+
+-- Migration 4: delivery target and acknowledgement counts
+DO $syncline_migration$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 4) THEN
+    EXECUTE $syncline_migration_body$
+ALTER TABLE syncline.deliveries ADD COLUMN target_count integer;
+ALTER TABLE syncline.deliveries ADD COLUMN acked_targets integer NOT NULL DEFAULT 0;
+$syncline_migration_body$;
+    INSERT INTO syncline.migrations (id, name) VALUES (4, 'delivery target and acknowledgement counts');
+  END IF;
+END
+$syncline_migration$;
