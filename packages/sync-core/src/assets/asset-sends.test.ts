@@ -108,7 +108,7 @@ describe.each([
       await settle(10);
       const sending = first.client.assets.send(image, { name: 'scan.pdf' });
       sending.catch(() => undefined); // cut short by stop()
-      await until(() => chunks === 3);
+      await until(() => chunks >= 3); // a window of chunks: the rest hang too
       expect(receiver.received).toEqual([]);
       await first.client.stop();
       await expect(sending).rejects.toBeDefined();
