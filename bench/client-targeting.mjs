@@ -190,10 +190,7 @@ function party(role, url, userId, directory, options) {
       options.window === undefined ? '-' : String(options.window),
     ],
     {
-      execArgv: [
-        '--expose-gc',
-        ...(process.env.DIAG ? ['--import', '/tmp/transfer-fetchlog.mjs'] : []),
-      ],
+      execArgv: ['--expose-gc'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
