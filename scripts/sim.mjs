@@ -32,7 +32,7 @@ if (!isMainThread) {
     parentPort.postMessage({
       seed,
       ok: result.ok,
-      failure: result.ok ? undefined : formatFailure(result),
+      failure: result.ok ? undefined : failureOf(result, pages),
       counters: result.counters.toJSON(),
       stats: result.stats,
     });
@@ -85,6 +85,12 @@ function parseArgs(argv) {
   return args;
 }
 
+/** The failure report of `result`, whose replay command repeats `--pages`. */
+function failureOf(result, pages) {
+  const paged = pages === undefined ? '' : ` --pages ${pages}`;
+  return formatFailure(result, `npm run sim -- --seed ${result.seed}${paged}`);
+}
+
 /** `clientOptions` forcing pull pages of `pages` records, when given. */
 function clientOptionsOf(pages) {
   return pages === undefined ? {} : { clientOptions: { pullPageSize: pages } };
@@ -112,7 +118,7 @@ async function runBatch({ label, seeds, ops, faults, workers, trace, pages }) {
       onResult({
         seed,
         ok: result.ok,
-        failure: result.ok ? undefined : formatFailure(result),
+        failure: result.ok ? undefined : failureOf(result, pages),
         counters: result.counters.toJSON(),
         stats: result.stats,
       });

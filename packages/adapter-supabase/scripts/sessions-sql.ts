@@ -526,6 +526,22 @@ AS $fn$
                  WHERE d.user_id = p_user AND d.asset_hash = p_sha256 AND ${live})
 $fn$;
 
+-- Whether object p_name ('<user id>/<sha256>', created at p_created_at) is needed no more: no
+-- live delivery of its user references it, and it is older than the grace period or was
+-- referenced by a delivery that ended. The one rule for the adapter's clean-up
+-- (syncline_releasable_assets) and the service role's (syncline_sweep_assets, 0004).
+CREATE OR REPLACE FUNCTION syncline.asset_releasable(p_name text, p_created_at timestamptz, v_now bigint)
+RETURNS boolean
+LANGUAGE sql STABLE SET search_path = ''
+AS $fn$
+  SELECT p_name ~ '^[0-9a-f-]{36}/[0-9a-f]{64}$'
+    AND NOT syncline.asset_referenced(split_part(p_name, '/', 1), split_part(p_name, '/', 2), v_now)
+    AND (floor(extract(epoch FROM p_created_at) * 1000)::bigint < v_now - syncline.asset_grace_ms()
+         OR EXISTS (SELECT 1 FROM syncline.deliveries d
+                    WHERE d.user_id = split_part(p_name, '/', 1)
+                      AND d.asset_hash = split_part(p_name, '/', 2)))
+$fn$;
+
 -- Storage policy helper: the signed-in session may read object p_name of the bucket: its own
 -- user's copy, or the copy a delivery it receives references (live, or ended but not purged,
 -- so the session that completes it can still remove it).
@@ -552,16 +568,17 @@ BEGIN
 END
 $fn$;
 
--- Storage policy helper: object p_name may be removed by the signed-in user: its owner
--- always; a receiver of one of its deliveries once no live delivery references it.
+-- Storage policy helper: object p_name may be removed by the signed-in user (its owner, or a
+-- receiver of one of its deliveries) once no live delivery references it. Checked again when
+-- Storage deletes, so a clean-up that listed the object before a new delivery referenced it
+-- (the same file sent again) leaves it in place.
 CREATE OR REPLACE FUNCTION syncline.may_remove_asset(p_name text)
 RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
 AS $fn$
-  SELECT split_part(p_name, '/', 1) = (auth.uid())::text
-    OR (syncline.may_read_asset(p_name)
-        AND NOT syncline.asset_referenced(split_part(p_name, '/', 1), split_part(p_name, '/', 2),
-                                          syncline.now_ms()))
+  SELECT (split_part(p_name, '/', 1) = (auth.uid())::text OR syncline.may_read_asset(p_name))
+    AND NOT syncline.asset_referenced(split_part(p_name, '/', 1), split_part(p_name, '/', 2),
+                                      syncline.now_ms())
 $fn$;
 
 -- {} -> {"objects": [path, ...]}: the caller's own objects in the bucket that nothing needs any
@@ -580,10 +597,7 @@ BEGIN
     SELECT jsonb_agg(o.name ORDER BY o.name)
     FROM storage.objects o
     WHERE o.bucket_id = syncline.asset_bucket() AND split_part(o.name, '/', 1) = me.o_user
-      AND NOT syncline.asset_referenced(me.o_user, split_part(o.name, '/', 2), v_now)
-      AND (floor(extract(epoch FROM o.created_at) * 1000)::bigint < v_now - syncline.asset_grace_ms()
-           OR EXISTS (SELECT 1 FROM syncline.deliveries d
-                      WHERE d.user_id = me.o_user AND d.asset_hash = split_part(o.name, '/', 2)))), '[]'));
+      AND syncline.asset_releasable(o.name, o.created_at, v_now)), '[]'));
 END
 $fn$;
 

@@ -17,18 +17,11 @@ import { sessionTargeting } from '@syncline/sync-core/targeting';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
 import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
+import { movableClock } from './support/db-clock.js';
 import { freshEmail, signedInClient } from './support/devices.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
 
 const HOUR = 60 * 60 * 1000;
-const CLOCK_SQL = `
-CREATE SCHEMA IF NOT EXISTS standin;
-CREATE TABLE IF NOT EXISTS standin.clock (offset_ms bigint NOT NULL);
-INSERT INTO standin.clock SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM standin.clock);
-CREATE OR REPLACE FUNCTION syncline.now_ms() RETURNS bigint LANGUAGE sql VOLATILE SET search_path = ''
-AS $$ SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint
-             + (SELECT c.offset_ms FROM standin.clock c) $$;
-REVOKE ALL ON FUNCTION syncline.now_ms() FROM PUBLIC;`;
 
 interface Session {
   transport: SupabaseTransport;
@@ -40,6 +33,7 @@ interface Session {
 /** Defines the suite for one database. */
 export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string | undefined) {
   let project: SupabaseStandIn;
+  let advance: (ms: number) => Promise<unknown>;
   const transports: SupabaseTransport[] = [];
   const clients: SyncClient[] = [];
 
@@ -48,7 +42,7 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     project = await startSupabaseStandIn(
       await openSupabaseDatabase(kind(), url === undefined ? {} : { adminUrl: url }),
     );
-    await project.db.admin.exec(CLOCK_SQL);
+    advance = await movableClock(project.db.admin);
   }, SETUP_TIMEOUT_MS);
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.stop()));
@@ -56,9 +50,6 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     await project?.close();
     await project?.db.close();
   });
-
-  const advance = (ms: number) =>
-    project.db.admin.query('UPDATE standin.clock SET offset_ms = offset_ms + $1', [ms]);
 
   /** Signs `email` in on a new device and sends its first heartbeat. */
   async function signIn(email: string, clientId = randomUUID()): Promise<Session> {

@@ -223,6 +223,9 @@ function queueSuite(open: () => Promise<{ db: SqlExecutor; close(): Promise<void
     }
   }
   const oneToTwenty = Array.from({ length: 20 }, (_, i) => i + 1);
+  // Each test opens its own database and store (PGlite's start and the migrations take seconds
+  // on a loaded machine): outcomes are checked, not timings.
+  const SETUP_HEAVY_MS = 90_000;
 
   it('twenty devices pushing to one scope at once: one read and one apply each', async () => {
     const { revisions, calls } = await twentyAtOnce({});
@@ -230,13 +233,13 @@ function queueSuite(open: () => Promise<{ db: SqlExecutor; close(): Promise<void
     expect(calls.get('push_snapshot')).toBe(20);
     expect(calls.get('push_apply')).toBe(20);
     expect(calls.get('push_read') ?? 0).toBe(0);
-  });
+  }, SETUP_HEAVY_MS);
 
   it('without the queue, the same pushes go stale and fall back to locking', async () => {
     const { revisions, calls } = await twentyAtOnce({ afterSnapshot: async () => {} });
     expect(revisions).toEqual(oneToTwenty);
     expect(calls.get('push_read') ?? 0).toBeGreaterThan(0);
-  });
+  }, SETUP_HEAVY_MS);
 }
 
 describe('one process queues its pushes per scope, on PGlite', () => {

@@ -25,6 +25,11 @@ export function anonKey(): Promise<string> {
   return signJwt({ iss: 'supabase', role: 'anon' }, 10 * 365 * 24 * 3600);
 }
 
+/** The project's service-role key: a JWT with role service_role (bypasses RLS; server side only). */
+export function serviceRoleKey(): Promise<string> {
+  return signJwt({ iss: 'supabase', role: 'service_role' }, 10 * 365 * 24 * 3600);
+}
+
 /** Why a bearer token was refused, in PostgREST's terms. */
 export interface JwtRefusal {
   code: 'PGRST301' | 'PGRST303';

@@ -33,8 +33,15 @@ export interface SupabaseStandIn {
   dropNextResponses(fn: string, count?: number): void;
   /** Answers dropped so far, with the status and body they would have had. */
   readonly dropped: Array<{ fn: string; status: number; body: string | undefined }>;
-  /** A new supabase-js client for this project (one device); `fetch` replaces its HTTP client. */
-  createClient(options?: { vsn?: '1.0.0' | '2.0.0'; fetch?: typeof fetch }): SupabaseClient;
+  /**
+   * A new supabase-js client for this project (one device); `fetch` replaces its HTTP client,
+   * `key` the anon key (e.g. the service-role key).
+   */
+  createClient(options?: {
+    vsn?: '1.0.0' | '2.0.0';
+    fetch?: typeof fetch;
+    key?: string;
+  }): SupabaseClient;
   close(): Promise<void>;
 }
 
@@ -132,7 +139,7 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
       drops.set(fn, (drops.get(fn) ?? 0) + count);
     },
     createClient(options = {}) {
-      const client = createClient(url, key, {
+      const client = createClient(url, options.key ?? key, {
         auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
         ...(options.fetch === undefined ? {} : { global: { fetch: options.fetch } }),
         realtime: {

@@ -1,3 +1,3 @@
 import { tier1File } from './tier1.js';
 
-tier1File(2);
+tier1File(2, { pages: 5 });

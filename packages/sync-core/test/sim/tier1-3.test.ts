@@ -1,3 +1,3 @@
 import { tier1File } from './tier1.js';
 
-tier1File(3);
+tier1File(3, { pages: 2 });

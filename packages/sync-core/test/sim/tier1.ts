@@ -1,7 +1,9 @@
 /**
  * Tier 1 of the simulation (reference §4.5): 400 seeds × 6 sessions over 3 users × 300
  * operations on the in-memory server, split over four files of 100 seeds so vitest runs them on
- * both workers. Seed counts are fixed here, never chosen by wall-clock time.
+ * both workers. Seed counts are fixed here, never chosen by wall-clock time. Files 0 and 1 use
+ * the client's default page size (no run fills a page); file 2 pulls pages of 5 and file 3
+ * pages of 2, so pulls page, resets span many pages and crashes land in the middle of them.
  */
 import { describe, expect, it } from 'vitest';
 import { formatCounters, formatFailure, SimCounters, simulate } from '../../src/testing/index.js';
@@ -42,28 +44,49 @@ const GATES: Record<string, number> = {
   'resolved.manual': 20,
 };
 
+/** Extra gates of a file with small pull pages, per 100 seeds. */
+const PAGED_GATES: Record<string, number> = {
+  'path.pull-more-pages': 500,
+  // A reset started over from null after a crash interrupted it (INV-5 checks each pass).
+  'path.reset-restart': 3,
+};
+
+/** Options of one tier-1 file. */
+export interface Tier1FileOptions {
+  /** Most changes per pull page (the client's `pullPageSize`); the client's default if absent. */
+  pages?: number;
+}
+
 /** Defines the tests of one tier-1 file: one test per seed, then the file's counter gates. */
-export function tier1File(file: number): void {
+export function tier1File(file: number, options: Tier1FileOptions = {}): void {
+  const { pages } = options;
+  const gates = pages === undefined ? GATES : { ...GATES, ...PAGED_GATES };
+  const paged = pages === undefined ? '' : `, pages of ${pages}`;
   const first = 1 + file * SEEDS_PER_FILE;
   const total = new SimCounters();
   const started = performance.now();
   let ops = 0;
-  describe(`simulation tier 1, seeds ${first}..${first + SEEDS_PER_FILE - 1}`, () => {
+  describe(`simulation tier 1, seeds ${first}..${first + SEEDS_PER_FILE - 1}${paged}`, () => {
     for (let seed = first; seed < first + SEEDS_PER_FILE; seed++) {
       it(`seed ${seed}`, async () => {
-        const result = await simulate({ seed, ops: OPS });
+        const result = await simulate({
+          seed,
+          ops: OPS,
+          ...(pages !== undefined && { clientOptions: { pullPageSize: pages } }),
+        });
         total.merge(result.counters);
         ops += result.stats.ops;
-        if (!result.ok) console.log(formatFailure(result));
+        const replay = `npm run sim -- --seed ${seed}${pages === undefined ? '' : ` --pages ${pages}`}`;
+        if (!result.ok) console.log(formatFailure(result, replay));
         expect(result.violations.map((v) => `${v.inv} ${v.message}`)).toEqual([]);
       }, 120_000);
     }
     it('exercised every fault and path (anti-vacuity)', () => {
       const seconds = (performance.now() - started) / 1000;
       console.log(
-        `tier 1 file ${file}: ${SEEDS_PER_FILE} seeds, ${ops} client ops in ${seconds.toFixed(1)} s (${Math.round(ops / seconds)} ops/s)\n${formatCounters(total)}`,
+        `tier 1 file ${file}${paged}: ${SEEDS_PER_FILE} seeds, ${ops} client ops in ${seconds.toFixed(1)} s (${Math.round(ops / seconds)} ops/s)\n${formatCounters(total)}`,
       );
-      const short = Object.entries(GATES)
+      const short = Object.entries(gates)
         .filter(([name, minimum]) => total.get(name) < minimum)
         .map(([name, minimum]) => `${name}: ${total.get(name)} < ${minimum}`);
       expect(short).toEqual([]);

@@ -88,6 +88,7 @@ export class SimDevice {
   tokenSeq = 0;
   /** Users this device wrote for while signed in as a guest. */
   readonly guestUsers = new Set<string>();
+  /** Per `user|scope`: the checkpoint the current pass (since its pull from `null`) last asked for. */
   readonly #checkpoints = new Map<string, string | null>();
   /**
    * Scopes pulled from `null` (told to reset, or started over by the client itself) whose pull
@@ -384,8 +385,16 @@ export class SimDevice {
         );
       }
     }
-    if (request.checkpoint !== null) this.#checkpoints.set(key, request.checkpoint);
-    else this.#resetsOpen.add(key);
+    if (request.checkpoint !== null) {
+      this.#checkpoints.set(key, request.checkpoint);
+    } else {
+      // A pull from null starts a pass over the scope from its beginning: its checkpoints follow
+      // each other, not those of an earlier pass that never reached its last page (a reset the
+      // client starts over after a crash, having lost which records it had seen).
+      if (restart && previous != null) this.#world.counters.add('path.reset-restart');
+      this.#checkpoints.delete(key);
+      this.#resetsOpen.add(key);
+    }
   }
 
   /** Current data of a record on this device's view. */

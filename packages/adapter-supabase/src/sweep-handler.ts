@@ -1,0 +1,172 @@
+/**
+ * The service role's clean-up, for users who never come back: an Edge Function handler
+ * (`(req: Request) => Promise<Response>`, what `Deno.serve` takes) that runs
+ * `syncline_sweep_assets` of `sql/0004_syncline_sweep.sql` with a supabase-js client created
+ * with the service-role key (it sweeps the delivery tables and lists the objects of every user
+ * that nothing needs any more) and removes those objects through the Storage API, in batches,
+ * until none is left. `functions/syncline-sweep/index.ts` of this package deploys it.
+ *
+ * @module
+ */
+import { SyncError } from '@syncline/sync-core';
+import type { RpcBuilderLike, SupabaseStorageLike } from './client-like.js';
+import { callRpc, validatedAnswer } from './rpc-call.js';
+import { syncErrorFromStorage } from './storage-assets.js';
+
+/** Options of {@link syncSweepHandler}. */
+export interface SyncSweepOptions {
+  /**
+   * A supabase-js client created with the project's service-role key (only the service role
+   * may call `syncline_sweep_assets`, and it removes objects of every user).
+   */
+  client: {
+    rpc(fn: string, args?: Record<string, unknown>): RpcBuilderLike;
+    storage: SupabaseStorageLike;
+  };
+  /**
+   * The bearer every request must carry (`Authorization: Bearer <secret>`): the service-role
+   * key, or a secret of your own. An Edge Function's gateway lets any valid JWT of the project
+   * through, the anon key included, so the handler checks this itself.
+   */
+  secret: string;
+  /**
+   * Objects listed and removed per round (one RPC call and one Storage request). Storage
+   * removes at most 1000 objects per request.
+   * @default 1000
+   */
+  batchSize?: number;
+  /**
+   * Rounds per request at most; what is left goes at the next run.
+   * @default 20
+   */
+  maxRounds?: number;
+}
+
+/** The JSON body of a successful sweep (status 200). */
+export interface SyncSweepReport {
+  /** What `syncline.sweep()` did, summed over the rounds. */
+  sweep: { expiredDeliveries: number; completedDeliveries: number; purgedDeliveries: number };
+  /** Objects removed from Storage. */
+  removedObjects: number;
+  /** True when releasable objects were left for the next run (`maxRounds` reached). */
+  more: boolean;
+}
+
+interface SweepPage {
+  bucket: string;
+  objects: string[];
+  more: boolean;
+  sweep: SyncSweepReport['sweep'];
+}
+
+const SWEEP_FIELDS = ['expiredDeliveries', 'completedDeliveries', 'purgedDeliveries'] as const;
+
+/**
+ * The clean-up handler. POST with the bearer runs it and answers 200 with a
+ * {@link SyncSweepReport}; another method answers 405, a missing or wrong bearer 401, and a
+ * failed database or Storage call 502 with `{ error: { kind, code, message }, removedObjects }`
+ * (what was removed before the failure stays removed; the next run carries on).
+ *
+ * @throws SyncError `misconfigured` when `secret` is empty or `batchSize`/`maxRounds` are not
+ *   positive integers (`batchSize` at most 1000).
+ */
+export function syncSweepHandler(options: SyncSweepOptions): (req: Request) => Promise<Response> {
+  const batchSize = options.batchSize ?? 1000;
+  const maxRounds = options.maxRounds ?? 20;
+  if (typeof options.secret !== 'string' || options.secret === '') {
+    throw new SyncError('misconfigured', 'syncSweepHandler needs a non-empty secret');
+  }
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1000) {
+    throw new SyncError('misconfigured', 'syncSweepHandler: batchSize must be 1 to 1000');
+  }
+  if (!Number.isInteger(maxRounds) || maxRounds < 1) {
+    throw new SyncError('misconfigured', 'syncSweepHandler: maxRounds must be a positive integer');
+  }
+  const expected = `Bearer ${options.secret}`;
+
+  const page = async (): Promise<SweepPage> => {
+    const data = await callRpc(
+      options.client.rpc('syncline_sweep_assets', { max_objects: batchSize }),
+      undefined,
+    );
+    return validatedAnswer('syncline_sweep_assets', () => {
+      const answer = data as Partial<SweepPage>;
+      const objects = answer?.objects;
+      if (
+        typeof answer?.bucket !== 'string' ||
+        !Array.isArray(objects) ||
+        !objects.every((name) => typeof name === 'string') ||
+        typeof answer.more !== 'boolean' ||
+        !SWEEP_FIELDS.every((field) => typeof answer.sweep?.[field] === 'number')
+      ) {
+        throw data;
+      }
+      return answer as SweepPage;
+    });
+  };
+
+  return async (req) => {
+    if (req.method !== 'POST') {
+      return json(405, { error: { code: 'method_not_allowed', message: 'POST only' } }, 'POST');
+    }
+    if (!sameText(req.headers.get('authorization') ?? '', expected)) {
+      return json(401, { error: { code: 'unauthorized', message: 'a valid bearer is required' } });
+    }
+    const report: SyncSweepReport = {
+      sweep: { expiredDeliveries: 0, completedDeliveries: 0, purgedDeliveries: 0 },
+      removedObjects: 0,
+      more: false,
+    };
+    try {
+      for (let round = 0; round < maxRounds; round++) {
+        const listed = await page();
+        for (const field of SWEEP_FIELDS) report.sweep[field] += listed.sweep[field];
+        report.more = listed.more;
+        if (listed.objects.length === 0) break;
+        const removed = await removeAll(options.client.storage, listed.bucket, listed.objects);
+        report.removedObjects += removed;
+        // Nothing removed although objects were listed: stop rather than list them again.
+        if (!listed.more || removed === 0) break;
+      }
+    } catch (error) {
+      const failure =
+        error instanceof SyncError
+          ? error
+          : new SyncError('server', 'the sweep failed', { cause: error });
+      return json(502, {
+        error: { kind: failure.kind, code: failure.code, message: failure.message },
+        removedObjects: report.removedObjects,
+      });
+    }
+    return json(200, report);
+  };
+}
+
+/** Removes `paths` through Storage; answers how many Storage removed, throws its error. */
+async function removeAll(
+  storage: SupabaseStorageLike,
+  bucket: string,
+  paths: string[],
+): Promise<number> {
+  let result: Awaited<ReturnType<ReturnType<SupabaseStorageLike['from']>['remove']>>;
+  try {
+    result = await storage.from(bucket).remove(paths);
+  } catch (error) {
+    throw new SyncError('network', 'Storage remove failed', { status: 0, cause: error });
+  }
+  if (result.error !== null) throw syncErrorFromStorage(result.error, 'remove');
+  return Array.isArray(result.data) ? result.data.length : 0;
+}
+
+/** Compares two strings in time that depends on their length only. */
+function sameText(a: string, b: string): boolean {
+  let difference = a.length ^ b.length;
+  for (let i = 0; i < b.length; i++) difference |= (a.charCodeAt(i) || 0) ^ b.charCodeAt(i);
+  return difference === 0;
+}
+
+function json(status: number, body: unknown, allow?: string): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (allow !== undefined) headers.allow = allow;
+  return new Response(JSON.stringify(body), { status, headers });
+}

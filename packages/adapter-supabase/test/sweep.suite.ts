@@ -1,0 +1,212 @@
+/**
+ * The service role's clean-up (`syncSweepHandler`, `sql/0004_syncline_sweep.sql`) through
+ * unmodified supabase-js against the stand-in project: the objects of a user who never comes
+ * back leave Storage, live ones and objects that are not syncline's stay, and only a caller
+ * with the secret (the handler) and the service role (the RPC) can run it. The database clock
+ * is movable (`support/db-clock.ts`).
+ */
+import { randomUUID } from 'node:crypto';
+import type { SupabaseClient } from '@supabase/supabase-js';
+import { isSyncError, sha256Hex } from '@syncline/sync-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
+import { type SyncSweepReport, syncSweepHandler } from '../src/sweep-handler.js';
+import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
+import { movableClock } from './support/db-clock.js';
+import { freshEmail, signedInClient } from './support/devices.js';
+import { serviceRoleKey } from './support/jwt.js';
+import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
+
+const HOUR = 60 * 60 * 1000;
+const SECRET = 'sweep-secret-of-the-test';
+const BUCKET = 'syncline-assets';
+
+interface Device {
+  transport: SupabaseTransport;
+  userId: string;
+  supabase: SupabaseClient;
+}
+
+/** Defines the suite for one database. */
+export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | undefined) {
+  let project: SupabaseStandIn;
+  let advance: (ms: number) => Promise<unknown>;
+  let service: SupabaseClient;
+  let seed = 0;
+  const transports: SupabaseTransport[] = [];
+
+  beforeAll(async () => {
+    const url = adminUrl?.();
+    project = await startSupabaseStandIn(
+      await openSupabaseDatabase(kind(), url === undefined ? {} : { adminUrl: url }),
+    );
+    advance = await movableClock(project.db.admin);
+    service = project.createClient({ key: await serviceRoleKey() });
+  }, SETUP_TIMEOUT_MS);
+  afterAll(async () => {
+    for (const t of transports) t.stop();
+    await project?.close();
+    await project?.db.close();
+  });
+
+  async function signIn(email: string): Promise<Device> {
+    const signedIn = await signedInClient(project, email);
+    const transport = supabaseTransport({
+      client: signedIn.supabase,
+      realtime: false,
+      onRealtimeError: () => undefined,
+    });
+    transports.push(transport);
+    await transport.sessions.heartbeat({ clientId: randomUUID(), sessionId: signedIn.sessionId });
+    return { ...signedIn, transport };
+  }
+
+  /** Uploads a new file from `who`; answers its hash, object name and bytes. */
+  async function upload(who: Device) {
+    seed += 1;
+    const bytes = Uint8Array.from({ length: 2000 }, (_, i) => (i * 17 + seed) % 251);
+    const sha256 = sha256Hex(bytes);
+    await who.transport.assets?.uploadChunk({ sha256, offset: 0, totalSize: 2000, chunk: bytes });
+    return { sha256, object: `${who.userId}/${sha256}`, bytes };
+  }
+
+  const send = (who: Device, sha256: string, ttlSeconds: number) =>
+    who.transport.deliveries.send({
+      id: randomUUID(),
+      scope: `user:${who.userId}`,
+      kind: 'asset',
+      assetHash: sha256,
+      target: { type: 'otherSessions' },
+      ttlSeconds,
+    });
+
+  const stored = async (name: string) =>
+    (await project.db.admin.query('SELECT 1 FROM storage.objects WHERE name = $1', [name]))
+      .length === 1 && project.storage.bytes.has(`${BUCKET}/${name}`);
+
+  const post = (handler: (req: Request) => Promise<Response>, authorization?: string) =>
+    handler(
+      new Request('http://127.0.0.1/functions/v1/syncline-sweep', {
+        method: 'POST',
+        headers: authorization === undefined ? {} : { authorization },
+      }),
+    );
+
+  it("removes the objects of a user who never comes back; live objects and others' stay", async () => {
+    // G sends two files to its other device, then neither device is ever seen again.
+    const goneEmail = freshEmail('gone');
+    const gone = await signIn(goneEmail);
+    await signIn(goneEmail);
+    const x = await upload(gone);
+    const y = await upload(gone);
+    await send(gone, x.sha256, 60);
+    await send(gone, y.sha256, 60);
+    // K keeps a delivery live for a day and has a fresh upload it has not sent yet.
+    const keptEmail = freshEmail('kept');
+    const kept = await signIn(keptEmail);
+    const keptOther = await signIn(keptEmail);
+    const z = await upload(kept);
+    await send(kept, z.sha256, 24 * 3600);
+    const w = await upload(kept);
+    // An object of the app's own in the same bucket: not a syncline asset, never touched.
+    const own = await service.storage
+      .from(BUCKET)
+      .upload('app/readme.txt', new TextEncoder().encode('hello'), { contentType: 'text/plain' });
+    expect(own.error).toBeNull();
+
+    await advance(61_000);
+    expect(await stored(x.object)).toBe(true);
+    const handler = syncSweepHandler({ client: service, secret: SECRET, batchSize: 1 });
+    const first = await post(handler, `Bearer ${SECRET}`);
+    expect(first.status).toBe(200);
+    const report = (await first.json()) as SyncSweepReport;
+    // batchSize 1: one object per round, so two rounds removed them and a third found none.
+    expect(report.removedObjects).toBe(2);
+    expect(report.more).toBe(false);
+    expect(report.sweep.expiredDeliveries).toBe(2);
+    expect(await stored(x.object)).toBe(false);
+    expect(await stored(y.object)).toBe(false);
+    expect(await stored(z.object)).toBe(true);
+    expect(await stored(w.object)).toBe(true);
+    expect(project.storage.bytes.has(`${BUCKET}/app/readme.txt`)).toBe(true);
+
+    // Past the grace period the upload K never sent goes too; the live delivery's object stays
+    // and its receiver still reads it.
+    await advance(2 * HOUR);
+    const second = await post(handler, `Bearer ${SECRET}`);
+    expect(((await second.json()) as SyncSweepReport).removedObjects).toBe(1);
+    expect(await stored(w.object)).toBe(false);
+    expect(await stored(z.object)).toBe(true);
+    expect(project.storage.bytes.has(`${BUCKET}/app/readme.txt`)).toBe(true);
+    const read = await keptOther.transport.assets?.download({ sha256: z.sha256, start: 0 });
+    expect(sha256Hex(read ?? new Uint8Array())).toBe(z.sha256);
+    const again = await post(handler, `Bearer ${SECRET}`);
+    expect(((await again.json()) as SyncSweepReport).removedObjects).toBe(0);
+  });
+
+  it("a device's clean-up that listed an object before a new delivery referenced it does not remove it", async () => {
+    const email = freshEmail('resend');
+    const sender = await signIn(email);
+    const receiver = await signIn(email);
+    const file = await upload(sender);
+    // Over the grace period and unsent: releasable, and the sender's device lists it...
+    await advance(2 * HOUR);
+    const listed = await sender.supabase.rpc('syncline_releasable_assets');
+    expect((listed.data as { objects: string[] }).objects).toContain(file.object);
+    // ...then the user sends that file again (the upload is skipped: the object exists)...
+    await send(sender, file.sha256, 3600);
+    // ...and the clean-up removes what it listed: Storage's DELETE policy re-checks and keeps it.
+    const removed = await sender.supabase.storage.from(BUCKET).remove([file.object]);
+    expect(removed.data).toEqual([]);
+    expect(await stored(file.object)).toBe(true);
+    const read = await receiver.transport.assets?.download({ sha256: file.sha256, start: 0 });
+    expect(sha256Hex(read ?? new Uint8Array())).toBe(file.sha256);
+  });
+
+  it('runs only for the secret, and the RPC only for the service role', async () => {
+    const user = await signIn(freshEmail('refused'));
+    const file = await upload(user);
+    await advance(2 * HOUR);
+    const handler = syncSweepHandler({ client: service, secret: SECRET });
+    const get = await handler(new Request('http://127.0.0.1/', { method: 'GET' }));
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    expect((await post(handler)).status).toBe(401);
+    expect((await post(handler, `Bearer ${project.anonKey}`)).status).toBe(401);
+    expect((await post(handler, `Bearer ${SECRET}x`)).status).toBe(401);
+    expect(await stored(file.object)).toBe(true);
+
+    // The RPC refuses signed-in users and anon; the service role may call it, with a sane size.
+    const asUser = await user.supabase.rpc('syncline_sweep_assets', { max_objects: 10 });
+    expect(asUser.error?.code).toBe('42501');
+    const asAnon = await project.createClient().rpc('syncline_sweep_assets', { max_objects: 10 });
+    expect(asAnon.error?.code).toBe('42501');
+    const tooMany = await service.rpc('syncline_sweep_assets', { max_objects: 0 });
+    expect(tooMany.error?.code).toBe('22023');
+    expect(tooMany.status).toBe(400);
+    expect(await stored(file.object)).toBe(true);
+
+    expect((await post(handler, `Bearer ${SECRET}`)).status).toBe(200);
+    expect(await stored(file.object)).toBe(false);
+  });
+
+  it('a client without the service role answers 502 and says why; bad options throw', async () => {
+    const handler = syncSweepHandler({ client: project.createClient(), secret: SECRET });
+    const answer = await post(handler, `Bearer ${SECRET}`);
+    expect(answer.status).toBe(502);
+    const body = (await answer.json()) as { error: { kind: string; message: string } };
+    expect(body.error.kind).toBe('auth');
+    expect(body.error.message).toMatch(/permission denied/);
+    const misconfigured = (options: Partial<Parameters<typeof syncSweepHandler>[0]>) => {
+      try {
+        syncSweepHandler({ client: service, secret: SECRET, ...options });
+        return undefined;
+      } catch (error) {
+        return isSyncError(error) ? error.kind : error;
+      }
+    };
+    expect(misconfigured({ secret: '' })).toBe('misconfigured');
+    expect(misconfigured({ batchSize: 1001 })).toBe('misconfigured');
+    expect(misconfigured({ maxRounds: 0 })).toBe('misconfigured');
+  });
+}
