@@ -101,6 +101,7 @@ describe.each([
         chunks++;
         if (chunks <= 2) return upload(request, signal);
         return new Promise((_resolve, reject) => {
+          if (signal?.aborted) reject(signal.reason);
           signal?.addEventListener('abort', () => reject(signal.reason));
         });
       };

@@ -87,9 +87,10 @@ export interface TransferRun {
 
 /**
  * Uploads a stored asset, resumably: asks the server how much it holds and continues there,
- * with up to `run.window` chunks in flight (sent in order; the server takes them in order). After
- * a network failure (retried by the retryer) or an `offset_mismatch` answer, the chunks still
- * in flight are let finish and the server is asked its offset again.
+ * with up to `run.window` chunks in flight (handed to the transport in order; the server takes
+ * them in order). After a network failure (retried by the retryer: the server is asked again)
+ * or an `offset_mismatch` answer (its offset is where to go on), the chunks still in flight are
+ * let finish first.
  */
 export async function uploadAsset(run: TransferRun, sha256: string): Promise<void> {
   const meta = await run.store.stat(sha256);
@@ -102,17 +103,31 @@ export async function uploadAsset(run: TransferRun, sha256: string): Promise<voi
       run.onProgress(total, total);
       return;
     }
-    const sendChunk = async (start: number, end: number): Promise<ChunkOutcome> => {
-      try {
-        const chunk = await run.store.read(sha256, start, end);
-        await run.transport.uploadChunk(
-          { sha256, offset: start, totalSize: total, chunk },
-          run.signal,
-        );
-        return { end };
-      } catch (error) {
-        return { end, error };
-      }
+    // Chunks are read concurrently but handed to the transport in order of their offsets.
+    let issued: Promise<void> = Promise.resolve();
+    const sendChunk = (start: number, end: number): Promise<ChunkOutcome> => {
+      const previous = issued;
+      let release = () => {};
+      issued = new Promise((resolve) => {
+        release = resolve;
+      });
+      return (async () => {
+        try {
+          const chunk = await run.store.read(sha256, start, end);
+          await previous;
+          run.signal.throwIfAborted(); // stopped while this chunk was read: it is not sent
+          const uploading = run.transport.uploadChunk(
+            { sha256, offset: start, totalSize: total, chunk },
+            run.signal,
+          );
+          release();
+          await uploading;
+          return { end };
+        } catch (error) {
+          release();
+          return { end, error };
+        }
+      })();
     };
     if (total === 0) {
       const outcome = await sendChunk(0, 0);
@@ -134,11 +149,13 @@ export async function uploadAsset(run: TransferRun, sha256: string): Promise<voi
         run.onProgress(offset, total);
         continue;
       }
-      // Whatever else is in flight settles before the server is asked where it stands.
+      // Whatever else is in flight settles first; then the upload continues where the server
+      // said it stands (a chunk sent from there learns of any later move the same way).
       await Promise.all(inFlight.splice(0));
-      if (heldOffset(outcome.error) === undefined) throw outcome.error;
-      offset = await serverOffset(run.transport, sha256, run.signal);
-      next = offset;
+      const held = heldOffset(outcome.error);
+      if (held === undefined) throw outcome.error;
+      offset = held;
+      next = held;
     } while (offset < total);
   }, run.signal);
 }
