@@ -227,19 +227,27 @@ function queueSuite(open: () => Promise<{ db: SqlExecutor; close(): Promise<void
   // on a loaded machine): outcomes are checked, not timings.
   const SETUP_HEAVY_MS = 90_000;
 
-  it('twenty devices pushing to one scope at once: one read and one apply each', async () => {
-    const { revisions, calls } = await twentyAtOnce({});
-    expect(revisions).toEqual(oneToTwenty);
-    expect(calls.get('push_snapshot')).toBe(20);
-    expect(calls.get('push_apply')).toBe(20);
-    expect(calls.get('push_read') ?? 0).toBe(0);
-  }, SETUP_HEAVY_MS);
+  it(
+    'twenty devices pushing to one scope at once: one read and one apply each',
+    async () => {
+      const { revisions, calls } = await twentyAtOnce({});
+      expect(revisions).toEqual(oneToTwenty);
+      expect(calls.get('push_snapshot')).toBe(20);
+      expect(calls.get('push_apply')).toBe(20);
+      expect(calls.get('push_read') ?? 0).toBe(0);
+    },
+    SETUP_HEAVY_MS,
+  );
 
-  it('without the queue, the same pushes go stale and fall back to locking', async () => {
-    const { revisions, calls } = await twentyAtOnce({ afterSnapshot: async () => {} });
-    expect(revisions).toEqual(oneToTwenty);
-    expect(calls.get('push_read') ?? 0).toBeGreaterThan(0);
-  }, SETUP_HEAVY_MS);
+  it(
+    'without the queue, the same pushes go stale and fall back to locking',
+    async () => {
+      const { revisions, calls } = await twentyAtOnce({ afterSnapshot: async () => {} });
+      expect(revisions).toEqual(oneToTwenty);
+      expect(calls.get('push_read') ?? 0).toBeGreaterThan(0);
+    },
+    SETUP_HEAVY_MS,
+  );
 }
 
 describe('one process queues its pushes per scope, on PGlite', () => {

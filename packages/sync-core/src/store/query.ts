@@ -55,35 +55,90 @@ function compareValues(a: Json | undefined, b: Json | undefined): number {
   return (a as number | string | boolean) < (b as number | string | boolean) ? -1 : 1;
 }
 
+/** The smallest batch {@link firstInOrder} sorts at a time. */
+const MIN_BATCH = 1024;
+
+/** A record with its sort key, read once. */
+interface Keyed {
+  readonly record: ViewRecord;
+  readonly key: Json | undefined;
+}
+
+/** The comparator of an `orderBy`: missing keys last, then by key in its direction, then by id. */
+function orderOf(orderBy: NonNullable<QueryOptions['orderBy']>): (x: Keyed, y: Keyed) => number {
+  const sign = typeof orderBy === 'string' || orderBy[1] !== 'desc' ? 1 : -1;
+  return (x, y) => {
+    const missingX = x.key === undefined || x.key === null;
+    const missingY = y.key === undefined || y.key === null;
+    if (missingX !== missingY) return missingX ? 1 : -1;
+    const c = compareValues(x.key, y.key) * sign;
+    if (c !== 0) return c;
+    return x.record.id < y.record.id ? -1 : x.record.id > y.record.id ? 1 : 0;
+  };
+}
+
 /**
- * Runs `options` over `records` (the collection's live view records, in insertion order). The
- * array is the caller's fresh copy: a query without `where` returns it as its result, so the
- * rows are copied once. Sorting extracts each sort key once, so sorting 100k records stays cheap.
+ * The first `limit` records in `compare` order, without sorting them all: candidates collect in
+ * a batch (twice `limit`, and at least {@link MIN_BATCH}), which is sorted and cut back to
+ * `limit` when full. From then on a record that sorts after the last one kept cannot make it
+ * and costs one comparison. Rows that arrive already in order all make it: the large batch
+ * keeps their sorts few, and each is cheap (its rows are one run for the sort).
  */
-export function runQuery(records: ViewRecord[], options: QueryOptions): ViewRecord[] {
-  const { where, orderBy, limit } = options;
-  let result: ViewRecord[] = [];
-  if (where === undefined) {
-    result = records;
+function firstInOrder(
+  records: readonly ViewRecord[],
+  field: string,
+  compare: (x: Keyed, y: Keyed) => number,
+  limit: number,
+): Keyed[] {
+  const batch = Math.max(2 * limit, MIN_BATCH);
+  const kept: Keyed[] = [];
+  let last: Keyed | undefined; // the last of the `limit` kept at the latest cut
+  for (const record of records) {
+    const keyed: Keyed = { record, key: record.data[field] };
+    if (last !== undefined && compare(keyed, last) >= 0) continue;
+    kept.push(keyed);
+    if (kept.length >= batch) {
+      kept.sort(compare);
+      kept.length = limit;
+      last = kept[limit - 1];
+    }
+  }
+  kept.sort(compare);
+  if (kept.length > limit) kept.length = limit;
+  return kept;
+}
+
+/**
+ * Orders and limits `records` (the rows a query's `where` kept, in insertion order; the caller's
+ * fresh array, which is returned when there is nothing to sort). Sorting reads each sort key
+ * once; with a `limit` below the row count only the rows that can make it are sorted.
+ */
+export function orderAndLimit(
+  records: ViewRecord[],
+  options: Pick<QueryOptions, 'orderBy' | 'limit'>,
+): ViewRecord[] {
+  const { orderBy } = options;
+  const limit = limitOf(options);
+  if (orderBy === undefined) {
+    if (records.length > limit) records.length = limit;
+    return records;
+  }
+  const field = typeof orderBy === 'string' ? orderBy : orderBy[0];
+  const compare = orderOf(orderBy);
+  let keyed: Keyed[];
+  if (limit < records.length) {
+    keyed = limit === 0 ? [] : firstInOrder(records, field, compare, limit);
   } else {
-    for (const record of records) if (where(record.data)) result.push(record);
+    keyed = records.map((record) => ({ record, key: record.data[field] }));
+    keyed.sort(compare);
   }
-  if (orderBy !== undefined) {
-    const field = typeof orderBy === 'string' ? orderBy : orderBy[0];
-    const sign = typeof orderBy === 'string' || orderBy[1] !== 'desc' ? 1 : -1;
-    const keyed = result.map((record) => ({ record, key: record.data[field] }));
-    keyed.sort((x, y) => {
-      const missingX = x.key === undefined || x.key === null;
-      const missingY = y.key === undefined || y.key === null;
-      if (missingX !== missingY) return missingX ? 1 : -1;
-      const c = compareValues(x.key, y.key) * sign;
-      if (c !== 0) return c;
-      return x.record.id < y.record.id ? -1 : x.record.id > y.record.id ? 1 : 0;
-    });
-    result = keyed.map((k) => k.record);
-  }
-  if (limit !== undefined && limit >= 0 && result.length > limit) result.length = limit;
-  return result;
+  return keyed.map((k) => k.record);
+}
+
+/** The most rows a query returns: its `limit`, or every row (a negative limit is no limit). */
+export function limitOf(options: Pick<QueryOptions, 'limit'>): number {
+  const { limit } = options;
+  return limit !== undefined && limit >= 0 ? limit : Number.POSITIVE_INFINITY;
 }
 
 /** `true` when both arrays hold the same records (by reference) in the same order. */

@@ -2,9 +2,10 @@ import type { JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
 import { applyMutation } from './apply-mutation.js';
 import { jsonEqual } from './json-equal.js';
 import {
+  limitOf,
+  orderAndLimit,
   type QueryOptions,
   queryShapeKey,
-  runQuery,
   sameRecords,
   type ViewRecord,
 } from './query.js';
@@ -93,6 +94,14 @@ function putSlot(
   }
   if (viewOf(next) !== next) state.others++;
   state.slots.set(id, next);
+}
+
+/** Which view records {@link RecordStore} gathers for a query. */
+interface ViewSelection {
+  /** Keeps the records whose data it accepts. @default every record */
+  where?: QueryOptions['where'];
+  /** Stops after this many. @default no limit */
+  max?: number | undefined;
 }
 
 interface CachedQuery {
@@ -194,15 +203,26 @@ export class RecordStore {
       .values();
   }
 
-  /** The view records of a collection, in slot order (a plain loop: queries of 100,000 rows). */
-  #views(collection: string): ViewRecord[] {
+  /**
+   * The view records of a collection that `where` keeps (all without it), in slot order, at most
+   * `max` of them: one plain loop over the slots, which filters as it goes (queries of 100,000
+   * rows).
+   */
+  #views(collection: string, select: ViewSelection = {}): ViewRecord[] {
     const state = this.#collections.get(collection);
     if (state === undefined) return [];
-    if (state.others === 0) return Array.from(state.slots.values()) as ViewRecord[];
+    const { where, max = Number.POSITIVE_INFINITY } = select;
+    // While every slot is its own view record, the slots are the view: copied natively.
+    if (state.others === 0 && where === undefined && max >= state.slots.size) {
+      return Array.from(state.slots.values()) as ViewRecord[];
+    }
     const views: ViewRecord[] = [];
+    if (max <= 0) return views;
+    const slotsAreViews = state.others === 0;
     for (const slot of state.slots.values()) {
-      const view = viewOf(slot);
-      if (view !== undefined) views.push(view);
+      const view = slotsAreViews ? (slot as ViewRecord) : viewOf(slot);
+      if (view === undefined || (where !== undefined && !where(view.data))) continue;
+      if (views.push(view) >= max) break;
     }
     return views;
   }
@@ -273,7 +293,9 @@ export class RecordStore {
     }
     const cached = cache.get(shape);
     if (cached !== undefined && cached.version === state.version) return cached.result;
-    const fresh = runQuery(this.#views(collection), options);
+    // Without orderBy the first `limit` rows are the result: the loop stops there.
+    const max = options.orderBy === undefined ? limitOf(options) : undefined;
+    const fresh = orderAndLimit(this.#views(collection, { where: options.where, max }), options);
     // A change that did not alter this result keeps the old array: stable for React.
     if (cached !== undefined && sameRecords(cached.result, fresh)) {
       cached.version = state.version;
