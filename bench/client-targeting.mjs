@@ -6,25 +6,26 @@
 //   answered by the server, p50/p99 over 200 deliveries.
 // - a 50 MB asset (SYNCLINE_BENCH_ASSET_MB to change, e.g. 500): `client.assets.send` from a
 //   file asset store, received by another client into its file asset store (downloaded,
-//   verified, stored); MB/s each way, RSS growth of the server process and of this process
-//   (sender and receiver clients live here together).
+//   verified, stored); sender and receiver each in its own process (bench/lib/asset-party.mjs);
+//   MB/s each way, peak RSS growth (/proc VmHWM, reset before the transfer) of the server, the
+//   sender and the receiver, and server CPU per MB moved.
 //
 //   npm run build && node bench/client-targeting.mjs
-import { readFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { restTransport } from '@syncline/adapter-rest';
 import { restTargeting } from '@syncline/adapter-rest/targeting';
 import { createSessionSource, createSyncClient, memoryStorage } from '@syncline/sync-core';
-import { fileAssetStore } from '@syncline/sync-core/node';
 import { sessionTargeting } from '@syncline/sync-core/targeting';
 import {
   isMain,
   printResult,
   processCpuSeconds,
   quantile,
-  sampleRss,
   startServerProcess,
 } from './lib/rest-server.mjs';
 
@@ -62,12 +63,23 @@ export const meta = {
       better: 'lower',
     },
     {
-      key: 'client_rss',
-      label: 'clients RSS growth (asset)',
+      key: 'sender_rss',
+      label: 'sender RSS growth (asset)',
       unit: 'MB',
-      target: 128,
+      target: 64,
       better: 'lower',
     },
+    {
+      key: 'receiver_rss',
+      label: 'receiver RSS growth (asset)',
+      unit: 'MB',
+      target: 64,
+      better: 'lower',
+    },
+    // Informational: server CPU per MB moved (up and down), steadier than MB/s on a busy host.
+    { key: 'server_cpu_mb', label: 'server CPU per MB (asset)', unit: 'ms', better: 'lower' },
+    { key: 'sender_cpu_mb', label: 'sender CPU per MB (asset)', unit: 'ms', better: 'lower' },
+    { key: 'receiver_cpu_mb', label: 'receiver CPU per MB (asset)', unit: 'ms', better: 'lower' },
     // Informational: server CPU (Linux /proc), which a busy host sways far less than wall time.
     { key: 'fan_cpu', label: 'server CPU per fan-out', unit: 'ms', better: 'lower' },
   ],
@@ -103,13 +115,6 @@ async function device(url, userId, extra = {}) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return { client, transport, sessionId };
-}
-
-function serverRss(pid) {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return line === undefined ? Number.NaN : Number(line.split(/\s+/)[1]) * 1024;
 }
 
 async function fanOut(url, serverPid) {
@@ -156,85 +161,136 @@ async function fanOut(url, serverPid) {
   };
 }
 
-async function assetRoundTrip(url, serverPid, mb) {
-  const size = mb * MB;
+/** VmRSS and VmHWM (peak) of a process, in bytes, from /proc. */
+function procMemory(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name) => {
+    const line = status.split('\n').find((l) => l.startsWith(`${name}:`));
+    return line === undefined ? Number.NaN : Number(line.split(/\s+/)[1]) * 1024;
+  };
+  return { rss: field('VmRSS'), peak: field('VmHWM') };
+}
+
+/** Resets a process's peak RSS (VmHWM) to its current RSS (Linux `clear_refs` 5). */
+function resetPeak(pid) {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
+/** A sender or receiver client in its own process (bench/lib/asset-party.mjs). */
+function party(role, url, userId, directory, options) {
+  const child = fork(
+    fileURLToPath(new URL('./lib/asset-party.mjs', import.meta.url)),
+    [
+      role,
+      url,
+      userId,
+      directory,
+      String(options.mb),
+      options.chunkMb === undefined ? '-' : String(options.chunkMb),
+      options.window === undefined ? '-' : String(options.window),
+    ],
+    {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
+  const messages = [];
+  let waiting;
+  child.on('message', (message) => {
+    messages.push(message);
+    waiting?.();
+  });
+  const failed = new Promise((_, reject) => {
+    child.once('exit', (code) => reject(new Error(`the ${role} process exited with ${code}`)));
+  });
+  failed.catch(() => undefined);
+  return {
+    pid: child.pid,
+    send: (message) => child.send(message),
+    /** The next message of `type`. */
+    async next(type) {
+      for (;;) {
+        const index = messages.findIndex((m) => m.type === type);
+        if (index >= 0) return messages.splice(index, 1)[0];
+        await Promise.race([new Promise((resolve) => (waiting = resolve)), failed]);
+      }
+    },
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send('stop');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      child.kill();
+    },
+  };
+}
+
+async function assetRoundTrip(url, serverPid, options) {
+  const size = options.mb * MB;
   const dir = await mkdtemp(join(tmpdir(), 'syncline-bench-assets-'));
+  const userId = `asset-${Date.now()}`;
+  const receiver = party('receiver', url, userId, join(dir, 'receiver'), options);
+  let sender;
   try {
-    const userId = `asset-${Date.now()}`;
-    const chunk = 8 * MB;
-    const sender = await device(url, userId, {
-      assetStore: fileAssetStore({ directory: join(dir, 'sender') }),
-      assetChunkBytes: chunk,
-    });
-    const receiver = await device(url, userId, {
-      assetStore: fileAssetStore({ directory: join(dir, 'receiver') }),
-      assetChunkBytes: chunk,
-    });
-    let received;
-    const got = new Promise((resolve) => {
-      received = resolve;
-    });
-    receiver.client.on('delivery', () => received(performance.now()));
-    // The file is generated as a stream: the sender never holds it whole.
-    let made = 0;
-    const source = new ReadableStream({
-      pull(controller) {
-        if (made >= size) return controller.close();
-        const n = Math.min(MB, size - made);
-        controller.enqueue(new Uint8Array(n).fill(made / MB));
-        made += n;
-      },
-    });
-    const file = await sender.client.assets.add(source, { name: 'big.bin' });
-    global.gc?.();
-    const serverBefore = serverRss(serverPid);
-    const clientBefore = process.memoryUsage().rss;
-    const rss = sampleRss();
-    let serverPeak = serverBefore;
-    const serverTimer = setInterval(() => {
-      serverPeak = Math.max(serverPeak, serverRss(serverPid));
-    }, 5);
-    const t0 = performance.now();
-    const sent = await sender.client.assets.send(file.stream(), { name: 'big.bin' });
-    const t1 = performance.now();
-    const t2 = await got;
-    clearInterval(serverTimer);
-    const clientGrowth = rss.stop() - clientBefore;
-    if (sent.hash !== file.hash) throw new Error('hash changed in transit');
-    await sender.client.stop();
-    await receiver.client.stop();
+    await receiver.next('ready');
+    sender = party('sender', url, userId, join(dir, 'sender'), options);
+    await sender.next('ready');
+    const pids = { server: serverPid, sender: sender.pid, receiver: receiver.pid };
+    const before = {};
+    for (const [name, pid] of Object.entries(pids)) {
+      resetPeak(pid);
+      before[name] = procMemory(pid).rss;
+    }
+    const cpuBefore = {};
+    for (const [name, pid] of Object.entries(pids)) cpuBefore[name] = processCpuSeconds(pid);
+    sender.send('go');
+    const { t0, t1 } = await sender.next('sent');
+    const { t2 } = await receiver.next('received');
+    const growth = (name) => (procMemory(pids[name]).peak - before[name]) / MB;
+    // CPU ms per MB: the server's over both directions, each client's over its own.
+    const cpu = (name, mbMoved) =>
+      ((processCpuSeconds(pids[name]) - cpuBefore[name]) * 1000) / mbMoved;
     return {
       up_mbs: size / MB / ((t1 - t0) / 1000),
       down_mbs: size / MB / ((t2 - t1) / 1000),
-      server_rss: (serverPeak - serverBefore) / MB,
-      client_rss: clientGrowth / MB,
+      server_rss: growth('server'),
+      sender_rss: growth('sender'),
+      receiver_rss: growth('receiver'),
+      server_cpu_mb: cpu('server', 2 * options.mb),
+      sender_cpu_mb: cpu('sender', options.mb),
+      receiver_cpu_mb: cpu('receiver', options.mb),
     };
   } finally {
+    await Promise.all([receiver.stop(), sender?.stop()]);
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 /**
  * Command-line options: `--mb N` (the asset's size, default 50 or SYNCLINE_BENCH_ASSET_MB) and
- * `--only fan|asset` (one of the two measurements).
+ * `--only fan|asset` (one of the two measurements); `--chunk-mb N` and `--window N` set the
+ * clients' `assetChunkBytes` and `assetUploadWindow` (the library's defaults otherwise).
  */
 function cliOptions(argv) {
   const options = { mb: Number(process.env.SYNCLINE_BENCH_ASSET_MB ?? 50), only: undefined };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--mb') options.mb = Number(argv[++i]);
     else if (argv[i] === '--only') options.only = argv[++i];
+    else if (argv[i] === '--chunk-mb') options.chunkMb = Number(argv[++i]);
+    else if (argv[i] === '--window') options.window = Number(argv[++i]);
   }
   if (!(options.mb > 0)) throw new Error('--mb wants a positive number of megabytes');
   return options;
 }
 
 /** Runs both measurements (or the one `only` names) on PGlite. */
-export async function run({ mb = 50, only } = {}) {
+export async function run({ mb = 50, only, chunkMb, window } = {}) {
   const server = await startServerProcess({ key: 'pglite', label: 'PGlite' });
   try {
     return {
       ...(only === 'asset' ? {} : await fanOut(server.url, server.pid)),
-      ...(only === 'fan' ? {} : await assetRoundTrip(server.url, server.pid, mb)),
+      ...(only === 'fan'
+        ? {}
+        : await assetRoundTrip(server.url, server.pid, { mb, chunkMb, window })),
     };
   } finally {
     await server.stop();

@@ -127,14 +127,13 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       const c = await device(u1);
       const x = await device(u2);
       const { bytes, sha256 } = asset(300_000, 11);
-      // B's page is reloaded in the middle of its download: its third chunk never comes.
-      let served = 0;
-      const download = b.transport.assets?.download.bind(b.transport.assets);
-      if (b.transport.assets === undefined || download === undefined) throw new Error('no assets');
-      b.transport.assets.download = (req, signal) => {
-        served++;
-        return served > 2 ? new Promise(() => {}) : download(req, signal);
-      };
+      // B's page is reloaded in the middle of its download: after two chunks' worth of bytes,
+      // the stream stalls.
+      const assets = b.transport.assets;
+      const downloadStream = assets?.downloadStream?.bind(assets);
+      if (assets === undefined || downloadStream === undefined) throw new Error('no assets');
+      assets.downloadStream = async (req, signal) =>
+        stallAfter(await downloadStream(req, signal), 2 * CHUNK, signal);
       const blobsBefore = await f.blobs.keys();
       const sent = await a.client.assets.send(bytes, {
         name: 'product.png',
@@ -148,8 +147,10 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
         EVENTUALLY,
       );
       expect(await (await c.client.assets.get(sha256))?.bytes()).toEqual(bytes);
-      await vi.waitFor(() => expect(served).toBe(3), EVENTUALLY);
-      expect(await b.store.partialSize(`download-${sha256}`)).toBe(2 * CHUNK);
+      await vi.waitFor(
+        async () => expect(await b.store.partialSize(`download-${sha256}`)).toBe(2 * CHUNK),
+        EVENTUALLY,
+      );
       expect(b.received).toEqual([]);
       // B reloads: same storage, asset store and session.
       await b.client.stop();
@@ -189,15 +190,24 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       const b = await device(u1);
       const assets = b.transport.assets;
       if (assets === undefined) throw new Error('no assets');
-      const download = assets.download.bind(assets);
+      const downloadStream = assets.downloadStream?.bind(assets);
+      if (downloadStream === undefined) throw new Error('no streamed download');
       let corrupted = 0;
-      assets.download = async (req, signal) => {
-        const got = await download(req, signal);
-        if (corrupted === 0 && req.start === 0) {
-          corrupted++;
-          got[10] = (got[10] as number) ^ 0xff;
-        }
-        return got;
+      assets.downloadStream = async (req, signal) => {
+        const body = await downloadStream(req, signal);
+        if (corrupted > 0 || req.start !== 0) return body;
+        corrupted++;
+        let first = true;
+        return body.pipeThrough(
+          new TransformStream<Uint8Array, Uint8Array>({
+            transform(chunk, controller) {
+              const out = first ? chunk.slice() : chunk;
+              if (first) out[10] = (out[10] as number) ^ 0xff;
+              first = false;
+              controller.enqueue(out);
+            },
+          }),
+        );
       };
       const { bytes, sha256 } = asset(100_000, 12);
       const sent = await a.client.assets.send(bytes);
@@ -339,4 +349,42 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
     },
     STORY_TIMEOUT_MS,
   );
+}
+
+/**
+ * `body` cut into pieces of `limit / 2` bytes; after `limit` bytes it stalls (a connection that
+ * hangs) until `signal` aborts.
+ */
+function stallAfter(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+  signal?: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const piece = limit / 2;
+  const reader = body.getReader();
+  let held = new Uint8Array(0);
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (sent >= limit) {
+        await new Promise((_resolve, reject) => {
+          if (signal?.aborted) reject(signal.reason);
+          signal?.addEventListener('abort', () => reject(signal.reason));
+        });
+      }
+      while (held.length < piece) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const joined = new Uint8Array(held.length + value.length);
+        joined.set(held);
+        joined.set(value, held.length);
+        held = joined;
+      }
+      if (held.length === 0) return controller.close();
+      controller.enqueue(held.slice(0, piece));
+      sent += Math.min(piece, held.length);
+      held = held.slice(piece);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }

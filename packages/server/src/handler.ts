@@ -11,6 +11,7 @@ import type { SyncEnvironment } from '@syncline/sync-core';
 import { type ProtocolLimits, resolveLimits } from '@syncline/sync-core/protocol';
 import { type BlobStore, fileBlobStore } from './assets/blob-store.js';
 import { RunningHashes } from './assets/byte-stream.js';
+import { UploadLanes } from './assets/upload-lanes.js';
 import type { DevAuth } from './auth/dev-auth.js';
 import {
   type Authenticate,
@@ -243,7 +244,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
           listScopeMembers,
           limits: { ...limits, ...targetingLimits(options.limits) },
           logger,
-          uploads: new Map(),
+          uploads: new UploadLanes(),
           hashes: new RunningHashes(),
         };
 

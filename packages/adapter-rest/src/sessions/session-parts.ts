@@ -171,6 +171,18 @@ export function sessionParts(http: HttpClient): {
         }
         return bytes;
       },
+      downloadStream: async ({ sha256, start, end }, signal) => {
+        const response = await http.open({
+          method: 'GET',
+          path: `/v1/assets/${id(sha256)}`,
+          headers: { range: `bytes=${start}-${end - 1}`, accept: 'application/octet-stream' },
+          what: 'asset download',
+          signal,
+        });
+        const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+        // A server that ignored the range sends the whole asset: skip to the part asked for.
+        return response.status === 200 && start > 0 ? skipBytes(body, start) : body;
+      },
     },
     transfers: {
       create: (req, signal) =>
@@ -260,6 +272,23 @@ function parseSessionEvent(event: ServerSentEvent): SessionEvent | undefined {
     }
   }
   return { type: event.event, id: data.id };
+}
+
+/** `body` without its first `count` bytes (views of the chunks, no copies). */
+function skipBytes(body: ReadableStream<Uint8Array>, count: number): ReadableStream<Uint8Array> {
+  let left = count;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (left >= chunk.length) {
+          left -= chunk.length;
+          return;
+        }
+        controller.enqueue(left === 0 ? chunk : chunk.subarray(left));
+        left = 0;
+      },
+    }),
+  );
 }
 
 /**

@@ -96,16 +96,14 @@ export async function handleAssetPut(
     throw problem(415, 'unsupported_media_type', 'an asset chunk is application/octet-stream');
   }
   const range = parseContentRange(request);
-  // One chunk at a time per copy in this process; the offset's compare-and-set guards the rest.
-  const key = `${auth.userId} ${sha256}`;
-  const before = ctx.uploads.get(key) ?? Promise.resolve();
-  const run = before.then(() => putChunk(request, auth, ctx, sha256, range));
-  const settled = run.catch(() => undefined);
-  ctx.uploads.set(key, settled);
-  void settled.then(() => {
-    if (ctx.uploads.get(key) === settled) ctx.uploads.delete(key);
+  // One chunk at a time per copy in this process, in order of their offsets (a chunk that
+  // arrives before the one it continues waits for it); the offset's compare-and-set guards the rest.
+  return ctx.uploads.run(`${auth.userId} ${sha256}`, range.start, async (patient) => {
+    const answer = await putChunk(request, auth, ctx, sha256, range, patient);
+    if (typeof answer === 'number') return { type: 'ahead', offset: answer };
+    const held = Number(answer.headers.get('upload-offset') ?? Number.NaN);
+    return { type: 'done', value: answer, offset: Number.isInteger(held) ? held : undefined };
   });
-  return run;
 }
 
 async function putChunk(
@@ -114,7 +112,8 @@ async function putChunk(
   ctx: TargetingContext,
   sha256: string,
   range: ChunkRange,
-): Promise<Response> {
+  patient: boolean,
+): Promise<Response | number> {
   const begun = await ctx.targeting.beginUpload(auth.userId, sha256, range.total, ctx.limits);
   if (begun.type === 'too_large') throw problem(413, 'too_large', begun.message);
   if (begun.type === 'length_mismatch') {
@@ -127,6 +126,7 @@ async function putChunk(
   const copy = begun.copy;
   const offset = copy.receivedBytes;
   if (range.start > offset) {
+    if (patient) return offset; // the chunk it continues may be on its way: wait for it
     throw problem(409, 'offset_mismatch', `the server holds ${offset} bytes; continue from there`, {
       headers: { 'upload-offset': String(offset) },
     });

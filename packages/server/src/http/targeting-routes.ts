@@ -7,6 +7,7 @@
 import type { ProtocolLimits } from '@syncline/sync-core/protocol';
 import type { BlobStore } from '../assets/blob-store.js';
 import type { RunningHashes } from '../assets/byte-stream.js';
+import type { UploadLanes } from '../assets/upload-lanes.js';
 import type { AuthorizeScope } from '../auth/types.js';
 import type { AuthContext } from '../store/types.js';
 import type { RevocationCache } from '../targeting/revocation-cache.js';
@@ -64,7 +65,7 @@ export interface TargetingContext {
   /** The revoked check; the routes that revoke make it forget the user's sessions. */
   revocations: RevocationCache;
   /** Uploads in progress in this process, by `userId sha256`: one chunk at a time per copy. */
-  uploads: Map<string, Promise<unknown>>;
+  uploads: UploadLanes;
   /** Running sha256 of the uploads sent in order to this process. */
   hashes: RunningHashes;
 }

@@ -101,6 +101,7 @@ describe.each([
         chunks++;
         if (chunks <= 2) return upload(request, signal);
         return new Promise((_resolve, reject) => {
+          if (signal?.aborted) reject(signal.reason);
           signal?.addEventListener('abort', () => reject(signal.reason));
         });
       };
@@ -108,7 +109,7 @@ describe.each([
       await settle(10);
       const sending = first.client.assets.send(image, { name: 'scan.pdf' });
       sending.catch(() => undefined); // cut short by stop()
-      await until(() => chunks === 3);
+      await until(() => chunks >= 3); // a window of chunks: the rest hang too
       expect(receiver.received).toEqual([]);
       await first.client.stop();
       await expect(sending).rejects.toBeDefined();

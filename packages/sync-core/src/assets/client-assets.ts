@@ -43,8 +43,10 @@ export interface ClientAssetsOptions {
   newId: IdGenerator;
   /** Sends the asset deliveries. */
   deliveries: ClientDeliveries;
-  /** Bytes per upload or download request. */
+  /** Bytes per upload request (and per store append of a download). */
   chunkBytes: number;
+  /** Upload requests in flight at once. */
+  uploadWindow: number;
   /** Publishes a progress snapshot (the client's `transfer` event). */
   publish(progress: Readonly<TransferProgress>): void;
   /** Where unfinished sends are kept across reloads (device storage). */
@@ -423,6 +425,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
       retryer: context.retryer,
       signal,
       chunkBytes: this.#options.chunkBytes,
+      window: this.#options.uploadWindow,
       onProgress: (done, total) => {
         tracker.advance(done, total);
         also?.(done);

@@ -4,6 +4,12 @@ import type { AssetTransport } from '../transport/types.js';
 import type { AssetMeta, AssetStore } from './asset-store.js';
 import { Sha256 } from './sha256.js';
 
+/** Bytes per asset upload request, and per store append of a download, by default. */
+export const DEFAULT_ASSET_CHUNK_BYTES = 4 << 20;
+
+/** Asset upload requests in flight at once, by default. */
+export const DEFAULT_ASSET_UPLOAD_WINDOW = 4;
+
 /** Bytes an app hands to `client.assets`: whole, as a Blob (File), or as a stream. */
 export type AssetSource = Uint8Array | Blob | ReadableStream<Uint8Array>;
 
@@ -71,42 +77,94 @@ export interface TransferRun {
   retryer: Retryer;
   /** Aborted on sign-out or stop. */
   signal: AbortSignal;
-  /** Bytes per request. */
+  /** Bytes per upload request, and per store append of a download. */
   chunkBytes: number;
+  /** Upload requests in flight at once (1 when omitted). */
+  window?: number;
   /** Called after each chunk with bytes done and total. */
   onProgress(bytesDone: number, totalBytes: number): void;
 }
 
 /**
- * Uploads a stored asset, resumably: asks the server how much it holds, continues there, and
- * after a network failure (retried by the retryer) asks again. An `offset_mismatch` answer
- * moves to the server's offset.
+ * Uploads a stored asset, resumably: asks the server how much it holds and continues there,
+ * with up to `run.window` chunks in flight (handed to the transport in order; the server takes
+ * them in order). After a network failure (retried by the retryer: the server is asked again)
+ * or an `offset_mismatch` answer (its offset is where to go on), the chunks still in flight are
+ * let finish first.
  */
 export async function uploadAsset(run: TransferRun, sha256: string): Promise<void> {
   const meta = await run.store.stat(sha256);
   if (meta === undefined) throw new SyncError('invalid', `No asset ${sha256} is stored locally`);
   const total = meta.size;
+  const window = Math.max(1, Math.floor(run.window ?? 1));
   await run.retryer.run(async () => {
     let offset = await serverOffset(run.transport, sha256, run.signal);
     if (offset === total && total > 0) {
       run.onProgress(total, total);
       return;
     }
+    // Chunks are read concurrently but handed to the transport in order of their offsets.
+    let issued: Promise<void> = Promise.resolve();
+    const sendChunk = (start: number, end: number): Promise<ChunkOutcome> => {
+      const previous = issued;
+      let release = () => {};
+      issued = new Promise((resolve) => {
+        release = resolve;
+      });
+      return (async () => {
+        try {
+          const chunk = await run.store.read(sha256, start, end);
+          await previous;
+          run.signal.throwIfAborted(); // stopped while this chunk was read: it is not sent
+          const uploading = run.transport.uploadChunk(
+            { sha256, offset: start, totalSize: total, chunk },
+            run.signal,
+          );
+          release();
+          await uploading;
+          return { end };
+        } catch (error) {
+          release();
+          return { end, error };
+        }
+      })();
+    };
+    if (total === 0) {
+      const outcome = await sendChunk(0, 0);
+      if (outcome.error !== undefined) throw outcome.error;
+      run.onProgress(0, 0);
+      return;
+    }
+    const inFlight: Promise<ChunkOutcome>[] = [];
+    let next = offset;
     do {
-      const end = Math.min(total, offset + run.chunkBytes);
-      const chunk = await run.store.read(sha256, offset, end);
-      try {
-        await run.transport.uploadChunk({ sha256, offset, totalSize: total, chunk }, run.signal);
-      } catch (error) {
-        const held = heldOffset(error);
-        if (held === undefined) throw error;
-        offset = held;
+      while (inFlight.length < window && next < total) {
+        const end = Math.min(total, next + run.chunkBytes);
+        inFlight.push(sendChunk(next, end));
+        next = end;
+      }
+      const outcome = await (inFlight.shift() as Promise<ChunkOutcome>);
+      if (outcome.error === undefined) {
+        offset = outcome.end;
+        run.onProgress(offset, total);
         continue;
       }
-      offset = end;
-      run.onProgress(offset, total);
+      // Whatever else is in flight settles first; then the upload continues where the server
+      // said it stands (a chunk sent from there learns of any later move the same way).
+      await Promise.all(inFlight.splice(0));
+      const held = heldOffset(outcome.error);
+      if (held === undefined) throw outcome.error;
+      offset = held;
+      next = held;
     } while (offset < total);
   }, run.signal);
+}
+
+interface ChunkOutcome {
+  /** Where the chunk ends. */
+  end: number;
+  /** Why it failed; `undefined` when the server took it. */
+  error?: unknown;
 }
 
 async function serverOffset(
@@ -160,18 +218,10 @@ export async function downloadAsset(
       hash = await hashPartial(run.store, key, offset, run.chunkBytes);
       run.onProgress(offset, size);
       while (offset < size) {
-        const end = Math.min(size, offset + run.chunkBytes);
-        const bytes = await run.transport.download({ sha256, start: offset, end }, run.signal);
-        if (bytes.length === 0 || bytes.length > end - offset) {
-          throw new SyncError(
-            'server',
-            `The server answered ${bytes.length} bytes for ${end - offset}`,
-          );
-        }
-        await run.store.append(key, offset, bytes);
-        hash.update(bytes);
-        offset += bytes.length;
-        run.onProgress(offset, size);
+        offset =
+          run.transport.downloadStream === undefined
+            ? await downloadChunk(run, sha256, key, offset, size, hash)
+            : await downloadStreamed(run, sha256, key, offset, size, hash);
       }
       return size;
     }, run.signal);
@@ -186,6 +236,94 @@ export async function downloadAsset(
     `The downloaded bytes of asset ${sha256} did not match its SHA-256 in ${DOWNLOAD_ATTEMPTS} attempts`,
     { code: 'hash_mismatch' },
   );
+}
+
+/** One ranged request of up to `run.chunkBytes`, appended whole; returns the new offset. */
+async function downloadChunk(
+  run: TransferRun,
+  sha256: string,
+  key: string,
+  offset: number,
+  size: number,
+  hash: Sha256,
+): Promise<number> {
+  const end = Math.min(size, offset + run.chunkBytes);
+  const bytes = await run.transport.download({ sha256, start: offset, end }, run.signal);
+  if (bytes.length === 0 || bytes.length > end - offset) {
+    throw new SyncError('server', `The server answered ${bytes.length} bytes for ${end - offset}`);
+  }
+  await run.store.append(key, offset, bytes);
+  hash.update(bytes);
+  run.onProgress(offset + bytes.length, size);
+  return offset + bytes.length;
+}
+
+/**
+ * One request for the rest of the asset, streamed into the store: the bytes are hashed as they
+ * arrive and appended in batches of `run.chunkBytes`, one batch written while the next arrives.
+ * A stream cut short keeps what was appended; the caller continues from there. Returns the new
+ * offset.
+ */
+async function downloadStreamed(
+  run: TransferRun,
+  sha256: string,
+  key: string,
+  offset: number,
+  size: number,
+  hash: Sha256,
+): Promise<number> {
+  const open = run.transport.downloadStream as NonNullable<AssetTransport['downloadStream']>;
+  const reader = (await open({ sha256, start: offset, end: size }, run.signal)).getReader();
+  let appended = offset;
+  let received = offset;
+  let batch: Uint8Array[] = [];
+  let batchBytes = 0;
+  let writing: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    await writing;
+    const bytes = batch.length === 1 ? (batch[0] as Uint8Array) : concat(batch, batchBytes);
+    const at = received - batchBytes;
+    batch = [];
+    batchBytes = 0;
+    writing = run.store.append(key, at, bytes).then(() => {
+      appended = at + bytes.length;
+      run.onProgress(appended, size);
+    });
+    writing.catch(() => undefined); // awaited below; never an unhandled rejection
+  };
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (received + value.length > size) {
+        throw new SyncError('server', `The server sent more than the ${size} bytes of ${sha256}`);
+      }
+      hash.update(value);
+      batch.push(value);
+      batchBytes += value.length;
+      received += value.length;
+      if (batchBytes >= run.chunkBytes) await flush();
+    }
+    if (batchBytes > 0) await flush();
+    await writing;
+  } finally {
+    await writing.catch(() => undefined);
+    await reader.cancel().catch(() => undefined);
+  }
+  if (received === offset) {
+    throw new SyncError('server', `The server answered no bytes of ${sha256} from ${offset}`);
+  }
+  return appended;
+}
+
+function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 async function remoteSize(

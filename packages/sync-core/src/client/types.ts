@@ -217,7 +217,7 @@ export interface SyncClientOptions<
    * `delivery` and `transfer` events. Opt in with `sessionTargeting()` from
    * `@syncline/sync-core/targeting` (a separate entry, so an app that does not use it does not
    * ship it); without it those three throw a `SyncError` of kind `invalid`. The options below,
-   * from `label` to `assetChunkBytes`, apply only with it.
+   * from `label` to `assetUploadWindow`, apply only with it.
    * @default none: no session targeting
    */
   targeting?: SessionTargeting;
@@ -249,10 +249,18 @@ export interface SyncClientOptions<
    */
   assetStore?: AssetStore;
   /**
-   * Bytes per asset upload or download request.
-   * @default 1048576 (1 MiB)
+   * Bytes per asset upload request; a download streams the rest of an asset in one request
+   * (where the transport can) and appends it to the asset store in pieces of this size.
+   * @default 4194304 (4 MiB)
    */
   assetChunkBytes?: number;
+  /**
+   * Asset upload requests in flight at once (sent in order; a failure or an offset the server
+   * does not expect resumes from the server's offset). At most this many chunks of
+   * `assetChunkBytes` are held in memory by an upload.
+   * @default 4
+   */
+  assetUploadWindow?: number;
   /** Replaces any of the real time, timer, randomness and online sources. */
   environment?: Partial<SyncEnvironment>;
   /**

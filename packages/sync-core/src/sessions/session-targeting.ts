@@ -2,6 +2,7 @@ import { indexedDbAssetStore, memoryAssetStore } from '../assets/asset-store.js'
 import type { AssetsApi } from '../assets/assets-api.js';
 import { ClientAssets } from '../assets/client-assets.js';
 import type { TransferProgress } from '../assets/progress.js';
+import { DEFAULT_ASSET_CHUNK_BYTES, DEFAULT_ASSET_UPLOAD_WINDOW } from '../assets/transfer-io.js';
 import type { SyncClientOptions, SyncEnvironment } from '../client/types.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
 import type { DeliveryHandler } from '../deliveries/inbox.js';
@@ -123,7 +124,8 @@ function attachTargeting(host: TargetingHost): TargetingServices {
       (typeof indexedDB === 'undefined' ? memoryAssetStore() : indexedDbAssetStore()),
     newId,
     deliveries: services.deliveries,
-    chunkBytes: options.assetChunkBytes ?? 1 << 20,
+    chunkBytes: options.assetChunkBytes ?? DEFAULT_ASSET_CHUNK_BYTES,
+    uploadWindow: options.assetUploadWindow ?? DEFAULT_ASSET_UPLOAD_WINDOW,
     publish: (progress) => host.transfer(progress),
     storage: host.storage,
   });

@@ -115,6 +115,15 @@ export interface AssetTransport {
     req: { sha256: string; start: number; end?: number },
     signal?: AbortSignal,
   ): Promise<Uint8Array>;
+  /**
+   * Reads bytes `[start, end)` of an asset as a stream; feature-detected (`download` per chunk
+   * otherwise). The client hashes and stores the bytes as they arrive, so one request carries
+   * the whole rest of an asset without holding it in memory.
+   */
+  downloadStream?(
+    req: { sha256: string; start: number; end: number },
+    signal?: AbortSignal,
+  ): Promise<ReadableStream<Uint8Array>>;
 }
 
 /** Transfers on request (`/v1/transfers`). Every call may be retried. */

@@ -1,0 +1,85 @@
+// One side of the asset bench of client-targeting.mjs, in its own process so that the RSS of
+// the sender and of the receiver are measured apart: a sync client (createSyncClient +
+// restTransport, session targeting) with a fileAssetStore. Driven over the fork IPC channel.
+//
+//   sender:   signs in, adds a generated file of `mb` MB to its store (not timed), says
+//             `ready`; on `go`, `client.assets.send`s it as a stream and answers `sent` with
+//             the start and end times.
+//   receiver: signs in, says `ready`; answers `received` with the time its `delivery` handler
+//             ran (the asset downloaded, verified and stored before that).
+//
+// Times are absolute (performance.timeOrigin + now), comparable across the processes.
+import { restTransport } from '@syncline/adapter-rest';
+import { restTargeting } from '@syncline/adapter-rest/targeting';
+import { createSessionSource, createSyncClient, memoryStorage } from '@syncline/sync-core';
+import { fileAssetStore } from '@syncline/sync-core/node';
+import { sessionTargeting } from '@syncline/sync-core/targeting';
+
+const MB = 1024 * 1024;
+const now = () => performance.timeOrigin + performance.now();
+const [role, url, userId, directory, mbText, chunkMbText, windowText] = process.argv.slice(2);
+const mb = Number(mbText);
+
+const tuning = {
+  ...(chunkMbText === '-' ? {} : { assetChunkBytes: Number(chunkMbText) * MB }),
+  ...(windowText === '-' ? {} : { assetUploadWindow: Number(windowText) }),
+};
+
+const signIn = await fetch(`${url}/v1/dev/token`, {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ userId }),
+});
+const { token, sessionId } = await signIn.json();
+const transport = restTransport({
+  baseUrl: url,
+  getToken: () => token,
+  session: createSessionSource({ userId, sessionId }),
+  targeting: restTargeting(),
+});
+const client = createSyncClient({
+  transport,
+  storage: memoryStorage(),
+  targeting: sessionTargeting(),
+  assetStore: fileAssetStore({ directory }),
+  ...tuning,
+});
+await client.start();
+for (let i = 0; i < 500 && client.sessions.current === null; i++) {
+  await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+const send = (message) => process.send?.(message);
+process.on('message', async (message) => {
+  if (message === 'stop') {
+    await client.stop();
+    process.exit(0);
+  }
+  if (message === 'go' && role === 'sender') {
+    const t0 = now();
+    const sent = await client.assets.send(file.stream(), { name: 'big.bin' });
+    const t1 = now();
+    if (sent.hash !== file.hash) throw new Error('hash changed in transit');
+    send({ type: 'sent', t0, t1 });
+  }
+});
+
+let file;
+if (role === 'sender') {
+  // The file is generated as a stream: the sender never holds it whole.
+  const size = mb * MB;
+  let made = 0;
+  const source = new ReadableStream({
+    pull(controller) {
+      if (made >= size) return controller.close();
+      const n = Math.min(MB, size - made);
+      controller.enqueue(new Uint8Array(n).fill(made / MB));
+      made += n;
+    },
+  });
+  file = await client.assets.add(source, { name: 'big.bin' });
+} else {
+  client.on('delivery', () => send({ type: 'received', t2: now() }));
+}
+global.gc?.();
+send({ type: 'ready' });
