@@ -8,7 +8,7 @@ import { Sha256 } from './sha256.js';
 export const DEFAULT_ASSET_CHUNK_BYTES = 4 << 20;
 
 /** Asset upload requests in flight at once, by default. */
-export const DEFAULT_ASSET_UPLOAD_WINDOW = 4;
+export const DEFAULT_ASSET_UPLOAD_WINDOW = 2;
 
 /** Bytes an app hands to `client.assets`: whole, as a Blob (File), or as a stream. */
 export type AssetSource = Uint8Array | Blob | ReadableStream<Uint8Array>;

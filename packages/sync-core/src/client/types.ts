@@ -258,7 +258,7 @@ export interface SyncClientOptions<
    * Asset upload requests in flight at once (sent in order; a failure or an offset the server
    * does not expect resumes from the server's offset). At most this many chunks of
    * `assetChunkBytes` are held in memory by an upload.
-   * @default 4
+   * @default 2
    */
   assetUploadWindow?: number;
   /** Replaces any of the real time, timer, randomness and online sources. */
