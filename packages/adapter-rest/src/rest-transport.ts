@@ -47,7 +47,8 @@ export interface RestTransportOptions {
   baseUrl: string;
   /**
    * Supplies the bearer token; see {@link TokenProvider}. After a 401 it is called once with
-   * `forceRefresh: true` and the request is retried with the new token.
+   * `forceRefresh: true` and the request is retried with the new token, except after a 401
+   * `session_revoked` (this device was signed out: no token brings it back).
    */
   getToken: TokenProvider;
   /**

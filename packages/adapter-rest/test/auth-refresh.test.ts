@@ -70,6 +70,28 @@ describe('401 refresh and retry', () => {
     expect(received[0]!.mutations).toEqual(mutations);
   });
 
+  it('does not refresh the token of a signed-out session: a 401 `session_revoked` is answered as is', async () => {
+    let requests = 0;
+    server.use(
+      http.post(`${BASE}/v1/push`, () => {
+        requests += 1;
+        return HttpResponse.json(
+          { error: { code: 'session_revoked', message: 'this session was signed out' } },
+          { status: 401 },
+        );
+      }),
+    );
+    const auth = tokens('revoked-session', 'a-new-session');
+    const transport = restTransport({ baseUrl: BASE, getToken: auth.getToken, realtime: false });
+
+    await expect(
+      transport.push(pushRequest([putMutation('user:1', 'a', { n: 1 })])),
+    ).rejects.toMatchObject({ kind: 'auth', status: 401, code: 'session_revoked' });
+    // A refresh would have signed a new session in (an app's getToken may sign in again).
+    expect(auth.calls).toEqual([false]);
+    expect(requests).toBe(1);
+  });
+
   it('gives up with `auth` after the refreshed token is refused too, without a third attempt', async () => {
     const received = acceptOnly('never-issued');
     const auth = tokens('expired', 'also-bad');

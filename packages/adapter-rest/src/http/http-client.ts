@@ -15,7 +15,9 @@ import {
 /**
  * Supplies the bearer token. Called before every request with `forceRefresh: false` (return a
  * cached token), and once with `forceRefresh: true` after the server answered 401 (fetch a
- * new one). `null` means "no token": the request goes out without `Authorization`.
+ * new one), except a 401 `session_revoked`: that session was signed out, and a new token would
+ * only sign a new session in. `null` means "no token": the request goes out without
+ * `Authorization`.
  */
 export type TokenProvider = (options: {
   forceRefresh: boolean;
@@ -191,6 +193,9 @@ export class HttpClient {
       request.freshToken === true ? await this.#refreshToken() : await this.#token(false);
     const first = await this.#send(request, token, signal);
     if (first.status !== 401 || this.#options.getToken === undefined) return first;
+    // A signed-out ("revoked") session stays signed out whatever the token: a refresh would
+    // only sign a new session in behind the back of whoever signed this device out.
+    if (await isSessionRevokedAnswer(first)) return first;
     // Not awaited: some fetch implementations settle `cancel()` only when the stream is read.
     first.body?.cancel().catch(() => undefined);
     // A refresh that finished after this request went out already replaced its token.
@@ -295,4 +300,14 @@ export function checkBaseUrl(baseUrl: unknown): string {
     );
   }
   return (baseUrl as string).replace(/\/+$/, '');
+}
+
+/** `true` when `response` is the server's 401 for a session that was signed out. */
+async function isSessionRevokedAnswer(response: Response): Promise<boolean> {
+  try {
+    const body = (await response.clone().json()) as { error?: { code?: unknown } } | null;
+    return body?.error?.code === 'session_revoked';
+  } catch {
+    return false; // not JSON, or a body that cannot be read twice: treat it as an expired token
+  }
 }
