@@ -17,10 +17,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { restTransport } from '@syncline/adapter-rest';
-import { restTargeting } from '@syncline/adapter-rest/targeting';
-import { createSessionSource, createSyncClient, memoryStorage } from '@syncline/sync-core';
-import { sessionTargeting } from '@syncline/sync-core/targeting';
 import {
   isMain,
   printResult,
@@ -28,6 +24,7 @@ import {
   quantile,
   startServerProcess,
 } from './lib/rest-server.mjs';
+import { device } from './lib/targeting-device.mjs';
 
 export const meta = {
   title: 'deliveries and assets through the client',
@@ -86,36 +83,6 @@ export const meta = {
 };
 
 const MB = 1024 * 1024;
-
-async function signIn(url, userId) {
-  const response = await fetch(`${url}/v1/dev/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ userId }),
-  });
-  return response.json();
-}
-
-async function device(url, userId, extra = {}) {
-  const { token, sessionId } = await signIn(url, userId);
-  const transport = restTransport({
-    baseUrl: url,
-    getToken: () => token,
-    session: createSessionSource({ userId, sessionId }),
-    targeting: restTargeting(),
-  });
-  const client = createSyncClient({
-    transport,
-    storage: memoryStorage(),
-    targeting: sessionTargeting(),
-    ...extra,
-  });
-  await client.start();
-  for (let i = 0; i < 500 && client.sessions.current === null; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return { client, transport, sessionId };
-}
 
 async function fanOut(url, serverPid) {
   const userId = `fan-${Date.now()}`;

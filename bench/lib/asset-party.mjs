@@ -9,11 +9,8 @@
 //             ran (the asset downloaded, verified and stored before that).
 //
 // Times are absolute (performance.timeOrigin + now), comparable across the processes.
-import { restTransport } from '@syncline/adapter-rest';
-import { restTargeting } from '@syncline/adapter-rest/targeting';
-import { createSessionSource, createSyncClient, memoryStorage } from '@syncline/sync-core';
 import { fileAssetStore } from '@syncline/sync-core/node';
-import { sessionTargeting } from '@syncline/sync-core/targeting';
+import { device } from './targeting-device.mjs';
 
 const MB = 1024 * 1024;
 const now = () => performance.timeOrigin + performance.now();
@@ -25,29 +22,10 @@ const tuning = {
   ...(windowText === '-' ? {} : { assetUploadWindow: Number(windowText) }),
 };
 
-const signIn = await fetch(`${url}/v1/dev/token`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ userId }),
-});
-const { token, sessionId } = await signIn.json();
-const transport = restTransport({
-  baseUrl: url,
-  getToken: () => token,
-  session: createSessionSource({ userId, sessionId }),
-  targeting: restTargeting(),
-});
-const client = createSyncClient({
-  transport,
-  storage: memoryStorage(),
-  targeting: sessionTargeting(),
+const { client } = await device(url, userId, {
   assetStore: fileAssetStore({ directory }),
   ...tuning,
 });
-await client.start();
-for (let i = 0; i < 500 && client.sessions.current === null; i++) {
-  await new Promise((resolve) => setTimeout(resolve, 10));
-}
 
 const send = (message) => process.send?.(message);
 process.on('message', async (message) => {
