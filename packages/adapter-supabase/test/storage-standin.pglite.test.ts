@@ -122,7 +122,7 @@ const patch = (auth: Record<string, string>, url: string, offset: number, body: 
       'upload-offset': String(offset),
       'content-type': 'application/offset+octet-stream',
     },
-    body,
+    body: body as Uint8Array<ArrayBuffer>,
   });
 
 const headOffset = async (auth: Record<string, string>, url: string) => {
