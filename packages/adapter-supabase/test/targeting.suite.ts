@@ -6,12 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  type AssetStore,
   createSyncClient,
   isSyncError,
+  memoryAssetStore,
   memoryStorage,
+  type StorageAdapter,
   type SyncClient,
   type SyncError,
   sha256Hex,
+  type TransferProgress,
 } from '@syncline/sync-core';
 import { sessionTargeting } from '@syncline/sync-core/targeting';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -249,55 +253,62 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect((await a.transport.sessions.list()).map((s) => s.sessionId)).toEqual([a.sessionId]);
   });
 
+  /** A started sync client on `signedIn` (a new transport: a page load). */
+  async function startClient(
+    signedIn: Awaited<ReturnType<typeof signedInClient>>,
+    options: { storage?: StorageAdapter; assetStore?: AssetStore } = {},
+  ) {
+    const transport = supabaseTransport({
+      client: signedIn.supabase,
+      realtime: false,
+      onRealtimeError: () => undefined,
+    });
+    transports.push(transport);
+    // Deliveries are found by the catch-up poll (Supabase has no session hints).
+    const client = createSyncClient({
+      transport,
+      storage: options.storage ?? memoryStorage(),
+      ...(options.assetStore === undefined ? {} : { assetStore: options.assetStore }),
+      assetChunkBytes: 64 * 1024,
+      pullIntervalMs: 500,
+      retry: { baseDelayMs: 10, maxDelayMs: 50 },
+      targeting: sessionTargeting(),
+    });
+    clients.push(client);
+    const handled: string[] = [];
+    const bytes: Uint8Array[] = [];
+    const progress: TransferProgress[] = [];
+    // What went wrong, for the failure message: failed deliveries and transfers.
+    const trouble: string[] = [];
+    client.on('deliveryFailed', (error) => trouble.push(`deliveryFailed: ${error.message}`));
+    client.on('transfer', (t) => {
+      progress.push(t);
+      if (t.state === 'failed') trouble.push(`transfer failed: ${t.error ?? ''}`);
+    });
+    client.on('delivery', async (event) => {
+      handled.push(event.delivery.id);
+      const file = await client.assets.get(event.delivery.assetHash ?? '');
+      if (file !== undefined) bytes.push(await file.bytes());
+    });
+    await client.start();
+    return { ...signedIn, client, handled, bytes, progress, trouble };
+  }
+  type Started = Awaited<ReturnType<typeof startClient>>;
+  const states = (...devices: Started[]) =>
+    devices
+      .map((d) => `${d.sessionId}: ${JSON.stringify(d.client.status)} [${d.trouble.join('; ')}]`)
+      .join('\n');
+  const sessionCount = async (userId: string) =>
+    (await project.db.admin.query('SELECT 1 FROM syncline.sessions WHERE user_id = $1', [userId]))
+      .length;
+
   it('through sync clients: the other two sessions handle an asset exactly once, the sender never, and the object leaves Storage', async () => {
     const email = freshEmail('clients');
-    const start = async () => {
-      const signedIn = await signedInClient(project, email);
-      const transport = supabaseTransport({
-        client: signedIn.supabase,
-        realtime: false,
-        onRealtimeError: () => undefined,
-      });
-      transports.push(transport);
-      // Deliveries are found by the catch-up poll (Supabase has no session hints).
-      const client = createSyncClient({
-        transport,
-        storage: memoryStorage(),
-        pullIntervalMs: 500,
-        retry: { baseDelayMs: 10, maxDelayMs: 50 },
-        targeting: sessionTargeting(),
-      });
-      clients.push(client);
-      const handled: string[] = [];
-      const bytes: Uint8Array[] = [];
-      // What went wrong, for the failure message: failed deliveries and transfers.
-      const trouble: string[] = [];
-      client.on('deliveryFailed', (error) => trouble.push(`deliveryFailed: ${error.message}`));
-      client.on('transfer', (t) => {
-        if (t.state === 'failed') trouble.push(`transfer failed: ${t.error ?? ''}`);
-      });
-      client.on('delivery', async (event) => {
-        handled.push(event.delivery.id);
-        const file = await client.assets.get(event.delivery.assetHash ?? '');
-        if (file !== undefined) bytes.push(await file.bytes());
-      });
-      await client.start();
-      return { ...signedIn, client, handled, bytes, trouble };
-    };
+    const start = async () => startClient(await signedInClient(project, email));
     const a = await start();
     const b = await start();
     const c = await start();
-    await expect
-      .poll(
-        async () =>
-          (
-            await project.db.admin.query('SELECT 1 FROM syncline.sessions WHERE user_id = $1', [
-              a.userId,
-            ])
-          ).length,
-        { timeout: 30_000 },
-      )
-      .toBe(3);
+    await expect.poll(() => sessionCount(a.userId), { timeout: 30_000 }).toBe(3);
     const file = fileOf(50_000, 11);
     const sent = await a.client.assets.send(file, { name: 'photo.bin' });
     const object = `${a.userId}/${sent.hash}`;
@@ -306,9 +317,7 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
       .poll(() => [b.handled.length, c.handled.length], { timeout: 30_000 })
       .toEqual([1, 1])
       .catch((error: Error) => {
-        const state = (d: typeof b) =>
-          `${JSON.stringify(d.client.status)} [${d.trouble.join('; ')}]`;
-        throw new Error(`${error.message}\nb: ${state(b)}\nc: ${state(c)}`);
+        throw new Error(`${error.message}\n${states(b, c)}`);
       });
     await expect.poll(() => objectRows(object), { timeout: 30_000 }).toBe(0);
     // Several more polls later, still once each, and never on the sender.
@@ -321,4 +330,130 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect(project.storage.bytes.has(`syncline-assets/${object}`)).toBe(false);
     // Three polling clients share PGlite's one connection: slow on a loaded machine.
   }, 120_000);
+
+  it('B reloads mid-download and resumes from the bytes it stored (a ranged GET); B, C each handle the asset once, A never', async () => {
+    const email = freshEmail('reload');
+    const a = await startClient(await signedInClient(project, email));
+    const bSignedIn = await signedInClient(project, email);
+    const bStorage = memoryStorage();
+    const bStore = memoryAssetStore();
+    const b = await startClient(bSignedIn, { storage: bStorage, assetStore: bStore });
+    const c = await startClient(await signedInClient(project, email));
+    await expect.poll(() => sessionCount(a.userId), { timeout: 30_000 }).toBe(3);
+    // B's network dies 150 kB into its download: the bytes stop, the connection stays open.
+    const bToken = (await bSignedIn.supabase.auth.getSession()).data.session?.access_token;
+    project.stallDownloads(
+      (r) => r.path.includes('/object/') && r.headers.authorization === `Bearer ${bToken}`,
+      150_000,
+    );
+    const file = fileOf(400_000, 13);
+    const sent = await a.client.assets.send(file, { name: 'big.bin' });
+    const key = `download-${sent.hash}`;
+    await expect.poll(() => bStore.partialSize(key), { timeout: 30_000 }).toBeGreaterThan(0);
+    const stored = await bStore.partialSize(key);
+    expect(stored).toBeLessThanOrEqual(150_000);
+    expect(b.handled).toEqual([]);
+    // The reload: same local storage and asset store, same Supabase session, new transport.
+    await b.client.stop();
+    const b2 = await startClient(bSignedIn, { storage: bStorage, assetStore: bStore });
+    await expect
+      .poll(() => [b2.handled.length, c.handled.length], { timeout: 30_000 })
+      .toEqual([1, 1])
+      .catch((error: Error) => {
+        throw new Error(`${error.message}\n${states(b2, c)}`);
+      });
+    const ranges = project.storage.calls
+      .filter((call) => call.method === 'GET' && call.path.endsWith(sent.hash))
+      .map((call) => call.range);
+    // C and B read from byte 0; B after its reload only from what it had not stored.
+    expect(ranges.filter((r) => r !== 'bytes=0-399999')).toEqual([`bytes=${stored}-399999`]);
+    const resumed = b2.progress.filter((p) => p.direction === 'download');
+    expect(resumed.find((p) => p.state === 'in_progress')?.bytesDone).toBe(stored);
+    expect(resumed.at(-1)).toMatchObject({ state: 'completed', bytesDone: 400_000 });
+    expect(b2.bytes.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    expect(c.bytes.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    await expect.poll(() => objectRows(`${a.userId}/${sent.hash}`), { timeout: 30_000 }).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect([b.handled, b2.handled, c.handled, a.handled]).toEqual([
+      [],
+      [sent.delivery.id],
+      [sent.delivery.id],
+      [],
+    ]);
+  }, 120_000);
+
+  it('an upload cut off mid-way resumes from the offset Storage holds (TUS HEAD), in a new transport too; parts are 6 MB', async () => {
+    const MB = 1024 * 1024;
+    let loseAnswers = 0;
+    // The PATCH reaches Storage and is taken; its answer is lost on the way back.
+    const lossy: typeof fetch = async (input, init) => {
+      const answer = await fetch(input, init);
+      if (init?.method !== 'PATCH' || loseAnswers === 0) return answer;
+      loseAnswers--;
+      await answer.body?.cancel();
+      throw new TypeError('fetch failed');
+    };
+    const signedIn = await signedInClient(project, freshEmail('tus'), { fetch: lossy });
+    const kept = new Map<string, string>();
+    const uploadUrls = {
+      getItem: (k: string) => kept.get(k) ?? null,
+      setItem: (k: string, v: string) => void kept.set(k, v),
+      removeItem: (k: string) => void kept.delete(k),
+    };
+    const transportOf = async () => {
+      const transport = supabaseTransport({
+        client: signedIn.supabase,
+        realtime: false,
+        onRealtimeError: () => undefined,
+        assets: { uploadUrls },
+      });
+      transports.push(transport);
+      await transport.sessions.heartbeat({ clientId, sessionId: signedIn.sessionId });
+      return transport.assets;
+    };
+    const clientId = randomUUID();
+    const first = await transportOf();
+    const file = fileOf(13 * MB, 5);
+    const sha256 = sha256Hex(file);
+    const chunk = (from: number, to: number) => ({
+      sha256,
+      offset: from * MB,
+      totalSize: file.length,
+      chunk: file.subarray(from * MB, to * MB),
+    });
+    // The client's 4 MB chunks: 4 + 4 MB make the first 6 MB part.
+    await first?.uploadChunk(chunk(0, 4));
+    await first?.uploadChunk(chunk(4, 8));
+    loseAnswers = 1;
+    const cut = await failure(first?.uploadChunk(chunk(8, 12)) ?? Promise.resolve());
+    expect(cut?.kind).toBe('network');
+    expect(await objectRows(`${signedIn.userId}/${sha256}`)).toBe(0);
+    // A reload: a new transport asks Storage, which took the second part.
+    const second = await transportOf();
+    expect(await second?.probe?.(sha256)).toEqual({
+      offset: 12 * MB,
+      length: 13 * MB,
+      complete: false,
+    });
+    const skipped = await failure(second?.uploadChunk(chunk(8, 12)) ?? Promise.resolve());
+    expect(skipped?.code).toBe('offset_mismatch');
+    expect(skipped?.details).toEqual({ offset: 12 * MB });
+    await second?.uploadChunk(chunk(12, 13));
+    expect(await second?.probe?.(sha256)).toEqual({
+      offset: 13 * MB,
+      length: 13 * MB,
+      complete: true,
+    });
+    const stored = project.storage.bytes.get(`syncline-assets/${signedIn.userId}/${sha256}`);
+    expect(sha256Hex(stored ?? new Uint8Array())).toBe(sha256);
+    const mine = project.storage.tus.patches.filter((p) =>
+      Buffer.from(p.id, 'base64url').toString().includes(sha256),
+    );
+    expect(mine.map((p) => [p.offset / MB, p.bytes / MB])).toEqual([
+      [0, 6],
+      [6, 6],
+      [12, 1],
+    ]);
+    expect(kept.size).toBe(0);
+  }, 60_000);
 }

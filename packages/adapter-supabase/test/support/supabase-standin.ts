@@ -23,6 +23,9 @@ import { PostgrestStandIn, statusText } from './postgrest-standin.js';
 import { RealtimeStandIn } from './realtime-standin.js';
 import { StorageStandIn } from './storage-standin.js';
 
+/** Which downloads a stall applies to. */
+export type DownloadMatch = (request: { path: string; headers: Record<string, string> }) => boolean;
+
 /** A running stand-in project. */
 export interface SupabaseStandIn {
   /** The project URL (`SUPABASE_URL`). */
@@ -39,10 +42,10 @@ export interface SupabaseStandIn {
   /** Answers dropped so far, with the status and body they would have had. */
   readonly dropped: Array<{ fn: string; status: number; body: string | undefined }>;
   /**
-   * The next `count` Storage object downloads whose path contains `match` send `afterBytes`
-   * bytes of their body and then stall (the connection stays open, silent).
+   * The next `count` Storage object downloads that `match` send `afterBytes` bytes of their
+   * body and then stall (the connection stays open, silent).
    */
-  stallDownloads(match: string, afterBytes: number, count?: number): void;
+  stallDownloads(match: DownloadMatch, afterBytes: number, count?: number): void;
   /**
    * A new supabase-js client for this project (one device); `fetch` replaces its HTTP client,
    * `key` the anon key (e.g. the service-role key).
@@ -62,7 +65,7 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
   const realtime = new RealtimeStandIn(db.admin);
   const tusDirectory = await mkdtemp(join(tmpdir(), 'syncline-tus-'));
   const storage = new StorageStandIn(db.api, db.admin, { tusDirectory });
-  const stalls: Array<{ match: string; afterBytes: number; count: number }> = [];
+  const stalls: Array<{ match: DownloadMatch; afterBytes: number; count: number }> = [];
   await realtime.start();
   const key = await anonKey();
   const drops = new Map<string, number>();
@@ -102,7 +105,7 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
         body: new Uint8Array(raw),
       });
       res.writeHead(answer.status, answer.headers);
-      const stall = stalls.find((s) => s.count > 0 && url.pathname.includes(s.match));
+      const stall = stalls.find((s) => s.count > 0 && s.match({ path: url.pathname, headers }));
       if (req.method === 'GET' && answer.status < 300 && stall !== undefined) {
         stall.count--;
         res.write(answer.body.slice(0, stall.afterBytes));
