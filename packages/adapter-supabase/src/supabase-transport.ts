@@ -14,6 +14,7 @@ import {
   type PushResponse,
   type SessionTransport,
   SyncError,
+  type TransferTransport,
   type SyncTransport,
   validatePullResponse,
   validatePushResponse,
@@ -49,8 +50,8 @@ export interface SupabaseTransportOptions {
    */
   onRealtimeError?: (error: Error) => void;
   /**
-   * Assets in Supabase Storage (needs `sql/0003_syncline_sessions.sql`). `false` leaves the
-   * asset part out.
+   * Assets in Supabase Storage (needs `sql/0003_syncline_sessions.sql`), and with them
+   * transfers on request (`sql/0005_syncline_transfers.sql`). `false` leaves both parts out.
    * @default { bucket: 'syncline-assets' }
    */
   assets?: SupabaseAssetOptions | false;
@@ -72,6 +73,12 @@ export interface SupabaseTransport extends SyncTransport {
   readonly sessions: SessionTransport;
   /** Deliveries (`syncline_send_delivery`, `syncline_pending_deliveries`, `syncline_ack_delivery`). */
   readonly deliveries: DeliveryTransport;
+  /**
+   * Transfers on request (`syncline_transfer_create`, `syncline_transfers`, `syncline_transfer`,
+   * `syncline_transfer_progress`; needs `sql/0005_syncline_transfers.sql`). Present with the
+   * asset part only: the file of a transfer travels through Storage.
+   */
+  readonly transfers?: TransferTransport;
   /**
    * Removes the signed-in user's Storage objects that no live delivery needs any more (expired
    * deliveries, uploads never sent); resolves with how many were listed. It also runs on the
@@ -119,7 +126,9 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
     session,
     sessions: parts.sessions,
     deliveries: parts.deliveries,
-    ...(options.assets === false || parts.assets === undefined ? {} : { assets: parts.assets }),
+    ...(options.assets === false || parts.assets === undefined
+      ? {}
+      : { assets: parts.assets, transfers: parts.transfers }),
     releaseAssets: parts.releaseAssets,
     async push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
       const data = await callRpc(
