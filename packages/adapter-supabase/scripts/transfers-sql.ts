@@ -8,10 +8,7 @@
  * committed file differs from this rendering.
  */
 import { transferIsLive } from '@syncline/server';
-import {
-  DEFAULT_DELIVERY_TTL_SECONDS,
-  TRANSFER_REQUEST_KIND,
-} from '@syncline/sync-core/protocol';
+import { DEFAULT_DELIVERY_TTL_SECONDS, TRANSFER_REQUEST_KIND } from '@syncline/sync-core/protocol';
 
 const UUID_RE = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 const SCOPE_RE = '^[a-z][a-z0-9_-]{0,31}:[^[:space:][:cntrl:]]{1,200}$';

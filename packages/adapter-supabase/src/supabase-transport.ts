@@ -14,8 +14,8 @@ import {
   type PushResponse,
   type SessionTransport,
   SyncError,
-  type TransferTransport,
   type SyncTransport,
+  type TransferTransport,
   validatePullResponse,
   validatePushResponse,
 } from '@syncline/sync-core';
