@@ -398,20 +398,27 @@ export function transfersSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect(await objectRows(object)).toBe(1);
   });
 
-  it('past its TTL (database clock) a transfer is expired: it reads so before any sweep, cannot move, and the sweep writes it', async () => {
+  it('past its TTL (database clock) a transfer is expired: it reads so before any sweep, cannot move, the sweep writes it, and only then is the object released', async () => {
     const ownerEmail = freshEmail('owner');
     const memberEmail = freshEmail('member');
     const scope = await workspace(ownerEmail, memberEmail);
     const member = await signIn(memberEmail);
     const owner = await signIn(ownerEmail);
+    const file = fileOf(10, 1);
     const body = {
       id: randomUUID(),
       scope,
-      assetHash: sha256Hex(fileOf(10, 1)),
+      assetHash: sha256Hex(file),
       from: { userId: owner.userId },
     };
     await transfersOf(member).create(body);
-    await advance(49 * HOUR);
+    await uploadBytes(owner, file);
+    const object = `${owner.userId}/${body.assetHash}`;
+    // Past the upload grace period, the live transfer still keeps the object.
+    await advance(2 * HOUR);
+    expect(await owner.transport.releaseAssets()).toBe(0);
+    expect(await objectRows(object)).toBe(1);
+    await advance(47 * HOUR);
     expect((await transfersOf(member).get(body.id)).state).toBe('expired');
     expect(await owner.transport.deliveries.pending()).toEqual([]);
     const late = await failure(
@@ -424,5 +431,8 @@ export function transfersSuite(kind: () => DatabaseKind, adminUrl?: () => string
     );
     expect(swept?.r.expiredTransfers).toBeGreaterThanOrEqual(1);
     expect((await transferRow(body.id))?.state).toBe('expired');
+    // Expired: nothing needs the object any more; the owner's clean-up removes it.
+    expect(await owner.transport.releaseAssets()).toBe(1);
+    expect(await objectRows(object)).toBe(0);
   });
 }
