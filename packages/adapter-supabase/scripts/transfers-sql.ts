@@ -41,6 +41,34 @@ export function renderTransfersSql(): string {
 
 ALTER TABLE syncline.transfers ENABLE ROW LEVEL SECURITY;
 
+-- ---------------------------------------------------------------------------------------------
+-- Hints over Realtime: a private channel per user, 'syncline-user:<user id>', that only that
+-- user may join. A hint names what changed ({"id"} with event 'transfer' or 'delivery'); the
+-- client then reads it through the functions below. Only a hint: correctness never needs it.
+-- ---------------------------------------------------------------------------------------------
+
+DROP POLICY IF EXISTS syncline_users_receive_hints ON realtime.messages;
+CREATE POLICY syncline_users_receive_hints ON realtime.messages
+  FOR SELECT TO authenticated
+  USING (realtime.messages.extension = 'broadcast'
+         AND (SELECT realtime.topic()) = 'syncline-user:' || (SELECT auth.uid())::text);
+
+CREATE OR REPLACE FUNCTION syncline.send_hint(p_user text, p_event text, p_id text)
+RETURNS void
+LANGUAGE sql VOLATILE SET search_path = ''
+AS $fn$
+  SELECT realtime.send(jsonb_build_object('id', p_id), p_event, 'syncline-user:' || p_user, true)
+$fn$;
+
+-- A 'transfer' hint to both users of transfer t.
+CREATE OR REPLACE FUNCTION syncline.transfer_hints(t syncline.transfers)
+RETURNS void
+LANGUAGE sql VOLATILE SET search_path = ''
+AS $fn$
+  SELECT syncline.send_hint(u, 'transfer', t.id)
+  FROM (SELECT DISTINCT u FROM unnest(ARRAY[t.requester_user_id, t.holder_user_id]) AS u) AS x
+$fn$;
+
 -- A transfer as the protocol's Transfer: past its TTL it reads as expired, whether or not a
 -- sweep has written it yet.
 CREATE OR REPLACE FUNCTION syncline.transfer_json(t syncline.transfers, v_now bigint)
@@ -154,6 +182,8 @@ BEGIN
   SELECT v_delivery, s.user_id, s.session_id FROM syncline.sessions s
   WHERE s.user_id = v_holder AND s.revoked_at IS NULL
     AND s.last_seen_at >= v_now - syncline.active_window_ms() AND s.session_id <> me.o_session;
+  PERFORM syncline.send_hint(v_holder, 'delivery', v_delivery);
+  PERFORM syncline.transfer_hints(rec);
   RETURN jsonb_build_object('created', true, 'transfer', syncline.transfer_json(rec, v_now));
 END
 $fn$;
@@ -274,6 +304,7 @@ BEGIN
       downloaded_bytes = GREATEST(t.downloaded_bytes, v_bytes), error = v_error, updated_at = v_now
     WHERE t.id = v_id RETURNING * INTO rec;
   END IF;
+  PERFORM syncline.transfer_hints(rec);
   RETURN jsonb_build_object('transfer', syncline.transfer_json(rec, v_now), 'release',
     CASE WHEN rec.state IN ('completed', 'failed')
               AND NOT syncline.asset_referenced(rec.holder_user_id, rec.asset_hash, v_now)
@@ -283,8 +314,10 @@ BEGIN
 END
 $fn$;
 
--- Privileges: the four functions for signed-in users only; the helper for nobody.
-REVOKE ALL ON FUNCTION syncline.transfer_json(syncline.transfers, bigint) FROM PUBLIC, anon, authenticated;
+-- Privileges: the four functions for signed-in users only; the helpers for nobody.
+REVOKE ALL ON FUNCTION syncline.transfer_json(syncline.transfers, bigint),
+  syncline.send_hint(text, text, text), syncline.transfer_hints(syncline.transfers)
+  FROM PUBLIC, anon, authenticated;
 DO $syncline$
 DECLARE
   f text;

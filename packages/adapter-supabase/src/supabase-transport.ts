@@ -25,6 +25,7 @@ import { subscribeToPokes } from './realtime-pokes.js';
 import { callRpc, validatedAnswer } from './rpc-call.js';
 import { supabaseSessionParts } from './session-parts.js';
 import type { SupabaseAssetOptions } from './storage-assets.js';
+import { subscribeToUserHints } from './user-hints.js';
 
 /** Options of {@link supabaseTransport}. */
 export interface SupabaseTransportOptions {
@@ -38,8 +39,9 @@ export interface SupabaseTransportOptions {
    */
   client: SupabaseClientLike;
   /**
-   * Pokes over Supabase Realtime (private channels, one per scope). With `false`, other
-   * devices' changes arrive on the client's periodic pull only.
+   * Pokes over Supabase Realtime (private channels, one per scope), and transfer hints on the
+   * user's private channel `syncline-user:<user id>`. With `false`, other devices' changes and
+   * transfer changes arrive on the client's periodic pull and catch-up poll only.
    * @default true
    */
   realtime?: boolean;
@@ -153,6 +155,8 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
   if (options.realtime !== false) {
     transport.subscribe = (scopes, onPoke, onConnect) =>
       subscribeToPokes({ client, scopes, onPoke, onConnect, onError, session });
+    transport.sessionEvents = (listener, onConnect) =>
+      subscribeToUserHints({ client, session, listener, onConnect, onError });
   }
   return transport;
 }

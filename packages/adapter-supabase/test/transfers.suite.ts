@@ -256,6 +256,59 @@ export function transfersSuite(kind: () => DatabaseKind, adminUrl?: () => string
     await expect.poll(() => objectRows(`${owner.userId}/${sha256}`)).toBe(0);
   }, 120_000);
 
+  it('with Realtime, an online owner hears the request at once and the member hears the upload at once (no poll runs)', async () => {
+    const ownerEmail = freshEmail('owner');
+    const memberEmail = freshEmail('member');
+    const scope = await workspace(ownerEmail, memberEmail);
+    const file = fileOf(20_000, 33);
+    const sha256 = sha256Hex(file);
+    const memberSaw: TransferProgress[] = [];
+    const owner = await startDevice(
+      ownerEmail,
+      (client) => client.assets.provide((hash) => (hash === sha256 ? file : undefined)),
+      true,
+    );
+    const member = await startDevice(
+      memberEmail,
+      (client) => client.on('transfer', (p) => memberSaw.push(p)),
+      true,
+    );
+    // Both have joined their hint channel: the request cannot be found by a sign-in catch-up.
+    const joined = (userId: string) =>
+      project.realtime.joins.filter((j) => j.topic === `syncline-user:${userId}` && j.ok).length;
+    await expect
+      .poll(() => [joined(owner.userId), joined(member.userId)], { timeout: 30_000 })
+      .toEqual([1, 1]);
+    const asked = await member.client.assets.request(sha256, {
+      from: owner.userId,
+      scope,
+      size: file.length,
+    });
+    await expect
+      .poll(() => memberSaw.filter((p) => p.id === asked.id).at(-1)?.state, { timeout: 30_000 })
+      .toBe('completed')
+      .catch((error: Error) => {
+        throw new Error(
+          `${error.message}\nmember: [${member.trouble.join('; ')}]\nowner: [${owner.trouble.join('; ')}]`,
+        );
+      });
+    expect((await transfersOf(owner).get(asked.id)).state).toBe('completed');
+    // A stranger cannot join another user's hint channel.
+    const stranger = await signIn(freshEmail('stranger'));
+    const refused = stranger.supabase.channel(`syncline-user:${owner.userId}`, {
+      config: { private: true },
+    });
+    await stranger.supabase.realtime.setAuth();
+    const status = await new Promise<string>((resolve) =>
+      refused.subscribe((s) => {
+        if (s !== 'SUBSCRIBED' && s !== 'CHANNEL_ERROR') return;
+        resolve(s);
+      }),
+    );
+    expect(status).toBe('CHANNEL_ERROR');
+    await stranger.supabase.removeChannel(refused);
+  }, 120_000);
+
   it('bytes that do not match the SHA-256 are fetched again, then the transfer fails with a clear error both sides read', async () => {
     const ownerEmail = freshEmail('owner');
     const memberEmail = freshEmail('member');

@@ -3,7 +3,7 @@
 -- request.jwt.claims set for the transaction): only members ask, only the two users read, each
 -- reports only its side, only the requester completes, a stranger learns nothing.
 BEGIN;
-SELECT plan(24);
+SELECT plan(25);
 
 SELECT is_empty(
   $$ SELECT f FROM unnest(ARRAY[
@@ -22,11 +22,15 @@ SELECT is_empty(
         OR has_function_privilege('public', f, 'EXECUTE')
         OR NOT has_function_privilege('authenticated', f, 'EXECUTE') $$,
   'only signed-in users execute them: not anon, not PUBLIC');
-SELECT ok(NOT has_function_privilege('authenticated',
-            'syncline.transfer_json(syncline.transfers, bigint)', 'EXECUTE')
-          AND NOT has_function_privilege('anon',
-            'syncline.transfer_json(syncline.transfers, bigint)', 'EXECUTE'),
-  'the private helper is callable by nobody');
+SELECT is_empty(
+  $$ SELECT f FROM unnest(ARRAY['syncline.transfer_json(syncline.transfers, bigint)',
+       'syncline.send_hint(text, text, text)', 'syncline.transfer_hints(syncline.transfers)']::regprocedure[]) AS f
+     WHERE has_function_privilege('authenticated', f, 'EXECUTE')
+        OR has_function_privilege('anon', f, 'EXECUTE')
+        OR has_function_privilege('public', f, 'EXECUTE') $$,
+  'the private helpers are callable by nobody');
+SELECT policy_roles_are('realtime', 'messages', 'syncline_users_receive_hints', ARRAY['authenticated'],
+  'the per-user hint channel policy is for signed-in users only');
 SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'syncline.transfers'::regclass),
   'RLS is on for syncline.transfers');
 SELECT ok(NOT has_table_privilege('authenticated', 'syncline.transfers', 'SELECT')

@@ -42,10 +42,10 @@ export interface TargetingDevicesOptions {
 
 /** Factories of sessions and devices on the stand-in project. */
 export function targetingDevices(options: TargetingDevicesOptions) {
-  const transportFor = (supabase: TargetingSession['supabase']) => {
+  const transportFor = (supabase: TargetingSession['supabase'], realtime = false) => {
     const transport = supabaseTransport({
       client: supabase,
-      realtime: false,
+      realtime,
       onRealtimeError: () => undefined,
     });
     options.transports.push(transport);
@@ -61,19 +61,21 @@ export function targetingDevices(options: TargetingDevicesOptions) {
   }
 
   /**
-   * Starts a sync client with session targeting for `email` on a new device. Deliveries and
-   * transfers are found by the catch-up poll (every 500 ms: Supabase has no session hints).
+   * Starts a sync client with session targeting for `email` on a new device. Without Realtime
+   * (the default), deliveries and transfers are found by the catch-up poll, every 500 ms; with
+   * `realtime`, the poll waits ten minutes, so only hints explain a quick arrival.
    */
   async function startDevice(
     email: string,
     setup: (client: SyncClient) => void = () => undefined,
+    realtime = false,
   ): Promise<TargetingDevice> {
     const signedIn = await signedInClient(options.project(), email);
-    const transport = transportFor(signedIn.supabase);
+    const transport = transportFor(signedIn.supabase, realtime);
     const client = createSyncClient({
       transport,
       storage: memoryStorage(),
-      pullIntervalMs: 500,
+      pullIntervalMs: realtime ? 600_000 : 500,
       retry: { baseDelayMs: 10, maxDelayMs: 50 },
       targeting: sessionTargeting(),
     });
