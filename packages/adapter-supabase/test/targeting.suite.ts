@@ -6,33 +6,27 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  type AssetStore,
-  createSyncClient,
   isSyncError,
   memoryAssetStore,
   memoryStorage,
-  type StorageAdapter,
   type SyncClient,
-  type SyncError,
   sha256Hex,
-  type TransferProgress,
 } from '@syncline/sync-core';
-import { sessionTargeting } from '@syncline/sync-core/targeting';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
 import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
 import { movableClock } from './support/db-clock.js';
 import { freshEmail, signedInClient } from './support/devices.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
+import {
+  failure,
+  fileOf,
+  type TargetingSession as Session,
+  targetingDevices,
+  uploadBytes as upload,
+} from './support/targeting-devices.js';
 
 const HOUR = 60 * 60 * 1000;
-
-interface Session {
-  transport: SupabaseTransport;
-  userId: string;
-  sessionId: string;
-  supabase: Awaited<ReturnType<typeof signedInClient>>['supabase'];
-}
 
 /** Defines the suite for one database. */
 export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string | undefined) {
@@ -40,6 +34,11 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
   let advance: (ms: number) => Promise<unknown>;
   const transports: SupabaseTransport[] = [];
   const clients: SyncClient[] = [];
+  const { signIn, startDevice, startClient } = targetingDevices({
+    project: () => project,
+    transports,
+    clients,
+  });
 
   beforeAll(async () => {
     const url = adminUrl?.();
@@ -55,19 +54,6 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     await project?.db.close();
   });
 
-  /** Signs `email` in on a new device and sends its first heartbeat. */
-  async function signIn(email: string, clientId = randomUUID()): Promise<Session> {
-    const signedIn = await signedInClient(project, email);
-    const transport = supabaseTransport({
-      client: signedIn.supabase,
-      realtime: false,
-      onRealtimeError: () => undefined,
-    });
-    transports.push(transport);
-    await transport.sessions.heartbeat({ clientId, sessionId: signedIn.sessionId });
-    return { ...signedIn, transport };
-  }
-
   async function household() {
     const email = freshEmail('home');
     const d = await signIn(email);
@@ -82,27 +68,8 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
 
   const pendingIds = async (who: Session) =>
     (await who.transport.deliveries.pending()).map((delivery) => delivery.id);
-  const failure = (p: Promise<unknown>) =>
-    p.then(
-      () => undefined,
-      (e: unknown) => e as SyncError,
-    );
   const objectRows = async (name: string) =>
     (await project.db.admin.query('SELECT 1 FROM storage.objects WHERE name = $1', [name])).length;
-
-  async function upload(who: Session, bytes: Uint8Array, chunkBytes = 100_000): Promise<string> {
-    const sha256 = sha256Hex(bytes);
-    const assets = who.transport.assets;
-    if (assets === undefined) throw new Error('no asset part');
-    for (let at = 0; at < bytes.length; at += chunkBytes) {
-      const chunk = bytes.subarray(at, Math.min(bytes.length, at + chunkBytes));
-      await assets.uploadChunk({ sha256, offset: at, totalSize: bytes.length, chunk });
-    }
-    return sha256;
-  }
-
-  const fileOf = (size: number, seed: number) =>
-    Uint8Array.from({ length: size }, (_, i) => (i * 31 + seed) % 251);
 
   it('an asset reaches the other active sessions once, never the sender or another user, and leaves Storage when they acknowledge', async () => {
     const { a, b, c, d, e } = await household();
@@ -253,62 +220,32 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect((await a.transport.sessions.list()).map((s) => s.sessionId)).toEqual([a.sessionId]);
   });
 
-  /** A started sync client on `signedIn` (a new transport: a page load). */
-  async function startClient(
-    signedIn: Awaited<ReturnType<typeof signedInClient>>,
-    options: { storage?: StorageAdapter; assetStore?: AssetStore } = {},
-  ) {
-    const transport = supabaseTransport({
-      client: signedIn.supabase,
-      realtime: false,
-      onRealtimeError: () => undefined,
-    });
-    transports.push(transport);
-    // Deliveries are found by the catch-up poll (Supabase has no session hints).
-    const client = createSyncClient({
-      transport,
-      storage: options.storage ?? memoryStorage(),
-      ...(options.assetStore === undefined ? {} : { assetStore: options.assetStore }),
-      assetChunkBytes: 64 * 1024,
-      pullIntervalMs: 500,
-      retry: { baseDelayMs: 10, maxDelayMs: 50 },
-      targeting: sessionTargeting(),
-    });
-    clients.push(client);
-    const handled: string[] = [];
-    const bytes: Uint8Array[] = [];
-    const progress: TransferProgress[] = [];
-    // What went wrong, for the failure message: failed deliveries and transfers.
-    const trouble: string[] = [];
-    client.on('deliveryFailed', (error) => trouble.push(`deliveryFailed: ${error.message}`));
-    client.on('transfer', (t) => {
-      progress.push(t);
-      if (t.state === 'failed') trouble.push(`transfer failed: ${t.error ?? ''}`);
-    });
-    client.on('delivery', async (event) => {
-      handled.push(event.delivery.id);
-      const file = await client.assets.get(event.delivery.assetHash ?? '');
-      if (file !== undefined) bytes.push(await file.bytes());
-    });
-    await client.start();
-    return { ...signedIn, client, handled, bytes, progress, trouble };
-  }
-  type Started = Awaited<ReturnType<typeof startClient>>;
-  const states = (...devices: Started[]) =>
-    devices
-      .map((d) => `${d.sessionId}: ${JSON.stringify(d.client.status)} [${d.trouble.join('; ')}]`)
-      .join('\n');
-  const sessionCount = async (userId: string) =>
-    (await project.db.admin.query('SELECT 1 FROM syncline.sessions WHERE user_id = $1', [userId]))
-      .length;
-
   it('through sync clients: the other two sessions handle an asset exactly once, the sender never, and the object leaves Storage', async () => {
     const email = freshEmail('clients');
-    const start = async () => startClient(await signedInClient(project, email));
+    const bytes = new Map<SyncClient, Uint8Array[]>();
+    const start = () =>
+      startDevice(email, (client) => {
+        const received: Uint8Array[] = [];
+        bytes.set(client, received);
+        client.on('delivery', async (event) => {
+          const file = await client.assets.get(event.delivery.assetHash ?? '');
+          if (file !== undefined) received.push(await file.bytes());
+        });
+      });
     const a = await start();
     const b = await start();
     const c = await start();
-    await expect.poll(() => sessionCount(a.userId), { timeout: 30_000 }).toBe(3);
+    await expect
+      .poll(
+        async () =>
+          (
+            await project.db.admin.query('SELECT 1 FROM syncline.sessions WHERE user_id = $1', [
+              a.userId,
+            ])
+          ).length,
+        { timeout: 30_000 },
+      )
+      .toBe(3);
     const file = fileOf(50_000, 11);
     const sent = await a.client.assets.send(file, { name: 'photo.bin' });
     const object = `${a.userId}/${sent.hash}`;
@@ -317,7 +254,9 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
       .poll(() => [b.handled.length, c.handled.length], { timeout: 30_000 })
       .toEqual([1, 1])
       .catch((error: Error) => {
-        throw new Error(`${error.message}\n${states(b, c)}`);
+        const state = (d: typeof b) =>
+          `${JSON.stringify(d.client.status)} [${d.trouble.join('; ')}]`;
+        throw new Error(`${error.message}\nb: ${state(b)}\nc: ${state(c)}`);
       });
     await expect.poll(() => objectRows(object), { timeout: 30_000 }).toBe(0);
     // Several more polls later, still once each, and never on the sender.
@@ -325,21 +264,41 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect(b.handled).toEqual([sent.delivery.id]);
     expect(c.handled).toEqual([sent.delivery.id]);
     expect(a.handled).toEqual([]);
-    expect(b.bytes.map((x) => sha256Hex(x))).toEqual([sent.hash]);
-    expect(c.bytes.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    expect(bytes.get(b.client)?.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    expect(bytes.get(c.client)?.map((x) => sha256Hex(x))).toEqual([sent.hash]);
     expect(project.storage.bytes.has(`syncline-assets/${object}`)).toBe(false);
     // Three polling clients share PGlite's one connection: slow on a loaded machine.
   }, 120_000);
 
   it('B reloads mid-download and resumes from the bytes it stored (a ranged GET); B, C each handle the asset once, A never', async () => {
     const email = freshEmail('reload');
-    const a = await startClient(await signedInClient(project, email));
+    const bytes = new Map<SyncClient, Uint8Array[]>();
+    const keepBytes = (client: SyncClient) => {
+      const received: Uint8Array[] = [];
+      bytes.set(client, received);
+      client.on('delivery', async (event) => {
+        const file = await client.assets.get(event.delivery.assetHash ?? '');
+        if (file !== undefined) received.push(await file.bytes());
+      });
+    };
+    const start = { setup: keepBytes, assetChunkBytes: 64 * 1024 };
+    const a = await startClient(await signedInClient(project, email), start);
     const bSignedIn = await signedInClient(project, email);
     const bStorage = memoryStorage();
     const bStore = memoryAssetStore();
-    const b = await startClient(bSignedIn, { storage: bStorage, assetStore: bStore });
-    const c = await startClient(await signedInClient(project, email));
-    await expect.poll(() => sessionCount(a.userId), { timeout: 30_000 }).toBe(3);
+    const b = await startClient(bSignedIn, { ...start, storage: bStorage, assetStore: bStore });
+    const c = await startClient(await signedInClient(project, email), start);
+    await expect
+      .poll(
+        async () =>
+          (
+            await project.db.admin.query('SELECT 1 FROM syncline.sessions WHERE user_id = $1', [
+              a.userId,
+            ])
+          ).length,
+        { timeout: 30_000 },
+      )
+      .toBe(3);
     // B's network dies 150 kB into its download: the bytes stop, the connection stays open.
     const bToken = (await bSignedIn.supabase.auth.getSession()).data.session?.access_token;
     project.stallDownloads(
@@ -355,12 +314,14 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect(b.handled).toEqual([]);
     // The reload: same local storage and asset store, same Supabase session, new transport.
     await b.client.stop();
-    const b2 = await startClient(bSignedIn, { storage: bStorage, assetStore: bStore });
+    const b2 = await startClient(bSignedIn, { ...start, storage: bStorage, assetStore: bStore });
     await expect
       .poll(() => [b2.handled.length, c.handled.length], { timeout: 30_000 })
       .toEqual([1, 1])
       .catch((error: Error) => {
-        throw new Error(`${error.message}\n${states(b2, c)}`);
+        const state = (d: typeof b) =>
+          `${JSON.stringify(d.client.status)} [${d.trouble.join('; ')}]`;
+        throw new Error(`${error.message}\nb: ${state(b2)}\nc: ${state(c)}`);
       });
     const ranges = project.storage.calls
       .filter((call) => call.method === 'GET' && call.path.endsWith(sent.hash))
@@ -370,8 +331,8 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     const resumed = b2.progress.filter((p) => p.direction === 'download');
     expect(resumed.find((p) => p.state === 'in_progress')?.bytesDone).toBe(stored);
     expect(resumed.at(-1)).toMatchObject({ state: 'completed', bytesDone: 400_000 });
-    expect(b2.bytes.map((x) => sha256Hex(x))).toEqual([sent.hash]);
-    expect(c.bytes.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    expect(bytes.get(b2.client)?.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    expect(bytes.get(c.client)?.map((x) => sha256Hex(x))).toEqual([sent.hash]);
     await expect.poll(() => objectRows(`${a.userId}/${sent.hash}`), { timeout: 30_000 }).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect([b.handled, b2.handled, c.handled, a.handled]).toEqual([
