@@ -18,7 +18,7 @@ import {
   storageHttp,
   syncErrorFromStorage,
 } from './storage-http.js';
-import { memoryUploadUrls, TusUploads, type UploadUrlStore } from './storage-upload.js';
+import { defaultUploadUrls, TusUploads, type UploadUrlStore } from './storage-upload.js';
 
 export { syncErrorFromStorage } from './storage-http.js';
 export type { UploadUrlStore } from './storage-upload.js';
@@ -40,9 +40,10 @@ export interface SupabaseAssetOptions {
   maxAssetBytes?: number;
   /**
    * Where the URLs of unfinished uploads are kept, so that an upload interrupted by a reload
-   * continues from the bytes Storage already holds. Pass `localStorage` in a browser.
-   * @default an in-memory store (an upload resumes within the transport's life; after a
-   *   restart it starts again from byte 0)
+   * continues from the bytes Storage already holds. In Node or React Native, pass a store that
+   * survives a restart (e.g. over AsyncStorage or a file).
+   * @default `localStorage` where the platform has it (browsers), else an in-memory store (an
+   *   upload resumes within the transport's life; after a restart it starts again from byte 0)
    */
   uploadUrls?: UploadUrlStore;
 }
@@ -92,7 +93,7 @@ export function storageAssets(
     http,
     bucket,
     userId: context.userId,
-    urls: options.uploadUrls ?? memoryUploadUrls(),
+    urls: options.uploadUrls ?? defaultUploadUrls(),
   });
 
   const locate = async (sha256: string, signal?: AbortSignal) => {

@@ -218,6 +218,20 @@ export class TusUploads {
   }
 }
 
+/**
+ * The platform's `localStorage` when it has a usable one (browsers: an upload resumes after a
+ * reload), else {@link memoryUploadUrls}.
+ */
+export function defaultUploadUrls(): UploadUrlStore {
+  try {
+    const storage = (globalThis as { localStorage?: UploadUrlStore }).localStorage;
+    if (storage !== undefined && typeof storage.getItem === 'function') return storage;
+  } catch {
+    // Reading localStorage throws where storage is blocked (sandboxed frames, some privacy modes).
+  }
+  return memoryUploadUrls();
+}
+
 /** An in-memory {@link UploadUrlStore} (uploads resume within the transport's life). */
 export function memoryUploadUrls(): UploadUrlStore {
   const items = new Map<string, string>();
