@@ -553,7 +553,7 @@ class SyncClientImpl implements SyncClient {
     const ctx = this.#requireCtx();
     if (this.#tabs?.following === true && extraOps === undefined) {
       const call: TabCall = { kind: 'write', writes, ...(txId === undefined ? {} : { txId }) };
-      return this.#tabs.call(call).then(() => undefined);
+      return this.#tabs.write(call).then(() => undefined);
     }
     if (txId === undefined && extraOps === undefined) {
       return applyLocalWrites(ctx, this.#replica, writes, this.#afterDurable);

@@ -18,6 +18,7 @@ import type { SyncClient } from './api.js';
 import type { EngineContext } from './context.js';
 import type { LocalWrite } from './local-writer.js';
 import type { Replica } from './replica.js';
+import { TabOverlays } from './tab-overlay.js';
 import type { SyncEnvironment, SyncEvents, SyncStatus } from './types.js';
 
 /** What the client gives {@link tabHost}. */
@@ -50,6 +51,7 @@ export interface TabHostParts {
 
 /** The client's side of the {@link TabHost} contract, over its live replica. */
 export function tabHost(parts: TabHostParts): TabHost {
+  const overlays = new TabOverlays(parts.changed);
   const live = (): Replica => {
     const replica = parts.replica();
     if (replica === null) throw new Error('no replica before start');
@@ -65,6 +67,7 @@ export function tabHost(parts: TabHostParts): TabHost {
     applyState(message) {
       const replica = live();
       applyRecords(replica, message.records, parts.changed, message.full);
+      overlays.reapply(replica);
       if (message.lists !== undefined) applyLists(replica, message.lists);
       parts.mirrored(message.status === undefined ? undefined : decodeStatus(message.status));
     },
@@ -76,6 +79,14 @@ export function tabHost(parts: TabHostParts): TabHost {
     },
     roleChanged: parts.roleChanged,
     targeting: targetingParts(parts),
+    overlay(call) {
+      const undo = overlays.add(parts.serve().ctx, live(), call.writes, call.txId);
+      parts.mirrored(undefined);
+      return () => {
+        undo();
+        parts.mirrored(undefined);
+      };
+    },
   };
 }
 

@@ -54,6 +54,8 @@ export interface TabHost {
   serve(call: Exclude<TabCall, { kind: 'api' }>, requestId: string): Promise<unknown>;
   /** Session targeting, when the client has it. */
   targeting: TargetingParts | null;
+  /** Follower: shows its own writes in its view until the leader answers; returns the undo. */
+  overlay(writes: Extract<TabCall, { kind: 'write' }>): () => void;
   /** Leader: deletes the markers of calls answered long ago. */
   pruneMarkers(): Promise<void>;
   /** The election made this tab leader (`true`) or follower (`false`) after `start`. */
@@ -218,6 +220,15 @@ export class TabLink {
       if (this.#serving) this.leading();
       else this.#post(message);
     });
+  }
+
+  /**
+   * A follower's write: in its view at once (an overlay of the mirror), sent to the leader, and
+   * taken out of the overlay when the leader answers (its state broadcast carries it by then).
+   */
+  write(call: Extract<TabCall, { kind: 'write' }>): Promise<unknown> {
+    const undo = this.#host.overlay(call);
+    return this.call(call).finally(undo);
   }
 
   /** Leader: records whose view changed (sent with the next {@link publish}). */
