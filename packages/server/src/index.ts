@@ -67,7 +67,12 @@ export type {
 } from './store/types.js';
 export { DEFAULT_TARGETING_POLICY } from './targeting/sql-targeting-store.js';
 export { type SweeperOptions, type SweepReport, startSweeper } from './targeting/sweeper.js';
-export { completionCondition, isLive, mayReceive } from './targeting/targeting-sql.js';
+export {
+  completionCondition,
+  isLive,
+  mayReceive,
+  transferIsLive,
+} from './targeting/targeting-sql.js';
 export type {
   AssetCopy,
   BeginUploadOutcome,

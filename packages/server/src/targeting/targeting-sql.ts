@@ -145,6 +145,14 @@ export function isLive(now: string): string {
 }
 
 /**
+ * SQL condition: transfer `t` is live at time `now` (pending or in progress, before its TTL).
+ * Past its TTL a transfer is expired whether or not a sweep has written it yet.
+ */
+export function transferIsLive(now: string): string {
+  return `(t.state IN ('pending', 'in_progress') AND t.expires_at > ${now})`;
+}
+
+/**
  * SQL condition: delivery `d` is complete at `since` (the active-window cutoff), as DESIGN §2
  * defines it: every target still active (not revoked, seen since `since`) acknowledged; with
  * no targets at creation, any acknowledgement (a session that appeared later).
