@@ -140,7 +140,11 @@ function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
     }
   }
   const method = req.method ?? 'GET';
-  const hasBody = method !== 'GET' && method !== 'HEAD';
+  // A declared empty body (an acknowledgement's POST) gets none: a stream for it cost more
+  // than the rest of the request's conversion.
+  const emptyBody =
+    req.headers['content-length'] === '0' && req.headers['transfer-encoding'] === undefined;
+  const hasBody = method !== 'GET' && method !== 'HEAD' && !emptyBody;
   return new Request(url, {
     method,
     headers,
