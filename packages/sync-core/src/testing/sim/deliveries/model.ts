@@ -44,7 +44,12 @@ export type DeliveryRule =
   | 'acked-after-expiry'
   | 'non-receiver-ack'
   | 'ack-refused'
-  | 'unacknowledged';
+  | 'unacknowledged'
+  | 'asset-bytes'
+  | 'asset-leak'
+  | 'upload-not-resumed'
+  | 'blob-missing'
+  | 'blob-leaked';
 
 interface ModelSession {
   userId: string;
@@ -60,6 +65,8 @@ export interface ModelDelivery {
   senderUserId: string;
   origin: string;
   target: DeliveryTarget;
+  /** The asset it carries. */
+  assetHash?: string;
   createdAt: number;
   expiresAt: number;
   targets: ReadonlySet<string>;
@@ -222,8 +229,8 @@ export class DeliveryModel {
       case 'pending':
         if (outcome.ok) this.#pending(auth, outcome.value as Delivery[], now);
         return;
-      case 'list':
-        return;
+      default:
+        return; // a session list, or an asset call (the asset checks judge those)
     }
   }
 
@@ -334,6 +341,7 @@ export class DeliveryModel {
       senderUserId: auth.userId,
       origin: auth.sessionId,
       target: body.target,
+      ...(body.assetHash === undefined ? {} : { assetHash: body.assetHash }),
       createdAt: answer.createdAt,
       expiresAt: answer.expiresAt,
       targets,
@@ -486,6 +494,7 @@ export class DeliveryModel {
 
 interface SendBody {
   scope: string;
+  assetHash?: string;
   target: DeliveryTarget;
   ttlSeconds: number;
 }

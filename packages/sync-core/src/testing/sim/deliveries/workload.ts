@@ -8,7 +8,7 @@
  * @module
  */
 import { isSyncError } from '../../../errors/sync-error.js';
-import type { DeliveryTarget } from '../../../protocol/types.js';
+import type { TargetSpec } from '../../../deliveries/targets.js';
 import type { SimCounters } from '../counters.js';
 import type { SimScheduler } from '../scheduler.js';
 import type { SimRandom } from '../sim-random.js';
@@ -102,19 +102,7 @@ export function deliveryWorkload(w: {
     const sender = random.pick(senders);
     const client = sender.client;
     if (client === undefined) return;
-    const roll = random.next();
-    let target: DeliveryTarget | { type: 'scopeMembers'; scope: string };
-    if (roll < 0.45) target = { type: 'otherSessions' };
-    else if (roll < 0.7) {
-      const own = devices.filter(
-        (d) => d.auth.userId === sender.auth.userId && w.model.known(d.auth.sessionId),
-      );
-      const ids = own.filter(() => random.chance(0.5)).map((d) => d.auth.sessionId);
-      target = {
-        type: 'sessions',
-        ids: ids.length > 0 ? ids : [random.pick(own.length > 0 ? own : [sender]).auth.sessionId],
-      };
-    } else target = { type: 'scopeMembers', scope: SHARED_SCOPE };
+    const target = pickTarget(random, sender, devices, w.model);
     const kind = random.chance(0.1) ? REFUSED_KIND : 'item';
     // Nobody acknowledges a refused kind: it lives until its TTL, at most 10 minutes.
     const ttl =
@@ -132,7 +120,7 @@ export function deliveryWorkload(w: {
   every(8000, () => {
     const candidates = running();
     if (candidates.length === 0) return;
-    const busy = candidates.filter((d) => d.inHandler);
+    const busy = candidates.filter((d) => d.inHandler || d.inTransfer);
     const victim =
       busy.length > 0 && random.chance(0.6) ? random.pick(busy) : random.pick(candidates);
     victim.crash();
@@ -176,4 +164,26 @@ export function deliveryWorkload(w: {
       })(),
     );
   });
+}
+
+/** A target of each kind: every other session, a few of the sender's own, or a shared scope. */
+export function pickTarget(
+  random: SimRandom,
+  sender: DeliveryDevice,
+  devices: readonly DeliveryDevice[],
+  model: DeliveryModel,
+): TargetSpec {
+  const roll = random.next();
+  if (roll < 0.45) return { type: 'otherSessions' };
+  if (roll < 0.7) {
+    const own = devices.filter(
+      (d) => d.auth.userId === sender.auth.userId && model.known(d.auth.sessionId),
+    );
+    const ids = own.filter(() => random.chance(0.5)).map((d) => d.auth.sessionId);
+    return {
+      type: 'sessions',
+      ids: ids.length > 0 ? ids : [random.pick(own.length > 0 ? own : [sender]).auth.sessionId],
+    };
+  }
+  return { type: 'scopeMembers', scope: SHARED_SCOPE };
 }
