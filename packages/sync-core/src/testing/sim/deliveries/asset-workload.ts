@@ -52,7 +52,9 @@ export function assetWorkload(w: {
   };
 
   every(5000, () => {
-    const senders = devices.filter((d) => d.client !== undefined && !model.revoked(d.auth.sessionId));
+    const senders = devices.filter(
+      (d) => d.client !== undefined && !model.revoked(d.auth.sessionId),
+    );
     if (senders.length === 0) return;
     const sender = random.pick(senders);
     const client = sender.client;
@@ -79,12 +81,10 @@ export function assetWorkload(w: {
     w.trace(
       `asset send ${sender.id} ${asset.hash.slice(0, 8)} ${asset.bytes.length} B ${target.type} ttl ${ttl}`,
     );
-    client.assets
-      .send(asset.bytes, { name: `file-${sequence}`, target, ttl })
-      .then(
-        () => settled.set(userId, [...(settled.get(userId) ?? []), asset]),
-        (error: unknown) => w.trace(`asset send failed ${sender.id}: ${String(error)}`),
-      );
+    client.assets.send(asset.bytes, { name: `file-${sequence}`, target, ttl }).then(
+      () => settled.set(userId, [...(settled.get(userId) ?? []), asset]),
+      (error: unknown) => w.trace(`asset send failed ${sender.id}: ${String(error)}`),
+    );
   });
 
   every(6000, () => {

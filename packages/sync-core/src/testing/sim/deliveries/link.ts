@@ -100,7 +100,10 @@ const clone = <T>(value: T): T => {
   if (value instanceof Uint8Array) return value.slice() as T;
   const chunk = (value as { chunk?: unknown } | null)?.chunk;
   if (chunk instanceof Uint8Array) {
-    return { ...(JSON.parse(JSON.stringify({ ...value, chunk: null })) as T), chunk: chunk.slice() };
+    return {
+      ...(JSON.parse(JSON.stringify({ ...value, chunk: null })) as T),
+      chunk: chunk.slice(),
+    };
   }
   return JSON.parse(JSON.stringify(value)) as T;
 };

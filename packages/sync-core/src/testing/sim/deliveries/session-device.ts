@@ -9,8 +9,9 @@
  *
  * @module
  */
-import type { SyncClient } from '../../../client/api.js';
+
 import { kvAssetStore } from '../../../assets/asset-store.js';
+import type { SyncClient } from '../../../client/api.js';
 import type { SyncClientOptions } from '../../../client/types.js';
 import { localLocks } from '../../../deliveries/locks.js';
 import type { Delivery } from '../../../protocol/types.js';
@@ -116,9 +117,7 @@ export class DeliveryDevice {
 
   /** `true` while an upload or a download of the current life is under way. */
   get inTransfer(): boolean {
-    return (
-      this.#client?.assets.transfers().some((t) => t.state === 'in_progress') ?? false
-    );
+    return this.#client?.assets.transfers().some((t) => t.state === 'in_progress') ?? false;
   }
 
   /** Starts a client (a new life) on the device's storage. */

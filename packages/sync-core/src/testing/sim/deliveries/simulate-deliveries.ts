@@ -21,8 +21,8 @@
 import { createSyncClient } from '../../../client/sync-client.js';
 import type { SyncClientOptions } from '../../../client/types.js';
 import { isSyncError } from '../../../errors/sync-error.js';
-import type { StorageAdapter } from '../../../storage/types.js';
 import type { Delivery } from '../../../protocol/types.js';
+import type { StorageAdapter } from '../../../storage/types.js';
 import type { AuthSession, SyncTransport } from '../../../transport/types.js';
 import { createRandom } from '../../random.js';
 import { SimCounters } from '../counters.js';

@@ -7,8 +7,9 @@
  *
  * @module
  */
-import { isSyncError } from '../../../errors/sync-error.js';
+
 import type { TargetSpec } from '../../../deliveries/targets.js';
+import { isSyncError } from '../../../errors/sync-error.js';
 import type { SimCounters } from '../counters.js';
 import type { SimScheduler } from '../scheduler.js';
 import type { SimRandom } from '../sim-random.js';
