@@ -28,7 +28,15 @@ import type { DeliveryModel, DeliveryRule, ModelDelivery } from './model.js';
 export interface SentAsset {
   hash: string;
   bytes: Uint8Array;
+  /** The sender's user. */
   userId: string;
+}
+
+/** Every send of one hash (the empty asset is everyone's). */
+interface SentHash {
+  bytes: Uint8Array;
+  /** The users who sent it: each holds a copy of their own. */
+  userIds: Set<string>;
 }
 
 type UploadBody = { sha256: string; offset: number; totalSize: number };
@@ -41,7 +49,7 @@ export class AssetChecks {
   readonly #violate: (rule: DeliveryRule, message: string) => void;
   readonly #now: () => number;
   /** Sent assets by hash. */
-  readonly sent = new Map<string, SentAsset>();
+  readonly #sent = new Map<string, SentHash>();
   /** `life|hash` → the offset of the last probe answer, until the next chunk is sent. */
   readonly #probed = new Map<string, number>();
   /** `user|hash` → the life that sent the latest chunk. */
@@ -66,8 +74,16 @@ export class AssetChecks {
 
   /** An app is about to send `bytes`. */
   sending(asset: SentAsset): void {
-    this.sent.set(asset.hash, asset);
+    const known = this.#sent.get(asset.hash);
+    if (known === undefined) {
+      this.#sent.set(asset.hash, { bytes: asset.bytes, userIds: new Set([asset.userId]) });
+    } else known.userIds.add(asset.userId);
     this.#counters.add('asset.sent');
+  }
+
+  /** `true` once `userId` sent `hash` (their own copy is theirs to read). */
+  sentBy(hash: string, userId: string): boolean {
+    return this.#sent.get(hash)?.userIds.has(userId) ?? false;
   }
 
   /** A device made a request. */
@@ -136,7 +152,7 @@ export class AssetChecks {
   handled(call: HandledCall): void {
     if (call.kind !== 'asset-download' || !call.outcome.ok) return;
     const hash = (call.body as DownloadBody).sha256;
-    if (this.sent.get(hash)?.userId === call.auth.userId) return; // the sender's own copy
+    if (this.sentBy(hash, call.auth.userId)) return; // the sender's own copy
     if (this.#live(hash).some((d) => this.#model.receives(d, call.auth))) return;
     this.#violate(
       'asset-leak',
@@ -148,7 +164,7 @@ export class AssetChecks {
   handedOver(auth: AuthSession, delivery: Delivery, bytes: Uint8Array | undefined): void {
     const hash = delivery.assetHash;
     if (hash === undefined) return;
-    const sent = this.sent.get(hash);
+    const sent = this.#sent.get(hash);
     if (sent === undefined) {
       this.#violate('asset-bytes', `${delivery.id} names ${hash.slice(0, 8)}, which no app sent`);
       return;
@@ -194,13 +210,15 @@ export class AssetChecks {
 
   /** After every delivery ended and the sweeper ran: no blob of any sent asset is left. */
   async final(backend: AssetBackend): Promise<void> {
-    for (const asset of this.sent.values()) {
-      const held = await backend.held(asset.userId, asset.hash);
-      if (held !== undefined) {
-        this.#violate(
-          'blob-leaked',
-          `the blob store still holds ${held} ${asset.hash.slice(0, 8)} after every delivery of it ended and the sweeper ran`,
-        );
+    for (const [hash, sent] of this.#sent) {
+      for (const userId of sent.userIds) {
+        const held = await backend.held(userId, hash);
+        if (held !== undefined) {
+          this.#violate(
+            'blob-leaked',
+            `the blob store still holds ${held} ${hash.slice(0, 8)} of ${userId} after every delivery of it ended and the sweeper ran`,
+          );
+        }
       }
     }
   }

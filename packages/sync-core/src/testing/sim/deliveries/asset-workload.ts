@@ -99,7 +99,7 @@ export function assetWorkload(w: {
       (device) =>
         model.known(device.auth.sessionId) &&
         !model.revoked(device.auth.sessionId) &&
-        device.auth.userId !== d.senderUserId &&
+        !checks.sentBy(hash, device.auth.userId) &&
         !ofHash.some((x) => model.receives(x, device.auth)),
     );
     if (outsiders.length === 0) return;

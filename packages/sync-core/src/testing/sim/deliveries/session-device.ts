@@ -10,7 +10,7 @@
  * @module
  */
 
-import { kvAssetStore } from '../../../assets/asset-store.js';
+import { type AssetStore, kvAssetStore } from '../../../assets/asset-store.js';
 import type { SyncClient } from '../../../client/api.js';
 import type { SyncClientOptions } from '../../../client/types.js';
 import { localLocks } from '../../../deliveries/locks.js';
@@ -38,6 +38,7 @@ export interface DeviceWorld {
   /** Wraps each life's transport (a test's fake) or storage; identity by default. */
   wrapTransport: (transport: SyncTransport, device: DeliveryDevice) => SyncTransport;
   wrapStorage: (storage: StorageAdapter, device: DeliveryDevice) => StorageAdapter;
+  wrapAssetStore: (store: AssetStore, device: DeliveryDevice) => AssetStore;
   handlerStarted(auth: AuthSession, delivery: Delivery): void;
   /** A handler was handed an asset delivery; `bytes` is what the asset store holds of it. */
   assetHandedOver(auth: AuthSession, delivery: Delivery, bytes: Uint8Array | undefined): void;
@@ -140,7 +141,7 @@ export class DeliveryDevice {
       ...world.clientOptions,
       transport,
       storage: world.wrapStorage(fenced(this.storage, life), this),
-      assetStore: kvAssetStore(fenced(this.#assetBytes, life)),
+      assetStore: world.wrapAssetStore(kvAssetStore(fenced(this.#assetBytes, life)), this),
       // A crashed tab's locks go with it: each life has its own.
       locks: localLocks(),
       label: this.id,

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import type { AssetStore } from '../../../assets/asset-store.js';
 import { createSyncClient } from '../../../client/sync-client.js';
 import type { SyncClientOptions } from '../../../client/types.js';
 import { isSyncError } from '../../../errors/sync-error.js';
@@ -66,6 +67,8 @@ export interface SimulateDeliveriesOptions {
     transport: SyncTransport,
     device: { id: string; auth: AuthSession },
   ) => SyncTransport;
+  /** Wraps each client life's asset store (a test's faulty fake). */
+  wrapAssetStore?: (store: AssetStore, device: { id: string; auth: AuthSession }) => AssetStore;
   /** Wraps each client life's storage (a test's faulty fake). */
   wrapStorage?: (
     storage: StorageAdapter,
@@ -258,6 +261,7 @@ export async function simulateDeliveries(
     },
     wrapTransport: options.wrapTransport ?? ((t: SyncTransport) => t),
     wrapStorage: options.wrapStorage ?? ((s: StorageAdapter) => s),
+    wrapAssetStore: options.wrapAssetStore ?? ((s: AssetStore) => s),
     handlerStarted: (auth: AuthSession, delivery: { id: string }) => {
       trace(`handler start ${auth.sessionId} ${delivery.id}`);
       model.handlerStarted(auth, delivery as never);
