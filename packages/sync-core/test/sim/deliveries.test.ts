@@ -6,6 +6,7 @@
  * every anti-vacuity counter is raised, and a seed replays identically. More seeds:
  * `npm run sim:deliveries -- --seeds 50`.
  */
+import { setMaxListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { SimCounters } from '../../src/testing/sim/counters.js';
 import {
@@ -13,6 +14,10 @@ import {
   DELIVERY_REQUIRED_COUNTERS,
   simulateDeliveries,
 } from '../../src/testing/sim/deliveries/index.js';
+
+// A device downloading a dozen assets at once has as many requests listening on its session's
+// abort signal: more than Node's default of 10 listeners per signal, which it warns about.
+setMaxListeners(100);
 
 /**
  * Seeds 6 and 29 (and 9, 25 of the first 30) handled a delivery twice with the inbox that forgot
