@@ -21,7 +21,6 @@
 import type { AssetStore } from '../../../assets/asset-store.js';
 import { createSyncClient } from '../../../client/sync-client.js';
 import type { SyncClientOptions } from '../../../client/types.js';
-import { isSyncError } from '../../../errors/sync-error.js';
 import type { Delivery } from '../../../protocol/types.js';
 import type { StorageAdapter } from '../../../storage/types.js';
 import type { AuthSession, SyncTransport } from '../../../transport/types.js';
@@ -33,6 +32,7 @@ import { SimRandom } from '../sim-random.js';
 import { AssetChecks } from './asset-checks.js';
 import { assetWorkload, SIM_ASSET_CHUNK_BYTES } from './asset-workload.js';
 import { type DeliveryBackend, memoryDeliveryBackend } from './backend.js';
+import { expiredAcksChangeNothing } from './expired-acks.js';
 import { DeliveryNetwork } from './link.js';
 import { DeliveryModel, type DeliveryViolation } from './model.js';
 import { DeliveryDevice, REFUSED_KIND } from './session-device.js';
@@ -385,42 +385,4 @@ export async function simulateDeliveries(
       virtualMs: scheduler.now,
     },
   };
-}
-
-/** Each expired delivery's targets try to acknowledge it: refused, and nothing changes. */
-async function expiredAcksChangeNothing(
-  backend: DeliveryBackend,
-  model: DeliveryModel,
-  devices: readonly DeliveryDevice[],
-  counters: SimCounters,
-  violate: (v: Omit<DeliveryViolation, 'at'>) => void,
-): Promise<void> {
-  for (const d of model.deliveries.values()) {
-    if (!d.expired) continue;
-    for (const device of devices) {
-      if (!d.targets.has(device.auth.sessionId) || model.revoked(device.auth.sessionId)) continue;
-      const before = JSON.stringify(await backend.audit(d.id, d.senderUserId));
-      try {
-        await backend.ack(device.auth, d.id);
-        violate({
-          rule: 'acked-after-expiry',
-          message: `${device.auth.sessionId} acknowledged the expired ${d.id}`,
-        });
-      } catch (error) {
-        if (!(isSyncError(error) && error.status === 404)) {
-          violate({
-            rule: 'acked-after-expiry',
-            message: `an ack of the expired ${d.id} answered ${String(error)}, not 404`,
-          });
-        }
-      }
-      const after = JSON.stringify(await backend.audit(d.id, d.senderUserId));
-      if (after !== before)
-        violate({
-          rule: 'acked-after-expiry',
-          message: `an ack changed the expired ${d.id}: ${before} → ${after}`,
-        });
-      counters.add('ack.expired-refused');
-    }
-  }
 }
