@@ -113,6 +113,7 @@ export function assetWorkload(w: {
         } catch (error) {
           answer = isSyncError(error) && error.status === 404 ? '' : String(error);
         }
+        model.serverCalled(); // the read settles the server's deliveries at now
         if (answer !== '') {
           w.violate(
             'asset-leak',

@@ -174,6 +174,14 @@ export class DeliveryModel {
     }
   }
 
+  /**
+   * The server was called outside the network (an outsider's request, an operator's read) and
+   * may have settled deliveries at now: note what was completable.
+   */
+  serverCalled(): void {
+    this.#touchAll(this.#o.now());
+  }
+
   /** The network reports a call the server handled. */
   handled(call: HandledCall): void {
     const now = this.#o.now();

@@ -142,12 +142,14 @@ export function deliveryWorkload(w: {
     void scheduler.track(
       (async () => {
         const before = JSON.stringify(await w.backend.audit(d.id, d.senderUserId));
+        w.model.serverCalled(); // the audit settles the server's deliveries at now
         let answer = 'accepted';
         try {
           await w.backend.ack(rogue.auth, d.id);
         } catch (error) {
           answer = isSyncError(error) && error.status === 404 ? '' : String(error);
         }
+        w.model.serverCalled();
         if (answer !== '') {
           w.violate(
             'non-receiver-ack',
