@@ -15,7 +15,7 @@ import type { AssetChecks, SentAsset } from './asset-checks.js';
 import type { AssetBackend } from './backend.js';
 import type { DeliveryModel, DeliveryRule } from './model.js';
 import type { DeliveryDevice } from './session-device.js';
-import { pickTarget } from './workload.js';
+import { pickTarget, repeatUntil } from './workload.js';
 
 /** Bytes per upload request (and per store append of a download) in a delivery run. */
 export const SIM_ASSET_CHUNK_BYTES = 64;
@@ -39,17 +39,8 @@ export function assetWorkload(w: {
   /** Hashes whose last send settled, by user (ready to be sent again). */
   const settled = new Map<string, SentAsset[]>();
   let sequence = 0;
-  const every = (meanMs: number, step: () => void) => {
-    const next = () => {
-      const gap = Math.ceil(-Math.log(1 - random.next()) * meanMs);
-      if (scheduler.now + gap >= w.chaosMs) return;
-      scheduler.schedule(gap, () => {
-        step();
-        next();
-      });
-    };
-    next();
-  };
+  const every = (meanMs: number, step: () => void) =>
+    repeatUntil({ scheduler, random, endMs: w.chaosMs, meanMs, step });
 
   every(5000, () => {
     const senders = devices.filter(

@@ -61,17 +61,8 @@ export function deliveryWorkload(w: {
   const at = (low: number, high: number) => Math.round(random.range(low, high) * chaosMs);
   const running = () => devices.filter((d) => d.client !== undefined);
   /** Repeats `step` at exponential gaps of mean `meanMs` until the chaos phase ends. */
-  const every = (meanMs: number, step: () => void) => {
-    const next = () => {
-      const gap = Math.ceil(-Math.log(1 - random.next()) * meanMs);
-      if (scheduler.now + gap >= chaosMs) return;
-      scheduler.schedule(gap, () => {
-        step();
-        next();
-      });
-    };
-    next();
-  };
+  const every = (meanMs: number, step: () => void) =>
+    repeatUntil({ scheduler, random, endMs: chaosMs, meanMs, step });
 
   for (const device of devices) {
     if (role(device) === 'later') scheduler.schedule(at(0.3, 0.7), () => device.start());
@@ -189,4 +180,23 @@ export function pickTarget(
     };
   }
   return { type: 'scopeMembers', scope: SHARED_SCOPE };
+}
+
+/** Repeats `step` at exponential gaps of mean `meanMs` until virtual time `endMs`. */
+export function repeatUntil(o: {
+  scheduler: SimScheduler;
+  random: SimRandom;
+  endMs: number;
+  meanMs: number;
+  step: () => void;
+}): void {
+  const next = () => {
+    const gap = Math.ceil(-Math.log(1 - o.random.next()) * o.meanMs);
+    if (o.scheduler.now + gap >= o.endMs) return;
+    o.scheduler.schedule(gap, () => {
+      o.step();
+      next();
+    });
+  };
+  next();
 }
