@@ -66,6 +66,8 @@ export class ClientAssets implements AssetsApi, SessionPart {
   readonly #sendLog: AssetSendLog;
   /** Ids of the sends running in this client (a resume never runs one twice). */
   readonly #sending = new Set<string>();
+  /** The download running for each hash: one at a time, as they share the store's partial. */
+  readonly #fetching = new Map<string, Promise<void>>();
 
   constructor(options: ClientAssetsOptions) {
     this.#options = options;
@@ -144,7 +146,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
     const meta = pickMeta((delivery.payload ?? {}) as Record<string, unknown>);
     const tracker = this.#track(delivery.id, hash, 'download', meta.name, meta.size ?? 0);
     try {
-      await downloadAsset(this.#run(context, tracker, signal), hash, meta);
+      await this.#download(this.#run(context, tracker, signal), hash, meta);
       tracker.settle('completed');
     } catch (error) {
       if (!signal.aborted) tracker.settle('failed', String(error));
@@ -386,7 +388,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
         .catch(() => {});
     });
     try {
-      await downloadAsset(run, transfer.assetHash, {
+      await this.#download(run, transfer.assetHash, {
         size: transfer.totalBytes,
         ...pickMeta(transfer),
       });
@@ -408,6 +410,28 @@ export class ClientAssets implements AssetsApi, SessionPart {
         state: 'failed',
         error: message.slice(0, 1024),
       }).catch(() => {});
+    }
+  }
+
+  /**
+   * Downloads `hash` once the download of it already running (another delivery of the same
+   * asset) ended: then it is stored and nothing is fetched.
+   */
+  async #download(
+    run: TransferRun,
+    hash: string,
+    meta: Parameters<typeof downloadAsset>[2],
+  ): Promise<void> {
+    for (let running = this.#fetching.get(hash); running !== undefined; ) {
+      await running.catch(() => undefined);
+      running = this.#fetching.get(hash);
+    }
+    const download = downloadAsset(run, hash, meta);
+    this.#fetching.set(hash, download);
+    try {
+      await download;
+    } finally {
+      if (this.#fetching.get(hash) === download) this.#fetching.delete(hash);
     }
   }
 

@@ -301,6 +301,7 @@ export class MemoryAssets {
 
   /** The complete copy `auth` may read through a live delivery or transfer. */
   #readable(auth: AuthSession, hash: string): StoredAsset | undefined {
+    this.#expireTransfers(); // a transfer past its TTL grants nothing, listed since or not
     const owner = this.#sessions.readableCopyOwner(auth, hash);
     if (owner !== undefined) {
       const copy = this.#copies.get(copyKey(owner, hash));

@@ -2,9 +2,12 @@
  * Regressions found by the delivery simulation (test/sim/deliveries.test.ts): the in-memory
  * server offered a completed delivery, even one past its TTL, to sessions that had not
  * acknowledged it, and took their acks after the TTL; the reference server lists only live
- * deliveries (neither complete nor expired) and refuses acks after the TTL.
+ * deliveries (neither complete nor expired) and refuses acks after the TTL. With assets in the
+ * simulation: it served a delivery's bytes after the TTL (until something settled the expiry);
+ * the reference server reads only through a live delivery or transfer (`isLive` at now).
  */
 import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../assets/sha256.js';
 import { createMemoryServer } from './memory-server.js';
 
 const ID = '018bcfe5-6800-7000-8000-0000000000a1';
@@ -82,5 +85,65 @@ describe('memory server: only live deliveries are pending', () => {
     w.routes.heartbeat(c, { clientId: 'client-sC', sessionId: 'sC' });
     expect(w.routes.pendingDeliveries(c).map((d) => d.id)).toEqual([ID]);
     expect(w.routes.ackDelivery(c, ID)).toEqual({ complete: false });
+  });
+});
+
+describe('memory server: asset bytes only through a live delivery or transfer', () => {
+  const bytes = new TextEncoder().encode('a photo');
+  const hash = sha256Hex(bytes);
+
+  it('a receiver cannot read the bytes of a delivery past its TTL, though no sweep ran since', () => {
+    // Found by the delivery simulation with assets (seed 31): a member of the scope still
+    // downloading when the TTL passed got the bytes, because the read did not settle the expiry.
+    let now = 1_700_000_000_000;
+    const server = createMemoryServer({
+      environment: { now: () => now },
+      authorizeScope: () => true,
+      listScopeMembers: () => ['u1', 'u2'],
+    });
+    const routes = server.sessionRoutes;
+    const member = { userId: 'u2', sessionId: 'sM' };
+    for (const s of [a, member])
+      routes.heartbeat(s, { clientId: `client-${s.sessionId}`, sessionId: s.sessionId });
+    routes.uploadAsset(a, { sha256: hash, offset: 0, totalSize: bytes.length, chunk: bytes });
+    routes.sendDelivery(a, {
+      id: ID,
+      scope: 'workspace:1',
+      kind: 'k',
+      assetHash: hash,
+      target: { type: 'scopeMembers' },
+      ttlSeconds: 60,
+    });
+    expect(routes.downloadAsset(member, { sha256: hash, start: 0 })).toEqual(bytes);
+    now += 60_000;
+    expect(() => routes.downloadAsset(member, { sha256: hash, start: 0 })).toThrow(
+      expect.objectContaining({ status: 404 }),
+    );
+    expect(() => routes.probeAsset(member, hash)).toThrow(expect.objectContaining({ status: 404 }));
+  });
+
+  it('a requester cannot read the bytes of a transfer past its TTL, though nothing expired it yet', () => {
+    let now = 1_700_000_000_000;
+    const server = createMemoryServer({
+      environment: { now: () => now },
+      transferTtlSeconds: 60,
+      authorizeScope: () => true,
+    });
+    const routes = server.sessionRoutes;
+    const holder = { userId: 'u2', sessionId: 'sH' };
+    for (const s of [a, holder])
+      routes.heartbeat(s, { clientId: `client-${s.sessionId}`, sessionId: s.sessionId });
+    routes.createTransfer(a, {
+      id: ID,
+      scope: 'workspace:1',
+      assetHash: hash,
+      from: { userId: 'u2' },
+    });
+    routes.uploadAsset(holder, { sha256: hash, offset: 0, totalSize: bytes.length, chunk: bytes });
+    expect(routes.downloadAsset(a, { sha256: hash, start: 0 })).toEqual(bytes);
+    now += 60_000;
+    expect(() => routes.downloadAsset(a, { sha256: hash, start: 0 })).toThrow(
+      expect.objectContaining({ status: 404 }),
+    );
   });
 });

@@ -323,6 +323,8 @@ export class MemorySessions {
    * (the sender's), or `undefined`.
    */
   readableCopyOwner(auth: AuthSession, hash: string): string | undefined {
+    // Settled at now first: a delivery past its TTL grants nothing, swept or not.
+    this.#settleAll();
     for (const d of this.#deliveries.values()) {
       if (d.expired || d.completedAt !== undefined || d.delivery.assetHash !== hash) continue;
       if (d.senderUserId === auth.userId || this.#receives(d, auth)) return d.senderUserId;

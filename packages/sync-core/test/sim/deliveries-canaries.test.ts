@@ -6,6 +6,7 @@
  * the client must withstand (a transport that offers acknowledged deliveries again) must not
  * make any seed fail.
  */
+import { setMaxListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { StorageAdapter } from '../../src/storage/types.js';
 import {
@@ -16,6 +17,10 @@ import {
   simulateDeliveries,
 } from '../../src/testing/sim/deliveries/index.js';
 import type { SyncTransport } from '../../src/transport/types.js';
+
+// A device downloading a dozen assets at once has as many requests listening on its session's
+// abort signal: more than Node's default of 10 listeners per signal, which it warns about.
+setMaxListeners(100);
 
 const SEEDS = [1, 2, 4];
 const CHAOS_MS = 150_000;

@@ -7,7 +7,7 @@
  */
 import type { DeliveryStatus } from '../../../protocol/sessions.js';
 import type { Delivery, PullResponse, PushResponse, SessionInfo } from '../../../protocol/types.js';
-import type { AuthSession, SessionEvent } from '../../../transport/types.js';
+import type { AssetProbe, AuthSession, SessionEvent } from '../../../transport/types.js';
 import { createMemoryServer } from '../../memory-server.js';
 import { SIM_EPOCH_MS } from '../device-env.js';
 import type { SimScheduler } from '../scheduler.js';
@@ -48,6 +48,29 @@ export interface DeliveryBackend {
    * answers (the in-memory one does).
    */
   settle?(): Promise<void>;
+  /** The asset routes and the blob store's truth; absent: the run sends no assets. */
+  assets?: AssetBackend;
+}
+
+/** What the simulated network calls on the server's asset routes, plus the operator's view. */
+export interface AssetBackend {
+  /** `HEAD /v1/assets/:sha256`. */
+  probe(auth: AuthSession, sha256: string): Promise<AssetProbe>;
+  /** `PUT /v1/assets/:sha256` with one chunk. */
+  upload(
+    auth: AuthSession,
+    req: { sha256: string; offset: number; totalSize: number; chunk: Uint8Array },
+  ): Promise<void>;
+  /** `GET /v1/assets/:sha256` with a range. */
+  download(
+    auth: AuthSession,
+    req: { sha256: string; start: number; end?: number },
+  ): Promise<Uint8Array>;
+  /**
+   * What the blob store holds of `userId`'s copy of `sha256`, read as the operator would:
+   * `complete` once every byte is held and verified, `partial` while an upload is under way.
+   */
+  held(userId: string, sha256: string): Promise<'complete' | 'partial' | undefined>;
 }
 
 /** Options of {@link memoryDeliveryBackend}. */
@@ -58,6 +81,11 @@ export interface MemoryDeliveryBackendOptions {
   sessionActiveWindowMs: number;
   /** Members of each shared scope (user ids). */
   members: Readonly<Record<string, readonly string[]>>;
+  /**
+   * How long the server keeps an uploaded copy no delivery referenced yet (its transfer TTL).
+   * @default 600 s
+   */
+  uploadGraceSeconds?: number;
 }
 
 /** The in-memory server of the testing kit, on the simulation's clock and queue. */
@@ -72,6 +100,7 @@ export function memoryDeliveryBackend(options: MemoryDeliveryBackendOptions): De
     authorizeScope: (userId, scope) =>
       scope === `user:${userId}` || (members[scope]?.includes(userId) ?? false),
     listScopeMembers: (scope) => members[scope] ?? [],
+    transferTtlSeconds: options.uploadGraceSeconds ?? 600,
   });
   const routes = server.sessionRoutes;
   return {
@@ -92,6 +121,18 @@ export function memoryDeliveryBackend(options: MemoryDeliveryBackendOptions): De
     },
     sweep: async () => {
       routes.sweep();
+    },
+    assets: {
+      probe: async (auth, sha256) => routes.probeAsset(auth, sha256),
+      upload: async (auth, req) => routes.uploadAsset(auth, req),
+      download: async (auth, req) => routes.downloadAsset(auth, req),
+      // Each sent asset is one user's (its bytes name the sender): any copy is theirs.
+      held: async (userId, sha256) =>
+        routes.assets.hasComplete(userId, sha256)
+          ? 'complete'
+          : routes.assets.has(sha256)
+            ? 'partial'
+            : undefined,
     },
   };
 }

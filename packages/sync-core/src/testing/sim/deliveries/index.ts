@@ -3,10 +3,11 @@
  *
  * @module
  */
-export type { DeliveryBackend, MemoryDeliveryBackendOptions } from './backend.js';
+export type { AssetBackend, DeliveryBackend, MemoryDeliveryBackendOptions } from './backend.js';
 export { memoryDeliveryBackend } from './backend.js';
 export type { DeliveryRule, DeliveryViolation } from './model.js';
 export {
+  ASSET_REQUIRED_COUNTERS,
   DELIVERY_REQUIRED_COUNTERS,
   type DeliverySimulationResult,
   type SimulateDeliveriesOptions,

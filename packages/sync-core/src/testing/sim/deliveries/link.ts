@@ -3,14 +3,17 @@
  * device crosses it as a request and an answer with their own delays and fates (dropped,
  * answered 503, applied twice, applied with the answer lost), and a request without an answer
  * fails with `timeout` after `timeoutMs`, as the HTTP adapter's request timeout does. Bodies are
- * JSON-copied as on a wire. Every call the server took is reported to the {@link LinkObserver}
- * (the run's model), whether or not its answer reached the device.
+ * JSON-copied as on a wire (asset bytes copied as bytes), and a download's answer may arrive
+ * with a byte flipped. Every call the server took is reported to the {@link LinkObserver} (the
+ * run's model), whether or not its answer reached the device, and so are the requests a device
+ * makes and the answers it gets.
  *
  * @module
  */
-import { SyncError } from '../../../errors/sync-error.js';
+import { isSyncError, SyncError } from '../../../errors/sync-error.js';
 import type { Delivery } from '../../../protocol/types.js';
 import type {
+  AssetTransport,
   AuthSession,
   DeliveryTransport,
   SessionEvent,
@@ -22,7 +25,7 @@ import type { SimCounters } from '../counters.js';
 import { Life } from '../device-env.js';
 import type { SimScheduler } from '../scheduler.js';
 import type { SimRandom } from '../sim-random.js';
-import type { DeliveryBackend } from './backend.js';
+import type { AssetBackend, DeliveryBackend } from './backend.js';
 
 /** Per-seed fault probabilities of the delivery network. */
 export interface DeliveryFaults {
@@ -36,12 +39,34 @@ export interface DeliveryFaults {
   serverError: number;
   /** A hint of the event stream is lost. */
   eventLoss: number;
+  /** A download's answer arrives with one byte flipped. */
+  corrupt: number;
   /** Largest one-way delay in ms. */
   maxDelayMs: number;
 }
 
 /** The kinds of call the network carries. */
-export type CallKind = 'heartbeat' | 'list' | 'revoke' | 'send' | 'pending' | 'ack';
+export type CallKind =
+  | 'heartbeat'
+  | 'list'
+  | 'revoke'
+  | 'send'
+  | 'pending'
+  | 'ack'
+  | 'asset-probe'
+  | 'asset-upload'
+  | 'asset-download';
+
+/** A request as the device made it. */
+export interface DeviceCall {
+  kind: CallKind;
+  deviceId: string;
+  /** The client life that made it. */
+  life: Life;
+  auth: AuthSession;
+  /** The request (the hash for `asset-probe`). */
+  body: unknown;
+}
 
 /** A call the server handled (its answer may still be lost on the way back). */
 export interface HandledCall {
@@ -62,10 +87,26 @@ export interface LinkObserver {
   handled(call: HandledCall): void;
   /** A pending list reached the device (it is about to be offered those deliveries). */
   pendingDelivered?(deviceId: string, auth: AuthSession, deliveries: readonly Delivery[]): void;
+  /** A device made a request (before any fault). */
+  issued?(call: DeviceCall): void;
+  /** An answer reached the device that made `call`. */
+  answered?(call: DeviceCall, value: unknown): void;
+  /** The link flipped a byte of the answer to a download. */
+  corrupted?(call: DeviceCall): void;
 }
 
-const clone = <T>(value: T): T =>
-  value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+const clone = <T>(value: T): T => {
+  if (value === undefined) return value;
+  if (value instanceof Uint8Array) return value.slice() as T;
+  const chunk = (value as { chunk?: unknown } | null)?.chunk;
+  if (chunk instanceof Uint8Array) {
+    return {
+      ...(JSON.parse(JSON.stringify({ ...value, chunk: null })) as T),
+      chunk: chunk.slice(),
+    };
+  }
+  return JSON.parse(JSON.stringify(value)) as T;
+};
 
 /** See the module comment. */
 export class DeliveryNetwork {
@@ -76,6 +117,7 @@ export class DeliveryNetwork {
   readonly #observer: LinkObserver;
   readonly #timeoutMs: number;
   readonly #trace: (line: string) => void;
+  readonly #assets: AssetBackend | undefined;
   /** Fault rates. */
   faults: DeliveryFaults;
   /** Faults fire only while this is `true` (the heal phase turns it off). */
@@ -91,7 +133,10 @@ export class DeliveryNetwork {
     /** Time after which a request without an answer fails with `timeout`. */
     timeoutMs: number;
     trace: (line: string) => void;
+    /** The server's asset routes; absent: the devices' transport has no asset part. */
+    assets?: AssetBackend | undefined;
   }) {
+    this.#assets = options.assets;
     this.#scheduler = options.scheduler;
     this.#random = options.random;
     this.#counters = options.counters;
@@ -129,6 +174,8 @@ export class DeliveryNetwork {
         }),
       ack: (id, signal) => call('ack', id, signal, (a, b) => backend.ack(a, b as string)),
     };
+    const routes = this.#assets;
+    const assets = routes === undefined ? undefined : assetTransport(routes, call);
     const direct = <T>(run: (auth: AuthSession) => Promise<T>): Promise<T> => {
       if (!life.alive) return Life.never();
       const auth = session.current();
@@ -144,6 +191,7 @@ export class DeliveryNetwork {
       pull: (req) => direct((auth) => backend.pull(auth, clone(req))),
       sessions,
       deliveries,
+      ...(assets === undefined ? {} : { assets }),
       sessionEvents: (listener, onConnect) => {
         if (!life.alive) return () => {};
         const unsubscribe = backend.watch(
@@ -186,6 +234,8 @@ export class DeliveryNetwork {
     const auth = request.session.current();
     if (auth === null) return Promise.reject(new SyncError('auth', 'not signed in'));
     const body = clone(request.body);
+    const made: DeviceCall = { kind, deviceId, life, auth, body };
+    this.#observer.issued?.(made);
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let onAbort: (() => void) | undefined;
@@ -229,8 +279,21 @@ export class DeliveryNetwork {
             return;
           }
           const wire = outcome.ok ? clone(outcome.value as T) : outcome.error;
+          if (kind === 'asset-download' && wire instanceof Uint8Array && wire.length > 0) {
+            if (faults !== undefined && this.#random.chance(faults.corrupt)) {
+              const at = this.#random.int(wire.length);
+              wire[at] = (wire[at] as number) ^ (1 + this.#random.int(255));
+              this.#counters.add('fault.corrupt-download');
+              this.#trace(`corrupt download ${deviceId} byte ${at}`);
+              this.#observer.corrupted?.(made);
+            }
+          }
           this.#scheduler.schedule(this.#delay(), () =>
-            settle(() => (outcome.ok ? resolve(wire as T) : reject(wire))),
+            settle(() => {
+              if (!outcome.ok) return reject(wire);
+              this.#observer.answered?.(made, wire);
+              resolve(wire as T);
+            }),
           );
         });
       };
@@ -274,6 +337,34 @@ export class DeliveryNetwork {
     const max = this.faultsOn ? Math.max(5, this.faults.maxDelayMs) : 20;
     return 1 + this.#random.int(Math.max(1, Math.floor(max)));
   }
+}
+
+type Call = <T>(
+  kind: CallKind,
+  body: unknown,
+  signal: AbortSignal | undefined,
+  send: (auth: AuthSession, body: unknown) => Promise<T>,
+) => Promise<T>;
+
+/** The asset part of a device's transport: each request crosses the network as `call`. */
+function assetTransport(routes: AssetBackend, call: Call): AssetTransport {
+  const probe = (sha256: string, signal?: AbortSignal) =>
+    call('asset-probe', sha256, signal, (a, b) => routes.probe(a, b as string));
+  return {
+    probe,
+    uploadedOffset: (sha256, signal) =>
+      probe(sha256, signal).then(
+        (held) => held.offset,
+        (error: unknown) => {
+          if (isSyncError(error) && error.status === 404) return 0;
+          throw error;
+        },
+      ),
+    uploadChunk: (req, signal) =>
+      call('asset-upload', req, signal, (a, b) => routes.upload(a, b as typeof req)),
+    download: (req, signal) =>
+      call('asset-download', req, signal, (a, b) => routes.download(a, b as typeof req)),
+  };
 }
 
 /** A dead client hears nothing more, not even sign-in changes. */

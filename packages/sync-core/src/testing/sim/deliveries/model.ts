@@ -44,7 +44,12 @@ export type DeliveryRule =
   | 'acked-after-expiry'
   | 'non-receiver-ack'
   | 'ack-refused'
-  | 'unacknowledged';
+  | 'unacknowledged'
+  | 'asset-bytes'
+  | 'asset-leak'
+  | 'upload-not-resumed'
+  | 'blob-missing'
+  | 'blob-leaked';
 
 interface ModelSession {
   userId: string;
@@ -60,6 +65,8 @@ export interface ModelDelivery {
   senderUserId: string;
   origin: string;
   target: DeliveryTarget;
+  /** The asset it carries. */
+  assetHash?: string;
   createdAt: number;
   expiresAt: number;
   targets: ReadonlySet<string>;
@@ -167,6 +174,14 @@ export class DeliveryModel {
     }
   }
 
+  /**
+   * The server was called outside the network (an outsider's request, an operator's read) and
+   * may have settled deliveries at now: note what was completable.
+   */
+  serverCalled(): void {
+    this.#touchAll(this.#o.now());
+  }
+
   /** The network reports a call the server handled. */
   handled(call: HandledCall): void {
     const now = this.#o.now();
@@ -222,8 +237,8 @@ export class DeliveryModel {
       case 'pending':
         if (outcome.ok) this.#pending(auth, outcome.value as Delivery[], now);
         return;
-      case 'list':
-        return;
+      default:
+        return; // a session list, or an asset call (the asset checks judge those)
     }
   }
 
@@ -334,6 +349,7 @@ export class DeliveryModel {
       senderUserId: auth.userId,
       origin: auth.sessionId,
       target: body.target,
+      ...(body.assetHash === undefined ? {} : { assetHash: body.assetHash }),
       createdAt: answer.createdAt,
       expiresAt: answer.expiresAt,
       targets,
@@ -486,6 +502,7 @@ export class DeliveryModel {
 
 interface SendBody {
   scope: string;
+  assetHash?: string;
   target: DeliveryTarget;
   ttlSeconds: number;
 }

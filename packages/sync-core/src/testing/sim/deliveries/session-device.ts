@@ -1,13 +1,16 @@
 /**
  * One device of a delivery run: a durable storage that survives crashes, one session (a reload
  * keeps it), and while it runs one real client whose `delivery` handler takes virtual time, may
- * fail, and reports to the model when it starts and when its work is done. A crash kills the
- * client's {@link Life} (timers, storage, transport, handlers in progress) and a new client
- * starts on the same storage later; an abandoned device never comes back (its session goes
+ * fail, and reports to the model when it starts (with the asset bytes it was handed) and when its
+ * work is done. A crash kills the client's {@link Life} (timers, storage, asset store, transport,
+ * handlers, uploads and downloads in progress) and a new client starts on the same storage and
+ * asset store later; an abandoned device never comes back (its session goes
  * stale).
  *
  * @module
  */
+
+import { type AssetStore, kvAssetStore } from '../../../assets/asset-store.js';
 import type { SyncClient } from '../../../client/api.js';
 import type { SyncClientOptions } from '../../../client/types.js';
 import { localLocks } from '../../../deliveries/locks.js';
@@ -35,7 +38,10 @@ export interface DeviceWorld {
   /** Wraps each life's transport (a test's fake) or storage; identity by default. */
   wrapTransport: (transport: SyncTransport, device: DeliveryDevice) => SyncTransport;
   wrapStorage: (storage: StorageAdapter, device: DeliveryDevice) => StorageAdapter;
+  wrapAssetStore: (store: AssetStore, device: DeliveryDevice) => AssetStore;
   handlerStarted(auth: AuthSession, delivery: Delivery): void;
+  /** A handler was handed an asset delivery; `bytes` is what the asset store holds of it. */
+  assetHandedOver(auth: AuthSession, delivery: Delivery, bytes: Uint8Array | undefined): void;
   handlerFinished(auth: AuthSession, delivery: Delivery): void;
   trace(line: string): void;
 }
@@ -56,6 +62,8 @@ export class DeliveryDevice {
   readonly online = new SimOnline();
   /** The installation's storage: survives crashes, as a disk does. */
   readonly storage: StorageAdapter = memoryStorage({ serialize: true });
+  /** The installation's asset bytes (binary values): survive crashes too. */
+  readonly #assetBytes: StorageAdapter = memoryStorage();
   readonly behaviour: HandlerBehaviour;
   readonly #world: DeviceWorld;
   readonly #random: SimRandom;
@@ -108,6 +116,11 @@ export class DeliveryDevice {
     return this.#inHandler > 0;
   }
 
+  /** `true` while an upload or a download of the current life is under way. */
+  get inTransfer(): boolean {
+    return this.#client?.assets.transfers().some((t) => t.state === 'in_progress') ?? false;
+  }
+
   /** Starts a client (a new life) on the device's storage. */
   start(): void {
     if (this.#client !== undefined || this.#abandoned) return;
@@ -128,6 +141,7 @@ export class DeliveryDevice {
       ...world.clientOptions,
       transport,
       storage: world.wrapStorage(fenced(this.storage, life), this),
+      assetStore: world.wrapAssetStore(kvAssetStore(fenced(this.#assetBytes, life)), this),
       // A crashed tab's locks go with it: each life has its own.
       locks: localLocks(),
       label: this.id,
@@ -137,6 +151,10 @@ export class DeliveryDevice {
     });
     client.on('delivery', async ({ delivery }) => {
       world.handlerStarted(auth, delivery);
+      if (delivery.assetHash !== undefined) {
+        const file = await client.assets.get(delivery.assetHash);
+        world.assetHandedOver(auth, delivery, await file?.bytes());
+      }
       this.#inHandler++;
       try {
         const work = this.#random.chance(0.4) ? 0 : this.#random.int(this.behaviour.maxWorkMs);
@@ -167,6 +185,7 @@ export class DeliveryDevice {
     const life = this.#life;
     if (life === undefined || !life.alive) return;
     if (this.#inHandler > 0) this.#world.counters.add('crash.during-handler');
+    if (this.inTransfer) this.#world.counters.add('crash.during-transfer');
     this.#world.counters.add('crash');
     life.kill();
     this.#client = undefined;

@@ -6,18 +6,22 @@
  * their storage, one device is abandoned (its session goes stale), one is revoked, one appears
  * halfway, one signs in again on the same installation (the server replaces its session), a
  * kind no handler accepts lives until its TTL, and virtual time runs
- * past every TTL. Every call the server handled feeds the run's {@link DeliveryModel}, whose
- * checks run on every call, every handler run and a periodic audit of the server's truth.
+ * past every TTL. Devices also send small assets in a few chunks through `client.assets` (the
+ * network corrupts some downloads; crashes cut uploads and downloads, which resume). Every call
+ * the server handled feeds the run's {@link DeliveryModel} and {@link AssetChecks}, whose checks
+ * run on every call, every handler run and a periodic audit of the server's truth.
  *
  * Run shape: chaos → heal (faults off, crashed devices restarted, settle) → "none lost" check
  * while the long-lived deliveries still live → time runs past every TTL → final audit, and acks
- * of expired deliveries that must change nothing.
+ * of expired deliveries that must change nothing → devices closed, time past the server's grace
+ * for unreferenced uploads, sweep: no blob left.
  *
  * @module
  */
+import type { AssetStore } from '../../../assets/asset-store.js';
 import { createSyncClient } from '../../../client/sync-client.js';
 import type { SyncClientOptions } from '../../../client/types.js';
-import { isSyncError } from '../../../errors/sync-error.js';
+import type { Delivery } from '../../../protocol/types.js';
 import type { StorageAdapter } from '../../../storage/types.js';
 import type { AuthSession, SyncTransport } from '../../../transport/types.js';
 import { createRandom } from '../../random.js';
@@ -25,7 +29,10 @@ import { SimCounters } from '../counters.js';
 import { SIM_EPOCH_MS } from '../device-env.js';
 import { SimScheduler } from '../scheduler.js';
 import { SimRandom } from '../sim-random.js';
+import { AssetChecks } from './asset-checks.js';
+import { assetWorkload, SIM_ASSET_CHUNK_BYTES } from './asset-workload.js';
 import { type DeliveryBackend, memoryDeliveryBackend } from './backend.js';
+import { expiredAcksChangeNothing } from './expired-acks.js';
 import { DeliveryNetwork } from './link.js';
 import { DeliveryModel, type DeliveryViolation } from './model.js';
 import { DeliveryDevice, REFUSED_KIND } from './session-device.js';
@@ -48,12 +55,20 @@ export interface SimulateDeliveriesOptions {
     scheduler: SimScheduler;
     sessionActiveWindowMs: number;
     members: Readonly<Record<string, readonly string[]>>;
+    uploadGraceSeconds: number;
   }) => DeliveryBackend | Promise<DeliveryBackend>;
+  /**
+   * Devices send assets too (where the backend has asset routes).
+   * @default true
+   */
+  assets?: boolean;
   /** Wraps each client life's transport (a test's faulty fake). */
   wrapTransport?: (
     transport: SyncTransport,
     device: { id: string; auth: AuthSession },
   ) => SyncTransport;
+  /** Wraps each client life's asset store (a test's faulty fake). */
+  wrapAssetStore?: (store: AssetStore, device: { id: string; auth: AuthSession }) => AssetStore;
   /** Wraps each client life's storage (a test's faulty fake). */
   wrapStorage?: (
     storage: StorageAdapter,
@@ -113,8 +128,27 @@ export const DELIVERY_REQUIRED_COUNTERS: readonly string[] = [
   'ack.expired-refused',
 ];
 
+/** Counters every batch of seeds with assets must raise as well. */
+export const ASSET_REQUIRED_COUNTERS: readonly string[] = [
+  'asset.sent',
+  'asset.handed-over',
+  'asset.upload-resumed',
+  'asset.upload-resumed-after-crash',
+  'asset.download-resumed',
+  'asset.download-refetched',
+  'asset.corruption-recovered',
+  'asset.outsider-download-refused',
+  'asset.blob-held-while-live',
+  'asset.blob-deleted',
+  'crash.during-transfer',
+  'fault.corrupt-download',
+  'fault.response-lost.asset-upload',
+];
+
 const ACTIVE_WINDOW_MS = 120_000;
 const HEAL_MS = 150_000;
+/** How long the server keeps an upload no delivery referenced yet. */
+const UPLOAD_GRACE_SECONDS = 600;
 const MAX_VIOLATIONS_PER_RULE = 3;
 
 /**
@@ -150,7 +184,9 @@ export async function simulateDeliveries(
     scheduler,
     sessionActiveWindowMs: ACTIVE_WINDOW_MS,
     members,
+    uploadGraceSeconds: UPLOAD_GRACE_SECONDS,
   });
+  const assetRoutes = options.assets === false ? undefined : backend.assets;
   const model = new DeliveryModel({
     now: () => SIM_EPOCH_MS + scheduler.now,
     virtualNow: () => scheduler.now,
@@ -167,19 +203,30 @@ export async function simulateDeliveries(
       if (seen <= MAX_VIOLATIONS_PER_RULE) violations.push(violation);
     }
   }
+  const checks = new AssetChecks({
+    model,
+    counters,
+    now: () => SIM_EPOCH_MS + scheduler.now,
+    violate: (rule, message) => recordViolation({ rule, message, at: scheduler.now }),
+  });
   const random = root.fork('faults');
   const network = new DeliveryNetwork({
     scheduler,
     random: root.fork('network'),
     counters,
     backend,
+    assets: assetRoutes,
     observer: {
       handled: (call) => {
         trace(
           `server ${call.kind} ${call.auth.sessionId} ${call.outcome.ok ? 'ok' : String(call.outcome.error)}`,
         );
         model.handled(call);
+        checks.handled(call);
       },
+      issued: (call) => checks.issued(call),
+      answered: (call, value) => checks.answered(call, value),
+      corrupted: (call) => checks.corrupted(call),
       pendingDelivered: (_deviceId, auth, list) => {
         for (const delivery of list) {
           if (model.handledCount(auth.sessionId, delivery.id) > 0)
@@ -194,6 +241,7 @@ export async function simulateDeliveries(
       serverError: random.range(0, 0.05),
       eventLoss: random.range(0, 0.3),
       maxDelayMs: random.pick([50, 300, 2000]),
+      corrupt: random.range(0.02, 0.1),
     },
     timeoutMs: 10_000,
     trace,
@@ -208,14 +256,18 @@ export async function simulateDeliveries(
       pullIntervalMs: 15_000,
       requestTimeoutMs: 10_000,
       retry: { baseDelayMs: 500, maxDelayMs: 20_000 },
+      assetChunkBytes: SIM_ASSET_CHUNK_BYTES,
       ...options.clientOptions,
     },
     wrapTransport: options.wrapTransport ?? ((t: SyncTransport) => t),
     wrapStorage: options.wrapStorage ?? ((s: StorageAdapter) => s),
+    wrapAssetStore: options.wrapAssetStore ?? ((s: AssetStore) => s),
     handlerStarted: (auth: AuthSession, delivery: { id: string }) => {
       trace(`handler start ${auth.sessionId} ${delivery.id}`);
       model.handlerStarted(auth, delivery as never);
     },
+    assetHandedOver: (auth: AuthSession, delivery: Delivery, bytes: Uint8Array | undefined) =>
+      checks.handedOver(auth, delivery, bytes),
     handlerFinished: (auth: AuthSession, delivery: { id: string }) => {
       trace(`handler done ${auth.sessionId} ${delivery.id}`);
       model.handlerFinished(auth, delivery as never);
@@ -241,7 +293,9 @@ export async function simulateDeliveries(
         // Settled for good: one last look now and then is enough.
         if (scheduler.now % (auditEveryMs * 10) >= auditEveryMs) continue;
       }
-      model.audit(d, await scheduler.track(backend.audit(d.id, d.senderUserId)));
+      const status = await scheduler.track(backend.audit(d.id, d.senderUserId));
+      model.audit(d, status);
+      if (assetRoutes !== undefined) await scheduler.track(checks.audit(assetRoutes, d, status));
     }
   };
   let auditing = true;
@@ -263,6 +317,20 @@ export async function simulateDeliveries(
     trace,
     violate: (rule, message) => recordViolation({ rule, message, at: scheduler.now }),
   });
+  if (assetRoutes !== undefined) {
+    assetWorkload({
+      scheduler,
+      random: root.fork('assets'),
+      devices,
+      model,
+      checks,
+      backend: assetRoutes,
+      counters,
+      chaosMs,
+      trace,
+      violate: (rule, message) => recordViolation({ rule, message, at: scheduler.now }),
+    });
+  }
   await scheduler.run({ until: chaosMs });
 
   // Heal: no more faults, every crashed device back, time to settle.
@@ -300,6 +368,12 @@ export async function simulateDeliveries(
     violations.push({ ...v, at: scheduler.now }),
   );
   for (const device of devices) device.abandon();
+  if (assetRoutes !== undefined) {
+    // Uploads no delivery references (a late duplicate chunk) go after the server's grace.
+    await scheduler.run({ until: scheduler.now + UPLOAD_GRACE_SECONDS * 1000 + 1000 });
+    await backend.sweep();
+    await checks.final(assetRoutes);
+  }
   return {
     seed,
     ok: violations.length === 0,
@@ -311,42 +385,4 @@ export async function simulateDeliveries(
       virtualMs: scheduler.now,
     },
   };
-}
-
-/** Each expired delivery's targets try to acknowledge it: refused, and nothing changes. */
-async function expiredAcksChangeNothing(
-  backend: DeliveryBackend,
-  model: DeliveryModel,
-  devices: readonly DeliveryDevice[],
-  counters: SimCounters,
-  violate: (v: Omit<DeliveryViolation, 'at'>) => void,
-): Promise<void> {
-  for (const d of model.deliveries.values()) {
-    if (!d.expired) continue;
-    for (const device of devices) {
-      if (!d.targets.has(device.auth.sessionId) || model.revoked(device.auth.sessionId)) continue;
-      const before = JSON.stringify(await backend.audit(d.id, d.senderUserId));
-      try {
-        await backend.ack(device.auth, d.id);
-        violate({
-          rule: 'acked-after-expiry',
-          message: `${device.auth.sessionId} acknowledged the expired ${d.id}`,
-        });
-      } catch (error) {
-        if (!(isSyncError(error) && error.status === 404)) {
-          violate({
-            rule: 'acked-after-expiry',
-            message: `an ack of the expired ${d.id} answered ${String(error)}, not 404`,
-          });
-        }
-      }
-      const after = JSON.stringify(await backend.audit(d.id, d.senderUserId));
-      if (after !== before)
-        violate({
-          rule: 'acked-after-expiry',
-          message: `an ack changed the expired ${d.id}: ${before} → ${after}`,
-        });
-      counters.add('ack.expired-refused');
-    }
-  }
 }

@@ -7,8 +7,9 @@
  *
  * @module
  */
+
+import type { TargetSpec } from '../../../deliveries/targets.js';
 import { isSyncError } from '../../../errors/sync-error.js';
-import type { DeliveryTarget } from '../../../protocol/types.js';
 import type { SimCounters } from '../counters.js';
 import type { SimScheduler } from '../scheduler.js';
 import type { SimRandom } from '../sim-random.js';
@@ -60,17 +61,8 @@ export function deliveryWorkload(w: {
   const at = (low: number, high: number) => Math.round(random.range(low, high) * chaosMs);
   const running = () => devices.filter((d) => d.client !== undefined);
   /** Repeats `step` at exponential gaps of mean `meanMs` until the chaos phase ends. */
-  const every = (meanMs: number, step: () => void) => {
-    const next = () => {
-      const gap = Math.ceil(-Math.log(1 - random.next()) * meanMs);
-      if (scheduler.now + gap >= chaosMs) return;
-      scheduler.schedule(gap, () => {
-        step();
-        next();
-      });
-    };
-    next();
-  };
+  const every = (meanMs: number, step: () => void) =>
+    repeatUntil({ scheduler, random, endMs: chaosMs, meanMs, step });
 
   for (const device of devices) {
     if (role(device) === 'later') scheduler.schedule(at(0.3, 0.7), () => device.start());
@@ -102,19 +94,7 @@ export function deliveryWorkload(w: {
     const sender = random.pick(senders);
     const client = sender.client;
     if (client === undefined) return;
-    const roll = random.next();
-    let target: DeliveryTarget | { type: 'scopeMembers'; scope: string };
-    if (roll < 0.45) target = { type: 'otherSessions' };
-    else if (roll < 0.7) {
-      const own = devices.filter(
-        (d) => d.auth.userId === sender.auth.userId && w.model.known(d.auth.sessionId),
-      );
-      const ids = own.filter(() => random.chance(0.5)).map((d) => d.auth.sessionId);
-      target = {
-        type: 'sessions',
-        ids: ids.length > 0 ? ids : [random.pick(own.length > 0 ? own : [sender]).auth.sessionId],
-      };
-    } else target = { type: 'scopeMembers', scope: SHARED_SCOPE };
+    const target = pickTarget(random, sender, devices, w.model);
     const kind = random.chance(0.1) ? REFUSED_KIND : 'item';
     // Nobody acknowledges a refused kind: it lives until its TTL, at most 10 minutes.
     const ttl =
@@ -132,7 +112,7 @@ export function deliveryWorkload(w: {
   every(8000, () => {
     const candidates = running();
     if (candidates.length === 0) return;
-    const busy = candidates.filter((d) => d.inHandler);
+    const busy = candidates.filter((d) => d.inHandler || d.inTransfer);
     const victim =
       busy.length > 0 && random.chance(0.6) ? random.pick(busy) : random.pick(candidates);
     victim.crash();
@@ -153,12 +133,14 @@ export function deliveryWorkload(w: {
     void scheduler.track(
       (async () => {
         const before = JSON.stringify(await w.backend.audit(d.id, d.senderUserId));
+        w.model.serverCalled(); // the audit settles the server's deliveries at now
         let answer = 'accepted';
         try {
           await w.backend.ack(rogue.auth, d.id);
         } catch (error) {
           answer = isSyncError(error) && error.status === 404 ? '' : String(error);
         }
+        w.model.serverCalled();
         if (answer !== '') {
           w.violate(
             'non-receiver-ack',
@@ -176,4 +158,45 @@ export function deliveryWorkload(w: {
       })(),
     );
   });
+}
+
+/** A target of each kind: every other session, a few of the sender's own, or a shared scope. */
+export function pickTarget(
+  random: SimRandom,
+  sender: DeliveryDevice,
+  devices: readonly DeliveryDevice[],
+  model: DeliveryModel,
+): TargetSpec {
+  const roll = random.next();
+  if (roll < 0.45) return { type: 'otherSessions' };
+  if (roll < 0.7) {
+    const own = devices.filter(
+      (d) => d.auth.userId === sender.auth.userId && model.known(d.auth.sessionId),
+    );
+    const ids = own.filter(() => random.chance(0.5)).map((d) => d.auth.sessionId);
+    return {
+      type: 'sessions',
+      ids: ids.length > 0 ? ids : [random.pick(own.length > 0 ? own : [sender]).auth.sessionId],
+    };
+  }
+  return { type: 'scopeMembers', scope: SHARED_SCOPE };
+}
+
+/** Repeats `step` at exponential gaps of mean `meanMs` until virtual time `endMs`. */
+export function repeatUntil(o: {
+  scheduler: SimScheduler;
+  random: SimRandom;
+  endMs: number;
+  meanMs: number;
+  step: () => void;
+}): void {
+  const next = () => {
+    const gap = Math.ceil(-Math.log(1 - o.random.next()) * o.meanMs);
+    if (o.scheduler.now + gap >= o.endMs) return;
+    o.scheduler.schedule(gap, () => {
+      o.step();
+      next();
+    });
+  };
+  next();
 }
