@@ -92,6 +92,12 @@ export const meta = {
       unit: 'MB/s',
       better: 'higher',
     },
+    {
+      key: 'stored_ms',
+      label: 'last byte until stored (sync, rename)',
+      unit: 'ms',
+      better: 'lower',
+    },
     // Informational: server CPU (Linux /proc), which a busy host sways far less than wall time.
     { key: 'fan_cpu', label: 'server CPU per fan-out', unit: 'ms', better: 'lower' },
   ],
@@ -254,11 +260,13 @@ async function assetRoundTrip(url, serverPid, options) {
       receiver_cpu_mb: cpu('receiver', options.mb),
       // Where the time goes: the sender's import into its store (read, hash, write, sync),
       // its upload (first chunk to last byte held), until the delivery reaches the receiver,
-      // and the receiver's download (first to last byte stored) before verify and commit.
+      // the receiver's download (first to last byte stored), and its commit (verified as the
+      // bytes came; synced and renamed into place) until its `delivery` handler runs.
       import_ms: sent.first - t0,
       upload_wire_mbs: size / MB / ((sent.lastByte - sent.first) / 1000),
       reach_ms: received.first - sent.lastByte,
       download_wire_mbs: size / MB / ((received.lastByte - received.first) / 1000),
+      stored_ms: t2 - received.lastByte,
     };
   } finally {
     await Promise.all([receiver.stop(), sender?.stop()]);

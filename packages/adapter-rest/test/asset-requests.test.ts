@@ -110,8 +110,11 @@ describe('a long-lived signal', () => {
         { sha256: SHA, start: 0, end: SIZE },
         session.signal,
       );
+      const reader = (stream as ReadableStream<Uint8Array>).getReader();
       let got = 0;
-      for await (const piece of stream as ReadableStream<Uint8Array>) got += piece.length;
+      for (let next = await reader.read(); !next.done; next = await reader.read()) {
+        got += next.value.length;
+      }
       expect(got).toBe(SIZE);
     }
     // A download cancelled half-way lets go too.

@@ -12,15 +12,16 @@ function recordingStore(options: { failAt?: number; withParts?: boolean } = {}) 
     if (at === options.failAt)
       throw new SyncError('storage', 'disk full', { code: 'quota_exceeded' });
   };
+  const { appendParts: _joined, ...rest } = inner;
   const store: AssetStore = {
-    ...inner,
+    ...rest,
     append: async (key, at, bytes) => {
       check(at);
       appends.push({ at, bytes: bytes.length, parts: 1 });
       await inner.append(key, at, bytes);
     },
     ...(options.withParts === false
-      ? { appendParts: undefined }
+      ? {}
       : {
           appendParts: async (key: string, at: number, parts: readonly Uint8Array[]) => {
             check(at);
