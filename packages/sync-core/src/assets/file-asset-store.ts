@@ -14,10 +14,8 @@ const KEY = /^[A-Za-z0-9._-]{1,200}$/;
 /**
  * Asset bytes as files under a directory (Node, Electron): `partial/<key>` while a download or
  * import runs, `blobs/<sha256>` and `blobs/<sha256>.json` once complete. Appends go straight to
- * disk; the bytes are synced when the asset is committed (a sync per chunk, awaited, made a
- * large download crawl on a busy disk). Meanwhile a sync of what is written so far runs behind
- * the appends, never waited for by them, so the disk writes while the bytes arrive and the
- * commit's own sync finds little left to do. A partial file a crash cut short, or left with unsynced
+ * disk; the bytes are synced once, when the asset is committed (a sync per chunk made a large
+ * download crawl on a busy disk). A partial file a crash cut short, or left with unsynced
  * bytes, is at worst shorter than what was appended or wrong past some point: a download
  * resumes from its size and verifies the SHA-256 of the whole before committing (wrong bytes
  * are fetched again), and an import starts over. Reads take only the range asked for, so a
@@ -41,15 +39,6 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
     return ready;
   };
   const partialPath = (key: string) => join(partialDir, checkKey(key));
-  // The sync running behind the appends of each partial (see above), by key.
-  const syncing = new Map<string, Promise<void>>();
-  const syncBehind = (key: string) => {
-    if (syncing.has(key)) return;
-    const running = syncFile(partialPath(key))
-      .catch(() => undefined) // the commit's own sync reports what matters
-      .finally(() => syncing.delete(key));
-    syncing.set(key, running);
-  };
   const blobPath = (sha256: string) => join(blobDir, checkKey(sha256));
   const sizeOf = async (path: string): Promise<number | undefined> => {
     try {
@@ -98,7 +87,6 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
     } finally {
       await handle.close();
     }
-    syncBehind(key);
   };
   return {
     async partialSize(key) {
@@ -118,7 +106,6 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
       const json = JSON.stringify({ ...meta, size });
       const tmp = `${blobPath(sha256)}.json.tmp`;
       try {
-        await syncing.get(key);
         await syncFile(partialPath(key));
         await writeFile(tmp, json);
         await rename(partialPath(key), blobPath(sha256));
