@@ -495,18 +495,20 @@ $fn$;
 -- Assets: '<user id>/<sha256>' objects in the private bucket.
 -- ---------------------------------------------------------------------------------------------
 
--- Whether a live delivery of p_user references the asset.
+-- Whether a live delivery of p_user, or a live transfer p_user holds, references the asset.
 CREATE OR REPLACE FUNCTION syncline.asset_referenced(p_user text, p_sha256 text, v_now bigint)
 RETURNS boolean
 LANGUAGE sql STABLE SET search_path = ''
 AS $fn$
   SELECT EXISTS (SELECT 1 FROM syncline.deliveries d
                  WHERE d.user_id = p_user AND d.asset_hash = p_sha256 AND (d.completed_at IS NULL AND d.expired_at IS NULL AND d.expires_at > v_now))
+    OR EXISTS (SELECT 1 FROM syncline.transfers t
+               WHERE t.holder_user_id = p_user AND t.asset_hash = p_sha256 AND (t.state IN ('pending', 'in_progress') AND t.expires_at > v_now))
 $fn$;
 
 -- Whether object p_name ('<user id>/<sha256>', created at p_created_at) is needed no more: no
--- live delivery of its user references it, and it is older than the grace period or was
--- referenced by a delivery that ended. The one rule for the adapter's clean-up
+-- live delivery or transfer of its user references it, and it is older than the grace period
+-- or was referenced by a delivery or transfer that ended. The one rule for the adapter's clean-up
 -- (syncline_releasable_assets) and the service role's (syncline_sweep_assets, 0004).
 CREATE OR REPLACE FUNCTION syncline.asset_releasable(p_name text, p_created_at timestamptz, v_now bigint)
 RETURNS boolean
@@ -517,12 +519,16 @@ AS $fn$
     AND (floor(extract(epoch FROM p_created_at) * 1000)::bigint < v_now - syncline.asset_grace_ms()
          OR EXISTS (SELECT 1 FROM syncline.deliveries d
                     WHERE d.user_id = split_part(p_name, '/', 1)
-                      AND d.asset_hash = split_part(p_name, '/', 2)))
+                      AND d.asset_hash = split_part(p_name, '/', 2))
+         OR EXISTS (SELECT 1 FROM syncline.transfers t
+                    WHERE t.holder_user_id = split_part(p_name, '/', 1)
+                      AND t.asset_hash = split_part(p_name, '/', 2)))
 $fn$;
 
 -- Storage policy helper: the signed-in session may read object p_name of the bucket: its own
--- user's copy, or the copy a delivery it receives references (live, or ended but not purged,
--- so the session that completes it can still remove it).
+-- user's copy, the copy a delivery it receives references, or the holder's copy of a transfer
+-- its user requested (live, or ended but not purged, so the session that completes it can
+-- still remove it).
 CREATE OR REPLACE FUNCTION syncline.may_read_asset(p_name text)
 RETURNS boolean
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
@@ -541,11 +547,14 @@ BEGIN
   RETURN v_session IS NOT NULL
     AND NOT EXISTS (SELECT 1 FROM syncline.revoked_sessions r
                     WHERE r.user_id = v_user AND r.session_id = v_session)
-    AND EXISTS (SELECT 1 FROM syncline.deliveries d
-                WHERE d.user_id = parts[1] AND d.asset_hash = parts[2] AND (d.origin_session_id <> v_session
+    AND (EXISTS (SELECT 1 FROM syncline.deliveries d
+                 WHERE d.user_id = parts[1] AND d.asset_hash = parts[2] AND (d.origin_session_id <> v_session
     AND EXISTS (SELECT 1 FROM syncline.delivery_users du
                 WHERE du.delivery_id = d.id AND du.user_id = v_user)
-    AND (d.target->>'type' <> 'sessions' OR d.target->'ids' ? v_session)));
+    AND (d.target->>'type' <> 'sessions' OR d.target->'ids' ? v_session)))
+         OR EXISTS (SELECT 1 FROM syncline.transfers t
+                    WHERE t.holder_user_id = parts[1] AND t.asset_hash = parts[2]
+                      AND t.requester_user_id = v_user));
 END
 $fn$;
 
@@ -583,7 +592,8 @@ END
 $fn$;
 
 -- {"sha256"} -> {"path", "size"}: where the caller reads an asset: its own user's copy, else
--- the copy of a delivery it receives. PT404 when it may read none.
+-- the copy of a delivery it receives, or the holder's copy of a live transfer its user
+-- requested. PT404 when it may read none.
 CREATE OR REPLACE FUNCTION public.syncline_asset_locate(sha256 text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
@@ -593,6 +603,7 @@ DECLARE
   v_user text;
   v_session text;
   v_hash text := syncline_asset_locate.sha256;
+  v_now bigint := syncline.now_ms();
   hit record;
 BEGIN
   SELECT * INTO me FROM syncline.request_session();
@@ -609,7 +620,11 @@ BEGIN
                        WHERE d.asset_hash = v_hash AND (d.origin_session_id <> v_session
     AND EXISTS (SELECT 1 FROM syncline.delivery_users du
                 WHERE du.delivery_id = d.id AND du.user_id = v_user)
-    AND (d.target->>'type' <> 'sessions' OR d.target->'ids' ? v_session))))
+    AND (d.target->>'type' <> 'sessions' OR d.target->'ids' ? v_session)))
+         OR o.name IN (SELECT syncline.asset_object(t.holder_user_id, v_hash)
+                       FROM syncline.transfers t
+                       WHERE t.asset_hash = v_hash AND t.requester_user_id = v_user
+                         AND (t.state IN ('pending', 'in_progress') AND t.expires_at > v_now)))
   ORDER BY o.name = syncline.asset_object(v_user, v_hash) DESC
   LIMIT 1;
   IF hit.name IS NULL THEN
@@ -642,9 +657,10 @@ CREATE POLICY syncline_assets_delete ON storage.objects FOR DELETE TO authentica
 --   select cron.schedule('syncline-sweep', '*/10 * * * *', 'select syncline.sweep()');
 -- ---------------------------------------------------------------------------------------------
 
--- Revokes sessions that ended in Supabase Auth, marks deliveries past their TTL expired,
--- completes those whose remaining targets went stale or were revoked, and purges ended
--- deliveries after the retention. Storage objects are not touched (Supabase removes objects
+-- Revokes sessions that ended in Supabase Auth, marks deliveries and transfers past their TTL
+-- expired, completes deliveries whose remaining targets went stale or were revoked, and purges
+-- ended deliveries and transfers after the retention (a transfer's request delivery goes with
+-- the transfer). Storage objects are not touched (Supabase removes objects
 -- only through the Storage API): syncline_releasable_assets lists them for the adapter.
 CREATE OR REPLACE FUNCTION syncline.sweep()
 RETURNS jsonb
@@ -654,7 +670,9 @@ DECLARE
   v_now bigint := syncline.now_ms();
   n_expired integer;
   n_completed integer;
+  n_expired_transfers integer;
   n_purged integer;
+  n_purged_transfers integer;
 BEGIN
   PERFORM syncline.reconcile_sessions(ARRAY(SELECT DISTINCT s.user_id FROM syncline.sessions s
                                             WHERE s.revoked_at IS NULL), v_now);
@@ -672,11 +690,23 @@ BEGIN
                           AND a.session_id = t.session_id))
     ELSE EXISTS (SELECT 1 FROM syncline.delivery_acks a WHERE a.delivery_id = d.id) END);
   GET DIAGNOSTICS n_completed = ROW_COUNT;
+  UPDATE syncline.transfers t SET state = 'expired', updated_at = v_now
+  WHERE t.state IN ('pending', 'in_progress') AND NOT (t.state IN ('pending', 'in_progress') AND t.expires_at > v_now);
+  GET DIAGNOSTICS n_expired_transfers = ROW_COUNT;
   DELETE FROM syncline.deliveries d
-  WHERE coalesce(d.completed_at, d.expired_at) < v_now - syncline.ended_retention_ms();
+  WHERE coalesce(d.completed_at, d.expired_at) < v_now - syncline.ended_retention_ms()
+    AND NOT EXISTS (SELECT 1 FROM syncline.transfers t WHERE t.delivery_id = d.id);
   GET DIAGNOSTICS n_purged = ROW_COUNT;
+  WITH gone AS (
+    DELETE FROM syncline.transfers t
+    WHERE t.state IN ('completed', 'failed', 'expired')
+      AND t.updated_at < v_now - syncline.ended_retention_ms()
+    RETURNING t.delivery_id)
+  DELETE FROM syncline.deliveries d USING gone WHERE d.id = gone.delivery_id;
+  GET DIAGNOSTICS n_purged_transfers = ROW_COUNT;
   RETURN jsonb_build_object('expiredDeliveries', n_expired, 'completedDeliveries', n_completed,
-                            'purgedDeliveries', n_purged);
+                            'purgedDeliveries', n_purged, 'expiredTransfers', n_expired_transfers,
+                            'purgedTransfers', n_purged_transfers);
 END
 $fn$;
 

@@ -11,7 +11,13 @@
  *
  * @module
  */
-import { type Poke, type SessionSource, SyncError, validatePoke } from '@syncline/sync-core';
+import {
+  type AuthSession,
+  type Poke,
+  type SessionSource,
+  SyncError,
+  validatePoke,
+} from '@syncline/sync-core';
 import type { RealtimeChannelLike, SupabaseClientLike } from './client-like.js';
 
 /** The Realtime channel (topic) of a scope's pokes. */
@@ -37,27 +43,60 @@ export interface PokeSubscription {
 
 /** Joins the scopes' channels; returns the function that leaves them. */
 export function subscribeToPokes(options: PokeSubscription): () => void {
-  const { client, onPoke, onConnect, onError } = options;
+  const { onPoke } = options;
+  return joinPrivateChannels({
+    ...options,
+    topics: () => options.scopes.map(pokeChannelName),
+    listen(channel, topic, isStopped) {
+      const scope = topic.slice('syncline:'.length);
+      channel.on('broadcast', { event: 'poke' }, (message) => {
+        if (isStopped()) return;
+        const payload = message.payload as Record<string, unknown> | undefined;
+        let poke: Poke;
+        try {
+          // realtime.send adds an `id` to the payload; the poke is the rest (its changes, too,
+          // when the page fitted: the device then applies them without a pull).
+          const { id: _id, ...fields } = payload ?? {};
+          poke = validatePoke(fields);
+        } catch (error) {
+          options.onError(new SyncError('server', 'a malformed poke arrived', { cause: error }));
+          return;
+        }
+        if (poke.scope === scope) onPoke(poke);
+      });
+    },
+  });
+}
+
+/** Options of {@link joinPrivateChannels}. */
+export interface PrivateChannels {
+  /** The app's Supabase client. */
+  client: Pick<SupabaseClientLike, 'realtime' | 'channel' | 'removeChannel'>;
+  /** Who is signed in: channels are joined only once there is a session. */
+  session: SessionSource;
+  /** The topics to join for the signed-in session. */
+  topics: (session: AuthSession) => readonly string[];
+  /** Binds the channel's listeners before it is joined; `isStopped` is true once left. */
+  listen: (channel: RealtimeChannelLike, topic: string, isStopped: () => boolean) => void;
+  /** Called on every successful (re)join of a channel. */
+  onConnect: (() => void) | undefined;
+  /** Called when a channel cannot be joined. */
+  onError: (error: SyncError) => void;
+}
+
+/**
+ * Joins private channels once a session exists and `realtime.setAuth()` has taken its token;
+ * returns the function that leaves them.
+ */
+export function joinPrivateChannels(options: PrivateChannels): () => void {
+  const { client, onConnect, onError } = options;
   const channels: RealtimeChannelLike[] = [];
   let stopped = false;
+  const isStopped = () => stopped;
 
-  const join = (scope: string) => {
-    const channel = client.channel(pokeChannelName(scope), { config: { private: true } });
-    channel.on('broadcast', { event: 'poke' }, (message) => {
-      if (stopped) return;
-      const payload = message.payload as Record<string, unknown> | undefined;
-      let poke: Poke;
-      try {
-        // realtime.send adds an `id` to the payload; the poke is the rest (its changes, too,
-        // when the page fitted: the device then applies them without a pull).
-        const { id: _id, ...fields } = payload ?? {};
-        poke = validatePoke(fields);
-      } catch (error) {
-        onError(new SyncError('server', 'a malformed poke arrived', { cause: error }));
-        return;
-      }
-      if (poke.scope === scope) onPoke(poke);
-    });
+  const join = (topic: string) => {
+    const channel = client.channel(topic, { config: { private: true } });
+    options.listen(channel, topic, isStopped);
     channel.subscribe((status, error) => {
       if (stopped) return;
       if (status === 'SUBSCRIBED') onConnect?.();
@@ -65,7 +104,7 @@ export function subscribeToPokes(options: PokeSubscription): () => void {
         onError(
           new SyncError(
             /Unauthorized/i.test(error?.message ?? '') ? 'auth' : 'network',
-            `Realtime channel ${pokeChannelName(scope)}: ${error?.message ?? status}`,
+            `Realtime channel ${topic}: ${error?.message ?? status}`,
             { cause: error },
           ),
         );
@@ -74,10 +113,10 @@ export function subscribeToPokes(options: PokeSubscription): () => void {
     channels.push(channel);
   };
 
-  const start = () => {
+  const start = (session: AuthSession) => {
     void client.realtime.setAuth().then(
       () => {
-        if (!stopped) for (const scope of options.scopes) join(scope);
+        if (!stopped) for (const topic of options.topics(session)) join(topic);
       },
       (error: unknown) => {
         onError(
@@ -89,13 +128,14 @@ export function subscribeToPokes(options: PokeSubscription): () => void {
   // A session still being restored or set has no token yet: a join now would go out with
   // the API key alone and a private channel would refuse it. Wait for the sign-in.
   let unsubscribeSession: (() => void) | undefined;
-  if (options.session.current() !== null) start();
+  const current = options.session.current();
+  if (current !== null) start(current);
   else {
     unsubscribeSession = options.session.subscribe((session) => {
       if (session === null || stopped) return;
       unsubscribeSession?.();
       unsubscribeSession = undefined;
-      start();
+      start(session);
     });
   }
 

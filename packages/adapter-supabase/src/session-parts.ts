@@ -1,7 +1,8 @@
 /**
- * The session-targeting parts of `supabaseTransport`: device sessions, deliveries and assets
- * over the RPC functions of `sql/0003_syncline_sessions.sql` (they answer the reference
- * server's JSON shapes, checked by the same protocol validators) and Supabase Storage.
+ * The session-targeting parts of `supabaseTransport`: device sessions, deliveries, assets and
+ * transfers over the RPC functions of `sql/0003_syncline_sessions.sql` and
+ * `sql/0005_syncline_transfers.sql` (they answer the reference server's JSON shapes, checked by
+ * the same protocol validators) and Supabase Storage.
  *
  * Storage objects are removed by the adapter, through Storage (never by deleting rows): the
  * session whose acknowledgement completes a delivery removes its asset at once, and any
@@ -15,6 +16,7 @@ import type {
   DeliveryTransport,
   SessionSource,
   SessionTransport,
+  TransferTransport,
 } from '@syncline/sync-core';
 import {
   validateAckResponse,
@@ -32,6 +34,7 @@ import {
   type SupabaseAssetOptions,
   storageAssets,
 } from './storage-assets.js';
+import { supabaseTransfers } from './transfer-part.js';
 
 /** What the parts need. */
 export interface SessionPartsOptions {
@@ -53,6 +56,7 @@ export interface SessionParts {
   sessions: SessionTransport;
   deliveries: DeliveryTransport;
   assets: AssetTransport | undefined;
+  transfers: TransferTransport;
   /** Removes the user's objects that nothing needs any more; the number listed. */
   releaseAssets(signal?: AbortSignal): Promise<number>;
 }
@@ -168,6 +172,10 @@ export function supabaseSessionParts(options: SessionPartsOptions): SessionParts
             userId: () => session.current()?.userId,
             onError,
           }),
+    transfers: supabaseTransfers(client, {
+      release: (paths) =>
+        storage === undefined ? Promise.resolve() : removeObjects(storage, bucket, paths, onError),
+    }),
     releaseAssets,
   };
 }

@@ -15,6 +15,7 @@ import {
   type SessionTransport,
   SyncError,
   type SyncTransport,
+  type TransferTransport,
   validatePullResponse,
   validatePushResponse,
 } from '@syncline/sync-core';
@@ -24,6 +25,7 @@ import { subscribeToPokes } from './realtime-pokes.js';
 import { callRpc, validatedAnswer } from './rpc-call.js';
 import { supabaseSessionParts } from './session-parts.js';
 import type { SupabaseAssetOptions } from './storage-assets.js';
+import { subscribeToUserHints } from './user-hints.js';
 
 /** Options of {@link supabaseTransport}. */
 export interface SupabaseTransportOptions {
@@ -37,8 +39,9 @@ export interface SupabaseTransportOptions {
    */
   client: SupabaseClientLike;
   /**
-   * Pokes over Supabase Realtime (private channels, one per scope). With `false`, other
-   * devices' changes arrive on the client's periodic pull only.
+   * Pokes over Supabase Realtime (private channels, one per scope), and transfer hints on the
+   * user's private channel `syncline-user:<user id>`. With `false`, other devices' changes and
+   * transfer changes arrive on the client's periodic pull and catch-up poll only.
    * @default true
    */
   realtime?: boolean;
@@ -49,8 +52,8 @@ export interface SupabaseTransportOptions {
    */
   onRealtimeError?: (error: Error) => void;
   /**
-   * Assets in Supabase Storage (needs `sql/0003_syncline_sessions.sql`). `false` leaves the
-   * asset part out.
+   * Assets in Supabase Storage (needs `sql/0003_syncline_sessions.sql`), and with them
+   * transfers on request (`sql/0005_syncline_transfers.sql`). `false` leaves both parts out.
    * @default { bucket: 'syncline-assets' }
    */
   assets?: SupabaseAssetOptions | false;
@@ -72,6 +75,12 @@ export interface SupabaseTransport extends SyncTransport {
   readonly sessions: SessionTransport;
   /** Deliveries (`syncline_send_delivery`, `syncline_pending_deliveries`, `syncline_ack_delivery`). */
   readonly deliveries: DeliveryTransport;
+  /**
+   * Transfers on request (`syncline_transfer_create`, `syncline_transfers`, `syncline_transfer`,
+   * `syncline_transfer_progress`; needs `sql/0005_syncline_transfers.sql`). Present with the
+   * asset part only: the file of a transfer travels through Storage.
+   */
+  readonly transfers?: TransferTransport;
   /**
    * Removes the signed-in user's Storage objects that no live delivery needs any more (expired
    * deliveries, uploads never sent); resolves with how many were listed. It also runs on the
@@ -119,7 +128,9 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
     session,
     sessions: parts.sessions,
     deliveries: parts.deliveries,
-    ...(options.assets === false || parts.assets === undefined ? {} : { assets: parts.assets }),
+    ...(options.assets === false || parts.assets === undefined
+      ? {}
+      : { assets: parts.assets, transfers: parts.transfers }),
     releaseAssets: parts.releaseAssets,
     async push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
       const data = await callRpc(
@@ -144,6 +155,8 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
   if (options.realtime !== false) {
     transport.subscribe = (scopes, onPoke, onConnect) =>
       subscribeToPokes({ client, scopes, onPoke, onConnect, onError, session });
+    transport.sessionEvents = (listener, onConnect) =>
+      subscribeToUserHints({ client, session, listener, onConnect, onError });
   }
   return transport;
 }

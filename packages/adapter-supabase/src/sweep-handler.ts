@@ -45,7 +45,13 @@ export interface SyncSweepOptions {
 /** The JSON body of a successful sweep (status 200). */
 export interface SyncSweepReport {
   /** What `syncline.sweep()` did, summed over the rounds. */
-  sweep: { expiredDeliveries: number; completedDeliveries: number; purgedDeliveries: number };
+  sweep: {
+    expiredDeliveries: number;
+    completedDeliveries: number;
+    purgedDeliveries: number;
+    expiredTransfers: number;
+    purgedTransfers: number;
+  };
   /** Objects removed from Storage. */
   removedObjects: number;
   /** True when releasable objects were left for the next run (`maxRounds` reached). */
@@ -59,7 +65,13 @@ interface SweepPage {
   sweep: SyncSweepReport['sweep'];
 }
 
-const SWEEP_FIELDS = ['expiredDeliveries', 'completedDeliveries', 'purgedDeliveries'] as const;
+const SWEEP_FIELDS = [
+  'expiredDeliveries',
+  'completedDeliveries',
+  'purgedDeliveries',
+  'expiredTransfers',
+  'purgedTransfers',
+] as const;
 
 /**
  * The clean-up handler. POST with the bearer runs it and answers 200 with a
@@ -113,7 +125,13 @@ export function syncSweepHandler(options: SyncSweepOptions): (req: Request) => P
       return json(401, { error: { code: 'unauthorized', message: 'a valid bearer is required' } });
     }
     const report: SyncSweepReport = {
-      sweep: { expiredDeliveries: 0, completedDeliveries: 0, purgedDeliveries: 0 },
+      sweep: {
+        expiredDeliveries: 0,
+        completedDeliveries: 0,
+        purgedDeliveries: 0,
+        expiredTransfers: 0,
+        purgedTransfers: 0,
+      },
       removedObjects: 0,
       more: false,
     };

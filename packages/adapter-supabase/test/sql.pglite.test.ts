@@ -4,6 +4,7 @@ import { MIGRATIONS } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { renderSchemaSql } from '../scripts/schema-sql.js';
 import { renderSessionsSql } from '../scripts/sessions-sql.js';
+import { renderTransfersSql } from '../scripts/transfers-sql.js';
 import { sqlSuite } from './sql.suite.js';
 
 describe('the Supabase SQL on PGlite', () => {
@@ -20,6 +21,13 @@ describe('the Supabase SQL on PGlite', () => {
       'utf8',
     );
     expect(committed).toBe(renderSessionsSql());
+  });
+  it("sql/0005_syncline_transfers.sql is the rendering with the server's transfer rules (npm run generate:sql)", () => {
+    const committed = readFileSync(
+      new URL('../sql/0005_syncline_transfers.sql', import.meta.url),
+      'utf8',
+    );
+    expect(committed).toBe(renderTransfersSql());
   });
   sqlSuite(() => 'pglite');
 });

@@ -5,30 +5,22 @@
  * injected: `syncline.now_ms()` is replaced to add an offset the test moves.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  createSyncClient,
-  isSyncError,
-  memoryStorage,
-  type SyncClient,
-  type SyncError,
-  sha256Hex,
-} from '@syncline/sync-core';
-import { sessionTargeting } from '@syncline/sync-core/targeting';
+import { isSyncError, type SyncClient, sha256Hex } from '@syncline/sync-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
+import type { SupabaseTransport } from '../src/index.js';
 import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
 import { movableClock } from './support/db-clock.js';
-import { freshEmail, signedInClient } from './support/devices.js';
+import { freshEmail } from './support/devices.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
+import {
+  failure,
+  fileOf,
+  type TargetingSession as Session,
+  targetingDevices,
+  uploadBytes as upload,
+} from './support/targeting-devices.js';
 
 const HOUR = 60 * 60 * 1000;
-
-interface Session {
-  transport: SupabaseTransport;
-  userId: string;
-  sessionId: string;
-  supabase: Awaited<ReturnType<typeof signedInClient>>['supabase'];
-}
 
 /** Defines the suite for one database. */
 export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string | undefined) {
@@ -36,6 +28,11 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
   let advance: (ms: number) => Promise<unknown>;
   const transports: SupabaseTransport[] = [];
   const clients: SyncClient[] = [];
+  const { signIn, startDevice } = targetingDevices({
+    project: () => project,
+    transports,
+    clients,
+  });
 
   beforeAll(async () => {
     const url = adminUrl?.();
@@ -51,19 +48,6 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     await project?.db.close();
   });
 
-  /** Signs `email` in on a new device and sends its first heartbeat. */
-  async function signIn(email: string, clientId = randomUUID()): Promise<Session> {
-    const signedIn = await signedInClient(project, email);
-    const transport = supabaseTransport({
-      client: signedIn.supabase,
-      realtime: false,
-      onRealtimeError: () => undefined,
-    });
-    transports.push(transport);
-    await transport.sessions.heartbeat({ clientId, sessionId: signedIn.sessionId });
-    return { ...signedIn, transport };
-  }
-
   async function household() {
     const email = freshEmail('home');
     const d = await signIn(email);
@@ -78,27 +62,8 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
 
   const pendingIds = async (who: Session) =>
     (await who.transport.deliveries.pending()).map((delivery) => delivery.id);
-  const failure = (p: Promise<unknown>) =>
-    p.then(
-      () => undefined,
-      (e: unknown) => e as SyncError,
-    );
   const objectRows = async (name: string) =>
     (await project.db.admin.query('SELECT 1 FROM storage.objects WHERE name = $1', [name])).length;
-
-  async function upload(who: Session, bytes: Uint8Array, chunkBytes = 100_000): Promise<string> {
-    const sha256 = sha256Hex(bytes);
-    const assets = who.transport.assets;
-    if (assets === undefined) throw new Error('no asset part');
-    for (let at = 0; at < bytes.length; at += chunkBytes) {
-      const chunk = bytes.subarray(at, Math.min(bytes.length, at + chunkBytes));
-      await assets.uploadChunk({ sha256, offset: at, totalSize: bytes.length, chunk });
-    }
-    return sha256;
-  }
-
-  const fileOf = (size: number, seed: number) =>
-    Uint8Array.from({ length: size }, (_, i) => (i * 31 + seed) % 251);
 
   it('an asset reaches the other active sessions once, never the sender or another user, and leaves Storage when they acknowledge', async () => {
     const { a, b, c, d, e } = await household();
@@ -251,39 +216,16 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
 
   it('through sync clients: the other two sessions handle an asset exactly once, the sender never, and the object leaves Storage', async () => {
     const email = freshEmail('clients');
-    const start = async () => {
-      const signedIn = await signedInClient(project, email);
-      const transport = supabaseTransport({
-        client: signedIn.supabase,
-        realtime: false,
-        onRealtimeError: () => undefined,
+    const bytes = new Map<SyncClient, Uint8Array[]>();
+    const start = () =>
+      startDevice(email, (client) => {
+        const received: Uint8Array[] = [];
+        bytes.set(client, received);
+        client.on('delivery', async (event) => {
+          const file = await client.assets.get(event.delivery.assetHash ?? '');
+          if (file !== undefined) received.push(await file.bytes());
+        });
       });
-      transports.push(transport);
-      // Deliveries are found by the catch-up poll (Supabase has no session hints).
-      const client = createSyncClient({
-        transport,
-        storage: memoryStorage(),
-        pullIntervalMs: 500,
-        retry: { baseDelayMs: 10, maxDelayMs: 50 },
-        targeting: sessionTargeting(),
-      });
-      clients.push(client);
-      const handled: string[] = [];
-      const bytes: Uint8Array[] = [];
-      // What went wrong, for the failure message: failed deliveries and transfers.
-      const trouble: string[] = [];
-      client.on('deliveryFailed', (error) => trouble.push(`deliveryFailed: ${error.message}`));
-      client.on('transfer', (t) => {
-        if (t.state === 'failed') trouble.push(`transfer failed: ${t.error ?? ''}`);
-      });
-      client.on('delivery', async (event) => {
-        handled.push(event.delivery.id);
-        const file = await client.assets.get(event.delivery.assetHash ?? '');
-        if (file !== undefined) bytes.push(await file.bytes());
-      });
-      await client.start();
-      return { ...signedIn, client, handled, bytes, trouble };
-    };
     const a = await start();
     const b = await start();
     const c = await start();
@@ -316,8 +258,8 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect(b.handled).toEqual([sent.delivery.id]);
     expect(c.handled).toEqual([sent.delivery.id]);
     expect(a.handled).toEqual([]);
-    expect(b.bytes.map((x) => sha256Hex(x))).toEqual([sent.hash]);
-    expect(c.bytes.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    expect(bytes.get(b.client)?.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    expect(bytes.get(c.client)?.map((x) => sha256Hex(x))).toEqual([sent.hash]);
     expect(project.storage.bytes.has(`syncline-assets/${object}`)).toBe(false);
     // Three polling clients share PGlite's one connection: slow on a loaded machine.
   }, 120_000);

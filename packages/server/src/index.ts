@@ -68,7 +68,7 @@ export type {
 export { completionCondition } from './targeting/delivery-queries.js';
 export { DEFAULT_TARGETING_POLICY } from './targeting/sql-targeting-store.js';
 export { type SweeperOptions, type SweepReport, startSweeper } from './targeting/sweeper.js';
-export { isLive, mayReceive } from './targeting/targeting-sql.js';
+export { isLive, mayReceive, transferIsLive } from './targeting/targeting-sql.js';
 export type {
   AssetCopy,
   BeginUploadOutcome,

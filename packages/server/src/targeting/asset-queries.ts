@@ -14,7 +14,7 @@ import type { SqlExecutor, SqlQueryable } from '../store/executor.js';
 import { toNumber } from '../store/rows.js';
 import type { AuthContext } from '../store/types.js';
 import type { QueryContext } from './session-queries.js';
-import { isLive, mayReceive } from './targeting-sql.js';
+import { isLive, mayReceive, transferIsLive } from './targeting-sql.js';
 import type { AssetCopy, BeginUploadOutcome } from './types.js';
 
 interface CopyRow {
@@ -71,7 +71,7 @@ export async function readableCopy(
                  AND (d.user_id = $1 OR ${mayReceive('$1', '$2')}))
        OR EXISTS (SELECT 1 FROM syncline.transfers t
                   WHERE t.holder_user_id = a.user_id AND t.asset_hash = a.sha256
-                    AND t.state IN ('pending', 'in_progress') AND t.expires_at > $4
+                    AND ${transferIsLive('$4')}
                     AND (t.requester_user_id = $1 OR t.holder_user_id = $1)))
      ORDER BY a.user_id = $1 DESC, a.user_id
      LIMIT 1`,
@@ -174,7 +174,7 @@ export async function releaseCopies(
                        WHERE d.user_id = a.user_id AND d.asset_hash = a.sha256 AND ${isLive('$1')})
        AND NOT EXISTS (SELECT 1 FROM syncline.transfers t
                        WHERE t.holder_user_id = a.user_id AND t.asset_hash = a.sha256
-                         AND t.state IN ('pending', 'in_progress') AND t.expires_at > $1)
+                         AND ${transferIsLive('$1')})
        AND (a.touched_at < $2
             OR EXISTS (SELECT 1 FROM syncline.deliveries d
                        WHERE d.user_id = a.user_id AND d.asset_hash = a.sha256

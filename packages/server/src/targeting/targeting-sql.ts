@@ -143,3 +143,11 @@ export function mayReceive(user: string, session: string): string {
 export function isLive(now: string): string {
   return `(d.completed_at IS NULL AND d.expired_at IS NULL AND d.expires_at > ${now})`;
 }
+
+/**
+ * SQL condition: transfer `t` is live at time `now` (pending or in progress, before its TTL).
+ * Past its TTL a transfer is expired whether or not a sweep has written it yet.
+ */
+export function transferIsLive(now: string): string {
+  return `(t.state IN ('pending', 'in_progress') AND t.expires_at > ${now})`;
+}

@@ -1,0 +1,53 @@
+/**
+ * Session-targeting hints over Supabase Realtime: one private channel per user
+ * (`syncline-user:<user id>`), fed by `realtime.send` in the transfer functions of
+ * `sql/0005_syncline_transfers.sql` (a `transfer` event when a transfer changes, a `delivery`
+ * event when a transfer request is created for the user). The `realtime.messages` policy lets
+ * only that user join it. A hint is only a hint: every (re)join calls `onConnect`, when the
+ * client lists what it may have missed, and the client's catch-up poll goes on.
+ *
+ * @module
+ */
+import { type SessionEvent, type SessionSource, SyncError } from '@syncline/sync-core';
+import type { SupabaseClientLike } from './client-like.js';
+import { joinPrivateChannels } from './realtime-pokes.js';
+
+/** The Realtime channel (topic) of a user's hints. */
+export function userHintChannelName(userId: string): string {
+  return `syncline-user:${userId}`;
+}
+
+/** Options of {@link subscribeToUserHints}. */
+export interface UserHintSubscription {
+  /** The app's Supabase client. */
+  client: Pick<SupabaseClientLike, 'realtime' | 'channel' | 'removeChannel'>;
+  /** Who is signed in: the channel is the signed-in user's. */
+  session: SessionSource;
+  /** Called for every hint. */
+  listener: (event: SessionEvent) => void;
+  /** Called on every successful (re)join: the time to list what may have been missed. */
+  onConnect: (() => void) | undefined;
+  /** Called when the channel cannot be joined or a hint is malformed. */
+  onError: (error: SyncError) => void;
+}
+
+/** Joins the signed-in user's hint channel; returns the function that leaves it. */
+export function subscribeToUserHints(options: UserHintSubscription): () => void {
+  return joinPrivateChannels({
+    ...options,
+    topics: (session) => [userHintChannelName(session.userId)],
+    listen(channel, _topic, isStopped) {
+      for (const type of ['delivery', 'transfer'] as const) {
+        channel.on('broadcast', { event: type }, (message) => {
+          if (isStopped()) return;
+          const id = (message.payload as { id?: unknown } | undefined)?.id;
+          if (typeof id !== 'string' || id.length === 0 || id.length > 128) {
+            options.onError(new SyncError('server', `a malformed ${type} hint arrived`));
+            return;
+          }
+          options.listener({ type, id });
+        });
+      }
+    },
+  });
+}
