@@ -21,6 +21,7 @@ import type { SqlExecutor, SqlQueryable } from '../store/executor.js';
 import { toNumber } from '../store/rows.js';
 import type { AuthContext } from '../store/types.js';
 import type { QueryContext } from './session-queries.js';
+import { transferIsLive } from './targeting-sql.js';
 import type { TargetingEvent, TransferOutcome } from './types.js';
 
 interface TransferRow {
@@ -301,11 +302,11 @@ export async function advanceUpload(
        WHERE user_id = $1 AND sha256 = $2 AND received_bytes = $3 AND NOT complete
        RETURNING total_bytes),
      progressed AS (
-       UPDATE syncline.transfers SET state = 'in_progress',
-         uploaded_bytes = GREATEST(uploaded_bytes, $4),
+       UPDATE syncline.transfers t SET state = 'in_progress',
+         uploaded_bytes = GREATEST(t.uploaded_bytes, $4),
          total_bytes = (SELECT total_bytes FROM moved), updated_at = $5
-       WHERE holder_user_id = $1 AND asset_hash = $2 AND state IN ('pending', 'in_progress')
-         AND expires_at > $5 AND EXISTS (SELECT 1 FROM moved)
+       WHERE t.holder_user_id = $1 AND t.asset_hash = $2 AND ${transferIsLive('$5')}
+         AND EXISTS (SELECT 1 FROM moved)
        RETURNING ${TRANSFER_COLUMNS})
      SELECT p.* FROM moved LEFT JOIN progressed p ON true`,
     [holderUserId, sha256, from, to, now],
