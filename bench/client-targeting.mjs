@@ -78,6 +78,27 @@ export const meta = {
     { key: 'server_cpu_mb', label: 'server CPU per MB (asset)', unit: 'ms', better: 'lower' },
     { key: 'sender_cpu_mb', label: 'sender CPU per MB (asset)', unit: 'ms', better: 'lower' },
     { key: 'receiver_cpu_mb', label: 'receiver CPU per MB (asset)', unit: 'ms', better: 'lower' },
+    // Informational: the phases of the asset's way (from the clients' `transfer` events).
+    { key: 'import_ms', label: 'sender import into its store', unit: 'ms', better: 'lower' },
+    {
+      key: 'upload_wire_mbs',
+      label: 'upload, first to last chunk',
+      unit: 'MB/s',
+      better: 'higher',
+    },
+    { key: 'reach_ms', label: 'last byte up until download starts', unit: 'ms', better: 'lower' },
+    {
+      key: 'download_wire_mbs',
+      label: 'download, first to last byte',
+      unit: 'MB/s',
+      better: 'higher',
+    },
+    {
+      key: 'stored_ms',
+      label: 'last byte until stored (sync, rename)',
+      unit: 'ms',
+      better: 'lower',
+    },
     // Informational: server CPU (Linux /proc), which a busy host sways far less than wall time.
     { key: 'fan_cpu', label: 'server CPU per fan-out', unit: 'ms', better: 'lower' },
     // Informational: CPU of this process (the 11 clients) per fan-out.
@@ -221,7 +242,11 @@ function party(role, url, userId, directory, options) {
       options.window === undefined ? '-' : String(options.window),
     ],
     {
-      execArgv: ['--expose-gc'],
+      // SYNCLINE_BENCH_PARTY_ARGS passes node flags to both parties, e.g. `--cpu-prof`.
+      execArgv: [
+        '--expose-gc',
+        ...(process.env.SYNCLINE_BENCH_PARTY_ARGS ?? '').split(' ').filter(Boolean),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
@@ -273,9 +298,17 @@ async function assetRoundTrip(url, serverPid, options) {
     }
     const cpuBefore = {};
     for (const [name, pid] of Object.entries(pids)) cpuBefore[name] = processCpuSeconds(pid);
+    const monotonicFrom = process.hrtime.bigint() / 1000n;
     sender.send('go');
-    const { t0, t1 } = await sender.next('sent');
-    const { t2 } = await receiver.next('received');
+    const sent = await sender.next('sent');
+    const received = await receiver.next('received');
+    const { t0, t1 } = sent;
+    const { t2 } = received;
+    if (process.env.SYNCLINE_BENCH_PARTY_ARGS || process.env.SYNCLINE_BENCH_SERVER_ARGS) {
+      // The transfer's window on the clock of --cpu-prof profiles (µs), to cut them to it.
+      const to = process.hrtime.bigint() / 1000n;
+      process.stderr.write(`transfer window (monotonic µs): ${monotonicFrom} ${to}\n`);
+    }
     const growth = (name) => (procMemory(pids[name]).peak - before[name]) / MB;
     // CPU ms per MB: the server's over both directions, each client's over its own.
     const cpu = (name, mbMoved) =>
@@ -289,6 +322,15 @@ async function assetRoundTrip(url, serverPid, options) {
       server_cpu_mb: cpu('server', 2 * options.mb),
       sender_cpu_mb: cpu('sender', options.mb),
       receiver_cpu_mb: cpu('receiver', options.mb),
+      // Where the time goes: the sender's import into its store (read, hash, write, sync),
+      // its upload (first chunk to last byte held), until the delivery reaches the receiver,
+      // the receiver's download (first to last byte stored), and its commit (verified as the
+      // bytes came; synced and renamed into place) until its `delivery` handler runs.
+      import_ms: sent.first - t0,
+      upload_wire_mbs: size / MB / ((sent.lastByte - sent.first) / 1000),
+      reach_ms: received.first - sent.lastByte,
+      download_wire_mbs: size / MB / ((received.lastByte - received.first) / 1000),
+      stored_ms: t2 - received.lastByte,
     };
   } finally {
     await Promise.all([receiver.stop(), sender?.stop()]);

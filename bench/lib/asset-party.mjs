@@ -28,6 +28,15 @@ const { client } = await device(url, userId, {
 });
 
 const send = (message) => process.send?.(message);
+// Phase times from the `transfer` events: when this side's first one came (the sender's import
+// is done, the receiver's download begins) and when its last byte moved.
+const phases = { first: undefined, lastByte: undefined };
+client.on('transfer', (progress) => {
+  phases.first ??= now();
+  if (progress.totalBytes > 0 && progress.bytesDone >= progress.totalBytes) {
+    phases.lastByte ??= now();
+  }
+});
 process.on('message', async (message) => {
   if (message === 'stop') {
     await client.stop();
@@ -38,7 +47,7 @@ process.on('message', async (message) => {
     const sent = await client.assets.send(file.stream(), { name: 'big.bin' });
     const t1 = now();
     if (sent.hash !== file.hash) throw new Error('hash changed in transit');
-    send({ type: 'sent', t0, t1 });
+    send({ type: 'sent', t0, t1, ...phases });
   }
 });
 
@@ -57,7 +66,7 @@ if (role === 'sender') {
   });
   file = await client.assets.add(source, { name: 'big.bin' });
 } else {
-  client.on('delivery', () => send({ type: 'received', t2: now() }));
+  client.on('delivery', () => send({ type: 'received', t2: now(), ...phases }));
 }
 global.gc?.();
 send({ type: 'ready' });

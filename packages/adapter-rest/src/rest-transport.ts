@@ -24,6 +24,7 @@ import {
 } from '@syncline/sync-core/protocol';
 import {
   checkBaseUrl,
+  globalFetchIsNodes,
   HttpClient,
   type HttpTimers,
   type TokenProvider,
@@ -62,6 +63,13 @@ export interface RestTransportOptions {
    * @default globalThis.fetch, looked up at call time
    */
   fetch?: typeof globalThis.fetch;
+  /**
+   * Sends the bytes of an asset chunk as a stream of one chunk (with its `Content-Length`)
+   * rather than as a `Uint8Array`: Node's fetch copies a byte body twice, a stream not at all.
+   * Browsers cannot stream a request body over HTTP/1.1, so leave it off there.
+   * @default true when `fetch` is left to the global one and that is Node's (undici), else false
+   */
+  streamUploads?: boolean;
   /**
    * Realtime hints: `'sse'` streams `/v1/events`, `'poll'` asks the client to pull every
    * `pollIntervalMs`, `false` offers no `subscribe` (the client falls back to its own interval).
@@ -168,6 +176,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     timeoutMs,
     timers,
+    streamRawBodies: options.streamUploads ?? (options.fetch === undefined && globalFetchIsNodes()),
   });
   const realtime = options.realtime ?? DEFAULTS.realtime;
   const reconnect = { ...DEFAULT_RECONNECT, ...definedOnly(options.reconnect ?? {}) };

@@ -37,6 +37,13 @@ export interface HttpClientOptions {
   fetch: typeof globalThis.fetch;
   timeoutMs: number;
   timers: HttpTimers;
+  /**
+   * Sends a `rawBody` as a one-chunk stream with its `Content-Length` instead of as bytes:
+   * Node's fetch (undici) copies a byte body twice (into its own buffer, then once more for
+   * the request's clone kept for redirects), a stream body not at all. Browsers' fetch cannot
+   * stream a request body over HTTP/1.1, so only where the fetch is Node's.
+   */
+  streamRawBodies?: boolean;
 }
 
 /** One request. */
@@ -166,7 +173,9 @@ export class HttpClient {
 
   /**
    * Sends `request` and returns the successful response with its body unread (for streams).
-   * The deadline covers only the wait for the response headers; `signal` aborts the body too.
+   * The deadline covers only the wait for the response headers; `signal` aborts the body too,
+   * until the body ends or is cancelled (then the request lets go of `signal`: a long-lived
+   * signal, such as a signed-in session's, does not collect a listener per request).
    */
   async open(request: HttpRequest): Promise<Response> {
     const deadline = this.#deadline(request.signal, this.#options.timeoutMs);
@@ -177,7 +186,15 @@ export class HttpClient {
       }
       // The deadline ends with the headers; the caller's signal keeps ending the body.
       deadline.clearTimer();
-      return response;
+      if (response.body === null || request.signal === undefined) {
+        deadline.clear();
+        return response;
+      }
+      return new Response(untilEnd(response.body, deadline.clear), {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
     } catch (error) {
       deadline.clear();
       throw this.#classify(error, request.what, deadline);
@@ -212,7 +229,10 @@ export class HttpClient {
     if (request.okStatuses !== undefined) init.redirect = 'manual';
     if (request.rawBody !== undefined) {
       headers['content-type'] = 'application/octet-stream';
-      init.body = request.rawBody as Uint8Array<ArrayBuffer>;
+      init.body =
+        this.#options.streamRawBodies === true
+          ? oneChunkBody(request.rawBody, headers, init)
+          : (request.rawBody as Uint8Array<ArrayBuffer>);
     } else if (request.body !== undefined) {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(request.body);
@@ -310,4 +330,68 @@ async function isSessionRevokedAnswer(response: Response): Promise<boolean> {
   } catch {
     return false; // not JSON, or a body that cannot be read twice: treat it as an expired token
   }
+}
+
+/**
+ * `bytes` as a stream body of one chunk, with its length in `headers` (sent as
+ * `Content-Length`, not chunked) and `duplex: 'half'` in `init`, as fetch wants for a stream.
+ */
+function oneChunkBody(
+  bytes: Uint8Array,
+  headers: Record<string, string>,
+  init: RequestInit,
+): ReadableStream<Uint8Array> {
+  headers['content-length'] = String(bytes.byteLength);
+  (init as RequestInit & { duplex: 'half' }).duplex = 'half';
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (bytes.byteLength > 0) controller.enqueue(bytes);
+      controller.close();
+    },
+  });
+}
+
+/** `body`, calling `release` once when it ends, fails or is cancelled. */
+function untilEnd(
+  body: ReadableStream<Uint8Array>,
+  release: () => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let next: ReadableStreamReadResult<Uint8Array>;
+        try {
+          next = await reader.read();
+        } catch (error) {
+          release();
+          throw error;
+        }
+        if (next.done) {
+          release();
+          controller.close();
+        } else {
+          controller.enqueue(next.value);
+        }
+      },
+      cancel(reason) {
+        release();
+        return reader.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * Whether the global `fetch` is Node's own (undici), which sends a stream body as it is
+ * (see {@link HttpClientOptions.streamRawBodies}); not in a browser, nor in an Electron
+ * renderer (Chromium's fetch, though `process` is there).
+ */
+export function globalFetchIsNodes(): boolean {
+  const host = globalThis as {
+    process?: { versions?: { undici?: unknown } };
+    document?: unknown;
+  };
+  return typeof host.process?.versions?.undici === 'string' && host.document === undefined;
 }

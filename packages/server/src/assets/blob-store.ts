@@ -5,10 +5,8 @@
  *
  * @module
  */
-import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 
 /**
  * Bytes under opaque keys (`[A-Za-z0-9_-]{1,128}`). Contract:
@@ -81,6 +79,46 @@ async function writeAllAt(file: FileHandle, chunks: Uint8Array[], position: numb
     }
     rest = left;
   }
+}
+
+/** Bytes a blob read takes from the file at once. */
+const READ_BYTES = 1 << 20;
+
+/**
+ * Bytes `[start, end)` of the file at `path` as a stream of reads of up to {@link READ_BYTES},
+ * each into its own new buffer that the stream hands on as it is (a Node stream through
+ * `Readable.toWeb` copied every piece once more). One read ahead; the file closes at the end,
+ * on an error, or when the reader cancels.
+ */
+function readFileRange(path: string, start: number, end: number): ReadableStream<Uint8Array> {
+  let file: FileHandle | undefined;
+  let position = start;
+  const close = async () => {
+    const open = file;
+    file = undefined;
+    await open?.close();
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        if (position >= end) {
+          await close();
+          controller.close();
+          return;
+        }
+        file ??= await open(path, 'r');
+        const buffer = new Uint8Array(Math.min(READ_BYTES, end - position));
+        const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+        if (bytesRead === 0) throw new Error(`blob ended at ${position} of ${end}: ${path}`);
+        position += bytesRead;
+        controller.enqueue(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+      } catch (error) {
+        await close().catch(() => undefined);
+        throw error;
+      }
+    },
+    cancel: close,
+  });
 }
 
 function checkKey(key: string): string {
@@ -167,9 +205,7 @@ export function fileBlobStore(options: FileBlobStoreOptions): BlobStore {
       }
     },
     read(key, { start, end }) {
-      if (end <= start) return new ReadableStream({ start: (controller) => controller.close() });
-      const stream = createReadStream(pathOf(key), { start, end: end - 1, highWaterMark: 1 << 20 });
-      return Readable.toWeb(stream) as ReadableStream<Uint8Array>;
+      return readFileRange(pathOf(key), start, end);
     },
     async delete(key) {
       await rm(pathOf(key), { force: true });

@@ -94,15 +94,17 @@ export async function beginUpload(
       message: `the asset is ${totalBytes} bytes; this server takes at most ${limits.maxAssetBytes}`,
     };
   }
+  const found = (copy: AssetCopy): BeginUploadOutcome =>
+    copy.totalBytes === totalBytes
+      ? { type: 'ok', copy }
+      : { type: 'length_mismatch', totalBytes: copy.totalBytes };
+  // Every chunk after the first finds the copy: one statement, no transaction.
+  const existing = await ownCopy(db, userId, sha256);
+  if (existing !== undefined) return found(existing);
   const now = ctx.now();
   return db.transaction(async (tx) => {
-    const existing = await ownCopy(tx, userId, sha256);
-    if (existing !== undefined) {
-      if (existing.totalBytes !== totalBytes) {
-        return { type: 'length_mismatch', totalBytes: existing.totalBytes };
-      }
-      return { type: 'ok', copy: existing };
-    }
+    const raced = await ownCopy(tx, userId, sha256);
+    if (raced !== undefined) return found(raced);
     // Two first chunks of one user race on the quota only by one asset: acceptable slack.
     const [used] = await tx.query<{ bytes: string | number | null }>(
       'SELECT sum(total_bytes) AS bytes FROM syncline.assets WHERE user_id = $1',
@@ -124,30 +126,8 @@ export async function beginUpload(
       [userId, sha256, request.blobKey, totalBytes, now],
     );
     if (row === undefined) throw new Error('the asset insert returned no row');
-    const copy = toCopy(row);
-    if (copy.totalBytes !== totalBytes) {
-      return { type: 'length_mismatch', totalBytes: copy.totalBytes };
-    }
-    return { type: 'ok', copy };
+    return found(toCopy(row));
   });
-}
-
-/** Moves the upload offset from `from` to `to` (compare-and-set). */
-export async function advanceUpload(
-  db: SqlQueryable,
-  ctx: QueryContext,
-  userId: string,
-  sha256: string,
-  from: number,
-  to: number,
-): Promise<boolean> {
-  const rows = await db.query(
-    `UPDATE syncline.assets SET received_bytes = $4, touched_at = $5
-     WHERE user_id = $1 AND sha256 = $2 AND received_bytes = $3 AND NOT complete
-     RETURNING 1`,
-    [userId, sha256, from, to, ctx.now()],
-  );
-  return rows.length > 0;
 }
 
 /** Marks the copy complete. */

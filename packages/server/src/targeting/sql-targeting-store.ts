@@ -8,7 +8,6 @@
 import type { SqlExecutor, SqlQueryable } from '../store/executor.js';
 import { AckBatcher } from './ack-batcher.js';
 import {
-  advanceUpload,
   beginUpload,
   completeUpload,
   dropUpload,
@@ -35,11 +34,11 @@ import {
   revokeSession,
 } from './session-queries.js';
 import {
+  advanceUpload,
   createTransfer,
   expireTransfers,
   getTransfer,
   listTransfers,
-  recordUploadProgress,
   reportProgress,
 } from './transfer-queries.js';
 import type { TargetingEvent, TargetingPolicy, TargetingStore } from './types.js';
@@ -159,16 +158,7 @@ export async function createSqlTargetingStore(
     readableCopy: (auth, sha256) => readableCopy(db, ctx, auth, sha256),
     beginUpload: (userId, sha256, totalBytes, limits) =>
       beginUpload(db, ctx, { userId, sha256, totalBytes, blobKey: options.newId() }, limits),
-    async advanceUpload(userId, sha256, from, to) {
-      const moved = await advanceUpload(db, ctx, userId, sha256, from, to);
-      if (moved) {
-        const copy = await ownCopy(db, userId, sha256);
-        if (copy !== undefined) {
-          await recordUploadProgress(db, ctx, userId, sha256, to, copy.totalBytes);
-        }
-      }
-      return moved;
-    },
+    advanceUpload: (userId, sha256, from, to) => advanceUpload(db, ctx, userId, sha256, from, to),
     async knownBlobKeys(blobKeys) {
       const rows = await db.query<{ blob_key: string }>(
         'SELECT blob_key FROM syncline.assets WHERE blob_key = ANY($1::text[])',

@@ -21,6 +21,7 @@ import type { SqlExecutor, SqlQueryable } from '../store/executor.js';
 import { toNumber } from '../store/rows.js';
 import type { AuthContext } from '../store/types.js';
 import type { QueryContext } from './session-queries.js';
+import { transferIsLive } from './targeting-sql.js';
 import type { TargetingEvent, TransferOutcome } from './types.js';
 
 interface TransferRow {
@@ -280,30 +281,42 @@ export async function reportProgress(
 }
 
 /**
- * Moves the live transfers of the holder's asset to `in_progress` with `uploadedBytes` (an
- * upload by the holder is the transfer's progress). Returns the events to send.
+ * Moves the holder's upload offset of `sha256` from `from` to `to` (compare-and-set; `false`
+ * when the offset was not `from` any more) and, in the same statement, its live transfers to
+ * `in_progress` with `to` uploaded bytes (an upload by the holder is the transfer's
+ * progress), then sends their events. One statement per chunk: the chunks of an upload take
+ * turns on the copy, so every statement here is time the next chunk waits.
  */
-export async function recordUploadProgress(
-  db: SqlExecutor,
+export async function advanceUpload(
+  db: SqlQueryable,
   ctx: QueryContext,
   holderUserId: string,
   sha256: string,
-  uploadedBytes: number,
-  totalBytes: number,
-): Promise<void> {
+  from: number,
+  to: number,
+): Promise<boolean> {
   const now = ctx.now();
-  await db.transaction(async (tx) => {
-    const rows = await tx.query<TransferRow>(
-      `UPDATE syncline.transfers SET state = 'in_progress',
-         uploaded_bytes = GREATEST(uploaded_bytes, $3), total_bytes = $4, updated_at = $5
-       WHERE holder_user_id = $1 AND asset_hash = $2 AND state IN ('pending', 'in_progress')
-         AND expires_at > $5
-       RETURNING ${TRANSFER_COLUMNS}`,
-      [holderUserId, sha256, uploadedBytes, totalBytes, now],
-    );
-    const events = rows.flatMap((row) => transferEvents(toTransfer(row, now)));
-    if (events.length > 0) await ctx.notify(tx, events);
-  });
+  const rows = await db.query<{ [K in keyof TransferRow]: TransferRow[K] | null }>(
+    `WITH moved AS (
+       UPDATE syncline.assets SET received_bytes = $4, touched_at = $5
+       WHERE user_id = $1 AND sha256 = $2 AND received_bytes = $3 AND NOT complete
+       RETURNING total_bytes),
+     progressed AS (
+       UPDATE syncline.transfers t SET state = 'in_progress',
+         uploaded_bytes = GREATEST(t.uploaded_bytes, $4),
+         total_bytes = (SELECT total_bytes FROM moved), updated_at = $5
+       WHERE t.holder_user_id = $1 AND t.asset_hash = $2 AND ${transferIsLive('$5')}
+         AND EXISTS (SELECT 1 FROM moved)
+       RETURNING ${TRANSFER_COLUMNS})
+     SELECT p.* FROM moved LEFT JOIN progressed p ON true`,
+    [holderUserId, sha256, from, to, now],
+  );
+  if (rows.length === 0) return false;
+  const events = rows.flatMap((row) =>
+    row.id === null ? [] : transferEvents(toTransfer(row as TransferRow, now)),
+  );
+  await ctx.notify(db, events);
+  return true;
 }
 
 /** Expires the live transfers past their TTL; the number expired. */

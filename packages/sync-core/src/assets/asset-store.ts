@@ -30,6 +30,13 @@ export interface AssetStore {
   partialSize(key: string): Promise<number>;
   /** Appends `bytes` at `offset` (the partial's end). */
   append(key: string, offset: number, bytes: Uint8Array): Promise<void>;
+  /**
+   * Appends `parts`, in order, at `offset`: the same as one `append` of their concatenation,
+   * which is what the client does when a store leaves this out. A store implements it to take
+   * the socket-sized pieces of a download (or the pieces of an imported stream) without
+   * their being joined into one buffer first, e.g. with one vectored file write.
+   */
+  appendParts?(key: string, offset: number, parts: readonly Uint8Array[]): Promise<void>;
   /** Bytes `[start, end)` of the partial `key`. */
   readPartial(key: string, start: number, end: number): Promise<Uint8Array>;
   /** Makes the partial `key` the complete asset `sha256`. */
@@ -87,6 +94,20 @@ export function kvAssetStore(kv: StorageAdapter): AssetStore {
     }
     return out;
   };
+  /** Stores `bytes`, which nothing else holds, as the partial's next entry. */
+  const appendEntry = async (key: string, offset: number, bytes: Uint8Array) => {
+    const meta = await partialMeta(key);
+    if (offset !== meta.size) throw offsetMismatch(key, meta.size, offset);
+    if (bytes.length === 0) return;
+    await kv.write(NS, [
+      { type: 'set', key: chunkKey(key, meta.offsets.length), value: bytes },
+      {
+        type: 'set',
+        key: `p/${key}`,
+        value: { size: meta.size + bytes.length, offsets: [...meta.offsets, meta.size] },
+      },
+    ]);
+  };
   const dropChunks = async (key: string, count: number) => {
     const ops = [];
     for (let i = 0; i < count; i++) ops.push({ type: 'delete' as const, key: chunkKey(key, i) });
@@ -96,19 +117,9 @@ export function kvAssetStore(kv: StorageAdapter): AssetStore {
     async partialSize(key) {
       return (await partialMeta(key)).size;
     },
-    async append(key, offset, bytes) {
-      const meta = await partialMeta(key);
-      if (offset !== meta.size) throw offsetMismatch(key, meta.size, offset);
-      if (bytes.length === 0) return;
-      await kv.write(NS, [
-        { type: 'set', key: chunkKey(key, meta.offsets.length), value: bytes.slice() },
-        {
-          type: 'set',
-          key: `p/${key}`,
-          value: { size: meta.size + bytes.length, offsets: [...meta.offsets, meta.size] },
-        },
-      ]);
-    },
+    append: (key, offset, bytes) => appendEntry(key, offset, bytes.slice()),
+    // One entry of the parts joined (a copy, as `append` makes one).
+    appendParts: (key, offset, parts) => appendEntry(key, offset, joinParts(parts)),
     async readPartial(key, start, end) {
       const meta = await partialMeta(key);
       return readChunks(key, meta.offsets, meta.size, start, end);
@@ -176,4 +187,17 @@ export function offsetMismatch(key: string, held: number, offset: number): SyncE
     `The partial asset ${key} holds ${held} bytes; an append at ${offset} would leave a gap or overlap`,
     { code: 'offset_mismatch', details: { offset: held } },
   );
+}
+
+/** `parts` joined into one new buffer. */
+export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }

@@ -67,31 +67,34 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
       await handle.close();
     }
   };
+  /** Writes `parts` at the partial's end, with vectored writes (none joined in memory). */
+  const appendParts = async (key: string, offset: number, parts: readonly Uint8Array[]) => {
+    await ensureDirs();
+    const handle = await open(partialPath(key), 'a').catch((error: unknown) => {
+      throw failed('write', error);
+    });
+    try {
+      const held = (await handle.stat()).size;
+      if (held !== offset) throw offsetMismatch(key, held, offset);
+      let rest = parts.filter((part) => part.length > 0);
+      while (rest.length > 0) {
+        const { bytesWritten } = await handle.writev(rest);
+        rest = afterWritten(rest, bytesWritten);
+      }
+    } catch (error) {
+      if (error instanceof SyncError) throw error;
+      throw failed('write', error);
+    } finally {
+      await handle.close();
+    }
+  };
   return {
     async partialSize(key) {
       await ensureDirs();
       return (await sizeOf(partialPath(key))) ?? 0;
     },
-    async append(key, offset, bytes) {
-      await ensureDirs();
-      const handle = await open(partialPath(key), 'a').catch((error: unknown) => {
-        throw failed('write', error);
-      });
-      try {
-        const held = (await handle.stat()).size;
-        if (held !== offset) throw offsetMismatch(key, held, offset);
-        let done = 0;
-        while (done < bytes.length) {
-          const { bytesWritten } = await handle.write(bytes, done, bytes.length - done);
-          done += bytesWritten;
-        }
-      } catch (error) {
-        if (error instanceof SyncError) throw error;
-        throw failed('write', error);
-      } finally {
-        await handle.close();
-      }
-    },
+    append: (key, offset, bytes) => appendParts(key, offset, [bytes]),
+    appendParts,
     async readPartial(key, start, end) {
       await ensureDirs();
       return readRange(partialPath(key), start, end);
@@ -134,6 +137,20 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
       await rm(`${blobPath(sha256)}.json`, { force: true });
     },
   };
+}
+
+/** What of `parts` a write of `written` bytes left unwritten (views, no copies). */
+function afterWritten(parts: readonly Uint8Array[], written: number): Uint8Array[] {
+  const left: Uint8Array[] = [];
+  let skip = written;
+  for (const part of parts) {
+    if (skip >= part.length) skip -= part.length;
+    else {
+      left.push(skip === 0 ? part : part.subarray(skip));
+      skip = 0;
+    }
+  }
+  return left;
 }
 
 /** Flushes a file's bytes to disk (before it is renamed into place as a complete asset). */

@@ -2,6 +2,7 @@ import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { Retryer } from '../replication/retryer.js';
 import type { AssetTransport } from '../transport/types.js';
 import type { AssetMeta, AssetStore } from './asset-store.js';
+import { BatchedAppend } from './batched-append.js';
 import { Sha256 } from './sha256.js';
 
 /** Bytes per asset upload request, and per store append of a download, by default. */
@@ -27,12 +28,20 @@ export async function importAsset(options: {
   const { store, key, chunkBytes } = options;
   await store.discardPartial(key);
   const hash = new Sha256();
-  let size = 0;
-  for await (const chunk of chunksOf(options.source, chunkBytes)) {
-    hash.update(chunk);
-    await store.append(key, size, chunk);
-    size += chunk.length;
+  // The source is read and hashed while the previous batch is written.
+  const writer = new BatchedAppend({ store, key, offset: 0, batchBytes: chunkBytes });
+  try {
+    for await (const chunk of chunksOf(options.source, chunkBytes)) {
+      hash.update(chunk);
+      await writer.push(chunk);
+    }
+    await writer.finish();
+  } catch (error) {
+    await writer.settle();
+    await store.discardPartial(key).catch(() => undefined); // an import never resumes
+    throw error;
   }
+  const size = writer.received;
   const sha256 = hash.digestHex();
   await store.commit(key, sha256, { ...options.meta, size });
   return { hash: sha256, size };
@@ -260,9 +269,9 @@ async function downloadChunk(
 
 /**
  * One request for the rest of the asset, streamed into the store: the bytes are hashed as they
- * arrive and appended in batches of `run.chunkBytes`, one batch written while the next arrives.
- * A stream cut short keeps what was appended; the caller continues from there. Returns the new
- * offset.
+ * arrive and appended in batches of `run.chunkBytes`, one batch written while the next arrives
+ * ({@link BatchedAppend}). A stream cut short keeps what was appended; the caller continues
+ * from there. Returns the new offset.
  */
 async function downloadStreamed(
   run: TransferRun,
@@ -275,55 +284,35 @@ async function downloadStreamed(
   const open = run.transport.downloadStream as NonNullable<AssetTransport['downloadStream']>;
   const reader = (await open({ sha256, start: offset, end: size }, run.signal)).getReader();
   let appended = offset;
-  let received = offset;
-  let batch: Uint8Array[] = [];
-  let batchBytes = 0;
-  let writing: Promise<void> = Promise.resolve();
-  const flush = async () => {
-    await writing;
-    const bytes = batch.length === 1 ? (batch[0] as Uint8Array) : concat(batch, batchBytes);
-    const at = received - batchBytes;
-    batch = [];
-    batchBytes = 0;
-    writing = run.store.append(key, at, bytes).then(() => {
-      appended = at + bytes.length;
-      run.onProgress(appended, size);
-    });
-    writing.catch(() => undefined); // awaited below; never an unhandled rejection
-  };
+  const writer = new BatchedAppend({
+    store: run.store,
+    key,
+    offset,
+    batchBytes: run.chunkBytes,
+    onWritten: (end) => {
+      appended = end;
+      run.onProgress(end, size);
+    },
+  });
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (received + value.length > size) {
+      if (writer.received + value.length > size) {
         throw new SyncError('server', `The server sent more than the ${size} bytes of ${sha256}`);
       }
       hash.update(value);
-      batch.push(value);
-      batchBytes += value.length;
-      received += value.length;
-      if (batchBytes >= run.chunkBytes) await flush();
+      await writer.push(value);
     }
-    if (batchBytes > 0) await flush();
-    await writing;
+    await writer.finish();
   } finally {
-    await writing.catch(() => undefined);
+    await writer.settle();
     await reader.cancel().catch(() => undefined);
   }
-  if (received === offset) {
+  if (appended === offset) {
     throw new SyncError('server', `The server answered no bytes of ${sha256} from ${offset}`);
   }
   return appended;
-}
-
-function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 async function remoteSize(

@@ -88,3 +88,24 @@ describe.each(kinds)('AssetStore contract: %s', (_name, make) => {
     expect(await store.partialSize('d')).toBe(0);
   });
 });
+
+describe.each(kinds)('AssetStore.appendParts: %s', (_name, make) => {
+  it('appends the parts in order, as one append of them joined would, and copies them', async () => {
+    const { store, reopen } = await make();
+    const appendParts = store.appendParts?.bind(store);
+    if (appendParts === undefined) throw new Error('the store has no appendParts');
+    const parts = [data.slice(0, 3), data.slice(3, 3), data.slice(3, 1200), data.slice(1200, 1201)];
+    await appendParts('p', 0, parts);
+    await expect(appendParts('p', 1000, [data.subarray(0, 1)])).rejects.toMatchObject({
+      kind: 'storage',
+      code: 'offset_mismatch',
+    });
+    (parts[2] as Uint8Array)[0] = 99;
+    await appendParts('p', 1201, [data.subarray(1201, 2000), data.subarray(2000)]);
+    const again = reopen();
+    expect(await again.partialSize('p')).toBe(data.length);
+    expect(await again.readPartial('p', 0, data.length)).toEqual(data);
+    await again.commit('p', hash, { size: data.length });
+    expect(await reopen().read(hash, 0, data.length)).toEqual(data);
+  });
+});
