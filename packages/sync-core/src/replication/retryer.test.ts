@@ -180,3 +180,45 @@ describe('Retryer and wall-clock jumps', () => {
     expect(ready).toBe(true);
   });
 });
+
+describe('Retryer waits sharing one signal', () => {
+  it('adds one abort listener to a signal however many waits share it, and an abort ends them all', async () => {
+    const env = manualEnvironment();
+    const retryer = new Retryer({ env });
+    env.setOnline(false);
+    const session = new AbortController();
+    let listeners = 0;
+    const add = session.signal.addEventListener.bind(session.signal);
+    session.signal.addEventListener = ((...args: Parameters<typeof add>) => {
+      listeners++;
+      add(...args);
+    }) as typeof add;
+    // A dozen downloads of one session waiting to go: Node warns past 10 listeners per signal.
+    const waits = Array.from({ length: 12 }, () => retryer.ready(session.signal));
+    await env.advance(0);
+    expect(listeners).toBe(1);
+    const reason = new Error('signed out');
+    session.abort(reason);
+    const outcomes = await Promise.allSettled(waits);
+    expect(outcomes.every((o) => o.status === 'rejected' && o.reason === reason)).toBe(true);
+  });
+
+  it('lets the other waits go on when one of them is aborted', async () => {
+    const env = manualEnvironment();
+    const retryer = new Retryer({ env });
+    env.setOnline(false);
+    const one = new AbortController();
+    const other = new AbortController();
+    const aborted = retryer.ready(one.signal);
+    let otherReady = false;
+    void retryer.ready(other.signal).then(() => {
+      otherReady = true;
+    });
+    one.abort(new Error('stop'));
+    await expect(aborted).rejects.toThrow('stop');
+    expect(otherReady).toBe(false);
+    env.setOnline(true);
+    await env.advance(0);
+    expect(otherReady).toBe(true);
+  });
+});

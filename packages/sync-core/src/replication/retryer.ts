@@ -41,6 +41,8 @@ export class Retryer {
   readonly #backoffTimers = new Set<unknown>();
   readonly #retryAfterTimers = new Set<unknown>();
   readonly #wakers = new Set<() => void>();
+  /** Signals that already have this retryer's one abort listener (see `#wakeOnAbort`). */
+  readonly #watchedSignals = new WeakSet<AbortSignal>();
   readonly #unsubscribeOnline: () => void;
 
   /** @param options - environment, delays and retry callback */
@@ -147,19 +149,30 @@ export class Retryer {
 
   /** Resolves once an attempt may start: online and past any wait. */
   async ready(signal: AbortSignal): Promise<void> {
+    this.#wakeOnAbort(signal);
     for (;;) {
       if (signal.aborted) throw signal.reason;
       if (this.#env.online.isOnline() && !this.backingOff) return;
       await new Promise<void>((resolve) => {
         const done = () => {
           this.#wakers.delete(done);
-          signal.removeEventListener('abort', done);
           resolve();
         };
         this.#wakers.add(done);
-        signal.addEventListener('abort', done);
       });
     }
+  }
+
+  /**
+   * One abort listener per signal, however many waits share it (a session's signal is shared by
+   * every request of that session: a listener per wait passed Node's limit of 10 and printed a
+   * leak warning when a dozen downloads waited at once). An abort wakes every wait; each checks
+   * its own signal.
+   */
+  #wakeOnAbort(signal: AbortSignal): void {
+    if (this.#watchedSignals.has(signal)) return;
+    this.#watchedSignals.add(signal);
+    signal.addEventListener('abort', () => this.#wake(), { once: true });
   }
 
   #startTimer(timers: Set<unknown>, ms: number): void {
