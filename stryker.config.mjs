@@ -46,6 +46,9 @@ export default {
   ignoreStatic: true,
   concurrency: Number(process.env.SYNCLINE_MUTATION_CONCURRENCY ?? 2),
   timeoutMS: 10_000,
+  // The server groups' initial run (every server suite on PGlite) took over Stryker's default
+  // 5 minutes on a loaded 2-core machine.
+  dryRunTimeoutMinutes: 30,
   incremental: true,
   incrementalFile: `reports/mutation/${groupName}-${profile}.incremental.json`,
   reporters: ['json', 'progress'],

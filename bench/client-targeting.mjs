@@ -12,6 +12,7 @@
 //
 //   npm run build && node bench/client-targeting.mjs
 import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -79,6 +80,21 @@ export const meta = {
     { key: 'receiver_cpu_mb', label: 'receiver CPU per MB (asset)', unit: 'ms', better: 'lower' },
     // Informational: server CPU (Linux /proc), which a busy host sways far less than wall time.
     { key: 'fan_cpu', label: 'server CPU per fan-out', unit: 'ms', better: 'lower' },
+    // Informational: CPU of this process (the 11 clients) per fan-out.
+    { key: 'fan_client_cpu', label: 'clients CPU per fan-out', unit: 'ms', better: 'lower' },
+    // Informational: the fan-out step by step, medians of the time since `send` was called.
+    { key: 'step_send', label: 'fan-out: send answered', unit: 'ms', better: 'lower' },
+    {
+      key: 'step_first_handler',
+      label: 'fan-out: first handler runs',
+      unit: 'ms',
+      better: 'lower',
+    },
+    { key: 'step_last_handler', label: 'fan-out: 10th handler runs', unit: 'ms', better: 'lower' },
+    { key: 'step_first_ack_sent', label: 'fan-out: first ack sent', unit: 'ms', better: 'lower' },
+    { key: 'step_last_ack_sent', label: 'fan-out: 10th ack sent', unit: 'ms', better: 'lower' },
+    { key: 'step_complete', label: 'fan-out: ack answered complete', unit: 'ms', better: 'lower' },
+    { key: 'step_last_ack', label: 'fan-out: 10th ack answered', unit: 'ms', better: 'lower' },
   ],
 };
 
@@ -88,43 +104,91 @@ async function fanOut(url, serverPid) {
   const userId = `fan-${Date.now()}`;
   const sender = await device(url, userId);
   const receivers = [];
-  let onAck = () => {};
+  // The round being measured: its delivery id and the times of its steps (performance.now()).
+  let round = null;
   for (let i = 0; i < 10; i++) {
     const r = await device(url, userId);
     const ack = r.transport.deliveries.ack.bind(r.transport.deliveries);
     r.transport.deliveries.ack = async (id, signal) => {
+      const mine = round !== null && round.id === id ? round : null;
+      mine?.ackSent.push(performance.now());
       const answer = await ack(id, signal);
-      onAck(id);
+      mine?.answered(answer);
       return answer;
     };
-    r.client.on('delivery', () => {});
+    r.client.on('delivery', ({ delivery }) => {
+      if (round !== null && delivery.id === round.id) round.handled.push(performance.now());
+    });
     receivers.push(r);
   }
   const times = [];
+  const steps = [];
   let cpuStart = 0;
+  let clientCpuStart;
   for (let i = 0; i < 220; i++) {
-    if (i === 20) cpuStart = processCpuSeconds(serverPid);
-    const started = performance.now();
-    let acked = 0;
+    if (i === 20) {
+      cpuStart = processCpuSeconds(serverPid);
+      clientCpuStart = process.cpuUsage();
+    }
     let done;
     const all = new Promise((resolve) => {
       done = resolve;
     });
-    let id;
-    onAck = (ackedId) => {
-      if (ackedId === id && ++acked === 10) done();
+    const id = randomUUID();
+    round = {
+      id,
+      handled: [],
+      ackSent: [],
+      acked: [],
+      completeAt: Number.NaN,
+      answered(answer) {
+        const at = performance.now();
+        this.acked.push(at);
+        if (answer.complete) this.completeAt = at;
+        if (this.acked.length === 10) done();
+      },
     };
-    const sending = sender.client.deliveries.send({ kind: 'bench', payload: { i } });
-    id = (await sending).id;
+    const started = performance.now();
+    const sent = sender.client.deliveries
+      .send({ id, kind: 'bench', payload: { i } })
+      .then(() => performance.now());
+    const sentAt = await sent;
     await all;
-    if (i >= 20) times.push(performance.now() - started); // 20 warm-up rounds
+    const end = performance.now();
+    if (i < 20) continue; // 20 warm-up rounds
+    times.push(end - started);
+    const since = (t) => t - started;
+    steps.push({
+      send: since(sentAt),
+      firstHandler: since(Math.min(...round.handled)),
+      lastHandler: since(Math.max(...round.handled)),
+      firstAckSent: since(Math.min(...round.ackSent)),
+      lastAckSent: since(Math.max(...round.ackSent)),
+      complete: since(round.completeAt),
+      lastAck: since(end),
+    });
   }
   const cpu = processCpuSeconds(serverPid) - cpuStart;
+  const clientCpu = process.cpuUsage(clientCpuStart);
+  round = null;
   for (const r of [sender, ...receivers]) await r.client.stop();
+  const step = (key) =>
+    quantile(
+      steps.map((s) => s[key]),
+      0.5,
+    );
   return {
     fan_p50: quantile(times, 0.5),
     fan_p99: quantile(times, 0.99),
     fan_cpu: (cpu * 1000) / times.length,
+    fan_client_cpu: (clientCpu.user + clientCpu.system) / 1000 / times.length,
+    step_send: step('send'),
+    step_first_handler: step('firstHandler'),
+    step_last_handler: step('lastHandler'),
+    step_first_ack_sent: step('firstAckSent'),
+    step_last_ack_sent: step('lastAckSent'),
+    step_complete: step('complete'),
+    step_last_ack: step('lastAck'),
   };
 }
 

@@ -214,4 +214,67 @@ describeChromium('example app in Chromium, two devices of one user', () => {
     await other.page.context().close();
     await context.close();
   }, 120_000);
+
+  it('two tabs of one browser: a file from another device arrives once, the follower tab shows its progress and sends one', async () => {
+    const context = await browser.newContext();
+    const leader = await AppPage.open(context, server.url, 'tab-leader');
+    await leader.signIn('e2e-tab-files');
+    await leader.waitForBadge('Synced');
+    const follower = await AppPage.open(context, server.url, 'tab-follower');
+    await follower.page.getByTestId('signed-in-as').waitFor();
+    expect(await leader.tabRole()).toBe('leader');
+    expect(await follower.tabRole()).toBe('follower');
+    const phone = await AppPage.open(await browser.newContext(), server.url, 'phone');
+    await phone.signIn('e2e-tab-files');
+    await phone.waitForBadge('Synced');
+    // The follower lists the user's devices through the leader: this browser and the phone.
+    await eventually(async () => follower.page.getByTestId('device').count(), 2);
+
+    const size = 1024 * 1024 + 4321; // two chunks
+    await phone.page.getByLabel('file to send').setInputFiles({
+      name: 'from-phone.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(size, 3),
+    });
+    const download = follower.page.locator('[data-testid="transfer"][data-direction="download"]');
+    await download.waitFor({ timeout: 30_000 });
+    await follower.page
+      .locator('[data-testid="transfer"][data-direction="download"][data-state="completed"]')
+      .waitFor({ timeout: 30_000 });
+    expect(await download.locator('progress').getAttribute('value')).toBe(String(size));
+    await follower.shot('14-follower-tab-shows-download');
+    // Handled once for the browser's session: in one tab (the leader, which listens too).
+    const arrived = (app: AppPage) =>
+      app.page.locator('[data-testid="received-file"][data-name="from-phone.bin"]').count();
+    await eventually(async () => (await arrived(leader)) + (await arrived(follower)), 1, 30_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect([await arrived(leader), await arrived(follower)]).toEqual([1, 0]);
+    await leader.shot('14-leader-tab-received-once');
+
+    // The follower tab sends a file: the leader uploads it; the follower shows the upload.
+    await follower.page.getByLabel('file to send').setInputFiles({
+      name: 'from-follower.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.alloc(300_000, 5),
+    });
+    await follower.page
+      .locator('[data-testid="transfer"][data-direction="upload"][data-state="completed"]')
+      .waitFor({ timeout: 30_000 });
+    await phone.page
+      .locator('[data-testid="received-file"][data-name="from-follower.bin"]')
+      .waitFor({ timeout: 30_000 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(
+      await phone.page
+        .locator('[data-testid="received-file"][data-name="from-follower.bin"]')
+        .count(),
+    ).toBe(1);
+    await follower.shot('15-follower-tab-sent-file');
+    await phone.shot('15-phone-received-from-follower');
+    leader.expectNoErrors();
+    follower.expectNoErrors();
+    phone.expectNoErrors();
+    await phone.page.context().close();
+    await context.close();
+  }, 120_000);
 });

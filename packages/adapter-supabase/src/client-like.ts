@@ -86,20 +86,13 @@ export interface StorageResultLike<T> {
   error: StorageErrorLike | null;
 }
 
-/** One bucket's file API, as `client.storage.from(bucket)` returns it. */
+/**
+ * One bucket's file API, as `client.storage.from(bucket)` returns it (storage-js
+ * `StorageFileApi`). Besides `remove`, the adapter sends its resumable uploads and ranged
+ * downloads through the API's own base URL and authenticated fetch (storage-js has no method
+ * for them), so it needs the real storage-js object.
+ */
 export interface StorageFileApiLike {
-  /** Uploads bytes to `path` (`POST /storage/v1/object/<bucket>/<path>`, `x-upsert`). */
-  upload(
-    path: string,
-    body: Uint8Array,
-    options?: { upsert?: boolean; contentType?: string },
-  ): PromiseLike<StorageResultLike<unknown>>;
-  /** Downloads the object at `path` (`GET /storage/v1/object/<bucket>/<path>`). */
-  download(
-    path: string,
-    options?: Record<string, never>,
-    parameters?: { signal?: AbortSignal },
-  ): PromiseLike<StorageResultLike<Blob>>;
   /** Removes objects (`DELETE /storage/v1/object/<bucket>`, `{ prefixes }`). */
   remove(paths: string[]): PromiseLike<StorageResultLike<unknown>>;
 }

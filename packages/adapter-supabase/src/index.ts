@@ -32,6 +32,7 @@ export {
   DEFAULT_ASSET_BUCKET,
   type SupabaseAssetOptions,
   syncErrorFromStorage,
+  type UploadUrlStore,
 } from './storage-assets.js';
 export {
   type SupabaseTransport,

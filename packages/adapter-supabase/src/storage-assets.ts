@@ -3,16 +3,25 @@
  * private bucket, guarded by the `storage.objects` policies of `sql/0003_syncline_sessions.sql`
  * (only the sender's user and the sessions its deliveries target may read it).
  *
- * Storage's standard upload takes a whole object, so the chunks the client sends are gathered
- * in memory and uploaded (with `upsert`) once the last one arrives, after their SHA-256 is
- * checked; an interrupted upload restarts from the first chunk. Downloads fetch the whole
- * object once and answer the client's ranged reads from it.
+ * Uploads are Storage's resumable (TUS) uploads (`storage-upload.ts`): streamed in 6 MB parts,
+ * resumed from the offset the server holds. Downloads are ranged GETs of the authenticated
+ * object URL, streamed, so an interrupted download continues from the bytes already stored.
  *
  * @module
  */
-import { type AssetProbe, type AssetTransport, SyncError, sha256Hex } from '@syncline/sync-core';
-import type { StorageErrorLike, SupabaseClientLike, SupabaseStorageLike } from './client-like.js';
+import { type AssetProbe, type AssetTransport, SyncError } from '@syncline/sync-core';
+import type { SupabaseClientLike, SupabaseStorageLike } from './client-like.js';
 import { callRpc, validatedAnswer } from './rpc-call.js';
+import {
+  rangedDownload,
+  type StorageHttp,
+  storageHttp,
+  syncErrorFromStorage,
+} from './storage-http.js';
+import { defaultUploadUrls, TusUploads, type UploadUrlStore } from './storage-upload.js';
+
+export { syncErrorFromStorage } from './storage-http.js';
+export type { UploadUrlStore } from './storage-upload.js';
 
 /** Where assets go (`supabaseTransport({ assets })`). */
 export interface SupabaseAssetOptions {
@@ -23,11 +32,20 @@ export interface SupabaseAssetOptions {
    */
   bucket?: string;
   /**
-   * Largest asset in bytes (it is held in memory while it uploads). Supabase's default upload
-   * limit is 50 MB.
-   * @default 52428800
+   * Largest asset in bytes, refused before any byte is sent (413 `too_large`). Supabase's own
+   * file size limit (the project's, or the bucket's `file_size_limit`) decides too: raise both
+   * together. Nothing is held whole in memory, whatever the size.
+   * @default 52428800 (50 MiB, Supabase's default upload limit)
    */
   maxAssetBytes?: number;
+  /**
+   * Where the URLs of unfinished uploads are kept, so that an upload interrupted by a reload
+   * continues from the bytes Storage already holds. In Node or React Native, pass a store that
+   * survives a restart (e.g. over AsyncStorage or a file).
+   * @default `localStorage` where the platform has it (browsers), else an in-memory store (an
+   *   upload resumes within the transport's life; after a restart it starts again from byte 0)
+   */
+  uploadUrls?: UploadUrlStore;
 }
 
 /** What the asset part needs besides the client. */
@@ -38,29 +56,8 @@ export interface StorageAssetContext {
   onError: (error: Error) => void;
 }
 
-interface PendingUpload {
-  totalSize: number;
-  chunks: Uint8Array[];
-  received: number;
-}
-
 /** The default bucket of `sql/0003_syncline_sessions.sql`. */
 export const DEFAULT_ASSET_BUCKET = 'syncline-assets';
-
-/** The SyncError for a failed Storage call. */
-export function syncErrorFromStorage(error: StorageErrorLike, what: string): SyncError {
-  const status = error.status;
-  const message = `Storage ${what}: ${error.message}`;
-  if (status === undefined || status === 0) {
-    return new SyncError('network', message, { status: 0, cause: error });
-  }
-  const options = { status, cause: error };
-  if (status === 401 || status === 403) return new SyncError('auth', message, options);
-  if (status === 408) return new SyncError('timeout', message, options);
-  if (status === 429) return new SyncError('rate-limited', message, options);
-  if (status >= 500) return new SyncError('server', message, options);
-  return new SyncError('rejected', message, options);
-}
 
 /** Removes `paths` from the bucket; failures go to `onError` (the next clean-up retries). */
 export async function removeObjects(
@@ -87,8 +84,17 @@ export function storageAssets(
 ): AssetTransport {
   const bucket = options.bucket ?? DEFAULT_ASSET_BUCKET;
   const maxBytes = options.maxAssetBytes ?? 50 * 1024 * 1024;
-  const uploads = new Map<string, PendingUpload>();
-  let lastDownload: { sha256: string; bytes: Uint8Array } | undefined;
+  let resolved: StorageHttp | undefined;
+  const http = () => {
+    resolved ??= storageHttp(storage.from(bucket));
+    return resolved;
+  };
+  const uploads = new TusUploads({
+    http,
+    bucket,
+    userId: context.userId,
+    urls: options.uploadUrls ?? defaultUploadUrls(),
+  });
 
   const locate = async (sha256: string, signal?: AbortSignal) => {
     const data = await callRpc(client.rpc('syncline_asset_locate', { sha256 }), signal);
@@ -99,45 +105,23 @@ export function storageAssets(
     });
   };
 
-  const probe = async (sha256: string, signal?: AbortSignal): Promise<AssetProbe> => {
-    const pending = uploads.get(sha256);
-    if (pending !== undefined) return { offset: pending.received, complete: false };
-    try {
-      const { size } = await locate(sha256, signal);
-      return { offset: size, length: size, complete: true };
-    } catch (error) {
-      if (error instanceof SyncError && error.status === 404) return { offset: 0, complete: false };
-      throw error;
-    }
-  };
+  const probe = (sha256: string, signal?: AbortSignal): Promise<AssetProbe> =>
+    uploads.queued(sha256, async () => {
+      try {
+        const { size } = await locate(sha256, signal);
+        return { offset: size, length: size, complete: true };
+      } catch (error) {
+        if (!(error instanceof SyncError && error.status === 404)) throw error;
+      }
+      const held = await uploads.held(sha256, signal);
+      return held === undefined
+        ? { offset: 0, complete: false }
+        : { offset: held.offset, length: held.size, complete: false };
+    });
 
-  const finish = async (sha256: string, upload: PendingUpload, signal?: AbortSignal) => {
-    const bytes = new Uint8Array(upload.totalSize);
-    let at = 0;
-    for (const chunk of upload.chunks) {
-      bytes.set(chunk, at);
-      at += chunk.length;
-    }
-    if (sha256Hex(bytes) !== sha256) {
-      uploads.delete(sha256);
-      throw new SyncError('rejected', `the bytes of asset ${sha256} do not match its SHA-256`, {
-        code: 'hash_mismatch',
-      });
-    }
-    const userId = context.userId();
-    if (userId === undefined) throw new SyncError('auth', 'signed out: the asset cannot upload');
-    let result: Awaited<ReturnType<ReturnType<SupabaseStorageLike['from']>['upload']>>;
-    try {
-      result = await storage.from(bucket).upload(`${userId}/${sha256}`, bytes, {
-        upsert: true,
-        contentType: 'application/octet-stream',
-      });
-    } catch (error) {
-      result = { data: null, error: { message: String(error) } };
-    }
-    if (signal?.aborted) throw new SyncError('network', 'the upload was aborted');
-    if (result.error !== null) throw syncErrorFromStorage(result.error, 'upload');
-    uploads.delete(sha256);
+  const downloadStream: NonNullable<AssetTransport['downloadStream']> = async (req, signal) => {
+    const { path } = await locate(req.sha256, signal);
+    return rangedDownload(http(), { bucket, path, start: req.start, end: req.end }, signal);
   };
 
   return {
@@ -146,56 +130,25 @@ export function storageAssets(
       const held = await probe(sha256, signal);
       return held.complete ? (held.length ?? held.offset) : held.offset;
     },
-    async uploadChunk({ sha256, offset, totalSize, chunk }, signal) {
-      if (totalSize > maxBytes) {
-        throw new SyncError('rejected', `assets are at most ${maxBytes} bytes here`, {
-          status: 413,
-          code: 'too_large',
-        });
+    uploadChunk(req, signal) {
+      if (req.totalSize > maxBytes) {
+        return Promise.reject(
+          new SyncError('rejected', `assets are at most ${maxBytes} bytes here`, {
+            status: 413,
+            code: 'too_large',
+          }),
+        );
       }
-      let upload = uploads.get(sha256);
-      if (upload === undefined || upload.totalSize !== totalSize || offset === 0) {
-        upload = { totalSize, chunks: [], received: 0 };
-        uploads.set(sha256, upload);
-      }
-      if (offset !== upload.received) {
-        throw new SyncError('conflict', `asset upload: continue at byte ${upload.received}`, {
-          status: 409,
-          code: 'offset_mismatch',
-          details: { offset: upload.received },
-        });
-      }
-      upload.chunks.push(chunk.slice());
-      upload.received += chunk.length;
-      if (upload.received < totalSize) return;
-      try {
-        await finish(sha256, upload, signal);
-      } catch (error) {
-        // The last chunk is taken back, so a retry sends it again and the upload runs again.
-        upload.chunks.pop();
-        upload.received -= chunk.length;
-        throw error;
-      }
+      return uploads.queued(req.sha256, () => uploads.take(req, signal));
     },
+    downloadStream,
     async download({ sha256, start, end }, signal) {
-      if (lastDownload?.sha256 !== sha256) {
-        const { path } = await locate(sha256, signal);
-        let result: Awaited<ReturnType<ReturnType<SupabaseStorageLike['from']>['download']>>;
-        try {
-          result = await storage
-            .from(bucket)
-            .download(path, {}, signal === undefined ? {} : { signal });
-        } catch (error) {
-          result = { data: null, error: { message: String(error) } };
-        }
-        if (result.error !== null || result.data === null) {
-          throw syncErrorFromStorage(result.error ?? { message: 'no body' }, 'download');
-        }
-        lastDownload = { sha256, bytes: new Uint8Array(await result.data.arrayBuffer()) };
-      }
-      const bytes = lastDownload.bytes;
-      if (end === undefined || end >= bytes.length) lastDownload = undefined;
-      return bytes.slice(start, end);
+      const { path, size } = await locate(sha256, signal);
+      const stop = Math.min(end ?? size, size);
+      if (start >= stop) return new Uint8Array();
+      const stream = await rangedDownload(http(), { bucket, path, start, end: stop }, signal);
+      const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+      return bytes.length > stop - start ? bytes.subarray(0, stop - start) : bytes;
     },
   };
 }

@@ -5,12 +5,18 @@
  * injected: `syncline.now_ms()` is replaced to add an offset the test moves.
  */
 import { randomUUID } from 'node:crypto';
-import { isSyncError, type SyncClient, sha256Hex } from '@syncline/sync-core';
+import {
+  isSyncError,
+  memoryAssetStore,
+  memoryStorage,
+  type SyncClient,
+  sha256Hex,
+} from '@syncline/sync-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { SupabaseTransport } from '../src/index.js';
+import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
 import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
 import { movableClock } from './support/db-clock.js';
-import { freshEmail } from './support/devices.js';
+import { freshEmail, signedInClient } from './support/devices.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
 import {
   failure,
@@ -28,7 +34,7 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
   let advance: (ms: number) => Promise<unknown>;
   const transports: SupabaseTransport[] = [];
   const clients: SyncClient[] = [];
-  const { signIn, startDevice } = targetingDevices({
+  const { signIn, startDevice, startClient } = targetingDevices({
     project: () => project,
     transports,
     clients,
@@ -298,4 +304,152 @@ b: [${second.trouble.join('; ')}]`);
       .poll(() => second.client.sessions.current?.revokedAt !== undefined, { timeout: 15_000 })
       .toBe(true);
   }, 120_000);
+
+  it('B reloads mid-download and resumes from the bytes it stored (a ranged GET); B, C each handle the asset once, A never', async () => {
+    const email = freshEmail('reload');
+    const bytes = new Map<SyncClient, Uint8Array[]>();
+    const keepBytes = (client: SyncClient) => {
+      const received: Uint8Array[] = [];
+      bytes.set(client, received);
+      client.on('delivery', async (event) => {
+        const file = await client.assets.get(event.delivery.assetHash ?? '');
+        if (file !== undefined) received.push(await file.bytes());
+      });
+    };
+    const start = { setup: keepBytes, assetChunkBytes: 64 * 1024 };
+    const a = await startClient(await signedInClient(project, email), start);
+    const bSignedIn = await signedInClient(project, email);
+    const bStorage = memoryStorage();
+    const bStore = memoryAssetStore();
+    const b = await startClient(bSignedIn, { ...start, storage: bStorage, assetStore: bStore });
+    const c = await startClient(await signedInClient(project, email), start);
+    await expect
+      .poll(
+        async () =>
+          (
+            await project.db.admin.query('SELECT 1 FROM syncline.sessions WHERE user_id = $1', [
+              a.userId,
+            ])
+          ).length,
+        { timeout: 30_000 },
+      )
+      .toBe(3);
+    // B's network dies 150 kB into its download: the bytes stop, the connection stays open.
+    const bToken = (await bSignedIn.supabase.auth.getSession()).data.session?.access_token;
+    project.stallDownloads(
+      (r) => r.path.includes('/object/') && r.headers.authorization === `Bearer ${bToken}`,
+      150_000,
+    );
+    const file = fileOf(400_000, 13);
+    const sent = await a.client.assets.send(file, { name: 'big.bin' });
+    const key = `download-${sent.hash}`;
+    await expect.poll(() => bStore.partialSize(key), { timeout: 30_000 }).toBeGreaterThan(0);
+    const stored = await bStore.partialSize(key);
+    expect(stored).toBeLessThanOrEqual(150_000);
+    expect(b.handled).toEqual([]);
+    // The reload: same local storage and asset store, same Supabase session, new transport.
+    await b.client.stop();
+    const b2 = await startClient(bSignedIn, { ...start, storage: bStorage, assetStore: bStore });
+    await expect
+      .poll(() => [b2.handled.length, c.handled.length], { timeout: 30_000 })
+      .toEqual([1, 1])
+      .catch((error: Error) => {
+        const state = (d: typeof b) =>
+          `${JSON.stringify(d.client.status)} [${d.trouble.join('; ')}]`;
+        throw new Error(`${error.message}\nb: ${state(b2)}\nc: ${state(c)}`);
+      });
+    const ranges = project.storage.calls
+      .filter((call) => call.method === 'GET' && call.path.endsWith(sent.hash))
+      .map((call) => call.range);
+    // C and B read from byte 0; B after its reload only from what it had not stored.
+    expect(ranges.filter((r) => r !== 'bytes=0-399999')).toEqual([`bytes=${stored}-399999`]);
+    const resumed = b2.progress.filter((p) => p.direction === 'download');
+    expect(resumed.find((p) => p.state === 'in_progress')?.bytesDone).toBe(stored);
+    expect(resumed.at(-1)).toMatchObject({ state: 'completed', bytesDone: 400_000 });
+    expect(bytes.get(b2.client)?.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    expect(bytes.get(c.client)?.map((x) => sha256Hex(x))).toEqual([sent.hash]);
+    await expect.poll(() => objectRows(`${a.userId}/${sent.hash}`), { timeout: 30_000 }).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect([b.handled, b2.handled, c.handled, a.handled]).toEqual([
+      [],
+      [sent.delivery.id],
+      [sent.delivery.id],
+      [],
+    ]);
+  }, 120_000);
+
+  it('an upload cut off mid-way resumes from the offset Storage holds (TUS HEAD), in a new transport too; parts are 6 MB', async () => {
+    const MB = 1024 * 1024;
+    let loseAnswers = 0;
+    // The PATCH reaches Storage and is taken; its answer is lost on the way back.
+    const lossy: typeof fetch = async (input, init) => {
+      const answer = await fetch(input, init);
+      if (init?.method !== 'PATCH' || loseAnswers === 0) return answer;
+      loseAnswers--;
+      await answer.body?.cancel();
+      throw new TypeError('fetch failed');
+    };
+    const signedIn = await signedInClient(project, freshEmail('tus'), { fetch: lossy });
+    const kept = new Map<string, string>();
+    const uploadUrls = {
+      getItem: (k: string) => kept.get(k) ?? null,
+      setItem: (k: string, v: string) => void kept.set(k, v),
+      removeItem: (k: string) => void kept.delete(k),
+    };
+    const transportOf = async () => {
+      const transport = supabaseTransport({
+        client: signedIn.supabase,
+        realtime: false,
+        onRealtimeError: () => undefined,
+        assets: { uploadUrls },
+      });
+      transports.push(transport);
+      await transport.sessions.heartbeat({ clientId, sessionId: signedIn.sessionId });
+      return transport.assets;
+    };
+    const clientId = randomUUID();
+    const first = await transportOf();
+    const file = fileOf(13 * MB, 5);
+    const sha256 = sha256Hex(file);
+    const chunk = (from: number, to: number) => ({
+      sha256,
+      offset: from * MB,
+      totalSize: file.length,
+      chunk: file.subarray(from * MB, to * MB),
+    });
+    // The client's 4 MB chunks: 4 + 4 MB make the first 6 MB part.
+    await first?.uploadChunk(chunk(0, 4));
+    await first?.uploadChunk(chunk(4, 8));
+    loseAnswers = 1;
+    const cut = await failure(first?.uploadChunk(chunk(8, 12)) ?? Promise.resolve());
+    expect(cut?.kind).toBe('network');
+    expect(await objectRows(`${signedIn.userId}/${sha256}`)).toBe(0);
+    // A reload: a new transport asks Storage, which took the second part.
+    const second = await transportOf();
+    expect(await second?.probe?.(sha256)).toEqual({
+      offset: 12 * MB,
+      length: 13 * MB,
+      complete: false,
+    });
+    const skipped = await failure(second?.uploadChunk(chunk(8, 12)) ?? Promise.resolve());
+    expect(skipped?.code).toBe('offset_mismatch');
+    expect(skipped?.details).toEqual({ offset: 12 * MB });
+    await second?.uploadChunk(chunk(12, 13));
+    expect(await second?.probe?.(sha256)).toEqual({
+      offset: 13 * MB,
+      length: 13 * MB,
+      complete: true,
+    });
+    const stored = project.storage.bytes.get(`syncline-assets/${signedIn.userId}/${sha256}`);
+    expect(sha256Hex(stored ?? new Uint8Array())).toBe(sha256);
+    const mine = project.storage.tus.patches.filter((p) =>
+      Buffer.from(p.id, 'base64url').toString().includes(sha256),
+    );
+    expect(mine.map((p) => [p.offset / MB, p.bytes / MB])).toEqual([
+      [0, 6],
+      [6, 6],
+      [12, 1],
+    ]);
+    expect(kept.size).toBe(0);
+  }, 60_000);
 }

@@ -2,6 +2,8 @@
 import {
   ASSET_DELIVERY_KIND,
   memoryAssetStore,
+  memoryStorage,
+  multiTab,
   observeTransfers,
   type SyncClient,
   type TransferProgress,
@@ -149,5 +151,53 @@ describe('useSessions, useTransfers, useDeliveries', () => {
     const settledRenders = logB.of('transfers');
     await settle(20);
     expect(logB.of('transfers')).toBe(settledRenders);
+  });
+
+  it('work in a follower tab: devices, the download progress and the file, through the leader', async () => {
+    const server = createMemoryServer();
+    const storage = memoryStorage();
+    const assetStore = memoryAssetStore();
+    const tab = async () => {
+      const client = await startedClient(server, undefined, {
+        transport: server.connect({ userId: 'u1', sessionId: 'sT' }),
+        storage,
+        assetStore,
+        assetChunkBytes: CHUNK,
+        tabs: multiTab({ name: 'hooks-tabs', locks: null, leaderTimeoutMs: 400 }),
+      });
+      clients.push(client);
+      return client;
+    };
+    const leader = await tab();
+    const follower = await tab();
+    expect([leader.tabRole, follower.tabRole]).toEqual(['leader', 'follower']);
+    const phone = await device(server, 'sP');
+    const log = new RenderLog();
+    mount(
+      follower,
+      <>
+        <Devices log={log} />
+        <Progress log={log} />
+        <Inbox log={log} />
+      </>,
+    );
+    await until(() => (sessionsState?.sessions?.length ?? 0) === 2, 'both devices listed');
+    expect(sessionsState?.current?.sessionId).toBe('sT');
+    const file = new Uint8Array(4500).map((_, i) => (i * 3) & 0xff);
+    await phone.assets.send(file, { name: 'scan.pdf' });
+    await until(() => log.values('inbox').at(-1) === 1, 'the file in the follower tab');
+    await until(
+      () => (log.values('transfers').at(-1) as string) === 'download:4500/4500:completed',
+      'the download shown in the follower tab',
+    );
+    // The progress moved in the follower as it moved in the leader, not only at the end.
+    expect((log.values('transfers') as string[]).some((t) => t.includes(':in_progress'))).toBe(
+      true,
+    );
+    await sessionsState?.revoke('sP');
+    await until(
+      () => !(sessionsState?.sessions ?? []).some((s) => s.sessionId === 'sP' && s.active),
+      'the phone signed out from the follower tab',
+    );
   });
 });

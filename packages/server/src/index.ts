@@ -65,10 +65,14 @@ export type {
   StorePushRequest,
   SyncStore,
 } from './store/types.js';
-export { completionCondition } from './targeting/delivery-queries.js';
 export { DEFAULT_TARGETING_POLICY } from './targeting/sql-targeting-store.js';
 export { type SweeperOptions, type SweepReport, startSweeper } from './targeting/sweeper.js';
-export { isLive, mayReceive, transferIsLive } from './targeting/targeting-sql.js';
+export {
+  completionCondition,
+  isLive,
+  mayReceive,
+  transferIsLive,
+} from './targeting/targeting-sql.js';
 export type {
   AssetCopy,
   BeginUploadOutcome,

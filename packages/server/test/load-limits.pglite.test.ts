@@ -74,12 +74,13 @@ async function push(url: string, userId: string, count: number, filler = 0) {
 /** A raw connection that records what it receives and when it is closed. */
 function rawSocket(
   url: string,
+  { allowHalfOpen = false } = {},
 ): Promise<{ socket: Socket; received: () => string; closed: () => boolean }> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     let text = '';
     let closed = false;
-    const socket = connect(Number(port), hostname, () =>
+    const socket = connect({ port: Number(port), host: hostname, allowHalfOpen }, () =>
       resolve({ socket, received: () => text, closed: () => closed }),
     );
     socket.on('data', (chunk) => {
@@ -164,6 +165,112 @@ describe('per-user budgets of mutations and bytes', () => {
       'too many bytes uploaded; slow down',
     );
     expect((await push(url, freshUser(), 1, 15_000)).status).toBe(200);
+  });
+});
+
+describe('refusing a body before reading it', () => {
+  /** `count` concurrent pushes of the same JSON text; each settles with its status or its error. */
+  async function concurrentPushes(url: string, count: number, text: string) {
+    const { token } = await dev.issueToken(freshUser());
+    const settled = await Promise.allSettled(
+      Array.from({ length: count }, async () => {
+        const response = await fetch(`${url}/v1/push`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: text,
+        });
+        await response.arrayBuffer();
+        return { status: response.status, retryAfter: response.headers.get('retry-after') };
+      }),
+    );
+    return settled.map((s) =>
+      s.status === 'fulfilled' ? s.value : String(s.reason?.cause ?? s.reason),
+    );
+  }
+
+  it('answers 429 with Retry-After to each of many concurrent ~4 MB pushes past the byte budget', async () => {
+    const url = await start({
+      rateLimit: { bytesPerSecond: 1000, byteBurst: 5_000_000 },
+      maxBodyBytes: 5 * 1024 * 1024,
+    });
+    const text = JSON.stringify(pushBody('u', 1, 4_000_000));
+    const answers = await concurrentPushes(url, 32, text);
+    // Before the fix the client saw `write EPIPE` / `ECONNRESET` instead of some of the 429s.
+    expect(answers.filter((a) => typeof a === 'string')).toEqual([]);
+    const refused = answers.filter((a) => typeof a !== 'string' && a.status === 429);
+    expect(refused.length).toBeGreaterThanOrEqual(30);
+    for (const answer of refused) {
+      expect(typeof answer !== 'string' && Number(answer.retryAfter)).toBeGreaterThan(0);
+    }
+  });
+
+  /**
+   * Sends a push's headers declaring `declared` bytes and the first `sent` bytes of its body on a
+   * raw connection, waits for the answer, then sends the rest of the body.
+   */
+  async function refusedThenFinished(
+    url: string,
+    declared: number,
+    sent: number,
+    { userId = freshUser(), pauseMs = 0 } = {},
+  ) {
+    const { token } = await dev.issueToken(userId);
+    // Half-open, as a client still sending its body is: the server's FIN does not end it.
+    const raw = await rawSocket(url, { allowHalfOpen: true });
+    let writeError: unknown;
+    raw.socket.removeAllListeners('error');
+    raw.socket.on('error', (error) => {
+      writeError = error;
+    });
+    raw.socket.write(
+      `POST /v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`,
+    );
+    raw.socket.write(Buffer.alloc(sent, 0x20));
+    await expect.poll(raw.received, { timeout: 10_000 }).toMatch(/\r\n\r\n/);
+    const answer = raw.received();
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    // The client was still sending when the answer came: it sends the rest, as fetch would.
+    for (let left = declared - sent; left > 0; left -= 65_536) {
+      raw.socket.write(Buffer.alloc(Math.min(left, 65_536), 0x20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return { raw, answer, writeError: () => writeError };
+  }
+
+  it('reads and discards a refused body of modest size, even sent slowly, then closes', async () => {
+    const url = await start({ rateLimit: { bytesPerSecond: 1000, byteBurst: 20_000 } });
+    const userId = freshUser();
+    expect((await push(url, userId, 1, 15_000)).status).toBe(200);
+    const { raw, answer, writeError } = await refusedThenFinished(url, 900_000, 1000, {
+      userId,
+      pauseMs: 2500,
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 429 /);
+    expect(answer).toMatch(/\r\nretry-after: \d+\r\n/i);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(writeError()).toBeUndefined();
+    raw.socket.end();
+    await expect.poll(raw.closed, { timeout: 5000 }).toBe(true);
+    expect(writeError()).toBeUndefined();
+  });
+
+  it('lingers after refusing a body too large to read: the client can finish sending', async () => {
+    const url = await start({ rateLimit: false, maxBodyBytes: 64 * 1024 });
+    const declared = 12 * 1024 * 1024;
+    const { raw, answer, writeError } = await refusedThenFinished(url, declared, 200_000);
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(writeError()).toBeUndefined();
+    raw.socket.end();
+    await expect.poll(raw.closed, { timeout: 5000 }).toBe(true);
+    expect(writeError()).toBeUndefined();
+  });
+
+  it('answers 413 to each of many concurrent bodies far over the limit, then closes', async () => {
+    const url = await start({ rateLimit: false, maxBodyBytes: 64 * 1024 });
+    const answers = await concurrentPushes(url, 8, 'x'.repeat(12 * 1024 * 1024));
+    expect(answers.filter((a) => typeof a === 'string')).toEqual([]);
+    expect(answers.map((a) => typeof a !== 'string' && a.status)).toEqual(Array(8).fill(413));
   });
 });
 

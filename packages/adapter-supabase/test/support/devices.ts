@@ -23,7 +23,7 @@ export function freshEmail(prefix = 'user'): string {
 export async function signedInClient(
   project: SupabaseStandIn,
   email: string,
-  options: { vsn?: '1.0.0' | '2.0.0' } = {},
+  options: { vsn?: '1.0.0' | '2.0.0'; fetch?: typeof fetch } = {},
 ): Promise<{ supabase: SupabaseClient; userId: string; sessionId: string }> {
   const supabase = project.createClient(options);
   const { data, error } = await supabase.auth.signInWithPassword({ email, password: 'pw' });

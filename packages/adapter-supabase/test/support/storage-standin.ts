@@ -1,8 +1,10 @@
 /**
  * A Supabase Storage stand-in for what storage-js calls (`@supabase/storage-js`
  * `StorageFileApi`): `upload` (POST `/object/<bucket>/<path>` with `x-upsert`), `download`
- * (GET `/object/<bucket>/<path>`, also `/object/authenticated/...`) and `remove` (DELETE
- * `/object/<bucket>` with `{ prefixes }`). As Storage does, every object row is read and
+ * (GET `/object/<bucket>/<path>`, also `/object/authenticated/...`, with a `Range` header
+ * answered 206 and `Content-Range` as storage-api passes it to S3, 416 when unsatisfiable) and
+ * `remove` (DELETE `/object/<bucket>` with `{ prefixes }`); and the resumable (TUS) upload
+ * endpoint `/upload/resumable` of `storage-tus-standin.ts`. As Storage does, every object row is read and
  * written under the caller's role with its JWT claims set for the transaction, so the
  * `storage.objects` row-level security policies decide; the bytes live in memory (Storage
  * keeps them in S3) and are written only after the row commits. The bearer JWT is verified
@@ -12,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlExecutor, SqlQueryable } from '@syncline/server';
 import { verifyBearer } from './jwt.js';
+import { type ObjectWrite, TusStandIn } from './storage-tus-standin.js';
 
 /** An HTTP answer of the stand-in. */
 export interface StorageAnswer {
@@ -36,19 +39,49 @@ export class StorageStandIn {
   readonly #admin: SqlExecutor;
   /** The object bytes, by `<bucket>/<name>` (Storage's S3). */
   readonly bytes = new Map<string, Uint8Array>();
-  /** Requests served, in order (for assertions). */
-  readonly calls: Array<{ method: string; path: string; status: number }> = [];
+  /** Requests served, in order (for assertions), with the `Range` header of a download. */
+  readonly calls: Array<{ method: string; path: string; status: number; range?: string }> = [];
+  /** The resumable upload endpoint (its `patches` show how clients chunk). */
+  readonly tus: TusStandIn;
 
-  /** `db` connects as the API does (`authenticator`); `admin` is Storage's own access. */
-  constructor(db: SqlExecutor, admin: SqlExecutor) {
+  /**
+   * `db` connects as the API does (`authenticator`); `admin` is Storage's own access. Upload
+   * state of resumable uploads lives in `options.tusDirectory`; `fileSizeLimit` is the
+   * project's limit (Supabase's default: 50 MiB).
+   */
+  constructor(
+    db: SqlExecutor,
+    admin: SqlExecutor,
+    options: { tusDirectory: string; fileSizeLimit?: number },
+  ) {
     this.#db = db;
     this.#admin = admin;
+    this.tus = new TusStandIn(
+      {
+        fileSizeLimit: options.fileSizeLimit ?? 50 * 1024 * 1024,
+        bucketLimit: async (bucket) => {
+          const [row] = await this.#admin.query<{ limit: string | null }>(
+            'SELECT file_size_limit AS limit FROM storage.buckets WHERE id = $1',
+            [bucket],
+          );
+          if (row === undefined) throw new Error('Bucket not found');
+          return row.limit === null ? null : Number(row.limit);
+        },
+        canUpload: (claims, object) => this.#canUpload(claims, object),
+        completeUpload: async (claims, object, bytes) => {
+          await this.#writeObject(claims, object);
+          this.bytes.set(`${object.bucket}/${object.name}`, bytes);
+        },
+      },
+      options.tusDirectory,
+    );
   }
 
-  /** Handles a request under `/storage/v1`. */
+  /** Handles a request under `/storage/v1`; `origin` is the project URL (for `Location`). */
   async handle(request: {
     method: string;
     path: string;
+    origin?: string;
     headers: Record<string, string>;
     body: Uint8Array;
   }): Promise<StorageAnswer> {
@@ -68,17 +101,35 @@ export class StorageStandIn {
         }),
       };
     }
-    this.calls.push({ method: request.method, path: request.path, status: answer.status });
+    const range = request.headers.range;
+    this.calls.push({
+      method: request.method,
+      path: request.path,
+      status: answer.status,
+      ...(range === undefined ? {} : { range }),
+    });
     return answer;
   }
 
   async #route(request: {
     method: string;
     path: string;
+    origin?: string;
     headers: Record<string, string>;
     body: Uint8Array;
   }): Promise<StorageAnswer> {
     const claims = await this.#claims(request.headers);
+    const resumable = /^\/upload\/resumable(\/.*)?$/.exec(request.path);
+    if (resumable !== null) {
+      return this.tus.handle({
+        method: request.method,
+        rest: resumable[1] ?? '',
+        origin: request.origin ?? 'http://localhost',
+        headers: request.headers,
+        body: request.body,
+        claims,
+      });
+    }
     const remove = /^\/object\/([^/]+)\/?$/.exec(request.path);
     if (request.method === 'DELETE' && remove !== null) {
       return this.#remove(claims, decodeURIComponent(remove[1] as string), request.body);
@@ -93,7 +144,9 @@ export class StorageStandIn {
       if (request.method === 'POST' && !request.path.startsWith('/object/authenticated/')) {
         return this.#upload(claims, bucket, name, request);
       }
-      if (request.method === 'GET') return this.#download(claims, bucket, name);
+      if (request.method === 'GET') {
+        return this.#download(claims, bucket, name, request.headers.range);
+      }
     }
     throw new StorageFailure(
       400,
@@ -145,40 +198,77 @@ export class StorageStandIn {
       throw new StorageFailure(400, 'not_supported', 'the stand-in takes raw upload bodies only');
     }
     await this.#bucketExists(bucket);
-    const upsert = request.headers['x-upsert'] === 'true';
+    const object: ObjectWrite = {
+      bucket,
+      name,
+      upsert: request.headers['x-upsert'] === 'true',
+      contentType: type || 'application/octet-stream',
+      cacheControl: request.headers['cache-control'] ?? 'no-cache',
+      version: randomUUID(),
+      size: request.body.byteLength,
+    };
+    const row = await this.#writeObject(claims, object);
+    this.bytes.set(`${bucket}/${name}`, request.body.slice());
+    return json(200, { Id: row?.id, Key: `${bucket}/${name}` });
+  }
+
+  /** Inserts (or with `upsert` replaces) the object row under the caller's role. */
+  async #writeObject(
+    claims: Record<string, unknown>,
+    object: ObjectWrite,
+    tx?: SqlQueryable,
+  ): Promise<{ id: string } | undefined> {
     const owner = typeof claims.sub === 'string' ? claims.sub : null;
     const metadata = {
       eTag: `"${randomUUID()}"`,
-      size: request.body.byteLength,
-      mimetype: type || 'application/octet-stream',
-      cacheControl: request.headers['cache-control'] ?? 'no-cache',
+      size: object.size,
+      mimetype: object.contentType,
+      cacheControl: object.cacheControl,
       lastModified: new Date().toISOString(),
-      contentLength: request.body.byteLength,
+      contentLength: object.size,
       httpStatusCode: 200,
     };
-    const [row] = await this.#asCaller(claims, (tx) =>
-      tx.query<{ id: string }>(
+    const write = (q: SqlQueryable) =>
+      q.query<{ id: string }>(
         `INSERT INTO storage.objects (bucket_id, name, owner, owner_id, metadata, version)
          VALUES ($1, $2, $3::uuid, $4, $5::jsonb, $6)
          ${
-           upsert
+           object.upsert
              ? `ON CONFLICT (bucket_id, name) DO UPDATE SET owner = EXCLUDED.owner,
                   owner_id = EXCLUDED.owner_id, metadata = EXCLUDED.metadata,
                   version = EXCLUDED.version, updated_at = now()`
              : ''
          }
          RETURNING id`,
-        [bucket, name, owner, owner, JSON.stringify(metadata), randomUUID()],
-      ),
-    );
-    this.bytes.set(`${bucket}/${name}`, request.body.slice());
-    return json(200, { Id: row?.id, Key: `${bucket}/${name}` });
+        [object.bucket, object.name, owner, owner, JSON.stringify(metadata), object.version],
+      );
+    if (tx !== undefined) return (await write(tx))[0];
+    return (await this.#asCaller(claims, write))[0];
+  }
+
+  /**
+   * storage-api's `Uploader.canUpload`: the bucket exists, and the caller's write of the row
+   * passes the policies (tried, then rolled back). Throws a `StorageFailure` otherwise.
+   */
+  async #canUpload(claims: Record<string, unknown>, object: ObjectWrite): Promise<void> {
+    await this.#bucketExists(object.bucket);
+    const tried = Symbol('rolled back');
+    try {
+      await this.#asCaller(claims, async (tx) => {
+        await this.#writeObject(claims, object, tx);
+        throw tried;
+      });
+    } catch (thrown) {
+      if (thrown === tried) return;
+      throw thrown instanceof StorageFailure ? thrown : fromDatabaseError(thrown as DatabaseError);
+    }
   }
 
   async #download(
     claims: Record<string, unknown>,
     bucket: string,
     name: string,
+    range: string | undefined,
   ): Promise<StorageAnswer> {
     const rows = await this.#asCaller(claims, (tx) =>
       tx.query<{ metadata: { mimetype?: string } | null }>(
@@ -190,13 +280,26 @@ export class StorageStandIn {
     if (rows.length === 0 || bytes === undefined) {
       throw new StorageFailure(404, 'not_found', 'Object not found');
     }
+    const headers = {
+      'content-type': rows[0]?.metadata?.mimetype ?? 'application/octet-stream',
+      'accept-ranges': 'bytes',
+    };
+    if (range === undefined) {
+      return {
+        status: 200,
+        headers: { ...headers, 'content-length': String(bytes.byteLength) },
+        body: bytes,
+      };
+    }
+    const [start, end] = byteRange(range, bytes.byteLength);
     return {
-      status: 200,
+      status: 206,
       headers: {
-        'content-type': rows[0]?.metadata?.mimetype ?? 'application/octet-stream',
-        'content-length': String(bytes.byteLength),
+        ...headers,
+        'content-length': String(end - start + 1),
+        'content-range': `bytes ${start}-${end}/${bytes.byteLength}`,
       },
-      body: bytes,
+      body: bytes.subarray(start, end + 1),
     };
   }
 
@@ -229,6 +332,23 @@ export class StorageStandIn {
       removed.map((row) => ({ name: row.name, id: row.id, bucket_id: bucket })),
     );
   }
+}
+
+/** `bytes=a-b`, `bytes=a-` or `bytes=-n` as S3 reads it; 416 InvalidRange when unsatisfiable. */
+function byteRange(header: string, size: number): [number, number] {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  const invalid = () =>
+    new StorageFailure(416, 'InvalidRange', 'The requested range is not satisfiable');
+  if (match === null || (match[1] === '' && match[2] === '')) throw invalid();
+  if (match[1] === '') {
+    const last = Number(match[2]);
+    if (last === 0 || size === 0) throw invalid();
+    return [Math.max(0, size - last), size - 1];
+  }
+  const start = Number(match[1]);
+  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  if (start >= size || end < start) throw invalid();
+  return [start, end];
 }
 
 interface DatabaseError {

@@ -6,9 +6,14 @@
  *
  * Fault injection for the REST endpoint: `dropNextResponses` lets matching calls run and
  * commit, then cuts the connection before the answer, which supabase-js reports as status 0.
+ * For Storage downloads, `stallDownloads` sends part of an object's body and then nothing
+ * more (a network that died mid-download).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import WebSocket from 'ws';
 import type { SupabaseDatabase } from './database.js';
@@ -17,6 +22,9 @@ import { anonKey } from './jwt.js';
 import { PostgrestStandIn, statusText } from './postgrest-standin.js';
 import { RealtimeStandIn } from './realtime-standin.js';
 import { StorageStandIn } from './storage-standin.js';
+
+/** Which downloads a stall applies to. */
+export type DownloadMatch = (request: { path: string; headers: Record<string, string> }) => boolean;
 
 /** A running stand-in project. */
 export interface SupabaseStandIn {
@@ -34,6 +42,11 @@ export interface SupabaseStandIn {
   /** Answers dropped so far, with the status and body they would have had. */
   readonly dropped: Array<{ fn: string; status: number; body: string | undefined }>;
   /**
+   * The next `count` Storage object downloads that `match` send `afterBytes` bytes of their
+   * body and then stall (the connection stays open, silent).
+   */
+  stallDownloads(match: DownloadMatch, afterBytes: number, count?: number): void;
+  /**
    * A new supabase-js client for this project (one device); `fetch` replaces its HTTP client,
    * `key` the anon key (e.g. the service-role key).
    */
@@ -50,7 +63,9 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
   const rest = new PostgrestStandIn(db.api);
   const auth = new GoTrueStandIn(db.admin);
   const realtime = new RealtimeStandIn(db.admin);
-  const storage = new StorageStandIn(db.api, db.admin);
+  const tusDirectory = await mkdtemp(join(tmpdir(), 'syncline-tus-'));
+  const storage = new StorageStandIn(db.api, db.admin, { tusDirectory });
+  const stalls: Array<{ match: DownloadMatch; afterBytes: number; count: number }> = [];
   await realtime.start();
   const key = await anonKey();
   const drops = new Map<string, number>();
@@ -85,10 +100,17 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
       const answer = await storage.handle({
         method: req.method ?? 'GET',
         path: url.pathname.slice('/storage/v1'.length),
+        origin: `http://${req.headers.host ?? '127.0.0.1'}`,
         headers,
         body: new Uint8Array(raw),
       });
       res.writeHead(answer.status, answer.headers);
+      const stall = stalls.find((s) => s.count > 0 && s.match({ path: url.pathname, headers }));
+      if (req.method === 'GET' && answer.status < 300 && stall !== undefined) {
+        stall.count--;
+        res.write(answer.body.slice(0, stall.afterBytes));
+        return;
+      }
       res.end(answer.body);
       return;
     }
@@ -138,6 +160,9 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
     dropNextResponses(fn, count = 1) {
       drops.set(fn, (drops.get(fn) ?? 0) + count);
     },
+    stallDownloads(match, afterBytes, count = 1) {
+      stalls.push({ match, afterBytes, count });
+    },
     createClient(options = {}) {
       const client = createClient(url, options.key ?? key, {
         auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
@@ -157,6 +182,7 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
       await realtime.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rm(tusDirectory, { recursive: true, force: true });
     },
   };
 }

@@ -5,11 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  type AssetStore,
   createSyncClient,
   memoryStorage,
+  type StorageAdapter,
   type SyncClient,
   type SyncError,
   sha256Hex,
+  type TransferProgress,
 } from '@syncline/sync-core';
 import { sessionTargeting } from '@syncline/sync-core/targeting';
 import { type SupabaseTransport, supabaseTransport } from '../../src/index.js';
@@ -31,6 +34,22 @@ export interface TargetingDevice extends TargetingSession {
   handled: string[];
   /** Failed deliveries and transfers, for failure messages. */
   trouble: string[];
+  /** Every transfer event, in order. */
+  progress: TransferProgress[];
+}
+
+/** How a device starts (`startClient`). */
+export interface StartOptions {
+  /** Runs on the client before it starts (e.g. to add handlers). */
+  setup?: (client: SyncClient) => void;
+  /** Pokes over Realtime; the poll then waits ten minutes. */
+  realtime?: boolean;
+  /** The local storage (pass the same one again to "reload" the page). */
+  storage?: StorageAdapter;
+  /** The asset store (pass the same one again to "reload" the page). */
+  assetStore?: AssetStore;
+  /** Bytes per upload request and per store append of a download. */
+  assetChunkBytes?: number;
 }
 
 /** What the factories need: the project, and lists that collect what to stop after the suite. */
@@ -70,11 +89,21 @@ export function targetingDevices(options: TargetingDevicesOptions) {
     setup: (client: SyncClient) => void = () => undefined,
     realtime = false,
   ): Promise<TargetingDevice> {
-    const signedIn = await signedInClient(options.project(), email);
+    return startClient(await signedInClient(options.project(), email), { setup, realtime });
+  }
+
+  /** Starts a sync client over a new transport on `signedIn` (a page load of that device). */
+  async function startClient(
+    signedIn: Awaited<ReturnType<typeof signedInClient>>,
+    start: StartOptions = {},
+  ): Promise<TargetingDevice> {
+    const realtime = start.realtime ?? false;
     const transport = transportFor(signedIn.supabase, realtime);
     const client = createSyncClient({
       transport,
-      storage: memoryStorage(),
+      storage: start.storage ?? memoryStorage(),
+      ...(start.assetStore === undefined ? {} : { assetStore: start.assetStore }),
+      ...(start.assetChunkBytes === undefined ? {} : { assetChunkBytes: start.assetChunkBytes }),
       pullIntervalMs: realtime ? 600_000 : 500,
       retry: { baseDelayMs: 10, maxDelayMs: 50 },
       targeting: sessionTargeting(),
@@ -82,19 +111,21 @@ export function targetingDevices(options: TargetingDevicesOptions) {
     options.clients.push(client);
     const handled: string[] = [];
     const trouble: string[] = [];
+    const progress: TransferProgress[] = [];
     client.on('deliveryFailed', (error) => trouble.push(`deliveryFailed: ${error.message}`));
     client.on('transfer', (t) => {
+      progress.push(t);
       if (t.state === 'failed') trouble.push(`transfer failed: ${t.error ?? ''}`);
     });
     client.on('delivery', (event) => {
       handled.push(event.delivery.id);
     });
-    setup(client);
+    start.setup?.(client);
     await client.start();
-    return { ...signedIn, transport, client, handled, trouble };
+    return { ...signedIn, transport, client, handled, trouble, progress };
   }
 
-  return { signIn, startDevice };
+  return { signIn, startDevice, startClient };
 }
 
 /** The error `p` rejects with, or `undefined` when it resolves. */

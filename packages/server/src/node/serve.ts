@@ -33,6 +33,14 @@ export interface ServeOptions {
   requestTimeoutMs?: number;
   /** How long an idle keep-alive connection stays open, in milliseconds. @default 5000 */
   keepAliveTimeoutMs?: number;
+  /**
+   * A request refused before its body was read (429, 413, 401, ...) is answered with
+   * `connection: close`, and the server then reads and discards the rest of the body until it
+   * ends, so that a client still sending it gets the answer rather than a TCP reset (`EPIPE`):
+   * for up to 30 s when its declared `Content-Length` is at most this many bytes, for 2 s when
+   * it is larger or unknown. @default 8388608 (8 MiB)
+   */
+  drainRefusedBodyMaxBytes?: number;
 }
 
 /** A running HTTP server. */
@@ -72,7 +80,7 @@ export async function serve(
       // precision: a quarter of the shorter one, within [100 ms, 1 s].
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))),
     },
-    nodeListener(handler, onError),
+    nodeListener(handler, onError, options.drainRefusedBodyMaxBytes),
   );
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -102,6 +110,7 @@ export async function serve(
 export function nodeListener(
   handler: FetchHandler,
   onError: (error: unknown) => void = (error) => console.error('[syncline]', error),
+  drainRefusedBodyMaxBytes = DRAIN_REFUSED_BODY_MAX_BYTES,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const aborter = new AbortController();
@@ -110,7 +119,7 @@ export function nodeListener(
     });
     const request = toRequest(req, aborter.signal);
     handler(request)
-      .then((response) => writeResponse(req, res, response))
+      .then((response) => writeResponse(req, res, response, drainRefusedBodyMaxBytes))
       .catch((error: unknown) => {
         onError(error);
         if (!res.headersSent) {
@@ -140,7 +149,11 @@ function toRequest(req: IncomingMessage, signal: AbortSignal): Request {
     }
   }
   const method = req.method ?? 'GET';
-  const hasBody = method !== 'GET' && method !== 'HEAD';
+  // A declared empty body (an acknowledgement's POST) gets none: a stream for it cost more
+  // than the rest of the request's conversion.
+  const emptyBody =
+    req.headers['content-length'] === '0' && req.headers['transfer-encoding'] === undefined;
+  const hasBody = method !== 'GET' && method !== 'HEAD' && !emptyBody;
   return new Request(url, {
     method,
     headers,
@@ -188,11 +201,18 @@ function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
 
 /** Request body bytes read ahead of the handler. */
 const BODY_BUFFER_BYTES = 1 << 20;
+/** Default of {@link ServeOptions.drainRefusedBodyMaxBytes}. */
+const DRAIN_REFUSED_BODY_MAX_BYTES = 8 << 20;
+/** How long a lingering close keeps discarding what the client still sends of a large body. */
+const LINGER_MS = 2000;
+/** The same for a body of modest declared size ({@link ServeOptions.drainRefusedBodyMaxBytes}). */
+const DRAIN_LINGER_MS = 30_000;
 
 async function writeResponse(
   req: IncomingMessage,
   res: ServerResponse,
   response: Response,
+  drainMaxBytes: number,
 ): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
@@ -200,15 +220,20 @@ async function writeResponse(
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers['set-cookie'] = cookies;
-  // The handler answered without reading the whole upload (413, 401, ...): close the
-  // connection after the answer instead of reading the rest of a possibly huge body.
-  const unread = !req.complete;
-  if (unread) headers.connection = 'close';
+  // The handler answered without reading the whole upload (429, 413, 401, ...), and a client
+  // is usually still sending it: the connection closes after the answer, lingering (reading
+  // and discarding) until that body ends so that the answer is not lost to a TCP reset. A body
+  // of modest declared size may take its time; a larger or unknown-length one gets a moment.
+  if (!req.complete) {
+    headers.connection = 'close';
+    const declared = Number(req.headers['content-length']);
+    const modest = Number.isSafeInteger(declared) && declared <= drainMaxBytes;
+    lingerOnClose(req, modest ? DRAIN_LINGER_MS : LINGER_MS);
+  }
   // A JSON answer of the handler: its text goes to the socket in one write, with a length.
   const text = bodyTextOf(response);
   if (text !== undefined) headers['content-length'] = String(Buffer.byteLength(text));
   res.writeHead(response.status, headers);
-  if (unread) res.once('finish', () => lingeringClose(req));
   if (response.body === null || req.method === 'HEAD') {
     res.end();
     return;
@@ -247,13 +272,20 @@ async function writeResponse(
 }
 
 /**
- * Ends our side, discards what the client still sends for a short while (so the answer is not
- * lost to a TCP reset), then closes.
+ * Makes the close after a `connection: close` answer linger: our side ends, what the client
+ * still sends is discarded until its body ends or `maxMs` pass, then the socket closes. Node itself ends such an answer with `socket.destroySoon()`, which destroys the
+ * socket as soon as our FIN is out: the client's body still arriving then gets a TCP reset,
+ * and a client still writing it sees `EPIPE` instead of the answer.
  */
-function lingeringClose(req: IncomingMessage): void {
+function lingerOnClose(req: IncomingMessage, maxMs: number): void {
   const socket = req.socket;
-  socket.end();
-  req.removeAllListeners('data');
-  req.resume();
-  setTimeout(() => socket.destroy(), 2000).unref();
+  socket.destroySoon = () => {
+    socket.end();
+    // Into nothing, as Node's own `req._dump()` does.
+    req.removeAllListeners('data');
+    req.resume();
+    if (req.complete) socket.destroy();
+    else req.once('end', () => socket.destroy());
+    setTimeout(() => socket.destroy(), maxMs).unref();
+  };
 }

@@ -20,6 +20,7 @@
  */
 import type { Poke } from '@syncline/sync-core/protocol';
 import type { CommittedChanges, SyncStore } from '../store/types.js';
+import { soon } from './soon.js';
 
 /** Options of {@link PokeBroadcaster}. */
 export interface PokeBroadcasterOptions {
@@ -47,17 +48,6 @@ interface ScopeState {
   reading: boolean;
   /** A read is scheduled for the next turn. */
   readSoon: boolean;
-}
-
-interface ImmediateHost {
-  setImmediate?: (callback: () => void) => unknown;
-}
-
-/** Runs `fn` on the next turn of the event loop (`setImmediate` where it exists). */
-function soon(fn: () => void): void {
-  const host = globalThis as ImmediateHost;
-  if (typeof host.setImmediate === 'function') host.setImmediate(fn);
-  else setTimeout(fn, 0);
 }
 
 const encoder = new TextEncoder();

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { DELIVERY_FUNCTIONS_SQL } from '../targeting/delivery-sql.js';
 import { DELIVERY_COUNTS_SQL, TARGETING_SQL } from '../targeting/targeting-sql.js';
 import type { SqlExecutor } from './executor.js';
 import { PULL_BELOW_HORIZON_SQL, PULL_FUNCTIONS_SQL } from './pull-sql.js';
@@ -35,6 +36,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 2, name: 'sessions, deliveries, assets, transfers', sql: TARGETING_SQL },
   { id: 3, name: 'pull pages below the purge horizon', sql: PULL_BELOW_HORIZON_SQL },
   { id: 4, name: 'delivery target and acknowledgement counts', sql: DELIVERY_COUNTS_SQL },
+  { id: 5, name: 'delivery send and acknowledgement functions', sql: DELIVERY_FUNCTIONS_SQL },
 ];
 
 /**

@@ -21,7 +21,7 @@ import type { SqlExecutor, SqlQueryable } from '../store/executor.js';
 import { toNumber } from '../store/rows.js';
 import type { AuthContext } from '../store/types.js';
 import type { QueryContext } from './session-queries.js';
-import { isLive, mayReceive } from './targeting-sql.js';
+import { completionCondition, isLive, mayReceive } from './targeting-sql.js';
 import type { CreateDeliveryOutcome, TargetingEvent } from './types.js';
 
 interface DeliveryRow {
@@ -60,22 +60,6 @@ function toDelivery(row: DeliveryRow, now: number): Delivery {
   return delivery;
 }
 
-/**
- * SQL condition: delivery `d` is complete at `$since` (the active-window cutoff), as the
- * module doc defines it.
- */
-export function completionCondition(since: string): string {
-  return `(CASE WHEN EXISTS (SELECT 1 FROM syncline.delivery_targets t WHERE t.delivery_id = d.id)
-    THEN NOT EXISTS (
-      SELECT 1 FROM syncline.delivery_targets t
-      JOIN syncline.sessions s ON s.user_id = t.user_id AND s.session_id = t.session_id
-      WHERE t.delivery_id = d.id AND s.revoked_at IS NULL AND s.last_seen_at >= ${since}
-        AND NOT EXISTS (SELECT 1 FROM syncline.delivery_acks a
-                        WHERE a.delivery_id = d.id AND a.user_id = t.user_id
-                          AND a.session_id = t.session_id))
-    ELSE EXISTS (SELECT 1 FROM syncline.delivery_acks a WHERE a.delivery_id = d.id) END)`;
-}
-
 /** Creates a delivery (see `TargetingStore.createDelivery`). */
 export async function createDelivery(
   db: SqlExecutor,
@@ -111,7 +95,7 @@ export async function createDelivery(
 
 /**
  * Inserts the delivery, its users and its fixed targets (counted on the delivery row), and
- * notifies the receiving users' streams, in one statement.
+ * notifies the receiving users' streams, in one call (`syncline.create_delivery`).
  */
 async function insertDelivery(
   db: SqlQueryable,
@@ -136,27 +120,8 @@ async function insertDelivery(
   if (request.assetHash !== undefined) delivery.assetHash = request.assetHash;
   const { channel, payloads } = ctx.notification(deliveryEvents(delivery, users, onlySessions));
   const [row] = await db.query<{ targets: string[] | null }>(
-    `WITH s AS (
-       SELECT s.user_id, s.session_id FROM syncline.sessions s
-       WHERE s.user_id = ANY($11::text[]) AND s.revoked_at IS NULL AND s.last_seen_at >= $12
-         AND s.session_id <> $7 AND ($13::text[] IS NULL OR s.session_id = ANY($13::text[]))),
-     d AS (
-       INSERT INTO syncline.deliveries
-         (id, user_id, scope, kind, payload, asset_hash, origin_session_id, target,
-          created_at, expires_at, target_count)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb, $9, $10, (SELECT count(*) FROM s))
-       ON CONFLICT (id) DO NOTHING
-       RETURNING id),
-     u AS (
-       INSERT INTO syncline.delivery_users (delivery_id, user_id)
-       SELECT d.id, x FROM d, unnest($11::text[]) AS x ON CONFLICT DO NOTHING),
-     t AS (
-       INSERT INTO syncline.delivery_targets (delivery_id, user_id, session_id)
-       SELECT d.id, s.user_id, s.session_id FROM d, s
-       RETURNING session_id),
-     n AS (SELECT pg_notify($14, e) FROM d, unnest($15::text[]) AS e)
-     SELECT (SELECT array_agg(session_id) FROM t) AS targets, (SELECT count(*) FROM n) AS notified
-     FROM d`,
+    `SELECT syncline.create_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+       $14, $15) AS targets`,
     [
       request.id,
       auth.userId,
@@ -175,12 +140,12 @@ async function insertDelivery(
       payloads,
     ],
   );
-  if (row === undefined) {
+  if (row?.targets == null) {
     // The id is taken (a repetition, or another request took it: a conflict, which the
     // caller may retry).
     return (await repeatedDelivery(db, auth, request.id, now)) ?? { type: 'conflict' };
   }
-  delivery.targetSessionIds = (row.targets ?? []).sort();
+  delivery.targetSessionIds = row.targets.sort();
   return { type: 'created', delivery };
 }
 
@@ -283,89 +248,80 @@ export async function deliveryStatus(
   };
 }
 
+/** One acknowledgement: a session acknowledges delivery `id`. */
+export interface AckRequest {
+  auth: AuthContext;
+  id: string;
+}
+
+/** What an acknowledgement found: the delivery's owner and asset, and whether it is complete. */
+export interface AckOutcome {
+  complete: boolean;
+  assetHash: string | null;
+  ownerId: string;
+}
+
 /**
- * Acknowledges for the calling session (see `TargetingStore.ackDelivery`), in one statement
- * that commits on its own (an acknowledgement is on every delivery's path: each round trip to
- * the database counts, and PGlite runs one statement at a time). It records the
- * acknowledgement, unless the delivery is already complete, and when that was a target's first
- * one it counts it on the delivery row; the count reaching the number of targets completes the
- * delivery.
+ * Acknowledges each of `acks` for its session (see `TargetingStore.ackDelivery`), in one call
+ * of `syncline.ack_deliveries` that commits on its own; `undefined` where the session may not
+ * acknowledge (unknown, not live, not for it). It records the acknowledgement, unless the
+ * delivery is already complete, and when that was a target's first one it counts it on the
+ * delivery row; the count reaching the number of targets completes the delivery.
  *
  * Exactly one of several concurrent acknowledgements completes it: each updates the delivery
- * row, so they take turns on its lock, and each counts on the row as the previous one left it
- * (`completed_at IS NULL` and the count are read again on the locked row). Two acknowledgements
- * of one session insert one row: the second finds the first's and counts nothing.
+ * row, so they take turns on its lock, and each counts on the row as the previous one left it.
+ * Two acknowledgements of one session insert one row: the second finds the first's and counts
+ * nothing. The acknowledgements run in the order of delivery id, then session, so two calls
+ * take the delivery rows' locks in one order (no deadlock between server processes).
  *
  * When the count stays short and a target is no longer active (revoked or stale, so it will
  * never acknowledge), completion is checked by query, as for deliveries without counts. A
  * target revoked while the last active one acknowledges, or a crash, can leave a delivery every
  * active target acknowledged but not complete: the sweeper's {@link completeQuiet} completes it.
  */
-export async function ackDelivery(
+export async function ackDeliveries(
   db: SqlQueryable,
   ctx: QueryContext,
-  auth: AuthContext,
-  id: string,
-): Promise<{ complete: boolean; assetHash: string | null; ownerId: string } | undefined> {
+  acks: readonly AckRequest[],
+): Promise<(AckOutcome | undefined)[]> {
   const now = ctx.now();
-  const since = now - ctx.activeWindowMs;
-  const [row] = await db.query<{
-    user_id: string;
-    asset_hash: string | null;
-    complete: boolean;
-    completed: boolean | null;
-    check: boolean | null;
-  }>(
-    `WITH d AS (
-       SELECT d.id, d.user_id, d.asset_hash, d.completed_at IS NOT NULL AS complete,
-              d.target_count
-       FROM syncline.deliveries d
-       WHERE d.id = $3 AND d.expired_at IS NULL AND d.expires_at > $4
-         AND ${mayReceive('$1', '$2')}),
-     acked AS (
-       INSERT INTO syncline.delivery_acks (delivery_id, user_id, session_id, acked_at)
-       SELECT d.id, $1, $2, $4 FROM d WHERE NOT d.complete
-       ON CONFLICT DO NOTHING
-       RETURNING delivery_id),
-     counted AS (
-       UPDATE syncline.deliveries x
-       SET acked_targets = x.acked_targets + 1,
-           completed_at = CASE WHEN x.acked_targets + 1 >= x.target_count THEN $4 END
-       FROM acked
-       WHERE x.id = acked.delivery_id AND x.completed_at IS NULL AND x.expired_at IS NULL
-         AND x.target_count IS NOT NULL
-         AND (x.target_count = 0 OR EXISTS (
-               SELECT 1 FROM syncline.delivery_targets t
-               WHERE t.delivery_id = x.id AND t.user_id = $1 AND t.session_id = $2))
-       RETURNING x.completed_at IS NOT NULL AS completed)
-     SELECT d.user_id, d.asset_hash, d.complete,
-            (SELECT completed FROM counted) AS completed,
-            CASE WHEN d.complete OR NOT EXISTS (SELECT 1 FROM acked) THEN false
-                 WHEN d.target_count IS NULL THEN true
-                 ELSE EXISTS (
-                   SELECT 1 FROM syncline.delivery_targets t
-                   LEFT JOIN syncline.sessions s
-                     ON s.user_id = t.user_id AND s.session_id = t.session_id
-                   WHERE t.delivery_id = d.id
-                     AND (s.session_id IS NULL OR s.revoked_at IS NOT NULL
-                          OR s.last_seen_at < $5)) END AS check
-     FROM d`,
-    [auth.userId, auth.sessionId, id, now, since],
-  );
-  if (row === undefined) return undefined;
-  const result = { assetHash: row.asset_hash, ownerId: row.user_id };
-  // A completed delivery stays acknowledgeable (idempotent retries) but never changes again.
-  if (row.complete) return { complete: true, ...result };
-  if (row.completed === true) return { complete: true, ...result };
-  if (row.check !== true) return { complete: false, ...result };
-  const completed = await db.query(
-    `UPDATE syncline.deliveries d SET completed_at = $2
-     WHERE d.id = $1 AND d.completed_at IS NULL AND d.expired_at IS NULL
-       AND ${completionCondition('$3')}
-     RETURNING d.id`,
-    [id, now, since],
-  );
-  return { complete: completed.length > 0, ...result };
+  const order = acks
+    .map((_, index) => index)
+    .sort((a, b) => {
+      const x = acks[a] as AckRequest;
+      const y = acks[b] as AckRequest;
+      return (
+        compare(x.id, y.id) ||
+        compare(x.auth.userId, y.auth.userId) ||
+        compare(x.auth.sessionId, y.auth.sessionId)
+      );
+    });
+  const sorted = order.map((index) => acks[index] as AckRequest);
+  const rows = await db.query<{
+    ack_index: number;
+    owner_user_id: string;
+    acked_asset_hash: string | null;
+    is_complete: boolean;
+  }>('SELECT * FROM syncline.ack_deliveries($1, $2, $3, $4, $5)', [
+    sorted.map((ack) => ack.auth.userId),
+    sorted.map((ack) => ack.auth.sessionId),
+    sorted.map((ack) => ack.id),
+    now,
+    now - ctx.activeWindowMs,
+  ]);
+  const outcomes: (AckOutcome | undefined)[] = acks.map(() => undefined);
+  for (const row of rows) {
+    outcomes[order[Number(row.ack_index) - 1] as number] = {
+      complete: row.is_complete,
+      assetHash: row.acked_asset_hash,
+      ownerId: row.owner_user_id,
+    };
+  }
+  return outcomes;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Completes every live delivery whose remaining targets went stale or were revoked. */

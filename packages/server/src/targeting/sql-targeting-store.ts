@@ -6,6 +6,7 @@
  * @module
  */
 import type { SqlExecutor, SqlQueryable } from '../store/executor.js';
+import { AckBatcher } from './ack-batcher.js';
 import {
   advanceUpload,
   beginUpload,
@@ -16,7 +17,9 @@ import {
   releaseCopies,
 } from './asset-queries.js';
 import {
-  ackDelivery,
+  type AckOutcome,
+  type AckRequest,
+  ackDeliveries,
   completeQuiet,
   createDelivery,
   deliveryStatus,
@@ -127,6 +130,9 @@ export async function createSqlTargetingStore(
     notification: (events) => ({ channel: TARGETING_CHANNEL, payloads: events.map(encodeEvent) }),
   };
   const releaseCtx = { ...ctx, assetGraceMs: options.assetGraceMs };
+  const acks = new AckBatcher<AckRequest, AckOutcome | undefined>((batch) =>
+    ackDeliveries(db, ctx, batch),
+  );
 
   return {
     heartbeat: (auth, request) => heartbeat(db, ctx, auth, request),
@@ -140,7 +146,7 @@ export async function createSqlTargetingStore(
     pendingDeliveries: (auth) => pendingDeliveries(db, ctx, auth),
     deliveryStatus: (auth, id) => deliveryStatus(db, ctx, auth, id),
     async ackDelivery(auth, id) {
-      const acked = await ackDelivery(db, ctx, auth, id);
+      const acked = await acks.submit({ auth, id });
       if (acked === undefined) return undefined;
       const releasedBlobKeys =
         acked.complete && acked.assetHash !== null

@@ -151,3 +151,20 @@ export function isLive(now: string): string {
 export function transferIsLive(now: string): string {
   return `(t.state IN ('pending', 'in_progress') AND t.expires_at > ${now})`;
 }
+
+/**
+ * SQL condition: delivery `d` is complete at `since` (the active-window cutoff), as DESIGN §2
+ * defines it: every target still active (not revoked, seen since `since`) acknowledged; with
+ * no targets at creation, any acknowledgement (a session that appeared later).
+ */
+export function completionCondition(since: string): string {
+  return `(CASE WHEN EXISTS (SELECT 1 FROM syncline.delivery_targets t WHERE t.delivery_id = d.id)
+    THEN NOT EXISTS (
+      SELECT 1 FROM syncline.delivery_targets t
+      JOIN syncline.sessions s ON s.user_id = t.user_id AND s.session_id = t.session_id
+      WHERE t.delivery_id = d.id AND s.revoked_at IS NULL AND s.last_seen_at >= ${since}
+        AND NOT EXISTS (SELECT 1 FROM syncline.delivery_acks a
+                        WHERE a.delivery_id = d.id AND a.user_id = t.user_id
+                          AND a.session_id = t.session_id))
+    ELSE EXISTS (SELECT 1 FROM syncline.delivery_acks a WHERE a.delivery_id = d.id) END)`;
+}

@@ -31,6 +31,8 @@ export interface Session {
 /** What the targeting suites share. */
 export interface TargetingFixture {
   server: StartedServer;
+  /** The store the server runs on. */
+  store: SyncStore;
   url: string;
   blobs: BlobStore;
   /** The server clock (epoch ms); tests move it. */
@@ -86,6 +88,7 @@ export function useTargetingFixture(open: OpenStore): () => TargetingFixture {
       });
     fixture = {
       server,
+      store: opened.store,
       url: server.url,
       blobs,
       clock,

@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import { describePostgres, postgresUrl } from '../../../../test/support/env.js';
 import { openPostgresStore } from '../support.js';
+import { ackBatchSuite } from './ack-batches.js';
 import { useTargetingFixture } from './fixture.js';
 import { targetingSecurity } from './security.js';
 import { targetingStories } from './stories.js';
@@ -11,4 +12,5 @@ describePostgres()('session targeting over HTTP on PostgreSQL', () => {
   const fixture = useTargetingFixture((options) => openPostgresStore(adminUrl as string, options));
   describe('the three stories', () => targetingStories(fixture));
   describe('security rules', () => targetingSecurity(fixture));
+  describe('acknowledgements in batches', () => ackBatchSuite(() => ({ store: fixture().store })));
 });

@@ -30,6 +30,12 @@ export interface SendAssetOptions {
    * @default 172800 (48 h)
    */
   ttl?: number;
+  /**
+   * Id of the send and of its delivery (idempotency key: a send repeated with the same id, as a
+   * follower tab's send repeated to a new leader tab, creates one delivery).
+   * @default a new UUIDv7
+   */
+  id?: string;
 }
 
 /** Options of `client.assets.request`. */

@@ -160,7 +160,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
     const context = this.#require();
     const file = await this.add(source, options);
     const pending: PendingAssetSend = {
-      id: this.#options.newId(),
+      id: options.id ?? this.#options.newId(),
       userId: context.session.userId,
       hash: file.hash,
       size: file.size,

@@ -173,7 +173,10 @@ class SyncClientImpl implements SyncClient {
         storage: this.#storage,
         transport: this.#transport,
         newId: this.#newId,
-        handlers: () => emitter.listeners('delivery'),
+        // With several tabs, the leader's inbox hands a delivery to one tab's listeners.
+        handlers: () =>
+          this.#tabs?.targeting?.inbox.handlers(emitter.listeners('delivery')) ??
+          emitter.listeners('delivery'),
         deliveryFailed: (error, delivery) =>
           emitter.emit('deliveryFailed', asSyncError(error), delivery),
         transfer: (progress) => emitter.emit('transfer', progress),
@@ -213,6 +216,10 @@ class SyncClientImpl implements SyncClient {
         client: this,
       }),
       roleChanged: (leader) => this.#roleChanged(leader),
+      targeting: this.#targeting,
+      emitter: this.#emitter,
+      sessionId: () => this.#session?.sessionId ?? null,
+      newId: this.#newId,
     });
     this.#emitter.on('change', ({ collection, ids }) => link.recordsChanged(collection, ids));
     this.#emitter.on('conflict', () => link.listsChanged());
@@ -221,16 +228,17 @@ class SyncClientImpl implements SyncClient {
     return link;
   }
 
+  // In a tab of a multi-tab app, the tab link's facades (a follower forwards to the leader).
   get assets(): AssetsApi {
-    return this.#requireTargeting('assets').assets;
+    return (this.#tabs?.targeting ?? this.#requireTargeting('assets')).assets;
   }
 
   get sessions(): SessionsApi {
-    return this.#requireTargeting('sessions').sessions;
+    return (this.#tabs?.targeting ?? this.#requireTargeting('sessions')).sessions;
   }
 
   get deliveries(): DeliveriesApi {
-    return this.#requireTargeting('deliveries').deliveries;
+    return (this.#tabs?.targeting ?? this.#requireTargeting('deliveries')).deliveries;
   }
 
   get status(): SyncStatus {
@@ -545,7 +553,7 @@ class SyncClientImpl implements SyncClient {
     const ctx = this.#requireCtx();
     if (this.#tabs?.following === true && extraOps === undefined) {
       const call: TabCall = { kind: 'write', writes, ...(txId === undefined ? {} : { txId }) };
-      return this.#tabs.call(call).then(() => undefined);
+      return this.#tabs.write(call).then(() => undefined);
     }
     if (txId === undefined && extraOps === undefined) {
       return applyLocalWrites(ctx, this.#replica, writes, this.#afterDurable);
@@ -673,20 +681,27 @@ class SyncClientImpl implements SyncClient {
 
   on<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.on(event, listener as never);
-    // A new delivery handler is offered the deliveries waiting for this session.
-    if (event === 'delivery') this.#targeting?.handlersChanged();
+    this.#listenersChanged(event);
     return this;
   }
 
   once<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.once(event, listener as never);
-    if (event === 'delivery') this.#targeting?.handlersChanged();
+    this.#listenersChanged(event);
     return this;
   }
 
   off<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.off(event, listener as never);
+    if (event === 'delivery') this.#tabs?.listenersChanged();
     return this;
+  }
+
+  /** A new delivery handler is offered the deliveries waiting for this session (in any tab). */
+  #listenersChanged(event: keyof SyncEvents): void {
+    if (event !== 'delivery') return;
+    this.#targeting?.handlersChanged();
+    this.#tabs?.listenersChanged();
   }
 
   subscribe(listener: () => void): () => void {

@@ -1,3 +1,6 @@
+import { isSyncError, SyncError } from '../errors/sync-error.js';
+import type { Emitter } from '../observe/emitter.js';
+import type { TargetingServices } from '../sessions/session-targeting.js';
 import type { StorageAdapter, StorageWrite } from '../storage/types.js';
 import { deepFreeze } from '../store/freeze.js';
 import { callMarkerKey, pruneCallMarkers } from '../tabs/call-markers.js';
@@ -15,7 +18,8 @@ import type { SyncClient } from './api.js';
 import type { EngineContext } from './context.js';
 import type { LocalWrite } from './local-writer.js';
 import type { Replica } from './replica.js';
-import type { SyncEnvironment, SyncStatus } from './types.js';
+import { TabOverlays } from './tab-overlay.js';
+import type { SyncEnvironment, SyncEvents, SyncStatus } from './types.js';
 
 /** What the client gives {@link tabHost}. */
 export interface TabHostParts {
@@ -35,10 +39,19 @@ export interface TabHostParts {
   serve(): ServeParts;
   /** The tab's role changed. */
   roleChanged(leader: boolean): void;
+  /** The client's session targeting, or `null`. */
+  targeting: TargetingServices | null;
+  /** The client's events. */
+  emitter: Emitter<SyncEvents>;
+  /** The signed-in session's id, or `null`. */
+  sessionId(): string | null;
+  /** Makes ids. */
+  newId(): string;
 }
 
 /** The client's side of the {@link TabHost} contract, over its live replica. */
 export function tabHost(parts: TabHostParts): TabHost {
+  const overlays = new TabOverlays(parts.changed);
   const live = (): Replica => {
     const replica = parts.replica();
     if (replica === null) throw new Error('no replica before start');
@@ -54,6 +67,7 @@ export function tabHost(parts: TabHostParts): TabHost {
     applyState(message) {
       const replica = live();
       applyRecords(replica, message.records, parts.changed, message.full);
+      overlays.reapply(replica);
       if (message.lists !== undefined) applyLists(replica, message.lists);
       parts.mirrored(message.status === undefined ? undefined : decodeStatus(message.status));
     },
@@ -64,6 +78,35 @@ export function tabHost(parts: TabHostParts): TabHost {
       return pruneCallMarkers(parts.storage, namespace, parts.env.now());
     },
     roleChanged: parts.roleChanged,
+    targeting: targetingParts(parts),
+    overlay(call) {
+      const undo = overlays.add(parts.serve().ctx, live(), call.writes, call.txId);
+      parts.mirrored(undefined);
+      return () => {
+        undo();
+        parts.mirrored(undefined);
+      };
+    },
+  };
+}
+
+function targetingParts(parts: TabHostParts): TabHost['targeting'] {
+  const { targeting: services, emitter } = parts;
+  if (services === null) return null;
+  return {
+    services,
+    listeners: () => emitter.listeners('delivery'),
+    deliveryFailed: (error, delivery) =>
+      emitter.emit(
+        'deliveryFailed',
+        isSyncError(error) ? error : new SyncError('network', String(error), { cause: error }),
+        delivery,
+      ),
+    transfer: (progress) => emitter.emit('transfer', progress),
+    onTransfer: (listener) => emitter.on('transfer', listener),
+    sessionId: parts.sessionId,
+    storage: parts.storage,
+    newId: parts.newId,
   };
 }
 
@@ -84,7 +127,7 @@ export interface ServeParts {
  * with an earlier leader (see tabs/call-markers.ts); otherwise the marker goes with it.
  */
 export async function serveTabCall(
-  call: TabCall,
+  call: Exclude<TabCall, { kind: 'api' }>,
   requestId: string,
   { ctx, replica, write, client }: ServeParts,
 ): Promise<unknown> {

@@ -205,10 +205,11 @@ export class DeliveryInbox {
   }
 
   async #markHandled(context: SignedInContext, delivery: Delivery): Promise<void> {
-    const entry: Entry = { state: 'handled', expiresAt: delivery.expiresAt };
-    await this.#options.storage.write(DEVICE_NAMESPACE, [
-      { type: 'set', key: this.#key(context, delivery.id), value: entry },
-    ]);
+    const entry = await markDeliveryHandled(
+      this.#options.storage,
+      context.session.sessionId,
+      delivery,
+    );
     void this.#sendAck(context, delivery.id, entry);
   }
 
@@ -247,6 +248,36 @@ export class DeliveryInbox {
   }
 
   #key(context: SignedInContext, id: string): string {
-    return `${this.#prefix(context)}${id}`;
+    return deliveryKey(context.session.sessionId, id);
   }
+}
+
+/**
+ * Stores that `delivery` was handled in session `sessionId`: an inbox that finds the mark never
+ * hands the delivery over again, it only sends the acknowledgement. A follower tab whose
+ * listeners ran a delivery writes it too, so a new leader tab does not run it again.
+ */
+export async function markDeliveryHandled(
+  storage: StorageAdapter,
+  sessionId: string,
+  delivery: Delivery,
+): Promise<{ state: 'handled'; expiresAt: number }> {
+  const entry: Entry & { state: 'handled' } = { state: 'handled', expiresAt: delivery.expiresAt };
+  await storage.write(DEVICE_NAMESPACE, [
+    { type: 'set', key: deliveryKey(sessionId, delivery.id), value: entry },
+  ]);
+  return entry;
+}
+
+/** Whether delivery `id` was handled (or acknowledged) in session `sessionId` on this device. */
+export async function deliveryHandled(
+  storage: StorageAdapter,
+  sessionId: string,
+  id: string,
+): Promise<boolean> {
+  return (await storage.get(DEVICE_NAMESPACE, deliveryKey(sessionId, id))) !== undefined;
+}
+
+function deliveryKey(sessionId: string, id: string): string {
+  return `${PREFIX}${sessionId}/${id}`;
 }

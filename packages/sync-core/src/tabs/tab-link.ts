@@ -9,6 +9,7 @@ import {
 } from './leadership.js';
 import { encodeStatus, type MirroredLists, type MirroredRecord } from './mirror.js';
 import type { TabCall, TabMessage } from './tab-messages.js';
+import { TabTargeting, type TargetingParts } from './tab-targeting.js';
 
 /**
  * Several tabs of one app in one browser profile share one client's data: one tab (the leader)
@@ -50,7 +51,11 @@ export interface TabHost {
   /** Follower: applies the leader's state. */
   applyState(message: Extract<TabMessage, { t: 'state' }>): void;
   /** Leader: carries out a call (a follower's, or this tab's own made while it was one). */
-  serve(call: TabCall, requestId: string): Promise<unknown>;
+  serve(call: Exclude<TabCall, { kind: 'api' }>, requestId: string): Promise<unknown>;
+  /** Session targeting, when the client has it. */
+  targeting: TargetingParts | null;
+  /** Follower: shows its own writes in its view until the leader answers; returns the undo. */
+  overlay(writes: Extract<TabCall, { kind: 'write' }>): () => void;
   /** Leader: deletes the markers of calls answered long ago. */
   pruneMarkers(): Promise<void>;
   /** The election made this tab leader (`true`) or follower (`false`) after `start`. */
@@ -76,6 +81,8 @@ function randomId(env: SyncEnvironment): string {
 export class TabLink {
   /** This tab's id. */
   readonly tabId: string;
+  /** Session targeting across the tabs, when the client has it. */
+  readonly targeting: TabTargeting | null;
   readonly #host: TabHost;
   readonly #channel: BroadcastChannel;
   readonly #leadership: Leadership;
@@ -118,6 +125,17 @@ export class TabLink {
             onChange,
           )
         : webLockLeadership(locks, `syncline-tabs:${name}`, onChange);
+    this.targeting =
+      host.targeting === null
+        ? null
+        : new TabTargeting(host.targeting, {
+            tabId: this.tabId,
+            env: host.env,
+            timeoutMs: this.#timeoutMs,
+            serving: () => this.#serving,
+            post: (message) => this.#post(message),
+            call: (call) => this.call(call),
+          });
   }
 
   /** `true` while this tab is the leader and has its own state loaded (it serves calls). */
@@ -150,6 +168,7 @@ export class TabLink {
     this.#host.env.clearTimeout(this.#timer);
     this.#channel.removeEventListener('message', this.#onMessage);
     this.#channel.close();
+    this.targeting?.roleChanged();
     for (const call of this.#pending.values()) {
       call.reject(new SyncError('invalid', 'The client stopped before the leader tab answered'));
     }
@@ -163,6 +182,7 @@ export class TabLink {
   leading(): void {
     if (!this.#elected || this.#serving || this.#stopped) return;
     this.#serving = true;
+    this.targeting?.inbox.leading();
     void this.#host.pruneMarkers().catch(() => {}); // old markers only: harmless if it fails
     this.#sentStatus = null;
     this.#listsDirty = true;
@@ -175,7 +195,14 @@ export class TabLink {
 
   /** A follower's replica finished loading `namespace`: it asks the leader for the state. */
   hello(namespace: string): void {
-    if (!this.#serving) this.#post({ t: 'hello', from: this.tabId, ns: namespace });
+    if (this.#serving) return;
+    this.#post({ t: 'hello', from: this.tabId, ns: namespace });
+    this.targeting?.inbox.announce();
+  }
+
+  /** This tab's `delivery` listeners changed: a follower tells the leader. */
+  listenersChanged(): void {
+    this.targeting?.inbox.announce();
   }
 
   /** Sends a call to the leader; settles with its answer, whichever tab leads by then. */
@@ -193,6 +220,15 @@ export class TabLink {
       if (this.#serving) this.leading();
       else this.#post(message);
     });
+  }
+
+  /**
+   * A follower's write: in its view at once (an overlay of the mirror), sent to the leader, and
+   * taken out of the overlay when the leader answers (its state broadcast carries it by then).
+   */
+  write(call: Extract<TabCall, { kind: 'write' }>): Promise<unknown> {
+    const undo = this.#host.overlay(call);
+    return this.call(call).finally(undo);
   }
 
   /** Leader: records whose view changed (sent with the next {@link publish}). */
@@ -226,7 +262,12 @@ export class TabLink {
   #run(call: TabCall, id: string): Promise<unknown> {
     const running = this.#running.get(id);
     if (running !== undefined) return running;
-    const run = this.#host.serve(call, id).finally(() => this.#running.delete(id));
+    const serve =
+      call.kind !== 'api'
+        ? this.#host.serve(call, id)
+        : (this.targeting?.serve(call) ??
+          Promise.reject(new SyncError('invalid', 'The leader tab has no session targeting')));
+    const run = serve.finally(() => this.#running.delete(id));
     this.#running.set(id, run);
     return run;
   }
@@ -238,6 +279,7 @@ export class TabLink {
   #roleChanged(leader: boolean): void {
     if (this.#stopped) return;
     this.#elected = leader;
+    this.targeting?.roleChanged();
     if (!leader) {
       this.#serving = false;
       this.#lastHeard = this.#host.env.now();
@@ -258,6 +300,8 @@ export class TabLink {
         } else {
           this.#post({ t: 'ping', from: this.tabId });
         }
+      } else if (this.#serving) {
+        this.targeting?.inbox.tick();
       }
       this.#timer = env.setTimeout(tick, period);
     };
@@ -270,9 +314,13 @@ export class TabLink {
     if (message.from === this.tabId) return;
     if (this.#serving) this.#lead(message);
     else this.#follow(message);
+    if (message.t === 'deliver' || message.t === 'delivered' || message.t === 'listening') {
+      this.targeting?.onDelivery(message);
+    }
   };
 
   #lead(message: TabMessage): void {
+    this.targeting?.inbox.heard(message.from);
     switch (message.t) {
       case 'ping':
         this.#post({ t: 'pong', from: this.tabId });
@@ -289,6 +337,7 @@ export class TabLink {
           lists: this.#host.captureLists(),
           status: encodeStatus(this.#host.status()),
         });
+        this.targeting?.publishAll();
         return;
       }
       case 'call':
@@ -325,12 +374,16 @@ export class TabLink {
     switch (message.t) {
       case 'leader': {
         for (const call of this.#pending.values()) this.#post(call.message);
+        this.targeting?.inbox.announce();
         const ns = this.#host.namespace();
         if (ns !== null) this.hello(ns);
         return;
       }
       case 'state':
         if (message.ns === this.#host.namespace()) this.#host.applyState(message);
+        return;
+      case 'targeting':
+        this.targeting?.mirror(message);
         return;
       case 'reply': {
         if (message.to !== this.tabId) return;

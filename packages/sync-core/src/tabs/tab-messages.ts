@@ -1,6 +1,8 @@
+import type { TransferProgress } from '../assets/progress.js';
 import type { ConflictDecision } from '../client/api.js';
 import type { LocalWrite } from '../client/local-writer.js';
 import type { SyncErrorKind } from '../errors/sync-error.js';
+import type { Delivery, SessionInfo } from '../protocol/types.js';
 import type { SyncNowOptions } from '../replication/sync-now.js';
 import type { MirroredLists, MirroredRecord, MirroredStatus } from './mirror.js';
 
@@ -9,7 +11,34 @@ export type TabCall =
   | { kind: 'write'; writes: LocalWrite[]; txId?: string }
   | { kind: 'syncNow'; options: Omit<SyncNowOptions, 'signal'> }
   | { kind: 'retryDeadLetter' | 'discardDeadLetter'; mutationId: string }
-  | { kind: 'resolveConflict'; mutationId: string; decision: ConflictDecision };
+  | { kind: 'resolveConflict'; mutationId: string; decision: ConflictDecision }
+  /** A method of `client.sessions`, `client.deliveries` or `client.assets` (see tab-targeting.ts). */
+  | { kind: 'api'; api: 'sessions' | 'deliveries' | 'assets'; method: string; args: unknown[] };
+
+/** A delivery handed to a follower's `delivery` listeners, or its outcome. */
+export type DeliveryMessage =
+  /** The leader asks follower `to` to run its listeners (`session`: where the inbox keeps it). */
+  | { t: 'deliver'; from: string; to: string; delivery: Delivery; session: string }
+  /** A follower's listeners finished (or acknowledged) a delivery; `error` when they failed. */
+  | { t: 'delivered'; from: string; id: string; error?: string }
+  /** A follower has `delivery` listeners (`on`) and runs these deliveries (`handling`). */
+  | { t: 'listening'; from: string; on: boolean; handling: string[] };
+
+/** The leader's session-targeting state, mirrored by followers. */
+export type TargetingMessage = {
+  t: 'targeting';
+  from: string;
+  /** This session as the server last answered it (sent whole with each message). */
+  current: SessionInfo | null;
+  /** The session list, when a `change` carried one. */
+  sessions?: readonly SessionInfo[];
+  /** Transfers that moved (all of them after a `hello`). */
+  transfers?: readonly TransferProgress[];
+  /** Whether `transfers` is the whole list. */
+  full?: boolean;
+  /** Whether a `change` event is to be emitted. */
+  change?: boolean;
+};
 
 /** The messages tabs exchange on the app's BroadcastChannel. */
 export type TabMessage =
@@ -40,4 +69,6 @@ export type TabMessage =
   | { t: 'ping'; from: string }
   | { t: 'pong'; from: string }
   /** A tab became the leader: followers resend their calls and ask for the state. */
-  | { t: 'leader'; from: string };
+  | { t: 'leader'; from: string }
+  | DeliveryMessage
+  | TargetingMessage;

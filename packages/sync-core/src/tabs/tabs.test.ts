@@ -71,6 +71,45 @@ describe('several tabs of one app', () => {
     await until(() => b.query('notes').length === 2);
   });
 
+  it("a follower's write is in its view at once, and stays through the leader's answer", async () => {
+    const { tab, applied } = profile();
+    const a = await tab();
+    const b = await tab();
+    await a.put('todos', 't1', { title: 'one' });
+    await until(() => b.get('todos', 't1') !== undefined);
+    const seen: Array<string | undefined> = [];
+    b.subscribe(() => seen.push(b.get('todos', 't1')?.title as string | undefined));
+    const write = b.patch('todos', 't1', { title: 'two' });
+    expect(b.get('todos', 't1')).toEqual({ title: 'two' }); // synchronously, as in the leader
+    expect(b.recordStatus('todos', 't1')).toBe('pending');
+    const added = b.put('todos', 't2', { title: 'new' });
+    expect(b.query('todos').map((r) => r.id)).toEqual(['t1', 't2']);
+    await Promise.all([write, added]);
+    await until(() => a.status.state === 'synced' && b.recordStatus('todos', 't2') === 'synced');
+    expect(b.get('todos', 't1')).toEqual({ title: 'two' });
+    expect(a.get('todos', 't1')).toEqual({ title: 'two' });
+    // Never shown without the write once it was made (no flicker back to 'one').
+    expect(seen.slice(seen.indexOf('two'))).not.toContain('one');
+    expect(applied('t2')).toBe(1);
+  });
+
+  it("a follower's write the leader could not save leaves its view again", async () => {
+    const { tab, storage } = profile();
+    await tab();
+    const b = await tab();
+    const write = storage.write.bind(storage);
+    storage.write = (namespace, ops) =>
+      JSON.stringify(ops).includes('"recordId":"bad"')
+        ? Promise.reject(new Error('disk full'))
+        : write(namespace, ops);
+    const put = b.put('todos', 'bad', { title: 'never saved' });
+    expect(b.get('todos', 'bad')).toEqual({ title: 'never saved' });
+    await expect(put).rejects.toMatchObject({ kind: 'storage' });
+    expect(b.get('todos', 'bad')).toBeUndefined();
+    await b.put('todos', 'good', { title: 'saved' });
+    expect(b.get('todos', 'good')).toEqual({ title: 'saved' });
+  });
+
   it('the leader closes: the follower takes over and its waiting writes land once', async () => {
     const { tab, applied, server } = profile();
     const a = await tab();
