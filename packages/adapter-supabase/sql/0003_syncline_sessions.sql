@@ -115,6 +115,30 @@ AS $fn$
 $fn$;
 
 -- ---------------------------------------------------------------------------------------------
+-- Hints over Realtime: a private channel per user, 'syncline-user:<user id>', that only that
+-- user may join. A hint names what changed: event 'delivery' ({"id"}) when a delivery for the
+-- user is created, 'session' ({}) when the user's sessions change (a new or replaced session,
+-- a revocation), 'transfer' ({"id"}, 0005) when a transfer changes. The client then reads it
+-- through the functions; it also lists everything on every (re)join and on its catch-up poll,
+-- so a hint is only a hint: correctness never needs it.
+-- ---------------------------------------------------------------------------------------------
+
+DROP POLICY IF EXISTS syncline_users_receive_hints ON realtime.messages;
+CREATE POLICY syncline_users_receive_hints ON realtime.messages
+  FOR SELECT TO authenticated
+  USING (realtime.messages.extension = 'broadcast'
+         AND (SELECT realtime.topic()) = 'syncline-user:' || (SELECT auth.uid())::text);
+
+-- Sends event p_event ({"id": p_id}, or {} without p_id) on user p_user's channel.
+CREATE OR REPLACE FUNCTION syncline.send_hint(p_user text, p_event text, p_id text)
+RETURNS void
+LANGUAGE sql VOLATILE SET search_path = ''
+AS $fn$
+  SELECT realtime.send(jsonb_strip_nulls(jsonb_build_object('id', p_id)), p_event,
+                       'syncline-user:' || p_user, true)
+$fn$;
+
+-- ---------------------------------------------------------------------------------------------
 -- Sessions: heartbeat, list, revoke (the server's session-queries.ts).
 -- ---------------------------------------------------------------------------------------------
 
@@ -165,6 +189,9 @@ BEGIN
     last_seen_at = EXCLUDED.last_seen_at,
     revoked_at = NULL
   RETURNING * INTO rec;
+  IF prev.session_id IS DISTINCT FROM me.o_session THEN
+    PERFORM syncline.send_hint(me.o_user, 'session', NULL);
+  END IF;
   RETURN jsonb_build_object('session', syncline.session_json(rec, v_now - syncline.active_window_ms()));
 END
 $fn$;
@@ -216,6 +243,9 @@ BEGIN
   INSERT INTO syncline.revoked_sessions (user_id, session_id, revoked_at)
   SELECT me.o_user, i, v_now FROM unnest(ids) AS i ON CONFLICT DO NOTHING;
   DELETE FROM auth.sessions a WHERE a.user_id::text = me.o_user AND a.id::text = ANY (ids);
+  IF n > 0 THEN
+    PERFORM syncline.send_hint(me.o_user, 'session', NULL);
+  END IF;
   RETURN jsonb_build_object('revoked', n);
 END
 $fn$;
@@ -369,6 +399,9 @@ BEGIN
   WHERE s.user_id = ANY (v_users) AND s.revoked_at IS NULL
     AND s.last_seen_at >= v_now - syncline.active_window_ms()
     AND s.session_id <> me.o_session AND (v_only IS NULL OR s.session_id = ANY (v_only));
+  -- A 'delivery' hint to every receiving user (a session of theirs that signs in later may
+  -- still receive it); their sessions then list what they have pending.
+  PERFORM syncline.send_hint(u, 'delivery', v_id) FROM unnest(v_users) AS u;
   RETURN jsonb_build_object('created', true, 'delivery',
     syncline.delivery_json(rec, v_now)
     || jsonb_build_object('targetSessionIds', syncline.delivery_targets_json(v_id)));

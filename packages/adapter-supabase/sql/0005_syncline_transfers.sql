@@ -18,24 +18,9 @@
 
 ALTER TABLE syncline.transfers ENABLE ROW LEVEL SECURITY;
 
--- ---------------------------------------------------------------------------------------------
--- Hints over Realtime: a private channel per user, 'syncline-user:<user id>', that only that
--- user may join. A hint names what changed ({"id"} with event 'transfer' or 'delivery'); the
--- client then reads it through the functions below. Only a hint: correctness never needs it.
--- ---------------------------------------------------------------------------------------------
-
-DROP POLICY IF EXISTS syncline_users_receive_hints ON realtime.messages;
-CREATE POLICY syncline_users_receive_hints ON realtime.messages
-  FOR SELECT TO authenticated
-  USING (realtime.messages.extension = 'broadcast'
-         AND (SELECT realtime.topic()) = 'syncline-user:' || (SELECT auth.uid())::text);
-
-CREATE OR REPLACE FUNCTION syncline.send_hint(p_user text, p_event text, p_id text)
-RETURNS void
-LANGUAGE sql VOLATILE SET search_path = ''
-AS $fn$
-  SELECT realtime.send(jsonb_build_object('id', p_id), p_event, 'syncline-user:' || p_user, true)
-$fn$;
+-- Hints: a 'transfer' hint on the user channel of both users (syncline.send_hint and the
+-- channel's policy are in 0003_syncline_sessions.sql) when a transfer changes, and a
+-- 'delivery' hint to the holder (from send_hint's caller below) when a request is created.
 
 -- A 'transfer' hint to both users of transfer t.
 CREATE OR REPLACE FUNCTION syncline.transfer_hints(t syncline.transfers)
@@ -293,7 +278,7 @@ $fn$;
 
 -- Privileges: the four functions for signed-in users only; the helpers for nobody.
 REVOKE ALL ON FUNCTION syncline.transfer_json(syncline.transfers, bigint),
-  syncline.send_hint(text, text, text), syncline.transfer_hints(syncline.transfers)
+  syncline.transfer_hints(syncline.transfers)
   FROM PUBLIC, anon, authenticated;
 DO $syncline$
 DECLARE

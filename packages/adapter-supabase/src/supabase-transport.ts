@@ -39,9 +39,10 @@ export interface SupabaseTransportOptions {
    */
   client: SupabaseClientLike;
   /**
-   * Pokes over Supabase Realtime (private channels, one per scope), and transfer hints on the
-   * user's private channel `syncline-user:<user id>`. With `false`, other devices' changes and
-   * transfer changes arrive on the client's periodic pull and catch-up poll only.
+   * Pokes over Supabase Realtime (private channels, one per scope), and delivery, session and
+   * transfer hints on the user's private channel `syncline-user:<user id>`. With `false`, other
+   * devices' changes, deliveries, session changes and transfer changes arrive on the client's
+   * periodic pull and catch-up poll only.
    * @default true
    */
   realtime?: boolean;

@@ -1,8 +1,9 @@
 /**
  * Session-targeting hints over Supabase Realtime: one private channel per user
- * (`syncline-user:<user id>`), fed by `realtime.send` in the transfer functions of
- * `sql/0005_syncline_transfers.sql` (a `transfer` event when a transfer changes, a `delivery`
- * event when a transfer request is created for the user). The `realtime.messages` policy lets
+ * (`syncline-user:<user id>`), fed by `syncline.send_hint` (`sql/0003_syncline_sessions.sql`):
+ * a `delivery` event when a delivery for the user is created (a plain delivery or a transfer
+ * request), a `session` event when the user's sessions change (a new or replaced session, a
+ * revocation), a `transfer` event when a transfer changes (`sql/0005_syncline_transfers.sql`). The `realtime.messages` policy lets
  * only that user join it. A hint is only a hint: every (re)join calls `onConnect`, when the
  * client lists what it may have missed, and the client's catch-up poll goes on.
  *
@@ -37,6 +38,9 @@ export function subscribeToUserHints(options: UserHintSubscription): () => void 
     ...options,
     topics: (session) => [userHintChannelName(session.userId)],
     listen(channel, _topic, isStopped) {
+      channel.on('broadcast', { event: 'session' }, () => {
+        if (!isStopped()) options.listener({ type: 'session' });
+      });
       for (const type of ['delivery', 'transfer'] as const) {
         channel.on('broadcast', { event: type }, (message) => {
           if (isStopped()) return;

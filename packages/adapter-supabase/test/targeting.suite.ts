@@ -270,6 +270,41 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     // Three polling clients share PGlite's one connection: slow on a loaded machine.
   }, 120_000);
 
+  it('with Realtime and a 10-minute poll, a delivery reaches the other device at once, a new session and a revocation are heard at once too', async () => {
+    const email = freshEmail('hinted');
+    const a = await startDevice(email, () => undefined, true);
+    const second = await startDevice(email, () => undefined, true);
+    // Both have joined their user's hint channel: only a hint can bring what follows.
+    const joined = () =>
+      project.realtime.joins.filter((j) => j.topic === `syncline-user:${a.userId}` && j.ok).length;
+    await expect.poll(joined, { timeout: 30_000 }).toBe(2);
+    // Let the catch-up list that follows each join finish, so it cannot find the delivery.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const sent = await a.client.deliveries.send({ kind: 'note', payload: { text: 'hello' } });
+    await expect
+      .poll(() => second.handled, { timeout: 15_000 })
+      .toEqual([sent.id])
+      .catch((error: Error) => {
+        throw new Error(`${error.message}
+b: [${second.trouble.join('; ')}]`);
+      });
+    expect(a.handled).toEqual([]);
+    // A third device signs in: the others hear a 'session' hint and re-list.
+    const lists: string[][] = [];
+    second.client.sessions.on('change', (event) => {
+      if (event.sessions !== undefined) lists.push(event.sessions.map((x) => x.sessionId));
+    });
+    const third = await signIn(email);
+    await expect
+      .poll(() => lists.some((ids) => ids.includes(third.sessionId)), { timeout: 15_000 })
+      .toBe(true);
+    // A signs the second device out: it learns at once that it is signed out.
+    await a.client.sessions.revoke(second.sessionId);
+    await expect
+      .poll(() => second.client.sessions.current?.revokedAt !== undefined, { timeout: 15_000 })
+      .toBe(true);
+  }, 120_000);
+
   it('B reloads mid-download and resumes from the bytes it stored (a ranged GET); B, C each handle the asset once, A never', async () => {
     const email = freshEmail('reload');
     const bytes = new Map<SyncClient, Uint8Array[]>();

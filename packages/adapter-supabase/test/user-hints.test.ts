@@ -77,9 +77,11 @@ describe('subscribeToUserHints', () => {
     realtime.handlers.get('transfer')?.({ payload: { id: 't-1' } });
     realtime.handlers.get('delivery')?.({ payload: { id: 'd-1' } });
     realtime.handlers.get('transfer')?.({ payload: { id: 42 } });
+    realtime.handlers.get('session')?.({ payload: {} });
     expect(events).toEqual([
       { type: 'transfer', id: 't-1' },
       { type: 'delivery', id: 'd-1' },
+      { type: 'session' },
     ]);
     expect(errors.map((e) => [e.kind, e.message])).toEqual([
       ['server', 'a malformed transfer hint arrived'],
@@ -87,7 +89,8 @@ describe('subscribeToUserHints', () => {
     leave();
     expect(realtime.removed).toHaveLength(1);
     realtime.handlers.get('transfer')?.({ payload: { id: 't-2' } });
-    expect(events).toHaveLength(2);
+    realtime.handlers.get('session')?.({ payload: {} });
+    expect(events).toHaveLength(3);
   });
 
   it('waits for a session before joining (a join without a token is refused)', async () => {

@@ -3,7 +3,7 @@
 -- request.jwt.claims set for the transaction). The clock is injected: syncline.now_ms() is
 -- replaced inside this (rolled back) transaction to read pgtap.now.
 BEGIN;
-SELECT plan(29);
+SELECT plan(30);
 
 -- Privileges and shape.
 SELECT is_empty(
@@ -75,6 +75,15 @@ SELECT is(public.syncline_send_delivery('0190aaaa-0000-7000-8000-000000000001',
     'user:11111111-1111-4111-8111-111111111111', 'asset', '{"type":"otherSessions"}',
     '{"name":"p.png"}', repeat('ab', 32), 60) -> 'delivery' -> 'targetSessionIds',
   '["bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"]'::jsonb, 'the stale C is not a target, nor the sender');
+RESET ROLE;
+SELECT is((SELECT jsonb_agg(jsonb_build_object('topic', m.topic, 'private', m.private,
+                                               'payload', m.payload))
+           FROM realtime.messages m
+           WHERE m.event = 'delivery' AND m.payload ->> 'id' = '0190aaaa-0000-7000-8000-000000000001'),
+  '[{"topic": "syncline-user:11111111-1111-4111-8111-111111111111", "private": true,
+     "payload": {"id": "0190aaaa-0000-7000-8000-000000000001"}}]'::jsonb,
+  'a new delivery sends one private delivery hint, on the receiving user''s channel');
+SELECT pg_temp.as_session('11111111-1111-4111-8111-111111111111', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa');
 SELECT throws_ok($$ SELECT public.syncline_send_delivery('0190aaaa-0000-7000-8000-000000000002',
     'user:22222222-2222-4222-8222-222222222222', 'note', '{"type":"otherSessions"}') $$,
   '42501', NULL, 'alice cannot send into bob''s scope');
