@@ -24,7 +24,6 @@ import {
 } from '@syncline/sync-core/protocol';
 import {
   checkBaseUrl,
-  globalFetchIsNodes,
   HttpClient,
   type HttpTimers,
   type TokenProvider,
@@ -176,7 +175,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     timeoutMs,
     timers,
-    streamRawBodies: options.streamUploads ?? (options.fetch === undefined && globalFetchIsNodes()),
+    streamUploads: options.streamUploads ?? (options.fetch === undefined ? undefined : false),
   });
   const realtime = options.realtime ?? DEFAULTS.realtime;
   const reconnect = { ...DEFAULT_RECONNECT, ...definedOnly(options.reconnect ?? {}) };

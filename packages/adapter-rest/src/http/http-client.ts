@@ -38,12 +38,10 @@ export interface HttpClientOptions {
   timeoutMs: number;
   timers: HttpTimers;
   /**
-   * Sends a `rawBody` as a one-chunk stream with its `Content-Length` instead of as bytes:
-   * Node's fetch (undici) copies a byte body twice (into its own buffer, then once more for
-   * the request's clone kept for redirects), a stream body not at all. Browsers' fetch cannot
-   * stream a request body over HTTP/1.1, so only where the fetch is Node's.
+   * Whether asset chunks go as one-chunk streams (see `RestTransportOptions.streamUploads`);
+   * `undefined` leaves it to the platform (Node's own fetch: yes).
    */
-  streamRawBodies?: boolean;
+  streamUploads?: boolean | undefined;
 }
 
 /** One request. */
@@ -55,8 +53,11 @@ export interface HttpRequest {
   query?: Record<string, string | number | undefined>;
   /** JSON body. */
   body?: unknown;
-  /** Raw bytes sent as `application/octet-stream` (instead of a JSON `body`). */
-  rawBody?: Uint8Array;
+  /**
+   * Raw bytes sent as `application/octet-stream` (instead of a JSON `body`); a stream is sent
+   * with `duplex: 'half'` (give its `content-length` in `headers`).
+   */
+  rawBody?: Uint8Array | ReadableStream<Uint8Array>;
   /** Statuses outside 2xx that `open` returns instead of throwing (e.g. 308 of an upload). */
   okStatuses?: readonly number[];
   /** Extra headers. */
@@ -100,6 +101,11 @@ export class HttpClient {
   constructor(options: HttpClientOptions) {
     this.#options = options;
     this.#baseUrl = checkBaseUrl(options.baseUrl);
+  }
+
+  /** {@link HttpClientOptions.streamUploads}, for the asset part. */
+  get streamUploads(): boolean | undefined {
+    return this.#options.streamUploads;
   }
 
   /** The absolute URL of `path` with `query`. */
@@ -229,10 +235,10 @@ export class HttpClient {
     if (request.okStatuses !== undefined) init.redirect = 'manual';
     if (request.rawBody !== undefined) {
       headers['content-type'] = 'application/octet-stream';
-      init.body =
-        this.#options.streamRawBodies === true
-          ? oneChunkBody(request.rawBody, headers, init)
-          : (request.rawBody as Uint8Array<ArrayBuffer>);
+      init.body = request.rawBody as BodyInit;
+      if (request.rawBody instanceof ReadableStream) {
+        (init as RequestInit & { duplex: 'half' }).duplex = 'half';
+      }
     } else if (request.body !== undefined) {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(request.body);
@@ -332,25 +338,6 @@ async function isSessionRevokedAnswer(response: Response): Promise<boolean> {
   }
 }
 
-/**
- * `bytes` as a stream body of one chunk, with its length in `headers` (sent as
- * `Content-Length`, not chunked) and `duplex: 'half'` in `init`, as fetch wants for a stream.
- */
-function oneChunkBody(
-  bytes: Uint8Array,
-  headers: Record<string, string>,
-  init: RequestInit,
-): ReadableStream<Uint8Array> {
-  headers['content-length'] = String(bytes.byteLength);
-  (init as RequestInit & { duplex: 'half' }).duplex = 'half';
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (bytes.byteLength > 0) controller.enqueue(bytes);
-      controller.close();
-    },
-  });
-}
-
 /** `body`, calling `release` once when it ends, fails or is cancelled. */
 function untilEnd(
   body: ReadableStream<Uint8Array>,
@@ -381,17 +368,4 @@ function untilEnd(
     },
     { highWaterMark: 0 },
   );
-}
-
-/**
- * Whether the global `fetch` is Node's own (undici), which sends a stream body as it is
- * (see {@link HttpClientOptions.streamRawBodies}); not in a browser, nor in an Electron
- * renderer (Chromium's fetch, though `process` is there).
- */
-export function globalFetchIsNodes(): boolean {
-  const host = globalThis as {
-    process?: { versions?: { undici?: unknown } };
-    document?: unknown;
-  };
-  return typeof host.process?.versions?.undici === 'string' && host.document === undefined;
 }

@@ -28,6 +28,7 @@ import {
 import type { HttpClient } from '../http/http-client.js';
 import { checkedAnswer } from '../http/response-error.js';
 import type { ServerSentEvent } from '../realtime/event-stream-parser.js';
+import { uploadBody } from './upload-body.js';
 
 /** The four parts, over `http`. */
 export function sessionParts(http: HttpClient): {
@@ -143,11 +144,12 @@ export function sessionParts(http: HttpClient): {
           totalSize === 0
             ? 'bytes */0'
             : `bytes ${offset}-${offset + chunk.length - 1}/${totalSize}`;
+        const upload = uploadBody(chunk, http.streamUploads);
         const response = await http.open({
           method: 'PUT',
           path: `/v1/assets/${id(sha256)}`,
-          headers: { 'content-range': range },
-          rawBody: chunk,
+          headers: { 'content-range': range, ...upload.headers },
+          rawBody: upload.body,
           okStatuses: [308, 409],
           what: 'asset upload',
           signal,
