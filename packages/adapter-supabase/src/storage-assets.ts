@@ -18,7 +18,8 @@ import {
   storageHttp,
   syncErrorFromStorage,
 } from './storage-http.js';
-import { defaultUploadUrls, TusUploads, type UploadUrlStore } from './storage-upload.js';
+import { TusUploads, type UploadUrlStore } from './storage-upload.js';
+import { databaseUploadUrls } from './upload-urls-rpc.js';
 
 export { syncErrorFromStorage } from './storage-http.js';
 export type { UploadUrlStore } from './storage-upload.js';
@@ -39,11 +40,11 @@ export interface SupabaseAssetOptions {
    */
   maxAssetBytes?: number;
   /**
-   * Where the URLs of unfinished uploads are kept, so that an upload interrupted by a reload
-   * continues from the bytes Storage already holds. In Node or React Native, pass a store that
-   * survives a restart (e.g. over AsyncStorage or a file).
-   * @default `localStorage` where the platform has it (browsers), else an in-memory store (an
-   *   upload resumes within the transport's life; after a restart it starts again from byte 0)
+   * Where the URLs of unfinished uploads are kept, so that an upload interrupted by a reload or
+   * a process restart continues from the bytes Storage already holds. The default needs
+   * nothing on any platform; pass a store only to keep them elsewhere (`localStorage` fits).
+   * @default the database: `syncline_asset_upload_url` / `syncline_asset_upload_url_set` of
+   *   `sql/0003_syncline_sessions.sql`, per user and SHA-256
    */
   uploadUrls?: UploadUrlStore;
 }
@@ -93,7 +94,7 @@ export function storageAssets(
     http,
     bucket,
     userId: context.userId,
-    urls: options.uploadUrls ?? defaultUploadUrls(),
+    urls: options.uploadUrls ?? databaseUploadUrls(client),
   });
 
   const locate = async (sha256: string, signal?: AbortSignal) => {

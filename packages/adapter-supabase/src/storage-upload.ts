@@ -5,8 +5,9 @@
  * the TUS offset the server answers to `HEAD`. At most one part and one chunk are held in
  * memory; the object appears in `storage.objects` when the last byte arrives.
  *
- * Upload URLs are kept in an {@link UploadUrlStore} (a `localStorage` fits), so an upload
- * interrupted by a reload continues where the server stands.
+ * Upload URLs are kept in an {@link UploadUrlStore} (by default the database's, see
+ * `upload-urls-rpc.ts`), so an upload interrupted by a reload or a restart continues where the
+ * server stands.
  *
  * @module
  */
@@ -53,7 +54,7 @@ export interface TusUploadsContext {
   bucket: string;
   /** The signed-in user, or `undefined` when signed out. */
   userId: () => string | undefined;
-  /** Where upload URLs are kept across reloads. */
+  /** Where upload URLs are kept across reloads and restarts. */
   urls: UploadUrlStore;
 }
 
@@ -216,34 +217,6 @@ export class TusUploads {
   #key(sha256: string): string {
     return `syncline-upload:${this.#context.userId() ?? ''}:${this.#context.bucket}:${sha256}`;
   }
-}
-
-/**
- * The platform's `localStorage` when it has a usable one (browsers: an upload resumes after a
- * reload), else {@link memoryUploadUrls}.
- */
-export function defaultUploadUrls(): UploadUrlStore {
-  try {
-    const storage = (globalThis as { localStorage?: UploadUrlStore }).localStorage;
-    if (storage !== undefined && typeof storage.getItem === 'function') return storage;
-  } catch {
-    // Reading localStorage throws where storage is blocked (sandboxed frames, some privacy modes).
-  }
-  return memoryUploadUrls();
-}
-
-/** An in-memory {@link UploadUrlStore} (uploads resume within the transport's life). */
-export function memoryUploadUrls(): UploadUrlStore {
-  const items = new Map<string, string>();
-  return {
-    getItem: (key) => items.get(key) ?? null,
-    setItem: (key, value) => {
-      items.set(key, value);
-    },
-    removeItem: (key) => {
-      items.delete(key);
-    },
-  };
 }
 
 function parseSaved(value: string | null): { url: string; size: number } | undefined {
