@@ -4,7 +4,9 @@
  * (only the sender's user and the sessions its deliveries target may read it).
  *
  * Uploads are Storage's resumable (TUS) uploads (`storage-upload.ts`): streamed in 6 MB parts,
- * resumed from the offset the server holds. Downloads are ranged GETs of the authenticated
+ * resumed from the offset the server holds; after each part, the live transfers the user holds
+ * of the asset move on (`syncline_asset_upload_progress`), as the reference server moves them
+ * per chunk. Downloads are ranged GETs of the authenticated
  * object URL, streamed, so an interrupted download continues from the bytes already stored.
  *
  * @module
@@ -95,6 +97,18 @@ export function storageAssets(
     bucket,
     userId: context.userId,
     urls: options.uploadUrls ?? databaseUploadUrls(client),
+    // Storage writes nothing to the database before the last byte: the holder of a transfer
+    // reports its progress per part (a report that fails goes to onError; the upload goes on).
+    partSent: async (sha256, bytesDone, totalBytes) => {
+      try {
+        const args = { sha256, bytes_done: bytesDone, total_bytes: totalBytes };
+        const moved = await callRpc(client.rpc('syncline_asset_upload_progress', args), undefined);
+        return typeof moved === 'number' && moved > 0;
+      } catch (error) {
+        context.onError(error instanceof Error ? error : new Error(String(error)));
+        return false;
+      }
+    },
   });
 
   const locate = async (sha256: string, signal?: AbortSignal) => {

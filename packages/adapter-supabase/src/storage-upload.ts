@@ -45,6 +45,8 @@ interface TusUpload {
   pendingBytes: number;
   /** The hash of bytes `[0, offset + pendingBytes)`, when this upload saw them all. */
   hash: Sha256 | undefined;
+  /** Whether {@link TusUploadsContext.partSent} still wants to hear of this upload's parts. */
+  reporting: boolean;
 }
 
 /** What an upload needs. */
@@ -56,6 +58,11 @@ export interface TusUploadsContext {
   userId: () => string | undefined;
   /** Where upload URLs are kept across reloads and restarts. */
   urls: UploadUrlStore;
+  /**
+   * Told after each part Storage took, with the bytes it now holds; answers whether to go on
+   * telling for this upload (e.g. `false` when no transfer waits for it).
+   */
+  partSent?: (sha256: string, bytesDone: number, totalBytes: number) => Promise<boolean>;
 }
 
 /** The TUS side of one transport's uploads. */
@@ -149,6 +156,10 @@ export class TusUploads {
     }
     if (typeof answer === 'number') {
       upload.offset = answer;
+      const partSent = this.#context.partSent;
+      if (upload.reporting && partSent !== undefined) {
+        upload.reporting = await partSent(sha256, answer, upload.size);
+      }
       return;
     }
     dropPending(upload);
@@ -180,6 +191,7 @@ export class TusUploads {
       pending: [],
       pendingBytes: 0,
       hash: new Sha256(),
+      reporting: true,
     };
     this.#uploads.set(sha256, upload);
     await this.#context.urls.setItem(this.#key(sha256), JSON.stringify({ url, size }));
@@ -204,6 +216,7 @@ export class TusUploads {
       pending: [],
       pendingBytes: 0,
       hash: head.offset === 0 ? new Sha256() : undefined,
+      reporting: true,
     };
     this.#uploads.set(sha256, upload);
     return upload;
