@@ -667,6 +667,76 @@ BEGIN
 END
 $fn$;
 
+-- Unfinished resumable (TUS) uploads: where the sender's upload of an asset continues after
+-- its process restarts, on every platform (no localStorage needed). Private: RLS on, no
+-- policy; only the two functions below touch it, each for the caller's own user. A row goes
+-- when its upload completes (the adapter clears it) and syncline.sweep() purges the rest once
+-- the object is in the bucket or after 24 hours (Storage's upload URLs expire by then).
+CREATE TABLE IF NOT EXISTS syncline.asset_uploads (
+  user_id text NOT NULL,
+  sha256 text NOT NULL,
+  url text NOT NULL,
+  size bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (user_id, sha256)
+);
+ALTER TABLE syncline.asset_uploads ENABLE ROW LEVEL SECURITY;
+REVOKE ALL ON syncline.asset_uploads FROM PUBLIC, anon, authenticated;
+
+-- {"sha256"} -> {"url", "size"} | null: the caller's user's unfinished upload of the asset.
+CREATE OR REPLACE FUNCTION public.syncline_asset_upload_url(sha256 text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+AS $fn$
+DECLARE
+  me record;
+  v_hash text := syncline_asset_upload_url.sha256;
+BEGIN
+  SELECT * INTO me FROM syncline.request_session();
+  IF v_hash IS NULL OR v_hash !~ '^[0-9a-f]{64}$' THEN
+    RAISE EXCEPTION 'sha256: expected 64 lowercase hex digits' USING ERRCODE = '22023';
+  END IF;
+  RETURN (SELECT jsonb_build_object('url', u.url, 'size', u.size) FROM syncline.asset_uploads u
+          WHERE u.user_id = me.o_user AND u.sha256 = v_hash
+            AND u.updated_at >= syncline.now_ms() - 86400000::bigint);
+END
+$fn$;
+
+-- {"sha256", "url", "size"} -> null: keeps the caller's user's upload URL of the asset; a null
+-- url forgets it (the upload completed or was abandoned).
+CREATE OR REPLACE FUNCTION public.syncline_asset_upload_url_set(sha256 text, url text,
+                                                                size bigint DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = ''
+AS $fn$
+#variable_conflict use_column
+DECLARE
+  me record;
+  v_hash text := syncline_asset_upload_url_set.sha256;
+  v_url text := syncline_asset_upload_url_set.url;
+  v_size bigint := syncline_asset_upload_url_set.size;
+BEGIN
+  SELECT * INTO me FROM syncline.request_session();
+  IF v_hash IS NULL OR v_hash !~ '^[0-9a-f]{64}$' THEN
+    RAISE EXCEPTION 'sha256: expected 64 lowercase hex digits' USING ERRCODE = '22023';
+  END IF;
+  IF v_url IS NULL THEN
+    DELETE FROM syncline.asset_uploads u WHERE u.user_id = me.o_user AND u.sha256 = v_hash;
+    RETURN;
+  END IF;
+  IF char_length(v_url) > 2048 OR v_url !~ '^https?://[^[:space:][:cntrl:]]+$' THEN
+    RAISE EXCEPTION 'url: expected an http(s) URL of at most 2048 characters' USING ERRCODE = '22023';
+  END IF;
+  IF v_size IS NULL OR v_size < 0 OR v_size > 9007199254740991 THEN
+    RAISE EXCEPTION 'size: expected a non-negative integer' USING ERRCODE = '22023';
+  END IF;
+  INSERT INTO syncline.asset_uploads AS u (user_id, sha256, url, size, updated_at)
+  VALUES (me.o_user, v_hash, v_url, v_size, syncline.now_ms())
+  ON CONFLICT (user_id, sha256) DO UPDATE
+    SET url = EXCLUDED.url, size = EXCLUDED.size, updated_at = EXCLUDED.updated_at;
+END
+$fn$;
+
 -- Only the owner writes into its own folder, and only '<user id>/<sha256>' names.
 DROP POLICY IF EXISTS syncline_assets_insert ON storage.objects;
 CREATE POLICY syncline_assets_insert ON storage.objects FOR INSERT TO authenticated
@@ -737,6 +807,11 @@ BEGIN
     RETURNING t.delivery_id)
   DELETE FROM syncline.deliveries d USING gone WHERE d.id = gone.delivery_id;
   GET DIAGNOSTICS n_purged_transfers = ROW_COUNT;
+  DELETE FROM syncline.asset_uploads u
+  WHERE u.updated_at < v_now - 86400000::bigint
+     OR EXISTS (SELECT 1 FROM storage.objects o
+                WHERE o.bucket_id = syncline.asset_bucket()
+                  AND o.name = syncline.asset_object(u.user_id, u.sha256));
   RETURN jsonb_build_object('expiredDeliveries', n_expired, 'completedDeliveries', n_completed,
                             'purgedDeliveries', n_purged, 'expiredTransfers', n_expired_transfers,
                             'purgedTransfers', n_purged_transfers);
@@ -794,7 +869,8 @@ BEGIN
     'public.syncline_send_delivery(text, text, text, jsonb, jsonb, text, integer)',
     'public.syncline_pending_deliveries()', 'public.syncline_ack_delivery(text)',
     'public.syncline_delivery_status(text)', 'public.syncline_releasable_assets()',
-    'public.syncline_asset_locate(text)'] LOOP
+    'public.syncline_asset_locate(text)', 'public.syncline_asset_upload_url(text)',
+    'public.syncline_asset_upload_url_set(text, text, bigint)'] LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, anon, authenticated', f);
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO authenticated', f);
   END LOOP;

@@ -276,7 +276,52 @@ BEGIN
 END
 $fn$;
 
--- Privileges: the four functions for signed-in users only; the helpers for nobody.
+-- {"sha256", "bytes_done", "total_bytes"} -> the number of live transfers moved: the holder's
+-- upload progress, reported by the adapter after each 6 MB part Storage took (Storage itself
+-- writes nothing to the database before the last byte). Like the reference server's
+-- advanceUpload: the caller's live transfers of the asset go in_progress with the bytes
+-- uploaded (they only grow) and the total; both users get a 'transfer' hint. The adapter stops
+-- reporting an upload that moved none.
+CREATE OR REPLACE FUNCTION public.syncline_asset_upload_progress(sha256 text, bytes_done bigint,
+                                                                 total_bytes bigint)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = ''
+AS $fn$
+#variable_conflict use_column
+DECLARE
+  me record;
+  v_hash text := syncline_asset_upload_progress.sha256;
+  v_bytes bigint := syncline_asset_upload_progress.bytes_done;
+  v_total bigint := syncline_asset_upload_progress.total_bytes;
+  v_now bigint := syncline.now_ms();
+  n integer := 0;
+  rec syncline.transfers;
+BEGIN
+  SELECT * INTO me FROM syncline.request_session();
+  IF v_hash IS NULL OR v_hash !~ '^[0-9a-f]{64}$' THEN
+    RAISE EXCEPTION 'sha256: expected 64 lowercase hex digits' USING ERRCODE = '22023';
+  END IF;
+  IF v_total IS NULL OR v_total < 0 OR v_total > 9007199254740991 THEN
+    RAISE EXCEPTION 'totalBytes: expected a non-negative integer' USING ERRCODE = '22023';
+  END IF;
+  IF v_bytes IS NULL OR v_bytes < 0 OR v_bytes > v_total THEN
+    RAISE EXCEPTION 'bytesDone: expected 0 to totalBytes' USING ERRCODE = '22023';
+  END IF;
+  FOR rec IN
+    UPDATE syncline.transfers t SET state = 'in_progress',
+      uploaded_bytes = GREATEST(t.uploaded_bytes, v_bytes), total_bytes = v_total,
+      updated_at = v_now
+    WHERE t.holder_user_id = me.o_user AND t.asset_hash = v_hash AND (t.state IN ('pending', 'in_progress') AND t.expires_at > v_now)
+    RETURNING *
+  LOOP
+    PERFORM syncline.transfer_hints(rec);
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END
+$fn$;
+
+-- Privileges: the five functions for signed-in users only; the helpers for nobody.
 REVOKE ALL ON FUNCTION syncline.transfer_json(syncline.transfers, bigint),
   syncline.transfer_hints(syncline.transfers)
   FROM PUBLIC, anon, authenticated;
@@ -287,7 +332,8 @@ BEGIN
   FOREACH f IN ARRAY ARRAY[
     'public.syncline_transfer_create(text, text, text, text, text, bigint, text)',
     'public.syncline_transfers()', 'public.syncline_transfer(text)',
-    'public.syncline_transfer_progress(text, text, bigint, text, text)'] LOOP
+    'public.syncline_transfer_progress(text, text, bigint, text, text)',
+    'public.syncline_asset_upload_progress(text, bigint, bigint)'] LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, anon, authenticated', f);
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO authenticated', f);
   END LOOP;

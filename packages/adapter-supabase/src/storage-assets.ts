@@ -4,7 +4,9 @@
  * (only the sender's user and the sessions its deliveries target may read it).
  *
  * Uploads are Storage's resumable (TUS) uploads (`storage-upload.ts`): streamed in 6 MB parts,
- * resumed from the offset the server holds. Downloads are ranged GETs of the authenticated
+ * resumed from the offset the server holds; after each part, the live transfers the user holds
+ * of the asset move on (`syncline_asset_upload_progress`), as the reference server moves them
+ * per chunk. Downloads are ranged GETs of the authenticated
  * object URL, streamed, so an interrupted download continues from the bytes already stored.
  *
  * @module
@@ -18,7 +20,8 @@ import {
   storageHttp,
   syncErrorFromStorage,
 } from './storage-http.js';
-import { defaultUploadUrls, TusUploads, type UploadUrlStore } from './storage-upload.js';
+import { TusUploads, type UploadUrlStore } from './storage-upload.js';
+import { databaseUploadUrls } from './upload-urls-rpc.js';
 
 export { syncErrorFromStorage } from './storage-http.js';
 export type { UploadUrlStore } from './storage-upload.js';
@@ -39,11 +42,11 @@ export interface SupabaseAssetOptions {
    */
   maxAssetBytes?: number;
   /**
-   * Where the URLs of unfinished uploads are kept, so that an upload interrupted by a reload
-   * continues from the bytes Storage already holds. In Node or React Native, pass a store that
-   * survives a restart (e.g. over AsyncStorage or a file).
-   * @default `localStorage` where the platform has it (browsers), else an in-memory store (an
-   *   upload resumes within the transport's life; after a restart it starts again from byte 0)
+   * Where the URLs of unfinished uploads are kept, so that an upload interrupted by a reload or
+   * a process restart continues from the bytes Storage already holds. The default needs
+   * nothing on any platform; pass a store only to keep them elsewhere (`localStorage` fits).
+   * @default the database: `syncline_asset_upload_url` / `syncline_asset_upload_url_set` of
+   *   `sql/0003_syncline_sessions.sql`, per user and SHA-256
    */
   uploadUrls?: UploadUrlStore;
 }
@@ -93,7 +96,19 @@ export function storageAssets(
     http,
     bucket,
     userId: context.userId,
-    urls: options.uploadUrls ?? defaultUploadUrls(),
+    urls: options.uploadUrls ?? databaseUploadUrls(client),
+    // Storage writes nothing to the database before the last byte: the holder of a transfer
+    // reports its progress per part (a report that fails goes to onError; the upload goes on).
+    partSent: async (sha256, bytesDone, totalBytes) => {
+      try {
+        const args = { sha256, bytes_done: bytesDone, total_bytes: totalBytes };
+        const moved = await callRpc(client.rpc('syncline_asset_upload_progress', args), undefined);
+        return typeof moved === 'number' && moved > 0;
+      } catch (error) {
+        context.onError(error instanceof Error ? error : new Error(String(error)));
+        return false;
+      }
+    },
   });
 
   const locate = async (sha256: string, signal?: AbortSignal) => {

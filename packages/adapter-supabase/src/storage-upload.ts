@@ -5,8 +5,9 @@
  * the TUS offset the server answers to `HEAD`. At most one part and one chunk are held in
  * memory; the object appears in `storage.objects` when the last byte arrives.
  *
- * Upload URLs are kept in an {@link UploadUrlStore} (a `localStorage` fits), so an upload
- * interrupted by a reload continues where the server stands.
+ * Upload URLs are kept in an {@link UploadUrlStore} (by default the database's, see
+ * `upload-urls-rpc.ts`), so an upload interrupted by a reload or a restart continues where the
+ * server stands.
  *
  * @module
  */
@@ -44,6 +45,8 @@ interface TusUpload {
   pendingBytes: number;
   /** The hash of bytes `[0, offset + pendingBytes)`, when this upload saw them all. */
   hash: Sha256 | undefined;
+  /** Whether {@link TusUploadsContext.partSent} still wants to hear of this upload's parts. */
+  reporting: boolean;
 }
 
 /** What an upload needs. */
@@ -53,8 +56,13 @@ export interface TusUploadsContext {
   bucket: string;
   /** The signed-in user, or `undefined` when signed out. */
   userId: () => string | undefined;
-  /** Where upload URLs are kept across reloads. */
+  /** Where upload URLs are kept across reloads and restarts. */
   urls: UploadUrlStore;
+  /**
+   * Told after each part Storage took, with the bytes it now holds; answers whether to go on
+   * telling for this upload (e.g. `false` when no transfer waits for it).
+   */
+  partSent?: (sha256: string, bytesDone: number, totalBytes: number) => Promise<boolean>;
 }
 
 /** The TUS side of one transport's uploads. */
@@ -148,6 +156,10 @@ export class TusUploads {
     }
     if (typeof answer === 'number') {
       upload.offset = answer;
+      const partSent = this.#context.partSent;
+      if (upload.reporting && partSent !== undefined) {
+        upload.reporting = await partSent(sha256, answer, upload.size);
+      }
       return;
     }
     dropPending(upload);
@@ -179,6 +191,7 @@ export class TusUploads {
       pending: [],
       pendingBytes: 0,
       hash: new Sha256(),
+      reporting: true,
     };
     this.#uploads.set(sha256, upload);
     await this.#context.urls.setItem(this.#key(sha256), JSON.stringify({ url, size }));
@@ -203,6 +216,7 @@ export class TusUploads {
       pending: [],
       pendingBytes: 0,
       hash: head.offset === 0 ? new Sha256() : undefined,
+      reporting: true,
     };
     this.#uploads.set(sha256, upload);
     return upload;
@@ -216,34 +230,6 @@ export class TusUploads {
   #key(sha256: string): string {
     return `syncline-upload:${this.#context.userId() ?? ''}:${this.#context.bucket}:${sha256}`;
   }
-}
-
-/**
- * The platform's `localStorage` when it has a usable one (browsers: an upload resumes after a
- * reload), else {@link memoryUploadUrls}.
- */
-export function defaultUploadUrls(): UploadUrlStore {
-  try {
-    const storage = (globalThis as { localStorage?: UploadUrlStore }).localStorage;
-    if (storage !== undefined && typeof storage.getItem === 'function') return storage;
-  } catch {
-    // Reading localStorage throws where storage is blocked (sandboxed frames, some privacy modes).
-  }
-  return memoryUploadUrls();
-}
-
-/** An in-memory {@link UploadUrlStore} (uploads resume within the transport's life). */
-export function memoryUploadUrls(): UploadUrlStore {
-  const items = new Map<string, string>();
-  return {
-    getItem: (key) => items.get(key) ?? null,
-    setItem: (key, value) => {
-      items.set(key, value);
-    },
-    removeItem: (key) => {
-      items.delete(key);
-    },
-  };
 }
 
 function parseSaved(value: string | null): { url: string; size: number } | undefined {

@@ -378,7 +378,7 @@ b: [${second.trouble.join('; ')}]`);
     ]);
   }, 120_000);
 
-  it('an upload cut off mid-way resumes from the offset Storage holds (TUS HEAD), in a new transport too; parts are 6 MB', async () => {
+  it('an upload cut off mid-way resumes from the offset Storage holds (TUS HEAD), in a new transport too (its URL kept in the database); parts are 6 MB', async () => {
     const MB = 1024 * 1024;
     let loseAnswers = 0;
     // The PATCH reaches Storage and is taken; its answer is lost on the way back.
@@ -390,18 +390,17 @@ b: [${second.trouble.join('; ')}]`);
       throw new TypeError('fetch failed');
     };
     const signedIn = await signedInClient(project, freshEmail('tus'), { fetch: lossy });
-    const kept = new Map<string, string>();
-    const uploadUrls = {
-      getItem: (k: string) => kept.get(k) ?? null,
-      setItem: (k: string, v: string) => void kept.set(k, v),
-      removeItem: (k: string) => void kept.delete(k),
-    };
+    const keptUrls = async () =>
+      (
+        await project.db.admin.query('SELECT 1 FROM syncline.asset_uploads WHERE user_id = $1', [
+          signedIn.userId,
+        ])
+      ).length;
     const transportOf = async () => {
       const transport = supabaseTransport({
         client: signedIn.supabase,
         realtime: false,
         onRealtimeError: () => undefined,
-        assets: { uploadUrls },
       });
       transports.push(transport);
       await transport.sessions.heartbeat({ clientId, sessionId: signedIn.sessionId });
@@ -424,7 +423,9 @@ b: [${second.trouble.join('; ')}]`);
     const cut = await failure(first?.uploadChunk(chunk(8, 12)) ?? Promise.resolve());
     expect(cut?.kind).toBe('network');
     expect(await objectRows(`${signedIn.userId}/${sha256}`)).toBe(0);
-    // A reload: a new transport asks Storage, which took the second part.
+    expect(await keptUrls()).toBe(1);
+    // A restarted process: a new transport finds the URL in the database and asks Storage,
+    // which took the second part.
     const second = await transportOf();
     expect(await second?.probe?.(sha256)).toEqual({
       offset: 12 * MB,
@@ -450,6 +451,6 @@ b: [${second.trouble.join('; ')}]`);
       [6, 6],
       [12, 1],
     ]);
-    expect(kept.size).toBe(0);
+    expect(await keptUrls()).toBe(0);
   }, 60_000);
 }

@@ -191,6 +191,37 @@ export function transfersSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect(await o.transport.deliveries.ack(delivery?.id ?? '')).toEqual({ complete: true });
   });
 
+  it("the holder's upload moves the transfer per 6 MB part: the requester sees in_progress grow before the last byte", async () => {
+    const MB = 1024 * 1024;
+    const ownerEmail = freshEmail('owner');
+    const memberEmail = freshEmail('member');
+    const scope = await workspace(ownerEmail, memberEmail);
+    const m = await signIn(memberEmail);
+    const o = await signIn(ownerEmail);
+    const file = fileOf(13 * MB, 3);
+    const sha256 = sha256Hex(file);
+    const id = randomUUID();
+    await transfersOf(m).create({ id, scope, assetHash: sha256, from: { userId: o.userId } });
+    const seen: [string, number, number][] = [];
+    // The client's 4 MB chunks: parts of 6, 6 and 1 MB reach Storage.
+    for (let at = 0; at < file.length; at += 4 * MB) {
+      const chunk = file.subarray(at, Math.min(file.length, at + 4 * MB));
+      await o.transport.assets?.uploadChunk({ sha256, offset: at, totalSize: file.length, chunk });
+      const t = await transfersOf(m).get(id);
+      seen.push([t.state, t.uploadedBytes, t.totalBytes]);
+    }
+    expect(seen).toEqual([
+      ['pending', 0, 0],
+      ['in_progress', 6 * MB, 13 * MB],
+      ['in_progress', 12 * MB, 13 * MB],
+      ['in_progress', 13 * MB, 13 * MB],
+    ]);
+    // An upload no transfer waits for reports its first part only, and moves nothing.
+    const other = fileOf(7 * MB, 4);
+    await uploadBytes(o, other, 4 * MB);
+    expect((await transfersOf(m).get(id)).uploadedBytes).toBe(13 * MB);
+  }, 60_000);
+
   it('story 2 through sync clients: the owner is offline when asked; once online it serves the file, both sides see progress grow and end completed', async () => {
     const ownerEmail = freshEmail('owner');
     const memberEmail = freshEmail('member');
@@ -478,7 +509,8 @@ export function transfersSuite(kind: () => DatabaseKind, adminUrl?: () => string
       transfersOf(owner).progress({ id: body.id, side: 'upload', bytesDone: 10 }),
     );
     expect([late?.code, late?.message]).toEqual(['transfer_final', 'the transfer is expired']);
-    expect((await transferRow(body.id))?.state).toBe('pending');
+    // The row still holds what the upload wrote (its part moved it); only the sweep writes expired.
+    expect((await transferRow(body.id))?.state).toBe('in_progress');
     const [swept] = await project.db.admin.query<{ r: { expiredTransfers: number } }>(
       'SELECT syncline.sweep() AS r',
     );

@@ -1,36 +1,23 @@
-/** Where the adapter keeps the URLs of unfinished resumable uploads by default. */
-import { afterEach, describe, expect, it } from 'vitest';
-import { defaultUploadUrls } from '../src/storage-upload.js';
+/** The default store of unfinished upload URLs (the database's; see targeting.suite.ts). */
+import { isSyncError } from '@syncline/sync-core';
+import { describe, expect, it } from 'vitest';
+import type { SupabaseClientLike } from '../src/client-like.js';
+import { databaseUploadUrls } from '../src/upload-urls-rpc.js';
 
-const global = globalThis as { localStorage?: unknown };
-
-afterEach(() => {
-  delete global.localStorage;
-});
-
-describe('defaultUploadUrls', () => {
-  it("is the platform's localStorage where there is one (an upload resumes after a reload)", () => {
-    const items = new Map<string, string>();
-    const storage = {
-      getItem: (key: string) => items.get(key) ?? null,
-      setItem: (key: string, value: string) => void items.set(key, value),
-      removeItem: (key: string) => void items.delete(key),
-    };
-    global.localStorage = storage;
-    expect(defaultUploadUrls()).toBe(storage);
-  });
-
-  it('is an in-memory store where there is none, or where reading it throws', async () => {
-    const inMemory = defaultUploadUrls();
-    await inMemory.setItem('k', 'v');
-    expect(await inMemory.getItem('k')).toBe('v');
-    Object.defineProperty(globalThis, 'localStorage', {
-      configurable: true,
-      get() {
-        throw new Error('SecurityError');
+describe('databaseUploadUrls', () => {
+  it('refuses a key that names no asset, before any call', async () => {
+    const calls: string[] = [];
+    const client = {
+      rpc: (fn: string) => {
+        calls.push(fn);
+        throw new Error('not called');
       },
-    });
-    expect(() => defaultUploadUrls()).not.toThrow();
-    expect(await defaultUploadUrls().getItem('k')).toBeNull();
+    } as unknown as Pick<SupabaseClientLike, 'rpc'>;
+    const store = databaseUploadUrls(client);
+    const error = await Promise.resolve(store.getItem('syncline-upload:u:b:not-a-hash')).catch(
+      (e: unknown) => e,
+    );
+    expect(isSyncError(error) && error.code).toBe('invalid_request');
+    expect(calls).toEqual([]);
   });
 });

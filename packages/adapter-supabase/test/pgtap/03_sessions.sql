@@ -3,7 +3,7 @@
 -- request.jwt.claims set for the transaction). The clock is injected: syncline.now_ms() is
 -- replaced inside this (rolled back) transaction to read pgtap.now.
 BEGIN;
-SELECT plan(30);
+SELECT plan(38);
 
 -- Privileges and shape.
 SELECT is_empty(
@@ -122,6 +122,34 @@ SELECT lives_ok($$ DELETE FROM storage.objects WHERE bucket_id = 'syncline-asset
   'the receiver removes the released object');
 RESET ROLE;
 SELECT is((SELECT count(*) FROM storage.objects), 0::bigint, 'the object is gone');
+
+-- Unfinished upload URLs: per user, private, never for anon; gone when the upload completes.
+SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'syncline.asset_uploads'::regclass), true,
+  'the upload URL table has RLS on');
+SELECT ok(NOT has_function_privilege('anon', 'public.syncline_asset_upload_url(text)', 'EXECUTE')
+          AND NOT has_function_privilege('anon',
+            'public.syncline_asset_upload_url_set(text, text, bigint)', 'EXECUTE')
+          AND (SELECT bool_and('search_path=""' = ANY (p.proconfig) AND p.prosecdef)
+               FROM pg_proc p WHERE p.proname IN ('syncline_asset_upload_url',
+                                                  'syncline_asset_upload_url_set')),
+  'the upload URL functions: no anon EXECUTE, SECURITY DEFINER, search_path pinned');
+SELECT pg_temp.as_session('11111111-1111-4111-8111-111111111111', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa');
+SELECT lives_ok($$ SELECT public.syncline_asset_upload_url_set(repeat('ef', 32),
+    'https://p.supabase.co/storage/v1/upload/resumable/abc', 42) $$, 'alice keeps an upload URL');
+SELECT is(public.syncline_asset_upload_url(repeat('ef', 32)),
+  '{"url": "https://p.supabase.co/storage/v1/upload/resumable/abc", "size": 42}'::jsonb,
+  'alice reads it back (another session of hers too)');
+SELECT throws_ok($$ SELECT public.syncline_asset_upload_url_set(repeat('ef', 32), 'javascript:x', 1) $$,
+  '22023', NULL, 'a URL that is not http(s) is refused');
+SELECT throws_ok($$ SELECT 1 FROM syncline.asset_uploads $$, '42501', NULL,
+  'no signed-in user reads the table directly');
+SELECT pg_temp.as_session('22222222-2222-4222-8222-222222222222', 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee');
+SELECT is(public.syncline_asset_upload_url(repeat('ef', 32)), NULL, 'bob does not see alice''s URL');
+SELECT pg_temp.as_session('11111111-1111-4111-8111-111111111111', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa');
+SELECT public.syncline_asset_upload_url_set(repeat('ef', 32), NULL);
+SELECT is(public.syncline_asset_upload_url(repeat('ef', 32)), NULL,
+  'a null URL forgets it (the upload completed)');
+RESET ROLE;
 
 -- Device-only sign-out of B by A: B's calls are refused as session_revoked.
 SELECT pg_temp.as_session('11111111-1111-4111-8111-111111111111', 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa');

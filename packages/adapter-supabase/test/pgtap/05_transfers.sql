@@ -3,13 +3,14 @@
 -- request.jwt.claims set for the transaction): only members ask, only the two users read, each
 -- reports only its side, only the requester completes, a stranger learns nothing.
 BEGIN;
-SELECT plan(25);
+SELECT plan(28);
 
 SELECT is_empty(
   $$ SELECT f FROM unnest(ARRAY[
        'public.syncline_transfer_create(text, text, text, text, text, bigint, text)',
        'public.syncline_transfers()', 'public.syncline_transfer(text)',
-       'public.syncline_transfer_progress(text, text, bigint, text, text)']::regprocedure[]) AS f
+       'public.syncline_transfer_progress(text, text, bigint, text, text)',
+       'public.syncline_asset_upload_progress(text, bigint, bigint)']::regprocedure[]) AS f
      JOIN pg_proc p ON p.oid = f
      WHERE NOT p.prosecdef OR p.proconfig IS NULL OR NOT 'search_path=""' = ANY (p.proconfig) $$,
   'the transfer functions are SECURITY DEFINER with a pinned empty search_path');
@@ -17,7 +18,8 @@ SELECT is_empty(
   $$ SELECT f FROM unnest(ARRAY[
        'public.syncline_transfer_create(text, text, text, text, text, bigint, text)',
        'public.syncline_transfers()', 'public.syncline_transfer(text)',
-       'public.syncline_transfer_progress(text, text, bigint, text, text)']::regprocedure[]) AS f
+       'public.syncline_transfer_progress(text, text, bigint, text, text)',
+       'public.syncline_asset_upload_progress(text, bigint, bigint)']::regprocedure[]) AS f
      WHERE has_function_privilege('anon', f, 'EXECUTE')
         OR has_function_privilege('public', f, 'EXECUTE')
         OR NOT has_function_privilege('authenticated', f, 'EXECUTE') $$,
@@ -94,10 +96,16 @@ SELECT throws_ok($$ SELECT public.syncline_transfer('5e000000-0000-4000-8000-000
   'PT404', 'no such transfer', 'the same answer as for an id nobody used');
 SELECT throws_ok($$ SELECT public.syncline_transfer_progress('5e000000-0000-4000-8000-00000000000a',
     'upload', 10) $$, 'PT404', 'no such transfer', 'a stranger cannot advance it');
+SELECT is(public.syncline_asset_upload_progress(repeat('ab', 32), 4, 10), 0,
+  'a stranger''s upload of the same bytes moves no transfer');
 SELECT is(public.syncline_transfers() -> 'transfers', '[]'::jsonb, 'a stranger lists nothing');
 RESET ROLE;
 
 SELECT pg_temp.as_user('51111111-1111-4111-8111-111111111111', '5aaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa');
+SELECT is(public.syncline_asset_upload_progress(repeat('ab', 32), 6, 10), 1,
+  'a part of the holder''s upload moves its live transfer of the asset');
+SELECT is(public.syncline_transfer('5e000000-0000-4000-8000-00000000000a') -> 'transfer' ->> 'uploadedBytes',
+  '6', 'to in_progress with the bytes Storage holds');
 SELECT throws_ok($$ SELECT public.syncline_transfer_progress('5e000000-0000-4000-8000-00000000000a',
     'download', 1) $$, 'PT403', NULL, 'the holder does not report the download');
 SELECT throws_ok($$ SELECT public.syncline_transfer_progress('5e000000-0000-4000-8000-00000000000a',
