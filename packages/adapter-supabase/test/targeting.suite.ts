@@ -305,6 +305,47 @@ b: [${second.trouble.join('; ')}]`);
       .toBe(true);
   }, 120_000);
 
+  it('a download damaged on the way is detected by its SHA-256 and fetched again; the handler gets the right bytes once', async () => {
+    const email = freshEmail('corrupt');
+    const received: string[] = [];
+    const start = { assetChunkBytes: 64 * 1024 };
+    const a = await startClient(await signedInClient(project, email), start);
+    const bSignedIn = await signedInClient(project, email);
+    const b = await startClient(bSignedIn, {
+      ...start,
+      setup: (client: SyncClient) => {
+        client.on('delivery', async (event) => {
+          const file = await client.assets.get(event.delivery.assetHash ?? '');
+          if (file !== undefined) received.push(sha256Hex(await file.bytes()));
+        });
+      },
+    });
+    await expect
+      .poll(
+        async () =>
+          (
+            await project.db.admin.query('SELECT 1 FROM syncline.sessions WHERE user_id = $1', [
+              a.userId,
+            ])
+          ).length,
+        { timeout: 30_000 },
+      )
+      .toBe(2);
+    const bToken = (await bSignedIn.supabase.auth.getSession()).data.session?.access_token;
+    project.corruptDownloads(
+      (r) => r.path.includes('/object/') && r.headers.authorization === `Bearer ${bToken}`,
+    );
+    const sent = await a.client.assets.send(fileOf(100_000, 21), { name: 'damaged.bin' });
+    await expect.poll(() => b.handled, { timeout: 30_000 }).toEqual([sent.delivery.id]);
+    expect(received).toEqual([sent.hash]);
+    const reads = project.storage.calls.filter(
+      (call) => call.method === 'GET' && call.path.endsWith(sent.hash),
+    );
+    expect(reads.length).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => objectRows(`${a.userId}/${sent.hash}`), { timeout: 30_000 }).toBe(0);
+    expect(a.handled).toEqual([]);
+  }, 120_000);
+
   it('B reloads mid-download and resumes from the bytes it stored (a ranged GET); B, C each handle the asset once, A never', async () => {
     const email = freshEmail('reload');
     const bytes = new Map<SyncClient, Uint8Array[]>();

@@ -7,7 +7,8 @@
  * Fault injection for the REST endpoint: `dropNextResponses` lets matching calls run and
  * commit, then cuts the connection before the answer, which supabase-js reports as status 0.
  * For Storage downloads, `stallDownloads` sends part of an object's body and then nothing
- * more (a network that died mid-download).
+ * more (a network that died mid-download); `corruptDownloads` flips a byte of the body (bytes
+ * damaged on the way).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -46,6 +47,8 @@ export interface SupabaseStandIn {
    * body and then stall (the connection stays open, silent).
    */
   stallDownloads(match: DownloadMatch, afterBytes: number, count?: number): void;
+  /** The next `count` Storage object downloads that `match` answer with one byte flipped. */
+  corruptDownloads(match: DownloadMatch, count?: number): void;
   /**
    * A new supabase-js client for this project (one device); `fetch` replaces its HTTP client,
    * `key` the anon key (e.g. the service-role key).
@@ -66,6 +69,7 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
   const tusDirectory = await mkdtemp(join(tmpdir(), 'syncline-tus-'));
   const storage = new StorageStandIn(db.api, db.admin, { tusDirectory });
   const stalls: Array<{ match: DownloadMatch; afterBytes: number; count: number }> = [];
+  const corruptions: Array<{ match: DownloadMatch; count: number }> = [];
   await realtime.start();
   const key = await anonKey();
   const drops = new Map<string, number>();
@@ -109,6 +113,23 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
       if (req.method === 'GET' && answer.status < 300 && stall !== undefined) {
         stall.count--;
         res.write(answer.body.slice(0, stall.afterBytes));
+        return;
+      }
+      const corrupt = corruptions.find(
+        (c) => c.count > 0 && c.match({ path: url.pathname, headers }),
+      );
+      if (
+        req.method === 'GET' &&
+        answer.status < 300 &&
+        corrupt !== undefined &&
+        answer.body instanceof Uint8Array &&
+        answer.body.length > 0
+      ) {
+        corrupt.count--;
+        const damaged = answer.body.slice();
+        const at = damaged.length >> 1;
+        damaged[at] = (damaged[at] ?? 0) ^ 0xff;
+        res.end(damaged);
         return;
       }
       res.end(answer.body);
@@ -162,6 +183,9 @@ export async function startSupabaseStandIn(db: SupabaseDatabase): Promise<Supaba
     },
     stallDownloads(match, afterBytes, count = 1) {
       stalls.push({ match, afterBytes, count });
+    },
+    corruptDownloads(match, count = 1) {
+      corruptions.push({ match, count });
     },
     createClient(options = {}) {
       const client = createClient(url, options.key ?? key, {
