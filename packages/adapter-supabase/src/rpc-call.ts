@@ -5,7 +5,7 @@
  * @module
  */
 import { SyncError } from '@syncline/sync-core';
-import type { RpcBuilderLike, RpcResultLike } from './client-like.js';
+import type { RpcBuilderLike, RpcResultLike, SupabaseClientLike } from './client-like.js';
 import { syncErrorFromPostgrest } from './errors.js';
 
 /** Awaits `builder` (aborted by `signal`); returns its data or throws a classified `SyncError`. */
@@ -39,4 +39,19 @@ export function validatedAnswer<T>(what: string, validate: () => T): T {
       code: 'bad_response',
     });
   }
+}
+
+/**
+ * `client.rpc(fn, args)` of the syncline SQL, its answer checked by `validate` (see
+ * {@link callRpc} and {@link validatedAnswer}).
+ */
+export async function callSynclineRpc<T>(
+  client: Pick<SupabaseClientLike, 'rpc'>,
+  fn: string,
+  args: Record<string, unknown>,
+  signal: AbortSignal | undefined,
+  validate: (data: unknown) => T,
+): Promise<T> {
+  const data = await callRpc(client.rpc(fn, args), signal);
+  return validatedAnswer('the syncline SQL', () => validate(data));
 }

@@ -27,7 +27,7 @@ import {
   validateSessionListResponse,
 } from '@syncline/sync-core/protocol';
 import type { SupabaseClientLike, SupabaseStorageLike } from './client-like.js';
-import { callRpc, validatedAnswer } from './rpc-call.js';
+import { callSynclineRpc } from './rpc-call.js';
 import {
   DEFAULT_ASSET_BUCKET,
   removeObjects,
@@ -68,15 +68,12 @@ export function supabaseSessionParts(options: SessionPartsOptions): SessionParts
   const storage: SupabaseStorageLike | undefined = client.storage;
   let lastRelease: number | undefined;
 
-  const rpc = async <T>(
+  const rpc = <T>(
     fn: string,
     args: Record<string, unknown>,
     signal: AbortSignal | undefined,
     validate: (data: unknown) => T,
-  ): Promise<T> => {
-    const data = await callRpc(client.rpc(fn, args), signal);
-    return validatedAnswer('the syncline SQL', () => validate(data));
-  };
+  ): Promise<T> => callSynclineRpc(client, fn, args, signal, validate);
 
   const releaseAssets = async (signal?: AbortSignal): Promise<number> => {
     lastRelease = options.now();

@@ -16,7 +16,7 @@ import {
   validateTransferResponse,
 } from '@syncline/sync-core/protocol';
 import type { SupabaseClientLike } from './client-like.js';
-import { callRpc, validatedAnswer } from './rpc-call.js';
+import { callSynclineRpc } from './rpc-call.js';
 
 /** What the transfer part needs besides the client. */
 export interface TransferPartContext {
@@ -29,15 +29,12 @@ export function supabaseTransfers(
   client: Pick<SupabaseClientLike, 'rpc'>,
   context: TransferPartContext,
 ): TransferTransport {
-  const rpc = async <T>(
+  const rpc = <T>(
     fn: string,
     args: Record<string, unknown>,
     signal: AbortSignal | undefined,
     validate: (data: unknown) => T,
-  ): Promise<T> => {
-    const data = await callRpc(client.rpc(fn, args), signal);
-    return validatedAnswer('the syncline SQL', () => validate(data));
-  };
+  ): Promise<T> => callSynclineRpc(client, fn, args, signal, validate);
   const transfer = (data: unknown) =>
     validateTransferResponse({ transfer: (data as { transfer?: unknown })?.transfer }).transfer;
 
