@@ -11,19 +11,15 @@ import { describe, expect, it } from 'vitest';
 import type { StorageAdapter } from '../../src/storage/types.js';
 import {
   type DeliveryBackend,
-  type DeliveryRule,
   memoryDeliveryBackend,
-  type SimulateDeliveriesOptions,
   simulateDeliveries,
 } from '../../src/testing/sim/deliveries/index.js';
 import type { SyncTransport } from '../../src/transport/types.js';
+import { CHAOS_MS, firstCaught, SEEDS } from './first-caught.js';
 
 // A device downloading a dozen assets at once has as many requests listening on its session's
 // abort signal: more than Node's default of 10 listeners per signal, which it warns about.
 setMaxListeners(100);
-
-const SEEDS = [1, 2, 4];
-const CHAOS_MS = 150_000;
 
 /** Storage that keeps everything except the inbox's handled ids (lost at each restart). */
 function forgetfulInbox(storage: StorageAdapter): StorageAdapter {
@@ -102,22 +98,6 @@ function redeliverAfterAck(transport: SyncTransport): SyncTransport {
       },
     },
   };
-}
-
-async function firstCaught(
-  fake: Omit<SimulateDeliveriesOptions, 'seed'>,
-  rule: DeliveryRule,
-): Promise<{ seed: number; rules: string[] } | undefined> {
-  for (const seed of SEEDS) {
-    const broken = await simulateDeliveries({ seed, chaosMs: CHAOS_MS, ...fake });
-    const rules = [...new Set(broken.violations.map((v) => v.rule))];
-    if (!rules.includes(rule)) continue;
-    // The seed must pass without the fake, or the catch proves nothing about the fake.
-    const clean = await simulateDeliveries({ seed, chaosMs: CHAOS_MS });
-    expect(clean.violations).toEqual([]);
-    return { seed, rules };
-  }
-  return undefined;
 }
 
 describe('the delivery simulation catches broken rules', () => {
