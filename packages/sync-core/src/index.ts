@@ -4,6 +4,18 @@
  * @packageDocumentation
  */
 
+export type { ClaimLocalData, LocalDataClaim } from './account/claim.js';
+export type {
+  AnySyncClient,
+  CollectionName,
+  CollectionsOf,
+  RecordOf,
+  SyncClient,
+  SyncTransaction,
+  TabRole,
+} from './api/client.js';
+export type { SyncEvents } from './api/events.js';
+export type { SyncClientOptions } from './api/options.js';
 export type { AssetMeta, AssetStore } from './assets/asset-store.js';
 export { indexedDbAssetStore, kvAssetStore, memoryAssetStore } from './assets/asset-store.js';
 export {
@@ -17,20 +29,7 @@ export {
 export type { TransferProgress } from './assets/progress.js';
 export { Sha256, type Sha256Options, sha256Hex } from './assets/sha256.js';
 export type { AssetSource } from './assets/transfer-io.js';
-export type {
-  AnySyncClient,
-  CollectionName,
-  CollectionsOf,
-  ConflictDecision,
-  KeepServerDecision,
-  RecordOf,
-  SyncClient,
-  SyncTransaction,
-  TabRole,
-  WriteDecision,
-} from './client/api.js';
 export { createSyncClient } from './client/sync-client.js';
-export * from './client/types.js';
 export type { HlcOptions, HlcParts } from './clock/hlc.js';
 export { compareHlc, formatHlc, HybridLogicalClock, isHlc, parseHlc } from './clock/hlc.js';
 export * from './conflict/resolvers.js';
@@ -46,6 +45,7 @@ export {
   type TargetSpec,
 } from './deliveries/targets.js';
 export { alwaysOnline, browserOnlineSource, createEnvironment } from './env/environment.js';
+export type { OnlineSource, SyncEnvironment } from './env/types.js';
 export * from './errors/sync-error.js';
 export * from './observe/index.js';
 export * from './protocol/server-info.js';
@@ -53,8 +53,10 @@ export * from './protocol/types.js';
 export * from './protocol/validate.js';
 export type { BackoffOptions } from './replication/backoff.js';
 export { fullJitterDelay } from './replication/backoff.js';
+export type { DeadLetter } from './replication/dead-letter.js';
+export type { RetryOptions } from './replication/retryer.js';
 export type { SyncNowOptions, SyncNowResult } from './replication/sync-now.js';
-export type { RecordIssue } from './schema/check-schema.js';
+export type { InvalidRecord, RecordIssue } from './schema/check-schema.js';
 export type {
   CollectionDeclarations,
   CollectionOptions,
@@ -69,6 +71,8 @@ export { collection } from './schema/collections.js';
 export type * from './schema/standard-schema.js';
 export type { SessionsApi, SessionsEvents } from './sessions/client-sessions.js';
 export { isSessionRevoked } from './sessions/client-sessions.js';
+export type { TargetingOptions } from './sessions/targeting-options.js';
+export type { RecordSyncState, SyncState, SyncStatus } from './status/types.js';
 export type { IndexedDbKeyRangeClass, IndexedDbStorageOptions } from './storage/indexeddb.js';
 export { indexedDbStorage } from './storage/indexeddb.js';
 export type { MemoryStorageOptions } from './storage/memory.js';

@@ -1,5 +1,5 @@
-import type { SyncEnvironment } from '../client/types.js';
 import type { ClientDeliveries } from '../deliveries/client-deliveries.js';
+import type { SyncEnvironment } from '../env/types.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
 import {

@@ -1,5 +1,5 @@
+import type { SyncClientOptions } from '../api/options.js';
 import { SyncError } from '../errors/sync-error.js';
-import type { SyncClientOptions } from './types.js';
 
 function positiveInteger(name: string, value: number | undefined): void {
   if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {

@@ -7,13 +7,12 @@ import {
   recordLww,
   serverWins,
 } from '../conflict/resolvers.js';
-import type { ConflictResolver } from '../conflict/types.js';
+import type { ConflictResolver, ParkedConflict } from '../conflict/types.js';
 import type { JsonObject } from '../protocol/types.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import { createSyncClient } from './sync-client.js';
 import { testEnvironment } from './test-support.js';
-import type { ParkedConflict } from './types.js';
 
 let seed = 500;
 

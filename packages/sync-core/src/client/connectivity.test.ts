@@ -7,13 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { SyncError } from '../errors/sync-error.js';
 import type { PullRequest, PushRequest } from '../protocol/types.js';
+import type { SyncStatus } from '../status/types.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import { createSessionSource } from '../transport/session-source.js';
 import type { SyncTransport } from '../transport/types.js';
 import { createSyncClient } from './sync-client.js';
 import { settle, testEnvironment } from './test-support.js';
-import type { SyncStatus } from './types.js';
 
 let seed = 7000;
 

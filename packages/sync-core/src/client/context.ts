@@ -1,45 +1,6 @@
-import type { HybridLogicalClock } from '../clock/hlc.js';
-import type { ConflictResolver } from '../conflict/types.js';
-import type { IdGenerator } from '../ids/uuid-v7.js';
-import type { SyncRecord } from '../protocol/types.js';
-import type { StatusMachine } from '../status/status-machine.js';
-import type { StorageAdapter, StorageWrite } from '../storage/types.js';
-import type { Notifier } from './notifier.js';
-import type { Replica } from './replica.js';
-import type { DeadLetter, ParkedConflict, SyncEnvironment } from './types.js';
-
-/**
- * What the client's parts share: the injected sources, the live replica and the ways to tell
- * the app about changes. The coordinator (`SyncClient`) builds it once; the writer and the
- * replication loops receive it instead of reaching for globals.
+/*
+ * A forwarding module, kept only while the replica's files (client/replica.ts, client/settlement.ts,
+ * replication/pull-page.ts, replication/push-results.ts and their tests) are being moved by another
+ * change of issue 10; delete it once they import from the new place. Nothing else imports it.
  */
-export interface EngineContext {
-  /** Time, timers, randomness, online detection. */
-  readonly env: SyncEnvironment;
-  /** Durable storage. */
-  readonly storage: StorageAdapter;
-  /** The HLC of this installation. */
-  readonly clock: HybridLogicalClock;
-  /** Makes mutation and transaction ids (UUIDv7). */
-  readonly newId: IdGenerator;
-  /** Batches view change notifications. */
-  readonly notifier: Notifier;
-  /** The status machine. */
-  readonly status: StatusMachine;
-  /** The resolver of a collection. */
-  resolverFor(collection: string): ConflictResolver;
-  /** Emits `conflict` to the app. */
-  emitConflict(conflict: ParkedConflict): void;
-  /** Emits `rejected` to the app. */
-  emitRejected(deadLetter: DeadLetter): void;
-  /**
-   * Checks a record from the server against its collection's schema before it is applied:
-   * `true` applies it; `false` means it was quarantined (reported, and its storage op added to
-   * `ops`). `null` when no collection has a schema, so the pull path skips the call.
-   */
-  readonly admitServerRecord:
-    | ((replica: Replica, record: SyncRecord, ops: StorageWrite[]) => boolean)
-    | null;
-  /** Re-reads the replica's counts into the status. */
-  refreshCounts(replica: Replica): void;
-}
+export type { EngineContext } from '../engine/context.js';

@@ -1,8 +1,8 @@
 /** Many devices editing one record at once: the default resolver keeps every device's field (DESIGN §3.4). */
 import { expect, it, vi } from 'vitest';
+import type { SyncClient } from '../api/client.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
-import type { SyncClient } from './api.js';
 import { createSyncClient } from './sync-client.js';
 
 it('twenty devices patching different fields of one record all survive (default resolver)', async () => {

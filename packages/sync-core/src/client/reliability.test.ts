@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { SyncError } from '../errors/sync-error.js';
 import type { PushRequest, PushResponse } from '../protocol/types.js';
+import type { DeadLetter } from '../replication/dead-letter.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer, type MemoryServer } from '../testing/memory-server.js';
 import { withFaults } from '../testing/with-faults.js';
 import type { SyncTransport } from '../transport/types.js';
 import { createSyncClient } from './sync-client.js';
 import { controlledStorage, settle, testEnvironment } from './test-support.js';
-import type { DeadLetter } from './types.js';
 
 let seed = 100;
 const newEnv = () => testEnvironment({ seed: seed++ });

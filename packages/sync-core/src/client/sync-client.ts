@@ -1,24 +1,36 @@
+import { claimLocalData } from '../account/claim.js';
+import type { SyncClient, SyncTransaction, TabRole } from '../api/client.js';
+import type { SyncEvents } from '../api/events.js';
+import type { SyncClientOptions } from '../api/options.js';
 import type { AssetsApi } from '../assets/assets-api.js';
+import { DeviceClockHistory } from '../clock/device-clock.js';
 import { HybridLogicalClock } from '../clock/hlc.js';
 import { lww } from '../conflict/resolvers.js';
-import type { ConflictResolver } from '../conflict/types.js';
+import type { ConflictDecision, ConflictResolver, ParkedConflict } from '../conflict/types.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
+import type { EngineContext } from '../engine/context.js';
 import { createEnvironment } from '../env/environment.js';
+import type { SyncEnvironment } from '../env/types.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import { loadClientId } from '../ids/client-id.js';
 import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
 import { Emitter } from '../observe/emitter.js';
+import { Notifier } from '../observe/notifier.js';
 import type { JsonObject } from '../protocol/types.js';
 import { AuthPause } from '../replication/auth-pause.js';
+import type { DeadLetter } from '../replication/dead-letter.js';
 import { Reachability } from '../replication/reachability.js';
 import { Replicator } from '../replication/replicator.js';
 import { Retryer } from '../replication/retryer.js';
 import { type SyncNowOptions, type SyncNowResult, waitForSync } from '../replication/sync-now.js';
 import { WriteLimits } from '../replication/write-limits.js';
+import type { InvalidRecord } from '../schema/check-schema.js';
 import type { CollectionDeclarations, RecordsOf } from '../schema/collections.js';
+import { admitServerRecord } from '../schema/invalid-records.js';
 import type { SessionsApi } from '../sessions/client-sessions.js';
 import type { TargetingServices } from '../sessions/session-targeting.js';
 import { StatusMachine } from '../status/status-machine.js';
+import type { RecordSyncState, SyncStatus } from '../status/types.js';
 import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
@@ -27,15 +39,10 @@ import type { MultiTab } from '../tabs/multi-tab.js';
 import type { TabLink } from '../tabs/tab-link.js';
 import type { TabCall } from '../tabs/tab-messages.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
-import type { ConflictDecision, SyncClient, SyncTransaction, TabRole } from './api.js';
+import { CollectionGuard } from '../write/collection-guard.js';
+import { applyLocalWrites, type LocalWrite } from '../write/local-writer.js';
+import { buildTransaction } from '../write/transaction-builder.js';
 import { checkClientOptions } from './check-options.js';
-import { claimLocalData } from './claim.js';
-import { CollectionGuard } from './collection-guard.js';
-import type { EngineContext } from './context.js';
-import { DeviceClockHistory } from './device-clock.js';
-import { admitServerRecord } from './invalid-records.js';
-import { applyLocalWrites, type LocalWrite } from './local-writer.js';
-import { Notifier } from './notifier.js';
 import { LOCAL_NAMESPACE, LOCAL_SCOPE, openReplica, Replica, userNamespace } from './replica.js';
 import {
   discardDeadLetter,
@@ -45,17 +52,6 @@ import {
   stableList,
   type WriteWithOps,
 } from './settlement.js';
-import { buildTransaction } from './transaction-builder.js';
-import type {
-  DeadLetter,
-  InvalidRecord,
-  ParkedConflict,
-  RecordSyncState,
-  SyncClientOptions,
-  SyncEnvironment,
-  SyncEvents,
-  SyncStatus,
-} from './types.js';
 
 /**
  * Creates a sync client. Call `start()` before writing.

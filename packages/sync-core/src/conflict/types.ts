@@ -43,3 +43,36 @@ export type ConflictResolution =
  * resolvers and checks that the same inputs give the same output.
  */
 export type ConflictResolver = (context: ConflictContext) => ConflictResolution;
+
+/** A conflict parked by the `manual` resolver, waiting for `client.resolveConflict`. */
+export interface ParkedConflict {
+  /** The id of the local mutation that conflicted. */
+  mutationId: string;
+  /** The collection. */
+  collection: string;
+  /** The record id. */
+  recordId: string;
+  /** Data the local edit started from. */
+  base: JsonObject | null;
+  /** What the local edit wanted. */
+  local: JsonObject | null;
+  /** The server's record (`null` if absent). */
+  server: SyncRecord | null;
+}
+
+/** Keep the server's record; the local edit is dropped. */
+export interface KeepServerDecision {
+  /** Discriminant. */
+  action: 'server';
+}
+
+/** Write `data` on top of the server's record (`null` deletes it). */
+export interface WriteDecision {
+  /** Discriminant. */
+  action: 'write';
+  /** The record's new data, or `null` to delete it. */
+  data: JsonObject | null;
+}
+
+/** How the app settles a parked conflict. */
+export type ConflictDecision = KeepServerDecision | WriteDecision;

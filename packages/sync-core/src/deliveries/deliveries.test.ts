@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SyncClient } from '../client/api.js';
+import type { SyncClient } from '../api/client.js';
 import { createSyncClient } from '../client/sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import { isSyncError } from '../errors/sync-error.js';

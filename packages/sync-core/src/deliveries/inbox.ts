@@ -1,4 +1,4 @@
-import type { SyncEnvironment } from '../client/types.js';
+import type { SyncEnvironment } from '../env/types.js';
 import { isSyncError } from '../errors/sync-error.js';
 import { DEVICE_NAMESPACE } from '../ids/client-id.js';
 import type { Delivery } from '../protocol/types.js';

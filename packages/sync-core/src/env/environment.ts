@@ -1,5 +1,5 @@
-import type { OnlineSource, SyncEnvironment } from '../client/types.js';
 import { SyncError } from '../errors/sync-error.js';
+import type { OnlineSource, SyncEnvironment } from './types.js';
 
 /** An {@link OnlineSource} that always reports online, for runtimes without `navigator.onLine`. */
 export const alwaysOnline: OnlineSource = {

@@ -1,5 +1,5 @@
-import type { OnlineSource, SyncEnvironment } from '../client/types.js';
 import { bytesFromRandom } from './environment.js';
+import type { OnlineSource, SyncEnvironment } from './types.js';
 
 /**
  * A {@link SyncEnvironment} driven by hand: virtual time that moves only on `advance`, timers

@@ -1,4 +1,4 @@
-import type { SyncEnvironment } from '../client/types.js';
+import type { SyncEnvironment } from '../env/types.js';
 
 /** Char codes of the lowercase hex digits, indexed by nibble. */
 const HEX_CODES: number[] = [];

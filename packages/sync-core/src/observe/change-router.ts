@@ -1,4 +1,4 @@
-import type { SyncClient } from '../client/api.js';
+import type { SyncClient } from '../api/client.js';
 
 type Listener = () => void;
 

@@ -1,5 +1,5 @@
+import type { SyncClient } from '../api/client.js';
 import type { TransferProgress } from '../assets/progress.js';
-import type { SyncClient } from '../client/api.js';
 import type { IncomingDelivery } from '../deliveries/inbox.js';
 import type { Delivery, SessionInfo } from '../protocol/types.js';
 import type { Observer } from './observers.js';

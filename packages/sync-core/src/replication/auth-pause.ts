@@ -1,4 +1,4 @@
-import type { SyncEnvironment } from '../client/types.js';
+import type { SyncEnvironment } from '../env/types.js';
 
 /** First wait before sync retries after an `auth` pause; doubles each time, up to the cap. */
 const FIRST_RETRY_MS = 15_000;

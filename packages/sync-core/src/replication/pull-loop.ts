@@ -1,5 +1,5 @@
-import type { EngineContext } from '../client/context.js';
 import type { Replica } from '../client/replica.js';
+import type { EngineContext } from '../engine/context.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { Poke, PullRequest, PullResponse } from '../protocol/types.js';
 import type { StorageWrite } from '../storage/types.js';

@@ -1,6 +1,5 @@
-import type { EngineContext } from '../client/context.js';
 import type { Replica } from '../client/replica.js';
-import type { DeadLetter } from '../client/types.js';
+import type { EngineContext } from '../engine/context.js';
 import { isRetryableError, isSyncError, SyncError } from '../errors/sync-error.js';
 import type { OutboxEntry } from '../outbox/outbox.js';
 import { limitsOfTooLarge, type ServerLimitsInfo } from '../protocol/server-info.js';
@@ -8,6 +7,7 @@ import type { PushRequest, PushResponse } from '../protocol/types.js';
 import { validatePushResponse } from '../protocol/validate.js';
 import type { StorageWrite } from '../storage/types.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
+import type { DeadLetter } from './dead-letter.js';
 import { applyPushResults } from './push-results.js';
 import type { Retryer } from './retryer.js';
 import { withTimeout } from './with-timeout.js';

@@ -1,4 +1,4 @@
-import type { OnlineSource, SyncEnvironment } from '../client/types.js';
+import type { OnlineSource, SyncEnvironment } from '../env/types.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import { withTimeout } from './with-timeout.js';
 

@@ -1,5 +1,5 @@
-import type { EngineContext } from '../client/context.js';
 import type { Replica } from '../client/replica.js';
+import type { EngineContext } from '../engine/context.js';
 import type { SyncError } from '../errors/sync-error.js';
 import type { ServerLimitsInfo } from '../protocol/server-info.js';
 import type { Poke } from '../protocol/types.js';

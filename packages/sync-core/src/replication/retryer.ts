@@ -1,6 +1,21 @@
-import type { RetryOptions, SyncEnvironment } from '../client/types.js';
+import type { SyncEnvironment } from '../env/types.js';
 import { isRetryableError, isSyncError, SyncError } from '../errors/sync-error.js';
 import { fullJitterDelay } from './backoff.js';
+
+/** Retry policy of the one retryer used by push, pull and every other request. */
+export interface RetryOptions {
+  /**
+   * First backoff ceiling in milliseconds; attempt n waits a random time in
+   * `[0, min(maxDelayMs, baseDelayMs * 2^n))` (full jitter).
+   * @default 1000
+   */
+  baseDelayMs?: number;
+  /**
+   * Cap of the backoff ceiling in milliseconds.
+   * @default 60000
+   */
+  maxDelayMs?: number;
+}
 
 /** Options of {@link Retryer}. */
 export interface RetryerOptions extends RetryOptions {

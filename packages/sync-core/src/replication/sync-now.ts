@@ -1,4 +1,4 @@
-import type { SyncEnvironment } from '../client/types.js';
+import type { SyncEnvironment } from '../env/types.js';
 import type { SyncError } from '../errors/sync-error.js';
 
 /** Options of `client.syncNow()`. */

@@ -1,4 +1,4 @@
-import type { SyncEnvironment } from '../client/types.js';
+import type { SyncEnvironment } from '../env/types.js';
 import { SyncError } from '../errors/sync-error.js';
 
 /**

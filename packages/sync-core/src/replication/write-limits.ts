@@ -1,4 +1,4 @@
-import type { SyncEnvironment } from '../client/types.js';
+import type { SyncEnvironment } from '../env/types.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { ServerLimitsInfo } from '../protocol/server-info.js';
 import type { JsonObject } from '../protocol/types.js';

@@ -1,4 +1,5 @@
 import { SyncError } from '../errors/sync-error.js';
+import type { SyncRecord } from '../protocol/types.js';
 import type { StandardSchemaIssue, StandardSchemaV1 } from './standard-schema.js';
 
 /** One problem a collection's schema found in a record, with the path of the field. */
@@ -75,4 +76,19 @@ export function schemaError(
     `${collection}/${id} does not match the collection's schema: ${describeIssues(issues)}`,
     { code: 'schema', details: { collection, id, issues } },
   );
+}
+
+/**
+ * A record from the server that failed its collection's schema. It was not applied: the view
+ * keeps the previous version (if any) until a valid version or a delete arrives.
+ */
+export interface InvalidRecord {
+  /** The collection. */
+  collection: string;
+  /** The record id. */
+  id: string;
+  /** The record as the server sent it. */
+  record: SyncRecord;
+  /** What the schema found, each with the field's path. */
+  issues: readonly RecordIssue[];
 }

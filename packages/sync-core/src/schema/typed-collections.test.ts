@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createSyncClient } from '../client/sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
-import type { InvalidRecord } from '../client/types.js';
 import { isSyncError, type SyncError } from '../errors/sync-error.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
+import type { InvalidRecord } from './check-schema.js';
 import { collection } from './collections.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 

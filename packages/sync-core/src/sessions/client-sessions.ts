@@ -1,4 +1,4 @@
-import type { SyncEnvironment } from '../client/types.js';
+import type { SyncEnvironment } from '../env/types.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import { Emitter } from '../observe/emitter.js';
 import type { SessionInfo } from '../protocol/types.js';

@@ -1,4 +1,3 @@
-import type { SyncEnvironment } from '../client/types.js';
 import { ClientDeliveries } from '../deliveries/client-deliveries.js';
 import {
   type DeliveryHandler,
@@ -6,6 +5,7 @@ import {
   type InternalDeliveryHandler,
 } from '../deliveries/inbox.js';
 import type { LockManagerLike } from '../deliveries/locks.js';
+import type { SyncEnvironment } from '../env/types.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
 import type { Delivery } from '../protocol/types.js';
 import type { StorageAdapter } from '../storage/types.js';

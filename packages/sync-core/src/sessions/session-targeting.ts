@@ -3,10 +3,10 @@ import type { AssetsApi } from '../assets/assets-api.js';
 import { ClientAssets } from '../assets/client-assets.js';
 import type { TransferProgress } from '../assets/progress.js';
 import { DEFAULT_ASSET_CHUNK_BYTES, DEFAULT_ASSET_UPLOAD_WINDOW } from '../assets/transfer-io.js';
-import type { SyncClientOptions, SyncEnvironment } from '../client/types.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
 import type { DeliveryHandler } from '../deliveries/inbox.js';
 import { defaultLocks } from '../deliveries/locks.js';
+import type { SyncEnvironment } from '../env/types.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
 import { TRANSFER_REQUEST_KIND } from '../protocol/sessions.js';
 import type { Delivery } from '../protocol/types.js';
@@ -14,11 +14,12 @@ import type { StorageAdapter } from '../storage/types.js';
 import type { SyncTransport } from '../transport/types.js';
 import type { SessionsApi, SignedInContext } from './client-sessions.js';
 import { SessionServices } from './session-services.js';
+import type { TargetingOptions } from './targeting-options.js';
 
 /** What a client hands {@link SessionTargeting.attach}: its parts and its event outlets. */
 export interface TargetingHost {
-  /** The client's options (label, platform, heartbeat, locks, asset store, chunk size). */
-  options: SyncClientOptions;
+  /** The client's options (label, platform, heartbeat, locks, asset store, chunk size; pull interval). */
+  options: TargetingOptions & { pullIntervalMs?: number };
   /** The client's environment (online = server reachable). */
   env: SyncEnvironment;
   /** Device storage. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { SyncStatus } from '../client/types.js';
 import { SyncError } from '../errors/sync-error.js';
 import { StatusMachine } from './status-machine.js';
+import type { SyncStatus } from './types.js';
 
 function setup() {
   const events: SyncStatus[] = [];

@@ -1,5 +1,5 @@
-import type { SyncState, SyncStatus } from '../client/types.js';
 import type { SyncError } from '../errors/sync-error.js';
+import type { SyncState, SyncStatus } from './types.js';
 
 /** Counts shown in the status. */
 export interface StatusCounts {

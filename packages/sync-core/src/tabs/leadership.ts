@@ -1,4 +1,4 @@
-import type { SyncEnvironment } from '../client/types.js';
+import type { SyncEnvironment } from '../env/types.js';
 
 /**
  * The part of the Web Locks API (`navigator.locks`) that tab leadership uses: a lock held for

@@ -1,8 +1,10 @@
 import type { Replica, StoredConflict } from '../client/replica.js';
-import type { DeadLetter, InvalidRecord, SyncStatus } from '../client/types.js';
 import { SyncError, type SyncErrorKind } from '../errors/sync-error.js';
 import { type StoredOutboxEntry, storedEntry } from '../outbox/outbox.js';
 import type { SyncRecord } from '../protocol/types.js';
+import type { DeadLetter } from '../replication/dead-letter.js';
+import type { InvalidRecord } from '../schema/check-schema.js';
+import type { SyncStatus } from '../status/types.js';
 import { deepFreeze } from '../store/freeze.js';
 
 /*

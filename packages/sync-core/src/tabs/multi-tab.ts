@@ -1,4 +1,4 @@
-import { type TabHostParts, tabHost } from '../client/tab-host.js';
+import { type TabHostParts, tabHost } from './tab-host.js';
 import { TabLink, type TabsOptions } from './tab-link.js';
 
 /**

@@ -3,7 +3,7 @@ import { deliveryHandled, markDeliveryHandled } from '../deliveries/inbox.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { Delivery } from '../protocol/types.js';
 import type { DeliveryMessage } from './tab-messages.js';
-import type { TargetingLink, TargetingParts } from './tab-targeting.js';
+import type { TargetingLink, TargetingParts } from './targeting-parts.js';
 
 /** What the leader knows of a follower's `delivery` listeners. */
 interface Follower {

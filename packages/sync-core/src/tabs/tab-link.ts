@@ -1,5 +1,6 @@
-import type { SyncEnvironment, SyncStatus } from '../client/types.js';
+import type { SyncEnvironment } from '../env/types.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
+import type { SyncStatus } from '../status/types.js';
 import {
   browserTabLocks,
   channelLeadership,
@@ -9,7 +10,8 @@ import {
 } from './leadership.js';
 import { encodeStatus, type MirroredLists, type MirroredRecord } from './mirror.js';
 import type { TabCall, TabMessage } from './tab-messages.js';
-import { TabTargeting, type TargetingParts } from './tab-targeting.js';
+import { TabTargeting } from './tab-targeting.js';
+import type { TargetingParts } from './targeting-parts.js';
 
 /**
  * Several tabs of one app in one browser profile share one client's data: one tab (the leader)

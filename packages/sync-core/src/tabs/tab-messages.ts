@@ -1,9 +1,9 @@
 import type { TransferProgress } from '../assets/progress.js';
-import type { ConflictDecision } from '../client/api.js';
-import type { LocalWrite } from '../client/local-writer.js';
+import type { ConflictDecision } from '../conflict/types.js';
 import type { SyncErrorKind } from '../errors/sync-error.js';
 import type { Delivery, SessionInfo } from '../protocol/types.js';
 import type { SyncNowOptions } from '../replication/sync-now.js';
+import type { LocalWrite } from '../write/local-writer.js';
 import type { MirroredLists, MirroredRecord, MirroredStatus } from './mirror.js';
 
 /** What a follower asks the leader to do. */

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { SyncClient } from '../api/client.js';
 import { memoryAssetStore } from '../assets/asset-store.js';
 import { ASSET_DELIVERY_KIND } from '../assets/assets-api.js';
 import type { TransferProgress } from '../assets/progress.js';
 import { sha256Hex } from '../assets/sha256.js';
-import type { SyncClient } from '../client/api.js';
 import { createSyncClient } from '../client/sync-client.js';
 import type { IncomingDelivery } from '../deliveries/inbox.js';
 import { sessions as toSessions } from '../deliveries/targets.js';

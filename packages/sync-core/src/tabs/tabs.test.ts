@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { SyncClient } from '../client/api.js';
+import type { SyncClient } from '../api/client.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import { multiTab } from './multi-tab.js';

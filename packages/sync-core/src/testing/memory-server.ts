@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { SyncEnvironment } from '../client/types.js';
+import type { SyncEnvironment } from '../env/types.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { Poke, PullResponse, PushResponse, SyncRecord } from '../protocol/types.js';
 import {

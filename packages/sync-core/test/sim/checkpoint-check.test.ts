@@ -5,8 +5,8 @@
  * pull request the way a broken client would send it.
  */
 import { describe, expect, it } from 'vitest';
+import type { SyncClientOptions } from '../../src/api/options.js';
 import { createSyncClient } from '../../src/client/sync-client.js';
-import type { SyncClientOptions } from '../../src/client/types.js';
 import type { PullRequest } from '../../src/protocol/types.js';
 import { simulate } from '../../src/testing/index.js';
 import type { SyncTransport } from '../../src/transport/types.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatHlc } from '../../src/clock/hlc.js';
 import { lww } from '../../src/conflict/resolvers.js';
 import type { SyncRecord } from '../../src/protocol/types.js';
+import type { ObservedOutcome } from '../../src/testing/sim/checks.js';
 import {
   checkConvergence,
   checkHlcs,
@@ -12,7 +13,6 @@ import {
 } from '../../src/testing/sim/checks.js';
 import { SimCounters } from '../../src/testing/sim/counters.js';
 import { DeviceClock, Life, SimOnline } from '../../src/testing/sim/device-env.js';
-import type { ObservedOutcome } from '../../src/testing/sim/network.js';
 import { SimNetwork } from '../../src/testing/sim/network.js';
 import { SimScheduler } from '../../src/testing/sim/scheduler.js';
 import { mulberry32, SimRandom } from '../../src/testing/sim/sim-random.js';

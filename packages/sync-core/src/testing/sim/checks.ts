@@ -1,7 +1,12 @@
 import { compareHlc, isHlc, parseHlc } from '../../clock/hlc.js';
 import type { ConflictContext, ConflictResolution } from '../../conflict/types.js';
-import type { Json, JsonObject, Mutation, SyncRecord } from '../../protocol/types.js';
-import type { ObservedOutcome } from './network.js';
+import type {
+  Json,
+  JsonObject,
+  Mutation,
+  MutationResult,
+  SyncRecord,
+} from '../../protocol/types.js';
 
 /**
  * Invariant checkers. Each is a pure function of recorded facts (server state, what the
@@ -176,6 +181,16 @@ export function checkTokens(
     });
   }
   return violations;
+}
+
+/** Every answer the server produced for a mutation id, delivered or not (for INV-2). */
+export interface ObservedOutcome {
+  deviceId: string;
+  userId: string;
+  result: MutationResult;
+  time: number;
+  /** The answer reached the client (not lost, not a duplicate delivery, not after a timeout). */
+  delivered: boolean;
 }
 
 /** A push the network carried, with the mutations as sent. */

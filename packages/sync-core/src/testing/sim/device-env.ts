@@ -1,5 +1,5 @@
-import type { OnlineSource, SyncEnvironment } from '../../client/types.js';
 import { bytesFromRandom } from '../../env/environment.js';
+import type { OnlineSource, SyncEnvironment } from '../../env/types.js';
 import type { SimScheduler, SimTimer } from './scheduler.js';
 import type { SimRandom } from './sim-random.js';
 

@@ -1,5 +1,5 @@
-import type { SyncClient } from '../../client/api.js';
-import type { SyncClientOptions } from '../../client/types.js';
+import type { SyncClient } from '../../api/client.js';
+import type { SyncClientOptions } from '../../api/options.js';
 import type { ConflictResolver } from '../../conflict/types.js';
 import type { JsonObject } from '../../protocol/types.js';
 import { memoryStorage } from '../../storage/memory.js';

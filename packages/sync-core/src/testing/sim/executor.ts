@@ -1,4 +1,4 @@
-import type { SyncClient } from '../../client/api.js';
+import type { SyncClient } from '../../api/client.js';
 import type { JsonObject } from '../../protocol/types.js';
 import type { TokenOp } from './checks.js';
 import type { SimDevice } from './device.js';

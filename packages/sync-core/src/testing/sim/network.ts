@@ -9,7 +9,7 @@ import type {
 } from '../../protocol/types.js';
 import type { AuthSession, SessionSource, SyncTransport } from '../../transport/types.js';
 import type { SimBackend } from './backend.js';
-import type { SentMutation } from './checks.js';
+import type { ObservedOutcome, SentMutation } from './checks.js';
 import type { SimCounters } from './counters.js';
 import { Life } from './device-env.js';
 import type { SimScheduler } from './scheduler.js';
@@ -31,16 +31,6 @@ export interface NetworkFaults {
   rateLimited: number;
   /** A realtime poke is lost. */
   pokeLoss: number;
-}
-
-/** Every answer the server produced for a mutation id, delivered or not (for INV-2). */
-export interface ObservedOutcome {
-  deviceId: string;
-  userId: string;
-  result: MutationResult;
-  time: number;
-  /** The answer reached the client (not lost, not a duplicate delivery, not after a timeout). */
-  delivered: boolean;
 }
 
 /** What a device lets the network tell it (crash points CP3/CP4 are armed through these). */

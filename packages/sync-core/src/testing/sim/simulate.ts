@@ -53,8 +53,9 @@
  *
  * @module
  */
+
+import type { SyncClientOptions } from '../../api/options.js';
 import { createSyncClient } from '../../client/sync-client.js';
-import type { SyncClientOptions } from '../../client/types.js';
 import type { ConflictResolver } from '../../conflict/types.js';
 import type { StorageAdapter } from '../../storage/types.js';
 import { createRandom } from '../random.js';

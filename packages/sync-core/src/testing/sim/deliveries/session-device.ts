@@ -10,9 +10,9 @@
  * @module
  */
 
+import type { SyncClient } from '../../../api/client.js';
+import type { SyncClientOptions } from '../../../api/options.js';
 import { type AssetStore, kvAssetStore } from '../../../assets/asset-store.js';
-import type { SyncClient } from '../../../client/api.js';
-import type { SyncClientOptions } from '../../../client/types.js';
 import { localLocks } from '../../../deliveries/locks.js';
 import type { Delivery } from '../../../protocol/types.js';
 import { sessionTargeting } from '../../../sessions/session-targeting.js';

@@ -1,9 +1,16 @@
+import type { SyncClient } from '../api/client.js';
+import type { SyncEvents } from '../api/events.js';
+import type { Replica } from '../client/replica.js';
+import type { EngineContext } from '../engine/context.js';
+import type { SyncEnvironment } from '../env/types.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { Emitter } from '../observe/emitter.js';
 import type { TargetingServices } from '../sessions/session-targeting.js';
+import type { SyncStatus } from '../status/types.js';
 import type { StorageAdapter, StorageWrite } from '../storage/types.js';
 import { deepFreeze } from '../store/freeze.js';
-import { callMarkerKey, pruneCallMarkers } from '../tabs/call-markers.js';
+import type { LocalWrite } from '../write/local-writer.js';
+import { callMarkerKey, pruneCallMarkers } from './call-markers.js';
 import {
   applyLists,
   applyRecords,
@@ -11,15 +18,10 @@ import {
   captureLists,
   captureRecords,
   decodeStatus,
-} from '../tabs/mirror.js';
-import type { TabHost } from '../tabs/tab-link.js';
-import type { TabCall } from '../tabs/tab-messages.js';
-import type { SyncClient } from './api.js';
-import type { EngineContext } from './context.js';
-import type { LocalWrite } from './local-writer.js';
-import type { Replica } from './replica.js';
+} from './mirror.js';
+import type { TabHost } from './tab-link.js';
+import type { TabCall } from './tab-messages.js';
 import { TabOverlays } from './tab-overlay.js';
-import type { SyncEnvironment, SyncEvents, SyncStatus } from './types.js';
 
 /** What the client gives {@link tabHost}. */
 export interface TabHostParts {

@@ -1,8 +1,23 @@
+import { LOCAL_NAMESPACE, type Replica } from '../client/replica.js';
+import type { EngineContext } from '../engine/context.js';
+import type { JsonObject } from '../protocol/types.js';
 import type { StorageWrite } from '../storage/types.js';
 import type { AuthSession } from '../transport/types.js';
-import type { EngineContext } from './context.js';
-import { LOCAL_NAMESPACE, type Replica } from './replica.js';
-import type { ClaimLocalData, LocalDataClaim } from './types.js';
+
+/** What a `claimLocalData` callback is shown before it decides. */
+export interface LocalDataClaim {
+  /** The user who just signed in. */
+  userId: string;
+  /** The records written while signed out, per collection. */
+  records: Array<{ collection: string; id: string; data: JsonObject | null }>;
+}
+
+/**
+ * What happens to data written while signed out when a user signs in:
+ * `'auto'` claims it for that user, `'never'` leaves it local, a function decides (it may
+ * show a prompt; `true` claims).
+ */
+export type ClaimLocalData = 'auto' | 'never' | ((claim: LocalDataClaim) => Promise<boolean>);
 
 /**
  * Offers data written while signed out to the user who signs in (DESIGN §3.9). Local data

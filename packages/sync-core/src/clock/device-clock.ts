@@ -1,8 +1,8 @@
-import type { HybridLogicalClock } from '../clock/hlc.js';
+import { KEYS } from '../client/replica.js';
 import { DEVICE_NAMESPACE } from '../ids/client-id.js';
 import type { StoredOutboxEntry } from '../outbox/outbox.js';
 import type { StorageAdapter } from '../storage/types.js';
-import { KEYS } from './replica.js';
+import type { HybridLogicalClock } from './hlc.js';
 
 /** Device-namespace key listing every data namespace this installation has written. */
 const NAMESPACES_KEY = 'namespaces';

@@ -1,6 +1,6 @@
+import type { SyncTransaction } from '../api/client.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { RecordStore } from '../store/record-store.js';
-import type { SyncTransaction } from './api.js';
 import type { CollectionGuard } from './collection-guard.js';
 import type { LocalWrite } from './local-writer.js';
 

@@ -1,8 +1,8 @@
+import { invalidKey, type Replica } from '../client/replica.js';
 import type { SyncRecord } from '../protocol/types.js';
 import type { StorageWrite } from '../storage/types.js';
-import type { CollectionGuard } from './collection-guard.js';
-import { invalidKey, type Replica } from './replica.js';
-import type { InvalidRecord } from './types.js';
+import type { CollectionGuard } from '../write/collection-guard.js';
+import type { InvalidRecord } from './check-schema.js';
 
 /**
  * Decides whether a record from the server may be applied. One that fails its collection's

@@ -1,0 +1,99 @@
+import type { ClaimLocalData } from '../account/claim.js';
+import type { ConflictResolver } from '../conflict/types.js';
+import type { SyncEnvironment } from '../env/types.js';
+import type { RetryOptions } from '../replication/retryer.js';
+import type { CollectionDeclarations } from '../schema/collections.js';
+import type { SessionTargeting } from '../sessions/session-targeting.js';
+import type { TargetingOptions } from '../sessions/targeting-options.js';
+import type { StorageAdapter } from '../storage/types.js';
+import type { MultiTab } from '../tabs/multi-tab.js';
+import type { AuthSession, SyncTransport } from '../transport/types.js';
+
+/**
+ * Options of `createSyncClient`. `Declarations` is the type of `collections`, from which the
+ * client's record types are inferred.
+ */
+export interface SyncClientOptions<
+  Declarations extends CollectionDeclarations = CollectionDeclarations,
+> extends TargetingOptions {
+  /** The adapter that talks to the server. */
+  transport: SyncTransport;
+  /**
+   * Where data, outbox and checkpoints are kept.
+   * @default `indexedDbStorage()` where IndexedDB exists, `memoryStorage()` elsewhere
+   */
+  storage?: StorageAdapter;
+  /**
+   * The collections, each with its settings and record type, e.g.
+   * `{ todos: { schema: todoSchema, conflict: lww() }, notes: collection<Note>() }`. When given,
+   * only these names are accepted (at compile time and at runtime: another name throws a
+   * `SyncError` of kind `invalid`, code `unknown_collection`).
+   * @default any collection name, records typed `JsonObject`
+   */
+  collections?: Declarations;
+  /**
+   * Resolver for collections that name none.
+   * @default lww()
+   */
+  conflict?: ConflictResolver;
+  /**
+   * What happens to data written while signed out when a user signs in.
+   * @default 'auto'
+   */
+  claimLocalData?: ClaimLocalData;
+  /**
+   * The scope a signed-in user's writes go to.
+   * @default (session) => `user:${session.userId}`
+   */
+  scopeFor?: (session: AuthSession) => string;
+  /**
+   * Session targeting: `client.sessions`, `client.deliveries`, `client.assets` and the
+   * `delivery` and `transfer` events. Opt in with `sessionTargeting()` from
+   * `@syncline/sync-core/targeting` (a separate entry, so an app that does not use it does not
+   * ship it); without it those three throw a `SyncError` of kind `invalid`. The options of
+   * {@link TargetingOptions} (`label`, `platform`, `locks`, the asset settings) apply only with it.
+   * @default none: no session targeting
+   */
+  targeting?: SessionTargeting;
+  /**
+   * Several tabs of one app: `multiTab({ name })` makes one tab replicate and the others mirror
+   * it live and write through it (see docs/tabs.md). Every tab of the app must pass it.
+   * @default none (each client replicates on its own)
+   */
+  tabs?: MultiTab;
+  /** Replaces any of the real time, timer, randomness and online sources. */
+  environment?: Partial<SyncEnvironment>;
+  /**
+   * Maximum mutations per push request.
+   * @default 100
+   */
+  pushBatchSize?: number;
+  /**
+   * Maximum changes per pull page.
+   * @default 1000
+   */
+  pullPageSize?: number;
+  /**
+   * Fallback pull interval when no realtime poke arrives, in milliseconds.
+   * @default 30000
+   */
+  pullIntervalMs?: number;
+  /**
+   * A request that has not answered after this long is aborted and retried.
+   * @default 30000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * While requests fail with `network` errors, the transport's cheap reachability check
+   * (`probe`) runs about this often (jittered ±50 %), and sync resumes at its first answer.
+   * @default 3000
+   */
+  probeIntervalMs?: number;
+  /** Backoff policy for every retried request. */
+  retry?: RetryOptions;
+  /**
+   * A remote HLC further than this ahead of the local clock is not adopted by the local clock.
+   * @default 60000
+   */
+  maxDriftMs?: number;
+}

@@ -1,0 +1,118 @@
+import type { Replica } from '../client/replica.js';
+import type { EngineContext } from '../engine/context.js';
+import { SyncError } from '../errors/sync-error.js';
+import type { EnqueueResult, OutboxEntry } from '../outbox/outbox.js';
+import { storedEntry } from '../outbox/outbox.js';
+import type { JsonObject, Mutation, MutationOp } from '../protocol/types.js';
+import type { StorageWrite } from '../storage/types.js';
+
+/** One local write, already validated. */
+export interface LocalWrite {
+  /** The operation. */
+  op: MutationOp;
+  /** The collection. */
+  collection: string;
+  /** The record id. */
+  id: string;
+  /** Frozen, validated data (put: whole record; patch: changed fields). */
+  data?: JsonObject;
+}
+
+/** Options of {@link applyLocalWrites}. */
+export interface LocalWriteOptions {
+  /** Shared by every mutation of a transaction. */
+  txId?: string;
+  /** More storage ops for the same atomic write (e.g. removing the dead letter being retried). */
+  extraOps?: StorageWrite[];
+  /** Called once the write is durable (the client schedules a push). */
+  onDurable?: () => void;
+}
+
+/**
+ * Applies local writes: each becomes a mutation on top of the record's confirmed revision,
+ * goes into the outbox (coalesced where allowed) and into the view at once; the returned
+ * promise resolves when the outbox entries are durable. If storage fails, the writes are
+ * rolled back from the outbox and the view and the promise rejects with a `storage` error:
+ * a write is never silently dropped.
+ *
+ * All writes of one call share one storage write (a transaction's atomicity on disk).
+ */
+export function applyLocalWrites(
+  ctx: EngineContext,
+  replica: Replica,
+  writes: readonly LocalWrite[],
+  options: LocalWriteOptions = {},
+): Promise<void> {
+  const { outbox, store } = replica;
+  const results: EnqueueResult[] = [];
+  // Indexed loops: this runs on every write, often while V8 still interprets it.
+  for (let w = 0; w < writes.length; w++) {
+    const write = writes[w] as LocalWrite;
+    const base = store.base(write.collection, write.id);
+    // A patch needs a record to merge into; of a record the view does not have, it is a put
+    // of those fields (which is what the view shows), not a certain conflict on the server.
+    // Not while the namespace is still loading: the record may just not be read yet.
+    const op =
+      write.op === 'patch' && replica.loaded && store.get(write.collection, write.id) === undefined
+        ? 'put'
+        : write.op;
+    const mutation: Mutation = {
+      id: ctx.newId(),
+      scope: replica.scope,
+      collection: write.collection,
+      recordId: write.id,
+      op,
+      baseRevision: base?.revision ?? 0,
+      hlc: ctx.clock.tick(),
+    };
+    if (write.data !== undefined) mutation.data = write.data;
+    if (options.txId !== undefined) mutation.txId = options.txId;
+    results.push(outbox.enqueue(mutation, base === undefined || base.deleted ? null : base.data));
+    if (store.recompute(write.collection, write.id))
+      ctx.notifier.changed(write.collection, write.id);
+  }
+  ctx.refreshCounts(replica);
+  // Built when written: a replica still loading renumbers its new entries first.
+  const persist = (): Promise<void> => {
+    const ops: StorageWrite[] = options.extraOps === undefined ? [] : [...options.extraOps];
+    if (results.length === 1) {
+      const entry = (results[0] as EnqueueResult).entry;
+      ops.push({ type: 'set', key: entry.key, value: storedEntry(entry) });
+    } else {
+      const written = new Set<OutboxEntry>();
+      for (const { entry } of results) {
+        if (written.has(entry)) continue;
+        written.add(entry);
+        ops.push({ type: 'set', key: entry.key, value: storedEntry(entry) });
+      }
+    }
+    return ctx.storage.write(replica.namespace, ops);
+  };
+  let write: Promise<void>;
+  try {
+    write = replica.loaded ? persist() : replica.ready.then(persist);
+  } catch (error) {
+    write = Promise.reject(error);
+  }
+  return write.then(
+    () => {
+      for (let i = 0; i < results.length; i++) {
+        outbox.writeSettled((results[i] as EnqueueResult).entry);
+      }
+      options.onDurable?.();
+    },
+    (error: unknown) => {
+      for (let i = results.length - 1; i >= 0; i--) {
+        const result = results[i] as EnqueueResult;
+        outbox.writeSettled(result.entry);
+        outbox.rollback(result);
+        const { collection, recordId } = result.entry.mutation;
+        if (store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
+      }
+      ctx.refreshCounts(replica);
+      throw new SyncError('storage', 'The write could not be saved locally; it was rolled back', {
+        cause: error,
+      });
+    },
+  );
+}
