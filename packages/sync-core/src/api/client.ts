@@ -1,7 +1,6 @@
 import type { AssetsApi } from '../assets/assets-api.js';
 import type { ConflictDecision, ParkedConflict } from '../conflict/types.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
-import type { JsonObject } from '../protocol/types.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import type { SyncNowOptions, SyncNowResult } from '../replication/sync-now.js';
 import type { InvalidRecord } from '../schema/check-schema.js';

@@ -2,16 +2,12 @@ import type { AssetsApi, SendAssetOptions } from '../assets/assets-api.js';
 import type { TransferProgress } from '../assets/progress.js';
 import type { AssetSource } from '../assets/transfer-io.js';
 import type { DeliveriesApi, SendDeliveryOptions } from '../deliveries/client-deliveries.js';
-import type { DeliveryHandler } from '../deliveries/inbox.js';
-import type { SyncEnvironment } from '../env/types.js';
 import { SyncError } from '../errors/sync-error.js';
 import { Emitter } from '../observe/emitter.js';
-import type { Delivery, SessionInfo } from '../protocol/types.js';
+import type { SessionInfo } from '../protocol/types.js';
 import type { SessionsApi, SessionsEvents } from '../sessions/client-sessions.js';
-import type { TargetingServices } from '../sessions/session-targeting.js';
-import type { StorageAdapter } from '../storage/types.js';
 import { TabDeliveries } from './tab-deliveries.js';
-import type { DeliveryMessage, TabCall, TabMessage, TargetingMessage } from './tab-messages.js';
+import type { DeliveryMessage, TabCall, TargetingMessage } from './tab-messages.js';
 import type { TargetingLink, TargetingParts } from './targeting-parts.js';
 
 /*

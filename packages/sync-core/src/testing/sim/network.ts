@@ -1,6 +1,5 @@
 import { SyncError } from '../../errors/sync-error.js';
 import type {
-  MutationResult,
   Poke,
   PullRequest,
   PullResponse,
