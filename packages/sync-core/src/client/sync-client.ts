@@ -1,57 +1,44 @@
-import { claimLocalData } from '../account/claim.js';
+import { SessionSwitch } from '../account/session-switch.js';
 import type { SyncClient, SyncTransaction, TabRole } from '../api/client.js';
 import type { SyncEvents } from '../api/events.js';
 import type { SyncClientOptions } from '../api/options.js';
 import type { AssetsApi } from '../assets/assets-api.js';
 import { DeviceClockHistory } from '../clock/device-clock.js';
-import { HybridLogicalClock } from '../clock/hlc.js';
-import { lww } from '../conflict/resolvers.js';
-import type { ConflictDecision, ConflictResolver, ParkedConflict } from '../conflict/types.js';
+import type { ConflictDecision, ParkedConflict } from '../conflict/types.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
 import type { EngineContext } from '../engine/context.js';
+import { type StartedEngine, startEngine } from '../engine/start-engine.js';
 import { createEnvironment } from '../env/environment.js';
 import type { SyncEnvironment } from '../env/types.js';
-import { isSyncError, SyncError } from '../errors/sync-error.js';
-import { loadClientId } from '../ids/client-id.js';
+import { asSyncError } from '../errors/as-sync-error.js';
+import { SyncError } from '../errors/sync-error.js';
 import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
 import { Emitter } from '../observe/emitter.js';
 import { Notifier } from '../observe/notifier.js';
 import type { JsonObject } from '../protocol/types.js';
-import { AuthPause } from '../replication/auth-pause.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import { Reachability } from '../replication/reachability.js';
-import { Replicator } from '../replication/replicator.js';
-import { Retryer } from '../replication/retryer.js';
-import { type SyncNowOptions, type SyncNowResult, waitForSync } from '../replication/sync-now.js';
+import { type SyncNowOptions, type SyncNowResult, syncNow } from '../replication/sync-now.js';
 import { WriteLimits } from '../replication/write-limits.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
 import type { CollectionDeclarations, RecordsOf } from '../schema/collections.js';
-import { admitServerRecord } from '../schema/invalid-records.js';
 import type { SessionsApi } from '../sessions/client-sessions.js';
+import { requireTargeting } from '../sessions/require-targeting.js';
 import type { TargetingServices } from '../sessions/session-targeting.js';
+import { RecordLists } from '../status/record-lists.js';
 import { StatusMachine } from '../status/status-machine.js';
 import type { RecordSyncState, SyncStatus } from '../status/types.js';
 import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
-import type { MultiTab } from '../tabs/multi-tab.js';
+import { ClientTabs } from '../tabs/client-tabs.js';
 import type { TabLink } from '../tabs/tab-link.js';
-import type { TabCall } from '../tabs/tab-messages.js';
-import type { AuthSession, SyncTransport } from '../transport/types.js';
+import type { SyncTransport } from '../transport/types.js';
 import { CollectionGuard } from '../write/collection-guard.js';
-import { applyLocalWrites, type LocalWrite } from '../write/local-writer.js';
-import { buildTransaction } from '../write/transaction-builder.js';
+import { WritePath } from '../write/write-path.js';
 import { checkClientOptions } from './check-options.js';
-import { LOCAL_NAMESPACE, LOCAL_SCOPE, openReplica, Replica, userNamespace } from './replica.js';
-import {
-  discardDeadLetter,
-  recordSyncState,
-  resolveParkedConflict,
-  retryDeadLetter,
-  stableList,
-  type WriteWithOps,
-} from './settlement.js';
+import { recordSyncState } from './settlement.js';
 
 /**
  * Creates a sync client. Call `start()` before writing.
@@ -86,10 +73,6 @@ function defaultStorage(): StorageAdapter {
   return typeof indexedDB === 'undefined' ? memoryStorage() : indexedDbStorage();
 }
 
-function asSyncError(error: unknown): SyncError {
-  return isSyncError(error) ? error : new SyncError('network', String(error), { cause: error });
-}
-
 /**
  * The coordinator: it wires the environment, storage, the replica of the signed-in user (store
  * + outbox), the replicator (push/pull loops), resolvers, the status machine and the event
@@ -100,7 +83,6 @@ class SyncClientImpl implements SyncClient {
   /** The device's environment, whose online source is {@link Reachability}: server reachable. */
   readonly #env: SyncEnvironment;
   readonly #reachability: Reachability;
-  readonly #authPause: AuthPause;
   readonly #limits = new WriteLimits();
   readonly #storage: StorageAdapter;
   readonly #transport: SyncTransport;
@@ -109,27 +91,19 @@ class SyncClientImpl implements SyncClient {
   readonly #notifier: Notifier;
   readonly #status: StatusMachine;
   readonly #newId: IdGenerator;
-  readonly #defaultResolver: ConflictResolver;
-  #ctx: EngineContext | null = null;
-  #clientId: string | null = null;
-  #retryer: Retryer | null = null;
-  #replica: Replica = new Replica(LOCAL_NAMESPACE, LOCAL_SCOPE);
-  #localReplica: Replica | null = null;
-  #replicator: Replicator | null = null;
-  #session: AuthSession | null = null;
+  /** Sign-in, sign-out and user change: the live replica and the session's replicator. */
+  readonly #sessions: SessionSwitch;
+  #engine: StartedEngine | null = null;
   #starting: Promise<void> | null = null;
-  #switching: Promise<void> = Promise.resolve();
   #cleanups: Array<() => void> = [];
   readonly #clockHistory: DeviceClockHistory;
-  #deadLetterList: readonly DeadLetter[] = Object.freeze([]);
-  #conflictList: readonly ParkedConflict[] = Object.freeze([]);
-  #invalidList: readonly InvalidRecord[] = Object.freeze([]);
+  readonly #writes: WritePath;
+  readonly #lists = new RecordLists(() => this.#sessions.replica);
   /** Session targeting, when the app opted in (`options.targeting`). */
   readonly #targeting: TargetingServices | null;
   /** The multi-tab link (`null` without the `tabs` option). */
-  readonly #tabs: TabLink | null;
-  /** A follower's copy of the leader's status. */
-  #mirroredStatus: SyncStatus | null = null;
+  readonly #tabs: ClientTabs | null;
+  readonly #tabLink = (): TabLink | null => this.#tabs?.link ?? null;
 
   constructor(options: SyncClientOptions) {
     checkClientOptions(options);
@@ -144,24 +118,21 @@ class SyncClientImpl implements SyncClient {
       timeoutMs: Math.min(options.requestTimeoutMs ?? 30_000, 10_000),
     });
     this.#env = { ...device, online: this.#reachability };
-    this.#authPause = new AuthPause(this.#env, () => this.#resumeReplication());
     this.#storage = options.storage ?? defaultStorage();
     this.#transport = options.transport;
     this.#clockHistory = new DeviceClockHistory(this.#storage);
     this.#newId = createUuidV7(this.#env);
-    this.#defaultResolver = options.conflict ?? lww();
     const emitter = this.#emitter;
-    this.#notifier = new Notifier(
-      (collection, ids) => emitter.emit('change', { collection, ids }),
-      () => this.#status.flush(),
-      () => emitter.listenerCount('change') > 0,
-    );
-    // Status changes are committed in the notifier's flush, which then wakes subscribers.
-    this.#status = new StatusMachine(
-      (status) => emitter.emit('status', status),
-      () => this.#notifier.touch(),
-      () => emitter.listenerCount('status') > 0,
-    );
+    this.#notifier = new Notifier({
+      onChange: (collection, ids) => emitter.emit('change', { collection, ids }),
+      wantsChanges: () => emitter.listenerCount('change') > 0,
+    });
+    // Status changes are committed in the notifier's batch, which then wakes subscribers.
+    this.#status = new StatusMachine({
+      onChange: (status) => emitter.emit('status', status),
+      batch: this.#notifier,
+      listening: () => emitter.listenerCount('status') > 0,
+    });
     this.#targeting =
       options.targeting?.attach({
         options,
@@ -171,86 +142,87 @@ class SyncClientImpl implements SyncClient {
         newId: this.#newId,
         // With several tabs, the leader's inbox hands a delivery to one tab's listeners.
         handlers: () =>
-          this.#tabs?.targeting?.inbox.handlers(emitter.listeners('delivery')) ??
+          this.#tabs?.link.targeting?.inbox.handlers(emitter.listeners('delivery')) ??
           emitter.listeners('delivery'),
         deliveryFailed: (error, delivery) =>
           emitter.emit('deliveryFailed', asSyncError(error), delivery),
         transfer: (progress) => emitter.emit('transfer', progress),
-        userScope: () => (this.#session === null ? '' : this.#scopeFor(this.#session)),
+        userScope: () => {
+          const session = this.#sessions.session;
+          return session === null ? '' : this.#sessions.scopeFor(session);
+        },
       }) ?? null;
-    this.#tabs = options.tabs === undefined ? null : this.#linkTabs(options.tabs);
-  }
-
-  /** The session targeting services, or a typed error naming the opt-in. */
-  #requireTargeting(what: string): TargetingServices {
-    if (this.#targeting !== null) return this.#targeting;
-    throw new SyncError(
-      'invalid',
-      `client.${what} needs session targeting: createSyncClient({ targeting: sessionTargeting() }), with sessionTargeting from '@syncline/sync-core/targeting'`,
-      { code: 'targeting_not_enabled' },
-    );
-  }
-
-  #linkTabs(tabs: MultiTab): TabLink {
-    const link = tabs.connect({
+    this.#sessions = new SessionSwitch({
       env: this.#env,
+      options,
+      transport: this.#transport,
       storage: this.#storage,
-      replica: () => (this.#ctx === null ? null : this.#replica),
-      status: () => this.#status.snapshot,
-      changed: (collection, id) => this.#notifier.changed(collection, id),
-      mirrored: (status) => {
-        if (status !== undefined) {
-          this.#mirroredStatus = status;
-          this.#emitter.emit('status', status);
-        }
-        this.#notifier.touch();
-      },
-      serve: () => ({
-        ctx: this.#requireCtx(),
-        replica: this.#replica,
-        write: (writes, txId, extraOps) => this.#write(writes, txId, extraOps),
-        client: this,
-      }),
-      roleChanged: (leader) => this.#roleChanged(leader),
+      notifier: this.#notifier,
+      status: this.#status,
+      clockHistory: this.#clockHistory,
+      limits: this.#limits,
       targeting: this.#targeting,
-      emitter: this.#emitter,
-      sessionId: () => this.#session?.sessionId ?? null,
-      newId: this.#newId,
+      tabs: this.#tabLink,
+      engine: () => this.#engine,
+      running: () => this.#starting !== null,
     });
-    this.#emitter.on('change', ({ collection, ids }) => link.recordsChanged(collection, ids));
-    this.#emitter.on('conflict', () => link.listsChanged());
-    this.#emitter.on('rejected', () => link.listsChanged());
-    this.#notifier.subscribe(() => link.publish());
-    return link;
+    this.#writes = new WritePath({
+      guard: this.#guard,
+      limits: this.#limits,
+      newId: this.#newId,
+      ctx: () => this.#requireCtx(),
+      replica: () => this.#sessions.replica,
+      tabs: this.#tabLink,
+      schedulePush: () => this.#sessions.replicator?.schedulePush(),
+    });
+    this.#tabs =
+      options.tabs === undefined
+        ? null
+        : new ClientTabs(options.tabs, {
+            env: this.#env,
+            storage: this.#storage,
+            replica: () => (this.#engine === null ? null : this.#sessions.replica),
+            status: () => this.#status.snapshot,
+            notifier: this.#notifier,
+            serve: () => ({
+              ctx: this.#requireCtx(),
+              replica: this.#sessions.replica,
+              write: (writes, txId, extraOps) => this.#writes.write(writes, txId, extraOps),
+              client: this,
+            }),
+            roleChanged: (leader) => this.#sessions.roleChanged(leader),
+            running: () => this.#starting !== null,
+            targeting: this.#targeting,
+            emitter: this.#emitter,
+            sessionId: () => this.#sessions.session?.sessionId ?? null,
+            newId: this.#newId,
+          });
   }
 
   // In a tab of a multi-tab app, the tab link's facades (a follower forwards to the leader).
   get assets(): AssetsApi {
-    return (this.#tabs?.targeting ?? this.#requireTargeting('assets')).assets;
+    return (this.#tabs?.link.targeting ?? requireTargeting(this.#targeting, 'assets')).assets;
   }
 
   get sessions(): SessionsApi {
-    return (this.#tabs?.targeting ?? this.#requireTargeting('sessions')).sessions;
+    return (this.#tabs?.link.targeting ?? requireTargeting(this.#targeting, 'sessions')).sessions;
   }
 
   get deliveries(): DeliveriesApi {
-    return (this.#tabs?.targeting ?? this.#requireTargeting('deliveries')).deliveries;
+    return (this.#tabs?.link.targeting ?? requireTargeting(this.#targeting, 'deliveries'))
+      .deliveries;
   }
 
   get status(): SyncStatus {
-    if (this.#tabs?.following === true && this.#mirroredStatus !== null) {
-      return this.#mirroredStatus;
-    }
-    return this.#status.snapshot;
+    return this.#tabs?.status(this.#status.snapshot) ?? this.#status.snapshot;
   }
 
   get tabRole(): TabRole {
-    if (this.#tabs === null) return 'solo';
-    return this.#tabs.elected ? 'leader' : 'follower';
+    return this.#tabs?.role ?? 'solo';
   }
 
   get clientId(): string | null {
-    return this.#clientId;
+    return this.#engine?.clientId ?? null;
   }
 
   start(): Promise<void> {
@@ -263,67 +235,34 @@ class SyncClientImpl implements SyncClient {
 
   async #start(): Promise<void> {
     const env = this.#env;
-    this.#clientId ??= await loadClientId(this.#storage, this.#newId);
-    const clock = new HybridLogicalClock({
-      nodeId: this.#clientId,
-      now: () => env.now(),
-      ...(this.#options.maxDriftMs === undefined ? {} : { maxDriftMs: this.#options.maxDriftMs }),
-    });
-    if (this.#ctx !== null) clock.restore(this.#ctx.clock.last);
-    await this.#clockHistory.restore(clock);
     const status = this.#status;
-    this.#ctx = {
+    this.#engine = await startEngine({
       env,
       storage: this.#storage,
-      clock,
       newId: this.#newId,
+      options: this.#options,
+      clockHistory: this.#clockHistory,
       notifier: this.#notifier,
       status,
-      resolverFor: (collection) =>
-        this.#options.collections?.[collection]?.conflict ?? this.#defaultResolver,
-      emitConflict: (conflict) => {
-        this.#emitter.emit('conflict', conflict);
-        this.#notifier.touch();
-      },
-      emitRejected: (letter) => {
-        this.#emitter.emit('rejected', letter);
-        this.#notifier.touch();
-      },
-      admitServerRecord: this.#guard.hasSchemas
-        ? (replica, record, ops) => {
-            const invalid = admitServerRecord(this.#guard, replica, record, ops);
-            if (invalid === null) return true; // applied; the quarantine did not change
-            if (invalid !== undefined && replica === this.#replica) {
-              this.#emitter.emit('invalid-record', invalid);
-            }
-            this.#notifier.touch();
-            return invalid === undefined;
-          }
-        : null,
-      refreshCounts: (replica) => {
-        if (replica === this.#replica) {
-          status.counts(replica.outbox.size, replica.conflicts.size, replica.deadLetters.size);
-        }
-      },
-    };
-    this.#retryer = new Retryer({
-      env,
-      ...this.#options.retry,
-      onRetry: (error, _wait, attempt) => {
-        const failure = asSyncError(error);
+      guard: this.#guard,
+      emitter: this.#emitter,
+      liveReplica: () => this.#sessions.replica,
+      previous: this.#engine,
+      onRetry: (failure, attempt) => {
         status.failed(failure);
         this.#reachability.failed(failure);
-        this.#replicator?.noteFailure(failure, attempt);
+        this.#sessions.replicator?.noteFailure(failure, attempt);
       },
     });
-    this.#cleanups.push(this.#reachability.start(), () => this.#authPause.cancel());
+    const authPause = this.#sessions.authPause;
+    this.#cleanups.push(this.#reachability.start(), () => authPause.cancel());
     status.connectivity(env.online.isOnline());
     this.#cleanups.push(env.online.subscribe((online) => status.connectivity(online)));
-    if (this.#tabs !== null) await this.#tabs.start();
+    if (this.#tabs !== null) await this.#tabs.link.start();
     const source = this.#transport.session;
-    await this.#sessionChanged(source?.current() ?? null);
+    await this.#sessions.change(source?.current() ?? null);
     if (source !== undefined) {
-      this.#cleanups.push(source.subscribe((session) => void this.#sessionChanged(session)));
+      this.#cleanups.push(source.subscribe((session) => void this.#sessions.change(session)));
     }
   }
 
@@ -331,349 +270,93 @@ class SyncClientImpl implements SyncClient {
     const starting = this.#starting;
     if (starting === null) return;
     await starting.catch(() => {});
-    await this.#switching;
-    this.#replicator?.stop();
-    this.#replicator = null;
-    this.#targeting?.signedOut();
+    await this.#sessions.settled();
+    this.#sessions.stop();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
-    this.#retryer?.dispose();
-    this.#tabs?.stop();
+    this.#engine?.retryer.dispose();
+    this.#tabs?.link.stop();
     this.#starting = null;
   }
 
-  /**
-   * A session change takes effect at once: the view switches to the new user's namespace (which
-   * may still be loading), so a write made right after a sign-in goes to that user and never to
-   * the previous one. Loading, claiming local data and starting replication follow, one session
-   * change at a time, in order.
-   */
-  #sessionChanged(session: AuthSession | null): Promise<void> {
-    const replica = this.#activate(session);
-    this.#switching = this.#switching
-      .then(() => this.#finishSwitch(session, replica))
-      .catch((error: unknown) => this.#status.failed(asSyncError(error)));
-    return this.#switching;
-  }
-
-  #activate(session: AuthSession | null): Replica {
-    const previous = this.#session;
-    this.#replicator?.stop();
-    this.#replicator = null;
-    this.#targeting?.signedOut();
-    this.#session = session;
-    let replica: Replica;
-    if (session !== null && previous !== null && previous.userId === session.userId) {
-      replica = this.#replica; // same user, new auth session: same data
-    } else if (session !== null) {
-      replica = this.#open(userNamespace(session.userId), this.#scopeFor(session));
-    } else {
-      replica = this.#openLocal();
-    }
-    this.#swap(replica);
-    if (session === null) this.#status.signedOut();
-    else this.#status.signedIn(session.userId);
-    this.#ctx?.refreshCounts(replica);
-    return replica;
-  }
-
-  #open(namespace: string, scope: string): Replica {
-    const replica: Replica = openReplica(
-      this.#storage,
-      namespace,
-      scope,
-      (touched) => {
-        if (replica !== this.#replica) return;
-        for (const [collection, id] of touched) this.#notifier.changed(collection, id);
-        this.#ctx?.refreshCounts(replica);
-        this.#notifier.touch();
-      },
-      // The device must know the namespace before any write lands in it (see DeviceClockHistory).
-      this.#clockHistory.remember(namespace),
-    );
-    const tabs = this.#tabs;
-    if (tabs !== null) {
-      replica.outbox.onTouched = (collection, id) => {
-        if (replica === this.#replica) tabs.recordsChanged(collection, [id]);
-      };
-    }
-    return replica;
-  }
-
-  #openLocal(): Replica {
-    this.#localReplica ??= this.#open(LOCAL_NAMESPACE, LOCAL_SCOPE);
-    return this.#localReplica;
-  }
-
-  async #finishSwitch(session: AuthSession | null, replica: Replica): Promise<void> {
-    const ctx = this.#requireCtx();
-    await replica.ready;
-    if (this.#session !== session) return; // superseded while loading
-    // Our own history is restored as is; what others wrote is merged under the drift bound.
-    ctx.clock.restore(replica.lastHlc);
-    if (replica.seenHlc !== '') ctx.clock.receive(replica.seenHlc);
-    const tabs = this.#tabs;
-    if (tabs !== null && !tabs.elected) {
-      tabs.hello(replica.namespace); // a follower mirrors the leader and replicates nothing
-      return;
-    }
-    if (session === null) {
-      tabs?.leading();
-      return;
-    }
-    this.#retryer?.clear();
-    const local = this.#openLocal();
-    await local.ready;
-    if (local !== replica) {
-      await claimLocalData(
-        ctx,
-        this.#options.claimLocalData ?? 'auto',
-        session,
-        local,
-        replica,
-        () => this.#session === session,
-      );
-    }
-    if (this.#session !== session || this.#starting === null) return;
-    ctx.refreshCounts(replica);
-    this.#authPause.cancel();
-    void this.#limits.learnFrom(this.#transport, ctx.env);
-    this.#startReplicator(ctx, session, replica);
-    this.#targeting?.signedIn({
-      session,
-      clientId: this.#clientId as string,
-      retryer: this.#retryer as Retryer,
-    });
-    tabs?.leading();
-  }
-
-  /**
-   * The election changed this tab's role after start. A new leader reloads the replica from
-   * storage (the mirror may miss what the old leader wrote last, and its outbox positions must
-   * follow the stored ones), swaps it in once loaded, then starts replicating; its own calls made
-   * meanwhile wait in the link and are carried out after. A deposed leader stops replicating
-   * and mirrors the new one.
-   */
-  #roleChanged(leader: boolean): void {
-    const session = this.#session;
-    if (this.#starting === null) return;
-    this.#notifier.touch();
-    this.#replicator?.stop();
-    this.#replicator = null;
-    this.#targeting?.signedOut();
-    if (!leader) {
-      this.#mirroredStatus = null;
-      this.#tabs?.hello(this.#replica.namespace);
-      return;
-    }
-    if (session === null) this.#localReplica = null;
-    const replica =
-      session === null
-        ? this.#openLocal()
-        : this.#open(userNamespace(session.userId), this.#scopeFor(session));
-    this.#switching = this.#switching
-      .then(async () => {
-        await replica.ready;
-        if (this.#session !== session || this.#tabs?.elected !== true) return;
-        this.#swap(replica);
-        this.#mirroredStatus = null;
-        this.#ctx?.refreshCounts(replica);
-        await this.#finishSwitch(session, replica);
-      })
-      .catch((error: unknown) => this.#status.failed(asSyncError(error)));
-  }
-
-  #startReplicator(ctx: EngineContext, session: AuthSession, replica: Replica): Replicator {
-    const replicator = new Replicator({
-      ctx,
-      replica,
-      session,
-      clientId: this.#clientId as string,
-      transport: this.#transport,
-      retryer: this.#retryer as Retryer,
-      scopes: [replica.scope],
-      pushBatchSize: this.#options.pushBatchSize ?? 100,
-      pullPageSize: this.#options.pullPageSize ?? 1000,
-      pullIntervalMs: this.#options.pullIntervalMs ?? 30_000,
-      requestTimeoutMs: this.#options.requestTimeoutMs ?? 30_000,
-      onAuthPaused: () => this.#authPause.schedule(),
-      onLimits: (limits) => this.#limits.learn(limits),
-    });
-    this.#replicator = replicator;
-    replicator.start();
-    return replicator;
-  }
-
-  /**
-   * Builds a new replicator for the same session after an `auth` pause (the token may be good
-   * again: the transport asks `getToken` on the next request). `undefined` when there is
-   * nothing to resume (signed out, stopped, still switching).
-   */
-  #resumeReplication(): Replicator | undefined {
-    const session = this.#session;
-    const ctx = this.#ctx;
-    if (session === null || ctx === null || this.#starting === null) return undefined;
-    const current = this.#replicator;
-    if (current !== null && !current.stopped) return current;
-    if (current === null) return undefined; // the session switch has not finished
-    return this.#startReplicator(ctx, session, this.#replica);
-  }
-
-  #scopeFor(session: AuthSession): string {
-    return this.#options.scopeFor?.(session) ?? `user:${session.userId}`;
-  }
-
-  /** Makes `next` the live replica and announces every record that may look different. */
-  #swap(next: Replica): void {
-    const previous = this.#replica;
-    if (previous === next) return;
-    this.#replica = next;
-    for (const replica of [previous, next]) {
-      for (const collection of replica.store.collections()) {
-        for (const id of replica.store.viewIds(collection)) this.#notifier.changed(collection, id);
-      }
-    }
-    this.#notifier.touch();
-  }
-
   #requireCtx(): EngineContext {
-    if (this.#ctx === null) {
+    if (this.#engine === null) {
       throw new SyncError('invalid', 'Call client.start() before writing');
     }
-    return this.#ctx;
-  }
-
-  /** Pushing after a swap is harmless (the new replicator finds its own outbox), so one closure serves every write. */
-  readonly #afterDurable = { onDurable: () => this.#replicator?.schedulePush() };
-
-  #write(writes: LocalWrite[], txId?: string, extraOps?: LocalWriteExtra): Promise<void> {
-    const ctx = this.#requireCtx();
-    if (this.#tabs?.following === true && extraOps === undefined) {
-      const call: TabCall = { kind: 'write', writes, ...(txId === undefined ? {} : { txId }) };
-      return this.#tabs.write(call).then(() => undefined);
-    }
-    if (txId === undefined && extraOps === undefined) {
-      return applyLocalWrites(ctx, this.#replica, writes, this.#afterDurable);
-    }
-    return applyLocalWrites(ctx, this.#replica, writes, {
-      ...(txId === undefined ? {} : { txId }),
-      ...(extraOps === undefined ? {} : { extraOps }),
-      onDurable: this.#afterDurable.onDurable,
-    });
+    return this.#engine.ctx;
   }
 
   put(collection: string, id: string, data: JsonObject): Promise<void> {
-    const frozen = this.#limits.check(this.#guard.put(collection, id, data));
-    return this.#write([{ op: 'put', collection, id, data: frozen }]);
+    return this.#writes.put(collection, id, data);
   }
 
   patch(collection: string, id: string, fields: Partial<JsonObject>): Promise<void> {
-    const current = this.#replica.store.get(collection, id);
-    const frozen = this.#limits.check(this.#guard.patch(collection, id, fields, current));
-    return this.#write([{ op: 'patch', collection, id, data: frozen }]);
+    return this.#writes.patch(collection, id, fields);
   }
 
   delete(collection: string, id: string): Promise<void> {
-    this.#guard.target(collection, id);
-    return this.#write([{ op: 'delete', collection, id }]);
+    return this.#writes.delete(collection, id);
   }
 
   transaction(build: (tx: SyncTransaction) => void): Promise<void> {
-    this.#requireCtx();
-    const writes = buildTransaction(this.#guard, this.#replica.store, build);
-    for (const write of writes) if (write.data !== undefined) this.#limits.check(write.data);
-    if (writes.length === 0) return Promise.resolve();
-    return this.#write(writes, this.#newId());
+    return this.#writes.transaction(build);
   }
 
   get(collection: string, id: string): Readonly<JsonObject> | undefined {
-    return this.#replica.store.get(collection, id);
+    return this.#sessions.replica.store.get(collection, id);
   }
 
   query(collection: string, options?: QueryOptions): readonly ViewRecord[] {
-    return this.#replica.store.query(collection, options);
+    return this.#sessions.replica.store.query(collection, options);
   }
 
   async syncNow(options: SyncNowOptions = {}): Promise<SyncNowResult> {
-    if (this.#tabs?.following === true) {
+    if (this.#tabs?.link.following === true) {
       const { signal: _signal, ...rest } = options;
-      return (await this.#tabs.call({ kind: 'syncNow', options: rest })) as SyncNowResult;
+      return (await this.#tabs.link.call({ kind: 'syncNow', options: rest })) as SyncNowResult;
     }
-    const pending = () => this.#replica.outbox.size;
-    if (this.#starting === null) return { outcome: 'stopped', pending: pending() };
-    await this.#switching;
-    if (this.#starting === null) return { outcome: 'stopped', pending: pending() };
-    if (this.#session === null) return { outcome: 'local', pending: pending() };
-    if (!(await this.#reachability.checkNow())) {
-      const error = this.#reachability.unreachable;
-      return { outcome: 'offline', pending: pending(), ...(error === undefined ? {} : { error }) };
-    }
-    // After an auth pause this retries with whatever getToken returns now.
-    const replicator = this.#resumeReplication();
-    if (replicator === undefined) return { outcome: 'stopped', pending: pending() };
-    const retryer = this.#retryer as Retryer;
-    const startedBefore = retryer.attemptsStarted;
-    retryer.retryNow();
-    return waitForSync({
-      env: this.#env,
+    const sessions = this.#sessions;
+    return syncNow(
+      {
+        env: this.#env,
+        pending: () => sessions.replica.outbox.size,
+        running: () => this.#starting !== null,
+        settled: () => sessions.settled(),
+        signedIn: () => sessions.session !== null,
+        reachability: this.#reachability,
+        resume: () => sessions.resume(),
+        retryer: () => (this.#engine as StartedEngine).retryer,
+      },
       options,
-      startedBefore,
-      retryNow: () => retryer.retryNow(),
-      work: replicator.syncNow(),
-      watchFailures: (listener) => replicator.watchFailures(listener),
-      pending,
-    });
+    );
   }
 
   recordStatus(collection: string, id: string): RecordSyncState {
-    return recordSyncState(this.#replica, collection, id);
+    return recordSyncState(this.#sessions.replica, collection, id);
   }
 
   deadLetters(): readonly DeadLetter[] {
-    this.#deadLetterList = stableList(this.#deadLetterList, [
-      ...this.#replica.deadLetters.values(),
-    ]);
-    return this.#deadLetterList;
+    return this.#lists.deadLetters();
   }
 
   invalidRecords(): readonly InvalidRecord[] {
-    this.#invalidList = stableList(this.#invalidList, [...this.#replica.invalidRecords.values()]);
-    return this.#invalidList;
+    return this.#lists.invalidRecords();
   }
 
   conflicts(): readonly ParkedConflict[] {
-    const parked = [...this.#replica.conflicts.values()].map((stored) => stored.conflict);
-    this.#conflictList = stableList(this.#conflictList, parked);
-    return this.#conflictList;
+    return this.#lists.conflicts();
   }
 
   retryDeadLetter(mutationId: string): Promise<void> {
-    if (this.#tabs?.following === true)
-      return this.#follow({ kind: 'retryDeadLetter', mutationId });
-    return retryDeadLetter(this.#requireCtx(), this.#replica, mutationId, this.#writeWithOps);
+    return this.#writes.retryDeadLetter(mutationId);
   }
 
   discardDeadLetter(mutationId: string): Promise<void> {
-    if (this.#tabs?.following === true) {
-      return this.#follow({ kind: 'discardDeadLetter', mutationId });
-    }
-    return discardDeadLetter(this.#requireCtx(), this.#replica, mutationId);
+    return this.#writes.discardDeadLetter(mutationId);
   }
 
   resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void> {
-    if (this.#tabs?.following === true) {
-      return this.#follow({ kind: 'resolveConflict', mutationId, decision });
-    }
-    const ctx = this.#requireCtx();
-    return resolveParkedConflict(ctx, this.#replica, mutationId, decision, this.#writeWithOps);
+    return this.#writes.resolveConflict(mutationId, decision);
   }
-
-  /** A follower's call to the leader, for the calls that answer nothing. */
-  #follow(call: TabCall): Promise<void> {
-    return (this.#tabs as TabLink).call(call).then(() => undefined);
-  }
-
-  readonly #writeWithOps: WriteWithOps = (writes, extraOps) =>
-    this.#write(writes, undefined, extraOps);
 
   on<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.on(event, listener as never);
@@ -689,20 +372,22 @@ class SyncClientImpl implements SyncClient {
 
   off<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
     this.#emitter.off(event, listener as never);
-    if (event === 'delivery') this.#tabs?.listenersChanged();
+    if (event === 'delivery') this.#tabs?.link.listenersChanged();
     return this;
   }
 
-  /** A new delivery handler is offered the deliveries waiting for this session (in any tab). */
+  /**
+   * A new status listener hears of a change made while nobody listened; a new delivery handler
+   * is offered the deliveries waiting for this session (in any tab).
+   */
   #listenersChanged(event: keyof SyncEvents): void {
+    if (event === 'status') this.#status.listenersChanged();
     if (event !== 'delivery') return;
     this.#targeting?.handlersChanged();
-    this.#tabs?.listenersChanged();
+    this.#tabs?.link.listenersChanged();
   }
 
   subscribe(listener: () => void): () => void {
     return this.#notifier.subscribe(listener);
   }
 }
-
-type LocalWriteExtra = NonNullable<Parameters<typeof applyLocalWrites>[3]>['extraOps'];

@@ -4,7 +4,9 @@ import { Notifier } from './notifier.js';
 describe('Notifier', () => {
   it('delivers one change per collection and one subscriber call per batch', async () => {
     const changes: Array<[string, string[]]> = [];
-    const notifier = new Notifier((collection, ids) => changes.push([collection, ids]));
+    const notifier = new Notifier({
+      onChange: (collection, ids) => changes.push([collection, ids]),
+    });
     let calls = 0;
     const unsubscribe = notifier.subscribe(() => calls++);
     for (let i = 0; i < 1000; i++) notifier.changed('todos', `t${i}`);
@@ -29,11 +31,10 @@ describe('Notifier', () => {
   it('collects no ids while nobody wants them, and still wakes subscribers', async () => {
     const changes: Array<[string, string[]]> = [];
     let wanted = false;
-    const notifier = new Notifier(
-      (collection, ids) => changes.push([collection, ids]),
-      undefined,
-      () => wanted,
-    );
+    const notifier = new Notifier({
+      onChange: (collection, ids) => changes.push([collection, ids]),
+      wantsChanges: () => wanted,
+    });
     let calls = 0;
     notifier.subscribe(() => calls++);
     notifier.changed('todos', 'unseen');
@@ -46,5 +47,20 @@ describe('Notifier', () => {
     // The id changed while nobody listened is not delivered later either.
     expect(changes).toEqual([['todos', ['seen']]]);
     expect(calls).toBe(2);
+  });
+
+  it('runs a deferred step once per batch, before change events and subscribers', async () => {
+    const order: string[] = [];
+    const notifier = new Notifier({ onChange: (collection) => order.push(`change ${collection}`) });
+    notifier.subscribe(() => order.push('subscriber'));
+    const step = () => order.push('step');
+    notifier.changed('todos', 't1');
+    notifier.defer(step);
+    notifier.defer(step);
+    await Promise.resolve();
+    expect(order).toEqual(['step', 'change todos', 'subscriber']);
+    notifier.touch();
+    await Promise.resolve();
+    expect(order.slice(3)).toEqual(['subscriber']);
   });
 });

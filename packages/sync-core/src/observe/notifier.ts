@@ -1,37 +1,46 @@
 /** A settled promise: `.then` on it queues a microtask. */
 const SETTLED = Promise.resolve();
 
+/** Options of {@link Notifier}. */
+export interface NotifierOptions {
+  /** Receives each collection's changed ids once per batch. */
+  onChange: (collection: string, ids: string[]) => void;
+  /**
+   * `false` while nobody listens for changed ids: they are not collected (subscribers are
+   * still woken). Default: always.
+   */
+  wantsChanges?: () => boolean;
+}
+
+/** Where a part that batches its own notifications (the status machine) queues its flush. */
+export interface NotificationBatch {
+  /**
+   * Runs `step` at the start of the next batch, before `change` events and subscribers (once,
+   * however often it is deferred in one batch).
+   */
+  defer(step: () => void): void;
+}
+
 /**
  * Batches change notifications: every record change of a synchronous burst (one local write,
  * a transaction, a pulled page of 1000 records) becomes one `change` callback per collection
  * and one call of each subscriber, delivered on a microtask. This is what lets a pulled page
  * cause a single React render (TanStack's `notifyManager.batch`).
  */
-export class Notifier {
+export class Notifier implements NotificationBatch {
   readonly #onChange: (collection: string, ids: string[]) => void;
-  readonly #beforeFlush: (() => void) | undefined;
   readonly #listeners = new Set<() => void>();
   readonly #wantsChanges: () => boolean;
   readonly #changes = new Map<string, Set<string>>();
+  /** Steps deferred to the next batch (the status machine's commit). */
+  readonly #steps = new Set<() => void>();
   #scheduled = false;
   /** `flush` bound once: scheduling a batch allocates no closure. */
   readonly #flush = (): void => this.flush();
 
-  /**
-   * @param onChange - receives each collection's changed ids once per batch
-   * @param beforeFlush - runs first in every flush (the status machine commits there, so a
-   *   write costs one microtask of notification, not two)
-   * @param wantsChanges - `false` while nobody listens for changed ids: they are not collected
-   *   (subscribers are still woken)
-   */
-  constructor(
-    onChange: (collection: string, ids: string[]) => void,
-    beforeFlush?: () => void,
-    wantsChanges: () => boolean = () => true,
-  ) {
-    this.#onChange = onChange;
-    this.#beforeFlush = beforeFlush;
-    this.#wantsChanges = wantsChanges;
+  constructor(options: NotifierOptions) {
+    this.#onChange = options.onChange;
+    this.#wantsChanges = options.wantsChanges ?? (() => true);
   }
 
   /** Records that a record of the view changed. */
@@ -51,6 +60,11 @@ export class Notifier {
 
   /** Something else observable changed (status, dead letters, conflicts): wake subscribers. */
   touch(): void {
+    this.#schedule();
+  }
+
+  defer(step: () => void): void {
+    this.#steps.add(step);
     this.#schedule();
   }
 
@@ -74,7 +88,12 @@ export class Notifier {
   /** Delivers what is batched now. */
   flush(): void {
     this.#scheduled = false;
-    this.#beforeFlush?.();
+    // The status machine commits here, so a write costs one microtask of notification, not two.
+    if (this.#steps.size > 0) {
+      const steps = Array.from(this.#steps);
+      this.#steps.clear();
+      for (let i = 0; i < steps.length; i++) (steps[i] as () => void)();
+    }
     // Reused between batches: a burst of single writes allocates no new maps. (forEach and
     // Array.from rather than for-of and spreads: this runs after every write, and the builtins
     // cost far less than the iterator protocol while V8 still interprets this code.)

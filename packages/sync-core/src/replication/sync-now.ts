@@ -1,5 +1,8 @@
 import type { SyncEnvironment } from '../env/types.js';
 import type { SyncError } from '../errors/sync-error.js';
+import type { Reachability } from './reachability.js';
+import type { Replicator } from './replicator.js';
+import type { Retryer } from './retryer.js';
 
 /** Options of `client.syncNow()`. */
 export interface SyncNowOptions {
@@ -117,5 +120,60 @@ export function waitForSync(race: SyncNowRace): Promise<SyncNowResult> {
         ),
       () => finish(pendingResult('failed')),
     );
+  });
+}
+
+/** What {@link syncNow} works with: the client's session, reachability and replicator. */
+export interface SyncNowParts {
+  /** Time and timers. */
+  env: SyncEnvironment;
+  /** Pending mutations now. */
+  pending(): number;
+  /** `false` once the client stopped (or before it started). */
+  running(): boolean;
+  /** Resolves once the session changes so far have been carried out. */
+  settled(): Promise<void>;
+  /** `true` while a user is signed in. */
+  signedIn(): boolean;
+  /** Whether the server answers now. */
+  reachability: Pick<Reachability, 'checkNow' | 'unreachable'>;
+  /** The running replicator, restarted after an `auth` pause; `undefined` when there is none. */
+  resume(): Replicator | undefined;
+  /** The client's retryer. */
+  retryer(): Retryer;
+}
+
+/**
+ * `client.syncNow()` in the tab that replicates: `stopped` or `local` when there is nothing to
+ * sync, `offline` when the server does not answer a probe, else one sync round raced against
+ * the timeout and the signal (see {@link waitForSync}). After an `auth` pause it retries with
+ * whatever `getToken` returns now.
+ */
+export async function syncNow(
+  parts: SyncNowParts,
+  options: SyncNowOptions,
+): Promise<SyncNowResult> {
+  const { pending } = parts;
+  if (!parts.running()) return { outcome: 'stopped', pending: pending() };
+  await parts.settled();
+  if (!parts.running()) return { outcome: 'stopped', pending: pending() };
+  if (!parts.signedIn()) return { outcome: 'local', pending: pending() };
+  if (!(await parts.reachability.checkNow())) {
+    const error = parts.reachability.unreachable;
+    return { outcome: 'offline', pending: pending(), ...(error === undefined ? {} : { error }) };
+  }
+  const replicator = parts.resume();
+  if (replicator === undefined) return { outcome: 'stopped', pending: pending() };
+  const retryer = parts.retryer();
+  const startedBefore = retryer.attemptsStarted;
+  retryer.retryNow();
+  return waitForSync({
+    env: parts.env,
+    options,
+    startedBefore,
+    retryNow: () => retryer.retryNow(),
+    work: replicator.syncNow(),
+    watchFailures: (listener) => replicator.watchFailures(listener),
+    pending,
   });
 }

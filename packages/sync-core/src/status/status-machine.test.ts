@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { SyncError } from '../errors/sync-error.js';
+import { Notifier } from '../observe/notifier.js';
 import { StatusMachine } from './status-machine.js';
 import type { SyncStatus } from './types.js';
 
 function setup() {
   const events: SyncStatus[] = [];
-  const machine = new StatusMachine((s) => events.push(s));
+  const machine = new StatusMachine({ onChange: (s) => events.push(s) });
   return { machine, events };
 }
 const tick = () => new Promise<void>((r) => setTimeout(r, 0));
@@ -38,11 +39,11 @@ describe('StatusMachine', () => {
     const events: SyncStatus[] = [];
     let listening = false;
     let flushes = 0;
-    const machine = new StatusMachine(
-      (s) => events.push(s),
-      () => flushes++,
-      () => listening,
-    );
+    const machine = new StatusMachine({
+      onChange: (s) => events.push(s),
+      batch: { defer: () => flushes++ },
+      listening: () => listening,
+    });
     machine.signedIn('u1');
     machine.counts(3, 0, 0);
     machine.flush();
@@ -125,5 +126,38 @@ describe('StatusMachine', () => {
     await tick();
     expect(machine.snapshot).toBe(snap);
     expect(events).toHaveLength(1);
+  });
+});
+
+describe('StatusMachine in a notification batch', () => {
+  it('commits in the batch, before subscribers are woken, without knowing the notifier', async () => {
+    const order: string[] = [];
+    const notifier = new Notifier({ onChange: () => {} });
+    const machine = new StatusMachine({
+      onChange: (s) => order.push(`status ${s.state}`),
+      batch: notifier,
+    });
+    notifier.subscribe(() => order.push(`subscriber sees ${machine.snapshot.state}`));
+    machine.signedIn('u1');
+    await Promise.resolve();
+    expect(order).toEqual(['status syncing', 'subscriber sees syncing']);
+  });
+
+  it('emits a change made while nobody listened once someone listens', async () => {
+    const events: SyncStatus[] = [];
+    let listening = false;
+    const notifier = new Notifier({ onChange: () => {} });
+    const machine = new StatusMachine({
+      onChange: (s) => events.push(s),
+      batch: notifier,
+      listening: () => listening,
+    });
+    machine.signedIn('u1');
+    await Promise.resolve();
+    expect(events).toEqual([]);
+    listening = true;
+    machine.listenersChanged();
+    await Promise.resolve();
+    expect(events.map((e) => e.state)).toEqual(['syncing']);
   });
 });

@@ -1,4 +1,5 @@
 import type { SyncError } from '../errors/sync-error.js';
+import type { NotificationBatch } from '../observe/notifier.js';
 import type { SyncState, SyncStatus } from './types.js';
 
 /** Counts shown in the status. */
@@ -30,9 +31,26 @@ export interface StatusCounts {
  * read), and a new object (and one `onChange` call) is produced only when a field really
  * changed, so a burst of writes costs one status event, not one per write.
  */
+/** Options of {@link StatusMachine}. */
+export interface StatusMachineOptions {
+  /** Called with each new snapshot. */
+  onChange: (status: SyncStatus) => void;
+  /**
+   * Where the machine queues its flush (the client's batched notification, so a write costs one
+   * microtask of notification); by default it flushes itself on a microtask.
+   */
+  batch?: NotificationBatch;
+  /**
+   * Whether anyone takes `onChange` calls now; while nobody does, a flush leaves the snapshot
+   * to be derived on the next read (a burst of writes with no status listener derives no
+   * snapshot per write). Default: always.
+   */
+  listening?: () => boolean;
+}
+
 export class StatusMachine {
   readonly #onChange: (status: SyncStatus) => void;
-  readonly #schedule: (() => void) | undefined;
+  readonly #batch: NotificationBatch | undefined;
   readonly #listening: () => boolean;
   #userId: string | null = null;
   #online = true;
@@ -48,22 +66,10 @@ export class StatusMachine {
   #dirty = false;
   #scheduled = false;
 
-  /**
-   * @param onChange - called with each new snapshot
-   * @param schedule - asks for a {@link flush} soon (the client's batched notification); by
-   *   default the machine flushes itself on a microtask
-   * @param listening - whether anyone takes `onChange` calls now; while nobody does, a flush
-   *   leaves the snapshot to be derived on the next read (a burst of writes with no status
-   *   listener derives no snapshot per write). Default: always.
-   */
-  constructor(
-    onChange: (status: SyncStatus) => void,
-    schedule?: () => void,
-    listening: () => boolean = () => true,
-  ) {
-    this.#onChange = onChange;
-    this.#schedule = schedule;
-    this.#listening = listening;
+  constructor(options: StatusMachineOptions) {
+    this.#onChange = options.onChange;
+    this.#batch = options.batch;
+    this.#listening = options.listening ?? (() => true);
     this.#snapshot = this.#derive();
     this.#emitted = this.#snapshot;
   }
@@ -155,8 +161,8 @@ export class StatusMachine {
 
   #touch(): void {
     this.#dirty = true;
-    if (this.#schedule !== undefined) {
-      this.#schedule();
+    if (this.#batch !== undefined) {
+      this.#batch.defer(this.#flushStep);
       return;
     }
     if (this.#scheduled) return;
@@ -167,9 +173,19 @@ export class StatusMachine {
     });
   }
 
-  /** Recomputes now and emits if changed (also used by the client's batched flush). */
+  /** Recomputes now and emits if changed (also the step deferred to the client's batch). */
   flush(): void {
     if (this.#dirty && this.#listening()) this.#commit(true);
+  }
+
+  readonly #flushStep = (): void => this.flush();
+
+  /**
+   * Someone may have started listening: a change left underived while nobody listened is
+   * emitted in the next batch.
+   */
+  listenersChanged(): void {
+    if (this.#dirty) this.#touch();
   }
 
   #commit(emit: boolean): void {

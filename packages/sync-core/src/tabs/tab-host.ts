@@ -3,7 +3,7 @@ import type { SyncEvents } from '../api/events.js';
 import type { Replica } from '../client/replica.js';
 import type { EngineContext } from '../engine/context.js';
 import type { SyncEnvironment } from '../env/types.js';
-import { isSyncError, SyncError } from '../errors/sync-error.js';
+import { asSyncError } from '../errors/as-sync-error.js';
 import type { Emitter } from '../observe/emitter.js';
 import type { TargetingServices } from '../sessions/session-targeting.js';
 import type { SyncStatus } from '../status/types.js';
@@ -99,11 +99,7 @@ function targetingParts(parts: TabHostParts): TabHost['targeting'] {
     services,
     listeners: () => emitter.listeners('delivery'),
     deliveryFailed: (error, delivery) =>
-      emitter.emit(
-        'deliveryFailed',
-        isSyncError(error) ? error : new SyncError('network', String(error), { cause: error }),
-        delivery,
-      ),
+      emitter.emit('deliveryFailed', asSyncError(error), delivery),
     transfer: (progress) => emitter.emit('transfer', progress),
     onTransfer: (listener) => emitter.on('transfer', listener),
     sessionId: parts.sessionId,

@@ -1,0 +1,290 @@
+import type { SyncClientOptions } from '../api/options.js';
+import {
+  LOCAL_NAMESPACE,
+  LOCAL_SCOPE,
+  openReplica,
+  Replica,
+  userNamespace,
+} from '../client/replica.js';
+import type { DeviceClockHistory } from '../clock/device-clock.js';
+import type { StartedEngine } from '../engine/start-engine.js';
+import type { SyncEnvironment } from '../env/types.js';
+import { asSyncError } from '../errors/as-sync-error.js';
+import { SyncError } from '../errors/sync-error.js';
+import type { Notifier } from '../observe/notifier.js';
+import { AuthPause } from '../replication/auth-pause.js';
+import { Replicator } from '../replication/replicator.js';
+import type { WriteLimits } from '../replication/write-limits.js';
+import type { TargetingServices } from '../sessions/session-targeting.js';
+import type { StatusMachine } from '../status/status-machine.js';
+import type { StorageAdapter } from '../storage/types.js';
+import type { TabLink } from '../tabs/tab-link.js';
+import type { AuthSession, SyncTransport } from '../transport/types.js';
+import { claimLocalData } from './claim.js';
+
+/** The client's parts a {@link SessionSwitch} works with. */
+export interface SessionSwitchParts {
+  /** The client's options (claim policy, scope, replication sizes and timings). */
+  readonly options: SyncClientOptions;
+  /** The client's environment (the auth pause's timers). */
+  readonly env: SyncEnvironment;
+  /** The client's transport. */
+  readonly transport: SyncTransport;
+  /** Device storage. */
+  readonly storage: StorageAdapter;
+  /** The client's batched change notifications. */
+  readonly notifier: Notifier;
+  /** The client's status. */
+  readonly status: StatusMachine;
+  /** The device's clock history (a namespace is remembered before anything is written to it). */
+  readonly clockHistory: DeviceClockHistory;
+  /** The server's write limits, learnt at each sign-in. */
+  readonly limits: WriteLimits;
+  /** Session targeting, when the app opted in. */
+  readonly targeting: TargetingServices | null;
+  /** The multi-tab link, when there is one (it is made after the switch). */
+  tabs(): TabLink | null;
+  /** The started engine, or `null` before `start()`. */
+  engine(): StartedEngine | null;
+  /** `false` once the client stopped. */
+  running(): boolean;
+}
+
+/**
+ * Sign-in, sign-out and user change: which replica is live (the signed-in user's, or the
+ * `local` one while signed out), claiming data written while signed out, and the replicator of
+ * the session (started when the switch has finished, stopped at the next one, restarted after
+ * an `auth` pause). Session changes are carried out one at a time, in order.
+ */
+export class SessionSwitch {
+  readonly #parts: SessionSwitchParts;
+  /** Retries replication of the current session after an `auth` pause. */
+  readonly authPause: AuthPause;
+  #session: AuthSession | null = null;
+  #replica: Replica = new Replica(LOCAL_NAMESPACE, LOCAL_SCOPE);
+  #localReplica: Replica | null = null;
+  #replicator: Replicator | null = null;
+  #switching: Promise<void> = Promise.resolve();
+
+  constructor(parts: SessionSwitchParts) {
+    this.#parts = parts;
+    this.authPause = new AuthPause(parts.env, () => this.resume());
+  }
+
+  /** The signed-in session, or `null`. */
+  get session(): AuthSession | null {
+    return this.#session;
+  }
+
+  /** The live replica: the signed-in user's (possibly still loading), or the local one. */
+  get replica(): Replica {
+    return this.#replica;
+  }
+
+  /** The replicator of the current session, while it runs. */
+  get replicator(): Replicator | null {
+    return this.#replicator;
+  }
+
+  /** Resolves once every session change so far has been carried out. */
+  settled(): Promise<void> {
+    return this.#switching;
+  }
+
+  /** The scope a signed-in user's writes go to. */
+  scopeFor(session: AuthSession): string {
+    return this.#parts.options.scopeFor?.(session) ?? `user:${session.userId}`;
+  }
+
+  /**
+   * A session change takes effect at once: the view switches to the new user's namespace (which
+   * may still be loading), so a write made right after a sign-in goes to that user and never to
+   * the previous one. Loading, claiming local data and starting replication follow, one session
+   * change at a time, in order.
+   */
+  change(session: AuthSession | null): Promise<void> {
+    const replica = this.#activate(session);
+    this.#chain(() => this.#finish(session, replica));
+    return this.#switching;
+  }
+
+  /**
+   * The election changed this tab's role after start. A new leader reloads the replica from
+   * storage (the mirror may miss what the old leader wrote last, and its outbox positions must
+   * follow the stored ones), swaps it in once loaded, then starts replicating; its own calls made
+   * meanwhile wait in the link and are carried out after. A deposed leader stops replicating
+   * and mirrors the new one.
+   */
+  roleChanged(leader: boolean): void {
+    const session = this.#session;
+    this.#parts.notifier.touch();
+    this.stop();
+    const tabs = this.#parts.tabs();
+    if (!leader) {
+      tabs?.hello(this.#replica.namespace);
+      return;
+    }
+    if (session === null) this.#localReplica = null;
+    const replica =
+      session === null
+        ? this.#openLocal()
+        : this.#open(userNamespace(session.userId), this.scopeFor(session));
+    this.#chain(async () => {
+      await replica.ready;
+      if (this.#session !== session || tabs?.elected !== true) return;
+      this.#swap(replica);
+      this.#parts.engine()?.ctx.refreshCounts(replica);
+      await this.#finish(session, replica);
+    });
+  }
+
+  /**
+   * Builds a new replicator for the same session after an `auth` pause (the token may be good
+   * again: the transport asks `getToken` on the next request). `undefined` when there is
+   * nothing to resume (signed out, stopped, still switching).
+   */
+  resume(): Replicator | undefined {
+    const session = this.#session;
+    const engine = this.#parts.engine();
+    if (session === null || engine === null || !this.#parts.running()) return undefined;
+    const current = this.#replicator;
+    if (current !== null && !current.stopped) return current;
+    if (current === null) return undefined; // the session switch has not finished
+    return this.#startReplicator(engine, session, this.#replica);
+  }
+
+  /** Stops replicating (a session change, a tab losing the lead, the client stopping). */
+  stop(): void {
+    this.#replicator?.stop();
+    this.#replicator = null;
+    this.#parts.targeting?.signedOut();
+  }
+
+  #chain(step: () => Promise<void>): void {
+    this.#switching = this.#switching
+      .then(step)
+      .catch((error: unknown) => this.#parts.status.failed(asSyncError(error)));
+  }
+
+  #activate(session: AuthSession | null): Replica {
+    const previous = this.#session;
+    this.stop();
+    this.#session = session;
+    let replica: Replica;
+    if (session !== null && previous !== null && previous.userId === session.userId) {
+      replica = this.#replica; // same user, new auth session: same data
+    } else if (session !== null) {
+      replica = this.#open(userNamespace(session.userId), this.scopeFor(session));
+    } else {
+      replica = this.#openLocal();
+    }
+    this.#swap(replica);
+    if (session === null) this.#parts.status.signedOut();
+    else this.#parts.status.signedIn(session.userId);
+    this.#parts.engine()?.ctx.refreshCounts(replica);
+    return replica;
+  }
+
+  #open(namespace: string, scope: string): Replica {
+    const replica: Replica = openReplica(
+      this.#parts.storage,
+      namespace,
+      scope,
+      (touched) => {
+        if (replica !== this.#replica) return;
+        const notifier = this.#parts.notifier;
+        for (const [collection, id] of touched) notifier.changed(collection, id);
+        this.#parts.engine()?.ctx.refreshCounts(replica);
+        notifier.touch();
+      },
+      // The device must know the namespace before any write lands in it (see DeviceClockHistory).
+      this.#parts.clockHistory.remember(namespace),
+    );
+    const tabs = this.#parts.tabs();
+    if (tabs !== null) {
+      replica.outbox.onTouched = (collection, id) => {
+        if (replica === this.#replica) tabs.recordsChanged(collection, [id]);
+      };
+    }
+    return replica;
+  }
+
+  #openLocal(): Replica {
+    this.#localReplica ??= this.#open(LOCAL_NAMESPACE, LOCAL_SCOPE);
+    return this.#localReplica;
+  }
+
+  async #finish(session: AuthSession | null, replica: Replica): Promise<void> {
+    const engine = this.#parts.engine();
+    if (engine === null) throw new SyncError('invalid', 'Call client.start() before writing');
+    const { ctx } = engine;
+    await replica.ready;
+    if (this.#session !== session) return; // superseded while loading
+    // Our own history is restored as is; what others wrote is merged under the drift bound.
+    ctx.clock.restore(replica.lastHlc);
+    if (replica.seenHlc !== '') ctx.clock.receive(replica.seenHlc);
+    const tabs = this.#parts.tabs();
+    if (tabs !== null && !tabs.elected) {
+      tabs.hello(replica.namespace); // a follower mirrors the leader and replicates nothing
+      return;
+    }
+    if (session === null) {
+      tabs?.leading();
+      return;
+    }
+    engine.retryer.clear();
+    const local = this.#openLocal();
+    await local.ready;
+    if (local !== replica) {
+      const policy = this.#parts.options.claimLocalData ?? 'auto';
+      await claimLocalData(ctx, policy, session, local, replica, () => this.#session === session);
+    }
+    if (this.#session !== session || !this.#parts.running()) return;
+    ctx.refreshCounts(replica);
+    this.authPause.cancel();
+    void this.#parts.limits.learnFrom(this.#parts.transport, ctx.env);
+    this.#startReplicator(engine, session, replica);
+    this.#parts.targeting?.signedIn({
+      session,
+      clientId: engine.clientId,
+      retryer: engine.retryer,
+    });
+    tabs?.leading();
+  }
+
+  #startReplicator(engine: StartedEngine, session: AuthSession, replica: Replica): Replicator {
+    const options = this.#parts.options;
+    const replicator = new Replicator({
+      ctx: engine.ctx,
+      replica,
+      session,
+      clientId: engine.clientId,
+      transport: this.#parts.transport,
+      retryer: engine.retryer,
+      scopes: [replica.scope],
+      pushBatchSize: options.pushBatchSize ?? 100,
+      pullPageSize: options.pullPageSize ?? 1000,
+      pullIntervalMs: options.pullIntervalMs ?? 30_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      onAuthPaused: () => this.authPause.schedule(),
+      onLimits: (limits) => this.#parts.limits.learn(limits),
+    });
+    this.#replicator = replicator;
+    replicator.start();
+    return replicator;
+  }
+
+  /** Makes `next` the live replica and announces every record that may look different. */
+  #swap(next: Replica): void {
+    const previous = this.#replica;
+    if (previous === next) return;
+    this.#replica = next;
+    const notifier = this.#parts.notifier;
+    for (const replica of [previous, next]) {
+      for (const collection of replica.store.collections()) {
+        for (const id of replica.store.viewIds(collection)) notifier.changed(collection, id);
+      }
+    }
+    notifier.touch();
+  }
+}

@@ -1,0 +1,84 @@
+import type { SyncEvents } from '../api/events.js';
+import type { Replica } from '../client/replica.js';
+import type { DeviceClockHistory } from '../clock/device-clock.js';
+import { HybridLogicalClock } from '../clock/hlc.js';
+import type { ConflictResolver } from '../conflict/types.js';
+import type { SyncEnvironment } from '../env/types.js';
+import { asSyncError } from '../errors/as-sync-error.js';
+import type { SyncError } from '../errors/sync-error.js';
+import { loadClientId } from '../ids/client-id.js';
+import type { IdGenerator } from '../ids/uuid-v7.js';
+import type { Emitter } from '../observe/emitter.js';
+import type { Notifier } from '../observe/notifier.js';
+import { Retryer, type RetryOptions } from '../replication/retryer.js';
+import type { CollectionDeclarations } from '../schema/collections.js';
+import type { StatusMachine } from '../status/status-machine.js';
+import type { StorageAdapter } from '../storage/types.js';
+import type { CollectionGuard } from '../write/collection-guard.js';
+import { createEngineContext, type EngineContext } from './context.js';
+
+/** What replication needs once the client has started (its clock, retryer and id). */
+export interface StartedEngine {
+  /** The engine context. */
+  readonly ctx: EngineContext;
+  /** The client's one retryer. */
+  readonly retryer: Retryer;
+  /** This installation's client id. */
+  readonly clientId: string;
+}
+
+/** What {@link startEngine} starts from. */
+export interface EngineParts {
+  /** Time, timers, randomness, online detection. */
+  env: SyncEnvironment;
+  /** Durable storage. */
+  storage: StorageAdapter;
+  /** Makes ids. */
+  newId: IdGenerator;
+  /** The client's options that shape the engine. */
+  options: {
+    collections?: CollectionDeclarations;
+    conflict?: ConflictResolver;
+    maxDriftMs?: number;
+    retry?: RetryOptions;
+  };
+  /** The namespaces the device wrote to, whose history the clock resumes after. */
+  clockHistory: DeviceClockHistory;
+  /** Batches view change notifications. */
+  notifier: Notifier;
+  /** The status machine. */
+  status: StatusMachine;
+  /** Checks server records against the collections' schemas. */
+  guard: CollectionGuard;
+  /** The client's events. */
+  emitter: Emitter<SyncEvents>;
+  /** The live replica. */
+  liveReplica(): Replica;
+  /** The engine of an earlier start of this client (a restart resumes its clock), or `null`. */
+  previous: StartedEngine | null;
+  /** Every failed attempt that will be retried, as a `SyncError`, with its number. */
+  onRetry(failure: SyncError, attempt: number): void;
+}
+
+/**
+ * Loads (or makes) the client id, restores the HLC from everything the device wrote, and builds
+ * the engine context and the one retryer.
+ */
+export async function startEngine(parts: EngineParts): Promise<StartedEngine> {
+  const { env, options, previous } = parts;
+  const clientId = previous?.clientId ?? (await loadClientId(parts.storage, parts.newId));
+  const clock = new HybridLogicalClock({
+    nodeId: clientId,
+    now: () => env.now(),
+    ...(options.maxDriftMs === undefined ? {} : { maxDriftMs: options.maxDriftMs }),
+  });
+  if (previous !== null) clock.restore(previous.ctx.clock.last);
+  await parts.clockHistory.restore(clock);
+  const ctx = createEngineContext({ ...parts, clock });
+  const retryer = new Retryer({
+    env,
+    ...options.retry,
+    onRetry: (error, _wait, attempt) => parts.onRetry(asSyncError(error), attempt),
+  });
+  return { ctx, retryer, clientId };
+}

@@ -1,0 +1,40 @@
+import type { Replica } from '../client/replica.js';
+import { stableList } from '../client/settlement.js';
+import type { ParkedConflict } from '../conflict/types.js';
+import type { DeadLetter } from '../replication/dead-letter.js';
+import type { InvalidRecord } from '../schema/check-schema.js';
+
+/**
+ * The lists of what needs the app's attention in the live replica (dead letters, parked
+ * conflicts, invalid server records), each the same array until an item changes.
+ */
+export class RecordLists {
+  readonly #replica: () => Replica;
+  #deadLetters: readonly DeadLetter[] = Object.freeze([]);
+  #conflicts: readonly ParkedConflict[] = Object.freeze([]);
+  #invalid: readonly InvalidRecord[] = Object.freeze([]);
+
+  /** @param replica - the live replica */
+  constructor(replica: () => Replica) {
+    this.#replica = replica;
+  }
+
+  /** `client.deadLetters()`. */
+  deadLetters(): readonly DeadLetter[] {
+    this.#deadLetters = stableList(this.#deadLetters, [...this.#replica().deadLetters.values()]);
+    return this.#deadLetters;
+  }
+
+  /** `client.invalidRecords()`. */
+  invalidRecords(): readonly InvalidRecord[] {
+    this.#invalid = stableList(this.#invalid, [...this.#replica().invalidRecords.values()]);
+    return this.#invalid;
+  }
+
+  /** `client.conflicts()`. */
+  conflicts(): readonly ParkedConflict[] {
+    const parked = [...this.#replica().conflicts.values()].map((stored) => stored.conflict);
+    this.#conflicts = stableList(this.#conflicts, parked);
+    return this.#conflicts;
+  }
+}

@@ -1,0 +1,129 @@
+import type { SyncTransaction } from '../api/client.js';
+import type { Replica } from '../client/replica.js';
+import {
+  discardDeadLetter,
+  resolveParkedConflict,
+  retryDeadLetter,
+  type WriteWithOps,
+} from '../client/settlement.js';
+import type { ConflictDecision } from '../conflict/types.js';
+import type { EngineContext } from '../engine/context.js';
+import type { IdGenerator } from '../ids/uuid-v7.js';
+import type { JsonObject } from '../protocol/types.js';
+import type { WriteLimits } from '../replication/write-limits.js';
+import type { StorageWrite } from '../storage/types.js';
+import type { TabLink } from '../tabs/tab-link.js';
+import type { TabCall } from '../tabs/tab-messages.js';
+import type { CollectionGuard } from './collection-guard.js';
+import { applyLocalWrites, type LocalWrite } from './local-writer.js';
+import { buildTransaction } from './transaction-builder.js';
+
+/** What {@link WritePath} writes with. */
+export interface WritePathParts {
+  /** Checks collection names, ids and schemas. */
+  guard: CollectionGuard;
+  /** The server's size limits. */
+  limits: WriteLimits;
+  /** Makes transaction ids. */
+  newId: IdGenerator;
+  /** The engine context; throws before `start()`. */
+  ctx(): EngineContext;
+  /** The live replica. */
+  replica(): Replica;
+  /** The multi-tab link, or `null`. */
+  tabs(): TabLink | null;
+  /** Asks the session's replicator (if any) to push soon. */
+  schedulePush(): void;
+}
+
+/**
+ * The client's writes: `put`, `patch`, `delete` and `transaction`, each checked (collection,
+ * id, schema, size) synchronously, then applied to the live replica, or, in a follower tab,
+ * sent to the leader; and the app's settlement of dead letters and parked conflicts.
+ */
+export class WritePath {
+  readonly #parts: WritePathParts;
+  /** Pushing after a swap is harmless (the new replicator finds its own outbox), so one closure serves every write. */
+  readonly #afterDurable: { onDurable: () => void };
+
+  constructor(parts: WritePathParts) {
+    this.#parts = parts;
+    this.#afterDurable = { onDurable: () => parts.schedulePush() };
+  }
+
+  put(collection: string, id: string, data: JsonObject): Promise<void> {
+    const { guard, limits } = this.#parts;
+    const frozen = limits.check(guard.put(collection, id, data));
+    return this.write([{ op: 'put', collection, id, data: frozen }]);
+  }
+
+  patch(collection: string, id: string, fields: Partial<JsonObject>): Promise<void> {
+    const { guard, limits } = this.#parts;
+    const current = this.#parts.replica().store.get(collection, id);
+    const frozen = limits.check(guard.patch(collection, id, fields, current));
+    return this.write([{ op: 'patch', collection, id, data: frozen }]);
+  }
+
+  delete(collection: string, id: string): Promise<void> {
+    this.#parts.guard.target(collection, id);
+    return this.write([{ op: 'delete', collection, id }]);
+  }
+
+  transaction(build: (tx: SyncTransaction) => void): Promise<void> {
+    this.#parts.ctx();
+    const writes = buildTransaction(this.#parts.guard, this.#parts.replica().store, build);
+    for (const write of writes) if (write.data !== undefined) this.#parts.limits.check(write.data);
+    if (writes.length === 0) return Promise.resolve();
+    return this.write(writes, this.#parts.newId());
+  }
+
+  /** Applies checked writes (with storage ops of their own: never forwarded to a leader). */
+  write(writes: LocalWrite[], txId?: string, extraOps?: StorageWrite[]): Promise<void> {
+    const ctx = this.#parts.ctx();
+    const tabs = this.#parts.tabs();
+    if (tabs?.following === true && extraOps === undefined) {
+      const call: TabCall = { kind: 'write', writes, ...(txId === undefined ? {} : { txId }) };
+      return tabs.write(call).then(() => undefined);
+    }
+    const replica = this.#parts.replica();
+    if (txId === undefined && extraOps === undefined) {
+      return applyLocalWrites(ctx, replica, writes, this.#afterDurable);
+    }
+    return applyLocalWrites(ctx, replica, writes, {
+      ...(txId === undefined ? {} : { txId }),
+      ...(extraOps === undefined ? {} : { extraOps }),
+      onDurable: this.#afterDurable.onDurable,
+    });
+  }
+
+  /** Queues a dead letter's change again (in a follower tab: asks the leader). */
+  retryDeadLetter(mutationId: string): Promise<void> {
+    if (this.#following()) return this.#follow({ kind: 'retryDeadLetter', mutationId });
+    return retryDeadLetter(this.#parts.ctx(), this.#parts.replica(), mutationId, this.#withOps);
+  }
+
+  /** Drops a dead letter (in a follower tab: asks the leader). */
+  discardDeadLetter(mutationId: string): Promise<void> {
+    if (this.#following()) return this.#follow({ kind: 'discardDeadLetter', mutationId });
+    return discardDeadLetter(this.#parts.ctx(), this.#parts.replica(), mutationId);
+  }
+
+  /** Settles a parked conflict (in a follower tab: asks the leader). */
+  resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void> {
+    if (this.#following()) return this.#follow({ kind: 'resolveConflict', mutationId, decision });
+    const { ctx, replica } = this.#parts;
+    return resolveParkedConflict(ctx(), replica(), mutationId, decision, this.#withOps);
+  }
+
+  #following(): boolean {
+    return this.#parts.tabs()?.following === true;
+  }
+
+  /** A follower's call to the leader, for the calls that answer nothing. */
+  #follow(call: TabCall): Promise<void> {
+    return (this.#parts.tabs() as TabLink).call(call).then(() => undefined);
+  }
+
+  /** `write` with storage ops of its own (settlement's retries and resolutions). */
+  readonly #withOps: WriteWithOps = (writes, extraOps) => this.write(writes, undefined, extraOps);
+}
