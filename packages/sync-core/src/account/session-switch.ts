@@ -133,7 +133,7 @@ export class SessionSwitch {
       await replica.ready;
       if (this.#session !== session || tabs?.elected !== true) return;
       this.#swap(replica);
-      this.#parts.engine()?.ctx.refreshCounts(replica);
+      this.#refresh(replica);
       await this.#finish(session, replica);
     });
   }
@@ -160,6 +160,10 @@ export class SessionSwitch {
     this.#parts.targeting?.signedOut();
   }
 
+  #refresh(replica: Replica): void {
+    this.#parts.engine()?.ctx.refreshCounts(replica);
+  }
+
   #chain(step: () => Promise<void>): void {
     this.#switching = this.#switching
       .then(step)
@@ -181,7 +185,7 @@ export class SessionSwitch {
     this.#swap(replica);
     if (session === null) this.#parts.status.signedOut();
     else this.#parts.status.signedIn(session.userId);
-    this.#parts.engine()?.ctx.refreshCounts(replica);
+    this.#refresh(replica);
     return replica;
   }
 
@@ -194,7 +198,7 @@ export class SessionSwitch {
         if (replica !== this.#replica) return;
         const notifier = this.#parts.notifier;
         for (const [collection, id] of touched) notifier.changed(collection, id);
-        this.#parts.engine()?.ctx.refreshCounts(replica);
+        this.#refresh(replica);
         notifier.touch();
       },
       // The device must know the namespace before any write lands in it (see DeviceClockHistory).

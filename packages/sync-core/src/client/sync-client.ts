@@ -32,7 +32,7 @@ import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
-import { ClientTabs } from '../tabs/client-tabs.js';
+import type { ClientTabs } from '../tabs/client-tabs.js';
 import type { TabLink } from '../tabs/tab-link.js';
 import type { SyncTransport } from '../transport/types.js';
 import { CollectionGuard } from '../write/collection-guard.js';
@@ -178,7 +178,7 @@ class SyncClientImpl implements SyncClient {
     this.#tabs =
       options.tabs === undefined
         ? null
-        : new ClientTabs(options.tabs, {
+        : options.tabs.connect({
             env: this.#env,
             storage: this.#storage,
             replica: () => (this.#engine === null ? null : this.#sessions.replica),

@@ -3,7 +3,6 @@ import type { SyncEvents } from '../api/events.js';
 import type { Emitter } from '../observe/emitter.js';
 import type { Notifier } from '../observe/notifier.js';
 import type { SyncStatus } from '../status/types.js';
-import type { MultiTab } from './multi-tab.js';
 import type { TabHostParts } from './tab-host.js';
 import type { TabLink } from './tab-link.js';
 
@@ -19,7 +18,8 @@ export interface ClientTabsParts extends Omit<TabHostParts, 'mirrored' | 'emitte
 
 /**
  * A client's place among the tabs of a multi-tab app: the link to the other tabs, this tab's
- * role, and, in a follower, the leader's status mirrored.
+ * role, and, in a follower, the leader's status mirrored. Made by `multiTab().connect`, so an
+ * app without tabs does not bundle it.
  */
 export class ClientTabs {
   /** The link to the other tabs. */
@@ -27,9 +27,13 @@ export class ClientTabs {
   /** A follower's copy of the leader's status. */
   #mirrored: SyncStatus | null = null;
 
-  constructor(tabs: MultiTab, parts: ClientTabsParts) {
+  /**
+   * @param parts - the client's side
+   * @param connect - links the tab host to the other tabs
+   */
+  constructor(parts: ClientTabsParts, connect: (host: TabHostParts) => TabLink) {
     const { emitter, notifier } = parts;
-    const link = tabs.connect({
+    const link = connect({
       ...parts,
       emitter,
       changed: (collection, id) => notifier.changed(collection, id),

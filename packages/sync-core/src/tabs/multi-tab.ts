@@ -1,4 +1,5 @@
-import { type TabHostParts, tabHost } from './tab-host.js';
+import { ClientTabs, type ClientTabsParts } from './client-tabs.js';
+import { tabHost } from './tab-host.js';
 import { TabLink, type TabsOptions } from './tab-link.js';
 
 /**
@@ -10,7 +11,7 @@ export interface MultiTab {
    * Links a client to the other tabs of its app. Called once by `createSyncClient`.
    * @internal
    */
-  connect(parts: TabHostParts): TabLink;
+  connect(parts: ClientTabsParts): ClientTabs;
 }
 
 /**
@@ -23,5 +24,7 @@ export interface MultiTab {
  * ```
  */
 export function multiTab(options: TabsOptions = {}): MultiTab {
-  return { connect: (parts) => new TabLink(options, tabHost(parts)) };
+  return {
+    connect: (parts) => new ClientTabs(parts, (host) => new TabLink(options, tabHost(host))),
+  };
 }
