@@ -11,8 +11,9 @@
  *
  * `--tier pglite` runs the seeds one after another against the fetch handler over the SQL store
  * on one in-process PGlite database (packages/server/test/sim/pglite-deliveries-backend.ts,
- * loaded through tsx: this script starts itself again with `--import tsx`), 60 virtual s of
- * chaos and an audit every 5 s unless told otherwise, and no assets.
+ * loaded through tsx: this script starts itself again with `--import tsx`; its asset routes are
+ * reached through restTransport's asset part), 60 virtual s of chaos and an audit every 5 s
+ * unless told otherwise.
  *
  * Prints each failing seed with its violations and replay command, the counters summed over the
  * seeds (a required one never raised is reported and fails the run for 20 seeds or more), and
@@ -59,7 +60,7 @@ function parseArgs(argv) {
     workers: 1,
     seed: undefined,
     trace: false,
-    assets: undefined,
+    assets: true,
     tier: 'memory',
     auditEveryMs: undefined,
   };
@@ -88,13 +89,10 @@ function parseArgs(argv) {
     } else throw new Error(`unknown argument ${flag}`);
   }
   if (args.tier === 'pglite') {
-    if (args.assets === true) throw new Error('--tier pglite sends no assets');
-    args.assets = false;
     args.chaosMs = argv.includes('--chaos') ? args.chaosMs : 60_000;
     args.auditEveryMs ??= 5_000;
     args.workers = 1;
   }
-  args.assets ??= true;
   return args;
 }
 
@@ -105,7 +103,7 @@ function replayFlags(args) {
     flags.push('--chaos', args.chaosMs);
   if (args.auditEveryMs !== (args.tier === 'pglite' ? 5_000 : undefined))
     flags.push('--audit-every', args.auditEveryMs);
-  if (!args.assets && args.tier === 'memory') flags.push('--no-assets');
+  if (!args.assets) flags.push('--no-assets');
   return flags;
 }
 

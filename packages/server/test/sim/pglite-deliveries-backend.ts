@@ -15,11 +15,13 @@ import { PGlite } from '@electric-sql/pglite';
 import { errorKindForStatus, SyncError } from '@syncline/sync-core/protocol';
 import type { DeliveryBackend, SimulateDeliveriesOptions } from '@syncline/sync-core/testing';
 import { fileBlobStore } from '../../src/assets/blob-store.js';
+import { bearerToken } from '../../src/auth/types.js';
 import { createSyncHandler, type SyncHandler } from '../../src/handler.js';
 import type { SqlExecutor } from '../../src/store/executor.js';
 import { pgliteExecutor } from '../../src/store/pglite-store.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import type { SyncStore } from '../../src/store/types.js';
+import { handlerAssetBackend } from './pglite-delivery-assets.js';
 
 const SIM_EPOCH_MS = 1_767_225_600_000;
 
@@ -55,30 +57,37 @@ export async function openPgliteDeliverySim(
   const blobDirectory = await mkdtemp(join(tmpdir(), 'syncline-sim-blobs-'));
   let clock: () => number = () => SIM_EPOCH_MS;
   let members: Setup['members'] = {};
-  let server: { handler: SyncHandler; store: SyncStore; activeWindowMs: number } | undefined;
+  const blobStore = fileBlobStore({ directory: blobDirectory });
+  let server: { handler: SyncHandler; store: SyncStore; policy: string } | undefined;
   const open = async (setup: Setup) => {
+    const policy = `${setup.sessionActiveWindowMs}/${setup.uploadGraceSeconds}`;
     if (server !== undefined) {
-      if (setup.sessionActiveWindowMs !== server.activeWindowMs)
-        throw new Error('every seed of a PGlite delivery sim must use one active window');
+      if (policy !== server.policy)
+        throw new Error('every seed of a PGlite delivery sim must use one active window and grace');
       return server;
     }
     const store = await createSqlStore(executor, {
       environment: { now: () => clock() },
       sessionActiveWindowMs: setup.sessionActiveWindowMs,
+      assetGraceMs: setup.uploadGraceSeconds * 1000,
       onError: () => {},
     });
     const handler = createSyncHandler({
       store,
+      // The JSON routes name the caller in two headers, the asset routes' REST adapter in its
+      // bearer token (`user~session`).
       authenticate: async (request) => {
-        const userId = request.headers.get('x-user');
-        const sessionId = request.headers.get('x-session');
-        return userId === null || sessionId === null ? null : { userId, sessionId };
+        const [userId, sessionId] = (bearerToken(request) ?? '').split('~');
+        if (userId !== undefined && sessionId !== undefined) return { userId, sessionId };
+        const user = request.headers.get('x-user');
+        const session = request.headers.get('x-session');
+        return user === null || session === null ? null : { userId: user, sessionId: session };
       },
       listScopeMembers: async (scope) => members[scope] ?? [],
-      blobStore: fileBlobStore({ directory: blobDirectory }),
+      blobStore,
       limits: { rateLimit: false },
     });
-    server = { handler, store, activeWindowMs: setup.sessionActiveWindowMs };
+    server = { handler, store, policy };
     return server;
   };
   return {
@@ -96,6 +105,7 @@ export async function openPgliteDeliverySim(
           `TRUNCATE ${tables.map((t) => `syncline."${t.tablename}"`).join(', ')}`,
         );
       }
+      for (const key of await blobStore.keys()) await blobStore.delete(key);
       const { scheduler } = setup;
       members = setup.members;
       clock = () => SIM_EPOCH_MS + scheduler.now;
@@ -163,6 +173,13 @@ export async function openPgliteDeliverySim(
         settle: async () => {
           await handler.sweep();
         },
+        assets: handlerAssetBackend({
+          handler,
+          targeting,
+          blobStore,
+          scheduler,
+          epochMs: SIM_EPOCH_MS,
+        }),
       };
     },
     async close() {

@@ -2,8 +2,9 @@
  * The delivery simulation (issue 12) against the reference server on PGlite: the same devices,
  * faults, crashes and model as `packages/sync-core/test/sim/deliveries.test.ts`, with the fetch
  * handler and the SQL store (create_delivery, ack_deliveries and its AckBatcher, the sweeper on
- * the run's clock) instead of the in-memory server. Fewer and shorter seeds: every request is a
- * real SQL transaction. More seeds: `npm run sim:deliveries -- --tier pglite --seeds 20`.
+ * the run's clock, assets through restTransport's asset part into the handler's BlobStore)
+ * instead of the in-memory server. Fewer and shorter seeds: every request is a real SQL
+ * transaction. More seeds: `npm run sim:deliveries -- --tier pglite --seeds 20`.
  *
  * The canary at the end plants a bug in a test-only wrapper of the store's database (never in
  * the server's source): every acknowledgement `syncline.ack_deliveries` takes completes its
@@ -20,7 +21,7 @@ import { firstCaught } from '../../../sync-core/test/sim/first-caught.js';
 import type { SqlExecutor, SqlQueryable } from '../../src/store/executor.js';
 import { openPgliteDeliverySim, type PgliteDeliverySim } from './pglite-deliveries-backend.js';
 
-const SEEDS = [1, 2];
+const SEEDS = [1, 5];
 /** Virtual milliseconds of chaos per seed (the script's default is 60 s). */
 const CHAOS_MS = 20_000;
 const AUDIT_EVERY_MS = 10_000;
@@ -41,6 +42,10 @@ const REQUIRED = [
   'session.replaced',
   'ack.non-receiver-refused',
   'ack.expired-refused',
+  'asset.sent',
+  'asset.handed-over',
+  'asset.blob-held-while-live',
+  'asset.blob-deleted',
 ];
 
 const ACK_CALL = 'syncline.ack_deliveries(';
@@ -83,7 +88,6 @@ describe('delivery simulation on the reference server (PGlite)', () => {
   const onPglite = (arm = false): Omit<SimulateDeliveriesOptions, 'seed'> => ({
     chaosMs: CHAOS_MS,
     auditEveryMs: AUDIT_EVERY_MS,
-    assets: false,
     backend: (setup) => {
       armed = arm;
       return (sim as PgliteDeliverySim).backend(setup);
