@@ -12,15 +12,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { errorKindForStatus, SyncError } from '@syncline/sync-core/protocol';
 import type { DeliveryBackend, SimulateDeliveriesOptions } from '@syncline/sync-core/testing';
 import { fileBlobStore } from '../../src/assets/blob-store.js';
-import { bearerToken } from '../../src/auth/types.js';
 import { createSyncHandler, type SyncHandler } from '../../src/handler.js';
 import type { SqlExecutor } from '../../src/store/executor.js';
 import { pgliteExecutor } from '../../src/store/pglite-store.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import type { SyncStore } from '../../src/store/types.js';
+import { callHandler, simAuthenticate } from './handler-call.js';
 import { handlerAssetBackend } from './pglite-delivery-assets.js';
 
 const SIM_EPOCH_MS = 1_767_225_600_000;
@@ -74,15 +73,7 @@ export async function openPgliteDeliverySim(
     });
     const handler = createSyncHandler({
       store,
-      // The JSON routes name the caller in two headers, the asset routes' REST adapter in its
-      // bearer token (`user~session`).
-      authenticate: async (request) => {
-        const [userId, sessionId] = (bearerToken(request) ?? '').split('~');
-        if (userId !== undefined && sessionId !== undefined) return { userId, sessionId };
-        const user = request.headers.get('x-user');
-        const session = request.headers.get('x-session');
-        return user === null || session === null ? null : { userId: user, sessionId: session };
-      },
+      authenticate: simAuthenticate,
       listScopeMembers: async (scope) => members[scope] ?? [],
       blobStore,
       limits: { rateLimit: false },
@@ -96,7 +87,11 @@ export async function openPgliteDeliverySim(
       const targeting = store.targeting;
       if (targeting === undefined) throw new Error('the SQL store has no targeting part');
       const call = (auth: Auth, method: string, path: string, body?: unknown) =>
-        callJson(handler, auth, method, path, body);
+        callHandler(handler, auth, {
+          method,
+          path,
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
       const tables = await executor.query<{ tablename: string }>(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'syncline' AND tablename NOT IN ('meta', 'migrations')",
       );
@@ -187,40 +182,4 @@ export async function openPgliteDeliverySim(
       await rm(blobDirectory, { recursive: true, force: true });
     },
   };
-}
-
-/** One JSON request through `handler`; an error answer throws the `SyncError` an adapter makes. */
-async function callJson(
-  handler: SyncHandler,
-  auth: Auth,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Record<string, unknown>> {
-  const response = await handler(
-    new Request(`http://sim${path}`, {
-      method,
-      headers: {
-        'x-user': auth.userId,
-        'x-session': auth.sessionId,
-        'content-type': 'application/json',
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    }),
-  );
-  const text = await response.text();
-  const json = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown> & {
-    error?: { code?: string; message?: string };
-  };
-  if (!response.ok) {
-    throw new SyncError(
-      errorKindForStatus(response.status),
-      json.error?.message ?? `HTTP ${response.status}`,
-      {
-        status: response.status,
-        ...(json.error?.code === undefined ? {} : { code: json.error.code }),
-      },
-    );
-  }
-  return json;
 }

@@ -13,10 +13,7 @@ import type { AssetBackend, SimScheduler } from '@syncline/sync-core/testing';
 import type { BlobStore } from '../../src/assets/blob-store.js';
 import type { SyncHandler } from '../../src/handler.js';
 import type { TargetingStore } from '../../src/targeting/types.js';
-
-/** The token the sim's handler reads: `user~session`. */
-export const simToken = (auth: { userId: string; sessionId: string }): string =>
-  `${auth.userId}~${auth.sessionId}`;
+import { simToken } from './handler-call.js';
 
 /** The asset routes of one seed, over `handler`, on `scheduler`'s clock. */
 export function handlerAssetBackend(options: {
