@@ -18,13 +18,27 @@ export type AssetSource = Uint8Array | Blob | ReadableStream<Uint8Array>;
  * Writes `source` into the store under `key` while hashing it, chunk by chunk (never whole in
  * memory for a Blob or a stream), then commits it under its SHA-256. Returns hash and size.
  */
-export async function importAsset(options: {
+export async function importAsset(options: ImportOptions): Promise<{ hash: string; size: number }> {
+  const written = await writeAsset(options);
+  await options.store.commit(options.key, written.hash, { ...options.meta, size: written.size });
+  return written;
+}
+
+/** What {@link importAsset} and {@link writeAsset} take. */
+export interface ImportOptions {
   store: AssetStore;
   source: AssetSource;
+  /** The partial written. */
   key: string;
   meta: Omit<AssetMeta, 'size'>;
   chunkBytes: number;
-}): Promise<{ hash: string; size: number }> {
+}
+
+/**
+ * The first half of {@link importAsset}: `source` written to the partial `key` while hashed,
+ * not committed (nor synced, in a file store). Returns hash and size.
+ */
+export async function writeAsset(options: ImportOptions): Promise<{ hash: string; size: number }> {
   const { store, key, chunkBytes } = options;
   await store.discardPartial(key);
   const hash = new Sha256();
@@ -41,10 +55,7 @@ export async function importAsset(options: {
     await store.discardPartial(key).catch(() => undefined); // an import never resumes
     throw error;
   }
-  const size = writer.received;
-  const sha256 = hash.digestHex();
-  await store.commit(key, sha256, { ...options.meta, size });
-  return { hash: sha256, size };
+  return { hash: hash.digestHex(), size: writer.received };
 }
 
 async function* chunksOf(source: AssetSource, chunkBytes: number): AsyncGenerator<Uint8Array> {
@@ -101,11 +112,16 @@ export interface TransferRun {
  * or an `offset_mismatch` answer (its offset is where to go on), the chunks still in flight are
  * let finish first.
  */
-export async function uploadAsset(run: TransferRun, sha256: string): Promise<void> {
-  const meta = await run.store.stat(sha256);
-  if (meta === undefined) throw new SyncError('invalid', `No asset ${sha256} is stored locally`);
-  const total = meta.size;
+export async function uploadAsset(
+  run: TransferRun,
+  sha256: string,
+  committing?: CommittingAsset,
+): Promise<void> {
+  const total = committing?.size ?? (await run.store.stat(sha256))?.size;
+  if (total === undefined) throw new SyncError('invalid', `No asset ${sha256} is stored locally`);
   const window = Math.max(1, Math.floor(run.window ?? 1));
+  const stored = chunkReader(run, sha256);
+  const reader = committing === undefined ? stored : committingReader(run, committing, stored);
   await run.retryer.run(async () => {
     let offset = await serverOffset(run.transport, sha256, run.signal);
     if (offset === total && total > 0) {
@@ -122,7 +138,7 @@ export async function uploadAsset(run: TransferRun, sha256: string): Promise<voi
       });
       return (async () => {
         try {
-          const chunk = await run.store.read(sha256, start, end);
+          const { chunk, buffer } = await reader.read(start, end);
           await previous;
           run.signal.throwIfAborted(); // stopped while this chunk was read: it is not sent
           const uploading = run.transport.uploadChunk(
@@ -131,6 +147,8 @@ export async function uploadAsset(run: TransferRun, sha256: string): Promise<voi
           );
           release();
           await uploading;
+          // Only a chunk the transport took is reused: a failed one may still be on its way out.
+          if (buffer !== undefined) reader.reuse(buffer);
           return { end };
         } catch (error) {
           release();
@@ -167,6 +185,84 @@ export async function uploadAsset(run: TransferRun, sha256: string): Promise<voi
       next = held;
     } while (offset < total);
   }, run.signal);
+}
+
+/** An asset whose bytes are written to a partial and being committed while it uploads. */
+export interface CommittingAsset {
+  /** The partial its bytes are in until committed. */
+  key: string;
+  size: number;
+  /** Settles once the commit did (the asset then reads under its hash). */
+  committed: Promise<unknown>;
+}
+
+type ChunkReader = ReturnType<typeof chunkReader>;
+
+/**
+ * Reads chunks from the partial while the commit runs, from the complete asset after it: a
+ * read the commit overtook (the partial gone, or shorter) waits for the commit and reads
+ * again.
+ */
+function committingReader(
+  run: TransferRun,
+  committing: CommittingAsset,
+  stored: ChunkReader,
+): ChunkReader {
+  let done = false;
+  const committed = committing.committed.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  return {
+    async read(start, end) {
+      if (!done) {
+        const chunk = await run.store.readPartial(committing.key, start, end).catch(() => null);
+        if (chunk !== null && chunk.length === end - start) return { chunk };
+        await committed;
+      }
+      return stored.read(start, end);
+    },
+    reuse: (buffer) => stored.reuse(buffer),
+  };
+}
+
+/** Reads an upload's chunks: into a few reused buffers where store and transport allow. */
+function chunkReader(
+  run: TransferRun,
+  sha256: string,
+): {
+  read(start: number, end: number): Promise<{ chunk: Uint8Array; buffer?: Uint8Array }>;
+  reuse(buffer: Uint8Array): void;
+} {
+  const { store, transport, chunkBytes } = run;
+  const readInto = store.readInto;
+  if (readInto === undefined || transport.chunksReleased !== true) {
+    return {
+      read: async (start, end) => ({ chunk: await store.read(sha256, start, end) }),
+      reuse() {},
+    };
+  }
+  // At most `window` chunks are held at once, so as many buffers serve the whole upload.
+  const free: Uint8Array[] = [];
+  return {
+    async read(start, end) {
+      const buffer = free.pop() ?? new Uint8Array(chunkBytes);
+      const wanted = end - start;
+      const chunk = wanted <= buffer.length ? buffer.subarray(0, wanted) : new Uint8Array(wanted);
+      const read = await readInto.call(store, sha256, start, chunk);
+      if (read !== wanted) {
+        throw new SyncError('storage', `Asset ${sha256} ended at ${start + read}, before ${end}`);
+      }
+      return chunk.buffer === buffer.buffer ? { chunk, buffer } : { chunk };
+    },
+    reuse(buffer) {
+      free.push(buffer);
+    },
+  };
 }
 
 interface ChunkOutcome {
