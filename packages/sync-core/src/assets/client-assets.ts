@@ -25,13 +25,13 @@ import {
 import { ProgressTracker, type TransferProgress } from './progress.js';
 import {
   type AssetSource,
-  type CommittingAsset,
   downloadAsset,
   importAsset,
   type TransferRun,
   uploadAsset,
   writeAsset,
 } from './transfer-io.js';
+import type { CommittingAsset } from './upload-chunks.js';
 
 /** Options of {@link ClientAssets}. */
 export interface ClientAssetsOptions {
