@@ -74,7 +74,9 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
       // Not zero-filled first (every byte is read over): a large zeroed buffer costs a page
       // fault per 4 KB on top, a fifth of a 4 MB read's time on a loaded host.
       const out = freshBytes(Math.max(0, Math.min(end, size) - start));
-      return out.subarray(0, await fill(handle, start, out));
+      const read = await fill(handle, start, out);
+      // A short read (the file shrank meanwhile) is copied out: no uninitialised byte rides along.
+      return read === out.length ? out : out.slice(0, read);
     });
   /** Writes `parts` at the partial's end, with vectored writes (none joined in memory). */
   const appendParts = async (key: string, offset: number, parts: readonly Uint8Array[]) => {
