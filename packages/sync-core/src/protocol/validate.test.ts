@@ -1,22 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSyncError, type SyncError } from '../errors/sync-error.js';
+import { isUuid } from './formats.js';
+import { DEFAULT_LIMITS, resolveLimits } from './limits.js';
 import type { JsonObject, Mutation, PushRequest, SyncRecord } from './types.js';
 import {
-  DEFAULT_LIMITS,
-  isUuid,
-  parsePushRequest,
   plainPokeOf,
-  resolveLimits,
-  validateMutation,
   validatePoke,
-  validatePullRequest,
   validatePullResponse,
-  validatePushRequest,
   validatePushResponse,
   validateRecordData,
   validateSyncRecord,
 } from './validate.js';
+import {
+  parsePushRequest,
+  validateMutation,
+  validatePullRequest,
+  validatePushRequest,
+} from './validate-requests.js';
 
 const ID1 = '018f2c1e-8b7a-7cde-9f01-23456789abcd';
 const ID2 = '018f2c1e-8b7a-7cde-9f01-23456789abce';
