@@ -758,8 +758,10 @@ describe('resolveLimits', () => {
   it('fills defaults, and refuses limits that would make validation meaningless', () => {
     expect(resolveLimits({ maxPullLimit: 5 })).toEqual({ ...DEFAULT_LIMITS, maxPullLimit: 5 });
     expect(resolveLimits(undefined)).toBe(DEFAULT_LIMITS);
+    // No cache shared by the process: equal limits resolve to equal (not identical) objects.
     const limits = { maxIdLength: 8 };
-    expect(resolveLimits(limits)).toBe(resolveLimits(limits));
+    expect(resolveLimits(limits)).toEqual(resolveLimits(limits));
+    expect(Object.isFrozen(resolveLimits(limits))).toBe(true);
     expect(pathOf(() => resolveLimits({ maxPullLimit: Number.NaN }))).toBe('$.maxPullLimit');
     expect(pathOf(() => resolveLimits({ maxJsonDepth: 0 }))).toBe('$.maxJsonDepth');
     // Keys that are not protocol limits belong to the caller and are left out.
