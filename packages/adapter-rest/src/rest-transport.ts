@@ -16,7 +16,6 @@ import type {
   SyncTransport,
 } from '@syncline/sync-core';
 import {
-  isSyncError,
   readServerLimits,
   type ServerInfo,
   validatePullResponse,
@@ -29,7 +28,7 @@ import {
   type TokenProvider,
 } from './http/http-client.js';
 import { PullAhead } from './http/pull-ahead.js';
-import { invalidAnswerError, notSynclineAnswerError } from './http/response-error.js';
+import { checkedAnswer, notSynclineAnswerError } from './http/response-error.js';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
 import { subscribeEventStream } from './realtime/event-stream-subscription.js';
 import { subscribePolling } from './realtime/poll-subscription.js';
@@ -192,7 +191,10 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       what: 'pull',
       signal,
     });
-    return checked('pull', body, 'changes', () => validatePullResponse(body, request));
+    return checkedAnswer('pull', () => validatePullResponse(body, request), {
+      body,
+      list: 'changes',
+    });
   };
   const ahead =
     (options.pullAhead ?? DEFAULTS.pullAhead) && options.session !== undefined
@@ -215,7 +217,10 @@ export function restTransport(options: RestTransportOptions): RestTransport {
         what: 'push',
         signal,
       });
-      return checked('push', body, 'results', () => validatePushResponse(body, request));
+      return checkedAnswer('push', () => validatePushResponse(body, request), {
+        body,
+        list: 'results',
+      });
     },
 
     pull: (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> =>
@@ -267,21 +272,6 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       });
   }
   return transport;
-}
-
-// JSON without the answer's list (`results`, `changes`) is some other API's: `misconfigured`.
-// A syncline-shaped answer that fails validation is the server's fault: `server` (retryable),
-// never `invalid` (the caller's).
-function checked<T>(what: string, body: unknown, list: string, validate: () => T): T {
-  try {
-    return validate();
-  } catch (error) {
-    if (!Array.isArray((body as Record<string, unknown> | null)?.[list])) {
-      throw notSynclineAnswerError(undefined, what, error);
-    }
-    const problem = isSyncError(error) ? error.message : 'validation failed';
-    throw invalidAnswerError(what, problem, error);
-  }
 }
 
 function resolveTimers(
