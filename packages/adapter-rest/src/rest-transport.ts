@@ -4,16 +4,17 @@
  *
  * @module
  */
-import type {
-  Poke,
-  PullRequest,
-  PullResponse,
-  PushRequest,
-  PushResponse,
-  SessionSource,
-  SyncEnvironment,
-  SyncError,
-  SyncTransport,
+import {
+  createEnvironment,
+  type Poke,
+  type PullRequest,
+  type PullResponse,
+  type PushRequest,
+  type PushResponse,
+  type SessionSource,
+  type SyncEnvironment,
+  type SyncError,
+  type SyncTransport,
 } from '@syncline/sync-core';
 import {
   readServerLimits,
@@ -21,12 +22,7 @@ import {
   validatePullResponse,
   validatePushResponse,
 } from '@syncline/sync-core/protocol';
-import {
-  checkBaseUrl,
-  HttpClient,
-  type HttpTimers,
-  type TokenProvider,
-} from './http/http-client.js';
+import { checkBaseUrl, HttpClient, type TokenProvider } from './http/http-client.js';
 import { PullAhead } from './http/pull-ahead.js';
 import { checkedAnswer, notSynclineAnswerError } from './http/response-error.js';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
@@ -166,7 +162,8 @@ const PULL_AHEAD_MAX_AGE_MS = 10_000;
  */
 export function restTransport(options: RestTransportOptions): RestTransport {
   const baseUrl = checkBaseUrl(options.baseUrl);
-  const timers = resolveTimers(options.environment);
+  // The engine's one environment: the same defaults (and the same option) as the client's.
+  const timers = createEnvironment(options.environment);
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
   const http = new HttpClient({
     baseUrl: options.baseUrl,
@@ -272,19 +269,6 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       });
   }
   return transport;
-}
-
-function resolveTimers(
-  environment: RestTransportOptions['environment'],
-): HttpTimers & { random(): number } {
-  return {
-    now: environment?.now ?? (() => Date.now()),
-    setTimeout: environment?.setTimeout ?? ((callback, ms) => globalThis.setTimeout(callback, ms)),
-    clearTimeout:
-      environment?.clearTimeout ??
-      ((handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>)),
-    random: environment?.random ?? (() => Math.random()),
-  };
 }
 
 function definedOnly(options: ReconnectOptions): ReconnectOptions {
