@@ -57,24 +57,19 @@ export class Fields {
     return this.optional(key) === undefined ? undefined : this.text(key, check, format);
   }
 
-  /** A required safe integer in `[min, max]`; `-0` reads as `0`. */
-  integer(key: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  /** A required safe integer of at least `min`; `-0` reads as `0`. */
+  integer(key: string, min = 0): number {
     const value = this.required(key);
     if (typeof value !== 'number') fail(at(this.path, key), 'expected a number');
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-      fail(
-        at(this.path, key),
-        max === Number.MAX_SAFE_INTEGER
-          ? `expected a safe integer >= ${min}`
-          : `expected an integer from ${min} to ${max}`,
-      );
+    if (!Number.isSafeInteger(value) || value < min) {
+      fail(at(this.path, key), `expected a safe integer >= ${min}`);
     }
     return value === 0 ? 0 : value;
   }
 
-  /** An optional safe integer in `[min, max]`. */
-  optionalInteger(key: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
-    return this.optional(key) === undefined ? undefined : this.integer(key, min, max);
+  /** An optional safe integer of at least `min`. */
+  optionalInteger(key: string, min = 0): number | undefined {
+    return this.optional(key) === undefined ? undefined : this.integer(key, min);
   }
 
   /** A required boolean. */

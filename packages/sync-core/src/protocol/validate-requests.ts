@@ -292,7 +292,11 @@ export function validatePullRequest(query: unknown, limits?: Partial<ProtocolLim
   const checkpoint =
     rawCheckpoint === null ? null : request.text('checkpoint', isCheckpoint, 'a checkpoint');
   const pull: PullRequest = { scope, checkpoint };
-  const limit = request.optionalInteger('limit', 1, resolveLimits(limits).maxPullLimit);
-  if (limit !== undefined) pull.limit = limit;
+  const limit = request.optionalInteger('limit', 1);
+  if (limit !== undefined) {
+    const { maxPullLimit } = resolveLimits(limits);
+    if (limit > maxPullLimit) fail(at(ROOT, 'limit'), `above ${maxPullLimit}`);
+    pull.limit = limit;
+  }
   return pull;
 }
