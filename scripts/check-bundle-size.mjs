@@ -25,7 +25,7 @@ const CHECKS = [
   {
     name: 'sync-core + adapter-rest',
     entry: CORE_REST_ENTRY,
-    budgetBytes: 29 * 1024,
+    budgetBytes: 27.8 * 1024,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
