@@ -32,8 +32,9 @@ export async function run() {
   const { CORE_REST_ENTRY, measureBundle } = await import('./lib/browser-bundle.mjs');
   const { gzipped, minified, text } = await measureBundle(CORE_REST_ENTRY);
   return {
-    gzipKb: gzipped / 1024,
-    minKb: minified / 1024,
+    // 1000-byte kB, the unit of issue 10's 23.3 kB.
+    gzipKb: gzipped / 1000,
+    minKb: minified / 1000,
     pushValidators: PUSH_VALIDATOR_MARKERS.some((marker) => text.includes(marker)) ? 1 : 0,
   };
 }
