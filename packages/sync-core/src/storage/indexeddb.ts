@@ -27,10 +27,12 @@ export interface IndexedDbStorageOptions {
    */
   IDBKeyRange?: IndexedDbKeyRangeClass;
   /**
-   * Durability hint of write transactions. `'strict'` makes the browser flush to disk before
-   * `complete` fires, which is what "resolves once durable" promises; `'relaxed'` is faster
-   * but a power cut may lose the last acknowledged writes.
-   * @default 'strict'
+   * Durability hint of write transactions. With `'relaxed'` (what Chrome since 121, Firefox and
+   * Safari do by default) `complete`, and so a write's promise, comes once the data is with the
+   * operating system: it survives a reload, a tab or browser crash, but an OS crash or power
+   * cut in the next seconds may lose it. `'strict'` makes the browser flush to disk first, which
+   * costs an fsync per write transaction. See docs/decisions.md, "Issue 13, session 9".
+   * @default 'relaxed'
    */
   durability?: IDBTransactionDurability;
 }
@@ -60,10 +62,12 @@ interface PendingWrite {
  *
  * Entries live in one object store under the compound key `[namespace, key]`, so `list` is a
  * single key-range read in key order and `clear` a single range delete. Every `write` batch
- * runs inside one `readwrite` transaction and resolves on the transaction's `complete`
- * event; batches issued in the same tick share that transaction (each stays atomic, and all
- * resolve together). A transaction abort, including `QuotaExceededError`, rejects with a
- * `SyncError` of kind `storage` (code `quota_exceeded` for quota).
+ * runs inside one `readwrite` transaction, committed at once (`IDBTransaction.commit`), and
+ * resolves on the transaction's `complete` event. Group commit: batches issued in the same
+ * tick, or while an earlier write transaction is committing, share the next transaction (each
+ * stays atomic, and all resolve together). A transaction abort, including
+ * `QuotaExceededError`, rejects every batch in it with a `SyncError` of kind `storage` (code
+ * `quota_exceeded` for quota).
  *
  * Importing this module touches no IndexedDB API: the database opens on first use, so it is
  * safe to create during server-side rendering as long as nothing reads from it there.
