@@ -72,3 +72,18 @@ export const PULL_BELOW_HORIZON_SQL = PULL_FUNCTIONS_SQL.replace(
   'IF p_after IS NOT NULL AND p_after <= v AND p_after >= pt THEN',
   'IF p_after IS NOT NULL AND p_after <= v THEN',
 );
+
+/**
+ * Migration 6: the page's texts are concatenated in the order the inner query reads them
+ * (`ORDER BY r.revision LIMIT p_limit`, an index scan in revision order) instead of being
+ * sorted again inside `string_agg`: PostgreSQL 15 sorts an ordered aggregate's input whatever
+ * order it arrives in, and that sort of 1,000 row texts (~250 KB) cost the database more than
+ * reading them (issue 10: `bench/lib/initial-sync-breakdown.mjs`). The inner query cannot be
+ * flattened into the aggregate (it has a LIMIT) and nothing sits between the two, so the order
+ * holds; the client checks it all the same (`validatePullResponse` refuses a page whose
+ * revisions do not increase, as a server error, so a wrong order could never skip a record).
+ */
+export const PULL_UNSORTED_AGGREGATE_SQL = PULL_BELOW_HORIZON_SQL.replace(
+  "',' ORDER BY r.revision)",
+  "',')",
+);
