@@ -17,6 +17,8 @@ import type {
 } from '@syncline/sync-core';
 import {
   isSyncError,
+  PULL_CHECKPOINT_HEADER,
+  PULL_HAS_MORE_HEADER,
   readServerLimits,
   type ServerInfo,
   validatePullResponse,
@@ -28,7 +30,7 @@ import {
   type HttpTimers,
   type TokenProvider,
 } from './http/http-client.js';
-import { PullAhead } from './http/pull-ahead.js';
+import { PullAhead, type PullSendOptions } from './http/pull-ahead.js';
 import { invalidAnswerError, notSynclineAnswerError } from './http/response-error.js';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
 import { subscribeEventStream } from './realtime/event-stream-subscription.js';
@@ -180,7 +182,10 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   const realtime = options.realtime ?? DEFAULTS.realtime;
   const reconnect = { ...DEFAULT_RECONNECT, ...definedOnly(options.reconnect ?? {}) };
 
-  const pullOnce = async (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> => {
+  const pullOnce = async (
+    request: PullRequest,
+    { signal, onMore }: Partial<PullSendOptions> = {},
+  ): Promise<PullResponse> => {
     const body = await http.json({
       method: 'GET',
       path: '/v1/pull',
@@ -191,6 +196,15 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       },
       what: 'pull',
       signal,
+      // The next page's checkpoint, from the headers, for the pull-ahead.
+      onHeaders:
+        onMore === undefined
+          ? undefined
+          : (headers) => {
+              const checkpoint = headers.get(PULL_CHECKPOINT_HEADER);
+              if (checkpoint !== null && headers.get(PULL_HAS_MORE_HEADER) === 'true')
+                onMore(checkpoint);
+            },
     });
     return checked('pull', body, 'changes', () => validatePullResponse(body, request));
   };
@@ -219,7 +233,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     },
 
     pull: (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> =>
-      ahead === undefined ? pullOnce(request, signal) : ahead.pull(request, signal),
+      ahead === undefined ? pullOnce(request, { signal }) : ahead.pull(request, signal),
 
     probe: (signal?: AbortSignal): Promise<void> =>
       http.reach({ method: 'GET', path: '/healthz', what: 'reachability probe', signal }),

@@ -62,7 +62,7 @@ it('stores the wire text of every pushed record and serves pages from it', async
       ],
     ],
   );
-  const text = await (store.pullText as NonNullable<SyncStore['pullText']>)(auth, {
+  const { text } = await (store.pullText as NonNullable<SyncStore['pullText']>)(auth, {
     scope,
     checkpoint: null,
   });

@@ -2,22 +2,38 @@
  * Pull-ahead: when a pull page says `hasMore`, the request for the next page (the same scope
  * and limit, from the page's checkpoint) is sent at once, while the client applies the page it
  * has. The client's next pull then finds it under way or done. During an initial sync the
- * server reads page N+1 while the client stores page N, instead of each waiting for the other.
+ * server reads page N+1 while the client reads and stores page N, instead of each waiting for
+ * the other.
+ *
+ * "At once" is as soon as the page's checkpoint is known: a syncline server repeats it in the
+ * answer's headers (`syncline-checkpoint`, `syncline-has-more`), so the next request goes out
+ * before this page's body is read and parsed; without those headers, when the page is parsed.
+ * At most one page is fetched ahead per scope: the next one is asked for once the client has
+ * asked for this one (so the server is never more than one page ahead of the client).
  *
  * A page fetched ahead is a pull answer like any other: it was read after the client's
  * checkpoint was issued, so what it holds, and the checkpoint it hands out, are exactly what a
  * pull sent a moment later could have answered. It is used once, only for the identical request
  * (scope, checkpoint, limit), only while the signed-in session is the one it was fetched for,
- * and only for `maxAgeMs`; a failed one is forgotten and the pull is sent normally.
+ * and only for `maxAgeMs`; a failed one is forgotten and the pull is sent normally. A header
+ * that disagrees with its body only costs a request: the client's next pull carries the body's
+ * checkpoint, which the page fetched ahead then does not match.
  *
  * @module
  */
 import type { AuthSession, PullRequest, PullResponse, SessionSource } from '@syncline/sync-core';
 import { SyncError } from '@syncline/sync-core';
 
-/** What a page fetched ahead belongs to. */
-interface Ahead {
+/** One pull request of a scope, sent by the client or ahead of it. */
+interface Pull {
+  request: PullRequest;
   key: string;
+  /** The checkpoint the next page starts from, once known (`hasMore` only). */
+  next?: string;
+}
+
+/** A pull sent ahead of the client, and whom it was fetched for. */
+interface Ahead extends Pull {
   userId: string;
   sessionId: string;
   fetchedAt: number;
@@ -25,10 +41,21 @@ interface Ahead {
   page: Promise<PullResponse | undefined>;
 }
 
+/** How {@link PullAheadOptions.send} reports the next page's checkpoint early. */
+export interface PullSendOptions {
+  /** The caller's abort signal. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Called with the page's checkpoint when its answer's headers say more pages follow, before
+   * the body is read.
+   */
+  onMore: (checkpoint: string) => void;
+}
+
 /** Options of {@link PullAhead}. */
 export interface PullAheadOptions {
   /** Sends one pull (the transport's own, validated). */
-  send: (request: PullRequest, signal?: AbortSignal) => Promise<PullResponse>;
+  send: (request: PullRequest, options: PullSendOptions) => Promise<PullResponse>;
   /** Who is signed in; nothing is fetched ahead without one. */
   session: SessionSource;
   /** The clock, in milliseconds. */
@@ -43,7 +70,9 @@ const keyOf = (request: PullRequest) =>
 /** Fetches the next page of a scope ahead of the client; see the module doc. */
 export class PullAhead {
   readonly #o: PullAheadOptions;
-  // At most one page ahead per scope: the next one is asked for when this one is taken.
+  /** The latest pull the client asked for, per scope: its next page may be fetched ahead. */
+  readonly #asked = new Map<string, Pull>();
+  /** The page fetched ahead, per scope (at most one). */
   readonly #ahead = new Map<string, Ahead>();
 
   /** @param options - see {@link PullAheadOptions} */
@@ -54,10 +83,13 @@ export class PullAhead {
   /** Answers `request` from a page fetched ahead when it matches, else sends it. */
   async pull(request: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
     const ahead = this.#take(request);
+    const asked: Pull = ahead ?? { request, key: keyOf(request) };
+    this.#asked.set(request.scope, asked);
+    if (asked.next !== undefined) this.#fetchAfter(asked);
     let page: PullResponse | undefined;
     if (ahead !== undefined) page = await abortable(ahead.page, signal);
-    page ??= await this.#o.send(request, signal);
-    if (page.hasMore) this.#fetchNext(request, page);
+    page ??= await this.#o.send(request, { signal, onMore: (next) => this.#learn(asked, next) });
+    if (page.hasMore) this.#learn(asked, page.checkpoint);
     return page;
   }
 
@@ -70,18 +102,35 @@ export class PullAhead {
     return ahead.key === keyOf(request) && fresh && sameSession(session, ahead) ? ahead : undefined;
   }
 
-  #fetchNext(request: PullRequest, page: PullResponse): void {
+  /** `pull`'s next page starts at `next`: fetched ahead if the client asked for `pull`. */
+  #learn(pull: Pull, next: string): void {
+    if (pull.next !== undefined) return;
+    pull.next = next;
+    if (this.#asked.get(pull.request.scope) === pull) this.#fetchAfter(pull);
+  }
+
+  #fetchAfter(pull: Pull): void {
+    const { scope } = pull.request;
     const session = this.#o.session.current();
-    if (session === null) return;
-    const next: PullRequest = { ...request, checkpoint: page.checkpoint };
-    this.#ahead.set(request.scope, {
-      key: keyOf(next),
+    if (pull.next === undefined || session === null || this.#ahead.has(scope)) return;
+    const request: PullRequest = { ...pull.request, checkpoint: pull.next };
+    const ahead: Ahead = {
+      request,
+      key: keyOf(request),
       userId: session.userId,
       sessionId: session.sessionId,
       fetchedAt: this.#o.now(),
-      // A failure is not reported here: the client's own pull of this page reports it.
-      page: this.#o.send(next).catch(() => undefined),
-    });
+      page: Promise.resolve(undefined),
+    };
+    // A failure is not reported here: the client's own pull of this page reports it.
+    ahead.page = this.#o.send(request, { onMore: (next) => this.#learn(ahead, next) }).then(
+      (page) => {
+        if (page.hasMore) this.#learn(ahead, page.checkpoint);
+        return page;
+      },
+      () => undefined,
+    );
+    this.#ahead.set(scope, ahead);
   }
 }
 

@@ -7,6 +7,8 @@ import {
   isScope,
   isUuid,
   type ProtocolLimits,
+  PULL_CHECKPOINT_HEADER,
+  PULL_HAS_MORE_HEADER,
   type PullRequest,
   parsePushRequest,
   validatePullRequest,
@@ -137,8 +139,24 @@ export async function handlePull(
     throw problem(403, 'forbidden', 'you may not read this scope');
   }
   // A store that renders the page as JSON text itself saves parsing and re-serialising it.
-  if (ctx.store.pullText !== undefined) return jsonText(200, await ctx.store.pullText(auth, pull));
-  return json(200, await ctx.store.pull(auth, pull));
+  if (ctx.store.pullText !== undefined) {
+    const page = await ctx.store.pullText(auth, pull);
+    return jsonText(200, page.text, pageHeaders(page));
+  }
+  const page = await ctx.store.pull(auth, pull);
+  return json(200, page, pageHeaders(page));
+}
+
+/**
+ * The page's checkpoint and `hasMore`, also as headers (the body holds them too): a client
+ * can ask for the next page as soon as the headers arrive, while it still reads and applies
+ * this one (`adapter-rest`'s pull-ahead; docs/protocol.md).
+ */
+function pageHeaders(page: { checkpoint: string; hasMore: boolean }): Record<string, string> {
+  return {
+    [PULL_CHECKPOINT_HEADER]: page.checkpoint,
+    [PULL_HAS_MORE_HEADER]: String(page.hasMore),
+  };
 }
 
 /** `GET /v1/events?scopes=a,b`. */

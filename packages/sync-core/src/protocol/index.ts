@@ -7,6 +7,7 @@
 export * from '../errors/sync-error.js';
 export { jsonEqual } from '../store/json-equal.js';
 export * from './decide-mutation.js';
+export * from './pull-headers.js';
 export * from './server-info.js';
 export * from './sessions.js';
 export * from './types.js';
