@@ -17,8 +17,7 @@ import type {
 } from '@syncline/sync-core';
 import {
   isSyncError,
-  PULL_CHECKPOINT_HEADER,
-  PULL_HAS_MORE_HEADER,
+  PULL_NEXT_CHECKPOINT_HEADER,
   readServerLimits,
   type ServerInfo,
   validatePullResponse,
@@ -197,14 +196,10 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       what: 'pull',
       signal,
       // The next page's checkpoint, from the headers, for the pull-ahead.
-      onHeaders:
-        onMore === undefined
-          ? undefined
-          : (headers) => {
-              const checkpoint = headers.get(PULL_CHECKPOINT_HEADER);
-              if (checkpoint !== null && headers.get(PULL_HAS_MORE_HEADER) === 'true')
-                onMore(checkpoint);
-            },
+      onHeaders: (headers) => {
+        const next = headers.get(PULL_NEXT_CHECKPOINT_HEADER);
+        if (next !== null) onMore?.(next);
+      },
     });
     return checked('pull', body, 'changes', () => validatePullResponse(body, request));
   };

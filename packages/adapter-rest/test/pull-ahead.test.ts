@@ -5,7 +5,7 @@
  * the server so the order of requests is visible.
  */
 import { createSessionSource, isSyncError, type PullResponse } from '@syncline/sync-core';
-import { PULL_CHECKPOINT_HEADER, PULL_HAS_MORE_HEADER } from '@syncline/sync-core/protocol';
+import { PULL_NEXT_CHECKPOINT_HEADER } from '@syncline/sync-core/protocol';
 import { describe, expect, it } from 'vitest';
 import { restTransport } from '../src/index.js';
 import { record } from './support/fixtures.js';
@@ -199,13 +199,9 @@ describe('pull-ahead', () => {
           });
         },
       });
-      return new Response(body, {
-        headers: {
-          'content-type': 'application/json',
-          [PULL_CHECKPOINT_HEADER]: page.checkpoint,
-          [PULL_HAS_MORE_HEADER]: String(page.hasMore),
-        },
-      });
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (page.hasMore) headers[PULL_NEXT_CHECKPOINT_HEADER] = page.checkpoint;
+      return new Response(body, { headers });
     };
     const transport = restTransport({
       baseUrl: BASE,

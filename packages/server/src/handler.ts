@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import type { SyncEnvironment } from '@syncline/sync-core';
 import {
   type ProtocolLimits,
-  PULL_CHECKPOINT_HEADER,
-  PULL_HAS_MORE_HEADER,
+  PULL_NEXT_CHECKPOINT_HEADER,
   resolveLimits,
 } from '@syncline/sync-core/protocol';
 import { type BlobStore, fileBlobStore } from './assets/blob-store.js';
@@ -330,7 +329,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
       response.headers.set('access-control-allow-origin', allowOrigin);
       response.headers.set(
         'access-control-expose-headers',
-        `retry-after, upload-offset, upload-length, asset-complete, content-range, content-length, ${PULL_CHECKPOINT_HEADER}, ${PULL_HAS_MORE_HEADER}`,
+        `retry-after, upload-offset, upload-length, asset-complete, content-range, content-length, ${PULL_NEXT_CHECKPOINT_HEADER}`,
       );
       response.headers.append('vary', 'origin');
     }

@@ -6,7 +6,7 @@
  * the other.
  *
  * "At once" is as soon as the page's checkpoint is known: a syncline server repeats it in the
- * answer's headers (`syncline-checkpoint`, `syncline-has-more`), so the next request goes out
+ * answer's headers (`syncline-next-checkpoint`), so the next request goes out
  * before this page's body is read and parsed; without those headers, when the page is parsed.
  * At most one page is fetched ahead per scope: the next one is asked for once the client has
  * asked for this one (so the server is never more than one page ahead of the client).
@@ -26,16 +26,16 @@ import { SyncError } from '@syncline/sync-core';
 
 /** One pull request of a scope, sent by the client or ahead of it. */
 interface Pull {
-  request: PullRequest;
   key: string;
+  request: PullRequest;
   /** The checkpoint the next page starts from, once known (`hasMore` only). */
   next?: string;
 }
 
-/** A pull sent ahead of the client, and whom it was fetched for. */
+/** A pull sent ahead of the client. */
 interface Ahead extends Pull {
-  userId: string;
-  sessionId: string;
+  /** Whom it was fetched for. */
+  session: AuthSession;
   fetchedAt: number;
   /** `undefined` when the request failed (the pull is then sent normally). */
   page: Promise<PullResponse | undefined>;
@@ -82,81 +82,56 @@ export class PullAhead {
 
   /** Answers `request` from a page fetched ahead when it matches, else sends it. */
   async pull(request: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
-    const ahead = this.#take(request);
-    const asked: Pull = ahead ?? { request, key: keyOf(request) };
-    this.#asked.set(request.scope, asked);
-    if (asked.next !== undefined) this.#fetchAfter(asked);
-    let page: PullResponse | undefined;
-    if (ahead !== undefined) page = await abortable(ahead.page, signal);
-    page ??= await this.#o.send(request, { signal, onMore: (next) => this.#learn(asked, next) });
-    if (page.hasMore) this.#learn(asked, page.checkpoint);
-    return page;
+    const { scope } = request;
+    const key = keyOf(request);
+    const ahead = this.#ahead.get(scope);
+    this.#ahead.delete(scope);
+    const session = this.#o.session.current();
+    const usable =
+      ahead?.key === key &&
+      this.#o.now() - ahead.fetchedAt <= this.#o.maxAgeMs &&
+      session?.userId === ahead.session.userId &&
+      session.sessionId === ahead.session.sessionId;
+    const asked: Pull = usable ? ahead : { key, request };
+    this.#asked.set(scope, asked);
+    this.#fetchAfter(asked);
+    const page = usable ? await abortable(ahead.page, signal) : undefined;
+    return page ?? this.#send(asked, signal);
   }
 
-  #take(request: PullRequest): Ahead | undefined {
-    const ahead = this.#ahead.get(request.scope);
-    if (ahead === undefined) return undefined;
-    this.#ahead.delete(request.scope);
-    const session = this.#o.session.current();
-    const fresh = this.#o.now() - ahead.fetchedAt <= this.#o.maxAgeMs;
-    return ahead.key === keyOf(request) && fresh && sameSession(session, ahead) ? ahead : undefined;
+  /** Sends `pull`; where the next page starts comes from the headers, else from the body. */
+  async #send(pull: Pull, signal?: AbortSignal): Promise<PullResponse> {
+    const onMore = (next: string) => this.#learn(pull, next);
+    const page = await this.#o.send(pull.request, { signal, onMore });
+    if (page.hasMore) onMore(page.checkpoint);
+    return page;
   }
 
   /** `pull`'s next page starts at `next`: fetched ahead if the client asked for `pull`. */
   #learn(pull: Pull, next: string): void {
-    if (pull.next !== undefined) return;
-    pull.next = next;
+    pull.next ??= next;
     if (this.#asked.get(pull.request.scope) === pull) this.#fetchAfter(pull);
   }
 
   #fetchAfter(pull: Pull): void {
-    const { scope } = pull.request;
     const session = this.#o.session.current();
+    const { scope } = pull.request;
     if (pull.next === undefined || session === null || this.#ahead.has(scope)) return;
     const request: PullRequest = { ...pull.request, checkpoint: pull.next };
-    const ahead: Ahead = {
-      request,
-      key: keyOf(request),
-      userId: session.userId,
-      sessionId: session.sessionId,
-      fetchedAt: this.#o.now(),
-      page: Promise.resolve(undefined),
-    };
+    const ahead = { key: keyOf(request), request, session, fetchedAt: this.#o.now() } as Ahead;
     // A failure is not reported here: the client's own pull of this page reports it.
-    ahead.page = this.#o.send(request, { onMore: (next) => this.#learn(ahead, next) }).then(
-      (page) => {
-        if (page.hasMore) this.#learn(ahead, page.checkpoint);
-        return page;
-      },
-      () => undefined,
-    );
+    ahead.page = this.#send(ahead).catch(() => undefined);
     this.#ahead.set(scope, ahead);
   }
-}
-
-function sameSession(session: AuthSession | null, ahead: Ahead): boolean {
-  return (
-    session !== null && session.userId === ahead.userId && session.sessionId === ahead.sessionId
-  );
 }
 
 // The caller's signal still ends its wait (the request fetched ahead runs on by itself).
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
-  const aborted = () => new SyncError('network', 'pull was aborted', { code: 'aborted' });
-  if (signal.aborted) return Promise.reject(aborted());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(aborted());
+    const onAbort = () => reject(new SyncError('network', 'pull was aborted', { code: 'aborted' }));
+    if (signal.aborted) onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

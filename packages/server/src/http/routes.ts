@@ -7,8 +7,7 @@ import {
   isScope,
   isUuid,
   type ProtocolLimits,
-  PULL_CHECKPOINT_HEADER,
-  PULL_HAS_MORE_HEADER,
+  PULL_NEXT_CHECKPOINT_HEADER,
   type PullRequest,
   parsePushRequest,
   validatePullRequest,
@@ -148,15 +147,12 @@ export async function handlePull(
 }
 
 /**
- * The page's checkpoint and `hasMore`, also as headers (the body holds them too): a client
- * can ask for the next page as soon as the headers arrive, while it still reads and applies
- * this one (`adapter-rest`'s pull-ahead; docs/protocol.md).
+ * When more pages follow, the page's checkpoint also as a header (the body holds it too): a
+ * client can ask for the next page as soon as the headers arrive, while it still reads and
+ * applies this one (`adapter-rest`'s pull-ahead; docs/protocol.md).
  */
 function pageHeaders(page: { checkpoint: string; hasMore: boolean }): Record<string, string> {
-  return {
-    [PULL_CHECKPOINT_HEADER]: page.checkpoint,
-    [PULL_HAS_MORE_HEADER]: String(page.hasMore),
-  };
+  return page.hasMore ? { [PULL_NEXT_CHECKPOINT_HEADER]: page.checkpoint } : {};
 }
 
 /** `GET /v1/events?scopes=a,b`. */
