@@ -17,7 +17,6 @@ import type {
 } from '@syncline/sync-core';
 import {
   isSyncError,
-  PULL_NEXT_CHECKPOINT_HEADER,
   readServerLimits,
   type ServerInfo,
   validatePullResponse,
@@ -29,7 +28,7 @@ import {
   type HttpTimers,
   type TokenProvider,
 } from './http/http-client.js';
-import { PullAhead, type PullSendOptions } from './http/pull-ahead.js';
+import { PullAhead } from './http/pull-ahead.js';
 import { invalidAnswerError, notSynclineAnswerError } from './http/response-error.js';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
 import { subscribeEventStream } from './realtime/event-stream-subscription.js';
@@ -181,10 +180,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   const realtime = options.realtime ?? DEFAULTS.realtime;
   const reconnect = { ...DEFAULT_RECONNECT, ...definedOnly(options.reconnect ?? {}) };
 
-  const pullOnce = async (
-    request: PullRequest,
-    { signal, onMore }: Partial<PullSendOptions> = {},
-  ): Promise<PullResponse> => {
+  const pullOnce = async (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> => {
     const body = await http.json({
       method: 'GET',
       path: '/v1/pull',
@@ -195,11 +191,6 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       },
       what: 'pull',
       signal,
-      // The next page's checkpoint, from the headers, for the pull-ahead.
-      onHeaders: (headers) => {
-        const next = headers.get(PULL_NEXT_CHECKPOINT_HEADER);
-        if (next !== null) onMore?.(next);
-      },
     });
     return checked('pull', body, 'changes', () => validatePullResponse(body, request));
   };
@@ -228,7 +219,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     },
 
     pull: (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> =>
-      ahead === undefined ? pullOnce(request, { signal }) : ahead.pull(request, signal),
+      ahead === undefined ? pullOnce(request, signal) : ahead.pull(request, signal),
 
     probe: (signal?: AbortSignal): Promise<void> =>
       http.reach({ method: 'GET', path: '/healthz', what: 'reachability probe', signal }),
