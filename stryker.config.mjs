@@ -35,12 +35,13 @@ const pullSuites = [
   core('replication/poke-pages.test.ts'),
   core('replication/check-pull-page.test.ts'),
 ];
-/** The server's store semantics on PGlite (one database per file, reused by its tests). */
-const storeSuites = [
-  'packages/server/test/store.pglite.test.ts',
-  'packages/server/test/differential.test.ts',
-  'packages/server/test/wire-text.pglite.test.ts',
-];
+/**
+ * The server's store semantics on PGlite (one database per file, reused by its tests). Each
+ * covering file starts its PGlite again for every mutant, so the selection is the one suite
+ * that states the store's contract; the differential and wire-text suites (PGlite too) are left
+ * out for time.
+ */
+const storeSuites = ['packages/server/test/store.pglite.test.ts'];
 export const GROUPS = {
   'pull-page': {
     target: 'sync-core',
