@@ -12,7 +12,7 @@
  * (every engine file imports the outbox, so `related` ran nearly every suite, the slow ones
  * included, and a group took hours). Left out on purpose: the simulation tiers (the `--full`
  * profile adds them), the real-PostgreSQL and Chromium suites, and suites of other features
- * (tabs, deliveries, assets) that pass through these files without asserting on them.
+ * (deliveries, assets) that pass through these files without asserting on them.
  */
 const core = (f) => `packages/sync-core/src/${f}`;
 const server = (f) => `packages/server/src/store/${f}`;
@@ -76,7 +76,14 @@ export const GROUPS = {
   outbox: {
     target: 'sync-core',
     files: [core('outbox/outbox.ts'), core('outbox/coalesce.ts')],
-    tests: [core('outbox/outbox.test.ts'), core('outbox/record-index.test.ts'), ...clientSuites],
+    tests: [
+      core('outbox/outbox.test.ts'),
+      core('outbox/record-index.test.ts'),
+      // A follower tab's mirrored outbox, and writes queued during a sign-in's load.
+      core('tabs/tabs.test.ts'),
+      core('client/sessions.test.ts'),
+      ...clientSuites,
+    ],
   },
   store: {
     target: 'sync-core',
