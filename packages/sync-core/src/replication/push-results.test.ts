@@ -189,7 +189,7 @@ describe('applying push answers', () => {
   async function conflictWithoutPull(
     resolver: ConflictResolver,
     serverChange: 'put' | 'delete',
-    options: { storage?: StorageAdapter; pushes?: number } = {},
+    options: { storage?: StorageAdapter; pushes?: number; purge?: boolean } = {},
   ) {
     const server = createMemoryServer();
     const other = createSyncClient({
@@ -224,6 +224,7 @@ describe('applying push answers', () => {
     if (serverChange === 'put') await other.put('docs', 'd', { title: 'server' });
     else await other.delete('docs', 'd');
     await other.syncNow();
+    if (options.purge === true) server.purgeTombstones();
     await other.stop();
     await mine.put('docs', 'd', { title: 'mine' });
     await settle();
@@ -353,6 +354,23 @@ describe('applying push answers', () => {
     // The resolver saw no server data (a tombstone is no data), and the write went over it.
     expect(seen).toEqual([null]);
     expect(onServer()).toMatchObject({ data: { title: 'mine' }, deleted: false, revision: 3 });
+    expect(mine.get('docs', 'd')).toEqual({ title: 'mine' });
+    expect(mine.recordStatus('docs', 'd')).toBe('synced');
+    await mine.stop();
+  });
+
+  it('recreates a record whose tombstone the server purged when the resolver keeps the local write', async () => {
+    const seen: unknown[] = [];
+    const { mine, onServer } = await conflictWithoutPull(
+      ({ local, serverRecord }) => {
+        seen.push(serverRecord);
+        return { action: 'write', data: local };
+      },
+      'delete',
+      { purge: true },
+    );
+    expect(seen).toEqual([null]); // the server holds nothing for it any more
+    expect(onServer()).toMatchObject({ data: { title: 'mine' }, deleted: false });
     expect(mine.get('docs', 'd')).toEqual({ title: 'mine' });
     expect(mine.recordStatus('docs', 'd')).toBe('synced');
     await mine.stop();
