@@ -11,12 +11,13 @@ import type { ConflictResolver } from '../conflict/types.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer } from '../testing/memory-server.js';
+import type { MemoryTransport } from '../testing/memory-transport.js';
 import type { SyncTransport } from '../transport/types.js';
 
 let seed = 1300;
 
 /** `inner` with a switch that makes every later pull hang (only push answers change the base). */
-function withoutPulls(inner: SyncTransport): { transport: SyncTransport; cut: () => void } {
+function withoutPulls(inner: MemoryTransport): { transport: SyncTransport; cut: () => void } {
   let pulls = true;
   const transport: SyncTransport = {
     push: (request, signal) => inner.push(request, signal),
