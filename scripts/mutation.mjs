@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// `npm run mutation [-- <group>...] [--full] [--concurrency N] [--report]`
+// `npm run mutation [-- <group>...] [--full] [--concurrency N] [--dry-run] [--report]`
 //
 // Runs StrykerJS (stryker.config.mjs) over each group of critical files in turn, then prints the
 // mutation score per file and overall and every surviving or uncovered mutant. Groups (see
 // stryker.config.mjs): the engine's and the server's critical files a few at a time; none named
 // means all of them. `--full` adds the
-// simulation suites (much slower); `--report` prints the last results without running anything.
+// simulation suites (much slower); `--dry-run` runs only Stryker's initial test run (to check a
+// group's test selection and its time); `--report` prints the last results without running anything.
 // Runs are incremental: a rerun only tests the mutants whose code or tests changed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { GROUPS } from '../stryker.config.mjs';
 const args = process.argv.slice(2);
 const profile = args.includes('--full') ? 'full' : 'fast';
 const reportOnly = args.includes('--report');
+const dryRun = args.includes('--dry-run');
 const concurrencyAt = args.indexOf('--concurrency');
 const concurrency = concurrencyAt >= 0 ? args[concurrencyAt + 1] : undefined;
 const named = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--concurrency');
@@ -31,18 +33,23 @@ if (!reportOnly) {
   for (const group of groups) {
     const started = Date.now();
     console.log(`\n=== mutation: ${group} (${profile} profile) ===`);
-    const run = spawnSync('npx', ['stryker', 'run', 'stryker.config.mjs'], {
-      stdio: 'inherit',
-      env: {
-        ...process.env,
-        SYNCLINE_MUTATION_GROUP: group,
-        SYNCLINE_MUTATION_PROFILE: profile,
-        ...(concurrency === undefined ? {} : { SYNCLINE_MUTATION_CONCURRENCY: concurrency }),
+    const run = spawnSync(
+      'npx',
+      ['stryker', 'run', 'stryker.config.mjs', ...(dryRun ? ['--dryRunOnly'] : [])],
+      {
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          SYNCLINE_MUTATION_GROUP: group,
+          SYNCLINE_MUTATION_PROFILE: profile,
+          ...(concurrency === undefined ? {} : { SYNCLINE_MUTATION_CONCURRENCY: concurrency }),
+        },
       },
-    });
+    );
     console.log(`=== ${group}: ${((Date.now() - started) / 60_000).toFixed(1)} min ===`);
     if (run.status !== 0) process.exit(run.status ?? 1);
   }
+  if (dryRun) process.exit(0);
 }
 
 const DETECTED = new Set(['Killed', 'Timeout']);

@@ -8,7 +8,11 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SyncEnvironment } from '@syncline/sync-core';
-import { type ProtocolLimits, resolveLimits } from '@syncline/sync-core/protocol';
+import {
+  type ProtocolLimits,
+  PULL_NEXT_CHECKPOINT_HEADER,
+  resolveLimits,
+} from '@syncline/sync-core/protocol';
 import { type BlobStore, fileBlobStore } from './assets/blob-store.js';
 import { RunningHashes } from './assets/byte-stream.js';
 import { UploadLanes } from './assets/upload-lanes.js';
@@ -325,7 +329,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
       response.headers.set('access-control-allow-origin', allowOrigin);
       response.headers.set(
         'access-control-expose-headers',
-        'retry-after, upload-offset, upload-length, asset-complete, content-range, content-length',
+        `retry-after, upload-offset, upload-length, asset-complete, content-range, content-length, ${PULL_NEXT_CHECKPOINT_HEADER}`,
       );
       response.headers.append('vary', 'origin');
     }

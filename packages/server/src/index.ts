@@ -59,6 +59,7 @@ export type {
   ChangesAfter,
   CommittedChanges,
   MutationPurgeResult,
+  PullPageText,
   PurgeResult,
   RefusedPushEntry,
   StorePushEntry,

@@ -27,8 +27,11 @@ const BASELINE_FUNCTIONS = [
   'push_snapshot',
   'push_write',
 ];
-/** Every function the migrations leave (migration 5 adds the delivery ones), sorted. */
-const FUNCTIONS = ['ack_deliveries', 'create_delivery', ...BASELINE_FUNCTIONS];
+/**
+ * Every function the migrations leave (migration 5 adds the delivery ones, migration 6
+ * `pull_rows`), sorted.
+ */
+const FUNCTIONS = ['ack_deliveries', 'create_delivery', 'pull_rows', ...BASELINE_FUNCTIONS].sort();
 /** Every migration the server ships: the baseline, then those appended after it. */
 const SHIPPED = MIGRATIONS.map((m) => ({ id: m.id, name: m.name }));
 const SHIPPED_IDS = SHIPPED.map((m) => m.id);

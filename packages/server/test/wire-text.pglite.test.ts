@@ -62,7 +62,7 @@ it('stores the wire text of every pushed record and serves pages from it', async
       ],
     ],
   );
-  const text = await (store.pullText as NonNullable<SyncStore['pullText']>)(auth, {
+  const { text } = await (store.pullText as NonNullable<SyncStore['pullText']>)(auth, {
     scope,
     checkpoint: null,
   });
@@ -122,4 +122,28 @@ it('renders rows without a wire text from their columns, and replaces them on th
     )
   ).rows;
   expect(row?.wire === null ? null : JSON.parse(row?.wire ?? '')).toMatchObject({ revision: 4 });
+});
+
+it('serves a page in revision order when the table holds the rows in another order', async () => {
+  // The page's texts are concatenated in the order the index scan reads them, not sorted again
+  // (migration 6): rows inserted in reverse, so a scan of the table itself would get it wrong.
+  const userId = freshUser();
+  const scope = `user:${userId}`;
+  const auth = authOf(userId);
+  await db.query('INSERT INTO syncline.scopes (scope, version) VALUES ($1, 40)', [scope]);
+  await db.query(
+    `INSERT INTO syncline.records (scope, collection, id, data, revision, hlc, deleted, wire)
+     SELECT $1, 'todos', 'r' || g, jsonb_build_object('g', g), g,
+            lpad(to_hex(g), 12, '0') || ':0000:c', false,
+            json_build_object('scope', $1::text, 'collection', 'todos', 'id', 'r' || g,
+                              'data', json_build_object('g', g), 'revision', g,
+                              'hlc', lpad(to_hex(g), 12, '0') || ':0000:c', 'deleted', false)::text
+     FROM generate_series(40, 1, -1) AS g`,
+    [scope],
+  );
+  const first = await store.pull(auth, { scope, checkpoint: null, limit: 25 });
+  expect(first.changes.map((c) => c.revision)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+  const rest = await store.pull(auth, { scope, checkpoint: first.checkpoint, limit: 25 });
+  expect(rest.changes.map((c) => c.revision)).toEqual(Array.from({ length: 15 }, (_, i) => i + 26));
+  expect(rest.hasMore).toBe(false);
 });

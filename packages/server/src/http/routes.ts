@@ -7,6 +7,7 @@ import {
   isScope,
   isUuid,
   type ProtocolLimits,
+  PULL_NEXT_CHECKPOINT_HEADER,
   type PullRequest,
   parsePushRequest,
   validatePullRequest,
@@ -137,8 +138,21 @@ export async function handlePull(
     throw problem(403, 'forbidden', 'you may not read this scope');
   }
   // A store that renders the page as JSON text itself saves parsing and re-serialising it.
-  if (ctx.store.pullText !== undefined) return jsonText(200, await ctx.store.pullText(auth, pull));
-  return json(200, await ctx.store.pull(auth, pull));
+  if (ctx.store.pullText !== undefined) {
+    const page = await ctx.store.pullText(auth, pull);
+    return jsonText(200, page.text, pageHeaders(page));
+  }
+  const page = await ctx.store.pull(auth, pull);
+  return json(200, page, pageHeaders(page));
+}
+
+/**
+ * When more pages follow, the page's checkpoint also as a header (the body holds it too): a
+ * client can ask for the next page as soon as the headers arrive, while it still reads and
+ * applies this one (`adapter-rest`'s pull-ahead; docs/protocol.md).
+ */
+function pageHeaders(page: { checkpoint: string; hasMore: boolean }): Record<string, string> {
+  return page.hasMore ? { [PULL_NEXT_CHECKPOINT_HEADER]: page.checkpoint } : {};
 }
 
 /** `GET /v1/events?scopes=a,b`. */

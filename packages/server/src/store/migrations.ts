@@ -9,7 +9,7 @@
 import { DELIVERY_FUNCTIONS_SQL } from '../targeting/delivery-sql.js';
 import { DELIVERY_COUNTS_SQL, TARGETING_SQL } from '../targeting/targeting-sql.js';
 import type { SqlExecutor } from './executor.js';
-import { PULL_BELOW_HORIZON_SQL, PULL_FUNCTIONS_SQL } from './pull-sql.js';
+import { PULL_BELOW_HORIZON_SQL, PULL_FUNCTIONS_SQL, PULL_ROWS_SQL } from './pull-sql.js';
 import { PUSH_FUNCTIONS_SQL } from './push-sql.js';
 import { TABLES_SQL } from './schema-sql.js';
 
@@ -37,6 +37,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 3, name: 'pull pages below the purge horizon', sql: PULL_BELOW_HORIZON_SQL },
   { id: 4, name: 'delivery target and acknowledgement counts', sql: DELIVERY_COUNTS_SQL },
   { id: 5, name: 'delivery send and acknowledgement functions', sql: DELIVERY_FUNCTIONS_SQL },
+  { id: 6, name: 'pull pages as rows', sql: PULL_ROWS_SQL },
 ];
 
 /**

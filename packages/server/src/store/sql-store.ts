@@ -25,7 +25,7 @@ import { pullPageText } from './pull-query.js';
 import { PushRunner } from './push-optimistic.js';
 import { POKE_CHANNEL } from './push-transaction.js';
 import { toNumber } from './rows.js';
-import type { CommittedChanges, SyncStore } from './types.js';
+import type { CommittedChanges, PullPageText, SyncStore } from './types.js';
 
 /** Options shared by every SQL store. */
 export interface SqlStoreOptions extends Partial<TargetingPolicy> {
@@ -159,7 +159,7 @@ export async function createSqlStore(
   });
 
   // The page as JSON text, rendered by the database; `pull` parses the same text.
-  const pullText = async (request: PullRequest): Promise<string> => {
+  const pullText = async (request: PullRequest): Promise<PullPageText> => {
     open();
     return retrying(() => pullPageText(db, request, { epoch, defaultLimit }));
   };
@@ -171,7 +171,7 @@ export async function createSqlStore(
       return retrying(() => pushes.push(auth, request, now()));
     },
     async pull(_auth, request) {
-      return JSON.parse(await pullText(request)) as PullResponse;
+      return JSON.parse((await pullText(request)).text) as PullResponse;
     },
     pullText: (_auth, request) => pullText(request),
     // Pokes that carry their changes read them with this same pull, on behalf of the server

@@ -106,6 +106,16 @@ export interface MutationPurgeResult {
   purged: number;
 }
 
+/** A pull page rendered as JSON text by the store ({@link SyncStore.pullText}). */
+export interface PullPageText {
+  /** The `PullResponse` as JSON text. */
+  text: string;
+  /** The page's checkpoint, as in the text. */
+  checkpoint: string;
+  /** Whether more changes follow, as in the text. */
+  hasMore: boolean;
+}
+
 /**
  * A sync store. Semantics (DESIGN §3):
  *
@@ -133,12 +143,13 @@ export interface SyncStore {
   /** Reads a page of changes of one scope (the caller has authorised the scope). */
   pull(auth: AuthContext, request: PullRequest): Promise<PullResponse>;
   /**
-   * The same page as {@link SyncStore.pull}, as the JSON text of the `PullResponse`. Optional:
-   * when a store has it, the handler writes this text as the response body as it is, so a
-   * store that can render its records as JSON (the SQL stores do it in the database) spares
-   * parsing and re-serialising every record.
+   * The same page as {@link SyncStore.pull}, as the JSON text of the `PullResponse` (with its
+   * checkpoint and `hasMore` beside it, for the response headers). Optional: when a store has
+   * it, the handler writes this text as the response body as it is, so a store that can render
+   * its records as JSON (the SQL stores do it in the database) spares parsing and
+   * re-serialising every record.
    */
-  pullText?(auth: AuthContext, request: PullRequest): Promise<string>;
+  pullText?(auth: AuthContext, request: PullRequest): Promise<PullPageText>;
   /**
    * Reads the changes of `scope` after `version` (at most `limit`) with the pull query, for
    * pokes that carry their changes; `undefined` when no pull could continue from `version`

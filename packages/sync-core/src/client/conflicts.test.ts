@@ -241,4 +241,39 @@ describe('two clients edit one record offline', () => {
       title: 'B',
     });
   });
+
+  it('a parked transaction member does not hold its siblings back for ever', async () => {
+    const { server, a, b, envA, envB } = await twoClients(() => ({ action: 'manual' }));
+    envA.setOnline(false);
+    envB.setOnline(false);
+    await a.patch('docs', 'd', { title: 'A' });
+    await b.transaction((tx) => {
+      tx.patch('docs', 'd', { title: 'B' });
+      tx.put('docs', 'fresh', { from: 'tx' });
+    });
+    envA.setOnline(true);
+    await a.syncNow();
+    envB.setOnline(true);
+    await b.syncNow();
+    await b.syncNow();
+    expect(b.conflicts()).toEqual([expect.objectContaining({ recordId: 'd' })]);
+    expect(server.records('user:u1').find((r) => r.id === 'fresh')?.data).toEqual({ from: 'tx' });
+    expect(b.recordStatus('docs', 'fresh')).toBe('synced');
+  });
+
+  it('a transaction that writes one record twice is sent as one write of it', async () => {
+    const { server, b } = await twoClients(clientWins());
+    await b.transaction((tx) => {
+      tx.put('docs', 'd', { title: 'first', n: 1 });
+      tx.patch('docs', 'd', { title: 'second' });
+      tx.put('docs', 'other', { v: 1 });
+    });
+    await b.syncNow();
+    expect(server.records('user:u1').find((r) => r.id === 'd')?.data).toEqual({
+      title: 'second',
+      n: 1,
+    });
+    expect(server.records('user:u1').find((r) => r.id === 'other')?.data).toEqual({ v: 1 });
+    expect(b.recordStatus('docs', 'd')).toBe('synced');
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Mutation } from '../protocol/types.js';
 import { coalesce } from './coalesce.js';
-import { Outbox } from './outbox.js';
+import { Outbox, outboxKey } from './outbox.js';
 
 let n = 0;
 function m(partial: Partial<Mutation> & Pick<Mutation, 'op'>): Mutation {
@@ -48,6 +48,17 @@ describe('coalesce', () => {
     const out = coalesce(put, del);
     expect(out.op).toBe('delete');
     expect(out.data).toBeUndefined();
+  });
+  it('put + put = the later put alone: a field the later put dropped stays dropped', () => {
+    const later = m({ op: 'put', data: { a: 2 } });
+    expect(coalesce(put, later)).toMatchObject({ op: 'put', data: { a: 2 }, id: put.id });
+    expect(coalesce(put, later).data).toEqual({ a: 2 });
+  });
+  it('keeps the transaction of the entries it folds', () => {
+    const a = m({ op: 'put', data: { a: 1 }, txId: 't1' });
+    const b = m({ op: 'patch', data: { b: 1 }, txId: 't1' });
+    expect(coalesce(a, b)).toMatchObject({ txId: 't1', data: { a: 1, b: 1 } });
+    expect('txId' in coalesce(put, patch)).toBe(false);
   });
   it('delete + put = put; delete + patch = put of the fields', () => {
     expect(coalesce(del, put)).toMatchObject({ op: 'put', data: { a: 1, b: 1 }, id: del.id });
@@ -152,5 +163,36 @@ describe('Outbox', () => {
     const c = outbox.enqueue(m({ op: 'put', data: {}, recordId: 'z' }), null);
     outbox.rollback(c);
     expect(outbox.has('todos', 'z')).toBe(false);
+  });
+
+  it('stored keys are fixed-width and sort in queue order (the storage format)', () => {
+    expect(outboxKey(1)).toBe('o/000000000001');
+    expect(outboxKey(1234567)).toBe('o/000001234567');
+    expect(outboxKey(999_999_999_999)).toBe('o/999999999999');
+    expect(outboxKey(1e12)).toBe('o/1000000000000');
+    expect(outboxKey(0)).toBe('o/000000000000');
+    const keys = [9, 10, 99, 100, 12345].map(outboxKey);
+    expect([...keys].sort()).toEqual(keys);
+  });
+
+  it('sends entries loaded from storage in queue order, whatever order storage listed them in', () => {
+    const stored = [3, 1, 2].map((seq) => ({
+      seq,
+      mutation: m({ op: 'put', recordId: `r${seq}`, data: { seq } }),
+      base: null,
+    }));
+    const outbox = new Outbox(stored);
+    expect(outbox.takeBatch(10).map((e) => e.seq)).toEqual([1, 2, 3]);
+    // New writes go after the stored ones.
+    expect(outbox.enqueue(m({ op: 'put', recordId: 'new', data: {} }), null).entry.seq).toBe(4);
+  });
+
+  it('finds a queued mutation by its id', () => {
+    const outbox = new Outbox();
+    const first = durable(outbox, m({ op: 'put', recordId: 'x', data: {} })).entry;
+    const second = durable(outbox, m({ op: 'put', recordId: 'y', data: {} })).entry;
+    expect(outbox.find(second.mutation.id)).toBe(second);
+    expect(outbox.find(first.mutation.id)).toBe(first);
+    expect(outbox.find('nope')).toBeUndefined();
   });
 });

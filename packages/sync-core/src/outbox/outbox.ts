@@ -310,11 +310,6 @@ export class Outbox {
     return list?.[0] === entry;
   }
 
-  /** Puts an in-flight entry back in the queue unchanged (retry later, or a tx sibling's conflict). */
-  release(entry: OutboxEntry): void {
-    entry.inFlight = false;
-  }
-
   /**
    * After the record's in-flight mutation was answered, points the next queued mutation of the
    * record at the record's new revision (DESIGN §3.2b), so the client never conflicts with its

@@ -9,6 +9,7 @@ export { jsonEqual } from '../store/json-equal.js';
 export * from './decide-mutation.js';
 export { isClientId, isCollection, isRecordId, isScope, isUuid } from './formats.js';
 export * from './limits.js';
+export * from './pull-headers.js';
 export * from './server-info.js';
 export * from './sessions.js';
 export * from './types.js';

@@ -9,25 +9,41 @@ import { settle, testEnvironment } from '../client/test-support.js';
 import { serverWins } from '../conflict/resolvers.js';
 import type { ConflictResolver } from '../conflict/types.js';
 import { memoryStorage } from '../storage/memory.js';
+import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer } from '../testing/memory-server.js';
+import type { MemoryTransport } from '../testing/memory-transport.js';
 import type { SyncTransport } from '../transport/types.js';
 
 let seed = 1300;
+
+/** `inner` with a switch that makes every later pull hang (only push answers change the base). */
+function withoutPulls(inner: MemoryTransport): { transport: SyncTransport; cut: () => void } {
+  let pulls = true;
+  const transport: SyncTransport = {
+    push: (request, signal) => inner.push(request, signal),
+    pull: (request, signal) => (pulls ? inner.pull(request, signal) : new Promise(() => {})),
+    session: inner.session,
+    subscribe: (scopes, _onPoke, onConnect) => inner.subscribe(scopes, () => {}, onConnect),
+  };
+  return { transport, cut: () => (pulls = false) };
+}
 
 describe('applying push answers', () => {
   it('stores an applied delete as a tombstone at the new revision', async () => {
     const server = createMemoryServer();
     const storage = memoryStorage();
+    const { transport, cut } = withoutPulls(server.connect({ userId: 'u1' }));
     const client = createSyncClient({
-      transport: server.connect({ userId: 'u1' }),
+      transport,
       storage,
       environment: testEnvironment({ seed: seed++ }),
     });
     await client.start();
     await client.put('todos', 'x', { v: 1 });
     await client.syncNow();
+    cut(); // only the push answer can write the tombstone
     await client.delete('todos', 'x');
-    await client.syncNow();
+    await settle();
     expect(client.get('todos', 'x')).toBeUndefined();
     expect(await storage.get('user:u1', 'r/todos/x')).toMatchObject({
       id: 'x',
@@ -35,6 +51,95 @@ describe('applying push answers', () => {
       deleted: true,
     });
     await client.stop();
+  });
+
+  it('keeps a newer pulled record when the answer to an older push arrives after it', async () => {
+    const server = createMemoryServer();
+    const inner = server.connect({ userId: 'u1' });
+    let release = (): void => {};
+    let holding = false;
+    const transport: SyncTransport = {
+      ...inner,
+      push: async (request, signal) => {
+        const answer = await inner.push(request, signal);
+        if (holding) await new Promise<void>((r) => (release = r));
+        return answer;
+      },
+      pull: (request, signal) => inner.pull(request, signal),
+      subscribe: (scopes, onPoke, onConnect) => inner.subscribe(scopes, onPoke, onConnect),
+      session: inner.session,
+    };
+    const storage = memoryStorage();
+    const mine = createSyncClient({
+      transport,
+      storage,
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    await mine.start();
+    await other.start();
+    holding = true;
+    await mine.put('docs', 'd', { by: 'mine' }); // applied at revision 1, answer held
+    await settle();
+    await other.put('docs', 'd', { by: 'other' }); // revision 2
+    await other.syncNow();
+    await settle(); // mine pulls revision 2 while its push answer is still on the way
+    holding = false;
+    release();
+    await settle();
+    expect(server.records('user:u1').find((r) => r.id === 'd')?.revision).toBe(2);
+    expect(mine.get('docs', 'd')).toEqual({ by: 'other' });
+    expect(await storage.get('user:u1', 'r/docs/d')).toMatchObject({ revision: 2 });
+    await mine.stop();
+    await other.stop();
+  });
+
+  it('does not pull for the plain poke its own push caused', async () => {
+    // A page of more than one change goes as a plain poke (no changes): a pull would follow.
+    const server = createMemoryServer({ limits: { maxPullLimit: 1 } });
+    const inner = server.connect({ userId: 'u1' });
+    let pulls = 0;
+    const transport: SyncTransport = {
+      ...inner,
+      push: (request, signal) => inner.push(request, signal),
+      pull: (request, signal) => {
+        pulls++;
+        return inner.pull(request, signal);
+      },
+      subscribe: (scopes, onPoke, onConnect) => inner.subscribe(scopes, onPoke, onConnect),
+      session: inner.session,
+    };
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+      pullPageSize: 1,
+    });
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    await mine.start();
+    await other.start();
+    await settle();
+    const before = pulls;
+    await mine.transaction((tx) => {
+      tx.put('docs', 'a', { v: 1 });
+      tx.put('docs', 'b', { v: 1 });
+    });
+    await settle();
+    expect(server.records('user:u1')).toHaveLength(2);
+    expect(pulls).toBe(before); // the poke announced revisions our push already explains
+    await other.put('docs', 'c', { v: 1 });
+    await settle();
+    expect(mine.get('docs', 'c')).toEqual({ v: 1 }); // another device's write still arrives
+    await mine.stop();
+    await other.stop();
   });
 
   it("makes the server's record of a conflict the base before any pull", async () => {
@@ -82,9 +187,12 @@ describe('applying push answers', () => {
    * `title: 'server'`, or deleted it), with pulls cut off: only the push answer and `resolver`
    * decide what `mine` and the server end with.
    */
-  async function conflictWithoutPull(resolver: ConflictResolver, serverChange: 'put' | 'delete') {
+  async function conflictWithoutPull(
+    resolver: ConflictResolver,
+    serverChange: 'put' | 'delete',
+    options: { storage?: StorageAdapter; pushes?: number; purge?: boolean } = {},
+  ) {
     const server = createMemoryServer();
-    const options = { collections: { docs: { conflict: resolver } } };
     const other = createSyncClient({
       transport: server.connect({ userId: 'u1' }),
       storage: memoryStorage(),
@@ -92,17 +200,20 @@ describe('applying push answers', () => {
     });
     const inner = server.connect({ userId: 'u1' });
     let pulls = true;
+    // After `options.pushes` pushes, a push never answers (the app is closed before the next).
+    let pushesLeft = Number.POSITIVE_INFINITY;
     const transport: SyncTransport = {
-      push: (request, signal) => inner.push(request, signal),
+      push: (request, signal) =>
+        pushesLeft-- > 0 ? inner.push(request, signal) : new Promise(() => {}),
       pull: (request, signal) => (pulls ? inner.pull(request, signal) : new Promise(() => {})),
       session: inner.session,
       subscribe: (scopes, _onPoke, onConnect) => inner.subscribe(scopes, () => {}, onConnect),
     };
     const mine = createSyncClient({
       transport,
-      storage: memoryStorage(),
+      storage: options.storage ?? memoryStorage(),
       environment: testEnvironment({ seed: seed++ }),
-      ...options,
+      collections: { docs: { conflict: resolver } },
     });
     await other.start();
     await other.put('docs', 'd', { title: 'base' });
@@ -110,16 +221,119 @@ describe('applying push answers', () => {
     await mine.start();
     await mine.syncNow();
     pulls = false;
+    pushesLeft = options.pushes ?? Number.POSITIVE_INFINITY;
     if (serverChange === 'put') await other.put('docs', 'd', { title: 'server' });
     else await other.delete('docs', 'd');
     await other.syncNow();
+    if (options.purge === true) server.purgeTombstones();
     await other.stop();
     await mine.put('docs', 'd', { title: 'mine' });
     await settle();
     await settle(); // a rewrite of the resolution is pushed too
     const onServer = () => server.records('user:u1').find((r) => r.id === 'd');
-    return { mine, onServer };
+    return { server, mine, onServer };
   }
+
+  /** A client "restarted" on `storage`: its pulls hang, its pushes go to `server`. */
+  async function restartOn(
+    server: ReturnType<typeof createMemoryServer>,
+    storage: StorageAdapter,
+    resolver: ConflictResolver,
+  ) {
+    const { transport, cut } = withoutPulls(server.connect({ userId: 'u1' }));
+    cut();
+    const client = createSyncClient({
+      transport,
+      storage,
+      environment: testEnvironment({ seed: seed++ }),
+      collections: { docs: { conflict: resolver } },
+    });
+    await client.start();
+    await settle();
+    return client;
+  }
+
+  it('the next queued write of a record, rebased on the applied one, is pushed after a restart without a conflict', async () => {
+    const server = createMemoryServer();
+    const storage = memoryStorage();
+    const inner = server.connect({ userId: 'u1' });
+    let pushes = 0;
+    let release = (): void => {};
+    const transport: SyncTransport = {
+      ...withoutPulls(inner).transport,
+      push: async (request, signal) => {
+        // The first push answers once the second write is queued; later pushes never answer.
+        if (pushes++ > 0) return new Promise(() => {});
+        await new Promise<void>((r) => (release = r));
+        return inner.push(request, signal);
+      },
+    };
+    const mine = createSyncClient({
+      transport,
+      storage,
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    await mine.start();
+    await mine.put('docs', 'd', { v: 1 });
+    await settle(); // v1 in flight
+    await mine.put('docs', 'd', { v: 2 }); // queued behind it
+    release();
+    await settle();
+    expect(server.records('user:u1').find((r) => r.id === 'd')).toMatchObject({ revision: 1 });
+    await mine.stop();
+    let asked = 0;
+    const restarted = await restartOn(server, storage, () => {
+      asked++;
+      return { action: 'server' };
+    });
+    expect(asked).toBe(0);
+    expect(server.records('user:u1').find((r) => r.id === 'd')).toMatchObject({
+      data: { v: 2 },
+      revision: 2,
+    });
+    expect(restarted.recordStatus('docs', 'd')).toBe('synced');
+    await restarted.stop();
+  });
+
+  it('a conflict resolved for the server stays resolved after a restart', async () => {
+    const storage = memoryStorage();
+    const { server, mine, onServer } = await conflictWithoutPull(serverWins(), 'put', {
+      storage,
+    });
+    await mine.stop();
+    let asked = 0;
+    const restarted = await restartOn(server, storage, (ctx) => {
+      asked++;
+      return serverWins()(ctx);
+    });
+    expect(asked).toBe(0); // the settled conflict is not pushed and resolved again
+    expect(restarted.get('docs', 'd')).toEqual({ title: 'server' });
+    expect(restarted.recordStatus('docs', 'd')).toBe('synced');
+    expect(onServer()).toMatchObject({ data: { title: 'server' }, revision: 2 });
+    await restarted.stop();
+  });
+
+  it("a resolver's rewrite not yet pushed survives a restart and is pushed without a new conflict", async () => {
+    const storage = memoryStorage();
+    let calls = 0;
+    const merge: ConflictResolver = ({ server }) => {
+      calls++;
+      return { action: 'write', data: { title: `mine+${server?.title}` } };
+    };
+    const { server, mine, onServer } = await conflictWithoutPull(merge, 'put', {
+      storage,
+      pushes: 1, // the conflicting push answers; the rewrite's push never does
+    });
+    expect(calls).toBe(1);
+    expect(mine.recordStatus('docs', 'd')).not.toBe('synced');
+    await mine.stop();
+    const restarted = await restartOn(server, storage, merge);
+    expect(calls).toBe(1);
+    expect(onServer()).toMatchObject({ data: { title: 'mine+server' }, revision: 3 });
+    expect(restarted.get('docs', 'd')).toEqual({ title: 'mine+server' });
+    expect(restarted.recordStatus('docs', 'd')).toBe('synced');
+    await restarted.stop();
+  });
 
   it("pushes a resolver's merged data over the server's record", async () => {
     const { mine, onServer } = await conflictWithoutPull(
@@ -141,6 +355,23 @@ describe('applying push answers', () => {
     // The resolver saw no server data (a tombstone is no data), and the write went over it.
     expect(seen).toEqual([null]);
     expect(onServer()).toMatchObject({ data: { title: 'mine' }, deleted: false, revision: 3 });
+    expect(mine.get('docs', 'd')).toEqual({ title: 'mine' });
+    expect(mine.recordStatus('docs', 'd')).toBe('synced');
+    await mine.stop();
+  });
+
+  it('recreates a record whose tombstone the server purged when the resolver keeps the local write', async () => {
+    const seen: unknown[] = [];
+    const { mine, onServer } = await conflictWithoutPull(
+      ({ local, serverRecord }) => {
+        seen.push(serverRecord);
+        return { action: 'write', data: local };
+      },
+      'delete',
+      { purge: true },
+    );
+    expect(seen).toEqual([null]); // the server holds nothing for it any more
+    expect(onServer()).toMatchObject({ data: { title: 'mine' }, deleted: false });
     expect(mine.get('docs', 'd')).toEqual({ title: 'mine' });
     expect(mine.recordStatus('docs', 'd')).toBe('synced');
     await mine.stop();
