@@ -1,7 +1,6 @@
-import type { StorageWrite } from '../storage/types.js';
+import type { Replica } from '../replica/replica.js';
 import type { AuthSession } from '../transport/types.js';
 import type { EngineContext } from './context.js';
-import { LOCAL_NAMESPACE, type Replica } from './replica.js';
 import type { ClaimLocalData, LocalDataClaim } from './types.js';
 
 /**
@@ -51,33 +50,30 @@ export async function claimLocalData(
   const already = new Set<string>();
   for (const entry of target.outbox.entries()) already.add(entry.mutation.id);
   const moved = [...local.outbox.entries()];
-  const targetOps: StorageWrite[] = [];
-  const localOps: StorageWrite[] = [];
+  const adoption = target.batch();
   const adopted = [];
   for (const entry of moved) {
-    localOps.push({ type: 'delete', key: entry.key });
     if (already.has(entry.mutation.id)) continue;
-    const mutation = { ...entry.mutation, scope: target.scope };
-    const added = target.outbox.adopt(mutation, entry.base);
-    adopted.push(added);
-    targetOps.push({
-      type: 'set',
-      key: added.key,
-      value: { seq: added.seq, mutation, base: entry.base },
-    });
+    adopted.push(adoption.adoptEntry({ ...entry.mutation, scope: target.scope }, entry.base));
   }
   try {
-    await ctx.storage.write(target.namespace, targetOps);
+    await adoption.commit(ctx.storage);
   } catch (error) {
     for (const added of adopted) target.outbox.remove(added);
     throw error;
   }
-  await ctx.storage.write(LOCAL_NAMESPACE, localOps);
-  for (const entry of moved) {
-    local.outbox.remove(entry);
-    const { collection, recordId } = entry.mutation;
-    local.store.recompute(collection, recordId);
-    if (target.store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
+  const removal = local.batch();
+  for (const entry of moved) removal.unqueue(entry);
+  try {
+    await removal.commit(ctx.storage);
+  } finally {
+    // Whether or not `local` forgot them on disk (a second claim skips what was moved), they
+    // are the user's now: the user's view shows them, the signed-out view does not.
+    for (const entry of moved) {
+      const { collection, recordId } = entry.mutation;
+      local.store.recompute(collection, recordId);
+      if (target.store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
+    }
   }
   ctx.refreshCounts(target);
   return true;

@@ -2,10 +2,11 @@ import type { HybridLogicalClock } from '../clock/hlc.js';
 import type { ConflictResolver } from '../conflict/types.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
 import type { SyncRecord } from '../protocol/types.js';
+import type { ReplicaBatch } from '../replica/batch.js';
+import type { Replica } from '../replica/replica.js';
 import type { StatusMachine } from '../status/status-machine.js';
-import type { StorageAdapter, StorageWrite } from '../storage/types.js';
+import type { StorageAdapter } from '../storage/types.js';
 import type { Notifier } from './notifier.js';
-import type { Replica } from './replica.js';
 import type { DeadLetter, ParkedConflict, SyncEnvironment } from './types.js';
 
 /**
@@ -34,11 +35,11 @@ export interface EngineContext {
   emitRejected(deadLetter: DeadLetter): void;
   /**
    * Checks a record from the server against its collection's schema before it is applied:
-   * `true` applies it; `false` means it was quarantined (reported, and its storage op added to
-   * `ops`). `null` when no collection has a schema, so the pull path skips the call.
+   * `true` applies it; `false` means it was quarantined (reported, and quarantined in
+   * `write`). `null` when no collection has a schema, so the pull path skips the call.
    */
   readonly admitServerRecord:
-    | ((replica: Replica, record: SyncRecord, ops: StorageWrite[]) => boolean)
+    | ((replica: Replica, record: SyncRecord, write: ReplicaBatch) => boolean)
     | null;
   /** Re-reads the replica's counts into the status. */
   refreshCounts(replica: Replica): void;

@@ -1,10 +1,10 @@
 import { isSyncError, SyncError } from '../errors/sync-error.js';
+import type { Replica } from '../replica/replica.js';
 import type { StorageWrite } from '../storage/types.js';
 import type { ConflictDecision } from './api.js';
 import type { EngineContext } from './context.js';
 import type { LocalWrite } from './local-writer.js';
-import { KEYS, type Replica } from './replica.js';
-import type { RecordSyncState } from './types.js';
+import type { DeadLetter, RecordSyncState } from './types.js';
 import { checkTarget, freezeData } from './write-input.js';
 
 /*
@@ -47,10 +47,11 @@ export async function retryDeadLetter(
   mutationId: string,
   write: WriteWithOps,
 ): Promise<void> {
-  const letter = replica.deadLetters.get(mutationId);
-  if (letter === undefined) throw new SyncError('invalid', `No dead letter ${mutationId}`);
-  const { mutation } = letter;
-  replica.deadLetters.delete(mutationId);
+  if (!replica.deadLetters.has(mutationId)) {
+    throw new SyncError('invalid', `No dead letter ${mutationId}`);
+  }
+  const removal = replica.batch();
+  const { mutation } = removal.forgetDeadLetter(mutationId) as DeadLetter;
   const local: LocalWrite = {
     op: mutation.op,
     collection: mutation.collection,
@@ -58,9 +59,9 @@ export async function retryDeadLetter(
   };
   if (mutation.data !== undefined) local.data = mutation.data;
   try {
-    await write([local], [{ type: 'delete', key: KEYS.deadLetter + mutationId }]);
+    await write([local], removal.ops);
   } catch (error) {
-    replica.deadLetters.set(mutationId, letter);
+    removal.rollback();
     throw error;
   } finally {
     ctx.refreshCounts(replica);
@@ -74,17 +75,15 @@ export async function discardDeadLetter(
   replica: Replica,
   mutationId: string,
 ): Promise<void> {
-  const letter = replica.deadLetters.get(mutationId);
-  if (letter === undefined) return;
-  replica.deadLetters.delete(mutationId);
+  if (!replica.deadLetters.has(mutationId)) return;
+  const removal = replica.batch();
+  removal.forgetDeadLetter(mutationId);
   ctx.refreshCounts(replica);
   ctx.notifier.touch();
   try {
-    await ctx.storage.write(replica.namespace, [
-      { type: 'delete', key: KEYS.deadLetter + mutationId },
-    ]);
+    await removal.commit(ctx.storage);
   } catch (error) {
-    replica.deadLetters.set(mutationId, letter);
+    removal.rollback();
     ctx.refreshCounts(replica);
     throw new SyncError('storage', 'Could not discard the dead letter', { cause: error });
   }
@@ -101,23 +100,23 @@ export async function resolveParkedConflict(
   const stored = replica.conflicts.get(mutationId);
   if (stored === undefined) throw new SyncError('invalid', `No parked conflict ${mutationId}`);
   const { collection, recordId } = stored.conflict;
-  const removal: StorageWrite = { type: 'delete', key: KEYS.conflict + mutationId };
   const data =
     decision.action === 'write' && decision.data !== null ? freezeData(decision.data) : null;
   checkTarget(collection, recordId);
-  replica.conflicts.delete(mutationId);
+  const removal = replica.batch();
+  removal.unparkConflict(mutationId);
   try {
     if (decision.action === 'server') {
-      await ctx.storage.write(replica.namespace, [removal]);
+      await removal.commit(ctx.storage);
     } else {
       const local: LocalWrite =
         data === null
           ? { op: 'delete', collection, id: recordId }
           : { op: 'put', collection, id: recordId, data };
-      await write([local], [removal]);
+      await write([local], removal.ops);
     }
   } catch (error) {
-    replica.conflicts.set(mutationId, stored);
+    removal.rollback();
     throw isSyncError(error)
       ? error
       : new SyncError('storage', 'Could not resolve', { cause: error });

@@ -9,6 +9,9 @@ import { loadClientId } from '../ids/client-id.js';
 import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
 import { Emitter } from '../observe/emitter.js';
 import type { JsonObject } from '../protocol/types.js';
+import { LOCAL_NAMESPACE, LOCAL_SCOPE, userNamespace } from '../replica/keys.js';
+import { openReplica } from '../replica/load.js';
+import { Replica } from '../replica/replica.js';
 import { AuthPause } from '../replication/auth-pause.js';
 import { Reachability } from '../replication/reachability.js';
 import { Replicator } from '../replication/replicator.js';
@@ -36,7 +39,6 @@ import { DeviceClockHistory } from './device-clock.js';
 import { admitServerRecord } from './invalid-records.js';
 import { applyLocalWrites, type LocalWrite } from './local-writer.js';
 import { Notifier } from './notifier.js';
-import { LOCAL_NAMESPACE, LOCAL_SCOPE, openReplica, Replica, userNamespace } from './replica.js';
 import {
   discardDeadLetter,
   recordSyncState,
@@ -295,7 +297,7 @@ class SyncClientImpl implements SyncClient {
       },
       admitServerRecord: this.#guard.hasSchemas
         ? (replica, record, ops) => {
-            const invalid = admitServerRecord(this.#guard, replica, record, ops);
+            const invalid = admitServerRecord(this.#guard, record, ops);
             if (invalid === null) return true; // applied; the quarantine did not change
             if (invalid !== undefined && replica === this.#replica) {
               this.#emitter.emit('invalid-record', invalid);

@@ -1,5 +1,6 @@
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { Emitter } from '../observe/emitter.js';
+import type { Replica } from '../replica/replica.js';
 import type { TargetingServices } from '../sessions/session-targeting.js';
 import type { StorageAdapter, StorageWrite } from '../storage/types.js';
 import { deepFreeze } from '../store/freeze.js';
@@ -17,7 +18,6 @@ import type { TabCall } from '../tabs/tab-messages.js';
 import type { SyncClient } from './api.js';
 import type { EngineContext } from './context.js';
 import type { LocalWrite } from './local-writer.js';
-import type { Replica } from './replica.js';
 import { TabOverlays } from './tab-overlay.js';
 import type { SyncEnvironment, SyncEvents, SyncStatus } from './types.js';
 

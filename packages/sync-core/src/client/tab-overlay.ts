@@ -1,8 +1,8 @@
 import type { OutboxEntry } from '../outbox/outbox.js';
 import type { JsonObject, Mutation } from '../protocol/types.js';
+import type { Replica } from '../replica/replica.js';
 import type { EngineContext } from './context.js';
 import type { LocalWrite } from './local-writer.js';
-import type { Replica } from './replica.js';
 
 /*
  * A follower tab's own writes, shown in its view at once (DESIGN §3.5) while the leader takes

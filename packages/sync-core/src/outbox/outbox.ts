@@ -2,9 +2,6 @@ import type { JsonObject, Mutation } from '../protocol/types.js';
 import { coalesce } from './coalesce.js';
 import { RecordIndex } from './record-index.js';
 
-/** Storage key prefix of outbox entries; the rest is the zero-padded sequence number. */
-export const OUTBOX_PREFIX = 'o/';
-
 /** The persisted form of an {@link OutboxEntry}. */
 export interface StoredOutboxEntry {
   /** Position in the queue. */
@@ -15,30 +12,35 @@ export interface StoredOutboxEntry {
   base: JsonObject | null;
 }
 
-/** One queued mutation and what the client knows about its delivery. */
+/**
+ * One queued mutation and what the client knows about its delivery. Read-only outside the
+ * outbox: only {@link Outbox}'s methods change an entry (its storage key is the replica's, see
+ * replica/keys.ts).
+ */
 export interface OutboxEntry {
-  /** Position in the queue; also the storage key. */
-  seq: number;
-  /** Storage key: `o/<seq>`. */
-  key: string;
+  /** Position in the queue (the storage key is built from it). */
+  readonly seq: number;
   /**
    * The mutation: frozen when it enters the outbox, and replaced, never changed, on coalescing,
    * rebasing and rewriting, so a transport may send it without a defensive copy.
    */
-  mutation: Mutation;
+  readonly mutation: Mutation;
   /** Data at `baseRevision`, for resolvers. */
-  base: JsonObject | null;
+  readonly base: JsonObject | null;
   /** Sent and not yet answered. */
-  inFlight: boolean;
+  readonly inFlight: boolean;
   /**
    * May have reached the server (it was sent, or it was loaded from storage and a previous run
    * may have sent it). Its id may have a stored outcome, so it must never carry new content:
    * later edits queue behind it instead of coalescing into it.
    */
-  sealed: boolean;
+  readonly sealed: boolean;
   /** Storage writes of this entry not yet durable. It is not sent until they are. */
-  writes: number;
+  readonly writes: number;
 }
+
+/** An entry as the outbox holds it. */
+type Entry = { -readonly [K in keyof OutboxEntry]: OutboxEntry[K] };
 
 /** What {@link Outbox.enqueue} did. */
 export interface EnqueueResult {
@@ -48,25 +50,10 @@ export interface EnqueueResult {
   coalescedFrom?: { mutation: Mutation; base: JsonObject | null };
 }
 
-/** Char codes of `o/000000000000`, rewritten by {@link outboxKey}. */
-const KEY_CODES = [0x6f, 0x2f, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48];
-
-/** The storage key of sequence number `seq` (fixed width so keys sort in queue order). */
-export function outboxKey(seq: number): string {
-  if (!Number.isSafeInteger(seq) || seq < 0 || seq >= 1e12) {
-    return OUTBOX_PREFIX + String(seq).padStart(12, '0');
-  }
-  // Built flat from char codes: a concatenated key is a cons string that every Map lookup and
-  // storage write would have to flatten again (this runs on every local write).
-  let rest = seq;
-  for (let i = KEY_CODES.length - 1; i >= 2; i--) {
-    KEY_CODES[i] = 48 + (rest % 10);
-    rest = Math.floor(rest / 10);
-  }
-  return String.fromCharCode.apply(null, KEY_CODES);
-}
-
-/** The persisted value of an entry. Always a fresh object: storage may keep it by reference. */
+/**
+ * The persisted (and mirrored) value of an entry. Always a fresh object: storage may keep it by
+ * reference.
+ */
 export function storedEntry(entry: OutboxEntry): StoredOutboxEntry {
   return { seq: entry.seq, mutation: entry.mutation, base: entry.base };
 }
@@ -77,9 +64,9 @@ export function storedEntry(entry: OutboxEntry): StoredOutboxEntry {
  * per record, `txId` groups whole) and rebasing; the caller persists what it reports.
  */
 export class Outbox {
-  readonly #entries = new Map<number, OutboxEntry>();
-  readonly #byRecord = new RecordIndex<OutboxEntry[]>();
-  readonly #byTx = new Map<string, OutboxEntry[]>();
+  readonly #entries = new Map<number, Entry>();
+  readonly #byRecord = new RecordIndex<Entry[]>();
+  readonly #byTx = new Map<string, Entry[]>();
   #nextSeq = 1;
   /** Hears every record whose entries changed (a leader tab mirrors them to its followers). */
   onTouched: ((collection: string, id: string) => void) | null = null;
@@ -101,7 +88,6 @@ export class Outbox {
     for (const item of [...stored].sort((a, b) => a.seq - b.seq)) {
       this.#insert({
         seq: item.seq,
-        key: outboxKey(item.seq),
         mutation: Object.freeze(item.mutation),
         base: item.base,
         inFlight: false,
@@ -164,9 +150,8 @@ export class Outbox {
       return { entry: last, coalescedFrom: previous };
     }
     const seq = this.#nextSeq++;
-    const entry: OutboxEntry = {
+    const entry: Entry = {
       seq,
-      key: outboxKey(seq),
       mutation: Object.freeze(mutation),
       base,
       inFlight: false,
@@ -179,7 +164,7 @@ export class Outbox {
 
   /** Marks one storage write of `entry` as settled (durable, or failed and rolled back). */
   writeSettled(entry: OutboxEntry): void {
-    if (entry.writes > 0) entry.writes--;
+    if (entry.writes > 0) (entry as Entry).writes--;
   }
 
   /** Undoes a failed enqueue: removes the new entry, or restores the coalesced one. */
@@ -188,13 +173,14 @@ export class Outbox {
     if (coalescedFrom === undefined) {
       this.remove(entry);
     } else if (this.#entries.get(entry.seq) === entry) {
-      entry.mutation = coalescedFrom.mutation;
-      entry.base = coalescedFrom.base;
+      const held = entry as Entry;
+      held.mutation = coalescedFrom.mutation;
+      held.base = coalescedFrom.base;
     }
   }
 
   #insert(
-    entry: OutboxEntry,
+    entry: Entry,
     list = this.#byRecord.get(entry.mutation.collection, entry.mutation.recordId),
   ): void {
     this.onTouched?.(entry.mutation.collection, entry.mutation.recordId);
@@ -234,7 +220,8 @@ export class Outbox {
   }
 
   /** Replaces the mutation of an entry in place (a resolver's write keeps the queue position). */
-  replace(entry: OutboxEntry, mutation: Mutation, base: JsonObject | null): void {
+  replace(held: OutboxEntry, mutation: Mutation, base: JsonObject | null): void {
+    const entry = held as Entry;
     const oldTx = entry.mutation.txId;
     this.onTouched?.(mutation.collection, mutation.recordId);
     entry.mutation = Object.freeze(mutation);
@@ -270,10 +257,10 @@ export class Outbox {
     return this.#select(max, true);
   }
 
-  #select(max: number, mark: boolean): OutboxEntry[] {
-    const batch: OutboxEntry[] = [];
+  #select(max: number, mark: boolean): Entry[] {
+    const batch: Entry[] = [];
     // Transaction members already taken (a group is taken whole at its first member).
-    let picked: Set<OutboxEntry> | undefined;
+    let picked: Set<Entry> | undefined;
     for (const entry of this.#entries.values()) {
       if (batch.length >= max) break;
       // Only a record's head (its oldest queued mutation) may go, and only when nothing of the
@@ -295,24 +282,34 @@ export class Outbox {
         picked.add(member);
       }
     }
-    if (mark) {
-      for (const entry of batch) {
-        entry.inFlight = true;
-        entry.sealed = true;
-      }
-    }
+    if (mark) this.markInFlight(batch);
     return batch;
   }
 
-  #isSendableHead(entry: OutboxEntry): boolean {
+  #isSendableHead(entry: Entry): boolean {
     if (entry.inFlight || entry.writes > 0) return false;
     const list = this.#byRecord.get(entry.mutation.collection, entry.mutation.recordId);
     return list?.[0] === entry;
   }
 
-  /** Puts an in-flight entry back in the queue unchanged (retry later, or a tx sibling's conflict). */
-  release(entry: OutboxEntry): void {
-    entry.inFlight = false;
+  /**
+   * Marks entries as sent (in flight, and sealed: their ids may now have an outcome on the
+   * server). {@link takeBatch} does it for the batch it takes; the push loop does it again for a
+   * part of a refused batch it sends alone.
+   */
+  markInFlight(entries: readonly OutboxEntry[]): void {
+    for (const entry of entries as readonly Entry[]) {
+      entry.inFlight = true;
+      entry.sealed = true;
+    }
+  }
+
+  /**
+   * Puts in-flight entries back in the queue unchanged: answered, failed (retried later), or held
+   * back by a transaction sibling's conflict.
+   */
+  release(entries: readonly OutboxEntry[]): void {
+    for (const entry of entries as readonly Entry[]) entry.inFlight = false;
   }
 
   /**
@@ -347,7 +344,6 @@ export class Outbox {
     let next = this.#insertStored(stored, 1);
     for (const entry of queued) {
       entry.seq = next++;
-      entry.key = outboxKey(entry.seq);
       this.#insert(entry);
     }
     this.#nextSeq = next;
@@ -372,9 +368,8 @@ export class Outbox {
    */
   adopt(mutation: Mutation, base: JsonObject | null): OutboxEntry {
     const seq = this.#nextSeq++;
-    const entry: OutboxEntry = {
+    const entry: Entry = {
       seq,
-      key: outboxKey(seq),
       mutation: Object.freeze(mutation),
       base,
       inFlight: false,

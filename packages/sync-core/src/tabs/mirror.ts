@@ -1,8 +1,8 @@
-import type { Replica, StoredConflict } from '../client/replica.js';
-import type { DeadLetter, InvalidRecord, SyncStatus } from '../client/types.js';
+import type { SyncStatus } from '../client/types.js';
 import { SyncError, type SyncErrorKind } from '../errors/sync-error.js';
 import { type StoredOutboxEntry, storedEntry } from '../outbox/outbox.js';
 import type { SyncRecord } from '../protocol/types.js';
+import type { Replica, ReplicaListsSnapshot } from '../replica/replica.js';
 import { deepFreeze } from '../store/freeze.js';
 
 /*
@@ -25,14 +25,7 @@ export interface MirroredRecord {
 }
 
 /** The leader's lists, sent whole when one of them changed. */
-export interface MirroredLists {
-  /** Parked conflicts. */
-  conflicts: StoredConflict[];
-  /** Dead letters. */
-  deadLetters: DeadLetter[];
-  /** Quarantined server records by key. */
-  invalid: Array<[string, InvalidRecord]>;
-}
+export type MirroredLists = ReplicaListsSnapshot;
 
 /** A status with its error as plain fields. */
 export type MirroredStatus = Omit<SyncStatus, 'error'> & {
@@ -122,16 +115,11 @@ export function captureLists(replica: Replica): MirroredLists {
 
 /** Replaces a follower's lists with the leader's. */
 export function applyLists(replica: Replica, lists: MirroredLists): void {
-  replica.conflicts.clear();
-  for (const parked of lists.conflicts) {
-    replica.conflicts.set(parked.mutation.id, deepFreeze(parked));
-  }
-  replica.deadLetters.clear();
-  for (const letter of lists.deadLetters) {
-    replica.deadLetters.set(letter.mutation.id, deepFreeze(letter));
-  }
-  replica.invalidRecords.clear();
-  for (const [key, invalid] of lists.invalid) replica.invalidRecords.set(key, deepFreeze(invalid));
+  replica.restoreLists({
+    conflicts: lists.conflicts.map(deepFreeze),
+    deadLetters: lists.deadLetters.map(deepFreeze),
+    invalid: lists.invalid.map(([key, invalid]) => [key, deepFreeze(invalid)] as const),
+  });
 }
 
 /** A status as it crosses the channel. */

@@ -1,0 +1,111 @@
+import type { DeadLetter, InvalidRecord } from '../client/types.js';
+import type { StoredOutboxEntry } from '../outbox/outbox.js';
+import type { SyncRecord } from '../protocol/types.js';
+import type { StorageAdapter } from '../storage/types.js';
+import { deepFreeze } from '../store/freeze.js';
+import { KEYS } from './keys.js';
+import { Replica, type StoredConflict } from './replica.js';
+
+/**
+ * Starts loading a namespace into a new replica that is usable at once (see {@link Replica.ready}).
+ * Values read from storage are frozen, not copied: the client never mutates them.
+ * `onLoaded` receives the records whose view may have changed; `alsoBefore` must settle too
+ * before writes are persisted.
+ */
+export function openReplica(
+  storage: StorageAdapter,
+  namespace: string,
+  scope: string,
+  onLoaded: (touched: Array<[collection: string, id: string]>) => void,
+  alsoBefore: Promise<void> = Promise.resolve(),
+): Replica {
+  const replica = new Replica(namespace, scope);
+  replica.loaded = false;
+  replica.ready = Promise.all([loadInto(storage, replica), alsoBefore]).then(([touched]) => {
+    replica.loaded = true;
+    onLoaded(touched);
+  });
+  // A failed load surfaces through the writes that wait on it (they reject and roll back).
+  replica.ready.catch(() => {});
+  return replica;
+}
+
+/**
+ * The HLCs this installation issued that a namespace holds: its `m/hlc` and the HLCs of its
+ * queued mutations (read for the device clock, see client/device-clock.ts).
+ */
+export async function ownHlcs(storage: StorageAdapter, namespace: string): Promise<string[]> {
+  const [hlc, outbox] = await Promise.all([
+    storage.get(namespace, KEYS.hlc),
+    storage.list(namespace, KEYS.outbox),
+  ]);
+  const found = typeof hlc === 'string' ? [hlc] : [];
+  for (const [, value] of outbox) {
+    const mutationHlc = (value as StoredOutboxEntry | undefined)?.mutation?.hlc;
+    if (typeof mutationHlc === 'string') found.push(mutationHlc);
+  }
+  return found;
+}
+
+/** Reads a namespace into `replica` (which may already hold writes made while loading). */
+async function loadInto(
+  storage: StorageAdapter,
+  replica: Replica,
+): Promise<Array<[collection: string, id: string]>> {
+  const { namespace } = replica;
+  const [records, outbox, checkpoints, deadLetters, conflicts, hlc, resets, invalid] =
+    await Promise.all([
+      storage.list(namespace, KEYS.record),
+      storage.list(namespace, KEYS.outbox),
+      storage.list(namespace, KEYS.checkpoint),
+      storage.list(namespace, KEYS.deadLetter),
+      storage.list(namespace, KEYS.conflict),
+      storage.get(namespace, KEYS.hlc),
+      storage.list(namespace, KEYS.reset),
+      storage.list(namespace, KEYS.invalid),
+    ]);
+  replica.restoreLists({
+    conflicts: conflicts.map(([, value]) => deepFreeze(value as StoredConflict)),
+    deadLetters: deadLetters.map(([, value]) => deepFreeze(value as DeadLetter)),
+    invalid: invalid.map(([key, value]) => [key, deepFreeze(value as InvalidRecord)] as const),
+  });
+  const stored: Array<[string, string]> = [];
+  for (const [key, value] of checkpoints) {
+    if (typeof value === 'string') stored.push([key.slice(KEYS.checkpoint.length), value]);
+  }
+  replica.restorePullState(
+    stored,
+    resets.map(([key]) => key.slice(KEYS.reset.length)),
+  );
+  replica.outbox.mergeLoaded(outbox.map(([, value]) => deepFreeze(value as StoredOutboxEntry)));
+  for (const [, value] of records) replica.store.setBase(deepFreeze(value as SyncRecord));
+  // Writes made while loading keep baseRevision 0: the app made them without seeing the stored
+  // record, so if it exists they must conflict and be resolved, not silently overwrite it.
+  //
+  // The clock must not go back across restarts. Local writes do not persist it (one op less
+  // per write): our own history is the latest of `m/hlc` (written with push answers and
+  // resolver rewrites) and the HLCs of our queued and dead-lettered mutations; what the server
+  // sent is the latest HLC of the base records.
+  let own = typeof hlc === 'string' ? hlc : '';
+  for (const entry of replica.outbox.entries()) {
+    if (entry.mutation.hlc > own) own = entry.mutation.hlc;
+  }
+  for (const letter of replica.deadLetters.values()) {
+    if (letter.mutation.hlc > own) own = letter.mutation.hlc;
+  }
+  let seen = '';
+  for (const record of replica.store.baseRecords()) if (record.hlc > seen) seen = record.hlc;
+  replica.lastHlc = own;
+  replica.seenHlc = seen;
+  const touched: Array<[string, string]> = [];
+  for (const record of replica.store.baseRecords()) {
+    if (replica.store.recompute(record.collection, record.id)) {
+      touched.push([record.collection, record.id]);
+    }
+  }
+  for (const entry of replica.outbox.entries()) {
+    const { collection, recordId } = entry.mutation;
+    if (replica.store.recompute(collection, recordId)) touched.push([collection, recordId]);
+  }
+  return touched;
+}
