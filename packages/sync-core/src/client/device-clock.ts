@@ -50,7 +50,8 @@ export class DeviceClockHistory {
   }
 }
 
-function restoreQuietly(clock: HybridLogicalClock, hlc: string): void {
+function restoreQuietly(clock: HybridLogicalClock, hlc: unknown): void {
+  if (typeof hlc !== 'string') return;
   try {
     clock.restore(hlc);
   } catch {

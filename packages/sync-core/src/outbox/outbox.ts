@@ -76,16 +76,18 @@ export class Outbox {
    *   sent (sealed)
    */
   constructor(stored: readonly StoredOutboxEntry[] = []) {
-    this.#nextSeq = this.#insertStored(stored, this.#nextSeq);
+    this.restore(stored);
   }
 
   /**
-   * Inserts entries loaded from storage, in `seq` order, all sealed (they may have been sent
-   * before a crash); returns the next free `seq` at or after `next`.
+   * Inserts entries that are durable already (loaded from storage, or a leader tab's, see
+   * tabs/mirror.ts) at their own positions, in `seq` order, all sealed (they may have been
+   * sent); an entry at the same position is replaced.
    */
-  #insertStored(stored: readonly StoredOutboxEntry[], next: number): number {
-    let free = next;
+  restore(stored: readonly StoredOutboxEntry[]): void {
     for (const item of [...stored].sort((a, b) => a.seq - b.seq)) {
+      const clash = this.#entries.get(item.seq);
+      if (clash !== undefined) this.remove(clash);
       this.#insert({
         seq: item.seq,
         mutation: Object.freeze(item.mutation),
@@ -94,9 +96,8 @@ export class Outbox {
         sealed: true,
         writes: 0,
       });
-      free = Math.max(free, item.seq + 1);
+      this.#nextSeq = Math.max(this.#nextSeq, item.seq + 1);
     }
-    return free;
   }
 
   /** Number of queued mutations (in flight included). */
@@ -202,44 +203,23 @@ export class Outbox {
     this.#entries.delete(entry.seq);
     const { collection, recordId } = entry.mutation;
     this.onTouched?.(collection, recordId);
-    const list = this.#byRecord.get(collection, recordId);
-    if (list !== undefined) {
-      const index = list.indexOf(entry);
-      if (index >= 0) list.splice(index, 1);
-      if (list.length === 0) this.#byRecord.delete(collection, recordId);
+    if (unlink(this.#byRecord.get(collection, recordId), entry)) {
+      this.#byRecord.delete(collection, recordId);
     }
     const txId = entry.mutation.txId;
-    if (txId !== undefined) {
-      const group = this.#byTx.get(txId);
-      if (group !== undefined) {
-        const index = group.indexOf(entry);
-        if (index >= 0) group.splice(index, 1);
-        if (group.length === 0) this.#byTx.delete(txId);
-      }
-    }
+    if (txId !== undefined && unlink(this.#byTx.get(txId), entry)) this.#byTx.delete(txId);
   }
 
-  /** Replaces the mutation of an entry in place (a resolver's write keeps the queue position). */
+  /**
+   * Replaces the mutation of an entry in place (a resolver's write keeps the queue position).
+   * The new mutation belongs to the same transaction as the old one (same `txId`, or none).
+   */
   replace(held: OutboxEntry, mutation: Mutation, base: JsonObject | null): void {
     const entry = held as Entry;
-    const oldTx = entry.mutation.txId;
     this.onTouched?.(mutation.collection, mutation.recordId);
     entry.mutation = Object.freeze(mutation);
     entry.base = base;
     entry.sealed = false;
-    if (oldTx !== mutation.txId) {
-      // Keep the tx index right if a replacement changes the group (it normally does not).
-      const group = oldTx === undefined ? undefined : this.#byTx.get(oldTx);
-      if (group !== undefined && oldTx !== undefined) {
-        group.splice(group.indexOf(entry), 1);
-        if (group.length === 0) this.#byTx.delete(oldTx);
-      }
-      if (mutation.txId !== undefined) {
-        const next = this.#byTx.get(mutation.txId);
-        if (next === undefined) this.#byTx.set(mutation.txId, [entry]);
-        else next.push(entry);
-      }
-    }
   }
 
   /** `true` when some entry could be sent now. */
@@ -341,7 +321,9 @@ export class Outbox {
     this.#entries.clear();
     this.#byRecord.clear();
     this.#byTx.clear();
-    let next = this.#insertStored(stored, 1);
+    this.#nextSeq = 1;
+    this.restore(stored);
+    let next = this.#nextSeq;
     for (const entry of queued) {
       entry.seq = next++;
       this.#insert(entry);
@@ -350,33 +332,20 @@ export class Outbox {
   }
 
   /**
-   * A follower tab's copy of one record's entries on the leader (see tabs/mirror.ts): the
-   * record's entries are replaced by `stored`, sealed, at the leader's positions.
-   */
-  mirrorRecord(collection: string, id: string, stored: readonly StoredOutboxEntry[]): void {
-    for (const entry of [...(this.forRecord(collection, id) ?? [])]) this.remove(entry);
-    for (const item of stored) {
-      const clash = this.#entries.get(item.seq);
-      if (clash !== undefined) this.remove(clash);
-    }
-    this.#nextSeq = this.#insertStored(stored, this.#nextSeq);
-  }
-
-  /**
    * Appends a mutation moved in from another namespace (claimed local data) as a new entry.
    * It is sealed: nothing coalesces into it. The caller persists it.
    */
   adopt(mutation: Mutation, base: JsonObject | null): OutboxEntry {
-    const seq = this.#nextSeq++;
-    const entry: Entry = {
-      seq,
-      mutation: Object.freeze(mutation),
-      base,
-      inFlight: false,
-      sealed: true,
-      writes: 0,
-    };
-    this.#insert(entry);
-    return entry;
+    const seq = this.#nextSeq;
+    this.restore([{ seq, mutation, base }]);
+    return this.#entries.get(seq) as Entry;
   }
+}
+
+/** Takes `entry` out of `list`; `true` when the list is left empty. */
+function unlink(list: Entry[] | undefined, entry: OutboxEntry): boolean {
+  if (list === undefined) return false;
+  const index = list.indexOf(entry as Entry);
+  if (index >= 0) list.splice(index, 1);
+  return list.length === 0;
 }

@@ -4,9 +4,12 @@ import type { JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
 import type { StorageAdapter, StorageWrite } from '../storage/types.js';
 import { recordKey } from '../store/record-key.js';
 import { baseKey, invalidKey, KEYS, outboxKey } from './keys.js';
-import type { Replica, StoredConflict } from './replica.js';
+import type { Replica, ReplicaListsSnapshot, StoredConflict } from './replica.js';
 
-/** A replica's lists, which only its batches change (the replica shows them read-only). */
+/**
+ * A replica's lists as replica/ changes them: `Replica` shows the same maps read-only, and only
+ * `ReplicaBatch` and the loader (replica/load.ts) change them.
+ */
 export interface ReplicaLists {
   /** Dead letters by mutation id. */
   readonly deadLetters: Map<string, DeadLetter>;
@@ -30,6 +33,25 @@ export interface ReplicaLists {
  * {@link rollback} undoes the list changes (dead letters, conflicts, quarantine, checkpoints)
  * when the write fails; the outbox and the record store keep their own undo.
  */
+/** The lists of `replica`, writable: for replica/ only (see {@link ReplicaLists}). */
+export function listsOf(replica: Replica): ReplicaLists {
+  return replica as unknown as ReplicaLists;
+}
+
+/**
+ * Replaces a replica's lists with ones that are already durable: a follower tab taking over its
+ * leader's (which the leader persisted). Nothing is written.
+ */
+export function restoreLists(replica: Replica, lists: ReplicaListsSnapshot): void {
+  const { deadLetters, conflicts, invalidRecords } = listsOf(replica);
+  conflicts.clear();
+  for (const parked of lists.conflicts) conflicts.set(parked.mutation.id, parked);
+  deadLetters.clear();
+  for (const letter of lists.deadLetters) deadLetters.set(letter.mutation.id, letter);
+  invalidRecords.clear();
+  for (const [key, invalid] of lists.invalid) invalidRecords.set(key, invalid);
+}
+
 export class ReplicaBatch {
   /** The replica this batch changes. */
   readonly replica: Replica;
@@ -38,13 +60,10 @@ export class ReplicaBatch {
   readonly #lists: ReplicaLists;
   readonly #undo: Array<() => void> = [];
 
-  /**
-   * @param replica - the replica changed
-   * @param lists - its lists (handed over by {@link Replica.batch})
-   */
-  constructor(replica: Replica, lists: ReplicaLists) {
+  /** @param replica - the replica changed */
+  constructor(replica: Replica) {
     this.replica = replica;
-    this.#lists = lists;
+    this.#lists = listsOf(replica);
   }
 
   /** Writes the ops to the replica's namespace (nothing when there are none). */
@@ -63,19 +82,19 @@ export class ReplicaBatch {
   /** Makes `record` (frozen) the confirmed base record. The view is recomputed by the caller. */
   storeBase(record: SyncRecord): void {
     this.replica.store.setBase(record);
-    this.ops.push({ type: 'set', key: baseKey(record.collection, record.id), value: record });
+    this.#set(baseKey(record.collection, record.id), record);
   }
 
   /** Forgets a confirmed base record (the server no longer has it). */
   dropBase(collection: string, id: string): void {
     this.replica.store.deleteBase(collection, id);
-    this.ops.push({ type: 'delete', key: baseKey(collection, id) });
+    this.#delete(baseKey(collection, id));
   }
 
   /** Moves the pull checkpoint of `scope`; written with the page it ends. */
   advanceCheckpoint(scope: string, checkpoint: string): void {
     this.#change(this.#lists.checkpoints, scope, checkpoint);
-    this.ops.push({ type: 'set', key: KEYS.checkpoint + scope, value: checkpoint });
+    this.#set(KEYS.checkpoint + scope, checkpoint);
   }
 
   /**
@@ -85,10 +104,8 @@ export class ReplicaBatch {
   beginReset(scope: string): void {
     this.#change(this.#lists.checkpoints, scope, undefined);
     this.#lists.resetting.set(scope, new Set());
-    this.ops.push(
-      { type: 'delete', key: KEYS.checkpoint + scope },
-      { type: 'set', key: KEYS.reset + scope, value: true },
-    );
+    this.#delete(KEYS.checkpoint + scope);
+    this.#set(KEYS.reset + scope, true);
   }
 
   /** The server has this record of `scope`: a reset under way keeps it. */
@@ -104,7 +121,7 @@ export class ReplicaBatch {
   finishReset(scope: string): Array<[collection: string, id: string]> {
     const seen = this.#lists.resetting.get(scope);
     this.#lists.resetting.delete(scope);
-    this.ops.push({ type: 'delete', key: KEYS.reset + scope });
+    this.#delete(KEYS.reset + scope);
     const drop: Array<[string, string]> = [];
     if (seen === undefined || seen === null) return drop;
     for (const record of this.replica.store.baseRecords()) {
@@ -118,13 +135,13 @@ export class ReplicaBatch {
 
   /** Persists an outbox entry as it is now (queued, coalesced, rebased or rewritten). */
   persistEntry(entry: OutboxEntry): void {
-    this.ops.push({ type: 'set', key: outboxKey(entry.seq), value: storedEntry(entry) });
+    this.#set(outboxKey(entry.seq), storedEntry(entry));
   }
 
   /** Takes an entry out of the outbox for good (answered, dead-lettered, parked, claimed). */
   unqueue(entry: OutboxEntry): void {
     this.replica.outbox.remove(entry);
-    this.ops.push({ type: 'delete', key: outboxKey(entry.seq) });
+    this.#delete(outboxKey(entry.seq));
   }
 
   /** Replaces an entry's mutation in place (a resolver's rewrite keeps the queue position). */
@@ -150,12 +167,12 @@ export class ReplicaBatch {
   parkConflict(stored: StoredConflict): void {
     const id = stored.mutation.id;
     this.#change(this.#lists.conflicts, id, stored);
-    this.ops.push({ type: 'set', key: KEYS.conflict + id, value: stored });
+    this.#set(KEYS.conflict + id, stored);
   }
 
   /** Removes a parked conflict (the app settled it); returns it, if it was parked. */
   unparkConflict(mutationId: string): StoredConflict | undefined {
-    this.ops.push({ type: 'delete', key: KEYS.conflict + mutationId });
+    this.#delete(KEYS.conflict + mutationId);
     return this.#change(this.#lists.conflicts, mutationId, undefined);
   }
 
@@ -163,12 +180,12 @@ export class ReplicaBatch {
   deadLetter(letter: DeadLetter): void {
     const id = letter.mutation.id;
     this.#change(this.#lists.deadLetters, id, letter);
-    this.ops.push({ type: 'set', key: KEYS.deadLetter + id, value: letter });
+    this.#set(KEYS.deadLetter + id, letter);
   }
 
   /** Removes a dead letter (retried or discarded); returns it, if there was one. */
   forgetDeadLetter(mutationId: string): DeadLetter | undefined {
-    this.ops.push({ type: 'delete', key: KEYS.deadLetter + mutationId });
+    this.#delete(KEYS.deadLetter + mutationId);
     return this.#change(this.#lists.deadLetters, mutationId, undefined);
   }
 
@@ -176,20 +193,28 @@ export class ReplicaBatch {
   quarantine(invalid: InvalidRecord): void {
     const key = invalidKey(invalid.collection, invalid.id);
     this.#change(this.#lists.invalidRecords, key, invalid);
-    this.ops.push({ type: 'set', key, value: invalid });
+    this.#set(key, invalid);
   }
 
   /** Ends a record's quarantine; `false` (and nothing written) when it was not quarantined. */
   endQuarantine(collection: string, id: string): boolean {
     const key = invalidKey(collection, id);
     if (this.#change(this.#lists.invalidRecords, key, undefined) === undefined) return false;
-    this.ops.push({ type: 'delete', key });
+    this.#delete(key);
     return true;
   }
 
   /** Persists the latest HLC issued, so the clock resumes after it (see replica/load.ts). */
   noteClock(hlc: string): void {
-    this.ops.push({ type: 'set', key: KEYS.hlc, value: hlc });
+    this.#set(KEYS.hlc, hlc);
+  }
+
+  #set(key: string, value: unknown): void {
+    this.ops.push({ type: 'set', key, value });
+  }
+
+  #delete(key: string): void {
+    this.ops.push({ type: 'delete', key });
   }
 
   /** Sets (or, with `undefined`, deletes) `key` of a list, remembering how to undo it. */

@@ -59,16 +59,5 @@ export function invalidKey(collection: string, id: string): string {
 
 /** The storage key of outbox position `seq` (fixed width so keys sort in queue order). */
 export function outboxKey(seq: number): string {
-  if (!Number.isSafeInteger(seq) || seq < 0 || seq >= 1e12) {
-    return KEYS.outbox + String(seq).padStart(12, '0');
-  }
-  // Built flat from char codes: a concatenated key is a cons string that every storage write
-  // would have to flatten again (this runs on every local write).
-  const codes = [0x6f, 0x2f, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48];
-  let rest = seq;
-  for (let i = codes.length - 1; i >= 2; i--) {
-    codes[i] = 48 + (rest % 10);
-    rest = Math.floor(rest / 10);
-  }
-  return String.fromCharCode.apply(null, codes);
+  return KEYS.outbox + String(seq).padStart(12, '0');
 }

@@ -3,6 +3,7 @@ import type { StoredOutboxEntry } from '../outbox/outbox.js';
 import type { SyncRecord } from '../protocol/types.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { deepFreeze } from '../store/freeze.js';
+import { listsOf } from './batch.js';
 import { KEYS } from './keys.js';
 import { Replica, type StoredConflict } from './replica.js';
 
@@ -32,19 +33,18 @@ export function openReplica(
 
 /**
  * The HLCs this installation issued that a namespace holds: its `m/hlc` and the HLCs of its
- * queued mutations (read for the device clock, see client/device-clock.ts).
+ * queued mutations (read for the device clock, see client/device-clock.ts). Values are as
+ * stored: a damaged one may not be a string.
  */
-export async function ownHlcs(storage: StorageAdapter, namespace: string): Promise<string[]> {
+export async function ownHlcs(storage: StorageAdapter, namespace: string): Promise<unknown[]> {
   const [hlc, outbox] = await Promise.all([
     storage.get(namespace, KEYS.hlc),
     storage.list(namespace, KEYS.outbox),
   ]);
-  const found = typeof hlc === 'string' ? [hlc] : [];
-  for (const [, value] of outbox) {
-    const mutationHlc = (value as StoredOutboxEntry | undefined)?.mutation?.hlc;
-    if (typeof mutationHlc === 'string') found.push(mutationHlc);
-  }
-  return found;
+  return [
+    hlc,
+    ...outbox.map(([, value]) => (value as StoredOutboxEntry | undefined)?.mutation?.hlc),
+  ];
 }
 
 /** Reads a namespace into `replica` (which may already hold writes made while loading). */
@@ -64,19 +64,21 @@ async function loadInto(
       storage.list(namespace, KEYS.reset),
       storage.list(namespace, KEYS.invalid),
     ]);
-  replica.restoreLists({
-    conflicts: conflicts.map(([, value]) => deepFreeze(value as StoredConflict)),
-    deadLetters: deadLetters.map(([, value]) => deepFreeze(value as DeadLetter)),
-    invalid: invalid.map(([key, value]) => [key, deepFreeze(value as InvalidRecord)] as const),
-  });
-  const stored: Array<[string, string]> = [];
+  const lists = listsOf(replica);
+  for (const [key, value] of invalid)
+    lists.invalidRecords.set(key, deepFreeze(value as InvalidRecord));
+  for (const [key] of resets) lists.resetting.set(key.slice(KEYS.reset.length), null);
   for (const [key, value] of checkpoints) {
-    if (typeof value === 'string') stored.push([key.slice(KEYS.checkpoint.length), value]);
+    if (typeof value === 'string') lists.checkpoints.set(key.slice(KEYS.checkpoint.length), value);
   }
-  replica.restorePullState(
-    stored,
-    resets.map(([key]) => key.slice(KEYS.reset.length)),
-  );
+  for (const [, value] of deadLetters) {
+    const letter = deepFreeze(value as DeadLetter);
+    lists.deadLetters.set(letter.mutation.id, letter);
+  }
+  for (const [, value] of conflicts) {
+    const parked = deepFreeze(value as StoredConflict);
+    lists.conflicts.set(parked.mutation.id, parked);
+  }
   replica.outbox.mergeLoaded(outbox.map(([, value]) => deepFreeze(value as StoredOutboxEntry)));
   for (const [, value] of records) replica.store.setBase(deepFreeze(value as SyncRecord));
   // Writes made while loading keep baseRevision 0: the app made them without seeing the stored

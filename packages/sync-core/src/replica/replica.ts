@@ -2,7 +2,7 @@ import type { DeadLetter, InvalidRecord, ParkedConflict } from '../client/types.
 import { Outbox, type StoredOutboxEntry } from '../outbox/outbox.js';
 import type { Mutation } from '../protocol/types.js';
 import { RecordStore } from '../store/record-store.js';
-import { ReplicaBatch, type ReplicaLists } from './batch.js';
+import { ReplicaBatch } from './batch.js';
 
 /** A parked conflict as stored: the public view plus the mutation that conflicted. */
 export interface StoredConflict {
@@ -31,7 +31,8 @@ export interface ReplicaListsSnapshot {
  *
  * The lists are read-only from outside: they change only through a {@link ReplicaBatch}
  * ({@link batch}), which builds the storage write of each change with it, so memory and storage
- * cannot disagree on a key. The outbox and the record store are their own owners.
+ * cannot disagree on a key (or through `restoreLists`, with lists already durable). The outbox
+ * and the record store are their own owners.
  */
 export class Replica {
   /** Storage namespace. */
@@ -42,26 +43,19 @@ export class Replica {
   readonly outbox: Outbox;
   /** Base records and the optimistic view. */
   readonly store: RecordStore;
-  readonly #lists: ReplicaLists = {
-    deadLetters: new Map(),
-    conflicts: new Map(),
-    invalidRecords: new Map(),
-    checkpoints: new Map(),
-    resetting: new Map(),
-  };
   /** Dead letters by mutation id. */
-  readonly deadLetters: ReadonlyMap<string, DeadLetter> = this.#lists.deadLetters;
+  readonly deadLetters: ReadonlyMap<string, DeadLetter> = new Map();
   /** Parked conflicts by mutation id. */
-  readonly conflicts: ReadonlyMap<string, StoredConflict> = this.#lists.conflicts;
+  readonly conflicts: ReadonlyMap<string, StoredConflict> = new Map();
   /** Server records that failed their collection's schema, by `invalidKey`. */
-  readonly invalidRecords: ReadonlyMap<string, InvalidRecord> = this.#lists.invalidRecords;
+  readonly invalidRecords: ReadonlyMap<string, InvalidRecord> = new Map();
   /** Checkpoints by scope. */
-  readonly checkpoints: ReadonlyMap<string, string> = this.#lists.checkpoints;
+  readonly checkpoints: ReadonlyMap<string, string> = new Map();
   /**
    * Scopes being re-pulled from `null` after `resetRequired`, with the records seen so far
    * (`null` when the reset was persisted by an earlier run and must start over).
    */
-  readonly resetting: ReadonlyMap<string, ReadonlySet<string> | null> = this.#lists.resetting;
+  readonly resetting: ReadonlyMap<string, ReadonlySet<string> | null> = new Map();
   /**
    * Settles when the namespace has been read from storage. Until then the replica already takes
    * writes (they show in the view at once), but their storage writes wait for it, because their
@@ -93,26 +87,6 @@ export class Replica {
 
   /** Starts one atomic storage write of this replica (see {@link ReplicaBatch}). */
   batch(): ReplicaBatch {
-    return new ReplicaBatch(this, this.#lists);
-  }
-
-  /**
-   * Replaces the lists with ones that are already durable: read from storage (replica/load.ts),
-   * or a follower tab taking over its leader's (which the leader persisted). Nothing is written.
-   */
-  restoreLists(lists: ReplicaListsSnapshot): void {
-    const { deadLetters, conflicts, invalidRecords } = this.#lists;
-    conflicts.clear();
-    for (const parked of lists.conflicts) conflicts.set(parked.mutation.id, parked);
-    deadLetters.clear();
-    for (const letter of lists.deadLetters) deadLetters.set(letter.mutation.id, letter);
-    invalidRecords.clear();
-    for (const [key, invalid] of lists.invalid) invalidRecords.set(key, invalid);
-  }
-
-  /** Restores pull state read from storage: checkpoints, and resets a crash interrupted. */
-  restorePullState(checkpoints: Iterable<[string, string]>, resets: Iterable<string>): void {
-    for (const [scope, checkpoint] of checkpoints) this.#lists.checkpoints.set(scope, checkpoint);
-    for (const scope of resets) this.#lists.resetting.set(scope, null);
+    return new ReplicaBatch(this);
   }
 }

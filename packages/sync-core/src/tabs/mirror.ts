@@ -2,6 +2,7 @@ import type { SyncStatus } from '../client/types.js';
 import { SyncError, type SyncErrorKind } from '../errors/sync-error.js';
 import { type StoredOutboxEntry, storedEntry } from '../outbox/outbox.js';
 import type { SyncRecord } from '../protocol/types.js';
+import { restoreLists } from '../replica/batch.js';
 import type { Replica, ReplicaListsSnapshot } from '../replica/replica.js';
 import { deepFreeze } from '../store/freeze.js';
 
@@ -98,7 +99,9 @@ function applyOne(
   changed: (collection: string, id: string) => void,
 ): void {
   const { store, outbox } = replica;
-  outbox.mirrorRecord(record.c, record.id, record.pending.map(deepFreeze));
+  // The record's entries become the leader's, at the leader's positions.
+  for (const entry of [...(outbox.forRecord(record.c, record.id) ?? [])]) outbox.remove(entry);
+  outbox.restore(record.pending.map(deepFreeze));
   if (record.base === null) store.deleteBase(record.c, record.id);
   else store.setBase(deepFreeze(record.base));
   if (store.recompute(record.c, record.id)) changed(record.c, record.id);
@@ -115,7 +118,7 @@ export function captureLists(replica: Replica): MirroredLists {
 
 /** Replaces a follower's lists with the leader's. */
 export function applyLists(replica: Replica, lists: MirroredLists): void {
-  replica.restoreLists({
+  restoreLists(replica, {
     conflicts: lists.conflicts.map(deepFreeze),
     deadLetters: lists.deadLetters.map(deepFreeze),
     invalid: lists.invalid.map(([key, invalid]) => [key, deepFreeze(invalid)] as const),
