@@ -54,7 +54,7 @@ export async function claimLocalData(
   const adopted = [];
   for (const entry of moved) {
     if (already.has(entry.mutation.id)) continue;
-    adopted.push(adoption.adoptEntry({ ...entry.mutation, scope: target.scope }, entry.base));
+    adopted.push(adoption.adopt({ ...entry.mutation, scope: target.scope }, entry.base));
   }
   try {
     await adoption.commit(ctx.storage);

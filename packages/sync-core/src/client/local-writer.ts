@@ -75,15 +75,12 @@ export function applyLocalWrites(
   const persist = (): Promise<void> => {
     const write = replica.batch();
     if (options.extraOps !== undefined) write.ops.push(...options.extraOps);
-    if (results.length === 1) {
-      write.persistEntry((results[0] as EnqueueResult).entry);
-    } else {
-      const written = new Set<OutboxEntry>();
-      for (const { entry } of results) {
-        if (written.has(entry)) continue;
-        written.add(entry);
-        write.persistEntry(entry);
-      }
+    // A transaction may fold two writes of a record into one entry: it is persisted once.
+    const written = new Set<OutboxEntry>();
+    for (const { entry } of results) {
+      if (written.has(entry)) continue;
+      written.add(entry);
+      write.persistEntry(entry);
     }
     return write.commit(ctx.storage);
   };

@@ -4,7 +4,7 @@ import type { StorageWrite } from '../storage/types.js';
 import type { ConflictDecision } from './api.js';
 import type { EngineContext } from './context.js';
 import type { LocalWrite } from './local-writer.js';
-import type { DeadLetter, RecordSyncState } from './types.js';
+import type { RecordSyncState } from './types.js';
 import { checkTarget, freezeData } from './write-input.js';
 
 /*
@@ -47,11 +47,10 @@ export async function retryDeadLetter(
   mutationId: string,
   write: WriteWithOps,
 ): Promise<void> {
-  if (!replica.deadLetters.has(mutationId)) {
-    throw new SyncError('invalid', `No dead letter ${mutationId}`);
-  }
   const removal = replica.batch();
-  const { mutation } = removal.forgetDeadLetter(mutationId) as DeadLetter;
+  const letter = removal.forgetDeadLetter(mutationId);
+  if (letter === undefined) throw new SyncError('invalid', `No dead letter ${mutationId}`);
+  const { mutation } = letter;
   const local: LocalWrite = {
     op: mutation.op,
     collection: mutation.collection,
@@ -75,9 +74,8 @@ export async function discardDeadLetter(
   replica: Replica,
   mutationId: string,
 ): Promise<void> {
-  if (!replica.deadLetters.has(mutationId)) return;
   const removal = replica.batch();
-  removal.forgetDeadLetter(mutationId);
+  if (removal.forgetDeadLetter(mutationId) === undefined) return;
   ctx.refreshCounts(replica);
   ctx.notifier.touch();
   try {

@@ -30,8 +30,8 @@ export interface ReplicaLists {
  * namespace. The caller writes {@link ops} once ({@link commit}), so a pulled page and its
  * checkpoint, or a push answer and the outbox entry it settles, are durable together.
  *
- * {@link rollback} undoes the list changes (dead letters, conflicts, quarantine, checkpoints)
- * when the write fails; the outbox and the record store keep their own undo.
+ * {@link rollback} undoes the changes to dead letters, parked conflicts and the quarantine when
+ * the write fails; the outbox and the record store keep their own undo.
  */
 /** The lists of `replica`, writable: for replica/ only (see {@link ReplicaLists}). */
 export function listsOf(replica: Replica): ReplicaLists {
@@ -75,25 +75,24 @@ export class ReplicaBatch {
 
   /** Undoes this batch's list changes, newest first (its write failed). */
   rollback(): void {
-    for (let i = this.#undo.length - 1; i >= 0; i--) (this.#undo[i] as () => void)();
-    this.#undo.length = 0;
+    for (const undo of this.#undo.reverse()) undo();
   }
 
   /** Makes `record` (frozen) the confirmed base record. The view is recomputed by the caller. */
-  storeBase(record: SyncRecord): void {
+  setBase(record: SyncRecord): void {
     this.replica.store.setBase(record);
     this.#set(baseKey(record.collection, record.id), record);
   }
 
   /** Forgets a confirmed base record (the server no longer has it). */
-  dropBase(collection: string, id: string): void {
+  deleteBase(collection: string, id: string): void {
     this.replica.store.deleteBase(collection, id);
     this.#delete(baseKey(collection, id));
   }
 
   /** Moves the pull checkpoint of `scope`; written with the page it ends. */
-  advanceCheckpoint(scope: string, checkpoint: string): void {
-    this.#change(this.#lists.checkpoints, scope, checkpoint);
+  setCheckpoint(scope: string, checkpoint: string): void {
+    this.#lists.checkpoints.set(scope, checkpoint);
     this.#set(KEYS.checkpoint + scope, checkpoint);
   }
 
@@ -102,7 +101,7 @@ export class ReplicaBatch {
    * in the middle restarts it. The base records stay until {@link finishReset}.
    */
   beginReset(scope: string): void {
-    this.#change(this.#lists.checkpoints, scope, undefined);
+    this.#lists.checkpoints.delete(scope);
     this.#lists.resetting.set(scope, new Set());
     this.#delete(KEYS.checkpoint + scope);
     this.#set(KEYS.reset + scope, true);
@@ -129,7 +128,7 @@ export class ReplicaBatch {
         drop.push([record.collection, record.id]);
       }
     }
-    for (const [collection, id] of drop) this.dropBase(collection, id);
+    for (const [collection, id] of drop) this.deleteBase(collection, id);
     return drop;
   }
 
@@ -145,7 +144,7 @@ export class ReplicaBatch {
   }
 
   /** Replaces an entry's mutation in place (a resolver's rewrite keeps the queue position). */
-  rewriteEntry(entry: OutboxEntry, mutation: Mutation, base: JsonObject | null): void {
+  replace(entry: OutboxEntry, mutation: Mutation, base: JsonObject | null): void {
     this.replica.outbox.replace(entry, mutation, base);
     this.persistEntry(entry);
   }
@@ -157,7 +156,7 @@ export class ReplicaBatch {
   }
 
   /** Appends a mutation moved in from another namespace (claimed local data). */
-  adoptEntry(mutation: Mutation, base: JsonObject | null): OutboxEntry {
+  adopt(mutation: Mutation, base: JsonObject | null): OutboxEntry {
     const entry = this.replica.outbox.adopt(mutation, base);
     this.persistEntry(entry);
     return entry;

@@ -52,35 +52,38 @@ async function loadInto(
   storage: StorageAdapter,
   replica: Replica,
 ): Promise<Array<[collection: string, id: string]>> {
-  const { namespace } = replica;
-  const [records, outbox, checkpoints, deadLetters, conflicts, hlc, resets, invalid] =
-    await Promise.all([
-      storage.list(namespace, KEYS.record),
-      storage.list(namespace, KEYS.outbox),
-      storage.list(namespace, KEYS.checkpoint),
-      storage.list(namespace, KEYS.deadLetter),
-      storage.list(namespace, KEYS.conflict),
-      storage.get(namespace, KEYS.hlc),
-      storage.list(namespace, KEYS.reset),
-      storage.list(namespace, KEYS.invalid),
-    ]);
   const lists = listsOf(replica);
-  for (const [key, value] of invalid)
-    lists.invalidRecords.set(key, deepFreeze(value as InvalidRecord));
-  for (const [key] of resets) lists.resetting.set(key.slice(KEYS.reset.length), null);
-  for (const [key, value] of checkpoints) {
-    if (typeof value === 'string') lists.checkpoints.set(key.slice(KEYS.checkpoint.length), value);
+  const outbox: StoredOutboxEntry[] = [];
+  let hlc: unknown;
+  // One read of the whole namespace; each key goes where its prefix says (replica/keys.ts).
+  for (const [key, value] of await storage.list(replica.namespace, '')) {
+    switch (key.slice(0, 2)) {
+      case KEYS.record:
+        replica.store.setBase(deepFreeze(value as SyncRecord));
+        break;
+      case KEYS.outbox:
+        outbox.push(deepFreeze(value as StoredOutboxEntry));
+        break;
+      case KEYS.checkpoint:
+        if (typeof value === 'string') lists.checkpoints.set(key.slice(2), value);
+        break;
+      case KEYS.deadLetter:
+        lists.deadLetters.set(key.slice(2), deepFreeze(value as DeadLetter));
+        break;
+      case KEYS.conflict:
+        lists.conflicts.set(key.slice(2), deepFreeze(value as StoredConflict));
+        break;
+      case KEYS.reset:
+        lists.resetting.set(key.slice(2), null);
+        break;
+      case KEYS.invalid:
+        lists.invalidRecords.set(key, deepFreeze(value as InvalidRecord));
+        break;
+      default:
+        if (key === KEYS.hlc) hlc = value;
+    }
   }
-  for (const [, value] of deadLetters) {
-    const letter = deepFreeze(value as DeadLetter);
-    lists.deadLetters.set(letter.mutation.id, letter);
-  }
-  for (const [, value] of conflicts) {
-    const parked = deepFreeze(value as StoredConflict);
-    lists.conflicts.set(parked.mutation.id, parked);
-  }
-  replica.outbox.mergeLoaded(outbox.map(([, value]) => deepFreeze(value as StoredOutboxEntry)));
-  for (const [, value] of records) replica.store.setBase(deepFreeze(value as SyncRecord));
+  replica.outbox.mergeLoaded(outbox);
   // Writes made while loading keep baseRevision 0: the app made them without seeing the stored
   // record, so if it exists they must conflict and be resolved, not silently overwrite it.
   //

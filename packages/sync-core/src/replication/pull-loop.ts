@@ -5,7 +5,7 @@ import type { ReplicaBatch } from '../replica/batch.js';
 import type { Replica } from '../replica/replica.js';
 import type { SyncTransport } from '../transport/types.js';
 import { checkPullPage } from './check-pull-page.js';
-import { applyPulledPage, finishReset } from './pull-page.js';
+import { applyPulledPage } from './pull-page.js';
 import type { Retryer } from './retryer.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -258,8 +258,6 @@ export class PullLoop {
       }
       const write = replica.batch();
       applyPulledPage(ctx, write, scope, page);
-      // The end of a reset is written with its last page: no state shows the reset half done.
-      if (!page.hasMore && replica.resetting.has(scope)) finishReset(ctx, write, scope);
       await this.#write(write);
       if (!page.hasMore) return true;
     }

@@ -8,7 +8,9 @@ import { deepFreeze } from '../store/freeze.js';
  * persist the page's records AND its checkpoint together (one atomic write: a crash can never
  * leave a checkpoint that covers records which were not saved). A record older than the base
  * (our own push's answer already moved it on) is skipped. Pulled records never touch the
- * outbox: pending local edits stay queued and are replayed on top of the new base.
+ * outbox: pending local edits stay queued and are replayed on top of the new base. The last
+ * page of a reset (`ReplicaBatch.beginReset` kept the base records visible meanwhile, so the
+ * app never saw its data vanish and reappear) ends it.
  */
 export function applyPulledPage(
   ctx: EngineContext,
@@ -29,7 +31,7 @@ export function applyPulledPage(
     const previous = store.base(record.collection, record.id);
     if (previous !== undefined && previous.revision >= record.revision) continue;
     if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, record, write)) continue;
-    write.storeBase(deepFreeze(record));
+    write.setBase(deepFreeze(record));
     if (store.recompute(record.collection, record.id)) {
       ctx.notifier.changed(record.collection, record.id);
     }
@@ -41,20 +43,15 @@ export function applyPulledPage(
       // A malformed HLC from the server must not stop replication; validation normally rejects it.
     }
   }
-  write.advanceCheckpoint(scope, page.checkpoint);
-}
-
-/**
- * Ends a reset once the scope was pulled to the end (the server said `resetRequired`, and
- * `ReplicaBatch.beginReset` kept the base records visible meanwhile, so the app never saw its
- * data vanish and reappear): base records of the scope that the fresh pull did not return no
- * longer exist on the server (their tombstones were purged), so they are dropped. Pending
- * mutations are kept and replayed; if their records are gone they will conflict and the
- * resolver decides. Written with the last page.
- */
-export function finishReset(ctx: EngineContext, write: ReplicaBatch, scope: string): void {
-  const { store } = write.replica;
-  for (const [collection, id] of write.finishReset(scope)) {
-    if (store.recompute(collection, id)) ctx.notifier.changed(collection, id);
+  write.setCheckpoint(scope, page.checkpoint);
+  // The end of a reset is written with its last page: no state shows the reset half done. Base
+  // records of the scope that the fresh pull did not return no longer exist on the server
+  // (their tombstones were purged), so they go (see `ReplicaBatch.finishReset`). Pending
+  // mutations are kept and replayed; if their records are gone they conflict and the resolver
+  // decides.
+  if (!page.hasMore && resetting) {
+    for (const [collection, id] of write.finishReset(scope)) {
+      if (store.recompute(collection, id)) ctx.notifier.changed(collection, id);
+    }
   }
 }

@@ -25,13 +25,6 @@ export interface PushOutcome {
   ownRevisions: Map<string, number>;
 }
 
-/** What settling one answer needs: the engine, the write being built, the outcome so far. */
-interface Settling {
-  readonly ctx: EngineContext;
-  readonly write: ReplicaBatch;
-  readonly outcome: PushOutcome;
-}
-
 /**
  * Applies the server's answers to a pushed batch, in memory, adding to `write` the ops that
  * make it durable in ONE write (DESIGN §3.6: a mutation leaves the outbox in the same write
@@ -45,26 +38,22 @@ export function applyPushResults(
   sent: readonly OutboxEntry[],
   results: readonly MutationResult[],
 ): PushOutcome {
-  const settling: Settling = {
-    ctx,
-    write,
-    outcome: { parked: [], rejected: [], ownRevisions: new Map() },
-  };
+  const outcome: PushOutcome = { parked: [], rejected: [], ownRevisions: new Map() };
   const { outbox, store } = write.replica;
   outbox.release(sent);
   for (let i = 0; i < sent.length; i++) {
     const entry = sent[i] as OutboxEntry;
     const result = results[i] as MutationResult;
-    if (result.status === 'applied') settleApplied(settling, entry, result.revision);
+    if (result.status === 'applied') settleApplied(write, outcome, entry, result.revision);
     else if (result.status === 'conflict') {
-      if (!settleConflict(settling, entry, result)) continue;
-    } else settleRejected(settling, entry, result);
+      if (!settleConflict(ctx, write, outcome, entry, result)) continue;
+    } else settleRejected(ctx, write, outcome, entry, result);
     const { collection, recordId } = entry.mutation;
     if (store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
   }
   if (write.ops.length > 0) write.noteClock(ctx.clock.last);
   ctx.refreshCounts(write.replica);
-  return settling.outcome;
+  return outcome;
 }
 
 /**
@@ -72,7 +61,12 @@ export function applyPushResults(
  * old base, at the new revision (unless a pull already brought something newer); the record's
  * next queued mutation is rebased onto that revision (§3.2b).
  */
-function settleApplied({ write, outcome }: Settling, entry: OutboxEntry, revision: number): void {
+function settleApplied(
+  write: ReplicaBatch,
+  outcome: PushOutcome,
+  entry: OutboxEntry,
+  revision: number,
+): void {
   const { mutation } = entry;
   const { scope, collection, recordId } = mutation;
   write.unqueue(entry);
@@ -81,7 +75,7 @@ function settleApplied({ write, outcome }: Settling, entry: OutboxEntry, revisio
   // mutation starts from there (a newer pulled base, if any, stays the base record).
   const data = applyMutation(entry.base, mutation);
   if (previous === undefined || previous.revision < revision) {
-    write.storeBase(
+    write.setBase(
       Object.freeze({
         scope,
         collection,
@@ -108,7 +102,13 @@ function settleApplied({ write, outcome }: Settling, entry: OutboxEntry, revisio
  * top of the server's revision (or drops it when the result equals the server's data, so
  * resolution can never loop), `manual` parks it.
  */
-function settleConflict(settling: Settling, entry: OutboxEntry, result: ConflictResult): boolean {
+function settleConflict(
+  ctx: EngineContext,
+  write: ReplicaBatch,
+  outcome: PushOutcome,
+  entry: OutboxEntry,
+  result: ConflictResult,
+): boolean {
   const { mutation } = entry;
   const { server } = result;
   // Only a transaction member can be held back by a sibling; a patch of an absent or
@@ -119,23 +119,24 @@ function settleConflict(settling: Settling, entry: OutboxEntry, result: Conflict
     !patchOfNothing &&
     (server === null ? mutation.baseRevision === 0 : server.revision === mutation.baseRevision);
   if (sibling) return false;
-  adoptServerRecord(settling, mutation, server);
+  adoptServerRecord(ctx, write, mutation, server);
   const serverData = server === null || server.deleted ? null : server.data;
-  const resolution = resolve(settling.ctx, entry, server, serverData);
-  if (resolution.action === 'manual') parkConflict(settling, entry, server);
+  const resolution = resolve(ctx, entry, server, serverData);
+  if (resolution.action === 'manual') parkConflict(write, outcome, entry, server);
   else if (
     resolution.action === 'server' ||
     jsonEqual(resolution.data, serverData) ||
     (resolution.data === null && serverData === null)
   ) {
-    dropForServer(settling, entry, server, serverData);
-  } else rewriteLocal(settling, entry, server, resolution.data);
+    dropForServer(write, entry, server, serverData);
+  } else rewriteLocal(ctx, write, entry, server, resolution.data);
   return true;
 }
 
 /** `manual`: the entry leaves the outbox and waits, parked, for the app's decision. */
 function parkConflict(
-  { write, outcome }: Settling,
+  write: ReplicaBatch,
+  outcome: PushOutcome,
   entry: OutboxEntry,
   server: SyncRecord | null,
 ): void {
@@ -155,7 +156,7 @@ function parkConflict(
 
 /** `server` (or a resolution equal to the server's data): the local change is dropped. */
 function dropForServer(
-  { write }: Settling,
+  write: ReplicaBatch,
   entry: OutboxEntry,
   server: SyncRecord | null,
   serverData: JsonObject | null,
@@ -167,7 +168,8 @@ function dropForServer(
 
 /** `write`: the entry's mutation is replaced by the resolver's data on the server's revision. */
 function rewriteLocal(
-  { ctx, write }: Settling,
+  ctx: EngineContext,
+  write: ReplicaBatch,
   entry: OutboxEntry,
   server: SyncRecord | null,
   resolved: JsonObject | null,
@@ -185,12 +187,14 @@ function rewriteLocal(
   };
   if (data !== undefined) rewrite.data = data;
   if (mutation.txId !== undefined) rewrite.txId = mutation.txId;
-  write.rewriteEntry(entry, rewrite, server === null || server.deleted ? null : server.data);
+  write.replace(entry, rewrite, server === null || server.deleted ? null : server.data);
 }
 
 /** `rejected`: the entry becomes a dead letter; the view rolls back by itself. */
 function settleRejected(
-  { ctx, write, outcome }: Settling,
+  ctx: EngineContext,
+  write: ReplicaBatch,
+  outcome: PushOutcome,
   entry: OutboxEntry,
   result: RejectedResult,
 ): void {
@@ -207,7 +211,8 @@ function settleRejected(
 
 /** Makes the server's record of a conflict the base (unless the base is already newer). */
 function adoptServerRecord(
-  { ctx, write }: Settling,
+  ctx: EngineContext,
+  write: ReplicaBatch,
   mutation: Mutation,
   server: SyncRecord | null,
 ): void {
@@ -216,7 +221,7 @@ function adoptServerRecord(
   const previous = replica.store.base(collection, recordId);
   if (server === null) {
     // The server holds nothing (never created, or its tombstone was purged).
-    if (previous !== undefined) write.dropBase(collection, recordId);
+    if (previous !== undefined) write.deleteBase(collection, recordId);
     return;
   }
   ctx.clock.receive(server.hlc);
@@ -224,7 +229,7 @@ function adoptServerRecord(
   write.serverHas(server.scope, collection, recordId);
   if (previous !== undefined && previous.revision >= server.revision) return;
   if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, server, write)) return;
-  write.storeBase(deepFreeze(server));
+  write.setBase(deepFreeze(server));
 }
 
 function resolve(
