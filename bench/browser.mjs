@@ -43,6 +43,30 @@ export const meta = {
       better: 'higher',
     },
     {
+      key: 'w1IndexedDbStrict',
+      label: 'W1 on IndexedDB with durability: strict',
+      unit: 'puts/s',
+      better: 'higher',
+    },
+    {
+      key: 'w1IndexedDbBursts',
+      label: 'IndexedDB, 10,000 puts in awaited bursts of 100',
+      unit: 'puts/s',
+      better: 'higher',
+    },
+    {
+      key: 'idbFloor',
+      label: 'raw IndexedDB, awaited 1-put transactions',
+      unit: 'tx/s',
+      better: 'higher',
+    },
+    {
+      key: 'w1TransactionsPerPut',
+      label: 'W1: IndexedDB write transactions per put',
+      unit: '',
+      better: 'lower',
+    },
+    {
       key: 'w1Memory',
       label: 'W1 on memory storage, same browser',
       unit: 'puts/s',
@@ -85,7 +109,14 @@ export async function run() {
   try {
     const results = {};
     // Each part in a fresh page: no heap or JIT state carries over.
-    for (const part of ['update', 'page', 'w1']) {
+    // SYNCLINE_BROWSER_PARTS=w1,profile runs only those parts.
+    const parts = process.env.SYNCLINE_BROWSER_PARTS?.split(',') ?? [
+      'update',
+      'page',
+      'w1',
+      'profile',
+    ];
+    for (const part of parts) {
       Object.assign(results, await runPart(browser, port, part));
     }
     return results;
@@ -108,8 +139,31 @@ async function runPart(browser, port, part) {
     await page.goto(`http://127.0.0.1:${port}/`);
     await page.waitForFunction(() => 'runBench' in window);
     const result = await page.evaluate((name) => /** @type {any} */ (window).runBench(name), part);
+    if (result.profile !== undefined) {
+      printProfile(result.profile);
+      delete result.profile;
+    }
     console.error(`${part}: ${JSON.stringify(result)}`);
     await page.close();
     return result;
   }
+}
+
+/**
+ * The breakdown of one awaited `put` on IndexedDB, to stderr (see w1Profile in
+ * bench/lib/browser-w1.js).
+ * @param {any} profile
+ */
+function printProfile(profile) {
+  const fixed = (/** @type {number} */ value) => value.toFixed(2);
+  const lines = [
+    `one awaited put on IndexedDB (${Math.round(profile.putsPerSecond)} puts/s in this profile):`,
+    ...Object.entries(profile.perPut).map(([name, value]) => `  ${name}: ${fixed(value)}`),
+    `  storage ops by kind: ${Object.entries(profile.opsByKind)
+      .map(([kind, value]) => `${kind} ${fixed(value)}`)
+      .join(', ')}`,
+    `  ms: apply ${fixed(profile.msPerPut.apply)}, wait for the commit ${fixed(profile.msPerPut.waitForCommit)}`,
+    `  write transaction, created to complete: median ${fixed(profile.commitMsMedian)} ms, mean ${fixed(profile.commitMsMean)} ms`,
+  ];
+  console.error(lines.join('\n'));
 }

@@ -1,17 +1,8 @@
-// What a browser app ships of sync-core + adapter-rest: esbuild, minified, tree-shaken, gzip.
-// Also reports whether the push-request validators (the server's job) made it into the bundle.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** What an app imports: the client, a resolver, a session source and the REST transport. */
-const APP = `
-import { createSessionSource, createSyncClient, lww } from '@syncline/sync-core';
-import { restTransport } from '@syncline/adapter-rest';
-export { createSessionSource, createSyncClient, lww, restTransport };
-`;
+// @ts-check
+// What a browser app ships of sync-core + adapter-rest (issue 10's figure): the same esbuild
+// bundle as `npm run check:size` (bench/lib/browser-bundle.mjs, CORE_REST_ENTRY: minified,
+// tree-shaken, gzip level 9), and whether the push-request validators (the server's job) made it
+// into the bundle.
 
 /** Texts that only the push-request validators contain (parsePushRequest and its helpers). */
 const PUSH_VALIDATOR_MARKERS = ['duplicate mutation id in one request'];
@@ -38,25 +29,12 @@ export const meta = {
 };
 
 export async function run() {
-  const { build } = await import('esbuild');
-  const result = await build({
-    stdin: { contents: APP, resolveDir: root, loader: 'js' },
-    bundle: true,
-    minify: true,
-    treeShaking: true,
-    format: 'esm',
-    platform: 'browser',
-    conditions: ['browser', 'import'],
-    write: false,
-    logLevel: 'silent',
-    // The repository's tsconfig maps @syncline/sync-core to its sources; an app gets dist/.
-    tsconfigRaw: '{}',
-  });
-  const code = result.outputFiles[0].contents;
-  const text = new TextDecoder().decode(code);
+  const { CORE_REST_ENTRY, measureBundle } = await import('./lib/browser-bundle.mjs');
+  const { gzipped, minified, text } = await measureBundle(CORE_REST_ENTRY);
   return {
-    gzipKb: gzipSync(code, { level: 9 }).length / 1000,
-    minKb: code.length / 1000,
+    // 1000-byte kB, the unit of issue 10's 23.3 kB.
+    gzipKb: gzipped / 1000,
+    minKb: minified / 1000,
     pushValidators: PUSH_VALIDATOR_MARKERS.some((marker) => text.includes(marker)) ? 1 : 0,
   };
 }

@@ -11,22 +11,11 @@ export const meta = {
   ],
 };
 
-const CORE_AND_REST = `
-import { createSyncClient, createSessionSource, lww, manual } from '@syncline/sync-core';
-import { restTransport } from '@syncline/adapter-rest';
-export function boot(baseUrl, getToken) {
-  const session = createSessionSource();
-  return createSyncClient({
-    transport: restTransport({ baseUrl, getToken, session }),
-    collections: { todos: { conflict: lww() }, notes: { conflict: manual() } },
-  });
-}`;
-
 /** One measurement (deterministic: a single run is enough). */
 export async function run() {
-  const { measureBundle } = await import('./lib/browser-bundle.mjs');
+  const { CORE_REST_ENTRY, measureBundle } = await import('./lib/browser-bundle.mjs');
   const all = await measureBundle();
-  const coreRest = await measureBundle(CORE_AND_REST);
+  const coreRest = await measureBundle(CORE_REST_ENTRY);
   return {
     gzipped: all.gzipped / 1024,
     minified: all.minified / 1024,

@@ -9,6 +9,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { APP_ENTRY, browserBuildOptions } from '../bench/lib/browser-bundle.mjs';
 
@@ -36,3 +37,5 @@ const rows = Object.entries(output?.inputs ?? {})
   .sort((a, b) => b.bytes - a.bytes);
 for (const row of rows.slice(0, top)) console.log(`${String(row.bytes).padStart(7)}  ${row.path}`);
 console.log(`${String(output?.bytes ?? 0).padStart(7)}  total minified (before gzip)`);
+const code = result.outputFiles[0]?.contents ?? new Uint8Array();
+console.log(`${String(gzipSync(code, { level: 9 }).byteLength).padStart(7)}  total min+gzip`);

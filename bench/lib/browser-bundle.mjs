@@ -35,6 +35,22 @@ export {
 `;
 
 /**
+ * What a typical app imports of the engine and its transport alone (issue 10's figure): the
+ * app entry above without the React bindings.
+ */
+export const CORE_REST_ENTRY = `
+import { createSyncClient, createSessionSource, lww, manual } from '@syncline/sync-core';
+import { restTransport } from '@syncline/adapter-rest';
+export function boot(baseUrl, getToken) {
+  const session = createSessionSource();
+  return createSyncClient({
+    transport: restTransport({ baseUrl, getToken, session }),
+    collections: { todos: { conflict: lww() }, notes: { conflict: manual() } },
+  });
+}
+`;
+
+/**
  * The esbuild options of a browser app's bundle of `entry` (source text): minified, tree-shaken,
  * React left out. `scripts/bundle-breakdown.mjs` adds its source aliases and a metafile.
  * @param {string} entry
@@ -56,11 +72,16 @@ export function browserBuildOptions(entry) {
 }
 
 /**
- * Bundles `entry` (source text) and returns its minified and min+gzip sizes in bytes.
+ * Bundles `entry` (source text) and returns its minified and min+gzip sizes in bytes, and the
+ * minified text (to look for what must not ship).
  * @param {string} [entry]
  */
 export async function measureBundle(entry = APP_ENTRY) {
   const result = await build(browserBuildOptions(entry));
   const code = result.outputFiles[0]?.contents ?? new Uint8Array();
-  return { minified: code.byteLength, gzipped: gzipSync(code, { level: 9 }).byteLength };
+  return {
+    minified: code.byteLength,
+    gzipped: gzipSync(code, { level: 9 }).byteLength,
+    text: new TextDecoder().decode(code),
+  };
 }

@@ -5,6 +5,7 @@ import { createSyncClient, indexedDbStorage, memoryStorage } from '@syncline/syn
 import { createMemoryServer } from '@syncline/sync-core/testing';
 import { memo } from 'react';
 import { createRoot } from 'react-dom/client';
+import { median, rawIdb, w1, w1Bursts, w1Profile } from './browser-w1.js';
 
 const Row = memo(function Row({ record }) {
   return <li>{record.data.title}</li>;
@@ -21,8 +22,6 @@ function List({ onRender }) {
     </ul>
   );
 }
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Resolves when the DOM under `node` changes, with the time it happened. */
 function nextDomChange(node) {
@@ -116,20 +115,6 @@ async function pulledPage() {
   return { ms: median(times), renders };
 }
 
-/** W1: 10,000 sequential awaited puts, puts/s. */
-async function w1(storage) {
-  const client = createSyncClient({
-    transport: createMemoryServer().connect({ userId: 'w1' }),
-    storage,
-  });
-  await client.start();
-  const start = performance.now();
-  for (let n = 0; n < 10_000; n++) await client.put('todos', `w${n}`, { n, title: 'small record' });
-  const seconds = (performance.now() - start) / 1000;
-  await client.stop();
-  return 10_000 / seconds;
-}
-
 window.runBench = async (part) => {
   switch (part) {
     case 'update':
@@ -142,7 +127,20 @@ window.runBench = async (part) => {
       return {
         w1Memory: await w1(memoryStorage()),
         w1IndexedDb: await w1(indexedDbStorage({ dbName: `w1-${Date.now()}` })),
+        w1IndexedDbStrict: await w1(
+          indexedDbStorage({ dbName: `w1-strict-${Date.now()}`, durability: 'strict' }),
+        ),
+        w1IndexedDbBursts: await w1Bursts(indexedDbStorage({ dbName: `w1-bursts-${Date.now()}` })),
       };
+    case 'profile': {
+      const profile = await w1Profile();
+      const floor = await rawIdb();
+      return {
+        profile,
+        w1TransactionsPerPut: profile.perPut.readwriteTransactions,
+        idbFloor: floor,
+      };
+    }
     default:
       throw new Error(`unknown part ${part}`);
   }

@@ -4,32 +4,27 @@
  *
  * @module
  */
-import type {
-  Poke,
-  PullRequest,
-  PullResponse,
-  PushRequest,
-  PushResponse,
-  SessionSource,
-  SyncEnvironment,
-  SyncError,
-  SyncTransport,
+import {
+  createEnvironment,
+  type Poke,
+  type PullRequest,
+  type PullResponse,
+  type PushRequest,
+  type PushResponse,
+  type SessionSource,
+  type SyncEnvironment,
+  type SyncError,
+  type SyncTransport,
 } from '@syncline/sync-core';
 import {
-  isSyncError,
   readServerLimits,
   type ServerInfo,
   validatePullResponse,
   validatePushResponse,
 } from '@syncline/sync-core/protocol';
-import {
-  checkBaseUrl,
-  HttpClient,
-  type HttpTimers,
-  type TokenProvider,
-} from './http/http-client.js';
+import { checkBaseUrl, HttpClient, type TokenProvider } from './http/http-client.js';
 import { PullAhead } from './http/pull-ahead.js';
-import { invalidAnswerError, notSynclineAnswerError } from './http/response-error.js';
+import { checkedAnswer, notSynclineAnswerError } from './http/response-error.js';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
 import { subscribeEventStream } from './realtime/event-stream-subscription.js';
 import { subscribePolling } from './realtime/poll-subscription.js';
@@ -167,7 +162,8 @@ const PULL_AHEAD_MAX_AGE_MS = 10_000;
  */
 export function restTransport(options: RestTransportOptions): RestTransport {
   const baseUrl = checkBaseUrl(options.baseUrl);
-  const timers = resolveTimers(options.environment);
+  // The engine's one environment: the same defaults (and the same option) as the client's.
+  const timers = createEnvironment(options.environment);
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
   const http = new HttpClient({
     baseUrl: options.baseUrl,
@@ -192,7 +188,10 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       what: 'pull',
       signal,
     });
-    return checked('pull', body, 'changes', () => validatePullResponse(body, request));
+    return checkedAnswer('pull', () => validatePullResponse(body, request), {
+      body,
+      list: 'changes',
+    });
   };
   const ahead =
     (options.pullAhead ?? DEFAULTS.pullAhead) && options.session !== undefined
@@ -215,7 +214,10 @@ export function restTransport(options: RestTransportOptions): RestTransport {
         what: 'push',
         signal,
       });
-      return checked('push', body, 'results', () => validatePushResponse(body, request));
+      return checkedAnswer('push', () => validatePushResponse(body, request), {
+        body,
+        list: 'results',
+      });
     },
 
     pull: (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> =>
@@ -267,34 +269,6 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       });
   }
   return transport;
-}
-
-// JSON without the answer's list (`results`, `changes`) is some other API's: `misconfigured`.
-// A syncline-shaped answer that fails validation is the server's fault: `server` (retryable),
-// never `invalid` (the caller's).
-function checked<T>(what: string, body: unknown, list: string, validate: () => T): T {
-  try {
-    return validate();
-  } catch (error) {
-    if (!Array.isArray((body as Record<string, unknown> | null)?.[list])) {
-      throw notSynclineAnswerError(undefined, what, error);
-    }
-    const problem = isSyncError(error) ? error.message : 'validation failed';
-    throw invalidAnswerError(what, problem, error);
-  }
-}
-
-function resolveTimers(
-  environment: RestTransportOptions['environment'],
-): HttpTimers & { random(): number } {
-  return {
-    now: environment?.now ?? (() => Date.now()),
-    setTimeout: environment?.setTimeout ?? ((callback, ms) => globalThis.setTimeout(callback, ms)),
-    clearTimeout:
-      environment?.clearTimeout ??
-      ((handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>)),
-    random: environment?.random ?? (() => Math.random()),
-  };
 }
 
 function definedOnly(options: ReconnectOptions): ReconnectOptions {

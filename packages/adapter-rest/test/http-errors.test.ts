@@ -77,7 +77,8 @@ describe('HTTP status to SyncError kind', () => {
       body: '<html><body>Bad Request</body></html>',
       kind: 'misconfigured',
       code: 'not_syncline',
-      message: /not a syncline answer \(text\/html\)/,
+      // One wording for every answer that is not a syncline one, naming status and content type.
+      message: /answered HTTP 400 with text\/html that is not a syncline answer/,
     },
     { status: 413, body: '<html>nginx</html>', kind: 'misconfigured', code: 'not_syncline' },
     { status: 409, kind: 'misconfigured', code: 'not_syncline' },

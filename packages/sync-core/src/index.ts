@@ -48,8 +48,12 @@ export {
 export { alwaysOnline, browserOnlineSource, createEnvironment } from './env/environment.js';
 export * from './errors/sync-error.js';
 export * from './observe/index.js';
+export { isClientId, isCollection, isRecordId, isScope, isUuid } from './protocol/formats.js';
+export * from './protocol/limits.js';
 export * from './protocol/server-info.js';
 export * from './protocol/types.js';
+// The answer validators only: the request validators are the server's, in
+// `@syncline/sync-core/protocol`, so they stay out of an app's bundle.
 export * from './protocol/validate.js';
 export type { BackoffOptions } from './replication/backoff.js';
 export { fullJitterDelay } from './replication/backoff.js';

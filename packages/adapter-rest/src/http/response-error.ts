@@ -62,7 +62,7 @@ function misconfiguration(
   body: ErrorBodyFields | undefined,
   what: string,
 ): SyncError | undefined {
-  const where = `${what}: ${response.url === '' ? 'the server' : response.url} answered HTTP ${response.status}`;
+  const where = `${what}: ${whereOf(response)} answered HTTP ${response.status}`;
   const isSyncline = body?.code !== undefined && body.message !== undefined;
   if (
     (response.status === 404 || response.status === 405) &&
@@ -74,18 +74,19 @@ function misconfiguration(
     );
   }
   if (isSyncline) return undefined;
-  return misconfiguredError(
-    `${where} that is not a syncline answer (${contentTypeOf(response)}): baseUrl points at something else, e.g. a web app or a proxy's error page`,
-    { status: response.status, code: 'not_syncline' },
-  );
+  return notSynclineAnswerError(response, what);
 }
 
 function contentTypeOf(response: Response): string {
   return response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type';
 }
 
+function whereOf(response: Response | undefined): string {
+  return response === undefined || response.url === '' ? 'the server' : response.url;
+}
+
 /** The error for an answer that shows the transport points at the wrong place. */
-export function misconfiguredError(
+function misconfiguredError(
   message: string,
   options: { status?: number; code: string; cause?: unknown },
 ): SyncError {
@@ -93,18 +94,19 @@ export function misconfiguredError(
 }
 
 /**
- * The error for a 2xx answer whose body is not a syncline answer (not JSON, or JSON without the
- * protocol's top-level fields): a web app or a proxy answered in the server's place.
+ * The error for an answer whose body is not a syncline answer (not JSON, JSON without the
+ * protocol's top-level fields, or a 4xx without a syncline error body): a web app or a proxy
+ * answered in the server's place.
  */
 export function notSynclineAnswerError(
   response: Response | undefined,
   what: string,
   cause?: unknown,
 ): SyncError {
-  const where = response === undefined || response.url === '' ? 'the server' : response.url;
   const type = response === undefined ? 'a body' : contentTypeOf(response);
+  const status = response === undefined || response.ok ? '' : ` HTTP ${response.status}`;
   return misconfiguredError(
-    `${what}: ${where} answered with ${type} that is not a syncline answer: baseUrl points at something else, e.g. a web app or a proxy's page`,
+    `${what}: ${whereOf(response)} answered${status} with ${type} that is not a syncline answer: baseUrl points at something else, e.g. a web app or a proxy's page`,
     {
       code: 'not_syncline',
       ...(response === undefined ? {} : { status: response.status }),
@@ -165,12 +167,23 @@ export function invalidAnswerError(what: string, problem: string, cause?: unknow
 /**
  * Runs `validate` on a server answer. One that fails protocol validation is the server's
  * fault, and may be a proxy's transient error page with status 200: `server` (retryable),
- * never `invalid` (the caller's).
+ * never `invalid` (the caller's). With `list`, JSON without that array field (`results`,
+ * `changes`) is some other API's answer: `misconfigured`.
  */
-export function checkedAnswer<T>(what: string, validate: () => T): T {
+export function checkedAnswer<T>(
+  what: string,
+  validate: () => T,
+  shape?: { body: unknown; list: string },
+): T {
   try {
     return validate();
   } catch (error) {
+    if (
+      shape !== undefined &&
+      !Array.isArray((shape.body as Record<string, unknown> | null)?.[shape.list])
+    ) {
+      throw notSynclineAnswerError(undefined, what, error);
+    }
     const problem = isSyncError(error) ? error.message : 'validation failed';
     throw invalidAnswerError(what, problem, error);
   }

@@ -131,6 +131,9 @@ export function sessionParts(http: HttpClient): {
     },
     assets: {
       probe,
+      // A chunk's body is sent (a stream of it, in Node) or copied (a browser's fetch) by the
+      // time its answer arrives.
+      chunksReleased: true,
       uploadedOffset: async (sha256, signal) => {
         try {
           return (await probe(sha256, signal)).offset;

@@ -107,11 +107,15 @@ function readFileRange(path: string, start: number, end: number): ReadableStream
           return;
         }
         file ??= await open(path, 'r');
-        const buffer = new Uint8Array(Math.min(READ_BYTES, end - position));
+        // Not zero-filled first: the read writes over it (a short read is copied out, so no
+        // uninitialised byte rides along in the buffer).
+        const size = Math.min(READ_BYTES, end - position);
+        const unsafe = Buffer.allocUnsafeSlow(size);
+        const buffer = new Uint8Array(unsafe.buffer, unsafe.byteOffset, size);
         const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
         if (bytesRead === 0) throw new Error(`blob ended at ${position} of ${end}: ${path}`);
         position += bytesRead;
-        controller.enqueue(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+        controller.enqueue(bytesRead === buffer.length ? buffer : buffer.slice(0, bytesRead));
       } catch (error) {
         await close().catch(() => undefined);
         throw error;

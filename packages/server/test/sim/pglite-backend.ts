@@ -14,22 +14,17 @@
 import { PGlite } from '@electric-sql/pglite';
 import { restTransport } from '@syncline/adapter-rest';
 import { type AuthSession, createSessionSource, type SyncTransport } from '@syncline/sync-core';
-import {
-  errorKindForStatus,
-  type PullRequest,
-  type PushRequest,
-  SyncError,
-} from '@syncline/sync-core/protocol';
+import type { PullRequest, PushRequest } from '@syncline/sync-core/protocol';
 import {
   createRandom,
   type SimBackend,
   type SimScheduler,
   transportBackend,
 } from '@syncline/sync-core/testing';
-import { bearerToken } from '../../src/auth/types.js';
 import { createSyncHandler, type SyncHandler } from '../../src/handler.js';
 import { pgliteExecutor } from '../../src/store/pglite-store.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
+import { callHandler, simAuthenticate } from './handler-call.js';
 import { type HttpFaultRates, type HttpFaultServer, serveWithFaults } from './http-faults.js';
 
 const SIM_EPOCH_MS = 1_767_225_600_000;
@@ -68,10 +63,7 @@ export async function openPgliteSim(
   const handler = createSyncHandler({
     store,
     // Test tokens `<userId>~<sessionId>`: the simulator's sessions, nothing to verify.
-    authenticate: async (request) => {
-      const [userId, sessionId] = (bearerToken(request) ?? '').split('~');
-      return userId && sessionId ? { userId, sessionId } : null;
-    },
+    authenticate: simAuthenticate,
     limits: { rateLimit: false, maxFieldsPerRecord: 24 },
   });
   const http = mode.transport === 'rest' ? await serveWithFaults(handler) : undefined;
@@ -146,30 +138,12 @@ function restOver(http: HttpFaultServer, session: AuthSession): SyncTransport {
 
 /** A transport that calls the fetch handler in process, as `session`. */
 function handlerTransport(handler: SyncHandler, session: AuthSession): SyncTransport {
-  const call = async (path: string, body?: string): Promise<unknown> => {
-    const response = await handler(
-      new Request(`http://sim${path}`, {
-        method: body === undefined ? 'GET' : 'POST',
-        headers: {
-          authorization: `Bearer ${session.userId}~${session.sessionId}`,
-          'content-type': 'application/json',
-        },
-        ...(body === undefined ? {} : { body }),
-      }),
-    );
-    const json = (await response.json()) as { error?: { code?: string; message?: string } };
-    if (!response.ok) {
-      throw new SyncError(
-        errorKindForStatus(response.status),
-        json.error?.message ?? `HTTP ${response.status}`,
-        {
-          status: response.status,
-          ...(json.error?.code === undefined ? {} : { code: json.error.code }),
-        },
-      );
-    }
-    return json;
-  };
+  const call = (path: string, body?: string): Promise<unknown> =>
+    callHandler(handler, session, {
+      method: body === undefined ? 'GET' : 'POST',
+      path,
+      ...(body === undefined ? {} : { body }),
+    });
   return {
     push: async (request: PushRequest) =>
       (await call('/v1/push', JSON.stringify(request))) as never,

@@ -8,87 +8,90 @@
  * order, so this backend derives the `delivery` hints from the send answers instead (a hint is
  * never needed for correctness: the client lists pending deliveries on its own too).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { errorKindForStatus, SyncError } from '@syncline/sync-core/protocol';
-import type { DeliveryBackend, SimScheduler } from '@syncline/sync-core/testing';
-import { createSyncHandler } from '../../src/handler.js';
+import type { DeliveryBackend, SimulateDeliveriesOptions } from '@syncline/sync-core/testing';
+import { fileBlobStore } from '../../src/assets/blob-store.js';
+import { createSyncHandler, type SyncHandler } from '../../src/handler.js';
+import type { SqlExecutor } from '../../src/store/executor.js';
 import { pgliteExecutor } from '../../src/store/pglite-store.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
+import type { SyncStore } from '../../src/store/types.js';
+import { callHandler, simAuthenticate } from './handler-call.js';
+import { handlerAssetBackend } from './pglite-delivery-assets.js';
 
 const SIM_EPOCH_MS = 1_767_225_600_000;
 
 type Auth = { userId: string; sessionId: string };
 
+/** The setup the simulation hands each seed's backend. */
+type Setup = Parameters<NonNullable<SimulateDeliveriesOptions['backend']>>[0];
+
 /** One PGlite database shared by the seeds of a test file (opening one costs seconds). */
 export interface PgliteDeliverySim {
-  /** A backend for one seed: empties the tables and binds the server's clock to `scheduler`. */
-  backend(setup: {
-    scheduler: SimScheduler;
-    sessionActiveWindowMs: number;
-    members: Readonly<Record<string, readonly string[]>>;
-  }): Promise<DeliveryBackend>;
-  /** Closes the database. */
+  /**
+   * A backend for one seed: empties the tables and binds the server's clock to the run's
+   * scheduler. The first seed's active window builds the store; every later seed must use it.
+   */
+  backend(setup: Setup): Promise<DeliveryBackend>;
+  /** Closes the database and removes the blob directory. */
   close(): Promise<void>;
 }
 
-/**
- * Opens an in-memory PGlite database with the syncline schema. The active window and the scope
- * members are fixed by the first seed's setup (every seed of the simulation uses the same).
- */
-export async function openPgliteDeliverySim(options: {
-  sessionActiveWindowMs: number;
-  members: Readonly<Record<string, readonly string[]>>;
-}): Promise<PgliteDeliverySim> {
+/** Options of {@link openPgliteDeliverySim}. */
+export interface PgliteDeliverySimOptions {
+  /** Wraps the store's database (a canary's planted bug). */
+  wrapExecutor?: (executor: SqlExecutor) => SqlExecutor;
+}
+
+/** Opens an in-memory PGlite database; the store and handler come with the first seed. */
+export async function openPgliteDeliverySim(
+  options: PgliteDeliverySimOptions = {},
+): Promise<PgliteDeliverySim> {
   const db = await PGlite.create();
-  const executor = pgliteExecutor(db);
+  const real = pgliteExecutor(db);
+  const executor = options.wrapExecutor?.(real) ?? real;
+  const blobDirectory = await mkdtemp(join(tmpdir(), 'syncline-sim-blobs-'));
   let clock: () => number = () => SIM_EPOCH_MS;
-  const store = await createSqlStore(executor, {
-    environment: { now: () => clock() },
-    sessionActiveWindowMs: options.sessionActiveWindowMs,
-    onError: () => {},
-  });
-  const targeting = store.targeting;
-  if (targeting === undefined) throw new Error('the SQL store has no targeting part');
-  const handler = createSyncHandler({
-    store,
-    authenticate: async (request) => {
-      const userId = request.headers.get('x-user');
-      const sessionId = request.headers.get('x-session');
-      return userId === null || sessionId === null ? null : { userId, sessionId };
-    },
-    listScopeMembers: async (scope) => options.members[scope] ?? [],
-    limits: { rateLimit: false },
-  });
-  const call = async (auth: Auth, method: string, path: string, body?: unknown) => {
-    const response = await handler(
-      new Request(`http://sim${path}`, {
-        method,
-        headers: {
-          'x-user': auth.userId,
-          'x-session': auth.sessionId,
-          'content-type': 'application/json',
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      }),
-    );
-    const text = await response.text();
-    const json = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown> & {
-      error?: { code?: string; message?: string };
-    };
-    if (!response.ok) {
-      throw new SyncError(
-        errorKindForStatus(response.status),
-        json.error?.message ?? `HTTP ${response.status}`,
-        {
-          status: response.status,
-          ...(json.error?.code === undefined ? {} : { code: json.error.code }),
-        },
-      );
+  let members: Setup['members'] = {};
+  const blobStore = fileBlobStore({ directory: blobDirectory });
+  let server: { handler: SyncHandler; store: SyncStore; policy: string } | undefined;
+  const open = async (setup: Setup) => {
+    const policy = `${setup.sessionActiveWindowMs}/${setup.uploadGraceSeconds}`;
+    if (server !== undefined) {
+      if (policy !== server.policy)
+        throw new Error('every seed of a PGlite delivery sim must use one active window and grace');
+      return server;
     }
-    return json;
+    const store = await createSqlStore(executor, {
+      environment: { now: () => clock() },
+      sessionActiveWindowMs: setup.sessionActiveWindowMs,
+      assetGraceMs: setup.uploadGraceSeconds * 1000,
+      onError: () => {},
+    });
+    const handler = createSyncHandler({
+      store,
+      authenticate: simAuthenticate,
+      listScopeMembers: async (scope) => members[scope] ?? [],
+      blobStore,
+      limits: { rateLimit: false },
+    });
+    server = { handler, store, policy };
+    return server;
   };
   return {
     async backend(setup) {
+      const { handler, store } = await open(setup);
+      const targeting = store.targeting;
+      if (targeting === undefined) throw new Error('the SQL store has no targeting part');
+      const call = (auth: Auth, method: string, path: string, body?: unknown) =>
+        callHandler(handler, auth, {
+          method,
+          path,
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
       const tables = await executor.query<{ tablename: string }>(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'syncline' AND tablename NOT IN ('meta', 'migrations')",
       );
@@ -97,10 +100,9 @@ export async function openPgliteDeliverySim(options: {
           `TRUNCATE ${tables.map((t) => `syncline."${t.tablename}"`).join(', ')}`,
         );
       }
-      if (setup.sessionActiveWindowMs !== options.sessionActiveWindowMs) {
-        throw new Error('the simulation and the store disagree on the active window');
-      }
+      for (const key of await blobStore.keys()) await blobStore.delete(key);
       const { scheduler } = setup;
+      members = setup.members;
       clock = () => SIM_EPOCH_MS + scheduler.now;
       const watchers = new Set<{
         auth: () => Auth | null;
@@ -157,16 +159,27 @@ export async function openPgliteDeliverySim(options: {
         audit: async (id, senderUserId) =>
           (await targeting.deliveryStatus({ userId: senderUserId, sessionId: 'auditor' }, id))
             ?.status,
+        // The handler's sweep is the one `startServer` runs every minute: the store's (expiry,
+        // completion of deliveries whose remaining targets went stale or were revoked) and the
+        // blob store's. It runs before each audit, which judges the state it leaves.
         sweep: async () => {
-          await targeting.sweep();
+          await handler.sweep();
         },
-        // The reference server completes a delivery whose remaining targets went stale or were
-        // revoked in its sweeper (every minute in `startServer`); the audit judges its result.
         settle: async () => {
-          await targeting.sweep();
+          await handler.sweep();
         },
+        assets: handlerAssetBackend({
+          handler,
+          targeting,
+          blobStore,
+          scheduler,
+          epochMs: SIM_EPOCH_MS,
+        }),
       };
     },
-    close: () => store.close(),
+    async close() {
+      await (server?.store.close() ?? db.close());
+      await rm(blobDirectory, { recursive: true, force: true });
+    },
   };
 }

@@ -47,6 +47,12 @@ export interface AssetStore {
   stat(sha256: string): Promise<AssetMeta | undefined>;
   /** Bytes `[start, end)` of a complete asset. */
   read(sha256: string, start: number, end: number): Promise<Uint8Array>;
+  /**
+   * Reads bytes of a complete asset from `start` into `target` (as many as fit, fewer at the
+   * asset's end) and resolves with how many it read. Optional: a store implements it so that
+   * an upload reuses a few buffers instead of a new one per chunk.
+   */
+  readInto?(sha256: string, start: number, target: Uint8Array): Promise<number>;
   /** Deletes a complete asset. */
   delete(sha256: string): Promise<void>;
 }

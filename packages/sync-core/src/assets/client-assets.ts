@@ -29,7 +29,9 @@ import {
   importAsset,
   type TransferRun,
   uploadAsset,
+  writeAsset,
 } from './transfer-io.js';
+import type { CommittingAsset } from './upload-chunks.js';
 
 /** Options of {@link ClientAssets}. */
 export interface ClientAssetsOptions {
@@ -160,32 +162,58 @@ export class ClientAssets implements AssetsApi, SessionPart {
     options: SendAssetOptions = {},
   ): Promise<{ hash: string; size: number; delivery: Delivery }> {
     const context = this.#require();
-    const file = await this.add(source, options);
+    const store = this.#options.store;
+    const key = `import-${this.#options.newId()}`;
+    const meta = pickMeta(options);
+    const { hash, size } = await writeAsset({
+      store,
+      source,
+      key,
+      meta,
+      chunkBytes: this.#options.chunkBytes,
+    });
     const pending: PendingAssetSend = {
       id: options.id ?? this.#options.newId(),
       userId: context.session.userId,
-      hash: file.hash,
-      size: file.size,
+      hash,
+      size,
       ...(options.name === undefined ? {} : { name: options.name }),
       ...(options.mimeType === undefined ? {} : { mimeType: options.mimeType }),
       ...(options.target === undefined ? {} : { target: options.target }),
       ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
     };
-    // Durable before the first byte leaves: a reload from here on continues the send.
-    await this.#sendLog.record(pending);
-    const delivery = await this.#runSend(context, pending);
-    return { hash: file.hash, size: file.size, delivery };
+    // The upload starts from the written partial while the commit (a file store's sync) and
+    // the send intent are written: a reload once the intent is durable continues the send; one
+    // before loses it, as a reload while the bytes are being written does.
+    const committed = (async () => {
+      await store.commit(key, hash, { ...meta, size });
+      await this.#sendLog.record(pending);
+    })();
+    committed.catch(() => undefined); // awaited by #runSend
+    const delivery = await this.#runSend(context, pending, { key, size, committed });
+    return { hash, size, delivery };
   }
 
   /**
    * Uploads a pending send's bytes and creates its delivery. The record goes when the delivery
-   * exists or the send fails for good; a send stopped by sign-out or `stop()` keeps it.
+   * exists or the send fails for good; a send stopped by sign-out or `stop()` keeps it. With
+   * `committing`, the bytes are still being committed and the intent recorded: the delivery,
+   * and the send's failure too, wait until both are (or failed).
    */
-  async #runSend(context: SignedInContext, pending: PendingAssetSend): Promise<Delivery> {
+  async #runSend(
+    context: SignedInContext,
+    pending: PendingAssetSend,
+    committing?: CommittingAsset,
+  ): Promise<Delivery> {
     this.#sending.add(pending.id);
     const tracker = this.#track(pending.id, pending.hash, 'upload', pending.name, pending.size);
     try {
-      await uploadAsset(this.#run(context, tracker, context.signal), pending.hash);
+      try {
+        await uploadAsset(this.#run(context, tracker, context.signal), pending.hash, committing);
+      } finally {
+        await committing?.committed.catch(() => undefined);
+      }
+      await committing?.committed; // a commit that failed fails the send
       const delivery = await this.#options.deliveries.send({
         id: pending.id,
         kind: ASSET_DELIVERY_KIND,

@@ -1,4 +1,13 @@
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { SyncError } from '../errors/sync-error.js';
 import { type AssetMeta, type AssetStore, offsetMismatch } from './asset-store.js';
@@ -48,25 +57,27 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
       throw failed('read', error);
     }
   };
-  const readRange = async (path: string, start: number, end: number): Promise<Uint8Array> => {
+  /** Runs `use` with the file at `path` open for reading. */
+  const reading = async <T>(path: string, use: (handle: FileHandle) => Promise<T>): Promise<T> => {
     const handle = await open(path, 'r').catch((error: unknown) => {
       throw failed('read', error);
     });
     try {
-      const size = (await handle.stat()).size;
-      const stop = Math.min(end, size);
-      const out = new Uint8Array(Math.max(0, stop - start));
-      let done = 0;
-      while (done < out.length) {
-        const { bytesRead } = await handle.read(out, done, out.length - done, start + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-      return out;
+      return await use(handle);
     } finally {
       await handle.close();
     }
   };
+  const readRange = (path: string, start: number, end: number): Promise<Uint8Array> =>
+    reading(path, async (handle) => {
+      const size = (await handle.stat()).size;
+      // Not zero-filled first (every byte is read over): a large zeroed buffer costs a page
+      // fault per 4 KB on top, a fifth of a 4 MB read's time on a loaded host.
+      const out = freshBytes(Math.max(0, Math.min(end, size) - start));
+      const read = await fill(handle, start, out);
+      // A short read (the file shrank meanwhile) is copied out: no uninitialised byte rides along.
+      return read === out.length ? out : out.slice(0, read);
+    });
   /** Writes `parts` at the partial's end, with vectored writes (none joined in memory). */
   const appendParts = async (key: string, offset: number, parts: readonly Uint8Array[]) => {
     await ensureDirs();
@@ -132,6 +143,10 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
       await ensureDirs();
       return readRange(blobPath(sha256), start, end);
     },
+    async readInto(sha256, start, target) {
+      await ensureDirs();
+      return reading(blobPath(sha256), (handle) => fill(handle, start, target));
+    },
     async delete(sha256) {
       await rm(blobPath(sha256), { force: true });
       await rm(`${blobPath(sha256)}.json`, { force: true });
@@ -151,6 +166,23 @@ function afterWritten(parts: readonly Uint8Array[], written: number): Uint8Array
     }
   }
   return left;
+}
+
+/** Reads from `start` into `target` until it is full or the file ends; returns the count. */
+async function fill(handle: FileHandle, start: number, target: Uint8Array): Promise<number> {
+  let done = 0;
+  while (done < target.length) {
+    const { bytesRead } = await handle.read(target, done, target.length - done, start + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}
+
+/** A buffer of `size` bytes whose contents are not cleared (the caller writes every byte). */
+function freshBytes(size: number): Uint8Array {
+  const buffer = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, size);
 }
 
 /** Flushes a file's bytes to disk (before it is renamed into place as a complete asset). */

@@ -4,6 +4,7 @@ import type { AssetTransport } from '../transport/types.js';
 import type { AssetMeta, AssetStore } from './asset-store.js';
 import { BatchedAppend } from './batched-append.js';
 import { Sha256 } from './sha256.js';
+import { type CommittingAsset, chunkReader, committingReader } from './upload-chunks.js';
 
 /** Bytes per asset upload request, and per store append of a download, by default. */
 export const DEFAULT_ASSET_CHUNK_BYTES = 4 << 20;
@@ -18,13 +19,27 @@ export type AssetSource = Uint8Array | Blob | ReadableStream<Uint8Array>;
  * Writes `source` into the store under `key` while hashing it, chunk by chunk (never whole in
  * memory for a Blob or a stream), then commits it under its SHA-256. Returns hash and size.
  */
-export async function importAsset(options: {
+export async function importAsset(options: ImportOptions): Promise<{ hash: string; size: number }> {
+  const written = await writeAsset(options);
+  await options.store.commit(options.key, written.hash, { ...options.meta, size: written.size });
+  return written;
+}
+
+/** What {@link importAsset} and {@link writeAsset} take. */
+export interface ImportOptions {
   store: AssetStore;
   source: AssetSource;
+  /** The partial written. */
   key: string;
   meta: Omit<AssetMeta, 'size'>;
   chunkBytes: number;
-}): Promise<{ hash: string; size: number }> {
+}
+
+/**
+ * The first half of {@link importAsset}: `source` written to the partial `key` while hashed,
+ * not committed (nor synced, in a file store). Returns hash and size.
+ */
+export async function writeAsset(options: ImportOptions): Promise<{ hash: string; size: number }> {
   const { store, key, chunkBytes } = options;
   await store.discardPartial(key);
   const hash = new Sha256();
@@ -41,10 +56,7 @@ export async function importAsset(options: {
     await store.discardPartial(key).catch(() => undefined); // an import never resumes
     throw error;
   }
-  const size = writer.received;
-  const sha256 = hash.digestHex();
-  await store.commit(key, sha256, { ...options.meta, size });
-  return { hash: sha256, size };
+  return { hash: hash.digestHex(), size: writer.received };
 }
 
 async function* chunksOf(source: AssetSource, chunkBytes: number): AsyncGenerator<Uint8Array> {
@@ -101,11 +113,16 @@ export interface TransferRun {
  * or an `offset_mismatch` answer (its offset is where to go on), the chunks still in flight are
  * let finish first.
  */
-export async function uploadAsset(run: TransferRun, sha256: string): Promise<void> {
-  const meta = await run.store.stat(sha256);
-  if (meta === undefined) throw new SyncError('invalid', `No asset ${sha256} is stored locally`);
-  const total = meta.size;
+export async function uploadAsset(
+  run: TransferRun,
+  sha256: string,
+  committing?: CommittingAsset,
+): Promise<void> {
+  const total = committing?.size ?? (await run.store.stat(sha256))?.size;
+  if (total === undefined) throw new SyncError('invalid', `No asset ${sha256} is stored locally`);
   const window = Math.max(1, Math.floor(run.window ?? 1));
+  const stored = chunkReader(run, sha256);
+  const reader = committing === undefined ? stored : committingReader(run, committing, stored);
   await run.retryer.run(async () => {
     let offset = await serverOffset(run.transport, sha256, run.signal);
     if (offset === total && total > 0) {
@@ -122,7 +139,7 @@ export async function uploadAsset(run: TransferRun, sha256: string): Promise<voi
       });
       return (async () => {
         try {
-          const chunk = await run.store.read(sha256, start, end);
+          const { chunk, buffer } = await reader.read(start, end);
           await previous;
           run.signal.throwIfAborted(); // stopped while this chunk was read: it is not sent
           const uploading = run.transport.uploadChunk(
@@ -131,6 +148,8 @@ export async function uploadAsset(run: TransferRun, sha256: string): Promise<voi
           );
           release();
           await uploading;
+          // Only a chunk the transport took is reused: a failed one may still be on its way out.
+          if (buffer !== undefined) reader.reuse(buffer);
           return { end };
         } catch (error) {
           release();

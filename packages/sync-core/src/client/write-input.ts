@@ -1,11 +1,8 @@
 import { SyncError } from '../errors/sync-error.js';
+import { isCollection, isRecordId } from '../protocol/formats.js';
+import { DEFAULT_LIMITS } from '../protocol/limits.js';
 import type { Json, JsonObject } from '../protocol/types.js';
-import {
-  DEFAULT_LIMITS,
-  isCollection,
-  isRecordId,
-  validateRecordData,
-} from '../protocol/validate.js';
+import { validateRecordData } from '../protocol/validate.js';
 
 /**
  * Checks a collection name and record id of a local write.

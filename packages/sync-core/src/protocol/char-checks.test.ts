@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isHlc, parseHlc } from '../clock/hlc.js';
 import { hasLoneSurrogate } from '../text/unicode.js';
-import { isRecordId, isUuid, validateRecordData } from './validate.js';
+import { isRecordId, isUuid } from './formats.js';
+import { validateRecordData } from './validate.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects

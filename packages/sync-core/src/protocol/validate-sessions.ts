@@ -22,6 +22,9 @@
  */
 
 import { hasControl, hasLoneSurrogate } from '../text/unicode.js';
+import { defined, Fields } from './fields.js';
+import { isClientId, isScope, isUuid } from './formats.js';
+import { type ProtocolLimits, resolveLimits } from './limits.js';
 import type {
   AckResponse,
   AssetUploadResponse,
@@ -41,7 +44,6 @@ import type {
   TransferState,
 } from './sessions.js';
 import type { Delivery, DeliveryTarget, Json, SessionInfo } from './types.js';
-import { isClientId, isScope, isUuid, type ProtocolLimits, resolveLimits } from './validate.js';
 import { at, copyJson, fail, isPlainObject, type Path, ROOT } from './validate-json.js';
 
 /** Default lifetime of a delivery: 48 hours. */
@@ -79,88 +81,6 @@ function isLabel(value: unknown, min: number, max: number): value is string {
   );
 }
 
-/** The own fields of one object of a body, read once, with the unknown ones refused. */
-class Body {
-  readonly #object: Record<string, unknown>;
-  readonly path: Path;
-
-  constructor(value: unknown, path: Path, allowed: readonly string[]) {
-    if (!isPlainObject(value)) fail(path, 'expected an object');
-    for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) fail(at(path, key), 'unknown field');
-    }
-    this.#object = value;
-    this.path = path;
-  }
-
-  optional(key: string): unknown {
-    return Object.hasOwn(this.#object, key) ? this.#object[key] : undefined;
-  }
-
-  required(key: string): unknown {
-    const value = this.optional(key);
-    if (value === undefined) fail(at(this.path, key), 'is required');
-    return value;
-  }
-
-  /** A required string that passes `check` (described by `format` in the error). */
-  text(key: string, check: (value: unknown) => boolean, format: string): string {
-    const value = this.required(key);
-    if (typeof value !== 'string') fail(at(this.path, key), `expected a string (${format})`);
-    if (!check(value)) fail(at(this.path, key), `expected ${format}`);
-    return value;
-  }
-
-  /** An optional string that passes `check`. */
-  optionalText(
-    key: string,
-    check: (value: unknown) => boolean,
-    format: string,
-  ): string | undefined {
-    return this.optional(key) === undefined ? undefined : this.text(key, check, format);
-  }
-
-  /** A required integer in `[min, max]`. */
-  integer(key: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
-    const value = this.required(key);
-    if (typeof value !== 'number') fail(at(this.path, key), 'expected a number');
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-      fail(at(this.path, key), `expected an integer from ${min} to ${max}`);
-    }
-    return value === 0 ? 0 : value;
-  }
-
-  optionalInteger(key: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
-    return this.optional(key) === undefined ? undefined : this.integer(key, min, max);
-  }
-
-  boolean(key: string): boolean {
-    const value = this.required(key);
-    if (typeof value !== 'boolean') fail(at(this.path, key), 'expected a boolean');
-    return value;
-  }
-
-  /** A required array, each item read by `item`. */
-  list<T>(key: string, item: (value: unknown, path: Path) => T, max?: number): T[] {
-    const value = this.required(key);
-    const path = at(this.path, key);
-    if (!Array.isArray(value)) fail(path, 'expected an array');
-    if (max !== undefined && value.length > max) fail(path, `has more than ${max} items`);
-    return value.map((entry, index) => item(entry, at(path, index)));
-  }
-}
-
-/** `T` with every optional field allowed to hold `undefined` while it is being built. */
-type Building<T> = { [K in keyof T]: T[K] | undefined };
-
-/** Drops the fields whose value is `undefined` (exactOptionalPropertyTypes: absent, not undefined). */
-function defined<T extends object>(object: Building<T>): T {
-  for (const key of Object.keys(object) as (keyof T)[]) {
-    if (object[key] === undefined) delete object[key];
-  }
-  return object as T;
-}
-
 const isSessionId = (value: unknown) => isClientId(value);
 const isKind = (value: unknown) => isLabel(value, 1, 128);
 const isMime = (value: unknown) => typeof value === 'string' && MIME.test(value);
@@ -174,11 +94,11 @@ function targetAt(value: unknown, path: Path): DeliveryTarget {
   if (!isPlainObject(value)) fail(path, 'expected an object');
   const type = value.type;
   if (type === 'otherSessions' || type === 'scopeMembers') {
-    new Body(value, path, ['type']);
+    new Fields(value, path, ['type']);
     return { type };
   }
   if (type === 'sessions') {
-    const body = new Body(value, path, ['type', 'ids']);
+    const body = new Fields(value, path, ['type', 'ids']);
     const ids = body.list('ids', sessionIdAt, MAX_TARGET_SESSIONS);
     if (ids.length === 0) fail(at(path, 'ids'), 'expected at least one session id');
     return { type, ids: [...new Set(ids)] };
@@ -196,7 +116,7 @@ function payloadAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>)
  * @throws SyncError `invalid` with `details.path`
  */
 export function validateHeartbeatRequest(body: unknown): HeartbeatRequest {
-  const b = new Body(body, ROOT, ['clientId', 'sessionId', 'label', 'platform']);
+  const b = new Fields(body, ROOT, ['clientId', 'sessionId', 'label', 'platform']);
   return defined({
     clientId: b.text('clientId', isClientId, 'a client id'),
     sessionId: b.text('sessionId', isSessionId, 'a session id'),
@@ -215,7 +135,7 @@ export function validateSendDeliveryRequest(
   body: unknown,
   limits?: Partial<ProtocolLimits>,
 ): SendDeliveryRequest {
-  const b = new Body(body, ROOT, [
+  const b = new Fields(body, ROOT, [
     'id',
     'scope',
     'kind',
@@ -244,7 +164,7 @@ export function validateSendDeliveryRequest(
  */
 export function validateAckRequest(body: unknown): void {
   if (body === undefined) return;
-  new Body(body, ROOT, []);
+  new Fields(body, ROOT, []);
 }
 
 /**
@@ -253,8 +173,16 @@ export function validateAckRequest(body: unknown): void {
  * @throws SyncError `invalid` with `details.path`
  */
 export function validateCreateTransferRequest(body: unknown): CreateTransferRequest {
-  const b = new Body(body, ROOT, ['id', 'scope', 'assetHash', 'name', 'size', 'mimeType', 'from']);
-  const from = new Body(b.required('from'), at(ROOT, 'from'), ['userId']);
+  const b = new Fields(body, ROOT, [
+    'id',
+    'scope',
+    'assetHash',
+    'name',
+    'size',
+    'mimeType',
+    'from',
+  ]);
+  const from = new Fields(b.required('from'), at(ROOT, 'from'), ['userId']);
   return defined({
     id: b.text('id', isUuid, 'a lowercase UUID'),
     scope: b.text('scope', isScope, 'a scope such as workspace:7'),
@@ -272,7 +200,7 @@ export function validateCreateTransferRequest(body: unknown): CreateTransferRequ
  * @throws SyncError `invalid` with `details.path`
  */
 export function validateTransferProgressRequest(body: unknown): TransferProgressRequest {
-  const b = new Body(body, ROOT, ['side', 'bytesDone', 'state', 'error']);
+  const b = new Fields(body, ROOT, ['side', 'bytesDone', 'state', 'error']);
   const side = b.required('side');
   if (side !== 'upload' && side !== 'download')
     fail(at(ROOT, 'side'), 'expected upload or download');
@@ -291,7 +219,7 @@ export function validateTransferProgressRequest(body: unknown): TransferProgress
 }
 
 function sessionInfoAt(value: unknown, path: Path): SessionInfo {
-  const b = new Body(value, path, [
+  const b = new Fields(value, path, [
     'userId',
     'sessionId',
     'clientId',
@@ -314,7 +242,7 @@ function sessionInfoAt(value: unknown, path: Path): SessionInfo {
 }
 
 function deliveryAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>): Delivery {
-  const b = new Body(value, path, [
+  const b = new Fields(value, path, [
     'id',
     'scope',
     'kind',
@@ -351,7 +279,7 @@ function deliveryAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>
 }
 
 function statusAt(value: unknown, path: Path): DeliveryStatus {
-  const b = new Body(value, path, ['targets', 'acked', 'complete', 'expired']);
+  const b = new Fields(value, path, ['targets', 'acked', 'complete', 'expired']);
   return {
     targets: b.list('targets', sessionIdAt),
     acked: b.list('acked', sessionIdAt),
@@ -361,7 +289,7 @@ function statusAt(value: unknown, path: Path): DeliveryStatus {
 }
 
 function transferAt(value: unknown, path: Path): Transfer {
-  const b = new Body(value, path, [
+  const b = new Fields(value, path, [
     'id',
     'scope',
     'assetHash',
@@ -412,13 +340,13 @@ export function validateSessionInfo(value: unknown): SessionInfo {
 
 /** Checks the answer to a heartbeat. @throws SyncError `invalid` */
 export function validateHeartbeatResponse(value: unknown): HeartbeatResponse {
-  const b = new Body(value, ROOT, ['session']);
+  const b = new Fields(value, ROOT, ['session']);
   return { session: sessionInfoAt(b.required('session'), at(ROOT, 'session')) };
 }
 
 /** Checks the answer to `GET /v1/sessions`. @throws SyncError `invalid` */
 export function validateSessionListResponse(value: unknown): SessionListResponse {
-  return { sessions: new Body(value, ROOT, ['sessions']).list('sessions', sessionInfoAt) };
+  return { sessions: new Fields(value, ROOT, ['sessions']).list('sessions', sessionInfoAt) };
 }
 
 /** Checks one {@link Delivery} as the server sends it. @throws SyncError `invalid` */
@@ -431,7 +359,7 @@ export function validateDeliveryResponse(
   value: unknown,
   limits?: Partial<ProtocolLimits>,
 ): DeliveryResponse {
-  const b = new Body(value, ROOT, ['delivery']);
+  const b = new Fields(value, ROOT, ['delivery']);
   return {
     delivery: deliveryAt(b.required('delivery'), at(ROOT, 'delivery'), resolveLimits(limits)),
   };
@@ -443,7 +371,7 @@ export function validatePendingDeliveriesResponse(
   limits?: Partial<ProtocolLimits>,
 ): PendingDeliveriesResponse {
   const resolved = resolveLimits(limits);
-  const b = new Body(value, ROOT, ['deliveries']);
+  const b = new Fields(value, ROOT, ['deliveries']);
   return { deliveries: b.list('deliveries', (item, path) => deliveryAt(item, path, resolved)) };
 }
 
@@ -452,7 +380,7 @@ export function validateDeliveryStatusResponse(
   value: unknown,
   limits?: Partial<ProtocolLimits>,
 ): DeliveryStatusResponse {
-  const b = new Body(value, ROOT, ['delivery', 'status']);
+  const b = new Fields(value, ROOT, ['delivery', 'status']);
   return {
     delivery: deliveryAt(b.required('delivery'), at(ROOT, 'delivery'), resolveLimits(limits)),
     status: statusAt(b.required('status'), at(ROOT, 'status')),
@@ -461,12 +389,12 @@ export function validateDeliveryStatusResponse(
 
 /** Checks the answer to an ack. @throws SyncError `invalid` */
 export function validateAckResponse(value: unknown): AckResponse {
-  return { complete: new Body(value, ROOT, ['complete']).boolean('complete') };
+  return { complete: new Fields(value, ROOT, ['complete']).boolean('complete') };
 }
 
 /** Checks the answer to a completed upload. @throws SyncError `invalid` */
 export function validateAssetUploadResponse(value: unknown): AssetUploadResponse {
-  const b = new Body(value, ROOT, ['sha256', 'size']);
+  const b = new Fields(value, ROOT, ['sha256', 'size']);
   return { sha256: b.text('sha256', isSha256Hex, 'a sha256'), size: b.integer('size') };
 }
 
@@ -477,11 +405,11 @@ export function validateTransfer(value: unknown): Transfer {
 
 /** Checks the answer to `POST /v1/transfers`, `GET /v1/transfers/:id` or a progress report. @throws SyncError `invalid` */
 export function validateTransferResponse(value: unknown): TransferResponse {
-  const b = new Body(value, ROOT, ['transfer']);
+  const b = new Fields(value, ROOT, ['transfer']);
   return { transfer: transferAt(b.required('transfer'), at(ROOT, 'transfer')) };
 }
 
 /** Checks the answer to `GET /v1/transfers`. @throws SyncError `invalid` */
 export function validateTransferListResponse(value: unknown): TransferListResponse {
-  return { transfers: new Body(value, ROOT, ['transfers']).list('transfers', transferAt) };
+  return { transfers: new Fields(value, ROOT, ['transfers']).list('transfers', transferAt) };
 }

@@ -1,22 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSyncError, type SyncError } from '../errors/sync-error.js';
+import { isUuid } from './formats.js';
+import { DEFAULT_LIMITS, resolveLimits } from './limits.js';
 import type { JsonObject, Mutation, PushRequest, SyncRecord } from './types.js';
 import {
-  DEFAULT_LIMITS,
-  isUuid,
-  parsePushRequest,
   plainPokeOf,
-  resolveLimits,
-  validateMutation,
   validatePoke,
-  validatePullRequest,
   validatePullResponse,
-  validatePushRequest,
   validatePushResponse,
   validateRecordData,
   validateSyncRecord,
 } from './validate.js';
+import {
+  parsePushRequest,
+  validateMutation,
+  validatePullRequest,
+  validatePushRequest,
+} from './validate-requests.js';
 
 const ID1 = '018f2c1e-8b7a-7cde-9f01-23456789abcd';
 const ID2 = '018f2c1e-8b7a-7cde-9f01-23456789abce';
@@ -757,8 +758,10 @@ describe('resolveLimits', () => {
   it('fills defaults, and refuses limits that would make validation meaningless', () => {
     expect(resolveLimits({ maxPullLimit: 5 })).toEqual({ ...DEFAULT_LIMITS, maxPullLimit: 5 });
     expect(resolveLimits(undefined)).toBe(DEFAULT_LIMITS);
+    // No cache shared by the process: equal limits resolve to equal (not identical) objects.
     const limits = { maxIdLength: 8 };
-    expect(resolveLimits(limits)).toBe(resolveLimits(limits));
+    expect(resolveLimits(limits)).toEqual(resolveLimits(limits));
+    expect(Object.isFrozen(resolveLimits(limits))).toBe(true);
     expect(pathOf(() => resolveLimits({ maxPullLimit: Number.NaN }))).toBe('$.maxPullLimit');
     expect(pathOf(() => resolveLimits({ maxJsonDepth: 0 }))).toBe('$.maxJsonDepth');
     // Keys that are not protocol limits belong to the caller and are left out.

@@ -27,10 +27,12 @@ export interface IndexedDbStorageOptions {
    */
   IDBKeyRange?: IndexedDbKeyRangeClass;
   /**
-   * Durability hint of write transactions. `'strict'` makes the browser flush to disk before
-   * `complete` fires, which is what "resolves once durable" promises; `'relaxed'` is faster
-   * but a power cut may lose the last acknowledged writes.
-   * @default 'strict'
+   * Durability hint of write transactions. With `'relaxed'` (what Chrome since 121, Firefox and
+   * Safari do by default) `complete`, and so a write's promise, comes once the data is with the
+   * operating system: it survives a reload, a tab or browser crash, but an OS crash or power
+   * cut in the next seconds may lose it. `'strict'` makes the browser flush to disk first, which
+   * costs an fsync per write transaction. See docs/decisions.md, "Issue 13, session 9".
+   * @default 'relaxed'
    */
   durability?: IDBTransactionDurability;
 }
@@ -60,10 +62,12 @@ interface PendingWrite {
  *
  * Entries live in one object store under the compound key `[namespace, key]`, so `list` is a
  * single key-range read in key order and `clear` a single range delete. Every `write` batch
- * runs inside one `readwrite` transaction and resolves on the transaction's `complete`
- * event; batches issued in the same tick share that transaction (each stays atomic, and all
- * resolve together). A transaction abort, including `QuotaExceededError`, rejects with a
- * `SyncError` of kind `storage` (code `quota_exceeded` for quota).
+ * runs inside one `readwrite` transaction, committed at once (`IDBTransaction.commit`), and
+ * resolves on the transaction's `complete` event. Group commit: batches issued in the same
+ * tick, or while an earlier write transaction is committing, share the next transaction (each
+ * stays atomic, and all resolve together). A transaction abort, including
+ * `QuotaExceededError`, rejects every batch in it with a `SyncError` of kind `storage` (code
+ * `quota_exceeded` for quota).
  *
  * Importing this module touches no IndexedDB API: the database opens on first use, so it is
  * safe to create during server-side rendering as long as nothing reads from it there.
@@ -88,13 +92,15 @@ class IndexedDbStorage implements StorageAdapter {
   #connection: IdbConnection | undefined;
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
+  /** Write transactions started whose `complete`/`abort` has not fired yet. */
+  #writing = 0;
   /** Write transactions started and not yet finished, so `close` can wait for them. */
   readonly #inFlight = new Set<Promise<void>>();
 
   constructor(options: IndexedDbStorageOptions) {
     this.#options = options;
     this.#storeName = options.storeName ?? 'syncline';
-    this.#durability = options.durability ?? 'strict';
+    this.#durability = options.durability ?? 'relaxed';
   }
 
   async get(namespace: string, key: string): Promise<unknown> {
@@ -148,11 +154,23 @@ class IndexedDbStorage implements StorageAdapter {
   #enqueue(namespace: string, ops: PendingWrite['ops']): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ namespace, ops, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        queueMicrotask(() => void this.#flush());
-      }
+      // Group commit: while a write transaction is committing, later batches wait and then
+      // share the next one. IndexedDB runs readwrite transactions on one store one after the
+      // other anyway, so waiting costs a write nothing, and one commit replaces several.
+      if (this.#writing === 0) this.#scheduleFlush();
     });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => void this.#flush());
+  }
+
+  /** A write transaction finished: the batches that waited for it go in the next one. */
+  #writeSettled(): void {
+    this.#writing--;
+    if (this.#pending.length > 0 && this.#writing === 0) this.#scheduleFlush();
   }
 
   async #flush(): Promise<void> {
@@ -204,16 +222,23 @@ class IndexedDbStorage implements StorageAdapter {
         return;
       }
     }
+    // Ask for the commit now rather than when the requests' success events have come back to
+    // this thread and found no new request: one browser round trip less per write (about
+    // half of a one-put transaction in Chromium). Older engines without `commit` auto-commit.
+    tx.commit?.();
     // Settle on `complete` / `abort` only: a request's `error` event comes before the abort,
     // when `tx.error` may not be set yet, and a request's success says nothing about disk.
+    this.#writing++;
     const done = new Promise<void>((settle) => {
       tx.oncomplete = () => {
         for (const write of writes) write.resolve();
+        this.#writeSettled();
         settle();
       };
       tx.onabort = () => {
         const error = storageError('IndexedDB write transaction aborted', tx.error ?? undefined);
         for (const write of writes) write.reject(error);
+        this.#writeSettled();
         settle();
       };
     });

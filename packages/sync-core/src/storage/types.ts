@@ -9,8 +9,10 @@ export type StorageWrite =
  *
  * Contract:
  * - `write` is atomic: after a crash either every op of the batch is visible or none is. It
- *   resolves only once the batch is durable (IndexedDB: the transaction's `complete` event;
- *   files: after the rename).
+ *   resolves only once the batch is durable: it survives the app's process or tab ending
+ *   (IndexedDB: the transaction's `complete` event, by default with `relaxed` durability, so an
+ *   OS crash or power cut may still lose the last seconds; files: after the journal's
+ *   fdatasync).
  * - Values are JSON-compatible (plain objects, arrays, strings, finite numbers, booleans,
  *   null). The client never mutates a value after handing it to `write`, so an adapter may
  *   keep the reference instead of copying it.

@@ -13,7 +13,7 @@
  */
 import { decideMutation, type MutationVerdict } from '../protocol/decide-mutation.js';
 import type { Mutation, MutationResult, RejectedResult, SyncRecord } from '../protocol/types.js';
-import type { ParsedPushRequest, PushEntry } from '../protocol/validate.js';
+import type { ParsedPushRequest, PushEntry } from '../protocol/validate-requests.js';
 import { type MemoryScope, recordKey } from './memory-scope.js';
 
 /** One applied mutation, as {@link MemoryServer.appliedLog} lists it. */

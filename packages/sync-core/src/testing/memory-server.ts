@@ -8,14 +8,13 @@
  */
 import type { SyncEnvironment } from '../client/types.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
+import { type ProtocolLimits, resolveLimits } from '../protocol/limits.js';
 import type { Poke, PullResponse, PushResponse, SyncRecord } from '../protocol/types.js';
 import {
   type ParsedPushRequest,
-  type ProtocolLimits,
   parsePushRequest,
-  resolveLimits,
   validatePullRequest,
-} from '../protocol/validate.js';
+} from '../protocol/validate-requests.js';
 import { deepFreeze } from '../store/freeze.js';
 import type { AuthSession } from '../transport/types.js';
 import {

@@ -113,6 +113,7 @@ export function memorySessionParts(
           null,
           signal,
         ),
+      chunksReleased: true,
       uploadChunk: (req, signal) => {
         // Bytes travel as bytes: a copy taken now, as a request body is sent.
         const sent = { ...req, chunk: req.chunk.slice() };

@@ -110,6 +110,14 @@ export interface AssetTransport {
     req: { sha256: string; offset: number; totalSize: number; chunk: Uint8Array },
     signal?: AbortSignal,
   ): Promise<void>;
+  /**
+   * The transport is done with a chunk's bytes once `uploadChunk` resolved (they were sent, or
+   * copied): the client may then read a later chunk into the same buffer instead of a new one.
+   * Leave it out when the transport keeps a chunk's bytes after that (e.g. gathers chunks into
+   * larger parts).
+   * @default false
+   */
+  readonly chunksReleased?: boolean;
   /** Reads bytes `[start, end)` of an asset (to its end when `end` is omitted). */
   download(
     req: { sha256: string; start: number; end?: number },

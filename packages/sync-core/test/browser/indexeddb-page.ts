@@ -88,6 +88,36 @@ const api = {
     );
   },
 
+  /**
+   * Batches of two entries (`n` and `n/pair`) in a mix of awaited ones and bursts that land
+   * while a transaction commits (so they share group commits). Answers the numbers of the
+   * batches that resolved, and leaves `inFlight` more batches unsettled for the crash to hit.
+   */
+  writeThenLeaveInFlight(dbName: string, batches: number, inFlight: number): Promise<PageResult> {
+    return answer(async () => {
+      const storage = indexedDbStorage({ dbName });
+      const batch = (n: number) =>
+        storage.write('crash', [
+          { type: 'set', key: `${n}`, value: { n } },
+          { type: 'set', key: `${n}/pair`, value: n },
+        ]);
+      const resolved: number[] = [];
+      const burst: Array<Promise<void>> = [];
+      for (let n = 0; n < batches; n++) {
+        const write = batch(n).then(() => void resolved.push(n));
+        if (n % 7 === 0) await write;
+        else burst.push(write);
+      }
+      await Promise.all(burst);
+      for (let n = batches; n < batches + inFlight; n++) void batch(n);
+      return resolved;
+    });
+  },
+
+  readCrash(dbName: string): Promise<PageResult> {
+    return answer(() => indexedDbStorage({ dbName }).list('crash', ''));
+  },
+
   readAfterReload(dbName: string): Promise<PageResult> {
     return answer(() => indexedDbStorage({ dbName }).list('reload', ''));
   },

@@ -203,4 +203,32 @@ describeWhen(
     });
     await second.close();
   });
+
+  it('every resolved write survives a crash of the tab; a batch in flight is whole or absent', async () => {
+    const batches = 300;
+    const written = await call(page, 'writeThenLeaveInFlight', 'crash-db', batches, 50);
+    expect(written.ok).toBe(true);
+    expect([...(written.value as number[])].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: batches }, (_, n) => n),
+    );
+    // Kill the renderer at once: relaxed durability promises that a write whose promise
+    // resolved is with the browser's storage process (and the OS), not in this tab.
+    const crashed = page.waitForEvent('crash');
+    await page.goto('chrome://crash').catch(() => undefined);
+    await crashed;
+    await page.close();
+    page = await context.newPage();
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => 'syncline' in globalThis);
+    const read = await call(page, 'readCrash', 'crash-db');
+    expect(read.ok).toBe(true);
+    const stored = new Map(read.value as Array<[string, unknown]>);
+    for (let n = 0; n < batches; n++) {
+      expect(stored.get(`${n}`)).toEqual({ n });
+      expect(stored.get(`${n}/pair`)).toBe(n);
+    }
+    for (let n = batches; n < batches + 50; n++) {
+      expect(stored.has(`${n}/pair`)).toBe(stored.has(`${n}`));
+    }
+  });
 });

@@ -56,6 +56,70 @@ describe('indexedDbStorage', () => {
     expect((await storage.list('ns', '')).map(([k]) => k)).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  it('batches issued while a write transaction commits share the next one, in order', async () => {
+    const { factory } = fakeLocation();
+    const storage = indexedDbStorage({ dbName: 'group', indexedDB: factory, IDBKeyRange });
+    await storage.get('ns', 'warm-up');
+    const { transactions, restore } = countTransactions(factory);
+    try {
+      const first = storage.write('ns', [{ type: 'set', key: 'a', value: 1 }]);
+      await nextTicks(3);
+      expect(transactions).toEqual(['readwrite']);
+      // Each in a tick of its own, all while the first transaction is still committing.
+      const later: Array<Promise<void>> = [];
+      later.push(storage.write('ns', [{ type: 'set', key: 'b', value: 2 }]));
+      await nextTicks(3);
+      later.push(storage.write('ns', [{ type: 'delete', key: 'a' }]));
+      await nextTicks(3);
+      later.push(storage.clear('other'));
+      await nextTicks(3);
+      later.push(storage.write('ns', [{ type: 'set', key: 'a', value: 3 }]));
+      expect(transactions).toEqual(['readwrite']);
+      await first;
+      await Promise.all(later);
+      expect(transactions).toEqual(['readwrite', 'readwrite']);
+    } finally {
+      restore();
+    }
+    expect(await storage.list('ns', '')).toEqual([
+      ['a', 3],
+      ['b', 2],
+    ]);
+  });
+
+  it('commits each write transaction at once, relaxed by default, strict when asked', async () => {
+    const { factory } = fakeLocation();
+    const seen: Array<{ durability: unknown; committed: boolean }> = [];
+    const restore = patchTransaction(factory, (tx, mode, options) => {
+      if (mode !== 'readwrite') return tx;
+      const row = { durability: options?.durability, committed: false };
+      seen.push(row);
+      const commit = tx.commit.bind(tx);
+      tx.commit = () => {
+        row.committed = true;
+        commit();
+      };
+      return tx;
+    });
+    try {
+      const relaxed = indexedDbStorage({ dbName: 'hint', indexedDB: factory, IDBKeyRange });
+      await relaxed.write('ns', [{ type: 'set', key: 'r', value: 1 }]);
+      const strict = indexedDbStorage({
+        dbName: 'hint',
+        indexedDB: factory,
+        IDBKeyRange,
+        durability: 'strict',
+      });
+      await strict.write('ns', [{ type: 'set', key: 's', value: 2 }]);
+    } finally {
+      restore();
+    }
+    expect(seen).toEqual([
+      { durability: 'relaxed', committed: true },
+      { durability: 'strict', committed: true },
+    ]);
+  });
+
   it('rejects every batch of an aborted transaction with a storage error carrying the cause', async () => {
     const { factory } = fakeLocation();
     const storage = indexedDbStorage({ dbName: 'abort', indexedDB: factory, IDBKeyRange });
@@ -127,24 +191,40 @@ function countTransactions(factory: IDBFactory) {
   return { transactions, restore };
 }
 
-/** Makes the next readwrite transaction abort with `errorName` right before it would commit. */
+/**
+ * Makes the next readwrite transaction abort with `errorName` when it would commit: on the
+ * adapter's `commit()` (where a browser checks the quota), or after its requests succeeded.
+ */
 function abortNextWriteTransaction(factory: IDBFactory, errorName: string) {
   let armed = true;
   return patchTransaction(factory, (tx, mode) => {
     if (mode !== 'readwrite' || !armed) return tx;
     armed = false;
-    const request = tx.objectStore(tx.objectStoreNames[0] as string).count();
-    request.onsuccess = () => {
+    let aborted = false;
+    const fail = () => {
+      if (aborted) return;
+      aborted = true;
       Object.defineProperty(tx, 'error', { value: new DOMException('quota', errorName) });
       tx.abort();
     };
+    tx.commit = fail;
+    tx.objectStore(tx.objectStoreNames[0] as string).count().onsuccess = fail;
     return tx;
   });
 }
 
+/** Lets `count` rounds of microtasks run. */
+async function nextTicks(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await Promise.resolve();
+}
+
 function patchTransaction(
   _factory: IDBFactory,
-  onTransaction: (tx: IDBTransaction, mode: string) => IDBTransaction,
+  onTransaction: (
+    tx: IDBTransaction,
+    mode: string,
+    options: IDBTransactionOptions | undefined,
+  ) => IDBTransaction,
 ): () => void {
   const proto = FakeIDBDatabase.prototype as unknown as {
     transaction: (...args: unknown[]) => IDBTransaction;
@@ -152,7 +232,11 @@ function patchTransaction(
   const original = proto.transaction;
   proto.transaction = function (this: unknown, ...args: unknown[]) {
     const tx = original.apply(this, args);
-    return onTransaction(tx, (args[1] as string | undefined) ?? 'readonly');
+    return onTransaction(
+      tx,
+      (args[1] as string | undefined) ?? 'readonly',
+      args[2] as IDBTransactionOptions | undefined,
+    );
   };
   return () => {
     proto.transaction = original;

@@ -12,21 +12,15 @@ import type { SimBackend } from './backend.js';
 import type { SentMutation } from './checks.js';
 import type { SimCounters } from './counters.js';
 import { Life } from './device-env.js';
+import { FaultDraw, type RequestFaultRates } from './fault-draw.js';
 import type { SimScheduler } from './scheduler.js';
 import type { SimRandom } from './sim-random.js';
 
-/** Per-seed fault probabilities of the network (drawn "swarm" style by the run). */
-export interface NetworkFaults {
-  /** A request never reaches the server (the client's timeout fires). */
-  drop: number;
-  /** The server applies a request but its answer is lost (F1). */
-  responseLost: number;
-  /** A request reaches the server twice (0–2 s apart). */
-  duplicate: number;
-  /** Largest one-way delay in ms; delays are uniform in [0, max), so messages reorder. */
-  maxDelayMs: number;
-  /** The request is answered 503 without reaching the store. */
-  serverError: number;
+/**
+ * Per-seed fault probabilities of the network (drawn "swarm" style by the run): a dropped
+ * request's client times out; a lost answer is F1.
+ */
+export interface NetworkFaults extends RequestFaultRates {
   /** The request is answered 429 with a `Retry-After`. */
   rateLimited: number;
   /** A realtime poke is lost. */
@@ -79,6 +73,7 @@ const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 export class SimNetwork {
   readonly #scheduler: SimScheduler;
   readonly #random: SimRandom;
+  readonly #draw: FaultDraw;
   readonly #counters: SimCounters;
   readonly #trace: (line: string) => void;
   readonly #partitioned = new Set<string>();
@@ -115,6 +110,7 @@ export class SimNetwork {
     this.#counters = options.counters;
     this.faults = options.faults;
     this.#trace = options.trace;
+    this.#draw = new FaultDraw(options);
   }
 
   /** `true` while `deviceId` is cut off from the server. */
@@ -317,22 +313,17 @@ export class SimNetwork {
         }
         return;
       }
-      if (faults !== undefined && this.#random.chance(faults.drop)) {
-        this.#counters.add('fault.drop');
-        this.#trace(`drop ${kind} ${deviceId}`);
-        return;
-      }
-      if (faults !== undefined && this.#random.chance(faults.serverError)) {
-        this.#counters.add('fault.5xx');
-        this.#scheduler.schedule(this.#delay(), () =>
+      const fate = this.#draw.request(faults, { kind, deviceId });
+      if (fate.type === 'dropped') return;
+      if (fate.type === 'server-error') {
+        this.#scheduler.schedule(fate.delayMs, () =>
           settle(() => reject(new SyncError('server', 'Service Unavailable', { status: 503 }))),
         );
         return;
       }
-      if (faults !== undefined && this.#random.chance(faults.rateLimited)) {
-        this.#counters.add('fault.429');
-        const retryAfterMs = 1000 * (1 + this.#random.int(10));
-        this.#scheduler.schedule(this.#delay(), () => {
+      if (fate.type === 'rate-limited') {
+        const { retryAfterMs } = fate;
+        this.#scheduler.schedule(fate.delayMs, () => {
           const delivered = settle(() =>
             reject(
               new SyncError('rate-limited', 'Too Many Requests', { status: 429, retryAfterMs }),
@@ -350,11 +341,7 @@ export class SimNetwork {
           (answer) => {
             request.onAnswer?.(answer);
             if (!primary) return;
-            if (faults !== undefined && this.#random.chance(faults.responseLost)) {
-              this.#counters.add('fault.response-lost');
-              this.#trace(`response-lost ${kind} ${deviceId}`);
-              return;
-            }
+            if (this.#draw.answerLost(faults, { kind, deviceId }, 'fault.response-lost')) return;
             const wire = clone(answer);
             this.#scheduler.schedule(this.#delay(), () => {
               if (epoch !== this.#serverEpoch || this.#partitioned.has(deviceId)) return;
@@ -372,10 +359,9 @@ export class SimNetwork {
           },
         );
       };
-      this.#scheduler.schedule(this.#delay(), () => deliver(true));
-      if (faults !== undefined && this.#random.chance(faults.duplicate)) {
-        this.#counters.add('fault.duplicate');
-        this.#scheduler.schedule(this.#random.int(2000), () => deliver(false));
+      this.#scheduler.schedule(fate.delayMs, () => deliver(true));
+      if (fate.duplicateAfterMs !== undefined) {
+        this.#scheduler.schedule(fate.duplicateAfterMs, () => deliver(false));
       }
     });
   }
@@ -403,10 +389,7 @@ export class SimNetwork {
 
   #poke(sub: Subscription, poke: Poke, onPoke: (poke: Poke) => void): void {
     if (!sub.life.alive || this.#partitioned.has(sub.deviceId) || this.#serverDown) return;
-    if (this.faultsOn && this.#random.chance(this.faults.pokeLoss)) {
-      this.#counters.add('fault.poke-loss');
-      return;
-    }
+    if (this.#draw.hintLost(this.faultsOn, this.faults.pokeLoss, 'fault.poke-loss')) return;
     const wire = clone(poke);
     const epoch = this.#serverEpoch;
     this.#scheduler.schedule(this.#delay(), () => {
@@ -430,9 +413,6 @@ export class SimNetwork {
 
   /** One-way delay: a few ms normally, up to `maxDelayMs` while faults are on (reordering). */
   #delay(): number {
-    const max = this.faultsOn ? Math.max(5, this.faults.maxDelayMs) : 20;
-    const delay = 1 + this.#random.int(Math.max(1, Math.floor(max)));
-    if (this.faultsOn && delay > 200) this.#counters.add('fault.delay');
-    return delay;
+    return this.#draw.delay(this.faultsOn ? this.faults : undefined);
   }
 }

@@ -23,26 +23,17 @@ import type {
 } from '../../../transport/types.js';
 import type { SimCounters } from '../counters.js';
 import { Life } from '../device-env.js';
+import { FaultDraw, type RequestFaultRates } from '../fault-draw.js';
 import type { SimScheduler } from '../scheduler.js';
 import type { SimRandom } from '../sim-random.js';
 import type { AssetBackend, DeliveryBackend } from './backend.js';
 
-/** Per-seed fault probabilities of the delivery network. */
-export interface DeliveryFaults {
-  /** A request never reaches the server. */
-  drop: number;
-  /** The server handles a request but its answer is lost. */
-  responseLost: number;
-  /** A request reaches the server twice (up to 2 s apart). */
-  duplicate: number;
-  /** The request is answered 503 without reaching the server's store. */
-  serverError: number;
+/** Per-seed fault probabilities of the delivery network (it answers no request 429). */
+export interface DeliveryFaults extends Omit<RequestFaultRates, 'rateLimited'> {
   /** A hint of the event stream is lost. */
   eventLoss: number;
   /** A download's answer arrives with one byte flipped. */
   corrupt: number;
-  /** Largest one-way delay in ms. */
-  maxDelayMs: number;
 }
 
 /** The kinds of call the network carries. */
@@ -112,6 +103,7 @@ const clone = <T>(value: T): T => {
 export class DeliveryNetwork {
   readonly #scheduler: SimScheduler;
   readonly #random: SimRandom;
+  readonly #draw: FaultDraw;
   readonly #counters: SimCounters;
   readonly #backend: DeliveryBackend;
   readonly #observer: LinkObserver;
@@ -145,6 +137,7 @@ export class DeliveryNetwork {
     this.faults = options.faults;
     this.#timeoutMs = options.timeoutMs;
     this.#trace = options.trace;
+    this.#draw = new FaultDraw(options);
   }
 
   /** The transport of one life of a device signed in through `session`. */
@@ -209,10 +202,7 @@ export class DeliveryNetwork {
 
   #event(life: Life, event: SessionEvent, listener: (event: SessionEvent) => void): void {
     if (!life.alive) return;
-    if (this.faultsOn && this.#random.chance(this.faults.eventLoss)) {
-      this.#counters.add('fault.event-loss');
-      return;
-    }
+    if (this.#draw.hintLost(this.faultsOn, this.faults.eventLoss, 'fault.event-loss')) return;
     const wire = clone(event);
     this.#scheduler.schedule(this.#delay(), () => {
       if (life.alive) listener(wire);
@@ -258,14 +248,10 @@ export class DeliveryNetwork {
         signal.addEventListener('abort', onAbort, { once: true });
       }
       const faults = this.faultsOn ? this.faults : undefined;
-      if (faults !== undefined && this.#random.chance(faults.drop)) {
-        this.#counters.add('fault.drop');
-        this.#trace(`drop ${kind} ${deviceId}`);
-        return;
-      }
-      if (faults !== undefined && this.#random.chance(faults.serverError)) {
-        this.#counters.add('fault.5xx');
-        this.#scheduler.schedule(this.#delay(), () =>
+      const fate = this.#draw.request(faults, { kind, deviceId });
+      if (fate.type === 'dropped') return;
+      if (fate.type !== 'delivered') {
+        this.#scheduler.schedule(fate.delayMs, () =>
           settle(() => reject(new SyncError('server', 'Service Unavailable', { status: 503 }))),
         );
         return;
@@ -273,11 +259,8 @@ export class DeliveryNetwork {
       const deliver = (primary: boolean) => {
         void this.#scheduler.track(this.#handle(request, auth, body, primary)).then((outcome) => {
           if (!primary) return;
-          if (faults !== undefined && this.#random.chance(faults.responseLost)) {
-            this.#counters.add(`fault.response-lost.${kind}`);
-            this.#trace(`response-lost ${kind} ${deviceId}`);
+          if (this.#draw.answerLost(faults, { kind, deviceId }, `fault.response-lost.${kind}`))
             return;
-          }
           const wire = outcome.ok ? clone(outcome.value as T) : outcome.error;
           if (kind === 'asset-download' && wire instanceof Uint8Array && wire.length > 0) {
             if (faults !== undefined && this.#random.chance(faults.corrupt)) {
@@ -297,10 +280,9 @@ export class DeliveryNetwork {
           );
         });
       };
-      this.#scheduler.schedule(this.#delay(), () => deliver(true));
-      if (faults !== undefined && this.#random.chance(faults.duplicate)) {
-        this.#counters.add('fault.duplicate');
-        this.#scheduler.schedule(this.#random.int(2000), () => deliver(false));
+      this.#scheduler.schedule(fate.delayMs, () => deliver(true));
+      if (fate.duplicateAfterMs !== undefined) {
+        this.#scheduler.schedule(fate.duplicateAfterMs, () => deliver(false));
       }
     });
   }
@@ -334,8 +316,7 @@ export class DeliveryNetwork {
 
   /** One-way delay: a few ms normally, up to `maxDelayMs` while faults are on. */
   #delay(): number {
-    const max = this.faultsOn ? Math.max(5, this.faults.maxDelayMs) : 20;
-    return 1 + this.#random.int(Math.max(1, Math.floor(max)));
+    return this.#draw.delay(this.faultsOn ? this.faults : undefined);
   }
 }
 

@@ -1,0 +1,121 @@
+/**
+ * The one reader of a protocol object's fields, used by every validator (requests, answers,
+ * session targeting): each says which fields an object may have and what each must hold, and
+ * the reader words every failure the same way, with the JSON path of the field.
+ *
+ * Internal: the public validators live in `validate.ts`, `validate-requests.ts` and
+ * `validate-sessions.ts`.
+ *
+ * @module
+ */
+import { at, fail, isPlainObject, type Path } from './validate-json.js';
+
+/** The own fields of one object, read once, with the unknown ones refused. */
+export class Fields {
+  /** The object itself (for validators that check in place, once every field was read). */
+  readonly object: Record<string, unknown>;
+  /** Where the object is, for error messages. */
+  readonly path: Path;
+
+  /**
+   * @throws SyncError `invalid` when `value` is not a plain object or has a field not in
+   *   `allowed`
+   */
+  constructor(value: unknown, path: Path, allowed: readonly string[]) {
+    if (!isPlainObject(value)) fail(path, 'expected an object');
+    // for-in over own keys rather than Object.keys: no key array for every record of a page.
+    for (const key in value) {
+      if (Object.hasOwn(value, key) && !allowed.includes(key)) fail(at(path, key), 'unknown field');
+    }
+    this.object = value;
+    this.path = path;
+  }
+
+  /** The field's value; `undefined` for an absent field (or one holding `undefined`). */
+  optional(key: string): unknown {
+    return Object.hasOwn(this.object, key) ? this.object[key] : undefined;
+  }
+
+  /** The field's value; fails when it is absent, saying `problem`. */
+  required(key: string, problem = 'is required'): unknown {
+    const value = this.optional(key);
+    if (value === undefined) fail(at(this.path, key), problem);
+    return value;
+  }
+
+  /** A required string that passes `check` (described by `format` in the error). */
+  text(key: string, check: (value: unknown) => boolean, format: string): string {
+    return checkText(this.required(key), at(this.path, key), check, format);
+  }
+
+  /** An optional string that passes `check`. */
+  optionalText(
+    key: string,
+    check: (value: unknown) => boolean,
+    format: string,
+  ): string | undefined {
+    return this.optional(key) === undefined ? undefined : this.text(key, check, format);
+  }
+
+  /** A required safe integer of at least `min`; `-0` reads as `0`. */
+  integer(key: string, min = 0): number {
+    const value = this.required(key);
+    if (typeof value !== 'number') fail(at(this.path, key), 'expected a number');
+    if (!Number.isSafeInteger(value) || value < min) {
+      fail(at(this.path, key), `expected a safe integer >= ${min}`);
+    }
+    return value === 0 ? 0 : value;
+  }
+
+  /** An optional safe integer of at least `min`. */
+  optionalInteger(key: string, min = 0): number | undefined {
+    return this.optional(key) === undefined ? undefined : this.integer(key, min);
+  }
+
+  /** A required boolean. */
+  boolean(key: string): boolean {
+    const value = this.required(key);
+    if (typeof value !== 'boolean') fail(at(this.path, key), 'expected a boolean');
+    return value;
+  }
+
+  /** An optional boolean. */
+  optionalBoolean(key: string): boolean | undefined {
+    return this.optional(key) === undefined ? undefined : this.boolean(key);
+  }
+
+  /** A required array, each item read by `item`; more than `max` items fail. */
+  list<T>(key: string, item: (value: unknown, path: Path) => T, max?: number): T[] {
+    const value = this.required(key);
+    const path = at(this.path, key);
+    if (!Array.isArray(value)) fail(path, 'expected an array');
+    if (max !== undefined && value.length > max) fail(path, `has more than ${max} items`);
+    // Indexed, not map(): a hole reads as undefined and fails like any other bad item.
+    const out: T[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = item(value[i], at(path, i));
+    return out;
+  }
+}
+
+/** `value` when it is a string that passes `check`; else fails at `path`, naming `format`. */
+export function checkText(
+  value: unknown,
+  path: Path,
+  check: (value: unknown) => boolean,
+  format: string,
+): string {
+  if (typeof value !== 'string') fail(path, `expected a string (${format})`);
+  if (!check(value)) fail(path, `expected ${format}`);
+  return value;
+}
+
+/** `T` with every optional field allowed to hold `undefined` while it is being built. */
+export type Building<T> = { [K in keyof T]: T[K] | undefined };
+
+/** Drops the fields whose value is `undefined` (exactOptionalPropertyTypes: absent, not undefined). */
+export function defined<T extends object>(object: Building<T>): T {
+  for (const key of Object.keys(object) as (keyof T)[]) {
+    if (object[key] === undefined) delete object[key];
+  }
+  return object as T;
+}
