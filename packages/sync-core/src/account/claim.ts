@@ -1,7 +1,7 @@
-import { LOCAL_NAMESPACE, type Replica } from '../client/replica.js';
 import type { EngineContext } from '../engine/context.js';
 import type { JsonObject } from '../protocol/types.js';
-import type { StorageWrite } from '../storage/types.js';
+import { ReplicaBatch } from '../replica/batch.js';
+import type { Replica } from '../replica/replica.js';
 import type { AuthSession } from '../transport/types.js';
 
 /** What a `claimLocalData` callback is shown before it decides. */
@@ -66,33 +66,30 @@ export async function claimLocalData(
   const already = new Set<string>();
   for (const entry of target.outbox.entries()) already.add(entry.mutation.id);
   const moved = [...local.outbox.entries()];
-  const targetOps: StorageWrite[] = [];
-  const localOps: StorageWrite[] = [];
+  const adoption = new ReplicaBatch(target);
   const adopted = [];
   for (const entry of moved) {
-    localOps.push({ type: 'delete', key: entry.key });
     if (already.has(entry.mutation.id)) continue;
-    const mutation = { ...entry.mutation, scope: target.scope };
-    const added = target.outbox.adopt(mutation, entry.base);
-    adopted.push(added);
-    targetOps.push({
-      type: 'set',
-      key: added.key,
-      value: { seq: added.seq, mutation, base: entry.base },
-    });
+    adopted.push(adoption.adopt({ ...entry.mutation, scope: target.scope }, entry.base));
   }
   try {
-    await ctx.storage.write(target.namespace, targetOps);
+    await adoption.commit(ctx.storage);
   } catch (error) {
     for (const added of adopted) target.outbox.remove(added);
     throw error;
   }
-  await ctx.storage.write(LOCAL_NAMESPACE, localOps);
-  for (const entry of moved) {
-    local.outbox.remove(entry);
-    const { collection, recordId } = entry.mutation;
-    local.store.recompute(collection, recordId);
-    if (target.store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
+  const removal = new ReplicaBatch(local);
+  for (const entry of moved) removal.unqueue(entry);
+  try {
+    await removal.commit(ctx.storage);
+  } finally {
+    // Whether or not `local` forgot them on disk (a second claim skips what was moved), they
+    // are the user's now: the user's view shows them, the signed-out view does not.
+    for (const entry of moved) {
+      const { collection, recordId } = entry.mutation;
+      local.store.recompute(collection, recordId);
+      if (target.store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
+    }
   }
   ctx.refreshCounts(target);
   return true;

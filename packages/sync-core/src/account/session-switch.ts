@@ -1,17 +1,13 @@
 import type { SyncClientOptions } from '../api/options.js';
-import {
-  LOCAL_NAMESPACE,
-  LOCAL_SCOPE,
-  openReplica,
-  Replica,
-  userNamespace,
-} from '../client/replica.js';
 import type { DeviceClockHistory } from '../clock/device-clock.js';
 import type { StartedEngine } from '../engine/start-engine.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { asSyncError } from '../errors/as-sync-error.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { Notifier } from '../observe/notifier.js';
+import { LOCAL_NAMESPACE, LOCAL_SCOPE, userNamespace } from '../replica/keys.js';
+import { openReplica } from '../replica/load.js';
+import { Replica } from '../replica/replica.js';
 import { AuthPause } from '../replication/auth-pause.js';
 import { Replicator } from '../replication/replicator.js';
 import type { WriteLimits } from '../replication/write-limits.js';

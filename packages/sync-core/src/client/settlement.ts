@@ -1,11 +1,12 @@
+import type { ConflictDecision } from '../conflict/types.js';
+import type { EngineContext } from '../engine/context.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
+import { ReplicaBatch } from '../replica/batch.js';
+import type { Replica } from '../replica/replica.js';
+import type { RecordSyncState } from '../status/types.js';
 import type { StorageWrite } from '../storage/types.js';
-import type { ConflictDecision } from './api.js';
-import type { EngineContext } from './context.js';
-import type { LocalWrite } from './local-writer.js';
-import { KEYS, type Replica } from './replica.js';
-import type { RecordSyncState } from './types.js';
-import { checkTarget, freezeData } from './write-input.js';
+import type { LocalWrite } from '../write/local-writer.js';
+import { checkTarget, freezeData } from '../write/write-input.js';
 
 /*
  * What the app does about the mutations the server did not take: dead letters (rejected
@@ -47,10 +48,10 @@ export async function retryDeadLetter(
   mutationId: string,
   write: WriteWithOps,
 ): Promise<void> {
-  const letter = replica.deadLetters.get(mutationId);
+  const removal = new ReplicaBatch(replica);
+  const letter = removal.forgetDeadLetter(mutationId);
   if (letter === undefined) throw new SyncError('invalid', `No dead letter ${mutationId}`);
   const { mutation } = letter;
-  replica.deadLetters.delete(mutationId);
   const local: LocalWrite = {
     op: mutation.op,
     collection: mutation.collection,
@@ -58,9 +59,9 @@ export async function retryDeadLetter(
   };
   if (mutation.data !== undefined) local.data = mutation.data;
   try {
-    await write([local], [{ type: 'delete', key: KEYS.deadLetter + mutationId }]);
+    await write([local], removal.ops);
   } catch (error) {
-    replica.deadLetters.set(mutationId, letter);
+    removal.rollback();
     throw error;
   } finally {
     ctx.refreshCounts(replica);
@@ -74,17 +75,14 @@ export async function discardDeadLetter(
   replica: Replica,
   mutationId: string,
 ): Promise<void> {
-  const letter = replica.deadLetters.get(mutationId);
-  if (letter === undefined) return;
-  replica.deadLetters.delete(mutationId);
+  const removal = new ReplicaBatch(replica);
+  if (removal.forgetDeadLetter(mutationId) === undefined) return;
   ctx.refreshCounts(replica);
   ctx.notifier.touch();
   try {
-    await ctx.storage.write(replica.namespace, [
-      { type: 'delete', key: KEYS.deadLetter + mutationId },
-    ]);
+    await removal.commit(ctx.storage);
   } catch (error) {
-    replica.deadLetters.set(mutationId, letter);
+    removal.rollback();
     ctx.refreshCounts(replica);
     throw new SyncError('storage', 'Could not discard the dead letter', { cause: error });
   }
@@ -101,23 +99,23 @@ export async function resolveParkedConflict(
   const stored = replica.conflicts.get(mutationId);
   if (stored === undefined) throw new SyncError('invalid', `No parked conflict ${mutationId}`);
   const { collection, recordId } = stored.conflict;
-  const removal: StorageWrite = { type: 'delete', key: KEYS.conflict + mutationId };
   const data =
     decision.action === 'write' && decision.data !== null ? freezeData(decision.data) : null;
   checkTarget(collection, recordId);
-  replica.conflicts.delete(mutationId);
+  const removal = new ReplicaBatch(replica);
+  removal.unparkConflict(mutationId);
   try {
     if (decision.action === 'server') {
-      await ctx.storage.write(replica.namespace, [removal]);
+      await removal.commit(ctx.storage);
     } else {
       const local: LocalWrite =
         data === null
           ? { op: 'delete', collection, id: recordId }
           : { op: 'put', collection, id: recordId, data };
-      await write([local], [removal]);
+      await write([local], removal.ops);
     }
   } catch (error) {
-    replica.conflicts.set(mutationId, stored);
+    removal.rollback();
     throw isSyncError(error)
       ? error
       : new SyncError('storage', 'Could not resolve', { cause: error });

@@ -1,6 +1,5 @@
-import { KEYS } from '../client/replica.js';
 import { DEVICE_NAMESPACE } from '../ids/client-id.js';
-import type { StoredOutboxEntry } from '../outbox/outbox.js';
+import { ownHlcs } from '../replica/load.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { HybridLogicalClock } from './hlc.js';
 
@@ -27,15 +26,7 @@ export class DeviceClockHistory {
   async restore(clock: HybridLogicalClock): Promise<void> {
     const known = await this.#load();
     for (const namespace of known) {
-      const [hlc, outbox] = await Promise.all([
-        this.#storage.get(namespace, KEYS.hlc),
-        this.#storage.list(namespace, KEYS.outbox),
-      ]);
-      if (typeof hlc === 'string') restoreQuietly(clock, hlc);
-      for (const [, value] of outbox) {
-        const mutationHlc = (value as StoredOutboxEntry | undefined)?.mutation?.hlc;
-        if (typeof mutationHlc === 'string') restoreQuietly(clock, mutationHlc);
-      }
+      for (const hlc of await ownHlcs(this.#storage, namespace)) restoreQuietly(clock, hlc);
     }
   }
 
@@ -59,7 +50,8 @@ export class DeviceClockHistory {
   }
 }
 
-function restoreQuietly(clock: HybridLogicalClock, hlc: string): void {
+function restoreQuietly(clock: HybridLogicalClock, hlc: unknown): void {
+  if (typeof hlc !== 'string') return;
   try {
     clock.restore(hlc);
   } catch {

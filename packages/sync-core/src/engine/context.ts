@@ -1,5 +1,4 @@
 import type { SyncEvents } from '../api/events.js';
-import type { Replica } from '../client/replica.js';
 import type { HybridLogicalClock } from '../clock/hlc.js';
 import { lww } from '../conflict/resolvers.js';
 import type { ConflictResolver, ParkedConflict } from '../conflict/types.js';
@@ -8,11 +7,13 @@ import type { IdGenerator } from '../ids/uuid-v7.js';
 import type { Emitter } from '../observe/emitter.js';
 import type { Notifier } from '../observe/notifier.js';
 import type { SyncRecord } from '../protocol/types.js';
+import type { ReplicaBatch } from '../replica/batch.js';
+import type { Replica } from '../replica/replica.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import type { CollectionDeclarations } from '../schema/collections.js';
 import { admitServerRecord } from '../schema/invalid-records.js';
 import type { StatusMachine } from '../status/status-machine.js';
-import type { StorageAdapter, StorageWrite } from '../storage/types.js';
+import type { StorageAdapter } from '../storage/types.js';
 import type { CollectionGuard } from '../write/collection-guard.js';
 
 /**
@@ -41,11 +42,11 @@ export interface EngineContext {
   emitRejected(deadLetter: DeadLetter): void;
   /**
    * Checks a record from the server against its collection's schema before it is applied:
-   * `true` applies it; `false` means it was quarantined (reported, and its storage op added to
-   * `ops`). `null` when no collection has a schema, so the pull path skips the call.
+   * `true` applies it; `false` means it was quarantined (reported, and quarantined in
+   * `write`). `null` when no collection has a schema, so the pull path skips the call.
    */
   readonly admitServerRecord:
-    | ((replica: Replica, record: SyncRecord, ops: StorageWrite[]) => boolean)
+    | ((replica: Replica, record: SyncRecord, write: ReplicaBatch) => boolean)
     | null;
   /** Re-reads the replica's counts into the status. */
   refreshCounts(replica: Replica): void;
@@ -97,8 +98,8 @@ export function createEngineContext(parts: EngineContextParts): EngineContext {
       notifier.touch();
     },
     admitServerRecord: guard.hasSchemas
-      ? (replica, record, ops) => {
-          const invalid = admitServerRecord(guard, replica, record, ops);
+      ? (replica, record, write) => {
+          const invalid = admitServerRecord(guard, record, write);
           if (invalid === null) return true; // applied; the quarantine did not change
           if (invalid !== undefined && replica === parts.liveReplica()) {
             emitter.emit('invalid-record', invalid);

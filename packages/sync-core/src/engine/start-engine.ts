@@ -1,5 +1,4 @@
 import type { SyncEvents } from '../api/events.js';
-import type { Replica } from '../client/replica.js';
 import type { DeviceClockHistory } from '../clock/device-clock.js';
 import { HybridLogicalClock } from '../clock/hlc.js';
 import type { ConflictResolver } from '../conflict/types.js';
@@ -10,6 +9,7 @@ import { loadClientId } from '../ids/client-id.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
 import type { Emitter } from '../observe/emitter.js';
 import type { Notifier } from '../observe/notifier.js';
+import type { Replica } from '../replica/replica.js';
 import { Retryer, type RetryOptions } from '../replication/retryer.js';
 import type { CollectionDeclarations } from '../schema/collections.js';
 import type { StatusMachine } from '../status/status-machine.js';

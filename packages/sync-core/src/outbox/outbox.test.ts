@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Mutation } from '../protocol/types.js';
+import { outboxKey } from '../replica/keys.js';
 import { coalesce } from './coalesce.js';
-import { Outbox, outboxKey } from './outbox.js';
+import { Outbox } from './outbox.js';
 
 let n = 0;
 function m(partial: Partial<Mutation> & Pick<Mutation, 'op'>): Mutation {

@@ -2,9 +2,6 @@ import type { JsonObject, Mutation } from '../protocol/types.js';
 import { coalesce } from './coalesce.js';
 import { RecordIndex } from './record-index.js';
 
-/** Storage key prefix of outbox entries; the rest is the zero-padded sequence number. */
-export const OUTBOX_PREFIX = 'o/';
-
 /** The persisted form of an {@link OutboxEntry}. */
 export interface StoredOutboxEntry {
   /** Position in the queue. */
@@ -15,30 +12,35 @@ export interface StoredOutboxEntry {
   base: JsonObject | null;
 }
 
-/** One queued mutation and what the client knows about its delivery. */
+/**
+ * One queued mutation and what the client knows about its delivery. Read-only outside the
+ * outbox: only {@link Outbox}'s methods change an entry (its storage key is the replica's, see
+ * replica/keys.ts).
+ */
 export interface OutboxEntry {
-  /** Position in the queue; also the storage key. */
-  seq: number;
-  /** Storage key: `o/<seq>`. */
-  key: string;
+  /** Position in the queue (the storage key is built from it). */
+  readonly seq: number;
   /**
    * The mutation: frozen when it enters the outbox, and replaced, never changed, on coalescing,
    * rebasing and rewriting, so a transport may send it without a defensive copy.
    */
-  mutation: Mutation;
+  readonly mutation: Mutation;
   /** Data at `baseRevision`, for resolvers. */
-  base: JsonObject | null;
+  readonly base: JsonObject | null;
   /** Sent and not yet answered. */
-  inFlight: boolean;
+  readonly inFlight: boolean;
   /**
    * May have reached the server (it was sent, or it was loaded from storage and a previous run
    * may have sent it). Its id may have a stored outcome, so it must never carry new content:
    * later edits queue behind it instead of coalescing into it.
    */
-  sealed: boolean;
+  readonly sealed: boolean;
   /** Storage writes of this entry not yet durable. It is not sent until they are. */
-  writes: number;
+  readonly writes: number;
 }
+
+/** An entry as the outbox holds it. */
+type Entry = { -readonly [K in keyof OutboxEntry]: OutboxEntry[K] };
 
 /** What {@link Outbox.enqueue} did. */
 export interface EnqueueResult {
@@ -48,25 +50,10 @@ export interface EnqueueResult {
   coalescedFrom?: { mutation: Mutation; base: JsonObject | null };
 }
 
-/** Char codes of `o/000000000000`, rewritten by {@link outboxKey}. */
-const KEY_CODES = [0x6f, 0x2f, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48];
-
-/** The storage key of sequence number `seq` (fixed width so keys sort in queue order). */
-export function outboxKey(seq: number): string {
-  if (!Number.isSafeInteger(seq) || seq < 0 || seq >= 1e12) {
-    return OUTBOX_PREFIX + String(seq).padStart(12, '0');
-  }
-  // Built flat from char codes: a concatenated key is a cons string that every Map lookup and
-  // storage write would have to flatten again (this runs on every local write).
-  let rest = seq;
-  for (let i = KEY_CODES.length - 1; i >= 2; i--) {
-    KEY_CODES[i] = 48 + (rest % 10);
-    rest = Math.floor(rest / 10);
-  }
-  return String.fromCharCode.apply(null, KEY_CODES);
-}
-
-/** The persisted value of an entry. Always a fresh object: storage may keep it by reference. */
+/**
+ * The persisted (and mirrored) value of an entry. Always a fresh object: storage may keep it by
+ * reference.
+ */
 export function storedEntry(entry: OutboxEntry): StoredOutboxEntry {
   return { seq: entry.seq, mutation: entry.mutation, base: entry.base };
 }
@@ -77,9 +64,9 @@ export function storedEntry(entry: OutboxEntry): StoredOutboxEntry {
  * per record, `txId` groups whole) and rebasing; the caller persists what it reports.
  */
 export class Outbox {
-  readonly #entries = new Map<number, OutboxEntry>();
-  readonly #byRecord = new RecordIndex<OutboxEntry[]>();
-  readonly #byTx = new Map<string, OutboxEntry[]>();
+  readonly #entries = new Map<number, Entry>();
+  readonly #byRecord = new RecordIndex<Entry[]>();
+  readonly #byTx = new Map<string, Entry[]>();
   #nextSeq = 1;
   /** Hears every record whose entries changed (a leader tab mirrors them to its followers). */
   onTouched: ((collection: string, id: string) => void) | null = null;
@@ -89,28 +76,28 @@ export class Outbox {
    *   sent (sealed)
    */
   constructor(stored: readonly StoredOutboxEntry[] = []) {
-    this.#nextSeq = this.#insertStored(stored, this.#nextSeq);
+    this.restore(stored);
   }
 
   /**
-   * Inserts entries loaded from storage, in `seq` order, all sealed (they may have been sent
-   * before a crash); returns the next free `seq` at or after `next`.
+   * Inserts entries that are durable already (loaded from storage, or a leader tab's, see
+   * tabs/mirror.ts) at their own positions, in `seq` order, all sealed (they may have been
+   * sent); an entry at the same position is replaced.
    */
-  #insertStored(stored: readonly StoredOutboxEntry[], next: number): number {
-    let free = next;
+  restore(stored: readonly StoredOutboxEntry[]): void {
     for (const item of [...stored].sort((a, b) => a.seq - b.seq)) {
+      const clash = this.#entries.get(item.seq);
+      if (clash !== undefined) this.remove(clash);
       this.#insert({
         seq: item.seq,
-        key: outboxKey(item.seq),
         mutation: Object.freeze(item.mutation),
         base: item.base,
         inFlight: false,
         sealed: true,
         writes: 0,
       });
-      free = Math.max(free, item.seq + 1);
+      this.#nextSeq = Math.max(this.#nextSeq, item.seq + 1);
     }
-    return free;
   }
 
   /** Number of queued mutations (in flight included). */
@@ -164,9 +151,8 @@ export class Outbox {
       return { entry: last, coalescedFrom: previous };
     }
     const seq = this.#nextSeq++;
-    const entry: OutboxEntry = {
+    const entry: Entry = {
       seq,
-      key: outboxKey(seq),
       mutation: Object.freeze(mutation),
       base,
       inFlight: false,
@@ -179,7 +165,7 @@ export class Outbox {
 
   /** Marks one storage write of `entry` as settled (durable, or failed and rolled back). */
   writeSettled(entry: OutboxEntry): void {
-    if (entry.writes > 0) entry.writes--;
+    if (entry.writes > 0) (entry as Entry).writes--;
   }
 
   /** Undoes a failed enqueue: removes the new entry, or restores the coalesced one. */
@@ -188,13 +174,14 @@ export class Outbox {
     if (coalescedFrom === undefined) {
       this.remove(entry);
     } else if (this.#entries.get(entry.seq) === entry) {
-      entry.mutation = coalescedFrom.mutation;
-      entry.base = coalescedFrom.base;
+      const held = entry as Entry;
+      held.mutation = coalescedFrom.mutation;
+      held.base = coalescedFrom.base;
     }
   }
 
   #insert(
-    entry: OutboxEntry,
+    entry: Entry,
     list = this.#byRecord.get(entry.mutation.collection, entry.mutation.recordId),
   ): void {
     this.onTouched?.(entry.mutation.collection, entry.mutation.recordId);
@@ -216,43 +203,23 @@ export class Outbox {
     this.#entries.delete(entry.seq);
     const { collection, recordId } = entry.mutation;
     this.onTouched?.(collection, recordId);
-    const list = this.#byRecord.get(collection, recordId);
-    if (list !== undefined) {
-      const index = list.indexOf(entry);
-      if (index >= 0) list.splice(index, 1);
-      if (list.length === 0) this.#byRecord.delete(collection, recordId);
+    if (unlink(this.#byRecord.get(collection, recordId), entry)) {
+      this.#byRecord.delete(collection, recordId);
     }
     const txId = entry.mutation.txId;
-    if (txId !== undefined) {
-      const group = this.#byTx.get(txId);
-      if (group !== undefined) {
-        const index = group.indexOf(entry);
-        if (index >= 0) group.splice(index, 1);
-        if (group.length === 0) this.#byTx.delete(txId);
-      }
-    }
+    if (txId !== undefined && unlink(this.#byTx.get(txId), entry)) this.#byTx.delete(txId);
   }
 
-  /** Replaces the mutation of an entry in place (a resolver's write keeps the queue position). */
-  replace(entry: OutboxEntry, mutation: Mutation, base: JsonObject | null): void {
-    const oldTx = entry.mutation.txId;
+  /**
+   * Replaces the mutation of an entry in place (a resolver's write keeps the queue position).
+   * The new mutation belongs to the same transaction as the old one (same `txId`, or none).
+   */
+  replace(held: OutboxEntry, mutation: Mutation, base: JsonObject | null): void {
+    const entry = held as Entry;
     this.onTouched?.(mutation.collection, mutation.recordId);
     entry.mutation = Object.freeze(mutation);
     entry.base = base;
     entry.sealed = false;
-    if (oldTx !== mutation.txId) {
-      // Keep the tx index right if a replacement changes the group (it normally does not).
-      const group = oldTx === undefined ? undefined : this.#byTx.get(oldTx);
-      if (group !== undefined && oldTx !== undefined) {
-        group.splice(group.indexOf(entry), 1);
-        if (group.length === 0) this.#byTx.delete(oldTx);
-      }
-      if (mutation.txId !== undefined) {
-        const next = this.#byTx.get(mutation.txId);
-        if (next === undefined) this.#byTx.set(mutation.txId, [entry]);
-        else next.push(entry);
-      }
-    }
   }
 
   /** `true` when some entry could be sent now. */
@@ -270,10 +237,10 @@ export class Outbox {
     return this.#select(max, true);
   }
 
-  #select(max: number, mark: boolean): OutboxEntry[] {
-    const batch: OutboxEntry[] = [];
+  #select(max: number, mark: boolean): Entry[] {
+    const batch: Entry[] = [];
     // Transaction members already taken (a group is taken whole at its first member).
-    let picked: Set<OutboxEntry> | undefined;
+    let picked: Set<Entry> | undefined;
     for (const entry of this.#entries.values()) {
       if (batch.length >= max) break;
       // Only a record's head (its oldest queued mutation) may go, and only when nothing of the
@@ -295,19 +262,34 @@ export class Outbox {
         picked.add(member);
       }
     }
-    if (mark) {
-      for (const entry of batch) {
-        entry.inFlight = true;
-        entry.sealed = true;
-      }
-    }
+    if (mark) this.markInFlight(batch);
     return batch;
   }
 
-  #isSendableHead(entry: OutboxEntry): boolean {
+  #isSendableHead(entry: Entry): boolean {
     if (entry.inFlight || entry.writes > 0) return false;
     const list = this.#byRecord.get(entry.mutation.collection, entry.mutation.recordId);
     return list?.[0] === entry;
+  }
+
+  /**
+   * Marks entries as sent (in flight, and sealed: their ids may now have an outcome on the
+   * server). {@link takeBatch} does it for the batch it takes; the push loop does it again for a
+   * part of a refused batch it sends alone.
+   */
+  markInFlight(entries: readonly OutboxEntry[]): void {
+    for (const entry of entries as readonly Entry[]) {
+      entry.inFlight = true;
+      entry.sealed = true;
+    }
+  }
+
+  /**
+   * Puts in-flight entries back in the queue unchanged: answered, failed (retried later), or held
+   * back by a transaction sibling's conflict.
+   */
+  release(entries: readonly OutboxEntry[]): void {
+    for (const entry of entries as readonly Entry[]) entry.inFlight = false;
   }
 
   /**
@@ -339,26 +321,14 @@ export class Outbox {
     this.#entries.clear();
     this.#byRecord.clear();
     this.#byTx.clear();
-    let next = this.#insertStored(stored, 1);
+    this.#nextSeq = 1;
+    this.restore(stored);
+    let next = this.#nextSeq;
     for (const entry of queued) {
       entry.seq = next++;
-      entry.key = outboxKey(entry.seq);
       this.#insert(entry);
     }
     this.#nextSeq = next;
-  }
-
-  /**
-   * A follower tab's copy of one record's entries on the leader (see tabs/mirror.ts): the
-   * record's entries are replaced by `stored`, sealed, at the leader's positions.
-   */
-  mirrorRecord(collection: string, id: string, stored: readonly StoredOutboxEntry[]): void {
-    for (const entry of [...(this.forRecord(collection, id) ?? [])]) this.remove(entry);
-    for (const item of stored) {
-      const clash = this.#entries.get(item.seq);
-      if (clash !== undefined) this.remove(clash);
-    }
-    this.#nextSeq = this.#insertStored(stored, this.#nextSeq);
   }
 
   /**
@@ -366,17 +336,16 @@ export class Outbox {
    * It is sealed: nothing coalesces into it. The caller persists it.
    */
   adopt(mutation: Mutation, base: JsonObject | null): OutboxEntry {
-    const seq = this.#nextSeq++;
-    const entry: OutboxEntry = {
-      seq,
-      key: outboxKey(seq),
-      mutation: Object.freeze(mutation),
-      base,
-      inFlight: false,
-      sealed: true,
-      writes: 0,
-    };
-    this.#insert(entry);
-    return entry;
+    const seq = this.#nextSeq;
+    this.restore([{ seq, mutation, base }]);
+    return this.#entries.get(seq) as Entry;
   }
+}
+
+/** Takes `entry` out of `list`; `true` when the list is left empty. */
+function unlink(list: Entry[] | undefined, entry: OutboxEntry): boolean {
+  if (list === undefined) return false;
+  const index = list.indexOf(entry as Entry);
+  if (index >= 0) list.splice(index, 1);
+  return list.length === 0;
 }

@@ -1,11 +1,11 @@
-import type { Replica } from '../client/replica.js';
 import type { EngineContext } from '../engine/context.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { Poke, PullRequest, PullResponse } from '../protocol/types.js';
-import type { StorageWrite } from '../storage/types.js';
+import { ReplicaBatch } from '../replica/batch.js';
+import type { Replica } from '../replica/replica.js';
 import type { SyncTransport } from '../transport/types.js';
 import { checkPullPage } from './check-pull-page.js';
-import { applyPulledPage, beginReset, finishReset } from './pull-page.js';
+import { applyPulledPage } from './pull-page.js';
 import type { Retryer } from './retryer.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -159,7 +159,7 @@ export class PullLoop {
    */
   async #applyPokes(scope: string, pokes: readonly PagePoke[]): Promise<PagePoke[]> {
     const { replica } = this.#o;
-    const ops: StorageWrite[] = [];
+    const write = new ReplicaBatch(replica);
     let pending = pokes;
     for (let progress = true; progress; ) {
       progress = false;
@@ -172,7 +172,7 @@ export class PullLoop {
           current !== undefined &&
           poke.fromCheckpoint === current &&
           !replica.resetting.has(scope) &&
-          this.#applyPoke(scope, poke, ops)
+          this.#applyPoke(scope, poke, write)
         ) {
           progress = true;
         } else {
@@ -181,7 +181,7 @@ export class PullLoop {
       }
       pending = rest;
     }
-    await this.#write(ops);
+    await this.#write(write);
     const known = this.#known.get(scope);
     const current = replica.checkpoints.get(scope);
     return pending.filter(
@@ -190,8 +190,8 @@ export class PullLoop {
   }
 
   /** Applies one poke as a pull page; `false` (nothing applied) when its page is malformed. */
-  #applyPoke(scope: string, poke: PagePoke, ops: StorageWrite[]): boolean {
-    const { ctx, replica } = this.#o;
+  #applyPoke(scope: string, poke: PagePoke, write: ReplicaBatch): boolean {
+    const { ctx } = this.#o;
     let page: PullResponse;
     try {
       page = checkPullPage(
@@ -201,7 +201,7 @@ export class PullLoop {
     } catch {
       return false;
     }
-    ops.push(...applyPulledPage(ctx, replica, scope, page));
+    applyPulledPage(ctx, write, scope, page);
     this.#known.set(scope, { checkpoint: poke.checkpoint, version: poke.version });
     return true;
   }
@@ -211,12 +211,12 @@ export class PullLoop {
     let resets = 0;
     if (replica.resetting.get(scope) === null) {
       // A reset persisted by an earlier run: which records it had seen is lost, start it over.
-      await this.#write(beginReset(replica, scope));
+      await this.#beginReset(scope);
     } else if (!replica.checkpoints.has(scope) && !replica.resetting.has(scope)) {
       // A first pull over records we already hold (answers to our own pushes) is a reset: a
       // record deleted meanwhile may have lost its tombstone to a purge, and only the end of
       // a reset drops what the pull did not return.
-      if (holdsRecordOf(replica, scope)) await this.#write(beginReset(replica, scope));
+      if (holdsRecordOf(replica, scope)) await this.#beginReset(scope);
     }
     for (;;) {
       if (stop.aborted) return false;
@@ -253,23 +253,27 @@ export class PullLoop {
           ctx.status.failed(new SyncError('server', 'The server keeps requiring a reset'));
           return false;
         }
-        await this.#write(beginReset(replica, scope));
+        await this.#beginReset(scope);
         continue;
       }
-      const ops = applyPulledPage(ctx, replica, scope, page);
-      // The end of a reset is written with its last page: no state shows the reset half done.
-      if (!page.hasMore && replica.resetting.has(scope))
-        ops.push(...finishReset(ctx, replica, scope));
-      await this.#write(ops);
+      const write = new ReplicaBatch(replica);
+      applyPulledPage(ctx, write, scope, page);
+      await this.#write(write);
       if (!page.hasMore) return true;
     }
   }
 
-  async #write(ops: Parameters<EngineContext['storage']['write']>[1]): Promise<void> {
-    if (ops.length === 0) return;
-    const { ctx, replica } = this.#o;
+  /** Starts a reset of the scope (see `ReplicaBatch.beginReset`). */
+  #beginReset(scope: string): Promise<void> {
+    const write = new ReplicaBatch(this.#o.replica);
+    write.beginReset(scope);
+    return this.#write(write);
+  }
+
+  async #write(write: ReplicaBatch): Promise<void> {
+    const { ctx } = this.#o;
     try {
-      await ctx.storage.write(replica.namespace, ops);
+      await write.commit(ctx.storage);
     } catch (error) {
       ctx.status.failed(
         isSyncError(error) ? error : new SyncError('storage', 'Saving pulled data failed'),

@@ -1,13 +1,12 @@
-import type { Replica } from '../client/replica.js';
 import type { EngineContext } from '../engine/context.js';
 import { isRetryableError, isSyncError, SyncError } from '../errors/sync-error.js';
 import type { OutboxEntry } from '../outbox/outbox.js';
 import { limitsOfTooLarge, type ServerLimitsInfo } from '../protocol/server-info.js';
 import type { PushRequest, PushResponse } from '../protocol/types.js';
 import { validatePushResponse } from '../protocol/validate.js';
-import type { StorageWrite } from '../storage/types.js';
+import { ReplicaBatch } from '../replica/batch.js';
+import type { Replica } from '../replica/replica.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
-import type { DeadLetter } from './dead-letter.js';
 import { applyPushResults } from './push-results.js';
 import type { Retryer } from './retryer.js';
 import { withTimeout } from './with-timeout.js';
@@ -125,7 +124,7 @@ export class PushLoop {
         }
       }, stop);
     } catch (error) {
-      for (const entry of batch) entry.inFlight = false;
+      replica.outbox.release(batch);
       ctx.status.requestEnded();
       if (stop.aborted) return false;
       const failure = isSyncError(error)
@@ -143,17 +142,15 @@ export class PushLoop {
     }
     ctx.status.requestEnded();
     ctx.status.succeeded();
-    const ops: StorageWrite[] = [];
-    const outcome = applyPushResults(ctx, replica, batch, response.results, ops);
-    if (ops.length > 0) {
-      try {
-        await ctx.storage.write(replica.namespace, ops);
-      } catch (error) {
-        // Memory is ahead of storage; a restart re-sends and the server deduplicates.
-        ctx.status.failed(
-          isSyncError(error) ? error : new SyncError('storage', 'Saving push results failed'),
-        );
-      }
+    const write = new ReplicaBatch(replica);
+    const outcome = applyPushResults(ctx, write, batch, response.results);
+    try {
+      await write.commit(ctx.storage);
+    } catch (error) {
+      // Memory is ahead of storage; a restart re-sends and the server deduplicates.
+      ctx.status.failed(
+        isSyncError(error) ? error : new SyncError('storage', 'Saving push results failed'),
+      );
     }
     if (replica.outbox.size === 0) ctx.status.pushedAll(ctx.env.now());
     for (const parked of outcome.parked) ctx.emitConflict(parked);
@@ -179,31 +176,26 @@ export class PushLoop {
         if (this.#o.stop.aborted) return;
         if (!unit.every((entry) => this.#o.replica.outbox.find(entry.mutation.id) === entry))
           continue;
-        for (const entry of unit) {
-          entry.inFlight = true;
-          entry.sealed = true;
-        }
+        this.#o.replica.outbox.markInFlight(unit);
         const ok = await this.#send(unit);
         if (!ok) return;
       }
       return;
     }
     const { ctx, replica } = this.#o;
-    const ops: StorageWrite[] = [];
-    const letters: DeadLetter[] = [];
     const results = batch.map((entry) => ({
       id: entry.mutation.id,
       status: 'rejected' as const,
       code: error.code ?? 'rejected',
       message: error.message,
     }));
-    const outcome = applyPushResults(ctx, replica, batch, results, ops);
-    letters.push(...outcome.rejected);
+    const write = new ReplicaBatch(replica);
+    const outcome = applyPushResults(ctx, write, batch, results);
     try {
-      await ctx.storage.write(replica.namespace, ops);
+      await write.commit(ctx.storage);
     } catch {
       // As above: a restart re-sends, the server rejects again.
     }
-    for (const letter of letters) ctx.emitRejected(letter);
+    for (const letter of outcome.rejected) ctx.emitRejected(letter);
   }
 }

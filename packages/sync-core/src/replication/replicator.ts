@@ -1,8 +1,8 @@
-import type { Replica } from '../client/replica.js';
 import type { EngineContext } from '../engine/context.js';
 import type { SyncError } from '../errors/sync-error.js';
 import type { ServerLimitsInfo } from '../protocol/server-info.js';
 import type { Poke } from '../protocol/types.js';
+import type { Replica } from '../replica/replica.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
 import { isPagePoke, PullLoop } from './pull-loop.js';
 import { PushLoop } from './push-loop.js';

@@ -1,6 +1,6 @@
-import type { Replica } from '../client/replica.js';
 import { stableList } from '../client/settlement.js';
 import type { ParkedConflict } from '../conflict/types.js';
+import type { Replica } from '../replica/replica.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
 

@@ -1,3 +1,4 @@
+import { KEYS } from '../replica/keys.js';
 import type { StorageAdapter } from '../storage/types.js';
 
 /*
@@ -7,14 +8,12 @@ import type { StorageAdapter } from '../storage/types.js';
  * before the old leader died is neither lost nor queued twice.
  */
 
-const PREFIX = 't/';
-
 /** Markers older than this are pruned when a tab becomes the leader. */
 const KEEP_MS = 24 * 60 * 60 * 1000;
 
 /** Storage key of a call's marker. */
 export function callMarkerKey(requestId: string): string {
-  return PREFIX + requestId;
+  return KEYS.callMarker + requestId;
 }
 
 /** Deletes the markers of calls answered long ago. */
@@ -23,7 +22,7 @@ export async function pruneCallMarkers(
   namespace: string,
   now: number,
 ): Promise<void> {
-  const old = (await storage.list(namespace, PREFIX)).filter(
+  const old = (await storage.list(namespace, KEYS.callMarker)).filter(
     ([, at]) => typeof at !== 'number' || now - at > KEEP_MS,
   );
   if (old.length > 0) {

@@ -1,9 +1,8 @@
-import type { Replica, StoredConflict } from '../client/replica.js';
 import { SyncError, type SyncErrorKind } from '../errors/sync-error.js';
 import { type StoredOutboxEntry, storedEntry } from '../outbox/outbox.js';
 import type { SyncRecord } from '../protocol/types.js';
-import type { DeadLetter } from '../replication/dead-letter.js';
-import type { InvalidRecord } from '../schema/check-schema.js';
+import { restoreLists } from '../replica/batch.js';
+import type { Replica, ReplicaListsSnapshot } from '../replica/replica.js';
 import type { SyncStatus } from '../status/types.js';
 import { deepFreeze } from '../store/freeze.js';
 
@@ -27,14 +26,7 @@ export interface MirroredRecord {
 }
 
 /** The leader's lists, sent whole when one of them changed. */
-export interface MirroredLists {
-  /** Parked conflicts. */
-  conflicts: StoredConflict[];
-  /** Dead letters. */
-  deadLetters: DeadLetter[];
-  /** Quarantined server records by key. */
-  invalid: Array<[string, InvalidRecord]>;
-}
+export type MirroredLists = ReplicaListsSnapshot;
 
 /** A status with its error as plain fields. */
 export type MirroredStatus = Omit<SyncStatus, 'error'> & {
@@ -107,7 +99,9 @@ function applyOne(
   changed: (collection: string, id: string) => void,
 ): void {
   const { store, outbox } = replica;
-  outbox.mirrorRecord(record.c, record.id, record.pending.map(deepFreeze));
+  // The record's entries become the leader's, at the leader's positions.
+  for (const entry of [...(outbox.forRecord(record.c, record.id) ?? [])]) outbox.remove(entry);
+  outbox.restore(record.pending.map(deepFreeze));
   if (record.base === null) store.deleteBase(record.c, record.id);
   else store.setBase(deepFreeze(record.base));
   if (store.recompute(record.c, record.id)) changed(record.c, record.id);
@@ -124,16 +118,11 @@ export function captureLists(replica: Replica): MirroredLists {
 
 /** Replaces a follower's lists with the leader's. */
 export function applyLists(replica: Replica, lists: MirroredLists): void {
-  replica.conflicts.clear();
-  for (const parked of lists.conflicts) {
-    replica.conflicts.set(parked.mutation.id, deepFreeze(parked));
-  }
-  replica.deadLetters.clear();
-  for (const letter of lists.deadLetters) {
-    replica.deadLetters.set(letter.mutation.id, deepFreeze(letter));
-  }
-  replica.invalidRecords.clear();
-  for (const [key, invalid] of lists.invalid) replica.invalidRecords.set(key, deepFreeze(invalid));
+  restoreLists(replica, {
+    conflicts: lists.conflicts.map(deepFreeze),
+    deadLetters: lists.deadLetters.map(deepFreeze),
+    invalid: lists.invalid.map(([key, invalid]) => [key, deepFreeze(invalid)] as const),
+  });
 }
 
 /** A status as it crosses the channel. */

@@ -1,10 +1,10 @@
 import type { SyncClient } from '../api/client.js';
 import type { SyncEvents } from '../api/events.js';
-import type { Replica } from '../client/replica.js';
 import type { EngineContext } from '../engine/context.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { asSyncError } from '../errors/as-sync-error.js';
 import type { Emitter } from '../observe/emitter.js';
+import type { Replica } from '../replica/replica.js';
 import type { TargetingServices } from '../sessions/session-targeting.js';
 import type { SyncStatus } from '../status/types.js';
 import type { StorageAdapter, StorageWrite } from '../storage/types.js';

@@ -1,7 +1,7 @@
-import type { Replica } from '../client/replica.js';
 import type { EngineContext } from '../engine/context.js';
 import type { OutboxEntry } from '../outbox/outbox.js';
 import type { JsonObject, Mutation } from '../protocol/types.js';
+import type { Replica } from '../replica/replica.js';
 import type { LocalWrite } from '../write/local-writer.js';
 
 /*

@@ -1,9 +1,9 @@
-import type { Replica } from '../client/replica.js';
 import type { EngineContext } from '../engine/context.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { EnqueueResult, OutboxEntry } from '../outbox/outbox.js';
-import { storedEntry } from '../outbox/outbox.js';
 import type { JsonObject, Mutation, MutationOp } from '../protocol/types.js';
+import { ReplicaBatch } from '../replica/batch.js';
+import type { Replica } from '../replica/replica.js';
 import type { StorageWrite } from '../storage/types.js';
 
 /** One local write, already validated. */
@@ -74,19 +74,16 @@ export function applyLocalWrites(
   ctx.refreshCounts(replica);
   // Built when written: a replica still loading renumbers its new entries first.
   const persist = (): Promise<void> => {
-    const ops: StorageWrite[] = options.extraOps === undefined ? [] : [...options.extraOps];
-    if (results.length === 1) {
-      const entry = (results[0] as EnqueueResult).entry;
-      ops.push({ type: 'set', key: entry.key, value: storedEntry(entry) });
-    } else {
-      const written = new Set<OutboxEntry>();
-      for (const { entry } of results) {
-        if (written.has(entry)) continue;
-        written.add(entry);
-        ops.push({ type: 'set', key: entry.key, value: storedEntry(entry) });
-      }
+    const write = new ReplicaBatch(replica);
+    if (options.extraOps !== undefined) write.ops.push(...options.extraOps);
+    // A transaction may fold two writes of a record into one entry: it is persisted once.
+    const written = new Set<OutboxEntry>();
+    for (const { entry } of results) {
+      if (written.has(entry)) continue;
+      written.add(entry);
+      write.persistEntry(entry);
     }
-    return ctx.storage.write(replica.namespace, ops);
+    return write.commit(ctx.storage);
   };
   let write: Promise<void>;
   try {

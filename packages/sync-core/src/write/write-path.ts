@@ -1,5 +1,4 @@
 import type { SyncTransaction } from '../api/client.js';
-import type { Replica } from '../client/replica.js';
 import {
   discardDeadLetter,
   resolveParkedConflict,
@@ -10,6 +9,7 @@ import type { ConflictDecision } from '../conflict/types.js';
 import type { EngineContext } from '../engine/context.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
 import type { JsonObject } from '../protocol/types.js';
+import type { Replica } from '../replica/replica.js';
 import type { WriteLimits } from '../replication/write-limits.js';
 import type { StorageWrite } from '../storage/types.js';
 import type { TabLink } from '../tabs/tab-link.js';

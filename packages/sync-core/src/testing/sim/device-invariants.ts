@@ -1,6 +1,6 @@
-import { KEYS } from '../../client/replica.js';
 import { compareHlc } from '../../clock/hlc.js';
 import type { PullRequest, PullResponse } from '../../protocol/types.js';
+import { KEYS } from '../../replica/keys.js';
 import type { StorageWrite } from '../../storage/types.js';
 
 const HLC_KEY: string = KEYS.hlc;

@@ -1,0 +1,228 @@
+import { type OutboxEntry, storedEntry } from '../outbox/outbox.js';
+import type { JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
+import type { DeadLetter } from '../replication/dead-letter.js';
+import type { InvalidRecord } from '../schema/check-schema.js';
+import type { StorageAdapter, StorageWrite } from '../storage/types.js';
+import { recordKey } from '../store/record-key.js';
+import { baseKey, invalidKey, KEYS, outboxKey } from './keys.js';
+import type { Replica, ReplicaListsSnapshot, StoredConflict } from './replica.js';
+
+/**
+ * A replica's lists as replica/ changes them: `Replica` shows the same maps read-only, and only
+ * `ReplicaBatch` and the loader (replica/load.ts) change them.
+ */
+export interface ReplicaLists {
+  /** Dead letters by mutation id. */
+  readonly deadLetters: Map<string, DeadLetter>;
+  /** Parked conflicts by mutation id. */
+  readonly conflicts: Map<string, StoredConflict>;
+  /** Quarantined server records by `invalidKey`. */
+  readonly invalidRecords: Map<string, InvalidRecord>;
+  /** Pull checkpoints by scope. */
+  readonly checkpoints: Map<string, string>;
+  /** Scopes being reset, with the records the fresh pull returned so far. */
+  readonly resetting: Map<string, Set<string> | null>;
+}
+
+/**
+ * One atomic storage write of a replica, built by intention: the replica's repository. Each
+ * operation changes the replica in memory AND adds the storage ops that make the change durable,
+ * with the keys of replica/keys.ts; nothing else in the client builds a key of a data
+ * namespace. The caller writes {@link ops} once ({@link commit}), so a pulled page and its
+ * checkpoint, or a push answer and the outbox entry it settles, are durable together.
+ *
+ * {@link rollback} undoes the changes to dead letters, parked conflicts and the quarantine when
+ * the write fails; the outbox and the record store keep their own undo.
+ */
+/** The lists of `replica`, writable: for replica/ only (see {@link ReplicaLists}). */
+export function listsOf(replica: Replica): ReplicaLists {
+  return replica as unknown as ReplicaLists;
+}
+
+/**
+ * Replaces a replica's lists with ones that are already durable: a follower tab taking over its
+ * leader's (which the leader persisted). Nothing is written.
+ */
+export function restoreLists(replica: Replica, lists: ReplicaListsSnapshot): void {
+  const { deadLetters, conflicts, invalidRecords } = listsOf(replica);
+  conflicts.clear();
+  for (const parked of lists.conflicts) conflicts.set(parked.mutation.id, parked);
+  deadLetters.clear();
+  for (const letter of lists.deadLetters) deadLetters.set(letter.mutation.id, letter);
+  invalidRecords.clear();
+  for (const [key, invalid] of lists.invalid) invalidRecords.set(key, invalid);
+}
+
+export class ReplicaBatch {
+  /** The replica this batch changes. */
+  readonly replica: Replica;
+  /** The storage ops, in order. */
+  readonly ops: StorageWrite[] = [];
+  readonly #lists: ReplicaLists;
+  readonly #undo: Array<() => void> = [];
+
+  /** @param replica - the replica changed */
+  constructor(replica: Replica) {
+    this.replica = replica;
+    this.#lists = listsOf(replica);
+  }
+
+  /** Writes the ops to the replica's namespace (nothing when there are none). */
+  commit(storage: StorageAdapter): Promise<void> {
+    return this.ops.length === 0
+      ? Promise.resolve()
+      : storage.write(this.replica.namespace, this.ops);
+  }
+
+  /** Undoes this batch's list changes, newest first (its write failed). */
+  rollback(): void {
+    for (const undo of this.#undo.reverse()) undo();
+  }
+
+  /** Makes `record` (frozen) the confirmed base record. The view is recomputed by the caller. */
+  setBase(record: SyncRecord): void {
+    this.replica.store.setBase(record);
+    this.#set(baseKey(record.collection, record.id), record);
+  }
+
+  /** Forgets a confirmed base record (the server no longer has it). */
+  deleteBase(collection: string, id: string): void {
+    this.replica.store.deleteBase(collection, id);
+    this.#delete(baseKey(collection, id));
+  }
+
+  /** Moves the pull checkpoint of `scope`; written with the page it ends. */
+  setCheckpoint(scope: string, checkpoint: string): void {
+    this.#lists.checkpoints.set(scope, checkpoint);
+    this.#set(KEYS.checkpoint + scope, checkpoint);
+  }
+
+  /**
+   * Starts a reset of `scope`: its checkpoint goes and the reset is persisted (`z/`), so a crash
+   * in the middle restarts it. The base records stay until {@link finishReset}.
+   */
+  beginReset(scope: string): void {
+    this.#lists.checkpoints.delete(scope);
+    this.#lists.resetting.set(scope, new Set());
+    this.#delete(KEYS.checkpoint + scope);
+    this.#set(KEYS.reset + scope, true);
+  }
+
+  /** The server has this record of `scope`: a reset under way keeps it. */
+  serverHas(scope: string, collection: string, id: string): void {
+    this.#lists.resetting.get(scope)?.add(recordKey(collection, id));
+  }
+
+  /**
+   * Ends the reset of `scope`: base records of the scope that the fresh pull did not return are
+   * dropped (their tombstones were purged on the server). Returns them, for the caller to
+   * recompute the view.
+   */
+  finishReset(scope: string): Array<[collection: string, id: string]> {
+    const seen = this.#lists.resetting.get(scope);
+    this.#lists.resetting.delete(scope);
+    this.#delete(KEYS.reset + scope);
+    const drop: Array<[string, string]> = [];
+    if (seen === undefined || seen === null) return drop;
+    for (const record of this.replica.store.baseRecords()) {
+      if (record.scope === scope && !seen.has(recordKey(record.collection, record.id))) {
+        drop.push([record.collection, record.id]);
+      }
+    }
+    for (const [collection, id] of drop) this.deleteBase(collection, id);
+    return drop;
+  }
+
+  /** Persists an outbox entry as it is now (queued, coalesced, rebased or rewritten). */
+  persistEntry(entry: OutboxEntry): void {
+    this.#set(outboxKey(entry.seq), storedEntry(entry));
+  }
+
+  /** Takes an entry out of the outbox for good (answered, dead-lettered, parked, claimed). */
+  unqueue(entry: OutboxEntry): void {
+    this.replica.outbox.remove(entry);
+    this.#delete(outboxKey(entry.seq));
+  }
+
+  /** Replaces an entry's mutation in place (a resolver's rewrite keeps the queue position). */
+  replace(entry: OutboxEntry, mutation: Mutation, base: JsonObject | null): void {
+    this.replica.outbox.replace(entry, mutation, base);
+    this.persistEntry(entry);
+  }
+
+  /** Points the record's next queued mutation at `revision` (see `Outbox.rebaseNext`). */
+  rebaseNext(collection: string, id: string, revision: number, base: JsonObject | null): void {
+    const next = this.replica.outbox.rebaseNext(collection, id, revision, base);
+    if (next !== undefined) this.persistEntry(next);
+  }
+
+  /** Appends a mutation moved in from another namespace (claimed local data). */
+  adopt(mutation: Mutation, base: JsonObject | null): OutboxEntry {
+    const entry = this.replica.outbox.adopt(mutation, base);
+    this.persistEntry(entry);
+    return entry;
+  }
+
+  /** Parks a conflict the resolver left to the app. */
+  parkConflict(stored: StoredConflict): void {
+    const id = stored.mutation.id;
+    this.#change(this.#lists.conflicts, id, stored);
+    this.#set(KEYS.conflict + id, stored);
+  }
+
+  /** Removes a parked conflict (the app settled it); returns it, if it was parked. */
+  unparkConflict(mutationId: string): StoredConflict | undefined {
+    this.#delete(KEYS.conflict + mutationId);
+    return this.#change(this.#lists.conflicts, mutationId, undefined);
+  }
+
+  /** Keeps a rejected mutation as a dead letter. */
+  deadLetter(letter: DeadLetter): void {
+    const id = letter.mutation.id;
+    this.#change(this.#lists.deadLetters, id, letter);
+    this.#set(KEYS.deadLetter + id, letter);
+  }
+
+  /** Removes a dead letter (retried or discarded); returns it, if there was one. */
+  forgetDeadLetter(mutationId: string): DeadLetter | undefined {
+    this.#delete(KEYS.deadLetter + mutationId);
+    return this.#change(this.#lists.deadLetters, mutationId, undefined);
+  }
+
+  /** Quarantines a server record that failed its collection's schema. */
+  quarantine(invalid: InvalidRecord): void {
+    const key = invalidKey(invalid.collection, invalid.id);
+    this.#change(this.#lists.invalidRecords, key, invalid);
+    this.#set(key, invalid);
+  }
+
+  /** Ends a record's quarantine; `false` (and nothing written) when it was not quarantined. */
+  endQuarantine(collection: string, id: string): boolean {
+    const key = invalidKey(collection, id);
+    if (this.#change(this.#lists.invalidRecords, key, undefined) === undefined) return false;
+    this.#delete(key);
+    return true;
+  }
+
+  /** Persists the latest HLC issued, so the clock resumes after it (see replica/load.ts). */
+  noteClock(hlc: string): void {
+    this.#set(KEYS.hlc, hlc);
+  }
+
+  #set(key: string, value: unknown): void {
+    this.ops.push({ type: 'set', key, value });
+  }
+
+  #delete(key: string): void {
+    this.ops.push({ type: 'delete', key });
+  }
+
+  /** Sets (or, with `undefined`, deletes) `key` of a list, remembering how to undo it. */
+  #change<V>(list: Map<string, V>, key: string, value: V | undefined): V | undefined {
+    const old = list.get(key);
+    this.#undo.push(() => (old === undefined ? list.delete(key) : list.set(key, old)));
+    if (value === undefined) list.delete(key);
+    else list.set(key, value);
+    return old;
+  }
+}
