@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SyncClient } from '../api/client.js';
 import {
   clientWins,
   fieldMerge,
@@ -120,6 +121,30 @@ async function twoClients(resolver: ConflictResolver) {
   return { server, a, b, envA, envB };
 }
 
+/**
+ * A patches `docs/d` while B, offline too, patches it in a transaction that also puts
+ * `docs/fresh`; then A syncs first and B second, so B's transaction meets a conflict on `d`.
+ */
+async function concurrentEditThenTransaction(parts: {
+  a: SyncClient;
+  b: SyncClient;
+  envA: { setOnline(online: boolean): void };
+  envB: { setOnline(online: boolean): void };
+}): Promise<void> {
+  const { a, b, envA, envB } = parts;
+  envA.setOnline(false);
+  envB.setOnline(false);
+  await a.patch('docs', 'd', { title: 'A' });
+  await b.transaction((tx) => {
+    tx.patch('docs', 'd', { title: 'B' });
+    tx.put('docs', 'fresh', { from: 'tx' });
+  });
+  envA.setOnline(true);
+  await a.syncNow();
+  envB.setOnline(true);
+  await b.syncNow();
+}
+
 describe('two clients edit one record offline', () => {
   for (const c of cases) {
     it(`${c.name}: both converge on what the resolver promises`, async () => {
@@ -223,17 +248,7 @@ describe('two clients edit one record offline', () => {
       return clientWins()(ctx);
     };
     const { server, a, b, envA, envB } = await twoClients(spy);
-    envA.setOnline(false);
-    envB.setOnline(false);
-    await a.patch('docs', 'd', { title: 'A' });
-    await b.transaction((tx) => {
-      tx.patch('docs', 'd', { title: 'B' });
-      tx.put('docs', 'fresh', { from: 'tx' });
-    });
-    envA.setOnline(true);
-    await a.syncNow();
-    envB.setOnline(true);
-    await b.syncNow();
+    await concurrentEditThenTransaction({ a, b, envA, envB });
     expect(calls).toEqual(['d']);
     expect(server.records('user:u1').find((r) => r.id === 'fresh')?.data).toEqual({ from: 'tx' });
     expect(server.records('user:u1').find((r) => r.id === 'd')?.data).toEqual({
@@ -244,17 +259,7 @@ describe('two clients edit one record offline', () => {
 
   it('a parked transaction member does not hold its siblings back for ever', async () => {
     const { server, a, b, envA, envB } = await twoClients(() => ({ action: 'manual' }));
-    envA.setOnline(false);
-    envB.setOnline(false);
-    await a.patch('docs', 'd', { title: 'A' });
-    await b.transaction((tx) => {
-      tx.patch('docs', 'd', { title: 'B' });
-      tx.put('docs', 'fresh', { from: 'tx' });
-    });
-    envA.setOnline(true);
-    await a.syncNow();
-    envB.setOnline(true);
-    await b.syncNow();
+    await concurrentEditThenTransaction({ a, b, envA, envB });
     await b.syncNow();
     expect(b.conflicts()).toEqual([expect.objectContaining({ recordId: 'd' })]);
     expect(server.records('user:u1').find((r) => r.id === 'fresh')?.data).toEqual({ from: 'tx' });
