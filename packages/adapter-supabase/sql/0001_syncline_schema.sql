@@ -644,3 +644,38 @@ $syncline_migration_body$;
   END IF;
 END
 $syncline_migration$;
+
+-- Migration 6: pull pages as rows
+DO $syncline_migration$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 6) THEN
+    EXECUTE $syncline_migration_body$
+CREATE OR REPLACE FUNCTION syncline.pull_rows(p_scope text, p_after bigint, p_limit integer)
+RETURNS TABLE (version bigint, purged_through bigint, revision bigint, wire text)
+LANGUAGE sql STABLE
+SET enable_sort = off
+SET enable_bitmapscan = off
+SET enable_seqscan = off
+AS $fn$
+  SELECT h.version, h.purged_through, p.revision, p.wire
+  FROM (SELECT coalesce(max(s.version), 0) AS version,
+               coalesce(max(s.purged_through), 0) AS purged_through
+        FROM syncline.scopes s WHERE s.scope = p_scope) AS h
+  LEFT JOIN LATERAL (
+    SELECT r.revision, coalesce(r.wire, (
+             SELECT row_to_json(x)::text
+             FROM (SELECT r.scope, r.collection, r.id,
+                          CASE WHEN r.deleted THEN NULL ELSE coalesce(r.data, '{}'::jsonb) END AS data,
+                          r.revision, r.hlc, r.deleted) AS x)) AS wire
+    FROM syncline.records r
+    WHERE r.scope = p_scope
+      AND r.revision > CASE WHEN p_after IS NOT NULL AND p_after <= h.version THEN p_after ELSE 0 END
+    ORDER BY r.revision
+    LIMIT p_limit + 1
+  ) AS p ON true
+$fn$;
+$syncline_migration_body$;
+    INSERT INTO syncline.migrations (id, name) VALUES (6, 'pull pages as rows');
+  END IF;
+END
+$syncline_migration$;
