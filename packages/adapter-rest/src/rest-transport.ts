@@ -17,14 +17,13 @@ import {
   type SyncTransport,
 } from '@syncline/sync-core';
 import {
+  PULL_NEXT_CHECKPOINT_HEADER,
   readServerLimits,
   type ServerInfo,
-  validatePullResponse,
-  validatePushResponse,
 } from '@syncline/sync-core/protocol';
 import { checkBaseUrl, HttpClient, type TokenProvider } from './http/http-client.js';
-import { PullAhead } from './http/pull-ahead.js';
-import { checkedAnswer, notSynclineAnswerError } from './http/response-error.js';
+import { PullAhead, type PullSendOptions } from './http/pull-ahead.js';
+import { notSynclineAnswerError } from './http/response-error.js';
 import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
 import { subscribeEventStream } from './realtime/event-stream-subscription.js';
 import { subscribePolling } from './realtime/poll-subscription.js';
@@ -176,7 +175,10 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   const realtime = options.realtime ?? DEFAULTS.realtime;
   const reconnect = { ...DEFAULT_RECONNECT, ...definedOnly(options.reconnect ?? {}) };
 
-  const pullOnce = async (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> => {
+  const pullOnce = async (
+    request: PullRequest,
+    { signal, onMore }: Partial<PullSendOptions> = {},
+  ): Promise<PullResponse> => {
     const body = await http.json({
       method: 'GET',
       path: '/v1/pull',
@@ -187,11 +189,13 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       },
       what: 'pull',
       signal,
+      // The next page's checkpoint, from the headers, for the pull-ahead.
+      onHeaders: (headers) => {
+        const next = headers.get(PULL_NEXT_CHECKPOINT_HEADER);
+        if (next !== null) onMore?.(next);
+      },
     });
-    return checkedAnswer('pull', () => validatePullResponse(body, request), {
-      body,
-      list: 'changes',
-    });
+    return synclineAnswer<PullResponse>('pull', body, 'changes');
   };
   const ahead =
     (options.pullAhead ?? DEFAULTS.pullAhead) && options.session !== undefined
@@ -214,14 +218,11 @@ export function restTransport(options: RestTransportOptions): RestTransport {
         what: 'push',
         signal,
       });
-      return checkedAnswer('push', () => validatePushResponse(body, request), {
-        body,
-        list: 'results',
-      });
+      return synclineAnswer<PushResponse>('push', body, 'results');
     },
 
     pull: (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> =>
-      ahead === undefined ? pullOnce(request, signal) : ahead.pull(request, signal),
+      ahead === undefined ? pullOnce(request, { signal }) : ahead.pull(request, signal),
 
     probe: (signal?: AbortSignal): Promise<void> =>
       http.reach({ method: 'GET', path: '/healthz', what: 'reachability probe', signal }),
@@ -269,6 +270,19 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       });
   }
   return transport;
+}
+
+/**
+ * `body` when it is a syncline answer at all (JSON with the protocol's `list` array: `changes`,
+ * `results`), else `misconfigured`: a web app or another API answered in the server's place.
+ * The rest of the answer is checked once, by the client (`sync-core`'s `replication/
+ * check-answers.ts`), whatever the transport.
+ */
+function synclineAnswer<T>(what: string, body: unknown, list: string): T {
+  if (!Array.isArray((body as Record<string, unknown> | null)?.[list])) {
+    throw notSynclineAnswerError(undefined, what);
+  }
+  return body as T;
 }
 
 function definedOnly(options: ReconnectOptions): ReconnectOptions {

@@ -3,10 +3,16 @@
  * 503 with an HTTP-date Retry-After, a reset connection, a hanging answer, a 200 that is
  * not protocol JSON) mapped to SyncError kinds, with msw answering for the server.
  */
-import { createSessionSource, isSyncError, type SyncError } from '@syncline/sync-core';
+import {
+  createSessionSource,
+  createSyncClient,
+  isSyncError,
+  memoryStorage,
+  type SyncError,
+} from '@syncline/sync-core';
 import { delay, HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { devSignIn, restTransport } from '../src/index.js';
 import { pushRequest, putMutation, record } from './support/fixtures.js';
 
@@ -151,23 +157,44 @@ describe('answers that are not protocol JSON', () => {
     expect(error).toMatchObject({ kind: 'misconfigured', code: 'not_syncline' });
   });
 
-  it('a push answer with fewer results than mutations is a server error', async () => {
-    server.use(http.post(`${BASE}/v1/push`, () => HttpResponse.json({ results: [] })));
-    const error = await pushError();
-    expect(error).toMatchObject({ kind: 'server', code: 'invalid_response' });
-    expect(error.message).toMatch(/expected 1 results/);
-  });
-
-  it('a pull answer with records of another scope is a server error', async () => {
+  it('a syncline answer that fails its check is handed over once; the client refuses it (server, retried) and applies nothing', async () => {
+    const otherScope = {
+      changes: [record('user:2', 'x', 1)],
+      checkpoint: '1',
+      hasMore: false,
+    };
     server.use(
-      http.get(`${BASE}/v1/pull`, () =>
-        HttpResponse.json({ changes: [record('user:2', 'x', 1)], checkpoint: '1', hasMore: false }),
+      http.get(`${BASE}/v1/pull`, () => HttpResponse.json(otherScope)),
+      http.post(`${BASE}/v1/push`, () => HttpResponse.json({ results: [] })),
+      http.get(`${BASE}/v1/info`, () =>
+        HttpResponse.json({ protocol: 1, limits: { maxBodyBytes: 1e6, maxRecordBytes: 1e5 } }),
       ),
     );
-    await expect(transport().pull({ scope: 'user:1', checkpoint: null })).rejects.toMatchObject({
-      kind: 'server',
-      code: 'invalid_response',
+    // The transport only tells a syncline answer from anything else: the check is the client's.
+    expect(await transport().pull({ scope: 'user:1', checkpoint: null })).toEqual(otherScope);
+    const session = createSessionSource({ userId: '1', sessionId: 's1' });
+    const client = createSyncClient({
+      transport: transport({ session }),
+      storage: memoryStorage(),
     });
+    const failures: SyncError[] = [];
+    client.on('status', (status) => {
+      if (status.error !== undefined) failures.push(status.error);
+    });
+    await client.start();
+    await client.put('todos', 'a', { title: 'kept' });
+    await vi.waitFor(() => {
+      const messages = failures.map((f) => `${f.kind} ${f.code} ${f.message}`).join('\n');
+      expect(messages).toMatch(/server invalid_response .*malformed pull answer.*pulled scope/);
+      expect(messages).toMatch(
+        /server invalid_response .*malformed push answer.*expected 1 results/,
+      );
+    });
+    expect(client.get('todos', 'x')).toBeUndefined();
+    expect(client.get('todos', 'a')).toEqual({ title: 'kept' });
+    expect(client.status.pending).toBe(1);
+    expect(client.deadLetters()).toEqual([]);
+    await client.stop();
   });
 
   it('a body cut off mid-stream is a network error', async () => {

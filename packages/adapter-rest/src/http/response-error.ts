@@ -167,23 +167,12 @@ export function invalidAnswerError(what: string, problem: string, cause?: unknow
 /**
  * Runs `validate` on a server answer. One that fails protocol validation is the server's
  * fault, and may be a proxy's transient error page with status 200: `server` (retryable),
- * never `invalid` (the caller's). With `list`, JSON without that array field (`results`,
- * `changes`) is some other API's answer: `misconfigured`.
+ * never `invalid` (the caller's).
  */
-export function checkedAnswer<T>(
-  what: string,
-  validate: () => T,
-  shape?: { body: unknown; list: string },
-): T {
+export function checkedAnswer<T>(what: string, validate: () => T): T {
   try {
     return validate();
   } catch (error) {
-    if (
-      shape !== undefined &&
-      !Array.isArray((shape.body as Record<string, unknown> | null)?.[shape.list])
-    ) {
-      throw notSynclineAnswerError(undefined, what, error);
-    }
     const problem = isSyncError(error) ? error.message : 'validation failed';
     throw invalidAnswerError(what, problem, error);
   }

@@ -520,8 +520,29 @@ describe('validatePullResponse and validateSyncRecord', () => {
       checkpoint: '2',
       hasMore: false,
     };
-    expect(validatePullResponse(body, { scope: 'user:42', checkpoint: null })).toEqual(body);
+    expect(validatePullResponse(body, { scope: 'user:42', checkpoint: null })).toBe(body);
     expect(validatePullResponse({ ...body, resetRequired: true }).resetRequired).toBe(true);
+  });
+
+  it('takes revisions per record: different records in any order, one record only forward', () => {
+    const page = (changes: unknown[]) => ({ changes, checkpoint: '9', hasMore: false });
+    const unordered = page([
+      record({ id: 'a', revision: 7 }),
+      record({ id: 'b', revision: 2 }),
+      record({ id: 'a', revision: 8 }),
+    ]);
+    expect(validatePullResponse(unordered)).toBe(unordered);
+    expect(
+      pathOf(() =>
+        validatePullResponse(
+          page([
+            record({ id: 'a', revision: 7 }),
+            record({ id: 'b', revision: 2 }),
+            record({ id: 'a', revision: 5 }),
+          ]),
+        ),
+      ),
+    ).toBe('$.changes[2].revision');
   });
 
   it('checks a parsed page in place: same record objects, -0 set to 0, bad data still refused', () => {
@@ -604,7 +625,8 @@ describe('validatePoke and isUuid', () => {
     };
     expect(validatePoke(poke)).toEqual(poke);
     expect(validatePoke({ ...poke, changes: [] }).changes).toEqual([]);
-    expect(pathOf(() => validatePoke({ ...poke, changes: [record('a', 5), record('b', 4)] }))).toBe(
+    // Revisions are per record: only one record's must increase within the page.
+    expect(pathOf(() => validatePoke({ ...poke, changes: [record('a', 5), record('a', 4)] }))).toBe(
       '$.changes[1].revision',
     );
     expect(pathOf(() => validatePoke({ ...poke, changes: [record('a', 4, 'user:2')] }))).toBe(

@@ -12,6 +12,7 @@
  * @module
  */
 import { isSyncError } from '../errors/sync-error.js';
+import { recordKey } from '../store/record-key.js';
 import { hasLoneSurrogate } from '../text/unicode.js';
 import { Fields } from './fields.js';
 import {
@@ -203,15 +204,20 @@ function appliedResult(value: unknown, mutation: Mutation): MutationResult | und
   return value as unknown as MutationResult;
 }
 
+const PULL_FIELDS = ['changes', 'checkpoint', 'hasMore', 'resetRequired'];
+
 /**
- * Checks the server's answer to a pull: every change a valid record, in version order
- * (strictly increasing `revision`, since each version belongs to one write), and, when
- * `request` is given, of the requested scope.
+ * Checks the server's answer to a pull, as the client applies it (the transport contract,
+ * DESIGN.md §5): every change a valid record, of the requested scope when `request` is given;
+ * revisions are per record (DESIGN §6), so they must increase only for a record that appears
+ * twice in the page (a syncline server's pages increase across the page, a resource API's need
+ * not); the checkpoint is an opaque non-empty string of any length (a resource transport's is
+ * a map of revisions; the syncline wire limit is the server's to keep).
  *
- * The records are checked in place, not copied: the returned page holds the objects of `body`
- * (a `-0` in record data is set to `0`). Pass a body you own, such as the result of
- * `JSON.parse` on the response text; a 100,000-record initial sync then allocates nothing
- * beyond what the parse made.
+ * The page is checked in place, not copied: the returned page is `body` itself (a `-0` in
+ * record data is set to `0`). Pass a body you own, such as the result of `JSON.parse` on the
+ * response text; a 100,000-record initial sync then allocates nothing beyond what the parse
+ * made. The client runs this on every page a transport hands it, whatever the transport.
  *
  * @throws SyncError `invalid` with `details.path`
  */
@@ -221,25 +227,47 @@ export function validatePullResponse(
   limits?: Partial<ProtocolLimits>,
 ): PullResponse {
   const resolved = resolveLimits(limits);
-  const response = new Fields(body, ROOT, ['changes', 'checkpoint', 'hasMore', 'resetRequired']);
+  const response = new Fields(body, ROOT, PULL_FIELDS);
+  const changes = response.required('changes');
+  const listPath = at(ROOT, 'changes');
+  if (!Array.isArray(changes)) fail(listPath, 'expected an array');
   let previous = 0;
-  const changes = response.list('changes', (value, path) => {
-    const record = recordAt(value, path, resolved, true);
+  let seen: Map<string, number> | undefined;
+  // Indexed: no iterator result per record while V8 still interprets this.
+  for (let i = 0; i < changes.length; i++) {
+    const path = at(listPath, i);
+    const record = recordAt(changes[i], path, resolved, true);
     if (request !== undefined && record.scope !== request.scope) {
       fail(at(path, 'scope'), 'is not the pulled scope');
     }
-    if (record.revision <= previous) fail(at(path, 'revision'), 'changes are not in version order');
-    previous = record.revision;
-    return record;
-  });
-  const pull: PullResponse = {
-    changes,
-    checkpoint: response.text('checkpoint', isCheckpoint, 'a checkpoint'),
-    hasMore: response.boolean('hasMore'),
-  };
-  const resetRequired = response.optionalBoolean('resetRequired');
-  if (resetRequired !== undefined) pull.resetRequired = resetRequired;
-  return pull;
+    if (record.revision <= previous) {
+      // Only a record seen before in this page must move forward.
+      seen ??= revisionsBefore(changes as SyncRecord[], i);
+      const before = seen.get(recordKey(record.collection, record.id));
+      if (before !== undefined && record.revision <= before) {
+        fail(at(path, 'revision'), 'revisions of one record are not increasing');
+      }
+    } else {
+      previous = record.revision;
+    }
+    seen?.set(recordKey(record.collection, record.id), record.revision);
+  }
+  response.text('checkpoint', isOpaqueCheckpoint, 'a non-empty string');
+  response.boolean('hasMore');
+  response.optionalBoolean('resetRequired');
+  return body as PullResponse;
+}
+
+const isOpaqueCheckpoint = (value: unknown) => typeof value === 'string' && value.length > 0;
+
+/** The last revision of each record among `changes[0..end)`. */
+function revisionsBefore(changes: readonly SyncRecord[], end: number): Map<string, number> {
+  const seen = new Map<string, number>();
+  for (let i = 0; i < end; i++) {
+    const r = changes[i] as SyncRecord;
+    seen.set(recordKey(r.collection, r.id), r.revision);
+  }
+  return seen;
 }
 
 const POKE_FIELDS = [

@@ -4,7 +4,7 @@ import type { Poke, PullRequest, PullResponse } from '../protocol/types.js';
 import { ReplicaBatch } from '../replica/batch.js';
 import type { Replica } from '../replica/replica.js';
 import type { SyncTransport } from '../transport/types.js';
-import { checkPullPage } from './check-pull-page.js';
+import { checkPullPage } from './check-answers.js';
 import { applyPulledPage } from './pull-page.js';
 import type { Retryer } from './retryer.js';
 import { withTimeout } from './with-timeout.js';

@@ -23,7 +23,7 @@ export function applyPulledPage(
   const resetting = replica.resetting.has(scope);
   let maxHlc = '';
   const { changes } = page;
-  // Indexed, like checkPullPage: no iterator result per record while V8 still interprets this.
+  // Indexed, like validatePullResponse: no iterator result per record while V8 still interprets this.
   for (let i = 0; i < changes.length; i++) {
     const record = changes[i] as SyncRecord;
     if (record.hlc > maxHlc) maxHlc = record.hlc;

@@ -3,10 +3,10 @@ import { isRetryableError, isSyncError, SyncError } from '../errors/sync-error.j
 import type { OutboxEntry } from '../outbox/outbox.js';
 import { limitsOfTooLarge, type ServerLimitsInfo } from '../protocol/server-info.js';
 import type { PushRequest, PushResponse } from '../protocol/types.js';
-import { validatePushResponse } from '../protocol/validate.js';
 import { ReplicaBatch } from '../replica/batch.js';
 import type { Replica } from '../replica/replica.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
+import { checkPushAnswer } from './check-answers.js';
 import { applyPushResults } from './push-results.js';
 import type { Retryer } from './retryer.js';
 import { withTimeout } from './with-timeout.js';
@@ -114,14 +114,7 @@ export class PushLoop {
         const raw = await withTimeout(ctx.env, this.#o.requestTimeoutMs, stop, (signal) =>
           transport.push(request, signal),
         );
-        try {
-          return validatePushResponse(raw, request);
-        } catch (error) {
-          // A malformed answer is the server's fault: retry like a 5xx, never drop the batch.
-          throw new SyncError('server', 'The server sent a malformed push response', {
-            cause: error,
-          });
-        }
+        return checkPushAnswer(raw, request);
       }, stop);
     } catch (error) {
       replica.outbox.release(batch);

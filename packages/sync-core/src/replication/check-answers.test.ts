@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPullPage } from './check-pull-page.js';
+import { checkPullPage, checkPushAnswer } from './check-answers.js';
 
 const request = { scope: 'user:1', checkpoint: null, limit: 10 };
 const record = (revision: number, extra: Record<string, unknown> = {}) => ({
@@ -59,9 +59,65 @@ describe('checkPullPage', () => {
       { changes: [record(1, { collection: 'a/b' })], checkpoint: '1', hasMore: false },
     ],
     ['array as data', { changes: [record(1, { data: [1] })], checkpoint: '1', hasMore: false }],
+    [
+      'a __proto__ key in record data',
+      JSON.parse(
+        `{"changes":[${JSON.stringify(record(1)).replace('"data":{', '"data":{"__proto__":{"admin":true},')}],"checkpoint":"1","hasMore":false}`,
+      ),
+    ],
+    [
+      'a number that is not finite in record data',
+      { changes: [record(1, { data: { a: { b: Number.NaN } } })], checkpoint: '1', hasMore: false },
+    ],
+    [
+      'an unknown field in a record',
+      { changes: [record(1, { x: 1 })], checkpoint: '1', hasMore: false },
+    ],
+    ['an unknown field in the page', { changes: [], checkpoint: '1', hasMore: false, cursor: 2 }],
+    ['an empty checkpoint', { changes: [], checkpoint: '', hasMore: false }],
   ])('refuses %s as a retryable server error', (_name, page) => {
     expect(() => checkPullPage(page, request)).toThrowError(
-      expect.objectContaining({ kind: 'server' }),
+      expect.objectContaining({ kind: 'server', code: 'invalid_response' }),
+    );
+  });
+
+  it('accepts a checkpoint of any length (a resource transport keeps a map of revisions in it)', () => {
+    const page = { changes: [], checkpoint: 'x'.repeat(10_000), hasMore: false };
+    expect(checkPullPage(page, request)).toBe(page);
+  });
+});
+
+describe('checkPushAnswer', () => {
+  const ID = '00000000-0000-4000-8000-000000000001';
+  const push = {
+    clientId: 'c1',
+    sessionId: 's1',
+    mutations: [
+      {
+        id: ID,
+        scope: 'user:1',
+        collection: 'todos',
+        recordId: 'a',
+        op: 'put' as const,
+        data: {},
+        baseRevision: 0,
+        hlc: '018bcfe56800:0000:n',
+      },
+    ],
+  };
+
+  it('returns a well-formed answer', () => {
+    const answer = { results: [{ id: ID, status: 'applied', revision: 1 }] };
+    expect(checkPushAnswer(answer, push)).toEqual(answer);
+  });
+
+  it.each([
+    ['fewer results than mutations', { results: [] }],
+    ['a result for another mutation', { results: [{ id: 'x', status: 'applied', revision: 1 }] }],
+    ['not an object', 'ok'],
+  ])('refuses %s as a retryable server error', (_name, answer) => {
+    expect(() => checkPushAnswer(answer, push)).toThrowError(
+      expect.objectContaining({ kind: 'server', code: 'invalid_response' }),
     );
   });
 });
