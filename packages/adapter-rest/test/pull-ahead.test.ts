@@ -5,6 +5,7 @@
  * the server so the order of requests is visible.
  */
 import { createSessionSource, isSyncError, type PullResponse } from '@syncline/sync-core';
+import { PULL_NEXT_CHECKPOINT_HEADER } from '@syncline/sync-core/protocol';
 import { describe, expect, it } from 'vitest';
 import { restTransport } from '../src/index.js';
 import { record } from './support/fixtures.js';
@@ -180,6 +181,55 @@ describe('pull-ahead', () => {
     const error = await waiting.catch((e) => e);
     expect(isSyncError(error) && error.code).toBe('aborted');
     held.release();
+  });
+
+  it("asks for the next page from the answer's headers, before this page's body has arrived", async () => {
+    const asked: string[] = [];
+    const bodies = new Map<string, () => void>();
+    // The server sends the headers first and holds each body until the test lets it go.
+    const fetch: typeof globalThis.fetch = async (input) => {
+      const checkpoint = new URL(String(input)).searchParams.get('checkpoint');
+      asked.push(checkpoint ?? '-');
+      const page = pageAfter(checkpoint);
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          bodies.set(checkpoint ?? '-', () => {
+            controller.enqueue(new TextEncoder().encode(JSON.stringify(page)));
+            controller.close();
+          });
+        },
+      });
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (page.hasMore) headers[PULL_NEXT_CHECKPOINT_HEADER] = page.checkpoint;
+      return new Response(body, { headers });
+    };
+    const transport = restTransport({
+      baseUrl: BASE,
+      getToken: () => 'token',
+      session: createSessionSource({ userId: '1', sessionId: 's1' }),
+      realtime: false,
+      fetch,
+    });
+    const first = transport.pull({ scope: SCOPE, checkpoint: null, limit: 1 });
+    await settle();
+    // The first page's body has not arrived, yet the second page is under way.
+    expect(asked).toEqual(['-', 'c1']);
+    bodies.get('-')?.();
+    expect(shape(await first)).toEqual({ ids: ['r1'], checkpoint: 'c1', hasMore: true });
+    // The page fetched ahead has its headers (c2 follows) but the client has not asked for it
+    // yet: nothing more goes out (one page ahead at most).
+    await settle();
+    expect(asked).toEqual(['-', 'c1']);
+    const second = transport.pull({ scope: SCOPE, checkpoint: 'c1', limit: 1 });
+    await settle();
+    expect(asked).toEqual(['-', 'c1', 'c2']);
+    bodies.get('c1')?.();
+    expect(shape(await second)).toEqual({ ids: ['r2'], checkpoint: 'c2', hasMore: true });
+    const third = transport.pull({ scope: SCOPE, checkpoint: 'c2', limit: 1 });
+    bodies.get('c2')?.();
+    expect((await third).hasMore).toBe(false);
+    await settle();
+    expect(asked).toEqual(['-', 'c1', 'c2']);
   });
 
   it('fetches nothing ahead without a session, or when turned off', async () => {

@@ -68,6 +68,8 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
   /** Ask `getToken` for a fresh token first (the server said the current one expired). */
   freshToken?: boolean;
+  /** Called by {@link HttpClient.json} with a successful answer's headers, before its body is read. */
+  onHeaders?: ((headers: Headers) => void) | undefined;
 }
 
 /** An answer of {@link HttpClient.exchange}: status, headers and the body as text. */
@@ -130,6 +132,7 @@ export class HttpClient {
       if (!response.ok) {
         throw await errorFromResponse(response, this.#options.timers.now(), request.what);
       }
+      request.onHeaders?.(response.headers);
       const text = await response.text();
       if (response.status === 204 || text === '') return undefined;
       try {

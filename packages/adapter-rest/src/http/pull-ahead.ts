@@ -2,33 +2,60 @@
  * Pull-ahead: when a pull page says `hasMore`, the request for the next page (the same scope
  * and limit, from the page's checkpoint) is sent at once, while the client applies the page it
  * has. The client's next pull then finds it under way or done. During an initial sync the
- * server reads page N+1 while the client stores page N, instead of each waiting for the other.
+ * server reads page N+1 while the client reads and stores page N, instead of each waiting for
+ * the other.
+ *
+ * "At once" is as soon as the page's checkpoint is known: a syncline server repeats it in the
+ * answer's headers (`syncline-next-checkpoint`), so the next request goes out
+ * before this page's body is read and parsed; without those headers, when the page is parsed.
+ * At most one page is fetched ahead per scope: the next one is asked for once the client has
+ * asked for this one (so the server is never more than one page ahead of the client).
  *
  * A page fetched ahead is a pull answer like any other: it was read after the client's
  * checkpoint was issued, so what it holds, and the checkpoint it hands out, are exactly what a
  * pull sent a moment later could have answered. It is used once, only for the identical request
  * (scope, checkpoint, limit), only while the signed-in session is the one it was fetched for,
- * and only for `maxAgeMs`; a failed one is forgotten and the pull is sent normally.
+ * and only for `maxAgeMs`; a failed one is forgotten and the pull is sent normally. A header
+ * that disagrees with its body only costs a request: the client's next pull carries the body's
+ * checkpoint, which the page fetched ahead then does not match.
  *
  * @module
  */
 import type { AuthSession, PullRequest, PullResponse, SessionSource } from '@syncline/sync-core';
 import { SyncError } from '@syncline/sync-core';
 
-/** What a page fetched ahead belongs to. */
-interface Ahead {
+/** One pull request of a scope, sent by the client or ahead of it. */
+interface Pull {
   key: string;
-  userId: string;
-  sessionId: string;
+  request: PullRequest;
+  /** The checkpoint the next page starts from, once known (`hasMore` only). */
+  next?: string;
+}
+
+/** A pull sent ahead of the client. */
+interface Ahead extends Pull {
+  /** Whom it was fetched for. */
+  session: AuthSession;
   fetchedAt: number;
   /** `undefined` when the request failed (the pull is then sent normally). */
   page: Promise<PullResponse | undefined>;
 }
 
+/** How {@link PullAheadOptions.send} reports the next page's checkpoint early. */
+export interface PullSendOptions {
+  /** The caller's abort signal. */
+  signal?: AbortSignal | undefined;
+  /**
+   * Called with the page's checkpoint when its answer's headers say more pages follow, before
+   * the body is read.
+   */
+  onMore: (checkpoint: string) => void;
+}
+
 /** Options of {@link PullAhead}. */
 export interface PullAheadOptions {
-  /** Sends one pull (the transport's own, validated). */
-  send: (request: PullRequest, signal?: AbortSignal) => Promise<PullResponse>;
+  /** Sends one pull (the transport's own; the client checks the page it takes). */
+  send: (request: PullRequest, options: PullSendOptions) => Promise<PullResponse>;
   /** Who is signed in; nothing is fetched ahead without one. */
   session: SessionSource;
   /** The clock, in milliseconds. */
@@ -43,7 +70,9 @@ const keyOf = (request: PullRequest) =>
 /** Fetches the next page of a scope ahead of the client; see the module doc. */
 export class PullAhead {
   readonly #o: PullAheadOptions;
-  // At most one page ahead per scope: the next one is asked for when this one is taken.
+  /** The latest pull the client asked for, per scope: its next page may be fetched ahead. */
+  readonly #asked = new Map<string, Pull>();
+  /** The page fetched ahead, per scope (at most one). */
   readonly #ahead = new Map<string, Ahead>();
 
   /** @param options - see {@link PullAheadOptions} */
@@ -53,61 +82,56 @@ export class PullAhead {
 
   /** Answers `request` from a page fetched ahead when it matches, else sends it. */
   async pull(request: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
-    const ahead = this.#take(request);
-    let page: PullResponse | undefined;
-    if (ahead !== undefined) page = await abortable(ahead.page, signal);
-    page ??= await this.#o.send(request, signal);
-    if (page.hasMore) this.#fetchNext(request, page);
+    const { scope } = request;
+    const key = keyOf(request);
+    const ahead = this.#ahead.get(scope);
+    this.#ahead.delete(scope);
+    const session = this.#o.session.current();
+    const usable =
+      ahead?.key === key &&
+      this.#o.now() - ahead.fetchedAt <= this.#o.maxAgeMs &&
+      session?.userId === ahead.session.userId &&
+      session.sessionId === ahead.session.sessionId;
+    const asked: Pull = usable ? ahead : { key, request };
+    this.#asked.set(scope, asked);
+    this.#fetchAfter(asked);
+    const page = usable ? await abortable(ahead.page, signal) : undefined;
+    return page ?? this.#send(asked, signal);
+  }
+
+  /** Sends `pull`; where the next page starts comes from the headers, else from the body. */
+  async #send(pull: Pull, signal?: AbortSignal): Promise<PullResponse> {
+    const onMore = (next: string) => this.#learn(pull, next);
+    const page = await this.#o.send(pull.request, { signal, onMore });
+    if (page.hasMore) onMore(page.checkpoint);
     return page;
   }
 
-  #take(request: PullRequest): Ahead | undefined {
-    const ahead = this.#ahead.get(request.scope);
-    if (ahead === undefined) return undefined;
-    this.#ahead.delete(request.scope);
-    const session = this.#o.session.current();
-    const fresh = this.#o.now() - ahead.fetchedAt <= this.#o.maxAgeMs;
-    return ahead.key === keyOf(request) && fresh && sameSession(session, ahead) ? ahead : undefined;
+  /** `pull`'s next page starts at `next`: fetched ahead if the client asked for `pull`. */
+  #learn(pull: Pull, next: string): void {
+    pull.next ??= next;
+    if (this.#asked.get(pull.request.scope) === pull) this.#fetchAfter(pull);
   }
 
-  #fetchNext(request: PullRequest, page: PullResponse): void {
+  #fetchAfter(pull: Pull): void {
     const session = this.#o.session.current();
-    if (session === null) return;
-    const next: PullRequest = { ...request, checkpoint: page.checkpoint };
-    this.#ahead.set(request.scope, {
-      key: keyOf(next),
-      userId: session.userId,
-      sessionId: session.sessionId,
-      fetchedAt: this.#o.now(),
-      // A failure is not reported here: the client's own pull of this page reports it.
-      page: this.#o.send(next).catch(() => undefined),
-    });
+    const { scope } = pull.request;
+    if (pull.next === undefined || session === null || this.#ahead.has(scope)) return;
+    const request: PullRequest = { ...pull.request, checkpoint: pull.next };
+    const ahead = { key: keyOf(request), request, session, fetchedAt: this.#o.now() } as Ahead;
+    // A failure is not reported here: the client's own pull of this page reports it.
+    ahead.page = this.#send(ahead).catch(() => undefined);
+    this.#ahead.set(scope, ahead);
   }
-}
-
-function sameSession(session: AuthSession | null, ahead: Ahead): boolean {
-  return (
-    session !== null && session.userId === ahead.userId && session.sessionId === ahead.sessionId
-  );
 }
 
 // The caller's signal still ends its wait (the request fetched ahead runs on by itself).
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
-  const aborted = () => new SyncError('network', 'pull was aborted', { code: 'aborted' });
-  if (signal.aborted) return Promise.reject(aborted());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(aborted());
+    const onAbort = () => reject(new SyncError('network', 'pull was aborted', { code: 'aborted' }));
+    if (signal.aborted) onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }
