@@ -2,7 +2,8 @@
 // scope holds 100,000 records on the reference server over loopback downloads all of them
 // (pull pages of 1,000, validated, applied). Prints the seconds from `start()` until the client
 // is synced with every record visible, and the peak RSS growth of the client process, on
-// PGlite and on PostgreSQL (SYNCLINE_PG_URL; skipped with a notice when unset). Also the CPU
+// PGlite and on PostgreSQL (SYNCLINE_PG_URL; skipped with a notice when unset), and the client's
+// side step by step (waiting for pages, applying them, HTTP headers, body, JSON.parse). Also the CPU
 // seconds the client process, the server process and the database spent meanwhile (the split
 // between the client's ingest and the server/HTTP side), which a loaded machine disturbs less
 // than wall time.
@@ -10,7 +11,8 @@
 // The server runs in its own process and is seeded with one SQL statement before the clock
 // starts (bench/lib/rest-server-child.mjs, SYNCLINE_BENCH_SEED).
 //
-//   node --expose-gc bench/server-initial-sync.mjs [--quick]   standalone (--quick: 20,000)
+//   node --expose-gc bench/server-initial-sync.mjs [--quick] [--only pg|pglite]
+//                                                               standalone (--quick: 20,000)
 //   node bench/run.mjs server-initial-sync                      through the runner
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -77,8 +79,29 @@ export const meta = {
     // the server process the handler (and PGlite's engine); the database its backends.
     ...cpuMetrics('pglite', 'PGlite', false),
     ...cpuMetrics('pg', 'PostgreSQL', true),
+    // Informational: the client's side of the sync, step by step (see stepTimer).
+    ...stepMetrics('pglite', 'PGlite'),
+    ...stepMetrics('pg', 'PostgreSQL'),
   ],
 };
+
+function stepMetrics(key, label) {
+  const metric = (step, what, unit = 's') => ({
+    key: `${key}_step_${step}`,
+    label: `${what}, ${label}`,
+    unit,
+    better: 'lower',
+  });
+  return [
+    metric('pullWait', 'client waits in transport.pull()'),
+    metric('between', 'client applies + stores (between pulls)'),
+    metric('headers', 'HTTP request -> headers (all requests)'),
+    metric('body', 'HTTP body read + UTF-8 decode'),
+    metric('parse', 'JSON.parse of the pages'),
+    metric('pulls', 'pulls of the client', ''),
+    metric('requests', 'HTTP pull requests (with fetched ahead)', ''),
+  ];
+}
 
 function cpuMetrics(key, label, database) {
   const metric = (part, what) => ({
@@ -105,11 +128,13 @@ async function measure(store, count) {
   delete process.env.SYNCLINE_BENCH_SEED;
   try {
     const session = await devSignIn({ baseUrl: server.url, userId });
+    const steps = stepTimer();
     const transport = restTransport({
       baseUrl: server.url,
       getToken: () => session.token,
       session: createSessionSource({ userId, sessionId: session.sessionId }),
       realtime: false,
+      fetch: steps.fetch,
     });
     // Where the time goes: the same download through the bare transport (HTTP, server SQL,
     // JSON, response validation), without the client applying anything.
@@ -129,8 +154,9 @@ async function measure(store, count) {
       server: processCpuSeconds(server.pid),
       db: await databaseCpuSeconds(store.adminUrl, server.database),
     };
+    steps.start();
     const started = performance.now();
-    const client = createSyncClient({ transport, storage: memoryStorage() });
+    const client = createSyncClient({ transport: steps.wrap(transport), storage: memoryStorage() });
     await client.start();
     for (;;) {
       if (client.status.state === 'synced' && client.query('items').length === count) break;
@@ -138,6 +164,7 @@ async function measure(store, count) {
       await new Promise((r) => setTimeout(r, 5));
     }
     const seconds = (performance.now() - started) / 1000;
+    const breakdown = steps.stop();
     const peak = rss.stop();
     const clientCpu = process.cpuUsage(cpuBefore.client);
     const cpu = {
@@ -146,10 +173,92 @@ async function measure(store, count) {
       db: (await databaseCpuSeconds(store.adminUrl, server.database)) - cpuBefore.db,
     };
     await client.stop();
-    return { seconds, rssMb: (peak - baseline) / (1024 * 1024), transportSeconds, cpu };
+    return {
+      seconds,
+      rssMb: (peak - baseline) / (1024 * 1024),
+      transportSeconds,
+      cpu,
+      breakdown,
+    };
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * Where the client's initial sync goes, in wall seconds (informational; a loaded host inflates
+ * every row): the client waiting inside `transport.pull()` (for the server, or for a page
+ * fetched ahead), the client's own work between one pull's answer and its next pull (checking
+ * and applying the page, the storage write), and, of the HTTP requests (the client's and those
+ * sent ahead, overlapping), the time to the headers, reading the body (transfer + UTF-8 decode)
+ * and `JSON.parse`. `requests` > `pulls` - 1 shows pages fetched ahead that were not used.
+ */
+function stepTimer() {
+  const t = { wait: 0, between: 0, headers: 0, body: 0, parse: 0, pulls: 0, requests: 0 };
+  let on = false;
+  let answeredAt;
+  const realParse = JSON.parse;
+  return {
+    start() {
+      on = true;
+      // Counts the JSON.parse of pull bodies (the client's other parses are few and small).
+      JSON.parse = (text, reviver) => {
+        const t0 = performance.now();
+        try {
+          return realParse(text, reviver);
+        } finally {
+          if (on) t.parse += performance.now() - t0;
+        }
+      };
+    },
+    stop() {
+      on = false;
+      JSON.parse = realParse;
+      const s = (ms) => ms / 1000;
+      return {
+        pullWait: s(t.wait),
+        between: s(t.between),
+        headers: s(t.headers),
+        body: s(t.body),
+        parse: s(t.parse),
+        pulls: t.pulls,
+        requests: t.requests,
+      };
+    },
+    fetch: async (input, init) => {
+      const t0 = performance.now();
+      const response = await globalThis.fetch(input, init);
+      if (!on || !String(input).includes('/v1/pull')) return response;
+      t.requests++;
+      t.headers += performance.now() - t0;
+      const text = response.text.bind(response);
+      response.text = async () => {
+        const t1 = performance.now();
+        try {
+          return await text();
+        } finally {
+          t.body += performance.now() - t1;
+        }
+      };
+      return response;
+    },
+    wrap(transport) {
+      return {
+        ...transport,
+        pull: async (request, signal) => {
+          const t0 = performance.now();
+          if (answeredAt !== undefined) t.between += t0 - answeredAt;
+          try {
+            return await transport.pull(request, signal);
+          } finally {
+            answeredAt = performance.now();
+            t.wait += answeredAt - t0;
+            t.pulls++;
+          }
+        },
+      };
+    },
+  };
 }
 
 // Each store is measured in its own fresh process: RSS does not shrink after a run, so a
@@ -179,11 +288,14 @@ function measureInChild(store, count) {
   });
 }
 
-export async function run({ quick = false } = {}) {
+export async function run({ quick = false, only } = {}) {
   const count = quick ? 20_000 : RECORDS;
   const result = {};
-  for (const store of storesToMeasure()) {
-    const { seconds, rssMb, transportSeconds, cpu } = await measureInChild(store, count);
+  for (const store of storesToMeasure().filter((s) => only === undefined || s.key === only)) {
+    const { seconds, rssMb, transportSeconds, cpu, breakdown } = await measureInChild(store, count);
+    for (const [step, value] of Object.entries(breakdown)) {
+      result[`${store.key}_step_${step}`] = value;
+    }
     result[`${store.key}_s`] = seconds;
     result[`${store.key}_rss`] = rssMb;
     result[`${store.key}_transport_s`] = transportSeconds;
@@ -196,14 +308,16 @@ export async function run({ quick = false } = {}) {
 
 const argv = process.argv.slice(2);
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-if (isMain(import.meta.url) && only !== undefined) {
+// `--only <store> --count <n>` is the child that measures (see measureInChild); `--only <store>`
+// alone measures that store and prints the table.
+if (isMain(import.meta.url) && only !== undefined && argv.includes('--count')) {
   const count = Number(argv[argv.indexOf('--count') + 1]);
   const store = storesToMeasure({ quiet: true }).find((s) => s.key === only);
   const measured = await measure(store, count);
   process.stdout.write(`RESULT ${JSON.stringify(measured)}\n`);
   process.exit(0);
 } else if (isMain(import.meta.url)) {
-  const result = await run({ quick: argv.includes('--quick') });
+  const result = await run({ quick: argv.includes('--quick'), only });
   printResult(meta, result);
   process.exit(0);
 }
