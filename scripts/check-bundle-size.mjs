@@ -20,16 +20,21 @@ const CHECKS = [
     /**
      * Budget of the min+gzip bundle, in bytes. Raised from 29.0 kB (29,696) to 29.6 kB in
      * session 9 for issue 10's split of the client into owned parts (docs/decisions.md).
+     * Lowered by 120 B in session 10: one check of each server answer, in the core (-273 B),
+     * with the header pull-ahead back (+153 B).
      */
-    budgetBytes: 30_310,
+    budgetBytes: 30_190,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
   {
     name: 'sync-core + adapter-rest',
     entry: CORE_REST_ENTRY,
-    /** Raised from 27.8 kB (28,467) with the one above, for the same reason. */
-    budgetBytes: 29_100,
+    /**
+     * Raised from 27.8 kB (28,467) with the one above, for the same reason; lowered by 104 B in
+     * session 10 with it (-253 B, +149 B).
+     */
+    budgetBytes: 28_996,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -58,17 +58,30 @@ export function validateRecordData(data: unknown, limits?: Partial<ProtocolLimit
 
 const RECORD_FIELDS = ['scope', 'collection', 'id', 'data', 'revision', 'hlc', 'deleted'];
 
+/**
+ * How the records of one answer are read: the limits, and the scope last found valid (a page's
+ * records nearly all share one scope, which is then checked once, not once per record). Made
+ * per call: nothing is remembered between answers.
+ */
+interface RecordReader {
+  readonly limits: Readonly<ProtocolLimits>;
+  readonly isId: (value: unknown) => boolean;
+  scope: string | undefined;
+}
+
+function readerOf(limits: Readonly<ProtocolLimits>): RecordReader {
+  return { limits, isId: (v) => isRecordIdWithin(v, limits.maxIdLength), scope: undefined };
+}
+
 /** Checks a record; returns a copy, or with `inPlace` the checked object itself. */
-function recordAt(
-  value: unknown,
-  path: Path,
-  limits: Readonly<ProtocolLimits>,
-  inPlace = false,
-): SyncRecord {
+function recordAt(value: unknown, path: Path, reader: RecordReader, inPlace = false): SyncRecord {
   const r = new Fields(value, path, RECORD_FIELDS);
-  const scope = r.text('scope', isScope, 'a scope');
+  let scope = r.optional('scope');
+  if (scope !== reader.scope || scope === undefined) {
+    scope = reader.scope = r.text('scope', isScope, 'a scope');
+  }
   const collection = r.text('collection', isCollection, 'a collection name');
-  const id = r.text('id', (v) => isRecordIdWithin(v, limits.maxIdLength), 'a record id');
+  const id = r.text('id', reader.isId, 'a record id');
   const deleted = r.boolean('deleted');
   const rawData = r.required('data', 'is required (null for a tombstone)');
   let data: JsonObject | null = null;
@@ -76,14 +89,14 @@ function recordAt(
     if (rawData !== null) fail(at(path, 'data'), 'a tombstone has data null');
   } else {
     if (rawData === null) fail(at(path, 'data'), 'a live record has data');
-    data = copyObject(rawData, limits, at(path, 'data'), 1, inPlace);
+    data = copyObject(rawData, reader.limits, at(path, 'data'), 1, inPlace);
   }
   const revision = r.integer('revision', 1);
   const hlc = r.text('hlc', isHlcField, 'an HLC timestamp');
   // Every field was read above and no other field exists (Fields refused it), so the checked
   // object is the record.
   if (inPlace) return r.object as unknown as SyncRecord;
-  return { scope, collection, id, data, revision, hlc, deleted };
+  return { scope: scope as string, collection, id, data, revision, hlc, deleted };
 }
 
 /**
@@ -92,7 +105,7 @@ function recordAt(
  * @throws SyncError `invalid` with `details.path`
  */
 export function validateSyncRecord(value: unknown, limits?: Partial<ProtocolLimits>): SyncRecord {
-  return recordAt(value, ROOT, resolveLimits(limits));
+  return recordAt(value, ROOT, readerOf(resolveLimits(limits)));
 }
 
 const RESULT_FIELDS: Record<MutationResult['status'], readonly string[]> = {
@@ -125,7 +138,7 @@ function resultAt(
     case 'conflict': {
       const raw = result.required('server', 'is required (or null)');
       if (raw === null) return { id, status, server: null };
-      const server = recordAt(raw, at(path, 'server'), limits);
+      const server = recordAt(raw, at(path, 'server'), readerOf(limits));
       if (
         server.scope !== mutation.scope ||
         server.collection !== mutation.collection ||
@@ -226,7 +239,7 @@ export function validatePullResponse(
   request?: PullRequest,
   limits?: Partial<ProtocolLimits>,
 ): PullResponse {
-  const resolved = resolveLimits(limits);
+  const reader = readerOf(resolveLimits(limits));
   const response = new Fields(body, ROOT, PULL_FIELDS);
   const changes = response.required('changes');
   const listPath = at(ROOT, 'changes');
@@ -236,7 +249,7 @@ export function validatePullResponse(
   // Indexed: no iterator result per record while V8 still interprets this.
   for (let i = 0; i < changes.length; i++) {
     const path = at(listPath, i);
-    const record = recordAt(changes[i], path, resolved, true);
+    const record = recordAt(changes[i], path, reader, true);
     if (request !== undefined && record.scope !== request.scope) {
       fail(at(path, 'scope'), 'is not the pulled scope');
     }
