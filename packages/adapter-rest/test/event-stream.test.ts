@@ -126,7 +126,7 @@ describe('event stream', () => {
     const page = { fromCheckpoint: 'c1.ab.3', checkpoint: 'c1.ab.5' };
     send({ ...head, ...page, changes: [record('a', 4), record('b', 5)] });
     // Each of these fails as a page would: it still says the scope changed, without changes.
-    send({ ...head, ...page, changes: [record('a', 5), record('b', 4)] }); // out of order
+    send({ ...head, ...page, changes: [record('a', 5), record('a', 4)] }); // one record backwards
     send({ ...head, ...page, changes: [record('a', 4, 'user:2')] }); // another scope
     send({ ...head, ...page, changes: [{ ...record('a', 4), extra: 1 }] }); // unknown field
     send({ ...head, checkpoint: 'c1.ab.5', changes: [] }); // fromCheckpoint missing
