@@ -174,21 +174,16 @@ class SyncClientImpl implements SyncClient {
         : options.tabs.connect({
             env: this.#env,
             storage: this.#storage,
-            replica: () => (this.#engine === null ? null : this.#sessions.replica),
-            status: () => this.#status.snapshot,
-            notifier: this.#notifier,
-            serve: () => ({
-              ctx: this.#requireCtx(),
-              replica: this.#sessions.replica,
-              write: (writes, txId, extraOps) => this.#writes.write(writes, txId, extraOps),
-              client: this,
-            }),
-            roleChanged: (leader) => this.#sessions.roleChanged(leader),
-            running: () => this.#starting !== null,
             targeting: this.#targeting,
-            emitter: this.#emitter,
-            sessionId: () => this.#sessions.session?.sessionId ?? null,
             newId: this.#newId,
+            emitter,
+            notifier: this.#notifier,
+            status: this.#status,
+            sessions: this.#sessions,
+            writes: this.#writes,
+            ctx: () => this.#engine?.ctx ?? null,
+            client: this,
+            running: () => this.#starting !== null,
           });
   }
 
