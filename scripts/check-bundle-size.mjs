@@ -19,11 +19,12 @@ const CHECKS = [
     entry: APP_ENTRY,
     /**
      * Budget of the min+gzip bundle, in bytes. Raised from 29.0 kB (29,696) to 29.6 kB in
-     * session 9 for issue 10's split of the client into owned parts (docs/decisions.md).
-     * Lowered by 120 B in session 10: one check of each server answer, in the core (-273 B),
-     * with the header pull-ahead back (+153 B).
+     * session 9 for issue 10's split of the client into owned parts; lowered from 30,310 in
+     * session 10 as the opt-in features' wiring left the client (docs/decisions.md), and by
+     * 120 B more as a server answer is checked once, in the core (-273 B), with the header
+     * pull-ahead back (+153 B).
      */
-    budgetBytes: 30_190,
+    budgetBytes: 29_995,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -31,10 +32,10 @@ const CHECKS = [
     name: 'sync-core + adapter-rest',
     entry: CORE_REST_ENTRY,
     /**
-     * Raised from 27.8 kB (28,467) with the one above, for the same reason; lowered by 104 B in
-     * session 10 with it (-253 B, +149 B).
+     * Raised from 27.8 kB (28,467) with the one above in session 9; lowered from 29,100 with it
+     * in session 10, and by 104 B more for the one check in the core (-253 B, +149 B).
      */
-    budgetBytes: 28_996,
+    budgetBytes: 28_821,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
