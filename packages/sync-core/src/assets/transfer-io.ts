@@ -69,8 +69,9 @@ export async function writeAsset(options: ImportOptions): Promise<{ hash: string
 
 /**
  * The SHA-256 and size of a source that can be read again (a `Uint8Array` or a Blob), from a
- * pass of its own that only hashes (the native hash where the runtime has one); `undefined`
- * for a stream, which is read once.
+ * pass of its own that only hashes; `undefined` for a stream, which is read once, and where
+ * the runtime has no native hash (a browser: the JavaScript rounds, a few dozen MB/s, would
+ * cost more than the pass saves, as the bytes are hashed again when written).
  */
 export async function hashSource(
   source: AssetSource,
@@ -78,6 +79,7 @@ export async function hashSource(
 ): Promise<{ hash: string; size: number } | undefined> {
   if (!(source instanceof Uint8Array || isBlob(source))) return undefined;
   const hash = new Sha256();
+  if (!hash.native) return undefined;
   let size = 0;
   for await (const chunk of chunksOf(source, chunkBytes)) {
     hash.update(chunk);
