@@ -1,5 +1,5 @@
 import { SyncError } from '../errors/sync-error.js';
-import { hashSource, type ImportOptions, writeAsset } from './transfer-io.js';
+import { hashBytes, type ImportOptions, writeAsset } from './transfer-io.js';
 import { WrittenBytes } from './upload-chunks.js';
 
 /** A send's bytes on their way into the store, their hash known. */
@@ -16,17 +16,17 @@ export interface SendImport {
  * Starts writing a send's bytes to the partial `options.key` and resolves with their hash once
  * it is known, so that the upload (addressed by the hash) starts as early as it can.
  *
- * A source that can be read again (bytes, a Blob) is hashed by a pass of its own (the native
- * hash where the runtime has one, a fraction of the time of writing the bytes) and then read
- * once more, written while the upload reads each chunk as it lands: `written` settles once
- * every byte is written and hashed the same again; bytes that hash otherwise (a source changed
- * in between) fail it, `invalid` with code `source_changed`, and the partial is dropped, so
- * nothing is ever committed under a hash its bytes do not have. A stream, read only once, is
- * written (and hashed) whole before this resolves.
+ * Bytes in memory (a `Uint8Array`, where the hash is native) are hashed first, which costs a
+ * fraction of writing them, and then written while the upload reads each chunk as it lands:
+ * `written` settles once every byte is written and hashed the same again; bytes that hash
+ * otherwise (the array changed in between) fail it, `invalid` with code `source_changed`, and
+ * the partial is dropped, so nothing is ever committed under a hash its bytes do not have.
+ * Any other source (a stream, a Blob; see {@link hashBytes}) is written and hashed whole
+ * before this resolves.
  */
 export async function importForSend(options: ImportOptions): Promise<SendImport> {
   const { store, key } = options;
-  const hashed = await hashSource(options.source, options.chunkBytes);
+  const hashed = hashBytes(options.source);
   if (hashed === undefined) return { ...(await writeAsset(options)), written: Promise.resolve() };
   const progress = new WrittenBytes();
   const written = writeAsset({ ...options, onWritten: (end) => progress.advance(end) })
