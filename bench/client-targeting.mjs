@@ -343,8 +343,8 @@ async function assetRoundTrip(url, serverPid, options) {
  * Command-line options: `--mb N` (the asset's size, default 50 or SYNCLINE_BENCH_ASSET_MB) and
  * `--only fan|asset` (one of the two measurements); `--chunk-mb N` and `--window N` set the
  * clients' `assetChunkBytes` and `assetUploadWindow` (the library's defaults otherwise);
- * `--source stream|blob` what the sender sends (default `stream`: the stored asset's stream,
- * read once; `blob`: a file opened with `fs.openAsBlob`, hashed first and read again).
+ * `--source stream|blob` what the sender sends (default `stream`: the stored asset's stream;
+ * `blob`: the same bytes in a file opened with `fs.openAsBlob`).
  */
 function cliOptions(argv) {
   const options = {

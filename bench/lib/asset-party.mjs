@@ -6,7 +6,7 @@
 //             `ready`; on `go`, `client.assets.send`s it and answers `sent` with the start and
 //             end times. The source is `source`: `stream` (the stored asset's `stream()`,
 //             read once) or `blob` (the same bytes in a file next to the store, as
-//             `fs.openAsBlob`: a source read again, hashed by a pass of its own first).
+//             `fs.openAsBlob`).
 //   receiver: signs in, says `ready`; answers `received` with the time its `delivery` handler
 //             ran (the asset downloaded, verified and stored before that).
 //
