@@ -240,6 +240,7 @@ function party(role, url, userId, directory, options) {
       String(options.mb),
       options.chunkMb === undefined ? '-' : String(options.chunkMb),
       options.window === undefined ? '-' : String(options.window),
+      options.source,
     ],
     {
       // SYNCLINE_BENCH_PARTY_ARGS passes node flags to both parties, e.g. `--cpu-prof`.
@@ -341,29 +342,37 @@ async function assetRoundTrip(url, serverPid, options) {
 /**
  * Command-line options: `--mb N` (the asset's size, default 50 or SYNCLINE_BENCH_ASSET_MB) and
  * `--only fan|asset` (one of the two measurements); `--chunk-mb N` and `--window N` set the
- * clients' `assetChunkBytes` and `assetUploadWindow` (the library's defaults otherwise).
+ * clients' `assetChunkBytes` and `assetUploadWindow` (the library's defaults otherwise);
+ * `--source stream|blob` what the sender sends (default `stream`: the stored asset's stream;
+ * `blob`: the same bytes in a file opened with `fs.openAsBlob`).
  */
 function cliOptions(argv) {
-  const options = { mb: Number(process.env.SYNCLINE_BENCH_ASSET_MB ?? 50), only: undefined };
+  const options = {
+    mb: Number(process.env.SYNCLINE_BENCH_ASSET_MB ?? 50),
+    only: undefined,
+    source: 'stream',
+  };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--mb') options.mb = Number(argv[++i]);
     else if (argv[i] === '--only') options.only = argv[++i];
     else if (argv[i] === '--chunk-mb') options.chunkMb = Number(argv[++i]);
     else if (argv[i] === '--window') options.window = Number(argv[++i]);
+    else if (argv[i] === '--source') options.source = argv[++i];
   }
+  if (!['stream', 'blob'].includes(options.source)) throw new Error('--source is stream or blob');
   if (!(options.mb > 0)) throw new Error('--mb wants a positive number of megabytes');
   return options;
 }
 
 /** Runs both measurements (or the one `only` names) on PGlite. */
-export async function run({ mb = 50, only, chunkMb, window } = {}) {
+export async function run({ mb = 50, only, chunkMb, window, source = 'stream' } = {}) {
   const server = await startServerProcess({ key: 'pglite', label: 'PGlite' });
   try {
     return {
       ...(only === 'asset' ? {} : await fanOut(server.url, server.pid)),
       ...(only === 'fan'
         ? {}
-        : await assetRoundTrip(server.url, server.pid, { mb, chunkMb, window })),
+        : await assetRoundTrip(server.url, server.pid, { mb, chunkMb, window, source })),
     };
   } finally {
     await server.stop();

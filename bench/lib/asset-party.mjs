@@ -3,18 +3,24 @@
 // restTransport, session targeting) with a fileAssetStore. Driven over the fork IPC channel.
 //
 //   sender:   signs in, adds a generated file of `mb` MB to its store (not timed), says
-//             `ready`; on `go`, `client.assets.send`s it as a stream and answers `sent` with
-//             the start and end times.
+//             `ready`; on `go`, `client.assets.send`s it and answers `sent` with the start and
+//             end times. The source is `source`: `stream` (the stored asset's `stream()`,
+//             read once) or `blob` (the same bytes in a file next to the store, as
+//             `fs.openAsBlob`).
 //   receiver: signs in, says `ready`; answers `received` with the time its `delivery` handler
 //             ran (the asset downloaded, verified and stored before that).
 //
 // Times are absolute (performance.timeOrigin + now), comparable across the processes.
+import { openAsBlob } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { fileAssetStore } from '@syncline/sync-core/node';
 import { device } from './targeting-device.mjs';
 
 const MB = 1024 * 1024;
 const now = () => performance.timeOrigin + performance.now();
-const [role, url, userId, directory, mbText, chunkMbText, windowText] = process.argv.slice(2);
+const [role, url, userId, directory, mbText, chunkMbText, windowText, sourceKind] =
+  process.argv.slice(2);
+const sourcePath = `${directory}-source.bin`;
 const mb = Number(mbText);
 
 const tuning = {
@@ -44,7 +50,8 @@ process.on('message', async (message) => {
   }
   if (message === 'go' && role === 'sender') {
     const t0 = now();
-    const sent = await client.assets.send(file.stream(), { name: 'big.bin' });
+    const source = sourceKind === 'blob' ? await openAsBlob(sourcePath) : file.stream();
+    const sent = await client.assets.send(source, { name: 'big.bin' });
     const t1 = now();
     if (sent.hash !== file.hash) throw new Error('hash changed in transit');
     send({ type: 'sent', t0, t1, ...phases });
@@ -64,7 +71,12 @@ if (role === 'sender') {
       made += n;
     },
   });
-  file = await client.assets.add(source, { name: 'big.bin' });
+  if (sourceKind === 'blob') {
+    await writeFile(sourcePath, source); // the file is written piece by piece, never held whole
+    file = await client.assets.add(await openAsBlob(sourcePath), { name: 'big.bin' });
+  } else {
+    file = await client.assets.add(source, { name: 'big.bin' });
+  }
 } else {
   client.on('delivery', () => send({ type: 'received', t2: now(), ...phases }));
 }

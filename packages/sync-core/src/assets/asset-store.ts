@@ -39,6 +39,12 @@ export interface AssetStore {
   appendParts?(key: string, offset: number, parts: readonly Uint8Array[]): Promise<void>;
   /** Bytes `[start, end)` of the partial `key`. */
   readPartial(key: string, start: number, end: number): Promise<Uint8Array>;
+  /**
+   * Reads bytes of the partial `key` from `start` into `target` (as many as fit, fewer where
+   * the partial ends) and resolves with how many it read. Optional, as {@link AssetStore.readInto}: an
+   * upload that starts while the partial is still written reads its chunks with it.
+   */
+  readPartialInto?(key: string, start: number, target: Uint8Array): Promise<number>;
   /** Makes the partial `key` the complete asset `sha256`. */
   commit(key: string, sha256: string, meta: AssetMeta): Promise<void>;
   /** Forgets the partial `key`. */

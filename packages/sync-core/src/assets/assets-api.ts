@@ -76,6 +76,11 @@ export interface AssetsApi {
    * Stores `source` locally, uploads it (resumably) and delivers it to `target`; resolves once
    * the delivery exists. Receivers fetch and verify it before their `delivery` handler runs.
    *
+   * Where the runtime hashes natively (Node, Bun, Deno, Electron), a `Uint8Array` is hashed
+   * first, then stored while it uploads; bytes changed meanwhile fail the send (`invalid`,
+   * code `source_changed`). A stream or a Blob, or any source in a browser, is stored whole
+   * before its upload starts.
+   *
    * The send is durable once the bytes are stored: cut short by a reload, a crash or `stop()`,
    * it continues at the next sign-in of the same user on this device (from the bytes the server
    * already holds, with the same delivery id). The promise of the first call is gone then: the

@@ -23,13 +23,8 @@ import {
   type SendAssetOptions,
 } from './assets-api.js';
 import { ProgressTracker, type TransferProgress } from './progress.js';
-import {
-  type AssetSource,
-  downloadAsset,
-  importAsset,
-  uploadAsset,
-  writeAsset,
-} from './transfer-io.js';
+import { importForSend } from './send-import.js';
+import { type AssetSource, downloadAsset, importAsset, uploadAsset } from './transfer-io.js';
 import type { TransferRun } from './transfer-run.js';
 import type { CommittingAsset } from './upload-chunks.js';
 
@@ -165,7 +160,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
     const store = this.#options.store;
     const key = `import-${this.#options.newId()}`;
     const meta = pickMeta(options);
-    const { hash, size } = await writeAsset({
+    const { hash, size, written, progress } = await importForSend({
       store,
       source,
       key,
@@ -182,23 +177,30 @@ export class ClientAssets implements AssetsApi, SessionPart {
       ...(options.target === undefined ? {} : { target: options.target }),
       ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
     };
-    // The upload starts from the written partial while the commit (a file store's sync) and
-    // the send intent are written: a reload once the intent is durable continues the send; one
-    // before loses it, as a reload while the bytes are being written does.
+    // The upload starts from the partial while the bytes are written (a source read again) or
+    // while the commit (a file store's sync) and the send intent are: a reload once the intent
+    // is durable continues the send; one before loses it, as a reload while the bytes are
+    // being written does.
     const committed = (async () => {
+      await written;
       await store.commit(key, hash, { ...meta, size });
       await this.#sendLog.record(pending);
     })();
     committed.catch(() => undefined); // awaited by #runSend
-    const delivery = await this.#runSend(context, pending, { key, size, committed });
+    const delivery = await this.#runSend(context, pending, {
+      key,
+      size,
+      committed,
+      ...(progress === undefined ? {} : { written: progress }),
+    });
     return { hash, size, delivery };
   }
 
   /**
    * Uploads a pending send's bytes and creates its delivery. The record goes when the delivery
    * exists or the send fails for good; a send stopped by sign-out or `stop()` keeps it. With
-   * `committing`, the bytes are still being committed and the intent recorded: the delivery,
-   * and the send's failure too, wait until both are (or failed).
+   * `committing`, the bytes are still being written or committed and the intent recorded: the
+   * delivery, and the send's failure too, wait until both are (or failed).
    */
   async #runSend(
     context: SignedInContext,
@@ -208,12 +210,17 @@ export class ClientAssets implements AssetsApi, SessionPart {
     this.#sending.add(pending.id);
     const tracker = this.#track(pending.id, pending.hash, 'upload', pending.name, pending.size);
     try {
-      try {
-        await uploadAsset(this.#run(context, tracker, context.signal), pending.hash, committing);
-      } finally {
-        await committing?.committed.catch(() => undefined);
-      }
-      await committing?.committed; // a commit that failed fails the send
+      const upload = await uploadAsset(
+        this.#run(context, tracker, context.signal),
+        pending.hash,
+        committing,
+      ).then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
+      // Writing or committing the bytes that failed fails the send, before the upload's error.
+      await committing?.committed;
+      if (upload !== undefined) throw upload.error;
       const delivery = await this.#options.deliveries.send({
         id: pending.id,
         kind: ASSET_DELIVERY_KIND,

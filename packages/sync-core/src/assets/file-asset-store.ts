@@ -110,6 +110,10 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
       await ensureDirs();
       return readRange(partialPath(key), start, end);
     },
+    async readPartialInto(key, start, target) {
+      await ensureDirs();
+      return reading(partialPath(key), (handle) => fill(handle, start, target));
+    },
     async commit(key, sha256, meta) {
       await ensureDirs();
       const size = (await sizeOf(partialPath(key))) ?? 0;

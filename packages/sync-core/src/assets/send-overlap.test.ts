@@ -1,37 +1,22 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSyncClient } from '../client/sync-client.js';
-import { settle, testEnvironment } from '../client/test-support.js';
-import type { Delivery } from '../protocol/types.js';
-import { sessionTargeting } from '../sessions/session-targeting.js';
+import { settle } from '../client/test-support.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import type { AssetStore } from './asset-store.js';
 import { fileAssetStore } from './file-asset-store.js';
-import type { TransferProgress } from './progress.js';
+import { CHUNK, sendingDevice, tempDirectories, until } from './send-test-support.js';
 import { sha256Hex } from './sha256.js';
 
-const CHUNK = 1000;
+const directories = tempDirectories('syncline-overlap-');
+afterEach(() => directories.removeAll());
+const tempDirectory = () => directories.make();
 let seed = 9700;
-const directories: string[] = [];
-
-afterEach(async () => {
-  for (const directory of directories.splice(0)) {
-    await rm(directory, { recursive: true, force: true });
-  }
-});
-
-/** Settles until `done()` holds (real file work takes more than a few turns). */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !done(); i++) {
-    await settle(1);
-    if (!done()) await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  expect(done()).toBe(true);
-}
+const device = (
+  server: ReturnType<typeof createMemoryServer>,
+  sessionId: string,
+  state: { storage?: StorageAdapter; store?: AssetStore } = {},
+) => sendingDevice(server, sessionId, { ...state, seed: seed++ });
 
 /** A file asset store whose commits wait until `open()` is called (a slow sync, or a crash). */
 function gatedStore(directory: string) {
@@ -51,54 +36,6 @@ function gatedStore(directory: string) {
     },
   };
   return { store, state };
-}
-
-function device(
-  server: ReturnType<typeof createMemoryServer>,
-  sessionId: string,
-  state: { storage?: StorageAdapter; store?: AssetStore } = {},
-) {
-  const transport = server.connect({ userId: 'u1', sessionId });
-  const received: Delivery[] = [];
-  const progress: TransferProgress[] = [];
-  const offsets: number[] = [];
-  const upload = transport.assets.uploadChunk.bind(transport.assets);
-  /** Chunks past the first `passing` (of this client) never get an answer. */
-  let passing = Number.POSITIVE_INFINITY;
-  transport.assets.uploadChunk = (request, signal) => {
-    offsets.push(request.offset);
-    if (offsets.length <= passing) return upload(request, signal);
-    return new Promise((_resolve, reject) => {
-      signal?.addEventListener('abort', () => reject(signal.reason));
-    });
-  };
-  const client = createSyncClient({
-    transport,
-    storage: state.storage ?? memoryStorage(),
-    ...(state.store === undefined ? {} : { assetStore: state.store }),
-    assetChunkBytes: CHUNK,
-    environment: testEnvironment({ seed: seed++ }),
-    targeting: sessionTargeting(),
-  });
-  client.on('delivery', ({ delivery }) => {
-    received.push(delivery);
-  });
-  client.on('transfer', (p) => progress.push(p));
-  return {
-    client,
-    received,
-    progress,
-    offsets,
-    hangFrom(count: number) {
-      passing = count;
-    },
-  };
-}
-
-async function tempDirectory(): Promise<string> {
-  const directory = await mkdtemp(join(tmpdir(), 'syncline-overlap-'));
-  directories.push(directory);
-  return directory;
 }
 
 describe('assets.send: the upload overlaps the commit of the imported bytes', () => {

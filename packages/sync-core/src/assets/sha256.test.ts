@@ -22,6 +22,10 @@ describe.each([
     expect(sha256Hex(new TextEncoder().encode('abc'))).toBe(hex(new TextEncoder().encode('abc')));
   });
 
+  it('says whether it runs on the native hash', () => {
+    expect(new Sha256({ native }).native).toBe(native);
+  });
+
   it('refuses an update or a digest after the digest', () => {
     const hash = new Sha256({ native });
     hash.digestHex();

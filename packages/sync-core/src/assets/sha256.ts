@@ -74,6 +74,11 @@ export class Sha256 {
     this.#native = options.native === false ? undefined : nativeSha256();
   }
 
+  /** Whether this hash runs on the runtime's native SHA-256 (not the JavaScript rounds). */
+  get native(): boolean {
+    return this.#native !== undefined;
+  }
+
   /** Adds the next bytes. */
   update(bytes: Uint8Array): this {
     if (this.#finished) throw new Error('Sha256: update after digest');
