@@ -88,7 +88,12 @@ export const GROUPS = {
   store: {
     target: 'sync-core',
     files: [core('store/record-store.ts'), core('store/apply-mutation.ts')],
-    tests: [core('store/record-store.test.ts'), core('store/query.test.ts'), ...clientSuites],
+    tests: [
+      core('store/record-store.test.ts'),
+      core('store/record-store.model.test.ts'),
+      core('store/query.test.ts'),
+      ...clientSuites,
+    ],
   },
   conflict: {
     target: 'sync-core',
