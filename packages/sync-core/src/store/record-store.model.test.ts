@@ -121,6 +121,7 @@ function run(seed: number, steps: number): void {
   }
   expect(store.query('other')).toEqual([]);
   expect(store.size('other')).toBe(0);
+  expect([...store.viewIds('other')]).toEqual([]);
 }
 
 describe('RecordStore against a model', () => {
