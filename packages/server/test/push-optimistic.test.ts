@@ -6,14 +6,14 @@
  * on PostgreSQL when SYNCLINE_PG_URL is set.
  */
 
-import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describePostgres, postgresUrl } from '../../../test/support/env.js';
 import type { SqlExecutor } from '../src/store/executor.js';
-import { pgliteExecutor, pgliteStore } from '../src/store/pglite-store.js';
+import { pgliteExecutor } from '../src/store/pglite-store.js';
 import { postgresExecutor } from '../src/store/postgres-store.js';
 import { createSqlStore, type SqlStoreTestHooks } from '../src/store/sql-store.js';
 import type { SyncStore } from '../src/store/types.js';
+import { preparedPglite, preparedPgliteStore } from './prepared-pglite.js';
 import {
   authOf,
   del,
@@ -174,7 +174,7 @@ function optimisticSuite(open: Open): void {
 
 describe('optimistic push on PGlite', () => {
   optimisticSuite(async (hooks, now) => {
-    const store = await pgliteStore({ environment: { now } }, hooks);
+    const store = await preparedPgliteStore({ environment: { now } }, hooks);
     return { store, close: () => store.close() };
   });
 });
@@ -252,7 +252,7 @@ function queueSuite(open: () => Promise<{ db: SqlExecutor; close(): Promise<void
 
 describe('one process queues its pushes per scope, on PGlite', () => {
   queueSuite(async () => {
-    const pglite = await PGlite.create();
+    const pglite = await preparedPglite();
     return { db: pgliteExecutor(pglite), close: async () => {} };
   });
 });

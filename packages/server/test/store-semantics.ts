@@ -4,6 +4,7 @@
 import type { Poke, PullResponse, SyncRecord } from '@syncline/sync-core/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SyncStore } from '../src/store/types.js';
+import { commitSemantics } from './commit-semantics.js';
 import { authOf, del, freshUser, patch, put, request, revisionOf } from './support.js';
 
 /** A store under test and its clock. */
@@ -370,6 +371,10 @@ export function storeSemantics(open: () => Promise<StoreFixture>): void {
     ]);
     const quiet = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: all.checkpoint });
     expect(quiet).toEqual({ changes: [], checkpoint: all.checkpoint, hasMore: false });
+    // A page that holds exactly the rest of the scope is the last one.
+    const exact = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: null, limit: 5 });
+    expect(exact).toMatchObject({ hasMore: false, checkpoint: all.checkpoint });
+    expect(exact.changes).toHaveLength(5);
     await fx.store.push(a.auth, request([del(a.scope, 'r1', 1)], a.client));
     const next = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: all.checkpoint });
     expect(next.changes.map((c) => [c.id, c.deleted])).toEqual([['r1', true]]);
@@ -378,7 +383,10 @@ export function storeSemantics(open: () => Promise<StoreFixture>): void {
   it('answers a garbage, foreign or future checkpoint with resetRequired and a first page', async () => {
     const a = user();
     await fx.store.push(a.auth, request([put(a.scope, 'r', { v: 1 })], a.client));
-    const { checkpoint } = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: null });
+    const first = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: null });
+    // A first pull starts at the beginning: nothing to reset.
+    expect(first.resetRequired).toBeUndefined();
+    const { checkpoint } = first;
     const future = checkpoint.replace(/\.\d+$/, '.99');
     const foreign = checkpoint.replace(/^c1\.[0-9a-f]+\./, 'c1.abc.');
     for (const bad of ['garbage', "1' OR '1'='1", future, foreign, 'c1.x.-1']) {
@@ -443,6 +451,10 @@ export function storeSemantics(open: () => Promise<StoreFixture>): void {
     });
     expect(second.resetRequired).toBeUndefined();
     expect([...first.changes, ...second.changes].map((c) => c.id)).toEqual(['p', 'q']);
+    // The last page's checkpoint covers the purged tail (4), not just its last record (2): a
+    // pull from it is quiet, never a reset.
+    const quiet = await fx.store.pull(a.auth, { scope: a.scope, checkpoint: second.checkpoint });
+    expect(quiet).toEqual({ changes: [], checkpoint: second.checkpoint, hasMore: false });
     // A later purge moves the horizon: that checkpoint must reset now.
     await fx.store.push(a.auth, request([del(a.scope, 'q', 2)], a.client));
     fx.clock.now += 31 * DAY;
@@ -523,4 +535,6 @@ export function storeSemantics(open: () => Promise<StoreFixture>): void {
   it('answers health', async () => {
     await expect(fx.store.health()).resolves.toBeUndefined();
   });
+
+  commitSemantics(() => fx);
 }
