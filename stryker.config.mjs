@@ -63,6 +63,7 @@ export const GROUPS = {
     files: [core('replication/push-loop.ts')],
     tests: [
       ...pushSuites,
+      core('replication/push-loop.test.ts'),
       core('replication/retryer.test.ts'),
       core('replication/backoff.test.ts'),
       ...clientSuites,
