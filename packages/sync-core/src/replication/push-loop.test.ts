@@ -63,6 +63,8 @@ describe('push loop: a malformed answer', () => {
       kind: 'server',
       message: 'The server sent a malformed push response',
     });
+    // Why it was malformed stays readable.
+    expect(client.status.error?.cause).toBeInstanceOf(Error);
     expect(client.status.pending).toBe(1);
     await env.advance(120_000);
     await client.syncNow();
@@ -101,6 +103,46 @@ describe('push loop: a request refused as a whole (4xx)', () => {
     expect(client.status).toMatchObject({ pending: 0, rejected: 2 });
     expect(server.records('user:u1')).toEqual([]);
     await client.stop();
+  });
+
+  it('persists the dead letter, and goes on with writes queued while the request was refused', async () => {
+    const server = createMemoryServer();
+    let refuse: (() => void) | undefined;
+    const transport = pushThrough(server, (req, inner) => {
+      if (!req.mutations.some((m) => m.data?.poison === true)) return inner.push(req);
+      return new Promise<PushResponse>((_, reject) => {
+        refuse = () =>
+          reject(new SyncError('rejected', 'Refused', { status: 400, code: 'refused' }));
+      });
+    });
+    const disk = memoryStorage();
+    const client = createSyncClient({ transport, storage: disk, environment: newEnv() });
+    await client.start();
+    await client.syncNow();
+    await client.put('todos', 'p', { poison: true });
+    await settle();
+    expect(refuse).toBeDefined();
+    await client.put('todos', 'q', { v: 1 }); // queued behind the request in flight
+    await settle(); // its push trigger fires while the request is still out
+    expect(ids(server)).toEqual([]);
+    refuse?.();
+    await settle(10);
+    // No syncNow: the loop goes on by itself after the refusal.
+    expect(ids(server)).toEqual(['q']);
+    expect(client.status).toMatchObject({ pending: 0, rejected: 1 });
+    await client.stop();
+
+    const restarted = createSyncClient({
+      transport: server.connect({ userId: 'u1', sessionId: 's1' }),
+      storage: disk,
+      environment: newEnv(),
+    });
+    await restarted.start();
+    expect(restarted.deadLetters()).toMatchObject([
+      { code: 'refused', mutation: { recordId: 'p' } },
+    ]);
+    expect(restarted.status.pending).toBe(0);
+    await restarted.stop();
   });
 
   it('keeps a transaction together when splitting: its members are dead-lettered as one', async () => {
