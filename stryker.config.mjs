@@ -72,7 +72,7 @@ export const GROUPS = {
   'pull-loop': {
     target: 'sync-core',
     files: [core('replication/pull-loop.ts')],
-    tests: [...pullSuites, ...clientSuites],
+    tests: [core('replication/pull-loop.test.ts'), ...pullSuites, ...clientSuites],
   },
   outbox: {
     target: 'sync-core',
