@@ -75,6 +75,27 @@ describe('push loop: a malformed answer', () => {
   });
 });
 
+describe('push loop: a push refused for auth', () => {
+  it('stops pushing (one request), keeps the write, and says so', async () => {
+    const server = createMemoryServer();
+    let pushes = 0;
+    const transport = pushThrough(server, () => {
+      pushes++;
+      return Promise.reject(new SyncError('auth', 'Token expired', { status: 401 }));
+    });
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    await client.start();
+    await client.syncNow();
+    await client.put('todos', 'a', { v: 1 });
+    await settle(10);
+    expect(pushes).toBe(1);
+    expect(client.status.error).toMatchObject({ kind: 'auth', message: 'Token expired' });
+    expect(client.status.pending).toBe(1);
+    expect(client.deadLetters()).toEqual([]);
+    await client.stop();
+  });
+});
+
 describe('push loop: a request refused as a whole (4xx)', () => {
   it('dead-letters a lone write with the error code and message, or `rejected` without a code', async () => {
     const server = createMemoryServer();
