@@ -234,4 +234,43 @@ describe('pull loop: pulled pages that storage fails to save', () => {
       await restarted.stop();
     });
   }
+
+  // KNOWN BUG (found by this suite, not fixed here: pull-loop.ts is being changed by another
+  // change this session). A poke's page is applied in memory before its storage write; when
+  // that write fails, the in-memory checkpoint has already moved past it, so the next page
+  // saves a checkpoint beyond records storage never got: after a restart they are missing until
+  // a reset. `it.fails` turns red when it is fixed: make it an `it` then.
+  it.fails('a later page saved after a failed one does not leave storage without the failed page', async () => {
+    const server = createMemoryServer();
+    const disk = memoryStorage();
+    const failing = failingOnce(disk, new SyncError('storage', 'disk full'));
+    const client = createSyncClient({
+      transport: server.connect({ userId: 'u1', sessionId: 's1' }),
+      storage: failing.storage,
+      environment: newEnv(),
+    });
+    await client.start();
+    await client.syncNow();
+    failing.arm(); // the page of the poke that brings `a`
+    await writeElsewhere(server, ['a']);
+    await client.syncNow({ timeoutMs: 1000 });
+    await writeElsewhere(server, ['b']);
+    await client.syncNow();
+    await client.stop();
+    // Read storage alone: a restart whose pulls are refused.
+    const inner = server.connect({ userId: 'u1', sessionId: 's1' });
+    const offline = createSyncClient({
+      transport: {
+        ...(inner.session === undefined ? {} : { session: inner.session }),
+        push: (req, signal) => inner.push(req, signal),
+        pull: () => Promise.reject(new SyncError('rejected', 'offline', { status: 400 })),
+      },
+      storage: disk,
+      environment: newEnv(),
+    });
+    await offline.start();
+    expect(offline.get('todos', 'b')).toEqual({ id: 'b' });
+    expect(offline.get('todos', 'a')).toEqual({ id: 'a' });
+    await offline.stop();
+  });
 });
