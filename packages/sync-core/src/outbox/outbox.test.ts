@@ -201,6 +201,15 @@ describe('Outbox', () => {
     expect(outbox.takeBatch(3)).toEqual([plain[2], ...tx]);
   });
 
+  it('never folds a write into a mutation already sent, even once it is back in the queue', () => {
+    const outbox = new Outbox();
+    const sent = durable(outbox, m({ op: 'put', data: { v: 1 } })).entry;
+    outbox.release(outbox.takeBatch(1)); // the push failed: retried later under the same id
+    const later = durable(outbox, m({ op: 'patch', data: { v: 2 } })).entry;
+    expect(later).not.toBe(sent);
+    expect(sent.mutation.data).toEqual({ v: 1 });
+  });
+
   it('hasSendable says whether a batch could be taken now, without taking it', () => {
     const outbox = new Outbox();
     expect(outbox.hasSendable()).toBe(false);
