@@ -3,12 +3,11 @@
 // to save, a first pull over records the client already holds, and several pages in a row.
 import { describe, expect, it } from 'vitest';
 import { createSyncClient } from '../client/sync-client.js';
-import { testEnvironment } from '../client/test-support.js';
+import { controlledStorage, testEnvironment } from '../client/test-support.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { PullRequest, PullResponse } from '../protocol/types.js';
 import type { SyncStatus } from '../status/types.js';
 import { memoryStorage } from '../storage/memory.js';
-import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer, type MemoryServer } from '../testing/memory-server.js';
 import type { SyncTransport } from '../transport/types.js';
 
@@ -48,22 +47,6 @@ function errorsOf(client: { on(event: 'status', fn: (s: SyncStatus) => void): un
     if (status.error !== undefined && errors.at(-1) !== status.error) errors.push(status.error);
   });
   return errors;
-}
-
-/** `inner`, whose next write rejects with `error` once armed. */
-function failingOnce(inner: StorageAdapter, error: unknown) {
-  let armed = false;
-  const storage: StorageAdapter = {
-    get: (ns, key) => inner.get(ns, key),
-    list: (ns, prefix) => inner.list(ns, prefix),
-    clear: (ns) => inner.clear(ns),
-    write(ns, ops) {
-      if (!armed) return inner.write(ns, ops);
-      armed = false;
-      return Promise.reject(error);
-    },
-  };
-  return { storage, arm: () => (armed = true) };
 }
 
 describe('pull loop: a server that asks for a reset', () => {
@@ -205,17 +188,17 @@ describe('pull loop: pulled pages that storage fails to save', () => {
     it(`${name}: reported, the view keeps the page, a restart pulls it again`, async () => {
       const server = createMemoryServer();
       const disk = memoryStorage();
-      const failing = failingOnce(disk, error);
+      const failing = controlledStorage(disk);
       const client = createSyncClient({
         transport: server.connect({ userId: 'u1', sessionId: 's1' }),
-        storage: failing.storage,
+        storage: failing,
         environment: newEnv(),
       });
       const errors = errorsOf(client);
       await client.start();
       await client.syncNow();
       await writeElsewhere(server, ['a']);
-      failing.arm();
+      failing.failNext(error);
       await client.syncNow({ timeoutMs: 1000 });
       expect(errors.map((e) => [e.kind, e.message])).toEqual([['storage', expected]]);
       await client.syncNow();
@@ -243,15 +226,15 @@ describe('pull loop: pulled pages that storage fails to save', () => {
   it.fails('a later page saved after a failed one does not leave storage without the failed page', async () => {
     const server = createMemoryServer();
     const disk = memoryStorage();
-    const failing = failingOnce(disk, new SyncError('storage', 'disk full'));
+    const failing = controlledStorage(disk);
     const client = createSyncClient({
       transport: server.connect({ userId: 'u1', sessionId: 's1' }),
-      storage: failing.storage,
+      storage: failing,
       environment: newEnv(),
     });
     await client.start();
     await client.syncNow();
-    failing.arm(); // the page of the poke that brings `a`
+    failing.failNext(); // the page of the poke that brings `a`
     await writeElsewhere(server, ['a']);
     await client.syncNow({ timeoutMs: 1000 });
     await writeElsewhere(server, ['b']);

@@ -7,7 +7,6 @@ import { controlledStorage, settle, testEnvironment } from '../client/test-suppo
 import { SyncError } from '../errors/sync-error.js';
 import type { PushRequest, PushResponse } from '../protocol/types.js';
 import { memoryStorage } from '../storage/memory.js';
-import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer, type MemoryServer } from '../testing/memory-server.js';
 import type { SyncTransport } from '../transport/types.js';
 
@@ -274,22 +273,6 @@ describe('push loop: a request refused as a whole (4xx)', () => {
 });
 
 describe('push loop: push results that storage fails to save', () => {
-  /** `inner`, whose next write rejects with `error` once `armed` says so. */
-  function failingOnce(inner: StorageAdapter, error: unknown) {
-    let armed = false;
-    const storage: StorageAdapter = {
-      get: (ns, key) => inner.get(ns, key),
-      list: (ns, prefix) => inner.list(ns, prefix),
-      clear: (ns) => inner.clear(ns),
-      write(ns, ops) {
-        if (!armed) return inner.write(ns, ops);
-        armed = false;
-        return Promise.reject(error);
-      },
-    };
-    return { storage, arm: () => (armed = true) };
-  }
-
   for (const [name, error, expected] of [
     ['a storage error', new SyncError('storage', 'disk full'), 'disk full'],
     ['a plain exception', new Error('EIO'), 'Saving push results failed'],
@@ -297,15 +280,15 @@ describe('push loop: push results that storage fails to save', () => {
     it(`${name}: the status says so, the view is synced, and a restart re-sends once`, async () => {
       const server = createMemoryServer();
       const disk = memoryStorage();
-      const failing = failingOnce(disk, error);
+      const failing = controlledStorage(disk);
       const transport = pushThrough(server, async (req, inner) => {
         const answer = await inner.push(req);
-        failing.arm(); // the next write is the push results' commit
+        failing.failNext(error); // the next write is the push results' commit
         return answer;
       });
       const client = createSyncClient({
         transport,
-        storage: failing.storage,
+        storage: failing,
         environment: newEnv(),
       });
       const errors: unknown[] = [];
