@@ -74,6 +74,37 @@ describe('push loop: a malformed answer', () => {
   });
 });
 
+describe('push loop: the last synced time', () => {
+  it('is not moved by a push answer while writes queued meanwhile are still pending', async () => {
+    const server = createMemoryServer();
+    const held: Array<() => void> = [];
+    const transport = pushThrough(server, async (req, inner) => {
+      await new Promise<void>((resolve) => held.push(resolve));
+      return inner.push(req);
+    });
+    const env = newEnv();
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: env });
+    await client.start();
+    await client.syncNow();
+    const before = client.status.lastSyncedAt;
+    expect(before).toBeDefined();
+    await client.put('todos', 'a', { v: 1 });
+    await settle();
+    expect(held).toHaveLength(1);
+    await client.put('todos', 'b', { v: 1 }); // queued behind the push in flight
+    await env.advance(5000);
+    held.shift()?.();
+    await settle();
+    expect(held).toHaveLength(1); // `b` is out now
+    expect(client.status.lastSyncedAt).toBe(before);
+    held.shift()?.();
+    await settle();
+    expect(client.status.pending).toBe(0);
+    expect(client.status.lastSyncedAt).toBe(env.now());
+    await client.stop();
+  });
+});
+
 describe('push loop: a push refused for auth', () => {
   it('stops pushing (one request), keeps the write, and says so', async () => {
     const server = createMemoryServer();
