@@ -121,6 +121,28 @@ describe('pull loop: a server that asks for a reset', () => {
   });
 });
 
+describe('pull loop: where a pull starts', () => {
+  it('from the stored checkpoint: only a first pull over records already held is a reset', async () => {
+    const server = createMemoryServer();
+    await writeElsewhere(server, ['a']);
+    const from: Array<string | null> = [];
+    const transport = pullThrough(server, (req, inner) => {
+      from.push(req.checkpoint);
+      return inner.pull(req);
+    });
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    await client.start();
+    await client.syncNow();
+    await client.put('todos', 'mine', { v: 1 });
+    await writeElsewhere(server, ['b']);
+    await client.syncNow();
+    expect(from[0]).toBeNull();
+    expect(from.slice(1).every((checkpoint) => checkpoint !== null)).toBe(true);
+    expect(client.get('todos', 'b')).toEqual({ id: 'b' });
+    await client.stop();
+  });
+});
+
 describe('pull loop: a pull refused or failed', () => {
   it('a refused pull (4xx) is reported, keeps the local copy, and the next pull goes on', async () => {
     const server = createMemoryServer();
