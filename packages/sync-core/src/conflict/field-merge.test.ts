@@ -101,9 +101,10 @@ describe('fieldMerge rules', () => {
       action: 'write',
       data: { o: {}, p: 1 },
     });
-    expect(merge({ o: {} }, { o: 'x' }, { o: {}, p: 1 })).toEqual({
+    // A number has no keys, like `{}`.
+    expect(merge({ o: {} }, { o: 7 }, { o: {}, p: 1 })).toEqual({
       action: 'write',
-      data: { o: 'x', p: 1 },
+      data: { o: 7, p: 1 },
     });
   });
 
