@@ -63,6 +63,7 @@ export const GROUPS = {
     files: [core('replication/push-loop.ts')],
     tests: [
       ...pushSuites,
+      core('replication/push-loop.test.ts'),
       core('replication/retryer.test.ts'),
       core('replication/backoff.test.ts'),
       ...clientSuites,
@@ -71,7 +72,7 @@ export const GROUPS = {
   'pull-loop': {
     target: 'sync-core',
     files: [core('replication/pull-loop.ts')],
-    tests: [...pullSuites, ...clientSuites],
+    tests: [core('replication/pull-loop.test.ts'), ...pullSuites, ...clientSuites],
   },
   outbox: {
     target: 'sync-core',

@@ -11,8 +11,8 @@ export interface ControlledStorage extends StorageAdapter {
   readonly writes: Array<{ namespace: string; ops: readonly StorageWrite[] }>;
   /** From now on, writes never resolve and are never applied (the process died). */
   crash(): void;
-  /** The next write rejects with a `storage` error and applies nothing. */
-  failNext(): void;
+  /** The next write rejects with `error` (default: a `storage` error) and applies nothing. */
+  failNext(error?: unknown): void;
   /** Writes are held (pending, not applied) until `release()`. */
   hold(): void;
   /** Applies held writes in order. */
@@ -24,7 +24,7 @@ export interface ControlledStorage extends StorageAdapter {
 /** Wraps `inner` (normally a `memoryStorage()` shared with a "restarted" client). */
 export function controlledStorage(inner: StorageAdapter): ControlledStorage {
   let crashed = false;
-  let failNext = false;
+  let failNext: { error: unknown } | undefined;
   let holding = false;
   let crashPredicate: ((namespace: string, ops: readonly StorageWrite[]) => boolean) | undefined;
   const held: Array<() => Promise<void>> = [];
@@ -38,9 +38,10 @@ export function controlledStorage(inner: StorageAdapter): ControlledStorage {
       writes.push({ namespace, ops });
       if (crashPredicate?.(namespace, ops) === true) crashed = true;
       if (crashed) return new Promise<void>(() => {});
-      if (failNext) {
-        failNext = false;
-        return Promise.reject(new SyncError('storage', 'disk full'));
+      if (failNext !== undefined) {
+        const { error } = failNext;
+        failNext = undefined;
+        return Promise.reject(error);
       }
       if (holding) {
         return new Promise<void>((resolve, reject) => {
@@ -52,8 +53,8 @@ export function controlledStorage(inner: StorageAdapter): ControlledStorage {
     crash() {
       crashed = true;
     },
-    failNext() {
-      failNext = true;
+    failNext(error = new SyncError('storage', 'disk full')) {
+      failNext = { error };
     },
     hold() {
       holding = true;

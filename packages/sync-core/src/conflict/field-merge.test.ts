@@ -85,6 +85,48 @@ describe('fieldMerge rules', () => {
       action: 'write',
       data: { a: 3, l: true },
     });
+    // Whichever side is later.
+    const localLater = { ...ctx, localHlc: hlc(3, 0, 'x') };
+    expect(fieldMerge({ onBothChanged: 'server' })(localLater)).toEqual({
+      action: 'write',
+      data: { a: 3, l: true },
+    });
+    expect(
+      fieldMerge({ onBothChanged: 'local' })({ ...localLater, localHlc: hlc(1, 0, 'x') }),
+    ).toEqual({ action: 'write', data: { a: 2, l: true } });
+  });
+
+  it('an object and a scalar are never equal, whichever side holds which', () => {
+    expect(merge({ o: 5 }, { o: {} }, { o: 5, p: 1 })).toEqual({
+      action: 'write',
+      data: { o: {}, p: 1 },
+    });
+    // A number has no keys, like `{}`.
+    expect(merge({ o: {} }, { o: 7 }, { o: {}, p: 1 })).toEqual({
+      action: 'write',
+      data: { o: 7, p: 1 },
+    });
+  });
+
+  it('a getter (not JSON) on any side counts as an absent field and is never run', () => {
+    let ran = 0;
+    const withGetter = (object: JsonObject) =>
+      Object.defineProperty(object, 'g', {
+        get: () => {
+          ran++;
+          return 1;
+        },
+        enumerable: true,
+      }) as JsonObject;
+    expect(merge({ a: 1 }, withGetter({ a: 2 }), { a: 1, p: 1 })).toStrictEqual({
+      action: 'write',
+      data: { a: 2, p: 1 },
+    });
+    expect(merge({ a: 1 }, { a: 2 }, withGetter({ a: 1 }))).toEqual({
+      action: 'write',
+      data: { a: 2 },
+    });
+    expect(ran).toBe(0);
   });
 
   it('compares values as JSON: deep, key order ignored', () => {
@@ -100,6 +142,81 @@ describe('fieldMerge rules', () => {
     expect(merge({ o: [1, 2] }, { o: [2, 1] }, { o: [1, 2], p: 1 })).toEqual({
       action: 'write',
       data: { o: [2, 1], p: 1 },
+    });
+  });
+
+  it('an array that grew or shrank, or turned into an object, is a change', () => {
+    const server = { o: [1, 2], p: 1 };
+    // Local appended to / dropped from the base's array; the server only set `p`.
+    expect(merge({ o: [1, 2] }, { o: [1, 2, 3] }, server)).toEqual({
+      action: 'write',
+      data: { o: [1, 2, 3], p: 1 },
+    });
+    expect(merge({ o: [1, 2] }, { o: [1] }, server)).toEqual({
+      action: 'write',
+      data: { o: [1], p: 1 },
+    });
+    expect(merge({ o: {} }, { o: [] }, { o: {}, p: 1 })).toEqual({
+      action: 'write',
+      data: { o: [], p: 1 },
+    });
+    expect(merge({ o: { length: 0 } }, { o: [] }, { o: { length: 0 }, p: 1 })).toEqual({
+      action: 'write',
+      data: { o: [], p: 1 },
+    });
+    expect(merge({ o: [] }, { o: { length: 0 } }, { o: [], p: 1 })).toEqual({
+      action: 'write',
+      data: { o: { length: 0 }, p: 1 },
+    });
+  });
+
+  it('a nested object that gained, lost or renamed a key is a change', () => {
+    const server = { o: { x: 1 }, p: 1 };
+    expect(merge({ o: { x: 1 } }, { o: { x: 1, y: 2 } }, server)).toEqual({
+      action: 'write',
+      data: { o: { x: 1, y: 2 }, p: 1 },
+    });
+    expect(merge({ o: { x: 1, y: 2 } }, { o: { x: 1 } }, { o: { x: 1, y: 2 }, p: 1 })).toEqual({
+      action: 'write',
+      data: { o: { x: 1 }, p: 1 },
+    });
+    expect(merge({ o: { x: 1 } }, { o: { y: 1 } }, server)).toEqual({
+      action: 'write',
+      data: { o: { y: 1 }, p: 1 },
+    });
+    // A nested null or scalar against an object.
+    expect(merge({ o: { x: 1 } }, { o: null }, server)).toEqual({
+      action: 'write',
+      data: { o: null, p: 1 },
+    });
+    expect(merge({ o: null }, { o: { x: 1 } }, { o: null, p: 1 })).toEqual({
+      action: 'write',
+      data: { o: { x: 1 }, p: 1 },
+    });
+  });
+
+  it('a field present on one side and absent on the other is a change, also when null', () => {
+    // Local added `n: null` (present, absent in base); the server changed `a`.
+    expect(merge({ a: 1 }, { a: 1, n: null }, { a: 2 })).toEqual({
+      action: 'write',
+      data: { a: 2, n: null },
+    });
+    // The server added `n`; local changed nothing: the server copy, with `n`.
+    expect(merge({ a: 1 }, { a: 1 }, { a: 1, n: 0 })).toEqual({ action: 'server' });
+    // The server removed `a`, local set `b`: `a` stays removed.
+    expect(merge({ a: 1, b: 1 }, { a: 1, b: 2 }, { b: 1 })).toEqual({
+      action: 'write',
+      data: { b: 2 },
+    });
+    // Both removed `a` (equal: absent), local changed `b`.
+    expect(merge({ a: 1, b: 1 }, { b: 2 }, { b: 1 })).toEqual({ action: 'write', data: { b: 2 } });
+  });
+
+  it('the merge differs from the server copy when they share keys but not values or counts', () => {
+    // Local removed `b`, server kept it: the merge has fewer keys than the server's record.
+    expect(merge({ a: 1, b: 1 }, { a: 1 }, { a: 1, b: 1 })).toEqual({
+      action: 'write',
+      data: { a: 1 },
     });
   });
 
@@ -132,6 +249,7 @@ describe('fieldMerge rules', () => {
       throw new Error('expected a throw');
     } catch (error) {
       expect(isSyncError(error) && error.kind === 'invalid').toBe(true);
+      expect((error as Error).message).toBe('fieldMerge: unknown onBothChanged newest');
     }
   });
 

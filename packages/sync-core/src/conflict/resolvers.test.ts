@@ -237,6 +237,73 @@ describe('lww per field (the default for patches)', () => {
   });
 
   it('refuses an unknown granularity', () => {
-    expect(() => lww({ granularity: 'cell' as 'field' })).toThrow(/granularity/);
+    expect(() => lww({ granularity: 'cell' as 'field' })).toThrow(
+      expect.objectContaining({ kind: 'invalid', message: 'lww: unknown granularity cell' }),
+    );
+  });
+
+  it('a put carrying its data is decided whole: fields it dropped stay dropped', () => {
+    const local = { title: 'b' };
+    const server = { title: 'a', done: true, n: 0 };
+    const put = (hlcs: typeof later) => {
+      const plain = context(hlcs);
+      return context({
+        ...hlcs,
+        base,
+        local,
+        server,
+        mutation: { ...plain.mutation, op: 'put', data: local },
+      });
+    };
+    // Per field, `title` (unchanged on the server) would take the put's value and `done` stay.
+    expect(lww()(put(earlier))).toEqual({ action: 'server' });
+    expect(lww()(put(later))).toEqual({ action: 'write', data: { title: 'b' } });
+  });
+
+  it('a patch meeting a deleted record on either side is decided for the whole record', () => {
+    const server = { title: 'a', done: true, n: 0 };
+    const patch = patchContext(base, { title: 'b' }, server, later);
+    // The server purged or deleted the record: a later patch writes the local record again.
+    expect(lww()({ ...patch, server: null })).toEqual({
+      action: 'write',
+      data: { title: 'b', done: false, n: 0 },
+    });
+    expect(lww()({ ...patch, server: null, ...earlier })).toEqual({ action: 'server' });
+    // The local record is gone (a delete folded after the patch): a later delete writes null.
+    expect(lww()({ ...patch, local: null })).toEqual({ action: 'write', data: null });
+  });
+
+  it('a patch without data (nothing to decide per field) falls back to the whole record', () => {
+    const server = { title: 'a', done: true, n: 0 };
+    const patch = patchContext(base, { title: 'b' }, server, earlier);
+    const { data: _dropped, ...noData } = patch.mutation;
+    expect(lww()({ ...patch, mutation: noData })).toEqual({ action: 'server' });
+  });
+
+  it('a patch on a record both sides created (no base) sets only the fields the server lacks or loses', () => {
+    const server = { title: 's', done: true };
+    expect(
+      lww()({ ...patchContext({}, { title: 'l', n: 1 }, server, earlier), base: null }),
+    ).toEqual({ action: 'write', data: { title: 's', done: true, n: 1 } });
+    expect(lww()({ ...patchContext({}, { title: 'l' }, server, later), base: null })).toEqual({
+      action: 'write',
+      data: { title: 'l', done: true },
+    });
+  });
+
+  it('a getter (not JSON) on the server record or in the patch counts as absent', () => {
+    const server = { title: 'a', done: true, n: 0 };
+    Object.defineProperty(server, 'g', { get: () => 'run', enumerable: true });
+    const fields = { title: 'b' };
+    Object.defineProperty(fields, 'h', { get: () => 'run', enumerable: true });
+    expect(lww()(patchContext(base, fields, server, later))).toStrictEqual({
+      action: 'write',
+      data: { title: 'b', done: true, n: 0 },
+    });
+  });
+
+  it('a patch that changes nothing the server lacks keeps the server copy', () => {
+    const server = { title: 'b', done: true, n: 0 };
+    expect(lww()(patchContext(base, { title: 'b' }, server, later))).toEqual({ action: 'server' });
   });
 });

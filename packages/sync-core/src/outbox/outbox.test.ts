@@ -188,6 +188,58 @@ describe('Outbox', () => {
     expect(outbox.enqueue(m({ op: 'put', recordId: 'new', data: {} }), null).entry.seq).toBe(4);
   });
 
+  it('takes at most `max` entries, and a transaction that exactly fills the batch', () => {
+    const outbox = new Outbox();
+    const plain = ['a', 'b', 'c'].map(
+      (id) => durable(outbox, m({ op: 'put', data: {}, recordId: id })).entry,
+    );
+    const tx = ['p', 'q'].map(
+      (id) => outbox.enqueue(m({ op: 'put', data: {}, recordId: id, txId: 'fill' }), null).entry,
+    );
+    for (const e of tx) outbox.writeSettled(e);
+    expect(outbox.takeBatch(2)).toEqual(plain.slice(0, 2));
+    expect(outbox.takeBatch(3)).toEqual([plain[2], ...tx]);
+  });
+
+  it('never folds a write into a mutation already sent, even once it is back in the queue', () => {
+    const outbox = new Outbox();
+    const sent = durable(outbox, m({ op: 'put', data: { v: 1 } })).entry;
+    outbox.release(outbox.takeBatch(1)); // the push failed: retried later under the same id
+    const later = durable(outbox, m({ op: 'patch', data: { v: 2 } })).entry;
+    expect(later).not.toBe(sent);
+    expect(sent.mutation.data).toEqual({ v: 1 });
+  });
+
+  it('hasSendable says whether a batch could be taken now, without taking it', () => {
+    const outbox = new Outbox();
+    expect(outbox.hasSendable()).toBe(false);
+    const a = outbox.enqueue(m({ op: 'put', data: {}, recordId: 'a' }), null).entry;
+    expect(outbox.hasSendable()).toBe(false); // not durable yet
+    outbox.writeSettled(a);
+    expect(outbox.hasSendable()).toBe(true);
+    expect(a.inFlight).toBe(false);
+    outbox.takeBatch(1);
+    expect(outbox.hasSendable()).toBe(false); // in flight
+  });
+
+  it('numbers new entries in queue order, and a restart keeps that order', () => {
+    const outbox = new Outbox();
+    const seqs = ['a', 'b', 'c'].map(
+      (id) => durable(outbox, m({ op: 'put', data: {}, recordId: id })).entry.seq,
+    );
+    expect(seqs).toEqual([1, 2, 3]);
+    const stored = [...outbox.takeBatch(10)].map(({ seq, mutation, base }) => ({
+      seq,
+      mutation,
+      base,
+    }));
+    expect(new Outbox(stored).takeBatch(10).map((e) => e.mutation.recordId)).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
+  });
+
   it('finds a queued mutation by its id', () => {
     const outbox = new Outbox();
     const first = durable(outbox, m({ op: 'put', recordId: 'x', data: {} })).entry;

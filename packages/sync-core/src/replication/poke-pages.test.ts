@@ -112,4 +112,20 @@ describe('pokes that carry their changes', () => {
     expect(t.reader.status.state).not.toBe('error');
     await t.reader.stop();
   });
+
+  it('a plain poke of a version past the last page applied pulls; one it covers does not', async () => {
+    const t = await setup();
+    await t.write('a');
+    await t.write('b');
+    await t.deliver(...t.held.splice(0));
+    expect(t.pulls()).toBe(0);
+    await t.deliver({ scope: 'user:u1', version: 2, originClientId: 'writer' });
+    expect(t.pulls()).toBe(0);
+    await t.write('c');
+    t.held.splice(0); // its page poke is lost; only a plain poke says version 3
+    await t.deliver({ scope: 'user:u1', version: 3, originClientId: 'writer' });
+    expect(t.pulls()).toBe(1);
+    expect(t.reader.get('todos', 'c')).toEqual({ title: 'c' });
+    await t.reader.stop();
+  });
 });

@@ -1,0 +1,281 @@
+// The pull loop's failure and edge paths through a real client and the in-memory server: a
+// server that keeps requiring a reset, refused and failed pulls, pulled pages that storage fails
+// to save, a first pull over records the client already holds, and several pages in a row.
+import { describe, expect, it } from 'vitest';
+import { createSyncClient } from '../client/sync-client.js';
+import { controlledStorage, testEnvironment } from '../client/test-support.js';
+import { SyncError } from '../errors/sync-error.js';
+import type { PullRequest, PullResponse } from '../protocol/types.js';
+import type { SyncStatus } from '../status/types.js';
+import { memoryStorage } from '../storage/memory.js';
+import { createMemoryServer, type MemoryServer } from '../testing/memory-server.js';
+import type { SyncTransport } from '../transport/types.js';
+
+let seed = 900;
+const newEnv = () => testEnvironment({ seed: seed++ });
+
+/** The server's transport for `u1`, with `pull` replaced by `pull(request, inner)`. */
+function pullThrough(
+  server: MemoryServer,
+  pull: (request: PullRequest, inner: SyncTransport) => Promise<PullResponse>,
+): SyncTransport {
+  const inner = server.connect({ userId: 'u1', sessionId: 's1' });
+  return {
+    ...(inner.session === undefined ? {} : { session: inner.session }),
+    push: (req, signal) => inner.push(req, signal),
+    pull: (req) => pull(req, inner),
+  };
+}
+
+/** Writes `ids` to the server as another device of `u1`. */
+async function writeElsewhere(server: MemoryServer, ids: string[]): Promise<void> {
+  const other = createSyncClient({
+    transport: server.connect({ userId: 'u1', sessionId: 'other' }),
+    storage: memoryStorage(),
+    environment: newEnv(),
+  });
+  await other.start();
+  for (const id of ids) await other.put('todos', id, { id });
+  await other.syncNow();
+  await other.stop();
+}
+
+/** Every error the client's status reported, in order. */
+function errorsOf(client: { on(event: 'status', fn: (s: SyncStatus) => void): unknown }) {
+  const errors: SyncError[] = [];
+  client.on('status', (status) => {
+    if (status.error !== undefined && errors.at(-1) !== status.error) errors.push(status.error);
+  });
+  return errors;
+}
+
+describe('pull loop: a server that asks for a reset', () => {
+  /** A client holding `a` and `b`; the server then deletes `b` and purges its tombstone. */
+  async function setup() {
+    const server = createMemoryServer();
+    await writeElsewhere(server, ['a', 'b']);
+    let resetAnswers = 0;
+    let requests = 0;
+    const transport = pullThrough(server, async (req, inner) => {
+      requests++;
+      const page = await inner.pull(req);
+      if (resetAnswers === 0) return page;
+      resetAnswers--;
+      return { changes: [], checkpoint: page.checkpoint, hasMore: false, resetRequired: true };
+    });
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    const errors = errorsOf(client);
+    await client.start();
+    await client.syncNow();
+    expect([client.get('todos', 'a'), client.get('todos', 'b')]).toEqual([
+      { id: 'a' },
+      { id: 'b' },
+    ]);
+    const other = server.connect({ userId: 'u1', sessionId: 'other' });
+    const deleter = createSyncClient({
+      transport: other,
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
+    await deleter.start();
+    await deleter.syncNow();
+    await deleter.delete('todos', 'b');
+    await deleter.syncNow();
+    await deleter.stop();
+    server.purgeTombstones();
+    return {
+      client,
+      errors,
+      answerResets: (n: number) => {
+        resetAnswers = n;
+        requests = 0;
+      },
+      requests: () => requests,
+    };
+  }
+
+  it('starts over once and drops what the server no longer returns', async () => {
+    const t = await setup();
+    t.answerResets(1);
+    await t.client.syncNow();
+    expect(t.client.get('todos', 'a')).toEqual({ id: 'a' });
+    expect(t.client.get('todos', 'b')).toBeUndefined();
+    expect(t.errors).toEqual([]);
+    expect(t.requests()).toBe(2);
+    await t.client.stop();
+  });
+
+  it('resets once per pull: a server that keeps asking is reported, and asked again next time', async () => {
+    const t = await setup();
+    t.answerResets(10);
+    await t.client.syncNow({ timeoutMs: 1000 });
+    expect(t.requests()).toBe(2);
+    expect(t.errors.map((e) => [e.kind, e.message])).toEqual([
+      ['server', 'The server keeps requiring a reset'],
+    ]);
+    t.answerResets(0);
+    await t.client.syncNow();
+    expect(t.client.get('todos', 'b')).toBeUndefined();
+    expect(t.client.status.error).toBeUndefined();
+    await t.client.stop();
+  });
+});
+
+describe('pull loop: where a pull starts', () => {
+  it('from the stored checkpoint: only a first pull over records already held is a reset', async () => {
+    const server = createMemoryServer();
+    await writeElsewhere(server, ['a']);
+    const from: Array<string | null> = [];
+    const transport = pullThrough(server, (req, inner) => {
+      from.push(req.checkpoint);
+      return inner.pull(req);
+    });
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    await client.start();
+    await client.syncNow();
+    await client.put('todos', 'mine', { v: 1 });
+    await writeElsewhere(server, ['b']);
+    await client.syncNow();
+    expect(from[0]).toBeNull();
+    expect(from.slice(1).every((checkpoint) => checkpoint !== null)).toBe(true);
+    expect(client.get('todos', 'b')).toEqual({ id: 'b' });
+    await client.stop();
+  });
+});
+
+describe('pull loop: a pull refused or failed', () => {
+  it('a refused pull (4xx) is reported, keeps the local copy, and the next pull goes on', async () => {
+    const server = createMemoryServer();
+    await writeElsewhere(server, ['a']);
+    let refuse = false;
+    const transport = pullThrough(server, (req, inner) =>
+      refuse
+        ? Promise.reject(new SyncError('rejected', 'Bad scope', { status: 400 }))
+        : inner.pull(req),
+    );
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    const errors = errorsOf(client);
+    await client.start();
+    await client.syncNow();
+    refuse = true;
+    await writeElsewhere(server, ['b']);
+    await client.syncNow({ timeoutMs: 1000 });
+    expect(errors.map((e) => [e.kind, e.message])).toEqual([['rejected', 'Bad scope']]);
+    expect(client.get('todos', 'a')).toEqual({ id: 'a' });
+    refuse = false;
+    await client.syncNow();
+    expect(client.get('todos', 'b')).toEqual({ id: 'b' });
+    await client.stop();
+  });
+
+  it('a first pull over records our own pushes brought is a reset: a record purged meanwhile goes', async () => {
+    const server = createMemoryServer();
+    let refuse = true;
+    const transport = pullThrough(server, (req, inner) =>
+      refuse
+        ? Promise.reject(new SyncError('rejected', 'Not yet', { status: 400 }))
+        : inner.pull(req),
+    );
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    await client.start();
+    await client.put('todos', 'x', { v: 1 });
+    await client.put('todos', 'y', { v: 1 });
+    await client.syncNow({ timeoutMs: 1000 }); // pushed; the pull refused: no checkpoint yet
+    expect(server.records('user:u1')).toHaveLength(2);
+    // Another device deletes `x`; the server purges the tombstone before our first pull.
+    const deleter = createSyncClient({
+      transport: server.connect({ userId: 'u1', sessionId: 'other' }),
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
+    await deleter.start();
+    await deleter.syncNow();
+    await deleter.delete('todos', 'x');
+    await deleter.syncNow();
+    await deleter.stop();
+    server.purgeTombstones();
+    refuse = false;
+    await client.syncNow();
+    expect(client.get('todos', 'x')).toBeUndefined();
+    expect(client.get('todos', 'y')).toEqual({ v: 1 });
+    await client.stop();
+  });
+});
+
+describe('pull loop: pulled pages that storage fails to save', () => {
+  for (const [name, error, expected] of [
+    ['a storage error', new SyncError('storage', 'disk full'), 'disk full'],
+    ['a plain exception', new Error('EIO'), 'Saving pulled data failed'],
+  ] as const) {
+    it(`${name}: reported, the view keeps the page, a restart pulls it again`, async () => {
+      const server = createMemoryServer();
+      const disk = memoryStorage();
+      const failing = controlledStorage(disk);
+      const client = createSyncClient({
+        transport: server.connect({ userId: 'u1', sessionId: 's1' }),
+        storage: failing,
+        environment: newEnv(),
+      });
+      const errors = errorsOf(client);
+      await client.start();
+      await client.syncNow();
+      await writeElsewhere(server, ['a']);
+      failing.failNext(error);
+      await client.syncNow({ timeoutMs: 1000 });
+      expect(errors.map((e) => [e.kind, e.message])).toEqual([['storage', expected]]);
+      await client.syncNow();
+      expect(client.get('todos', 'a')).toEqual({ id: 'a' });
+      await client.stop();
+      // Storage kept the checkpoint before the page, so a restart's pull brings the page again.
+      // (A later page saved before the restart would store a checkpoint past the lost record:
+      // see docs/testing.md, "a pulled page storage failed to save".)
+      const restarted = createSyncClient({
+        transport: server.connect({ userId: 'u1', sessionId: 's1' }),
+        storage: disk,
+        environment: newEnv(),
+      });
+      await restarted.start();
+      expect(restarted.get('todos', 'a')).toEqual({ id: 'a' });
+      await restarted.stop();
+    });
+  }
+
+  // KNOWN BUG (found by this suite, not fixed here: pull-loop.ts is being changed by another
+  // change this session). A poke's page is applied in memory before its storage write; when
+  // that write fails, the in-memory checkpoint has already moved past it, so the next page
+  // saves a checkpoint beyond records storage never got: after a restart they are missing until
+  // a reset. `it.fails` turns red when it is fixed: make it an `it` then.
+  it.fails('a later page saved after a failed one does not leave storage without the failed page', async () => {
+    const server = createMemoryServer();
+    const disk = memoryStorage();
+    const failing = controlledStorage(disk);
+    const client = createSyncClient({
+      transport: server.connect({ userId: 'u1', sessionId: 's1' }),
+      storage: failing,
+      environment: newEnv(),
+    });
+    await client.start();
+    await client.syncNow();
+    failing.failNext(); // the page of the poke that brings `a`
+    await writeElsewhere(server, ['a']);
+    await client.syncNow({ timeoutMs: 1000 });
+    await writeElsewhere(server, ['b']);
+    await client.syncNow();
+    await client.stop();
+    // Read storage alone: a restart whose pulls are refused.
+    const inner = server.connect({ userId: 'u1', sessionId: 's1' });
+    const offline = createSyncClient({
+      transport: {
+        ...(inner.session === undefined ? {} : { session: inner.session }),
+        push: (req, signal) => inner.push(req, signal),
+        pull: () => Promise.reject(new SyncError('rejected', 'offline', { status: 400 })),
+      },
+      storage: disk,
+      environment: newEnv(),
+    });
+    await offline.start();
+    expect(offline.get('todos', 'b')).toEqual({ id: 'b' });
+    expect(offline.get('todos', 'a')).toEqual({ id: 'a' });
+    await offline.stop();
+  });
+});
