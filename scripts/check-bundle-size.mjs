@@ -20,9 +20,10 @@ const CHECKS = [
     /**
      * Budget of the min+gzip bundle, in bytes. Raised from 29.0 kB (29,696) to 29.6 kB in
      * session 9 for issue 10's split of the client into owned parts; lowered from 30,310 in
-     * session 10 as the opt-in features' wiring left the client (docs/decisions.md).
+     * session 10 as the opt-in features' wiring left the client (docs/decisions.md), then raised
+     * by 36 B for `subscribe({ scopes, onPoke, onConnect })` and its setup check (issue 10).
      */
-    budgetBytes: 30_115,
+    budgetBytes: 30_151,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -31,9 +32,9 @@ const CHECKS = [
     entry: CORE_REST_ENTRY,
     /**
      * Raised from 27.8 kB (28,467) with the one above in session 9; lowered from 29,100 with it
-     * in session 10.
+     * in session 10; +35 B with it for the `subscribe` options object.
      */
-    budgetBytes: 28_925,
+    budgetBytes: 28_960,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -18,21 +18,7 @@ export function checkTransport(transport: SyncTransport | undefined): void {
   if (typeof transport?.push !== 'function' || typeof transport.pull !== 'function') {
     throw new SyncError('invalid', 'createSyncClient needs a transport with push and pull');
   }
-  const { subscribe } = transport;
-  if (subscribe === undefined) return;
-  if (typeof subscribe !== 'function') {
-    throw new SyncError(
-      'invalid',
-      `transport.subscribe must be a function, got ${typeof subscribe}`,
-    );
-  }
-  if (subscribe.length > 1) {
-    throw new SyncError(
-      'invalid',
-      `transport.subscribe declares ${subscribe.length} parameters, but it takes one options ` +
-        'object: write it as subscribe({ scopes, onPoke, onConnect }) (the positional ' +
-        'subscribe(scopes, onPoke, onConnect) was removed; see docs/custom-adapter.md)',
-      { code: 'transport_subscribe_positional' },
-    );
+  if ((transport.subscribe?.length ?? 0) > 1) {
+    throw new SyncError('invalid', 'write transport.subscribe({ scopes, onPoke, onConnect })');
   }
 }
