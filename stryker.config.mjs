@@ -22,7 +22,7 @@ const clientSuites = [
   core('client/reliability.test.ts'),
   core('client/conflicts.test.ts'),
   core('client/connectivity.test.ts'),
-  core('client/settlement.test.ts'),
+  core('review/settlement.test.ts'),
   core('client/many-devices.test.ts'),
   'packages/sync-core/test/storage/memory-contract.test.ts',
 ];
@@ -50,7 +50,7 @@ export const GROUPS = {
   },
   settlement: {
     target: 'sync-core',
-    files: [core('client/settlement.ts')],
+    files: [core('review/settlement.ts')],
     tests: clientSuites,
   },
   'push-results': {

@@ -110,10 +110,10 @@ async function measure(server, seconds, adminUrl) {
       fetch: countingFetch,
     });
     const subscribe = transport.subscribe;
-    transport.subscribe = (scopes, onPoke, onConnect) =>
-      subscribe(
-        scopes,
-        (poke) => {
+    transport.subscribe = (options) =>
+      subscribe({
+        ...options,
+        onPoke: (poke) => {
           pokes++;
           if (poke.changes !== undefined) {
             payloadPokes++;
@@ -127,10 +127,9 @@ async function measure(server, seconds, adminUrl) {
               }
             }
           }
-          onPoke(poke);
+          options.onPoke(poke);
         },
-        onConnect,
-      );
+      });
     const client = createSyncClient({
       transport,
       storage: memoryStorage(),

@@ -23,8 +23,9 @@ const CHECKS = [
      * session 10 as the opt-in features' wiring left the client (docs/decisions.md), and by
      * 74 B more as a server answer is checked once, in the core, with the header pull-ahead
      * back (measured on the merge: 30,102 -> 30,028 B).
+     * Then +36 B for `subscribe({ scopes, onPoke, onConnect })` and its setup check (issue 10).
      */
-    budgetBytes: 30_041,
+    budgetBytes: 30_077,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -35,8 +36,9 @@ const CHECKS = [
      * Raised from 27.8 kB (28,467) with the one above in session 9; lowered from 29,100 with it
      * in session 10, and by 63 B more for the one check in the core with the header pull-ahead
      * (measured on the merge: 28,910 -> 28,847 B).
+     * Then +35 B for the `subscribe` options object.
      */
-    budgetBytes: 28_862,
+    budgetBytes: 28_897,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

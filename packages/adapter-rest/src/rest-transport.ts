@@ -6,7 +6,6 @@
  */
 import {
   createEnvironment,
-  type Poke,
   type PullRequest,
   type PullResponse,
   type PushRequest,
@@ -241,7 +240,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   const hub = options.targeting?.attach(transport, http);
 
   if (realtime === 'sse') {
-    transport.subscribe = (scopes, onPoke: (poke: Poke) => void, onConnect) => {
+    transport.subscribe = ({ scopes, onPoke, onConnect }) => {
       if (scopes.length === 0) return () => undefined;
       return subscribeEventStream({
         http,
@@ -259,7 +258,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       });
     };
   } else if (realtime === 'poll') {
-    transport.subscribe = (_scopes, _onPoke, onConnect) =>
+    transport.subscribe = ({ onConnect }) =>
       subscribePolling({
         onConnect: () => {
           onConnect?.();

@@ -74,11 +74,11 @@ function listen(options: Partial<Parameters<typeof restTransport>[0]> = {}) {
     onRealtimeError: (e) => errors.push(e),
     ...options,
   });
-  const unsubscribe = transport.subscribe!(
-    ['user:1', 'workspace:7'],
-    (p) => pokes.push(p),
-    () => connects++,
-  );
+  const unsubscribe = transport.subscribe!({
+    scopes: ['user:1', 'workspace:7'],
+    onPoke: (p) => pokes.push(p),
+    onConnect: () => connects++,
+  });
   cleanups.push(unsubscribe);
   return { pokes, errors, connects: () => connects, unsubscribe };
 }
@@ -235,9 +235,12 @@ describe('event stream', () => {
     const connections = eventsEndpoint();
     const seen: number[] = [];
     const transport = restTransport({ baseUrl: BASE, getToken: () => 't' });
-    const unsubscribe = transport.subscribe!(['user:1'], (p) => {
-      seen.push(p.version);
-      throw new Error('app bug');
+    const unsubscribe = transport.subscribe!({
+      scopes: ['user:1'],
+      onPoke: (p) => {
+        seen.push(p.version);
+        throw new Error('app bug');
+      },
     });
     cleanups.push(unsubscribe);
     await vi.waitFor(() => expect(connections).toHaveLength(1), EVENTUALLY);
@@ -257,11 +260,11 @@ describe('poll mode', () => {
       pollIntervalMs: 20,
     });
     let hints = 0;
-    const unsubscribe = transport.subscribe!(
-      ['user:1'],
-      () => undefined,
-      () => hints++,
-    );
+    const unsubscribe = transport.subscribe!({
+      scopes: ['user:1'],
+      onPoke: () => undefined,
+      onConnect: () => hints++,
+    });
     await vi.waitFor(() => expect(hints).toBeGreaterThanOrEqual(3), EVENTUALLY);
     unsubscribe();
     const after = hints;

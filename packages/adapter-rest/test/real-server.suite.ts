@@ -216,7 +216,7 @@ export function realServerSuite(kind: () => StoreKind): void {
         getToken: () => mallory.token,
         reconnect: { baseDelayMs: 50, maxDelayMs: 100 },
         onRealtimeError: (e) => errors.push(e),
-      }).subscribe!([aliceScope], (p) => pokes.push(p));
+      }).subscribe!({ scopes: [aliceScope], onPoke: (p) => pokes.push(p) });
       await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), EVENTUALLY);
       stop();
       expect(errors[0]).toMatchObject({ kind: 'auth', status: 403 });
@@ -234,11 +234,11 @@ export function realServerSuite(kind: () => StoreKind): void {
       const scope = `user:${phone.userId}`;
       const pokes: Poke[] = [];
       let connects = 0;
-      const stop = transportOf(laptop, { realtime: 'sse' }).subscribe!(
-        [scope],
-        (p) => pokes.push(p),
-        () => connects++,
-      );
+      const stop = transportOf(laptop, { realtime: 'sse' }).subscribe!({
+        scopes: [scope],
+        onPoke: (p) => pokes.push(p),
+        onConnect: () => connects++,
+      });
       await vi.waitFor(() => expect(connects).toBe(1), EVENTUALLY);
       await transportOf(phone).push({
         clientId: 'phone-1',
@@ -264,17 +264,17 @@ export function realServerSuite(kind: () => StoreKind): void {
       const catchUps: string[][] = [];
       let checkpoint: string | null = null;
       const pokes: Poke[] = [];
-      const stop = laptopTransport.subscribe!(
-        [scope],
-        (p) => pokes.push(p),
-        () => {
+      const stop = laptopTransport.subscribe!({
+        scopes: [scope],
+        onPoke: (p) => pokes.push(p),
+        onConnect: () => {
           // What the client does on connect: pull everything after its checkpoint.
           void laptopTransport.pull({ scope, checkpoint }).then((page) => {
             checkpoint = page.checkpoint;
             catchUps.push(page.changes.map((c) => c.id));
           });
         },
-      );
+      });
       await vi.waitFor(() => expect(catchUps).toEqual([[]]), EVENTUALLY);
 
       proxy.refuseStreams(true);
@@ -414,15 +414,14 @@ export function realServerSuite(kind: () => StoreKind): void {
         },
       });
       const subscribe = transport.subscribe?.bind(transport);
-      transport.subscribe = (scopes, onPoke, onConnect) =>
-        subscribe?.(
-          scopes,
-          (poke) => {
+      transport.subscribe = (options) =>
+        subscribe?.({
+          ...options,
+          onPoke: (poke) => {
             const passed = tamper(poke);
-            if (passed !== undefined) onPoke(passed);
+            if (passed !== undefined) options.onPoke(passed);
           },
-          onConnect,
-        ) ?? (() => undefined);
+        }) ?? (() => undefined);
       const client = createSyncClient({
         transport,
         storage: memoryStorage(),

@@ -65,11 +65,11 @@ describe('adapter-rest event stream when the server ends it', () => {
     });
     const pokes: Poke[] = [];
     let connects = 0;
-    const stop = transport.subscribe?.(
-      [scope],
-      (poke) => pokes.push(poke),
-      () => connects++,
-    );
+    const stop = transport.subscribe?.({
+      scopes: [scope],
+      onPoke: (poke) => pokes.push(poke),
+      onConnect: () => connects++,
+    });
     try {
       await expect.poll(() => connects).toBe(1);
       await expect.poll(() => connects, { timeout: 6000 }).toBeGreaterThanOrEqual(2);
@@ -94,11 +94,11 @@ describe('adapter-rest event stream when the server ends it', () => {
       reconnect: { baseDelayMs: 5000 },
     });
     let connects = 0;
-    const stop = transport.subscribe?.(
-      ['workspace:w'],
-      () => undefined,
-      () => connects++,
-    );
+    const stop = transport.subscribe?.({
+      scopes: ['workspace:w'],
+      onPoke: () => undefined,
+      onConnect: () => connects++,
+    });
     try {
       await expect.poll(() => connects).toBe(1);
       members.delete(userId);

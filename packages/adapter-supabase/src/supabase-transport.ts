@@ -154,7 +154,7 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
     stop: () => session.stop(),
   };
   if (options.realtime !== false) {
-    transport.subscribe = (scopes, onPoke, onConnect) =>
+    transport.subscribe = ({ scopes, onPoke, onConnect }) =>
       subscribeToPokes({ client, scopes, onPoke, onConnect, onError, session });
     transport.sessionEvents = (listener, onConnect) =>
       subscribeToUserHints({ client, session, listener, onConnect, onError });

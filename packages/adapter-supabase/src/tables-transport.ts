@@ -139,7 +139,7 @@ export function supabaseTablesTransport<Collections extends string>(
       session.stop();
     },
   };
-  transport.subscribe = (scopes, onPoke, onConnect) => {
+  transport.subscribe = ({ scopes, onPoke, onConnect }) => {
     const catchUp = () => onConnect?.();
     catchUps.add(catchUp);
     // The helper's triggers poke the owner's channel (`user:<id>`) whatever `scopeOf` names the

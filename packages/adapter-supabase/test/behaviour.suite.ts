@@ -239,13 +239,13 @@ export function behaviourSuite(kind: () => DatabaseKind, adminUrl?: () => string
         client: restored,
         onRealtimeError: (e) => errors.push(e),
       });
-      const stop = transport.subscribe?.(
-        [`user:${userId}`],
-        () => undefined,
-        () => {
+      const stop = transport.subscribe?.({
+        scopes: [`user:${userId}`],
+        onPoke: () => undefined,
+        onConnect: () => {
           connected++;
         },
-      );
+      });
       await vi.waitFor(() => expect(connected).toBe(1), EVENTUALLY);
       expect(errors).toEqual([]);
       stop?.();
@@ -261,7 +261,10 @@ export function behaviourSuite(kind: () => DatabaseKind, adminUrl?: () => string
         client: mallory.supabase,
         onRealtimeError: (e) => errors.push(e),
       });
-      const stop = spy.subscribe?.([`user:${alice.userId}`], (p) => pokes.push(p));
+      const stop = spy.subscribe?.({
+        scopes: [`user:${alice.userId}`],
+        onPoke: (p) => pokes.push(p),
+      });
       await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), EVENTUALLY);
       expect((errors[0] as SyncError).kind).toBe('auth');
       expect(project.realtime.joins).toContainEqual({
@@ -271,13 +274,13 @@ export function behaviourSuite(kind: () => DatabaseKind, adminUrl?: () => string
 
       let connected = 0;
       const own = supabaseTransport({ client: alice.supabase });
-      const stopOwn = own.subscribe?.(
-        [`user:${alice.userId}`],
-        (p) => pokes.push(p),
-        () => {
+      const stopOwn = own.subscribe?.({
+        scopes: [`user:${alice.userId}`],
+        onPoke: (p) => pokes.push(p),
+        onConnect: () => {
           connected++;
         },
-      );
+      });
       await vi.waitFor(() => expect(connected).toBe(1), EVENTUALLY);
       await own.push({
         clientId: 'alice-phone',

@@ -121,7 +121,7 @@ export function resourceTransport<Collections extends string>(
   if (options.session !== undefined) transport.session = options.session;
   const realtime = options.realtime;
   if (realtime !== undefined) {
-    transport.subscribe = (_scopes, _onPoke, onConnect) => {
+    transport.subscribe = ({ onConnect }) => {
       // A change hint from the app's own channel: the client pulls, as after a reconnection.
       onConnect?.();
       try {

@@ -1,5 +1,6 @@
 import type { SyncClientOptions } from '../api/options.js';
 import { SyncError } from '../errors/sync-error.js';
+import { checkTransport } from '../transport/check-transport.js';
 
 function positiveInteger(name: string, value: number | undefined): void {
   if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) {
@@ -15,16 +16,12 @@ function nonNegative(name: string, value: number | undefined): void {
 
 /**
  * Checks the numeric options of `createSyncClient`, so a typo fails at construction instead of
- * as a client that never pushes (a batch size of 0) or retries in a tight loop.
+ * as a client that never pushes (a batch size of 0) or retries in a tight loop, and the shape
+ * of the transport (see `checkTransport`).
  * @throws SyncError `invalid`
  */
 export function checkClientOptions(options: SyncClientOptions): void {
-  if (
-    typeof options?.transport?.push !== 'function' ||
-    typeof options.transport.pull !== 'function'
-  ) {
-    throw new SyncError('invalid', 'createSyncClient needs a transport with push and pull');
-  }
+  checkTransport(options?.transport);
   positiveInteger('pushBatchSize', options.pushBatchSize);
   positiveInteger('pullPageSize', options.pullPageSize);
   nonNegative('pullIntervalMs', options.pullIntervalMs);

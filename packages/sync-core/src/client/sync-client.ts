@@ -19,6 +19,7 @@ import type { DeadLetter } from '../replication/dead-letter.js';
 import { Reachability } from '../replication/reachability.js';
 import { type SyncNowOptions, type SyncNowResult, syncNow } from '../replication/sync-now.js';
 import { WriteLimits } from '../replication/write-limits.js';
+import { recordSyncState } from '../review/settlement.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
 import type { CollectionDeclarations, RecordsOf } from '../schema/collections.js';
 import type { SessionsApi } from '../sessions/client-sessions.js';
@@ -36,7 +37,6 @@ import type { SyncTransport } from '../transport/types.js';
 import { CollectionGuard } from '../write/collection-guard.js';
 import { WritePath } from '../write/write-path.js';
 import { checkClientOptions } from './check-options.js';
-import { recordSyncState } from './settlement.js';
 
 /**
  * Creates a sync client. Call `start()` before writing.

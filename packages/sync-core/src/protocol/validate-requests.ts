@@ -29,115 +29,188 @@ import { type ProtocolLimits, resolveLimits } from './limits.js';
 import type { JsonObject, Mutation, PullRequest, PushRequest } from './types.js';
 import { at, copyObject, fail, isPlainObject, type Path, ROOT } from './validate-json.js';
 
+/**
+ * Checks one mutation, the server's per-mutation hot path: read the fields in one pass, check
+ * the fields every kind has, then the kind's own rule for `data`, and build the result.
+ * Problems are reported in field order (id, scope, collection, recordId, op, data,
+ * baseRevision, hlc, txId), the first one failing.
+ */
 function mutationAt(
   value: unknown,
   path: Path,
   limits: Readonly<ProtocolLimits>,
   inPlace = false,
 ): Mutation {
-  if (!isPlainObject(value)) fail(path, 'expected an object');
-  const m = value;
-  // One pass over the own keys reads every field and refuses unknown ones (what fields() and a
-  // lookup per field would do in ten): this runs for every pushed mutation.
-  let id: unknown;
-  let scope: unknown;
-  let collection: unknown;
-  let recordId: unknown;
-  let op: unknown;
-  let rawData: unknown;
-  let rawBase: unknown;
-  let hlc: unknown;
-  let rawTxId: unknown;
-  for (const key in m) {
-    if (!Object.hasOwn(m, key)) continue;
-    switch (key) {
-      case 'id':
-        id = m[key];
-        break;
-      case 'scope':
-        scope = m[key];
-        break;
-      case 'collection':
-        collection = m[key];
-        break;
-      case 'recordId':
-        recordId = m[key];
-        break;
-      case 'op':
-        op = m[key];
-        break;
-      case 'data':
-        rawData = m[key];
-        break;
-      case 'baseRevision':
-        rawBase = m[key];
-        break;
-      case 'hlc':
-        hlc = m[key];
-        break;
-      case 'txId':
-        rawTxId = m[key];
-        break;
-      default:
-        fail(at(path, key), 'unknown field');
-    }
-  }
-  // Each check inline, its path built only when it fails.
-  if (id === undefined) missing(path, 'id');
-  if (!isUuid(id)) badString(id, path, 'id', 'a lowercase UUID');
-  if (scope === undefined) missing(path, 'scope');
-  if (!isScope(scope)) badString(scope, path, 'scope', 'a scope');
-  if (collection === undefined) missing(path, 'collection');
-  if (!isCollection(collection)) badString(collection, path, 'collection', 'a collection name');
-  if (recordId === undefined) missing(path, 'recordId');
-  if (!isRecordIdWithin(recordId, limits.maxIdLength)) {
-    badString(
-      recordId,
-      path,
-      'recordId',
-      `a record id of 1-${limits.maxIdLength} characters without control characters`,
-    );
-  }
-  if (op === undefined) missing(path, 'op');
-  if (op !== 'put' && op !== 'patch' && op !== 'delete') {
-    badString(op, path, 'op', 'put, patch or delete');
-  }
-  let data: JsonObject | undefined;
-  if (op === 'delete') {
-    if (rawData !== undefined) fail(at(path, 'data'), 'a delete carries no data');
-  } else {
-    if (rawData === undefined) fail(at(path, 'data'), `is required for ${op}`);
-    data = copyObject(rawData, limits, at(path, 'data'), 1, inPlace);
-  }
-  if (rawBase === undefined) missing(path, 'baseRevision');
-  const baseRevision =
-    typeof rawBase === 'number' && Number.isSafeInteger(rawBase) && rawBase >= 0
-      ? rawBase === 0
-        ? 0
-        : rawBase
-      : fail(
-          at(path, 'baseRevision'),
-          typeof rawBase === 'number' ? 'expected a safe integer >= 0' : 'expected a number',
-        );
-  if (hlc === undefined) missing(path, 'hlc');
-  if (!isHlcField(hlc)) badString(hlc, path, 'hlc', 'an HLC timestamp');
-  if (rawTxId !== undefined && !isUuid(rawTxId)) {
-    badString(rawTxId, path, 'txId', 'a lowercase UUID');
-  }
-  if (inPlace) {
-    // Every field was read above and no other field exists (the pass refused it), so the
-    // checked object is the mutation; only a -0 base revision needs writing back.
-    if (Object.is(m.baseRevision, -0)) m.baseRevision = 0;
-    return m as unknown as Mutation;
-  }
+  const fields = readMutationFields(value, path);
+  const id = requiredText(fields.id, path, 'id', isUuid, 'a lowercase UUID');
+  const scope = requiredText(fields.scope, path, 'scope', isScope, 'a scope');
+  const collection = requiredText(
+    fields.collection,
+    path,
+    'collection',
+    isCollection,
+    'a collection name',
+  );
+  const recordId = checkRecordId(fields.recordId, path, limits.maxIdLength);
+  const op = checkOp(fields.op, path);
+  const data =
+    op === 'delete'
+      ? checkDeleteData(fields.data, path)
+      : checkWriteData(op, fields.data, path, limits, inPlace);
+  const baseRevision = checkBaseRevision(fields.baseRevision, path);
+  const hlc = requiredText(fields.hlc, path, 'hlc', isHlcField, 'an HLC timestamp');
+  const txId = fields.txId;
+  if (txId !== undefined && !isUuid(txId)) badString(txId, path, 'txId', 'a lowercase UUID');
+  if (inPlace) return checkedInPlace(fields.object);
   // Two literals rather than a spread: same keys in the same order, but one hidden class per
   // shape instead of a generic clone on the server's per-mutation hot path.
   const mutation: Mutation =
     data === undefined
       ? { id, scope, collection, recordId, op, baseRevision, hlc }
       : { id, scope, collection, recordId, op, data, baseRevision, hlc };
-  if (rawTxId !== undefined) mutation.txId = rawTxId;
+  if (txId !== undefined) mutation.txId = txId;
   return mutation;
+}
+
+/** The fields of a raw mutation, as read by {@link readMutationFields}, not yet checked. */
+interface MutationFields {
+  readonly object: Record<string, unknown>;
+  readonly id: unknown;
+  readonly scope: unknown;
+  readonly collection: unknown;
+  readonly recordId: unknown;
+  readonly op: unknown;
+  readonly data: unknown;
+  readonly baseRevision: unknown;
+  readonly hlc: unknown;
+  readonly txId: unknown;
+}
+
+/**
+ * Reads every field of a mutation in one pass over its own keys, refusing unknown ones (what
+ * `Fields` and a lookup per field would do in ten passes). An absent field reads `undefined`.
+ */
+function readMutationFields(value: unknown, path: Path): MutationFields {
+  if (!isPlainObject(value)) fail(path, 'expected an object');
+  let id: unknown;
+  let scope: unknown;
+  let collection: unknown;
+  let recordId: unknown;
+  let op: unknown;
+  let data: unknown;
+  let baseRevision: unknown;
+  let hlc: unknown;
+  let txId: unknown;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    switch (key) {
+      case 'id':
+        id = value[key];
+        break;
+      case 'scope':
+        scope = value[key];
+        break;
+      case 'collection':
+        collection = value[key];
+        break;
+      case 'recordId':
+        recordId = value[key];
+        break;
+      case 'op':
+        op = value[key];
+        break;
+      case 'data':
+        data = value[key];
+        break;
+      case 'baseRevision':
+        baseRevision = value[key];
+        break;
+      case 'hlc':
+        hlc = value[key];
+        break;
+      case 'txId':
+        txId = value[key];
+        break;
+      default:
+        fail(at(path, key), 'unknown field');
+    }
+  }
+  return { object: value, id, scope, collection, recordId, op, data, baseRevision, hlc, txId };
+}
+
+/** A required string field that `valid` accepts; fails naming `format` otherwise. */
+function requiredText(
+  value: unknown,
+  path: Path,
+  key: string,
+  valid: (value: unknown) => value is string,
+  format: string,
+): string {
+  if (value === undefined) missing(path, key);
+  if (!valid(value)) badString(value, path, key, format);
+  return value;
+}
+
+/** `recordId`: required, 1 to `maxIdLength` characters, no control characters. */
+function checkRecordId(value: unknown, path: Path, maxIdLength: number): string {
+  if (value === undefined) missing(path, 'recordId');
+  if (!isRecordIdWithin(value, maxIdLength)) {
+    badString(
+      value,
+      path,
+      'recordId',
+      `a record id of 1-${maxIdLength} characters without control characters`,
+    );
+  }
+  return value;
+}
+
+/** `op`: required, one of the three kinds. */
+function checkOp(value: unknown, path: Path): Mutation['op'] {
+  if (value === undefined) missing(path, 'op');
+  if (value !== 'put' && value !== 'patch' && value !== 'delete') {
+    badString(value, path, 'op', 'put, patch or delete');
+  }
+  return value;
+}
+
+/** A `delete` carries no `data`. */
+function checkDeleteData(value: unknown, path: Path): undefined {
+  if (value !== undefined) fail(at(path, 'data'), 'a delete carries no data');
+  return undefined;
+}
+
+/** A `put` or `patch` requires `data`: record data as `copyObject` checks it (copied unless in place). */
+function checkWriteData(
+  op: 'put' | 'patch',
+  value: unknown,
+  path: Path,
+  limits: Readonly<ProtocolLimits>,
+  inPlace: boolean,
+): JsonObject {
+  if (value === undefined) fail(at(path, 'data'), `is required for ${op}`);
+  return copyObject(value, limits, at(path, 'data'), 1, inPlace);
+}
+
+/** `baseRevision`: required, a non-negative safe integer; `-0` reads as `0`. */
+function checkBaseRevision(value: unknown, path: Path): number {
+  if (value === undefined) missing(path, 'baseRevision');
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) {
+    return value === 0 ? 0 : value;
+  }
+  return fail(
+    at(path, 'baseRevision'),
+    typeof value === 'number' ? 'expected a safe integer >= 0' : 'expected a number',
+  );
+}
+
+/**
+ * The checked object itself as the mutation: every field was read and checked and no other
+ * field exists (the read refused it), so only a `-0` base revision needs writing back.
+ */
+function checkedInPlace(object: Record<string, unknown>): Mutation {
+  if (Object.is(object.baseRevision, -0)) object.baseRevision = 0;
+  return object as unknown as Mutation;
 }
 
 /** Fails for the missing field `key` of the object at `path`, in the words of `Fields.required`. */

@@ -21,9 +21,9 @@ async function setup() {
     push: (request, signal) => inner.push(request, signal),
     pull: (request, signal) => inner.pull(request, signal),
     session: inner.session,
-    subscribe: (scopes, onPoke, onConnect) => {
-      deliver = onPoke;
-      return inner.subscribe(scopes, (poke) => held.push(poke), onConnect);
+    subscribe: (options) => {
+      deliver = options.onPoke;
+      return inner.subscribe({ ...options, onPoke: (poke) => held.push(poke) });
     },
   };
   const reader = createSyncClient({

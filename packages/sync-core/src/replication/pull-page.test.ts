@@ -72,7 +72,7 @@ describe('applying a pulled page', () => {
         return page;
       },
       session: inner.session,
-      subscribe: (scopes, _onPoke, onConnect) => inner.subscribe(scopes, () => {}, onConnect),
+      subscribe: (options) => inner.subscribe({ ...options, onPoke: () => {} }),
     };
     const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
     await client.start();

@@ -23,7 +23,7 @@ function withoutPulls(inner: MemoryTransport): { transport: SyncTransport; cut: 
     push: (request, signal) => inner.push(request, signal),
     pull: (request, signal) => (pulls ? inner.pull(request, signal) : new Promise(() => {})),
     session: inner.session,
-    subscribe: (scopes, _onPoke, onConnect) => inner.subscribe(scopes, () => {}, onConnect),
+    subscribe: (options) => inner.subscribe({ ...options, onPoke: () => {} }),
   };
   return { transport, cut: () => (pulls = false) };
 }
@@ -66,7 +66,7 @@ describe('applying push answers', () => {
         return answer;
       },
       pull: (request, signal) => inner.pull(request, signal),
-      subscribe: (scopes, onPoke, onConnect) => inner.subscribe(scopes, onPoke, onConnect),
+      subscribe: (options) => inner.subscribe(options),
       session: inner.session,
     };
     const storage = memoryStorage();
@@ -110,7 +110,7 @@ describe('applying push answers', () => {
         pulls++;
         return inner.pull(request, signal);
       },
-      subscribe: (scopes, onPoke, onConnect) => inner.subscribe(scopes, onPoke, onConnect),
+      subscribe: (options) => inner.subscribe(options),
       session: inner.session,
     };
     const mine = createSyncClient({
@@ -158,7 +158,7 @@ describe('applying push answers', () => {
       // Once `pulls` is off, a pull never answers: only the push answer can change the base.
       pull: (request, signal) => (pulls ? inner.pull(request, signal) : new Promise(() => {})),
       session: inner.session,
-      subscribe: (scopes, _onPoke, onConnect) => inner.subscribe(scopes, () => {}, onConnect),
+      subscribe: (options) => inner.subscribe({ ...options, onPoke: () => {} }),
     };
     const mine = createSyncClient({
       transport,
@@ -207,7 +207,7 @@ describe('applying push answers', () => {
         pushesLeft-- > 0 ? inner.push(request, signal) : new Promise(() => {}),
       pull: (request, signal) => (pulls ? inner.pull(request, signal) : new Promise(() => {})),
       session: inner.session,
-      subscribe: (scopes, _onPoke, onConnect) => inner.subscribe(scopes, () => {}, onConnect),
+      subscribe: (options) => inner.subscribe({ ...options, onPoke: () => {} }),
     };
     const mine = createSyncClient({
       transport,

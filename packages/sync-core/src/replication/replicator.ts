@@ -122,11 +122,11 @@ export class Replicator {
     if (transport.subscribe !== undefined) {
       try {
         this.#cleanups.push(
-          transport.subscribe(
-            [...scopes],
-            (poke) => this.#onPoke(poke),
-            () => this.#pullAll(),
-          ),
+          transport.subscribe({
+            scopes: [...scopes],
+            onPoke: (poke) => this.#onPoke(poke),
+            onConnect: () => this.#pullAll(),
+          }),
         );
       } catch {
         // Realtime is only a hint: without it the fallback pull keeps the data fresh.

@@ -1,8 +1,18 @@
-import { stableList } from '../client/settlement.js';
 import type { ParkedConflict } from '../conflict/types.js';
 import type { Replica } from '../replica/replica.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
+
+/**
+ * `cached` again when it still holds exactly `values` (by reference, in order), else a new
+ * frozen array: list snapshots stay stable for React until they change.
+ */
+function stableList<T>(cached: readonly T[], values: readonly T[]): readonly T[] {
+  if (cached.length === values.length && cached.every((item, i) => item === values[i])) {
+    return cached;
+  }
+  return Object.freeze([...values]);
+}
 
 /**
  * The lists of what needs the app's attention in the live replica (dead letters, parked

@@ -552,12 +552,12 @@ describe('MemoryTransport', () => {
     const pokes: Poke[] = [];
     const strangerPokes: Poke[] = [];
     let connects = 0;
-    const stop = reader.subscribe(
-      ['user:u1'],
-      (p) => pokes.push(p),
-      () => connects++,
-    );
-    stranger.subscribe(['user:u1'], (p) => strangerPokes.push(p));
+    const stop = reader.subscribe({
+      scopes: ['user:u1'],
+      onPoke: (p) => pokes.push(p),
+      onConnect: () => connects++,
+    });
+    stranger.subscribe({ scopes: ['user:u1'], onPoke: (p) => strangerPokes.push(p) });
     await Promise.resolve();
     expect(connects).toBe(1);
     await writer.push(req([put('a', {}), put('b', {})], 'writer-client'));

@@ -20,6 +20,7 @@ import type {
   DeliveryTransport,
   SessionEvent,
   SessionTransport,
+  SubscribeOptions,
   SyncTransport,
   TransferTransport,
 } from '../transport/types.js';
@@ -167,7 +168,7 @@ export class MemoryTransport implements SyncTransport {
    * Pokes for `scopes` while the current session may read them. `onConnect` is called (through
    * `schedule`) right after subscribing and after every sign-in, like a reconnection.
    */
-  subscribe(scopes: string[], onPoke: (poke: Poke) => void, onConnect?: () => void): () => void {
+  subscribe({ scopes, onPoke, onConnect }: SubscribeOptions): () => void {
     let active = true;
     const connected = (): void => {
       if (onConnect === undefined) return;

@@ -138,11 +138,11 @@ describe('withFaults delays and offline', () => {
     );
     const pokes: Poke[] = [];
     let connects = 0;
-    transport.subscribe?.(
-      ['user:u1'],
-      (p) => pokes.push(p),
-      () => connects++,
-    );
+    transport.subscribe?.({
+      scopes: ['user:u1'],
+      onPoke: (p) => pokes.push(p),
+      onConnect: () => connects++,
+    });
     await tick();
     expect(connects).toBe(1);
 

@@ -5,8 +5,7 @@
  * @module
  */
 import { SyncError } from '../errors/sync-error.js';
-import type { Poke } from '../protocol/types.js';
-import type { SyncTransport } from '../transport/types.js';
+import type { SubscribeOptions, SyncTransport } from '../transport/types.js';
 import { createRandom, type Random, randomInt } from './random.js';
 
 /** Fault probabilities (each in `[0, 1]`, drawn per request) and switches. */
@@ -285,27 +284,23 @@ export function withFaults(
 
   const subscribe = transport.subscribe?.bind(transport);
   if (subscribe !== undefined) {
-    wrapped.subscribe = (
-      scopes: string[],
-      onPoke: (poke: Poke) => void,
-      onConnect?: () => void,
-    ) => {
+    wrapped.subscribe = ({ scopes, onPoke, onConnect }: SubscribeOptions) => {
       let active = true;
       const reconnect = (): void => {
         if (active && settings.offline !== true) onConnect?.();
       };
       if (onConnect !== undefined) reconnectListeners.add(reconnect);
-      const unsubscribe = subscribe(
+      const unsubscribe = subscribe({
         scopes,
-        (poke) => {
+        onPoke: (poke) => {
           if (settings.offline === true || chance(settings.dropPoke)) {
             counts.dropPoke++;
             return;
           }
           onPoke(poke);
         },
-        onConnect === undefined ? undefined : reconnect,
-      );
+        ...(onConnect === undefined ? {} : { onConnect: reconnect }),
+      });
       return () => {
         active = false;
         reconnectListeners.delete(reconnect);

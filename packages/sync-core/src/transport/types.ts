@@ -156,6 +156,22 @@ export type SessionEvent =
   | { type: 'delivery'; id: string; delivery?: Delivery }
   | { type: 'transfer'; id: string };
 
+/** What the client asks {@link SyncTransport.subscribe} for. */
+export interface SubscribeOptions {
+  /** The scopes whose changes to hear about: the client's scopes (an array the transport may keep). */
+  scopes: string[];
+  /**
+   * Called with each poke: one of `scopes` changed on the server, so the client pulls it. Call it
+   * only for a scope in `scopes`.
+   */
+  onPoke: (poke: Poke) => void;
+  /**
+   * Called on every (re)connection, once the server accepted the subscription: the client then
+   * pulls every scope to catch up on what it may have missed while not connected.
+   */
+  onConnect?: () => void;
+}
+
 /**
  * What an adapter implements so the client can sync through it. `push` and `pull` are
  * required; the rest is feature-detected.
@@ -173,11 +189,23 @@ export interface SyncTransport {
   /** Reads one page of changes of one scope after a checkpoint. */
   pull(req: PullRequest, signal?: AbortSignal): Promise<PullResponse>;
   /**
-   * Realtime hints. Calls `onPoke` when a scope changed, and `onConnect` on every
-   * (re)connection, when the client must pull to catch up on what it may have missed.
-   * Returns the function that unsubscribes. Correctness never depends on it.
+   * Realtime hints: calls `options.onPoke` when one of `options.scopes` changed, and
+   * `options.onConnect` on every (re)connection. Returns the function that unsubscribes.
+   * Correctness never depends on it.
+   *
+   * It takes one {@link SubscribeOptions} object. The positional form of earlier versions,
+   * `subscribe(scopes, onPoke, onConnect)`, is refused by `createSyncClient` with a
+   * `SyncError('invalid')` (recognised by the function declaring more than one parameter).
+   *
+   * @example
+   * ```ts
+   * subscribe({ scopes, onPoke, onConnect }) {
+   *   const socket = openSocket(scopes, { onOpen: onConnect, onMessage: onPoke });
+   *   return () => socket.close();
+   * }
+   * ```
    */
-  subscribe?(scopes: string[], onPoke: (poke: Poke) => void, onConnect?: () => void): () => void;
+  subscribe?(options: SubscribeOptions): () => void;
   /**
    * A cheap reachability check (the REST adapter asks `GET /healthz`): resolves when the server
    * answers at all, rejects with a `network` SyncError when it cannot be reached. With it, a

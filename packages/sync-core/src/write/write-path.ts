@@ -1,16 +1,16 @@
 import type { SyncTransaction } from '../api/client.js';
-import {
-  discardDeadLetter,
-  resolveParkedConflict,
-  retryDeadLetter,
-  type WriteWithOps,
-} from '../client/settlement.js';
 import type { ConflictDecision } from '../conflict/types.js';
 import type { EngineContext } from '../engine/context.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { Replica } from '../replica/replica.js';
 import type { WriteLimits } from '../replication/write-limits.js';
+import {
+  discardDeadLetter,
+  resolveParkedConflict,
+  retryDeadLetter,
+  type WriteWithOps,
+} from '../review/settlement.js';
 import type { StorageWrite } from '../storage/types.js';
 import type { TabLink } from '../tabs/tab-link.js';
 import type { TabCall } from '../tabs/tab-messages.js';

@@ -6,7 +6,12 @@ import type {
   PushRequest,
   PushResponse,
 } from '../../protocol/types.js';
-import type { AuthSession, SessionSource, SyncTransport } from '../../transport/types.js';
+import type {
+  AuthSession,
+  SessionSource,
+  SubscribeOptions,
+  SyncTransport,
+} from '../../transport/types.js';
 import type { SimBackend } from './backend.js';
 import type { ObservedOutcome, SentMutation } from './checks.js';
 import type { SimCounters } from './counters.js';
@@ -231,7 +236,7 @@ export class SimNetwork {
           },
         });
       },
-      subscribe: (scopes: string[], onPoke: (poke: Poke) => void, onConnect?: () => void) => {
+      subscribe: ({ scopes, onPoke, onConnect }: SubscribeOptions) => {
         const sub: Subscription = { deviceId, life, onConnect };
         this.#subscriptions.add(sub);
         const unsubscribeInner = backend.watch(

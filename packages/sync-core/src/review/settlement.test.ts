@@ -1,15 +1,15 @@
 /**
- * What the app does about mutations the server did not take (client/settlement.ts): record
+ * What the app does about mutations the server did not take (review/settlement.ts): record
  * states name only the record concerned, unknown ids are refused, a failed storage write
  * changes nothing, and every decision is durable across a restart.
  */
 import { describe, expect, it } from 'vitest';
+import { createSyncClient } from '../client/sync-client.js';
+import { controlledStorage, testEnvironment } from '../client/test-support.js';
 import { manual } from '../conflict/resolvers.js';
 import { isSyncError } from '../errors/sync-error.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer, type MemoryServer } from '../testing/memory-server.js';
-import { createSyncClient } from './sync-client.js';
-import { controlledStorage, testEnvironment } from './test-support.js';
 
 let seed = 900;
 

@@ -30,17 +30,6 @@ export function recordSyncState(replica: Replica, collection: string, id: string
   return 'synced';
 }
 
-/**
- * `cached` again when it still holds exactly `values` (by reference, in order), else a new
- * frozen array: list snapshots stay stable for React until they change.
- */
-export function stableList<T>(cached: readonly T[], values: readonly T[]): readonly T[] {
-  if (cached.length === values.length && cached.every((item, i) => item === values[i])) {
-    return cached;
-  }
-  return Object.freeze([...values]);
-}
-
 /** Queues a dead letter's change again, as a new mutation on the record's current revision. */
 export async function retryDeadLetter(
   ctx: EngineContext,
