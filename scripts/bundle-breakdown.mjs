@@ -3,24 +3,32 @@
 /**
  * What each module costs in the browser bundle that `npm run check:size` measures: the same app
  * entry (bench/lib/browser-bundle.mjs), bundled by esbuild from the packages' SOURCES (so every
- * module shows by name, not as a tsup chunk), minified and tree-shaken; prints the minified
- * bytes each input contributes, largest first. Use it to find what a basic app ships and need
- * not (`node scripts/bundle-breakdown.mjs [--top N]`).
+ * module shows by name, not as a tsup chunk), minified and tree-shaken; prints, largest first,
+ * the minified bytes each input contributes and its gzip share: how many bytes the min+gzip
+ * bundle loses when that module's output is cut out of it (found through the source map). The
+ * gzip share is what a change saves: repeated patterns cost little once gzipped, distinct code
+ * and text cost their bytes. Use it to find what a basic app ships and need not.
+ *
+ * `node scripts/bundle-breakdown.mjs [--top N] [--core-rest]` (`--core-rest`: the entry without
+ * the React bindings, issue 10's figure).
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { APP_ENTRY, browserBuildOptions } from '../bench/lib/browser-bundle.mjs';
+import { APP_ENTRY, browserBuildOptions, CORE_REST_ENTRY } from '../bench/lib/browser-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = (/** @type {string} */ path) => join(root, 'packages', path);
 const topIndex = process.argv.indexOf('--top');
 const top = topIndex === -1 ? 40 : Number(process.argv[topIndex + 1]);
+const entry = process.argv.includes('--core-rest') ? CORE_REST_ENTRY : APP_ENTRY;
 
 const result = await build({
-  ...browserBuildOptions(APP_ENTRY),
+  ...browserBuildOptions(entry),
   metafile: true,
+  sourcemap: 'external',
+  outfile: join(root, 'bundle-breakdown.js'), // never written (write: false); names the map
   // sync-core's entries come from the repository's tsconfig paths; the others by alias.
   tsconfig: join(root, 'tsconfig.base.json'),
   alias: {
@@ -28,14 +36,95 @@ const result = await build({
     '@syncline/react': source('react/src/index.ts'),
   },
 });
-const output = Object.values(result.metafile.outputs)[0];
+const output = Object.values(result.metafile.outputs).find((out) => out.entryPoint !== undefined);
+const code = result.outputFiles.find((file) => file.path.endsWith('.js'))?.text ?? '';
+const map = JSON.parse(result.outputFiles.find((file) => file.path.endsWith('.map'))?.text ?? '{}');
+const gzipped = (/** @type {string} */ text) => gzipSync(text, { level: 9 }).byteLength;
+const total = gzipped(code);
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * The segments of a source map's `mappings`, per output line, as `[column, sourceIndex]`
+ * (Source Map v3: base64 VLQ, fields relative to the previous segment; only the first two are
+ * needed here).
+ * @param {string} mappings
+ * @returns {Array<Array<[number, number]>>}
+ */
+function decodeMappings(mappings) {
+  let sourceIndex = 0;
+  return mappings.split(';').map((line) => {
+    let column = 0;
+    /** @type {Array<[number, number]>} */
+    const segments = [];
+    for (const text of line.split(',')) {
+      if (text === '') continue;
+      /** @type {number[]} */
+      const fields = [];
+      let value = 0;
+      let shift = 0;
+      for (const char of text) {
+        const digit = BASE64.indexOf(char);
+        value += (digit & 31) << shift;
+        if (digit & 32) {
+          shift += 5;
+          continue;
+        }
+        fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
+        value = 0;
+        shift = 0;
+      }
+      column += fields[0] ?? 0;
+      if (fields.length > 1) {
+        sourceIndex += fields[1] ?? 0;
+        segments.push([column, sourceIndex]);
+      } else {
+        segments.push([column, -1]); // a segment of generated code, from no source
+      }
+    }
+    return segments;
+  });
+}
+
+/**
+ * The output with every character mapped to source `index` cut out, per line. A mapping
+ * segment owns the characters up to the next segment of its line.
+ * @param {number} index
+ */
+function without(index) {
+  const lines = code.split('\n');
+  const segmentsPerLine = decodeMappings(map.mappings ?? '');
+  return lines
+    .map((line, lineNo) => {
+      const segments = segmentsPerLine[lineNo] ?? [];
+      let kept = '';
+      let from = 0;
+      segments.forEach((segment, i) => {
+        if (segment[1] !== index) return;
+        const end = segments[i + 1]?.[0] ?? line.length;
+        kept += line.slice(from, segment[0]);
+        from = end;
+      });
+      return kept + line.slice(from);
+    })
+    .join('\n');
+}
+
+/** @type {string[]} */
+const sources = map.sources ?? [];
 const rows = Object.entries(output?.inputs ?? {})
-  .map(([path, input]) => ({
-    path: path.replace(/^.*?packages\//, ''),
-    bytes: input.bytesInOutput,
-  }))
+  .map(([path, input]) => {
+    const index = sources.findIndex((name) => join(root, 'x', name).endsWith(path));
+    return {
+      path: path.replace(/^.*?packages\//, ''),
+      bytes: input.bytesInOutput,
+      gzip: index === -1 || input.bytesInOutput === 0 ? 0 : total - gzipped(without(index)),
+    };
+  })
   .sort((a, b) => b.bytes - a.bytes);
-for (const row of rows.slice(0, top)) console.log(`${String(row.bytes).padStart(7)}  ${row.path}`);
-console.log(`${String(output?.bytes ?? 0).padStart(7)}  total minified (before gzip)`);
-const code = result.outputFiles[0]?.contents ?? new Uint8Array();
-console.log(`${String(gzipSync(code, { level: 9 }).byteLength).padStart(7)}  total min+gzip`);
+console.log('minified  gzip share  module');
+for (const row of rows.slice(0, top)) {
+  console.log(`${String(row.bytes).padStart(8)}  ${String(row.gzip).padStart(10)}  ${row.path}`);
+}
+console.log(`${String(output?.bytes ?? 0).padStart(8)}  total minified (before gzip)`);
+console.log(`${String(total).padStart(8)}  total min+gzip`);

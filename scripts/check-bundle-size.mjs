@@ -19,17 +19,21 @@ const CHECKS = [
     entry: APP_ENTRY,
     /**
      * Budget of the min+gzip bundle, in bytes. Raised from 29.0 kB (29,696) to 29.6 kB in
-     * session 9 for issue 10's split of the client into owned parts (docs/decisions.md).
+     * session 9 for issue 10's split of the client into owned parts; lowered from 30,310 in
+     * session 10 as the opt-in features' wiring left the client (docs/decisions.md).
      */
-    budgetBytes: 30_310,
+    budgetBytes: 30_115,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
   {
     name: 'sync-core + adapter-rest',
     entry: CORE_REST_ENTRY,
-    /** Raised from 27.8 kB (28,467) with the one above, for the same reason. */
-    budgetBytes: 29_100,
+    /**
+     * Raised from 27.8 kB (28,467) with the one above in session 9; lowered from 29,100 with it
+     * in session 10.
+     */
+    budgetBytes: 28_925,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -63,7 +63,7 @@ describe('HTTP status to SyncError kind', () => {
       body: errorBody('not_found', 'no such route'),
       kind: 'misconfigured',
       code: 'no_such_route',
-      message: /baseUrl does not point at a syncline server/,
+      message: /no such route\): check baseUrl's path/,
     },
     { status: 405, body: '<html>405</html>', kind: 'misconfigured', code: 'no_such_route' },
     {

@@ -321,7 +321,7 @@ export function checkBaseUrl(baseUrl: unknown): string {
     const shown = baseUrl === undefined ? 'missing' : JSON.stringify(baseUrl);
     throw new SyncError(
       'misconfigured',
-      `baseUrl must be an absolute http:// or https:// URL, such as http://localhost:8787 (got ${shown})`,
+      `baseUrl must be an absolute http:// or https:// URL (got ${shown})`,
       { code: 'bad_base_url' },
     );
   }

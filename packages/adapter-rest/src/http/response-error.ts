@@ -69,7 +69,7 @@ function misconfiguration(
     (!isSyncline || NO_ROUTE_CODES.has(body.code as string))
   ) {
     return misconfiguredError(
-      `${where} (no such route): baseUrl does not point at a syncline server; check its path (the mount point, without /v1)`,
+      `${where} (no such route): check baseUrl's path (the server's mount point, without /v1)`,
       { status: response.status, code: 'no_such_route' },
     );
   }
@@ -106,7 +106,7 @@ export function notSynclineAnswerError(
   const type = response === undefined ? 'a body' : contentTypeOf(response);
   const status = response === undefined || response.ok ? '' : ` HTTP ${response.status}`;
   return misconfiguredError(
-    `${what}: ${whereOf(response)} answered${status} with ${type} that is not a syncline answer: baseUrl points at something else, e.g. a web app or a proxy's page`,
+    `${what}: ${whereOf(response)} answered${status} with ${type} that is not a syncline answer: baseUrl points at another server (a web app, a proxy?)`,
     {
       code: 'not_syncline',
       ...(response === undefined ? {} : { status: response.status }),

@@ -10,7 +10,6 @@ import type { EngineContext } from '../engine/context.js';
 import { type StartedEngine, startEngine } from '../engine/start-engine.js';
 import { createEnvironment } from '../env/environment.js';
 import type { SyncEnvironment } from '../env/types.js';
-import { asSyncError } from '../errors/as-sync-error.js';
 import { SyncError } from '../errors/sync-error.js';
 import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
 import { Emitter } from '../observe/emitter.js';
@@ -23,7 +22,6 @@ import { WriteLimits } from '../replication/write-limits.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
 import type { CollectionDeclarations, RecordsOf } from '../schema/collections.js';
 import type { SessionsApi } from '../sessions/client-sessions.js';
-import { requireTargeting } from '../sessions/require-targeting.js';
 import type { TargetingServices } from '../sessions/session-targeting.js';
 import { RecordLists } from '../status/record-lists.js';
 import { StatusMachine } from '../status/status-machine.js';
@@ -140,13 +138,8 @@ class SyncClientImpl implements SyncClient {
         storage: this.#storage,
         transport: this.#transport,
         newId: this.#newId,
-        // With several tabs, the leader's inbox hands a delivery to one tab's listeners.
-        handlers: () =>
-          this.#tabs?.link.targeting?.inbox.handlers(emitter.listeners('delivery')) ??
-          emitter.listeners('delivery'),
-        deliveryFailed: (error, delivery) =>
-          emitter.emit('deliveryFailed', asSyncError(error), delivery),
-        transfer: (progress) => emitter.emit('transfer', progress),
+        emitter,
+        tabInbox: () => this.#tabs?.link.targeting?.inbox,
         userScope: () => {
           const session = this.#sessions.session;
           return session === null ? '' : this.#sessions.scopeFor(session);
@@ -181,36 +174,43 @@ class SyncClientImpl implements SyncClient {
         : options.tabs.connect({
             env: this.#env,
             storage: this.#storage,
-            replica: () => (this.#engine === null ? null : this.#sessions.replica),
-            status: () => this.#status.snapshot,
-            notifier: this.#notifier,
-            serve: () => ({
-              ctx: this.#requireCtx(),
-              replica: this.#sessions.replica,
-              write: (writes, txId, extraOps) => this.#writes.write(writes, txId, extraOps),
-              client: this,
-            }),
-            roleChanged: (leader) => this.#sessions.roleChanged(leader),
-            running: () => this.#starting !== null,
             targeting: this.#targeting,
-            emitter: this.#emitter,
-            sessionId: () => this.#sessions.session?.sessionId ?? null,
             newId: this.#newId,
+            emitter,
+            notifier: this.#notifier,
+            status: this.#status,
+            sessions: this.#sessions,
+            writes: this.#writes,
+            ctx: () => this.#engine?.ctx ?? null,
+            client: this,
+            running: () => this.#starting !== null,
           });
   }
 
-  // In a tab of a multi-tab app, the tab link's facades (a follower forwards to the leader).
   get assets(): AssetsApi {
-    return (this.#tabs?.link.targeting ?? requireTargeting(this.#targeting, 'assets')).assets;
+    return this.#targetingApi('assets').assets;
   }
 
   get sessions(): SessionsApi {
-    return (this.#tabs?.link.targeting ?? requireTargeting(this.#targeting, 'sessions')).sessions;
+    return this.#targetingApi('sessions').sessions;
   }
 
   get deliveries(): DeliveriesApi {
-    return (this.#tabs?.link.targeting ?? requireTargeting(this.#targeting, 'deliveries'))
-      .deliveries;
+    return this.#targetingApi('deliveries').deliveries;
+  }
+
+  /**
+   * Session targeting's APIs (in a tab of a multi-tab app, the tab link's facades: a follower
+   * forwards to the leader), or a typed error naming the opt-in (`client.<what>`).
+   */
+  #targetingApi(what: string): Pick<TargetingServices, 'assets' | 'sessions' | 'deliveries'> {
+    const api = this.#tabs?.link.targeting ?? this.#targeting;
+    if (api !== null) return api;
+    throw new SyncError(
+      'invalid',
+      `client.${what} needs createSyncClient({ targeting: sessionTargeting() }) from '@syncline/sync-core/targeting'`,
+      { code: 'targeting_not_enabled' },
+    );
   }
 
   get status(): SyncStatus {

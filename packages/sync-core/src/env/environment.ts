@@ -89,8 +89,7 @@ function cryptoRandomBytes(): (target: Uint8Array) => Uint8Array {
   if (typeof getRandomValues !== 'function') {
     throw new SyncError(
       'invalid',
-      'This runtime has no crypto.getRandomValues, which syncline needs for unguessable ids: ' +
-        'install a polyfill (React Native: react-native-get-random-values) or pass environment.randomBytes',
+      'No crypto.getRandomValues (ids must be unguessable): add a polyfill such as react-native-get-random-values, or pass environment.randomBytes',
       { code: 'no_crypto' },
     );
   }

@@ -58,7 +58,6 @@ export class Replicator {
   readonly #failureWatchers = new Set<(error: SyncError, attempt: number) => void>();
   #timer: unknown;
   #stopped = false;
-  #authError: SyncError | undefined;
 
   /** @param options - see {@link ReplicatorOptions} */
   constructor(options: ReplicatorOptions) {
@@ -101,11 +100,6 @@ export class Replicator {
   /** `true` once stopped (by the client, or by an auth failure). */
   get stopped(): boolean {
     return this.#stopped;
-  }
-
-  /** The `auth` error that stopped this replicator, if one did. */
-  get authError(): SyncError | undefined {
-    return this.#authError;
   }
 
   /**
@@ -250,7 +244,6 @@ export class Replicator {
   }
 
   #authFailed(error: SyncError): void {
-    this.#authError = error;
     this.#o.ctx.status.failed(error);
     this.stop();
     this.noteFailure(error);

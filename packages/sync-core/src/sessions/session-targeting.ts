@@ -1,15 +1,16 @@
+import type { SyncEvents } from '../api/events.js';
 import { indexedDbAssetStore, memoryAssetStore } from '../assets/asset-store.js';
 import type { AssetsApi } from '../assets/assets-api.js';
 import { ClientAssets } from '../assets/client-assets.js';
-import type { TransferProgress } from '../assets/progress.js';
 import { DEFAULT_ASSET_CHUNK_BYTES, DEFAULT_ASSET_UPLOAD_WINDOW } from '../assets/transfer-io.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
 import type { DeliveryHandler } from '../deliveries/inbox.js';
 import { defaultLocks } from '../deliveries/locks.js';
 import type { SyncEnvironment } from '../env/types.js';
+import { asSyncError } from '../errors/as-sync-error.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
+import type { Emitter } from '../observe/emitter.js';
 import { TRANSFER_REQUEST_KIND } from '../protocol/sessions.js';
-import type { Delivery } from '../protocol/types.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { SyncTransport } from '../transport/types.js';
 import type { SessionsApi, SignedInContext } from './client-sessions.js';
@@ -28,14 +29,21 @@ export interface TargetingHost {
   transport: SyncTransport;
   /** Makes ids. */
   newId: IdGenerator;
-  /** The app's `delivery` listeners. */
-  handlers(): readonly DeliveryHandler[];
-  /** A delivery listener failed. */
-  deliveryFailed(error: unknown, delivery: Delivery): void;
-  /** Transfer progress for `transfer` listeners. */
-  transfer(progress: Readonly<TransferProgress>): void;
+  /** The client's events: `delivery` listeners, `deliveryFailed` and `transfer` outlets. */
+  emitter: Emitter<SyncEvents>;
+  /**
+   * With several tabs, the leader's delivery inbox, which hands a delivery to one tab's
+   * listeners; `undefined` without tabs (or in a follower).
+   */
+  tabInbox(): TabInbox | undefined;
   /** The signed-in user's own scope (`''` when signed out). */
   userScope(): string;
+}
+
+/** What session targeting needs of the multi-tab delivery inbox. */
+export interface TabInbox {
+  /** The listeners of the tab that takes the next delivery. */
+  handlers(listeners: readonly DeliveryHandler[]): readonly DeliveryHandler[];
 }
 
 /** Session targeting as attached to one client: its APIs and its session lifecycle. */
@@ -101,12 +109,12 @@ function attachTargeting(host: TargetingHost): TargetingServices {
     platform: options.platform,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 15 * 60_000,
     pollIntervalMs: options.pullIntervalMs ?? 30_000,
-    handlers: () => host.handlers(),
+    handlers: () => deliveryHandlers(host),
     prepare: (delivery, signal) => requireAssets().prepareDelivery(delivery, signal),
     internal: new Map([
       [TRANSFER_REQUEST_KIND, (delivery, signal) => requireAssets().serveRequest(delivery, signal)],
     ]),
-    onError: (error, delivery) => host.deliveryFailed(error, delivery),
+    onError: (error, delivery) => host.emitter.emit('deliveryFailed', asSyncError(error), delivery),
     userScope: () => host.userScope(),
     parts: [
       {
@@ -127,7 +135,7 @@ function attachTargeting(host: TargetingHost): TargetingServices {
     deliveries: services.deliveries,
     chunkBytes: options.assetChunkBytes ?? DEFAULT_ASSET_CHUNK_BYTES,
     uploadWindow: options.assetUploadWindow ?? DEFAULT_ASSET_UPLOAD_WINDOW,
-    publish: (progress) => host.transfer(progress),
+    publish: (progress) => host.emitter.emit('transfer', progress),
     storage: host.storage,
   });
   const clientAssets = assets;
@@ -139,4 +147,13 @@ function attachTargeting(host: TargetingHost): TargetingServices {
     signedOut: () => services.signedOut(),
     handlersChanged: () => services.handlersChanged(),
   };
+}
+
+/**
+ * The app's `delivery` listeners; with several tabs, the leader's inbox hands a delivery to one
+ * tab's listeners.
+ */
+function deliveryHandlers(host: TargetingHost): readonly DeliveryHandler[] {
+  const listeners = host.emitter.listeners('delivery');
+  return host.tabInbox()?.handlers(listeners) ?? listeners;
 }

@@ -102,8 +102,8 @@ export function freezeData(data: unknown): JsonObject {
     }
   }
   checkNoCycle(data);
-  validateRecordData(data);
-  // The fast path refused something the full validator accepts: trust the full validator.
+  // Throws the precise error; returns a copy when the fast path refused something the full
+  // validator accepts (then the full validator is trusted).
   return freezeDeep(validateRecordData(data));
 }
 
