@@ -44,17 +44,16 @@ export function userNamespace(userId: string): string {
 }
 
 /**
- * Storage key of a base record. Built by `join`, which makes one flat string: a concatenation
- * would leave a rope node next to the flattened text for as long as storage keeps the key
- * (one per record, ~15 bytes each on a 100k-record sync).
+ * Storage key of a base record. Memory and file storage file the record under its own `id`
+ * (see storage/entry-map.ts), so they keep no copy of this key: it lives as long as the write.
  */
 export function baseKey(collection: string, id: string): string {
-  return [KEYS.record, collection, '/', id].join('');
+  return `${KEYS.record}${collection}/${id}`;
 }
 
 /** Storage key of a quarantined server record (see `InvalidRecord`). */
 export function invalidKey(collection: string, id: string): string {
-  return [KEYS.invalid, collection, '/', id].join('');
+  return `${KEYS.invalid}${collection}/${id}`;
 }
 
 /** The storage key of outbox position `seq` (fixed width so keys sort in queue order). */

@@ -118,7 +118,7 @@ describe('query with a limit', () => {
       return data.done === true;
     };
     store.query('todos', { where: counted, orderBy: 'p', limit: 3 });
-    expect(calls).toBe(store.size('todos'));
+    expect(calls).toBe(store.query('todos').length);
     calls = 0;
     expect(store.query('todos', { where: counted, limit: 3 })).toHaveLength(3);
     expect(calls).toBeLessThan(20);

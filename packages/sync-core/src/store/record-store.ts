@@ -64,8 +64,6 @@ function slotOf(
 interface CollectionState {
   /** Every record's slot, in the order the records first appeared (unordered queries). */
   slots: Map<string, Slot>;
-  /** Number of records in the view (live, not deleted). */
-  live: number;
   /**
    * Number of slots that are not their own view record (a {@link Diverged} pair or a
    * tombstone). While it is 0 the slots ARE the view, in order, and a query copies them as
@@ -147,7 +145,6 @@ export class RecordStore {
     if (state === undefined) {
       state = {
         slots: new Map(),
-        live: 0,
         others: 0,
         version: 0,
         plainQueries: new Map(),
@@ -257,7 +254,6 @@ export class RecordStore {
     const nextSlot = slotOf(base, next, slot);
     if (nextSlot !== slot) putSlot(state, id, slot, nextSlot);
     if (next === current) return false;
-    state.live += (next === undefined ? 0 : 1) - (current === undefined ? 0 : 1);
     state.version++;
     return true;
   }
@@ -265,11 +261,6 @@ export class RecordStore {
   /** The record's data in the view, or `undefined` when absent or deleted. */
   get(collection: string, id: string): Readonly<JsonObject> | undefined {
     return viewOf(this.#collections.get(collection)?.slots.get(id))?.data;
-  }
-
-  /** Number of live records of a collection in the view. */
-  size(collection: string): number {
-    return this.#collections.get(collection)?.live ?? 0;
   }
 
   /**

@@ -61,4 +61,58 @@ describe('memoryStorage', () => {
       ['c', 3],
     ]);
   });
+
+  it('files a record under its own id and still reads, lists and deletes it by key', async () => {
+    const storage = memoryStorage();
+    const record = { id: 'a1', data: { title: 'x' } };
+    const elsewhere = { id: 'a1', data: { title: 'filed under another name' } };
+    const suffix = { id: 'b', data: {} };
+    await storage.write('ns', [
+      { type: 'set', key: 'r/todos/a1', value: record },
+      { type: 'set', key: 'r/todos/x', value: elsewhere },
+      { type: 'set', key: 'r/todos/ab', value: suffix },
+      { type: 'set', key: 'r/lists/a1', value: 1 },
+      { type: 'set', key: 'r/todosa1', value: 2 },
+    ]);
+    expect(await storage.get('ns', 'r/todos/a1')).toBe(record);
+    expect(await storage.get('ns', 'r/todos/x')).toBe(elsewhere);
+    expect(await storage.get('ns', 'r/todos/b')).toBeUndefined();
+    expect(await storage.list('ns', 'r/todos')).toEqual([
+      ['r/todos/a1', record],
+      ['r/todos/ab', suffix],
+      ['r/todos/x', elsewhere],
+      ['r/todosa1', 2],
+    ]);
+    expect(await storage.list('ns', 'r/todos/a')).toEqual([
+      ['r/todos/a1', record],
+      ['r/todos/ab', suffix],
+    ]);
+    await storage.write('ns', [
+      { type: 'delete', key: 'r/todos/a1' },
+      { type: 'delete', key: 'r/todos/b' },
+    ]);
+    expect((await storage.list('ns', 'r/')).map(([key]) => key)).toEqual([
+      'r/lists/a1',
+      'r/todos/ab',
+      'r/todos/x',
+      'r/todosa1',
+    ]);
+  });
+
+  it('lists keys of nested folders in key order, not folder by folder', async () => {
+    const storage = memoryStorage();
+    const keys = ['b', 'a/c', 'a/b/c', 'a/bc', 'a/b', 'a/b/', 'a', 'a/b/c/d', 'c/'];
+    await storage.write(
+      'ns',
+      keys.map((key, i) => ({ type: 'set' as const, key, value: { id: key.slice(-1), i } })),
+    );
+    expect((await storage.list('ns', '')).map(([key]) => key)).toEqual([...keys].sort());
+    expect((await storage.list('ns', 'a/b')).map(([key]) => key)).toEqual([
+      'a/b',
+      'a/b/',
+      'a/b/c',
+      'a/b/c/d',
+      'a/bc',
+    ]);
+  });
 });
