@@ -23,9 +23,11 @@ const CHECKS = [
      * session 10 as the opt-in features' wiring left the client (docs/decisions.md), and by
      * 74 B more as a server answer is checked once, in the core, with the header pull-ahead
      * back (measured on the merge: 30,102 -> 30,028 B).
-     * Then +36 B for `subscribe({ scopes, onPoke, onConnect })` and its setup check (issue 10).
+     * Then +36 B for `subscribe({ scopes, onPoke, onConnect })` and its setup check (issue 10),
+     * and +77 B for the fix of a pulled page whose storage write fails (its checkpoint moves back
+     * and the next page saves its records again; measured 30,099 -> 30,176 B).
      */
-    budgetBytes: 30_077,
+    budgetBytes: 30_190,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -36,9 +38,10 @@ const CHECKS = [
      * Raised from 27.8 kB (28,467) with the one above in session 9; lowered from 29,100 with it
      * in session 10, and by 63 B more for the one check in the core with the header pull-ahead
      * (measured on the merge: 28,910 -> 28,847 B).
-     * Then +35 B for the `subscribe` options object.
+     * Then +35 B for the `subscribe` options object, and +73 B for the failed-page fix
+     * (28,922 -> 28,995 B).
      */
-    budgetBytes: 28_897,
+    budgetBytes: 29_010,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -31,8 +31,9 @@ export interface ReplicaLists {
  * namespace. The caller writes {@link ops} once ({@link commit}), so a pulled page and its
  * checkpoint, or a push answer and the outbox entry it settles, are durable together.
  *
- * {@link rollback} undoes the changes to dead letters, parked conflicts and the quarantine when
- * the write fails; the outbox and the record store keep their own undo.
+ * {@link rollback} undoes the changes to dead letters, parked conflicts, the quarantine, pull
+ * checkpoints and the end of a reset when the write fails; the outbox and the record store keep
+ * their own undo.
  */
 /** The lists of `replica`, writable: for replica/ only (see {@link ReplicaLists}). */
 export function listsOf(replica: Replica): ReplicaLists {
@@ -91,9 +92,13 @@ export class ReplicaBatch {
     this.#delete(baseKey(collection, id));
   }
 
-  /** Moves the pull checkpoint of `scope`; written with the page it ends. */
+  /**
+   * Moves the pull checkpoint of `scope`; written with the page it ends. {@link rollback} moves
+   * it back: a checkpoint in memory past records storage never got would let the next page save
+   * a checkpoint that covers them.
+   */
   setCheckpoint(scope: string, checkpoint: string): void {
-    this.#lists.checkpoints.set(scope, checkpoint);
+    this.#change(this.#lists.checkpoints, scope, checkpoint);
     this.#set(KEYS.checkpoint + scope, checkpoint);
   }
 
@@ -119,8 +124,7 @@ export class ReplicaBatch {
    * recompute the view.
    */
   finishReset(scope: string): Array<[collection: string, id: string]> {
-    const seen = this.#lists.resetting.get(scope);
-    this.#lists.resetting.delete(scope);
+    const seen = this.#change(this.#lists.resetting, scope, undefined);
     this.#delete(KEYS.reset + scope);
     const drop: Array<[string, string]> = [];
     if (seen === undefined || seen === null) return drop;

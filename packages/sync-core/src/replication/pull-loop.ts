@@ -66,6 +66,11 @@ export class PullLoop {
   readonly #pokes = new Map<string, PagePoke[]>();
   /** The version of a stored checkpoint, learnt from the last poke that reached it. */
   readonly #known = new Map<string, { checkpoint: string; version: number }>();
+  /**
+   * Scopes whose last page reached memory but not storage: their checkpoint was moved back and
+   * their next page saves again the records the base already holds (see `applyPulledPage`).
+   */
+  readonly #resave = new Set<string>();
 
   /** @param options - see {@link PullLoopOptions} */
   constructor(options: PullLoopOptions) {
@@ -181,7 +186,7 @@ export class PullLoop {
       }
       pending = rest;
     }
-    await this.#write(write);
+    await this.#writePages(scope, write);
     const known = this.#known.get(scope);
     const current = replica.checkpoints.get(scope);
     return pending.filter(
@@ -201,7 +206,7 @@ export class PullLoop {
     } catch {
       return false;
     }
-    applyPulledPage(ctx, write, scope, page);
+    applyPulledPage(ctx, write, scope, page, { resave: this.#resave.has(scope) });
     this.#known.set(scope, { checkpoint: poke.checkpoint, version: poke.version });
     return true;
   }
@@ -257,8 +262,8 @@ export class PullLoop {
         continue;
       }
       const write = new ReplicaBatch(replica);
-      applyPulledPage(ctx, write, scope, page);
-      await this.#write(write);
+      applyPulledPage(ctx, write, scope, page, { resave: this.#resave.has(scope) });
+      await this.#writePages(scope, write);
       if (!page.hasMore) return true;
     }
   }
@@ -268,6 +273,22 @@ export class PullLoop {
     const write = new ReplicaBatch(this.#o.replica);
     write.beginReset(scope);
     return this.#write(write);
+  }
+
+  /**
+   * Writes pulled pages of `scope`. When storage fails, the pages stay in memory (the app saw
+   * them, and they are the server's) but the checkpoint goes back, so the next page is pulled
+   * from where storage is and saves what this write lost.
+   */
+  async #writePages(scope: string, write: ReplicaBatch): Promise<void> {
+    try {
+      await this.#write(write);
+    } catch (error) {
+      write.rollback();
+      this.#resave.add(scope);
+      throw error;
+    }
+    this.#resave.delete(scope);
   }
 
   async #write(write: ReplicaBatch): Promise<void> {

@@ -3,6 +3,16 @@ import type { PullResponse, SyncRecord } from '../protocol/types.js';
 import type { ReplicaBatch } from '../replica/batch.js';
 import { deepFreeze } from '../store/freeze.js';
 
+/** Options of {@link applyPulledPage}. */
+export interface ApplyPageOptions {
+  /**
+   * Saves a record again when the base already holds its revision: the scope's last page was
+   * applied in memory but its storage write failed, so the base is ahead of storage.
+   * @default false
+   */
+  readonly resave?: boolean;
+}
+
 /**
  * Applies one pulled page to the base records and the view, adding to `write` the ops that
  * persist the page's records AND its checkpoint together (one atomic write: a crash can never
@@ -17,6 +27,7 @@ export function applyPulledPage(
   write: ReplicaBatch,
   scope: string,
   page: PullResponse,
+  { resave = false }: ApplyPageOptions = {},
 ): void {
   const { replica } = write;
   const { store } = replica;
@@ -29,7 +40,11 @@ export function applyPulledPage(
     if (record.hlc > maxHlc) maxHlc = record.hlc;
     if (resetting) write.serverHas(scope, record.collection, record.id);
     const previous = store.base(record.collection, record.id);
-    if (previous !== undefined && previous.revision >= record.revision) continue;
+    if (previous !== undefined && previous.revision >= record.revision) {
+      if (!resave || previous.revision > record.revision) continue;
+      write.setBase(previous); // the same revision: storage may not have it (see `resave`)
+      continue;
+    }
     if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, record, write)) continue;
     write.setBase(deepFreeze(record));
     if (store.recompute(record.collection, record.id)) {

@@ -60,7 +60,8 @@ describe('push loop: a malformed answer', () => {
     await settle();
     expect(client.status.error).toMatchObject({
       kind: 'server',
-      message: 'The server sent a malformed push response',
+      code: 'invalid_response',
+      message: expect.stringMatching(/^The server sent a malformed push answer: /),
     });
     // Why it was malformed stays readable.
     expect(client.status.error?.cause).toBeInstanceOf(Error);
