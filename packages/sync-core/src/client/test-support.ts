@@ -4,6 +4,7 @@
 import { type ManualEnvironment, manualEnvironment } from '../env/manual-environment.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { StorageAdapter, StorageWrite } from '../storage/types.js';
+import type { SyncTransport } from '../transport/types.js';
 
 /** A storage wrapper that can fail, hold or "crash" (silently never apply) writes. */
 export interface ControlledStorage extends StorageAdapter {
@@ -90,4 +91,19 @@ export async function settle(rounds = 5): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     for (const env of environments) await env.advance(0);
   }
+}
+
+/**
+ * `inner`'s push, pull and session (no pokes), with `push` and/or `pull` replaced: a transport
+ * whose answers a test decides.
+ */
+export function replacedTransport(
+  inner: SyncTransport,
+  replace: Partial<Pick<SyncTransport, 'push' | 'pull'>>,
+): SyncTransport {
+  return {
+    ...(inner.session === undefined ? {} : { session: inner.session }),
+    push: replace.push ?? ((req, signal) => inner.push(req, signal)),
+    pull: replace.pull ?? ((req, signal) => inner.pull(req, signal)),
+  };
 }

@@ -3,7 +3,7 @@
 // to save, a first pull over records the client already holds, and several pages in a row.
 import { describe, expect, it } from 'vitest';
 import { createSyncClient } from '../client/sync-client.js';
-import { controlledStorage, testEnvironment } from '../client/test-support.js';
+import { controlledStorage, replacedTransport, testEnvironment } from '../client/test-support.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { PullRequest, PullResponse } from '../protocol/types.js';
 import type { SyncStatus } from '../status/types.js';
@@ -20,11 +20,7 @@ function pullThrough(
   pull: (request: PullRequest, inner: SyncTransport) => Promise<PullResponse>,
 ): SyncTransport {
   const inner = server.connect({ userId: 'u1', sessionId: 's1' });
-  return {
-    ...(inner.session === undefined ? {} : { session: inner.session }),
-    push: (req, signal) => inner.push(req, signal),
-    pull: (req) => pull(req, inner),
-  };
+  return replacedTransport(inner, { pull: (req) => pull(req, inner) });
 }
 
 /** Writes `ids` to the server as another device of `u1`. */
@@ -263,11 +259,9 @@ describe('pull loop: pulled pages that storage fails to save', () => {
     // Read storage alone: a restart whose pulls are refused.
     const inner = server.connect({ userId: 'u1', sessionId: 's1' });
     const offline = createSyncClient({
-      transport: {
-        ...(inner.session === undefined ? {} : { session: inner.session }),
-        push: (req, signal) => inner.push(req, signal),
+      transport: replacedTransport(inner, {
         pull: () => Promise.reject(new SyncError('rejected', 'offline', { status: 400 })),
-      },
+      }),
       storage: disk,
       environment: newEnv(),
     });

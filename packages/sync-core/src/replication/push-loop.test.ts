@@ -3,7 +3,12 @@
 // 413 teaches, and push results that storage fails to save.
 import { describe, expect, it } from 'vitest';
 import { createSyncClient } from '../client/sync-client.js';
-import { controlledStorage, settle, testEnvironment } from '../client/test-support.js';
+import {
+  controlledStorage,
+  replacedTransport,
+  settle,
+  testEnvironment,
+} from '../client/test-support.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { PushRequest, PushResponse } from '../protocol/types.js';
 import { memoryStorage } from '../storage/memory.js';
@@ -19,11 +24,7 @@ function pushThrough(
   push: (request: PushRequest, inner: SyncTransport) => Promise<PushResponse>,
 ): SyncTransport {
   const inner = server.connect({ userId: 'u1', sessionId: 's1' });
-  return {
-    ...(inner.session === undefined ? {} : { session: inner.session }),
-    pull: (req, signal) => inner.pull(req, signal),
-    push: (req) => push(req, inner),
-  };
+  return replacedTransport(inner, { push: (req) => push(req, inner) });
 }
 
 /** Refuses (4xx, as a whole) every request that carries a write with `data.poison`. */
