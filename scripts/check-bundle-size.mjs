@@ -27,7 +27,7 @@ const CHECKS = [
      * and +77 B for the fix of a pulled page whose storage write fails (its checkpoint moves back
      * and the next page saves its records again; measured 30,099 -> 30,176 B).
      */
-    budgetBytes: 30_190,
+    budgetBytes: 30_180,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -41,7 +41,7 @@ const CHECKS = [
      * Then +35 B for the `subscribe` options object, and +73 B for the failed-page fix
      * (28,922 -> 28,995 B).
      */
-    budgetBytes: 29_010,
+    budgetBytes: 28_995,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

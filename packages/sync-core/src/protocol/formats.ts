@@ -89,6 +89,22 @@ export function isHlcField(value: unknown): value is string {
   return isHlcText(value, MAX_HLC);
 }
 
+/**
+ * `true` for the `hlc` of a record a transport hands the client: a text of 1–300 characters
+ * without control characters. The client orders it and never decodes it to accept a page, so a
+ * transport over another backend may keep its own timestamp text; what a client sends
+ * ({@link isHlcField}) must be an HLC as `clock/hlc.ts` formats it.
+ */
+export function isRecordHlc(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length >= 1 &&
+    value.length <= MAX_HLC &&
+    !hasControl(value) &&
+    !hasLoneSurrogate(value)
+  );
+}
+
 /** `true` for a checkpoint (see the module doc). */
 export function isCheckpoint(value: unknown): value is string {
   return (

@@ -20,7 +20,7 @@ import {
   isCheckpoint,
   isClientId,
   isCollection,
-  isHlcField,
+  isRecordHlc,
   isRecordIdWithin,
   isScope,
 } from './formats.js';
@@ -92,7 +92,7 @@ function recordAt(value: unknown, path: Path, reader: RecordReader, inPlace = fa
     data = copyObject(rawData, reader.limits, at(path, 'data'), 1, inPlace);
   }
   const revision = r.integer('revision', 1);
-  const hlc = r.text('hlc', isHlcField, 'an HLC timestamp');
+  const hlc = r.text('hlc', isRecordHlc, 'a timestamp text (1-300 characters)');
   // Every field was read above and no other field exists (Fields refused it), so the checked
   // object is the record.
   if (inPlace) return r.object as unknown as SyncRecord;

@@ -28,7 +28,28 @@ describe('checkPullPage', () => {
     expect(checkPullPage(page, request)).toBe(page);
   });
 
+  it("accepts a transport's own timestamp text as a record's hlc (another backend's clock)", () => {
+    const page = {
+      changes: [
+        record(1, { hlc: '1000000000000:0000:server' }),
+        record(2, { hlc: '2026-12-04T10:00:00Z' }),
+      ],
+      checkpoint: '2',
+      hasMore: false,
+    };
+    expect(checkPullPage(page, request)).toBe(page);
+  });
+
   it.each([
+    ['an empty hlc', { changes: [record(1, { hlc: '' })], checkpoint: '1', hasMore: false }],
+    [
+      'an hlc with a control character',
+      { changes: [record(1, { hlc: 'a\nb' })], checkpoint: '1', hasMore: false },
+    ],
+    [
+      'an hlc that is not text',
+      { changes: [record(1, { hlc: 5 })], checkpoint: '1', hasMore: false },
+    ],
     ['not an object', null],
     ['changes missing', { checkpoint: '1', hasMore: false }],
     ['checkpoint not a string', { changes: [], checkpoint: 1, hasMore: false }],
