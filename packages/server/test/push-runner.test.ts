@@ -98,8 +98,10 @@ describe('pokesOf', () => {
   it('keeps a payload of exactly 7900 bytes and leaves out one of 7901 (NOTIFY limit 8000)', () => {
     expect(pokesOf(planOf('s'), 'c'.repeat(7900 - frame))).toHaveLength(1);
     expect(pokesOf(planOf('s'), 'c'.repeat(7901 - frame))).toEqual([]);
-    // Bytes, not characters: 'é' is two bytes of UTF-8.
-    expect(pokesOf(planOf('s'), 'é'.repeat((7902 - frame) / 2))).toEqual([]);
+    // Bytes, not characters: 'é' is two bytes of UTF-8 (7901 bytes in about 4000 characters).
+    const accented = 'é'.repeat((7901 - frame) / 2);
+    expect(new TextEncoder().encode(accented).length + frame).toBe(7901);
+    expect(pokesOf(planOf('s'), accented)).toEqual([]);
   });
 });
 
