@@ -211,6 +211,19 @@ describe('PushRunner on PGlite', () => {
     expect(Object.fromEntries(calls)).toEqual({ push_snapshot: 1 });
   });
 
+  it('queues a push behind one still running after an earlier one of its scope finished', async () => {
+    const a = user();
+    const { runner: r, calls } = runner();
+    const first = r.push(a.auth, request([put(a.scope, 'a', {})]), NOW);
+    const second = r.push(a.auth, request([put(a.scope, 'b', {})]), NOW);
+    await first;
+    // `second` is running now; `third` must wait for it, not for `first` only.
+    const third = r.push(a.auth, request([put(a.scope, 'c', {})]), NOW);
+    const answers = await Promise.all([first, second, third]);
+    expect(answers.map((x) => revisionOf(x.results[0]))).toEqual([1, 2, 3]);
+    expect(calls.get('push_read') ?? 0).toBe(0);
+  });
+
   it('runs beforeCommit inside the optimistic apply, once', async () => {
     const a = user();
     let ran = 0;
