@@ -224,6 +224,36 @@ describe('PushRunner on PGlite', () => {
     expect(calls.get('push_read') ?? 0).toBe(0);
   });
 
+  it('past 1000 contended scopes, forgets only those whose second is over', async () => {
+    const userId = freshUser();
+    const auth = authOf(userId);
+    const scopes = Array.from({ length: 1000 }, (_, i) => `user:${userId}:${i}`);
+    // `slip` runs between the next push's read and its apply, through another runner.
+    let slip: string | undefined;
+    const other = new PushRunner(db, LIMITS);
+    const { executor, calls } = countedDb();
+    const r = new PushRunner(executor, LIMITS, {
+      afterSnapshot: async () => {
+        const scope = slip;
+        slip = undefined;
+        if (scope !== undefined) await other.push(auth, request([put(scope, 'slip', {})]), NOW);
+      },
+    });
+    // One push goes stale on 1000 scopes: all contended until NOW + 1000.
+    slip = scopes[0];
+    await r.push(auth, request(scopes.map((scope) => put(scope, 'r', {}))), NOW);
+    expect(calls.get('push_read')).toBe(1);
+    // Half a second later another scope goes stale: 1000 remembered, so the expired are dropped.
+    const y = `user:${userId}:y`;
+    slip = y;
+    await r.push(auth, request([put(y, 'r', {})]), NOW + 500);
+    expect(calls.get('push_read')).toBe(2);
+    // None had expired: scope 1 still takes the locking way.
+    const again = await r.push(auth, request([put(scopes[1] as string, 'r', {}, 1)]), NOW + 500);
+    expect(revisionOf(again.results[0])).toBe(2);
+    expect(calls.get('push_read')).toBe(3);
+  });
+
   it('runs beforeCommit inside the optimistic apply, once', async () => {
     const a = user();
     let ran = 0;
