@@ -2,8 +2,9 @@
  * The push's own parts, below the store: what `pushInputs` and `pokesOf` compute, which
  * statements `pushInTransaction` and `PushRunner` send for a push (none for an empty one, no
  * write for a replay), what they store (outcomes, released conflict claims, each outcome's
- * scope), what `onCommitted` is told, and the `beforeCommit` hook's path. Counted by statement
- * on a real PGlite database (one per file, from the prepared data directory).
+ * scope), what `onCommitted` is told, the `beforeCommit` hook's path, the per-scope queue and
+ * the pruning of contended scopes. Counted by statement on a real PGlite database (one per
+ * file, from the prepared data directory).
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
