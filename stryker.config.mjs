@@ -119,6 +119,7 @@ export const GROUPS = {
     tests: [
       'packages/server/test/push-plan.test.ts',
       'packages/server/test/push-optimistic.test.ts',
+      'packages/server/test/push-runner.test.ts',
       ...storeSuites,
     ],
   },

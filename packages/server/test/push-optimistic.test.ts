@@ -156,6 +156,38 @@ function optimisticSuite(open: Open): void {
     expect(fx.optimisticApplies()).toBe(before + 2);
   });
 
+  it('sends a push the locking way when any of its scopes is contended, until the second ends', async () => {
+    const a = user();
+    fx.slipIn(async () => {
+      await fx.store.push(a.auth, request([put(a.scope, 'first', { n: 1 })]));
+    });
+    await fx.store.push(a.auth, request([put(a.scope, 'second', { n: 2 })]));
+    const before = fx.optimisticApplies();
+    // One contended scope and one that is not: the locking way.
+    const side = `${a.scope}:side`;
+    await fx.store.push(a.auth, request([put(side, 's', {}), put(a.scope, 'third', { n: 3 })]));
+    expect(fx.optimisticApplies()).toBe(before);
+    // The second is over at exactly 1000 ms: optimistic again.
+    fx.clock.now += 1000;
+    const later = await fx.store.push(a.auth, request([put(a.scope, 'fourth', { n: 4 })]));
+    expect(revisionOf(later.results[0])).toBe(4);
+    expect(fx.optimisticApplies()).toBe(before + 1);
+  });
+
+  it('pushes optimistically to a scope purged before its read (the horizon it read holds)', async () => {
+    const a = user();
+    await fx.store.push(a.auth, request([put(a.scope, 'gone', { v: 1 })], a.client));
+    await fx.store.push(a.auth, request([del(a.scope, 'gone', 1)], a.client));
+    fx.clock.now += 31 * DAY;
+    expect((await fx.store.purgeTombstones()).scopes).toContain(a.scope);
+    const before = fx.optimisticApplies();
+    const first = await fx.store.push(a.auth, request([put(a.scope, 'x', { n: 1 })]));
+    const second = await fx.store.push(a.auth, request([put(a.scope, 'y', { n: 2 })]));
+    expect([revisionOf(first.results[0]), revisionOf(second.results[0])]).toEqual([3, 4]);
+    // Neither snapshot went stale: both applied optimistically, the scope never contended.
+    expect(fx.optimisticApplies()).toBe(before + 2);
+  });
+
   it('does not revive a tombstone that a purge removed between its read and its apply', async () => {
     const a = user();
     await fx.store.push(a.auth, request([put(a.scope, 'gone', { v: 1 })], a.client));

@@ -199,4 +199,24 @@ describe('planPush: transactions and re-sends', () => {
     expect(onBase.results[0]).toEqual({ id: m.id, status: 'applied', revision: 4 });
     expect(onBase.writes.size).toBe(1);
   });
+
+  it('judges a transaction member against the record an earlier member staged, past a conflicting one', () => {
+    // m1 creates r; m2 (base 0) conflicts with it; m3 patches m1's r (base 1) past the limit.
+    const tx = { txId: 't-staged' };
+    const m1 = put(scope, 'r', { a: 1, b: 2 }, 0, tx);
+    const m2 = put(scope, 'r', { a: 9 }, 0, tx);
+    const m3 = patch(scope, 'r', { c: 3 }, 1, tx);
+    const plan = planPush({
+      userId: 'u1',
+      entries: [m1, m2, m3].map((mutation) => ({ ok: true as const, mutation })),
+      records: new Map(),
+      versions: new Map(),
+      prior: new Map(),
+      maxFieldsPerRecord: 2,
+    });
+    // m3 saw m1's record (not the conflicting m2, not the empty store): rejected, so all are.
+    expect(plan.results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(plan.results[2]).toMatchObject({ code: 'tx_rejected' });
+    expect(plan.writes.size).toBe(0);
+  });
 });
