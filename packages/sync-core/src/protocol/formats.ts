@@ -96,21 +96,20 @@ export function isHlcField(value: unknown): value is string {
  * ({@link isHlcField}) must be an HLC as `clock/hlc.ts` formats it.
  */
 export function isRecordHlc(value: unknown): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length >= 1 &&
-    value.length <= MAX_HLC &&
-    !hasControl(value) &&
-    !hasLoneSurrogate(value)
-  );
+  return isPlainText(value, MAX_HLC);
 }
 
 /** `true` for a checkpoint (see the module doc). */
 export function isCheckpoint(value: unknown): value is string {
+  return isPlainText(value, MAX_CHECKPOINT);
+}
+
+/** `true` for a text of 1 to `max` characters without control characters or lone surrogates. */
+function isPlainText(value: unknown, max: number): value is string {
   return (
     typeof value === 'string' &&
     value.length >= 1 &&
-    value.length <= MAX_CHECKPOINT &&
+    value.length <= max &&
     !hasControl(value) &&
     !hasLoneSurrogate(value)
   );

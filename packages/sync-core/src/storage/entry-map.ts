@@ -19,8 +19,11 @@ export class EntryMap<Stored> {
 
   set(key: string, value: Stored): void {
     const [folderKey, name] = split(key);
-    const folder = this.#folders.get(folderKey) ?? new Map<string, Stored>();
-    this.#folders.set(folderKey, folder);
+    let folder = this.#folders.get(folderKey);
+    if (folder === undefined) {
+      folder = new Map<string, Stored>();
+      this.#folders.set(folderKey, folder);
+    }
     // A value that names itself lends its own `id`: then no string is kept for the name.
     const id = (value as { id?: unknown } | null | undefined)?.id;
     folder.set(id === name ? id : name, value);
