@@ -14,7 +14,7 @@ import {
   resolveLimits,
 } from '@syncline/sync-core/protocol';
 import { type BlobStore, fileBlobStore } from './assets/blob-store.js';
-import { RunningHashes } from './assets/byte-stream.js';
+import { UploadTails } from './assets/byte-stream.js';
 import { UploadLanes } from './assets/upload-lanes.js';
 import type { DevAuth } from './auth/dev-auth.js';
 import {
@@ -249,7 +249,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
           limits: { ...limits, ...targetingLimits(options.limits) },
           logger,
           uploads: new UploadLanes(),
-          hashes: new RunningHashes(),
+          tails: new UploadTails(),
         };
 
   const answer = async (request: Request): Promise<Response> => {
