@@ -207,11 +207,12 @@ async function putChunk(
       else if (!request.signal.aborted) ctx.logger.warn('an asset chunk ended early', error);
     }
     // What reached the blob is a prefix of the chunk (written in order): keep it, so a broken
-    // upload resumes from the last byte held instead of the chunk's start.
+    // upload resumes from the last byte held instead of the chunk's start. A whole write says
+    // how much it appended; after a failed one (or an answer out of range) the blob is asked.
     held =
-      written === undefined
-        ? Math.min(await ctx.blobStore.size(copy.blobKey), range.end)
-        : offset + written;
+      written !== undefined && Number.isSafeInteger(written) && written >= 0
+        ? offset + Math.min(written, range.end - offset)
+        : Math.min(await ctx.blobStore.size(copy.blobKey), range.end);
     const recorded =
       held > offset
         ? previous.then(
