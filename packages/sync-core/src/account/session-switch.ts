@@ -272,7 +272,7 @@ export class SessionSwitch {
       // with a server that does not tell its maxPullLimit, its pages are catch-up sized.
       initialPullPageSize: async () => {
         const max = (await this.#serverLimits)?.maxPullLimit;
-        return max ? Math.min(options.initialPullPageSize ?? 10_000, max) : pullPageSize;
+        return max ? Math.min(options.initialPullPageSize ?? 5000, max) : pullPageSize;
       },
       pullIntervalMs: options.pullIntervalMs ?? 30_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,

@@ -79,7 +79,7 @@ export interface SyncClientOptions<
    * is known (the transport's `info()`, asked at sign-in), and never above it; without it every
    * page has `pullPageSize`. Two such pages can be in memory at once (one applied, one fetched
    * ahead), so lower it for large records on a small device.
-   * @default 10000
+   * @default 5000
    */
   initialPullPageSize?: number;
   /**
