@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createSyncClient } from '../client/sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
-import { serverWins } from '../conflict/resolvers.js';
+import { lww, manual, serverWins } from '../conflict/resolvers.js';
 import type { ConflictResolver } from '../conflict/types.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
@@ -412,6 +412,257 @@ describe('applying push answers', () => {
         server: expect.objectContaining({ data: { title: 'server' }, revision: 2 }),
       }),
     ]);
+    await mine.stop();
+  });
+
+  it('a server-wins resolution on a record whose tombstone the server purged drops the stale base', async () => {
+    const storage = memoryStorage();
+    const { mine, onServer } = await conflictWithoutPull(serverWins(), 'delete', {
+      storage,
+      purge: true,
+    });
+    expect(onServer()).toBeUndefined();
+    // The server holds nothing: neither the local write nor the old base stays.
+    expect(mine.get('docs', 'd')).toBeUndefined();
+    expect(mine.status.pending).toBe(0);
+    expect(await storage.get('user:u1', 'r/docs/d')).toBeUndefined();
+    await mine.put('docs', 'd', { title: 'again' }); // a create again, on nothing
+    await settle();
+    expect(onServer()).toMatchObject({ data: { title: 'again' }, deleted: false });
+    expect(mine.conflicts()).toEqual([]);
+    await mine.stop();
+  });
+
+  it('the default resolver keeps the local write over a record whose tombstone the server purged', async () => {
+    const { mine, onServer } = await conflictWithoutPull(lww(), 'delete', { purge: true });
+    expect(onServer()).toMatchObject({ data: { title: 'mine' }, deleted: false });
+    expect(mine.get('docs', 'd')).toEqual({ title: 'mine' });
+    expect(mine.recordStatus('docs', 'd')).toBe('synced');
+    expect(mine.conflicts()).toEqual([]);
+    await mine.stop();
+  });
+
+  it("a server-wins resolution rebases the record's next queued write on the server's revision", async () => {
+    const server = createMemoryServer();
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    const inner = server.connect({ userId: 'u1' });
+    const { transport: noPulls, cut } = withoutPulls(inner);
+    let hold: Promise<void> | undefined;
+    let release = (): void => {};
+    const transport: SyncTransport = {
+      ...noPulls,
+      push: async (request, signal) => {
+        const waiting = hold;
+        hold = undefined;
+        if (waiting !== undefined) await waiting;
+        return inner.push(request, signal);
+      },
+    };
+    let asked = 0;
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+      collections: {
+        docs: {
+          conflict: (context) => {
+            asked++;
+            return serverWins()(context);
+          },
+        },
+      },
+    });
+    await other.start();
+    await other.put('docs', 'd', { title: 'base' });
+    await other.syncNow();
+    await mine.start();
+    await mine.syncNow();
+    cut();
+    await other.put('docs', 'd', { title: 'server' }); // revision 2
+    await other.syncNow();
+    await other.stop();
+    hold = new Promise<void>((r) => (release = r));
+    await mine.put('docs', 'd', { title: 'first' }); // on revision 1: a conflict
+    await settle();
+    await mine.put('docs', 'd', { title: 'second' }); // queued behind it
+    release();
+    await settle(10);
+    expect(asked).toBe(1); // only the first write conflicted
+    const onServer = server.records('user:u1').find((r) => r.id === 'd');
+    expect(onServer).toMatchObject({ data: { title: 'second' }, revision: 3 });
+    expect(mine.get('docs', 'd')).toEqual({ title: 'second' });
+    expect(mine.status.pending).toBe(0);
+    await mine.stop();
+  });
+
+  it('a create that meets a record another device created is resolved on the server record', async () => {
+    const server = createMemoryServer();
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    await other.start();
+    await other.put('docs', 'd', { title: 'other' });
+    await other.syncNow();
+    await other.stop();
+    const { transport, cut } = withoutPulls(server.connect({ userId: 'u1' }));
+    cut(); // `mine` never learns of `other`'s record before its push
+    const storage = memoryStorage();
+    const mine = createSyncClient({
+      transport,
+      storage,
+      environment: testEnvironment({ seed: seed++ }),
+      collections: { docs: { conflict: serverWins() } },
+    });
+    await mine.start();
+    await mine.put('docs', 'd', { title: 'mine' });
+    await settle(10);
+    expect(mine.get('docs', 'd')).toEqual({ title: 'other' });
+    expect(mine.status.pending).toBe(0);
+    expect(await storage.get('user:u1', 'r/docs/d')).toMatchObject({
+      data: { title: 'other' },
+      revision: 1,
+    });
+    await mine.stop();
+  });
+
+  it('a conflict answer older than a record pulled meanwhile does not replace it', async () => {
+    const server = createMemoryServer();
+    const inner = server.connect({ userId: 'u1' });
+    let release = (): void => {};
+    let holding = false;
+    let pokes = true;
+    const transport: SyncTransport = {
+      ...inner,
+      push: async (request, signal) => {
+        const answer = await inner.push(request, signal);
+        if (holding) await new Promise<void>((r) => (release = r));
+        return answer;
+      },
+      pull: (request, signal) => inner.pull(request, signal),
+      subscribe: (options) =>
+        inner.subscribe({ ...options, onPoke: (poke) => pokes && options.onPoke(poke) }),
+      session: inner.session,
+    };
+    const storage = memoryStorage();
+    const mine = createSyncClient({
+      transport,
+      storage,
+      environment: testEnvironment({ seed: seed++ }),
+      collections: { docs: { conflict: serverWins() } },
+    });
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    await other.start();
+    await other.put('docs', 'd', { by: 'base' });
+    await other.syncNow();
+    await mine.start();
+    await mine.syncNow();
+    pokes = false; // `mine` does not hear of `other2` before its push
+    await other.put('docs', 'd', { by: 'other2' });
+    await other.syncNow();
+    holding = true;
+    await mine.put('docs', 'd', { by: 'mine' }); // answered: a conflict with `other2`, held
+    await settle();
+    pokes = true;
+    await other.put('docs', 'd', { by: 'other3' });
+    await other.syncNow();
+    await settle(); // mine pulls `other3` while the conflict answer is still on the way
+    holding = false;
+    release();
+    await settle();
+    const latest = server.records('user:u1').find((r) => r.id === 'd');
+    expect(latest?.data).toEqual({ by: 'other3' });
+    expect(mine.get('docs', 'd')).toEqual({ by: 'other3' });
+    expect(await storage.get('user:u1', 'r/docs/d')).toMatchObject({
+      data: { by: 'other3' },
+      revision: latest?.revision,
+    });
+    expect(mine.status.pending).toBe(0);
+    await mine.stop();
+    await other.stop();
+  });
+
+  it("a transaction member held back by its sibling's conflict is not parked: only the sibling is", async () => {
+    const server = createMemoryServer();
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    const { transport, cut } = withoutPulls(server.connect({ userId: 'u1' }));
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+      collections: { docs: { conflict: manual() } },
+    });
+    await other.start();
+    await other.put('docs', 'a', { v: 'base' });
+    await other.put('docs', 'b', { v: 'base' });
+    await other.syncNow();
+    await mine.start();
+    await mine.syncNow();
+    cut();
+    await other.put('docs', 'b', { v: 'other' });
+    await other.syncNow();
+    await other.stop();
+    await mine.transaction((tx) => {
+      tx.put('docs', 'a', { v: 'mine' }); // on `a`'s server revision: no conflict of its own
+      tx.put('docs', 'b', { v: 'mine' });
+      tx.put('docs', 'c', { v: 'mine' }); // a create: the server has nothing, at revision 0
+    });
+    await settle(10);
+    expect(mine.conflicts().map((c) => c.recordId)).toEqual(['b']);
+    expect(mine.deadLetters()).toEqual([]);
+    expect(mine.get('docs', 'a')).toEqual({ v: 'mine' });
+    expect(mine.get('docs', 'c')).toEqual({ v: 'mine' });
+    await mine.stop();
+  });
+
+  it('a transaction member whose tombstone the server purged conflicts on its own, not as a sibling', async () => {
+    const server = createMemoryServer();
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    const { transport, cut } = withoutPulls(server.connect({ userId: 'u1' }));
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+      collections: { docs: { conflict: ({ local }) => ({ action: 'write', data: local }) } },
+    });
+    await other.start();
+    await other.put('docs', 'd', { v: 'base' });
+    await other.put('docs', 'e', { v: 'base' });
+    await other.syncNow();
+    await mine.start();
+    await mine.syncNow();
+    cut();
+    await other.delete('docs', 'd');
+    await other.syncNow();
+    await other.stop();
+    server.purgeTombstones(); // `d`'s server record is gone: its conflict carries no record
+    await mine.transaction((tx) => {
+      tx.put('docs', 'd', { v: 'mine' });
+      tx.put('docs', 'e', { v: 'mine' });
+    });
+    await settle(10);
+    const onServer = (id: string) => server.records('user:u1').find((r) => r.id === id)?.data;
+    expect(onServer('d')).toEqual({ v: 'mine' });
+    expect(onServer('e')).toEqual({ v: 'mine' });
+    expect(mine.status.pending).toBe(0);
+    expect(mine.conflicts()).toEqual([]);
     await mine.stop();
   });
 });
