@@ -8,6 +8,7 @@ import { createSyncClient } from '../client/sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import { lww, manual, serverWins } from '../conflict/resolvers.js';
 import type { ConflictResolver } from '../conflict/types.js';
+import { SyncError } from '../errors/sync-error.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer } from '../testing/memory-server.js';
@@ -616,7 +617,7 @@ describe('applying push answers', () => {
     await other.syncNow();
     await other.stop();
     await mine.transaction((tx) => {
-      tx.put('docs', 'a', { v: 'mine' }); // on `a`'s server revision: no conflict of its own
+      tx.patch('docs', 'a', { v: 'mine' }); // on `a`'s server revision: no conflict of its own
       tx.put('docs', 'b', { v: 'mine' });
       tx.put('docs', 'c', { v: 'mine' }); // a create: the server has nothing, at revision 0
     });
@@ -664,5 +665,101 @@ describe('applying push answers', () => {
     expect(mine.status.pending).toBe(0);
     expect(mine.conflicts()).toEqual([]);
     await mine.stop();
+  });
+
+  it('a transaction patching a record whose create was refused is decided on its own, not held as a sibling', async () => {
+    const server = createMemoryServer();
+    const inner = server.connect({ userId: 'u1' });
+    let refuse = (): void => {};
+    const transport: SyncTransport = {
+      ...withoutPulls(inner).transport,
+      push: (request, signal) =>
+        request.mutations.some((m) => m.data?.poison === true)
+          ? new Promise((_, reject) => {
+              refuse = () => reject(new SyncError('rejected', 'Refused', { status: 400 }));
+            })
+          : inner.push(request, signal),
+    };
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    await mine.start();
+    await mine.syncNow();
+    await mine.put('docs', 'x', { poison: true });
+    await settle(); // out, and held
+    // The view has `x` (not yet answered): the patch stays a patch, on no base (revision 0).
+    await mine.transaction((tx) => {
+      tx.patch('docs', 'x', { v: 2 });
+      tx.put('docs', 'y', { v: 1 });
+    });
+    refuse();
+    await settle(10);
+    // The server has no `x`: the patch conflicts on its own (the default resolver writes it
+    // whole), `y` was only held back by it; both go through in the end.
+    expect(mine.deadLetters().map((l) => l.mutation.recordId)).toEqual(['x']);
+    expect(server.records('user:u1').map((r) => [r.id, r.data])).toEqual([
+      ['x', { v: 2 }],
+      ['y', { v: 1 }],
+    ]);
+    expect(mine.status.pending).toBe(0);
+    await mine.stop();
+  });
+
+  it("a resolver's rewrite is based on the server's record: a second conflict shows it as the base", async () => {
+    const server = createMemoryServer();
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    const inner = server.connect({ userId: 'u1' });
+    const { transport: noPulls, cut } = withoutPulls(inner);
+    let pushes = 0;
+    let release = (): void => {};
+    const second = new Promise<void>((r) => (release = r));
+    const transport: SyncTransport = {
+      ...noPulls,
+      push: async (request, signal) => {
+        if (pushes++ === 1) await second; // the rewrite waits at the server's door
+        return inner.push(request, signal);
+      },
+    };
+    const bases: unknown[] = [];
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+      collections: {
+        docs: {
+          conflict: ({ base, server }) => {
+            bases.push(base);
+            return { action: 'write', data: { title: `mine+${server?.title}` } };
+          },
+        },
+      },
+    });
+    await other.start();
+    await other.put('docs', 'd', { title: 'base' });
+    await other.syncNow();
+    await mine.start();
+    await mine.syncNow();
+    cut();
+    pushes = 0;
+    await other.put('docs', 'd', { title: 'server' });
+    await other.syncNow();
+    await mine.put('docs', 'd', { title: 'mine' }); // conflicts; its rewrite is held
+    await settle();
+    await other.put('docs', 'd', { title: 'server2' }); // the rewrite will conflict too
+    await other.syncNow();
+    release();
+    await settle(10);
+    expect(bases).toEqual([{ title: 'base' }, { title: 'server' }]);
+    expect(server.records('user:u1').find((r) => r.id === 'd')?.data).toEqual({
+      title: 'mine+server2',
+    });
+    await mine.stop();
+    await other.stop();
   });
 });
