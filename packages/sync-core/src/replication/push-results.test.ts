@@ -4,6 +4,7 @@
  * the server's record the base at once (the view shows it before any pull).
  */
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createSyncClient } from '../client/sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import { lww, manual, serverWins } from '../conflict/resolvers.js';
@@ -761,5 +762,39 @@ describe('applying push answers', () => {
     });
     await mine.stop();
     await other.stop();
+  });
+
+  it("quarantines a conflict's server record that fails the collection's schema instead of showing it", async () => {
+    const server = createMemoryServer();
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    const { transport, cut } = withoutPulls(server.connect({ userId: 'u1' }));
+    const todo = z.object({ title: z.string(), done: z.boolean() });
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+      collections: { todos: { schema: todo, conflict: manual() } },
+    });
+    await other.start();
+    await other.put('todos', 'd', { title: 'base', done: false });
+    await other.syncNow();
+    await mine.start();
+    await mine.syncNow();
+    cut();
+    await other.put('todos', 'd', { title: 'server', done: 'maybe' }); // fails `mine`'s schema
+    await other.syncNow();
+    await other.stop();
+    await mine.put('todos', 'd', { title: 'mine', done: true });
+    await settle(10);
+    expect(mine.conflicts().map((c) => c.recordId)).toEqual(['d']);
+    expect(mine.invalidRecords().map((r) => [r.id, r.record.data])).toEqual([
+      ['d', { title: 'server', done: 'maybe' }],
+    ]);
+    expect(mine.get('todos', 'd')).not.toEqual({ title: 'server', done: 'maybe' });
+    await mine.stop();
   });
 });
