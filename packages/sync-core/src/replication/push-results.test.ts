@@ -364,15 +364,18 @@ describe('applying push answers', () => {
 
   it('recreates a record whose tombstone the server purged when the resolver keeps the local write', async () => {
     const seen: unknown[] = [];
+    const serverHlcs: string[] = [];
     const { mine, onServer } = await conflictWithoutPull(
-      ({ local, serverRecord }) => {
+      ({ local, serverRecord, serverHlc }) => {
         seen.push(serverRecord);
+        serverHlcs.push(serverHlc);
         return { action: 'write', data: local };
       },
       'delete',
       { purge: true },
     );
     expect(seen).toEqual([null]); // the server holds nothing for it any more
+    expect(serverHlcs).toEqual(['']); // and no time: any local write is later
     expect(onServer()).toMatchObject({ data: { title: 'mine' }, deleted: false });
     expect(mine.get('docs', 'd')).toEqual({ title: 'mine' });
     expect(mine.recordStatus('docs', 'd')).toBe('synced');
