@@ -79,8 +79,9 @@ export class PushLoop {
    * Pushes until nothing can be sent; resolves when done (or stopped). A call while the loop
    * runs joins it: the loop takes a new batch after every answer, so what became sendable
    * meanwhile goes in the next one. A write still saving when the loop finds nothing to send
-   * is not lost either: its save, once durable, calls {@link schedule}, whose timer runs after
-   * the loop has ended.
+   * is not lost either: its save, once durable, calls {@link schedule}, a timer, which fires
+   * after the ending loop's last microtasks and starts a new loop (or joins one still waiting
+   * on an answer, which takes the write in its next batch).
    */
   run(): Promise<void> {
     if (this.#running !== null) return this.#running;
