@@ -26,8 +26,12 @@ const CHECKS = [
      * Then +36 B for `subscribe({ scopes, onPoke, onConnect })` and its setup check (issue 10),
      * and +77 B for the fix of a pulled page whose storage write fails (its checkpoint moves back
      * and the next page saves its records again; measured 30,099 -> 30,176 B).
+     * Then +120 B for an initial sync in pages of the server's `maxPullLimit` (the
+     * `initialPullPageSize` option, its check, the wait for `info()` before a pull from no
+     * checkpoint; issue 10, session 11: a new client's 100,000 records in 10 requests instead
+     * of 100, 30,173 -> 30,293 B).
      */
-    budgetBytes: 30_180,
+    budgetBytes: 30_300,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -40,8 +44,9 @@ const CHECKS = [
      * (measured on the merge: 28,910 -> 28,847 B).
      * Then +35 B for the `subscribe` options object, and +73 B for the failed-page fix
      * (28,922 -> 28,995 B).
+     * Then +114 B for the initial sync's larger pages (see above; 28,984 -> 29,098 B).
      */
-    budgetBytes: 28_995,
+    budgetBytes: 29_100,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -105,15 +105,15 @@ export function quantile(values, q) {
 
 /** Samples this process's RSS every `everyMs`; `stop()` returns the peak in bytes. */
 export function sampleRss(everyMs = 5) {
-  let peak = process.memoryUsage().rss;
+  let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
-    const rss = process.memoryUsage().rss;
+    const rss = process.memoryUsage.rss();
     if (rss > peak) peak = rss;
   }, everyMs);
   return {
     stop() {
       clearInterval(timer);
-      return Math.max(peak, process.memoryUsage().rss);
+      return Math.max(peak, process.memoryUsage.rss());
     },
   };
 }

@@ -71,9 +71,47 @@ describe('records too large for the server', () => {
         maxBodyBytes: MAX_BODY,
         maxRecordBytes: MAX_RECORD,
         maxMutationsPerPush: 500,
-        maxPullLimit: 1000,
+        maxPullLimit: 10_000,
       },
     });
+  });
+
+  it('a new client downloads in pages of 5000 (within the server maxPullLimit); a catch-up in pages of 1000', async () => {
+    const writer = await signedIn();
+    const scope = `user:${writer.signIn.userId}`;
+    const ids = Array.from({ length: 1200 }, (_, i) => `r${i}`);
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500).map((id) => putMutation(scope, id, { id }));
+      await writer.transport.push(pushRequest(batch, writer.signIn.sessionId));
+    }
+    const limits: string[] = [];
+    const session = createSessionSource({
+      userId: writer.signIn.userId,
+      sessionId: writer.signIn.sessionId,
+    });
+    const transport = restTransport({
+      baseUrl: server.url,
+      getToken: () => writer.signIn.token,
+      session,
+      realtime: false,
+      fetch: (input, init) => {
+        const url = new URL(String(input));
+        if (url.pathname === '/v1/pull') limits.push(url.searchParams.get('limit') ?? '');
+        return globalThis.fetch(input, init);
+      },
+    });
+    const client = createSyncClient({ transport, storage: memoryStorage() });
+    clients.push(client);
+    await client.start();
+    await client.syncNow();
+    expect(client.query('todos')).toHaveLength(1200);
+    expect(limits[0]).toBe('5000');
+    await writer.transport.push(
+      pushRequest([putMutation(scope, 'later', { id: 'later' })], writer.signIn.sessionId),
+    );
+    limits.length = 0;
+    await client.syncNow();
+    expect(limits).toEqual(['1000']);
   });
 
   it('an oversize push body is a 413 too_large with the limits, not a dropped connection', async () => {

@@ -14,7 +14,7 @@ import {
   resolveLimits,
 } from '@syncline/sync-core/protocol';
 import { type BlobStore, fileBlobStore } from './assets/blob-store.js';
-import { RunningHashes } from './assets/byte-stream.js';
+import { UploadTails } from './assets/byte-stream.js';
 import { UploadLanes } from './assets/upload-lanes.js';
 import type { DevAuth } from './auth/dev-auth.js';
 import {
@@ -54,6 +54,14 @@ import { type SweepReport, sweepOnce } from './targeting/sweeper.js';
 export interface ServerLimits extends ProtocolLimits, TargetingLimits {
   /** Largest request body in bytes; checked from `Content-Length` and while streaming. @default 1048576 (1 MiB) */
   maxBodyBytes: number;
+  /**
+   * Largest `limit` of a pull (a page holds at most this many records). Above the protocol's
+   * 1000 so that a new client's initial sync takes fewer, larger pages (it learns this limit
+   * from `GET /v1/info`); a pull without `limit` still gets 1000. A page is built in memory,
+   * so with large records, lower it.
+   * @default 10000
+   */
+  maxPullLimit: number;
   /**
    * Largest `data` of one pushed mutation, in bytes of UTF-8 JSON; a mutation over it is
    * rejected alone with code `too_large`. Clients learn it from `GET /v1/info`.
@@ -193,6 +201,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
   const maxBodyBytes = options.limits?.maxBodyBytes ?? 1024 * 1024;
   const limits = {
     ...resolveLimits(options.limits),
+    maxPullLimit: options.limits?.maxPullLimit ?? 10_000,
     maxBodyBytes,
     maxRecordBytes: options.limits?.maxRecordBytes ?? Math.max(1, maxBodyBytes - 16 * 1024),
     maxScopesPerStream: options.limits?.maxScopesPerStream ?? 100,
@@ -249,7 +258,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
           limits: { ...limits, ...targetingLimits(options.limits) },
           logger,
           uploads: new UploadLanes(),
-          hashes: new RunningHashes(),
+          tails: new UploadTails(),
         };
 
   const answer = async (request: Request): Promise<Response> => {

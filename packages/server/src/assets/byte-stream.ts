@@ -99,34 +99,74 @@ export interface RunningHash {
   offset: number;
 }
 
-// Uploads abandoned half-way leave their state behind; past this many, the oldest goes (its
-// upload then verifies by re-reading the blob).
-const MAX_RUNNING = 1000;
+/** A running sha256 of an upload from its first byte. */
+export function newRunningHash(): RunningHash {
+  return { hash: createHash('sha256'), offset: 0 };
+}
 
 /**
- * The running hashes of the uploads of one process, so that the last chunk of an upload sent in
- * order needs no second read of the whole blob. A chunk that does not continue a known state
- * (another process took the previous chunk, a restart, a failed write) simply has none, and the
- * upload is verified by re-reading the blob.
+ * What this process knows of an upload after a chunk it took in order and wrote whole: the
+ * copy's blob and declared size, the running hash (at the chunk's end), and the recording of
+ * the chunk's end as the copy's offset (the compare-and-set, which may still be running;
+ * `true` once recorded, `false` when the offset was not where the chunk started any more).
  */
-export class RunningHashes {
-  readonly #states = new Map<string, RunningHash>();
+export interface UploadTail {
+  running: RunningHash;
+  blobKey: string;
+  totalBytes: number;
+  recorded: Promise<boolean>;
+}
 
-  /** Takes the state of `key` at `offset`, or a new one at 0; `undefined` when none fits. */
-  take(key: string, offset: number): RunningHash | undefined {
-    const state = this.#states.get(key);
-    this.#states.delete(key);
-    if (state !== undefined && state.offset === offset) return state;
-    return offset === 0 ? { hash: createHash('sha256'), offset: 0 } : undefined;
+// Uploads abandoned half-way leave their state behind; past this many, the oldest goes (its
+// upload then looks its copy up again and verifies by re-reading the blob).
+const MAX_TAILS = 1000;
+
+/**
+ * The upload tails of one process, keyed by copy (`userId sha256`), so that the next chunk of
+ * an upload sent in order looks nothing up, is written while the offset of the one before is
+ * still being recorded, and the last needs no second read of the whole blob. A chunk that does
+ * not continue a known tail (another process took the previous chunk, a restart, a failed
+ * write) has none: it waits until the copy's last recording in this process settled (so the
+ * database shows its offset), looks the copy up, and a completed upload is verified by
+ * re-reading the blob.
+ */
+export class UploadTails {
+  readonly #tails = new Map<string, UploadTail>();
+  readonly #recording = new Map<string, Promise<unknown>>();
+
+  /** Takes the tail of `key` when it ends at `offset` of an upload of `totalBytes`. */
+  take(key: string, offset: number, totalBytes: number): UploadTail | undefined {
+    const tail = this.#tails.get(key);
+    this.#tails.delete(key);
+    if (tail === undefined || tail.running.offset !== offset) return undefined;
+    return tail.totalBytes === totalBytes ? tail : undefined;
   }
 
-  /** Keeps a state for the next chunk. */
-  keep(key: string, state: RunningHash): void {
-    if (this.#states.size >= MAX_RUNNING) {
-      const oldest = this.#states.keys().next();
-      if (oldest.done !== true) this.#states.delete(oldest.value);
+  /** Keeps a tail for the next chunk (and records its recording, see {@link settled}). */
+  keep(key: string, tail: UploadTail): void {
+    if (this.#tails.size >= MAX_TAILS) {
+      const oldest = this.#tails.keys().next();
+      if (oldest.done !== true) this.#tails.delete(oldest.value);
     }
-    this.#states.set(key, state);
+    this.#tails.set(key, tail);
+    this.recording(key, tail.recorded);
+  }
+
+  /** `work` records (or completes) a chunk of `key`: {@link settled} waits for it. */
+  recording(key: string, work: Promise<unknown>): void {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#recording.set(key, settled);
+    void settled.then(() => {
+      if (this.#recording.get(key) === settled) this.#recording.delete(key);
+    });
+  }
+
+  /** Resolves once the last recording of `key` in this process settled, whatever its outcome. */
+  async settled(key: string): Promise<void> {
+    await this.#recording.get(key);
   }
 }
 

@@ -10,7 +10,13 @@
  */
 import { isSha256Hex } from '@syncline/sync-core/protocol';
 import { BlobLimitError } from '../assets/blob-store.js';
-import { ChunkReader, hashing, type RunningHash, sha256Of } from '../assets/byte-stream.js';
+import {
+  ChunkReader,
+  hashing,
+  newRunningHash,
+  type RunningHash,
+  sha256Of,
+} from '../assets/byte-stream.js';
 import type { AuthContext } from '../store/types.js';
 import type { AssetCopy } from '../targeting/types.js';
 import { deleteBlobs } from './deliveries-routes.js';
@@ -97,13 +103,30 @@ export async function handleAssetPut(
   }
   const range = parseContentRange(request);
   // One chunk at a time per copy in this process, in order of their offsets (a chunk that
-  // arrives before the one it continues waits for it); the offset's compare-and-set guards the rest.
-  return ctx.uploads.run(`${auth.userId} ${sha256}`, range.start, async (patient) => {
-    const answer = await putChunk(request, auth, ctx, sha256, range, patient);
-    if (typeof answer === 'number') return { type: 'ahead', offset: answer };
-    const held = Number(answer.headers.get('upload-offset') ?? Number.NaN);
-    return { type: 'done', value: answer, offset: Number.isInteger(held) ? held : undefined };
-  });
+  // arrives before the one it continues waits for it); the offset's compare-and-set guards the
+  // rest. A chunk written whole that continues the upload lets the next one run while its
+  // offset is recorded: its answer comes once that is done.
+  const answer = await ctx.uploads.run<Response | RecordingChunk>(
+    `${auth.userId} ${sha256}`,
+    range.start,
+    async (patient) => {
+      const outcome = await putChunk(request, auth, ctx, sha256, range, patient);
+      if (typeof outcome === 'number') return { type: 'ahead', offset: outcome };
+      if (!(outcome instanceof Response)) {
+        return { type: 'done', value: outcome, offset: outcome.held };
+      }
+      const held = Number(outcome.headers.get('upload-offset') ?? Number.NaN);
+      return { type: 'done', value: outcome, offset: Number.isInteger(held) ? held : undefined };
+    },
+  );
+  return answer instanceof Response ? answer : answer.answer;
+}
+
+/** A chunk written whole whose offset is still being recorded, and its answer once it is. */
+interface RecordingChunk {
+  /** Where the chunk ends (and the copy's offset, once recorded). */
+  held: number;
+  answer: Promise<Response>;
 }
 
 async function putChunk(
@@ -113,17 +136,34 @@ async function putChunk(
   sha256: string,
   range: ChunkRange,
   patient: boolean,
-): Promise<Response | number> {
-  const begun = await ctx.targeting.beginUpload(auth.userId, sha256, range.total, ctx.limits);
-  if (begun.type === 'too_large') throw problem(413, 'too_large', begun.message);
-  if (begun.type === 'length_mismatch') {
-    throw problem(
-      409,
-      'length_mismatch',
-      `the upload in progress is ${begun.totalBytes} bytes long, not ${range.total}`,
-    );
+): Promise<Response | number | RecordingChunk> {
+  const key = `${auth.userId} ${sha256}`;
+  // The chunk that continues the last one this process took needs no lookup: the process
+  // knows the copy. Its offset may still be being recorded; this chunk's is recorded after it.
+  const tail = ctx.tails.take(key, range.start, range.total);
+  let copy: Pick<AssetCopy, 'blobKey' | 'totalBytes' | 'receivedBytes' | 'complete'>;
+  let previous: Promise<boolean> = Promise.resolve(true);
+  if (tail !== undefined) {
+    copy = {
+      blobKey: tail.blobKey,
+      totalBytes: tail.totalBytes,
+      receivedBytes: range.start,
+      complete: false,
+    };
+    previous = tail.recorded.catch(() => false);
+  } else {
+    await ctx.tails.settled(key); // the database then shows what this process recorded
+    const begun = await ctx.targeting.beginUpload(auth.userId, sha256, range.total, ctx.limits);
+    if (begun.type === 'too_large') throw problem(413, 'too_large', begun.message);
+    if (begun.type === 'length_mismatch') {
+      throw problem(
+        409,
+        'length_mismatch',
+        `the upload in progress is ${begun.totalBytes} bytes long, not ${range.total}`,
+      );
+    }
+    copy = begun.copy;
   }
-  const copy = begun.copy;
   const offset = copy.receivedBytes;
   if (range.start > offset) {
     if (patient) return offset; // the chunk it continues may be on its way: wait for it
@@ -149,25 +189,53 @@ async function putChunk(
     await body.cancel();
     return json(200, { sha256, size: copy.totalBytes });
   }
-  const hashKey = copy.blobKey;
   let running: RunningHash | undefined;
   let tooLong = false;
   let held = offset;
   if (range.end > offset) {
-    running = ctx.hashes.take(hashKey, offset);
+    // Sent in order to this process, the hash runs along; otherwise the blob is read again.
+    running = tail?.running ?? (offset === 0 ? newRunningHash() : undefined);
     const rest = running === undefined ? body.rest() : hashing(body.rest(), running);
+    let written: number | undefined;
     try {
-      await ctx.blobStore.write(copy.blobKey, offset, rest, { maxBytes: range.end - offset });
+      written = await ctx.blobStore.write(copy.blobKey, offset, rest, {
+        maxBytes: range.end - offset,
+      });
     } catch (error) {
       running = undefined;
       if (error instanceof BlobLimitError) tooLong = true;
       else if (!request.signal.aborted) ctx.logger.warn('an asset chunk ended early', error);
     }
     // What reached the blob is a prefix of the chunk (written in order): keep it, so a broken
-    // upload resumes from the last byte held instead of the chunk's start.
-    held = Math.min(await ctx.blobStore.size(copy.blobKey), range.end);
-    if (held > offset && !(await ctx.targeting.advanceUpload(auth.userId, sha256, offset, held))) {
-      throw problem(409, 'offset_mismatch', 'another upload of this asset moved the offset');
+    // upload resumes from the last byte held instead of the chunk's start. A whole write says
+    // how much it appended; after a failed one (or an answer out of range) the blob is asked.
+    held =
+      written !== undefined && Number.isSafeInteger(written) && written >= 0
+        ? offset + Math.min(written, range.end - offset)
+        : Math.min(await ctx.blobStore.size(copy.blobKey), range.end);
+    const recorded =
+      held > offset
+        ? previous.then(
+            (ok) => ok && ctx.targeting.advanceUpload(auth.userId, sha256, offset, held),
+          )
+        : undefined;
+    if (
+      recorded !== undefined &&
+      held === range.end &&
+      held < range.total &&
+      running?.offset === held
+    ) {
+      // The next chunk may go on now; this one is answered once its offset is recorded.
+      ctx.tails.keep(key, { running, blobKey: copy.blobKey, totalBytes: range.total, recorded });
+      const answer = recorded.then(async (ok) => {
+        if (!ok) throw await offsetMoved(ctx, auth.userId, sha256);
+        return new Response(null, { status: 308, headers: { 'upload-offset': String(held) } });
+      });
+      answer.catch(() => undefined); // awaited by handleAssetPut once the lane let go
+      return { held, answer };
+    }
+    if (recorded !== undefined && !(await recorded)) {
+      throw await offsetMoved(ctx, auth.userId, sha256);
     }
   }
   if (tooLong) {
@@ -184,10 +252,8 @@ async function putChunk(
     );
   }
   if (held < range.total) {
-    if (running !== undefined && running.offset === held) ctx.hashes.keep(hashKey, running);
     return new Response(null, { status: 308, headers: { 'upload-offset': String(held) } });
   }
-  // Sent in order to this process, the hash ran along; otherwise the blob is read again.
   const actual =
     running !== undefined && running.offset === range.total
       ? running.hash.digest('hex')
@@ -203,6 +269,14 @@ async function putChunk(
   }
   await ctx.targeting.completeUpload(auth.userId, sha256);
   return json(201, { sha256, size: range.total });
+}
+
+/** The answer to a chunk whose offset could not be recorded: where the copy now stands. */
+async function offsetMoved(ctx: TargetingContext, userId: string, sha256: string) {
+  const copy = await ctx.targeting.ownCopy(userId, sha256);
+  return problem(409, 'offset_mismatch', 'another upload of this asset moved the offset', {
+    ...(copy === undefined ? {} : { headers: { 'upload-offset': String(copy.receivedBytes) } }),
+  });
 }
 
 /** `GET /v1/assets/:sha256` with an optional `Range: bytes=<start>-[<end>]`. */

@@ -6,7 +6,7 @@
  */
 import type { ProtocolLimits } from '@syncline/sync-core/protocol';
 import type { BlobStore } from '../assets/blob-store.js';
-import type { RunningHashes } from '../assets/byte-stream.js';
+import type { UploadTails } from '../assets/byte-stream.js';
 import type { UploadLanes } from '../assets/upload-lanes.js';
 import type { AuthorizeScope } from '../auth/types.js';
 import type { AuthContext } from '../store/types.js';
@@ -66,8 +66,11 @@ export interface TargetingContext {
   revocations: RevocationCache;
   /** Uploads in progress in this process, by `userId sha256`: one chunk at a time per copy. */
   uploads: UploadLanes;
-  /** Running sha256 of the uploads sent in order to this process. */
-  hashes: RunningHashes;
+  /**
+   * Where the uploads sent in order to this process stand (copy, running sha256, the offset
+   * being recorded), by `userId sha256`.
+   */
+  tails: UploadTails;
 }
 
 /** A targeting endpoint: the request, its caller, the context, and the id in its path. */

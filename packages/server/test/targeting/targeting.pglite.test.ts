@@ -6,15 +6,25 @@ import { ackBatchSuite } from './ack-batches.js';
 import { useTargetingFixture } from './fixture.js';
 import { targetingSecurity } from './security.js';
 import { targetingStories } from './stories.js';
+import { type StatementProbe, uploadPipelineSuite } from './upload-pipeline.js';
 
 describe('session targeting over HTTP on PGlite', () => {
   let ackCalls = 0;
+  let copyLookups = 0;
+  let advancesHeld: Promise<void> | undefined;
+  let run: StatementProbe['query'] | undefined;
   const fixture = useTargetingFixture(async (options) => {
     const executor = pgliteExecutor(await PGlite.create());
-    // Counts the acknowledgement calls (ack-batches.ts checks that they were batched).
+    // Counts the acknowledgement calls (ack-batches.ts checks that they were batched), the
+    // lookups of one asset copy, and holds the upload offset updates (upload-pipeline.ts).
     const query = executor.query;
-    executor.query = (sql, params) => {
+    run = (sql, params) => query(sql, params);
+    executor.query = async (sql, params) => {
       if (sql.includes('syncline.ack_deliveries(')) ackCalls++;
+      if (sql.includes('FROM syncline.assets a WHERE a.user_id = $1 AND a.sha256 = $2')) {
+        copyLookups++;
+      }
+      if (sql.includes('UPDATE syncline.assets SET received_bytes')) await advancesHeld;
       return query(sql, params);
     };
     const store = await createSqlStore(executor, options);
@@ -24,4 +34,19 @@ describe('session targeting over HTTP on PGlite', () => {
   describe('security rules', () => targetingSecurity(fixture));
   describe('acknowledgements in batches', () =>
     ackBatchSuite(() => ({ store: fixture().store, ackCalls: () => ackCalls })));
+  describe('the chunks of an upload, pipelined', () =>
+    uploadPipelineSuite(fixture, () => ({
+      copyLookups: () => copyLookups,
+      holdAdvances() {
+        let release = () => {};
+        advancesHeld = new Promise((resolve) => {
+          release = resolve;
+        });
+        return () => {
+          advancesHeld = undefined;
+          release();
+        };
+      },
+      query: (sql, params) => (run as StatementProbe['query'])(sql, params),
+    })));
 });

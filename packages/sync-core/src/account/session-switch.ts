@@ -5,6 +5,7 @@ import type { SyncEnvironment } from '../env/types.js';
 import { asSyncError } from '../errors/as-sync-error.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { Notifier } from '../observe/notifier.js';
+import type { ServerLimitsInfo } from '../protocol/server-info.js';
 import { LOCAL_NAMESPACE, LOCAL_SCOPE, userNamespace } from '../replica/keys.js';
 import { openReplica } from '../replica/load.js';
 import { Replica } from '../replica/replica.js';
@@ -60,6 +61,8 @@ export class SessionSwitch {
   #replica: Replica = new Replica(LOCAL_NAMESPACE, LOCAL_SCOPE);
   #localReplica: Replica | null = null;
   #replicator: Replicator | null = null;
+  /** The server's limits, asked at the last sign-in (`undefined` when it did not tell). */
+  #serverLimits: Promise<ServerLimitsInfo | undefined> | undefined;
   #switching: Promise<void> = Promise.resolve();
 
   constructor(parts: SessionSwitchParts) {
@@ -242,7 +245,7 @@ export class SessionSwitch {
     if (this.#session !== session || !this.#parts.running()) return;
     ctx.refreshCounts(replica);
     this.authPause.cancel();
-    void this.#parts.limits.learnFrom(this.#parts.transport, ctx.env);
+    this.#serverLimits = this.#parts.limits.learnFrom(this.#parts.transport, ctx.env);
     this.#startReplicator(engine, session, replica);
     this.#parts.targeting?.signedIn({
       session,
@@ -254,6 +257,7 @@ export class SessionSwitch {
 
   #startReplicator(engine: StartedEngine, session: AuthSession, replica: Replica): Replicator {
     const options = this.#parts.options;
+    const pullPageSize = options.pullPageSize ?? 1000;
     const replicator = new Replicator({
       ctx: engine.ctx,
       replica,
@@ -263,7 +267,13 @@ export class SessionSwitch {
       retryer: engine.retryer,
       scopes: [replica.scope],
       pushBatchSize: options.pushBatchSize ?? 100,
-      pullPageSize: options.pullPageSize ?? 1000,
+      pullPageSize,
+      // An initial sync waits for the server's limits (asked at sign-in): without them, or
+      // with a server that does not tell its maxPullLimit, its pages are catch-up sized.
+      initialPullPageSize: async () => {
+        const max = (await this.#serverLimits)?.maxPullLimit;
+        return max ? Math.min(options.initialPullPageSize ?? 5000, max) : pullPageSize;
+      },
       pullIntervalMs: options.pullIntervalMs ?? 30_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       onAuthPaused: () => this.authPause.schedule(),

@@ -69,10 +69,19 @@ export interface SyncClientOptions<
    */
   pushBatchSize?: number;
   /**
-   * Maximum changes per pull page.
+   * Maximum changes per pull page of a catch-up (a pull from a stored checkpoint).
    * @default 1000
    */
   pullPageSize?: number;
+  /**
+   * Maximum changes per pull page of an initial sync (a pull from no checkpoint, which
+   * downloads the whole scope): fewer, larger pages. Used only once the server's `maxPullLimit`
+   * is known (the transport's `info()`, asked at sign-in), and never above it; without it every
+   * page has `pullPageSize`. Two such pages can be in memory at once (one applied, one fetched
+   * ahead), so lower it for large records on a small device.
+   * @default 5000
+   */
+  initialPullPageSize?: number;
   /**
    * Fallback pull interval when no realtime poke arrives, in milliseconds.
    * @default 30000

@@ -24,6 +24,7 @@ export function checkClientOptions(options: SyncClientOptions): void {
   checkTransport(options?.transport);
   positiveInteger('pushBatchSize', options.pushBatchSize);
   positiveInteger('pullPageSize', options.pullPageSize);
+  positiveInteger('initialPullPageSize', options.initialPullPageSize);
   nonNegative('pullIntervalMs', options.pullIntervalMs);
   positiveInteger('requestTimeoutMs', options.requestTimeoutMs);
   positiveInteger('probeIntervalMs', options.probeIntervalMs);

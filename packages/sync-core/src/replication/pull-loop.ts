@@ -23,6 +23,13 @@ export interface PullLoopOptions {
   stop: AbortSignal;
   /** Most changes per page. */
   pageSize: number;
+  /**
+   * Most changes per page of a pull that starts from no checkpoint (an initial sync, or a
+   * reset): it downloads the whole scope, in fewer, larger pages when the server allows them.
+   * Asked when such a pull starts.
+   * @default pageSize
+   */
+  initialPageSize?: (() => Promise<number>) | undefined;
   /** Per-request timeout. */
   requestTimeoutMs: number;
   /** Called with an `auth` error. */
@@ -223,12 +230,14 @@ export class PullLoop {
       // a reset drops what the pull did not return.
       if (holdsRecordOf(replica, scope)) await this.#beginReset(scope);
     }
+    let limit = this.#o.pageSize;
+    if (!replica.checkpoints.has(scope)) limit = (await this.#o.initialPageSize?.()) ?? limit;
     for (;;) {
       if (stop.aborted) return false;
       const request: PullRequest = {
         scope,
         checkpoint: replica.checkpoints.get(scope) ?? null,
-        limit: this.#o.pageSize,
+        limit,
       };
       let page: PullResponse;
       ctx.status.requestStarted();

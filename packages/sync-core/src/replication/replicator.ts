@@ -4,7 +4,7 @@ import type { ServerLimitsInfo } from '../protocol/server-info.js';
 import type { Poke } from '../protocol/types.js';
 import type { Replica } from '../replica/replica.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
-import { isPagePoke, PullLoop } from './pull-loop.js';
+import { isPagePoke, PullLoop, type PullLoopOptions } from './pull-loop.js';
 import { PushLoop } from './push-loop.js';
 import type { Retryer } from './retryer.js';
 
@@ -28,6 +28,8 @@ export interface ReplicatorOptions {
   pushBatchSize: number;
   /** Most changes per pull page. */
   pullPageSize: number;
+  /** Most changes per page of a pull from no checkpoint (see {@link PullLoopOptions}). */
+  initialPullPageSize?: (() => Promise<number>) | undefined;
   /** Fallback pull period. */
   pullIntervalMs: number;
   /** Per-request timeout. */
@@ -91,6 +93,7 @@ export class Replicator {
       retryer: options.retryer,
       stop,
       pageSize: options.pullPageSize,
+      initialPageSize: options.initialPullPageSize,
       requestTimeoutMs: options.requestTimeoutMs,
       onAuthError,
       onUnplacedPokes: (scope, pokes) => this.#unplaced(scope, pokes),

@@ -32,16 +32,25 @@ export class WriteLimits {
     if (record !== undefined && record > 0) this.#maxRecordBytes = record;
   }
 
-  /** Asks the transport for the server's limits; failures are ignored (a 413 teaches them too). */
-  async learnFrom(transport: SyncTransport, env: SyncEnvironment): Promise<void> {
-    if (transport.info === undefined) return;
+  /**
+   * Asks the transport for the server's limits and resolves with them (the pull loop sizes an
+   * initial sync's pages by `maxPullLimit`); failures are ignored and resolve `undefined` (a 413
+   * teaches the write limits too).
+   */
+  async learnFrom(
+    transport: SyncTransport,
+    env: SyncEnvironment,
+  ): Promise<ServerLimitsInfo | undefined> {
+    if (transport.info === undefined) return undefined;
     try {
       const info = await withTimeout(env, INFO_TIMEOUT_MS, new AbortController().signal, (signal) =>
         (transport.info as NonNullable<SyncTransport['info']>)(signal),
       );
       this.learn(info.limits);
+      return info.limits;
     } catch {
       // An older server without /v1/info, or no network: the first 413 will tell.
+      return undefined;
     }
   }
 

@@ -1,0 +1,105 @@
+/**
+ * The chunks of one upload, taken in order by one process, are pipelined: a chunk that
+ * continues the one before it looks nothing up (the process knows the copy from that chunk)
+ * and its bytes are written while the offset of the one before is still being recorded; the
+ * offsets are still recorded in order, by compare-and-set. Runs on PGlite, whose runner can
+ * count and hold the statements.
+ */
+import { expect, it } from 'vitest';
+import { asset, putChunk, type TargetingFixture } from './fixture.js';
+
+/** What the runner exposes of the statements the server runs. */
+export interface StatementProbe {
+  /** Lookups of one copy by user and hash (`ownCopy`) since the start. */
+  copyLookups(): number;
+  /** Holds every offset update (`advanceUpload`) until the returned release is called. */
+  holdAdvances(): () => void;
+  /** Runs a statement on the server's database. */
+  query(sql: string, params: unknown[]): Promise<unknown>;
+}
+
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`gave up waiting until ${what}`);
+}
+
+/** The suite, on the fixture and the runner's statement probe. */
+export function uploadPipelineSuite(
+  fixture: () => TargetingFixture,
+  probe: () => StatementProbe,
+): void {
+  it('a chunk that continues the previous one in this process looks the copy up no more', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(90_000, 71);
+    expect((await putChunk(f, a, file.sha256, file.bytes, 0, 30_000)).status).toBe(308);
+    const before = probe().copyLookups();
+    expect((await putChunk(f, a, file.sha256, file.bytes, 30_000, 60_000)).status).toBe(308);
+    const last = await putChunk(f, a, file.sha256, file.bytes, 60_000, 90_000);
+    expect(last.status, JSON.stringify(last.body)).toBe(201);
+    expect(probe().copyLookups() - before).toBe(0);
+    const head = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+    expect(head.headers.get('upload-offset')).toBe('90000');
+    expect(head.headers.get('asset-complete')).toBe('1');
+  });
+
+  it("writes a chunk's bytes while the offset of the one before it is being recorded", async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(60_000, 72);
+    const keysBefore = new Set(await f.blobs.keys());
+    expect((await putChunk(f, a, file.sha256, file.bytes, 0, 20_000)).status).toBe(308);
+    const [key] = (await f.blobs.keys()).filter((k) => !keysBefore.has(k));
+    if (key === undefined) throw new Error('no blob was written');
+    const release = probe().holdAdvances();
+    let second: Promise<{ status: number }> | undefined;
+    let third: Promise<{ status: number }> | undefined;
+    try {
+      second = putChunk(f, a, file.sha256, file.bytes, 20_000, 40_000);
+      third = putChunk(f, a, file.sha256, file.bytes, 40_000, 60_000);
+      // Both chunks' bytes land although no offset could be recorded meanwhile.
+      await until(async () => (await f.blobs.size(key)) === 60_000, 'both chunks are written');
+    } finally {
+      release();
+    }
+    expect((await second)?.status).toBe(308);
+    expect((await third)?.status).toBe(201);
+    const head = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+    expect(head.headers.get('upload-offset')).toBe('60000');
+    expect(head.headers.get('asset-complete')).toBe('1');
+  });
+
+  it('refuses a chunk whose predecessor was not recorded, naming the offset held', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(60_000, 73);
+    expect((await putChunk(f, a, file.sha256, file.bytes, 0, 20_000)).status).toBe(308);
+    const release = probe().holdAdvances();
+    let second: Promise<{ status: number; headers: Headers }> | undefined;
+    let third: Promise<{ status: number; headers: Headers; body: unknown }> | undefined;
+    try {
+      second = putChunk(f, a, file.sha256, file.bytes, 20_000, 40_000);
+      third = putChunk(f, a, file.sha256, file.bytes, 40_000, 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Meanwhile another process of the server moved the offset back (its own upload of the
+      // copy failed half-way): the held compare-and-sets of both chunks must fail.
+      await probe().query(
+        'UPDATE syncline.assets SET received_bytes = 10000 WHERE user_id = $1 AND sha256 = $2',
+        [a.userId, file.sha256],
+      );
+    } finally {
+      release();
+    }
+    expect((await second)?.status).toBe(409);
+    const refused = await third;
+    expect(refused?.status, JSON.stringify(refused?.body)).toBe(409);
+    expect(refused?.headers.get('upload-offset')).toBe('10000');
+    // The upload goes on from the offset held, and the bytes verify.
+    expect((await putChunk(f, a, file.sha256, file.bytes, 10_000, 40_000)).status).toBe(308);
+    const last = await putChunk(f, a, file.sha256, file.bytes, 40_000, 60_000);
+    expect(last.status, JSON.stringify(last.body)).toBe(201);
+  });
+}
