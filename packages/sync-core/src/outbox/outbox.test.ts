@@ -222,6 +222,18 @@ describe('Outbox', () => {
     expect(outbox.hasSendable()).toBe(false); // in flight
   });
 
+  it('a write folded into a durable entry holds it back until the fold is saved too', () => {
+    const outbox = new Outbox();
+    const first = durable(outbox, m({ op: 'put', data: { v: 1 }, recordId: 'a' }));
+    const fold = outbox.enqueue(m({ op: 'patch', data: { v: 2 }, recordId: 'a' }), null);
+    expect(fold.entry).toBe(first.entry); // folded
+    // Sent now, the server could hold data that storage may still lose.
+    expect(outbox.hasSendable()).toBe(false);
+    expect(outbox.takeBatch(10)).toEqual([]);
+    outbox.writeSettled(fold.entry);
+    expect(outbox.takeBatch(10).map((e) => e.mutation.data)).toEqual([{ v: 2 }]);
+  });
+
   it('numbers new entries in queue order, and a restart keeps that order', () => {
     const outbox = new Outbox();
     const seqs = ['a', 'b', 'c'].map(

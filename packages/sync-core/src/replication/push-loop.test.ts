@@ -352,3 +352,120 @@ describe('push loop: push results that storage fails to save', () => {
     });
   }
 });
+
+describe('push loop: one request at a time', () => {
+  it('a write made while a push is out waits for its answer, even when syncNow asks at once', async () => {
+    const server = createMemoryServer();
+    const held: Array<() => void> = [];
+    let out = 0;
+    let mostOut = 0;
+    const transport = pushThrough(server, async (req, inner) => {
+      out++;
+      mostOut = Math.max(mostOut, out);
+      await new Promise<void>((resolve) => held.push(resolve));
+      out--;
+      return inner.push(req);
+    });
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    await client.start();
+    await client.syncNow();
+    await client.put('todos', 'a', { v: 1 });
+    await settle();
+    expect(held).toHaveLength(1);
+    await client.put('todos', 'b', { v: 1 }); // its push trigger fires while `a` is out
+    const syncing = client.syncNow(); // and syncNow asks the loop directly
+    await settle();
+    expect(held).toHaveLength(1);
+    held.shift()?.();
+    await settle();
+    expect(held).toHaveLength(1); // `b`, now that `a` is answered
+    held.shift()?.();
+    await syncing;
+    expect(mostOut).toBe(1);
+    expect(server.appliedLog.map((e) => e.recordId)).toEqual(['a', 'b']);
+    expect(client.status.pending).toBe(0);
+    await client.stop();
+  });
+});
+
+describe('push loop: a write queued while the send loop is finishing', () => {
+  // The loop ends when `takeBatch` finds nothing sendable. A write made as the last answer
+  // arrives is either in the outbox by then (taken) or not yet durable (not sendable): its own
+  // trigger, when its storage write is durable, must still send it, with no syncNow.
+  it('made from inside the push answer of the last batch: sent with no other trigger', async () => {
+    const server = createMemoryServer();
+    let writeLate: (() => void) | undefined;
+    const transport = pushThrough(server, async (req, inner) => {
+      const answer = await inner.push(req);
+      writeLate?.();
+      writeLate = undefined;
+      return answer;
+    });
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    await client.start();
+    await client.syncNow();
+    let late: Promise<void> | undefined;
+    writeLate = () => {
+      late = client.put('todos', 'late', { v: 1 });
+    };
+    await client.put('todos', 'a', { v: 1 });
+    await settle(10);
+    await late;
+    await settle(10);
+    expect(ids(server)).toEqual(['a', 'late']);
+    expect(client.status).toMatchObject({ pending: 0, state: 'synced' });
+    await client.stop();
+  });
+
+  it('made when the push results are saved, its own save still pending as the loop ends: sent once saved', async () => {
+    const server = createMemoryServer();
+    const disk = memoryStorage();
+    let afterNextWrite: (() => void) | undefined;
+    let holdNextWrite = false;
+    let releaseHeld: (() => void) | undefined;
+    // A storage commit hook: runs a write as the push results' save completes, and holds that
+    // write's own save, so the loop's last `takeBatch` sees it queued but not durable.
+    const hooked: typeof disk = {
+      get: (namespace, key) => disk.get(namespace, key),
+      list: (namespace, prefix) => disk.list(namespace, prefix),
+      clear: (namespace) => disk.clear(namespace),
+      async write(namespace, ops) {
+        if (holdNextWrite) {
+          holdNextWrite = false;
+          await new Promise<void>((resolve) => {
+            releaseHeld = resolve;
+          });
+        }
+        await disk.write(namespace, ops);
+        const hook = afterNextWrite;
+        afterNextWrite = undefined;
+        hook?.();
+      },
+    };
+    let late: Promise<void> | undefined;
+    const transport = pushThrough(server, async (req, inner) => {
+      const answer = await inner.push(req);
+      if (late !== undefined) return answer;
+      // The next storage write is this answer's push results: the loop resumes after it.
+      afterNextWrite = () => {
+        holdNextWrite = true;
+        late = client.put('todos', 'late', { v: 1 });
+      };
+      return answer;
+    });
+    const client = createSyncClient({ transport, storage: hooked, environment: newEnv() });
+    await client.start();
+    await client.syncNow();
+    await client.put('todos', 'a', { v: 1 });
+    await settle(10);
+    expect(late).toBeDefined();
+    expect(ids(server)).toEqual(['a']);
+    expect(client.status.pending).toBe(1);
+    releaseHeld?.();
+    await late;
+    await settle(10);
+    expect(ids(server)).toEqual(['a', 'late']);
+    expect(client.status).toMatchObject({ pending: 0, state: 'synced' });
+    await client.stop();
+  });
+});

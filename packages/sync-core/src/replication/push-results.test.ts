@@ -4,10 +4,12 @@
  * the server's record the base at once (the view shows it before any pull).
  */
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createSyncClient } from '../client/sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
-import { serverWins } from '../conflict/resolvers.js';
+import { lww, manual, serverWins } from '../conflict/resolvers.js';
 import type { ConflictResolver } from '../conflict/types.js';
+import { SyncError } from '../errors/sync-error.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer } from '../testing/memory-server.js';
@@ -362,15 +364,18 @@ describe('applying push answers', () => {
 
   it('recreates a record whose tombstone the server purged when the resolver keeps the local write', async () => {
     const seen: unknown[] = [];
+    const serverHlcs: string[] = [];
     const { mine, onServer } = await conflictWithoutPull(
-      ({ local, serverRecord }) => {
+      ({ local, serverRecord, serverHlc }) => {
         seen.push(serverRecord);
+        serverHlcs.push(serverHlc);
         return { action: 'write', data: local };
       },
       'delete',
       { purge: true },
     );
     expect(seen).toEqual([null]); // the server holds nothing for it any more
+    expect(serverHlcs).toEqual(['']); // and no time: any local write is later
     expect(onServer()).toMatchObject({ data: { title: 'mine' }, deleted: false });
     expect(mine.get('docs', 'd')).toEqual({ title: 'mine' });
     expect(mine.recordStatus('docs', 'd')).toBe('synced');
@@ -412,6 +417,387 @@ describe('applying push answers', () => {
         server: expect.objectContaining({ data: { title: 'server' }, revision: 2 }),
       }),
     ]);
+    await mine.stop();
+  });
+
+  it('a server-wins resolution on a record whose tombstone the server purged drops the stale base', async () => {
+    const storage = memoryStorage();
+    const { mine, onServer } = await conflictWithoutPull(serverWins(), 'delete', {
+      storage,
+      purge: true,
+    });
+    expect(onServer()).toBeUndefined();
+    // The server holds nothing: neither the local write nor the old base stays.
+    expect(mine.get('docs', 'd')).toBeUndefined();
+    expect(mine.status.pending).toBe(0);
+    expect(await storage.get('user:u1', 'r/docs/d')).toBeUndefined();
+    await mine.put('docs', 'd', { title: 'again' }); // a create again, on nothing
+    await settle();
+    expect(onServer()).toMatchObject({ data: { title: 'again' }, deleted: false });
+    expect(mine.conflicts()).toEqual([]);
+    await mine.stop();
+  });
+
+  it('the default resolver keeps the local write over a record whose tombstone the server purged', async () => {
+    const { mine, onServer } = await conflictWithoutPull(lww(), 'delete', { purge: true });
+    expect(onServer()).toMatchObject({ data: { title: 'mine' }, deleted: false });
+    expect(mine.get('docs', 'd')).toEqual({ title: 'mine' });
+    expect(mine.recordStatus('docs', 'd')).toBe('synced');
+    expect(mine.conflicts()).toEqual([]);
+    await mine.stop();
+  });
+
+  it("a server-wins resolution rebases the record's next queued write on the server's revision", async () => {
+    const server = createMemoryServer();
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    const inner = server.connect({ userId: 'u1' });
+    const { transport: noPulls, cut } = withoutPulls(inner);
+    let hold: Promise<void> | undefined;
+    let release = (): void => {};
+    const transport: SyncTransport = {
+      ...noPulls,
+      push: async (request, signal) => {
+        const waiting = hold;
+        hold = undefined;
+        if (waiting !== undefined) await waiting;
+        return inner.push(request, signal);
+      },
+    };
+    let asked = 0;
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+      collections: {
+        docs: {
+          conflict: (context) => {
+            asked++;
+            return serverWins()(context);
+          },
+        },
+      },
+    });
+    await other.start();
+    await other.put('docs', 'd', { title: 'base' });
+    await other.syncNow();
+    await mine.start();
+    await mine.syncNow();
+    cut();
+    await other.put('docs', 'd', { title: 'server' }); // revision 2
+    await other.syncNow();
+    await other.stop();
+    hold = new Promise<void>((r) => (release = r));
+    await mine.put('docs', 'd', { title: 'first' }); // on revision 1: a conflict
+    await settle();
+    await mine.put('docs', 'd', { title: 'second' }); // queued behind it
+    release();
+    await settle(10);
+    expect(asked).toBe(1); // only the first write conflicted
+    const onServer = server.records('user:u1').find((r) => r.id === 'd');
+    expect(onServer).toMatchObject({ data: { title: 'second' }, revision: 3 });
+    expect(mine.get('docs', 'd')).toEqual({ title: 'second' });
+    expect(mine.status.pending).toBe(0);
+    await mine.stop();
+  });
+
+  it('a create that meets a record another device created is resolved on the server record', async () => {
+    const server = createMemoryServer();
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    await other.start();
+    await other.put('docs', 'd', { title: 'other' });
+    await other.syncNow();
+    await other.stop();
+    const { transport, cut } = withoutPulls(server.connect({ userId: 'u1' }));
+    cut(); // `mine` never learns of `other`'s record before its push
+    const storage = memoryStorage();
+    const mine = createSyncClient({
+      transport,
+      storage,
+      environment: testEnvironment({ seed: seed++ }),
+      collections: { docs: { conflict: serverWins() } },
+    });
+    await mine.start();
+    await mine.put('docs', 'd', { title: 'mine' });
+    await settle(10);
+    expect(mine.get('docs', 'd')).toEqual({ title: 'other' });
+    expect(mine.status.pending).toBe(0);
+    expect(await storage.get('user:u1', 'r/docs/d')).toMatchObject({
+      data: { title: 'other' },
+      revision: 1,
+    });
+    await mine.stop();
+  });
+
+  it('a conflict answer older than a record pulled meanwhile does not replace it', async () => {
+    const server = createMemoryServer();
+    const inner = server.connect({ userId: 'u1' });
+    let release = (): void => {};
+    let holding = false;
+    let pokes = true;
+    const transport: SyncTransport = {
+      ...inner,
+      push: async (request, signal) => {
+        const answer = await inner.push(request, signal);
+        if (holding) await new Promise<void>((r) => (release = r));
+        return answer;
+      },
+      pull: (request, signal) => inner.pull(request, signal),
+      subscribe: (options) =>
+        inner.subscribe({ ...options, onPoke: (poke) => pokes && options.onPoke(poke) }),
+      session: inner.session,
+    };
+    const storage = memoryStorage();
+    const mine = createSyncClient({
+      transport,
+      storage,
+      environment: testEnvironment({ seed: seed++ }),
+      collections: { docs: { conflict: serverWins() } },
+    });
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    await other.start();
+    await other.put('docs', 'd', { by: 'base' });
+    await other.syncNow();
+    await mine.start();
+    await mine.syncNow();
+    pokes = false; // `mine` does not hear of `other2` before its push
+    await other.put('docs', 'd', { by: 'other2' });
+    await other.syncNow();
+    holding = true;
+    await mine.put('docs', 'd', { by: 'mine' }); // answered: a conflict with `other2`, held
+    await settle();
+    pokes = true;
+    await other.put('docs', 'd', { by: 'other3' });
+    await other.syncNow();
+    await settle(); // mine pulls `other3` while the conflict answer is still on the way
+    holding = false;
+    release();
+    await settle();
+    const latest = server.records('user:u1').find((r) => r.id === 'd');
+    expect(latest?.data).toEqual({ by: 'other3' });
+    expect(mine.get('docs', 'd')).toEqual({ by: 'other3' });
+    expect(await storage.get('user:u1', 'r/docs/d')).toMatchObject({
+      data: { by: 'other3' },
+      revision: latest?.revision,
+    });
+    expect(mine.status.pending).toBe(0);
+    await mine.stop();
+    await other.stop();
+  });
+
+  it("a transaction member held back by its sibling's conflict is not parked: only the sibling is", async () => {
+    const server = createMemoryServer();
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    const { transport, cut } = withoutPulls(server.connect({ userId: 'u1' }));
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+      collections: { docs: { conflict: manual() } },
+    });
+    await other.start();
+    await other.put('docs', 'a', { v: 'base' });
+    await other.put('docs', 'b', { v: 'base' });
+    await other.syncNow();
+    await mine.start();
+    await mine.syncNow();
+    cut();
+    await other.put('docs', 'b', { v: 'other' });
+    await other.syncNow();
+    await other.stop();
+    await mine.transaction((tx) => {
+      tx.patch('docs', 'a', { v: 'mine' }); // on `a`'s server revision: no conflict of its own
+      tx.put('docs', 'b', { v: 'mine' });
+      tx.put('docs', 'c', { v: 'mine' }); // a create: the server has nothing, at revision 0
+    });
+    await settle(10);
+    expect(mine.conflicts().map((c) => c.recordId)).toEqual(['b']);
+    expect(mine.deadLetters()).toEqual([]);
+    expect(mine.get('docs', 'a')).toEqual({ v: 'mine' });
+    expect(mine.get('docs', 'c')).toEqual({ v: 'mine' });
+    await mine.stop();
+  });
+
+  it('a transaction member whose tombstone the server purged conflicts on its own, not as a sibling', async () => {
+    const server = createMemoryServer();
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    const { transport, cut } = withoutPulls(server.connect({ userId: 'u1' }));
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+      collections: { docs: { conflict: ({ local }) => ({ action: 'write', data: local }) } },
+    });
+    await other.start();
+    await other.put('docs', 'd', { v: 'base' });
+    await other.put('docs', 'e', { v: 'base' });
+    await other.syncNow();
+    await mine.start();
+    await mine.syncNow();
+    cut();
+    await other.delete('docs', 'd');
+    await other.syncNow();
+    await other.stop();
+    server.purgeTombstones(); // `d`'s server record is gone: its conflict carries no record
+    await mine.transaction((tx) => {
+      tx.put('docs', 'd', { v: 'mine' });
+      tx.put('docs', 'e', { v: 'mine' });
+    });
+    await settle(10);
+    const onServer = (id: string) => server.records('user:u1').find((r) => r.id === id)?.data;
+    expect(onServer('d')).toEqual({ v: 'mine' });
+    expect(onServer('e')).toEqual({ v: 'mine' });
+    expect(mine.status.pending).toBe(0);
+    expect(mine.conflicts()).toEqual([]);
+    await mine.stop();
+  });
+
+  it('a transaction patching a record whose create was refused is decided on its own, not held as a sibling', async () => {
+    const server = createMemoryServer();
+    const inner = server.connect({ userId: 'u1' });
+    let refuse = (): void => {};
+    const transport: SyncTransport = {
+      ...withoutPulls(inner).transport,
+      push: (request, signal) =>
+        request.mutations.some((m) => m.data?.poison === true)
+          ? new Promise((_, reject) => {
+              refuse = () => reject(new SyncError('rejected', 'Refused', { status: 400 }));
+            })
+          : inner.push(request, signal),
+    };
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    await mine.start();
+    await mine.syncNow();
+    await mine.put('docs', 'x', { poison: true });
+    await settle(); // out, and held
+    // The view has `x` (not yet answered): the patch stays a patch, on no base (revision 0).
+    await mine.transaction((tx) => {
+      tx.patch('docs', 'x', { v: 2 });
+      tx.put('docs', 'y', { v: 1 });
+    });
+    refuse();
+    await settle(10);
+    // The server has no `x`: the patch conflicts on its own (the default resolver writes it
+    // whole), `y` was only held back by it; both go through in the end.
+    expect(mine.deadLetters().map((l) => l.mutation.recordId)).toEqual(['x']);
+    expect(server.records('user:u1').map((r) => [r.id, r.data])).toEqual([
+      ['x', { v: 2 }],
+      ['y', { v: 1 }],
+    ]);
+    expect(mine.status.pending).toBe(0);
+    await mine.stop();
+  });
+
+  it("a resolver's rewrite is based on the server's record: a second conflict shows it as the base", async () => {
+    const server = createMemoryServer();
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    const inner = server.connect({ userId: 'u1' });
+    const { transport: noPulls, cut } = withoutPulls(inner);
+    let pushes = 0;
+    let release = (): void => {};
+    const second = new Promise<void>((r) => (release = r));
+    const transport: SyncTransport = {
+      ...noPulls,
+      push: async (request, signal) => {
+        if (pushes++ === 1) await second; // the rewrite waits at the server's door
+        return inner.push(request, signal);
+      },
+    };
+    const bases: unknown[] = [];
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+      collections: {
+        docs: {
+          conflict: ({ base, server }) => {
+            bases.push(base);
+            return { action: 'write', data: { title: `mine+${server?.title}` } };
+          },
+        },
+      },
+    });
+    await other.start();
+    await other.put('docs', 'd', { title: 'base' });
+    await other.syncNow();
+    await mine.start();
+    await mine.syncNow();
+    cut();
+    pushes = 0;
+    await other.put('docs', 'd', { title: 'server' });
+    await other.syncNow();
+    await mine.put('docs', 'd', { title: 'mine' }); // conflicts; its rewrite is held
+    await settle();
+    await other.put('docs', 'd', { title: 'server2' }); // the rewrite will conflict too
+    await other.syncNow();
+    release();
+    await settle(10);
+    expect(bases).toEqual([{ title: 'base' }, { title: 'server' }]);
+    expect(server.records('user:u1').find((r) => r.id === 'd')?.data).toEqual({
+      title: 'mine+server2',
+    });
+    await mine.stop();
+    await other.stop();
+  });
+
+  it("quarantines a conflict's server record that fails the collection's schema instead of showing it", async () => {
+    const server = createMemoryServer();
+    const other = createSyncClient({
+      transport: server.connect({ userId: 'u1' }),
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+    });
+    const { transport, cut } = withoutPulls(server.connect({ userId: 'u1' }));
+    const todo = z.object({ title: z.string(), done: z.boolean() });
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+      collections: { todos: { schema: todo, conflict: manual() } },
+    });
+    await other.start();
+    await other.put('todos', 'd', { title: 'base', done: false });
+    await other.syncNow();
+    await mine.start();
+    await mine.syncNow();
+    cut();
+    await other.put('todos', 'd', { title: 'server', done: 'maybe' }); // fails `mine`'s schema
+    await other.syncNow();
+    await other.stop();
+    await mine.put('todos', 'd', { title: 'mine', done: true });
+    await settle(10);
+    expect(mine.conflicts().map((c) => c.recordId)).toEqual(['d']);
+    expect(mine.invalidRecords().map((r) => [r.id, r.record.data])).toEqual([
+      ['d', { title: 'server', done: 'maybe' }],
+    ]);
+    expect(mine.get('todos', 'd')).not.toEqual({ title: 'server', done: 'maybe' });
     await mine.stop();
   });
 });
