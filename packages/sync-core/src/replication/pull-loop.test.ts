@@ -459,6 +459,112 @@ describe("pull loop: stopping", () => {
   });
 });
 
+/**
+ * A reader device of `u1` whose pulls can be held: a held pull's answer is computed when it is
+ * asked (so it brings nothing written after) and delivered on `release()`. Pokes arrive live. A
+ * writer device pushes one record per `write` straight to the server.
+ */
+async function heldPulls(options: { storage?: StorageAdapter } = {}) {
+  const server = createMemoryServer();
+  const inner = server.connect({ userId: "u1", sessionId: "reader" });
+  let holding = false;
+  const held: Array<() => void> = [];
+  const transport: SyncTransport = {
+    session: inner.session!,
+    push: (req, signal) => inner.push(req, signal),
+    pull: async (req, signal) => {
+      const page = await inner.pull(req, signal);
+      if (holding) await new Promise<void>((resolve) => held.push(resolve));
+      return page;
+    },
+    subscribe: (subscription) => inner.subscribe!(subscription),
+  };
+  const env = newEnv();
+  const reader = createSyncClient({
+    transport,
+    storage: options.storage ?? memoryStorage(),
+    environment: env,
+  });
+  await reader.start();
+  expect(await reader.syncNow()).toMatchObject({ outcome: "settled" });
+  const writer = server.connect({ userId: "u1", sessionId: "writer" });
+  let n = 0;
+  return {
+    server,
+    reader,
+    env,
+    /** Starts a pull of the reader whose answer waits for `release()`. */
+    async holdPull() {
+      holding = true;
+      const pullsBefore = server.stats.pulls;
+      void reader.syncNow();
+      await settle();
+      expect(server.stats.pulls).toBe(pullsBefore + 1);
+    },
+    async release() {
+      holding = false;
+      for (const answer of held.splice(0)) answer();
+      await settle();
+    },
+    async write(id: string) {
+      n++;
+      await writer.push({
+        clientId: "writer",
+        sessionId: "writer",
+        mutations: [
+          {
+            id: `0190a1b2-c3d4-7000-8000-${String(n).padStart(12, "0")}`,
+            scope: "user:u1",
+            collection: "todos",
+            recordId: id,
+            op: "put",
+            data: { id },
+            baseRevision: 0,
+            hlc: `0190a1b2c3d4:${n.toString(16).padStart(4, "0")}:writer`,
+          },
+        ],
+      });
+      await settle();
+    },
+  };
+}
+
+describe("pull loop: pokes queued behind a running pull", () => {
+  it("a poke arriving during a pull is applied once the pull ends, with no other pull", async () => {
+    const t = await heldPulls();
+    await t.holdPull();
+    await t.write("a"); // its poke queues behind the held pull, whose answer predates it
+    const pulls = t.server.stats.pulls;
+    await t.release();
+    expect(t.reader.get("todos", "a")).toEqual({ id: "a" });
+    expect(t.server.stats.pulls).toBe(pulls);
+    await t.reader.stop();
+  });
+
+  // The queue is bounded: 256 pokes behind a pull are kept and applied; the 257th drops them
+  // for one more pull, which brings what they carried.
+  for (const [count, pullsAfter] of [
+    [256, 0],
+    [257, 1],
+  ] as const) {
+    it(`${count} pokes behind a pull: ${
+      pullsAfter === 0 ? "all applied, no pull" : "dropped for one more pull"
+    }`, async () => {
+      const t = await heldPulls();
+      await t.holdPull();
+      const ids = Array.from({ length: count }, (_, i) => `r${i}`);
+      for (const id of ids) await t.write(id);
+      const pulls = t.server.stats.pulls;
+      await t.release();
+      expect(t.server.stats.pulls - pulls).toBe(pullsAfter);
+      expect(
+        ids.filter((id) => t.reader.get("todos", id) === undefined)
+      ).toEqual([]);
+      await t.reader.stop();
+    });
+  }
+});
+
 async function microtasks(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await Promise.resolve();
 }
