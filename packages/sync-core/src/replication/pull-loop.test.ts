@@ -10,7 +10,7 @@ import {
   testEnvironment,
 } from '../client/test-support.js';
 import { SyncError } from '../errors/sync-error.js';
-import type { PullRequest, PullResponse } from '../protocol/types.js';
+import type { Poke, PullRequest, PullResponse } from '../protocol/types.js';
 import type { SyncStatus } from '../status/types.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer, type MemoryServer } from '../testing/memory-server.js';
@@ -455,8 +455,19 @@ async function heldPulls(options: { storage?: StorageAdapter; pullPageSize?: num
       if (holding) await new Promise<void>((resolve) => held.push(resolve));
       return page;
     },
-    subscribe: (subscription) => inner.subscribe!(subscription),
+    subscribe: (subscription) => {
+      onPoke = subscription.onPoke;
+      return inner.subscribe!({
+        ...subscription,
+        onPoke: (poke) => {
+          pokes.push(poke);
+          subscription.onPoke(poke);
+        },
+      });
+    },
   };
+  let onPoke: (poke: Poke) => void = () => undefined;
+  const pokes: Poke[] = [];
   const env = newEnv();
   const reader = createSyncClient({
     transport,
@@ -472,6 +483,13 @@ async function heldPulls(options: { storage?: StorageAdapter; pullPageSize?: num
     server,
     reader,
     env,
+    /** Every poke the server sent the reader. */
+    pokes,
+    /** Hands the reader a poke, as if the server had sent it. */
+    async deliver(poke: Poke) {
+      onPoke(poke);
+      await settle();
+    },
     /** Starts a pull of the reader whose answer waits for `release()`. */
     async holdPull() {
       holding = true;
@@ -590,6 +608,23 @@ describe("pull loop: a poke's page that storage fails to save", () => {
     expect(t.reader.status.lastSyncedAt).toBe(syncedAt);
     expect(await t.reader.syncNow()).toMatchObject({ outcome: 'settled' });
     expect(t.reader.status.lastSyncedAt).toBeGreaterThan(syncedAt!);
+    await t.reader.stop();
+    expect(await storedIds(disk, t.server)).toEqual(['a']);
+  });
+
+  it('a plain poke of its version still pulls: the version it reached is not what storage holds', async () => {
+    const disk = memoryStorage();
+    const failing = failingLater(disk);
+    const t = await heldPulls({ storage: failing.storage });
+    failing.arm();
+    await t.write('a');
+    failing.fail();
+    await settle();
+    const version = t.pokes.at(-1)?.version;
+    expect(version).toBeGreaterThan(0);
+    const pulls = t.server.stats.pulls;
+    await t.deliver({ scope: 'user:u1', version: version!, originClientId: 'writer' });
+    expect(t.server.stats.pulls).toBe(pulls + 1);
     await t.reader.stop();
     expect(await storedIds(disk, t.server)).toEqual(['a']);
   });
