@@ -1,6 +1,9 @@
 // The pull loop's failure and edge paths through a real client and the in-memory server: a
-// server that keeps requiring a reset, refused and failed pulls, pulled pages that storage fails
-// to save, a first pull over records the client already holds, and several pages in a row.
+// server that keeps requiring a reset, refused and failed pulls (what `syncNow` resolves to), a
+// pull refused for auth, pulled pages and pokes' pages that storage fails to save (also with
+// newer pokes queued behind, and pulled again in smaller pages), a first pull over records the
+// client already holds, a stop while a pull is out, and pokes queued behind a running pull (up to
+// the bound of 256).
 import { describe, expect, it } from 'vitest';
 import { createSyncClient } from '../client/sync-client.js';
 import {
@@ -461,13 +464,16 @@ async function heldPulls(options: { storage?: StorageAdapter; pullPageSize?: num
         ...subscription,
         onPoke: (poke) => {
           pokes.push(poke);
-          subscription.onPoke(poke);
+          if (holdingPokes) heldPokes.push(poke);
+          else subscription.onPoke(poke);
         },
       });
     },
   };
   let onPoke: (poke: Poke) => void = () => undefined;
   const pokes: Poke[] = [];
+  let holdingPokes = false;
+  const heldPokes: Poke[] = [];
   const env = newEnv();
   const reader = createSyncClient({
     transport,
@@ -485,6 +491,15 @@ async function heldPulls(options: { storage?: StorageAdapter; pullPageSize?: num
     env,
     /** Every poke the server sent the reader. */
     pokes,
+    /** From now on the server's pokes wait for `releasePokes()`. */
+    holdPokes() {
+      holdingPokes = true;
+    },
+    async releasePokes() {
+      holdingPokes = false;
+      for (const poke of heldPokes.splice(0)) onPoke(poke);
+      await settle();
+    },
     /** Hands the reader a poke, as if the server had sent it. */
     async deliver(poke: Poke) {
       onPoke(poke);
@@ -534,6 +549,20 @@ describe('pull loop: pokes queued behind a running pull', () => {
     const pulls = t.server.stats.pulls;
     await t.release();
     expect(t.reader.get('todos', 'a')).toEqual({ id: 'a' });
+    expect(t.server.stats.pulls).toBe(pulls);
+    await t.reader.stop();
+  });
+
+  it('a poke arriving after a pull already brought its page: nothing to apply, nothing to pull, and its version is known', async () => {
+    const t = await heldPulls();
+    t.holdPokes();
+    await t.write('a');
+    expect(await t.reader.syncNow()).toMatchObject({ outcome: 'settled' });
+    expect(t.reader.get('todos', 'a')).toEqual({ id: 'a' });
+    const pulls = t.server.stats.pulls;
+    await t.releasePokes();
+    const version = t.pokes.at(-1)?.version;
+    await t.deliver({ scope: 'user:u1', version: version!, originClientId: 'writer' });
     expect(t.server.stats.pulls).toBe(pulls);
     await t.reader.stop();
   });
