@@ -16,6 +16,7 @@ import { SyncError } from '../errors/sync-error.js';
 import type { Poke, PullRequest, PullResponse } from '../protocol/types.js';
 import type { SyncStatus } from '../status/types.js';
 import { memoryStorage } from '../storage/memory.js';
+import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer, type MemoryServer } from '../testing/memory-server.js';
 import { createSessionSource } from '../transport/session-source.js';
 import type { SyncTransport } from '../transport/types.js';
