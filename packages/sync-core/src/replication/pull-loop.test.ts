@@ -519,7 +519,8 @@ async function heldPulls(options: { storage?: StorageAdapter; pullPageSize?: num
       for (const answer of held.splice(0)) answer();
       await settle();
     },
-    async write(id: string) {
+    /** Pushes `id` and lets its poke arrive (`settle: false`: the caller settles later). */
+    async write(id: string, options: { settle?: boolean } = {}) {
       n++;
       await writer.push({
         clientId: 'writer',
@@ -537,7 +538,7 @@ async function heldPulls(options: { storage?: StorageAdapter; pullPageSize?: num
           },
         ],
       });
-      await settle();
+      if (options.settle !== false) await settle();
     },
   };
 }
@@ -580,7 +581,8 @@ describe('pull loop: pokes queued behind a running pull', () => {
       const t = await heldPulls();
       await t.holdPull();
       const ids = Array.from({ length: count }, (_, i) => `r${i}`);
-      for (const id of ids) await t.write(id);
+      for (const id of ids) await t.write(id, { settle: false });
+      await settle();
       const pulls = t.server.stats.pulls;
       await t.release();
       expect(t.server.stats.pulls - pulls).toBe(pullsAfter);
