@@ -644,6 +644,21 @@ describe("pull loop: a poke's page that storage fails to save", () => {
     expect(await storedIds(disk, t.server)).toEqual(['a']);
   });
 
+  it('the same poke delivered again is applied and saves its records, which memory already held', async () => {
+    const disk = memoryStorage();
+    const failing = failingLater(disk);
+    const t = await heldPulls({ storage: failing.storage });
+    failing.arm();
+    await t.write('a');
+    failing.fail();
+    await settle();
+    const poke = t.pokes.at(-1);
+    expect(poke?.changes).toHaveLength(1);
+    await t.deliver(poke!); // a transport that delivers a poke twice (a reconnect, a retry)
+    await t.reader.stop();
+    expect(await storedIds(disk, t.server)).toEqual(['a']);
+  });
+
   it('a plain poke of its version still pulls: the version it reached is not what storage holds', async () => {
     const disk = memoryStorage();
     const failing = failingLater(disk);
