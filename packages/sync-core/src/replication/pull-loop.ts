@@ -184,7 +184,7 @@ export class PullLoop {
       }
       pending = rest;
     }
-    await this.#writePages(scope, write, { reachedEnd: false });
+    await this.#writePages(scope, write, false); // a poke's page never ends a resave
     const known = this.#known.get(scope);
     const current = replica.checkpoints.get(scope);
     return pending.filter(
@@ -261,7 +261,7 @@ export class PullLoop {
       }
       const write = new ReplicaBatch(replica);
       applyPulledPage(ctx, write, scope, page, { resave: this.#resave.has(scope) });
-      await this.#writePages(scope, write, { reachedEnd: !page.hasMore });
+      await this.#writePages(scope, write, !page.hasMore);
       if (!page.hasMore) return true;
     }
   }
@@ -279,11 +279,7 @@ export class PullLoop {
    * where storage is and saves again what this write lost, up to its last page (`reachedEnd`:
    * a pull from the stored checkpoint to the end has returned every record this write held).
    */
-  async #writePages(
-    scope: string,
-    write: ReplicaBatch,
-    { reachedEnd }: { reachedEnd: boolean },
-  ): Promise<void> {
+  async #writePages(scope: string, write: ReplicaBatch, reachedEnd: boolean): Promise<void> {
     try {
       await this.#write(write);
     } catch (error) {
