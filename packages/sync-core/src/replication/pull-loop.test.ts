@@ -1,14 +1,24 @@
 // The pull loop's failure and edge paths through a real client and the in-memory server: a
-// server that keeps requiring a reset, refused and failed pulls, pulled pages that storage fails
-// to save, a first pull over records the client already holds, and several pages in a row.
+// server that keeps requiring a reset, refused and failed pulls (what `syncNow` resolves to), a
+// pull refused for auth, pulled pages and pokes' pages that storage fails to save (also with
+// newer pokes queued behind, and pulled again in smaller pages), a first pull over records the
+// client already holds, a stop while a pull is out, and pokes queued behind a running pull (up to
+// the bound of 256).
 import { describe, expect, it } from 'vitest';
 import { createSyncClient } from '../client/sync-client.js';
-import { controlledStorage, replacedTransport, testEnvironment } from '../client/test-support.js';
+import {
+  controlledStorage,
+  replacedTransport,
+  settle,
+  testEnvironment,
+} from '../client/test-support.js';
 import { SyncError } from '../errors/sync-error.js';
-import type { PullRequest, PullResponse } from '../protocol/types.js';
+import type { Poke, PullRequest, PullResponse } from '../protocol/types.js';
 import type { SyncStatus } from '../status/types.js';
 import { memoryStorage } from '../storage/memory.js';
+import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer, type MemoryServer } from '../testing/memory-server.js';
+import { createSessionSource } from '../transport/session-source.js';
 import type { SyncTransport } from '../transport/types.js';
 
 let seed = 900;
@@ -57,9 +67,18 @@ describe('pull loop: a server that asks for a reset', () => {
       const page = await inner.pull(req);
       if (resetAnswers === 0) return page;
       resetAnswers--;
-      return { changes: [], checkpoint: page.checkpoint, hasMore: false, resetRequired: true };
+      return {
+        changes: [],
+        checkpoint: page.checkpoint,
+        hasMore: false,
+        resetRequired: true,
+      };
     });
-    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    const client = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
     const errors = errorsOf(client);
     await client.start();
     await client.syncNow();
@@ -93,7 +112,7 @@ describe('pull loop: a server that asks for a reset', () => {
   it('starts over once and drops what the server no longer returns', async () => {
     const t = await setup();
     t.answerResets(1);
-    await t.client.syncNow();
+    expect(await t.client.syncNow()).toMatchObject({ outcome: 'settled' });
     expect(t.client.get('todos', 'a')).toEqual({ id: 'a' });
     expect(t.client.get('todos', 'b')).toBeUndefined();
     expect(t.errors).toEqual([]);
@@ -104,7 +123,11 @@ describe('pull loop: a server that asks for a reset', () => {
   it('resets once per pull: a server that keeps asking is reported, and asked again next time', async () => {
     const t = await setup();
     t.answerResets(10);
-    await t.client.syncNow({ timeoutMs: 1000 });
+    // The pull gave up: the round is not settled (and waiting longer would not settle it).
+    expect(await t.client.syncNow({ timeoutMs: 1000 })).toMatchObject({
+      outcome: 'pending',
+      reason: 'failed',
+    });
     expect(t.requests()).toBe(2);
     expect(t.errors.map((e) => [e.kind, e.message])).toEqual([
       ['server', 'The server keeps requiring a reset'],
@@ -126,7 +149,11 @@ describe('pull loop: where a pull starts', () => {
       from.push(req.checkpoint);
       return inner.pull(req);
     });
-    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    const client = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
     await client.start();
     await client.syncNow();
     await client.put('todos', 'mine', { v: 1 });
@@ -149,18 +176,84 @@ describe('pull loop: a pull refused or failed', () => {
         ? Promise.reject(new SyncError('rejected', 'Bad scope', { status: 400 }))
         : inner.pull(req),
     );
-    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    const client = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
     const errors = errorsOf(client);
     await client.start();
     await client.syncNow();
     refuse = true;
     await writeElsewhere(server, ['b']);
-    await client.syncNow({ timeoutMs: 1000 });
+    expect(await client.syncNow({ timeoutMs: 1000 })).toMatchObject({
+      outcome: 'pending',
+      reason: 'failed',
+    });
     expect(errors.map((e) => [e.kind, e.message])).toEqual([['rejected', 'Bad scope']]);
     expect(client.get('todos', 'a')).toEqual({ id: 'a' });
+    // A refused pull is not an auth failure: sync is not paused, a write is pushed at once.
+    await client.put('todos', 'mine', { v: 1 });
+    await settle();
+    expect(server.records('user:u1').map((r) => r.id)).toContain('mine');
     refuse = false;
-    await client.syncNow();
+    expect(await client.syncNow()).toMatchObject({ outcome: 'settled' });
     expect(client.get('todos', 'b')).toEqual({ id: 'b' });
+    await client.stop();
+  });
+
+  it('a pull refused for auth (401) pauses sync; a good token resumes it and nothing is lost', async () => {
+    const server = createMemoryServer();
+    await writeElsewhere(server, ['a']);
+    let unauthorized = false;
+    let pulls = 0;
+    const inner = server.connect({ userId: 'u1', sessionId: 's1' });
+    const transport = replacedTransport(inner, {
+      pull: (req, signal) => {
+        pulls++;
+        return unauthorized
+          ? Promise.reject(new SyncError('auth', 'token expired', { status: 401 }))
+          : inner.pull(req, signal);
+      },
+      push: (req, signal) =>
+        unauthorized
+          ? Promise.reject(new SyncError('auth', 'token expired', { status: 401 }))
+          : inner.push(req, signal),
+    });
+    const env = newEnv();
+    const client = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: env,
+    });
+    await client.start();
+    expect(await client.syncNow()).toMatchObject({ outcome: 'settled' });
+    unauthorized = true;
+    await writeElsewhere(server, ['b']);
+    const paused = await client.syncNow({ timeoutMs: 1000 });
+    expect(paused).toMatchObject({
+      outcome: 'paused-auth',
+      error: { kind: 'auth' },
+    });
+    expect(client.status).toMatchObject({
+      state: 'error',
+      error: { kind: 'auth' },
+    });
+    // Paused: a local write stays queued, and no request is made until the token may be good.
+    const pullsWhilePaused = pulls;
+    await client.put('todos', 'mine', { v: 1 });
+    await env.advance(1000);
+    await settle();
+    expect(pulls).toBe(pullsWhilePaused);
+    expect(client.status.pending).toBe(1);
+    unauthorized = false; // the auth layer has a new token
+    expect(await client.syncNow()).toMatchObject({
+      outcome: 'settled',
+      pending: 0,
+    });
+    expect(client.get('todos', 'b')).toEqual({ id: 'b' });
+    expect(server.records('user:u1').map((r) => r.id)).toContain('mine');
+    expect(client.status.error).toBeUndefined();
     await client.stop();
   });
 
@@ -172,7 +265,11 @@ describe('pull loop: a pull refused or failed', () => {
         ? Promise.reject(new SyncError('rejected', 'Not yet', { status: 400 }))
         : inner.pull(req),
     );
-    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    const client = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
     await client.start();
     await client.put('todos', 'x', { v: 1 });
     await client.put('todos', 'y', { v: 1 });
@@ -217,9 +314,12 @@ describe('pull loop: pulled pages that storage fails to save', () => {
       await client.syncNow();
       await writeElsewhere(server, ['a']);
       failing.failNext(error);
-      await client.syncNow({ timeoutMs: 1000 });
+      expect(await client.syncNow({ timeoutMs: 1000 })).toMatchObject({
+        outcome: 'pending',
+        reason: 'failed',
+      });
       expect(errors.map((e) => [e.kind, e.message])).toEqual([['storage', expected]]);
-      await client.syncNow();
+      expect(await client.syncNow()).toMatchObject({ outcome: 'settled' });
       expect(client.get('todos', 'a')).toEqual({ id: 'a' });
       await client.stop();
       // Storage kept the checkpoint before the page, so a restart's pull brings the page again.
@@ -271,3 +371,373 @@ describe('pull loop: pulled pages that storage fails to save', () => {
     await offline.stop();
   });
 });
+
+describe('pull loop: stopping', () => {
+  it('a pull out when the client stops ends quietly: no error, nothing applied after the stop', async () => {
+    const server = createMemoryServer();
+    await writeElsewhere(server, ['a']);
+    let answer: (() => void) | undefined;
+    const transport = pullThrough(server, async (req, inner) => {
+      const page = await inner.pull(req);
+      // The answer is held until the test lets it go (after the stop).
+      await new Promise<void>((resolve) => (answer = resolve));
+      return page;
+    });
+    const client = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
+    const errors = errorsOf(client);
+    await client.start();
+    await settle();
+    expect(answer).toBeDefined();
+    await client.stop();
+    answer?.();
+    await settle();
+    expect(errors).toEqual([]);
+    expect(client.status.error).toBeUndefined();
+    expect(client.get('todos', 'a')).toBeUndefined();
+  });
+
+  // The stop can land anywhere between the server's answer and the loop reading it: whichever
+  // microtask it lands on, the stopped loop writes nothing more (a user switch or a deposed tab
+  // leader must not have the old loop still storing pages).
+  it('a page answered as the session changes is not stored by the stopped loop, wherever the stop lands', async () => {
+    for (let delay = 0; delay < 12; delay++) {
+      const server = createMemoryServer();
+      await writeElsewhere(server, ['a']);
+      const session = createSessionSource({ userId: 'u1', sessionId: 's1' });
+      const inner = server.connect({ userId: 'u1', sessionId: 's1' });
+      let writesAtSwitch = -1;
+      const disk = controlledStorage(memoryStorage());
+      const transport: SyncTransport = {
+        session,
+        push: (req, signal) => inner.push(req, signal),
+        pull: async (req, signal) => {
+          const page = await inner.pull(req, signal);
+          if (writesAtSwitch < 0 && page.changes.length > 0) {
+            void microtasks(delay).then(() => {
+              writesAtSwitch = disk.writes.length;
+              session.set({ userId: 'u2', sessionId: 's2' });
+            });
+          }
+          return page;
+        },
+      };
+      const client = createSyncClient({
+        transport,
+        storage: disk,
+        environment: newEnv(),
+      });
+      await client.start();
+      await settle();
+
+      expect(writesAtSwitch).toBeGreaterThanOrEqual(0);
+      const late = disk.writes.slice(writesAtSwitch).filter((w) => w.namespace.includes('u1'));
+      expect({ delay, late: late.length }).toEqual({ delay, late: 0 });
+      await client.stop();
+    }
+  });
+});
+
+/**
+ * A reader device of `u1` whose pulls can be held: a held pull's answer is computed when it is
+ * asked (so it brings nothing written after) and delivered on `release()`. Pokes arrive live. A
+ * writer device pushes one record per `write` straight to the server.
+ */
+async function heldPulls(options: { storage?: StorageAdapter; pullPageSize?: number } = {}) {
+  const server = createMemoryServer();
+  const inner = server.connect({ userId: 'u1', sessionId: 'reader' });
+  let holding = false;
+  const held: Array<() => void> = [];
+  const transport: SyncTransport = {
+    session: inner.session!,
+    push: (req, signal) => inner.push(req, signal),
+    pull: async (req, signal) => {
+      const page = await inner.pull(req, signal);
+      if (holding) await new Promise<void>((resolve) => held.push(resolve));
+      return page;
+    },
+    subscribe: (subscription) => {
+      onPoke = subscription.onPoke;
+      return inner.subscribe!({
+        ...subscription,
+        onPoke: (poke) => {
+          pokes.push(poke);
+          if (holdingPokes) heldPokes.push(poke);
+          else subscription.onPoke(poke);
+        },
+      });
+    },
+  };
+  let onPoke: (poke: Poke) => void = () => undefined;
+  const pokes: Poke[] = [];
+  let holdingPokes = false;
+  const heldPokes: Poke[] = [];
+  const env = newEnv();
+  const reader = createSyncClient({
+    transport,
+    storage: options.storage ?? memoryStorage(),
+    environment: env,
+    ...(options.pullPageSize === undefined ? {} : { pullPageSize: options.pullPageSize }),
+  });
+  await reader.start();
+  expect(await reader.syncNow()).toMatchObject({ outcome: 'settled' });
+  const writer = server.connect({ userId: 'u1', sessionId: 'writer' });
+  let n = 0;
+  return {
+    server,
+    reader,
+    env,
+    /** Every poke the server sent the reader. */
+    pokes,
+    /** From now on the server's pokes wait for `releasePokes()`. */
+    holdPokes() {
+      holdingPokes = true;
+    },
+    async releasePokes() {
+      holdingPokes = false;
+      for (const poke of heldPokes.splice(0)) onPoke(poke);
+      await settle();
+    },
+    /** Hands the reader a poke, as if the server had sent it. */
+    async deliver(poke: Poke) {
+      onPoke(poke);
+      await settle();
+    },
+    /** Starts a pull of the reader whose answer waits for `release()`. */
+    async holdPull() {
+      holding = true;
+      const pullsBefore = server.stats.pulls;
+      void reader.syncNow();
+      await settle();
+      expect(server.stats.pulls).toBe(pullsBefore + 1);
+    },
+    async release() {
+      holding = false;
+      for (const answer of held.splice(0)) answer();
+      await settle();
+    },
+    /** Pushes `id` and lets its poke arrive (`settle: false`: the caller settles later). */
+    async write(id: string, options: { settle?: boolean } = {}) {
+      n++;
+      await writer.push({
+        clientId: 'writer',
+        sessionId: 'writer',
+        mutations: [
+          {
+            id: `0190a1b2-c3d4-7000-8000-${String(n).padStart(12, '0')}`,
+            scope: 'user:u1',
+            collection: 'todos',
+            recordId: id,
+            op: 'put',
+            data: { id },
+            baseRevision: 0,
+            hlc: `0190a1b2c3d4:${n.toString(16).padStart(4, '0')}:writer`,
+          },
+        ],
+      });
+      if (options.settle !== false) await settle();
+    },
+  };
+}
+
+describe('pull loop: pokes queued behind a running pull', () => {
+  it('a poke arriving during a pull is applied once the pull ends, with no other pull', async () => {
+    const t = await heldPulls();
+    await t.holdPull();
+    await t.write('a'); // its poke queues behind the held pull, whose answer predates it
+    const pulls = t.server.stats.pulls;
+    await t.release();
+    expect(t.reader.get('todos', 'a')).toEqual({ id: 'a' });
+    expect(t.server.stats.pulls).toBe(pulls);
+    await t.reader.stop();
+  });
+
+  it('a poke arriving after a pull already brought its page: nothing to apply, nothing to pull, and its version is known', async () => {
+    const t = await heldPulls();
+    t.holdPokes();
+    await t.write('a');
+    expect(await t.reader.syncNow()).toMatchObject({ outcome: 'settled' });
+    expect(t.reader.get('todos', 'a')).toEqual({ id: 'a' });
+    const pulls = t.server.stats.pulls;
+    await t.releasePokes();
+    const version = t.pokes.at(-1)?.version;
+    await t.deliver({ scope: 'user:u1', version: version!, originClientId: 'writer' });
+    expect(t.server.stats.pulls).toBe(pulls);
+    await t.reader.stop();
+  });
+
+  // The queue is bounded: 256 pokes behind a pull are kept and applied; the 257th drops them
+  // for one more pull, which brings what they carried.
+  for (const [count, pullsAfter] of [
+    [256, 0],
+    [257, 1],
+  ] as const) {
+    it(`${count} pokes behind a pull: ${
+      pullsAfter === 0 ? 'all applied, no pull' : 'dropped for one more pull'
+    }`, async () => {
+      const t = await heldPulls();
+      await t.holdPull();
+      const ids = Array.from({ length: count }, (_, i) => `r${i}`);
+      for (const id of ids) await t.write(id, { settle: false });
+      await settle();
+      const pulls = t.server.stats.pulls;
+      await t.release();
+      expect(t.server.stats.pulls - pulls).toBe(pullsAfter);
+      expect(ids.filter((id) => t.reader.get('todos', id) === undefined)).toEqual([]);
+      await t.reader.stop();
+    });
+  }
+});
+
+/**
+ * `inner`, except that once armed, the next write of the user's data (after `skip` more) waits
+ * until `fail()` rejects it (nothing applied).
+ */
+function failingLater(inner: StorageAdapter) {
+  let armed = false;
+  let skip = 0;
+  let fail: (() => void) | undefined;
+  const storage: StorageAdapter = {
+    get: (namespace, key) => inner.get(namespace, key),
+    list: (namespace, prefix) => inner.list(namespace, prefix),
+    clear: (namespace) => inner.clear(namespace),
+    write(namespace, ops) {
+      if (!armed || namespace !== 'user:u1' || skip-- > 0) return inner.write(namespace, ops);
+      armed = false;
+      return new Promise<void>((_, reject) => {
+        fail = () => reject(new SyncError('storage', 'disk full'));
+      });
+    },
+  };
+  return {
+    storage,
+    arm: (options: { skip?: number } = {}) => {
+      armed = true;
+      skip = options.skip ?? 0;
+    },
+    held: () => fail !== undefined,
+    fail: () => fail?.(),
+  };
+}
+
+describe("pull loop: a poke's page that storage fails to save", () => {
+  it('is reported and does not count as synced; the next sync saves it', async () => {
+    const disk = memoryStorage();
+    const failing = failingLater(disk);
+    const t = await heldPulls({ storage: failing.storage });
+    const errors = errorsOf(t.reader);
+    const syncedAt = t.reader.status.lastSyncedAt;
+    await t.env.advance(1000);
+    failing.arm();
+    await t.write('a');
+    expect(failing.held()).toBe(true);
+    failing.fail();
+    await settle();
+    expect(errors.map((e) => e.message)).toEqual(['disk full']);
+    expect(t.reader.status.lastSyncedAt).toBe(syncedAt);
+    expect(await t.reader.syncNow()).toMatchObject({ outcome: 'settled' });
+    expect(t.reader.status.lastSyncedAt).toBeGreaterThan(syncedAt!);
+    await t.reader.stop();
+    expect(await storedIds(disk, t.server)).toEqual(['a']);
+  });
+
+  it('the same poke delivered again is applied and saves its records, which memory already held', async () => {
+    const disk = memoryStorage();
+    const failing = failingLater(disk);
+    const t = await heldPulls({ storage: failing.storage });
+    failing.arm();
+    await t.write('a');
+    failing.fail();
+    await settle();
+    const poke = t.pokes.at(-1);
+    expect(poke?.changes).toHaveLength(1);
+    await t.deliver(poke!); // a transport that delivers a poke twice (a reconnect, a retry)
+    await t.reader.stop();
+    expect(await storedIds(disk, t.server)).toEqual(['a']);
+  });
+
+  it('a plain poke of its version still pulls: the version it reached is not what storage holds', async () => {
+    const disk = memoryStorage();
+    const failing = failingLater(disk);
+    const t = await heldPulls({ storage: failing.storage });
+    failing.arm();
+    await t.write('a');
+    failing.fail();
+    await settle();
+    const version = t.pokes.at(-1)?.version;
+    expect(version).toBeGreaterThan(0);
+    const pulls = t.server.stats.pulls;
+    await t.deliver({ scope: 'user:u1', version: version!, originClientId: 'writer' });
+    expect(t.server.stats.pulls).toBe(pulls + 1);
+    await t.reader.stop();
+    expect(await storedIds(disk, t.server)).toEqual(['a']);
+  });
+
+  it('with newer pokes queued behind its write: nothing is lost, the next sync brings them all', async () => {
+    const disk = memoryStorage();
+    const failing = failingLater(disk);
+    const t = await heldPulls({ storage: failing.storage });
+    const errors = errorsOf(t.reader);
+    failing.arm();
+    await t.write('a'); // its page's write is held
+    await t.write('b'); // these pokes queue behind it
+    await t.write('c');
+    failing.fail();
+    await settle();
+    expect(errors.map((e) => e.message)).toEqual(['disk full']);
+    expect(await t.reader.syncNow()).toMatchObject({ outcome: 'settled' });
+    expect(['a', 'b', 'c'].map((id) => t.reader.get('todos', id))).toEqual([
+      { id: 'a' },
+      { id: 'b' },
+      { id: 'c' },
+    ]);
+    // Later pokes go on applying with no pull.
+    const pulls = t.server.stats.pulls;
+    await t.write('d');
+    expect(t.reader.get('todos', 'd')).toEqual({ id: 'd' });
+    expect(t.server.stats.pulls).toBe(pulls);
+    await t.reader.stop();
+    expect(await storedIds(disk, t.server)).toEqual(['a', 'b', 'c', 'd']);
+  });
+});
+
+describe("pull loop: pokes' pages that storage fails to save, then pulled in smaller pages", () => {
+  it('every record of the failed write is saved again, not only those of the first page', async () => {
+    const disk = memoryStorage();
+    const failing = failingLater(disk);
+    const t = await heldPulls({ storage: failing.storage, pullPageSize: 2 });
+    await t.holdPull();
+    for (const id of ['a', 'b', 'c']) await t.write(id); // three pokes queued behind the pull
+    failing.arm({ skip: 1 }); // the held pull's page is saved; the three pokes' write fails
+    await t.release();
+    expect(failing.held()).toBe(true);
+    failing.fail();
+    await settle();
+    expect(await t.reader.syncNow()).toMatchObject({ outcome: 'settled' });
+    await t.reader.stop();
+    expect(await storedIds(disk, t.server)).toEqual(['a', 'b', 'c']);
+  });
+});
+
+/** The records a client restarted on `disk` holds before any pull (its pulls are refused). */
+async function storedIds(disk: StorageAdapter, server: MemoryServer): Promise<string[]> {
+  const inner = server.connect({ userId: 'u1', sessionId: 'reader' });
+  const offline = createSyncClient({
+    transport: replacedTransport(inner, {
+      pull: () => Promise.reject(new SyncError('rejected', 'offline', { status: 400 })),
+    }),
+    storage: disk,
+    environment: newEnv(),
+  });
+  await offline.start();
+  const ids = offline.query('todos').map((r) => (r as { id: string }).id);
+  await offline.stop();
+  return ids.sort();
+}
+
+async function microtasks(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await Promise.resolve();
+}

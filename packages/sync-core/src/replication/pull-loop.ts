@@ -74,19 +74,17 @@ export class PullLoop {
   /** The version of a stored checkpoint, learnt from the last poke that reached it. */
   readonly #known = new Map<string, { checkpoint: string; version: number }>();
   /**
-   * Scopes whose last page reached memory but not storage: their checkpoint was moved back and
-   * their next page saves again the records the base already holds (see `applyPulledPage`).
+   * Scopes where a write of pages reached memory but not storage: their checkpoint was moved
+   * back, and their pages save again the records the base already holds (see
+   * `applyPulledPage`) until a pull's last page is saved. Not sooner: the failed write may hold
+   * more records than the next page (several pokes' pages, or a smaller page size), and a write
+   * of pokes that applied nothing proves nothing.
    */
   readonly #resave = new Set<string>();
 
   /** @param options - see {@link PullLoopOptions} */
   constructor(options: PullLoopOptions) {
     this.#o = options;
-  }
-
-  /** `true` while a pull of `scope` runs. */
-  isPulling(scope: string): boolean {
-    return this.#running.has(scope);
   }
 
   /**
@@ -193,7 +191,7 @@ export class PullLoop {
       }
       pending = rest;
     }
-    await this.#writePages(scope, write);
+    await this.#writePages(scope, write, false); // a poke's page never ends a resave
     const known = this.#known.get(scope);
     const current = replica.checkpoints.get(scope);
     return pending.filter(
@@ -272,7 +270,7 @@ export class PullLoop {
       }
       const write = new ReplicaBatch(replica);
       applyPulledPage(ctx, write, scope, page, { resave: this.#resave.has(scope) });
-      await this.#writePages(scope, write);
+      await this.#writePages(scope, write, !page.hasMore);
       if (!page.hasMore) return true;
     }
   }
@@ -286,10 +284,11 @@ export class PullLoop {
 
   /**
    * Writes pulled pages of `scope`. When storage fails, the pages stay in memory (the app saw
-   * them, and they are the server's) but the checkpoint goes back, so the next page is pulled
-   * from where storage is and saves what this write lost.
+   * them, and they are the server's) but the checkpoint goes back, so the next pull starts from
+   * where storage is and saves again what this write lost, up to its last page (`reachedEnd`:
+   * a pull from the stored checkpoint to the end has returned every record this write held).
    */
-  async #writePages(scope: string, write: ReplicaBatch): Promise<void> {
+  async #writePages(scope: string, write: ReplicaBatch, reachedEnd: boolean): Promise<void> {
     try {
       await this.#write(write);
     } catch (error) {
@@ -297,7 +296,7 @@ export class PullLoop {
       this.#resave.add(scope);
       throw error;
     }
-    this.#resave.delete(scope);
+    if (reachedEnd) this.#resave.delete(scope);
   }
 
   async #write(write: ReplicaBatch): Promise<void> {
