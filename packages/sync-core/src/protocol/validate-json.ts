@@ -85,6 +85,11 @@ export function checkDataString(value: string, maxLength: number, path: Path, wh
 /** What {@link checkDataString} would fail with, or `undefined` for a good string. */
 function dataStringProblem(value: string, maxLength: number, what: string): string | undefined {
   if (value.length > maxLength) return `${what} is longer than ${maxLength} characters`;
+  return characterProblem(value, what);
+}
+
+/** A NUL or a lone surrogate in `value`, or `undefined` when it has neither. */
+function characterProblem(value: string, what: string): string | undefined {
   // One scan for the common case; the precise checks run only when a suspect appears. Short
   // strings (most keys and values) are scanned in a loop, cheaper than a regex call.
   if (value.length <= 32) {
@@ -110,6 +115,48 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
+/** How {@link copyJson} and {@link copyObject} check a value. */
+export interface JsonCheckOptions {
+  /**
+   * Check `value` itself and return it, copying nothing (a `-0` in it is set to `0`). Only for
+   * values the caller owns outright, such as a body it just parsed.
+   * @default false
+   */
+  readonly inPlace?: boolean;
+  /**
+   * Refuse strings and keys that contain NUL or a lone surrogate: what the server cannot store
+   * (PostgreSQL's `jsonb` holds neither). Off for data the server sent (a pulled record), which
+   * it stored already: its strings are then checked for length only, and their characters are
+   * not read (see docs/decisions.md, issue 10, session 11).
+   * @default true
+   */
+  readonly characters?: boolean;
+}
+
+/**
+ * {@link JsonCheckOptions} with the defaults applied, and the limits: how a value is checked,
+ * passed down it. A caller that checks many values the same way makes one ({@link jsonCheck}).
+ */
+export interface JsonCheck {
+  readonly limits: JsonLimits;
+  readonly inPlace: boolean;
+  readonly characters: boolean;
+}
+
+/** The {@link JsonCheck} of `limits` and `options`. */
+export function jsonCheck(limits: JsonLimits, options: JsonCheckOptions = {}): JsonCheck {
+  return { limits, inPlace: options.inPlace ?? false, characters: options.characters ?? true };
+}
+
+/** What a string or key fails with under `check`, or `undefined` for a good one. */
+function textProblem(value: string, check: JsonCheck, what: string): string | undefined {
+  const max = check.limits.maxStringLength;
+  if (!check.characters) {
+    return value.length > max ? `${what} is longer than ${max} characters` : undefined;
+  }
+  return dataStringProblem(value, max, what);
+}
+
 /**
  * Checks that `value` is JSON data within `limits` and returns a fresh copy made only of plain
  * objects, arrays and primitives. The copy is what callers keep, so a getter, a class instance
@@ -126,14 +173,19 @@ export function copyJson(
   limits: JsonLimits,
   path: Path,
   depth: number,
-  inPlace = false,
+  options: JsonCheckOptions = {},
 ): Json {
+  return jsonAt(value, jsonCheck(limits, options), path, depth);
+}
+
+function jsonAt(value: unknown, check: JsonCheck, path: Path, depth: number): Json {
   if (typeof value === 'object' && value !== null) {
-    if (depth > limits.maxJsonDepth) fail(path, `nested deeper than ${limits.maxJsonDepth}`);
-    if (Array.isArray(value)) return copyArray(value, limits, path, depth, inPlace);
-    return copyObject(value, limits, path, depth, inPlace);
+    const { maxJsonDepth } = check.limits;
+    if (depth > maxJsonDepth) fail(path, `nested deeper than ${maxJsonDepth}`);
+    if (Array.isArray(value)) return arrayAt(value, check, path, depth);
+    return checkObject(value, check, path, depth);
   }
-  return member(value, limits, path.parent ?? path, path.key, depth, inPlace, path);
+  return member(value, check, path.parent ?? path, path.key, depth, path);
 }
 
 /**
@@ -142,16 +194,15 @@ export function copyJson(
  */
 function member(
   value: unknown,
-  limits: JsonLimits,
+  check: JsonCheck,
   parent: Path,
   key: string | number,
   depth: number,
-  inPlace: boolean,
   known?: Path,
 ): Json {
   switch (typeof value) {
     case 'string': {
-      const problem = dataStringProblem(value, limits.maxStringLength, 'string');
+      const problem = textProblem(value, check, 'string');
       if (problem !== undefined) fail(known ?? at(parent, key), problem);
       return value;
     }
@@ -162,24 +213,19 @@ function member(
       return value;
     case 'object':
       if (value === null) return null;
-      return copyJson(value, limits, known ?? at(parent, key), depth, inPlace);
+      return jsonAt(value, check, known ?? at(parent, key), depth);
     default:
       return fail(known ?? at(parent, key), `${typeof value} is not a JSON value`);
   }
 }
 
-function copyArray(
-  value: unknown[],
-  limits: JsonLimits,
-  path: Path,
-  depth: number,
-  inPlace: boolean,
-): Json[] {
+function arrayAt(value: unknown[], check: JsonCheck, path: Path, depth: number): Json[] {
+  const { inPlace } = check;
   const out: Json[] = inPlace ? (value as Json[]) : new Array(value.length);
   for (let i = 0; i < value.length; i++) {
     // A hole reads as undefined and is rejected like any other non-JSON value.
     const item = value[i];
-    const checked = member(item, limits, path, i, depth + 1, inPlace);
+    const checked = member(item, check, path, i, depth + 1);
     if (!inPlace) out[i] = checked;
     else if (checked !== item || Object.is(item, -0)) value[i] = checked;
   }
@@ -192,8 +238,19 @@ export function copyObject(
   limits: JsonLimits,
   path: Path,
   depth: number,
-  inPlace = false,
+  options: JsonCheckOptions = {},
 ): JsonObject {
+  return checkObject(value, jsonCheck(limits, options), path, depth);
+}
+
+/** {@link copyObject} with a {@link JsonCheck} made beforehand. */
+export function checkObject(
+  value: unknown,
+  check: JsonCheck,
+  path: Path,
+  depth: number,
+): JsonObject {
+  const { limits, inPlace } = check;
   if (!isPlainObject(value)) fail(path, 'expected a plain JSON object');
   if (depth > limits.maxJsonDepth) fail(path, `nested deeper than ${limits.maxJsonDepth}`);
   const out: JsonObject = inPlace ? (value as JsonObject) : {};
@@ -205,10 +262,10 @@ export function copyObject(
       fail(path, `has more than ${limits.maxFieldsPerRecord} fields`);
     }
     if (key === '__proto__') fail(at(path, key), 'the key "__proto__" is not allowed');
-    const keyProblem = dataStringProblem(key, limits.maxStringLength, 'key');
+    const keyProblem = textProblem(key, check, 'key');
     if (keyProblem !== undefined) fail(at(path, key), keyProblem);
     const item = value[key];
-    const checked = member(item, limits, path, key, depth + 1, inPlace);
+    const checked = member(item, check, path, key, depth + 1);
     // In place, only a `-0` is written back (as `0`): the other values are the checked ones.
     if (!inPlace) out[key] = checked;
     else if (checked !== item || Object.is(item, -0)) value[key] = checked;
