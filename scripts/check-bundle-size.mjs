@@ -26,8 +26,10 @@ const CHECKS = [
      * Then +36 B for `subscribe({ scopes, onPoke, onConnect })` and its setup check (issue 10),
      * and +77 B for the fix of a pulled page whose storage write fails (its checkpoint moves back
      * and the next page saves its records again; measured 30,099 -> 30,176 B).
+     * Then +29 B for the pull check's `characters: false` (a pulled record's strings are checked
+     * for length only; issue 10, session 11: 30,173 -> 30,202 B).
      */
-    budgetBytes: 30_180,
+    budgetBytes: 30_202,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -40,8 +42,9 @@ const CHECKS = [
      * (measured on the merge: 28,910 -> 28,847 B).
      * Then +35 B for the `subscribe` options object, and +73 B for the failed-page fix
      * (28,922 -> 28,995 B).
+     * Then +27 B for the pull check's `characters: false` (28,984 -> 29,011 B).
      */
-    budgetBytes: 28_995,
+    budgetBytes: 29_011,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -72,24 +72,41 @@ export interface JsonLimits {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what it looks for
 const SUSPECT = /[\u0000\ud800-\udfff]/;
 
+/** `true` for `{}`-style objects (plain or null-prototype), the only objects JSON has. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** How {@link copyJson} and {@link copyObject} check a value: the limits, and two options. */
+export interface JsonCheck extends JsonLimits {
+  /**
+   * Check `value` itself and return it, copying nothing (a `-0` in it is set to `0`). Only for
+   * values the caller owns outright, such as a body it just parsed.
+   * @default false
+   */
+  readonly inPlace?: boolean;
+  /**
+   * Refuse strings and keys that contain NUL or a lone surrogate: what the server cannot store
+   * (PostgreSQL's `jsonb` holds neither). `false` for data the server sent (a pulled record),
+   * which it stored already: its strings are then checked for length only, and their
+   * characters are not read (see docs/decisions.md, issue 10, session 11).
+   * @default true
+   */
+  readonly characters?: boolean;
+}
+
 /**
- * Checks a string that is stored as data: no NUL (Postgres `jsonb`/`text` cannot hold it), no
- * lone surrogate (not valid UTF-8, so not valid JSON text for other parsers), at most
- * `maxLength` UTF-16 code units. Other control characters (newline, tab) are ordinary data.
+ * What a string or key stored as data fails with under `check`, or `undefined` for a good one:
+ * more than `maxStringLength` UTF-16 code units; unless `characters` is `false`, a NUL
+ * (Postgres `jsonb`/`text` cannot hold it) or a lone surrogate (not valid UTF-8, so not valid
+ * JSON text for other parsers). Other control characters (newline, tab) are ordinary data.
  */
-export function checkDataString(value: string, maxLength: number, path: Path, what: string): void {
-  const problem = dataStringProblem(value, maxLength, what);
-  if (problem !== undefined) fail(path, problem);
-}
-
-/** What {@link checkDataString} would fail with, or `undefined` for a good string. */
-function dataStringProblem(value: string, maxLength: number, what: string): string | undefined {
-  if (value.length > maxLength) return `${what} is longer than ${maxLength} characters`;
-  return characterProblem(value, what);
-}
-
-/** A NUL or a lone surrogate in `value`, or `undefined` when it has neither. */
-function characterProblem(value: string, what: string): string | undefined {
+function textProblem(value: string, check: JsonCheck, what: string): string | undefined {
+  const max = check.maxStringLength;
+  if (value.length > max) return `${what} is longer than ${max} characters`;
+  if (check.characters === false) return undefined;
   // One scan for the common case; the precise checks run only when a suspect appears. Short
   // strings (most keys and values) are scanned in a loop, cheaper than a regex call.
   if (value.length <= 32) {
@@ -108,82 +125,22 @@ function characterProblem(value: string, what: string): string | undefined {
   return undefined;
 }
 
-/** `true` for `{}`-style objects (plain or null-prototype), the only objects JSON has. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-/** How {@link copyJson} and {@link copyObject} check a value. */
-export interface JsonCheckOptions {
-  /**
-   * Check `value` itself and return it, copying nothing (a `-0` in it is set to `0`). Only for
-   * values the caller owns outright, such as a body it just parsed.
-   * @default false
-   */
-  readonly inPlace?: boolean;
-  /**
-   * Refuse strings and keys that contain NUL or a lone surrogate: what the server cannot store
-   * (PostgreSQL's `jsonb` holds neither). Off for data the server sent (a pulled record), which
-   * it stored already: its strings are then checked for length only, and their characters are
-   * not read (see docs/decisions.md, issue 10, session 11).
-   * @default true
-   */
-  readonly characters?: boolean;
-}
-
 /**
- * {@link JsonCheckOptions} with the defaults applied, and the limits: how a value is checked,
- * passed down it. A caller that checks many values the same way makes one ({@link jsonCheck}).
- */
-export interface JsonCheck {
-  readonly limits: JsonLimits;
-  readonly inPlace: boolean;
-  readonly characters: boolean;
-}
-
-/** The {@link JsonCheck} of `limits` and `options`. */
-export function jsonCheck(limits: JsonLimits, options: JsonCheckOptions = {}): JsonCheck {
-  return { limits, inPlace: options.inPlace ?? false, characters: options.characters ?? true };
-}
-
-/** What a string or key fails with under `check`, or `undefined` for a good one. */
-function textProblem(value: string, check: JsonCheck, what: string): string | undefined {
-  const max = check.limits.maxStringLength;
-  if (!check.characters) {
-    return value.length > max ? `${what} is longer than ${max} characters` : undefined;
-  }
-  return dataStringProblem(value, max, what);
-}
-
-/**
- * Checks that `value` is JSON data within `limits` and returns a fresh copy made only of plain
+ * Checks that `value` is JSON data within the limits of `check` and returns a fresh copy made only of plain
  * objects, arrays and primitives. The copy is what callers keep, so a getter, a class instance
  * or a later mutation by the caller cannot change what was validated. `-0` becomes `0` (as
  * `JSON.stringify` would send it). Keys named `__proto__` are rejected anywhere: a key that
  * `JSON.parse` makes an own property would turn into a prototype write in a naive merge, so
  * it never enters the system; `constructor` and `prototype` are ordinary keys.
  *
- * With `inPlace`, nothing is copied: `value` itself is checked and returned (a `-0` in it is
+ * With `check.inPlace`, nothing is copied: `value` itself is checked and returned (a `-0` in it is
  * set to `0`). Only for values the caller owns outright, such as a body it just parsed.
  */
-export function copyJson(
-  value: unknown,
-  limits: JsonLimits,
-  path: Path,
-  depth: number,
-  options: JsonCheckOptions = {},
-): Json {
-  return jsonAt(value, jsonCheck(limits, options), path, depth);
-}
-
-function jsonAt(value: unknown, check: JsonCheck, path: Path, depth: number): Json {
+export function copyJson(value: unknown, check: JsonCheck, path: Path, depth: number): Json {
   if (typeof value === 'object' && value !== null) {
-    const { maxJsonDepth } = check.limits;
-    if (depth > maxJsonDepth) fail(path, `nested deeper than ${maxJsonDepth}`);
+    if (depth > check.maxJsonDepth) fail(path, `nested deeper than ${check.maxJsonDepth}`);
     if (Array.isArray(value)) return arrayAt(value, check, path, depth);
-    return checkObject(value, check, path, depth);
+    return copyObject(value, check, path, depth);
   }
   return member(value, check, path.parent ?? path, path.key, depth, path);
 }
@@ -213,7 +170,7 @@ function member(
       return value;
     case 'object':
       if (value === null) return null;
-      return jsonAt(value, check, known ?? at(parent, key), depth);
+      return copyJson(value, check, known ?? at(parent, key), depth);
     default:
       return fail(known ?? at(parent, key), `${typeof value} is not a JSON value`);
   }
@@ -235,31 +192,20 @@ function arrayAt(value: unknown[], check: JsonCheck, path: Path, depth: number):
 /** Checks and copies (or, `inPlace`, only checks) a JSON object (see {@link copyJson}); `depth` is its own depth. */
 export function copyObject(
   value: unknown,
-  limits: JsonLimits,
-  path: Path,
-  depth: number,
-  options: JsonCheckOptions = {},
-): JsonObject {
-  return checkObject(value, jsonCheck(limits, options), path, depth);
-}
-
-/** {@link copyObject} with a {@link JsonCheck} made beforehand. */
-export function checkObject(
-  value: unknown,
   check: JsonCheck,
   path: Path,
   depth: number,
 ): JsonObject {
-  const { limits, inPlace } = check;
+  const { inPlace } = check;
   if (!isPlainObject(value)) fail(path, 'expected a plain JSON object');
-  if (depth > limits.maxJsonDepth) fail(path, `nested deeper than ${limits.maxJsonDepth}`);
+  if (depth > check.maxJsonDepth) fail(path, `nested deeper than ${check.maxJsonDepth}`);
   const out: JsonObject = inPlace ? (value as JsonObject) : {};
   // for-in over own keys, counted as they come: no key array for every object of every record.
   let count = 0;
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
-    if (++count > limits.maxFieldsPerRecord) {
-      fail(path, `has more than ${limits.maxFieldsPerRecord} fields`);
+    if (++count > check.maxFieldsPerRecord) {
+      fail(path, `has more than ${check.maxFieldsPerRecord} fields`);
     }
     if (key === '__proto__') fail(at(path, key), 'the key "__proto__" is not allowed');
     const keyProblem = textProblem(key, check, 'key');

@@ -38,12 +38,10 @@ import type {
 } from './types.js';
 import {
   at,
-  checkObject,
   copyObject,
   fail,
   isPlainObject,
   type JsonCheck,
-  jsonCheck,
   type Path,
   ROOT,
 } from './validate-json.js';
@@ -78,18 +76,18 @@ interface RecordReader {
   readonly isId: (value: unknown) => boolean;
   /**
    * How record data is checked: the server's record as it stored it, so its strings'
-   * characters are the server's rules (see `JsonCheckOptions.characters`); in place or copied.
+   * characters are the server's rules (see `JsonCheck.characters`); in place or copied.
    */
   readonly data: JsonCheck;
   scope: string | undefined;
 }
 
 /** A reader of records that are copied, or with `inPlace` checked and returned as they are. */
-function readerOf(limits: Readonly<ProtocolLimits>, { inPlace = false } = {}): RecordReader {
+function readerOf(limits: Readonly<ProtocolLimits>, inPlace = false): RecordReader {
   return {
     limits,
     isId: (v) => isRecordIdWithin(v, limits.maxIdLength),
-    data: jsonCheck(limits, { inPlace, characters: false }),
+    data: { ...limits, inPlace, characters: false },
     scope: undefined,
   };
 }
@@ -110,7 +108,7 @@ function recordAt(value: unknown, path: Path, reader: RecordReader): SyncRecord 
     if (rawData !== null) fail(at(path, 'data'), 'a tombstone has data null');
   } else {
     if (rawData === null) fail(at(path, 'data'), 'a live record has data');
-    data = checkObject(rawData, reader.data, at(path, 'data'), 1);
+    data = copyObject(rawData, reader.data, at(path, 'data'), 1);
   }
   const revision = r.integer('revision', 1);
   const hlc = r.text('hlc', isRecordHlc, 'a timestamp text (1-300 characters)');
@@ -265,7 +263,7 @@ export function validatePullResponse(
   request?: PullRequest,
   limits?: Partial<ProtocolLimits>,
 ): PullResponse {
-  const reader = readerOf(resolveLimits(limits), { inPlace: true });
+  const reader = readerOf(resolveLimits(limits), true);
   const response = new Fields(body, ROOT, PULL_FIELDS);
   const changes = response.required('changes');
   const listPath = at(ROOT, 'changes');
