@@ -30,8 +30,11 @@ const CHECKS = [
      * `initialPullPageSize` option, its check, the wait for `info()` before a pull from no
      * checkpoint; issue 10, session 11: a new client's 100,000 records in 10 requests instead
      * of 100, 30,173 -> 30,293 B).
+     * Then +29 B for the pull check's `characters: false` (a pulled record's strings are checked
+     * for length only; issue 10, session 11: 30,173 -> 30,202 B). Both, merged, with the pull
+     * loop's resave fix and the push loop's dead flag removed: 30,301 B.
      */
-    budgetBytes: 30_300,
+    budgetBytes: 30_305,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -45,8 +48,10 @@ const CHECKS = [
      * Then +35 B for the `subscribe` options object, and +73 B for the failed-page fix
      * (28,922 -> 28,995 B).
      * Then +114 B for the initial sync's larger pages (see above; 28,984 -> 29,098 B).
+     * Then +27 B for the pull check's `characters: false` (28,984 -> 29,011 B). Both, merged:
+     * 29,104 B.
      */
-    budgetBytes: 29_100,
+    budgetBytes: 29_105,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -72,19 +72,41 @@ export interface JsonLimits {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what it looks for
 const SUSPECT = /[\u0000\ud800-\udfff]/;
 
-/**
- * Checks a string that is stored as data: no NUL (Postgres `jsonb`/`text` cannot hold it), no
- * lone surrogate (not valid UTF-8, so not valid JSON text for other parsers), at most
- * `maxLength` UTF-16 code units. Other control characters (newline, tab) are ordinary data.
- */
-export function checkDataString(value: string, maxLength: number, path: Path, what: string): void {
-  const problem = dataStringProblem(value, maxLength, what);
-  if (problem !== undefined) fail(path, problem);
+/** `true` for `{}`-style objects (plain or null-prototype), the only objects JSON has. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }
 
-/** What {@link checkDataString} would fail with, or `undefined` for a good string. */
-function dataStringProblem(value: string, maxLength: number, what: string): string | undefined {
-  if (value.length > maxLength) return `${what} is longer than ${maxLength} characters`;
+/** How {@link copyJson} and {@link copyObject} check a value: the limits, and two options. */
+export interface JsonCheck extends JsonLimits {
+  /**
+   * Check `value` itself and return it, copying nothing (a `-0` in it is set to `0`). Only for
+   * values the caller owns outright, such as a body it just parsed.
+   * @default false
+   */
+  readonly inPlace?: boolean;
+  /**
+   * Refuse strings and keys that contain NUL or a lone surrogate: what the server cannot store
+   * (PostgreSQL's `jsonb` holds neither). `false` for data the server sent (a pulled record),
+   * which it stored already: its strings are then checked for length only, and their
+   * characters are not read (see docs/decisions.md, issue 10, session 11).
+   * @default true
+   */
+  readonly characters?: boolean;
+}
+
+/**
+ * What a string or key stored as data fails with under `check`, or `undefined` for a good one:
+ * more than `maxStringLength` UTF-16 code units; unless `characters` is `false`, a NUL
+ * (Postgres `jsonb`/`text` cannot hold it) or a lone surrogate (not valid UTF-8, so not valid
+ * JSON text for other parsers). Other control characters (newline, tab) are ordinary data.
+ */
+function textProblem(value: string, check: JsonCheck, what: string): string | undefined {
+  const max = check.maxStringLength;
+  if (value.length > max) return `${what} is longer than ${max} characters`;
+  if (check.characters === false) return undefined;
   // One scan for the common case; the precise checks run only when a suspect appears. Short
   // strings (most keys and values) are scanned in a loop, cheaper than a regex call.
   if (value.length <= 32) {
@@ -103,37 +125,24 @@ function dataStringProblem(value: string, maxLength: number, what: string): stri
   return undefined;
 }
 
-/** `true` for `{}`-style objects (plain or null-prototype), the only objects JSON has. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto: unknown = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
 /**
- * Checks that `value` is JSON data within `limits` and returns a fresh copy made only of plain
+ * Checks that `value` is JSON data within the limits of `check` and returns a fresh copy made only of plain
  * objects, arrays and primitives. The copy is what callers keep, so a getter, a class instance
  * or a later mutation by the caller cannot change what was validated. `-0` becomes `0` (as
  * `JSON.stringify` would send it). Keys named `__proto__` are rejected anywhere: a key that
  * `JSON.parse` makes an own property would turn into a prototype write in a naive merge, so
  * it never enters the system; `constructor` and `prototype` are ordinary keys.
  *
- * With `inPlace`, nothing is copied: `value` itself is checked and returned (a `-0` in it is
+ * With `check.inPlace`, nothing is copied: `value` itself is checked and returned (a `-0` in it is
  * set to `0`). Only for values the caller owns outright, such as a body it just parsed.
  */
-export function copyJson(
-  value: unknown,
-  limits: JsonLimits,
-  path: Path,
-  depth: number,
-  inPlace = false,
-): Json {
+export function copyJson(value: unknown, check: JsonCheck, path: Path, depth: number): Json {
   if (typeof value === 'object' && value !== null) {
-    if (depth > limits.maxJsonDepth) fail(path, `nested deeper than ${limits.maxJsonDepth}`);
-    if (Array.isArray(value)) return copyArray(value, limits, path, depth, inPlace);
-    return copyObject(value, limits, path, depth, inPlace);
+    if (depth > check.maxJsonDepth) fail(path, `nested deeper than ${check.maxJsonDepth}`);
+    if (Array.isArray(value)) return arrayAt(value, check, path, depth);
+    return copyObject(value, check, path, depth);
   }
-  return member(value, limits, path.parent ?? path, path.key, depth, inPlace, path);
+  return member(value, check, path.parent ?? path, path.key, depth, path);
 }
 
 /**
@@ -142,16 +151,15 @@ export function copyJson(
  */
 function member(
   value: unknown,
-  limits: JsonLimits,
+  check: JsonCheck,
   parent: Path,
   key: string | number,
   depth: number,
-  inPlace: boolean,
   known?: Path,
 ): Json {
   switch (typeof value) {
     case 'string': {
-      const problem = dataStringProblem(value, limits.maxStringLength, 'string');
+      const problem = textProblem(value, check, 'string');
       if (problem !== undefined) fail(known ?? at(parent, key), problem);
       return value;
     }
@@ -162,24 +170,19 @@ function member(
       return value;
     case 'object':
       if (value === null) return null;
-      return copyJson(value, limits, known ?? at(parent, key), depth, inPlace);
+      return copyJson(value, check, known ?? at(parent, key), depth);
     default:
       return fail(known ?? at(parent, key), `${typeof value} is not a JSON value`);
   }
 }
 
-function copyArray(
-  value: unknown[],
-  limits: JsonLimits,
-  path: Path,
-  depth: number,
-  inPlace: boolean,
-): Json[] {
+function arrayAt(value: unknown[], check: JsonCheck, path: Path, depth: number): Json[] {
+  const { inPlace } = check;
   const out: Json[] = inPlace ? (value as Json[]) : new Array(value.length);
   for (let i = 0; i < value.length; i++) {
     // A hole reads as undefined and is rejected like any other non-JSON value.
     const item = value[i];
-    const checked = member(item, limits, path, i, depth + 1, inPlace);
+    const checked = member(item, check, path, i, depth + 1);
     if (!inPlace) out[i] = checked;
     else if (checked !== item || Object.is(item, -0)) value[i] = checked;
   }
@@ -189,26 +192,26 @@ function copyArray(
 /** Checks and copies (or, `inPlace`, only checks) a JSON object (see {@link copyJson}); `depth` is its own depth. */
 export function copyObject(
   value: unknown,
-  limits: JsonLimits,
+  check: JsonCheck,
   path: Path,
   depth: number,
-  inPlace = false,
 ): JsonObject {
+  const { inPlace } = check;
   if (!isPlainObject(value)) fail(path, 'expected a plain JSON object');
-  if (depth > limits.maxJsonDepth) fail(path, `nested deeper than ${limits.maxJsonDepth}`);
+  if (depth > check.maxJsonDepth) fail(path, `nested deeper than ${check.maxJsonDepth}`);
   const out: JsonObject = inPlace ? (value as JsonObject) : {};
   // for-in over own keys, counted as they come: no key array for every object of every record.
   let count = 0;
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
-    if (++count > limits.maxFieldsPerRecord) {
-      fail(path, `has more than ${limits.maxFieldsPerRecord} fields`);
+    if (++count > check.maxFieldsPerRecord) {
+      fail(path, `has more than ${check.maxFieldsPerRecord} fields`);
     }
     if (key === '__proto__') fail(at(path, key), 'the key "__proto__" is not allowed');
-    const keyProblem = dataStringProblem(key, limits.maxStringLength, 'key');
+    const keyProblem = textProblem(key, check, 'key');
     if (keyProblem !== undefined) fail(at(path, key), keyProblem);
     const item = value[key];
-    const checked = member(item, limits, path, key, depth + 1, inPlace);
+    const checked = member(item, check, path, key, depth + 1);
     // In place, only a `-0` is written back (as `0`): the other values are the checked ones.
     if (!inPlace) out[key] = checked;
     else if (checked !== item || Object.is(item, -0)) value[key] = checked;

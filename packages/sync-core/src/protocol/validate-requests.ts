@@ -189,7 +189,7 @@ function checkWriteData(
   inPlace: boolean,
 ): JsonObject {
   if (value === undefined) fail(at(path, 'data'), `is required for ${op}`);
-  return copyObject(value, limits, at(path, 'data'), 1, inPlace);
+  return copyObject(value, { ...limits, inPlace }, at(path, 'data'), 1);
 }
 
 /** `baseRevision`: required, a non-negative safe integer; `-0` reads as `0`. */

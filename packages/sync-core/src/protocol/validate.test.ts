@@ -571,6 +571,18 @@ describe('validatePullResponse and validateSyncRecord', () => {
     expect(pathOf(() => validatePullResponse(deep))).toBe('$.changes[0].data.a.b');
   });
 
+  it("takes the server's strings as stored (NUL, lone surrogates) but not a write's", () => {
+    const data = { a: 'x\u0000y', b: ['\ud800'], 'k\u0000': { c: 'x\udc00' } };
+    const page = { changes: [record({ revision: 1, data })], checkpoint: '1', hasMore: false };
+    expect(validatePullResponse(page)).toBe(page);
+    expect(validateSyncRecord(record({ revision: 1, data })).data).toEqual(data);
+    expect(pathOf(() => validateRecordData(data))).toBe('$.a');
+    const long = { a: 'x'.repeat(300) };
+    expect(pathOf(() => validateSyncRecord(record({ data: long }), { maxStringLength: 299 }))).toBe(
+      '$.data.a',
+    );
+  });
+
   it('rejects disorder, another scope and inconsistent tombstones', () => {
     const page = (changes: unknown[]) => ({ changes, checkpoint: '9', hasMore: false });
     expect(

@@ -36,7 +36,15 @@ import type {
   PushResponse,
   SyncRecord,
 } from './types.js';
-import { at, copyObject, fail, isPlainObject, type Path, ROOT } from './validate-json.js';
+import {
+  at,
+  copyObject,
+  fail,
+  isPlainObject,
+  type JsonCheck,
+  type Path,
+  ROOT,
+} from './validate-json.js';
 
 const MAX_CODE = 128;
 const MAX_MESSAGE = 4096;
@@ -66,15 +74,26 @@ const RECORD_FIELDS = ['scope', 'collection', 'id', 'data', 'revision', 'hlc', '
 interface RecordReader {
   readonly limits: Readonly<ProtocolLimits>;
   readonly isId: (value: unknown) => boolean;
+  /**
+   * How record data is checked: the server's record as it stored it, so its strings'
+   * characters are the server's rules (see `JsonCheck.characters`); in place or copied.
+   */
+  readonly data: JsonCheck;
   scope: string | undefined;
 }
 
-function readerOf(limits: Readonly<ProtocolLimits>): RecordReader {
-  return { limits, isId: (v) => isRecordIdWithin(v, limits.maxIdLength), scope: undefined };
+/** A reader of records that are copied, or with `inPlace` checked and returned as they are. */
+function readerOf(limits: Readonly<ProtocolLimits>, inPlace = false): RecordReader {
+  return {
+    limits,
+    isId: (v) => isRecordIdWithin(v, limits.maxIdLength),
+    data: { ...limits, inPlace, characters: false },
+    scope: undefined,
+  };
 }
 
-/** Checks a record; returns a copy, or with `inPlace` the checked object itself. */
-function recordAt(value: unknown, path: Path, reader: RecordReader, inPlace = false): SyncRecord {
+/** Checks a record; returns a copy, or (`reader.data.inPlace`) the checked object itself. */
+function recordAt(value: unknown, path: Path, reader: RecordReader): SyncRecord {
   const r = new Fields(value, path, RECORD_FIELDS);
   let scope = r.optional('scope');
   if (scope !== reader.scope || scope === undefined) {
@@ -89,18 +108,21 @@ function recordAt(value: unknown, path: Path, reader: RecordReader, inPlace = fa
     if (rawData !== null) fail(at(path, 'data'), 'a tombstone has data null');
   } else {
     if (rawData === null) fail(at(path, 'data'), 'a live record has data');
-    data = copyObject(rawData, reader.limits, at(path, 'data'), 1, inPlace);
+    data = copyObject(rawData, reader.data, at(path, 'data'), 1);
   }
   const revision = r.integer('revision', 1);
   const hlc = r.text('hlc', isRecordHlc, 'a timestamp text (1-300 characters)');
   // Every field was read above and no other field exists (Fields refused it), so the checked
   // object is the record.
-  if (inPlace) return r.object as unknown as SyncRecord;
+  if (reader.data.inPlace) return r.object as unknown as SyncRecord;
   return { scope: scope as string, collection, id, data, revision, hlc, deleted };
 }
 
 /**
- * Checks a record as the server sends it: `deleted` ⇔ `data === null`, `revision` ≥ 1.
+ * Checks a record as the server sends it: `deleted` ⇔ `data === null`, `revision` ≥ 1. Its
+ * `data` is checked as {@link validateRecordData} checks it, except the characters of its
+ * strings and keys: a NUL or a lone surrogate is the server's to refuse when it is written (the
+ * server stored the record already), so only their lengths are checked.
  *
  * @throws SyncError `invalid` with `details.path`
  */
@@ -225,7 +247,9 @@ const PULL_FIELDS = ['changes', 'checkpoint', 'hasMore', 'resetRequired'];
  * revisions are per record (DESIGN §6), so they must increase only for a record that appears
  * twice in the page (a syncline server's pages increase across the page, a resource API's need
  * not); the checkpoint is an opaque non-empty string of any length (a resource transport's is
- * a map of revisions; the syncline wire limit is the server's to keep).
+ * a map of revisions; the syncline wire limit is the server's to keep). Record data is checked
+ * as {@link validateSyncRecord} checks it (shape and limits; its strings' characters are not
+ * read).
  *
  * The page is checked in place, not copied: the returned page is `body` itself (a `-0` in
  * record data is set to `0`). Pass a body you own, such as the result of `JSON.parse` on the
@@ -239,7 +263,7 @@ export function validatePullResponse(
   request?: PullRequest,
   limits?: Partial<ProtocolLimits>,
 ): PullResponse {
-  const reader = readerOf(resolveLimits(limits));
+  const reader = readerOf(resolveLimits(limits), true);
   const response = new Fields(body, ROOT, PULL_FIELDS);
   const changes = response.required('changes');
   const listPath = at(ROOT, 'changes');
@@ -249,7 +273,7 @@ export function validatePullResponse(
   // Indexed: no iterator result per record while V8 still interprets this.
   for (let i = 0; i < changes.length; i++) {
     const path = at(listPath, i);
-    const record = recordAt(changes[i], path, reader, true);
+    const record = recordAt(changes[i], path, reader);
     if (request !== undefined && record.scope !== request.scope) {
       fail(at(path, 'scope'), 'is not the pulled scope');
     }

@@ -102,6 +102,24 @@ describe('checkPullPage', () => {
     );
   });
 
+  it("accepts NUL and lone surrogates in record data: the server's storage rules, not the client's", () => {
+    const data = { a: 'x\u0000y', b: ['\ud800'], 'k\u0000': { c: 'x\udc00' } };
+    const page = { changes: [record(1, { data })], checkpoint: '1', hasMore: false };
+    expect(checkPullPage(page, request)).toBe(page);
+    expect(page.changes[0]?.data).toEqual(data);
+  });
+
+  it('refuses a data string longer than the limit, though its characters are not checked', () => {
+    const page = {
+      changes: [record(1, { data: { a: 'x'.repeat(256 * 1024 + 1) } })],
+      checkpoint: '1',
+      hasMore: false,
+    };
+    expect(() => checkPullPage(page, request)).toThrowError(
+      expect.objectContaining({ kind: 'server', code: 'invalid_response' }),
+    );
+  });
+
   it('accepts a checkpoint of any length (a resource transport keeps a map of revisions in it)', () => {
     const page = { changes: [], checkpoint: 'x'.repeat(10_000), hasMore: false };
     expect(checkPullPage(page, request)).toBe(page);

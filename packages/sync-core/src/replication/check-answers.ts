@@ -14,7 +14,9 @@ import { validatePullResponse, validatePushResponse } from '../protocol/validate
 /**
  * A pulled page (or a poke's page), checked in place by `validatePullResponse` (shape, records
  * of the pulled scope, record data that is JSON within the limits, per-record revisions) and
- * returned as it is.
+ * returned as it is. The characters of the data's strings are not checked: NUL and lone
+ * surrogates are refused where data is written (`put`/`patch`, the server's push check), and a
+ * pulled record is one the server stored already.
  */
 export function checkPullPage(page: unknown, request: PullRequest): PullResponse {
   return checked('pull', () => validatePullResponse(page, request));
