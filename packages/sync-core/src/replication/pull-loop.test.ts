@@ -441,6 +441,46 @@ describe('pull loop: stopping', () => {
   });
 });
 
+describe('a pull asked for as another ends', () => {
+  // A pull() that joins a running loop sets the scope's "again" mark for that loop to read. A
+  // pull() landing after the loop's last check but before it is forgotten would join a loop
+  // that has already decided to end: the request is lost and syncNow() settles without pulling.
+  // Whichever microtask syncNow's pull lands on around the end of the first pull, it pulls what
+  // the server holds when it is called.
+  it('syncNow() pulls what the server holds when it is called, wherever it lands around the end of a running pull', async () => {
+    for (let offset = -30; offset <= 30; offset++) {
+      const server = createMemoryServer();
+      let release: (() => void) | undefined;
+      const transport = pullThrough(server, async (req, inner) => {
+        const page = await inner.pull(req);
+        if (release === undefined) await new Promise<void>((resolve) => (release = resolve));
+        return page;
+      });
+      const client = createSyncClient({
+        transport,
+        storage: memoryStorage(),
+        environment: newEnv(),
+      });
+      await client.start();
+      while (release === undefined) await microtasks(1);
+      await writeElsewhere(server, ['a']);
+      let synced: Promise<unknown>;
+      if (offset < 0) {
+        synced = client.syncNow();
+        await microtasks(-offset);
+        release();
+      } else {
+        release();
+        await microtasks(offset);
+        synced = client.syncNow();
+      }
+      await synced;
+      expect({ offset, a: client.get('todos', 'a') !== undefined }).toEqual({ offset, a: true });
+      await client.stop();
+    }
+  });
+});
+
 /**
  * A reader device of `u1` whose pulls can be held: a held pull's answer is computed when it is
  * asked (so it brings nothing written after) and delivered on `release()`. Pokes arrive live. A

@@ -127,7 +127,21 @@ export class PullLoop {
   #run(scope: string): Promise<boolean> {
     const running = this.#running.get(scope);
     if (running !== undefined) return running;
-    const loop = async (): Promise<boolean> => {
+    const loop = { ended: false };
+    const promise = this.#drain(scope, loop);
+    // A loop that ended before its first await (stopped) is not kept.
+    if (!loop.ended) this.#running.set(scope, promise);
+    return promise;
+  }
+
+  /**
+   * Applies the scope's queued pokes and pulls it while there is either (see
+   * {@link PullLoop.pull}); forgets the loop in the same step as its last check of `#again`, so
+   * a pull() from then on starts a new loop. (Forgotten a microtask later, a pull() in between
+   * would join a loop that has already decided to end, and its request would be lost.)
+   */
+  async #drain(scope: string, loop: { ended: boolean }): Promise<boolean> {
+    try {
       let ok = true;
       while (!this.#o.stop.aborted) {
         const pokes = this.#pokes.get(scope);
@@ -153,12 +167,10 @@ export class PullLoop {
         if (!ok) return false;
       }
       return false;
-    };
-    const promise = loop().finally(() => {
+    } finally {
+      loop.ended = true;
       this.#running.delete(scope);
-    });
-    this.#running.set(scope, promise);
-    return promise;
+    }
   }
 
   /**
