@@ -33,8 +33,11 @@ const CHECKS = [
      * Then +29 B for the pull check's `characters: false` (a pulled record's strings are checked
      * for length only; issue 10, session 11: 30,173 -> 30,202 B). Both, merged, with the pull
      * loop's resave fix and the push loop's dead flag removed: 30,301 B.
+     * Then +25 B for the fix of a pull asked for as the scope's pull loop ends (it was lost:
+     * `syncNow()` settled without pulling; the loop is now forgotten in the same step as its
+     * last check): 30,326 B.
      */
-    budgetBytes: 30_305,
+    budgetBytes: 30_330,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -49,9 +52,9 @@ const CHECKS = [
      * (28,922 -> 28,995 B).
      * Then +114 B for the initial sync's larger pages (see above; 28,984 -> 29,098 B).
      * Then +27 B for the pull check's `characters: false` (28,984 -> 29,011 B). Both, merged:
-     * 29,104 B.
+     * 29,104 B. Then +28 B for the lost-pull fix above: 29,132 B.
      */
-    budgetBytes: 29_105,
+    budgetBytes: 29_135,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
