@@ -255,6 +255,61 @@ describe('PushRunner on PGlite', () => {
     expect(calls.get('push_read')).toBe(3);
   });
 
+  /** A runner whose next push goes stale (another runner writes `slip` in between). */
+  function staleable(userId: string) {
+    const auth = authOf(userId);
+    const other = new PushRunner(db, LIMITS);
+    const state: { slip: string | undefined } = { slip: undefined };
+    const r = new PushRunner(db, LIMITS, {
+      afterSnapshot: async () => {
+        const scope = state.slip;
+        state.slip = undefined;
+        if (scope !== undefined) await other.push(auth, request([put(scope, 'slip', {})]), NOW);
+      },
+    });
+    /** Pushes to `scopes` at `now`, made stale by a write to the first of them. */
+    const stale = async (scopes: string[], now: number) => {
+      state.slip = scopes[0];
+      await r.push(auth, request(scopes.map((scope) => put(scope, 'r', {}))), now);
+    };
+    return { r, stale };
+  }
+
+  it('at 1000 contended scopes, drops those whose second is over (at exactly the second)', async () => {
+    const userId = freshUser();
+    const { r, stale } = staleable(userId);
+    await stale(
+      Array.from({ length: 1000 }, (_, i) => `user:${userId}:${i}`),
+      NOW,
+    );
+    expect(r.held.contended).toBe(1000);
+    // A second later all 1000 are over: remembering one more drops them.
+    await stale([`user:${userId}:y`], NOW + 1000);
+    expect(r.held.contended).toBe(1);
+  });
+
+  it('under 1000 contended scopes, keeps them all (no pruning pass)', async () => {
+    const userId = freshUser();
+    const { r, stale } = staleable(userId);
+    await stale([`user:${userId}:a`, `user:${userId}:b`], NOW);
+    await stale([`user:${userId}:c`], NOW + 1000);
+    expect(r.held.contended).toBe(3);
+  });
+
+  it('holds no queue entry once its pushes settle', async () => {
+    const a = user();
+    const b = user();
+    const { runner: r } = runner();
+    const pushes = [
+      r.push(a.auth, request([put(a.scope, 'x', {})]), NOW),
+      r.push(a.auth, request([put(a.scope, 'y', {})]), NOW),
+      r.push(b.auth, request([put(b.scope, 'x', {})]), NOW),
+    ];
+    expect(r.held.queued).toBe(2);
+    await Promise.all(pushes);
+    expect(r.held).toEqual({ queued: 0, contended: 0 });
+  });
+
   it('runs beforeCommit inside the optimistic apply, once', async () => {
     const a = user();
     let ran = 0;

@@ -96,6 +96,16 @@ export class PushRunner {
     this.#onCommitted = onCommitted;
   }
 
+  /**
+   * What the runner holds in this process's memory: scopes with a push of this process queued
+   * or running (`queued`), and scopes taking the locking way for now (`contended`). Both stay
+   * bounded: a scope leaves `queued` as its last push settles, and once `contended` holds 1000
+   * scopes the ones whose second is over are dropped.
+   */
+  get held(): { queued: number; contended: number } {
+    return { queued: this.#tails.size, contended: this.#contended.size };
+  }
+
   /** Runs a push: optimistic first, the locking way when its snapshot went out of date. */
   async push(auth: AuthContext, request: StorePushRequest, now: number): Promise<PushResponse> {
     if (request.entries.length === 0) return { results: [] };
