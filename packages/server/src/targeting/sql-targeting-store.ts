@@ -136,8 +136,18 @@ export async function createSqlTargetingStore(
   return {
     heartbeat: (auth, request) => heartbeat(db, ctx, auth, request),
     listSessions: (userId) => listSessions(db, ctx, userId),
-    revokeSession: (auth, sessionId) => revokeSession(db, ctx, auth, sessionId),
-    revokeAllSessions: (auth) => revokeAllSessions(db, ctx, auth),
+    // A revoked session is not waited for any more: what waited only on it completes now, so
+    // the sender's status and a target's repeated acknowledgement say so at once, not after the
+    // next sweep.
+    revokeSession: async (auth, sessionId) => {
+      const revoked = await revokeSession(db, ctx, auth, sessionId);
+      if (revoked) await completeQuiet(db, ctx);
+      return revoked;
+    },
+    revokeAllSessions: async (auth) => {
+      await revokeAllSessions(db, ctx, auth);
+      await completeQuiet(db, ctx);
+    },
     isRevoked: (auth) => isRevoked(db, auth),
     activeSessions: (userIds) => activeSessions(db, ctx, userIds),
 

@@ -101,4 +101,29 @@ export function ackBatchSuite(opened: () => AckBatchStore): void {
     expect(answers.map((x) => x?.complete)).toContain(true);
     expect((await t.deliveryStatus(sender, id))?.status.complete).toBe(true);
   });
+
+  it('a target revoked after every other acknowledged completes the delivery at once (no wait for the sweeper)', async () => {
+    const [sender, a, b, gone] = (await devices(4)) as [
+      AuthContext,
+      AuthContext,
+      AuthContext,
+      AuthContext,
+    ];
+    const { id } = await send(sender);
+    expect(await t.ackDelivery(a, id)).toMatchObject({ complete: false });
+    expect(await t.ackDelivery(b, id)).toMatchObject({ complete: false });
+    expect(await t.revokeSession(gone, gone.sessionId)).toBe(true);
+    // The status and a repeated acknowledgement say what is true now: complete.
+    expect((await t.deliveryStatus(sender, id))?.status.complete).toBe(true);
+    expect(await t.ackDelivery(a, id)).toMatchObject({ complete: true });
+  });
+
+  it('revoking every session of a user completes what waited only on them', async () => {
+    const [sender, a, gone] = (await devices(3)) as [AuthContext, AuthContext, AuthContext];
+    const { id } = await send(sender);
+    expect(await t.ackDelivery(a, id)).toMatchObject({ complete: false });
+    // `revokeAllSessions` signs out every session of the user, `gone` among them.
+    await t.revokeAllSessions(gone);
+    expect((await t.deliveryStatus(sender, id))?.status.complete).toBe(true);
+  });
 }
