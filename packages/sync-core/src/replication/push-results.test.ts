@@ -57,20 +57,7 @@ describe('applying push answers', () => {
 
   it('keeps a newer pulled record when the answer to an older push arrives after it', async () => {
     const server = createMemoryServer();
-    const inner = server.connect({ userId: 'u1' });
-    let release = (): void => {};
-    let holding = false;
-    const transport: SyncTransport = {
-      ...inner,
-      push: async (request, signal) => {
-        const answer = await inner.push(request, signal);
-        if (holding) await new Promise<void>((r) => (release = r));
-        return answer;
-      },
-      pull: (request, signal) => inner.pull(request, signal),
-      subscribe: (options) => inner.subscribe(options),
-      session: inner.session,
-    };
+    const { transport, held } = holdingPushes(server.connect({ userId: 'u1' }));
     const storage = memoryStorage();
     const mine = createSyncClient({
       transport,
@@ -84,14 +71,14 @@ describe('applying push answers', () => {
     });
     await mine.start();
     await other.start();
-    holding = true;
+    held.on = true;
     await mine.put('docs', 'd', { by: 'mine' }); // applied at revision 1, answer held
     await settle();
     await other.put('docs', 'd', { by: 'other' }); // revision 2
     await other.syncNow();
     await settle(); // mine pulls revision 2 while its push answer is still on the way
-    holding = false;
-    release();
+    held.on = false;
+    held.release();
     await settle();
     expect(server.records('user:u1').find((r) => r.id === 'd')?.revision).toBe(2);
     expect(mine.get('docs', 'd')).toEqual({ by: 'other' });
@@ -538,22 +525,7 @@ describe('applying push answers', () => {
 
   it('a conflict answer older than a record pulled meanwhile does not replace it', async () => {
     const server = createMemoryServer();
-    const inner = server.connect({ userId: 'u1' });
-    let release = (): void => {};
-    let holding = false;
-    let pokes = true;
-    const transport: SyncTransport = {
-      ...inner,
-      push: async (request, signal) => {
-        const answer = await inner.push(request, signal);
-        if (holding) await new Promise<void>((r) => (release = r));
-        return answer;
-      },
-      pull: (request, signal) => inner.pull(request, signal),
-      subscribe: (options) =>
-        inner.subscribe({ ...options, onPoke: (poke) => pokes && options.onPoke(poke) }),
-      session: inner.session,
-    };
+    const { transport, held } = holdingPushes(server.connect({ userId: 'u1' }));
     const storage = memoryStorage();
     const mine = createSyncClient({
       transport,
@@ -571,18 +543,18 @@ describe('applying push answers', () => {
     await other.syncNow();
     await mine.start();
     await mine.syncNow();
-    pokes = false; // `mine` does not hear of `other2` before its push
+    held.pokes = false; // `mine` does not hear of `other2` before its push
     await other.put('docs', 'd', { by: 'other2' });
     await other.syncNow();
-    holding = true;
+    held.on = true;
     await mine.put('docs', 'd', { by: 'mine' }); // answered: a conflict with `other2`, held
     await settle();
-    pokes = true;
+    held.pokes = true;
     await other.put('docs', 'd', { by: 'other3' });
     await other.syncNow();
     await settle(); // mine pulls `other3` while the conflict answer is still on the way
-    holding = false;
-    release();
+    held.on = false;
+    held.release();
     await settle();
     const latest = server.records('user:u1').find((r) => r.id === 'd');
     expect(latest?.data).toEqual({ by: 'other3' });
@@ -801,3 +773,24 @@ describe('applying push answers', () => {
     await mine.stop();
   });
 });
+
+/**
+ * `inner` with push answers that can be held: while `held.on`, each answer waits for
+ * `held.release()`. Pokes reach the client while `held.pokes`.
+ */
+function holdingPushes(inner: MemoryTransport) {
+  const held = { on: false, pokes: true, release: (): void => {} };
+  const transport: SyncTransport = {
+    ...inner,
+    push: async (request, signal) => {
+      const answer = await inner.push(request, signal);
+      if (held.on) await new Promise<void>((r) => (held.release = r));
+      return answer;
+    },
+    pull: (request, signal) => inner.pull(request, signal),
+    subscribe: (options) =>
+      inner.subscribe({ ...options, onPoke: (poke) => held.pokes && options.onPoke(poke) }),
+    session: inner.session,
+  };
+  return { transport, held };
+}
