@@ -35,9 +35,10 @@ const CHECKS = [
      * loop's resave fix and the push loop's dead flag removed: 30,301 B.
      * Then +25 B for the fix of a pull asked for as the scope's pull loop ends (it was lost:
      * `syncNow()` settled without pulling; the loop is now forgotten in the same step as its
-     * last check): 30,326 B.
+     * last check): 30,326 B. Then 30,355 B with the push loop's `again` flag, put back (its removal let a
+     * `run()` join a finished loop; docs/decisions.md).
      */
-    budgetBytes: 30_330,
+    budgetBytes: 30_355,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -52,9 +53,10 @@ const CHECKS = [
      * (28,922 -> 28,995 B).
      * Then +114 B for the initial sync's larger pages (see above; 28,984 -> 29,098 B).
      * Then +27 B for the pull check's `characters: false` (28,984 -> 29,011 B). Both, merged:
-     * 29,104 B. Then +28 B for the lost-pull fix above: 29,132 B.
+     * 29,104 B. Then +28 B for the lost-pull fix above: 29,132 B. Then the push loop's `again`
+     * flag, put back (see above): 29,160 B.
      */
-    budgetBytes: 29_135,
+    budgetBytes: 29_160,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -49,6 +49,7 @@ export interface PushLoopOptions {
 export class PushLoop {
   readonly #o: PushLoopOptions;
   #running: Promise<void> | null = null;
+  #again = false;
   #scheduled = false;
 
   /** @param options - see {@link PushLoopOptions} */
@@ -75,22 +76,22 @@ export class PushLoop {
     }, 0);
   }
 
-  /**
-   * Pushes until nothing can be sent; resolves when done (or stopped). A call while the loop
-   * runs joins it: the loop takes a new batch after every answer, so what became sendable
-   * meanwhile goes in the next one. A write still saving when the loop finds nothing to send
-   * is not lost either: its save, once durable, calls {@link schedule}, a timer, which fires
-   * after the ending loop's last microtasks and starts a new loop (or joins one still waiting
-   * on an answer, which takes the write in its next batch).
-   */
+  /** Pushes until nothing can be sent; resolves when done (or stopped). */
   run(): Promise<void> {
-    if (this.#running !== null) return this.#running;
+    if (this.#running !== null) {
+      this.#again = true;
+      return this.#running;
+    }
     const loop = async () => {
-      while (!this.#o.stop.aborted) {
-        const batch = this.#o.replica.outbox.takeBatch(this.#o.batchSize);
-        if (batch.length === 0) return;
-        if (!(await this.#send(batch))) return;
-      }
+      do {
+        this.#again = false;
+        while (!this.#o.stop.aborted) {
+          const batch = this.#o.replica.outbox.takeBatch(this.#o.batchSize);
+          if (batch.length === 0) break;
+          const ok = await this.#send(batch);
+          if (!ok) return;
+        }
+      } while (this.#again && !this.#o.stop.aborted);
     };
     this.#running = loop().finally(() => {
       this.#running = null;
