@@ -78,6 +78,8 @@ export type {
   AssetCopy,
   BeginUploadOutcome,
   CreateDeliveryOutcome,
+  HeartbeatOutcome,
+  RevocationOutcome,
   SweepResult,
   TargetingEvent,
   TargetingPolicy,

@@ -324,14 +324,20 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Completes every live delivery whose remaining targets went stale or were revoked. */
-export async function completeQuiet(db: SqlQueryable, ctx: QueryContext): Promise<number> {
+/**
+ * Completes every live delivery whose remaining targets went stale or were revoked; the
+ * deliveries it completed, by sender's user and asset.
+ */
+export async function completeQuiet(
+  db: SqlQueryable,
+  ctx: QueryContext,
+): Promise<Array<{ ownerId: string; assetHash: string | null }>> {
   const now = ctx.now();
-  const rows = await db.query(
+  const rows = await db.query<{ user_id: string; asset_hash: string | null }>(
     `UPDATE syncline.deliveries d SET completed_at = $1
      WHERE ${isLive('$1')} AND ${completionCondition('$2')}
-     RETURNING d.id`,
+     RETURNING d.user_id, d.asset_hash`,
     [now, now - ctx.activeWindowMs],
   );
-  return rows.length;
+  return rows.map((row) => ({ ownerId: row.user_id, assetHash: row.asset_hash }));
 }
