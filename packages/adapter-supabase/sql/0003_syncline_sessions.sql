@@ -143,8 +143,8 @@ $fn$;
 -- ---------------------------------------------------------------------------------------------
 
 -- Completes at once the live deliveries that waited on sessions p_sessions of p_user (just
--- revoked, or replaced by a re-login on their device) and now wait on no active target, as the
--- reference server does after a revocation (completeQuiet): the sender's status and a repeated
+-- revoked, or replaced by a re-login on their device) and now wait on no active target, as
+-- the reference server does (completeRevokedTargets): the sender's status and a repeated
 -- acknowledgement say "complete" now, not after the next sweep. Their rows are locked first, in
 -- id order, so an acknowledgement running at the same time either sees this revocation or is
 -- seen by the completion below (each statement here reads what committed before it).

@@ -50,11 +50,14 @@ function toSessionInfo(row: SessionRow, activeSince: number): SessionInfo {
 }
 
 /**
- * Runs in the transaction that revoked sessions (or replaced one by a re-login), after the
- * change: what waited only on them completes there. Answers the blob keys of the asset copies
- * that released (the caller deletes their bytes).
+ * Runs in the transaction that revoked sessions `sessionIds` of `userId` (or replaced one by a
+ * re-login), after the change: what waited only on them completes there. Answers the blob keys
+ * of the asset copies that released (the caller deletes their bytes).
  */
-export type AfterRevocation = (tx: SqlQueryable) => Promise<string[]>;
+export type AfterRevocation = (
+  tx: SqlQueryable,
+  revoked: { userId: string; sessionIds: readonly string[] },
+) => Promise<string[]>;
 
 /**
  * Upserts the calling session; a different session id on the same device is revoked, and
@@ -115,7 +118,9 @@ export async function heartbeat(
     );
     if (row === undefined) throw new Error('the session upsert returned no row');
     // The old session is not waited for any more (it has no row now): after the upsert.
-    const releasedBlobKeys = replaced ? await afterRevocation(tx) : [];
+    const releasedBlobKeys = replaced
+      ? await afterRevocation(tx, { userId: auth.userId, sessionIds: [before.session_id] })
+      : [];
     // The list changed (a new device, a replaced session, a label): the user's other streams re-list.
     if (before === undefined || replaced) {
       await ctx.notify(tx, [
@@ -175,7 +180,8 @@ async function revoke(
         { type: 'session', userId: auth.userId, originSessionId: auth.sessionId },
       ]);
     }
-    const releasedBlobKeys = rows.length > 0 ? await afterRevocation(tx) : [];
+    const releasedBlobKeys =
+      rows.length > 0 ? await afterRevocation(tx, { userId: auth.userId, sessionIds: ids }) : [];
     return { revoked: rows.length, releasedBlobKeys };
   });
 }

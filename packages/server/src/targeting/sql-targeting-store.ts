@@ -20,11 +20,13 @@ import {
   type AckRequest,
   ackDeliveries,
   completeQuiet,
+  completeRevokedTargets,
   createDelivery,
   deliveryStatus,
   pendingDeliveries,
 } from './delivery-queries.js';
 import {
+  type AfterRevocation,
   activeSessions,
   heartbeat,
   isRevoked,
@@ -138,9 +140,10 @@ export async function createSqlTargetingStore(
   // and a target's repeated acknowledgement say so at once, not after the next sweep; and, as
   // after an acknowledgement that completes, the copies of their assets that nothing live needs
   // any more are released (the caller deletes the bytes).
-  const completeWaitingOnRevoked = async (tx: SqlQueryable): Promise<string[]> => {
+  const completeWaitingOnRevoked: AfterRevocation = async (tx, revoked) => {
     const copies = new Map<string, { userId: string; sha256: string }>();
-    for (const { ownerId, assetHash } of await completeQuiet(tx, ctx)) {
+    const completed = await completeRevokedTargets(tx, ctx, revoked.userId, revoked.sessionIds);
+    for (const { ownerId, assetHash } of completed) {
       if (assetHash !== null) {
         copies.set(`${ownerId}/${assetHash}`, { userId: ownerId, sha256: assetHash });
       }
@@ -212,7 +215,7 @@ export async function createSqlTargetingStore(
          RETURNING id`,
         [now],
       );
-      const completedDeliveries = (await completeQuiet(db, ctx)).length;
+      const completedDeliveries = await completeQuiet(db, ctx);
       const expiredTransfers = await expireTransfers(db, ctx);
       const releasedBlobKeys = await releaseCopies(db, releaseCtx);
       const cutoff = now - options.endedRetentionMs;
