@@ -37,8 +37,10 @@ const CHECKS = [
      * `syncNow()` settled without pulling; the loop is now forgotten in the same step as its
      * last check): 30,326 B. Then 30,355 B with the push loop's `again` flag, put back (its removal let a
      * `run()` join a finished loop; docs/decisions.md).
+     * Session 12 (issues 10 and 13, "the bundle, cut by duplicate"): -360 B, one checker of
+     * written record data (write-input's second copy of the rules gone): 29,995 B.
      */
-    budgetBytes: 30_355,
+    budgetBytes: 29_995,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -55,8 +57,9 @@ const CHECKS = [
      * Then +27 B for the pull check's `characters: false` (28,984 -> 29,011 B). Both, merged:
      * 29,104 B. Then +28 B for the lost-pull fix above: 29,132 B. Then the push loop's `again`
      * flag, put back (see above): 29,160 B.
+     * Session 12: -355 B, one checker of written record data (see above): 28,805 B.
      */
-    budgetBytes: 29_160,
+    budgetBytes: 28_805,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
