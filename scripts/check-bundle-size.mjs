@@ -38,9 +38,10 @@ const CHECKS = [
      * last check): 30,326 B. Then 30,355 B with the push loop's `again` flag, put back (its removal let a
      * `run()` join a finished loop; docs/decisions.md).
      * Session 12 (issues 10 and 13, "the bundle, cut by duplicate"): -360 B, one checker of
-     * written record data (write-input's second copy of the rules gone): 29,995 B.
+     * written record data (write-input's second copy of the rules gone): 29,995 B. -108 B, one
+     * hex writer for the HLC and the UUIDv7 id: 29,887 B.
      */
-    budgetBytes: 29_995,
+    budgetBytes: 29_887,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -57,9 +58,10 @@ const CHECKS = [
      * Then +27 B for the pull check's `characters: false` (28,984 -> 29,011 B). Both, merged:
      * 29,104 B. Then +28 B for the lost-pull fix above: 29,132 B. Then the push loop's `again`
      * flag, put back (see above): 29,160 B.
-     * Session 12: -355 B, one checker of written record data (see above): 28,805 B.
+     * Session 12: -355 B, one checker of written record data (see above): 28,805 B. -109 B, one
+     * hex writer: 28,696 B.
      */
-    budgetBytes: 28_805,
+    budgetBytes: 28_696,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
