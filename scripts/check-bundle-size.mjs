@@ -40,8 +40,9 @@ const CHECKS = [
      * Session 12 (issues 10 and 13, "the bundle, cut by duplicate"): -360 B, one checker of
      * written record data (write-input's second copy of the rules gone): 29,995 B. -108 B, one
      * hex writer for the HLC and the UUIDv7 id: 29,887 B.
+     * -63 B, the exact UTF-8 count of a large record by TextEncoder: 29,824 B.
      */
-    budgetBytes: 29_887,
+    budgetBytes: 29_824,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -60,8 +61,9 @@ const CHECKS = [
      * flag, put back (see above): 29,160 B.
      * Session 12: -355 B, one checker of written record data (see above): 28,805 B. -109 B, one
      * hex writer: 28,696 B.
+     * -73 B, the exact UTF-8 count of a large record by TextEncoder: 28,623 B.
      */
-    budgetBytes: 28_696,
+    budgetBytes: 28_623,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
