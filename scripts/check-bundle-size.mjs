@@ -41,8 +41,9 @@ const CHECKS = [
      * written record data (write-input's second copy of the rules gone): 29,995 B. -108 B, one
      * hex writer for the HLC and the UUIDv7 id: 29,887 B.
      * -63 B, the exact UTF-8 count of a large record by TextEncoder: 29,824 B.
+     * -79 B, the server's field readers (a list, an optional integer) out of the Fields class: 29,745 B.
      */
-    budgetBytes: 29_824,
+    budgetBytes: 29_745,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -62,8 +63,9 @@ const CHECKS = [
      * Session 12: -355 B, one checker of written record data (see above): 28,805 B. -109 B, one
      * hex writer: 28,696 B.
      * -73 B, the exact UTF-8 count of a large record by TextEncoder: 28,623 B.
+     * -76 B, the server's field readers (a list, an optional integer) out of the Fields class: 28,547 B.
      */
-    budgetBytes: 28_623,
+    budgetBytes: 28_547,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
