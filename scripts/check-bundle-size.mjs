@@ -43,8 +43,9 @@ const CHECKS = [
      * -63 B, the exact UTF-8 count of a large record by TextEncoder: 29,824 B.
      * -79 B, the server's field readers (a list, an optional integer) out of the Fields class: 29,745 B.
      * -110 B, one deep JSON equality (the resolvers' copy goes): 29,635 B.
+     * -25 B, one check of a plain protocol text (id, hlc, checkpoint, scope): 29,610 B.
      */
-    budgetBytes: 29_635,
+    budgetBytes: 29_610,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -66,8 +67,9 @@ const CHECKS = [
      * -73 B, the exact UTF-8 count of a large record by TextEncoder: 28,623 B.
      * -76 B, the server's field readers (a list, an optional integer) out of the Fields class: 28,547 B.
      * -125 B, one deep JSON equality (the resolvers' copy goes): 28,422 B.
+     * -18 B, one check of a plain protocol text (id, hlc, checkpoint, scope): 28,404 B.
      */
-    budgetBytes: 28_422,
+    budgetBytes: 28_404,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
