@@ -44,8 +44,9 @@ const CHECKS = [
      * -79 B, the server's field readers (a list, an optional integer) out of the Fields class: 29,745 B.
      * -110 B, one deep JSON equality (the resolvers' copy goes): 29,635 B.
      * -25 B, one check of a plain protocol text (id, hlc, checkpoint, scope): 29,610 B.
+     * -34 B, the status machine's own microtask flush (only tests used it): 29,576 B.
      */
-    budgetBytes: 29_610,
+    budgetBytes: 29_576,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -68,8 +69,9 @@ const CHECKS = [
      * -76 B, the server's field readers (a list, an optional integer) out of the Fields class: 28,547 B.
      * -125 B, one deep JSON equality (the resolvers' copy goes): 28,422 B.
      * -18 B, one check of a plain protocol text (id, hlc, checkpoint, scope): 28,404 B.
+     * -31 B, the status machine's own microtask flush (only tests used it): 28,373 B.
      */
-    budgetBytes: 28_404,
+    budgetBytes: 28_373,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
