@@ -115,13 +115,18 @@ export function notSynclineAnswerError(
   );
 }
 
-interface ErrorBodyFields {
+/** The fields of a syncline error body. */
+export interface ErrorBodyFields {
   code?: string;
   message?: string;
   details?: unknown;
 }
 
-async function readErrorBody(response: Response): Promise<ErrorBodyFields | undefined> {
+/**
+ * The `error` of a syncline error body (`{ error: { code, message, details } }`), or `undefined`
+ * when `response`'s body is not one (not JSON, too large, unreadable). Consumes the body.
+ */
+export async function readErrorBody(response: Response): Promise<ErrorBodyFields | undefined> {
   let text: string;
   try {
     text = await response.text();
