@@ -37,8 +37,11 @@ const CHECKS = [
      * `syncNow()` settled without pulling; the loop is now forgotten in the same step as its
      * last check): 30,326 B. Then 30,355 B with the push loop's `again` flag, put back (its removal let a
      * `run()` join a finished loop; docs/decisions.md).
+     * Then +14 B for a per-request `fetch` in the REST adapter's HTTP client (issue 12, session
+     * 12: asset downloads over `node:http` on Node; the wrapper of the global fetch went):
+     * 30,369 B.
      */
-    budgetBytes: 30_355,
+    budgetBytes: 30_369,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -54,9 +57,10 @@ const CHECKS = [
      * Then +114 B for the initial sync's larger pages (see above; 28,984 -> 29,098 B).
      * Then +27 B for the pull check's `characters: false` (28,984 -> 29,011 B). Both, merged:
      * 29,104 B. Then +28 B for the lost-pull fix above: 29,132 B. Then the push loop's `again`
-     * flag, put back (see above): 29,160 B.
+     * flag, put back (see above): 29,160 B. Then +15 B for the per-request `fetch` (see
+     * above): 29,175 B.
      */
-    budgetBytes: 29_160,
+    budgetBytes: 29_175,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
