@@ -50,7 +50,7 @@ export async function devSignIn(options: DevSignInOptions): Promise<DevSession> 
   const http = new HttpClient({
     baseUrl: options.baseUrl,
     getToken: undefined,
-    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    fetch: options.fetch,
     timeoutMs: options.timeoutMs ?? 30_000,
     timers: {
       now: () => Date.now(),

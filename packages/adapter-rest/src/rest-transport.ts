@@ -166,7 +166,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   const http = new HttpClient({
     baseUrl: options.baseUrl,
     getToken: options.getToken,
-    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    fetch: options.fetch,
     timeoutMs,
     timers,
     streamUploads: options.streamUploads ?? (options.fetch === undefined ? undefined : false),

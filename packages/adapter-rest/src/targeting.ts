@@ -5,5 +5,5 @@
  * @packageDocumentation
  */
 
-export type { RestTargeting } from './sessions/rest-targeting.js';
+export type { RestTargeting, RestTargetingOptions } from './sessions/rest-targeting.js';
 export { restTargeting } from './sessions/rest-targeting.js';

@@ -35,7 +35,8 @@ export interface HttpTimers {
 export interface HttpClientOptions {
   baseUrl: string;
   getToken: TokenProvider | undefined;
-  fetch: typeof globalThis.fetch;
+  /** The app's `fetch`; `undefined`: the global one, looked up at call time. */
+  fetch?: typeof globalThis.fetch | undefined;
   timeoutMs: number;
   timers: HttpTimers;
   /**
@@ -71,6 +72,8 @@ export interface HttpRequest {
   freshToken?: boolean;
   /** Called by {@link HttpClient.json} with a successful answer's headers, before its body is read. */
   onHeaders?: ((headers: Headers) => void) | undefined;
+  /** Sends this request instead of the client's `fetch` (an asset download over `node:http`). */
+  fetch?: ((url: string, init: RequestInit) => Promise<Response>) | undefined;
 }
 
 /** An answer of {@link HttpClient.exchange}: status, headers and the body as text. */
@@ -109,6 +112,11 @@ export class HttpClient {
   /** {@link HttpClientOptions.streamUploads}, for the asset part. */
   get streamUploads(): boolean | undefined {
     return this.#options.streamUploads;
+  }
+
+  /** Whether requests go through the app's own `fetch` (not the global one). */
+  get appFetch(): boolean {
+    return this.#options.fetch !== undefined;
   }
 
   /** The absolute URL of `path` with `query`. */
@@ -247,7 +255,9 @@ export class HttpClient {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(request.body);
     }
-    return this.#options.fetch(this.url(request.path, request.query), init);
+    const url = this.url(request.path, request.query);
+    const send = request.fetch ?? this.#options.fetch;
+    return send === undefined ? globalThis.fetch(url, init) : send(url, init);
   }
 
   async #token(forceRefresh: boolean): Promise<string | null> {

@@ -63,7 +63,7 @@ export function resourceTransport<Collections extends string>(
   const http = new HttpClient({
     baseUrl: options.baseUrl,
     getToken: options.getToken,
-    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    fetch: options.fetch,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     timers: {
       now,

@@ -1,6 +1,8 @@
 import type { SyncTransport } from '@syncline/sync-core';
 import type { HttpClient } from '../http/http-client.js';
+import { nodeHttpAvailable } from './node-download.js';
 import { SessionEventHub, sessionParts } from './session-parts.js';
+import { globalFetchIsNodes } from './upload-body.js';
 
 /**
  * The session-targeting parts of `restTransport`, made by {@link restTargeting} and passed as
@@ -15,10 +17,27 @@ export interface RestTargeting {
   attach(transport: SyncTransport, http: HttpClient): SessionEventHub;
 }
 
+/** Options of {@link restTargeting}. */
+export interface RestTargetingOptions {
+  /**
+   * Downloads asset bytes with Node's own `http`/`https` rather than `fetch`: Node's fetch
+   * (undici) copies every piece of a response body once more and parses it in WebAssembly,
+   * about a third of a download's CPU. Everything else (the token and its refresh, the
+   * timeout, the errors) is as with `fetch`; a redirect is handed to `fetch`, which follows
+   * it. Set `false` when Node's fetch must carry the downloads, e.g. an app that routes it
+   * through undici's `setGlobalDispatcher` (a proxy, custom TLS): `node:http` does not see
+   * that dispatcher.
+   * @default true when `restTransport`'s `fetch` is left to the global one and that is Node's
+   * (undici) with `process.getBuiltinModule`; else false (browsers, an app's own `fetch`)
+   */
+  nodeDownloads?: boolean;
+}
+
 /**
  * Lets `restTransport` speak the session-targeting endpoints (SESSIONS-WIRE), for a client
  * created with `sessionTargeting()` from `@syncline/sync-core/targeting`.
  *
+ * @param options - see {@link RestTargetingOptions}
  * @example
  * ```ts
  * import { restTransport } from '@syncline/adapter-rest';
@@ -27,12 +46,22 @@ export interface RestTargeting {
  * const transport = restTransport({ baseUrl, getToken, session, targeting: restTargeting() });
  * ```
  */
-export function restTargeting(): RestTargeting {
-  return { attach: attachTargeting };
+export function restTargeting(options: RestTargetingOptions = {}): RestTargeting {
+  return {
+    attach: (transport, http) => {
+      const nodeDownloads =
+        options.nodeDownloads ?? (!http.appFetch && globalFetchIsNodes() && nodeHttpAvailable());
+      return attachTargeting(transport, http, nodeDownloads);
+    },
+  };
 }
 
-function attachTargeting(transport: SyncTransport, http: HttpClient): SessionEventHub {
-  Object.assign(transport, sessionParts(http));
+function attachTargeting(
+  transport: SyncTransport,
+  http: HttpClient,
+  nodeDownloads: boolean,
+): SessionEventHub {
+  Object.assign(transport, sessionParts(http, { nodeDownloads }));
   const hub = new SessionEventHub();
   transport.sessionEvents = (listener, onConnect) => hub.add(listener, onConnect);
   return hub;

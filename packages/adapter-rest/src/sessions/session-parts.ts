@@ -28,10 +28,20 @@ import {
 import type { HttpClient } from '../http/http-client.js';
 import { checkedAnswer } from '../http/response-error.js';
 import type { ServerSentEvent } from '../realtime/event-stream-parser.js';
+import { nodeHttpFetch } from './node-download.js';
 import { uploadBody } from './upload-body.js';
 
+/** Options of {@link sessionParts}. */
+export interface SessionPartsOptions {
+  /** Asset downloads over `node:http` (see `RestTargetingOptions.nodeDownloads`). */
+  nodeDownloads: boolean;
+}
+
 /** The four parts, over `http`. */
-export function sessionParts(http: HttpClient): {
+export function sessionParts(
+  http: HttpClient,
+  options: SessionPartsOptions = { nodeDownloads: false },
+): {
   sessions: SessionTransport;
   deliveries: DeliveryTransport;
   assets: AssetTransport;
@@ -183,6 +193,7 @@ export function sessionParts(http: HttpClient): {
           headers: { range: `bytes=${start}-${end - 1}`, accept: 'application/octet-stream' },
           what: 'asset download',
           signal,
+          ...(options.nodeDownloads ? { fetch: nodeHttpFetch } : {}),
         });
         const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
         // A server that ignored the range sends the whole asset: skip to the part asked for.

@@ -45,6 +45,13 @@ export interface AssetStore {
    * upload that starts while the partial is still written reads its chunks with it.
    */
   readPartialInto?(key: string, start: number, target: Uint8Array): Promise<number>;
+  /**
+   * Makes the bytes appended to the partial `key` so far durable (e.g. a file's `fdatasync`).
+   * Optional, for a store whose appends are not durable at once: a download calls it while it
+   * goes on (one at a time, never awaited by the appends), so that `commit`, which still makes
+   * the whole partial durable, finds little left to flush.
+   */
+  flushPartial?(key: string): Promise<void>;
   /** Makes the partial `key` the complete asset `sha256`. */
   commit(key: string, sha256: string, meta: AssetMeta): Promise<void>;
   /** Forgets the partial `key`. */

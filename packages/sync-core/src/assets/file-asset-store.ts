@@ -23,8 +23,9 @@ const KEY = /^[A-Za-z0-9._-]{1,200}$/;
 /**
  * Asset bytes as files under a directory (Node, Electron): `partial/<key>` while a download or
  * import runs, `blobs/<sha256>` and `blobs/<sha256>.json` once complete. Appends go straight to
- * disk; the bytes are synced once, when the asset is committed (a sync per chunk made a large
- * download crawl on a busy disk). A partial file a crash cut short, or left with unsynced
+ * disk, not synced each (a sync per chunk made a large download crawl on a busy disk); the
+ * bytes are synced when the asset is committed, and a download also asks for syncs of its
+ * partial as it goes (`flushPartial`, alongside its appends), so that little is left then. A partial file a crash cut short, or left with unsynced
  * bytes, is at worst shorter than what was appended or wrong past some point: a download
  * resumes from its size and verifies the SHA-256 of the whole before committing (wrong bytes
  * are fetched again), and an import starts over. Reads take only the range asked for, so a
@@ -113,6 +114,13 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
     async readPartialInto(key, start, target) {
       await ensureDirs();
       return reading(partialPath(key), (handle) => fill(handle, start, target));
+    },
+    async flushPartial(key) {
+      try {
+        await syncFile(partialPath(key));
+      } catch (error) {
+        throw failed('write', error);
+      }
     },
     async commit(key, sha256, meta) {
       await ensureDirs();

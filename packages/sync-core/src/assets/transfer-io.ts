@@ -294,8 +294,8 @@ async function downloadChunk(
 /**
  * One request for the rest of the asset, streamed into the store: the bytes are hashed as they
  * arrive and appended in batches of `run.chunkBytes`, one batch written while the next arrives
- * ({@link BatchedAppend}). A stream cut short keeps what was appended; the caller continues
- * from there. Returns the new offset.
+ * ({@link BatchedAppend}), and flushed (`AssetStore.flushPartial`) behind the appends. A stream
+ * cut short keeps what was appended; the caller continues from there. Returns the new offset.
  */
 async function downloadStreamed(
   run: TransferRun,
@@ -308,6 +308,18 @@ async function downloadStreamed(
   const open = run.transport.downloadStream as NonNullable<AssetTransport['downloadStream']>;
   const reader = (await open({ sha256, start: offset, end: size }, run.signal)).getReader();
   let appended = offset;
+  // The partial is flushed to disk while the download goes on, one flush at a time (errors
+  // left to the commit, whose own flush of the whole partial is what makes it durable).
+  let flushing: Promise<void> | undefined;
+  const flush = () => {
+    if (run.store.flushPartial === undefined || flushing !== undefined) return;
+    flushing = run.store
+      .flushPartial(key)
+      .catch(() => undefined)
+      .finally(() => {
+        flushing = undefined;
+      });
+  };
   const writer = new BatchedAppend({
     store: run.store,
     key,
@@ -316,6 +328,7 @@ async function downloadStreamed(
     onWritten: (end) => {
       appended = end;
       run.onProgress(end, size);
+      flush();
     },
   });
   try {
@@ -331,6 +344,7 @@ async function downloadStreamed(
     await writer.finish();
   } finally {
     await writer.settle();
+    await flushing;
     await reader.cancel().catch(() => undefined);
   }
   if (appended === offset) {

@@ -1,0 +1,94 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { manualEnvironment } from '../env/manual-environment.js';
+import { Retryer } from '../replication/retryer.js';
+import type { AssetTransport } from '../transport/types.js';
+import type { AssetStore } from './asset-store.js';
+import { fileAssetStore } from './file-asset-store.js';
+import { sha256Hex } from './sha256.js';
+import { downloadAsset } from './transfer-io.js';
+
+const CHUNK = 4096;
+const directories: string[] = [];
+
+afterEach(async () => {
+  for (const directory of directories.splice(0)) {
+    await rm(directory, { recursive: true, force: true });
+  }
+});
+
+function bytes(length: number): Uint8Array {
+  return new Uint8Array(length).map((_, i) => (i * 31 + 7) & 0xff);
+}
+
+/** A server's answer as a stream of socket-sized pieces. */
+function streamingTransport(data: Uint8Array): AssetTransport {
+  return {
+    uploadedOffset: async () => 0,
+    uploadChunk: async () => {},
+    download: async ({ start, end }) => data.slice(start, end),
+    downloadStream: async ({ start, end }) => {
+      let at = start;
+      return new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          await new Promise((resolve) => setTimeout(resolve, 1)); // on the wire a while
+          if (at >= end) return controller.close();
+          controller.enqueue(data.slice(at, Math.min(end, at + 1000)));
+          at += 1000;
+        },
+      });
+    },
+  };
+}
+
+/** The file store, noting the partial's size at each flush and when it was committed. */
+async function watchedFileStore() {
+  const directory = await mkdtemp(join(tmpdir(), 'syncline-download-flush-'));
+  directories.push(directory);
+  const files = fileAssetStore({ directory });
+  const events: string[] = [];
+  const store: AssetStore = {
+    ...files,
+    flushPartial: async (key) => {
+      const size = await files.partialSize(key);
+      await files.flushPartial?.(key);
+      events.push(`flushed ${size}`);
+    },
+    commit: async (key, sha256, meta) => {
+      events.push('commit');
+      await files.commit(key, sha256, meta);
+    },
+  };
+  return { store, events, files };
+}
+
+describe('downloadAsset: a streamed download into a file store', () => {
+  it('flushes its partial while the bytes still come, then commits the verified asset', async () => {
+    const data = bytes(10 * CHUNK + 321);
+    const { store, events, files } = await watchedFileStore();
+    await downloadAsset(
+      {
+        transport: streamingTransport(data),
+        store,
+        retryer: new Retryer({ env: manualEnvironment() }),
+        signal: new AbortController().signal,
+        chunkBytes: CHUNK,
+        onProgress: () => {},
+      },
+      sha256Hex(data),
+      { size: data.length },
+    );
+    const flushed = events.filter((e) => e.startsWith('flushed')).map((e) => Number(e.slice(8)));
+    // Flushed along the way (not only at the end), one flush at a time, all before the commit.
+    expect(flushed.some((size) => size > 0 && size < data.length)).toBe(true);
+    expect(events.at(-1)).toBe('commit');
+    expect(await files.read(sha256Hex(data), 0, data.length)).toEqual(data);
+  });
+
+  it("the file store's flush of a missing partial is a storage error", async () => {
+    const { files } = await watchedFileStore();
+    await expect(files.flushPartial?.('nothing-here')).rejects.toMatchObject({ kind: 'storage' });
+  });
+});
