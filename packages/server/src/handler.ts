@@ -322,7 +322,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
           'access-control-allow-origin': allowOrigin,
           'access-control-allow-methods': 'GET, HEAD, POST, PUT, DELETE, OPTIONS',
           'access-control-allow-headers':
-            'authorization, content-type, accept, content-range, range',
+            'authorization, content-type, accept, content-range, range, asset-sha256',
           'access-control-max-age': '600',
           vary: 'origin',
         },
