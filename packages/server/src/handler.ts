@@ -279,7 +279,8 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     }
     if (path === '/v1/info') {
       if (request.method !== 'GET' && request.method !== 'HEAD') throw methodNotAllowed('GET');
-      return handleInfo(limits);
+      // Session targeting brings the uploads by id.
+      return handleInfo(limits, targeting === undefined ? {} : { assetUploadsById: true });
     }
     if (path === '/v1/dev/token' && options.devAuth !== undefined) {
       if (request.method !== 'POST') throw methodNotAllowed('POST');

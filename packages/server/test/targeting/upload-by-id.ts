@@ -56,6 +56,12 @@ function codeOf(answer: Answer): string | undefined {
 
 /** The suite, on the fixture of a runner file. */
 export function uploadByIdSuite(fixture: () => TargetingFixture): void {
+  it('the info answer says the server takes uploads by id', async () => {
+    const info = await fixture().as(undefined, '/v1/info');
+    expect(info.status).toBe(200);
+    expect((info.body as { features?: unknown }).features).toEqual({ assetUploadsById: true });
+  });
+
   it('uploads by id, the hash named on the last chunk; the copy is then an asset like any other', async () => {
     const f = fixture();
     const user = f.newUser();
