@@ -237,6 +237,49 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
   );
 
   it(
+    'story 1: streams whose size is a whole number of chunks, or empty, name their hash in an empty last request',
+    async () => {
+      const f = fixture();
+      const u1 = f.newUser();
+      const a = await device(u1);
+      const b = await device(u1);
+      const assets = a.transport.assets;
+      const uploadChunkById = assets?.uploadChunkById?.bind(assets);
+      if (assets === undefined || uploadChunkById === undefined)
+        throw new Error('no uploads by id');
+      const requests: Array<{ offset: number; length: number; named: boolean }> = [];
+      assets.uploadChunkById = async (req, signal) => {
+        requests.push({ offset: req.offset, length: req.chunk.length, named: !!req.sha256 });
+        await uploadChunkById(req, signal);
+      };
+      const whole = asset(2 * CHUNK, 34);
+      // The stream ends only once both chunks went up: the hash then comes alone.
+      let pulls = 0;
+      const twoChunks = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (pulls++ === 0) return controller.enqueue(whole.bytes);
+          await vi.waitFor(() => expect(requests).toHaveLength(2), EVENTUALLY);
+          controller.close();
+        },
+      });
+      const sent = await a.client.assets.send(twoChunks);
+      expect(sent.hash).toBe(whole.sha256);
+      expect(requests.at(-1)).toEqual({ offset: 2 * CHUNK, length: 0, named: true });
+      const empty = asset(0, 35);
+      const none = await a.client.assets.send(
+        new ReadableStream<Uint8Array>({ start: (controller) => controller.close() }),
+      );
+      expect(none.hash).toBe(empty.sha256);
+      expect(requests.at(-1)).toEqual({ offset: 0, length: 0, named: true });
+      await vi.waitFor(() => expect(b.received).toHaveLength(2), EVENTUALLY);
+      expect(await (await b.client.assets.get(whole.sha256))?.bytes()).toEqual(whole.bytes);
+      expect((await b.client.assets.get(empty.sha256))?.size).toBe(0);
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
     'story 1: an upload by id whose chunk failed asks the server its offset and continues there',
     async () => {
       const f = fixture();

@@ -72,9 +72,17 @@ export async function uploadById(run: TransferRun, source: UploadByIdSource): Pr
     done.then((result) => result.hash),
   );
   const totalNow = () => final?.size ?? source.size ?? 0;
-  // Where the next chunk ends: a whole chunk once written, or the end of the bytes.
+  // Where the next chunk ends: a whole chunk once written, or the end of the bytes. Whether a
+  // chunk is the last is decided here, once: the last one waits for the hash it names, and a
+  // chunk sent as not the last never declares a size learned later (the server would take it
+  // for the last, without a hash); the hash then goes in an empty last request.
   const chunkEnd = async (start: number): Promise<{ end: number; last: boolean }> => {
     const whole = start + run.chunkBytes;
+    const known = final?.size ?? source.size;
+    if (known !== undefined && whole >= known) {
+      await done;
+      return { end: known, last: true };
+    }
     if (final === undefined) await Promise.race([source.written.until(whole), done]);
     if (final === undefined) return { end: whole, last: false };
     const end = Math.min(whole, final.size);
@@ -97,7 +105,7 @@ export async function uploadById(run: TransferRun, source: UploadByIdSource): Pr
             end > start ? await reader.read(start, end) : { chunk: new Uint8Array(0) };
           await previous;
           run.signal.throwIfAborted();
-          const size = final?.size ?? source.size;
+          const size = last ? final?.size : source.size;
           const uploading = transport.uploadChunkById(
             {
               uploadId: source.uploadId,
