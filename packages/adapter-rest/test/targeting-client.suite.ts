@@ -271,6 +271,15 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       );
       expect(none.hash).toBe(empty.sha256);
       expect(requests.at(-1)).toEqual({ offset: 0, length: 0, named: true });
+      // A stream that fails half-way fails the send (nothing delivered), it does not hang.
+      let failingPulls = 0;
+      const failing = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (failingPulls++ === 0) controller.enqueue(asset(2 * CHUNK, 36).bytes);
+          else controller.error(new Error('the disk went away'));
+        },
+      });
+      await expect(a.client.assets.send(failing)).rejects.toThrow('the disk went away');
       await vi.waitFor(() => expect(b.received).toHaveLength(2), EVENTUALLY);
       expect(await (await b.client.assets.get(whole.sha256))?.bytes()).toEqual(whole.bytes);
       expect((await b.client.assets.get(empty.sha256))?.size).toBe(0);

@@ -60,7 +60,12 @@ export async function uploadById(run: TransferRun, source: UploadByIdSource): Pr
     final = result;
     return result;
   });
-  done.catch(() => undefined); // a failed write fails the reads that wait for it
+  // What the upload waits on: a failed write fails it with the writer's non-retryable error
+  // (`WrittenBytes.fail`), so the retryer does not go on waiting for bytes that never come.
+  const hashed = done.catch(() => source.written.until(Number.MAX_SAFE_INTEGER));
+  hashed.catch(() => undefined); // awaited while chunks are cut
+  const hash = done.then((result) => result.hash);
+  hash.catch(() => undefined); // read only once the bytes are committed
   const reader = committingReader(
     run,
     {
@@ -69,7 +74,7 @@ export async function uploadById(run: TransferRun, source: UploadByIdSource): Pr
       committed: source.committed,
       written: source.written,
     },
-    done.then((result) => result.hash),
+    hash,
   );
   const totalNow = () => final?.size ?? source.size ?? 0;
   // Where the next chunk ends: a whole chunk once written, or the end of the bytes. Whether a
@@ -80,10 +85,10 @@ export async function uploadById(run: TransferRun, source: UploadByIdSource): Pr
     const whole = start + run.chunkBytes;
     const known = final?.size ?? source.size;
     if (known !== undefined && whole >= known) {
-      await done;
+      await hashed;
       return { end: known, last: true };
     }
-    if (final === undefined) await Promise.race([source.written.until(whole), done]);
+    if (final === undefined) await Promise.race([source.written.until(whole), hashed]);
     if (final === undefined) return { end: whole, last: false };
     const end = Math.min(whole, final.size);
     return { end, last: end === final.size };
