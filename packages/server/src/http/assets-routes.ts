@@ -408,10 +408,14 @@ async function putChunk(
     await body.cancel();
     return subject.whenComplete(copy);
   }
-  let running: RunningHash | undefined;
+  let running: RunningHash | undefined = tail?.running;
   let tooLong = false;
   let held = offset;
-  if (range.end > offset) {
+  if (range.end <= offset) {
+    // Nothing to write (an empty last request of an upload by id): the offset it continues
+    // from must be recorded before the upload is finished.
+    if (!(await previous)) throw await offsetMoved(subject);
+  } else {
     // Sent in order to this process, the hash runs along; otherwise the blob is read again.
     running = tail?.running ?? (offset === 0 ? newRunningHash() : undefined);
     const rest = running === undefined ? body.rest() : hashing(body.rest(), running);

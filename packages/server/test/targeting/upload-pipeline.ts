@@ -137,4 +137,27 @@ export function uploadPipelineSuite(
     const head = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
     expect(head.headers.get('asset-complete')).toBe('1');
   });
+
+  it('an empty last request by id finishes the upload only once the offset before it is recorded', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(40_000, 75);
+    const id = randomUUID();
+    expect((await putById(f, a, id, file.bytes, 0, 20_000)).status).toBe(308);
+    const release = probe().holdAdvances();
+    let second: Promise<{ status: number }> | undefined;
+    let last: Promise<{ status: number; body: unknown }> | undefined;
+    try {
+      second = putById(f, a, id, file.bytes, 20_000, 40_000);
+      last = putById(f, a, id, file.bytes, 40_000, 40_000, { total: 40_000, sha256: file.sha256 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      release();
+    }
+    expect((await second)?.status).toBe(308);
+    const named = await last;
+    expect(named?.status, JSON.stringify(named?.body)).toBe(201);
+    const head = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+    expect(head.headers.get('asset-complete')).toBe('1');
+  });
 }
