@@ -142,8 +142,61 @@ $fn$;
 -- Sessions: heartbeat, list, revoke (the server's session-queries.ts).
 -- ---------------------------------------------------------------------------------------------
 
--- {"client_id", "label"?, "platform"?} -> {"session": SessionInfo}. Upserts this device's row;
--- a different session on the same device (a re-login) replaces and revokes the old one.
+-- Completes at once the live deliveries that waited on sessions p_sessions of p_user (just
+-- revoked, or replaced by a re-login on their device) and now wait on no active target, as
+-- the reference server does (completeRevokedTargets): the sender's status and a repeated
+-- acknowledgement say "complete" now, not after the next sweep. Their rows are locked first, in
+-- id order, so an acknowledgement running at the same time either sees this revocation or is
+-- seen by the completion below (each statement here reads what committed before it).
+-- Returns the objects of the completed deliveries' assets that no live delivery or transfer
+-- references any more, for the caller to remove through Storage (as an acknowledgement's
+-- "release").
+CREATE OR REPLACE FUNCTION syncline.complete_revoked(p_user text, p_sessions text[], v_now bigint)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SET search_path = ''
+AS $fn$
+DECLARE
+  v_ids text[];
+  v_objects text[];
+BEGIN
+  v_ids := ARRAY(SELECT d.id FROM syncline.deliveries d
+                 WHERE (d.completed_at IS NULL AND d.expired_at IS NULL AND d.expires_at > v_now)
+                   AND EXISTS (SELECT 1 FROM syncline.delivery_targets t
+                               WHERE t.delivery_id = d.id AND t.user_id = p_user
+                                 AND t.session_id = ANY (p_sessions))
+                 ORDER BY d.id
+                 FOR UPDATE);
+  IF cardinality(v_ids) = 0 THEN
+    RETURN '[]'::jsonb;
+  END IF;
+  PERFORM syncline.reconcile_sessions(
+    ARRAY(SELECT DISTINCT du.user_id FROM syncline.delivery_users du
+          WHERE du.delivery_id = ANY (v_ids)), v_now);
+  WITH done AS (
+    UPDATE syncline.deliveries d SET completed_at = v_now
+    WHERE d.id = ANY (v_ids) AND (d.completed_at IS NULL AND d.expired_at IS NULL AND d.expires_at > v_now) AND (CASE WHEN EXISTS (SELECT 1 FROM syncline.delivery_targets t WHERE t.delivery_id = d.id)
+    THEN NOT EXISTS (
+      SELECT 1 FROM syncline.delivery_targets t
+      JOIN syncline.sessions s ON s.user_id = t.user_id AND s.session_id = t.session_id
+      WHERE t.delivery_id = d.id AND s.revoked_at IS NULL AND s.last_seen_at >= v_now - syncline.active_window_ms()
+        AND NOT EXISTS (SELECT 1 FROM syncline.delivery_acks a
+                        WHERE a.delivery_id = d.id AND a.user_id = t.user_id
+                          AND a.session_id = t.session_id))
+    ELSE EXISTS (SELECT 1 FROM syncline.delivery_acks a WHERE a.delivery_id = d.id) END)
+    RETURNING d.user_id, d.asset_hash)
+  SELECT ARRAY(SELECT DISTINCT syncline.asset_object(x.user_id, x.asset_hash) FROM done x
+               WHERE x.asset_hash IS NOT NULL) INTO v_objects;
+  -- A statement of its own: it sees the deliveries completed above as ended.
+  RETURN coalesce((SELECT jsonb_agg(o ORDER BY o) FROM unnest(v_objects) AS o
+                   WHERE NOT syncline.asset_referenced(split_part(o, '/', 1),
+                                                       split_part(o, '/', 2), v_now)), '[]');
+END
+$fn$;
+
+-- {"client_id", "label"?, "platform"?} -> {"session": SessionInfo, "release"?: [object path]}.
+-- Upserts this device's row; a different session on the same device (a re-login) replaces
+-- and revokes the old one, and what waited only on the old one completes ("release" names the
+-- objects the caller removes, see syncline.complete_revoked).
 CREATE OR REPLACE FUNCTION public.syncline_heartbeat(client_id text, label text DEFAULT NULL,
                                                      platform text DEFAULT NULL)
 RETURNS jsonb
@@ -158,6 +211,7 @@ DECLARE
   v_now bigint := syncline.now_ms();
   prev syncline.sessions;
   rec syncline.sessions;
+  v_release jsonb := '[]';
 BEGIN
   SELECT * INTO me FROM syncline.request_session();
   IF v_client IS NULL OR v_client !~ '^[A-Za-z0-9._:-]{1,128}$' THEN
@@ -189,10 +243,17 @@ BEGIN
     last_seen_at = EXCLUDED.last_seen_at,
     revoked_at = NULL
   RETURNING * INTO rec;
+  IF prev.session_id IS NOT NULL AND prev.session_id <> me.o_session THEN
+    v_release := syncline.complete_revoked(me.o_user, ARRAY[prev.session_id], v_now);
+  END IF;
   IF prev.session_id IS DISTINCT FROM me.o_session THEN
     PERFORM syncline.send_hint(me.o_user, 'session', NULL);
   END IF;
-  RETURN jsonb_build_object('session', syncline.session_json(rec, v_now - syncline.active_window_ms()));
+  -- "release" only when there is something to remove: an adapter older than it refuses an
+  -- answer with a field it does not know (then retries, and the next heartbeat replaces nothing).
+  RETURN jsonb_build_object('session', syncline.session_json(rec, v_now - syncline.active_window_ms()))
+    || CASE WHEN v_release = '[]'::jsonb THEN '{}'::jsonb
+            ELSE jsonb_build_object('release', v_release) END;
 END
 $fn$;
 
@@ -214,9 +275,11 @@ BEGIN
 END
 $fn$;
 
--- {"session_id"?} -> {"revoked": n}. Revokes one session of the user, or all of them (the
--- caller's included) without session_id. A revoked session also ends in Supabase Auth (its
--- auth.sessions row is deleted), so its refresh token stops working.
+-- {"session_id"?} -> {"revoked": n, "release": [object path]}. Revokes one session of the
+-- user, or all of them (the caller's included) without session_id. A revoked session also ends
+-- in Supabase Auth (its auth.sessions row is deleted), so its refresh token stops working, and
+-- is waited for no more: what waited only on it completes now ("release" names the objects the
+-- caller removes, see syncline.complete_revoked).
 CREATE OR REPLACE FUNCTION public.syncline_revoke_sessions(session_id text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = ''
@@ -246,7 +309,8 @@ BEGIN
   IF n > 0 THEN
     PERFORM syncline.send_hint(me.o_user, 'session', NULL);
   END IF;
-  RETURN jsonb_build_object('revoked', n);
+  RETURN jsonb_build_object('revoked', n,
+                            'release', syncline.complete_revoked(me.o_user, ids, v_now));
 END
 $fn$;
 

@@ -5,7 +5,8 @@
  * the same protocol validators) and Supabase Storage.
  *
  * Storage objects are removed by the adapter, through Storage (never by deleting rows): the
- * session whose acknowledgement completes a delivery removes its asset at once, and any
+ * session whose acknowledgement completes a delivery removes its asset at once (so does the
+ * session whose revocation, or re-login over an old session, completes some), and any
  * signed-in device of the sender's user removes what `syncline_releasable_assets` lists
  * (expired deliveries, and uploads never sent) on its pending-deliveries poll.
  *
@@ -61,6 +62,16 @@ export interface SessionParts {
   releaseAssets(signal?: AbortSignal): Promise<number>;
 }
 
+/**
+ * The object paths a session function answers in `release` (absent from the SQL of earlier
+ * versions: nothing to remove); throws `answer` (an invalid answer) for anything else.
+ */
+function releasedPaths(release: unknown, answer: unknown): string[] {
+  if (release === undefined) return [];
+  if (!Array.isArray(release) || !release.every((p) => typeof p === 'string')) throw answer;
+  return release as string[];
+}
+
 /** Builds the parts over `options.client`. */
 export function supabaseSessionParts(options: SessionPartsOptions): SessionParts {
   const { client, session, onError } = options;
@@ -86,9 +97,14 @@ export function supabaseSessionParts(options: SessionPartsOptions): SessionParts
     return objects.length;
   };
 
+  // Objects a revocation freed (the deliveries that waited only on the revoked sessions
+  // completed): removed through Storage, as after an acknowledgement that completes.
+  const removeReleased = (paths: string[]): Promise<void> =>
+    storage === undefined ? Promise.resolve() : removeObjects(storage, bucket, paths, onError);
+
   const sessions: SessionTransport = {
-    heartbeat: (req, signal) =>
-      rpc(
+    async heartbeat(req, signal) {
+      const answer = await rpc(
         'syncline_heartbeat',
         {
           client_id: req.clientId,
@@ -96,17 +112,26 @@ export function supabaseSessionParts(options: SessionPartsOptions): SessionParts
           ...(req.platform === undefined ? {} : { platform: req.platform }),
         },
         signal,
-        validateHeartbeatResponse,
-      ).then((answer) => answer.session),
+        (data) => {
+          const { release, ...rest } = (data ?? {}) as { release?: unknown };
+          return { ...validateHeartbeatResponse(rest), release: releasedPaths(release, data) };
+        },
+      );
+      // A re-login replaced this device's old session: what waited only on it completed.
+      await removeReleased(answer.release);
+      return answer.session;
+    },
     list: (signal) =>
       rpc('syncline_sessions', {}, signal, validateSessionListResponse).then((a) => a.sessions),
     async revoke(sessionId, signal) {
-      await rpc(
+      const release = await rpc(
         'syncline_revoke_sessions',
         sessionId === undefined ? {} : { session_id: sessionId },
         signal,
-        () => undefined,
+        (data) => releasedPaths((data as { release?: unknown } | null)?.release, data),
       );
+      // Before a sign-out below: the token still names this user, the owner of its objects.
+      await removeReleased(release);
       // This device's own session ended: supabase-js forgets its tokens (device-only sign-out).
       const own = session.current()?.sessionId;
       if (sessionId === undefined || sessionId === own) {

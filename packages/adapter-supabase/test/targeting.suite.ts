@@ -17,6 +17,7 @@ import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
 import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
 import { movableClock } from './support/db-clock.js';
 import { freshEmail, signedInClient } from './support/devices.js';
+import { asRequest, userClaims } from './support/request-context.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
 import {
   failure,
@@ -218,6 +219,153 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     const c = await signIn(email);
     await c.supabase.auth.signOut({ scope: 'local' });
     expect((await a.transport.sessions.list()).map((s) => s.sessionId)).toEqual([a.sessionId]);
+  });
+
+  /** Sends an asset of `size` bytes (pattern `seed`) from `from` to `target`. */
+  async function sendAsset(
+    from: Session,
+    seed: number,
+    target: { type: 'otherSessions' } | { type: 'sessions'; ids: string[] },
+  ) {
+    const sha256 = await upload(from, fileOf(2000, seed));
+    const id = randomUUID();
+    const delivery = await from.transport.deliveries.send({
+      id,
+      scope: `user:${from.userId}`,
+      kind: 'asset',
+      assetHash: sha256,
+      target,
+      ttlSeconds: 3600,
+    });
+    return { id, object: `${from.userId}/${sha256}`, targets: delivery.targetSessionIds };
+  }
+  /** Whether the delivery is complete, read in the database (its sender may be signed out). */
+  const completed = async (id: string) =>
+    (
+      await project.db.admin.query<{ completed_at: unknown }>(
+        'SELECT completed_at FROM syncline.deliveries WHERE id = $1',
+        [id],
+      )
+    )[0]?.completed_at != null;
+  const stored = (object: string) => project.storage.bytes.has(`syncline-assets/${object}`);
+
+  it('revoking a session completes at once what waited only on it and removes its object; a delivery another active target still owes stays', async () => {
+    const email = freshEmail('revoke-one');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const c = await signIn(email);
+    const owed = await sendAsset(a, 21, { type: 'otherSessions' });
+    const waiting = await sendAsset(a, 22, { type: 'otherSessions' });
+    expect(owed.targets).toEqual([b.sessionId, c.sessionId].sort());
+    expect(await b.transport.deliveries.ack(owed.id)).toEqual({ complete: false });
+    // A signs C out: `owed` waited only on C, `waiting` still waits on B.
+    await a.transport.sessions.revoke(c.sessionId);
+    expect((await a.transport.deliveries.status?.(owed.id))?.status).toMatchObject({
+      acked: [b.sessionId],
+      complete: true,
+      expired: false,
+    });
+    expect(await b.transport.deliveries.ack(owed.id)).toEqual({ complete: true });
+    expect(await objectRows(owed.object)).toBe(0);
+    expect(stored(owed.object)).toBe(false);
+    expect((await a.transport.deliveries.status?.(waiting.id))?.status.complete).toBe(false);
+    expect(await objectRows(waiting.object)).toBe(1);
+    expect(await pendingIds(b)).toEqual([waiting.id]);
+    // B's acknowledgement then completes it, as before.
+    expect(await b.transport.deliveries.ack(waiting.id)).toEqual({ complete: true });
+    expect(await objectRows(waiting.object)).toBe(0);
+  });
+
+  it.runIf(kind() === 'postgres')(
+    'the last acknowledgement racing a revocation: the delivery completes (the revocation waits for the acknowledgement and then sees it)',
+    async () => {
+      const email = freshEmail('race');
+      const a = await signIn(email);
+      const b = await signIn(email);
+      const c = await signIn(email);
+      const sent = await sendAsset(a, 26, { type: 'otherSessions' });
+      let commit = (): void => undefined;
+      const held = new Promise<void>((resolve) => {
+        commit = resolve;
+      });
+      let ackedInside = (): void => undefined;
+      const lockTaken = new Promise<void>((resolve) => {
+        ackedInside = resolve;
+      });
+      // B's acknowledgement, as PostgREST runs it, held open: C is still active for it.
+      const acked = asRequest(project.db.admin, userClaims(b.userId, b.sessionId), async (tx) => {
+        const [row] = await tx.query<{ answer: { complete: boolean } }>(
+          'SELECT public.syncline_ack_delivery($1) AS answer',
+          [sent.id],
+        );
+        ackedInside();
+        await held;
+        return row?.answer.complete;
+      });
+      await lockTaken;
+      const waiting = async () =>
+        (
+          await project.db.admin.query<{ n: string }>(
+            `SELECT count(*)::text AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          )
+        )[0]?.n;
+      // A signs C out meanwhile: it either waits on the delivery row B holds, or (without that
+      // lock) answers at once. B then commits.
+      let answered = false;
+      const revoked = a.transport.sessions.revoke(c.sessionId).finally(() => {
+        answered = true;
+      });
+      try {
+        await expect
+          .poll(async () => answered || (await waiting()) === '1', { timeout: 10_000 })
+          .toBe(true);
+      } finally {
+        commit();
+      }
+      expect(await acked).toBe(false);
+      await revoked;
+      // Neither missed it: B's acknowledgement did not see C revoked, the revocation saw B's.
+      expect(await completed(sent.id)).toBe(true);
+      expect(await objectRows(sent.object)).toBe(0);
+    },
+  );
+
+  it('revoking every session of a user completes what waited only on them and removes its object', async () => {
+    const email = freshEmail('revoke-all');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const sent = await sendAsset(a, 23, { type: 'otherSessions' });
+    expect(sent.targets).toEqual([b.sessionId]);
+    expect(await completed(sent.id)).toBe(false);
+    // "Sign out everywhere" from B: A and B are both signed out, nobody is left to wait for.
+    await b.transport.sessions.revoke();
+    expect(await completed(sent.id)).toBe(true);
+    expect(await objectRows(sent.object)).toBe(0);
+    expect(stored(sent.object)).toBe(false);
+  });
+
+  it("a re-login that replaces a device's session completes what waited only on the old session and removes its object; one another device still owes stays", async () => {
+    const email = freshEmail('replace');
+    const device = randomUUID();
+    const a = await signIn(email);
+    const before = await signIn(email, device);
+    const c = await signIn(email);
+    const owed = await sendAsset(a, 24, { type: 'sessions', ids: [before.sessionId] });
+    const waiting = await sendAsset(a, 25, { type: 'otherSessions' });
+    expect(waiting.targets).toEqual([before.sessionId, c.sessionId].sort());
+    // The same device signs in again: its new session replaces (and revokes) the old one.
+    const after = await signIn(email, device);
+    expect((await after.transport.sessions.list()).map((s) => s.sessionId).sort()).toEqual(
+      [a.sessionId, after.sessionId, c.sessionId].sort(),
+    );
+    expect((await a.transport.deliveries.status?.(owed.id))?.status.complete).toBe(true);
+    expect(await objectRows(owed.object)).toBe(0);
+    expect(stored(owed.object)).toBe(false);
+    expect((await a.transport.deliveries.status?.(waiting.id))?.status.complete).toBe(false);
+    expect(await objectRows(waiting.object)).toBe(1);
+    expect(await c.transport.deliveries.ack(waiting.id)).toEqual({ complete: true });
+    expect(await objectRows(waiting.object)).toBe(0);
   });
 
   it('through sync clients: the other two sessions handle an asset exactly once, the sender never, and the object leaves Storage', async () => {

@@ -81,6 +81,8 @@ export type {
   BeginUploadOutcome,
   CreateDeliveryOutcome,
   FinishUploadOutcome,
+  HeartbeatOutcome,
+  RevocationOutcome,
   SweepResult,
   TargetingEvent,
   TargetingPolicy,

@@ -9,6 +9,7 @@ import {
   errorFromResponse,
   networkError,
   notSynclineAnswerError,
+  readErrorBody,
   timeoutError,
 } from './response-error.js';
 
@@ -221,7 +222,7 @@ export class HttpClient {
     if (first.status !== 401 || this.#options.getToken === undefined) return first;
     // A signed-out ("revoked") session stays signed out whatever the token: a refresh would
     // only sign a new session in behind the back of whoever signed this device out.
-    if (await isSessionRevokedAnswer(first)) return first;
+    if ((await readErrorBody(first.clone()))?.code === 'session_revoked') return first;
     // Not awaited: some fetch implementations settle `cancel()` only when the stream is read.
     first.body?.cancel().catch(() => undefined);
     // A refresh that finished after this request went out already replaced its token.
@@ -329,16 +330,6 @@ export function checkBaseUrl(baseUrl: unknown): string {
     );
   }
   return (baseUrl as string).replace(/\/+$/, '');
-}
-
-/** `true` when `response` is the server's 401 for a session that was signed out. */
-async function isSessionRevokedAnswer(response: Response): Promise<boolean> {
-  try {
-    const body = (await response.clone().json()) as { error?: { code?: unknown } } | null;
-    return body?.error?.code === 'session_revoked';
-  } catch {
-    return false; // not JSON, or a body that cannot be read twice: treat it as an expired token
-  }
 }
 
 /** `body`, calling `release` once when it ends, fails or is cancelled. */

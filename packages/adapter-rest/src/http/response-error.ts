@@ -31,9 +31,9 @@ export async function errorFromResponse(
   const body = await readErrorBody(response);
   const options = {
     status: response.status,
-    ...(body?.code === undefined ? {} : { code: body.code }),
-    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    ...(body?.details === undefined ? {} : { details: body.details }),
+    code: body?.code,
+    retryAfterMs,
+    details: body?.details,
   };
   if ((kind === 'rejected' || kind === 'conflict') && synclineAnswers) {
     const misconfigured = misconfiguration(response, body, what);
@@ -88,7 +88,7 @@ function whereOf(response: Response | undefined): string {
 /** The error for an answer that shows the transport points at the wrong place. */
 function misconfiguredError(
   message: string,
-  options: { status?: number; code: string; cause?: unknown },
+  options: { status?: number | undefined; code: string; cause?: unknown },
 ): SyncError {
   return new SyncError('misconfigured', message, options);
 }
@@ -107,21 +107,22 @@ export function notSynclineAnswerError(
   const status = response === undefined || response.ok ? '' : ` HTTP ${response.status}`;
   return misconfiguredError(
     `${what}: ${whereOf(response)} answered${status} with ${type} that is not a syncline answer: baseUrl points at another server (a web app, a proxy?)`,
-    {
-      code: 'not_syncline',
-      ...(response === undefined ? {} : { status: response.status }),
-      ...(cause === undefined ? {} : { cause }),
-    },
+    { code: 'not_syncline', status: response?.status, cause },
   );
 }
 
-interface ErrorBodyFields {
+/** The fields of a syncline error body. */
+export interface ErrorBodyFields {
   code?: string;
   message?: string;
   details?: unknown;
 }
 
-async function readErrorBody(response: Response): Promise<ErrorBodyFields | undefined> {
+/**
+ * The `error` of a syncline error body (`{ error: { code, message, details } }`), or `undefined`
+ * when `response`'s body is not one (not JSON, too large, unreadable). Consumes the body.
+ */
+export async function readErrorBody(response: Response): Promise<ErrorBodyFields | undefined> {
   let text: string;
   try {
     text = await response.text();
@@ -160,7 +161,7 @@ export function timeoutError(what: string, timeoutMs: number): SyncError {
 export function invalidAnswerError(what: string, problem: string, cause?: unknown): SyncError {
   return new SyncError('server', `${what}: invalid answer from the server (${problem})`, {
     code: 'invalid_response',
-    ...(cause === undefined ? {} : { cause }),
+    cause,
   });
 }
 

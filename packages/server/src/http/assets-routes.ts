@@ -19,9 +19,8 @@ import {
 } from '../assets/byte-stream.js';
 import type { AuthContext } from '../store/types.js';
 import type { AssetCopy } from '../targeting/types.js';
-import { deleteBlobs } from './deliveries-routes.js';
 import { json, problem } from './problem.js';
-import { noQuery } from './sessions-routes.js';
+import { deleteBlobs, noQuery } from './sessions-routes.js';
 import type { TargetingContext } from './targeting-routes.js';
 
 const CONTENT_RANGE = /^bytes (?:(\d{1,15})-(\d{1,15})|\*)\/(\d{1,15}|\*)$/;

@@ -15,7 +15,7 @@ import {
 import type { AuthContext } from '../store/types.js';
 import { json, problem } from './problem.js';
 import { readJson } from './read-json.js';
-import { noQuery, readSmallJson } from './sessions-routes.js';
+import { deleteBlobs, noQuery, readSmallJson } from './sessions-routes.js';
 import type { TargetingContext } from './targeting-routes.js';
 
 // The send body wraps the payload in one level: { payload: ... }.
@@ -131,15 +131,4 @@ export async function handleAck(
   if (acked === undefined) throw problem(404, 'not_found', 'no such delivery');
   await deleteBlobs(ctx, acked.releasedBlobKeys);
   return json(200, { complete: acked.complete });
-}
-
-/** Deletes released bytes; a failure is logged (the bytes are orphans the sweeper removes). */
-export async function deleteBlobs(ctx: TargetingContext, keys: readonly string[]): Promise<void> {
-  for (const key of keys) {
-    try {
-      await ctx.blobStore.delete(key);
-    } catch (error) {
-      ctx.logger.error('deleting the bytes of a released asset failed', error);
-    }
-  }
 }

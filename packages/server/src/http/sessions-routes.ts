@@ -28,15 +28,16 @@ export async function handleHeartbeat(
   if (body.sessionId !== auth.sessionId) {
     throw problem(403, 'forbidden', "sessionId must be the token's own session");
   }
-  const session = await ctx.targeting.heartbeat(auth, {
+  const beat = await ctx.targeting.heartbeat(auth, {
     clientId: body.clientId,
     ...(body.label === undefined ? {} : { label: body.label }),
     ...(body.platform === undefined ? {} : { platform: body.platform }),
   });
   // It may have replaced (revoked) the device's previous session; forgotten after the commit.
   ctx.revocations.forget(auth.userId);
-  if (session === null) throw problem(401, 'session_revoked', 'this session was signed out');
-  return json(200, { session });
+  if (beat === null) throw problem(401, 'session_revoked', 'this session was signed out');
+  await deleteBlobs(ctx, beat.releasedBlobKeys);
+  return json(200, { session: beat.session });
 }
 
 /** `GET /v1/sessions`. */
@@ -57,9 +58,14 @@ export async function handleRevokeSession(
   sessionId: string,
 ): Promise<Response> {
   noQuery(request);
-  const revoked = isClientId(sessionId) && (await ctx.targeting.revokeSession(auth, sessionId));
+  const outcome = isClientId(sessionId)
+    ? await ctx.targeting.revokeSession(auth, sessionId)
+    : undefined;
   ctx.revocations.forget(auth.userId);
-  if (!revoked) throw problem(404, 'not_found', 'you have no such session');
+  if (outcome === undefined || outcome.revoked === 0) {
+    throw problem(404, 'not_found', 'you have no such session');
+  }
+  await deleteBlobs(ctx, outcome.releasedBlobKeys);
   return new Response(null, { status: 204 });
 }
 
@@ -70,9 +76,21 @@ export async function handleRevokeAll(
   ctx: TargetingContext,
 ): Promise<Response> {
   noQuery(request);
-  await ctx.targeting.revokeAllSessions(auth);
+  const outcome = await ctx.targeting.revokeAllSessions(auth);
   ctx.revocations.forget(auth.userId);
+  await deleteBlobs(ctx, outcome.releasedBlobKeys);
   return new Response(null, { status: 204 });
+}
+
+/** Deletes released bytes; a failure is logged (the bytes are orphans the sweeper removes). */
+export async function deleteBlobs(ctx: TargetingContext, keys: readonly string[]): Promise<void> {
+  for (const key of keys) {
+    try {
+      await ctx.blobStore.delete(key);
+    } catch (error) {
+      ctx.logger.error('deleting the bytes of a released asset failed', error);
+    }
+  }
 }
 
 /** Refuses a query string on routes that take none. */

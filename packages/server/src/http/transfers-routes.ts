@@ -12,9 +12,8 @@ import {
 } from '@syncline/sync-core/protocol';
 import type { AuthContext } from '../store/types.js';
 import type { TransferOutcome } from '../targeting/types.js';
-import { deleteBlobs } from './deliveries-routes.js';
 import { json, problem } from './problem.js';
-import { noQuery, readSmallJson } from './sessions-routes.js';
+import { deleteBlobs, noQuery, readSmallJson } from './sessions-routes.js';
 import type { TargetingContext } from './targeting-routes.js';
 
 /** `POST /v1/transfers`. */

@@ -276,8 +276,10 @@ export interface AckOutcome {
  *
  * When the count stays short and a target is no longer active (revoked or stale, so it will
  * never acknowledge), completion is checked by query, as for deliveries without counts. A
- * target revoked while the last active one acknowledges, or a crash, can leave a delivery every
- * active target acknowledged but not complete: the sweeper's {@link completeQuiet} completes it.
+ * target revoked while the last active one acknowledges is settled by the revocation
+ * ({@link completeRevokedTargets} waits for this call's row locks, then sees its
+ * acknowledgement); a target gone stale, or a crash, can leave a delivery every active target
+ * acknowledged but not complete: the sweeper's {@link completeQuiet} completes it.
  */
 export async function ackDeliveries(
   db: SqlQueryable,
@@ -334,4 +336,41 @@ export async function completeQuiet(db: SqlQueryable, ctx: QueryContext): Promis
     [now, now - ctx.activeWindowMs],
   );
   return rows.length;
+}
+
+/**
+ * In the transaction that revoked sessions `sessionIds` of `userId` (or replaced one by a
+ * re-login): completes the live deliveries that had one of them as a target and now wait on no
+ * active target; the deliveries it completed, by sender's user and asset.
+ *
+ * Their rows are locked first, in id order (the order `ack_deliveries` takes them in), by a
+ * statement of its own: an acknowledgement running at the same time either commits first and is
+ * seen by the completion below (each statement reads what committed before it), or waits and
+ * then sees the revocation. Without the lock both could judge the delivery incomplete.
+ */
+export async function completeRevokedTargets(
+  db: SqlQueryable,
+  ctx: QueryContext,
+  userId: string,
+  sessionIds: readonly string[],
+): Promise<Array<{ ownerId: string; assetHash: string | null }>> {
+  const now = ctx.now();
+  const locked = await db.query<{ id: string }>(
+    `SELECT d.id FROM syncline.deliveries d
+     WHERE ${isLive('$3')}
+       AND EXISTS (SELECT 1 FROM syncline.delivery_targets t
+                   WHERE t.delivery_id = d.id AND t.user_id = $1
+                     AND t.session_id = ANY($2::text[]))
+     ORDER BY d.id
+     FOR UPDATE OF d`,
+    [userId, sessionIds, now],
+  );
+  if (locked.length === 0) return [];
+  const rows = await db.query<{ user_id: string; asset_hash: string | null }>(
+    `UPDATE syncline.deliveries d SET completed_at = $2
+     WHERE d.id = ANY($1::text[]) AND ${isLive('$2')} AND ${completionCondition('$3')}
+     RETURNING d.user_id, d.asset_hash`,
+    [locked.map((row) => row.id), now, now - ctx.activeWindowMs],
+  );
+  return rows.map((row) => ({ ownerId: row.user_id, assetHash: row.asset_hash }));
 }

@@ -8,7 +8,7 @@ import type { SessionInfo } from '@syncline/sync-core/protocol';
 import type { SqlExecutor, SqlQueryable } from '../store/executor.js';
 import { toNumber } from '../store/rows.js';
 import type { AuthContext } from '../store/types.js';
-import type { TargetingEvent } from './types.js';
+import type { HeartbeatOutcome, RevocationOutcome, TargetingEvent } from './types.js';
 
 /** What the queries need besides the database. */
 export interface QueryContext {
@@ -50,17 +50,29 @@ function toSessionInfo(row: SessionRow, activeSince: number): SessionInfo {
 }
 
 /**
- * Upserts the calling session; a different session id on the same device is revoked. `null`
- * when the calling session is revoked: checked under the device row's lock, which a revocation
- * of that session also takes, so a heartbeat that passed the request's revoked check just before
- * a revocation committed cannot bring the session back.
+ * Runs in the transaction that revoked sessions `sessionIds` of `userId` (or replaced one by a
+ * re-login), after the change: what waited only on them completes there. Answers the blob keys
+ * of the asset copies that released (the caller deletes their bytes).
+ */
+export type AfterRevocation = (
+  tx: SqlQueryable,
+  revoked: { userId: string; sessionIds: readonly string[] },
+) => Promise<string[]>;
+
+/**
+ * Upserts the calling session; a different session id on the same device is revoked, and
+ * `afterRevocation` runs in the same transaction. `null` when the calling session is revoked:
+ * checked under the device row's lock, which a revocation of that session also takes, so a
+ * heartbeat that passed the request's revoked check just before a revocation committed cannot
+ * bring the session back.
  */
 export async function heartbeat(
   db: SqlExecutor,
   ctx: QueryContext,
   auth: AuthContext,
   request: { clientId: string; label?: string; platform?: string },
-): Promise<SessionInfo | null> {
+  afterRevocation: AfterRevocation,
+): Promise<HeartbeatOutcome | null> {
   const now = ctx.now();
   return db.transaction(async (tx) => {
     // The device's row, locked: two heartbeats of one device (or a re-login racing one) queue.
@@ -105,13 +117,17 @@ export async function heartbeat(
       ],
     );
     if (row === undefined) throw new Error('the session upsert returned no row');
+    // The old session is not waited for any more (it has no row now): after the upsert.
+    const releasedBlobKeys = replaced
+      ? await afterRevocation(tx, { userId: auth.userId, sessionIds: [before.session_id] })
+      : [];
     // The list changed (a new device, a replaced session, a label): the user's other streams re-list.
     if (before === undefined || replaced) {
       await ctx.notify(tx, [
         { type: 'session', userId: auth.userId, originSessionId: auth.sessionId },
       ]);
     }
-    return toSessionInfo(row, now - ctx.activeWindowMs);
+    return { session: toSessionInfo(row, now - ctx.activeWindowMs), releasedBlobKeys };
   });
 }
 
@@ -131,13 +147,17 @@ export async function listSessions(
   return rows.map((row) => toSessionInfo(row, activeSince));
 }
 
-/** Revokes one session of the user (`sessionId`) or all of them (`undefined`); the number revoked. */
+/**
+ * Revokes one session of the user (`sessionId`) or all of them (`undefined`), then runs
+ * `afterRevocation` in the same transaction.
+ */
 async function revoke(
   db: SqlExecutor,
   ctx: QueryContext,
   auth: AuthContext,
   sessionId: string | undefined,
-): Promise<number> {
+  afterRevocation: AfterRevocation,
+): Promise<RevocationOutcome> {
   const now = ctx.now();
   return db.transaction(async (tx) => {
     const rows = await tx.query<{ session_id: string }>(
@@ -160,27 +180,31 @@ async function revoke(
         { type: 'session', userId: auth.userId, originSessionId: auth.sessionId },
       ]);
     }
-    return rows.length;
+    const releasedBlobKeys =
+      rows.length > 0 ? await afterRevocation(tx, { userId: auth.userId, sessionIds: ids }) : [];
+    return { revoked: rows.length, releasedBlobKeys };
   });
 }
 
-/** Revokes one of the user's sessions; `false` when the user has no such (unrevoked) session. */
-export async function revokeSession(
+/** Revokes one of the user's sessions (`revoked: 0` when the user has no such unrevoked session). */
+export function revokeSession(
   db: SqlExecutor,
   ctx: QueryContext,
   auth: AuthContext,
   sessionId: string,
-): Promise<boolean> {
-  return (await revoke(db, ctx, auth, sessionId)) > 0;
+  afterRevocation: AfterRevocation,
+): Promise<RevocationOutcome> {
+  return revoke(db, ctx, auth, sessionId, afterRevocation);
 }
 
 /** Revokes every session of the user. */
-export async function revokeAllSessions(
+export function revokeAllSessions(
   db: SqlExecutor,
   ctx: QueryContext,
   auth: AuthContext,
-): Promise<void> {
-  await revoke(db, ctx, auth, undefined);
+  afterRevocation: AfterRevocation,
+): Promise<RevocationOutcome> {
+  return revoke(db, ctx, auth, undefined, afterRevocation);
 }
 
 /** `true` when the caller's session was signed out. */

@@ -20,11 +20,13 @@ import {
   type AckRequest,
   ackDeliveries,
   completeQuiet,
+  completeRevokedTargets,
   createDelivery,
   deliveryStatus,
   pendingDeliveries,
 } from './delivery-queries.js';
 import {
+  type AfterRevocation,
   activeSessions,
   heartbeat,
   isRevoked,
@@ -141,21 +143,32 @@ export async function createSqlTargetingStore(
     ackDeliveries(db, ctx, batch),
   );
 
+  // A revoked session (or one a re-login replaced on its device) is not waited for any more:
+  // what waited only on it completes in the transaction that revoked it, so the sender's status
+  // and a target's repeated acknowledgement say so at once, not after the next sweep; and, as
+  // after an acknowledgement that completes, the copies of their assets that nothing live needs
+  // any more are released (the caller deletes the bytes).
+  const completeWaitingOnRevoked: AfterRevocation = async (tx, revoked) => {
+    const copies = new Map<string, { userId: string; sha256: string }>();
+    const completed = await completeRevokedTargets(tx, ctx, revoked.userId, revoked.sessionIds);
+    for (const { ownerId, assetHash } of completed) {
+      if (assetHash !== null) {
+        copies.set(`${ownerId}/${assetHash}`, { userId: ownerId, sha256: assetHash });
+      }
+    }
+    const released: string[] = [];
+    for (const copy of copies.values()) {
+      released.push(...(await releaseCopies(tx, releaseCtx, copy)));
+    }
+    return released;
+  };
+
   return {
-    heartbeat: (auth, request) => heartbeat(db, ctx, auth, request),
+    heartbeat: (auth, request) => heartbeat(db, ctx, auth, request, completeWaitingOnRevoked),
     listSessions: (userId) => listSessions(db, ctx, userId),
-    // A revoked session is not waited for any more: what waited only on it completes now, so
-    // the sender's status and a target's repeated acknowledgement say so at once, not after the
-    // next sweep.
-    revokeSession: async (auth, sessionId) => {
-      const revoked = await revokeSession(db, ctx, auth, sessionId);
-      if (revoked) await completeQuiet(db, ctx);
-      return revoked;
-    },
-    revokeAllSessions: async (auth) => {
-      await revokeAllSessions(db, ctx, auth);
-      await completeQuiet(db, ctx);
-    },
+    revokeSession: (auth, sessionId) =>
+      revokeSession(db, ctx, auth, sessionId, completeWaitingOnRevoked),
+    revokeAllSessions: (auth) => revokeAllSessions(db, ctx, auth, completeWaitingOnRevoked),
     isRevoked: (auth) => isRevoked(db, auth),
     activeSessions: (userIds) => activeSessions(db, ctx, userIds),
 

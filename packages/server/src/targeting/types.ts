@@ -127,23 +127,51 @@ export interface TargetingPolicy {
   endedRetentionMs: number;
 }
 
+/**
+ * What a revocation did (`TargetingStore.revokeSession`, `revokeAllSessions`). The deliveries
+ * that waited only on the revoked sessions completed in the same transaction.
+ */
+export interface RevocationOutcome {
+  /** Sessions revoked: 0 when the user had no such (unrevoked) session. */
+  revoked: number;
+  /**
+   * Asset copies those completions left unneeded (no live delivery or transfer references
+   * them), removed from the database; the caller deletes their bytes.
+   */
+  releasedBlobKeys: string[];
+}
+
+/** What a heartbeat did (`TargetingStore.heartbeat`). */
+export interface HeartbeatOutcome {
+  /** The calling session as stored now. */
+  session: SessionInfo;
+  /**
+   * When it replaced the device's previous session (a re-login), the copies that the
+   * deliveries it completed left unneeded, as in {@link RevocationOutcome}; otherwise empty.
+   */
+  releasedBlobKeys: string[];
+}
+
 /** The database side of session targeting. See the module doc. */
 export interface TargetingStore {
   /**
-   * Upserts the calling session on `(userId, clientId)`; a replaced session id is revoked.
-   * `null` when the calling session itself is revoked (a heartbeat racing a revocation never
-   * brings the session back).
+   * Upserts the calling session on `(userId, clientId)`; a replaced session id is revoked, and
+   * what waited only on it completes in the same transaction. `null` when the calling session
+   * itself is revoked (a heartbeat racing a revocation never brings the session back).
    */
   heartbeat(
     auth: AuthContext,
     request: { clientId: string; label?: string; platform?: string },
-  ): Promise<SessionInfo | null>;
+  ): Promise<HeartbeatOutcome | null>;
   /** The user's sessions, revoked ones excluded, most recently seen first. */
   listSessions(userId: string): Promise<SessionInfo[]>;
-  /** Revokes one session of the user; `false` when the user has no such session. */
-  revokeSession(auth: AuthContext, sessionId: string): Promise<boolean>;
-  /** Revokes every session of the user, the calling one included. */
-  revokeAllSessions(auth: AuthContext): Promise<void>;
+  /**
+   * Revokes one session of the user (`revoked: 0` when the user has no such session); what
+   * waited only on it completes in the same transaction.
+   */
+  revokeSession(auth: AuthContext, sessionId: string): Promise<RevocationOutcome>;
+  /** Revokes every session of the user, the calling one included, as {@link revokeSession}. */
+  revokeAllSessions(auth: AuthContext): Promise<RevocationOutcome>;
   /** `true` when the caller's session was revoked (or replaced by a re-login). */
   isRevoked(auth: AuthContext): Promise<boolean>;
   /** The active sessions of `userIds` (ids per user). */

@@ -96,7 +96,7 @@ export function ackBatchSuite(opened: () => AckBatchStore): void {
       AuthContext,
     ];
     const { id } = await send(sender);
-    expect(await t.revokeSession(gone, gone.sessionId)).toBe(true);
+    expect(await t.revokeSession(gone, gone.sessionId)).toMatchObject({ revoked: 1 });
     const answers = await Promise.all([t.ackDelivery(a, id), t.ackDelivery(b, id)]);
     expect(answers.map((x) => x?.complete)).toContain(true);
     expect((await t.deliveryStatus(sender, id))?.status.complete).toBe(true);
@@ -112,7 +112,7 @@ export function ackBatchSuite(opened: () => AckBatchStore): void {
     const { id } = await send(sender);
     expect(await t.ackDelivery(a, id)).toMatchObject({ complete: false });
     expect(await t.ackDelivery(b, id)).toMatchObject({ complete: false });
-    expect(await t.revokeSession(gone, gone.sessionId)).toBe(true);
+    expect(await t.revokeSession(gone, gone.sessionId)).toMatchObject({ revoked: 1 });
     // The status and a repeated acknowledgement say what is true now: complete.
     expect((await t.deliveryStatus(sender, id))?.status.complete).toBe(true);
     expect(await t.ackDelivery(a, id)).toMatchObject({ complete: true });
@@ -125,5 +125,35 @@ export function ackBatchSuite(opened: () => AckBatchStore): void {
     // `revokeAllSessions` signs out every session of the user, `gone` among them.
     await t.revokeAllSessions(gone);
     expect((await t.deliveryStatus(sender, id))?.status.complete).toBe(true);
+  });
+
+  it("a re-login that replaces a device's session completes what waited only on the old session; what another target still owes stays", async () => {
+    const [sender, other] = (await devices(2)) as [AuthContext, AuthContext];
+    const userId = sender.userId;
+    const device = `c-${randomUUID().slice(0, 8)}`;
+    const before = { userId, sessionId: `s-${randomUUID().slice(0, 8)}` };
+    await t.heartbeat(before, { clientId: device });
+    const owed = randomUUID();
+    const created = await t.createDelivery(
+      sender,
+      {
+        id: owed,
+        scope: `user:${userId}`,
+        kind: 'note',
+        target: { type: 'sessions', ids: [before.sessionId] },
+        ttlSeconds: 3600,
+      },
+      [userId],
+    );
+    expect(created.type).toBe('created');
+    const waiting = await send(sender);
+    expect(waiting.targets).toEqual([before.sessionId, other.sessionId].sort());
+    // The same device signs in again: the new session replaces (and revokes) the old one.
+    const after = { userId, sessionId: `s-${randomUUID().slice(0, 8)}` };
+    await t.heartbeat(after, { clientId: device });
+    expect(await t.isRevoked(before)).toBe(true);
+    expect((await t.deliveryStatus(sender, owed))?.status.complete).toBe(true);
+    expect((await t.deliveryStatus(sender, waiting.id))?.status.complete).toBe(false);
+    expect(await t.ackDelivery(other, waiting.id)).toMatchObject({ complete: true });
   });
 }

@@ -194,6 +194,49 @@ export function targetingStories(fixture: () => TargetingFixture): void {
     expect((status.body as { status: { complete: boolean } }).status.complete).toBe(true);
   });
 
+  it("story 1: a re-login that replaces a device's session, a sign-out and a sign-out everywhere complete at once what waited only on the revoked sessions, and free its blob (no sweep)", async () => {
+    const f = fixture();
+    const user = f.newUser();
+    const a = await f.signIn(user);
+    const b = await f.signIn(user);
+    const c = await f.signIn(user);
+    const g = await f.signIn(user);
+    // Sends an asset of its own to `target`; its id and blob key.
+    const sendAsset = async (seed: number, target: Record<string, unknown>) => {
+      const file = asset(1000, seed);
+      const blob = await newBlob(f, async () => {
+        expect((await upload(f, a, file)).status).toBe(201);
+      });
+      const body = deliveryBody(a, { kind: 'asset', assetHash: file.sha256, target });
+      expect((await f.as(a, '/v1/deliveries', { method: 'POST', json: body })).status).toBe(201);
+      return { id: body.id as string, blob };
+    };
+    const complete = async (id: string) =>
+      ((await f.as(a, `/v1/deliveries/${id}`)).body as { status: { complete: boolean } }).status
+        .complete;
+    const toB = await sendAsset(41, { type: 'sessions', ids: [b.sessionId] });
+    const toC = await sendAsset(42, { type: 'sessions', ids: [c.sessionId] });
+    const toAll = await sendAsset(43, { type: 'otherSessions' });
+
+    // B's device signs in again: its new session replaces (revokes) the old one.
+    await f.signIn(user, b.clientId);
+    expect(await complete(toB.id)).toBe(true);
+    expect(await f.blobs.keys()).not.toContain(toB.blob);
+    // A signs C out.
+    expect((await f.as(a, `/v1/sessions/${c.sessionId}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await complete(toC.id)).toBe(true);
+    expect(await f.blobs.keys()).not.toContain(toC.blob);
+    // G still owes the third: it stays, and so do its bytes.
+    expect(await complete(toAll.id)).toBe(false);
+    expect(await f.blobs.keys()).toContain(toAll.blob);
+    // G signs out everywhere (A and the new B too): nobody is left to wait for.
+    expect((await f.as(g, '/v1/sessions', { method: 'DELETE' })).status).toBe(204);
+    expect(await f.blobs.keys()).not.toContain(toAll.blob);
+    expect(await f.store.targeting?.deliveryStatus(a, toAll.id)).toMatchObject({
+      status: { complete: true },
+    });
+  });
+
   it('story 1: targets acknowledging all at once complete the delivery exactly once', async () => {
     const f = fixture();
     const user = f.newUser();

@@ -1,4 +1,5 @@
 import { SyncError } from '../errors/sync-error.js';
+import { pushHex } from '../text/hex.js';
 import { hasLoneSurrogate } from '../text/unicode.js';
 
 /**
@@ -19,8 +20,7 @@ const MAX_COUNTER = 0xffff;
 const MAX_WALL_TIME = 0xffff_ffff_ffff;
 const WALL_DIGITS = 12;
 const COUNTER_DIGITS = 4;
-/** Char codes of the lowercase hex digits, indexed by nibble. */
-const HEX_CODES: readonly number[] = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const COLON = 0x3a;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
 const NODE_ID_PATTERN = /^[^\u0000-\u001f\u007f]{1,256}$/;
 
@@ -282,21 +282,14 @@ export function formatHlc(parts: HlcParts): string {
  * every mutation that keeps the timestamp.
  */
 function encodeHlc(wallTime: number, counter: number, nodeId: string): string {
-  const head = WALL_DIGITS + COUNTER_DIGITS + 2;
-  const codes = new Array<number>(head + nodeId.length);
-  // 48-bit wall time as two 24-bit halves (bitwise operators work on 32 bits).
-  const high = Math.floor(wallTime / 0x1000000);
-  const low = wallTime % 0x1000000;
-  for (let i = 0; i < 6; i++) {
-    codes[5 - i] = HEX_CODES[(high >>> (4 * i)) & 0xf] as number;
-    codes[11 - i] = HEX_CODES[(low >>> (4 * i)) & 0xf] as number;
-  }
-  codes[WALL_DIGITS] = 0x3a; // ':'
-  for (let i = 0; i < COUNTER_DIGITS; i++) {
-    codes[WALL_DIGITS + COUNTER_DIGITS - i] = HEX_CODES[(counter >>> (4 * i)) & 0xf] as number;
-  }
-  codes[head - 1] = 0x3a;
-  for (let i = 0; i < nodeId.length; i++) codes[head + i] = nodeId.charCodeAt(i);
+  const codes: number[] = [];
+  // 48 bits as two 24-bit halves (bitwise operators work on 32 bits).
+  pushHex(codes, Math.floor(wallTime / 0x1000000), 6);
+  pushHex(codes, wallTime % 0x1000000, 6);
+  codes.push(COLON);
+  pushHex(codes, counter, COUNTER_DIGITS);
+  codes.push(COLON);
+  for (let i = 0; i < nodeId.length; i++) codes.push(nodeId.charCodeAt(i));
   return String.fromCharCode.apply(null, codes);
 }
 

@@ -1,6 +1,7 @@
 import { compareHlc } from '../clock/hlc.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { Json, JsonObject } from '../protocol/types.js';
+import { jsonEqual } from '../store/json-equal.js';
 import type { ConflictContext, ConflictResolution, ConflictResolver } from './types.js';
 
 /**
@@ -249,25 +250,4 @@ function defineField(target: JsonObject, key: string, value: Json): void {
 function fieldEqual(a: FieldValue, b: FieldValue): boolean {
   if (a === ABSENT || b === ABSENT) return a === b;
   return jsonEqual(a, b);
-}
-
-/** Deep equality of JSON values over own enumerable keys; object key order is ignored. */
-function jsonEqual(a: Json, b: Json): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i += 1) {
-      if (!jsonEqual(a[i] as Json, b[i] as Json)) return false;
-    }
-    return true;
-  }
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const key of keys) {
-    const left = ownValue(a, key);
-    const right = ownValue(b, key);
-    if (left === ABSENT || right === ABSENT || !jsonEqual(left, right)) return false;
-  }
-  return true;
 }

@@ -30,11 +30,11 @@ export interface SyncErrorOptions {
   /** The underlying error. */
   cause?: unknown;
   /** HTTP status, when the error came from an HTTP answer. */
-  status?: number;
+  status?: number | undefined;
   /** Machine-readable code from the server's error body, e.g. `too_large`. */
-  code?: string;
+  code?: string | undefined;
   /** How long the server asked us to wait (from `Retry-After`), in milliseconds. */
-  retryAfterMs?: number;
+  retryAfterMs?: number | undefined;
   /** Structured details. */
   details?: unknown;
 }

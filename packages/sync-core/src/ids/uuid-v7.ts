@@ -1,14 +1,7 @@
 import type { SyncEnvironment } from '../env/types.js';
+import { pushHex } from '../text/hex.js';
 
-/** Char codes of the lowercase hex digits, indexed by nibble. */
-const HEX_CODES: number[] = [];
-for (let i = 0; i < 16; i++) HEX_CODES.push(i.toString(16).charCodeAt(0));
 const DASH = 0x2d;
-
-/** The hex digit (as a char code) of the low 4 bits of `n`. */
-function hex(n: number): number {
-  return HEX_CODES[n & 0xf] as number;
-}
 
 /** Generates ids; one per client, so two clients never share state. */
 export type IdGenerator = () => string;
@@ -56,50 +49,25 @@ export function createUuidV7(env: Pick<SyncEnvironment, 'now' | 'randomBytes'>):
       counter = start;
     }
     lastMs = ms;
-    const r1 = word(pool, at + 2);
-    const r2 = word(pool, at + 6);
-    const high = Math.floor(ms / 0x1000000); // top 24 bits of the 48-bit time
-    const low = ms % 0x1000000; // bottom 24 bits
-    // One flat string from char codes: concatenating 20 pieces would allocate (and keep,
-    // inside every mutation id) a tree of cons strings, at ~10x the cost.
-    return String.fromCharCode(
-      hex(high >>> 20),
-      hex(high >>> 16),
-      hex(high >>> 12),
-      hex(high >>> 8),
-      hex(high >>> 4),
-      hex(high),
-      hex(low >>> 20),
-      hex(low >>> 16),
-      DASH,
-      hex(low >>> 12),
-      hex(low >>> 8),
-      hex(low >>> 4),
-      hex(low),
-      DASH,
-      0x37, // '7': the version
-      hex(counter >>> 8),
-      hex(counter >>> 4),
-      hex(counter),
-      DASH,
-      hex(0x8 | ((r1 >>> 28) & 0x3)), // the variant (10) and 2 random bits
-      hex(r1 >>> 24),
-      hex(r1 >>> 20),
-      hex(r1 >>> 16),
-      DASH,
-      hex(r1 >>> 12),
-      hex(r1 >>> 8),
-      hex(r1 >>> 4),
-      hex(r1),
-      hex(r2 >>> 28),
-      hex(r2 >>> 24),
-      hex(r2 >>> 20),
-      hex(r2 >>> 16),
-      hex(r2 >>> 12),
-      hex(r2 >>> 8),
-      hex(r2 >>> 4),
-      hex(r2),
-    );
+    // xxxxxxxx-xxxx-7ccc-vrrr-rrrrrrrrrrrr: 48 bits of time (as two 24-bit halves: bitwise
+    // operators work on 32 bits), the version 7 and the counter, the variant (binary 10) and
+    // 62 random bits.
+    const high = Math.floor(ms / 0x1000000);
+    const low = ms % 0x1000000;
+    const random = (word(pool, at + 2) & 0x3fffffff) | 0x80000000;
+    const codes: number[] = [];
+    pushHex(codes, high, 6);
+    pushHex(codes, low >>> 16, 2);
+    codes.push(DASH);
+    pushHex(codes, low, 4);
+    codes.push(DASH);
+    pushHex(codes, 0x7000 | counter, 4);
+    codes.push(DASH);
+    pushHex(codes, random >>> 16, 4);
+    codes.push(DASH);
+    pushHex(codes, random, 4);
+    pushHex(codes, word(pool, at + 6), 8);
+    return String.fromCharCode.apply(null, codes);
   };
 }
 

@@ -67,11 +67,6 @@ export class Fields {
     return value === 0 ? 0 : value;
   }
 
-  /** An optional safe integer of at least `min`. */
-  optionalInteger(key: string, min = 0): number | undefined {
-    return this.optional(key) === undefined ? undefined : this.integer(key, min);
-  }
-
   /** A required boolean. */
   boolean(key: string): boolean {
     const value = this.required(key);
@@ -83,18 +78,32 @@ export class Fields {
   optionalBoolean(key: string): boolean | undefined {
     return this.optional(key) === undefined ? undefined : this.boolean(key);
   }
+}
 
-  /** A required array, each item read by `item`; more than `max` items fail. */
-  list<T>(key: string, item: (value: unknown, path: Path) => T, max?: number): T[] {
-    const value = this.required(key);
-    const path = at(this.path, key);
-    if (!Array.isArray(value)) fail(path, 'expected an array');
-    if (max !== undefined && value.length > max) fail(path, `has more than ${max} items`);
-    // Indexed, not map(): a hole reads as undefined and fails like any other bad item.
-    const out: T[] = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = item(value[i], at(path, i));
-    return out;
-  }
+// The two readers below are functions, not methods of `Fields`, so that a bundle that does not
+// use them does not ship them: they serve the server's and session targeting's validators, not
+// the checks of server answers a browser app runs.
+
+/** An optional safe integer field of `fields`, of at least `min`. */
+export function optionalInteger(fields: Fields, key: string, min = 0): number | undefined {
+  return fields.optional(key) === undefined ? undefined : fields.integer(key, min);
+}
+
+/** A required array field of `fields`, each item read by `item`; more than `max` items fail. */
+export function listField<T>(
+  fields: Fields,
+  key: string,
+  item: (value: unknown, path: Path) => T,
+  max?: number,
+): T[] {
+  const value = fields.required(key);
+  const path = at(fields.path, key);
+  if (!Array.isArray(value)) fail(path, 'expected an array');
+  if (max !== undefined && value.length > max) fail(path, `has more than ${max} items`);
+  // Indexed, not map(): a hole reads as undefined and fails like any other bad item.
+  const out: T[] = new Array(value.length);
+  for (let i = 0; i < value.length; i++) out[i] = item(value[i], at(path, i));
+  return out;
 }
 
 /** `value` when it is a string that passes `check`; else fails at `path`, naming `format`. */

@@ -21,13 +21,15 @@
  * @module
  */
 import { isHlcText } from '../clock/hlc.js';
-import { hasControl, hasLoneSurrogate } from '../text/unicode.js';
+import { hasLoneSurrogate } from '../text/unicode.js';
 import { type ProtocolLimits, resolveLimits } from './limits.js';
 
 const SCOPE = /^[a-z][a-z0-9_-]{0,31}:[^\s]{1,200}$/u;
 const COLLECTION = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const MAX_HLC = 300;
+/** The longest text `SCOPE` matches (32 + 1 + 200). */
+const MAX_SCOPE = 233;
 const MAX_CHECKPOINT = 256;
 
 /** How a client id or session id must look, in error messages. */
@@ -51,9 +53,7 @@ export function isUuid(value: unknown): value is string {
 
 /** `true` for a well-formed scope such as `user:42` (see the module doc for the format). */
 export function isScope(value: unknown): value is string {
-  return (
-    typeof value === 'string' && SCOPE.test(value) && !hasControl(value) && !hasLoneSurrogate(value)
-  );
+  return isPlainText(value, MAX_SCOPE) && SCOPE.test(value);
 }
 
 /** `true` for a well-formed collection name. */
@@ -73,15 +73,7 @@ export function isRecordId(value: unknown, limits?: Partial<ProtocolLimits>): va
 
 /** {@link isRecordId} with the longest id given directly (validators hold resolved limits). */
 export function isRecordIdWithin(value: unknown, max: number): value is string {
-  if (typeof value !== 'string' || value.length < 1 || value.length > max) return false;
-  // One pass over the code units; the surrogate regex runs only for an id that has one.
-  let surrogate = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return false;
-    if (c >= 0xd800 && c <= 0xdfff) surrogate = true;
-  }
-  return !surrogate || !hasLoneSurrogate(value);
+  return isPlainText(value, max);
 }
 
 /** `true` for an HLC timestamp of at most 300 characters (see the module doc). */
@@ -106,11 +98,14 @@ export function isCheckpoint(value: unknown): value is string {
 
 /** `true` for a text of 1 to `max` characters without control characters or lone surrogates. */
 function isPlainText(value: unknown, max: number): value is string {
-  return (
-    typeof value === 'string' &&
-    value.length >= 1 &&
-    value.length <= max &&
-    !hasControl(value) &&
-    !hasLoneSurrogate(value)
-  );
+  if (typeof value !== 'string' || value.length < 1 || value.length > max) return false;
+  // One pass over the code units (every pulled record's id and hlc come through here); the
+  // surrogate regex runs only for a text that has one.
+  let surrogate = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return false;
+    if (c >= 0xd800 && c <= 0xdfff) surrogate = true;
+  }
+  return !surrogate || !hasLoneSurrogate(value);
 }

@@ -14,7 +14,7 @@
  * @module
  */
 import { isSyncError, type SyncError } from '../errors/sync-error.js';
-import { Fields } from './fields.js';
+import { Fields, optionalInteger } from './fields.js';
 import {
   CLIENT_ID_FORMAT,
   isCheckpoint,
@@ -365,7 +365,7 @@ export function validatePullRequest(query: unknown, limits?: Partial<ProtocolLim
   const checkpoint =
     rawCheckpoint === null ? null : request.text('checkpoint', isCheckpoint, 'a checkpoint');
   const pull: PullRequest = { scope, checkpoint };
-  const limit = request.optionalInteger('limit', 1);
+  const limit = optionalInteger(request, 'limit', 1);
   if (limit !== undefined) {
     const { maxPullLimit } = resolveLimits(limits);
     if (limit > maxPullLimit) fail(at(ROOT, 'limit'), `above ${maxPullLimit}`);

@@ -22,7 +22,7 @@
  */
 
 import { hasControl, hasLoneSurrogate } from '../text/unicode.js';
-import { defined, Fields } from './fields.js';
+import { defined, Fields, listField, optionalInteger } from './fields.js';
 import { isClientId, isScope, isUuid } from './formats.js';
 import { type ProtocolLimits, resolveLimits } from './limits.js';
 import type {
@@ -99,7 +99,7 @@ function targetAt(value: unknown, path: Path): DeliveryTarget {
   }
   if (type === 'sessions') {
     const body = new Fields(value, path, ['type', 'ids']);
-    const ids = body.list('ids', sessionIdAt, MAX_TARGET_SESSIONS);
+    const ids = listField(body, 'ids', sessionIdAt, MAX_TARGET_SESSIONS);
     if (ids.length === 0) fail(at(path, 'ids'), 'expected at least one session id');
     return { type, ids: [...new Set(ids)] };
   }
@@ -153,7 +153,7 @@ export function validateSendDeliveryRequest(
       raw === undefined ? undefined : payloadAt(raw, at(ROOT, 'payload'), resolveLimits(limits)),
     assetHash: b.optionalText('assetHash', isSha256Hex, 'a sha256 as 64 lowercase hex digits'),
     target: targetAt(b.required('target'), at(ROOT, 'target')),
-    ttlSeconds: b.optionalInteger('ttlSeconds', 1),
+    ttlSeconds: optionalInteger(b, 'ttlSeconds', 1),
   });
 }
 
@@ -188,7 +188,7 @@ export function validateCreateTransferRequest(body: unknown): CreateTransferRequ
     scope: b.text('scope', isScope, 'a scope such as workspace:7'),
     assetHash: b.text('assetHash', isSha256Hex, 'a sha256 as 64 lowercase hex digits'),
     name: b.optionalText('name', (v) => isLabel(v, 1, 1024), '1-1024 characters'),
-    size: b.optionalInteger('size'),
+    size: optionalInteger(b, 'size'),
     mimeType: b.optionalText('mimeType', isMime, 'a media type'),
     from: { userId: from.text('userId', isUserId, 'a user id') },
   });
@@ -236,7 +236,7 @@ function sessionInfoAt(value: unknown, path: Path): SessionInfo {
     label: b.optionalText('label', (v) => isLabel(v, 0, 200), 'at most 200 characters'),
     platform: b.optionalText('platform', (v) => isLabel(v, 0, 100), 'at most 100 characters'),
     lastSeenAt: b.integer('lastSeenAt'),
-    revokedAt: b.optionalInteger('revokedAt'),
+    revokedAt: optionalInteger(b, 'revokedAt'),
     active: b.boolean('active'),
   });
 }
@@ -269,11 +269,11 @@ function deliveryAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>
     target: targetAt(b.required('target'), at(path, 'target')),
     createdAt: b.integer('createdAt'),
     expiresAt: b.integer('expiresAt'),
-    completedAt: b.optionalInteger('completedAt'),
+    completedAt: optionalInteger(b, 'completedAt'),
     targetSessionIds:
       b.optional('targetSessionIds') === undefined
         ? undefined
-        : b.list('targetSessionIds', sessionIdAt),
+        : listField(b, 'targetSessionIds', sessionIdAt),
     expired: expired as true | undefined,
   });
 }
@@ -281,8 +281,8 @@ function deliveryAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>
 function statusAt(value: unknown, path: Path): DeliveryStatus {
   const b = new Fields(value, path, ['targets', 'acked', 'complete', 'expired']);
   return {
-    targets: b.list('targets', sessionIdAt),
-    acked: b.list('acked', sessionIdAt),
+    targets: listField(b, 'targets', sessionIdAt),
+    acked: listField(b, 'acked', sessionIdAt),
     complete: b.boolean('complete'),
     expired: b.boolean('expired'),
   };
@@ -313,7 +313,7 @@ function transferAt(value: unknown, path: Path): Transfer {
     scope: b.text('scope', isScope, 'a scope'),
     assetHash: b.text('assetHash', isSha256Hex, 'a sha256'),
     name: b.optionalText('name', (v) => isLabel(v, 1, 1024), '1-1024 characters'),
-    size: b.optionalInteger('size'),
+    size: optionalInteger(b, 'size'),
     mimeType: b.optionalText('mimeType', isMime, 'a media type'),
     requesterSessionId: b.text('requesterSessionId', isSessionId, 'a session id'),
     requesterUserId: b.text('requesterUserId', isUserId, 'a user id'),
@@ -346,7 +346,7 @@ export function validateHeartbeatResponse(value: unknown): HeartbeatResponse {
 
 /** Checks the answer to `GET /v1/sessions`. @throws SyncError `invalid` */
 export function validateSessionListResponse(value: unknown): SessionListResponse {
-  return { sessions: new Fields(value, ROOT, ['sessions']).list('sessions', sessionInfoAt) };
+  return { sessions: listField(new Fields(value, ROOT, ['sessions']), 'sessions', sessionInfoAt) };
 }
 
 /** Checks one {@link Delivery} as the server sends it. @throws SyncError `invalid` */
@@ -372,7 +372,9 @@ export function validatePendingDeliveriesResponse(
 ): PendingDeliveriesResponse {
   const resolved = resolveLimits(limits);
   const b = new Fields(value, ROOT, ['deliveries']);
-  return { deliveries: b.list('deliveries', (item, path) => deliveryAt(item, path, resolved)) };
+  return {
+    deliveries: listField(b, 'deliveries', (item, path) => deliveryAt(item, path, resolved)),
+  };
 }
 
 /** Checks the answer to `GET /v1/deliveries/:id`. @throws SyncError `invalid` */
@@ -411,5 +413,5 @@ export function validateTransferResponse(value: unknown): TransferResponse {
 
 /** Checks the answer to `GET /v1/transfers`. @throws SyncError `invalid` */
 export function validateTransferListResponse(value: unknown): TransferListResponse {
-  return { transfers: new Fields(value, ROOT, ['transfers']).list('transfers', transferAt) };
+  return { transfers: listField(new Fields(value, ROOT, ['transfers']), 'transfers', transferAt) };
 }

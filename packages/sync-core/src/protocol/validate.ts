@@ -207,36 +207,9 @@ export function validatePushResponse(
   }
   const out: MutationResult[] = new Array(results.length);
   for (let i = 0; i < mutations.length; i++) {
-    const mutation = mutations[i] as Mutation;
-    const raw: unknown = results[i];
-    // Nearly every answer is a plain `applied`: taken as it is after one look at its keys.
-    // Anything else goes through the full check, which also words the errors.
-    out[i] = appliedResult(raw, mutation) ?? resultAt(raw, at(listPath, i), mutation, resolved);
+    out[i] = resultAt(results[i], at(listPath, i), mutations[i] as Mutation, resolved);
   }
   return { results: out };
-}
-
-/**
- * `value` itself when it is exactly `{ id, status: 'applied', revision }` for `mutation` (no
- * other key, a revision >= 1): what {@link resultAt} would return a copy of. Else `undefined`.
- */
-function appliedResult(value: unknown, mutation: Mutation): MutationResult | undefined {
-  if (!isPlainObject(value)) return undefined;
-  let id: unknown;
-  let status: unknown;
-  let revision: unknown;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
-    if (key === 'id') id = value[key];
-    else if (key === 'status') status = value[key];
-    else if (key === 'revision') revision = value[key];
-    else return undefined;
-  }
-  if (status !== 'applied' || id !== mutation.id) return undefined;
-  if (typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 1) {
-    return undefined;
-  }
-  return value as unknown as MutationResult;
 }
 
 const PULL_FIELDS = ['changes', 'checkpoint', 'hasMore', 'resetRequired'];

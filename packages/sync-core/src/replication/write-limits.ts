@@ -64,7 +64,7 @@ export class WriteLimits {
     const text = JSON.stringify(data);
     // A UTF-16 code unit is at most 3 bytes of UTF-8: most records need no exact count.
     if (text.length * 3 <= max) return data;
-    const bytes = utf8Length(text);
+    const bytes = new TextEncoder().encode(text).byteLength;
     if (bytes <= max) return data;
     throw new SyncError(
       'invalid',
@@ -72,22 +72,4 @@ export class WriteLimits {
       { code: 'too_large', details: { bytes, maxRecordBytes: max } },
     );
   }
-}
-
-/** Bytes of `text` in UTF-8 (lone surrogates count 3, as `TextEncoder` replaces them). */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 4;
-        i++;
-      } else bytes += 3;
-    } else bytes += 3;
-  }
-  return bytes;
 }

@@ -6,7 +6,10 @@ import type { SyncStatus } from './types.js';
 
 function setup() {
   const events: SyncStatus[] = [];
-  const machine = new StatusMachine({ onChange: (s) => events.push(s) });
+  const machine = new StatusMachine({
+    onChange: (s) => events.push(s),
+    batch: new Notifier({ onChange: () => {} }),
+  });
   return { machine, events };
 }
 const tick = () => new Promise<void>((r) => setTimeout(r, 0));

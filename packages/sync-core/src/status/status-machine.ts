@@ -36,10 +36,10 @@ export interface StatusMachineOptions {
   /** Called with each new snapshot. */
   onChange: (status: SyncStatus) => void;
   /**
-   * Where the machine queues its flush (the client's batched notification, so a write costs one
-   * microtask of notification); by default it flushes itself on a microtask.
+   * Where the machine queues its flush: the client's batched notification, so a write costs one
+   * microtask of notification.
    */
-  batch?: NotificationBatch;
+  batch: NotificationBatch;
   /**
    * Whether anyone takes `onChange` calls now; while nobody does, a flush leaves the snapshot
    * to be derived on the next read (a burst of writes with no status listener derives no
@@ -50,7 +50,7 @@ export interface StatusMachineOptions {
 
 export class StatusMachine {
   readonly #onChange: (status: SyncStatus) => void;
-  readonly #batch: NotificationBatch | undefined;
+  readonly #batch: NotificationBatch;
   readonly #listening: () => boolean;
   #userId: string | null = null;
   #online = true;
@@ -64,7 +64,6 @@ export class StatusMachine {
   /** The last snapshot given to `onChange`: the next one must differ from it. */
   #emitted: SyncStatus;
   #dirty = false;
-  #scheduled = false;
 
   constructor(options: StatusMachineOptions) {
     this.#onChange = options.onChange;
@@ -161,16 +160,7 @@ export class StatusMachine {
 
   #touch(): void {
     this.#dirty = true;
-    if (this.#batch !== undefined) {
-      this.#batch.defer(this.#flushStep);
-      return;
-    }
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      if (this.#dirty) this.#commit(true);
-    });
+    this.#batch.defer(this.#flushStep);
   }
 
   /** Recomputes now and emits if changed (also the step deferred to the client's batch). */

@@ -146,4 +146,35 @@ describe('memory server: asset bytes only through a live delivery or transfer', 
       expect.objectContaining({ status: 404 }),
     );
   });
+
+  it("a re-login that replaces a device's session completes what waited only on the old session and frees its asset", () => {
+    // Parity with the reference server and Supabase, which complete in the revoking
+    // transaction what a revocation, or a re-login's replacement, leaves owed to nobody.
+    const w = world();
+    const ID2 = '018bcfe5-6800-7000-8000-0000000000a2';
+    w.routes.heartbeat(c, { clientId: 'client-sC', sessionId: 'sC' });
+    w.routes.uploadAsset(a, { sha256: hash, offset: 0, totalSize: bytes.length, chunk: bytes });
+    w.routes.sendDelivery(a, {
+      id: ID,
+      scope: 'user:u1',
+      kind: 'k',
+      assetHash: hash,
+      target: { type: 'sessions', ids: ['sB'] },
+      ttlSeconds: 60,
+    });
+    w.routes.sendDelivery(a, {
+      id: ID2,
+      scope: 'user:u1',
+      kind: 'k',
+      target: { type: 'otherSessions' },
+      ttlSeconds: 60,
+    });
+    const again = { userId: 'u1', sessionId: 'sB2' };
+    w.routes.heartbeat(again, { clientId: 'client-sB', sessionId: 'sB2' });
+    expect(w.routes.deliveryStatus(a, ID).status.complete).toBe(true);
+    expect(w.routes.assets.hasComplete('u1', hash)).toBe(false);
+    // C still owes the other one.
+    expect(w.routes.deliveryStatus(a, ID2).status.complete).toBe(false);
+    expect(w.routes.ackDelivery(c, ID2)).toEqual({ complete: true });
+  });
 });

@@ -21,9 +21,9 @@ export interface LocalWrite {
 /** Options of {@link applyLocalWrites}. */
 export interface LocalWriteOptions {
   /** Shared by every mutation of a transaction. */
-  txId?: string;
+  txId?: string | undefined;
   /** More storage ops for the same atomic write (e.g. removing the dead letter being retried). */
-  extraOps?: StorageWrite[];
+  extraOps?: StorageWrite[] | undefined;
   /** Called once the write is durable (the client schedules a push). */
   onDurable?: () => void;
 }

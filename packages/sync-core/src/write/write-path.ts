@@ -44,11 +44,11 @@ export interface WritePathParts {
 export class WritePath {
   readonly #parts: WritePathParts;
   /** Pushing after a swap is harmless (the new replicator finds its own outbox), so one closure serves every write. */
-  readonly #afterDurable: { onDurable: () => void };
+  readonly #onDurable: () => void;
 
   constructor(parts: WritePathParts) {
     this.#parts = parts;
-    this.#afterDurable = { onDurable: () => parts.schedulePush() };
+    this.#onDurable = () => parts.schedulePush();
   }
 
   put(collection: string, id: string, data: JsonObject): Promise<void> {
@@ -85,14 +85,10 @@ export class WritePath {
       const call: TabCall = { kind: 'write', writes, ...(txId === undefined ? {} : { txId }) };
       return tabs.write(call).then(() => undefined);
     }
-    const replica = this.#parts.replica();
-    if (txId === undefined && extraOps === undefined) {
-      return applyLocalWrites(ctx, replica, writes, this.#afterDurable);
-    }
-    return applyLocalWrites(ctx, replica, writes, {
-      ...(txId === undefined ? {} : { txId }),
-      ...(extraOps === undefined ? {} : { extraOps }),
-      onDurable: this.#afterDurable.onDurable,
+    return applyLocalWrites(ctx, this.#parts.replica(), writes, {
+      txId,
+      extraOps,
+      onDurable: this.#onDurable,
     });
   }
 
