@@ -12,6 +12,7 @@ import {
   memoryStorage,
   type StorageAdapter,
   type SyncClient,
+  SyncError,
   type TransferProgress,
 } from '@syncline/sync-core';
 import { sessionTargeting } from '@syncline/sync-core/targeting';
@@ -62,6 +63,8 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       store?: Device['store'];
       sessionId?: string;
       token?: string;
+      /** Sees the transport before the client starts with it. */
+      onTransport?: (transport: RestTransport) => void;
     } = {},
   ): Promise<Device> {
     const f = fixture();
@@ -75,6 +78,7 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       session: createSessionSource({ userId, sessionId: signed.sessionId }),
       targeting: restTargeting(),
     });
+    reuse.onTransport?.(transport);
     const storage = reuse.storage ?? memoryStorage();
     const store = reuse.store ?? memoryAssetStore();
     const client = createSyncClient({
@@ -176,6 +180,214 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       expect(x.received).toEqual([]);
       expect(d.received).toEqual([]);
       await vi.waitFor(async () => expect(await f.blobs.keys()).not.toContain(blob), EVENTUALLY);
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
+    "story 1: a stream's first chunks go up (by upload id) before the source has been read to its end",
+    async () => {
+      const f = fixture();
+      const u1 = f.newUser();
+      const a = await device(u1);
+      const b = await device(u1);
+      const { bytes, sha256 } = asset(5 * CHUNK + 1234, 31);
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let read = 0;
+      const source = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (read === 3 * CHUNK) await held;
+          const end = Math.min(bytes.length, read + CHUNK);
+          controller.enqueue(bytes.slice(read, end));
+          read = end;
+          if (read >= bytes.length) controller.close();
+        },
+      });
+      const assets = a.transport.assets;
+      const uploadChunkById = assets?.uploadChunkById?.bind(assets);
+      if (assets === undefined || uploadChunkById === undefined)
+        throw new Error('no uploads by id');
+      const taken: number[] = [];
+      assets.uploadChunkById = async (req, signal) => {
+        await uploadChunkById(req, signal);
+        taken.push(req.offset);
+      };
+      const sending = a.client.assets.send(source, { name: 'stream.bin' });
+      try {
+        await vi.waitFor(() => expect(taken).toContain(0), EVENTUALLY);
+        expect(read).toBeLessThan(bytes.length);
+      } finally {
+        release();
+      }
+      const sent = await sending;
+      expect(sent.hash).toBe(sha256);
+      expect(sent.size).toBe(bytes.length);
+      await vi.waitFor(
+        () => expect(b.received.map((r) => r.id)).toEqual([sent.delivery.id]),
+        EVENTUALLY,
+      );
+      expect(await (await b.client.assets.get(sha256))?.bytes()).toEqual(bytes);
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
+    'story 1: streams whose size is a whole number of chunks, or empty, name their hash in an empty last request',
+    async () => {
+      const f = fixture();
+      const u1 = f.newUser();
+      const a = await device(u1);
+      const b = await device(u1);
+      const assets = a.transport.assets;
+      const uploadChunkById = assets?.uploadChunkById?.bind(assets);
+      if (assets === undefined || uploadChunkById === undefined)
+        throw new Error('no uploads by id');
+      const requests: Array<{ offset: number; length: number; named: boolean }> = [];
+      assets.uploadChunkById = async (req, signal) => {
+        requests.push({ offset: req.offset, length: req.chunk.length, named: !!req.sha256 });
+        await uploadChunkById(req, signal);
+      };
+      const whole = asset(2 * CHUNK, 34);
+      // The stream ends only once both chunks went up: the hash then comes alone.
+      let pulls = 0;
+      const twoChunks = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          if (pulls++ === 0) return controller.enqueue(whole.bytes);
+          await vi.waitFor(() => expect(requests).toHaveLength(2), EVENTUALLY);
+          controller.close();
+        },
+      });
+      const sent = await a.client.assets.send(twoChunks);
+      expect(sent.hash).toBe(whole.sha256);
+      expect(requests.at(-1)).toEqual({ offset: 2 * CHUNK, length: 0, named: true });
+      const empty = asset(0, 35);
+      const none = await a.client.assets.send(
+        new ReadableStream<Uint8Array>({ start: (controller) => controller.close() }),
+      );
+      expect(none.hash).toBe(empty.sha256);
+      expect(requests.at(-1)).toEqual({ offset: 0, length: 0, named: true });
+      // A stream that fails half-way fails the send (nothing delivered), it does not hang.
+      let failingPulls = 0;
+      const failing = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (failingPulls++ === 0) controller.enqueue(asset(2 * CHUNK, 36).bytes);
+          else controller.error(new Error('the disk went away'));
+        },
+      });
+      await expect(a.client.assets.send(failing)).rejects.toThrow('the disk went away');
+      await vi.waitFor(() => expect(b.received).toHaveLength(2), EVENTUALLY);
+      expect(await (await b.client.assets.get(whole.sha256))?.bytes()).toEqual(whole.bytes);
+      expect((await b.client.assets.get(empty.sha256))?.size).toBe(0);
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
+    'story 1: an upload by id whose chunk failed asks the server its offset and continues there',
+    async () => {
+      const f = fixture();
+      const u1 = f.newUser();
+      const a = await device(u1);
+      const b = await device(u1);
+      const { bytes, sha256 } = asset(4 * CHUNK + 99, 32);
+      const assets = a.transport.assets;
+      const uploadChunkById = assets?.uploadChunkById?.bind(assets);
+      const uploadedOffsetById = assets?.uploadedOffsetById?.bind(assets);
+      if (assets === undefined || uploadChunkById === undefined || !uploadedOffsetById) {
+        throw new Error('no uploads by id');
+      }
+      let failed = 0;
+      assets.uploadChunkById = async (req, signal) => {
+        if (req.offset === 2 * CHUNK && failed === 0) {
+          failed++;
+          throw new SyncError('network', 'the connection broke');
+        }
+        await uploadChunkById(req, signal);
+      };
+      const asked: number[] = [];
+      assets.uploadedOffsetById = async (uploadId, signal) => {
+        const offset = await uploadedOffsetById(uploadId, signal);
+        asked.push(offset);
+        return offset;
+      };
+      const blob = new Blob([bytes]);
+      const sent = await a.client.assets.send(blob, { name: 'blob.bin' });
+      expect(sent.hash).toBe(sha256);
+      expect(failed).toBe(1);
+      expect(asked).toEqual([2 * CHUNK]);
+      await vi.waitFor(
+        () => expect(b.received.map((r) => r.id)).toEqual([sent.delivery.id]),
+        EVENTUALLY,
+      );
+      expect(await (await b.client.assets.get(sha256))?.bytes()).toEqual(bytes);
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
+    'story 1: a send by upload id cut short by a reload continues the same upload from its offset',
+    async () => {
+      const f = fixture();
+      const u1 = f.newUser();
+      const a = await device(u1);
+      const b = await device(u1);
+      const { bytes, sha256 } = asset(4 * CHUNK + 7, 33);
+      const assets = a.transport.assets;
+      const uploadChunkById = assets?.uploadChunkById?.bind(assets);
+      if (assets === undefined || uploadChunkById === undefined)
+        throw new Error('no uploads by id');
+      // Chunks from the third on never leave: the page is reloaded meanwhile.
+      let took = 0;
+      assets.uploadChunkById = async (req, signal) => {
+        if (req.offset < 2 * CHUNK) {
+          await uploadChunkById(req, signal);
+          took = Math.max(took, req.offset + req.chunk.length);
+          return;
+        }
+        await new Promise((_resolve, reject) => {
+          if (signal?.aborted) reject(signal.reason);
+          signal?.addEventListener('abort', () => reject(signal.reason));
+        });
+      };
+      const sending = a.client.assets.send(new Blob([bytes]), { name: 'cut.bin' });
+      sending.catch(() => undefined);
+      await vi.waitFor(async () => expect(await a.store.stat(sha256)).toBeDefined(), EVENTUALLY);
+      await vi.waitFor(
+        async () => expect((await a.storage.list('device', 'asset-send/')).length).toBe(1),
+        EVENTUALLY,
+      );
+      await vi.waitFor(() => expect(took).toBe(2 * CHUNK), EVENTUALLY);
+      await a.client.stop();
+      await expect(sending).rejects.toThrow();
+      const asked: number[] = [];
+      const a2 = await device(u1, {
+        storage: a.storage,
+        store: a.store,
+        sessionId: a.sessionId,
+        token: tokens.get(a) as string,
+        onTransport(transport) {
+          const parts = transport.assets;
+          const offsetById = parts?.uploadedOffsetById?.bind(parts);
+          if (parts === undefined || offsetById === undefined) return;
+          parts.uploadedOffsetById = async (uploadId, signal) => {
+            const offset = await offsetById(uploadId, signal);
+            asked.push(offset);
+            return offset;
+          };
+        },
+      });
+      expect(a2.received).toEqual([]);
+      await vi.waitFor(() => expect(b.received).toHaveLength(1), EVENTUALLY);
+      expect(asked).toEqual([2 * CHUNK]);
+      expect(b.received[0]?.assetHash).toBe(sha256);
+      expect(await (await b.client.assets.get(sha256))?.bytes()).toEqual(bytes);
       await stopAll();
     },
     STORY_TIMEOUT_MS,

@@ -679,3 +679,25 @@ $syncline_migration_body$;
   END IF;
 END
 $syncline_migration$;
+
+-- Migration 7: asset uploads by id
+DO $syncline_migration$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 7) THEN
+    EXECUTE $syncline_migration_body$
+CREATE TABLE syncline.asset_uploads (
+  user_id text NOT NULL,
+  upload_id text NOT NULL,
+  blob_key text NOT NULL UNIQUE,
+  total_bytes bigint,
+  received_bytes bigint NOT NULL,
+  created_at bigint NOT NULL,
+  touched_at bigint NOT NULL,
+  PRIMARY KEY (user_id, upload_id)
+);
+CREATE INDEX asset_uploads_touched ON syncline.asset_uploads (touched_at);
+$syncline_migration_body$;
+    INSERT INTO syncline.migrations (id, name) VALUES (7, 'asset uploads by id');
+  END IF;
+END
+$syncline_migration$;

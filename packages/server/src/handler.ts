@@ -279,7 +279,8 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     }
     if (path === '/v1/info') {
       if (request.method !== 'GET' && request.method !== 'HEAD') throw methodNotAllowed('GET');
-      return handleInfo(limits);
+      // Session targeting brings the uploads by id.
+      return handleInfo(limits, targeting === undefined ? {} : { assetUploadsById: true });
     }
     if (path === '/v1/dev/token' && options.devAuth !== undefined) {
       if (request.method !== 'POST') throw methodNotAllowed('POST');
@@ -322,7 +323,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
           'access-control-allow-origin': allowOrigin,
           'access-control-allow-methods': 'GET, HEAD, POST, PUT, DELETE, OPTIONS',
           'access-control-allow-headers':
-            'authorization, content-type, accept, content-range, range',
+            'authorization, content-type, accept, content-range, range, asset-sha256',
           'access-control-max-age': '600',
           vary: 'origin',
         },

@@ -76,8 +76,11 @@ export {
 } from './targeting/targeting-sql.js';
 export type {
   AssetCopy,
+  AssetUpload,
+  BeginUploadByIdOutcome,
   BeginUploadOutcome,
   CreateDeliveryOutcome,
+  FinishUploadOutcome,
   HeartbeatOutcome,
   RevocationOutcome,
   SweepResult,

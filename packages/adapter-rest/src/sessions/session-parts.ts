@@ -73,6 +73,24 @@ export function sessionParts(
     };
   };
 
+  // Whether the server takes uploads by id, from its info answer: asked once per transport
+  // (a failed ask is asked again next time).
+  let byId: Promise<boolean> | undefined;
+  const uploadsById = (signal?: AbortSignal): Promise<boolean> => {
+    byId ??= http
+      .json({ method: 'GET', path: '/v1/info', what: 'info', signal })
+      .then(
+        (body) =>
+          (body as { features?: { assetUploadsById?: unknown } } | null)?.features
+            ?.assetUploadsById === true,
+      );
+    const asked = byId;
+    asked.catch(() => {
+      if (byId === asked) byId = undefined;
+    });
+    return asked;
+  };
+
   return {
     sessions: {
       heartbeat: (req, signal) =>
@@ -169,6 +187,44 @@ export function sessionParts(
         });
         if (response.status === 409) throw await uploadConflict(response);
         await response.body?.cancel().catch(() => undefined);
+      },
+      uploadsById,
+      uploadChunkById: async ({ uploadId, offset, chunk, totalSize, sha256 }, signal) => {
+        const total = totalSize === undefined ? '*' : String(totalSize);
+        const range =
+          chunk.length === 0
+            ? `bytes */${total}`
+            : `bytes ${offset}-${offset + chunk.length - 1}/${total}`;
+        const upload = uploadBody(chunk, http.streamUploads);
+        const response = await http.open({
+          method: 'PUT',
+          path: `/v1/assets/uploads/${id(uploadId)}`,
+          headers: {
+            'content-range': range,
+            ...(sha256 === undefined ? {} : { 'asset-sha256': sha256 }),
+            ...upload.headers,
+          },
+          rawBody: upload.body,
+          okStatuses: [308, 409],
+          what: 'asset upload',
+          signal,
+        });
+        if (response.status === 409) throw await uploadConflict(response);
+        await response.body?.cancel().catch(() => undefined);
+      },
+      uploadedOffsetById: async (uploadId, signal) => {
+        try {
+          const response = await http.open({
+            method: 'HEAD',
+            path: `/v1/assets/uploads/${id(uploadId)}`,
+            what: 'asset upload probe',
+            signal,
+          });
+          return headerNumber(response, 'upload-offset') ?? 0;
+        } catch (error) {
+          if ((error as { status?: number }).status === 404) return 0;
+          throw error;
+        }
       },
       download: async ({ sha256, start, end }, signal) => {
         const range = end === undefined ? `bytes=${start}-` : `bytes=${start}-${end - 1}`;

@@ -113,7 +113,8 @@ export function newRunningHash(): RunningHash {
 export interface UploadTail {
   running: RunningHash;
   blobKey: string;
-  totalBytes: number;
+  /** The declared size; `undefined` for an upload by id whose size is not declared yet. */
+  totalBytes: number | undefined;
   recorded: Promise<boolean>;
 }
 
@@ -122,24 +123,28 @@ export interface UploadTail {
 const MAX_TAILS = 1000;
 
 /**
- * The upload tails of one process, keyed by copy (`userId sha256`), so that the next chunk of
- * an upload sent in order looks nothing up, is written while the offset of the one before is
- * still being recorded, and the last needs no second read of the whole blob. A chunk that does
- * not continue a known tail (another process took the previous chunk, a restart, a failed
- * write) has none: it waits until the copy's last recording in this process settled (so the
- * database shows its offset), looks the copy up, and a completed upload is verified by
- * re-reading the blob.
+ * The upload tails of one process, keyed by copy (`userId sha256`) or upload by id, so that the
+ * next chunk of an upload sent in order looks nothing up, is written while the offset of the
+ * one before is still being recorded, and the last needs no second read of the whole blob. A
+ * chunk that does not continue a known tail (another process took the previous chunk, a
+ * restart, a failed write) has none: it waits until the copy's last recording in this process
+ * settled (so the database shows its offset), looks the copy up, and a completed upload is
+ * verified by re-reading the blob.
  */
 export class UploadTails {
   readonly #tails = new Map<string, UploadTail>();
   readonly #recording = new Map<string, Promise<unknown>>();
 
-  /** Takes the tail of `key` when it ends at `offset` of an upload of `totalBytes`. */
-  take(key: string, offset: number, totalBytes: number): UploadTail | undefined {
+  /**
+   * Takes the tail of `key` when it ends at `offset` of an upload of `totalBytes` (a size not
+   * declared, on either side, matches any).
+   */
+  take(key: string, offset: number, totalBytes: number | undefined): UploadTail | undefined {
     const tail = this.#tails.get(key);
     this.#tails.delete(key);
     if (tail === undefined || tail.running.offset !== offset) return undefined;
-    return tail.totalBytes === totalBytes ? tail : undefined;
+    const declared = tail.totalBytes !== undefined && totalBytes !== undefined;
+    return declared && tail.totalBytes !== totalBytes ? undefined : tail;
   }
 
   /** Keeps a tail for the next chunk (and records its recording, see {@link settled}). */

@@ -23,7 +23,7 @@ import { json, problem } from './problem.js';
 import { deleteBlobs, noQuery } from './sessions-routes.js';
 import type { TargetingContext } from './targeting-routes.js';
 
-const CONTENT_RANGE = /^bytes (?:(\d{1,15})-(\d{1,15})|\*)\/(\d{1,15})$/;
+const CONTENT_RANGE = /^bytes (?:(\d{1,15})-(\d{1,15})|\*)\/(\d{1,15}|\*)$/;
 const RANGE = /^bytes=(\d{0,15})-(\d{0,15})$/;
 
 function checkedHash(sha256: string): string {
@@ -61,23 +61,36 @@ interface ChunkRange {
   start: number;
   /** Exclusive. */
   end: number;
-  total: number;
+  /** The declared size; `undefined` while an upload by id has not declared it. */
+  total: number | undefined;
 }
 
-function parseContentRange(request: Request): ChunkRange {
+/** The chunk ends the upload: its size is declared and the chunk reaches it. */
+function isLast(range: ChunkRange): boolean {
+  return range.total !== undefined && range.end === range.total;
+}
+
+/**
+ * Reads `Content-Range`. A hash-addressed upload declares its size on every chunk, and
+ * `bytes *\/0` is its empty asset; an upload by id may write `*` for a size not known yet,
+ * and `bytes *\/<total>` is an empty last request that names the hash of `total` bytes held.
+ */
+function parseContentRange(request: Request, byId: boolean): ChunkRange {
   const header = request.headers.get('content-range');
   const found = header === null ? null : CONTENT_RANGE.exec(header.trim());
-  if (found === null) {
+  if (found === null || (!byId && found[3] === '*')) {
     throw problem(400, 'invalid', 'Content-Range must be "bytes <start>-<end>/<total>"');
   }
-  const total = Number(found[3]);
+  const total = found[3] === '*' ? undefined : Number(found[3]);
   if (found[1] === undefined) {
-    if (total !== 0) throw problem(400, 'invalid', '"bytes */<total>" is only for an empty asset');
-    return { start: 0, end: 0, total };
+    if (total === undefined || (!byId && total !== 0)) {
+      throw problem(400, 'invalid', '"bytes */<total>" is only for an empty asset');
+    }
+    return { start: total, end: total, total };
   }
   const start = Number(found[1]);
   const end = Number(found[2]) + 1;
-  if (end <= start || end > total) {
+  if (end <= start || (total !== undefined && end > total)) {
     throw problem(400, 'invalid', 'Content-Range must satisfy start <= end < total');
   }
   const declared = request.headers.get('content-length');
@@ -85,6 +98,156 @@ function parseContentRange(request: Request): ChunkRange {
     throw problem(400, 'invalid', 'Content-Length does not match Content-Range');
   }
   return { start, end, total };
+}
+
+/** What a chunk finds of the upload it continues. */
+interface HeldUpload {
+  blobKey: string;
+  /** The declared size, when declared. */
+  totalBytes: number | undefined;
+  receivedBytes: number;
+  /** A hash-addressed copy that is complete already. */
+  complete: boolean;
+}
+
+/**
+ * The two kinds of upload, as {@link putChunk} sees them: a copy addressed by its hash
+ * (`/v1/assets/:sha256`) and an upload by id (`/v1/assets/uploads/:uploadId`), whose hash the
+ * last chunk names.
+ */
+interface UploadSubject {
+  /** The key of its lane and tail in this process. */
+  key: string;
+  /**
+   * Finds (or, at its first chunk, starts) the upload; a number is the offset held when the
+   * upload does not exist yet and the chunk, `patient`, may wait for the one that starts it.
+   */
+  begin(range: ChunkRange, patient: boolean): Promise<HeldUpload | number>;
+  /** The offset's compare-and-set. */
+  advance(from: number, to: number): Promise<boolean>;
+  /** Where the upload stands now, after a compare-and-set that failed. */
+  offsetNow(): Promise<number | undefined>;
+  /** The answer to a chunk of a complete copy (its bytes matched). */
+  whenComplete(held: HeldUpload): Response;
+  /** Every byte is held and `actual` is their hash: the answer. */
+  finish(actual: string, total: number): Promise<Response>;
+}
+
+function copySubject(auth: AuthContext, ctx: TargetingContext, sha256: string): UploadSubject {
+  return {
+    key: `${auth.userId} ${sha256}`,
+    async begin(range) {
+      const total = range.total as number;
+      const begun = await ctx.targeting.beginUpload(auth.userId, sha256, total, ctx.limits);
+      if (begun.type === 'too_large') throw problem(413, 'too_large', begun.message);
+      if (begun.type === 'length_mismatch') {
+        throw problem(
+          409,
+          'length_mismatch',
+          `the upload in progress is ${begun.totalBytes} bytes long, not ${total}`,
+        );
+      }
+      return begun.copy;
+    },
+    advance: (from, to) => ctx.targeting.advanceUpload(auth.userId, sha256, from, to),
+    offsetNow: async () => (await ctx.targeting.ownCopy(auth.userId, sha256))?.receivedBytes,
+    whenComplete: (held) => json(200, { sha256, size: held.totalBytes }),
+    async finish(actual, total) {
+      if (actual !== sha256) {
+        const dropped = await ctx.targeting.dropUpload(auth.userId, sha256);
+        await deleteBlobs(ctx, dropped === undefined ? [] : [dropped]);
+        throw problem(
+          422,
+          'hash_mismatch',
+          'the bytes do not hash to the asset name; upload them again',
+        );
+      }
+      await ctx.targeting.completeUpload(auth.userId, sha256);
+      return json(201, { sha256, size: total });
+    },
+  };
+}
+
+function idSubject(
+  auth: AuthContext,
+  ctx: TargetingContext,
+  uploadId: string,
+  named: string | undefined,
+): UploadSubject {
+  const { userId } = auth;
+  return {
+    key: `${userId} upload ${uploadId}`,
+    async begin(range, patient) {
+      let upload = await ctx.targeting.ownUploadById(userId, uploadId);
+      if (upload === undefined) {
+        if (range.start > 0) {
+          // Another user's id answers the same: as if it did not exist.
+          if (patient) return 0; // the first chunk may be on its way
+          throw problem(404, 'not_found', 'no such upload; start it again from its first byte');
+        }
+        const begun = await ctx.targeting.beginUploadById(
+          userId,
+          uploadId,
+          { totalBytes: range.total, firstEnd: range.end },
+          ctx.limits,
+        );
+        if (begun.type === 'too_large') throw problem(413, 'too_large', begun.message);
+        upload = begun.upload;
+      }
+      const declared = upload.totalBytes;
+      if (
+        (declared !== undefined && range.total !== undefined && declared !== range.total) ||
+        (range.total !== undefined && upload.receivedBytes > range.total)
+      ) {
+        throw problem(
+          409,
+          'length_mismatch',
+          `the upload in progress is ${declared ?? upload.receivedBytes} bytes long, not ${range.total}`,
+        );
+      }
+      return { ...upload, complete: false };
+    },
+    advance: (from, to) => ctx.targeting.advanceUploadById(userId, uploadId, from, to),
+    offsetNow: async () => (await ctx.targeting.ownUploadById(userId, uploadId))?.receivedBytes,
+    whenComplete: () => {
+      throw new Error('an upload by id is never complete');
+    },
+    async finish(actual, total) {
+      if (actual !== named) {
+        const dropped = await ctx.targeting.dropUploadById(userId, uploadId);
+        await deleteBlobs(ctx, dropped === undefined ? [] : [dropped]);
+        throw problem(
+          422,
+          'hash_mismatch',
+          `the bytes hash to ${actual}, not to the Asset-Sha256 named; nothing of them is kept`,
+        );
+      }
+      const done = await ctx.targeting.finishUploadById(
+        userId,
+        uploadId,
+        { sha256: actual, totalBytes: total },
+        ctx.limits,
+      );
+      await deleteBlobs(ctx, done.dropBlobKeys);
+      switch (done.type) {
+        case 'too_large':
+          throw problem(413, 'too_large', done.message);
+        case 'gone':
+          throw problem(404, 'not_found', 'no such upload; start it again from its first byte');
+        case 'held':
+          return json(200, { sha256: actual, size: total });
+        default:
+          return json(201, { sha256: actual, size: total });
+      }
+    },
+  };
+}
+
+function checkedChunkType(request: Request): void {
+  const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/octet-stream') {
+    throw problem(415, 'unsupported_media_type', 'an asset chunk is application/octet-stream');
+  }
 }
 
 /** `PUT /v1/assets/:sha256` with one chunk. */
@@ -96,20 +259,84 @@ export async function handleAssetPut(
 ): Promise<Response> {
   noQuery(request);
   checkedHash(sha256);
-  const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
-  if (type !== 'application/octet-stream') {
-    throw problem(415, 'unsupported_media_type', 'an asset chunk is application/octet-stream');
+  checkedChunkType(request);
+  const range = parseContentRange(request, false);
+  return runChunk(request, ctx, copySubject(auth, ctx, sha256), range);
+}
+
+const UPLOAD_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+function checkedUploadId(uploadId: string): string {
+  if (!UPLOAD_ID.test(uploadId)) {
+    throw problem(400, 'invalid', 'an upload id is 1 to 128 of A-Z, a-z, 0-9, "_" and "-"');
   }
-  const range = parseContentRange(request);
-  // One chunk at a time per copy in this process, in order of their offsets (a chunk that
+  return uploadId;
+}
+
+/** `PUT /v1/assets/uploads/:uploadId` with one chunk; the last names the hash. */
+export async function handleUploadPut(
+  request: Request,
+  auth: AuthContext,
+  ctx: TargetingContext,
+  uploadId: string,
+): Promise<Response> {
+  noQuery(request);
+  checkedUploadId(uploadId);
+  checkedChunkType(request);
+  const range = parseContentRange(request, true);
+  const named = request.headers.get('asset-sha256')?.trim();
+  if (isLast(range) !== (named !== undefined)) {
+    throw problem(
+      400,
+      'invalid',
+      'the last chunk (its end the size in Content-Range), and only it, names Asset-Sha256',
+    );
+  }
+  if (named !== undefined) checkedHash(named);
+  const size = Math.max(range.end, range.total ?? 0);
+  if (size > ctx.limits.maxAssetBytes) {
+    throw problem(
+      413,
+      'too_large',
+      `the asset is at least ${size} bytes; this server takes at most ${ctx.limits.maxAssetBytes}`,
+    );
+  }
+  return runChunk(request, ctx, idSubject(auth, ctx, uploadId, named), range);
+}
+
+/** `HEAD /v1/assets/uploads/:uploadId`: the offset of the caller's upload by id. */
+export async function handleUploadHead(
+  request: Request,
+  auth: AuthContext,
+  ctx: TargetingContext,
+  uploadId: string,
+): Promise<Response> {
+  noQuery(request);
+  const upload = await ctx.targeting.ownUploadById(auth.userId, checkedUploadId(uploadId));
+  if (upload === undefined) return new Response(null, { status: 404 });
+  const headers: Record<string, string> = {
+    'upload-offset': String(upload.receivedBytes),
+    'cache-control': 'no-store',
+  };
+  if (upload.totalBytes !== undefined) headers['upload-length'] = String(upload.totalBytes);
+  return new Response(null, { status: 200, headers });
+}
+
+async function runChunk(
+  request: Request,
+  ctx: TargetingContext,
+  subject: UploadSubject,
+  range: ChunkRange,
+): Promise<Response> {
+  // One chunk at a time per upload in this process, in order of their offsets (a chunk that
   // arrives before the one it continues waits for it); the offset's compare-and-set guards the
   // rest. A chunk written whole that continues the upload lets the next one run while its
   // offset is recorded: its answer comes once that is done.
   const answer = await ctx.uploads.run<Response | RecordingChunk>(
-    `${auth.userId} ${sha256}`,
+    subject.key,
     range.start,
     async (patient) => {
-      const outcome = await putChunk(request, auth, ctx, sha256, range, patient);
+      const outcome = await putChunk(request, ctx, subject, range, patient);
       if (typeof outcome === 'number') return { type: 'ahead', offset: outcome };
       if (!(outcome instanceof Response)) {
         return { type: 'done', value: outcome, offset: outcome.held };
@@ -130,38 +357,30 @@ interface RecordingChunk {
 
 async function putChunk(
   request: Request,
-  auth: AuthContext,
   ctx: TargetingContext,
-  sha256: string,
+  subject: UploadSubject,
   range: ChunkRange,
   patient: boolean,
 ): Promise<Response | number | RecordingChunk> {
-  const key = `${auth.userId} ${sha256}`;
+  const { key } = subject;
   // The chunk that continues the last one this process took needs no lookup: the process
-  // knows the copy. Its offset may still be being recorded; this chunk's is recorded after it.
+  // knows the upload. Its offset may still be being recorded; this chunk's is recorded after it.
   const tail = ctx.tails.take(key, range.start, range.total);
-  let copy: Pick<AssetCopy, 'blobKey' | 'totalBytes' | 'receivedBytes' | 'complete'>;
+  let copy: HeldUpload;
   let previous: Promise<boolean> = Promise.resolve(true);
   if (tail !== undefined) {
     copy = {
       blobKey: tail.blobKey,
-      totalBytes: tail.totalBytes,
+      totalBytes: tail.totalBytes ?? range.total,
       receivedBytes: range.start,
       complete: false,
     };
     previous = tail.recorded.catch(() => false);
   } else {
     await ctx.tails.settled(key); // the database then shows what this process recorded
-    const begun = await ctx.targeting.beginUpload(auth.userId, sha256, range.total, ctx.limits);
-    if (begun.type === 'too_large') throw problem(413, 'too_large', begun.message);
-    if (begun.type === 'length_mismatch') {
-      throw problem(
-        409,
-        'length_mismatch',
-        `the upload in progress is ${begun.totalBytes} bytes long, not ${range.total}`,
-      );
-    }
-    copy = begun.copy;
+    const begun = await subject.begin(range, patient);
+    if (typeof begun === 'number') return begun;
+    copy = begun;
   }
   const offset = copy.receivedBytes;
   if (range.start > offset) {
@@ -186,12 +405,16 @@ async function putChunk(
   }
   if (copy.complete) {
     await body.cancel();
-    return json(200, { sha256, size: copy.totalBytes });
+    return subject.whenComplete(copy);
   }
-  let running: RunningHash | undefined;
+  let running: RunningHash | undefined = tail?.running;
   let tooLong = false;
   let held = offset;
-  if (range.end > offset) {
+  if (range.end <= offset) {
+    // Nothing to write (an empty last request of an upload by id): the offset it continues
+    // from must be recorded before the upload is finished.
+    if (!(await previous)) throw await offsetMoved(subject);
+  } else {
     // Sent in order to this process, the hash runs along; otherwise the blob is read again.
     running = tail?.running ?? (offset === 0 ? newRunningHash() : undefined);
     const rest = running === undefined ? body.rest() : hashing(body.rest(), running);
@@ -213,28 +436,29 @@ async function putChunk(
         ? offset + Math.min(written, range.end - offset)
         : Math.min(await ctx.blobStore.size(copy.blobKey), range.end);
     const recorded =
-      held > offset
-        ? previous.then(
-            (ok) => ok && ctx.targeting.advanceUpload(auth.userId, sha256, offset, held),
-          )
-        : undefined;
+      held > offset ? previous.then((ok) => ok && subject.advance(offset, held)) : undefined;
     if (
       recorded !== undefined &&
       held === range.end &&
-      held < range.total &&
+      !isLast(range) &&
       running?.offset === held
     ) {
       // The next chunk may go on now; this one is answered once its offset is recorded.
-      ctx.tails.keep(key, { running, blobKey: copy.blobKey, totalBytes: range.total, recorded });
+      ctx.tails.keep(key, {
+        running,
+        blobKey: copy.blobKey,
+        totalBytes: range.total ?? copy.totalBytes,
+        recorded,
+      });
       const answer = recorded.then(async (ok) => {
-        if (!ok) throw await offsetMoved(ctx, auth.userId, sha256);
+        if (!ok) throw await offsetMoved(subject);
         return new Response(null, { status: 308, headers: { 'upload-offset': String(held) } });
       });
-      answer.catch(() => undefined); // awaited by handleAssetPut once the lane let go
+      answer.catch(() => undefined); // awaited by runChunk once the lane let go
       return { held, answer };
     }
     if (recorded !== undefined && !(await recorded)) {
-      throw await offsetMoved(ctx, auth.userId, sha256);
+      throw await offsetMoved(subject);
     }
   }
   if (tooLong) {
@@ -250,31 +474,22 @@ async function putChunk(
       { headers: { 'upload-offset': String(held) } },
     );
   }
-  if (held < range.total) {
+  if (!isLast(range)) {
     return new Response(null, { status: 308, headers: { 'upload-offset': String(held) } });
   }
+  const total = range.total as number;
   const actual =
-    running !== undefined && running.offset === range.total
+    running !== undefined && running.offset === total
       ? running.hash.digest('hex')
-      : await sha256Of(ctx.blobStore.read(copy.blobKey, { start: 0, end: range.total }));
-  if (actual !== sha256) {
-    const dropped = await ctx.targeting.dropUpload(auth.userId, sha256);
-    await deleteBlobs(ctx, dropped === undefined ? [] : [dropped]);
-    throw problem(
-      422,
-      'hash_mismatch',
-      'the bytes do not hash to the asset name; upload them again',
-    );
-  }
-  await ctx.targeting.completeUpload(auth.userId, sha256);
-  return json(201, { sha256, size: range.total });
+      : await sha256Of(ctx.blobStore.read(copy.blobKey, { start: 0, end: total }));
+  return subject.finish(actual, total);
 }
 
-/** The answer to a chunk whose offset could not be recorded: where the copy now stands. */
-async function offsetMoved(ctx: TargetingContext, userId: string, sha256: string) {
-  const copy = await ctx.targeting.ownCopy(userId, sha256);
+/** The answer to a chunk whose offset could not be recorded: where the upload now stands. */
+async function offsetMoved(subject: UploadSubject) {
+  const offset = await subject.offsetNow();
   return problem(409, 'offset_mismatch', 'another upload of this asset moved the offset', {
-    ...(copy === undefined ? {} : { headers: { 'upload-offset': String(copy.receivedBytes) } }),
+    ...(offset === undefined ? {} : { headers: { 'upload-offset': String(offset) } }),
   });
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ServerInfo } from '@syncline/sync-core/protocol';
+import type { ServerFeatures, ServerInfo } from '@syncline/sync-core/protocol';
 import { json } from './problem.js';
 
 /** The limits `GET /v1/info` and a 413 `too_large` answer tell the client. */
@@ -17,8 +17,8 @@ export interface AdvertisedLimits {
   maxPullLimit: number;
 }
 
-/** The body of `GET /v1/info`. */
-export function serverInfo(limits: AdvertisedLimits): ServerInfo {
+/** The body of `GET /v1/info`; `features` only when the server has some. */
+export function serverInfo(limits: AdvertisedLimits, features: ServerFeatures = {}): ServerInfo {
   return {
     protocol: 1,
     limits: {
@@ -27,6 +27,7 @@ export function serverInfo(limits: AdvertisedLimits): ServerInfo {
       maxMutationsPerPush: limits.maxMutationsPerPush,
       maxPullLimit: limits.maxPullLimit,
     },
+    ...(Object.keys(features).length === 0 ? {} : { features }),
   };
 }
 
@@ -39,8 +40,8 @@ export function tooLargeDetails(limits: AdvertisedLimits): {
 }
 
 /** Answers `GET /v1/info`. */
-export function handleInfo(limits: AdvertisedLimits): Response {
-  return json(200, serverInfo(limits));
+export function handleInfo(limits: AdvertisedLimits, features: ServerFeatures = {}): Response {
+  return json(200, serverInfo(limits, features));
 }
 
 /** Bytes of `data` as UTF-8 JSON: the measure of `maxRecordBytes`. */

@@ -12,7 +12,13 @@ import type { AuthorizeScope } from '../auth/types.js';
 import type { AuthContext } from '../store/types.js';
 import type { RevocationCache } from '../targeting/revocation-cache.js';
 import type { TargetingStore } from '../targeting/types.js';
-import { handleAssetGet, handleAssetHead, handleAssetPut } from './assets-routes.js';
+import {
+  handleAssetGet,
+  handleAssetHead,
+  handleAssetPut,
+  handleUploadHead,
+  handleUploadPut,
+} from './assets-routes.js';
 import {
   handleAck,
   handleDeliveryStatus,
@@ -93,6 +99,10 @@ const ROUTES: readonly TargetingRoute[] = [
   { pattern: /^\/v1\/deliveries$/, methods: { GET: handlePending, POST: handleSendDelivery } },
   { pattern: /^\/v1\/deliveries\/([^/]+)$/, methods: { GET: handleDeliveryStatus } },
   { pattern: /^\/v1\/deliveries\/([^/]+)\/ack$/, methods: { POST: handleAck } },
+  {
+    pattern: /^\/v1\/assets\/uploads\/([^/]+)$/,
+    methods: { HEAD: handleUploadHead, PUT: handleUploadPut },
+  },
   {
     pattern: /^\/v1\/assets\/([^/]+)$/,
     methods: { HEAD: handleAssetHead, GET: handleAssetGet, PUT: handleAssetPut },

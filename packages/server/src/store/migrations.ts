@@ -7,7 +7,11 @@
  */
 
 import { DELIVERY_FUNCTIONS_SQL } from '../targeting/delivery-sql.js';
-import { DELIVERY_COUNTS_SQL, TARGETING_SQL } from '../targeting/targeting-sql.js';
+import {
+  ASSET_UPLOADS_SQL,
+  DELIVERY_COUNTS_SQL,
+  TARGETING_SQL,
+} from '../targeting/targeting-sql.js';
 import type { SqlExecutor } from './executor.js';
 import { PULL_BELOW_HORIZON_SQL, PULL_FUNCTIONS_SQL, PULL_ROWS_SQL } from './pull-sql.js';
 import { PUSH_FUNCTIONS_SQL } from './push-sql.js';
@@ -38,6 +42,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 4, name: 'delivery target and acknowledgement counts', sql: DELIVERY_COUNTS_SQL },
   { id: 5, name: 'delivery send and acknowledgement functions', sql: DELIVERY_FUNCTIONS_SQL },
   { id: 6, name: 'pull pages as rows', sql: PULL_ROWS_SQL },
+  { id: 7, name: 'asset uploads by id', sql: ASSET_UPLOADS_SQL },
 ];
 
 /**

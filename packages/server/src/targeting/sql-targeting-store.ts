@@ -44,6 +44,14 @@ import {
   reportProgress,
 } from './transfer-queries.js';
 import type { TargetingEvent, TargetingPolicy, TargetingStore } from './types.js';
+import {
+  advanceUploadById,
+  beginUploadById,
+  dropUploadById,
+  finishUploadById,
+  ownUpload,
+  sweepUploadsById,
+} from './upload-queries.js';
 
 /** The NOTIFY channel of targeting events. */
 export const TARGETING_CHANNEL = 'syncline_targeting';
@@ -182,9 +190,19 @@ export async function createSqlTargetingStore(
     beginUpload: (userId, sha256, totalBytes, limits) =>
       beginUpload(db, ctx, { userId, sha256, totalBytes, blobKey: options.newId() }, limits),
     advanceUpload: (userId, sha256, from, to) => advanceUpload(db, ctx, userId, sha256, from, to),
+    ownUploadById: (userId, uploadId) => ownUpload(db, userId, uploadId),
+    beginUploadById: (userId, uploadId, size, limits) =>
+      beginUploadById(db, ctx, { userId, uploadId, ...size, blobKey: options.newId() }, limits),
+    advanceUploadById: (userId, uploadId, from, to) =>
+      advanceUploadById(db, ctx, userId, uploadId, from, to),
+    finishUploadById: (userId, uploadId, asset, limits) =>
+      finishUploadById(db, ctx, { userId, uploadId, ...asset }, limits),
+    dropUploadById: (userId, uploadId) => dropUploadById(db, userId, uploadId),
     async knownBlobKeys(blobKeys) {
       const rows = await db.query<{ blob_key: string }>(
-        'SELECT blob_key FROM syncline.assets WHERE blob_key = ANY($1::text[])',
+        `SELECT blob_key FROM syncline.assets WHERE blob_key = ANY($1::text[])
+         UNION ALL
+         SELECT blob_key FROM syncline.asset_uploads WHERE blob_key = ANY($1::text[])`,
         [blobKeys],
       );
       return new Set(rows.map((row) => row.blob_key));
@@ -217,7 +235,10 @@ export async function createSqlTargetingStore(
       );
       const completedDeliveries = await completeQuiet(db, ctx);
       const expiredTransfers = await expireTransfers(db, ctx);
-      const releasedBlobKeys = await releaseCopies(db, releaseCtx);
+      const releasedBlobKeys = [
+        ...(await releaseCopies(db, releaseCtx)),
+        ...(await sweepUploadsById(db, now - options.assetGraceMs)),
+      ];
       const cutoff = now - options.endedRetentionMs;
       const purgedDeliveries = await db.query(
         `DELETE FROM syncline.deliveries

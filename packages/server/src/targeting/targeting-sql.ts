@@ -168,3 +168,23 @@ export function completionCondition(since: string): string {
                           AND a.session_id = t.session_id))
     ELSE EXISTS (SELECT 1 FROM syncline.delivery_acks a WHERE a.delivery_id = d.id) END)`;
 }
+
+/**
+ * Migration 7: uploads by id. The chunks of an asset whose hash the client does not know yet
+ * go to an upload of its own id; the last names the hash, and the upload becomes the user's
+ * copy in `assets` (or is dropped, when the user holds a complete one). `total_bytes` is
+ * null while the client has not declared the size. Swept after the grace period of silence.
+ */
+export const ASSET_UPLOADS_SQL = `
+CREATE TABLE syncline.asset_uploads (
+  user_id text NOT NULL,
+  upload_id text NOT NULL,
+  blob_key text NOT NULL UNIQUE,
+  total_bytes bigint,
+  received_bytes bigint NOT NULL,
+  created_at bigint NOT NULL,
+  touched_at bigint NOT NULL,
+  PRIMARY KEY (user_id, upload_id)
+);
+CREATE INDEX asset_uploads_touched ON syncline.asset_uploads (touched_at);
+`;

@@ -69,6 +69,30 @@ export type BeginUploadOutcome =
   | { type: 'too_large'; message: string }
   | { type: 'length_mismatch'; totalBytes: number };
 
+/** A user's upload by id (see the `asset_uploads` table): its hash is named at the end. */
+export interface AssetUpload {
+  /** Name of the bytes in the BlobStore. */
+  blobKey: string;
+  /** Declared size; `undefined` while the client has not declared it. */
+  totalBytes: number | undefined;
+  /** Bytes held (the upload offset). */
+  receivedBytes: number;
+}
+
+/** How {@link TargetingStore.beginUploadById} ended. */
+export type BeginUploadByIdOutcome =
+  | { type: 'ok'; upload: AssetUpload }
+  | { type: 'too_large'; message: string };
+
+/**
+ * How {@link TargetingStore.finishUploadById} ended: the copy `created`, or already `held`
+ * complete by the user, or the upload `gone` (swept, or not at the size it was finished at),
+ * or over the quota (`too_large`, nothing kept). `dropBlobKeys` are bytes the caller deletes.
+ */
+export type FinishUploadOutcome =
+  | { type: 'created' | 'held' | 'gone'; dropBlobKeys: string[] }
+  | { type: 'too_large'; message: string; dropBlobKeys: string[] };
+
 /** What one sweep did. */
 export interface SweepResult {
   /** Deliveries that passed their TTL unacknowledged in this sweep. */
@@ -198,6 +222,29 @@ export interface TargetingStore {
   completeUpload(userId: string, sha256: string): Promise<void>;
   /** Drops the copy (its hash did not match); returns its blob key. */
   dropUpload(userId: string, sha256: string): Promise<string | undefined>;
+  /** The user's upload by id (another user's id is not found). */
+  ownUploadById(userId: string, uploadId: string): Promise<AssetUpload | undefined>;
+  /**
+   * Starts (or finds) the user's upload `uploadId`, under the quota: its declared size, or
+   * `firstEnd` (the first chunk's end) while undeclared, counts against it.
+   */
+  beginUploadById(
+    userId: string,
+    uploadId: string,
+    size: { totalBytes: number | undefined; firstEnd: number },
+    limits: { maxAssetBytes: number; maxUserStorageBytes: number },
+  ): Promise<BeginUploadByIdOutcome>;
+  /** Moves the offset of an upload by id from `from` to `to`; `false` when it was not `from`. */
+  advanceUploadById(userId: string, uploadId: string, from: number, to: number): Promise<boolean>;
+  /** Turns a finished upload by id, its bytes hashed to `sha256`, into the user's copy. */
+  finishUploadById(
+    userId: string,
+    uploadId: string,
+    asset: { sha256: string; totalBytes: number },
+    limits: { maxUserStorageBytes: number },
+  ): Promise<FinishUploadOutcome>;
+  /** Drops an upload by id; returns its blob key. */
+  dropUploadById(userId: string, uploadId: string): Promise<string | undefined>;
 
   /** Creates a transfer and its request delivery to the holder's sessions. */
   createTransfer(
@@ -223,7 +270,7 @@ export interface TargetingStore {
     report: TransferProgressRequest,
   ): Promise<TransferOutcome & { releasedBlobKeys?: string[] }>;
 
-  /** Which of `blobKeys` still belong to an asset copy. */
+  /** Which of `blobKeys` still belong to an asset copy or an upload by id. */
   knownBlobKeys(blobKeys: readonly string[]): Promise<Set<string>>;
   /** Expires, completes and purges; releases unreferenced asset copies. */
   sweep(): Promise<SweepResult>;

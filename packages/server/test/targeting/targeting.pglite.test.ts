@@ -6,11 +6,13 @@ import { ackBatchSuite } from './ack-batches.js';
 import { useTargetingFixture } from './fixture.js';
 import { targetingSecurity } from './security.js';
 import { targetingStories } from './stories.js';
+import { uploadByIdSuite } from './upload-by-id.js';
 import { type StatementProbe, uploadPipelineSuite } from './upload-pipeline.js';
 
 describe('session targeting over HTTP on PGlite', () => {
   let ackCalls = 0;
   let copyLookups = 0;
+  let uploadLookups = 0;
   let advancesHeld: Promise<void> | undefined;
   let run: StatementProbe['query'] | undefined;
   const fixture = useTargetingFixture(async (options) => {
@@ -24,7 +26,10 @@ describe('session targeting over HTTP on PGlite', () => {
       if (sql.includes('FROM syncline.assets a WHERE a.user_id = $1 AND a.sha256 = $2')) {
         copyLookups++;
       }
-      if (sql.includes('UPDATE syncline.assets SET received_bytes')) await advancesHeld;
+      if (sql.includes('FROM syncline.asset_uploads') && sql.includes('upload_id = $2')) {
+        uploadLookups++;
+      }
+      if (sql.includes('SET received_bytes = $4')) await advancesHeld;
       return query(sql, params);
     };
     const store = await createSqlStore(executor, options);
@@ -32,11 +37,13 @@ describe('session targeting over HTTP on PGlite', () => {
   });
   describe('the three stories', () => targetingStories(fixture));
   describe('security rules', () => targetingSecurity(fixture));
+  describe('uploads by id', () => uploadByIdSuite(fixture));
   describe('acknowledgements in batches', () =>
     ackBatchSuite(() => ({ store: fixture().store, ackCalls: () => ackCalls })));
   describe('the chunks of an upload, pipelined', () =>
     uploadPipelineSuite(fixture, () => ({
       copyLookups: () => copyLookups,
+      uploadLookups: () => uploadLookups,
       holdAdvances() {
         let release = () => {};
         advancesHeld = new Promise((resolve) => {

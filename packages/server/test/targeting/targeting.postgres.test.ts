@@ -5,6 +5,7 @@ import { ackBatchSuite } from './ack-batches.js';
 import { useTargetingFixture } from './fixture.js';
 import { targetingSecurity } from './security.js';
 import { targetingStories } from './stories.js';
+import { uploadByIdSuite } from './upload-by-id.js';
 
 const adminUrl = postgresUrl();
 
@@ -12,5 +13,6 @@ describePostgres()('session targeting over HTTP on PostgreSQL', () => {
   const fixture = useTargetingFixture((options) => openPostgresStore(adminUrl as string, options));
   describe('the three stories', () => targetingStories(fixture));
   describe('security rules', () => targetingSecurity(fixture));
+  describe('uploads by id', () => uploadByIdSuite(fixture));
   describe('acknowledgements in batches', () => ackBatchSuite(() => ({ store: fixture().store })));
 });

@@ -5,14 +5,21 @@
  * offsets are still recorded in order, by compare-and-set. Runs on PGlite, whose runner can
  * count and hold the statements.
  */
+import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { asset, putChunk, type TargetingFixture } from './fixture.js';
+import { putById } from './upload-by-id.js';
 
 /** What the runner exposes of the statements the server runs. */
 export interface StatementProbe {
   /** Lookups of one copy by user and hash (`ownCopy`) since the start. */
   copyLookups(): number;
-  /** Holds every offset update (`advanceUpload`) until the returned release is called. */
+  /** Lookups of one upload by id (`ownUploadById`) since the start. */
+  uploadLookups(): number;
+  /**
+   * Holds every offset update (`advanceUpload`, `advanceUploadById`) until the returned release
+   * is called.
+   */
   holdAdvances(): () => void;
   /** Runs a statement on the server's database. */
   query(sql: string, params: unknown[]): Promise<unknown>;
@@ -101,5 +108,56 @@ export function uploadPipelineSuite(
     expect((await putChunk(f, a, file.sha256, file.bytes, 10_000, 40_000)).status).toBe(308);
     const last = await putChunk(f, a, file.sha256, file.bytes, 40_000, 60_000);
     expect(last.status, JSON.stringify(last.body)).toBe(201);
+  });
+
+  it('an upload by id is pipelined the same: no lookups after its first chunk, bytes written while offsets are recorded', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(90_000, 74);
+    const id = randomUUID();
+    const keysBefore = new Set(await f.blobs.keys());
+    expect((await putById(f, a, id, file.bytes, 0, 30_000)).status).toBe(308);
+    const [key] = (await f.blobs.keys()).filter((k) => !keysBefore.has(k));
+    if (key === undefined) throw new Error('no blob was written');
+    const before = probe().uploadLookups();
+    const release = probe().holdAdvances();
+    let second: Promise<{ status: number }> | undefined;
+    let third: Promise<{ status: number; body: unknown }> | undefined;
+    try {
+      second = putById(f, a, id, file.bytes, 30_000, 60_000);
+      third = putById(f, a, id, file.bytes, 60_000, 90_000, { total: 90_000, sha256: file.sha256 });
+      await until(async () => (await f.blobs.size(key)) === 90_000, 'both chunks are written');
+    } finally {
+      release();
+    }
+    expect((await second)?.status).toBe(308);
+    const last = await third;
+    expect(last?.status, JSON.stringify(last?.body)).toBe(201);
+    expect(probe().uploadLookups() - before).toBe(0);
+    const head = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+    expect(head.headers.get('asset-complete')).toBe('1');
+  });
+
+  it('an empty last request by id finishes the upload only once the offset before it is recorded', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(40_000, 75);
+    const id = randomUUID();
+    expect((await putById(f, a, id, file.bytes, 0, 20_000)).status).toBe(308);
+    const release = probe().holdAdvances();
+    let second: Promise<{ status: number }> | undefined;
+    let last: Promise<{ status: number; body: unknown }> | undefined;
+    try {
+      second = putById(f, a, id, file.bytes, 20_000, 40_000);
+      last = putById(f, a, id, file.bytes, 40_000, 40_000, { total: 40_000, sha256: file.sha256 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      release();
+    }
+    expect((await second)?.status).toBe(308);
+    const named = await last;
+    expect(named?.status, JSON.stringify(named?.body)).toBe(201);
+    const head = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+    expect(head.headers.get('asset-complete')).toBe('1');
   });
 }

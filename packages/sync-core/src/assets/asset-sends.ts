@@ -18,6 +18,11 @@ export interface PendingAssetSend {
   hash: string;
   /** Its size in bytes. */
   size: number;
+  /**
+   * The upload by id its bytes went to (a stream or a Blob sent to a server that takes
+   * them): a resumed send continues that upload from the offset the server holds.
+   */
+  uploadId?: string;
   /** File name shown to the receivers. */
   name?: string;
   /** Media type. */

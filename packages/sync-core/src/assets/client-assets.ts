@@ -24,9 +24,16 @@ import {
 } from './assets-api.js';
 import { ProgressTracker, type TransferProgress } from './progress.js';
 import { importForSend } from './send-import.js';
-import { type AssetSource, downloadAsset, importAsset, uploadAsset } from './transfer-io.js';
+import {
+  type AssetSource,
+  downloadAsset,
+  importAsset,
+  uploadAsset,
+  writeAsset,
+} from './transfer-io.js';
 import type { TransferRun } from './transfer-run.js';
-import type { CommittingAsset } from './upload-chunks.js';
+import { hasUploadsById, uploadById } from './upload-by-id.js';
+import { type CommittingAsset, WrittenBytes } from './upload-chunks.js';
 
 /** Options of {@link ClientAssets}. */
 export interface ClientAssetsOptions {
@@ -160,6 +167,9 @@ export class ClientAssets implements AssetsApi, SessionPart {
     const store = this.#options.store;
     const key = `import-${this.#options.newId()}`;
     const meta = pickMeta(options);
+    if (!(source instanceof Uint8Array) && (await this.#uploadsById(context.signal))) {
+      return this.#sendById(context, source, options, key);
+    }
     const { hash, size, written, progress } = await importForSend({
       store,
       source,
@@ -167,16 +177,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
       meta,
       chunkBytes: this.#options.chunkBytes,
     });
-    const pending: PendingAssetSend = {
-      id: options.id ?? this.#options.newId(),
-      userId: context.session.userId,
-      hash,
-      size,
-      ...(options.name === undefined ? {} : { name: options.name }),
-      ...(options.mimeType === undefined ? {} : { mimeType: options.mimeType }),
-      ...(options.target === undefined ? {} : { target: options.target }),
-      ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
-    };
+    const pending = pendingSend(options.id ?? this.#options.newId(), context, hash, size, options);
     // The upload starts from the partial while the bytes are written (a source read again) or
     // while the commit (a file store's sync) and the send intent are: a reload once the intent
     // is durable continues the send; one before loses it, as a reload while the bytes are
@@ -187,64 +188,190 @@ export class ClientAssets implements AssetsApi, SessionPart {
       await this.#sendLog.record(pending);
     })();
     committed.catch(() => undefined); // awaited by #runSend
-    const delivery = await this.#runSend(context, pending, {
+    const committing: CommittingAsset = {
       key,
       size,
       committed,
       ...(progress === undefined ? {} : { written: progress }),
-    });
+    };
+    const delivery = await this.#runSend(
+      context,
+      pending,
+      (run) => uploadAsset(run, hash, committing),
+      committed,
+    );
     return { hash, size, delivery };
   }
 
   /**
-   * Uploads a pending send's bytes and creates its delivery. The record goes when the delivery
-   * exists or the send fails for good; a send stopped by sign-out or `stop()` keeps it. With
-   * `committing`, the bytes are still being written or committed and the intent recorded: the
-   * delivery, and the send's failure too, wait until both are (or failed).
+   * The server takes uploads by id (asked for a stream or a Blob; bytes in memory are hashed
+   * first, see `importForSend`).
+   */
+  async #uploadsById(signal: AbortSignal): Promise<boolean> {
+    const transport = this.#options.transport.assets;
+    if (!hasUploadsById(transport)) return false;
+    try {
+      return await transport.uploadsById(signal);
+    } catch {
+      return false; // asked again at the next send; this one is addressed by its hash
+    }
+  }
+
+  /**
+   * A send of a stream or a Blob to a server that takes uploads by id: one read of the source
+   * hashes it, writes it to the store's partial, and feeds the upload, each chunk going up
+   * once written; the last chunk names the hash. The commit and the send intent (which
+   * records the upload id, so a reload continues the same upload) follow the last byte
+   * written, as for bytes in memory; the delivery waits for both.
+   */
+  async #sendById(
+    context: SignedInContext,
+    source: Blob | ReadableStream<Uint8Array>,
+    options: SendAssetOptions,
+    key: string,
+  ): Promise<{ hash: string; size: number; delivery: Delivery }> {
+    const store = this.#options.store;
+    const meta = pickMeta(options);
+    const id = options.id ?? this.#options.newId();
+    const uploadId = this.#options.newId();
+    const written = new WrittenBytes();
+    const imported = writeAsset({
+      store,
+      source,
+      key,
+      meta,
+      chunkBytes: this.#options.chunkBytes,
+      onWritten: (end) => written.advance(end),
+    });
+    // Registered first: no upload read goes on waiting once the write failed.
+    imported.catch((error: unknown) => written.fail(error));
+    const pending = imported.then(({ hash, size }) => ({
+      ...pendingSend(id, context, hash, size, options),
+      uploadId,
+    }));
+    const committed = (async () => {
+      const send = await pending;
+      await store.commit(key, send.hash, { ...meta, size: send.size });
+      await this.#sendLog.record(send);
+    })();
+    committed.catch(() => undefined); // awaited by #runSend
+    const size = typeof Blob !== 'undefined' && source instanceof Blob ? source.size : undefined;
+    const delivery = await this.#runSend(
+      context,
+      pending,
+      (run) =>
+        uploadById(run, {
+          uploadId,
+          key,
+          written,
+          done: imported,
+          committed,
+          ...(size === undefined ? {} : { size }),
+        }),
+      committed,
+      id,
+    );
+    const { hash, size: total } = await imported;
+    return { hash, size: total, delivery };
+  }
+
+  /**
+   * Uploads a pending send's bytes (`upload`) and creates its delivery. The record goes when
+   * the delivery exists or the send fails for good; a send stopped by sign-out or `stop()`
+   * keeps it. With `committed`, the bytes are still being written or committed and the intent
+   * recorded: the delivery, and the send's failure too, wait until both are (or failed). A
+   * send whose hash is not known yet (an upload by id) gives `pending` as a promise, and its
+   * progress is published once the hash is known.
    */
   async #runSend(
     context: SignedInContext,
-    pending: PendingAssetSend,
-    committing?: CommittingAsset,
+    pending: PendingAssetSend | Promise<PendingAssetSend>,
+    upload: (run: TransferRun) => Promise<void>,
+    committed?: Promise<unknown>,
+    id: string = (pending as PendingAssetSend).id,
   ): Promise<Delivery> {
-    this.#sending.add(pending.id);
-    const tracker = this.#track(pending.id, pending.hash, 'upload', pending.name, pending.size);
+    this.#sending.add(id);
+    let known: PendingAssetSend | undefined;
+    let tracker: ProgressTracker | undefined;
+    let bytesDone = 0;
+    const track = (send: PendingAssetSend) => {
+      known = send;
+      tracker = this.#track(send.id, send.hash, 'upload', send.name, send.size);
+      if (bytesDone > 0) tracker.advance(bytesDone, send.size);
+      return send;
+    };
+    const sending = pending instanceof Promise ? pending.then(track) : track(pending);
+    if (sending instanceof Promise) sending.catch(() => undefined); // awaited below
     try {
-      const upload = await uploadAsset(
-        this.#run(context, tracker, context.signal),
-        pending.hash,
-        committing,
-      ).then(
+      const run = this.#run(
+        context,
+        {
+          advance: (done, total) => {
+            bytesDone = done;
+            tracker?.advance(done, total);
+          },
+        },
+        context.signal,
+      );
+      const uploaded = await upload(run).then(
         () => undefined,
         (error: unknown) => ({ error }),
       );
       // Writing or committing the bytes that failed fails the send, before the upload's error.
-      await committing?.committed;
-      if (upload !== undefined) throw upload.error;
+      await committed;
+      if (uploaded !== undefined) throw uploaded.error;
+      const send = await sending;
       const delivery = await this.#options.deliveries.send({
-        id: pending.id,
+        id: send.id,
         kind: ASSET_DELIVERY_KIND,
         payload: {
-          size: pending.size,
-          ...(pending.name === undefined ? {} : { name: pending.name }),
-          ...(pending.mimeType === undefined ? {} : { mimeType: pending.mimeType }),
+          size: send.size,
+          ...(send.name === undefined ? {} : { name: send.name }),
+          ...(send.mimeType === undefined ? {} : { mimeType: send.mimeType }),
         },
-        asset: pending.hash,
-        ...(pending.target === undefined ? {} : { target: pending.target }),
-        ...(pending.ttl === undefined ? {} : { ttl: pending.ttl }),
+        asset: send.hash,
+        ...(send.target === undefined ? {} : { target: send.target }),
+        ...(send.ttl === undefined ? {} : { ttl: send.ttl }),
       });
-      await this.#sendLog.done(pending);
-      tracker.settle('completed');
+      await this.#sendLog.done(send);
+      tracker?.settle('completed');
       return delivery;
     } catch (error) {
       if (!context.signal.aborted) {
-        await this.#sendLog.done(pending).catch(() => undefined);
-        tracker.settle('failed', String(error));
+        if (known !== undefined) await this.#sendLog.done(known).catch(() => undefined);
+        tracker?.settle('failed', String(error));
       }
       throw error;
     } finally {
-      this.#sending.delete(pending.id);
+      this.#sending.delete(id);
     }
+  }
+
+  /**
+   * The upload of a send left unfinished: by its upload id where it had one and the
+   * transport still takes them (unless the server completed it meanwhile), else by its hash.
+   */
+  async #resumeUpload(run: TransferRun, send: PendingAssetSend): Promise<void> {
+    const { uploadId } = send;
+    if (uploadId === undefined || !hasUploadsById(run.transport)) {
+      return uploadAsset(run, send.hash);
+    }
+    const probe = await run.transport.probe?.(send.hash, run.signal).catch(() => undefined);
+    if (probe?.complete === true) {
+      run.onProgress(send.size, send.size);
+      return;
+    }
+    const written = new WrittenBytes();
+    written.advance(send.size);
+    return uploadById(run, {
+      uploadId,
+      key: `resume-${uploadId}`,
+      written,
+      done: Promise.resolve({ hash: send.hash, size: send.size }),
+      committed: Promise.resolve(),
+      size: send.size,
+      resumed: true,
+    });
   }
 
   /** Continues the sends the signed-in user left unfinished (a reload, a crash, `stop()`). */
@@ -268,7 +395,9 @@ export class ClientAssets implements AssetsApi, SessionPart {
         continue;
       }
       // Reported through the `transfer` event; the `send` call that started it is gone.
-      await this.#runSend(context, send).catch(() => undefined);
+      await this.#runSend(context, send, (run) => this.#resumeUpload(run, send)).catch(
+        () => undefined,
+      );
     }
   }
 
@@ -472,7 +601,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
 
   #run(
     context: SignedInContext,
-    tracker: ProgressTracker,
+    tracker: Pick<ProgressTracker, 'advance'>,
     signal: AbortSignal,
     also?: (bytesDone: number) => void,
   ): TransferRun {
@@ -537,5 +666,24 @@ function pickMeta(source: { name?: unknown; mimeType?: unknown; size?: unknown }
     ...(typeof source.name === 'string' ? { name: source.name } : {}),
     ...(typeof source.mimeType === 'string' ? { mimeType: source.mimeType } : {}),
     ...(typeof source.size === 'number' ? { size: source.size } : {}),
+  };
+}
+
+function pendingSend(
+  id: string,
+  context: SignedInContext,
+  hash: string,
+  size: number,
+  options: SendAssetOptions,
+): PendingAssetSend {
+  return {
+    id,
+    userId: context.session.userId,
+    hash,
+    size,
+    ...(options.name === undefined ? {} : { name: options.name }),
+    ...(options.mimeType === undefined ? {} : { mimeType: options.mimeType }),
+    ...(options.target === undefined ? {} : { target: options.target }),
+    ...(options.ttl === undefined ? {} : { ttl: options.ttl }),
   };
 }

@@ -68,13 +68,13 @@ export interface ChunkReader {
 
 /**
  * Reads chunks from the partial while the commit runs (once written, when it is still being
- * written), from the complete asset after it: a read the commit overtook (the partial gone,
+ * written), from the complete asset `sha256` (a promise while the bytes are hashed) after it: a read the commit overtook (the partial gone,
  * or shorter) waits for the commit and reads again.
  */
 export function committingReader(
   run: TransferRun,
   committing: CommittingAsset,
-  sha256: string,
+  sha256: string | Promise<string>,
 ): ChunkReader {
   let done = false;
   const committed = committing.committed.then(
@@ -89,7 +89,13 @@ export function committingReader(
   const readPartialInto = store.readPartialInto;
   // One pool of buffers: a chunk holds one of either reader, all of `run.chunkBytes`.
   const pool: Uint8Array[] = [];
-  const stored = chunkReader(run, sha256, pool);
+  // The hash of bytes still being written (an upload by id) is known once they are.
+  let stored: ChunkReader | undefined =
+    typeof sha256 === 'string' ? chunkReader(run, sha256, pool) : undefined;
+  const storedReader = async () => {
+    stored ??= chunkReader(run, await sha256, pool);
+    return stored;
+  };
   const partial = bufferedReader(run, pool, {
     read: (start, end) => store.readPartial(committing.key, start, end),
     ...(readPartialInto === undefined
@@ -106,9 +112,10 @@ export function committingReader(
         if (read !== null) return read;
         await committed;
       }
-      return stored.read(start, end);
+      return (await storedReader()).read(start, end);
     },
-    reuse: (buffer) => stored.reuse(buffer),
+    // Both readers take from one pool.
+    reuse: (buffer) => pool.push(buffer),
   };
 }
 

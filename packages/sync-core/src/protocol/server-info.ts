@@ -10,6 +10,14 @@ export interface ServerInfo {
   protocol: 1;
   /** The server's limits. */
   limits: ServerLimitsInfo;
+  /** Optional parts of the protocol the server has; absent on older servers. */
+  features?: ServerFeatures;
+}
+
+/** Optional parts of the protocol (see `ServerInfo.features`). */
+export interface ServerFeatures {
+  /** `PUT`/`HEAD /v1/assets/uploads/:uploadId`: uploads whose last chunk names the hash. */
+  assetUploadsById?: boolean;
 }
 
 /** Limits a client must respect (see `ServerInfo`). */

@@ -111,6 +111,33 @@ export interface AssetTransport {
     signal?: AbortSignal,
   ): Promise<void>;
   /**
+   * Whether the server takes uploads by id ({@link AssetTransport.uploadChunkById}); asked
+   * before a send of a stream or a Blob. Feature-detected with the two methods below: without
+   * all three, or when it resolves `false` (an older server), every upload is addressed by
+   * its hash, the whole source read and hashed first.
+   */
+  uploadsById?(signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Uploads `chunk` at `offset` of the upload `uploadId` (an id the client makes), for an
+   * asset whose hash is not known yet: `totalSize` once known, and the last chunk (ending at
+   * `totalSize`; empty when the bytes are all held already) names the asset's `sha256`, which
+   * the server checks before the bytes become the user's copy. Rejects like `uploadChunk`,
+   * and with a `rejected` SyncError of status 404 when the server has no such upload (it was
+   * swept: start again from the first byte).
+   */
+  uploadChunkById?(
+    req: {
+      uploadId: string;
+      offset: number;
+      chunk: Uint8Array;
+      totalSize?: number;
+      sha256?: string;
+    },
+    signal?: AbortSignal,
+  ): Promise<void>;
+  /** How many bytes of the upload `uploadId` the server holds (0 when it has none). */
+  uploadedOffsetById?(uploadId: string, signal?: AbortSignal): Promise<number>;
+  /**
    * The transport is done with a chunk's bytes once `uploadChunk` resolved (they were sent, or
    * copied): the client may then read a later chunk into the same buffer instead of a new one.
    * Leave it out when the transport keeps a chunk's bytes after that (e.g. gathers chunks into

@@ -1,0 +1,197 @@
+/**
+ * SQL of uploads by id (`syncline.asset_uploads`): an upload whose hash the client names only
+ * with its last chunk. Each row is its user's alone (keyed by user and upload id); the last
+ * chunk turns it into the user's copy in `syncline.assets`.
+ *
+ * @module
+ */
+import type { SqlExecutor, SqlQueryable } from '../store/executor.js';
+import { toNumber } from '../store/rows.js';
+import { ownCopy } from './asset-queries.js';
+import type { QueryContext } from './session-queries.js';
+import type { AssetUpload, BeginUploadByIdOutcome, FinishUploadOutcome } from './types.js';
+
+interface UploadRow {
+  blob_key: string;
+  total_bytes: string | number | null;
+  received_bytes: string | number;
+}
+
+function toUpload(row: UploadRow): AssetUpload {
+  return {
+    blobKey: row.blob_key,
+    totalBytes: row.total_bytes === null ? undefined : toNumber(row.total_bytes),
+    receivedBytes: toNumber(row.received_bytes),
+  };
+}
+
+/** The user's upload `uploadId`. */
+export async function ownUpload(
+  db: SqlQueryable,
+  userId: string,
+  uploadId: string,
+): Promise<AssetUpload | undefined> {
+  const [row] = await db.query<UploadRow>(
+    `SELECT blob_key, total_bytes, received_bytes FROM syncline.asset_uploads
+     WHERE user_id = $1 AND upload_id = $2`,
+    [userId, uploadId],
+  );
+  return row === undefined ? undefined : toUpload(row);
+}
+
+/** Bytes the user holds or is uploading: complete and unfinished copies, and uploads by id. */
+async function storageInUse(tx: SqlQueryable, userId: string): Promise<number> {
+  const [used] = await tx.query<{ bytes: string | number | null }>(
+    `SELECT (SELECT COALESCE(sum(total_bytes), 0) FROM syncline.assets WHERE user_id = $1)
+          + (SELECT COALESCE(sum(COALESCE(total_bytes, received_bytes)), 0)
+             FROM syncline.asset_uploads WHERE user_id = $1) AS bytes`,
+    [userId],
+  );
+  return toNumber(used?.bytes ?? null);
+}
+
+function quotaMessage(adding: number, used: number, quota: number): string {
+  return `storing ${adding} more bytes would exceed your quota of ${quota} bytes (${used} in use)`;
+}
+
+/**
+ * Creates the user's upload `uploadId` at its first chunk, under the size limits: the declared
+ * size (or, undeclared, the first chunk's end) counts against the quota. An existing upload of
+ * the user is returned as it is.
+ */
+export async function beginUploadById(
+  db: SqlExecutor,
+  ctx: QueryContext,
+  request: {
+    userId: string;
+    uploadId: string;
+    totalBytes: number | undefined;
+    firstEnd: number;
+    blobKey: string;
+  },
+  limits: { maxAssetBytes: number; maxUserStorageBytes: number },
+): Promise<BeginUploadByIdOutcome> {
+  const { userId, uploadId, totalBytes } = request;
+  const existing = await ownUpload(db, userId, uploadId);
+  if (existing !== undefined) return { type: 'ok', upload: existing };
+  const now = ctx.now();
+  return db.transaction(async (tx) => {
+    const raced = await ownUpload(tx, userId, uploadId);
+    if (raced !== undefined) return { type: 'ok', upload: raced };
+    const adding = totalBytes ?? request.firstEnd;
+    const used = await storageInUse(tx, userId);
+    if (used + adding > limits.maxUserStorageBytes) {
+      return {
+        type: 'too_large',
+        message: quotaMessage(adding, used, limits.maxUserStorageBytes),
+      };
+    }
+    const [row] = await tx.query<UploadRow>(
+      `INSERT INTO syncline.asset_uploads AS u
+         (user_id, upload_id, blob_key, total_bytes, received_bytes, created_at, touched_at)
+       VALUES ($1, $2, $3, $4, 0, $5, $5)
+       ON CONFLICT (user_id, upload_id) DO UPDATE SET touched_at = EXCLUDED.touched_at
+       RETURNING u.blob_key, u.total_bytes, u.received_bytes`,
+      [userId, uploadId, request.blobKey, totalBytes ?? null, now],
+    );
+    if (row === undefined) throw new Error('the upload insert returned no row');
+    return { type: 'ok', upload: toUpload(row) };
+  });
+}
+
+/**
+ * Moves the offset of the upload from `from` to `to` (compare-and-set; `false` when it was
+ * not `from` any more, or the upload is gone), recording a size declared on the way.
+ */
+export async function advanceUploadById(
+  db: SqlQueryable,
+  ctx: QueryContext,
+  userId: string,
+  uploadId: string,
+  from: number,
+  to: number,
+): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE syncline.asset_uploads SET received_bytes = $4, touched_at = $5
+     WHERE user_id = $1 AND upload_id = $2 AND received_bytes = $3
+     RETURNING 1`,
+    [userId, uploadId, from, to, ctx.now()],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Turns the user's finished upload (every byte held, its hash checked to be `sha256`) into
+ * the user's complete copy of `sha256`, in one transaction: the upload row goes; a complete
+ * copy the user already holds stays, and the upload's bytes are dropped instead; an unfinished
+ * hash-addressed copy is replaced (its bytes dropped). The quota is checked once more with the
+ * final size (an upload of undeclared size counted only its first chunk).
+ */
+export async function finishUploadById(
+  db: SqlExecutor,
+  ctx: QueryContext,
+  request: { userId: string; uploadId: string; sha256: string; totalBytes: number },
+  limits: { maxUserStorageBytes: number },
+): Promise<FinishUploadOutcome> {
+  const { userId, uploadId, sha256, totalBytes } = request;
+  const now = ctx.now();
+  return db.transaction(async (tx) => {
+    const [gone] = await tx.query<UploadRow>(
+      `DELETE FROM syncline.asset_uploads WHERE user_id = $1 AND upload_id = $2
+       RETURNING blob_key, total_bytes, received_bytes`,
+      [userId, uploadId],
+    );
+    if (gone === undefined || toNumber(gone.received_bytes) !== totalBytes) {
+      return { type: 'gone', dropBlobKeys: gone === undefined ? [] : [gone.blob_key] };
+    }
+    const copy = await ownCopy(tx, userId, sha256);
+    if (copy?.complete === true) return { type: 'held', dropBlobKeys: [gone.blob_key] };
+    // The unfinished copy this one replaces counts no more.
+    const used = (await storageInUse(tx, userId)) - (copy?.totalBytes ?? 0);
+    if (used + totalBytes > limits.maxUserStorageBytes) {
+      // Nothing of the upload is kept (its row is deleted with this transaction).
+      return {
+        type: 'too_large',
+        message: quotaMessage(totalBytes, used, limits.maxUserStorageBytes),
+        dropBlobKeys: [gone.blob_key],
+      };
+    }
+    const dropBlobKeys: string[] = [];
+    if (copy !== undefined) {
+      await tx.query('DELETE FROM syncline.assets WHERE user_id = $1 AND sha256 = $2', [
+        userId,
+        sha256,
+      ]);
+      dropBlobKeys.push(copy.blobKey);
+    }
+    await tx.query(
+      `INSERT INTO syncline.assets
+         (user_id, sha256, blob_key, total_bytes, received_bytes, complete, created_at, touched_at)
+       VALUES ($1, $2, $3, $4, $4, true, $5, $5)`,
+      [userId, sha256, gone.blob_key, totalBytes, now],
+    );
+    return { type: 'created', dropBlobKeys };
+  });
+}
+
+/** Drops the user's upload (its hash did not match); returns its blob key. */
+export async function dropUploadById(
+  db: SqlQueryable,
+  userId: string,
+  uploadId: string,
+): Promise<string | undefined> {
+  const [row] = await db.query<{ blob_key: string }>(
+    'DELETE FROM syncline.asset_uploads WHERE user_id = $1 AND upload_id = $2 RETURNING blob_key',
+    [userId, uploadId],
+  );
+  return row?.blob_key;
+}
+
+/** Drops the uploads by id silent since before `cutoff`; returns their blob keys. */
+export async function sweepUploadsById(db: SqlQueryable, cutoff: number): Promise<string[]> {
+  const rows = await db.query<{ blob_key: string }>(
+    'DELETE FROM syncline.asset_uploads WHERE touched_at < $1 RETURNING blob_key',
+    [cutoff],
+  );
+  return rows.map((row) => row.blob_key);
+}

@@ -1,0 +1,322 @@
+/**
+ * Uploads by id (`PUT /v1/assets/uploads/:uploadId`): the chunks of an asset go up before its
+ * hash is known, the last one names it (`Asset-Sha256`) and the server checks it against the
+ * bytes it holds before turning the upload into the user's copy. Over raw HTTP, each rule read
+ * back afterwards.
+ */
+import { randomUUID } from 'node:crypto';
+import { expect, it } from 'vitest';
+import type { Answer } from '../http-support.js';
+import {
+  asset,
+  deliveryBody,
+  download,
+  LIMITS,
+  type Session,
+  type TargetingFixture,
+  upload,
+} from './fixture.js';
+
+/** The default grace of an unused upload (`DEFAULT_TARGETING_POLICY.assetGraceMs`). */
+const GRACE_MS = 60 * 60 * 1000;
+
+/**
+ * `PUT /v1/assets/uploads/:id` of bytes `[start, end)`; `total` is the size declared in
+ * `Content-Range` (`'*'` while unknown), `sha256` the `Asset-Sha256` header of a last chunk.
+ */
+export function putById(
+  f: TargetingFixture,
+  who: Session,
+  uploadId: string,
+  bytes: Uint8Array<ArrayBuffer>,
+  start: number,
+  end: number,
+  options: { total?: number | '*'; sha256?: string } = {},
+): Promise<Answer> {
+  const total = options.total ?? '*';
+  const headers: Record<string, string> = {
+    'content-type': 'application/octet-stream',
+    'content-range': end === start ? `bytes */${total}` : `bytes ${start}-${end - 1}/${total}`,
+  };
+  if (options.sha256 !== undefined) headers['asset-sha256'] = options.sha256;
+  return f.as(who, `/v1/assets/uploads/${uploadId}`, {
+    method: 'PUT',
+    headers,
+    body: bytes.slice(start, end),
+  });
+}
+
+function headById(f: TargetingFixture, who: Session, uploadId: string): Promise<Answer> {
+  return f.as(who, `/v1/assets/uploads/${uploadId}`, { method: 'HEAD' });
+}
+
+function codeOf(answer: Answer): string | undefined {
+  return (answer.body as { error?: { code?: string } }).error?.code;
+}
+
+/** The suite, on the fixture of a runner file. */
+export function uploadByIdSuite(fixture: () => TargetingFixture): void {
+  it('the info answer says the server takes uploads by id', async () => {
+    const info = await fixture().as(undefined, '/v1/info');
+    expect(info.status).toBe(200);
+    expect((info.body as { features?: unknown }).features).toEqual({ assetUploadsById: true });
+  });
+
+  it('uploads by id, the hash named on the last chunk; the copy is then an asset like any other', async () => {
+    const f = fixture();
+    const user = f.newUser();
+    const a = await f.signIn(user);
+    const b = await f.signIn(user);
+    const file = asset(3000, 81);
+    const id = randomUUID();
+    expect((await putById(f, a, id, file.bytes, 0, 1000)).status).toBe(308);
+    const second = await putById(f, a, id, file.bytes, 1000, 2000);
+    expect(second.status).toBe(308);
+    expect(second.headers.get('upload-offset')).toBe('2000');
+    const last = await putById(f, a, id, file.bytes, 2000, 3000, {
+      total: 3000,
+      sha256: file.sha256,
+    });
+    expect(last.status, JSON.stringify(last.body)).toBe(201);
+    expect(last.body).toEqual({ sha256: file.sha256, size: 3000 });
+    // The upload is over: its id is gone, the copy is there under its hash.
+    expect((await headById(f, a, id)).status).toBe(404);
+    const copy = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+    expect(copy.status).toBe(200);
+    expect(copy.headers.get('asset-complete')).toBe('1');
+    expect(copy.headers.get('upload-offset')).toBe('3000');
+    const sent = await f.as(a, '/v1/deliveries', {
+      method: 'POST',
+      json: deliveryBody(a, { assetHash: file.sha256 }),
+    });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    const read = await download(f, b, file.sha256);
+    expect(read.status).toBe(200);
+    expect(Buffer.from(read.bytes).equals(Buffer.from(file.bytes))).toBe(true);
+  });
+
+  it('HEAD answers the offset of an upload by id, and the upload continues from it', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(3000, 82);
+    const id = randomUUID();
+    expect((await headById(f, a, id)).status).toBe(404);
+    expect((await putById(f, a, id, file.bytes, 0, 1200, { total: 3000 })).status).toBe(308);
+    const head = await headById(f, a, id);
+    expect(head.status).toBe(200);
+    expect(head.headers.get('upload-offset')).toBe('1200');
+    expect(head.headers.get('upload-length')).toBe('3000');
+    // A chunk past the offset is refused with the offset to continue from.
+    const skipped = await putById(f, a, id, file.bytes, 2000, 3000, {
+      total: 3000,
+      sha256: file.sha256,
+    });
+    expect(skipped.status).toBe(409);
+    expect(codeOf(skipped)).toBe('offset_mismatch');
+    expect(skipped.headers.get('upload-offset')).toBe('1200');
+    // A declared size that changes is refused.
+    const longer = await putById(f, a, id, file.bytes, 1200, 2000, { total: 4000 });
+    expect(longer.status).toBe(409);
+    expect(codeOf(longer)).toBe('length_mismatch');
+    expect((await putById(f, a, id, file.bytes, 1200, 3000)).status).toBe(308);
+    // The hash may come alone, in an empty last request at the end of the bytes.
+    const named = await putById(f, a, id, file.bytes, 3000, 3000, {
+      total: 3000,
+      sha256: file.sha256,
+    });
+    expect(named.status, JSON.stringify(named.body)).toBe(201);
+    const copy = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+    expect(copy.headers.get('asset-complete')).toBe('1');
+  });
+
+  it('a last chunk without the hash, or a hash before the end, is a 400', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(2000, 83);
+    const id = randomUUID();
+    const unnamed = await putById(f, a, id, file.bytes, 0, 2000, { total: 2000 });
+    expect(unnamed.status).toBe(400);
+    const early = await putById(f, a, id, file.bytes, 0, 1000, { sha256: file.sha256 });
+    expect(early.status).toBe(400);
+    const badHash = await putById(f, a, id, file.bytes, 0, 2000, { total: 2000, sha256: 'abc' });
+    expect(badHash.status).toBe(400);
+    const badId = await f.as(a, '/v1/assets/uploads/not%20an%20id', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', 'content-range': 'bytes 0-0/*' },
+      body: new Uint8Array(1),
+    });
+    expect(badId.status).toBe(400);
+    expect((await headById(f, a, id)).status).toBe(404);
+  });
+
+  it('a wrong final hash is refused with a code and nothing of the upload is kept', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(3000, 84);
+    const claimed = asset(3000, 85).sha256;
+    const keysBefore = new Set(await f.blobs.keys());
+    const id = randomUUID();
+    expect((await putById(f, a, id, file.bytes, 0, 1500)).status).toBe(308);
+    const last = await putById(f, a, id, file.bytes, 1500, 3000, { total: 3000, sha256: claimed });
+    expect(last.status).toBe(422);
+    expect(codeOf(last)).toBe('hash_mismatch');
+    expect((await headById(f, a, id)).status).toBe(404);
+    expect((await f.as(a, `/v1/assets/${claimed}`, { method: 'HEAD' })).status).toBe(404);
+    expect((await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' })).status).toBe(404);
+    expect((await f.blobs.keys()).filter((key) => !keysBefore.has(key))).toEqual([]);
+  });
+
+  it("another user's upload id answers as if it did not exist, and stays untouched", async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const stranger = await f.signIn(f.newUser());
+    const file = asset(3000, 86);
+    const id = randomUUID();
+    expect((await putById(f, a, id, file.bytes, 0, 1000)).status).toBe(308);
+    expect((await headById(f, stranger, id)).status).toBe(404);
+    const cut = await putById(f, stranger, id, file.bytes, 1000, 3000, {
+      total: 3000,
+      sha256: file.sha256,
+    });
+    expect(cut.status).toBe(404);
+    // The same id for the stranger is an upload of their own, apart from A's.
+    const forged = file.bytes.slice();
+    forged[10] = (forged[10] ?? 0) ^ 0xff;
+    expect((await putById(f, stranger, id, forged, 0, 500)).status).toBe(308);
+    expect((await headById(f, stranger, id)).headers.get('upload-offset')).toBe('500');
+    expect((await headById(f, a, id)).headers.get('upload-offset')).toBe('1000');
+    const last = await putById(f, a, id, file.bytes, 1000, 3000, {
+      total: 3000,
+      sha256: file.sha256,
+    });
+    expect(last.status, JSON.stringify(last.body)).toBe(201);
+    expect((await f.as(stranger, `/v1/assets/${file.sha256}`, { method: 'HEAD' })).status).toBe(
+      404,
+    );
+  });
+
+  it('a re-uploaded chunk that differs from the bytes held is refused', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(3000, 87);
+    const id = randomUUID();
+    expect((await putById(f, a, id, file.bytes, 0, 1000)).status).toBe(308);
+    const forged = file.bytes.slice();
+    forged[500] = (forged[500] ?? 0) ^ 0xff;
+    const mismatch = await putById(f, a, id, forged, 0, 2000);
+    expect(mismatch.status).toBe(409);
+    expect(codeOf(mismatch)).toBe('chunk_mismatch');
+    expect((await headById(f, a, id)).headers.get('upload-offset')).toBe('1000');
+    // The same bytes again are fine (a retried chunk), and the upload completes intact.
+    expect((await putById(f, a, id, file.bytes, 0, 2000)).status).toBe(308);
+    const last = await putById(f, a, id, file.bytes, 2000, 3000, {
+      total: 3000,
+      sha256: file.sha256,
+    });
+    expect(last.status, JSON.stringify(last.body)).toBe(201);
+  });
+
+  it('size and per-user storage limits answer 413 with a message at the first chunk', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const big = asset(LIMITS.maxAssetBytes + 1, 88);
+    const tooBig = await putById(f, a, randomUUID(), big.bytes, 0, 10, {
+      total: LIMITS.maxAssetBytes + 1,
+    });
+    expect(tooBig.status).toBe(413);
+    expect((tooBig.body as { error: { message: string } }).error.message).toMatch(/at most/);
+    // A size not declared yet: the bytes themselves may not pass the limit.
+    const undeclared = randomUUID();
+    const past = await f.as(a, `/v1/assets/uploads/${undeclared}`, {
+      method: 'PUT',
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-range': `bytes ${LIMITS.maxAssetBytes}-${LIMITS.maxAssetBytes}/*`,
+      },
+      body: new Uint8Array(1),
+    });
+    expect(past.status).toBe(413);
+    const first = asset(LIMITS.maxAssetBytes, 89);
+    const held = randomUUID();
+    expect(
+      (await putById(f, a, held, first.bytes, 0, 10, { total: LIMITS.maxAssetBytes })).status,
+    ).toBe(308);
+    const second = asset(LIMITS.maxUserStorageBytes - LIMITS.maxAssetBytes + 1, 90);
+    const refused = randomUUID();
+    const over = await putById(f, a, refused, second.bytes, 0, 10, {
+      total: second.bytes.byteLength,
+    });
+    expect(over.status).toBe(413);
+    expect((over.body as { error: { message: string } }).error.message).toMatch(/quota/);
+    expect((await headById(f, a, refused)).status).toBe(404);
+    // An upload of unknown size counts its first chunk against the quota.
+    const unknown = randomUUID();
+    const rest = LIMITS.maxUserStorageBytes - LIMITS.maxAssetBytes;
+    const overUnknown = await putById(f, a, unknown, second.bytes, 0, rest + 1);
+    expect(overUnknown.status).toBe(413);
+    expect((await headById(f, a, unknown)).status).toBe(404);
+  });
+
+  it('an abandoned upload is swept after the grace period, its blob with it; a live one is not', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(3000, 91);
+    const keysBefore = new Set(await f.blobs.keys());
+    const id = randomUUID();
+    expect((await putById(f, a, id, file.bytes, 0, 1000)).status).toBe(308);
+    const [key] = (await f.blobs.keys()).filter((k) => !keysBefore.has(k));
+    if (key === undefined) throw new Error('no blob was written');
+    // Within the grace period a sweep keeps the upload and its bytes.
+    await f.server.handler.sweep();
+    expect((await headById(f, a, id)).headers.get('upload-offset')).toBe('1000');
+    expect(await f.blobs.keys()).toContain(key);
+    f.clock.now += GRACE_MS + 1;
+    try {
+      await f.server.handler.sweep();
+    } finally {
+      f.clock.now -= GRACE_MS + 1;
+    }
+    expect((await headById(f, a, id)).status).toBe(404);
+    expect(await f.blobs.keys()).not.toContain(key);
+  });
+
+  it('an upload of an asset the user already holds is dropped, answered as complete', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(3000, 92);
+    expect((await upload(f, a, file)).status).toBe(201);
+    const keysBefore = new Set(await f.blobs.keys());
+    const id = randomUUID();
+    expect((await putById(f, a, id, file.bytes, 0, 1000)).status).toBe(308);
+    const last = await putById(f, a, id, file.bytes, 1000, 3000, {
+      total: 3000,
+      sha256: file.sha256,
+    });
+    expect(last.status, JSON.stringify(last.body)).toBe(200);
+    expect(last.body).toEqual({ sha256: file.sha256, size: 3000 });
+    expect((await headById(f, a, id)).status).toBe(404);
+    expect((await f.blobs.keys()).filter((key) => !keysBefore.has(key))).toEqual([]);
+    const copy = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+    expect(copy.headers.get('asset-complete')).toBe('1');
+  });
+
+  it('an upload by id replaces an unfinished hash-addressed upload of the same bytes', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(3000, 93);
+    const keysBefore = new Set(await f.blobs.keys());
+    const begun = await f.as(a, `/v1/assets/${file.sha256}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream', 'content-range': 'bytes 0-999/3000' },
+      body: file.bytes.slice(0, 1000),
+    });
+    expect(begun.status).toBe(308);
+    const id = randomUUID();
+    const last = await putById(f, a, id, file.bytes, 0, 3000, { total: 3000, sha256: file.sha256 });
+    expect(last.status, JSON.stringify(last.body)).toBe(201);
+    const copy = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+    expect(copy.headers.get('asset-complete')).toBe('1');
+    // One blob is left: the upload's; the unfinished copy's went.
+    expect((await f.blobs.keys()).filter((key) => !keysBefore.has(key))).toHaveLength(1);
+  });
+}
