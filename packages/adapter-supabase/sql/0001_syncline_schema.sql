@@ -685,7 +685,7 @@ DO $syncline_migration$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 7) THEN
     EXECUTE $syncline_migration_body$
-CREATE TABLE syncline.asset_uploads (
+CREATE TABLE syncline.uploads_by_id (
   user_id text NOT NULL,
   upload_id text NOT NULL,
   blob_key text NOT NULL UNIQUE,
@@ -695,7 +695,7 @@ CREATE TABLE syncline.asset_uploads (
   touched_at bigint NOT NULL,
   PRIMARY KEY (user_id, upload_id)
 );
-CREATE INDEX asset_uploads_touched ON syncline.asset_uploads (touched_at);
+CREATE INDEX uploads_by_id_touched ON syncline.uploads_by_id (touched_at);
 $syncline_migration_body$;
     INSERT INTO syncline.migrations (id, name) VALUES (7, 'asset uploads by id');
   END IF;

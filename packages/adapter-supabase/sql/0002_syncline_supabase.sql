@@ -571,6 +571,8 @@ ALTER TABLE syncline.delivery_targets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE syncline.delivery_acks ENABLE ROW LEVEL SECURITY;
 ALTER TABLE syncline.assets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE syncline.transfers ENABLE ROW LEVEL SECURITY;
+-- The reference server's uploads by id (its migration 7); Supabase uploads go to Storage.
+ALTER TABLE syncline.uploads_by_id ENABLE ROW LEVEL SECURITY;
 
 DROP POLICY IF EXISTS syncline_read_records ON syncline.records;
 CREATE POLICY syncline_read_records ON syncline.records

@@ -187,6 +187,7 @@ export function sqlSuite(kind: () => DatabaseKind, adminUrl?: () => string | und
       'scopes',
       'sessions',
       'transfers',
+      'uploads_by_id',
     ]);
     expect(rows.every((r) => r.rls)).toBe(true);
   });

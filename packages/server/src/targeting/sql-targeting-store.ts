@@ -202,7 +202,7 @@ export async function createSqlTargetingStore(
       const rows = await db.query<{ blob_key: string }>(
         `SELECT blob_key FROM syncline.assets WHERE blob_key = ANY($1::text[])
          UNION ALL
-         SELECT blob_key FROM syncline.asset_uploads WHERE blob_key = ANY($1::text[])`,
+         SELECT blob_key FROM syncline.uploads_by_id WHERE blob_key = ANY($1::text[])`,
         [blobKeys],
       );
       return new Set(rows.map((row) => row.blob_key));

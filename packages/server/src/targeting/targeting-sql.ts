@@ -176,7 +176,7 @@ export function completionCondition(since: string): string {
  * null while the client has not declared the size. Swept after the grace period of silence.
  */
 export const ASSET_UPLOADS_SQL = `
-CREATE TABLE syncline.asset_uploads (
+CREATE TABLE syncline.uploads_by_id (
   user_id text NOT NULL,
   upload_id text NOT NULL,
   blob_key text NOT NULL UNIQUE,
@@ -186,5 +186,5 @@ CREATE TABLE syncline.asset_uploads (
   touched_at bigint NOT NULL,
   PRIMARY KEY (user_id, upload_id)
 );
-CREATE INDEX asset_uploads_touched ON syncline.asset_uploads (touched_at);
+CREATE INDEX uploads_by_id_touched ON syncline.uploads_by_id (touched_at);
 `;

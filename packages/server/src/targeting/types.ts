@@ -69,7 +69,7 @@ export type BeginUploadOutcome =
   | { type: 'too_large'; message: string }
   | { type: 'length_mismatch'; totalBytes: number };
 
-/** A user's upload by id (see the `asset_uploads` table): its hash is named at the end. */
+/** A user's upload by id (see the `uploads_by_id` table): its hash is named at the end. */
 export interface AssetUpload {
   /** Name of the bytes in the BlobStore. */
   blobKey: string;

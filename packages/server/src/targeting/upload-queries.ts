@@ -1,5 +1,5 @@
 /**
- * SQL of uploads by id (`syncline.asset_uploads`): an upload whose hash the client names only
+ * SQL of uploads by id (`syncline.uploads_by_id`): an upload whose hash the client names only
  * with its last chunk. Each row is its user's alone (keyed by user and upload id); the last
  * chunk turns it into the user's copy in `syncline.assets`.
  *
@@ -32,7 +32,7 @@ export async function ownUpload(
   uploadId: string,
 ): Promise<AssetUpload | undefined> {
   const [row] = await db.query<UploadRow>(
-    `SELECT blob_key, total_bytes, received_bytes FROM syncline.asset_uploads
+    `SELECT blob_key, total_bytes, received_bytes FROM syncline.uploads_by_id
      WHERE user_id = $1 AND upload_id = $2`,
     [userId, uploadId],
   );
@@ -44,7 +44,7 @@ async function storageInUse(tx: SqlQueryable, userId: string): Promise<number> {
   const [used] = await tx.query<{ bytes: string | number | null }>(
     `SELECT (SELECT COALESCE(sum(total_bytes), 0) FROM syncline.assets WHERE user_id = $1)
           + (SELECT COALESCE(sum(COALESCE(total_bytes, received_bytes)), 0)
-             FROM syncline.asset_uploads WHERE user_id = $1) AS bytes`,
+             FROM syncline.uploads_by_id WHERE user_id = $1) AS bytes`,
     [userId],
   );
   return toNumber(used?.bytes ?? null);
@@ -87,7 +87,7 @@ export async function beginUploadById(
       };
     }
     const [row] = await tx.query<UploadRow>(
-      `INSERT INTO syncline.asset_uploads AS u
+      `INSERT INTO syncline.uploads_by_id AS u
          (user_id, upload_id, blob_key, total_bytes, received_bytes, created_at, touched_at)
        VALUES ($1, $2, $3, $4, 0, $5, $5)
        ON CONFLICT (user_id, upload_id) DO UPDATE SET touched_at = EXCLUDED.touched_at
@@ -112,7 +112,7 @@ export async function advanceUploadById(
   to: number,
 ): Promise<boolean> {
   const rows = await db.query(
-    `UPDATE syncline.asset_uploads SET received_bytes = $4, touched_at = $5
+    `UPDATE syncline.uploads_by_id SET received_bytes = $4, touched_at = $5
      WHERE user_id = $1 AND upload_id = $2 AND received_bytes = $3
      RETURNING 1`,
     [userId, uploadId, from, to, ctx.now()],
@@ -137,7 +137,7 @@ export async function finishUploadById(
   const now = ctx.now();
   return db.transaction(async (tx) => {
     const [gone] = await tx.query<UploadRow>(
-      `DELETE FROM syncline.asset_uploads WHERE user_id = $1 AND upload_id = $2
+      `DELETE FROM syncline.uploads_by_id WHERE user_id = $1 AND upload_id = $2
        RETURNING blob_key, total_bytes, received_bytes`,
       [userId, uploadId],
     );
@@ -181,7 +181,7 @@ export async function dropUploadById(
   uploadId: string,
 ): Promise<string | undefined> {
   const [row] = await db.query<{ blob_key: string }>(
-    'DELETE FROM syncline.asset_uploads WHERE user_id = $1 AND upload_id = $2 RETURNING blob_key',
+    'DELETE FROM syncline.uploads_by_id WHERE user_id = $1 AND upload_id = $2 RETURNING blob_key',
     [userId, uploadId],
   );
   return row?.blob_key;
@@ -190,7 +190,7 @@ export async function dropUploadById(
 /** Drops the uploads by id silent since before `cutoff`; returns their blob keys. */
 export async function sweepUploadsById(db: SqlQueryable, cutoff: number): Promise<string[]> {
   const rows = await db.query<{ blob_key: string }>(
-    'DELETE FROM syncline.asset_uploads WHERE touched_at < $1 RETURNING blob_key',
+    'DELETE FROM syncline.uploads_by_id WHERE touched_at < $1 RETURNING blob_key',
     [cutoff],
   );
   return rows.map((row) => row.blob_key);

@@ -26,7 +26,7 @@ describe('session targeting over HTTP on PGlite', () => {
       if (sql.includes('FROM syncline.assets a WHERE a.user_id = $1 AND a.sha256 = $2')) {
         copyLookups++;
       }
-      if (sql.includes('FROM syncline.asset_uploads') && sql.includes('upload_id = $2')) {
+      if (sql.includes('FROM syncline.uploads_by_id') && sql.includes('upload_id = $2')) {
         uploadLookups++;
       }
       if (sql.includes('SET received_bytes = $4')) await advancesHeld;
