@@ -49,8 +49,11 @@ const CHECKS = [
      * -100 B, one check of a push result (appliedResult, the fast path beside resultAt, goes): 29,451 B.
      * -20 B, SyncError options take undefined, so error builders pass fields as they are: 29,431 B.
      * -28 B, one call of applyLocalWrites in the write path: 29,403 B.
+     * Then, merged with issue 12's asset work: +17 B for a per-request `fetch` in the REST
+     * adapter's HTTP client (asset downloads over `node:http` on Node; the wrapper of the global
+     * fetch went) and the uploads-by-id feature read from `info()`: 29,420 B.
      */
-    budgetBytes: 29_403,
+    budgetBytes: 29_420,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -78,8 +81,9 @@ const CHECKS = [
      * -97 B, one check of a push result (appliedResult, the fast path beside resultAt, goes): 28,249 B.
      * -20 B, SyncError options take undefined, so error builders pass fields as they are: 28,229 B.
      * -35 B, one call of applyLocalWrites in the write path: 28,194 B.
+     * Then +28 B merged with issue 12's asset work (see above): 28,222 B.
      */
-    budgetBytes: 28_194,
+    budgetBytes: 28_222,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
