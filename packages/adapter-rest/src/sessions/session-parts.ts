@@ -91,6 +91,28 @@ export function sessionParts(
     return asked;
   };
 
+  /** Sends one chunk of an upload (hash-addressed or by id) to `path` with `range`. */
+  const putChunk = async (
+    path: string,
+    range: string,
+    headers: Record<string, string>,
+    chunk: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<void> => {
+    const upload = uploadBody(chunk, http.streamUploads);
+    const response = await http.open({
+      method: 'PUT',
+      path,
+      headers: { 'content-range': range, ...headers, ...upload.headers },
+      rawBody: upload.body,
+      okStatuses: [308, 409],
+      what: 'asset upload',
+      signal,
+    });
+    if (response.status === 409) throw await uploadConflict(response);
+    await response.body?.cancel().catch(() => undefined);
+  };
+
   return {
     sessions: {
       heartbeat: (req, signal) =>
@@ -162,70 +184,42 @@ export function sessionParts(
       // A chunk's body is sent (a stream of it, in Node) or copied (a browser's fetch) by the
       // time its answer arrives.
       chunksReleased: true,
-      uploadedOffset: async (sha256, signal) => {
-        try {
-          return (await probe(sha256, signal)).offset;
-        } catch (error) {
-          if ((error as { status?: number }).status === 404) return 0;
-          throw error;
-        }
-      },
-      uploadChunk: async ({ sha256, offset, totalSize, chunk }, signal) => {
-        const range =
+      uploadedOffset: (sha256, signal) =>
+        zeroWhenMissing(probe(sha256, signal).then((held) => held.offset)),
+      uploadChunk: ({ sha256, offset, totalSize, chunk }, signal) =>
+        putChunk(
+          `/v1/assets/${id(sha256)}`,
           totalSize === 0
             ? 'bytes */0'
-            : `bytes ${offset}-${offset + chunk.length - 1}/${totalSize}`;
-        const upload = uploadBody(chunk, http.streamUploads);
-        const response = await http.open({
-          method: 'PUT',
-          path: `/v1/assets/${id(sha256)}`,
-          headers: { 'content-range': range, ...upload.headers },
-          rawBody: upload.body,
-          okStatuses: [308, 409],
-          what: 'asset upload',
+            : `bytes ${offset}-${offset + chunk.length - 1}/${totalSize}`,
+          {},
+          chunk,
           signal,
-        });
-        if (response.status === 409) throw await uploadConflict(response);
-        await response.body?.cancel().catch(() => undefined);
-      },
+        ),
       uploadsById,
-      uploadChunkById: async ({ uploadId, offset, chunk, totalSize, sha256 }, signal) => {
+      uploadChunkById: ({ uploadId, offset, chunk, totalSize, sha256 }, signal) => {
         const total = totalSize === undefined ? '*' : String(totalSize);
-        const range =
+        return putChunk(
+          `/v1/assets/uploads/${id(uploadId)}`,
           chunk.length === 0
             ? `bytes */${total}`
-            : `bytes ${offset}-${offset + chunk.length - 1}/${total}`;
-        const upload = uploadBody(chunk, http.streamUploads);
-        const response = await http.open({
-          method: 'PUT',
-          path: `/v1/assets/uploads/${id(uploadId)}`,
-          headers: {
-            'content-range': range,
-            ...(sha256 === undefined ? {} : { 'asset-sha256': sha256 }),
-            ...upload.headers,
-          },
-          rawBody: upload.body,
-          okStatuses: [308, 409],
-          what: 'asset upload',
+            : `bytes ${offset}-${offset + chunk.length - 1}/${total}`,
+          sha256 === undefined ? {} : { 'asset-sha256': sha256 },
+          chunk,
           signal,
-        });
-        if (response.status === 409) throw await uploadConflict(response);
-        await response.body?.cancel().catch(() => undefined);
+        );
       },
-      uploadedOffsetById: async (uploadId, signal) => {
-        try {
-          const response = await http.open({
-            method: 'HEAD',
-            path: `/v1/assets/uploads/${id(uploadId)}`,
-            what: 'asset upload probe',
-            signal,
-          });
-          return headerNumber(response, 'upload-offset') ?? 0;
-        } catch (error) {
-          if ((error as { status?: number }).status === 404) return 0;
-          throw error;
-        }
-      },
+      uploadedOffsetById: (uploadId, signal) =>
+        zeroWhenMissing(
+          http
+            .open({
+              method: 'HEAD',
+              path: `/v1/assets/uploads/${id(uploadId)}`,
+              what: 'asset upload probe',
+              signal,
+            })
+            .then((response) => headerNumber(response, 'upload-offset') ?? 0),
+        ),
       download: async ({ sha256, start, end }, signal) => {
         const range = end === undefined ? `bytes=${start}-` : `bytes=${start}-${end - 1}`;
         const response = await http.open({
@@ -389,4 +383,14 @@ function headerNumber(response: Response, name: string): number | undefined {
   const value = response.headers.get(name);
   if (value === null || !/^\d+$/.test(value)) return undefined;
   return Number(value);
+}
+
+/** An upload's offset, 0 when the server does not know the upload (404). */
+async function zeroWhenMissing(offset: Promise<number>): Promise<number> {
+  try {
+    return await offset;
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return 0;
+    throw error;
+  }
 }
