@@ -368,6 +368,79 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect(await objectRows(waiting.object)).toBe(0);
   });
 
+  it('B signed out in Supabase Auth itself (signOut local): what waited only on B completes in that sign-out, the sender sees it complete and its object leaves Storage; one C still owes stays', async () => {
+    const email = freshEmail('auth-local');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const c = await signIn(email);
+    const owed = await sendAsset(a, 31, { type: 'sessions', ids: [b.sessionId] });
+    const waiting = await sendAsset(a, 32, { type: 'otherSessions' });
+    expect(waiting.targets).toEqual([b.sessionId, c.sessionId].sort());
+    // B signs out through supabase-js, not through syncline: GoTrue deletes its auth.sessions row.
+    await b.supabase.auth.signOut({ scope: 'local' });
+    expect(b.transport.session.current()).toBeNull();
+    // Complete in the database before any syncline call reads it.
+    expect(await completed(owed.id)).toBe(true);
+    expect(await completed(waiting.id)).toBe(false);
+    expect((await a.transport.deliveries.status?.(owed.id))?.status).toMatchObject({
+      acked: [],
+      complete: true,
+      expired: false,
+    });
+    // The sender's status read removed the object nothing references any more.
+    expect(await objectRows(owed.object)).toBe(0);
+    expect(stored(owed.object)).toBe(false);
+    expect((await a.transport.deliveries.status?.(waiting.id))?.status.complete).toBe(false);
+    expect(await objectRows(waiting.object)).toBe(1);
+    expect((await a.transport.sessions.list()).map((s) => s.sessionId).sort()).toEqual(
+      [a.sessionId, c.sessionId].sort(),
+    );
+    expect(await pendingIds(c)).toEqual([waiting.id]);
+    expect(await c.transport.deliveries.ack(waiting.id)).toEqual({ complete: true });
+    expect(await objectRows(waiting.object)).toBe(0);
+  });
+
+  it('signOut "others" from C ends A and B in Supabase Auth: what waited only on B completes at once, one C owes stays, and C frees the object', async () => {
+    const email = freshEmail('auth-others');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const c = await signIn(email);
+    const owed = await sendAsset(a, 33, { type: 'sessions', ids: [b.sessionId] });
+    const waiting = await sendAsset(a, 34, { type: 'otherSessions' });
+    await c.supabase.auth.signOut({ scope: 'others' });
+    expect(await completed(owed.id)).toBe(true);
+    expect(await completed(waiting.id)).toBe(false);
+    expect((await c.transport.sessions.list()).map((s) => s.sessionId)).toEqual([c.sessionId]);
+    // The sender is signed out too; C, a device of the same user, frees the object on its poll.
+    expect(await pendingIds(c)).toEqual([waiting.id]);
+    await expect.poll(() => objectRows(owed.object)).toBe(0);
+    expect(stored(owed.object)).toBe(false);
+    expect(await objectRows(waiting.object)).toBe(1);
+    expect(await c.transport.deliveries.ack(waiting.id)).toEqual({ complete: true });
+    expect(await objectRows(waiting.object)).toBe(0);
+  });
+
+  it('signOut "global" and an admin deleting a session complete at once what waited on the ended sessions; a device signing in again frees their objects', async () => {
+    const email = freshEmail('auth-global');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const c = await signIn(email);
+    const toB = await sendAsset(a, 35, { type: 'sessions', ids: [b.sessionId] });
+    const toBoth = await sendAsset(a, 36, { type: 'otherSessions' });
+    // An admin deletes C's session in SQL (the dashboard's SQL editor): toBoth still waits on B.
+    await project.db.admin.query('DELETE FROM auth.sessions WHERE id = $1', [c.sessionId]);
+    expect(await completed(toBoth.id)).toBe(false);
+    expect(await completed(toB.id)).toBe(false);
+    await b.supabase.auth.signOut({ scope: 'global' });
+    expect(await completed(toB.id)).toBe(true);
+    expect(await completed(toBoth.id)).toBe(true);
+    const again = await signIn(email);
+    expect(await pendingIds(again)).toEqual([]);
+    await expect.poll(() => objectRows(toB.object)).toBe(0);
+    await expect.poll(() => objectRows(toBoth.object)).toBe(0);
+    expect(stored(toB.object) || stored(toBoth.object)).toBe(false);
+  });
+
   it('through sync clients: the other two sessions handle an asset exactly once, the sender never, and the object leaves Storage', async () => {
     const email = freshEmail('clients');
     const bytes = new Map<SyncClient, Uint8Array[]>();
