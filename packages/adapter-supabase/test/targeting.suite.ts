@@ -400,6 +400,61 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect(await objectRows(waiting.object)).toBe(0);
   });
 
+  it.runIf(kind() === 'postgres')(
+    'the last acknowledgement racing a sign-out in Supabase Auth: the sign-out waits for it, then completes the delivery',
+    async () => {
+      const email = freshEmail('auth-race');
+      const a = await signIn(email);
+      const b = await signIn(email);
+      const c = await signIn(email);
+      const sent = await sendAsset(a, 37, { type: 'otherSessions' });
+      let commit = (): void => undefined;
+      const held = new Promise<void>((resolve) => {
+        commit = resolve;
+      });
+      let ackedInside = (): void => undefined;
+      const lockTaken = new Promise<void>((resolve) => {
+        ackedInside = resolve;
+      });
+      // B's acknowledgement, as PostgREST runs it, held open: C is still active for it.
+      const acked = asRequest(project.db.api, userClaims(b.userId, b.sessionId), async (tx) => {
+        const [row] = await tx.query<{ answer: { complete: boolean } }>(
+          'SELECT public.syncline_ack_delivery($1) AS answer',
+          [sent.id],
+        );
+        ackedInside();
+        await held;
+        return row?.answer.complete;
+      });
+      await lockTaken;
+      const waiting = async () =>
+        (
+          await project.db.admin.query<{ n: string }>(
+            `SELECT count(*)::text AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          )
+        )[0]?.n;
+      // C signs out through supabase-js meanwhile: GoTrue's transaction waits on the delivery row.
+      let answered = false;
+      const signedOut = c.supabase.auth.signOut({ scope: 'local' }).finally(() => {
+        answered = true;
+      });
+      try {
+        await expect
+          .poll(async () => answered || (await waiting()) === '1', { timeout: 10_000 })
+          .toBe(true);
+      } finally {
+        commit();
+      }
+      expect(await acked).toBe(false);
+      expect(await signedOut).toEqual({ error: null });
+      // Neither missed it: the sign-out's trigger saw B's acknowledgement.
+      expect(await completed(sent.id)).toBe(true);
+      expect((await a.transport.deliveries.status?.(sent.id))?.status.complete).toBe(true);
+      expect(await objectRows(sent.object)).toBe(0);
+    },
+  );
+
   it('signOut "others" from C ends A and B in Supabase Auth: what waited only on B completes at once, one C owes stays, and C frees the object', async () => {
     const email = freshEmail('auth-others');
     const a = await signIn(email);
