@@ -118,7 +118,10 @@ $fn$;
 -- Hints over Realtime: a private channel per user, 'syncline-user:<user id>', that only that
 -- user may join. A hint names what changed: event 'delivery' ({"id"}) when a delivery for the
 -- user is created, 'session' ({}) when the user's sessions change (a new or replaced session,
--- a revocation), 'transfer' ({"id"}, 0005) when a transfer changes. The client then reads it
+-- a revocation), 'transfer' ({"id"}, 0005) when a transfer changes, 'release' ({}) when
+-- deliveries of the user ended with nobody to hand their objects to (a sign-out in Supabase
+-- Auth, see syncline.auth_sessions_ended): its devices then remove what
+-- syncline_releasable_assets lists. The client then reads it
 -- through the functions; it also lists everything on every (re)join and on its catch-up poll,
 -- so a hint is only a hint: correctness never needs it.
 -- ---------------------------------------------------------------------------------------------
@@ -320,7 +323,8 @@ $fn$;
 -- GoTrue's own transaction; this trigger, in that transaction, revokes them in syncline too and
 -- completes what waited only on them (syncline.complete_revoked), so the sender's status says
 -- "complete" at once. Its objects cannot go in SQL (Supabase refuses deletes of storage.objects
--- outside the Storage API): the sender's status read and any device's release poll remove them.
+-- outside the Storage API): a 'release' hint to their owner has its online devices remove them
+-- (syncline_releasable_assets); else the sender's status read or a device's release poll does.
 -- Sessions syncline revoked itself (syncline_revoke_sessions, a re-login's heartbeat: in
 -- syncline.revoked_sessions before they delete the auth row) are left to the function that
 -- did, which hands their objects to its caller. Runs as its owner (GoTrue's role,
@@ -334,6 +338,7 @@ AS $fn$
 DECLARE
   v_now bigint;
   u record;
+  v_release jsonb;
 BEGIN
   v_now := syncline.now_ms();
   FOR u IN
@@ -347,9 +352,12 @@ BEGIN
     ORDER BY s.user_id
   LOOP
     -- The deliveries' rows first, then the sessions' (an acknowledgement's order).
-    PERFORM syncline.complete_revoked(u.user_id, u.ids, v_now);
+    v_release := syncline.complete_revoked(u.user_id, u.ids, v_now);
     PERFORM syncline.reconcile_sessions(ARRAY[u.user_id], v_now);
     PERFORM syncline.send_hint(u.user_id, 'session', NULL);
+    PERFORM syncline.send_hint(o.owner, 'release', NULL)
+    FROM (SELECT DISTINCT split_part(x.path, '/', 1) AS owner
+          FROM jsonb_array_elements_text(v_release) AS x(path)) AS o;
   END LOOP;
   RETURN NULL;
 EXCEPTION WHEN OTHERS THEN

@@ -8,7 +8,8 @@
  * session whose acknowledgement completes a delivery removes its asset at once (so does the
  * session whose revocation, or re-login over an old session, completes some), the sender's
  * status read removes the asset of a delivery that ended otherwise (its last targets signed
- * out in Supabase Auth itself, completed there by the `auth.sessions` trigger), and any
+ * out in Supabase Auth itself, completed there by the `auth.sessions` trigger, whose `release`
+ * hint over Realtime has the owner's online transports run `releaseAssets` at once), and any
  * signed-in device of the sender's user removes what `syncline_releasable_assets` lists
  * (ended deliveries, and uploads never sent) on its pending-deliveries poll.
  *

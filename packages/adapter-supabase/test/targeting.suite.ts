@@ -400,6 +400,21 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect(await objectRows(waiting.object)).toBe(0);
   });
 
+  it("with Realtime, the sender's online device removes the object as soon as B signs out in Supabase Auth (a release hint), reading nothing itself", async () => {
+    const email = freshEmail('auth-hint');
+    const a = await startDevice(email, () => undefined, true);
+    const b = await signIn(email);
+    const joined = () =>
+      project.realtime.joins.filter((j) => j.topic === `syncline-user:${a.userId}` && j.ok).length;
+    await expect.poll(joined, { timeout: 30_000 }).toBe(1);
+    // A's start-up release ran; the next one on its poll is a minute (and a 10-minute poll) away.
+    const owed = await sendAsset(a, 38, { type: 'sessions', ids: [b.sessionId] });
+    expect(await objectRows(owed.object)).toBe(1);
+    await b.supabase.auth.signOut({ scope: 'local' });
+    await expect.poll(() => objectRows(owed.object), { timeout: 15_000 }).toBe(0);
+    expect(stored(owed.object)).toBe(false);
+  }, 120_000);
+
   it.runIf(kind() === 'postgres')(
     'the last acknowledgement racing a sign-out in Supabase Auth: the sign-out waits for it, then completes the delivery',
     async () => {

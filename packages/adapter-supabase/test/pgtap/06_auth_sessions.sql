@@ -4,7 +4,7 @@
 -- deliveries that waited only on those sessions complete. A failure in the trigger never fails
 -- the sign-out. The clock is injected as in 03_sessions.sql; everything is rolled back.
 BEGIN;
-SELECT plan(18);
+SELECT plan(19);
 
 SELECT trigger_is('auth', 'sessions', 'syncline_auth_sessions_ended', 'syncline', 'auth_sessions_ended',
   'auth.sessions has the trigger, with its function in the syncline schema (none in auth)');
@@ -68,6 +68,9 @@ SELECT is((SELECT count(*) FROM syncline.revoked_sessions
 SELECT is((SELECT count(*) FROM realtime.messages
            WHERE event = 'session' AND topic = 'syncline-user:11111111-1111-4111-8111-111111111111'),
   4::bigint, 'a session hint to the user (three heartbeats, then the sign-out)');
+SELECT is((SELECT count(*) FROM realtime.messages
+           WHERE event = 'release' AND topic = 'syncline-user:11111111-1111-4111-8111-111111111111'),
+  1::bigint, 'a release hint to the owner of d1''s object: its online devices remove it');
 
 -- The sender reads d1's status: complete, and its object is handed back for removal.
 SELECT pg_temp.as_session('aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa');
