@@ -532,6 +532,11 @@ BEGIN
         USING ERRCODE = '42501';
     END IF;
   END IF;
+  -- Under the object's lock, so a removal that is deleting it is waited for and then seen
+  -- (asset_missing), and one that starts later sees this delivery (may_remove_asset).
+  IF v_hash IS NOT NULL THEN
+    PERFORM syncline.lock_asset_object(syncline.asset_object(me.o_user, v_hash));
+  END IF;
   IF v_hash IS NOT NULL AND NOT EXISTS (
       SELECT 1 FROM storage.objects o
       WHERE o.bucket_id = syncline.asset_bucket() AND o.name = syncline.asset_object(me.o_user, v_hash)) THEN
@@ -742,17 +747,37 @@ BEGIN
 END
 $fn$;
 
+-- Serializes the removal of object p_name ('<user id>/<sha256>') with whatever starts
+-- referencing it (a delivery sent with it, a transfer asking for it): each takes this lock
+-- (held until its transaction ends) before it reads the other side. In READ COMMITTED, which
+-- PostgREST and Storage use, a VOLATILE function's statements after the lock read a fresh
+-- snapshot, so the second one sees what the first committed: a removal sees the new delivery
+-- and keeps the object; a send sees the object gone and answers asset_missing. A hash collision
+-- of two names only makes them wait for each other.
+CREATE OR REPLACE FUNCTION syncline.lock_asset_object(p_name text)
+RETURNS void
+LANGUAGE sql VOLATILE SET search_path = ''
+AS $fn$
+  SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('syncline.asset:' || p_name, 0))
+$fn$;
+
 -- Storage policy helper: object p_name may be removed by the signed-in user (its owner, or a
--- receiver of one of its deliveries) once no live delivery references it. Checked again when
--- Storage deletes, so a clean-up that listed the object before a new delivery referenced it
--- (the same file sent again) leaves it in place.
+-- receiver of one of its deliveries) once no live delivery or transfer references it. Checked
+-- again when Storage deletes, under the object's lock and on a fresh snapshot (VOLATILE), so a
+-- clean-up that listed the object before a new delivery referenced it (the same file sent
+-- again) leaves it in place, also when that delivery commits while the DELETE runs.
 CREATE OR REPLACE FUNCTION syncline.may_remove_asset(p_name text)
 RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = ''
 AS $fn$
-  SELECT (split_part(p_name, '/', 1) = (auth.uid())::text OR syncline.may_read_asset(p_name))
-    AND NOT syncline.asset_referenced(split_part(p_name, '/', 1), split_part(p_name, '/', 2),
-                                      syncline.now_ms())
+BEGIN
+  IF NOT (split_part(p_name, '/', 1) = (auth.uid())::text OR syncline.may_read_asset(p_name)) THEN
+    RETURN false;
+  END IF;
+  PERFORM syncline.lock_asset_object(p_name);
+  RETURN NOT syncline.asset_referenced(split_part(p_name, '/', 1), split_part(p_name, '/', 2),
+                                       syncline.now_ms());
+END
 $fn$;
 
 -- {} -> {"objects": [path, ...]}: the caller's own objects in the bucket that nothing needs any

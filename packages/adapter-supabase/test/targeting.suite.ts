@@ -5,6 +5,7 @@
  * injected: `syncline.now_ms()` is replaced to add an offset the test moves.
  */
 import { randomUUID } from 'node:crypto';
+import type { SqlQueryable } from '@syncline/server';
 import {
   isSyncError,
   memoryAssetStore,
@@ -328,6 +329,151 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
       // Neither missed it: B's acknowledgement did not see C revoked, the revocation saw B's.
       expect(await completed(sent.id)).toBe(true);
       expect(await objectRows(sent.object)).toBe(0);
+    },
+  );
+
+  /**
+   * Runs `fn` in a transaction as `who`'s request (as PostgREST runs an RPC) and keeps it open:
+   * `inside` resolves once `fn` ran, `commit()` lets the transaction commit, `result` is its
+   * answer.
+   */
+  function heldOpen<T>(who: Session, fn: (tx: SqlQueryable) => Promise<T>) {
+    let commit = (): void => undefined;
+    const held = new Promise<void>((resolve) => {
+      commit = resolve;
+    });
+    let ran = (): void => undefined;
+    const inside = new Promise<void>((resolve) => {
+      ran = resolve;
+    });
+    const result = asRequest(
+      project.db.admin,
+      userClaims(who.userId, who.sessionId),
+      async (tx) => {
+        const answer = await fn(tx);
+        ran();
+        await held;
+        return answer;
+      },
+    );
+    result.catch(() => undefined); // awaited by the test
+    return { inside, commit, result };
+  }
+
+  /**
+   * Waits until `promise` settled or another connection waits on a lock, then commits; answers
+   * which came first.
+   */
+  async function whileHeld(
+    promise: Promise<unknown>,
+    commit: () => void,
+  ): Promise<'answered' | 'waited'> {
+    let answered = false;
+    void promise.finally(() => {
+      answered = true;
+    });
+    const waiting = async () =>
+      (
+        await project.db.admin.query<{ n: string }>(
+          `SELECT count(*)::text AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        )
+      )[0]?.n;
+    let seen: 'answered' | 'waited' | undefined;
+    try {
+      await expect
+        .poll(
+          async () => {
+            if (answered) seen = 'answered';
+            else if ((await waiting()) === '1') seen = 'waited';
+            return seen !== undefined;
+          },
+          { timeout: 10_000 },
+        )
+        .toBe(true);
+    } finally {
+      commit();
+    }
+    return seen ?? 'answered';
+  }
+
+  it.runIf(kind() === 'postgres')(
+    'a removal racing a new delivery of the same object: the removal waits for the send, then keeps the object the delivery references',
+    async () => {
+      const email = freshEmail('remove-race');
+      const a = await signIn(email);
+      const b = await signIn(email);
+      // An object nothing references (a clean-up of A's user listed it as releasable).
+      const bytes = fileOf(1500, 27);
+      const sha256 = await upload(a, bytes);
+      const object = `${a.userId}/${sha256}`;
+      const id = randomUUID();
+      // A sends the same file again: its RPC checked the object and wrote the delivery, and
+      // has not committed yet.
+      const send = heldOpen(a, (tx) =>
+        tx.query(
+          `SELECT public.syncline_send_delivery(id => $1, scope => $2, kind => 'asset',
+                    target => '{"type": "otherSessions"}'::jsonb, asset_hash => $3)`,
+          [id, `user:${a.userId}`, sha256],
+        ),
+      );
+      await send.inside;
+      // Meanwhile another device of A's user removes the object through Storage. Its DELETE
+      // starts before the send commits: it waits for the send and then sees the delivery.
+      const removal = a.supabase.storage.from('syncline-assets').remove([object]);
+      expect(await whileHeld(removal, send.commit)).toBe('waited');
+      await send.result;
+      const removed = await removal;
+      expect(removed.error).toBeNull();
+      expect(removed.data).toEqual([]);
+      expect(await objectRows(object)).toBe(1);
+      expect(stored(object)).toBe(true);
+      // B receives it and can read it.
+      expect(await pendingIds(b)).toEqual([id]);
+      const located = await b.transport.assets?.download({ sha256, start: 0 });
+      expect(located).toBeDefined();
+    },
+  );
+
+  it.runIf(kind() === 'postgres')(
+    'a new delivery racing the removal of its object: the send waits for the removal, then is refused with asset_missing (nothing references a missing object)',
+    async () => {
+      const email = freshEmail('send-race');
+      const a = await signIn(email);
+      await signIn(email);
+      const sha256 = await upload(a, fileOf(1500, 28));
+      const object = `${a.userId}/${sha256}`;
+      // Another device of A's user removes the unreferenced object, as Storage does (the DELETE
+      // policy lets it), and has not committed yet.
+      const removal = heldOpen(a, (tx) =>
+        tx.query(
+          `DELETE FROM storage.objects WHERE bucket_id = 'syncline-assets' AND name = ANY ($1::text[])
+           RETURNING name`,
+          [[object]],
+        ),
+      );
+      await removal.inside;
+      // A sends the same file meanwhile: its check of the object must not read the row the
+      // removal is deleting.
+      const id = randomUUID();
+      const sending = failure(
+        a.transport.deliveries.send({
+          id,
+          scope: `user:${a.userId}`,
+          kind: 'asset',
+          assetHash: sha256,
+          target: { type: 'otherSessions' },
+          ttlSeconds: 3600,
+        }),
+      );
+      expect(await whileHeld(sending, removal.commit)).toBe('waited');
+      expect((await removal.result).length).toBe(1);
+      const refused = await sending;
+      expect(refused?.status).toBe(409);
+      expect(refused?.code).toBe('asset_missing');
+      expect(
+        await project.db.admin.query('SELECT 1 FROM syncline.deliveries WHERE id = $1', [id]),
+      ).toEqual([]);
     },
   );
 
