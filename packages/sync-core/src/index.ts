@@ -16,6 +16,7 @@ export type {
 } from './api/client.js';
 export type { SyncEvents } from './api/events.js';
 export type { SyncClientOptions } from './api/options.js';
+export type { ReplicationOptions } from './api/replication-options.js';
 export type { AssetMeta, AssetStore } from './assets/asset-store.js';
 export { indexedDbAssetStore, kvAssetStore, memoryAssetStore } from './assets/asset-store.js';
 export {

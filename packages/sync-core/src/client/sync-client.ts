@@ -1,4 +1,4 @@
-import { SessionSwitch } from '../account/session-switch.js';
+import { SessionSwitch, type SessionSwitchParts } from '../account/session-switch.js';
 import type { SyncClient, SyncTransaction, TabRole } from '../api/client.js';
 import type { SyncEvents } from '../api/events.js';
 import type { SyncClientOptions } from '../api/options.js';
@@ -32,10 +32,9 @@ import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
 import type { ClientTabs } from '../tabs/client-tabs.js';
-import type { TabLink } from '../tabs/tab-link.js';
 import type { SyncTransport } from '../transport/types.js';
 import { CollectionGuard } from '../write/collection-guard.js';
-import { WritePath } from '../write/write-path.js';
+import { WritePath, type WritePathParts } from '../write/write-path.js';
 import { checkClientOptions } from './check-options.js';
 
 /**
@@ -101,7 +100,6 @@ class SyncClientImpl implements SyncClient {
   readonly #targeting: TargetingServices | null;
   /** The multi-tab link (`null` without the `tabs` option). */
   readonly #tabs: ClientTabs | null;
-  readonly #tabLink = (): TabLink | null => this.#tabs?.link ?? null;
 
   constructor(options: SyncClientOptions) {
     checkClientOptions(options);
@@ -145,7 +143,7 @@ class SyncClientImpl implements SyncClient {
           return session === null ? '' : this.#sessions.scopeFor(session);
         },
       }) ?? null;
-    this.#sessions = new SessionSwitch({
+    const sessionParts: SessionSwitchParts = {
       env: this.#env,
       options,
       transport: this.#transport,
@@ -155,36 +153,27 @@ class SyncClientImpl implements SyncClient {
       clockHistory: this.#clockHistory,
       limits: this.#limits,
       targeting: this.#targeting,
-      tabs: this.#tabLink,
       engine: () => this.#engine,
       running: () => this.#starting !== null,
-    });
-    this.#writes = new WritePath({
+    };
+    const writeParts: WritePathParts = {
       guard: this.#guard,
       limits: this.#limits,
       newId: this.#newId,
       ctx: () => this.#requireCtx(),
       replica: () => this.#sessions.replica,
-      tabs: this.#tabLink,
       schedulePush: () => this.#sessions.replicator?.schedulePush(),
+    };
+    // With tabs, the session switch and the write path are the tabs' own (see ClientTabs).
+    const tabs = options.tabs?.connect({
+      sessions: sessionParts,
+      writes: writeParts,
+      emitter,
+      client: this,
     });
-    this.#tabs =
-      options.tabs === undefined
-        ? null
-        : options.tabs.connect({
-            env: this.#env,
-            storage: this.#storage,
-            targeting: this.#targeting,
-            newId: this.#newId,
-            emitter,
-            notifier: this.#notifier,
-            status: this.#status,
-            sessions: this.#sessions,
-            writes: this.#writes,
-            ctx: () => this.#engine?.ctx ?? null,
-            client: this,
-            running: () => this.#starting !== null,
-          });
+    this.#tabs = tabs ?? null;
+    this.#sessions = tabs?.sessions ?? new SessionSwitch(sessionParts);
+    this.#writes = tabs?.writes ?? new WritePath(writeParts);
   }
 
   get assets(): AssetsApi {
