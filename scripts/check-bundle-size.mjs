@@ -2,7 +2,8 @@
 // @ts-check
 /**
  * Size check of what a browser app ships for syncline (`npm run check:size`, part of
- * `npm test`), bundled by esbuild from the packages' built dist/, minified, tree-shaken and
+ * `npm test`), bundled by esbuild from the packages' built dist/ (no tsconfig `paths`: as an
+ * app installed from npm resolves them), minified, tree-shaken and
  * gzipped (bench/lib/browser-bundle.mjs): the app entry (sync-core + adapter-rest + react) and
  * the engine with its transport alone (sync-core + adapter-rest, issue 10's figure). Fails
  * above either budget, or when the push-request validators (the server's) reach the browser.
@@ -54,8 +55,12 @@ const CHECKS = [
      * fetch went) and the uploads-by-id feature read from `info()`: 29,420 B.
      * Session 13 (issues 10 and 13, "the bundle, structural cuts"): -241 B, a follower tab's
      * session switch and write path are subclasses in the tabs entry: 29,179 B.
+     * Until then the check read sync-core's sources (the repository's tsconfig `paths`), not its
+     * dist/; measured from dist/, as an app installed from npm gets it, the bundle was 29,804 B:
+     * the SHA-256 table, which an app that never hashes does not use, shipped from dist/. Marked
+     * pure, and measured from dist/: 29,147 B.
      */
-    budgetBytes: 29_179,
+    budgetBytes: 29_147,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -85,8 +90,9 @@ const CHECKS = [
      * -35 B, one call of applyLocalWrites in the write path: 28,194 B.
      * Then +28 B merged with issue 12's asset work (see above): 28,222 B.
      * Session 13: -227 B, a follower tab's session switch and write path in the tabs entry: 27,995 B.
+     * Measured from dist/ (see above): 28,618 B; with the SHA-256 table marked pure: 27,959 B.
      */
-    budgetBytes: 27_995,
+    budgetBytes: 27_959,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
