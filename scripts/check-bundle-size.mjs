@@ -59,8 +59,9 @@ const CHECKS = [
      * dist/; measured from dist/, as an app installed from npm gets it, the bundle was 29,804 B:
      * the SHA-256 table, which an app that never hashes does not use, shipped from dist/. Marked
      * pure, and measured from dist/: 29,147 B.
+     * -364 B, a browser build of sync-core without the in-memory storage fallback: 28,783 B.
      */
-    budgetBytes: 29_147,
+    budgetBytes: 28_783,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -91,8 +92,9 @@ const CHECKS = [
      * Then +28 B merged with issue 12's asset work (see above): 28,222 B.
      * Session 13: -227 B, a follower tab's session switch and write path in the tabs entry: 27,995 B.
      * Measured from dist/ (see above): 28,618 B; with the SHA-256 table marked pure: 27,959 B.
+     * -385 B, a browser build of sync-core without the in-memory storage fallback: 27,574 B.
      */
-    budgetBytes: 27_959,
+    budgetBytes: 27_574,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -30,7 +30,7 @@ export {
 export type { TransferProgress } from './assets/progress.js';
 export { Sha256, type Sha256Options, sha256Hex } from './assets/sha256.js';
 export type { AssetSource } from './assets/transfer-io.js';
-export { createSyncClient } from './client/sync-client.js';
+export { createSyncClient } from './client/create-sync-client.js';
 export type { HlcOptions, HlcParts } from './clock/hlc.js';
 export { compareHlc, formatHlc, HybridLogicalClock, isHlc, parseHlc } from './clock/hlc.js';
 export * from './conflict/resolvers.js';

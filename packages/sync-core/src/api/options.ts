@@ -20,8 +20,11 @@ export interface SyncClientOptions<
   /** The adapter that talks to the server. */
   transport: SyncTransport;
   /**
-   * Where data, outbox and checkpoints are kept.
-   * @default `indexedDbStorage()` where IndexedDB exists, `memoryStorage()` elsewhere
+   * Where data, outbox and checkpoints are kept. A browser build (a bundler's `browser` export
+   * condition) has no in-memory fallback: where it runs without IndexedDB (a jsdom test), pass
+   * one, e.g. `memoryStorage()`.
+   * @default `indexedDbStorage()` where IndexedDB exists, `memoryStorage()` elsewhere; in the
+   * browser build, `indexedDbStorage()`
    */
   storage?: StorageAdapter;
   /**

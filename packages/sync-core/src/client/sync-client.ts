@@ -27,8 +27,6 @@ import type { TargetingServices } from '../sessions/session-targeting.js';
 import { RecordLists } from '../status/record-lists.js';
 import { StatusMachine } from '../status/status-machine.js';
 import type { RecordSyncState, SyncStatus } from '../status/types.js';
-import { indexedDbStorage } from '../storage/indexeddb.js';
-import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
 import type { ClientTabs } from '../tabs/client-tabs.js';
@@ -38,36 +36,18 @@ import { WritePath, type WritePathParts } from '../write/write-path.js';
 import { checkClientOptions } from './check-options.js';
 
 /**
- * Creates a sync client. Call `start()` before writing.
- *
- * The record type of each collection comes from `collections`: a Standard Schema's output
- * (`{ schema: z.object(...) }`), a plain type (`collection<Todo>()`), else `JsonObject`; it
- * flows to `put`, `patch`, `get`, `query` and events with no type arguments at the call sites.
- *
- * @throws SyncError `invalid` for a missing transport or an out-of-range numeric option
- *
- * @example
- * ```ts
- * const client = createSyncClient({
- *   transport: restTransport({ baseUrl, getToken, session }),
- *   collections: {
- *     todos: { schema: z.object({ title: z.string(), done: z.boolean() }) },
- *     notes: collection<Note>({ conflict: fieldMerge() }),
- *   },
- * });
- * await client.start();
- * await client.put('todos', id, { title: 'Buy milk', done: false });
- * ```
+ * Makes the client behind `createSyncClient`; `defaultStorage` makes its storage when the app
+ * passes none (the main and the browser entries differ there: see `create-sync-client.ts`).
+ * @internal
  */
-export function createSyncClient<
-  Declarations extends CollectionDeclarations = CollectionDeclarations,
->(options: SyncClientOptions<Declarations>): SyncClient<RecordsOf<Declarations>> {
+export function newSyncClient<Declarations extends CollectionDeclarations>(
+  options: SyncClientOptions<Declarations>,
+  defaultStorage: () => StorageAdapter,
+): SyncClient<RecordsOf<Declarations>> {
   // The implementation is untyped inside; the declarations only shape the public types.
-  return new SyncClientImpl(options) as unknown as SyncClient<RecordsOf<Declarations>>;
-}
-
-function defaultStorage(): StorageAdapter {
-  return typeof indexedDB === 'undefined' ? memoryStorage() : indexedDbStorage();
+  return new SyncClientImpl(options, defaultStorage) as unknown as SyncClient<
+    RecordsOf<Declarations>
+  >;
 }
 
 /**
@@ -101,7 +81,7 @@ class SyncClientImpl implements SyncClient {
   /** The multi-tab link (`null` without the `tabs` option). */
   readonly #tabs: ClientTabs | null;
 
-  constructor(options: SyncClientOptions) {
+  constructor(options: SyncClientOptions, defaultStorage: () => StorageAdapter) {
     checkClientOptions(options);
     this.#guard = new CollectionGuard(options.collections);
     this.#options = options;
