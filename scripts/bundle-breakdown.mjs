@@ -37,6 +37,17 @@ const result = await build({
     '@syncline/adapter-rest': source('adapter-rest/src/index.ts'),
     '@syncline/react': source('react/src/index.ts'),
   },
+  plugins: [
+    {
+      // sync-core's main entry as a browser build resolves it (its `browser` export condition).
+      name: 'sync-core-browser-entry',
+      setup(build) {
+        build.onResolve({ filter: /^@syncline\/sync-core$/ }, () => ({
+          path: source('sync-core/src/browser.ts'),
+        }));
+      },
+    },
+  ],
 });
 const output = Object.values(result.metafile.outputs).find((out) => out.entryPoint !== undefined);
 const code = result.outputFiles.find((file) => file.path.endsWith('.js'))?.text ?? '';
