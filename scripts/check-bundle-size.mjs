@@ -60,8 +60,9 @@ const CHECKS = [
      * the SHA-256 table, which an app that never hashes does not use, shipped from dist/. Marked
      * pure, and measured from dist/: 29,147 B.
      * -364 B, a browser build of sync-core without the in-memory storage fallback: 28,783 B.
+     * -125 B, the browser build's environment (the browser's timers and crypto): 28,658 B.
      */
-    budgetBytes: 28_783,
+    budgetBytes: 28_658,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -93,8 +94,9 @@ const CHECKS = [
      * Session 13: -227 B, a follower tab's session switch and write path in the tabs entry: 27,995 B.
      * Measured from dist/ (see above): 28,618 B; with the SHA-256 table marked pure: 27,959 B.
      * -385 B, a browser build of sync-core without the in-memory storage fallback: 27,574 B.
+     * -124 B, the browser build's environment (the browser's timers and crypto): 27,450 B.
      */
-    budgetBytes: 27_574,
+    budgetBytes: 27_450,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

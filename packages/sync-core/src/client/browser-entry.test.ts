@@ -38,4 +38,20 @@ describe('the browser entry', () => {
     expect(client.get('todos', 't1')).toEqual({ title: 'x' });
     await client.stop();
   });
+
+  it("uses the browser's timers and crypto for its environment (no setImmediate path)", async () => {
+    expect(browser.createEnvironment).not.toBe(main.createEnvironment);
+    const env = browser.createEnvironment();
+    // Node's setImmediate is what the main entry uses for a zero delay; a browser has none.
+    const handle = env.setTimeout(() => undefined, 0);
+    expect(handle).not.toHaveProperty('immediate');
+    env.clearTimeout(handle);
+    expect(main.createEnvironment().setTimeout(() => undefined, 0)).toHaveProperty('immediate');
+    const fired = await new Promise<boolean>((resolve) => {
+      env.setTimeout(() => resolve(true), 0);
+    });
+    expect(fired).toBe(true);
+    const bytes = env.randomBytes(new Uint8Array(32));
+    expect(bytes.some((b) => b !== 0)).toBe(true);
+  });
 });

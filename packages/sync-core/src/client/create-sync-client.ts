@@ -1,5 +1,6 @@
 import type { SyncClient } from '../api/client.js';
 import type { SyncClientOptions } from '../api/options.js';
+import { createEnvironment } from '../env/environment.js';
 import type { CollectionDeclarations, RecordsOf } from '../schema/collections.js';
 import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
@@ -37,7 +38,8 @@ import { newSyncClient } from './sync-client.js';
 export function createSyncClient<
   Declarations extends CollectionDeclarations = CollectionDeclarations,
 >(options: SyncClientOptions<Declarations>): SyncClient<RecordsOf<Declarations>> {
-  return newSyncClient(options, () =>
-    typeof indexedDB === 'undefined' ? memoryStorage() : indexedDbStorage(),
-  );
+  return newSyncClient(options, {
+    storage: () => (typeof indexedDB === 'undefined' ? memoryStorage() : indexedDbStorage()),
+    environment: createEnvironment,
+  });
 }

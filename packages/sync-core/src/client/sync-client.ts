@@ -8,7 +8,6 @@ import type { ConflictDecision, ParkedConflict } from '../conflict/types.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
 import type { EngineContext } from '../engine/context.js';
 import { type StartedEngine, startEngine } from '../engine/start-engine.js';
-import { createEnvironment } from '../env/environment.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { SyncError } from '../errors/sync-error.js';
 import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
@@ -36,18 +35,27 @@ import { WritePath, type WritePathParts } from '../write/write-path.js';
 import { checkClientOptions } from './check-options.js';
 
 /**
- * Makes the client behind `createSyncClient`; `defaultStorage` makes its storage when the app
- * passes none (the main and the browser entries differ there: see `create-sync-client.ts`).
+ * What the client makes when the app passes nothing: the main and the browser entries differ
+ * there (see `create-sync-client.ts`).
+ * @internal
+ */
+export interface ClientDefaults {
+  /** The storage, when the app passes no `storage`. */
+  storage(): StorageAdapter;
+  /** The environment, from the app's `environment` overrides. */
+  environment(overrides?: Partial<SyncEnvironment>): SyncEnvironment;
+}
+
+/**
+ * Makes the client behind `createSyncClient`, with the entry's `defaults`.
  * @internal
  */
 export function newSyncClient<Declarations extends CollectionDeclarations>(
   options: SyncClientOptions<Declarations>,
-  defaultStorage: () => StorageAdapter,
+  defaults: ClientDefaults,
 ): SyncClient<RecordsOf<Declarations>> {
   // The implementation is untyped inside; the declarations only shape the public types.
-  return new SyncClientImpl(options, defaultStorage) as unknown as SyncClient<
-    RecordsOf<Declarations>
-  >;
+  return new SyncClientImpl(options, defaults) as unknown as SyncClient<RecordsOf<Declarations>>;
 }
 
 /**
@@ -81,11 +89,11 @@ class SyncClientImpl implements SyncClient {
   /** The multi-tab link (`null` without the `tabs` option). */
   readonly #tabs: ClientTabs | null;
 
-  constructor(options: SyncClientOptions, defaultStorage: () => StorageAdapter) {
+  constructor(options: SyncClientOptions, defaults: ClientDefaults) {
     checkClientOptions(options);
     this.#guard = new CollectionGuard(options.collections);
     this.#options = options;
-    const device = createEnvironment(options.environment);
+    const device = defaults.environment(options.environment);
     const transport = options.transport;
     this.#reachability = new Reachability({
       env: device,
@@ -94,7 +102,7 @@ class SyncClientImpl implements SyncClient {
       timeoutMs: Math.min(options.requestTimeoutMs ?? 30_000, 10_000),
     });
     this.#env = { ...device, online: this.#reachability };
-    this.#storage = options.storage ?? defaultStorage();
+    this.#storage = options.storage ?? defaults.storage();
     this.#transport = options.transport;
     this.#clockHistory = new DeviceClockHistory(this.#storage);
     this.#newId = createUuidV7(this.#env);
