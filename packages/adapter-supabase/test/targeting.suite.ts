@@ -368,6 +368,154 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect(await objectRows(waiting.object)).toBe(0);
   });
 
+  it('B signed out in Supabase Auth itself (signOut local): what waited only on B completes in that sign-out, the sender sees it complete and its object leaves Storage; one C still owes stays', async () => {
+    const email = freshEmail('auth-local');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const c = await signIn(email);
+    const owed = await sendAsset(a, 31, { type: 'sessions', ids: [b.sessionId] });
+    const waiting = await sendAsset(a, 32, { type: 'otherSessions' });
+    expect(waiting.targets).toEqual([b.sessionId, c.sessionId].sort());
+    // B signs out through supabase-js, not through syncline: GoTrue deletes its auth.sessions row.
+    await b.supabase.auth.signOut({ scope: 'local' });
+    expect(b.transport.session.current()).toBeNull();
+    // Complete in the database before any syncline call reads it.
+    expect(await completed(owed.id)).toBe(true);
+    expect(await completed(waiting.id)).toBe(false);
+    expect((await a.transport.deliveries.status?.(owed.id))?.status).toMatchObject({
+      acked: [],
+      complete: true,
+      expired: false,
+    });
+    // The sender's status read removed the object nothing references any more.
+    expect(await objectRows(owed.object)).toBe(0);
+    expect(stored(owed.object)).toBe(false);
+    expect((await a.transport.deliveries.status?.(waiting.id))?.status.complete).toBe(false);
+    expect(await objectRows(waiting.object)).toBe(1);
+    expect((await a.transport.sessions.list()).map((s) => s.sessionId).sort()).toEqual(
+      [a.sessionId, c.sessionId].sort(),
+    );
+    expect(await pendingIds(c)).toEqual([waiting.id]);
+    expect(await c.transport.deliveries.ack(waiting.id)).toEqual({ complete: true });
+    expect(await objectRows(waiting.object)).toBe(0);
+  });
+
+  it("with Realtime, an online device of the sender's user removes the object as soon as B signs out in Supabase Auth (a release hint), reading nothing itself", async () => {
+    const email = freshEmail('auth-hint');
+    const b = await signIn(email);
+    const sender = await signIn(email);
+    // Sent before A starts, so A's start-up release finds it referenced (the database clock may
+    // have been moved past Storage's created_at by the tests before, making it look old).
+    const owed = await sendAsset(sender, 38, { type: 'sessions', ids: [b.sessionId] });
+    const a = await startDevice(email, () => undefined, true);
+    const joined = () =>
+      project.realtime.joins.filter((j) => j.topic === `syncline-user:${a.userId}` && j.ok).length;
+    await expect.poll(joined, { timeout: 30_000 }).toBe(1);
+    // Let A's start-up release finish: its next one on the poll is a minute (and a 10-minute
+    // poll) away, so only the hint can explain what follows.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await objectRows(owed.object)).toBe(1);
+    await b.supabase.auth.signOut({ scope: 'local' });
+    await expect.poll(() => objectRows(owed.object), { timeout: 15_000 }).toBe(0);
+    expect(stored(owed.object)).toBe(false);
+  }, 120_000);
+
+  it.runIf(kind() === 'postgres')(
+    'the last acknowledgement racing a sign-out in Supabase Auth: the sign-out waits for it, then completes the delivery',
+    async () => {
+      const email = freshEmail('auth-race');
+      const a = await signIn(email);
+      const b = await signIn(email);
+      const c = await signIn(email);
+      const sent = await sendAsset(a, 37, { type: 'otherSessions' });
+      let commit = (): void => undefined;
+      const held = new Promise<void>((resolve) => {
+        commit = resolve;
+      });
+      let ackedInside = (): void => undefined;
+      const lockTaken = new Promise<void>((resolve) => {
+        ackedInside = resolve;
+      });
+      // B's acknowledgement, as PostgREST runs it, held open: C is still active for it.
+      const acked = asRequest(project.db.api, userClaims(b.userId, b.sessionId), async (tx) => {
+        const [row] = await tx.query<{ answer: { complete: boolean } }>(
+          'SELECT public.syncline_ack_delivery($1) AS answer',
+          [sent.id],
+        );
+        ackedInside();
+        await held;
+        return row?.answer.complete;
+      });
+      await lockTaken;
+      const waiting = async () =>
+        (
+          await project.db.admin.query<{ n: string }>(
+            `SELECT count(*)::text AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          )
+        )[0]?.n;
+      // C signs out through supabase-js meanwhile: GoTrue's transaction waits on the delivery row.
+      let answered = false;
+      const signedOut = c.supabase.auth.signOut({ scope: 'local' }).finally(() => {
+        answered = true;
+      });
+      try {
+        await expect
+          .poll(async () => answered || (await waiting()) === '1', { timeout: 10_000 })
+          .toBe(true);
+      } finally {
+        commit();
+      }
+      expect(await acked).toBe(false);
+      expect(await signedOut).toEqual({ error: null });
+      // Neither missed it: the sign-out's trigger saw B's acknowledgement.
+      expect(await completed(sent.id)).toBe(true);
+      expect((await a.transport.deliveries.status?.(sent.id))?.status.complete).toBe(true);
+      expect(await objectRows(sent.object)).toBe(0);
+    },
+  );
+
+  it('signOut "others" from C ends A and B in Supabase Auth: what waited only on B completes at once, one C owes stays, and C frees the object', async () => {
+    const email = freshEmail('auth-others');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const c = await signIn(email);
+    const owed = await sendAsset(a, 33, { type: 'sessions', ids: [b.sessionId] });
+    const waiting = await sendAsset(a, 34, { type: 'otherSessions' });
+    await c.supabase.auth.signOut({ scope: 'others' });
+    expect(await completed(owed.id)).toBe(true);
+    expect(await completed(waiting.id)).toBe(false);
+    expect((await c.transport.sessions.list()).map((s) => s.sessionId)).toEqual([c.sessionId]);
+    // The sender is signed out too; C, a device of the same user, frees the object on its poll.
+    expect(await pendingIds(c)).toEqual([waiting.id]);
+    await expect.poll(() => objectRows(owed.object)).toBe(0);
+    expect(stored(owed.object)).toBe(false);
+    expect(await objectRows(waiting.object)).toBe(1);
+    expect(await c.transport.deliveries.ack(waiting.id)).toEqual({ complete: true });
+    expect(await objectRows(waiting.object)).toBe(0);
+  });
+
+  it('signOut "global" and an admin deleting a session complete at once what waited on the ended sessions; a device signing in again frees their objects', async () => {
+    const email = freshEmail('auth-global');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const c = await signIn(email);
+    const toB = await sendAsset(a, 35, { type: 'sessions', ids: [b.sessionId] });
+    const toBoth = await sendAsset(a, 36, { type: 'otherSessions' });
+    // An admin deletes C's session in SQL (the dashboard's SQL editor): toBoth still waits on B.
+    await project.db.admin.query('DELETE FROM auth.sessions WHERE id = $1', [c.sessionId]);
+    expect(await completed(toBoth.id)).toBe(false);
+    expect(await completed(toB.id)).toBe(false);
+    await b.supabase.auth.signOut({ scope: 'global' });
+    expect(await completed(toB.id)).toBe(true);
+    expect(await completed(toBoth.id)).toBe(true);
+    const again = await signIn(email);
+    expect(await pendingIds(again)).toEqual([]);
+    await expect.poll(() => objectRows(toB.object)).toBe(0);
+    await expect.poll(() => objectRows(toBoth.object)).toBe(0);
+    expect(stored(toB.object) || stored(toBoth.object)).toBe(false);
+  });
+
   it('through sync clients: the other two sessions handle an asset exactly once, the sender never, and the object leaves Storage', async () => {
     const email = freshEmail('clients');
     const bytes = new Map<SyncClient, Uint8Array[]>();
