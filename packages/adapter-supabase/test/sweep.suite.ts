@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { isSyncError, sha256Hex } from '@syncline/sync-core';
+import { isRetryableError, isSyncError, sha256Hex } from '@syncline/sync-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
 import { type SyncSweepReport, syncSweepHandler } from '../src/sweep-handler.js';
@@ -161,6 +161,115 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
     expect(await stored(file.object)).toBe(true);
     const read = await receiver.transport.assets?.download({ sha256: file.sha256, start: 0 });
     expect(sha256Hex(read ?? new Uint8Array())).toBe(file.sha256);
+  });
+
+  it('a send of an object the sweep listed is answered retryable until its removal, then uploads again', async () => {
+    const email = freshEmail('swept-resend');
+    const sender = await signIn(email);
+    const receiver = await signIn(email);
+    const file = await upload(sender);
+    // Over the grace period and unsent: the sweep lists it. Right before its Storage request
+    // (after the listing RPC), the user sends that file again; the upload was skipped (the
+    // object exists), so the send references the object the sweep is about to remove.
+    await advance(2 * HOUR);
+    let during: unknown;
+    const storage = {
+      from: (bucket: string) => {
+        const api = service.storage.from(bucket);
+        return {
+          ...api,
+          remove: async (paths: string[]) => {
+            if (paths.includes(file.object)) {
+              during = await send(sender, file.sha256, 3600).then(
+                (delivery) => delivery,
+                (error: unknown) => error,
+              );
+            }
+            return api.remove(paths);
+          },
+        };
+      },
+    };
+    const handler = syncSweepHandler({
+      client: { rpc: (fn, args) => service.rpc(fn, args), storage } as never,
+      secret: SECRET,
+    });
+    const answer = await post(handler, `Bearer ${SECRET}`);
+    expect(answer.status).toBe(200);
+    // The send was refused with an error the client retries; no delivery references the file.
+    expect(isSyncError(during) && during.kind).toBe('server');
+    expect(isSyncError(during) && during.code).toBe('asset_busy');
+    expect(isRetryableError(during)).toBe(true);
+    const rows = await project.db.admin.query(
+      'SELECT 1 FROM syncline.deliveries WHERE user_id = $1 AND asset_hash = $2',
+      [sender.userId, file.sha256],
+    );
+    expect(rows).toHaveLength(0);
+    expect(await stored(file.object)).toBe(false);
+    // The claim is cleared: the retry finds the object gone, uploads again and sends.
+    const retry = await send(sender, file.sha256, 3600).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isSyncError(retry) && retry.code).toBe('asset_missing');
+    await sender.transport.assets?.uploadChunk({
+      sha256: file.sha256,
+      offset: 0,
+      totalSize: file.bytes.length,
+      chunk: file.bytes,
+    });
+    await send(sender, file.sha256, 3600);
+    const read = await receiver.transport.assets?.download({ sha256: file.sha256, start: 0 });
+    expect(sha256Hex(read ?? new Uint8Array())).toBe(file.sha256);
+  });
+
+  it('a claim holds sends and transfer requests until released; a stale claim does not block', async () => {
+    const sender = await signIn(freshEmail('claimed'));
+    // A member of a workspace the sender shares asks it for the file (a transfer).
+    const member = await signIn(freshEmail('claimed-member'));
+    const scope = `workspace:${randomUUID().slice(0, 8)}`;
+    for (const userId of [sender.userId, member.userId]) {
+      await project.db.admin.query(
+        'INSERT INTO syncline.scope_members (scope, user_id) VALUES ($1, $2)',
+        [scope, userId],
+      );
+    }
+    const file = await upload(sender);
+    await advance(2 * HOUR);
+    const listed = await service.rpc('syncline_sweep_assets', { max_objects: 1000 });
+    const page = listed.data as { objects: string[]; claim: string };
+    expect(page.objects).toContain(file.object);
+    const refused = await send(sender, file.sha256, 3600).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isSyncError(refused) && refused.code).toBe('asset_busy');
+    const asked = await member.transport.transfers?.create({
+      id: randomUUID(),
+      scope,
+      assetHash: file.sha256,
+      from: { userId: sender.userId },
+    }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isSyncError(asked) && asked.code).toBe('asset_busy');
+    // Only the service role may clear claims; nothing was removed, so the send then goes ahead.
+    const asUser = await sender.supabase.rpc('syncline_sweep_release', { claim: page.claim });
+    expect(asUser.error?.code).toBe('42501');
+    const released = await service.rpc('syncline_sweep_release', { claim: page.claim });
+    expect(released.data).toMatchObject({ released: page.objects.length });
+    await send(sender, file.sha256, 60);
+
+    // A sweep that crashed after listing never clears its claim: past the claim's lifetime the
+    // send goes ahead anyway.
+    const second = await upload(sender);
+    await advance(2 * HOUR);
+    const again = await service.rpc('syncline_sweep_assets', { max_objects: 1000 });
+    expect((again.data as { objects: string[] }).objects).toContain(second.object);
+    await advance(6 * 60 * 1000);
+    await send(sender, second.sha256, 3600);
+    expect(await stored(second.object)).toBe(true);
   });
 
   it('runs only for the secret, and the RPC only for the service role', async () => {
