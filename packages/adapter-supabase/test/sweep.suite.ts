@@ -13,6 +13,7 @@ import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
 import { type SyncSweepReport, syncSweepHandler } from '../src/sweep-handler.js';
 import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
 import { movableClock } from './support/db-clock.js';
+import { asRequest, userClaims } from './support/request-context.js';
 import { freshEmail, signedInClient } from './support/devices.js';
 import { serviceRoleKey } from './support/jwt.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
@@ -24,6 +25,7 @@ const BUCKET = 'syncline-assets';
 interface Device {
   transport: SupabaseTransport;
   userId: string;
+  sessionId: string;
   supabase: SupabaseClient;
 }
 
@@ -271,6 +273,72 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
     await send(sender, second.sha256, 3600);
     expect(await stored(second.object)).toBe(true);
   });
+
+  it.runIf(kind() === 'postgres')(
+    'a sweep listing an object while a send of it has not committed waits for the send, then neither lists nor claims it',
+    async () => {
+      const sender = await signIn(freshEmail('sweep-race'));
+      const file = await upload(sender);
+      await advance(2 * HOUR);
+      const id = randomUUID();
+      // The send, as PostgREST runs it, wrote its delivery and has not committed yet.
+      let commit = (): void => undefined;
+      const held = new Promise<void>((resolve) => {
+        commit = resolve;
+      });
+      let ran = (): void => undefined;
+      const inside = new Promise<void>((resolve) => {
+        ran = resolve;
+      });
+      const sent = asRequest(
+        project.db.admin,
+        userClaims(sender.userId, sender.sessionId),
+        async (tx) => {
+          await tx.query(
+            `SELECT public.syncline_send_delivery(id => $1, scope => $2, kind => 'asset',
+                      target => '{"type": "otherSessions"}'::jsonb, asset_hash => $3)`,
+            [id, `user:${sender.userId}`, file.sha256],
+          );
+          ran();
+          await held;
+        },
+      );
+      sent.catch(() => undefined); // awaited below
+      await inside;
+      const listing = service.rpc('syncline_sweep_assets', { max_objects: 1000 });
+      let answered = false;
+      void Promise.resolve(listing).finally(() => {
+        answered = true;
+      });
+      // The listing waits on the object's lock (it would list the object at once without it).
+      try {
+        await expect
+          .poll(
+            async () =>
+              answered ||
+              (
+                await project.db.admin.query<{ n: string }>(
+                  `SELECT count(*)::text AS n FROM pg_stat_activity
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+                )
+              )[0]?.n === '1',
+            { timeout: 10_000 },
+          )
+          .toBe(true);
+        expect(answered).toBe(false);
+      } finally {
+        commit();
+      }
+      await sent;
+      const page = (await listing).data as { objects: string[]; claim: string };
+      expect(page.objects).not.toContain(file.object);
+      const claims = await project.db.admin.query('SELECT 1 FROM syncline.asset_claims WHERE name = $1', [
+        file.object,
+      ]);
+      expect(claims).toHaveLength(0);
+      await service.rpc('syncline_sweep_release', { claim: page.claim });
+    },
+  );
 
   it('runs only for the secret, and the RPC only for the service role', async () => {
     const user = await signIn(freshEmail('refused'));
