@@ -150,9 +150,10 @@ export function syncSweepHandler(options: SyncSweepOptions): (req: Request) => P
         report.more = listed.more;
         if (listed.objects.length === 0) break;
         // The listed objects are claimed (sends of them answer asset_busy, retried) until this
-        // releases them after the Storage request, whether or not it removed them.
-        const removed = await removeAll(options.client.storage, listed.bucket, listed.objects)
-          .finally(() => release(listed.claim));
+        // releases them once Storage answered. A failed request (one without an answer may
+        // still be removing) leaves the claims to expire (syncline.asset_claim_ms()).
+        const removed = await removeAll(options.client.storage, listed.bucket, listed.objects);
+        await release(listed.claim);
         report.removedObjects += removed;
         // Nothing removed although objects were listed: stop rather than list them again.
         if (!listed.more || removed === 0) break;

@@ -13,9 +13,9 @@ import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
 import { type SyncSweepReport, syncSweepHandler } from '../src/sweep-handler.js';
 import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
 import { movableClock } from './support/db-clock.js';
-import { asRequest, userClaims } from './support/request-context.js';
 import { freshEmail, signedInClient } from './support/devices.js';
 import { serviceRoleKey } from './support/jwt.js';
+import { asRequest, userClaims } from './support/request-context.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -193,7 +193,10 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
       },
     };
     const handler = syncSweepHandler({
-      client: { rpc: (fn, args) => service.rpc(fn, args), storage } as never,
+      client: {
+        rpc: (fn: string, args?: Record<string, unknown>) => service.rpc(fn, args),
+        storage,
+      },
       secret: SECRET,
     });
     const answer = await post(handler, `Bearer ${SECRET}`);
@@ -246,15 +249,17 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
       (error: unknown) => error,
     );
     expect(isSyncError(refused) && refused.code).toBe('asset_busy');
-    const asked = await member.transport.transfers?.create({
-      id: randomUUID(),
-      scope,
-      assetHash: file.sha256,
-      from: { userId: sender.userId },
-    }).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const asked = await member.transport.transfers
+      ?.create({
+        id: randomUUID(),
+        scope,
+        assetHash: file.sha256,
+        from: { userId: sender.userId },
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
     expect(isSyncError(asked) && asked.code).toBe('asset_busy');
     // Only the service role may clear claims; nothing was removed, so the send then goes ahead.
     const asUser = await sender.supabase.rpc('syncline_sweep_release', { claim: page.claim });
@@ -332,9 +337,10 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
       await sent;
       const page = (await listing).data as { objects: string[]; claim: string };
       expect(page.objects).not.toContain(file.object);
-      const claims = await project.db.admin.query('SELECT 1 FROM syncline.asset_claims WHERE name = $1', [
-        file.object,
-      ]);
+      const claims = await project.db.admin.query(
+        'SELECT 1 FROM syncline.asset_claims WHERE name = $1',
+        [file.object],
+      );
       expect(claims).toHaveLength(0);
       await service.rpc('syncline_sweep_release', { claim: page.claim });
     },
