@@ -346,6 +346,38 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
     },
   );
 
+  it('a Storage request that fails leaves the round claimed until the claim expires', async () => {
+    const sender = await signIn(freshEmail('storage-down'));
+    const file = await upload(sender);
+    await advance(2 * HOUR);
+    // No answer from Storage: it may still be removing, so the claims must not be cleared.
+    const storage = {
+      from: (bucket: string) => ({
+        ...service.storage.from(bucket),
+        remove: async () => {
+          throw new TypeError('fetch failed');
+        },
+      }),
+    };
+    const handler = syncSweepHandler({
+      client: {
+        rpc: (fn: string, args?: Record<string, unknown>) => service.rpc(fn, args),
+        storage,
+      },
+      secret: SECRET,
+    });
+    const answer = await post(handler, `Bearer ${SECRET}`);
+    expect(answer.status).toBe(502);
+    const refused = await send(sender, file.sha256, 3600).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isSyncError(refused) && refused.code).toBe('asset_busy');
+    await advance(6 * 60 * 1000);
+    await send(sender, file.sha256, 3600);
+    expect(await stored(file.object)).toBe(true);
+  });
+
   it('runs only for the secret, and the RPC only for the service role', async () => {
     const user = await signIn(freshEmail('refused'));
     const file = await upload(user);
