@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { isRetryableError, isSyncError, sha256Hex } from '@syncline/sync-core';
+import { isRetryableError, isSyncError, type SyncClient, sha256Hex } from '@syncline/sync-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
 import { type SyncSweepReport, syncSweepHandler } from '../src/sweep-handler.js';
@@ -17,6 +17,7 @@ import { freshEmail, signedInClient } from './support/devices.js';
 import { serviceRoleKey } from './support/jwt.js';
 import { asRequest, userClaims } from './support/request-context.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
+import { targetingDevices } from './support/targeting-devices.js';
 
 const HOUR = 60 * 60 * 1000;
 const SECRET = 'sweep-secret-of-the-test';
@@ -36,6 +37,8 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
   let service: SupabaseClient;
   let seed = 0;
   const transports: SupabaseTransport[] = [];
+  const clients: SyncClient[] = [];
+  const devices = targetingDevices({ project: () => project, transports, clients });
 
   beforeAll(async () => {
     const url = adminUrl?.();
@@ -46,6 +49,7 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
     service = project.createClient({ key: await serviceRoleKey() });
   }, SETUP_TIMEOUT_MS);
   afterAll(async () => {
+    for (const c of clients) await c.stop();
     for (const t of transports) t.stop();
     await project?.close();
     await project?.db.close();
@@ -227,6 +231,55 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
     const read = await receiver.transport.assets?.download({ sha256: file.sha256, start: 0 });
     expect(sha256Hex(read ?? new Uint8Array())).toBe(file.sha256);
   });
+
+  it('through sync clients: a send of a claimed object retries, and after the sweep it uploads again and B reads the file', async () => {
+    const email = freshEmail('client-swept');
+    // A's supabase-js fetch, observed (not changed): resolves at the first asset_busy answer.
+    let busy = (): void => undefined;
+    const answeredBusy = new Promise<void>((resolve) => {
+      busy = resolve;
+    });
+    const observed: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (
+        String(input instanceof Request ? input.url : input).endsWith(
+          '/rpc/syncline_send_delivery',
+        ) &&
+        response.status === 503
+      )
+        busy();
+      return response;
+    };
+    const a = await devices.startClient(await signedInClient(project, email, { fetch: observed }));
+    const received: string[] = [];
+    await devices.startDevice(email, (client) => {
+      client.on('delivery', async (event) => {
+        const file = await client.assets.get(event.delivery.assetHash ?? '');
+        if (file !== undefined) received.push(sha256Hex(await file.bytes()));
+      });
+    });
+    // A uploaded the file long ago and never sent it; the sweep lists (and claims) it.
+    const file = await upload(a);
+    await advance(2 * HOUR);
+    const listed = await service.rpc('syncline_sweep_assets', { max_objects: 1000 });
+    const page = listed.data as { bucket: string; objects: string[]; claim: string };
+    expect(page.objects).toContain(file.object);
+    // A sends the same file: its upload finds the object complete, the delivery is answered
+    // asset_busy and retried. Meanwhile the sweep removes the object and clears its claim.
+    const sending = a.client.assets.send(file.bytes, { name: 'again.bin' });
+    const accepted = sending.then(() => 'accepted' as const);
+    accepted.catch(() => undefined); // awaited below through sending
+    expect(await Promise.race([answeredBusy.then(() => 'busy' as const), accepted])).toBe('busy');
+    expect(await service.storage.from(page.bucket).remove(page.objects)).toMatchObject({
+      error: null,
+    });
+    await service.rpc('syncline_sweep_release', { claim: page.claim });
+    // The retry gets asset_missing, uploads the file again and sends; B reads it.
+    const sent = await sending;
+    expect(sent.hash).toBe(file.sha256);
+    expect(await stored(file.object)).toBe(true);
+    await expect.poll(() => received, { timeout: 30_000 }).toEqual([file.sha256]);
+  }, 120_000);
 
   it('a claim holds sends and transfer requests until released; a stale claim does not block', async () => {
     const sender = await signIn(freshEmail('claimed'));
