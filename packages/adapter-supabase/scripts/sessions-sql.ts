@@ -533,9 +533,11 @@ BEGIN
     END IF;
   END IF;
   -- Under the object's lock, so a removal that is deleting it is waited for and then seen
-  -- (asset_missing), and one that starts later sees this delivery (may_remove_asset).
+  -- (asset_missing), and one that starts later sees this delivery (may_remove_asset); an
+  -- object the service role's sweep claimed answers PT503 asset_busy (retried by the client).
   IF v_hash IS NOT NULL THEN
     PERFORM syncline.lock_asset_object(syncline.asset_object(me.o_user, v_hash));
+    PERFORM syncline.check_asset_unclaimed(syncline.asset_object(me.o_user, v_hash));
   END IF;
   IF v_hash IS NOT NULL AND NOT EXISTS (
       SELECT 1 FROM storage.objects o
@@ -759,6 +761,42 @@ RETURNS void
 LANGUAGE sql VOLATILE SET search_path = ''
 AS $fn$
   SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('syncline.asset:' || p_name, 0))
+$fn$;
+
+-- Objects the service role's sweep (syncline_sweep_assets, 0004) listed for removal and has
+-- not removed yet: the sweep removes through Storage with the service role, which bypasses the
+-- DELETE policy, so a send or a transfer request of a claimed object (checked under the
+-- object's lock, as the claim is written) answers PT503 asset_busy, which a client retries,
+-- rather than reference a file about to go. The sweep clears its claims after its Storage
+-- request (syncline_sweep_release); a claim older than syncline.asset_claim_ms() (a sweep
+-- that crashed) is ignored, and purged by the next sweep. Private: RLS on, no policy.
+CREATE TABLE IF NOT EXISTS syncline.asset_claims (
+  name text PRIMARY KEY,
+  claim uuid NOT NULL,
+  claimed_at bigint NOT NULL
+);
+ALTER TABLE syncline.asset_claims ENABLE ROW LEVEL SECURITY;
+REVOKE ALL ON syncline.asset_claims FROM PUBLIC, anon, authenticated;
+
+-- How long a sweep's claim on an object holds (ms): the sweep removes within seconds of it.
+CREATE OR REPLACE FUNCTION syncline.asset_claim_ms()
+RETURNS bigint
+LANGUAGE sql IMMUTABLE SET search_path = ''
+AS $fn$ SELECT 300000::bigint $fn$;
+
+-- Raises PT503 asset_busy when the service role's sweep claimed object p_name (a live claim):
+-- called under the object's lock by whatever starts referencing it.
+CREATE OR REPLACE FUNCTION syncline.check_asset_unclaimed(p_name text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SET search_path = ''
+AS $fn$
+BEGIN
+  IF EXISTS (SELECT 1 FROM syncline.asset_claims c
+             WHERE c.name = p_name AND c.claimed_at > syncline.now_ms() - syncline.asset_claim_ms()) THEN
+    RAISE EXCEPTION 'the asset is being removed by the sweep; try again shortly'
+      USING ERRCODE = 'PT503', DETAIL = 'asset_busy';
+  END IF;
+END
 $fn$;
 
 -- Storage policy helper: object p_name may be removed by the signed-in user (its owner, or a

@@ -145,6 +145,8 @@ BEGIN
   -- object either commits first (the holder then finds it missing and uploads it) or sees
   -- this transfer and keeps it.
   PERFORM syncline.lock_asset_object(syncline.asset_object(v_holder, v_hash));
+  -- The service role's sweep claimed it (0003, syncline.check_asset_unclaimed): PT503 asset_busy.
+  PERFORM syncline.check_asset_unclaimed(syncline.asset_object(v_holder, v_hash));
   INSERT INTO syncline.transfers AS t
     (id, scope, asset_hash, name, size, mime_type, requester_session_id, requester_user_id,
      holder_user_id, delivery_id, state, uploaded_bytes, downloaded_bytes, total_bytes,

@@ -30,7 +30,8 @@ const SYNCLINE_DETAIL = /^[a-z][a-z_]{1,63}$/;
  * - `42501` and refused JWTs (`PGRST301`-`303`): `auth`;
  * - `P0001`, `22***`, `23***` and other 4xx: `rejected` (permanent);
  * - a syncline function's own outcome (`PTxyz`, or `42501`, with the protocol's code in
- *   DETAIL): that code, `auth` for `session_revoked`, `conflict` for 409, else `rejected`;
+ *   DETAIL): that code, `auth` for `session_revoked`, `conflict` for 409, `server` (retried)
+ *   for 5xx (`PT503` `asset_busy`), else `rejected`;
  * - 429: `rate-limited`; 408: `timeout`.
  */
 export function syncErrorFromPostgrest(error: PostgrestErrorLike, status: number): SyncError {
@@ -47,6 +48,8 @@ export function syncErrorFromPostgrest(error: PostgrestErrorLike, status: number
     if (code === '42501') return new SyncError('auth', message, named);
     if (status === 409) return new SyncError('conflict', message, named);
     if (status < 500) return new SyncError('rejected', message, named);
+    // PT503 asset_busy: the service role's sweep is removing the object; retried.
+    return new SyncError('server', message, named);
   }
   if (NOT_INSTALLED_CODES.has(code)) {
     return new SyncError(

@@ -3,8 +3,10 @@
  * (`(req: Request) => Promise<Response>`, what `Deno.serve` takes) that runs
  * `syncline_sweep_assets` of `sql/0004_syncline_sweep.sql` with a supabase-js client created
  * with the service-role key (it sweeps the delivery tables and lists the objects of every user
- * that nothing needs any more) and removes those objects through the Storage API, in batches,
- * until none is left. `functions/syncline-sweep/index.ts` of this package deploys it.
+ * that nothing needs any more, claiming them) and removes those objects through the Storage API,
+ * in batches, until none is left; after each batch's Storage request it clears the batch's
+ * claims (`syncline_sweep_release`). While an object is claimed a send of it answers a
+ * retryable `asset_busy`, so no new delivery references a file the sweep is removing. `functions/syncline-sweep/index.ts` of this package deploys it.
  *
  * @module
  */
@@ -62,6 +64,7 @@ interface SweepPage {
   bucket: string;
   objects: string[];
   more: boolean;
+  claim: string;
   sweep: SyncSweepReport['sweep'];
 }
 
@@ -109,12 +112,17 @@ export function syncSweepHandler(options: SyncSweepOptions): (req: Request) => P
         !Array.isArray(objects) ||
         !objects.every((name) => typeof name === 'string') ||
         typeof answer.more !== 'boolean' ||
+        typeof answer.claim !== 'string' ||
         !SWEEP_FIELDS.every((field) => typeof answer.sweep?.[field] === 'number')
       ) {
         throw data;
       }
       return answer as SweepPage;
     });
+  };
+
+  const release = async (claim: string): Promise<void> => {
+    await callRpc(options.client.rpc('syncline_sweep_release', { claim }), undefined);
   };
 
   return async (req) => {
@@ -141,7 +149,11 @@ export function syncSweepHandler(options: SyncSweepOptions): (req: Request) => P
         for (const field of SWEEP_FIELDS) report.sweep[field] += listed.sweep[field];
         report.more = listed.more;
         if (listed.objects.length === 0) break;
+        // The listed objects are claimed (sends of them answer asset_busy, retried) until this
+        // releases them once Storage answered. A failed request (one without an answer may
+        // still be removing) leaves the claims to expire (syncline.asset_claim_ms()).
         const removed = await removeAll(options.client.storage, listed.bucket, listed.objects);
+        await release(listed.claim);
         report.removedObjects += removed;
         // Nothing removed although objects were listed: stop rather than list them again.
         if (!listed.more || removed === 0) break;

@@ -172,6 +172,7 @@ export function sqlSuite(kind: () => DatabaseKind, adminUrl?: () => string | und
        WHERE n.nspname = 'syncline' AND c.relkind IN ('r', 'p') ORDER BY 1`,
     );
     expect(rows.map((r) => r.name)).toEqual([
+      'asset_claims',
       'asset_uploads',
       'assets',
       'deliveries',

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SupabaseClient } from '@supabase/supabase-js';
-import { isSyncError, sha256Hex } from '@syncline/sync-core';
+import { isRetryableError, isSyncError, type SyncClient, sha256Hex } from '@syncline/sync-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
 import { type SyncSweepReport, syncSweepHandler } from '../src/sweep-handler.js';
@@ -15,7 +15,9 @@ import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './sup
 import { movableClock } from './support/db-clock.js';
 import { freshEmail, signedInClient } from './support/devices.js';
 import { serviceRoleKey } from './support/jwt.js';
+import { asRequest, userClaims } from './support/request-context.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
+import { targetingDevices } from './support/targeting-devices.js';
 
 const HOUR = 60 * 60 * 1000;
 const SECRET = 'sweep-secret-of-the-test';
@@ -24,6 +26,7 @@ const BUCKET = 'syncline-assets';
 interface Device {
   transport: SupabaseTransport;
   userId: string;
+  sessionId: string;
   supabase: SupabaseClient;
 }
 
@@ -34,6 +37,8 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
   let service: SupabaseClient;
   let seed = 0;
   const transports: SupabaseTransport[] = [];
+  const clients: SyncClient[] = [];
+  const devices = targetingDevices({ project: () => project, transports, clients });
 
   beforeAll(async () => {
     const url = adminUrl?.();
@@ -44,6 +49,7 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
     service = project.createClient({ key: await serviceRoleKey() });
   }, SETUP_TIMEOUT_MS);
   afterAll(async () => {
+    for (const c of clients) await c.stop();
     for (const t of transports) t.stop();
     await project?.close();
     await project?.db.close();
@@ -161,6 +167,268 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
     expect(await stored(file.object)).toBe(true);
     const read = await receiver.transport.assets?.download({ sha256: file.sha256, start: 0 });
     expect(sha256Hex(read ?? new Uint8Array())).toBe(file.sha256);
+  });
+
+  it('a send of an object the sweep listed is answered retryable until its removal, then uploads again', async () => {
+    const email = freshEmail('swept-resend');
+    const sender = await signIn(email);
+    const receiver = await signIn(email);
+    const file = await upload(sender);
+    // Over the grace period and unsent: the sweep lists it. Right before its Storage request
+    // (after the listing RPC), the user sends that file again; the upload was skipped (the
+    // object exists), so the send references the object the sweep is about to remove.
+    await advance(2 * HOUR);
+    let during: unknown;
+    const storage = {
+      from: (bucket: string) => {
+        const api = service.storage.from(bucket);
+        return {
+          ...api,
+          remove: async (paths: string[]) => {
+            if (paths.includes(file.object)) {
+              during = await send(sender, file.sha256, 3600).then(
+                (delivery) => delivery,
+                (error: unknown) => error,
+              );
+            }
+            return api.remove(paths);
+          },
+        };
+      },
+    };
+    const handler = syncSweepHandler({
+      client: {
+        rpc: (fn: string, args?: Record<string, unknown>) => service.rpc(fn, args),
+        storage,
+      },
+      secret: SECRET,
+    });
+    const answer = await post(handler, `Bearer ${SECRET}`);
+    expect(answer.status).toBe(200);
+    // The send was refused with an error the client retries; no delivery references the file.
+    expect(isSyncError(during) && during.kind).toBe('server');
+    expect(isSyncError(during) && during.code).toBe('asset_busy');
+    expect(isRetryableError(during)).toBe(true);
+    const rows = await project.db.admin.query(
+      'SELECT 1 FROM syncline.deliveries WHERE user_id = $1 AND asset_hash = $2',
+      [sender.userId, file.sha256],
+    );
+    expect(rows).toHaveLength(0);
+    expect(await stored(file.object)).toBe(false);
+    // The claim is cleared: the retry finds the object gone, uploads again and sends.
+    const retry = await send(sender, file.sha256, 3600).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isSyncError(retry) && retry.code).toBe('asset_missing');
+    await sender.transport.assets?.uploadChunk({
+      sha256: file.sha256,
+      offset: 0,
+      totalSize: file.bytes.length,
+      chunk: file.bytes,
+    });
+    await send(sender, file.sha256, 3600);
+    const read = await receiver.transport.assets?.download({ sha256: file.sha256, start: 0 });
+    expect(sha256Hex(read ?? new Uint8Array())).toBe(file.sha256);
+  });
+
+  it('through sync clients: a send of a claimed object retries, and after the sweep it uploads again and B reads the file', async () => {
+    const email = freshEmail('client-swept');
+    // A's supabase-js fetch, observed (not changed): resolves at the first asset_busy answer.
+    let busy = (): void => undefined;
+    const answeredBusy = new Promise<void>((resolve) => {
+      busy = resolve;
+    });
+    const observed: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (
+        String(input instanceof Request ? input.url : input).endsWith(
+          '/rpc/syncline_send_delivery',
+        ) &&
+        response.status === 503
+      )
+        busy();
+      return response;
+    };
+    const a = await devices.startClient(await signedInClient(project, email, { fetch: observed }));
+    const received: string[] = [];
+    await devices.startDevice(email, (client) => {
+      client.on('delivery', async (event) => {
+        const file = await client.assets.get(event.delivery.assetHash ?? '');
+        if (file !== undefined) received.push(sha256Hex(await file.bytes()));
+      });
+    });
+    // A uploaded the file long ago and never sent it; the sweep lists (and claims) it.
+    const file = await upload(a);
+    await advance(2 * HOUR);
+    const listed = await service.rpc('syncline_sweep_assets', { max_objects: 1000 });
+    const page = listed.data as { bucket: string; objects: string[]; claim: string };
+    expect(page.objects).toContain(file.object);
+    // A sends the same file: its upload finds the object complete, the delivery is answered
+    // asset_busy and retried. Meanwhile the sweep removes the object and clears its claim.
+    const sending = a.client.assets.send(file.bytes, { name: 'again.bin' });
+    const accepted = sending.then(() => 'accepted' as const);
+    accepted.catch(() => undefined); // awaited below through sending
+    expect(await Promise.race([answeredBusy.then(() => 'busy' as const), accepted])).toBe('busy');
+    expect(await service.storage.from(page.bucket).remove(page.objects)).toMatchObject({
+      error: null,
+    });
+    await service.rpc('syncline_sweep_release', { claim: page.claim });
+    // The retry gets asset_missing, uploads the file again and sends; B reads it.
+    const sent = await sending;
+    expect(sent.hash).toBe(file.sha256);
+    expect(await stored(file.object)).toBe(true);
+    await expect.poll(() => received, { timeout: 30_000 }).toEqual([file.sha256]);
+  }, 120_000);
+
+  it('a claim holds sends and transfer requests until released; a stale claim does not block', async () => {
+    const sender = await signIn(freshEmail('claimed'));
+    // A member of a workspace the sender shares asks it for the file (a transfer).
+    const member = await signIn(freshEmail('claimed-member'));
+    const scope = `workspace:${randomUUID().slice(0, 8)}`;
+    for (const userId of [sender.userId, member.userId]) {
+      await project.db.admin.query(
+        'INSERT INTO syncline.scope_members (scope, user_id) VALUES ($1, $2)',
+        [scope, userId],
+      );
+    }
+    const file = await upload(sender);
+    await advance(2 * HOUR);
+    const listed = await service.rpc('syncline_sweep_assets', { max_objects: 1000 });
+    const page = listed.data as { objects: string[]; claim: string };
+    expect(page.objects).toContain(file.object);
+    const refused = await send(sender, file.sha256, 3600).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isSyncError(refused) && refused.code).toBe('asset_busy');
+    const asked = await member.transport.transfers
+      ?.create({
+        id: randomUUID(),
+        scope,
+        assetHash: file.sha256,
+        from: { userId: sender.userId },
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(isSyncError(asked) && asked.code).toBe('asset_busy');
+    // Only the service role may clear claims; nothing was removed, so the send then goes ahead.
+    const asUser = await sender.supabase.rpc('syncline_sweep_release', { claim: page.claim });
+    expect(asUser.error?.code).toBe('42501');
+    const released = await service.rpc('syncline_sweep_release', { claim: page.claim });
+    expect(released.data).toMatchObject({ released: page.objects.length });
+    await send(sender, file.sha256, 60);
+
+    // A sweep that crashed after listing never clears its claim: past the claim's lifetime the
+    // send goes ahead anyway.
+    const second = await upload(sender);
+    await advance(2 * HOUR);
+    const again = await service.rpc('syncline_sweep_assets', { max_objects: 1000 });
+    expect((again.data as { objects: string[] }).objects).toContain(second.object);
+    await advance(6 * 60 * 1000);
+    await send(sender, second.sha256, 3600);
+    expect(await stored(second.object)).toBe(true);
+  });
+
+  it.runIf(kind() === 'postgres')(
+    'a sweep listing an object while a send of it has not committed waits for the send, then neither lists nor claims it',
+    async () => {
+      const sender = await signIn(freshEmail('sweep-race'));
+      const file = await upload(sender);
+      await advance(2 * HOUR);
+      const id = randomUUID();
+      // The send, as PostgREST runs it, wrote its delivery and has not committed yet.
+      let commit = (): void => undefined;
+      const held = new Promise<void>((resolve) => {
+        commit = resolve;
+      });
+      let ran = (): void => undefined;
+      const inside = new Promise<void>((resolve) => {
+        ran = resolve;
+      });
+      const sent = asRequest(
+        project.db.admin,
+        userClaims(sender.userId, sender.sessionId),
+        async (tx) => {
+          await tx.query(
+            `SELECT public.syncline_send_delivery(id => $1, scope => $2, kind => 'asset',
+                      target => '{"type": "otherSessions"}'::jsonb, asset_hash => $3)`,
+            [id, `user:${sender.userId}`, file.sha256],
+          );
+          ran();
+          await held;
+        },
+      );
+      sent.catch(() => undefined); // awaited below
+      await inside;
+      const listing = service.rpc('syncline_sweep_assets', { max_objects: 1000 });
+      let answered = false;
+      void Promise.resolve(listing).finally(() => {
+        answered = true;
+      });
+      // The listing waits on the object's lock (it would list the object at once without it).
+      try {
+        await expect
+          .poll(
+            async () =>
+              answered ||
+              (
+                await project.db.admin.query<{ n: string }>(
+                  `SELECT count(*)::text AS n FROM pg_stat_activity
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+                )
+              )[0]?.n === '1',
+            { timeout: 10_000 },
+          )
+          .toBe(true);
+        expect(answered).toBe(false);
+      } finally {
+        commit();
+      }
+      await sent;
+      const page = (await listing).data as { objects: string[]; claim: string };
+      expect(page.objects).not.toContain(file.object);
+      const claims = await project.db.admin.query(
+        'SELECT 1 FROM syncline.asset_claims WHERE name = $1',
+        [file.object],
+      );
+      expect(claims).toHaveLength(0);
+      await service.rpc('syncline_sweep_release', { claim: page.claim });
+    },
+  );
+
+  it('a Storage request that fails leaves the round claimed until the claim expires', async () => {
+    const sender = await signIn(freshEmail('storage-down'));
+    const file = await upload(sender);
+    await advance(2 * HOUR);
+    // No answer from Storage: it may still be removing, so the claims must not be cleared.
+    const storage = {
+      from: (bucket: string) => ({
+        ...service.storage.from(bucket),
+        remove: async () => {
+          throw new TypeError('fetch failed');
+        },
+      }),
+    };
+    const handler = syncSweepHandler({
+      client: {
+        rpc: (fn: string, args?: Record<string, unknown>) => service.rpc(fn, args),
+        storage,
+      },
+      secret: SECRET,
+    });
+    const answer = await post(handler, `Bearer ${SECRET}`);
+    expect(answer.status).toBe(502);
+    const refused = await send(sender, file.sha256, 3600).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(isSyncError(refused) && refused.code).toBe('asset_busy');
+    await advance(6 * 60 * 1000);
+    await send(sender, file.sha256, 3600);
+    expect(await stored(file.object)).toBe(true);
   });
 
   it('runs only for the secret, and the RPC only for the service role', async () => {

@@ -15,7 +15,7 @@ SELECT is_empty(
 SELECT is_empty(
   $$ SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
      WHERE n.nspname = 'public' AND p.proname LIKE 'syncline\_%'
-       AND p.proname <> 'syncline_sweep_assets'
+       AND p.proname NOT IN ('syncline_sweep_assets', 'syncline_sweep_release')
        AND (NOT p.prosecdef OR NOT has_function_privilege('authenticated', p.oid, 'EXECUTE')
             OR p.proconfig IS NULL OR NOT 'search_path=""' = ANY (p.proconfig)) $$,
   'every public syncline function is SECURITY DEFINER, pins search_path and is granted to authenticated
