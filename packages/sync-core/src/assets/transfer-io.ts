@@ -237,6 +237,20 @@ export async function downloadAsset(
 ): Promise<void> {
   if ((await run.store.stat(sha256)) !== undefined) return;
   const key = `download-${sha256}`;
+  try {
+    await downloadAttempts(run, sha256, meta, key);
+  } finally {
+    // Committed or discarded, this does nothing; else the partial waits for a resume.
+    await run.store.releasePartial?.(key).catch(() => undefined);
+  }
+}
+
+async function downloadAttempts(
+  run: TransferRun,
+  sha256: string,
+  meta: Omit<AssetMeta, 'size'> & { size?: number },
+  key: string,
+): Promise<void> {
   for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) {
     // The hash runs along with the download; bytes a previous run left (a reload) are hashed
     // first, so a finished download is never read back whole.
