@@ -208,10 +208,10 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       : undefined;
 
   // The latest info answer (or the one on its way), which the targeting part's feature read
-  // takes instead of asking again; after a failure it asks anew.
+  // takes instead of asking again (and asks anew when it failed).
   let lastInfo: Promise<ServerInfo> | undefined;
-  const info = (signal?: AbortSignal): Promise<ServerInfo> => {
-    const asked = http
+  const info = (signal?: AbortSignal): Promise<ServerInfo> =>
+    (lastInfo = http
       .json({ method: 'GET', path: '/v1/info', what: 'info', signal })
       .then((answer) => {
         const body = answer as { limits?: unknown; features?: ServerFeatures } | null;
@@ -224,13 +224,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
           limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'],
           features: { assetUploadsById: body?.features?.assetUploadsById === true },
         } as const;
-      });
-    lastInfo = asked;
-    asked.catch(() => {
-      lastInfo = undefined; // the next read asks again
-    });
-    return asked;
-  };
+      }));
 
   const transport: RestTransport = {
     baseUrl,
@@ -256,7 +250,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   };
 
   if (options.session !== undefined) transport.session = options.session;
-  const hub = options.targeting?.attach(transport, http, (signal) => lastInfo ?? info(signal));
+  const hub = options.targeting?.attach(transport, http, () => lastInfo);
 
   if (realtime === 'sse') {
     transport.subscribe = ({ scopes, onPoke, onConnect }) => {

@@ -11,15 +11,15 @@ import { globalFetchIsNodes } from './upload-body.js';
 export interface RestTargeting {
   /**
    * Adds the session endpoints to `transport` over its HTTP client; returns the hub the event
-   * stream feeds with session, delivery and transfer hints. `serverInfo` is the transport's
-   * latest `GET /v1/info` answer (asked when there is none), which the asset part reads its
+   * stream feeds with session, delivery and transfer hints. `lastInfo` is the transport's
+   * latest `info()` answer (or the one on its way), which the asset part reads the server's
    * features from.
    * @internal
    */
   attach(
     transport: SyncTransport,
     http: HttpClient,
-    serverInfo: (signal?: AbortSignal) => Promise<ServerInfo>,
+    lastInfo: () => Promise<ServerInfo> | undefined,
   ): SessionEventHub;
 }
 
@@ -54,9 +54,13 @@ export interface RestTargetingOptions {
  */
 export function restTargeting(options: RestTargetingOptions = {}): RestTargeting {
   return {
-    attach: (transport, http, serverInfo) => {
+    attach: (transport, http, lastInfo) => {
       const nodeDownloads =
         options.nodeDownloads ?? (!http.appFetch && globalFetchIsNodes() && nodeHttpAvailable());
+      // The latest answer, else (none yet, or it failed) the transport asks again.
+      const serverInfo = async (signal?: AbortSignal): Promise<ServerInfo> =>
+        (await lastInfo()?.catch(() => undefined)) ??
+        (transport.info as NonNullable<SyncTransport['info']>)(signal);
       return attachTargeting(transport, http, { nodeDownloads, serverInfo });
     },
   };
