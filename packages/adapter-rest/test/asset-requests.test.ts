@@ -27,11 +27,19 @@ const seen: Seen[] = [];
 let stall: ((res: import('node:http').ServerResponse) => void) | undefined;
 /** `GET /v1/info` requests answered. */
 let infoRequests = 0;
+/** How many of the next `GET /v1/info` requests fail (503). */
+let infoFailures = 0;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     if (req.url === '/v1/info') {
       infoRequests += 1;
+      if (infoFailures > 0) {
+        infoFailures -= 1;
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'unavailable', message: 'not now' } }));
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
@@ -187,6 +195,16 @@ describe('the server info', () => {
     expect(infoRequests).toBe(1);
     const other = targetingTransport();
     expect(await other.assets?.uploadsById?.()).toBe(true);
+    expect(infoRequests).toBe(2);
+  });
+
+  it('a failed answer is not kept: the feature read asks again', async () => {
+    infoRequests = 0;
+    infoFailures = 1;
+    const transport = targetingTransport();
+    await expect(transport.info?.()).rejects.toMatchObject({ status: 503 });
+    expect(await transport.assets?.uploadsById?.()).toBe(true);
+    expect(await transport.assets?.uploadsById?.()).toBe(true);
     expect(infoRequests).toBe(2);
   });
 });
