@@ -24,8 +24,10 @@ const topIndex = process.argv.indexOf('--top');
 const top = topIndex === -1 ? 40 : Number(process.argv[topIndex + 1]);
 const entry = process.argv.includes('--core-rest') ? CORE_REST_ENTRY : APP_ENTRY;
 
+// The check's options without their empty tsconfig: this script reads the sources.
+const { tsconfigRaw: _ignored, ...options } = browserBuildOptions(entry);
 const result = await build({
-  ...browserBuildOptions(entry),
+  ...options,
   metafile: true,
   sourcemap: 'external',
   outfile: join(root, 'bundle-breakdown.js'), // never written (write: false); names the map
@@ -35,6 +37,17 @@ const result = await build({
     '@syncline/adapter-rest': source('adapter-rest/src/index.ts'),
     '@syncline/react': source('react/src/index.ts'),
   },
+  plugins: [
+    {
+      // sync-core's main entry as a browser build resolves it (its `browser` export condition).
+      name: 'sync-core-browser-entry',
+      setup(build) {
+        build.onResolve({ filter: /^@syncline\/sync-core$/ }, () => ({
+          path: source('sync-core/src/browser.ts'),
+        }));
+      },
+    },
+  ],
 });
 const output = Object.values(result.metafile.outputs).find((out) => out.entryPoint !== undefined);
 const code = result.outputFiles.find((file) => file.path.endsWith('.js'))?.text ?? '';

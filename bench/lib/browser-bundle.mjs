@@ -67,6 +67,9 @@ export function browserBuildOptions(entry) {
     minify: true,
     treeShaking: true,
     external: ['react', 'react-dom'],
+    // No tsconfig: the repository's `paths` point `@syncline/sync-core` at its sources, which an
+    // app installed from npm does not see (it gets dist/, through the package's exports map).
+    tsconfigRaw: {},
     logLevel: 'silent',
   };
 }

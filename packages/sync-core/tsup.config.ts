@@ -3,6 +3,8 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    // The main entry as browser builds resolve it (the `browser` condition in package.json).
+    browser: 'src/browser.ts',
     protocol: 'src/protocol/index.ts',
     testing: 'src/testing/index.ts',
     node: 'src/node.ts',

@@ -160,7 +160,10 @@ $fn$;
 -- Hints over Realtime: a private channel per user, 'syncline-user:<user id>', that only that
 -- user may join. A hint names what changed: event 'delivery' ({"id"}) when a delivery for the
 -- user is created, 'session' ({}) when the user's sessions change (a new or replaced session,
--- a revocation), 'transfer' ({"id"}, 0005) when a transfer changes. The client then reads it
+-- a revocation), 'transfer' ({"id"}, 0005) when a transfer changes, 'release' ({}) when
+-- deliveries of the user ended with nobody to hand their objects to (a sign-out in Supabase
+-- Auth, see syncline.auth_sessions_ended): its devices then remove what
+-- syncline_releasable_assets lists. The client then reads it
 -- through the functions; it also lists everything on every (re)join and on its catch-up poll,
 -- so a hint is only a hint: correctness never needs it.
 -- ---------------------------------------------------------------------------------------------
@@ -348,6 +351,62 @@ BEGIN
 END
 $fn$;
 
+-- Sessions that end in Supabase Auth itself, not through syncline: supabase-js signOut() (local,
+-- others, global), the admin API or SQL deleting sessions or the user, GoTrue ending a session
+-- on refresh-token reuse or its clean-up after not_after. Each deletes auth.sessions rows, in
+-- GoTrue's own transaction; this trigger, in that transaction, revokes them in syncline too and
+-- completes what waited only on them (syncline.complete_revoked), so the sender's status says
+-- "complete" at once. Its objects cannot go in SQL (Supabase refuses deletes of storage.objects
+-- outside the Storage API): a 'release' hint to their owner has its online devices remove them
+-- (syncline_releasable_assets); else the sender's status read or a device's release poll does.
+-- Sessions syncline revoked itself (syncline_revoke_sessions, a re-login's heartbeat: in
+-- syncline.revoked_sessions before they delete the auth row) are left to the function that
+-- did, which hands their objects to its caller. Runs as its owner (GoTrue's role,
+-- supabase_auth_admin, has no privilege here). A failure here never fails the sign-out: it is
+-- reported as a WARNING, and completion waits for the next acknowledgement or sweep, which
+-- see the session gone from auth.sessions (syncline.reconcile_sessions).
+CREATE OR REPLACE FUNCTION syncline.auth_sessions_ended()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = ''
+AS $fn$
+DECLARE
+  v_now bigint;
+  u record;
+  v_release jsonb;
+BEGIN
+  v_now := syncline.now_ms();
+  FOR u IN
+    SELECT s.user_id, array_agg(s.session_id ORDER BY s.session_id) AS ids
+    FROM ended e
+    JOIN syncline.sessions s ON s.user_id = e.user_id::text AND s.session_id = e.id::text
+    WHERE s.revoked_at IS NULL
+      AND NOT EXISTS (SELECT 1 FROM syncline.revoked_sessions r
+                      WHERE r.user_id = s.user_id AND r.session_id = s.session_id)
+    GROUP BY s.user_id
+    ORDER BY s.user_id
+  LOOP
+    -- The deliveries' rows first, then the sessions' (an acknowledgement's order).
+    v_release := syncline.complete_revoked(u.user_id, u.ids, v_now);
+    PERFORM syncline.reconcile_sessions(ARRAY[u.user_id], v_now);
+    PERFORM syncline.send_hint(u.user_id, 'session', NULL);
+    PERFORM syncline.send_hint(o.owner, 'release', NULL)
+    FROM (SELECT DISTINCT split_part(x.path, '/', 1) AS owner
+          FROM jsonb_array_elements_text(v_release) AS x(path)) AS o;
+  END LOOP;
+  RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+  RAISE WARNING 'syncline: sessions ended in Supabase Auth are completed at the next acknowledgement or sweep (%: %)',
+    SQLSTATE, SQLERRM;
+  RETURN NULL;
+END
+$fn$;
+
+-- Supabase lets a project create triggers on auth.sessions (not functions in the auth schema).
+CREATE OR REPLACE TRIGGER syncline_auth_sessions_ended
+  AFTER DELETE ON auth.sessions
+  REFERENCING OLD TABLE AS ended
+  FOR EACH STATEMENT EXECUTE FUNCTION syncline.auth_sessions_ended();
+
 -- ---------------------------------------------------------------------------------------------
 -- Deliveries (the server's delivery-queries.ts).
 -- ---------------------------------------------------------------------------------------------
@@ -473,6 +532,11 @@ BEGIN
         USING ERRCODE = '42501';
     END IF;
   END IF;
+  -- Under the object's lock, so a removal that is deleting it is waited for and then seen
+  -- (asset_missing), and one that starts later sees this delivery (may_remove_asset).
+  IF v_hash IS NOT NULL THEN
+    PERFORM syncline.lock_asset_object(syncline.asset_object(me.o_user, v_hash));
+  END IF;
   IF v_hash IS NOT NULL AND NOT EXISTS (
       SELECT 1 FROM storage.objects o
       WHERE o.bucket_id = syncline.asset_bucket() AND o.name = syncline.asset_object(me.o_user, v_hash)) THEN
@@ -578,7 +642,8 @@ BEGIN
 END
 $fn$;
 
--- {"id"} -> {"delivery", "status"}: the sender's view (any session of the sender's user).
+-- {"id"} -> {"delivery", "status", "release"?: object path}: the sender's view (any session of
+-- the sender's user); "release" names the ended delivery's object for the caller to remove.
 CREATE OR REPLACE FUNCTION public.syncline_delivery_status(id text)
 RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
@@ -589,6 +654,7 @@ DECLARE
   v_now bigint := syncline.now_ms();
   rec syncline.deliveries;
   v_targets jsonb;
+  v_release text;
 BEGIN
   SELECT * INTO me FROM syncline.request_session();
   SELECT d.* INTO rec FROM syncline.deliveries d
@@ -597,6 +663,13 @@ BEGIN
     RAISE EXCEPTION 'no such delivery' USING ERRCODE = 'PT404', DETAIL = 'not_found';
   END IF;
   v_targets := syncline.delivery_targets_json(rec.id);
+  -- An ended delivery's object that nothing needs any more (its last target signed out in
+  -- Supabase Auth, say): the sender's adapter removes it.
+  SELECT o.name INTO v_release FROM storage.objects o
+  WHERE o.bucket_id = syncline.asset_bucket()
+    AND o.name = syncline.asset_object(rec.user_id, rec.asset_hash)
+    AND (rec.completed_at IS NOT NULL OR rec.expired_at IS NOT NULL OR rec.expires_at <= v_now)
+    AND syncline.asset_releasable(o.name, o.created_at, v_now);
   RETURN jsonb_build_object(
     'delivery', syncline.delivery_json(rec, v_now) || jsonb_build_object('targetSessionIds', v_targets),
     'status', jsonb_build_object(
@@ -604,7 +677,9 @@ BEGIN
       'acked', (SELECT coalesce(jsonb_agg(a.session_id ORDER BY a.session_id COLLATE "C"), '[]')
                 FROM syncline.delivery_acks a WHERE a.delivery_id = rec.id),
       'complete', rec.completed_at IS NOT NULL,
-      'expired', rec.completed_at IS NULL AND (rec.expired_at IS NOT NULL OR rec.expires_at <= v_now)));
+      'expired', rec.completed_at IS NULL AND (rec.expired_at IS NOT NULL OR rec.expires_at <= v_now)))
+    -- Only when there is something to remove (an older adapter refuses a field it does not know).
+    || CASE WHEN v_release IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('release', v_release) END;
 END
 $fn$;
 
@@ -672,17 +747,37 @@ BEGIN
 END
 $fn$;
 
+-- Serializes the removal of object p_name ('<user id>/<sha256>') with whatever starts
+-- referencing it (a delivery sent with it, a transfer asking for it): each takes this lock
+-- (held until its transaction ends) before it reads the other side. In READ COMMITTED, which
+-- PostgREST and Storage use, a VOLATILE function's statements after the lock read a fresh
+-- snapshot, so the second one sees what the first committed: a removal sees the new delivery
+-- and keeps the object; a send sees the object gone and answers asset_missing. A hash collision
+-- of two names only makes them wait for each other.
+CREATE OR REPLACE FUNCTION syncline.lock_asset_object(p_name text)
+RETURNS void
+LANGUAGE sql VOLATILE SET search_path = ''
+AS $fn$
+  SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('syncline.asset:' || p_name, 0))
+$fn$;
+
 -- Storage policy helper: object p_name may be removed by the signed-in user (its owner, or a
--- receiver of one of its deliveries) once no live delivery references it. Checked again when
--- Storage deletes, so a clean-up that listed the object before a new delivery referenced it
--- (the same file sent again) leaves it in place.
+-- receiver of one of its deliveries) once no live delivery or transfer references it. Checked
+-- again when Storage deletes, under the object's lock and on a fresh snapshot (VOLATILE), so a
+-- clean-up that listed the object before a new delivery referenced it (the same file sent
+-- again) leaves it in place, also when that delivery commits while the DELETE runs.
 CREATE OR REPLACE FUNCTION syncline.may_remove_asset(p_name text)
 RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = ''
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = ''
 AS $fn$
-  SELECT (split_part(p_name, '/', 1) = (auth.uid())::text OR syncline.may_read_asset(p_name))
-    AND NOT syncline.asset_referenced(split_part(p_name, '/', 1), split_part(p_name, '/', 2),
-                                      syncline.now_ms())
+BEGIN
+  IF NOT (split_part(p_name, '/', 1) = (auth.uid())::text OR syncline.may_read_asset(p_name)) THEN
+    RETURN false;
+  END IF;
+  PERFORM syncline.lock_asset_object(p_name);
+  RETURN NOT syncline.asset_referenced(split_part(p_name, '/', 1), split_part(p_name, '/', 2),
+                                       syncline.now_ms());
+END
 $fn$;
 
 -- {} -> {"objects": [path, ...]}: the caller's own objects in the bucket that nothing needs any

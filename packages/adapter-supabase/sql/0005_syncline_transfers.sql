@@ -118,6 +118,10 @@ BEGIN
     RETURN jsonb_build_object('created', false, 'transfer', syncline.transfer_json(existing, v_now));
   END IF;
 
+  -- Under the holder's object's lock (0003, syncline.lock_asset_object): a removal of that
+  -- object either commits first (the holder then finds it missing and uploads it) or sees
+  -- this transfer and keeps it.
+  PERFORM syncline.lock_asset_object(syncline.asset_object(v_holder, v_hash));
   INSERT INTO syncline.transfers AS t
     (id, scope, asset_hash, name, size, mime_type, requester_session_id, requester_user_id,
      holder_user_id, delivery_id, state, uploaded_bytes, downloaded_bytes, total_bytes,

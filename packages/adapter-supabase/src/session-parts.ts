@@ -6,9 +6,12 @@
  *
  * Storage objects are removed by the adapter, through Storage (never by deleting rows): the
  * session whose acknowledgement completes a delivery removes its asset at once (so does the
- * session whose revocation, or re-login over an old session, completes some), and any
+ * session whose revocation, or re-login over an old session, completes some), the sender's
+ * status read removes the asset of a delivery that ended otherwise (its last targets signed
+ * out in Supabase Auth itself, completed there by the `auth.sessions` trigger, whose `release`
+ * hint over Realtime has the owner's online transports run `releaseAssets` at once), and any
  * signed-in device of the sender's user removes what `syncline_releasable_assets` lists
- * (expired deliveries, and uploads never sent) on its pending-deliveries poll.
+ * (ended deliveries, and uploads never sent) on its pending-deliveries poll.
  *
  * @module
  */
@@ -180,8 +183,17 @@ export function supabaseSessionParts(options: SessionPartsOptions): SessionParts
       }
       return { complete: answer.complete };
     },
-    status: (id, signal) =>
-      rpc('syncline_delivery_status', { id }, signal, validateDeliveryStatusResponse),
+    async status(id, signal) {
+      const answer = await rpc('syncline_delivery_status', { id }, signal, (data) => {
+        const { release, ...rest } = (data ?? {}) as { release?: unknown };
+        if (release !== undefined && typeof release !== 'string') throw data;
+        return { ...validateDeliveryStatusResponse(rest), release };
+      });
+      // The delivery ended and nothing needs its object (its last target signed out in
+      // Supabase Auth, say): the sender removes it, as an acknowledgement's caller would.
+      if (answer.release !== undefined) await removeReleased([answer.release]);
+      return { delivery: answer.delivery, status: answer.status };
+    },
   };
 
   return {

@@ -157,7 +157,17 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
     transport.subscribe = ({ scopes, onPoke, onConnect }) =>
       subscribeToPokes({ client, scopes, onPoke, onConnect, onError, session });
     transport.sessionEvents = (listener, onConnect) =>
-      subscribeToUserHints({ client, session, listener, onConnect, onError });
+      subscribeToUserHints({
+        client,
+        session,
+        listener,
+        onConnect,
+        onError,
+        // Deliveries of this user ended in a sign-out in Supabase Auth: remove their objects.
+        onRelease: () => {
+          parts.releaseAssets().catch(onError);
+        },
+      });
   }
   return transport;
 }

@@ -3,7 +3,9 @@
  * (`syncline-user:<user id>`), fed by `syncline.send_hint` (`sql/0003_syncline_sessions.sql`):
  * a `delivery` event when a delivery for the user is created (a plain delivery or a transfer
  * request), a `session` event when the user's sessions change (a new or replaced session, a
- * revocation), a `transfer` event when a transfer changes (`sql/0005_syncline_transfers.sql`). The `realtime.messages` policy lets
+ * revocation), a `transfer` event when a transfer changes (`sql/0005_syncline_transfers.sql`), a
+ * `release` event when deliveries of the user ended with nobody to hand their objects to (a
+ * sign-out in Supabase Auth itself): `onRelease` then removes them. The `realtime.messages` policy lets
  * only that user join it. A hint is only a hint: every (re)join calls `onConnect`, when the
  * client lists what it may have missed, and the client's catch-up poll goes on.
  *
@@ -30,6 +32,8 @@ export interface UserHintSubscription {
   onConnect: (() => void) | undefined;
   /** Called when the channel cannot be joined or a hint is malformed. */
   onError: (error: SyncError) => void;
+  /** Called on a `release` hint: the user's objects that nothing needs may be removed now. */
+  onRelease?: () => void;
 }
 
 /** Joins the signed-in user's hint channel; returns the function that leaves it. */
@@ -40,6 +44,9 @@ export function subscribeToUserHints(options: UserHintSubscription): () => void 
     listen(channel, _topic, isStopped) {
       channel.on('broadcast', { event: 'session' }, () => {
         if (!isStopped()) options.listener({ type: 'session' });
+      });
+      channel.on('broadcast', { event: 'release' }, () => {
+        if (!isStopped()) options.onRelease?.();
       });
       for (const type of ['delivery', 'transfer'] as const) {
         channel.on('broadcast', { event: type }, (message) => {

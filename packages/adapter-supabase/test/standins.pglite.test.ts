@@ -137,3 +137,65 @@ describe('the PostgREST stand-in', () => {
     expect(isSyncError(error) && error.kind).toBe('network');
   });
 });
+
+describe('the GoTrue stand-in', () => {
+  const tokensOf = (sessionId: string) =>
+    project.db.admin.query<{ revoked: boolean; parent: string | null }>(
+      'SELECT revoked, parent FROM auth.refresh_tokens WHERE session_id = $1 ORDER BY id',
+      [sessionId],
+    );
+
+  it('keeps refresh tokens in auth.refresh_tokens, rotates them, and a revoked one reused revokes the family', async () => {
+    const { supabase, sessionId } = await signedInClient(project, freshEmail('rotate'));
+    const first = (await supabase.auth.getSession()).data.session?.refresh_token as string;
+    expect(await tokensOf(sessionId)).toEqual([{ revoked: false, parent: null }]);
+    const refreshed = await supabase.auth.refreshSession();
+    expect(refreshed.error).toBeNull();
+    expect(await tokensOf(sessionId)).toEqual([
+      { revoked: true, parent: null },
+      { revoked: false, parent: first },
+    ]);
+    const reused = await fetch(`${project.url}/auth/v1/token?grant_type=refresh_token`, {
+      method: 'POST',
+      headers: { apikey: project.anonKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: first }),
+    });
+    expect(reused.status).toBe(400);
+    expect(((await reused.json()) as { error_code: string }).error_code).toBe(
+      'refresh_token_already_used',
+    );
+    expect((await tokensOf(sessionId)).map((t) => t.revoked)).toEqual([true, true]);
+  });
+
+  it('signs out as supabase_auth_admin by deleting the auth.sessions row; its refresh tokens go by cascade', async () => {
+    await project.db.admin.exec(`
+      CREATE TABLE public.standin_deleted_by (who text);
+      CREATE FUNCTION public.standin_note_deleter() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN INSERT INTO public.standin_deleted_by VALUES (current_user); RETURN NULL; END $$;
+      GRANT INSERT ON public.standin_deleted_by TO supabase_auth_admin;
+      GRANT USAGE ON SCHEMA public TO supabase_auth_admin;
+      CREATE TRIGGER standin_note_deleter AFTER DELETE ON auth.sessions
+        FOR EACH STATEMENT EXECUTE FUNCTION public.standin_note_deleter();
+    `);
+    try {
+      const { supabase, sessionId } = await signedInClient(project, freshEmail('logout'));
+      const token = (await supabase.auth.getSession()).data.session?.refresh_token as string;
+      expect(await supabase.auth.signOut({ scope: 'local' })).toEqual({ error: null });
+      expect(
+        await project.db.admin.query('SELECT 1 FROM auth.sessions WHERE id = $1', [sessionId]),
+      ).toEqual([]);
+      expect(await tokensOf(sessionId)).toEqual([]);
+      expect(await project.db.admin.query('SELECT who FROM public.standin_deleted_by')).toEqual([
+        { who: 'supabase_auth_admin' },
+      ]);
+      const refused = await fetch(`${project.url}/auth/v1/token?grant_type=refresh_token`, {
+        method: 'POST',
+        headers: { apikey: project.anonKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token: token }),
+      });
+      expect(refused.status).toBe(400);
+    } finally {
+      await project.db.admin.exec('DROP TRIGGER standin_note_deleter ON auth.sessions');
+    }
+  });
+});

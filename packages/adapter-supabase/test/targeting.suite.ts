@@ -5,6 +5,7 @@
  * injected: `syncline.now_ms()` is replaced to add an offset the test moves.
  */
 import { randomUUID } from 'node:crypto';
+import type { SqlQueryable } from '@syncline/server';
 import {
   isSyncError,
   memoryAssetStore,
@@ -331,6 +332,151 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     },
   );
 
+  /**
+   * Runs `fn` in a transaction as `who`'s request (as PostgREST runs an RPC) and keeps it open:
+   * `inside` resolves once `fn` ran, `commit()` lets the transaction commit, `result` is its
+   * answer.
+   */
+  function heldOpen<T>(who: Session, fn: (tx: SqlQueryable) => Promise<T>) {
+    let commit = (): void => undefined;
+    const held = new Promise<void>((resolve) => {
+      commit = resolve;
+    });
+    let ran = (): void => undefined;
+    const inside = new Promise<void>((resolve) => {
+      ran = resolve;
+    });
+    const result = asRequest(
+      project.db.admin,
+      userClaims(who.userId, who.sessionId),
+      async (tx) => {
+        const answer = await fn(tx);
+        ran();
+        await held;
+        return answer;
+      },
+    );
+    result.catch(() => undefined); // awaited by the test
+    return { inside, commit, result };
+  }
+
+  /**
+   * Waits until `promise` settled or another connection waits on a lock, then commits; answers
+   * which came first.
+   */
+  async function whileHeld(
+    promise: Promise<unknown>,
+    commit: () => void,
+  ): Promise<'answered' | 'waited'> {
+    let answered = false;
+    void promise.finally(() => {
+      answered = true;
+    });
+    const waiting = async () =>
+      (
+        await project.db.admin.query<{ n: string }>(
+          `SELECT count(*)::text AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        )
+      )[0]?.n;
+    let seen: 'answered' | 'waited' | undefined;
+    try {
+      await expect
+        .poll(
+          async () => {
+            if (answered) seen = 'answered';
+            else if ((await waiting()) === '1') seen = 'waited';
+            return seen !== undefined;
+          },
+          { timeout: 10_000 },
+        )
+        .toBe(true);
+    } finally {
+      commit();
+    }
+    return seen ?? 'answered';
+  }
+
+  it.runIf(kind() === 'postgres')(
+    'a removal racing a new delivery of the same object: the removal waits for the send, then keeps the object the delivery references',
+    async () => {
+      const email = freshEmail('remove-race');
+      const a = await signIn(email);
+      const b = await signIn(email);
+      // An object nothing references (a clean-up of A's user listed it as releasable).
+      const bytes = fileOf(1500, 27);
+      const sha256 = await upload(a, bytes);
+      const object = `${a.userId}/${sha256}`;
+      const id = randomUUID();
+      // A sends the same file again: its RPC checked the object and wrote the delivery, and
+      // has not committed yet.
+      const send = heldOpen(a, (tx) =>
+        tx.query(
+          `SELECT public.syncline_send_delivery(id => $1, scope => $2, kind => 'asset',
+                    target => '{"type": "otherSessions"}'::jsonb, asset_hash => $3)`,
+          [id, `user:${a.userId}`, sha256],
+        ),
+      );
+      await send.inside;
+      // Meanwhile another device of A's user removes the object through Storage. Its DELETE
+      // starts before the send commits: it waits for the send and then sees the delivery.
+      const removal = a.supabase.storage.from('syncline-assets').remove([object]);
+      expect(await whileHeld(removal, send.commit)).toBe('waited');
+      await send.result;
+      const removed = await removal;
+      expect(removed.error).toBeNull();
+      expect(removed.data).toEqual([]);
+      expect(await objectRows(object)).toBe(1);
+      expect(stored(object)).toBe(true);
+      // B receives it and can read it.
+      expect(await pendingIds(b)).toEqual([id]);
+      const located = await b.transport.assets?.download({ sha256, start: 0 });
+      expect(located).toBeDefined();
+    },
+  );
+
+  it.runIf(kind() === 'postgres')(
+    'a new delivery racing the removal of its object: the send waits for the removal, then is refused with asset_missing (nothing references a missing object)',
+    async () => {
+      const email = freshEmail('send-race');
+      const a = await signIn(email);
+      await signIn(email);
+      const sha256 = await upload(a, fileOf(1500, 28));
+      const object = `${a.userId}/${sha256}`;
+      // Another device of A's user removes the unreferenced object, as Storage does (the DELETE
+      // policy lets it), and has not committed yet.
+      const removal = heldOpen(a, (tx) =>
+        tx.query(
+          `DELETE FROM storage.objects WHERE bucket_id = 'syncline-assets' AND name = ANY ($1::text[])
+           RETURNING name`,
+          [[object]],
+        ),
+      );
+      await removal.inside;
+      // A sends the same file meanwhile: its check of the object must not read the row the
+      // removal is deleting.
+      const id = randomUUID();
+      const sending = failure(
+        a.transport.deliveries.send({
+          id,
+          scope: `user:${a.userId}`,
+          kind: 'asset',
+          assetHash: sha256,
+          target: { type: 'otherSessions' },
+          ttlSeconds: 3600,
+        }),
+      );
+      expect(await whileHeld(sending, removal.commit)).toBe('waited');
+      expect((await removal.result).length).toBe(1);
+      const refused = await sending;
+      expect(refused?.status).toBe(409);
+      expect(refused?.code).toBe('asset_missing');
+      expect(
+        await project.db.admin.query('SELECT 1 FROM syncline.deliveries WHERE id = $1', [id]),
+      ).toEqual([]);
+    },
+  );
+
   it('revoking every session of a user completes what waited only on them and removes its object', async () => {
     const email = freshEmail('revoke-all');
     const a = await signIn(email);
@@ -366,6 +512,154 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect(await objectRows(waiting.object)).toBe(1);
     expect(await c.transport.deliveries.ack(waiting.id)).toEqual({ complete: true });
     expect(await objectRows(waiting.object)).toBe(0);
+  });
+
+  it('B signed out in Supabase Auth itself (signOut local): what waited only on B completes in that sign-out, the sender sees it complete and its object leaves Storage; one C still owes stays', async () => {
+    const email = freshEmail('auth-local');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const c = await signIn(email);
+    const owed = await sendAsset(a, 31, { type: 'sessions', ids: [b.sessionId] });
+    const waiting = await sendAsset(a, 32, { type: 'otherSessions' });
+    expect(waiting.targets).toEqual([b.sessionId, c.sessionId].sort());
+    // B signs out through supabase-js, not through syncline: GoTrue deletes its auth.sessions row.
+    await b.supabase.auth.signOut({ scope: 'local' });
+    expect(b.transport.session.current()).toBeNull();
+    // Complete in the database before any syncline call reads it.
+    expect(await completed(owed.id)).toBe(true);
+    expect(await completed(waiting.id)).toBe(false);
+    expect((await a.transport.deliveries.status?.(owed.id))?.status).toMatchObject({
+      acked: [],
+      complete: true,
+      expired: false,
+    });
+    // The sender's status read removed the object nothing references any more.
+    expect(await objectRows(owed.object)).toBe(0);
+    expect(stored(owed.object)).toBe(false);
+    expect((await a.transport.deliveries.status?.(waiting.id))?.status.complete).toBe(false);
+    expect(await objectRows(waiting.object)).toBe(1);
+    expect((await a.transport.sessions.list()).map((s) => s.sessionId).sort()).toEqual(
+      [a.sessionId, c.sessionId].sort(),
+    );
+    expect(await pendingIds(c)).toEqual([waiting.id]);
+    expect(await c.transport.deliveries.ack(waiting.id)).toEqual({ complete: true });
+    expect(await objectRows(waiting.object)).toBe(0);
+  });
+
+  it("with Realtime, an online device of the sender's user removes the object as soon as B signs out in Supabase Auth (a release hint), reading nothing itself", async () => {
+    const email = freshEmail('auth-hint');
+    const b = await signIn(email);
+    const sender = await signIn(email);
+    // Sent before A starts, so A's start-up release finds it referenced (the database clock may
+    // have been moved past Storage's created_at by the tests before, making it look old).
+    const owed = await sendAsset(sender, 38, { type: 'sessions', ids: [b.sessionId] });
+    const a = await startDevice(email, () => undefined, true);
+    const joined = () =>
+      project.realtime.joins.filter((j) => j.topic === `syncline-user:${a.userId}` && j.ok).length;
+    await expect.poll(joined, { timeout: 30_000 }).toBe(1);
+    // Let A's start-up release finish: its next one on the poll is a minute (and a 10-minute
+    // poll) away, so only the hint can explain what follows.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await objectRows(owed.object)).toBe(1);
+    await b.supabase.auth.signOut({ scope: 'local' });
+    await expect.poll(() => objectRows(owed.object), { timeout: 15_000 }).toBe(0);
+    expect(stored(owed.object)).toBe(false);
+  }, 120_000);
+
+  it.runIf(kind() === 'postgres')(
+    'the last acknowledgement racing a sign-out in Supabase Auth: the sign-out waits for it, then completes the delivery',
+    async () => {
+      const email = freshEmail('auth-race');
+      const a = await signIn(email);
+      const b = await signIn(email);
+      const c = await signIn(email);
+      const sent = await sendAsset(a, 37, { type: 'otherSessions' });
+      let commit = (): void => undefined;
+      const held = new Promise<void>((resolve) => {
+        commit = resolve;
+      });
+      let ackedInside = (): void => undefined;
+      const lockTaken = new Promise<void>((resolve) => {
+        ackedInside = resolve;
+      });
+      // B's acknowledgement, as PostgREST runs it, held open: C is still active for it.
+      const acked = asRequest(project.db.api, userClaims(b.userId, b.sessionId), async (tx) => {
+        const [row] = await tx.query<{ answer: { complete: boolean } }>(
+          'SELECT public.syncline_ack_delivery($1) AS answer',
+          [sent.id],
+        );
+        ackedInside();
+        await held;
+        return row?.answer.complete;
+      });
+      await lockTaken;
+      const waiting = async () =>
+        (
+          await project.db.admin.query<{ n: string }>(
+            `SELECT count(*)::text AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          )
+        )[0]?.n;
+      // C signs out through supabase-js meanwhile: GoTrue's transaction waits on the delivery row.
+      let answered = false;
+      const signedOut = c.supabase.auth.signOut({ scope: 'local' }).finally(() => {
+        answered = true;
+      });
+      try {
+        await expect
+          .poll(async () => answered || (await waiting()) === '1', { timeout: 10_000 })
+          .toBe(true);
+      } finally {
+        commit();
+      }
+      expect(await acked).toBe(false);
+      expect(await signedOut).toEqual({ error: null });
+      // Neither missed it: the sign-out's trigger saw B's acknowledgement.
+      expect(await completed(sent.id)).toBe(true);
+      expect((await a.transport.deliveries.status?.(sent.id))?.status.complete).toBe(true);
+      expect(await objectRows(sent.object)).toBe(0);
+    },
+  );
+
+  it('signOut "others" from C ends A and B in Supabase Auth: what waited only on B completes at once, one C owes stays, and C frees the object', async () => {
+    const email = freshEmail('auth-others');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const c = await signIn(email);
+    const owed = await sendAsset(a, 33, { type: 'sessions', ids: [b.sessionId] });
+    const waiting = await sendAsset(a, 34, { type: 'otherSessions' });
+    await c.supabase.auth.signOut({ scope: 'others' });
+    expect(await completed(owed.id)).toBe(true);
+    expect(await completed(waiting.id)).toBe(false);
+    expect((await c.transport.sessions.list()).map((s) => s.sessionId)).toEqual([c.sessionId]);
+    // The sender is signed out too; C, a device of the same user, frees the object on its poll.
+    expect(await pendingIds(c)).toEqual([waiting.id]);
+    await expect.poll(() => objectRows(owed.object)).toBe(0);
+    expect(stored(owed.object)).toBe(false);
+    expect(await objectRows(waiting.object)).toBe(1);
+    expect(await c.transport.deliveries.ack(waiting.id)).toEqual({ complete: true });
+    expect(await objectRows(waiting.object)).toBe(0);
+  });
+
+  it('signOut "global" and an admin deleting a session complete at once what waited on the ended sessions; a device signing in again frees their objects', async () => {
+    const email = freshEmail('auth-global');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const c = await signIn(email);
+    const toB = await sendAsset(a, 35, { type: 'sessions', ids: [b.sessionId] });
+    const toBoth = await sendAsset(a, 36, { type: 'otherSessions' });
+    // An admin deletes C's session in SQL (the dashboard's SQL editor): toBoth still waits on B.
+    await project.db.admin.query('DELETE FROM auth.sessions WHERE id = $1', [c.sessionId]);
+    expect(await completed(toBoth.id)).toBe(false);
+    expect(await completed(toB.id)).toBe(false);
+    await b.supabase.auth.signOut({ scope: 'global' });
+    expect(await completed(toB.id)).toBe(true);
+    expect(await completed(toBoth.id)).toBe(true);
+    const again = await signIn(email);
+    expect(await pendingIds(again)).toEqual([]);
+    await expect.poll(() => objectRows(toB.object)).toBe(0);
+    await expect.poll(() => objectRows(toBoth.object)).toBe(0);
+    expect(stored(toB.object) || stored(toBoth.object)).toBe(false);
   });
 
   it('through sync clients: the other two sessions handle an asset exactly once, the sender never, and the object leaves Storage', async () => {

@@ -16,6 +16,7 @@ export type {
 } from './api/client.js';
 export type { SyncEvents } from './api/events.js';
 export type { SyncClientOptions } from './api/options.js';
+export type { ReplicationOptions } from './api/replication-options.js';
 export type { AssetMeta, AssetStore } from './assets/asset-store.js';
 export { indexedDbAssetStore, kvAssetStore, memoryAssetStore } from './assets/asset-store.js';
 export {
@@ -29,7 +30,7 @@ export {
 export type { TransferProgress } from './assets/progress.js';
 export { Sha256, type Sha256Options, sha256Hex } from './assets/sha256.js';
 export type { AssetSource } from './assets/transfer-io.js';
-export { createSyncClient } from './client/sync-client.js';
+export { createSyncClient } from './client/create-sync-client.js';
 export type { HlcOptions, HlcParts } from './clock/hlc.js';
 export { compareHlc, formatHlc, HybridLogicalClock, isHlc, parseHlc } from './clock/hlc.js';
 export * from './conflict/resolvers.js';

@@ -3,7 +3,7 @@
 -- request.jwt.claims set for the transaction). The clock is injected: syncline.now_ms() is
 -- replaced inside this (rolled back) transaction to read pgtap.now.
 BEGIN;
-SELECT plan(38);
+SELECT plan(42);
 
 -- Privileges and shape.
 SELECT is_empty(
@@ -27,6 +27,10 @@ SELECT is_empty(
 SELECT volatility_is('public', 'syncline_pending_deliveries', ARRAY[]::text[], 'stable',
   'pending deliveries is STABLE (runs read-only)');
 SELECT volatility_is('public', 'syncline_ack_delivery', ARRAY['text'], 'volatile', 'ack is VOLATILE');
+SELECT volatility_is('syncline', 'may_remove_asset', ARRAY['text'], 'volatile',
+  'the DELETE policy''s check is VOLATILE (its query after the object''s lock reads a fresh snapshot)');
+SELECT ok(NOT has_function_privilege('authenticated', 'syncline.lock_asset_object(text)', 'EXECUTE'),
+  'no signed-in user takes an object''s lock directly');
 SELECT policies_are('storage', 'objects', ARRAY['syncline_assets_insert', 'syncline_assets_update',
   'syncline_assets_select', 'syncline_assets_delete'], 'storage.objects: the four asset policies');
 SELECT is((SELECT public FROM storage.buckets WHERE id = 'syncline-assets'), false,
@@ -76,6 +80,11 @@ SELECT is(public.syncline_send_delivery('0190aaaa-0000-7000-8000-000000000001',
     '{"name":"p.png"}', repeat('ab', 32), 60) -> 'delivery' -> 'targetSessionIds',
   '["bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"]'::jsonb, 'the stale C is not a target, nor the sender');
 RESET ROLE;
+SELECT is((SELECT count(*) FROM pg_locks l
+           WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND l.granted
+             AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended(
+               'syncline.asset:11111111-1111-4111-8111-111111111111/' || repeat('ab', 32), 0)),
+  1::bigint, 'sending a delivery of an asset holds its object''s lock until the transaction ends');
 SELECT is((SELECT jsonb_agg(jsonb_build_object('topic', m.topic, 'private', m.private,
                                                'payload', m.payload))
            FROM realtime.messages m
@@ -118,6 +127,10 @@ SELECT is(public.syncline_ack_delivery('0190aaaa-0000-7000-8000-000000000001'),
   jsonb_build_object('complete', true,
     'release', '11111111-1111-4111-8111-111111111111/' || repeat('ab', 32)),
   'the ack completes the delivery and releases the object');
+SELECT pg_temp.as_session('22222222-2222-4222-8222-222222222222', 'eeeeeeee-eeee-4eee-8eee-eeeeeeeeeeee');
+SELECT is(syncline.may_remove_asset('11111111-1111-4111-8111-111111111111/' || repeat('ab', 32)),
+  false, 'bob may not remove alice''s object');
+SELECT pg_temp.as_session('11111111-1111-4111-8111-111111111111', 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb');
 SELECT lives_ok($$ DELETE FROM storage.objects WHERE bucket_id = 'syncline-assets' $$,
   'the receiver removes the released object');
 RESET ROLE;

@@ -1,12 +1,20 @@
 /**
  * A minimal Supabase Auth (GoTrue) endpoint: what supabase-js's auth client calls for password
- * sign-in, refresh, reading the user and sign-out, with sessions kept where Supabase keeps them
- * (`auth.users`, `auth.sessions`). Access tokens are HS256 JWTs with Supabase's claims
- * (`sub`, `role`, `aud`, `session_id`, `aal`, `amr`, ...). Passwords are not checked: any
- * email signs in (and is created on first use).
+ * sign-in, refresh, reading the user and sign-out, with sessions and refresh tokens kept where
+ * Supabase keeps them (`auth.users`, `auth.sessions`, `auth.refresh_tokens`) and written as
+ * GoTrue writes them: each request in one transaction as the role GoTrue connects as
+ * (`supabase_auth_admin`, no privilege on the app's schemas, so a trigger the app puts on
+ * `auth.sessions` runs as it does on Supabase). Sign-out deletes `auth.sessions` rows (local:
+ * this session; others: the user's other sessions; global: all of them; supabase/auth
+ * `internal/models/sessions.go` `LogoutSession`, `LogoutAllExceptMe`, `Logout`), their refresh
+ * tokens going by the foreign key's cascade. A refresh rotates the token (the old one revoked,
+ * a child issued); reusing a revoked one revokes the session's whole family (`RevokeTokenFamily`;
+ * no reuse interval here). Access tokens are HS256 JWTs with Supabase's claims (`sub`, `role`,
+ * `aud`, `session_id`, `aal`, `amr`, ...). Passwords are not checked: any email signs in (and
+ * is created on first use).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { SqlExecutor } from '@syncline/server';
+import type { SqlExecutor, SqlQueryable } from '@syncline/server';
 import { ISSUER, signJwt, verifyBearer } from './jwt.js';
 
 /** An HTTP answer. */
@@ -24,7 +32,6 @@ interface Grant {
 /** The auth endpoint over `db` (a superuser connection: it writes the auth schema). */
 export class GoTrueStandIn {
   readonly #db: SqlExecutor;
-  readonly #refresh = new Map<string, Grant>();
   /** Lifetime of access tokens, in seconds. */
   accessTokenSeconds = 3600;
 
@@ -63,55 +70,92 @@ export class GoTrueStandIn {
     return failure(404, 'not_found', `no route ${request.method} ${request.path}`);
   }
 
+  /** Runs `fn` in one transaction as GoTrue's database role. */
+  #asAuthServer<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    return this.#db.transaction(async (tx) => {
+      await tx.query("SELECT set_config('role', 'supabase_auth_admin', true)");
+      return fn(tx);
+    });
+  }
+
   /** Signs `email` in on a new device: a new `auth.sessions` row, as GoTrue does. */
   async #signIn(email: string): Promise<AuthAnswer> {
     if (!/^[^@\s]+@[^@\s]+$/.test(email)) return failure(400, 'validation_failed', 'bad email');
-    const [user] = await this.#db.query<{ id: string }>(
-      `INSERT INTO auth.users (id, email, role) VALUES ($1, $2, 'authenticated')
-       ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [userIdOf(email), email],
-    );
-    const userId = user?.id ?? userIdOf(email);
-    const sessionId = randomUUID();
-    await this.#db.query(
-      `INSERT INTO auth.sessions (id, user_id, aal, created_at, updated_at)
-       VALUES ($1, $2, 'aal1', now(), now())`,
-      [sessionId, userId],
-    );
-    return this.#issue({ userId, email, sessionId });
+    return this.#asAuthServer(async (tx) => {
+      const [user] = await tx.query<{ id: string }>(
+        `INSERT INTO auth.users (id, email, role) VALUES ($1, $2, 'authenticated')
+         ON CONFLICT (id) DO NOTHING RETURNING id`,
+        [userIdOf(email), email],
+      );
+      const userId = user?.id ?? userIdOf(email);
+      const sessionId = randomUUID();
+      await tx.query(
+        `INSERT INTO auth.sessions (id, user_id, aal, created_at, updated_at)
+         VALUES ($1, $2, 'aal1', now(), now())`,
+        [sessionId, userId],
+      );
+      return this.#issue(tx, { userId, email, sessionId }, null);
+    });
   }
 
   async #refreshGrant(token: string): Promise<AuthAnswer> {
-    const grant = this.#refresh.get(token);
-    this.#refresh.delete(token);
-    if (grant === undefined)
-      return failure(400, 'refresh_token_not_found', 'Invalid Refresh Token');
-    const [alive] = await this.#db.query('SELECT 1 FROM auth.sessions WHERE id = $1', [
-      grant.sessionId,
-    ]);
-    if (alive === undefined) return failure(400, 'session_not_found', 'Session not found');
-    await this.#db.query('UPDATE auth.sessions SET refreshed_at = now() WHERE id = $1', [
-      grant.sessionId,
-    ]);
-    return this.#issue(grant);
+    return this.#asAuthServer(async (tx) => {
+      const [row] = await tx.query<{ revoked: boolean; session_id: string; email: string }>(
+        `SELECT r.revoked, r.session_id::text, u.email FROM auth.refresh_tokens r
+         JOIN auth.sessions s ON s.id = r.session_id JOIN auth.users u ON u.id = s.user_id
+         WHERE r.token = $1 FOR UPDATE OF r`,
+        [token],
+      );
+      if (row === undefined) {
+        return failure(
+          400,
+          'refresh_token_not_found',
+          'Invalid Refresh Token: Refresh Token Not Found',
+        );
+      }
+      if (row.revoked) {
+        await tx.query(
+          `UPDATE auth.refresh_tokens SET revoked = true, updated_at = now()
+           WHERE session_id = $1 AND revoked = false`,
+          [row.session_id],
+        );
+        return failure(400, 'refresh_token_already_used', 'Invalid Refresh Token: Already Used');
+      }
+      const [grant] = await tx.query<{ user_id: string }>(
+        `UPDATE auth.refresh_tokens SET revoked = true, updated_at = now() WHERE token = $1
+         RETURNING user_id`,
+        [token],
+      );
+      await tx.query('UPDATE auth.sessions SET refreshed_at = now() WHERE id = $1', [
+        row.session_id,
+      ]);
+      return this.#issue(
+        tx,
+        { userId: String(grant?.user_id), email: row.email, sessionId: row.session_id },
+        token,
+      );
+    });
   }
 
   async #signOut(claims: Record<string, unknown>, scope: string): Promise<void> {
     const sessionId = String(claims.session_id ?? '');
     const userId = String(claims.sub);
-    if (scope === 'local') {
-      await this.#db.query('DELETE FROM auth.sessions WHERE id = $1', [sessionId]);
-    } else if (scope === 'others') {
-      await this.#db.query('DELETE FROM auth.sessions WHERE user_id = $1 AND id <> $2', [
-        userId,
-        sessionId,
-      ]);
-    } else {
-      await this.#db.query('DELETE FROM auth.sessions WHERE user_id = $1', [userId]);
-    }
+    await this.#asAuthServer(async (tx) => {
+      if (scope === 'local') {
+        await tx.query('DELETE FROM auth.sessions WHERE id = $1', [sessionId]);
+      } else if (scope === 'others') {
+        await tx.query('DELETE FROM auth.sessions WHERE user_id = $1 AND id <> $2', [
+          userId,
+          sessionId,
+        ]);
+      } else {
+        await tx.query('DELETE FROM auth.sessions WHERE user_id = $1', [userId]);
+      }
+    });
   }
 
-  async #issue(grant: Grant): Promise<AuthAnswer> {
+  /** Issues an access token and a new refresh token (a child of `parent`) for `grant`. */
+  async #issue(tx: SqlQueryable, grant: Grant, parent: string | null): Promise<AuthAnswer> {
     const now = Math.floor(Date.now() / 1000);
     const accessToken = await signJwt(
       {
@@ -131,7 +175,11 @@ export class GoTrueStandIn {
       now,
     );
     const refreshToken = randomBytes(16).toString('hex');
-    this.#refresh.set(refreshToken, grant);
+    await tx.query(
+      `INSERT INTO auth.refresh_tokens (token, user_id, revoked, created_at, updated_at, parent, session_id)
+       VALUES ($1, $2, false, now(), now(), $3, $4)`,
+      [refreshToken, grant.userId, parent, grant.sessionId],
+    );
     return {
       status: 200,
       body: {

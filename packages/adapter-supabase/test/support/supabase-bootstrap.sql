@@ -11,7 +11,8 @@ DO $bootstrap$
 DECLARE
   r text;
 BEGIN
-  FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role', 'authenticator'] LOOP
+  FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role', 'authenticator',
+                            'supabase_auth_admin'] LOOP
     BEGIN
       EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
     EXCEPTION WHEN duplicate_object OR unique_violation THEN
@@ -60,8 +61,29 @@ CREATE TABLE IF NOT EXISTS auth.sessions (
   tag text
 );
 CREATE INDEX IF NOT EXISTS sessions_user_id_idx ON auth.sessions (user_id);
--- The auth tables belong to supabase_auth_admin on Supabase: the API roles cannot read them.
-REVOKE ALL ON auth.users, auth.sessions FROM PUBLIC, anon, authenticated;
+-- A session's refresh tokens (supabase/auth 20220811173540_add_sessions_table): signing a
+-- session out deletes its auth.sessions row, and its refresh tokens go with it (cascade).
+CREATE TABLE IF NOT EXISTS auth.refresh_tokens (
+  instance_id uuid,
+  id bigserial PRIMARY KEY,
+  token varchar(255) UNIQUE,
+  user_id varchar(255),
+  revoked boolean,
+  created_at timestamptz,
+  updated_at timestamptz,
+  parent varchar(255),
+  session_id uuid REFERENCES auth.sessions (id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS refresh_tokens_session_id_revoked_idx
+  ON auth.refresh_tokens (session_id, revoked);
+-- The auth tables belong to supabase_auth_admin on Supabase, the role the Auth server (GoTrue)
+-- connects as: the API roles cannot read them, and what GoTrue writes (a sign-out deleting
+-- sessions) runs as that role, with no privilege on the app's schemas.
+GRANT USAGE ON SCHEMA auth TO supabase_auth_admin;
+ALTER TABLE auth.users OWNER TO supabase_auth_admin;
+ALTER TABLE auth.sessions OWNER TO supabase_auth_admin;
+ALTER TABLE auth.refresh_tokens OWNER TO supabase_auth_admin;
+REVOKE ALL ON auth.users, auth.sessions, auth.refresh_tokens FROM PUBLIC, anon, authenticated;
 
 CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid
 LANGUAGE sql STABLE SET search_path = '' AS $$

@@ -1,4 +1,4 @@
-import type { SyncClientOptions } from '../api/options.js';
+import type { ReplicationOptions } from '../api/replication-options.js';
 import type { DeviceClockHistory } from '../clock/device-clock.js';
 import type { StartedEngine } from '../engine/start-engine.js';
 import type { SyncEnvironment } from '../env/types.js';
@@ -15,14 +15,13 @@ import type { WriteLimits } from '../replication/write-limits.js';
 import type { TargetingServices } from '../sessions/session-targeting.js';
 import type { StatusMachine } from '../status/status-machine.js';
 import type { StorageAdapter } from '../storage/types.js';
-import type { TabLink } from '../tabs/tab-link.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
 import { claimLocalData } from './claim.js';
 
 /** The client's parts a {@link SessionSwitch} works with. */
 export interface SessionSwitchParts {
   /** The client's options (claim policy, scope, replication sizes and timings). */
-  readonly options: SyncClientOptions;
+  readonly options: ReplicationOptions;
   /** The client's environment (the auth pause's timers). */
   readonly env: SyncEnvironment;
   /** The client's transport. */
@@ -39,8 +38,6 @@ export interface SessionSwitchParts {
   readonly limits: WriteLimits;
   /** Session targeting, when the app opted in. */
   readonly targeting: TargetingServices | null;
-  /** The multi-tab link, when there is one (it is made after the switch). */
-  tabs(): TabLink | null;
   /** The started engine, or `null` before `start()`. */
   engine(): StartedEngine | null;
   /** `false` once the client stopped. */
@@ -52,9 +49,13 @@ export interface SessionSwitchParts {
  * `local` one while signed out), claiming data written while signed out, and the replicator of
  * the session (started when the switch has finished, stopped at the next one, restarted after
  * an `auth` pause). Session changes are carried out one at a time, in order.
+ *
+ * Its protected members are the seams of the tabs entry's `TabSessionSwitch` (a follower tab
+ * replicates nothing, and an election reloads the replica), so an app without tabs does not
+ * ship that part.
  */
 export class SessionSwitch {
-  readonly #parts: SessionSwitchParts;
+  protected readonly parts: SessionSwitchParts;
   /** Retries replication of the current session after an `auth` pause. */
   readonly authPause: AuthPause;
   #session: AuthSession | null = null;
@@ -66,7 +67,7 @@ export class SessionSwitch {
   #switching: Promise<void> = Promise.resolve();
 
   constructor(parts: SessionSwitchParts) {
-    this.#parts = parts;
+    this.parts = parts;
     this.authPause = new AuthPause(parts.env, () => this.resume());
   }
 
@@ -92,7 +93,7 @@ export class SessionSwitch {
 
   /** The scope a signed-in user's writes go to. */
   scopeFor(session: AuthSession): string {
-    return this.#parts.options.scopeFor?.(session) ?? `user:${session.userId}`;
+    return this.parts.options.scopeFor?.(session) ?? `user:${session.userId}`;
   }
 
   /**
@@ -103,38 +104,8 @@ export class SessionSwitch {
    */
   change(session: AuthSession | null): Promise<void> {
     const replica = this.#activate(session);
-    this.#chain(() => this.#finish(session, replica));
+    this.chain(() => this.finish(session, replica));
     return this.#switching;
-  }
-
-  /**
-   * The election changed this tab's role after start. A new leader reloads the replica from
-   * storage (the mirror may miss what the old leader wrote last, and its outbox positions must
-   * follow the stored ones), swaps it in once loaded, then starts replicating; its own calls made
-   * meanwhile wait in the link and are carried out after. A deposed leader stops replicating
-   * and mirrors the new one.
-   */
-  roleChanged(leader: boolean): void {
-    const session = this.#session;
-    this.#parts.notifier.touch();
-    this.stop();
-    const tabs = this.#parts.tabs();
-    if (!leader) {
-      tabs?.hello(this.#replica.namespace);
-      return;
-    }
-    if (session === null) this.#localReplica = null;
-    const replica =
-      session === null
-        ? this.#openLocal()
-        : this.#open(userNamespace(session.userId), this.scopeFor(session));
-    this.#chain(async () => {
-      await replica.ready;
-      if (this.#session !== session || tabs?.elected !== true) return;
-      this.#swap(replica);
-      this.#refresh(replica);
-      await this.#finish(session, replica);
-    });
   }
 
   /**
@@ -144,8 +115,8 @@ export class SessionSwitch {
    */
   resume(): Replicator | undefined {
     const session = this.#session;
-    const engine = this.#parts.engine();
-    if (session === null || engine === null || !this.#parts.running()) return undefined;
+    const engine = this.parts.engine();
+    if (session === null || engine === null || !this.parts.running()) return undefined;
     const current = this.#replicator;
     if (current !== null && !current.stopped) return current;
     if (current === null) return undefined; // the session switch has not finished
@@ -156,17 +127,19 @@ export class SessionSwitch {
   stop(): void {
     this.#replicator?.stop();
     this.#replicator = null;
-    this.#parts.targeting?.signedOut();
+    this.parts.targeting?.signedOut();
   }
 
-  #refresh(replica: Replica): void {
-    this.#parts.engine()?.ctx.refreshCounts(replica);
+  /** Refreshes the status counts of `replica`. */
+  protected refresh(replica: Replica): void {
+    this.parts.engine()?.ctx.refreshCounts(replica);
   }
 
-  #chain(step: () => Promise<void>): void {
+  /** Carries out `step` after every session change so far. */
+  protected chain(step: () => Promise<void>): void {
     this.#switching = this.#switching
       .then(step)
-      .catch((error: unknown) => this.#parts.status.failed(asSyncError(error)));
+      .catch((error: unknown) => this.parts.status.failed(asSyncError(error)));
   }
 
   #activate(session: AuthSession | null): Replica {
@@ -177,48 +150,47 @@ export class SessionSwitch {
     if (session !== null && previous !== null && previous.userId === session.userId) {
       replica = this.#replica; // same user, new auth session: same data
     } else if (session !== null) {
-      replica = this.#open(userNamespace(session.userId), this.scopeFor(session));
+      replica = this.open(userNamespace(session.userId), this.scopeFor(session));
     } else {
-      replica = this.#openLocal();
+      replica = this.openLocal();
     }
-    this.#swap(replica);
-    if (session === null) this.#parts.status.signedOut();
-    else this.#parts.status.signedIn(session.userId);
-    this.#refresh(replica);
+    this.swap(replica);
+    if (session === null) this.parts.status.signedOut();
+    else this.parts.status.signedIn(session.userId);
+    this.refresh(replica);
     return replica;
   }
 
-  #open(namespace: string, scope: string): Replica {
+  /** Opens the replica of `namespace` (loading from storage). */
+  protected open(namespace: string, scope: string): Replica {
     const replica: Replica = openReplica(
-      this.#parts.storage,
+      this.parts.storage,
       namespace,
       scope,
       (touched) => {
         if (replica !== this.#replica) return;
-        const notifier = this.#parts.notifier;
+        const notifier = this.parts.notifier;
         for (const [collection, id] of touched) notifier.changed(collection, id);
-        this.#refresh(replica);
+        this.refresh(replica);
         notifier.touch();
       },
       // The device must know the namespace before any write lands in it (see DeviceClockHistory).
-      this.#parts.clockHistory.remember(namespace),
+      this.parts.clockHistory.remember(namespace),
     );
-    const tabs = this.#parts.tabs();
-    if (tabs !== null) {
-      replica.outbox.onTouched = (collection, id) => {
-        if (replica === this.#replica) tabs.recordsChanged(collection, [id]);
-      };
-    }
     return replica;
   }
 
-  #openLocal(): Replica {
-    this.#localReplica ??= this.#open(LOCAL_NAMESPACE, LOCAL_SCOPE);
+  /** The replica of data written while signed out, opened once (again when `reload`). */
+  protected openLocal(reload?: boolean): Replica {
+    if (reload || this.#localReplica === null) {
+      this.#localReplica = this.open(LOCAL_NAMESPACE, LOCAL_SCOPE);
+    }
     return this.#localReplica;
   }
 
-  async #finish(session: AuthSession | null, replica: Replica): Promise<void> {
-    const engine = this.#parts.engine();
+  /** Once `replica` is loaded: restores the clock from it, then {@link replicate}s. */
+  protected async finish(session: AuthSession | null, replica: Replica): Promise<void> {
+    const engine = this.parts.engine();
     if (engine === null) throw new SyncError('invalid', 'Call client.start() before writing');
     const { ctx } = engine;
     await replica.ready;
@@ -226,44 +198,49 @@ export class SessionSwitch {
     // Our own history is restored as is; what others wrote is merged under the drift bound.
     ctx.clock.restore(replica.lastHlc);
     if (replica.seenHlc !== '') ctx.clock.receive(replica.seenHlc);
-    const tabs = this.#parts.tabs();
-    if (tabs !== null && !tabs.elected) {
-      tabs.hello(replica.namespace); // a follower mirrors the leader and replicates nothing
-      return;
-    }
-    if (session === null) {
-      tabs?.leading();
-      return;
-    }
+    await this.replicate(session, replica, engine);
+  }
+
+  /**
+   * Claims the data written while signed out and starts replicating `session` (nothing to do
+   * while signed out). Resolves `false` when superseded or stopped meanwhile.
+   */
+  protected async replicate(
+    session: AuthSession | null,
+    replica: Replica,
+    engine: StartedEngine,
+  ): Promise<boolean> {
+    if (session === null) return true;
+    const { ctx } = engine;
     engine.retryer.clear();
-    const local = this.#openLocal();
+    const local = this.openLocal();
     await local.ready;
     if (local !== replica) {
-      const policy = this.#parts.options.claimLocalData ?? 'auto';
+      const policy = this.parts.options.claimLocalData ?? 'auto';
       await claimLocalData(ctx, policy, session, local, replica, () => this.#session === session);
     }
-    if (this.#session !== session || !this.#parts.running()) return;
+    if (this.#session !== session || !this.parts.running()) return false;
     ctx.refreshCounts(replica);
     this.authPause.cancel();
-    this.#serverLimits = this.#parts.limits.learnFrom(this.#parts.transport, ctx.env);
+    this.#serverLimits = this.parts.limits.learnFrom(this.parts.transport, ctx.env);
     this.#startReplicator(engine, session, replica);
-    this.#parts.targeting?.signedIn({
+    this.parts.targeting?.signedIn({
       session,
       clientId: engine.clientId,
       retryer: engine.retryer,
     });
-    tabs?.leading();
+    return true;
   }
 
   #startReplicator(engine: StartedEngine, session: AuthSession, replica: Replica): Replicator {
-    const options = this.#parts.options;
+    const options = this.parts.options;
     const pullPageSize = options.pullPageSize ?? 1000;
     const replicator = new Replicator({
       ctx: engine.ctx,
       replica,
       session,
       clientId: engine.clientId,
-      transport: this.#parts.transport,
+      transport: this.parts.transport,
       retryer: engine.retryer,
       scopes: [replica.scope],
       pushBatchSize: options.pushBatchSize ?? 100,
@@ -277,7 +254,7 @@ export class SessionSwitch {
       pullIntervalMs: options.pullIntervalMs ?? 30_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       onAuthPaused: () => this.authPause.schedule(),
-      onLimits: (limits) => this.#parts.limits.learn(limits),
+      onLimits: (limits) => this.parts.limits.learn(limits),
     });
     this.#replicator = replicator;
     replicator.start();
@@ -285,11 +262,11 @@ export class SessionSwitch {
   }
 
   /** Makes `next` the live replica and announces every record that may look different. */
-  #swap(next: Replica): void {
+  protected swap(next: Replica): void {
     const previous = this.#replica;
     if (previous === next) return;
     this.#replica = next;
-    const notifier = this.#parts.notifier;
+    const notifier = this.parts.notifier;
     for (const replica of [previous, next]) {
       for (const collection of replica.store.collections()) {
         for (const id of replica.store.viewIds(collection)) notifier.changed(collection, id);

@@ -1,4 +1,3 @@
-import type { ClaimLocalData } from '../account/claim.js';
 import type { ConflictResolver } from '../conflict/types.js';
 import type { SyncEnvironment } from '../env/types.js';
 import type { RetryOptions } from '../replication/retryer.js';
@@ -7,7 +6,8 @@ import type { SessionTargeting } from '../sessions/session-targeting.js';
 import type { TargetingOptions } from '../sessions/targeting-options.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { MultiTab } from '../tabs/multi-tab.js';
-import type { AuthSession, SyncTransport } from '../transport/types.js';
+import type { SyncTransport } from '../transport/types.js';
+import type { ReplicationOptions } from './replication-options.js';
 
 /**
  * Options of `createSyncClient`. `Declarations` is the type of `collections`, from which the
@@ -15,12 +15,16 @@ import type { AuthSession, SyncTransport } from '../transport/types.js';
  */
 export interface SyncClientOptions<
   Declarations extends CollectionDeclarations = CollectionDeclarations,
-> extends TargetingOptions {
+> extends TargetingOptions,
+    ReplicationOptions {
   /** The adapter that talks to the server. */
   transport: SyncTransport;
   /**
-   * Where data, outbox and checkpoints are kept.
-   * @default `indexedDbStorage()` where IndexedDB exists, `memoryStorage()` elsewhere
+   * Where data, outbox and checkpoints are kept. A browser build (a bundler's `browser` export
+   * condition) has no in-memory fallback: where it runs without IndexedDB (a jsdom test), pass
+   * one, e.g. `memoryStorage()`.
+   * @default `indexedDbStorage()` where IndexedDB exists, `memoryStorage()` elsewhere; in the
+   * browser build, `indexedDbStorage()`
    */
   storage?: StorageAdapter;
   /**
@@ -36,16 +40,6 @@ export interface SyncClientOptions<
    * @default lww()
    */
   conflict?: ConflictResolver;
-  /**
-   * What happens to data written while signed out when a user signs in.
-   * @default 'auto'
-   */
-  claimLocalData?: ClaimLocalData;
-  /**
-   * The scope a signed-in user's writes go to.
-   * @default (session) => `user:${session.userId}`
-   */
-  scopeFor?: (session: AuthSession) => string;
   /**
    * Session targeting: `client.sessions`, `client.deliveries`, `client.assets` and the
    * `delivery` and `transfer` events. Opt in with `sessionTargeting()` from
@@ -63,35 +57,6 @@ export interface SyncClientOptions<
   tabs?: MultiTab;
   /** Replaces any of the real time, timer, randomness and online sources. */
   environment?: Partial<SyncEnvironment>;
-  /**
-   * Maximum mutations per push request.
-   * @default 100
-   */
-  pushBatchSize?: number;
-  /**
-   * Maximum changes per pull page of a catch-up (a pull from a stored checkpoint).
-   * @default 1000
-   */
-  pullPageSize?: number;
-  /**
-   * Maximum changes per pull page of an initial sync (a pull from no checkpoint, which
-   * downloads the whole scope): fewer, larger pages. Used only once the server's `maxPullLimit`
-   * is known (the transport's `info()`, asked at sign-in), and never above it; without it every
-   * page has `pullPageSize`. Two such pages can be in memory at once (one applied, one fetched
-   * ahead), so lower it for large records on a small device.
-   * @default 5000
-   */
-  initialPullPageSize?: number;
-  /**
-   * Fallback pull interval when no realtime poke arrives, in milliseconds.
-   * @default 30000
-   */
-  pullIntervalMs?: number;
-  /**
-   * A request that has not answered after this long is aborted and retried.
-   * @default 30000
-   */
-  requestTimeoutMs?: number;
   /**
    * While requests fail with `network` errors, the transport's cheap reachability check
    * (`probe`) runs about this often (jittered ±50 %), and sync resumes at its first answer.

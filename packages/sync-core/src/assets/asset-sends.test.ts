@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { SyncClient } from '../api/client.js';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import type { Delivery } from '../protocol/types.js';
 import { sessionTargeting } from '../sessions/session-targeting.js';

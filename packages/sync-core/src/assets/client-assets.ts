@@ -322,17 +322,26 @@ export class ClientAssets implements AssetsApi, SessionPart {
       await committed;
       if (uploaded !== undefined) throw uploaded.error;
       const send = await sending;
-      const delivery = await this.#options.deliveries.send({
-        id: send.id,
-        kind: ASSET_DELIVERY_KIND,
-        payload: {
-          size: send.size,
-          ...(send.name === undefined ? {} : { name: send.name }),
-          ...(send.mimeType === undefined ? {} : { mimeType: send.mimeType }),
-        },
-        asset: send.hash,
-        ...(send.target === undefined ? {} : { target: send.target }),
-        ...(send.ttl === undefined ? {} : { ttl: send.ttl }),
+      const deliver = () =>
+        this.#options.deliveries.send({
+          id: send.id,
+          kind: ASSET_DELIVERY_KIND,
+          payload: {
+            size: send.size,
+            ...(send.name === undefined ? {} : { name: send.name }),
+            ...(send.mimeType === undefined ? {} : { mimeType: send.mimeType }),
+          },
+          asset: send.hash,
+          ...(send.target === undefined ? {} : { target: send.target }),
+          ...(send.ttl === undefined ? {} : { ttl: send.ttl }),
+        });
+      const delivery = await deliver().catch(async (error: unknown) => {
+        // The server's copy went between the upload (or the probe that found it complete)
+        // and the delivery: a clean-up of a copy nothing referenced raced this send. Upload
+        // it again from the asset store and send once more.
+        if (!isSyncError(error) || error.code !== 'asset_missing') throw error;
+        await uploadAsset(run, send.hash);
+        return deliver();
       });
       await this.#sendLog.done(send);
       tracker?.settle('completed');

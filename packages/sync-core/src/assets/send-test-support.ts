@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import type { Delivery } from '../protocol/types.js';
 import { sessionTargeting } from '../sessions/session-targeting.js';

@@ -12,7 +12,7 @@ import type { ConflictResolver, ParkedConflict } from '../conflict/types.js';
 import type { JsonObject } from '../protocol/types.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
-import { createSyncClient } from './sync-client.js';
+import { createSyncClient } from './create-sync-client.js';
 import { testEnvironment } from './test-support.js';
 
 let seed = 500;

@@ -12,7 +12,7 @@ import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import { createSessionSource } from '../transport/session-source.js';
 import type { SyncTransport } from '../transport/types.js';
-import { createSyncClient } from './sync-client.js';
+import { createSyncClient } from './create-sync-client.js';
 import { settle, testEnvironment } from './test-support.js';
 
 let seed = 7000;

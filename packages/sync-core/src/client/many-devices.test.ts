@@ -3,7 +3,7 @@ import { expect, it, vi } from 'vitest';
 import type { SyncClient } from '../api/client.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
-import { createSyncClient } from './sync-client.js';
+import { createSyncClient } from './create-sync-client.js';
 
 it('twenty devices patching different fields of one record all survive (default resolver)', async () => {
   const server = createMemoryServer();

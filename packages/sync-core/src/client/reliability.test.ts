@@ -6,7 +6,7 @@ import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer, type MemoryServer } from '../testing/memory-server.js';
 import { withFaults } from '../testing/with-faults.js';
 import type { SyncTransport } from '../transport/types.js';
-import { createSyncClient } from './sync-client.js';
+import { createSyncClient } from './create-sync-client.js';
 import { controlledStorage, settle, testEnvironment } from './test-support.js';
 
 let seed = 100;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClaimLocalData, LocalDataClaim } from '../account/claim.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
-import { createSyncClient } from './sync-client.js';
+import { createSyncClient } from './create-sync-client.js';
 import { settle, testEnvironment } from './test-support.js';
 
 let seed = 900;

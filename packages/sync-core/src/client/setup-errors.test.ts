@@ -3,7 +3,7 @@ import { isSyncError } from '../errors/sync-error.js';
 import { sessionTargeting } from '../sessions/session-targeting.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
-import { createSyncClient } from './sync-client.js';
+import { createSyncClient } from './create-sync-client.js';
 import { testEnvironment } from './test-support.js';
 
 describe('mistakes in what the app writes', () => {

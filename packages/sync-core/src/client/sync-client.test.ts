@@ -3,7 +3,7 @@ import { SyncError } from '../errors/sync-error.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import type { SyncTransport } from '../transport/types.js';
-import { createSyncClient } from './sync-client.js';
+import { createSyncClient } from './create-sync-client.js';
 import { controlledStorage, settle, testEnvironment } from './test-support.js';
 
 let seed = 1;

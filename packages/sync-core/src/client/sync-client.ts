@@ -1,4 +1,4 @@
-import { SessionSwitch } from '../account/session-switch.js';
+import { SessionSwitch, type SessionSwitchParts } from '../account/session-switch.js';
 import type { SyncClient, SyncTransaction, TabRole } from '../api/client.js';
 import type { SyncEvents } from '../api/events.js';
 import type { SyncClientOptions } from '../api/options.js';
@@ -8,7 +8,6 @@ import type { ConflictDecision, ParkedConflict } from '../conflict/types.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
 import type { EngineContext } from '../engine/context.js';
 import { type StartedEngine, startEngine } from '../engine/start-engine.js';
-import { createEnvironment } from '../env/environment.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { SyncError } from '../errors/sync-error.js';
 import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
@@ -27,48 +26,36 @@ import type { TargetingServices } from '../sessions/session-targeting.js';
 import { RecordLists } from '../status/record-lists.js';
 import { StatusMachine } from '../status/status-machine.js';
 import type { RecordSyncState, SyncStatus } from '../status/types.js';
-import { indexedDbStorage } from '../storage/indexeddb.js';
-import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
 import type { ClientTabs } from '../tabs/client-tabs.js';
-import type { TabLink } from '../tabs/tab-link.js';
 import type { SyncTransport } from '../transport/types.js';
 import { CollectionGuard } from '../write/collection-guard.js';
-import { WritePath } from '../write/write-path.js';
+import { WritePath, type WritePathParts } from '../write/write-path.js';
 import { checkClientOptions } from './check-options.js';
 
 /**
- * Creates a sync client. Call `start()` before writing.
- *
- * The record type of each collection comes from `collections`: a Standard Schema's output
- * (`{ schema: z.object(...) }`), a plain type (`collection<Todo>()`), else `JsonObject`; it
- * flows to `put`, `patch`, `get`, `query` and events with no type arguments at the call sites.
- *
- * @throws SyncError `invalid` for a missing transport or an out-of-range numeric option
- *
- * @example
- * ```ts
- * const client = createSyncClient({
- *   transport: restTransport({ baseUrl, getToken, session }),
- *   collections: {
- *     todos: { schema: z.object({ title: z.string(), done: z.boolean() }) },
- *     notes: collection<Note>({ conflict: fieldMerge() }),
- *   },
- * });
- * await client.start();
- * await client.put('todos', id, { title: 'Buy milk', done: false });
- * ```
+ * What the client makes when the app passes nothing: the main and the browser entries differ
+ * there (see `create-sync-client.ts`).
+ * @internal
  */
-export function createSyncClient<
-  Declarations extends CollectionDeclarations = CollectionDeclarations,
->(options: SyncClientOptions<Declarations>): SyncClient<RecordsOf<Declarations>> {
-  // The implementation is untyped inside; the declarations only shape the public types.
-  return new SyncClientImpl(options) as unknown as SyncClient<RecordsOf<Declarations>>;
+export interface ClientDefaults {
+  /** The storage, when the app passes no `storage`. */
+  storage(): StorageAdapter;
+  /** The environment, from the app's `environment` overrides. */
+  environment(overrides?: Partial<SyncEnvironment>): SyncEnvironment;
 }
 
-function defaultStorage(): StorageAdapter {
-  return typeof indexedDB === 'undefined' ? memoryStorage() : indexedDbStorage();
+/**
+ * Makes the client behind `createSyncClient`, with the entry's `defaults`.
+ * @internal
+ */
+export function newSyncClient<Declarations extends CollectionDeclarations>(
+  options: SyncClientOptions<Declarations>,
+  defaults: ClientDefaults,
+): SyncClient<RecordsOf<Declarations>> {
+  // The implementation is untyped inside; the declarations only shape the public types.
+  return new SyncClientImpl(options, defaults) as unknown as SyncClient<RecordsOf<Declarations>>;
 }
 
 /**
@@ -101,13 +88,12 @@ class SyncClientImpl implements SyncClient {
   readonly #targeting: TargetingServices | null;
   /** The multi-tab link (`null` without the `tabs` option). */
   readonly #tabs: ClientTabs | null;
-  readonly #tabLink = (): TabLink | null => this.#tabs?.link ?? null;
 
-  constructor(options: SyncClientOptions) {
+  constructor(options: SyncClientOptions, defaults: ClientDefaults) {
     checkClientOptions(options);
     this.#guard = new CollectionGuard(options.collections);
     this.#options = options;
-    const device = createEnvironment(options.environment);
+    const device = defaults.environment(options.environment);
     const transport = options.transport;
     this.#reachability = new Reachability({
       env: device,
@@ -116,7 +102,7 @@ class SyncClientImpl implements SyncClient {
       timeoutMs: Math.min(options.requestTimeoutMs ?? 30_000, 10_000),
     });
     this.#env = { ...device, online: this.#reachability };
-    this.#storage = options.storage ?? defaultStorage();
+    this.#storage = options.storage ?? defaults.storage();
     this.#transport = options.transport;
     this.#clockHistory = new DeviceClockHistory(this.#storage);
     this.#newId = createUuidV7(this.#env);
@@ -145,7 +131,7 @@ class SyncClientImpl implements SyncClient {
           return session === null ? '' : this.#sessions.scopeFor(session);
         },
       }) ?? null;
-    this.#sessions = new SessionSwitch({
+    const sessionParts: SessionSwitchParts = {
       env: this.#env,
       options,
       transport: this.#transport,
@@ -155,36 +141,27 @@ class SyncClientImpl implements SyncClient {
       clockHistory: this.#clockHistory,
       limits: this.#limits,
       targeting: this.#targeting,
-      tabs: this.#tabLink,
       engine: () => this.#engine,
       running: () => this.#starting !== null,
-    });
-    this.#writes = new WritePath({
+    };
+    const writeParts: WritePathParts = {
       guard: this.#guard,
       limits: this.#limits,
       newId: this.#newId,
       ctx: () => this.#requireCtx(),
       replica: () => this.#sessions.replica,
-      tabs: this.#tabLink,
       schedulePush: () => this.#sessions.replicator?.schedulePush(),
+    };
+    // With tabs, the session switch and the write path are the tabs' own (see ClientTabs).
+    const tabs = options.tabs?.connect({
+      sessions: sessionParts,
+      writes: writeParts,
+      emitter,
+      client: this,
     });
-    this.#tabs =
-      options.tabs === undefined
-        ? null
-        : options.tabs.connect({
-            env: this.#env,
-            storage: this.#storage,
-            targeting: this.#targeting,
-            newId: this.#newId,
-            emitter,
-            notifier: this.#notifier,
-            status: this.#status,
-            sessions: this.#sessions,
-            writes: this.#writes,
-            ctx: () => this.#engine?.ctx ?? null,
-            client: this,
-            running: () => this.#starting !== null,
-          });
+    this.#tabs = tabs ?? null;
+    this.#sessions = tabs?.sessions ?? new SessionSwitch(sessionParts);
+    this.#writes = tabs?.writes ?? new WritePath(writeParts);
   }
 
   get assets(): AssetsApi {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncClient } from '../api/client.js';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import { isSyncError } from '../errors/sync-error.js';
 import type { Delivery } from '../protocol/types.js';

@@ -6,7 +6,7 @@
  * handler ran a second time.
  */
 import { describe, expect, it } from 'vitest';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import { SyncError } from '../errors/sync-error.js';
 import { sessionTargeting } from '../sessions/session-targeting.js';

@@ -105,6 +105,25 @@ export function bytesFromRandom(random: () => number): (target: Uint8Array) => U
 }
 
 /**
+ * What a runtime gives {@link environmentWith} for the environment's defaults: its timers and
+ * its source of random bytes. (The browser build has its own, without Node's paths.)
+ * @internal
+ */
+export interface HostDefaults {
+  setTimeout: SyncEnvironment['setTimeout'];
+  clearTimeout: SyncEnvironment['clearTimeout'];
+  /** The random bytes source; may throw where the runtime has none. */
+  randomBytes(): SyncEnvironment['randomBytes'];
+}
+
+/** Any runtime: Node's `setImmediate` for a zero delay, a typed error without crypto. */
+const ANY_HOST: HostDefaults = {
+  setTimeout: realSetTimeout,
+  clearTimeout: realClearTimeout,
+  randomBytes: cryptoRandomBytes,
+};
+
+/**
  * The real sources of time, timers, randomness and connectivity, with any of them replaced by
  * `overrides`. This is the only place syncline reads `Date.now`, `Math.random`,
  * `crypto.getRandomValues` or the global timers: everything else receives the environment, so
@@ -115,15 +134,23 @@ export function bytesFromRandom(random: () => number): (target: Uint8Array) => U
  *   and the runtime has none
  */
 export function createEnvironment(overrides: Partial<SyncEnvironment> = {}): SyncEnvironment {
+  return environmentWith(ANY_HOST, overrides);
+}
+
+/** {@link createEnvironment} over `host`'s timers and random bytes. @internal */
+export function environmentWith(
+  host: HostDefaults,
+  overrides: Partial<SyncEnvironment> = {},
+): SyncEnvironment {
   let randomBytes = overrides.randomBytes;
   if (randomBytes === undefined) {
     randomBytes =
-      overrides.random === undefined ? cryptoRandomBytes() : bytesFromRandom(overrides.random);
+      overrides.random === undefined ? host.randomBytes() : bytesFromRandom(overrides.random);
   }
   return {
     now: overrides.now ?? (() => Date.now()),
-    setTimeout: overrides.setTimeout ?? realSetTimeout,
-    clearTimeout: overrides.clearTimeout ?? realClearTimeout,
+    setTimeout: overrides.setTimeout ?? host.setTimeout,
+    clearTimeout: overrides.clearTimeout ?? host.clearTimeout,
     random: overrides.random ?? (() => Math.random()),
     randomBytes,
     online: overrides.online ?? browserOnlineSource(),

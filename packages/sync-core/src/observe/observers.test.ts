@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import { createChangeRouter } from './change-router.js';

@@ -18,7 +18,11 @@ export interface SessionsObserver extends Observer<SessionsSnapshot> {
   refresh(): Promise<void>;
 }
 
-const NO_SESSIONS: SessionsSnapshot = Object.freeze({ current: null, sessions: null });
+// Pure, so an app without session targeting drops it from its bundle (see assets/sha256.ts).
+const NO_SESSIONS: SessionsSnapshot = /* @__PURE__ */ Object.freeze({
+  current: null,
+  sessions: null,
+});
 
 /**
  * Observes this device's session and the user's session list. The list is fetched when the

@@ -3,7 +3,7 @@
 // (its `maxPullLimit`, from `info()`), up to `initialPullPageSize`; a catch-up pull asks for
 // `pullPageSize`. Without the server's limits the client keeps to `pullPageSize` throughout.
 import { describe, expect, it } from 'vitest';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import { testEnvironment } from '../client/test-support.js';
 import type { ServerInfo } from '../protocol/server-info.js';
 import { memoryStorage } from '../storage/memory.js';

@@ -4,7 +4,7 @@
  * (duplicates), and a pull whenever one cannot be placed (gap, malformed page).
  */
 import { describe, expect, it } from 'vitest';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import type { Poke } from '../protocol/types.js';
 import { memoryStorage } from '../storage/memory.js';

@@ -5,7 +5,7 @@
 // client already holds, a stop while a pull is out, and pokes queued behind a running pull (up to
 // the bound of 256).
 import { describe, expect, it } from 'vitest';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import {
   controlledStorage,
   replacedTransport,

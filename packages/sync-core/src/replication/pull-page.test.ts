@@ -5,7 +5,7 @@
  * the records the fresh pull returned, in that scope only.
  */
 import { describe, expect, it } from 'vitest';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import { compareHlc, formatHlc } from '../clock/hlc.js';
 import type { Mutation } from '../protocol/types.js';

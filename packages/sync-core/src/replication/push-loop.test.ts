@@ -2,7 +2,7 @@
 // answer, a request refused as a whole (one unit, several units, a transaction), the limits a
 // 413 teaches, and push results that storage fails to save.
 import { describe, expect, it } from 'vitest';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import {
   controlledStorage,
   replacedTransport,

@@ -5,7 +5,7 @@
  * PGlite: the record vanished, the next write started from nothing and lost data).
  */
 import { expect, it } from 'vitest';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import type { PullResponse } from '../protocol/types.js';
 import { memoryStorage } from '../storage/memory.js';

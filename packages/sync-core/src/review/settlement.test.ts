@@ -4,7 +4,7 @@
  * changes nothing, and every decision is durable across a restart.
  */
 import { describe, expect, it } from 'vitest';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import { controlledStorage, testEnvironment } from '../client/test-support.js';
 import { manual } from '../conflict/resolvers.js';
 import { isSyncError } from '../errors/sync-error.js';

@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
 import { isSyncError, type SyncError } from '../errors/sync-error.js';
 import { memoryStorage } from '../storage/memory.js';

@@ -7,7 +7,7 @@ import * as v from 'valibot';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import type { AnySyncClient, CollectionName, RecordOf, SyncClient } from '../api/client.js';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { ViewRecord } from '../store/query.js';
 import { createMemoryServer } from '../testing/memory-server.js';

@@ -278,7 +278,11 @@ class IndexedDbStorage implements StorageAdapter {
     if (this.#connection === undefined) {
       const factory = this.#options.indexedDB ?? globalThis.indexedDB;
       if (factory === undefined) {
-        return Promise.reject(storageError('IndexedDB is not available in this environment'));
+        return Promise.reject(
+          storageError(
+            'IndexedDB is not available in this environment: pass createSyncClient({ storage }), e.g. memoryStorage() in a test',
+          ),
+        );
       }
       this.#connection = new IdbConnection({
         factory,

@@ -1,47 +1,28 @@
+import type { SessionSwitchParts } from '../account/session-switch.js';
 import type { TabRole } from '../api/client.js';
 import type { SyncEvents } from '../api/events.js';
-import type { EngineContext } from '../engine/context.js';
 import type { Emitter } from '../observe/emitter.js';
-import type { Notifier } from '../observe/notifier.js';
-import type { Replica } from '../replica/replica.js';
-import type { StatusMachine } from '../status/status-machine.js';
 import type { SyncStatus } from '../status/types.js';
-import type { AuthSession } from '../transport/types.js';
+import type { WritePathParts } from '../write/write-path.js';
 import type { ServeParts, TabHostParts } from './tab-host.js';
 import type { TabLink } from './tab-link.js';
-
-/** What the tabs need of the client's session switch. */
-export interface TabSessions {
-  /** The live replica. */
-  readonly replica: Replica;
-  /** The signed-in session, or `null`. */
-  readonly session: AuthSession | null;
-  /** The election changed this tab's role. */
-  roleChanged(leader: boolean): void;
-}
+import { TabSessionSwitch } from './tab-session-switch.js';
+import { TabWritePath } from './tab-write-path.js';
 
 /**
- * What {@link ClientTabs} connects: the client's parts, from which it builds its side of the
- * tab host (here, so that an app without tabs does not ship that wiring).
+ * What {@link ClientTabs} connects: the client's parts, from which it builds its session switch,
+ * its write path and its side of the tab host (here, so that an app without tabs does not ship
+ * that wiring).
  */
-export interface ClientTabsParts
-  extends Pick<TabHostParts, 'env' | 'storage' | 'targeting' | 'newId'> {
+export interface ClientTabsParts {
+  /** The parts of the client's session switch (a {@link TabSessionSwitch} made here). */
+  sessions: SessionSwitchParts;
+  /** The parts of the client's write path (a {@link TabWritePath} made here). */
+  writes: WritePathParts;
   /** The client's events (the link follows changes, conflicts and dead letters). */
   emitter: Emitter<SyncEvents>;
-  /** The client's batched notifications (the leader publishes its state after each batch). */
-  notifier: Notifier;
-  /** The client's own status. */
-  status: StatusMachine;
-  /** The client's session switch: the live replica, the session, this tab's role changes. */
-  sessions: TabSessions;
-  /** The client's write path (a leader carries out its followers' writes with it). */
-  writes: Pick<ServeParts, 'write'>;
-  /** The engine context, or `null` before `start()`. */
-  ctx(): EngineContext | null;
   /** The client, for the calls that are its public methods. */
   client: ServeParts['client'];
-  /** `false` before `start()` and after `stop()`: role changes are then ignored. */
-  running(): boolean;
 }
 
 /**
@@ -52,6 +33,10 @@ export interface ClientTabsParts
 export class ClientTabs {
   /** The link to the other tabs. */
   readonly link: TabLink;
+  /** The client's session switch: only the elected tab replicates. */
+  readonly sessions: TabSessionSwitch;
+  /** The client's write path: a follower's writes go to the leader. */
+  readonly writes: TabWritePath;
   /** A follower's copy of the leader's status. */
   #mirrored: SyncStatus | null = null;
 
@@ -60,23 +45,27 @@ export class ClientTabs {
    * @param connect - links the tab host to the other tabs
    */
   constructor(parts: ClientTabsParts, connect: (host: TabHostParts) => TabLink) {
-    const { emitter, notifier, sessions } = parts;
+    const { emitter } = parts;
+    const { env, storage, targeting, notifier } = parts.sessions;
+    const sessions = new TabSessionSwitch(parts.sessions, () => this.link);
+    const writes = new TabWritePath(parts.writes, () => this.link);
+    const ctx = () => parts.sessions.engine()?.ctx ?? null;
     const link = connect({
-      env: parts.env,
-      storage: parts.storage,
-      targeting: parts.targeting,
-      newId: parts.newId,
+      env,
+      storage,
+      targeting,
+      newId: parts.writes.newId,
       emitter,
-      replica: () => (parts.ctx() === null ? null : sessions.replica),
-      status: () => parts.status.snapshot,
+      replica: () => (ctx() === null ? null : sessions.replica),
+      status: () => parts.sessions.status.snapshot,
       sessionId: () => sessions.session?.sessionId ?? null,
       serve: () => {
-        const ctx = parts.ctx();
-        if (ctx === null) throw new Error('no engine before start');
+        const started = ctx();
+        if (started === null) throw new Error('no engine before start');
         return {
-          ctx,
+          ctx: started,
           replica: sessions.replica,
-          write: (writes, txId, extraOps) => parts.writes.write(writes, txId, extraOps),
+          write: (calls, txId, extraOps) => writes.write(calls, txId, extraOps),
           client: parts.client,
         };
       },
@@ -89,7 +78,7 @@ export class ClientTabs {
         notifier.touch();
       },
       roleChanged: (leader) => {
-        if (!parts.running()) return;
+        if (!parts.sessions.running()) return;
         this.#mirrored = null;
         sessions.roleChanged(leader);
       },
@@ -99,6 +88,8 @@ export class ClientTabs {
     emitter.on('rejected', () => link.listsChanged());
     notifier.subscribe(() => link.publish());
     this.link = link;
+    this.sessions = sessions;
+    this.writes = writes;
   }
 
   /** The status this tab shows: a follower's is the leader's, once it has heard it. */

@@ -4,7 +4,7 @@ import { memoryAssetStore } from '../assets/asset-store.js';
 import { ASSET_DELIVERY_KIND } from '../assets/assets-api.js';
 import type { TransferProgress } from '../assets/progress.js';
 import { sha256Hex } from '../assets/sha256.js';
-import { createSyncClient } from '../client/sync-client.js';
+import { createSyncClient } from '../client/create-sync-client.js';
 import type { IncomingDelivery } from '../deliveries/inbox.js';
 import { sessions as toSessions } from '../deliveries/targets.js';
 import type { Delivery } from '../protocol/types.js';

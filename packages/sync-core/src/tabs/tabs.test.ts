@@ -27,7 +27,7 @@ function profile(options: { webLocks?: boolean } = {}) {
   const storage = memoryStorage();
   const locks = options.webLocks === false ? null : fakeTabLocks();
   const tab = async () => {
-    const { createSyncClient } = await import('../client/sync-client.js');
+    const { createSyncClient } = await import('../client/create-sync-client.js');
     const client = createSyncClient({
       transport: server.connect({ userId: 'u1' }),
       storage,

@@ -12,8 +12,6 @@ import {
   type WriteWithOps,
 } from '../review/settlement.js';
 import type { StorageWrite } from '../storage/types.js';
-import type { TabLink } from '../tabs/tab-link.js';
-import type { TabCall } from '../tabs/tab-messages.js';
 import type { CollectionGuard } from './collection-guard.js';
 import { applyLocalWrites, type LocalWrite } from './local-writer.js';
 import { buildTransaction } from './transaction-builder.js';
@@ -30,16 +28,15 @@ export interface WritePathParts {
   ctx(): EngineContext;
   /** The live replica. */
   replica(): Replica;
-  /** The multi-tab link, or `null`. */
-  tabs(): TabLink | null;
   /** Asks the session's replicator (if any) to push soon. */
   schedulePush(): void;
 }
 
 /**
  * The client's writes: `put`, `patch`, `delete` and `transaction`, each checked (collection,
- * id, schema, size) synchronously, then applied to the live replica, or, in a follower tab,
- * sent to the leader; and the app's settlement of dead letters and parked conflicts.
+ * id, schema, size) synchronously, then applied to the live replica; and the app's settlement
+ * of dead letters and parked conflicts. (A follower tab's writes go to the leader: the tabs
+ * entry's `TabWritePath` overrides {@link WritePath.write} and the settlement calls.)
  */
 export class WritePath {
   readonly #parts: WritePathParts;
@@ -79,45 +76,27 @@ export class WritePath {
 
   /** Applies checked writes (with storage ops of their own: never forwarded to a leader). */
   write(writes: LocalWrite[], txId?: string, extraOps?: StorageWrite[]): Promise<void> {
-    const ctx = this.#parts.ctx();
-    const tabs = this.#parts.tabs();
-    if (tabs?.following === true && extraOps === undefined) {
-      const call: TabCall = { kind: 'write', writes, ...(txId === undefined ? {} : { txId }) };
-      return tabs.write(call).then(() => undefined);
-    }
-    return applyLocalWrites(ctx, this.#parts.replica(), writes, {
+    return applyLocalWrites(this.#parts.ctx(), this.#parts.replica(), writes, {
       txId,
       extraOps,
       onDurable: this.#onDurable,
     });
   }
 
-  /** Queues a dead letter's change again (in a follower tab: asks the leader). */
+  /** Queues a dead letter's change again. */
   retryDeadLetter(mutationId: string): Promise<void> {
-    if (this.#following()) return this.#follow({ kind: 'retryDeadLetter', mutationId });
     return retryDeadLetter(this.#parts.ctx(), this.#parts.replica(), mutationId, this.#withOps);
   }
 
-  /** Drops a dead letter (in a follower tab: asks the leader). */
+  /** Drops a dead letter. */
   discardDeadLetter(mutationId: string): Promise<void> {
-    if (this.#following()) return this.#follow({ kind: 'discardDeadLetter', mutationId });
     return discardDeadLetter(this.#parts.ctx(), this.#parts.replica(), mutationId);
   }
 
-  /** Settles a parked conflict (in a follower tab: asks the leader). */
+  /** Settles a parked conflict. */
   resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void> {
-    if (this.#following()) return this.#follow({ kind: 'resolveConflict', mutationId, decision });
     const { ctx, replica } = this.#parts;
     return resolveParkedConflict(ctx(), replica(), mutationId, decision, this.#withOps);
-  }
-
-  #following(): boolean {
-    return this.#parts.tabs()?.following === true;
-  }
-
-  /** A follower's call to the leader, for the calls that answer nothing. */
-  #follow(call: TabCall): Promise<void> {
-    return (this.#parts.tabs() as TabLink).call(call).then(() => undefined);
   }
 
   /** `write` with storage ops of its own (settlement's retries and resolutions). */

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SyncClientOptions } from '../../src/api/options.js';
-import { createSyncClient } from '../../src/client/sync-client.js';
+import { createSyncClient } from '../../src/client/create-sync-client.js';
 import type { PullRequest } from '../../src/protocol/types.js';
 import { simulate } from '../../src/testing/index.js';
 import type { SyncTransport } from '../../src/transport/types.js';

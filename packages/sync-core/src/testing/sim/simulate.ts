@@ -55,7 +55,7 @@
  */
 
 import type { SyncClientOptions } from '../../api/options.js';
-import { createSyncClient } from '../../client/sync-client.js';
+import { createSyncClient } from '../../client/create-sync-client.js';
 import type { ConflictResolver } from '../../conflict/types.js';
 import type { StorageAdapter } from '../../storage/types.js';
 import { createRandom } from '../random.js';

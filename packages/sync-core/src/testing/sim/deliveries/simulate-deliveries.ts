@@ -21,7 +21,7 @@
 
 import type { SyncClientOptions } from '../../../api/options.js';
 import type { AssetStore } from '../../../assets/asset-store.js';
-import { createSyncClient } from '../../../client/sync-client.js';
+import { createSyncClient } from '../../../client/create-sync-client.js';
 import type { Delivery } from '../../../protocol/types.js';
 import type { StorageAdapter } from '../../../storage/types.js';
 import type { AuthSession, SyncTransport } from '../../../transport/types.js';
