@@ -18,6 +18,7 @@ import {
 import {
   PULL_NEXT_CHECKPOINT_HEADER,
   readServerLimits,
+  type ServerFeatures,
   type ServerInfo,
 } from '@syncline/sync-core/protocol';
 import { checkBaseUrl, HttpClient, type TokenProvider } from './http/http-client.js';
@@ -206,6 +207,25 @@ export function restTransport(options: RestTransportOptions): RestTransport {
         })
       : undefined;
 
+  // The latest info answer (or the one on its way), which the targeting part's feature read
+  // takes instead of asking again (and asks anew when it failed).
+  let lastInfo: Promise<ServerInfo> | undefined;
+  const info = (signal?: AbortSignal): Promise<ServerInfo> =>
+    (lastInfo = http
+      .json({ method: 'GET', path: '/v1/info', what: 'info', signal })
+      .then((answer) => {
+        const body = answer as { limits?: unknown; features?: ServerFeatures } | null;
+        const limits = readServerLimits(body?.limits);
+        if (limits?.maxBodyBytes === undefined || limits.maxRecordBytes === undefined) {
+          throw notSynclineAnswerError(undefined, 'info');
+        }
+        return {
+          protocol: 1,
+          limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'],
+          features: { assetUploadsById: body?.features?.assetUploadsById === true },
+        } as const;
+      }));
+
   const transport: RestTransport = {
     baseUrl,
 
@@ -226,18 +246,11 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     probe: (signal?: AbortSignal): Promise<void> =>
       http.reach({ method: 'GET', path: '/healthz', what: 'reachability probe', signal }),
 
-    async info(signal?: AbortSignal): Promise<ServerInfo> {
-      const body = await http.json({ method: 'GET', path: '/v1/info', what: 'info', signal });
-      const limits = readServerLimits((body as { limits?: unknown } | null)?.limits);
-      if (limits?.maxBodyBytes === undefined || limits.maxRecordBytes === undefined) {
-        throw notSynclineAnswerError(undefined, 'info');
-      }
-      return { protocol: 1, limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'] };
-    },
+    info,
   };
 
   if (options.session !== undefined) transport.session = options.session;
-  const hub = options.targeting?.attach(transport, http);
+  const hub = options.targeting?.attach(transport, http, () => lastInfo);
 
   if (realtime === 'sse') {
     transport.subscribe = ({ scopes, onPoke, onConnect }) => {

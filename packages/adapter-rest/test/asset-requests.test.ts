@@ -25,9 +25,31 @@ let url: string;
 const seen: Seen[] = [];
 /** Called for a GET instead of answering at once (a stalled download). */
 let stall: ((res: import('node:http').ServerResponse) => void) | undefined;
+/** `GET /v1/info` requests answered. */
+let infoRequests = 0;
+/** How many of the next `GET /v1/info` requests fail (503). */
+let infoFailures = 0;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    if (req.url === '/v1/info') {
+      infoRequests += 1;
+      if (infoFailures > 0) {
+        infoFailures -= 1;
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'unavailable', message: 'not now' } }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          protocol: 1,
+          limits: { maxBodyBytes: 1 << 20, maxRecordBytes: 1 << 18 },
+          features: { assetUploadsById: true },
+        }),
+      );
+      return;
+    }
     let bytes = 0;
     req.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
@@ -58,7 +80,13 @@ afterAll(async () => {
 });
 
 function assets(options: { fetch?: typeof fetch; streamUploads?: boolean } = {}) {
-  const transport = restTransport({
+  const part = targetingTransport(options).assets;
+  if (part === undefined) throw new Error('no assets part');
+  return part;
+}
+
+function targetingTransport(options: { fetch?: typeof fetch; streamUploads?: boolean } = {}) {
+  return restTransport({
     baseUrl: url,
     getToken: () => 'token',
     session: createSessionSource({ userId: 'u', sessionId: 's' }),
@@ -66,9 +94,6 @@ function assets(options: { fetch?: typeof fetch; streamUploads?: boolean } = {})
     targeting: restTargeting(),
     ...options,
   });
-  const part = transport.assets;
-  if (part === undefined) throw new Error('no assets part');
-  return part;
 }
 
 const chunk = new Uint8Array(SIZE).fill(3);
@@ -147,5 +172,39 @@ describe('a long-lived signal', () => {
     } finally {
       stall = undefined;
     }
+  });
+});
+
+describe('the server info', () => {
+  it('is asked once for the limits and the asset feature read (the answer is shared)', async () => {
+    infoRequests = 0;
+    const transport = targetingTransport();
+    const info = await transport.info?.();
+    expect(info?.features).toEqual({ assetUploadsById: true });
+    expect(await transport.assets?.uploadsById?.()).toBe(true);
+    expect(await transport.assets?.uploadsById?.()).toBe(true);
+    expect(infoRequests).toBe(1);
+  });
+
+  it('shares a request still in flight, and a transport that never asked asks once', async () => {
+    infoRequests = 0;
+    const transport = targetingTransport();
+    const [info, byId] = await Promise.all([transport.info?.(), transport.assets?.uploadsById?.()]);
+    expect(info?.limits.maxRecordBytes).toBe(1 << 18);
+    expect(byId).toBe(true);
+    expect(infoRequests).toBe(1);
+    const other = targetingTransport();
+    expect(await other.assets?.uploadsById?.()).toBe(true);
+    expect(infoRequests).toBe(2);
+  });
+
+  it('a failed answer is not kept: the feature read asks again', async () => {
+    infoRequests = 0;
+    infoFailures = 1;
+    const transport = targetingTransport();
+    await expect(transport.info?.()).rejects.toMatchObject({ status: 503 });
+    expect(await transport.assets?.uploadsById?.()).toBe(true);
+    expect(await transport.assets?.uploadsById?.()).toBe(true);
+    expect(infoRequests).toBe(2);
   });
 });

@@ -73,6 +73,7 @@ describe('records too large for the server', () => {
         maxMutationsPerPush: 500,
         maxPullLimit: 10_000,
       },
+      features: { assetUploadsById: true },
     });
   });
 

@@ -1,7 +1,7 @@
-import type { SyncTransport } from '@syncline/sync-core';
+import type { ServerInfo, SyncTransport } from '@syncline/sync-core';
 import type { HttpClient } from '../http/http-client.js';
 import { nodeHttpAvailable } from './node-download.js';
-import { SessionEventHub, sessionParts } from './session-parts.js';
+import { SessionEventHub, type SessionPartsOptions, sessionParts } from './session-parts.js';
 import { globalFetchIsNodes } from './upload-body.js';
 
 /**
@@ -11,10 +11,16 @@ import { globalFetchIsNodes } from './upload-body.js';
 export interface RestTargeting {
   /**
    * Adds the session endpoints to `transport` over its HTTP client; returns the hub the event
-   * stream feeds with session, delivery and transfer hints.
+   * stream feeds with session, delivery and transfer hints. `lastInfo` is the transport's
+   * latest `info()` answer (or the one on its way), which the asset part reads the server's
+   * features from.
    * @internal
    */
-  attach(transport: SyncTransport, http: HttpClient): SessionEventHub;
+  attach(
+    transport: SyncTransport,
+    http: HttpClient,
+    lastInfo: () => Promise<ServerInfo> | undefined,
+  ): SessionEventHub;
 }
 
 /** Options of {@link restTargeting}. */
@@ -48,10 +54,14 @@ export interface RestTargetingOptions {
  */
 export function restTargeting(options: RestTargetingOptions = {}): RestTargeting {
   return {
-    attach: (transport, http) => {
+    attach: (transport, http, lastInfo) => {
       const nodeDownloads =
         options.nodeDownloads ?? (!http.appFetch && globalFetchIsNodes() && nodeHttpAvailable());
-      return attachTargeting(transport, http, nodeDownloads);
+      // The latest answer, else (none yet, or it failed) the transport asks again.
+      const serverInfo = async (signal?: AbortSignal): Promise<ServerInfo> =>
+        (await lastInfo()?.catch(() => undefined)) ??
+        (transport.info as NonNullable<SyncTransport['info']>)(signal);
+      return attachTargeting(transport, http, { nodeDownloads, serverInfo });
     },
   };
 }
@@ -59,9 +69,9 @@ export function restTargeting(options: RestTargetingOptions = {}): RestTargeting
 function attachTargeting(
   transport: SyncTransport,
   http: HttpClient,
-  nodeDownloads: boolean,
+  options: SessionPartsOptions,
 ): SessionEventHub {
-  Object.assign(transport, sessionParts(http, { nodeDownloads }));
+  Object.assign(transport, sessionParts(http, options));
   const hub = new SessionEventHub();
   transport.sessionEvents = (listener, onConnect) => hub.add(listener, onConnect);
   return hub;

@@ -9,6 +9,7 @@ import type {
   AssetProbe,
   AssetTransport,
   DeliveryTransport,
+  ServerInfo,
   SessionEvent,
   SessionTransport,
   TransferTransport,
@@ -35,12 +36,14 @@ import { uploadBody } from './upload-body.js';
 export interface SessionPartsOptions {
   /** Asset downloads over `node:http` (see `RestTargetingOptions.nodeDownloads`). */
   nodeDownloads: boolean;
+  /** The transport's latest `GET /v1/info` answer, asked when there is none. */
+  serverInfo(signal?: AbortSignal): Promise<ServerInfo>;
 }
 
 /** The four parts, over `http`. */
 export function sessionParts(
   http: HttpClient,
-  options: SessionPartsOptions = { nodeDownloads: false },
+  options: SessionPartsOptions,
 ): {
   sessions: SessionTransport;
   deliveries: DeliveryTransport;
@@ -73,23 +76,10 @@ export function sessionParts(
     };
   };
 
-  // Whether the server takes uploads by id, from its info answer: asked once per transport
-  // (a failed ask is asked again next time).
-  let byId: Promise<boolean> | undefined;
-  const uploadsById = (signal?: AbortSignal): Promise<boolean> => {
-    byId ??= http
-      .json({ method: 'GET', path: '/v1/info', what: 'info', signal })
-      .then(
-        (body) =>
-          (body as { features?: { assetUploadsById?: unknown } } | null)?.features
-            ?.assetUploadsById === true,
-      );
-    const asked = byId;
-    asked.catch(() => {
-      if (byId === asked) byId = undefined;
-    });
-    return asked;
-  };
+  // Whether the server takes uploads by id, from the transport's latest info answer (the one
+  // the client asked at sign-in; asked again after a failure).
+  const uploadsById = async (signal?: AbortSignal): Promise<boolean> =>
+    (await options.serverInfo(signal)).features?.assetUploadsById === true;
 
   /** Sends one chunk of an upload (hash-addressed or by id) to `path` with `range`. */
   const putChunk = async (

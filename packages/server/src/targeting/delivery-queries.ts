@@ -69,33 +69,21 @@ export async function createDelivery(
   users: readonly string[],
 ): Promise<CreateDeliveryOutcome> {
   const now = ctx.now();
-  // Without an asset, one statement that commits on its own (every send pays for each round
-  // trip to the database, and PGlite runs one statement at a time).
-  if (request.assetHash === undefined) return insertDelivery(db, ctx, auth, request, users, now);
-  const assetHash = request.assetHash;
-  return db.transaction(async (tx) => {
-    // A repeated request with an asset is answered before its asset is looked at (its copy
-    // may be released by now); the insert finds other repetitions.
-    const existing = await repeatedDelivery(tx, auth, request.id, now);
-    if (existing !== undefined) return existing;
-    // The sender's own complete copy, locked so a sweep cannot release it meanwhile.
-    const copy = await tx.query(
-      `SELECT 1 FROM syncline.assets WHERE user_id = $1 AND sha256 = $2 AND complete
-       FOR SHARE`,
-      [auth.userId, assetHash],
-    );
-    if (copy.length === 0) return { type: 'asset_missing' };
-    await tx.query(
-      'UPDATE syncline.assets SET touched_at = $3 WHERE user_id = $1 AND sha256 = $2',
-      [auth.userId, assetHash, now],
-    );
-    return insertDelivery(tx, ctx, auth, request, users, now);
-  });
+  // One statement that commits on its own (every send pays for each round trip to the
+  // database, and PGlite runs one statement at a time). With an asset, the same statement
+  // touches the sender's complete copy first, which locks it until the delivery exists (a
+  // sweep cannot release it meanwhile), and creates nothing when there is none.
+  const created = await insertDelivery(db, ctx, auth, request, users, now);
+  if (created !== undefined) return created;
+  // No complete copy: a repeated request is answered all the same (its copy may be released
+  // by now).
+  return (await repeatedDelivery(db, auth, request.id, now)) ?? { type: 'asset_missing' };
 }
 
 /**
  * Inserts the delivery, its users and its fixed targets (counted on the delivery row), and
- * notifies the receiving users' streams, in one call (`syncline.create_delivery`).
+ * notifies the receiving users' streams, in one call (`syncline.create_delivery`); with an
+ * asset, only where the sender holds a complete copy (else `undefined`, nothing created).
  */
 async function insertDelivery(
   db: SqlQueryable,
@@ -104,7 +92,7 @@ async function insertDelivery(
   request: SendDeliveryRequest & { ttlSeconds: number },
   users: readonly string[],
   now: number,
-): Promise<CreateDeliveryOutcome> {
+): Promise<CreateDeliveryOutcome | undefined> {
   const onlySessions = request.target.type === 'sessions' ? request.target.ids : null;
   // The delivery as the row below reads back (toDelivery), built here for the hint.
   const delivery: Delivery = {
@@ -119,9 +107,17 @@ async function insertDelivery(
   if (request.payload !== undefined) delivery.payload = request.payload;
   if (request.assetHash !== undefined) delivery.assetHash = request.assetHash;
   const { channel, payloads } = ctx.notification(deliveryEvents(delivery, users, onlySessions));
+  const create = `SELECT syncline.create_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,
+    $12, $13, $14, $15) AS targets`;
   const [row] = await db.query<{ targets: string[] | null }>(
-    `SELECT syncline.create_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-       $14, $15) AS targets`,
+    request.assetHash === undefined
+      ? create
+      : `WITH copy AS (
+           UPDATE syncline.assets SET touched_at = $9
+           WHERE user_id = $2 AND sha256 = $6 AND complete
+           RETURNING 1
+         )
+         ${create} FROM copy`,
     [
       request.id,
       auth.userId,
@@ -140,7 +136,8 @@ async function insertDelivery(
       payloads,
     ],
   );
-  if (row?.targets == null) {
+  if (row === undefined) return undefined; // the asset's copy is missing (or not complete)
+  if (row.targets == null) {
     // The id is taken (a repetition, or another request took it: a conflict, which the
     // caller may retry).
     return (await repeatedDelivery(db, auth, request.id, now)) ?? { type: 'conflict' };

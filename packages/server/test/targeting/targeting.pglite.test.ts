@@ -7,7 +7,7 @@ import { useTargetingFixture } from './fixture.js';
 import { targetingSecurity } from './security.js';
 import { targetingStories } from './stories.js';
 import { uploadByIdSuite } from './upload-by-id.js';
-import { type StatementProbe, uploadPipelineSuite } from './upload-pipeline.js';
+import { assetSendSuite, type StatementProbe, uploadPipelineSuite } from './upload-pipeline.js';
 
 describe('session targeting over HTTP on PGlite', () => {
   let ackCalls = 0;
@@ -15,13 +15,28 @@ describe('session targeting over HTTP on PGlite', () => {
   let uploadLookups = 0;
   let advancesHeld: Promise<void> | undefined;
   let run: StatementProbe['query'] | undefined;
+  let statements = 0;
+  let transactions = 0;
   const fixture = useTargetingFixture(async (options) => {
     const executor = pgliteExecutor(await PGlite.create());
     // Counts the acknowledgement calls (ack-batches.ts checks that they were batched), the
     // lookups of one asset copy, and holds the upload offset updates (upload-pipeline.ts).
     const query = executor.query;
     run = (sql, params) => query(sql, params);
+    const transaction = executor.transaction;
+    executor.transaction = (callback) => {
+      transactions++;
+      return transaction((tx) => {
+        const inner = tx.query;
+        tx.query = (sql, params) => {
+          statements++;
+          return inner(sql, params);
+        };
+        return callback(tx);
+      });
+    };
     executor.query = async (sql, params) => {
+      statements++;
       if (sql.includes('syncline.ack_deliveries(')) ackCalls++;
       if (sql.includes('FROM syncline.assets a WHERE a.user_id = $1 AND a.sha256 = $2')) {
         copyLookups++;
@@ -55,5 +70,14 @@ describe('session targeting over HTTP on PGlite', () => {
         };
       },
       query: (sql, params) => (run as StatementProbe['query'])(sql, params),
+      counts: () => ({ statements, transactions }),
+    })));
+  describe('sending a delivery with an asset', () =>
+    assetSendSuite(fixture, () => ({
+      copyLookups: () => copyLookups,
+      uploadLookups: () => uploadLookups,
+      holdAdvances: () => () => {},
+      query: (sql, params) => (run as StatementProbe['query'])(sql, params),
+      counts: () => ({ statements, transactions }),
     })));
 });

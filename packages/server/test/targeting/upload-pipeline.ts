@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { asset, putChunk, type TargetingFixture } from './fixture.js';
+import { asset, deliveryBody, putChunk, type TargetingFixture, upload } from './fixture.js';
 import { putById } from './upload-by-id.js';
 
 /** What the runner exposes of the statements the server runs. */
@@ -23,6 +23,8 @@ export interface StatementProbe {
   holdAdvances(): () => void;
   /** Runs a statement on the server's database. */
   query(sql: string, params: unknown[]): Promise<unknown>;
+  /** Statements and transactions the server ran since the start. */
+  counts(): { statements: number; transactions: number };
 }
 
 async function until(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -159,5 +161,42 @@ export function uploadPipelineSuite(
     expect(named?.status, JSON.stringify(named?.body)).toBe(201);
     const head = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
     expect(head.headers.get('asset-complete')).toBe('1');
+  });
+}
+
+/** What a send of a delivery with an asset costs the database (the tail of every asset send). */
+export function assetSendSuite(fixture: () => TargetingFixture, probe: () => StatementProbe): void {
+  it('a send with an asset is one statement, no transaction; a repetition and a missing copy answer as before', async () => {
+    const f = fixture();
+    const user = f.newUser();
+    const a = await f.signIn(user);
+    await f.signIn(user);
+    const file = asset(5000, 73);
+    expect((await upload(f, a, file)).status).toBe(201);
+    const body = deliveryBody(a, { assetHash: file.sha256 });
+    const before = probe().counts();
+    const sent = await f.as(a, '/v1/deliveries', { method: 'POST', json: body });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    const after = probe().counts();
+    expect(after.statements - before.statements).toBe(1);
+    expect(after.transactions - before.transactions).toBe(0);
+    const sentBody = sent.body as { delivery: { id: string; targetSessionIds: string[] } };
+    expect(sentBody.delivery.targetSessionIds).toHaveLength(1);
+    // Sent again: the same delivery, also once the copy is gone (the asset was released).
+    const again = await f.as(a, '/v1/deliveries', { method: 'POST', json: body });
+    expect(again.status).toBe(200);
+    expect((again.body as typeof sentBody).delivery.id).toBe(sentBody.delivery.id);
+    await probe().query('DELETE FROM syncline.assets WHERE sha256 = $1', [file.sha256]);
+    const repeated = await f.as(a, '/v1/deliveries', { method: 'POST', json: body });
+    expect(repeated.status).toBe(200);
+    expect((repeated.body as typeof sentBody).delivery.targetSessionIds).toEqual(
+      sentBody.delivery.targetSessionIds,
+    );
+    const missing = await f.as(a, '/v1/deliveries', {
+      method: 'POST',
+      json: deliveryBody(a, { assetHash: file.sha256 }),
+    });
+    expect(missing.status).toBe(409);
+    expect((missing.body as { error: { code: string } }).error.code).toBe('asset_missing');
   });
 }

@@ -52,6 +52,12 @@ export interface AssetStore {
    * the whole partial durable, finds little left to flush.
    */
   flushPartial?(key: string): Promise<void>;
+  /**
+   * The writer of the partial `key` stopped for now (a download failed or was stopped; it may
+   * resume later): a store that keeps something open per partial while it is written (a file
+   * handle) lets go of it. Optional; `commit` and `discardPartial` end a partial's writing too.
+   */
+  releasePartial?(key: string): Promise<void>;
   /** Makes the partial `key` the complete asset `sha256`. */
   commit(key: string, sha256: string, meta: AssetMeta): Promise<void>;
   /** Forgets the partial `key`. */

@@ -242,6 +242,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
       meta,
       chunkBytes: this.#options.chunkBytes,
       onWritten: (end) => written.advance(end),
+      flushBehind: true, // the delivery waits for the commit: little left to sync there
     });
     // Registered first: no upload read goes on waiting once the write failed.
     imported.catch((error: unknown) => written.fail(error));

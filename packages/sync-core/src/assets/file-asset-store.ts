@@ -29,7 +29,10 @@ const KEY = /^[A-Za-z0-9._-]{1,200}$/;
  * bytes, is at worst shorter than what was appended or wrong past some point: a download
  * resumes from its size and verifies the SHA-256 of the whole before committing (wrong bytes
  * are fetched again), and an import starts over. Reads take only the range asked for, so a
- * 500 MB asset never sits whole in memory.
+ * 500 MB asset never sits whole in memory. A partial keeps one file handle open while it is
+ * written (appends, the reads of an upload that follows them, the flushes), from its first
+ * append until it is committed, discarded or released (`releasePartial`); a store instance
+ * assumes it is the only writer of its directory's partials.
  *
  * @example
  * ```ts
@@ -79,29 +82,71 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
       // A short read (the file shrank meanwhile) is copied out: no uninitialised byte rides along.
       return read === out.length ? out : out.slice(0, read);
     });
+  /**
+   * The partials being written, each with one handle kept open from its first append until it
+   * is committed, discarded or released (a file open, stat and close per append and per read
+   * of the upload that follows it were a tenth of a send's CPU), and its size as this store
+   * wrote it. A partial is written by one writer at a time (the client's appends are in order).
+   */
+  const writing = new Map<string, Promise<OpenPartial>>();
+  const openPartial = (key: string): Promise<OpenPartial> => {
+    let opening = writing.get(key);
+    if (opening === undefined) {
+      opening = (async () => {
+        await ensureDirs();
+        const handle = await open(partialPath(key), 'a+');
+        try {
+          return { handle, size: (await handle.stat()).size };
+        } catch (error) {
+          await handle.close().catch(() => undefined);
+          throw error;
+        }
+      })();
+      writing.set(key, opening);
+      opening.catch(() => {
+        if (writing.get(key) === opening) writing.delete(key);
+      });
+    }
+    return opening;
+  };
+  /** Closes the partial's kept handle, if any (waiting for the operations on it). */
+  const release = async (key: string): Promise<void> => {
+    const opening = writing.get(key);
+    if (opening === undefined) return;
+    writing.delete(key);
+    const partial = await opening.catch(() => undefined);
+    await partial?.handle.close();
+  };
   /** Writes `parts` at the partial's end, with vectored writes (none joined in memory). */
   const appendParts = async (key: string, offset: number, parts: readonly Uint8Array[]) => {
-    await ensureDirs();
-    const handle = await open(partialPath(key), 'a').catch((error: unknown) => {
+    const partial = await openPartial(key).catch((error: unknown) => {
       throw failed('write', error);
     });
+    if (partial.size !== offset) throw offsetMismatch(key, partial.size, offset);
+    let rest = parts.filter((part) => part.length > 0);
     try {
-      const held = (await handle.stat()).size;
-      if (held !== offset) throw offsetMismatch(key, held, offset);
-      let rest = parts.filter((part) => part.length > 0);
       while (rest.length > 0) {
-        const { bytesWritten } = await handle.writev(rest);
+        const { bytesWritten } = await partial.handle.writev(rest);
+        partial.size += bytesWritten;
         rest = afterWritten(rest, bytesWritten);
       }
     } catch (error) {
-      if (error instanceof SyncError) throw error;
+      // What reached the file is not known for sure: the next append opens it again.
+      await release(key).catch(() => undefined);
       throw failed('write', error);
-    } finally {
-      await handle.close();
     }
+  };
+  /** Reads the partial into `target`, with its kept handle while it is being written. */
+  const partialInto = async (key: string, start: number, target: Uint8Array) => {
+    const opening = writing.get(key);
+    if (opening === undefined)
+      return reading(partialPath(key), (handle) => fill(handle, start, target));
+    return fill((await opening).handle, start, target);
   };
   return {
     async partialSize(key) {
+      const opening = writing.get(key);
+      if (opening !== undefined) return (await opening).size;
       await ensureDirs();
       return (await sizeOf(partialPath(key))) ?? 0;
     },
@@ -109,27 +154,43 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
     appendParts,
     async readPartial(key, start, end) {
       await ensureDirs();
-      return readRange(partialPath(key), start, end);
+      const opening = writing.get(key);
+      if (opening === undefined) return readRange(partialPath(key), start, end);
+      const { size } = await opening;
+      const out = freshBytes(Math.max(0, Math.min(end, size) - start));
+      const read = await partialInto(key, start, out);
+      return read === out.length ? out : out.slice(0, read);
     },
     async readPartialInto(key, start, target) {
       await ensureDirs();
-      return reading(partialPath(key), (handle) => fill(handle, start, target));
+      return partialInto(key, start, target);
     },
     async flushPartial(key) {
       try {
-        await syncFile(partialPath(key));
+        const opening = writing.get(key);
+        if (opening === undefined) await syncFile(partialPath(key));
+        else await (await opening).handle.datasync();
       } catch (error) {
         throw failed('write', error);
       }
     },
+    releasePartial: release,
     async commit(key, sha256, meta) {
       await ensureDirs();
-      const size = (await sizeOf(partialPath(key))) ?? 0;
-      if (size === 0 && meta.size === 0) await writeFile(partialPath(key), new Uint8Array());
+      const opening = writing.get(key);
+      const size =
+        opening === undefined ? ((await sizeOf(partialPath(key))) ?? 0) : (await opening).size;
+      if (size === 0 && meta.size === 0 && opening === undefined) {
+        await writeFile(partialPath(key), new Uint8Array());
+      }
       const json = JSON.stringify({ ...meta, size });
       const tmp = `${blobPath(sha256)}.json.tmp`;
       try {
-        await syncFile(partialPath(key));
+        if (opening === undefined) await syncFile(partialPath(key));
+        else {
+          await (await opening).handle.datasync();
+          await release(key);
+        }
         await writeFile(tmp, json);
         await rename(partialPath(key), blobPath(sha256));
         await rename(tmp, `${blobPath(sha256)}.json`);
@@ -138,6 +199,7 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
       }
     },
     async discardPartial(key) {
+      await release(key).catch(() => undefined);
       await rm(partialPath(key), { force: true });
     },
     async stat(sha256) {
@@ -164,6 +226,12 @@ export function fileAssetStore(options: FileAssetStoreOptions): AssetStore {
       await rm(`${blobPath(sha256)}.json`, { force: true });
     },
   };
+}
+
+/** A partial being written: its kept handle and its size. */
+interface OpenPartial {
+  handle: FileHandle;
+  size: number;
 }
 
 /** What of `parts` a write of `written` bytes left unwritten (views, no copies). */

@@ -154,3 +154,44 @@ describe('assets.send: bytes are hashed first, then written while they upload', 
     await stop();
   });
 });
+
+describe('assets.send: the partial is flushed while it is written', () => {
+  for (const [kind, source] of [
+    ['bytes', () => image],
+    ['a stream', () => streamOf(image)],
+    ['a Blob', () => new Blob([image])],
+  ] as const) {
+    it(`${kind}: flushed along the way, one flush at a time, all before the commit`, async () => {
+      const files = fileAssetStore({ directory: await directories.make() });
+      const events: string[] = [];
+      let flushing = 0;
+      const store: AssetStore = {
+        ...files,
+        flushPartial: async (key) => {
+          flushing++;
+          const size = await files.partialSize(key);
+          await (files.flushPartial as NonNullable<AssetStore['flushPartial']>)(key);
+          events.push(`flushed ${size} ${flushing}`);
+          flushing--;
+        },
+        commit: async (key, sha256, meta) => {
+          events.push('commit');
+          await files.commit(key, sha256, meta);
+        },
+      };
+      const { sender, receiver, stop } = await pair(store);
+      expect(await sender.client.assets.send(source(), { name: 'scan.pdf' })).toMatchObject({
+        hash,
+        size: 5500,
+      });
+      const flushes = events.filter((e) => e.startsWith('flushed')).map((e) => e.split(' '));
+      expect(flushes.some(([, size]) => Number(size) > 0 && Number(size) < image.length)).toBe(
+        true,
+      );
+      expect(flushes.every(([, , running]) => running === '1')).toBe(true);
+      expect(events.at(-1)).toBe('commit');
+      await until(() => receiver.received.length === 1);
+      await stop();
+    });
+  }
+});

@@ -22,14 +22,21 @@ export interface SendImport {
  * otherwise (the array changed in between) fail it, `invalid` with code `source_changed`, and
  * the partial is dropped, so nothing is ever committed under a hash its bytes do not have.
  * Any other source (a stream, a Blob; see {@link hashBytes}) is written and hashed whole
- * before this resolves.
+ * before this resolves. Either way the partial is flushed behind the writes
+ * (`ImportOptions.flushBehind`), so the commit that follows has little left to sync.
  */
 export async function importForSend(options: ImportOptions): Promise<SendImport> {
   const { store, key } = options;
   const hashed = hashBytes(options.source);
-  if (hashed === undefined) return { ...(await writeAsset(options)), written: Promise.resolve() };
+  if (hashed === undefined) {
+    return { ...(await writeAsset({ ...options, flushBehind: true })), written: Promise.resolve() };
+  }
   const progress = new WrittenBytes();
-  const written = writeAsset({ ...options, onWritten: (end) => progress.advance(end) })
+  const written = writeAsset({
+    ...options,
+    flushBehind: true,
+    onWritten: (end) => progress.advance(end),
+  })
     .then(async (result) => {
       if (result.hash === hashed.hash && result.size === hashed.size) return;
       await store.discardPartial(key).catch(() => undefined);

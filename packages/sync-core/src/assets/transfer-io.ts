@@ -35,6 +35,13 @@ export interface ImportOptions {
   chunkBytes: number;
   /** Called after each append with where the partial then ends. */
   onWritten?: (end: number) => void;
+  /**
+   * Flushes the partial (`AssetStore.flushPartial`) behind the appends, one flush at a time,
+   * never awaited by them, so that the commit that follows finds little left to sync: a send,
+   * whose upload runs alongside, waits for that commit before its delivery.
+   * @default false
+   */
+  flushBehind?: boolean;
 }
 
 /**
@@ -42,16 +49,30 @@ export interface ImportOptions {
  * not committed (nor synced, in a file store). Returns hash and size.
  */
 export async function writeAsset(options: ImportOptions): Promise<{ hash: string; size: number }> {
-  const { store, key, chunkBytes } = options;
+  const { store, key, chunkBytes, onWritten } = options;
   await store.discardPartial(key);
   const hash = new Sha256();
+  // Errors are left to the commit, whose own flush of the whole partial is what counts.
+  let flushing: Promise<void> | undefined;
+  const flush = () => {
+    if (!options.flushBehind || store.flushPartial === undefined || flushing !== undefined) return;
+    flushing = store
+      .flushPartial(key)
+      .catch(() => undefined)
+      .finally(() => {
+        flushing = undefined;
+      });
+  };
   // The source is read and hashed while the previous batch is written.
   const writer = new BatchedAppend({
     store,
     key,
     offset: 0,
     batchBytes: chunkBytes,
-    ...(options.onWritten === undefined ? {} : { onWritten: options.onWritten }),
+    onWritten: (end) => {
+      onWritten?.(end);
+      flush();
+    },
   });
   try {
     for await (const chunk of chunksOf(options.source, chunkBytes)) {
@@ -59,8 +80,10 @@ export async function writeAsset(options: ImportOptions): Promise<{ hash: string
       await writer.push(chunk);
     }
     await writer.finish();
+    await flushing;
   } catch (error) {
     await writer.settle();
+    await flushing;
     await store.discardPartial(key).catch(() => undefined); // an import never resumes
     throw error;
   }
@@ -237,6 +260,20 @@ export async function downloadAsset(
 ): Promise<void> {
   if ((await run.store.stat(sha256)) !== undefined) return;
   const key = `download-${sha256}`;
+  try {
+    await downloadAttempts(run, sha256, meta, key);
+  } finally {
+    // Committed or discarded, this does nothing; else the partial waits for a resume.
+    await run.store.releasePartial?.(key).catch(() => undefined);
+  }
+}
+
+async function downloadAttempts(
+  run: TransferRun,
+  sha256: string,
+  meta: Omit<AssetMeta, 'size'> & { size?: number },
+  key: string,
+): Promise<void> {
   for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) {
     // The hash runs along with the download; bytes a previous run left (a reload) are hashed
     // first, so a finished download is never read back whole.

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -107,5 +107,51 @@ describe.each(kinds)('AssetStore.appendParts: %s', (_name, make) => {
     expect(await again.readPartial('p', 0, data.length)).toEqual(data);
     await again.commit('p', hash, { size: data.length });
     expect(await reopen().read(hash, 0, data.length)).toEqual(data);
+  });
+});
+
+/** Open file descriptors of this process on `path` (Linux: /proc/self/fd). */
+async function openOn(path: string): Promise<number> {
+  let count = 0;
+  for (const fd of await readdir('/proc/self/fd')) {
+    if ((await readlink(`/proc/self/fd/${fd}`).catch(() => '')) === path) count++;
+  }
+  return count;
+}
+
+describe.runIf(process.platform === 'linux')('fileAssetStore: one handle per partial', () => {
+  it('keeps the partial open between appends and reads, and lets go at commit, discard or release', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'syncline-asset-handles-'));
+    dirs.push(directory);
+    const store = fileAssetStore({ directory });
+    const partial = join(directory, 'partial', 'k');
+    await store.append('k', 0, data.subarray(0, 1000));
+    expect(await openOn(partial)).toBe(1);
+    const target = new Uint8Array(500);
+    expect(await store.readPartialInto?.('k', 200, target)).toBe(500);
+    expect(target).toEqual(data.subarray(200, 700));
+    await store.appendParts?.('k', 1000, [data.subarray(1000, 2000), data.subarray(2000)]);
+    expect(await openOn(partial)).toBe(1); // the same one, not one per append
+    expect(await store.partialSize('k')).toBe(data.length);
+    await store.flushPartial?.('k');
+    await store.commit('k', hash, { size: data.length });
+    expect(await openOn(partial)).toBe(0);
+    expect(await openOn(join(directory, 'blobs', hash))).toBe(0);
+    expect(await store.read(hash, 0, data.length)).toEqual(data);
+
+    await store.append('d', 0, data.subarray(0, 10));
+    expect(await openOn(join(directory, 'partial', 'd'))).toBe(1);
+    await store.discardPartial('d');
+    expect(await openOn(join(directory, 'partial', 'd'))).toBe(0);
+    expect(await store.partialSize('d')).toBe(0);
+
+    await store.append('r', 0, data.subarray(0, 10));
+    await store.releasePartial?.('r');
+    expect(await openOn(join(directory, 'partial', 'r'))).toBe(0);
+    // Released, not forgotten: a resumed writer continues where the file ends.
+    expect(await store.partialSize('r')).toBe(10);
+    await store.append('r', 10, data.subarray(10, 20));
+    expect(await store.readPartial('r', 0, 20)).toEqual(data.subarray(0, 20));
+    await store.releasePartial?.('r');
   });
 });
