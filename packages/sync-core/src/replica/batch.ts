@@ -87,12 +87,11 @@ export class ReplicaBatch {
   }
 
   /**
-   * Makes a record the server sent (frozen) the confirmed base record and recomputes its view,
-   * as {@link setBase} and `RecordStore.recompute` would (see `RecordStore.receive`); `true`
-   * when the view changed.
+   * Makes a record the server sent (frozen) the confirmed base record and recomputes its view
+   * in one step (`RecordStore.recompute` with a new base); `true` when the view changed.
    */
   receive(record: SyncRecord): boolean {
-    const changed = this.replica.store.receive(record);
+    const changed = this.replica.store.recompute(record.collection, record.id, record);
     this.#set(baseKey(record.collection, record.id), record);
     return changed;
   }

@@ -40,8 +40,8 @@ function setup() {
 }
 
 describe('RecordStore', () => {
-  it('receive() leaves every record as setBase() then recompute() would, with the same answer', () => {
-    // Two stores driven alike, one through receive, one through setBase + recompute: a new
+  it('recompute() with a new base leaves every record as setBase() then recompute() would', () => {
+    // Two stores driven alike, one through recompute(c, id, base), one through setBase + recompute: a new
     // record, a pending local edit over it, an equal copy under a new revision, a tombstone.
     const one = setup();
     const two = setup();
@@ -62,7 +62,9 @@ describe('RecordStore', () => {
         expect(one.push(...step)).toBe(two.push(...step));
       } else {
         two.store.setBase(step);
-        expect(one.store.receive(step)).toBe(two.store.recompute(step.collection, step.id));
+        expect(one.store.recompute(step.collection, step.id, step)).toBe(
+          two.store.recompute(step.collection, step.id),
+        );
       }
       expect(one.store.query('todos')).toEqual(two.store.query('todos'));
       for (const id of ['a', 'b', 'c']) {

@@ -226,33 +226,14 @@ export class RecordStore {
 
   /**
    * Recomputes the view of one record from its base and pending mutations. Returns `true` when
-   * the view changed (the caller batches a change notification).
+   * the view changed (the caller batches a change notification). With `newBase`, that record
+   * (deep-frozen) first becomes the confirmed record, as {@link setBase} would make it: a record
+   * the server sent is then looked up and filed once.
    */
-  recompute(collection: string, id: string): boolean {
+  recompute(collection: string, id: string, newBase?: SyncRecord): boolean {
     const state = this.#state(collection);
     const slot = state.slots.get(id);
-    return this.#recompute(state, collection, id, slot, baseOf(slot));
-  }
-
-  /**
-   * {@link setBase} then {@link recompute}, in one step: a record the server sent (a pulled
-   * page's, while the outbox does not change) is looked up and filed once. Returns `true` when
-   * the view changed.
-   */
-  receive(record: SyncRecord): boolean {
-    const { collection, id } = record;
-    const state = this.#state(collection);
-    return this.#recompute(state, collection, id, state.slots.get(id), record);
-  }
-
-  /** The view of the record in `slot` with `base` as its confirmed record, filed in its slot. */
-  #recompute(
-    state: CollectionState,
-    collection: string,
-    id: string,
-    slot: Slot | undefined,
-    base: SyncRecord | undefined,
-  ): boolean {
+    const base = newBase ?? baseOf(slot);
     let data: JsonObject | null = base === undefined || base.deleted ? null : base.data;
     const pending = this.#pending(collection, id);
     if (pending !== undefined) {
