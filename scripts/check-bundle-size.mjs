@@ -52,8 +52,10 @@ const CHECKS = [
      * Then, merged with issue 12's asset work: +17 B for a per-request `fetch` in the REST
      * adapter's HTTP client (asset downloads over `node:http` on Node; the wrapper of the global
      * fetch went) and the uploads-by-id feature read from `info()`: 29,420 B.
+     * Session 13: +23 B for the initial sync's per-record cuts (a pulled record filed in the
+     * store in one step, `Fields` without a `hasOwn` call per key): 29,443 B.
      */
-    budgetBytes: 29_420,
+    budgetBytes: 29_443,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -82,8 +84,9 @@ const CHECKS = [
      * -20 B, SyncError options take undefined, so error builders pass fields as they are: 28,229 B.
      * -35 B, one call of applyLocalWrites in the write path: 28,194 B.
      * Then +28 B merged with issue 12's asset work (see above): 28,222 B.
+     * Session 13: +28 B for the initial sync's per-record cuts (see above): 28,250 B.
      */
-    budgetBytes: 28_222,
+    budgetBytes: 28_250,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
