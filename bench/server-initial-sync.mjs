@@ -155,6 +155,7 @@ async function measure(store, count) {
       server: processCpuSeconds(server.pid),
       db: await databaseCpuSeconds(store.adminUrl, server.database),
     };
+    const profile = await startClientProfile();
     steps.start();
     const started = performance.now();
     const client = createSyncClient({ transport: steps.wrap(transport), storage: memoryStorage() });
@@ -168,6 +169,7 @@ async function measure(store, count) {
     const breakdown = steps.stop();
     const peak = rss.stop();
     const clientCpu = process.cpuUsage(cpuBefore.client);
+    await profile.stop();
     const cpu = {
       client: (clientCpu.user + clientCpu.system) / 1e6,
       server: processCpuSeconds(server.pid) - cpuBefore.server,
@@ -184,6 +186,31 @@ async function measure(store, count) {
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * With SYNCLINE_BENCH_CLIENT_PROFILE=<file.cpuprofile>, a V8 CPU profile of the client's sync
+ * alone (from `start()` until synced; not the server start or the bare-transport download before
+ * it), for Chrome DevTools or `node bench/lib/cpu-profile-top.mjs <file>`. The profiler's own
+ * cost shows in the CPU figures of that run.
+ */
+async function startClientProfile() {
+  const file = process.env.SYNCLINE_BENCH_CLIENT_PROFILE;
+  if (!file) return { stop: async () => {} };
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  return {
+    stop: async () => {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 /**

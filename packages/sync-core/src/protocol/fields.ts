@@ -23,17 +23,21 @@ export class Fields {
    */
   constructor(value: unknown, path: Path, allowed: readonly string[]) {
     if (!isPlainObject(value)) fail(path, 'expected an object');
-    // for-in over own keys rather than Object.keys: no key array for every record of a page.
-    for (const key in value) {
-      if (Object.hasOwn(value, key) && !allowed.includes(key)) fail(at(path, key), 'unknown field');
-    }
+    // Object.keys (own keys, a copy of V8's cached list) rather than for-in with an
+    // `Object.hasOwn` call per key: the larger cost on the records of a 100,000-record pull.
+    const keys = Object.keys(value);
+    for (const key of keys) if (!allowed.includes(key)) fail(at(path, key), 'unknown field');
     this.object = value;
     this.path = path;
+    this.#all = keys.length === allowed.length;
   }
+
+  /** Every allowed field is an own field (distinct own keys, each allowed, as many as allowed). */
+  readonly #all: boolean;
 
   /** The field's value; `undefined` for an absent field (or one holding `undefined`). */
   optional(key: string): unknown {
-    return Object.hasOwn(this.object, key) ? this.object[key] : undefined;
+    return this.#all || Object.hasOwn(this.object, key) ? this.object[key] : undefined;
   }
 
   /** The field's value; fails when it is absent, saying `problem`. */

@@ -200,13 +200,13 @@ export function copyObject(
   if (!isPlainObject(value)) fail(path, 'expected a plain JSON object');
   if (depth > check.maxJsonDepth) fail(path, `nested deeper than ${check.maxJsonDepth}`);
   const out: JsonObject = inPlace ? (value as JsonObject) : {};
-  // for-in over own keys, counted as they come: no key array for every object of every record.
-  let count = 0;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
-    if (++count > check.maxFieldsPerRecord) {
+  // Own keys from `Object.keys` (a copy of the object's cached key list in V8), rather than
+  // for-in with an `Object.hasOwn` call per key, the larger cost on 100,000 pulled records.
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (i >= check.maxFieldsPerRecord)
       fail(path, `has more than ${check.maxFieldsPerRecord} fields`);
-    }
     if (key === '__proto__') fail(at(path, key), 'the key "__proto__" is not allowed');
     const keyProblem = textProblem(key, check, 'key');
     if (keyProblem !== undefined) fail(at(path, key), keyProblem);

@@ -86,6 +86,16 @@ export class ReplicaBatch {
     this.#set(baseKey(record.collection, record.id), record);
   }
 
+  /**
+   * Makes a record the server sent (frozen) the confirmed base record and recomputes its view
+   * in one step (`RecordStore.recompute` with a new base); `true` when the view changed.
+   */
+  receive(record: SyncRecord): boolean {
+    const changed = this.replica.store.recompute(record.collection, record.id, record);
+    this.#set(baseKey(record.collection, record.id), record);
+    return changed;
+  }
+
   /** Forgets a confirmed base record (the server no longer has it). */
   deleteBase(collection: string, id: string): void {
     this.replica.store.deleteBase(collection, id);

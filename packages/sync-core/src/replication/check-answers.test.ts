@@ -94,6 +94,28 @@ describe('checkPullPage', () => {
       'an unknown field in a record',
       { changes: [record(1, { x: 1 })], checkpoint: '1', hasMore: false },
     ],
+    [
+      'a record of seven fields, one of them unknown',
+      {
+        changes: [{ ...record(1), hlc: undefined, x: '018bcfe56800:0000:n' }].map(
+          ({ hlc: _, ...rest }) => rest,
+        ),
+        checkpoint: '1',
+        hasMore: false,
+      },
+    ],
+    [
+      'a record without its deleted field',
+      {
+        changes: [record(1)].map(({ deleted: _, ...rest }) => rest),
+        checkpoint: '1',
+        hasMore: false,
+      },
+    ],
+    [
+      'a record whose revision is a string',
+      { changes: [record(1, { revision: '1' })], checkpoint: '1', hasMore: false },
+    ],
     ['an unknown field in the page', { changes: [], checkpoint: '1', hasMore: false, cursor: 2 }],
     ['an empty checkpoint', { changes: [], checkpoint: '', hasMore: false }],
   ])('refuses %s as a retryable server error', (_name, page) => {

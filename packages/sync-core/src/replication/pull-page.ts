@@ -46,10 +46,7 @@ export function applyPulledPage(
       continue;
     }
     if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, record, write)) continue;
-    write.setBase(deepFreeze(record));
-    if (store.recompute(record.collection, record.id)) {
-      ctx.notifier.changed(record.collection, record.id);
-    }
+    if (write.receive(deepFreeze(record))) ctx.notifier.changed(record.collection, record.id);
   }
   if (maxHlc !== '') {
     try {

@@ -40,6 +40,42 @@ function setup() {
 }
 
 describe('RecordStore', () => {
+  it('recompute() with a new base leaves every record as setBase() then recompute() would', () => {
+    // Two stores driven alike, one through recompute(c, id, base), one through setBase + recompute: a new
+    // record, a pending local edit over it, an equal copy under a new revision, a tombstone.
+    const one = setup();
+    const two = setup();
+    const server = (id: string, data: SyncRecord['data'], revision: number) =>
+      Object.freeze(rec(id, data === null ? null : Object.freeze(data), revision));
+    const steps: Array<SyncRecord | [string, Parameters<typeof one.push>[1]]> = [
+      server('a', { title: 'server' }, 1),
+      ['b', { op: 'put', data: { title: 'local' } }],
+      server('b', { title: 'other' }, 2),
+      ['a', { op: 'patch', data: { done: true } }],
+      server('a', { title: 'renamed' }, 3),
+      server('a', null, 4),
+      server('c', { title: 'c' }, 5),
+      server('c', { title: 'c' }, 6),
+    ];
+    for (const step of steps) {
+      if (Array.isArray(step)) {
+        expect(one.push(...step)).toBe(two.push(...step));
+      } else {
+        two.store.setBase(step);
+        expect(one.store.recompute(step.collection, step.id, step)).toBe(
+          two.store.recompute(step.collection, step.id),
+        );
+      }
+      expect(one.store.query('todos')).toEqual(two.store.query('todos'));
+      for (const id of ['a', 'b', 'c']) {
+        expect(one.store.base('todos', id)).toBe(two.store.base('todos', id));
+        expect(one.store.get('todos', id)).toEqual(two.store.get('todos', id));
+      }
+    }
+    expect(one.store.base('todos', 'a')?.deleted).toBe(true);
+    expect(one.store.get('todos', 'b')).toEqual({ title: 'local' });
+  });
+
   it('stores an unchanged confirmed record once: the server record is its view record', () => {
     const { store, pending, push } = setup();
     const server = Object.freeze(rec('a', Object.freeze({ title: 'server' })));

@@ -226,12 +226,14 @@ export class RecordStore {
 
   /**
    * Recomputes the view of one record from its base and pending mutations. Returns `true` when
-   * the view changed (the caller batches a change notification).
+   * the view changed (the caller batches a change notification). With `newBase`, that record
+   * (deep-frozen) first becomes the confirmed record, as {@link setBase} would make it: a record
+   * the server sent is then looked up and filed once.
    */
-  recompute(collection: string, id: string): boolean {
+  recompute(collection: string, id: string, newBase?: SyncRecord): boolean {
     const state = this.#state(collection);
     const slot = state.slots.get(id);
-    const base = baseOf(slot);
+    const base = newBase ?? baseOf(slot);
     let data: JsonObject | null = base === undefined || base.deleted ? null : base.data;
     const pending = this.#pending(collection, id);
     if (pending !== undefined) {
