@@ -61,8 +61,12 @@ const CHECKS = [
      * pure, and measured from dist/: 29,147 B.
      * -364 B, a browser build of sync-core without the in-memory storage fallback: 28,783 B.
      * -125 B, the browser build's environment (the browser's timers and crypto): 28,658 B.
+     * Then, merged: +38 B for `info()` keeping its latest answer with the server's `features`, so
+     * the asset part does not ask `GET /v1/info` a second time (issue 12), and +23 B for the
+     * initial sync's per-record cuts (a pulled record filed in the store in one step, `Fields`
+     * without a `hasOwn` call per key; issue 10): 28,748 B.
      */
-    budgetBytes: 28_658,
+    budgetBytes: 28_748,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -95,8 +99,10 @@ const CHECKS = [
      * Measured from dist/ (see above): 28,618 B; with the SHA-256 table marked pure: 27,959 B.
      * -385 B, a browser build of sync-core without the in-memory storage fallback: 27,574 B.
      * -124 B, the browser build's environment (the browser's timers and crypto): 27,450 B.
+     * Then, merged: +57 B for `info()` keeping its latest answer (one `GET /v1/info`, see above)
+     * and +28 B for the initial sync's per-record cuts (see above): 27,550 B.
      */
-    budgetBytes: 27_450,
+    budgetBytes: 27_550,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
