@@ -14,8 +14,9 @@ import { type SyncSweepReport, syncSweepHandler } from '../src/sweep-handler.js'
 import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
 import { movableClock } from './support/db-clock.js';
 import { freshEmail, signedInClient } from './support/devices.js';
+import { heldOpen, whileHeld } from './support/held-request.js';
 import { serviceRoleKey } from './support/jwt.js';
-import { asRequest, userClaims } from './support/request-context.js';
+import { userClaims } from './support/request-context.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
 import { targetingDevices } from './support/targeting-devices.js';
 
@@ -340,15 +341,7 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
       await advance(2 * HOUR);
       const id = randomUUID();
       // The send, as PostgREST runs it, wrote its delivery and has not committed yet.
-      let commit = (): void => undefined;
-      const held = new Promise<void>((resolve) => {
-        commit = resolve;
-      });
-      let ran = (): void => undefined;
-      const inside = new Promise<void>((resolve) => {
-        ran = resolve;
-      });
-      const sent = asRequest(
+      const sent = heldOpen(
         project.db.admin,
         userClaims(sender.userId, sender.sessionId),
         async (tx) => {
@@ -357,37 +350,13 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
                       target => '{"type": "otherSessions"}'::jsonb, asset_hash => $3)`,
             [id, `user:${sender.userId}`, file.sha256],
           );
-          ran();
-          await held;
         },
       );
-      sent.catch(() => undefined); // awaited below
-      await inside;
+      await sent.inside;
       const listing = service.rpc('syncline_sweep_assets', { max_objects: 1000 });
-      let answered = false;
-      void Promise.resolve(listing).finally(() => {
-        answered = true;
-      });
       // The listing waits on the object's lock (it would list the object at once without it).
-      try {
-        await expect
-          .poll(
-            async () =>
-              answered ||
-              (
-                await project.db.admin.query<{ n: string }>(
-                  `SELECT count(*)::text AS n FROM pg_stat_activity
-                   WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-                )
-              )[0]?.n === '1',
-            { timeout: 10_000 },
-          )
-          .toBe(true);
-        expect(answered).toBe(false);
-      } finally {
-        commit();
-      }
-      await sent;
+      expect(await whileHeld(project.db.admin, listing, sent.commit)).toBe('waited');
+      await sent.result;
       const page = (await listing).data as { objects: string[]; claim: string };
       expect(page.objects).not.toContain(file.object);
       const claims = await project.db.admin.query(

@@ -18,7 +18,8 @@ import { type SupabaseTransport, supabaseTransport } from '../src/index.js';
 import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './support/database.js';
 import { movableClock } from './support/db-clock.js';
 import { freshEmail, signedInClient } from './support/devices.js';
-import { asRequest, userClaims } from './support/request-context.js';
+import { heldOpen as heldRequest, whileHeld as whileRequestHeld } from './support/held-request.js';
+import { userClaims } from './support/request-context.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
 import {
   failure,
@@ -285,46 +286,19 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
       const b = await signIn(email);
       const c = await signIn(email);
       const sent = await sendAsset(a, 26, { type: 'otherSessions' });
-      let commit = (): void => undefined;
-      const held = new Promise<void>((resolve) => {
-        commit = resolve;
-      });
-      let ackedInside = (): void => undefined;
-      const lockTaken = new Promise<void>((resolve) => {
-        ackedInside = resolve;
-      });
-      // B's acknowledgement, as PostgREST runs it, held open: C is still active for it.
-      const acked = asRequest(project.db.admin, userClaims(b.userId, b.sessionId), async (tx) => {
+      const held = heldRequest(project.db.admin, userClaims(b.userId, b.sessionId), async (tx) => {
         const [row] = await tx.query<{ answer: { complete: boolean } }>(
           'SELECT public.syncline_ack_delivery($1) AS answer',
           [sent.id],
         );
-        ackedInside();
-        await held;
         return row?.answer.complete;
       });
-      await lockTaken;
-      const waiting = async () =>
-        (
-          await project.db.admin.query<{ n: string }>(
-            `SELECT count(*)::text AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          )
-        )[0]?.n;
+      await held.inside;
       // A signs C out meanwhile: it either waits on the delivery row B holds, or (without that
       // lock) answers at once. B then commits.
-      let answered = false;
-      const revoked = a.transport.sessions.revoke(c.sessionId).finally(() => {
-        answered = true;
-      });
-      try {
-        await expect
-          .poll(async () => answered || (await waiting()) === '1', { timeout: 10_000 })
-          .toBe(true);
-      } finally {
-        commit();
-      }
-      expect(await acked).toBe(false);
+      const revoked = a.transport.sessions.revoke(c.sessionId);
+      await whileRequestHeld(project.db.admin, revoked, held.commit);
+      expect(await held.result).toBe(false);
       await revoked;
       // Neither missed it: B's acknowledgement did not see C revoked, the revocation saw B's.
       expect(await completed(sent.id)).toBe(true);
@@ -332,70 +306,13 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     },
   );
 
-  /**
-   * Runs `fn` in a transaction as `who`'s request (as PostgREST runs an RPC) and keeps it open:
-   * `inside` resolves once `fn` ran, `commit()` lets the transaction commit, `result` is its
-   * answer.
-   */
-  function heldOpen<T>(who: Session, fn: (tx: SqlQueryable) => Promise<T>) {
-    let commit = (): void => undefined;
-    const held = new Promise<void>((resolve) => {
-      commit = resolve;
-    });
-    let ran = (): void => undefined;
-    const inside = new Promise<void>((resolve) => {
-      ran = resolve;
-    });
-    const result = asRequest(
-      project.db.admin,
-      userClaims(who.userId, who.sessionId),
-      async (tx) => {
-        const answer = await fn(tx);
-        ran();
-        await held;
-        return answer;
-      },
-    );
-    result.catch(() => undefined); // awaited by the test
-    return { inside, commit, result };
-  }
+  /** `fn` as `who`'s request, held open (support/held-request.ts). */
+  const heldOpen = <T>(who: Session, fn: (tx: SqlQueryable) => Promise<T>) =>
+    heldRequest(project.db.admin, userClaims(who.userId, who.sessionId), fn);
 
-  /**
-   * Waits until `promise` settled or another connection waits on a lock, then commits; answers
-   * which came first.
-   */
-  async function whileHeld(
-    promise: Promise<unknown>,
-    commit: () => void,
-  ): Promise<'answered' | 'waited'> {
-    let answered = false;
-    void promise.finally(() => {
-      answered = true;
-    });
-    const waiting = async () =>
-      (
-        await project.db.admin.query<{ n: string }>(
-          `SELECT count(*)::text AS n FROM pg_stat_activity
-           WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        )
-      )[0]?.n;
-    let seen: 'answered' | 'waited' | undefined;
-    try {
-      await expect
-        .poll(
-          async () => {
-            if (answered) seen = 'answered';
-            else if ((await waiting()) === '1') seen = 'waited';
-            return seen !== undefined;
-          },
-          { timeout: 10_000 },
-        )
-        .toBe(true);
-    } finally {
-      commit();
-    }
-    return seen ?? 'answered';
-  }
+  /** Commits once `promise` settled or a connection waits on a lock; says which came first. */
+  const whileHeld = (promise: PromiseLike<unknown>, commit: () => void) =>
+    whileRequestHeld(project.db.admin, promise, commit);
 
   it.runIf(kind() === 'postgres')(
     'a removal racing a new delivery of the same object: the removal waits for the send, then keeps the object the delivery references',
@@ -574,45 +491,18 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
       const b = await signIn(email);
       const c = await signIn(email);
       const sent = await sendAsset(a, 37, { type: 'otherSessions' });
-      let commit = (): void => undefined;
-      const held = new Promise<void>((resolve) => {
-        commit = resolve;
-      });
-      let ackedInside = (): void => undefined;
-      const lockTaken = new Promise<void>((resolve) => {
-        ackedInside = resolve;
-      });
-      // B's acknowledgement, as PostgREST runs it, held open: C is still active for it.
-      const acked = asRequest(project.db.api, userClaims(b.userId, b.sessionId), async (tx) => {
+      const held = heldRequest(project.db.api, userClaims(b.userId, b.sessionId), async (tx) => {
         const [row] = await tx.query<{ answer: { complete: boolean } }>(
           'SELECT public.syncline_ack_delivery($1) AS answer',
           [sent.id],
         );
-        ackedInside();
-        await held;
         return row?.answer.complete;
       });
-      await lockTaken;
-      const waiting = async () =>
-        (
-          await project.db.admin.query<{ n: string }>(
-            `SELECT count(*)::text AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          )
-        )[0]?.n;
+      await held.inside;
       // C signs out through supabase-js meanwhile: GoTrue's transaction waits on the delivery row.
-      let answered = false;
-      const signedOut = c.supabase.auth.signOut({ scope: 'local' }).finally(() => {
-        answered = true;
-      });
-      try {
-        await expect
-          .poll(async () => answered || (await waiting()) === '1', { timeout: 10_000 })
-          .toBe(true);
-      } finally {
-        commit();
-      }
-      expect(await acked).toBe(false);
+      const signedOut = c.supabase.auth.signOut({ scope: 'local' });
+      await whileRequestHeld(project.db.admin, signedOut, held.commit);
+      expect(await held.result).toBe(false);
       expect(await signedOut).toEqual({ error: null });
       // Neither missed it: the sign-out's trigger saw B's acknowledgement.
       expect(await completed(sent.id)).toBe(true);

@@ -21,7 +21,8 @@ import { type DatabaseKind, openSupabaseDatabase, SETUP_TIMEOUT_MS } from './sup
 import { movableClock } from './support/db-clock.js';
 import { freshEmail } from './support/devices.js';
 import { userIdOf } from './support/gotrue-standin.js';
-import { asRequest, userClaims } from './support/request-context.js';
+import { heldOpen, whileHeld } from './support/held-request.js';
+import { userClaims } from './support/request-context.js';
 import { type SupabaseStandIn, startSupabaseStandIn } from './support/supabase-standin.js';
 import {
   failure,
@@ -98,62 +99,24 @@ export function transfersSuite(kind: () => DatabaseKind, adminUrl?: () => string
       const object = `${o.userId}/${sha256}`;
       const id = randomUUID();
       // The member's request, as PostgREST runs it, written and not committed yet.
-      let commit = (): void => undefined;
-      const held = new Promise<void>((resolve) => {
-        commit = resolve;
-      });
-      let ran = (): void => undefined;
-      const inside = new Promise<void>((resolve) => {
-        ran = resolve;
-      });
-      const created = asRequest(project.db.admin, userClaims(m.userId, m.sessionId), async (tx) => {
+      const created = heldOpen(project.db.admin, userClaims(m.userId, m.sessionId), async (tx) => {
         await tx.query(
           `SELECT public.syncline_transfer_create(id => $1, scope => $2, asset_hash => $3,
                                                   from_user_id => $4)`,
           [id, scope, sha256, o.userId],
         );
-        ran();
-        await held;
       });
-      created.catch(() => undefined); // awaited below
-      await inside;
+      await created.inside;
       // The owner's device removes the object meanwhile; its DELETE starts before the request
       // commits. It waits for the request and then sees the transfer.
-      let answered = false;
-      const removal = o.supabase.storage
-        .from('syncline-assets')
-        .remove([object])
-        .finally(() => {
-          answered = true;
-        });
-      const waiting = async () =>
-        (
-          await project.db.admin.query<{ n: string }>(
-            `SELECT count(*)::text AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          )
-        )[0]?.n;
-      let waited = false;
-      try {
-        await expect
-          .poll(
-            async () => {
-              if (answered) return true;
-              waited = (await waiting()) === '1';
-              return waited;
-            },
-            { timeout: 10_000 },
-          )
-          .toBe(true);
-      } finally {
-        commit();
-      }
-      await created;
+      const removal = o.supabase.storage.from('syncline-assets').remove([object]);
+      const first = await whileHeld(project.db.admin, removal, created.commit);
+      await created.result;
       const removed = await removal;
       expect(removed.error).toBeNull();
       expect(removed.data).toEqual([]);
       expect(await objectRows(object)).toBe(1);
-      expect(waited).toBe(true);
+      expect(first).toBe('waited');
       expect((await transferRow(id))?.state).toBe('pending');
       // The member can read the holder's copy.
       expect(await m.transport.assets?.probe?.(sha256)).toMatchObject({ complete: true });
