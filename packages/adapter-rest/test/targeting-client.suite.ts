@@ -113,6 +113,17 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
   }
   const tokens = new WeakMap<Device, string>();
 
+  /** Waits until `to` handled exactly the delivery `id`, then reads the asset's bytes from its store. */
+  async function receivedOnce(
+    to: Device,
+    id: string,
+    sha256: string,
+    bytes: Uint8Array,
+  ): Promise<void> {
+    await vi.waitFor(() => expect(to.received.map((r) => r.id)).toEqual([id]), EVENTUALLY);
+    expect(await (await to.client.assets.get(sha256))?.bytes()).toEqual(bytes);
+  }
+
   async function stopAll(): Promise<void> {
     for (const client of clients.splice(0)) await client.stop();
   }
@@ -146,11 +157,7 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       expect(sent.hash).toBe(sha256);
       const blob = (await f.blobs.keys()).find((key) => !blobsBefore.includes(key));
       expect(blob).toBeDefined();
-      await vi.waitFor(
-        () => expect(c.received.map((r) => r.id)).toEqual([sent.delivery.id]),
-        EVENTUALLY,
-      );
-      expect(await (await c.client.assets.get(sha256))?.bytes()).toEqual(bytes);
+      await receivedOnce(c, sent.delivery.id, sha256, bytes);
       await vi.waitFor(
         async () => expect(await b.store.partialSize(`download-${sha256}`)).toBe(2 * CHUNK),
         EVENTUALLY,
@@ -226,11 +233,7 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       const sent = await sending;
       expect(sent.hash).toBe(sha256);
       expect(sent.size).toBe(bytes.length);
-      await vi.waitFor(
-        () => expect(b.received.map((r) => r.id)).toEqual([sent.delivery.id]),
-        EVENTUALLY,
-      );
-      expect(await (await b.client.assets.get(sha256))?.bytes()).toEqual(bytes);
+      await receivedOnce(b, sent.delivery.id, sha256, bytes);
       await stopAll();
     },
     STORY_TIMEOUT_MS,
@@ -321,11 +324,7 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       expect(sent.hash).toBe(sha256);
       expect(failed).toBe(1);
       expect(asked).toEqual([2 * CHUNK]);
-      await vi.waitFor(
-        () => expect(b.received.map((r) => r.id)).toEqual([sent.delivery.id]),
-        EVENTUALLY,
-      );
-      expect(await (await b.client.assets.get(sha256))?.bytes()).toEqual(bytes);
+      await receivedOnce(b, sent.delivery.id, sha256, bytes);
       await stopAll();
     },
     STORY_TIMEOUT_MS,
