@@ -24,7 +24,7 @@ import {
 import { checkBaseUrl, HttpClient, type TokenProvider } from './http/http-client.js';
 import { PullAhead, type PullSendOptions } from './http/pull-ahead.js';
 import { notSynclineAnswerError } from './http/response-error.js';
-import { DEFAULT_RECONNECT, type ReconnectOptions } from './realtime/backoff.js';
+import type { ReconnectOptions } from './realtime/backoff.js';
 import { subscribeEventStream } from './realtime/event-stream-subscription.js';
 import { subscribePolling } from './realtime/poll-subscription.js';
 import type { RestTargeting } from './sessions/rest-targeting.js';
@@ -173,7 +173,6 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     streamUploads: options.streamUploads ?? (options.fetch === undefined ? undefined : false),
   });
   const realtime = options.realtime ?? DEFAULTS.realtime;
-  const reconnect = { ...DEFAULT_RECONNECT, ...definedOnly(options.reconnect ?? {}) };
 
   const pullOnce = async (
     request: PullRequest,
@@ -265,7 +264,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
           hub?.connected();
         },
         onError: options.onRealtimeError,
-        reconnect,
+        reconnect: options.reconnect,
         idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
         timers,
       });
@@ -295,12 +294,4 @@ function synclineAnswer<T>(what: string, body: unknown, list: string): T {
     throw notSynclineAnswerError(undefined, what);
   }
   return body as T;
-}
-
-function definedOnly(options: ReconnectOptions): ReconnectOptions {
-  const out: ReconnectOptions = {};
-  for (const [key, value] of Object.entries(options)) {
-    if (typeof value === 'number') out[key as keyof ReconnectOptions] = value;
-  }
-  return out;
 }

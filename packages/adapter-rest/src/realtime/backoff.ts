@@ -27,10 +27,3 @@ export interface ReconnectOptions {
    */
   healthyAfterMs?: number;
 }
-
-/** Defaults of {@link ReconnectOptions}. */
-export const DEFAULT_RECONNECT: Readonly<Required<ReconnectOptions>> = Object.freeze({
-  baseDelayMs: 500,
-  maxDelayMs: 30_000,
-  healthyAfterMs: 10_000,
-});

@@ -35,7 +35,7 @@ export interface EventStreamSubscriptionOptions {
   onOtherEvent?: ((event: ServerSentEvent) => void) | undefined;
   onConnect: (() => void) | undefined;
   onError: ((error: SyncError) => void) | undefined;
-  reconnect: Readonly<Required<ReconnectOptions>>;
+  reconnect: ReconnectOptions | undefined;
   /** No byte for this long (heartbeats included) means the stream is dead. */
   idleTimeoutMs: number;
   timers: HttpTimers & { random(): number };
@@ -76,7 +76,9 @@ class EventStreamSubscription {
   }
 
   async run(): Promise<void> {
-    const { timers, reconnect } = this.#options;
+    const { timers, reconnect = {} } = this.#options;
+    // The defaults documented on ReconnectOptions (a key left undefined takes its default).
+    const { baseDelayMs = 500, maxDelayMs = 30_000, healthyAfterMs = 10_000 } = reconnect;
     while (!this.#stopped) {
       const startedAt = timers.now();
       let opened = false;
@@ -87,12 +89,11 @@ class EventStreamSubscription {
       }
       if (this.#stopped) return;
       if (this.#endCode === 'token_expired') continue; // at once, with a fresh token
-      if (opened && timers.now() - startedAt >= reconnect.healthyAfterMs) this.#attempt = 0;
-      const base = this.#serverRetryMs ?? reconnect.baseDelayMs;
+      if (opened && timers.now() - startedAt >= healthyAfterMs) this.#attempt = 0;
       const delay = fullJitterDelay({
         attempt: this.#attempt,
-        baseDelayMs: base,
-        maxDelayMs: reconnect.maxDelayMs,
+        baseDelayMs: this.#serverRetryMs ?? baseDelayMs,
+        maxDelayMs,
         random: timers.random,
       });
       this.#attempt++;
