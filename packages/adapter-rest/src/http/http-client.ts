@@ -83,11 +83,14 @@ export interface HttpExchange {
   text: string;
 }
 
-/** A deadline and the caller's signal merged into one abort signal. */
+/**
+ * A deadline and the caller's signal merged into one abort signal, which only they abort: so it
+ * is aborted, and the caller's is not, exactly when the deadline passed.
+ */
 interface Deadline {
   signal: AbortSignal;
-  timedOut(): boolean;
-  callerAborted(): boolean;
+  /** The caller's signal. */
+  caller: AbortSignal | undefined;
   /** Stops the timer only. */
   clearTimer(): void;
   /** Stops the timer and unlinks the caller's signal. */
@@ -135,7 +138,7 @@ export class HttpClient {
 
   /** Sends `request` and returns its parsed JSON answer; rejects only with `SyncError`. */
   async json(request: HttpRequest): Promise<unknown> {
-    const deadline = this.#deadline(request.signal, this.#options.timeoutMs);
+    const deadline = this.#deadline(request.signal);
     try {
       const response = await this.#sendWithRefresh(request, deadline.signal);
       if (!response.ok) {
@@ -161,7 +164,7 @@ export class HttpClient {
    * without a token: a reachability check. Rejects with `network` or `timeout` otherwise.
    */
   async reach(request: HttpRequest): Promise<void> {
-    const deadline = this.#deadline(request.signal, this.#options.timeoutMs);
+    const deadline = this.#deadline(request.signal);
     try {
       const response = await this.#send(request, null, deadline.signal);
       response.body?.cancel().catch(() => undefined);
@@ -178,7 +181,7 @@ export class HttpClient {
    * carry data, such as a resource API's 409 with the server's copy.
    */
   async exchange(request: HttpRequest): Promise<HttpExchange> {
-    const deadline = this.#deadline(request.signal, this.#options.timeoutMs);
+    const deadline = this.#deadline(request.signal);
     try {
       const response = await this.#sendWithRefresh(request, deadline.signal);
       return { status: response.status, headers: response.headers, text: await response.text() };
@@ -196,7 +199,7 @@ export class HttpClient {
    * signal, such as a signed-in session's, does not collect a listener per request).
    */
   async open(request: HttpRequest): Promise<Response> {
-    const deadline = this.#deadline(request.signal, this.#options.timeoutMs);
+    const deadline = this.#deadline(request.signal);
     try {
       const response = await this.#sendWithRefresh(request, deadline.signal);
       if (!response.ok && request.okStatuses?.includes(response.status) !== true) {
@@ -281,39 +284,30 @@ export class HttpClient {
     return this.#refreshing;
   }
 
-  #deadline(callerSignal: AbortSignal | undefined, timeoutMs: number): Deadline {
-    const { timers } = this.#options;
+  #deadline(caller: AbortSignal | undefined): Deadline {
+    const { timers, timeoutMs } = this.#options;
     const controller = new AbortController();
-    let timedOut = false;
-    let callerAborted = false;
-    const onAbort = () => {
-      callerAborted = true;
-      controller.abort(callerSignal?.reason);
-    };
-    if (callerSignal?.aborted) onAbort();
-    else callerSignal?.addEventListener('abort', onAbort, { once: true });
-    const timer = timers.setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error('timeout'));
-    }, timeoutMs);
+    const onAbort = () => controller.abort(caller?.reason);
+    if (caller?.aborted) onAbort();
+    else caller?.addEventListener('abort', onAbort, { once: true });
+    const timer = timers.setTimeout(() => controller.abort(new Error('timeout')), timeoutMs);
     return {
       signal: controller.signal,
-      timedOut: () => timedOut,
-      callerAborted: () => callerAborted,
+      caller,
       clearTimer: () => timers.clearTimeout(timer),
       clear: () => {
         timers.clearTimeout(timer);
-        callerSignal?.removeEventListener('abort', onAbort);
+        caller?.removeEventListener('abort', onAbort);
       },
     };
   }
 
-  #classify(error: unknown, what: string, deadline: Deadline): SyncError {
-    if (deadline.callerAborted()) {
+  #classify(error: unknown, what: string, { signal, caller }: Deadline): SyncError {
+    if (caller?.aborted) {
       return new SyncError('network', `${what} was aborted`, { cause: error, code: 'aborted' });
     }
     if (isSyncError(error)) return error;
-    if (deadline.timedOut()) return timeoutError(what, this.#options.timeoutMs);
+    if (signal.aborted) return timeoutError(what, this.#options.timeoutMs);
     return networkError(what, error);
   }
 }
