@@ -69,8 +69,10 @@ const CHECKS = [
      * -61 B, the reconnect defaults read where used (DEFAULT_RECONNECT, definedOnly go): 28,687 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -17 B, a request's deadline reads its signals (no timedOut/callerAborted flags): 28,670 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -102 B, an asset chunk's body and fetch options made by the targeting entry: 28,568 B.
      */
-    budgetBytes: 28_670,
+    budgetBytes: 28_568,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -109,8 +111,10 @@ const CHECKS = [
      * -67 B, the reconnect defaults read where used (DEFAULT_RECONNECT, definedOnly go): 27,483 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -20 B, a request's deadline reads its signals (no timedOut/callerAborted flags): 27,463 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -96 B, an asset chunk's body and fetch options made by the targeting entry: 27,367 B.
      */
-    budgetBytes: 27_463,
+    budgetBytes: 27_367,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -170,7 +170,6 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     fetch: options.fetch,
     timeoutMs,
     timers,
-    streamUploads: options.streamUploads ?? (options.fetch === undefined ? undefined : false),
   });
   const realtime = options.realtime ?? DEFAULTS.realtime;
 
@@ -249,7 +248,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   };
 
   if (options.session !== undefined) transport.session = options.session;
-  const hub = options.targeting?.attach(transport, http, () => lastInfo);
+  const hub = options.targeting?.attach(transport, http, () => lastInfo, options);
 
   if (realtime === 'sse') {
     transport.subscribe = ({ scopes, onPoke, onConnect }) => {

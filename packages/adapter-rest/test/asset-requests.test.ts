@@ -108,6 +108,7 @@ describe('asset chunk bodies', () => {
     expect(seen[0]?.headers['content-length']).toBe(String(SIZE));
     expect(seen[0]?.headers['transfer-encoding']).toBeUndefined();
     expect(seen[0]?.headers['content-range']).toBe(`bytes 0-${SIZE - 1}/${SIZE * 2}`);
+    expect(seen[0]?.headers['content-type']).toBe('application/octet-stream');
   });
 
   it('are handed to a custom fetch as bytes, or as a stream when asked', async () => {
@@ -121,6 +122,7 @@ describe('asset chunk bodies', () => {
     expect(bodies[0]).toBeInstanceOf(Uint8Array);
     expect(bodies[1]).toBeInstanceOf(ReadableStream);
     expect(seen.at(-1)?.bytes).toBe(SIZE);
+    expect(seen.at(-2)?.headers['content-type']).toBe('application/octet-stream');
   });
 });
 

@@ -39,11 +39,6 @@ export interface HttpClientOptions {
   fetch?: typeof globalThis.fetch | undefined;
   timeoutMs: number;
   timers: HttpTimers;
-  /**
-   * Whether asset chunks go as one-chunk streams (see `RestTransportOptions.streamUploads`);
-   * `undefined` leaves it to the platform (Node's own fetch: yes).
-   */
-  streamUploads?: boolean | undefined;
 }
 
 /** One request. */
@@ -55,11 +50,8 @@ export interface HttpRequest {
   query?: Record<string, string | number | undefined>;
   /** JSON body. */
   body?: unknown;
-  /**
-   * Raw bytes sent as `application/octet-stream` (instead of a JSON `body`); a stream is sent
-   * with `duplex: 'half'` (give its `content-length` in `headers`).
-   */
-  rawBody?: Uint8Array | ReadableStream<Uint8Array>;
+  /** Set over the request's own fetch options: another `body` (an asset chunk's bytes), `duplex`. */
+  init?: RequestInit & { duplex?: 'half' };
   /** Statuses outside 2xx that `open` returns instead of throwing (e.g. 308 of an upload). */
   okStatuses?: readonly number[];
   /** Extra headers. */
@@ -110,16 +102,6 @@ export class HttpClient {
   constructor(options: HttpClientOptions) {
     this.#options = options;
     this.#baseUrl = checkBaseUrl(options.baseUrl);
-  }
-
-  /** {@link HttpClientOptions.streamUploads}, for the asset part. */
-  get streamUploads(): boolean | undefined {
-    return this.#options.streamUploads;
-  }
-
-  /** Whether requests go through the app's own `fetch` (not the global one). */
-  get appFetch(): boolean {
-    return this.#options.fetch !== undefined;
   }
 
   /** The absolute URL of `path` with `query`. */
@@ -246,18 +228,11 @@ export class HttpClient {
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     if (token !== null) headers.authorization = `Bearer ${token}`;
     const init: RequestInit = { method: request.method, headers, signal };
-    // `manual`: a 308 answers an upload chunk (resumable-upload style), it is no redirect.
-    if (request.okStatuses !== undefined) init.redirect = 'manual';
-    if (request.rawBody !== undefined) {
-      headers['content-type'] = 'application/octet-stream';
-      init.body = request.rawBody as BodyInit;
-      if (request.rawBody instanceof ReadableStream) {
-        (init as RequestInit & { duplex: 'half' }).duplex = 'half';
-      }
-    } else if (request.body !== undefined) {
+    if (request.body !== undefined) {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(request.body);
     }
+    Object.assign(init, request.init);
     const url = this.url(request.path, request.query);
     const send = request.fetch ?? this.#options.fetch;
     return send === undefined ? globalThis.fetch(url, init) : send(url, init);

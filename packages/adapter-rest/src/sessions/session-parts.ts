@@ -36,6 +36,11 @@ import { uploadBody } from './upload-body.js';
 export interface SessionPartsOptions {
   /** Asset downloads over `node:http` (see `RestTargetingOptions.nodeDownloads`). */
   nodeDownloads: boolean;
+  /**
+   * Whether asset chunks go as one-chunk streams (see `RestTransportOptions.streamUploads`);
+   * `undefined` leaves it to the platform (Node's own fetch: yes).
+   */
+  streamUploads: boolean | undefined;
   /** The transport's latest `GET /v1/info` answer, asked when there is none. */
   serverInfo(signal?: AbortSignal): Promise<ServerInfo>;
 }
@@ -89,12 +94,13 @@ export function sessionParts(
     chunk: Uint8Array,
     signal?: AbortSignal,
   ): Promise<void> => {
-    const upload = uploadBody(chunk, http.streamUploads);
+    const upload = uploadBody(chunk, options.streamUploads);
     const response = await http.open({
       method: 'PUT',
       path,
       headers: { 'content-range': range, ...headers, ...upload.headers },
-      rawBody: upload.body,
+      // `manual`: a 308 answers an upload chunk (resumable-upload style), it is no redirect.
+      init: { redirect: 'manual', ...upload.init },
       okStatuses: [308, 409],
       what: 'asset upload',
       signal,

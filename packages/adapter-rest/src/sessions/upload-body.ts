@@ -7,19 +7,26 @@
  * @module
  */
 
-/** The body and headers of one chunk's upload. */
+const OCTETS = 'application/octet-stream';
+
+/** The fetch options (`body`, `duplex`) and headers of one chunk's upload. */
 export function uploadBody(
   chunk: Uint8Array,
   stream: boolean | undefined,
-): { body: Uint8Array | ReadableStream<Uint8Array>; headers: Record<string, string> } {
-  if (!(stream ?? globalFetchIsNodes())) return { body: chunk, headers: {} };
+): { init: RequestInit & { duplex?: 'half' }; headers: Record<string, string> } {
+  if (!(stream ?? globalFetchIsNodes())) {
+    return { init: { body: chunk as BodyInit }, headers: { 'content-type': OCTETS } };
+  }
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       if (chunk.byteLength > 0) controller.enqueue(chunk);
       controller.close();
     },
   });
-  return { body, headers: { 'content-length': String(chunk.byteLength) } };
+  return {
+    init: { body, duplex: 'half' },
+    headers: { 'content-type': OCTETS, 'content-length': String(chunk.byteLength) },
+  };
 }
 
 /**
