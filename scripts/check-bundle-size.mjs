@@ -71,8 +71,10 @@ const CHECKS = [
      * -17 B, a request's deadline reads its signals (no timedOut/callerAborted flags): 28,670 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -102 B, an asset chunk's body and fetch options made by the targeting entry: 28,568 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -23 B, the event-stream parser splits lines with one regex: 28,545 B.
      */
-    budgetBytes: 28_568,
+    budgetBytes: 28_545,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -113,8 +115,10 @@ const CHECKS = [
      * -20 B, a request's deadline reads its signals (no timedOut/callerAborted flags): 27,463 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -96 B, an asset chunk's body and fetch options made by the targeting entry: 27,367 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -20 B, the event-stream parser splits lines with one regex: 27,347 B.
      */
-    budgetBytes: 27_367,
+    budgetBytes: 27_347,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -45,33 +45,20 @@ export class EventStreamParser {
 
   /** Parses a chunk of text; returns the events it completed, in order. */
   feed(chunk: string): ServerSentEvent[] {
+    if (chunk === '') return [];
     let text = chunk;
-    if (!this.#sawFirstChunk && text.length > 0) {
+    if (!this.#sawFirstChunk) {
       this.#sawFirstChunk = true;
       // One leading byte order mark is not part of the stream.
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
-    if (this.#skipLeadingLf && text.length > 0) {
-      this.#skipLeadingLf = false;
-      if (text.charCodeAt(0) === 0x0a) text = text.slice(1);
-    }
-    const buffer = this.#pending + text;
+    if (this.#skipLeadingLf && text.charCodeAt(0) === 0x0a) text = text.slice(1);
+    this.#skipLeadingLf = text.endsWith('\r');
+    const lines = (this.#pending + text).split(/\r\n|\r|\n/);
+    // The last piece has no line ending yet.
+    this.#pending = lines.pop() as string;
     const events: ServerSentEvent[] = [];
-    let lineStart = 0;
-    for (let i = 0; i < buffer.length; i++) {
-      const code = buffer.charCodeAt(i);
-      if (code !== 0x0a && code !== 0x0d) continue;
-      this.#processLine(buffer.slice(lineStart, i), events);
-      if (code === 0x0d) {
-        if (i + 1 < buffer.length) {
-          if (buffer.charCodeAt(i + 1) === 0x0a) i++;
-        } else {
-          this.#skipLeadingLf = true;
-        }
-      }
-      lineStart = i + 1;
-    }
-    this.#pending = buffer.slice(lineStart);
+    for (const line of lines) this.#processLine(line, events);
     return events;
   }
 
