@@ -73,8 +73,10 @@ const CHECKS = [
      * -102 B, an asset chunk's body and fetch options made by the targeting entry: 28,568 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -23 B, the event-stream parser splits lines with one regex: 28,545 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -77 B, one builder of an error answer's SyncError, one read of its body: 28,468 B.
      */
-    budgetBytes: 28_545,
+    budgetBytes: 28_468,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -117,8 +119,10 @@ const CHECKS = [
      * -96 B, an asset chunk's body and fetch options made by the targeting entry: 27,367 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -20 B, the event-stream parser splits lines with one regex: 27,347 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -67 B, one builder of an error answer's SyncError, one read of its body: 27,280 B.
      */
-    budgetBytes: 27_347,
+    budgetBytes: 27_280,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -26,21 +26,28 @@ export async function errorFromResponse(
   what: string,
   { synclineAnswers = true }: ErrorFromResponseOptions = {},
 ): Promise<SyncError> {
-  const kind = errorKindForStatus(response.status);
+  const { status } = response;
+  const kind = errorKindForStatus(status);
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now);
   const body = await readErrorBody(response);
-  const options = {
-    status: response.status,
+  if ((kind === 'rejected' || kind === 'conflict') && synclineAnswers) {
+    const isSyncline = body?.code !== undefined && body.message !== undefined;
+    const noRoute = status === 404 || status === 405;
+    if (noRoute && (!isSyncline || NO_ROUTE_CODES.has(body.code as string))) {
+      return new SyncError(
+        'misconfigured',
+        `${what}: ${whereOf(response)} answered HTTP ${status} (no such route): check baseUrl's path (the server's mount point, without /v1)`,
+        { status, code: 'no_such_route' },
+      );
+    }
+    if (!isSyncline) return notSynclineAnswerError(response, what);
+  }
+  return new SyncError(kind, body?.message ?? `${what} failed with HTTP ${status}`, {
+    status,
     code: body?.code,
     retryAfterMs,
     details: body?.details,
-  };
-  if ((kind === 'rejected' || kind === 'conflict') && synclineAnswers) {
-    const misconfigured = misconfiguration(response, body, what);
-    if (misconfigured !== undefined) return misconfigured;
-  }
-  const message = body?.message ?? `${what} failed with HTTP ${response.status}`;
-  return new SyncError(kind, message, options);
+  });
 }
 
 /** Options of {@link errorFromResponse}. */
@@ -57,40 +64,12 @@ export interface ErrorFromResponseOptions {
 // The codes a syncline server answers for a path or method it does not serve.
 const NO_ROUTE_CODES = new Set(['not_found', 'method_not_allowed']);
 
-function misconfiguration(
-  response: Response,
-  body: ErrorBodyFields | undefined,
-  what: string,
-): SyncError | undefined {
-  const where = `${what}: ${whereOf(response)} answered HTTP ${response.status}`;
-  const isSyncline = body?.code !== undefined && body.message !== undefined;
-  if (
-    (response.status === 404 || response.status === 405) &&
-    (!isSyncline || NO_ROUTE_CODES.has(body.code as string))
-  ) {
-    return misconfiguredError(
-      `${where} (no such route): check baseUrl's path (the server's mount point, without /v1)`,
-      { status: response.status, code: 'no_such_route' },
-    );
-  }
-  if (isSyncline) return undefined;
-  return notSynclineAnswerError(response, what);
-}
-
 function contentTypeOf(response: Response): string {
   return response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type';
 }
 
 function whereOf(response: Response | undefined): string {
   return response === undefined || response.url === '' ? 'the server' : response.url;
-}
-
-/** The error for an answer that shows the transport points at the wrong place. */
-function misconfiguredError(
-  message: string,
-  options: { status?: number | undefined; code: string; cause?: unknown },
-): SyncError {
-  return new SyncError('misconfigured', message, options);
 }
 
 /**
@@ -105,46 +84,41 @@ export function notSynclineAnswerError(
 ): SyncError {
   const type = response === undefined ? 'a body' : contentTypeOf(response);
   const status = response === undefined || response.ok ? '' : ` HTTP ${response.status}`;
-  return misconfiguredError(
+  return new SyncError(
+    'misconfigured',
     `${what}: ${whereOf(response)} answered${status} with ${type} that is not a syncline answer: baseUrl points at another server (a web app, a proxy?)`,
     { code: 'not_syncline', status: response?.status, cause },
   );
 }
 
-/** The fields of a syncline error body. */
+/** The fields of a syncline error body; a field of another type is `undefined`. */
 export interface ErrorBodyFields {
-  code?: string;
-  message?: string;
-  details?: unknown;
+  code: string | undefined;
+  message: string | undefined;
+  details: unknown;
 }
 
 /**
  * The `error` of a syncline error body (`{ error: { code, message, details } }`), or `undefined`
- * when `response`'s body is not one (not JSON, too large, unreadable). Consumes the body.
+ * when `response`'s body is not one (unreadable, too large, not JSON). Consumes the body.
  */
 export async function readErrorBody(response: Response): Promise<ErrorBodyFields | undefined> {
-  let text: string;
+  let error: unknown;
   try {
-    text = await response.text();
+    const text = await response.text();
+    if (text.length > MAX_ERROR_BODY) return undefined;
+    error = (JSON.parse(text) as { error?: unknown } | null)?.error;
   } catch {
-    return undefined; // the connection broke while reading an error: the status says enough
-  }
-  if (text.length === 0 || text.length > MAX_ERROR_BODY) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
+    // The connection broke while reading an error (the status says enough), or not JSON.
     return undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const error = (parsed as { error?: unknown }).error;
   if (typeof error !== 'object' || error === null) return undefined;
   const { code, message, details } = error as Record<string, unknown>;
-  const fields: ErrorBodyFields = {};
-  if (typeof code === 'string') fields.code = code;
-  if (typeof message === 'string') fields.message = message;
-  if (details !== undefined) fields.details = details;
-  return fields;
+  return {
+    code: typeof code === 'string' ? code : undefined,
+    message: typeof message === 'string' ? message : undefined,
+    details,
+  };
 }
 
 /** The error for a `fetch` that failed before any answer (DNS, refused, reset, offline). */
