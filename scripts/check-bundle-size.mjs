@@ -75,8 +75,10 @@ const CHECKS = [
      * -23 B, the event-stream parser splits lines with one regex: 28,545 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -77 B, one builder of an error answer's SyncError, one read of its body: 28,468 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -28 B, the event stream keeps one cancel and one wake (no controller, timer fields): 28,440 B.
      */
-    budgetBytes: 28_468,
+    budgetBytes: 28_440,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -121,8 +123,10 @@ const CHECKS = [
      * -20 B, the event-stream parser splits lines with one regex: 27,347 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -67 B, one builder of an error answer's SyncError, one read of its body: 27,280 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -28 B, the event stream keeps one cancel and one wake (no controller, timer fields): 27,252 B.
      */
-    budgetBytes: 27_280,
+    budgetBytes: 27_252,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -52,9 +52,9 @@ class EventStreamSubscription {
   readonly #options: EventStreamSubscriptionOptions;
   readonly #scopes: ReadonlySet<string>;
   #stopped = false;
-  #controller: AbortController | null = null;
-  #cancelStream: (() => void) | null = null;
-  #sleepTimer: unknown = null;
+  /** Ends the current connection: its request, then its stream. */
+  #cancel: (() => void) | null = null;
+  /** Ends the current wait between two connections. */
   #wake: (() => void) | null = null;
   #attempt = 0;
   #serverRetryMs: number | undefined;
@@ -69,9 +69,7 @@ class EventStreamSubscription {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#controller?.abort();
-    this.#cancelStream?.();
-    if (this.#sleepTimer !== null) this.#options.timers.clearTimeout(this.#sleepTimer);
+    this.#cancel?.();
     this.#wake?.();
   }
 
@@ -104,7 +102,7 @@ class EventStreamSubscription {
   /** One connection, from request to end of stream. Resolves `true` if it was accepted. */
   async #connectOnce(): Promise<boolean> {
     const controller = new AbortController();
-    this.#controller = controller;
+    this.#cancel = () => controller.abort();
     const freshToken = this.#endCode === 'token_expired';
     this.#endCode = undefined;
     const response = await this.#options.http.open({
@@ -139,7 +137,7 @@ class EventStreamSubscription {
       controller.abort();
       reader.cancel().catch(() => undefined);
     };
-    this.#cancelStream = cancel;
+    this.#cancel = cancel;
     const parser = new EventStreamParser();
     let idleTimer: unknown = null;
     let idle = false;
@@ -169,7 +167,6 @@ class EventStreamSubscription {
       throw networkError('events', error);
     } finally {
       if (idleTimer !== null) timers.clearTimeout(idleTimer);
-      this.#cancelStream = null;
       cancel();
     }
   }
@@ -219,13 +216,13 @@ class EventStreamSubscription {
   }
 
   #sleep(ms: number): Promise<void> {
+    const { timers } = this.#options;
     return new Promise((resolve) => {
-      this.#wake = resolve;
-      this.#sleepTimer = this.#options.timers.setTimeout(() => {
-        this.#sleepTimer = null;
-        this.#wake = null;
+      const timer = timers.setTimeout(resolve, ms);
+      this.#wake = () => {
+        timers.clearTimeout(timer);
         resolve();
-      }, ms);
+      };
     });
   }
 
