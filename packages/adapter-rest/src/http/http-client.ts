@@ -64,6 +64,13 @@ export interface HttpRequest {
   freshToken?: boolean;
   /** Called by {@link HttpClient.json} with a successful answer's headers, before its body is read. */
   onHeaders?: ((headers: Headers) => void) | undefined;
+  /**
+   * Keeps `signal` aborting the body after the headers are in: {@link HttpClient.open} hands
+   * the response to it with the function that lets go of `signal`, to be called once the body
+   * ends (`linkedBody` of the asset part). Without it, `open` lets go of `signal` with the
+   * headers, and the caller ends the body by cancelling it.
+   */
+  linkBody?: ((response: Response, release: () => void) => Response) | undefined;
   /** Sends this request instead of the client's `fetch` (an asset download over `node:http`). */
   fetch?: ((url: string, init: RequestInit) => Promise<Response>) | undefined;
 }
@@ -176,9 +183,8 @@ export class HttpClient {
 
   /**
    * Sends `request` and returns the successful response with its body unread (for streams).
-   * The deadline covers only the wait for the response headers; `signal` aborts the body too,
-   * until the body ends or is cancelled (then the request lets go of `signal`: a long-lived
-   * signal, such as a signed-in session's, does not collect a listener per request).
+   * The deadline covers only the wait for the response headers; so does `signal`, unless
+   * `request.linkBody` keeps it on the body.
    */
   async open(request: HttpRequest): Promise<Response> {
     const deadline = this.#deadline(request.signal);
@@ -187,17 +193,13 @@ export class HttpClient {
       if (!response.ok && request.okStatuses?.includes(response.status) !== true) {
         throw await errorFromResponse(response, this.#options.timers.now(), request.what);
       }
-      // The deadline ends with the headers; the caller's signal keeps ending the body.
-      deadline.clearTimer();
-      if (response.body === null || request.signal === undefined) {
+      // The deadline ends with the headers; the caller's signal may go on ending the body.
+      if (request.linkBody === undefined) {
         deadline.clear();
         return response;
       }
-      return new Response(untilEnd(response.body, deadline.clear), {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-      });
+      deadline.clearTimer();
+      return request.linkBody(response, deadline.clear);
     } catch (error) {
       deadline.clear();
       throw this.#classify(error, request.what, deadline);
@@ -309,36 +311,4 @@ export function checkBaseUrl(baseUrl: unknown): string {
     );
   }
   return (baseUrl as string).replace(/\/+$/, '');
-}
-
-/** `body`, calling `release` once when it ends, fails or is cancelled. */
-function untilEnd(
-  body: ReadableStream<Uint8Array>,
-  release: () => void,
-): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        let next: ReadableStreamReadResult<Uint8Array>;
-        try {
-          next = await reader.read();
-        } catch (error) {
-          release();
-          throw error;
-        }
-        if (next.done) {
-          release();
-          controller.close();
-        } else {
-          controller.enqueue(next.value);
-        }
-      },
-      cancel(reason) {
-        release();
-        return reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
-  );
 }

@@ -124,17 +124,16 @@ class EventStreamSubscription {
       return true;
     }
     this.#safely(this.#options.onConnect);
-    await this.#readStream(response.body, controller);
+    await this.#readStream(response.body);
     return true;
   }
 
-  async #readStream(body: ReadableStream<Uint8Array>, controller: AbortController): Promise<void> {
+  async #readStream(body: ReadableStream<Uint8Array>): Promise<void> {
     const { timers, idleTimeoutMs } = this.#options;
     const reader = body.getReader();
-    // Aborting the request's signal ends the body in undici, but not in every fetch (polyfills,
-    // interceptors): cancelling the reader as well ends a pending read everywhere.
+    // The request let go of its signal with the headers: cancelling the reader ends the body
+    // (and a pending read) in every fetch.
     const cancel = () => {
-      controller.abort();
       reader.cancel().catch(() => undefined);
     };
     this.#cancel = cancel;

@@ -29,6 +29,7 @@ import {
 import type { HttpClient } from '../http/http-client.js';
 import { checkedAnswer } from '../http/response-error.js';
 import type { ServerSentEvent } from '../realtime/event-stream-parser.js';
+import { linkedBody } from './linked-body.js';
 import { nodeHttpFetch } from './node-download.js';
 import { uploadBody } from './upload-body.js';
 
@@ -104,6 +105,7 @@ export function sessionParts(
       okStatuses: [308, 409],
       what: 'asset upload',
       signal,
+      linkBody: linkedBody,
     });
     if (response.status === 409) throw await uploadConflict(response);
     await response.body?.cancel().catch(() => undefined);
@@ -224,6 +226,7 @@ export function sessionParts(
           headers: { range, accept: 'application/octet-stream' },
           what: 'asset download',
           signal,
+          linkBody: linkedBody,
         });
         const bytes = new Uint8Array(await response.arrayBuffer());
         if (response.status === 200 && start > 0) {
@@ -239,6 +242,7 @@ export function sessionParts(
           headers: { range: `bytes=${start}-${end - 1}`, accept: 'application/octet-stream' },
           what: 'asset download',
           signal,
+          linkBody: linkedBody,
           ...(options.nodeDownloads ? { fetch: nodeHttpFetch } : {}),
         });
         const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
