@@ -79,8 +79,10 @@ const CHECKS = [
      * -28 B, the event stream keeps one cancel and one wake (no controller, timer fields): 28,440 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -108 B, the body-long signal link (untilEnd) only for asset requests: 28,332 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -34 B, restTransport's defaults read where used (DEFAULTS goes): 28,298 B.
      */
-    budgetBytes: 28_332,
+    budgetBytes: 28_298,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -129,8 +131,10 @@ const CHECKS = [
      * -28 B, the event stream keeps one cancel and one wake (no controller, timer fields): 27,252 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -119 B, the body-long signal link (untilEnd) only for asset requests: 27,133 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -50 B, restTransport's defaults read where used (DEFAULTS goes): 27,083 B.
      */
-    budgetBytes: 27_133,
+    budgetBytes: 27_083,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

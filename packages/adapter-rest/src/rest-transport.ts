@@ -119,14 +119,6 @@ export interface RestTransport extends SyncTransport {
   readonly baseUrl: string;
 }
 
-/** Defaults of {@link RestTransportOptions}. */
-const DEFAULTS = {
-  realtime: 'sse',
-  timeoutMs: 30_000,
-  pollIntervalMs: 10_000,
-  idleTimeoutMs: 45_000,
-  pullAhead: true,
-} as const;
 // Limits an info answer may leave out (the protocol's defaults).
 const DEFAULT_INFO_LIMITS = { maxMutationsPerPush: 500, maxPullLimit: 1000 };
 // A page fetched ahead that the client has not asked for by then is not used.
@@ -163,7 +155,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   const baseUrl = checkBaseUrl(options.baseUrl);
   // The engine's one environment: the same defaults (and the same option) as the client's.
   const timers = createEnvironment(options.environment);
-  const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+  const timeoutMs = options.timeoutMs ?? 30_000;
   const http = new HttpClient({
     baseUrl: options.baseUrl,
     getToken: options.getToken,
@@ -171,7 +163,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     timeoutMs,
     timers,
   });
-  const realtime = options.realtime ?? DEFAULTS.realtime;
+  const realtime = options.realtime ?? 'sse';
 
   const pullOnce = async (
     request: PullRequest,
@@ -196,7 +188,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     return synclineAnswer<PullResponse>('pull', body, 'changes');
   };
   const ahead =
-    (options.pullAhead ?? DEFAULTS.pullAhead) && options.session !== undefined
+    (options.pullAhead ?? true) && options.session !== undefined
       ? new PullAhead({
           send: pullOnce,
           session: options.session,
@@ -264,7 +256,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
         },
         onError: options.onRealtimeError,
         reconnect: options.reconnect,
-        idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+        idleTimeoutMs: options.idleTimeoutMs ?? 45_000,
         timers,
       });
     };
@@ -275,7 +267,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
           onConnect?.();
           hub?.connected();
         },
-        intervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
+        intervalMs: options.pollIntervalMs ?? 10_000,
         timers,
       });
   }
