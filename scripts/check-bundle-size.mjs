@@ -81,8 +81,10 @@ const CHECKS = [
      * -108 B, the body-long signal link (untilEnd) only for asset requests: 28,332 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -34 B, restTransport's defaults read where used (DEFAULTS goes): 28,298 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -20 B, an event-stream line's field and value read by one regex: 28,278 B.
      */
-    budgetBytes: 28_298,
+    budgetBytes: 28_278,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -133,8 +135,10 @@ const CHECKS = [
      * -119 B, the body-long signal link (untilEnd) only for asset requests: 27,133 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -50 B, restTransport's defaults read where used (DEFAULTS goes): 27,083 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -22 B, an event-stream line's field and value read by one regex: 27,061 B.
      */
-    budgetBytes: 27_083,
+    budgetBytes: 27_061,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

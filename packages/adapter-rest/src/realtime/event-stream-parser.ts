@@ -7,6 +7,9 @@
  * @module
  */
 
+// A line's field (up to the first colon) and value (after it and one optional space).
+const FIELD_LINE = /^([^:]*):? ?(.*)$/s;
+
 /** One dispatched event. */
 export interface ServerSentEvent {
   /** The `event:` field, or `'message'` when the event named none. */
@@ -63,15 +66,12 @@ export class EventStreamParser {
   }
 
   #processLine(line: string, events: ServerSentEvent[]): void {
-    if (line.length === 0) {
+    if (line === '') {
       this.#dispatch(events);
       return;
     }
-    if (line.charCodeAt(0) === 0x3a /* : */) return; // comment, e.g. a heartbeat
-    const colon = line.indexOf(':');
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.charCodeAt(0) === 0x20) value = value.slice(1);
+    // `field:value`, one space after the colon dropped; a comment (a heartbeat) has no field.
+    const [, field, value] = FIELD_LINE.exec(line) as RegExpExecArray & [string, string, string];
     switch (field) {
       case 'event':
         this.#eventType = value;
@@ -86,7 +86,7 @@ export class EventStreamParser {
         if (/^[0-9]+$/.test(value)) this.#retryMs = Number(value);
         break;
       default:
-        // Unknown fields are ignored, as the spec says.
+        // Comments and unknown fields are ignored, as the spec says.
         break;
     }
   }
