@@ -83,8 +83,10 @@ const CHECKS = [
      * -34 B, restTransport's defaults read where used (DEFAULTS goes): 28,298 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -20 B, an event-stream line's field and value read by one regex: 28,278 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -16 B, the parser's two start-of-chunk flags are one 'skip' text: 28,262 B.
      */
-    budgetBytes: 28_278,
+    budgetBytes: 28_262,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -137,8 +139,10 @@ const CHECKS = [
      * -50 B, restTransport's defaults read where used (DEFAULTS goes): 27,083 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -22 B, an event-stream line's field and value read by one regex: 27,061 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -15 B, the parser's two start-of-chunk flags are one 'skip' text: 27,046 B.
      */
-    budgetBytes: 27_061,
+    budgetBytes: 27_046,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

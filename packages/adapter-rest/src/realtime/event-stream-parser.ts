@@ -31,9 +31,9 @@ export class EventStreamParser {
   #data: string[] = [];
   #lastEventId = '';
   #retryMs: number | undefined;
-  // The previous chunk ended in CR: a LF at the start of the next chunk belongs to that CRLF.
-  #skipLeadingLf = false;
-  #sawFirstChunk = false;
+  // What the next chunk may start with that is not a line of its own: one byte order mark at
+  // the start of the stream; after a chunk that ended in CR, the LF of that CRLF.
+  #skip = '\ufeff';
   readonly #decoder = new TextDecoder('utf-8');
 
   /** The reconnection time the server asked for with a `retry:` field, in milliseconds. */
@@ -49,14 +49,8 @@ export class EventStreamParser {
   /** Parses a chunk of text; returns the events it completed, in order. */
   feed(chunk: string): ServerSentEvent[] {
     if (chunk === '') return [];
-    let text = chunk;
-    if (!this.#sawFirstChunk) {
-      this.#sawFirstChunk = true;
-      // One leading byte order mark is not part of the stream.
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    }
-    if (this.#skipLeadingLf && text.charCodeAt(0) === 0x0a) text = text.slice(1);
-    this.#skipLeadingLf = text.endsWith('\r');
+    const text = chunk.startsWith(this.#skip) ? chunk.slice(this.#skip.length) : chunk;
+    this.#skip = text.endsWith('\r') ? '\n' : '';
     const lines = (this.#pending + text).split(/\r\n|\r|\n/);
     // The last piece has no line ending yet.
     this.#pending = lines.pop() as string;
