@@ -85,8 +85,10 @@ const CHECKS = [
      * -20 B, an event-stream line's field and value read by one regex: 28,278 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -16 B, the parser's two start-of-chunk flags are one 'skip' text: 28,262 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -13 B, the event stream calls the app's callbacks in one guard: 28,249 B.
      */
-    budgetBytes: 28_262,
+    budgetBytes: 28_249,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -141,8 +143,10 @@ const CHECKS = [
      * -22 B, an event-stream line's field and value read by one regex: 27,061 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -15 B, the parser's two start-of-chunk flags are one 'skip' text: 27,046 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -12 B, the event stream calls the app's callbacks in one guard: 27,034 B.
      */
-    budgetBytes: 27_046,
+    budgetBytes: 27_034,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -123,7 +123,7 @@ class EventStreamSubscription {
       await response.body.cancel().catch(() => undefined);
       return true;
     }
-    this.#safely(this.#options.onConnect);
+    this.#safely(() => this.#options.onConnect?.());
     await this.#readStream(response.body);
     return true;
   }
@@ -176,8 +176,7 @@ class EventStreamSubscription {
       return;
     }
     if (event.event !== 'poke') {
-      const { onOtherEvent } = this.#options;
-      if (onOtherEvent !== undefined) this.#safely(() => onOtherEvent(event));
+      this.#safely(() => this.#options.onOtherEvent?.(event));
       return;
     }
     let poke: Poke;
@@ -194,8 +193,7 @@ class EventStreamSubscription {
       poke = plain;
     }
     if (!this.#scopes.has(poke.scope)) return;
-    const { onPoke } = this.#options;
-    this.#safely(() => onPoke(poke));
+    this.#safely(() => this.#options.onPoke(poke));
   }
 
   // The server is about to close the stream because its access ended; see the module comment.
@@ -227,13 +225,11 @@ class EventStreamSubscription {
 
   #report(error: unknown): void {
     const syncError = isSyncError(error) ? error : networkError('events', error);
-    const { onError } = this.#options;
-    if (onError !== undefined) this.#safely(() => onError(syncError));
+    this.#safely(() => this.#options.onError?.(syncError));
   }
 
   // A throwing listener must not kill the reconnect loop: the channel outlives any one callback.
-  #safely(callback: (() => void) | undefined): void {
-    if (callback === undefined) return;
+  #safely(callback: () => void): void {
     try {
       callback();
     } catch {
