@@ -87,8 +87,10 @@ const CHECKS = [
      * -16 B, the parser's two start-of-chunk flags are one 'skip' text: 28,262 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -13 B, the event stream calls the app's callbacks in one guard: 28,249 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * +9 B, the backoff starts over after a healthy stream that broke (a fix): 28,258 B.
      */
-    budgetBytes: 28_249,
+    budgetBytes: 28_258,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -145,8 +147,10 @@ const CHECKS = [
      * -15 B, the parser's two start-of-chunk flags are one 'skip' text: 27,046 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -12 B, the event stream calls the app's callbacks in one guard: 27,034 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * +8 B, the backoff starts over after a healthy stream that broke (a fix): 27,042 B.
      */
-    budgetBytes: 27_034,
+    budgetBytes: 27_042,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

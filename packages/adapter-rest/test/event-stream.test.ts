@@ -28,6 +28,8 @@ interface Connection {
   scopes: string | null;
   send(text: string): void;
   close(): void;
+  /** Breaks the stream (a dropped socket, a server restart). */
+  fail(): void;
 }
 
 /** An msw event-stream endpoint; `respond` may refuse a connection with an error response. */
@@ -44,6 +46,7 @@ function eventsEndpoint(respond?: (n: number, auth: string | null) => Response |
         scopes: new URL(request.url).searchParams.get('scopes'),
         send: (text) => controller.enqueue(encoder.encode(text)),
         close: () => controller.close(),
+        fail: () => controller.error(new Error('connection reset')),
       };
       connections.push(connection);
       if (refusal) return refusal;
@@ -166,6 +169,37 @@ describe('event stream', () => {
     await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
     expect(connections).toHaveLength(4);
     expect(sub.errors.map((e) => e.kind)).toEqual(['server', 'server', 'server']);
+    sub.unsubscribe();
+  });
+
+  it('starts its backoff over after a healthy connection, also one that broke with an error', async () => {
+    const connections = eventsEndpoint((n) =>
+      n < 3
+        ? HttpResponse.json(
+            { error: { code: 'unavailable', message: 'starting' } },
+            { status: 503 },
+          )
+        : undefined,
+    );
+    // The backoff waits the stream asks for (the request deadline and the idle timer are longer).
+    const waits: number[] = [];
+    const sub = listen({
+      reconnect: { baseDelayMs: 8, maxDelayMs: 10_000, healthyAfterMs: 50 },
+      environment: {
+        random: () => 0.5,
+        setTimeout: (callback, ms) => {
+          if (ms < 1000) waits.push(ms);
+          return setTimeout(callback, ms);
+        },
+      },
+    });
+    await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
+    expect(waits).toEqual([4, 8, 16]); // attempts 0, 1 and 2: the refused connections
+    await new Promise((resolve) => setTimeout(resolve, 100)); // open longer than healthyAfterMs
+    connections[3]!.fail();
+    await vi.waitFor(() => expect(sub.connects()).toBe(2), EVENTUALLY);
+    expect(waits).toEqual([4, 8, 16, 4]); // attempt 0 again, not 3 (32 ms)
+    expect(sub.errors.at(-1)).toMatchObject({ kind: 'network' });
     sub.unsubscribe();
   });
 

@@ -87,6 +87,7 @@ class EventStreamSubscription {
       }
       if (this.#stopped) return;
       if (this.#endCode === 'token_expired') continue; // at once, with a fresh token
+      // Healthy however it ended (a server restart breaks the stream with an error).
       if (opened && timers.now() - startedAt >= healthyAfterMs) this.#attempt = 0;
       const delay = fullJitterDelay({
         attempt: this.#attempt,
@@ -99,7 +100,10 @@ class EventStreamSubscription {
     }
   }
 
-  /** One connection, from request to end of stream. Resolves `true` if it was accepted. */
+  /**
+   * One connection, from request to end of stream. Resolves `true` once it was accepted (the
+   * stream's own failure is reported here); rejects when it was not.
+   */
   async #connectOnce(): Promise<boolean> {
     const controller = new AbortController();
     this.#cancel = () => controller.abort();
@@ -124,7 +128,11 @@ class EventStreamSubscription {
       return true;
     }
     this.#safely(() => this.#options.onConnect?.());
-    await this.#readStream(response.body);
+    try {
+      await this.#readStream(response.body);
+    } catch (error) {
+      if (!this.#stopped) this.#report(error);
+    }
     return true;
   }
 
