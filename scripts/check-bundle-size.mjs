@@ -89,8 +89,10 @@ const CHECKS = [
      * -13 B, the event stream calls the app's callbacks in one guard: 28,249 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * +9 B, the backoff starts over after a healthy stream that broke (a fix): 28,258 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -6 B, #connectOnce resolves when accepted (no always-true result): 28,252 B.
      */
-    budgetBytes: 28_258,
+    budgetBytes: 28_252,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -149,8 +151,10 @@ const CHECKS = [
      * -12 B, the event stream calls the app's callbacks in one guard: 27,034 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * +8 B, the backoff starts over after a healthy stream that broke (a fix): 27,042 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -4 B, #connectOnce resolves when accepted (no always-true result): 27,038 B.
      */
-    budgetBytes: 27_042,
+    budgetBytes: 27_038,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -81,7 +81,8 @@ class EventStreamSubscription {
       const startedAt = timers.now();
       let opened = false;
       try {
-        opened = await this.#connectOnce();
+        await this.#connectOnce();
+        opened = true;
       } catch (error) {
         if (!this.#stopped) this.#report(error);
       }
@@ -101,10 +102,10 @@ class EventStreamSubscription {
   }
 
   /**
-   * One connection, from request to end of stream. Resolves `true` once it was accepted (the
-   * stream's own failure is reported here); rejects when it was not.
+   * One connection, from request to end of stream. Resolves once it was accepted (the stream's
+   * own failure is reported here); rejects when it was not.
    */
-  async #connectOnce(): Promise<boolean> {
+  async #connectOnce(): Promise<void> {
     const controller = new AbortController();
     this.#cancel = () => controller.abort();
     const freshToken = this.#endCode === 'token_expired';
@@ -125,7 +126,7 @@ class EventStreamSubscription {
     }
     if (this.#stopped) {
       await response.body.cancel().catch(() => undefined);
-      return true;
+      return;
     }
     this.#safely(() => this.#options.onConnect?.());
     try {
@@ -133,7 +134,6 @@ class EventStreamSubscription {
     } catch (error) {
       if (!this.#stopped) this.#report(error);
     }
-    return true;
   }
 
   async #readStream(body: ReadableStream<Uint8Array>): Promise<void> {
