@@ -91,8 +91,10 @@ const CHECKS = [
      * +9 B, the backoff starts over after a healthy stream that broke (a fix): 28,258 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -6 B, #connectOnce resolves when accepted (no always-true result): 28,252 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -270 B, the event stream checks a poke's plain part only (the client checks its page): 27,982 B.
      */
-    budgetBytes: 28_252,
+    budgetBytes: 27_982,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -153,8 +155,10 @@ const CHECKS = [
      * +8 B, the backoff starts over after a healthy stream that broke (a fix): 27,042 B.
      * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
      * -4 B, #connectOnce resolves when accepted (no always-true result): 27,038 B.
+     * Session 14 (issues 10 and 13, "the bundle, adapter-rest"):
+     * -257 B, the event stream checks a poke's plain part only (the client checks its page): 26,781 B.
      */
-    budgetBytes: 27_038,
+    budgetBytes: 26_781,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

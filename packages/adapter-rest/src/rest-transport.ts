@@ -105,8 +105,9 @@ export interface RestTransportOptions {
    */
   targeting?: RestTargeting;
   /**
-   * Told about realtime failures (a refused or broken stream, an invalid poke). They are never
-   * fatal: the stream reconnects with backoff and the client's interval pull goes on.
+   * Told about realtime failures (a refused or broken stream, a poke with no valid version; a
+   * malformed poke page is the client's to report, in its status). They are never fatal: the
+   * stream reconnects with backoff and the client's interval pull goes on.
    */
   onRealtimeError?: (error: SyncError) => void;
   /** Replaces the real clock, timers and randomness (tests, simulations). */

@@ -4,8 +4,9 @@
  * URL ends up in access logs).
  *
  * A poke may carry the scope's changes (`fromCheckpoint`, `checkpoint`, `changes`): they are
- * validated as strictly as a pull page; a poke whose changes are malformed is reported and
- * delivered without them, so the client pulls instead.
+ * handed over as they came, like a pull page; the client checks them when it applies them, and
+ * reports a malformed page in its status and pulls instead. The stream checks the plain poke: a
+ * poke with no valid version is reported here, and one of a scope not subscribed is ignored.
  *
  * Pokes are hints: every (re)connect calls `onConnect`, and the client answers it with a
  * catch-up pull, because whatever changed while the stream was down produced pokes nobody
@@ -20,7 +21,6 @@
  * @module
  */
 import { fullJitterDelay, isSyncError, type Poke, SyncError } from '@syncline/sync-core';
-import { plainPokeOf, validatePoke } from '@syncline/sync-core/protocol';
 import type { HttpClient, HttpTimers } from '../http/http-client.js';
 import { invalidAnswerError, networkError } from '../http/response-error.js';
 import type { ReconnectOptions } from './backoff.js';
@@ -187,21 +187,18 @@ class EventStreamSubscription {
       this.#safely(() => this.#options.onOtherEvent?.(event));
       return;
     }
-    let poke: Poke;
-    let parsed: unknown;
+    let poke: Poke | null = null;
     try {
-      parsed = JSON.parse(event.data);
-      poke = validatePoke(parsed);
-    } catch (cause) {
-      this.#report(invalidAnswerError('events', 'a poke is not valid', cause));
-      // A poke whose changes do not validate still says that its scope changed: delivered
-      // without them, it makes the client pull.
-      const plain = plainPokeOf(parsed);
-      if (plain === undefined) return;
-      poke = plain;
+      poke = JSON.parse(event.data) as Poke | null;
+    } catch {
+      // Reported below, like a poke with no version.
     }
-    if (!this.#scopes.has(poke.scope)) return;
-    this.#safely(() => this.#options.onPoke(poke));
+    // The plain poke only: its page goes to the client as it came (checked there as a pull page).
+    if (poke === null || !(Number.isSafeInteger(poke.version) && poke.version >= 0)) {
+      this.#report(invalidAnswerError('events', 'a poke is not valid'));
+    } else if (this.#scopes.has(poke.scope)) {
+      this.#safely(() => this.#options.onPoke(poke));
+    }
   }
 
   // The server is about to close the stream because its access ended; see the module comment.

@@ -113,6 +113,19 @@ describe('pokes that carry their changes', () => {
     await t.reader.stop();
   });
 
+  it('reports a malformed poke page in the status (the transport hands it over unchecked), and pulls', async () => {
+    const t = await setup();
+    const errors: unknown[] = [];
+    t.reader.on('status', (status) => errors.push(status.error?.code));
+    await t.write('x');
+    const [x] = t.held.splice(0);
+    await t.deliver({ ...x!, changes: [{ ...x!.changes![0]!, revision: -1 }] });
+    expect(errors).toContain('invalid_response');
+    expect(t.pulls()).toBeGreaterThan(0);
+    expect(t.reader.get('todos', 'x')).toEqual({ title: 'x' });
+    await t.reader.stop();
+  });
+
   it('a plain poke of a version past the last page applied pulls; one it covers does not', async () => {
     const t = await setup();
     await t.write('a');

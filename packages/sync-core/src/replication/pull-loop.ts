@@ -220,7 +220,9 @@ export class PullLoop {
         { changes: poke.changes, checkpoint: poke.checkpoint, hasMore: false },
         { scope, checkpoint: poke.fromCheckpoint },
       );
-    } catch {
+    } catch (error) {
+      // Reported like a malformed pull answer (transports may hand a poke's page over unchecked).
+      ctx.status.failed(error as SyncError); // checkPullPage throws SyncErrors only
       return false;
     }
     applyPulledPage(ctx, write, scope, page, { resave: this.#resave.has(scope) });

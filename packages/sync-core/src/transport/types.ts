@@ -189,7 +189,10 @@ export interface SubscribeOptions {
   scopes: string[];
   /**
    * Called with each poke: one of `scopes` changed on the server, so the client pulls it. Call it
-   * only for a scope in `scopes`.
+   * only for a scope in `scopes`, with a `version` that is an integer >= 0. A page the poke
+   * carries (`fromCheckpoint`, `checkpoint`, `changes`) may be handed over unchecked, like a pull
+   * answer: the client checks it as a pull page before applying it, and reports one that fails
+   * in its status.
    */
   onPoke: (poke: Poke) => void;
   /**
