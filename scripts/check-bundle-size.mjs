@@ -65,8 +65,10 @@ const CHECKS = [
      * the asset part does not ask `GET /v1/info` a second time (issue 12), and +23 B for the
      * initial sync's per-record cuts (a pulled record filed in the store in one step, `Fields`
      * without a `hasOwn` call per key; issue 10): 28,748 B.
+     * Session 14 (bundleA, the client, its parts and react): -11 B, one filter of an event's
+     * registrations in the emitter (off and a once listener's removal): 28,737 B.
      */
-    budgetBytes: 28_748,
+    budgetBytes: 28_737,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -101,8 +103,10 @@ const CHECKS = [
      * -124 B, the browser build's environment (the browser's timers and crypto): 27,450 B.
      * Then, merged: +57 B for `info()` keeping its latest answer (one `GET /v1/info`, see above)
      * and +28 B for the initial sync's per-record cuts (see above): 27,550 B.
+     * Session 14 (bundleA, the client, its parts and react): -11 B, one filter of an event's
+     * registrations in the emitter (off and a once listener's removal): 27,539 B.
      */
-    budgetBytes: 27_550,
+    budgetBytes: 27_539,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
