@@ -67,8 +67,9 @@ const CHECKS = [
      * without a `hasOwn` call per key; issue 10): 28,748 B.
      * Session 14 (bundleA, the client, its parts and react): -11 B, one filter of an event's
      * registrations in the emitter (off and a once listener's removal): 28,737 B.
+     * -37 B, a follower tab's syncNow (run by the leader) lives in the tabs entry: 28,700 B.
      */
-    budgetBytes: 28_737,
+    budgetBytes: 28_700,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -105,8 +106,9 @@ const CHECKS = [
      * and +28 B for the initial sync's per-record cuts (see above): 27,550 B.
      * Session 14 (bundleA, the client, its parts and react): -11 B, one filter of an event's
      * registrations in the emitter (off and a once listener's removal): 27,539 B.
+     * -38 B, a follower tab's syncNow (run by the leader) lives in the tabs entry: 27,501 B.
      */
-    budgetBytes: 27_539,
+    budgetBytes: 27_501,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

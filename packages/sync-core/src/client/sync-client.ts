@@ -286,24 +286,24 @@ class SyncClientImpl implements SyncClient {
     return this.#sessions.replica.store.query(collection, options);
   }
 
-  async syncNow(options: SyncNowOptions = {}): Promise<SyncNowResult> {
-    if (this.#tabs?.link.following === true) {
-      const { signal: _signal, ...rest } = options;
-      return (await this.#tabs.link.call({ kind: 'syncNow', options: rest })) as SyncNowResult;
-    }
+  syncNow(options: SyncNowOptions = {}): Promise<SyncNowResult> {
     const sessions = this.#sessions;
-    return syncNow(
-      {
-        env: this.#env,
-        pending: () => sessions.replica.outbox.size,
-        running: () => this.#starting !== null,
-        settled: () => sessions.settled(),
-        signedIn: () => sessions.session !== null,
-        reachability: this.#reachability,
-        resume: () => sessions.resume(),
-        retryer: () => (this.#engine as StartedEngine).retryer,
-      },
-      options,
+    // A follower tab's is the leader's.
+    return (
+      this.#tabs?.syncNow(options) ??
+      syncNow(
+        {
+          env: this.#env,
+          pending: () => sessions.replica.outbox.size,
+          running: () => this.#starting !== null,
+          settled: () => sessions.settled(),
+          signedIn: () => sessions.session !== null,
+          reachability: this.#reachability,
+          resume: () => sessions.resume(),
+          retryer: () => (this.#engine as StartedEngine).retryer,
+        },
+        options,
+      )
     );
   }
 
