@@ -68,8 +68,10 @@ const CHECKS = [
      * Session 14 (bundleA, the client, its parts and react): -11 B, one filter of an event's
      * registrations in the emitter (off and a once listener's removal): 28,737 B.
      * -37 B, a follower tab's syncNow (run by the leader) lives in the tabs entry: 28,700 B.
+     * -31 B, the status machine emits a snapshot a read committed early in its batch's flush (its
+     * own microtask goes): 28,669 B.
      */
-    budgetBytes: 28_700,
+    budgetBytes: 28_669,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -107,8 +109,10 @@ const CHECKS = [
      * Session 14 (bundleA, the client, its parts and react): -11 B, one filter of an event's
      * registrations in the emitter (off and a once listener's removal): 27,539 B.
      * -38 B, a follower tab's syncNow (run by the leader) lives in the tabs entry: 27,501 B.
+     * -35 B, the status machine emits a snapshot a read committed early in its batch's flush (its
+     * own microtask goes): 27,466 B.
      */
-    budgetBytes: 27_501,
+    budgetBytes: 27_466,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -27,9 +27,9 @@ export interface StatusCounts {
  *
  * Listeners never get two equal snapshots in a row.
  *
- * Transitions only mark the status dirty; the snapshot is recomputed once per microtask (or on
- * read), and a new object (and one `onChange` call) is produced only when a field really
- * changed, so a burst of writes costs one status event, not one per write.
+ * Transitions only mark the status dirty; the snapshot is recomputed once per batch (or on
+ * read), and a new object (and one `onChange` call, in the batch) is produced only when a field
+ * really changed, so a burst of writes costs one status event, not one per write.
  */
 /** Options of {@link StatusMachine}. */
 export interface StatusMachineOptions {
@@ -75,7 +75,7 @@ export class StatusMachine {
 
   /** The current snapshot; the same object until something changes. */
   get snapshot(): SyncStatus {
-    if (this.#dirty) this.#commit(false);
+    if (this.#dirty) this.#commit();
     return this.#snapshot;
   }
 
@@ -163,9 +163,19 @@ export class StatusMachine {
     this.#batch.defer(this.#flushStep);
   }
 
-  /** Recomputes now and emits if changed (also the step deferred to the client's batch). */
+  /**
+   * Recomputes now and emits the snapshot if it differs from the last one emitted (also the step
+   * deferred to the client's batch): a snapshot a read committed early is emitted here.
+   */
   flush(): void {
-    if (this.#dirty && this.#listening()) this.#commit(true);
+    if (!this.#listening()) return;
+    if (this.#dirty) this.#commit();
+    // A snapshot committed by a read and superseded before this flush may leave the current one
+    // equal to the last emitted: listeners would see the same status twice.
+    const snapshot = this.#snapshot;
+    if (sameStatus(this.#emitted, snapshot)) return;
+    this.#emitted = snapshot;
+    this.#onChange(snapshot);
   }
 
   readonly #flushStep = (): void => this.flush();
@@ -178,29 +188,10 @@ export class StatusMachine {
     if (this.#dirty) this.#touch();
   }
 
-  #commit(emit: boolean): void {
+  #commit(): void {
     this.#dirty = false;
     const next = this.#derive();
-    if (sameStatus(this.#snapshot, next)) return;
-    this.#snapshot = next;
-    // A read that committed early still owes listeners the event: emit on the microtask.
-    if (emit) this.#emit(next);
-    else this.#pendingEmit();
-  }
-
-  #pendingEmit(): void {
-    const snapshot = this.#snapshot;
-    queueMicrotask(() => {
-      if (this.#snapshot === snapshot) this.#emit(snapshot);
-    });
-  }
-
-  // A snapshot committed by a read and superseded before its event went out may leave the
-  // next one equal to the last emitted: listeners would see the same status twice.
-  #emit(snapshot: SyncStatus): void {
-    if (sameStatus(this.#emitted, snapshot)) return;
-    this.#emitted = snapshot;
-    this.#onChange(snapshot);
+    if (!sameStatus(this.#snapshot, next)) this.#snapshot = next;
   }
 
   #state(): SyncState {
