@@ -155,8 +155,7 @@ export class SessionSwitch {
       replica = this.openLocal();
     }
     this.swap(replica);
-    if (session === null) this.parts.status.signedOut();
-    else this.parts.status.signedIn(session.userId);
+    this.parts.status.sessionChanged(session?.userId ?? null);
     this.refresh(replica);
     return replica;
   }

@@ -18,7 +18,7 @@ describe('StatusMachine', () => {
   it('starts local and walks local → syncing → synced → offline → error → synced', async () => {
     const { machine, events } = setup();
     expect(machine.snapshot.state).toBe('local');
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     await tick();
     machine.requestStarted();
     machine.requestEnded();
@@ -47,7 +47,7 @@ describe('StatusMachine', () => {
       batch: { defer: () => flushes++ },
       listening: () => listening,
     });
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     machine.counts(3, 0, 0);
     machine.flush();
     expect(flushes).toBeGreaterThan(0);
@@ -62,14 +62,14 @@ describe('StatusMachine', () => {
 
   it('keeps an auth error until the session changes or a request succeeds again', () => {
     const { machine } = setup();
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     machine.failed(new SyncError('auth', '401'));
     machine.connectivity(false);
     machine.connectivity(true);
     machine.requestStarted();
     machine.requestEnded();
     expect(machine.snapshot.state).toBe('error');
-    machine.signedIn('u2');
+    machine.sessionChanged('u2');
     expect(machine.snapshot.state).toBe('syncing');
     machine.failed(new SyncError('auth', '401'));
     expect(machine.snapshot.state).toBe('error');
@@ -80,7 +80,7 @@ describe('StatusMachine', () => {
 
   it('never says synced with lastSyncedAt null: a pull that ended with writes pending is not a sync', () => {
     const { machine } = setup();
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     machine.counts(1, 0, 0);
     machine.caughtUp(5, false);
     machine.counts(0, 0, 0);
@@ -91,7 +91,7 @@ describe('StatusMachine', () => {
 
   it('never emits the same status twice in a row, even when a read committed a state in between', async () => {
     const { machine, events } = setup();
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     machine.caughtUp(1, true);
     await tick();
     machine.counts(1, 0, 0);
@@ -105,7 +105,7 @@ describe('StatusMachine', () => {
 
   it('is syncing while something is pending and counts it', () => {
     const { machine } = setup();
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     machine.caughtUp(5, true);
     machine.counts(2, 1, 3);
     expect(machine.snapshot).toMatchObject({
@@ -118,7 +118,7 @@ describe('StatusMachine', () => {
 
   it('emits once per burst and keeps the same object when nothing changed', async () => {
     const { machine, events } = setup();
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     for (let i = 1; i <= 100; i++) machine.counts(i, 0, 0);
     await tick();
     expect(events).toHaveLength(1);
@@ -141,7 +141,7 @@ describe('StatusMachine in a notification batch', () => {
       batch: notifier,
     });
     notifier.subscribe(() => order.push(`subscriber sees ${machine.snapshot.state}`));
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     await Promise.resolve();
     expect(order).toEqual(['status syncing', 'subscriber sees syncing']);
   });
@@ -155,7 +155,7 @@ describe('StatusMachine in a notification batch', () => {
       batch: notifier,
       listening: () => listening,
     });
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     await Promise.resolve();
     expect(events).toEqual([]);
     listening = true;

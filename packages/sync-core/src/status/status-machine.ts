@@ -79,19 +79,13 @@ export class StatusMachine {
     return this.#snapshot;
   }
 
-  /** A user signed in: sync starts over (not caught up, no error). */
-  signedIn(userId: string): void {
+  /**
+   * A user signed in: sync starts over (not caught up, no error); or signed out (`null`): local
+   * only.
+   */
+  sessionChanged(userId: string | null): void {
     this.#userId = userId;
     this.#caughtUp = false;
-    this.#error = undefined;
-    this.#authError = undefined;
-    this.#active = 0;
-    this.#touch();
-  }
-
-  /** Signed out: local only. */
-  signedOut(): void {
-    this.#userId = null;
     this.#error = undefined;
     this.#authError = undefined;
     this.#active = 0;
