@@ -72,8 +72,10 @@ const CHECKS = [
      * own microtask goes): 28,669 B.
      * -10 B, one status transition for a session change (signedIn and signedOut were the same
      * reset): 28,659 B.
+     * -25 B, one frozen empty list for every React list hook's server render, and the sessions one
+     * marked pure: 28,634 B.
      */
-    budgetBytes: 28_659,
+    budgetBytes: 28_634,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
