@@ -74,8 +74,10 @@ const CHECKS = [
      * reset): 28,659 B.
      * -25 B, one frozen empty list for every React list hook's server render, and the sessions one
      * marked pure: 28,634 B.
+     * -7 B, the client keeps its session switch's parts, which the engine and session targeting also
+     * start from, instead of a field per part: 28,627 B.
      */
-    budgetBytes: 28_634,
+    budgetBytes: 28_627,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -117,8 +119,10 @@ const CHECKS = [
      * own microtask goes): 27,466 B.
      * -14 B, one status transition for a session change (signedIn and signedOut were the same
      * reset): 27,452 B.
+     * -15 B, the client keeps its session switch's parts, which the engine and session targeting
+     * also start from, instead of a field per part: 27,437 B.
      */
-    budgetBytes: 27_452,
+    budgetBytes: 27_437,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
