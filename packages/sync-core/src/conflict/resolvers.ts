@@ -63,8 +63,6 @@ export interface LwwOptions {
   granularity?: 'field' | 'record';
 }
 
-const GRANULARITIES: ReadonlySet<string> = new Set(['field', 'record']);
-
 /**
  * Last writer wins, by HLC (compared with `compareHlc`; since an HLC ends with the client id,
  * equal times break by client id). Equal HLCs mean the same write, so the server's copy is kept;
@@ -91,10 +89,10 @@ const GRANULARITIES: ReadonlySet<string> = new Set(['field', 'record']);
  */
 export function lww(options: LwwOptions = {}): ConflictResolver {
   const granularity = options.granularity ?? 'field';
-  if (!GRANULARITIES.has(granularity)) {
+  if (granularity === 'record') return recordLevelLww;
+  if (granularity !== 'field') {
     throw new SyncError('invalid', `lww: unknown granularity ${String(granularity)}`);
   }
-  if (granularity === 'record') return recordLevelLww;
   return (context) => {
     const { mutation, local, server } = context;
     if (
@@ -217,11 +215,8 @@ function localIsNewer(localHlc: string, serverHlc: string): boolean {
   return compareHlc(localHlc, serverHlc) > 0;
 }
 
-const hasOwn = (object: object, key: string): boolean => Object.hasOwn(object, key);
-
 /** The own value of `key`, or {@link ABSENT}; never consults the prototype chain. */
 function ownValue(object: JsonObject, key: string): FieldValue {
-  if (!hasOwn(object, key)) return ABSENT;
   const descriptor = Object.getOwnPropertyDescriptor(object, key);
   // A getter is not JSON; treat it as absent rather than run foreign code.
   return descriptor !== undefined && 'value' in descriptor ? (descriptor.value as Json) : ABSENT;
