@@ -81,8 +81,10 @@ const CHECKS = [
      * 28,584 B.
      * -5 B, the session switch's check for an engine before start, unreachable (session changes come
      * only from a started client), goes: 28,579 B.
+     * -28 B, four messages in fewer words, same meaning and codes (an async schema, a failed local
+     * save, a cycle, a hook outside the provider): 28,551 B.
      */
-    budgetBytes: 28_579,
+    budgetBytes: 28_551,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -131,8 +133,10 @@ const CHECKS = [
      * 27,396 B.
      * -3 B, the session switch's check for an engine before start, unreachable (session changes come
      * only from a started client), goes: 27,393 B.
+     * -19 B, four messages in fewer words, same meaning and codes (an async schema, a failed local
+     * save, a cycle, a hook outside the provider): 27,374 B.
      */
-    budgetBytes: 27_393,
+    budgetBytes: 27_374,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
