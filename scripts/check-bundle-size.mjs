@@ -85,8 +85,10 @@ const CHECKS = [
      * save, a cycle, a hook outside the provider): 28,551 B.
      * -76 B, the change router looks each changed id up (its second path, over the listeners when a
      * batch had more ids, and its cleanup of a collection's empty id map go): 28,475 B.
+     * -47 B, observeQuery keeps its array stable with the client lists' stableList (its own
+     * sameRecords goes): 28,428 B.
      */
-    budgetBytes: 28_475,
+    budgetBytes: 28_428,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
