@@ -55,18 +55,12 @@ export function observeQuery(
   };
 }
 
-/** Observes the client's {@link SyncStatus} (a new object only when a field changed). */
+/**
+ * Observes the client's {@link SyncStatus}: {@link observeClient} of `client.status`, which is a
+ * new object only when a field changed (every status change is committed in a batch of changes).
+ */
 export function observeStatus(client: SyncClient): Observer<SyncStatus> {
-  return {
-    subscribe(listener) {
-      const onStatus = (): void => listener();
-      client.on('status', onStatus);
-      return () => {
-        client.off('status', onStatus);
-      };
-    },
-    getSnapshot: () => client.status,
-  };
+  return observeClient(client, (c) => c.status);
 }
 
 /**
