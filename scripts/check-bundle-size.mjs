@@ -91,8 +91,10 @@ const CHECKS = [
      * goes): 28,415 B.
      * -19 B, observeStatus is observeClient of client.status (its own status-event subscription
      * goes): 28,396 B.
+     * -4 B, the status machine keeps its three counts as fields (the StatusCounts object goes):
+     * 28,392 B.
      */
-    budgetBytes: 28_396,
+    budgetBytes: 28_392,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -143,8 +145,10 @@ const CHECKS = [
      * only from a started client), goes: 27,393 B.
      * -19 B, four messages in fewer words, same meaning and codes (an async schema, a failed local
      * save, a cycle, a hook outside the provider): 27,374 B.
+     * -8 B, the status machine keeps its three counts as fields (the StatusCounts object goes):
+     * 27,366 B.
      */
-    budgetBytes: 27_374,
+    budgetBytes: 27_366,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -2,16 +2,6 @@ import type { SyncError } from '../errors/sync-error.js';
 import type { NotificationBatch } from '../observe/notifier.js';
 import type { SyncState, SyncStatus } from './types.js';
 
-/** Counts shown in the status. */
-export interface StatusCounts {
-  /** Mutations not yet confirmed. */
-  pending: number;
-  /** Parked conflicts. */
-  conflicts: number;
-  /** Dead letters. */
-  rejected: number;
-}
-
 /**
  * The client's sync status as a state machine moved by named transitions. The public
  * {@link SyncStatus} is derived from the inputs:
@@ -58,7 +48,10 @@ export class StatusMachine {
   #caughtUp = false;
   #error: SyncError | undefined;
   #authError: SyncError | undefined;
-  #counts: StatusCounts = { pending: 0, conflicts: 0, rejected: 0 };
+  /** Mutations not yet confirmed, parked conflicts, dead letters. */
+  #pending = 0;
+  #conflicts = 0;
+  #rejected = 0;
   #lastSyncedAt: number | null = null;
   #snapshot: SyncStatus;
   /** The last snapshot given to `onChange`: the next one must differ from it. */
@@ -144,11 +137,12 @@ export class StatusMachine {
 
   /** Pending, conflict and dead-letter counts changed. */
   counts(pending: number, conflicts: number, rejected: number): void {
-    const c = this.#counts;
-    if (c.pending === pending && c.conflicts === conflicts && c.rejected === rejected) return;
-    c.pending = pending;
-    c.conflicts = conflicts;
-    c.rejected = rejected;
+    if (this.#pending === pending && this.#conflicts === conflicts && this.#rejected === rejected) {
+      return;
+    }
+    this.#pending = pending;
+    this.#conflicts = conflicts;
+    this.#rejected = rejected;
     this.#touch();
   }
 
@@ -193,12 +187,7 @@ export class StatusMachine {
     if (this.#authError !== undefined) return 'error';
     if (!this.#online || this.#error?.kind === 'network') return 'offline';
     if (this.#error !== undefined) return 'error';
-    if (
-      this.#active > 0 ||
-      this.#counts.pending > 0 ||
-      !this.#caughtUp ||
-      this.#lastSyncedAt === null
-    ) {
+    if (this.#active > 0 || this.#pending > 0 || !this.#caughtUp || this.#lastSyncedAt === null) {
       return 'syncing';
     }
     return 'synced';
@@ -208,9 +197,9 @@ export class StatusMachine {
     const state = this.#state();
     const status: SyncStatus = {
       state,
-      pending: this.#counts.pending,
-      conflicts: this.#counts.conflicts,
-      rejected: this.#counts.rejected,
+      pending: this.#pending,
+      conflicts: this.#conflicts,
+      rejected: this.#rejected,
       lastSyncedAt: this.#lastSyncedAt,
       userId: this.#userId,
     };
