@@ -93,8 +93,10 @@ const CHECKS = [
      * goes): 28,396 B.
      * -4 B, the status machine keeps its three counts as fields (the StatusCounts object goes):
      * 28,392 B.
+     * -18 B, a change router subscription's second stop is told by Set.delete (its active flag and a
+     * check of the map that always held the set go): 28,374 B.
      */
-    budgetBytes: 28_392,
+    budgetBytes: 28_374,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },

@@ -54,12 +54,11 @@ export function createChangeRouter(client: SyncClient): ChangeRouter {
     const entry: Listener = () => listener();
     own.add(entry);
     if (count++ === 0) client.on('change', onChange);
-    let active = true;
     return () => {
-      if (!active) return;
-      active = false;
-      own.delete(entry);
-      if (own.size === 0 && sets.get(key) === own) sets.delete(key);
+      // A second call finds nothing to delete. A set leaves the map only once empty, so the
+      // map still holds `own` here.
+      if (!own.delete(entry)) return;
+      if (own.size === 0) sets.delete(key);
       if (--count === 0) client.off('change', onChange);
     };
   };
