@@ -95,8 +95,10 @@ const CHECKS = [
      * 28,392 B.
      * -18 B, a change router subscription's second stop is told by Set.delete (its active flag and a
      * check of the map that always held the set go): 28,374 B.
+     * -3 B, the write path hands the client's schedulePush to each write as is (its own closure over
+     * it goes): 28,371 B.
      */
-    budgetBytes: 28_374,
+    budgetBytes: 28_371,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -149,8 +151,10 @@ const CHECKS = [
      * save, a cycle, a hook outside the provider): 27,374 B.
      * -8 B, the status machine keeps its three counts as fields (the StatusCounts object goes):
      * 27,366 B.
+     * -3 B, the write path hands the client's schedulePush to each write as is (its own closure over
+     * it goes): 27,363 B.
      */
-    budgetBytes: 27_366,
+    budgetBytes: 27_363,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
