@@ -97,8 +97,10 @@ const CHECKS = [
      * check of the map that always held the set go): 28,374 B.
      * -3 B, the write path hands the client's schedulePush to each write as is (its own closure over
      * it goes): 28,371 B.
+     * -20 B, a claim callback's records are each record's oldest outbox entry (the set of seen keys
+     * goes): 28,351 B.
      */
-    budgetBytes: 28_371,
+    budgetBytes: 28_351,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -153,8 +155,10 @@ const CHECKS = [
      * 27,366 B.
      * -3 B, the write path hands the client's schedulePush to each write as is (its own closure over
      * it goes): 27,363 B.
+     * -21 B, a claim callback's records are each record's oldest outbox entry (the set of seen keys
+     * goes): 27,342 B.
      */
-    budgetBytes: 27_363,
+    budgetBytes: 27_342,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
