@@ -99,8 +99,10 @@ const CHECKS = [
      * it goes): 28,371 B.
      * -20 B, a claim callback's records are each record's oldest outbox entry (the set of seen keys
      * goes): 28,351 B.
+     * -7 B, a transaction stages its records in a RecordIndex (no 'collection/id' key strings):
+     * 28,344 B.
      */
-    budgetBytes: 28_351,
+    budgetBytes: 28_344,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -157,8 +159,10 @@ const CHECKS = [
      * it goes): 27,363 B.
      * -21 B, a claim callback's records are each record's oldest outbox entry (the set of seen keys
      * goes): 27,342 B.
+     * -4 B, a transaction stages its records in a RecordIndex (no 'collection/id' key strings):
+     * 27,338 B.
      */
-    budgetBytes: 27_342,
+    budgetBytes: 27_338,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
