@@ -101,8 +101,10 @@ const CHECKS = [
      * goes): 28,351 B.
      * -7 B, a transaction stages its records in a RecordIndex (no 'collection/id' key strings):
      * 28,344 B.
+     * -6 B, the notifier's wantsChanges and the status machine's listening are required (their
+     * defaults served only tests): 28,338 B.
      */
-    budgetBytes: 28_344,
+    budgetBytes: 28_338,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -161,8 +163,10 @@ const CHECKS = [
      * goes): 27,342 B.
      * -4 B, a transaction stages its records in a RecordIndex (no 'collection/id' key strings):
      * 27,338 B.
+     * -6 B, the notifier's wantsChanges and the status machine's listening are required (their
+     * defaults served only tests): 27,332 B.
      */
-    budgetBytes: 27_338,
+    budgetBytes: 27_332,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -7,9 +7,9 @@ export interface NotifierOptions {
   onChange: (collection: string, ids: string[]) => void;
   /**
    * `false` while nobody listens for changed ids: they are not collected (subscribers are
-   * still woken). Default: always.
+   * still woken).
    */
-  wantsChanges?: () => boolean;
+  wantsChanges: () => boolean;
 }
 
 /** Where a part that batches its own notifications (the status machine) queues its flush. */
@@ -40,7 +40,7 @@ export class Notifier implements NotificationBatch {
 
   constructor(options: NotifierOptions) {
     this.#onChange = options.onChange;
-    this.#wantsChanges = options.wantsChanges ?? (() => true);
+    this.#wantsChanges = options.wantsChanges;
   }
 
   /** Records that a record of the view changed. */

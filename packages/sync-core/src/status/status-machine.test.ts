@@ -8,7 +8,8 @@ function setup() {
   const events: SyncStatus[] = [];
   const machine = new StatusMachine({
     onChange: (s) => events.push(s),
-    batch: new Notifier({ onChange: () => {} }),
+    batch: new Notifier({ onChange: () => {}, wantsChanges: () => true }),
+    listening: () => true,
   });
   return { machine, events };
 }
@@ -135,10 +136,11 @@ describe('StatusMachine', () => {
 describe('StatusMachine in a notification batch', () => {
   it('commits in the batch, before subscribers are woken, without knowing the notifier', async () => {
     const order: string[] = [];
-    const notifier = new Notifier({ onChange: () => {} });
+    const notifier = new Notifier({ onChange: () => {}, wantsChanges: () => true });
     const machine = new StatusMachine({
       onChange: (s) => order.push(`status ${s.state}`),
       batch: notifier,
+      listening: () => true,
     });
     notifier.subscribe(() => order.push(`subscriber sees ${machine.snapshot.state}`));
     machine.sessionChanged('u1');
@@ -149,7 +151,7 @@ describe('StatusMachine in a notification batch', () => {
   it('emits a change made while nobody listened once someone listens', async () => {
     const events: SyncStatus[] = [];
     let listening = false;
-    const notifier = new Notifier({ onChange: () => {} });
+    const notifier = new Notifier({ onChange: () => {}, wantsChanges: () => true });
     const machine = new StatusMachine({
       onChange: (s) => events.push(s),
       batch: notifier,

@@ -33,9 +33,9 @@ export interface StatusMachineOptions {
   /**
    * Whether anyone takes `onChange` calls now; while nobody does, a flush leaves the snapshot
    * to be derived on the next read (a burst of writes with no status listener derives no
-   * snapshot per write). Default: always.
+   * snapshot per write).
    */
-  listening?: () => boolean;
+  listening: () => boolean;
 }
 
 export class StatusMachine {
@@ -61,7 +61,7 @@ export class StatusMachine {
   constructor(options: StatusMachineOptions) {
     this.#onChange = options.onChange;
     this.#batch = options.batch;
-    this.#listening = options.listening ?? (() => true);
+    this.#listening = options.listening;
     this.#snapshot = this.#derive();
     this.#emitted = this.#snapshot;
   }
