@@ -103,8 +103,10 @@ const CHECKS = [
      * 28,344 B.
      * -6 B, the notifier's wantsChanges and the status machine's listening are required (their
      * defaults served only tests): 28,338 B.
+     * -14 B, the notifier's and the status machine's flush are their private arrow fields (public
+     * flush methods only a test called): 28,324 B.
      */
-    budgetBytes: 28_338,
+    budgetBytes: 28_324,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -165,8 +167,10 @@ const CHECKS = [
      * 27,338 B.
      * -6 B, the notifier's wantsChanges and the status machine's listening are required (their
      * defaults served only tests): 27,332 B.
+     * -15 B, the notifier's and the status machine's flush are their private arrow fields (public
+     * flush methods only a test called): 27,317 B.
      */
-    budgetBytes: 27_332,
+    budgetBytes: 27_317,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -148,14 +148,14 @@ export class StatusMachine {
 
   #touch(): void {
     this.#dirty = true;
-    this.#batch.defer(this.#flushStep);
+    this.#batch.defer(this.#flush);
   }
 
   /**
-   * Recomputes now and emits the snapshot if it differs from the last one emitted (also the step
-   * deferred to the client's batch): a snapshot a read committed early is emitted here.
+   * The step deferred to the client's batch: recomputes and emits the snapshot if it differs
+   * from the last one emitted (a snapshot a read committed early is emitted here).
    */
-  flush(): void {
+  readonly #flush = (): void => {
     if (!this.#listening()) return;
     if (this.#dirty) this.#commit();
     // A snapshot committed by a read and superseded before this flush may leave the current one
@@ -164,9 +164,7 @@ export class StatusMachine {
     if (sameStatus(this.#emitted, snapshot)) return;
     this.#emitted = snapshot;
     this.#onChange(snapshot);
-  }
-
-  readonly #flushStep = (): void => this.flush();
+  };
 
   /**
    * Someone may have started listening: a change left underived while nobody listened is
