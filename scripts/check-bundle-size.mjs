@@ -105,8 +105,10 @@ const CHECKS = [
      * defaults served only tests): 28,338 B.
      * -14 B, the notifier's and the status machine's flush are their private arrow fields (public
      * flush methods only a test called): 28,324 B.
+     * -9 B, settlement builds a retried or resolved write in one literal (LocalWrite's data may be
+     * undefined): 28,315 B.
      */
-    budgetBytes: 28_324,
+    budgetBytes: 28_315,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -169,8 +171,10 @@ const CHECKS = [
      * defaults served only tests): 27,332 B.
      * -15 B, the notifier's and the status machine's flush are their private arrow fields (public
      * flush methods only a test called): 27,317 B.
+     * -11 B, settlement builds a retried or resolved write in one literal (LocalWrite's data may be
+     * undefined): 27,306 B.
      */
-    budgetBytes: 27_317,
+    budgetBytes: 27_306,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -14,8 +14,8 @@ export interface LocalWrite {
   collection: string;
   /** The record id. */
   id: string;
-  /** Frozen, validated data (put: whole record; patch: changed fields). */
-  data?: JsonObject;
+  /** Frozen, validated data (put: whole record; patch: changed fields; none for a delete). */
+  data?: JsonObject | undefined;
 }
 
 /** Options of {@link applyLocalWrites}. */
