@@ -109,8 +109,10 @@ const CHECKS = [
      * undefined): 28,315 B.
      * -49 B, the resolvers read an absent field as undefined (no JSON value is), so the ABSENT
      * symbol and fieldEqual go: jsonEqual compares: 28,266 B.
+     * -10 B, coalescing a patch into a put or a patch is one branch (the earlier operation, fields
+     * merged): 28,256 B.
      */
-    budgetBytes: 28_266,
+    budgetBytes: 28_256,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -177,8 +179,10 @@ const CHECKS = [
      * undefined): 27,306 B.
      * -37 B, the resolvers read an absent field as undefined (no JSON value is), so the ABSENT
      * symbol and fieldEqual go: jsonEqual compares: 27,269 B.
+     * -7 B, coalescing a patch into a put or a patch is one branch (the earlier operation, fields
+     * merged): 27,262 B.
      */
-    budgetBytes: 27_269,
+    budgetBytes: 27_262,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
