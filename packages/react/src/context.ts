@@ -54,10 +54,7 @@ export function SyncProvider({ client, children }: SyncProviderProps): ReactElem
 export function useSyncContext(): SyncContextValue {
   const value = useContext(SyncContext);
   if (value === null) {
-    throw new SyncError(
-      'invalid',
-      '@syncline/react: a sync hook was called outside <SyncProvider client={client}>',
-    );
+    throw new SyncError('invalid', '@syncline/react: a hook was called outside <SyncProvider>');
   }
   return value;
 }

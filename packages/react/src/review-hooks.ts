@@ -6,7 +6,7 @@ import {
 } from '@syncline/sync-core';
 import { useMemo } from 'react';
 import { useSyncClient } from './context.js';
-import { NO_CONFLICTS, NO_DEAD_LETTERS } from './server-snapshots.js';
+import { NO_ITEMS } from './server-snapshots.js';
 import { useObserver } from './use-observer.js';
 
 /** What {@link useConflicts} returns. */
@@ -30,7 +30,7 @@ export interface ConflictsState {
 export function useConflicts(): ConflictsState {
   const client = useSyncClient();
   const observer = useMemo(() => observeClient(client, (c) => c.conflicts()), [client]);
-  const conflicts = useObserver(observer, NO_CONFLICTS);
+  const conflicts = useObserver(observer, NO_ITEMS);
   return useMemo(
     () => ({
       conflicts,
@@ -58,7 +58,7 @@ export interface DeadLettersState {
 export function useDeadLetters(): DeadLettersState {
   const client = useSyncClient();
   const observer = useMemo(() => observeClient(client, (c) => c.deadLetters()), [client]);
-  const deadLetters = useObserver(observer, NO_DEAD_LETTERS);
+  const deadLetters = useObserver(observer, NO_ITEMS);
   return useMemo(
     () => ({
       deadLetters,

@@ -1,12 +1,4 @@
-import type {
-  DeadLetter,
-  Delivery,
-  ParkedConflict,
-  SessionsSnapshot,
-  SyncStatus,
-  TransferProgress,
-  ViewRecord,
-} from '@syncline/sync-core';
+import type { SessionsSnapshot, SyncStatus } from '@syncline/sync-core';
 
 /**
  * What the hooks render on the server and during hydration: fixed values that need no storage,
@@ -21,20 +13,17 @@ export const SERVER_STATUS: SyncStatus = Object.freeze({
   userId: null,
 });
 
-/** The empty list every list hook renders on the server. */
-export const EMPTY_RECORDS: readonly ViewRecord[] = Object.freeze([]);
+/**
+ * The empty list every list hook renders on the server (records, conflicts, dead letters,
+ * transfers, deliveries): one frozen array, whatever the item type.
+ */
+export const NO_ITEMS: readonly never[] = Object.freeze([]);
 
-/** No conflicts, on the server. */
-export const NO_CONFLICTS: readonly ParkedConflict[] = Object.freeze([]);
-
-/** No dead letters, on the server. */
-export const NO_DEAD_LETTERS: readonly DeadLetter[] = Object.freeze([]);
-
-/** No session known, on the server. */
-export const NO_SESSIONS: SessionsSnapshot = Object.freeze({ current: null, sessions: null });
-
-/** No transfers, on the server. */
-export const NO_TRANSFERS: readonly TransferProgress[] = Object.freeze([]);
-
-/** No deliveries, on the server. */
-export const NO_DELIVERIES: readonly Delivery[] = Object.freeze([]);
+/**
+ * No session known, on the server. Marked pure (freezing a fresh literal has no side effect),
+ * so an app that never calls `useSessions` does not ship it.
+ */
+export const NO_SESSIONS: SessionsSnapshot = /* @__PURE__ */ Object.freeze({
+  current: null,
+  sessions: null,
+});

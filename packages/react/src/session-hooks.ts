@@ -8,7 +8,7 @@ import {
 } from '@syncline/sync-core';
 import { useMemo } from 'react';
 import { useSyncClient } from './context.js';
-import { NO_DELIVERIES, NO_SESSIONS, NO_TRANSFERS } from './server-snapshots.js';
+import { NO_ITEMS, NO_SESSIONS } from './server-snapshots.js';
 import { useObserver } from './use-observer.js';
 
 /** What {@link useSessions} returns. */
@@ -71,7 +71,7 @@ export function useSessions(): SessionsState {
 export function useTransfers(): readonly TransferProgress[] {
   const client = useSyncClient();
   const observer = useMemo(() => observeTransfers(client), [client]);
-  return useObserver(observer, NO_TRANSFERS);
+  return useObserver(observer, NO_ITEMS);
 }
 
 /**
@@ -84,5 +84,5 @@ export function useTransfers(): readonly TransferProgress[] {
 export function useDeliveries(kind?: string): readonly Delivery[] {
   const client = useSyncClient();
   const observer = useMemo(() => observeDeliveries(client, kind), [client, kind]);
-  return useObserver(observer, NO_DELIVERIES);
+  return useObserver(observer, NO_ITEMS);
 }

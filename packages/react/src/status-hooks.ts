@@ -1,4 +1,4 @@
-import { observeStatus, type SyncStatus } from '@syncline/sync-core';
+import { observeClient, observeStatus, type SyncStatus } from '@syncline/sync-core';
 import { useMemo } from 'react';
 import { useSyncClient } from './context.js';
 import { SERVER_STATUS } from './server-snapshots.js';
@@ -27,9 +27,7 @@ export function useSyncStatus(): SyncStatus {
  */
 export function usePendingCount(): number {
   const client = useSyncClient();
-  const observer = useMemo(() => {
-    const status = observeStatus(client);
-    return { subscribe: status.subscribe, getSnapshot: () => status.getSnapshot().pending };
-  }, [client]);
+  // Woken once per batch of changes (a status change is committed in it); the number is the snapshot.
+  const observer = useMemo(() => observeClient(client, (c) => c.status.pending), [client]);
   return useObserver(observer, 0);
 }

@@ -1,7 +1,7 @@
 import { type JsonObject, observeQuery, type SortDirection } from '@syncline/sync-core';
 import { useMemo } from 'react';
 import { useSyncContext } from './context.js';
-import { EMPTY_RECORDS } from './server-snapshots.js';
+import { NO_ITEMS } from './server-snapshots.js';
 import type { AnyCollections, CollectionTypes, TypedViewRecord } from './types.js';
 import { useObserver } from './use-observer.js';
 
@@ -57,5 +57,5 @@ export function useCollection<
       }),
     [client, router, collection, where, orderField, orderDirection, limit],
   );
-  return useObserver(observer, EMPTY_RECORDS) as readonly TypedViewRecord<C[K]>[];
+  return useObserver(observer, NO_ITEMS) as readonly TypedViewRecord<C[K]>[];
 }

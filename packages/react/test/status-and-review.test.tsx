@@ -16,11 +16,12 @@ import {
   useConflicts,
   useDeadLetters,
   useMutations,
+  usePendingCount,
   useRecord,
   useRecordStatus,
   useSyncStatus,
 } from '../src/index.js';
-import { RenderLog, startedClient, testClient } from './support.js';
+import { RenderLog, settle, startedClient, testClient } from './support.js';
 
 /** An online source the test switches by hand. */
 function switchableOnline(): OnlineSource & { set(online: boolean): void } {
@@ -86,6 +87,34 @@ describe('useSyncStatus', () => {
     let at = 0;
     for (const state of states) if (state === order[at]) at++;
     expect(at, `states seen: ${states.join(' > ')}`).toBe(order.length);
+    await client.stop();
+  });
+});
+
+function PendingCount({ log }: { log: RenderLog }) {
+  const pending = usePendingCount();
+  log.hit('pending', pending);
+  return <p data-testid="pending">{pending}</p>;
+}
+
+describe('usePendingCount', () => {
+  it('shows the writes not yet confirmed, one render per change of their number', async () => {
+    const server = createMemoryServer();
+    const client = testClient(server, undefined);
+    await client.start();
+    const log = new RenderLog();
+    render(
+      <SyncProvider client={client}>
+        <PendingCount log={log} />
+      </SyncProvider>,
+    );
+    expect(screen.getByTestId('pending').textContent).toBe('0');
+    await act(() => client.put('todos', 't1', { title: 'one', done: false }));
+    await waitFor(() => expect(screen.getByTestId('pending').textContent).toBe('1'));
+    await act(() => client.put('todos', 't2', { title: 'two', done: false }));
+    await waitFor(() => expect(screen.getByTestId('pending').textContent).toBe('2'));
+    await act(() => settle(10));
+    expect(log.values('pending')).toEqual([0, 1, 2]);
     await client.stop();
   });
 });

@@ -43,13 +43,11 @@ export async function claimLocalData(
   if (policy === 'auto') claim = true;
   else if (policy === 'never') claim = false;
   else {
-    const seen = new Set<string>();
     const records: LocalDataClaim['records'] = [];
     for (const entry of local.outbox.entries()) {
       const { collection, recordId } = entry.mutation;
-      const key = `${collection}/${recordId}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
+      // Each record once, at its oldest entry.
+      if (local.outbox.forRecord(collection, recordId)?.[0] !== entry) continue;
       records.push({
         collection,
         id: recordId,

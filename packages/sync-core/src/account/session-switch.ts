@@ -3,7 +3,6 @@ import type { DeviceClockHistory } from '../clock/device-clock.js';
 import type { StartedEngine } from '../engine/start-engine.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { asSyncError } from '../errors/as-sync-error.js';
-import { SyncError } from '../errors/sync-error.js';
 import type { Notifier } from '../observe/notifier.js';
 import type { ServerLimitsInfo } from '../protocol/server-info.js';
 import { LOCAL_NAMESPACE, LOCAL_SCOPE, userNamespace } from '../replica/keys.js';
@@ -155,8 +154,7 @@ export class SessionSwitch {
       replica = this.openLocal();
     }
     this.swap(replica);
-    if (session === null) this.parts.status.signedOut();
-    else this.parts.status.signedIn(session.userId);
+    this.parts.status.sessionChanged(session?.userId ?? null);
     this.refresh(replica);
     return replica;
   }
@@ -190,8 +188,8 @@ export class SessionSwitch {
 
   /** Once `replica` is loaded: restores the clock from it, then {@link replicate}s. */
   protected async finish(session: AuthSession | null, replica: Replica): Promise<void> {
-    const engine = this.parts.engine();
-    if (engine === null) throw new SyncError('invalid', 'Call client.start() before writing');
+    // Session changes come only from a started client (see `SyncClient.start`).
+    const engine = this.parts.engine() as StartedEngine;
     const { ctx } = engine;
     await replica.ready;
     if (this.#session !== session) return; // superseded while loading

@@ -101,6 +101,27 @@ describe('sign-in and claims', () => {
 });
 
 describe('several users on one device', () => {
+  it('a callback is shown each record once, however many queued writes it has', async () => {
+    const offers: LocalDataClaim[] = [];
+    const { client, transport } = setup(async (claim) => {
+      offers.push(claim);
+      return true;
+    });
+    await client.start();
+    await client.put('todos', 'l1', { title: 'draft' });
+    await client.put('todos', 'l2', { title: 'other' });
+    // A transaction's write is a second queued entry of l1 (it does not fold into the first).
+    await client.transaction((tx) => tx.patch('todos', 'l1', { done: true }));
+    transport.signIn('u1');
+    await afterSwitch(client);
+    expect(offers.map((o) => o.records)).toEqual([
+      [
+        { collection: 'todos', id: 'l1', data: { title: 'draft', done: true } },
+        { collection: 'todos', id: 'l2', data: { title: 'other' } },
+      ],
+    ]);
+  });
+
   it("a second user sees none of the first user's data, and pending data stays with its owner", async () => {
     const { client, server, transport, env } = setup('auto');
     await client.start();

@@ -29,7 +29,6 @@ import type { RecordSyncState, SyncStatus } from '../status/types.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
 import type { ClientTabs } from '../tabs/client-tabs.js';
-import type { SyncTransport } from '../transport/types.js';
 import { CollectionGuard } from '../write/collection-guard.js';
 import { WritePath, type WritePathParts } from '../write/write-path.js';
 import { checkClientOptions } from './check-options.js';
@@ -64,24 +63,21 @@ export function newSyncClient<Declarations extends CollectionDeclarations>(
  * emitter, and switches replicas when the session changes. The parts live in their folders.
  */
 class SyncClientImpl implements SyncClient {
-  readonly #options: SyncClientOptions;
   /** The device's environment, whose online source is {@link Reachability}: server reachable. */
   readonly #env: SyncEnvironment;
   readonly #reachability: Reachability;
-  readonly #limits = new WriteLimits();
-  readonly #storage: StorageAdapter;
-  readonly #transport: SyncTransport;
   readonly #emitter = new Emitter<SyncEvents>();
   readonly #guard: CollectionGuard;
   readonly #notifier: Notifier;
   readonly #status: StatusMachine;
   readonly #newId: IdGenerator;
+  /** The session switch's parts (options, storage, clock history...), which the engine starts from. */
+  readonly #parts: SessionSwitchParts & { readonly options: SyncClientOptions };
   /** Sign-in, sign-out and user change: the live replica and the session's replicator. */
   readonly #sessions: SessionSwitch;
   #engine: StartedEngine | null = null;
   #starting: Promise<void> | null = null;
   #cleanups: Array<() => void> = [];
-  readonly #clockHistory: DeviceClockHistory;
   readonly #writes: WritePath;
   readonly #lists = new RecordLists(() => this.#sessions.replica);
   /** Session targeting, when the app opted in (`options.targeting`). */
@@ -91,8 +87,8 @@ class SyncClientImpl implements SyncClient {
 
   constructor(options: SyncClientOptions, defaults: ClientDefaults) {
     checkClientOptions(options);
-    this.#guard = new CollectionGuard(options.collections);
-    this.#options = options;
+    const guard = new CollectionGuard(options.collections);
+    this.#guard = guard;
     const device = defaults.environment(options.environment);
     const transport = options.transport;
     this.#reachability = new Reachability({
@@ -101,29 +97,30 @@ class SyncClientImpl implements SyncClient {
       intervalMs: options.probeIntervalMs ?? 3000,
       timeoutMs: Math.min(options.requestTimeoutMs ?? 30_000, 10_000),
     });
-    this.#env = { ...device, online: this.#reachability };
-    this.#storage = options.storage ?? defaults.storage();
-    this.#transport = options.transport;
-    this.#clockHistory = new DeviceClockHistory(this.#storage);
-    this.#newId = createUuidV7(this.#env);
+    const env = { ...device, online: this.#reachability };
+    this.#env = env;
+    const storage = options.storage ?? defaults.storage();
+    const newId = createUuidV7(env);
+    this.#newId = newId;
     const emitter = this.#emitter;
-    this.#notifier = new Notifier({
+    const notifier = new Notifier({
       onChange: (collection, ids) => emitter.emit('change', { collection, ids }),
       wantsChanges: () => emitter.listenerCount('change') > 0,
     });
+    this.#notifier = notifier;
     // Status changes are committed in the notifier's batch, which then wakes subscribers.
-    this.#status = new StatusMachine({
+    const status = new StatusMachine({
       onChange: (status) => emitter.emit('status', status),
-      batch: this.#notifier,
+      batch: notifier,
       listening: () => emitter.listenerCount('status') > 0,
     });
-    this.#targeting =
+    this.#status = status;
+    // What session targeting, the session switch and the engine all take.
+    const shared = { env, options, transport, storage };
+    const targeting =
       options.targeting?.attach({
-        options,
-        env: this.#env,
-        storage: this.#storage,
-        transport: this.#transport,
-        newId: this.#newId,
+        ...shared,
+        newId,
         emitter,
         tabInbox: () => this.#tabs?.link.targeting?.inbox,
         userScope: () => {
@@ -131,23 +128,23 @@ class SyncClientImpl implements SyncClient {
           return session === null ? '' : this.#sessions.scopeFor(session);
         },
       }) ?? null;
-    const sessionParts: SessionSwitchParts = {
-      env: this.#env,
-      options,
-      transport: this.#transport,
-      storage: this.#storage,
-      notifier: this.#notifier,
-      status: this.#status,
-      clockHistory: this.#clockHistory,
-      limits: this.#limits,
-      targeting: this.#targeting,
+    this.#targeting = targeting;
+    const limits = new WriteLimits();
+    const sessionParts = {
+      ...shared,
+      notifier,
+      status,
+      clockHistory: new DeviceClockHistory(storage),
+      limits,
+      targeting,
       engine: () => this.#engine,
       running: () => this.#starting !== null,
     };
+    this.#parts = sessionParts;
     const writeParts: WritePathParts = {
-      guard: this.#guard,
-      limits: this.#limits,
-      newId: this.#newId,
+      guard,
+      limits,
+      newId,
       ctx: () => this.#requireCtx(),
       replica: () => this.#sessions.replica,
       schedulePush: () => this.#sessions.replicator?.schedulePush(),
@@ -214,13 +211,8 @@ class SyncClientImpl implements SyncClient {
     const env = this.#env;
     const status = this.#status;
     this.#engine = await startEngine({
-      env,
-      storage: this.#storage,
+      ...this.#parts,
       newId: this.#newId,
-      options: this.#options,
-      clockHistory: this.#clockHistory,
-      notifier: this.#notifier,
-      status,
       guard: this.#guard,
       emitter: this.#emitter,
       liveReplica: () => this.#sessions.replica,
@@ -236,7 +228,7 @@ class SyncClientImpl implements SyncClient {
     status.connectivity(env.online.isOnline());
     this.#cleanups.push(env.online.subscribe((online) => status.connectivity(online)));
     if (this.#tabs !== null) await this.#tabs.link.start();
-    const source = this.#transport.session;
+    const source = this.#parts.transport.session;
     await this.#sessions.change(source?.current() ?? null);
     if (source !== undefined) {
       this.#cleanups.push(source.subscribe((session) => void this.#sessions.change(session)));
@@ -286,24 +278,24 @@ class SyncClientImpl implements SyncClient {
     return this.#sessions.replica.store.query(collection, options);
   }
 
-  async syncNow(options: SyncNowOptions = {}): Promise<SyncNowResult> {
-    if (this.#tabs?.link.following === true) {
-      const { signal: _signal, ...rest } = options;
-      return (await this.#tabs.link.call({ kind: 'syncNow', options: rest })) as SyncNowResult;
-    }
+  syncNow(options: SyncNowOptions = {}): Promise<SyncNowResult> {
     const sessions = this.#sessions;
-    return syncNow(
-      {
-        env: this.#env,
-        pending: () => sessions.replica.outbox.size,
-        running: () => this.#starting !== null,
-        settled: () => sessions.settled(),
-        signedIn: () => sessions.session !== null,
-        reachability: this.#reachability,
-        resume: () => sessions.resume(),
-        retryer: () => (this.#engine as StartedEngine).retryer,
-      },
-      options,
+    // A follower tab's is the leader's.
+    return (
+      this.#tabs?.syncNow(options) ??
+      syncNow(
+        {
+          env: this.#env,
+          pending: () => sessions.replica.outbox.size,
+          running: () => this.#starting !== null,
+          settled: () => sessions.settled(),
+          signedIn: () => sessions.session !== null,
+          reachability: this.#reachability,
+          resume: () => sessions.resume(),
+          retryer: () => (this.#engine as StartedEngine).retryer,
+        },
+        options,
+      )
     );
   }
 

@@ -63,8 +63,6 @@ export interface LwwOptions {
   granularity?: 'field' | 'record';
 }
 
-const GRANULARITIES: ReadonlySet<string> = new Set(['field', 'record']);
-
 /**
  * Last writer wins, by HLC (compared with `compareHlc`; since an HLC ends with the client id,
  * equal times break by client id). Equal HLCs mean the same write, so the server's copy is kept;
@@ -91,10 +89,10 @@ const GRANULARITIES: ReadonlySet<string> = new Set(['field', 'record']);
  */
 export function lww(options: LwwOptions = {}): ConflictResolver {
   const granularity = options.granularity ?? 'field';
-  if (!GRANULARITIES.has(granularity)) {
+  if (granularity === 'record') return recordLevelLww;
+  if (granularity !== 'field') {
     throw new SyncError('invalid', `lww: unknown granularity ${String(granularity)}`);
   }
-  if (granularity === 'record') return recordLevelLww;
   return (context) => {
     const { mutation, local, server } = context;
     if (
@@ -129,13 +127,13 @@ function patchOnServer(
   const merged: JsonObject = {};
   for (const key of Object.keys(server)) {
     const value = ownValue(server, key);
-    if (value !== ABSENT) defineField(merged, key, value);
+    if (value !== undefined) defineField(merged, key, value);
   }
   for (const key of Object.keys(patch)) {
     const patched = ownValue(patch, key);
-    if (patched === ABSENT) continue;
-    const baseValue = context.base === null ? ABSENT : ownValue(context.base, key);
-    const serverChanged = !fieldEqual(ownValue(server, key), baseValue);
+    if (patched === undefined) continue;
+    const baseValue = context.base === null ? undefined : ownValue(context.base, key);
+    const serverChanged = !jsonEqual(ownValue(server, key), baseValue);
     if (!serverChanged || localWinsBoth) defineField(merged, key, patched);
   }
   return jsonEqual(merged, server) ? SERVER : { action: 'write', data: merged };
@@ -153,8 +151,6 @@ export interface FieldMergeOptions {
 }
 
 const BOTH_CHANGED_POLICIES: ReadonlySet<string> = new Set(['lww', 'local', 'server']);
-const ABSENT: unique symbol = Symbol('absent');
-type FieldValue = Json | typeof ABSENT;
 
 /**
  * Three-way merge per top-level field over `base` (what the local edit started from),
@@ -199,14 +195,14 @@ export function fieldMerge(options: FieldMergeOptions = {}): ConflictResolver {
       (onBothChanged === 'lww' && localIsNewer(context.localHlc, context.serverHlc));
     const merged: JsonObject = {};
     for (const key of unionOfKeys(server, local, base)) {
-      const baseValue = base === null ? ABSENT : ownValue(base, key);
+      const baseValue = base === null ? undefined : ownValue(base, key);
       const localValue = ownValue(local, key);
       const serverValue = ownValue(server, key);
-      let value: FieldValue;
-      if (fieldEqual(localValue, baseValue)) value = serverValue;
-      else if (fieldEqual(serverValue, baseValue)) value = localValue;
+      let value: Json | undefined;
+      if (jsonEqual(localValue, baseValue)) value = serverValue;
+      else if (jsonEqual(serverValue, baseValue)) value = localValue;
       else value = localWinsBoth ? localValue : serverValue;
-      if (value !== ABSENT) defineField(merged, key, value);
+      if (value !== undefined) defineField(merged, key, value);
     }
     return jsonEqual(merged, server) ? SERVER : { action: 'write', data: merged };
   };
@@ -217,14 +213,14 @@ function localIsNewer(localHlc: string, serverHlc: string): boolean {
   return compareHlc(localHlc, serverHlc) > 0;
 }
 
-const hasOwn = (object: object, key: string): boolean => Object.hasOwn(object, key);
-
-/** The own value of `key`, or {@link ABSENT}; never consults the prototype chain. */
-function ownValue(object: JsonObject, key: string): FieldValue {
-  if (!hasOwn(object, key)) return ABSENT;
+/**
+ * The own value of `key`, or `undefined` when it is absent (no JSON value is `undefined`); never
+ * consults the prototype chain.
+ */
+function ownValue(object: JsonObject, key: string): Json | undefined {
   const descriptor = Object.getOwnPropertyDescriptor(object, key);
   // A getter is not JSON; treat it as absent rather than run foreign code.
-  return descriptor !== undefined && 'value' in descriptor ? (descriptor.value as Json) : ABSENT;
+  return descriptor !== undefined && 'value' in descriptor ? (descriptor.value as Json) : undefined;
 }
 
 /** Own enumerable keys of the given objects, first occurrence order, no duplicates. */
@@ -245,9 +241,4 @@ function defineField(target: JsonObject, key: string, value: Json): void {
     writable: true,
     configurable: true,
   });
-}
-
-function fieldEqual(a: FieldValue, b: FieldValue): boolean {
-  if (a === ABSENT || b === ABSENT) return a === b;
-  return jsonEqual(a, b);
 }

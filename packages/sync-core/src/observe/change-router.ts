@@ -28,33 +28,20 @@ export interface ChangeRouter {
  */
 export function createChangeRouter(client: SyncClient): ChangeRouter {
   const byCollection = new Map<string, Set<Listener>>();
+  // Per collection, per record id. A collection's map of ids stays once made (one per
+  // collection ever observed); the sets in it go when they empty.
   const byRecord = new Map<string, Map<string, Set<Listener>>>();
   let count = 0;
-  // One batch may name a record twice only across collections, never within one, but a
-  // collection listener must still run once per event whatever the number of ids.
+  // A copy of the set: a listener may unsubscribe (or subscribe) while it runs.
+  const run = (listeners: Set<Listener> | undefined): void => {
+    if (listeners !== undefined) for (const listener of [...listeners]) listener();
+  };
+  // One batch names a record once per collection, so each interested listener runs once per
+  // event, whatever the number of ids.
   const onChange = ({ collection, ids }: { collection: string; ids: string[] }): void => {
-    const collectionListeners = byCollection.get(collection);
-    if (collectionListeners !== undefined)
-      for (const listener of [...collectionListeners]) listener();
+    run(byCollection.get(collection));
     const records = byRecord.get(collection);
-    if (records === undefined) return;
-    if (ids.length <= records.size) {
-      for (const id of ids) {
-        const listeners = records.get(id);
-        if (listeners !== undefined) for (const listener of [...listeners]) listener();
-      }
-    } else {
-      const changed = new Set(ids);
-      for (const [id, listeners] of [...records]) {
-        if (changed.has(id)) for (const listener of [...listeners]) listener();
-      }
-    }
-  };
-  const added = (): void => {
-    if (count++ === 0) client.on('change', onChange);
-  };
-  const removed = (): void => {
-    if (--count === 0) client.off('change', onChange);
+    if (records !== undefined) for (const id of ids) run(records.get(id));
   };
   const subscribeIn = (sets: Map<string, Set<Listener>>, key: string, listener: Listener) => {
     let set = sets.get(key);
@@ -66,14 +53,13 @@ export function createChangeRouter(client: SyncClient): ChangeRouter {
     // A wrapper per subscription: the same function subscribed twice stays two subscriptions.
     const entry: Listener = () => listener();
     own.add(entry);
-    added();
-    let active = true;
+    if (count++ === 0) client.on('change', onChange);
     return () => {
-      if (!active) return;
-      active = false;
-      own.delete(entry);
-      if (own.size === 0 && sets.get(key) === own) sets.delete(key);
-      removed();
+      // A second call finds nothing to delete. A set leaves the map only once empty, so the
+      // map still holds `own` here.
+      if (!own.delete(entry)) return;
+      if (own.size === 0) sets.delete(key);
+      if (--count === 0) client.off('change', onChange);
     };
   };
   return {
@@ -84,12 +70,7 @@ export function createChangeRouter(client: SyncClient): ChangeRouter {
         records = new Map();
         byRecord.set(collection, records);
       }
-      const unsubscribe = subscribeIn(records, id, listener);
-      const own = records;
-      return () => {
-        unsubscribe();
-        if (own.size === 0 && byRecord.get(collection) === own) byRecord.delete(collection);
-      };
+      return subscribeIn(records, id, listener);
     },
   };
 }

@@ -27,11 +27,7 @@ export class Emitter<Events extends { [E in keyof Events]: Listener }> {
 
   /** Removes every registration of `listener` for `event`. */
   off<E extends keyof Events>(event: E, listener: Events[E]): void {
-    const list = this.#registrations.get(event);
-    if (list === undefined) return;
-    const kept = list.filter((registration) => registration.listener !== listener);
-    if (kept.length === 0) this.#registrations.delete(event);
-    else this.#registrations.set(event, kept);
+    this.#keep(event, (registration) => registration.listener !== listener);
   }
 
   /** Calls the listeners of `event` with `args`; `true` when there was one. */
@@ -39,7 +35,7 @@ export class Emitter<Events extends { [E in keyof Events]: Listener }> {
     const list = this.#registrations.get(event);
     if (list === undefined) return false;
     for (const registration of list) {
-      if (registration.once) this.#remove(event, registration);
+      if (registration.once) this.#keep(event, (r) => r !== registration);
       (registration.listener as (...args: Parameters<Events[E]>) => unknown)(...args);
     }
     return true;
@@ -60,8 +56,9 @@ export class Emitter<Events extends { [E in keyof Events]: Listener }> {
     this.#registrations.set(event, [...(this.#registrations.get(event) ?? []), registration]);
   }
 
-  #remove(event: keyof Events, registration: Registration): void {
-    const kept = (this.#registrations.get(event) ?? []).filter((r) => r !== registration);
+  /** Keeps the registrations of `event` that `keep` accepts. */
+  #keep(event: keyof Events, keep: (registration: Registration) => boolean): void {
+    const kept = (this.#registrations.get(event) ?? []).filter(keep);
     if (kept.length === 0) this.#registrations.delete(event);
     else this.#registrations.set(event, kept);
   }

@@ -6,6 +6,7 @@ describe('Notifier', () => {
     const changes: Array<[string, string[]]> = [];
     const notifier = new Notifier({
       onChange: (collection, ids) => changes.push([collection, ids]),
+      wantsChanges: () => true,
     });
     let calls = 0;
     const unsubscribe = notifier.subscribe(() => calls++);
@@ -51,7 +52,10 @@ describe('Notifier', () => {
 
   it('runs a deferred step once per batch, before change events and subscribers', async () => {
     const order: string[] = [];
-    const notifier = new Notifier({ onChange: (collection) => order.push(`change ${collection}`) });
+    const notifier = new Notifier({
+      onChange: (collection) => order.push(`change ${collection}`),
+      wantsChanges: () => true,
+    });
     notifier.subscribe(() => order.push('subscriber'));
     const step = () => order.push('step');
     notifier.changed('todos', 't1');

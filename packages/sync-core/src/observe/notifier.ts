@@ -7,9 +7,9 @@ export interface NotifierOptions {
   onChange: (collection: string, ids: string[]) => void;
   /**
    * `false` while nobody listens for changed ids: they are not collected (subscribers are
-   * still woken). Default: always.
+   * still woken).
    */
-  wantsChanges?: () => boolean;
+  wantsChanges: () => boolean;
 }
 
 /** Where a part that batches its own notifications (the status machine) queues its flush. */
@@ -35,12 +35,10 @@ export class Notifier implements NotificationBatch {
   /** Steps deferred to the next batch (the status machine's commit). */
   readonly #steps = new Set<() => void>();
   #scheduled = false;
-  /** `flush` bound once: scheduling a batch allocates no closure. */
-  readonly #flush = (): void => this.flush();
 
   constructor(options: NotifierOptions) {
     this.#onChange = options.onChange;
-    this.#wantsChanges = options.wantsChanges ?? (() => true);
+    this.#wantsChanges = options.wantsChanges;
   }
 
   /** Records that a record of the view changed. */
@@ -85,8 +83,8 @@ export class Notifier implements NotificationBatch {
     void SETTLED.then(this.#flush);
   }
 
-  /** Delivers what is batched now. */
-  flush(): void {
+  /** Delivers what is batched now (an arrow field: scheduling a batch allocates no closure). */
+  readonly #flush = (): void => {
     this.#scheduled = false;
     // The status machine commits here, so a write costs one microtask of notification, not two.
     if (this.#steps.size > 0) {
@@ -102,7 +100,7 @@ export class Notifier implements NotificationBatch {
       const listeners = Array.from(this.#listeners);
       for (let i = 0; i < listeners.length; i++) (listeners[i] as () => void)();
     }
-  }
+  };
 
   readonly #deliver = (ids: Set<string>, collection: string): void => {
     if (ids.size === 0) return;

@@ -42,6 +42,10 @@ describe('change router and observers', () => {
     await tick();
     expect(calls).toEqual(['a', 'notes']);
     stopB();
+    // A's second stop took nothing else away: the notes listener still hears its changes.
+    await client.put('notes', 'n', { body: 'y' });
+    await tick();
+    expect(calls).toEqual(['a', 'notes', 'notes']);
     stopNotes();
     await client.stop();
   });

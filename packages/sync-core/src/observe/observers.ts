@@ -1,5 +1,6 @@
 import type { SyncClient } from '../api/client.js';
 import type { JsonObject } from '../protocol/types.js';
+import { stableList } from '../status/record-lists.js';
 import type { SyncStatus } from '../status/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
 import type { ChangeRouter } from './change-router.js';
@@ -31,12 +32,6 @@ export function observeRecord(
   };
 }
 
-function sameRecords(a: readonly ViewRecord[], b: readonly ViewRecord[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * Observes a local query of one collection. Only changes of that collection wake its listeners,
  * and the result array keeps its identity while it holds the same records in the same order,
@@ -54,24 +49,18 @@ export function observeQuery(
     subscribe: (listener) => router.subscribeCollection(collection, listener),
     getSnapshot() {
       const fresh = client.query(collection, options);
-      if (last === undefined || (fresh !== last && !sameRecords(last, fresh))) last = fresh;
+      last = last === undefined ? fresh : stableList(last, fresh);
       return last;
     },
   };
 }
 
-/** Observes the client's {@link SyncStatus} (a new object only when a field changed). */
+/**
+ * Observes the client's {@link SyncStatus}: {@link observeClient} of `client.status`, which is a
+ * new object only when a field changed (every status change is committed in a batch of changes).
+ */
 export function observeStatus(client: SyncClient): Observer<SyncStatus> {
-  return {
-    subscribe(listener) {
-      const onStatus = (): void => listener();
-      client.on('status', onStatus);
-      return () => {
-        client.off('status', onStatus);
-      };
-    },
-    getSnapshot: () => client.status,
-  };
+  return observeClient(client, (c) => c.status);
 }
 
 /**

@@ -17,15 +17,13 @@ export function coalesce(earlier: Mutation, later: Mutation): Mutation {
   } else if (later.op === 'put') {
     op = 'put';
     data = later.data;
-  } else if (earlier.op === 'patch') {
-    op = 'patch';
-    data = Object.freeze({ ...earlier.data, ...later.data });
-  } else if (earlier.op === 'put') {
-    op = 'put';
-    data = Object.freeze({ ...earlier.data, ...later.data });
-  } else {
+  } else if (earlier.op === 'delete') {
     op = 'put';
     data = later.data;
+  } else {
+    // A patch over a put or a patch: the earlier operation, with the fields merged.
+    op = earlier.op;
+    data = Object.freeze({ ...earlier.data, ...later.data });
   }
   const merged: Mutation = {
     id: earlier.id,

@@ -40,15 +40,9 @@ export async function retryDeadLetter(
   const removal = new ReplicaBatch(replica);
   const letter = removal.forgetDeadLetter(mutationId);
   if (letter === undefined) throw new SyncError('invalid', `No dead letter ${mutationId}`);
-  const { mutation } = letter;
-  const local: LocalWrite = {
-    op: mutation.op,
-    collection: mutation.collection,
-    id: mutation.recordId,
-  };
-  if (mutation.data !== undefined) local.data = mutation.data;
+  const { op, collection, recordId, data } = letter.mutation;
   try {
-    await write([local], removal.ops);
+    await write([{ op, collection, id: recordId, data }], removal.ops);
   } catch (error) {
     removal.rollback();
     throw error;
@@ -97,11 +91,8 @@ export async function resolveParkedConflict(
     if (decision.action === 'server') {
       await removal.commit(ctx.storage);
     } else {
-      const local: LocalWrite =
-        data === null
-          ? { op: 'delete', collection, id: recordId }
-          : { op: 'put', collection, id: recordId, data };
-      await write([local], removal.ops);
+      const op = data === null ? 'delete' : 'put';
+      await write([{ op, collection, id: recordId, data: data ?? undefined }], removal.ops);
     }
   } catch (error) {
     removal.rollback();

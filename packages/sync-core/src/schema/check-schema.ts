@@ -37,7 +37,7 @@ export function checkWithSchema(schema: StandardSchemaV1, value: unknown): Schem
     result.catch(() => {}); // its outcome is not awaited; do not leave it unhandled
     throw new SyncError(
       'invalid',
-      'A collection schema must validate synchronously (no async refinements)',
+      'A collection schema must be synchronous (no async refinements)',
       { code: 'async_schema' },
     );
   }

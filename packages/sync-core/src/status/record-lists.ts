@@ -7,7 +7,7 @@ import type { InvalidRecord } from '../schema/check-schema.js';
  * `cached` again when it still holds exactly `values` (by reference, in order), else a new
  * frozen array: list snapshots stay stable for React until they change.
  */
-function stableList<T>(cached: readonly T[], values: readonly T[]): readonly T[] {
+export function stableList<T>(cached: readonly T[], values: readonly T[]): readonly T[] {
   if (cached.length === values.length && cached.every((item, i) => item === values[i])) {
     return cached;
   }

@@ -8,7 +8,8 @@ function setup() {
   const events: SyncStatus[] = [];
   const machine = new StatusMachine({
     onChange: (s) => events.push(s),
-    batch: new Notifier({ onChange: () => {} }),
+    batch: new Notifier({ onChange: () => {}, wantsChanges: () => true }),
+    listening: () => true,
   });
   return { machine, events };
 }
@@ -18,7 +19,7 @@ describe('StatusMachine', () => {
   it('starts local and walks local → syncing → synced → offline → error → synced', async () => {
     const { machine, events } = setup();
     expect(machine.snapshot.state).toBe('local');
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     await tick();
     machine.requestStarted();
     machine.requestEnded();
@@ -41,35 +42,40 @@ describe('StatusMachine', () => {
   it('derives nothing on flush while nobody listens, and emits again once someone does', () => {
     const events: SyncStatus[] = [];
     let listening = false;
-    let flushes = 0;
+    // The batch runs the last deferred step when the test says so.
+    let step = (): void => {};
+    const flush = () => step();
     const machine = new StatusMachine({
       onChange: (s) => events.push(s),
-      batch: { defer: () => flushes++ },
+      batch: {
+        defer: (deferred) => {
+          step = deferred;
+        },
+      },
       listening: () => listening,
     });
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     machine.counts(3, 0, 0);
-    machine.flush();
-    expect(flushes).toBeGreaterThan(0);
+    flush();
     expect(events).toEqual([]);
     // A read still sees the current state.
     expect(machine.snapshot).toMatchObject({ state: 'syncing', pending: 3, userId: 'u1' });
     listening = true;
     machine.counts(4, 0, 0);
-    machine.flush();
+    flush();
     expect(events.map((e) => e.pending)).toEqual([4]);
   });
 
   it('keeps an auth error until the session changes or a request succeeds again', () => {
     const { machine } = setup();
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     machine.failed(new SyncError('auth', '401'));
     machine.connectivity(false);
     machine.connectivity(true);
     machine.requestStarted();
     machine.requestEnded();
     expect(machine.snapshot.state).toBe('error');
-    machine.signedIn('u2');
+    machine.sessionChanged('u2');
     expect(machine.snapshot.state).toBe('syncing');
     machine.failed(new SyncError('auth', '401'));
     expect(machine.snapshot.state).toBe('error');
@@ -80,7 +86,7 @@ describe('StatusMachine', () => {
 
   it('never says synced with lastSyncedAt null: a pull that ended with writes pending is not a sync', () => {
     const { machine } = setup();
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     machine.counts(1, 0, 0);
     machine.caughtUp(5, false);
     machine.counts(0, 0, 0);
@@ -91,7 +97,7 @@ describe('StatusMachine', () => {
 
   it('never emits the same status twice in a row, even when a read committed a state in between', async () => {
     const { machine, events } = setup();
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     machine.caughtUp(1, true);
     await tick();
     machine.counts(1, 0, 0);
@@ -105,7 +111,7 @@ describe('StatusMachine', () => {
 
   it('is syncing while something is pending and counts it', () => {
     const { machine } = setup();
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     machine.caughtUp(5, true);
     machine.counts(2, 1, 3);
     expect(machine.snapshot).toMatchObject({
@@ -118,7 +124,7 @@ describe('StatusMachine', () => {
 
   it('emits once per burst and keeps the same object when nothing changed', async () => {
     const { machine, events } = setup();
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     for (let i = 1; i <= 100; i++) machine.counts(i, 0, 0);
     await tick();
     expect(events).toHaveLength(1);
@@ -135,13 +141,14 @@ describe('StatusMachine', () => {
 describe('StatusMachine in a notification batch', () => {
   it('commits in the batch, before subscribers are woken, without knowing the notifier', async () => {
     const order: string[] = [];
-    const notifier = new Notifier({ onChange: () => {} });
+    const notifier = new Notifier({ onChange: () => {}, wantsChanges: () => true });
     const machine = new StatusMachine({
       onChange: (s) => order.push(`status ${s.state}`),
       batch: notifier,
+      listening: () => true,
     });
     notifier.subscribe(() => order.push(`subscriber sees ${machine.snapshot.state}`));
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     await Promise.resolve();
     expect(order).toEqual(['status syncing', 'subscriber sees syncing']);
   });
@@ -149,13 +156,13 @@ describe('StatusMachine in a notification batch', () => {
   it('emits a change made while nobody listened once someone listens', async () => {
     const events: SyncStatus[] = [];
     let listening = false;
-    const notifier = new Notifier({ onChange: () => {} });
+    const notifier = new Notifier({ onChange: () => {}, wantsChanges: () => true });
     const machine = new StatusMachine({
       onChange: (s) => events.push(s),
       batch: notifier,
       listening: () => listening,
     });
-    machine.signedIn('u1');
+    machine.sessionChanged('u1');
     await Promise.resolve();
     expect(events).toEqual([]);
     listening = true;

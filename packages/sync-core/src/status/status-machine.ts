@@ -2,16 +2,6 @@ import type { SyncError } from '../errors/sync-error.js';
 import type { NotificationBatch } from '../observe/notifier.js';
 import type { SyncState, SyncStatus } from './types.js';
 
-/** Counts shown in the status. */
-export interface StatusCounts {
-  /** Mutations not yet confirmed. */
-  pending: number;
-  /** Parked conflicts. */
-  conflicts: number;
-  /** Dead letters. */
-  rejected: number;
-}
-
 /**
  * The client's sync status as a state machine moved by named transitions. The public
  * {@link SyncStatus} is derived from the inputs:
@@ -27,9 +17,9 @@ export interface StatusCounts {
  *
  * Listeners never get two equal snapshots in a row.
  *
- * Transitions only mark the status dirty; the snapshot is recomputed once per microtask (or on
- * read), and a new object (and one `onChange` call) is produced only when a field really
- * changed, so a burst of writes costs one status event, not one per write.
+ * Transitions only mark the status dirty; the snapshot is recomputed once per batch (or on
+ * read), and a new object (and one `onChange` call, in the batch) is produced only when a field
+ * really changed, so a burst of writes costs one status event, not one per write.
  */
 /** Options of {@link StatusMachine}. */
 export interface StatusMachineOptions {
@@ -43,9 +33,9 @@ export interface StatusMachineOptions {
   /**
    * Whether anyone takes `onChange` calls now; while nobody does, a flush leaves the snapshot
    * to be derived on the next read (a burst of writes with no status listener derives no
-   * snapshot per write). Default: always.
+   * snapshot per write).
    */
-  listening?: () => boolean;
+  listening: () => boolean;
 }
 
 export class StatusMachine {
@@ -58,7 +48,10 @@ export class StatusMachine {
   #caughtUp = false;
   #error: SyncError | undefined;
   #authError: SyncError | undefined;
-  #counts: StatusCounts = { pending: 0, conflicts: 0, rejected: 0 };
+  /** Mutations not yet confirmed, parked conflicts, dead letters. */
+  #pending = 0;
+  #conflicts = 0;
+  #rejected = 0;
   #lastSyncedAt: number | null = null;
   #snapshot: SyncStatus;
   /** The last snapshot given to `onChange`: the next one must differ from it. */
@@ -68,30 +61,24 @@ export class StatusMachine {
   constructor(options: StatusMachineOptions) {
     this.#onChange = options.onChange;
     this.#batch = options.batch;
-    this.#listening = options.listening ?? (() => true);
+    this.#listening = options.listening;
     this.#snapshot = this.#derive();
     this.#emitted = this.#snapshot;
   }
 
   /** The current snapshot; the same object until something changes. */
   get snapshot(): SyncStatus {
-    if (this.#dirty) this.#commit(false);
+    if (this.#dirty) this.#commit();
     return this.#snapshot;
   }
 
-  /** A user signed in: sync starts over (not caught up, no error). */
-  signedIn(userId: string): void {
+  /**
+   * A user signed in: sync starts over (not caught up, no error); or signed out (`null`): local
+   * only.
+   */
+  sessionChanged(userId: string | null): void {
     this.#userId = userId;
     this.#caughtUp = false;
-    this.#error = undefined;
-    this.#authError = undefined;
-    this.#active = 0;
-    this.#touch();
-  }
-
-  /** Signed out: local only. */
-  signedOut(): void {
-    this.#userId = null;
     this.#error = undefined;
     this.#authError = undefined;
     this.#active = 0;
@@ -150,25 +137,34 @@ export class StatusMachine {
 
   /** Pending, conflict and dead-letter counts changed. */
   counts(pending: number, conflicts: number, rejected: number): void {
-    const c = this.#counts;
-    if (c.pending === pending && c.conflicts === conflicts && c.rejected === rejected) return;
-    c.pending = pending;
-    c.conflicts = conflicts;
-    c.rejected = rejected;
+    if (this.#pending === pending && this.#conflicts === conflicts && this.#rejected === rejected) {
+      return;
+    }
+    this.#pending = pending;
+    this.#conflicts = conflicts;
+    this.#rejected = rejected;
     this.#touch();
   }
 
   #touch(): void {
     this.#dirty = true;
-    this.#batch.defer(this.#flushStep);
+    this.#batch.defer(this.#flush);
   }
 
-  /** Recomputes now and emits if changed (also the step deferred to the client's batch). */
-  flush(): void {
-    if (this.#dirty && this.#listening()) this.#commit(true);
-  }
-
-  readonly #flushStep = (): void => this.flush();
+  /**
+   * The step deferred to the client's batch: recomputes and emits the snapshot if it differs
+   * from the last one emitted (a snapshot a read committed early is emitted here).
+   */
+  readonly #flush = (): void => {
+    if (!this.#listening()) return;
+    if (this.#dirty) this.#commit();
+    // A snapshot committed by a read and superseded before this flush may leave the current one
+    // equal to the last emitted: listeners would see the same status twice.
+    const snapshot = this.#snapshot;
+    if (sameStatus(this.#emitted, snapshot)) return;
+    this.#emitted = snapshot;
+    this.#onChange(snapshot);
+  };
 
   /**
    * Someone may have started listening: a change left underived while nobody listened is
@@ -178,29 +174,10 @@ export class StatusMachine {
     if (this.#dirty) this.#touch();
   }
 
-  #commit(emit: boolean): void {
+  #commit(): void {
     this.#dirty = false;
     const next = this.#derive();
-    if (sameStatus(this.#snapshot, next)) return;
-    this.#snapshot = next;
-    // A read that committed early still owes listeners the event: emit on the microtask.
-    if (emit) this.#emit(next);
-    else this.#pendingEmit();
-  }
-
-  #pendingEmit(): void {
-    const snapshot = this.#snapshot;
-    queueMicrotask(() => {
-      if (this.#snapshot === snapshot) this.#emit(snapshot);
-    });
-  }
-
-  // A snapshot committed by a read and superseded before its event went out may leave the
-  // next one equal to the last emitted: listeners would see the same status twice.
-  #emit(snapshot: SyncStatus): void {
-    if (sameStatus(this.#emitted, snapshot)) return;
-    this.#emitted = snapshot;
-    this.#onChange(snapshot);
+    if (!sameStatus(this.#snapshot, next)) this.#snapshot = next;
   }
 
   #state(): SyncState {
@@ -208,12 +185,7 @@ export class StatusMachine {
     if (this.#authError !== undefined) return 'error';
     if (!this.#online || this.#error?.kind === 'network') return 'offline';
     if (this.#error !== undefined) return 'error';
-    if (
-      this.#active > 0 ||
-      this.#counts.pending > 0 ||
-      !this.#caughtUp ||
-      this.#lastSyncedAt === null
-    ) {
+    if (this.#active > 0 || this.#pending > 0 || !this.#caughtUp || this.#lastSyncedAt === null) {
       return 'syncing';
     }
     return 'synced';
@@ -223,9 +195,9 @@ export class StatusMachine {
     const state = this.#state();
     const status: SyncStatus = {
       state,
-      pending: this.#counts.pending,
-      conflicts: this.#counts.conflicts,
-      rejected: this.#counts.rejected,
+      pending: this.#pending,
+      conflicts: this.#conflicts,
+      rejected: this.#rejected,
       lastSyncedAt: this.#lastSyncedAt,
       userId: this.#userId,
     };

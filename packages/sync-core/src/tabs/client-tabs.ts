@@ -2,6 +2,7 @@ import type { SessionSwitchParts } from '../account/session-switch.js';
 import type { TabRole } from '../api/client.js';
 import type { SyncEvents } from '../api/events.js';
 import type { Emitter } from '../observe/emitter.js';
+import type { SyncNowOptions, SyncNowResult } from '../replication/sync-now.js';
 import type { SyncStatus } from '../status/types.js';
 import type { WritePathParts } from '../write/write-path.js';
 import type { ServeParts, TabHostParts } from './tab-host.js';
@@ -95,6 +96,13 @@ export class ClientTabs {
   /** The status this tab shows: a follower's is the leader's, once it has heard it. */
   status(own: SyncStatus): SyncStatus {
     return this.link.following && this.#mirrored !== null ? this.#mirrored : own;
+  }
+
+  /** A follower's `client.syncNow()`, which the leader runs; `undefined` in the leader. */
+  syncNow(options: SyncNowOptions): Promise<SyncNowResult> | undefined {
+    if (!this.link.following) return undefined;
+    const { signal: _signal, ...rest } = options;
+    return this.link.call({ kind: 'syncNow', options: rest }) as Promise<SyncNowResult>;
   }
 
   /** `client.tabRole`. */

@@ -60,6 +60,16 @@ describe('several tabs of one app', () => {
     expect(b.recordStatus('todos', 't2')).toBe('synced');
   });
 
+  it("a follower's syncNow is run by the leader, which pushes the follower's write", async () => {
+    const { tab, applied } = profile();
+    await tab();
+    const b = await tab();
+    await b.put('todos', 't1', { title: 'from B' });
+    const result = await b.syncNow({ timeoutMs: 3000 });
+    expect(result).toMatchObject({ outcome: 'settled', pending: 0 });
+    expect(applied('t1')).toBe(1);
+  });
+
   it('a follower whose view is stale before the leader answers still sees its write', async () => {
     const { tab } = profile();
     await tab();

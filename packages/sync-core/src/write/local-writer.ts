@@ -14,8 +14,8 @@ export interface LocalWrite {
   collection: string;
   /** The record id. */
   id: string;
-  /** Frozen, validated data (put: whole record; patch: changed fields). */
-  data?: JsonObject;
+  /** Frozen, validated data (put: whole record; patch: changed fields; none for a delete). */
+  data?: JsonObject | undefined;
 }
 
 /** Options of {@link applyLocalWrites}. */
@@ -107,7 +107,7 @@ export function applyLocalWrites(
         if (store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
       }
       ctx.refreshCounts(replica);
-      throw new SyncError('storage', 'The write could not be saved locally; it was rolled back', {
+      throw new SyncError('storage', 'Local save failed; the write was rolled back', {
         cause: error,
       });
     },

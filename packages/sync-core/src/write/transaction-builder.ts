@@ -1,4 +1,5 @@
 import type { SyncTransaction } from '../api/client.js';
+import { RecordIndex } from '../outbox/record-index.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { RecordStore } from '../store/record-store.js';
 import type { CollectionGuard } from './collection-guard.js';
@@ -16,25 +17,25 @@ export function buildTransaction(
   build: (tx: SyncTransaction) => void,
 ): LocalWrite[] {
   const writes: LocalWrite[] = [];
-  const staged = new Map<string, Readonly<JsonObject> | undefined>();
-  const current = (key: string, collection: string, id: string) =>
-    staged.has(key) ? staged.get(key) : store.get(collection, id);
+  // What the transaction has made of each record so far (`undefined`: deleted).
+  const staged = new RecordIndex<Readonly<JsonObject> | undefined>();
   build({
     put: (collection, id, data) => {
       const frozen = guard.put(collection, id, data);
-      staged.set(`${collection}/${id}`, frozen);
+      staged.set(collection, id, frozen);
       writes.push({ op: 'put', collection, id, data: frozen });
     },
     patch: (collection, id, fields) => {
-      const key = `${collection}/${id}`;
-      const before = current(key, collection, id);
+      const before = staged.has(collection, id)
+        ? staged.get(collection, id)
+        : store.get(collection, id);
       const frozen = guard.patch(collection, id, fields, before);
-      staged.set(key, { ...before, ...frozen });
+      staged.set(collection, id, { ...before, ...frozen });
       writes.push({ op: 'patch', collection, id, data: frozen });
     },
     delete: (collection, id) => {
       guard.target(collection, id);
-      staged.set(`${collection}/${id}`, undefined);
+      staged.set(collection, id, undefined);
       writes.push({ op: 'delete', collection, id });
     },
   });

@@ -44,7 +44,7 @@ function checkNoCycle(data: unknown): void {
   const walk = (value: unknown, path: string): void => {
     if (typeof value !== 'object' || value === null) return;
     if (open.has(value)) {
-      throw new SyncError('invalid', `${path}: the data contains a cycle (it refers to itself)`, {
+      throw new SyncError('invalid', `${path}: the data refers to itself (a cycle)`, {
         code: 'invalid',
         details: { path },
       });

@@ -28,8 +28,8 @@ export interface WritePathParts {
   ctx(): EngineContext;
   /** The live replica. */
   replica(): Replica;
-  /** Asks the session's replicator (if any) to push soon. */
-  schedulePush(): void;
+  /** Asks the session's replicator (if any) to push soon (called unbound). */
+  readonly schedulePush: () => void;
 }
 
 /**
@@ -40,12 +40,9 @@ export interface WritePathParts {
  */
 export class WritePath {
   readonly #parts: WritePathParts;
-  /** Pushing after a swap is harmless (the new replicator finds its own outbox), so one closure serves every write. */
-  readonly #onDurable: () => void;
 
   constructor(parts: WritePathParts) {
     this.#parts = parts;
-    this.#onDurable = () => parts.schedulePush();
   }
 
   put(collection: string, id: string, data: JsonObject): Promise<void> {
@@ -79,7 +76,9 @@ export class WritePath {
     return applyLocalWrites(this.#parts.ctx(), this.#parts.replica(), writes, {
       txId,
       extraOps,
-      onDurable: this.#onDurable,
+      // Pushing after a swap is harmless (the new replicator finds its own outbox), so one
+      // function serves every write.
+      onDurable: this.#parts.schedulePush,
     });
   }
 
