@@ -1,6 +1,6 @@
 import type { EngineContext } from '../engine/context.js';
 import type { PullResponse, SyncRecord } from '../protocol/types.js';
-import type { ReplicaBatch } from '../replica/batch.js';
+import type { ReceiveOptions, ReplicaBatch } from '../replica/batch.js';
 import { deepFreeze } from '../store/freeze.js';
 
 /** Options of {@link applyPulledPage}. */
@@ -32,21 +32,25 @@ export function applyPulledPage(
   const { replica } = write;
   const { store } = replica;
   const resetting = replica.resetting.has(scope);
+  const { admitServerRecord } = ctx;
+  const options: ReceiveOptions = {
+    resave,
+    admit:
+      admitServerRecord === null
+        ? undefined
+        : (record) => admitServerRecord(replica, record, write),
+  };
   let maxHlc = '';
   const { changes } = page;
   // Indexed, like validatePullResponse: no iterator result per record while V8 still interprets this.
   for (let i = 0; i < changes.length; i++) {
-    const record = changes[i] as SyncRecord;
+    const record = deepFreeze(changes[i] as SyncRecord);
     if (record.hlc > maxHlc) maxHlc = record.hlc;
     if (resetting) write.serverHas(scope, record.collection, record.id);
-    const previous = store.base(record.collection, record.id);
-    if (previous !== undefined && previous.revision >= record.revision) {
-      if (!resave || previous.revision > record.revision) continue;
-      write.setBase(previous); // the same revision: storage may not have it (see `resave`)
-      continue;
+    // Skipped when the base holds this revision or a newer one (our own push's answer moved it).
+    if (write.receive(record, options) === 'changed') {
+      ctx.notifier.changed(record.collection, record.id);
     }
-    if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, record, write)) continue;
-    if (write.receive(deepFreeze(record))) ctx.notifier.changed(record.collection, record.id);
   }
   if (maxHlc !== '') {
     try {

@@ -62,6 +62,8 @@ function slotOf(
 }
 
 interface CollectionState {
+  /** The collection's name. */
+  readonly name: string;
   /** Every record's slot, in the order the records first appeared (unordered queries). */
   slots: Map<string, Slot>;
   /**
@@ -93,6 +95,13 @@ function putSlot(
   if (viewOf(next) !== next) state.others++;
   state.slots.set(id, next);
 }
+
+/**
+ * What {@link RecordStore.receive} did with a record the server sent: `held` (the base holds a
+ * newer revision), `same` (it holds this revision), `refused` (not admitted), `filed` (the
+ * record is the base; the view did not change), `changed` (the view changed too).
+ */
+export type Received = 'held' | 'same' | 'refused' | 'filed' | 'changed';
 
 /** Which view records {@link RecordStore} gathers for a query. */
 interface ViewSelection {
@@ -144,6 +153,7 @@ export class RecordStore {
     let state = this.#collections.get(collection);
     if (state === undefined) {
       state = {
+        name: collection,
         slots: new Map(),
         others: 0,
         version: 0,
@@ -224,18 +234,41 @@ export class RecordStore {
     return views;
   }
 
-  /**
-   * Recomputes the view of one record from its base and pending mutations. Returns `true` when
-   * the view changed (the caller batches a change notification). With `newBase`, that record
-   * (deep-frozen) first becomes the confirmed record, as {@link setBase} would make it: a record
-   * the server sent is then looked up and filed once.
-   */
-  recompute(collection: string, id: string, newBase?: SyncRecord): boolean {
+  /** Recomputes the view of one record from its base and pending mutations. Returns `true` when the view changed (the caller batches a change notification). */
+  recompute(collection: string, id: string): boolean {
     const state = this.#state(collection);
     const slot = state.slots.get(id);
-    const base = newBase ?? baseOf(slot);
+    return this.#recompute(state, id, slot, baseOf(slot));
+  }
+
+  /**
+   * Files a record the server sent, looked up once: unless the base holds a newer revision
+   * (`held`) or the same one (`same`), or `admit` refuses it (`refused`), the record
+   * (deep-frozen: it becomes the view record the app reads) becomes the confirmed record and
+   * the view is recomputed (`changed` when the view changed, else `filed`).
+   *
+   * @param admit - called only for a record newer than the base; `false` leaves it out
+   */
+  receive(record: SyncRecord, admit?: (record: SyncRecord) => boolean): Received {
+    const state = this.#state(record.collection);
+    const slot = state.slots.get(record.id);
+    const held = baseOf(slot);
+    if (held !== undefined && held.revision >= record.revision) {
+      return held.revision > record.revision ? 'held' : 'same';
+    }
+    if (admit !== undefined && !admit(record)) return 'refused';
+    return this.#recompute(state, record.id, slot, record) ? 'changed' : 'filed';
+  }
+
+  /** The view of a record from `base` and its pending mutations; `true` when it changed. */
+  #recompute(
+    state: CollectionState,
+    id: string,
+    slot: Slot | undefined,
+    base: SyncRecord | undefined,
+  ): boolean {
     let data: JsonObject | null = base === undefined || base.deleted ? null : base.data;
-    const pending = this.#pending(collection, id);
+    const pending = this.#pending(state.name, id);
     if (pending !== undefined) {
       for (let i = 0; i < pending.length; i++) {
         data = applyMutation(data, (pending[i] as PendingMutation).mutation);
