@@ -4,7 +4,6 @@ import type { DeadLetter } from '../replication/dead-letter.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
 import type { StorageAdapter, StorageWrite } from '../storage/types.js';
 import { recordKey } from '../store/record-key.js';
-import type { Received } from '../store/record-store.js';
 import { baseKey, invalidKey, KEYS, outboxKey } from './keys.js';
 import type { Replica, ReplicaListsSnapshot, StoredConflict } from './replica.js';
 
@@ -55,18 +54,6 @@ export function restoreLists(replica: Replica, lists: ReplicaListsSnapshot): voi
   for (const [key, invalid] of lists.invalid) invalidRecords.set(key, invalid);
 }
 
-/** Options of {@link ReplicaBatch.receive}. */
-export interface ReceiveOptions {
-  /** Decides whether a record newer than the base is applied. @default every one */
-  readonly admit?: ((record: SyncRecord) => boolean) | undefined;
-  /**
-   * Saves a record again when the base already holds its revision: storage may not have it
-   * (a write of pulled pages failed; see `applyPulledPage`).
-   * @default false
-   */
-  readonly resave?: boolean | undefined;
-}
-
 export class ReplicaBatch {
   /** The replica this batch changes. */
   readonly replica: Replica;
@@ -102,17 +89,12 @@ export class ReplicaBatch {
   /**
    * Files a record the server sent (deep-frozen) with `RecordStore.receive` (one lookup: the
    * revision check, `admit`, the new base and its view) and saves it when it became the base.
-   * With `resave`, a record whose revision the base already holds is saved again.
+   * Returns whether the view changed, or `undefined` when the record was not filed.
    */
-  receive(record: SyncRecord, options: ReceiveOptions = {}): Received {
-    const { store } = this.replica;
-    const received = store.receive(record, options.admit);
-    if (received === 'filed' || received === 'changed') {
-      this.#set(baseKey(record.collection, record.id), record);
-    } else if (received === 'same' && options.resave === true) {
-      this.#set(baseKey(record.collection, record.id), store.base(record.collection, record.id));
-    }
-    return received;
+  receive(record: SyncRecord, admit?: (record: SyncRecord) => boolean): boolean | undefined {
+    const changed = this.replica.store.receive(record, admit);
+    if (changed !== undefined) this.#set(baseKey(record.collection, record.id), record);
+    return changed;
   }
 
   /** Forgets a confirmed base record (the server no longer has it). */

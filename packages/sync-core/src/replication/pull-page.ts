@@ -1,6 +1,6 @@
 import type { EngineContext } from '../engine/context.js';
 import type { PullResponse, SyncRecord } from '../protocol/types.js';
-import type { ReceiveOptions, ReplicaBatch } from '../replica/batch.js';
+import type { ReplicaBatch } from '../replica/batch.js';
 import { deepFreeze } from '../store/freeze.js';
 
 /** Options of {@link applyPulledPage}. */
@@ -27,19 +27,16 @@ export function applyPulledPage(
   write: ReplicaBatch,
   scope: string,
   page: PullResponse,
-  { resave = false }: ApplyPageOptions = {},
+  options: ApplyPageOptions = {},
 ): void {
   const { replica } = write;
   const { store } = replica;
   const resetting = replica.resetting.has(scope);
   const { admitServerRecord } = ctx;
-  const options: ReceiveOptions = {
-    resave,
-    admit:
-      admitServerRecord === null
-        ? undefined
-        : (record) => admitServerRecord(replica, record, write),
-  };
+  const admit =
+    admitServerRecord === null
+      ? undefined
+      : (record: SyncRecord) => admitServerRecord(replica, record, write);
   let maxHlc = '';
   const { changes } = page;
   // Indexed, like validatePullResponse: no iterator result per record while V8 still interprets this.
@@ -47,9 +44,14 @@ export function applyPulledPage(
     const record = deepFreeze(changes[i] as SyncRecord);
     if (record.hlc > maxHlc) maxHlc = record.hlc;
     if (resetting) write.serverHas(scope, record.collection, record.id);
-    // Skipped when the base holds this revision or a newer one (our own push's answer moved it).
-    if (write.receive(record, options) === 'changed') {
-      ctx.notifier.changed(record.collection, record.id);
+    // Not filed when the base holds this revision or a newer one (our own push's answer moved
+    // it on), or when the record is quarantined.
+    const changed = write.receive(record, admit);
+    if (changed === true) ctx.notifier.changed(record.collection, record.id);
+    else if (changed === undefined && options.resave === true) {
+      // The same revision: storage may not have it (see `resave`).
+      const held = store.base(record.collection, record.id);
+      if (held?.revision === record.revision) write.setBase(held);
     }
   }
   if (maxHlc !== '') {

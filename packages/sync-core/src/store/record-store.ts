@@ -96,13 +96,6 @@ function putSlot(
   state.slots.set(id, next);
 }
 
-/**
- * What {@link RecordStore.receive} did with a record the server sent: `held` (the base holds a
- * newer revision), `same` (it holds this revision), `refused` (not admitted), `filed` (the
- * record is the base; the view did not change), `changed` (the view changed too).
- */
-export type Received = 'held' | 'same' | 'refused' | 'filed' | 'changed';
-
 /** Which view records {@link RecordStore} gathers for a query. */
 interface ViewSelection {
   /** Keeps the records whose data it accepts. @default every record */
@@ -242,22 +235,20 @@ export class RecordStore {
   }
 
   /**
-   * Files a record the server sent, looked up once: unless the base holds a newer revision
-   * (`held`) or the same one (`same`), or `admit` refuses it (`refused`), the record
-   * (deep-frozen: it becomes the view record the app reads) becomes the confirmed record and
-   * the view is recomputed (`changed` when the view changed, else `filed`).
+   * Files a record the server sent, looked up once: unless the base holds this revision or a
+   * newer one, or `admit` refuses it, the record (deep-frozen: it becomes the view record the
+   * app reads) becomes the confirmed record and the view is recomputed. Returns whether the
+   * view changed, or `undefined` when the record was not filed.
    *
    * @param admit - called only for a record newer than the base; `false` leaves it out
    */
-  receive(record: SyncRecord, admit?: (record: SyncRecord) => boolean): Received {
+  receive(record: SyncRecord, admit?: (record: SyncRecord) => boolean): boolean | undefined {
     const state = this.#state(record.collection);
     const slot = state.slots.get(record.id);
     const held = baseOf(slot);
-    if (held !== undefined && held.revision >= record.revision) {
-      return held.revision > record.revision ? 'held' : 'same';
-    }
-    if (admit !== undefined && !admit(record)) return 'refused';
-    return this.#recompute(state, record.id, slot, record) ? 'changed' : 'filed';
+    if (held !== undefined && held.revision >= record.revision) return undefined;
+    if (admit !== undefined && !admit(record)) return undefined;
+    return this.#recompute(state, record.id, slot, record);
   }
 
   /** The view of a record from `base` and its pending mutations; `true` when it changed. */
