@@ -140,8 +140,10 @@ const CHECKS = [
      * -10 B, coalescing a patch into a put or a patch is one branch (the earlier operation, fields
      * merged): 28,256 B.
      * The two branches above merged (adapter-rest's and the client's cuts): 27,488 B.
+     * +35 B, a pulled record's revision check, schema check and filing in one lookup
+     * (`RecordStore.receive`; issue 10's initial sync, 14 % less of the client's own CPU): 27,523 B.
      */
-    budgetBytes: 27_488,
+    budgetBytes: 27_523,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -239,8 +241,9 @@ const CHECKS = [
      * -7 B, coalescing a patch into a put or a patch is one branch (the earlier operation, fields
      * merged): 27,262 B.
      * The two branches above merged (adapter-rest's and the client's cuts): 26,474 B.
+     * +39 B, a pulled record checked and filed in one lookup (see above): 26,513 B.
      */
-    budgetBytes: 26_474,
+    budgetBytes: 26_513,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -87,12 +87,13 @@ export class ReplicaBatch {
   }
 
   /**
-   * Makes a record the server sent (frozen) the confirmed base record and recomputes its view
-   * in one step (`RecordStore.recompute` with a new base); `true` when the view changed.
+   * Files a record the server sent (deep-frozen) with `RecordStore.receive` (one lookup: the
+   * revision check, `admit`, the new base and its view) and saves it when it became the base.
+   * Returns whether the view changed, or `undefined` when the record was not filed.
    */
-  receive(record: SyncRecord): boolean {
-    const changed = this.replica.store.recompute(record.collection, record.id, record);
-    this.#set(baseKey(record.collection, record.id), record);
+  receive(record: SyncRecord, admit?: (record: SyncRecord) => boolean): boolean | undefined {
+    const changed = this.replica.store.receive(record, admit);
+    if (changed !== undefined) this.#set(baseKey(record.collection, record.id), record);
     return changed;
   }
 

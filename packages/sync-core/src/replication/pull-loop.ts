@@ -204,11 +204,7 @@ export class PullLoop {
       pending = rest;
     }
     await this.#writePages(scope, write, false); // a poke's page never ends a resave
-    const known = this.#known.get(scope);
-    const current = replica.checkpoints.get(scope);
-    return pending.filter(
-      (poke) => known === undefined || known.checkpoint !== current || poke.version > known.version,
-    );
+    return pending.filter((poke) => !this.covers(scope, poke.version));
   }
 
   /** Applies one poke as a pull page; `false` (nothing applied) when its page is malformed. */

@@ -27,26 +27,32 @@ export function applyPulledPage(
   write: ReplicaBatch,
   scope: string,
   page: PullResponse,
-  { resave = false }: ApplyPageOptions = {},
+  options: ApplyPageOptions = {},
 ): void {
   const { replica } = write;
   const { store } = replica;
   const resetting = replica.resetting.has(scope);
+  const { admitServerRecord } = ctx;
+  const admit =
+    admitServerRecord === null
+      ? undefined
+      : (record: SyncRecord) => admitServerRecord(replica, record, write);
   let maxHlc = '';
   const { changes } = page;
   // Indexed, like validatePullResponse: no iterator result per record while V8 still interprets this.
   for (let i = 0; i < changes.length; i++) {
-    const record = changes[i] as SyncRecord;
+    const record = deepFreeze(changes[i] as SyncRecord);
     if (record.hlc > maxHlc) maxHlc = record.hlc;
     if (resetting) write.serverHas(scope, record.collection, record.id);
-    const previous = store.base(record.collection, record.id);
-    if (previous !== undefined && previous.revision >= record.revision) {
-      if (!resave || previous.revision > record.revision) continue;
-      write.setBase(previous); // the same revision: storage may not have it (see `resave`)
-      continue;
+    // Not filed when the base holds this revision or a newer one (our own push's answer moved
+    // it on), or when the record is quarantined.
+    const changed = write.receive(record, admit);
+    if (changed === true) ctx.notifier.changed(record.collection, record.id);
+    else if (changed === undefined && options.resave === true) {
+      // The same revision: storage may not have it (see `resave`).
+      const held = store.base(record.collection, record.id);
+      if (held?.revision === record.revision) write.setBase(held);
     }
-    if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, record, write)) continue;
-    if (write.receive(deepFreeze(record))) ctx.notifier.changed(record.collection, record.id);
   }
   if (maxHlc !== '') {
     try {

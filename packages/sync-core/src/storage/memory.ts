@@ -64,11 +64,7 @@ class MemoryStorage implements StorageAdapter {
       entries = new EntryMap();
       this.#namespaces.set(namespace, entries);
     }
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i] as StorageWrite;
-      if (op.type === 'set') entries.set(op.key, values === undefined ? op.value : values[i]);
-      else entries.delete(op.key);
-    }
+    entries.write(ops, values);
   }
 
   async clear(namespace: string): Promise<void> {

@@ -40,31 +40,42 @@ function setup() {
 }
 
 describe('RecordStore', () => {
-  it('recompute() with a new base leaves every record as setBase() then recompute() would', () => {
-    // Two stores driven alike, one through recompute(c, id, base), one through setBase + recompute: a new
-    // record, a pending local edit over it, an equal copy under a new revision, a tombstone.
+  it('receive() leaves every record as a revision check, setBase() then recompute() would', () => {
+    // Two stores driven alike, one through receive(record), one through base() + setBase +
+    // recompute: a new record, a pending local edit over it, an equal copy under a new revision,
+    // a tombstone, an older and a same revision (nothing changes), a refused record.
     const one = setup();
     const two = setup();
     const server = (id: string, data: SyncRecord['data'], revision: number) =>
       Object.freeze(rec(id, data === null ? null : Object.freeze(data), revision));
+    const refused = server('c', { title: 'refused' }, 9);
     const steps: Array<SyncRecord | [string, Parameters<typeof one.push>[1]]> = [
       server('a', { title: 'server' }, 1),
       ['b', { op: 'put', data: { title: 'local' } }],
       server('b', { title: 'other' }, 2),
       ['a', { op: 'patch', data: { done: true } }],
       server('a', { title: 'renamed' }, 3),
+      server('a', { title: 'older' }, 2),
       server('a', null, 4),
       server('c', { title: 'c' }, 5),
       server('c', { title: 'c' }, 6),
+      server('c', { title: 'same revision' }, 6),
+      refused,
     ];
+    const admit = (record: SyncRecord) => record !== refused;
     for (const step of steps) {
       if (Array.isArray(step)) {
         expect(one.push(...step)).toBe(two.push(...step));
       } else {
-        two.store.setBase(step);
-        expect(one.store.recompute(step.collection, step.id, step)).toBe(
-          two.store.recompute(step.collection, step.id),
-        );
+        const held = two.store.base(step.collection, step.id);
+        let expected: boolean | undefined; // undefined: not filed
+        if (held !== undefined && held.revision >= step.revision) expected = undefined;
+        else if (!admit(step)) expected = undefined;
+        else {
+          two.store.setBase(step);
+          expected = two.store.recompute(step.collection, step.id);
+        }
+        expect(one.store.receive(step, admit)).toBe(expected);
       }
       expect(one.store.query('todos')).toEqual(two.store.query('todos'));
       for (const id of ['a', 'b', 'c']) {
@@ -73,6 +84,7 @@ describe('RecordStore', () => {
       }
     }
     expect(one.store.base('todos', 'a')?.deleted).toBe(true);
+    expect(one.store.base('todos', 'c')?.data).toEqual({ title: 'c' });
     expect(one.store.get('todos', 'b')).toEqual({ title: 'local' });
   });
 

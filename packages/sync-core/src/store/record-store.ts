@@ -62,6 +62,8 @@ function slotOf(
 }
 
 interface CollectionState {
+  /** The collection's name. */
+  readonly name: string;
   /** Every record's slot, in the order the records first appeared (unordered queries). */
   slots: Map<string, Slot>;
   /**
@@ -144,6 +146,7 @@ export class RecordStore {
     let state = this.#collections.get(collection);
     if (state === undefined) {
       state = {
+        name: collection,
         slots: new Map(),
         others: 0,
         version: 0,
@@ -224,18 +227,39 @@ export class RecordStore {
     return views;
   }
 
-  /**
-   * Recomputes the view of one record from its base and pending mutations. Returns `true` when
-   * the view changed (the caller batches a change notification). With `newBase`, that record
-   * (deep-frozen) first becomes the confirmed record, as {@link setBase} would make it: a record
-   * the server sent is then looked up and filed once.
-   */
-  recompute(collection: string, id: string, newBase?: SyncRecord): boolean {
+  /** Recomputes the view of one record from its base and pending mutations. Returns `true` when the view changed (the caller batches a change notification). */
+  recompute(collection: string, id: string): boolean {
     const state = this.#state(collection);
     const slot = state.slots.get(id);
-    const base = newBase ?? baseOf(slot);
+    return this.#recompute(state, id, slot, baseOf(slot));
+  }
+
+  /**
+   * Files a record the server sent, looked up once: unless the base holds this revision or a
+   * newer one, or `admit` refuses it, the record (deep-frozen: it becomes the view record the
+   * app reads) becomes the confirmed record and the view is recomputed. Returns whether the
+   * view changed, or `undefined` when the record was not filed.
+   *
+   * @param admit - called only for a record newer than the base; `false` leaves it out
+   */
+  receive(record: SyncRecord, admit?: (record: SyncRecord) => boolean): boolean | undefined {
+    const state = this.#state(record.collection);
+    const slot = state.slots.get(record.id);
+    const held = baseOf(slot);
+    if (held !== undefined && held.revision >= record.revision) return undefined;
+    if (admit !== undefined && !admit(record)) return undefined;
+    return this.#recompute(state, record.id, slot, record);
+  }
+
+  /** The view of a record from `base` and its pending mutations; `true` when it changed. */
+  #recompute(
+    state: CollectionState,
+    id: string,
+    slot: Slot | undefined,
+    base: SyncRecord | undefined,
+  ): boolean {
     let data: JsonObject | null = base === undefined || base.deleted ? null : base.data;
-    const pending = this.#pending(collection, id);
+    const pending = this.#pending(state.name, id);
     if (pending !== undefined) {
       for (let i = 0; i < pending.length; i++) {
         data = applyMutation(data, (pending[i] as PendingMutation).mutation);

@@ -99,6 +99,63 @@ describe('memoryStorage', () => {
     ]);
   });
 
+  it('applies a batch in order across folders: a folder emptied mid-batch takes the keys set after', async () => {
+    const storage = memoryStorage();
+    const first = { id: 'a', data: {} };
+    const second = { id: 'b', data: {} };
+    const tail = { id: 'a1', data: {} }; // its id ends the key's name but is not the name
+    await storage.write('ns', [
+      { type: 'set', key: 'r/todos/a', value: first },
+      { type: 'delete', key: 'r/todos/a' },
+      { type: 'set', key: 'r/todos/b', value: second },
+      { type: 'set', key: 'r/lists/a', value: 1 },
+      { type: 'set', key: 'r/todos/ba1', value: tail },
+      { type: 'delete', key: 'r/lists/a' },
+      { type: 'set', key: 'r/lists/c', value: 3 },
+    ]);
+    expect(await storage.list('ns', '')).toEqual([
+      ['r/lists/c', 3],
+      ['r/todos/b', second],
+      ['r/todos/ba1', tail],
+    ]);
+    expect(await storage.get('ns', 'r/todos/a1')).toBeUndefined();
+  });
+
+  it('reads the last value written to a key, whatever mix of records and other values wrote it', async () => {
+    const storage = memoryStorage();
+    const v1 = { id: 'a', data: { v: 1 } };
+    const v2 = { id: 'a', data: { v: 2 } };
+    const v4 = { id: 'a', data: { v: 4 } };
+    await storage.write('ns', [
+      { type: 'set', key: 'r/todos/a', value: v1 },
+      { type: 'set', key: 'r/todos/a', value: v2 },
+      { type: 'set', key: 'r/todos/b', value: { id: 'b', data: {} } },
+    ]);
+    expect(await storage.get('ns', 'r/todos/a')).toBe(v2);
+    await storage.write('ns', [
+      { type: 'set', key: 'r/todos/a', value: 3 }, // not a record: filed under a copy of its name
+      { type: 'set', key: 'r/todos/c', value: { id: 'c', data: {} } },
+    ]);
+    await storage.write('ns', [{ type: 'set', key: 'r/todos/a', value: v4 }]);
+    await storage.write('ns', [{ type: 'delete', key: 'r/todos/b' }]);
+    await storage.write('ns', [{ type: 'set', key: 'r/todos/b', value: v1 }]); // id is not b
+    expect(await storage.list('ns', 'r/')).toEqual([
+      ['r/todos/a', v4],
+      ['r/todos/b', v1],
+      ['r/todos/c', { id: 'c', data: {} }],
+    ]);
+    await storage.write('ns', [
+      { type: 'set', key: 'r/todos/d', value: { id: 'd', data: {} } },
+      { type: 'delete', key: 'r/todos/d' },
+    ]);
+    expect(await storage.get('ns', 'r/todos/d')).toBeUndefined();
+    expect((await storage.list('ns', 'r/todos/')).map(([key]) => key)).toEqual([
+      'r/todos/a',
+      'r/todos/b',
+      'r/todos/c',
+    ]);
+  });
+
   it('lists keys of nested folders in key order, not folder by folder', async () => {
     const storage = memoryStorage();
     const keys = ['b', 'a/c', 'a/b/c', 'a/bc', 'a/b', 'a/b/', 'a', 'a/b/c/d', 'c/'];
