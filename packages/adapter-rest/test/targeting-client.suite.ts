@@ -261,7 +261,7 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
           return inner.read(...args);
         },
       };
-      // A send keeps as many chunks as its window: with a window of 8, all of these
+      // A send keeps as many chunks as its window and one more: with a window of 8, all of these
       // assets, whether the writing runs ahead of the upload or not (past that, the oldest
       // chunks are read back from the store: not shown here, it depends on timing).
       const a = await device(u1, { store, uploadWindow: 8 });

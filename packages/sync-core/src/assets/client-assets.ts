@@ -206,12 +206,11 @@ export class ClientAssets implements AssetsApi, SessionPart {
 
   /**
    * How many of the bytes a send just wrote to its partial are kept in memory for its upload
-   * (see `WrittenBytes`): as many as the chunks in flight, so that an upload keeping up with
-   * the writing reads nothing back from the store, and one that lags holds no more than that
-   * (at 500 MB, three chunks took the sender's RSS growth past 64 MB).
+   * (see `WrittenBytes`): the chunks in flight and one more, so that an upload keeping up with
+   * the writing reads nothing back from the store, and one that lags holds no more than that.
    */
   #keepBytes(): number {
-    return Math.max(1, Math.floor(this.#options.uploadWindow)) * this.#options.chunkBytes;
+    return (Math.max(1, Math.floor(this.#options.uploadWindow)) + 1) * this.#options.chunkBytes;
   }
 
   /**
