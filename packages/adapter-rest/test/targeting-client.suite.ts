@@ -65,8 +65,6 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       token?: string;
       /** Sees the transport before the client starts with it. */
       onTransport?: (transport: RestTransport) => void;
-      /** The client's `assetUploadWindow`. */
-      uploadWindow?: number;
     } = {},
   ): Promise<Device> {
     const f = fixture();
@@ -88,7 +86,6 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       storage,
       assetStore: store,
       assetChunkBytes: CHUNK,
-      ...(reuse.uploadWindow === undefined ? {} : { assetUploadWindow: reuse.uploadWindow }),
       targeting: sessionTargeting(),
       label: `${userId} device`,
       platform: 'node',
@@ -237,67 +234,6 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       expect(sent.hash).toBe(sha256);
       expect(sent.size).toBe(bytes.length);
       await receivedOnce(b, sent.delivery.id, sha256, bytes);
-      await stopAll();
-    },
-    STORY_TIMEOUT_MS,
-  );
-
-  it(
-    'story 1: a send uploads the bytes it just wrote from memory, reading none back from its store',
-    async () => {
-      const f = fixture();
-      const u1 = f.newUser();
-      // The sender's store counts every read of asset bytes (partial or complete).
-      const inner = memoryAssetStore();
-      let reads = 0;
-      const store: Device['store'] = {
-        ...inner,
-        readPartial: (...args) => {
-          reads++;
-          return inner.readPartial(...args);
-        },
-        read: (...args) => {
-          reads++;
-          return inner.read(...args);
-        },
-      };
-      // A send keeps as many chunks as its window and one more: with a window of 8, all of these
-      // assets, whether the writing runs ahead of the upload or not (past that, the oldest
-      // chunks are read back from the store: not shown here, it depends on timing).
-      const a = await device(u1, { store, uploadWindow: 8 });
-      const b = await device(u1);
-      // Pieces that do not fall on chunk boundaries: most chunks are joined from several.
-      const { bytes, sha256 } = asset(5 * CHUNK + 4321, 37);
-      const PIECE = 10_000;
-      let at = 0;
-      const stream = new ReadableStream<Uint8Array>({
-        pull(controller) {
-          controller.enqueue(bytes.slice(at, at + PIECE));
-          at += PIECE;
-          if (at >= bytes.length) controller.close();
-        },
-      });
-      const streamed = await a.client.assets.send(stream, { name: 'pieces.bin' });
-      expect(streamed.hash).toBe(sha256);
-      expect(reads).toBe(0);
-      await receivedOnce(b, streamed.delivery.id, sha256, bytes);
-      // Bytes in memory (hashed first, by hash) and a Blob (by id) alike.
-      const inMemory = asset(3 * CHUNK + 99, 38);
-      const fromBytes = await a.client.assets.send(inMemory.bytes);
-      const blob = asset(2 * CHUNK + 7, 39);
-      const fromBlob = await a.client.assets.send(new Blob([blob.bytes]));
-      expect(reads).toBe(0);
-      await vi.waitFor(
-        () =>
-          expect(b.received.map((r) => r.id)).toEqual([
-            streamed.delivery.id,
-            fromBytes.delivery.id,
-            fromBlob.delivery.id,
-          ]),
-        EVENTUALLY,
-      );
-      expect(await (await b.client.assets.get(inMemory.sha256))?.bytes()).toEqual(inMemory.bytes);
-      expect(await (await b.client.assets.get(blob.sha256))?.bytes()).toEqual(blob.bytes);
       await stopAll();
     },
     STORY_TIMEOUT_MS,

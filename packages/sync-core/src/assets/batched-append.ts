@@ -9,11 +9,8 @@ export interface BatchedAppendOptions {
   offset: number;
   /** Bytes gathered before one append. */
   batchBytes: number;
-  /**
-   * Called after each append with where the partial then ends and the pieces appended (the
-   * caller's own, not copied; the append is done with them).
-   */
-  onWritten?: (end: number, pieces: readonly Uint8Array[]) => void;
+  /** Called after each append with where the partial then ends. */
+  onWritten?: (end: number) => void;
 }
 
 /**
@@ -82,7 +79,7 @@ export class BatchedAppend {
         : store.appendParts !== undefined
           ? store.appendParts(key, at, parts)
           : store.append(key, at, joinParts(parts));
-    this.#writing = appending.then(() => onWritten?.(end, parts));
+    this.#writing = appending.then(() => onWritten?.(end));
     this.#writing.catch(() => undefined); // awaited by the next flush, finish or settle
   }
 }

@@ -176,7 +176,6 @@ export class ClientAssets implements AssetsApi, SessionPart {
       key,
       meta,
       chunkBytes: this.#options.chunkBytes,
-      keepBytes: this.#keepBytes(),
     });
     const pending = pendingSend(options.id ?? this.#options.newId(), context, hash, size, options);
     // The upload starts from the partial while the bytes are written (a source read again) or
@@ -202,15 +201,6 @@ export class ClientAssets implements AssetsApi, SessionPart {
       committed,
     );
     return { hash, size, delivery };
-  }
-
-  /**
-   * How many of the bytes a send just wrote to its partial are kept in memory for its upload
-   * (see `WrittenBytes`): the chunks in flight and one more, so that an upload keeping up with
-   * the writing reads nothing back from the store, and one that lags holds no more than that.
-   */
-  #keepBytes(): number {
-    return (Math.max(1, Math.floor(this.#options.uploadWindow)) + 1) * this.#options.chunkBytes;
   }
 
   /**
@@ -244,14 +234,14 @@ export class ClientAssets implements AssetsApi, SessionPart {
     const meta = pickMeta(options);
     const id = options.id ?? this.#options.newId();
     const uploadId = this.#options.newId();
-    const written = new WrittenBytes(this.#keepBytes());
+    const written = new WrittenBytes();
     const imported = writeAsset({
       store,
       source,
       key,
       meta,
       chunkBytes: this.#options.chunkBytes,
-      onWritten: (end, pieces) => written.advance(end, pieces),
+      onWritten: (end) => written.advance(end),
       flushBehind: true, // the delivery waits for the commit: little left to sync there
     });
     // Registered first: no upload read goes on waiting once the write failed.

@@ -21,31 +21,21 @@ export interface SendImport {
  * `written` settles once every byte is written and hashed the same again; bytes that hash
  * otherwise (the array changed in between) fail it, `invalid` with code `source_changed`, and
  * the partial is dropped, so nothing is ever committed under a hash its bytes do not have.
- * The upload takes the chunks written from memory (`keepBytes` of them kept, see
- * `WrittenBytes`): pieces of the caller's array, so bytes changed meanwhile reach the server
- * too, where the hash check refuses them, as the send fails here. Any other source (a stream,
- * a Blob; see {@link hashBytes}) is written and hashed whole before this resolves. Either way
- * the partial is flushed behind the writes (`ImportOptions.flushBehind`), so the commit that
- * follows has little left to sync.
+ * Any other source (a stream, a Blob; see {@link hashBytes}) is written and hashed whole
+ * before this resolves. Either way the partial is flushed behind the writes
+ * (`ImportOptions.flushBehind`), so the commit that follows has little left to sync.
  */
-export async function importForSend(
-  options: ImportOptions & { keepBytes?: number },
-): Promise<SendImport> {
-  const { store, key, keepBytes, ...writing } = options;
+export async function importForSend(options: ImportOptions): Promise<SendImport> {
+  const { store, key } = options;
   const hashed = hashBytes(options.source);
   if (hashed === undefined) {
-    return {
-      ...(await writeAsset({ ...writing, store, key, flushBehind: true })),
-      written: Promise.resolve(),
-    };
+    return { ...(await writeAsset({ ...options, flushBehind: true })), written: Promise.resolve() };
   }
-  const progress = new WrittenBytes(keepBytes);
+  const progress = new WrittenBytes();
   const written = writeAsset({
-    ...writing,
-    store,
-    key,
+    ...options,
     flushBehind: true,
-    onWritten: (end, pieces) => progress.advance(end, pieces),
+    onWritten: (end) => progress.advance(end),
   })
     .then(async (result) => {
       if (result.hash === hashed.hash && result.size === hashed.size) return;

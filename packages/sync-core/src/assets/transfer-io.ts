@@ -33,8 +33,8 @@ export interface ImportOptions {
   key: string;
   meta: Omit<AssetMeta, 'size'>;
   chunkBytes: number;
-  /** Called after each append with where the partial then ends and the pieces appended. */
-  onWritten?: (end: number, pieces: readonly Uint8Array[]) => void;
+  /** Called after each append with where the partial then ends. */
+  onWritten?: (end: number) => void;
   /**
    * Flushes the partial (`AssetStore.flushPartial`) behind the appends, one flush at a time,
    * never awaited by them, so that the commit that follows finds little left to sync: a send,
@@ -69,8 +69,8 @@ export async function writeAsset(options: ImportOptions): Promise<{ hash: string
     key,
     offset: 0,
     batchBytes: chunkBytes,
-    onWritten: (end, pieces) => {
-      onWritten?.(end, pieces);
+    onWritten: (end) => {
+      onWritten?.(end);
       flush();
     },
   });

@@ -19,73 +19,20 @@ export interface CommittingAsset {
 /**
  * How many bytes of a partial are written, for an upload that reads them as they land: a
  * read waits until its range is written, and fails once the writing failed.
- *
- * With `keepBytes`, it also keeps the bytes last written (the pieces the writer appended, as
- * views, not copies) until the upload takes them, at most `keepBytes` of them: a chunk then
- * goes up from memory instead of being read back from the partial. Past that (the upload lags
- * behind the writing), the oldest pieces go and the upload reads those from the store.
  */
 export class WrittenBytes {
   #end = 0;
   #error: SyncError | undefined;
   #waiting: { end: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  readonly #keepBytes: number;
-  /** The pieces kept, in order, with where each starts in the partial. */
-  #kept: { start: number; bytes: Uint8Array }[] = [];
-  #keptBytes = 0;
 
-  /** @param keepBytes - how many of the bytes last written to keep for the upload (0: none) */
-  constructor(keepBytes = 0) {
-    this.#keepBytes = keepBytes;
-  }
-
-  /**
-   * The partial now ends at `end`; `pieces`, when given, are the bytes just appended (ending
-   * at `end`), which the writer will not change any more.
-   */
-  advance(end: number, pieces: readonly Uint8Array[] = []): void {
-    if (this.#keepBytes > 0 && this.#error === undefined) {
-      let start = end;
-      for (const piece of pieces) start -= piece.length;
-      for (const bytes of pieces) {
-        if (bytes.length > 0) this.#kept.push({ start, bytes });
-        start += bytes.length;
-        this.#keptBytes += bytes.length;
-      }
-      while (this.#keptBytes > this.#keepBytes) {
-        this.#keptBytes -= (this.#kept.shift() as { bytes: Uint8Array }).bytes.length;
-      }
-    }
+  /** The partial now ends at `end`. */
+  advance(end: number): void {
     this.#end = Math.max(this.#end, end);
     this.#waiting = this.#waiting.filter((waiter) => {
       if (waiter.end > this.#end) return true;
       waiter.resolve();
       return false;
     });
-  }
-
-  /**
-   * The kept bytes `[start, end)` as the pieces that hold them (views, the first and last cut
-   * to the range), or `undefined` when they are not all kept. Uploads go forward: the pieces
-   * that end at or before `end` are let go.
-   */
-  take(start: number, end: number): Uint8Array[] | undefined {
-    const pieces: Uint8Array[] = [];
-    let at = start;
-    for (const { start: from, bytes } of this.#kept) {
-      const to = from + bytes.length;
-      if (to <= at) continue;
-      if (from > at || at >= end) break;
-      pieces.push(bytes.subarray(at - from, Math.min(end, to) - from));
-      at = Math.min(end, to);
-    }
-    while (this.#kept.length > 0) {
-      const first = this.#kept[0] as { start: number; bytes: Uint8Array };
-      if (first.start + first.bytes.length > end) break;
-      this.#kept.shift();
-      this.#keptBytes -= first.bytes.length;
-    }
-    return at === end && end > start ? pieces : undefined;
   }
 
   /**
@@ -99,8 +46,6 @@ export class WrittenBytes {
         : new SyncError('storage', `The asset's bytes could not be written: ${String(cause)}`, {
             cause,
           });
-    this.#kept = [];
-    this.#keptBytes = 0;
     for (const waiter of this.#waiting.splice(0)) waiter.reject(this.#error);
   }
 
@@ -123,9 +68,8 @@ export interface ChunkReader {
 
 /**
  * Reads chunks from the partial while the commit runs (once written, when it is still being
- * written), from the complete asset `sha256` (a promise while the bytes are hashed) after it: a
- * read the commit overtook (the partial gone, or shorter) waits for the commit and reads again.
- * Bytes the writer still keeps in memory (`WrittenBytes` with `keepBytes`) are not read back.
+ * written), from the complete asset `sha256` (a promise while the bytes are hashed) after it: a read the commit overtook (the partial gone,
+ * or shorter) waits for the commit and reads again.
  */
 export function committingReader(
   run: TransferRun,
@@ -160,30 +104,10 @@ export function committingReader(
           readInto: (start, target) => readPartialInto.call(store, committing.key, start, target),
         }),
   });
-  const released = run.transport.chunksReleased === true;
   return {
     async read(start, end) {
-      if (!done) await committing.written?.until(end);
-      // The bytes just written, still in memory: one piece is sent as it is, several are
-      // joined (into a pooled buffer where the transport hands chunks back).
-      const kept = committing.written?.take(start, end);
-      if (kept !== undefined) {
-        if (kept.length === 1) return { chunk: kept[0] as Uint8Array };
-        const wanted = end - start;
-        const buffer = released ? (pool.pop() ?? new Uint8Array(run.chunkBytes)) : undefined;
-        const target =
-          buffer !== undefined && wanted <= buffer.length
-            ? buffer.subarray(0, wanted)
-            : new Uint8Array(wanted);
-        let at = 0;
-        for (const piece of kept) {
-          target.set(piece, at);
-          at += piece.length;
-        }
-        if (buffer !== undefined && target.buffer !== buffer.buffer) pool.push(buffer);
-        return target.buffer === buffer?.buffer ? { chunk: target, buffer } : { chunk: target };
-      }
       if (!done) {
+        await committing.written?.until(end);
         const read = await partial.read(start, end).catch(() => null);
         if (read !== null) return read;
         await committed;
