@@ -13,7 +13,7 @@
 //   npm run build && node bench/client-targeting.mjs
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,47 @@ export const meta = {
     { key: 'server_cpu_mb', label: 'server CPU per MB (asset)', unit: 'ms', better: 'lower' },
     { key: 'sender_cpu_mb', label: 'sender CPU per MB (asset)', unit: 'ms', better: 'lower' },
     { key: 'receiver_cpu_mb', label: 'receiver CPU per MB (asset)', unit: 'ms', better: 'lower' },
+    // Informational: CPU per MB of the upload alone (from `go` until `send` settled), split by
+    // thread (/proc/<pid>/task): each process's main (JavaScript) thread and its others (libuv's
+    // pool: file reads, writes, syncs, hashing off the main thread; the GC's helpers).
+    {
+      key: 'up_sender_main',
+      label: 'upload: sender main thread CPU/MB',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'up_sender_other',
+      label: 'upload: sender other threads CPU/MB',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'up_server_main',
+      label: 'upload: server main thread CPU/MB',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'up_server_other',
+      label: 'upload: server other threads CPU/MB',
+      unit: 'ms',
+      better: 'lower',
+    },
+    // Page faults: fresh memory (a new buffer's pages, or the page cache's) costs a fault per
+    // 4 KB, dear on a virtual machine.
+    {
+      key: 'up_sender_faults',
+      label: 'upload: sender minor faults per MB',
+      unit: '',
+      better: 'lower',
+    },
+    {
+      key: 'up_server_faults',
+      label: 'upload: server minor faults per MB',
+      unit: '',
+      better: 'lower',
+    },
     // Informational: the phases of the asset's way (from the clients' `transfer` events).
     { key: 'import_ms', label: 'sender import into its store', unit: 'ms', better: 'lower' },
     {
@@ -223,6 +264,41 @@ function procMemory(pid) {
   return { rss: field('VmRSS'), peak: field('VmHWM') };
 }
 
+/**
+ * CPU seconds of a process's main thread (its id is the process's) and of all its other
+ * threads together, from /proc/<pid>/task; NaN for both when /proc cannot be read.
+ */
+function threadCpuSeconds(pid) {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let main = 0;
+  let others = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let fields;
+      try {
+        fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      const seconds = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+      if (Number(tid) === pid) main += seconds;
+      else others += seconds;
+    }
+  } catch {
+    return { main: Number.NaN, others: Number.NaN };
+  }
+  return { main, others };
+}
+
+/** Minor page faults of a process so far (/proc/<pid>/stat), NaN when it cannot be read. */
+function minorFaults(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[7]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Resets a process's peak RSS (VmHWM) to its current RSS (Linux `clear_refs` 5). */
 function resetPeak(pid) {
   writeFileSync(`/proc/${pid}/clear_refs`, '5');
@@ -299,9 +375,22 @@ async function assetRoundTrip(url, serverPid, options) {
     }
     const cpuBefore = {};
     for (const [name, pid] of Object.entries(pids)) cpuBefore[name] = processCpuSeconds(pid);
+    const threadsBefore = {
+      sender: threadCpuSeconds(sender.pid),
+      server: threadCpuSeconds(serverPid),
+    };
+    const faultsBefore = { sender: minorFaults(sender.pid), server: minorFaults(serverPid) };
     const monotonicFrom = process.hrtime.bigint() / 1000n;
     sender.send('go');
     const sent = await sender.next('sent');
+    const monotonicSent = process.hrtime.bigint() / 1000n;
+    const threadsSent = {
+      sender: threadCpuSeconds(sender.pid),
+      server: threadCpuSeconds(serverPid),
+    };
+    const faultsSent = { sender: minorFaults(sender.pid), server: minorFaults(serverPid) };
+    const upCpu = (name, part) =>
+      ((threadsSent[name][part] - threadsBefore[name][part]) * 1000) / options.mb;
     const received = await receiver.next('received');
     const { t0, t1 } = sent;
     const { t2 } = received;
@@ -309,6 +398,7 @@ async function assetRoundTrip(url, serverPid, options) {
       // The transfer's window on the clock of --cpu-prof profiles (µs), to cut them to it.
       const to = process.hrtime.bigint() / 1000n;
       process.stderr.write(`transfer window (monotonic µs): ${monotonicFrom} ${to}\n`);
+      process.stderr.write(`upload window (monotonic µs): ${monotonicFrom} ${monotonicSent}\n`);
     }
     const growth = (name) => (procMemory(pids[name]).peak - before[name]) / MB;
     // CPU ms per MB: the server's over both directions, each client's over its own.
@@ -323,6 +413,12 @@ async function assetRoundTrip(url, serverPid, options) {
       server_cpu_mb: cpu('server', 2 * options.mb),
       sender_cpu_mb: cpu('sender', options.mb),
       receiver_cpu_mb: cpu('receiver', options.mb),
+      up_sender_main: upCpu('sender', 'main'),
+      up_sender_other: upCpu('sender', 'others'),
+      up_server_main: upCpu('server', 'main'),
+      up_server_other: upCpu('server', 'others'),
+      up_sender_faults: (faultsSent.sender - faultsBefore.sender) / options.mb,
+      up_server_faults: (faultsSent.server - faultsBefore.server) / options.mb,
       // Where the time goes: the sender's import into its store (read, hash, write, sync),
       // its upload (first chunk to last byte held), until the delivery reaches the receiver,
       // the receiver's download (first to last byte stored), and its commit (verified as the

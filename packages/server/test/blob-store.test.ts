@@ -53,4 +53,13 @@ describe('fileBlobStore', () => {
     await expect(blobs.size('../escape')).rejects.toThrow(/not a blob key/);
     expect(() => blobs.read('a/b', { start: 0, end: 1 })).toThrow(/not a blob key/);
   });
+
+  it('syncs a blob, and one never written (an empty asset) is nothing to sync', async () => {
+    await blobs.write('s', 0, pieces([1, 2, 3]), { maxBytes: 3 });
+    await blobs.sync?.('s');
+    expect(await readAll(blobs.read('s', { start: 0, end: 3 }))).toEqual([1, 2, 3]);
+    await expect(blobs.sync?.('never')).resolves.toBeUndefined();
+    expect(await blobs.keys()).toEqual(['s']); // a sync creates nothing
+    await expect(blobs.sync?.('../escape')).rejects.toThrow(/not a blob key/);
+  });
 });

@@ -116,6 +116,16 @@ export interface UploadTail {
   /** The declared size; `undefined` for an upload by id whose size is not declared yet. */
   totalBytes: number | undefined;
   recorded: Promise<boolean>;
+  /** The blob's last sync behind the chunks (`BlobStore.sync`), in flight or done. */
+  syncing: BlobSync;
+}
+
+/** A sync of an upload's blob behind its chunks: its outcome is left to the last one's. */
+export interface BlobSync {
+  /** Settles (never rejects) once the sync ended. */
+  settled: Promise<void>;
+  /** Whether it ended. */
+  done: boolean;
 }
 
 // Uploads abandoned half-way leave their state behind; past this many, the oldest goes (its

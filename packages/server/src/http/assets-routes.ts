@@ -11,6 +11,7 @@
 import { isSha256Hex } from '@syncline/sync-core/protocol';
 import { BlobLimitError } from '../assets/blob-store.js';
 import {
+  type BlobSync,
   ChunkReader,
   hashing,
   newRunningHash,
@@ -449,6 +450,7 @@ async function putChunk(
         blobKey: copy.blobKey,
         totalBytes: range.total ?? copy.totalBytes,
         recorded,
+        syncing: syncBehind(ctx, copy.blobKey, tail?.syncing),
       });
       const answer = recorded.then(async (ok) => {
         if (!ok) throw await offsetMoved(subject);
@@ -482,7 +484,34 @@ async function putChunk(
     running !== undefined && running.offset === total
       ? running.hash.digest('hex')
       : await sha256Of(ctx.blobStore.read(copy.blobKey, { start: 0, end: total }));
+  // Every byte on disk before the copy is called complete (and the chunk answered): the sync
+  // behind the chunks has done most of it.
+  await tail?.syncing.settled;
+  await ctx.blobStore.sync?.(copy.blobKey);
   return subject.finish(actual, total);
+}
+
+/**
+ * The blob's sync behind the chunks of an upload: the one in flight (`previous`) until it
+ * ended, then a new one, so at most one runs per upload and no chunk waits for it. Its failure
+ * is left to the sync before the last chunk's answer, which counts.
+ */
+function syncBehind(
+  ctx: TargetingContext,
+  blobKey: string,
+  previous: BlobSync | undefined,
+): BlobSync {
+  if (previous !== undefined && !previous.done) return previous;
+  const sync: BlobSync = { settled: Promise.resolve(), done: true };
+  if (ctx.blobStore.sync === undefined) return sync;
+  sync.done = false;
+  sync.settled = ctx.blobStore
+    .sync(blobKey)
+    .catch(() => undefined)
+    .finally(() => {
+      sync.done = true;
+    });
+  return sync;
 }
 
 /** The answer to a chunk whose offset could not be recorded: where the upload now stands. */

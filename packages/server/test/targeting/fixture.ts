@@ -35,6 +35,8 @@ export interface TargetingFixture {
   store: SyncStore;
   url: string;
   blobs: BlobStore;
+  /** The blob syncs that completed, in order: the key and its size when the sync began. */
+  synced: { key: string; size: number }[];
   /** The server clock (epoch ms); tests move it. */
   clock: { now: number };
   /** Members of shared scopes, as the app's membership source would list them. */
@@ -69,7 +71,16 @@ export function useTargetingFixture(open: OpenStore): () => TargetingFixture {
     const opened = await open({ environment: { now: () => clock.now } });
     closeStore = opened.close;
     directory = await mkdtemp(join(tmpdir(), 'syncline-blobs-'));
-    const blobs = fileBlobStore({ directory });
+    const files = fileBlobStore({ directory });
+    const synced: TargetingFixture['synced'] = [];
+    const blobs: BlobStore = {
+      ...files,
+      async sync(key) {
+        const size = await files.size(key);
+        await files.sync?.(key);
+        synced.push({ key, size });
+      },
+    };
     const server = await startServer({
       port: 0,
       store: opened.store,
@@ -91,6 +102,7 @@ export function useTargetingFixture(open: OpenStore): () => TargetingFixture {
       store: opened.store,
       url: server.url,
       blobs,
+      synced,
       clock,
       members,
       logged,

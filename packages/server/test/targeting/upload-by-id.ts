@@ -95,6 +95,31 @@ export function uploadByIdSuite(fixture: () => TargetingFixture): void {
     expect(Buffer.from(read.bytes).equals(Buffer.from(file.bytes))).toBe(true);
   });
 
+  it("the last chunk is answered once the blob's bytes are on disk", async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(3000, 94);
+    const keysBefore = new Set(await f.blobs.keys());
+    const id = randomUUID();
+    expect((await putById(f, a, id, file.bytes, 0, 1000)).status).toBe(308);
+    const [key] = (await f.blobs.keys()).filter((k) => !keysBefore.has(k));
+    expect((await putById(f, a, id, file.bytes, 1000, 2000)).status).toBe(308);
+    const last = await putById(f, a, id, file.bytes, 2000, 3000, {
+      total: 3000,
+      sha256: file.sha256,
+    });
+    expect(last.status, JSON.stringify(last.body)).toBe(201);
+    // Read as the answer arrived: a sync of every byte had completed before it was sent.
+    expect(f.synced).toContainEqual({ key, size: 3000 });
+    // A hash-addressed upload the same.
+    const other = asset(2000, 95);
+    const keys = new Set(await f.blobs.keys());
+    const put = await upload(f, a, other);
+    expect(put.status).toBe(201);
+    const [otherKey] = (await f.blobs.keys()).filter((k) => !keys.has(k));
+    expect(f.synced).toContainEqual({ key: otherKey, size: 2000 });
+  });
+
   it('HEAD answers the offset of an upload by id, and the upload continues from it', async () => {
     const f = fixture();
     const a = await f.signIn(f.newUser());

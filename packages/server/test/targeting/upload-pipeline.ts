@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { asset, deliveryBody, putChunk, type TargetingFixture, upload } from './fixture.js';
+import { asset, deliveryBody, LIMITS, putChunk, type TargetingFixture, upload } from './fixture.js';
 import { putById } from './upload-by-id.js';
 
 /** What the runner exposes of the statements the server runs. */
@@ -198,5 +198,65 @@ export function assetSendSuite(fixture: () => TargetingFixture, probe: () => Sta
     });
     expect(missing.status).toBe(409);
     expect((missing.body as { error: { code: string } }).error.code).toBe('asset_missing');
+  });
+
+  it('the last chunk of an upload by id finishes it in one statement, no transaction', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(3000, 74);
+    const id = randomUUID();
+    expect((await putById(f, a, id, file.bytes, 0, 1000)).status).toBe(308);
+    expect((await putById(f, a, id, file.bytes, 1000, 2000)).status).toBe(308);
+    // The chunk's own offset update, then the finish.
+    const before = probe().counts();
+    const last = await putById(f, a, id, file.bytes, 2000, 3000, {
+      total: 3000,
+      sha256: file.sha256,
+    });
+    expect(last.status, JSON.stringify(last.body)).toBe(201);
+    const after = probe().counts();
+    expect(after.statements - before.statements).toBe(2);
+    expect(after.transactions - before.transactions).toBe(0);
+    const copy = await f.as(a, `/v1/assets/${file.sha256}`, { method: 'HEAD' });
+    expect(copy.headers.get('asset-complete')).toBe('1');
+  });
+
+  it('the finish checks the quota with the final size, counting the upload itself once', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const keysBefore = new Set(await f.blobs.keys());
+    // Three uploads of undeclared size: each counted only its first chunk when it began.
+    const smallSize = LIMITS.maxUserStorageBytes / 3 - 1000;
+    const largeSize = LIMITS.maxAssetBytes - 1000;
+    const uploads = [
+      asset(smallSize, 75),
+      asset(largeSize, 76),
+      asset(LIMITS.maxUserStorageBytes - smallSize - largeSize + 1, 77),
+    ].map((file) => ({ file, id: randomUUID() }));
+    for (const { file, id } of uploads) {
+      expect((await putById(f, a, id, file.bytes, 0, 1000)).status).toBe(308);
+    }
+    const finish = ({ file, id }: (typeof uploads)[number]) =>
+      putById(f, a, id, file.bytes, 1000, file.bytes.length, {
+        total: file.bytes.length,
+        sha256: file.sha256,
+      });
+    const [small, large, over] = uploads as [
+      (typeof uploads)[number],
+      (typeof uploads)[number],
+      (typeof uploads)[number],
+    ];
+    expect((await finish(small)).status).toBe(201);
+    // Fits exactly when the upload finishing is counted once (its row is not counted too).
+    const fitted = await finish(large);
+    expect(fitted.status, JSON.stringify(fitted.body)).toBe(201);
+    // One byte past the quota at its end: refused, and nothing of it kept.
+    const refused = await finish(over);
+    expect(refused.status, JSON.stringify(refused.body)).toBe(413);
+    expect((refused.body as { error: { message: string } }).error.message).toMatch(/quota/);
+    const gone = await f.as(a, `/v1/assets/uploads/${over.id}`, { method: 'HEAD' });
+    expect(gone.status).toBe(404);
+    expect((await f.as(a, `/v1/assets/${over.file.sha256}`, { method: 'HEAD' })).status).toBe(404);
+    expect((await f.blobs.keys()).filter((key) => !keysBefore.has(key))).toHaveLength(2);
   });
 }
