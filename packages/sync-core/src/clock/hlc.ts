@@ -23,6 +23,12 @@ const COUNTER_DIGITS = 4;
 const COLON = 0x3a;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
 const NODE_ID_PATTERN = /^[^\u0000-\u001f\u007f]{1,256}$/;
+/**
+ * A whole timestamp (see the module doc). Lowercase hex only: an uppercase digit would sort
+ * differently from the number it encodes.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+const HLC_PATTERN = /^[0-9a-f]{12}:[0-9a-f]{4}:[^\u0000-\u001f\u007f]{1,256}$/;
 
 /** The decoded parts of an HLC timestamp. */
 export interface HlcParts {
@@ -238,20 +244,11 @@ export function parseHlc(value: string): HlcParts {
   if (!isHlc(value)) {
     throw new SyncError('invalid', 'Malformed HLC timestamp', { details: { value } });
   }
-  // Read from the char codes isHlc just checked (lowercase hex only): no regex match, no
-  // substrings, no parseInt. Every pulled page and poke passes its newest HLC through here.
-  let wallTime = 0;
-  for (let i = 0; i < WALL_DIGITS; i++) wallTime = wallTime * 16 + hexDigit(value.charCodeAt(i));
-  let counter = 0;
-  for (let i = WALL_DIGITS + 1; i <= WALL_DIGITS + COUNTER_DIGITS; i++) {
-    counter = counter * 16 + hexDigit(value.charCodeAt(i));
-  }
-  return { wallTime, counter, nodeId: value.slice(WALL_DIGITS + COUNTER_DIGITS + 2) };
-}
-
-/** The value of a lowercase hex digit's char code. */
-function hexDigit(code: number): number {
-  return code <= 0x39 ? code - 0x30 : code - 0x57;
+  return {
+    wallTime: Number.parseInt(value.slice(0, WALL_DIGITS), 16),
+    counter: Number.parseInt(value.slice(WALL_DIGITS + 1, WALL_DIGITS + COUNTER_DIGITS + 1), 16),
+    nodeId: value.slice(WALL_DIGITS + COUNTER_DIGITS + 2),
+  };
 }
 
 /**
@@ -295,47 +292,13 @@ function encodeHlc(wallTime: number, counter: number, nodeId: string): string {
 
 /** `true` if `value` is a well-formed HLC timestamp string. */
 export function isHlc(value: unknown): value is string {
-  return hlcForm(value) !== NOT_HLC;
+  return typeof value === 'string' && HLC_PATTERN.test(value);
 }
 
 /**
  * `true` for an HLC as the protocol carries it: well-formed ({@link isHlc}), at most `maxLength`
- * characters, and no lone surrogate in its node part (one pass over the string, not two).
- * Internal to the protocol's validation.
+ * characters, and no lone surrogate in its node part. Internal to the protocol's validation.
  */
 export function isHlcText(value: unknown, maxLength: number): value is string {
-  if (typeof value !== 'string' || value.length > maxLength) return false;
-  const form = hlcForm(value);
-  return form === HLC || (form === HLC_WITH_SURROGATE && !hasLoneSurrogate(value));
-}
-
-const NOT_HLC = 0;
-const HLC = 1;
-/** Well-formed, with a surrogate code unit in the node part (paired or not). */
-const HLC_WITH_SURROGATE = 2;
-
-function hlcForm(value: unknown): number {
-  // /^[0-9a-f]{12}:[0-9a-f]{4}:[^\u0000-\u001f\u007f]{1,256}$/ read char by char (every
-  // mutation, record and poke carries an HLC; this costs a fraction of a regex call). Lowercase
-  // hex only: an uppercase digit would sort differently from the number it encodes.
-  if (typeof value !== 'string') return NOT_HLC;
-  const length = value.length;
-  if (length < WALL_DIGITS + COUNTER_DIGITS + 3 || length > WALL_DIGITS + COUNTER_DIGITS + 258) {
-    return NOT_HLC;
-  }
-  for (let i = 0; i < WALL_DIGITS + COUNTER_DIGITS + 2; i++) {
-    const c = value.charCodeAt(i);
-    if (i === WALL_DIGITS || i === WALL_DIGITS + COUNTER_DIGITS + 1) {
-      if (c !== 0x3a) return NOT_HLC;
-    } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) {
-      return NOT_HLC;
-    }
-  }
-  let form = HLC;
-  for (let i = WALL_DIGITS + COUNTER_DIGITS + 2; i < length; i++) {
-    const c = value.charCodeAt(i);
-    if (c <= 0x1f || c === 0x7f) return NOT_HLC;
-    if (c >= 0xd800 && c <= 0xdfff) form = HLC_WITH_SURROGATE;
-  }
-  return form;
+  return isHlc(value) && value.length <= maxLength && !hasLoneSurrogate(value);
 }
