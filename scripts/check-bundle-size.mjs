@@ -67,8 +67,9 @@ const CHECKS = [
      * without a `hasOwn` call per key; issue 10): 28,748 B.
      * Session 14 (issues 10 and 13, bundleC, "the bundle, protocol, clock and replication"):
      * -143 B, the HLC checked by one regex and read by parseInt: 28,605 B.
+     * -50 B, a data string's NUL or surrogate found by one regex (the short-string loop goes): 28,555 B.
      */
-    budgetBytes: 28_605,
+    budgetBytes: 28_555,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -105,8 +106,9 @@ const CHECKS = [
      * and +28 B for the initial sync's per-record cuts (see above): 27,550 B.
      * Session 14 (issues 10 and 13, bundleC, "the bundle, protocol, clock and replication"):
      * -147 B, the HLC checked by one regex and read by parseInt: 27,403 B.
+     * -49 B, a data string's NUL or surrogate found by one regex (the short-string loop goes): 27,354 B.
      */
-    budgetBytes: 27_403,
+    budgetBytes: 27_354,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
