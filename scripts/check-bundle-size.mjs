@@ -68,8 +68,9 @@ const CHECKS = [
      * Session 14 (issues 10 and 13, bundleC, "the bundle, protocol, clock and replication"):
      * -143 B, the HLC checked by one regex and read by parseInt: 28,605 B.
      * -50 B, a data string's NUL or surrogate found by one regex (the short-string loop goes): 28,555 B.
+     * -29 B, a plain protocol text checked by hasControl and hasLoneSurrogate (its loop goes): 28,526 B.
      */
-    budgetBytes: 28_555,
+    budgetBytes: 28_526,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -107,8 +108,9 @@ const CHECKS = [
      * Session 14 (issues 10 and 13, bundleC, "the bundle, protocol, clock and replication"):
      * -147 B, the HLC checked by one regex and read by parseInt: 27,403 B.
      * -49 B, a data string's NUL or surrogate found by one regex (the short-string loop goes): 27,354 B.
+     * -24 B, a plain protocol text checked by hasControl and hasLoneSurrogate (its loop goes): 27,330 B.
      */
-    budgetBytes: 27_354,
+    budgetBytes: 27_330,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
