@@ -69,8 +69,9 @@ const CHECKS = [
      * -143 B, the HLC checked by one regex and read by parseInt: 28,605 B.
      * -50 B, a data string's NUL or surrogate found by one regex (the short-string loop goes): 28,555 B.
      * -29 B, a plain protocol text checked by hasControl and hasLoneSurrogate (its loop goes): 28,526 B.
+     * -14 B, two getters nothing read (IdbConnection.current, WriteLimits.maxRecordBytes): 28,512 B.
      */
-    budgetBytes: 28_526,
+    budgetBytes: 28_512,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -109,8 +110,9 @@ const CHECKS = [
      * -147 B, the HLC checked by one regex and read by parseInt: 27,403 B.
      * -49 B, a data string's NUL or surrogate found by one regex (the short-string loop goes): 27,354 B.
      * -24 B, a plain protocol text checked by hasControl and hasLoneSurrogate (its loop goes): 27,330 B.
+     * -14 B, two getters nothing read (IdbConnection.current, WriteLimits.maxRecordBytes): 27,316 B.
      */
-    budgetBytes: 27_330,
+    budgetBytes: 27_316,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
