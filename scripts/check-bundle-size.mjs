@@ -70,8 +70,9 @@ const CHECKS = [
      * -50 B, a data string's NUL or surrogate found by one regex (the short-string loop goes): 28,555 B.
      * -29 B, a plain protocol text checked by hasControl and hasLoneSurrogate (its loop goes): 28,526 B.
      * -14 B, two getters nothing read (IdbConnection.current, WriteLimits.maxRecordBytes): 28,512 B.
+     * -23 B, the retryer's test-only members go (attempt, backoffMs); tests read recordFailure's wait: 28,489 B.
      */
-    budgetBytes: 28_512,
+    budgetBytes: 28_489,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -111,8 +112,9 @@ const CHECKS = [
      * -49 B, a data string's NUL or surrogate found by one regex (the short-string loop goes): 27,354 B.
      * -24 B, a plain protocol text checked by hasControl and hasLoneSurrogate (its loop goes): 27,330 B.
      * -14 B, two getters nothing read (IdbConnection.current, WriteLimits.maxRecordBytes): 27,316 B.
+     * -22 B, the retryer's test-only members go (attempt, backoffMs); tests read recordFailure's wait: 27,294 B.
      */
-    budgetBytes: 27_316,
+    budgetBytes: 27_294,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
