@@ -71,8 +71,9 @@ const CHECKS = [
      * -29 B, a plain protocol text checked by hasControl and hasLoneSurrogate (its loop goes): 28,526 B.
      * -14 B, two getters nothing read (IdbConnection.current, WriteLimits.maxRecordBytes): 28,512 B.
      * -23 B, the retryer's test-only members go (attempt, backoffMs); tests read recordFailure's wait: 28,489 B.
+     * -42 B, the replicator's loops take its options spread, not copied key by key: 28,447 B.
      */
-    budgetBytes: 28_489,
+    budgetBytes: 28_447,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -113,8 +114,9 @@ const CHECKS = [
      * -24 B, a plain protocol text checked by hasControl and hasLoneSurrogate (its loop goes): 27,330 B.
      * -14 B, two getters nothing read (IdbConnection.current, WriteLimits.maxRecordBytes): 27,316 B.
      * -22 B, the retryer's test-only members go (attempt, backoffMs); tests read recordFailure's wait: 27,294 B.
+     * -43 B, the replicator's loops take its options spread, not copied key by key: 27,251 B.
      */
-    budgetBytes: 27_294,
+    budgetBytes: 27_251,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
