@@ -72,8 +72,9 @@ const CHECKS = [
      * -14 B, two getters nothing read (IdbConnection.current, WriteLimits.maxRecordBytes): 28,512 B.
      * -23 B, the retryer's test-only members go (attempt, backoffMs); tests read recordFailure's wait: 28,489 B.
      * -42 B, the replicator's loops take its options spread, not copied key by key: 28,447 B.
+     * -34 B, syncNow's wait reads the replicator and retryer, not a race object of closures: 28,413 B.
      */
-    budgetBytes: 28_447,
+    budgetBytes: 28_413,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -115,8 +116,9 @@ const CHECKS = [
      * -14 B, two getters nothing read (IdbConnection.current, WriteLimits.maxRecordBytes): 27,316 B.
      * -22 B, the retryer's test-only members go (attempt, backoffMs); tests read recordFailure's wait: 27,294 B.
      * -43 B, the replicator's loops take its options spread, not copied key by key: 27,251 B.
+     * -37 B, syncNow's wait reads the replicator and retryer, not a race object of closures: 27,214 B.
      */
-    budgetBytes: 27_251,
+    budgetBytes: 27_214,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
