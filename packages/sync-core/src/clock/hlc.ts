@@ -180,19 +180,12 @@ export class HybridLogicalClock {
       remoteWall = bound;
       remoteCounter = 0;
     }
-    const previous = this.#wallTime;
-    const wallTime = Math.max(previous, remoteWall, physical);
-    let counter: number;
-    if (wallTime === previous && wallTime === remoteWall) {
-      counter = Math.max(this.#counter, remoteCounter) + 1;
-    } else if (wallTime === previous) {
-      counter = this.#counter + 1;
-    } else if (wallTime === remoteWall) {
-      counter = remoteCounter + 1;
-    } else {
-      counter = 0;
-    }
-    this.#set(wallTime, counter);
+    const wallTime = Math.max(this.#wallTime, remoteWall, physical);
+    // One more than the largest counter seen at the new wall time (ours, the message's), else 0.
+    let counter = -1;
+    if (wallTime === this.#wallTime) counter = this.#counter;
+    if (wallTime === remoteWall) counter = Math.max(counter, remoteCounter);
+    this.#set(wallTime, counter + 1);
   }
 
   /** `now()` as an integer; a broken clock (NaN, ±Infinity, negative) counts as "no time". */
