@@ -76,8 +76,9 @@ const CHECKS = [
      * -10 B, the push loop's unreachable 'Push failed' wrapping goes: 28,403 B.
      * -10 B, push results: a null-equals-null test jsonEqual makes, and the server data, not done twice: 28,393 B.
      * -12 B, the HLC's receive rule as one 'largest counter at the new wall time, plus one': 28,381 B.
+     * -12 B, a poke's page fields required in one loop: 28,369 B.
      */
-    budgetBytes: 28_381,
+    budgetBytes: 28_369,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -123,8 +124,9 @@ const CHECKS = [
      * -8 B, the push loop's unreachable 'Push failed' wrapping goes: 27,206 B.
      * -11 B, push results: a null-equals-null test jsonEqual makes, and the server data, not done twice: 27,195 B.
      * -14 B, the HLC's receive rule as one 'largest counter at the new wall time, plus one': 27,181 B.
+     * -14 B, a poke's page fields required in one loop: 27,167 B.
      */
-    budgetBytes: 27_181,
+    budgetBytes: 27_167,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

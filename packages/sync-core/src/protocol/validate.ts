@@ -305,11 +305,8 @@ export function validatePoke(value: unknown, limits?: Partial<ProtocolLimits>): 
   };
   const origin = poke.optionalText('originClientId', isClientId, CLIENT_ID_FORMAT);
   if (origin !== undefined) out.originClientId = origin;
-  const missing = POKE_PAGE_FIELDS.filter((key) => poke.optional(key) === undefined);
-  if (missing.length === POKE_PAGE_FIELDS.length) return out;
-  if (missing[0] !== undefined) {
-    fail(at(ROOT, missing[0]), 'is required with the other page fields of a poke');
-  }
+  if (POKE_PAGE_FIELDS.every((key) => poke.optional(key) === undefined)) return out;
+  for (const key of POKE_PAGE_FIELDS) poke.required(key, 'is required with the other page fields');
   out.fromCheckpoint = poke.text('fromCheckpoint', isCheckpoint, 'a checkpoint');
   out.checkpoint = poke.text('checkpoint', isCheckpoint, 'a checkpoint');
   // The same checks as a pull page of the poked scope.
