@@ -77,8 +77,9 @@ const CHECKS = [
      * -10 B, push results: a null-equals-null test jsonEqual makes, and the server data, not done twice: 28,393 B.
      * -12 B, the HLC's receive rule as one 'largest counter at the new wall time, plus one': 28,381 B.
      * -12 B, a poke's page fields required in one loop: 28,369 B.
+     * -25 B, resolveLimits reads the known keys in one loop (definedOnly goes): 28,344 B.
      */
-    budgetBytes: 28_369,
+    budgetBytes: 28_344,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -125,8 +126,9 @@ const CHECKS = [
      * -11 B, push results: a null-equals-null test jsonEqual makes, and the server data, not done twice: 27,195 B.
      * -14 B, the HLC's receive rule as one 'largest counter at the new wall time, plus one': 27,181 B.
      * -14 B, a poke's page fields required in one loop: 27,167 B.
+     * -17 B, resolveLimits reads the known keys in one loop (definedOnly goes): 27,150 B.
      */
-    budgetBytes: 27_167,
+    budgetBytes: 27_150,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
