@@ -78,8 +78,9 @@ const CHECKS = [
      * -12 B, the HLC's receive rule as one 'largest counter at the new wall time, plus one': 28,381 B.
      * -12 B, a poke's page fields required in one loop: 28,369 B.
      * -25 B, resolveLimits reads the known keys in one loop (definedOnly goes): 28,344 B.
+     * -14 B, a shorter 'no IndexedDB' setup message: 28,330 B.
      */
-    budgetBytes: 28_344,
+    budgetBytes: 28_330,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -127,8 +128,9 @@ const CHECKS = [
      * -14 B, the HLC's receive rule as one 'largest counter at the new wall time, plus one': 27,181 B.
      * -14 B, a poke's page fields required in one loop: 27,167 B.
      * -17 B, resolveLimits reads the known keys in one loop (definedOnly goes): 27,150 B.
+     * -12 B, a shorter 'no IndexedDB' setup message: 27,138 B.
      */
-    budgetBytes: 27_150,
+    budgetBytes: 27_138,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

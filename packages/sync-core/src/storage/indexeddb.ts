@@ -280,7 +280,7 @@ class IndexedDbStorage implements StorageAdapter {
       if (factory === undefined) {
         return Promise.reject(
           storageError(
-            'IndexedDB is not available in this environment: pass createSyncClient({ storage }), e.g. memoryStorage() in a test',
+            'No IndexedDB here: pass createSyncClient({ storage }), e.g. memoryStorage() in a test',
           ),
         );
       }
