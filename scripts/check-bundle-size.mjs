@@ -79,8 +79,9 @@ const CHECKS = [
      * -12 B, a poke's page fields required in one loop: 28,369 B.
      * -25 B, resolveLimits reads the known keys in one loop (definedOnly goes): 28,344 B.
      * -14 B, a shorter 'no IndexedDB' setup message: 28,330 B.
+     * -8 B, IndexedDbStorage.write is async (its try/Promise.reject goes): 28,322 B.
      */
-    budgetBytes: 28_330,
+    budgetBytes: 28_322,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -129,8 +130,9 @@ const CHECKS = [
      * -14 B, a poke's page fields required in one loop: 27,167 B.
      * -17 B, resolveLimits reads the known keys in one loop (definedOnly goes): 27,150 B.
      * -12 B, a shorter 'no IndexedDB' setup message: 27,138 B.
+     * -11 B, IndexedDbStorage.write is async (its try/Promise.reject goes): 27,127 B.
      */
-    budgetBytes: 27_138,
+    budgetBytes: 27_127,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

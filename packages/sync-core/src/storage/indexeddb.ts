@@ -128,14 +128,11 @@ class IndexedDbStorage implements StorageAdapter {
     }
   }
 
-  write(namespace: string, ops: readonly StorageWrite[]): Promise<void> {
-    try {
-      validateBatch(namespace, ops);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (ops.length === 0) return Promise.resolve();
-    return this.#enqueue(namespace, ops);
+  async write(namespace: string, ops: readonly StorageWrite[]): Promise<void> {
+    // Async: a refused batch rejects. The batch is queued before the first await, so batches
+    // issued in one tick still share a transaction.
+    validateBatch(namespace, ops);
+    if (ops.length > 0) await this.#enqueue(namespace, ops);
   }
 
   clear(namespace: string): Promise<void> {
