@@ -80,8 +80,9 @@ const CHECKS = [
      * -25 B, resolveLimits reads the known keys in one loop (definedOnly goes): 28,344 B.
      * -14 B, a shorter 'no IndexedDB' setup message: 28,330 B.
      * -8 B, IndexedDbStorage.write is async (its try/Promise.reject goes): 28,322 B.
+     * -6 B, Fields.optionalText is a function (the session validators' reader): 28,316 B.
      */
-    budgetBytes: 28_322,
+    budgetBytes: 28_316,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -131,8 +132,9 @@ const CHECKS = [
      * -17 B, resolveLimits reads the known keys in one loop (definedOnly goes): 27,150 B.
      * -12 B, a shorter 'no IndexedDB' setup message: 27,138 B.
      * -11 B, IndexedDbStorage.write is async (its try/Promise.reject goes): 27,127 B.
+     * -7 B, Fields.optionalText is a function (the session validators' reader): 27,120 B.
      */
-    budgetBytes: 27_127,
+    budgetBytes: 27_120,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

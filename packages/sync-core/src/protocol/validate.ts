@@ -303,8 +303,9 @@ export function validatePoke(value: unknown, limits?: Partial<ProtocolLimits>): 
     scope: poke.text('scope', isScope, 'a scope'),
     version: poke.integer('version'),
   };
-  const origin = poke.optionalText('originClientId', isClientId, CLIENT_ID_FORMAT);
-  if (origin !== undefined) out.originClientId = origin;
+  if (poke.optional('originClientId') !== undefined) {
+    out.originClientId = poke.text('originClientId', isClientId, CLIENT_ID_FORMAT);
+  }
   if (POKE_PAGE_FIELDS.every((key) => poke.optional(key) === undefined)) return out;
   for (const key of POKE_PAGE_FIELDS) poke.required(key, 'is required with the other page fields');
   out.fromCheckpoint = poke.text('fromCheckpoint', isCheckpoint, 'a checkpoint');
