@@ -81,8 +81,9 @@ const CHECKS = [
      * -14 B, a shorter 'no IndexedDB' setup message: 28,330 B.
      * -8 B, IndexedDbStorage.write is async (its try/Promise.reject goes): 28,322 B.
      * -6 B, Fields.optionalText is a function (the session validators' reader): 28,316 B.
+     * -14 B, withTimeout settles through then/finally (its try/catch and two handlers go): 28,302 B.
      */
-    budgetBytes: 28_316,
+    budgetBytes: 28_302,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -133,8 +134,9 @@ const CHECKS = [
      * -12 B, a shorter 'no IndexedDB' setup message: 27,138 B.
      * -11 B, IndexedDbStorage.write is async (its try/Promise.reject goes): 27,127 B.
      * -7 B, Fields.optionalText is a function (the session validators' reader): 27,120 B.
+     * -15 B, withTimeout settles through then/finally (its try/catch and two handlers go): 27,105 B.
      */
-    budgetBytes: 27_120,
+    budgetBytes: 27_105,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
