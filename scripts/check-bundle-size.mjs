@@ -82,8 +82,9 @@ const CHECKS = [
      * -8 B, IndexedDbStorage.write is async (its try/Promise.reject goes): 28,322 B.
      * -6 B, Fields.optionalText is a function (the session validators' reader): 28,316 B.
      * -14 B, withTimeout settles through then/finally (its try/catch and two handlers go): 28,302 B.
+     * -17 B, the HLC's restore sets its state through #set, the one writer (#format goes): 28,285 B.
      */
-    budgetBytes: 28_302,
+    budgetBytes: 28_285,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -135,8 +136,9 @@ const CHECKS = [
      * -11 B, IndexedDbStorage.write is async (its try/Promise.reject goes): 27,127 B.
      * -7 B, Fields.optionalText is a function (the session validators' reader): 27,120 B.
      * -15 B, withTimeout settles through then/finally (its try/catch and two handlers go): 27,105 B.
+     * -15 B, the HLC's restore sets its state through #set, the one writer (#format goes): 27,090 B.
      */
-    budgetBytes: 27_105,
+    budgetBytes: 27_090,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

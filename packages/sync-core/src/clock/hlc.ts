@@ -139,10 +139,7 @@ export class HybridLogicalClock {
     const { wallTime, counter } = parseHlc(persisted);
     const behind =
       wallTime < this.#wallTime || (wallTime === this.#wallTime && counter < this.#counter);
-    if (behind) return;
-    this.#wallTime = wallTime;
-    this.#counter = counter;
-    this.#last = this.#format();
+    if (!behind) this.#set(wallTime, counter); // in range: it was parsed
   }
 
   /** The most recent timestamp issued or merged, or `''` before the first one. Persist it. */
@@ -208,12 +205,7 @@ export class HybridLogicalClock {
     }
     this.#wallTime = nextWall;
     this.#counter = nextCounter;
-    this.#last = this.#format();
-  }
-
-  /** The parts are in range by construction. */
-  #format(): string {
-    return encodeHlc(this.#wallTime, this.#counter, this.#nodeId);
+    this.#last = encodeHlc(nextWall, nextCounter, this.#nodeId);
   }
 }
 
