@@ -83,8 +83,9 @@ const CHECKS = [
      * -6 B, Fields.optionalText is a function (the session validators' reader): 28,316 B.
      * -14 B, withTimeout settles through then/finally (its try/catch and two handlers go): 28,302 B.
      * -17 B, the HLC's restore sets its state through #set, the one writer (#format goes): 28,285 B.
+     * -19 B, IndexedDB's count of write transactions is the in-flight set's size (#writing goes): 28,266 B.
      */
-    budgetBytes: 28_285,
+    budgetBytes: 28_266,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -137,8 +138,9 @@ const CHECKS = [
      * -7 B, Fields.optionalText is a function (the session validators' reader): 27,120 B.
      * -15 B, withTimeout settles through then/finally (its try/catch and two handlers go): 27,105 B.
      * -15 B, the HLC's restore sets its state through #set, the one writer (#format goes): 27,090 B.
+     * -21 B, IndexedDB's count of write transactions is the in-flight set's size (#writing goes): 27,069 B.
      */
-    budgetBytes: 27_090,
+    budgetBytes: 27_069,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
