@@ -84,8 +84,9 @@ const CHECKS = [
      * -14 B, withTimeout settles through then/finally (its try/catch and two handlers go): 28,302 B.
      * -17 B, the HLC's restore sets its state through #set, the one writer (#format goes): 28,285 B.
      * -19 B, IndexedDB's count of write transactions is the in-flight set's size (#writing goes): 28,266 B.
+     * -27 B, a rejection's code and message checked for length only, as a pulled record's strings: 28,239 B.
      */
-    budgetBytes: 28_266,
+    budgetBytes: 28_239,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -139,8 +140,9 @@ const CHECKS = [
      * -15 B, withTimeout settles through then/finally (its try/catch and two handlers go): 27,105 B.
      * -15 B, the HLC's restore sets its state through #set, the one writer (#format goes): 27,090 B.
      * -21 B, IndexedDB's count of write transactions is the in-flight set's size (#writing goes): 27,069 B.
+     * -23 B, a rejection's code and message checked for length only, as a pulled record's strings: 27,046 B.
      */
-    budgetBytes: 27_069,
+    budgetBytes: 27_046,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

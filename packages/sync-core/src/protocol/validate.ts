@@ -13,7 +13,6 @@
  */
 import { isSyncError } from '../errors/sync-error.js';
 import { recordKey } from '../store/record-key.js';
-import { hasLoneSurrogate } from '../text/unicode.js';
 import { Fields } from './fields.js';
 import {
   CLIENT_ID_FORMAT,
@@ -136,9 +135,11 @@ const RESULT_FIELDS: Record<MutationResult['status'], readonly string[]> = {
   rejected: ['id', 'status', 'code', 'message'],
 };
 
-/** A short text of the server's: at most `max` characters, no NUL or lone surrogate. */
-const shortText = (max: number) => (v: unknown) =>
-  typeof v === 'string' && v.length <= max && !v.includes('\u0000') && !hasLoneSurrogate(v);
+/**
+ * A short text of the server's: at most `max` characters. Its characters are the server's, as
+ * a pulled record's strings are (see {@link validateSyncRecord}).
+ */
+const shortText = (max: number) => (v: unknown) => typeof v === 'string' && v.length <= max;
 
 function resultAt(
   value: unknown,
@@ -174,14 +175,14 @@ function resultAt(
       return {
         id,
         status,
-        code: result.text('code', shortText(MAX_CODE), textFormat(MAX_CODE)),
-        message: result.text('message', shortText(MAX_MESSAGE), textFormat(MAX_MESSAGE)),
+        code: result.text('code', shortText(MAX_CODE), `at most ${MAX_CODE} characters`),
+        message: result.text(
+          'message',
+          shortText(MAX_MESSAGE),
+          `at most ${MAX_MESSAGE} characters`,
+        ),
       };
   }
-}
-
-function textFormat(max: number): string {
-  return `at most ${max} characters, no NUL or lone surrogate`;
 }
 
 /**
