@@ -329,9 +329,8 @@ export function plainPokeOf(value: unknown): Poke | undefined {
   if (!isPlainObject(value)) return undefined;
   const { scope, version, originClientId } = value;
   try {
-    return validatePoke(
-      originClientId === undefined ? { scope, version } : { scope, version, originClientId },
-    );
+    // An absent originClientId reads as undefined, which the check takes as absent.
+    return validatePoke({ scope, version, originClientId });
   } catch (error) {
     if (isSyncError(error)) return undefined;
     throw error;
