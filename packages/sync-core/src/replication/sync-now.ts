@@ -94,8 +94,7 @@ function waitForSync(
       }
       lastError = error;
       if (error.kind === 'network') finish({ outcome: 'offline', pending: pending(), error });
-      else if (error.kind === 'auth')
-        finish({ outcome: 'paused-auth', pending: pending(), error });
+      else if (error.kind === 'auth') finish({ outcome: 'paused-auth', pending: pending(), error });
       else if (error.kind === 'misconfigured') finish(pendingResult('failed'));
     });
     if (options.signal?.aborted) onAbort();

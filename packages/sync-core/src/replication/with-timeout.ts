@@ -35,8 +35,6 @@ export function withTimeout<T>(
     }
     stop.addEventListener('abort', onStop);
     // Async, so that a `request` that throws at once rejects like one that fails later.
-    (async () => request(controller.signal))()
-      .then(resolve, reject)
-      .finally(finish);
+    (async () => request(controller.signal))().then(resolve, reject).finally(finish);
   });
 }
