@@ -23,6 +23,12 @@ const COUNTER_DIGITS = 4;
 const COLON = 0x3a;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
 const NODE_ID_PATTERN = /^[^\u0000-\u001f\u007f]{1,256}$/;
+/**
+ * A whole timestamp (see the module doc). Lowercase hex only: an uppercase digit would sort
+ * differently from the number it encodes.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+const HLC_PATTERN = /^[0-9a-f]{12}:[0-9a-f]{4}:[^\u0000-\u001f\u007f]{1,256}$/;
 
 /** The decoded parts of an HLC timestamp. */
 export interface HlcParts {
@@ -133,10 +139,7 @@ export class HybridLogicalClock {
     const { wallTime, counter } = parseHlc(persisted);
     const behind =
       wallTime < this.#wallTime || (wallTime === this.#wallTime && counter < this.#counter);
-    if (behind) return;
-    this.#wallTime = wallTime;
-    this.#counter = counter;
-    this.#last = this.#format();
+    if (!behind) this.#set(wallTime, counter); // in range: it was parsed
   }
 
   /** The most recent timestamp issued or merged, or `''` before the first one. Persist it. */
@@ -174,19 +177,12 @@ export class HybridLogicalClock {
       remoteWall = bound;
       remoteCounter = 0;
     }
-    const previous = this.#wallTime;
-    const wallTime = Math.max(previous, remoteWall, physical);
-    let counter: number;
-    if (wallTime === previous && wallTime === remoteWall) {
-      counter = Math.max(this.#counter, remoteCounter) + 1;
-    } else if (wallTime === previous) {
-      counter = this.#counter + 1;
-    } else if (wallTime === remoteWall) {
-      counter = remoteCounter + 1;
-    } else {
-      counter = 0;
-    }
-    this.#set(wallTime, counter);
+    const wallTime = Math.max(this.#wallTime, remoteWall, physical);
+    // One more than the largest counter seen at the new wall time (ours, the message's), else 0.
+    let counter = -1;
+    if (wallTime === this.#wallTime) counter = this.#counter;
+    if (wallTime === remoteWall) counter = Math.max(counter, remoteCounter);
+    this.#set(wallTime, counter + 1);
   }
 
   /** `now()` as an integer; a broken clock (NaN, ±Infinity, negative) counts as "no time". */
@@ -209,12 +205,7 @@ export class HybridLogicalClock {
     }
     this.#wallTime = nextWall;
     this.#counter = nextCounter;
-    this.#last = this.#format();
-  }
-
-  /** The parts are in range by construction. */
-  #format(): string {
-    return encodeHlc(this.#wallTime, this.#counter, this.#nodeId);
+    this.#last = encodeHlc(nextWall, nextCounter, this.#nodeId);
   }
 }
 
@@ -238,20 +229,11 @@ export function parseHlc(value: string): HlcParts {
   if (!isHlc(value)) {
     throw new SyncError('invalid', 'Malformed HLC timestamp', { details: { value } });
   }
-  // Read from the char codes isHlc just checked (lowercase hex only): no regex match, no
-  // substrings, no parseInt. Every pulled page and poke passes its newest HLC through here.
-  let wallTime = 0;
-  for (let i = 0; i < WALL_DIGITS; i++) wallTime = wallTime * 16 + hexDigit(value.charCodeAt(i));
-  let counter = 0;
-  for (let i = WALL_DIGITS + 1; i <= WALL_DIGITS + COUNTER_DIGITS; i++) {
-    counter = counter * 16 + hexDigit(value.charCodeAt(i));
-  }
-  return { wallTime, counter, nodeId: value.slice(WALL_DIGITS + COUNTER_DIGITS + 2) };
-}
-
-/** The value of a lowercase hex digit's char code. */
-function hexDigit(code: number): number {
-  return code <= 0x39 ? code - 0x30 : code - 0x57;
+  return {
+    wallTime: Number.parseInt(value.slice(0, WALL_DIGITS), 16),
+    counter: Number.parseInt(value.slice(WALL_DIGITS + 1, WALL_DIGITS + COUNTER_DIGITS + 1), 16),
+    nodeId: value.slice(WALL_DIGITS + COUNTER_DIGITS + 2),
+  };
 }
 
 /**
@@ -295,47 +277,13 @@ function encodeHlc(wallTime: number, counter: number, nodeId: string): string {
 
 /** `true` if `value` is a well-formed HLC timestamp string. */
 export function isHlc(value: unknown): value is string {
-  return hlcForm(value) !== NOT_HLC;
+  return typeof value === 'string' && HLC_PATTERN.test(value);
 }
 
 /**
  * `true` for an HLC as the protocol carries it: well-formed ({@link isHlc}), at most `maxLength`
- * characters, and no lone surrogate in its node part (one pass over the string, not two).
- * Internal to the protocol's validation.
+ * characters, and no lone surrogate in its node part. Internal to the protocol's validation.
  */
 export function isHlcText(value: unknown, maxLength: number): value is string {
-  if (typeof value !== 'string' || value.length > maxLength) return false;
-  const form = hlcForm(value);
-  return form === HLC || (form === HLC_WITH_SURROGATE && !hasLoneSurrogate(value));
-}
-
-const NOT_HLC = 0;
-const HLC = 1;
-/** Well-formed, with a surrogate code unit in the node part (paired or not). */
-const HLC_WITH_SURROGATE = 2;
-
-function hlcForm(value: unknown): number {
-  // /^[0-9a-f]{12}:[0-9a-f]{4}:[^\u0000-\u001f\u007f]{1,256}$/ read char by char (every
-  // mutation, record and poke carries an HLC; this costs a fraction of a regex call). Lowercase
-  // hex only: an uppercase digit would sort differently from the number it encodes.
-  if (typeof value !== 'string') return NOT_HLC;
-  const length = value.length;
-  if (length < WALL_DIGITS + COUNTER_DIGITS + 3 || length > WALL_DIGITS + COUNTER_DIGITS + 258) {
-    return NOT_HLC;
-  }
-  for (let i = 0; i < WALL_DIGITS + COUNTER_DIGITS + 2; i++) {
-    const c = value.charCodeAt(i);
-    if (i === WALL_DIGITS || i === WALL_DIGITS + COUNTER_DIGITS + 1) {
-      if (c !== 0x3a) return NOT_HLC;
-    } else if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) {
-      return NOT_HLC;
-    }
-  }
-  let form = HLC;
-  for (let i = WALL_DIGITS + COUNTER_DIGITS + 2; i < length; i++) {
-    const c = value.charCodeAt(i);
-    if (c <= 0x1f || c === 0x7f) return NOT_HLC;
-    if (c >= 0xd800 && c <= 0xdfff) form = HLC_WITH_SURROGATE;
-  }
-  return form;
+  return isHlc(value) && value.length <= maxLength && !hasLoneSurrogate(value);
 }

@@ -52,15 +52,6 @@ export class Fields {
     return checkText(this.required(key), at(this.path, key), check, format);
   }
 
-  /** An optional string that passes `check`. */
-  optionalText(
-    key: string,
-    check: (value: unknown) => boolean,
-    format: string,
-  ): string | undefined {
-    return this.optional(key) === undefined ? undefined : this.text(key, check, format);
-  }
-
   /** A required safe integer of at least `min`; `-0` reads as `0`. */
   integer(key: string, min = 0): number {
     const value = this.required(key);
@@ -84,9 +75,19 @@ export class Fields {
   }
 }
 
-// The two readers below are functions, not methods of `Fields`, so that a bundle that does not
+// The three readers below are functions, not methods of `Fields`, so that a bundle that does not
 // use them does not ship them: they serve the server's and session targeting's validators, not
 // the checks of server answers a browser app runs.
+
+/** An optional string field of `fields` that passes `check`. */
+export function optionalText(
+  fields: Fields,
+  key: string,
+  check: (value: unknown) => boolean,
+  format: string,
+): string | undefined {
+  return fields.optional(key) === undefined ? undefined : fields.text(key, check, format);
+}
 
 /** An optional safe integer field of `fields`, of at least `min`. */
 export function optionalInteger(fields: Fields, key: string, min = 0): number | undefined {

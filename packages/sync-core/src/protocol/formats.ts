@@ -21,7 +21,7 @@
  * @module
  */
 import { isHlcText } from '../clock/hlc.js';
-import { hasLoneSurrogate } from '../text/unicode.js';
+import { hasControl, hasLoneSurrogate } from '../text/unicode.js';
 import { type ProtocolLimits, resolveLimits } from './limits.js';
 
 const SCOPE = /^[a-z][a-z0-9_-]{0,31}:[^\s]{1,200}$/u;
@@ -98,14 +98,11 @@ export function isCheckpoint(value: unknown): value is string {
 
 /** `true` for a text of 1 to `max` characters without control characters or lone surrogates. */
 function isPlainText(value: unknown, max: number): value is string {
-  if (typeof value !== 'string' || value.length < 1 || value.length > max) return false;
-  // One pass over the code units (every pulled record's id and hlc come through here); the
-  // surrogate regex runs only for a text that has one.
-  let surrogate = false;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return false;
-    if (c >= 0xd800 && c <= 0xdfff) surrogate = true;
-  }
-  return !surrogate || !hasLoneSurrogate(value);
+  return (
+    typeof value === 'string' &&
+    value.length >= 1 &&
+    value.length <= max &&
+    !hasControl(value) &&
+    !hasLoneSurrogate(value)
+  );
 }

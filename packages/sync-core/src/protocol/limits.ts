@@ -40,20 +40,17 @@ export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
 export function resolveLimits(limits?: Partial<ProtocolLimits>): Readonly<ProtocolLimits> {
   if (limits === undefined || limits === DEFAULT_LIMITS) return DEFAULT_LIMITS;
   // No cache of resolved limits (it would be state shared by every client and server in the
-  // process): a few keys copied once per request or page.
-  return Object.freeze({ ...DEFAULT_LIMITS, ...definedOnly(limits) });
-}
-
-function definedOnly(limits: Partial<ProtocolLimits>): Partial<ProtocolLimits> {
-  const out: Partial<ProtocolLimits> = {};
-  for (const [key, value] of Object.entries(limits)) {
-    // Other keys are the caller's own (a server keeps its transport limits beside these).
-    if (value === undefined || !Object.hasOwn(DEFAULT_LIMITS, key)) continue;
+  // process): a few keys copied once per request or page. Other keys are the caller's own (a
+  // server keeps its transport limits beside these).
+  const out = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(out) as Array<keyof ProtocolLimits>) {
+    const value = limits[key];
+    if (value === undefined) continue;
     // A NaN or 0 limit would silently reject (or accept) everything.
-    if (!Number.isSafeInteger(value) || (value as number) < 1) {
+    if (!Number.isSafeInteger(value) || value < 1) {
       fail(at(ROOT, key), 'a protocol limit must be a positive integer');
     }
-    out[key as keyof ProtocolLimits] = value as number;
+    out[key] = value;
   }
-  return out;
+  return Object.freeze(out);
 }

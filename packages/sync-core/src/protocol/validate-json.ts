@@ -107,19 +107,8 @@ function textProblem(value: string, check: JsonCheck, what: string): string | un
   const max = check.maxStringLength;
   if (value.length > max) return `${what} is longer than ${max} characters`;
   if (check.characters === false) return undefined;
-  // One scan for the common case; the precise checks run only when a suspect appears. Short
-  // strings (most keys and values) are scanned in a loop, cheaper than a regex call.
-  if (value.length <= 32) {
-    let suspect = false;
-    for (let i = 0; i < value.length; i++) {
-      const c = value.charCodeAt(i);
-      if (c === 0 || (c >= 0xd800 && c <= 0xdfff)) {
-        suspect = true;
-        break;
-      }
-    }
-    if (!suspect) return undefined;
-  } else if (!SUSPECT.test(value)) return undefined;
+  // One regex scan for the common case; the precise checks run only when a suspect appears.
+  if (!SUSPECT.test(value)) return undefined;
   if (value.includes('\u0000')) return `${what} contains a NUL character`;
   if (hasLoneSurrogate(value)) return `${what} contains a lone surrogate`;
   return undefined;

@@ -22,7 +22,7 @@
  */
 
 import { hasControl, hasLoneSurrogate } from '../text/unicode.js';
-import { defined, Fields, listField, optionalInteger } from './fields.js';
+import { defined, Fields, listField, optionalInteger, optionalText } from './fields.js';
 import { isClientId, isScope, isUuid } from './formats.js';
 import { type ProtocolLimits, resolveLimits } from './limits.js';
 import type {
@@ -120,8 +120,8 @@ export function validateHeartbeatRequest(body: unknown): HeartbeatRequest {
   return defined({
     clientId: b.text('clientId', isClientId, 'a client id'),
     sessionId: b.text('sessionId', isSessionId, 'a session id'),
-    label: b.optionalText('label', (v) => isLabel(v, 0, 200), 'at most 200 characters'),
-    platform: b.optionalText('platform', (v) => isLabel(v, 0, 100), 'at most 100 characters'),
+    label: optionalText(b, 'label', (v) => isLabel(v, 0, 200), 'at most 200 characters'),
+    platform: optionalText(b, 'platform', (v) => isLabel(v, 0, 100), 'at most 100 characters'),
   });
 }
 
@@ -151,7 +151,7 @@ export function validateSendDeliveryRequest(
     kind: b.text('kind', isKind, '1-128 characters without control characters'),
     payload:
       raw === undefined ? undefined : payloadAt(raw, at(ROOT, 'payload'), resolveLimits(limits)),
-    assetHash: b.optionalText('assetHash', isSha256Hex, 'a sha256 as 64 lowercase hex digits'),
+    assetHash: optionalText(b, 'assetHash', isSha256Hex, 'a sha256 as 64 lowercase hex digits'),
     target: targetAt(b.required('target'), at(ROOT, 'target')),
     ttlSeconds: optionalInteger(b, 'ttlSeconds', 1),
   });
@@ -187,9 +187,9 @@ export function validateCreateTransferRequest(body: unknown): CreateTransferRequ
     id: b.text('id', isUuid, 'a lowercase UUID'),
     scope: b.text('scope', isScope, 'a scope such as workspace:7'),
     assetHash: b.text('assetHash', isSha256Hex, 'a sha256 as 64 lowercase hex digits'),
-    name: b.optionalText('name', (v) => isLabel(v, 1, 1024), '1-1024 characters'),
+    name: optionalText(b, 'name', (v) => isLabel(v, 1, 1024), '1-1024 characters'),
     size: optionalInteger(b, 'size'),
-    mimeType: b.optionalText('mimeType', isMime, 'a media type'),
+    mimeType: optionalText(b, 'mimeType', isMime, 'a media type'),
     from: { userId: from.text('userId', isUserId, 'a user id') },
   });
 }
@@ -213,7 +213,7 @@ export function validateTransferProgressRequest(body: unknown): TransferProgress
   ) {
     fail(at(ROOT, 'state'), 'expected in_progress, completed or failed');
   }
-  const error = b.optionalText('error', (v) => isLabel(v, 1, 1024), '1-1024 characters');
+  const error = optionalText(b, 'error', (v) => isLabel(v, 1, 1024), '1-1024 characters');
   if (error !== undefined && state !== 'failed') fail(at(ROOT, 'error'), 'only with state failed');
   return defined({ side, bytesDone: b.integer('bytesDone'), state, error });
 }
@@ -233,8 +233,8 @@ function sessionInfoAt(value: unknown, path: Path): SessionInfo {
     userId: b.text('userId', isUserId, 'a user id'),
     sessionId: b.text('sessionId', isSessionId, 'a session id'),
     clientId: b.text('clientId', isClientId, 'a client id'),
-    label: b.optionalText('label', (v) => isLabel(v, 0, 200), 'at most 200 characters'),
-    platform: b.optionalText('platform', (v) => isLabel(v, 0, 100), 'at most 100 characters'),
+    label: optionalText(b, 'label', (v) => isLabel(v, 0, 200), 'at most 200 characters'),
+    platform: optionalText(b, 'platform', (v) => isLabel(v, 0, 100), 'at most 100 characters'),
     lastSeenAt: b.integer('lastSeenAt'),
     revokedAt: optionalInteger(b, 'revokedAt'),
     active: b.boolean('active'),
@@ -264,7 +264,7 @@ function deliveryAt(value: unknown, path: Path, limits: Readonly<ProtocolLimits>
     scope: b.text('scope', isScope, 'a scope'),
     kind: b.text('kind', isKind, 'a kind'),
     payload: raw === undefined ? undefined : payloadAt(raw, at(path, 'payload'), limits),
-    assetHash: b.optionalText('assetHash', isSha256Hex, 'a sha256'),
+    assetHash: optionalText(b, 'assetHash', isSha256Hex, 'a sha256'),
     originSessionId: b.text('originSessionId', isSessionId, 'a session id'),
     target: targetAt(b.required('target'), at(path, 'target')),
     createdAt: b.integer('createdAt'),
@@ -312,9 +312,9 @@ function transferAt(value: unknown, path: Path): Transfer {
     id: b.text('id', isUuid, 'a lowercase UUID'),
     scope: b.text('scope', isScope, 'a scope'),
     assetHash: b.text('assetHash', isSha256Hex, 'a sha256'),
-    name: b.optionalText('name', (v) => isLabel(v, 1, 1024), '1-1024 characters'),
+    name: optionalText(b, 'name', (v) => isLabel(v, 1, 1024), '1-1024 characters'),
     size: optionalInteger(b, 'size'),
-    mimeType: b.optionalText('mimeType', isMime, 'a media type'),
+    mimeType: optionalText(b, 'mimeType', isMime, 'a media type'),
     requesterSessionId: b.text('requesterSessionId', isSessionId, 'a session id'),
     requesterUserId: b.text('requesterUserId', isUserId, 'a user id'),
     holderUserId: b.text('holderUserId', isUserId, 'a user id'),
@@ -326,7 +326,7 @@ function transferAt(value: unknown, path: Path): Transfer {
     uploadedBytes: b.integer('uploadedBytes'),
     downloadedBytes: b.integer('downloadedBytes'),
     totalBytes: b.integer('totalBytes'),
-    error: b.optionalText('error', (v) => isLabel(v, 1, 1024), '1-1024 characters'),
+    error: optionalText(b, 'error', (v) => isLabel(v, 1, 1024), '1-1024 characters'),
     createdAt: b.integer('createdAt'),
     updatedAt: b.integer('updatedAt'),
     expiresAt: b.integer('expiresAt'),

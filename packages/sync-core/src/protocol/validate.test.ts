@@ -462,6 +462,24 @@ describe('validatePushResponse', () => {
     expect(validatePushResponse(rejected, request)).toEqual(rejected);
   });
 
+  it("takes a rejection's code and message as the server wrote them, within their lengths", () => {
+    const rejected = (code: string, message: string) => ({
+      results: [
+        { id: ID1, status: 'rejected', code, message },
+        { id: ID2, status: 'conflict', server: null },
+      ],
+    });
+    // Like a pulled record's strings, their characters are the server's (NUL, lone surrogates).
+    const odd = rejected('bad\u0000code', 'half a pair: \ud800');
+    expect(validatePushResponse(odd, request)).toEqual(odd);
+    expect(pathOf(() => validatePushResponse(rejected('x'.repeat(129), 'no'), request))).toBe(
+      '$.results[0].code',
+    );
+    expect(pathOf(() => validatePushResponse(rejected('c', 'x'.repeat(4097)), request))).toBe(
+      '$.results[0].message',
+    );
+  });
+
   it('rejects a wrong count, wrong order, bad records and unknown fields', () => {
     const applied = (id: string) => ({ id, status: 'applied', revision: 5 });
     expect(pathOf(() => validatePushResponse({ results: [applied(ID1)] }, request))).toBe(

@@ -13,7 +13,6 @@
  */
 import { isSyncError } from '../errors/sync-error.js';
 import { recordKey } from '../store/record-key.js';
-import { hasLoneSurrogate } from '../text/unicode.js';
 import { Fields } from './fields.js';
 import {
   CLIENT_ID_FORMAT,
@@ -136,9 +135,11 @@ const RESULT_FIELDS: Record<MutationResult['status'], readonly string[]> = {
   rejected: ['id', 'status', 'code', 'message'],
 };
 
-/** A short text of the server's: at most `max` characters, no NUL or lone surrogate. */
-const shortText = (max: number) => (v: unknown) =>
-  typeof v === 'string' && v.length <= max && !v.includes('\u0000') && !hasLoneSurrogate(v);
+/**
+ * A short text of the server's: at most `max` characters. Its characters are the server's, as
+ * a pulled record's strings are (see {@link validateSyncRecord}).
+ */
+const shortText = (max: number) => (v: unknown) => typeof v === 'string' && v.length <= max;
 
 function resultAt(
   value: unknown,
@@ -174,14 +175,14 @@ function resultAt(
       return {
         id,
         status,
-        code: result.text('code', shortText(MAX_CODE), textFormat(MAX_CODE)),
-        message: result.text('message', shortText(MAX_MESSAGE), textFormat(MAX_MESSAGE)),
+        code: result.text('code', shortText(MAX_CODE), `at most ${MAX_CODE} characters`),
+        message: result.text(
+          'message',
+          shortText(MAX_MESSAGE),
+          `at most ${MAX_MESSAGE} characters`,
+        ),
       };
   }
-}
-
-function textFormat(max: number): string {
-  return `at most ${max} characters, no NUL or lone surrogate`;
 }
 
 /**
@@ -303,13 +304,11 @@ export function validatePoke(value: unknown, limits?: Partial<ProtocolLimits>): 
     scope: poke.text('scope', isScope, 'a scope'),
     version: poke.integer('version'),
   };
-  const origin = poke.optionalText('originClientId', isClientId, CLIENT_ID_FORMAT);
-  if (origin !== undefined) out.originClientId = origin;
-  const missing = POKE_PAGE_FIELDS.filter((key) => poke.optional(key) === undefined);
-  if (missing.length === POKE_PAGE_FIELDS.length) return out;
-  if (missing[0] !== undefined) {
-    fail(at(ROOT, missing[0]), 'is required with the other page fields of a poke');
+  if (poke.optional('originClientId') !== undefined) {
+    out.originClientId = poke.text('originClientId', isClientId, CLIENT_ID_FORMAT);
   }
+  if (POKE_PAGE_FIELDS.every((key) => poke.optional(key) === undefined)) return out;
+  for (const key of POKE_PAGE_FIELDS) poke.required(key, 'is required with the other page fields');
   out.fromCheckpoint = poke.text('fromCheckpoint', isCheckpoint, 'a checkpoint');
   out.checkpoint = poke.text('checkpoint', isCheckpoint, 'a checkpoint');
   // The same checks as a pull page of the poked scope.
@@ -330,9 +329,8 @@ export function plainPokeOf(value: unknown): Poke | undefined {
   if (!isPlainObject(value)) return undefined;
   const { scope, version, originClientId } = value;
   try {
-    return validatePoke(
-      originClientId === undefined ? { scope, version } : { scope, version, originClientId },
-    );
+    // An absent originClientId reads as undefined, which the check takes as absent.
+    return validatePoke({ scope, version, originClientId });
   } catch (error) {
     if (isSyncError(error)) return undefined;
     throw error;

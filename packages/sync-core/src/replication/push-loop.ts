@@ -120,17 +120,16 @@ export class PushLoop {
       replica.outbox.release(batch);
       ctx.status.requestEnded();
       if (stop.aborted) return false;
-      const failure = isSyncError(error)
-        ? error
-        : new SyncError('network', 'Push failed', { cause: error });
-      if (failure.kind === 'auth') {
-        this.#o.onAuthError(failure);
+      // The retryer gives up only on a SyncError retrying cannot fix; anything else (not reached
+      // today) leaves the batch queued for the next push, as a network failure would.
+      if (!isSyncError(error) || isRetryableError(error)) return true;
+      if (error.kind === 'auth') {
+        this.#o.onAuthError(error);
         return false;
       }
-      if (isRetryableError(failure)) return true; // unreachable: the retryer retries these
-      const limits = limitsOfTooLarge(failure);
+      const limits = limitsOfTooLarge(error);
       if (limits !== undefined) this.#o.onLimits?.(limits);
-      await this.#rejectWhole(batch, failure);
+      await this.#rejectWhole(batch, error);
       return true;
     }
     ctx.status.requestEnded();

@@ -123,13 +123,9 @@ function settleConflict(
   const serverData = server === null || server.deleted ? null : server.data;
   const resolution = resolve(ctx, entry, server, serverData);
   if (resolution.action === 'manual') parkConflict(write, outcome, entry, server);
-  else if (
-    resolution.action === 'server' ||
-    jsonEqual(resolution.data, serverData) ||
-    (resolution.data === null && serverData === null)
-  ) {
+  else if (resolution.action === 'server' || jsonEqual(resolution.data, serverData)) {
     dropForServer(write, entry, server, serverData);
-  } else rewriteLocal(ctx, write, entry, server, resolution.data);
+  } else rewriteLocal(ctx, write, entry, server, serverData, resolution.data);
   return true;
 }
 
@@ -172,6 +168,7 @@ function rewriteLocal(
   write: ReplicaBatch,
   entry: OutboxEntry,
   server: SyncRecord | null,
+  serverData: JsonObject | null,
   resolved: JsonObject | null,
 ): void {
   const { mutation } = entry;
@@ -187,7 +184,7 @@ function rewriteLocal(
   };
   if (data !== undefined) rewrite.data = data;
   if (mutation.txId !== undefined) rewrite.txId = mutation.txId;
-  write.replace(entry, rewrite, server === null || server.deleted ? null : server.data);
+  write.replace(entry, rewrite, serverData);
 }
 
 /** `rejected`: the entry becomes a dead letter; the view rolls back by itself. */

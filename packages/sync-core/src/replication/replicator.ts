@@ -66,18 +66,12 @@ export class Replicator {
     this.#o = options;
     const stop = this.#controller.signal;
     const onAuthError = (error: SyncError) => this.#authFailed(error);
+    // Both loops read the parts they share with this replicator from its own options.
     this.#push = new PushLoop({
-      ctx: options.ctx,
-      replica: options.replica,
-      session: options.session,
-      clientId: options.clientId,
-      transport: options.transport,
-      retryer: options.retryer,
+      ...options,
       stop,
       batchSize: options.pushBatchSize,
-      requestTimeoutMs: options.requestTimeoutMs,
       onAuthError,
-      ...(options.onLimits === undefined ? {} : { onLimits: options.onLimits }),
       onPushed: (revisions) => {
         for (const [scope, revision] of revisions) {
           if (revision > (this.#ownRevision.get(scope) ?? 0))
@@ -87,14 +81,10 @@ export class Replicator {
       },
     });
     this.#pull = new PullLoop({
-      ctx: options.ctx,
-      replica: options.replica,
-      transport: options.transport,
-      retryer: options.retryer,
+      ...options,
       stop,
       pageSize: options.pullPageSize,
       initialPageSize: options.initialPullPageSize,
-      requestTimeoutMs: options.requestTimeoutMs,
       onAuthError,
       onUnplacedPokes: (scope, pokes) => this.#unplaced(scope, pokes),
     });

@@ -18,7 +18,8 @@ describe('Retryer', () => {
     const env = manualEnvironment();
     env.random = () => 0.5;
     const retryer = new Retryer({ env, baseDelayMs: 100, maxDelayMs: 1000 });
-    expect([0, 1, 2, 3, 4, 5].map((a) => retryer.backoffMs(a))).toEqual([
+    const failure = new SyncError('network', 'down');
+    expect([0, 1, 2, 3, 4, 5].map(() => retryer.recordFailure(failure))).toEqual([
       50, 100, 200, 400, 500, 500,
     ]);
   });
@@ -35,7 +36,8 @@ describe('Retryer', () => {
     await expect(result).resolves.toBe('ok');
     // Whole milliseconds: floor(0.999999999 * 100) = 99, then floor(0.999999999 * 200) = 199.
     expect(log.map((t) => t - start)).toEqual([0, 99, 298]);
-    expect(retryer.attempt).toBe(0);
+    // Reset: the next failure waits the first backoff again.
+    expect(retryer.recordFailure(new SyncError('network', 'down'))).toBe(99);
   });
 
   it('honours Retry-After as the minimum wait', async () => {
@@ -136,13 +138,22 @@ describe('Retryer shared by several requests', () => {
 });
 
 describe('Retryer.clear', () => {
+  it('forgets the failures: the next one waits the first backoff again', () => {
+    const env = manualEnvironment();
+    env.random = () => 0.5;
+    const retryer = new Retryer({ env, baseDelayMs: 100, maxDelayMs: 10_000 });
+    const failure = new SyncError('network', 'down');
+    expect([retryer.recordFailure(failure), retryer.recordFailure(failure)]).toEqual([50, 100]);
+    retryer.clear();
+    expect(retryer.recordFailure(failure)).toBe(50);
+  });
+
   it('forgets the backoff but keeps a running Retry-After wait', async () => {
     const env = manualEnvironment();
     env.random = () => 0.5;
     const retryer = new Retryer({ env, baseDelayMs: 60_000, maxDelayMs: 60_000 });
     retryer.recordFailure(new SyncError('rate-limited', '429', { retryAfterMs: 7000 }));
     retryer.clear();
-    expect(retryer.attempt).toBe(0);
     const stop = new AbortController().signal;
     let ready = false;
     void retryer.ready(stop).then(() => {

@@ -80,11 +80,6 @@ export class Retryer {
     return this.#started;
   }
 
-  /** Failed attempts since the last success. */
-  get attempt(): number {
-    return this.#attempt;
-  }
-
   /** `true` while a backoff or Retry-After wait is running. */
   get backingOff(): boolean {
     return this.#backoffTimers.size > 0 || this.#retryAfterTimers.size > 0;
@@ -112,20 +107,17 @@ export class Retryer {
     }
   }
 
-  /** The wait after a failure of attempt `attempt` (0-based), before Retry-After is applied. */
-  backoffMs(attempt: number): number {
-    return fullJitterDelay({
-      attempt,
+  /**
+   * Books a failed attempt: computes and starts the wait; returns it in milliseconds (the
+   * backoff of the failures since the last success, or a longer Retry-After).
+   */
+  recordFailure(error: unknown): number {
+    const backoff = fullJitterDelay({
+      attempt: this.#attempt++,
       baseDelayMs: this.#baseDelayMs,
       maxDelayMs: this.#maxDelayMs,
       random: this.#env.random,
     });
-  }
-
-  /** Books a failed attempt: computes and starts the wait; returns it in milliseconds. */
-  recordFailure(error: unknown): number {
-    const backoff = this.backoffMs(this.#attempt);
-    this.#attempt++;
     let wait = backoff;
     if (isSyncError(error) && error.retryAfterMs !== undefined && error.retryAfterMs >= 0) {
       wait = Math.max(backoff, error.retryAfterMs);

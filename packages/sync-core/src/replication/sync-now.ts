@@ -47,35 +47,24 @@ export type SyncNowResult =
 /** The default of {@link SyncNowOptions.timeoutMs}. */
 export const SYNC_NOW_TIMEOUT_MS = 30_000;
 
-/** What {@link waitForSync} races. */
-export interface SyncNowRace {
-  /** Time and timers. */
-  env: SyncEnvironment;
-  /** The caller's options. */
-  options: SyncNowOptions;
-  /** The sync round: resolves `true` when everything was pushed and pulled to the end. */
-  work: Promise<boolean>;
-  /**
-   * Calls `listener` with each failed attempt while the round runs, with the attempt's number;
-   * returns the unsubscribe.
-   */
-  watchFailures(listener: (error: SyncError, attempt: number) => void): () => void;
-  /** Failures of attempts numbered up to this started before the call and are not its news. */
-  startedBefore: number;
-  /** Ends the backoff waits (a stale failure must not make the call wait out its backoff). */
-  retryNow(): void;
-  /** Pending mutations now. */
-  pending(): number;
-}
-
 /**
  * Waits for a sync round and says how it ended: settled, or the first of timeout, abort, or a
  * failure that retrying will not fix by itself soon (network: `offline`, auth: `paused-auth`,
  * misconfigured: `pending`/`failed`). Transient failures (5xx, timeouts, 429) are retried
  * inside the round and only end the wait at the timeout. The round itself is never cancelled.
  */
-export function waitForSync(race: SyncNowRace): Promise<SyncNowResult> {
-  const { env, options } = race;
+function waitForSync(
+  parts: SyncNowParts,
+  options: SyncNowOptions,
+  replicator: Replicator,
+): Promise<SyncNowResult> {
+  const { env, pending } = parts;
+  const retryer = parts.retryer();
+  // Failures of attempts numbered up to this started before the call and are not its news.
+  const startedBefore = retryer.attemptsStarted;
+  // A stale failure's backoff must not make the round wait it out.
+  retryer.retryNow();
+  const work = replicator.syncNow();
   return new Promise<SyncNowResult>((resolve) => {
     let done = false;
     let lastError: SyncError | undefined;
@@ -89,7 +78,7 @@ export function waitForSync(race: SyncNowRace): Promise<SyncNowResult> {
     };
     const pendingResult = (reason: 'timeout' | 'aborted' | 'failed'): SyncNowResult => ({
       outcome: 'pending',
-      pending: race.pending(),
+      pending: pending(),
       reason,
       ...(lastError === undefined ? {} : { error: lastError }),
     });
@@ -98,24 +87,23 @@ export function waitForSync(race: SyncNowRace): Promise<SyncNowResult> {
       () => finish(pendingResult('timeout')),
       options.timeoutMs ?? SYNC_NOW_TIMEOUT_MS,
     );
-    const unwatch = race.watchFailures((error, attempt) => {
-      if (attempt <= race.startedBefore) {
-        race.retryNow();
+    const unwatch = replicator.watchFailures((error, attempt) => {
+      if (attempt <= startedBefore) {
+        retryer.retryNow();
         return;
       }
       lastError = error;
-      if (error.kind === 'network') finish({ outcome: 'offline', pending: race.pending(), error });
-      else if (error.kind === 'auth')
-        finish({ outcome: 'paused-auth', pending: race.pending(), error });
+      if (error.kind === 'network') finish({ outcome: 'offline', pending: pending(), error });
+      else if (error.kind === 'auth') finish({ outcome: 'paused-auth', pending: pending(), error });
       else if (error.kind === 'misconfigured') finish(pendingResult('failed'));
     });
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener('abort', onAbort, { once: true });
-    race.work.then(
+    work.then(
       (settled) =>
         finish(
           settled
-            ? { outcome: 'settled', pending: race.pending(), lastSyncedAt: env.now() }
+            ? { outcome: 'settled', pending: pending(), lastSyncedAt: env.now() }
             : pendingResult('failed'),
         ),
       () => finish(pendingResult('failed')),
@@ -164,16 +152,5 @@ export async function syncNow(
   }
   const replicator = parts.resume();
   if (replicator === undefined) return { outcome: 'stopped', pending: pending() };
-  const retryer = parts.retryer();
-  const startedBefore = retryer.attemptsStarted;
-  retryer.retryNow();
-  return waitForSync({
-    env: parts.env,
-    options,
-    startedBefore,
-    retryNow: () => retryer.retryNow(),
-    work: replicator.syncNow(),
-    watchFailures: (listener) => replicator.watchFailures(listener),
-    pending,
-  });
+  return waitForSync(parts, options, replicator);
 }

@@ -34,23 +34,7 @@ export function withTimeout<T>(
       return;
     }
     stop.addEventListener('abort', onStop);
-    let promise: Promise<T>;
-    try {
-      promise = request(controller.signal);
-    } catch (error) {
-      finish();
-      reject(error);
-      return;
-    }
-    promise.then(
-      (value) => {
-        finish();
-        resolve(value);
-      },
-      (error: unknown) => {
-        finish();
-        reject(error);
-      },
-    );
+    // Async, so that a `request` that throws at once rejects like one that fails later.
+    (async () => request(controller.signal))().then(resolve, reject).finally(finish);
   });
 }

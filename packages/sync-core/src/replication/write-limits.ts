@@ -17,12 +17,8 @@ const INFO_TIMEOUT_MS = 10_000;
  * could only be rejected later.
  */
 export class WriteLimits {
-  #maxRecordBytes: number | undefined;
-
   /** The largest write's data, in bytes of UTF-8 JSON, or `undefined` while unknown. */
-  get maxRecordBytes(): number | undefined {
-    return this.#maxRecordBytes;
-  }
+  #maxRecordBytes: number | undefined;
 
   /** Takes limits from the server (`info()` or a `too_large` answer). */
   learn(limits: Partial<ServerLimitsInfo>): void {

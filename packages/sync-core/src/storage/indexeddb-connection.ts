@@ -26,11 +26,6 @@ export class IdbConnection {
     this.#location = location;
   }
 
-  /** The open database, or `undefined` while it is not open yet. */
-  get current(): IDBDatabase | undefined {
-    return this.#db;
-  }
-
   /** Opens the database (once) and resolves with it. */
   open(): Promise<IDBDatabase> {
     this.#opening ??= openWithStore(this.#location).then(

@@ -92,9 +92,10 @@ class IndexedDbStorage implements StorageAdapter {
   #connection: IdbConnection | undefined;
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
-  /** Write transactions started whose `complete`/`abort` has not fired yet. */
-  #writing = 0;
-  /** Write transactions started and not yet finished, so `close` can wait for them. */
+  /**
+   * Write transactions started whose `complete`/`abort` has not fired yet: new batches wait
+   * while there is one, and `close` waits for them.
+   */
   readonly #inFlight = new Set<Promise<void>>();
 
   constructor(options: IndexedDbStorageOptions) {
@@ -128,14 +129,11 @@ class IndexedDbStorage implements StorageAdapter {
     }
   }
 
-  write(namespace: string, ops: readonly StorageWrite[]): Promise<void> {
-    try {
-      validateBatch(namespace, ops);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (ops.length === 0) return Promise.resolve();
-    return this.#enqueue(namespace, ops);
+  async write(namespace: string, ops: readonly StorageWrite[]): Promise<void> {
+    // Async: a refused batch rejects. The batch is queued before the first await, so batches
+    // issued in one tick still share a transaction.
+    validateBatch(namespace, ops);
+    if (ops.length > 0) await this.#enqueue(namespace, ops);
   }
 
   clear(namespace: string): Promise<void> {
@@ -157,7 +155,7 @@ class IndexedDbStorage implements StorageAdapter {
       // Group commit: while a write transaction is committing, later batches wait and then
       // share the next one. IndexedDB runs readwrite transactions on one store one after the
       // other anyway, so waiting costs a write nothing, and one commit replaces several.
-      if (this.#writing === 0) this.#scheduleFlush();
+      if (this.#inFlight.size === 0) this.#scheduleFlush();
     });
   }
 
@@ -165,12 +163,6 @@ class IndexedDbStorage implements StorageAdapter {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     queueMicrotask(() => void this.#flush());
-  }
-
-  /** A write transaction finished: the batches that waited for it go in the next one. */
-  #writeSettled(): void {
-    this.#writing--;
-    if (this.#pending.length > 0 && this.#writing === 0) this.#scheduleFlush();
   }
 
   async #flush(): Promise<void> {
@@ -228,22 +220,22 @@ class IndexedDbStorage implements StorageAdapter {
     tx.commit?.();
     // Settle on `complete` / `abort` only: a request's `error` event comes before the abort,
     // when `tx.error` may not be set yet, and a request's success says nothing about disk.
-    this.#writing++;
-    const done = new Promise<void>((settle) => {
-      tx.oncomplete = () => {
-        for (const write of writes) write.resolve();
-        this.#writeSettled();
+    const done: Promise<void> = new Promise((settle) => {
+      const finished = (error?: unknown) => {
+        for (const write of writes) {
+          if (error === undefined) write.resolve();
+          else write.reject(error);
+        }
+        // The batches that waited for this transaction go in the next one.
+        this.#inFlight.delete(done);
+        if (this.#pending.length > 0 && this.#inFlight.size === 0) this.#scheduleFlush();
         settle();
       };
-      tx.onabort = () => {
-        const error = storageError('IndexedDB write transaction aborted', tx.error ?? undefined);
-        for (const write of writes) write.reject(error);
-        this.#writeSettled();
-        settle();
-      };
+      tx.oncomplete = () => finished();
+      tx.onabort = () =>
+        finished(storageError('IndexedDB write transaction aborted', tx.error ?? undefined));
     });
     this.#inFlight.add(done);
-    void done.finally(() => this.#inFlight.delete(done));
   }
 
   #apply(store: IDBObjectStore, write: PendingWrite): void {
@@ -280,7 +272,7 @@ class IndexedDbStorage implements StorageAdapter {
       if (factory === undefined) {
         return Promise.reject(
           storageError(
-            'IndexedDB is not available in this environment: pass createSyncClient({ storage }), e.g. memoryStorage() in a test',
+            'No IndexedDB here: pass createSyncClient({ storage }), e.g. memoryStorage() in a test',
           ),
         );
       }
