@@ -58,7 +58,11 @@ export interface AssetFile extends AssetMeta {
   hash: string;
   /** Reads all of it (mind the size). */
   bytes(): Promise<Uint8Array>;
-  /** Reads it in chunks. */
+  /**
+   * Reads it in chunks. From a store that reads into a given buffer (the file store) it is a
+   * byte stream: a BYOB reader has the bytes read into its own buffer, and `assets.send` of
+   * such a stream (or of a Blob's, in Node) reuses a few buffers instead of one per chunk.
+   */
   stream(): ReadableStream<Uint8Array>;
 }
 

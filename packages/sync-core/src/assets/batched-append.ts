@@ -27,6 +27,7 @@ export interface BatchedAppendOptions {
 export class BatchedAppend {
   readonly #options: BatchedAppendOptions;
   #end: number;
+  #appended: number;
   #batch: Uint8Array[] = [];
   #batchBytes = 0;
   #writing: Promise<void> = Promise.resolve();
@@ -34,6 +35,15 @@ export class BatchedAppend {
   constructor(options: BatchedAppendOptions) {
     this.#options = options;
     this.#end = options.offset;
+    this.#appended = options.offset;
+  }
+
+  /**
+   * Where the appends done so far end: the pieces handed over before it are the store's (it
+   * copied or wrote them), and their memory is the caller's again.
+   */
+  get appended(): number {
+    return this.#appended;
   }
 
   /** Bytes handed over so far, as an offset in the partial (gathering ones included). */
@@ -79,7 +89,10 @@ export class BatchedAppend {
         : store.appendParts !== undefined
           ? store.appendParts(key, at, parts)
           : store.append(key, at, joinParts(parts));
-    this.#writing = appending.then(() => onWritten?.(end));
+    this.#writing = appending.then(() => {
+      this.#appended = end;
+      onWritten?.(end);
+    });
     this.#writing.catch(() => undefined); // awaited by the next flush, finish or settle
   }
 }

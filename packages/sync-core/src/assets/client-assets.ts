@@ -465,17 +465,52 @@ export class ClientAssets implements AssetsApi, SessionPart {
       bytes: () => store.read(hash, 0, meta.size),
       stream: () => {
         let at = 0;
-        return new ReadableStream<Uint8Array>({
+        const readInto = store.readInto;
+        if (readInto === undefined) {
+          return new ReadableStream<Uint8Array>({
+            async pull(controller) {
+              if (at >= meta.size) {
+                controller.close();
+                return;
+              }
+              const end = Math.min(meta.size, at + chunkBytes);
+              controller.enqueue(await store.read(hash, at, end));
+              at = end;
+            },
+          });
+        }
+        // A store that reads into a given buffer gives a byte stream: a BYOB reader (an
+        // import of this asset, see transfer-io) has it filled in place, no buffer per read.
+        return new ReadableStream({
+          type: 'bytes',
           async pull(controller) {
+            const request = controller.byobRequest;
             if (at >= meta.size) {
               controller.close();
+              request?.respond(0);
               return;
             }
-            const end = Math.min(meta.size, at + chunkBytes);
-            controller.enqueue(await store.read(hash, at, end));
-            at = end;
+            const view = request?.view;
+            const target =
+              view != null
+                ? new Uint8Array(
+                    view.buffer,
+                    view.byteOffset,
+                    Math.min(view.byteLength, meta.size - at),
+                  )
+                : new Uint8Array(Math.min(chunkBytes, meta.size - at));
+            const read = await readInto.call(store, hash, at, target);
+            if (read === 0) {
+              throw new SyncError(
+                'storage',
+                `The asset ${hash} ends before its ${meta.size} bytes`,
+              );
+            }
+            at += read;
+            if (view != null) (request as ReadableStreamBYOBRequest).respond(read);
+            else controller.enqueue(target.subarray(0, read));
           },
-        });
+        }) as ReadableStream<Uint8Array>;
       },
     };
   }

@@ -51,8 +51,12 @@ describe('assets.send: the upload overlaps the commit of the imported bytes', ()
     const hash = sha256Hex(image);
 
     const sending = sender.client.assets.send(image, { name: 'scan.pdf' });
-    // Every chunk went up while the commit was held back, read from the written partial.
-    await until(() => sender.offsets.length === 6);
+    // Every chunk went up while the commit was held back, read from the written partial. The
+    // commit starts once the partial is written and its flush behind the writes is done (an
+    // fdatasync, slow on a busy disk), so the last chunk may go up before or after it starts:
+    // both are waited for; the gate keeps the commit from finishing either way.
+    await until(() => sender.offsets.length === 6 && state.commitsStarted === 1);
+    expect(sender.offsets).toHaveLength(6);
     expect(state).toMatchObject({ commitsStarted: 1, commitsDone: 0 });
     await settle(20);
     expect(receiver.received).toEqual([]); // no delivery before the bytes are committed

@@ -75,7 +75,7 @@ export async function writeAsset(options: ImportOptions): Promise<{ hash: string
     },
   });
   try {
-    for await (const chunk of chunksOf(options.source, chunkBytes)) {
+    for await (const chunk of chunksOf(options.source, chunkBytes, () => writer.appended)) {
       hash.update(chunk);
       await writer.push(chunk);
     }
@@ -105,7 +105,18 @@ export function hashBytes(source: AssetSource): { hash: string; size: number } |
   return { hash: hash.update(source).digestHex(), size: source.length };
 }
 
-async function* chunksOf(source: AssetSource, chunkBytes: number): AsyncGenerator<Uint8Array> {
+/**
+ * The source in pieces of at most `chunkBytes`. A byte stream (a Blob's stream in Node, a
+ * stored asset's stream from a file store) is read with a BYOB reader into buffers of
+ * `chunkBytes` that are used again once the partial holds their bytes (`appended`: where the
+ * appends done so far end), so an import touches no fresh memory per chunk (in Node a freed
+ * 4 MB buffer is often given back to the system, and the next one faults in page by page).
+ */
+async function* chunksOf(
+  source: AssetSource,
+  chunkBytes: number,
+  appended: () => number,
+): AsyncGenerator<Uint8Array> {
   if (source instanceof Uint8Array) {
     for (let at = 0; at < source.length; at += chunkBytes) {
       yield source.subarray(at, at + chunkBytes);
@@ -113,6 +124,11 @@ async function* chunksOf(source: AssetSource, chunkBytes: number): AsyncGenerato
     return;
   }
   const stream = isBlob(source) ? source.stream() : source;
+  const byob = byobReader(stream);
+  if (byob !== undefined) {
+    yield* recycledChunks(byob, chunkBytes, appended);
+    return;
+  }
   const reader = stream.getReader();
   try {
     for (;;) {
@@ -124,6 +140,61 @@ async function* chunksOf(source: AssetSource, chunkBytes: number): AsyncGenerato
       for (let at = 0; at < value.length; at += chunkBytes) {
         yield value.subarray(at, at + chunkBytes);
       }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/** A BYOB reader of `stream` where it is a byte stream (and the runtime has them). */
+function byobReader(stream: ReadableStream<Uint8Array>): ReadableStreamBYOBReader | undefined {
+  try {
+    return stream.getReader({ mode: 'byob' });
+  } catch {
+    return undefined; // not a byte stream
+  }
+}
+
+/**
+ * Reads whole chunks with `reader` (the last one shorter) into buffers taken back once the
+ * partial holds a chunk's bytes: each yielded chunk must be handed to the append before the
+ * next is asked for, and its buffer is filled again only when `appended()` has passed its end.
+ */
+async function* recycledChunks(
+  reader: ReadableStreamBYOBReader,
+  chunkBytes: number,
+  appended: () => number,
+): AsyncGenerator<Uint8Array> {
+  const inFlight: { buffer: ArrayBuffer; end: number }[] = [];
+  let offset = 0;
+  const take = (): ArrayBuffer => {
+    const first = inFlight[0];
+    if (first !== undefined && first.end <= appended()) {
+      inFlight.shift();
+      return first.buffer;
+    }
+    return new ArrayBuffer(chunkBytes);
+  };
+  try {
+    let buffer = take();
+    let filled = 0;
+    for (;;) {
+      const { done, value } = await reader.read(
+        new Uint8Array(buffer, filled, chunkBytes - filled),
+      );
+      if (value !== undefined) {
+        buffer = value.buffer as ArrayBuffer; // the same memory, handed back
+        filled += value.length;
+      }
+      if (filled === chunkBytes || (done && filled > 0)) {
+        offset += filled;
+        inFlight.push({ buffer, end: offset });
+        yield new Uint8Array(buffer, 0, filled);
+        if (done) return;
+        buffer = take();
+        filled = 0;
+      }
+      if (done) return;
     }
   } finally {
     reader.releaseLock();

@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryServer } from '../testing/memory-server.js';
+import { memoryAssetStore } from './asset-store.js';
+import { fileAssetStore } from './file-asset-store.js';
+import { CHUNK, sendingDevice, tempDirectories } from './send-test-support.js';
+import { sha256Hex } from './sha256.js';
+import { writeAsset } from './transfer-io.js';
+
+const directories = tempDirectories('syncline-byob-import-');
+afterEach(() => directories.removeAll());
+
+const bytes = new Uint8Array(CHUNK * 7 + 321).map((_, i) => (i * 13 + 5) & 0xff);
+
+/**
+ * A byte stream of `bytes` that records, per pull, whether the reader gave it a view to fill
+ * (a BYOB read), and the size of that view; it answers reads of 700 bytes at most, fewer than
+ * a chunk, so that a reader filling chunks has to read several times into one buffer.
+ */
+function byteSource() {
+  const pulls: { view: number | undefined }[] = [];
+  let at = 0;
+  const stream = new ReadableStream({
+    type: 'bytes',
+    pull(controller) {
+      const request = controller.byobRequest;
+      pulls.push({ view: request?.view?.byteLength });
+      if (at >= bytes.length) {
+        controller.close();
+        request?.respond(0);
+        return;
+      }
+      const end = Math.min(bytes.length, at + 700);
+      if (request?.view) {
+        const n = Math.min(end - at, request.view.byteLength);
+        new Uint8Array(request.view.buffer, request.view.byteOffset, n).set(
+          bytes.subarray(at, at + n),
+        );
+        at += n;
+        request.respond(n);
+      } else {
+        controller.enqueue(bytes.slice(at, end));
+        at = end;
+      }
+    },
+  });
+  return { stream, pulls };
+}
+
+describe('an import of a byte stream', () => {
+  it('reads it into buffers of its own (BYOB), each filled to a chunk before it is written', async () => {
+    const store = memoryAssetStore();
+    const { stream, pulls } = byteSource();
+    const written: number[] = [];
+    const result = await writeAsset({
+      store,
+      source: stream,
+      key: 'p1',
+      meta: { name: 'a.bin' },
+      chunkBytes: CHUNK,
+      onWritten: (end) => written.push(end),
+    });
+    expect(result).toEqual({ hash: sha256Hex(bytes), size: bytes.length });
+    expect(pulls.length).toBeGreaterThan(0);
+    expect(pulls.every((pull) => pull.view !== undefined)).toBe(true);
+    // Every append but the last is a whole chunk, although the stream answers 700 at a time.
+    expect(written).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => n * CHUNK).concat(bytes.length));
+    await store.commit('p1', result.hash, { name: 'a.bin', size: result.size });
+    expect(await store.read(result.hash, 0, bytes.length)).toEqual(bytes);
+  });
+});
+
+describe("a stored asset's stream", () => {
+  it("is a byte stream read from the file store into the reader's own buffer", async () => {
+    const server = createMemoryServer({});
+    const device = sendingDevice(server, 's1', {
+      store: fileAssetStore({ directory: await directories.make() }),
+      seed: 9900,
+    });
+    await device.client.start();
+    const file = await device.client.assets.add(bytes, { name: 'a.bin' });
+    const asset = await device.client.assets.get(file.hash);
+    const reader = (asset as NonNullable<typeof asset>).stream().getReader({ mode: 'byob' });
+    const read: Uint8Array[] = [];
+    let buffer = new ArrayBuffer(CHUNK * 2);
+    for (;;) {
+      const { done, value } = await reader.read(new Uint8Array(buffer));
+      if (value === undefined) break;
+      buffer = value.buffer; // the same memory, transferred back
+      expect(value.buffer.byteLength).toBe(CHUNK * 2);
+      read.push(value.slice());
+      if (done) break;
+    }
+    const total = read.reduce((sum, piece) => sum + piece.length, 0);
+    const joined = new Uint8Array(total);
+    let at = 0;
+    for (const piece of read) {
+      joined.set(piece, at);
+      at += piece.length;
+    }
+    expect(joined).toEqual(bytes);
+    await device.client.stop();
+  });
+});
