@@ -43,15 +43,12 @@ export interface QueryOptions<Data = JsonObject> {
 
 const TYPE_RANK: Record<string, number> = { number: 0, string: 1, boolean: 2, object: 3 };
 
-function compareValues(a: Json | undefined, b: Json | undefined): number {
-  if (a === b) return 0;
-  // Missing/null values sort last whatever the direction of the rest.
-  if (a === undefined || a === null) return b === undefined || b === null ? 0 : 1;
-  if (b === undefined || b === null) return -1;
+/** Two present (neither missing nor `null`) sort keys, ascending: by type, then by value. */
+function compareValues(a: Json, b: Json): number {
   const ta = typeof a;
   const tb = typeof b;
   if (ta !== tb) return (TYPE_RANK[ta] ?? 9) - (TYPE_RANK[tb] ?? 9);
-  if (ta === 'object') return 0;
+  if (ta === 'object' || a === b) return 0;
   return (a as number | string | boolean) < (b as number | string | boolean) ? -1 : 1;
 }
 
@@ -70,8 +67,9 @@ function orderOf(orderBy: NonNullable<QueryOptions['orderBy']>): (x: Keyed, y: K
   return (x, y) => {
     const missingX = x.key === undefined || x.key === null;
     const missingY = y.key === undefined || y.key === null;
+    // Missing or null keys sort last whatever the direction, and tie among themselves.
     if (missingX !== missingY) return missingX ? 1 : -1;
-    const c = compareValues(x.key, y.key) * sign;
+    const c = missingX ? 0 : compareValues(x.key as Json, y.key as Json) * sign;
     if (c !== 0) return c;
     return x.record.id < y.record.id ? -1 : x.record.id > y.record.id ? 1 : 0;
   };
