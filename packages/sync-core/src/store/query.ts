@@ -27,18 +27,18 @@ export type SortDirection = 'asc' | 'desc';
  */
 export interface QueryOptions<Data = JsonObject> {
   /** Keeps the records for which it returns `true`. Pass a stable function to get cached results. */
-  where?: (data: Readonly<Data>) => boolean;
+  where?: ((data: Readonly<Data>) => boolean) | undefined;
   /**
    * A top-level field to sort by, ascending, or `[field, direction]`. Numbers sort numerically,
    * strings by code unit; records missing the field come last; ties are broken by id.
    * @default insertion order of the records in the view
    */
-  orderBy?: FieldOf<Data> | readonly [field: FieldOf<Data>, direction: SortDirection];
+  orderBy?: FieldOf<Data> | readonly [field: FieldOf<Data>, direction: SortDirection] | undefined;
   /**
    * Keeps at most this many records (after sorting).
    * @default no limit
    */
-  limit?: number;
+  limit?: number | undefined;
 }
 
 const TYPE_RANK: Record<string, number> = { number: 0, string: 1, boolean: 2, object: 3 };
