@@ -37,9 +37,8 @@ export interface PullLoopOptions {
   /**
    * Called with the payload pokes that could not be applied (their `fromCheckpoint` is not the
    * scope's checkpoint and no later poke caught up), newest last; decides whether to pull.
-   * @default pulls the scope
    */
-  onUnplacedPokes?: (scope: string, pokes: readonly Poke[]) => void;
+  onUnplacedPokes: (scope: string, pokes: readonly Poke[]) => void;
 }
 
 /** A poke that carries its changes (see {@link Poke}). */
@@ -153,8 +152,7 @@ export class PullLoop {
           // Pokes that came meanwhile may fill the gap: the leftovers are tried again with them.
           if (leftover !== undefined && newer !== undefined) newer.unshift(...leftover);
           else if (leftover !== undefined && leftover.length > 0) {
-            const onUnplaced = this.#o.onUnplacedPokes ?? (() => this.#again.add(scope));
-            onUnplaced(scope, leftover);
+            this.#o.onUnplacedPokes(scope, leftover);
           }
         } else if (this.#again.has(scope)) {
           this.#again.delete(scope);
