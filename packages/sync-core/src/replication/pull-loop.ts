@@ -227,14 +227,16 @@ export class PullLoop {
   async #pullToEnd(scope: string): Promise<boolean> {
     const { ctx, replica, transport, retryer, stop } = this.#o;
     let resets = 0;
-    if (replica.resetting.get(scope) === null) {
+    const reset = replica.resetting.get(scope);
+    if (
       // A reset persisted by an earlier run: which records it had seen is lost, start it over.
-      await this.#beginReset(scope);
-    } else if (!replica.checkpoints.has(scope) && !replica.resetting.has(scope)) {
+      reset === null ||
       // A first pull over records we already hold (answers to our own pushes) is a reset: a
       // record deleted meanwhile may have lost its tombstone to a purge, and only the end of
       // a reset drops what the pull did not return.
-      if (holdsRecordOf(replica, scope)) await this.#beginReset(scope);
+      (reset === undefined && !replica.checkpoints.has(scope) && holdsRecordOf(replica, scope))
+    ) {
+      await this.#beginReset(scope);
     }
     let limit = this.#o.pageSize;
     if (!replica.checkpoints.has(scope)) limit = (await this.#o.initialPageSize?.()) ?? limit;
