@@ -55,8 +55,8 @@ function slotOf(
   current?: Slot,
 ): Slot | undefined {
   if (view === base && base !== undefined) return base; // the server's record is the view
-  if (view === undefined && base?.deleted === true) return base; // a tombstone, not in the view
-  if (view === undefined && base === undefined) return undefined;
+  // Neither (`undefined`), or a tombstone, which is not in the view.
+  if (view === undefined && (base === undefined || base.deleted)) return base;
   if (current instanceof Diverged && current.base === base && current.view === view) return current;
   return new Diverged(base, view);
 }
