@@ -185,11 +185,12 @@ export class PullLoop {
       progress = false;
       const rest: PagePoke[] = [];
       for (const poke of pending) {
+        // A page poke's checkpoints are defined (`isPagePoke`): neither matches a scope that
+        // has no checkpoint yet.
         const current = replica.checkpoints.get(scope);
-        if (current !== undefined && poke.checkpoint === current) {
-          this.#known.set(scope, { checkpoint: current, version: poke.version });
+        if (poke.checkpoint === current) {
+          this.#known.set(scope, { checkpoint: poke.checkpoint, version: poke.version });
         } else if (
-          current !== undefined &&
           poke.fromCheckpoint === current &&
           !replica.resetting.has(scope) &&
           this.#applyPoke(scope, poke, write)
