@@ -172,8 +172,9 @@ const CHECKS = [
      * -7 B, a pull's two reasons to reset first are one condition: 26,894 B.
      * -15 B, a record slot of no record and of a tombstone is one test (slotOf): 26,879 B.
      * -5 B, a page poke's checkpoints are compared without an 'undefined' test (they are defined): 26,874 B.
+     * -11 B, a query's gathering loop stops at max before a record, not after (no early return): 26,863 B.
      */
-    budgetBytes: 26_874,
+    budgetBytes: 26_863,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -301,8 +302,9 @@ const CHECKS = [
      * -4 B, a pull's two reasons to reset first are one condition: 25,917 B.
      * -14 B, a record slot of no record and of a tombstone is one test (slotOf): 25,903 B.
      * -5 B, a page poke's checkpoints are compared without an 'undefined' test (they are defined): 25,898 B.
+     * -10 B, a query's gathering loop stops at max before a record, not after (no early return): 25,888 B.
      */
-    budgetBytes: 25_898,
+    budgetBytes: 25_888,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

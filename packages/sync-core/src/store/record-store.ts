@@ -217,12 +217,12 @@ export class RecordStore {
       return Array.from(state.slots.values()) as ViewRecord[];
     }
     const views: ViewRecord[] = [];
-    if (max <= 0) return views;
     const slotsAreViews = state.others === 0;
     for (const slot of state.slots.values()) {
+      if (views.length >= max) break;
       const view = slotsAreViews ? (slot as ViewRecord) : viewOf(slot);
       if (view === undefined || (where !== undefined && !where(view.data))) continue;
-      if (views.push(view) >= max) break;
+      views.push(view);
     }
     return views;
   }
