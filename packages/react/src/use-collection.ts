@@ -49,11 +49,9 @@ export function useCollection<
   const observer = useMemo(
     () =>
       observeQuery(client, router, collection, {
-        ...(where === undefined ? {} : { where: where as (data: Readonly<JsonObject>) => boolean }),
-        ...(orderField === undefined
-          ? {}
-          : { orderBy: [orderField, orderDirection ?? 'asc'] as const }),
-        ...(limit === undefined ? {} : { limit }),
+        where: where as ((data: Readonly<JsonObject>) => boolean) | undefined,
+        orderBy: orderField === undefined ? undefined : [orderField, orderDirection ?? 'asc'],
+        limit,
       }),
     [client, router, collection, where, orderField, orderDirection, limit],
   );

@@ -60,7 +60,16 @@ const MAX_MESSAGE = 4096;
  * @throws SyncError `invalid` with `details.path`
  */
 export function validateRecordData(data: unknown, limits?: Partial<ProtocolLimits>): JsonObject {
-  return copyObject(data, resolveLimits(limits), ROOT, 1);
+  return recordDataWithin(data, resolveLimits(limits));
+}
+
+/**
+ * {@link validateRecordData} under limits already resolved: the client, which never sets
+ * limits, passes `DEFAULT_LIMITS` and does not ship `resolveLimits`' check of them.
+ * @internal
+ */
+export function recordDataWithin(data: unknown, limits: Readonly<ProtocolLimits>): JsonObject {
+  return copyObject(data, limits, ROOT, 1);
 }
 
 const RECORD_FIELDS = ['scope', 'collection', 'id', 'data', 'revision', 'hlc', 'deleted'];
@@ -197,7 +206,15 @@ export function validatePushResponse(
   request: PushRequest,
   limits?: Partial<ProtocolLimits>,
 ): PushResponse {
-  const resolved = resolveLimits(limits);
+  return pushResponseWithin(body, request, resolveLimits(limits));
+}
+
+/** {@link validatePushResponse} under limits already resolved (see {@link recordDataWithin}). @internal */
+export function pushResponseWithin(
+  body: unknown,
+  request: PushRequest,
+  limits: Readonly<ProtocolLimits>,
+): PushResponse {
   const response = new Fields(body, ROOT, ['results']);
   const { mutations } = request;
   const results = response.required('results');
@@ -208,7 +225,7 @@ export function validatePushResponse(
   }
   const out: MutationResult[] = new Array(results.length);
   for (let i = 0; i < mutations.length; i++) {
-    out[i] = resultAt(results[i], at(listPath, i), mutations[i] as Mutation, resolved);
+    out[i] = resultAt(results[i], at(listPath, i), mutations[i] as Mutation, limits);
   }
   return { results: out };
 }
@@ -237,7 +254,16 @@ export function validatePullResponse(
   request?: PullRequest,
   limits?: Partial<ProtocolLimits>,
 ): PullResponse {
-  const reader = readerOf(resolveLimits(limits), true);
+  return pullResponseWithin(body, request, resolveLimits(limits));
+}
+
+/** {@link validatePullResponse} under limits already resolved (see {@link recordDataWithin}). @internal */
+export function pullResponseWithin(
+  body: unknown,
+  request: PullRequest | undefined,
+  limits: Readonly<ProtocolLimits>,
+): PullResponse {
+  const reader = readerOf(limits, true);
   const response = new Fields(body, ROOT, PULL_FIELDS);
   const changes = response.required('changes');
   const listPath = at(ROOT, 'changes');

@@ -8,8 +8,9 @@
  * @module
  */
 import { SyncError } from '../errors/sync-error.js';
+import { DEFAULT_LIMITS } from '../protocol/limits.js';
 import type { PullRequest, PullResponse, PushRequest, PushResponse } from '../protocol/types.js';
-import { validatePullResponse, validatePushResponse } from '../protocol/validate.js';
+import { pullResponseWithin, pushResponseWithin } from '../protocol/validate.js';
 
 /**
  * A pulled page (or a poke's page), checked in place by `validatePullResponse` (shape, records
@@ -19,12 +20,12 @@ import { validatePullResponse, validatePushResponse } from '../protocol/validate
  * pulled record is one the server stored already.
  */
 export function checkPullPage(page: unknown, request: PullRequest): PullResponse {
-  return checked('pull', () => validatePullResponse(page, request));
+  return checked('pull', () => pullResponseWithin(page, request, DEFAULT_LIMITS));
 }
 
 /** A push answer, checked by `validatePushResponse` against the request it answers. */
 export function checkPushAnswer(answer: unknown, request: PushRequest): PushResponse {
-  return checked('push', () => validatePushResponse(answer, request));
+  return checked('push', () => pushResponseWithin(answer, request, DEFAULT_LIMITS));
 }
 
 function checked<T>(what: string, check: () => T): T {

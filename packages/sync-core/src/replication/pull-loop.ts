@@ -37,9 +37,8 @@ export interface PullLoopOptions {
   /**
    * Called with the payload pokes that could not be applied (their `fromCheckpoint` is not the
    * scope's checkpoint and no later poke caught up), newest last; decides whether to pull.
-   * @default pulls the scope
    */
-  onUnplacedPokes?: (scope: string, pokes: readonly Poke[]) => void;
+  onUnplacedPokes: (scope: string, pokes: readonly Poke[]) => void;
 }
 
 /** A poke that carries its changes (see {@link Poke}). */
@@ -153,8 +152,7 @@ export class PullLoop {
           // Pokes that came meanwhile may fill the gap: the leftovers are tried again with them.
           if (leftover !== undefined && newer !== undefined) newer.unshift(...leftover);
           else if (leftover !== undefined && leftover.length > 0) {
-            const onUnplaced = this.#o.onUnplacedPokes ?? (() => this.#again.add(scope));
-            onUnplaced(scope, leftover);
+            this.#o.onUnplacedPokes(scope, leftover);
           }
         } else if (this.#again.has(scope)) {
           this.#again.delete(scope);
@@ -187,11 +185,12 @@ export class PullLoop {
       progress = false;
       const rest: PagePoke[] = [];
       for (const poke of pending) {
+        // A page poke's checkpoints are defined (`isPagePoke`): neither matches a scope that
+        // has no checkpoint yet.
         const current = replica.checkpoints.get(scope);
-        if (current !== undefined && poke.checkpoint === current) {
-          this.#known.set(scope, { checkpoint: current, version: poke.version });
+        if (poke.checkpoint === current) {
+          this.#known.set(scope, { checkpoint: poke.checkpoint, version: poke.version });
         } else if (
-          current !== undefined &&
           poke.fromCheckpoint === current &&
           !replica.resetting.has(scope) &&
           this.#applyPoke(scope, poke, write)
@@ -229,14 +228,16 @@ export class PullLoop {
   async #pullToEnd(scope: string): Promise<boolean> {
     const { ctx, replica, transport, retryer, stop } = this.#o;
     let resets = 0;
-    if (replica.resetting.get(scope) === null) {
+    const reset = replica.resetting.get(scope);
+    if (
       // A reset persisted by an earlier run: which records it had seen is lost, start it over.
-      await this.#beginReset(scope);
-    } else if (!replica.checkpoints.has(scope) && !replica.resetting.has(scope)) {
+      reset === null ||
       // A first pull over records we already hold (answers to our own pushes) is a reset: a
       // record deleted meanwhile may have lost its tombstone to a purge, and only the end of
       // a reset drops what the pull did not return.
-      if (holdsRecordOf(replica, scope)) await this.#beginReset(scope);
+      (reset === undefined && !replica.checkpoints.has(scope) && holdsRecordOf(replica, scope))
+    ) {
+      await this.#beginReset(scope);
     }
     let limit = this.#o.pageSize;
     if (!replica.checkpoints.has(scope)) limit = (await this.#o.initialPageSize?.()) ?? limit;

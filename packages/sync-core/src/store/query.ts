@@ -27,31 +27,28 @@ export type SortDirection = 'asc' | 'desc';
  */
 export interface QueryOptions<Data = JsonObject> {
   /** Keeps the records for which it returns `true`. Pass a stable function to get cached results. */
-  where?: (data: Readonly<Data>) => boolean;
+  where?: ((data: Readonly<Data>) => boolean) | undefined;
   /**
    * A top-level field to sort by, ascending, or `[field, direction]`. Numbers sort numerically,
    * strings by code unit; records missing the field come last; ties are broken by id.
    * @default insertion order of the records in the view
    */
-  orderBy?: FieldOf<Data> | readonly [field: FieldOf<Data>, direction: SortDirection];
+  orderBy?: FieldOf<Data> | readonly [field: FieldOf<Data>, direction: SortDirection] | undefined;
   /**
    * Keeps at most this many records (after sorting).
    * @default no limit
    */
-  limit?: number;
+  limit?: number | undefined;
 }
 
 const TYPE_RANK: Record<string, number> = { number: 0, string: 1, boolean: 2, object: 3 };
 
-function compareValues(a: Json | undefined, b: Json | undefined): number {
-  if (a === b) return 0;
-  // Missing/null values sort last whatever the direction of the rest.
-  if (a === undefined || a === null) return b === undefined || b === null ? 0 : 1;
-  if (b === undefined || b === null) return -1;
+/** Two present (neither missing nor `null`) sort keys, ascending: by type, then by value. */
+function compareValues(a: Json, b: Json): number {
   const ta = typeof a;
   const tb = typeof b;
   if (ta !== tb) return (TYPE_RANK[ta] ?? 9) - (TYPE_RANK[tb] ?? 9);
-  if (ta === 'object') return 0;
+  if (ta === 'object' || a === b) return 0;
   return (a as number | string | boolean) < (b as number | string | boolean) ? -1 : 1;
 }
 
@@ -70,8 +67,9 @@ function orderOf(orderBy: NonNullable<QueryOptions['orderBy']>): (x: Keyed, y: K
   return (x, y) => {
     const missingX = x.key === undefined || x.key === null;
     const missingY = y.key === undefined || y.key === null;
+    // Missing or null keys sort last whatever the direction, and tie among themselves.
     if (missingX !== missingY) return missingX ? 1 : -1;
-    const c = compareValues(x.key, y.key) * sign;
+    const c = missingX ? 0 : compareValues(x.key as Json, y.key as Json) * sign;
     if (c !== 0) return c;
     return x.record.id < y.record.id ? -1 : x.record.id > y.record.id ? 1 : 0;
   };

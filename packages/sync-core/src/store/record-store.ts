@@ -55,8 +55,8 @@ function slotOf(
   current?: Slot,
 ): Slot | undefined {
   if (view === base && base !== undefined) return base; // the server's record is the view
-  if (view === undefined && base?.deleted === true) return base; // a tombstone, not in the view
-  if (view === undefined && base === undefined) return undefined;
+  // Neither (`undefined`), or a tombstone, which is not in the view.
+  if (view === undefined && (base === undefined || base.deleted)) return base;
   if (current instanceof Diverged && current.base === base && current.view === view) return current;
   return new Diverged(base, view);
 }
@@ -74,10 +74,8 @@ interface CollectionState {
   others: number;
   /** Bumped on every view change of the collection; query caches compare it. */
   version: number;
-  /** Query results by shape, for queries without `where`. */
-  plainQueries: Map<string, CachedQuery>;
-  /** Query results by `where` function, then shape. */
-  whereQueries: WeakMap<NonNullable<QueryOptions['where']>, Map<string, CachedQuery>>;
+  /** Query results by `where` function ({@link NO_WHERE} for none), then shape. */
+  queries: WeakMap<object, Map<string, CachedQuery>>;
 }
 
 /** Sets (or, for `undefined`, removes) a record's slot, keeping `others` true. */
@@ -126,6 +124,9 @@ export type PendingLookup = (
 
 const EMPTY: readonly ViewRecord[] = Object.freeze([]);
 
+/** The cache key of the queries without `where` (a constant, never written). */
+const NO_WHERE = Object.freeze({});
+
 /**
  * Confirmed base records plus the optimistic view (DESIGN §3.5): view = base with the record's
  * pending mutations replayed on top. Only the records whose base or pending list changed are
@@ -150,8 +151,7 @@ export class RecordStore {
         slots: new Map(),
         others: 0,
         version: 0,
-        plainQueries: new Map(),
-        whereQueries: new WeakMap(),
+        queries: new WeakMap(),
       };
       this.#collections.set(collection, state);
     }
@@ -217,12 +217,12 @@ export class RecordStore {
       return Array.from(state.slots.values()) as ViewRecord[];
     }
     const views: ViewRecord[] = [];
-    if (max <= 0) return views;
     const slotsAreViews = state.others === 0;
     for (const slot of state.slots.values()) {
+      if (views.length >= max) break;
       const view = slotsAreViews ? (slot as ViewRecord) : viewOf(slot);
       if (view === undefined || (where !== undefined && !where(view.data))) continue;
-      if (views.push(view) >= max) break;
+      views.push(view);
     }
     return views;
   }
@@ -297,16 +297,11 @@ export class RecordStore {
     const state = this.#collections.get(collection);
     if (state === undefined) return EMPTY;
     const shape = queryShapeKey(options);
-    let cache: Map<string, CachedQuery>;
-    if (options.where === undefined) {
-      cache = state.plainQueries;
-    } else {
-      let byShape = state.whereQueries.get(options.where);
-      if (byShape === undefined) {
-        byShape = new Map();
-        state.whereQueries.set(options.where, byShape);
-      }
-      cache = byShape;
+    const key = options.where ?? NO_WHERE;
+    let cache = state.queries.get(key);
+    if (cache === undefined) {
+      cache = new Map();
+      state.queries.set(key, cache);
     }
     const cached = cache.get(shape);
     if (cached !== undefined && cached.version === state.version) return cached.result;

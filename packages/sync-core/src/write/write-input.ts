@@ -1,7 +1,8 @@
 import { SyncError } from '../errors/sync-error.js';
-import { isCollection, isRecordId } from '../protocol/formats.js';
+import { isCollection, isRecordIdWithin } from '../protocol/formats.js';
+import { DEFAULT_LIMITS } from '../protocol/limits.js';
 import type { JsonObject } from '../protocol/types.js';
-import { validateRecordData } from '../protocol/validate.js';
+import { recordDataWithin } from '../protocol/validate.js';
 import { deepFreeze } from '../store/freeze.js';
 
 /**
@@ -12,7 +13,7 @@ export function checkTarget(collection: string, id: string): void {
   if (!isCollection(collection)) {
     throw new SyncError('invalid', `Invalid collection name: ${JSON.stringify(collection)}`);
   }
-  if (!isRecordId(id)) {
+  if (!isRecordIdWithin(id, DEFAULT_LIMITS.maxIdLength)) {
     throw new SyncError('invalid', 'Invalid record id (1-256 characters, no control characters)');
   }
 }
@@ -27,7 +28,7 @@ export function checkTarget(collection: string, id: string): void {
  */
 export function freezeData(data: unknown): JsonObject {
   try {
-    return deepFreeze(validateRecordData(data));
+    return deepFreeze(recordDataWithin(data, DEFAULT_LIMITS));
   } catch (error) {
     checkNoCycle(data);
     throw error;
