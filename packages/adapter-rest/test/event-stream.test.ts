@@ -156,15 +156,14 @@ describe('event stream', () => {
     sub.unsubscribe();
   });
 
+  /** The first `count` connections are refused with a 503 (the server is starting). */
+  const refusedUntil = (count: number) => (n: number) =>
+    n < count
+      ? HttpResponse.json({ error: { code: 'unavailable', message: 'starting' } }, { status: 503 })
+      : undefined;
+
   it('backs off through refused connections (503) and connects when the server is back', async () => {
-    const connections = eventsEndpoint((n) =>
-      n < 3
-        ? HttpResponse.json(
-            { error: { code: 'unavailable', message: 'starting' } },
-            { status: 503 },
-          )
-        : undefined,
-    );
+    const connections = eventsEndpoint(refusedUntil(3));
     const sub = listen();
     await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
     expect(connections).toHaveLength(4);
@@ -173,14 +172,7 @@ describe('event stream', () => {
   });
 
   it('starts its backoff over after a healthy connection, also one that broke with an error', async () => {
-    const connections = eventsEndpoint((n) =>
-      n < 3
-        ? HttpResponse.json(
-            { error: { code: 'unavailable', message: 'starting' } },
-            { status: 503 },
-          )
-        : undefined,
-    );
+    const connections = eventsEndpoint(refusedUntil(3));
     // The backoff waits the stream asks for (the request deadline and the idle timer are longer).
     const waits: number[] = [];
     const sub = listen({
