@@ -54,6 +54,23 @@ function codeOf(answer: Answer): string | undefined {
   return (answer.body as { error?: { code?: string } }).error?.code;
 }
 
+/**
+ * Starts an upload by id with the first 1,000 bytes of `file` and answers its id and the key of
+ * the blob it wrote (the one key the store did not hold before).
+ */
+async function startUpload(
+  f: TargetingFixture,
+  who: Session,
+  file: { bytes: Uint8Array<ArrayBuffer> },
+): Promise<{ id: string; key: string }> {
+  const keysBefore = new Set(await f.blobs.keys());
+  const id = randomUUID();
+  expect((await putById(f, who, id, file.bytes, 0, 1000)).status).toBe(308);
+  const [key] = (await f.blobs.keys()).filter((k) => !keysBefore.has(k));
+  if (key === undefined) throw new Error('no blob was written');
+  return { id, key };
+}
+
 /** The suite, on the fixture of a runner file. */
 export function uploadByIdSuite(fixture: () => TargetingFixture): void {
   it('the info answer says the server takes uploads by id', async () => {
@@ -99,10 +116,7 @@ export function uploadByIdSuite(fixture: () => TargetingFixture): void {
     const f = fixture();
     const a = await f.signIn(f.newUser());
     const file = asset(3000, 94);
-    const keysBefore = new Set(await f.blobs.keys());
-    const id = randomUUID();
-    expect((await putById(f, a, id, file.bytes, 0, 1000)).status).toBe(308);
-    const [key] = (await f.blobs.keys()).filter((k) => !keysBefore.has(k));
+    const { id, key } = await startUpload(f, a, file);
     expect((await putById(f, a, id, file.bytes, 1000, 2000)).status).toBe(308);
     const last = await putById(f, a, id, file.bytes, 2000, 3000, {
       total: 3000,
@@ -286,11 +300,7 @@ export function uploadByIdSuite(fixture: () => TargetingFixture): void {
     const f = fixture();
     const a = await f.signIn(f.newUser());
     const file = asset(3000, 91);
-    const keysBefore = new Set(await f.blobs.keys());
-    const id = randomUUID();
-    expect((await putById(f, a, id, file.bytes, 0, 1000)).status).toBe(308);
-    const [key] = (await f.blobs.keys()).filter((k) => !keysBefore.has(k));
-    if (key === undefined) throw new Error('no blob was written');
+    const { id, key } = await startUpload(f, a, file);
     // Within the grace period a sweep keeps the upload and its bytes.
     await f.server.handler.sweep();
     expect((await headById(f, a, id)).headers.get('upload-offset')).toBe('1000');
