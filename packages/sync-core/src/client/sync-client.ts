@@ -103,17 +103,10 @@ class SyncClientImpl implements SyncClient {
     const newId = createUuidV7(env);
     this.#newId = newId;
     const emitter = this.#emitter;
-    const notifier = new Notifier({
-      onChange: (collection, ids) => emitter.emit('change', { collection, ids }),
-      wantsChanges: () => emitter.listenerCount('change') > 0,
-    });
+    const notifier = new Notifier(emitter);
     this.#notifier = notifier;
     // Status changes are committed in the notifier's batch, which then wakes subscribers.
-    const status = new StatusMachine({
-      onChange: (status) => emitter.emit('status', status),
-      batch: notifier,
-      listening: () => emitter.listenerCount('status') > 0,
-    });
+    const status = new StatusMachine(emitter, notifier);
     this.#status = status;
     // What session targeting, the session switch and the engine all take.
     const shared = { env, options, transport, storage };
