@@ -35,8 +35,8 @@ export interface SessionSwitchParts {
   readonly clockHistory: DeviceClockHistory;
   /** The server's write limits, learnt at each sign-in. */
   readonly limits: WriteLimits;
-  /** Session targeting, when the app opted in. */
-  readonly targeting: TargetingServices | null;
+  /** Session targeting, when the app opted in (set once it is attached to the client). */
+  targeting: TargetingServices | null;
   /** The started engine, or `null` before `start()`. */
   engine(): StartedEngine | null;
   /** `false` once the client stopped. */
