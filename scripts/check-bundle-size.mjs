@@ -176,8 +176,9 @@ const CHECKS = [
      * -58 B, the notifier and the status machine emit to the client's emitter (their callback options go): 26,805 B.
      * -77 B, one parts object for the session switch, the write path, the engine and the tabs: 26,728 B.
      * -15 B, a schema check returns the schema's own success result (no ok flag): 26,713 B.
+     * -38 B, one stable list for query results and the client's lists (sameRecords goes): 26,675 B.
      */
-    budgetBytes: 26_713,
+    budgetBytes: 26_675,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -309,8 +310,9 @@ const CHECKS = [
      * -65 B, the notifier and the status machine emit to the client's emitter (their callback options go): 25,823 B.
      * -81 B, one parts object for the session switch, the write path, the engine and the tabs: 25,742 B.
      * -16 B, a schema check returns the schema's own success result (no ok flag): 25,726 B.
+     * -52 B, one stable list for query results and the client's lists (sameRecords goes): 25,674 B.
      */
-    budgetBytes: 25_726,
+    budgetBytes: 25_674,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
