@@ -177,8 +177,9 @@ const CHECKS = [
      * -77 B, one parts object for the session switch, the write path, the engine and the tabs: 26,728 B.
      * -15 B, a schema check returns the schema's own success result (no ok flag): 26,713 B.
      * -38 B, one stable list for query results and the client's lists (sameRecords goes): 26,675 B.
+     * -30 B, a cycle in written data is reported through the validators' fail (its own walk of paths goes): 26,645 B.
      */
-    budgetBytes: 26_675,
+    budgetBytes: 26_645,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -311,8 +312,9 @@ const CHECKS = [
      * -81 B, one parts object for the session switch, the write path, the engine and the tabs: 25,742 B.
      * -16 B, a schema check returns the schema's own success result (no ok flag): 25,726 B.
      * -52 B, one stable list for query results and the client's lists (sameRecords goes): 25,674 B.
+     * -23 B, a cycle in written data is reported through the validators' fail (its own walk of paths goes): 25,651 B.
      */
-    budgetBytes: 25_674,
+    budgetBytes: 25_651,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
