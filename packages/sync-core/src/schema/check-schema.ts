@@ -72,7 +72,7 @@ export function schemaError(
 ): SyncError {
   return new SyncError(
     'invalid',
-    `${collection}/${id} does not match the collection's schema: ${describeIssues(issues)}`,
+    `${collection}/${id} fails its schema: ${describeIssues(issues)}`,
     { code: 'schema', details: { collection, id, issues } },
   );
 }

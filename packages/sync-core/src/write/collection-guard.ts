@@ -40,7 +40,7 @@ export class CollectionGuard {
       const known = [...this.#declared.keys()].map((name) => JSON.stringify(name)).join(', ');
       throw new SyncError(
         'invalid',
-        `Unknown collection ${JSON.stringify(collection)}: this client declares ${known || 'none'}`,
+        `Unknown collection ${JSON.stringify(collection)} (declared: ${known || 'none'})`,
         { code: 'unknown_collection', details: { collection } },
       );
     }
