@@ -101,7 +101,6 @@ export class StatusMachine {
 
   /** A request succeeded: the last error is over, an `auth` one too (the token works again). */
   succeeded(): void {
-    if (this.#error === undefined && this.#authError === undefined) return;
     this.#error = undefined;
     this.#authError = undefined;
     this.#touch();
@@ -124,11 +123,8 @@ export class StatusMachine {
     this.#touch();
   }
 
-  /** Pending, conflict and dead-letter counts changed. */
+  /** Pending, conflict and dead-letter counts (re-read after every write and answer). */
   counts(pending: number, conflicts: number, rejected: number): void {
-    if (this.#pending === pending && this.#conflicts === conflicts && this.#rejected === rejected) {
-      return;
-    }
     this.#pending = pending;
     this.#conflicts = conflicts;
     this.#rejected = rejected;
