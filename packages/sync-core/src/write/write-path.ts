@@ -58,29 +58,33 @@ export class WritePath {
   }
 
   put(collection: string, id: string, data: JsonObject): Promise<void> {
-    const { guard, limits } = this.#parts;
-    const frozen = limits.check(guard.put(collection, id, data));
-    return this.write([{ op: 'put', collection, id, data: frozen }]);
+    return this.#apply((tx) => tx.put(collection, id, data));
   }
 
   patch(collection: string, id: string, fields: Partial<JsonObject>): Promise<void> {
-    const { guard, limits } = this.#parts;
-    const current = this.#parts.liveReplica().store.get(collection, id);
-    const frozen = limits.check(guard.patch(collection, id, fields, current));
-    return this.write([{ op: 'patch', collection, id, data: frozen }]);
+    return this.#apply((tx) => tx.patch(collection, id, fields));
   }
 
   delete(collection: string, id: string): Promise<void> {
-    this.#parts.guard.target(collection, id);
-    return this.write([{ op: 'delete', collection, id }]);
+    return this.#apply((tx) => tx.delete(collection, id));
   }
 
   transaction(build: (tx: SyncTransaction) => void): Promise<void> {
     this.ctx();
-    const writes = buildTransaction(this.#parts.guard, this.#parts.liveReplica().store, build);
-    for (const write of writes) if (write.data !== undefined) this.#parts.limits.check(write.data);
+    return this.#apply(build, true);
+  }
+
+  /**
+   * Checks the writes `build` makes (collection, id, schema, size; each patch against the
+   * record as built so far) and applies them; one write is a transaction of one, without a
+   * transaction id.
+   */
+  #apply(build: (tx: SyncTransaction) => void, inTransaction?: boolean): Promise<void> {
+    const { guard, limits } = this.#parts;
+    const writes = buildTransaction(guard, this.#parts.liveReplica().store, build);
+    for (const write of writes) if (write.data !== undefined) limits.check(write.data);
     if (writes.length === 0) return Promise.resolve();
-    return this.write(writes, this.#parts.newId());
+    return this.write(writes, inTransaction ? this.#parts.newId() : undefined);
   }
 
   /** Applies checked writes (with storage ops of their own: never forwarded to a leader). */
