@@ -1,4 +1,4 @@
-import { SessionSwitch, type SessionSwitchParts } from '../account/session-switch.js';
+import { SessionSwitch } from '../account/session-switch.js';
 import type { SyncClient, SyncTransaction, TabRole } from '../api/client.js';
 import type { SyncEvents } from '../api/events.js';
 import type { SyncClientOptions } from '../api/options.js';
@@ -6,11 +6,10 @@ import type { AssetsApi } from '../assets/assets-api.js';
 import { DeviceClockHistory } from '../clock/device-clock.js';
 import type { ConflictDecision, ParkedConflict } from '../conflict/types.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
-import type { EngineContext } from '../engine/context.js';
 import { type StartedEngine, startEngine } from '../engine/start-engine.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { SyncError } from '../errors/sync-error.js';
-import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
+import { createUuidV7 } from '../ids/uuid-v7.js';
 import { Emitter } from '../observe/emitter.js';
 import { Notifier } from '../observe/notifier.js';
 import type { JsonObject } from '../protocol/types.js';
@@ -30,7 +29,7 @@ import type { StorageAdapter } from '../storage/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
 import type { ClientTabs, ClientTabsParts } from '../tabs/client-tabs.js';
 import { CollectionGuard } from '../write/collection-guard.js';
-import { WritePath, type WritePathParts } from '../write/write-path.js';
+import { WritePath } from '../write/write-path.js';
 import { checkClientOptions } from './check-options.js';
 
 /**
