@@ -182,8 +182,9 @@ const CHECKS = [
      * -12 B, two write refusals in fewer words (same codes): 26,605 B.
      * -25 B, succeeded() and counts() leave 'nothing changed' to the batch: 26,580 B.
      * -33 B, put, patch and delete are transactions of one (no txId): 26,547 B.
+     * -23 B, the session switch cancels its auth pause when it stops: 26,524 B.
      */
-    budgetBytes: 26_547,
+    budgetBytes: 26_524,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -320,8 +321,9 @@ const CHECKS = [
      * -12 B, two write refusals in fewer words (same codes): 25,639 B.
      * -25 B, succeeded() and counts() leave 'nothing changed' to the batch: 25,614 B.
      * -32 B, put, patch and delete are transactions of one (no txId): 25,582 B.
+     * -26 B, the session switch cancels its auth pause when it stops: 25,556 B.
      */
-    budgetBytes: 25_582,
+    budgetBytes: 25_556,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -200,8 +200,7 @@ class SyncClientImpl implements SyncClient {
         this.#sessions.replicator?.noteFailure(failure, attempt);
       },
     });
-    const authPause = this.#sessions.authPause;
-    this.#cleanups.push(this.#reachability.start(), () => authPause.cancel());
+    this.#cleanups.push(this.#reachability.start());
     status.connectivity(env.online.isOnline());
     this.#cleanups.push(env.online.subscribe((online) => status.connectivity(online)));
     if (this.#tabs !== null) await this.#tabs.link.start();
