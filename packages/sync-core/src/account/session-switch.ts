@@ -35,8 +35,8 @@ export interface SessionSwitchParts {
   readonly clockHistory: DeviceClockHistory;
   /** The server's write limits, learnt at each sign-in. */
   readonly limits: WriteLimits;
-  /** Session targeting, when the app opted in. */
-  readonly targeting: TargetingServices | null;
+  /** Session targeting, when the app opted in (set once it is attached to the client). */
+  targeting: TargetingServices | null;
   /** The started engine, or `null` before `start()`. */
   engine(): StartedEngine | null;
   /** `false` once the client stopped. */
@@ -56,7 +56,7 @@ export interface SessionSwitchParts {
 export class SessionSwitch {
   protected readonly parts: SessionSwitchParts;
   /** Retries replication of the current session after an `auth` pause. */
-  readonly authPause: AuthPause;
+  readonly #authPause: AuthPause;
   #session: AuthSession | null = null;
   #replica: Replica = new Replica(LOCAL_NAMESPACE, LOCAL_SCOPE);
   #localReplica: Replica | null = null;
@@ -67,7 +67,7 @@ export class SessionSwitch {
 
   constructor(parts: SessionSwitchParts) {
     this.parts = parts;
-    this.authPause = new AuthPause(parts.env, () => this.resume());
+    this.#authPause = new AuthPause(parts.env, () => this.resume());
   }
 
   /** The signed-in session, or `null`. */
@@ -122,8 +122,12 @@ export class SessionSwitch {
     return this.#startReplicator(engine, session, this.#replica);
   }
 
-  /** Stops replicating (a session change, a tab losing the lead, the client stopping). */
+  /**
+   * Stops replicating (a session change, a tab losing the lead, the client stopping), and with
+   * it any retry after an `auth` pause (the next session's waits start over).
+   */
   stop(): void {
+    this.#authPause.cancel();
     this.#replicator?.stop();
     this.#replicator = null;
     this.parts.targeting?.signedOut();
@@ -219,7 +223,6 @@ export class SessionSwitch {
     }
     if (this.#session !== session || !this.parts.running()) return false;
     ctx.refreshCounts(replica);
-    this.authPause.cancel();
     this.#serverLimits = this.parts.limits.learnFrom(this.parts.transport, ctx.env);
     this.#startReplicator(engine, session, replica);
     this.parts.targeting?.signedIn({
@@ -251,7 +254,7 @@ export class SessionSwitch {
       },
       pullIntervalMs: options.pullIntervalMs ?? 30_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-      onAuthPaused: () => this.authPause.schedule(),
+      onAuthPaused: () => this.#authPause.schedule(),
       onLimits: (limits) => this.parts.limits.learn(limits),
     });
     this.#replicator = replicator;

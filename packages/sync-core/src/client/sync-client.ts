@@ -1,4 +1,4 @@
-import { SessionSwitch, type SessionSwitchParts } from '../account/session-switch.js';
+import { SessionSwitch } from '../account/session-switch.js';
 import type { SyncClient, SyncTransaction, TabRole } from '../api/client.js';
 import type { SyncEvents } from '../api/events.js';
 import type { SyncClientOptions } from '../api/options.js';
@@ -6,11 +6,10 @@ import type { AssetsApi } from '../assets/assets-api.js';
 import { DeviceClockHistory } from '../clock/device-clock.js';
 import type { ConflictDecision, ParkedConflict } from '../conflict/types.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
-import type { EngineContext } from '../engine/context.js';
 import { type StartedEngine, startEngine } from '../engine/start-engine.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { SyncError } from '../errors/sync-error.js';
-import { createUuidV7, type IdGenerator } from '../ids/uuid-v7.js';
+import { createUuidV7 } from '../ids/uuid-v7.js';
 import { Emitter } from '../observe/emitter.js';
 import { Notifier } from '../observe/notifier.js';
 import type { JsonObject } from '../protocol/types.js';
@@ -28,9 +27,9 @@ import { StatusMachine } from '../status/status-machine.js';
 import type { RecordSyncState, SyncStatus } from '../status/types.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
-import type { ClientTabs } from '../tabs/client-tabs.js';
+import type { ClientTabs, ClientTabsParts } from '../tabs/client-tabs.js';
 import { CollectionGuard } from '../write/collection-guard.js';
-import { WritePath, type WritePathParts } from '../write/write-path.js';
+import { WritePath } from '../write/write-path.js';
 import { checkClientOptions } from './check-options.js';
 
 /**
@@ -67,12 +66,10 @@ class SyncClientImpl implements SyncClient {
   readonly #env: SyncEnvironment;
   readonly #reachability: Reachability;
   readonly #emitter = new Emitter<SyncEvents>();
-  readonly #guard: CollectionGuard;
   readonly #notifier: Notifier;
   readonly #status: StatusMachine;
-  readonly #newId: IdGenerator;
-  /** The session switch's parts (options, storage, clock history...), which the engine starts from. */
-  readonly #parts: SessionSwitchParts & { readonly options: SyncClientOptions };
+  /** The client's parts (options, storage, clock history...), which the engine starts from. */
+  readonly #parts: ClientTabsParts & { readonly options: SyncClientOptions };
   /** Sign-in, sign-out and user change: the live replica and the session's replicator. */
   readonly #sessions: SessionSwitch;
   #engine: StartedEngine | null = null;
@@ -88,7 +85,6 @@ class SyncClientImpl implements SyncClient {
   constructor(options: SyncClientOptions, defaults: ClientDefaults) {
     checkClientOptions(options);
     const guard = new CollectionGuard(options.collections);
-    this.#guard = guard;
     const device = defaults.environment(options.environment);
     const transport = options.transport;
     this.#reachability = new Reachability({
@@ -101,27 +97,35 @@ class SyncClientImpl implements SyncClient {
     this.#env = env;
     const storage = options.storage ?? defaults.storage();
     const newId = createUuidV7(env);
-    this.#newId = newId;
     const emitter = this.#emitter;
-    const notifier = new Notifier({
-      onChange: (collection, ids) => emitter.emit('change', { collection, ids }),
-      wantsChanges: () => emitter.listenerCount('change') > 0,
-    });
+    const notifier = new Notifier(emitter);
     this.#notifier = notifier;
     // Status changes are committed in the notifier's batch, which then wakes subscribers.
-    const status = new StatusMachine({
-      onChange: (status) => emitter.emit('status', status),
-      batch: notifier,
-      listening: () => emitter.listenerCount('status') > 0,
-    });
+    const status = new StatusMachine(emitter, notifier);
     this.#status = status;
-    // What session targeting, the session switch and the engine all take.
-    const shared = { env, options, transport, storage };
+    // One set of parts for session targeting, the session switch, the write path and the engine.
+    const parts: ClientTabsParts & { options: SyncClientOptions } = {
+      options,
+      env,
+      transport,
+      storage,
+      notifier,
+      status,
+      emitter,
+      guard,
+      newId,
+      clockHistory: new DeviceClockHistory(storage),
+      limits: new WriteLimits(),
+      targeting: null,
+      engine: () => this.#engine,
+      running: () => this.#starting !== null,
+      liveReplica: () => this.#sessions.replica,
+      schedulePush: () => this.#sessions.replicator?.schedulePush(),
+      client: this,
+    };
     const targeting =
       options.targeting?.attach({
-        ...shared,
-        newId,
-        emitter,
+        ...parts,
         tabInbox: () => this.#tabs?.link.targeting?.inbox,
         userScope: () => {
           const session = this.#sessions.session;
@@ -129,36 +133,13 @@ class SyncClientImpl implements SyncClient {
         },
       }) ?? null;
     this.#targeting = targeting;
-    const limits = new WriteLimits();
-    const sessionParts = {
-      ...shared,
-      notifier,
-      status,
-      clockHistory: new DeviceClockHistory(storage),
-      limits,
-      targeting,
-      engine: () => this.#engine,
-      running: () => this.#starting !== null,
-    };
-    this.#parts = sessionParts;
-    const writeParts: WritePathParts = {
-      guard,
-      limits,
-      newId,
-      ctx: () => this.#requireCtx(),
-      replica: () => this.#sessions.replica,
-      schedulePush: () => this.#sessions.replicator?.schedulePush(),
-    };
+    parts.targeting = targeting;
+    this.#parts = parts;
     // With tabs, the session switch and the write path are the tabs' own (see ClientTabs).
-    const tabs = options.tabs?.connect({
-      sessions: sessionParts,
-      writes: writeParts,
-      emitter,
-      client: this,
-    });
+    const tabs = options.tabs?.connect(parts);
     this.#tabs = tabs ?? null;
-    this.#sessions = tabs?.sessions ?? new SessionSwitch(sessionParts);
-    this.#writes = tabs?.writes ?? new WritePath(writeParts);
+    this.#sessions = tabs?.sessions ?? new SessionSwitch(parts);
+    this.#writes = tabs?.writes ?? new WritePath(parts);
   }
 
   get assets(): AssetsApi {
@@ -212,10 +193,6 @@ class SyncClientImpl implements SyncClient {
     const status = this.#status;
     this.#engine = await startEngine({
       ...this.#parts,
-      newId: this.#newId,
-      guard: this.#guard,
-      emitter: this.#emitter,
-      liveReplica: () => this.#sessions.replica,
       previous: this.#engine,
       onRetry: (failure, attempt) => {
         status.failed(failure);
@@ -223,8 +200,7 @@ class SyncClientImpl implements SyncClient {
         this.#sessions.replicator?.noteFailure(failure, attempt);
       },
     });
-    const authPause = this.#sessions.authPause;
-    this.#cleanups.push(this.#reachability.start(), () => authPause.cancel());
+    this.#cleanups.push(this.#reachability.start());
     status.connectivity(env.online.isOnline());
     this.#cleanups.push(env.online.subscribe((online) => status.connectivity(online)));
     if (this.#tabs !== null) await this.#tabs.link.start();
@@ -245,13 +221,6 @@ class SyncClientImpl implements SyncClient {
     this.#engine?.retryer.dispose();
     this.#tabs?.link.stop();
     this.#starting = null;
-  }
-
-  #requireCtx(): EngineContext {
-    if (this.#engine === null) {
-      throw new SyncError('invalid', 'Call client.start() before writing');
-    }
-    return this.#engine.ctx;
   }
 
   put(collection: string, id: string, data: JsonObject): Promise<void> {

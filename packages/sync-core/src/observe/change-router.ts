@@ -27,27 +27,26 @@ export interface ChangeRouter {
  * ```
  */
 export function createChangeRouter(client: SyncClient): ChangeRouter {
-  const byCollection = new Map<string, Set<Listener>>();
-  // Per collection, per record id. A collection's map of ids stays once made (one per
-  // collection ever observed); the sets in it go when they empty.
-  const byRecord = new Map<string, Map<string, Set<Listener>>>();
+  // Listeners by collection name, and by `collection\0id` for one record (a collection name
+  // has no NUL); a set goes when it empties.
+  const byKey = new Map<string, Set<Listener>>();
   let count = 0;
   // A copy of the set: a listener may unsubscribe (or subscribe) while it runs.
-  const run = (listeners: Set<Listener> | undefined): void => {
+  const run = (key: string): void => {
+    const listeners = byKey.get(key);
     if (listeners !== undefined) for (const listener of [...listeners]) listener();
   };
   // One batch names a record once per collection, so each interested listener runs once per
   // event, whatever the number of ids.
   const onChange = ({ collection, ids }: { collection: string; ids: string[] }): void => {
-    run(byCollection.get(collection));
-    const records = byRecord.get(collection);
-    if (records !== undefined) for (const id of ids) run(records.get(id));
+    run(collection);
+    for (const id of ids) run(`${collection}\0${id}`);
   };
-  const subscribeIn = (sets: Map<string, Set<Listener>>, key: string, listener: Listener) => {
-    let set = sets.get(key);
+  const subscribe = (key: string, listener: Listener) => {
+    let set = byKey.get(key);
     if (set === undefined) {
       set = new Set();
-      sets.set(key, set);
+      byKey.set(key, set);
     }
     const own = set;
     // A wrapper per subscription: the same function subscribed twice stays two subscriptions.
@@ -58,19 +57,12 @@ export function createChangeRouter(client: SyncClient): ChangeRouter {
       // A second call finds nothing to delete. A set leaves the map only once empty, so the
       // map still holds `own` here.
       if (!own.delete(entry)) return;
-      if (own.size === 0) sets.delete(key);
+      if (own.size === 0) byKey.delete(key);
       if (--count === 0) client.off('change', onChange);
     };
   };
   return {
-    subscribeCollection: (collection, listener) => subscribeIn(byCollection, collection, listener),
-    subscribeRecord(collection, id, listener) {
-      let records = byRecord.get(collection);
-      if (records === undefined) {
-        records = new Map();
-        byRecord.set(collection, records);
-      }
-      return subscribeIn(records, id, listener);
-    },
+    subscribeCollection: subscribe,
+    subscribeRecord: (collection, id, listener) => subscribe(`${collection}\0${id}`, listener),
   };
 }

@@ -1,16 +1,8 @@
+import type { SyncEvents } from '../api/events.js';
+import type { Emitter } from './emitter.js';
+
 /** A settled promise: `.then` on it queues a microtask. */
 const SETTLED = Promise.resolve();
-
-/** Options of {@link Notifier}. */
-export interface NotifierOptions {
-  /** Receives each collection's changed ids once per batch. */
-  onChange: (collection: string, ids: string[]) => void;
-  /**
-   * `false` while nobody listens for changed ids: they are not collected (subscribers are
-   * still woken).
-   */
-  wantsChanges: () => boolean;
-}
 
 /** Where a part that batches its own notifications (the status machine) queues its flush. */
 export interface NotificationBatch {
@@ -23,27 +15,27 @@ export interface NotificationBatch {
 
 /**
  * Batches change notifications: every record change of a synchronous burst (one local write,
- * a transaction, a pulled page of 1000 records) becomes one `change` callback per collection
+ * a transaction, a pulled page of 1000 records) becomes one `change` event per collection
  * and one call of each subscriber, delivered on a microtask. This is what lets a pulled page
- * cause a single React render (TanStack's `notifyManager.batch`).
+ * cause a single React render (TanStack's `notifyManager.batch`). While the client's emitter
+ * has no `change` listener, changed ids are not collected (subscribers are still woken).
  */
 export class Notifier implements NotificationBatch {
-  readonly #onChange: (collection: string, ids: string[]) => void;
+  readonly #events: Emitter<SyncEvents>;
   readonly #listeners = new Set<() => void>();
-  readonly #wantsChanges: () => boolean;
   readonly #changes = new Map<string, Set<string>>();
   /** Steps deferred to the next batch (the status machine's commit). */
   readonly #steps = new Set<() => void>();
   #scheduled = false;
 
-  constructor(options: NotifierOptions) {
-    this.#onChange = options.onChange;
-    this.#wantsChanges = options.wantsChanges;
+  /** @param events - the client's emitter, which gets the `change` events */
+  constructor(events: Emitter<SyncEvents>) {
+    this.#events = events;
   }
 
   /** Records that a record of the view changed. */
   changed(collection: string, id: string): void {
-    if (!this.#wantsChanges()) {
+    if (this.#events.listenerCount('change') === 0) {
       this.#schedule();
       return;
     }
@@ -106,6 +98,6 @@ export class Notifier implements NotificationBatch {
     if (ids.size === 0) return;
     const list = Array.from(ids);
     ids.clear();
-    this.#onChange(collection, list);
+    this.#events.emit('change', { collection, ids: list });
   };
 }

@@ -1,8 +1,8 @@
 import type { SyncClient } from '../api/client.js';
 import type { JsonObject } from '../protocol/types.js';
-import { stableList } from '../status/record-lists.js';
 import type { SyncStatus } from '../status/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
+import { stableList } from '../store/stable-list.js';
 import type { ChangeRouter } from './change-router.js';
 
 /**

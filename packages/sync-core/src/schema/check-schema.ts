@@ -10,10 +10,10 @@ export interface RecordIssue {
   readonly message: string;
 }
 
-/** What {@link checkWithSchema} found. */
+/** What {@link checkWithSchema} found: the schema's output `value`, or the `issues`. */
 export type SchemaCheck =
-  | { readonly ok: true; readonly value: unknown }
-  | { readonly ok: false; readonly issues: readonly RecordIssue[] };
+  | { readonly value: unknown; readonly issues?: undefined }
+  | { readonly issues: readonly RecordIssue[] };
 
 function pathOf(issue: StandardSchemaIssue): Array<string | number> {
   const path: Array<string | number> = [];
@@ -41,9 +41,8 @@ export function checkWithSchema(schema: StandardSchemaV1, value: unknown): Schem
       { code: 'async_schema' },
     );
   }
-  if (result.issues === undefined) return { ok: true, value: result.value };
+  if (result.issues === undefined) return result; // the schema's own success result
   return {
-    ok: false,
     issues: result.issues.map((issue) => ({ path: pathOf(issue), message: issue.message })),
   };
 }
@@ -73,7 +72,7 @@ export function schemaError(
 ): SyncError {
   return new SyncError(
     'invalid',
-    `${collection}/${id} does not match the collection's schema: ${describeIssues(issues)}`,
+    `${collection}/${id} fails its schema: ${describeIssues(issues)}`,
     { code: 'schema', details: { collection, id, issues } },
   );
 }

@@ -2,17 +2,7 @@ import type { ParkedConflict } from '../conflict/types.js';
 import type { Replica } from '../replica/replica.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
-
-/**
- * `cached` again when it still holds exactly `values` (by reference, in order), else a new
- * frozen array: list snapshots stay stable for React until they change.
- */
-export function stableList<T>(cached: readonly T[], values: readonly T[]): readonly T[] {
-  if (cached.length === values.length && cached.every((item, i) => item === values[i])) {
-    return cached;
-  }
-  return Object.freeze([...values]);
-}
+import { EMPTY_LIST, stableList } from '../store/stable-list.js';
 
 /**
  * The lists of what needs the app's attention in the live replica (dead letters, parked
@@ -20,9 +10,9 @@ export function stableList<T>(cached: readonly T[], values: readonly T[]): reado
  */
 export class RecordLists {
   readonly #replica: () => Replica;
-  #deadLetters: readonly DeadLetter[] = Object.freeze([]);
-  #conflicts: readonly ParkedConflict[] = Object.freeze([]);
-  #invalid: readonly InvalidRecord[] = Object.freeze([]);
+  #deadLetters: readonly DeadLetter[] = EMPTY_LIST;
+  #conflicts: readonly ParkedConflict[] = EMPTY_LIST;
+  #invalid: readonly InvalidRecord[] = EMPTY_LIST;
 
   /** @param replica - the live replica */
   constructor(replica: () => Replica) {

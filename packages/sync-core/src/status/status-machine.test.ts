@@ -1,16 +1,24 @@
 import { describe, expect, it } from 'vitest';
+import type { SyncEvents } from '../api/events.js';
 import { SyncError } from '../errors/sync-error.js';
+import { Emitter } from '../observe/emitter.js';
 import { Notifier } from '../observe/notifier.js';
 import { StatusMachine } from './status-machine.js';
 import type { SyncStatus } from './types.js';
 
-function setup() {
+/** A real emitter whose `status` events go to `events` (from the start unless `listen` is false). */
+function statusEvents(listen = true) {
+  const emitter = new Emitter<SyncEvents>();
   const events: SyncStatus[] = [];
-  const machine = new StatusMachine({
-    onChange: (s) => events.push(s),
-    batch: new Notifier({ onChange: () => {}, wantsChanges: () => true }),
-    listening: () => true,
-  });
+  const listener = (s: SyncStatus) => events.push(s);
+  const listenNow = () => emitter.on('status', listener);
+  if (listen) listenNow();
+  return { emitter, events, listenNow };
+}
+
+function setup() {
+  const { emitter, events } = statusEvents();
+  const machine = new StatusMachine(emitter, new Notifier(emitter));
   return { machine, events };
 }
 const tick = () => new Promise<void>((r) => setTimeout(r, 0));
@@ -40,19 +48,14 @@ describe('StatusMachine', () => {
   });
 
   it('derives nothing on flush while nobody listens, and emits again once someone does', () => {
-    const events: SyncStatus[] = [];
-    let listening = false;
+    const { emitter, events, listenNow } = statusEvents(false);
     // The batch runs the last deferred step when the test says so.
     let step = (): void => {};
     const flush = () => step();
-    const machine = new StatusMachine({
-      onChange: (s) => events.push(s),
-      batch: {
-        defer: (deferred) => {
-          step = deferred;
-        },
+    const machine = new StatusMachine(emitter, {
+      defer: (deferred) => {
+        step = deferred;
       },
-      listening: () => listening,
     });
     machine.sessionChanged('u1');
     machine.counts(3, 0, 0);
@@ -60,7 +63,7 @@ describe('StatusMachine', () => {
     expect(events).toEqual([]);
     // A read still sees the current state.
     expect(machine.snapshot).toMatchObject({ state: 'syncing', pending: 3, userId: 'u1' });
-    listening = true;
+    listenNow();
     machine.counts(4, 0, 0);
     flush();
     expect(events.map((e) => e.pending)).toEqual([4]);
@@ -141,12 +144,10 @@ describe('StatusMachine', () => {
 describe('StatusMachine in a notification batch', () => {
   it('commits in the batch, before subscribers are woken, without knowing the notifier', async () => {
     const order: string[] = [];
-    const notifier = new Notifier({ onChange: () => {}, wantsChanges: () => true });
-    const machine = new StatusMachine({
-      onChange: (s) => order.push(`status ${s.state}`),
-      batch: notifier,
-      listening: () => true,
-    });
+    const emitter = new Emitter<SyncEvents>();
+    emitter.on('status', (s) => order.push(`status ${s.state}`));
+    const notifier = new Notifier(emitter);
+    const machine = new StatusMachine(emitter, notifier);
     notifier.subscribe(() => order.push(`subscriber sees ${machine.snapshot.state}`));
     machine.sessionChanged('u1');
     await Promise.resolve();
@@ -154,18 +155,12 @@ describe('StatusMachine in a notification batch', () => {
   });
 
   it('emits a change made while nobody listened once someone listens', async () => {
-    const events: SyncStatus[] = [];
-    let listening = false;
-    const notifier = new Notifier({ onChange: () => {}, wantsChanges: () => true });
-    const machine = new StatusMachine({
-      onChange: (s) => events.push(s),
-      batch: notifier,
-      listening: () => listening,
-    });
+    const { emitter, events, listenNow } = statusEvents(false);
+    const machine = new StatusMachine(emitter, new Notifier(emitter));
     machine.sessionChanged('u1');
     await Promise.resolve();
     expect(events).toEqual([]);
-    listening = true;
+    listenNow();
     machine.listenersChanged();
     await Promise.resolve();
     expect(events.map((e) => e.state)).toEqual(['syncing']);

@@ -1,4 +1,6 @@
+import type { SyncEvents } from '../api/events.js';
 import type { SyncError } from '../errors/sync-error.js';
+import type { Emitter } from '../observe/emitter.js';
 import type { NotificationBatch } from '../observe/notifier.js';
 import type { SyncState, SyncStatus } from './types.js';
 
@@ -18,30 +20,14 @@ import type { SyncState, SyncStatus } from './types.js';
  * Listeners never get two equal snapshots in a row.
  *
  * Transitions only mark the status dirty; the snapshot is recomputed once per batch (or on
- * read), and a new object (and one `onChange` call, in the batch) is produced only when a field
- * really changed, so a burst of writes costs one status event, not one per write.
+ * read), and a new object (and one `status` event, in the client's notification batch, so a
+ * write costs one microtask of notification) is produced only when a field really changed, so a
+ * burst of writes costs one status event, not one per write. While the emitter has no `status`
+ * listener, a flush leaves the snapshot to be derived on the next read.
  */
-/** Options of {@link StatusMachine}. */
-export interface StatusMachineOptions {
-  /** Called with each new snapshot. */
-  onChange: (status: SyncStatus) => void;
-  /**
-   * Where the machine queues its flush: the client's batched notification, so a write costs one
-   * microtask of notification.
-   */
-  batch: NotificationBatch;
-  /**
-   * Whether anyone takes `onChange` calls now; while nobody does, a flush leaves the snapshot
-   * to be derived on the next read (a burst of writes with no status listener derives no
-   * snapshot per write).
-   */
-  listening: () => boolean;
-}
-
 export class StatusMachine {
-  readonly #onChange: (status: SyncStatus) => void;
+  readonly #events: Emitter<SyncEvents>;
   readonly #batch: NotificationBatch;
-  readonly #listening: () => boolean;
   #userId: string | null = null;
   #online = true;
   #active = 0;
@@ -58,10 +44,13 @@ export class StatusMachine {
   #emitted: SyncStatus;
   #dirty = false;
 
-  constructor(options: StatusMachineOptions) {
-    this.#onChange = options.onChange;
-    this.#batch = options.batch;
-    this.#listening = options.listening;
+  /**
+   * @param events - the client's emitter, which gets the `status` events
+   * @param batch - where the machine queues its flush (the client's notifier)
+   */
+  constructor(events: Emitter<SyncEvents>, batch: NotificationBatch) {
+    this.#events = events;
+    this.#batch = batch;
     this.#snapshot = this.#derive();
     this.#emitted = this.#snapshot;
   }
@@ -112,7 +101,6 @@ export class StatusMachine {
 
   /** A request succeeded: the last error is over, an `auth` one too (the token works again). */
   succeeded(): void {
-    if (this.#error === undefined && this.#authError === undefined) return;
     this.#error = undefined;
     this.#authError = undefined;
     this.#touch();
@@ -135,11 +123,8 @@ export class StatusMachine {
     this.#touch();
   }
 
-  /** Pending, conflict and dead-letter counts changed. */
+  /** Pending, conflict and dead-letter counts (re-read after every write and answer). */
   counts(pending: number, conflicts: number, rejected: number): void {
-    if (this.#pending === pending && this.#conflicts === conflicts && this.#rejected === rejected) {
-      return;
-    }
     this.#pending = pending;
     this.#conflicts = conflicts;
     this.#rejected = rejected;
@@ -156,14 +141,14 @@ export class StatusMachine {
    * from the last one emitted (a snapshot a read committed early is emitted here).
    */
   readonly #flush = (): void => {
-    if (!this.#listening()) return;
+    if (this.#events.listenerCount('status') === 0) return;
     if (this.#dirty) this.#commit();
     // A snapshot committed by a read and superseded before this flush may leave the current one
     // equal to the last emitted: listeners would see the same status twice.
     const snapshot = this.#snapshot;
     if (sameStatus(this.#emitted, snapshot)) return;
     this.#emitted = snapshot;
-    this.#onChange(snapshot);
+    this.#events.emit('status', snapshot);
   };
 
   /**

@@ -139,13 +139,6 @@ export function limitOf(options: Pick<QueryOptions, 'limit'>): number {
   return limit !== undefined && limit >= 0 ? limit : Number.POSITIVE_INFINITY;
 }
 
-/** `true` when both arrays hold the same records (by reference) in the same order. */
-export function sameRecords(a: readonly ViewRecord[], b: readonly ViewRecord[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Cache key of the non-function part of a query. */
 export function queryShapeKey(options: QueryOptions): string {
   const { orderBy, limit } = options;

@@ -6,9 +6,9 @@ import {
   orderAndLimit,
   type QueryOptions,
   queryShapeKey,
-  sameRecords,
   type ViewRecord,
 } from './query.js';
+import { EMPTY_LIST, stableList } from './stable-list.js';
 
 /**
  * A record whose view is not its confirmed base record: it has pending mutations, no base yet
@@ -121,8 +121,6 @@ export type PendingLookup = (
   collection: string,
   id: string,
 ) => readonly PendingMutation[] | undefined;
-
-const EMPTY: readonly ViewRecord[] = Object.freeze([]);
 
 /** The cache key of the queries without `where` (a constant, never written). */
 const NO_WHERE = Object.freeze({});
@@ -295,7 +293,7 @@ export class RecordStore {
    */
   query(collection: string, options: QueryOptions = {}): readonly ViewRecord[] {
     const state = this.#collections.get(collection);
-    if (state === undefined) return EMPTY;
+    if (state === undefined) return EMPTY_LIST;
     const shape = queryShapeKey(options);
     const key = options.where ?? NO_WHERE;
     let cache = state.queries.get(key);
@@ -309,11 +307,7 @@ export class RecordStore {
     const max = options.orderBy === undefined ? limitOf(options) : undefined;
     const fresh = orderAndLimit(this.#views(collection, { where: options.where, max }), options);
     // A change that did not alter this result keeps the old array: stable for React.
-    if (cached !== undefined && sameRecords(cached.result, fresh)) {
-      cached.version = state.version;
-      return cached.result;
-    }
-    const result = Object.freeze(fresh);
+    const result = stableList(cached?.result ?? EMPTY_LIST, fresh);
     cache.set(shape, { version: state.version, result });
     return result;
   }

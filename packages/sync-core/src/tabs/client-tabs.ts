@@ -11,19 +11,16 @@ import { TabSessionSwitch } from './tab-session-switch.js';
 import { TabWritePath } from './tab-write-path.js';
 
 /**
- * What {@link ClientTabs} connects: the client's parts, from which it builds its session switch,
- * its write path and its side of the tab host (here, so that an app without tabs does not ship
- * that wiring).
+ * What {@link ClientTabs} connects: the client's parts (those of its session switch and its
+ * write path, a {@link TabSessionSwitch} and a {@link TabWritePath} made here), from which it
+ * also builds its side of the tab host (here, so that an app without tabs does not ship that
+ * wiring).
  */
-export interface ClientTabsParts {
-  /** The parts of the client's session switch (a {@link TabSessionSwitch} made here). */
-  sessions: SessionSwitchParts;
-  /** The parts of the client's write path (a {@link TabWritePath} made here). */
-  writes: WritePathParts;
+export interface ClientTabsParts extends SessionSwitchParts, WritePathParts {
   /** The client's events (the link follows changes, conflicts and dead letters). */
-  emitter: Emitter<SyncEvents>;
+  readonly emitter: Emitter<SyncEvents>;
   /** The client, for the calls that are its public methods. */
-  client: ServeParts['client'];
+  readonly client: ServeParts['client'];
 }
 
 /**
@@ -46,19 +43,18 @@ export class ClientTabs {
    * @param connect - links the tab host to the other tabs
    */
   constructor(parts: ClientTabsParts, connect: (host: TabHostParts) => TabLink) {
-    const { emitter } = parts;
-    const { env, storage, targeting, notifier } = parts.sessions;
-    const sessions = new TabSessionSwitch(parts.sessions, () => this.link);
-    const writes = new TabWritePath(parts.writes, () => this.link);
-    const ctx = () => parts.sessions.engine()?.ctx ?? null;
+    const { emitter, env, storage, targeting, notifier } = parts;
+    const sessions = new TabSessionSwitch(parts, () => this.link);
+    const writes = new TabWritePath(parts, () => this.link);
+    const ctx = () => parts.engine()?.ctx ?? null;
     const link = connect({
       env,
       storage,
       targeting,
-      newId: parts.writes.newId,
+      newId: parts.newId,
       emitter,
       replica: () => (ctx() === null ? null : sessions.replica),
-      status: () => parts.sessions.status.snapshot,
+      status: () => parts.status.snapshot,
       sessionId: () => sessions.session?.sessionId ?? null,
       serve: () => {
         const started = ctx();
@@ -79,7 +75,7 @@ export class ClientTabs {
         notifier.touch();
       },
       roleChanged: (leader) => {
-        if (!parts.sessions.running()) return;
+        if (!parts.running()) return;
         this.#mirrored = null;
         sessions.roleChanged(leader);
       },

@@ -11,7 +11,6 @@ import type { TabCall } from './tab-messages.js';
  * app's settlement calls, to the leader.
  */
 export class TabWritePath extends WritePath {
-  readonly #parts: WritePathParts;
   readonly #link: () => TabLink;
 
   /**
@@ -20,7 +19,6 @@ export class TabWritePath extends WritePath {
    */
   constructor(parts: WritePathParts, link: () => TabLink) {
     super(parts);
-    this.#parts = parts;
     this.#link = link;
   }
 
@@ -28,7 +26,7 @@ export class TabWritePath extends WritePath {
   override write(writes: LocalWrite[], txId?: string, extraOps?: StorageWrite[]): Promise<void> {
     const link = this.#link();
     if (!link.following || extraOps !== undefined) return super.write(writes, txId, extraOps);
-    this.#parts.ctx(); // before start(), a follower's write fails as every client's does
+    this.ctx(); // before start(), a follower's write fails as every client's does
     const call: TabCall = { kind: 'write', writes, ...(txId === undefined ? {} : { txId }) };
     return link.write(call).then(() => undefined);
   }

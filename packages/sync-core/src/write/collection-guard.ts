@@ -40,7 +40,7 @@ export class CollectionGuard {
       const known = [...this.#declared.keys()].map((name) => JSON.stringify(name)).join(', ');
       throw new SyncError(
         'invalid',
-        `Unknown collection ${JSON.stringify(collection)}: this client declares ${known || 'none'}`,
+        `Unknown collection ${JSON.stringify(collection)} (declared: ${known || 'none'})`,
         { code: 'unknown_collection', details: { collection } },
       );
     }
@@ -55,7 +55,7 @@ export class CollectionGuard {
     const schema = this.#declared?.get(collection);
     if (schema === undefined) return freezeData(data);
     const check = checkWithSchema(schema, data);
-    if (!check.ok) throw schemaError(collection, id, check.issues);
+    if (check.issues) throw schemaError(collection, id, check.issues);
     return freezeData(check.value);
   }
 
@@ -75,7 +75,7 @@ export class CollectionGuard {
     const schema = this.#declared?.get(collection);
     if (schema === undefined) return frozen;
     const check = checkWithSchema(schema, { ...current, ...frozen });
-    if (!check.ok) throw schemaError(collection, id, check.issues);
+    if (check.issues) throw schemaError(collection, id, check.issues);
     const output = check.value as Record<string, unknown>;
     const picked: Record<string, unknown> = {};
     for (const key of Object.keys(frozen)) {
@@ -90,8 +90,7 @@ export class CollectionGuard {
     const schema = this.#declared?.get(record.collection);
     if (schema === undefined) return null;
     try {
-      const check = checkWithSchema(schema, record.data);
-      return check.ok ? null : check.issues;
+      return checkWithSchema(schema, record.data).issues ?? null;
     } catch (error) {
       // An async schema was already refused at the first local write; here it must not stop a pull.
       return [{ path: [], message: String(error) }];

@@ -3,6 +3,7 @@ import { isCollection, isRecordIdWithin } from '../protocol/formats.js';
 import { DEFAULT_LIMITS } from '../protocol/limits.js';
 import type { JsonObject } from '../protocol/types.js';
 import { recordDataWithin } from '../protocol/validate.js';
+import { at, fail, type Path, ROOT } from '../protocol/validate-json.js';
 import { deepFreeze } from '../store/freeze.js';
 
 /**
@@ -37,28 +38,21 @@ export function freezeData(data: unknown): JsonObject {
 
 /**
  * A cycle would otherwise be reported as nesting deeper than the limit, which sends the app
- * looking for the wrong mistake. Only walked when the data was refused.
+ * looking for the wrong mistake. Only walked when the data was refused; reported as every
+ * other refusal of the data is (`fail`: the JSON path in the message and `details.path`).
  * @throws SyncError `invalid` naming the path where the cycle closes
  */
 function checkNoCycle(data: unknown): void {
   const open = new Set<object>();
-  const walk = (value: unknown, path: string): void => {
+  const walk = (value: unknown, path: Path): void => {
     if (typeof value !== 'object' || value === null) return;
-    if (open.has(value)) {
-      throw new SyncError('invalid', `${path}: the data refers to itself (a cycle)`, {
-        code: 'invalid',
-        details: { path },
-      });
-    }
+    if (open.has(value)) fail(path, 'the data refers to itself (a cycle)');
     open.add(value);
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) walk(value[i], `${path}[${i}]`);
-    } else {
-      for (const key of Object.keys(value)) {
-        walk((value as Record<string, unknown>)[key], `${path}.${key}`);
-      }
+    const list = Array.isArray(value);
+    for (const key of Object.keys(value)) {
+      walk((value as Record<string, unknown>)[key], at(path, list ? Number(key) : key));
     }
     open.delete(value);
   };
-  walk(data, '$');
+  walk(data, ROOT);
 }

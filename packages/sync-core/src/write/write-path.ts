@@ -1,6 +1,8 @@
 import type { SyncTransaction } from '../api/client.js';
 import type { ConflictDecision } from '../conflict/types.js';
 import type { EngineContext } from '../engine/context.js';
+import type { StartedEngine } from '../engine/start-engine.js';
+import { SyncError } from '../errors/sync-error.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { Replica } from '../replica/replica.js';
@@ -19,15 +21,15 @@ import { buildTransaction } from './transaction-builder.js';
 /** What {@link WritePath} writes with. */
 export interface WritePathParts {
   /** Checks collection names, ids and schemas. */
-  guard: CollectionGuard;
+  readonly guard: CollectionGuard;
   /** The server's size limits. */
-  limits: WriteLimits;
+  readonly limits: WriteLimits;
   /** Makes transaction ids. */
-  newId: IdGenerator;
-  /** The engine context; throws before `start()`. */
-  ctx(): EngineContext;
+  readonly newId: IdGenerator;
+  /** The started engine, or `null` before `start()`. */
+  engine(): StartedEngine | null;
   /** The live replica. */
-  replica(): Replica;
+  liveReplica(): Replica;
   /** Asks the session's replicator (if any) to push soon (called unbound). */
   readonly schedulePush: () => void;
 }
@@ -45,35 +47,49 @@ export class WritePath {
     this.#parts = parts;
   }
 
+  /**
+   * The engine context.
+   * @throws SyncError `invalid` before `start()`
+   */
+  protected ctx(): EngineContext {
+    const engine = this.#parts.engine();
+    if (engine === null) throw new SyncError('invalid', 'Call client.start() before writing');
+    return engine.ctx;
+  }
+
   put(collection: string, id: string, data: JsonObject): Promise<void> {
-    const { guard, limits } = this.#parts;
-    const frozen = limits.check(guard.put(collection, id, data));
-    return this.write([{ op: 'put', collection, id, data: frozen }]);
+    return this.#apply((tx) => tx.put(collection, id, data));
   }
 
   patch(collection: string, id: string, fields: Partial<JsonObject>): Promise<void> {
-    const { guard, limits } = this.#parts;
-    const current = this.#parts.replica().store.get(collection, id);
-    const frozen = limits.check(guard.patch(collection, id, fields, current));
-    return this.write([{ op: 'patch', collection, id, data: frozen }]);
+    return this.#apply((tx) => tx.patch(collection, id, fields));
   }
 
   delete(collection: string, id: string): Promise<void> {
-    this.#parts.guard.target(collection, id);
-    return this.write([{ op: 'delete', collection, id }]);
+    return this.#apply((tx) => tx.delete(collection, id));
   }
 
   transaction(build: (tx: SyncTransaction) => void): Promise<void> {
-    this.#parts.ctx();
-    const writes = buildTransaction(this.#parts.guard, this.#parts.replica().store, build);
-    for (const write of writes) if (write.data !== undefined) this.#parts.limits.check(write.data);
+    this.ctx();
+    return this.#apply(build, true);
+  }
+
+  /**
+   * Checks the writes `build` makes (collection, id, schema, size; each patch against the
+   * record as built so far) and applies them; one write is a transaction of one, without a
+   * transaction id.
+   */
+  #apply(build: (tx: SyncTransaction) => void, inTransaction?: boolean): Promise<void> {
+    const { guard, limits } = this.#parts;
+    const writes = buildTransaction(guard, this.#parts.liveReplica().store, build);
+    for (const write of writes) if (write.data !== undefined) limits.check(write.data);
     if (writes.length === 0) return Promise.resolve();
-    return this.write(writes, this.#parts.newId());
+    return this.write(writes, inTransaction ? this.#parts.newId() : undefined);
   }
 
   /** Applies checked writes (with storage ops of their own: never forwarded to a leader). */
   write(writes: LocalWrite[], txId?: string, extraOps?: StorageWrite[]): Promise<void> {
-    return applyLocalWrites(this.#parts.ctx(), this.#parts.replica(), writes, {
+    return applyLocalWrites(this.ctx(), this.#parts.liveReplica(), writes, {
       txId,
       extraOps,
       // Pushing after a swap is harmless (the new replicator finds its own outbox), so one
@@ -84,18 +100,18 @@ export class WritePath {
 
   /** Queues a dead letter's change again. */
   retryDeadLetter(mutationId: string): Promise<void> {
-    return retryDeadLetter(this.#parts.ctx(), this.#parts.replica(), mutationId, this.#withOps);
+    return retryDeadLetter(this.ctx(), this.#parts.liveReplica(), mutationId, this.#withOps);
   }
 
   /** Drops a dead letter. */
   discardDeadLetter(mutationId: string): Promise<void> {
-    return discardDeadLetter(this.#parts.ctx(), this.#parts.replica(), mutationId);
+    return discardDeadLetter(this.ctx(), this.#parts.liveReplica(), mutationId);
   }
 
   /** Settles a parked conflict. */
   resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void> {
-    const { ctx, replica } = this.#parts;
-    return resolveParkedConflict(ctx(), replica(), mutationId, decision, this.#withOps);
+    const replica = this.#parts.liveReplica();
+    return resolveParkedConflict(this.ctx(), replica, mutationId, decision, this.#withOps);
   }
 
   /** `write` with storage ops of its own (settlement's retries and resolutions). */
