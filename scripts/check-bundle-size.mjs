@@ -174,8 +174,9 @@ const CHECKS = [
      * -5 B, a page poke's checkpoints are compared without an 'undefined' test (they are defined): 26,874 B.
      * -11 B, a query's gathering loop stops at max before a record, not after (no early return): 26,863 B.
      * -13 B, SyncError's fields are declared, set once by its constructor: 26,850 B.
+     * -44 B, IndexedDB's connection is the storage's own (IdbConnection goes): 26,806 B.
      */
-    budgetBytes: 26_850,
+    budgetBytes: 26_806,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -305,8 +306,9 @@ const CHECKS = [
      * -5 B, a page poke's checkpoints are compared without an 'undefined' test (they are defined): 25,898 B.
      * -10 B, a query's gathering loop stops at max before a record, not after (no early return): 25,888 B.
      * -13 B, SyncError's fields are declared, set once by its constructor: 25,875 B.
+     * -51 B, IndexedDB's connection is the storage's own (IdbConnection goes): 25,824 B.
      */
-    budgetBytes: 25_875,
+    budgetBytes: 25_824,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -1,6 +1,5 @@
 import { promisifyRequest } from 'idb-keyval';
 import { prefixUpperBound, storageError, validateBatch } from './batch.js';
-import { IdbConnection } from './indexeddb-connection.js';
 import type { StorageAdapter, StorageWrite } from './types.js';
 
 /** Options of {@link indexedDbStorage}. */
@@ -89,7 +88,10 @@ class IndexedDbStorage implements StorageAdapter {
   readonly #options: IndexedDbStorageOptions;
   readonly #storeName: string;
   readonly #durability: IDBTransactionDurability;
-  #connection: IdbConnection | undefined;
+  /** The database being opened or open; unset when it must be opened (again). */
+  #opening: Promise<IDBDatabase> | undefined;
+  /** The open database, once `#opening` resolved. */
+  #open: IDBDatabase | undefined;
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
   /**
@@ -146,7 +148,7 @@ class IndexedDbStorage implements StorageAdapter {
       if (this.#pending.length > 0) await this.#flush();
       await Promise.allSettled([...this.#inFlight]);
     }
-    this.#connection?.close();
+    if (this.#open !== undefined) this.#drop(this.#open);
   }
 
   #enqueue(namespace: string, ops: PendingWrite['ops']): Promise<void> {
@@ -187,7 +189,7 @@ class IndexedDbStorage implements StorageAdapter {
       tx = db.transaction(this.#storeName, 'readwrite', { durability: this.#durability });
     } catch (cause) {
       // The connection was closed under us (site data cleared, versionchange): reopen once.
-      this.#connection?.reset(db);
+      this.#drop(db);
       const closed = (cause as { name?: unknown } | null)?.name === 'InvalidStateError';
       if (closed && !writes.some((write) => write.reopened)) {
         for (const write of writes) write.reopened = true;
@@ -258,7 +260,7 @@ class IndexedDbStorage implements StorageAdapter {
         return db.transaction(this.#storeName, 'readonly').objectStore(this.#storeName);
       } catch (cause) {
         // Closed under us (site data cleared, versionchange): reopen once, then give up.
-        this.#connection?.reset(db);
+        this.#drop(db);
         if (attempt > 0 || (cause as { name?: unknown } | null)?.name !== 'InvalidStateError') {
           throw storageError('IndexedDB read transaction failed', cause);
         }
@@ -266,23 +268,44 @@ class IndexedDbStorage implements StorageAdapter {
     }
   }
 
+  /**
+   * The database, opened once and lazily. It reopens by itself after the browser closed it
+   * (`close` event, e.g. when the user clears site data) or another tab upgrades it
+   * (`versionchange`: we close so that tab is not blocked, and reopen on the next operation).
+   */
   #db(): Promise<IDBDatabase> {
-    if (this.#connection === undefined) {
-      const factory = this.#options.indexedDB ?? globalThis.indexedDB;
-      if (factory === undefined) {
-        return Promise.reject(
-          storageError(
-            'No IndexedDB here: pass createSyncClient({ storage }), e.g. memoryStorage() in a test',
-          ),
-        );
-      }
-      this.#connection = new IdbConnection({
-        factory,
-        dbName: this.#options.dbName ?? 'syncline',
-        storeName: this.#storeName,
-      });
+    if (this.#opening !== undefined) return this.#opening;
+    const factory = this.#options.indexedDB ?? globalThis.indexedDB;
+    if (factory === undefined) {
+      return Promise.reject(
+        storageError(
+          'No IndexedDB here: pass createSyncClient({ storage }), e.g. memoryStorage() in a test',
+        ),
+      );
     }
-    return this.#connection.open();
+    const dbName = this.#options.dbName ?? 'syncline';
+    this.#opening = openWithStore(factory, dbName, this.#storeName).then(
+      (db) => {
+        db.onversionchange = () => this.#drop(db);
+        db.onclose = () => this.#drop(db);
+        this.#open = db;
+        return db;
+      },
+      (cause: unknown) => {
+        this.#opening = undefined;
+        throw storageError(`Could not open IndexedDB database "${dbName}"`, cause);
+      },
+    );
+    return this.#opening;
+  }
+
+  /** Closes `db` and, if it is the open one, forgets it, so the next use reopens. */
+  #drop(db: IDBDatabase): void {
+    db.close();
+    if (this.#open === db) {
+      this.#open = undefined;
+      this.#opening = undefined;
+    }
   }
 
   /** Keys `[namespace, k]` with `k` starting with `prefix`. Arrays sort after strings. */
@@ -291,4 +314,38 @@ class IndexedDbStorage implements StorageAdapter {
     const upper = prefixUpperBound(prefix);
     return KeyRange.bound([namespace, prefix], [namespace, upper ?? []], false, true);
   }
+}
+
+/**
+ * Opens `dbName` at its current version; when the store is missing (a database created by
+ * something else, or by a storage with another `storeName`), reopens one version up to add
+ * it. Two tabs can race to that upgrade: the loser gets a VersionError and tries again.
+ * (idb-keyval's `createStore` is not used for opening: it is bound to the global `indexedDB`,
+ * cannot add a store to an existing database, and gives no handle to close.)
+ */
+async function openWithStore(
+  factory: IDBFactory,
+  dbName: string,
+  storeName: string,
+): Promise<IDBDatabase> {
+  for (let attempt = 0; ; attempt++) {
+    const db = await openRequest(factory.open(dbName), storeName);
+    if (db.objectStoreNames.contains(storeName)) return db;
+    const version = db.version + 1;
+    db.close();
+    try {
+      return await openRequest(factory.open(dbName, version), storeName);
+    } catch (error) {
+      if ((error as { name?: unknown } | null)?.name !== 'VersionError' || attempt >= 3)
+        throw error;
+    }
+  }
+}
+
+function openRequest(request: IDBOpenDBRequest, storeName: string): Promise<IDBDatabase> {
+  request.onupgradeneeded = () => {
+    const db = request.result;
+    if (!db.objectStoreNames.contains(storeName)) db.createObjectStore(storeName);
+  };
+  return promisifyRequest(request);
 }
