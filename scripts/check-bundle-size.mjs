@@ -176,8 +176,9 @@ const CHECKS = [
      * -13 B, SyncError's fields are declared, set once by its constructor: 26,850 B.
      * -44 B, IndexedDB's connection is the storage's own (IdbConnection goes): 26,806 B.
      * -21 B, a malformed storage op is refused by one test and one message: 26,785 B.
+     * -5 B, baseUrl checked once, by the HTTP client; its URL built in #send: 26,780 B.
      */
-    budgetBytes: 26_785,
+    budgetBytes: 26_780,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -309,8 +310,9 @@ const CHECKS = [
      * -13 B, SyncError's fields are declared, set once by its constructor: 25,875 B.
      * -51 B, IndexedDB's connection is the storage's own (IdbConnection goes): 25,824 B.
      * -21 B, a malformed storage op is refused by one test and one message: 25,803 B.
+     * -4 B, baseUrl checked once, by the HTTP client; its URL built in #send: 25,799 B.
      */
-    budgetBytes: 25_803,
+    budgetBytes: 25_799,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

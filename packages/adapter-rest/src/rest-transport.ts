@@ -21,7 +21,7 @@ import {
   type ServerFeatures,
   type ServerInfo,
 } from '@syncline/sync-core/protocol';
-import { checkBaseUrl, HttpClient, type TokenProvider } from './http/http-client.js';
+import { HttpClient, type TokenProvider } from './http/http-client.js';
 import { PullAhead, type PullSendOptions } from './http/pull-ahead.js';
 import { notSynclineAnswerError } from './http/response-error.js';
 import type { ReconnectOptions } from './realtime/backoff.js';
@@ -153,10 +153,10 @@ const PULL_AHEAD_MAX_AGE_MS = 10_000;
  * ```
  */
 export function restTransport(options: RestTransportOptions): RestTransport {
-  const baseUrl = checkBaseUrl(options.baseUrl);
   // The engine's one environment: the same defaults (and the same option) as the client's.
   const timers = createEnvironment(options.environment);
   const timeoutMs = options.timeoutMs ?? 30_000;
+  // Checks baseUrl (a setup mistake throws here).
   const http = new HttpClient({
     baseUrl: options.baseUrl,
     getToken: options.getToken,
@@ -218,7 +218,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       }));
 
   const transport: RestTransport = {
-    baseUrl,
+    baseUrl: http.baseUrl,
 
     async push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
       const body = await http.json({
