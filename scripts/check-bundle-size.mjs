@@ -177,8 +177,9 @@ const CHECKS = [
      * -44 B, IndexedDB's connection is the storage's own (IdbConnection goes): 26,806 B.
      * -21 B, a malformed storage op is refused by one test and one message: 26,785 B.
      * -5 B, baseUrl checked once, by the HTTP client; its URL built in #send: 26,780 B.
+     * -27 B, IndexedDB reads share one #read; its errors say read failed or write failed: 26,753 B.
      */
-    budgetBytes: 26_780,
+    budgetBytes: 26_753,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -311,8 +312,9 @@ const CHECKS = [
      * -51 B, IndexedDB's connection is the storage's own (IdbConnection goes): 25,824 B.
      * -21 B, a malformed storage op is refused by one test and one message: 25,803 B.
      * -4 B, baseUrl checked once, by the HTTP client; its URL built in #send: 25,799 B.
+     * -27 B, IndexedDB reads share one #read; its errors say read failed or write failed: 25,772 B.
      */
-    budgetBytes: 25_799,
+    budgetBytes: 25_772,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

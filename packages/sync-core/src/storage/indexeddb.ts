@@ -106,29 +106,21 @@ class IndexedDbStorage implements StorageAdapter {
     this.#durability = options.durability ?? 'relaxed';
   }
 
-  async get(namespace: string, key: string): Promise<unknown> {
-    const store = await this.#readStore();
-    try {
-      return await promisifyRequest(store.get([namespace, key]));
-    } catch (cause) {
-      throw storageError(`IndexedDB get failed for "${key}"`, cause);
-    }
+  get(namespace: string, key: string): Promise<unknown> {
+    return this.#read((store) => promisifyRequest(store.get([namespace, key])));
   }
 
   async list(namespace: string, prefix: string): Promise<Array<[key: string, value: unknown]>> {
-    const store = await this.#readStore();
-    const range = this.#range(namespace, prefix);
-    try {
-      // Both requests run in one readonly transaction, so they see the same snapshot and
-      // return the same keys in the same (key) order.
-      const [keys, values] = await Promise.all([
+    // Both requests run in one readonly transaction, so they see the same snapshot and return
+    // the same keys in the same (key) order.
+    const [keys, values] = await this.#read((store) => {
+      const range = this.#range(namespace, prefix);
+      return Promise.all([
         promisifyRequest(store.getAllKeys(range)),
         promisifyRequest(store.getAll(range)),
       ]);
-      return keys.map((key, i) => [(key as [string, string])[1], values[i]]);
-    } catch (cause) {
-      throw storageError(`IndexedDB list failed for prefix "${prefix}"`, cause);
-    }
+    });
+    return keys.map((key, i) => [(key as [string, string])[1], values[i]]);
   }
 
   async write(namespace: string, ops: readonly StorageWrite[]): Promise<void> {
@@ -197,7 +189,7 @@ class IndexedDbStorage implements StorageAdapter {
         void this.#flush();
         return;
       }
-      for (const write of writes) write.reject(storageError('IndexedDB transaction failed', cause));
+      for (const write of writes) write.reject(storageError('IndexedDB write failed', cause));
       return;
     }
     const store = tx.objectStore(this.#storeName);
@@ -234,8 +226,7 @@ class IndexedDbStorage implements StorageAdapter {
         settle();
       };
       tx.oncomplete = () => finished();
-      tx.onabort = () =>
-        finished(storageError('IndexedDB write transaction aborted', tx.error ?? undefined));
+      tx.onabort = () => finished(storageError('IndexedDB write failed', tx.error ?? undefined));
     });
     this.#inFlight.add(done);
   }
@@ -251,19 +242,29 @@ class IndexedDbStorage implements StorageAdapter {
     }
   }
 
-  /** A readonly store, after sending pending writes so a read sees every write issued before it. */
-  async #readStore(): Promise<IDBObjectStore> {
+  /**
+   * Runs `request` on a readonly store, after sending pending writes so a read sees every write
+   * issued before it.
+   */
+  async #read<T>(request: (store: IDBObjectStore) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const db = await this.#db();
       if (this.#pending.length > 0) this.#flushPending(db);
+      let store: IDBObjectStore;
       try {
-        return db.transaction(this.#storeName, 'readonly').objectStore(this.#storeName);
+        store = db.transaction(this.#storeName, 'readonly').objectStore(this.#storeName);
       } catch (cause) {
         // Closed under us (site data cleared, versionchange): reopen once, then give up.
         this.#drop(db);
         if (attempt > 0 || (cause as { name?: unknown } | null)?.name !== 'InvalidStateError') {
-          throw storageError('IndexedDB read transaction failed', cause);
+          throw storageError('IndexedDB read failed', cause);
         }
+        continue;
+      }
+      try {
+        return await request(store);
+      } catch (cause) {
+        throw storageError('IndexedDB read failed', cause);
       }
     }
   }
