@@ -179,8 +179,9 @@ const CHECKS = [
      * -5 B, baseUrl checked once, by the HTTP client; its URL built in #send: 26,780 B.
      * -27 B, IndexedDB reads share one #read; its errors say read failed or write failed: 26,753 B.
      * -27 B, the no-route and not-syncline setup messages in fewer words: 26,726 B.
+     * -12 B, a JSON member descends into an array or object itself (copyJson is its top-level call): 26,714 B.
      */
-    budgetBytes: 26_726,
+    budgetBytes: 26_714,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -315,8 +316,9 @@ const CHECKS = [
      * -4 B, baseUrl checked once, by the HTTP client; its URL built in #send: 25,799 B.
      * -27 B, IndexedDB reads share one #read; its errors say read failed or write failed: 25,772 B.
      * -27 B, the no-route and not-syncline setup messages in fewer words: 25,745 B.
+     * -25 B, a JSON member descends into an array or object itself (copyJson is its top-level call): 25,720 B.
      */
-    budgetBytes: 25_745,
+    budgetBytes: 25_720,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
