@@ -182,8 +182,9 @@ const CHECKS = [
      * -12 B, a JSON member descends into an array or object itself (copyJson is its top-level call): 26,714 B.
      * -39 B, a lone surrogate found by its regex alone (the short-string loop was slower): 26,675 B.
      * -51 B, a UUIDv7's random part written byte by byte from the pool (word() goes): 26,624 B.
+     * -13 B, the targeting entry keeps the latest info answer itself (restTransport's lastInfo goes): 26,611 B.
      */
-    budgetBytes: 26_624,
+    budgetBytes: 26_611,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -321,8 +322,9 @@ const CHECKS = [
      * -25 B, a JSON member descends into an array or object itself (copyJson is its top-level call): 25,720 B.
      * -38 B, a lone surrogate found by its regex alone (the short-string loop was slower): 25,682 B.
      * -42 B, a UUIDv7's random part written byte by byte from the pool (word() goes): 25,640 B.
+     * -9 B, the targeting entry keeps the latest info answer itself (restTransport's lastInfo goes): 25,631 B.
      */
-    budgetBytes: 25_640,
+    budgetBytes: 25_631,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

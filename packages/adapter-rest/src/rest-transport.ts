@@ -198,24 +198,19 @@ export function restTransport(options: RestTransportOptions): RestTransport {
         })
       : undefined;
 
-  // The latest info answer (or the one on its way), which the targeting part's feature read
-  // takes instead of asking again (and asks anew when it failed).
-  let lastInfo: Promise<ServerInfo> | undefined;
   const info = (signal?: AbortSignal): Promise<ServerInfo> =>
-    (lastInfo = http
-      .json({ method: 'GET', path: '/v1/info', what: 'info', signal })
-      .then((answer) => {
-        const body = answer as { limits?: unknown; features?: ServerFeatures } | null;
-        const limits = readServerLimits(body?.limits);
-        if (limits?.maxBodyBytes === undefined || limits.maxRecordBytes === undefined) {
-          throw notSynclineAnswerError(undefined, 'info');
-        }
-        return {
-          protocol: 1,
-          limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'],
-          features: { assetUploadsById: body?.features?.assetUploadsById === true },
-        } as const;
-      }));
+    http.json({ method: 'GET', path: '/v1/info', what: 'info', signal }).then((answer) => {
+      const body = answer as { limits?: unknown; features?: ServerFeatures } | null;
+      const limits = readServerLimits(body?.limits);
+      if (limits?.maxBodyBytes === undefined || limits.maxRecordBytes === undefined) {
+        throw notSynclineAnswerError(undefined, 'info');
+      }
+      return {
+        protocol: 1,
+        limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'],
+        features: { assetUploadsById: body?.features?.assetUploadsById === true },
+      } as const;
+    });
 
   const transport: RestTransport = {
     baseUrl: http.baseUrl,
@@ -241,7 +236,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   };
 
   if (options.session !== undefined) transport.session = options.session;
-  const hub = options.targeting?.attach(transport, http, () => lastInfo, options);
+  const hub = options.targeting?.attach(transport, http, options);
 
   if (realtime === 'sse') {
     transport.subscribe = ({ scopes, onPoke, onConnect }) => {
