@@ -183,8 +183,9 @@ const CHECKS = [
      * -39 B, a lone surrogate found by its regex alone (the short-string loop was slower): 26,675 B.
      * -51 B, a UUIDv7's random part written byte by byte from the pool (word() goes): 26,624 B.
      * -13 B, the targeting entry keeps the latest info answer itself (restTransport's lastInfo goes): 26,611 B.
+     * -10 B, a protocol integer's two messages are one (a non-number is not a safe integer): 26,601 B.
      */
-    budgetBytes: 26_611,
+    budgetBytes: 26_601,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -323,8 +324,9 @@ const CHECKS = [
      * -38 B, a lone surrogate found by its regex alone (the short-string loop was slower): 25,682 B.
      * -42 B, a UUIDv7's random part written byte by byte from the pool (word() goes): 25,640 B.
      * -9 B, the targeting entry keeps the latest info answer itself (restTransport's lastInfo goes): 25,631 B.
+     * -11 B, a protocol integer's two messages are one (a non-number is not a safe integer): 25,620 B.
      */
-    budgetBytes: 25_631,
+    budgetBytes: 25_620,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
