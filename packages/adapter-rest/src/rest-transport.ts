@@ -21,7 +21,7 @@ import {
   type ServerFeatures,
   type ServerInfo,
 } from '@syncline/sync-core/protocol';
-import { checkBaseUrl, HttpClient, type TokenProvider } from './http/http-client.js';
+import { HttpClient, type TokenProvider } from './http/http-client.js';
 import { PullAhead, type PullSendOptions } from './http/pull-ahead.js';
 import { notSynclineAnswerError } from './http/response-error.js';
 import type { ReconnectOptions } from './realtime/backoff.js';
@@ -153,10 +153,10 @@ const PULL_AHEAD_MAX_AGE_MS = 10_000;
  * ```
  */
 export function restTransport(options: RestTransportOptions): RestTransport {
-  const baseUrl = checkBaseUrl(options.baseUrl);
   // The engine's one environment: the same defaults (and the same option) as the client's.
   const timers = createEnvironment(options.environment);
   const timeoutMs = options.timeoutMs ?? 30_000;
+  // Checks baseUrl (a setup mistake throws here).
   const http = new HttpClient({
     baseUrl: options.baseUrl,
     getToken: options.getToken,
@@ -198,27 +198,22 @@ export function restTransport(options: RestTransportOptions): RestTransport {
         })
       : undefined;
 
-  // The latest info answer (or the one on its way), which the targeting part's feature read
-  // takes instead of asking again (and asks anew when it failed).
-  let lastInfo: Promise<ServerInfo> | undefined;
   const info = (signal?: AbortSignal): Promise<ServerInfo> =>
-    (lastInfo = http
-      .json({ method: 'GET', path: '/v1/info', what: 'info', signal })
-      .then((answer) => {
-        const body = answer as { limits?: unknown; features?: ServerFeatures } | null;
-        const limits = readServerLimits(body?.limits);
-        if (limits?.maxBodyBytes === undefined || limits.maxRecordBytes === undefined) {
-          throw notSynclineAnswerError(undefined, 'info');
-        }
-        return {
-          protocol: 1,
-          limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'],
-          features: { assetUploadsById: body?.features?.assetUploadsById === true },
-        } as const;
-      }));
+    http.json({ method: 'GET', path: '/v1/info', what: 'info', signal }).then((answer) => {
+      const body = answer as { limits?: unknown; features?: ServerFeatures } | null;
+      const limits = readServerLimits(body?.limits);
+      if (limits?.maxBodyBytes === undefined || limits.maxRecordBytes === undefined) {
+        throw notSynclineAnswerError(undefined, 'info');
+      }
+      return {
+        protocol: 1,
+        limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'],
+        features: { assetUploadsById: body?.features?.assetUploadsById === true },
+      } as const;
+    });
 
   const transport: RestTransport = {
-    baseUrl,
+    baseUrl: http.baseUrl,
 
     async push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
       const body = await http.json({
@@ -241,7 +236,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   };
 
   if (options.session !== undefined) transport.session = options.session;
-  const hub = options.targeting?.attach(transport, http, () => lastInfo, options);
+  const hub = options.targeting?.attach(transport, http, options);
 
   if (realtime === 'sse') {
     transport.subscribe = ({ scopes, onPoke, onConnect }) => {

@@ -99,7 +99,8 @@ interface Deadline {
 /** Sends requests to a syncline server. Internal to the adapter. */
 export class HttpClient {
   readonly #options: HttpClientOptions;
-  readonly #baseUrl: string;
+  /** `options.baseUrl`, checked, without its trailing slashes. */
+  readonly baseUrl: string;
   #refreshing: Promise<string | null> | null = null;
   // Counts finished refreshes, so a 401 for a token that was already replaced does not
   // trigger another refresh.
@@ -108,21 +109,7 @@ export class HttpClient {
   /** @throws SyncError `misconfigured` (code `bad_base_url`) for a missing or relative `baseUrl` */
   constructor(options: HttpClientOptions) {
     this.#options = options;
-    this.#baseUrl = checkBaseUrl(options.baseUrl);
-  }
-
-  /** The absolute URL of `path` with `query`. */
-  url(path: string, query?: HttpRequest['query']): string {
-    let url = this.#baseUrl + path;
-    if (query !== undefined) {
-      const params = new URLSearchParams();
-      for (const [key, value] of Object.entries(query)) {
-        if (value !== undefined) params.set(key, String(value));
-      }
-      const search = params.toString();
-      if (search.length > 0) url += `?${search}`;
-    }
-    return url;
+    this.baseUrl = checkBaseUrl(options.baseUrl);
   }
 
   /** Sends `request` and returns its parsed JSON answer; rejects only with `SyncError`. */
@@ -235,7 +222,12 @@ export class HttpClient {
       init.body = JSON.stringify(request.body);
     }
     Object.assign(init, request.init);
-    const url = this.url(request.path, request.query);
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(request.query ?? {})) {
+      if (value !== undefined) params.set(key, String(value));
+    }
+    const search = params.toString();
+    const url = this.baseUrl + request.path + (search === '' ? '' : `?${search}`);
     const send = request.fetch ?? this.#options.fetch;
     return send === undefined ? globalThis.fetch(url, init) : send(url, init);
   }

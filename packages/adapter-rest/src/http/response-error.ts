@@ -36,7 +36,7 @@ export async function errorFromResponse(
     if (noRoute && (!isSyncline || NO_ROUTE_CODES.has(body.code as string))) {
       return new SyncError(
         'misconfigured',
-        `${what}: ${whereOf(response)} answered HTTP ${status} (no such route): check baseUrl's path (the server's mount point, without /v1)`,
+        `${what}: ${whereOf(response)} answered HTTP ${status} (no such route): check baseUrl's path (without /v1)`,
         { status, code: 'no_such_route' },
       );
     }
@@ -86,7 +86,7 @@ export function notSynclineAnswerError(
   const status = response === undefined || response.ok ? '' : ` HTTP ${response.status}`;
   return new SyncError(
     'misconfigured',
-    `${what}: ${whereOf(response)} answered${status} with ${type} that is not a syncline answer: baseUrl points at another server (a web app, a proxy?)`,
+    `${what}: ${whereOf(response)} answered${status} with ${type} that is not a syncline answer: baseUrl points at another server`,
     { code: 'not_syncline', status: response?.status, cause },
   );
 }

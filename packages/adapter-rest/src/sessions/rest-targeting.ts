@@ -11,15 +11,14 @@ import { globalFetchIsNodes } from './upload-body.js';
 export interface RestTargeting {
   /**
    * Adds the session endpoints to `transport` over its HTTP client; returns the hub the event
-   * stream feeds with session, delivery and transfer hints. `lastInfo` is the transport's
-   * latest `info()` answer (or the one on its way), which the asset part reads the server's
-   * features from; `transportOptions` are the transport's options.
+   * stream feeds with session, delivery and transfer hints. It keeps the transport's latest
+   * `info()` answer (or the one on its way), which the asset part reads the server's features
+   * from; `transportOptions` are the transport's options.
    * @internal
    */
   attach(
     transport: SyncTransport,
     http: HttpClient,
-    lastInfo: () => Promise<ServerInfo> | undefined,
     transportOptions: { fetch?: unknown; streamUploads?: boolean },
   ): SessionEventHub;
 }
@@ -55,16 +54,23 @@ export interface RestTargetingOptions {
  */
 export function restTargeting(options: RestTargetingOptions = {}): RestTargeting {
   return {
-    attach: (transport, http, lastInfo, transportOptions) => {
+    attach: (transport, http, transportOptions) => {
       const appFetch = transportOptions.fetch !== undefined;
       const nodeDownloads =
         options.nodeDownloads ?? (!appFetch && globalFetchIsNodes() && nodeHttpAvailable());
       // Left to the platform (Node's own fetch: streams) unless the app's own fetch is used.
       const streamUploads = transportOptions.streamUploads ?? (appFetch ? false : undefined);
+      // The latest info answer (or the one on its way), kept as the client asks for it.
+      const info = transport.info as NonNullable<SyncTransport['info']>;
+      let lastInfo: Promise<ServerInfo> | undefined;
+      const askInfo = (signal?: AbortSignal): Promise<ServerInfo> => {
+        lastInfo = info(signal);
+        return lastInfo;
+      };
+      transport.info = askInfo;
       // The latest answer, else (none yet, or it failed) the transport asks again.
       const serverInfo = async (signal?: AbortSignal): Promise<ServerInfo> =>
-        (await lastInfo()?.catch(() => undefined)) ??
-        (transport.info as NonNullable<SyncTransport['info']>)(signal);
+        (await lastInfo?.catch(() => undefined)) ?? askInfo(signal);
       return attachTargeting(transport, http, { nodeDownloads, streamUploads, serverInfo });
     },
   };

@@ -54,15 +54,15 @@ export class SyncError extends Error {
   /** Always `'SyncError'`; {@link isSyncError} checks it. */
   override readonly name = 'SyncError' as const;
   /** What went wrong. */
-  readonly kind: SyncErrorKind;
+  declare readonly kind: SyncErrorKind;
   /** HTTP status, when known. */
-  readonly status: number | undefined;
+  declare readonly status: number | undefined;
   /** Machine-readable code, when known. */
-  readonly code: string | undefined;
+  declare readonly code: string | undefined;
   /** Requested delay before retrying, in milliseconds. */
-  readonly retryAfterMs: number | undefined;
+  declare readonly retryAfterMs: number | undefined;
   /** Structured details. */
-  readonly details: unknown;
+  declare readonly details: unknown;
 
   /**
    * @param kind - what went wrong

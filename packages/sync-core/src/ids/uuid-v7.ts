@@ -51,10 +51,9 @@ export function createUuidV7(env: Pick<SyncEnvironment, 'now' | 'randomBytes'>):
     lastMs = ms;
     // xxxxxxxx-xxxx-7ccc-vrrr-rrrrrrrrrrrr: 48 bits of time (as two 24-bit halves: bitwise
     // operators work on 32 bits), the version 7 and the counter, the variant (binary 10) and
-    // 62 random bits.
+    // 62 random bits (pool bytes 2-9, the variant over the top two bits of the first).
     const high = Math.floor(ms / 0x1000000);
     const low = ms % 0x1000000;
-    const random = (word(pool, at + 2) & 0x3fffffff) | 0x80000000;
     const codes: number[] = [];
     pushHex(codes, high, 6);
     pushHex(codes, low >>> 16, 2);
@@ -63,21 +62,10 @@ export function createUuidV7(env: Pick<SyncEnvironment, 'now' | 'randomBytes'>):
     codes.push(DASH);
     pushHex(codes, 0x7000 | counter, 4);
     codes.push(DASH);
-    pushHex(codes, random >>> 16, 4);
+    pushHex(codes, ((pool[at + 2] as number) & 0x3f) | 0x80, 2);
+    pushHex(codes, pool[at + 3] as number, 2);
     codes.push(DASH);
-    pushHex(codes, random, 4);
-    pushHex(codes, word(pool, at + 6), 8);
+    for (let i = at + 4; i < at + 10; i++) pushHex(codes, pool[i] as number, 2);
     return String.fromCharCode.apply(null, codes);
   };
-}
-
-/** The 32-bit unsigned big-endian word at `at`. */
-function word(bytes: Uint8Array, at: number): number {
-  return (
-    (((bytes[at] as number) << 24) |
-      ((bytes[at + 1] as number) << 16) |
-      ((bytes[at + 2] as number) << 8) |
-      (bytes[at + 3] as number)) >>>
-    0
-  );
 }

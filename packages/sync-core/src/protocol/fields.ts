@@ -55,11 +55,11 @@ export class Fields {
   /** A required safe integer of at least `min`; `-0` reads as `0`. */
   integer(key: string, min = 0): number {
     const value = this.required(key);
-    if (typeof value !== 'number') fail(at(this.path, key), 'expected a number');
-    if (!Number.isSafeInteger(value) || value < min) {
+    // Also what a string or any other non-number is told.
+    if (!Number.isSafeInteger(value) || (value as number) < min) {
       fail(at(this.path, key), `expected a safe integer >= ${min}`);
     }
-    return value === 0 ? 0 : value;
+    return value === 0 ? 0 : (value as number);
   }
 
   /** A required boolean. */

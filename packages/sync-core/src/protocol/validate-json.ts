@@ -126,11 +126,6 @@ function textProblem(value: string, check: JsonCheck, what: string): string | un
  * set to `0`). Only for values the caller owns outright, such as a body it just parsed.
  */
 export function copyJson(value: unknown, check: JsonCheck, path: Path, depth: number): Json {
-  if (typeof value === 'object' && value !== null) {
-    if (depth > check.maxJsonDepth) fail(path, `nested deeper than ${check.maxJsonDepth}`);
-    if (Array.isArray(value)) return arrayAt(value, check, path, depth);
-    return copyObject(value, check, path, depth);
-  }
   return member(value, check, path.parent ?? path, path.key, depth, path);
 }
 
@@ -159,14 +154,17 @@ function member(
       return value;
     case 'object':
       if (value === null) return null;
-      return copyJson(value, check, known ?? at(parent, key), depth);
+      if (Array.isArray(value)) return arrayAt(value, check, known ?? at(parent, key), depth);
+      return copyObject(value, check, known ?? at(parent, key), depth);
     default:
       return fail(known ?? at(parent, key), `${typeof value} is not a JSON value`);
   }
 }
 
+/** Checks and copies (or, `inPlace`, only checks) a JSON array; `depth` is its own depth. */
 function arrayAt(value: unknown[], check: JsonCheck, path: Path, depth: number): Json[] {
   const { inPlace } = check;
+  if (depth > check.maxJsonDepth) fail(path, `nested deeper than ${check.maxJsonDepth}`);
   const out: Json[] = inPlace ? (value as Json[]) : new Array(value.length);
   for (let i = 0; i < value.length; i++) {
     // A hole reads as undefined and is rejected like any other non-JSON value.

@@ -25,17 +25,15 @@ export function validateBatch(
   if (typeof namespace !== 'string') throw storageError('Storage namespace must be a string');
   if (!Array.isArray(ops)) throw storageError('Storage batch must be an array of ops');
   for (let i = 0; i < ops.length; i++) {
-    const candidate = (ops as unknown[])[i] as Partial<StorageWrite> | null;
-    if (candidate === null || typeof candidate !== 'object') {
-      throw storageError('Storage op must be an object');
-    }
-    if (typeof candidate.key !== 'string') throw storageError('Storage key must be a string');
-    if (candidate.type === 'set') {
-      if ((candidate as { value?: unknown }).value === undefined) {
-        throw storageError(`Storage value for "${candidate.key}" is undefined`);
-      }
-    } else if (candidate.type !== 'delete') {
-      throw storageError(`Unknown storage op type: ${String(candidate.type)}`);
+    // `null` and non-objects have no string key and fail with the rest.
+    const op = ((ops as unknown[])[i] ?? {}) as { type?: unknown; key?: unknown; value?: unknown };
+    if (
+      typeof op.key !== 'string' ||
+      (op.type === 'set' ? op.value === undefined : op.type !== 'delete')
+    ) {
+      throw storageError(
+        `Storage op ${i} is not { type: 'set', key: string, value } or { type: 'delete', key: string }`,
+      );
     }
   }
 }

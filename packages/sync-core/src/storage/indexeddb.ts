@@ -1,6 +1,5 @@
 import { promisifyRequest } from 'idb-keyval';
 import { prefixUpperBound, storageError, validateBatch } from './batch.js';
-import { IdbConnection } from './indexeddb-connection.js';
 import type { StorageAdapter, StorageWrite } from './types.js';
 
 /** Options of {@link indexedDbStorage}. */
@@ -89,7 +88,10 @@ class IndexedDbStorage implements StorageAdapter {
   readonly #options: IndexedDbStorageOptions;
   readonly #storeName: string;
   readonly #durability: IDBTransactionDurability;
-  #connection: IdbConnection | undefined;
+  /** The database being opened or open; unset when it must be opened (again). */
+  #opening: Promise<IDBDatabase> | undefined;
+  /** The open database, once `#opening` resolved. */
+  #open: IDBDatabase | undefined;
   #pending: PendingWrite[] = [];
   #flushScheduled = false;
   /**
@@ -104,29 +106,21 @@ class IndexedDbStorage implements StorageAdapter {
     this.#durability = options.durability ?? 'relaxed';
   }
 
-  async get(namespace: string, key: string): Promise<unknown> {
-    const store = await this.#readStore();
-    try {
-      return await promisifyRequest(store.get([namespace, key]));
-    } catch (cause) {
-      throw storageError(`IndexedDB get failed for "${key}"`, cause);
-    }
+  get(namespace: string, key: string): Promise<unknown> {
+    return this.#read((store) => promisifyRequest(store.get([namespace, key])));
   }
 
   async list(namespace: string, prefix: string): Promise<Array<[key: string, value: unknown]>> {
-    const store = await this.#readStore();
-    const range = this.#range(namespace, prefix);
-    try {
-      // Both requests run in one readonly transaction, so they see the same snapshot and
-      // return the same keys in the same (key) order.
-      const [keys, values] = await Promise.all([
+    // Both requests run in one readonly transaction, so they see the same snapshot and return
+    // the same keys in the same (key) order.
+    const [keys, values] = await this.#read((store) => {
+      const range = this.#range(namespace, prefix);
+      return Promise.all([
         promisifyRequest(store.getAllKeys(range)),
         promisifyRequest(store.getAll(range)),
       ]);
-      return keys.map((key, i) => [(key as [string, string])[1], values[i]]);
-    } catch (cause) {
-      throw storageError(`IndexedDB list failed for prefix "${prefix}"`, cause);
-    }
+    });
+    return keys.map((key, i) => [(key as [string, string])[1], values[i]]);
   }
 
   async write(namespace: string, ops: readonly StorageWrite[]): Promise<void> {
@@ -146,7 +140,7 @@ class IndexedDbStorage implements StorageAdapter {
       if (this.#pending.length > 0) await this.#flush();
       await Promise.allSettled([...this.#inFlight]);
     }
-    this.#connection?.close();
+    if (this.#open !== undefined) this.#drop(this.#open);
   }
 
   #enqueue(namespace: string, ops: PendingWrite['ops']): Promise<void> {
@@ -187,7 +181,7 @@ class IndexedDbStorage implements StorageAdapter {
       tx = db.transaction(this.#storeName, 'readwrite', { durability: this.#durability });
     } catch (cause) {
       // The connection was closed under us (site data cleared, versionchange): reopen once.
-      this.#connection?.reset(db);
+      this.#drop(db);
       const closed = (cause as { name?: unknown } | null)?.name === 'InvalidStateError';
       if (closed && !writes.some((write) => write.reopened)) {
         for (const write of writes) write.reopened = true;
@@ -195,7 +189,7 @@ class IndexedDbStorage implements StorageAdapter {
         void this.#flush();
         return;
       }
-      for (const write of writes) write.reject(storageError('IndexedDB transaction failed', cause));
+      for (const write of writes) write.reject(storageError('IndexedDB write failed', cause));
       return;
     }
     const store = tx.objectStore(this.#storeName);
@@ -232,8 +226,7 @@ class IndexedDbStorage implements StorageAdapter {
         settle();
       };
       tx.oncomplete = () => finished();
-      tx.onabort = () =>
-        finished(storageError('IndexedDB write transaction aborted', tx.error ?? undefined));
+      tx.onabort = () => finished(storageError('IndexedDB write failed', tx.error ?? undefined));
     });
     this.#inFlight.add(done);
   }
@@ -249,40 +242,71 @@ class IndexedDbStorage implements StorageAdapter {
     }
   }
 
-  /** A readonly store, after sending pending writes so a read sees every write issued before it. */
-  async #readStore(): Promise<IDBObjectStore> {
+  /**
+   * Runs `request` on a readonly store, after sending pending writes so a read sees every write
+   * issued before it.
+   */
+  async #read<T>(request: (store: IDBObjectStore) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const db = await this.#db();
       if (this.#pending.length > 0) this.#flushPending(db);
+      let store: IDBObjectStore;
       try {
-        return db.transaction(this.#storeName, 'readonly').objectStore(this.#storeName);
+        store = db.transaction(this.#storeName, 'readonly').objectStore(this.#storeName);
       } catch (cause) {
         // Closed under us (site data cleared, versionchange): reopen once, then give up.
-        this.#connection?.reset(db);
+        this.#drop(db);
         if (attempt > 0 || (cause as { name?: unknown } | null)?.name !== 'InvalidStateError') {
-          throw storageError('IndexedDB read transaction failed', cause);
+          throw storageError('IndexedDB read failed', cause);
         }
+        continue;
+      }
+      try {
+        return await request(store);
+      } catch (cause) {
+        throw storageError('IndexedDB read failed', cause);
       }
     }
   }
 
+  /**
+   * The database, opened once and lazily. It reopens by itself after the browser closed it
+   * (`close` event, e.g. when the user clears site data) or another tab upgrades it
+   * (`versionchange`: we close so that tab is not blocked, and reopen on the next operation).
+   */
   #db(): Promise<IDBDatabase> {
-    if (this.#connection === undefined) {
-      const factory = this.#options.indexedDB ?? globalThis.indexedDB;
-      if (factory === undefined) {
-        return Promise.reject(
-          storageError(
-            'No IndexedDB here: pass createSyncClient({ storage }), e.g. memoryStorage() in a test',
-          ),
-        );
-      }
-      this.#connection = new IdbConnection({
-        factory,
-        dbName: this.#options.dbName ?? 'syncline',
-        storeName: this.#storeName,
-      });
+    if (this.#opening !== undefined) return this.#opening;
+    const factory = this.#options.indexedDB ?? globalThis.indexedDB;
+    if (factory === undefined) {
+      return Promise.reject(
+        storageError(
+          'No IndexedDB here: pass createSyncClient({ storage }), e.g. memoryStorage() in a test',
+        ),
+      );
     }
-    return this.#connection.open();
+    const dbName = this.#options.dbName ?? 'syncline';
+    this.#opening = openWithStore(factory, dbName, this.#storeName).then(
+      (db) => {
+        db.onversionchange = () => this.#drop(db);
+        db.onclose = () => this.#drop(db);
+        this.#open = db;
+        return db;
+      },
+      (cause: unknown) => {
+        this.#opening = undefined;
+        throw storageError(`Could not open IndexedDB database "${dbName}"`, cause);
+      },
+    );
+    return this.#opening;
+  }
+
+  /** Closes `db` and, if it is the open one, forgets it, so the next use reopens. */
+  #drop(db: IDBDatabase): void {
+    db.close();
+    if (this.#open === db) {
+      this.#open = undefined;
+      this.#opening = undefined;
+    }
   }
 
   /** Keys `[namespace, k]` with `k` starting with `prefix`. Arrays sort after strings. */
@@ -291,4 +315,38 @@ class IndexedDbStorage implements StorageAdapter {
     const upper = prefixUpperBound(prefix);
     return KeyRange.bound([namespace, prefix], [namespace, upper ?? []], false, true);
   }
+}
+
+/**
+ * Opens `dbName` at its current version; when the store is missing (a database created by
+ * something else, or by a storage with another `storeName`), reopens one version up to add
+ * it. Two tabs can race to that upgrade: the loser gets a VersionError and tries again.
+ * (idb-keyval's `createStore` is not used for opening: it is bound to the global `indexedDB`,
+ * cannot add a store to an existing database, and gives no handle to close.)
+ */
+async function openWithStore(
+  factory: IDBFactory,
+  dbName: string,
+  storeName: string,
+): Promise<IDBDatabase> {
+  for (let attempt = 0; ; attempt++) {
+    const db = await openRequest(factory.open(dbName), storeName);
+    if (db.objectStoreNames.contains(storeName)) return db;
+    const version = db.version + 1;
+    db.close();
+    try {
+      return await openRequest(factory.open(dbName, version), storeName);
+    } catch (error) {
+      if ((error as { name?: unknown } | null)?.name !== 'VersionError' || attempt >= 3)
+        throw error;
+    }
+  }
+}
+
+function openRequest(request: IDBOpenDBRequest, storeName: string): Promise<IDBDatabase> {
+  request.onupgradeneeded = () => {
+    const db = request.result;
+    if (!db.objectStoreNames.contains(storeName)) db.createObjectStore(storeName);
+  };
+  return promisifyRequest(request);
 }

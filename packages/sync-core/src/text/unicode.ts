@@ -13,14 +13,10 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** `true` when `value` contains a lone UTF-16 surrogate (not representable in UTF-8). */
 export function hasLoneSurrogate(value: string): boolean {
-  if (value.length > 64) return LONE_SURROGATE.test(value);
-  // Short strings (ids, HLCs, keys) rarely hold a surrogate at all: a loop rules that out
-  // for less than the regex call costs.
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdfff) return LONE_SURROGATE.test(value);
-  }
-  return false;
+  // One regex at every length: a loop that first ruled out any surrogate in short strings
+  // was slower than the regex (Node 20, CPU time: ~27 ns and ~48 ns a call for 8- and
+  // 40-character ids and HLCs, ~12 ns with the regex).
+  return LONE_SURROGATE.test(value);
 }
 
 /** `true` when `value` contains a C0/C1 control character or DEL (NUL included). */
