@@ -69,6 +69,37 @@ describe('an import of a byte stream', () => {
   });
 });
 
+describe('an import of a Blob', () => {
+  it('takes the pieces its stream hands out as they are (no BYOB read, no copy)', async () => {
+    // A Blob's stream in Node is a byte stream that enqueues a new 64 KiB buffer per read even
+    // for a BYOB reader, which then copies it: a default read takes the piece itself.
+    const { stream, pulls } = byteSource();
+    class StreamedBlob extends Blob {
+      override stream() {
+        return stream as ReturnType<Blob['stream']>;
+      }
+    }
+    const store = memoryAssetStore();
+    const written: number[] = [];
+    const result = await writeAsset({
+      store,
+      source: new StreamedBlob([bytes]),
+      key: 'p1',
+      meta: { name: 'a.bin' },
+      chunkBytes: CHUNK,
+      onWritten: (end) => written.push(end),
+    });
+    expect(result).toEqual({ hash: sha256Hex(bytes), size: bytes.length });
+    expect(pulls.length).toBeGreaterThan(0);
+    expect(pulls.every((pull) => pull.view === undefined)).toBe(true);
+    // The pieces (700 bytes each) are still appended in batches of at least a chunk.
+    expect(written.slice(0, -1).every((end, i) => end - (written[i - 1] ?? 0) >= CHUNK)).toBe(true);
+    expect(written.at(-1)).toBe(bytes.length);
+    await store.commit('p1', result.hash, { name: 'a.bin', size: result.size });
+    expect(await store.read(result.hash, 0, bytes.length)).toEqual(bytes);
+  });
+});
+
 describe("a stored asset's stream", () => {
   it("is a byte stream read from the file store into the reader's own buffer", async () => {
     const server = createMemoryServer({});
