@@ -112,8 +112,8 @@ export function hashBytes(source: AssetSource): { hash: string; size: number } |
  * touches no fresh memory per chunk (in Node a freed 4 MB buffer is often given back to the
  * system, and the next one faults in page by page). A Blob's stream is read as it hands out
  * its pieces: in Node it is a byte stream that makes a new 64 KiB buffer per read even for a
- * BYOB reader, which then copies it (twice the CPU, and about five times the page faults, of
- * taking the piece itself).
+ * BYOB reader, which then copies it (more CPU, and several times the page faults, than
+ * taking the piece itself: docs/decisions.md, "Issue 12, session 15").
  */
 async function* chunksOf(
   source: AssetSource,
