@@ -61,7 +61,9 @@ export interface AssetFile extends AssetMeta {
   /**
    * Reads it in chunks. From a store that reads into a given buffer (the file store) it is a
    * byte stream: a BYOB reader has the bytes read into its own buffer, and `assets.send` of
-   * such a stream (or of a Blob's, in Node) reuses a few buffers instead of one per chunk.
+   * such a stream reuses a few buffers instead of one per chunk. (A Blob is read as its own
+   * stream hands out its pieces: in Node, pass `assets.send` the Blob rather than its
+   * `stream()`, which a BYOB read would copy once more.)
    */
   stream(): ReadableStream<Uint8Array>;
 }
@@ -82,8 +84,9 @@ export interface AssetsApi {
    *
    * Where the runtime hashes natively (Node, Bun, Deno, Electron), a `Uint8Array` is hashed
    * first, then stored while it uploads; bytes changed meanwhile fail the send (`invalid`,
-   * code `source_changed`). A stream or a Blob, or any source in a browser, is stored whole
-   * before its upload starts.
+   * code `source_changed`). A stream or a Blob is read once, and uploaded as it is stored
+   * where the server takes uploads by id (`GET /v1/info`). Otherwise, as a `Uint8Array` where
+   * the runtime has no native hash (a browser), it is stored whole before its upload starts.
    *
    * The send is durable once the bytes are stored: cut short by a reload, a crash or `stop()`,
    * it continues at the next sign-in of the same user on this device (from the bytes the server

@@ -4,7 +4,7 @@ import { memoryAssetStore } from './asset-store.js';
 import { fileAssetStore } from './file-asset-store.js';
 import { CHUNK, sendingDevice, tempDirectories } from './send-test-support.js';
 import { sha256Hex } from './sha256.js';
-import { writeAsset } from './transfer-io.js';
+import { IMPORT_BATCH_BYTES, writeAsset } from './transfer-io.js';
 
 const directories = tempDirectories('syncline-byob-import-');
 afterEach(() => directories.removeAll());
@@ -64,6 +64,78 @@ describe('an import of a byte stream', () => {
     expect(pulls.every((pull) => pull.view !== undefined)).toBe(true);
     // Every append but the last is a whole chunk, although the stream answers 700 at a time.
     expect(written).toEqual([1, 2, 3, 4, 5, 6, 7].map((n) => n * CHUNK).concat(bytes.length));
+    await store.commit('p1', result.hash, { name: 'a.bin', size: result.size });
+    expect(await store.read(result.hash, 0, bytes.length)).toEqual(bytes);
+  });
+});
+
+describe('an import with chunks larger than its batches', () => {
+  it('reads and appends the source in batches of IMPORT_BATCH_BYTES', async () => {
+    // The upload goes in chunks of `chunkBytes`; the import's two reused buffers are smaller.
+    const size = 5 * IMPORT_BATCH_BYTES + 123;
+    const large = new Uint8Array(size).map((_, i) => (i * 7 + 3) & 0xff);
+    let at = 0;
+    const views: number[] = [];
+    const stream = new ReadableStream({
+      type: 'bytes',
+      pull(controller) {
+        const request = controller.byobRequest;
+        if (at >= size || !request?.view) {
+          controller.close();
+          request?.respond(0);
+          return;
+        }
+        views.push(request.view.byteLength);
+        const n = Math.min(size - at, request.view.byteLength, 300_000);
+        new Uint8Array(request.view.buffer, request.view.byteOffset, n).set(
+          large.subarray(at, at + n),
+        );
+        at += n;
+        request.respond(n);
+      },
+    });
+    const store = memoryAssetStore();
+    const written: number[] = [];
+    const result = await writeAsset({
+      store,
+      source: stream,
+      key: 'p1',
+      meta: { name: 'a.bin' },
+      chunkBytes: 4 * IMPORT_BATCH_BYTES,
+      onWritten: (end) => written.push(end),
+    });
+    expect(result).toEqual({ hash: sha256Hex(large), size });
+    expect(written).toEqual([1, 2, 3, 4, 5].map((n) => n * IMPORT_BATCH_BYTES).concat(size));
+    expect(Math.max(...views)).toBe(IMPORT_BATCH_BYTES);
+  });
+});
+
+describe('an import of a Blob', () => {
+  it('takes the pieces its stream hands out as they are (no BYOB read, no copy)', async () => {
+    // A Blob's stream in Node is a byte stream that enqueues a new 64 KiB buffer per read even
+    // for a BYOB reader, which then copies it: a default read takes the piece itself.
+    const { stream, pulls } = byteSource();
+    class StreamedBlob extends Blob {
+      override stream() {
+        return stream as ReturnType<Blob['stream']>;
+      }
+    }
+    const store = memoryAssetStore();
+    const written: number[] = [];
+    const result = await writeAsset({
+      store,
+      source: new StreamedBlob([bytes]),
+      key: 'p1',
+      meta: { name: 'a.bin' },
+      chunkBytes: CHUNK,
+      onWritten: (end) => written.push(end),
+    });
+    expect(result).toEqual({ hash: sha256Hex(bytes), size: bytes.length });
+    expect(pulls.length).toBeGreaterThan(0);
+    expect(pulls.every((pull) => pull.view === undefined)).toBe(true);
+    // The pieces (700 bytes each) are still appended in batches of at least a chunk.
+    expect(written.slice(0, -1).every((end, i) => end - (written[i - 1] ?? 0) >= CHUNK)).toBe(true);
+    expect(written.at(-1)).toBe(bytes.length);
     await store.commit('p1', result.hash, { name: 'a.bin', size: result.size });
     expect(await store.read(result.hash, 0, bytes.length)).toEqual(bytes);
   });

@@ -12,6 +12,12 @@ export const DEFAULT_ASSET_CHUNK_BYTES = 4 << 20;
 /** Asset upload requests in flight at once, by default. */
 export const DEFAULT_ASSET_UPLOAD_WINDOW = 2;
 
+/**
+ * Bytes an import reads into one buffer and appends at once, at most (a smaller `chunkBytes`
+ * wins). The upload still goes in chunks of `chunkBytes`, read back from the store.
+ */
+export const IMPORT_BATCH_BYTES = 1 << 20;
+
 /** Bytes an app hands to `client.assets`: whole, as a Blob (File), or as a stream. */
 export type AssetSource = Uint8Array | Blob | ReadableStream<Uint8Array>;
 
@@ -32,6 +38,7 @@ export interface ImportOptions {
   /** The partial written. */
   key: string;
   meta: Omit<AssetMeta, 'size'>;
+  /** The upload's chunk: the source is read and appended in batches of at most this. */
   chunkBytes: number;
   /** Called after each append with where the partial then ends. */
   onWritten?: (end: number) => void;
@@ -49,7 +56,10 @@ export interface ImportOptions {
  * not committed (nor synced, in a file store). Returns hash and size.
  */
 export async function writeAsset(options: ImportOptions): Promise<{ hash: string; size: number }> {
-  const { store, key, chunkBytes, onWritten } = options;
+  const { store, key, onWritten } = options;
+  // Smaller than an upload's chunk: the buffers a byte stream is read into are touched fresh
+  // once per send (each 4 KB page a fault), so two of 1 MiB cost a quarter of two of 4 MiB.
+  const batchBytes = Math.min(options.chunkBytes, IMPORT_BATCH_BYTES);
   await store.discardPartial(key);
   const hash = new Sha256();
   // Errors are left to the commit, whose own flush of the whole partial is what counts.
@@ -68,14 +78,14 @@ export async function writeAsset(options: ImportOptions): Promise<{ hash: string
     store,
     key,
     offset: 0,
-    batchBytes: chunkBytes,
+    batchBytes,
     onWritten: (end) => {
       onWritten?.(end);
       flush();
     },
   });
   try {
-    for await (const chunk of chunksOf(options.source, chunkBytes, () => writer.appended)) {
+    for await (const chunk of chunksOf(options.source, batchBytes, () => writer.appended)) {
       hash.update(chunk);
       await writer.push(chunk);
     }
@@ -106,11 +116,14 @@ export function hashBytes(source: AssetSource): { hash: string; size: number } |
 }
 
 /**
- * The source in pieces of at most `chunkBytes`. A byte stream (a Blob's stream in Node, a
- * stored asset's stream from a file store) is read with a BYOB reader into buffers of
- * `chunkBytes` that are used again once the partial holds their bytes (`appended`: where the
- * appends done so far end), so an import touches no fresh memory per chunk (in Node a freed
- * 4 MB buffer is often given back to the system, and the next one faults in page by page).
+ * The source in pieces of at most `chunkBytes`. A byte stream (a stored asset's stream from a
+ * file store) is read with a BYOB reader into buffers of `chunkBytes` that are used again once
+ * the partial holds their bytes (`appended`: where the appends done so far end), so an import
+ * touches no fresh memory per chunk (in Node a freed 4 MB buffer is often given back to the
+ * system, and the next one faults in page by page). A Blob's stream is read as it hands out
+ * its pieces: in Node it is a byte stream that makes a new 64 KiB buffer per read even for a
+ * BYOB reader, which then copies it (more CPU, and several times the page faults, than
+ * taking the piece itself: docs/decisions.md, "Issue 12, session 15").
  */
 async function* chunksOf(
   source: AssetSource,
@@ -124,7 +137,7 @@ async function* chunksOf(
     return;
   }
   const stream = isBlob(source) ? source.stream() : source;
-  const byob = byobReader(stream);
+  const byob = isBlob(source) ? undefined : byobReader(stream);
   if (byob !== undefined) {
     yield* recycledChunks(byob, chunkBytes, appended);
     return;
