@@ -252,12 +252,12 @@ describe('Outbox', () => {
     ]);
   });
 
-  it('finds a queued mutation by its id', () => {
+  it('holds a queued entry until it is removed', () => {
     const outbox = new Outbox();
     const first = durable(outbox, m({ op: 'put', recordId: 'x', data: {} })).entry;
     const second = durable(outbox, m({ op: 'put', recordId: 'y', data: {} })).entry;
-    expect(outbox.find(second.mutation.id)).toBe(second);
-    expect(outbox.find(first.mutation.id)).toBe(first);
-    expect(outbox.find('nope')).toBeUndefined();
+    expect([outbox.holds(first), outbox.holds(second)]).toEqual([true, true]);
+    outbox.remove(first);
+    expect([outbox.holds(first), outbox.holds(second)]).toEqual([false, true]);
   });
 });

@@ -120,10 +120,9 @@ export class Outbox {
     return this.#byRecord.has(collection, id);
   }
 
-  /** The entry holding mutation `id`, if queued. */
-  find(id: string): OutboxEntry | undefined {
-    for (const entry of this.#entries.values()) if (entry.mutation.id === id) return entry;
-    return undefined;
+  /** `true` while `entry` is queued (not removed, nor replaced by a restored one). */
+  holds(entry: OutboxEntry): boolean {
+    return this.#entries.get(entry.seq) === entry;
   }
 
   /**
@@ -173,7 +172,7 @@ export class Outbox {
     const { entry, coalescedFrom } = result;
     if (coalescedFrom === undefined) {
       this.remove(entry);
-    } else if (this.#entries.get(entry.seq) === entry) {
+    } else if (this.holds(entry)) {
       const held = entry as Entry;
       held.mutation = coalescedFrom.mutation;
       held.base = coalescedFrom.base;
@@ -199,7 +198,7 @@ export class Outbox {
 
   /** Removes an entry (answered, dead-lettered, parked or rolled back). */
   remove(entry: OutboxEntry): void {
-    if (this.#entries.get(entry.seq) !== entry) return;
+    if (!this.holds(entry)) return;
     this.#entries.delete(entry.seq);
     const { collection, recordId } = entry.mutation;
     this.onTouched?.(collection, recordId);
