@@ -1,9 +1,8 @@
-import type { ConflictContext, ConflictResolution, ParkedConflict } from '../conflict/types.js';
+import type { ConflictResolution, ParkedConflict } from '../conflict/types.js';
 import type { EngineContext } from '../engine/context.js';
 import type { OutboxEntry } from '../outbox/outbox.js';
 import type {
   ConflictResult,
-  JsonObject,
   Mutation,
   MutationResult,
   RejectedResult,
@@ -29,8 +28,8 @@ export interface PushOutcome {
  * Applies the server's answers to a pushed batch, in memory, adding to `write` the ops that
  * make it durable in ONE write (DESIGN §3.6: a mutation leaves the outbox in the same write
  * that updates its base record). One function per outcome: {@link settleApplied},
- * {@link settleConflict} (then {@link parkConflict}, {@link dropForServer} or
- * {@link rewriteLocal}, as the resolver decides), {@link settleRejected}.
+ * {@link settleConflict} (parked, dropped or rewritten, as the resolver decides),
+ * {@link settleRejected}.
  */
 export function applyPushResults(
   ctx: EngineContext,
@@ -98,9 +97,12 @@ function settleApplied(
  * `conflict`: if the server's revision is the mutation's own base revision, the mutation did
  * not conflict itself (a `txId` sibling did): it stays queued unchanged and this returns
  * `false`. Otherwise the server's record becomes the base and the collection's resolver
- * decides: `server` drops the local change, `write` replaces it in place by a new mutation on
- * top of the server's revision (or drops it when the result equals the server's data, so
- * resolution can never loop), `manual` parks it.
+ * decides (a resolver that throws counts as `manual`: the write is neither lost nor blocking):
+ * - `manual`: the entry leaves the outbox and waits, parked, for the app's decision;
+ * - `server`, or a result equal to the server's data (so resolution can never loop): the local
+ *   change is dropped;
+ * - `write`: the entry's mutation is replaced in place by the resolver's data on top of the
+ *   server's revision.
  */
 function settleConflict(
   ctx: EngineContext,
@@ -109,7 +111,8 @@ function settleConflict(
   entry: OutboxEntry,
   result: ConflictResult,
 ): boolean {
-  const { mutation } = entry;
+  const { mutation, base } = entry;
+  const { collection, recordId } = mutation;
   const { server } = result;
   // Only a transaction member can be held back by a sibling; a patch of an absent or
   // deleted record conflicts on its own even at the same revision.
@@ -121,70 +124,55 @@ function settleConflict(
   if (sibling) return false;
   adoptServerRecord(ctx, write, mutation, server);
   const serverData = server === null || server.deleted ? null : server.data;
-  const resolution = resolve(ctx, entry, server, serverData);
-  if (resolution.action === 'manual') parkConflict(write, outcome, entry, server);
-  else if (resolution.action === 'server' || jsonEqual(resolution.data, serverData)) {
-    dropForServer(write, entry, server, serverData);
-  } else rewriteLocal(ctx, write, entry, server, serverData, resolution.data);
+  const revision = server?.revision ?? 0;
+  const local = applyMutation(base, mutation);
+  let resolution: ConflictResolution;
+  try {
+    resolution = ctx.resolverFor(collection)({
+      collection,
+      id: recordId,
+      base,
+      local,
+      server: serverData,
+      localHlc: mutation.hlc,
+      serverHlc: server?.hlc ?? '',
+      serverRecord: server,
+      mutation,
+    });
+  } catch {
+    resolution = { action: 'manual' };
+  }
+  if (resolution.action === 'manual') {
+    write.unqueue(entry);
+    const parked: ParkedConflict = {
+      mutationId: mutation.id,
+      collection,
+      recordId,
+      base,
+      local,
+      server,
+    };
+    write.parkConflict({ conflict: parked, mutation });
+    outcome.parked.push(parked);
+  } else if (resolution.action === 'server' || jsonEqual(resolution.data, serverData)) {
+    write.unqueue(entry);
+    write.rebaseNext(collection, recordId, revision, serverData);
+  } else {
+    const data = resolution.data === null ? undefined : deepFreeze(resolution.data);
+    const rewrite: Mutation = {
+      id: ctx.newId(),
+      scope: mutation.scope,
+      collection,
+      recordId,
+      op: data === undefined ? 'delete' : 'put',
+      baseRevision: revision,
+      hlc: ctx.clock.tick(),
+    };
+    if (data !== undefined) rewrite.data = data;
+    if (mutation.txId !== undefined) rewrite.txId = mutation.txId;
+    write.replace(entry, rewrite, serverData);
+  }
   return true;
-}
-
-/** `manual`: the entry leaves the outbox and waits, parked, for the app's decision. */
-function parkConflict(
-  write: ReplicaBatch,
-  outcome: PushOutcome,
-  entry: OutboxEntry,
-  server: SyncRecord | null,
-): void {
-  const { mutation } = entry;
-  write.unqueue(entry);
-  const parked: ParkedConflict = {
-    mutationId: mutation.id,
-    collection: mutation.collection,
-    recordId: mutation.recordId,
-    base: entry.base,
-    local: applyMutation(entry.base, mutation),
-    server,
-  };
-  write.parkConflict({ conflict: parked, mutation });
-  outcome.parked.push(parked);
-}
-
-/** `server` (or a resolution equal to the server's data): the local change is dropped. */
-function dropForServer(
-  write: ReplicaBatch,
-  entry: OutboxEntry,
-  server: SyncRecord | null,
-  serverData: JsonObject | null,
-): void {
-  const { collection, recordId } = entry.mutation;
-  write.unqueue(entry);
-  write.rebaseNext(collection, recordId, server?.revision ?? 0, serverData);
-}
-
-/** `write`: the entry's mutation is replaced by the resolver's data on the server's revision. */
-function rewriteLocal(
-  ctx: EngineContext,
-  write: ReplicaBatch,
-  entry: OutboxEntry,
-  server: SyncRecord | null,
-  serverData: JsonObject | null,
-  resolved: JsonObject | null,
-): void {
-  const { mutation } = entry;
-  const data = resolved === null ? undefined : deepFreeze(resolved);
-  const rewrite: Mutation = {
-    id: ctx.newId(),
-    scope: mutation.scope,
-    collection: mutation.collection,
-    recordId: mutation.recordId,
-    op: data === undefined ? 'delete' : 'put',
-    baseRevision: server?.revision ?? 0,
-    hlc: ctx.clock.tick(),
-  };
-  if (data !== undefined) rewrite.data = data;
-  if (mutation.txId !== undefined) rewrite.txId = mutation.txId;
-  write.replace(entry, rewrite, serverData);
 }
 
 /** `rejected`: the entry becomes a dead letter; the view rolls back by itself. */
@@ -227,30 +215,4 @@ function adoptServerRecord(
   if (previous !== undefined && previous.revision >= server.revision) return;
   if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, server, write)) return;
   write.setBase(deepFreeze(server));
-}
-
-function resolve(
-  ctx: EngineContext,
-  entry: OutboxEntry,
-  server: SyncRecord | null,
-  serverData: JsonObject | null,
-): ConflictResolution {
-  const mutation = entry.mutation;
-  const context: ConflictContext = {
-    collection: mutation.collection,
-    id: mutation.recordId,
-    base: entry.base,
-    local: applyMutation(entry.base, mutation),
-    server: serverData,
-    localHlc: mutation.hlc,
-    serverHlc: server?.hlc ?? '',
-    serverRecord: server,
-    mutation,
-  };
-  try {
-    return ctx.resolverFor(mutation.collection)(context);
-  } catch {
-    // A throwing resolver must not lose the write or block the queue: let the app decide.
-    return { action: 'manual' };
-  }
 }
