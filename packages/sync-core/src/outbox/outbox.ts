@@ -72,14 +72,6 @@ export class Outbox {
   onTouched: ((collection: string, id: string) => void) | null = null;
 
   /**
-   * @param stored - entries loaded from storage, in any order; all are treated as possibly
-   *   sent (sealed)
-   */
-  constructor(stored: readonly StoredOutboxEntry[] = []) {
-    this.restore(stored);
-  }
-
-  /**
    * Inserts entries that are durable already (loaded from storage, or a leader tab's, see
    * tabs/mirror.ts) at their own positions, in `seq` order, all sealed (they may have been
    * sent); an entry at the same position is replaced.
@@ -322,12 +314,10 @@ export class Outbox {
     this.#byTx.clear();
     this.#nextSeq = 1;
     this.restore(stored);
-    let next = this.#nextSeq;
     for (const entry of queued) {
-      entry.seq = next++;
+      entry.seq = this.#nextSeq++;
       this.#insert(entry);
     }
-    this.#nextSeq = next;
   }
 
   /**
