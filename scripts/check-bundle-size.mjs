@@ -178,8 +178,9 @@ const CHECKS = [
      * S15 push side: -33 B, the key prefixes are one constant each (the KEYS object goes): 26,732 B.
      * S15 push side: -26 B, the outbox's test-only constructor entries go: 26,706 B.
      * S15 push side: -29 B, the retryer's reset is clear, backingOff read in ready: 26,677 B.
+     * S15 push side: -19 B, push results raise the replicator's own revisions (no per-answer map): 26,658 B.
      */
-    budgetBytes: 26_677,
+    budgetBytes: 26_658,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -313,8 +314,9 @@ const CHECKS = [
      * S15 push side: -38 B, the key prefixes are one constant each (the KEYS object goes): 25,748 B.
      * S15 push side: -28 B, the outbox's test-only constructor entries go: 25,720 B.
      * S15 push side: -28 B, the retryer's reset is clear, backingOff read in ready: 25,692 B.
+     * S15 push side: -17 B, push results raise the replicator's own revisions (no per-answer map): 25,675 B.
      */
-    budgetBytes: 25_692,
+    budgetBytes: 25_675,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

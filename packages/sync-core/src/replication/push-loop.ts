@@ -35,8 +35,10 @@ export interface PushLoopOptions {
   onAuthError: (error: SyncError) => void;
   /** Called with the server's limits from a 413 `too_large` answer. */
   onLimits?: (limits: Partial<ServerLimitsInfo>) => void;
-  /** Called after each answered batch with the revisions our mutations got, per scope. */
-  onPushed?: (ownRevisions: Map<string, number>) => void;
+  /** The highest revision our mutations got, per scope: each answer raises it. */
+  ownRevisions: Map<string, number>;
+  /** Called after each answered batch, once {@link ownRevisions} has its revisions. */
+  onPushed: () => void;
 }
 
 /**
@@ -161,7 +163,7 @@ export class PushLoop {
       }));
     }
     const write = new ReplicaBatch(replica);
-    const outcome = applyPushResults(ctx, write, batch, results);
+    const outcome = applyPushResults(ctx, write, batch, results, this.#o.ownRevisions);
     try {
       await write.commit(ctx.storage);
     } catch (error) {
@@ -174,7 +176,7 @@ export class PushLoop {
     if (outbox.size === 0) ctx.status.pushedAll(ctx.env.now());
     for (const parked of outcome.parked) ctx.emitConflict(parked);
     for (const letter of outcome.rejected) ctx.emitRejected(letter);
-    this.#o.onPushed?.(outcome.ownRevisions);
+    this.#o.onPushed();
     return true;
   }
 }

@@ -20,8 +20,6 @@ export interface PushOutcome {
   parked: ParkedConflict[];
   /** Mutations rejected permanently. */
   rejected: DeadLetter[];
-  /** Highest revision the server assigned to our mutations, per scope (to skip our own pokes). */
-  ownRevisions: Map<string, number>;
 }
 
 /**
@@ -29,21 +27,23 @@ export interface PushOutcome {
  * make it durable in ONE write (DESIGN §3.6: a mutation leaves the outbox in the same write
  * that updates its base record). One function per outcome: {@link settleApplied},
  * {@link settleConflict} (parked, dropped or rewritten, as the resolver decides),
- * {@link settleRejected}.
+ * {@link settleRejected}. `ownRevisions` (per scope, the highest revision the server gave our
+ * mutations, to tell our own pokes) is raised by the revisions this answer gave.
  */
 export function applyPushResults(
   ctx: EngineContext,
   write: ReplicaBatch,
   sent: readonly OutboxEntry[],
   results: readonly MutationResult[],
+  ownRevisions: Map<string, number>,
 ): PushOutcome {
-  const outcome: PushOutcome = { parked: [], rejected: [], ownRevisions: new Map() };
+  const outcome: PushOutcome = { parked: [], rejected: [] };
   const { outbox, store } = write.replica;
   outbox.release(sent);
   for (let i = 0; i < sent.length; i++) {
     const entry = sent[i] as OutboxEntry;
     const result = results[i] as MutationResult;
-    if (result.status === 'applied') settleApplied(write, outcome, entry, result.revision);
+    if (result.status === 'applied') settleApplied(write, ownRevisions, entry, result.revision);
     else if (result.status === 'conflict') {
       if (!settleConflict(ctx, write, outcome, entry, result)) continue;
     } else settleRejected(ctx, write, outcome, entry, result);
@@ -62,7 +62,7 @@ export function applyPushResults(
  */
 function settleApplied(
   write: ReplicaBatch,
-  outcome: PushOutcome,
+  ownRevisions: Map<string, number>,
   entry: OutboxEntry,
   revision: number,
 ): void {
@@ -89,7 +89,7 @@ function settleApplied(
   // A reset under way must not drop it: the server has it now, whatever the reset's pages,
   // read before this write was applied, said.
   write.serverHas(scope, collection, recordId);
-  if (revision > (outcome.ownRevisions.get(scope) ?? 0)) outcome.ownRevisions.set(scope, revision);
+  if (revision > (ownRevisions.get(scope) ?? 0)) ownRevisions.set(scope, revision);
   write.rebaseNext(collection, recordId, revision, data);
 }
 

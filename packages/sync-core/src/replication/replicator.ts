@@ -72,13 +72,8 @@ export class Replicator {
       stop,
       batchSize: options.pushBatchSize,
       onAuthError,
-      onPushed: (revisions) => {
-        for (const [scope, revision] of revisions) {
-          if (revision > (this.#ownRevision.get(scope) ?? 0))
-            this.#ownRevision.set(scope, revision);
-        }
-        this.#settleOwnPokes();
-      },
+      ownRevisions: this.#ownRevision,
+      onPushed: () => this.#settleOwnPokes(),
     });
     this.#pull = new PullLoop({
       ...options,
