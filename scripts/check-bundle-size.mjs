@@ -179,8 +179,9 @@ const CHECKS = [
      * S15 push side: -26 B, the outbox's test-only constructor entries go: 26,706 B.
      * S15 push side: -29 B, the retryer's reset is clear, backingOff read in ready: 26,677 B.
      * S15 push side: -19 B, push results raise the replicator's own revisions (no per-answer map): 26,658 B.
+     * S15 push side: -16 B, startEngine builds the engine context itself: 26,642 B.
      */
-    budgetBytes: 26_658,
+    budgetBytes: 26_642,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -315,8 +316,9 @@ const CHECKS = [
      * S15 push side: -28 B, the outbox's test-only constructor entries go: 25,720 B.
      * S15 push side: -28 B, the retryer's reset is clear, backingOff read in ready: 25,692 B.
      * S15 push side: -17 B, push results raise the replicator's own revisions (no per-answer map): 25,675 B.
+     * S15 push side: -20 B, startEngine builds the engine context itself: 25,655 B.
      */
-    budgetBytes: 25_675,
+    budgetBytes: 25_655,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
