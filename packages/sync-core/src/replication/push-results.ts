@@ -158,18 +158,19 @@ function settleConflict(
     write.unqueue(entry);
     write.rebaseNext(collection, recordId, revision, serverData);
   } else {
-    const data = resolution.data === null ? undefined : deepFreeze(resolution.data);
+    // A new mutation of the record (same scope and transaction) on the server's revision.
+    const { data: _localData, ...kept } = mutation;
     const rewrite: Mutation = {
+      ...kept,
       id: ctx.newId(),
-      scope: mutation.scope,
-      collection,
-      recordId,
-      op: data === undefined ? 'delete' : 'put',
+      op: 'delete',
       baseRevision: revision,
       hlc: ctx.clock.tick(),
     };
-    if (data !== undefined) rewrite.data = data;
-    if (mutation.txId !== undefined) rewrite.txId = mutation.txId;
+    if (resolution.data !== null) {
+      rewrite.op = 'put';
+      rewrite.data = deepFreeze(resolution.data);
+    }
     write.replace(entry, rewrite, serverData);
   }
   return true;
