@@ -1,5 +1,5 @@
 import type { SyncEnvironment } from '../env/types.js';
-import { isRetryableError, isSyncError, SyncError } from '../errors/sync-error.js';
+import { isRetryableError, isSyncError } from '../errors/sync-error.js';
 import { fullJitterDelay } from './backoff.js';
 
 /** Retry policy of the one retryer used by push, pull and every other request. */
@@ -195,9 +195,4 @@ export class Retryer {
     this.#clearTimers(this.#retryAfterTimers);
     this.#wake();
   }
-}
-
-/** The reason a stopped client's pending waits reject with. */
-export function stoppedError(): SyncError {
-  return new SyncError('network', 'The sync client was stopped');
 }
