@@ -184,8 +184,9 @@ const CHECKS = [
      * S15 push side: -28 B, coalesce keeps the earlier mutation and sets op, hlc, data: 26,603 B.
      * S15 push side: -20 B, a resolver's rewrite keeps the local mutation's record and txId: 26,583 B.
      * S15 push side: -8 B, the replicator's one-use auth and unplaced-poke methods inline: 26,575 B.
+     * S15 push side: +8 B, the split groups units by push (no copy per member): 26,583 B.
      */
-    budgetBytes: 26_575,
+    budgetBytes: 26_583,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -325,8 +326,9 @@ const CHECKS = [
      * S15 push side: -28 B, coalesce keeps the earlier mutation and sets op, hlc, data: 25,599 B.
      * S15 push side: -10 B, a resolver's rewrite keeps the local mutation's record and txId: 25,589 B.
      * S15 push side: -8 B, the replicator's one-use auth and unplaced-poke methods inline: 25,581 B.
+     * S15 push side: +9 B, the split groups units by push (no copy per member): 25,590 B.
      */
-    budgetBytes: 25_581,
+    budgetBytes: 25_590,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

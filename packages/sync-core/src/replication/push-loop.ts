@@ -142,7 +142,9 @@ export class PushLoop {
       const units = new Map<string, OutboxEntry[]>();
       for (const entry of batch) {
         const key = entry.mutation.txId ?? entry.mutation.id;
-        units.set(key, [...(units.get(key) ?? []), entry]);
+        const unit = units.get(key);
+        if (unit === undefined) units.set(key, [entry]);
+        else unit.push(entry);
       }
       if (units.size > 1) {
         for (const unit of units.values()) {
