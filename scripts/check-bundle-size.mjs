@@ -185,8 +185,9 @@ const CHECKS = [
      * S15 push side: -20 B, a resolver's rewrite keeps the local mutation's record and txId: 26,583 B.
      * S15 push side: -8 B, the replicator's one-use auth and unplaced-poke methods inline: 26,575 B.
      * S15 push side: +8 B, the split groups units by push (no copy per member): 26,583 B.
+     * S15 push side: +34 B, coalesce's literal back (a spread then a write: ~3.4 us, not ~0.2): 26,617 B.
      */
-    budgetBytes: 26_583,
+    budgetBytes: 26_617,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -327,8 +328,9 @@ const CHECKS = [
      * S15 push side: -10 B, a resolver's rewrite keeps the local mutation's record and txId: 25,589 B.
      * S15 push side: -8 B, the replicator's one-use auth and unplaced-poke methods inline: 25,581 B.
      * S15 push side: +9 B, the split groups units by push (no copy per member): 25,590 B.
+     * S15 push side: +31 B, coalesce's literal back (a spread then a write: ~3.4 us, not ~0.2): 25,621 B.
      */
-    budgetBytes: 25_590,
+    budgetBytes: 25_621,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -1,4 +1,4 @@
-import type { Mutation } from '../protocol/types.js';
+import type { JsonObject, Mutation } from '../protocol/types.js';
 
 /**
  * Folds a later unsent mutation of a record into an earlier unsent one (DESIGN §3.2b):
@@ -10,16 +10,31 @@ import type { Mutation } from '../protocol/types.js';
  * Only call it when the earlier mutation was never sent: its id may then carry new content.
  */
 export function coalesce(earlier: Mutation, later: Mutation): Mutation {
-  const { data: _earlierData, ...kept } = earlier;
-  const merged: Mutation = { ...kept, op: later.op, hlc: later.hlc };
-  if (later.op === 'patch' && earlier.op !== 'delete') {
+  let op: Mutation['op'];
+  let data: JsonObject | undefined;
+  if (later.op === 'delete') {
+    op = 'delete';
+  } else if (later.op === 'put') {
+    op = 'put';
+    data = later.data;
+  } else if (earlier.op === 'delete') {
+    op = 'put';
+    data = later.data;
+  } else {
     // A patch over a put or a patch: the earlier operation, with the fields merged.
-    merged.op = earlier.op;
-    merged.data = Object.freeze({ ...earlier.data, ...later.data });
-  } else if (later.data !== undefined) {
-    // A put, or a patch of a deleted record: a put of the later fields.
-    merged.op = 'put';
-    merged.data = later.data;
+    op = earlier.op;
+    data = Object.freeze({ ...earlier.data, ...later.data });
   }
+  const merged: Mutation = {
+    id: earlier.id,
+    scope: earlier.scope,
+    collection: earlier.collection,
+    recordId: earlier.recordId,
+    op,
+    baseRevision: earlier.baseRevision,
+    hlc: later.hlc,
+  };
+  if (data !== undefined) merged.data = data;
+  if (earlier.txId !== undefined) merged.txId = earlier.txId;
   return Object.freeze(merged);
 }
