@@ -186,8 +186,9 @@ const CHECKS = [
      * S15 push side: -8 B, the replicator's one-use auth and unplaced-poke methods inline: 26,575 B.
      * S15 push side: +8 B, the split groups units by push (no copy per member): 26,583 B.
      * S15 push side: +34 B, coalesce's literal back (a spread then a write: ~3.4 us, not ~0.2): 26,617 B.
+     * S15 push side: -1 B, a resolver's rewrite built whole (no write after a spread): 26,616 B.
      */
-    budgetBytes: 26_617,
+    budgetBytes: 26_616,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -329,8 +330,9 @@ const CHECKS = [
      * S15 push side: -8 B, the replicator's one-use auth and unplaced-poke methods inline: 25,581 B.
      * S15 push side: +9 B, the split groups units by push (no copy per member): 25,590 B.
      * S15 push side: +31 B, coalesce's literal back (a spread then a write: ~3.4 us, not ~0.2): 25,621 B.
+     * S15 push side: -2 B, a resolver's rewrite built whole (no write after a spread): 25,619 B.
      */
-    budgetBytes: 25_621,
+    budgetBytes: 25_619,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
