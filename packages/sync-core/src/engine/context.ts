@@ -1,25 +1,19 @@
-import type { SyncEvents } from '../api/events.js';
 import type { HybridLogicalClock } from '../clock/hlc.js';
-import { lww } from '../conflict/resolvers.js';
 import type { ConflictResolver, ParkedConflict } from '../conflict/types.js';
 import type { SyncEnvironment } from '../env/types.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
-import type { Emitter } from '../observe/emitter.js';
 import type { Notifier } from '../observe/notifier.js';
 import type { SyncRecord } from '../protocol/types.js';
 import type { ReplicaBatch } from '../replica/batch.js';
 import type { Replica } from '../replica/replica.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
-import type { CollectionDeclarations } from '../schema/collections.js';
-import { admitServerRecord } from '../schema/invalid-records.js';
 import type { StatusMachine } from '../status/status-machine.js';
 import type { StorageAdapter } from '../storage/types.js';
-import type { CollectionGuard } from '../write/collection-guard.js';
 
 /**
  * What the client's parts share: the injected sources, the live replica and the ways to tell
- * the app about changes. The coordinator (`SyncClient`) builds it once; the writer and the
- * replication loops receive it instead of reaching for globals.
+ * the app about changes. `startEngine` (engine/start-engine.ts) builds it once per start; the
+ * writer and the replication loops receive it instead of reaching for globals.
  */
 export interface EngineContext {
   /** Time, timers, randomness, online detection. */
@@ -50,68 +44,4 @@ export interface EngineContext {
     | null;
   /** Re-reads the replica's counts into the status. */
   refreshCounts(replica: Replica): void;
-}
-
-/** What {@link createEngineContext} builds the context from. */
-export interface EngineContextParts {
-  /** Time, timers, randomness, online detection. */
-  env: SyncEnvironment;
-  /** Durable storage. */
-  storage: StorageAdapter;
-  /** The HLC of this installation. */
-  clock: HybridLogicalClock;
-  /** Makes ids. */
-  newId: IdGenerator;
-  /** Batches view change notifications. */
-  notifier: Notifier;
-  /** The status machine. */
-  status: StatusMachine;
-  /** The client's options (collections and their resolvers, the default resolver). */
-  options: { collections?: CollectionDeclarations; conflict?: ConflictResolver };
-  /** Checks writes and server records against the collections' schemas. */
-  guard: CollectionGuard;
-  /** The client's events. */
-  emitter: Emitter<SyncEvents>;
-  /** The live replica (events and counts are only for it). */
-  liveReplica(): Replica;
-}
-
-/** Builds the context the client's parts share. */
-export function createEngineContext(parts: EngineContextParts): EngineContext {
-  const { notifier, status, emitter, guard } = parts;
-  const defaultResolver = parts.options.conflict ?? lww();
-  return {
-    env: parts.env,
-    storage: parts.storage,
-    clock: parts.clock,
-    newId: parts.newId,
-    notifier,
-    status,
-    resolverFor: (collection) =>
-      parts.options.collections?.[collection]?.conflict ?? defaultResolver,
-    emitConflict: (conflict) => {
-      emitter.emit('conflict', conflict);
-      notifier.touch();
-    },
-    emitRejected: (letter) => {
-      emitter.emit('rejected', letter);
-      notifier.touch();
-    },
-    admitServerRecord: guard.hasSchemas
-      ? (replica, record, write) => {
-          const invalid = admitServerRecord(guard, record, write);
-          if (invalid === null) return true; // applied; the quarantine did not change
-          if (invalid !== undefined && replica === parts.liveReplica()) {
-            emitter.emit('invalid-record', invalid);
-          }
-          notifier.touch();
-          return invalid === undefined;
-        }
-      : null,
-    refreshCounts: (replica) => {
-      if (replica === parts.liveReplica()) {
-        status.counts(replica.outbox.size, replica.conflicts.size, replica.deadLetters.size);
-      }
-    },
-  };
 }

@@ -1,6 +1,7 @@
 import type { SyncEvents } from '../api/events.js';
 import type { DeviceClockHistory } from '../clock/device-clock.js';
 import { HybridLogicalClock } from '../clock/hlc.js';
+import { lww } from '../conflict/resolvers.js';
 import type { ConflictResolver } from '../conflict/types.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { asSyncError } from '../errors/as-sync-error.js';
@@ -12,10 +13,11 @@ import type { Notifier } from '../observe/notifier.js';
 import type { Replica } from '../replica/replica.js';
 import { Retryer, type RetryOptions } from '../replication/retryer.js';
 import type { CollectionDeclarations } from '../schema/collections.js';
+import { admitServerRecord } from '../schema/invalid-records.js';
 import type { StatusMachine } from '../status/status-machine.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { CollectionGuard } from '../write/collection-guard.js';
-import { createEngineContext, type EngineContext } from './context.js';
+import type { EngineContext } from './context.js';
 
 /** What replication needs once the client has started (its clock, retryer and id). */
 export interface StartedEngine {
@@ -62,7 +64,7 @@ export interface EngineParts {
 
 /**
  * Loads (or makes) the client id, restores the HLC from everything the device wrote, and builds
- * the engine context and the one retryer.
+ * the engine context (see {@link EngineContext}) and the one retryer.
  */
 export async function startEngine(parts: EngineParts): Promise<StartedEngine> {
   const { env, options, previous } = parts;
@@ -74,7 +76,41 @@ export async function startEngine(parts: EngineParts): Promise<StartedEngine> {
   });
   if (previous !== null) clock.restore(previous.ctx.clock.last);
   await parts.clockHistory.restore(clock);
-  const ctx = createEngineContext({ ...parts, clock });
+  const { notifier, status, emitter, guard } = parts;
+  const defaultResolver = options.conflict ?? lww();
+  const ctx: EngineContext = {
+    env,
+    storage: parts.storage,
+    clock,
+    newId: parts.newId,
+    notifier,
+    status,
+    resolverFor: (collection) => options.collections?.[collection]?.conflict ?? defaultResolver,
+    emitConflict: (conflict) => {
+      emitter.emit('conflict', conflict);
+      notifier.touch();
+    },
+    emitRejected: (letter) => {
+      emitter.emit('rejected', letter);
+      notifier.touch();
+    },
+    admitServerRecord: guard.hasSchemas
+      ? (replica, record, write) => {
+          const invalid = admitServerRecord(guard, record, write);
+          if (invalid === null) return true; // applied; the quarantine did not change
+          if (invalid !== undefined && replica === parts.liveReplica()) {
+            emitter.emit('invalid-record', invalid);
+          }
+          notifier.touch();
+          return invalid === undefined;
+        }
+      : null,
+    refreshCounts: (replica) => {
+      if (replica === parts.liveReplica()) {
+        status.counts(replica.outbox.size, replica.conflicts.size, replica.deadLetters.size);
+      }
+    },
+  };
   const retryer = new Retryer({
     env,
     ...options.retry,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Mutation } from '../protocol/types.js';
 import { outboxKey } from '../replica/keys.js';
 import { coalesce } from './coalesce.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type StoredOutboxEntry } from './outbox.js';
 
 let n = 0;
 function m(partial: Partial<Mutation> & Pick<Mutation, 'op'>): Mutation {
@@ -19,6 +19,13 @@ function m(partial: Partial<Mutation> & Pick<Mutation, 'op'>): Mutation {
 }
 
 /** Enqueues and marks the write durable, like the client does once storage resolves. */
+/** An outbox holding `stored` as loaded from storage. */
+function loadedOutbox(stored: readonly StoredOutboxEntry[]): Outbox {
+  const outbox = new Outbox();
+  outbox.restore(stored);
+  return outbox;
+}
+
 function durable(outbox: Outbox, mutation: Mutation) {
   const result = outbox.enqueue(mutation, null);
   outbox.writeSettled(result.entry);
@@ -90,7 +97,7 @@ describe('Outbox', () => {
     const e = durable(outbox, m({ op: 'put', data: {}, recordId: 'c' }));
     const f = durable(outbox, m({ op: 'patch', data: { z: 1 }, recordId: 'c', txId: 't1' }));
     expect(f.entry).not.toBe(e.entry);
-    const loaded = new Outbox([{ seq: 1, mutation: m({ op: 'put', data: {} }), base: null }]);
+    const loaded = loadedOutbox([{ seq: 1, mutation: m({ op: 'put', data: {} }), base: null }]);
     const g = durable(loaded, m({ op: 'patch', data: { q: 1 } }));
     expect(loaded.size).toBe(2);
     expect(g.coalescedFrom).toBeUndefined();
@@ -182,7 +189,7 @@ describe('Outbox', () => {
       mutation: m({ op: 'put', recordId: `r${seq}`, data: { seq } }),
       base: null,
     }));
-    const outbox = new Outbox(stored);
+    const outbox = loadedOutbox(stored);
     expect(outbox.takeBatch(10).map((e) => e.seq)).toEqual([1, 2, 3]);
     // New writes go after the stored ones.
     expect(outbox.enqueue(m({ op: 'put', recordId: 'new', data: {} }), null).entry.seq).toBe(4);
@@ -245,19 +252,19 @@ describe('Outbox', () => {
       mutation,
       base,
     }));
-    expect(new Outbox(stored).takeBatch(10).map((e) => e.mutation.recordId)).toEqual([
-      'a',
-      'b',
-      'c',
-    ]);
+    expect(
+      loadedOutbox(stored)
+        .takeBatch(10)
+        .map((e) => e.mutation.recordId),
+    ).toEqual(['a', 'b', 'c']);
   });
 
-  it('finds a queued mutation by its id', () => {
+  it('holds a queued entry until it is removed', () => {
     const outbox = new Outbox();
     const first = durable(outbox, m({ op: 'put', recordId: 'x', data: {} })).entry;
     const second = durable(outbox, m({ op: 'put', recordId: 'y', data: {} })).entry;
-    expect(outbox.find(second.mutation.id)).toBe(second);
-    expect(outbox.find(first.mutation.id)).toBe(first);
-    expect(outbox.find('nope')).toBeUndefined();
+    expect([outbox.holds(first), outbox.holds(second)]).toEqual([true, true]);
+    outbox.remove(first);
+    expect([outbox.holds(first), outbox.holds(second)]).toEqual([false, true]);
   });
 });

@@ -72,14 +72,6 @@ export class Outbox {
   onTouched: ((collection: string, id: string) => void) | null = null;
 
   /**
-   * @param stored - entries loaded from storage, in any order; all are treated as possibly
-   *   sent (sealed)
-   */
-  constructor(stored: readonly StoredOutboxEntry[] = []) {
-    this.restore(stored);
-  }
-
-  /**
    * Inserts entries that are durable already (loaded from storage, or a leader tab's, see
    * tabs/mirror.ts) at their own positions, in `seq` order, all sealed (they may have been
    * sent); an entry at the same position is replaced.
@@ -120,10 +112,9 @@ export class Outbox {
     return this.#byRecord.has(collection, id);
   }
 
-  /** The entry holding mutation `id`, if queued. */
-  find(id: string): OutboxEntry | undefined {
-    for (const entry of this.#entries.values()) if (entry.mutation.id === id) return entry;
-    return undefined;
+  /** `true` while `entry` is queued (not removed, nor replaced by a restored one). */
+  holds(entry: OutboxEntry): boolean {
+    return this.#entries.get(entry.seq) === entry;
   }
 
   /**
@@ -173,7 +164,7 @@ export class Outbox {
     const { entry, coalescedFrom } = result;
     if (coalescedFrom === undefined) {
       this.remove(entry);
-    } else if (this.#entries.get(entry.seq) === entry) {
+    } else if (this.holds(entry)) {
       const held = entry as Entry;
       held.mutation = coalescedFrom.mutation;
       held.base = coalescedFrom.base;
@@ -199,7 +190,7 @@ export class Outbox {
 
   /** Removes an entry (answered, dead-lettered, parked or rolled back). */
   remove(entry: OutboxEntry): void {
-    if (this.#entries.get(entry.seq) !== entry) return;
+    if (!this.holds(entry)) return;
     this.#entries.delete(entry.seq);
     const { collection, recordId } = entry.mutation;
     this.onTouched?.(collection, recordId);
@@ -323,12 +314,10 @@ export class Outbox {
     this.#byTx.clear();
     this.#nextSeq = 1;
     this.restore(stored);
-    let next = this.#nextSeq;
     for (const entry of queued) {
-      entry.seq = next++;
+      entry.seq = this.#nextSeq++;
       this.#insert(entry);
     }
-    this.#nextSeq = next;
   }
 
   /**

@@ -5,24 +5,19 @@
 export class RecordIndex<T> {
   readonly #byCollection = new Map<string, Map<string, T>>();
 
-  /** The ids of a collection, or `undefined` when it has none. */
-  #ids(collection: string): Map<string, T> | undefined {
-    return this.#byCollection.get(collection);
-  }
-
   /** The value of a record, if any. */
   get(collection: string, id: string): T | undefined {
-    return this.#ids(collection)?.get(id);
+    return this.#byCollection.get(collection)?.get(id);
   }
 
   /** `true` when the record has a value. */
   has(collection: string, id: string): boolean {
-    return this.#ids(collection)?.has(id) ?? false;
+    return this.#byCollection.get(collection)?.has(id) ?? false;
   }
 
   /** Sets the value of a record. */
   set(collection: string, id: string, value: T): void {
-    let ids = this.#ids(collection);
+    let ids = this.#byCollection.get(collection);
     if (ids === undefined) {
       ids = new Map();
       this.#byCollection.set(collection, ids);
@@ -42,7 +37,7 @@ export class RecordIndex<T> {
 
   /** Removes a record's value. */
   delete(collection: string, id: string): void {
-    const ids = this.#ids(collection);
+    const ids = this.#byCollection.get(collection);
     if (ids === undefined) return;
     ids.delete(id);
     if (ids.size === 0) this.#byCollection.delete(collection);

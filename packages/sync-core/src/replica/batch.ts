@@ -4,7 +4,16 @@ import type { DeadLetter } from '../replication/dead-letter.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
 import type { StorageAdapter, StorageWrite } from '../storage/types.js';
 import { recordKey } from '../store/record-key.js';
-import { baseKey, invalidKey, KEYS, outboxKey } from './keys.js';
+import {
+  baseKey,
+  CHECKPOINT_PREFIX,
+  CONFLICT_PREFIX,
+  DEAD_LETTER_PREFIX,
+  HLC_KEY,
+  invalidKey,
+  outboxKey,
+  RESET_PREFIX,
+} from './keys.js';
 import type { Replica, ReplicaListsSnapshot, StoredConflict } from './replica.js';
 
 /**
@@ -110,7 +119,7 @@ export class ReplicaBatch {
    */
   setCheckpoint(scope: string, checkpoint: string): void {
     this.#change(this.#lists.checkpoints, scope, checkpoint);
-    this.#set(KEYS.checkpoint + scope, checkpoint);
+    this.#set(CHECKPOINT_PREFIX + scope, checkpoint);
   }
 
   /**
@@ -120,8 +129,8 @@ export class ReplicaBatch {
   beginReset(scope: string): void {
     this.#lists.checkpoints.delete(scope);
     this.#lists.resetting.set(scope, new Set());
-    this.#delete(KEYS.checkpoint + scope);
-    this.#set(KEYS.reset + scope, true);
+    this.#delete(CHECKPOINT_PREFIX + scope);
+    this.#set(RESET_PREFIX + scope, true);
   }
 
   /** The server has this record of `scope`: a reset under way keeps it. */
@@ -136,7 +145,7 @@ export class ReplicaBatch {
    */
   finishReset(scope: string): Array<[collection: string, id: string]> {
     const seen = this.#change(this.#lists.resetting, scope, undefined);
-    this.#delete(KEYS.reset + scope);
+    this.#delete(RESET_PREFIX + scope);
     const drop: Array<[string, string]> = [];
     if (seen === undefined || seen === null) return drop;
     for (const record of this.replica.store.baseRecords()) {
@@ -182,12 +191,12 @@ export class ReplicaBatch {
   parkConflict(stored: StoredConflict): void {
     const id = stored.mutation.id;
     this.#change(this.#lists.conflicts, id, stored);
-    this.#set(KEYS.conflict + id, stored);
+    this.#set(CONFLICT_PREFIX + id, stored);
   }
 
   /** Removes a parked conflict (the app settled it); returns it, if it was parked. */
   unparkConflict(mutationId: string): StoredConflict | undefined {
-    this.#delete(KEYS.conflict + mutationId);
+    this.#delete(CONFLICT_PREFIX + mutationId);
     return this.#change(this.#lists.conflicts, mutationId, undefined);
   }
 
@@ -195,12 +204,12 @@ export class ReplicaBatch {
   deadLetter(letter: DeadLetter): void {
     const id = letter.mutation.id;
     this.#change(this.#lists.deadLetters, id, letter);
-    this.#set(KEYS.deadLetter + id, letter);
+    this.#set(DEAD_LETTER_PREFIX + id, letter);
   }
 
   /** Removes a dead letter (retried or discarded); returns it, if there was one. */
   forgetDeadLetter(mutationId: string): DeadLetter | undefined {
-    this.#delete(KEYS.deadLetter + mutationId);
+    this.#delete(DEAD_LETTER_PREFIX + mutationId);
     return this.#change(this.#lists.deadLetters, mutationId, undefined);
   }
 
@@ -221,7 +230,7 @@ export class ReplicaBatch {
 
   /** Persists the latest HLC issued, so the clock resumes after it (see replica/load.ts). */
   noteClock(hlc: string): void {
-    this.#set(KEYS.hlc, hlc);
+    this.#set(HLC_KEY, hlc);
   }
 
   #set(key: string, value: unknown): void {

@@ -19,18 +19,28 @@
  * them, `loadReplica` (replica/load.ts) reads them back.
  */
 
-/** Key prefixes of the data namespaces. */
-export const KEYS = {
-  record: 'r/',
-  outbox: 'o/',
-  checkpoint: 'c/',
-  deadLetter: 'd/',
-  conflict: 'x/',
-  hlc: 'm/hlc',
-  reset: 'z/',
-  invalid: 'q/',
-  callMarker: 't/',
-} as const;
+/*
+ * The key prefixes of a data namespace, one constant each (a bundler writes their text where
+ * they are used).
+ */
+/** Prefix of a confirmed base record: `r/<collection>/<id>`. */
+export const RECORD_PREFIX = 'r/';
+/** Prefix of an outbox entry: `o/<seq, 12 digits>`. */
+export const OUTBOX_PREFIX = 'o/';
+/** Prefix of a scope's pull checkpoint: `c/<scope>`. */
+export const CHECKPOINT_PREFIX = 'c/';
+/** Prefix of a dead letter: `d/<mutationId>`. */
+export const DEAD_LETTER_PREFIX = 'd/';
+/** Prefix of a parked conflict: `x/<mutationId>`. */
+export const CONFLICT_PREFIX = 'x/';
+/** The key of the latest HLC issued. */
+export const HLC_KEY = 'm/hlc';
+/** Prefix of a scope's reset in progress: `z/<scope>`. */
+export const RESET_PREFIX = 'z/';
+/** Prefix of a quarantined server record: `q/<collection>/<id>`. */
+export const INVALID_PREFIX = 'q/';
+/** Prefix of a follower tab's landed write: `t/<requestId>`. */
+export const CALL_MARKER_PREFIX = 't/';
 
 /** The namespace of signed-out data. */
 export const LOCAL_NAMESPACE = 'local';
@@ -48,15 +58,15 @@ export function userNamespace(userId: string): string {
  * (see storage/entry-map.ts), so they keep no copy of this key: it lives as long as the write.
  */
 export function baseKey(collection: string, id: string): string {
-  return `${KEYS.record}${collection}/${id}`;
+  return `${RECORD_PREFIX}${collection}/${id}`;
 }
 
 /** Storage key of a quarantined server record (see `InvalidRecord`). */
 export function invalidKey(collection: string, id: string): string {
-  return `${KEYS.invalid}${collection}/${id}`;
+  return `${INVALID_PREFIX}${collection}/${id}`;
 }
 
 /** The storage key of outbox position `seq` (fixed width so keys sort in queue order). */
 export function outboxKey(seq: number): string {
-  return KEYS.outbox + String(seq).padStart(12, '0');
+  return OUTBOX_PREFIX + String(seq).padStart(12, '0');
 }

@@ -5,7 +5,16 @@ import type { InvalidRecord } from '../schema/check-schema.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { deepFreeze } from '../store/freeze.js';
 import { listsOf } from './batch.js';
-import { KEYS } from './keys.js';
+import {
+  CHECKPOINT_PREFIX,
+  CONFLICT_PREFIX,
+  DEAD_LETTER_PREFIX,
+  HLC_KEY,
+  INVALID_PREFIX,
+  OUTBOX_PREFIX,
+  RECORD_PREFIX,
+  RESET_PREFIX,
+} from './keys.js';
 import { Replica, type StoredConflict } from './replica.js';
 
 /**
@@ -39,8 +48,8 @@ export function openReplica(
  */
 export async function ownHlcs(storage: StorageAdapter, namespace: string): Promise<unknown[]> {
   const [hlc, outbox] = await Promise.all([
-    storage.get(namespace, KEYS.hlc),
-    storage.list(namespace, KEYS.outbox),
+    storage.get(namespace, HLC_KEY),
+    storage.list(namespace, OUTBOX_PREFIX),
   ]);
   return [
     hlc,
@@ -59,29 +68,29 @@ async function loadInto(
   // One read of the whole namespace; each key goes where its prefix says (replica/keys.ts).
   for (const [key, value] of await storage.list(replica.namespace, '')) {
     switch (key.slice(0, 2)) {
-      case KEYS.record:
+      case RECORD_PREFIX:
         replica.store.setBase(deepFreeze(value as SyncRecord));
         break;
-      case KEYS.outbox:
+      case OUTBOX_PREFIX:
         outbox.push(deepFreeze(value as StoredOutboxEntry));
         break;
-      case KEYS.checkpoint:
+      case CHECKPOINT_PREFIX:
         if (typeof value === 'string') lists.checkpoints.set(key.slice(2), value);
         break;
-      case KEYS.deadLetter:
+      case DEAD_LETTER_PREFIX:
         lists.deadLetters.set(key.slice(2), deepFreeze(value as DeadLetter));
         break;
-      case KEYS.conflict:
+      case CONFLICT_PREFIX:
         lists.conflicts.set(key.slice(2), deepFreeze(value as StoredConflict));
         break;
-      case KEYS.reset:
+      case RESET_PREFIX:
         lists.resetting.set(key.slice(2), null);
         break;
-      case KEYS.invalid:
+      case INVALID_PREFIX:
         lists.invalidRecords.set(key, deepFreeze(value as InvalidRecord));
         break;
       default:
-        if (key === KEYS.hlc) hlc = value;
+        if (key === HLC_KEY) hlc = value;
     }
   }
   replica.outbox.mergeLoaded(outbox);

@@ -1,5 +1,5 @@
 import type { ParkedConflict } from '../conflict/types.js';
-import { Outbox, type StoredOutboxEntry } from '../outbox/outbox.js';
+import { Outbox } from '../outbox/outbox.js';
 import type { Mutation } from '../protocol/types.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
@@ -73,13 +73,12 @@ export class Replica {
   /**
    * @param namespace - storage namespace
    * @param scope - scope of new writes
-   * @param stored - outbox entries loaded from storage
    */
-  constructor(namespace: string, scope: string, stored: readonly StoredOutboxEntry[] = []) {
+  constructor(namespace: string, scope: string) {
     this.namespace = namespace;
     this.scope = scope;
-    this.outbox = new Outbox(stored);
-    const outbox = this.outbox;
+    const outbox = new Outbox();
+    this.outbox = outbox;
     // The size check skips a lookup for every pulled record when nothing is pending.
     this.store = new RecordStore((collection, id) =>
       outbox.size > 0 ? outbox.forRecord(collection, id) : undefined,

@@ -2,7 +2,7 @@ import type { EngineContext } from '../engine/context.js';
 import { isRetryableError, isSyncError, SyncError } from '../errors/sync-error.js';
 import type { OutboxEntry } from '../outbox/outbox.js';
 import { limitsOfTooLarge, type ServerLimitsInfo } from '../protocol/server-info.js';
-import type { PushRequest, PushResponse } from '../protocol/types.js';
+import type { MutationResult, PushRequest } from '../protocol/types.js';
 import { ReplicaBatch } from '../replica/batch.js';
 import type { Replica } from '../replica/replica.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
@@ -35,8 +35,10 @@ export interface PushLoopOptions {
   onAuthError: (error: SyncError) => void;
   /** Called with the server's limits from a 413 `too_large` answer. */
   onLimits?: (limits: Partial<ServerLimitsInfo>) => void;
-  /** Called after each answered batch with the revisions our mutations got, per scope. */
-  onPushed?: (ownRevisions: Map<string, number>) => void;
+  /** The highest revision our mutations got, per scope: each answer raises it. */
+  ownRevisions: Map<string, number>;
+  /** Called after each answered batch, once {@link ownRevisions} has its revisions. */
+  onPushed: () => void;
 }
 
 /**
@@ -99,25 +101,33 @@ export class PushLoop {
     return this.#running;
   }
 
-  /** Sends one batch; `false` when pushing must stop (stopped or auth failure). */
+  /**
+   * Sends one batch and applies its answer; `false` when pushing must stop (stopped or auth
+   * failure). A request refused as a whole (4xx other than auth) with several transaction units
+   * in it is sent again unit by unit, so that only the offending one is dead-lettered; a single
+   * unit refused so is rejected like a `rejected` result.
+   */
   async #send(batch: OutboxEntry[]): Promise<boolean> {
     const { ctx, replica, transport, retryer, stop } = this.#o;
+    const { outbox } = replica;
     const request: PushRequest = {
       clientId: this.#o.clientId,
       sessionId: this.#o.session.sessionId,
       mutations: batch.map((entry) => entry.mutation),
     };
     ctx.status.requestStarted();
-    let response: PushResponse;
+    let results: readonly MutationResult[];
     try {
-      response = await retryer.run(async () => {
+      results = await retryer.run(async () => {
         const raw = await withTimeout(ctx.env, this.#o.requestTimeoutMs, stop, (signal) =>
           transport.push(request, signal),
         );
-        return checkPushAnswer(raw, request);
+        return checkPushAnswer(raw, request).results;
       }, stop);
+      ctx.status.requestEnded();
+      ctx.status.succeeded();
     } catch (error) {
-      replica.outbox.release(batch);
+      outbox.release(batch);
       ctx.status.requestEnded();
       if (stop.aborted) return false;
       // The retryer gives up only on a SyncError retrying cannot fix; anything else (not reached
@@ -129,65 +139,46 @@ export class PushLoop {
       }
       const limits = limitsOfTooLarge(error);
       if (limits !== undefined) this.#o.onLimits?.(limits);
-      await this.#rejectWhole(batch, error);
-      return true;
+      const units = new Map<string, OutboxEntry[]>();
+      for (const entry of batch) {
+        const key = entry.mutation.txId ?? entry.mutation.id;
+        const unit = units.get(key);
+        if (unit === undefined) units.set(key, [entry]);
+        else unit.push(entry);
+      }
+      if (units.size > 1) {
+        for (const unit of units.values()) {
+          if (stop.aborted) return false;
+          // A unit written again (or settled) while the split ran is not this batch's any more.
+          if (!unit.every((entry) => outbox.holds(entry))) continue;
+          outbox.markInFlight(unit);
+          if (!(await this.#send(unit))) return false;
+        }
+        return true;
+      }
+      const code = error.code ?? 'rejected';
+      results = batch.map((entry) => ({
+        id: entry.mutation.id,
+        status: 'rejected',
+        code,
+        message: error.message,
+      }));
     }
-    ctx.status.requestEnded();
-    ctx.status.succeeded();
     const write = new ReplicaBatch(replica);
-    const outcome = applyPushResults(ctx, write, batch, response.results);
+    const outcome = applyPushResults(ctx, write, batch, results, this.#o.ownRevisions);
     try {
       await write.commit(ctx.storage);
     } catch (error) {
-      // Memory is ahead of storage; a restart re-sends and the server deduplicates.
+      // Memory is ahead of storage; a restart re-sends and the server deduplicates (or rejects
+      // again).
       ctx.status.failed(
         isSyncError(error) ? error : new SyncError('storage', 'Saving push results failed'),
       );
     }
-    if (replica.outbox.size === 0) ctx.status.pushedAll(ctx.env.now());
+    if (outbox.size === 0) ctx.status.pushedAll(ctx.env.now());
     for (const parked of outcome.parked) ctx.emitConflict(parked);
     for (const letter of outcome.rejected) ctx.emitRejected(letter);
-    this.#o.onPushed?.(outcome.ownRevisions);
+    this.#o.onPushed();
     return true;
-  }
-
-  /**
-   * The whole request was refused (4xx other than auth). With several transaction units in the
-   * batch, each unit is retried alone so that only the offending one is dead-lettered.
-   */
-  async #rejectWhole(batch: OutboxEntry[], error: SyncError): Promise<void> {
-    const units = new Map<string, OutboxEntry[]>();
-    for (const entry of batch) {
-      const key = entry.mutation.txId ?? entry.mutation.id;
-      const unit = units.get(key);
-      if (unit === undefined) units.set(key, [entry]);
-      else unit.push(entry);
-    }
-    if (units.size > 1) {
-      for (const unit of units.values()) {
-        if (this.#o.stop.aborted) return;
-        if (!unit.every((entry) => this.#o.replica.outbox.find(entry.mutation.id) === entry))
-          continue;
-        this.#o.replica.outbox.markInFlight(unit);
-        const ok = await this.#send(unit);
-        if (!ok) return;
-      }
-      return;
-    }
-    const { ctx, replica } = this.#o;
-    const results = batch.map((entry) => ({
-      id: entry.mutation.id,
-      status: 'rejected' as const,
-      code: error.code ?? 'rejected',
-      message: error.message,
-    }));
-    const write = new ReplicaBatch(replica);
-    const outcome = applyPushResults(ctx, write, batch, results);
-    try {
-      await write.commit(ctx.storage);
-    } catch {
-      // As above: a restart re-sends, the server rejects again.
-    }
-    for (const letter of outcome.rejected) ctx.emitRejected(letter);
   }
 }

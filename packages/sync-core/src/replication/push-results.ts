@@ -1,9 +1,8 @@
-import type { ConflictContext, ConflictResolution, ParkedConflict } from '../conflict/types.js';
+import type { ConflictResolution, ParkedConflict } from '../conflict/types.js';
 import type { EngineContext } from '../engine/context.js';
 import type { OutboxEntry } from '../outbox/outbox.js';
 import type {
   ConflictResult,
-  JsonObject,
   Mutation,
   MutationResult,
   RejectedResult,
@@ -21,30 +20,30 @@ export interface PushOutcome {
   parked: ParkedConflict[];
   /** Mutations rejected permanently. */
   rejected: DeadLetter[];
-  /** Highest revision the server assigned to our mutations, per scope (to skip our own pokes). */
-  ownRevisions: Map<string, number>;
 }
 
 /**
  * Applies the server's answers to a pushed batch, in memory, adding to `write` the ops that
  * make it durable in ONE write (DESIGN §3.6: a mutation leaves the outbox in the same write
  * that updates its base record). One function per outcome: {@link settleApplied},
- * {@link settleConflict} (then {@link parkConflict}, {@link dropForServer} or
- * {@link rewriteLocal}, as the resolver decides), {@link settleRejected}.
+ * {@link settleConflict} (parked, dropped or rewritten, as the resolver decides),
+ * {@link settleRejected}. `ownRevisions` (per scope, the highest revision the server gave our
+ * mutations, to tell our own pokes) is raised by the revisions this answer gave.
  */
 export function applyPushResults(
   ctx: EngineContext,
   write: ReplicaBatch,
   sent: readonly OutboxEntry[],
   results: readonly MutationResult[],
+  ownRevisions: Map<string, number>,
 ): PushOutcome {
-  const outcome: PushOutcome = { parked: [], rejected: [], ownRevisions: new Map() };
+  const outcome: PushOutcome = { parked: [], rejected: [] };
   const { outbox, store } = write.replica;
   outbox.release(sent);
   for (let i = 0; i < sent.length; i++) {
     const entry = sent[i] as OutboxEntry;
     const result = results[i] as MutationResult;
-    if (result.status === 'applied') settleApplied(write, outcome, entry, result.revision);
+    if (result.status === 'applied') settleApplied(write, ownRevisions, entry, result.revision);
     else if (result.status === 'conflict') {
       if (!settleConflict(ctx, write, outcome, entry, result)) continue;
     } else settleRejected(ctx, write, outcome, entry, result);
@@ -63,7 +62,7 @@ export function applyPushResults(
  */
 function settleApplied(
   write: ReplicaBatch,
-  outcome: PushOutcome,
+  ownRevisions: Map<string, number>,
   entry: OutboxEntry,
   revision: number,
 ): void {
@@ -90,7 +89,7 @@ function settleApplied(
   // A reset under way must not drop it: the server has it now, whatever the reset's pages,
   // read before this write was applied, said.
   write.serverHas(scope, collection, recordId);
-  if (revision > (outcome.ownRevisions.get(scope) ?? 0)) outcome.ownRevisions.set(scope, revision);
+  if (revision > (ownRevisions.get(scope) ?? 0)) ownRevisions.set(scope, revision);
   write.rebaseNext(collection, recordId, revision, data);
 }
 
@@ -98,9 +97,12 @@ function settleApplied(
  * `conflict`: if the server's revision is the mutation's own base revision, the mutation did
  * not conflict itself (a `txId` sibling did): it stays queued unchanged and this returns
  * `false`. Otherwise the server's record becomes the base and the collection's resolver
- * decides: `server` drops the local change, `write` replaces it in place by a new mutation on
- * top of the server's revision (or drops it when the result equals the server's data, so
- * resolution can never loop), `manual` parks it.
+ * decides (a resolver that throws counts as `manual`: the write is neither lost nor blocking):
+ * - `manual`: the entry leaves the outbox and waits, parked, for the app's decision;
+ * - `server`, or a result equal to the server's data (so resolution can never loop): the local
+ *   change is dropped;
+ * - `write`: the entry's mutation is replaced in place by the resolver's data on top of the
+ *   server's revision.
  */
 function settleConflict(
   ctx: EngineContext,
@@ -109,7 +111,8 @@ function settleConflict(
   entry: OutboxEntry,
   result: ConflictResult,
 ): boolean {
-  const { mutation } = entry;
+  const { mutation, base } = entry;
+  const { collection, recordId } = mutation;
   const { server } = result;
   // Only a transaction member can be held back by a sibling; a patch of an absent or
   // deleted record conflicts on its own even at the same revision.
@@ -121,70 +124,53 @@ function settleConflict(
   if (sibling) return false;
   adoptServerRecord(ctx, write, mutation, server);
   const serverData = server === null || server.deleted ? null : server.data;
-  const resolution = resolve(ctx, entry, server, serverData);
-  if (resolution.action === 'manual') parkConflict(write, outcome, entry, server);
-  else if (resolution.action === 'server' || jsonEqual(resolution.data, serverData)) {
-    dropForServer(write, entry, server, serverData);
-  } else rewriteLocal(ctx, write, entry, server, serverData, resolution.data);
+  const revision = server?.revision ?? 0;
+  const local = applyMutation(base, mutation);
+  let resolution: ConflictResolution;
+  try {
+    resolution = ctx.resolverFor(collection)({
+      collection,
+      id: recordId,
+      base,
+      local,
+      server: serverData,
+      localHlc: mutation.hlc,
+      serverHlc: server?.hlc ?? '',
+      serverRecord: server,
+      mutation,
+    });
+  } catch {
+    resolution = { action: 'manual' };
+  }
+  if (resolution.action === 'manual') {
+    write.unqueue(entry);
+    const parked: ParkedConflict = {
+      mutationId: mutation.id,
+      collection,
+      recordId,
+      base,
+      local,
+      server,
+    };
+    write.parkConflict({ conflict: parked, mutation });
+    outcome.parked.push(parked);
+  } else if (resolution.action === 'server' || jsonEqual(resolution.data, serverData)) {
+    write.unqueue(entry);
+    write.rebaseNext(collection, recordId, revision, serverData);
+  } else {
+    // A new mutation of the record (same scope and transaction) on the server's revision.
+    // (Built whole: V8 slows an object built by spread down once a property is written to it.)
+    const { data: _localData, ...kept } = mutation;
+    const rewrite = { ...kept, id: ctx.newId(), baseRevision: revision, hlc: ctx.clock.tick() };
+    write.replace(
+      entry,
+      resolution.data === null
+        ? { ...rewrite, op: 'delete' }
+        : { ...rewrite, op: 'put', data: deepFreeze(resolution.data) },
+      serverData,
+    );
+  }
   return true;
-}
-
-/** `manual`: the entry leaves the outbox and waits, parked, for the app's decision. */
-function parkConflict(
-  write: ReplicaBatch,
-  outcome: PushOutcome,
-  entry: OutboxEntry,
-  server: SyncRecord | null,
-): void {
-  const { mutation } = entry;
-  write.unqueue(entry);
-  const parked: ParkedConflict = {
-    mutationId: mutation.id,
-    collection: mutation.collection,
-    recordId: mutation.recordId,
-    base: entry.base,
-    local: applyMutation(entry.base, mutation),
-    server,
-  };
-  write.parkConflict({ conflict: parked, mutation });
-  outcome.parked.push(parked);
-}
-
-/** `server` (or a resolution equal to the server's data): the local change is dropped. */
-function dropForServer(
-  write: ReplicaBatch,
-  entry: OutboxEntry,
-  server: SyncRecord | null,
-  serverData: JsonObject | null,
-): void {
-  const { collection, recordId } = entry.mutation;
-  write.unqueue(entry);
-  write.rebaseNext(collection, recordId, server?.revision ?? 0, serverData);
-}
-
-/** `write`: the entry's mutation is replaced by the resolver's data on the server's revision. */
-function rewriteLocal(
-  ctx: EngineContext,
-  write: ReplicaBatch,
-  entry: OutboxEntry,
-  server: SyncRecord | null,
-  serverData: JsonObject | null,
-  resolved: JsonObject | null,
-): void {
-  const { mutation } = entry;
-  const data = resolved === null ? undefined : deepFreeze(resolved);
-  const rewrite: Mutation = {
-    id: ctx.newId(),
-    scope: mutation.scope,
-    collection: mutation.collection,
-    recordId: mutation.recordId,
-    op: data === undefined ? 'delete' : 'put',
-    baseRevision: server?.revision ?? 0,
-    hlc: ctx.clock.tick(),
-  };
-  if (data !== undefined) rewrite.data = data;
-  if (mutation.txId !== undefined) rewrite.txId = mutation.txId;
-  write.replace(entry, rewrite, serverData);
 }
 
 /** `rejected`: the entry becomes a dead letter; the view rolls back by itself. */
@@ -227,30 +213,4 @@ function adoptServerRecord(
   if (previous !== undefined && previous.revision >= server.revision) return;
   if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, server, write)) return;
   write.setBase(deepFreeze(server));
-}
-
-function resolve(
-  ctx: EngineContext,
-  entry: OutboxEntry,
-  server: SyncRecord | null,
-  serverData: JsonObject | null,
-): ConflictResolution {
-  const mutation = entry.mutation;
-  const context: ConflictContext = {
-    collection: mutation.collection,
-    id: mutation.recordId,
-    base: entry.base,
-    local: applyMutation(entry.base, mutation),
-    server: serverData,
-    localHlc: mutation.hlc,
-    serverHlc: server?.hlc ?? '',
-    serverRecord: server,
-    mutation,
-  };
-  try {
-    return ctx.resolverFor(mutation.collection)(context);
-  } catch {
-    // A throwing resolver must not lose the write or block the queue: let the app decide.
-    return { action: 'manual' };
-  }
 }

@@ -65,20 +65,20 @@ export class Replicator {
   constructor(options: ReplicatorOptions) {
     this.#o = options;
     const stop = this.#controller.signal;
-    const onAuthError = (error: SyncError) => this.#authFailed(error);
+    const onAuthError = (error: SyncError) => {
+      this.#o.ctx.status.failed(error);
+      this.stop();
+      this.noteFailure(error);
+      this.#o.onAuthPaused?.(error);
+    };
     // Both loops read the parts they share with this replicator from its own options.
     this.#push = new PushLoop({
       ...options,
       stop,
       batchSize: options.pushBatchSize,
       onAuthError,
-      onPushed: (revisions) => {
-        for (const [scope, revision] of revisions) {
-          if (revision > (this.#ownRevision.get(scope) ?? 0))
-            this.#ownRevision.set(scope, revision);
-        }
-        this.#settleOwnPokes();
-      },
+      ownRevisions: this.#ownRevision,
+      onPushed: () => this.#settleOwnPokes(),
     });
     this.#pull = new PullLoop({
       ...options,
@@ -86,7 +86,10 @@ export class Replicator {
       pageSize: options.pullPageSize,
       initialPageSize: options.initialPullPageSize,
       onAuthError,
-      onUnplacedPokes: (scope, pokes) => this.#unplaced(scope, pokes),
+      // Payload pokes the pull loop could not apply: treated as the plain pokes they also are.
+      onUnplacedPokes: (_scope, pokes) => {
+        for (const poke of pokes) this.#plainPoke(poke);
+      },
     });
   }
 
@@ -192,11 +195,6 @@ export class Replicator {
     this.#plainPoke(poke);
   }
 
-  /** Payload pokes the pull loop could not apply: treated as the plain pokes they also are. */
-  #unplaced(_scope: string, pokes: readonly Poke[]): void {
-    for (const poke of pokes) this.#plainPoke(poke);
-  }
-
   #plainPoke(poke: Poke): void {
     // Already there (a duplicate, or a poke that a later one overtook): nothing to pull.
     if (this.#pull.covers(poke.scope, poke.version)) return;
@@ -234,12 +232,5 @@ export class Replicator {
       this.#push.schedule();
       this.#armTimer();
     }, pullIntervalMs);
-  }
-
-  #authFailed(error: SyncError): void {
-    this.#o.ctx.status.failed(error);
-    this.stop();
-    this.noteFailure(error);
-    this.#o.onAuthPaused?.(error);
   }
 }

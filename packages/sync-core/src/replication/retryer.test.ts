@@ -128,7 +128,7 @@ describe('Retryer shared by several requests', () => {
     );
     await env.advance(0);
     // A request that was already past the gate succeeds: the backoff would end, Retry-After not.
-    retryer.reset();
+    retryer.clear();
     await env.advance(6999);
     expect(log.map((t) => t - start)).toEqual([0]);
     await env.advance(1);

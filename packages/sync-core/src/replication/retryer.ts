@@ -1,5 +1,5 @@
 import type { SyncEnvironment } from '../env/types.js';
-import { isRetryableError, isSyncError, SyncError } from '../errors/sync-error.js';
+import { isRetryableError, isSyncError } from '../errors/sync-error.js';
 import { fullJitterDelay } from './backoff.js';
 
 /** Retry policy of the one retryer used by push, pull and every other request. */
@@ -37,7 +37,7 @@ export interface RetryerOptions extends RetryOptions {
  * - a `SyncError.retryAfterMs` (from `Retry-After`) is the minimum wait, honoured exactly;
  * - paused while offline; coming back online ends a backoff wait at once (but not a
  *   `Retry-After` wait: the server asked for it);
- * - reset by any success.
+ * - cleared by any success.
  *
  * Errors that are not retryable (`auth`, `rejected`, `invalid`, ...) are thrown to the caller.
  */
@@ -80,11 +80,6 @@ export class Retryer {
     return this.#started;
   }
 
-  /** `true` while a backoff or Retry-After wait is running. */
-  get backingOff(): boolean {
-    return this.#backoffTimers.size > 0 || this.#retryAfterTimers.size > 0;
-  }
-
   /**
    * Runs `task` until it succeeds, waiting between attempts per the policy. Rejects with the
    * task's error when it is not retryable, or with `signal.reason` when `signal` aborts (the
@@ -96,7 +91,7 @@ export class Retryer {
       const attempt = ++this.#started;
       try {
         const result = await task();
-        this.reset();
+        this.clear();
         return result;
       } catch (error) {
         if (signal.aborted) throw signal.reason;
@@ -128,16 +123,6 @@ export class Retryer {
   }
 
   /**
-   * Forgets failures after a success: the backoff ends (the server is reachable again), but a
-   * running `Retry-After` wait stays, since the server asked for it explicitly.
-   */
-  reset(): void {
-    this.#attempt = 0;
-    this.#clearTimers(this.#backoffTimers);
-    this.#wake();
-  }
-
-  /**
    * Ends the backoff waits at once (the app asked to sync now, or the server is reachable
    * again), but not a `Retry-After` wait: the server asked for it explicitly.
    */
@@ -147,11 +132,13 @@ export class Retryer {
   }
 
   /**
-   * Starts over for a new session: attempts and backoff are forgotten, but a running
-   * `Retry-After` wait is kept: the server asked this client to wait, whoever is signed in.
+   * Forgets the failures (after a success, or for a new session): the next failure waits the
+   * first backoff again, and the backoff waits end; a running `Retry-After` wait stays, since
+   * the server asked this client to wait, whoever is signed in.
    */
   clear(): void {
-    this.reset();
+    this.#attempt = 0;
+    this.retryNow();
   }
 
   /** Resolves once an attempt may start: online and past any wait. */
@@ -159,7 +146,8 @@ export class Retryer {
     this.#wakeOnAbort(signal);
     for (;;) {
       if (signal.aborted) throw signal.reason;
-      if (this.#env.online.isOnline() && !this.backingOff) return;
+      const waiting = this.#backoffTimers.size > 0 || this.#retryAfterTimers.size > 0;
+      if (this.#env.online.isOnline() && !waiting) return;
       await new Promise<void>((resolve) => {
         const done = () => {
           this.#wakers.delete(done);
@@ -207,9 +195,4 @@ export class Retryer {
     this.#clearTimers(this.#retryAfterTimers);
     this.#wake();
   }
-}
-
-/** The reason a stopped client's pending waits reject with. */
-export function stoppedError(): SyncError {
-  return new SyncError('network', 'The sync client was stopped');
 }

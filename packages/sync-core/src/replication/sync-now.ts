@@ -66,11 +66,9 @@ function waitForSync(
   retryer.retryNow();
   const work = replicator.syncNow();
   return new Promise<SyncNowResult>((resolve) => {
-    let done = false;
     let lastError: SyncError | undefined;
+    // The first call decides (a promise settles once); later ones only repeat the cleanup.
     const finish = (result: SyncNowResult) => {
-      if (done) return;
-      done = true;
       env.clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       unwatch();

@@ -30,6 +30,30 @@ export function recordSyncState(replica: Replica, collection: string, id: string
   return 'synced';
 }
 
+/**
+ * Carries out a settlement: `step` writes `removal` (alone, or with the write it queues). When
+ * it fails, the list changes are undone and the error is thrown as a `SyncError`; the counts
+ * and the views are refreshed either way.
+ */
+async function settle(
+  ctx: EngineContext,
+  replica: Replica,
+  removal: ReplicaBatch,
+  step: () => Promise<void>,
+): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    removal.rollback();
+    throw isSyncError(error)
+      ? error
+      : new SyncError('storage', 'Saving the decision failed', { cause: error });
+  } finally {
+    ctx.refreshCounts(replica);
+    ctx.notifier.touch();
+  }
+}
+
 /** Queues a dead letter's change again, as a new mutation on the record's current revision. */
 export async function retryDeadLetter(
   ctx: EngineContext,
@@ -41,15 +65,9 @@ export async function retryDeadLetter(
   const letter = removal.forgetDeadLetter(mutationId);
   if (letter === undefined) throw new SyncError('invalid', `No dead letter ${mutationId}`);
   const { op, collection, recordId, data } = letter.mutation;
-  try {
-    await write([{ op, collection, id: recordId, data }], removal.ops);
-  } catch (error) {
-    removal.rollback();
-    throw error;
-  } finally {
-    ctx.refreshCounts(replica);
-    ctx.notifier.touch();
-  }
+  return settle(ctx, replica, removal, () =>
+    write([{ op, collection, id: recordId, data }], removal.ops),
+  );
 }
 
 /** Forgets a dead letter. */
@@ -59,15 +77,8 @@ export async function discardDeadLetter(
   mutationId: string,
 ): Promise<void> {
   const removal = new ReplicaBatch(replica);
-  if (removal.forgetDeadLetter(mutationId) === undefined) return;
-  ctx.refreshCounts(replica);
-  ctx.notifier.touch();
-  try {
-    await removal.commit(ctx.storage);
-  } catch (error) {
-    removal.rollback();
-    ctx.refreshCounts(replica);
-    throw new SyncError('storage', 'Could not discard the dead letter', { cause: error });
+  if (removal.forgetDeadLetter(mutationId) !== undefined) {
+    await settle(ctx, replica, removal, () => removal.commit(ctx.storage));
   }
 }
 
@@ -87,20 +98,10 @@ export async function resolveParkedConflict(
   checkTarget(collection, recordId);
   const removal = new ReplicaBatch(replica);
   removal.unparkConflict(mutationId);
-  try {
-    if (decision.action === 'server') {
-      await removal.commit(ctx.storage);
-    } else {
-      const op = data === null ? 'delete' : 'put';
-      await write([{ op, collection, id: recordId, data: data ?? undefined }], removal.ops);
-    }
-  } catch (error) {
-    removal.rollback();
-    throw isSyncError(error)
-      ? error
-      : new SyncError('storage', 'Could not resolve', { cause: error });
-  } finally {
-    ctx.refreshCounts(replica);
-    ctx.notifier.touch();
-  }
+  const op = data === null ? 'delete' : 'put';
+  return settle(ctx, replica, removal, () =>
+    decision.action === 'server'
+      ? removal.commit(ctx.storage)
+      : write([{ op, collection, id: recordId, data: data ?? undefined }], removal.ops),
+  );
 }

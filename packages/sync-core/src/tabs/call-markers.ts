@@ -1,4 +1,4 @@
-import { KEYS } from '../replica/keys.js';
+import { CALL_MARKER_PREFIX } from '../replica/keys.js';
 import type { StorageAdapter } from '../storage/types.js';
 
 /*
@@ -13,7 +13,7 @@ const KEEP_MS = 24 * 60 * 60 * 1000;
 
 /** Storage key of a call's marker. */
 export function callMarkerKey(requestId: string): string {
-  return KEYS.callMarker + requestId;
+  return CALL_MARKER_PREFIX + requestId;
 }
 
 /** Deletes the markers of calls answered long ago. */
@@ -22,7 +22,7 @@ export async function pruneCallMarkers(
   namespace: string,
   now: number,
 ): Promise<void> {
-  const old = (await storage.list(namespace, KEYS.callMarker)).filter(
+  const old = (await storage.list(namespace, CALL_MARKER_PREFIX)).filter(
     ([, at]) => typeof at !== 'number' || now - at > KEEP_MS,
   );
   if (old.length > 0) {

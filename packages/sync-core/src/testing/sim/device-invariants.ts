@@ -1,10 +1,7 @@
 import { compareHlc } from '../../clock/hlc.js';
 import type { PullRequest, PullResponse } from '../../protocol/types.js';
-import { KEYS } from '../../replica/keys.js';
+import { HLC_KEY, OUTBOX_PREFIX } from '../../replica/keys.js';
 import type { StorageWrite } from '../../storage/types.js';
-
-const HLC_KEY: string = KEYS.hlc;
-const OUTBOX_KEY: string = KEYS.outbox;
 
 /** Where a device's invariant checks report (the run's history). */
 export interface InvariantSink {
@@ -67,7 +64,7 @@ export class DeviceInvariants {
       if (op.type !== 'set') continue;
       const used = this.#usedHlc();
       // A new outbox entry is a new local write: its HLC must beat everything before it.
-      if (op.key.startsWith(OUTBOX_KEY)) {
+      if (op.key.startsWith(OUTBOX_PREFIX)) {
         const mutation = (op.value as { mutation?: { id?: unknown; hlc?: unknown } } | null)
           ?.mutation;
         if (typeof mutation?.id !== 'string' || typeof mutation.hlc !== 'string') continue;
@@ -153,7 +150,7 @@ function hlcsOf(ops: readonly StorageWrite[]): string[] {
   const out: string[] = [];
   for (const op of ops) {
     if (op.type !== 'set') continue;
-    if (op.key.startsWith(OUTBOX_KEY)) {
+    if (op.key.startsWith(OUTBOX_PREFIX)) {
       const hlc = (op.value as { mutation?: { hlc?: unknown } } | null)?.mutation?.hlc;
       if (typeof hlc === 'string') out.push(hlc);
     } else if (op.key === HLC_KEY && typeof op.value === 'string') {
