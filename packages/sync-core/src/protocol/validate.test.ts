@@ -601,6 +601,20 @@ describe('validatePullResponse and validateSyncRecord', () => {
     );
   });
 
+  it("checks every record's collection, also after records of a valid one", () => {
+    const page = (changes: unknown[]) => ({ changes, checkpoint: '9', hasMore: false });
+    const second = (collection: unknown) =>
+      pathOf(() => validatePullResponse(page([record(), record({ id: 'r2', collection })])));
+    expect(second('to dos')).toBe('$.changes[1].collection');
+    expect(second(42)).toBe('$.changes[1].collection');
+    expect(second(undefined)).toBe('$.changes[1].collection');
+    expect(pathOf(() => validatePullResponse(page([record({ collection: undefined })])))).toBe(
+      '$.changes[0].collection',
+    );
+    const two = page([record(), record({ id: 'r2', collection: 'notes' }), record({ id: 'r3' })]);
+    expect(validatePullResponse(two)).toBe(two);
+  });
+
   it('rejects disorder, another scope and inconsistent tombstones', () => {
     const page = (changes: unknown[]) => ({ changes, checkpoint: '9', hasMore: false });
     expect(

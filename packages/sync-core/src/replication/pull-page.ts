@@ -41,20 +41,22 @@ export function applyPulledPage(
   const { changes } = page;
   // Indexed, like validatePullResponse: no iterator result per record while V8 still interprets this.
   for (let i = 0; i < changes.length; i++) {
-    const record = deepFreeze(changes[i] as SyncRecord);
+    // Checked (checkPullPage): its fields other than `data` hold primitives.
+    const record = Object.freeze(changes[i] as SyncRecord);
+    deepFreeze(record.data);
     if (record.hlc > maxHlc) maxHlc = record.hlc;
     if (resetting) write.serverHas(scope, record.collection, record.id);
     // Not filed when the base holds this revision or a newer one (our own push's answer moved
     // it on), or when the record is quarantined.
     const changed = write.receive(record, admit);
     if (changed === true) ctx.notifier.changed(record.collection, record.id);
-    else if (changed === undefined && options.resave === true) {
+    else if (changed === undefined && options.resave) {
       // The same revision: storage may not have it (see `resave`).
       const held = store.base(record.collection, record.id);
       if (held?.revision === record.revision) write.setBase(held);
     }
   }
-  if (maxHlc !== '') {
+  if (maxHlc) {
     try {
       ctx.clock.receive(maxHlc);
     } catch {
