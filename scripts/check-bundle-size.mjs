@@ -173,8 +173,9 @@ const CHECKS = [
      * -15 B, a record slot of no record and of a tombstone is one test (slotOf): 26,879 B.
      * -5 B, a page poke's checkpoints are compared without an 'undefined' test (they are defined): 26,874 B.
      * -11 B, a query's gathering loop stops at max before a record, not after (no early return): 26,863 B.
+     * -55 B, the pull loop ends at a failed step, with no ok flag or loop object: 26,808 B.
      */
-    budgetBytes: 26_863,
+    budgetBytes: 26_808,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -303,8 +304,9 @@ const CHECKS = [
      * -14 B, a record slot of no record and of a tombstone is one test (slotOf): 25,903 B.
      * -5 B, a page poke's checkpoints are compared without an 'undefined' test (they are defined): 25,898 B.
      * -10 B, a query's gathering loop stops at max before a record, not after (no early return): 25,888 B.
+     * -59 B, the pull loop ends at a failed step, with no ok flag or loop object: 25,829 B.
      */
-    budgetBytes: 25_888,
+    budgetBytes: 25_829,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

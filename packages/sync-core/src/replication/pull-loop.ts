@@ -124,13 +124,14 @@ export class PullLoop {
   }
 
   #run(scope: string): Promise<boolean> {
-    const running = this.#running.get(scope);
-    if (running !== undefined) return running;
-    const loop = { ended: false };
-    const promise = this.#drain(scope, loop);
-    // A loop that ended before its first await (stopped) is not kept.
-    if (!loop.ended) this.#running.set(scope, promise);
-    return promise;
+    let running = this.#running.get(scope);
+    if (running === undefined) {
+      running = this.#drain(scope);
+      // A loop runs to its first await (its callers queue work first) unless stopped: a stopped
+      // one has already ended, and is not kept.
+      if (!this.#o.stop.aborted) this.#running.set(scope, running);
+    }
+    return running;
   }
 
   /**
@@ -138,35 +139,32 @@ export class PullLoop {
    * {@link PullLoop.pull}); forgets the loop in the same step as its last check of `#again`, so
    * a pull() from then on starts a new loop. (Forgotten a microtask later, a pull() in between
    * would join a loop that has already decided to end, and its request would be lost.)
+   * `false` as soon as a step fails or the client stops.
    */
-  async #drain(scope: string, loop: { ended: boolean }): Promise<boolean> {
+  async #drain(scope: string): Promise<boolean> {
     try {
-      let ok = true;
       while (!this.#o.stop.aborted) {
         const pokes = this.#pokes.get(scope);
         if (pokes !== undefined) {
           this.#pokes.delete(scope);
           const leftover = await this.#applyPokes(scope, pokes).catch(() => undefined);
-          ok = leftover !== undefined;
+          if (leftover === undefined) return false;
           const newer = this.#pokes.get(scope);
           // Pokes that came meanwhile may fill the gap: the leftovers are tried again with them.
-          if (leftover !== undefined && newer !== undefined) newer.unshift(...leftover);
-          else if (leftover !== undefined && leftover.length > 0) {
-            this.#o.onUnplacedPokes(scope, leftover);
+          if (newer !== undefined) newer.unshift(...leftover);
+          else if (leftover.length > 0) this.#o.onUnplacedPokes(scope, leftover);
+        } else if (this.#again.delete(scope)) {
+          if (!(await this.#pullToEnd(scope).catch(() => false))) {
+            // A failed pull drops the pokes queued meanwhile: the next pull brings them.
+            this.#pokes.delete(scope);
+            return false;
           }
-        } else if (this.#again.has(scope)) {
-          this.#again.delete(scope);
-          ok = await this.#pullToEnd(scope).catch(() => false);
-          // A failed pull drops the pokes queued meanwhile: the next pull brings them.
-          if (!ok) this.#pokes.delete(scope);
         } else {
-          return ok;
+          return true;
         }
-        if (!ok) return false;
       }
       return false;
     } finally {
-      loop.ended = true;
       this.#running.delete(scope);
     }
   }
