@@ -561,6 +561,16 @@ describe('validatePullResponse and validateSyncRecord', () => {
         ),
       ),
     ).toBe('$.changes[2].revision');
+    // A record first seen after the page's revisions stopped increasing is held to it too.
+    const later = (revision: number) =>
+      page([
+        record({ id: 'a', revision: 7 }),
+        record({ id: 'b', revision: 2 }),
+        record({ id: 'c', revision: 3 }),
+        record({ id: 'c', revision }),
+      ]);
+    expect(validatePullResponse(later(4)).changes).toHaveLength(4);
+    expect(pathOf(() => validatePullResponse(later(3)))).toBe('$.changes[3].revision');
   });
 
   it('checks a parsed page in place: same record objects, -0 set to 0, bad data still refused', () => {
