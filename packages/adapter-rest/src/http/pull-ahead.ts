@@ -26,7 +26,6 @@ import { SyncError } from '@syncline/sync-core';
 
 /** One pull request of a scope, sent by the client or ahead of it. */
 interface Pull {
-  key: string;
   request: PullRequest;
   /** The checkpoint the next page starts from, once known (`hasMore` only). */
   next?: string;
@@ -64,9 +63,6 @@ export interface PullAheadOptions {
   maxAgeMs: number;
 }
 
-const keyOf = (request: PullRequest) =>
-  JSON.stringify([request.scope, request.checkpoint, request.limit ?? null]);
-
 /** Fetches the next page of a scope ahead of the client; see the module doc. */
 export class PullAhead {
   readonly #o: PullAheadOptions;
@@ -83,16 +79,17 @@ export class PullAhead {
   /** Answers `request` from a page fetched ahead when it matches, else sends it. */
   async pull(request: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
     const { scope } = request;
-    const key = keyOf(request);
     const ahead = this.#ahead.get(scope);
     this.#ahead.delete(scope);
     const session = this.#o.session.current();
     const usable =
-      ahead?.key === key &&
+      // The same request (the scope is the map's key).
+      ahead?.request.checkpoint === request.checkpoint &&
+      ahead.request.limit === request.limit &&
       this.#o.now() - ahead.fetchedAt <= this.#o.maxAgeMs &&
       session?.userId === ahead.session.userId &&
       session.sessionId === ahead.session.sessionId;
-    const asked: Pull = usable ? ahead : { key, request };
+    const asked: Pull = usable ? ahead : { request };
     this.#asked.set(scope, asked);
     this.#fetchAfter(asked);
     const page = usable ? await abortable(ahead.page, signal) : undefined;
@@ -118,7 +115,7 @@ export class PullAhead {
     const { scope } = pull.request;
     if (pull.next === undefined || session === null || this.#ahead.has(scope)) return;
     const request: PullRequest = { ...pull.request, checkpoint: pull.next };
-    const ahead = { key: keyOf(request), request, session, fetchedAt: this.#o.now() } as Ahead;
+    const ahead = { request, session, fetchedAt: this.#o.now() } as Ahead;
     // A failure is not reported here: the client's own pull of this page reports it.
     ahead.page = this.#send(ahead).catch(() => undefined);
     this.#ahead.set(scope, ahead);
