@@ -96,18 +96,18 @@ export class PullAhead {
     return page ?? this.#send(asked, signal);
   }
 
-  /** Sends `pull`; where the next page starts comes from the headers, else from the body. */
+  /**
+   * Sends `pull`; where the next page starts comes from the headers, else from the body, and it
+   * is fetched ahead if the client asked for `pull`.
+   */
   async #send(pull: Pull, signal?: AbortSignal): Promise<PullResponse> {
-    const onMore = (next: string) => this.#learn(pull, next);
+    const onMore = (next: string) => {
+      pull.next ??= next;
+      if (this.#asked.get(pull.request.scope) === pull) this.#fetchAfter(pull);
+    };
     const page = await this.#o.send(pull.request, { signal, onMore });
     if (page.hasMore) onMore(page.checkpoint);
     return page;
-  }
-
-  /** `pull`'s next page starts at `next`: fetched ahead if the client asked for `pull`. */
-  #learn(pull: Pull, next: string): void {
-    pull.next ??= next;
-    if (this.#asked.get(pull.request.scope) === pull) this.#fetchAfter(pull);
   }
 
   #fetchAfter(pull: Pull): void {
