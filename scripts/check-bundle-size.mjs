@@ -177,8 +177,9 @@ const CHECKS = [
      * -24 B, a page fetched ahead is matched by its request's fields (no key text): 26,784 B.
      * -4 B, a record reader keeps no limits field (none read it): 26,780 B.
      * -9 B, the pull-ahead learns the next checkpoint in #send (no #learn): 26,771 B.
+     * -17 B, the pull loop keeps the last poke that reached a checkpoint as it is: 26,754 B.
      */
-    budgetBytes: 26_771,
+    budgetBytes: 26_754,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -311,8 +312,9 @@ const CHECKS = [
      * -19 B, a page fetched ahead is matched by its request's fields (no key text): 25,810 B.
      * -5 B, a record reader keeps no limits field (none read it): 25,805 B.
      * -9 B, the pull-ahead learns the next checkpoint in #send (no #learn): 25,796 B.
+     * -20 B, the pull loop keeps the last poke that reached a checkpoint as it is: 25,776 B.
      */
-    budgetBytes: 25_796,
+    budgetBytes: 25_776,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -70,8 +70,11 @@ export class PullLoop {
   readonly #running = new Map<string, Promise<boolean>>();
   readonly #again = new Set<string>();
   readonly #pokes = new Map<string, PagePoke[]>();
-  /** The version of a stored checkpoint, learnt from the last poke that reached it. */
-  readonly #known = new Map<string, { checkpoint: string; version: number }>();
+  /**
+   * The version of a stored checkpoint: the last poke that reached it, kept as it is (its page
+   * holds records the store has taken, or older ones, until the scope's next poke).
+   */
+  readonly #known = new Map<string, PagePoke>();
   /**
    * Scopes where a write of pages reached memory but not storage: their checkpoint was moved
    * back, and their pages save again the records the base already holds (see
@@ -187,7 +190,7 @@ export class PullLoop {
         // has no checkpoint yet.
         const current = replica.checkpoints.get(scope);
         if (poke.checkpoint === current) {
-          this.#known.set(scope, { checkpoint: poke.checkpoint, version: poke.version });
+          this.#known.set(scope, poke);
         } else if (
           poke.fromCheckpoint === current &&
           !replica.resetting.has(scope) &&
@@ -219,7 +222,7 @@ export class PullLoop {
       return false;
     }
     applyPulledPage(ctx, write, scope, page, { resave: this.#resave.has(scope) });
-    this.#known.set(scope, { checkpoint: poke.checkpoint, version: poke.version });
+    this.#known.set(scope, poke);
     return true;
   }
 
