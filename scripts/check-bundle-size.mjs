@@ -178,8 +178,9 @@ const CHECKS = [
      * -4 B, a record reader keeps no limits field (none read it): 26,780 B.
      * -9 B, the pull-ahead learns the next checkpoint in #send (no #learn): 26,771 B.
      * -17 B, the pull loop keeps the last poke that reached a checkpoint as it is: 26,754 B.
+     * -11 B, applyPulledPage takes resave as a boolean (no options object): 26,743 B.
      */
-    budgetBytes: 26_754,
+    budgetBytes: 26_743,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -313,8 +314,9 @@ const CHECKS = [
      * -5 B, a record reader keeps no limits field (none read it): 25,805 B.
      * -9 B, the pull-ahead learns the next checkpoint in #send (no #learn): 25,796 B.
      * -20 B, the pull loop keeps the last poke that reached a checkpoint as it is: 25,776 B.
+     * -8 B, applyPulledPage takes resave as a boolean (no options object): 25,768 B.
      */
-    budgetBytes: 25_776,
+    budgetBytes: 25_768,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

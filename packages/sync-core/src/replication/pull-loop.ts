@@ -221,7 +221,7 @@ export class PullLoop {
       ctx.status.failed(error as SyncError); // checkPullPage throws SyncErrors only
       return false;
     }
-    applyPulledPage(ctx, write, scope, page, { resave: this.#resave.has(scope) });
+    applyPulledPage(ctx, write, scope, page, this.#resave.has(scope));
     this.#known.set(scope, poke);
     return true;
   }
@@ -281,7 +281,7 @@ export class PullLoop {
         continue;
       }
       const write = new ReplicaBatch(replica);
-      applyPulledPage(ctx, write, scope, page, { resave: this.#resave.has(scope) });
+      applyPulledPage(ctx, write, scope, page, this.#resave.has(scope));
       await this.#writePages(scope, write, !page.hasMore);
       if (!page.hasMore) return true;
     }
