@@ -179,8 +179,9 @@ const CHECKS = [
      * -9 B, the pull-ahead learns the next checkpoint in #send (no #learn): 26,771 B.
      * -17 B, the pull loop keeps the last poke that reached a checkpoint as it is: 26,754 B.
      * -11 B, applyPulledPage takes resave as a boolean (no options object): 26,743 B.
+     * -12 B, a pull is sent with its signal and onMore as arguments (no options object): 26,731 B.
      */
-    budgetBytes: 26_743,
+    budgetBytes: 26_731,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -315,8 +316,9 @@ const CHECKS = [
      * -9 B, the pull-ahead learns the next checkpoint in #send (no #learn): 25,796 B.
      * -20 B, the pull loop keeps the last poke that reached a checkpoint as it is: 25,776 B.
      * -8 B, applyPulledPage takes resave as a boolean (no options object): 25,768 B.
+     * -11 B, a pull is sent with its signal and onMore as arguments (no options object): 25,757 B.
      */
-    budgetBytes: 25_768,
+    budgetBytes: 25_757,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -40,21 +40,18 @@ interface Ahead extends Pull {
   page: Promise<PullResponse | undefined>;
 }
 
-/** How {@link PullAheadOptions.send} reports the next page's checkpoint early. */
-export interface PullSendOptions {
-  /** The caller's abort signal. */
-  signal?: AbortSignal | undefined;
-  /**
-   * Called with the page's checkpoint when its answer's headers say more pages follow, before
-   * the body is read.
-   */
-  onMore: (checkpoint: string) => void;
-}
-
 /** Options of {@link PullAhead}. */
 export interface PullAheadOptions {
-  /** Sends one pull (the transport's own; the client checks the page it takes). */
-  send: (request: PullRequest, options: PullSendOptions) => Promise<PullResponse>;
+  /**
+   * Sends one pull (the transport's own; the client checks the page it takes). It calls
+   * `onMore` with the page's checkpoint when its answer's headers say more pages follow, before
+   * the body is read.
+   */
+  send: (
+    request: PullRequest,
+    signal: AbortSignal | undefined,
+    onMore: (checkpoint: string) => void,
+  ) => Promise<PullResponse>;
   /** Who is signed in; nothing is fetched ahead without one. */
   session: SessionSource;
   /** The clock, in milliseconds. */
@@ -105,7 +102,7 @@ export class PullAhead {
       pull.next ??= next;
       if (this.#asked.get(pull.request.scope) === pull) this.#fetchAfter(pull);
     };
-    const page = await this.#o.send(pull.request, { signal, onMore });
+    const page = await this.#o.send(pull.request, signal, onMore);
     if (page.hasMore) onMore(page.checkpoint);
     return page;
   }
