@@ -72,11 +72,6 @@ export class Fields {
     if (typeof value !== 'boolean') fail(at(this.path, key), 'expected a boolean');
     return value;
   }
-
-  /** An optional boolean. */
-  optionalBoolean(key: string): boolean | undefined {
-    return this.optional(key) === undefined ? undefined : this.boolean(key);
-  }
 }
 
 // The three readers below are functions, not methods of `Fields`, so that a bundle that does not

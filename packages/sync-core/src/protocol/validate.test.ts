@@ -540,6 +540,10 @@ describe('validatePullResponse and validateSyncRecord', () => {
     };
     expect(validatePullResponse(body, { scope: 'user:42', checkpoint: null })).toBe(body);
     expect(validatePullResponse({ ...body, resetRequired: true }).resetRequired).toBe(true);
+    expect(validatePullResponse({ ...body, resetRequired: undefined })).toBeDefined();
+    expect(pathOf(() => validatePullResponse({ ...body, resetRequired: 'yes' }))).toBe(
+      '$.resetRequired',
+    );
   });
 
   it('takes revisions per record: different records in any order, one record only forward', () => {

@@ -289,7 +289,7 @@ export function pullResponseWithin(
   }
   response.text('checkpoint', isOpaqueCheckpoint, 'a non-empty string');
   response.boolean('hasMore');
-  response.optionalBoolean('resetRequired');
+  if (response.optional('resetRequired') !== undefined) response.boolean('resetRequired');
   return body as PullResponse;
 }
 
