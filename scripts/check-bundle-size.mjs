@@ -181,8 +181,9 @@ const CHECKS = [
      * -11 B, applyPulledPage takes resave as a boolean (no options object): 26,743 B.
      * -12 B, a pull is sent with its signal and onMore as arguments (no options object): 26,731 B.
      * -8 B, a pull page's resetRequired is read inline (Fields.optionalBoolean goes): 26,723 B.
+     * -13 B, the pull loop's writes are one method (#writePages goes): 26,710 B.
      */
-    budgetBytes: 26_723,
+    budgetBytes: 26_710,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -319,8 +320,9 @@ const CHECKS = [
      * -8 B, applyPulledPage takes resave as a boolean (no options object): 25,768 B.
      * -11 B, a pull is sent with its signal and onMore as arguments (no options object): 25,757 B.
      * -10 B, a pull page's resetRequired is read inline (Fields.optionalBoolean goes): 25,747 B.
+     * -8 B, the pull loop's writes are one method (#writePages goes): 25,739 B.
      */
-    budgetBytes: 25_747,
+    budgetBytes: 25_739,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -203,7 +203,7 @@ export class PullLoop {
       }
       pending = rest;
     }
-    await this.#writePages(scope, write, false); // a poke's page never ends a resave
+    await this.#write(write, scope); // a poke's page never ends a resave
     return pending.filter((poke) => !this.covers(scope, poke.version));
   }
 
@@ -282,7 +282,7 @@ export class PullLoop {
       }
       const write = new ReplicaBatch(replica);
       applyPulledPage(ctx, write, scope, page, this.#resave.has(scope));
-      await this.#writePages(scope, write, !page.hasMore);
+      await this.#write(write, scope, !page.hasMore);
       if (!page.hasMore) return true;
     }
   }
@@ -295,23 +295,13 @@ export class PullLoop {
   }
 
   /**
-   * Writes pulled pages of `scope`. When storage fails, the pages stay in memory (the app saw
-   * them, and they are the server's) but the checkpoint goes back, so the next pull starts from
-   * where storage is and saves again what this write lost, up to its last page (`reachedEnd`:
-   * a pull from the stored checkpoint to the end has returned every record this write held).
+   * Writes `write`; a failure is reported and thrown. With `scope`, the write holds pulled pages
+   * of it: when storage fails, the pages stay in memory (the app saw them, and they are the
+   * server's) but the checkpoint goes back, so the next pull starts from where storage is and
+   * saves again what this write lost, up to its last page (`reachedEnd`: a pull from the stored
+   * checkpoint to the end has returned every record this write held).
    */
-  async #writePages(scope: string, write: ReplicaBatch, reachedEnd: boolean): Promise<void> {
-    try {
-      await this.#write(write);
-    } catch (error) {
-      write.rollback();
-      this.#resave.add(scope);
-      throw error;
-    }
-    if (reachedEnd) this.#resave.delete(scope);
-  }
-
-  async #write(write: ReplicaBatch): Promise<void> {
+  async #write(write: ReplicaBatch, scope?: string, reachedEnd = false): Promise<void> {
     const { ctx } = this.#o;
     try {
       await write.commit(ctx.storage);
@@ -319,8 +309,13 @@ export class PullLoop {
       ctx.status.failed(
         isSyncError(error) ? error : new SyncError('storage', 'Saving pulled data failed'),
       );
+      if (scope !== undefined) {
+        write.rollback();
+        this.#resave.add(scope);
+      }
       throw error;
     }
+    if (reachedEnd) this.#resave.delete(scope as string);
   }
 }
 
