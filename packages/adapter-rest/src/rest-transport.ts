@@ -22,7 +22,7 @@ import {
   type ServerInfo,
 } from '@syncline/sync-core/protocol';
 import { HttpClient, type TokenProvider } from './http/http-client.js';
-import { PullAhead, type PullSendOptions } from './http/pull-ahead.js';
+import { PullAhead } from './http/pull-ahead.js';
 import { notSynclineAnswerError } from './http/response-error.js';
 import type { ReconnectOptions } from './realtime/backoff.js';
 import { subscribeEventStream } from './realtime/event-stream-subscription.js';
@@ -168,7 +168,8 @@ export function restTransport(options: RestTransportOptions): RestTransport {
 
   const pullOnce = async (
     request: PullRequest,
-    { signal, onMore }: Partial<PullSendOptions> = {},
+    signal?: AbortSignal,
+    onMore?: (checkpoint: string) => void,
   ): Promise<PullResponse> => {
     const body = await http.json({
       method: 'GET',
@@ -227,7 +228,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     },
 
     pull: (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> =>
-      ahead === undefined ? pullOnce(request, { signal }) : ahead.pull(request, signal),
+      ahead === undefined ? pullOnce(request, signal) : ahead.pull(request, signal),
 
     probe: (signal?: AbortSignal): Promise<void> =>
       http.reach({ method: 'GET', path: '/healthz', what: 'reachability probe', signal }),

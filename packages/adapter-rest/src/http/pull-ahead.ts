@@ -26,7 +26,6 @@ import { SyncError } from '@syncline/sync-core';
 
 /** One pull request of a scope, sent by the client or ahead of it. */
 interface Pull {
-  key: string;
   request: PullRequest;
   /** The checkpoint the next page starts from, once known (`hasMore` only). */
   next?: string;
@@ -41,21 +40,18 @@ interface Ahead extends Pull {
   page: Promise<PullResponse | undefined>;
 }
 
-/** How {@link PullAheadOptions.send} reports the next page's checkpoint early. */
-export interface PullSendOptions {
-  /** The caller's abort signal. */
-  signal?: AbortSignal | undefined;
-  /**
-   * Called with the page's checkpoint when its answer's headers say more pages follow, before
-   * the body is read.
-   */
-  onMore: (checkpoint: string) => void;
-}
-
 /** Options of {@link PullAhead}. */
 export interface PullAheadOptions {
-  /** Sends one pull (the transport's own; the client checks the page it takes). */
-  send: (request: PullRequest, options: PullSendOptions) => Promise<PullResponse>;
+  /**
+   * Sends one pull (the transport's own; the client checks the page it takes). It calls
+   * `onMore` with the page's checkpoint when its answer's headers say more pages follow, before
+   * the body is read.
+   */
+  send: (
+    request: PullRequest,
+    signal: AbortSignal | undefined,
+    onMore: (checkpoint: string) => void,
+  ) => Promise<PullResponse>;
   /** Who is signed in; nothing is fetched ahead without one. */
   session: SessionSource;
   /** The clock, in milliseconds. */
@@ -63,9 +59,6 @@ export interface PullAheadOptions {
   /** How long a page fetched ahead may wait to be used. */
   maxAgeMs: number;
 }
-
-const keyOf = (request: PullRequest) =>
-  JSON.stringify([request.scope, request.checkpoint, request.limit ?? null]);
 
 /** Fetches the next page of a scope ahead of the client; see the module doc. */
 export class PullAhead {
@@ -83,34 +76,35 @@ export class PullAhead {
   /** Answers `request` from a page fetched ahead when it matches, else sends it. */
   async pull(request: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
     const { scope } = request;
-    const key = keyOf(request);
     const ahead = this.#ahead.get(scope);
     this.#ahead.delete(scope);
     const session = this.#o.session.current();
     const usable =
-      ahead?.key === key &&
+      // The same request (the scope is the map's key).
+      ahead?.request.checkpoint === request.checkpoint &&
+      ahead.request.limit === request.limit &&
       this.#o.now() - ahead.fetchedAt <= this.#o.maxAgeMs &&
       session?.userId === ahead.session.userId &&
       session.sessionId === ahead.session.sessionId;
-    const asked: Pull = usable ? ahead : { key, request };
+    const asked: Pull = usable ? ahead : { request };
     this.#asked.set(scope, asked);
     this.#fetchAfter(asked);
     const page = usable ? await abortable(ahead.page, signal) : undefined;
     return page ?? this.#send(asked, signal);
   }
 
-  /** Sends `pull`; where the next page starts comes from the headers, else from the body. */
+  /**
+   * Sends `pull`; where the next page starts comes from the headers, else from the body, and it
+   * is fetched ahead if the client asked for `pull`.
+   */
   async #send(pull: Pull, signal?: AbortSignal): Promise<PullResponse> {
-    const onMore = (next: string) => this.#learn(pull, next);
-    const page = await this.#o.send(pull.request, { signal, onMore });
+    const onMore = (next: string) => {
+      pull.next ??= next;
+      if (this.#asked.get(pull.request.scope) === pull) this.#fetchAfter(pull);
+    };
+    const page = await this.#o.send(pull.request, signal, onMore);
     if (page.hasMore) onMore(page.checkpoint);
     return page;
-  }
-
-  /** `pull`'s next page starts at `next`: fetched ahead if the client asked for `pull`. */
-  #learn(pull: Pull, next: string): void {
-    pull.next ??= next;
-    if (this.#asked.get(pull.request.scope) === pull) this.#fetchAfter(pull);
   }
 
   #fetchAfter(pull: Pull): void {
@@ -118,7 +112,7 @@ export class PullAhead {
     const { scope } = pull.request;
     if (pull.next === undefined || session === null || this.#ahead.has(scope)) return;
     const request: PullRequest = { ...pull.request, checkpoint: pull.next };
-    const ahead = { key: keyOf(request), request, session, fetchedAt: this.#o.now() } as Ahead;
+    const ahead = { request, session, fetchedAt: this.#o.now() } as Ahead;
     // A failure is not reported here: the client's own pull of this page reports it.
     ahead.page = this.#send(ahead).catch(() => undefined);
     this.#ahead.set(scope, ahead);

@@ -49,7 +49,11 @@ export class Fields {
 
   /** A required string that passes `check` (described by `format` in the error). */
   text(key: string, check: (value: unknown) => boolean, format: string): string {
-    return checkText(this.required(key), at(this.path, key), check, format);
+    const value = this.required(key);
+    // The field's path is made only on failure: a pull reads three texts of every record.
+    if (typeof value !== 'string') fail(at(this.path, key), `expected a string (${format})`);
+    if (!check(value)) fail(at(this.path, key), `expected ${format}`);
+    return value;
   }
 
   /** A required safe integer of at least `min`; `-0` reads as `0`. */
@@ -67,11 +71,6 @@ export class Fields {
     const value = this.required(key);
     if (typeof value !== 'boolean') fail(at(this.path, key), 'expected a boolean');
     return value;
-  }
-
-  /** An optional boolean. */
-  optionalBoolean(key: string): boolean | undefined {
-    return this.optional(key) === undefined ? undefined : this.boolean(key);
   }
 }
 
@@ -109,18 +108,6 @@ export function listField<T>(
   const out: T[] = new Array(value.length);
   for (let i = 0; i < value.length; i++) out[i] = item(value[i], at(path, i));
   return out;
-}
-
-/** `value` when it is a string that passes `check`; else fails at `path`, naming `format`. */
-export function checkText(
-  value: unknown,
-  path: Path,
-  check: (value: unknown) => boolean,
-  format: string,
-): string {
-  if (typeof value !== 'string') fail(path, `expected a string (${format})`);
-  if (!check(value)) fail(path, `expected ${format}`);
-  return value;
 }
 
 /** `T` with every optional field allowed to hold `undefined` while it is being built. */

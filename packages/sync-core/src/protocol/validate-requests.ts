@@ -218,7 +218,7 @@ function missing(path: Path, key: string): never {
   return fail(at(path, key), 'is required');
 }
 
-/** Fails for the string field `key` of the object at `path`, in the words of `checkText`. */
+/** Fails for the string field `key` of the object at `path`, in the words of `Fields.text`. */
 function badString(value: unknown, path: Path, key: string, format: string): never {
   return fail(
     at(path, key),

@@ -540,6 +540,10 @@ describe('validatePullResponse and validateSyncRecord', () => {
     };
     expect(validatePullResponse(body, { scope: 'user:42', checkpoint: null })).toBe(body);
     expect(validatePullResponse({ ...body, resetRequired: true }).resetRequired).toBe(true);
+    expect(validatePullResponse({ ...body, resetRequired: undefined })).toBeDefined();
+    expect(pathOf(() => validatePullResponse({ ...body, resetRequired: 'yes' }))).toBe(
+      '$.resetRequired',
+    );
   });
 
   it('takes revisions per record: different records in any order, one record only forward', () => {
@@ -561,6 +565,16 @@ describe('validatePullResponse and validateSyncRecord', () => {
         ),
       ),
     ).toBe('$.changes[2].revision');
+    // A record first seen after the page's revisions stopped increasing is held to it too.
+    const later = (revision: number) =>
+      page([
+        record({ id: 'a', revision: 7 }),
+        record({ id: 'b', revision: 2 }),
+        record({ id: 'c', revision: 3 }),
+        record({ id: 'c', revision }),
+      ]);
+    expect(validatePullResponse(later(4)).changes).toHaveLength(4);
+    expect(pathOf(() => validatePullResponse(later(3)))).toBe('$.changes[3].revision');
   });
 
   it('checks a parsed page in place: same record objects, -0 set to 0, bad data still refused', () => {
@@ -599,6 +613,20 @@ describe('validatePullResponse and validateSyncRecord', () => {
     expect(pathOf(() => validateSyncRecord(record({ data: long }), { maxStringLength: 299 }))).toBe(
       '$.data.a',
     );
+  });
+
+  it("checks every record's collection, also after records of a valid one", () => {
+    const page = (changes: unknown[]) => ({ changes, checkpoint: '9', hasMore: false });
+    const second = (collection: unknown) =>
+      pathOf(() => validatePullResponse(page([record(), record({ id: 'r2', collection })])));
+    expect(second('to dos')).toBe('$.changes[1].collection');
+    expect(second(42)).toBe('$.changes[1].collection');
+    expect(second(undefined)).toBe('$.changes[1].collection');
+    expect(pathOf(() => validatePullResponse(page([record({ collection: undefined })])))).toBe(
+      '$.changes[0].collection',
+    );
+    const two = page([record(), record({ id: 'r2', collection: 'notes' }), record({ id: 'r3' })]);
+    expect(validatePullResponse(two)).toBe(two);
   });
 
   it('rejects disorder, another scope and inconsistent tombstones', () => {

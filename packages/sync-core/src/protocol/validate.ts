@@ -75,12 +75,11 @@ export function recordDataWithin(data: unknown, limits: Readonly<ProtocolLimits>
 const RECORD_FIELDS = ['scope', 'collection', 'id', 'data', 'revision', 'hlc', 'deleted'];
 
 /**
- * How the records of one answer are read: the limits, and the scope last found valid (a page's
- * records nearly all share one scope, which is then checked once, not once per record). Made
- * per call: nothing is remembered between answers.
+ * How the records of one answer are read: their ids and data (under the answer's limits), and
+ * the scope last found valid (a page's records nearly all share one scope, which is then
+ * checked once, not once per record). Made per call: nothing is remembered between answers.
  */
 interface RecordReader {
-  readonly limits: Readonly<ProtocolLimits>;
   readonly isId: (value: unknown) => boolean;
   /**
    * How record data is checked: the server's record as it stored it, so its strings'
@@ -93,7 +92,6 @@ interface RecordReader {
 /** A reader of records that are copied, or with `inPlace` checked and returned as they are. */
 function readerOf(limits: Readonly<ProtocolLimits>, inPlace = false): RecordReader {
   return {
-    limits,
     isId: (v) => isRecordIdWithin(v, limits.maxIdLength),
     data: { ...limits, inPlace, characters: false },
     scope: undefined,
@@ -291,7 +289,7 @@ export function pullResponseWithin(
   }
   response.text('checkpoint', isOpaqueCheckpoint, 'a non-empty string');
   response.boolean('hasMore');
-  response.optionalBoolean('resetRequired');
+  if (response.optional('resetRequired') !== undefined) response.boolean('resetRequired');
   return body as PullResponse;
 }
 

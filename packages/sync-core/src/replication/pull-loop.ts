@@ -70,8 +70,11 @@ export class PullLoop {
   readonly #running = new Map<string, Promise<boolean>>();
   readonly #again = new Set<string>();
   readonly #pokes = new Map<string, PagePoke[]>();
-  /** The version of a stored checkpoint, learnt from the last poke that reached it. */
-  readonly #known = new Map<string, { checkpoint: string; version: number }>();
+  /**
+   * The version of a stored checkpoint: the last poke that reached it, kept as it is (its page
+   * holds records the store has taken, or older ones, until the scope's next poke).
+   */
+  readonly #known = new Map<string, PagePoke>();
   /**
    * Scopes where a write of pages reached memory but not storage: their checkpoint was moved
    * back, and their pages save again the records the base already holds (see
@@ -124,13 +127,14 @@ export class PullLoop {
   }
 
   #run(scope: string): Promise<boolean> {
-    const running = this.#running.get(scope);
-    if (running !== undefined) return running;
-    const loop = { ended: false };
-    const promise = this.#drain(scope, loop);
-    // A loop that ended before its first await (stopped) is not kept.
-    if (!loop.ended) this.#running.set(scope, promise);
-    return promise;
+    let running = this.#running.get(scope);
+    if (running === undefined) {
+      running = this.#drain(scope);
+      // A loop runs to its first await (its callers queue work first) unless stopped: a stopped
+      // one has already ended, and is not kept.
+      if (!this.#o.stop.aborted) this.#running.set(scope, running);
+    }
+    return running;
   }
 
   /**
@@ -138,35 +142,32 @@ export class PullLoop {
    * {@link PullLoop.pull}); forgets the loop in the same step as its last check of `#again`, so
    * a pull() from then on starts a new loop. (Forgotten a microtask later, a pull() in between
    * would join a loop that has already decided to end, and its request would be lost.)
+   * `false` as soon as a step fails or the client stops.
    */
-  async #drain(scope: string, loop: { ended: boolean }): Promise<boolean> {
+  async #drain(scope: string): Promise<boolean> {
     try {
-      let ok = true;
       while (!this.#o.stop.aborted) {
         const pokes = this.#pokes.get(scope);
         if (pokes !== undefined) {
           this.#pokes.delete(scope);
           const leftover = await this.#applyPokes(scope, pokes).catch(() => undefined);
-          ok = leftover !== undefined;
+          if (leftover === undefined) return false;
           const newer = this.#pokes.get(scope);
           // Pokes that came meanwhile may fill the gap: the leftovers are tried again with them.
-          if (leftover !== undefined && newer !== undefined) newer.unshift(...leftover);
-          else if (leftover !== undefined && leftover.length > 0) {
-            this.#o.onUnplacedPokes(scope, leftover);
+          if (newer !== undefined) newer.unshift(...leftover);
+          else if (leftover.length > 0) this.#o.onUnplacedPokes(scope, leftover);
+        } else if (this.#again.delete(scope)) {
+          if (!(await this.#pullToEnd(scope).catch(() => false))) {
+            // A failed pull drops the pokes queued meanwhile: the next pull brings them.
+            this.#pokes.delete(scope);
+            return false;
           }
-        } else if (this.#again.has(scope)) {
-          this.#again.delete(scope);
-          ok = await this.#pullToEnd(scope).catch(() => false);
-          // A failed pull drops the pokes queued meanwhile: the next pull brings them.
-          if (!ok) this.#pokes.delete(scope);
         } else {
-          return ok;
+          return true;
         }
-        if (!ok) return false;
       }
       return false;
     } finally {
-      loop.ended = true;
       this.#running.delete(scope);
     }
   }
@@ -189,7 +190,7 @@ export class PullLoop {
         // has no checkpoint yet.
         const current = replica.checkpoints.get(scope);
         if (poke.checkpoint === current) {
-          this.#known.set(scope, { checkpoint: poke.checkpoint, version: poke.version });
+          this.#known.set(scope, poke);
         } else if (
           poke.fromCheckpoint === current &&
           !replica.resetting.has(scope) &&
@@ -202,7 +203,7 @@ export class PullLoop {
       }
       pending = rest;
     }
-    await this.#writePages(scope, write, false); // a poke's page never ends a resave
+    await this.#write(write, scope); // a poke's page never ends a resave
     return pending.filter((poke) => !this.covers(scope, poke.version));
   }
 
@@ -220,8 +221,8 @@ export class PullLoop {
       ctx.status.failed(error as SyncError); // checkPullPage throws SyncErrors only
       return false;
     }
-    applyPulledPage(ctx, write, scope, page, { resave: this.#resave.has(scope) });
-    this.#known.set(scope, { checkpoint: poke.checkpoint, version: poke.version });
+    applyPulledPage(ctx, write, scope, page, this.#resave.has(scope));
+    this.#known.set(scope, poke);
     return true;
   }
 
@@ -280,8 +281,8 @@ export class PullLoop {
         continue;
       }
       const write = new ReplicaBatch(replica);
-      applyPulledPage(ctx, write, scope, page, { resave: this.#resave.has(scope) });
-      await this.#writePages(scope, write, !page.hasMore);
+      applyPulledPage(ctx, write, scope, page, this.#resave.has(scope));
+      await this.#write(write, scope, !page.hasMore);
       if (!page.hasMore) return true;
     }
   }
@@ -294,23 +295,13 @@ export class PullLoop {
   }
 
   /**
-   * Writes pulled pages of `scope`. When storage fails, the pages stay in memory (the app saw
-   * them, and they are the server's) but the checkpoint goes back, so the next pull starts from
-   * where storage is and saves again what this write lost, up to its last page (`reachedEnd`:
-   * a pull from the stored checkpoint to the end has returned every record this write held).
+   * Writes `write`; a failure is reported and thrown. With `scope`, the write holds pulled pages
+   * of it: when storage fails, the pages stay in memory (the app saw them, and they are the
+   * server's) but the checkpoint goes back, so the next pull starts from where storage is and
+   * saves again what this write lost, up to its last page (`reachedEnd`: a pull from the stored
+   * checkpoint to the end has returned every record this write held).
    */
-  async #writePages(scope: string, write: ReplicaBatch, reachedEnd: boolean): Promise<void> {
-    try {
-      await this.#write(write);
-    } catch (error) {
-      write.rollback();
-      this.#resave.add(scope);
-      throw error;
-    }
-    if (reachedEnd) this.#resave.delete(scope);
-  }
-
-  async #write(write: ReplicaBatch): Promise<void> {
+  async #write(write: ReplicaBatch, scope?: string, reachedEnd = false): Promise<void> {
     const { ctx } = this.#o;
     try {
       await write.commit(ctx.storage);
@@ -318,8 +309,13 @@ export class PullLoop {
       ctx.status.failed(
         isSyncError(error) ? error : new SyncError('storage', 'Saving pulled data failed'),
       );
+      if (scope !== undefined) {
+        write.rollback();
+        this.#resave.add(scope);
+      }
       throw error;
     }
+    if (reachedEnd) this.#resave.delete(scope as string);
   }
 }
 

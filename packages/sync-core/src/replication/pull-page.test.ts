@@ -95,4 +95,51 @@ describe('applying a pulled page', () => {
     expect(client.recordStatus('todos', 'x')).toBe('synced');
     await client.stop();
   });
+
+  it('freezes a pulled record to the bottom of its data, as a transport that parses JSON hands it over', async () => {
+    const server = createMemoryServer();
+    const other = server.connect({ userId: 'u1' });
+    await other.push({
+      clientId: 'other',
+      sessionId: 'o',
+      mutations: [
+        {
+          ...foreignPut(
+            1,
+            'deep',
+            formatHlc({ wallTime: 1_700_000_000_000, counter: 0, nodeId: 'other' }),
+          ),
+          data: { list: [{ tags: ['a'] }], nested: { inner: { n: 1 } } },
+        },
+      ],
+    });
+    const inner = server.connect({ userId: 'u1' });
+    // The memory transport hands over frozen answers; a JSON transport's are its own, unfrozen.
+    const transport: SyncTransport = {
+      push: (request, signal) => inner.push(request, signal),
+      pull: async (request, signal) =>
+        JSON.parse(JSON.stringify(await inner.pull(request, signal))),
+      session: inner.session,
+    };
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    await client.start();
+    await client.syncNow();
+    const data = client.get('todos', 'deep') as {
+      list: Array<{ tags: string[] }>;
+      nested: { inner: { n: number } };
+    };
+    expect(data).toEqual({ list: [{ tags: ['a'] }], nested: { inner: { n: 1 } } });
+    const record = client.query('todos')[0];
+    for (const value of [
+      record,
+      data,
+      data.list,
+      data.list[0],
+      data.list[0]?.tags,
+      data.nested.inner,
+    ]) {
+      expect(Object.isFrozen(value)).toBe(true);
+    }
+    await client.stop();
+  });
 });

@@ -3,16 +3,6 @@ import type { PullResponse, SyncRecord } from '../protocol/types.js';
 import type { ReplicaBatch } from '../replica/batch.js';
 import { deepFreeze } from '../store/freeze.js';
 
-/** Options of {@link applyPulledPage}. */
-export interface ApplyPageOptions {
-  /**
-   * Saves a record again when the base already holds its revision: the scope's last page was
-   * applied in memory but its storage write failed, so the base is ahead of storage.
-   * @default false
-   */
-  readonly resave?: boolean;
-}
-
 /**
  * Applies one pulled page to the base records and the view, adding to `write` the ops that
  * persist the page's records AND its checkpoint together (one atomic write: a crash can never
@@ -21,13 +11,16 @@ export interface ApplyPageOptions {
  * outbox: pending local edits stay queued and are replayed on top of the new base. The last
  * page of a reset (`ReplicaBatch.beginReset` kept the base records visible meanwhile, so the
  * app never saw its data vanish and reappear) ends it.
+ *
+ * `resave` saves a record again when the base already holds its revision: the scope's last
+ * page was applied in memory but its storage write failed, so the base is ahead of storage.
  */
 export function applyPulledPage(
   ctx: EngineContext,
   write: ReplicaBatch,
   scope: string,
   page: PullResponse,
-  options: ApplyPageOptions = {},
+  resave: boolean,
 ): void {
   const { replica } = write;
   const { store } = replica;
@@ -41,20 +34,22 @@ export function applyPulledPage(
   const { changes } = page;
   // Indexed, like validatePullResponse: no iterator result per record while V8 still interprets this.
   for (let i = 0; i < changes.length; i++) {
-    const record = deepFreeze(changes[i] as SyncRecord);
+    // Checked (checkPullPage): its fields other than `data` hold primitives.
+    const record = Object.freeze(changes[i] as SyncRecord);
+    deepFreeze(record.data);
     if (record.hlc > maxHlc) maxHlc = record.hlc;
     if (resetting) write.serverHas(scope, record.collection, record.id);
     // Not filed when the base holds this revision or a newer one (our own push's answer moved
     // it on), or when the record is quarantined.
     const changed = write.receive(record, admit);
     if (changed === true) ctx.notifier.changed(record.collection, record.id);
-    else if (changed === undefined && options.resave === true) {
+    else if (changed === undefined && resave) {
       // The same revision: storage may not have it (see `resave`).
       const held = store.base(record.collection, record.id);
       if (held?.revision === record.revision) write.setBase(held);
     }
   }
-  if (maxHlc !== '') {
+  if (maxHlc) {
     try {
       ctx.clock.receive(maxHlc);
     } catch {
