@@ -46,19 +46,28 @@ function byteSource() {
   return { stream, pulls };
 }
 
+/**
+ * Imports `source` into a new memory asset store with chunks of `chunkBytes`, and answers the
+ * store, the import's result and the offsets at which it appended.
+ */
+async function importOf(source: Parameters<typeof writeAsset>[0]['source'], chunkBytes = CHUNK) {
+  const store = memoryAssetStore();
+  const written: number[] = [];
+  const result = await writeAsset({
+    store,
+    source,
+    key: 'p1',
+    meta: { name: 'a.bin' },
+    chunkBytes,
+    onWritten: (end) => written.push(end),
+  });
+  return { store, result, written };
+}
+
 describe('an import of a byte stream', () => {
   it('reads it into buffers of its own (BYOB), each filled to a chunk before it is written', async () => {
-    const store = memoryAssetStore();
     const { stream, pulls } = byteSource();
-    const written: number[] = [];
-    const result = await writeAsset({
-      store,
-      source: stream,
-      key: 'p1',
-      meta: { name: 'a.bin' },
-      chunkBytes: CHUNK,
-      onWritten: (end) => written.push(end),
-    });
+    const { store, result, written } = await importOf(stream);
     expect(result).toEqual({ hash: sha256Hex(bytes), size: bytes.length });
     expect(pulls.length).toBeGreaterThan(0);
     expect(pulls.every((pull) => pull.view !== undefined)).toBe(true);
@@ -94,16 +103,7 @@ describe('an import with chunks larger than its batches', () => {
         request.respond(n);
       },
     });
-    const store = memoryAssetStore();
-    const written: number[] = [];
-    const result = await writeAsset({
-      store,
-      source: stream,
-      key: 'p1',
-      meta: { name: 'a.bin' },
-      chunkBytes: 4 * IMPORT_BATCH_BYTES,
-      onWritten: (end) => written.push(end),
-    });
+    const { result, written } = await importOf(stream, 4 * IMPORT_BATCH_BYTES);
     expect(result).toEqual({ hash: sha256Hex(large), size });
     expect(written).toEqual([1, 2, 3, 4, 5].map((n) => n * IMPORT_BATCH_BYTES).concat(size));
     expect(Math.max(...views)).toBe(IMPORT_BATCH_BYTES);
@@ -120,16 +120,7 @@ describe('an import of a Blob', () => {
         return stream as ReturnType<Blob['stream']>;
       }
     }
-    const store = memoryAssetStore();
-    const written: number[] = [];
-    const result = await writeAsset({
-      store,
-      source: new StreamedBlob([bytes]),
-      key: 'p1',
-      meta: { name: 'a.bin' },
-      chunkBytes: CHUNK,
-      onWritten: (end) => written.push(end),
-    });
+    const { store, result, written } = await importOf(new StreamedBlob([bytes]));
     expect(result).toEqual({ hash: sha256Hex(bytes), size: bytes.length });
     expect(pulls.length).toBeGreaterThan(0);
     expect(pulls.every((pull) => pull.view === undefined)).toBe(true);
