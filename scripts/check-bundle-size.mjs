@@ -221,8 +221,10 @@ const CHECKS = [
      * -8 B, a pull page's resetRequired is read inline (Fields.optionalBoolean goes): 26,723 B.
      * -13 B, the pull loop's writes are one method (#writePages goes): 26,710 B.
      * Merged with the pull path (initsync15): 25,835 B.
+     * +23 B, review: the pull loop says itself that it ended before its first await (its loop flag
+     * back) instead of relying on callers queueing work first: 25,858 B.
      */
-    budgetBytes: 25_835,
+    budgetBytes: 25_858,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -398,8 +400,10 @@ const CHECKS = [
      * -10 B, a pull page's resetRequired is read inline (Fields.optionalBoolean goes): 25,747 B.
      * -8 B, the pull loop's writes are one method (#writePages goes): 25,739 B.
      * Merged with the pull path (initsync15): 24,864 B.
+     * +22 B, review: the pull loop says itself that it ended before its first await (its loop flag
+     * back) instead of relying on callers queueing work first: 24,886 B.
      */
-    budgetBytes: 24_864,
+    budgetBytes: 24_886,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

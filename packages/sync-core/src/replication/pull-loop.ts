@@ -129,10 +129,10 @@ export class PullLoop {
   #run(scope: string): Promise<boolean> {
     let running = this.#running.get(scope);
     if (running === undefined) {
-      running = this.#drain(scope);
-      // A loop runs to its first await (its callers queue work first) unless stopped: a stopped
-      // one has already ended, and is not kept.
-      if (!this.#o.stop.aborted) this.#running.set(scope, running);
+      const loop = { ended: false };
+      running = this.#drain(scope, loop);
+      // A loop that ended before its first await (stopped, or nothing queued) is not kept.
+      if (!loop.ended) this.#running.set(scope, running);
     }
     return running;
   }
@@ -144,7 +144,7 @@ export class PullLoop {
    * would join a loop that has already decided to end, and its request would be lost.)
    * `false` as soon as a step fails or the client stops.
    */
-  async #drain(scope: string): Promise<boolean> {
+  async #drain(scope: string, loop: { ended: boolean }): Promise<boolean> {
     try {
       while (!this.#o.stop.aborted) {
         const pokes = this.#pokes.get(scope);
@@ -168,6 +168,7 @@ export class PullLoop {
       }
       return false;
     } finally {
+      loop.ended = true;
       this.#running.delete(scope);
     }
   }
