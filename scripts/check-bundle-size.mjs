@@ -223,8 +223,11 @@ const CHECKS = [
      * Merged with the pull path (initsync15): 25,835 B.
      * +23 B, review: the pull loop says itself that it ended before its first await (its loop flag
      * back) instead of relying on callers queueing work first: 25,858 B.
+     * +127 B, session 16: a record deleted and purged is not brought back by a first pull or a
+     * replayed push answer (every first pull is a reset; the reset and push-answer rules on scope
+     * versions, SyncTransport.revisions): 25,985 B.
      */
-    budgetBytes: 25_858,
+    budgetBytes: 25_985,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -402,8 +405,11 @@ const CHECKS = [
      * Merged with the pull path (initsync15): 24,864 B.
      * +22 B, review: the pull loop says itself that it ended before its first await (its loop flag
      * back) instead of relying on callers queueing work first: 24,886 B.
+     * +135 B, session 16: a record deleted and purged is not brought back by a first pull or a
+     * replayed push answer (every first pull is a reset; the reset and push-answer rules on scope
+     * versions, SyncTransport.revisions): 25,021 B.
      */
-    budgetBytes: 24_886,
+    budgetBytes: 25_021,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

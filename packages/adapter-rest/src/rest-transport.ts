@@ -215,6 +215,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
 
   const transport: RestTransport = {
     baseUrl: http.baseUrl,
+    revisions: 'scope',
 
     async push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
       const body = await http.json({

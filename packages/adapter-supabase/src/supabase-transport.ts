@@ -124,6 +124,7 @@ export function supabaseTransport(options: SupabaseTransportOptions): SupabaseTr
     now: () => Date.now(),
   });
   const transport: SupabaseTransport = {
+    revisions: 'scope',
     session,
     sessions: parts.sessions,
     deliveries: parts.deliveries,

@@ -73,6 +73,7 @@ export async function openPgliteSim(
       if (http !== undefined && mode.transport === 'rest') http.arm(mode.faults, random);
       return transportBackend({
         name: mode.transport === 'rest' ? 'rest+pglite' : 'pglite',
+        revisions: 'scope',
         async reset(scheduler) {
           // Every data table of the schema (whatever the migrations made), not the bookkeeping.
           const tables = await executor.query<{ tablename: string }>(

@@ -103,6 +103,7 @@ export function replacedTransport(
 ): SyncTransport {
   return {
     ...(inner.session === undefined ? {} : { session: inner.session }),
+    ...(inner.revisions === undefined ? {} : { revisions: inner.revisions }),
     push: replace.push ?? ((req, signal) => inner.push(req, signal)),
     pull: replace.pull ?? ((req, signal) => inner.pull(req, signal)),
   };

@@ -157,10 +157,28 @@ describe('the replica repository', () => {
 
     const restart = new ReplicaBatch(loaded);
     restart.beginReset(NS);
-    restart.serverHas(NS, 'todos', 'kept');
+    restart.pageReturned(record('kept'));
     expect(restart.finishReset(NS)).toEqual([['todos', 'gone']]);
     await restart.commit(storage);
     expect((await storage.list(NS, '')).map(([key]) => key)).toEqual(['r/todos/kept']);
+  });
+
+  it('a push answer keeps a record at the end of a reset only at a revision the pages never reached', () => {
+    const replica = new Replica(NS, NS);
+    const batch = new ReplicaBatch(replica);
+    batch.beginReset(NS);
+    // Pages read up to revision 10; then answers to our pushes came in.
+    batch.pageReturned(record('page', 10));
+    batch.setBase(record('page', 10));
+    // A fresh write, applied after the pages were read: the server has it.
+    batch.setBase(record('fresh', 11));
+    batch.answered(NS, 'todos', 'fresh', 11);
+    // A stored outcome replayed from long ago: a record still there would have been returned.
+    batch.setBase(record('replayed', 3));
+    batch.answered(NS, 'todos', 'replayed', 3);
+    expect(batch.finishReset(NS)).toEqual([['todos', 'replayed']]);
+    expect(replica.store.base('todos', 'fresh')).toBeDefined();
+    expect(replica.store.base('todos', 'page')).toBeDefined();
   });
 
   it('rolls back its list changes when its write fails', () => {

@@ -29,8 +29,24 @@ export interface ReplicaLists {
   readonly invalidRecords: Map<string, InvalidRecord>;
   /** Pull checkpoints by scope. */
   readonly checkpoints: Map<string, string>;
-  /** Scopes being reset, with the records the fresh pull returned so far. */
-  readonly resetting: Map<string, Set<string> | null>;
+  /** The highest revision pulls read to their end returned, by scope (in memory only). */
+  readonly pulledRevisions: Map<string, number>;
+  /** Scopes being reset, with what the fresh pull learnt so far. */
+  readonly resetting: Map<string, ResetPass | null>;
+}
+
+/**
+ * What a reset under way has learnt of its scope (see {@link ReplicaBatch.finishReset}): the
+ * records its pages returned, how far into the scope's history they reached, and the records
+ * our own push answers vouched for meanwhile.
+ */
+export interface ResetPass {
+  /** Records the reset's pages returned (`recordKey`). */
+  readonly returned: Set<string>;
+  /** The highest revision among them. */
+  highest: number;
+  /** Records our push answers showed on the server meanwhile (`recordKey`), with the revision. */
+  readonly answered: Map<string, number>;
 }
 
 /**
@@ -122,34 +138,58 @@ export class ReplicaBatch {
     this.#set(CHECKPOINT_PREFIX + scope, checkpoint);
   }
 
+  /** A pull of `scope` read to its end returned records up to `revision` (see `Replica.pulledRevisions`). */
+  pulledUpTo(scope: string, revision: number): void {
+    if (revision > (this.#lists.pulledRevisions.get(scope) ?? 0)) {
+      this.#lists.pulledRevisions.set(scope, revision);
+    }
+  }
+
   /**
    * Starts a reset of `scope`: its checkpoint goes and the reset is persisted (`z/`), so a crash
    * in the middle restarts it. The base records stay until {@link finishReset}.
    */
   beginReset(scope: string): void {
     this.#lists.checkpoints.delete(scope);
-    this.#lists.resetting.set(scope, new Set());
+    this.#lists.resetting.set(scope, { returned: new Set(), highest: 0, answered: new Map() });
     this.#delete(CHECKPOINT_PREFIX + scope);
     this.#set(RESET_PREFIX + scope, true);
   }
 
-  /** The server has this record of `scope`: a reset under way keeps it. */
-  serverHas(scope: string, collection: string, id: string): void {
-    this.#lists.resetting.get(scope)?.add(recordKey(collection, id));
+  /** A page of a reset under way returned `record`: the reset keeps it. */
+  pageReturned(record: SyncRecord): void {
+    const pass = this.#lists.resetting.get(record.scope);
+    if (!pass) return;
+    pass.returned.add(recordKey(record.collection, record.id));
+    if (record.revision > pass.highest) pass.highest = record.revision;
+  }
+
+  /**
+   * Our push's answer showed the server holding this record at `revision` (applied, or a
+   * conflict's server record). The answer may be a stored outcome replayed long after (DESIGN
+   * §3.2), for a record deleted since and its tombstone purged, so it does not vouch for the
+   * record by itself: see {@link finishReset}.
+   */
+  answered(scope: string, collection: string, id: string, revision: number): void {
+    this.#lists.resetting.get(scope)?.answered.set(recordKey(collection, id), revision);
   }
 
   /**
    * Ends the reset of `scope`: base records of the scope that the fresh pull did not return are
-   * dropped (their tombstones were purged on the server). Returns them, for the caller to
-   * recompute the view.
+   * dropped (their tombstones were purged on the server), unless a push answer put them at a
+   * revision the pages never reached (the write came after the pages were read). An answer at a
+   * revision the pages passed is no proof: a record still there would have been returned.
+   * Returns the dropped records, for the caller to recompute the view.
    */
   finishReset(scope: string): Array<[collection: string, id: string]> {
-    const seen = this.#change(this.#lists.resetting, scope, undefined);
+    const pass = this.#change(this.#lists.resetting, scope, undefined);
     this.#delete(RESET_PREFIX + scope);
     const drop: Array<[string, string]> = [];
-    if (seen === undefined || seen === null) return drop;
+    if (!pass) return drop;
     for (const record of this.replica.store.baseRecords()) {
-      if (record.scope === scope && !seen.has(recordKey(record.collection, record.id))) {
+      if (record.scope !== scope) continue;
+      const key = recordKey(record.collection, record.id);
+      if (!pass.returned.has(key) && !((pass.answered.get(key) ?? 0) > pass.highest)) {
         drop.push([record.collection, record.id]);
       }
     }

@@ -4,6 +4,7 @@ import type { Mutation } from '../protocol/types.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
 import { RecordStore } from '../store/record-store.js';
+import type { ResetPass } from './batch.js';
 
 /** A parked conflict as stored: the public view plus the mutation that conflicted. */
 export interface StoredConflict {
@@ -53,10 +54,17 @@ export class Replica {
   /** Checkpoints by scope. */
   readonly checkpoints: ReadonlyMap<string, string> = new Map();
   /**
-   * Scopes being re-pulled from `null` after `resetRequired`, with the records seen so far
-   * (`null` when the reset was persisted by an earlier run and must start over).
+   * Per scope, the highest revision that pulls read to their end returned in this run: every
+   * record the server held up to there has reached the replica (a lower bound of where the
+   * checkpoint is; kept in memory only).
    */
-  readonly resetting: ReadonlyMap<string, ReadonlySet<string> | null> = new Map();
+  readonly pulledRevisions: ReadonlyMap<string, number> = new Map();
+  /**
+   * Scopes being re-pulled from `null` (after `resetRequired`, or a first pull), with what the
+   * pull learnt so far (`null` when the reset was persisted by an earlier run and must start
+   * over).
+   */
+  readonly resetting: ReadonlyMap<string, Readonly<ResetPass> | null> = new Map();
   /**
    * Settles when the namespace has been read from storage. Until then the replica already takes
    * writes (they show in the view at once), but their storage writes wait for it, because their

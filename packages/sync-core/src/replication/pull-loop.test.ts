@@ -293,6 +293,89 @@ describe('pull loop: a pull refused or failed', () => {
     expect(client.get('todos', 'y')).toEqual({ v: 1 });
     await client.stop();
   });
+  it('a first pull still being retried when our own pushes land is a reset too', async () => {
+    const server = createMemoryServer();
+    let fail = true;
+    let attempts = 0;
+    const transport = pullThrough(server, (req, inner) => {
+      attempts++;
+      return fail ? Promise.reject(new SyncError('network', 'offline')) : inner.pull(req);
+    });
+    const env = newEnv();
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: env });
+    await client.start();
+    await settle();
+    // The first pull (over an empty replica) is out and failing; its retries go on meanwhile.
+    expect(attempts).toBeGreaterThan(0);
+    await client.put('todos', 'x', { v: 1 });
+    await client.put('todos', 'y', { v: 1 });
+    for (let i = 0; i < 20 && server.records('user:u1').length < 2; i++) await env.advance(1_000);
+    expect(server.records('user:u1')).toHaveLength(2);
+    const deleter = createSyncClient({
+      transport: server.connect({ userId: 'u1', sessionId: 'other' }),
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
+    await deleter.start();
+    await deleter.syncNow();
+    await deleter.delete('todos', 'x');
+    await deleter.syncNow();
+    await deleter.stop();
+    server.purgeTombstones();
+    const before = attempts;
+    fail = false;
+    // The same pull's next retry succeeds: it returns `y` only.
+    for (let i = 0; i < 20 && client.status.state !== 'synced'; i++) await env.advance(5_000);
+    expect(attempts).toBeGreaterThan(before);
+    expect(client.status.state).toBe('synced');
+    expect(client.get('todos', 'x')).toBeUndefined();
+    expect(client.get('todos', 'y')).toEqual({ v: 1 });
+    await client.stop();
+  });
+  it('a replayed answer to a write deleted and purged since does not bring it back', async () => {
+    const server = createMemoryServer();
+    const inner = server.connect({ userId: 'u1', sessionId: 's1' });
+    let offline = true;
+    let loseAnswers = true;
+    const transport = replacedTransport(inner, {
+      pull: (req, signal) =>
+        offline ? Promise.reject(new SyncError('network', 'offline')) : inner.pull(req, signal),
+      push: async (req, signal) => {
+        const answer = await inner.push(req, signal);
+        if (loseAnswers) throw new SyncError('network', 'connection reset');
+        return answer;
+      },
+    });
+    const env = newEnv();
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: env });
+    await client.start();
+    await client.put('todos', 'x', { v: 1 });
+    for (let i = 0; i < 20 && server.records('user:u1').length === 0; i++) await env.advance(1_000);
+    // Applied on the server; the answer never came, so `x` is still queued here.
+    expect(server.records('user:u1').map((r) => r.id)).toEqual(['x']);
+    expect(client.status.pending).toBe(1);
+    const deleter = createSyncClient({
+      transport: server.connect({ userId: 'u1', sessionId: 'other' }),
+      storage: memoryStorage(),
+      environment: newEnv(),
+    });
+    await deleter.start();
+    await deleter.syncNow();
+    await deleter.delete('todos', 'x');
+    await deleter.put('todos', 'y', { v: 2 });
+    await deleter.syncNow();
+    await deleter.stop();
+    server.purgeTombstones();
+    // The re-sent push gets the stored outcome ("applied", at x's first revision); the first
+    // pull returns `y` only.
+    loseAnswers = false;
+    offline = false;
+    for (let i = 0; i < 20 && client.status.state !== 'synced'; i++) await env.advance(5_000);
+    expect(client.status).toMatchObject({ state: 'synced', pending: 0 });
+    expect(client.get('todos', 'y')).toEqual({ v: 2 });
+    expect(client.get('todos', 'x')).toBeUndefined();
+    await client.stop();
+  });
 });
 
 describe('pull loop: pulled pages that storage fails to save', () => {

@@ -234,13 +234,14 @@ export class PullLoop {
     if (
       // A reset persisted by an earlier run: which records it had seen is lost, start it over.
       reset === null ||
-      // A first pull over records we already hold (answers to our own pushes) is a reset: a
-      // record deleted meanwhile may have lost its tombstone to a purge, and only the end of
-      // a reset drops what the pull did not return.
-      (reset === undefined && !replica.checkpoints.has(scope) && holdsRecordOf(replica, scope))
+      // A first pull is a reset: records our own pushes brought (before it or while it runs)
+      // may have been deleted meanwhile and their tombstones purged, and only the end of a reset
+      // drops what the pull did not return.
+      (reset === undefined && !replica.checkpoints.has(scope))
     ) {
       await this.#beginReset(scope);
     }
+    let passRevision = 0;
     let limit = this.#o.pageSize;
     if (!replica.checkpoints.has(scope)) limit = (await this.#o.initialPageSize?.()) ?? limit;
     for (;;) {
@@ -282,7 +283,14 @@ export class PullLoop {
         continue;
       }
       const write = new ReplicaBatch(replica);
-      applyPulledPage(ctx, write, scope, page, this.#resave.has(scope));
+      passRevision = applyPulledPage(
+        ctx,
+        write,
+        scope,
+        page,
+        this.#resave.has(scope),
+        passRevision,
+      );
       await this.#write(write, scope, !page.hasMore);
       if (!page.hasMore) return true;
     }
@@ -318,9 +326,4 @@ export class PullLoop {
     }
     if (reachedEnd) this.#resave.delete(scope as string);
   }
-}
-
-function holdsRecordOf(replica: Replica, scope: string): boolean {
-  for (const record of replica.store.baseRecords()) if (record.scope === scope) return true;
-  return false;
 }

@@ -14,6 +14,11 @@ import { deepFreeze } from '../store/freeze.js';
  *
  * `resave` saves a record again when the base already holds its revision: the scope's last
  * page was applied in memory but its storage write failed, so the base is ahead of storage.
+ *
+ * `passRevision` is the highest revision the earlier pages of this pull returned; returns the
+ * highest so far. The last page of a pull records it (`ReplicaBatch.pulledUpTo`): only a pull
+ * read to its end has returned every record it passed (a record changed between two pages comes
+ * in a later one).
  */
 export function applyPulledPage(
   ctx: EngineContext,
@@ -21,7 +26,8 @@ export function applyPulledPage(
   scope: string,
   page: PullResponse,
   resave: boolean,
-): void {
+  passRevision = 0,
+): number {
   const { replica } = write;
   const { store } = replica;
   const resetting = replica.resetting.has(scope);
@@ -31,6 +37,7 @@ export function applyPulledPage(
       ? undefined
       : (record: SyncRecord) => admitServerRecord(replica, record, write);
   let maxHlc = '';
+  let maxRevision = passRevision;
   const { changes } = page;
   // Indexed, like validatePullResponse: no iterator result per record while V8 still interprets this.
   for (let i = 0; i < changes.length; i++) {
@@ -38,7 +45,8 @@ export function applyPulledPage(
     const record = Object.freeze(changes[i] as SyncRecord);
     deepFreeze(record.data);
     if (record.hlc > maxHlc) maxHlc = record.hlc;
-    if (resetting) write.serverHas(scope, record.collection, record.id);
+    if (record.revision > maxRevision) maxRevision = record.revision;
+    if (resetting) write.pageReturned(record);
     // Not filed when the base holds this revision or a newer one (our own push's answer moved
     // it on), or when the record is quarantined.
     const changed = write.receive(record, admit);
@@ -57,6 +65,7 @@ export function applyPulledPage(
     }
   }
   write.setCheckpoint(scope, page.checkpoint);
+  if (!page.hasMore) write.pulledUpTo(scope, maxRevision);
   // The end of a reset is written with its last page: no state shows the reset half done. Base
   // records of the scope that the fresh pull did not return no longer exist on the server
   // (their tombstones were purged), so they go (see `ReplicaBatch.finishReset`). Pending
@@ -67,4 +76,5 @@ export function applyPulledPage(
       if (store.recompute(collection, id)) ctx.notifier.changed(collection, id);
     }
   }
+  return maxRevision;
 }

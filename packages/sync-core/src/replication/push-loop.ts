@@ -165,7 +165,14 @@ export class PushLoop {
       }));
     }
     const write = new ReplicaBatch(replica);
-    const outcome = applyPushResults(ctx, write, batch, results, this.#o.ownRevisions);
+    const outcome = applyPushResults(
+      ctx,
+      write,
+      batch,
+      results,
+      this.#o.ownRevisions,
+      transport.revisions === 'scope',
+    );
     try {
       await write.commit(ctx.storage);
     } catch (error) {

@@ -29,6 +29,7 @@ export interface PushOutcome {
  * {@link settleConflict} (parked, dropped or rewritten, as the resolver decides),
  * {@link settleRejected}. `ownRevisions` (per scope, the highest revision the server gave our
  * mutations, to tell our own pokes) is raised by the revisions this answer gave.
+ * `scopeRevisions`: the transport's revisions are scope versions (`SyncTransport.revisions`).
  */
 export function applyPushResults(
   ctx: EngineContext,
@@ -36,6 +37,7 @@ export function applyPushResults(
   sent: readonly OutboxEntry[],
   results: readonly MutationResult[],
   ownRevisions: Map<string, number>,
+  scopeRevisions: boolean,
 ): PushOutcome {
   const outcome: PushOutcome = { parked: [], rejected: [] };
   const { outbox, store } = write.replica;
@@ -43,7 +45,8 @@ export function applyPushResults(
   for (let i = 0; i < sent.length; i++) {
     const entry = sent[i] as OutboxEntry;
     const result = results[i] as MutationResult;
-    if (result.status === 'applied') settleApplied(write, ownRevisions, entry, result.revision);
+    if (result.status === 'applied')
+      settleApplied(write, ownRevisions, entry, result.revision, scopeRevisions);
     else if (result.status === 'conflict') {
       if (!settleConflict(ctx, write, outcome, entry, result)) continue;
     } else settleRejected(ctx, write, outcome, entry, result);
@@ -58,13 +61,17 @@ export function applyPushResults(
 /**
  * `applied`: the entry leaves the outbox; the base record becomes the mutation applied to the
  * old base, at the new revision (unless a pull already brought something newer); the record's
- * next queued mutation is rebased onto that revision (§3.2b).
+ * next queued mutation is rebased onto that revision (§3.2b). With scope versions
+ * (`scopeRevisions`), an answer at a revision our pulls already read past, for a record they did
+ * not return, is a stored outcome replayed (DESIGN §3.2) for a record deleted since and its
+ * tombstone purged: it does not become the base.
  */
 function settleApplied(
   write: ReplicaBatch,
   ownRevisions: Map<string, number>,
   entry: OutboxEntry,
   revision: number,
+  scopeRevisions: boolean,
 ): void {
   const { mutation } = entry;
   const { scope, collection, recordId } = mutation;
@@ -73,7 +80,11 @@ function settleApplied(
   // The record as our write left it, at the revision the server gave it: the next queued
   // mutation starts from there (a newer pulled base, if any, stays the base record).
   const data = applyMutation(entry.base, mutation);
-  if (previous === undefined || previous.revision < revision) {
+  if (
+    previous === undefined
+      ? !scopeRevisions || revision > (write.replica.pulledRevisions.get(scope) ?? 0)
+      : previous.revision < revision
+  ) {
     write.setBase(
       Object.freeze({
         scope,
@@ -86,9 +97,9 @@ function settleApplied(
       }),
     );
   }
-  // A reset under way must not drop it: the server has it now, whatever the reset's pages,
-  // read before this write was applied, said.
-  write.serverHas(scope, collection, recordId);
+  // A reset under way keeps it if its pages were read before this write was applied (which
+  // only scope versions can tell: a per-record revision always keeps it).
+  write.answered(scope, collection, recordId, scopeRevisions ? revision : Infinity);
   if (revision > (ownRevisions.get(scope) ?? 0)) ownRevisions.set(scope, revision);
   write.rebaseNext(collection, recordId, revision, data);
 }
@@ -208,8 +219,8 @@ function adoptServerRecord(
     return;
   }
   ctx.clock.receive(server.hlc);
-  // The server has it: a reset under way keeps it (see the applied case).
-  write.serverHas(server.scope, collection, recordId);
+  // The server has it now: a reset under way keeps it.
+  write.answered(server.scope, collection, recordId, Infinity);
   if (previous !== undefined && previous.revision >= server.revision) return;
   if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, server, write)) return;
   write.setBase(deepFreeze(server));

@@ -82,6 +82,8 @@ export interface MemoryTransportHost {
  * ids the request body claims.
  */
 export class MemoryTransport implements SyncTransport {
+  /** Revisions are the scope's version, as on the syncline server. */
+  readonly revisions = 'scope';
   /** Who is signed in on this connection; `signIn`/`signOut` or `session.set` change it. */
   readonly session: MutableSessionSource;
   /** The installation this connection stands for, when given to `connect`. */

@@ -258,6 +258,7 @@ export function withFaults(
 
   const wrapped: FaultyTransport = {
     inner: transport,
+    ...(transport.revisions === undefined ? {} : { revisions: transport.revisions }),
     get counts() {
       return { ...counts };
     },

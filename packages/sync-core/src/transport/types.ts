@@ -216,6 +216,15 @@ export interface SubscribeOptions {
 export interface SyncTransport {
   /** Sends mutations; resolves with one result per mutation, in order. */
   push(req: PushRequest, signal?: AbortSignal): Promise<PushResponse>;
+  /**
+   * How the backend numbers revisions. `'scope'`: a record's revision is its scope's version at
+   * the write (DESIGN §2; the syncline server and Supabase), so revisions order every change of
+   * a scope. `'record'`: each record counts its own (a resource API). With `'scope'` the client
+   * can tell that a push answer replayed from long ago (a stored outcome, DESIGN §3.2) is about a
+   * record deleted since and its tombstone purged, and does not bring that record back.
+   * @default 'record'
+   */
+  readonly revisions?: 'scope' | 'record';
   /** Reads one page of changes of one scope after a checkpoint. */
   pull(req: PullRequest, signal?: AbortSignal): Promise<PullResponse>;
   /**

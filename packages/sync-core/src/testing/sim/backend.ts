@@ -14,6 +14,12 @@ import type { SimScheduler } from './scheduler.js';
 export interface SimBackend {
   /** A short name printed in reports (`memory`, `pglite`). */
   readonly name: string;
+  /**
+   * How the backend numbers revisions, handed to the devices' transports (see
+   * `SyncTransport.revisions`).
+   * @default 'record'
+   */
+  readonly revisions?: 'scope' | 'record';
   /** Handles a push as `session` (the authenticated caller). May throw a `SyncError`. */
   push(session: AuthSession, body: unknown): Promise<PushResponse>;
   /** Handles a pull as `session`. May throw a `SyncError`. */
@@ -81,6 +87,7 @@ export function memoryBackend(
   });
   return {
     name: 'memory',
+    revisions: 'scope',
     server,
     push: async (session, body) => server.push(session, body),
     pull: async (session, query) => server.pull(session, query),

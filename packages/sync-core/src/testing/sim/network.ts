@@ -47,7 +47,7 @@ export interface LinkOptions {
   life: Life;
   session: SessionSource;
   /** The server (answers without faults; the link adds them). */
-  backend: Pick<SimBackend, 'push' | 'pull' | 'watch'>;
+  backend: Pick<SimBackend, 'push' | 'pull' | 'watch' | 'revisions'>;
   hooks?: LinkHooks;
 }
 
@@ -176,6 +176,7 @@ export class SimNetwork {
     };
     return {
       session: lifeSession,
+      ...(backend.revisions === undefined ? {} : { revisions: backend.revisions }),
       push: (req: PushRequest, signal?: AbortSignal) => {
         if (life.alive) {
           this.#trace(

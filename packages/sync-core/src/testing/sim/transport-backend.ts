@@ -67,6 +67,12 @@ export interface TransportBackendOptions {
   /** A short name printed in reports, e.g. `rest`. */
   name: string;
   /**
+   * How the backend numbers revisions (see `SyncTransport.revisions`); the devices' transports
+   * declare it.
+   * @default 'record'
+   */
+  revisions?: 'scope' | 'record';
+  /**
    * A transport acting as `session`. Called once per device and user (the simulator caches it),
    * and once per user with session id `sim-oracle` to read the final state.
    */
@@ -158,6 +164,7 @@ interface Watcher {
 
 class TransportSimBackend implements SimBackend {
   readonly name: string;
+  readonly revisions?: 'scope' | 'record';
   readonly fieldLimit: boolean;
   readonly compareCheckpoints?: (a: string, b: string) => number;
   readonly purgeTombstones?: () => Promise<number>;
@@ -173,6 +180,7 @@ class TransportSimBackend implements SimBackend {
   constructor(options: TransportBackendOptions, scheduler: SimScheduler) {
     this.#options = options;
     this.#scheduler = scheduler;
+    if (options.revisions !== undefined) this.revisions = options.revisions;
     this.name = options.name;
     this.fieldLimit = options.fieldLimit ?? true;
     if (options.compareCheckpoints !== undefined)
