@@ -118,8 +118,9 @@ export interface SimulateOptions {
    * Opens a device's durable storage; called at every start of a client (a restarted process
    * reads its disk again), e.g. `fileStorage({ directory })` of `@syncline/sync-core/node` in a
    * directory per device. `life.crash()` kills the device's running client at once (a storage
-   * that injects crashes into its own I/O calls it while `life.canCrash`, then never settles the
-   * interrupted call); the device restarts 1–10 virtual s later. `life.signal` aborts when that
+   * that injects crashes into its own I/O calls it while `life.canCrash`, read in the same
+   * synchronous step, then never settles the interrupted call); the device restarts 1–10
+   * virtual s later. `life.signal` aborts when that
    * client's life ends: from then on the storage must not touch the disk for it (a crashed
    * process's I/O stops). Every storage call is waited for before virtual time moves on.
    * @default one memory storage per device, kept across crashes
