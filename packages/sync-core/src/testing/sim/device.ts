@@ -340,7 +340,15 @@ export class SimDevice {
       get: (namespace, key) => (life.alive ? track(inner.get(namespace, key)) : Life.never()),
       list: (namespace, prefix) =>
         life.alive ? track(inner.list(namespace, prefix)) : Life.never(),
-      clear: (namespace) => (life.alive ? track(inner.clear(namespace)) : Life.never()),
+      clear: (namespace) => {
+        if (!life.alive) return Life.never();
+        const done = track(inner.clear(namespace));
+        done.then(
+          () => this.#invariants.clearDurable(namespace),
+          () => undefined,
+        );
+        return done;
+      },
       write: (namespace, ops) => {
         if (!life.alive) return Life.never();
         const armed = this.#armedWrite;
@@ -351,7 +359,7 @@ export class SimDevice {
         this.#invariants.writeIssued(namespace, ops);
         const done = track(inner.write(namespace, ops));
         done.then(
-          () => this.#invariants.writeDurable(ops),
+          () => this.#invariants.writeDurable(namespace, ops),
           () => undefined,
         );
         if (armed === 'after') {
