@@ -21,7 +21,8 @@
  * - INV-5 checkpoints: a device never pulls from an older checkpoint than before, unless the
  *   server told it to reset (checked on every pull); skipped rows show as INV-4. A pull from
  *   `null` starts a new pass: a reset that a crash interrupted starts over from `null` (the
- *   client lost which records it had seen), and that pass is checked on its own.
+ *   client lost which records it had seen), and that pass is checked on its own. A reset on
+ *   disk counts as interrupted until the write of its last page is durable.
  * - INV-7 no resurrection / blind overwrite: replaying the server log, every applied mutation's
  *   `baseRevision` equals the record's revision then (tombstones included, purges honoured).
  * - INV-8 clock discipline: each device's writes carry strictly increasing HLCs in write order
