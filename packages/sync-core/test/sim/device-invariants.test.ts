@@ -33,7 +33,7 @@ describe('INV-8 across the lives of a device', () => {
     const { invariants, found } = device();
     invariants.lifeStarted();
     invariants.writeIssued('user:u', outboxWrite('m1', 5));
-    invariants.writeDurable(outboxWrite('m1', 5));
+    invariants.writeDurable('user:u', outboxWrite('m1', 5));
     invariants.lifeStarted();
     invariants.writeIssued('user:u', outboxWrite('m2', 5));
     expect(found).toEqual([expect.stringMatching(/^INV-8 d stamped a new write m2/)]);
@@ -43,7 +43,7 @@ describe('INV-8 across the lives of a device', () => {
     const { invariants, found } = device();
     invariants.lifeStarted();
     invariants.writeIssued('user:u', outboxWrite('m1', 4));
-    invariants.writeDurable(outboxWrite('m1', 4));
+    invariants.writeDurable('user:u', outboxWrite('m1', 4));
     invariants.writeIssued('user:u', outboxWrite('m2', 5)); // torn: never durable
     invariants.lifeStarted();
     invariants.writeIssued('user:u', clockWrite(4));
@@ -63,7 +63,7 @@ describe('INV-8 across the lives of a device', () => {
     const { invariants, found } = device();
     invariants.lifeStarted();
     invariants.writeIssued('user:u', clockWrite(7));
-    invariants.writeDurable(clockWrite(7));
+    invariants.writeDurable('user:u', clockWrite(7));
     invariants.lifeStarted();
     invariants.writeIssued('user:u', clockWrite(6));
     expect(found).toEqual([expect.stringMatching(/^INV-8 d persisted HLC .* in user:u after/)]);
@@ -106,5 +106,31 @@ describe('INV-5 across the lives of a device', () => {
     invariants.pullRequested('u', pull('12'));
     invariants.pullRequested('u', pull('10'));
     expect(found).toEqual(['INV-5 d pulled user:u from checkpoint 10 after 12 without a reset']);
+  });
+
+  it('keeps a reset open until the write of its last page is durable: a crash before that starts it over', () => {
+    const { invariants, found } = device();
+    const reset: StorageWrite[] = [{ type: 'set', key: 'z/user:u', value: true }];
+    const lastPage: StorageWrite[] = [
+      { type: 'set', key: 'c/user:u', value: '9' },
+      { type: 'delete', key: 'z/user:u' },
+    ];
+    invariants.pullRequested('u', pull(null));
+    invariants.writeIssued('user:u', reset);
+    invariants.writeDurable('user:u', reset);
+    invariants.pullAnswered('u', pull(null), page('5', true));
+    invariants.pullRequested('u', pull('5'));
+    invariants.pullAnswered('u', pull('5'), page('9', false));
+    invariants.writeIssued('user:u', lastPage); // a crash: never durable, the reset is still on disk
+    invariants.lifeStarted();
+    invariants.pullRequested('u', pull(null));
+    expect(found).toEqual([]);
+    // The pass over again, its last page durable this time: the reset is over for good.
+    invariants.pullAnswered('u', pull(null), page('9', false));
+    invariants.writeIssued('user:u', lastPage);
+    invariants.writeDurable('user:u', lastPage);
+    invariants.pullRequested('u', pull('9'));
+    invariants.pullRequested('u', pull(null));
+    expect(found).toEqual(['INV-5 d pulled user:u from checkpoint null after 9 without a reset']);
   });
 });

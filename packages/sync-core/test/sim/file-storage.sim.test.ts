@@ -14,6 +14,12 @@
  * simulator's crash points, or handed over to the other tab), its calls never reach the disk and
  * never settle, as the I/O of a dead process cannot: without this, a crashed client's queued
  * journal appends and compactions would go on writing next to its successor's.
+ *
+ * No crash from the heal on: a crash is chosen only while the life can crash, and a torn write
+ * asks again once its prefix is on the disk. Real time passes there, and virtual time with it
+ * when the write is a compaction's (it goes on after its batch was acknowledged, unwaited for):
+ * when the heal came meanwhile, the write ends as a short write instead of a crash, since a live
+ * client's storage call that never settles would stall the run for good.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -55,8 +61,21 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     const life = plan.lives?.getStore();
     if (plan.random === undefined || life === undefined || !life.canCrash) return undefined;
     if (plan.random() >= plan.rate) return undefined;
-    count(kind);
-    return () => life.crash();
+    return () => {
+      count(kind);
+      life.crash();
+    };
+  };
+  /**
+   * `true` when a crash chosen before an `await` can no longer happen although its life goes
+   * on: the heal came meanwhile (real I/O takes real time, and virtual time moves on during a
+   * compaction's I/O, which goes on after its batch was acknowledged). The call must then go
+   * on as if no crash had been chosen: a life that did not crash never sees a call that never
+   * settles (the simulator waits for its storage calls before virtual time moves on).
+   */
+  const healedMeanwhile = (): boolean => {
+    const life = plan.lives?.getStore();
+    return life !== undefined && !life.signal.aborted && !life.canCrash;
   };
   const fenced =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
@@ -78,7 +97,12 @@ vi.mock('node:fs/promises', async (importOriginal) => {
               if (crash === undefined) return target.write(buffer, from, bytes, position);
               // A torn write: some prefix of the bytes reached the file.
               const torn = Math.floor((plan.random as () => number)() * bytes);
-              if (torn > 0) await target.write(buffer, from, torn, position);
+              if (torn > 0) {
+                const { bytesWritten } = await target.write(buffer, from, torn, position);
+                // No crash after all: a short write (the storage writes the rest, as after
+                // any short write).
+                if (healedMeanwhile()) return { bytesWritten, buffer };
+              }
               crash();
               return never();
             },
@@ -156,6 +180,44 @@ describe('the crash fence of this tier', () => {
     expect(settled).toBe(false);
     const next = onBehalfOf(testLife(new AbortController().signal), fileStorage({ directory }));
     expect(await next.list('ns', '')).toEqual([['a', 1]]);
+  });
+
+  it('lets a write whose crash was chosen before the heal complete when the heal came while its torn prefix was being written', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'syncline-fence-'));
+    roots.push(directory);
+    // Crashes are allowed for as many `canCrash` reads as `chaosLeft` says: one read chooses
+    // the crash, and the heal comes while the torn prefix is on its way to the disk (real time
+    // passes there, and the simulator's virtual time may move on meanwhile when the write is
+    // one of a compaction that goes on after its batch was acknowledged).
+    let chaosLeft = 0;
+    let crashes = 0;
+    const life: SimStorageLife = {
+      get canCrash() {
+        return chaosLeft-- > 0;
+      },
+      crash: () => {
+        // The simulator's crash is a no-op once crashes are no longer allowed (see `SimDevice`).
+        if (life.canCrash) crashes++;
+      },
+      signal: new AbortController().signal,
+    };
+    const storage = onBehalfOf(life, fileStorage({ directory }));
+    await storage.write('ns', [{ type: 'set', key: 'a', value: 1 }]);
+    plan.random = () => 0.5;
+    plan.rate = 1;
+    try {
+      chaosLeft = 1;
+      await storage.write('ns', [{ type: 'set', key: 'b', value: 'x'.repeat(100) }]);
+    } finally {
+      plan.random = undefined;
+      plan.rate = 0;
+    }
+    expect(crashes).toBe(0);
+    const next = onBehalfOf(testLife(new AbortController().signal), fileStorage({ directory }));
+    expect(await next.list('ns', '')).toEqual([
+      ['a', 1],
+      ['b', 'x'.repeat(100)],
+    ]);
   });
 });
 

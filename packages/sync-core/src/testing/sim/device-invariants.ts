@@ -1,6 +1,6 @@
 import { compareHlc } from '../../clock/hlc.js';
 import type { PullRequest, PullResponse } from '../../protocol/types.js';
-import { HLC_KEY, OUTBOX_PREFIX } from '../../replica/keys.js';
+import { HLC_KEY, OUTBOX_PREFIX, RESET_PREFIX } from '../../replica/keys.js';
 import type { StorageWrite } from '../../storage/types.js';
 
 /** Where a device's invariant checks report (the run's history). */
@@ -32,6 +32,15 @@ export class DeviceInvariants {
    * from `null` (the reset is persisted), which is not a checkpoint going back.
    */
   readonly #resetsOpen = new Set<string>();
+  /**
+   * Resets (`user|scope`) persisted on the device's disk (`z/<scope>` durable): a client that
+   * starts finds them and starts them over from `null`. A reset whose last page was answered
+   * stays open until the write of that page (which deletes the marker) is durable: a crash
+   * before that (a file storage's I/O takes time) starts it over.
+   */
+  readonly #resetsOnDisk = new Set<string>();
+  /** Open resets on disk whose last page was answered, until that page's write is durable. */
+  readonly #lastPageAnswered = new Set<string>();
   /** The highest HLC of a write that became durable (any namespace, any life). */
   #durableHlc = '';
   /** The highest HLC the running life issued a write with (durable or not yet). */
@@ -89,10 +98,36 @@ export class DeviceInvariants {
     }
   }
 
-  /** The write (checked by {@link writeIssued}) is durable: its HLCs are used for good. */
-  writeDurable(ops: readonly StorageWrite[]): void {
+  /**
+   * The write (checked by {@link writeIssued}) is durable: its HLCs are used for good, and the
+   * resets it starts or ends are on disk.
+   */
+  writeDurable(namespace: string, ops: readonly StorageWrite[]): void {
     for (const hlc of hlcsOf(ops)) {
       if (compareHlc(hlc, this.#durableHlc) > 0) this.#durableHlc = hlc;
+    }
+    if (!namespace.startsWith(USER_NAMESPACE)) return;
+    const userId = namespace.slice(USER_NAMESPACE.length);
+    for (const op of ops) {
+      if (!op.key.startsWith(RESET_PREFIX)) continue;
+      const key = `${userId}|${op.key.slice(RESET_PREFIX.length)}`;
+      if (op.type === 'set') {
+        this.#resetsOnDisk.add(key);
+      } else {
+        this.#resetsOnDisk.delete(key);
+        // Its last page durable: a pass still open here had been answered to its end.
+        if (this.#lastPageAnswered.has(key)) this.#resetsOpen.delete(key);
+        this.#lastPageAnswered.delete(key);
+      }
+    }
+  }
+
+  /** The namespace was cleared for good: no reset of its user is on disk any more. */
+  clearDurable(namespace: string): void {
+    if (!namespace.startsWith(USER_NAMESPACE)) return;
+    const prefix = `${namespace.slice(USER_NAMESPACE.length)}|`;
+    for (const key of [...this.#resetsOnDisk]) {
+      if (key.startsWith(prefix)) this.#resetsOnDisk.delete(key);
     }
   }
 
@@ -119,6 +154,7 @@ export class DeviceInvariants {
       if (restart && previous != null) this.#sink.counters.add('path.reset-restart');
       this.#checkpoints.delete(key);
       this.#resetsOpen.add(key);
+      this.#lastPageAnswered.delete(key);
     }
   }
 
@@ -130,7 +166,11 @@ export class DeviceInvariants {
       this.#resetsOpen.add(key);
       return true;
     }
-    if (!response.hasMore) this.#resetsOpen.delete(key);
+    if (!response.hasMore) {
+      // A reset on disk ends when its last page's write is durable (see `writeDurable`).
+      if (this.#resetsOnDisk.has(key) && this.#resetsOpen.has(key)) this.#lastPageAnswered.add(key);
+      else this.#resetsOpen.delete(key);
+    }
     return false;
   }
 
@@ -144,6 +184,8 @@ export class DeviceInvariants {
     this.#sink.violation('INV-8', message);
   }
 }
+
+const USER_NAMESPACE = 'user:';
 
 /** The HLCs a batch persists: new outbox entries' and `m/hlc`. */
 function hlcsOf(ops: readonly StorageWrite[]): string[] {

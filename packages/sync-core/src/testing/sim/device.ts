@@ -69,7 +69,11 @@ export interface SimStorageLife {
   readonly canCrash: boolean;
   /**
    * Kills the running client at once (no-op when {@link canCrash} is `false`). A storage that
-   * injected a crash into one of its I/O calls calls this, then never settles that call.
+   * injected a crash into one of its I/O calls calls this, then never settles that call. It must
+   * read {@link canCrash} again right before, in the same synchronous step: when a crash was
+   * chosen before an `await` (a torn write's prefix) the heal may have come meanwhile, and the
+   * call must then go on as if no crash had been chosen, since a storage call of a live client
+   * that never settles stalls the run (the simulator waits for it before virtual time moves on).
    */
   crash(): void;
   /**
@@ -336,7 +340,15 @@ export class SimDevice {
       get: (namespace, key) => (life.alive ? track(inner.get(namespace, key)) : Life.never()),
       list: (namespace, prefix) =>
         life.alive ? track(inner.list(namespace, prefix)) : Life.never(),
-      clear: (namespace) => (life.alive ? track(inner.clear(namespace)) : Life.never()),
+      clear: (namespace) => {
+        if (!life.alive) return Life.never();
+        const done = track(inner.clear(namespace));
+        done.then(
+          () => this.#invariants.clearDurable(namespace),
+          () => undefined,
+        );
+        return done;
+      },
       write: (namespace, ops) => {
         if (!life.alive) return Life.never();
         const armed = this.#armedWrite;
@@ -347,7 +359,7 @@ export class SimDevice {
         this.#invariants.writeIssued(namespace, ops);
         const done = track(inner.write(namespace, ops));
         done.then(
-          () => this.#invariants.writeDurable(ops),
+          () => this.#invariants.writeDurable(namespace, ops),
           () => undefined,
         );
         if (armed === 'after') {

@@ -21,7 +21,8 @@
  * - INV-5 checkpoints: a device never pulls from an older checkpoint than before, unless the
  *   server told it to reset (checked on every pull); skipped rows show as INV-4. A pull from
  *   `null` starts a new pass: a reset that a crash interrupted starts over from `null` (the
- *   client lost which records it had seen), and that pass is checked on its own.
+ *   client lost which records it had seen), and that pass is checked on its own. A reset on
+ *   disk counts as interrupted until the write of its last page is durable.
  * - INV-7 no resurrection / blind overwrite: replaying the server log, every applied mutation's
  *   `baseRevision` equals the record's revision then (tombstones included, purges honoured).
  * - INV-8 clock discipline: each device's writes carry strictly increasing HLCs in write order
@@ -118,8 +119,9 @@ export interface SimulateOptions {
    * Opens a device's durable storage; called at every start of a client (a restarted process
    * reads its disk again), e.g. `fileStorage({ directory })` of `@syncline/sync-core/node` in a
    * directory per device. `life.crash()` kills the device's running client at once (a storage
-   * that injects crashes into its own I/O calls it while `life.canCrash`, then never settles the
-   * interrupted call); the device restarts 1–10 virtual s later. `life.signal` aborts when that
+   * that injects crashes into its own I/O calls it while `life.canCrash`, read in the same
+   * synchronous step, then never settles the interrupted call); the device restarts 1–10
+   * virtual s later. `life.signal` aborts when that
    * client's life ends: from then on the storage must not touch the disk for it (a crashed
    * process's I/O stops). Every storage call is waited for before virtual time moves on.
    * @default one memory storage per device, kept across crashes
