@@ -305,6 +305,9 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   const resolveParked = () => {
     for (const [mutationId, saving] of manualSaving) {
       if (saving.device.client === saving.client) continue;
+      history.detail(
+        () => `manual decision on ${mutationId} cut off: its life on ${saving.device.id} ended`,
+      );
       manualSaving.delete(mutationId);
       manualResolved.delete(mutationId);
     }
