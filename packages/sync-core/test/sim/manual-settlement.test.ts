@@ -42,15 +42,20 @@ function crashingSettlements(cutOff: string[]) {
 }
 
 describe('the simulated app settling parked conflicts', () => {
-  // Seeds whose chaos phase has a settlement to cut off (u2b and u1c hold the conflict).
-  for (const seed of [5, 13]) {
+  // Seeds whose chaos phase has settlements to cut off (at the time of writing: u2b, u2b, u1c,
+  // u1ab hold the conflict); each failed INV-12 ("conflicts 1") while the model kept a cut-off
+  // decision as made.
+  const cutOff: string[] = [];
+  let settled = 0;
+  for (const seed of [1, 5, 13, 14]) {
     it(`decides again on a conflict whose settlement a crash cut off (seed ${seed})`, async () => {
-      const cutOff: string[] = [];
       const result = await simulate({ seed, ops: 150, storage: crashingSettlements(cutOff) });
-      // Anti-vacuity: a settlement was cut off during chaos, and conflicts got settled after.
-      expect(cutOff.length).toBeGreaterThan(0);
-      expect(result.counters.get('path.manual-resolved')).toBeGreaterThan(0);
+      settled += result.counters.get('path.manual-resolved');
       expect(result.violations.map((v) => `${v.inv} ${v.message}`)).toEqual([]);
     }, 60_000);
   }
+  it('cut settlements off, and settled conflicts after (anti-vacuity)', () => {
+    expect(cutOff.length).toBeGreaterThan(0);
+    expect(settled).toBeGreaterThan(0);
+  });
 });
