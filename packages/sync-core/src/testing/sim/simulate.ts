@@ -55,6 +55,7 @@
  * @module
  */
 
+import type { SyncClient } from '../../api/client.js';
 import type { SyncClientOptions } from '../../api/options.js';
 import { createSyncClient } from '../../client/create-sync-client.js';
 import type { ConflictResolver } from '../../conflict/types.js';
@@ -295,9 +296,23 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
     chaosMs,
     purgeBehind: options.purgeBehind ?? false,
   });
+  // The app settling parked conflicts: it decides on each mutation id once. A decision is
+  // forgotten when its call failed, when its client was gone before the call, and when its
+  // client died while the call was saving it (a crash in that storage write): the call never
+  // settles, the conflict is still parked on disk, and the app of the next life decides again.
   const manualResolved = new Set<string>();
+  /** Decisions told to a client whose call has not settled, with the device and that client. */
+  const manualSaving = new Map<string, { device: SimDevice; client: SyncClient }>();
   const manualRandom = root.fork('manual');
   const resolveParked = () => {
+    for (const [mutationId, saving] of manualSaving) {
+      if (saving.device.client === saving.client) continue;
+      history.detail(
+        () => `manual decision on ${mutationId} cut off: its life on ${saving.device.id} ended`,
+      );
+      manualSaving.delete(mutationId);
+      manualResolved.delete(mutationId);
+    }
     for (const device of devices) {
       const client = device.client;
       if (client === undefined || !device.running) continue;
@@ -313,9 +328,16 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
           const decision = keepServer
             ? ({ action: 'server' } as const)
             : ({ action: 'write', data: conflict.local } as const);
+          manualSaving.set(conflict.mutationId, { device, client });
           client.resolveConflict(conflict.mutationId, decision).then(
-            () => counters.add('path.manual-resolved'),
-            () => manualResolved.delete(conflict.mutationId),
+            () => {
+              manualSaving.delete(conflict.mutationId);
+              counters.add('path.manual-resolved');
+            },
+            () => {
+              manualSaving.delete(conflict.mutationId);
+              manualResolved.delete(conflict.mutationId);
+            },
           );
         });
       }
