@@ -46,6 +46,25 @@ async function writeElsewhere(server: MemoryServer, ids: string[]): Promise<void
   await other.stop();
 }
 
+/**
+ * Deletes `id` from the server as another device of `u1` (then writes `also`, if given), and the
+ * server purges the tombstone.
+ */
+async function deleteAndPurge(server: MemoryServer, id: string, also?: string): Promise<void> {
+  const deleter = createSyncClient({
+    transport: server.connect({ userId: 'u1', sessionId: 'other' }),
+    storage: memoryStorage(),
+    environment: newEnv(),
+  });
+  await deleter.start();
+  await deleter.syncNow();
+  await deleter.delete('todos', id);
+  if (also !== undefined) await deleter.put('todos', also, { v: 2 });
+  await deleter.syncNow();
+  await deleter.stop();
+  server.purgeTombstones();
+}
+
 /** Every error the client's status reported, in order. */
 function errorsOf(client: { on(event: 'status', fn: (s: SyncStatus) => void): unknown }) {
   const errors: SyncError[] = [];
@@ -276,17 +295,7 @@ describe('pull loop: a pull refused or failed', () => {
     await client.syncNow({ timeoutMs: 1000 }); // pushed; the pull refused: no checkpoint yet
     expect(server.records('user:u1')).toHaveLength(2);
     // Another device deletes `x`; the server purges the tombstone before our first pull.
-    const deleter = createSyncClient({
-      transport: server.connect({ userId: 'u1', sessionId: 'other' }),
-      storage: memoryStorage(),
-      environment: newEnv(),
-    });
-    await deleter.start();
-    await deleter.syncNow();
-    await deleter.delete('todos', 'x');
-    await deleter.syncNow();
-    await deleter.stop();
-    server.purgeTombstones();
+    await deleteAndPurge(server, 'x');
     refuse = false;
     await client.syncNow();
     expect(client.get('todos', 'x')).toBeUndefined();
@@ -311,17 +320,7 @@ describe('pull loop: a pull refused or failed', () => {
     await client.put('todos', 'y', { v: 1 });
     for (let i = 0; i < 20 && server.records('user:u1').length < 2; i++) await env.advance(1_000);
     expect(server.records('user:u1')).toHaveLength(2);
-    const deleter = createSyncClient({
-      transport: server.connect({ userId: 'u1', sessionId: 'other' }),
-      storage: memoryStorage(),
-      environment: newEnv(),
-    });
-    await deleter.start();
-    await deleter.syncNow();
-    await deleter.delete('todos', 'x');
-    await deleter.syncNow();
-    await deleter.stop();
-    server.purgeTombstones();
+    await deleteAndPurge(server, 'x');
     const before = attempts;
     fail = false;
     // The same pull's next retry succeeds: it returns `y` only.
@@ -354,18 +353,7 @@ describe('pull loop: a pull refused or failed', () => {
     // Applied on the server; the answer never came, so `x` is still queued here.
     expect(server.records('user:u1').map((r) => r.id)).toEqual(['x']);
     expect(client.status.pending).toBe(1);
-    const deleter = createSyncClient({
-      transport: server.connect({ userId: 'u1', sessionId: 'other' }),
-      storage: memoryStorage(),
-      environment: newEnv(),
-    });
-    await deleter.start();
-    await deleter.syncNow();
-    await deleter.delete('todos', 'x');
-    await deleter.put('todos', 'y', { v: 2 });
-    await deleter.syncNow();
-    await deleter.stop();
-    server.purgeTombstones();
+    await deleteAndPurge(server, 'x', 'y');
     // The re-sent push gets the stored outcome ("applied", at x's first revision); the first
     // pull returns `y` only.
     loseAnswers = false;
