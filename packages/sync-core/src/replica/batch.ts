@@ -14,7 +14,7 @@ import {
   outboxKey,
   RESET_PREFIX,
 } from './keys.js';
-import type { Replica, ReplicaListsSnapshot, StoredConflict } from './replica.js';
+import type { Replica, ReplicaListsSnapshot, ResetPass, StoredConflict } from './replica.js';
 
 /**
  * A replica's lists as replica/ changes them: `Replica` shows the same maps read-only, and only
@@ -33,20 +33,6 @@ export interface ReplicaLists {
   readonly pulledRevisions: Map<string, number>;
   /** Scopes being reset, with what the fresh pull learnt so far. */
   readonly resetting: Map<string, ResetPass | null>;
-}
-
-/**
- * What a reset under way has learnt of its scope (see {@link ReplicaBatch.finishReset}): the
- * records its pages returned, how far into the scope's history they reached, and the records
- * our own push answers vouched for meanwhile.
- */
-export interface ResetPass {
-  /** Records the reset's pages returned (`recordKey`). */
-  readonly returned: Set<string>;
-  /** The highest revision among them. */
-  highest: number;
-  /** Records our push answers showed on the server meanwhile (`recordKey`), with the revision. */
-  readonly answered: Map<string, number>;
 }
 
 /**

@@ -4,7 +4,6 @@ import type { Mutation } from '../protocol/types.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
 import { RecordStore } from '../store/record-store.js';
-import type { ResetPass } from './batch.js';
 
 /** A parked conflict as stored: the public view plus the mutation that conflicted. */
 export interface StoredConflict {
@@ -25,6 +24,20 @@ export interface ReplicaListsSnapshot {
   deadLetters: readonly DeadLetter[];
   /** Quarantined server records by key. */
   invalid: ReadonlyArray<readonly [string, InvalidRecord]>;
+}
+
+/**
+ * What a reset under way has learnt of its scope (see `ReplicaBatch.finishReset`): the
+ * records its pages returned, how far into the scope's history they reached, and the records
+ * our own push answers vouched for meanwhile.
+ */
+export interface ResetPass {
+  /** Records the reset's pages returned (`recordKey`). */
+  readonly returned: Set<string>;
+  /** The highest revision among them. */
+  highest: number;
+  /** Records our push answers showed on the server meanwhile (`recordKey`), with the revision. */
+  readonly answered: Map<string, number>;
 }
 
 /**
