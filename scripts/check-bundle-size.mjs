@@ -226,8 +226,10 @@ const CHECKS = [
      * +127 B, session 16: a record deleted and purged is not brought back by a first pull or a
      * replayed push answer (every first pull is a reset; the reset and push-answer rules on scope
      * versions, SyncTransport.revisions): 25,985 B.
+     * +142 B, a new client's first-pull reset notes only the records push answers brought (no key
+     * per pulled record: the initial sync kept its time): 26,127 B.
      */
-    budgetBytes: 25_985,
+    budgetBytes: 26_127,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -408,8 +410,10 @@ const CHECKS = [
      * +135 B, session 16: a record deleted and purged is not brought back by a first pull or a
      * replayed push answer (every first pull is a reset; the reset and push-answer rules on scope
      * versions, SyncTransport.revisions): 25,021 B.
+     * +140 B, a new client's first-pull reset notes only the records push answers brought (no key
+     * per pulled record: the initial sync kept its time): 25,161 B.
      */
-    budgetBytes: 25_021,
+    budgetBytes: 25_161,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

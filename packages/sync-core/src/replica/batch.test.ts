@@ -164,21 +164,42 @@ describe('the replica repository', () => {
   });
 
   it('a push answer keeps a record at the end of a reset only at a revision the pages never reached', () => {
-    const replica = new Replica(NS, NS);
-    const batch = new ReplicaBatch(replica);
-    batch.beginReset(NS);
-    // Pages read up to revision 10; then answers to our pushes came in.
-    batch.pageReturned(record('page', 10));
-    batch.setBase(record('page', 10));
-    // A fresh write, applied after the pages were read: the server has it.
-    batch.setBase(record('fresh', 11));
-    batch.answered(NS, 'todos', 'fresh', 11);
-    // A stored outcome replayed from long ago: a record still there would have been returned.
-    batch.setBase(record('replayed', 3));
-    batch.answered(NS, 'todos', 'replayed', 3);
-    expect(batch.finishReset(NS)).toEqual([['todos', 'replayed']]);
-    expect(replica.store.base('todos', 'fresh')).toBeDefined();
-    expect(replica.store.base('todos', 'page')).toBeDefined();
+    for (const held of [false, true]) {
+      const replica = new Replica(NS, NS);
+      const batch = new ReplicaBatch(replica);
+      if (held) batch.setBase(record('old', 2));
+      batch.beginReset(NS);
+      expect(replica.resetting.get(NS)?.held).toBe(held);
+      // An answer, then a page that returns the same record: the server has it.
+      batch.answered(NS, 'todos', 'early', 4);
+      batch.setBase(record('early', 4));
+      // Pages read up to revision 10; then answers to our pushes came in (noted before the base
+      // changes, as push-results does).
+      for (const id of ['page', 'early']) {
+        batch.pageReturned(record(id, 10));
+        batch.setBase(record(id, 10));
+      }
+      // A fresh write, applied after the pages were read: the server has it.
+      batch.answered(NS, 'todos', 'fresh', 11);
+      batch.setBase(record('fresh', 11));
+      // A stored outcome replayed from long ago: a record still there would have been returned.
+      batch.answered(NS, 'todos', 'replayed', 3);
+      batch.setBase(record('replayed', 3));
+      // A replayed answer for a record a page returned before it (the record is still there).
+      batch.pageReturned(record('moved', 6));
+      batch.setBase(record('moved', 6));
+      batch.answered(NS, 'todos', 'moved', 5);
+      const gone = held
+        ? [
+            ['todos', 'old'],
+            ['todos', 'replayed'],
+          ]
+        : [['todos', 'replayed']];
+      expect(batch.finishReset(NS).sort()).toEqual(gone);
+      for (const id of ['page', 'early', 'fresh', 'moved']) {
+        expect(replica.store.base('todos', id), id).toBeDefined();
+      }
+    }
   });
 
   it('rolls back its list changes when its write fails', () => {

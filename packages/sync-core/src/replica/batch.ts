@@ -137,7 +137,19 @@ export class ReplicaBatch {
    */
   beginReset(scope: string): void {
     this.#lists.checkpoints.delete(scope);
-    this.#lists.resetting.set(scope, { returned: new Set(), highest: 0, answered: new Map() });
+    let held = false;
+    for (const record of this.replica.store.baseRecords()) {
+      if (record.scope === scope) {
+        held = true;
+        break;
+      }
+    }
+    this.#lists.resetting.set(scope, {
+      held,
+      returned: new Set(),
+      highest: 0,
+      answered: new Map(),
+    });
     this.#delete(CHECKPOINT_PREFIX + scope);
     this.#set(RESET_PREFIX + scope, true);
   }
@@ -146,18 +158,27 @@ export class ReplicaBatch {
   pageReturned(record: SyncRecord): void {
     const pass = this.#lists.resetting.get(record.scope);
     if (!pass) return;
-    pass.returned.add(recordKey(record.collection, record.id));
     if (record.revision > pass.highest) pass.highest = record.revision;
+    if (!pass.held && pass.answered.size === 0) return;
+    const key = recordKey(record.collection, record.id);
+    if (pass.held || pass.answered.has(key)) pass.returned.add(key);
   }
 
   /**
    * Our push's answer showed the server holding this record at `revision` (applied, or a
    * conflict's server record). The answer may be a stored outcome replayed long after (DESIGN
    * §3.2), for a record deleted since and its tombstone purged, so it does not vouch for the
-   * record by itself: see {@link finishReset}.
+   * record by itself: see {@link finishReset}. Called before the answer changes the base.
    */
   answered(scope: string, collection: string, id: string, revision: number): void {
-    this.#lists.resetting.get(scope)?.answered.set(recordKey(collection, id), revision);
+    const pass = this.#lists.resetting.get(scope);
+    if (!pass) return;
+    const key = recordKey(collection, id);
+    // Not noting every record, a base this pass holds and no answer brought came from its pages.
+    if (!pass.held && !pass.answered.has(key) && this.replica.store.base(collection, id)) {
+      pass.returned.add(key);
+    }
+    pass.answered.set(key, { collection, id, revision });
   }
 
   /**
@@ -172,11 +193,17 @@ export class ReplicaBatch {
     this.#delete(RESET_PREFIX + scope);
     const drop: Array<[string, string]> = [];
     if (!pass) return drop;
-    for (const record of this.replica.store.baseRecords()) {
-      if (record.scope !== scope) continue;
-      const key = recordKey(record.collection, record.id);
-      if (!pass.returned.has(key) && !((pass.answered.get(key) ?? 0) > pass.highest)) {
-        drop.push([record.collection, record.id]);
+    const gone = (key: string) =>
+      !pass.returned.has(key) && !((pass.answered.get(key)?.revision ?? 0) > pass.highest);
+    if (pass.held) {
+      for (const record of this.replica.store.baseRecords()) {
+        if (record.scope === scope && gone(recordKey(record.collection, record.id))) {
+          drop.push([record.collection, record.id]);
+        }
+      }
+    } else {
+      for (const [key, { collection, id }] of pass.answered) {
+        if (this.replica.store.base(collection, id) && gone(key)) drop.push([collection, id]);
       }
     }
     for (const [collection, id] of drop) this.deleteBase(collection, id);

@@ -32,12 +32,18 @@ export interface ReplicaListsSnapshot {
  * our own push answers vouched for meanwhile.
  */
 export interface ResetPass {
-  /** Records the reset's pages returned (`recordKey`). */
+  /**
+   * `true` when the replica held records of the scope as the reset began: any of them may be
+   * gone, so every record the pages return is noted. Otherwise (a new client's first pull) only
+   * records our push answers brought can be gone, and only those are noted.
+   */
+  readonly held: boolean;
+  /** Records the reset's pages returned (`recordKey`), as {@link held} says. */
   readonly returned: Set<string>;
-  /** The highest revision among them. */
+  /** The highest revision the reset's pages returned. */
   highest: number;
-  /** Records our push answers showed on the server meanwhile (`recordKey`), with the revision. */
-  readonly answered: Map<string, number>;
+  /** Records our push answers showed on the server meanwhile, by `recordKey`. */
+  readonly answered: Map<string, { collection: string; id: string; revision: number }>;
 }
 
 /**

@@ -77,6 +77,9 @@ function settleApplied(
   const { scope, collection, recordId } = mutation;
   write.unqueue(entry);
   const previous = write.replica.store.base(collection, recordId);
+  // A reset under way keeps it if its pages were read before this write was applied (which
+  // only scope versions can tell: a per-record revision always keeps it).
+  write.answered(scope, collection, recordId, scopeRevisions ? revision : Infinity);
   // The record as our write left it, at the revision the server gave it: the next queued
   // mutation starts from there (a newer pulled base, if any, stays the base record).
   const data = applyMutation(entry.base, mutation);
@@ -97,9 +100,6 @@ function settleApplied(
       }),
     );
   }
-  // A reset under way keeps it if its pages were read before this write was applied (which
-  // only scope versions can tell: a per-record revision always keeps it).
-  write.answered(scope, collection, recordId, scopeRevisions ? revision : Infinity);
   if (revision > (ownRevisions.get(scope) ?? 0)) ownRevisions.set(scope, revision);
   write.rebaseNext(collection, recordId, revision, data);
 }
