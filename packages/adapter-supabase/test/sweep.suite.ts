@@ -235,30 +235,40 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
 
   it('through sync clients: a send of a claimed object retries, and after the sweep it uploads again and B reads the file', async () => {
     const email = freshEmail('client-swept');
-    // A's supabase-js fetch, observed (not changed): resolves at the first asset_busy answer.
+    // Each device's supabase-js fetch, observed (not changed). A device removes its user's
+    // releasable objects on its first pending-deliveries poll, then every minute: both have done
+    // that first round before the file is uploaded, or one could remove the file before the sweep
+    // lists it.
+    const released: Array<Promise<void>> = [];
     let busy = (): void => undefined;
     const answeredBusy = new Promise<void>((resolve) => {
       busy = resolve;
     });
-    const observed: typeof fetch = async (input, init) => {
-      const response = await fetch(input, init);
-      if (
-        String(input instanceof Request ? input.url : input).endsWith(
-          '/rpc/syncline_send_delivery',
-        ) &&
-        response.status === 503
-      )
-        busy();
-      return response;
+    const observed = (): typeof fetch => {
+      let release = (): void => undefined;
+      released.push(new Promise<void>((resolve) => (release = resolve)));
+      return async (input, init) => {
+        const response = await fetch(input, init);
+        const url = String(input instanceof Request ? input.url : input);
+        if (url.endsWith('/rpc/syncline_releasable_assets')) release();
+        // A's answer to its delivery: resolves at the first asset_busy.
+        if (url.endsWith('/rpc/syncline_send_delivery') && response.status === 503) busy();
+        return response;
+      };
     };
-    const a = await devices.startClient(await signedInClient(project, email, { fetch: observed }));
+    const a = await devices.startClient(
+      await signedInClient(project, email, { fetch: observed() }),
+    );
     const received: string[] = [];
-    await devices.startDevice(email, (client) => {
-      client.on('delivery', async (event) => {
-        const file = await client.assets.get(event.delivery.assetHash ?? '');
-        if (file !== undefined) received.push(sha256Hex(await file.bytes()));
-      });
+    await devices.startClient(await signedInClient(project, email, { fetch: observed() }), {
+      setup: (client) => {
+        client.on('delivery', async (event) => {
+          const file = await client.assets.get(event.delivery.assetHash ?? '');
+          if (file !== undefined) received.push(sha256Hex(await file.bytes()));
+        });
+      },
     });
+    await Promise.all(released);
     // A uploaded the file long ago and never sent it; the sweep lists (and claims) it.
     const file = await upload(a);
     await advance(2 * HOUR);
