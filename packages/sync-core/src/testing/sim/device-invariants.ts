@@ -1,6 +1,6 @@
 import { compareHlc } from '../../clock/hlc.js';
 import type { PullRequest, PullResponse } from '../../protocol/types.js';
-import { HLC_KEY, OUTBOX_PREFIX, RESET_PREFIX } from '../../replica/keys.js';
+import { HLC_KEY, OUTBOX_PREFIX, RESET_PREFIX, userNamespace } from '../../replica/keys.js';
 import type { StorageWrite } from '../../storage/types.js';
 
 /** Where a device's invariant checks report (the run's history). */
@@ -185,7 +185,8 @@ export class DeviceInvariants {
   }
 }
 
-const USER_NAMESPACE = 'user:';
+/** The prefix of every user's namespace (`userNamespace` of an empty id). */
+const USER_NAMESPACE = userNamespace('');
 
 /** The HLCs a batch persists: new outbox entries' and `m/hlc`. */
 function hlcsOf(ops: readonly StorageWrite[]): string[] {
