@@ -1,7 +1,5 @@
 import type { SyncEnvironment } from '../env/types.js';
-import { pushHex } from '../text/hex.js';
-
-const DASH = 0x2d;
+import { hex } from '../text/hex.js';
 
 /** Generates ids; one per client, so two clients never share state. */
 export type IdGenerator = () => string;
@@ -49,23 +47,18 @@ export function createUuidV7(env: Pick<SyncEnvironment, 'now' | 'randomBytes'>):
       counter = start;
     }
     lastMs = ms;
-    // xxxxxxxx-xxxx-7ccc-vrrr-rrrrrrrrrrrr: 48 bits of time (as two 24-bit halves: bitwise
-    // operators work on 32 bits), the version 7 and the counter, the variant (binary 10) and
-    // 62 random bits (pool bytes 2-9, the variant over the top two bits of the first).
-    const high = Math.floor(ms / 0x1000000);
-    const low = ms % 0x1000000;
-    const codes: number[] = [];
-    pushHex(codes, high, 6);
-    pushHex(codes, low >>> 16, 2);
-    codes.push(DASH);
-    pushHex(codes, low, 4);
-    codes.push(DASH);
-    pushHex(codes, 0x7000 | counter, 4);
-    codes.push(DASH);
-    pushHex(codes, ((pool[at + 2] as number) & 0x3f) | 0x80, 2);
-    pushHex(codes, pool[at + 3] as number, 2);
-    codes.push(DASH);
-    for (let i = at + 4; i < at + 10; i++) pushHex(codes, pool[i] as number, 2);
-    return String.fromCharCode.apply(null, codes);
+    // xxxxxxxx-xxxx-7ccc-vrrr-rrrrrrrrrrrr: 48 bits of time, the version 7 and the counter,
+    // the variant (binary 10) and 62 random bits (pool bytes 2-9, the variant over the top two
+    // bits of the first). Joined: one flat string (see `text/hex.ts`).
+    const time = hex(ms, 12);
+    let random = '';
+    for (let i = at + 4; i < at + 10; i++) random += hex(pool[i] as number, 2);
+    return [
+      time.slice(0, 8),
+      time.slice(8),
+      hex(0x7000 | counter, 4),
+      hex(((((pool[at + 2] as number) & 0x3f) | 0x80) << 8) | (pool[at + 3] as number), 4),
+      random,
+    ].join('-');
   };
 }
