@@ -229,8 +229,9 @@ const CHECKS = [
      * +142 B, a new client's first-pull reset notes only the records push answers brought (no key
      * per pulled record: the initial sync kept its time): 26,127 B.
      * S17 bundleB: -138 B, HLC and UUIDv7 hex by toString(16), joined (pushHex goes): 25,989 B.
+     * S17 bundleB: -43 B, a JSON path formatted by recursion, an identifier key bounded by its regex: 25,946 B.
      */
-    budgetBytes: 25_989,
+    budgetBytes: 25_946,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -414,8 +415,9 @@ const CHECKS = [
      * +140 B, a new client's first-pull reset notes only the records push answers brought (no key
      * per pulled record: the initial sync kept its time): 25,161 B.
      * S17 bundleB: -152 B, HLC and UUIDv7 hex by toString(16), joined (pushHex goes): 25,009 B.
+     * S17 bundleB: -46 B, a JSON path formatted by recursion, an identifier key bounded by its regex: 24,963 B.
      */
-    budgetBytes: 25_009,
+    budgetBytes: 24_963,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -28,25 +28,21 @@ export function at(parent: Path, key: string | number): Path {
   return { parent, key };
 }
 
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 // A path segment can be an attacker's 256 KiB key; the message stays short.
 const MAX_SEGMENT = 64;
+/** A key printed as `.key`: an identifier of at most `MAX_SEGMENT` characters. */
+const IDENTIFIER = /^[A-Za-z_$][\w$]{0,63}$/;
 
 /** Formats a path as `$.mutations[3].data["a b"]`. */
 export function formatPath(path: Path): string {
-  const segments: string[] = [];
-  for (let p: Path | null = path; p !== null; p = p.parent) {
-    const { key } = p;
-    if (p.parent === null) segments.push(String(key));
-    else if (typeof key === 'number') segments.push(`[${key}]`);
-    else if (IDENTIFIER.test(key) && key.length <= MAX_SEGMENT) segments.push(`.${key}`);
-    else {
-      const shown = key.length > MAX_SEGMENT ? `${key.slice(0, MAX_SEGMENT)}…` : key;
-      // JSON.stringify escapes NUL, controls and lone surrogates, so the message is printable.
-      segments.push(`[${JSON.stringify(shown)}]`);
-    }
-  }
-  return segments.reverse().join('');
+  const { parent, key } = path;
+  if (parent === null) return String(key);
+  const before = formatPath(parent);
+  if (typeof key === 'number') return `${before}[${key}]`;
+  if (IDENTIFIER.test(key)) return `${before}.${key}`;
+  const shown = key.length > MAX_SEGMENT ? `${key.slice(0, MAX_SEGMENT)}…` : key;
+  // JSON.stringify escapes NUL, controls and lone surrogates, so the message is printable.
+  return `${before}[${JSON.stringify(shown)}]`;
 }
 
 /**
