@@ -230,8 +230,9 @@ const CHECKS = [
      * per pulled record: the initial sync kept its time): 26,127 B.
      * S17 bundleB: -138 B, HLC and UUIDv7 hex by toString(16), joined (pushHex goes): 25,989 B.
      * S17 bundleB: -43 B, a JSON path formatted by recursion, an identifier key bounded by its regex: 25,946 B.
+     * S17 bundleB: -50 B, push answers checked in place, as pull pages (no result copies): 25,896 B.
      */
-    budgetBytes: 25_946,
+    budgetBytes: 25_896,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -416,8 +417,9 @@ const CHECKS = [
      * per pulled record: the initial sync kept its time): 25,161 B.
      * S17 bundleB: -152 B, HLC and UUIDv7 hex by toString(16), joined (pushHex goes): 25,009 B.
      * S17 bundleB: -46 B, a JSON path formatted by recursion, an identifier key bounded by its regex: 24,963 B.
+     * S17 bundleB: -51 B, push answers checked in place, as pull pages (no result copies): 24,912 B.
      */
-    budgetBytes: 24_963,
+    budgetBytes: 24_912,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

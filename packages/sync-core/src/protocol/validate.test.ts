@@ -462,6 +462,21 @@ describe('validatePushResponse', () => {
     expect(validatePushResponse(rejected, request)).toEqual(rejected);
   });
 
+  it('checks the answer in place, as a pull page is checked: the body itself comes back', () => {
+    const data = { n: -0 };
+    const server = record({ id: 'r2', data });
+    const body = {
+      results: [
+        { id: ID1, status: 'applied', revision: 5 },
+        { id: ID2, status: 'conflict', server },
+      ],
+    };
+    const checked = validatePushResponse(body, request);
+    expect(checked).toBe(body);
+    expect(checked.results[1]).toBe(body.results[1]);
+    expect(Object.is(data.n, 0)).toBe(true);
+  });
+
   it("takes a rejection's code and message as the server wrote them, within their lengths", () => {
     const rejected = (code: string, message: string) => ({
       results: [

@@ -148,6 +148,7 @@ const RESULT_FIELDS: Record<MutationResult['status'], readonly string[]> = {
  */
 const shortText = (max: number) => (v: unknown) => typeof v === 'string' && v.length <= max;
 
+/** Checks one push result in place (see {@link validatePushResponse}). */
 function resultAt(
   value: unknown,
   path: Path,
@@ -160,15 +161,17 @@ function resultAt(
     fail(at(path, 'status'), 'expected applied, conflict or rejected');
   }
   const result = new Fields(value, path, RESULT_FIELDS[status]);
-  const id = result.required('id');
-  if (id !== mutation.id) fail(at(path, 'id'), 'does not match the mutation at this position');
-  switch (status) {
-    case 'applied':
-      return { id, status, revision: result.integer('revision', 1) };
-    case 'conflict': {
-      const raw = result.required('server', 'is required (or null)');
-      if (raw === null) return { id, status, server: null };
-      const server = recordAt(raw, at(path, 'server'), readerOf(limits));
+  if (result.required('id') !== mutation.id) {
+    fail(at(path, 'id'), 'does not match the mutation at this position');
+  }
+  if (status === 'applied') result.integer('revision', 1);
+  else if (status === 'rejected') {
+    result.text('code', shortText(MAX_CODE), `at most ${MAX_CODE} characters`);
+    result.text('message', shortText(MAX_MESSAGE), `at most ${MAX_MESSAGE} characters`);
+  } else {
+    const raw = result.required('server', 'is required (or null)');
+    if (raw !== null) {
+      const server = recordAt(raw, at(path, 'server'), readerOf(limits, true));
       if (
         server.scope !== mutation.scope ||
         server.collection !== mutation.collection ||
@@ -176,26 +179,19 @@ function resultAt(
       ) {
         fail(at(path, 'server'), 'is not the record the mutation wrote');
       }
-      return { id, status, server };
     }
-    case 'rejected':
-      return {
-        id,
-        status,
-        code: result.text('code', shortText(MAX_CODE), `at most ${MAX_CODE} characters`),
-        message: result.text(
-          'message',
-          shortText(MAX_MESSAGE),
-          `at most ${MAX_MESSAGE} characters`,
-        ),
-      };
   }
+  return value as unknown as MutationResult;
 }
 
 /**
  * Checks the server's answer to `request` on the client side: exactly one result per pushed
  * mutation, with the same ids in the same order; a conflict's `server` record is the record
  * the mutation wrote (same scope, collection and id).
+ *
+ * The answer is checked in place, as {@link validatePullResponse} checks a page: the returned
+ * answer is `body` itself (a `-0` in a conflict's record data is set to `0`). Pass a body you
+ * own, such as the result of `JSON.parse` on the response text.
  *
  * @throws SyncError `invalid` with `details.path`
  */
@@ -221,11 +217,10 @@ export function pushResponseWithin(
   if (results.length !== mutations.length) {
     fail(listPath, `expected ${mutations.length} results, got ${results.length}`);
   }
-  const out: MutationResult[] = new Array(results.length);
   for (let i = 0; i < mutations.length; i++) {
-    out[i] = resultAt(results[i], at(listPath, i), mutations[i] as Mutation, limits);
+    resultAt(results[i], at(listPath, i), mutations[i] as Mutation, limits);
   }
-  return { results: out };
+  return body as PushResponse;
 }
 
 const PULL_FIELDS = ['changes', 'checkpoint', 'hasMore', 'resetRequired'];
