@@ -231,8 +231,9 @@ const CHECKS = [
      * S17 bundleB: -138 B, HLC and UUIDv7 hex by toString(16), joined (pushHex goes): 25,989 B.
      * S17 bundleB: -43 B, a JSON path formatted by recursion, an identifier key bounded by its regex: 25,946 B.
      * S17 bundleB: -50 B, push answers checked in place, as pull pages (no result copies): 25,896 B.
+     * S17 bundleB: -28 B, the device clock skips a malformed stored HLC by isHlc (no try/catch): 25,868 B.
      */
-    budgetBytes: 25_896,
+    budgetBytes: 25_868,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -418,8 +419,9 @@ const CHECKS = [
      * S17 bundleB: -152 B, HLC and UUIDv7 hex by toString(16), joined (pushHex goes): 25,009 B.
      * S17 bundleB: -46 B, a JSON path formatted by recursion, an identifier key bounded by its regex: 24,963 B.
      * S17 bundleB: -51 B, push answers checked in place, as pull pages (no result copies): 24,912 B.
+     * S17 bundleB: -16 B, the device clock skips a malformed stored HLC by isHlc (no try/catch): 24,896 B.
      */
-    budgetBytes: 24_912,
+    budgetBytes: 24_896,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

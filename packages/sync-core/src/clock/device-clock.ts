@@ -1,7 +1,7 @@
 import { DEVICE_NAMESPACE } from '../ids/client-id.js';
 import { ownHlcs } from '../replica/load.js';
 import type { StorageAdapter } from '../storage/types.js';
-import type { HybridLogicalClock } from './hlc.js';
+import { type HybridLogicalClock, isHlc } from './hlc.js';
 
 /** Device-namespace key listing every data namespace this installation has written. */
 const NAMESPACES_KEY = 'namespaces';
@@ -26,7 +26,11 @@ export class DeviceClockHistory {
   async restore(clock: HybridLogicalClock): Promise<void> {
     const known = await this.#load();
     for (const namespace of known) {
-      for (const hlc of await ownHlcs(this.#storage, namespace)) restoreQuietly(clock, hlc);
+      // A damaged timestamp in storage must not keep the client from starting: it is skipped
+      // (`restore` throws for nothing else).
+      for (const hlc of await ownHlcs(this.#storage, namespace)) {
+        if (isHlc(hlc)) clock.restore(hlc);
+      }
     }
   }
 
@@ -47,14 +51,5 @@ export class DeviceClockHistory {
       this.#known ??= new Set(names as string[]);
     }
     return this.#known;
-  }
-}
-
-function restoreQuietly(clock: HybridLogicalClock, hlc: unknown): void {
-  if (typeof hlc !== 'string') return;
-  try {
-    clock.restore(hlc);
-  } catch {
-    // A damaged timestamp in storage must not keep the client from starting.
   }
 }

@@ -120,7 +120,7 @@ export class HybridLogicalClock {
     this.#now = options.now;
     this.#maxDriftMs = Math.floor(maxDriftMs);
     this.#nodeId = options.nodeId;
-    if (options.last !== undefined && options.last !== '') this.restore(options.last);
+    this.restore(options.last ?? '');
   }
 
   /**
