@@ -630,6 +630,16 @@ describe('validatePullResponse and validateSyncRecord', () => {
     );
   });
 
+  it("validateSyncRecord returns a copy and leaves the caller's record as it was", () => {
+    const data = { n: -0, list: [1] };
+    const input = record({ revision: 1, data });
+    const checked = validateSyncRecord(input);
+    expect(checked).toEqual({ ...input, data: { n: 0, list: [1] } });
+    expect(checked).not.toBe(input);
+    expect(checked.data).not.toBe(data);
+    expect(Object.is(data.n, -0)).toBe(true);
+  });
+
   it("checks every record's collection, also after records of a valid one", () => {
     const page = (changes: unknown[]) => ({ changes, checkpoint: '9', hasMore: false });
     const second = (collection: unknown) =>

@@ -37,6 +37,7 @@ import type {
 } from './types.js';
 import {
   at,
+  copyJson,
   copyObject,
   fail,
   isPlainObject,
@@ -82,46 +83,44 @@ const RECORD_FIELDS = ['scope', 'collection', 'id', 'data', 'revision', 'hlc', '
 interface RecordReader {
   readonly isId: (value: unknown) => boolean;
   /**
-   * How record data is checked: the server's record as it stored it, so its strings'
-   * characters are the server's rules (see `JsonCheck.characters`); in place or copied.
+   * How record data is checked: in place, and as the server's record as it stored it, so its
+   * strings' characters are the server's rules (see `JsonCheck.characters`).
    */
   readonly data: JsonCheck;
   scope: string | undefined;
 }
 
-/** A reader of records that are copied, or with `inPlace` checked and returned as they are. */
-function readerOf(limits: Readonly<ProtocolLimits>, inPlace = false): RecordReader {
+/** A reader of the records of one answer (checked in place), under `limits`. */
+function readerOf(limits: Readonly<ProtocolLimits>): RecordReader {
   return {
     isId: (v) => isRecordIdWithin(v, limits.maxIdLength),
-    data: { ...limits, inPlace, characters: false },
+    data: { ...limits, inPlace: true, characters: false },
     scope: undefined,
   };
 }
 
-/** Checks a record; returns a copy, or (`reader.data.inPlace`) the checked object itself. */
+/** Checks a record in place and returns it (with a `-0` in its data set to `0`). */
 function recordAt(value: unknown, path: Path, reader: RecordReader): SyncRecord {
   const r = new Fields(value, path, RECORD_FIELDS);
-  let scope = r.optional('scope');
+  const scope = r.optional('scope');
   if (scope !== reader.scope || scope === undefined) {
-    scope = reader.scope = r.text('scope', isScope, 'a scope');
+    reader.scope = r.text('scope', isScope, 'a scope');
   }
-  const collection = r.text('collection', isCollection, 'a collection name');
-  const id = r.text('id', reader.isId, 'a record id');
+  r.text('collection', isCollection, 'a collection name');
+  r.text('id', reader.isId, 'a record id');
   const deleted = r.boolean('deleted');
-  const rawData = r.required('data', 'is required (null for a tombstone)');
-  let data: JsonObject | null = null;
+  const data = r.required('data', 'is required (null for a tombstone)');
   if (deleted) {
-    if (rawData !== null) fail(at(path, 'data'), 'a tombstone has data null');
+    if (data !== null) fail(at(path, 'data'), 'a tombstone has data null');
   } else {
-    if (rawData === null) fail(at(path, 'data'), 'a live record has data');
-    data = copyObject(rawData, reader.data, at(path, 'data'), 1);
+    if (data === null) fail(at(path, 'data'), 'a live record has data');
+    copyObject(data, reader.data, at(path, 'data'), 1);
   }
-  const revision = r.integer('revision', 1);
-  const hlc = r.text('hlc', isRecordHlc, 'a timestamp text (1-300 characters)');
+  r.integer('revision', 1);
+  r.text('hlc', isRecordHlc, 'a timestamp text (1-300 characters)');
   // Every field was read above and no other field exists (Fields refused it), so the checked
   // object is the record.
-  if (reader.data.inPlace) return r.object as unknown as SyncRecord;
-  return { scope: scope as string, collection, id, data, revision, hlc, deleted };
+  return r.object as unknown as SyncRecord;
 }
 
 /**
@@ -130,10 +129,16 @@ function recordAt(value: unknown, path: Path, reader: RecordReader): SyncRecord 
  * strings and keys: a NUL or a lone surrogate is the server's to refuse when it is written (the
  * server stored the record already), so only their lengths are checked.
  *
+ * Returns a copy: `value` is copied as JSON first (within the limits, so a getter is read once
+ * and a class instance refused), then the copy is checked as a pulled record is.
+ *
  * @throws SyncError `invalid` with `details.path`
  */
 export function validateSyncRecord(value: unknown, limits?: Partial<ProtocolLimits>): SyncRecord {
-  return recordAt(value, ROOT, readerOf(resolveLimits(limits)));
+  const resolved = resolveLimits(limits);
+  // Depth 0: the record's own fields, so its data is at depth 1 as in a page.
+  const copy = copyJson(value, { ...resolved, characters: false }, ROOT, 0);
+  return recordAt(copy, ROOT, readerOf(resolved));
 }
 
 const RESULT_FIELDS: Record<MutationResult['status'], readonly string[]> = {
@@ -171,7 +176,7 @@ function resultAt(
   } else {
     const raw = result.required('server', 'is required (or null)');
     if (raw !== null) {
-      const server = recordAt(raw, at(path, 'server'), readerOf(limits, true));
+      const server = recordAt(raw, at(path, 'server'), readerOf(limits));
       if (
         server.scope !== mutation.scope ||
         server.collection !== mutation.collection ||
@@ -256,7 +261,7 @@ export function pullResponseWithin(
   request: PullRequest | undefined,
   limits: Readonly<ProtocolLimits>,
 ): PullResponse {
-  const reader = readerOf(limits, true);
+  const reader = readerOf(limits);
   const response = new Fields(body, ROOT, PULL_FIELDS);
   const changes = response.required('changes');
   const listPath = at(ROOT, 'changes');
