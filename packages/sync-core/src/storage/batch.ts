@@ -3,13 +3,16 @@ import type { StorageWrite } from './types.js';
 
 /**
  * Builds the one error every storage adapter rejects with (kind `storage`). A full disk or
- * browser quota gets the code `quota_exceeded`, so an app can tell the user what to free.
+ * browser quota gets the code `quota_exceeded`, so an app can tell the user what to free:
+ * `quota` says whether `cause` is one (by default: the browser's `QuotaExceededError`; the file
+ * storage passes its own test of the disk's `ENOSPC`/`EDQUOT`).
  */
-export function storageError(message: string, cause?: unknown): SyncError {
+export function storageError(
+  message: string,
+  cause?: unknown,
+  quota = (cause as { name?: unknown } | null)?.name === 'QuotaExceededError',
+): SyncError {
   if (cause === undefined) return new SyncError('storage', message);
-  const name = (cause as { name?: unknown } | null)?.name;
-  const errno = (cause as { code?: unknown } | null)?.code;
-  const quota = name === 'QuotaExceededError' || errno === 'ENOSPC' || errno === 'EDQUOT';
   return new SyncError('storage', message, quota ? { cause, code: 'quota_exceeded' } : { cause });
 }
 

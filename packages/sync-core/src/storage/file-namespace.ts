@@ -132,7 +132,7 @@ export class NamespaceFiles {
         await journal.datasync();
       } catch (cause) {
         await this.#rollback();
-        const error = storageError('Could not write the storage journal', cause);
+        const error = storageError('Could not write the storage journal', cause, isDiskFull(cause));
         for (const pending of group) pending.reject(error);
         continue;
       }
@@ -248,4 +248,10 @@ async function syncDirectory(directory: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** `true` for a write that failed because the disk (or the user's disk quota) is full. */
+function isDiskFull(cause: unknown): boolean {
+  const errno = (cause as { code?: unknown } | null)?.code;
+  return errno === 'ENOSPC' || errno === 'EDQUOT';
 }
