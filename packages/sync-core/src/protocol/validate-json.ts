@@ -64,10 +64,6 @@ export interface JsonLimits {
   readonly maxFieldsPerRecord: number;
 }
 
-// NUL or any surrogate (paired ones are fine, but rare enough to take the slow path).
-// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what it looks for
-const SUSPECT = /[\u0000\ud800-\udfff]/;
-
 /** `true` for `{}`-style objects (plain or null-prototype), the only objects JSON has. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -103,8 +99,6 @@ function textProblem(value: string, check: JsonCheck, what: string): string | un
   const max = check.maxStringLength;
   if (value.length > max) return `${what} is longer than ${max} characters`;
   if (check.characters === false) return undefined;
-  // One regex scan for the common case; the precise checks run only when a suspect appears.
-  if (!SUSPECT.test(value)) return undefined;
   if (value.includes('\u0000')) return `${what} contains a NUL character`;
   if (hasLoneSurrogate(value)) return `${what} contains a lone surrogate`;
   return undefined;
