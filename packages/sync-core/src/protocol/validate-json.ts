@@ -160,8 +160,8 @@ function arrayAt(value: unknown[], check: JsonCheck, path: Path, depth: number):
     // A hole reads as undefined and is rejected like any other non-JSON value.
     const item = value[i];
     const checked = member(item, check, path, i, depth + 1);
-    if (!inPlace) out[i] = checked;
-    else if (checked !== item || Object.is(item, -0)) value[i] = checked;
+    // In place (`out` is `value`), only a `-0` is written back, as `0`.
+    if (!inPlace || !Object.is(checked, item)) out[i] = checked;
   }
   return out;
 }
@@ -189,9 +189,9 @@ export function copyObject(
     if (keyProblem !== undefined) fail(at(path, key), keyProblem);
     const item = value[key];
     const checked = member(item, check, path, key, depth + 1);
-    // In place, only a `-0` is written back (as `0`): the other values are the checked ones.
-    if (!inPlace) out[key] = checked;
-    else if (checked !== item || Object.is(item, -0)) value[key] = checked;
+    // In place (`out` is `value`), only a `-0` is written back, as `0`: the other values are
+    // the checked ones.
+    if (!inPlace || !Object.is(checked, item)) out[key] = checked;
   }
   return out;
 }
