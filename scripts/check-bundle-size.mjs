@@ -228,8 +228,9 @@ const CHECKS = [
      * versions, SyncTransport.revisions): 25,985 B.
      * +142 B, a new client's first-pull reset notes only the records push answers brought (no key
      * per pulled record: the initial sync kept its time): 26,127 B.
+     * S17 bundleC: -11 B, syncNow's wait is raced by withTimeout (no timer, listener of its own): 26,116 B.
      */
-    budgetBytes: 26_127,
+    budgetBytes: 26_116,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -412,8 +413,9 @@ const CHECKS = [
      * versions, SyncTransport.revisions): 25,021 B.
      * +140 B, a new client's first-pull reset notes only the records push answers brought (no key
      * per pulled record: the initial sync kept its time): 25,161 B.
+     * S17 bundleC: -13 B, syncNow's wait is raced by withTimeout (no timer, listener of its own): 25,148 B.
      */
-    budgetBytes: 25_161,
+    budgetBytes: 25_148,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
