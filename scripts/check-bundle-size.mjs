@@ -229,8 +229,9 @@ const CHECKS = [
      * +142 B, a new client's first-pull reset notes only the records push answers brought (no key
      * per pulled record: the initial sync kept its time): 26,127 B.
      * S17 bundleC: -11 B, syncNow's wait is raced by withTimeout (no timer, listener of its own): 26,116 B.
+     * S17 bundleC: -17 B, RecordIndex.values goes (the memory server reads its log): 26,099 B.
      */
-    budgetBytes: 26_116,
+    budgetBytes: 26_099,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -414,8 +415,9 @@ const CHECKS = [
      * +140 B, a new client's first-pull reset notes only the records push answers brought (no key
      * per pulled record: the initial sync kept its time): 25,161 B.
      * S17 bundleC: -13 B, syncNow's wait is raced by withTimeout (no timer, listener of its own): 25,148 B.
+     * S17 bundleC: -16 B, RecordIndex.values goes (the memory server reads its log): 25,132 B.
      */
-    budgetBytes: 25_148,
+    budgetBytes: 25_132,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
