@@ -231,8 +231,9 @@ const CHECKS = [
      * S17 bundleC: -11 B, syncNow's wait is raced by withTimeout (no timer, listener of its own): 26,116 B.
      * S17 bundleC: -17 B, RecordIndex.values goes (the memory server reads its log): 26,099 B.
      * S17 bundleC: -64 B, a transaction's members found by a scan when met (no per-transaction index): 26,035 B.
+     * S17 bundleC: -6 B, a failed probe's error through asSyncError: 26,029 B.
      */
-    budgetBytes: 26_035,
+    budgetBytes: 26_029,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -418,8 +419,9 @@ const CHECKS = [
      * S17 bundleC: -13 B, syncNow's wait is raced by withTimeout (no timer, listener of its own): 25,148 B.
      * S17 bundleC: -16 B, RecordIndex.values goes (the memory server reads its log): 25,132 B.
      * S17 bundleC: -62 B, a transaction's members found by a scan when met (no per-transaction index): 25,070 B.
+     * S17 bundleC: -7 B, a failed probe's error through asSyncError: 25,063 B.
      */
-    budgetBytes: 25_070,
+    budgetBytes: 25_063,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
