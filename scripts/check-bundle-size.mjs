@@ -232,8 +232,9 @@ const CHECKS = [
      * S17 bundleC: -17 B, RecordIndex.values goes (the memory server reads its log): 26,099 B.
      * S17 bundleC: -64 B, a transaction's members found by a scan when met (no per-transaction index): 26,035 B.
      * S17 bundleC: -6 B, a failed probe's error through asSyncError: 26,029 B.
+     * S17 bundleC: -9 B, a session source compares sessions by optional reads: 26,020 B.
      */
-    budgetBytes: 26_029,
+    budgetBytes: 26_020,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -420,8 +421,9 @@ const CHECKS = [
      * S17 bundleC: -16 B, RecordIndex.values goes (the memory server reads its log): 25,132 B.
      * S17 bundleC: -62 B, a transaction's members found by a scan when met (no per-transaction index): 25,070 B.
      * S17 bundleC: -7 B, a failed probe's error through asSyncError: 25,063 B.
+     * S17 bundleC: -7 B, a session source compares sessions by optional reads: 25,056 B.
      */
-    budgetBytes: 25_063,
+    budgetBytes: 25_056,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
