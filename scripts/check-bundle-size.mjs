@@ -234,8 +234,9 @@ const CHECKS = [
      * S17 bundleC: -6 B, a failed probe's error through asSyncError: 26,029 B.
      * S17 bundleC: -9 B, a session source compares sessions by optional reads: 26,020 B.
      * S17 bundleC: -8 B, a conflict's sibling test reads the server's revision and data once: 26,012 B.
+     * S17 bundleC: -1 B, the outbox's load starts new tables (RecordIndex.clear goes): 26,011 B.
      */
-    budgetBytes: 26_012,
+    budgetBytes: 26_011,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -424,8 +425,9 @@ const CHECKS = [
      * S17 bundleC: -7 B, a failed probe's error through asSyncError: 25,063 B.
      * S17 bundleC: -7 B, a session source compares sessions by optional reads: 25,056 B.
      * S17 bundleC: -13 B, a conflict's sibling test reads the server's revision and data once: 25,043 B.
+     * S17 bundleC: -8 B, the outbox's load starts new tables (RecordIndex.clear goes): 25,035 B.
      */
-    budgetBytes: 25_043,
+    budgetBytes: 25_035,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

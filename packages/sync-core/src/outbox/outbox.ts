@@ -64,8 +64,8 @@ export function storedEntry(entry: OutboxEntry): StoredOutboxEntry {
  * per record, `txId` groups whole) and rebasing; the caller persists what it reports.
  */
 export class Outbox {
-  readonly #entries = new Map<number, Entry>();
-  readonly #byRecord = new RecordIndex<Entry[]>();
+  #entries = new Map<number, Entry>();
+  #byRecord = new RecordIndex<Entry[]>();
   #nextSeq = 1;
   /** Hears every record whose entries changed (a leader tab mirrors them to its followers). */
   onTouched: ((collection: string, id: string) => void) | null = null;
@@ -299,8 +299,8 @@ export class Outbox {
    */
   mergeLoaded(stored: readonly StoredOutboxEntry[]): void {
     const queued = [...this.#entries.values()];
-    this.#entries.clear();
-    this.#byRecord.clear();
+    this.#entries = new Map();
+    this.#byRecord = new RecordIndex();
     this.#nextSeq = 1;
     this.restore(stored);
     for (const entry of queued) {

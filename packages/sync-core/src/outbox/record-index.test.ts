@@ -24,14 +24,4 @@ describe('RecordIndex', () => {
     expect(index.get('a', '2')).toBe(2);
     expect(index.has('a', '1')).toBe(false);
   });
-
-  it('is empty after clear, whichever collection was remembered', () => {
-    const index = new RecordIndex<number>();
-    index.set('a', '1', 1);
-    index.get('a', '1');
-    index.clear();
-    expect(index.get('a', '1')).toBeUndefined();
-    index.set('a', '1', 5);
-    expect(index.get('a', '1')).toBe(5);
-  });
 });

@@ -25,11 +25,6 @@ export class RecordIndex<T> {
     ids.set(id, value);
   }
 
-  /** Removes everything. */
-  clear(): void {
-    this.#byCollection.clear();
-  }
-
   /** Removes a record's value. */
   delete(collection: string, id: string): void {
     const ids = this.#byCollection.get(collection);
