@@ -235,8 +235,9 @@ const CHECKS = [
      * S17 bundleC: -9 B, a session source compares sessions by optional reads: 26,020 B.
      * S17 bundleC: -8 B, a conflict's sibling test reads the server's revision and data once: 26,012 B.
      * S17 bundleC: -1 B, the outbox's load starts new tables (RecordIndex.clear goes): 26,011 B.
+     * S17 bundleC: -73 B, an own poke is decided after the push run (no deferred-poke map, onPushed, busy): 25,938 B.
      */
-    budgetBytes: 26_011,
+    budgetBytes: 25_938,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -426,8 +427,9 @@ const CHECKS = [
      * S17 bundleC: -7 B, a session source compares sessions by optional reads: 25,056 B.
      * S17 bundleC: -13 B, a conflict's sibling test reads the server's revision and data once: 25,043 B.
      * S17 bundleC: -8 B, the outbox's load starts new tables (RecordIndex.clear goes): 25,035 B.
+     * S17 bundleC: -78 B, an own poke is decided after the push run (no deferred-poke map, onPushed, busy): 24,957 B.
      */
-    budgetBytes: 25_035,
+    budgetBytes: 24_957,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

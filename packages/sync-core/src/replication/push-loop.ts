@@ -37,8 +37,6 @@ export interface PushLoopOptions {
   onLimits?: (limits: Partial<ServerLimitsInfo>) => void;
   /** The highest revision our mutations got, per scope: each answer raises it. */
   ownRevisions: Map<string, number>;
-  /** Called after each answered batch, once {@link ownRevisions} has its revisions. */
-  onPushed: () => void;
 }
 
 /**
@@ -57,11 +55,6 @@ export class PushLoop {
   /** @param options - see {@link PushLoopOptions} */
   constructor(options: PushLoopOptions) {
     this.#o = options;
-  }
-
-  /** `true` while a push request is being sent or answered. */
-  get busy(): boolean {
-    return this.#running !== null;
   }
 
   /**
@@ -185,7 +178,6 @@ export class PushLoop {
     if (outbox.size === 0) ctx.status.pushedAll(ctx.env.now());
     for (const parked of outcome.parked) ctx.emitConflict(parked);
     for (const letter of outcome.rejected) ctx.emitRejected(letter);
-    this.#o.onPushed();
     return true;
   }
 }
