@@ -243,7 +243,13 @@ export class Outbox {
       if (batch.length > 0 && batch.length + group.length > max) break;
       for (const member of group) batch.push(member);
     }
-    if (mark) this.markInFlight(batch);
+    // Sent: in flight, and sealed (their ids may now have an outcome on the server).
+    if (mark) {
+      for (const entry of batch) {
+        entry.inFlight = true;
+        entry.sealed = true;
+      }
+    }
     return batch;
   }
 
@@ -251,18 +257,6 @@ export class Outbox {
     if (entry.inFlight || entry.writes > 0) return false;
     const list = this.#byRecord.get(entry.mutation.collection, entry.mutation.recordId);
     return list?.[0] === entry;
-  }
-
-  /**
-   * Marks entries as sent (in flight, and sealed: their ids may now have an outcome on the
-   * server). {@link takeBatch} does it for the batch it takes; the push loop does it again for a
-   * part of a refused batch it sends alone.
-   */
-  markInFlight(entries: readonly OutboxEntry[]): void {
-    for (const entry of entries as readonly Entry[]) {
-      entry.inFlight = true;
-      entry.sealed = true;
-    }
   }
 
   /**

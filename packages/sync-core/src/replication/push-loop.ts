@@ -42,15 +42,17 @@ export interface PushLoopOptions {
 /**
  * Sends the outbox: one request at a time, batches from {@link Outbox.takeBatch}, every
  * request through the shared retryer (retryable failures retry the same batch, never drop it).
- * A request rejected as a whole (4xx) with more than one transaction unit in it is split and
- * the units sent one by one, so only the bad mutation is dead-lettered: a poison pill never
- * blocks the queue (DESIGN §3.7).
+ * A request rejected as a whole (4xx) with more than one transaction unit in it is sent again
+ * one unit per request, so only the bad mutation is dead-lettered: a poison pill never blocks
+ * the queue (DESIGN §3.7).
  */
 export class PushLoop {
   readonly #o: PushLoopOptions;
   #running: Promise<void> | null = null;
   #again = false;
   #scheduled = false;
+  /** How many entries are still to go one transaction unit per request (after a refusal). */
+  #alone = 0;
 
   /** @param options - see {@link PushLoopOptions} */
   constructor(options: PushLoopOptions) {
@@ -81,8 +83,10 @@ export class PushLoop {
       do {
         this.#again = false;
         while (!this.#o.stop.aborted) {
-          const batch = this.#o.replica.outbox.takeBatch(this.#o.batchSize);
+          // `takeBatch(1)` takes one unit: one mutation, or one transaction whole.
+          const batch = this.#o.replica.outbox.takeBatch(this.#alone > 0 ? 1 : this.#o.batchSize);
           if (batch.length === 0) break;
+          this.#alone -= batch.length;
           const ok = await this.#send(batch);
           if (!ok) return;
         }
@@ -97,8 +101,9 @@ export class PushLoop {
   /**
    * Sends one batch and applies its answer; `false` when pushing must stop (stopped or auth
    * failure). A request refused as a whole (4xx other than auth) with several transaction units
-   * in it is sent again unit by unit, so that only the offending one is dead-lettered; a single
-   * unit refused so is rejected like a `rejected` result.
+   * in it goes back to the queue, whose next entries then go one unit per request, so that only
+   * the offending one is dead-lettered; a single unit refused so is rejected like a `rejected`
+   * result.
    */
   async #send(batch: OutboxEntry[]): Promise<boolean> {
     const { ctx, replica, transport, retryer, stop } = this.#o;
@@ -132,21 +137,8 @@ export class PushLoop {
       }
       const limits = limitsOfTooLarge(error);
       if (limits !== undefined) this.#o.onLimits?.(limits);
-      const units = new Map<string, OutboxEntry[]>();
-      for (const entry of batch) {
-        const key = entry.mutation.txId ?? entry.mutation.id;
-        const unit = units.get(key);
-        if (unit === undefined) units.set(key, [entry]);
-        else unit.push(entry);
-      }
-      if (units.size > 1) {
-        for (const unit of units.values()) {
-          if (stop.aborted) return false;
-          // A unit written again (or settled) while the split ran is not this batch's any more.
-          if (!unit.every((entry) => outbox.holds(entry))) continue;
-          outbox.markInFlight(unit);
-          if (!(await this.#send(unit))) return false;
-        }
+      if (new Set(batch.map((entry) => entry.mutation.txId ?? entry.mutation.id)).size > 1) {
+        this.#alone = batch.length;
         return true;
       }
       const code = error.code ?? 'rejected';
