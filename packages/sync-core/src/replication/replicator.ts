@@ -99,7 +99,7 @@ export class Replicator {
    * Tells the watchers of {@link Replicator.watchFailures} about a failed attempt, numbered as
    * the retryer numbers them (`Infinity` for a failure that ends sync, like `auth`).
    */
-  noteFailure(error: SyncError, attempt = Number.POSITIVE_INFINITY): void {
+  noteFailure(error: SyncError, attempt = Infinity): void {
     for (const watcher of [...this.#failureWatchers]) watcher(error, attempt);
   }
 
@@ -164,7 +164,7 @@ export class Replicator {
     this.#afterPull(ok);
     // Pulls can reveal nothing new to push, but a push answered during the pull may have
     // queued a resolver's rewrite: push once more so syncNow leaves nothing sendable behind.
-    if (this.#o.replica.outbox.hasSendable()) await this.#push.run();
+    await this.#push.run();
     return ok && !this.#stopped && !this.#o.replica.outbox.hasSendable();
   }
 
