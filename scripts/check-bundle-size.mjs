@@ -239,8 +239,9 @@ const CHECKS = [
      * S17 bundleC: -12 B, the retryer hands onRetry a SyncError and the attempt (no wrapper): 25,926 B.
      * S17 bundleC: -50 B, a refused batch's entries go back and leave one unit per request (no split): 25,876 B.
      * S17 bundleC: -11 B, syncNow's last push runs unasked (a run with nothing to send ends at once); Infinity: 25,865 B.
+     * S17 bundleC: -9 B, the push loop's batch option is named pushBatchSize, as the replicator's: 25,856 B.
      */
-    budgetBytes: 25_865,
+    budgetBytes: 25_856,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -434,8 +435,9 @@ const CHECKS = [
      * S17 bundleC: -9 B, the retryer hands onRetry a SyncError and the attempt (no wrapper): 24,948 B.
      * S17 bundleC: -41 B, a refused batch's entries go back and leave one unit per request (no split): 24,907 B.
      * S17 bundleC: -13 B, syncNow's last push runs unasked (a run with nothing to send ends at once); Infinity: 24,894 B.
+     * S17 bundleC: -11 B, the push loop's batch option is named pushBatchSize, as the replicator's: 24,883 B.
      */
-    budgetBytes: 24_894,
+    budgetBytes: 24_883,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -28,7 +28,7 @@ export interface PushLoopOptions {
   /** Aborts when the client stops or the session changes. */
   stop: AbortSignal;
   /** Most mutations per request. */
-  batchSize: number;
+  pushBatchSize: number;
   /** Per-request timeout. */
   requestTimeoutMs: number;
   /** Called with an `auth` error: syncing stops until the session changes. */
@@ -84,7 +84,9 @@ export class PushLoop {
         this.#again = false;
         while (!this.#o.stop.aborted) {
           // `takeBatch(1)` takes one unit: one mutation, or one transaction whole.
-          const batch = this.#o.replica.outbox.takeBatch(this.#alone > 0 ? 1 : this.#o.batchSize);
+          const batch = this.#o.replica.outbox.takeBatch(
+            this.#alone > 0 ? 1 : this.#o.pushBatchSize,
+          );
           if (batch.length === 0) break;
           this.#alone -= batch.length;
           const ok = await this.#send(batch);

@@ -73,7 +73,6 @@ export class Replicator {
     this.#push = new PushLoop({
       ...options,
       stop,
-      batchSize: options.pushBatchSize,
       onAuthError,
       ownRevisions: this.#ownRevision,
     });
