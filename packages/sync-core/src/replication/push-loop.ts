@@ -51,7 +51,10 @@ export class PushLoop {
   #running: Promise<void> | null = null;
   #again = false;
   #scheduled = false;
-  /** How many entries are still to go one transaction unit per request (after a refusal). */
+  /**
+   * While above 0, how many entries are still to go one transaction unit per request (after a
+   * refusal). Every batch counts it down; below 0 it means nothing.
+   */
   #alone = 0;
 
   /** @param options - see {@link PushLoopOptions} */
