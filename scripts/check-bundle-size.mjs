@@ -236,6 +236,18 @@ const CHECKS = [
      * S17 bundleB: -27 B, the disk-full test (ENOSPC, EDQUOT) is the file storage's, not every storage error's: 25,797 B.
      * S17 bundleB: -14 B, a data string's NUL and lone surrogate found without the SUSPECT prefilter (slower, not faster): 25,783 B.
      * S17 bundleB: -15 B, an in-place JSON check writes back what differs by Object.is (one test, not two branches): 25,768 B.
+     * S17 bundleC: -11 B, syncNow's wait is raced by withTimeout (no timer, listener of its own): 26,116 B.
+     * S17 bundleC: -17 B, RecordIndex.values goes (the memory server reads its log): 26,099 B.
+     * S17 bundleC: -64 B, a transaction's members found by a scan when met (no per-transaction index): 26,035 B.
+     * S17 bundleC: -6 B, a failed probe's error through asSyncError: 26,029 B.
+     * S17 bundleC: -9 B, a session source compares sessions by optional reads: 26,020 B.
+     * S17 bundleC: -8 B, a conflict's sibling test reads the server's revision and data once: 26,012 B.
+     * S17 bundleC: -1 B, the outbox's load starts new tables (RecordIndex.clear goes): 26,011 B.
+     * S17 bundleC: -73 B, an own poke is decided after the push run (no deferred-poke map, onPushed, busy): 25,938 B.
+     * S17 bundleC: -12 B, the retryer hands onRetry a SyncError and the attempt (no wrapper): 25,926 B.
+     * S17 bundleC: -50 B, a refused batch's entries go back and leave one unit per request (no split): 25,876 B.
+     * S17 bundleC: -11 B, syncNow's last push runs unasked (a run with nothing to send ends at once); Infinity: 25,865 B.
+     * S17 bundleC: -9 B, the push loop's batch option is named pushBatchSize, as the replicator's: 25,856 B.
      */
     budgetBytes: 25_768,
     /** Where issue 13 wants it. */
@@ -428,6 +440,18 @@ const CHECKS = [
      * S17 bundleB: -29 B, the disk-full test (ENOSPC, EDQUOT) is the file storage's, not every storage error's: 24,820 B.
      * S17 bundleB: -19 B, a data string's NUL and lone surrogate found without the SUSPECT prefilter (slower, not faster): 24,801 B.
      * S17 bundleB: -17 B, an in-place JSON check writes back what differs by Object.is (one test, not two branches): 24,784 B.
+     * S17 bundleC: -13 B, syncNow's wait is raced by withTimeout (no timer, listener of its own): 25,148 B.
+     * S17 bundleC: -16 B, RecordIndex.values goes (the memory server reads its log): 25,132 B.
+     * S17 bundleC: -62 B, a transaction's members found by a scan when met (no per-transaction index): 25,070 B.
+     * S17 bundleC: -7 B, a failed probe's error through asSyncError: 25,063 B.
+     * S17 bundleC: -7 B, a session source compares sessions by optional reads: 25,056 B.
+     * S17 bundleC: -13 B, a conflict's sibling test reads the server's revision and data once: 25,043 B.
+     * S17 bundleC: -8 B, the outbox's load starts new tables (RecordIndex.clear goes): 25,035 B.
+     * S17 bundleC: -78 B, an own poke is decided after the push run (no deferred-poke map, onPushed, busy): 24,957 B.
+     * S17 bundleC: -9 B, the retryer hands onRetry a SyncError and the attempt (no wrapper): 24,948 B.
+     * S17 bundleC: -41 B, a refused batch's entries go back and leave one unit per request (no split): 24,907 B.
+     * S17 bundleC: -13 B, syncNow's last push runs unasked (a run with nothing to send ends at once); Infinity: 24,894 B.
+     * S17 bundleC: -11 B, the push loop's batch option is named pushBatchSize, as the replicator's: 24,883 B.
      */
     budgetBytes: 24_784,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */

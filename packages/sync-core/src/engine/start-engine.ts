@@ -4,7 +4,6 @@ import { HybridLogicalClock } from '../clock/hlc.js';
 import { lww } from '../conflict/resolvers.js';
 import type { ConflictResolver } from '../conflict/types.js';
 import type { SyncEnvironment } from '../env/types.js';
-import { asSyncError } from '../errors/as-sync-error.js';
 import type { SyncError } from '../errors/sync-error.js';
 import { loadClientId } from '../ids/client-id.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
@@ -114,7 +113,7 @@ export async function startEngine(parts: EngineParts): Promise<StartedEngine> {
   const retryer = new Retryer({
     env,
     ...options.retry,
-    onRetry: (error, _wait, attempt) => parts.onRetry(asSyncError(error), attempt),
+    onRetry: parts.onRetry,
   });
   return { ctx, retryer, clientId };
 }

@@ -64,9 +64,8 @@ export function storedEntry(entry: OutboxEntry): StoredOutboxEntry {
  * per record, `txId` groups whole) and rebasing; the caller persists what it reports.
  */
 export class Outbox {
-  readonly #entries = new Map<number, Entry>();
-  readonly #byRecord = new RecordIndex<Entry[]>();
-  readonly #byTx = new Map<string, Entry[]>();
+  #entries = new Map<number, Entry>();
+  #byRecord = new RecordIndex<Entry[]>();
   #nextSeq = 1;
   /** Hears every record whose entries changed (a leader tab mirrors them to its followers). */
   onTouched: ((collection: string, id: string) => void) | null = null;
@@ -180,12 +179,6 @@ export class Outbox {
     if (list === undefined)
       this.#byRecord.set(entry.mutation.collection, entry.mutation.recordId, [entry]);
     else list.push(entry);
-    const txId = entry.mutation.txId;
-    if (txId !== undefined) {
-      const group = this.#byTx.get(txId);
-      if (group === undefined) this.#byTx.set(txId, [entry]);
-      else group.push(entry);
-    }
   }
 
   /** Removes an entry (answered, dead-lettered, parked or rolled back). */
@@ -194,11 +187,10 @@ export class Outbox {
     this.#entries.delete(entry.seq);
     const { collection, recordId } = entry.mutation;
     this.onTouched?.(collection, recordId);
-    if (unlink(this.#byRecord.get(collection, recordId), entry)) {
-      this.#byRecord.delete(collection, recordId);
-    }
-    const txId = entry.mutation.txId;
-    if (txId !== undefined && unlink(this.#byTx.get(txId), entry)) this.#byTx.delete(txId);
+    // A held entry is in its record's list.
+    const list = this.#byRecord.get(collection, recordId) as Entry[];
+    list.splice(list.indexOf(entry as Entry), 1);
+    if (list.length === 0) this.#byRecord.delete(collection, recordId);
   }
 
   /**
@@ -230,8 +222,8 @@ export class Outbox {
 
   #select(max: number, mark: boolean): Entry[] {
     const batch: Entry[] = [];
-    // Transaction members already taken (a group is taken whole at its first member).
-    let picked: Set<Entry> | undefined;
+    // Transactions considered already (taken whole, or held).
+    const considered = new Set<string>();
     for (const entry of this.#entries.values()) {
       if (batch.length >= max) break;
       // Only a record's head (its oldest queued mutation) may go, and only when nothing of the
@@ -243,17 +235,21 @@ export class Outbox {
         batch.push(entry);
         continue;
       }
-      if (picked?.has(entry)) continue;
-      const group = this.#byTx.get(txId) ?? [entry];
+      // A transaction is considered once, at its first sendable member: taken whole, or held.
+      if (considered.has(txId)) continue;
+      considered.add(txId);
+      const group = [...this.#entries.values()].filter((member) => member.mutation.txId === txId);
       if (!group.every((member) => this.#isSendableHead(member))) continue;
       if (batch.length > 0 && batch.length + group.length > max) break;
-      picked ??= new Set();
-      for (const member of group) {
-        batch.push(member);
-        picked.add(member);
+      for (const member of group) batch.push(member);
+    }
+    // Sent: in flight, and sealed (their ids may now have an outcome on the server).
+    if (mark) {
+      for (const entry of batch) {
+        entry.inFlight = true;
+        entry.sealed = true;
       }
     }
-    if (mark) this.markInFlight(batch);
     return batch;
   }
 
@@ -261,18 +257,6 @@ export class Outbox {
     if (entry.inFlight || entry.writes > 0) return false;
     const list = this.#byRecord.get(entry.mutation.collection, entry.mutation.recordId);
     return list?.[0] === entry;
-  }
-
-  /**
-   * Marks entries as sent (in flight, and sealed: their ids may now have an outcome on the
-   * server). {@link takeBatch} does it for the batch it takes; the push loop does it again for a
-   * part of a refused batch it sends alone.
-   */
-  markInFlight(entries: readonly OutboxEntry[]): void {
-    for (const entry of entries as readonly Entry[]) {
-      entry.inFlight = true;
-      entry.sealed = true;
-    }
   }
 
   /**
@@ -309,9 +293,8 @@ export class Outbox {
    */
   mergeLoaded(stored: readonly StoredOutboxEntry[]): void {
     const queued = [...this.#entries.values()];
-    this.#entries.clear();
-    this.#byRecord.clear();
-    this.#byTx.clear();
+    this.#entries = new Map();
+    this.#byRecord = new RecordIndex();
     this.#nextSeq = 1;
     this.restore(stored);
     for (const entry of queued) {
@@ -329,12 +312,4 @@ export class Outbox {
     this.restore([{ seq, mutation, base }]);
     return this.#entries.get(seq) as Entry;
   }
-}
-
-/** Takes `entry` out of `list`; `true` when the list is left empty. */
-function unlink(list: Entry[] | undefined, entry: OutboxEntry): boolean {
-  if (list === undefined) return false;
-  const index = list.indexOf(entry as Entry);
-  if (index >= 0) list.splice(index, 1);
-  return list.length === 0;
 }

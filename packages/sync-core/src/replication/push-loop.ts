@@ -28,7 +28,7 @@ export interface PushLoopOptions {
   /** Aborts when the client stops or the session changes. */
   stop: AbortSignal;
   /** Most mutations per request. */
-  batchSize: number;
+  pushBatchSize: number;
   /** Per-request timeout. */
   requestTimeoutMs: number;
   /** Called with an `auth` error: syncing stops until the session changes. */
@@ -37,31 +37,29 @@ export interface PushLoopOptions {
   onLimits?: (limits: Partial<ServerLimitsInfo>) => void;
   /** The highest revision our mutations got, per scope: each answer raises it. */
   ownRevisions: Map<string, number>;
-  /** Called after each answered batch, once {@link ownRevisions} has its revisions. */
-  onPushed: () => void;
 }
 
 /**
  * Sends the outbox: one request at a time, batches from {@link Outbox.takeBatch}, every
  * request through the shared retryer (retryable failures retry the same batch, never drop it).
- * A request rejected as a whole (4xx) with more than one transaction unit in it is split and
- * the units sent one by one, so only the bad mutation is dead-lettered: a poison pill never
- * blocks the queue (DESIGN §3.7).
+ * A request rejected as a whole (4xx) with more than one transaction unit in it is sent again
+ * one unit per request, so only the bad mutation is dead-lettered: a poison pill never blocks
+ * the queue (DESIGN §3.7).
  */
 export class PushLoop {
   readonly #o: PushLoopOptions;
   #running: Promise<void> | null = null;
   #again = false;
   #scheduled = false;
+  /**
+   * While above 0, how many entries are still to go one transaction unit per request (after a
+   * refusal). Every batch counts it down; below 0 it means nothing.
+   */
+  #alone = 0;
 
   /** @param options - see {@link PushLoopOptions} */
   constructor(options: PushLoopOptions) {
     this.#o = options;
-  }
-
-  /** `true` while a push request is being sent or answered. */
-  get busy(): boolean {
-    return this.#running !== null;
   }
 
   /**
@@ -88,8 +86,12 @@ export class PushLoop {
       do {
         this.#again = false;
         while (!this.#o.stop.aborted) {
-          const batch = this.#o.replica.outbox.takeBatch(this.#o.batchSize);
+          // `takeBatch(1)` takes one unit: one mutation, or one transaction whole.
+          const batch = this.#o.replica.outbox.takeBatch(
+            this.#alone > 0 ? 1 : this.#o.pushBatchSize,
+          );
           if (batch.length === 0) break;
+          this.#alone -= batch.length;
           const ok = await this.#send(batch);
           if (!ok) return;
         }
@@ -104,8 +106,9 @@ export class PushLoop {
   /**
    * Sends one batch and applies its answer; `false` when pushing must stop (stopped or auth
    * failure). A request refused as a whole (4xx other than auth) with several transaction units
-   * in it is sent again unit by unit, so that only the offending one is dead-lettered; a single
-   * unit refused so is rejected like a `rejected` result.
+   * in it goes back to the queue, whose next entries then go one unit per request, so that only
+   * the offending one is dead-lettered; a single unit refused so is rejected like a `rejected`
+   * result.
    */
   async #send(batch: OutboxEntry[]): Promise<boolean> {
     const { ctx, replica, transport, retryer, stop } = this.#o;
@@ -139,21 +142,8 @@ export class PushLoop {
       }
       const limits = limitsOfTooLarge(error);
       if (limits !== undefined) this.#o.onLimits?.(limits);
-      const units = new Map<string, OutboxEntry[]>();
-      for (const entry of batch) {
-        const key = entry.mutation.txId ?? entry.mutation.id;
-        const unit = units.get(key);
-        if (unit === undefined) units.set(key, [entry]);
-        else unit.push(entry);
-      }
-      if (units.size > 1) {
-        for (const unit of units.values()) {
-          if (stop.aborted) return false;
-          // A unit written again (or settled) while the split ran is not this batch's any more.
-          if (!unit.every((entry) => outbox.holds(entry))) continue;
-          outbox.markInFlight(unit);
-          if (!(await this.#send(unit))) return false;
-        }
+      if (new Set(batch.map((entry) => entry.mutation.txId ?? entry.mutation.id)).size > 1) {
+        this.#alone = batch.length;
         return true;
       }
       const code = error.code ?? 'rejected';
@@ -185,7 +175,6 @@ export class PushLoop {
     if (outbox.size === 0) ctx.status.pushedAll(ctx.env.now());
     for (const parked of outcome.parked) ctx.emitConflict(parked);
     for (const letter of outcome.rejected) ctx.emitRejected(letter);
-    this.#o.onPushed();
     return true;
   }
 }

@@ -125,17 +125,16 @@ function settleConflict(
   const { mutation, base } = entry;
   const { collection, recordId } = mutation;
   const { server } = result;
-  // Only a transaction member can be held back by a sibling; a patch of an absent or
-  // deleted record conflicts on its own even at the same revision.
-  const patchOfNothing = mutation.op === 'patch' && (server === null || server.deleted);
-  const sibling =
-    mutation.txId !== undefined &&
-    !patchOfNothing &&
-    (server === null ? mutation.baseRevision === 0 : server.revision === mutation.baseRevision);
-  if (sibling) return false;
-  adoptServerRecord(ctx, write, mutation, server);
   const serverData = server === null || server.deleted ? null : server.data;
   const revision = server?.revision ?? 0;
+  // Only a transaction member can be held back by a sibling; a patch of an absent or
+  // deleted record conflicts on its own even at the same revision.
+  const sibling =
+    mutation.txId !== undefined &&
+    !(mutation.op === 'patch' && serverData === null) &&
+    revision === mutation.baseRevision;
+  if (sibling) return false;
+  adoptServerRecord(ctx, write, mutation, server);
   const local = applyMutation(base, mutation);
   let resolution: ConflictResolution;
   try {

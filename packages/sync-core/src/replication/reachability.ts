@@ -1,5 +1,6 @@
 import type { OnlineSource, SyncEnvironment } from '../env/types.js';
-import { isSyncError, SyncError } from '../errors/sync-error.js';
+import { asSyncError } from '../errors/as-sync-error.js';
+import type { SyncError } from '../errors/sync-error.js';
 import { withTimeout } from './with-timeout.js';
 
 /** Options of {@link Reachability}. */
@@ -112,8 +113,9 @@ export class Reachability implements OnlineSource {
     } catch (error) {
       if (this.#probing !== controller) return false; // cancelled
       this.#probing = undefined;
-      if (isSyncError(error) && error.kind === 'network') this.#unreachable = error;
-      else if (!isSyncError(error)) this.#unreachable = new SyncError('network', String(error));
+      // A probe that fails without a SyncError (a transport's bug) counts as a network failure.
+      const failure = asSyncError(error);
+      if (failure.kind === 'network') this.#unreachable = failure;
       this.#schedule();
       return false;
     }

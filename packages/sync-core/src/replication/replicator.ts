@@ -55,8 +55,6 @@ export class Replicator {
   readonly #cleanups: Array<() => void> = [];
   /** Highest revision our own pushes got, per scope: pokes up to it are our own echo. */
   readonly #ownRevision = new Map<string, number>();
-  /** Highest version announced by pokes of our own pushes, not yet checked. */
-  readonly #ownPokes = new Map<string, number>();
   readonly #failureWatchers = new Set<(error: SyncError, attempt: number) => void>();
   #timer: unknown;
   #stopped = false;
@@ -75,10 +73,8 @@ export class Replicator {
     this.#push = new PushLoop({
       ...options,
       stop,
-      batchSize: options.pushBatchSize,
       onAuthError,
       ownRevisions: this.#ownRevision,
-      onPushed: () => this.#settleOwnPokes(),
     });
     this.#pull = new PullLoop({
       ...options,
@@ -102,7 +98,7 @@ export class Replicator {
    * Tells the watchers of {@link Replicator.watchFailures} about a failed attempt, numbered as
    * the retryer numbers them (`Infinity` for a failure that ends sync, like `auth`).
    */
-  noteFailure(error: SyncError, attempt = Number.POSITIVE_INFINITY): void {
+  noteFailure(error: SyncError, attempt = Infinity): void {
     for (const watcher of [...this.#failureWatchers]) watcher(error, attempt);
   }
 
@@ -167,7 +163,7 @@ export class Replicator {
     this.#afterPull(ok);
     // Pulls can reveal nothing new to push, but a push answered during the pull may have
     // queued a resolver's rewrite: push once more so syncNow leaves nothing sendable behind.
-    if (this.#o.replica.outbox.hasSendable()) await this.#push.run();
+    await this.#push.run();
     return ok && !this.#stopped && !this.#o.replica.outbox.hasSendable();
   }
 
@@ -196,26 +192,21 @@ export class Replicator {
   }
 
   #plainPoke(poke: Poke): void {
+    const { scope, version } = poke;
     // Already there (a duplicate, or a poke that a later one overtook): nothing to pull.
-    if (this.#pull.covers(poke.scope, poke.version)) return;
-    if (poke.originClientId === this.#o.clientId) {
-      // The echo of our own push carries nothing we do not know, unless something else
-      // happened in the scope. The poke can overtake the push's answer, so while a push is
-      // out, decide when it is answered.
-      const deferred = this.#ownPokes.get(poke.scope) ?? 0;
-      this.#ownPokes.set(poke.scope, Math.max(deferred, poke.version));
-      if (!this.#push.busy) this.#settleOwnPokes();
+    if (this.#pull.covers(scope, version)) return;
+    if (poke.originClientId !== this.#o.clientId) {
+      this.#pullScope(scope);
       return;
     }
-    this.#pullScope(poke.scope);
-  }
-
-  /** Pulls the scopes whose own-origin pokes announced a version our pushes do not explain. */
-  #settleOwnPokes(): void {
-    for (const [scope, version] of this.#ownPokes) {
-      this.#ownPokes.delete(scope);
-      if (version > (this.#ownRevision.get(scope) ?? 0)) this.#pullScope(scope);
-    }
+    // The echo of our own push carries nothing we do not know, unless something else happened
+    // in the scope. The poke can overtake the push's answer: decide once the push is answered.
+    void this.#push
+      .run()
+      .catch(() => {})
+      .then(() => {
+        if (version > (this.#ownRevision.get(scope) ?? 0)) this.#pullScope(scope);
+      });
   }
 
   #pullScope(scope: string): void {

@@ -1,5 +1,6 @@
 import type { SyncEnvironment } from '../env/types.js';
-import { isRetryableError, isSyncError } from '../errors/sync-error.js';
+import { asSyncError } from '../errors/as-sync-error.js';
+import { isRetryableError, isSyncError, type SyncError } from '../errors/sync-error.js';
 import { fullJitterDelay } from './backoff.js';
 
 /** Retry policy of the one retryer used by push, pull and every other request. */
@@ -22,10 +23,11 @@ export interface RetryerOptions extends RetryOptions {
   /** Time, timers, randomness and online detection. */
   env: SyncEnvironment;
   /**
-   * Called after every failed attempt that will be retried, with the wait chosen and the
-   * attempt's number (see {@link Retryer.attemptsStarted}).
+   * Called after every failed attempt that will be retried, with its error as a `SyncError`
+   * (anything else thrown counts as `network`) and the attempt's number (see
+   * {@link Retryer.attemptsStarted}).
    */
-  onRetry?: (error: unknown, waitMs: number, attempt: number) => void;
+  onRetry?: (failure: SyncError, attempt: number) => void;
 }
 
 /**
@@ -96,8 +98,8 @@ export class Retryer {
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (!isRetryableError(error)) throw error;
-        const wait = this.recordFailure(error);
-        this.#onRetry?.(error, wait, attempt);
+        this.recordFailure(error);
+        this.#onRetry?.(asSyncError(error), attempt);
       }
     }
   }

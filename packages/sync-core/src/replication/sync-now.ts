@@ -3,6 +3,7 @@ import type { SyncError } from '../errors/sync-error.js';
 import type { Reachability } from './reachability.js';
 import type { Replicator } from './replicator.js';
 import type { Retryer } from './retryer.js';
+import { withTimeout } from './with-timeout.js';
 
 /** Options of `client.syncNow()`. */
 export interface SyncNowOptions {
@@ -53,7 +54,7 @@ export const SYNC_NOW_TIMEOUT_MS = 30_000;
  * misconfigured: `pending`/`failed`). Transient failures (5xx, timeouts, 429) are retried
  * inside the round and only end the wait at the timeout. The round itself is never cancelled.
  */
-function waitForSync(
+async function waitForSync(
   parts: SyncNowParts,
   options: SyncNowOptions,
   replicator: Replicator,
@@ -65,48 +66,54 @@ function waitForSync(
   // A stale failure's backoff must not make the round wait it out.
   retryer.retryNow();
   const work = replicator.syncNow();
-  return new Promise<SyncNowResult>((resolve) => {
-    let lastError: SyncError | undefined;
-    // The first call decides (a promise settles once); later ones only repeat the cleanup.
-    const finish = (result: SyncNowResult) => {
-      env.clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      unwatch();
-      resolve(result);
-    };
-    const pendingResult = (reason: 'timeout' | 'aborted' | 'failed'): SyncNowResult => ({
-      outcome: 'pending',
-      pending: pending(),
-      reason,
-      ...(lastError === undefined ? {} : { error: lastError }),
-    });
-    const onAbort = () => finish(pendingResult('aborted'));
-    const timer = env.setTimeout(
-      () => finish(pendingResult('timeout')),
-      options.timeoutMs ?? SYNC_NOW_TIMEOUT_MS,
-    );
-    const unwatch = replicator.watchFailures((error, attempt) => {
-      if (attempt <= startedBefore) {
-        retryer.retryNow();
-        return;
-      }
-      lastError = error;
-      if (error.kind === 'network') finish({ outcome: 'offline', pending: pending(), error });
-      else if (error.kind === 'auth') finish({ outcome: 'paused-auth', pending: pending(), error });
-      else if (error.kind === 'misconfigured') finish(pendingResult('failed'));
-    });
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (settled) =>
-        finish(
-          settled
-            ? { outcome: 'settled', pending: pending(), lastSyncedAt: env.now() }
-            : pendingResult('failed'),
-        ),
-      () => finish(pendingResult('failed')),
-    );
+  let lastError: SyncError | undefined;
+  let unwatch = () => {};
+  const pendingResult = (reason: 'timeout' | 'aborted' | 'failed'): SyncNowResult => ({
+    outcome: 'pending',
+    pending: pending(),
+    reason,
+    ...(lastError === undefined ? {} : { error: lastError }),
   });
+  try {
+    // The round, or the first failure that ends the wait, raced against the timeout and signal.
+    return await withTimeout(
+      env,
+      options.timeoutMs ?? SYNC_NOW_TIMEOUT_MS,
+      options.signal,
+      () =>
+        new Promise<SyncNowResult>((resolve) => {
+          unwatch = replicator.watchFailures((error, attempt) => {
+            if (attempt <= startedBefore) {
+              retryer.retryNow();
+              return;
+            }
+            lastError = error;
+            if (error.kind === 'network')
+              resolve({ outcome: 'offline', pending: pending(), error });
+            else if (error.kind === 'auth')
+              resolve({ outcome: 'paused-auth', pending: pending(), error });
+            else if (error.kind === 'misconfigured') resolve(pendingResult('failed'));
+          });
+          work.then(
+            (settled) =>
+              resolve(
+                settled
+                  ? {
+                      outcome: 'settled',
+                      pending: pending(),
+                      lastSyncedAt: env.now(),
+                    }
+                  : pendingResult('failed'),
+              ),
+            () => resolve(pendingResult('failed')),
+          );
+        }),
+    );
+  } catch {
+    return pendingResult(options.signal?.aborted ? 'aborted' : 'timeout');
+  } finally {
+    unwatch();
+  }
 }
 
 /** What {@link syncNow} works with: the client's session, reachability and replicator. */
@@ -146,7 +153,11 @@ export async function syncNow(
   if (!parts.signedIn()) return { outcome: 'local', pending: pending() };
   if (!(await parts.reachability.checkNow())) {
     const error = parts.reachability.unreachable;
-    return { outcome: 'offline', pending: pending(), ...(error === undefined ? {} : { error }) };
+    return {
+      outcome: 'offline',
+      pending: pending(),
+      ...(error === undefined ? {} : { error }),
+    };
   }
   const replicator = parts.resume();
   if (replicator === undefined) return { outcome: 'stopped', pending: pending() };

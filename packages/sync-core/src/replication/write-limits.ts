@@ -39,7 +39,7 @@ export class WriteLimits {
   ): Promise<ServerLimitsInfo | undefined> {
     if (transport.info === undefined) return undefined;
     try {
-      const info = await withTimeout(env, INFO_TIMEOUT_MS, new AbortController().signal, (signal) =>
+      const info = await withTimeout(env, INFO_TIMEOUT_MS, undefined, (signal) =>
         (transport.info as NonNullable<SyncTransport['info']>)(signal),
       );
       this.learn(info.limits);

@@ -83,7 +83,8 @@ export class MemoryScope {
 
   /** Every record, tombstones included, in revision order. */
   records(): SyncRecord[] {
-    return [...this.#records.values()].map((s) => s.record).sort((a, b) => a.revision - b.revision);
+    // The log holds every current record once, in revision order.
+    return this.#current().map((stored) => stored.record);
   }
 
   /**
@@ -108,7 +109,7 @@ export class MemoryScope {
    */
   purgeTombstones(shouldPurge: (record: SyncRecord, writtenAt: number) => boolean): number {
     let purged = 0;
-    for (const stored of [...this.#records.values()]) {
+    for (const stored of this.#current()) {
       if (stored.record.deleted && shouldPurge(stored.record, stored.writtenAt)) {
         this.#records.delete(stored.record.collection, stored.record.id);
         this.#size--;
@@ -119,6 +120,10 @@ export class MemoryScope {
     }
     if (purged > 0) this.#compactLog();
     return purged;
+  }
+
+  #current(): StoredRecord[] {
+    return this.#log.filter((entry) => entry.current);
   }
 
   #compactLog(): void {

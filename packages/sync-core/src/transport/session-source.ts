@@ -27,16 +27,9 @@ export function createSessionSource(initial: AuthSession | null = null): Mutable
       return () => listeners.delete(listener);
     },
     set(session) {
-      if (
-        session === current ||
-        (session !== null &&
-          current !== null &&
-          session.userId === current.userId &&
-          session.sessionId === current.sessionId)
-      ) {
-        return;
-      }
-      current = session === null ? null : { userId: session.userId, sessionId: session.sessionId };
+      // The same user and session (or signed out twice) is no change.
+      if (session?.userId === current?.userId && session?.sessionId === current?.sessionId) return;
+      current = session && { userId: session.userId, sessionId: session.sessionId };
       for (const listener of [...listeners]) listener(current);
     },
   };
