@@ -228,8 +228,10 @@ const CHECKS = [
      * versions, SyncTransport.revisions): 25,985 B.
      * +142 B, a new client's first-pull reset notes only the records push answers brought (no key
      * per pulled record: the initial sync kept its time): 26,127 B.
+     * S17 bundleA: -47 B, the targeting entry wraps subscribe to feed its hub
+     * (restTransport passes the client's subscribe options through): 26,080 B.
      */
-    budgetBytes: 26_127,
+    budgetBytes: 26_080,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -412,8 +414,10 @@ const CHECKS = [
      * versions, SyncTransport.revisions): 25,021 B.
      * +140 B, a new client's first-pull reset notes only the records push answers brought (no key
      * per pulled record: the initial sync kept its time): 25,161 B.
+     * S17 bundleA: -45 B, the targeting entry wraps subscribe to feed its hub
+     * (restTransport passes the client's subscribe options through): 25,116 B.
      */
-    budgetBytes: 25_161,
+    budgetBytes: 25_116,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

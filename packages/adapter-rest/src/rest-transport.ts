@@ -25,7 +25,10 @@ import { HttpClient, type TokenProvider } from './http/http-client.js';
 import { PullAhead } from './http/pull-ahead.js';
 import { notSynclineAnswerError } from './http/response-error.js';
 import type { ReconnectOptions } from './realtime/backoff.js';
-import { subscribeEventStream } from './realtime/event-stream-subscription.js';
+import {
+  type RestSubscribeOptions,
+  subscribeEventStream,
+} from './realtime/event-stream-subscription.js';
 import { subscribePolling } from './realtime/poll-subscription.js';
 import type { RestTargeting } from './sessions/rest-targeting.js';
 
@@ -238,20 +241,13 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   };
 
   if (options.session !== undefined) transport.session = options.session;
-  const hub = options.targeting?.attach(transport, http, options);
 
   if (realtime === 'sse') {
-    transport.subscribe = ({ scopes, onPoke, onConnect }) => {
-      if (scopes.length === 0) return () => undefined;
+    transport.subscribe = (subscription: RestSubscribeOptions) => {
+      if (subscription.scopes.length === 0) return () => undefined;
       return subscribeEventStream({
+        ...subscription,
         http,
-        scopes,
-        onPoke,
-        onOtherEvent: hub === undefined ? undefined : (event) => hub.event(event),
-        onConnect: () => {
-          onConnect?.();
-          hub?.connected();
-        },
         onError: options.onRealtimeError,
         reconnect: options.reconnect,
         idleTimeoutMs: options.idleTimeoutMs ?? 45_000,
@@ -260,15 +256,9 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     };
   } else if (realtime === 'poll') {
     transport.subscribe = ({ onConnect }) =>
-      subscribePolling({
-        onConnect: () => {
-          onConnect?.();
-          hub?.connected();
-        },
-        intervalMs: options.pollIntervalMs ?? 10_000,
-        timers,
-      });
+      subscribePolling({ onConnect, intervalMs: options.pollIntervalMs ?? 10_000, timers });
   }
+  options.targeting?.attach(transport, http, options);
   return transport;
 }
 

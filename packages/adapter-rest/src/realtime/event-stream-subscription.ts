@@ -20,20 +20,30 @@
  *
  * @module
  */
-import { fullJitterDelay, isSyncError, type Poke, SyncError } from '@syncline/sync-core';
+import {
+  fullJitterDelay,
+  isSyncError,
+  type Poke,
+  type SubscribeOptions,
+  SyncError,
+} from '@syncline/sync-core';
 import type { HttpClient, HttpTimers } from '../http/http-client.js';
 import { invalidAnswerError, networkError } from '../http/response-error.js';
 import type { ReconnectOptions } from './backoff.js';
 import { EventStreamParser, type ServerSentEvent } from './event-stream-parser.js';
 
-/** Options of {@link subscribeEventStream}. */
-export interface EventStreamSubscriptionOptions {
-  http: HttpClient;
-  scopes: readonly string[];
-  onPoke: (poke: Poke) => void;
+/**
+ * What `restTransport`'s `subscribe` takes: the client's options and, from the targeting entry
+ * (which wraps `subscribe`), the listener of the stream's other events.
+ */
+export interface RestSubscribeOptions extends SubscribeOptions {
   /** Every event that is not a poke (session, delivery and transfer hints). */
   onOtherEvent?: ((event: ServerSentEvent) => void) | undefined;
-  onConnect: (() => void) | undefined;
+}
+
+/** Options of {@link subscribeEventStream}: the subscription's, and the transport's. */
+export interface EventStreamSubscriptionOptions extends RestSubscribeOptions {
+  http: HttpClient;
   onError: ((error: SyncError) => void) | undefined;
   reconnect: ReconnectOptions | undefined;
   /** No byte for this long (heartbeats included) means the stream is dead. */
