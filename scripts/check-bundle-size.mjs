@@ -230,8 +230,11 @@ const CHECKS = [
      * per pulled record: the initial sync kept its time): 26,127 B.
      * S17 bundleA: -47 B, the targeting entry wraps subscribe to feed its hub
      * (restTransport passes the client's subscribe options through): 26,080 B.
+     * S17 bundleA: -76 B, one HttpClient.send(request, read) under json and open; exchange
+     * moves to the resource API and the asset requests' own fields (okStatuses, init,
+     * linkBody) to the targeting entry: 26,004 B.
      */
-    budgetBytes: 26_080,
+    budgetBytes: 26_004,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -416,8 +419,11 @@ const CHECKS = [
      * per pulled record: the initial sync kept its time): 25,161 B.
      * S17 bundleA: -45 B, the targeting entry wraps subscribe to feed its hub
      * (restTransport passes the client's subscribe options through): 25,116 B.
+     * S17 bundleA: -68 B, one HttpClient.send(request, read) under json and open; exchange
+     * moves to the resource API and the asset requests' own fields (okStatuses, init,
+     * linkBody) to the targeting entry: 25,048 B.
      */
-    budgetBytes: 25_116,
+    budgetBytes: 25_048,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -21,7 +21,7 @@ export interface RestTargeting {
   attach(
     transport: SyncTransport,
     http: HttpClient,
-    transportOptions: { fetch?: unknown; streamUploads?: boolean },
+    transportOptions: { fetch?: typeof globalThis.fetch; streamUploads?: boolean },
   ): void;
 }
 
@@ -57,7 +57,8 @@ export interface RestTargetingOptions {
 export function restTargeting(options: RestTargetingOptions = {}): RestTargeting {
   return {
     attach: (transport, http, transportOptions) => {
-      const appFetch = transportOptions.fetch !== undefined;
+      const { fetch } = transportOptions;
+      const appFetch = fetch !== undefined;
       const nodeDownloads =
         options.nodeDownloads ?? (!appFetch && globalFetchIsNodes() && nodeHttpAvailable());
       // Left to the platform (Node's own fetch: streams) unless the app's own fetch is used.
@@ -73,7 +74,7 @@ export function restTargeting(options: RestTargetingOptions = {}): RestTargeting
       // The latest answer, else (none yet, or it failed) the transport asks again.
       const serverInfo = async (signal?: AbortSignal): Promise<ServerInfo> =>
         (await lastInfo?.catch(() => undefined)) ?? askInfo(signal);
-      attachTargeting(transport, http, { nodeDownloads, streamUploads, serverInfo });
+      attachTargeting(transport, http, { fetch, nodeDownloads, streamUploads, serverInfo });
     },
   };
 }
