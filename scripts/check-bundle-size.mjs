@@ -233,8 +233,11 @@ const CHECKS = [
      * S17 bundleA: -76 B, one HttpClient.send(request, read) under json and open; exchange
      * moves to the resource API and the asset requests' own fields (okStatuses, init,
      * linkBody) to the targeting entry: 26,004 B.
+     * S17 bundleA: -1 B, a fix: the event stream cancels a refused answer's body without
+     * waiting (a connection attempt hung for good on an events answer that is not an event
+     * stream): 26,003 B.
      */
-    budgetBytes: 26_004,
+    budgetBytes: 26_003,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -422,8 +425,11 @@ const CHECKS = [
      * S17 bundleA: -68 B, one HttpClient.send(request, read) under json and open; exchange
      * moves to the resource API and the asset requests' own fields (okStatuses, init,
      * linkBody) to the targeting entry: 25,048 B.
+     * S17 bundleA: -2 B, a fix: the event stream cancels a refused answer's body without
+     * waiting (a connection attempt hung for good on an events answer that is not an event
+     * stream): 25,046 B.
      */
-    budgetBytes: 25_048,
+    budgetBytes: 25_046,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -130,12 +130,14 @@ class EventStreamSubscription {
       freshToken,
     });
     const type = response.headers.get('content-type') ?? '';
+    // A body is cancelled without waiting: some fetch implementations settle `cancel()` only
+    // when the stream is read, which would hold this connection attempt for good.
     if (!type.toLowerCase().startsWith('text/event-stream') || response.body === null) {
-      await response.body?.cancel().catch(() => undefined);
+      response.body?.cancel().catch(() => undefined);
       throw invalidAnswerError('events', `content type "${type}" is not text/event-stream`);
     }
     if (this.#stopped) {
-      await response.body.cancel().catch(() => undefined);
+      response.body.cancel().catch(() => undefined);
       return;
     }
     this.#safely(() => this.#options.onConnect?.());
