@@ -28,7 +28,11 @@ import {
   SyncError,
 } from '@syncline/sync-core';
 import type { HttpClient, HttpTimers } from '../http/http-client.js';
-import { invalidAnswerError, networkError } from '../http/response-error.js';
+import {
+  invalidAnswerError,
+  networkError,
+  notSynclineAnswerError,
+} from '../http/response-error.js';
 import type { ReconnectOptions } from './backoff.js';
 import { EventStreamParser, type ServerSentEvent } from './event-stream-parser.js';
 
@@ -134,7 +138,7 @@ class EventStreamSubscription {
     // when the stream is read, which would hold this connection attempt for good.
     if (!type.toLowerCase().startsWith('text/event-stream') || response.body === null) {
       response.body?.cancel().catch(() => undefined);
-      throw invalidAnswerError('events', `content type "${type}" is not text/event-stream`);
+      throw notSynclineAnswerError(response, 'events');
     }
     if (this.#stopped) {
       response.body.cancel().catch(() => undefined);
