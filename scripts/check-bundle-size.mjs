@@ -240,8 +240,10 @@ const CHECKS = [
      * one not-a-syncline-answer error (misconfigured, not_syncline): 25,995 B.
      * S17 bundleA: -5 B, the two no-route codes compared where they are read (no module-
      * level Set): 25,990 B.
+     * S17 bundleA: -9 B, the event stream's read loop ends on end, idle or stop alike and
+     * throws the idle timeout once, after it: 25,981 B.
      */
-    budgetBytes: 25_990,
+    budgetBytes: 25_981,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -436,8 +438,10 @@ const CHECKS = [
      * one not-a-syncline-answer error (misconfigured, not_syncline): 25,028 B.
      * S17 bundleA: -5 B, the two no-route codes compared where they are read (no module-
      * level Set): 25,023 B.
+     * S17 bundleA: -8 B, the event stream's read loop ends on end, idle or stop alike and
+     * throws the idle timeout once, after it: 25,015 B.
      */
-    budgetBytes: 25_023,
+    budgetBytes: 25_015,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -171,26 +171,24 @@ class EventStreamSubscription {
         cancel();
       }, idleTimeoutMs);
     };
-    const idleError = (cause?: unknown) =>
-      new SyncError('timeout', `events: no data for ${idleTimeoutMs} ms`, { cause });
     armIdle();
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (this.#stopped) return;
-        if (idle) throw idleError();
-        if (done) return;
+        if (done || idle || this.#stopped) break;
         armIdle();
         for (const event of parser.feedBytes(value)) this.#handle(event);
         if (parser.retryMs !== undefined) this.#serverRetryMs = parser.retryMs;
       }
     } catch (error) {
-      if (this.#stopped) return;
-      if (idle) throw idleError(error);
-      throw networkError('events', error);
+      // A read that fails once the idle timer cancelled it is the idle timeout (below).
+      if (!idle && !this.#stopped) throw networkError('events', error);
     } finally {
       if (idleTimer !== null) timers.clearTimeout(idleTimer);
       cancel();
+    }
+    if (idle && !this.#stopped) {
+      throw new SyncError('timeout', `events: no data for ${idleTimeoutMs} ms`);
     }
   }
 
