@@ -242,8 +242,10 @@ const CHECKS = [
      * level Set): 25,990 B.
      * S17 bundleA: -9 B, the event stream's read loop ends on end, idle or stop alike and
      * throws the idle timeout once, after it: 25,981 B.
+     * S17 bundleA: -14 B, restTransport hands its options to the HTTP client as they are
+     * (baseUrl, getToken, fetch read there): 25,967 B.
      */
-    budgetBytes: 25_981,
+    budgetBytes: 25_967,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -440,8 +442,10 @@ const CHECKS = [
      * level Set): 25,023 B.
      * S17 bundleA: -8 B, the event stream's read loop ends on end, idle or stop alike and
      * throws the idle timeout once, after it: 25,015 B.
+     * S17 bundleA: -14 B, restTransport hands its options to the HTTP client as they are
+     * (baseUrl, getToken, fetch read there): 25,001 B.
      */
-    budgetBytes: 25_015,
+    budgetBytes: 25_001,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
