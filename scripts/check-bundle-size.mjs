@@ -244,8 +244,11 @@ const CHECKS = [
      * throws the idle timeout once, after it: 25,981 B.
      * S17 bundleA: -14 B, restTransport hands its options to the HTTP client as they are
      * (baseUrl, getToken, fetch read there): 25,967 B.
+     * S17 bundleA: -18 B, the event stream reads restTransport's options as they are
+     * (onRealtimeError, reconnect, idleTimeoutMs and its default read where used): 25,949
+     * B.
      */
-    budgetBytes: 25_967,
+    budgetBytes: 25_949,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -444,8 +447,11 @@ const CHECKS = [
      * throws the idle timeout once, after it: 25,015 B.
      * S17 bundleA: -14 B, restTransport hands its options to the HTTP client as they are
      * (baseUrl, getToken, fetch read there): 25,001 B.
+     * S17 bundleA: -18 B, the event stream reads restTransport's options as they are
+     * (onRealtimeError, reconnect, idleTimeoutMs and its default read where used): 24,983
+     * B.
      */
-    budgetBytes: 25_001,
+    budgetBytes: 24_983,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -238,14 +238,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   if (realtime === 'sse') {
     transport.subscribe = (subscription: RestSubscribeOptions) => {
       if (subscription.scopes.length === 0) return () => undefined;
-      return subscribeEventStream({
-        ...subscription,
-        http,
-        onError: options.onRealtimeError,
-        reconnect: options.reconnect,
-        idleTimeoutMs: options.idleTimeoutMs ?? 45_000,
-        timers,
-      });
+      return subscribeEventStream({ ...options, ...subscription, http, timers });
     };
   } else if (realtime === 'poll') {
     transport.subscribe = ({ onConnect }) =>

@@ -45,13 +45,16 @@ export interface RestSubscribeOptions extends SubscribeOptions {
   onOtherEvent?: ((event: ServerSentEvent) => void) | undefined;
 }
 
-/** Options of {@link subscribeEventStream}: the subscription's, and the transport's. */
+/**
+ * Options of {@link subscribeEventStream}: the subscription's, and those of `restTransport`'s
+ * options it reads (see `RestTransportOptions`), passed as they are.
+ */
 export interface EventStreamSubscriptionOptions extends RestSubscribeOptions {
   http: HttpClient;
-  onError: ((error: SyncError) => void) | undefined;
-  reconnect: ReconnectOptions | undefined;
-  /** No byte for this long (heartbeats included) means the stream is dead. */
-  idleTimeoutMs: number;
+  onRealtimeError?: ((error: SyncError) => void) | undefined;
+  reconnect?: ReconnectOptions | undefined;
+  /** No byte for this long (heartbeats included) means the stream is dead. @default 45000 */
+  idleTimeoutMs?: number | undefined;
   timers: HttpTimers & { random(): number };
 }
 
@@ -153,7 +156,7 @@ class EventStreamSubscription {
   }
 
   async #readStream(body: ReadableStream<Uint8Array>): Promise<void> {
-    const { timers, idleTimeoutMs } = this.#options;
+    const { timers, idleTimeoutMs = 45_000 } = this.#options;
     const reader = body.getReader();
     // The request let go of its signal with the headers: cancelling the reader ends the body
     // (and a pending read) in every fetch.
@@ -244,7 +247,7 @@ class EventStreamSubscription {
 
   #report(error: unknown): void {
     const syncError = isSyncError(error) ? error : networkError('events', error);
-    this.#safely(() => this.#options.onError?.(syncError));
+    this.#safely(() => this.#options.onRealtimeError?.(syncError));
   }
 
   // A throwing listener must not kill the reconnect loop: the channel outlives any one callback.
