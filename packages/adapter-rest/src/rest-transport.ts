@@ -241,8 +241,8 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       return subscribeEventStream({ ...options, ...subscription, http, timers });
     };
   } else if (realtime === 'poll') {
-    transport.subscribe = ({ onConnect }) =>
-      subscribePolling({ onConnect, intervalMs: options.pollIntervalMs ?? 10_000, timers });
+    transport.subscribe = (subscription) =>
+      subscribePolling({ ...options, ...subscription, timers });
   }
   options.targeting?.attach(transport, http, options);
   return transport;
