@@ -73,8 +73,6 @@ export interface HttpRequest {
  */
 interface Deadline {
   signal: AbortSignal;
-  /** The caller's signal. */
-  caller: AbortSignal | undefined;
   /** Stops the timer and unlinks the caller's signal. */
   clear(): void;
 }
@@ -106,7 +104,7 @@ export class HttpClient {
     try {
       return await read(await this.#sendWithRefresh(request, deadline.signal));
     } catch (error) {
-      throw this.#classify(error, request.what, deadline);
+      throw this.#classify(error, request, deadline.signal);
     } finally {
       deadline.clear();
     }
@@ -151,7 +149,7 @@ export class HttpClient {
       const response = await this.#send(request, null, deadline.signal);
       response.body?.cancel().catch(() => undefined);
     } catch (error) {
-      throw this.#classify(error, request.what, deadline);
+      throw this.#classify(error, request, deadline.signal);
     } finally {
       deadline.clear();
     }
@@ -225,7 +223,6 @@ export class HttpClient {
     const timer = timers.setTimeout(() => controller.abort(new Error('timeout')), timeoutMs);
     return {
       signal: controller.signal,
-      caller,
       clear: () => {
         timers.clearTimeout(timer);
         caller?.removeEventListener('abort', onAbort);
@@ -233,7 +230,8 @@ export class HttpClient {
     };
   }
 
-  #classify(error: unknown, what: string, { signal, caller }: Deadline): SyncError {
+  // `signal` is the request's deadline signal, aborted by the caller's or by the timer.
+  #classify(error: unknown, { what, signal: caller }: HttpRequest, signal: AbortSignal): SyncError {
     if (caller?.aborted) {
       return new SyncError('network', `${what} was aborted`, { cause: error, code: 'aborted' });
     }
