@@ -251,8 +251,10 @@ const CHECKS = [
      * as they are: 25,937 B.
      * S17 bundleA: -9 B, an HTTP request's classification reads the caller's signal from
      * the request (the deadline keeps no copy): 25,928 B.
+     * S17 bundleA: -7 B, the event stream resets its backoff where a connection resolved
+     * (accepted), without an opened flag: 25,921 B.
      */
-    budgetBytes: 25_928,
+    budgetBytes: 25_921,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -458,8 +460,10 @@ const CHECKS = [
      * as they are: 24,970 B.
      * S17 bundleA: -10 B, an HTTP request's classification reads the caller's signal from
      * the request (the deadline keeps no copy): 24,960 B.
+     * S17 bundleA: -10 B, the event stream resets its backoff where a connection resolved
+     * (accepted), without an opened flag: 24,950 B.
      */
-    budgetBytes: 24_960,
+    budgetBytes: 24_950,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

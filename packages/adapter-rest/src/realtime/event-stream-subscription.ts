@@ -96,17 +96,15 @@ class EventStreamSubscription {
     const { baseDelayMs = 500, maxDelayMs = 30_000, healthyAfterMs = 10_000 } = reconnect;
     while (!this.#stopped) {
       const startedAt = timers.now();
-      let opened = false;
       try {
         await this.#connectOnce();
-        opened = true;
+        // Accepted, and healthy however it ended (a server restart breaks it with an error).
+        if (timers.now() - startedAt >= healthyAfterMs) this.#attempt = 0;
       } catch (error) {
         if (!this.#stopped) this.#report(error);
       }
       if (this.#stopped) return;
       if (this.#endCode === 'token_expired') continue; // at once, with a fresh token
-      // Healthy however it ended (a server restart breaks the stream with an error).
-      if (opened && timers.now() - startedAt >= healthyAfterMs) this.#attempt = 0;
       const delay = fullJitterDelay({
         attempt: this.#attempt,
         baseDelayMs: this.#serverRetryMs ?? baseDelayMs,
