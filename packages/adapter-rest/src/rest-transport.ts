@@ -25,7 +25,10 @@ import { HttpClient, type TokenProvider } from './http/http-client.js';
 import { PullAhead } from './http/pull-ahead.js';
 import { notSynclineAnswerError } from './http/response-error.js';
 import type { ReconnectOptions } from './realtime/backoff.js';
-import { subscribeEventStream } from './realtime/event-stream-subscription.js';
+import {
+  type RestSubscribeOptions,
+  subscribeEventStream,
+} from './realtime/event-stream-subscription.js';
 import { subscribePolling } from './realtime/poll-subscription.js';
 import type { RestTargeting } from './sessions/rest-targeting.js';
 
@@ -155,15 +158,8 @@ const PULL_AHEAD_MAX_AGE_MS = 10_000;
 export function restTransport(options: RestTransportOptions): RestTransport {
   // The engine's one environment: the same defaults (and the same option) as the client's.
   const timers = createEnvironment(options.environment);
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  // Checks baseUrl (a setup mistake throws here).
-  const http = new HttpClient({
-    baseUrl: options.baseUrl,
-    getToken: options.getToken,
-    fetch: options.fetch,
-    timeoutMs,
-    timers,
-  });
+  // Reads baseUrl (checked here: a setup mistake throws), getToken and fetch of the options.
+  const http = new HttpClient({ ...options, timeoutMs: options.timeoutMs ?? 30_000, timers });
   const realtime = options.realtime ?? 'sse';
 
   const pullOnce = async (
@@ -238,37 +234,17 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   };
 
   if (options.session !== undefined) transport.session = options.session;
-  const hub = options.targeting?.attach(transport, http, options);
 
   if (realtime === 'sse') {
-    transport.subscribe = ({ scopes, onPoke, onConnect }) => {
-      if (scopes.length === 0) return () => undefined;
-      return subscribeEventStream({
-        http,
-        scopes,
-        onPoke,
-        onOtherEvent: hub === undefined ? undefined : (event) => hub.event(event),
-        onConnect: () => {
-          onConnect?.();
-          hub?.connected();
-        },
-        onError: options.onRealtimeError,
-        reconnect: options.reconnect,
-        idleTimeoutMs: options.idleTimeoutMs ?? 45_000,
-        timers,
-      });
+    transport.subscribe = (subscription: RestSubscribeOptions) => {
+      if (subscription.scopes.length === 0) return () => undefined;
+      return subscribeEventStream({ ...options, ...subscription, http, timers });
     };
   } else if (realtime === 'poll') {
-    transport.subscribe = ({ onConnect }) =>
-      subscribePolling({
-        onConnect: () => {
-          onConnect?.();
-          hub?.connected();
-        },
-        intervalMs: options.pollIntervalMs ?? 10_000,
-        timers,
-      });
+    transport.subscribe = (subscription) =>
+      subscribePolling({ ...options, ...subscription, timers });
   }
+  options.targeting?.attach(transport, http, options);
   return transport;
 }
 

@@ -5,7 +5,7 @@
 import type { Mutation } from '@syncline/sync-core';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { restTransport } from '../src/index.js';
 import { pushRequest, putMutation } from './support/fixtures.js';
 
@@ -137,6 +137,66 @@ describe('401 refresh and retry', () => {
     const responses = await Promise.all(pushes);
     expect(responses.every((r) => r.results[0]?.status === 'applied')).toBe(true);
     expect(auth.calls.filter((forced) => forced)).toHaveLength(1);
+  });
+
+  it('a 401 that arrives after a refresh replaced its token is retried with that token, not refreshed again', async () => {
+    const received = acceptOnly('fresh');
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The expired-token request of record `late` is answered only once the other push is done.
+    server.use(
+      http.post(`${BASE}/v1/push`, async ({ request }) => {
+        const body = (await request.clone().json()) as { mutations: Mutation[] };
+        const auth = request.headers.get('authorization');
+        if (body.mutations[0]?.recordId === 'late' && auth === 'Bearer expired') await held;
+        return undefined; // answered by acceptOnly's handler
+      }),
+    );
+    const auth = tokens('expired', 'fresh');
+    const transport = restTransport({ baseUrl: BASE, getToken: auth.getToken, realtime: false });
+    const late = transport.push(pushRequest([putMutation('user:1', 'late', { n: 1 })]));
+    const first = await transport.push(pushRequest([putMutation('user:1', 'early', { n: 2 })]));
+    expect(first.results[0]?.status).toBe('applied');
+    release();
+    expect((await late).results[0]?.status).toBe('applied');
+    expect(auth.calls.filter((forced) => forced)).toHaveLength(1);
+    expect(received.map((r) => [r.mutations[0]?.recordId, r.auth])).toEqual([
+      ['early', 'Bearer expired'],
+      ['early', 'Bearer fresh'],
+      ['late', 'Bearer expired'],
+      ['late', 'Bearer fresh'],
+    ]);
+  });
+
+  it('a 401 for a token taken while a refresh was under way waits for that refresh, not another', async () => {
+    const received = acceptOnly('fresh');
+    let finishRefresh: () => void = () => undefined;
+    const refreshing = new Promise<void>((resolve) => {
+      finishRefresh = resolve;
+    });
+    const calls: boolean[] = [];
+    let current = 'expired';
+    const getToken = async ({ forceRefresh }: { forceRefresh: boolean }) => {
+      calls.push(forceRefresh);
+      if (forceRefresh) {
+        await refreshing;
+        current = 'fresh';
+      }
+      return current;
+    };
+    const transport = restTransport({ baseUrl: BASE, getToken, realtime: false });
+    const first = transport.push(pushRequest([putMutation('user:1', 'first', { n: 1 })]));
+    await vi.waitFor(() => expect(calls).toEqual([false, true]));
+    // Sent with the old token while the refresh is under way.
+    const second = transport.push(pushRequest([putMutation('user:1', 'second', { n: 2 })]));
+    await vi.waitFor(() => expect(received).toHaveLength(2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    finishRefresh();
+    const answers = await Promise.all([first, second]);
+    expect(answers.map((answer) => answer.results[0]?.status)).toEqual(['applied', 'applied']);
+    expect(calls.filter((forced) => forced)).toHaveLength(1);
   });
 
   it('403 is `auth` at once: a forbidden scope is not cured by a new token', async () => {

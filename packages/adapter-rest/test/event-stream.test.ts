@@ -195,6 +195,22 @@ describe('event stream', () => {
     sub.unsubscribe();
   });
 
+  it('reports an events answer that is not an event stream (a web app, a proxy) as misconfigured, and retries', async () => {
+    const connections = eventsEndpoint((n) =>
+      n === 0
+        ? new HttpResponse('<html>sign in</html>', { headers: { 'content-type': 'text/html' } })
+        : undefined,
+    );
+    const sub = listen();
+    await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
+    expect(connections).toHaveLength(2);
+    expect(sub.errors.map((e) => [e.kind, e.code])).toEqual([['misconfigured', 'not_syncline']]);
+    expect(sub.errors[0]?.message).toMatch(
+      /^events: .*\/v1\/events.* answered with text\/html that is not a syncline answer/,
+    );
+    sub.unsubscribe();
+  });
+
   it('refreshes the token once on 401 and connects with the fresh one', async () => {
     const connections = eventsEndpoint((_n, auth) =>
       auth === 'Bearer fresh'

@@ -50,10 +50,6 @@ export interface HttpRequest {
   query?: Record<string, string | number | undefined>;
   /** JSON body. */
   body?: unknown;
-  /** Set over the request's own fetch options: another `body` (an asset chunk's bytes), `duplex`. */
-  init?: RequestInit & { duplex?: 'half' };
-  /** Statuses outside 2xx that `open` returns instead of throwing (e.g. 308 of an upload). */
-  okStatuses?: readonly number[];
   /** Extra headers. */
   headers?: Record<string, string>;
   /** Names the request in error messages, e.g. `push`. */
@@ -65,21 +61,10 @@ export interface HttpRequest {
   /** Called by {@link HttpClient.json} with a successful answer's headers, before its body is read. */
   onHeaders?: ((headers: Headers) => void) | undefined;
   /**
-   * Keeps `signal` aborting the body after the headers are in: {@link HttpClient.open} hands
-   * the response to it with the function that lets go of `signal`, to be called once the body
-   * ends (`linkedBody` of the asset part). Without it, `open` lets go of `signal` with the
-   * headers, and the caller ends the body by cancelling it.
+   * Sends this request instead of the client's `fetch`, with the fetch options the client made
+   * (an asset chunk's upload sets its bytes; a download may go over `node:http`).
    */
-  linkBody?: ((response: Response, release: () => void) => Response) | undefined;
-  /** Sends this request instead of the client's `fetch` (an asset download over `node:http`). */
   fetch?: ((url: string, init: RequestInit) => Promise<Response>) | undefined;
-}
-
-/** An answer of {@link HttpClient.exchange}: status, headers and the body as text. */
-export interface HttpExchange {
-  status: number;
-  headers: Headers;
-  text: string;
 }
 
 /**
@@ -88,10 +73,6 @@ export interface HttpExchange {
  */
 interface Deadline {
   signal: AbortSignal;
-  /** The caller's signal. */
-  caller: AbortSignal | undefined;
-  /** Stops the timer only. */
-  clearTimer(): void;
   /** Stops the timer and unlinks the caller's signal. */
   clear(): void;
 }
@@ -112,27 +93,50 @@ export class HttpClient {
     this.baseUrl = checkBaseUrl(options.baseUrl);
   }
 
-  /** Sends `request` and returns its parsed JSON answer; rejects only with `SyncError`. */
-  async json(request: HttpRequest): Promise<unknown> {
+  /**
+   * Sends `request` (with the token, and one refresh after a 401) and hands its response to
+   * `read`, within the request's deadline; rejects only with `SyncError`. Once `read` settled,
+   * the deadline and the caller's signal let go of the response: a body left unread is the
+   * caller's to read or cancel.
+   */
+  async send<T>(request: HttpRequest, read: (response: Response) => T | Promise<T>): Promise<T> {
     const deadline = this.#deadline(request.signal);
     try {
-      const response = await this.#sendWithRefresh(request, deadline.signal);
-      if (!response.ok) {
-        throw await errorFromResponse(response, this.#options.timers.now(), request.what);
-      }
+      return await read(await this.#sendWithRefresh(request, deadline.signal));
+    } catch (error) {
+      throw this.#classify(error, request, deadline.signal);
+    } finally {
+      deadline.clear();
+    }
+  }
+
+  /** `response` when it is a success, else the `SyncError` it answers (its body consumed). */
+  async ok(response: Response, what: string): Promise<Response> {
+    if (!response.ok) throw await errorFromResponse(response, this.#options.timers.now(), what);
+    return response;
+  }
+
+  /** Sends `request` and returns its parsed JSON answer; rejects only with `SyncError`. */
+  json(request: HttpRequest): Promise<unknown> {
+    return this.send(request, async (response) => {
+      await this.ok(response, request.what);
       request.onHeaders?.(response.headers);
       const text = await response.text();
-      if (response.status === 204 || text === '') return undefined;
+      if (text === '') return undefined;
       try {
         return JSON.parse(text) as unknown;
       } catch (cause) {
         throw notSynclineAnswerError(response, request.what, cause);
       }
-    } catch (error) {
-      throw this.#classify(error, request.what, deadline);
-    } finally {
-      deadline.clear();
-    }
+    });
+  }
+
+  /**
+   * Sends `request` and returns the successful response with its body unread (for streams).
+   * The deadline and `signal` cover only the wait for the response headers.
+   */
+  open(request: HttpRequest): Promise<Response> {
+    return this.send(request, (response) => this.ok(response, request.what));
   }
 
   /**
@@ -145,51 +149,9 @@ export class HttpClient {
       const response = await this.#send(request, null, deadline.signal);
       response.body?.cancel().catch(() => undefined);
     } catch (error) {
-      throw this.#classify(error, request.what, deadline);
+      throw this.#classify(error, request, deadline.signal);
     } finally {
       deadline.clear();
-    }
-  }
-
-  /**
-   * Sends `request` and returns its status, headers and body text whatever the status (only a
-   * failure to get an answer rejects, with a `SyncError`). For protocols whose non-2xx answers
-   * carry data, such as a resource API's 409 with the server's copy.
-   */
-  async exchange(request: HttpRequest): Promise<HttpExchange> {
-    const deadline = this.#deadline(request.signal);
-    try {
-      const response = await this.#sendWithRefresh(request, deadline.signal);
-      return { status: response.status, headers: response.headers, text: await response.text() };
-    } catch (error) {
-      throw this.#classify(error, request.what, deadline);
-    } finally {
-      deadline.clear();
-    }
-  }
-
-  /**
-   * Sends `request` and returns the successful response with its body unread (for streams).
-   * The deadline covers only the wait for the response headers; so does `signal`, unless
-   * `request.linkBody` keeps it on the body.
-   */
-  async open(request: HttpRequest): Promise<Response> {
-    const deadline = this.#deadline(request.signal);
-    try {
-      const response = await this.#sendWithRefresh(request, deadline.signal);
-      if (!response.ok && request.okStatuses?.includes(response.status) !== true) {
-        throw await errorFromResponse(response, this.#options.timers.now(), request.what);
-      }
-      // The deadline ends with the headers; the caller's signal may go on ending the body.
-      if (request.linkBody === undefined) {
-        deadline.clear();
-        return response;
-      }
-      deadline.clearTimer();
-      return request.linkBody(response, deadline.clear);
-    } catch (error) {
-      deadline.clear();
-      throw this.#classify(error, request.what, deadline);
     }
   }
 
@@ -221,7 +183,6 @@ export class HttpClient {
       headers['content-type'] = 'application/json';
       init.body = JSON.stringify(request.body);
     }
-    Object.assign(init, request.init);
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(request.query ?? {})) {
       if (value !== undefined) params.set(key, String(value));
@@ -262,8 +223,6 @@ export class HttpClient {
     const timer = timers.setTimeout(() => controller.abort(new Error('timeout')), timeoutMs);
     return {
       signal: controller.signal,
-      caller,
-      clearTimer: () => timers.clearTimeout(timer),
       clear: () => {
         timers.clearTimeout(timer);
         caller?.removeEventListener('abort', onAbort);
@@ -271,7 +230,8 @@ export class HttpClient {
     };
   }
 
-  #classify(error: unknown, what: string, { signal, caller }: Deadline): SyncError {
+  // `signal` is the request's deadline signal, aborted by the caller's or by the timer.
+  #classify(error: unknown, { what, signal: caller }: HttpRequest, signal: AbortSignal): SyncError {
     if (caller?.aborted) {
       return new SyncError('network', `${what} was aborted`, { cause: error, code: 'aborted' });
     }

@@ -33,7 +33,9 @@ export async function errorFromResponse(
   if ((kind === 'rejected' || kind === 'conflict') && synclineAnswers) {
     const isSyncline = body?.code !== undefined && body.message !== undefined;
     const noRoute = status === 404 || status === 405;
-    if (noRoute && (!isSyncline || NO_ROUTE_CODES.has(body.code as string))) {
+    // A syncline server answers a path or method it does not serve with these codes.
+    const routeCode = body?.code === 'not_found' || body?.code === 'method_not_allowed';
+    if (noRoute && (!isSyncline || routeCode)) {
       return new SyncError(
         'misconfigured',
         `${what}: ${whereOf(response)} answered HTTP ${status} (no such route): check baseUrl's path (without /v1)`,
@@ -60,9 +62,6 @@ export interface ErrorFromResponseOptions {
    */
   synclineAnswers?: boolean;
 }
-
-// The codes a syncline server answers for a path or method it does not serve.
-const NO_ROUTE_CODES = new Set(['not_found', 'method_not_allowed']);
 
 function contentTypeOf(response: Response): string {
   return response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type';

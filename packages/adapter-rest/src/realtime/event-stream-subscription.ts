@@ -20,24 +20,41 @@
  *
  * @module
  */
-import { fullJitterDelay, isSyncError, type Poke, SyncError } from '@syncline/sync-core';
+import {
+  fullJitterDelay,
+  isSyncError,
+  type Poke,
+  type SubscribeOptions,
+  SyncError,
+} from '@syncline/sync-core';
 import type { HttpClient, HttpTimers } from '../http/http-client.js';
-import { invalidAnswerError, networkError } from '../http/response-error.js';
+import {
+  invalidAnswerError,
+  networkError,
+  notSynclineAnswerError,
+} from '../http/response-error.js';
 import type { ReconnectOptions } from './backoff.js';
 import { EventStreamParser, type ServerSentEvent } from './event-stream-parser.js';
 
-/** Options of {@link subscribeEventStream}. */
-export interface EventStreamSubscriptionOptions {
-  http: HttpClient;
-  scopes: readonly string[];
-  onPoke: (poke: Poke) => void;
+/**
+ * What `restTransport`'s `subscribe` takes: the client's options and, from the targeting entry
+ * (which wraps `subscribe`), the listener of the stream's other events.
+ */
+export interface RestSubscribeOptions extends SubscribeOptions {
   /** Every event that is not a poke (session, delivery and transfer hints). */
   onOtherEvent?: ((event: ServerSentEvent) => void) | undefined;
-  onConnect: (() => void) | undefined;
-  onError: ((error: SyncError) => void) | undefined;
-  reconnect: ReconnectOptions | undefined;
-  /** No byte for this long (heartbeats included) means the stream is dead. */
-  idleTimeoutMs: number;
+}
+
+/**
+ * Options of {@link subscribeEventStream}: the subscription's, and those of `restTransport`'s
+ * options it reads (see `RestTransportOptions`), passed as they are.
+ */
+export interface EventStreamSubscriptionOptions extends RestSubscribeOptions {
+  http: HttpClient;
+  onRealtimeError?: ((error: SyncError) => void) | undefined;
+  reconnect?: ReconnectOptions | undefined;
+  /** No byte for this long (heartbeats included) means the stream is dead. @default 45000 */
+  idleTimeoutMs?: number | undefined;
   timers: HttpTimers & { random(): number };
 }
 
@@ -79,17 +96,15 @@ class EventStreamSubscription {
     const { baseDelayMs = 500, maxDelayMs = 30_000, healthyAfterMs = 10_000 } = reconnect;
     while (!this.#stopped) {
       const startedAt = timers.now();
-      let opened = false;
       try {
         await this.#connectOnce();
-        opened = true;
+        // Accepted, and healthy however it ended (a server restart breaks it with an error).
+        if (timers.now() - startedAt >= healthyAfterMs) this.#attempt = 0;
       } catch (error) {
         if (!this.#stopped) this.#report(error);
       }
       if (this.#stopped) return;
       if (this.#endCode === 'token_expired') continue; // at once, with a fresh token
-      // Healthy however it ended (a server restart breaks the stream with an error).
-      if (opened && timers.now() - startedAt >= healthyAfterMs) this.#attempt = 0;
       const delay = fullJitterDelay({
         attempt: this.#attempt,
         baseDelayMs: this.#serverRetryMs ?? baseDelayMs,
@@ -120,12 +135,14 @@ class EventStreamSubscription {
       freshToken,
     });
     const type = response.headers.get('content-type') ?? '';
+    // A body is cancelled without waiting: some fetch implementations settle `cancel()` only
+    // when the stream is read, which would hold this connection attempt for good.
     if (!type.toLowerCase().startsWith('text/event-stream') || response.body === null) {
-      await response.body?.cancel().catch(() => undefined);
-      throw invalidAnswerError('events', `content type "${type}" is not text/event-stream`);
+      response.body?.cancel().catch(() => undefined);
+      throw notSynclineAnswerError(response, 'events');
     }
     if (this.#stopped) {
-      await response.body.cancel().catch(() => undefined);
+      response.body.cancel().catch(() => undefined);
       return;
     }
     this.#safely(() => this.#options.onConnect?.());
@@ -137,7 +154,7 @@ class EventStreamSubscription {
   }
 
   async #readStream(body: ReadableStream<Uint8Array>): Promise<void> {
-    const { timers, idleTimeoutMs } = this.#options;
+    const { timers, idleTimeoutMs = 45_000 } = this.#options;
     const reader = body.getReader();
     // The request let go of its signal with the headers: cancelling the reader ends the body
     // (and a pending read) in every fetch.
@@ -155,26 +172,24 @@ class EventStreamSubscription {
         cancel();
       }, idleTimeoutMs);
     };
-    const idleError = (cause?: unknown) =>
-      new SyncError('timeout', `events: no data for ${idleTimeoutMs} ms`, { cause });
     armIdle();
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (this.#stopped) return;
-        if (idle) throw idleError();
-        if (done) return;
+        if (done || idle || this.#stopped) break;
         armIdle();
         for (const event of parser.feedBytes(value)) this.#handle(event);
         if (parser.retryMs !== undefined) this.#serverRetryMs = parser.retryMs;
       }
     } catch (error) {
-      if (this.#stopped) return;
-      if (idle) throw idleError(error);
-      throw networkError('events', error);
+      // A read that fails once the idle timer cancelled it is the idle timeout (below).
+      if (!idle && !this.#stopped) throw networkError('events', error);
     } finally {
       if (idleTimer !== null) timers.clearTimeout(idleTimer);
       cancel();
+    }
+    if (idle && !this.#stopped) {
+      throw new SyncError('timeout', `events: no data for ${idleTimeoutMs} ms`);
     }
   }
 
@@ -230,7 +245,7 @@ class EventStreamSubscription {
 
   #report(error: unknown): void {
     const syncError = isSyncError(error) ? error : networkError('events', error);
-    this.#safely(() => this.#options.onError?.(syncError));
+    this.#safely(() => this.#options.onRealtimeError?.(syncError));
   }
 
   // A throwing listener must not kill the reconnect loop: the channel outlives any one callback.

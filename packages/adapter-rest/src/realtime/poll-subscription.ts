@@ -7,16 +7,20 @@
  */
 import type { HttpTimers } from '../http/http-client.js';
 
-/** Options of {@link subscribePolling}. */
+/**
+ * Options of {@link subscribePolling}: the subscription's `onConnect`, and `restTransport`'s
+ * `pollIntervalMs`, passed as they are.
+ */
 export interface PollSubscriptionOptions {
-  onConnect: (() => void) | undefined;
-  intervalMs: number;
+  onConnect?: (() => void) | undefined;
+  /** @default 10000 */
+  pollIntervalMs?: number | undefined;
   timers: HttpTimers;
 }
 
-/** Calls `onConnect` soon, then every `intervalMs`, until the returned function is called. */
+/** Calls `onConnect` soon, then every `pollIntervalMs`, until the returned function is called. */
 export function subscribePolling(options: PollSubscriptionOptions): () => void {
-  const { onConnect, intervalMs, timers } = options;
+  const { onConnect, pollIntervalMs = 10_000, timers } = options;
   let stopped = false;
   let timer: unknown = null;
   const tick = (delay: number) => {
@@ -27,7 +31,7 @@ export function subscribePolling(options: PollSubscriptionOptions): () => void {
       } catch {
         // A throwing listener must not stop the polling.
       }
-      tick(intervalMs);
+      tick(pollIntervalMs);
     }, delay);
   };
   // The first hint is asynchronous, so `subscribe` never calls back into its caller.

@@ -8,7 +8,7 @@
  * @module
  */
 import { formatHlc, type JsonObject, SyncError, type SyncRecord } from '@syncline/sync-core';
-import type { HttpClient, HttpExchange } from '../http/http-client.js';
+import type { HttpClient, HttpRequest } from '../http/http-client.js';
 import { errorFromResponse } from '../http/response-error.js';
 import type { ResolvedResource } from './options.js';
 
@@ -24,6 +24,26 @@ export interface ListedItem {
   deleted: boolean;
   /** The whole item, when the list carries the data too. */
   item: JsonObject;
+}
+
+/** An answer of {@link exchange}: status, headers and the body as text. */
+interface HttpExchange {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/**
+ * Sends `request` and returns its status, headers and body text whatever the status (only a
+ * failure to get an answer rejects, with a `SyncError`): a resource API's non-2xx answers
+ * carry data, such as a 409's server copy.
+ */
+function exchange(http: HttpClient, request: HttpRequest): Promise<HttpExchange> {
+  return http.send(request, async (response) => ({
+    status: response.status,
+    headers: response.headers,
+    text: await response.text(),
+  }));
 }
 
 /** The calls of one resource API, as the transport needs them. */
@@ -44,7 +64,7 @@ export class ResourceApi {
       const query: Record<string, string | number> = { ...resource.listQuery };
       if (pageSize !== undefined) Object.assign(query, { limit: pageSize, offset });
       const what = `list ${resource.path}`;
-      const answer = await this.#http.exchange({
+      const answer = await exchange(this.#http, {
         method: 'GET',
         path: resource.path,
         query,
@@ -67,7 +87,7 @@ export class ResourceApi {
     signal?: AbortSignal,
   ): Promise<JsonObject | null> {
     const what = `get ${resource.path}/${id}`;
-    const answer = await this.#http.exchange({
+    const answer = await exchange(this.#http, {
       method: 'GET',
       path: itemPath(resource, id),
       what,
@@ -127,7 +147,7 @@ export class ResourceApi {
     signal: AbortSignal | undefined,
   ): Promise<WriteAnswer> {
     const what = `${method} ${resource.path}/${id}`;
-    const answer = await this.#http.exchange({
+    const answer = await exchange(this.#http, {
       method,
       path: itemPath(resource, id),
       body,

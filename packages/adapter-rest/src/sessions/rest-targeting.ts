@@ -1,5 +1,6 @@
 import type { ServerInfo, SyncTransport } from '@syncline/sync-core';
 import type { HttpClient } from '../http/http-client.js';
+import type { RestSubscribeOptions } from '../realtime/event-stream-subscription.js';
 import { nodeHttpAvailable } from './node-download.js';
 import { SessionEventHub, type SessionPartsOptions, sessionParts } from './session-parts.js';
 import { globalFetchIsNodes } from './upload-body.js';
@@ -10,17 +11,18 @@ import { globalFetchIsNodes } from './upload-body.js';
  */
 export interface RestTargeting {
   /**
-   * Adds the session endpoints to `transport` over its HTTP client; returns the hub the event
-   * stream feeds with session, delivery and transfer hints. It keeps the transport's latest
-   * `info()` answer (or the one on its way), which the asset part reads the server's features
-   * from; `transportOptions` are the transport's options.
+   * Adds the session endpoints to `transport` over its HTTP client, and `sessionEvents`, fed by
+   * its `subscribe` (wrapped to pass on the event stream's session, delivery and transfer hints
+   * and every (re)connection). It keeps the transport's latest `info()` answer (or the one on
+   * its way), which the asset part reads the server's features from; `transportOptions` are the
+   * transport's options.
    * @internal
    */
   attach(
     transport: SyncTransport,
     http: HttpClient,
-    transportOptions: { fetch?: unknown; streamUploads?: boolean },
-  ): SessionEventHub;
+    transportOptions: { fetch?: typeof globalThis.fetch; streamUploads?: boolean },
+  ): void;
 }
 
 /** Options of {@link restTargeting}. */
@@ -55,7 +57,8 @@ export interface RestTargetingOptions {
 export function restTargeting(options: RestTargetingOptions = {}): RestTargeting {
   return {
     attach: (transport, http, transportOptions) => {
-      const appFetch = transportOptions.fetch !== undefined;
+      const { fetch } = transportOptions;
+      const appFetch = fetch !== undefined;
       const nodeDownloads =
         options.nodeDownloads ?? (!appFetch && globalFetchIsNodes() && nodeHttpAvailable());
       // Left to the platform (Node's own fetch: streams) unless the app's own fetch is used.
@@ -71,7 +74,7 @@ export function restTargeting(options: RestTargetingOptions = {}): RestTargeting
       // The latest answer, else (none yet, or it failed) the transport asks again.
       const serverInfo = async (signal?: AbortSignal): Promise<ServerInfo> =>
         (await lastInfo?.catch(() => undefined)) ?? askInfo(signal);
-      return attachTargeting(transport, http, { nodeDownloads, streamUploads, serverInfo });
+      attachTargeting(transport, http, { fetch, nodeDownloads, streamUploads, serverInfo });
     },
   };
 }
@@ -80,9 +83,22 @@ function attachTargeting(
   transport: SyncTransport,
   http: HttpClient,
   options: SessionPartsOptions,
-): SessionEventHub {
+): void {
   Object.assign(transport, sessionParts(http, options));
   const hub = new SessionEventHub();
   transport.sessionEvents = (listener, onConnect) => hub.add(listener, onConnect);
-  return hub;
+  // The hub hears what the transport's subscription hears (none without realtime).
+  const subscribe = transport.subscribe as
+    | ((options: RestSubscribeOptions) => () => void)
+    | undefined;
+  if (subscribe === undefined) return;
+  transport.subscribe = (subscription) =>
+    subscribe({
+      ...subscription,
+      onOtherEvent: (event) => hub.event(event),
+      onConnect: () => {
+        subscription.onConnect?.();
+        hub.connected();
+      },
+    });
 }

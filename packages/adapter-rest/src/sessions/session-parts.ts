@@ -35,6 +35,8 @@ import { uploadBody } from './upload-body.js';
 
 /** Options of {@link sessionParts}. */
 export interface SessionPartsOptions {
+  /** The transport's `fetch` option (`undefined`: the global one, looked up at call time). */
+  fetch: typeof globalThis.fetch | undefined;
   /** Asset downloads over `node:http` (see `RestTargetingOptions.nodeDownloads`). */
   nodeDownloads: boolean;
   /**
@@ -88,7 +90,7 @@ export function sessionParts(
     (await options.serverInfo(signal)).features?.assetUploadsById === true;
 
   /** Sends one chunk of an upload (hash-addressed or by id) to `path` with `range`. */
-  const putChunk = async (
+  const putChunk = (
     path: string,
     range: string,
     headers: Record<string, string>,
@@ -96,19 +98,26 @@ export function sessionParts(
     signal?: AbortSignal,
   ): Promise<void> => {
     const upload = uploadBody(chunk, options.streamUploads);
-    const response = await http.open({
-      method: 'PUT',
-      path,
-      headers: { 'content-range': range, ...headers, ...upload.headers },
-      // `manual`: a 308 answers an upload chunk (resumable-upload style), it is no redirect.
-      init: { redirect: 'manual', ...upload.init },
-      okStatuses: [308, 409],
-      what: 'asset upload',
-      signal,
-      linkBody: linkedBody,
-    });
-    if (response.status === 409) throw await uploadConflict(response);
-    await response.body?.cancel().catch(() => undefined);
+    return http.send(
+      {
+        method: 'PUT',
+        path,
+        headers: { 'content-range': range, ...headers, ...upload.headers },
+        what: 'asset upload',
+        signal,
+        // `manual`: a 308 answers an upload chunk (resumable-upload style), it is no redirect.
+        fetch: (url, init) => {
+          const chunkInit = { ...init, redirect: 'manual', ...upload.init } as RequestInit;
+          const { fetch } = options;
+          return fetch === undefined ? globalThis.fetch(url, chunkInit) : fetch(url, chunkInit);
+        },
+      },
+      async (response) => {
+        if (response.status === 409) throw await uploadConflict(response);
+        if (response.status !== 308) await http.ok(response, 'asset upload');
+        await response.body?.cancel().catch(() => undefined);
+      },
+    );
   };
 
   return {
@@ -220,14 +229,16 @@ export function sessionParts(
         ),
       download: async ({ sha256, start, end }, signal) => {
         const range = end === undefined ? `bytes=${start}-` : `bytes=${start}-${end - 1}`;
-        const response = await http.open({
-          method: 'GET',
-          path: `/v1/assets/${id(sha256)}`,
-          headers: { range, accept: 'application/octet-stream' },
-          what: 'asset download',
+        const response = linkedBody(
+          await http.open({
+            method: 'GET',
+            path: `/v1/assets/${id(sha256)}`,
+            headers: { range, accept: 'application/octet-stream' },
+            what: 'asset download',
+            signal,
+          }),
           signal,
-          linkBody: linkedBody,
-        });
+        );
         const bytes = new Uint8Array(await response.arrayBuffer());
         if (response.status === 200 && start > 0) {
           // A server that ignored the range sent the whole asset: keep the part asked for.
@@ -236,15 +247,17 @@ export function sessionParts(
         return bytes;
       },
       downloadStream: async ({ sha256, start, end }, signal) => {
-        const response = await http.open({
-          method: 'GET',
-          path: `/v1/assets/${id(sha256)}`,
-          headers: { range: `bytes=${start}-${end - 1}`, accept: 'application/octet-stream' },
-          what: 'asset download',
+        const response = linkedBody(
+          await http.open({
+            method: 'GET',
+            path: `/v1/assets/${id(sha256)}`,
+            headers: { range: `bytes=${start}-${end - 1}`, accept: 'application/octet-stream' },
+            what: 'asset download',
+            signal,
+            ...(options.nodeDownloads ? { fetch: nodeHttpFetch } : {}),
+          }),
           signal,
-          linkBody: linkedBody,
-          ...(options.nodeDownloads ? { fetch: nodeHttpFetch } : {}),
-        });
+        );
         const body = response.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
         // A server that ignored the range sends the whole asset: skip to the part asked for.
         return response.status === 200 && start > 0 ? skipBytes(body, start) : body;
