@@ -239,6 +239,9 @@ const CHECKS = [
      * S17 bundleC: -11 B, syncNow's wait is raced by withTimeout (no timer, listener of its own): 26,116 B.
      * S17 bundleC: -17 B, RecordIndex.values goes (the memory server reads its log): 26,099 B.
      * S17 bundleC: -64 B, a transaction's members found by a scan when met (no per-transaction index): 26,035 B.
+     *   Reverted at the merge (+64 B): the scan made draining 10,000 queued entries in 5,000
+     *   transactions about 4x slower (88 -> 363 ms CPU), quadratic in the outbox's length.
+     *   Reverted at the merge: +64 B, the scan made draining 10,000 entries in transactions 4x slower (88 -> 363 ms CPU).
      * S17 bundleC: -6 B, a failed probe's error through asSyncError: 26,029 B.
      * S17 bundleC: -9 B, a session source compares sessions by optional reads: 26,020 B.
      * S17 bundleC: -8 B, a conflict's sibling test reads the server's revision and data once: 26,012 B.
@@ -468,6 +471,7 @@ const CHECKS = [
      * S17 bundleC: -13 B, syncNow's wait is raced by withTimeout (no timer, listener of its own): 25,148 B.
      * S17 bundleC: -16 B, RecordIndex.values goes (the memory server reads its log): 25,132 B.
      * S17 bundleC: -62 B, a transaction's members found by a scan when met (no per-transaction index): 25,070 B.
+     *   Reverted at the merge (+62 B): quadratic drain of an outbox of transactions (above).
      * S17 bundleC: -7 B, a failed probe's error through asSyncError: 25,063 B.
      * S17 bundleC: -7 B, a session source compares sessions by optional reads: 25,056 B.
      * S17 bundleC: -13 B, a conflict's sibling test reads the server's revision and data once: 25,043 B.

@@ -66,6 +66,7 @@ export function storedEntry(entry: OutboxEntry): StoredOutboxEntry {
 export class Outbox {
   #entries = new Map<number, Entry>();
   #byRecord = new RecordIndex<Entry[]>();
+  #byTx = new Map<string, Entry[]>();
   #nextSeq = 1;
   /** Hears every record whose entries changed (a leader tab mirrors them to its followers). */
   onTouched: ((collection: string, id: string) => void) | null = null;
@@ -179,6 +180,12 @@ export class Outbox {
     if (list === undefined)
       this.#byRecord.set(entry.mutation.collection, entry.mutation.recordId, [entry]);
     else list.push(entry);
+    const txId = entry.mutation.txId;
+    if (txId !== undefined) {
+      const group = this.#byTx.get(txId);
+      if (group === undefined) this.#byTx.set(txId, [entry]);
+      else group.push(entry);
+    }
   }
 
   /** Removes an entry (answered, dead-lettered, parked or rolled back). */
@@ -187,10 +194,11 @@ export class Outbox {
     this.#entries.delete(entry.seq);
     const { collection, recordId } = entry.mutation;
     this.onTouched?.(collection, recordId);
-    // A held entry is in its record's list.
-    const list = this.#byRecord.get(collection, recordId) as Entry[];
-    list.splice(list.indexOf(entry as Entry), 1);
-    if (list.length === 0) this.#byRecord.delete(collection, recordId);
+    if (unlink(this.#byRecord.get(collection, recordId), entry)) {
+      this.#byRecord.delete(collection, recordId);
+    }
+    const txId = entry.mutation.txId;
+    if (txId !== undefined && unlink(this.#byTx.get(txId), entry)) this.#byTx.delete(txId);
   }
 
   /**
@@ -222,8 +230,8 @@ export class Outbox {
 
   #select(max: number, mark: boolean): Entry[] {
     const batch: Entry[] = [];
-    // Transactions considered already (taken whole, or held).
-    const considered = new Set<string>();
+    // Transaction members already taken (a group is taken whole at its first member).
+    let picked: Set<Entry> | undefined;
     for (const entry of this.#entries.values()) {
       if (batch.length >= max) break;
       // Only a record's head (its oldest queued mutation) may go, and only when nothing of the
@@ -235,13 +243,15 @@ export class Outbox {
         batch.push(entry);
         continue;
       }
-      // A transaction is considered once, at its first sendable member: taken whole, or held.
-      if (considered.has(txId)) continue;
-      considered.add(txId);
-      const group = [...this.#entries.values()].filter((member) => member.mutation.txId === txId);
+      if (picked?.has(entry)) continue;
+      const group = this.#byTx.get(txId) ?? [entry];
       if (!group.every((member) => this.#isSendableHead(member))) continue;
       if (batch.length > 0 && batch.length + group.length > max) break;
-      for (const member of group) batch.push(member);
+      picked ??= new Set();
+      for (const member of group) {
+        batch.push(member);
+        picked.add(member);
+      }
     }
     // Sent: in flight, and sealed (their ids may now have an outcome on the server).
     if (mark) {
@@ -295,6 +305,7 @@ export class Outbox {
     const queued = [...this.#entries.values()];
     this.#entries = new Map();
     this.#byRecord = new RecordIndex();
+    this.#byTx = new Map();
     this.#nextSeq = 1;
     this.restore(stored);
     for (const entry of queued) {
@@ -312,4 +323,12 @@ export class Outbox {
     this.restore([{ seq, mutation, base }]);
     return this.#entries.get(seq) as Entry;
   }
+}
+
+/** Takes `entry` out of `list`; `true` when the list is left empty. */
+function unlink(list: Entry[] | undefined, entry: OutboxEntry): boolean {
+  if (list === undefined) return false;
+  const index = list.indexOf(entry as Entry);
+  if (index >= 0) list.splice(index, 1);
+  return list.length === 0;
 }
