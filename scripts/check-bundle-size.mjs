@@ -228,8 +228,9 @@ const CHECKS = [
      * versions, SyncTransport.revisions): 25,985 B.
      * +142 B, a new client's first-pull reset notes only the records push answers brought (no key
      * per pulled record: the initial sync kept its time): 26,127 B.
+     * S17 bundleD: -38 B, a query's keys of different types sort by type name (TYPE_RANK goes): 26,089 B.
      */
-    budgetBytes: 26_127,
+    budgetBytes: 26_089,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -412,8 +413,9 @@ const CHECKS = [
      * versions, SyncTransport.revisions): 25,021 B.
      * +140 B, a new client's first-pull reset notes only the records push answers brought (no key
      * per pulled record: the initial sync kept its time): 25,161 B.
+     * S17 bundleD: -37 B, a query's keys of different types sort by type name (TYPE_RANK goes): 25,124 B.
      */
-    budgetBytes: 25_161,
+    budgetBytes: 25_124,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -30,7 +30,8 @@ export interface QueryOptions<Data = JsonObject> {
   where?: ((data: Readonly<Data>) => boolean) | undefined;
   /**
    * A top-level field to sort by, ascending, or `[field, direction]`. Numbers sort numerically,
-   * strings by code unit; records missing the field come last; ties are broken by id.
+   * strings by code unit, values of different types by the name of their type; records missing
+   * the field come last; ties are broken by id.
    * @default insertion order of the records in the view
    */
   orderBy?: FieldOf<Data> | readonly [field: FieldOf<Data>, direction: SortDirection] | undefined;
@@ -41,13 +42,14 @@ export interface QueryOptions<Data = JsonObject> {
   limit?: number | undefined;
 }
 
-const TYPE_RANK: Record<string, number> = { number: 0, string: 1, boolean: 2, object: 3 };
-
-/** Two present (neither missing nor `null`) sort keys, ascending: by type, then by value. */
+/**
+ * Two present (neither missing nor `null`) sort keys, ascending: keys of different types by the
+ * name of their type (booleans, numbers, objects, strings), then by value (objects tie).
+ */
 function compareValues(a: Json, b: Json): number {
   const ta = typeof a;
   const tb = typeof b;
-  if (ta !== tb) return (TYPE_RANK[ta] ?? 9) - (TYPE_RANK[tb] ?? 9);
+  if (ta !== tb) return ta < tb ? -1 : 1;
   if (ta === 'object' || a === b) return 0;
   return (a as number | string | boolean) < (b as number | string | boolean) ? -1 : 1;
 }
