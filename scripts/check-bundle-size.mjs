@@ -229,8 +229,9 @@ const CHECKS = [
      * +142 B, a new client's first-pull reset notes only the records push answers brought (no key
      * per pulled record: the initial sync kept its time): 26,127 B.
      * S17 bundleD: -38 B, a query's keys of different types sort by type name (TYPE_RANK goes): 26,089 B.
+     * S17 bundleD: -42 B, a query's cache key is the JSON of its orderBy and limit (~0.1 us more a query() call): 26,047 B.
      */
-    budgetBytes: 26_089,
+    budgetBytes: 26_047,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -414,8 +415,9 @@ const CHECKS = [
      * +140 B, a new client's first-pull reset notes only the records push answers brought (no key
      * per pulled record: the initial sync kept its time): 25,161 B.
      * S17 bundleD: -37 B, a query's keys of different types sort by type name (TYPE_RANK goes): 25,124 B.
+     * S17 bundleD: -42 B, a query's cache key is the JSON of its orderBy and limit (~0.1 us more a query() call): 25,082 B.
      */
-    budgetBytes: 25_124,
+    budgetBytes: 25_082,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

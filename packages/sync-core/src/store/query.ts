@@ -141,14 +141,10 @@ export function limitOf(options: Pick<QueryOptions, 'limit'>): number {
   return limit !== undefined && limit >= 0 ? limit : Number.POSITIVE_INFINITY;
 }
 
-/** Cache key of the non-function part of a query. */
+/**
+ * Cache key of the non-function part of a query: equal keys give equal results (`'p'` and
+ * `['p', 'asc']` are two keys of one result, cached twice).
+ */
 export function queryShapeKey(options: QueryOptions): string {
-  const { orderBy, limit } = options;
-  const order =
-    orderBy === undefined
-      ? ''
-      : typeof orderBy === 'string'
-        ? `${orderBy}:asc`
-        : `${orderBy[0]}:${orderBy[1]}`;
-  return `${order}|${limit ?? ''}`;
+  return JSON.stringify([options.orderBy, options.limit]);
 }
