@@ -1,4 +1,5 @@
 import { SyncError } from '../errors/sync-error.js';
+import { at, formatPath, ROOT } from '../protocol/validate-json.js';
 import type { SyncRecord } from '../protocol/types.js';
 import type { StandardSchemaIssue, StandardSchemaV1 } from './standard-schema.js';
 
@@ -47,18 +48,14 @@ export function checkWithSchema(schema: StandardSchemaV1, value: unknown): Schem
   };
 }
 
-/** `title`, `tags[0]`, `author.name`; `(record)` for the record as a whole. */
-export function formatPath(path: ReadonlyArray<string | number>): string {
-  let text = '';
-  for (const key of path) {
-    text += typeof key === 'number' ? `[${key}]` : text === '' ? key : `.${key}`;
-  }
-  return text === '' ? '(record)' : text;
-}
-
-/** One line per issue: `title: Expected string, received number`. */
+/**
+ * One line per issue, each field's path written as the data checks write theirs:
+ * `$.title: Expected string, received number`, `$.tags[0]: ...`, `$` for the record itself.
+ */
 export function describeIssues(issues: readonly RecordIssue[]): string {
-  return issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
+  return issues
+    .map((issue) => `${formatPath(issue.path.reduce(at, ROOT))}: ${issue.message}`)
+    .join('; ');
 }
 
 /**
