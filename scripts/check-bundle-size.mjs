@@ -232,8 +232,9 @@ const CHECKS = [
      * S17 bundleD: -42 B, a query's cache key is the JSON of its orderBy and limit (~0.1 us more a query() call): 26,047 B.
      * S17 bundleD: -39 B, a schema issue's path is written by the data checks' formatPath ($.title, $.tags[0]): 26,008 B.
      * S17 bundleD: -4 B, a settlement commits its removal alone or with the write it queues, in settle: 26,004 B.
+     * S17 bundleD: -44 B, the collection guard reads the declarations object as the engine does (its Map copy goes): 25,960 B.
      */
-    budgetBytes: 26_004,
+    budgetBytes: 25_960,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -420,8 +421,9 @@ const CHECKS = [
      * S17 bundleD: -42 B, a query's cache key is the JSON of its orderBy and limit (~0.1 us more a query() call): 25,082 B.
      * S17 bundleD: -27 B, a schema issue's path is written by the data checks' formatPath ($.title, $.tags[0]): 25,055 B.
      * S17 bundleD: -7 B, a settlement commits its removal alone or with the write it queues, in settle: 25,048 B.
+     * S17 bundleD: -43 B, the collection guard reads the declarations object as the engine does (its Map copy goes): 25,005 B.
      */
-    budgetBytes: 25_048,
+    budgetBytes: 25_005,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
