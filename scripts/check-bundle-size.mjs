@@ -233,8 +233,9 @@ const CHECKS = [
      * S17 bundleD: -39 B, a schema issue's path is written by the data checks' formatPath ($.title, $.tags[0]): 26,008 B.
      * S17 bundleD: -4 B, a settlement commits its removal alone or with the write it queues, in settle: 26,004 B.
      * S17 bundleD: -44 B, the collection guard reads the declarations object as the engine does (its Map copy goes): 25,960 B.
+     * S17 bundleD: -12 B, the client reads session targeting and its environment from its parts (two fields kept twice go): 25,948 B.
      */
-    budgetBytes: 25_960,
+    budgetBytes: 25_948,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -422,8 +423,9 @@ const CHECKS = [
      * S17 bundleD: -27 B, a schema issue's path is written by the data checks' formatPath ($.title, $.tags[0]): 25,055 B.
      * S17 bundleD: -7 B, a settlement commits its removal alone or with the write it queues, in settle: 25,048 B.
      * S17 bundleD: -43 B, the collection guard reads the declarations object as the engine does (its Map copy goes): 25,005 B.
+     * S17 bundleD: -14 B, the client reads session targeting and its environment from its parts (two fields kept twice go): 24,991 B.
      */
-    budgetBytes: 25_005,
+    budgetBytes: 24_991,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
