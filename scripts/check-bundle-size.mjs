@@ -235,8 +235,9 @@ const CHECKS = [
      * S17 bundleD: -44 B, the collection guard reads the declarations object as the engine does (its Map copy goes): 25,960 B.
      * S17 bundleD: -12 B, the client reads session targeting and its environment from its parts (two fields kept twice go): 25,948 B.
      * S17 bundleD: -26 B, the session switch hands the started engine on as it is (replicator, targeting's sign-in): 25,922 B.
+     * S17 bundleD: -10 B, syncNow gets the client's parts spread (their env and running): 25,912 B.
      */
-    budgetBytes: 25_922,
+    budgetBytes: 25_912,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -426,8 +427,9 @@ const CHECKS = [
      * S17 bundleD: -43 B, the collection guard reads the declarations object as the engine does (its Map copy goes): 25,005 B.
      * S17 bundleD: -14 B, the client reads session targeting and its environment from its parts (two fields kept twice go): 24,991 B.
      * S17 bundleD: -27 B, the session switch hands the started engine on as it is (replicator, targeting's sign-in): 24,964 B.
+     * S17 bundleD: -7 B, syncNow gets the client's parts spread (their env and running): 24,957 B.
      */
-    budgetBytes: 24_964,
+    budgetBytes: 24_957,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

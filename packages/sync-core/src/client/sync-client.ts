@@ -247,9 +247,8 @@ class SyncClientImpl implements SyncClient {
       this.#tabs?.syncNow(options) ??
       syncNow(
         {
-          env: this.#parts.env,
+          ...this.#parts, // its env and running()
           pending: () => sessions.replica.outbox.size,
-          running: () => this.#starting !== null,
           settled: () => sessions.settled(),
           signedIn: () => sessions.session !== null,
           reachability: this.#reachability,
