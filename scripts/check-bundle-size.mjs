@@ -236,8 +236,9 @@ const CHECKS = [
      * S17 bundleD: -12 B, the client reads session targeting and its environment from its parts (two fields kept twice go): 25,948 B.
      * S17 bundleD: -26 B, the session switch hands the started engine on as it is (replicator, targeting's sign-in): 25,922 B.
      * S17 bundleD: -10 B, syncNow gets the client's parts spread (their env and running): 25,912 B.
+     * S17 bundleD: -7 B, two setup messages in fewer words (same kinds and codes): 25,905 B.
      */
-    budgetBytes: 25_912,
+    budgetBytes: 25_905,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -428,8 +429,9 @@ const CHECKS = [
      * S17 bundleD: -14 B, the client reads session targeting and its environment from its parts (two fields kept twice go): 24,991 B.
      * S17 bundleD: -27 B, the session switch hands the started engine on as it is (replicator, targeting's sign-in): 24,964 B.
      * S17 bundleD: -7 B, syncNow gets the client's parts spread (their env and running): 24,957 B.
+     * S17 bundleD: -8 B, two setup messages in fewer words (same kinds and codes): 24,949 B.
      */
-    budgetBytes: 24_957,
+    budgetBytes: 24_949,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

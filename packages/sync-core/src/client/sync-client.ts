@@ -157,7 +157,7 @@ class SyncClientImpl implements SyncClient {
     if (api !== null) return api;
     throw new SyncError(
       'invalid',
-      `client.${what} needs createSyncClient({ targeting: sessionTargeting() }) from '@syncline/sync-core/targeting'`,
+      `client.${what} needs the targeting option: sessionTargeting() from '@syncline/sync-core/targeting'`,
       { code: 'targeting_not_enabled' },
     );
   }

@@ -36,11 +36,9 @@ export function checkWithSchema(schema: StandardSchemaV1, value: unknown): Schem
   const result = schema['~standard'].validate(value);
   if (result instanceof Promise) {
     result.catch(() => {}); // its outcome is not awaited; do not leave it unhandled
-    throw new SyncError(
-      'invalid',
-      'A collection schema must be synchronous (no async refinements)',
-      { code: 'async_schema' },
-    );
+    throw new SyncError('invalid', 'Collection schemas must be synchronous (no async checks)', {
+      code: 'async_schema',
+    });
   }
   if (result.issues === undefined) return result; // the schema's own success result
   return {
