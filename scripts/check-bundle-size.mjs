@@ -237,8 +237,9 @@ const CHECKS = [
      * S17 bundleD: -26 B, the session switch hands the started engine on as it is (replicator, targeting's sign-in): 25,922 B.
      * S17 bundleD: -10 B, syncNow gets the client's parts spread (their env and running): 25,912 B.
      * S17 bundleD: -7 B, two setup messages in fewer words (same kinds and codes): 25,905 B.
+     * S17 bundleD: -13 B, a schema issue's path is mapped segment by segment (keyOf; pathOf's loop goes): 25,892 B.
      */
-    budgetBytes: 25_905,
+    budgetBytes: 25_892,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -430,8 +431,9 @@ const CHECKS = [
      * S17 bundleD: -27 B, the session switch hands the started engine on as it is (replicator, targeting's sign-in): 24,964 B.
      * S17 bundleD: -7 B, syncNow gets the client's parts spread (their env and running): 24,957 B.
      * S17 bundleD: -8 B, two setup messages in fewer words (same kinds and codes): 24,949 B.
+     * S17 bundleD: -14 B, a schema issue's path is mapped segment by segment (keyOf; pathOf's loop goes): 24,935 B.
      */
-    budgetBytes: 24_949,
+    budgetBytes: 24_935,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

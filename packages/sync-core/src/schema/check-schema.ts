@@ -1,7 +1,7 @@
 import { SyncError } from '../errors/sync-error.js';
-import { at, formatPath, ROOT } from '../protocol/validate-json.js';
 import type { SyncRecord } from '../protocol/types.js';
-import type { StandardSchemaIssue, StandardSchemaV1 } from './standard-schema.js';
+import { at, formatPath, ROOT } from '../protocol/validate-json.js';
+import type { StandardSchemaPathSegment, StandardSchemaV1 } from './standard-schema.js';
 
 /** One problem a collection's schema found in a record, with the path of the field. */
 export interface RecordIssue {
@@ -16,13 +16,10 @@ export type SchemaCheck =
   | { readonly value: unknown; readonly issues?: undefined }
   | { readonly issues: readonly RecordIssue[] };
 
-function pathOf(issue: StandardSchemaIssue): Array<string | number> {
-  const path: Array<string | number> = [];
-  for (const segment of issue.path ?? []) {
-    const key = typeof segment === 'object' && segment !== null ? segment.key : segment;
-    path.push(typeof key === 'number' ? key : String(key));
-  }
-  return path;
+/** A Standard Schema path segment (a key, or `{ key }`) as a record path's key. */
+function keyOf(segment: PropertyKey | StandardSchemaPathSegment): string | number {
+  const key = typeof segment === 'object' && segment !== null ? segment.key : segment;
+  return typeof key === 'number' ? key : String(key);
 }
 
 /**
@@ -42,7 +39,7 @@ export function checkWithSchema(schema: StandardSchemaV1, value: unknown): Schem
   }
   if (result.issues === undefined) return result; // the schema's own success result
   return {
-    issues: result.issues.map((issue) => ({ path: pathOf(issue), message: issue.message })),
+    issues: result.issues.map(({ path, message }) => ({ path: path?.map(keyOf) ?? [], message })),
   };
 }
 
