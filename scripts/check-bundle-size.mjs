@@ -239,8 +239,9 @@ const CHECKS = [
      * S17 bundleD: -7 B, two setup messages in fewer words (same kinds and codes): 25,905 B.
      * S17 bundleD: -13 B, a schema issue's path is mapped segment by segment (keyOf; pathOf's loop goes): 25,892 B.
      * S17 bundleD: -10 B, a claim is asked only of a callback policy ('auto' claims, anything else does not): 25,882 B.
+     * S17 bundleD: -9 B, react: useCollection reads orderBy's field and direction in one step: 25,873 B.
      */
-    budgetBytes: 25_882,
+    budgetBytes: 25_873,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
