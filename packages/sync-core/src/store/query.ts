@@ -127,7 +127,7 @@ export function orderAndLimit(
   const compare = orderOf(orderBy);
   let keyed: Keyed[];
   if (limit < records.length) {
-    keyed = limit === 0 ? [] : firstInOrder(records, field, compare, limit);
+    keyed = firstInOrder(records, field, compare, limit);
   } else {
     keyed = records.map((record) => ({ record, key: record.data[field] }));
     keyed.sort(compare);
