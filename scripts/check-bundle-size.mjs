@@ -241,8 +241,9 @@ const CHECKS = [
      * S17 bundleD: -10 B, a claim is asked only of a callback policy ('auto' claims, anything else does not): 25,882 B.
      * S17 bundleD: -9 B, react: useCollection reads orderBy's field and direction in one step: 25,873 B.
      * S17 bundleD: -6 B, a query with limit 0 goes through firstInOrder like any limit (its special case goes): 25,867 B.
+     * S17 bundleD: -10 B, a write's outbox entries persisted once through a Set of them: 25,857 B.
      */
-    budgetBytes: 25_867,
+    budgetBytes: 25_857,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -437,8 +438,9 @@ const CHECKS = [
      * S17 bundleD: -14 B, a schema issue's path is mapped segment by segment (keyOf; pathOf's loop goes): 24,935 B.
      * S17 bundleD: -12 B, a claim is asked only of a callback policy ('auto' claims, anything else does not): 24,923 B.
      * S17 bundleD: -5 B, a query with limit 0 goes through firstInOrder like any limit (its special case goes): 24,918 B.
+     * S17 bundleD: -8 B, a write's outbox entries persisted once through a Set of them: 24,910 B.
      */
-    budgetBytes: 24_918,
+    budgetBytes: 24_910,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
