@@ -277,6 +277,20 @@ const CHECKS = [
      * S17 bundleA: -7 B, the event stream resets its backoff where a connection resolved
      * (accepted), without an opened flag: 25,921 B.
      * Merged (bundleA, bundleB, bundleC of session 17; the outbox keeps its transaction index): 25,326 B.
+     * S17 bundleD: -38 B, a query's keys of different types sort by type name (TYPE_RANK goes): 26,089 B.
+     * S17 bundleD: -42 B, a query's cache key is the JSON of its orderBy and limit (~0.1 us more a query() call): 26,047 B.
+     * S17 bundleD: -39 B, a schema issue's path is written by the data checks' formatPath ($.title, $.tags[0]): 26,008 B.
+     * S17 bundleD: -4 B, a settlement commits its removal alone or with the write it queues, in settle: 26,004 B.
+     * S17 bundleD: -44 B, the collection guard reads the declarations object as the engine does (its Map copy goes): 25,960 B.
+     * S17 bundleD: -12 B, the client reads session targeting and its environment from its parts (two fields kept twice go): 25,948 B.
+     * S17 bundleD: -26 B, the session switch hands the started engine on as it is (replicator, targeting's sign-in): 25,922 B.
+     * S17 bundleD: -10 B, syncNow gets the client's parts spread (their env and running): 25,912 B.
+     * S17 bundleD: -7 B, two setup messages in fewer words (same kinds and codes): 25,905 B.
+     * S17 bundleD: -13 B, a schema issue's path is mapped segment by segment (keyOf; pathOf's loop goes): 25,892 B.
+     * S17 bundleD: -10 B, a claim is asked only of a callback policy ('auto' claims, anything else does not): 25,882 B.
+     * S17 bundleD: -9 B, react: useCollection reads orderBy's field and direction in one step: 25,873 B.
+     * S17 bundleD: -6 B, a query with limit 0 goes through firstInOrder like any limit (its special case goes): 25,867 B.
+     * S17 bundleD: -10 B, a write's outbox entries persisted once through a Set of them: 25,857 B.
      */
     budgetBytes: 25_326,
     /** Where issue 13 wants it. */
@@ -508,6 +522,19 @@ const CHECKS = [
      * S17 bundleA: -10 B, the event stream resets its backoff where a connection resolved
      * (accepted), without an opened flag: 24,950 B.
      * Merged (bundleA, bundleB, bundleC of session 17; the outbox keeps its transaction index): 24,370 B.
+     * S17 bundleD: -37 B, a query's keys of different types sort by type name (TYPE_RANK goes): 25,124 B.
+     * S17 bundleD: -42 B, a query's cache key is the JSON of its orderBy and limit (~0.1 us more a query() call): 25,082 B.
+     * S17 bundleD: -27 B, a schema issue's path is written by the data checks' formatPath ($.title, $.tags[0]): 25,055 B.
+     * S17 bundleD: -7 B, a settlement commits its removal alone or with the write it queues, in settle: 25,048 B.
+     * S17 bundleD: -43 B, the collection guard reads the declarations object as the engine does (its Map copy goes): 25,005 B.
+     * S17 bundleD: -14 B, the client reads session targeting and its environment from its parts (two fields kept twice go): 24,991 B.
+     * S17 bundleD: -27 B, the session switch hands the started engine on as it is (replicator, targeting's sign-in): 24,964 B.
+     * S17 bundleD: -7 B, syncNow gets the client's parts spread (their env and running): 24,957 B.
+     * S17 bundleD: -8 B, two setup messages in fewer words (same kinds and codes): 24,949 B.
+     * S17 bundleD: -14 B, a schema issue's path is mapped segment by segment (keyOf; pathOf's loop goes): 24,935 B.
+     * S17 bundleD: -12 B, a claim is asked only of a callback policy ('auto' claims, anything else does not): 24,923 B.
+     * S17 bundleD: -5 B, a query with limit 0 goes through firstInOrder like any limit (its special case goes): 24,918 B.
+     * S17 bundleD: -8 B, a write's outbox entries persisted once through a Set of them: 24,910 B.
      */
     budgetBytes: 24_370,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */

@@ -44,13 +44,13 @@ export function useCollection<
   const { client, router } = useSyncContext();
   const { where, orderBy, limit } = query;
   // An inline `['field', 'desc']` is a new array each render: key the observer on its content.
-  const orderField = typeof orderBy === 'string' ? orderBy : orderBy?.[0];
-  const orderDirection = typeof orderBy === 'string' ? 'asc' : orderBy?.[1];
+  const [orderField, orderDirection = 'asc'] =
+    typeof orderBy === 'string' ? [orderBy] : (orderBy ?? []);
   const observer = useMemo(
     () =>
       observeQuery(client, router, collection, {
         where: where as ((data: Readonly<JsonObject>) => boolean) | undefined,
-        orderBy: orderField === undefined ? undefined : [orderField, orderDirection ?? 'asc'],
+        orderBy: orderField === undefined ? undefined : [orderField, orderDirection],
         limit,
       }),
     [client, router, collection, where, orderField, orderDirection, limit],

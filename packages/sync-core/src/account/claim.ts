@@ -39,10 +39,9 @@ export async function claimLocalData(
   stillCurrent: () => boolean,
 ): Promise<boolean> {
   if (local.outbox.size === 0) return false;
-  let claim: boolean;
-  if (policy === 'auto') claim = true;
-  else if (policy === 'never') claim = false;
-  else {
+  // 'never' (or anything but 'auto' and a callback) claims nothing.
+  let claim = policy === 'auto';
+  if (typeof policy === 'function') {
     const records: LocalDataClaim['records'] = [];
     for (const entry of local.outbox.entries()) {
       const { collection, recordId } = entry.mutation;
@@ -57,7 +56,7 @@ export async function claimLocalData(
     try {
       claim = (await policy({ userId: session.userId, records })) === true;
     } catch {
-      claim = false;
+      // A callback that fails claims nothing.
     }
   }
   if (!claim || !stillCurrent() || local.outbox.size === 0) return false;

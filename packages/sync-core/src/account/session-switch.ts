@@ -225,11 +225,7 @@ export class SessionSwitch {
     ctx.refreshCounts(replica);
     this.#serverLimits = this.parts.limits.learnFrom(this.parts.transport, ctx.env);
     this.#startReplicator(engine, session, replica);
-    this.parts.targeting?.signedIn({
-      session,
-      clientId: engine.clientId,
-      retryer: engine.retryer,
-    });
+    this.parts.targeting?.signedIn({ ...engine, session });
     return true;
   }
 
@@ -237,12 +233,10 @@ export class SessionSwitch {
     const options = this.parts.options;
     const pullPageSize = options.pullPageSize ?? 1000;
     const replicator = new Replicator({
-      ctx: engine.ctx,
+      ...engine, // its context, retryer and client id
       replica,
       session,
-      clientId: engine.clientId,
       transport: this.parts.transport,
-      retryer: engine.retryer,
       scopes: [replica.scope],
       pushBatchSize: options.pushBatchSize ?? 100,
       pullPageSize,

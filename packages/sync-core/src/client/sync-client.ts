@@ -62,8 +62,6 @@ export function newSyncClient<Declarations extends CollectionDeclarations>(
  * emitter, and switches replicas when the session changes. The parts live in their folders.
  */
 class SyncClientImpl implements SyncClient {
-  /** The device's environment, whose online source is {@link Reachability}: server reachable. */
-  readonly #env: SyncEnvironment;
   readonly #reachability: Reachability;
   readonly #emitter = new Emitter<SyncEvents>();
   readonly #notifier: Notifier;
@@ -77,8 +75,6 @@ class SyncClientImpl implements SyncClient {
   #cleanups: Array<() => void> = [];
   readonly #writes: WritePath;
   readonly #lists = new RecordLists(() => this.#sessions.replica);
-  /** Session targeting, when the app opted in (`options.targeting`). */
-  readonly #targeting: TargetingServices | null;
   /** The multi-tab link (`null` without the `tabs` option). */
   readonly #tabs: ClientTabs | null;
 
@@ -93,8 +89,8 @@ class SyncClientImpl implements SyncClient {
       intervalMs: options.probeIntervalMs ?? 3000,
       timeoutMs: Math.min(options.requestTimeoutMs ?? 30_000, 10_000),
     });
+    // The device's environment, whose online source is the Reachability: server reachable.
     const env = { ...device, online: this.#reachability };
-    this.#env = env;
     const storage = options.storage ?? defaults.storage();
     const newId = createUuidV7(env);
     const emitter = this.#emitter;
@@ -123,7 +119,7 @@ class SyncClientImpl implements SyncClient {
       schedulePush: () => this.#sessions.replicator?.schedulePush(),
       client: this,
     };
-    const targeting =
+    parts.targeting =
       options.targeting?.attach({
         ...parts,
         tabInbox: () => this.#tabs?.link.targeting?.inbox,
@@ -132,8 +128,6 @@ class SyncClientImpl implements SyncClient {
           return session === null ? '' : this.#sessions.scopeFor(session);
         },
       }) ?? null;
-    this.#targeting = targeting;
-    parts.targeting = targeting;
     this.#parts = parts;
     // With tabs, the session switch and the write path are the tabs' own (see ClientTabs).
     const tabs = options.tabs?.connect(parts);
@@ -159,11 +153,11 @@ class SyncClientImpl implements SyncClient {
    * forwards to the leader), or a typed error naming the opt-in (`client.<what>`).
    */
   #targetingApi(what: string): Pick<TargetingServices, 'assets' | 'sessions' | 'deliveries'> {
-    const api = this.#tabs?.link.targeting ?? this.#targeting;
+    const api = this.#tabs?.link.targeting ?? this.#parts.targeting;
     if (api !== null) return api;
     throw new SyncError(
       'invalid',
-      `client.${what} needs createSyncClient({ targeting: sessionTargeting() }) from '@syncline/sync-core/targeting'`,
+      `client.${what} needs the targeting option: sessionTargeting() from '@syncline/sync-core/targeting'`,
       { code: 'targeting_not_enabled' },
     );
   }
@@ -189,8 +183,7 @@ class SyncClientImpl implements SyncClient {
   }
 
   async #start(): Promise<void> {
-    const env = this.#env;
-    const status = this.#status;
+    const { env, status } = this.#parts;
     this.#engine = await startEngine({
       ...this.#parts,
       previous: this.#engine,
@@ -254,9 +247,8 @@ class SyncClientImpl implements SyncClient {
       this.#tabs?.syncNow(options) ??
       syncNow(
         {
-          env: this.#env,
+          ...this.#parts, // its env and running()
           pending: () => sessions.replica.outbox.size,
-          running: () => this.#starting !== null,
           settled: () => sessions.settled(),
           signedIn: () => sessions.session !== null,
           reachability: this.#reachability,
@@ -321,7 +313,7 @@ class SyncClientImpl implements SyncClient {
   #listenersChanged(event: keyof SyncEvents): void {
     if (event === 'status') this.#status.listenersChanged();
     if (event !== 'delivery') return;
-    this.#targeting?.handlersChanged();
+    this.#parts.targeting?.handlersChanged();
     this.#tabs?.link.listenersChanged();
   }
 

@@ -31,18 +31,19 @@ export function recordSyncState(replica: Replica, collection: string, id: string
 }
 
 /**
- * Carries out a settlement: `step` writes `removal` (alone, or with the write it queues). When
- * it fails, the list changes are undone and the error is thrown as a `SyncError`; the counts
- * and the views are refreshed either way.
+ * Carries out a settlement: writes `removal`, with the write it queues (`queued`, through
+ * `write`) or alone. When it fails, the list changes are undone and the error is thrown as a
+ * `SyncError`; the counts and the views are refreshed either way.
  */
 async function settle(
   ctx: EngineContext,
   replica: Replica,
   removal: ReplicaBatch,
-  step: () => Promise<void>,
+  write: WriteWithOps,
+  queued?: LocalWrite,
 ): Promise<void> {
   try {
-    await step();
+    await (queued === undefined ? removal.commit(ctx.storage) : write([queued], removal.ops));
   } catch (error) {
     removal.rollback();
     throw isSyncError(error)
@@ -65,9 +66,7 @@ export async function retryDeadLetter(
   const letter = removal.forgetDeadLetter(mutationId);
   if (letter === undefined) throw new SyncError('invalid', `No dead letter ${mutationId}`);
   const { op, collection, recordId, data } = letter.mutation;
-  return settle(ctx, replica, removal, () =>
-    write([{ op, collection, id: recordId, data }], removal.ops),
-  );
+  return settle(ctx, replica, removal, write, { op, collection, id: recordId, data });
 }
 
 /** Forgets a dead letter. */
@@ -75,10 +74,11 @@ export async function discardDeadLetter(
   ctx: EngineContext,
   replica: Replica,
   mutationId: string,
+  write: WriteWithOps,
 ): Promise<void> {
   const removal = new ReplicaBatch(replica);
   if (removal.forgetDeadLetter(mutationId) !== undefined) {
-    await settle(ctx, replica, removal, () => removal.commit(ctx.storage));
+    await settle(ctx, replica, removal, write);
   }
 }
 
@@ -94,14 +94,17 @@ export async function resolveParkedConflict(
   if (stored === undefined) throw new SyncError('invalid', `No parked conflict ${mutationId}`);
   const { collection, recordId } = stored.conflict;
   const data =
-    decision.action === 'write' && decision.data !== null ? freezeData(decision.data) : null;
+    decision.action === 'write' && decision.data !== null ? freezeData(decision.data) : undefined;
   checkTarget(collection, recordId);
   const removal = new ReplicaBatch(replica);
   removal.unparkConflict(mutationId);
-  const op = data === null ? 'delete' : 'put';
-  return settle(ctx, replica, removal, () =>
+  return settle(
+    ctx,
+    replica,
+    removal,
+    write,
     decision.action === 'server'
-      ? removal.commit(ctx.storage)
-      : write([{ op, collection, id: recordId, data: data ?? undefined }], removal.ops),
+      ? undefined
+      : { op: data === undefined ? 'delete' : 'put', collection, id: recordId, data },
   );
 }

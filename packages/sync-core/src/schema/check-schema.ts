@@ -1,6 +1,7 @@
 import { SyncError } from '../errors/sync-error.js';
 import type { SyncRecord } from '../protocol/types.js';
-import type { StandardSchemaIssue, StandardSchemaV1 } from './standard-schema.js';
+import { at, formatPath, ROOT } from '../protocol/validate-json.js';
+import type { StandardSchemaPathSegment, StandardSchemaV1 } from './standard-schema.js';
 
 /** One problem a collection's schema found in a record, with the path of the field. */
 export interface RecordIssue {
@@ -15,13 +16,10 @@ export type SchemaCheck =
   | { readonly value: unknown; readonly issues?: undefined }
   | { readonly issues: readonly RecordIssue[] };
 
-function pathOf(issue: StandardSchemaIssue): Array<string | number> {
-  const path: Array<string | number> = [];
-  for (const segment of issue.path ?? []) {
-    const key = typeof segment === 'object' && segment !== null ? segment.key : segment;
-    path.push(typeof key === 'number' ? key : String(key));
-  }
-  return path;
+/** A Standard Schema path segment (a key, or `{ key }`) as a record path's key. */
+function keyOf(segment: PropertyKey | StandardSchemaPathSegment): string | number {
+  const key = typeof segment === 'object' && segment !== null ? segment.key : segment;
+  return typeof key === 'number' ? key : String(key);
 }
 
 /**
@@ -35,30 +33,24 @@ export function checkWithSchema(schema: StandardSchemaV1, value: unknown): Schem
   const result = schema['~standard'].validate(value);
   if (result instanceof Promise) {
     result.catch(() => {}); // its outcome is not awaited; do not leave it unhandled
-    throw new SyncError(
-      'invalid',
-      'A collection schema must be synchronous (no async refinements)',
-      { code: 'async_schema' },
-    );
+    throw new SyncError('invalid', 'Collection schemas must be synchronous (no async checks)', {
+      code: 'async_schema',
+    });
   }
   if (result.issues === undefined) return result; // the schema's own success result
   return {
-    issues: result.issues.map((issue) => ({ path: pathOf(issue), message: issue.message })),
+    issues: result.issues.map(({ path, message }) => ({ path: path?.map(keyOf) ?? [], message })),
   };
 }
 
-/** `title`, `tags[0]`, `author.name`; `(record)` for the record as a whole. */
-export function formatPath(path: ReadonlyArray<string | number>): string {
-  let text = '';
-  for (const key of path) {
-    text += typeof key === 'number' ? `[${key}]` : text === '' ? key : `.${key}`;
-  }
-  return text === '' ? '(record)' : text;
-}
-
-/** One line per issue: `title: Expected string, received number`. */
+/**
+ * One line per issue, each field's path written as the data checks write theirs:
+ * `$.title: Expected string, received number`, `$.tags[0]: ...`, `$` for the record itself.
+ */
 export function describeIssues(issues: readonly RecordIssue[]): string {
-  return issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
+  return issues
+    .map((issue) => `${formatPath(issue.path.reduce(at, ROOT))}: ${issue.message}`)
+    .join('; ');
 }
 
 /**

@@ -123,4 +123,37 @@ describe('query with a limit', () => {
     expect(store.query('todos', { where: counted, limit: 3 })).toHaveLength(3);
     expect(calls).toBeLessThan(20);
   });
+
+  it('sorts keys of different types by the name of their type, missing and null keys last', () => {
+    const store = new RecordStore(() => undefined);
+    const keys: Array<Json | undefined> = ['b', 2, null, { x: 1 }, true, undefined, 'a', 1, false];
+    keys.forEach((p, i) => {
+      const data: JsonObject = p === undefined ? {} : { p };
+      const id = `r${i}`;
+      store.setBase(
+        Object.freeze({
+          scope: 's',
+          collection: 'c',
+          id,
+          data,
+          revision: 1,
+          hlc: 'h',
+          deleted: false,
+        }),
+      );
+      store.recompute('c', id);
+    });
+    // boolean < number < object < string; null and missing tie last, by id.
+    expect(ids(store.query('c', { orderBy: 'p' }))).toEqual([
+      'r8',
+      'r4',
+      'r7',
+      'r1',
+      'r3',
+      'r6',
+      'r0',
+      'r2',
+      'r5',
+    ]);
+  });
 });

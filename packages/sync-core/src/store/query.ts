@@ -30,7 +30,8 @@ export interface QueryOptions<Data = JsonObject> {
   where?: ((data: Readonly<Data>) => boolean) | undefined;
   /**
    * A top-level field to sort by, ascending, or `[field, direction]`. Numbers sort numerically,
-   * strings by code unit; records missing the field come last; ties are broken by id.
+   * strings by code unit, values of different types by the name of their type; records missing
+   * the field come last; ties are broken by id.
    * @default insertion order of the records in the view
    */
   orderBy?: FieldOf<Data> | readonly [field: FieldOf<Data>, direction: SortDirection] | undefined;
@@ -41,13 +42,14 @@ export interface QueryOptions<Data = JsonObject> {
   limit?: number | undefined;
 }
 
-const TYPE_RANK: Record<string, number> = { number: 0, string: 1, boolean: 2, object: 3 };
-
-/** Two present (neither missing nor `null`) sort keys, ascending: by type, then by value. */
+/**
+ * Two present (neither missing nor `null`) sort keys, ascending: keys of different types by the
+ * name of their type (booleans, numbers, objects, strings), then by value (objects tie).
+ */
 function compareValues(a: Json, b: Json): number {
   const ta = typeof a;
   const tb = typeof b;
-  if (ta !== tb) return (TYPE_RANK[ta] ?? 9) - (TYPE_RANK[tb] ?? 9);
+  if (ta !== tb) return ta < tb ? -1 : 1;
   if (ta === 'object' || a === b) return 0;
   return (a as number | string | boolean) < (b as number | string | boolean) ? -1 : 1;
 }
@@ -125,7 +127,7 @@ export function orderAndLimit(
   const compare = orderOf(orderBy);
   let keyed: Keyed[];
   if (limit < records.length) {
-    keyed = limit === 0 ? [] : firstInOrder(records, field, compare, limit);
+    keyed = firstInOrder(records, field, compare, limit);
   } else {
     keyed = records.map((record) => ({ record, key: record.data[field] }));
     keyed.sort(compare);
@@ -139,14 +141,10 @@ export function limitOf(options: Pick<QueryOptions, 'limit'>): number {
   return limit !== undefined && limit >= 0 ? limit : Number.POSITIVE_INFINITY;
 }
 
-/** Cache key of the non-function part of a query. */
+/**
+ * Cache key of the non-function part of a query: equal keys give equal results (`'p'` and
+ * `['p', 'asc']` are two keys of one result, cached twice).
+ */
 export function queryShapeKey(options: QueryOptions): string {
-  const { orderBy, limit } = options;
-  const order =
-    orderBy === undefined
-      ? ''
-      : typeof orderBy === 'string'
-        ? `${orderBy}:asc`
-        : `${orderBy[0]}:${orderBy[1]}`;
-  return `${order}|${limit ?? ''}`;
+  return JSON.stringify([options.orderBy, options.limit]);
 }

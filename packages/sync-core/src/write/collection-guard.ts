@@ -11,23 +11,14 @@ import { checkTarget, freezeData } from './write-input.js';
  * must pass the collection's schema. One per client; it holds no state beyond the declaration.
  */
 export class CollectionGuard {
-  readonly #declared: ReadonlyMap<string, StandardSchemaV1 | undefined> | null;
+  readonly #declared: CollectionDeclarations | undefined;
   /** `true` when at least one collection has a schema (otherwise server records skip the check). */
   readonly hasSchemas: boolean;
 
-  /** @param declarations - the client's `collections` option */
+  /** @param declarations - the client's `collections` option (read as the engine reads it) */
   constructor(declarations: CollectionDeclarations | undefined) {
-    if (declarations === undefined) {
-      this.#declared = null;
-      this.hasSchemas = false;
-      return;
-    }
-    const declared = new Map<string, StandardSchemaV1 | undefined>();
-    for (const name of Object.keys(declarations)) {
-      declared.set(name, declarations[name]?.schema);
-    }
-    this.#declared = declared;
-    this.hasSchemas = [...declared.values()].some((schema) => schema !== undefined);
+    this.#declared = declarations;
+    this.hasSchemas = Object.values(declarations ?? {}).some((options) => options?.schema);
   }
 
   /**
@@ -36,14 +27,20 @@ export class CollectionGuard {
    */
   target(collection: string, id: string): void {
     checkTarget(collection, id);
-    if (this.#declared !== null && !this.#declared.has(collection)) {
-      const known = [...this.#declared.keys()].map((name) => JSON.stringify(name)).join(', ');
+    const declared = this.#declared;
+    if (declared !== undefined && !Object.hasOwn(declared, collection)) {
+      const known = JSON.stringify(Object.keys(declared));
       throw new SyncError(
         'invalid',
-        `Unknown collection ${JSON.stringify(collection)} (declared: ${known || 'none'})`,
+        `Unknown collection ${JSON.stringify(collection)} (declared: ${known})`,
         { code: 'unknown_collection', details: { collection } },
       );
     }
+  }
+
+  /** The schema of a declared collection (`undefined` for one without, or undeclared). */
+  #schema(collection: string): StandardSchemaV1 | undefined {
+    return this.#declared?.[collection]?.schema;
   }
 
   /**
@@ -52,7 +49,7 @@ export class CollectionGuard {
    */
   put(collection: string, id: string, data: unknown): JsonObject {
     this.target(collection, id);
-    const schema = this.#declared?.get(collection);
+    const schema = this.#schema(collection);
     if (schema === undefined) return freezeData(data);
     const check = checkWithSchema(schema, data);
     if (check.issues) throw schemaError(collection, id, check.issues);
@@ -72,7 +69,7 @@ export class CollectionGuard {
   ): JsonObject {
     this.target(collection, id);
     const frozen = freezeData(fields);
-    const schema = this.#declared?.get(collection);
+    const schema = this.#schema(collection);
     if (schema === undefined) return frozen;
     const check = checkWithSchema(schema, { ...current, ...frozen });
     if (check.issues) throw schemaError(collection, id, check.issues);
@@ -87,7 +84,7 @@ export class CollectionGuard {
   /** What the schema finds wrong with a record from the server, or `null` if it may be applied. */
   serverRecordIssues(record: SyncRecord): readonly RecordIssue[] | null {
     if (record.deleted || record.data === null) return null;
-    const schema = this.#declared?.get(record.collection);
+    const schema = this.#schema(record.collection);
     if (schema === undefined) return null;
     try {
       return checkWithSchema(schema, record.data).issues ?? null;

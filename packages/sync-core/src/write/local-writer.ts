@@ -1,6 +1,6 @@
 import type { EngineContext } from '../engine/context.js';
 import { SyncError } from '../errors/sync-error.js';
-import type { EnqueueResult, OutboxEntry } from '../outbox/outbox.js';
+import type { EnqueueResult } from '../outbox/outbox.js';
 import type { JsonObject, Mutation, MutationOp } from '../protocol/types.js';
 import { ReplicaBatch } from '../replica/batch.js';
 import type { Replica } from '../replica/replica.js';
@@ -77,12 +77,7 @@ export function applyLocalWrites(
     const write = new ReplicaBatch(replica);
     if (options.extraOps !== undefined) write.ops.push(...options.extraOps);
     // A transaction may fold two writes of a record into one entry: it is persisted once.
-    const written = new Set<OutboxEntry>();
-    for (const { entry } of results) {
-      if (written.has(entry)) continue;
-      written.add(entry);
-      write.persistEntry(entry);
-    }
+    for (const entry of new Set(results.map((result) => result.entry))) write.persistEntry(entry);
     return write.commit(ctx.storage);
   };
   let write: Promise<void>;

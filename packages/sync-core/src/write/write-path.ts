@@ -105,7 +105,7 @@ export class WritePath {
 
   /** Drops a dead letter. */
   discardDeadLetter(mutationId: string): Promise<void> {
-    return discardDeadLetter(this.ctx(), this.#parts.liveReplica(), mutationId);
+    return discardDeadLetter(this.ctx(), this.#parts.liveReplica(), mutationId, this.#withOps);
   }
 
   /** Settles a parked conflict. */
