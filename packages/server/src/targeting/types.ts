@@ -155,6 +155,13 @@ export interface HeartbeatOutcome {
 /** The database side of session targeting. See the module doc. */
 export interface TargetingStore {
   /**
+   * `true` when no other server process uses this store's database (PGlite): the asset routes
+   * then record an upload by id's offset in the database at most about once a second and at
+   * its last chunk, keeping it in this process in between (a restart resumes the upload from
+   * the offset recorded). Left out: every chunk's offset is recorded before it is answered.
+   */
+  readonly singleProcess?: boolean;
+  /**
    * Upserts the calling session on `(userId, clientId)`; a replaced session id is revoked, and
    * what waited only on it completes in the same transaction. `null` when the calling session
    * itself is revoked (a heartbeat racing a revocation never brings the session back).
