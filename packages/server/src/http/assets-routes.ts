@@ -143,8 +143,17 @@ interface UploadSubject {
   offsetNow(): Promise<number | undefined>;
   /** The answer to a chunk of a complete copy (its bytes matched). */
   whenComplete(held: HeldUpload): Response;
-  /** Every byte is held and `actual` is their hash: the answer. */
-  finish(actual: string, total: number): Promise<Response>;
+  /**
+   * Whether {@link finish} records the last chunk's end itself (an upload by id: the finish
+   * checks the offset the database holds and drops the row in one statement); otherwise the
+   * last chunk's end is recorded before the finish.
+   */
+  finishRecords: boolean;
+  /**
+   * Every byte is held and `actual` is their hash: the answer. `recorded` is the offset the
+   * database holds (`total`, unless {@link finishRecords}).
+   */
+  finish(actual: string, total: number, recorded: number): Promise<Response>;
 }
 
 function copySubject(auth: AuthContext, ctx: TargetingContext, sha256: string): UploadSubject {
@@ -152,6 +161,7 @@ function copySubject(auth: AuthContext, ctx: TargetingContext, sha256: string): 
     key: `${auth.userId} ${sha256}`,
     // A copy's offset is what a transfer's progress shows its requester: recorded per chunk.
     keepsOffset: false,
+    finishRecords: false,
     async begin(range) {
       const total = range.total as number;
       const begun = await ctx.targeting.beginUpload(auth.userId, sha256, total, ctx.limits);
@@ -191,9 +201,10 @@ function idSubject(
   named: string | undefined,
 ): UploadSubject {
   const { userId } = auth;
-  return {
+  const subject: UploadSubject = {
     key: `${userId} upload ${uploadId}`,
     keepsOffset: ctx.singleProcess,
+    finishRecords: true,
     async begin(range, patient) {
       let upload = await ctx.targeting.ownUploadById(userId, uploadId);
       if (upload === undefined) {
@@ -229,7 +240,7 @@ function idSubject(
     whenComplete: () => {
       throw new Error('an upload by id is never complete');
     },
-    async finish(actual, total) {
+    async finish(actual, total, recorded) {
       if (actual !== named) {
         const dropped = await ctx.targeting.dropUploadById(userId, uploadId);
         await deleteBlobs(ctx, dropped === undefined ? [] : [dropped]);
@@ -242,15 +253,23 @@ function idSubject(
       const done = await ctx.targeting.finishUploadById(
         userId,
         uploadId,
-        { sha256: actual, totalBytes: total },
+        { sha256: actual, totalBytes: total, recordedBytes: recorded },
         ctx.limits,
       );
       await deleteBlobs(ctx, done.dropBlobKeys);
       switch (done.type) {
         case 'too_large':
           throw problem(413, 'too_large', done.message);
-        case 'gone':
+        case 'gone': {
+          // Another process moved the offset meanwhile (the row stays): continue from it.
+          const offset = await subject.offsetNow();
+          if (offset !== undefined) {
+            throw problem(409, 'offset_mismatch', 'another upload of this asset moved the offset', {
+              headers: { 'upload-offset': String(offset) },
+            });
+          }
           throw problem(404, 'not_found', 'no such upload; start it again from its first byte');
+        }
         case 'held':
           return json(200, { sha256: actual, size: total });
         default:
@@ -258,6 +277,7 @@ function idSubject(
       }
     },
   };
+  return subject;
 }
 
 function checkedChunkType(request: Request): void {
@@ -449,8 +469,9 @@ async function putChunk(
   let held = offset;
   if (range.end <= offset) {
     // Nothing to write (an empty last request of an upload by id): the offset it continues
-    // from must be recorded before the upload is finished.
-    if (!(await recordUpTo(offset))) throw await offsetMoved(subject);
+    // from must be recorded before the upload is finished (or by the finish itself).
+    const recording = subject.finishRecords && isLast(range) ? previous : recordUpTo(offset);
+    if (!(await recording)) throw await offsetMoved(subject);
   } else {
     // Sent in order to this process, the hash runs along; otherwise the blob is read again.
     running = tail?.running ?? (offset === 0 ? newRunningHash() : undefined);
@@ -482,7 +503,9 @@ async function putChunk(
       subject.keepsOffset &&
       running?.offset === held &&
       ctx.now() - recordedAt < RECORD_EVERY_MS;
-    const recorded = held > offset ? (keeps ? previous : recordUpTo(held)) : undefined;
+    // The last chunk's end is recorded by the finish, when the finish can.
+    const finishes = subject.finishRecords && isLast(range) && held === range.end;
+    const recorded = held > offset ? (keeps || finishes ? previous : recordUpTo(held)) : undefined;
     if (recorded !== undefined && continues && running?.offset === held) {
       // The next chunk may go on now; this one is answered once its offset is recorded (or,
       // kept in this process, once the recordings before it are).
@@ -531,7 +554,7 @@ async function putChunk(
   // behind the chunks has done most of it.
   await tail?.syncing.settled;
   await ctx.blobStore.sync?.(copy.blobKey);
-  return subject.finish(actual, total);
+  return subject.finish(actual, total, subject.finishRecords ? recordedTo : total);
 }
 
 /**

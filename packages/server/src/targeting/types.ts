@@ -243,11 +243,15 @@ export interface TargetingStore {
   ): Promise<BeginUploadByIdOutcome>;
   /** Moves the offset of an upload by id from `from` to `to`; `false` when it was not `from`. */
   advanceUploadById(userId: string, uploadId: string, from: number, to: number): Promise<boolean>;
-  /** Turns a finished upload by id, its bytes hashed to `sha256`, into the user's copy. */
+  /**
+   * Turns a finished upload by id, its bytes hashed to `sha256`, into the user's copy.
+   * `recordedBytes` (default `totalBytes`) is the offset the upload's row must hold: the last
+   * chunks' end is recorded by the finish itself (`gone` when the row holds another offset).
+   */
   finishUploadById(
     userId: string,
     uploadId: string,
-    asset: { sha256: string; totalBytes: number },
+    asset: { sha256: string; totalBytes: number; recordedBytes?: number },
     limits: { maxUserStorageBytes: number },
   ): Promise<FinishUploadOutcome>;
   /** Drops an upload by id; returns its blob key. */

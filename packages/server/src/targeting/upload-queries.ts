@@ -121,7 +121,8 @@ export async function advanceUploadById(
 
 /**
  * Turns the user's finished upload (every byte held, its hash checked to be `sha256`) into
- * the user's complete copy of `sha256`, in one statement: the upload row goes; a complete copy
+ * the user's complete copy of `sha256`, in one statement, which also stands for the last
+ * chunks' offset update (the row must hold `recordedBytes`, by default `totalBytes`): the upload row goes; a complete copy
  * the user already holds stays, and the upload's bytes are dropped instead; an unfinished
  * hash-addressed copy is replaced (its bytes dropped). The quota is checked once more with the
  * final size (an upload of undeclared size counted only its first chunk): the user's other
@@ -132,7 +133,13 @@ export async function advanceUploadById(
 export async function finishUploadById(
   db: SqlQueryable,
   ctx: QueryContext,
-  request: { userId: string; uploadId: string; sha256: string; totalBytes: number },
+  request: {
+    userId: string;
+    uploadId: string;
+    sha256: string;
+    totalBytes: number;
+    recordedBytes?: number;
+  },
   limits: { maxUserStorageBytes: number },
 ): Promise<FinishUploadOutcome> {
   const { userId, uploadId, sha256, totalBytes } = request;
@@ -146,7 +153,8 @@ export async function finishUploadById(
     made: string | number;
   }>(
     `WITH gone AS (
-       DELETE FROM syncline.uploads_by_id WHERE user_id = $1 AND upload_id = $2
+       DELETE FROM syncline.uploads_by_id
+       WHERE user_id = $1 AND upload_id = $2 AND received_bytes = $7
        RETURNING blob_key, received_bytes
      ), copy AS (
        SELECT blob_key, complete FROM syncline.assets WHERE user_id = $1 AND sha256 = $3
@@ -157,8 +165,7 @@ export async function finishUploadById(
                FROM syncline.uploads_by_id WHERE user_id = $1 AND upload_id <> $2) AS bytes
      ), decided AS (
        SELECT g.blob_key AS upload_key, c.blob_key AS copy_key, u.bytes AS used,
-              CASE WHEN g.received_bytes <> $4 THEN 'gone'
-                   WHEN c.complete THEN 'held'
+              CASE WHEN c.complete THEN 'held'
                    WHEN u.bytes + $4 > $5 THEN 'too_large'
                    ELSE 'created' END AS outcome
        FROM gone g CROSS JOIN used u LEFT JOIN copy c ON true
@@ -176,7 +183,15 @@ export async function finishUploadById(
      )
      SELECT d.outcome, d.upload_key, d.copy_key, d.used, (SELECT count(*) FROM created) AS made
      FROM decided d`,
-    [userId, uploadId, sha256, totalBytes, limits.maxUserStorageBytes, ctx.now()],
+    [
+      userId,
+      uploadId,
+      sha256,
+      totalBytes,
+      limits.maxUserStorageBytes,
+      ctx.now(),
+      request.recordedBytes ?? totalBytes,
+    ],
   );
   if (row === undefined) return { type: 'gone', dropBlobKeys: [] };
   switch (row.outcome) {
