@@ -325,6 +325,33 @@ export function assetSendSuite(fixture: () => TargetingFixture, probe: () => Sta
     expect((missing.body as { error: { code: string } }).error.code).toBe('asset_missing');
   });
 
+  it('the first chunk of an upload by id looks it up and creates it in two statements, no transaction; the quota still refuses', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(3000, 78);
+    const id = randomUUID();
+    // (The session's first request checks it is not revoked: not counted.)
+    expect((await f.as(a, `/v1/assets/uploads/${id}`, { method: 'HEAD' })).status).toBe(404);
+    const before = probe().counts();
+    expect((await putById(f, a, id, file.bytes, 0, 1000)).status).toBe(308);
+    const after = probe().counts();
+    expect(after.statements - before.statements).toBe(2);
+    expect(after.transactions - before.transactions).toBe(0);
+    // Over the quota at its first chunk: refused, nothing made.
+    const over = randomUUID();
+    const big = asset(10, 79);
+    const refused = await putById(f, a, over, big.bytes, 0, 10, {
+      total: LIMITS.maxUserStorageBytes,
+    });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(413);
+    expect((await f.as(a, `/v1/assets/uploads/${over}`, { method: 'HEAD' })).status).toBe(404);
+    const last = await putById(f, a, id, file.bytes, 1000, 3000, {
+      total: 3000,
+      sha256: file.sha256,
+    });
+    expect(last.status, JSON.stringify(last.body)).toBe(201);
+  });
+
   it('the last chunk of an upload by id records its end and finishes it in one statement, no transaction', async () => {
     const f = fixture();
     const a = await f.signIn(f.newUser());
