@@ -119,6 +119,44 @@ export const meta = {
       unit: '',
       better: 'lower',
     },
+    // The same for the download (from `send` settled until the receiver's handler ran): the
+    // server's read and the receiver's HTTP read, hash and writes.
+    {
+      key: 'down_receiver_main',
+      label: 'download: receiver main thread CPU/MB',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'down_receiver_other',
+      label: 'download: receiver other threads CPU/MB',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'down_server_main',
+      label: 'download: server main thread CPU/MB',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'down_server_other',
+      label: 'download: server other threads CPU/MB',
+      unit: 'ms',
+      better: 'lower',
+    },
+    {
+      key: 'down_receiver_faults',
+      label: 'download: receiver minor faults per MB',
+      unit: '',
+      better: 'lower',
+    },
+    {
+      key: 'down_server_faults',
+      label: 'download: server minor faults per MB',
+      unit: '',
+      better: 'lower',
+    },
     // Informational: the phases of the asset's way (from the clients' `transfer` events).
     { key: 'import_ms', label: 'sender import into its store', unit: 'ms', better: 'lower' },
     {
@@ -389,9 +427,19 @@ async function assetRoundTrip(url, serverPid, options) {
       server: threadCpuSeconds(serverPid),
     };
     const faultsSent = { sender: minorFaults(sender.pid), server: minorFaults(serverPid) };
+    const receiverThreadsSent = threadCpuSeconds(receiver.pid);
+    const receiverFaultsSent = minorFaults(receiver.pid);
     const upCpu = (name, part) =>
       ((threadsSent[name][part] - threadsBefore[name][part]) * 1000) / options.mb;
     const received = await receiver.next('received');
+    const threadsReceived = {
+      receiver: threadCpuSeconds(receiver.pid),
+      server: threadCpuSeconds(serverPid),
+    };
+    const faultsReceived = { receiver: minorFaults(receiver.pid), server: minorFaults(serverPid) };
+    // The receiver also works during the upload (its event stream, the delivery's listing):
+    // counted from `send` settled, as the server's download part is.
+    const downCpu = (after, before, part) => ((after[part] - before[part]) * 1000) / options.mb;
     const { t0, t1 } = sent;
     const { t2 } = received;
     if (process.env.SYNCLINE_BENCH_PARTY_ARGS || process.env.SYNCLINE_BENCH_SERVER_ARGS) {
@@ -419,6 +467,12 @@ async function assetRoundTrip(url, serverPid, options) {
       up_server_other: upCpu('server', 'others'),
       up_sender_faults: (faultsSent.sender - faultsBefore.sender) / options.mb,
       up_server_faults: (faultsSent.server - faultsBefore.server) / options.mb,
+      down_receiver_main: downCpu(threadsReceived.receiver, receiverThreadsSent, 'main'),
+      down_receiver_other: downCpu(threadsReceived.receiver, receiverThreadsSent, 'others'),
+      down_server_main: downCpu(threadsReceived.server, threadsSent.server, 'main'),
+      down_server_other: downCpu(threadsReceived.server, threadsSent.server, 'others'),
+      down_receiver_faults: (faultsReceived.receiver - receiverFaultsSent) / options.mb,
+      down_server_faults: (faultsReceived.server - faultsSent.server) / options.mb,
       // Where the time goes: the sender's import into its store (read, hash, write, sync),
       // its upload (first chunk to last byte held), until the delivery reaches the receiver,
       // the receiver's download (first to last byte stored), and its commit (verified as the

@@ -259,6 +259,8 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
           logger,
           uploads: new UploadLanes(),
           tails: new UploadTails(),
+          now,
+          singleProcess: options.store.targeting.singleProcess === true,
         };
 
   const answer = async (request: Request): Promise<Response> => {

@@ -116,6 +116,13 @@ export interface UploadTail {
   /** The declared size; `undefined` for an upload by id whose size is not declared yet. */
   totalBytes: number | undefined;
   recorded: Promise<boolean>;
+  /**
+   * The offset `recorded` records: the tail's own end, or, when this process keeps the
+   * upload's offset (a single-process server), an earlier chunk's end.
+   */
+  recordedTo: number;
+  /** When (server clock) the last recording that `recorded` waits for started. */
+  recordedAt: number;
   /** The blob's last sync behind the chunks (`BlobStore.sync`), in flight or done. */
   syncing: BlobSync;
 }
@@ -146,15 +153,13 @@ export class UploadTails {
   readonly #recording = new Map<string, Promise<unknown>>();
 
   /**
-   * Takes the tail of `key` when it ends at `offset` of an upload of `totalBytes` (a size not
-   * declared, on either side, matches any).
+   * Takes the tail of `key`, wherever it ends: the chunk that takes it either continues it
+   * ({@link continuesTail}) or makes it stale.
    */
-  take(key: string, offset: number, totalBytes: number | undefined): UploadTail | undefined {
+  take(key: string): UploadTail | undefined {
     const tail = this.#tails.get(key);
     this.#tails.delete(key);
-    if (tail === undefined || tail.running.offset !== offset) return undefined;
-    const declared = tail.totalBytes !== undefined && totalBytes !== undefined;
-    return declared && tail.totalBytes !== totalBytes ? undefined : tail;
+    return tail;
   }
 
   /** Keeps a tail for the next chunk (and records its recording, see {@link settled}). */
@@ -179,10 +184,33 @@ export class UploadTails {
     });
   }
 
+  /**
+   * Where the tail of `key` ends (every byte before it written and hashed in this process),
+   * without taking it; `undefined` when there is none (or a chunk of it is being written).
+   */
+  heldAt(key: string): number | undefined {
+    return this.#tails.get(key)?.running.offset;
+  }
+
   /** Resolves once the last recording of `key` in this process settled, whatever its outcome. */
   async settled(key: string): Promise<void> {
     await this.#recording.get(key);
   }
+}
+
+/**
+ * Whether a chunk at `offset` of an upload of `totalBytes` continues `tail`: it starts where
+ * the tail ends, and the sizes agree (a size not declared, on either side, matches any).
+ */
+export function continuesTail(
+  tail: UploadTail,
+  offset: number,
+  totalBytes: number | undefined,
+): boolean {
+  if (tail.running.offset !== offset) return false;
+  return (
+    tail.totalBytes === undefined || totalBytes === undefined || tail.totalBytes === totalBytes
+  );
 }
 
 /** Passes `source` through, feeding `state` each chunk as it goes by. */

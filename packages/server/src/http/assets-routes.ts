@@ -13,6 +13,7 @@ import { BlobLimitError } from '../assets/blob-store.js';
 import {
   type BlobSync,
   ChunkReader,
+  continuesTail,
   hashing,
   newRunningHash,
   type RunningHash,
@@ -23,6 +24,12 @@ import type { AssetCopy } from '../targeting/types.js';
 import { json, problem } from './problem.js';
 import { deleteBlobs, noQuery } from './sessions-routes.js';
 import type { TargetingContext } from './targeting-routes.js';
+
+/**
+ * How long a single-process server keeps an upload by id's offset in its memory, at most,
+ * before it records it in the database again (see {@link UploadSubject.keepsOffset}).
+ */
+const RECORD_EVERY_MS = 1000;
 
 const CONTENT_RANGE = /^bytes (?:(\d{1,15})-(\d{1,15})|\*)\/(\d{1,15}|\*)$/;
 const RANGE = /^bytes=(\d{0,15})-(\d{0,15})$/;
@@ -120,6 +127,12 @@ interface UploadSubject {
   /** The key of its lane and tail in this process. */
   key: string;
   /**
+   * The offset may stay in this process between chunks taken in order, recorded in the
+   * database at most every {@link RECORD_EVERY_MS} and with the last chunk (a single-process
+   * server's uploads by id); otherwise every chunk records its end before it is answered.
+   */
+  keepsOffset: boolean;
+  /**
    * Finds (or, at its first chunk, starts) the upload; a number is the offset held when the
    * upload does not exist yet and the chunk, `patient`, may wait for the one that starts it.
    */
@@ -130,13 +143,25 @@ interface UploadSubject {
   offsetNow(): Promise<number | undefined>;
   /** The answer to a chunk of a complete copy (its bytes matched). */
   whenComplete(held: HeldUpload): Response;
-  /** Every byte is held and `actual` is their hash: the answer. */
-  finish(actual: string, total: number): Promise<Response>;
+  /**
+   * Whether {@link finish} records the last chunk's end itself (an upload by id: the finish
+   * checks the offset the database holds and drops the row in one statement); otherwise the
+   * last chunk's end is recorded before the finish.
+   */
+  finishRecords: boolean;
+  /**
+   * Every byte is held and `actual` is their hash: the answer. `recorded` is the offset the
+   * database holds (`total`, unless {@link finishRecords}).
+   */
+  finish(actual: string, total: number, recorded: number): Promise<Response>;
 }
 
 function copySubject(auth: AuthContext, ctx: TargetingContext, sha256: string): UploadSubject {
   return {
     key: `${auth.userId} ${sha256}`,
+    // A copy's offset is what a transfer's progress shows its requester: recorded per chunk.
+    keepsOffset: false,
+    finishRecords: false,
     async begin(range) {
       const total = range.total as number;
       const begun = await ctx.targeting.beginUpload(auth.userId, sha256, total, ctx.limits);
@@ -176,8 +201,10 @@ function idSubject(
   named: string | undefined,
 ): UploadSubject {
   const { userId } = auth;
-  return {
+  const subject: UploadSubject = {
     key: `${userId} upload ${uploadId}`,
+    keepsOffset: ctx.singleProcess,
+    finishRecords: true,
     async begin(range, patient) {
       let upload = await ctx.targeting.ownUploadById(userId, uploadId);
       if (upload === undefined) {
@@ -213,7 +240,7 @@ function idSubject(
     whenComplete: () => {
       throw new Error('an upload by id is never complete');
     },
-    async finish(actual, total) {
+    async finish(actual, total, recorded) {
       if (actual !== named) {
         const dropped = await ctx.targeting.dropUploadById(userId, uploadId);
         await deleteBlobs(ctx, dropped === undefined ? [] : [dropped]);
@@ -226,15 +253,23 @@ function idSubject(
       const done = await ctx.targeting.finishUploadById(
         userId,
         uploadId,
-        { sha256: actual, totalBytes: total },
+        { sha256: actual, totalBytes: total, recordedBytes: recorded },
         ctx.limits,
       );
       await deleteBlobs(ctx, done.dropBlobKeys);
       switch (done.type) {
         case 'too_large':
           throw problem(413, 'too_large', done.message);
-        case 'gone':
+        case 'gone': {
+          // Another process moved the offset meanwhile (the row stays): continue from it.
+          const offset = await subject.offsetNow();
+          if (offset !== undefined) {
+            throw problem(409, 'offset_mismatch', 'another upload of this asset moved the offset', {
+              headers: { 'upload-offset': String(offset) },
+            });
+          }
           throw problem(404, 'not_found', 'no such upload; start it again from its first byte');
+        }
         case 'held':
           return json(200, { sha256: actual, size: total });
         default:
@@ -242,6 +277,7 @@ function idSubject(
       }
     },
   };
+  return subject;
 }
 
 function checkedChunkType(request: Request): void {
@@ -315,8 +351,10 @@ export async function handleUploadHead(
   noQuery(request);
   const upload = await ctx.targeting.ownUploadById(auth.userId, checkedUploadId(uploadId));
   if (upload === undefined) return new Response(null, { status: 404 });
+  // Bytes this process took in order may not be recorded yet (a single-process server).
+  const held = ctx.tails.heldAt(idSubject(auth, ctx, uploadId, undefined).key) ?? 0;
   const headers: Record<string, string> = {
-    'upload-offset': String(upload.receivedBytes),
+    'upload-offset': String(Math.max(upload.receivedBytes, held)),
     'cache-control': 'no-store',
   };
   if (upload.totalBytes !== undefined) headers['upload-length'] = String(upload.totalBytes);
@@ -366,7 +404,19 @@ async function putChunk(
   const { key } = subject;
   // The chunk that continues the last one this process took needs no lookup: the process
   // knows the upload. Its offset may still be being recorded; this chunk's is recorded after it.
-  const tail = ctx.tails.take(key, range.start, range.total);
+  const kept = ctx.tails.take(key);
+  const tail =
+    kept !== undefined && continuesTail(kept, range.start, range.total) ? kept : undefined;
+  if (kept !== undefined && tail === undefined && kept.recordedTo < kept.running.offset) {
+    // A chunk that does not continue what this process holds of the upload unrecorded (one
+    // sent again, or ahead of its turn): the database is told first what the process holds,
+    // so the chunk is judged as if every chunk's offset had been recorded.
+    const to = kept.running.offset;
+    ctx.tails.recording(
+      key,
+      kept.recorded.then((ok) => ok && subject.advance(kept.recordedTo, to)),
+    );
+  }
   let copy: HeldUpload;
   let previous: Promise<boolean> = Promise.resolve(true);
   if (tail !== undefined) {
@@ -384,6 +434,12 @@ async function putChunk(
     copy = begun;
   }
   const offset = copy.receivedBytes;
+  // Where the database's offset is once `previous` resolved `true`: this chunk's start, or
+  // an earlier chunk's end while this process keeps the offset.
+  const recordedTo = tail?.recordedTo ?? offset;
+  const recordedAt = tail?.recordedAt ?? ctx.now();
+  const recordUpTo = (to: number): Promise<boolean> =>
+    to > recordedTo ? previous.then((ok) => ok && subject.advance(recordedTo, to)) : previous;
   if (range.start > offset) {
     if (patient) return offset; // the chunk it continues may be on its way: wait for it
     throw problem(409, 'offset_mismatch', `the server holds ${offset} bytes; continue from there`, {
@@ -413,8 +469,9 @@ async function putChunk(
   let held = offset;
   if (range.end <= offset) {
     // Nothing to write (an empty last request of an upload by id): the offset it continues
-    // from must be recorded before the upload is finished.
-    if (!(await previous)) throw await offsetMoved(subject);
+    // from must be recorded before the upload is finished (or by the finish itself).
+    const recording = subject.finishRecords && isLast(range) ? previous : recordUpTo(offset);
+    if (!(await recording)) throw await offsetMoved(subject);
   } else {
     // Sent in order to this process, the hash runs along; otherwise the blob is read again.
     running = tail?.running ?? (offset === 0 ? newRunningHash() : undefined);
@@ -436,20 +493,29 @@ async function putChunk(
       written !== undefined && Number.isSafeInteger(written) && written >= 0
         ? offset + Math.min(written, range.end - offset)
         : Math.min(await ctx.blobStore.size(copy.blobKey), range.end);
-    const recorded =
-      held > offset ? previous.then((ok) => ok && subject.advance(offset, held)) : undefined;
-    if (
-      recorded !== undefined &&
-      held === range.end &&
-      !isLast(range) &&
-      running?.offset === held
-    ) {
-      // The next chunk may go on now; this one is answered once its offset is recorded.
+    const continues = held > offset && held === range.end && !isLast(range);
+    // A single-process server keeps the offset of chunks taken in order in this process,
+    // recording it about once a second (which also keeps the upload from being swept) and at
+    // the last chunk: a restart loses at most that much, and the upload resumes from the
+    // offset recorded (the bytes sent again are compared with those held).
+    const keeps =
+      continues &&
+      subject.keepsOffset &&
+      running?.offset === held &&
+      ctx.now() - recordedAt < RECORD_EVERY_MS;
+    // The last chunk's end is recorded by the finish, when the finish can.
+    const finishes = subject.finishRecords && isLast(range) && held === range.end;
+    const recorded = held > offset ? (keeps || finishes ? previous : recordUpTo(held)) : undefined;
+    if (recorded !== undefined && continues && running?.offset === held) {
+      // The next chunk may go on now; this one is answered once its offset is recorded (or,
+      // kept in this process, once the recordings before it are).
       ctx.tails.keep(key, {
         running,
         blobKey: copy.blobKey,
         totalBytes: range.total ?? copy.totalBytes,
         recorded,
+        recordedTo: keeps ? recordedTo : held,
+        recordedAt: keeps ? recordedAt : ctx.now(),
         syncing: syncBehind(ctx, copy.blobKey, tail?.syncing),
       });
       const answer = recorded.then(async (ok) => {
@@ -488,7 +554,7 @@ async function putChunk(
   // behind the chunks has done most of it.
   await tail?.syncing.settled;
   await ctx.blobStore.sync?.(copy.blobKey);
-  return subject.finish(actual, total);
+  return subject.finish(actual, total, subject.finishRecords ? recordedTo : total);
 }
 
 /**

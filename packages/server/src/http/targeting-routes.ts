@@ -77,6 +77,13 @@ export interface TargetingContext {
    * being recorded), by `userId sha256`.
    */
   tails: UploadTails;
+  /** The server clock, epoch milliseconds. */
+  now: () => number;
+  /**
+   * No other process uses the database ({@link TargetingStore.singleProcess}): an upload by
+   * id's offset is kept in this process between its recordings.
+   */
+  singleProcess: boolean;
 }
 
 /** A targeting endpoint: the request, its caller, the context, and the id in its path. */

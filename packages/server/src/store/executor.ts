@@ -29,4 +29,11 @@ export interface SqlExecutor extends SqlQueryable {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Releases the connection(s). */
   close(): Promise<void>;
+  /**
+   * `true` when no other process uses this database (PGlite, embedded in this process, its
+   * data directory locked to it): state that only needs to survive this process may then be
+   * kept in its memory rather than written on every step (an upload's offset between its
+   * chunks). Left out: other processes may share the database.
+   */
+  readonly singleProcess?: boolean;
 }

@@ -114,6 +114,8 @@ export function pgliteExecutor(db: PgliteDatabase): SqlExecutor {
   });
   const direct = wrap(db);
   return {
+    // The database lives in this process (a data directory is locked to one process).
+    singleProcess: true,
     query: (sql, params) => serialized(() => direct.query(sql, params)),
     exec: (sql) => serialized(() => direct.exec(sql)),
     transaction: (fn) => serialized(() => db.transaction((tx) => fn(wrap(tx)))),

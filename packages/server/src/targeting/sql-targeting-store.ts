@@ -164,6 +164,7 @@ export async function createSqlTargetingStore(
   };
 
   return {
+    singleProcess: db.singleProcess === true,
     heartbeat: (auth, request) => heartbeat(db, ctx, auth, request, completeWaitingOnRevoked),
     listSessions: (userId) => listSessions(db, ctx, userId),
     revokeSession: (auth, sessionId) =>

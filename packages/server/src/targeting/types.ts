@@ -155,6 +155,13 @@ export interface HeartbeatOutcome {
 /** The database side of session targeting. See the module doc. */
 export interface TargetingStore {
   /**
+   * `true` when no other server process uses this store's database (PGlite): the asset routes
+   * then record an upload by id's offset in the database at most about once a second and at
+   * its last chunk, keeping it in this process in between (a restart resumes the upload from
+   * the offset recorded). Left out: every chunk's offset is recorded before it is answered.
+   */
+  readonly singleProcess?: boolean;
+  /**
    * Upserts the calling session on `(userId, clientId)`; a replaced session id is revoked, and
    * what waited only on it completes in the same transaction. `null` when the calling session
    * itself is revoked (a heartbeat racing a revocation never brings the session back).
@@ -236,11 +243,15 @@ export interface TargetingStore {
   ): Promise<BeginUploadByIdOutcome>;
   /** Moves the offset of an upload by id from `from` to `to`; `false` when it was not `from`. */
   advanceUploadById(userId: string, uploadId: string, from: number, to: number): Promise<boolean>;
-  /** Turns a finished upload by id, its bytes hashed to `sha256`, into the user's copy. */
+  /**
+   * Turns a finished upload by id, its bytes hashed to `sha256`, into the user's copy.
+   * `recordedBytes` (default `totalBytes`) is the offset the upload's row must hold: the last
+   * chunks' end is recorded by the finish itself (`gone` when the row holds another offset).
+   */
   finishUploadById(
     userId: string,
     uploadId: string,
-    asset: { sha256: string; totalBytes: number },
+    asset: { sha256: string; totalBytes: number; recordedBytes?: number },
     limits: { maxUserStorageBytes: number },
   ): Promise<FinishUploadOutcome>;
   /** Drops an upload by id; returns its blob key. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { SqlExecutor, SqlQueryable } from '../store/executor.js';
+import type { SqlQueryable } from '../store/executor.js';
 import { toNumber } from '../store/rows.js';
 import type { QueryContext } from './session-queries.js';
 import type { AssetUpload, BeginUploadByIdOutcome, FinishUploadOutcome } from './types.js';
@@ -38,17 +38,6 @@ export async function ownUpload(
   return row === undefined ? undefined : toUpload(row);
 }
 
-/** Bytes the user holds or is uploading: complete and unfinished copies, and uploads by id. */
-async function storageInUse(tx: SqlQueryable, userId: string): Promise<number> {
-  const [used] = await tx.query<{ bytes: string | number | null }>(
-    `SELECT (SELECT COALESCE(sum(total_bytes), 0) FROM syncline.assets WHERE user_id = $1)
-          + (SELECT COALESCE(sum(COALESCE(total_bytes, received_bytes)), 0)
-             FROM syncline.uploads_by_id WHERE user_id = $1) AS bytes`,
-    [userId],
-  );
-  return toNumber(used?.bytes ?? null);
-}
-
 function quotaMessage(adding: number, used: number, quota: number): string {
   return `storing ${adding} more bytes would exceed your quota of ${quota} bytes (${used} in use)`;
 }
@@ -56,10 +45,14 @@ function quotaMessage(adding: number, used: number, quota: number): string {
 /**
  * Creates the user's upload `uploadId` at its first chunk, under the size limits: the declared
  * size (or, undeclared, the first chunk's end) counts against the quota. An existing upload of
- * the user is returned as it is.
+ * the user is returned as it is (the caller has looked for it already). One statement (the
+ * quota sum and the insert), not a lookup and a transaction of three: the first chunk's
+ * answer, which a window of chunks waits for, is four round trips shorter, and what the sum
+ * may miss (an upload of the same user created meanwhile) the transaction's snapshot missed
+ * too.
  */
 export async function beginUploadById(
-  db: SqlExecutor,
+  db: SqlQueryable,
   ctx: QueryContext,
   request: {
     userId: string;
@@ -71,31 +64,45 @@ export async function beginUploadById(
   limits: { maxAssetBytes: number; maxUserStorageBytes: number },
 ): Promise<BeginUploadByIdOutcome> {
   const { userId, uploadId, totalBytes } = request;
-  const existing = await ownUpload(db, userId, uploadId);
-  if (existing !== undefined) return { type: 'ok', upload: existing };
-  const now = ctx.now();
-  return db.transaction(async (tx) => {
-    const raced = await ownUpload(tx, userId, uploadId);
-    if (raced !== undefined) return { type: 'ok', upload: raced };
-    const adding = totalBytes ?? request.firstEnd;
-    const used = await storageInUse(tx, userId);
-    if (used + adding > limits.maxUserStorageBytes) {
-      return {
-        type: 'too_large',
-        message: quotaMessage(adding, used, limits.maxUserStorageBytes),
-      };
-    }
-    const [row] = await tx.query<UploadRow>(
-      `INSERT INTO syncline.uploads_by_id AS u
+  const adding = totalBytes ?? request.firstEnd;
+  // A row comes back when the upload was made (or made meanwhile, `ON CONFLICT`); `used` alone
+  // when the quota refused it.
+  const [row] = await db.query<Partial<UploadRow> & { used: string | number }>(
+    `WITH used AS (
+       SELECT (SELECT COALESCE(sum(total_bytes), 0) FROM syncline.assets WHERE user_id = $1)
+            + (SELECT COALESCE(sum(COALESCE(total_bytes, received_bytes)), 0)
+               FROM syncline.uploads_by_id WHERE user_id = $1) AS bytes
+     ), made AS (
+       INSERT INTO syncline.uploads_by_id AS u
          (user_id, upload_id, blob_key, total_bytes, received_bytes, created_at, touched_at)
-       VALUES ($1, $2, $3, $4, 0, $5, $5)
+       SELECT $1, $2, $3, $4, 0, $5, $5 FROM used WHERE used.bytes + $6 <= $7
        ON CONFLICT (user_id, upload_id) DO UPDATE SET touched_at = EXCLUDED.touched_at
-       RETURNING u.blob_key, u.total_bytes, u.received_bytes`,
-      [userId, uploadId, request.blobKey, totalBytes ?? null, now],
-    );
-    if (row === undefined) throw new Error('the upload insert returned no row');
-    return { type: 'ok', upload: toUpload(row) };
-  });
+       RETURNING u.blob_key, u.total_bytes, u.received_bytes
+     )
+     SELECT m.blob_key, m.total_bytes, m.received_bytes, u.bytes AS used
+     FROM used u LEFT JOIN made m ON true`,
+    [
+      userId,
+      uploadId,
+      request.blobKey,
+      totalBytes ?? null,
+      ctx.now(),
+      adding,
+      limits.maxUserStorageBytes,
+    ],
+  );
+  if (row === undefined) throw new Error('the upload insert returned no row');
+  if (row.blob_key !== undefined && row.blob_key !== null) {
+    return { type: 'ok', upload: toUpload(row as UploadRow) };
+  }
+  // Refused by the quota; an upload of this id made meanwhile (a first chunk sent twice at
+  // once) is still the caller's to continue, as the transaction's second lookup answered.
+  const raced = await ownUpload(db, userId, uploadId);
+  if (raced !== undefined) return { type: 'ok', upload: raced };
+  return {
+    type: 'too_large',
+    message: quotaMessage(adding, toNumber(row.used), limits.maxUserStorageBytes),
+  };
 }
 
 /**
@@ -121,7 +128,8 @@ export async function advanceUploadById(
 
 /**
  * Turns the user's finished upload (every byte held, its hash checked to be `sha256`) into
- * the user's complete copy of `sha256`, in one statement: the upload row goes; a complete copy
+ * the user's complete copy of `sha256`, in one statement, which also stands for the last
+ * chunks' offset update (the row must hold `recordedBytes`, by default `totalBytes`): the upload row goes; a complete copy
  * the user already holds stays, and the upload's bytes are dropped instead; an unfinished
  * hash-addressed copy is replaced (its bytes dropped). The quota is checked once more with the
  * final size (an upload of undeclared size counted only its first chunk): the user's other
@@ -132,7 +140,13 @@ export async function advanceUploadById(
 export async function finishUploadById(
   db: SqlQueryable,
   ctx: QueryContext,
-  request: { userId: string; uploadId: string; sha256: string; totalBytes: number },
+  request: {
+    userId: string;
+    uploadId: string;
+    sha256: string;
+    totalBytes: number;
+    recordedBytes?: number;
+  },
   limits: { maxUserStorageBytes: number },
 ): Promise<FinishUploadOutcome> {
   const { userId, uploadId, sha256, totalBytes } = request;
@@ -146,7 +160,8 @@ export async function finishUploadById(
     made: string | number;
   }>(
     `WITH gone AS (
-       DELETE FROM syncline.uploads_by_id WHERE user_id = $1 AND upload_id = $2
+       DELETE FROM syncline.uploads_by_id
+       WHERE user_id = $1 AND upload_id = $2 AND received_bytes = $7
        RETURNING blob_key, received_bytes
      ), copy AS (
        SELECT blob_key, complete FROM syncline.assets WHERE user_id = $1 AND sha256 = $3
@@ -157,8 +172,7 @@ export async function finishUploadById(
                FROM syncline.uploads_by_id WHERE user_id = $1 AND upload_id <> $2) AS bytes
      ), decided AS (
        SELECT g.blob_key AS upload_key, c.blob_key AS copy_key, u.bytes AS used,
-              CASE WHEN g.received_bytes <> $4 THEN 'gone'
-                   WHEN c.complete THEN 'held'
+              CASE WHEN c.complete THEN 'held'
                    WHEN u.bytes + $4 > $5 THEN 'too_large'
                    ELSE 'created' END AS outcome
        FROM gone g CROSS JOIN used u LEFT JOIN copy c ON true
@@ -176,7 +190,15 @@ export async function finishUploadById(
      )
      SELECT d.outcome, d.upload_key, d.copy_key, d.used, (SELECT count(*) FROM created) AS made
      FROM decided d`,
-    [userId, uploadId, sha256, totalBytes, limits.maxUserStorageBytes, ctx.now()],
+    [
+      userId,
+      uploadId,
+      sha256,
+      totalBytes,
+      limits.maxUserStorageBytes,
+      ctx.now(),
+      request.recordedBytes ?? totalBytes,
+    ],
   );
   if (row === undefined) return { type: 'gone', dropBlobKeys: [] };
   switch (row.outcome) {

@@ -7,7 +7,12 @@ import { useTargetingFixture } from './fixture.js';
 import { targetingSecurity } from './security.js';
 import { targetingStories } from './stories.js';
 import { uploadByIdSuite } from './upload-by-id.js';
-import { assetSendSuite, type StatementProbe, uploadPipelineSuite } from './upload-pipeline.js';
+import {
+  assetSendSuite,
+  keptOffsetSuite,
+  type StatementProbe,
+  uploadPipelineSuite,
+} from './upload-pipeline.js';
 
 describe('session targeting over HTTP on PGlite', () => {
   let ackCalls = 0;
@@ -17,6 +22,7 @@ describe('session targeting over HTTP on PGlite', () => {
   let run: StatementProbe['query'] | undefined;
   let statements = 0;
   let transactions = 0;
+  let advances = 0;
   const fixture = useTargetingFixture(async (options) => {
     const executor = pgliteExecutor(await PGlite.create());
     // Counts the acknowledgement calls (ack-batches.ts checks that they were batched), the
@@ -47,7 +53,10 @@ describe('session targeting over HTTP on PGlite', () => {
       ) {
         uploadLookups++;
       }
-      if (sql.includes('SET received_bytes = $4')) await advancesHeld;
+      if (sql.includes('SET received_bytes = $4')) {
+        advances++;
+        await advancesHeld;
+      }
       return query(sql, params);
     };
     const store = await createSqlStore(executor, options);
@@ -74,6 +83,16 @@ describe('session targeting over HTTP on PGlite', () => {
       },
       query: (sql, params) => (run as StatementProbe['query'])(sql, params),
       counts: () => ({ statements, transactions }),
+      advances: () => advances,
+    })));
+  describe('the offset of an upload by id kept in this process', () =>
+    keptOffsetSuite(fixture, () => ({
+      copyLookups: () => copyLookups,
+      uploadLookups: () => uploadLookups,
+      holdAdvances: () => () => {},
+      query: (sql, params) => (run as StatementProbe['query'])(sql, params),
+      counts: () => ({ statements, transactions }),
+      advances: () => advances,
     })));
   describe('sending a delivery with an asset', () =>
     assetSendSuite(fixture, () => ({
@@ -82,5 +101,6 @@ describe('session targeting over HTTP on PGlite', () => {
       holdAdvances: () => () => {},
       query: (sql, params) => (run as StatementProbe['query'])(sql, params),
       counts: () => ({ statements, transactions }),
+      advances: () => advances,
     })));
 });

@@ -8,7 +8,7 @@ import type { AssetTransport } from '../transport/types.js';
 import type { AssetStore } from './asset-store.js';
 import { fileAssetStore } from './file-asset-store.js';
 import { sha256Hex } from './sha256.js';
-import { downloadAsset } from './transfer-io.js';
+import { downloadAsset, IMPORT_BATCH_BYTES } from './transfer-io.js';
 
 const CHUNK = 4096;
 const directories: string[] = [];
@@ -85,6 +85,51 @@ describe('downloadAsset: a streamed download into a file store', () => {
     expect(flushed.some((size) => size > 0 && size < data.length)).toBe(true);
     expect(events.at(-1)).toBe('commit');
     expect(await files.read(sha256Hex(data), 0, data.length)).toEqual(data);
+  });
+
+  it('appends in batches of at most IMPORT_BATCH_BYTES, whatever the chunk size', async () => {
+    const data = bytes(3 * IMPORT_BATCH_BYTES + 123);
+    const { store: files } = await watchedFileStore();
+    const appends: number[] = [];
+    const store: AssetStore = {
+      ...files,
+      append: async (key, offset, part) => {
+        appends.push(part.byteLength);
+        await files.append(key, offset, part);
+      },
+      appendParts: async (key, offset, parts) => {
+        appends.push(parts.reduce((sum, part) => sum + part.byteLength, 0));
+        await files.appendParts?.(key, offset, parts);
+      },
+    };
+    const pieces: AssetTransport = {
+      ...streamingTransport(data),
+      downloadStream: async ({ start, end }) => {
+        let at = start;
+        return new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (at >= end) return controller.close();
+            controller.enqueue(data.slice(at, Math.min(end, at + 65_536)));
+            at += 65_536;
+          },
+        });
+      },
+    };
+    await downloadAsset(
+      {
+        transport: pieces,
+        store,
+        retryer: new Retryer({ env: manualEnvironment() }),
+        signal: new AbortController().signal,
+        chunkBytes: 4 * IMPORT_BATCH_BYTES,
+        onProgress: () => {},
+      },
+      sha256Hex(data),
+      { size: data.length },
+    );
+    expect(appends.length).toBeGreaterThanOrEqual(4);
+    expect(Math.max(...appends)).toBeLessThanOrEqual(IMPORT_BATCH_BYTES);
+    expect(appends.reduce((sum, n) => sum + n, 0)).toBe(data.length);
   });
 
   it("the file store's flush of a missing partial is a storage error", async () => {

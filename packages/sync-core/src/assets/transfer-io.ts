@@ -14,7 +14,8 @@ export const DEFAULT_ASSET_UPLOAD_WINDOW = 2;
 
 /**
  * Bytes an import reads into one buffer and appends at once, at most (a smaller `chunkBytes`
- * wins). The upload still goes in chunks of `chunkBytes`, read back from the store.
+ * wins), and a streamed download gathers for one append. The upload still goes in chunks of
+ * `chunkBytes`, read back from the store.
  */
 export const IMPORT_BATCH_BYTES = 1 << 20;
 
@@ -414,7 +415,8 @@ async function downloadChunk(
 
 /**
  * One request for the rest of the asset, streamed into the store: the bytes are hashed as they
- * arrive and appended in batches of `run.chunkBytes`, one batch written while the next arrives
+ * arrive and appended in batches of at most {@link IMPORT_BATCH_BYTES} (fewer of the
+ * transport's pieces held for a batch), one batch written while the next arrives
  * ({@link BatchedAppend}), and flushed (`AssetStore.flushPartial`) behind the appends. A stream
  * cut short keeps what was appended; the caller continues from there. Returns the new offset.
  */
@@ -445,7 +447,7 @@ async function downloadStreamed(
     store: run.store,
     key,
     offset,
-    batchBytes: run.chunkBytes,
+    batchBytes: Math.min(run.chunkBytes, IMPORT_BATCH_BYTES),
     onWritten: (end) => {
       appended = end;
       run.onProgress(end, size);
