@@ -291,8 +291,9 @@ const CHECKS = [
      * S17 bundleD: -9 B, react: useCollection reads orderBy's field and direction in one step: 25,873 B.
      * S17 bundleD: -6 B, a query with limit 0 goes through firstInOrder like any limit (its special case goes): 25,867 B.
      * S17 bundleD: -10 B, a write's outbox entries persisted once through a Set of them: 25,857 B.
+     * Merged with bundleD of session 17 (the client's side) and upload17 (no browser change): 25,057 B.
      */
-    budgetBytes: 25_326,
+    budgetBytes: 25_057,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -535,8 +536,9 @@ const CHECKS = [
      * S17 bundleD: -12 B, a claim is asked only of a callback policy ('auto' claims, anything else does not): 24,923 B.
      * S17 bundleD: -5 B, a query with limit 0 goes through firstInOrder like any limit (its special case goes): 24,918 B.
      * S17 bundleD: -8 B, a write's outbox entries persisted once through a Set of them: 24,910 B.
+     * Merged with bundleD of session 17 (the client's side) and upload17 (no browser change): 24,082 B.
      */
-    budgetBytes: 24_370,
+    budgetBytes: 24_082,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
