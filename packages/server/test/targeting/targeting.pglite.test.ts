@@ -62,6 +62,15 @@ describe('session targeting over HTTP on PGlite', () => {
     const store = await createSqlStore(executor, options);
     return { store, close: () => store.close() };
   });
+  /** The statement probe of the suites that never hold an offset's update. */
+  const unheldProbe = (): StatementProbe => ({
+    copyLookups: () => copyLookups,
+    uploadLookups: () => uploadLookups,
+    holdAdvances: () => () => {},
+    query: (sql, params) => (run as StatementProbe['query'])(sql, params),
+    counts: () => ({ statements, transactions }),
+    advances: () => advances,
+  });
   describe('the three stories', () => targetingStories(fixture));
   describe('security rules', () => targetingSecurity(fixture));
   describe('uploads by id', () => uploadByIdSuite(fixture));
@@ -86,21 +95,6 @@ describe('session targeting over HTTP on PGlite', () => {
       advances: () => advances,
     })));
   describe('the offset of an upload by id kept in this process', () =>
-    keptOffsetSuite(fixture, () => ({
-      copyLookups: () => copyLookups,
-      uploadLookups: () => uploadLookups,
-      holdAdvances: () => () => {},
-      query: (sql, params) => (run as StatementProbe['query'])(sql, params),
-      counts: () => ({ statements, transactions }),
-      advances: () => advances,
-    })));
-  describe('sending a delivery with an asset', () =>
-    assetSendSuite(fixture, () => ({
-      copyLookups: () => copyLookups,
-      uploadLookups: () => uploadLookups,
-      holdAdvances: () => () => {},
-      query: (sql, params) => (run as StatementProbe['query'])(sql, params),
-      counts: () => ({ statements, transactions }),
-      advances: () => advances,
-    })));
+    keptOffsetSuite(fixture, unheldProbe));
+  describe('sending a delivery with an asset', () => assetSendSuite(fixture, unheldProbe));
 });
