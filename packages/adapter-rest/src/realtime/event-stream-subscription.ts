@@ -69,10 +69,8 @@ class EventStreamSubscription {
   readonly #options: EventStreamSubscriptionOptions;
   readonly #scopes: ReadonlySet<string>;
   #stopped = false;
-  /** Ends the current connection: its request, then its stream. */
-  #cancel: (() => void) | null = null;
-  /** Ends the current wait between two connections. */
-  #wake: (() => void) | null = null;
+  /** Ends what runs now: the connection's request, then its stream, or the wait after it. */
+  #interrupt: (() => void) | null = null;
   #attempt = 0;
   #serverRetryMs: number | undefined;
   /** The code of the `end` event that closed the last connection, if any. */
@@ -86,8 +84,7 @@ class EventStreamSubscription {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#cancel?.();
-    this.#wake?.();
+    this.#interrupt?.();
   }
 
   async run(): Promise<void> {
@@ -122,7 +119,7 @@ class EventStreamSubscription {
    */
   async #connectOnce(): Promise<void> {
     const controller = new AbortController();
-    this.#cancel = () => controller.abort();
+    this.#interrupt = () => controller.abort();
     const freshToken = this.#endCode === 'token_expired';
     this.#endCode = undefined;
     const response = await this.#options.http.open({
@@ -161,7 +158,7 @@ class EventStreamSubscription {
     const cancel = () => {
       reader.cancel().catch(() => undefined);
     };
-    this.#cancel = cancel;
+    this.#interrupt = cancel;
     const parser = new EventStreamParser();
     let idleTimer: unknown = null;
     let idle = false;
@@ -236,7 +233,7 @@ class EventStreamSubscription {
     const { timers } = this.#options;
     return new Promise((resolve) => {
       const timer = timers.setTimeout(resolve, ms);
-      this.#wake = () => {
+      this.#interrupt = () => {
         timers.clearTimeout(timer);
         resolve();
       };
