@@ -293,8 +293,9 @@ const CHECKS = [
      * S17 bundleD: -10 B, a write's outbox entries persisted once through a Set of them: 25,857 B.
      * Merged with bundleD of session 17 (the client's side) and upload17 (no browser change): 25,057 B.
      * S17 bundleA2: -17 B, the event stream ends its connection or its wait through one interrupt: 25,040 B.
+     * S17 bundleA2: -5 B, an events answer's content type tested by one case-insensitive regex: 25,035 B.
      */
-    budgetBytes: 25_040,
+    budgetBytes: 25_035,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -539,8 +540,9 @@ const CHECKS = [
      * S17 bundleD: -8 B, a write's outbox entries persisted once through a Set of them: 24,910 B.
      * Merged with bundleD of session 17 (the client's side) and upload17 (no browser change): 24,082 B.
      * S17 bundleA2: -12 B, the event stream ends its connection or its wait through one interrupt: 24,070 B.
+     * S17 bundleA2: -7 B, an events answer's content type tested by one case-insensitive regex: 24,063 B.
      */
-    budgetBytes: 24_070,
+    budgetBytes: 24_063,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

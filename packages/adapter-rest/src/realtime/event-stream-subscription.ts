@@ -134,7 +134,7 @@ class EventStreamSubscription {
     const type = response.headers.get('content-type') ?? '';
     // A body is cancelled without waiting: some fetch implementations settle `cancel()` only
     // when the stream is read, which would hold this connection attempt for good.
-    if (!type.toLowerCase().startsWith('text/event-stream') || response.body === null) {
+    if (!/^text\/event-stream/i.test(type) || response.body === null) {
       response.body?.cancel().catch(() => undefined);
       throw notSynclineAnswerError(response, 'events');
     }
