@@ -68,7 +68,7 @@ function contentTypeOf(response: Response): string {
 }
 
 function whereOf(response: Response | undefined): string {
-  return response === undefined || response.url === '' ? 'the server' : response.url;
+  return response?.url || 'the server';
 }
 
 /**
@@ -82,7 +82,7 @@ export function notSynclineAnswerError(
   cause?: unknown,
 ): SyncError {
   const type = response === undefined ? 'a body' : contentTypeOf(response);
-  const status = response === undefined || response.ok ? '' : ` HTTP ${response.status}`;
+  const status = response?.ok === false ? ` HTTP ${response.status}` : '';
   return new SyncError(
     'misconfigured',
     `${what}: ${whereOf(response)} answered${status} with ${type} that is not a syncline answer: baseUrl points at another server`,
