@@ -220,7 +220,8 @@ export class HttpClient {
     const onAbort = () => controller.abort(caller?.reason);
     if (caller?.aborted) onAbort();
     else caller?.addEventListener('abort', onAbort, { once: true });
-    const timer = timers.setTimeout(() => controller.abort(new Error('timeout')), timeoutMs);
+    // The reason is not read: a merged signal aborted while the caller's is not is the deadline.
+    const timer = timers.setTimeout(() => controller.abort(), timeoutMs);
     return {
       signal: controller.signal,
       clear: () => {
