@@ -51,7 +51,7 @@ export async function devSignIn(options: DevSignInOptions): Promise<DevSession> 
     baseUrl: options.baseUrl,
     getToken: undefined,
     fetch: options.fetch,
-    timeoutMs: options.timeoutMs ?? 30_000,
+    timeoutMs: options.timeoutMs,
     timers: {
       now: () => Date.now(),
       setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),

@@ -37,7 +37,8 @@ export interface HttpClientOptions {
   getToken: TokenProvider | undefined;
   /** The app's `fetch`; `undefined`: the global one, looked up at call time. */
   fetch?: typeof globalThis.fetch | undefined;
-  timeoutMs: number;
+  /** A request's deadline. @default 30000 */
+  timeoutMs?: number | undefined;
   timers: HttpTimers;
 }
 
@@ -215,7 +216,7 @@ export class HttpClient {
   }
 
   #deadline(caller: AbortSignal | undefined): Deadline {
-    const { timers, timeoutMs } = this.#options;
+    const { timers, timeoutMs = 30_000 } = this.#options;
     const controller = new AbortController();
     const onAbort = () => controller.abort(caller?.reason);
     if (caller?.aborted) onAbort();
@@ -237,7 +238,7 @@ export class HttpClient {
       return new SyncError('network', `${what} was aborted`, { cause: error, code: 'aborted' });
     }
     if (isSyncError(error)) return error;
-    if (signal.aborted) return timeoutError(what, this.#options.timeoutMs);
+    if (signal.aborted) return timeoutError(what, this.#options.timeoutMs ?? 30_000);
     return networkError(what, error);
   }
 }

@@ -25,7 +25,6 @@ import { pushToResources } from './resource-push.js';
 
 const DEFAULT_CONCURRENCY = 8;
 const DEFAULT_PAGE_SIZE = 100;
-const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
  * Creates a `SyncTransport` that syncs the signed-in user's records with an app's own REST
@@ -64,7 +63,7 @@ export function resourceTransport<Collections extends string>(
     baseUrl: options.baseUrl,
     getToken: options.getToken,
     fetch: options.fetch,
-    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    timeoutMs: options.timeoutMs,
     timers: {
       now,
       setTimeout: env?.setTimeout ?? ((callback, ms) => globalThis.setTimeout(callback, ms)),
