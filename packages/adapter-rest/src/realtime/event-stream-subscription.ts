@@ -81,8 +81,8 @@ class EventStreamSubscription {
     this.#scopes = new Set(options.scopes);
   }
 
+  // A second call interrupts again, which ends nothing more.
   stop(): void {
-    if (this.#stopped) return;
     this.#stopped = true;
     this.#interrupt?.();
   }
