@@ -22,7 +22,8 @@ export interface PollSubscriptionOptions {
 export function subscribePolling(options: PollSubscriptionOptions): () => void {
   const { onConnect, pollIntervalMs = 10_000, timers } = options;
   let stopped = false;
-  let timer: unknown = null;
+  // Set before `subscribePolling` returns (the first tick is scheduled at once).
+  let timer: unknown;
   const tick = (delay: number) => {
     timer = timers.setTimeout(() => {
       if (stopped) return;
@@ -38,6 +39,6 @@ export function subscribePolling(options: PollSubscriptionOptions): () => void {
   tick(0);
   return () => {
     stopped = true;
-    if (timer !== null) timers.clearTimeout(timer);
+    timers.clearTimeout(timer);
   };
 }
