@@ -160,16 +160,16 @@ class EventStreamSubscription {
     };
     this.#interrupt = cancel;
     const parser = new EventStreamParser();
-    let idleTimer: unknown = null;
     let idle = false;
-    const armIdle = () => {
-      if (idleTimer !== null) timers.clearTimeout(idleTimer);
-      idleTimer = timers.setTimeout(() => {
-        idle = true;
-        cancel();
-      }, idleTimeoutMs);
+    const onIdle = () => {
+      idle = true;
+      cancel();
     };
-    armIdle();
+    let idleTimer = timers.setTimeout(onIdle, idleTimeoutMs);
+    const armIdle = () => {
+      timers.clearTimeout(idleTimer);
+      idleTimer = timers.setTimeout(onIdle, idleTimeoutMs);
+    };
     try {
       for (;;) {
         const { done, value } = await reader.read();
@@ -182,7 +182,7 @@ class EventStreamSubscription {
       // A read that fails once the idle timer cancelled it is the idle timeout (below).
       if (!idle && !this.#stopped) throw networkError('events', error);
     } finally {
-      if (idleTimer !== null) timers.clearTimeout(idleTimer);
+      timers.clearTimeout(idleTimer);
       cancel();
     }
     if (idle && !this.#stopped) {
