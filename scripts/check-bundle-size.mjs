@@ -300,8 +300,9 @@ const CHECKS = [
      * S17 bundleA2: -4 B, the event stream's stop interrupts again when called twice (no guard): 25,021 B.
      * S17 bundleA2: -6 B, the poll mode's timer is always set when it stops (its null guard goes): 25,015 B.
      * S17 bundleA2: -1 B, the event stream's idle timer is armed when the read starts (its null guards go): 25,014 B.
+     * S17 bundleA2: -7 B, checkBaseUrl leaves protocol unset for a value that is not a URL (one assignment): 25,007 B.
      */
-    budgetBytes: 25_014,
+    budgetBytes: 25_007,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -553,8 +554,9 @@ const CHECKS = [
      * S17 bundleA2: -2 B, the event stream's stop interrupts again when called twice (no guard): 24,050 B.
      * S17 bundleA2: -7 B, the poll mode's timer is always set when it stops (its null guard goes): 24,043 B.
      * S17 bundleA2: -1 B, the event stream's idle timer is armed when the read starts (its null guards go): 24,042 B.
+     * S17 bundleA2: -4 B, checkBaseUrl leaves protocol unset for a value that is not a URL (one assignment): 24,038 B.
      */
-    budgetBytes: 24_042,
+    budgetBytes: 24_038,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

@@ -252,9 +252,9 @@ export class HttpClient {
 export function checkBaseUrl(baseUrl: unknown): string {
   let protocol: string | undefined;
   try {
-    protocol = typeof baseUrl === 'string' ? new URL(baseUrl).protocol : undefined;
+    if (typeof baseUrl === 'string') protocol = new URL(baseUrl).protocol;
   } catch {
-    protocol = undefined;
+    // Not a URL: refused below.
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
     const shown = baseUrl === undefined ? 'missing' : JSON.stringify(baseUrl);
