@@ -301,6 +301,10 @@ const CHECKS = [
      * S17 bundleA2: -6 B, the poll mode's timer is always set when it stops (its null guard goes): 25,015 B.
      * S17 bundleA2: -1 B, the event stream's idle timer is armed when the read starts (its null guards go): 25,014 B.
      * S17 bundleA2: -7 B, checkBaseUrl leaves protocol unset for a value that is not a URL (one assignment): 25,007 B.
+     * S17 bundleD2: -11 B, the client in fewer words: the probe bound, the status read once, a shorter targeting message: 25,046 B.
+     * S17 bundleD2: -33 B, two status snapshots compared key by key (sameStatus; ~0.1 us more per status commit or flush, not per write): 25,013 B.
+     * S17 bundleD2: -14 B, a schema refusal's message written in schemaError (describeIssues, its one caller's helper, goes): 24,999 B.
+     * S17 bundleD2: -27 B, a query's rows always go through firstInOrder (the unlimited sort's own branch goes; CPU equal in a 100- and 10,000-row micro-run): 24,972 B.
      */
     budgetBytes: 25_007,
     /** Where issue 13 wants it. */
@@ -555,6 +559,10 @@ const CHECKS = [
      * S17 bundleA2: -7 B, the poll mode's timer is always set when it stops (its null guard goes): 24,043 B.
      * S17 bundleA2: -1 B, the event stream's idle timer is armed when the read starts (its null guards go): 24,042 B.
      * S17 bundleA2: -4 B, checkBaseUrl leaves protocol unset for a value that is not a URL (one assignment): 24,038 B.
+     * S17 bundleD2: -12 B, the client in fewer words: the probe bound, the status read once, a shorter targeting message: 24,070 B.
+     * S17 bundleD2: -36 B, two status snapshots compared key by key (sameStatus; ~0.1 us more per status commit or flush, not per write): 24,034 B.
+     * S17 bundleD2: -13 B, a schema refusal's message written in schemaError (describeIssues, its one caller's helper, goes): 24,021 B.
+     * S17 bundleD2: -34 B, a query's rows always go through firstInOrder (the unlimited sort's own branch goes; CPU equal in a 100- and 10,000-row micro-run): 23,987 B.
      */
     budgetBytes: 24_038,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */

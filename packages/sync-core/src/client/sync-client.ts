@@ -85,7 +85,7 @@ class SyncClientImpl implements SyncClient {
     const transport = options.transport;
     this.#reachability = new Reachability({
       env: device,
-      probe: transport.probe === undefined ? undefined : (signal) => transport.probe!(signal),
+      probe: transport.probe?.bind(transport),
       intervalMs: options.probeIntervalMs ?? 3000,
       timeoutMs: Math.min(options.requestTimeoutMs ?? 30_000, 10_000),
     });
@@ -157,13 +157,14 @@ class SyncClientImpl implements SyncClient {
     if (api !== null) return api;
     throw new SyncError(
       'invalid',
-      `client.${what} needs the targeting option: sessionTargeting() from '@syncline/sync-core/targeting'`,
+      `client.${what} needs targeting: sessionTargeting() from '@syncline/sync-core/targeting'`,
       { code: 'targeting_not_enabled' },
     );
   }
 
   get status(): SyncStatus {
-    return this.#tabs?.status(this.#status.snapshot) ?? this.#status.snapshot;
+    const own = this.#status.snapshot;
+    return this.#tabs?.status(own) ?? own;
   }
 
   get tabRole(): TabRole {

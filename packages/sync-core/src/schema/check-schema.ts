@@ -18,7 +18,7 @@ export type SchemaCheck =
 
 /** A Standard Schema path segment (a key, or `{ key }`) as a record path's key. */
 function keyOf(segment: PropertyKey | StandardSchemaPathSegment): string | number {
-  const key = typeof segment === 'object' && segment !== null ? segment.key : segment;
+  const key = typeof segment === 'object' ? segment.key : segment;
   return typeof key === 'number' ? key : String(key);
 }
 
@@ -44,29 +44,23 @@ export function checkWithSchema(schema: StandardSchemaV1, value: unknown): Schem
 }
 
 /**
- * One line per issue, each field's path written as the data checks write theirs:
- * `$.title: Expected string, received number`, `$.tags[0]: ...`, `$` for the record itself.
- */
-export function describeIssues(issues: readonly RecordIssue[]): string {
-  return issues
-    .map((issue) => `${formatPath(issue.path.reduce(at, ROOT))}: ${issue.message}`)
-    .join('; ');
-}
-
-/**
  * The error of a local write that fails its collection's schema: kind `invalid`, code
- * `schema`, `details.issues` with each field's path.
+ * `schema`, `details.issues` with each field's path. The message has one part per issue, each
+ * field's path written as the data checks write theirs: `$.title: Expected string, received
+ * number`, `$.tags[0]: ...`, `$` for the record itself.
  */
 export function schemaError(
   collection: string,
   id: string,
   issues: readonly RecordIssue[],
 ): SyncError {
-  return new SyncError(
-    'invalid',
-    `${collection}/${id} fails its schema: ${describeIssues(issues)}`,
-    { code: 'schema', details: { collection, id, issues } },
+  const described = issues.map(
+    ({ path, message }) => `${formatPath(path.reduce(at, ROOT))}: ${message}`,
   );
+  return new SyncError('invalid', `${collection}/${id} fails its schema: ${described.join('; ')}`, {
+    code: 'schema',
+    details: { collection, id, issues },
+  });
 }
 
 /**

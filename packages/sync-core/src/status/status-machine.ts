@@ -193,13 +193,6 @@ export class StatusMachine {
 }
 
 function sameStatus(a: SyncStatus, b: SyncStatus): boolean {
-  return (
-    a.state === b.state &&
-    a.pending === b.pending &&
-    a.conflicts === b.conflicts &&
-    a.rejected === b.rejected &&
-    a.lastSyncedAt === b.lastSyncedAt &&
-    a.error === b.error &&
-    a.userId === b.userId
-  );
+  const keys = Object.keys(a) as Array<keyof SyncStatus>;
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }

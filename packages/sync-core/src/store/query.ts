@@ -124,15 +124,8 @@ export function orderAndLimit(
     return records;
   }
   const field = typeof orderBy === 'string' ? orderBy : orderBy[0];
-  const compare = orderOf(orderBy);
-  let keyed: Keyed[];
-  if (limit < records.length) {
-    keyed = firstInOrder(records, field, compare, limit);
-  } else {
-    keyed = records.map((record) => ({ record, key: record.data[field] }));
-    keyed.sort(compare);
-  }
-  return keyed.map((k) => k.record);
+  // Without a limit below the row count, nothing is ever cut: every row is kept and sorted once.
+  return firstInOrder(records, field, orderOf(orderBy), limit).map((k) => k.record);
 }
 
 /** The most rows a query returns: its `limit`, or every row (a negative limit is no limit). */
