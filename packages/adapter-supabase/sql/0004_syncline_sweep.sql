@@ -8,7 +8,7 @@
 -- through PostgREST and removes what it answers through the Storage API (objects must never be
 -- removed by deleting storage.objects rows: that leaves the bytes behind).
 
--- {max_objects} -> {"bucket", "objects": [path, ...], "more", "claim", "sweep": {...}}: runs
+-- {max_objects} -> {"bucket", "objects": [path, ...], "more", "claim", "claimMs", "sweep": {...}}: runs
 -- syncline.sweep() (revokes ended sessions, marks expired and quietly completed deliveries,
 -- purges ended ones after the retention), then lists up to max_objects (at most 1000) objects
 -- of every user that nothing needs any more (syncline.asset_releasable: the rule the adapter's
@@ -22,7 +22,11 @@
 -- syncline_sweep_release("claim") after its Storage request, or it is older than
 -- syncline.asset_claim_ms(), a send or a transfer request of that object answers PT503
 -- asset_busy (0003, syncline.check_asset_unclaimed) instead of referencing a file about to go.
--- Each object's lock is held to the end of this call, so one call locks at most 1000.
+-- "claimMs" is that lifetime (syncline.asset_claim_ms()): the caller does not start its
+-- Storage request once half of it has passed since it sent this call (a stalled function
+-- would otherwise remove an object sent again after the claim expired), and releases the
+-- claims instead. Each object's lock is held to the end of this call, so one call locks at
+-- most 1000.
 CREATE OR REPLACE FUNCTION public.syncline_sweep_assets(max_objects integer DEFAULT 1000)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = ''
@@ -67,6 +71,7 @@ BEGIN
     'objects', to_jsonb(v_names),
     'more', cardinality(v_candidates) > max_objects,
     'claim', v_claim,
+    'claimMs', syncline.asset_claim_ms(),
     'sweep', v_sweep);
 END
 $fn$;

@@ -6,11 +6,14 @@
  * that nothing needs any more, claiming them) and removes those objects through the Storage API,
  * in batches, until none is left; after each batch's Storage request it clears the batch's
  * claims (`syncline_sweep_release`). While an object is claimed a send of it answers a
- * retryable `asset_busy`, so no new delivery references a file the sweep is removing. `functions/syncline-sweep/index.ts` of this package deploys it.
+ * retryable `asset_busy`, so no new delivery references a file the sweep is removing. A claim
+ * expires (`claimMs` of the listing), so a round whose Storage request would start once half of
+ * that has passed since its listing was asked for sends none: it releases its claims and the run
+ * answers 502 `sweep_too_slow`. `functions/syncline-sweep/index.ts` of this package deploys it.
  *
  * @module
  */
-import { SyncError } from '@syncline/sync-core';
+import { type SyncEnvironment, SyncError } from '@syncline/sync-core';
 import type { RpcBuilderLike, SupabaseStorageLike } from './client-like.js';
 import { callRpc, validatedAnswer } from './rpc-call.js';
 import { syncErrorFromStorage } from './storage-assets.js';
@@ -42,6 +45,13 @@ export interface SyncSweepOptions {
    * @default 20
    */
   maxRounds?: number;
+  /**
+   * Replaces the clock that times each round (tests). Only differences of `now()` are read: the
+   * time from just before a round's listing RPC is sent to just before its Storage request
+   * would start.
+   * @default `performance.now()` (monotonic: a wall clock stepped back would shorten a round)
+   */
+  environment?: Partial<Pick<SyncEnvironment, 'now'>>;
 }
 
 /** The JSON body of a successful sweep (status 200). */
@@ -65,8 +75,15 @@ interface SweepPage {
   objects: string[];
   more: boolean;
   claim: string;
+  claimMs: number;
   sweep: SyncSweepReport['sweep'];
 }
+
+/**
+ * The claims' lifetime of a listing without `claimMs` (an older `0004_syncline_sweep.sql`):
+ * `syncline.asset_claim_ms()` has been 5 minutes since claims exist.
+ */
+const OLDER_CLAIM_MS = 300_000;
 
 const SWEEP_FIELDS = [
   'expiredDeliveries',
@@ -80,7 +97,12 @@ const SWEEP_FIELDS = [
  * The clean-up handler. POST with the bearer runs it and answers 200 with a
  * {@link SyncSweepReport}; another method answers 405, a missing or wrong bearer 401, and a
  * failed database or Storage call 502 with `{ error: { kind, code, message }, removedObjects }`
- * (what was removed before the failure stays removed; the next run carries on).
+ * (what was removed before the failure stays removed; the next run carries on). A round whose
+ * Storage request would start more than half the claims' lifetime (`claimMs` of the listing)
+ * after its listing RPC was sent removes nothing: its claims are released and the answer is 502
+ * with `kind: 'timeout'`, `code: 'sweep_too_slow'` (a send of those objects could otherwise be
+ * accepted once the claims expire, and Storage, called with the service role, would remove the
+ * object under it).
  *
  * @throws SyncError `misconfigured` when `secret` is empty or `batchSize`/`maxRounds` are not
  *   positive integers (`batchSize` at most 1000).
@@ -98,6 +120,7 @@ export function syncSweepHandler(options: SyncSweepOptions): (req: Request) => P
     throw new SyncError('misconfigured', 'syncSweepHandler: maxRounds must be a positive integer');
   }
   const expected = `Bearer ${options.secret}`;
+  const now = options.environment?.now ?? (() => performance.now());
 
   const page = async (): Promise<SweepPage> => {
     const data = await callRpc(
@@ -113,11 +136,15 @@ export function syncSweepHandler(options: SyncSweepOptions): (req: Request) => P
         !objects.every((name) => typeof name === 'string') ||
         typeof answer.more !== 'boolean' ||
         typeof answer.claim !== 'string' ||
+        !(
+          answer.claimMs === undefined ||
+          (Number.isInteger(answer.claimMs) && answer.claimMs > 0)
+        ) ||
         !SWEEP_FIELDS.every((field) => typeof answer.sweep?.[field] === 'number')
       ) {
         throw data;
       }
-      return answer as SweepPage;
+      return { ...answer, claimMs: answer.claimMs ?? OLDER_CLAIM_MS } as SweepPage;
     });
   };
 
@@ -145,10 +172,24 @@ export function syncSweepHandler(options: SyncSweepOptions): (req: Request) => P
     };
     try {
       for (let round = 0; round < maxRounds; round++) {
+        const asked = now();
         const listed = await page();
         for (const field of SWEEP_FIELDS) report.sweep[field] += listed.sweep[field];
         report.more = listed.more;
         if (listed.objects.length === 0) break;
+        // The claims date from the database's clock when the listing ran, after `asked`: this
+        // overestimates their age, with no clock of another machine read. Past half their
+        // lifetime the request is not started (a request held in Storage for minutes before it
+        // deletes is what is left); nothing is removed, so the claims are released.
+        const elapsed = now() - asked;
+        if (elapsed > listed.claimMs / 2) {
+          await release(listed.claim);
+          throw new SyncError(
+            'timeout',
+            `the round took ${Math.ceil(elapsed)} ms from its listing to its Storage request, over half the claims' lifetime (${listed.claimMs} ms): nothing removed, its claims released`,
+            { code: 'sweep_too_slow' },
+          );
+        }
         // The listed objects are claimed (sends of them answer asset_busy, retried) until this
         // releases them once Storage answered. A failed request (one without an answer may
         // still be removing) leaves the claims to expire (syncline.asset_claim_ms()).

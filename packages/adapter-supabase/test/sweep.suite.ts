@@ -410,6 +410,175 @@ export function sweepSuite(kind: () => DatabaseKind, adminUrl?: () => string | u
     expect(await stored(file.object)).toBe(true);
   });
 
+  /**
+   * A service-role client whose listing answer (`syncline_sweep_assets`, as its fetch receives
+   * it) is passed to `during`, which may stall the round (move the clocks, send the file), and
+   * then to `edit` before supabase-js reads it.
+   */
+  const listingWith = async (
+    during: (page: { objects: string[]; claim: string }) => Promise<void>,
+    edit: (page: Record<string, unknown>) => Record<string, unknown> = (page) => page,
+  ) =>
+    project.createClient({
+      key: await serviceRoleKey(),
+      fetch: async (input, init) => {
+        const response = await fetch(input, init);
+        const url = String(input instanceof Request ? input.url : input);
+        if (!url.endsWith('/rpc/syncline_sweep_assets') || !response.ok) return response;
+        const page = (await response.json()) as { objects: string[]; claim: string };
+        await during(page);
+        return new Response(JSON.stringify(edit(page)), {
+          status: response.status,
+          headers: { 'content-type': 'application/json' },
+        });
+      },
+    });
+
+  const claimsOf = async (name: string) =>
+    (await project.db.admin.query('SELECT 1 FROM syncline.asset_claims WHERE name = $1', [name]))
+      .length;
+
+  it('the listing answers the claim lifetime', async () => {
+    const listed = await service.rpc('syncline_sweep_assets', { max_objects: 1 });
+    expect(listed.data).toMatchObject({ claimMs: 5 * 60 * 1000 });
+    await service.rpc('syncline_sweep_release', { claim: listed.data.claim });
+  });
+
+  it('a stalled round does not remove an object sent again after its claims expired', async () => {
+    const email = freshEmail('stalled');
+    const sender = await signIn(email);
+    const receiver = await signIn(email);
+    const file = await upload(sender);
+    await advance(2 * HOUR);
+    // The function stalls for 6 minutes between its listing and its Storage request (its own
+    // clock and the database's move on together); meanwhile the claim expires and the user
+    // sends the file again: accepted, the object is in the bucket.
+    let clock = 1_000_000;
+    const handler = syncSweepHandler({
+      client: await listingWith(async (page) => {
+        expect(page.objects).toContain(file.object);
+        await advance(6 * 60 * 1000);
+        clock += 6 * 60 * 1000;
+        await send(sender, file.sha256, 3600);
+      }),
+      secret: SECRET,
+      environment: { now: () => clock },
+    });
+    const answer = await post(handler, `Bearer ${SECRET}`);
+    expect(answer.status).toBe(502);
+    expect(await answer.json()).toMatchObject({
+      error: { kind: 'timeout', code: 'sweep_too_slow' },
+      removedObjects: 0,
+    });
+    expect(await stored(file.object)).toBe(true);
+    const read = await receiver.transport.assets?.download({ sha256: file.sha256, start: 0 });
+    expect(sha256Hex(read ?? new Uint8Array())).toBe(file.sha256);
+  });
+
+  it('a round past half the claim lifetime releases its claims unremoved; up to half it removes', async () => {
+    const sender = await signIn(freshEmail('slow-listing'));
+    const file = await upload(sender);
+    await advance(2 * HOUR);
+    // The listing took 150.001 s by the function's clock (the database's did not move: the
+    // claims are live): no Storage request, the claims are cleared, a send goes ahead at once.
+    let clock = 0;
+    let removes = 0;
+    const counted = await listingWith(async () => {
+      clock += 150_001;
+    });
+    const slow = syncSweepHandler({
+      client: {
+        rpc: (fn: string, args?: Record<string, unknown>) => counted.rpc(fn, args),
+        storage: {
+          from: (bucket: string) => {
+            const api = service.storage.from(bucket);
+            return {
+              remove: (paths: string[]) => {
+                removes += 1;
+                return api.remove(paths);
+              },
+            };
+          },
+        },
+      },
+      secret: SECRET,
+      environment: { now: () => clock },
+    });
+    const answer = await post(slow, `Bearer ${SECRET}`);
+    expect(answer.status).toBe(502);
+    const body = (await answer.json()) as {
+      error: { kind: string; code: string; message: string };
+    };
+    expect(body.error).toMatchObject({ kind: 'timeout', code: 'sweep_too_slow' });
+    expect(body.error.message).toMatch(/150001 ms/);
+    expect(removes).toBe(0);
+    expect(await stored(file.object)).toBe(true);
+    expect(await claimsOf(file.object)).toBe(0);
+    await send(sender, file.sha256, 60);
+
+    // Exactly half the lifetime: the round goes ahead (once the delivery ended, the object is
+    // releasable again).
+    const second = await upload(sender);
+    await advance(2 * HOUR);
+    const timely = syncSweepHandler({
+      client: await listingWith(async () => {
+        clock += 150_000;
+      }),
+      secret: SECRET,
+      environment: { now: () => clock },
+    });
+    const done = await post(timely, `Bearer ${SECRET}`);
+    expect(done.status).toBe(200);
+    expect(((await done.json()) as SyncSweepReport).removedObjects).toBeGreaterThanOrEqual(2);
+    expect(await stored(second.object)).toBe(false);
+    expect(await stored(file.object)).toBe(false);
+  });
+
+  it("the deadline is half the answer's claimMs; an answer without it (an older 0004) counts 5 minutes", async () => {
+    const sender = await signIn(freshEmail('claim-ms'));
+    const file = await upload(sender);
+    await advance(2 * HOUR);
+    let clock = 0;
+    const run = async (
+      step: number,
+      edit: (page: Record<string, unknown>) => Record<string, unknown>,
+    ) => {
+      const handler = syncSweepHandler({
+        client: await listingWith(async () => {
+          clock += step;
+        }, edit),
+        secret: SECRET,
+        environment: { now: () => clock },
+      });
+      const answer = await post(handler, `Bearer ${SECRET}`);
+      return { status: answer.status, body: (await answer.json()) as { error?: { code: string } } };
+    };
+    expect(await run(501, (page) => ({ ...page, claimMs: 1000 }))).toMatchObject({
+      status: 502,
+      body: { error: { code: 'sweep_too_slow' } },
+    });
+    expect(
+      await run(150_001, (page) => {
+        const { claimMs: _dropped, ...older } = page;
+        return older;
+      }),
+    ).toMatchObject({ status: 502, body: { error: { code: 'sweep_too_slow' } } });
+    expect(await run(0, (page) => ({ ...page, claimMs: 'soon' }))).toMatchObject({
+      status: 502,
+      body: { error: { code: 'bad_response' } },
+    });
+    expect(await stored(file.object)).toBe(true);
+    // The bad answer's claims were left to expire (the handler could not trust its claim).
+    await advance(6 * 60 * 1000);
+    expect(
+      await run(150_000, (page) => {
+        const { claimMs: _dropped, ...older } = page;
+        return older;
+      }),
+    ).toMatchObject({ status: 200 });
+    expect(await stored(file.object)).toBe(false);
+  });
+
   it('runs only for the secret, and the RPC only for the service role', async () => {
     const user = await signIn(freshEmail('refused'));
     const file = await upload(user);

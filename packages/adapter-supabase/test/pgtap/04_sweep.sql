@@ -2,7 +2,7 @@
 -- it; it answers the objects of every user that nothing needs any more and never others, and
 -- claims them (syncline.asset_claims) until syncline_sweep_release clears the claims.
 BEGIN;
-SELECT plan(21);
+SELECT plan(22);
 
 SELECT ok((SELECT p.prosecdef AND 'search_path=""' = ANY (p.proconfig) FROM pg_proc p
            WHERE p.oid = 'public.syncline_sweep_assets(integer)'::regprocedure),
@@ -54,6 +54,8 @@ SELECT is(public.syncline_sweep_assets(10) ->> 'bucket', 'syncline-assets', 'it 
 SELECT ok(public.syncline_sweep_assets(10) ? 'sweep', 'it answers what the sweep did');
 RESET ROLE;
 CREATE TEMP TABLE swept ON COMMIT DROP AS SELECT public.syncline_sweep_assets(10) AS answer;
+SELECT is((SELECT (s.answer ->> 'claimMs')::bigint FROM swept s), syncline.asset_claim_ms(),
+  'it answers the claims'' lifetime');
 SELECT is((SELECT count(*)::integer FROM swept s
             JOIN syncline.asset_claims c ON c.claim = (s.answer ->> 'claim')::uuid
                                         AND s.answer -> 'objects' ? c.name),
