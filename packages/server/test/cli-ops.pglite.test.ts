@@ -77,6 +77,30 @@ describe('syncline-server on a PGlite directory', () => {
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false); // released on shutdown
   }, 180_000);
 
+  it('takes the targeting limits of docs/server.md in --limits: an asset over maxAssetBytes is 413', async () => {
+    const limits =
+      '{"maxAssetBytes":1000,"maxUserStorageBytes":5000,"maxDeliveryTtlSeconds":60,"maxRecordBytes":4096}';
+    const proc = await startCli([
+      '--data',
+      join(dataDir, 'limits'),
+      '--dev-auth',
+      '--limits',
+      limits,
+    ]);
+    running.push(proc);
+    const { token } = await devToken(proc.url, 'alice');
+    const tooLarge = await call(`${proc.url}/v1/assets/${'a'.repeat(64)}`, {
+      method: 'PUT',
+      token,
+      headers: { 'content-type': 'application/octet-stream', 'content-range': 'bytes 0-9/1001' },
+      body: new Uint8Array(10),
+    });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body).toMatchObject({ error: { code: 'too_large' } });
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited).toBe(0);
+  }, 120_000);
+
   it('refuses dev auth on a non-loopback address, and says how to allow it', async () => {
     const proc = spawnCli(['--port', '0', '--host', '0.0.0.0', '--dev-auth']);
     running.push(proc);
