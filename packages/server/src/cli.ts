@@ -211,6 +211,10 @@ const LIMIT_KEYS = [
   'maxIdLength',
   'maxFieldsPerRecord',
   'maxPullLimit',
+  'maxRecordBytes',
+  'maxAssetBytes',
+  'maxUserStorageBytes',
+  'maxDeliveryTtlSeconds',
 ];
 const RATE_LIMIT_KEYS = [
   'requestsPerSecond',

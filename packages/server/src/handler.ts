@@ -115,7 +115,8 @@ export interface SyncHandlerOptions {
    */
   listScopeMembers?: ListScopeMembers;
   /**
-   * Where asset bytes live.
+   * Where asset bytes live. Give each database its own: the sweeper deletes every blob its
+   * database does not know, so two servers on the default directory delete each other's.
    * @default fileBlobStore({ directory: join(os.tmpdir(), 'syncline-assets') })
    */
   blobStore?: BlobStore;

@@ -5,7 +5,10 @@
  * @module
  */
 
-import type { BlobStore } from '../assets/blob-store.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BlobStore, fileBlobStore } from '../assets/blob-store.js';
 import { devAuth as createDevAuth, type DevAuth } from '../auth/dev-auth.js';
 import type { Authenticate, AuthorizeScope } from '../auth/types.js';
 import {
@@ -56,7 +59,13 @@ export interface StartServerOptions {
   authorizeScope?: AuthorizeScope;
   /** The members of a shared scope (see `SyncHandlerOptions.listScopeMembers`). */
   listScopeMembers?: ListScopeMembers;
-  /** Where asset bytes live. @default a `fileBlobStore` under the OS temp directory */
+  /**
+   * Where asset bytes live. Give each database its own: the sweeper deletes every blob its
+   * database does not know.
+   * @default with `dataDir`, a `fileBlobStore` in `<dataDir>/assets` (as the CLI); with
+   * neither `store` nor `dataDir` (a database in memory), one in a new temporary directory
+   * removed by `close()`; with `store`, the handler's default (`<os tmpdir>/syncline-assets`)
+   */
   blobStore?: BlobStore;
   /**
    * How often the sweeper runs (delivery and transfer expiry, asset cleanup), in milliseconds,
@@ -134,6 +143,20 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     throw new TypeError('startServer needs `authenticate` (e.g. jwtAuth) or `devAuth: true`');
   }
   const ownsStore = options.store === undefined;
+  // Asset bytes beside the database they belong to, never in a directory another server's
+  // sweep would empty of the blobs its own database does not know.
+  const blobDir =
+    options.blobStore !== undefined || !ownsStore
+      ? undefined
+      : dataDir === undefined
+        ? { path: await mkdtemp(join(tmpdir(), 'syncline-assets-')), temporary: true }
+        : { path: join(dataDir, 'assets'), temporary: false };
+  const blobStore =
+    options.blobStore ??
+    (blobDir === undefined ? undefined : fileBlobStore({ directory: blobDir.path }));
+  const removeBlobDir = async () => {
+    if (blobDir?.temporary === true) await rm(blobDir.path, { recursive: true, force: true });
+  };
   const store = options.store ?? (await pgliteStore(dataDir === undefined ? {} : { dataDir }));
   const handler = createSyncHandler({
     store,
@@ -142,7 +165,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     ...(options.listScopeMembers === undefined
       ? {}
       : { listScopeMembers: options.listScopeMembers }),
-    ...(options.blobStore === undefined ? {} : { blobStore: options.blobStore }),
+    ...(blobStore === undefined ? {} : { blobStore }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(dev === undefined ? {} : { devAuth: dev }),
     ...(options.cors === undefined ? {} : { cors: options.cors }),
@@ -157,6 +180,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
     running = await serve(handler, { ...options.timeouts, port: options.port ?? 8787, host });
   } catch (error) {
     if (ownsStore) await store.close();
+    await removeBlobDir();
     throw error;
   }
   const purgeEvery = options.purgeIntervalMs ?? 3_600_000;
@@ -195,6 +219,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Sta
         handler.closeStreams();
         await running.close();
         if (ownsStore) await store.close();
+        await removeBlobDir();
       })();
       return closing;
     },
