@@ -366,4 +366,16 @@ describe('configuration mistakes, at construction', () => {
       await expect(devSignIn(options)).rejects.toMatchObject(expected);
     });
   }
+
+  it('no options at all (plain JavaScript) is the same misconfigured SyncError, not a TypeError', async () => {
+    const expected = { name: 'SyncError', kind: 'misconfigured', code: 'bad_base_url' };
+    let error: unknown;
+    try {
+      (restTransport as (options?: unknown) => unknown)();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject(expected);
+    await expect((devSignIn as (options?: unknown) => unknown)()).rejects.toMatchObject(expected);
+  });
 });
