@@ -47,11 +47,12 @@ export interface DevSession {
  * ```
  */
 export async function devSignIn(options: DevSignInOptions): Promise<DevSession> {
+  // `options?.`: called without options (plain JavaScript), the baseUrl check says so.
   const http = new HttpClient({
-    baseUrl: options.baseUrl,
+    baseUrl: options?.baseUrl,
     getToken: undefined,
-    fetch: options.fetch,
-    timeoutMs: options.timeoutMs,
+    fetch: options?.fetch,
+    timeoutMs: options?.timeoutMs,
     timers: {
       now: () => Date.now(),
       setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),

@@ -157,7 +157,8 @@ const PULL_AHEAD_MAX_AGE_MS = 10_000;
  */
 export function restTransport(options: RestTransportOptions): RestTransport {
   // The engine's one environment: the same defaults (and the same option) as the client's.
-  const timers = createEnvironment(options.environment);
+  // `options?.`: called without options (plain JavaScript), the baseUrl check below says so.
+  const timers = createEnvironment(options?.environment);
   // Reads baseUrl (checked here: a setup mistake throws), getToken, fetch and timeoutMs of the
   // options.
   const http = new HttpClient({ ...options, timers });

@@ -86,7 +86,15 @@ describe('HTTP status to SyncError kind', () => {
       // One wording for every answer that is not a syncline one, naming status and content type.
       message: /answered HTTP 400 with text\/html that is not a syncline answer/,
     },
-    { status: 413, body: '<html>nginx</html>', kind: 'misconfigured', code: 'not_syncline' },
+    {
+      status: 413,
+      body: '<html>nginx</html>',
+      kind: 'misconfigured',
+      code: 'not_syncline',
+      // A proxy's body-size limit, in front of the right server: baseUrl is not the mistake.
+      message:
+        /answered HTTP 413 with text\/html that is not a syncline answer: a proxy refuses a body this large/,
+    },
     { status: 409, kind: 'misconfigured', code: 'not_syncline' },
     { status: 408, kind: 'timeout' },
     { status: 409, body: errorBody('conflict', 'busy'), kind: 'conflict', code: 'conflict' },
@@ -366,4 +374,16 @@ describe('configuration mistakes, at construction', () => {
       await expect(devSignIn(options)).rejects.toMatchObject(expected);
     });
   }
+
+  it('no options at all (plain JavaScript) is the same misconfigured SyncError, not a TypeError', async () => {
+    const expected = { name: 'SyncError', kind: 'misconfigured', code: 'bad_base_url' };
+    let error: unknown;
+    try {
+      (restTransport as (options?: unknown) => unknown)();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject(expected);
+    await expect((devSignIn as (options?: unknown) => unknown)()).rejects.toMatchObject(expected);
+  });
 });

@@ -74,7 +74,8 @@ function whereOf(response: Response | undefined): string {
 /**
  * The error for an answer whose body is not a syncline answer (not JSON, JSON without the
  * protocol's top-level fields, or a 4xx without a syncline error body): a web app or a proxy
- * answered in the server's place.
+ * answered in the server's place. A 413 of that kind is a proxy's body-size limit in front of
+ * the server (whose own 413 is a syncline answer): the message says so, not "wrong baseUrl".
  */
 export function notSynclineAnswerError(
   response: Response | undefined,
@@ -85,7 +86,7 @@ export function notSynclineAnswerError(
   const status = response?.ok === false ? ` HTTP ${response.status}` : '';
   return new SyncError(
     'misconfigured',
-    `${what}: ${whereOf(response)} answered${status} with ${type} that is not a syncline answer: baseUrl points at another server`,
+    `${what}: ${whereOf(response)} answered${status} with ${type} that is not a syncline answer: ${response?.status === 413 ? 'a proxy refuses a body this large' : 'baseUrl points at another server'}`,
     { code: 'not_syncline', status: response?.status, cause },
   );
 }

@@ -73,12 +73,19 @@ export interface SyncClient<Collections extends object = UntypedCollections> {
    * all-or-nothing on the server. If `build` throws, nothing is written.
    */
   transaction(build: (tx: SyncTransaction<Collections>) => void): Promise<void>;
-  /** A record's current data (frozen; the same object until the record changes), or `undefined`. */
+  /**
+   * A record's current data (frozen; the same object until the record changes), or `undefined`.
+   * @throws SyncError `invalid`, code `unknown_collection`, for a name `collections` does not
+   * declare (when the client declares any)
+   */
   get<Name extends keyof Collections & string>(
     collection: Name,
     id: string,
   ): Readonly<Collections[Name]> | undefined;
-  /** A local, synchronous query; the result array is the same object until it changes. */
+  /**
+   * A local, synchronous query; the result array is the same object until it changes.
+   * @throws SyncError `invalid`, code `unknown_collection`, as {@link SyncClient.get}
+   */
   query<Name extends keyof Collections & string>(
     collection: Name,
     options?: QueryOptions<Collections[Name]>,
@@ -122,7 +129,10 @@ export interface SyncClient<Collections extends object = UntypedCollections> {
    * @throws SyncError `invalid` unless the client was created with `targeting`
    */
   readonly assets: AssetsApi;
-  /** Sync state of one record. */
+  /**
+   * Sync state of one record.
+   * @throws SyncError `invalid`, code `unknown_collection`, as {@link SyncClient.get}
+   */
   recordStatus(collection: string, id: string): RecordSyncState;
   /** Mutations rejected permanently (a stable array until it changes). */
   deadLetters(): readonly DeadLetter[];

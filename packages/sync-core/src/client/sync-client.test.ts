@@ -4,7 +4,7 @@ import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import type { SyncTransport } from '../transport/types.js';
 import { createSyncClient } from './create-sync-client.js';
-import { controlledStorage, settle, testEnvironment } from './test-support.js';
+import { controlledStorage, replacedTransport, settle, testEnvironment } from './test-support.js';
 
 let seed = 1;
 /** Each client gets its own seed: two clients with one seed would mint the same mutation ids. */
@@ -370,5 +370,62 @@ describe('SyncClient: push and pull', () => {
     expect(b.get('todos', 'keep')).toEqual({ v: 1 });
     expect(b.get('todos', 'local')).toEqual({ mine: true });
     expect(server.records('user:u1').some((r) => r.id === 'local')).toBe(true);
+  });
+});
+
+describe('SyncClient: status events', () => {
+  it('a write that syncs ends in one `synced` event, carrying the new lastSyncedAt', async () => {
+    // Issue 10, point 7 (outside audit): each write used to end in `synced, 0 pending` twice in a
+    // row, the first with the previous lastSyncedAt (the push's counts were emitted while its
+    // answer was being saved, and lastSyncedAt moved once it was).
+    const { client, env } = setup();
+    const events: Array<{ state: string; pending: number; lastSyncedAt: number | null }> = [];
+    client.on('status', ({ state, pending, lastSyncedAt }) =>
+      events.push({ state, pending, lastSyncedAt }),
+    );
+    await client.start();
+    await settle();
+    expect(client.status.state).toBe('synced');
+    for (const id of ['t1', 't2']) {
+      await env.advance(1000);
+      events.length = 0;
+      await client.put('todos', id, { title: id });
+      await settle();
+      const synced = events.filter((event) => event.state === 'synced');
+      expect(synced).toEqual([{ state: 'synced', pending: 0, lastSyncedAt: env.now() }]);
+      expect(events.at(-1)?.state).toBe('synced');
+    }
+  });
+
+  it('the echo of its own push moves no lastSyncedAt: no second `synced` event', async () => {
+    // The server pokes the pushing client too, with its own changes; applied a few ms after the
+    // push's answer, it used to move lastSyncedAt and emit `synced, 0 pending` again.
+    const server = createMemoryServer();
+    const env = newEnv();
+    const inner = server.connect({ userId: 'u1' });
+    const transport: SyncTransport = {
+      ...replacedTransport(inner, {}),
+      subscribe: (options) =>
+        (inner.subscribe as NonNullable<SyncTransport['subscribe']>)({
+          ...options,
+          onPoke: (poke) => env.setTimeout(() => options.onPoke(poke), 5),
+        }),
+    };
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: env });
+    const synced: Array<number | null> = [];
+    client.on('status', (status) => {
+      if (status.state === 'synced') synced.push(status.lastSyncedAt);
+    });
+    await client.start();
+    await settle();
+    await env.advance(1000);
+    synced.length = 0;
+    await client.put('todos', 't1', { title: 'a' });
+    await settle();
+    const answeredAt = env.now();
+    await env.advance(5); // the echo arrives
+    await settle();
+    expect(synced).toEqual([answeredAt]);
+    expect(client.status).toMatchObject({ state: 'synced', lastSyncedAt: answeredAt });
   });
 });

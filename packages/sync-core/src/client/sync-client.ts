@@ -234,10 +234,12 @@ class SyncClientImpl implements SyncClient {
   }
 
   get(collection: string, id: string): Readonly<JsonObject> | undefined {
+    this.#parts.guard.known(collection);
     return this.#sessions.replica.store.get(collection, id);
   }
 
   query(collection: string, options?: QueryOptions): readonly ViewRecord[] {
+    this.#parts.guard.known(collection);
     return this.#sessions.replica.store.query(collection, options);
   }
 
@@ -262,6 +264,7 @@ class SyncClientImpl implements SyncClient {
   }
 
   recordStatus(collection: string, id: string): RecordSyncState {
+    this.#parts.guard.known(collection);
     return recordSyncState(this.#sessions.replica, collection, id);
   }
 

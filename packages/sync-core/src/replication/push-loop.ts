@@ -163,6 +163,9 @@ export class PushLoop {
       this.#o.ownRevisions,
       transport.revisions === 'scope',
     );
+    // In the same step as the answer's counts: the status then goes to `synced` once, with the
+    // new lastSyncedAt (after the save's await, it went `synced` twice in a row).
+    if (outbox.size === 0) ctx.status.pushedAll(ctx.env.now());
     try {
       await write.commit(ctx.storage);
     } catch (error) {
@@ -172,7 +175,6 @@ export class PushLoop {
         isSyncError(error) ? error : new SyncError('storage', 'Saving push results failed'),
       );
     }
-    if (outbox.size === 0) ctx.status.pushedAll(ctx.env.now());
     for (const parked of outcome.parked) ctx.emitConflict(parked);
     for (const letter of outcome.rejected) ctx.emitRejected(letter);
     return true;

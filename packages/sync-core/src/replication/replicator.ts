@@ -174,10 +174,15 @@ export class Replicator {
     );
   }
 
-  #afterPull(ok: boolean): void {
+  /**
+   * A pull (or a poke's page) reached the end of the scope. `echo`: the page was the echo of
+   * our own push, whose answer already set lastSyncedAt (moving it again a few ms later would
+   * emit `synced` twice in a row).
+   */
+  #afterPull(ok: boolean, echo?: boolean): void {
     if (!ok || this.#stopped) return;
     const { ctx, replica } = this.#o;
-    ctx.status.caughtUp(ctx.env.now(), replica.outbox.size === 0);
+    ctx.status.caughtUp(ctx.env.now(), !echo && replica.outbox.size === 0);
   }
 
   #onPoke(poke: Poke): void {
@@ -185,7 +190,9 @@ export class Replicator {
     if (isPagePoke(poke)) {
       // The changes came with the poke: applied with no request when they continue the
       // checkpoint (our own echo included, so the checkpoint keeps up), else #unplaced.
-      void this.#pull.offer(poke).then((ok) => this.#afterPull(ok));
+      void this.#pull
+        .offer(poke)
+        .then((ok) => this.#afterPull(ok, poke.originClientId === this.#o.clientId));
       return;
     }
     this.#plainPoke(poke);

@@ -44,7 +44,8 @@ async function withDeadLetter() {
 /** Client `b` holds a parked conflict on `docs/d`, on storage `disk`. */
 async function withParkedConflict() {
   const server = createMemoryServer();
-  const options = { collections: { docs: { conflict: manual() } } };
+  // `notes` is declared so that the same id in another collection can be read (undeclared: refused).
+  const options = { collections: { docs: { conflict: manual() }, notes: {} } };
   const disk = memoryStorage();
   const storage = controlledStorage(disk);
   const envA = testEnvironment({ seed: seed++ });

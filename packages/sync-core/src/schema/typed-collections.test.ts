@@ -126,6 +126,21 @@ describe('typed collections: local writes', () => {
     expect(client.status.pending).toBe(0);
   });
 
+  it('refuses an undeclared collection in reads too, not an empty answer', async () => {
+    // A typo in a read (`client.query('todoz')` from plain JavaScript) used to return [] silently.
+    const client = typedClient();
+    await client.start();
+    await client.put('todos', 't1', { title: 'a', done: false, tags: [] });
+    expect(thrown(() => client.get('todoz' as 'todos', 't1')).code).toBe('unknown_collection');
+    expect(thrown(() => client.query('todoz' as 'todos')).code).toBe('unknown_collection');
+    expect(thrown(() => client.recordStatus('todoz' as 'todos', 't1')).code).toBe(
+      'unknown_collection',
+    );
+    expect(client.get('todos', 't1')).toEqual({ title: 'a', done: false, tags: [] });
+    expect(client.query('plain')).toEqual([]);
+    expect(client.recordStatus('todos', 't1')).toBe('pending');
+  });
+
   it('keeps the untyped API for a client that declares no collections', async () => {
     const client = createSyncClient({
       transport: createMemoryServer().connect({ userId: 'u1' }),

@@ -106,10 +106,13 @@ export class StatusMachine {
     this.#touch();
   }
 
-  /** A pull reached the end of the scope with nothing left to push. */
-  caughtUp(at: number, nothingPending: boolean): void {
+  /**
+   * A pull reached the end of the scope; `inSync` (nothing left to push, and not merely the
+   * echo of our own push) makes `at` the new lastSyncedAt.
+   */
+  caughtUp(at: number, inSync: boolean): void {
     this.#caughtUp = true;
-    if (nothingPending) this.#lastSyncedAt = at;
+    if (inSync) this.#lastSyncedAt = at;
     this.#touch();
   }
 

@@ -6,9 +6,9 @@ import type { StandardSchemaV1 } from '../schema/standard-schema.js';
 import { checkTarget, freezeData } from './write-input.js';
 
 /**
- * What the app declared about its collections, applied to every write on its way in and to
- * every record from the server: undeclared names are refused (when any are declared), and data
- * must pass the collection's schema. One per client; it holds no state beyond the declaration.
+ * What the app declared about its collections, applied to every write on its way in, to the
+ * names the app reads, and to every record from the server: undeclared names are refused (when
+ * any are declared), and data must pass the collection's schema. One per client; it holds no state beyond the declaration.
  */
 export class CollectionGuard {
   readonly #declared: CollectionDeclarations | undefined;
@@ -27,6 +27,15 @@ export class CollectionGuard {
    */
   target(collection: string, id: string): void {
     checkTarget(collection, id);
+    this.known(collection);
+  }
+
+  /**
+   * Checks that the collection is declared, when the client declares any (reads check this
+   * too: a typo must not read as an empty collection).
+   * @throws SyncError `invalid`, code `unknown_collection`
+   */
+  known(collection: string): void {
     const declared = this.#declared;
     if (declared !== undefined && !Object.hasOwn(declared, collection)) {
       const known = JSON.stringify(Object.keys(declared));
