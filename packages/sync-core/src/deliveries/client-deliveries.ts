@@ -39,7 +39,8 @@ export interface DeliveriesApi {
   /**
    * Sends a delivery; resolves with it once the server holds it (retried through the client's
    * retryer while the network is down; the id makes a retry safe).
-   * @throws SyncError `auth` when signed out, `invalid` for a bad kind or ttl, `rejected` or
+   * @throws SyncError `auth` when signed out, `invalid` for a bad kind or ttl or a payload that
+   *   is not JSON (a BigInt, a cycle: refused at once, never retried), `rejected` or
    *   `auth` (403) when the server refuses the target
    */
   send(options: SendDeliveryOptions): Promise<Delivery>;
@@ -75,6 +76,7 @@ export class ClientDeliveries implements DeliveriesApi {
     if (!Number.isInteger(ttl) || ttl <= 0) {
       throw new SyncError('invalid', `ttl must be a positive whole number of seconds, not ${ttl}`);
     }
+    if (options.payload !== undefined) checkJson(options.payload);
     const { transport, context } = this.#require();
     const spec = options.target ?? { type: 'otherSessions' };
     let target: DeliveryTarget;
@@ -114,5 +116,19 @@ export class ClientDeliveries implements DeliveriesApi {
     const context = this.#options.context();
     if (context === null) throw new SyncError('auth', 'Not signed in');
     return { transport, context };
+  }
+}
+
+/**
+ * Refuses a payload `JSON.stringify` cannot write (a BigInt, a cycle) before the retryer sees
+ * it: its `TypeError` is no `SyncError`, so the retryer would take it for a network failure and
+ * retry it for ever.
+ * @throws SyncError `invalid`
+ */
+function checkJson(payload: Json): void {
+  try {
+    JSON.stringify(payload);
+  } catch (cause) {
+    throw new SyncError('invalid', `The payload is not JSON: ${String(cause)}`, { cause });
   }
 }
