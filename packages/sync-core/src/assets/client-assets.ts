@@ -8,7 +8,7 @@ import {
   type TransferRequestPayload,
 } from '../protocol/sessions.js';
 import type { Delivery } from '../protocol/types.js';
-import type { SignedInContext } from '../sessions/client-sessions.js';
+import { type SignedInContext, transportLacks } from '../sessions/client-sessions.js';
 import type { SessionPart } from '../sessions/session-services.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { SyncTransport } from '../transport/types.js';
@@ -432,7 +432,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
     const context = this.#require();
     const transfers = this.#options.transport.transfers;
     if (transfers === undefined) {
-      throw new SyncError('invalid', 'The transport has no transfers part');
+      throw transportLacks('transfers');
     }
     const id = this.#options.newId();
     // Checked here, not only by the server: a mistake that throws inside the retryer (no
@@ -659,7 +659,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
     also?: (bytesDone: number) => void,
   ): TransferRun {
     const transport = this.#options.transport.assets;
-    if (transport === undefined) throw new SyncError('invalid', 'The transport has no assets part');
+    if (transport === undefined) throw transportLacks('assets');
     return {
       transport,
       store: this.#options.store,

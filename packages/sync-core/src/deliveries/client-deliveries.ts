@@ -2,7 +2,7 @@ import { SyncError } from '../errors/sync-error.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
 import type { DeliveryStatus } from '../protocol/sessions.js';
 import type { Delivery, DeliveryTarget, Json } from '../protocol/types.js';
-import type { SignedInContext } from '../sessions/client-sessions.js';
+import { type SignedInContext, transportLacks } from '../sessions/client-sessions.js';
 import type { DeliveryTransport } from '../transport/types.js';
 import type { TargetSpec } from './targets.js';
 
@@ -110,9 +110,7 @@ export class ClientDeliveries implements DeliveriesApi {
 
   #require(): { transport: DeliveryTransport; context: SignedInContext } {
     const transport = this.#options.transport;
-    if (transport === undefined) {
-      throw new SyncError('invalid', 'The transport has no deliveries part');
-    }
+    if (transport === undefined) throw transportLacks('deliveries');
     const context = this.#options.context();
     if (context === null) throw new SyncError('auth', 'Not signed in');
     return { transport, context };
