@@ -106,8 +106,8 @@ export interface AssetsApi {
   /**
    * Asks `options.from`'s devices for an asset; it downloads when one of them uploads it. Follow
    * it with `transfers()` and the `transfer` event; the file lands in the store (see `get`).
-   * @throws SyncError `invalid` for a hash that is not 64 lowercase hex
-   *   digits, or a missing `from` or `scope`; `auth` (403) when the two users share no `scope`
+   * @throws SyncError `invalid` for a hash that is not 64 lowercase hex digits, or a missing
+   *   `from` or `scope`; `auth` (403) when the two users share no `scope`
    */
   request(hash: string, options: RequestAssetOptions): Promise<Transfer>;
   /** Serves transfer requests for assets outside the store (`null` removes the provider). */

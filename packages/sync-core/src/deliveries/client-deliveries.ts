@@ -44,7 +44,11 @@ export interface DeliveriesApi {
    *   `auth` (403) when the server refuses the target
    */
   send(options: SendDeliveryOptions): Promise<Delivery>;
-  /** Who acknowledged a delivery this user sent. */
+  /**
+   * Who acknowledged a delivery this user sent.
+   * @throws SyncError `rejected` (404, code `not_found`) for an id this user never sent, or
+   *   one purged after its retention
+   */
   status(id: string): Promise<DeliveryStatus>;
 }
 
