@@ -511,6 +511,30 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
   );
 
   it(
+    "an unknown id, or another user's, is rejected not_found (as on the memory server), not a misconfigured baseUrl",
+    async () => {
+      const f = fixture();
+      const a = await device(f.newUser());
+      const x = await device(f.newUser());
+      const theirs = await x.client.deliveries.send({ kind: 'k' });
+      const notFound = { kind: 'rejected', status: 404, code: 'not_found' };
+      for (const read of [
+        () => a.client.deliveries.status('018bcfe5-6800-7000-8000-000000000001'),
+        () => a.client.deliveries.status(theirs.id),
+        () => a.client.sessions.revoke('no-such-session'),
+        () => a.client.sessions.revoke(x.sessionId),
+      ]) {
+        await expect(read()).rejects.toMatchObject(notFound);
+      }
+      // Nothing changed: X is still signed in and its delivery still there.
+      expect((await x.client.sessions.list()).map((s) => s.sessionId)).toEqual([x.sessionId]);
+      expect(await x.client.deliveries.status(theirs.id)).toMatchObject({ expired: false });
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
     'stop() is prompt with targeting active: it needs no timer to fire, and the event stream closes',
     async () => {
       const f = fixture();

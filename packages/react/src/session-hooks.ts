@@ -77,7 +77,10 @@ export function useTransfers(): readonly TransferProgress[] {
 /**
  * The deliveries this session received while the component was mounted (of `kind`, or all),
  * oldest first. Mounting registers a `delivery` listener, which acknowledges each delivery it
- * is given; one sent while nothing listens waits on the server and arrives at the next mount.
+ * is given, **of any kind**: `kind` filters what is listed, not what is acknowledged, so while
+ * only `useDeliveries('chat')` listens, a delivery of another kind is acknowledged unseen
+ * (register a `client.on('delivery')` listener for the others). One sent while nothing
+ * listens waits on the server and arrives at the next mount.
  * A file sent with `client.assets.send` arrives as kind `ASSET_DELIVERY_KIND` once downloaded
  * and verified (read it with `client.assets.get(delivery.assetHash)`). Empty on the server.
  */

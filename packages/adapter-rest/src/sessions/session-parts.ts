@@ -27,7 +27,7 @@ import {
   validateTransferResponse,
 } from '@syncline/sync-core/protocol';
 import type { HttpClient } from '../http/http-client.js';
-import { checkedAnswer } from '../http/response-error.js';
+import { checkedAnswer, notSynclineAnswerError, readErrorBody } from '../http/response-error.js';
 import type { ServerSentEvent } from '../realtime/event-stream-parser.js';
 import { linkedBody } from './linked-body.js';
 import { nodeHttpFetch } from './node-download.js';
@@ -67,6 +67,41 @@ export function sessionParts(
     return checkedAnswer(what, () => validate(body));
   };
   const id = (value: string) => encodeURIComponent(value);
+
+  /**
+   * {@link json} for a route that names something the caller asked for by id (a delivery's
+   * status, a session to sign out): its 404 `not_found` says that thing does not exist for the
+   * caller, and is `rejected` with code `not_found` and the server's message, as the memory
+   * server answers it. The HTTP client calls every 404 a route that is not there
+   * (`misconfigured`), right for fixed paths; the server's own route 404 says `no such route`
+   * (protocol.md, "Errors"), and stays `misconfigured` here too.
+   */
+  const named = async <T>(
+    what: string,
+    request: Parameters<HttpClient['json']>[0],
+    validate: (body: unknown) => T,
+  ): Promise<T> => {
+    const body = await http.send(request, async (response) => {
+      if (response.status === 404) {
+        const error = await readErrorBody(response.clone());
+        if (error?.code === 'not_found' && error.message !== 'no such route') {
+          await response.body?.cancel().catch(() => undefined);
+          throw new SyncError('rejected', error.message ?? `${what}: not found`, {
+            status: 404,
+            code: 'not_found',
+          });
+        }
+      }
+      await http.ok(response, what);
+      const text = await response.text();
+      try {
+        return text === '' ? undefined : (JSON.parse(text) as unknown);
+      } catch (cause) {
+        throw notSynclineAnswerError(response, what, cause);
+      }
+    });
+    return checkedAnswer(what, () => validate(body));
+  };
 
   const probe = async (sha256: string, signal?: AbortSignal): Promise<AssetProbe> => {
     const response = await http.open({
@@ -135,12 +170,16 @@ export function sessionParts(
           validateSessionListResponse,
         ).then((answer) => answer.sessions),
       revoke: async (sessionId, signal) => {
-        await http.json({
-          method: 'DELETE',
-          path: sessionId === undefined ? '/v1/sessions' : `/v1/sessions/${id(sessionId)}`,
-          what: 'revoke',
-          signal,
-        });
+        await named(
+          'revoke',
+          {
+            method: 'DELETE',
+            path: sessionId === undefined ? '/v1/sessions' : `/v1/sessions/${id(sessionId)}`,
+            what: 'revoke',
+            signal,
+          },
+          () => undefined,
+        );
       },
     },
     deliveries: {
@@ -175,7 +214,7 @@ export function sessionParts(
           validateAckResponse,
         ),
       status: (deliveryId, signal) =>
-        json(
+        named(
           'delivery status',
           {
             method: 'GET',

@@ -92,16 +92,22 @@ export interface AssetsApi {
    * it continues at the next sign-in of the same user on this device (from the bytes the server
    * already holds, with the same delivery id). The promise of the first call is gone then: the
    * `transfer` event (an upload under the delivery's id) follows the resumed send.
+   * @throws SyncError `invalid` for a source that is not a Uint8Array, a Blob or a stream
    */
   send(
     source: AssetSource,
     options?: SendAssetOptions,
   ): Promise<{ hash: string; size: number; delivery: Delivery }>;
-  /** Stores `source` locally (to list it, or to serve a later request); resolves with its hash. */
+  /**
+   * Stores `source` locally (to list it, or to serve a later request); resolves with its hash.
+   * @throws SyncError `invalid` for a source that is not a Uint8Array, a Blob or a stream
+   */
   add(source: AssetSource, meta?: { name?: string; mimeType?: string }): Promise<AssetFile>;
   /**
    * Asks `options.from`'s devices for an asset; it downloads when one of them uploads it. Follow
    * it with `transfers()` and the `transfer` event; the file lands in the store (see `get`).
+   * @throws SyncError `invalid` for a hash that is not 64 lowercase hex digits, or a missing
+   *   `from` or `scope`; `auth` (403) when the two users share no `scope`
    */
   request(hash: string, options: RequestAssetOptions): Promise<Transfer>;
   /** Serves transfer requests for assets outside the store (`null` removes the provider). */

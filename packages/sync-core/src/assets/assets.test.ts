@@ -234,6 +234,53 @@ describe('story 2: owner to member file transfer, on request', () => {
   });
 });
 
+describe('bad input', () => {
+  /** What `promise` settled with after the client's timers had their turn, or `undefined`. */
+  async function outcome(promise: Promise<unknown>): Promise<unknown> {
+    let result: unknown;
+    promise.then(
+      (value) => (result = value),
+      (error: unknown) => (result = error),
+    );
+    await settle(30);
+    return result;
+  }
+
+  it('a request without a sha256, a holder or a scope is refused at once as invalid', async () => {
+    const w = world({ members: { 'workspace:1': ['owner', 'member'] } });
+    const member = await w.device('member', 'sM');
+    const hash = sha256Hex(bytes(10));
+    const request = member.client.assets.request.bind(member.client.assets);
+    for (const attempt of [
+      () => request('not-a-hash', { from: 'owner', scope: 'workspace:1' }),
+      () => request(hash.toUpperCase(), { from: 'owner', scope: 'workspace:1' }),
+      () => (request as (hash: string) => Promise<unknown>)(hash),
+      () => request(hash, { from: 'owner' } as never),
+      () => request(hash, { scope: 'workspace:1' } as never),
+    ]) {
+      expect(await outcome(attempt())).toMatchObject({ name: 'SyncError', kind: 'invalid' });
+    }
+    expect(member.client.assets.transfers()).toEqual([]);
+    await w.stopAll();
+  });
+
+  it('a source that is not bytes, a Blob or a stream is refused as invalid', async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA');
+    for (const source of ['hello', 42, null, { size: 3 }]) {
+      expect(await outcome(a.client.assets.send(source as never, { name: 'f' }))).toMatchObject({
+        name: 'SyncError',
+        kind: 'invalid',
+      });
+      expect(await outcome(a.client.assets.add(source as never))).toMatchObject({
+        name: 'SyncError',
+        kind: 'invalid',
+      });
+    }
+    await w.stopAll();
+  });
+});
+
 describe('fileAssetStore', () => {
   it('appends at the end only, survives a new instance, reads ranges and commits atomically', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'syncline-assets-'));

@@ -8,7 +8,7 @@ import {
   type TransferRequestPayload,
 } from '../protocol/sessions.js';
 import type { Delivery } from '../protocol/types.js';
-import type { SignedInContext } from '../sessions/client-sessions.js';
+import { type SignedInContext, transportLacks } from '../sessions/client-sessions.js';
 import type { SessionPart } from '../sessions/session-services.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { SyncTransport } from '../transport/types.js';
@@ -26,6 +26,7 @@ import { ProgressTracker, type TransferProgress } from './progress.js';
 import { importForSend } from './send-import.js';
 import {
   type AssetSource,
+  checkSource,
   downloadAsset,
   importAsset,
   uploadAsset,
@@ -163,6 +164,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
     source: AssetSource,
     options: SendAssetOptions = {},
   ): Promise<{ hash: string; size: number; delivery: Delivery }> {
+    checkSource(source);
     const context = this.#require();
     const store = this.#options.store;
     const key = `import-${this.#options.newId()}`;
@@ -415,6 +417,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
     source: AssetSource,
     meta: { name?: string; mimeType?: string } = {},
   ): Promise<AssetFile> {
+    checkSource(source);
     const { hash } = await importAsset({
       store: this.#options.store,
       source,
@@ -429,21 +432,26 @@ export class ClientAssets implements AssetsApi, SessionPart {
     const context = this.#require();
     const transfers = this.#options.transport.transfers;
     if (transfers === undefined) {
-      throw new SyncError('invalid', 'The transport has no transfers part');
+      throw transportLacks('transfers');
     }
     const id = this.#options.newId();
+    // Checked here, not only by the server: a mistake that throws inside the retryer (no
+    // options at all) would be retried for ever, and a bad hash is named as such.
+    if (!/^[0-9a-f]{64}$/.test(hash)) {
+      throw new SyncError('invalid', `${hash} is not a sha256 as 64 lowercase hex digits`);
+    }
+    if (typeof options?.from !== 'string' || typeof options.scope !== 'string') {
+      throw new SyncError('invalid', 'A request names the holder (`from`) and a shared `scope`');
+    }
+    const body = {
+      id,
+      scope: options.scope,
+      assetHash: hash,
+      from: { userId: options.from },
+      ...pickMeta(options),
+    };
     const transfer = await context.retryer.run(
-      () =>
-        transfers.create(
-          {
-            id,
-            scope: options.scope,
-            assetHash: hash,
-            from: { userId: options.from },
-            ...pickMeta(options),
-          },
-          context.signal,
-        ),
+      () => transfers.create(body, context.signal),
       context.signal,
     );
     this.#track(id, hash, 'download', options.name, options.size ?? 0).settle('pending');
@@ -651,7 +659,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
     also?: (bytesDone: number) => void,
   ): TransferRun {
     const transport = this.#options.transport.assets;
-    if (transport === undefined) throw new SyncError('invalid', 'The transport has no assets part');
+    if (transport === undefined) throw transportLacks('assets');
     return {
       transport,
       store: this.#options.store,

@@ -215,6 +215,17 @@ async function* recycledChunks(
   }
 }
 
+/**
+ * Refuses a source that is none of {@link AssetSource}'s kinds (a string, a number, an object
+ * with a `size`), which would otherwise fail deep in the import with a bare `TypeError`.
+ * @throws SyncError `invalid`
+ */
+export function checkSource(source: unknown): void {
+  if (source instanceof Uint8Array || isBlob(source)) return;
+  if (typeof (source as { getReader?: unknown } | null)?.getReader === 'function') return;
+  throw new SyncError('invalid', 'An asset source is a Uint8Array, a Blob or a ReadableStream');
+}
+
 function isBlob(value: unknown): value is Blob {
   return typeof Blob !== 'undefined' && value instanceof Blob;
 }

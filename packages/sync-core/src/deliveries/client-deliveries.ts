@@ -2,7 +2,7 @@ import { SyncError } from '../errors/sync-error.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
 import type { DeliveryStatus } from '../protocol/sessions.js';
 import type { Delivery, DeliveryTarget, Json } from '../protocol/types.js';
-import type { SignedInContext } from '../sessions/client-sessions.js';
+import { type SignedInContext, transportLacks } from '../sessions/client-sessions.js';
 import type { DeliveryTransport } from '../transport/types.js';
 import type { TargetSpec } from './targets.js';
 
@@ -39,11 +39,16 @@ export interface DeliveriesApi {
   /**
    * Sends a delivery; resolves with it once the server holds it (retried through the client's
    * retryer while the network is down; the id makes a retry safe).
-   * @throws SyncError `auth` when signed out, `invalid` for a bad kind or ttl, `rejected` or
+   * @throws SyncError `auth` when signed out, `invalid` for a bad kind or ttl or a payload that
+   *   is not JSON (a BigInt, a cycle: refused at once, never retried), `rejected` or
    *   `auth` (403) when the server refuses the target
    */
   send(options: SendDeliveryOptions): Promise<Delivery>;
-  /** Who acknowledged a delivery this user sent. */
+  /**
+   * Who acknowledged a delivery this user sent.
+   * @throws SyncError `rejected` (404, code `not_found`) for an id this user never sent, or
+   *   one purged after its retention
+   */
   status(id: string): Promise<DeliveryStatus>;
 }
 
@@ -75,6 +80,7 @@ export class ClientDeliveries implements DeliveriesApi {
     if (!Number.isInteger(ttl) || ttl <= 0) {
       throw new SyncError('invalid', `ttl must be a positive whole number of seconds, not ${ttl}`);
     }
+    if (options.payload !== undefined) checkJson(options.payload);
     const { transport, context } = this.#require();
     const spec = options.target ?? { type: 'otherSessions' };
     let target: DeliveryTarget;
@@ -108,11 +114,23 @@ export class ClientDeliveries implements DeliveriesApi {
 
   #require(): { transport: DeliveryTransport; context: SignedInContext } {
     const transport = this.#options.transport;
-    if (transport === undefined) {
-      throw new SyncError('invalid', 'The transport has no deliveries part');
-    }
+    if (transport === undefined) throw transportLacks('deliveries');
     const context = this.#options.context();
     if (context === null) throw new SyncError('auth', 'Not signed in');
     return { transport, context };
+  }
+}
+
+/**
+ * Refuses a payload `JSON.stringify` cannot write (a BigInt, a cycle) before the retryer sees
+ * it: its `TypeError` is no `SyncError`, so the retryer would take it for a network failure and
+ * retry it for ever.
+ * @throws SyncError `invalid`
+ */
+function checkJson(payload: Json): void {
+  try {
+    JSON.stringify(payload);
+  } catch (cause) {
+    throw new SyncError('invalid', `The payload is not JSON: ${String(cause)}`, { cause });
   }
 }

@@ -275,6 +275,25 @@ describe('client.deliveries', () => {
     await w.stopAll();
   });
 
+  it('a payload that is not JSON (a BigInt, a cycle) is refused at once as invalid, not retried for ever', async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA');
+    await w.device('u1', 'sB');
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    for (const payload of [{ n: 1n }, cycle]) {
+      let outcome: unknown;
+      a.client.deliveries.send({ kind: 'k', payload: payload as never }).then(
+        (delivery) => (outcome = delivery),
+        (error: unknown) => (outcome = error),
+      );
+      await settle(30);
+      expect(outcome).toMatchObject({ name: 'SyncError', kind: 'invalid' });
+    }
+    expect(w.server.sessionRoutes.sessions.pending({ userId: 'u1', sessionId: 'sB' })).toEqual([]);
+    await w.stopAll();
+  });
+
   it('expires at its TTL on the server clock: no longer listed, acknowledgements answer 404', async () => {
     const w = world();
     const a = await w.device('u1', 'sA');

@@ -93,9 +93,12 @@ export function observeTransfers(client: SyncClient): Observer<readonly Transfer
 
 /**
  * Observes the deliveries this session receives (of `kind`, or all): the list grows, newest
- * last, while someone subscribes. Subscribing registers a `delivery` listener, which
- * acknowledges each delivery once the list has it; a delivery that arrives while nobody
- * subscribes waits on the server and is offered at the next subscription.
+ * last, while someone subscribes. Subscribing registers a `delivery` listener, and a delivery
+ * is acknowledged once every listener returned: **of any kind**, so with `kind` set, a
+ * delivery of another kind that arrives while only this observer listens is acknowledged
+ * without being listed (register a `delivery` listener for the other kinds too). A delivery
+ * that arrives while nobody listens waits on the server and is offered at the next
+ * subscription.
  */
 export function observeDeliveries(
   client: SyncClient,

@@ -188,13 +188,23 @@ export class ClientSessions implements SessionsApi {
 
   #require(): { transport: SessionTransport; context: SignedInContext } {
     const transport = this.#options.transport;
-    if (transport === undefined) {
-      throw new SyncError('invalid', 'The transport has no sessions part');
-    }
+    if (transport === undefined) throw transportLacks('sessions');
     const context = this.#context;
     if (context === null) throw new SyncError('auth', 'Not signed in');
     return { transport, context };
   }
+}
+
+/**
+ * The error of a targeting call over a transport that does not speak session targeting (a
+ * `restTransport` without `targeting: restTargeting()`, the usual mistake).
+ */
+export function transportLacks(part: string): SyncError {
+  return new SyncError(
+    'invalid',
+    `The transport has no ${part} part: it does not speak session targeting (restTransport: pass targeting: restTargeting() from '@syncline/adapter-rest/targeting')`,
+    { code: 'targeting_not_enabled' },
+  );
 }
 
 /** `true` for the 401 a revoked session gets on every route. */

@@ -47,7 +47,8 @@ export interface MemoryServerOptions extends MemorySessionOptions {
   /**
    * Whether `userId` may read and write `scope`. Asked once per scope of a push request, and
    * for every pull and poke.
-   * @default (userId, scope) => scope === `user:${userId}`
+   * @default `user:<own id>`, plus every scope `listScopeMembers` lists the user in (as the
+   *   reference server's default)
    */
   authorizeScope?: (userId: string, scope: string) => boolean;
   /**
@@ -192,7 +193,12 @@ class InMemoryServer implements MemoryServer {
     // Wrapped: browsers throw "Illegal invocation" when queueMicrotask is called as a method.
     this.schedule = options.schedule ?? ((fn) => queueMicrotask(fn));
     this.#now = options.environment?.now ?? Date.now;
-    this.#authorize = options.authorizeScope ?? ((userId, scope) => scope === `user:${userId}`);
+    const members = options.listScopeMembers;
+    // As the reference server's default: the user's own scope, and the scopes listed with them.
+    this.#authorize =
+      options.authorizeScope ??
+      ((userId, scope) =>
+        scope === `user:${userId}` || (members?.(scope).includes(userId) ?? false));
     this.sessionRoutes = new MemorySessionServer(
       { now: this.#now, schedule: this.schedule, authorizeScope: this.#authorize },
       options,

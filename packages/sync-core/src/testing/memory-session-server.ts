@@ -54,7 +54,8 @@ export interface MemorySessionOptions {
    */
   transferTtlSeconds?: number;
   /**
-   * The members (user ids) of a shared scope, for `scopeMembers` targets.
+   * The members (user ids) of a shared scope, for `scopeMembers` targets and transfers. The
+   * memory server's default `authorizeScope` follows it.
    * @default () => []
    */
   listScopeMembers?: (scope: string) => readonly string[];

@@ -178,3 +178,39 @@ describe('memory server: asset bytes only through a live delivery or transfer', 
     expect(w.routes.ackDelivery(c, ID2)).toEqual({ complete: true });
   });
 });
+
+describe('memory server: the default authorizeScope follows listScopeMembers', () => {
+  it('as on the reference server: listed members use the scope without an authorizeScope of their own', () => {
+    const server = createMemoryServer({
+      listScopeMembers: (scope) => (scope === 'workspace:1' ? ['owner', 'member'] : []),
+    });
+    const routes = server.sessionRoutes;
+    const owner = { userId: 'owner', sessionId: 'sO' };
+    const member = { userId: 'member', sessionId: 'sM' };
+    const stranger = { userId: 'stranger', sessionId: 'sX' };
+    for (const s of [owner, member, stranger])
+      routes.heartbeat(s, { clientId: `client-${s.sessionId}`, sessionId: s.sessionId });
+    const request = (id: string) => ({
+      id,
+      scope: 'workspace:1',
+      assetHash: sha256Hex(new Uint8Array([1])),
+      from: { userId: 'owner' },
+    });
+    expect(routes.createTransfer(member, request(ID)).state).toBe('pending');
+    const delivery = routes.sendDelivery(owner, {
+      id: '018bcfe5-6800-7000-8000-0000000000a2',
+      scope: 'workspace:1',
+      kind: 'note',
+      target: { type: 'scopeMembers' },
+    });
+    expect(delivery.targetSessionIds).toEqual(['sM']);
+    expect(() =>
+      routes.createTransfer(stranger, request('018bcfe5-6800-7000-8000-0000000000a3')),
+    ).toThrow(expect.objectContaining({ status: 403 }));
+    // The records of the scope follow the same membership.
+    expect(server.pull(member, { scope: 'workspace:1', checkpoint: null }).changes).toEqual([]);
+    expect(() => server.pull(stranger, { scope: 'workspace:1', checkpoint: null })).toThrow(
+      expect.objectContaining({ status: 403 }),
+    );
+  });
+});
