@@ -573,8 +573,9 @@ const CHECKS = [
      * S18 audit10: +2 B, `restTransport()` without options is the `bad_base_url` SyncError, not a bare TypeError (issue 10 point 7): 23,959 B.
      * S18 audit10: +22 B, a write that syncs ends in one `synced` event: lastSyncedAt moves with the push answer's counts, and not again on the echo of our own push (issue 10 point 7): 23,981 B.
      * S18 audit10: +36 B, a 413 that is not a syncline answer says "a proxy refuses a body this large", not "baseUrl points at another server" (issue 10 point 1: the error says what to fix): 24,017 B.
+     * S18 merge of audit10 and auditC: +2 B, gzip's shift where the two branches' changes meet (auditC alone measured 23,945 B, unchanged; its code is in the targeting entry): 24,019 B.
      */
-    budgetBytes: 24_017,
+    budgetBytes: 24_019,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
