@@ -599,3 +599,55 @@ function stallAfter(
     cancel: (reason) => reader.cancel(reason),
   });
 }
+
+/**
+ * Against a server whose `maxDeliveryTtlSeconds` is one hour (the fixture is started with that
+ * cap): `deliveries.send` without a `ttl` leaves the TTL to the server, which takes its cap;
+ * a `ttl` above the cap is a typed error.
+ */
+export function ttlCapClientStories(fixture: () => TargetingFixture): void {
+  it(
+    'a send without ttl lives until the server cap (1 h, server clock); a ttl of 2 h is refused with a typed 400',
+    async () => {
+      const f = fixture();
+      const userId = f.newUser();
+      const signed = await signInRetried(f.url, userId);
+      const b = await f.signIn(userId); // a target that never acknowledges
+      const client = createSyncClient({
+        transport: restTransport({
+          baseUrl: f.url,
+          getToken: () => signed.token,
+          session: createSessionSource({ userId, sessionId: signed.sessionId }),
+          targeting: restTargeting(),
+        }),
+        storage: memoryStorage(),
+        assetStore: memoryAssetStore(),
+        targeting: sessionTargeting(),
+      });
+      try {
+        await client.start();
+        await vi.waitFor(() => expect(client.sessions.current?.active).toBe(true), EVENTUALLY);
+        const sent = await client.deliveries.send({ kind: 'note', payload: { text: 'hi' } });
+        expect(sent.expiresAt - sent.createdAt).toBe(HOUR);
+        expect((await client.deliveries.status(sent.id)).targets).toContain(b.sessionId);
+        f.clock.now += HOUR - 1;
+        expect((await client.deliveries.status(sent.id)).expired).toBe(false);
+        f.clock.now += 1;
+        expect((await client.deliveries.status(sent.id)).expired).toBe(true);
+        const error = await client.deliveries
+          .send({ kind: 'note', ttl: 2 * 3600 })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SyncError);
+        expect(error).toMatchObject({
+          kind: 'rejected',
+          status: 400,
+          code: 'invalid',
+          message: expect.stringContaining('ttlSeconds is at most 3600'),
+        });
+      } finally {
+        await client.stop();
+      }
+    },
+    STORY_TIMEOUT_MS,
+  );
+}
