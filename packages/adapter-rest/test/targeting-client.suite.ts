@@ -434,6 +434,52 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
   );
 
   it(
+    'a delivery whose blob is gone from the server fails its download at once (410), is not handled, and is not fetched in a loop',
+    async () => {
+      const f = fixture();
+      const u1 = f.newUser();
+      const a = await device(u1);
+      const offline = await f.signIn(u1); // B's session: a target, its client not started yet
+      const { bytes } = asset(200_000, 13);
+      const before = await f.blobs.keys();
+      const sent = await a.client.assets.send(bytes);
+      const blob = (await f.blobs.keys()).find((key) => !before.includes(key));
+      expect(blob).toBeDefined();
+      expect(sent.delivery.targetSessionIds).toEqual([offline.sessionId]);
+      await f.blobs.delete(blob as string);
+      let reads = 0;
+      const b = await device(u1, {
+        sessionId: offline.sessionId,
+        token: offline.token,
+        onTransport(transport) {
+          const assets = transport.assets;
+          const downloadStream = assets?.downloadStream?.bind(assets);
+          if (assets === undefined || downloadStream === undefined) throw new Error('no assets');
+          assets.downloadStream = (req, signal) => {
+            reads++;
+            return downloadStream(req, signal);
+          };
+        },
+      });
+      await vi.waitFor(
+        () =>
+          expect(b.progress.filter((p) => p.direction === 'download').at(-1)?.state).toBe('failed'),
+        EVENTUALLY,
+      );
+      const failed = b.progress.filter((p) => p.direction === 'download').at(-1);
+      expect(failed?.error).toContain('the bytes of this asset are no longer on the server');
+      const afterFailure = reads;
+      expect(afterFailure).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(reads).toBe(afterFailure);
+      expect(b.received).toEqual([]);
+      expect((await a.client.deliveries.status(sent.delivery.id)).acked).toEqual([]);
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
     'story 2: a transfer on request waits for the offline owner, then arrives with monotonic progress and a final completed',
     async () => {
       const f = fixture();

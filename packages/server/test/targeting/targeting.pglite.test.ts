@@ -3,6 +3,7 @@ import { describe } from 'vitest';
 import { pgliteExecutor } from '../../src/store/pglite-store.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import { ackBatchSuite } from './ack-batches.js';
+import { blobGoneSuite } from './blob-gone.js';
 import { useTargetingFixture } from './fixture.js';
 import { targetingSecurity } from './security.js';
 import { targetingStories } from './stories.js';
@@ -98,6 +99,7 @@ describe('session targeting over HTTP on PGlite', () => {
   describe('the offset of an upload by id kept in this process', () =>
     keptOffsetSuite(fixture, unheldProbe));
   describe('sending a delivery with an asset', () => assetSendSuite(fixture, unheldProbe));
+  describe('an asset whose blob is gone', () => blobGoneSuite(fixture));
   describe('a delivery TTL cap under 48 h', () => {
     const capped = useTargetingFixture(
       async (options) => {
