@@ -434,6 +434,52 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
   );
 
   it(
+    'a delivery whose blob is gone from the server fails its download at once (410), is not handled, and is not fetched in a loop',
+    async () => {
+      const f = fixture();
+      const u1 = f.newUser();
+      const a = await device(u1);
+      const offline = await f.signIn(u1); // B's session: a target, its client not started yet
+      const { bytes } = asset(200_000, 13);
+      const before = await f.blobs.keys();
+      const sent = await a.client.assets.send(bytes);
+      const blob = (await f.blobs.keys()).find((key) => !before.includes(key));
+      expect(blob).toBeDefined();
+      expect(sent.delivery.targetSessionIds).toEqual([offline.sessionId]);
+      await f.blobs.delete(blob as string);
+      let reads = 0;
+      const b = await device(u1, {
+        sessionId: offline.sessionId,
+        token: offline.token,
+        onTransport(transport) {
+          const assets = transport.assets;
+          const downloadStream = assets?.downloadStream?.bind(assets);
+          if (assets === undefined || downloadStream === undefined) throw new Error('no assets');
+          assets.downloadStream = (req, signal) => {
+            reads++;
+            return downloadStream(req, signal);
+          };
+        },
+      });
+      await vi.waitFor(
+        () =>
+          expect(b.progress.filter((p) => p.direction === 'download').at(-1)?.state).toBe('failed'),
+        EVENTUALLY,
+      );
+      const failed = b.progress.filter((p) => p.direction === 'download').at(-1);
+      expect(failed?.error).toContain('the bytes of this asset are no longer on the server');
+      const afterFailure = reads;
+      expect(afterFailure).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(reads).toBe(afterFailure);
+      expect(b.received).toEqual([]);
+      expect((await a.client.deliveries.status(sent.delivery.id)).acked).toEqual([]);
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
     'story 2: a transfer on request waits for the offline owner, then arrives with monotonic progress and a final completed',
     async () => {
       const f = fixture();
@@ -622,4 +668,56 @@ function stallAfter(
     },
     cancel: (reason) => reader.cancel(reason),
   });
+}
+
+/**
+ * Against a server whose `maxDeliveryTtlSeconds` is one hour (the fixture is started with that
+ * cap): `deliveries.send` without a `ttl` leaves the TTL to the server, which takes its cap;
+ * a `ttl` above the cap is a typed error.
+ */
+export function ttlCapClientStories(fixture: () => TargetingFixture): void {
+  it(
+    'a send without ttl lives until the server cap (1 h, server clock); a ttl of 2 h is refused with a typed 400',
+    async () => {
+      const f = fixture();
+      const userId = f.newUser();
+      const signed = await signInRetried(f.url, userId);
+      const b = await f.signIn(userId); // a target that never acknowledges
+      const client = createSyncClient({
+        transport: restTransport({
+          baseUrl: f.url,
+          getToken: () => signed.token,
+          session: createSessionSource({ userId, sessionId: signed.sessionId }),
+          targeting: restTargeting(),
+        }),
+        storage: memoryStorage(),
+        assetStore: memoryAssetStore(),
+        targeting: sessionTargeting(),
+      });
+      try {
+        await client.start();
+        await vi.waitFor(() => expect(client.sessions.current?.active).toBe(true), EVENTUALLY);
+        const sent = await client.deliveries.send({ kind: 'note', payload: { text: 'hi' } });
+        expect(sent.expiresAt - sent.createdAt).toBe(HOUR);
+        expect((await client.deliveries.status(sent.id)).targets).toContain(b.sessionId);
+        f.clock.now += HOUR - 1;
+        expect((await client.deliveries.status(sent.id)).expired).toBe(false);
+        f.clock.now += 1;
+        expect((await client.deliveries.status(sent.id)).expired).toBe(true);
+        const error = await client.deliveries
+          .send({ kind: 'note', ttl: 2 * 3600 })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SyncError);
+        expect(error).toMatchObject({
+          kind: 'rejected',
+          status: 400,
+          code: 'invalid',
+          message: expect.stringContaining('ttlSeconds is at most 3600'),
+        });
+      } finally {
+        await client.stop();
+      }
+    },
+    STORY_TIMEOUT_MS,
+  );
 }

@@ -152,7 +152,7 @@ export function supabaseSessionParts(options: SessionPartsOptions): SessionParts
           scope: req.scope,
           kind: req.kind,
           target: req.target,
-          ttl_seconds: req.ttlSeconds,
+          ...(req.ttlSeconds === undefined ? {} : { ttl_seconds: req.ttlSeconds }),
           ...(req.payload === undefined ? {} : { payload: req.payload }),
           ...(req.assetHash === undefined ? {} : { asset_hash: req.assetHash }),
         },

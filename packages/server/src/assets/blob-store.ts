@@ -19,6 +19,9 @@ import { join } from 'node:path';
  *   the recorded offset, and the next write cuts it off). A failed write may leave any prefix
  *   of the stream written: the caller records the offset only after `write` resolves.
  * - `read` streams bytes `[start, end)`; it is only called for ranges the caller knows exist.
+ *   A blob that is missing, or ends before `end`, fails the stream (or ends it early); the
+ *   server reads the first piece before it answers, so that a missing blob is a 410 and not a
+ *   body that breaks off.
  * - `delete` of a missing key is not an error.
  * - Keys are never reused by the server, so a delete never races a new write of the same key.
  */

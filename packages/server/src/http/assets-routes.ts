@@ -608,10 +608,7 @@ export async function handleAssetGet(
   const wanted = request.headers.get('range');
   if (wanted === null) {
     headers['content-length'] = String(size);
-    return new Response(ctx.blobStore.read(copy.blobKey, { start: 0, end: size }), {
-      status: 200,
-      headers,
-    });
+    return new Response(await openBlob(ctx, copy, 0, size), { status: 200, headers });
   }
   const found = RANGE.exec(wanted.trim());
   let start: number;
@@ -635,5 +632,57 @@ export async function handleAssetGet(
   }
   headers['content-range'] = `bytes ${start}-${end - 1}/${size}`;
   headers['content-length'] = String(end - start);
-  return new Response(ctx.blobStore.read(copy.blobKey, { start, end }), { status: 206, headers });
+  return new Response(await openBlob(ctx, copy, start, end), { status: 206, headers });
+}
+
+/**
+ * Bytes `[start, end)` of a copy's blob, its first piece already read, so that the status line
+ * is sent only once the blob is open: a blob the database calls complete but the BlobStore no
+ * longer holds (or holds shorter than `end`: deleted by hand, by a sweep racing this read, or
+ * by another server sharing the directory) answers 410 `asset_gone`, and not a 200 whose body
+ * breaks off. Not a 404: a REST client takes a 404 `not_found` for a wrong base URL and
+ * retries it (`misconfigured`); a 410 is `rejected`, so the download fails once. Another
+ * failure of the read stays one (a 500). Once open, the file store's blob stays readable to
+ * the end even if it is deleted meanwhile.
+ */
+async function openBlob(
+  ctx: TargetingContext,
+  copy: AssetCopy,
+  start: number,
+  end: number,
+): Promise<ReadableStream<Uint8Array>> {
+  const stream = ctx.blobStore.read(copy.blobKey, { start, end });
+  if (end <= start) return stream; // an empty asset: nothing to read
+  const reader = stream.getReader();
+  let first: ReadableStreamReadResult<Uint8Array>;
+  try {
+    first = await reader.read();
+  } catch (error) {
+    if ((await ctx.blobStore.size(copy.blobKey)) >= end) throw error;
+    first = { done: true, value: undefined };
+  }
+  if (first.done) {
+    ctx.logger.warn('an asset blob is missing or shorter than its complete copy', {
+      blobKey: copy.blobKey,
+      totalBytes: copy.totalBytes,
+    });
+    throw problem(410, 'asset_gone', 'the bytes of this asset are no longer on the server');
+  }
+  let held: Uint8Array | undefined = first.value;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (held !== undefined) {
+          controller.enqueue(held);
+          held = undefined;
+          return;
+        }
+        const next = await reader.read();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
 }

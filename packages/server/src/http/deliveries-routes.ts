@@ -33,7 +33,9 @@ export async function handleSendDelivery(
     maxDepth: ctx.limits.maxJsonDepth + SEND_ENVELOPE_DEPTH + 2,
   });
   const send = validateSendDeliveryRequest(body, ctx.limits);
-  const ttlSeconds = send.ttlSeconds ?? DEFAULT_DELIVERY_TTL_SECONDS;
+  // Without a ttlSeconds, the default, but never above this server's cap.
+  const ttlSeconds =
+    send.ttlSeconds ?? Math.min(DEFAULT_DELIVERY_TTL_SECONDS, ctx.limits.maxDeliveryTtlSeconds);
   if (ttlSeconds > ctx.limits.maxDeliveryTtlSeconds) {
     throw problem(
       400,

@@ -49,7 +49,11 @@ export interface TargetingLimits {
   maxAssetBytes: number;
   /** Most bytes of assets one user may hold on the server at once. @default 5368709120 (5 GiB) */
   maxUserStorageBytes: number;
-  /** Longest delivery TTL a sender may ask for, in seconds. @default 2592000 (30 days) */
+  /**
+   * Longest delivery TTL a sender may ask for, in seconds (400 `invalid` beyond). A send that
+   * names no TTL gets 172800 (48 h), or this when it is lower.
+   * @default 2592000 (30 days)
+   */
   maxDeliveryTtlSeconds: number;
 }
 

@@ -58,8 +58,14 @@ export interface TargetingFixture {
 /** Size limits of the fixture server, small enough to test. */
 export const LIMITS = { maxAssetBytes: 2_000_000, maxUserStorageBytes: 3_000_000 };
 
-/** Starts the fixture in `beforeAll`, stops it in `afterAll`. */
-export function useTargetingFixture(open: OpenStore): () => TargetingFixture {
+/**
+ * Starts the fixture in `beforeAll`, stops it in `afterAll`; `limits` go over {@link LIMITS}
+ * (e.g. a `maxDeliveryTtlSeconds`).
+ */
+export function useTargetingFixture(
+  open: OpenStore,
+  limits: { maxDeliveryTtlSeconds?: number } = {},
+): () => TargetingFixture {
   let fixture: TargetingFixture | undefined;
   let closeStore: (() => Promise<void>) | undefined;
   let directory = '';
@@ -90,7 +96,7 @@ export function useTargetingFixture(open: OpenStore): () => TargetingFixture {
       listScopeMembers: (scope) => members.get(scope) ?? [],
       purgeIntervalMs: 0,
       sweepIntervalMs: 0,
-      limits: { rateLimit: false, ...LIMITS },
+      limits: { rateLimit: false, ...LIMITS, ...limits },
     });
     const as: TargetingFixture['as'] = (who, path, init = {}) =>
       call(`${server.url}${path}`, {

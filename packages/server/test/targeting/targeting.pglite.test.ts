@@ -3,9 +3,11 @@ import { describe } from 'vitest';
 import { pgliteExecutor } from '../../src/store/pglite-store.js';
 import { createSqlStore } from '../../src/store/sql-store.js';
 import { ackBatchSuite } from './ack-batches.js';
+import { blobGoneSuite } from './blob-gone.js';
 import { useTargetingFixture } from './fixture.js';
 import { targetingSecurity } from './security.js';
 import { targetingStories } from './stories.js';
+import { TTL_CAP_SECONDS, ttlCapSuite } from './ttl-cap.js';
 import { uploadByIdSuite } from './upload-by-id.js';
 import {
   assetSendSuite,
@@ -97,4 +99,15 @@ describe('session targeting over HTTP on PGlite', () => {
   describe('the offset of an upload by id kept in this process', () =>
     keptOffsetSuite(fixture, unheldProbe));
   describe('sending a delivery with an asset', () => assetSendSuite(fixture, unheldProbe));
+  describe('an asset whose blob is gone', () => blobGoneSuite(fixture));
+  describe('a delivery TTL cap under 48 h', () => {
+    const capped = useTargetingFixture(
+      async (options) => {
+        const store = await createSqlStore(pgliteExecutor(await PGlite.create()), options);
+        return { store, close: () => store.close() };
+      },
+      { maxDeliveryTtlSeconds: TTL_CAP_SECONDS },
+    );
+    ttlCapSuite(capped);
+  });
 });

@@ -26,8 +26,9 @@ export interface SendAssetOptions {
    */
   target?: TargetSpec;
   /**
-   * Seconds until the delivery (and the server's copy) expires.
-   * @default 172800 (48 h)
+   * Seconds until the delivery (and the server's copy) expires. A server refuses a `ttl`
+   * above its cap (`maxDeliveryTtlSeconds`) with a `rejected` SyncError of status 400.
+   * @default the server's default: 172800 (48 h), or the server's cap when that is lower
    */
   ttl?: number;
   /**

@@ -23,8 +23,9 @@ export interface SendDeliveryOptions {
    */
   target?: TargetSpec;
   /**
-   * Seconds until the delivery expires (judged on the server's clock).
-   * @default 172800 (48 h)
+   * Seconds until the delivery expires (judged on the server's clock). A server refuses a
+   * `ttl` above its cap (`maxDeliveryTtlSeconds`) with a `rejected` SyncError of status 400.
+   * @default the server's default: 172800 (48 h), or the server's cap when that is lower
    */
   ttl?: number;
   /**
@@ -40,8 +41,9 @@ export interface DeliveriesApi {
    * Sends a delivery; resolves with it once the server holds it (retried through the client's
    * retryer while the network is down; the id makes a retry safe).
    * @throws SyncError `auth` when signed out, `invalid` for a bad kind or ttl or a payload that
-   *   is not JSON (a BigInt, a cycle: refused at once, never retried), `rejected` or
-   *   `auth` (403) when the server refuses the target
+   *   is not JSON (a BigInt, a cycle: refused at once, never retried), `rejected` (400, code
+   *   `invalid`) for a ttl above the server's cap, `rejected` or `auth` (403) when the server
+   *   refuses the target
    */
   send(options: SendDeliveryOptions): Promise<Delivery>;
   /**
@@ -76,8 +78,10 @@ export class ClientDeliveries implements DeliveriesApi {
     if (typeof options.kind !== 'string' || options.kind.length === 0) {
       throw new SyncError('invalid', 'A delivery needs a kind');
     }
-    const ttl = options.ttl ?? 172_800;
-    if (!Number.isInteger(ttl) || ttl <= 0) {
+    // Without a ttl, none goes on the wire: the server applies its default, which respects
+    // its own cap (a fixed 48 h here would be refused by a server capped lower).
+    const ttl = options.ttl;
+    if (ttl !== undefined && (!Number.isInteger(ttl) || ttl <= 0)) {
       throw new SyncError('invalid', `ttl must be a positive whole number of seconds, not ${ttl}`);
     }
     if (options.payload !== undefined) checkJson(options.payload);
@@ -99,7 +103,7 @@ export class ClientDeliveries implements DeliveriesApi {
       ...(options.payload === undefined ? {} : { payload: options.payload }),
       ...(options.asset === undefined ? {} : { assetHash: options.asset }),
       target,
-      ttlSeconds: ttl,
+      ...(ttl === undefined ? {} : { ttlSeconds: ttl }),
     };
     return context.retryer.run(() => transport.send(request, context.signal), context.signal);
   }

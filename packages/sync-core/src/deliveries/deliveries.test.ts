@@ -16,10 +16,15 @@ let seed = 4000;
 const HOUR = 3_600_000;
 const DELIVERY_ID = '018bcfe5-6800-7000-8000-000000000001';
 
-function world(options: { members?: Record<string, string[]> } = {}) {
+function world(
+  options: { members?: Record<string, string[]>; maxDeliveryTtlSeconds?: number } = {},
+) {
   let now = 1_700_000_000_000;
   const server = createMemoryServer({
     environment: { now: () => now },
+    ...(options.maxDeliveryTtlSeconds === undefined
+      ? {}
+      : { maxDeliveryTtlSeconds: options.maxDeliveryTtlSeconds }),
     authorizeScope: (userId, scope) =>
       scope === `user:${userId}` || (options.members?.[scope]?.includes(userId) ?? false),
     listScopeMembers: (scope) => options.members?.[scope] ?? [],
@@ -306,6 +311,27 @@ describe('client.deliveries', () => {
     const error = await b.transport.deliveries.ack(sent.id).catch((e: unknown) => e);
     expect(isSyncError(error) && error.status).toBe(404);
     expect(await b.transport.deliveries.pending()).toEqual([]);
+    await w.stopAll();
+  });
+
+  it('under a server cap below 48 h, a send without ttl lives until the cap; a ttl above the cap is refused', async () => {
+    const w = world({ maxDeliveryTtlSeconds: 3600 });
+    const a = await w.device('u1', 'sA');
+    const b = await w.device('u1', 'sB');
+    await b.client.stop(); // B stays a target and never acknowledges
+    const sent = await a.client.deliveries.send({ kind: 'k' });
+    expect(sent.expiresAt - sent.createdAt).toBe(HOUR);
+    w.advance(HOUR - 1_000);
+    expect(await a.client.deliveries.status(sent.id)).toMatchObject({ expired: false });
+    w.advance(1_000);
+    expect(await a.client.deliveries.status(sent.id)).toMatchObject({ expired: true });
+    const error = await a.client.deliveries.send({ kind: 'k', ttl: 7200 }).catch((e: unknown) => e);
+    expect(isSyncError(error) && [error.kind, error.status, error.code]).toEqual([
+      'rejected',
+      400,
+      'invalid',
+    ]);
+    expect(String(error)).toContain('3600');
     await w.stopAll();
   });
 

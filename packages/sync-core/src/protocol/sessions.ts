@@ -45,7 +45,10 @@ export interface SendDeliveryRequest {
   assetHash?: string;
   /** Who receives it. */
   target: DeliveryTarget;
-  /** Lifetime in seconds (server clock). @default 172800 (48 h); the server caps it */
+  /**
+   * Lifetime in seconds (server clock); above the server's cap, a 400 `invalid`.
+   * @default 172800 (48 h), or the server's cap (`maxDeliveryTtlSeconds`) when that is lower
+   */
   ttlSeconds?: number;
 }
 

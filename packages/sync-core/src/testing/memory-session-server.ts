@@ -34,7 +34,8 @@ export interface MemorySessionOptions {
    */
   sessionActiveWindowMs?: number;
   /**
-   * Largest delivery TTL in seconds.
+   * Largest delivery TTL in seconds a sender may ask for (400 beyond); a send without a TTL
+   * gets 48 h, or this when it is lower.
    * @default 2592000 (30 days)
    */
   maxDeliveryTtlSeconds?: number;

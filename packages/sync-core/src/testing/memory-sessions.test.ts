@@ -147,6 +147,30 @@ describe('memory server: asset bytes only through a live delivery or transfer', 
     );
   });
 
+  it('a transfer on request is made under a delivery TTL cap below 48 h (its request is not a send)', () => {
+    // Parity with the reference server, whose transfer and request live 48 h whatever the cap.
+    let now = 1_700_000_000_000;
+    const server = createMemoryServer({
+      environment: { now: () => now },
+      maxDeliveryTtlSeconds: 3600,
+      authorizeScope: () => true,
+    });
+    const routes = server.sessionRoutes;
+    const holder = { userId: 'u2', sessionId: 'sH' };
+    for (const s of [a, holder])
+      routes.heartbeat(s, { clientId: `client-${s.sessionId}`, sessionId: s.sessionId });
+    const transfer = routes.createTransfer(a, {
+      id: ID,
+      scope: 'workspace:1',
+      assetHash: hash,
+      from: { userId: 'u2' },
+    });
+    expect(transfer.expiresAt - transfer.createdAt).toBe(172_800_000);
+    expect(routes.pendingDeliveries(holder).map((d) => d.id)).toEqual([ID]);
+    now += 3_600_000;
+    expect(routes.pendingDeliveries(holder).map((d) => d.id)).toEqual([ID]);
+  });
+
   it("a re-login that replaces a device's session completes what waited only on the old session and frees its asset", () => {
     // Parity with the reference server and Supabase, which complete in the revoking
     // transaction what a revocation, or a re-login's replacement, leaves owed to nobody.

@@ -177,9 +177,13 @@ export class MemorySessions {
     if (!this.#host.authorizeScope(auth.userId, body.scope)) {
       throw forbidden(`not allowed to write scope ${body.scope}`);
     }
-    const ttl = body.ttlSeconds ?? DEFAULT_DELIVERY_TTL_SECONDS;
-    if (!(Number.isInteger(ttl) && ttl > 0 && ttl <= this.#options.maxTtlSeconds)) {
-      throw invalid(`ttlSeconds must be an integer in 1..${this.#options.maxTtlSeconds}`);
+    // A sender's ttl is capped; without one, the default is 48 h or the cap when lower. The
+    // server's own deliveries (a transfer's request, `toUser`) live as long as they were made
+    // to, as on the reference server.
+    const max = this.#options.maxTtlSeconds;
+    const ttl = body.ttlSeconds ?? Math.min(DEFAULT_DELIVERY_TTL_SECONDS, max);
+    if (!(Number.isInteger(ttl) && ttl > 0 && (toUser !== undefined || ttl <= max))) {
+      throw invalid(`ttlSeconds must be an integer in 1..${max}`);
     }
     let receiverUsers: Set<string>;
     let candidates: StoredSession[];

@@ -69,7 +69,11 @@ export interface DeliveryTransport {
       payload?: Json;
       assetHash?: string;
       target: DeliveryTarget;
-      ttlSeconds: number;
+      /**
+       * Lifetime in seconds; absent, the server's default (48 h, or its cap when lower).
+       * Absent stays absent on the wire.
+       */
+      ttlSeconds?: number;
     },
     signal?: AbortSignal,
   ): Promise<Delivery>;
