@@ -5,7 +5,7 @@ import { ackBatchSuite } from './ack-batches.js';
 import { useTargetingFixture } from './fixture.js';
 import { targetingSecurity } from './security.js';
 import { targetingStories } from './stories.js';
-import { uploadByIdSuite } from './upload-by-id.js';
+import { uploadByIdSuite, uploadQuotaSuite } from './upload-by-id.js';
 
 const adminUrl = postgresUrl();
 
@@ -14,5 +14,6 @@ describePostgres()('session targeting over HTTP on PostgreSQL', () => {
   describe('the three stories', () => targetingStories(fixture));
   describe('security rules', () => targetingSecurity(fixture));
   describe('uploads by id', () => uploadByIdSuite(fixture));
+  describe('the storage quota of uploads by id', () => uploadQuotaSuite(fixture));
   describe('acknowledgements in batches', () => ackBatchSuite(() => ({ store: fixture().store })));
 });
