@@ -81,6 +81,7 @@ export type {
   BeginUploadOutcome,
   CreateDeliveryOutcome,
   FinishUploadOutcome,
+  GrowUploadOutcome,
   HeartbeatOutcome,
   RevocationOutcome,
   SweepResult,

@@ -29,9 +29,15 @@ const BASELINE_FUNCTIONS = [
 ];
 /**
  * Every function the migrations leave (migration 5 adds the delivery ones, migration 6
- * `pull_rows`), sorted.
+ * `pull_rows`, migration 8 `grow_upload_by_id`), sorted.
  */
-const FUNCTIONS = ['ack_deliveries', 'create_delivery', 'pull_rows', ...BASELINE_FUNCTIONS].sort();
+const FUNCTIONS = [
+  'ack_deliveries',
+  'create_delivery',
+  'grow_upload_by_id',
+  'pull_rows',
+  ...BASELINE_FUNCTIONS,
+].sort();
 /** Every migration the server ships: the baseline, then those appended after it. */
 const SHIPPED = MIGRATIONS.map((m) => ({ id: m.id, name: m.name }));
 const SHIPPED_IDS = SHIPPED.map((m) => m.id);

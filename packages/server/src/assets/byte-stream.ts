@@ -115,6 +115,11 @@ export interface UploadTail {
   blobKey: string;
   /** The declared size; `undefined` for an upload by id whose size is not declared yet. */
   totalBytes: number | undefined;
+  /**
+   * For an upload by id whose size was not declared at its start: the bytes the storage quota
+   * lets it hold so far (a chunk past it asks first); `undefined` otherwise.
+   */
+  quotaTo: number | undefined;
   recorded: Promise<boolean>;
   /**
    * The offset `recorded` records: the tail's own end, or, when this process keeps the

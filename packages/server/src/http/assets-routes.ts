@@ -116,6 +116,11 @@ interface HeldUpload {
   receivedBytes: number;
   /** A hash-addressed copy that is complete already. */
   complete: boolean;
+  /**
+   * An upload by id whose size was not declared at its start: the bytes the storage quota
+   * lets it hold so far (see {@link UploadSubject.grow}); `undefined` otherwise.
+   */
+  quotaTo: number | undefined;
 }
 
 /**
@@ -137,6 +142,11 @@ interface UploadSubject {
    * upload does not exist yet and the chunk, `patient`, may wait for the one that starts it.
    */
   begin(range: ChunkRange, patient: boolean): Promise<HeldUpload | number>;
+  /**
+   * Asks the storage quota to let the upload hold `to` bytes, before a chunk past
+   * {@link HeldUpload.quotaTo} is written: `undefined` when it may, else why not.
+   */
+  grow(to: number): Promise<string | undefined>;
   /** The offset's compare-and-set. */
   advance(from: number, to: number): Promise<boolean>;
   /** Where the upload stands now, after a compare-and-set that failed. */
@@ -173,8 +183,10 @@ function copySubject(auth: AuthContext, ctx: TargetingContext, sha256: string): 
           `the upload in progress is ${begun.totalBytes} bytes long, not ${total}`,
         );
       }
-      return begun.copy;
+      // Its declared size counted from the start.
+      return { ...begun.copy, quotaTo: undefined };
     },
+    grow: async () => undefined,
     advance: (from, to) => ctx.targeting.advanceUpload(auth.userId, sha256, from, to),
     offsetNow: async () => (await ctx.targeting.ownCopy(auth.userId, sha256))?.receivedBytes,
     whenComplete: (held) => json(200, { sha256, size: held.totalBytes }),
@@ -233,7 +245,15 @@ function idSubject(
           `the upload in progress is ${declared ?? upload.receivedBytes} bytes long, not ${range.total}`,
         );
       }
-      return { ...upload, complete: false };
+      return {
+        ...upload,
+        complete: false,
+        quotaTo: upload.totalBytes === undefined ? upload.countedBytes : undefined,
+      };
+    },
+    async grow(to) {
+      const grown = await ctx.targeting.growUploadById(userId, uploadId, to, ctx.limits);
+      return grown.type === 'too_large' ? grown.message : undefined;
     },
     advance: (from, to) => ctx.targeting.advanceUploadById(userId, uploadId, from, to),
     offsetNow: async () => (await ctx.targeting.ownUploadById(userId, uploadId))?.receivedBytes,
@@ -425,6 +445,7 @@ async function putChunk(
       totalBytes: tail.totalBytes ?? range.total,
       receivedBytes: range.start,
       complete: false,
+      quotaTo: tail.quotaTo,
     };
     previous = tail.recorded.catch(() => false);
   } else {
@@ -445,6 +466,21 @@ async function putChunk(
     throw problem(409, 'offset_mismatch', `the server holds ${offset} bytes; continue from there`, {
       headers: { 'upload-offset': String(offset) },
     });
+  }
+  let { quotaTo } = copy;
+  if (quotaTo !== undefined && range.end > quotaTo) {
+    // An upload of undeclared size grows past what the quota let it hold: asked first, and
+    // refused with nothing written and the offset held as it was (what this process holds of
+    // the upload, unrecorded, stays for the next chunk whatever the answer).
+    const refused = await subject.grow(range.end).catch((error: unknown) => {
+      if (tail !== undefined) ctx.tails.keep(key, tail);
+      throw error;
+    });
+    if (refused !== undefined) {
+      if (tail !== undefined) ctx.tails.keep(key, tail);
+      throw problem(413, 'too_large', refused, { headers: { 'upload-offset': String(offset) } });
+    }
+    quotaTo = range.end;
   }
   const body = new ChunkReader(request.body ?? new ReadableStream());
   const overlap = Math.min(range.end, offset) - range.start;
@@ -513,6 +549,7 @@ async function putChunk(
         running,
         blobKey: copy.blobKey,
         totalBytes: range.total ?? copy.totalBytes,
+        quotaTo,
         recorded,
         recordedTo: keeps ? recordedTo : held,
         recordedAt: keeps ? recordedAt : ctx.now(),

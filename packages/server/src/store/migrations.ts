@@ -11,6 +11,7 @@ import {
   ASSET_UPLOADS_SQL,
   DELIVERY_COUNTS_SQL,
   TARGETING_SQL,
+  UPLOAD_QUOTA_SQL,
 } from '../targeting/targeting-sql.js';
 import type { SqlExecutor } from './executor.js';
 import { PULL_BELOW_HORIZON_SQL, PULL_FUNCTIONS_SQL, PULL_ROWS_SQL } from './pull-sql.js';
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { id: 5, name: 'delivery send and acknowledgement functions', sql: DELIVERY_FUNCTIONS_SQL },
   { id: 6, name: 'pull pages as rows', sql: PULL_ROWS_SQL },
   { id: 7, name: 'asset uploads by id', sql: ASSET_UPLOADS_SQL },
+  { id: 8, name: 'the quota of uploads by id as they grow', sql: UPLOAD_QUOTA_SQL },
 ];
 
 /**

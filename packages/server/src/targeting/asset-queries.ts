@@ -14,7 +14,8 @@ import type { SqlExecutor, SqlQueryable } from '../store/executor.js';
 import { toNumber } from '../store/rows.js';
 import type { AuthContext } from '../store/types.js';
 import type { QueryContext } from './session-queries.js';
-import { isLive, mayReceive, transferIsLive } from './targeting-sql.js';
+import type { Grants } from './storage-ledger.js';
+import { isLive, mayReceive, QUOTA_LOCK, storageUsedSql, transferIsLive } from './targeting-sql.js';
 import type { AssetCopy, BeginUploadOutcome } from './types.js';
 
 interface CopyRow {
@@ -80,18 +81,25 @@ export async function readableCopy(
   return row === undefined ? undefined : toCopy(row);
 }
 
-/** Starts or finds the user's upload (see `TargetingStore.beginUpload`). */
+/**
+ * Starts or finds the user's upload (see `TargetingStore.beginUpload`). A new copy counts at
+ * its size against the quota, with every copy and upload by id of the user (see
+ * `beginUploadById`'s `quota`); `used` is the user's total after it, when summed.
+ */
 export async function beginUpload(
   db: SqlExecutor,
   ctx: QueryContext,
   request: { userId: string; sha256: string; totalBytes: number; blobKey: string },
   limits: { maxAssetBytes: number; maxUserStorageBytes: number },
-): Promise<BeginUploadOutcome> {
+  quota: { lock: boolean; grants?: Grants },
+): Promise<{ outcome: BeginUploadOutcome; used?: number }> {
   const { userId, sha256, totalBytes } = request;
   if (totalBytes > limits.maxAssetBytes) {
     return {
-      type: 'too_large',
-      message: `the asset is ${totalBytes} bytes; this server takes at most ${limits.maxAssetBytes}`,
+      outcome: {
+        type: 'too_large',
+        message: `the asset is ${totalBytes} bytes; this server takes at most ${limits.maxAssetBytes}`,
+      },
     };
   }
   const found = (copy: AssetCopy): BeginUploadOutcome =>
@@ -100,21 +108,25 @@ export async function beginUpload(
       : { type: 'length_mismatch', totalBytes: copy.totalBytes };
   // Every chunk after the first finds the copy: one statement, no transaction.
   const existing = await ownCopy(db, userId, sha256);
-  if (existing !== undefined) return found(existing);
+  if (existing !== undefined) return { outcome: found(existing) };
   const now = ctx.now();
+  const grants = quota.grants ?? { ids: [], bytes: [] };
   return db.transaction(async (tx) => {
+    if (quota.lock) await tx.query(QUOTA_LOCK, [userId]);
     const raced = await ownCopy(tx, userId, sha256);
-    if (raced !== undefined) return found(raced);
-    // Two first chunks of one user race on the quota only by one asset: acceptable slack.
+    if (raced !== undefined) return { outcome: found(raced) };
     const [used] = await tx.query<{ bytes: string | number | null }>(
-      'SELECT sum(total_bytes) AS bytes FROM syncline.assets WHERE user_id = $1',
-      [userId],
+      `SELECT ${storageUsedSql('$1', { ids: '$2', bytes: '$3' })} AS bytes`,
+      [userId, grants.ids, grants.bytes],
     );
     const usedBytes = toNumber(used?.bytes ?? null);
     if (usedBytes + totalBytes > limits.maxUserStorageBytes) {
       return {
-        type: 'too_large',
-        message: `storing ${totalBytes} more bytes would exceed your quota of ${limits.maxUserStorageBytes} bytes (${usedBytes} in use)`,
+        outcome: {
+          type: 'too_large',
+          message: `storing ${totalBytes} more bytes would exceed your quota of ${limits.maxUserStorageBytes} bytes (${usedBytes} in use)`,
+        },
+        used: usedBytes,
       };
     }
     const [row] = await tx.query<CopyRow>(
@@ -126,7 +138,7 @@ export async function beginUpload(
       [userId, sha256, request.blobKey, totalBytes, now],
     );
     if (row === undefined) throw new Error('the asset insert returned no row');
-    return found(toCopy(row));
+    return { outcome: found(toCopy(row)), used: usedBytes + totalBytes };
   });
 }
 

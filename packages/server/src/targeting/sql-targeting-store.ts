@@ -35,6 +35,7 @@ import {
   revokeAllSessions,
   revokeSession,
 } from './session-queries.js';
+import { StorageLedger } from './storage-ledger.js';
 import {
   advanceUpload,
   createTransfer,
@@ -47,8 +48,10 @@ import type { TargetingEvent, TargetingPolicy, TargetingStore } from './types.js
 import {
   advanceUploadById,
   beginUploadById,
+  checkGrowth,
   dropUploadById,
   finishUploadById,
+  growUploadById,
   ownUpload,
   sweepUploadsById,
 } from './upload-queries.js';
@@ -142,6 +145,10 @@ export async function createSqlTargetingStore(
   const acks = new AckBatcher<AckRequest, AckOutcome | undefined>((batch) =>
     ackDeliveries(db, ctx, batch),
   );
+  // The storage quota's decisions: on a database several processes may share, under the
+  // user's advisory lock; on a single-process one, ordered in this process, with what it let
+  // uploads by id grow to kept in memory (see storage-ledger.ts).
+  const ledger = db.singleProcess === true ? new StorageLedger() : undefined;
 
   // A revoked session (or one a re-login replaced on its device) is not waited for any more:
   // what waited only on it completes in the transaction that revoked it, so the sender's status
@@ -188,17 +195,64 @@ export async function createSqlTargetingStore(
 
     ownCopy: (userId, sha256) => ownCopy(db, userId, sha256),
     readableCopy: (auth, sha256) => readableCopy(db, ctx, auth, sha256),
-    beginUpload: (userId, sha256, totalBytes, limits) =>
-      beginUpload(db, ctx, { userId, sha256, totalBytes, blobKey: options.newId() }, limits),
+    async beginUpload(userId, sha256, totalBytes, limits) {
+      const request = { userId, sha256, totalBytes, blobKey: options.newId() };
+      if (ledger === undefined) {
+        return (await beginUpload(db, ctx, request, limits, { lock: true })).outcome;
+      }
+      return ledger.decide(userId, (grants) =>
+        beginUpload(db, ctx, request, limits, { lock: false, grants }),
+      );
+    },
     advanceUpload: (userId, sha256, from, to) => advanceUpload(db, ctx, userId, sha256, from, to),
     ownUploadById: (userId, uploadId) => ownUpload(db, userId, uploadId),
-    beginUploadById: (userId, uploadId, size, limits) =>
-      beginUploadById(db, ctx, { userId, uploadId, ...size, blobKey: options.newId() }, limits),
+    async beginUploadById(userId, uploadId, size, limits) {
+      const request = { userId, uploadId, ...size, blobKey: options.newId() };
+      if (ledger === undefined) {
+        return (await beginUploadById(db, ctx, request, limits, { lock: true })).outcome;
+      }
+      return ledger.decide(userId, async (grants) => {
+        const begun = await beginUploadById(db, ctx, request, limits, { lock: false, grants });
+        const { outcome } = begun;
+        // An upload of undeclared size grows from its first reservation (or, found, from what
+        // it counts), unless this process let it grow further already.
+        const grows =
+          outcome.type === 'ok' &&
+          outcome.upload.totalBytes === undefined &&
+          !grants.ids.includes(uploadId);
+        return {
+          outcome,
+          used: begun.used,
+          ...(grows ? { grant: { uploadId, bytes: outcome.upload.countedBytes } } : {}),
+        };
+      });
+    },
+    async growUploadById(userId, uploadId, to, limits) {
+      const request = { userId, uploadId, to };
+      if (ledger === undefined) return growUploadById(db, ctx, request, limits);
+      if (ledger.tryGrow(userId, uploadId, to, limits.maxUserStorageBytes)) return { type: 'ok' };
+      return ledger.decide(userId, async (grants) => {
+        const checked = await checkGrowth(db, request, limits, grants);
+        if (checked.outcome.type !== 'ok' || !checked.present) return { outcome: checked.outcome };
+        return {
+          outcome: checked.outcome,
+          used: checked.used + to,
+          grant: { uploadId, bytes: to },
+        };
+      });
+    },
     advanceUploadById: (userId, uploadId, from, to) =>
       advanceUploadById(db, ctx, userId, uploadId, from, to),
-    finishUploadById: (userId, uploadId, asset, limits) =>
-      finishUploadById(db, ctx, { userId, uploadId, ...asset }, limits),
-    dropUploadById: (userId, uploadId) => dropUploadById(db, userId, uploadId),
+    async finishUploadById(userId, uploadId, asset, limits) {
+      const done = await finishUploadById(db, ctx, { userId, uploadId, ...asset }, limits);
+      if (done.type !== 'gone') ledger?.forget(userId, uploadId);
+      return done;
+    },
+    async dropUploadById(userId, uploadId) {
+      const dropped = await dropUploadById(db, userId, uploadId);
+      ledger?.forget(userId, uploadId);
+      return dropped;
+    },
     async knownBlobKeys(blobKeys) {
       const rows = await db.query<{ blob_key: string }>(
         `SELECT blob_key FROM syncline.assets WHERE blob_key = ANY($1::text[])
@@ -236,10 +290,10 @@ export async function createSqlTargetingStore(
       );
       const completedDeliveries = await completeQuiet(db, ctx);
       const expiredTransfers = await expireTransfers(db, ctx);
-      const releasedBlobKeys = [
-        ...(await releaseCopies(db, releaseCtx)),
-        ...(await sweepUploadsById(db, now - options.assetGraceMs)),
-      ];
+      const releasedCopies = await releaseCopies(db, releaseCtx);
+      const sweptUploads = await sweepUploadsById(db, now - options.assetGraceMs);
+      for (const swept of sweptUploads) ledger?.forget(swept.userId, swept.uploadId);
+      const releasedBlobKeys = [...releasedCopies, ...sweptUploads.map((swept) => swept.blobKey)];
       const cutoff = now - options.endedRetentionMs;
       const purgedDeliveries = await db.query(
         `DELETE FROM syncline.deliveries

@@ -188,3 +188,74 @@ CREATE TABLE syncline.uploads_by_id (
 );
 CREATE INDEX uploads_by_id_touched ON syncline.uploads_by_id (touched_at);
 `;
+
+/**
+ * The first key of the advisory lock that orders one user's quota decisions on a database
+ * shared by several processes (the second is `hashtext(user_id)`). Arbitrary.
+ */
+export const QUOTA_LOCK_CLASS = 746_201_931;
+
+/** SQL: takes the advisory lock of user `$1`'s quota decisions until the transaction ends. */
+export const QUOTA_LOCK = `SELECT pg_advisory_xact_lock(${QUOTA_LOCK_CLASS}, hashtext($1))`;
+
+/**
+ * SQL: the bytes user `user` holds against the storage quota: every copy in `assets` at its
+ * size, every upload by id at its declared size or, undeclared, at the larger of its offset
+ * and its reservation (and of what `grantIds`/`grantBytes`, two parallel arrays, say this
+ * process let it grow to, when given); `exceptUpload` leaves one upload by id out.
+ */
+export function storageUsedSql(
+  user: string,
+  grants?: { ids: string; bytes: string },
+  exceptUpload?: string,
+): string {
+  const granted =
+    grants === undefined
+      ? ''
+      : ` LEFT JOIN unnest(${grants.ids}::text[], ${grants.bytes}::bigint[]) AS g(upload_id, bytes)
+          ON g.upload_id = u.upload_id`;
+  const grantedBytes = grants === undefined ? '' : ', g.bytes';
+  const except = exceptUpload === undefined ? '' : ` AND u.upload_id <> ${exceptUpload}`;
+  return `((SELECT COALESCE(sum(total_bytes), 0) FROM syncline.assets WHERE user_id = ${user})
+    + (SELECT COALESCE(sum(COALESCE(u.total_bytes,
+                                    GREATEST(u.received_bytes, u.reserved_bytes${grantedBytes}))), 0)
+       FROM syncline.uploads_by_id u${granted}
+       WHERE u.user_id = ${user}${except}))`;
+}
+
+/**
+ * Migration 8: the quota counts an upload by id of undeclared size as it grows. A chunk that
+ * goes past what the upload counts reserves its end first (`reserved_bytes`), under an
+ * advisory lock per user, in `grow_upload_by_id`: checked against every copy and upload of
+ * the user as committed by any process (each statement of the function sees what committed
+ * before the lock was granted), or refused. Answers `ok`, or `too_large` with the bytes the
+ * rest of the user's storage holds; an upload gone is `ok` (its offset's update then fails).
+ */
+export const UPLOAD_QUOTA_SQL = `
+ALTER TABLE syncline.uploads_by_id ADD COLUMN reserved_bytes bigint NOT NULL DEFAULT 0;
+
+CREATE OR REPLACE FUNCTION syncline.grow_upload_by_id(
+  p_user text, p_upload text, p_to bigint, p_quota bigint, p_now bigint
+) RETURNS TABLE (outcome text, used bigint) LANGUAGE plpgsql AS $$
+DECLARE
+  v_counted bigint;
+  v_used bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${QUOTA_LOCK_CLASS}, hashtext(p_user));
+  SELECT COALESCE(u.total_bytes, GREATEST(u.received_bytes, u.reserved_bytes)) INTO v_counted
+  FROM syncline.uploads_by_id u WHERE u.user_id = p_user AND u.upload_id = p_upload;
+  IF NOT FOUND OR v_counted >= p_to THEN
+    RETURN QUERY SELECT 'ok'::text, 0::bigint;
+    RETURN;
+  END IF;
+  SELECT ${storageUsedSql('p_user', undefined, 'p_upload')} INTO v_used;
+  IF v_used + p_to > p_quota THEN
+    RETURN QUERY SELECT 'too_large'::text, v_used;
+    RETURN;
+  END IF;
+  UPDATE syncline.uploads_by_id SET reserved_bytes = p_to, touched_at = p_now
+  WHERE user_id = p_user AND upload_id = p_upload;
+  RETURN QUERY SELECT 'ok'::text, v_used;
+END;
+$$;
+`;

@@ -77,7 +77,16 @@ export interface AssetUpload {
   totalBytes: number | undefined;
   /** Bytes held (the upload offset). */
   receivedBytes: number;
+  /**
+   * Bytes it counts against the user's storage quota: its declared size, or, undeclared, the
+   * larger of its offset and the end the quota last let it grow to
+   * ({@link TargetingStore.growUploadById}).
+   */
+  countedBytes: number;
 }
+
+/** How {@link TargetingStore.growUploadById} ended. */
+export type GrowUploadOutcome = { type: 'ok' } | { type: 'too_large'; message: string };
 
 /** How {@link TargetingStore.beginUploadById} ended. */
 export type BeginUploadByIdOutcome =
@@ -241,6 +250,19 @@ export interface TargetingStore {
     size: { totalBytes: number | undefined; firstEnd: number },
     limits: { maxAssetBytes: number; maxUserStorageBytes: number },
   ): Promise<BeginUploadByIdOutcome>;
+  /**
+   * Lets the user's upload `uploadId`, of a size not declared at its start, hold `to` bytes
+   * (asked before a chunk past {@link AssetUpload.countedBytes} is written), or refuses when
+   * the user's storage (every copy, and every upload at its size or as far as it was let
+   * grow, in every process) would pass `maxUserStorageBytes`. Decisions of one user are made
+   * one at a time. An upload gone answers `ok` (its offset's update then fails).
+   */
+  growUploadById(
+    userId: string,
+    uploadId: string,
+    to: number,
+    limits: { maxUserStorageBytes: number },
+  ): Promise<GrowUploadOutcome>;
   /** Moves the offset of an upload by id from `from` to `to`; `false` when it was not `from`. */
   advanceUploadById(userId: string, uploadId: string, from: number, to: number): Promise<boolean>;
   /**

@@ -5,22 +5,33 @@
  *
  * @module
  */
-import type { SqlQueryable } from '../store/executor.js';
+import type { SqlExecutor, SqlQueryable } from '../store/executor.js';
 import { toNumber } from '../store/rows.js';
 import type { QueryContext } from './session-queries.js';
-import type { AssetUpload, BeginUploadByIdOutcome, FinishUploadOutcome } from './types.js';
+import type { Grants } from './storage-ledger.js';
+import { QUOTA_LOCK, storageUsedSql } from './targeting-sql.js';
+import type {
+  AssetUpload,
+  BeginUploadByIdOutcome,
+  FinishUploadOutcome,
+  GrowUploadOutcome,
+} from './types.js';
 
 interface UploadRow {
   blob_key: string;
   total_bytes: string | number | null;
   received_bytes: string | number;
+  reserved_bytes: string | number;
 }
 
 function toUpload(row: UploadRow): AssetUpload {
+  const receivedBytes = toNumber(row.received_bytes);
+  const totalBytes = row.total_bytes === null ? undefined : toNumber(row.total_bytes);
   return {
     blobKey: row.blob_key,
-    totalBytes: row.total_bytes === null ? undefined : toNumber(row.total_bytes),
-    receivedBytes: toNumber(row.received_bytes),
+    totalBytes,
+    receivedBytes,
+    countedBytes: totalBytes ?? Math.max(receivedBytes, toNumber(row.reserved_bytes)),
   };
 }
 
@@ -31,7 +42,7 @@ export async function ownUpload(
   uploadId: string,
 ): Promise<AssetUpload | undefined> {
   const [row] = await db.query<UploadRow>(
-    `SELECT blob_key, total_bytes, received_bytes FROM syncline.uploads_by_id
+    `SELECT blob_key, total_bytes, received_bytes, reserved_bytes FROM syncline.uploads_by_id
      WHERE user_id = $1 AND upload_id = $2`,
     [userId, uploadId],
   );
@@ -44,15 +55,17 @@ function quotaMessage(adding: number, used: number, quota: number): string {
 
 /**
  * Creates the user's upload `uploadId` at its first chunk, under the size limits: the declared
- * size (or, undeclared, the first chunk's end) counts against the quota. An existing upload of
- * the user is returned as it is (the caller has looked for it already). One statement (the
- * quota sum and the insert), not a lookup and a transaction of three: the first chunk's
- * answer, which a window of chunks waits for, is four round trips shorter, and what the sum
- * may miss (an upload of the same user created meanwhile) the transaction's snapshot missed
- * too.
+ * size (or, undeclared, the first chunk's end, its first reservation) counts against the
+ * quota. An existing upload of the user is returned as it is (the caller has looked for it
+ * already). One statement (the quota sum and the insert), not a lookup and a transaction of
+ * three: the first chunk's answer, which a window of chunks waits for, is four round trips
+ * shorter. Where several processes share the database (`lock`), the statement runs in a
+ * transaction after the user's quota lock, so that parallel first chunks do not each pass a sum
+ * that missed the others; on a single-process database the caller orders the decisions and
+ * gives the grants it keeps in memory (`grants`). `used` is the user's total before it.
  */
 export async function beginUploadById(
-  db: SqlQueryable,
+  db: SqlExecutor,
   ctx: QueryContext,
   request: {
     userId: string;
@@ -62,46 +75,114 @@ export async function beginUploadById(
     blobKey: string;
   },
   limits: { maxAssetBytes: number; maxUserStorageBytes: number },
-): Promise<BeginUploadByIdOutcome> {
+  quota: { lock: boolean; grants?: Grants },
+): Promise<{ outcome: BeginUploadByIdOutcome; used: number }> {
   const { userId, uploadId, totalBytes } = request;
   const adding = totalBytes ?? request.firstEnd;
-  // A row comes back when the upload was made (or made meanwhile, `ON CONFLICT`); `used` alone
-  // when the quota refused it.
-  const [row] = await db.query<Partial<UploadRow> & { used: string | number }>(
-    `WITH used AS (
-       SELECT (SELECT COALESCE(sum(total_bytes), 0) FROM syncline.assets WHERE user_id = $1)
-            + (SELECT COALESCE(sum(COALESCE(total_bytes, received_bytes)), 0)
-               FROM syncline.uploads_by_id WHERE user_id = $1) AS bytes
-     ), made AS (
-       INSERT INTO syncline.uploads_by_id AS u
-         (user_id, upload_id, blob_key, total_bytes, received_bytes, created_at, touched_at)
-       SELECT $1, $2, $3, $4, 0, $5, $5 FROM used WHERE used.bytes + $6 <= $7
-       ON CONFLICT (user_id, upload_id) DO UPDATE SET touched_at = EXCLUDED.touched_at
-       RETURNING u.blob_key, u.total_bytes, u.received_bytes
-     )
-     SELECT m.blob_key, m.total_bytes, m.received_bytes, u.bytes AS used
-     FROM used u LEFT JOIN made m ON true`,
-    [
-      userId,
-      uploadId,
-      request.blobKey,
-      totalBytes ?? null,
-      ctx.now(),
-      adding,
-      limits.maxUserStorageBytes,
-    ],
-  );
+  const grants = quota.grants ?? { ids: [], bytes: [] };
+  const statement = (tx: SqlQueryable) =>
+    // A row comes back when the upload was made (or made meanwhile, `ON CONFLICT`); `used`
+    // alone when the quota refused it.
+    tx.query<Partial<UploadRow> & { used: string | number }>(
+      `WITH used AS (
+         SELECT ${storageUsedSql('$1', { ids: '$8', bytes: '$9' })} AS bytes
+       ), made AS (
+         INSERT INTO syncline.uploads_by_id AS u
+           (user_id, upload_id, blob_key, total_bytes, received_bytes, reserved_bytes,
+            created_at, touched_at)
+         SELECT $1, $2, $3, $4, 0, $6::bigint, $5, $5 FROM used WHERE used.bytes + $6::bigint <= $7
+         ON CONFLICT (user_id, upload_id) DO UPDATE SET touched_at = EXCLUDED.touched_at
+         RETURNING u.blob_key, u.total_bytes, u.received_bytes, u.reserved_bytes
+       )
+       SELECT m.blob_key, m.total_bytes, m.received_bytes, m.reserved_bytes, u.bytes AS used
+       FROM used u LEFT JOIN made m ON true`,
+      [
+        userId,
+        uploadId,
+        request.blobKey,
+        totalBytes ?? null,
+        ctx.now(),
+        adding,
+        limits.maxUserStorageBytes,
+        grants.ids,
+        grants.bytes,
+      ],
+    );
+  const [row] = quota.lock
+    ? await db.transaction(async (tx) => {
+        await tx.query(QUOTA_LOCK, [userId]);
+        return statement(tx);
+      })
+    : await statement(db);
   if (row === undefined) throw new Error('the upload insert returned no row');
+  const used = toNumber(row.used);
   if (row.blob_key !== undefined && row.blob_key !== null) {
-    return { type: 'ok', upload: toUpload(row as UploadRow) };
+    return { outcome: { type: 'ok', upload: toUpload(row as UploadRow) }, used: used + adding };
   }
   // Refused by the quota; an upload of this id made meanwhile (a first chunk sent twice at
   // once) is still the caller's to continue, as the transaction's second lookup answered.
   const raced = await ownUpload(db, userId, uploadId);
-  if (raced !== undefined) return { type: 'ok', upload: raced };
+  if (raced !== undefined) return { outcome: { type: 'ok', upload: raced }, used };
   return {
-    type: 'too_large',
-    message: quotaMessage(adding, toNumber(row.used), limits.maxUserStorageBytes),
+    outcome: {
+      type: 'too_large',
+      message: quotaMessage(adding, used, limits.maxUserStorageBytes),
+    },
+    used,
+  };
+}
+
+/**
+ * Lets the user's upload `uploadId` of undeclared size grow to `to` bytes, or refuses
+ * (`too_large`, with a message): `grow_upload_by_id`, which records the reservation under the
+ * user's quota lock (a database several processes share).
+ */
+export async function growUploadById(
+  db: SqlQueryable,
+  ctx: QueryContext,
+  request: { userId: string; uploadId: string; to: number },
+  limits: { maxUserStorageBytes: number },
+): Promise<GrowUploadOutcome> {
+  const { userId, uploadId, to } = request;
+  const [row] = await db.query<{ outcome: 'ok' | 'too_large'; used: string | number }>(
+    'SELECT outcome, used FROM syncline.grow_upload_by_id($1, $2, $3, $4, $5)',
+    [userId, uploadId, to, limits.maxUserStorageBytes, ctx.now()],
+  );
+  if (row?.outcome !== 'too_large') return { type: 'ok' };
+  return { type: 'too_large', message: growMessage(to, toNumber(row.used), limits) };
+}
+
+function growMessage(to: number, used: number, limits: { maxUserStorageBytes: number }): string {
+  return `the upload would hold ${to} bytes, which would exceed your quota of ${limits.maxUserStorageBytes} bytes (${used} in use besides it)`;
+}
+
+/**
+ * The same decision on a single-process database, from a sum with the grants this process
+ * keeps in memory (the caller orders the decisions and records the grant): `used` is the user's
+ * total besides the upload, `present` whether the upload is still there.
+ */
+export async function checkGrowth(
+  db: SqlQueryable,
+  request: { userId: string; uploadId: string; to: number },
+  limits: { maxUserStorageBytes: number },
+  grants: Grants,
+): Promise<{ outcome: GrowUploadOutcome; used: number; present: boolean }> {
+  const { userId, uploadId, to } = request;
+  const [row] = await db.query<{ present: boolean; used: string | number }>(
+    `SELECT EXISTS (SELECT 1 FROM syncline.uploads_by_id
+                    WHERE user_id = $1 AND upload_id = $2) AS present,
+            ${storageUsedSql('$1', { ids: '$3', bytes: '$4' }, '$2')} AS used`,
+    [userId, uploadId, grants.ids, grants.bytes],
+  );
+  const used = toNumber(row?.used ?? 0);
+  const present = row?.present === true;
+  if (!present || used + to <= limits.maxUserStorageBytes) {
+    return { outcome: { type: 'ok' }, used, present };
+  }
+  return {
+    outcome: { type: 'too_large', message: growMessage(to, used, limits) },
+    used,
+    present,
   };
 }
 
@@ -168,7 +249,7 @@ export async function finishUploadById(
      ), used AS (
        SELECT (SELECT COALESCE(sum(total_bytes), 0) FROM syncline.assets
                WHERE user_id = $1 AND sha256 <> $3)
-            + (SELECT COALESCE(sum(COALESCE(total_bytes, received_bytes)), 0)
+            + (SELECT COALESCE(sum(COALESCE(total_bytes, GREATEST(received_bytes, reserved_bytes))), 0)
                FROM syncline.uploads_by_id WHERE user_id = $1 AND upload_id <> $2) AS bytes
      ), decided AS (
        SELECT g.blob_key AS upload_key, c.blob_key AS copy_key, u.bytes AS used,
@@ -231,11 +312,19 @@ export async function dropUploadById(
   return row?.blob_key;
 }
 
-/** Drops the uploads by id silent since before `cutoff`; returns their blob keys. */
-export async function sweepUploadsById(db: SqlQueryable, cutoff: number): Promise<string[]> {
-  const rows = await db.query<{ blob_key: string }>(
-    'DELETE FROM syncline.uploads_by_id WHERE touched_at < $1 RETURNING blob_key',
+/** Drops the uploads by id silent since before `cutoff`; returns them. */
+export async function sweepUploadsById(
+  db: SqlQueryable,
+  cutoff: number,
+): Promise<Array<{ userId: string; uploadId: string; blobKey: string }>> {
+  const rows = await db.query<{ user_id: string; upload_id: string; blob_key: string }>(
+    `DELETE FROM syncline.uploads_by_id WHERE touched_at < $1
+     RETURNING user_id, upload_id, blob_key`,
     [cutoff],
   );
-  return rows.map((row) => row.blob_key);
+  return rows.map((row) => ({
+    userId: row.user_id,
+    uploadId: row.upload_id,
+    blobKey: row.blob_key,
+  }));
 }

@@ -8,7 +8,7 @@ import { useTargetingFixture } from './fixture.js';
 import { targetingSecurity } from './security.js';
 import { targetingStories } from './stories.js';
 import { TTL_CAP_SECONDS, ttlCapSuite } from './ttl-cap.js';
-import { uploadByIdSuite } from './upload-by-id.js';
+import { uploadByIdSuite, uploadQuotaSuite } from './upload-by-id.js';
 import {
   assetSendSuite,
   keptOffsetSuite,
@@ -51,7 +51,9 @@ describe('session targeting over HTTP on PGlite', () => {
       }
       // `ownUploadById` (the finish's statement deletes the row by the same key: not a lookup).
       if (
-        sql.includes('SELECT blob_key, total_bytes, received_bytes FROM syncline.uploads_by_id')
+        sql.includes(
+          'SELECT blob_key, total_bytes, received_bytes, reserved_bytes FROM syncline.uploads_by_id',
+        )
       ) {
         uploadLookups++;
       }
@@ -76,6 +78,7 @@ describe('session targeting over HTTP on PGlite', () => {
   describe('the three stories', () => targetingStories(fixture));
   describe('security rules', () => targetingSecurity(fixture));
   describe('uploads by id', () => uploadByIdSuite(fixture));
+  describe('the storage quota of uploads by id', () => uploadQuotaSuite(fixture));
   describe('acknowledgements in batches', () =>
     ackBatchSuite(() => ({ store: fixture().store, ackCalls: () => ackCalls })));
   describe('the chunks of an upload, pipelined', () =>

@@ -7,7 +7,7 @@ import { useTargetingFixture } from './fixture.js';
 import { targetingSecurity } from './security.js';
 import { targetingStories } from './stories.js';
 import { TTL_CAP_SECONDS, ttlCapSuite } from './ttl-cap.js';
-import { uploadByIdSuite } from './upload-by-id.js';
+import { uploadByIdSuite, uploadQuotaSuite } from './upload-by-id.js';
 
 const adminUrl = postgresUrl();
 
@@ -16,6 +16,7 @@ describePostgres()('session targeting over HTTP on PostgreSQL', () => {
   describe('the three stories', () => targetingStories(fixture));
   describe('security rules', () => targetingSecurity(fixture));
   describe('uploads by id', () => uploadByIdSuite(fixture));
+  describe('the storage quota of uploads by id', () => uploadQuotaSuite(fixture));
   describe('acknowledgements in batches', () => ackBatchSuite(() => ({ store: fixture().store })));
   describe('an asset whose blob is gone', () => blobGoneSuite(fixture));
   describe('a delivery TTL cap under 48 h', () => {

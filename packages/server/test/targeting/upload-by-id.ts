@@ -355,3 +355,159 @@ export function uploadByIdSuite(fixture: () => TargetingFixture): void {
     expect((await f.blobs.keys()).filter((key) => !keysBefore.has(key))).toHaveLength(1);
   });
 }
+
+/** The bytes the blob store holds under keys it did not hold in `before`. */
+async function bytesHeld(f: TargetingFixture, before: Set<string>): Promise<number> {
+  let total = 0;
+  for (const key of await f.blobs.keys()) {
+    if (!before.has(key)) total += await f.blobs.size(key);
+  }
+  return total;
+}
+
+/**
+ * Sends `file` to the upload by id `id` from `from` to `to` in chunks of `step` bytes, of
+ * undeclared size (the last names the size and the hash when `to` is the file's end); the
+ * answer of the first chunk that is not a 308, or of the last one.
+ */
+async function sendById(
+  f: TargetingFixture,
+  who: Session,
+  id: string,
+  file: { bytes: Uint8Array<ArrayBuffer>; sha256: string },
+  from: number,
+  to: number,
+  step: number,
+): Promise<Answer> {
+  let answer: Answer | undefined;
+  for (let start = from; start < to; start += step) {
+    const end = Math.min(to, start + step);
+    const last = end === file.bytes.byteLength;
+    answer = await putById(
+      f,
+      who,
+      id,
+      file.bytes,
+      start,
+      end,
+      last ? { total: end, sha256: file.sha256 } : {},
+    );
+    if (answer.status !== 308) return answer;
+  }
+  return answer as Answer;
+}
+
+/** The quota suite: uploads by id of undeclared size count as they grow. */
+export function uploadQuotaSuite(fixture: () => TargetingFixture): void {
+  it('an upload of undeclared size that grows past the quota is refused 413, its bytes not kept; a freed quota takes it again', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const keysBefore = new Set(await f.blobs.keys());
+    const step = 100_000;
+    // 1.2 MB made an asset, then (after the grace period) 1.2 MB in progress.
+    const first = asset(1_200_000, 101);
+    const made = await sendById(f, a, randomUUID(), first, 0, 1_200_000, step);
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    f.clock.now += GRACE_MS + 1;
+    try {
+      const second = asset(1_300_000, 102);
+      expect((await sendById(f, a, randomUUID(), second, 0, 1_200_000, step)).status).toBe(308);
+      // A third grows to 400 KB; its chunk to 900 KB would hold 3.3 MB under 3 MB.
+      const third = asset(1_200_000, 103);
+      const id = randomUUID();
+      expect((await sendById(f, a, id, third, 0, 400_000, step)).status).toBe(308);
+      const over = await putById(f, a, id, third.bytes, 400_000, 900_000);
+      expect(over.status, JSON.stringify(over.body)).toBe(413);
+      expect(codeOf(over)).toBe('too_large');
+      expect((over.body as { error: { message: string } }).error.message).toMatch(/quota/);
+      expect((await headById(f, a, id)).headers.get('upload-offset')).toBe('400000');
+      expect(await bytesHeld(f, keysBefore)).toBeLessThanOrEqual(LIMITS.maxUserStorageBytes);
+      // Within the quota, a declared upload by id and an upload by hash still go.
+      const declared = asset(100_000, 104);
+      const byId = await putById(f, a, randomUUID(), declared.bytes, 0, 100_000, {
+        total: 100_000,
+        sha256: declared.sha256,
+      });
+      expect(byId.status, JSON.stringify(byId.body)).toBe(201);
+      const small = asset(50_000, 105);
+      expect((await upload(f, a, small)).status).toBe(201);
+      // The first asset released (unused past the grace period): the third goes on.
+      const swept = await f.server.handler.sweep();
+      expect(swept.releasedBlobKeys.length).toBeGreaterThan(0);
+      const rest = await sendById(f, a, id, third, 400_000, 1_200_000, 500_000);
+      expect(rest.status, JSON.stringify(rest.body)).toBe(201);
+      expect(await bytesHeld(f, keysBefore)).toBeLessThanOrEqual(LIMITS.maxUserStorageBytes);
+    } finally {
+      f.clock.now -= GRACE_MS + 1;
+    }
+  });
+
+  it('uploads of undeclared size growing in parallel hold no more than the quota', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const keysBefore = new Set(await f.blobs.keys());
+    const step = 300_000;
+    const uploads = [0, 1, 2, 3, 4].map((i) => ({
+      id: randomUUID(),
+      file: asset(1_500_000, 110 + i),
+      refused: undefined as Answer | undefined,
+    }));
+    for (let start = 0; start < 1_500_000; start += step) {
+      await Promise.all(
+        uploads.map(async (u) => {
+          if (u.refused !== undefined) return;
+          const answer = await putById(f, a, u.id, u.file.bytes, start, start + step);
+          if (answer.status !== 308) u.refused = answer;
+        }),
+      );
+    }
+    const refused = uploads.filter((u) => u.refused !== undefined);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const u of refused) {
+      expect(u.refused?.status, JSON.stringify(u.refused?.body)).toBe(413);
+      expect(codeOf(u.refused as Answer)).toBe('too_large');
+    }
+    let offsets = 0;
+    for (const u of uploads) {
+      const head = await headById(f, a, u.id);
+      if (head.status === 200) offsets += Number(head.headers.get('upload-offset'));
+    }
+    expect(offsets).toBeLessThanOrEqual(LIMITS.maxUserStorageBytes);
+    expect(await bytesHeld(f, keysBefore)).toBeLessThanOrEqual(LIMITS.maxUserStorageBytes);
+    // What the quota takes was taken: 3 MB in 300 KB chunks.
+    expect(offsets).toBe(LIMITS.maxUserStorageBytes);
+  });
+
+  it("a user's uploads asked to grow at once are decided one at a time: exactly what fits goes", async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const targeting = f.store.targeting;
+    if (targeting === undefined) throw new Error('the store has no targeting');
+    const ids = Array.from({ length: 10 }, () => randomUUID());
+    const file = asset(1000, 120);
+    for (const id of ids) {
+      expect((await putById(f, a, id, file.bytes, 0, 1000)).status).toBe(308);
+    }
+    // 10 x 1,000 bytes held; two of them at 1 MB still fit 3 MB, a third does not.
+    const outcomes = await Promise.all(
+      ids.map((id) => targeting.growUploadById(a.userId, id, 1_000_000, LIMITS)),
+    );
+    expect(outcomes.filter((o) => o.type === 'ok')).toHaveLength(2);
+    for (const refused of outcomes.filter((o) => o.type !== 'ok')) {
+      expect(refused).toEqual({ type: 'too_large', message: expect.stringMatching(/quota/) });
+    }
+    // Uploads begun at once the same: three of 1 MB fit the quota of another user.
+    const b = f.newUser();
+    const begun = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        targeting.beginUploadById(
+          b,
+          randomUUID(),
+          { totalBytes: undefined, firstEnd: 1_000_000 },
+          LIMITS,
+        ),
+      ),
+    );
+    expect(begun.filter((o) => o.type === 'ok')).toHaveLength(3);
+  });
+}

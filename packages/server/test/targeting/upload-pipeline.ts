@@ -216,6 +216,27 @@ export function keptOffsetSuite(
     expect(copy.headers.get('asset-complete')).toBe('1');
   });
 
+  it('an upload of undeclared size grows under the quota with no statement while the user has room', async () => {
+    const f = fixture();
+    const a = await f.signIn(f.newUser());
+    const file = asset(40_000, 80);
+    const id = randomUUID();
+    expect((await putById(f, a, id, file.bytes, 0, 10_000)).status).toBe(308);
+    // Each chunk below goes past what the upload counted: the quota is asked each time, from
+    // what this process holds in memory.
+    const before = probe().counts();
+    expect((await putById(f, a, id, file.bytes, 10_000, 20_000)).status).toBe(308);
+    expect((await putById(f, a, id, file.bytes, 20_000, 30_000)).status).toBe(308);
+    expect(probe().counts().statements - before.statements).toBe(0);
+    const last = await putById(f, a, id, file.bytes, 30_000, 40_000, {
+      total: 40_000,
+      sha256: file.sha256,
+    });
+    expect(last.status, JSON.stringify(last.body)).toBe(201);
+    // The finish alone.
+    expect(probe().counts().statements - before.statements).toBe(1);
+  });
+
   it('a chunk that does not continue the bytes held unrecorded has them recorded first, and is compared with them', async () => {
     const f = fixture();
     const a = await f.signIn(f.newUser());
@@ -373,11 +394,11 @@ export function assetSendSuite(fixture: () => TargetingFixture, probe: () => Sta
     expect(copy.headers.get('asset-complete')).toBe('1');
   });
 
-  it('the finish checks the quota with the final size, counting the upload itself once', async () => {
+  it('the last chunk is checked against the quota with the final size, counting the upload itself once', async () => {
     const f = fixture();
     const a = await f.signIn(f.newUser());
     const keysBefore = new Set(await f.blobs.keys());
-    // Three uploads of undeclared size: each counted only its first chunk when it began.
+    // Three uploads of undeclared size: each counts only its first chunk when it begins.
     const smallSize = LIMITS.maxUserStorageBytes / 3 - 1000;
     const largeSize = LIMITS.maxAssetBytes - 1000;
     const uploads = [
@@ -402,13 +423,19 @@ export function assetSendSuite(fixture: () => TargetingFixture, probe: () => Sta
     // Fits exactly when the upload finishing is counted once (its row is not counted too).
     const fitted = await finish(large);
     expect(fitted.status, JSON.stringify(fitted.body)).toBe(201);
-    // One byte past the quota at its end: refused, and nothing of it kept.
+    // One byte past the quota at its end: refused before it is written, the upload left at
+    // the offset it held (the client sees the 413; the upload goes once the quota has room).
     const refused = await finish(over);
     expect(refused.status, JSON.stringify(refused.body)).toBe(413);
     expect((refused.body as { error: { message: string } }).error.message).toMatch(/quota/);
-    const gone = await f.as(a, `/v1/assets/uploads/${over.id}`, { method: 'HEAD' });
-    expect(gone.status).toBe(404);
+    expect(refused.headers.get('upload-offset')).toBe('1000');
+    const held = await f.as(a, `/v1/assets/uploads/${over.id}`, { method: 'HEAD' });
+    expect(held.headers.get('upload-offset')).toBe('1000');
     expect((await f.as(a, `/v1/assets/${over.file.sha256}`, { method: 'HEAD' })).status).toBe(404);
-    expect((await f.blobs.keys()).filter((key) => !keysBefore.has(key))).toHaveLength(2);
+    let bytes = 0;
+    for (const key of (await f.blobs.keys()).filter((k) => !keysBefore.has(k))) {
+      bytes += await f.blobs.size(key);
+    }
+    expect(bytes).toBe(smallSize + largeSize + 1000);
   });
 }
