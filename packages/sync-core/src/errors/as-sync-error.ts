@@ -6,7 +6,7 @@ export function asSyncError(error: unknown): SyncError {
 }
 
 /**
- * What an app's callback (a `delivery` listener) threw, as a
+ * What an app's callback (a `delivery` listener, an `assets.provide` provider) threw, as a
  * SyncError: one it threw as is, anything else as kind `app` with its message and the thrown
  * value as `cause`.
  */
