@@ -531,6 +531,74 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
   );
 
   it(
+    "story 2: a provider's wrong bytes are asked for again, then the transfer is failed on both sides and not offered again",
+    async () => {
+      const f = fixture();
+      const owner = f.newUser();
+      const member = f.newUser();
+      f.members.set('workspace:e2e', [owner, member]);
+      const { bytes, sha256 } = asset(200_000, 17);
+      const wrong = asset(200_000, 18).bytes;
+      let calls = 0;
+      const provider = () => {
+        calls++;
+        return wrong;
+      };
+      const o = await device(owner);
+      o.client.assets.provide(provider);
+      const m = await device(member);
+      const transfer = await m.client.assets.request(sha256, {
+        from: owner,
+        scope: 'workspace:e2e',
+        size: bytes.length,
+      });
+      const error = /^The provider gave other bytes than asset [0-9a-f]{64} in 3 attempts/;
+      await vi.waitFor(
+        () =>
+          expect(m.client.assets.transfers().find((p) => p.id === transfer.id)).toMatchObject({
+            state: 'failed',
+            error: expect.stringMatching(error),
+          }),
+        EVENTUALLY,
+      );
+      expect(calls).toBe(3);
+      const mine = m.progress.filter((p) => p.id === transfer.id);
+      const done = mine.map((p) => p.bytesDone);
+      expect(done).toEqual([...done].sort((x, y) => x - y));
+      expect(mine.at(-1)).toMatchObject({ state: 'failed', error: expect.stringMatching(error) });
+      expect(o.client.assets.transfers().find((p) => p.id === transfer.id)).toMatchObject({
+        direction: 'upload',
+        state: 'failed',
+        error: expect.stringMatching(error),
+      });
+      await vi.waitFor(async () => {
+        const [server] = (await m.transport.transfers?.list()) ?? [];
+        expect(server).toMatchObject({ id: transfer.id, state: 'failed' });
+        expect(server?.error).toMatch(error);
+      }, EVENTUALLY);
+      // The owner's device reloads (same session): the request was acknowledged, so the
+      // catch-up does not offer it again.
+      await o.client.stop();
+      const again = await device(owner, {
+        storage: o.storage,
+        store: o.store,
+        sessionId: o.sessionId,
+        token: tokens.get(o) as string,
+      });
+      again.client.assets.provide(provider);
+      await vi.waitFor(async () => {
+        const pending = (await again.transport.deliveries?.pending()) ?? [];
+        expect(pending.map((d) => d.kind)).toEqual([]);
+      }, EVENTUALLY);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // its catch-up had its turn
+      expect(calls).toBe(3);
+      expect(await again.client.assets.get(sha256)).toBeUndefined();
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
     'story 3: a re-login on the same device leaves one session; sign out this device and everywhere',
     async () => {
       const f = fixture();

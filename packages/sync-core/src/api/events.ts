@@ -30,6 +30,12 @@ export interface SyncEvents<Collections extends object = UntypedCollections> {
   delivery: (event: IncomingDelivery) => void | Promise<void>;
   /** An upload or download moved (bytes done, total, rate, ETA) or changed state. */
   transfer: (progress: Readonly<TransferProgress>) => void;
-  /** A delivery listener (or the download of its asset) failed; it will be offered again. */
+  /**
+   * A delivery listener (or the download of its asset) failed; it will be offered again. A
+   * listener's own error (anything but a `SyncError`, which comes as it is) is kind `app`, with
+   * its message and the thrown value as `cause`; a failed download says why (`network`,
+   * `rejected` `hash_mismatch`, ...). On the holder's side of a transfer, an `assets.provide`
+   * provider that throws is reported here too (kind `app`; the request is offered again).
+   */
   deliveryFailed: (error: SyncError, delivery: Delivery) => void;
 }

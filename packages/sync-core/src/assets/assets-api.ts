@@ -72,6 +72,14 @@ export interface AssetFile extends AssetMeta {
 /**
  * Gives the bytes of an asset this device holds outside the asset store (e.g. a file on disk
  * in Electron), or `undefined`. The bytes are verified against the hash before they are sent.
+ *
+ * - `undefined`: this device does not have it; the request stays for another session of the
+ *   holder (any of them may serve it, also one that comes online later) and is offered to this
+ *   one again at its next catch-up. The transfer is not failed.
+ * - A throw: the same, and the error reaches the `deliveryFailed` event as kind `app`.
+ * - Bytes of another hash: dropped and asked for again, up to 3 times in all (as a download
+ *   is); then the transfer is `failed` for both sides with the error "The provider gave other
+ *   bytes than asset …", and the request is not offered again.
  */
 export type AssetProvider = (
   sha256: string,

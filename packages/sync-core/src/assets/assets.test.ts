@@ -232,6 +232,97 @@ describe('story 2: owner to member file transfer, on request', () => {
     ).rejects.toMatchObject({ status: 403 });
     await w.stopAll();
   });
+
+  it('a provider that keeps giving wrong bytes is retried, then the transfer is failed on both sides and not offered again', async () => {
+    const w = world({ members: { 'workspace:1': ['owner', 'member'] } });
+    const file = bytes(1500, 5);
+    const hash = sha256Hex(file);
+    const owner = await w.device('owner', 'sO');
+    // The wrong bytes are those of another file the owner holds: that one stays stored.
+    const other = await owner.client.assets.add(bytes(1500, 6));
+    let calls = 0;
+    owner.client.assets.provide(() => {
+      calls++;
+      return bytes(1500, 6); // not the bytes of `hash`
+    });
+    const ownerFailures: string[] = [];
+    owner.client.on('deliveryFailed', (error) => ownerFailures.push(error.message));
+    const member = await w.device('member', 'sM');
+    const transfer = await member.client.assets.request(hash, {
+      from: 'owner',
+      scope: 'workspace:1',
+      size: file.length,
+    });
+    await settle(60);
+    expect(calls).toBe(3);
+    const error = /^The provider gave other bytes than asset [0-9a-f]{64} in 3 attempts/;
+    const mine = member.progress.filter((p) => p.id === transfer.id);
+    expect(mine.at(-1)).toMatchObject({ state: 'failed', error: expect.stringMatching(error) });
+    const done = mine.map((p) => p.bytesDone);
+    expect(done).toEqual([...done].sort((x, y) => x - y));
+    expect(member.client.assets.transfers().find((p) => p.id === transfer.id)).toMatchObject({
+      state: 'failed',
+      error: expect.stringMatching(error),
+    });
+    expect(owner.client.assets.transfers().find((p) => p.id === transfer.id)).toMatchObject({
+      direction: 'upload',
+      state: 'failed',
+      error: expect.stringMatching(error),
+    });
+    const [final] = await member.transport.transfers.list();
+    expect(final).toMatchObject({ state: 'failed', error: expect.stringMatching(error) });
+    // Final: the request was acknowledged, so a catch-up does not offer it again.
+    await owner.client.stop();
+    await owner.client.start();
+    await settle(40);
+    expect(calls).toBe(3);
+    expect(ownerFailures).toEqual([]);
+    expect(await owner.client.assets.get(hash)).toBeUndefined();
+    expect(await (await owner.client.assets.get(other.hash))?.bytes()).toEqual(bytes(1500, 6));
+    await w.stopAll();
+  });
+
+  it("a provider that has nothing (undefined) or throws leaves the request to the owner's other sessions", async () => {
+    const w = world({ members: { 'workspace:1': ['owner', 'member'] } });
+    const file = bytes(1500, 5);
+    const hash = sha256Hex(file);
+    const laptop = await w.device('owner', 'sL');
+    let asked = 0;
+    laptop.client.assets.provide(() => {
+      asked++;
+      if (asked === 1) return undefined;
+      throw new Error('disk unplugged');
+    });
+    const failures: string[] = [];
+    laptop.client.on('deliveryFailed', (error) => failures.push(`${error.kind}: ${error.message}`));
+    const member = await w.device('member', 'sM');
+    const transfer = await member.client.assets.request(hash, {
+      from: 'owner',
+      scope: 'workspace:1',
+    });
+    await settle(40);
+    expect(asked).toBe(1);
+    // Another catch-up asks again; the provider's error is reported, the transfer not failed.
+    await laptop.client.stop();
+    await laptop.client.start();
+    await settle(40);
+    expect(asked).toBe(2);
+    expect(failures).toEqual(['app: disk unplugged']);
+    expect(member.client.assets.transfers().find((p) => p.id === transfer.id)).toMatchObject({
+      state: 'pending',
+    });
+    // The owner's desktop holds the file: it serves the request.
+    const desktop = await w.device('owner', 'sD');
+    await desktop.client.assets.add(file);
+    await desktop.client.stop();
+    await desktop.client.start();
+    await settle(60);
+    expect(member.client.assets.transfers().find((p) => p.id === transfer.id)).toMatchObject({
+      state: 'completed',
+    });
+    expect(await (await member.client.assets.get(hash))?.bytes()).toEqual(file);
+    await w.stopAll();
+  });
 });
 
 describe('bad input', () => {

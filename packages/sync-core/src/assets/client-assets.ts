@@ -1,5 +1,6 @@
 import type { ClientDeliveries } from '../deliveries/client-deliveries.js';
 import type { SyncEnvironment } from '../env/types.js';
+import { appCallbackError } from '../errors/as-sync-error.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
 import {
@@ -27,6 +28,7 @@ import { importForSend } from './send-import.js';
 import {
   type AssetSource,
   checkSource,
+  DOWNLOAD_ATTEMPTS,
   downloadAsset,
   importAsset,
   uploadAsset,
@@ -97,24 +99,27 @@ export class ClientAssets implements AssetsApi, SessionPart {
     void this.#checkTransfers();
   }
 
-  /** The inbox's handler of {@link TRANSFER_REQUEST_KIND}: serves it when this device can. */
+  /**
+   * The inbox's handler of {@link TRANSFER_REQUEST_KIND}: serves it when this device can.
+   * Resolves `false` (the request stays for a later catch-up, or another session of the
+   * holder) when neither the store nor the provider has the asset; a provider that throws
+   * rejects with an `app` SyncError, offered again likewise. A provider whose bytes keep
+   * failing to hash to the asset fails the transfer (reported to the server, so the requester
+   * sees it too) and resolves `true`: the transfer is final, the request is acknowledged.
+   */
   readonly serveRequest = async (delivery: Delivery, signal: AbortSignal): Promise<boolean> => {
     const payload = delivery.payload as unknown as TransferRequestPayload;
     const hash = payload.assetHash;
     const store = this.#options.store;
     if ((await store.stat(hash)) === undefined) {
-      const source = await this.#provider?.(hash);
-      if (source === undefined) return false; // another device of the holder may serve it
-      const imported = await importAsset({
-        store,
-        source,
-        key: `provide-${hash}`,
-        meta: pickMeta(payload),
-        chunkBytes: this.#options.chunkBytes,
+      const provided = await this.#provide(hash, pickMeta(payload)).catch((error: unknown) => {
+        if (isSyncError(error) && error.code === 'hash_mismatch') return error;
+        throw error;
       });
-      if (imported.hash !== hash) {
-        await store.delete(imported.hash);
-        throw new SyncError('invalid', `The provider gave bytes of ${imported.hash}, not ${hash}`);
+      if (provided === false) return false; // another device of the holder may serve it
+      if (provided !== true) {
+        await this.#failServing(this.#require(), payload, provided.message, signal);
+        return true;
       }
     }
     const context = this.#require();
@@ -141,6 +146,84 @@ export class ClientAssets implements AssetsApi, SessionPart {
     tracker.settle('completed');
     return true;
   };
+
+  /**
+   * Stores the bytes of asset `hash` from the app's provider; `false` when there is no provider
+   * or it has none. Bytes that do not hash to `hash` are dropped (never committed) and asked
+   * for again, as a download's are fetched again, up to {@link DOWNLOAD_ATTEMPTS} times.
+   * @throws SyncError `rejected`, code `hash_mismatch`, when every attempt gave other bytes;
+   *   `app` (the provider's error as `cause`) when the provider throws
+   */
+  async #provide(hash: string, meta: ReturnType<typeof pickMeta>): Promise<boolean> {
+    const provider = this.#provider;
+    if (provider === null) return false;
+    const store = this.#options.store;
+    const key = `provide-${hash}`;
+    let gave = '';
+    for (let attempt = 1; attempt <= DOWNLOAD_ATTEMPTS; attempt++) {
+      let source: AssetSource | undefined;
+      try {
+        source = await provider(hash);
+      } catch (error) {
+        throw appCallbackError(error);
+      }
+      if (source === undefined) return false;
+      const { hash: written, size } = await writeAsset({
+        store,
+        source,
+        key,
+        meta,
+        chunkBytes: this.#options.chunkBytes,
+      });
+      if (written === hash) {
+        await store.commit(key, hash, { ...meta, size });
+        return true;
+      }
+      await store.discardPartial(key);
+      gave = written;
+    }
+    throw new SyncError(
+      'rejected',
+      `The provider gave other bytes than asset ${hash} in ${DOWNLOAD_ATTEMPTS} attempts (their SHA-256: ${gave})`,
+      { code: 'hash_mismatch' },
+    );
+  }
+
+  /**
+   * Holder side: reports a transfer this device cannot serve as `failed` with `message`, which
+   * the requester's `transfers()` and `transfer` event then show, and shows it in this
+   * client's too. A transfer already final (completed, failed or expired) is left as it is.
+   */
+  async #failServing(
+    context: SignedInContext,
+    payload: TransferRequestPayload,
+    message: string,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const transfers = this.#options.transport.transfers;
+    const tracker = this.#track(
+      payload.transferId,
+      payload.assetHash,
+      'upload',
+      payload.name,
+      payload.size ?? 0,
+    );
+    if (transfers !== undefined) {
+      const body = {
+        id: payload.transferId,
+        side: 'upload' as const,
+        bytesDone: 0,
+        state: 'failed' as const,
+        error: message.slice(0, 1024),
+      };
+      await context.retryer
+        .run(() => transfers.progress(body, signal), signal)
+        .catch((error: unknown) => {
+          if (!(isSyncError(error) && error.code === 'transfer_final')) throw error;
+        });
+    }
+    tracker.settle('failed', message);
+  }
 
   /** The inbox's preparation: a delivery's asset is fetched and verified before its handler. */
   readonly prepareDelivery = async (delivery: Delivery, signal: AbortSignal): Promise<boolean> => {

@@ -340,7 +340,10 @@ function heldOffset(error: unknown): number | undefined {
   return typeof offset === 'number' ? offset : undefined;
 }
 
-/** How many times a download whose bytes do not hash right is fetched again before failing. */
+/**
+ * How many times a download whose bytes do not hash right is fetched again before failing;
+ * also how many times a holder asks its `provide` callback for bytes that hash right.
+ */
 export const DOWNLOAD_ATTEMPTS = 3;
 
 /**

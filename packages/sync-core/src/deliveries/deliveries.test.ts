@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SyncClient } from '../api/client.js';
 import { createSyncClient } from '../client/create-sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
-import { isSyncError } from '../errors/sync-error.js';
+import { isSyncError, type SyncError } from '../errors/sync-error.js';
 import type { Delivery } from '../protocol/types.js';
 import { sessionTargeting } from '../sessions/session-targeting.js';
 import { memoryStorage } from '../storage/memory.js';
@@ -262,15 +262,18 @@ describe('client.deliveries', () => {
     const a = await w.device('u1', 'sA');
     const b = await w.device('u1', 'sB');
     let fail = true;
-    const failures: string[] = [];
-    b.client.on('deliveryFailed', (error) => failures.push(error.message));
+    const busy = new Error('busy');
+    const failures: SyncError[] = [];
+    b.client.on('deliveryFailed', (error) => failures.push(error));
     b.client.on('delivery', async ({ ack }) => {
-      if (fail) throw new Error('busy');
+      if (fail) throw busy;
       await ack();
     });
     const sent = await a.client.deliveries.send({ kind: 'k' });
     await settle(20);
-    expect(failures).toEqual(['Error: busy']);
+    // The handler's own error, as kind `app` (not a network failure), with it as the cause.
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ kind: 'app', message: 'busy', cause: busy });
     expect((await a.client.deliveries.status(sent.id)).complete).toBe(false);
     fail = false;
     await b.client.stop();

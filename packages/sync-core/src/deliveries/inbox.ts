@@ -1,4 +1,5 @@
 import type { SyncEnvironment } from '../env/types.js';
+import { appCallbackError } from '../errors/as-sync-error.js';
 import { isSyncError } from '../errors/sync-error.js';
 import { DEVICE_NAMESPACE } from '../ids/client-id.js';
 import type { Delivery } from '../protocol/types.js';
@@ -196,7 +197,12 @@ export class DeliveryInbox {
         if (this.#context !== context) return;
         const handlers = this.#options.handlers();
         if (handlers.length === 0) return;
-        await Promise.all(handlers.map((handler) => handler({ delivery, ack })));
+        // The app's own failure is kind `app` (its error as `cause`), not a network error.
+        await Promise.all(handlers.map(async (handler) => handler({ delivery, ack }))).catch(
+          (error: unknown) => {
+            throw appCallbackError(error);
+          },
+        );
         await ack();
       } catch (error) {
         if (!context.signal.aborted) this.#options.onError(error, delivery);

@@ -12,6 +12,8 @@
  * - `conflict` (409): the server refused because of a revision mismatch.
  * - `storage`: local storage failed (quota, closed database).
  * - `invalid`: the caller passed something syncline cannot accept (bad id, non-JSON data).
+ * - `app`: an app's callback failed (a `delivery` listener, an `assets.provide` provider);
+ *   `cause` is what it threw. The delivery or transfer request is offered again later.
  */
 export type SyncErrorKind =
   | 'network'
@@ -23,7 +25,8 @@ export type SyncErrorKind =
   | 'server'
   | 'rate-limited'
   | 'storage'
-  | 'invalid';
+  | 'invalid'
+  | 'app';
 
 /** Options of {@link SyncError}. */
 export interface SyncErrorOptions {

@@ -2,7 +2,7 @@ import type { SyncClient } from '../api/client.js';
 import type { SyncEvents } from '../api/events.js';
 import type { EngineContext } from '../engine/context.js';
 import type { SyncEnvironment } from '../env/types.js';
-import { asSyncError } from '../errors/as-sync-error.js';
+import { appCallbackError } from '../errors/as-sync-error.js';
 import type { Emitter } from '../observe/emitter.js';
 import type { Replica } from '../replica/replica.js';
 import type { TargetingServices } from '../sessions/session-targeting.js';
@@ -99,7 +99,7 @@ function targetingParts(parts: TabHostParts): TabHost['targeting'] {
     services,
     listeners: () => emitter.listeners('delivery'),
     deliveryFailed: (error, delivery) =>
-      emitter.emit('deliveryFailed', asSyncError(error), delivery),
+      emitter.emit('deliveryFailed', appCallbackError(error), delivery),
     transfer: (progress) => emitter.emit('transfer', progress),
     onTransfer: (listener) => emitter.on('transfer', listener),
     sessionId: parts.sessionId,
