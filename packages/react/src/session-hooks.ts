@@ -76,11 +76,11 @@ export function useTransfers(): readonly TransferProgress[] {
 
 /**
  * The deliveries this session received while the component was mounted (of `kind`, or all),
- * oldest first. Mounting registers a `delivery` listener, which acknowledges each delivery it
- * is given, **of any kind**: `kind` filters what is listed, not what is acknowledged, so while
- * only `useDeliveries('chat')` listens, a delivery of another kind is acknowledged unseen
- * (register a `client.on('delivery')` listener for the others). One sent while nothing
- * listens waits on the server and arrives at the next mount.
+ * oldest first. Mounting registers a `delivery` listener of `kind` (of every kind without it),
+ * which acknowledges each delivery it lists. A delivery of another kind is not acknowledged by
+ * it: while only `useDeliveries('chat')` is mounted, an `'open-url'` delivery waits for a
+ * listener of its kind (`client.on('delivery', listener, { kind: 'open-url' })`). One sent
+ * while nothing listens for its kind waits on the server and arrives at the next mount.
  * A file sent with `client.assets.send` arrives as kind `ASSET_DELIVERY_KIND` once downloaded
  * and verified (read it with `client.assets.get(delivery.assetHash)`). Empty on the server.
  */

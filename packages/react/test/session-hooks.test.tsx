@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import {
   ASSET_DELIVERY_KIND,
+  type Delivery,
   memoryAssetStore,
   memoryStorage,
   multiTab,
@@ -40,6 +41,13 @@ function Progress({ log }: { log: RenderLog }) {
 function Inbox({ log }: { log: RenderLog }) {
   const received = useDeliveries(ASSET_DELIVERY_KIND);
   log.hit('inbox', received.length);
+  return null;
+}
+
+let chats: readonly Delivery[] = [];
+
+function Chat() {
+  chats = useDeliveries('chat');
   return null;
 }
 
@@ -107,6 +115,35 @@ describe('useSessions, useTransfers, useDeliveries', () => {
     // One list change, a render or two (revoke, then the re-list), not one per event.
     expect(log.of('devices') - rendersBefore).toBeLessThanOrEqual(3);
     expect(log.of('unrelated')).toBe(1);
+  });
+
+  it('useDeliveries(kind) acknowledges only its kind: another kind waits for a listener of its own', async () => {
+    const server = createMemoryServer();
+    const a = await device(server, 'sA');
+    const b = await device(server, 'sB');
+    chats = [];
+    mount(b, <Chat />);
+    await settle(5);
+    const url = await a.deliveries.send({
+      kind: 'open-url',
+      payload: { url: 'https://a.example' },
+    });
+    const chat = await a.deliveries.send({ kind: 'chat', payload: { text: 'hi' } });
+    await until(() => chats.length === 1, 'the chat listed');
+    expect(chats.map((d) => d.id)).toEqual([chat.id]);
+    const acknowledged = async (id: string) => {
+      for (let i = 0; i < 200 && !(await a.deliveries.status(id)).complete; i++) await settle(5);
+      return (await a.deliveries.status(id)).complete;
+    };
+    expect(await acknowledged(chat.id)).toBe(true);
+    await settle(20);
+    expect((await a.deliveries.status(url.id)).acked).toEqual([]);
+    const urls: string[] = [];
+    b.on('delivery', ({ delivery }) => void urls.push(delivery.id), { kind: 'open-url' });
+    await until(() => urls.length === 1, 'the open-url delivery handed over');
+    expect(urls).toEqual([url.id]);
+    expect(await acknowledged(url.id)).toBe(true);
+    expect(chats.map((d) => d.id)).toEqual([chat.id]);
   });
 
   it('shows upload and download progress, and the file arriving on the other device', async () => {

@@ -37,6 +37,7 @@ export * from './conflict/resolvers.js';
 export * from './conflict/types.js';
 export type { DeliveriesApi, SendDeliveryOptions } from './deliveries/client-deliveries.js';
 export type { DeliveryHandler, IncomingDelivery } from './deliveries/inbox.js';
+export type { DeliveryListenerOptions } from './deliveries/listeners.js';
 export { defaultLocks, type LockManagerLike, localLocks } from './deliveries/locks.js';
 export {
   otherSessions,

@@ -1,6 +1,7 @@
 import type { AssetsApi } from '../assets/assets-api.js';
 import type { ConflictDecision, ParkedConflict } from '../conflict/types.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
+import type { DeliveryListenerOptions } from '../deliveries/listeners.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import type { SyncNowOptions, SyncNowResult } from '../replication/sync-now.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
@@ -149,11 +150,25 @@ export interface SyncClient<Collections extends object = UntypedCollections> {
   conflicts(): readonly ParkedConflict[];
   /** Settles a parked conflict: keep the server's record, or write `data` on top of it. */
   resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void>;
+  /**
+   * Listens for deliveries to this session: of `options.kind` only, or of every kind. A
+   * delivery is handed to the listeners of its kind and to those of every kind, and
+   * acknowledged once all of them resolved (or one called `ack()`); one of a kind nobody
+   * listens for is not acknowledged: it waits and is handed over, once, when a listener of its
+   * kind (or of every kind) is added.
+   * Deliveries need `targeting: sessionTargeting()`; without it the listener is never called.
+   * @throws SyncError `invalid` when `options.kind` is not a non-empty string
+   * @example
+   * ```ts
+   * client.on('delivery', ({ delivery }) => openUrl(delivery.payload), { kind: 'open-url' });
+   * ```
+   */
+  on(event: 'delivery', listener: SyncEvents['delivery'], options?: DeliveryListenerOptions): this;
   /** Subscribes to an event; see {@link SyncEvents}. */
   on<E extends keyof SyncEvents>(event: E, listener: SyncEvents<Collections>[E]): this;
   /** Subscribes to one occurrence of an event. */
   once<E extends keyof SyncEvents>(event: E, listener: SyncEvents<Collections>[E]): this;
-  /** Removes an event listener. */
+  /** Removes an event listener (a `delivery` listener from every kind it listens for). */
   off<E extends keyof SyncEvents>(event: E, listener: SyncEvents<Collections>[E]): this;
   /**
    * Calls `listener` once per batch of changes (view, status, conflicts, dead letters);

@@ -26,6 +26,8 @@ export interface SyncEvents<Collections extends object = UntypedCollections> {
   /**
    * A delivery reached this session (once per delivery and session, across reloads, reconnections
    * and tabs). It is acknowledged when the listener's promise resolves, or by `event.ack()`.
+   * `client.on('delivery', listener, { kind })` listens for one kind; a delivery of a kind
+   * nobody listens for is not acknowledged, it waits for a listener of its kind.
    */
   delivery: (event: IncomingDelivery) => void | Promise<void>;
   /** An upload or download moved (bytes done, total, rate, ETA) or changed state. */

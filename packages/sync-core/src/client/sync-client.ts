@@ -6,6 +6,7 @@ import type { AssetsApi } from '../assets/assets-api.js';
 import { DeviceClockHistory } from '../clock/device-clock.js';
 import type { ConflictDecision, ParkedConflict } from '../conflict/types.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
+import type { DeliveryListenerOptions } from '../deliveries/listeners.js';
 import { type StartedEngine, startEngine } from '../engine/start-engine.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { SyncError } from '../errors/sync-error.js';
@@ -292,21 +293,32 @@ class SyncClientImpl implements SyncClient {
     return this.#writes.resolveConflict(mutationId, decision);
   }
 
-  on<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
-    this.#emitter.on(event, listener as never);
+  on<E extends keyof SyncEvents>(
+    event: E,
+    listener: SyncEvents[E],
+    options?: DeliveryListenerOptions,
+  ): this {
+    // Deliveries are handed to the listeners of their kind by session targeting, not emitted.
+    if (event === 'delivery') this.#parts.targeting?.listeners.add(listener as never, options);
+    else this.#emitter.on(event, listener as never);
     this.#listenersChanged(event);
     return this;
   }
 
   once<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
+    // A delivery listener is handed deliveries, not emitted to: `once` adds it as `on` does.
+    if (event === 'delivery') return this.on(event, listener);
     this.#emitter.once(event, listener as never);
     this.#listenersChanged(event);
     return this;
   }
 
   off<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
-    this.#emitter.off(event, listener as never);
-    if (event === 'delivery') this.#tabs?.link.listenersChanged();
+    if (event !== 'delivery') this.#emitter.off(event, listener as never);
+    else {
+      this.#parts.targeting?.listeners.remove(listener as never);
+      this.#tabs?.link.listenersChanged();
+    }
     return this;
   }
 

@@ -43,6 +43,8 @@ function world(
         storage?: StorageAdapter;
         locks?: LockManagerLike;
         label?: string;
+        /** Registers the test's listener of every kind (`false`: the test registers its own). */
+        all?: boolean;
         wrap?: (transport: ReturnType<MemoryServer['connect']>) => void;
       } = {},
     ) {
@@ -59,9 +61,11 @@ function world(
         platform: 'test',
         ...(extra.locks === undefined ? {} : { locks: extra.locks }),
       });
-      client.on('delivery', ({ delivery }) => {
-        received.push(delivery);
-      });
+      if (extra.all !== false) {
+        client.on('delivery', ({ delivery }) => {
+          received.push(delivery);
+        });
+      }
       clients.push(client);
       await client.start();
       await settle(10);
@@ -254,6 +258,72 @@ describe('client.deliveries', () => {
     await a.client.deliveries.send({ kind: 'k' });
     await settle(30);
     expect(tab1.received.length + tab2.received.length).toBe(1);
+    await w.stopAll();
+  });
+
+  it('a listener of one kind: another kind waits unacknowledged, then reaches a listener of its kind once', async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA');
+    const b = await w.device('u1', 'sB', { all: false });
+    const seen = { chat: [] as string[], url: [] as string[], all: [] as string[] };
+    const push =
+      (list: string[]) =>
+      ({ delivery }: { delivery: Delivery }) => {
+        list.push(delivery.id);
+      };
+    b.client.on('delivery', push(seen.chat), { kind: 'chat' });
+    const url = await a.client.deliveries.send({ kind: 'open-url' });
+    const chat = await a.client.deliveries.send({ kind: 'chat' });
+    await settle(20);
+    expect(seen.chat).toEqual([chat.id]);
+    expect((await a.client.deliveries.status(chat.id)).complete).toBe(true);
+    // Nobody in B listens for 'open-url': not acknowledged, it waits on the server.
+    expect((await a.client.deliveries.status(url.id)).acked).toEqual([]);
+    await b.client.stop();
+    await b.client.start(); // a catch-up still hands it to nobody
+    await settle(20);
+    expect((await a.client.deliveries.status(url.id)).complete).toBe(false);
+    b.client.on('delivery', push(seen.url), { kind: 'open-url' });
+    await settle(20);
+    expect(seen.url).toEqual([url.id]);
+    expect((await a.client.deliveries.status(url.id)).complete).toBe(true);
+    // An every-kind listener gets every later delivery, next to the listener of its kind.
+    b.client.on('delivery', push(seen.all));
+    const chat2 = await a.client.deliveries.send({ kind: 'chat' });
+    const note = await a.client.deliveries.send({ kind: 'note' });
+    await settle(20);
+    expect(seen.all).toEqual([chat2.id, note.id]);
+    expect(seen.chat).toEqual([chat.id, chat2.id]);
+    expect(seen.url).toEqual([url.id]);
+    // Exactly once still, after a reload.
+    await b.client.stop();
+    await b.client.start();
+    await settle(20);
+    expect(seen).toEqual({ chat: [chat.id, chat2.id], url: [url.id], all: [chat2.id, note.id] });
+    expect(() => b.client.on('delivery', push(seen.all), { kind: '' })).toThrow(
+      expect.objectContaining({ kind: 'invalid' }),
+    );
+    await w.stopAll();
+  });
+
+  it('two tabs of one session, one listening for chat, the other for open-url: each gets its own once', async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA');
+    const storage = memoryStorage();
+    const locks = localLocks();
+    const tab1 = await w.device('u1', 'sB', { storage, locks, all: false });
+    const tab2 = await w.device('u1', 'sB', { storage, locks, all: false });
+    const chats: string[] = [];
+    const urls: string[] = [];
+    tab1.client.on('delivery', ({ delivery }) => void chats.push(delivery.id), { kind: 'chat' });
+    tab2.client.on('delivery', ({ delivery }) => void urls.push(delivery.id), { kind: 'open-url' });
+    const url = await a.client.deliveries.send({ kind: 'open-url' });
+    const chat = await a.client.deliveries.send({ kind: 'chat' });
+    await settle(30);
+    expect(chats).toEqual([chat.id]);
+    expect(urls).toEqual([url.id]);
+    expect((await a.client.deliveries.status(url.id)).complete).toBe(true);
+    expect((await a.client.deliveries.status(chat.id)).complete).toBe(true);
     await w.stopAll();
   });
 

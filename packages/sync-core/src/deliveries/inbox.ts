@@ -39,8 +39,11 @@ export interface DeliveryInboxOptions {
   transport: DeliveryTransport;
   /** Lets one tab at a time handle a delivery. */
   locks: LockManagerLike;
-  /** The app's handlers, read at each delivery. */
-  handlers(): readonly DeliveryHandler[];
+  /**
+   * The app's handlers of `delivery` (the listeners of its kind and of every kind), read at
+   * each delivery. None: the delivery is left unacknowledged, for a later catch-up.
+   */
+  handlers(delivery: Delivery): readonly DeliveryHandler[];
   /**
    * Runs before the app's handlers (e.g. fetches the delivery's asset). Resolves `false` to
    * leave the delivery for a later catch-up.
@@ -58,8 +61,9 @@ const PREFIX = 'delivery/';
 
 /**
  * Receives deliveries for the signed-in session: lists the pending ones (at sign-in, on every
- * reconnection and on each realtime hint), hands each to the handlers exactly once, and
- * acknowledges it durably.
+ * reconnection and on each realtime hint), hands each to the handlers of its kind exactly once,
+ * and acknowledges it durably. A delivery no handler takes (nobody listens for its kind) is not
+ * acknowledged: it stays on the server and is taken at the catch-up after a listener is added.
  *
  * Exactly once: the id is written as `handled` in storage before the acknowledgement is sent,
  * and the acknowledgement is retried (after reloads too) until the server takes it; a
@@ -161,7 +165,8 @@ export class DeliveryInbox {
   #take(context: SignedInContext, delivery: Delivery): void {
     if (this.#inFlight.has(delivery.id)) return;
     const internal = this.#options.internal.get(delivery.kind);
-    if (internal === undefined && this.#options.handlers().length === 0) return;
+    // Nobody listens for its kind: left on the server until someone does (then refreshed).
+    if (internal === undefined && this.#options.handlers(delivery).length === 0) return;
     this.#inFlight.add(delivery.id);
     // Deliveries are independent: one slow handler (or download) does not hold the others.
     void this.#process(context, delivery, internal).finally(() =>
@@ -195,7 +200,7 @@ export class DeliveryInbox {
         }
         if (!(await this.#options.prepare(delivery, context.signal))) return;
         if (this.#context !== context) return;
-        const handlers = this.#options.handlers();
+        const handlers = this.#options.handlers(delivery);
         if (handlers.length === 0) return;
         // The app's own failure is kind `app` (its error as `cause`), not a network error.
         await Promise.all(handlers.map(async (handler) => handler({ delivery, ack }))).catch(

@@ -93,12 +93,11 @@ export function observeTransfers(client: SyncClient): Observer<readonly Transfer
 
 /**
  * Observes the deliveries this session receives (of `kind`, or all): the list grows, newest
- * last, while someone subscribes. Subscribing registers a `delivery` listener, and a delivery
- * is acknowledged once every listener returned: **of any kind**, so with `kind` set, a
- * delivery of another kind that arrives while only this observer listens is acknowledged
- * without being listed (register a `delivery` listener for the other kinds too). A delivery
- * that arrives while nobody listens waits on the server and is offered at the next
- * subscription.
+ * last, while someone subscribes. Subscribing registers a `delivery` listener of that kind
+ * (`client.on('delivery', listener, { kind })`), which acknowledges each delivery once the
+ * list has it. A delivery of another kind is neither listed nor acknowledged by it: it waits
+ * for a listener of its own kind (or of every kind). One that arrives while nobody listens
+ * waits on the server and is offered at the next subscription.
  */
 export function observeDeliveries(
   client: SyncClient,
@@ -107,7 +106,6 @@ export function observeDeliveries(
   let received: readonly Delivery[] = Object.freeze([]);
   const listeners = new Set<() => void>();
   const onDelivery = (event: IncomingDelivery): void => {
-    if (kind !== undefined && event.delivery.kind !== kind) return;
     if (received.some((delivery) => delivery.id === event.delivery.id)) return;
     received = Object.freeze([...received, event.delivery]);
     for (const listener of [...listeners]) listener();
@@ -115,7 +113,7 @@ export function observeDeliveries(
   return {
     subscribe(listener) {
       listeners.add(listener);
-      if (listeners.size === 1) client.on('delivery', onDelivery);
+      if (listeners.size === 1) client.on('delivery', onDelivery, { kind });
       return () => {
         listeners.delete(listener);
         if (listeners.size === 0) client.off('delivery', onDelivery);

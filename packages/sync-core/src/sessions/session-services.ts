@@ -44,8 +44,8 @@ export interface SessionServicesOptions {
   heartbeatIntervalMs: number;
   /** Milliseconds between catch-up listings when no realtime hint arrives. */
   pollIntervalMs: number;
-  /** The app's delivery handlers. */
-  handlers(): readonly DeliveryHandler[];
+  /** The app's handlers of `delivery` (none: it is left unacknowledged). */
+  handlers(delivery: Delivery): readonly DeliveryHandler[];
   /** Runs before the app's handlers (fetches a delivery's asset). */
   prepare(delivery: Delivery, signal: AbortSignal): Promise<boolean>;
   /** Internal delivery kinds. */

@@ -5,12 +5,14 @@ import { ClientAssets } from '../assets/client-assets.js';
 import { DEFAULT_ASSET_CHUNK_BYTES, DEFAULT_ASSET_UPLOAD_WINDOW } from '../assets/transfer-io.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
 import type { DeliveryHandler } from '../deliveries/inbox.js';
+import { DeliveryListeners } from '../deliveries/listeners.js';
 import { defaultLocks } from '../deliveries/locks.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { asSyncError } from '../errors/as-sync-error.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
 import type { Emitter } from '../observe/emitter.js';
 import { TRANSFER_REQUEST_KIND } from '../protocol/sessions.js';
+import type { Delivery } from '../protocol/types.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { SyncTransport } from '../transport/types.js';
 import type { SessionsApi, SignedInContext } from './client-sessions.js';
@@ -29,7 +31,7 @@ export interface TargetingHost {
   transport: SyncTransport;
   /** Makes ids. */
   newId: IdGenerator;
-  /** The client's events: `delivery` listeners, `deliveryFailed` and `transfer` outlets. */
+  /** The client's events: `deliveryFailed` and `transfer` outlets. */
   emitter: Emitter<SyncEvents>;
   /**
    * With several tabs, the leader's delivery inbox, which hands a delivery to one tab's
@@ -42,8 +44,11 @@ export interface TargetingHost {
 
 /** What session targeting needs of the multi-tab delivery inbox. */
 export interface TabInbox {
-  /** The listeners of the tab that takes the next delivery. */
-  handlers(listeners: readonly DeliveryHandler[]): readonly DeliveryHandler[];
+  /**
+   * The handlers `delivery` goes to, given this tab's `listeners` of its kind: one that hands
+   * it to one tab's listeners, or none when no tab listens for its kind.
+   */
+  handlers(delivery: Delivery, listeners: readonly DeliveryHandler[]): readonly DeliveryHandler[];
 }
 
 /** Session targeting as attached to one client: its APIs and its session lifecycle. */
@@ -58,6 +63,8 @@ export interface TargetingServices {
   signedIn(context: Omit<SignedInContext, 'signal'>): void;
   /** The user signed out, or the client stopped. */
   signedOut(): void;
+  /** The client's `delivery` listeners (`client.on('delivery', listener, { kind })`). */
+  readonly listeners: DeliveryListeners;
   /** A `delivery` listener was added: offer it the deliveries waiting for this session. */
   handlersChanged(): void;
 }
@@ -98,6 +105,7 @@ function attachTargeting(host: TargetingHost): TargetingServices {
   const { options, env, transport, newId } = host;
   // The assets and the services refer to each other; both exist before any callback runs.
   let assets: ClientAssets | undefined;
+  const listeners = new DeliveryListeners();
   const requireAssets = (): ClientAssets => assets as ClientAssets;
   const services = new SessionServices({
     env,
@@ -109,7 +117,11 @@ function attachTargeting(host: TargetingHost): TargetingServices {
     platform: options.platform,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 15 * 60_000,
     pollIntervalMs: options.pullIntervalMs ?? 30_000,
-    handlers: () => deliveryHandlers(host),
+    handlers: (delivery) => {
+      // This tab's listeners of its kind; with several tabs, the leader hands it to one tab's.
+      const own = listeners.of(delivery.kind);
+      return host.tabInbox()?.handlers(delivery, own) ?? own;
+    },
     prepare: (delivery, signal) => requireAssets().prepareDelivery(delivery, signal),
     internal: new Map([
       [TRANSFER_REQUEST_KIND, (delivery, signal) => requireAssets().serveRequest(delivery, signal)],
@@ -143,17 +155,9 @@ function attachTargeting(host: TargetingHost): TargetingServices {
     sessions: services.sessions,
     deliveries: services.deliveries,
     assets: clientAssets,
+    listeners,
     signedIn: (context) => services.signedIn(context),
     signedOut: () => services.signedOut(),
     handlersChanged: () => services.handlersChanged(),
   };
-}
-
-/**
- * The app's `delivery` listeners; with several tabs, the leader's inbox hands a delivery to one
- * tab's listeners.
- */
-function deliveryHandlers(host: TargetingHost): readonly DeliveryHandler[] {
-  const listeners = host.emitter.listeners('delivery');
-  return host.tabInbox()?.handlers(listeners) ?? listeners;
 }

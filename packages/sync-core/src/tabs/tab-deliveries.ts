@@ -1,5 +1,6 @@
 import type { DeliveryHandler, IncomingDelivery } from '../deliveries/inbox.js';
 import { deliveryHandled, markDeliveryHandled } from '../deliveries/inbox.js';
+import { type ListenedKinds, listensFor } from '../deliveries/listeners.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { Delivery } from '../protocol/types.js';
 import type { DeliveryMessage } from './tab-messages.js';
@@ -7,8 +8,8 @@ import type { TargetingLink, TargetingParts } from './targeting-parts.js';
 
 /** What the leader knows of a follower's `delivery` listeners. */
 interface Follower {
-  /** It has listeners. */
-  on: boolean;
+  /** The kinds its listeners take. */
+  listened: ListenedKinds;
   /** Deliveries its listeners are running. */
   handling: Set<string>;
   /** When the leader last heard from it. */
@@ -28,7 +29,8 @@ class TabGone extends Error {}
  * A delivery reaches the session once, so once across the tabs that share the session: the
  * leader's inbox lists and acknowledges it, and one tab's `delivery` listeners run it. That is
  * the tab already running it (a leader change while a follower ran it), else the leader when it
- * has listeners, else a follower that has. A follower marks the delivery handled in storage
+ * has listeners of the delivery's kind (or of every kind), else a follower that has; when no tab
+ * has, the inbox leaves it unacknowledged until one announces such a listener. A follower marks the delivery handled in storage
  * itself before it answers, so a new leader finds the mark and does not run it again. A follower
  * silent for the leader timeout (closed, crashed) fails the run: the inbox offers it again.
  */
@@ -51,11 +53,16 @@ export class TabDeliveries {
     this.#link = link;
   }
 
-  /** Leader: the inbox's handlers, given this tab's own listeners. */
-  handlers(own: readonly DeliveryHandler[]): readonly DeliveryHandler[] {
+  /** Leader: the inbox's handlers of `delivery`, given this tab's own listeners of its kind. */
+  handlers(delivery: Delivery, own: readonly DeliveryHandler[]): readonly DeliveryHandler[] {
+    const { id, kind } = delivery;
     const followers = [...this.#followers.values()];
-    if (own.length === 0 && this.#handling.size === 0 && !followers.some((f) => f.on)) {
-      return own; // nobody listens: the inbox leaves it until a tab does
+    if (
+      own.length === 0 &&
+      !this.#handling.has(id) &&
+      !followers.some((f) => f.handling.has(id) || listensFor(f.listened, kind))
+    ) {
+      return own; // nobody listens for its kind: the inbox leaves it until a tab does
     }
     return [(event) => this.#route(event, own)];
   }
@@ -87,13 +94,15 @@ export class TabDeliveries {
     }
   }
 
-  /** Follower: tells the leader whether this tab listens and what it runs. */
+  /** Follower: tells the leader which kinds this tab listens for and what it runs. */
   announce(): void {
     if (this.#link.serving()) return;
+    const { all, kinds } = this.#parts.listened();
     this.#link.post({
       t: 'listening',
       from: this.#link.tabId,
-      on: this.#parts.listeners().length > 0,
+      on: all || kinds.length > 0,
+      ...(all ? {} : { kinds }),
       handling: [...this.#handling.keys()],
     });
   }
@@ -120,13 +129,22 @@ export class TabDeliveries {
     } else if (!serving) {
       return;
     } else if (message.t === 'listening') {
-      const was = this.#followers.get(message.from)?.on === true;
+      const before = this.#followers.get(message.from)?.listened;
+      // Without `kinds` (no kind-scoped listeners, or a tab of an older version): every kind.
+      const listened: ListenedKinds = {
+        all: message.on && message.kinds === undefined,
+        kinds: message.on ? (message.kinds ?? []) : [],
+      };
       this.#followers.set(message.from, {
-        on: message.on,
+        listened,
         handling: new Set(message.handling),
         seen: this.#link.env.now(),
       });
-      if (message.on && !was) this.#parts.services.handlersChanged();
+      // Deliveries that waited for a listener of a kind it now takes are offered.
+      const gained =
+        (listened.all && before?.all !== true) ||
+        listened.kinds.some((kind) => before === undefined || !listensFor(before, kind));
+      if (gained) this.#parts.services.handlersChanged();
     } else {
       for (const follower of this.#followers.values()) follower.handling.delete(message.id);
       const forward = this.#forwards.get(message.id);
@@ -139,7 +157,7 @@ export class TabDeliveries {
 
   async #route(event: IncomingDelivery, own: readonly DeliveryHandler[]): Promise<void> {
     await this.#ready;
-    const id = event.delivery.id;
+    const { id, kind } = event.delivery;
     const here = this.#handling.get(id);
     if (here !== undefined) return here; // run here while this tab was a follower
     // A follower finished it while this tab waited (it marks it before it answers).
@@ -149,14 +167,16 @@ export class TabDeliveries {
       let busy: string | undefined;
       for (const [tab, follower] of this.#followers) {
         if (follower.handling.has(id)) busy ??= tab;
-        if (follower.on) target ??= tab;
+        if (listensFor(follower.listened, kind)) target ??= tab;
       }
       if (busy === undefined && own.length > 0) {
         await Promise.all(own.map((handler) => handler(event)));
         return;
       }
       target = busy ?? target;
-      if (target === undefined) throw new SyncError('invalid', 'No tab listens for deliveries');
+      if (target === undefined) {
+        throw new SyncError('invalid', `No tab listens for deliveries of kind ${kind}`);
+      }
       try {
         await this.#forward(target, event);
         return;
@@ -185,7 +205,7 @@ export class TabDeliveries {
   #run(delivery: Delivery, session: string): void {
     const id = delivery.id;
     if (this.#handling.has(id)) return; // its end answers
-    const listeners = this.#parts.listeners();
+    const listeners = this.#parts.listeners(delivery.kind);
     const answer = (error?: string): void =>
       this.#link.post({
         t: 'delivered',
@@ -194,7 +214,7 @@ export class TabDeliveries {
         ...(error === undefined ? {} : { error }),
       });
     if (listeners.length === 0) {
-      answer('No delivery listener in this tab');
+      answer(`No listener of deliveries of kind ${delivery.kind} in this tab`);
       return;
     }
     let acked: Promise<void> | null = null;

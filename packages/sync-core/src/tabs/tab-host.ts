@@ -97,7 +97,8 @@ function targetingParts(parts: TabHostParts): TabHost['targeting'] {
   if (services === null) return null;
   return {
     services,
-    listeners: () => emitter.listeners('delivery'),
+    listeners: (kind) => services.listeners.of(kind),
+    listened: () => services.listeners.listened(),
     deliveryFailed: (error, delivery) =>
       emitter.emit('deliveryFailed', appCallbackError(error), delivery),
     transfer: (progress) => emitter.emit('transfer', progress),

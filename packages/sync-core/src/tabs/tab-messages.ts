@@ -21,8 +21,11 @@ export type DeliveryMessage =
   | { t: 'deliver'; from: string; to: string; delivery: Delivery; session: string }
   /** A follower's listeners finished (or acknowledged) a delivery; `error` when they failed. */
   | { t: 'delivered'; from: string; id: string; error?: string }
-  /** A follower has `delivery` listeners (`on`) and runs these deliveries (`handling`). */
-  | { t: 'listening'; from: string; on: boolean; handling: string[] };
+  /**
+   * A follower has `delivery` listeners (`on`): of these `kinds` only, or (without `kinds`) of
+   * every kind; and runs these deliveries (`handling`).
+   */
+  | { t: 'listening'; from: string; on: boolean; kinds?: string[]; handling: string[] };
 
 /** The leader's session-targeting state, mirrored by followers. */
 export type TargetingMessage = {

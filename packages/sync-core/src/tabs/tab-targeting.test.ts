@@ -155,6 +155,44 @@ describe('session targeting in a follower tab', () => {
     expect(b.tabRole).toBe('follower');
   });
 
+  it('kinds: each tab gets the deliveries of the kinds it listens for, once; one nobody listens for waits', async () => {
+    const { tab, device } = world();
+    const chats = counter();
+    const urls = counter();
+    const later = counter();
+    const a = await tab();
+    a.on('delivery', chats.listen, { kind: 'chat' });
+    const b = await tab();
+    b.on('delivery', urls.listen, { kind: 'open-url' });
+    const phone = await device();
+    const to = toSessions(['s1']);
+    const url = await phone.deliveries.send({ kind: 'open-url', target: to });
+    const chat = await phone.deliveries.send({ kind: 'chat', target: to });
+    const note = await phone.deliveries.send({ kind: 'note', target: to });
+    await until(() => urls.runs(url.id) === 1 && chats.runs(chat.id) === 1);
+    await until(async () => (await phone.deliveries.status(url.id)).complete, 5000);
+    await until(async () => (await phone.deliveries.status(chat.id)).complete, 5000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect([
+      chats.runs(url.id),
+      urls.runs(chat.id),
+      chats.runs(note.id),
+      urls.runs(note.id),
+    ]).toEqual([0, 0, 0, 0]);
+    // No tab listens for 'note': it is not acknowledged until a follower starts to.
+    expect((await phone.deliveries.status(note.id)).acked).toEqual([]);
+    b.on('delivery', later.listen, { kind: 'note' });
+    await until(() => later.runs(note.id) === 1, 5000);
+    await until(async () => (await phone.deliveries.status(note.id)).complete, 5000);
+    expect([
+      later.runs(url.id),
+      later.runs(chat.id),
+      urls.runs(url.id),
+      chats.runs(chat.id),
+    ]).toEqual([0, 0, 1, 1]);
+    expect(b.tabRole).toBe('follower');
+  });
+
   it('the leader closes while a follower runs a delivery: no other tab runs it again', async () => {
     const { tab, device } = world();
     let release = (): void => {};

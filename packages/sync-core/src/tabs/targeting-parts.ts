@@ -1,5 +1,6 @@
 import type { TransferProgress } from '../assets/progress.js';
 import type { DeliveryHandler } from '../deliveries/inbox.js';
+import type { ListenedKinds } from '../deliveries/listeners.js';
 import type { SyncEnvironment } from '../env/types.js';
 import type { Delivery } from '../protocol/types.js';
 import type { TargetingServices } from '../sessions/session-targeting.js';
@@ -10,8 +11,10 @@ import type { TabCall, TabMessage } from './tab-messages.js';
 export interface TargetingParts {
   /** The client's session targeting services (they run in the leader tab). */
   services: TargetingServices;
-  /** This tab's `delivery` listeners. */
-  listeners(): readonly DeliveryHandler[];
+  /** This tab's `delivery` listeners for a delivery of `kind` (of that kind or every kind). */
+  listeners(kind: string): readonly DeliveryHandler[];
+  /** The kinds this tab's `delivery` listeners take. */
+  listened(): ListenedKinds;
   /** Tells this tab's `deliveryFailed` listeners. */
   deliveryFailed(error: unknown, delivery: Delivery): void;
   /** Tells this tab's `transfer` listeners. */
