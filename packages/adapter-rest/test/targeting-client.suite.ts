@@ -480,6 +480,96 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
   );
 
   it(
+    'a delivery that expires between its listing and its download fails at once (404 not_found), is not handled, not fetched in a loop, and the status is not misconfigured',
+    async () => {
+      const f = fixture();
+      const u1 = f.newUser();
+      const a = await device(u1);
+      const offline = await f.signIn(u1); // B's session: a target, its client not started yet
+      const { bytes } = asset(200_000, 17);
+      const sent = await a.client.assets.send(bytes, { ttl: 3600 });
+      expect(sent.delivery.targetSessionIds).toEqual([offline.sessionId]);
+      let reads = 0;
+      const b = await device(u1, {
+        sessionId: offline.sessionId,
+        token: offline.token,
+        onTransport(transport) {
+          const assets = transport.assets;
+          const downloadStream = assets?.downloadStream?.bind(assets);
+          if (assets === undefined || downloadStream === undefined) throw new Error('no assets');
+          assets.downloadStream = (req, signal) => {
+            // B listed the delivery; it expires (server clock) before B's GET of its asset.
+            if (reads++ === 0) f.clock.now += 2 * HOUR;
+            return downloadStream(req, signal);
+          };
+        },
+      });
+      await vi.waitFor(
+        () =>
+          expect(b.progress.filter((p) => p.direction === 'download').at(-1)?.state).toBe('failed'),
+        EVENTUALLY,
+      );
+      expect(reads).toBe(1);
+      // Backoff waits would be up to 1 s, then 2 s: a loop shows within these 3 s.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(reads).toBe(1);
+      expect(b.received).toEqual([]);
+      expect(b.client.status.error?.kind).not.toBe('misconfigured');
+      expect(b.client.status.state).not.toBe('error');
+      expect(await a.client.deliveries.status(sent.delivery.id)).toMatchObject({
+        expired: true,
+        acked: [],
+      });
+      await stopAll();
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
+    'a wrong baseUrl still reports misconfigured, for the targeting calls by id too',
+    async () => {
+      const f = fixture();
+      const userId = f.newUser();
+      const signed = await signInRetried(f.url, userId);
+      const transport = restTransport({
+        baseUrl: `${f.url}/wrong`,
+        getToken: () => signed.token,
+        session: createSessionSource({ userId, sessionId: signed.sessionId }),
+        targeting: restTargeting(),
+      });
+      const client = createSyncClient({
+        transport,
+        storage: memoryStorage(),
+        assetStore: memoryAssetStore(),
+        targeting: sessionTargeting(),
+      });
+      client.on('delivery', () => {});
+      try {
+        await client.start();
+        await vi.waitFor(() => expect(client.status.error?.kind).toBe('misconfigured'), EVENTUALLY);
+        expect(client.status.error).toMatchObject({ code: 'no_such_route', status: 404 });
+        await expect(
+          client.deliveries.status('018bcfe5-6800-7000-8000-000000000001'),
+        ).rejects.toMatchObject({ kind: 'misconfigured', code: 'no_such_route' });
+        // The calls by id too: the server's route 404 (a body, even when HEAD leaves it out).
+        const id = '018bcfe5-6800-7000-8000-000000000001';
+        const { sha256 } = asset(1000, 22);
+        for (const call of [
+          () => transport.deliveries?.ack(id),
+          () => transport.assets?.probe?.(sha256),
+          () => transport.assets?.downloadStream?.({ sha256, start: 0, end: 10 }),
+          () => transport.transfers?.progress({ id, side: 'download', bytesDone: 0 }),
+        ]) {
+          await expect(call()).rejects.toMatchObject({ kind: 'misconfigured', status: 404 });
+        }
+      } finally {
+        await client.stop();
+      }
+    },
+    STORY_TIMEOUT_MS,
+  );
+
+  it(
     'story 2: a transfer on request waits for the offline owner, then arrives with monotonic progress and a final completed',
     async () => {
       const f = fixture();
@@ -640,6 +730,23 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       ]) {
         await expect(read()).rejects.toMatchObject(notFound);
       }
+      // The calls the client makes by id on its own: an ack, an asset's probe and download, a
+      // transfer's read and progress, an upload's probe (its 404 is "nothing held yet": 0).
+      const gone = '018bcfe5-6800-7000-8000-000000000002';
+      const { sha256 } = asset(1000, 21);
+      const t = a.transport;
+      for (const call of [
+        () => t.deliveries?.ack(gone),
+        () => t.deliveries?.ack(theirs.id),
+        () => t.assets?.probe?.(sha256),
+        () => t.assets?.download({ sha256, start: 0, end: 10 }),
+        () => t.assets?.downloadStream?.({ sha256, start: 0, end: 10 }),
+        () => t.transfers?.get(gone),
+        () => t.transfers?.progress({ id: gone, side: 'download', bytesDone: 0 }),
+      ]) {
+        await expect(call()).rejects.toMatchObject(notFound);
+      }
+      expect(await t.assets?.uploadedOffsetById?.('no-such-upload')).toBe(0);
       // Nothing changed: X is still signed in and its delivery still there.
       expect((await x.client.sessions.list()).map((s) => s.sessionId)).toEqual([x.sessionId]);
       expect(await x.client.deliveries.status(theirs.id)).toMatchObject({ expired: false });

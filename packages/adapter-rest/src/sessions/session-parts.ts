@@ -69,29 +69,41 @@ export function sessionParts(
   const id = (value: string) => encodeURIComponent(value);
 
   /**
-   * {@link json} for a route that names something the caller asked for by id (a delivery's
-   * status, a session to sign out): its 404 `not_found` says that thing does not exist for the
-   * caller, and is `rejected` with code `not_found` and the server's message, as the memory
-   * server answers it. The HTTP client calls every 404 a route that is not there
-   * (`misconfigured`), right for fixed paths; the server's own route 404 says `no such route`
-   * (protocol.md, "Errors"), and stays `misconfigured` here too.
+   * Throws when `response` says that the thing a targeting route names by id (a delivery, a
+   * transfer, an asset, an upload, a session) does not exist for the caller: gone (expired,
+   * swept, purged), unknown, or another user's. That is a 404 `not_found` whose message is not
+   * the server's route 404 (`no such route`, protocol.md "Errors"), and becomes `rejected`
+   * with code `not_found` and the server's message, as the memory server answers it. Anything
+   * else is left to {@link HttpClient.ok}, which calls a 404 a route that is not there
+   * (`misconfigured`), right for a wrong baseUrl. An answer to a `head` request has no body:
+   * its 404 is the server's "nothing there" when it names no content type either (the
+   * server's route 404 is JSON, a proxy's is a page, and a HEAD answer still names their type).
    */
+  const goneCheck = async (response: Response, what: string, head = false): Promise<void> => {
+    if (response.status !== 404) return;
+    let message: string | undefined;
+    if (head && response.headers.get('content-type') === null) {
+      message = `${what}: not found`;
+    } else {
+      const error = await readErrorBody(response.clone());
+      if (error?.code !== 'not_found' || error.message === 'no such route') return;
+      message = error.message;
+    }
+    await response.body?.cancel().catch(() => undefined);
+    throw new SyncError('rejected', message ?? `${what}: not found`, {
+      status: 404,
+      code: 'not_found',
+    });
+  };
+
+  /** {@link json} for a route that names something by id: see {@link goneCheck}. */
   const named = async <T>(
     what: string,
     request: Parameters<HttpClient['json']>[0],
     validate: (body: unknown) => T,
   ): Promise<T> => {
     const body = await http.send(request, async (response) => {
-      if (response.status === 404) {
-        const error = await readErrorBody(response.clone());
-        if (error?.code === 'not_found' && error.message !== 'no such route') {
-          await response.body?.cancel().catch(() => undefined);
-          throw new SyncError('rejected', error.message ?? `${what}: not found`, {
-            status: 404,
-            code: 'not_found',
-          });
-        }
-      }
+      await goneCheck(response, what);
       await http.ok(response, what);
       const text = await response.text();
       try {
@@ -103,8 +115,15 @@ export function sessionParts(
     return checkedAnswer(what, () => validate(body));
   };
 
+  /** `http.open` for a route that names something by id: see {@link goneCheck}. */
+  const openNamed = (request: Parameters<HttpClient['open']>[0]): Promise<Response> =>
+    http.send(request, async (response) => {
+      await goneCheck(response, request.what, request.method === 'HEAD');
+      return http.ok(response, request.what);
+    });
+
   const probe = async (sha256: string, signal?: AbortSignal): Promise<AssetProbe> => {
-    const response = await http.open({
+    const response = await openNamed({
       method: 'HEAD',
       path: `/v1/assets/${id(sha256)}`,
       what: 'asset probe',
@@ -149,6 +168,7 @@ export function sessionParts(
       },
       async (response) => {
         if (response.status === 409) throw await uploadConflict(response);
+        await goneCheck(response, 'asset upload');
         if (response.status !== 308) await http.ok(response, 'asset upload');
         await response.body?.cancel().catch(() => undefined);
       },
@@ -202,7 +222,7 @@ export function sessionParts(
           validatePendingDeliveriesResponse,
         ).then((answer) => answer.deliveries),
       ack: (deliveryId, signal) =>
-        json(
+        named(
           'ack',
           {
             method: 'POST',
@@ -257,19 +277,17 @@ export function sessionParts(
       },
       uploadedOffsetById: (uploadId, signal) =>
         zeroWhenMissing(
-          http
-            .open({
-              method: 'HEAD',
-              path: `/v1/assets/uploads/${id(uploadId)}`,
-              what: 'asset upload probe',
-              signal,
-            })
-            .then((response) => headerNumber(response, 'upload-offset') ?? 0),
+          openNamed({
+            method: 'HEAD',
+            path: `/v1/assets/uploads/${id(uploadId)}`,
+            what: 'asset upload probe',
+            signal,
+          }).then((response) => headerNumber(response, 'upload-offset') ?? 0),
         ),
       download: async ({ sha256, start, end }, signal) => {
         const range = end === undefined ? `bytes=${start}-` : `bytes=${start}-${end - 1}`;
         const response = linkedBody(
-          await http.open({
+          await openNamed({
             method: 'GET',
             path: `/v1/assets/${id(sha256)}`,
             headers: { range, accept: 'application/octet-stream' },
@@ -287,7 +305,7 @@ export function sessionParts(
       },
       downloadStream: async ({ sha256, start, end }, signal) => {
         const response = linkedBody(
-          await http.open({
+          await openNamed({
             method: 'GET',
             path: `/v1/assets/${id(sha256)}`,
             headers: { range: `bytes=${start}-${end - 1}`, accept: 'application/octet-stream' },
@@ -316,13 +334,13 @@ export function sessionParts(
           validateTransferListResponse,
         ).then((answer) => answer.transfers),
       get: (transferId, signal) =>
-        json(
+        named(
           'transfer',
           { method: 'GET', path: `/v1/transfers/${id(transferId)}`, what: 'transfer', signal },
           validateTransferResponse,
         ).then((answer) => answer.transfer),
       progress: ({ id: transferId, ...body }, signal) =>
-        json(
+        named(
           'transfer progress',
           {
             method: 'POST',

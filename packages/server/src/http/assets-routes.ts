@@ -677,8 +677,8 @@ export async function handleAssetGet(
  * is sent only once the blob is open: a blob the database calls complete but the BlobStore no
  * longer holds (or holds shorter than `end`: deleted by hand, by a sweep racing this read, or
  * by another server sharing the directory) answers 410 `asset_gone`, and not a 200 whose body
- * breaks off. Not a 404: a REST client takes a 404 `not_found` for a wrong base URL and
- * retries it (`misconfigured`); a 410 is `rejected`, so the download fails once. Another
+ * breaks off. Not a 404: the caller may read the asset, the server lost its bytes; a 410 is
+ * `rejected` in every client, so the download fails once. Another
  * failure of the read stays one (a 500). Once open, the file store's blob stays readable to
  * the end even if it is deleted meanwhile.
  */

@@ -10,6 +10,7 @@ import { sessionTargeting } from '../sessions/session-targeting.js';
 import { memoryStorage } from '../storage/memory.js';
 import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer } from '../testing/memory-server.js';
+import { notFound } from '../testing/memory-sessions.js';
 import type { MemoryTransport } from '../testing/memory-transport.js';
 import { type AssetStore, memoryAssetStore } from './asset-store.js';
 import { fileAssetStore } from './file-asset-store.js';
@@ -321,6 +322,47 @@ describe('story 2: owner to member file transfer, on request', () => {
       state: 'completed',
     });
     expect(await (await member.client.assets.get(hash))?.bytes()).toEqual(file);
+    await w.stopAll();
+  });
+});
+
+describe('a transfer that is gone (404 not_found) is final for that transfer', () => {
+  it('the holder whose progress report finds the transfer gone settles its upload failed, once, and drops the request', async () => {
+    const w = world({ members: { 'workspace:1': ['owner', 'member'] } });
+    const file = bytes(2100, 7);
+    const hash = sha256Hex(file);
+    const ownerStorage = memoryStorage();
+    const ownerStore = memoryAssetStore();
+    const first = await w.device('owner', 'sO', { storage: ownerStorage, store: ownerStore });
+    await first.client.assets.add(file, { name: 'plan.pdf' });
+    await first.client.stop();
+    const member = await w.device('member', 'sM');
+    const transfer = await member.client.assets.request(hash, {
+      from: 'owner',
+      scope: 'workspace:1',
+    });
+    // The owner's device comes online; the server no longer knows the transfer for it.
+    const transport = w.server.connect({ userId: 'owner', sessionId: 'sO' });
+    let reports = 0;
+    transport.transfers.progress = () => {
+      reports++;
+      return Promise.reject(notFound('transfer'));
+    };
+    const failures: unknown[] = [];
+    const owner = await w.device('owner', 'sO', {
+      storage: ownerStorage,
+      store: ownerStore,
+      transport,
+    });
+    owner.client.on('deliveryFailed', (error) => failures.push(error));
+    await settle(60);
+    const uploads = owner.progress.filter((p) => p.id === transfer.id);
+    expect(uploads.at(-1)).toMatchObject({ direction: 'upload', state: 'failed' });
+    expect(uploads.at(-1)?.error).toMatch(/transfer .*gone/i);
+    expect(reports).toBe(1);
+    expect(failures).toEqual([]);
+    // The request was dropped (acknowledged): a catch-up does not serve it again.
+    expect(await transport.deliveries.pending()).toEqual([]);
     await w.stopAll();
   });
 });

@@ -129,7 +129,7 @@ export class ClientAssets implements AssetsApi, SessionPart {
     const transfers = this.#options.transport.transfers;
     if (transfers !== undefined) {
       // The upload moves the transfer on by itself; an asset the server already held does not.
-      await context.retryer
+      const gone = await context.retryer
         .run(
           () =>
             transfers.progress(
@@ -138,10 +138,21 @@ export class ClientAssets implements AssetsApi, SessionPart {
             ),
           signal,
         )
-        .catch((error: unknown) => {
-          // Already completed (or failed) by the requester: nothing left to serve.
-          if (!(isSyncError(error) && error.code === 'transfer_final')) throw error;
-        });
+        .then(
+          () => false,
+          (error: unknown) => {
+            const code = isSyncError(error) ? error.code : undefined;
+            // Already completed (or failed) by the requester: nothing left to serve.
+            if (code === 'transfer_final') return false;
+            // Unknown to the server now (purged): final for this transfer, never retried.
+            if (code === 'not_found') return true;
+            throw error;
+          },
+        );
+      if (gone) {
+        tracker.settle('failed', `The transfer ${payload.transferId} is gone from the server`);
+        return true;
+      }
     }
     tracker.settle('completed');
     return true;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SyncClient } from '../api/client.js';
 import { createSyncClient } from '../client/create-sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
-import { isSyncError, type SyncError } from '../errors/sync-error.js';
+import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { Delivery } from '../protocol/types.js';
 import { sessionTargeting } from '../sessions/session-targeting.js';
 import { memoryStorage } from '../storage/memory.js';
@@ -245,6 +245,35 @@ describe('client.deliveries', () => {
     expect(again).toBe(0);
     expect(b2.received).toEqual([]);
     expect((await a.client.deliveries.status(sent.id)).complete).toBe(true);
+    await w.stopAll();
+  });
+
+  it('an acknowledgement answered by a wrong baseUrl (misconfigured 404) is sent again once fixed, not taken as gone', async () => {
+    const w = world();
+    const a = await w.device('u1', 'sA');
+    const b = await w.device('u1', 'sB');
+    const ack = b.transport.deliveries.ack.bind(b.transport.deliveries);
+    let misconfigured = true;
+    let refused = 0;
+    b.transport.deliveries.ack = (id, signal) => {
+      if (!misconfigured) return ack(id, signal);
+      refused++;
+      return Promise.reject(
+        new SyncError('misconfigured', 'ack: no such route: check baseUrl', {
+          status: 404,
+          code: 'no_such_route',
+        }),
+      );
+    };
+    const sent = await a.client.deliveries.send({ kind: 'k' });
+    await settle(20);
+    expect(b.received.map((d) => d.id)).toEqual([sent.id]);
+    expect(refused).toBeGreaterThan(0);
+    expect((await a.client.deliveries.status(sent.id)).acked).toEqual([]);
+    misconfigured = false; // the setup is corrected
+    b.client.syncNow().catch(() => undefined);
+    await settle(20);
+    expect((await a.client.deliveries.status(sent.id)).acked).toEqual(['sB']);
     await w.stopAll();
   });
 

@@ -225,9 +225,10 @@ export class DeliveryInbox {
   }
 
   /**
-   * Sends the acknowledgement until the server takes it. A 404 means the delivery expired or is
-   * gone: nothing is left to acknowledge. Either way the id stays `acked` until it expires, so a
-   * late listing cannot hand it over again.
+   * Sends the acknowledgement until the server takes it. A `rejected` 404 `not_found` means the
+   * delivery expired or is gone: nothing is left to acknowledge. Either way the id stays `acked`
+   * until it expires, so a late listing cannot hand it over again. A `misconfigured` 404 (a
+   * wrong baseUrl: no such route) is retried like any other failure until the setup is fixed.
    */
   async #sendAck(context: SignedInContext, id: string, entry: Entry): Promise<void> {
     if (this.#acking.has(id)) return;
@@ -237,7 +238,8 @@ export class DeliveryInbox {
         try {
           await this.#options.transport.ack(id, context.signal);
         } catch (error) {
-          if (!(isSyncError(error) && error.status === 404)) throw error;
+          if (!(isSyncError(error) && error.kind === 'rejected' && error.code === 'not_found'))
+            throw error;
         }
       }, context.signal);
       await this.#options.storage.write(DEVICE_NAMESPACE, [
