@@ -447,19 +447,11 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       expect(blob).toBeDefined();
       expect(sent.delivery.targetSessionIds).toEqual([offline.sessionId]);
       await f.blobs.delete(blob as string);
-      let reads = 0;
+      const downloads = countDownloads();
       const b = await device(u1, {
         sessionId: offline.sessionId,
         token: offline.token,
-        onTransport(transport) {
-          const assets = transport.assets;
-          const downloadStream = assets?.downloadStream?.bind(assets);
-          if (assets === undefined || downloadStream === undefined) throw new Error('no assets');
-          assets.downloadStream = (req, signal) => {
-            reads++;
-            return downloadStream(req, signal);
-          };
-        },
+        onTransport: downloads.onTransport,
       });
       await vi.waitFor(
         () =>
@@ -468,10 +460,9 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       );
       const failed = b.progress.filter((p) => p.direction === 'download').at(-1);
       expect(failed?.error).toContain('the bytes of this asset are no longer on the server');
-      const afterFailure = reads;
-      expect(afterFailure).toBe(1);
+      expect(downloads.count()).toBe(1);
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      expect(reads).toBe(afterFailure);
+      expect(downloads.count()).toBe(1);
       expect(b.received).toEqual([]);
       expect((await a.client.deliveries.status(sent.delivery.id)).acked).toEqual([]);
       await stopAll();
@@ -489,30 +480,24 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
       const { bytes } = asset(200_000, 17);
       const sent = await a.client.assets.send(bytes, { ttl: 3600 });
       expect(sent.delivery.targetSessionIds).toEqual([offline.sessionId]);
-      let reads = 0;
+      const downloads = countDownloads((reads) => {
+        // B listed the delivery; it expires (server clock) before B's GET of its asset.
+        if (reads === 1) f.clock.now += 2 * HOUR;
+      });
       const b = await device(u1, {
         sessionId: offline.sessionId,
         token: offline.token,
-        onTransport(transport) {
-          const assets = transport.assets;
-          const downloadStream = assets?.downloadStream?.bind(assets);
-          if (assets === undefined || downloadStream === undefined) throw new Error('no assets');
-          assets.downloadStream = (req, signal) => {
-            // B listed the delivery; it expires (server clock) before B's GET of its asset.
-            if (reads++ === 0) f.clock.now += 2 * HOUR;
-            return downloadStream(req, signal);
-          };
-        },
+        onTransport: downloads.onTransport,
       });
       await vi.waitFor(
         () =>
           expect(b.progress.filter((p) => p.direction === 'download').at(-1)?.state).toBe('failed'),
         EVENTUALLY,
       );
-      expect(reads).toBe(1);
+      expect(downloads.count()).toBe(1);
       // Backoff waits would be up to 1 s, then 2 s: a loop shows within these 3 s.
       await new Promise((resolve) => setTimeout(resolve, 3000));
-      expect(reads).toBe(1);
+      expect(downloads.count()).toBe(1);
       expect(b.received).toEqual([]);
       expect(b.client.status.error?.kind).not.toBe('misconfigured');
       expect(b.client.status.state).not.toBe('error');
@@ -805,6 +790,30 @@ export function targetingClientStories(fixture: () => TargetingFixture): void {
     },
     STORY_TIMEOUT_MS,
   );
+}
+
+/**
+ * Counts a device's asset downloads (`transport.assets.downloadStream` calls), for
+ * `device(..., { onTransport })`; `before(n)` runs before the n-th download is sent.
+ */
+function countDownloads(before?: (reads: number) => void): {
+  onTransport: (transport: RestTransport) => void;
+  count: () => number;
+} {
+  let reads = 0;
+  return {
+    onTransport(transport) {
+      const assets = transport.assets;
+      const downloadStream = assets?.downloadStream?.bind(assets);
+      if (assets === undefined || downloadStream === undefined) throw new Error('no assets');
+      assets.downloadStream = (req, signal) => {
+        reads++;
+        before?.(reads);
+        return downloadStream(req, signal);
+      };
+    },
+    count: () => reads,
+  };
 }
 
 /**
