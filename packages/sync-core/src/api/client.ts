@@ -166,7 +166,11 @@ export interface SyncClient<Collections extends object = UntypedCollections> {
   on(event: 'delivery', listener: SyncEvents['delivery'], options?: DeliveryListenerOptions): this;
   /** Subscribes to an event; see {@link SyncEvents}. */
   on<E extends keyof SyncEvents>(event: E, listener: SyncEvents<Collections>[E]): this;
-  /** Subscribes to one occurrence of an event. */
+  /**
+   * Subscribes to one occurrence of an event. Except `delivery`: a delivery listener is handed
+   * deliveries and acknowledges them, so `once('delivery', listener)` adds it as `on` does (of
+   * every kind), and it stays until `off`.
+   */
   once<E extends keyof SyncEvents>(event: E, listener: SyncEvents<Collections>[E]): this;
   /** Removes an event listener (a `delivery` listener from every kind it listens for). */
   off<E extends keyof SyncEvents>(event: E, listener: SyncEvents<Collections>[E]): this;
