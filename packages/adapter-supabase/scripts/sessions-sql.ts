@@ -878,6 +878,49 @@ BEGIN
 END
 $fn$;
 
+-- {"sha256"} -> {"path", "size"}: where the caller downloads an asset, as the reference server's
+-- GET /v1/assets/:sha256 decides: the copy of a live delivery that the caller's user sent or
+-- the caller's session receives, or the holder's copy of a live transfer its user requested or
+-- holds. PT404 otherwise, also for the user's own copy once nothing live references it (a
+-- delivery that expired between its listing and this download): that download fails once,
+-- not_found. syncline_asset_locate (the upload's probe) still finds the user's own copy.
+CREATE OR REPLACE FUNCTION public.syncline_asset_source(sha256 text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+AS $fn$
+DECLARE
+  me record;
+  v_user text;
+  v_session text;
+  v_hash text := syncline_asset_source.sha256;
+  v_now bigint := syncline.now_ms();
+  hit record;
+BEGIN
+  SELECT * INTO me FROM syncline.request_session();
+  v_user := me.o_user;
+  v_session := me.o_session;
+  IF v_hash IS NULL OR v_hash !~ '^[0-9a-f]{64}$' THEN
+    RAISE EXCEPTION 'sha256: expected 64 lowercase hex digits' USING ERRCODE = '22023';
+  END IF;
+  SELECT o.name, (o.metadata ->> 'size')::bigint AS size INTO hit
+  FROM storage.objects o
+  WHERE o.bucket_id = syncline.asset_bucket()
+    AND (o.name IN (SELECT syncline.asset_object(d.user_id, v_hash) FROM syncline.deliveries d
+                    WHERE d.asset_hash = v_hash AND ${live}
+                      AND (d.user_id = v_user OR ${receives}))
+         OR o.name IN (SELECT syncline.asset_object(t.holder_user_id, v_hash)
+                       FROM syncline.transfers t
+                       WHERE t.asset_hash = v_hash AND ${transferLive}
+                         AND (t.requester_user_id = v_user OR t.holder_user_id = v_user)))
+  ORDER BY o.name = syncline.asset_object(v_user, v_hash) DESC, o.name
+  LIMIT 1;
+  IF hit.name IS NULL THEN
+    RAISE EXCEPTION 'no such asset for this session' USING ERRCODE = 'PT404', DETAIL = 'not_found';
+  END IF;
+  RETURN jsonb_build_object('path', hit.name, 'size', hit.size);
+END
+$fn$;
+
 -- Unfinished resumable (TUS) uploads: where the sender's upload of an asset continues after
 -- its process restarts, on every platform (no localStorage needed). Private: RLS on, no
 -- policy; only the two functions below touch it, each for the caller's own user. A row goes
@@ -1072,7 +1115,8 @@ BEGIN
     'public.syncline_send_delivery(text, text, text, jsonb, jsonb, text, integer)',
     'public.syncline_pending_deliveries()', 'public.syncline_ack_delivery(text)',
     'public.syncline_delivery_status(text)', 'public.syncline_releasable_assets()',
-    'public.syncline_asset_locate(text)', 'public.syncline_asset_upload_url(text)',
+    'public.syncline_asset_locate(text)', 'public.syncline_asset_source(text)',
+    'public.syncline_asset_upload_url(text)',
     'public.syncline_asset_upload_url_set(text, text, bigint)'] LOOP
     EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC, anon, authenticated', f);
     EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO authenticated', f);

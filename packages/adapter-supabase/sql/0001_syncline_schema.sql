@@ -701,3 +701,44 @@ $syncline_migration_body$;
   END IF;
 END
 $syncline_migration$;
+
+-- Migration 8: the quota of uploads by id as they grow
+DO $syncline_migration$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM syncline.migrations WHERE id = 8) THEN
+    EXECUTE $syncline_migration_body$
+ALTER TABLE syncline.uploads_by_id ADD COLUMN reserved_bytes bigint NOT NULL DEFAULT 0;
+
+CREATE OR REPLACE FUNCTION syncline.grow_upload_by_id(
+  p_user text, p_upload text, p_to bigint, p_quota bigint, p_now bigint
+) RETURNS TABLE (outcome text, used bigint) LANGUAGE plpgsql AS $$
+DECLARE
+  v_counted bigint;
+  v_used bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(746201931, hashtext(p_user));
+  SELECT COALESCE(u.total_bytes, GREATEST(u.received_bytes, u.reserved_bytes)) INTO v_counted
+  FROM syncline.uploads_by_id u WHERE u.user_id = p_user AND u.upload_id = p_upload;
+  IF NOT FOUND OR v_counted >= p_to THEN
+    RETURN QUERY SELECT 'ok'::text, 0::bigint;
+    RETURN;
+  END IF;
+  SELECT ((SELECT COALESCE(sum(total_bytes), 0) FROM syncline.assets WHERE user_id = p_user)
+    + (SELECT COALESCE(sum(COALESCE(u.total_bytes,
+                                    GREATEST(u.received_bytes, u.reserved_bytes))), 0)
+       FROM syncline.uploads_by_id u
+       WHERE u.user_id = p_user AND u.upload_id <> p_upload)) INTO v_used;
+  IF v_used + p_to > p_quota THEN
+    RETURN QUERY SELECT 'too_large'::text, v_used;
+    RETURN;
+  END IF;
+  UPDATE syncline.uploads_by_id SET reserved_bytes = p_to, touched_at = p_now
+  WHERE user_id = p_user AND upload_id = p_upload;
+  RETURN QUERY SELECT 'ok'::text, v_used;
+END;
+$$;
+$syncline_migration_body$;
+    INSERT INTO syncline.migrations (id, name) VALUES (8, 'the quota of uploads by id as they grow');
+  END IF;
+END
+$syncline_migration$;

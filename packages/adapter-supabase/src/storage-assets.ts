@@ -111,8 +111,15 @@ export function storageAssets(
     },
   });
 
-  const locate = async (sha256: string, signal?: AbortSignal) => {
-    const data = await callRpc(client.rpc('syncline_asset_locate', { sha256 }), signal);
+  // `syncline_asset_locate` (the probe: also the user's own copy that nothing references yet)
+  // or `syncline_asset_source` (a download: only a copy a live delivery or transfer references,
+  // so an expired delivery's asset is `rejected` `not_found`, final for that item).
+  const objectOf = async (
+    fn: 'syncline_asset_locate' | 'syncline_asset_source',
+    sha256: string,
+    signal?: AbortSignal,
+  ) => {
+    const data = await callRpc(client.rpc(fn, { sha256 }), signal);
     return validatedAnswer('the syncline SQL', () => {
       const answer = data as { path?: unknown; size?: unknown };
       if (typeof answer?.path !== 'string' || typeof answer.size !== 'number') throw data;
@@ -123,7 +130,7 @@ export function storageAssets(
   const probe = (sha256: string, signal?: AbortSignal): Promise<AssetProbe> =>
     uploads.queued(sha256, async () => {
       try {
-        const { size } = await locate(sha256, signal);
+        const { size } = await objectOf('syncline_asset_locate', sha256, signal);
         return { offset: size, length: size, complete: true };
       } catch (error) {
         if (!(error instanceof SyncError && error.status === 404)) throw error;
@@ -135,7 +142,7 @@ export function storageAssets(
     });
 
   const downloadStream: NonNullable<AssetTransport['downloadStream']> = async (req, signal) => {
-    const { path } = await locate(req.sha256, signal);
+    const { path } = await objectOf('syncline_asset_source', req.sha256, signal);
     return rangedDownload(http(), { bucket, path, start: req.start, end: req.end }, signal);
   };
 
@@ -158,7 +165,7 @@ export function storageAssets(
     },
     downloadStream,
     async download({ sha256, start, end }, signal) {
-      const { path, size } = await locate(sha256, signal);
+      const { path, size } = await objectOf('syncline_asset_source', sha256, signal);
       const stop = Math.min(end ?? size, size);
       if (start >= stop) return new Uint8Array();
       const stream = await rangedDownload(http(), { bucket, path, start, end: stop }, signal);

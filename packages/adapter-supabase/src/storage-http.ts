@@ -80,17 +80,31 @@ async function send(
   }
 }
 
-/** The SyncError for a non-2xx answer (Storage's JSON body, or TUS's plain text). */
+/**
+ * The SyncError for a non-2xx answer (Storage's JSON body, or TUS's plain text). An object
+ * that is not there (body `error` `not_found`, or `code` `NoSuchKey`; Storage answers it 404,
+ * or 400 with `statusCode` "404" in older versions) is `rejected` with code `not_found`: final
+ * for that asset, as the reference server's 404 `not_found`. A missing bucket is not: it stays
+ * a plain `rejected`.
+ */
 async function failed(response: Response, what: string): Promise<SyncError> {
   const text = await response.text().catch(() => '');
   let message = text.trim() || response.statusText;
+  let missing = false;
   try {
-    const body = JSON.parse(text) as { message?: unknown };
+    const body = JSON.parse(text) as { message?: unknown; error?: unknown; code?: unknown };
     if (typeof body.message === 'string') message = body.message;
+    missing = body.error === 'not_found' || body.code === 'NoSuchKey';
   } catch {
     // plain text (a TUS error)
   }
-  return syncErrorFromStorage({ message, status: response.status }, what);
+  const error = syncErrorFromStorage({ message, status: response.status }, what);
+  if (!missing || error.kind !== 'rejected') return error;
+  return new SyncError('rejected', error.message, {
+    status: response.status,
+    code: 'not_found',
+    cause: error.cause,
+  });
 }
 
 /** `POST /upload/resumable`: creates an upload of `size` bytes for `objectName`; its URL. */

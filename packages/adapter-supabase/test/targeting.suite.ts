@@ -11,6 +11,7 @@ import {
   memoryAssetStore,
   memoryStorage,
   type SyncClient,
+  type SyncError,
   sha256Hex,
 } from '@syncline/sync-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -185,6 +186,121 @@ export function targetingSuite(kind: () => DatabaseKind, adminUrl?: () => string
     expect((await a.transport.deliveries.status?.(id))?.status.expired).toBe(true);
     expect(await a.transport.releaseAssets()).toBe(0);
   });
+
+  it("a download of an expired delivery's asset, or of an object whose bytes Storage lost, is rejected not_found (final); so is a late ack; a send without ttl lives 48 h", async () => {
+    const email = freshEmail('gone');
+    const a = await signIn(email);
+    const b = await signIn(email);
+    const scope = `user:${a.userId}`;
+    const target = { type: 'otherSessions' as const };
+    // No ttl: the SQL's default, 48 h.
+    const plain = await a.transport.deliveries.send({
+      id: randomUUID(),
+      scope,
+      kind: 'note',
+      target,
+    });
+    expect(plain.expiresAt - plain.createdAt).toBe(48 * HOUR);
+
+    const sha256 = await upload(a, fileOf(2000, 41));
+    const object = `${a.userId}/${sha256}`;
+    const id = randomUUID();
+    await a.transport.deliveries.send({
+      id,
+      scope,
+      kind: 'asset',
+      assetHash: sha256,
+      target,
+      ttlSeconds: 60,
+    });
+    // A clean-up now, so that B's listing starts none that could race the reads below.
+    await b.transport.releaseAssets();
+    expect(await pendingIds(b)).toContain(id);
+    // B listed it; it expires before B's download. Its object is still there (no clean-up ran).
+    await advance(61_000);
+    expect(await objectRows(object)).toBe(1);
+    const notFound = (error: SyncError | undefined) => [error?.kind, error?.code, error?.status];
+    const assets = b.transport.assets;
+    if (assets?.downloadStream === undefined) throw new Error('no downloadStream');
+    expect(notFound(await failure(assets.download({ sha256, start: 0 })))).toEqual([
+      'rejected',
+      'not_found',
+      404,
+    ]);
+    expect(notFound(await failure(assets.downloadStream({ sha256, start: 0, end: 2000 })))).toEqual(
+      ['rejected', 'not_found', 404],
+    );
+    expect(notFound(await failure(b.transport.deliveries.ack(id)))).toEqual([
+      'rejected',
+      'not_found',
+      404,
+    ]);
+    // Nothing live references the object now: the sender's own download is refused too (as on
+    // the reference server), while its upload's probe still finds the copy.
+    expect(
+      notFound(
+        await failure(a.transport.assets?.download({ sha256, start: 0 }) ?? Promise.resolve()),
+      ),
+    ).toEqual(['rejected', 'not_found', 404]);
+    expect(await a.transport.assets?.probe?.(sha256)).toMatchObject({ complete: true });
+
+    // A live delivery whose object's bytes Storage no longer has (its row still there).
+    const lost = await upload(a, fileOf(3000, 43));
+    await a.transport.deliveries.send({
+      id: randomUUID(),
+      scope,
+      kind: 'asset',
+      assetHash: lost,
+      target,
+      ttlSeconds: 3600,
+    });
+    project.storage.bytes.delete(`syncline-assets/${a.userId}/${lost}`);
+    expect(notFound(await failure(assets.download({ sha256: lost, start: 0 })))).toEqual([
+      'rejected',
+      'not_found',
+      404,
+    ]);
+    expect(
+      notFound(await failure(assets.downloadStream({ sha256: lost, start: 0, end: 3000 }))),
+    ).toEqual(['rejected', 'not_found', 404]);
+  });
+
+  it('a delivery that expires between its listing and its download fails once (not_found), is not handled, not fetched in a loop, and the status is not misconfigured', async () => {
+    const email = freshEmail('expiring');
+    const a = await startDevice(email);
+    const offline = await signIn(email); // B's session: a target, its client not started yet
+    const sent = await a.client.assets.send(fileOf(20_000, 47), { ttl: 3600 });
+    expect(sent.delivery.targetSessionIds).toContain(offline.sessionId);
+    let reads = 0;
+    const b = await startClient(offline, {
+      onTransport(transport) {
+        const assets = transport.assets;
+        const downloadStream = assets?.downloadStream?.bind(assets);
+        if (assets === undefined || downloadStream === undefined) throw new Error('no assets');
+        assets.downloadStream = async (req, signal) => {
+          // B listed the delivery; it expires (database clock) before B's GET of its asset.
+          if (reads++ === 0) await advance(2 * HOUR);
+          return downloadStream(req, signal);
+        };
+      },
+    });
+    await expect
+      .poll(() => b.progress.filter((p) => p.direction === 'download').at(-1)?.state, {
+        timeout: 30_000,
+      })
+      .toBe('failed');
+    expect(reads).toBe(1);
+    // Backoff waits are at most 50 ms here and the poll runs every 500 ms: a loop shows in 2 s.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(reads).toBe(1);
+    expect(b.handled).toEqual([]);
+    expect(b.client.status.error?.kind).not.toBe('misconfigured');
+    expect(b.client.status.state).not.toBe('error');
+    expect(await a.client.deliveries.status(sent.delivery.id)).toMatchObject({
+      expired: true,
+      acked: [],
+    });
+  }, 120_000);
 
   it('a re-login on the same device leaves one session, and the old one is signed out everywhere', async () => {
     const email = freshEmail('relogin');

@@ -412,6 +412,44 @@ export function transfersSuite(kind: () => DatabaseKind, adminUrl?: () => string
     await expect.poll(() => objectRows(`${o.userId}/${sha256}`)).toBe(0);
   }, 120_000);
 
+  it("a provider's wrong bytes are asked for again, then the holder reports the transfer failed: the SQL takes it, both sides end failed with its error", async () => {
+    const ownerEmail = freshEmail('owner');
+    const memberEmail = freshEmail('member');
+    const scope = await workspace(ownerEmail, memberEmail);
+    const file = fileOf(30_000, 9);
+    const sha256 = sha256Hex(file);
+    const wrong = fileOf(30_000, 10);
+    const member = await startDevice(memberEmail);
+    const asked = await member.client.assets.request(sha256, { from: userIdOf(ownerEmail), scope });
+    let asks = 0;
+    const owner = await startDevice(ownerEmail, (client) =>
+      client.assets.provide((hash) => {
+        asks++;
+        return hash === sha256 ? wrong : undefined;
+      }),
+    );
+    const final = (who: typeof member, direction: 'upload' | 'download') =>
+      who.progress.filter((p) => p.id === asked.id && p.direction === direction).at(-1)?.state;
+    await expect
+      .poll(() => [final(owner, 'upload'), final(member, 'download')], { timeout: 60_000 })
+      .toEqual(['failed', 'failed'])
+      .catch((error: Error) => {
+        throw new Error(
+          `${error.message}\nmember: [${member.trouble.join('; ')}]\nowner: [${owner.trouble.join('; ')}]`,
+        );
+      });
+    expect(asks).toBe(3);
+    for (const who of [member, owner]) {
+      const read = await transfersOf(who).get(asked.id);
+      expect(read.state).toBe('failed');
+      expect(read.error).toMatch(/other bytes than asset .* in 3 attempts/);
+    }
+    // Final: the request was acknowledged, the provider is not asked again.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(asks).toBe(3);
+    expect(await member.client.assets.get(sha256)).toBeUndefined();
+  }, 120_000);
+
   it('security: only members ask, only the two users read, each reports only its side, only the requester completes; to anyone else a transfer does not exist', async () => {
     const ownerEmail = freshEmail('owner');
     const memberEmail = freshEmail('member');

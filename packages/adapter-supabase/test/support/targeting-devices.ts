@@ -50,6 +50,8 @@ export interface StartOptions {
   assetStore?: AssetStore;
   /** Bytes per upload request and per store append of a download. */
   assetChunkBytes?: number;
+  /** Runs on the transport before the client is built (e.g. to wrap a call). */
+  onTransport?: (transport: SupabaseTransport) => void;
 }
 
 /** What the factories need: the project, and lists that collect what to stop after the suite. */
@@ -99,6 +101,7 @@ export function targetingDevices(options: TargetingDevicesOptions) {
   ): Promise<TargetingDevice> {
     const realtime = start.realtime ?? false;
     const transport = transportFor(signedIn.supabase, realtime);
+    start.onTransport?.(transport);
     const client = createSyncClient({
       transport,
       storage: start.storage ?? memoryStorage(),
