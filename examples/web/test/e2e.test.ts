@@ -70,6 +70,35 @@ describeChromium('example app in Chromium, two devices of one user', () => {
     await b.page.context().close();
   }, 120_000);
 
+  it('signed out, a todo is "Saved locally"; signing in offers to claim it, and the other device gets it', async () => {
+    const a = await AppPage.open(await browser.newContext(), server.url, 'a');
+    await a.waitForBadge('Saved locally');
+    await a.addTodo('Written signed out');
+    expect(await a.page.getByTestId('sync-pending').textContent()).toBe('1 pending');
+    expect(await a.badge()).toBe('Saved locally');
+    await a.shot('16-signed-out-saved-locally');
+
+    await a.signIn('e2e-claim');
+    const dialog = a.page.getByRole('dialog');
+    await dialog.waitFor({ timeout: 20_000 });
+    expect(await dialog.textContent()).toContain('1 item');
+    expect(await dialog.textContent()).toContain('e2e-claim');
+    await a.shot('17-claim-offered');
+    await dialog.getByRole('button', { name: 'Add to my account' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await a.waitForBadge('Synced');
+    expect(await a.todoTitles()).toEqual(['Written signed out']);
+
+    const b = await AppPage.open(await browser.newContext(), server.url, 'b');
+    await b.signIn('e2e-claim');
+    await eventually(() => b.todoTitles(), ['Written signed out']);
+    await b.shot('17-claimed-on-other-device');
+    a.expectNoErrors();
+    b.expectNoErrors();
+    await a.page.context().close();
+    await b.page.context().close();
+  }, 120_000);
+
   it('A reloads with pending writes and nothing is lost', async () => {
     const { a, b } = await twoDevices('e2e-reload');
     // The server is out of reach for syncing (the page itself still loads).
