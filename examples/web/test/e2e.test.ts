@@ -99,6 +99,53 @@ describeChromium('example app in Chromium, two devices of one user', () => {
     await b.page.context().close();
   }, 120_000);
 
+  it('a write the server refuses for good is listed as a dead letter, retried and discarded', async () => {
+    // Written signed out, the client does not know the server's size limit yet: the claimed
+    // note (about 1,040,000 bytes of JSON, over maxRecordBytes but under the body limit) goes
+    // out and the server rejects it (too_large), for good.
+    const a = await AppPage.open(await browser.newContext(), server.url, 'a');
+    await a.waitForBadge('Saved locally');
+    const title = `Huge${'€'.repeat(85_000)}`;
+    await a.writeNote(title, '€'.repeat(262_000));
+    const huge = a.page.locator('[data-testid="note"][data-title^="Huge"]');
+    await a.signIn('e2e-dead');
+    await a.page.getByRole('dialog').getByRole('button', { name: 'Add to my account' }).click();
+    const letter = a.page.getByTestId('dead-letter');
+    await letter.waitFor({ timeout: 20_000 });
+    expect(await letter.textContent()).toContain('too_large');
+    await huge.waitFor({ state: 'detached' }); // undone here
+    await a.shot('18-dead-letter');
+
+    // Now the client knows the limit: the retry is refused before it leaves, and the row says
+    // why (not an uncaught error in the page).
+    await letter.getByRole('button', { name: 'Retry' }).click();
+    const problem = a.page.getByTestId('dead-letter-problem');
+    await problem.waitFor();
+    expect(await problem.textContent()).toContain('more than the server accepts');
+    expect(await a.page.getByTestId('dead-letter').count()).toBe(1);
+    expect(await huge.count()).toBe(0);
+    a.expectNoErrors();
+
+    // Signed in, the note editor refuses the same note and says why, keeping the text.
+    await a.page.getByRole('button', { name: 'New note' }).click();
+    await a.page.getByLabel('note title').fill(title);
+    await a.page.getByLabel('note body').fill('€'.repeat(262_000));
+    await a.page.getByRole('button', { name: 'Save note' }).click();
+    const refused = a.page.getByTestId('note-problem');
+    await refused.waitFor();
+    expect(await refused.textContent()).toContain('more than the server accepts');
+    await a.page.getByRole('button', { name: 'Cancel' }).click();
+    await a.shot('19-retry-refused');
+
+    await letter.getByRole('button', { name: 'Discard' }).click();
+    await letter.waitFor({ state: 'detached' });
+    await a.waitForBadge('Synced');
+    expect(await huge.count()).toBe(0);
+    await a.shot('20-dead-letter-discarded');
+    a.expectNoErrors();
+    await a.page.context().close();
+  }, 120_000);
+
   it('A reloads with pending writes and nothing is lost', async () => {
     const { a, b } = await twoDevices('e2e-reload');
     // The server is out of reach for syncing (the page itself still loads).
