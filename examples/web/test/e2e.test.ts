@@ -135,6 +135,15 @@ describeChromium('example app in Chromium, two devices of one user', () => {
     await refused.waitFor();
     expect(await refused.textContent()).toContain('more than the server accepts');
     await a.page.getByRole('button', { name: 'Cancel' }).click();
+    // So does the todo form, giving the text back.
+    const longTitle = 'y'.repeat(262_145);
+    await a.page.getByLabel('new todo').fill(longTitle);
+    await a.page.getByRole('button', { name: 'Add' }).click();
+    const todoProblem = a.page.getByTestId('todo-problem');
+    await todoProblem.waitFor();
+    expect(await todoProblem.textContent()).toContain('262144');
+    expect((await a.page.getByLabel('new todo').inputValue()).length).toBe(262_145);
+    await a.page.getByLabel('new todo').fill('');
     await a.shot('19-retry-refused');
 
     await letter.getByRole('button', { name: 'Discard' }).click();
