@@ -300,6 +300,38 @@ describeChromium('example app in Chromium, two devices of one user', () => {
     await context.close();
   }, 120_000);
 
+  it("two tabs of one browser: the leader tab's renderer crashes and the other takes over at once, nothing lost or doubled", async () => {
+    const context = await browser.newContext();
+    const first = await AppPage.open(context, server.url, 'crash1');
+    await first.signIn('e2e-crash');
+    await first.waitForBadge('Synced');
+    const second = await AppPage.open(context, server.url, 'crash2');
+    await second.page.getByTestId('signed-in-as').waitFor();
+    expect(await first.tabRole()).toBe('leader');
+    await first.addTodo('Before the crash');
+    await second.todo('Before the crash').waitFor({ timeout: 5_000 });
+
+    // A crash, not a close: the renderer dies without unload (Chrome's "Aw, Snap!").
+    const crashed = new Promise((resolve) => first.page.once('crash', resolve));
+    const cdp = await context.newCDPSession(first.page);
+    void cdp.send('Page.crash').catch(() => {}); // never answered: the page is gone
+    await crashed;
+    await eventually(() => second.tabRole(), 'leader', 10_000);
+    await second.addTodo('After the crash');
+    await second.waitForBadge('Synced');
+    await second.shot('21-took-over-after-crash');
+    const ids = await second.todoIds();
+    expect(ids).toHaveLength(2);
+    expect(applied.counts(ids)).toEqual([1, 1]);
+    const other = await AppPage.open(await browser.newContext(), server.url, 'after-crash');
+    await other.signIn('e2e-crash');
+    await eventually(() => other.todoTitles(), ['After the crash', 'Before the crash']);
+    second.expectNoErrors();
+    other.expectNoErrors();
+    await other.page.context().close();
+    await context.close();
+  }, 120_000);
+
   it('two tabs of one browser: a file from another device arrives once, the follower tab shows its progress and sends one', async () => {
     const context = await browser.newContext();
     const leader = await AppPage.open(context, server.url, 'tab-leader');
