@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import type { SyncClient } from '@syncline/sync-core';
 import { createMemoryServer } from '@syncline/sync-core/testing';
+import { useRef } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SyncProvider, useCollection, useRecord } from '../src/index.js';
@@ -27,6 +28,25 @@ function TodoList({ log }: { log: RenderLog }) {
   const todos = useCollection<TestCollections, 'todos'>('todos', { orderBy: 'title' });
   log.hit('list', todos.length);
   return <p data-testid="count">{todos.length}</p>;
+}
+
+const isOpen = (todo: Readonly<{ done: boolean }>) => !todo.done;
+
+/** Also reads todo `x`, so it renders when `x` changes: the list must keep its identity then. */
+function FirstOpen({ log }: { log: RenderLog }) {
+  const todos = useCollection<TestCollections, 'todos'>('todos', {
+    where: isOpen,
+    orderBy: ['title', 'asc'],
+    limit: 2,
+  });
+  const x = useRecord<TestCollections, 'todos'>('todos', 'x');
+  const previous = useRef(todos);
+  log.hit('x', x?.title);
+  if (log.of('first') === 0 || previous.current !== todos) {
+    log.hit('first', todos.map((t) => t.id).join(','));
+  }
+  previous.current = todos;
+  return <p>{todos.length}</p>;
 }
 
 const PAGE = 500;
@@ -79,6 +99,34 @@ describe('render counts', () => {
     await client.put('notes', 'n2', { body: 'unrelated too' });
     await settle();
     expect(log.snapshot()).toEqual({ 'todo:a': 2, 'todo:b': 1, list: 2 });
+  });
+
+  it('useCollection with where, orderBy and limit renders only when its result changes', async () => {
+    const client = await startedClient(createMemoryServer(), undefined);
+    clients.push(client);
+    const log = new RenderLog();
+    await client.put('todos', 'a', { title: 'A', done: false });
+    await client.put('todos', 'b', { title: 'B', done: false });
+    await client.put('todos', 'c', { title: 'C', done: false });
+    await client.put('todos', 'x', { title: 'X', done: true });
+    // An inline query object (and an inline orderBy array) each render, as apps write it.
+    root.render(
+      <SyncProvider client={client}>
+        <FirstOpen log={log} />
+      </SyncProvider>,
+    );
+    await settle();
+    expect(log.values('first')).toEqual(['a,b']);
+
+    await client.patch('todos', 'x', { title: 'X2' }); // filtered out, stays out
+    await client.patch('todos', 'c', { title: 'C2' }); // past the limit, stays past it
+    await settle();
+    expect(log.values('x')).toEqual(['X', 'X2']); // rendered for x, with an inline query
+    expect(log.values('first')).toEqual(['a,b']); // the same list, by identity
+
+    await client.patch('todos', 'a', { done: true }); // leaves: c enters
+    await settle();
+    expect(log.values('first')).toEqual(['a,b', 'b,c']);
   });
 
   it('a transaction of many writes renders each reader once', async () => {

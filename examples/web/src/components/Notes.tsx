@@ -11,19 +11,27 @@ function NoteEditor({ id, onClose }: { id: string; onClose: () => void }) {
   // Another device's edit arriving while the editor is open replaces the unsaved text only when
   // nothing was typed yet; otherwise saving makes a conflict, which the panel settles.
   const [touched, setTouched] = useState(false);
+  // A write the client refuses (say, a body over the size limits) keeps the editor open and says why.
+  const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {
     if (!touched && note !== undefined) {
       setTitle(note.title);
       setBody(note.body);
     }
   }, [note, touched]);
-  const save = (event: FormEvent) => {
+  const save = async (event: FormEvent) => {
     event.preventDefault();
-    void notes.put(id, { title, body, updatedAt: Date.now() });
-    onClose();
+    setProblem(null);
+    try {
+      // A refused write throws at once (a checked input) or rejects; either way it is shown.
+      await notes.put(id, { title, body, updatedAt: Date.now() });
+      onClose();
+    } catch (error) {
+      setProblem(error instanceof Error ? error.message : String(error));
+    }
   };
   return (
-    <form className="editor" onSubmit={save}>
+    <form className="editor" onSubmit={(event) => void save(event)}>
       <input
         aria-label="note title"
         value={title}
@@ -41,6 +49,11 @@ function NoteEditor({ id, onClose }: { id: string; onClose: () => void }) {
           setBody(e.target.value);
         }}
       />
+      {problem !== null && (
+        <p className="problem" data-testid="note-problem">
+          {problem}
+        </p>
+      )}
       <div>
         <button type="submit">Save note</button>
         <button type="button" onClick={onClose}>

@@ -47,11 +47,20 @@ export function Todos() {
   const list = useCollection<AppCollections, 'todos'>('todos', { orderBy: 'createdAt' });
   const todos = useMutations<AppCollections, 'todos'>('todos');
   const [title, setTitle] = useState('');
-  const add = (event: FormEvent) => {
+  const [problem, setProblem] = useState<string | null>(null);
+  const add = async (event: FormEvent) => {
     event.preventDefault();
-    if (title.trim() === '') return;
-    void todos.put(newId(), { title: title.trim(), done: false, createdAt: Date.now() });
+    const text = title.trim();
+    if (text === '') return;
+    setProblem(null);
     setTitle('');
+    try {
+      await todos.put(newId(), { title: text, done: false, createdAt: Date.now() });
+    } catch (error) {
+      // Refused (say, a title over the size limits): the text comes back, with the reason.
+      setTitle(text);
+      setProblem(error instanceof Error ? error.message : String(error));
+    }
   };
   const open = list.filter((t) => !t.data.done).length;
   return (
@@ -59,7 +68,7 @@ export function Todos() {
       <h2>
         Todos <span className="muted">{open} open</span>
       </h2>
-      <form onSubmit={add} className="add">
+      <form onSubmit={(event) => void add(event)} className="add">
         <input
           aria-label="new todo"
           placeholder="What needs doing?"
@@ -68,6 +77,11 @@ export function Todos() {
         />
         <button type="submit">Add</button>
       </form>
+      {problem !== null && (
+        <p className="problem" data-testid="todo-problem">
+          {problem}
+        </p>
+      )}
       <ul className="list">
         {list.map(({ id, data }) => (
           <TodoRow key={id} id={id} todo={data} />

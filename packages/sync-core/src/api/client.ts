@@ -137,7 +137,11 @@ export interface SyncClient<Collections extends object = UntypedCollections> {
   recordStatus(collection: string, id: string): RecordSyncState;
   /** Mutations rejected permanently (a stable array until it changes). */
   deadLetters(): readonly DeadLetter[];
-  /** Queues a dead letter's change again, as a new mutation on the record's current revision. */
+  /**
+   * Queues a dead letter's change again, as a new mutation on the record's current revision.
+   * @throws SyncError `invalid` with code `too_large` when the change is over the server's known
+   *   size limit (it stays a dead letter: sent again, it could only be rejected again)
+   */
   retryDeadLetter(mutationId: string): Promise<void>;
   /** Forgets a dead letter. */
   discardDeadLetter(mutationId: string): Promise<void>;
@@ -148,7 +152,11 @@ export interface SyncClient<Collections extends object = UntypedCollections> {
   invalidRecords(): readonly InvalidRecord[];
   /** Conflicts waiting for {@link SyncClient.resolveConflict} (a stable array until it changes). */
   conflicts(): readonly ParkedConflict[];
-  /** Settles a parked conflict: keep the server's record, or write `data` on top of it. */
+  /**
+   * Settles a parked conflict: keep the server's record, or write `data` on top of it.
+   * @throws SyncError `invalid` with code `too_large` when `data` is over the server's known size
+   *   limit (the conflict stays parked)
+   */
   resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void>;
   /**
    * Listens for deliveries to this session: of `options.kind` only, or of every kind. A

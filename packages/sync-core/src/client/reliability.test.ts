@@ -326,6 +326,48 @@ describe('permanent rejections', () => {
     expect(client.get('todos', 'p')).toBeUndefined();
     expect(client.status.pending).toBe(0);
   });
+
+  it('a dead letter over the size limit the server told is refused on retry, and stays listed', async () => {
+    const server = createMemoryServer();
+    const inner = server.connect({ userId: 'u1' });
+    let pushes = 0;
+    const transport: SyncTransport = {
+      session: inner.session,
+      pull: (req, signal) => inner.pull(req, signal),
+      push(req, signal) {
+        pushes += 1;
+        if (req.mutations.some((m) => JSON.stringify(m.data ?? null).length > 100)) {
+          return Promise.reject(
+            new SyncError('rejected', 'Payload too large', {
+              status: 413,
+              code: 'too_large',
+              details: { maxBodyBytes: 10_000, maxRecordBytes: 100 },
+            }),
+          );
+        }
+        return inner.push(req, signal);
+      },
+    };
+    const client = createSyncClient({ transport, storage: memoryStorage(), environment: newEnv() });
+    await client.start();
+    await client.syncNow();
+    await client.put('todos', 'big', { text: 'x'.repeat(200) });
+    await client.syncNow();
+    const [letter] = client.deadLetters();
+    expect(letter?.code).toBe('too_large');
+    const before = pushes;
+
+    await expect(client.retryDeadLetter(letter?.mutation.id as string)).rejects.toMatchObject({
+      kind: 'invalid',
+      code: 'too_large',
+    });
+    await client.syncNow();
+    expect(client.deadLetters()).toEqual([letter]);
+    expect(client.get('todos', 'big')).toBeUndefined();
+    expect(client.status.pending).toBe(0);
+    expect(pushes).toBe(before);
+    await client.stop();
+  });
 });
 
 describe('backoff', () => {

@@ -42,7 +42,7 @@ async function withDeadLetter() {
 }
 
 /** Client `b` holds a parked conflict on `docs/d`, on storage `disk`. */
-async function withParkedConflict() {
+async function withParkedConflict(maxRecordBytes?: number) {
   const server = createMemoryServer();
   // `notes` is declared so that the same id in another collection can be read (undeclared: refused).
   const options = { collections: { docs: { conflict: manual() }, notes: {} } };
@@ -56,8 +56,23 @@ async function withParkedConflict() {
     environment: envA,
     ...options,
   });
+  const bTransport = server.connect({ userId: 'u1', sessionId: 'b' });
   const b = createSyncClient({
-    transport: server.connect({ userId: 'u1', sessionId: 'b' }),
+    // With `maxRecordBytes`, B learns that limit at sign-in as from `GET /v1/info`.
+    transport:
+      maxRecordBytes === undefined
+        ? bTransport
+        : Object.assign(bTransport, {
+            info: async () => ({
+              protocol: 1 as const,
+              limits: {
+                maxBodyBytes: 1 << 20,
+                maxRecordBytes,
+                maxMutationsPerPush: 500,
+                maxPullLimit: 1000,
+              },
+            }),
+          }),
     storage,
     environment: envB,
     ...options,
@@ -162,6 +177,18 @@ describe('parked conflicts', () => {
     await again.syncNow();
     expect(serverData(server, 'd')?.deleted).toBe(true);
     await again.stop();
+  });
+
+  it('refuses a decision over the size limit the server told, and keeps the conflict', async () => {
+    const { server, b, id } = await withParkedConflict(100);
+    const refused = b.resolveConflict(id, { action: 'write', data: { title: 'x'.repeat(200) } });
+    await expect(refused).rejects.toMatchObject({ kind: 'invalid', code: 'too_large' });
+    expect(b.conflicts().map((c) => c.mutationId)).toEqual([id]);
+    expect(b.status.conflicts).toBe(1);
+    await b.resolveConflict(id, { action: 'write', data: { title: 'C' } });
+    await b.syncNow();
+    expect(serverData(server, 'd')?.data).toEqual({ title: 'C' });
+    await b.stop();
   });
 
   it('keeps the conflict when storage fails', async () => {

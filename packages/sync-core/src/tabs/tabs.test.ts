@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SyncClient } from '../api/client.js';
+import { SyncError } from '../errors/sync-error.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import { multiTab } from './multi-tab.js';
@@ -58,6 +59,43 @@ describe('several tabs of one app', () => {
     expect(applied('t1')).toBe(1);
     expect(applied('t2')).toBe(1);
     expect(b.recordStatus('todos', 't2')).toBe('synced');
+  });
+
+  it("a follower shows the leader's status as it changes: offline, then synced again", async () => {
+    const server = createMemoryServer();
+    const storage = memoryStorage();
+    const locks = fakeTabLocks();
+    let down = false;
+    const { createSyncClient } = await import('../client/create-sync-client.js');
+    const tab = async () => {
+      const inner = server.connect({ userId: 'u1' });
+      const client = createSyncClient({
+        transport: {
+          session: inner.session,
+          pull: (req, signal) =>
+            down ? Promise.reject(new SyncError('network', 'down')) : inner.pull(req, signal),
+          push: (req, signal) =>
+            down ? Promise.reject(new SyncError('network', 'down')) : inner.push(req, signal),
+        },
+        storage,
+        tabs: multiTab({ name: 'test', locks, leaderTimeoutMs: 400 }),
+      });
+      clients.push(client);
+      await client.start();
+      return client;
+    };
+    const a = await tab();
+    const b = await tab();
+    await until(() => a.status.state === 'synced' && b.status.state === 'synced');
+    down = true;
+    await b.put('todos', 't1', { title: 'from B' });
+    await until(() => a.status.state === 'offline');
+    await until(() => b.status.state === 'offline' && b.status.pending === 1);
+    expect(b.status.error?.kind).toBe('network');
+    down = false;
+    await a.syncNow({ timeoutMs: 3000 });
+    await until(() => b.status.state === 'synced' && b.status.pending === 0);
+    expect(server.appliedLog.filter((entry) => entry.recordId === 't1')).toHaveLength(1);
   });
 
   it("a follower's syncNow is run by the leader, which pushes the follower's write", async () => {

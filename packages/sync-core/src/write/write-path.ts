@@ -80,9 +80,9 @@ export class WritePath {
    * transaction id.
    */
   #apply(build: (tx: SyncTransaction) => void, inTransaction?: boolean): Promise<void> {
-    const { guard, limits } = this.#parts;
-    const writes = buildTransaction(guard, this.#parts.liveReplica().store, build);
-    for (const write of writes) if (write.data !== undefined) limits.check(write.data);
+    const writes = this.#sized(
+      buildTransaction(this.#parts.guard, this.#parts.liveReplica().store, build),
+    );
     if (writes.length === 0) return Promise.resolve();
     return this.write(writes, inTransaction ? this.#parts.newId() : undefined);
   }
@@ -114,6 +114,17 @@ export class WritePath {
     return resolveParkedConflict(this.ctx(), replica, mutationId, decision, this.#withOps);
   }
 
-  /** `write` with storage ops of its own (settlement's retries and resolutions). */
-  readonly #withOps: WriteWithOps = (writes, extraOps) => this.write(writes, undefined, extraOps);
+  /** Returns `writes` when each fits the server's known size limit (else throws `too_large`). */
+  #sized(writes: LocalWrite[]): LocalWrite[] {
+    for (const write of writes) if (write.data !== undefined) this.#parts.limits.check(write.data);
+    return writes;
+  }
+
+  /**
+   * `write` with storage ops of its own (settlement's retries and resolutions), size-checked as
+   * a `put` is: a dead letter's retry or a resolution over the limit is refused, and the dead
+   * letter or conflict stays listed (sent, it could only be rejected again).
+   */
+  readonly #withOps: WriteWithOps = (writes, extraOps) =>
+    this.write(this.#sized(writes), undefined, extraOps);
 }
