@@ -841,42 +841,18 @@ $fn$;
 -- {"sha256"} -> {"path", "size"}: where the caller reads an asset: its own user's copy, else
 -- the copy of a delivery it receives, or the holder's copy of a live transfer its user
 -- requested. PT404 when it may read none.
-CREATE OR REPLACE FUNCTION public.syncline_asset_locate(sha256 text)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
-AS $fn$
-DECLARE
-  me record;
-  v_user text;
-  v_session text;
-  v_hash text := syncline_asset_locate.sha256;
-  v_now bigint := syncline.now_ms();
-  hit record;
-BEGIN
-  SELECT * INTO me FROM syncline.request_session();
-  v_user := me.o_user;
-  v_session := me.o_session;
-  IF v_hash IS NULL OR v_hash !~ '^[0-9a-f]{64}$' THEN
-    RAISE EXCEPTION 'sha256: expected 64 lowercase hex digits' USING ERRCODE = '22023';
-  END IF;
-  SELECT o.name, (o.metadata ->> 'size')::bigint AS size INTO hit
-  FROM storage.objects o
-  WHERE o.bucket_id = syncline.asset_bucket()
-    AND (o.name = syncline.asset_object(v_user, v_hash)
+${assetPathFunction(
+  'syncline_asset_locate',
+  `    AND (o.name = syncline.asset_object(v_user, v_hash)
          OR o.name IN (SELECT syncline.asset_object(d.user_id, v_hash) FROM syncline.deliveries d
                        WHERE d.asset_hash = v_hash AND ${receives})
          OR o.name IN (SELECT syncline.asset_object(t.holder_user_id, v_hash)
                        FROM syncline.transfers t
                        WHERE t.asset_hash = v_hash AND t.requester_user_id = v_user
                          AND ${transferLive}))
-  ORDER BY o.name = syncline.asset_object(v_user, v_hash) DESC
-  LIMIT 1;
-  IF hit.name IS NULL THEN
-    RAISE EXCEPTION 'no such asset for this session' USING ERRCODE = 'PT404', DETAIL = 'not_found';
-  END IF;
-  RETURN jsonb_build_object('path', hit.name, 'size', hit.size);
-END
-$fn$;
+`,
+  'o.name = syncline.asset_object(v_user, v_hash) DESC',
+)}
 
 -- {"sha256"} -> {"path", "size"}: where the caller downloads an asset, as the reference server's
 -- GET /v1/assets/:sha256 decides: the copy of a live delivery that the caller's user sent or
@@ -884,42 +860,18 @@ $fn$;
 -- holds. PT404 otherwise, also for the user's own copy once nothing live references it (a
 -- delivery that expired between its listing and this download): that download fails once,
 -- not_found. syncline_asset_locate (the upload's probe) still finds the user's own copy.
-CREATE OR REPLACE FUNCTION public.syncline_asset_source(sha256 text)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
-AS $fn$
-DECLARE
-  me record;
-  v_user text;
-  v_session text;
-  v_hash text := syncline_asset_source.sha256;
-  v_now bigint := syncline.now_ms();
-  hit record;
-BEGIN
-  SELECT * INTO me FROM syncline.request_session();
-  v_user := me.o_user;
-  v_session := me.o_session;
-  IF v_hash IS NULL OR v_hash !~ '^[0-9a-f]{64}$' THEN
-    RAISE EXCEPTION 'sha256: expected 64 lowercase hex digits' USING ERRCODE = '22023';
-  END IF;
-  SELECT o.name, (o.metadata ->> 'size')::bigint AS size INTO hit
-  FROM storage.objects o
-  WHERE o.bucket_id = syncline.asset_bucket()
-    AND (o.name IN (SELECT syncline.asset_object(d.user_id, v_hash) FROM syncline.deliveries d
+${assetPathFunction(
+  'syncline_asset_source',
+  `    AND (o.name IN (SELECT syncline.asset_object(d.user_id, v_hash) FROM syncline.deliveries d
                     WHERE d.asset_hash = v_hash AND ${live}
                       AND (d.user_id = v_user OR ${receives}))
          OR o.name IN (SELECT syncline.asset_object(t.holder_user_id, v_hash)
                        FROM syncline.transfers t
                        WHERE t.asset_hash = v_hash AND ${transferLive}
                          AND (t.requester_user_id = v_user OR t.holder_user_id = v_user)))
-  ORDER BY o.name = syncline.asset_object(v_user, v_hash) DESC, o.name
-  LIMIT 1;
-  IF hit.name IS NULL THEN
-    RAISE EXCEPTION 'no such asset for this session' USING ERRCODE = 'PT404', DETAIL = 'not_found';
-  END IF;
-  RETURN jsonb_build_object('path', hit.name, 'size', hit.size);
-END
-$fn$;
+`,
+  'o.name = syncline.asset_object(v_user, v_hash) DESC, o.name',
+)}
 
 -- Unfinished resumable (TUS) uploads: where the sender's upload of an asset continues after
 -- its process restarts, on every platform (no localStorage needed). Private: RLS on, no
@@ -1124,4 +1076,42 @@ BEGIN
 END
 $syncline$;
 `;
+}
+
+/**
+ * The text of an asset-path lookup (`syncline_asset_locate`, `syncline_asset_source`):
+ * `{"sha256"} -> {"path", "size"}` of the first object of the asset bucket that `match` (the
+ * rest of the WHERE clause, each line ending in a newline) admits, in `order`, for the calling
+ * session; PT404 `not_found` when none.
+ */
+function assetPathFunction(name: string, match: string, order: string): string {
+  return `CREATE OR REPLACE FUNCTION public.${name}(sha256 text)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = ''
+AS $fn$
+DECLARE
+  me record;
+  v_user text;
+  v_session text;
+  v_hash text := ${name}.sha256;
+  v_now bigint := syncline.now_ms();
+  hit record;
+BEGIN
+  SELECT * INTO me FROM syncline.request_session();
+  v_user := me.o_user;
+  v_session := me.o_session;
+  IF v_hash IS NULL OR v_hash !~ '^[0-9a-f]{64}$' THEN
+    RAISE EXCEPTION 'sha256: expected 64 lowercase hex digits' USING ERRCODE = '22023';
+  END IF;
+  SELECT o.name, (o.metadata ->> 'size')::bigint AS size INTO hit
+  FROM storage.objects o
+  WHERE o.bucket_id = syncline.asset_bucket()
+${match}  ORDER BY ${order}
+  LIMIT 1;
+  IF hit.name IS NULL THEN
+    RAISE EXCEPTION 'no such asset for this session' USING ERRCODE = 'PT404', DETAIL = 'not_found';
+  END IF;
+  RETURN jsonb_build_object('path', hit.name, 'size', hit.size);
+END
+$fn$;`;
 }
