@@ -144,6 +144,21 @@ describeChromium('example app in Chromium, two devices of one user', () => {
     expect(await todoProblem.textContent()).toContain('262144');
     expect((await a.page.getByLabel('new todo').inputValue()).length).toBe(262_145);
     await a.page.getByLabel('new todo').fill('');
+    // And a todo row's rename: the row says why and keeps the new title in its editor.
+    await a.page.getByLabel('new todo').fill('Short');
+    await a.page.getByRole('button', { name: 'Add' }).click();
+    const row = a.page.locator('[data-testid="todo"][data-title="Short"]');
+    await row.getByRole('button', { name: 'Rename' }).click();
+    await row.getByLabel('new title').fill(longTitle);
+    await row.getByLabel('new title').press('Enter');
+    const rowProblem = row.getByTestId('todo-row-problem');
+    await rowProblem.waitFor();
+    expect(await rowProblem.textContent()).toContain('262144');
+    expect((await row.getByLabel('new title').inputValue()).length).toBe(262_145);
+    expect(await row.getAttribute('data-title')).toBe('Short');
+    a.expectNoErrors();
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached' });
     await a.shot('19-retry-refused');
 
     await letter.getByRole('button', { name: 'Discard' }).click();
