@@ -10,10 +10,13 @@ const full = process.env.SYNCLINE_MUTATION_PROFILE === 'full';
 const tests = (process.env.SYNCLINE_MUTATION_TESTS ?? '').split(',').filter((t) => t !== '');
 if (tests.length === 0) throw new Error('SYNCLINE_MUTATION_TESTS is empty: run `npm run mutation`');
 
+// Without the base's projects (vitest.config.ts): one run of the files below, not two.
+const { projects: _projects, ...baseTest } = base.test ?? {};
+
 export default defineConfig({
   ...base,
   test: {
-    ...base.test,
+    ...baseTest,
     include: [...tests, ...(full ? [`packages/${target}/test/sim/**/*.test.ts`] : [])],
     exclude: ['**/node_modules/**', '**/*.browser.test.ts', '**/*.postgres.test.ts'],
   },

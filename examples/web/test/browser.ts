@@ -48,6 +48,21 @@ export class AppPage {
     return this.page.getByTestId('sync-label').innerText();
   }
 
+  /** The badge's last-synced time: its text and the epoch ms it shows (null: not synced yet). */
+  async lastSynced(): Promise<{ text: string; at: number | null }> {
+    const span = this.page.getByTestId('sync-last');
+    const at = await span.getAttribute('data-synced-at');
+    return {
+      text: (await span.textContent()) ?? '',
+      at: at === null || at === '' ? null : Number(at),
+    };
+  }
+
+  /** `last synced <time>` as the page's locale formats epoch ms `at`. */
+  lastSyncedText(at: number): Promise<string> {
+    return this.page.evaluate((ms) => `last synced ${new Date(ms).toLocaleTimeString()}`, at);
+  }
+
   async waitForBadge(label: string, timeout = 20_000): Promise<void> {
     await this.page.locator(`[data-testid="sync-label"]:text-is("${label}")`).waitFor({ timeout });
   }

@@ -43,6 +43,9 @@ describeChromium('example app in Chromium, two devices of one user', () => {
 
   it('a todo added in A appears in B; B edits offline and both converge', async () => {
     const { a, b } = await twoDevices('e2e-live');
+    const firstSync = await b.lastSynced();
+    expect(firstSync.at).not.toBeNull();
+    expect(firstSync.text).toBe(await b.lastSyncedText(firstSync.at as number));
     await a.addTodo('Buy milk');
     await b.todo('Buy milk').waitFor({ timeout: 20_000 });
     await a.shot('01-added-in-a');
@@ -62,6 +65,10 @@ describeChromium('example app in Chromium, two devices of one user', () => {
     await eventually(() => b.todoTitles(), expected);
     await a.waitForBadge('Synced');
     await b.waitForBadge('Synced');
+    // The badge's last-synced time moved on with the sync after going back online.
+    const laterSync = await b.lastSynced();
+    expect(laterSync.at).toBeGreaterThan(firstSync.at as number);
+    expect(laterSync.text).toBe(await b.lastSyncedText(laterSync.at as number));
     await a.shot('03-converged');
     await b.shot('03-converged');
     a.expectNoErrors();
@@ -73,6 +80,7 @@ describeChromium('example app in Chromium, two devices of one user', () => {
   it('signed out, a todo is "Saved locally"; signing in offers to claim it, and the other device gets it', async () => {
     const a = await AppPage.open(await browser.newContext(), server.url, 'a');
     await a.waitForBadge('Saved locally');
+    expect(await a.lastSynced()).toEqual({ text: 'not synced yet', at: null });
     await a.addTodo('Written signed out');
     expect(await a.page.getByTestId('sync-pending').textContent()).toBe('1 pending');
     expect(await a.badge()).toBe('Saved locally');
@@ -144,6 +152,21 @@ describeChromium('example app in Chromium, two devices of one user', () => {
     expect(await todoProblem.textContent()).toContain('262144');
     expect((await a.page.getByLabel('new todo').inputValue()).length).toBe(262_145);
     await a.page.getByLabel('new todo').fill('');
+    // And a todo row's rename: the row says why and keeps the new title in its editor.
+    await a.page.getByLabel('new todo').fill('Short');
+    await a.page.getByRole('button', { name: 'Add' }).click();
+    const row = a.page.locator('[data-testid="todo"][data-title="Short"]');
+    await row.getByRole('button', { name: 'Rename' }).click();
+    await row.getByLabel('new title').fill(longTitle);
+    await row.getByLabel('new title').press('Enter');
+    const rowProblem = row.getByTestId('todo-row-problem');
+    await rowProblem.waitFor();
+    expect(await rowProblem.textContent()).toContain('262144');
+    expect((await row.getByLabel('new title').inputValue()).length).toBe(262_145);
+    expect(await row.getAttribute('data-title')).toBe('Short');
+    a.expectNoErrors();
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached' });
     await a.shot('19-retry-refused');
 
     await letter.getByRole('button', { name: 'Discard' }).click();

@@ -21,7 +21,7 @@ export function StatusBadge() {
       <span className="dot" />
       <strong data-testid="sync-label">{LABELS[state]}</strong>
       {pending > 0 && <span data-testid="sync-pending">{pending} pending</span>}
-      <span className="muted">
+      <span className="muted" data-testid="sync-last" data-synced-at={lastSyncedAt ?? ''}>
         {lastSyncedAt === null ? 'not synced yet' : `last synced ${time(lastSyncedAt)}`}
       </span>
       {state === 'error' && error !== undefined && (

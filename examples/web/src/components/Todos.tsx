@@ -6,10 +6,28 @@ import { SyncDot } from './SyncDot.js';
 function TodoRow({ id, todo }: { id: string; todo: Readonly<Todo> }) {
   const todos = useMutations<AppCollections, 'todos'>('todos');
   const [editing, setEditing] = useState<string | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  // A write the client refuses (say, a title over the size limits) rejects: the row says why
+  // instead of an uncaught error in the page; `refused` gives back what was typed.
+  const attempt = async (write: () => Promise<void>, refused?: () => void) => {
+    setProblem(null);
+    try {
+      await write();
+    } catch (error) {
+      refused?.();
+      setProblem(error instanceof Error ? error.message : String(error));
+    }
+  };
   const rename = (event: FormEvent) => {
     event.preventDefault();
-    if (editing !== null && editing.trim() !== '') void todos.patch(id, { title: editing.trim() });
+    if (editing === null) return;
+    const text = editing.trim();
     setEditing(null);
+    if (text === '') return;
+    void attempt(
+      () => todos.patch(id, { title: text }),
+      () => setEditing(text),
+    );
   };
   return (
     <li className={todo.done ? 'done' : ''} data-testid="todo" data-id={id} data-title={todo.title}>
@@ -18,7 +36,7 @@ function TodoRow({ id, todo }: { id: string; todo: Readonly<Todo> }) {
         type="checkbox"
         checked={todo.done}
         aria-label={`done: ${todo.title}`}
-        onChange={(e) => void todos.patch(id, { done: e.target.checked })}
+        onChange={(e) => void attempt(() => todos.patch(id, { done: e.target.checked }))}
       />
       {editing === null ? (
         <span className="title">{todo.title}</span>
@@ -35,9 +53,14 @@ function TodoRow({ id, todo }: { id: string; todo: Readonly<Todo> }) {
       <button type="button" onClick={() => setEditing(todo.title)}>
         Rename
       </button>
-      <button type="button" onClick={() => void todos.delete(id)}>
+      <button type="button" onClick={() => void attempt(() => todos.delete(id))}>
         Delete
       </button>
+      {problem !== null && (
+        <p className="problem" data-testid="todo-row-problem">
+          {problem}
+        </p>
+      )}
     </li>
   );
 }
