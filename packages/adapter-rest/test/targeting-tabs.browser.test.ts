@@ -6,17 +6,15 @@
  * Bundled from dist/ as an app gets it (`npm test` builds first).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSessionSource, createSyncClient, memoryStorage } from '@syncline/sync-core';
 import { sessionTargeting } from '@syncline/sync-core/targeting';
-import { build } from 'esbuild';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { chromiumPath, describeWhen } from '../../../test/support/env.js';
+import { type PageServer, servePage } from '../../../test/support/page-server.js';
 import { startServer } from '../../server/src/node.js';
 import { devSignIn, restTransport } from '../src/index.js';
 import { restTargeting } from '../src/targeting.js';
@@ -28,37 +26,18 @@ describeWhen(executablePath, 'Chromium', 'apt-get install chromium')(
   { timeout: 120_000 },
   () => {
     let api: Awaited<ReturnType<typeof startServer>>;
-    let web: Server;
+    let web: PageServer;
     let origin: string;
     let profile: string;
     let context: BrowserContext;
 
     beforeAll(async () => {
       api = await startServer({ port: 0, devAuth: true, cors: { origins: '*' } });
-      const bundle = await build({
-        entryPoints: [fileURLToPath(new URL('./support/targeting-tabs-page.ts', import.meta.url))],
-        bundle: true,
-        format: 'iife',
-        platform: 'browser',
-        target: 'es2022',
-        write: false,
-      });
-      const script = bundle.outputFiles[0]?.text ?? '';
-      web = createServer((request, response) => {
-        if (request.url === '/page.js') {
-          response.writeHead(200, { 'content-type': 'text/javascript' });
-          response.end(script);
-        } else if (request.url === '/') {
-          response.writeHead(200, { 'content-type': 'text/html' });
-          response.end(
-            '<!doctype html><title>syncline tabs</title><script src="/page.js"></script>',
-          );
-        } else {
-          response.writeHead(404).end();
-        }
-      });
-      await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
-      origin = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+      web = await servePage(
+        fileURLToPath(new URL('./support/targeting-tabs-page.ts', import.meta.url)),
+        'syncline tabs',
+      );
+      origin = web.origin;
       profile = await mkdtemp(join(tmpdir(), 'syncline-tabs-'));
       context = await chromium.launchPersistentContext(profile, {
         executablePath: executablePath as string,
@@ -69,7 +48,7 @@ describeWhen(executablePath, 'Chromium', 'apt-get install chromium')(
 
     afterAll(async () => {
       await context?.close();
-      await new Promise((resolve) => web?.close(resolve));
+      await web?.close();
       await api?.close();
       if (profile !== undefined) await rm(profile, { recursive: true, force: true });
     });

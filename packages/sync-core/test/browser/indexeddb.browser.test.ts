@@ -6,15 +6,13 @@
  * upgrading the database under an open connection.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromiumPath, describeWhen } from '../../../../test/support/env.js';
+import { type PageServer, servePage } from '../../../../test/support/page-server.js';
 import { contractChecks } from '../storage/contract.js';
 import type { PageApi, PageResult } from './indexeddb-page.js';
 
@@ -36,7 +34,7 @@ describeWhen(
   'apt-get install chromium',
   // A real browser on a shared 2-core machine: generous per-test time, never a timing assert.
 )('indexedDbStorage in Chromium (real IndexedDB)', { timeout: 90_000 }, () => {
-  let server: Server;
+  let server: PageServer;
   let origin: string;
   let profile: string;
   let context: BrowserContext;
@@ -74,35 +72,18 @@ describeWhen(
   }
 
   beforeAll(async () => {
-    const bundle = await build({
-      entryPoints: [fileURLToPath(new URL('./indexeddb-page.ts', import.meta.url))],
-      bundle: true,
-      format: 'iife',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-    });
-    const script = bundle.outputFiles[0]?.text ?? '';
-    server = createServer((request, response) => {
-      if (request.url === '/page.js') {
-        response.writeHead(200, { 'content-type': 'text/javascript' });
-        response.end(script);
-      } else if (request.url === '/') {
-        response.writeHead(200, { 'content-type': 'text/html' });
-        response.end('<!doctype html><title>syncline idb</title><script src="/page.js"></script>');
-      } else {
-        response.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await servePage(
+      fileURLToPath(new URL('./indexeddb-page.ts', import.meta.url)),
+      'syncline idb',
+    );
+    origin = server.origin;
     profile = await mkdtemp(join(tmpdir(), 'syncline-chromium-'));
     await launch();
   });
 
   afterAll(async () => {
     await context?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    await server?.close();
     if (profile) await rm(profile, { recursive: true, force: true });
   });
 
