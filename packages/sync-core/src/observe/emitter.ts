@@ -41,11 +41,6 @@ export class Emitter<Events extends { [E in keyof Events]: Listener }> {
     return true;
   }
 
-  /** The listeners of `event`, in the order they were added. */
-  listeners<E extends keyof Events>(event: E): Array<Events[E]> {
-    return (this.#registrations.get(event) ?? []).map((r) => r.listener as Events[E]);
-  }
-
   /** How many listeners `event` has. */
   listenerCount(event: keyof Events): number {
     return this.#registrations.get(event)?.length ?? 0;
