@@ -219,19 +219,19 @@ class SyncClientImpl implements SyncClient {
   }
 
   put(collection: string, id: string, data: JsonObject): Promise<void> {
-    return this.#writes.put(collection, id, data);
+    return this.#writes.apply((tx) => tx.put(collection, id, data));
   }
 
   patch(collection: string, id: string, fields: Partial<JsonObject>): Promise<void> {
-    return this.#writes.patch(collection, id, fields);
+    return this.#writes.apply((tx) => tx.patch(collection, id, fields));
   }
 
   delete(collection: string, id: string): Promise<void> {
-    return this.#writes.delete(collection, id);
+    return this.#writes.apply((tx) => tx.delete(collection, id));
   }
 
   transaction(build: (tx: SyncTransaction) => void): Promise<void> {
-    return this.#writes.transaction(build);
+    return this.#writes.apply(build, true);
   }
 
   get(collection: string, id: string): Readonly<JsonObject> | undefined {

@@ -4,7 +4,6 @@ import type { EngineContext } from '../engine/context.js';
 import type { StartedEngine } from '../engine/start-engine.js';
 import { SyncError } from '../errors/sync-error.js';
 import type { IdGenerator } from '../ids/uuid-v7.js';
-import type { JsonObject } from '../protocol/types.js';
 import type { Replica } from '../replica/replica.js';
 import type { WriteLimits } from '../replication/write-limits.js';
 import {
@@ -57,29 +56,14 @@ export class WritePath {
     return engine.ctx;
   }
 
-  put(collection: string, id: string, data: JsonObject): Promise<void> {
-    return this.#apply((tx) => tx.put(collection, id, data));
-  }
-
-  patch(collection: string, id: string, fields: Partial<JsonObject>): Promise<void> {
-    return this.#apply((tx) => tx.patch(collection, id, fields));
-  }
-
-  delete(collection: string, id: string): Promise<void> {
-    return this.#apply((tx) => tx.delete(collection, id));
-  }
-
-  transaction(build: (tx: SyncTransaction) => void): Promise<void> {
-    this.ctx();
-    return this.#apply(build, true);
-  }
-
   /**
    * Checks the writes `build` makes (collection, id, schema, size; each patch against the
-   * record as built so far) and applies them; one write is a transaction of one, without a
-   * transaction id.
+   * record as built so far) and applies them. The client's `put`, `patch` and `delete` are
+   * transactions of one, without a transaction id; a `transaction` (`inTransaction`) gets one,
+   * and is refused before `start()` without running `build`.
    */
-  #apply(build: (tx: SyncTransaction) => void, inTransaction?: boolean): Promise<void> {
+  apply(build: (tx: SyncTransaction) => void, inTransaction?: boolean): Promise<void> {
+    if (inTransaction) this.ctx();
     const writes = this.#sized(
       buildTransaction(this.#parts.guard, this.#parts.liveReplica().store, build),
     );
