@@ -54,7 +54,7 @@ export interface SessionSwitchParts {
  * ship that part.
  */
 export class SessionSwitch {
-  protected readonly parts: SessionSwitchParts;
+  readonly #parts: SessionSwitchParts;
   /** Retries replication of the current session after an `auth` pause. */
   readonly #authPause: AuthPause;
   #session: AuthSession | null = null;
@@ -66,7 +66,7 @@ export class SessionSwitch {
   #switching: Promise<void> = Promise.resolve();
 
   constructor(parts: SessionSwitchParts) {
-    this.parts = parts;
+    this.#parts = parts;
     this.#authPause = new AuthPause(parts.env, () => this.resume());
   }
 
@@ -92,7 +92,7 @@ export class SessionSwitch {
 
   /** The scope a signed-in user's writes go to. */
   scopeFor(session: AuthSession): string {
-    return this.parts.options.scopeFor?.(session) ?? `user:${session.userId}`;
+    return this.#parts.options.scopeFor?.(session) ?? `user:${session.userId}`;
   }
 
   /**
@@ -114,8 +114,8 @@ export class SessionSwitch {
    */
   resume(): Replicator | undefined {
     const session = this.#session;
-    const engine = this.parts.engine();
-    if (session === null || engine === null || !this.parts.running()) return undefined;
+    const engine = this.#parts.engine();
+    if (session === null || engine === null || !this.#parts.running()) return undefined;
     const current = this.#replicator;
     if (current !== null && !current.stopped) return current;
     if (current === null) return undefined; // the session switch has not finished
@@ -130,19 +130,19 @@ export class SessionSwitch {
     this.#authPause.cancel();
     this.#replicator?.stop();
     this.#replicator = null;
-    this.parts.targeting?.signedOut();
+    this.#parts.targeting?.signedOut();
   }
 
   /** Refreshes the status counts of `replica`. */
   protected refresh(replica: Replica): void {
-    this.parts.engine()?.ctx.refreshCounts(replica);
+    this.#parts.engine()?.ctx.refreshCounts(replica);
   }
 
   /** Carries out `step` after every session change so far. */
   protected chain(step: () => Promise<void>): void {
     this.#switching = this.#switching
       .then(step)
-      .catch((error: unknown) => this.parts.status.failed(asSyncError(error)));
+      .catch((error: unknown) => this.#parts.status.failed(asSyncError(error)));
   }
 
   #activate(session: AuthSession | null): Replica {
@@ -158,7 +158,7 @@ export class SessionSwitch {
       replica = this.openLocal();
     }
     this.swap(replica);
-    this.parts.status.sessionChanged(session?.userId ?? null);
+    this.#parts.status.sessionChanged(session?.userId ?? null);
     this.refresh(replica);
     return replica;
   }
@@ -166,18 +166,18 @@ export class SessionSwitch {
   /** Opens the replica of `namespace` (loading from storage). */
   protected open(namespace: string, scope: string): Replica {
     const replica: Replica = openReplica(
-      this.parts.storage,
+      this.#parts.storage,
       namespace,
       scope,
       (touched) => {
         if (replica !== this.#replica) return;
-        const notifier = this.parts.notifier;
+        const notifier = this.#parts.notifier;
         for (const [collection, id] of touched) notifier.changed(collection, id);
         this.refresh(replica);
         notifier.touch();
       },
       // The device must know the namespace before any write lands in it (see DeviceClockHistory).
-      this.parts.clockHistory.remember(namespace),
+      this.#parts.clockHistory.remember(namespace),
     );
     return replica;
   }
@@ -193,7 +193,7 @@ export class SessionSwitch {
   /** Once `replica` is loaded: restores the clock from it, then {@link replicate}s. */
   protected async finish(session: AuthSession | null, replica: Replica): Promise<void> {
     // Session changes come only from a started client (see `SyncClient.start`).
-    const engine = this.parts.engine() as StartedEngine;
+    const engine = this.#parts.engine() as StartedEngine;
     const { ctx } = engine;
     await replica.ready;
     if (this.#session !== session) return; // superseded while loading
@@ -218,25 +218,25 @@ export class SessionSwitch {
     const local = this.openLocal();
     await local.ready;
     if (local !== replica) {
-      const policy = this.parts.options.claimLocalData ?? 'auto';
+      const policy = this.#parts.options.claimLocalData ?? 'auto';
       await claimLocalData(ctx, policy, session, local, replica, () => this.#session === session);
     }
-    if (this.#session !== session || !this.parts.running()) return false;
+    if (this.#session !== session || !this.#parts.running()) return false;
     ctx.refreshCounts(replica);
-    this.#serverLimits = this.parts.limits.learnFrom(this.parts.transport, ctx.env);
+    this.#serverLimits = this.#parts.limits.learnFrom(this.#parts.transport, ctx.env);
     this.#startReplicator(engine, session, replica);
-    this.parts.targeting?.signedIn({ ...engine, session });
+    this.#parts.targeting?.signedIn({ ...engine, session });
     return true;
   }
 
   #startReplicator(engine: StartedEngine, session: AuthSession, replica: Replica): Replicator {
-    const options = this.parts.options;
+    const options = this.#parts.options;
     const pullPageSize = options.pullPageSize ?? 1000;
     const replicator = new Replicator({
       ...engine, // its context, retryer and client id
       replica,
       session,
-      transport: this.parts.transport,
+      transport: this.#parts.transport,
       scopes: [replica.scope],
       pushBatchSize: options.pushBatchSize ?? 100,
       pullPageSize,
@@ -249,7 +249,7 @@ export class SessionSwitch {
       pullIntervalMs: options.pullIntervalMs ?? 30_000,
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       onAuthPaused: () => this.#authPause.schedule(),
-      onLimits: (limits) => this.parts.limits.learn(limits),
+      onLimits: (limits) => this.#parts.limits.learn(limits),
     });
     this.#replicator = replicator;
     replicator.start();
@@ -261,7 +261,7 @@ export class SessionSwitch {
     const previous = this.#replica;
     if (previous === next) return;
     this.#replica = next;
-    const notifier = this.parts.notifier;
+    const notifier = this.#parts.notifier;
     for (const replica of [previous, next]) {
       for (const collection of replica.store.collections()) {
         for (const id of replica.store.viewIds(collection)) notifier.changed(collection, id);

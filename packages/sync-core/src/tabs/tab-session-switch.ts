@@ -1,5 +1,6 @@
 import { SessionSwitch, type SessionSwitchParts } from '../account/session-switch.js';
 import type { StartedEngine } from '../engine/start-engine.js';
+import type { Notifier } from '../observe/notifier.js';
 import { userNamespace } from '../replica/keys.js';
 import type { Replica } from '../replica/replica.js';
 import type { AuthSession } from '../transport/types.js';
@@ -12,6 +13,8 @@ import type { TabLink } from './tab-link.js';
  */
 export class TabSessionSwitch extends SessionSwitch {
   readonly #link: () => TabLink;
+  /** The client's batched change notifications (a role change wakes subscribers). */
+  readonly #notifier: Notifier;
 
   /**
    * @param parts - the client's parts
@@ -20,6 +23,7 @@ export class TabSessionSwitch extends SessionSwitch {
   constructor(parts: SessionSwitchParts, link: () => TabLink) {
     super(parts);
     this.#link = link;
+    this.#notifier = parts.notifier;
   }
 
   /**
@@ -32,7 +36,7 @@ export class TabSessionSwitch extends SessionSwitch {
   roleChanged(leader: boolean): void {
     const session = this.session;
     const link = this.#link();
-    this.parts.notifier.touch();
+    this.#notifier.touch();
     this.stop();
     if (!leader) {
       link.hello(this.replica.namespace);
