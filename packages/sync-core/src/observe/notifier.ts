@@ -8,7 +8,8 @@ const SETTLED = Promise.resolve();
 export interface NotificationBatch {
   /**
    * Runs `step` at the start of the next batch, before `change` events and subscribers (once,
-   * however often it is deferred in one batch).
+   * however often it is deferred in one batch). A batch runs one step, the last deferred: the
+   * status machine's flush is the only one.
    */
   defer(step: () => void): void;
 }
@@ -24,8 +25,8 @@ export class Notifier implements NotificationBatch {
   readonly #events: Emitter<SyncEvents>;
   readonly #listeners = new Set<() => void>();
   readonly #changes = new Map<string, Set<string>>();
-  /** Steps deferred to the next batch (the status machine's commit). */
-  readonly #steps = new Set<() => void>();
+  /** The step deferred to the next batch (the status machine's flush). */
+  #step: (() => void) | undefined;
   #scheduled = false;
 
   /** @param events - the client's emitter, which gets the `change` events */
@@ -36,7 +37,7 @@ export class Notifier implements NotificationBatch {
   /** Records that a record of the view changed. */
   changed(collection: string, id: string): void {
     if (this.#events.listenerCount('change') === 0) {
-      this.#schedule();
+      this.touch();
       return;
     }
     let ids = this.#changes.get(collection);
@@ -45,17 +46,12 @@ export class Notifier implements NotificationBatch {
       this.#changes.set(collection, ids);
     }
     ids.add(id);
-    this.#schedule();
-  }
-
-  /** Something else observable changed (status, dead letters, conflicts): wake subscribers. */
-  touch(): void {
-    this.#schedule();
+    this.touch();
   }
 
   defer(step: () => void): void {
-    this.#steps.add(step);
-    this.#schedule();
+    this.#step = step;
+    this.touch();
   }
 
   /** Adds a subscriber; returns the function that removes it. */
@@ -66,7 +62,12 @@ export class Notifier implements NotificationBatch {
     };
   }
 
-  #schedule(): void {
+  /**
+   * Schedules the next batch (once, however often it is called before it runs): every change
+   * does; called alone, something else observable changed (status, dead letters, conflicts) and
+   * the batch only wakes subscribers.
+   */
+  touch(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
     // A microtask through a settled promise rather than queueMicrotask: in Node, every
@@ -79,11 +80,9 @@ export class Notifier implements NotificationBatch {
   readonly #flush = (): void => {
     this.#scheduled = false;
     // The status machine commits here, so a write costs one microtask of notification, not two.
-    if (this.#steps.size > 0) {
-      const steps = Array.from(this.#steps);
-      this.#steps.clear();
-      for (let i = 0; i < steps.length; i++) (steps[i] as () => void)();
-    }
+    const step = this.#step;
+    this.#step = undefined;
+    step?.();
     // Reused between batches: a burst of single writes allocates no new maps. (forEach and
     // Array.from rather than for-of and spreads: this runs after every write, and the builtins
     // cost far less than the iterator protocol while V8 still interprets this code.)
