@@ -45,6 +45,9 @@ export interface ClientDefaults {
   environment(overrides?: Partial<SyncEnvironment>): SyncEnvironment;
 }
 
+/** What session targeting adds to the client (`client.assets`, `.sessions`, `.deliveries`). */
+type TargetingApis = Pick<TargetingServices, 'assets' | 'sessions' | 'deliveries'>;
+
 /**
  * Makes the client behind `createSyncClient`, with the entry's `defaults`.
  * @internal
@@ -138,24 +141,24 @@ class SyncClientImpl implements SyncClient {
   }
 
   get assets(): AssetsApi {
-    return this.#targetingApi('assets').assets;
+    return this.#targetingApi('assets');
   }
 
   get sessions(): SessionsApi {
-    return this.#targetingApi('sessions').sessions;
+    return this.#targetingApi('sessions');
   }
 
   get deliveries(): DeliveriesApi {
-    return this.#targetingApi('deliveries').deliveries;
+    return this.#targetingApi('deliveries');
   }
 
   /**
    * Session targeting's APIs (in a tab of a multi-tab app, the tab link's facades: a follower
    * forwards to the leader), or a typed error naming the opt-in (`client.<what>`).
    */
-  #targetingApi(what: string): Pick<TargetingServices, 'assets' | 'sessions' | 'deliveries'> {
-    const api = this.#tabs?.link.targeting ?? this.#parts.targeting;
-    if (api !== null) return api;
+  #targetingApi<What extends keyof TargetingApis>(what: What): TargetingApis[What] {
+    const api: TargetingApis | null = this.#tabs?.link.targeting ?? this.#parts.targeting;
+    if (api !== null) return api[what];
     throw new SyncError(
       'invalid',
       `client.${what} needs targeting: sessionTargeting() from '@syncline/sync-core/targeting'`,
