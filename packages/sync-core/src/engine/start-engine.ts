@@ -11,8 +11,8 @@ import type { Emitter } from '../observe/emitter.js';
 import type { Notifier } from '../observe/notifier.js';
 import type { Replica } from '../replica/replica.js';
 import { Retryer, type RetryOptions } from '../replication/retryer.js';
+import type { InvalidRecord } from '../schema/check-schema.js';
 import type { CollectionDeclarations } from '../schema/collections.js';
-import { admitServerRecord } from '../schema/invalid-records.js';
 import type { StatusMachine } from '../status/status-machine.js';
 import type { StorageAdapter } from '../storage/types.js';
 import type { CollectionGuard } from '../write/collection-guard.js';
@@ -93,15 +93,22 @@ export async function startEngine(parts: EngineParts): Promise<StartedEngine> {
       emitter.emit('rejected', letter);
       notifier.touch();
     },
+    // A record from the server that fails its collection's schema is quarantined instead of
+    // applied (written with its page), so the view never shows it as valid; a valid version or
+    // a delete ends the quarantine.
     admitServerRecord: guard.hasSchemas
       ? (replica, record, write) => {
-          const invalid = admitServerRecord(guard, record, write);
-          if (invalid === null) return true; // applied; the quarantine did not change
-          if (invalid !== undefined && replica === parts.liveReplica()) {
-            emitter.emit('invalid-record', invalid);
+          const issues = guard.serverRecordIssues(record);
+          if (issues === null) {
+            if (write.endQuarantine(record.collection, record.id)) notifier.touch();
+            return true;
           }
+          const { collection, id } = record;
+          const invalid: InvalidRecord = Object.freeze({ collection, id, record, issues });
+          write.quarantine(invalid);
+          if (replica === parts.liveReplica()) emitter.emit('invalid-record', invalid);
           notifier.touch();
-          return invalid === undefined;
+          return false;
         }
       : null,
     refreshCounts: (replica) => {
