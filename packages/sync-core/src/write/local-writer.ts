@@ -18,16 +18,6 @@ export interface LocalWrite {
   data?: JsonObject | undefined;
 }
 
-/** Options of {@link applyLocalWrites}. */
-export interface LocalWriteOptions {
-  /** Shared by every mutation of a transaction. */
-  txId?: string | undefined;
-  /** More storage ops for the same atomic write (e.g. removing the dead letter being retried). */
-  extraOps?: StorageWrite[] | undefined;
-  /** Called once the write is durable (the client schedules a push). */
-  onDurable?: () => void;
-}
-
 /**
  * Applies local writes: each becomes a mutation on top of the record's confirmed revision,
  * goes into the outbox (coalesced where allowed) and into the view at once; the returned
@@ -36,12 +26,19 @@ export interface LocalWriteOptions {
  * a write is never silently dropped.
  *
  * All writes of one call share one storage write (a transaction's atomicity on disk).
+ *
+ * @param txId - shared by every mutation of a transaction
+ * @param extraOps - more storage ops for the same atomic write (e.g. removing the dead letter
+ *   being retried)
+ * @param onDurable - called once the write is durable (the client schedules a push)
  */
 export function applyLocalWrites(
   ctx: EngineContext,
   replica: Replica,
   writes: readonly LocalWrite[],
-  options: LocalWriteOptions = {},
+  txId?: string,
+  extraOps?: StorageWrite[],
+  onDurable?: () => void,
 ): Promise<void> {
   const { outbox, store } = replica;
   const results: EnqueueResult[] = [];
@@ -66,7 +63,7 @@ export function applyLocalWrites(
       hlc: ctx.clock.tick(),
     };
     if (write.data !== undefined) mutation.data = write.data;
-    if (options.txId !== undefined) mutation.txId = options.txId;
+    if (txId !== undefined) mutation.txId = txId;
     results.push(outbox.enqueue(mutation, base === undefined || base.deleted ? null : base.data));
     if (store.recompute(write.collection, write.id))
       ctx.notifier.changed(write.collection, write.id);
@@ -75,7 +72,7 @@ export function applyLocalWrites(
   // Built when written: a replica still loading renumbers its new entries first.
   const persist = (): Promise<void> => {
     const write = new ReplicaBatch(replica);
-    if (options.extraOps !== undefined) write.ops.push(...options.extraOps);
+    if (extraOps !== undefined) write.ops.push(...extraOps);
     // A transaction may fold two writes of a record into one entry: it is persisted once.
     for (const entry of new Set(results.map((result) => result.entry))) write.persistEntry(entry);
     return write.commit(ctx.storage);
@@ -91,7 +88,7 @@ export function applyLocalWrites(
       for (let i = 0; i < results.length; i++) {
         outbox.writeSettled((results[i] as EnqueueResult).entry);
       }
-      options.onDurable?.();
+      onDurable?.();
     },
     (error: unknown) => {
       for (let i = results.length - 1; i >= 0; i--) {

@@ -73,13 +73,17 @@ export class WritePath {
 
   /** Applies checked writes (with storage ops of their own: never forwarded to a leader). */
   write(writes: LocalWrite[], txId?: string, extraOps?: StorageWrite[]): Promise<void> {
-    return applyLocalWrites(this.ctx(), this.#parts.liveReplica(), writes, {
+    // Pushing after a swap is harmless (the new replicator finds its own outbox), so one
+    // function serves every write.
+    const parts = this.#parts;
+    return applyLocalWrites(
+      this.ctx(),
+      parts.liveReplica(),
+      writes,
       txId,
       extraOps,
-      // Pushing after a swap is harmless (the new replicator finds its own outbox), so one
-      // function serves every write.
-      onDurable: this.#parts.schedulePush,
-    });
+      parts.schedulePush,
+    );
   }
 
   /** Queues a dead letter's change again. */
