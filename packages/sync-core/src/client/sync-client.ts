@@ -68,8 +68,6 @@ export function newSyncClient<Declarations extends CollectionDeclarations>(
 class SyncClientImpl implements SyncClient {
   readonly #reachability: Reachability;
   readonly #emitter = new Emitter<SyncEvents>();
-  readonly #notifier: Notifier;
-  readonly #status: StatusMachine;
   /** The client's parts (options, storage, clock history...), which the engine starts from. */
   readonly #parts: ClientTabsParts & { readonly options: SyncClientOptions };
   /** Sign-in, sign-out and user change: the live replica and the session's replicator. */
@@ -99,10 +97,8 @@ class SyncClientImpl implements SyncClient {
     const newId = createUuidV7(env);
     const emitter = this.#emitter;
     const notifier = new Notifier(emitter);
-    this.#notifier = notifier;
     // Status changes are committed in the notifier's batch, which then wakes subscribers.
     const status = new StatusMachine(emitter, notifier);
-    this.#status = status;
     // One set of parts for session targeting, the session switch, the write path and the engine.
     const parts: ClientTabsParts & { options: SyncClientOptions } = {
       options,
@@ -167,7 +163,7 @@ class SyncClientImpl implements SyncClient {
   }
 
   get status(): SyncStatus {
-    const own = this.#status.snapshot;
+    const own = this.#parts.status.snapshot;
     return this.#tabs?.status(own) ?? own;
   }
 
@@ -330,13 +326,13 @@ class SyncClientImpl implements SyncClient {
    * is offered the deliveries waiting for this session (in any tab).
    */
   #listenersChanged(event: keyof SyncEvents): void {
-    if (event === 'status') this.#status.listenersChanged();
+    if (event === 'status') this.#parts.status.listenersChanged();
     if (event !== 'delivery') return;
     this.#parts.targeting?.handlersChanged();
     this.#tabs?.link.listenersChanged();
   }
 
   subscribe(listener: () => void): () => void {
-    return this.#notifier.subscribe(listener);
+    return this.#parts.notifier.subscribe(listener);
   }
 }
