@@ -102,7 +102,20 @@ export class SessionSwitch {
    * change at a time, in order.
    */
   change(session: AuthSession | null): Promise<void> {
-    const replica = this.#activate(session);
+    const previous = this.#session;
+    this.stop();
+    this.#session = session;
+    let replica: Replica;
+    if (session === null) {
+      replica = this.openLocal();
+    } else if (previous?.userId === session.userId) {
+      replica = this.#replica; // same user, new auth session: same data
+    } else {
+      replica = this.open(userNamespace(session.userId), this.scopeFor(session));
+    }
+    this.swap(replica);
+    this.#parts.status.sessionChanged(session?.userId ?? null);
+    this.refresh(replica);
     this.chain(() => this.finish(session, replica));
     return this.#switching;
   }
@@ -143,24 +156,6 @@ export class SessionSwitch {
     this.#switching = this.#switching
       .then(step)
       .catch((error: unknown) => this.#parts.status.failed(asSyncError(error)));
-  }
-
-  #activate(session: AuthSession | null): Replica {
-    const previous = this.#session;
-    this.stop();
-    this.#session = session;
-    let replica: Replica;
-    if (session !== null && previous !== null && previous.userId === session.userId) {
-      replica = this.#replica; // same user, new auth session: same data
-    } else if (session !== null) {
-      replica = this.open(userNamespace(session.userId), this.scopeFor(session));
-    } else {
-      replica = this.openLocal();
-    }
-    this.swap(replica);
-    this.#parts.status.sessionChanged(session?.userId ?? null);
-    this.refresh(replica);
-    return replica;
   }
 
   /** Opens the replica of `namespace` (loading from storage). */
