@@ -107,13 +107,8 @@ export class Outbox {
     return this.#byRecord.get(collection, id);
   }
 
-  /** `true` when the record has queued mutations. */
-  has(collection: string, id: string): boolean {
-    return this.#byRecord.has(collection, id);
-  }
-
   /** `true` while `entry` is queued (not removed, nor replaced by a restored one). */
-  holds(entry: OutboxEntry): boolean {
+  #holds(entry: OutboxEntry): boolean {
     return this.#entries.get(entry.seq) === entry;
   }
 
@@ -164,7 +159,7 @@ export class Outbox {
     const { entry, coalescedFrom } = result;
     if (coalescedFrom === undefined) {
       this.remove(entry);
-    } else if (this.holds(entry)) {
+    } else if (this.#holds(entry)) {
       const held = entry as Entry;
       held.mutation = coalescedFrom.mutation;
       held.base = coalescedFrom.base;
@@ -190,7 +185,7 @@ export class Outbox {
 
   /** Removes an entry (answered, dead-lettered, parked or rolled back). */
   remove(entry: OutboxEntry): void {
-    if (!this.holds(entry)) return;
+    if (!this.#holds(entry)) return;
     this.#entries.delete(entry.seq);
     const { collection, recordId } = entry.mutation;
     this.onTouched?.(collection, recordId);
