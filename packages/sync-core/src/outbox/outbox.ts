@@ -107,13 +107,8 @@ export class Outbox {
     return this.#byRecord.get(collection, id);
   }
 
-  /** `true` when the record has queued mutations. */
-  has(collection: string, id: string): boolean {
-    return this.#byRecord.has(collection, id);
-  }
-
   /** `true` while `entry` is queued (not removed, nor replaced by a restored one). */
-  holds(entry: OutboxEntry): boolean {
+  #holds(entry: OutboxEntry): boolean {
     return this.#entries.get(entry.seq) === entry;
   }
 
@@ -164,7 +159,7 @@ export class Outbox {
     const { entry, coalescedFrom } = result;
     if (coalescedFrom === undefined) {
       this.remove(entry);
-    } else if (this.holds(entry)) {
+    } else if (this.#holds(entry)) {
       const held = entry as Entry;
       held.mutation = coalescedFrom.mutation;
       held.base = coalescedFrom.base;
@@ -190,7 +185,7 @@ export class Outbox {
 
   /** Removes an entry (answered, dead-lettered, parked or rolled back). */
   remove(entry: OutboxEntry): void {
-    if (!this.holds(entry)) return;
+    if (!this.#holds(entry)) return;
     this.#entries.delete(entry.seq);
     const { collection, recordId } = entry.mutation;
     this.onTouched?.(collection, recordId);
@@ -215,7 +210,9 @@ export class Outbox {
 
   /** `true` when some entry could be sent now. */
   hasSendable(): boolean {
-    return this.#select(1, false).length > 0;
+    const batch = this.#select(1);
+    this.release(batch);
+    return batch.length > 0;
   }
 
   /**
@@ -225,39 +222,31 @@ export class Outbox {
    * every member is sendable, nothing whose storage write is not yet durable.
    */
   takeBatch(max: number): OutboxEntry[] {
-    return this.#select(max, true);
+    const batch = this.#select(max);
+    // Sent: sealed too (their ids may now have an outcome on the server).
+    for (const entry of batch) entry.sealed = true;
+    return batch;
   }
 
-  #select(max: number, mark: boolean): Entry[] {
+  /** Takes the next batch as {@link takeBatch} says, marked in flight only. */
+  #select(max: number): Entry[] {
     const batch: Entry[] = [];
-    // Transaction members already taken (a group is taken whole at its first member).
-    let picked: Set<Entry> | undefined;
     for (const entry of this.#entries.values()) {
       if (batch.length >= max) break;
       // Only a record's head (its oldest queued mutation) may go, and only when nothing of the
       // record is in flight: a later entry of a record is never a head, an in-flight head holds
-      // the record back. Asked of the per-record index, so no key is built per entry.
+      // the record back. Asked of the per-record index, so no key is built per entry. A member
+      // of a transaction taken earlier in this batch is in flight already, so it is not taken
+      // twice.
       if (!this.#isSendableHead(entry)) continue;
-      const txId = entry.mutation.txId;
-      if (txId === undefined) {
-        batch.push(entry);
-        continue;
-      }
-      if (picked?.has(entry)) continue;
-      const group = this.#byTx.get(txId) ?? [entry];
+      // A transaction goes whole. Without a txId an entry is its own group (`#byTx` has no
+      // `undefined` key, so the lookup finds nothing).
+      const group = this.#byTx.get(entry.mutation.txId as string) ?? [entry];
       if (!group.every((member) => this.#isSendableHead(member))) continue;
       if (batch.length > 0 && batch.length + group.length > max) break;
-      picked ??= new Set();
       for (const member of group) {
+        member.inFlight = true;
         batch.push(member);
-        picked.add(member);
-      }
-    }
-    // Sent: in flight, and sealed (their ids may now have an outcome on the server).
-    if (mark) {
-      for (const entry of batch) {
-        entry.inFlight = true;
-        entry.sealed = true;
       }
     }
     return batch;

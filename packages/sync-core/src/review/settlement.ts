@@ -23,7 +23,7 @@ export function recordSyncState(replica: Replica, collection: string, id: string
   for (const { conflict } of replica.conflicts.values()) {
     if (conflict.collection === collection && conflict.recordId === id) return 'conflict';
   }
-  if (replica.outbox.has(collection, id)) return 'pending';
+  if (replica.outbox.forRecord(collection, id)) return 'pending';
   for (const { mutation } of replica.deadLetters.values()) {
     if (mutation.collection === collection && mutation.recordId === id) return 'rejected';
   }

@@ -12,7 +12,6 @@ export function storageError(
   cause?: unknown,
   quota = (cause as { name?: unknown } | null)?.name === 'QuotaExceededError',
 ): SyncError {
-  if (cause === undefined) return new SyncError('storage', message);
   return new SyncError('storage', message, quota ? { cause, code: 'quota_exceeded' } : { cause });
 }
 

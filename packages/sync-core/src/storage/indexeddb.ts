@@ -96,9 +96,9 @@ class IndexedDbStorage implements StorageAdapter {
   #flushScheduled = false;
   /**
    * Write transactions started whose `complete`/`abort` has not fired yet: new batches wait
-   * while there is one, and `close` waits for them.
+   * while there is one.
    */
-  readonly #inFlight = new Set<Promise<void>>();
+  #inFlight = 0;
 
   constructor(options: IndexedDbStorageOptions) {
     this.#options = options;
@@ -136,9 +136,10 @@ class IndexedDbStorage implements StorageAdapter {
   }
 
   async close(): Promise<void> {
-    while (this.#pending.length > 0 || this.#inFlight.size > 0) {
-      if (this.#pending.length > 0) await this.#flush();
-      await Promise.allSettled([...this.#inFlight]);
+    // An empty batch settles after every write issued before it: it goes in the next write
+    // transaction, and IndexedDB runs a store's write transactions one after the other.
+    if (this.#pending.length > 0 || this.#inFlight > 0) {
+      await this.#enqueue('', []).catch(() => {});
     }
     if (this.#open !== undefined) this.#drop(this.#open);
   }
@@ -149,7 +150,7 @@ class IndexedDbStorage implements StorageAdapter {
       // Group commit: while a write transaction is committing, later batches wait and then
       // share the next one. IndexedDB runs readwrite transactions on one store one after the
       // other anyway, so waiting costs a write nothing, and one commit replaces several.
-      if (this.#inFlight.size === 0) this.#scheduleFlush();
+      if (this.#inFlight === 0) this.#scheduleFlush();
     });
   }
 
@@ -214,21 +215,18 @@ class IndexedDbStorage implements StorageAdapter {
     tx.commit?.();
     // Settle on `complete` / `abort` only: a request's `error` event comes before the abort,
     // when `tx.error` may not be set yet, and a request's success says nothing about disk.
-    const done: Promise<void> = new Promise((settle) => {
-      const finished = (error?: unknown) => {
-        for (const write of writes) {
-          if (error === undefined) write.resolve();
-          else write.reject(error);
-        }
-        // The batches that waited for this transaction go in the next one.
-        this.#inFlight.delete(done);
-        if (this.#pending.length > 0 && this.#inFlight.size === 0) this.#scheduleFlush();
-        settle();
-      };
-      tx.oncomplete = () => finished();
-      tx.onabort = () => finished(storageError('IndexedDB write failed', tx.error ?? undefined));
-    });
-    this.#inFlight.add(done);
+    const finished = (error?: unknown) => {
+      for (const write of writes) {
+        if (error === undefined) write.resolve();
+        else write.reject(error);
+      }
+      // The batches that waited for this transaction go in the next one.
+      this.#inFlight--;
+      if (this.#pending.length > 0 && this.#inFlight === 0) this.#scheduleFlush();
+    };
+    tx.oncomplete = () => finished();
+    tx.onabort = () => finished(storageError('IndexedDB write failed', tx.error ?? undefined));
+    this.#inFlight++;
   }
 
   #apply(store: IDBObjectStore, write: PendingWrite): void {
