@@ -136,9 +136,10 @@ export class HybridLogicalClock {
   restore(persisted: string): void {
     if (persisted === '') return;
     const { wallTime, counter } = parseHlc(persisted);
-    const behind =
-      wallTime < this.#wallTime || (wallTime === this.#wallTime && counter < this.#counter);
-    if (!behind) this.#set(wallTime, counter); // in range: it was parsed
+    // Timestamps order as their texts (fixed-width hex, see compareHlc), so a later one moves
+    // the clock; at the same time and counter (another node's id) the state is the same either
+    // way. In range: it was parsed.
+    if (persisted > this.#last) this.#set(wallTime, counter);
   }
 
   /** The most recent timestamp issued or merged, or `''` before the first one. Persist it. */
