@@ -193,19 +193,17 @@ export class HybridLogicalClock {
   }
 
   #set(wallTime: number, counter: number): void {
-    let nextWall = wallTime;
-    let nextCounter = counter;
-    if (nextCounter > MAX_COUNTER) {
+    if (counter > MAX_COUNTER) {
       // Borrow a logical millisecond rather than wrap (which would go backwards) or throw.
-      nextWall += 1;
-      nextCounter = 0;
+      this.#set(wallTime + 1, 0);
+      return;
     }
-    if (nextWall > MAX_WALL_TIME) {
+    if (wallTime > MAX_WALL_TIME) {
       throw new SyncError('invalid', 'HLC wall time exceeds the 48-bit range');
     }
-    this.#wallTime = nextWall;
-    this.#counter = nextCounter;
-    this.#last = encodeHlc(nextWall, nextCounter, this.#nodeId);
+    this.#wallTime = wallTime;
+    this.#counter = counter;
+    this.#last = encodeHlc(wallTime, counter, this.#nodeId);
   }
 }
 
