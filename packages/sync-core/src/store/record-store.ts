@@ -2,8 +2,8 @@ import type { JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
 import { applyMutation } from './apply-mutation.js';
 import { jsonEqual } from './json-equal.js';
 import {
+  firstByOrder,
   limitOf,
-  orderAndLimit,
   type QueryOptions,
   queryShapeKey,
   type ViewRecord,
@@ -303,9 +303,13 @@ export class RecordStore {
     }
     const cached = cache.get(shape);
     if (cached !== undefined && cached.version === state.version) return cached.result;
+    const { where, orderBy } = options;
+    const limit = limitOf(options);
     // Without orderBy the first `limit` rows are the result: the loop stops there.
-    const max = options.orderBy === undefined ? limitOf(options) : undefined;
-    const fresh = orderAndLimit(this.#views(collection, { where: options.where, max }), options);
+    const fresh =
+      orderBy === undefined
+        ? this.#views(collection, { where, max: limit })
+        : firstByOrder(this.#views(collection, { where }), orderBy, limit);
     // A change that did not alter this result keeps the old array: stable for React.
     const result = stableList(cached?.result ?? EMPTY_LIST, fresh);
     cache.set(shape, { version: state.version, result });
