@@ -136,9 +136,10 @@ export class HybridLogicalClock {
   restore(persisted: string): void {
     if (persisted === '') return;
     const { wallTime, counter } = parseHlc(persisted);
-    const behind =
-      wallTime < this.#wallTime || (wallTime === this.#wallTime && counter < this.#counter);
-    if (!behind) this.#set(wallTime, counter); // in range: it was parsed
+    // Timestamps order as their texts (fixed-width hex, see compareHlc), so a later one moves
+    // the clock; at the same time and counter (another node's id) the state is the same either
+    // way. In range: it was parsed.
+    if (persisted > this.#last) this.#set(wallTime, counter);
   }
 
   /** The most recent timestamp issued or merged, or `''` before the first one. Persist it. */
@@ -192,19 +193,17 @@ export class HybridLogicalClock {
   }
 
   #set(wallTime: number, counter: number): void {
-    let nextWall = wallTime;
-    let nextCounter = counter;
-    if (nextCounter > MAX_COUNTER) {
+    if (counter > MAX_COUNTER) {
       // Borrow a logical millisecond rather than wrap (which would go backwards) or throw.
-      nextWall += 1;
-      nextCounter = 0;
+      this.#set(wallTime + 1, 0);
+      return;
     }
-    if (nextWall > MAX_WALL_TIME) {
+    if (wallTime > MAX_WALL_TIME) {
       throw new SyncError('invalid', 'HLC wall time exceeds the 48-bit range');
     }
-    this.#wallTime = nextWall;
-    this.#counter = nextCounter;
-    this.#last = encodeHlc(nextWall, nextCounter, this.#nodeId);
+    this.#wallTime = wallTime;
+    this.#counter = counter;
+    this.#last = encodeHlc(wallTime, counter, this.#nodeId);
   }
 }
 

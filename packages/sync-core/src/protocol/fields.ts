@@ -47,8 +47,11 @@ export class Fields {
     return value;
   }
 
-  /** A required string that passes `check` (described by `format` in the error). */
-  text(key: string, check: (value: unknown) => boolean, format: string): string {
+  /**
+   * A required string that passes `check` (described by `format` in the error); `check` is
+   * given strings only.
+   */
+  text(key: string, check: (value: string) => boolean, format: string): string {
     const value = this.required(key);
     // The field's path is made only on failure: a pull reads three texts of every record.
     if (typeof value !== 'string') fail(at(this.path, key), `expected a string (${format})`);
@@ -82,7 +85,7 @@ export class Fields {
 export function optionalText(
   fields: Fields,
   key: string,
-  check: (value: unknown) => boolean,
+  check: (value: string) => boolean,
   format: string,
 ): string | undefined {
   return fields.optional(key) === undefined ? undefined : fields.text(key, check, format);

@@ -151,7 +151,7 @@ const RESULT_FIELDS: Record<MutationResult['status'], readonly string[]> = {
  * A short text of the server's: at most `max` characters. Its characters are the server's, as
  * a pulled record's strings are (see {@link validateSyncRecord}).
  */
-const shortText = (max: number) => (v: unknown) => typeof v === 'string' && v.length <= max;
+const shortText = (max: number) => (v: string) => v.length <= max;
 
 /** Checks one push result in place (see {@link validatePushResponse}). */
 function resultAt(
@@ -293,7 +293,7 @@ export function pullResponseWithin(
   return body as PullResponse;
 }
 
-const isOpaqueCheckpoint = (value: unknown) => typeof value === 'string' && value.length > 0;
+const isOpaqueCheckpoint = (value: string) => value.length > 0;
 
 /** The last revision of each record among `changes[0..end)`. */
 function revisionsBefore(changes: readonly SyncRecord[], end: number): Map<string, number> {

@@ -17,12 +17,10 @@ export function applyMutation(
   switch (mutation.op) {
     case 'put':
       return mutation.data ?? null;
-    case 'patch': {
-      const fields = mutation.data ?? {};
+    case 'patch':
       // Object spread defines own properties (no setter, no prototype write), and the data was
-      // validated free of `__proto__` keys anyway.
-      return Object.freeze(data === null ? { ...fields } : { ...data, ...fields });
-    }
+      // validated free of `__proto__` keys anyway. Spreading `null` or `undefined` adds nothing.
+      return Object.freeze({ ...data, ...mutation.data });
     case 'delete':
       return null;
   }

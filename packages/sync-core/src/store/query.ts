@@ -109,22 +109,17 @@ function firstInOrder(
 }
 
 /**
- * Orders and limits `records` (the rows a query's `where` kept, in insertion order; the caller's
- * fresh array, which is returned when there is nothing to sort). Sorting reads each sort key
- * once; with a `limit` below the row count only the rows that can make it are sorted.
+ * The first `limit` of `records` (the rows a query's `where` kept, in insertion order) in the
+ * order of `orderBy`. Sorting reads each sort key once; with a `limit` below the row count only
+ * the rows that can make it are sorted, and without one every row is kept and sorted once. (A
+ * query without `orderBy` needs none of this: its first `limit` rows are the result.)
  */
-export function orderAndLimit(
-  records: ViewRecord[],
-  options: Pick<QueryOptions, 'orderBy' | 'limit'>,
+export function firstByOrder(
+  records: readonly ViewRecord[],
+  orderBy: NonNullable<QueryOptions['orderBy']>,
+  limit: number,
 ): ViewRecord[] {
-  const { orderBy } = options;
-  const limit = limitOf(options);
-  if (orderBy === undefined) {
-    if (records.length > limit) records.length = limit;
-    return records;
-  }
   const field = typeof orderBy === 'string' ? orderBy : orderBy[0];
-  // Without a limit below the row count, nothing is ever cut: every row is kept and sorted once.
   return firstInOrder(records, field, orderOf(orderBy), limit).map((k) => k.record);
 }
 

@@ -2,8 +2,8 @@ import type { JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
 import { applyMutation } from './apply-mutation.js';
 import { jsonEqual } from './json-equal.js';
 import {
+  firstByOrder,
   limitOf,
-  orderAndLimit,
   type QueryOptions,
   queryShapeKey,
   type ViewRecord,
@@ -92,14 +92,6 @@ function putSlot(
   }
   if (viewOf(next) !== next) state.others++;
   state.slots.set(id, next);
-}
-
-/** Which view records {@link RecordStore} gathers for a query. */
-interface ViewSelection {
-  /** Keeps the records whose data it accepts. @default every record */
-  where?: QueryOptions['where'];
-  /** Stops after this many. @default no limit */
-  max?: number | undefined;
 }
 
 interface CachedQuery {
@@ -206,10 +198,13 @@ export class RecordStore {
    * `max` of them: one plain loop over the slots, which filters as it goes (queries of 100,000
    * rows).
    */
-  #views(collection: string, select: ViewSelection = {}): ViewRecord[] {
+  #views(
+    collection: string,
+    where?: QueryOptions['where'],
+    max = Number.POSITIVE_INFINITY,
+  ): ViewRecord[] {
     const state = this.#collections.get(collection);
     if (state === undefined) return [];
-    const { where, max = Number.POSITIVE_INFINITY } = select;
     // While every slot is its own view record, the slots are the view: copied natively.
     if (state.others === 0 && where === undefined && max >= state.slots.size) {
       return Array.from(state.slots.values()) as ViewRecord[];
@@ -303,9 +298,13 @@ export class RecordStore {
     }
     const cached = cache.get(shape);
     if (cached !== undefined && cached.version === state.version) return cached.result;
+    const { where, orderBy } = options;
+    const limit = limitOf(options);
     // Without orderBy the first `limit` rows are the result: the loop stops there.
-    const max = options.orderBy === undefined ? limitOf(options) : undefined;
-    const fresh = orderAndLimit(this.#views(collection, { where: options.where, max }), options);
+    const fresh =
+      orderBy === undefined
+        ? this.#views(collection, where, limit)
+        : firstByOrder(this.#views(collection, where), orderBy, limit);
     // A change that did not alter this result keeps the old array: stable for React.
     const result = stableList(cached?.result ?? EMPTY_LIST, fresh);
     cache.set(shape, { version: state.version, result });
