@@ -772,6 +772,53 @@ describe('applying push answers', () => {
     expect(mine.get('todos', 'd')).not.toEqual({ title: 'server', done: 'maybe' });
     await mine.stop();
   });
+
+  it("settles a conflict whose server record's hlc is not an HLC (a custom adapter's timestamp)", async () => {
+    const server = createMemoryServer();
+    const inner = server.connect({ userId: 'u1' });
+    // The answer's record carries a timestamp text of the adapter's own (valid on the wire: a
+    // record's hlc is any plain text), which the client's clock cannot read.
+    const transport: SyncTransport = {
+      ...inner,
+      push: async (request, signal) => {
+        const answer = await inner.push(request, signal);
+        return {
+          results: answer.results.map((result) =>
+            result.status === 'applied'
+              ? {
+                  id: result.id,
+                  status: 'conflict' as const,
+                  server: {
+                    scope: 'user:u1',
+                    collection: 'docs',
+                    id: 'd',
+                    data: { title: 'server' },
+                    revision: result.revision,
+                    hlc: '2026-12-05T16:00:00Z',
+                    deleted: false,
+                  },
+                }
+              : result,
+          ),
+        };
+      },
+      pull: (request, signal) => inner.pull(request, signal),
+      subscribe: (options) => inner.subscribe(options),
+      session: inner.session,
+    };
+    const mine = createSyncClient({
+      transport,
+      storage: memoryStorage(),
+      environment: testEnvironment({ seed: seed++ }),
+      collections: { docs: { conflict: serverWins() } },
+    });
+    await mine.start();
+    await mine.put('docs', 'd', { title: 'mine' });
+    await expect(mine.syncNow({ timeoutMs: 2000 })).resolves.toMatchObject({ outcome: 'settled' });
+    expect(mine.status).toMatchObject({ state: 'synced', pending: 0 });
+    expect(mine.deadLetters()).toEqual([]);
+    await mine.stop();
+  });
 });
 
 /**

@@ -217,7 +217,12 @@ function adoptServerRecord(
     if (previous !== undefined) write.deleteBase(collection, recordId);
     return;
   }
-  ctx.clock.receive(server.hlc);
+  try {
+    ctx.clock.receive(server.hlc);
+  } catch {
+    // A record's hlc is any plain text on the wire (an adapter's own timestamp): the clock
+    // learns only from the HLCs it can read, and the answer is settled all the same.
+  }
   // The server has it now: a reset under way keeps it.
   write.answered(server.scope, collection, recordId, Infinity);
   if (previous !== undefined && previous.revision >= server.revision) return;
