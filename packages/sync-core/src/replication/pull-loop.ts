@@ -1,4 +1,3 @@
-import type { EngineContext } from '../engine/context.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { Poke, PullRequest, PullResponse } from '../protocol/types.js';
 import { ReplicaBatch } from '../replica/batch.js';
@@ -6,21 +5,14 @@ import type { Replica } from '../replica/replica.js';
 import type { SyncTransport } from '../transport/types.js';
 import { checkPullPage } from './check-answers.js';
 import { applyPulledPage } from './pull-page.js';
-import type { Retryer } from './retryer.js';
-import { withTimeout } from './with-timeout.js';
+import { type RequestParts, retriedRequest } from './request.js';
 
-/** What the pull loop needs. */
-export interface PullLoopOptions {
-  /** Shared engine parts. */
-  ctx: EngineContext;
+/** What the pull loop needs (with the shared parts of its requests). */
+export interface PullLoopOptions extends RequestParts {
   /** The live replica. */
   replica: Replica;
   /** The server. */
   transport: SyncTransport;
-  /** The shared retry policy. */
-  retryer: Retryer;
-  /** Aborts when the client stops or the session changes. */
-  stop: AbortSignal;
   /** Most changes per page. */
   pageSize: number;
   /**
@@ -30,10 +22,6 @@ export interface PullLoopOptions {
    * @default pageSize
    */
   initialPageSize?: (() => Promise<number>) | undefined;
-  /** Per-request timeout. */
-  requestTimeoutMs: number;
-  /** Called with an `auth` error. */
-  onAuthError: (error: SyncError) => void;
   /**
    * Called with the payload pokes that could not be applied (their `fromCheckpoint` is not the
    * scope's checkpoint and no later poke caught up), newest last; decides whether to pull.
@@ -228,7 +216,7 @@ export class PullLoop {
   }
 
   async #pullToEnd(scope: string): Promise<boolean> {
-    const { ctx, replica, transport, retryer, stop } = this.#o;
+    const { ctx, replica, transport, stop } = this.#o;
     let resets = 0;
     const reset = replica.resetting.get(scope);
     if (
@@ -251,28 +239,18 @@ export class PullLoop {
         checkpoint: replica.checkpoints.get(scope) ?? null,
         limit,
       };
-      let page: PullResponse;
-      ctx.status.requestStarted();
+      let page: PullResponse | undefined;
       try {
-        page = await retryer.run(async () => {
-          const raw = await withTimeout(ctx.env, this.#o.requestTimeoutMs, stop, (signal) =>
-            transport.pull(request, signal),
-          );
-          return checkPullPage(raw, request);
-        }, stop);
+        page = await retriedRequest(
+          this.#o,
+          (signal) => transport.pull(request, signal),
+          (answer) => checkPullPage(answer, request),
+        );
       } catch (error) {
-        ctx.status.requestEnded();
-        if (stop.aborted) return false;
-        const failure = isSyncError(error)
-          ? error
-          : new SyncError('network', 'Pull failed', { cause: error });
-        if (failure.kind === 'auth') this.#o.onAuthError(failure);
-        else ctx.status.failed(failure);
+        ctx.status.failed(error as SyncError); // retriedRequest throws SyncErrors only
         return false;
       }
-      ctx.status.requestEnded();
-      ctx.status.succeeded();
-      if (stop.aborted) return false;
+      if (page === undefined || stop.aborted) return false;
       if (page.resetRequired === true) {
         // Guard against a server that keeps asking: reset once per pull, then give up until next time.
         if (resets++ > 0) {
