@@ -14,14 +14,14 @@ export interface PullLoopOptions extends RequestParts {
   /** The server. */
   transport: SyncTransport;
   /** Most changes per page. */
-  pageSize: number;
+  pullPageSize: number;
   /**
    * Most changes per page of a pull that starts from no checkpoint (an initial sync, or a
    * reset): it downloads the whole scope, in fewer, larger pages when the server allows them.
    * Asked when such a pull starts.
-   * @default pageSize
+   * @default pullPageSize
    */
-  initialPageSize?: (() => Promise<number>) | undefined;
+  initialPullPageSize?: (() => Promise<number>) | undefined;
   /**
    * Called with the payload pokes that could not be applied (their `fromCheckpoint` is not the
    * scope's checkpoint and no later poke caught up), newest last; decides whether to pull.
@@ -230,8 +230,10 @@ export class PullLoop {
       await this.#beginReset(scope);
     }
     let passRevision = 0;
-    let limit = this.#o.pageSize;
-    if (!replica.checkpoints.has(scope)) limit = (await this.#o.initialPageSize?.()) ?? limit;
+    let limit = this.#o.pullPageSize;
+    if (!replica.checkpoints.has(scope)) {
+      limit = (await this.#o.initialPullPageSize?.()) ?? limit;
+    }
     for (;;) {
       if (stop.aborted) return false;
       const request: PullRequest = {

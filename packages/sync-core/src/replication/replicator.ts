@@ -79,8 +79,6 @@ export class Replicator {
     this.#pull = new PullLoop({
       ...options,
       stop,
-      pageSize: options.pullPageSize,
-      initialPageSize: options.initialPullPageSize,
       onAuthError,
       // Payload pokes the pull loop could not apply: treated as the plain pokes they also are.
       onUnplacedPokes: (_scope, pokes) => {
