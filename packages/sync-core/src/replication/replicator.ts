@@ -57,6 +57,11 @@ export class Replicator {
   readonly #ownRevision = new Map<string, number>();
   readonly #failureWatchers = new Set<(error: SyncError, attempt: number) => void>();
   #timer: unknown;
+  /**
+   * Once stopped, the loops do nothing (each checks the stop signal before a step: push's
+   * `schedule` and `run`, the pull loop's drain), so asking them is safe; what would still move
+   * the status checks this flag.
+   */
   #stopped = false;
 
   /** @param options - see {@link ReplicatorOptions} */
@@ -124,7 +129,7 @@ export class Replicator {
     }
     this.#cleanups.push(
       ctx.env.online.subscribe((online) => {
-        if (online && !this.#stopped) {
+        if (online) {
           this.#push.schedule();
           this.#pullAll();
         }
@@ -146,7 +151,7 @@ export class Replicator {
 
   /** A local write became durable: push soon. */
   schedulePush(): void {
-    if (!this.#stopped) this.#push.schedule();
+    this.#push.schedule();
   }
 
   /**
@@ -154,7 +159,6 @@ export class Replicator {
    * everything sendable was answered and every scope was pulled to its end.
    */
   async syncNow(): Promise<boolean> {
-    if (this.#stopped) return false;
     await this.#push.run();
     const pulled = await Promise.all(this.#o.scopes.map((scope) => this.#pull.pull(scope)));
     const ok = pulled.every(Boolean);
@@ -166,7 +170,6 @@ export class Replicator {
   }
 
   #pullAll(): void {
-    if (this.#stopped) return;
     void Promise.all(this.#o.scopes.map((scope) => this.#pull.pull(scope))).then((results) =>
       this.#afterPull(results.every(Boolean)),
     );
@@ -215,7 +218,6 @@ export class Replicator {
   }
 
   #pullScope(scope: string): void {
-    if (this.#stopped) return;
     void this.#pull.pull(scope).then((ok) => this.#afterPull(ok));
   }
 
