@@ -19,9 +19,8 @@ export interface PullLoopOptions extends RequestParts {
    * Most changes per page of a pull that starts from no checkpoint (an initial sync, or a
    * reset): it downloads the whole scope, in fewer, larger pages when the server allows them.
    * Asked when such a pull starts.
-   * @default pullPageSize
    */
-  initialPullPageSize?: (() => Promise<number>) | undefined;
+  initialPullPageSize: () => Promise<number>;
   /**
    * Called with the payload pokes that could not be applied (their `fromCheckpoint` is not the
    * scope's checkpoint and no later poke caught up), newest last; decides whether to pull.
@@ -230,10 +229,9 @@ export class PullLoop {
       await this.#beginReset(scope);
     }
     let passRevision = 0;
-    let limit = this.#o.pullPageSize;
-    if (!replica.checkpoints.has(scope)) {
-      limit = (await this.#o.initialPullPageSize?.()) ?? limit;
-    }
+    const limit = replica.checkpoints.has(scope)
+      ? this.#o.pullPageSize
+      : await this.#o.initialPullPageSize();
     for (;;) {
       if (stop.aborted) return false;
       const request: PullRequest = {

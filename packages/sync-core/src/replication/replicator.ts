@@ -29,7 +29,7 @@ export interface ReplicatorOptions {
   /** Most changes per pull page. */
   pullPageSize: number;
   /** Most changes per page of a pull from no checkpoint (see {@link PullLoopOptions}). */
-  initialPullPageSize?: (() => Promise<number>) | undefined;
+  initialPullPageSize: () => Promise<number>;
   /** Fallback pull period. */
   pullIntervalMs: number;
   /** Per-request timeout. */
