@@ -22,7 +22,7 @@ export interface PushLoopOptions extends RequestParts {
   /** Most mutations per request. */
   pushBatchSize: number;
   /** Called with the server's limits from a 413 `too_large` answer. */
-  onLimits?: (limits: Partial<ServerLimitsInfo>) => void;
+  onLimits: (limits: Partial<ServerLimitsInfo>) => void;
   /** The highest revision our mutations got, per scope: each answer raises it. */
   ownRevisions: Map<string, number>;
 }
@@ -117,7 +117,7 @@ export class PushLoop {
       // A SyncError that retrying cannot fix, other than `auth` (see `retriedRequest`).
       const failure = error as SyncError;
       const limits = limitsOfTooLarge(failure);
-      if (limits !== undefined) this.#o.onLimits?.(limits);
+      if (limits !== undefined) this.#o.onLimits(limits);
       if (new Set(batch.map((entry) => entry.mutation.txId ?? entry.mutation.id)).size > 1) {
         outbox.release(batch);
         this.#alone = batch.length;

@@ -35,9 +35,9 @@ export interface ReplicatorOptions {
   /** Per-request timeout. */
   requestTimeoutMs: number;
   /** Called once when an `auth` error stopped this replicator. */
-  onAuthPaused?: (error: SyncError) => void;
+  onAuthPaused: (error: SyncError) => void;
   /** Called with the server's limits when a push was refused as too large (413). */
-  onLimits?: (limits: Partial<ServerLimitsInfo>) => void;
+  onLimits: (limits: Partial<ServerLimitsInfo>) => void;
 }
 
 /**
@@ -72,7 +72,7 @@ export class Replicator {
       this.#o.ctx.status.failed(error);
       this.stop();
       this.noteFailure(error);
-      this.#o.onAuthPaused?.(error);
+      this.#o.onAuthPaused(error);
     };
     // Both loops read the parts they share with this replicator from its own options.
     this.#push = new PushLoop({
