@@ -232,8 +232,8 @@ export class PullLoop {
     const limit = replica.checkpoints.has(scope)
       ? this.#o.pullPageSize
       : await this.#o.initialPullPageSize();
+    // Each step starts with a request, which a stopped client does not send (`retriedRequest`).
     for (;;) {
-      if (stop.aborted) return false;
       const request: PullRequest = {
         scope,
         checkpoint: replica.checkpoints.get(scope) ?? null,
