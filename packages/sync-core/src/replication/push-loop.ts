@@ -99,11 +99,11 @@ export class PushLoop {
    * result.
    */
   async #send(batch: OutboxEntry[]): Promise<boolean> {
-    const { ctx, replica, transport } = this.#o;
+    const { ctx, replica, transport, clientId, session } = this.#o;
     const { outbox } = replica;
     const request: PushRequest = {
-      clientId: this.#o.clientId,
-      sessionId: this.#o.session.sessionId,
+      clientId,
+      sessionId: session.sessionId,
       mutations: batch.map((entry) => entry.mutation),
     };
     let results: readonly MutationResult[] | undefined;
