@@ -1,4 +1,3 @@
-import type { EngineContext } from '../engine/context.js';
 import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { Poke, PullRequest, PullResponse } from '../protocol/types.js';
 import { ReplicaBatch } from '../replica/batch.js';
@@ -6,34 +5,22 @@ import type { Replica } from '../replica/replica.js';
 import type { SyncTransport } from '../transport/types.js';
 import { checkPullPage } from './check-answers.js';
 import { applyPulledPage } from './pull-page.js';
-import type { Retryer } from './retryer.js';
-import { withTimeout } from './with-timeout.js';
+import { type RequestParts, retriedRequest } from './request.js';
 
-/** What the pull loop needs. */
-export interface PullLoopOptions {
-  /** Shared engine parts. */
-  ctx: EngineContext;
+/** What the pull loop needs (with the shared parts of its requests). */
+export interface PullLoopOptions extends RequestParts {
   /** The live replica. */
   replica: Replica;
   /** The server. */
   transport: SyncTransport;
-  /** The shared retry policy. */
-  retryer: Retryer;
-  /** Aborts when the client stops or the session changes. */
-  stop: AbortSignal;
   /** Most changes per page. */
-  pageSize: number;
+  pullPageSize: number;
   /**
    * Most changes per page of a pull that starts from no checkpoint (an initial sync, or a
    * reset): it downloads the whole scope, in fewer, larger pages when the server allows them.
    * Asked when such a pull starts.
-   * @default pageSize
    */
-  initialPageSize?: (() => Promise<number>) | undefined;
-  /** Per-request timeout. */
-  requestTimeoutMs: number;
-  /** Called with an `auth` error. */
-  onAuthError: (error: SyncError) => void;
+  initialPullPageSize: () => Promise<number>;
   /**
    * Called with the payload pokes that could not be applied (their `fromCheckpoint` is not the
    * scope's checkpoint and no later poke caught up), newest last; decides whether to pull.
@@ -228,7 +215,7 @@ export class PullLoop {
   }
 
   async #pullToEnd(scope: string): Promise<boolean> {
-    const { ctx, replica, transport, retryer, stop } = this.#o;
+    const { ctx, replica, transport, stop } = this.#o;
     let resets = 0;
     const reset = replica.resetting.get(scope);
     if (
@@ -242,37 +229,28 @@ export class PullLoop {
       await this.#beginReset(scope);
     }
     let passRevision = 0;
-    let limit = this.#o.pageSize;
-    if (!replica.checkpoints.has(scope)) limit = (await this.#o.initialPageSize?.()) ?? limit;
+    const limit = replica.checkpoints.has(scope)
+      ? this.#o.pullPageSize
+      : await this.#o.initialPullPageSize();
+    // Each step starts with a request, which a stopped client does not send (`retriedRequest`).
     for (;;) {
-      if (stop.aborted) return false;
       const request: PullRequest = {
         scope,
         checkpoint: replica.checkpoints.get(scope) ?? null,
         limit,
       };
-      let page: PullResponse;
-      ctx.status.requestStarted();
+      let page: PullResponse | undefined;
       try {
-        page = await retryer.run(async () => {
-          const raw = await withTimeout(ctx.env, this.#o.requestTimeoutMs, stop, (signal) =>
-            transport.pull(request, signal),
-          );
-          return checkPullPage(raw, request);
-        }, stop);
+        page = await retriedRequest(
+          this.#o,
+          (signal) => transport.pull(request, signal),
+          (answer) => checkPullPage(answer, request),
+        );
       } catch (error) {
-        ctx.status.requestEnded();
-        if (stop.aborted) return false;
-        const failure = isSyncError(error)
-          ? error
-          : new SyncError('network', 'Pull failed', { cause: error });
-        if (failure.kind === 'auth') this.#o.onAuthError(failure);
-        else ctx.status.failed(failure);
+        ctx.status.failed(error as SyncError); // retriedRequest throws SyncErrors only
         return false;
       }
-      ctx.status.requestEnded();
-      ctx.status.succeeded();
-      if (stop.aborted) return false;
+      if (page === undefined || stop.aborted) return false;
       if (page.resetRequired === true) {
         // Guard against a server that keeps asking: reset once per pull, then give up until next time.
         if (resets++ > 0) {

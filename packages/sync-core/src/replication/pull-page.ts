@@ -65,13 +65,14 @@ export function applyPulledPage(
     }
   }
   write.setCheckpoint(scope, page.checkpoint);
-  if (!page.hasMore) write.pulledUpTo(scope, maxRevision);
+  if (page.hasMore) return maxRevision;
+  write.pulledUpTo(scope, maxRevision);
   // The end of a reset is written with its last page: no state shows the reset half done. Base
   // records of the scope that the fresh pull did not return no longer exist on the server
   // (their tombstones were purged), so they go (see `ReplicaBatch.finishReset`). Pending
   // mutations are kept and replayed; if their records are gone they conflict and the resolver
   // decides.
-  if (!page.hasMore && resetting) {
+  if (resetting) {
     for (const [collection, id] of write.finishReset(scope)) {
       if (store.recompute(collection, id)) ctx.notifier.changed(collection, id);
     }

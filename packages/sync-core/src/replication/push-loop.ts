@@ -1,5 +1,4 @@
-import type { EngineContext } from '../engine/context.js';
-import { isRetryableError, isSyncError, SyncError } from '../errors/sync-error.js';
+import { isSyncError, SyncError } from '../errors/sync-error.js';
 import type { OutboxEntry } from '../outbox/outbox.js';
 import { limitsOfTooLarge, type ServerLimitsInfo } from '../protocol/server-info.js';
 import type { MutationResult, PushRequest } from '../protocol/types.js';
@@ -8,13 +7,10 @@ import type { Replica } from '../replica/replica.js';
 import type { AuthSession, SyncTransport } from '../transport/types.js';
 import { checkPushAnswer } from './check-answers.js';
 import { applyPushResults } from './push-results.js';
-import type { Retryer } from './retryer.js';
-import { withTimeout } from './with-timeout.js';
+import { type RequestParts, retriedRequest } from './request.js';
 
-/** What the push loop needs. */
-export interface PushLoopOptions {
-  /** Shared engine parts. */
-  ctx: EngineContext;
+/** What the push loop needs (with the shared parts of its requests). */
+export interface PushLoopOptions extends RequestParts {
   /** The live replica of the signed-in user. */
   replica: Replica;
   /** Who pushes. */
@@ -23,18 +19,10 @@ export interface PushLoopOptions {
   clientId: string;
   /** The server. */
   transport: SyncTransport;
-  /** The shared retry policy. */
-  retryer: Retryer;
-  /** Aborts when the client stops or the session changes. */
-  stop: AbortSignal;
   /** Most mutations per request. */
   pushBatchSize: number;
-  /** Per-request timeout. */
-  requestTimeoutMs: number;
-  /** Called with an `auth` error: syncing stops until the session changes. */
-  onAuthError: (error: SyncError) => void;
   /** Called with the server's limits from a 413 `too_large` answer. */
-  onLimits?: (limits: Partial<ServerLimitsInfo>) => void;
+  onLimits: (limits: Partial<ServerLimitsInfo>) => void;
   /** The highest revision our mutations got, per scope: each answer raises it. */
   ownRevisions: Map<string, number>;
 }
@@ -111,48 +99,42 @@ export class PushLoop {
    * result.
    */
   async #send(batch: OutboxEntry[]): Promise<boolean> {
-    const { ctx, replica, transport, retryer, stop } = this.#o;
+    const { ctx, replica, transport, clientId, session } = this.#o;
     const { outbox } = replica;
     const request: PushRequest = {
-      clientId: this.#o.clientId,
-      sessionId: this.#o.session.sessionId,
+      clientId,
+      sessionId: session.sessionId,
       mutations: batch.map((entry) => entry.mutation),
     };
-    ctx.status.requestStarted();
-    let results: readonly MutationResult[];
+    let results: readonly MutationResult[] | undefined;
     try {
-      results = await retryer.run(async () => {
-        const raw = await withTimeout(ctx.env, this.#o.requestTimeoutMs, stop, (signal) =>
-          transport.push(request, signal),
-        );
-        return checkPushAnswer(raw, request).results;
-      }, stop);
-      ctx.status.requestEnded();
-      ctx.status.succeeded();
+      results = await retriedRequest(
+        this.#o,
+        (signal) => transport.push(request, signal),
+        (answer) => checkPushAnswer(answer, request).results,
+      );
     } catch (error) {
-      outbox.release(batch);
-      ctx.status.requestEnded();
-      if (stop.aborted) return false;
-      // The retryer gives up only on a SyncError retrying cannot fix; anything else (not reached
-      // today) leaves the batch queued for the next push, as a network failure would.
-      if (!isSyncError(error) || isRetryableError(error)) return true;
-      if (error.kind === 'auth') {
-        this.#o.onAuthError(error);
-        return false;
-      }
-      const limits = limitsOfTooLarge(error);
-      if (limits !== undefined) this.#o.onLimits?.(limits);
+      // A SyncError that retrying cannot fix, other than `auth` (see `retriedRequest`).
+      const failure = error as SyncError;
+      const limits = limitsOfTooLarge(failure);
+      if (limits !== undefined) this.#o.onLimits(limits);
       if (new Set(batch.map((entry) => entry.mutation.txId ?? entry.mutation.id)).size > 1) {
+        outbox.release(batch);
         this.#alone = batch.length;
         return true;
       }
-      const code = error.code ?? 'rejected';
+      const code = failure.code ?? 'rejected';
       results = batch.map((entry) => ({
         id: entry.mutation.id,
         status: 'rejected',
         code,
-        message: error.message,
+        message: failure.message,
       }));
+    }
+    // Stopped, or refused as `auth`: the batch stays queued.
+    if (results === undefined) {
+      outbox.release(batch);
+      return false;
     }
     const write = new ReplicaBatch(replica);
     const outcome = applyPushResults(

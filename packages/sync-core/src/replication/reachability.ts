@@ -104,12 +104,13 @@ export class Reachability implements OnlineSource {
   }
 
   async #probe(): Promise<boolean> {
-    const { env, probe, timeoutMs } = this.#o;
-    if (probe === undefined) return true;
+    const { env, timeoutMs } = this.#o;
+    // There is one: only `failed` starts the probing, and only with a probe.
+    const probe = this.#o.probe as NonNullable<ReachabilityOptions['probe']>;
     const controller = new AbortController();
     this.#probing = controller;
     try {
-      await withTimeout(env, timeoutMs, controller.signal, (signal) => probe(signal));
+      await withTimeout(env, timeoutMs, controller.signal, probe);
     } catch (error) {
       if (this.#probing !== controller) return false; // cancelled
       this.#probing = undefined;

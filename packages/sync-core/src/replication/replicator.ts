@@ -29,15 +29,15 @@ export interface ReplicatorOptions {
   /** Most changes per pull page. */
   pullPageSize: number;
   /** Most changes per page of a pull from no checkpoint (see {@link PullLoopOptions}). */
-  initialPullPageSize?: (() => Promise<number>) | undefined;
+  initialPullPageSize: () => Promise<number>;
   /** Fallback pull period. */
   pullIntervalMs: number;
   /** Per-request timeout. */
   requestTimeoutMs: number;
   /** Called once when an `auth` error stopped this replicator. */
-  onAuthPaused?: (error: SyncError) => void;
+  onAuthPaused: (error: SyncError) => void;
   /** Called with the server's limits when a push was refused as too large (413). */
-  onLimits?: (limits: Partial<ServerLimitsInfo>) => void;
+  onLimits: (limits: Partial<ServerLimitsInfo>) => void;
 }
 
 /**
@@ -57,6 +57,11 @@ export class Replicator {
   readonly #ownRevision = new Map<string, number>();
   readonly #failureWatchers = new Set<(error: SyncError, attempt: number) => void>();
   #timer: unknown;
+  /**
+   * Once stopped, the loops do nothing (each checks the stop signal before a step: push's
+   * `schedule` and `run`, the pull loop's drain), so asking them is safe; what would still move
+   * the status checks this flag.
+   */
   #stopped = false;
 
   /** @param options - see {@link ReplicatorOptions} */
@@ -67,7 +72,7 @@ export class Replicator {
       this.#o.ctx.status.failed(error);
       this.stop();
       this.noteFailure(error);
-      this.#o.onAuthPaused?.(error);
+      this.#o.onAuthPaused(error);
     };
     // Both loops read the parts they share with this replicator from its own options.
     this.#push = new PushLoop({
@@ -79,8 +84,6 @@ export class Replicator {
     this.#pull = new PullLoop({
       ...options,
       stop,
-      pageSize: options.pullPageSize,
-      initialPageSize: options.initialPullPageSize,
       onAuthError,
       // Payload pokes the pull loop could not apply: treated as the plain pokes they also are.
       onUnplacedPokes: (_scope, pokes) => {
@@ -126,7 +129,7 @@ export class Replicator {
     }
     this.#cleanups.push(
       ctx.env.online.subscribe((online) => {
-        if (online && !this.#stopped) {
+        if (online) {
           this.#push.schedule();
           this.#pullAll();
         }
@@ -148,7 +151,7 @@ export class Replicator {
 
   /** A local write became durable: push soon. */
   schedulePush(): void {
-    if (!this.#stopped) this.#push.schedule();
+    this.#push.schedule();
   }
 
   /**
@@ -156,7 +159,6 @@ export class Replicator {
    * everything sendable was answered and every scope was pulled to its end.
    */
   async syncNow(): Promise<boolean> {
-    if (this.#stopped) return false;
     await this.#push.run();
     const pulled = await Promise.all(this.#o.scopes.map((scope) => this.#pull.pull(scope)));
     const ok = pulled.every(Boolean);
@@ -168,7 +170,6 @@ export class Replicator {
   }
 
   #pullAll(): void {
-    if (this.#stopped) return;
     void Promise.all(this.#o.scopes.map((scope) => this.#pull.pull(scope))).then((results) =>
       this.#afterPull(results.every(Boolean)),
     );
@@ -217,7 +218,6 @@ export class Replicator {
   }
 
   #pullScope(scope: string): void {
-    if (this.#stopped) return;
     void this.#pull.pull(scope).then((ok) => this.#afterPull(ok));
   }
 

@@ -14,12 +14,16 @@ function failing(errors: unknown[], log: number[], now: () => number) {
 }
 
 describe('Retryer', () => {
-  it('backs off with full jitter: random() * min(max, base * 2^attempt)', () => {
+  it('backs off with full jitter: random() * min(max, base * 2^attempt)', async () => {
     const env = manualEnvironment();
     env.random = () => 0.5;
     const retryer = new Retryer({ env, baseDelayMs: 100, maxDelayMs: 1000 });
-    const failure = new SyncError('network', 'down');
-    expect([0, 1, 2, 3, 4, 5].map(() => retryer.recordFailure(failure))).toEqual([
+    const log: number[] = [];
+    const errs = Array.from({ length: 6 }, () => new SyncError('network', 'down'));
+    const result = retryer.run(failing(errs, log, env.now), new AbortController().signal);
+    await env.advance(5000);
+    await expect(result).resolves.toBe('ok');
+    expect(log.slice(1).map((t, i) => t - (log[i] as number))).toEqual([
       50, 100, 200, 400, 500, 500,
     ]);
   });
@@ -37,7 +41,14 @@ describe('Retryer', () => {
     // Whole milliseconds: floor(0.999999999 * 100) = 99, then floor(0.999999999 * 200) = 199.
     expect(log.map((t) => t - start)).toEqual([0, 99, 298]);
     // Reset: the next failure waits the first backoff again.
-    expect(retryer.recordFailure(new SyncError('network', 'down'))).toBe(99);
+    const again: number[] = [];
+    const next = retryer.run(
+      failing([new SyncError('network', 'down')], again, env.now),
+      new AbortController().signal,
+    );
+    await env.advance(1000);
+    await expect(next).resolves.toBe('ok');
+    expect(again.map((t) => t - start)).toEqual([1000, 1099]);
   });
 
   it('honours Retry-After as the minimum wait', async () => {
@@ -138,39 +149,46 @@ describe('Retryer shared by several requests', () => {
 });
 
 describe('Retryer.clear', () => {
-  it('forgets the failures: the next one waits the first backoff again', () => {
+  it('forgets the failures: the next one waits the first backoff again', async () => {
     const env = manualEnvironment();
     env.random = () => 0.5;
     const retryer = new Retryer({ env, baseDelayMs: 100, maxDelayMs: 10_000 });
-    const failure = new SyncError('network', 'down');
-    expect([retryer.recordFailure(failure), retryer.recordFailure(failure)]).toEqual([50, 100]);
+    const log: number[] = [];
+    const start = env.now();
+    const errs = Array.from({ length: 4 }, () => new SyncError('network', 'down'));
+    const result = retryer.run(failing(errs, log, env.now), new AbortController().signal);
+    // Waits of 50 and 100 ms; the third failure starts one of 200 ms, which clear() ends.
+    await env.advance(150);
+    expect(log.map((t) => t - start)).toEqual([0, 50, 150]);
     retryer.clear();
-    expect(retryer.recordFailure(failure)).toBe(50);
+    await env.advance(1000);
+    await expect(result).resolves.toBe('ok');
+    expect(log.map((t) => t - start)).toEqual([0, 50, 150, 150, 200]);
   });
 
   it('forgets the backoff but keeps a running Retry-After wait', async () => {
     const env = manualEnvironment();
     env.random = () => 0.5;
     const retryer = new Retryer({ env, baseDelayMs: 60_000, maxDelayMs: 60_000 });
-    retryer.recordFailure(new SyncError('rate-limited', '429', { retryAfterMs: 7000 }));
-    retryer.clear();
     const stop = new AbortController().signal;
-    let ready = false;
-    void retryer.ready(stop).then(() => {
-      ready = true;
-    });
-    await env.advance(6999);
-    expect(ready).toBe(false);
-    await env.advance(1);
-    expect(ready).toBe(true);
-    retryer.recordFailure(new SyncError('network', 'down')); // 30 s of backoff
-    retryer.clear();
-    let again = false;
-    void retryer.ready(stop).then(() => {
-      again = true;
-    });
+    const log: number[] = [];
+    const start = env.now();
+    const limited = new SyncError('rate-limited', '429', { retryAfterMs: 7000 });
+    const result = retryer.run(failing([limited], log, env.now), stop);
     await env.advance(0);
-    expect(again).toBe(true);
+    retryer.clear();
+    await env.advance(6999);
+    expect(log.map((t) => t - start)).toEqual([0]);
+    await env.advance(1);
+    await expect(result).resolves.toBe('ok');
+    expect(log.map((t) => t - start)).toEqual([0, 7000]);
+    // 30 s of backoff after a network failure, ended by clear().
+    const down = retryer.run(failing([new SyncError('network', 'down')], log, env.now), stop);
+    await env.advance(0);
+    retryer.clear();
+    await env.advance(0);
+    await expect(down).resolves.toBe('ok');
+    expect(log.map((t) => t - start)).toEqual([0, 7000, 7000, 7000]);
   });
 });
 
@@ -179,16 +197,16 @@ describe('Retryer and wall-clock jumps', () => {
     const env = manualEnvironment();
     env.random = () => 0;
     const retryer = new Retryer({ env });
-    retryer.recordFailure(new SyncError('rate-limited', '429', { retryAfterMs: 7000 }));
+    const log: number[] = [];
+    const limited = new SyncError('rate-limited', '429', { retryAfterMs: 7000 });
+    const result = retryer.run(failing([limited], log, env.now), new AbortController().signal);
+    await env.advance(0);
     env.jumpClock(60_000);
-    let ready = false;
-    void retryer.ready(new AbortController().signal).then(() => {
-      ready = true;
-    });
     await env.advance(6999);
-    expect(ready).toBe(false);
+    expect(log).toHaveLength(1);
     await env.advance(1);
-    expect(ready).toBe(true);
+    await expect(result).resolves.toBe('ok');
+    expect(log).toHaveLength(2);
   });
 });
 
@@ -205,7 +223,7 @@ describe('Retryer waits sharing one signal', () => {
       add(...args);
     }) as typeof add;
     // A dozen downloads of one session waiting to go: Node warns past 10 listeners per signal.
-    const waits = Array.from({ length: 12 }, () => retryer.ready(session.signal));
+    const waits = Array.from({ length: 12 }, () => retryer.run(async () => 'ok', session.signal));
     await env.advance(0);
     expect(listeners).toBe(1);
     const reason = new Error('signed out');
@@ -220,11 +238,13 @@ describe('Retryer waits sharing one signal', () => {
     env.setOnline(false);
     const one = new AbortController();
     const other = new AbortController();
-    const aborted = retryer.ready(one.signal);
+    const aborted = retryer.run(async () => 'ok', one.signal);
     let otherReady = false;
-    void retryer.ready(other.signal).then(() => {
-      otherReady = true;
-    });
+    void retryer
+      .run(async () => 'ok', other.signal)
+      .then(() => {
+        otherReady = true;
+      });
     one.abort(new Error('stop'));
     await expect(aborted).rejects.toThrow('stop');
     expect(otherReady).toBe(false);

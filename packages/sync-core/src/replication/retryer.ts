@@ -1,6 +1,6 @@
 import type { SyncEnvironment } from '../env/types.js';
 import { asSyncError } from '../errors/as-sync-error.js';
-import { isRetryableError, isSyncError, type SyncError } from '../errors/sync-error.js';
+import { isRetryableError, type SyncError } from '../errors/sync-error.js';
 import { fullJitterDelay } from './backoff.js';
 
 /** Retry policy of the one retryer used by push, pull and every other request. */
@@ -89,7 +89,7 @@ export class Retryer {
    */
   async run<T>(task: () => Promise<T>, signal: AbortSignal): Promise<T> {
     for (;;) {
-      await this.ready(signal);
+      await this.#ready(signal);
       const attempt = ++this.#started;
       try {
         const result = await task();
@@ -98,30 +98,31 @@ export class Retryer {
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (!isRetryableError(error)) throw error;
-        this.recordFailure(error);
-        this.#onRetry?.(asSyncError(error), attempt);
+        const failure = asSyncError(error);
+        this.#recordFailure(failure);
+        this.#onRetry?.(failure, attempt);
       }
     }
   }
 
   /**
-   * Books a failed attempt: computes and starts the wait; returns it in milliseconds (the
-   * backoff of the failures since the last success, or a longer Retry-After).
+   * Books a failed attempt: starts its wait, the backoff of the failures since the last success
+   * (and the `Retry-After` the server asked for, when it did).
    */
-  recordFailure(error: unknown): number {
-    const backoff = fullJitterDelay({
-      attempt: this.#attempt++,
-      baseDelayMs: this.#baseDelayMs,
-      maxDelayMs: this.#maxDelayMs,
-      random: this.#env.random,
-    });
-    let wait = backoff;
-    if (isSyncError(error) && error.retryAfterMs !== undefined && error.retryAfterMs >= 0) {
-      wait = Math.max(backoff, error.retryAfterMs);
-      this.#startTimer(this.#retryAfterTimers, error.retryAfterMs);
+  #recordFailure(failure: SyncError): void {
+    const { retryAfterMs } = failure;
+    if (retryAfterMs !== undefined && retryAfterMs >= 0) {
+      this.#startTimer(this.#retryAfterTimers, retryAfterMs);
     }
-    this.#startTimer(this.#backoffTimers, backoff);
-    return wait;
+    this.#startTimer(
+      this.#backoffTimers,
+      fullJitterDelay({
+        attempt: this.#attempt++,
+        baseDelayMs: this.#baseDelayMs,
+        maxDelayMs: this.#maxDelayMs,
+        random: this.#env.random,
+      }),
+    );
   }
 
   /**
@@ -144,7 +145,7 @@ export class Retryer {
   }
 
   /** Resolves once an attempt may start: online and past any wait. */
-  async ready(signal: AbortSignal): Promise<void> {
+  async #ready(signal: AbortSignal): Promise<void> {
     this.#wakeOnAbort(signal);
     for (;;) {
       if (signal.aborted) throw signal.reason;

@@ -48,6 +48,13 @@ export type SyncNowResult =
 /** The default of {@link SyncNowOptions.timeoutMs}. */
 export const SYNC_NOW_TIMEOUT_MS = 30_000;
 
+/** A {@link SyncNowResult} but its `pending` count, which is read when the call resolves. */
+type SyncOutcome = SyncNowResult extends infer Result
+  ? Result extends unknown
+    ? Omit<Result, 'pending'>
+    : never
+  : never;
+
 /**
  * Waits for a sync round and says how it ended: settled, or the first of timeout, abort, or a
  * failure that retrying will not fix by itself soon (network: `offline`, auth: `paused-auth`,
@@ -58,8 +65,8 @@ async function waitForSync(
   parts: SyncNowParts,
   options: SyncNowOptions,
   replicator: Replicator,
-): Promise<SyncNowResult> {
-  const { env, pending } = parts;
+): Promise<SyncOutcome> {
+  const { env } = parts;
   const retryer = parts.retryer();
   // Failures of attempts numbered up to this started before the call and are not its news.
   const startedBefore = retryer.attemptsStarted;
@@ -68,9 +75,8 @@ async function waitForSync(
   const work = replicator.syncNow();
   let lastError: SyncError | undefined;
   let unwatch = () => {};
-  const pendingResult = (reason: 'timeout' | 'aborted' | 'failed'): SyncNowResult => ({
+  const pendingResult = (reason: 'timeout' | 'aborted' | 'failed'): SyncOutcome => ({
     outcome: 'pending',
-    pending: pending(),
     reason,
     ...(lastError === undefined ? {} : { error: lastError }),
   });
@@ -81,29 +87,21 @@ async function waitForSync(
       options.timeoutMs ?? SYNC_NOW_TIMEOUT_MS,
       options.signal,
       () =>
-        new Promise<SyncNowResult>((resolve) => {
+        new Promise<SyncOutcome>((resolve) => {
           unwatch = replicator.watchFailures((error, attempt) => {
             if (attempt <= startedBefore) {
               retryer.retryNow();
               return;
             }
             lastError = error;
-            if (error.kind === 'network')
-              resolve({ outcome: 'offline', pending: pending(), error });
-            else if (error.kind === 'auth')
-              resolve({ outcome: 'paused-auth', pending: pending(), error });
+            if (error.kind === 'network') resolve({ outcome: 'offline', error });
+            else if (error.kind === 'auth') resolve({ outcome: 'paused-auth', error });
             else if (error.kind === 'misconfigured') resolve(pendingResult('failed'));
           });
           work.then(
             (settled) =>
               resolve(
-                settled
-                  ? {
-                      outcome: 'settled',
-                      pending: pending(),
-                      lastSyncedAt: env.now(),
-                    }
-                  : pendingResult('failed'),
+                settled ? { outcome: 'settled', lastSyncedAt: env.now() } : pendingResult('failed'),
               ),
             () => resolve(pendingResult('failed')),
           );
@@ -146,20 +144,19 @@ export async function syncNow(
   parts: SyncNowParts,
   options: SyncNowOptions,
 ): Promise<SyncNowResult> {
-  const { pending } = parts;
-  if (!parts.running()) return { outcome: 'stopped', pending: pending() };
+  return { ...(await syncRound(parts, options)), pending: parts.pending() } as SyncNowResult;
+}
+
+async function syncRound(parts: SyncNowParts, options: SyncNowOptions): Promise<SyncOutcome> {
+  if (!parts.running()) return { outcome: 'stopped' };
   await parts.settled();
-  if (!parts.running()) return { outcome: 'stopped', pending: pending() };
-  if (!parts.signedIn()) return { outcome: 'local', pending: pending() };
+  if (!parts.running()) return { outcome: 'stopped' };
+  if (!parts.signedIn()) return { outcome: 'local' };
   if (!(await parts.reachability.checkNow())) {
     const error = parts.reachability.unreachable;
-    return {
-      outcome: 'offline',
-      pending: pending(),
-      ...(error === undefined ? {} : { error }),
-    };
+    return { outcome: 'offline', ...(error === undefined ? {} : { error }) };
   }
   const replicator = parts.resume();
-  if (replicator === undefined) return { outcome: 'stopped', pending: pending() };
+  if (replicator === undefined) return { outcome: 'stopped' };
   return waitForSync(parts, options, replicator);
 }
