@@ -120,7 +120,7 @@ export class Replicator {
           transport.subscribe({
             scopes: [...scopes],
             onPoke: (poke) => this.#onPoke(poke),
-            onConnect: () => this.#pullAll(),
+            onConnect: () => void this.#pullAll(),
           }),
         );
       } catch {
@@ -131,13 +131,13 @@ export class Replicator {
       ctx.env.online.subscribe((online) => {
         if (online) {
           this.#push.schedule();
-          this.#pullAll();
+          void this.#pullAll();
         }
       }),
     );
     this.#armTimer();
     this.#push.schedule();
-    this.#pullAll();
+    void this.#pullAll();
   }
 
   /** Stops everything; in-flight requests are aborted and their mutations stay queued. */
@@ -160,19 +160,19 @@ export class Replicator {
    */
   async syncNow(): Promise<boolean> {
     await this.#push.run();
-    const pulled = await Promise.all(this.#o.scopes.map((scope) => this.#pull.pull(scope)));
-    const ok = pulled.every(Boolean);
-    this.#afterPull(ok);
+    const ok = await this.#pullAll();
     // Pulls can reveal nothing new to push, but a push answered during the pull may have
     // queued a resolver's rewrite: push once more so syncNow leaves nothing sendable behind.
     await this.#push.run();
     return ok && !this.#stopped && !this.#o.replica.outbox.hasSendable();
   }
 
-  #pullAll(): void {
-    void Promise.all(this.#o.scopes.map((scope) => this.#pull.pull(scope))).then((results) =>
-      this.#afterPull(results.every(Boolean)),
-    );
+  /** Pulls every scope; resolves `true` when each was pulled to its end (see #afterPull). */
+  async #pullAll(): Promise<boolean> {
+    const pulled = await Promise.all(this.#o.scopes.map((scope) => this.#pull.pull(scope)));
+    const ok = pulled.every(Boolean);
+    this.#afterPull(ok);
+    return ok;
   }
 
   /**
@@ -226,7 +226,7 @@ export class Replicator {
     if (this.#stopped || !(pullIntervalMs > 0)) return;
     this.#timer = ctx.env.setTimeout(() => {
       this.#timer = undefined;
-      this.#pullAll();
+      void this.#pullAll();
       this.#push.schedule();
       this.#armTimer();
     }, pullIntervalMs);
