@@ -36,16 +36,14 @@ export class Notifier implements NotificationBatch {
 
   /** Records that a record of the view changed. */
   changed(collection: string, id: string): void {
-    if (this.#events.listenerCount('change') === 0) {
-      this.touch();
-      return;
+    if (this.#events.listenerCount('change') > 0) {
+      let ids = this.#changes.get(collection);
+      if (ids === undefined) {
+        ids = new Set();
+        this.#changes.set(collection, ids);
+      }
+      ids.add(id);
     }
-    let ids = this.#changes.get(collection);
-    if (ids === undefined) {
-      ids = new Set();
-      this.#changes.set(collection, ids);
-    }
-    ids.add(id);
     this.touch();
   }
 
