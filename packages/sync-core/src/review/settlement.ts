@@ -33,7 +33,7 @@ export function recordSyncState(replica: Replica, collection: string, id: string
 /**
  * Carries out a settlement: writes `removal`, with the write it queues (`queued`, through
  * `write`) or alone. When it fails, the list changes are undone and the error is thrown as a
- * `SyncError`; the counts and the views are refreshed either way.
+ * `SyncError`; the counts are refreshed (and subscribers woken) either way.
  */
 async function settle(
   ctx: EngineContext,
@@ -50,8 +50,9 @@ async function settle(
       ? error
       : new SyncError('storage', 'Saving the decision failed', { cause: error });
   } finally {
+    // The live replica's counts go to the status machine, whose change wakes the subscribers
+    // (its flush is the notifier's next batch): the lists they read changed with the counts.
     ctx.refreshCounts(replica);
-    ctx.notifier.touch();
   }
 }
 
