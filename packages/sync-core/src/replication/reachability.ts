@@ -46,14 +46,12 @@ export class Reachability implements OnlineSource {
       this.#cancelProbe();
       this.#notify();
     });
-    return () => this.stop();
-  }
-
-  /** Stops probing and following the device. */
-  stop(): void {
-    this.#stopDevice?.();
-    this.#stopDevice = undefined;
-    this.#cancelProbe();
+    // Stops probing and following the device.
+    return () => {
+      this.#stopDevice?.();
+      this.#stopDevice = undefined;
+      this.#cancelProbe();
+    };
   }
 
   /** The network error that made the server unreachable, while it is. */
