@@ -22,7 +22,7 @@ import { recordSyncState } from '../review/settlement.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
 import type { CollectionDeclarations, RecordsOf } from '../schema/collections.js';
 import type { SessionsApi } from '../sessions/client-sessions.js';
-import type { TargetingServices } from '../sessions/session-targeting.js';
+import type { TargetingHost, TargetingServices } from '../sessions/session-targeting.js';
 import { RecordLists } from '../status/record-lists.js';
 import { StatusMachine } from '../status/status-machine.js';
 import type { RecordSyncState, SyncStatus } from '../status/types.js';
@@ -100,7 +100,7 @@ class SyncClientImpl implements SyncClient {
     // Status changes are committed in the notifier's batch, which then wakes subscribers.
     const status = new StatusMachine(emitter, notifier);
     // One set of parts for session targeting, the session switch, the write path and the engine.
-    const parts: ClientTabsParts & { options: SyncClientOptions } = {
+    const parts: ClientTabsParts & TargetingHost & { options: SyncClientOptions } = {
       options,
       env,
       transport,
@@ -117,17 +117,13 @@ class SyncClientImpl implements SyncClient {
       running: () => this.#starting !== null,
       liveReplica: () => this.#sessions.replica,
       schedulePush: () => this.#sessions.replicator?.schedulePush(),
+      userScope: () => {
+        const session = this.#sessions.session;
+        return session === null ? '' : this.#sessions.scopeFor(session);
+      },
       client: this,
     };
-    parts.targeting =
-      options.targeting?.attach({
-        ...parts,
-        tabInbox: () => this.#tabs?.link.targeting?.inbox,
-        userScope: () => {
-          const session = this.#sessions.session;
-          return session === null ? '' : this.#sessions.scopeFor(session);
-        },
-      }) ?? null;
+    parts.targeting = options.targeting?.attach(parts) ?? null;
     this.#parts = parts;
     // With tabs, the session switch and the write path are the tabs' own (see ClientTabs).
     const tabs = options.tabs?.connect(parts);

@@ -33,11 +33,6 @@ export interface TargetingHost {
   newId: IdGenerator;
   /** The client's events: `deliveryFailed` and `transfer` outlets. */
   emitter: Emitter<SyncEvents>;
-  /**
-   * With several tabs, the leader's delivery inbox, which hands a delivery to one tab's
-   * listeners; `undefined` without tabs (or in a follower).
-   */
-  tabInbox(): TabInbox | undefined;
   /** The signed-in user's own scope (`''` when signed out). */
   userScope(): string;
 }
@@ -67,6 +62,11 @@ export interface TargetingServices {
   readonly listeners: DeliveryListeners;
   /** A `delivery` listener was added: offer it the deliveries waiting for this session. */
   handlersChanged(): void;
+  /**
+   * With several tabs, the tabs' delivery inbox, which hands a delivery to one tab's listeners
+   * (set by the tabs entry, so an app without tabs does not ship that wiring); `null` without.
+   */
+  tabInbox: TabInbox | null;
 }
 
 /**
@@ -120,7 +120,7 @@ function attachTargeting(host: TargetingHost): TargetingServices {
     handlers: (delivery) => {
       // This tab's listeners of its kind; with several tabs, the leader hands it to one tab's.
       const own = listeners.of(delivery.kind);
-      return host.tabInbox()?.handlers(delivery, own) ?? own;
+      return targeting.tabInbox?.handlers(delivery, own) ?? own;
     },
     prepare: (delivery, signal) => requireAssets().prepareDelivery(delivery, signal),
     internal: new Map([
@@ -150,14 +150,15 @@ function attachTargeting(host: TargetingHost): TargetingServices {
     publish: (progress) => host.emitter.emit('transfer', progress),
     storage: host.storage,
   });
-  const clientAssets = assets;
-  return {
+  const targeting: TargetingServices = {
     sessions: services.sessions,
     deliveries: services.deliveries,
-    assets: clientAssets,
+    assets,
     listeners,
     signedIn: (context) => services.signedIn(context),
     signedOut: () => services.signedOut(),
     handlersChanged: () => services.handlersChanged(),
+    tabInbox: null,
   };
+  return targeting;
 }
