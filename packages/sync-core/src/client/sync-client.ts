@@ -294,7 +294,7 @@ class SyncClientImpl implements SyncClient {
     options?: DeliveryListenerOptions,
   ): this {
     // Deliveries are handed to the listeners of their kind by session targeting, not emitted.
-    if (event === 'delivery') this.#parts.targeting?.listeners.add(listener as never, options);
+    if (event === 'delivery') this.#parts.targeting?.listen(listener as never, options);
     else this.#emitter.on(event, listener as never);
     this.#listenersChanged(event);
     return this;
@@ -309,23 +309,17 @@ class SyncClientImpl implements SyncClient {
   }
 
   off<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
-    if (event !== 'delivery') this.#emitter.off(event, listener as never);
-    else {
-      this.#parts.targeting?.listeners.remove(listener as never);
-      this.#tabs?.link.listenersChanged();
-    }
+    if (event === 'delivery') this.#parts.targeting?.unlisten(listener as never);
+    else this.#emitter.off(event, listener as never);
     return this;
   }
 
   /**
-   * A new status listener hears of a change made while nobody listened; a new delivery handler
-   * is offered the deliveries waiting for this session (in any tab).
+   * A new status listener hears of a change made while nobody listened (a new delivery handler
+   * is offered the deliveries waiting for this session by session targeting's `listen`).
    */
   #listenersChanged(event: keyof SyncEvents): void {
     if (event === 'status') this.#parts.status.listenersChanged();
-    if (event !== 'delivery') return;
-    this.#parts.targeting?.handlersChanged();
-    this.#tabs?.link.listenersChanged();
   }
 
   subscribe(listener: () => void): () => void {

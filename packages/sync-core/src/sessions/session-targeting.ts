@@ -5,7 +5,7 @@ import { ClientAssets } from '../assets/client-assets.js';
 import { DEFAULT_ASSET_CHUNK_BYTES, DEFAULT_ASSET_UPLOAD_WINDOW } from '../assets/transfer-io.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
 import type { DeliveryHandler } from '../deliveries/inbox.js';
-import { DeliveryListeners } from '../deliveries/listeners.js';
+import { type DeliveryListenerOptions, DeliveryListeners } from '../deliveries/listeners.js';
 import { defaultLocks } from '../deliveries/locks.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { asSyncError } from '../errors/as-sync-error.js';
@@ -44,6 +44,8 @@ export interface TabInbox {
    * it to one tab's listeners, or none when no tab listens for its kind.
    */
   handlers(delivery: Delivery, listeners: readonly DeliveryHandler[]): readonly DeliveryHandler[];
+  /** This tab's `delivery` listeners changed: a follower tells the leader. */
+  announce(): void;
 }
 
 /** Session targeting as attached to one client: its APIs and its session lifecycle. */
@@ -60,6 +62,14 @@ export interface TargetingServices {
   signedOut(): void;
   /** The client's `delivery` listeners (`client.on('delivery', listener, { kind })`). */
   readonly listeners: DeliveryListeners;
+  /**
+   * `client.on('delivery', listener, options)`: adds the listener and offers it the deliveries
+   * waiting for this session (in any tab).
+   * @throws SyncError `invalid` when `options.kind` is given but is not a non-empty string
+   */
+  listen(listener: DeliveryHandler, options?: DeliveryListenerOptions): void;
+  /** `client.off('delivery', listener)`. */
+  unlisten(listener: DeliveryHandler): void;
   /** A `delivery` listener was added: offer it the deliveries waiting for this session. */
   handlersChanged(): void;
   /**
@@ -158,6 +168,15 @@ function attachTargeting(host: TargetingHost): TargetingServices {
     signedIn: (context) => services.signedIn(context),
     signedOut: () => services.signedOut(),
     handlersChanged: () => services.handlersChanged(),
+    listen: (listener, options) => {
+      listeners.add(listener, options);
+      services.handlersChanged();
+      targeting.tabInbox?.announce();
+    },
+    unlisten: (listener) => {
+      listeners.remove(listener);
+      targeting.tabInbox?.announce();
+    },
     tabInbox: null,
   };
   return targeting;
