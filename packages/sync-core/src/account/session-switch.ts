@@ -222,7 +222,7 @@ export class SessionSwitch {
     ctx.refreshCounts(replica);
     this.#serverLimits = this.#parts.limits.learnFrom(this.#parts.transport, ctx.env);
     this.#startReplicator(engine, session, replica);
-    this.#parts.targeting?.signedIn({ ...engine, session });
+    this.#parts.targeting?.signedIn({ ...engine, session, scope: this.scopeFor(session) });
     return true;
   }
 

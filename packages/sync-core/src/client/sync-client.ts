@@ -117,10 +117,6 @@ class SyncClientImpl implements SyncClient {
       running: () => this.#starting !== null,
       liveReplica: () => this.#sessions.replica,
       schedulePush: () => this.#sessions.replicator?.schedulePush(),
-      userScope: () => {
-        const session = this.#sessions.session;
-        return session === null ? '' : this.#sessions.scopeFor(session);
-      },
       client: this,
     };
     parts.targeting = options.targeting?.attach(parts) ?? null;

@@ -33,8 +33,6 @@ export interface TargetingHost {
   newId: IdGenerator;
   /** The client's events: `deliveryFailed` and `transfer` outlets. */
   emitter: Emitter<SyncEvents>;
-  /** The signed-in user's own scope (`''` when signed out). */
-  userScope(): string;
 }
 
 /** What session targeting needs of the multi-tab delivery inbox. */
@@ -137,7 +135,6 @@ function attachTargeting(host: TargetingHost): TargetingServices {
       [TRANSFER_REQUEST_KIND, (delivery, signal) => requireAssets().serveRequest(delivery, signal)],
     ]),
     onError: (error, delivery) => host.emitter.emit('deliveryFailed', asSyncError(error), delivery),
-    userScope: () => host.userScope(),
     parts: [
       {
         signedIn: (context) => requireAssets().signedIn(context),
