@@ -292,7 +292,8 @@ class SyncClientImpl implements SyncClient {
     // Deliveries are handed to the listeners of their kind by session targeting, not emitted.
     if (event === 'delivery') this.#parts.targeting?.listen(listener as never, options);
     else this.#emitter.on(event, listener as never);
-    this.#listenersChanged(event);
+    // A new status listener hears of a change made while nobody listened.
+    if (event === 'status') this.#parts.status.listenersChanged();
     return this;
   }
 
@@ -300,7 +301,8 @@ class SyncClientImpl implements SyncClient {
     // A delivery listener is handed deliveries, not emitted to: `once` adds it as `on` does.
     if (event === 'delivery') return this.on(event, listener);
     this.#emitter.once(event, listener as never);
-    this.#listenersChanged(event);
+    // A new status listener hears of a change made while nobody listened.
+    if (event === 'status') this.#parts.status.listenersChanged();
     return this;
   }
 
@@ -308,14 +310,6 @@ class SyncClientImpl implements SyncClient {
     if (event === 'delivery') this.#parts.targeting?.unlisten(listener as never);
     else this.#emitter.off(event, listener as never);
     return this;
-  }
-
-  /**
-   * A new status listener hears of a change made while nobody listened (a new delivery handler
-   * is offered the deliveries waiting for this session by session targeting's `listen`).
-   */
-  #listenersChanged(event: keyof SyncEvents): void {
-    if (event === 'status') this.#parts.status.listenersChanged();
   }
 
   subscribe(listener: () => void): () => void {
