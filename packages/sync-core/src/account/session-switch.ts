@@ -4,6 +4,7 @@ import type { StartedEngine } from '../engine/start-engine.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { asSyncError } from '../errors/as-sync-error.js';
 import type { Notifier } from '../observe/notifier.js';
+import type { Outbox } from '../outbox/outbox.js';
 import type { ServerLimitsInfo } from '../protocol/server-info.js';
 import { LOCAL_NAMESPACE, LOCAL_SCOPE, userNamespace } from '../replica/keys.js';
 import { openReplica } from '../replica/load.js';
@@ -159,7 +160,7 @@ export class SessionSwitch {
   }
 
   /** Opens the replica of `namespace` (loading from storage). */
-  protected open(namespace: string, scope: string): Replica {
+  protected open(namespace: string, scope: string, outbox?: Outbox): Replica {
     const replica: Replica = openReplica(
       this.#parts.storage,
       namespace,
@@ -173,6 +174,7 @@ export class SessionSwitch {
       },
       // The device must know the namespace before any write lands in it (see DeviceClockHistory).
       this.#parts.clockHistory.remember(namespace),
+      outbox,
     );
     return replica;
   }
@@ -220,7 +222,7 @@ export class SessionSwitch {
     ctx.refreshCounts(replica);
     this.#serverLimits = this.#parts.limits.learnFrom(this.#parts.transport, ctx.env);
     this.#startReplicator(engine, session, replica);
-    this.#parts.targeting?.signedIn({ ...engine, session });
+    this.#parts.targeting?.signedIn({ ...engine, session, scope: this.scopeFor(session) });
     return true;
   }
 

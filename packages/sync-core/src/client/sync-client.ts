@@ -22,7 +22,7 @@ import { recordSyncState } from '../review/settlement.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
 import type { CollectionDeclarations, RecordsOf } from '../schema/collections.js';
 import type { SessionsApi } from '../sessions/client-sessions.js';
-import type { TargetingServices } from '../sessions/session-targeting.js';
+import type { TargetingHost, TargetingServices } from '../sessions/session-targeting.js';
 import { RecordLists } from '../status/record-lists.js';
 import { StatusMachine } from '../status/status-machine.js';
 import type { RecordSyncState, SyncStatus } from '../status/types.js';
@@ -100,7 +100,7 @@ class SyncClientImpl implements SyncClient {
     // Status changes are committed in the notifier's batch, which then wakes subscribers.
     const status = new StatusMachine(emitter, notifier);
     // One set of parts for session targeting, the session switch, the write path and the engine.
-    const parts: ClientTabsParts & { options: SyncClientOptions } = {
+    const parts: ClientTabsParts & TargetingHost & { options: SyncClientOptions } = {
       options,
       env,
       transport,
@@ -119,15 +119,7 @@ class SyncClientImpl implements SyncClient {
       schedulePush: () => this.#sessions.replicator?.schedulePush(),
       client: this,
     };
-    parts.targeting =
-      options.targeting?.attach({
-        ...parts,
-        tabInbox: () => this.#tabs?.link.targeting?.inbox,
-        userScope: () => {
-          const session = this.#sessions.session;
-          return session === null ? '' : this.#sessions.scopeFor(session);
-        },
-      }) ?? null;
+    parts.targeting = options.targeting?.attach(parts) ?? null;
     this.#parts = parts;
     // With tabs, the session switch and the write path are the tabs' own (see ClientTabs).
     const tabs = options.tabs?.connect(parts);
@@ -298,9 +290,10 @@ class SyncClientImpl implements SyncClient {
     options?: DeliveryListenerOptions,
   ): this {
     // Deliveries are handed to the listeners of their kind by session targeting, not emitted.
-    if (event === 'delivery') this.#parts.targeting?.listeners.add(listener as never, options);
+    if (event === 'delivery') this.#parts.targeting?.listen(listener as never, options);
     else this.#emitter.on(event, listener as never);
-    this.#listenersChanged(event);
+    // A new status listener hears of a change made while nobody listened.
+    if (event === 'status') this.#parts.status.listenersChanged();
     return this;
   }
 
@@ -308,28 +301,15 @@ class SyncClientImpl implements SyncClient {
     // A delivery listener is handed deliveries, not emitted to: `once` adds it as `on` does.
     if (event === 'delivery') return this.on(event, listener);
     this.#emitter.once(event, listener as never);
-    this.#listenersChanged(event);
+    // A new status listener hears of a change made while nobody listened.
+    if (event === 'status') this.#parts.status.listenersChanged();
     return this;
   }
 
   off<E extends keyof SyncEvents>(event: E, listener: SyncEvents[E]): this {
-    if (event !== 'delivery') this.#emitter.off(event, listener as never);
-    else {
-      this.#parts.targeting?.listeners.remove(listener as never);
-      this.#tabs?.link.listenersChanged();
-    }
+    if (event === 'delivery') this.#parts.targeting?.unlisten(listener as never);
+    else this.#emitter.off(event, listener as never);
     return this;
-  }
-
-  /**
-   * A new status listener hears of a change made while nobody listened; a new delivery handler
-   * is offered the deliveries waiting for this session (in any tab).
-   */
-  #listenersChanged(event: keyof SyncEvents): void {
-    if (event === 'status') this.#parts.status.listenersChanged();
-    if (event !== 'delivery') return;
-    this.#parts.targeting?.handlersChanged();
-    this.#tabs?.link.listenersChanged();
   }
 
   subscribe(listener: () => void): () => void {

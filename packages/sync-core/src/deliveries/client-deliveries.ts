@@ -60,10 +60,11 @@ export interface ClientDeliveriesOptions {
   transport: DeliveryTransport | undefined;
   /** Makes delivery ids. */
   newId: IdGenerator;
-  /** The signed-in context, or `null`. */
+  /**
+   * The signed-in context, or `null` (its scope is that of `otherSessions` and `sessions`
+   * deliveries).
+   */
   context(): SignedInContext | null;
-  /** The scope of `otherSessions` and `sessions` deliveries (the user's own scope). */
-  userScope(): string;
 }
 
 /** See {@link DeliveriesApi}. */
@@ -94,7 +95,7 @@ export class ClientDeliveries implements DeliveriesApi {
       scope = spec.scope;
     } else {
       target = spec.type === 'sessions' ? { type: 'sessions', ids: [...spec.ids] } : spec;
-      scope = this.#options.userScope();
+      scope = context.scope;
     }
     const request = {
       id: options.id ?? this.#options.newId(),

@@ -68,8 +68,6 @@ export class Outbox {
   #byRecord = new RecordIndex<Entry[]>();
   #byTx = new Map<string, Entry[]>();
   #nextSeq = 1;
-  /** Hears every record whose entries changed (a leader tab mirrors them to its followers). */
-  onTouched: ((collection: string, id: string) => void) | null = null;
 
   /**
    * Inserts entries that are durable already (loaded from storage, or a leader tab's, see
@@ -132,7 +130,6 @@ export class Outbox {
     ) {
       const previous = { mutation: last.mutation, base: last.base };
       last.mutation = coalesce(last.mutation, mutation);
-      this.onTouched?.(mutation.collection, mutation.recordId);
       last.writes++;
       return { entry: last, coalescedFrom: previous };
     }
@@ -170,7 +167,6 @@ export class Outbox {
     entry: Entry,
     list = this.#byRecord.get(entry.mutation.collection, entry.mutation.recordId),
   ): void {
-    this.onTouched?.(entry.mutation.collection, entry.mutation.recordId);
     this.#entries.set(entry.seq, entry);
     if (list === undefined)
       this.#byRecord.set(entry.mutation.collection, entry.mutation.recordId, [entry]);
@@ -188,7 +184,6 @@ export class Outbox {
     if (!this.#holds(entry)) return;
     this.#entries.delete(entry.seq);
     const { collection, recordId } = entry.mutation;
-    this.onTouched?.(collection, recordId);
     if (unlink(this.#byRecord.get(collection, recordId), entry)) {
       this.#byRecord.delete(collection, recordId);
     }
@@ -202,7 +197,6 @@ export class Outbox {
    */
   replace(held: OutboxEntry, mutation: Mutation, base: JsonObject | null): void {
     const entry = held as Entry;
-    this.onTouched?.(mutation.collection, mutation.recordId);
     entry.mutation = Object.freeze(mutation);
     entry.base = base;
     entry.sealed = false;

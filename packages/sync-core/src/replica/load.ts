@@ -1,4 +1,4 @@
-import type { StoredOutboxEntry } from '../outbox/outbox.js';
+import type { Outbox, StoredOutboxEntry } from '../outbox/outbox.js';
 import type { SyncRecord } from '../protocol/types.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
@@ -29,8 +29,9 @@ export function openReplica(
   scope: string,
   onLoaded: (touched: Array<[collection: string, id: string]>) => void,
   alsoBefore: Promise<void> = Promise.resolve(),
+  outbox?: Outbox,
 ): Replica {
-  const replica = new Replica(namespace, scope);
+  const replica = new Replica(namespace, scope, outbox);
   replica.loaded = false;
   replica.ready = Promise.all([loadInto(storage, replica), alsoBefore]).then(([touched]) => {
     replica.loaded = true;

@@ -100,11 +100,11 @@ export class Replica {
   /**
    * @param namespace - storage namespace
    * @param scope - scope of new writes
+   * @param outbox - its outbox (a leader tab's announces its changes, see tabs/)
    */
-  constructor(namespace: string, scope: string) {
+  constructor(namespace: string, scope: string, outbox = new Outbox()) {
     this.namespace = namespace;
     this.scope = scope;
-    const outbox = new Outbox();
     this.outbox = outbox;
     // The size check skips a lookup for every pulled record when nothing is pending.
     this.store = new RecordStore((collection, id) =>

@@ -37,6 +37,8 @@ export interface SessionsApi {
 export interface SignedInContext {
   /** The signed-in session. */
   session: AuthSession;
+  /** The signed-in user's own scope (of `otherSessions` and `sessions` deliveries). */
+  scope: string;
   /** This installation's id. */
   clientId: string;
   /** The client's one retryer. */

@@ -52,8 +52,6 @@ export interface SessionServicesOptions {
   internal: ReadonlyMap<string, InternalDeliveryHandler>;
   /** A delivery handler failed. */
   onError(error: unknown, delivery: Delivery): void;
-  /** The signed-in user's own scope. */
-  userScope(): string;
   /** Other parts that follow the session (assets). */
   parts: readonly SessionPart[];
 }
@@ -88,7 +86,6 @@ export class SessionServices {
       transport: transport.deliveries,
       newId: options.newId,
       context: () => this.#context,
-      userScope: options.userScope,
     });
     this.#inbox =
       transport.deliveries === undefined

@@ -5,7 +5,7 @@ import { ClientAssets } from '../assets/client-assets.js';
 import { DEFAULT_ASSET_CHUNK_BYTES, DEFAULT_ASSET_UPLOAD_WINDOW } from '../assets/transfer-io.js';
 import type { DeliveriesApi } from '../deliveries/client-deliveries.js';
 import type { DeliveryHandler } from '../deliveries/inbox.js';
-import { DeliveryListeners } from '../deliveries/listeners.js';
+import { type DeliveryListenerOptions, DeliveryListeners } from '../deliveries/listeners.js';
 import { defaultLocks } from '../deliveries/locks.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { asSyncError } from '../errors/as-sync-error.js';
@@ -33,13 +33,6 @@ export interface TargetingHost {
   newId: IdGenerator;
   /** The client's events: `deliveryFailed` and `transfer` outlets. */
   emitter: Emitter<SyncEvents>;
-  /**
-   * With several tabs, the leader's delivery inbox, which hands a delivery to one tab's
-   * listeners; `undefined` without tabs (or in a follower).
-   */
-  tabInbox(): TabInbox | undefined;
-  /** The signed-in user's own scope (`''` when signed out). */
-  userScope(): string;
 }
 
 /** What session targeting needs of the multi-tab delivery inbox. */
@@ -49,6 +42,8 @@ export interface TabInbox {
    * it to one tab's listeners, or none when no tab listens for its kind.
    */
   handlers(delivery: Delivery, listeners: readonly DeliveryHandler[]): readonly DeliveryHandler[];
+  /** This tab's `delivery` listeners changed: a follower tells the leader. */
+  announce(): void;
 }
 
 /** Session targeting as attached to one client: its APIs and its session lifecycle. */
@@ -65,8 +60,21 @@ export interface TargetingServices {
   signedOut(): void;
   /** The client's `delivery` listeners (`client.on('delivery', listener, { kind })`). */
   readonly listeners: DeliveryListeners;
+  /**
+   * `client.on('delivery', listener, options)`: adds the listener and offers it the deliveries
+   * waiting for this session (in any tab).
+   * @throws SyncError `invalid` when `options.kind` is given but is not a non-empty string
+   */
+  listen(listener: DeliveryHandler, options?: DeliveryListenerOptions): void;
+  /** `client.off('delivery', listener)`. */
+  unlisten(listener: DeliveryHandler): void;
   /** A `delivery` listener was added: offer it the deliveries waiting for this session. */
   handlersChanged(): void;
+  /**
+   * With several tabs, the tabs' delivery inbox, which hands a delivery to one tab's listeners
+   * (set by the tabs entry, so an app without tabs does not ship that wiring); `null` without.
+   */
+  tabInbox: TabInbox | null;
 }
 
 /**
@@ -120,14 +128,13 @@ function attachTargeting(host: TargetingHost): TargetingServices {
     handlers: (delivery) => {
       // This tab's listeners of its kind; with several tabs, the leader hands it to one tab's.
       const own = listeners.of(delivery.kind);
-      return host.tabInbox()?.handlers(delivery, own) ?? own;
+      return targeting.tabInbox?.handlers(delivery, own) ?? own;
     },
     prepare: (delivery, signal) => requireAssets().prepareDelivery(delivery, signal),
     internal: new Map([
       [TRANSFER_REQUEST_KIND, (delivery, signal) => requireAssets().serveRequest(delivery, signal)],
     ]),
     onError: (error, delivery) => host.emitter.emit('deliveryFailed', asSyncError(error), delivery),
-    userScope: () => host.userScope(),
     parts: [
       {
         signedIn: (context) => requireAssets().signedIn(context),
@@ -150,14 +157,24 @@ function attachTargeting(host: TargetingHost): TargetingServices {
     publish: (progress) => host.emitter.emit('transfer', progress),
     storage: host.storage,
   });
-  const clientAssets = assets;
-  return {
+  const targeting: TargetingServices = {
     sessions: services.sessions,
     deliveries: services.deliveries,
-    assets: clientAssets,
+    assets,
     listeners,
     signedIn: (context) => services.signedIn(context),
     signedOut: () => services.signedOut(),
     handlersChanged: () => services.handlersChanged(),
+    listen: (listener, options) => {
+      listeners.add(listener, options);
+      services.handlersChanged();
+      targeting.tabInbox?.announce();
+    },
+    unlisten: (listener) => {
+      listeners.remove(listener);
+      targeting.tabInbox?.announce();
+    },
+    tabInbox: null,
   };
+  return targeting;
 }

@@ -202,11 +202,6 @@ export class TabLink {
     this.targeting?.inbox.announce();
   }
 
-  /** This tab's `delivery` listeners changed: a follower tells the leader. */
-  listenersChanged(): void {
-    this.targeting?.inbox.announce();
-  }
-
   /** Sends a call to the leader; settles with its answer, whichever tab leads by then. */
   call(call: TabCall): Promise<unknown> {
     const id = `${this.tabId}.${++this.#seq}`;

@@ -1,9 +1,11 @@
 import { SessionSwitch, type SessionSwitchParts } from '../account/session-switch.js';
 import type { StartedEngine } from '../engine/start-engine.js';
 import type { Notifier } from '../observe/notifier.js';
+import type { Outbox } from '../outbox/outbox.js';
 import { userNamespace } from '../replica/keys.js';
 import type { Replica } from '../replica/replica.js';
 import type { AuthSession } from '../transport/types.js';
+import { AnnouncingOutbox } from './announcing-outbox.js';
 import type { TabLink } from './tab-link.js';
 
 /**
@@ -56,11 +58,10 @@ export class TabSessionSwitch extends SessionSwitch {
   }
 
   protected override open(namespace: string, scope: string): Replica {
-    const replica = super.open(namespace, scope);
-    replica.outbox.onTouched = (collection, id) => {
-      if (replica === this.replica) this.#link().recordsChanged(collection, [id]);
-    };
-    return replica;
+    const outbox: Outbox = new AnnouncingOutbox((collection, id) => {
+      if (outbox === this.replica.outbox) this.#link().recordsChanged(collection, [id]);
+    });
+    return super.open(namespace, scope, outbox);
   }
 
   /** A follower mirrors the leader and replicates nothing; a leader says so once it replicates. */

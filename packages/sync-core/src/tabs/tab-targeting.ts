@@ -55,6 +55,8 @@ export class TabTargeting {
     this.#link = link;
     this.inbox = new TabDeliveries(parts, link);
     const real = parts.services;
+    // The services hand each delivery to this inbox, which picks the tab whose listeners run it.
+    real.tabInbox = this.inbox;
     real.sessions.on('change', (event) => {
       if (!link.serving()) return;
       this.#changes.emit('change', event);
