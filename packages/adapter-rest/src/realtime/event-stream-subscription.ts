@@ -118,11 +118,12 @@ class EventStreamSubscription {
    * own failure is reported here); rejects when it was not.
    */
   async #connectOnce(): Promise<void> {
+    const { http, timers, idleTimeoutMs = 45_000 } = this.#options;
     const controller = new AbortController();
     this.#interrupt = () => controller.abort();
     const freshToken = this.#endCode === 'token_expired';
     this.#endCode = undefined;
-    const response = await this.#options.http.open({
+    const response = await http.open({
       method: 'GET',
       path: '/v1/events',
       query: { scopes: [...this.#scopes].join(',') },
@@ -138,27 +139,18 @@ class EventStreamSubscription {
       response.body?.cancel().catch(() => undefined);
       throw notSynclineAnswerError(response, 'events');
     }
-    if (this.#stopped) {
-      response.body.cancel().catch(() => undefined);
-      return;
-    }
-    this.#safely(() => this.#options.onConnect?.());
-    try {
-      await this.#readStream(response.body);
-    } catch (error) {
-      if (!this.#stopped) this.#report(error);
-    }
-  }
-
-  async #readStream(body: ReadableStream<Uint8Array>): Promise<void> {
-    const { timers, idleTimeoutMs = 45_000 } = this.#options;
-    const reader = body.getReader();
+    const reader = response.body.getReader();
     // The request let go of its signal with the headers: cancelling the reader ends the body
     // (and a pending read) in every fetch.
     const cancel = () => {
       reader.cancel().catch(() => undefined);
     };
+    if (this.#stopped) {
+      cancel();
+      return;
+    }
     this.#interrupt = cancel;
+    this.#safely(() => this.#options.onConnect?.());
     const parser = new EventStreamParser();
     let idle = false;
     const onIdle = () => {
@@ -166,27 +158,25 @@ class EventStreamSubscription {
       cancel();
     };
     let idleTimer = timers.setTimeout(onIdle, idleTimeoutMs);
-    const armIdle = () => {
-      timers.clearTimeout(idleTimer);
-      idleTimer = timers.setTimeout(onIdle, idleTimeoutMs);
-    };
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done || idle || this.#stopped) break;
-        armIdle();
+        timers.clearTimeout(idleTimer);
+        idleTimer = timers.setTimeout(onIdle, idleTimeoutMs);
         for (const event of parser.feedBytes(value)) this.#handle(event);
         if (parser.retryMs !== undefined) this.#serverRetryMs = parser.retryMs;
       }
     } catch (error) {
-      // A read that fails once the idle timer cancelled it is the idle timeout (below).
-      if (!idle && !this.#stopped) throw networkError('events', error);
+      // A read that fails once the idle timer cancelled it is the idle timeout (below); any
+      // other failure is the `events` network error (`#report` makes it one).
+      if (!idle && !this.#stopped) this.#report(error);
     } finally {
       timers.clearTimeout(idleTimer);
       cancel();
     }
     if (idle && !this.#stopped) {
-      throw new SyncError('timeout', `events: no data for ${idleTimeoutMs} ms`);
+      this.#report(new SyncError('timeout', `events: no data for ${idleTimeoutMs} ms`));
     }
   }
 
