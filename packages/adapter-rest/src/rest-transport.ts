@@ -125,8 +125,6 @@ export interface RestTransport extends SyncTransport {
 
 // Limits an info answer may leave out (the protocol's defaults).
 const DEFAULT_INFO_LIMITS = { maxMutationsPerPush: 500, maxPullLimit: 1000 };
-// A page fetched ahead that the client has not asked for by then is not used.
-const PULL_AHEAD_MAX_AGE_MS = 10_000;
 
 /**
  * Creates a `SyncTransport` that talks to a syncline server (`@syncline/server`, or anything
@@ -189,12 +187,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   };
   const ahead =
     (options.pullAhead ?? true) && options.session !== undefined
-      ? new PullAhead({
-          send: pullOnce,
-          session: options.session,
-          now: timers.now,
-          maxAgeMs: PULL_AHEAD_MAX_AGE_MS,
-        })
+      ? new PullAhead(pullOnce, options.session, timers.now)
       : undefined;
 
   const info = (signal?: AbortSignal): Promise<ServerInfo> =>
