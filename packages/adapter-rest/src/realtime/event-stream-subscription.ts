@@ -20,13 +20,7 @@
  *
  * @module
  */
-import {
-  fullJitterDelay,
-  isSyncError,
-  type Poke,
-  type SubscribeOptions,
-  SyncError,
-} from '@syncline/sync-core';
+import { fullJitterDelay, type Poke, type SubscribeOptions, SyncError } from '@syncline/sync-core';
 import type { HttpClient, HttpTimers } from '../http/http-client.js';
 import {
   invalidAnswerError,
@@ -98,7 +92,9 @@ class EventStreamSubscription {
         // Accepted, and healthy however it ended (a server restart breaks it with an error).
         if (timers.now() - startedAt >= healthyAfterMs) this.#attempt = 0;
       } catch (error) {
-        if (!this.#stopped) this.#report(error);
+        // A SyncError: the HTTP client rejects only with one, and so does the rest of
+        // `#connectOnce`.
+        if (!this.#stopped) this.#report(error as SyncError);
       }
       if (this.#stopped) return;
       if (this.#endCode === 'token_expired') continue; // at once, with a fresh token
@@ -168,9 +164,8 @@ class EventStreamSubscription {
         if (parser.retryMs !== undefined) this.#serverRetryMs = parser.retryMs;
       }
     } catch (error) {
-      // A read that fails once the idle timer cancelled it is the idle timeout (below); any
-      // other failure is the `events` network error (`#report` makes it one).
-      if (!idle && !this.#stopped) this.#report(error);
+      // A read that fails once the idle timer cancelled it is the idle timeout (below).
+      if (!idle && !this.#stopped) this.#report(networkError('events', error));
     } finally {
       timers.clearTimeout(idleTimer);
       cancel();
@@ -230,9 +225,8 @@ class EventStreamSubscription {
     });
   }
 
-  #report(error: unknown): void {
-    const syncError = isSyncError(error) ? error : networkError('events', error);
-    this.#safely(() => this.#options.onRealtimeError?.(syncError));
+  #report(error: SyncError): void {
+    this.#safely(() => this.#options.onRealtimeError?.(error));
   }
 
   // A throwing listener must not kill the reconnect loop: the channel outlives any one callback.
