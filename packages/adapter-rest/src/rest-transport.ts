@@ -22,7 +22,7 @@ import {
   type ServerInfo,
 } from '@syncline/sync-core/protocol';
 import { HttpClient, type TokenProvider } from './http/http-client.js';
-import { PullAhead } from './http/pull-ahead.js';
+import { pullAhead } from './http/pull-ahead.js';
 import { notSynclineAnswerError } from './http/response-error.js';
 import type { ReconnectOptions } from './realtime/backoff.js';
 import {
@@ -185,10 +185,10 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     });
     return synclineAnswer<PullResponse>('pull', body, 'changes');
   };
-  const ahead =
+  const pull =
     (options.pullAhead ?? true) && options.session !== undefined
-      ? new PullAhead(pullOnce, options.session, timers.now)
-      : undefined;
+      ? pullAhead(pullOnce, options.session, timers.now)
+      : pullOnce;
 
   const info = (signal?: AbortSignal): Promise<ServerInfo> =>
     http.json({ method: 'GET', path: '/v1/info', what: 'info', signal }).then((answer) => {
@@ -219,8 +219,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       return synclineAnswer<PushResponse>('push', body, 'results');
     },
 
-    pull: (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> =>
-      ahead === undefined ? pullOnce(request, signal) : ahead.pull(request, signal),
+    pull,
 
     probe: (signal?: AbortSignal): Promise<void> =>
       http.reach({ method: 'GET', path: '/healthz', what: 'reachability probe', signal }),

@@ -54,73 +54,63 @@ export type PullOnce = (
 // A page fetched ahead that the client has not asked for by then is not used.
 const MAX_AGE_MS = 10_000;
 
-/** Fetches the next page of a scope ahead of the client; see the module doc. */
-export class PullAhead {
-  readonly #pullOnce: PullOnce;
-  /** Who is signed in; nothing is fetched ahead without one. */
-  readonly #session: SessionSource;
-  /** The clock, in milliseconds. */
-  readonly #now: () => number;
+/**
+ * A transport's `pull` that fetches the next page of a scope ahead of the client; see the module
+ * doc. `pullOnce` sends one pull, `session` says who is signed in (nothing is fetched ahead
+ * without one), `now` is the clock.
+ */
+export function pullAhead(
+  pullOnce: PullOnce,
+  session: SessionSource,
+  now: () => number,
+): (request: PullRequest, signal?: AbortSignal) => Promise<PullResponse> {
   /** The latest pull the client asked for, per scope: its next page may be fetched ahead. */
-  readonly #asked = new Map<string, Pull>();
+  const asked = new Map<string, Pull>();
   /** The page fetched ahead, per scope (at most one). */
-  readonly #ahead = new Map<string, Ahead>();
+  const aheadOf = new Map<string, Ahead>();
 
-  /**
-   * @param pullOnce - sends one pull; see {@link PullOnce}
-   * @param session - who is signed in
-   * @param now - the clock
-   */
-  constructor(pullOnce: PullOnce, session: SessionSource, now: () => number) {
-    this.#pullOnce = pullOnce;
-    this.#session = session;
-    this.#now = now;
-  }
+  // Sends `pull`; where the next page starts comes from the headers, else from the body, and it
+  // is fetched ahead if the client asked for `pull`.
+  const send = async (pull: Pull, signal?: AbortSignal): Promise<PullResponse> => {
+    const onMore = (next: string) => {
+      pull.next ??= next;
+      if (asked.get(pull.request.scope) === pull) fetchAfter(pull);
+    };
+    const page = await pullOnce(pull.request, signal, onMore);
+    if (page.hasMore) onMore(page.checkpoint);
+    return page;
+  };
 
-  /** Answers `request` from a page fetched ahead when it matches, else sends it. */
-  async pull(request: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
+  const fetchAfter = (pull: Pull): void => {
+    const current = session.current();
+    const { scope } = pull.request;
+    if (pull.next === undefined || current === null || aheadOf.has(scope)) return;
+    const request: PullRequest = { ...pull.request, checkpoint: pull.next };
+    const ahead = { request, session: current, fetchedAt: now() } as Ahead;
+    // A failure is not reported here: the client's own pull of this page reports it.
+    ahead.page = send(ahead).catch(() => undefined);
+    aheadOf.set(scope, ahead);
+  };
+
+  // Answers `request` from a page fetched ahead when it matches, else sends it.
+  return async (request, signal) => {
     const { scope } = request;
-    const ahead = this.#ahead.get(scope);
-    this.#ahead.delete(scope);
-    const session = this.#session.current();
+    const ahead = aheadOf.get(scope);
+    aheadOf.delete(scope);
+    const current = session.current();
     const usable =
       // The same request (the scope is the map's key).
       ahead?.request.checkpoint === request.checkpoint &&
       ahead.request.limit === request.limit &&
-      this.#now() - ahead.fetchedAt <= MAX_AGE_MS &&
-      session?.userId === ahead.session.userId &&
-      session.sessionId === ahead.session.sessionId;
-    const asked: Pull = usable ? ahead : { request };
-    this.#asked.set(scope, asked);
-    this.#fetchAfter(asked);
+      now() - ahead.fetchedAt <= MAX_AGE_MS &&
+      current?.userId === ahead.session.userId &&
+      current.sessionId === ahead.session.sessionId;
+    const pull: Pull = usable ? ahead : { request };
+    asked.set(scope, pull);
+    fetchAfter(pull);
     const page = usable ? await abortable(ahead.page, signal) : undefined;
-    return page ?? this.#send(asked, signal);
-  }
-
-  /**
-   * Sends `pull`; where the next page starts comes from the headers, else from the body, and it
-   * is fetched ahead if the client asked for `pull`.
-   */
-  async #send(pull: Pull, signal?: AbortSignal): Promise<PullResponse> {
-    const onMore = (next: string) => {
-      pull.next ??= next;
-      if (this.#asked.get(pull.request.scope) === pull) this.#fetchAfter(pull);
-    };
-    const page = await this.#pullOnce(pull.request, signal, onMore);
-    if (page.hasMore) onMore(page.checkpoint);
-    return page;
-  }
-
-  #fetchAfter(pull: Pull): void {
-    const session = this.#session.current();
-    const { scope } = pull.request;
-    if (pull.next === undefined || session === null || this.#ahead.has(scope)) return;
-    const request: PullRequest = { ...pull.request, checkpoint: pull.next };
-    const ahead = { request, session, fetchedAt: this.#now() } as Ahead;
-    // A failure is not reported here: the client's own pull of this page reports it.
-    ahead.page = this.#send(ahead).catch(() => undefined);
-    this.#ahead.set(scope, ahead);
-  }
+    return page ?? send(pull, signal);
+  };
 }
 
 // The caller's signal still ends its wait (the request fetched ahead runs on by itself).
