@@ -190,20 +190,6 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       ? pullAhead(pullOnce, options.session, timers.now)
       : pullOnce;
 
-  const info = (signal?: AbortSignal): Promise<ServerInfo> =>
-    http.json({ method: 'GET', path: '/v1/info', what: 'info', signal }).then((answer) => {
-      const body = answer as { limits?: unknown; features?: ServerFeatures } | null;
-      const limits = readServerLimits(body?.limits);
-      if (limits?.maxBodyBytes === undefined || limits.maxRecordBytes === undefined) {
-        throw notSynclineAnswerError(undefined, 'info');
-      }
-      return {
-        protocol: 1,
-        limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'],
-        features: { assetUploadsById: body?.features?.assetUploadsById === true },
-      } as const;
-    });
-
   const transport: RestTransport = {
     baseUrl: http.baseUrl,
     revisions: 'scope',
@@ -224,7 +210,21 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     probe: (signal?: AbortSignal): Promise<void> =>
       http.reach({ method: 'GET', path: '/healthz', what: 'reachability probe', signal }),
 
-    info,
+    async info(signal?: AbortSignal): Promise<ServerInfo> {
+      const body = (await http.json({ method: 'GET', path: '/v1/info', what: 'info', signal })) as {
+        limits?: unknown;
+        features?: ServerFeatures;
+      } | null;
+      const limits = readServerLimits(body?.limits);
+      if (limits?.maxBodyBytes === undefined || limits.maxRecordBytes === undefined) {
+        throw notSynclineAnswerError(undefined, 'info');
+      }
+      return {
+        protocol: 1,
+        limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'],
+        features: { assetUploadsById: body?.features?.assetUploadsById === true },
+      } as const;
+    },
   };
 
   if (options.session !== undefined) transport.session = options.session;
