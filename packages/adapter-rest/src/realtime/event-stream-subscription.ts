@@ -119,23 +119,29 @@ class EventStreamSubscription {
     this.#interrupt = () => controller.abort();
     const freshToken = this.#endCode === 'token_expired';
     this.#endCode = undefined;
-    const response = await http.open({
-      method: 'GET',
-      path: '/v1/events',
-      query: { scopes: [...this.#scopes].join(',') },
-      headers: { accept: 'text/event-stream' },
-      what: 'events',
-      signal: controller.signal,
-      freshToken,
-    });
-    const type = response.headers.get('content-type') ?? '';
-    // A body is cancelled without waiting: some fetch implementations settle `cancel()` only
-    // when the stream is read, which would hold this connection attempt for good.
-    if (!/^text\/event-stream/i.test(type) || response.body === null) {
-      response.body?.cancel().catch(() => undefined);
-      throw notSynclineAnswerError(response, 'events');
-    }
-    const reader = response.body.getReader();
+    const reader = await http.send(
+      {
+        method: 'GET',
+        path: '/v1/events',
+        query: { scopes: [...this.#scopes].join(',') },
+        headers: { accept: 'text/event-stream' },
+        what: 'events',
+        signal: controller.signal,
+        freshToken,
+      },
+      // Within the request's deadline, which covers the wait for the headers only.
+      async (response) => {
+        await http.ok(response, 'events');
+        const type = response.headers.get('content-type') ?? '';
+        // A body is cancelled without waiting: some fetch implementations settle `cancel()`
+        // only when the stream is read, which would hold this connection attempt for good.
+        if (!/^text\/event-stream/i.test(type) || response.body === null) {
+          response.body?.cancel().catch(() => undefined);
+          throw notSynclineAnswerError(response, 'events');
+        }
+        return response.body.getReader();
+      },
+    );
     // The request let go of its signal with the headers: cancelling the reader ends the body
     // (and a pending read) in every fetch.
     const cancel = () => {
