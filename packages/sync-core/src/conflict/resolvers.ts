@@ -112,8 +112,9 @@ export function recordLww(): ConflictResolver {
   return recordLevelLww;
 }
 
+/** Last writer wins for the whole record, by full HLC order. */
 const recordLevelLww: ConflictResolver = (context) =>
-  localIsNewer(context.localHlc, context.serverHlc)
+  compareHlc(context.localHlc, context.serverHlc) > 0
     ? { action: 'write', data: context.local }
     : SERVER;
 
@@ -123,7 +124,7 @@ function patchOnServer(
   patch: JsonObject,
   server: JsonObject,
 ): ConflictResolution {
-  const localWinsBoth = localIsNewer(context.localHlc, context.serverHlc);
+  const localWinsBoth = compareHlc(context.localHlc, context.serverHlc) > 0;
   const merged: JsonObject = {};
   for (const key of Object.keys(server)) {
     const value = ownValue(server, key);
@@ -192,7 +193,7 @@ export function fieldMerge(options: FieldMergeOptions = {}): ConflictResolver {
     if (local === null || server === null) return recordLevelLww(context);
     const localWinsBoth =
       onBothChanged === 'local' ||
-      (onBothChanged === 'lww' && localIsNewer(context.localHlc, context.serverHlc));
+      (onBothChanged === 'lww' && compareHlc(context.localHlc, context.serverHlc) > 0);
     const merged: JsonObject = {};
     for (const key of unionOfKeys(server, local, base)) {
       const baseValue = base === null ? undefined : ownValue(base, key);
@@ -206,11 +207,6 @@ export function fieldMerge(options: FieldMergeOptions = {}): ConflictResolver {
     }
     return jsonEqual(merged, server) ? SERVER : { action: 'write', data: merged };
   };
-}
-
-/** `true` if the local write should beat the server's: by full HLC order. */
-function localIsNewer(localHlc: string, serverHlc: string): boolean {
-  return compareHlc(localHlc, serverHlc) > 0;
 }
 
 /**
