@@ -23,9 +23,6 @@ import type { ConflictContext, ConflictResolution, ConflictResolver } from './ty
  * @module
  */
 
-const SERVER: ConflictResolution = Object.freeze({ action: 'server' });
-const MANUAL: ConflictResolution = Object.freeze({ action: 'manual' });
-
 /**
  * Keeps the server's record and drops the local change.
  *
@@ -35,7 +32,7 @@ const MANUAL: ConflictResolution = Object.freeze({ action: 'manual' });
  * ```
  */
 export function serverWins(): ConflictResolver {
-  return () => SERVER;
+  return () => ({ action: 'server' });
 }
 
 /**
@@ -48,7 +45,7 @@ export function clientWins(): ConflictResolver {
 
 /** Parks the conflict; the app resolves it later with `client.resolveConflict`. */
 export function manual(): ConflictResolver {
-  return () => MANUAL;
+  return () => ({ action: 'manual' });
 }
 
 /** Options of {@link lww}. */
@@ -116,7 +113,7 @@ export function recordLww(): ConflictResolver {
 const recordLevelLww: ConflictResolver = (context) =>
   compareHlc(context.localHlc, context.serverHlc) > 0
     ? { action: 'write', data: context.local }
-    : SERVER;
+    : { action: 'server' };
 
 /** The per-field decision of a local patch over the server's record (see {@link lww}). */
 function patchOnServer(
@@ -137,7 +134,7 @@ function patchOnServer(
     const serverChanged = !jsonEqual(ownValue(server, key), baseValue);
     if (!serverChanged || localWinsBoth) defineField(merged, key, patched);
   }
-  return jsonEqual(merged, server) ? SERVER : { action: 'write', data: merged };
+  return jsonEqual(merged, server) ? { action: 'server' } : { action: 'write', data: merged };
 }
 
 /** Options of {@link fieldMerge}. */
@@ -205,7 +202,7 @@ export function fieldMerge(options: FieldMergeOptions = {}): ConflictResolver {
       else value = localWinsBoth ? localValue : serverValue;
       if (value !== undefined) defineField(merged, key, value);
     }
-    return jsonEqual(merged, server) ? SERVER : { action: 'write', data: merged };
+    return jsonEqual(merged, server) ? { action: 'server' } : { action: 'write', data: merged };
   };
 }
 
