@@ -211,9 +211,8 @@ export function fieldMerge(options: FieldMergeOptions = {}): ConflictResolver {
  * consults the prototype chain.
  */
 function ownValue(object: JsonObject, key: string): Json | undefined {
-  const descriptor = Object.getOwnPropertyDescriptor(object, key);
-  // A getter is not JSON; treat it as absent rather than run foreign code.
-  return descriptor !== undefined && 'value' in descriptor ? (descriptor.value as Json) : undefined;
+  // A getter is not JSON: its descriptor has no `value`, so it counts as absent and never runs.
+  return Object.getOwnPropertyDescriptor(object, key)?.value as Json | undefined;
 }
 
 /** Own enumerable keys of the given objects, first occurrence order, no duplicates. */
