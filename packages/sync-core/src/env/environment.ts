@@ -140,7 +140,7 @@ export function createEnvironment(overrides: Partial<SyncEnvironment> = {}): Syn
 /** {@link createEnvironment} over `host`'s timers and random bytes. @internal */
 export function environmentWith(
   host: HostDefaults,
-  overrides: Partial<SyncEnvironment> = {},
+  overrides: Partial<SyncEnvironment>,
 ): SyncEnvironment {
   let randomBytes = overrides.randomBytes;
   if (randomBytes === undefined) {
