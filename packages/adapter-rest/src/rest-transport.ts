@@ -22,7 +22,7 @@ import {
   type ServerInfo,
 } from '@syncline/sync-core/protocol';
 import { HttpClient, type TokenProvider } from './http/http-client.js';
-import { PullAhead } from './http/pull-ahead.js';
+import { pullAhead } from './http/pull-ahead.js';
 import { notSynclineAnswerError } from './http/response-error.js';
 import type { ReconnectOptions } from './realtime/backoff.js';
 import {
@@ -125,8 +125,6 @@ export interface RestTransport extends SyncTransport {
 
 // Limits an info answer may leave out (the protocol's defaults).
 const DEFAULT_INFO_LIMITS = { maxMutationsPerPush: 500, maxPullLimit: 1000 };
-// A page fetched ahead that the client has not asked for by then is not used.
-const PULL_AHEAD_MAX_AGE_MS = 10_000;
 
 /**
  * Creates a `SyncTransport` that talks to a syncline server (`@syncline/server`, or anything
@@ -187,29 +185,10 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     });
     return synclineAnswer<PullResponse>('pull', body, 'changes');
   };
-  const ahead =
+  const pull =
     (options.pullAhead ?? true) && options.session !== undefined
-      ? new PullAhead({
-          send: pullOnce,
-          session: options.session,
-          now: timers.now,
-          maxAgeMs: PULL_AHEAD_MAX_AGE_MS,
-        })
-      : undefined;
-
-  const info = (signal?: AbortSignal): Promise<ServerInfo> =>
-    http.json({ method: 'GET', path: '/v1/info', what: 'info', signal }).then((answer) => {
-      const body = answer as { limits?: unknown; features?: ServerFeatures } | null;
-      const limits = readServerLimits(body?.limits);
-      if (limits?.maxBodyBytes === undefined || limits.maxRecordBytes === undefined) {
-        throw notSynclineAnswerError(undefined, 'info');
-      }
-      return {
-        protocol: 1,
-        limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'],
-        features: { assetUploadsById: body?.features?.assetUploadsById === true },
-      } as const;
-    });
+      ? pullAhead(pullOnce, options.session, timers.now)
+      : pullOnce;
 
   const transport: RestTransport = {
     baseUrl: http.baseUrl,
@@ -226,13 +205,26 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       return synclineAnswer<PushResponse>('push', body, 'results');
     },
 
-    pull: (request: PullRequest, signal?: AbortSignal): Promise<PullResponse> =>
-      ahead === undefined ? pullOnce(request, signal) : ahead.pull(request, signal),
+    pull,
 
     probe: (signal?: AbortSignal): Promise<void> =>
       http.reach({ method: 'GET', path: '/healthz', what: 'reachability probe', signal }),
 
-    info,
+    async info(signal?: AbortSignal): Promise<ServerInfo> {
+      const body = (await http.json({ method: 'GET', path: '/v1/info', what: 'info', signal })) as {
+        limits?: unknown;
+        features?: ServerFeatures;
+      } | null;
+      const limits = readServerLimits(body?.limits);
+      if (limits?.maxBodyBytes === undefined || limits.maxRecordBytes === undefined) {
+        throw notSynclineAnswerError(undefined, 'info');
+      }
+      return {
+        protocol: 1,
+        limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'],
+        features: { assetUploadsById: body?.features?.assetUploadsById === true },
+      } as const;
+    },
   };
 
   if (options.session !== undefined) transport.session = options.session;

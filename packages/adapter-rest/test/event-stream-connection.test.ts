@@ -14,6 +14,8 @@ let server: Server;
 let url = '';
 let opened = 0;
 const closed: number[] = [];
+// Whether the server writes a first comment after the headers (else it sends nothing more).
+let greet = true;
 const cleanups: Array<() => void> = [];
 
 beforeAll(async () => {
@@ -21,7 +23,8 @@ beforeAll(async () => {
     const n = opened++;
     response.on('close', () => closed.push(n));
     response.writeHead(200, { 'content-type': 'text/event-stream' });
-    response.write(': open\n\n');
+    if (greet) response.write(': open\n\n');
+    else response.flushHeaders();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -31,6 +34,7 @@ beforeEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
   opened = 0;
   closed.length = 0;
+  greet = true;
 });
 
 afterAll(async () => {
@@ -61,6 +65,20 @@ describe('event stream connections', () => {
     const sub = subscribe();
     await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
     sub.unsubscribe();
+    await vi.waitFor(() => expect(closed).toEqual([0]), EVENTUALLY);
+    expect(opened).toBe(1);
+  });
+
+  it('are closed at the server on an unsubscribe from onConnect, before any byte came', async () => {
+    greet = false;
+    const transport = restTransport({ baseUrl: url, getToken: () => null });
+    // Called back asynchronously, once the stream is accepted: `unsubscribe` is set by then.
+    const unsubscribe: () => void = transport.subscribe!({
+      scopes: ['user:1'],
+      onPoke: () => undefined,
+      onConnect: () => unsubscribe(),
+    });
+    cleanups.push(unsubscribe);
     await vi.waitFor(() => expect(closed).toEqual([0]), EVENTUALLY);
     expect(opened).toBe(1);
   });

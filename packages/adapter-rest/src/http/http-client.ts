@@ -133,14 +133,6 @@ export class HttpClient {
   }
 
   /**
-   * Sends `request` and returns the successful response with its body unread (for streams).
-   * The deadline and `signal` cover only the wait for the response headers.
-   */
-  open(request: HttpRequest): Promise<Response> {
-    return this.send(request, (response) => this.ok(response, request.what));
-  }
-
-  /**
    * Resolves when the server answers `request` at all (any status; the body is discarded),
    * without a token: a reachability check. Rejects with `network` or `timeout` otherwise.
    */

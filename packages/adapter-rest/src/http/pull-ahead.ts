@@ -15,7 +15,7 @@
  * checkpoint was issued, so what it holds, and the checkpoint it hands out, are exactly what a
  * pull sent a moment later could have answered. It is used once, only for the identical request
  * (scope, checkpoint, limit), only while the signed-in session is the one it was fetched for,
- * and only for `maxAgeMs`; a failed one is forgotten and the pull is sent normally. A header
+ * and only for 10 s; a failed one is forgotten and the pull is sent normally. A header
  * that disagrees with its body only costs a request: the client's next pull carries the body's
  * checkpoint, which the page fetched ahead then does not match.
  *
@@ -40,83 +40,77 @@ interface Ahead extends Pull {
   page: Promise<PullResponse | undefined>;
 }
 
-/** Options of {@link PullAhead}. */
-export interface PullAheadOptions {
-  /**
-   * Sends one pull (the transport's own; the client checks the page it takes). It calls
-   * `onMore` with the page's checkpoint when its answer's headers say more pages follow, before
-   * the body is read.
-   */
-  send: (
-    request: PullRequest,
-    signal: AbortSignal | undefined,
-    onMore: (checkpoint: string) => void,
-  ) => Promise<PullResponse>;
-  /** Who is signed in; nothing is fetched ahead without one. */
-  session: SessionSource;
-  /** The clock, in milliseconds. */
-  now: () => number;
-  /** How long a page fetched ahead may wait to be used. */
-  maxAgeMs: number;
-}
+/**
+ * Sends one pull (the transport's own; the client checks the page it takes). It calls `onMore`
+ * with the page's checkpoint when its answer's headers say more pages follow, before the body
+ * is read.
+ */
+export type PullOnce = (
+  request: PullRequest,
+  signal: AbortSignal | undefined,
+  onMore: (checkpoint: string) => void,
+) => Promise<PullResponse>;
 
-/** Fetches the next page of a scope ahead of the client; see the module doc. */
-export class PullAhead {
-  readonly #o: PullAheadOptions;
+// A page fetched ahead that the client has not asked for by then is not used.
+const MAX_AGE_MS = 10_000;
+
+/**
+ * A transport's `pull` that fetches the next page of a scope ahead of the client; see the module
+ * doc. `pullOnce` sends one pull, `session` says who is signed in (nothing is fetched ahead
+ * without one), `now` is the clock.
+ */
+export function pullAhead(
+  pullOnce: PullOnce,
+  session: SessionSource,
+  now: () => number,
+): (request: PullRequest, signal?: AbortSignal) => Promise<PullResponse> {
   /** The latest pull the client asked for, per scope: its next page may be fetched ahead. */
-  readonly #asked = new Map<string, Pull>();
+  const asked = new Map<string, Pull>();
   /** The page fetched ahead, per scope (at most one). */
-  readonly #ahead = new Map<string, Ahead>();
+  const aheadOf = new Map<string, Ahead>();
 
-  /** @param options - see {@link PullAheadOptions} */
-  constructor(options: PullAheadOptions) {
-    this.#o = options;
-  }
+  // Sends `pull`; where the next page starts comes from the headers, else from the body, and it
+  // is fetched ahead if the client asked for `pull`.
+  const send = async (pull: Pull, signal?: AbortSignal): Promise<PullResponse> => {
+    const onMore = (next: string) => {
+      pull.next ??= next;
+      if (asked.get(pull.request.scope) === pull) fetchAfter(pull);
+    };
+    const page = await pullOnce(pull.request, signal, onMore);
+    if (page.hasMore) onMore(page.checkpoint);
+    return page;
+  };
 
-  /** Answers `request` from a page fetched ahead when it matches, else sends it. */
-  async pull(request: PullRequest, signal?: AbortSignal): Promise<PullResponse> {
+  const fetchAfter = (pull: Pull): void => {
+    const current = session.current();
+    const { scope } = pull.request;
+    if (pull.next === undefined || current === null || aheadOf.has(scope)) return;
+    const request: PullRequest = { ...pull.request, checkpoint: pull.next };
+    const ahead = { request, session: current, fetchedAt: now() } as Ahead;
+    // A failure is not reported here: the client's own pull of this page reports it.
+    ahead.page = send(ahead).catch(() => undefined);
+    aheadOf.set(scope, ahead);
+  };
+
+  // Answers `request` from a page fetched ahead when it matches, else sends it.
+  return async (request, signal) => {
     const { scope } = request;
-    const ahead = this.#ahead.get(scope);
-    this.#ahead.delete(scope);
-    const session = this.#o.session.current();
+    const ahead = aheadOf.get(scope);
+    aheadOf.delete(scope);
+    const current = session.current();
     const usable =
       // The same request (the scope is the map's key).
       ahead?.request.checkpoint === request.checkpoint &&
       ahead.request.limit === request.limit &&
-      this.#o.now() - ahead.fetchedAt <= this.#o.maxAgeMs &&
-      session?.userId === ahead.session.userId &&
-      session.sessionId === ahead.session.sessionId;
-    const asked: Pull = usable ? ahead : { request };
-    this.#asked.set(scope, asked);
-    this.#fetchAfter(asked);
+      now() - ahead.fetchedAt <= MAX_AGE_MS &&
+      current?.userId === ahead.session.userId &&
+      current.sessionId === ahead.session.sessionId;
+    const pull: Pull = usable ? ahead : { request };
+    asked.set(scope, pull);
+    fetchAfter(pull);
     const page = usable ? await abortable(ahead.page, signal) : undefined;
-    return page ?? this.#send(asked, signal);
-  }
-
-  /**
-   * Sends `pull`; where the next page starts comes from the headers, else from the body, and it
-   * is fetched ahead if the client asked for `pull`.
-   */
-  async #send(pull: Pull, signal?: AbortSignal): Promise<PullResponse> {
-    const onMore = (next: string) => {
-      pull.next ??= next;
-      if (this.#asked.get(pull.request.scope) === pull) this.#fetchAfter(pull);
-    };
-    const page = await this.#o.send(pull.request, signal, onMore);
-    if (page.hasMore) onMore(page.checkpoint);
-    return page;
-  }
-
-  #fetchAfter(pull: Pull): void {
-    const session = this.#o.session.current();
-    const { scope } = pull.request;
-    if (pull.next === undefined || session === null || this.#ahead.has(scope)) return;
-    const request: PullRequest = { ...pull.request, checkpoint: pull.next };
-    const ahead = { request, session, fetchedAt: this.#o.now() } as Ahead;
-    // A failure is not reported here: the client's own pull of this page reports it.
-    ahead.page = this.#send(ahead).catch(() => undefined);
-    this.#ahead.set(scope, ahead);
-  }
+    return page ?? send(pull, signal);
+  };
 }
 
 // The caller's signal still ends its wait (the request fetched ahead runs on by itself).

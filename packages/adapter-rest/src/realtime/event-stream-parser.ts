@@ -34,7 +34,7 @@ export class EventStreamParser {
   // What the next chunk may start with that is not a line of its own: one byte order mark at
   // the start of the stream; after a chunk that ended in CR, the LF of that CRLF.
   #skip = '\ufeff';
-  readonly #decoder = new TextDecoder('utf-8');
+  readonly #decoder = new TextDecoder();
 
   /** The reconnection time the server asked for with a `retry:` field, in milliseconds. */
   get retryMs(): number | undefined {

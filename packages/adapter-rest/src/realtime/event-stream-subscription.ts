@@ -20,13 +20,7 @@
  *
  * @module
  */
-import {
-  fullJitterDelay,
-  isSyncError,
-  type Poke,
-  type SubscribeOptions,
-  SyncError,
-} from '@syncline/sync-core';
+import { fullJitterDelay, type Poke, type SubscribeOptions, SyncError } from '@syncline/sync-core';
 import type { HttpClient, HttpTimers } from '../http/http-client.js';
 import {
   invalidAnswerError,
@@ -98,7 +92,9 @@ class EventStreamSubscription {
         // Accepted, and healthy however it ended (a server restart breaks it with an error).
         if (timers.now() - startedAt >= healthyAfterMs) this.#attempt = 0;
       } catch (error) {
-        if (!this.#stopped) this.#report(error);
+        // A SyncError: the HTTP client rejects only with one, and so does the rest of
+        // `#connectOnce`.
+        if (!this.#stopped) this.#report(error as SyncError);
       }
       if (this.#stopped) return;
       if (this.#endCode === 'token_expired') continue; // at once, with a fresh token
@@ -118,47 +114,45 @@ class EventStreamSubscription {
    * own failure is reported here); rejects when it was not.
    */
   async #connectOnce(): Promise<void> {
+    const { http, timers, idleTimeoutMs = 45_000 } = this.#options;
     const controller = new AbortController();
     this.#interrupt = () => controller.abort();
     const freshToken = this.#endCode === 'token_expired';
     this.#endCode = undefined;
-    const response = await this.#options.http.open({
-      method: 'GET',
-      path: '/v1/events',
-      query: { scopes: [...this.#scopes].join(',') },
-      headers: { accept: 'text/event-stream' },
-      what: 'events',
-      signal: controller.signal,
-      freshToken,
-    });
-    const type = response.headers.get('content-type') ?? '';
-    // A body is cancelled without waiting: some fetch implementations settle `cancel()` only
-    // when the stream is read, which would hold this connection attempt for good.
-    if (!/^text\/event-stream/i.test(type) || response.body === null) {
-      response.body?.cancel().catch(() => undefined);
-      throw notSynclineAnswerError(response, 'events');
-    }
-    if (this.#stopped) {
-      response.body.cancel().catch(() => undefined);
-      return;
-    }
-    this.#safely(() => this.#options.onConnect?.());
-    try {
-      await this.#readStream(response.body);
-    } catch (error) {
-      if (!this.#stopped) this.#report(error);
-    }
-  }
-
-  async #readStream(body: ReadableStream<Uint8Array>): Promise<void> {
-    const { timers, idleTimeoutMs = 45_000 } = this.#options;
-    const reader = body.getReader();
+    const reader = await http.send(
+      {
+        method: 'GET',
+        path: '/v1/events',
+        query: { scopes: [...this.#scopes].join(',') },
+        headers: { accept: 'text/event-stream' },
+        what: 'events',
+        signal: controller.signal,
+        freshToken,
+      },
+      // Within the request's deadline, which covers the wait for the headers only.
+      async (response) => {
+        await http.ok(response, 'events');
+        const type = response.headers.get('content-type') ?? '';
+        // A body is cancelled without waiting: some fetch implementations settle `cancel()`
+        // only when the stream is read, which would hold this connection attempt for good.
+        if (!/^text\/event-stream/i.test(type) || response.body === null) {
+          response.body?.cancel().catch(() => undefined);
+          throw notSynclineAnswerError(response, 'events');
+        }
+        return response.body.getReader();
+      },
+    );
     // The request let go of its signal with the headers: cancelling the reader ends the body
     // (and a pending read) in every fetch.
     const cancel = () => {
       reader.cancel().catch(() => undefined);
     };
+    if (this.#stopped) {
+      cancel();
+      return;
+    }
     this.#interrupt = cancel;
+    this.#safely(() => this.#options.onConnect?.());
     const parser = new EventStreamParser();
     let idle = false;
     const onIdle = () => {
@@ -166,27 +160,24 @@ class EventStreamSubscription {
       cancel();
     };
     let idleTimer = timers.setTimeout(onIdle, idleTimeoutMs);
-    const armIdle = () => {
-      timers.clearTimeout(idleTimer);
-      idleTimer = timers.setTimeout(onIdle, idleTimeoutMs);
-    };
     try {
       for (;;) {
         const { done, value } = await reader.read();
         if (done || idle || this.#stopped) break;
-        armIdle();
+        timers.clearTimeout(idleTimer);
+        idleTimer = timers.setTimeout(onIdle, idleTimeoutMs);
         for (const event of parser.feedBytes(value)) this.#handle(event);
         if (parser.retryMs !== undefined) this.#serverRetryMs = parser.retryMs;
       }
     } catch (error) {
       // A read that fails once the idle timer cancelled it is the idle timeout (below).
-      if (!idle && !this.#stopped) throw networkError('events', error);
+      if (!idle && !this.#stopped) this.#report(networkError('events', error));
     } finally {
       timers.clearTimeout(idleTimer);
       cancel();
     }
     if (idle && !this.#stopped) {
-      throw new SyncError('timeout', `events: no data for ${idleTimeoutMs} ms`);
+      this.#report(new SyncError('timeout', `events: no data for ${idleTimeoutMs} ms`));
     }
   }
 
@@ -240,9 +231,8 @@ class EventStreamSubscription {
     });
   }
 
-  #report(error: unknown): void {
-    const syncError = isSyncError(error) ? error : networkError('events', error);
-    this.#safely(() => this.#options.onRealtimeError?.(syncError));
+  #report(error: SyncError): void {
+    this.#safely(() => this.#options.onRealtimeError?.(error));
   }
 
   // A throwing listener must not kill the reconnect loop: the channel outlives any one callback.

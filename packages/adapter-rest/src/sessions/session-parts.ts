@@ -26,7 +26,7 @@ import {
   validateTransferListResponse,
   validateTransferResponse,
 } from '@syncline/sync-core/protocol';
-import type { HttpClient } from '../http/http-client.js';
+import type { HttpClient, HttpRequest } from '../http/http-client.js';
 import { checkedAnswer, notSynclineAnswerError, readErrorBody } from '../http/response-error.js';
 import type { ServerSentEvent } from '../realtime/event-stream-parser.js';
 import { linkedBody } from './linked-body.js';
@@ -115,8 +115,11 @@ export function sessionParts(
     return checkedAnswer(what, () => validate(body));
   };
 
-  /** `http.open` for a route that names something by id: see {@link goneCheck}. */
-  const openNamed = (request: Parameters<HttpClient['open']>[0]): Promise<Response> =>
+  /**
+   * The successful response, its body unread, of a route that names something by id: see
+   * {@link goneCheck}.
+   */
+  const openNamed = (request: HttpRequest): Promise<Response> =>
     http.send(request, async (response) => {
       await goneCheck(response, request.what, request.method === 'HEAD');
       return http.ok(response, request.what);

@@ -23,9 +23,6 @@ import type { ConflictContext, ConflictResolution, ConflictResolver } from './ty
  * @module
  */
 
-const SERVER: ConflictResolution = Object.freeze({ action: 'server' });
-const MANUAL: ConflictResolution = Object.freeze({ action: 'manual' });
-
 /**
  * Keeps the server's record and drops the local change.
  *
@@ -35,7 +32,7 @@ const MANUAL: ConflictResolution = Object.freeze({ action: 'manual' });
  * ```
  */
 export function serverWins(): ConflictResolver {
-  return () => SERVER;
+  return () => ({ action: 'server' });
 }
 
 /**
@@ -48,7 +45,7 @@ export function clientWins(): ConflictResolver {
 
 /** Parks the conflict; the app resolves it later with `client.resolveConflict`. */
 export function manual(): ConflictResolver {
-  return () => MANUAL;
+  return () => ({ action: 'manual' });
 }
 
 /** Options of {@link lww}. */
@@ -112,10 +109,11 @@ export function recordLww(): ConflictResolver {
   return recordLevelLww;
 }
 
+/** Last writer wins for the whole record, by full HLC order. */
 const recordLevelLww: ConflictResolver = (context) =>
-  localIsNewer(context.localHlc, context.serverHlc)
+  compareHlc(context.localHlc, context.serverHlc) > 0
     ? { action: 'write', data: context.local }
-    : SERVER;
+    : { action: 'server' };
 
 /** The per-field decision of a local patch over the server's record (see {@link lww}). */
 function patchOnServer(
@@ -123,7 +121,7 @@ function patchOnServer(
   patch: JsonObject,
   server: JsonObject,
 ): ConflictResolution {
-  const localWinsBoth = localIsNewer(context.localHlc, context.serverHlc);
+  const localWinsBoth = compareHlc(context.localHlc, context.serverHlc) > 0;
   const merged: JsonObject = {};
   for (const key of Object.keys(server)) {
     const value = ownValue(server, key);
@@ -136,7 +134,7 @@ function patchOnServer(
     const serverChanged = !jsonEqual(ownValue(server, key), baseValue);
     if (!serverChanged || localWinsBoth) defineField(merged, key, patched);
   }
-  return jsonEqual(merged, server) ? SERVER : { action: 'write', data: merged };
+  return jsonEqual(merged, server) ? { action: 'server' } : { action: 'write', data: merged };
 }
 
 /** Options of {@link fieldMerge}. */
@@ -192,7 +190,7 @@ export function fieldMerge(options: FieldMergeOptions = {}): ConflictResolver {
     if (local === null || server === null) return recordLevelLww(context);
     const localWinsBoth =
       onBothChanged === 'local' ||
-      (onBothChanged === 'lww' && localIsNewer(context.localHlc, context.serverHlc));
+      (onBothChanged === 'lww' && compareHlc(context.localHlc, context.serverHlc) > 0);
     const merged: JsonObject = {};
     for (const key of unionOfKeys(server, local, base)) {
       const baseValue = base === null ? undefined : ownValue(base, key);
@@ -204,13 +202,8 @@ export function fieldMerge(options: FieldMergeOptions = {}): ConflictResolver {
       else value = localWinsBoth ? localValue : serverValue;
       if (value !== undefined) defineField(merged, key, value);
     }
-    return jsonEqual(merged, server) ? SERVER : { action: 'write', data: merged };
+    return jsonEqual(merged, server) ? { action: 'server' } : { action: 'write', data: merged };
   };
-}
-
-/** `true` if the local write should beat the server's: by full HLC order. */
-function localIsNewer(localHlc: string, serverHlc: string): boolean {
-  return compareHlc(localHlc, serverHlc) > 0;
 }
 
 /**
@@ -218,9 +211,8 @@ function localIsNewer(localHlc: string, serverHlc: string): boolean {
  * consults the prototype chain.
  */
 function ownValue(object: JsonObject, key: string): Json | undefined {
-  const descriptor = Object.getOwnPropertyDescriptor(object, key);
-  // A getter is not JSON; treat it as absent rather than run foreign code.
-  return descriptor !== undefined && 'value' in descriptor ? (descriptor.value as Json) : undefined;
+  // A getter is not JSON: its descriptor has no `value`, so it counts as absent and never runs.
+  return Object.getOwnPropertyDescriptor(object, key)?.value as Json | undefined;
 }
 
 /** Own enumerable keys of the given objects, first occurrence order, no duplicates. */

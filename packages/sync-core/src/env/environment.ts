@@ -99,7 +99,8 @@ function cryptoRandomBytes(): (target: Uint8Array) => Uint8Array {
 /** Random bytes drawn from a `[0, 1)` source (a seeded test's `random`). */
 export function bytesFromRandom(random: () => number): (target: Uint8Array) => Uint8Array {
   return (target) => {
-    for (let i = 0; i < target.length; i++) target[i] = Math.floor(random() * 256) & 0xff;
+    // A Uint8Array stores each value modulo 256 (so a `random` of 1 still gives a byte).
+    for (let i = 0; i < target.length; i++) target[i] = Math.floor(random() * 256);
     return target;
   };
 }
@@ -140,7 +141,7 @@ export function createEnvironment(overrides: Partial<SyncEnvironment> = {}): Syn
 /** {@link createEnvironment} over `host`'s timers and random bytes. @internal */
 export function environmentWith(
   host: HostDefaults,
-  overrides: Partial<SyncEnvironment> = {},
+  overrides: Partial<SyncEnvironment>,
 ): SyncEnvironment {
   let randomBytes = overrides.randomBytes;
   if (randomBytes === undefined) {

@@ -84,11 +84,11 @@ export class SyncError extends Error {
 
 /** `true` for a {@link SyncError}, also one from another copy of the package. */
 export function isSyncError(error: unknown): error is SyncError {
+  const candidate = error as { name?: unknown; kind?: unknown } | null;
   return (
     typeof error === 'object' &&
-    error !== null &&
-    (error as { name?: unknown }).name === 'SyncError' &&
-    typeof (error as { kind?: unknown }).kind === 'string'
+    candidate?.name === 'SyncError' &&
+    typeof candidate.kind === 'string'
   );
 }
 

@@ -5,11 +5,11 @@
  * @module
  */
 
-// A high surrogate not followed by a low one, or a low one not preceded by a high one.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-// C0 controls, DEL and C1 controls.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// A surrogate code point (category Cs). With the `u` flag a well-formed pair is read as one
+// (supplementary) code point, so only a lone high or low surrogate is one.
+const LONE_SURROGATE = /\p{Cs}/u;
+// A control character (category Cc: the C0 controls, DEL and the C1 controls).
+const CONTROL = /\p{Cc}/u;
 
 /** `true` when `value` contains a lone UTF-16 surrogate (not representable in UTF-8). */
 export function hasLoneSurrogate(value: string): boolean {
