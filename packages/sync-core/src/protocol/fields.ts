@@ -12,8 +12,7 @@ import { at, fail, isPlainObject, type Path } from './validate-json.js';
 
 /** The own fields of one object, read once, with the unknown ones refused. */
 export class Fields {
-  /** The object itself (for validators that check in place, once every field was read). */
-  readonly object: Record<string, unknown>;
+  readonly #object: Record<string, unknown>;
   /** Where the object is, for error messages. */
   readonly path: Path;
 
@@ -27,7 +26,7 @@ export class Fields {
     // `Object.hasOwn` call per key: the larger cost on the records of a 100,000-record pull.
     const keys = Object.keys(value);
     for (const key of keys) if (!allowed.includes(key)) fail(at(path, key), 'unknown field');
-    this.object = value;
+    this.#object = value;
     this.path = path;
     this.#all = keys.length === allowed.length;
   }
@@ -37,7 +36,7 @@ export class Fields {
 
   /** The field's value; `undefined` for an absent field (or one holding `undefined`). */
   optional(key: string): unknown {
-    return this.#all || Object.hasOwn(this.object, key) ? this.object[key] : undefined;
+    return this.#all || Object.hasOwn(this.#object, key) ? this.#object[key] : undefined;
   }
 
   /** The field's value; fails when it is absent, saying `problem`. */

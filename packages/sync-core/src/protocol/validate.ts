@@ -120,7 +120,7 @@ function recordAt(value: unknown, path: Path, reader: RecordReader): SyncRecord 
   r.text('hlc', isRecordHlc, 'a timestamp text (1-300 characters)');
   // Every field was read above and no other field exists (Fields refused it), so the checked
   // object is the record.
-  return r.object as unknown as SyncRecord;
+  return value as SyncRecord;
 }
 
 /**
