@@ -68,16 +68,6 @@ export interface HttpRequest {
   fetch?: ((url: string, init: RequestInit) => Promise<Response>) | undefined;
 }
 
-/**
- * A deadline and the caller's signal merged into one abort signal, which only they abort: so it
- * is aborted, and the caller's is not, exactly when the deadline passed.
- */
-interface Deadline {
-  signal: AbortSignal;
-  /** Stops the timer and unlinks the caller's signal. */
-  clear(): void;
-}
-
 /** Sends requests to a syncline server. Internal to the adapter. */
 export class HttpClient {
   readonly #options: HttpClientOptions;
@@ -100,15 +90,10 @@ export class HttpClient {
    * the deadline and the caller's signal let go of the response: a body left unread is the
    * caller's to read or cancel.
    */
-  async send<T>(request: HttpRequest, read: (response: Response) => T | Promise<T>): Promise<T> {
-    const deadline = this.#deadline(request.signal);
-    try {
-      return await read(await this.#sendWithRefresh(request, deadline.signal));
-    } catch (error) {
-      throw this.#classify(error, request, deadline.signal);
-    } finally {
-      deadline.clear();
-    }
+  send<T>(request: HttpRequest, read: (response: Response) => T | Promise<T>): Promise<T> {
+    return this.#within(request, async (signal) =>
+      read(await this.#sendWithRefresh(request, signal)),
+    );
   }
 
   /** `response` when it is a success, else the `SyncError` it answers (its body consumed). */
@@ -136,16 +121,11 @@ export class HttpClient {
    * Resolves when the server answers `request` at all (any status; the body is discarded),
    * without a token: a reachability check. Rejects with `network` or `timeout` otherwise.
    */
-  async reach(request: HttpRequest): Promise<void> {
-    const deadline = this.#deadline(request.signal);
-    try {
-      const response = await this.#send(request, null, deadline.signal);
+  reach(request: HttpRequest): Promise<void> {
+    return this.#within(request, async (signal) => {
+      const response = await this.#send(request, null, signal);
       response.body?.cancel().catch(() => undefined);
-    } catch (error) {
-      throw this.#classify(error, request, deadline.signal);
-    } finally {
-      deadline.clear();
-    }
+    });
   }
 
   // A 401 gets one fresh token and one retry of the same request; a second 401 is the
@@ -207,31 +187,33 @@ export class HttpClient {
     return this.#refreshing;
   }
 
-  #deadline(caller: AbortSignal | undefined): Deadline {
+  /**
+   * Runs `run` within `request`'s deadline, on one signal that the caller's signal and the
+   * deadline's timer abort (so it is aborted, and the caller's is not, exactly when the
+   * deadline passed), and makes whatever it throws the request's `SyncError`. Once `run`
+   * settled, the timer stops and the caller's signal is unlinked.
+   */
+  async #within<T>(request: HttpRequest, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const { timers, timeoutMs = 30_000 } = this.#options;
+    const { what, signal: caller } = request;
     const controller = new AbortController();
     const onAbort = () => controller.abort(caller?.reason);
     if (caller?.aborted) onAbort();
     else caller?.addEventListener('abort', onAbort, { once: true });
     // The reason is not read: a merged signal aborted while the caller's is not is the deadline.
     const timer = timers.setTimeout(() => controller.abort(), timeoutMs);
-    return {
-      signal: controller.signal,
-      clear: () => {
-        timers.clearTimeout(timer);
-        caller?.removeEventListener('abort', onAbort);
-      },
-    };
-  }
-
-  // `signal` is the request's deadline signal, aborted by the caller's or by the timer.
-  #classify(error: unknown, { what, signal: caller }: HttpRequest, signal: AbortSignal): SyncError {
-    if (caller?.aborted) {
-      return new SyncError('network', `${what} was aborted`, { cause: error, code: 'aborted' });
+    try {
+      return await run(controller.signal);
+    } catch (error) {
+      if (caller?.aborted) {
+        throw new SyncError('network', `${what} was aborted`, { cause: error, code: 'aborted' });
+      }
+      if (isSyncError(error)) throw error;
+      throw controller.signal.aborted ? timeoutError(what, timeoutMs) : networkError(what, error);
+    } finally {
+      timers.clearTimeout(timer);
+      caller?.removeEventListener('abort', onAbort);
     }
-    if (isSyncError(error)) return error;
-    if (signal.aborted) return timeoutError(what, this.#options.timeoutMs ?? 30_000);
-    return networkError(what, error);
   }
 }
 

@@ -55,42 +55,40 @@ export class EventStreamParser {
     // The last piece has no line ending yet.
     this.#pending = lines.pop() as string;
     const events: ServerSentEvent[] = [];
-    for (const line of lines) this.#processLine(line, events);
+    for (const line of lines) {
+      if (line === '') {
+        // The end of an event: dispatched when it has data, unnamed it is a `message`.
+        if (this.#data.length > 0) {
+          events.push({
+            event: this.#eventType || 'message',
+            data: this.#data.join('\n'),
+            lastEventId: this.#lastEventId,
+          });
+        }
+        this.#eventType = '';
+        this.#data = [];
+        continue;
+      }
+      // `field:value`, one space after the colon dropped; a comment (a heartbeat) has no field.
+      const [, field, value] = FIELD_LINE.exec(line) as RegExpExecArray & [string, string, string];
+      switch (field) {
+        case 'event':
+          this.#eventType = value;
+          break;
+        case 'data':
+          this.#data.push(value);
+          break;
+        case 'id':
+          if (!value.includes('\u0000')) this.#lastEventId = value;
+          break;
+        case 'retry':
+          if (/^[0-9]+$/.test(value)) this.#retryMs = Number(value);
+          break;
+        default:
+          // Comments and unknown fields are ignored, as the spec says.
+          break;
+      }
+    }
     return events;
-  }
-
-  #processLine(line: string, events: ServerSentEvent[]): void {
-    if (line === '') {
-      this.#dispatch(events);
-      return;
-    }
-    // `field:value`, one space after the colon dropped; a comment (a heartbeat) has no field.
-    const [, field, value] = FIELD_LINE.exec(line) as RegExpExecArray & [string, string, string];
-    switch (field) {
-      case 'event':
-        this.#eventType = value;
-        break;
-      case 'data':
-        this.#data.push(value);
-        break;
-      case 'id':
-        if (!value.includes('\u0000')) this.#lastEventId = value;
-        break;
-      case 'retry':
-        if (/^[0-9]+$/.test(value)) this.#retryMs = Number(value);
-        break;
-      default:
-        // Comments and unknown fields are ignored, as the spec says.
-        break;
-    }
-  }
-
-  #dispatch(events: ServerSentEvent[]): void {
-    const type = this.#eventType;
-    this.#eventType = '';
-    if (this.#data.length === 0) return;
-    const data = this.#data.join('\n');
-    this.#data = [];
-    events.push({ event: type === '' ? 'message' : type, data, lastEventId: this.#lastEventId });
   }
 }

@@ -105,7 +105,14 @@ class EventStreamSubscription {
         random: timers.random,
       });
       this.#attempt++;
-      await this.#sleep(delay);
+      // The wait before the next connection, which `stop` ends at once.
+      await new Promise<void>((resolve) => {
+        const timer = timers.setTimeout(resolve, delay);
+        this.#interrupt = () => {
+          timers.clearTimeout(timer);
+          resolve();
+        };
+      });
     }
   }
 
@@ -218,17 +225,6 @@ class EventStreamSubscription {
     const message = typeof end.message === 'string' ? end.message : 'the server ended the stream';
     const kind = code === 'forbidden' ? 'auth' : 'server';
     this.#report(new SyncError(kind, `events: ${message}`, { code }));
-  }
-
-  #sleep(ms: number): Promise<void> {
-    const { timers } = this.#options;
-    return new Promise((resolve) => {
-      const timer = timers.setTimeout(resolve, ms);
-      this.#interrupt = () => {
-        timers.clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 
   #report(error: SyncError): void {

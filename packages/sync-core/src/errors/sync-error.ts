@@ -84,11 +84,10 @@ export class SyncError extends Error {
 
 /** `true` for a {@link SyncError}, also one from another copy of the package. */
 export function isSyncError(error: unknown): error is SyncError {
-  const candidate = error as { name?: unknown; kind?: unknown } | null;
   return (
     typeof error === 'object' &&
-    candidate?.name === 'SyncError' &&
-    typeof candidate.kind === 'string'
+    (error as Partial<SyncError> | null)?.name === 'SyncError' &&
+    typeof (error as Partial<SyncError>).kind === 'string'
   );
 }
 
