@@ -116,10 +116,10 @@ export class PullLoop {
   #run(scope: string): Promise<boolean> {
     let running = this.#running.get(scope);
     if (running === undefined) {
-      const loop = { ended: false };
-      running = this.#drain(scope, loop);
-      // A loop that ended before its first await (stopped, or nothing queued) is not kept.
-      if (!loop.ended) this.#running.set(scope, running);
+      // The caller queued something first, so only a stopped loop ends before its first await
+      // (and its `finally`): it stays here, and later calls get its `false`, as a new loop would.
+      running = this.#drain(scope);
+      this.#running.set(scope, running);
     }
     return running;
   }
@@ -131,7 +131,7 @@ export class PullLoop {
    * would join a loop that has already decided to end, and its request would be lost.)
    * `false` as soon as a step fails or the client stops.
    */
-  async #drain(scope: string, loop: { ended: boolean }): Promise<boolean> {
+  async #drain(scope: string): Promise<boolean> {
     try {
       while (!this.#o.stop.aborted) {
         const pokes = this.#pokes.get(scope);
@@ -155,7 +155,6 @@ export class PullLoop {
       }
       return false;
     } finally {
-      loop.ended = true;
       this.#running.delete(scope);
     }
   }
