@@ -37,6 +37,7 @@ export interface PushLoopOptions extends RequestParts {
 export class PushLoop {
   readonly #o: PushLoopOptions;
   #running: Promise<void> | null = null;
+  #again = false;
   #scheduled = false;
   /**
    * While above 0, how many entries are still to go one transaction unit per request (after a
@@ -63,26 +64,31 @@ export class PushLoop {
     }, 0);
   }
 
-  /**
-   * Pushes until nothing can be sent; resolves when done (or stopped). A call while a push runs
-   * joins it: the running loop takes a new batch after each answer, so what became sendable
-   * meanwhile goes with it.
-   */
+  /** Pushes until nothing can be sent; resolves when done (or stopped). */
   run(): Promise<void> {
-    this.#running ??= this.#loop().finally(() => {
+    if (this.#running !== null) {
+      this.#again = true;
+      return this.#running;
+    }
+    const loop = async () => {
+      do {
+        this.#again = false;
+        while (!this.#o.stop.aborted) {
+          // `takeBatch(1)` takes one unit: one mutation, or one transaction whole.
+          const batch = this.#o.replica.outbox.takeBatch(
+            this.#alone > 0 ? 1 : this.#o.pushBatchSize,
+          );
+          if (batch.length === 0) break;
+          this.#alone -= batch.length;
+          const ok = await this.#send(batch);
+          if (!ok) return;
+        }
+      } while (this.#again && !this.#o.stop.aborted);
+    };
+    this.#running = loop().finally(() => {
       this.#running = null;
     });
     return this.#running;
-  }
-
-  async #loop(): Promise<void> {
-    while (!this.#o.stop.aborted) {
-      // `takeBatch(1)` takes one unit: one mutation, or one transaction whole.
-      const batch = this.#o.replica.outbox.takeBatch(this.#alone > 0 ? 1 : this.#o.pushBatchSize);
-      if (batch.length === 0) return;
-      this.#alone -= batch.length;
-      if (!(await this.#send(batch))) return;
-    }
   }
 
   /**
