@@ -37,7 +37,6 @@ export interface PushLoopOptions extends RequestParts {
 export class PushLoop {
   readonly #o: PushLoopOptions;
   #running: Promise<void> | null = null;
-  #again = false;
   #scheduled = false;
   /**
    * While above 0, how many entries are still to go one transaction unit per request (after a
@@ -64,31 +63,37 @@ export class PushLoop {
     }, 0);
   }
 
-  /** Pushes until nothing can be sent; resolves when done (or stopped). */
+  /**
+   * Pushes until nothing can be sent; resolves when done (or stopped). A call while a push runs
+   * joins it: the loop takes a new batch after each answer, so what became sendable meanwhile
+   * goes with it.
+   */
   run(): Promise<void> {
-    if (this.#running !== null) {
-      this.#again = true;
-      return this.#running;
+    // With something to send, a new loop reaches its first await (unless stopped for good), so
+    // it is kept here before its `finally` runs.
+    if (this.#running === null && this.#o.replica.outbox.hasSendable()) {
+      this.#running = this.#loop();
     }
-    const loop = async () => {
-      do {
-        this.#again = false;
-        while (!this.#o.stop.aborted) {
-          // `takeBatch(1)` takes one unit: one mutation, or one transaction whole.
-          const batch = this.#o.replica.outbox.takeBatch(
-            this.#alone > 0 ? 1 : this.#o.pushBatchSize,
-          );
-          if (batch.length === 0) break;
-          this.#alone -= batch.length;
-          const ok = await this.#send(batch);
-          if (!ok) return;
-        }
-      } while (this.#again && !this.#o.stop.aborted);
-    };
-    this.#running = loop().finally(() => {
+    return this.#running ?? Promise.resolve();
+  }
+
+  /**
+   * The loop forgets itself in the same step as its last `takeBatch` (its `finally`), so a
+   * `run()` from then on starts a new loop. (Forgotten a microtask later, a `run()` in between
+   * joined a loop that had already ended, and its writes waited for the next push: session 11.)
+   */
+  async #loop(): Promise<void> {
+    try {
+      while (!this.#o.stop.aborted) {
+        // `takeBatch(1)` takes one unit: one mutation, or one transaction whole.
+        const batch = this.#o.replica.outbox.takeBatch(this.#alone > 0 ? 1 : this.#o.pushBatchSize);
+        if (batch.length === 0) return;
+        this.#alone -= batch.length;
+        if (!(await this.#send(batch))) return;
+      }
+    } finally {
       this.#running = null;
-    });
-    return this.#running;
+    }
   }
 
   /**
