@@ -27,8 +27,6 @@ export type ClaimLocalData = 'auto' | 'never' | ((claim: LocalDataClaim) => Prom
  * in between leaves it in both; mutation ids are kept, so a second claim skips the ones already
  * moved and the server deduplicates anything sent twice. It never reaches another user: the
  * policy runs for the user signing in, and claimed data leaves `local`.
- *
- * @returns `true` when something was moved (the caller pushes)
  */
 export async function claimLocalData(
   ctx: EngineContext,
@@ -37,8 +35,8 @@ export async function claimLocalData(
   local: Replica,
   target: Replica,
   stillCurrent: () => boolean,
-): Promise<boolean> {
-  if (local.outbox.size === 0) return false;
+): Promise<void> {
+  if (local.outbox.size === 0) return;
   // 'never' (or anything but 'auto' and a callback) claims nothing.
   let claim = policy === 'auto';
   if (typeof policy === 'function') {
@@ -59,7 +57,7 @@ export async function claimLocalData(
       // A callback that fails claims nothing.
     }
   }
-  if (!claim || !stillCurrent() || local.outbox.size === 0) return false;
+  if (!claim || !stillCurrent() || local.outbox.size === 0) return;
   const already = new Set<string>();
   for (const entry of target.outbox.entries()) already.add(entry.mutation.id);
   const moved = [...local.outbox.entries()];
@@ -89,5 +87,4 @@ export async function claimLocalData(
     }
   }
   ctx.refreshCounts(target);
-  return true;
 }

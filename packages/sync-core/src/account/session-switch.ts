@@ -127,13 +127,14 @@ export class SessionSwitch {
    * nothing to resume (signed out, stopped, still switching).
    */
   resume(): Replicator | undefined {
-    const session = this.#session;
-    const engine = this.#parts.engine();
-    if (session === null || engine === null || !this.#parts.running()) return undefined;
+    // A replicator is only started for the signed-in session of a started client, and `stop()`
+    // (the first step of every session change) drops it: none means signed out, stopped, or
+    // the session switch has not finished.
     const current = this.#replicator;
-    if (current !== null && !current.stopped) return current;
-    if (current === null) return undefined; // the session switch has not finished
-    return this.#startReplicator(engine, session, this.#replica);
+    if (current === null || !this.#parts.running()) return undefined;
+    if (!current.stopped) return current;
+    const engine = this.#parts.engine() as StartedEngine;
+    return this.#startReplicator(engine, this.#session as AuthSession, this.#replica);
   }
 
   /**

@@ -3,7 +3,7 @@ import type { SyncClientOptions } from '../api/options.js';
 import { createEnvironment } from '../env/environment.browser.js';
 import type { CollectionDeclarations, RecordsOf } from '../schema/collections.js';
 import { indexedDbStorage } from '../storage/indexeddb.js';
-import { newSyncClient } from './sync-client.js';
+import { SyncClientImpl } from './sync-client.js';
 
 /**
  * `createSyncClient` of the browser build (the `browser` export condition): the same client,
@@ -19,8 +19,8 @@ import { newSyncClient } from './sync-client.js';
 export function createSyncClient<
   Declarations extends CollectionDeclarations = CollectionDeclarations,
 >(options: SyncClientOptions<Declarations>): SyncClient<RecordsOf<Declarations>> {
-  return newSyncClient(options, {
+  return new SyncClientImpl(options, {
     storage: () => indexedDbStorage(),
     environment: createEnvironment,
-  });
+  }) as unknown as SyncClient<RecordsOf<Declarations>>;
 }

@@ -4,7 +4,7 @@ import { createEnvironment } from '../env/environment.js';
 import type { CollectionDeclarations, RecordsOf } from '../schema/collections.js';
 import { indexedDbStorage } from '../storage/indexeddb.js';
 import { memoryStorage } from '../storage/memory.js';
-import { newSyncClient } from './sync-client.js';
+import { SyncClientImpl } from './sync-client.js';
 
 /**
  * Creates a sync client. Call `start()` before writing.
@@ -38,8 +38,8 @@ import { newSyncClient } from './sync-client.js';
 export function createSyncClient<
   Declarations extends CollectionDeclarations = CollectionDeclarations,
 >(options: SyncClientOptions<Declarations>): SyncClient<RecordsOf<Declarations>> {
-  return newSyncClient(options, {
+  return new SyncClientImpl(options, {
     storage: () => (typeof indexedDB === 'undefined' ? memoryStorage() : indexedDbStorage()),
     environment: createEnvironment,
-  });
+  }) as unknown as SyncClient<RecordsOf<Declarations>>;
 }

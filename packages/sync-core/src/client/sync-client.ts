@@ -20,7 +20,6 @@ import { type SyncNowOptions, type SyncNowResult, syncNow } from '../replication
 import { WriteLimits } from '../replication/write-limits.js';
 import { recordSyncState } from '../review/settlement.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
-import type { CollectionDeclarations, RecordsOf } from '../schema/collections.js';
 import type { SessionsApi } from '../sessions/client-sessions.js';
 import type { TargetingHost, TargetingServices } from '../sessions/session-targeting.js';
 import { RecordLists } from '../status/record-lists.js';
@@ -49,23 +48,16 @@ export interface ClientDefaults {
 type TargetingApis = Pick<TargetingServices, 'assets' | 'sessions' | 'deliveries'>;
 
 /**
- * Makes the client behind `createSyncClient`, with the entry's `defaults`.
+ * The client behind `createSyncClient`, made with the entry's `defaults`: the coordinator. It
+ * wires the environment, storage, the replica of the signed-in user (store + outbox), the
+ * replicator (push/pull loops), resolvers, the status machine and the event emitter, and
+ * switches replicas when the session changes. The parts live in their folders.
+ *
+ * It is untyped inside: each entry casts it to the `SyncClient` of the app's declarations,
+ * which only shape the public types.
  * @internal
  */
-export function newSyncClient<Declarations extends CollectionDeclarations>(
-  options: SyncClientOptions<Declarations>,
-  defaults: ClientDefaults,
-): SyncClient<RecordsOf<Declarations>> {
-  // The implementation is untyped inside; the declarations only shape the public types.
-  return new SyncClientImpl(options, defaults) as unknown as SyncClient<RecordsOf<Declarations>>;
-}
-
-/**
- * The coordinator: it wires the environment, storage, the replica of the signed-in user (store
- * + outbox), the replicator (push/pull loops), resolvers, the status machine and the event
- * emitter, and switches replicas when the session changes. The parts live in their folders.
- */
-class SyncClientImpl implements SyncClient {
+export class SyncClientImpl implements SyncClient {
   readonly #reachability: Reachability;
   readonly #emitter = new Emitter<SyncEvents>();
   /** The client's parts (options, storage, clock history...), which the engine starts from. */

@@ -69,21 +69,16 @@ export function applyLocalWrites(
       ctx.notifier.changed(write.collection, write.id);
   }
   ctx.refreshCounts(replica);
-  // Built when written: a replica still loading renumbers its new entries first.
-  const persist = (): Promise<void> => {
+  // Built when written: a replica still loading renumbers its new entries first. (Async: a
+  // storage adapter that throws at once rejects the write as one that fails later does.)
+  const persist = async (): Promise<void> => {
     const write = new ReplicaBatch(replica);
     if (extraOps !== undefined) write.ops.push(...extraOps);
     // A transaction may fold two writes of a record into one entry: it is persisted once.
     for (const entry of new Set(results.map((result) => result.entry))) write.persistEntry(entry);
-    return write.commit(ctx.storage);
+    await write.commit(ctx.storage);
   };
-  let write: Promise<void>;
-  try {
-    write = replica.loaded ? persist() : replica.ready.then(persist);
-  } catch (error) {
-    write = Promise.reject(error);
-  }
-  return write.then(
+  return (replica.loaded ? persist() : replica.ready.then(persist)).then(
     () => {
       for (let i = 0; i < results.length; i++) {
         outbox.writeSettled((results[i] as EnqueueResult).entry);
