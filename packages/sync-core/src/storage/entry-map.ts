@@ -4,10 +4,10 @@ import type { StorageWrite } from './types.js';
  * The values of one folder: those filed by name, and the records written since, not filed yet.
  * A record (a value that names itself: an object whose `id` is the key's name) written by
  * {@link EntryMap.write} is appended to `unfiled`, in order; it is filed under its `id` when
- * the folder is first read, or once the unfiled records outnumber both the filed ones and
- * {@link MAX_UNFILED}. An initial sync writes 100,000 records that nothing reads back until
- * the next start: they cost the storage one array slot each instead of a second table of
- * 100,000 entries beside the record store's (see docs/decisions.md, issue 10, session 14).
+ * the folder is first read, or once more than {@link MAX_UNFILED} records are unfiled. An
+ * initial sync writes 100,000 records that nothing reads back until the next start: they cost
+ * the storage one array slot each instead of a second table of 100,000 entries beside the
+ * record store's (see docs/decisions.md, issue 10, session 14).
  */
 class Folder<Stored> {
   readonly #named = new Map<string, Stored>();
@@ -31,15 +31,17 @@ class Folder<Stored> {
     const unfiled = this.#unfiled;
     unfiled.push(record);
     // A record written again is kept twice until filed: the bound keeps that waste at most
-    // about the folder's own size (or MAX_UNFILED records).
-    if (unfiled.length > MAX_UNFILED && unfiled.length > this.#named.size) this.filed();
+    // MAX_UNFILED records.
+    if (unfiled.length > MAX_UNFILED) this.filed();
   }
 }
 
 /**
- * Most records a folder keeps unfiled beyond the number it has filed. Above it they are filed
- * at once, so a small folder written over and over (the same records updated) does not keep
- * every old version until it is read.
+ * Most records a folder keeps unfiled. Above it they are filed at once, so a folder written
+ * over and over (the same records updated) does not keep every old version until it is read,
+ * and a folder of a million records is one table (filed in steps of this size), not a table of
+ * half of them beside an array of the rest (issue 10's W2 retained heap at 1,000,000 records:
+ * 183.0-183.6 -> 179.3-179.9 MiB; docs/decisions.md, session 19).
  */
 const MAX_UNFILED = 1 << 17;
 
