@@ -1,6 +1,7 @@
 import { useDeadLetters } from '@syncline/react';
 import type { DeadLetter } from '@syncline/sync-core';
 import { useState } from 'react';
+import { writeProblem } from '../write-problem.js';
 
 /** One refused write; a retry the client refuses again (say, still too large) says why here. */
 function DeadLetterRow({
@@ -16,9 +17,7 @@ function DeadLetterRow({
   const [problem, setProblem] = useState<string | null>(null);
   const run = (action: (mutationId: string) => Promise<void>) => {
     setProblem(null);
-    action(mutation.id).catch((error: unknown) =>
-      setProblem(error instanceof Error ? error.message : String(error)),
-    );
+    action(mutation.id).catch((error: unknown) => setProblem(writeProblem(error)));
   };
   return (
     <li data-testid="dead-letter">

@@ -1,6 +1,7 @@
 import { useCollection, useMutations, useRecord } from '@syncline/react';
 import { type FormEvent, useEffect, useState } from 'react';
 import { type AppCollections, newId } from '../collections.js';
+import { writeProblem } from '../write-problem.js';
 import { SyncDot } from './SyncDot.js';
 
 function NoteEditor({ id, onClose }: { id: string; onClose: () => void }) {
@@ -27,7 +28,7 @@ function NoteEditor({ id, onClose }: { id: string; onClose: () => void }) {
       await notes.put(id, { title, body, updatedAt: Date.now() });
       onClose();
     } catch (error) {
-      setProblem(error instanceof Error ? error.message : String(error));
+      setProblem(writeProblem(error));
     }
   };
   return (

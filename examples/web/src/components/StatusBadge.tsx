@@ -25,8 +25,8 @@ export function StatusBadge() {
         {lastSyncedAt === null ? 'not synced yet' : `last synced ${time(lastSyncedAt)}`}
       </span>
       {state === 'error' && error !== undefined && (
-        <span className="muted" title={error.message}>
-          ({error.kind})
+        <span className="muted" title={error.message} data-testid="sync-error">
+          ({error.code === 'quota_exceeded' ? 'storage full' : error.kind})
         </span>
       )}
     </div>

@@ -1,21 +1,34 @@
 import { useCollection, useMutations } from '@syncline/react';
 import { type FormEvent, useState } from 'react';
 import { type AppCollections, newId, type Todo } from '../collections.js';
+import { writeProblem } from '../write-problem.js';
 import { SyncDot } from './SyncDot.js';
 
-function TodoRow({ id, todo }: { id: string; todo: Readonly<Todo> }) {
+function TodoRow({
+  id,
+  todo,
+  problem,
+  onProblem,
+}: {
+  id: string;
+  todo: Readonly<Todo>;
+  /** Why this row's last write was refused, if it was. */
+  problem: string | undefined;
+  onProblem: (id: string, problem: string | null) => void;
+}) {
   const todos = useMutations<AppCollections, 'todos'>('todos');
   const [editing, setEditing] = useState<string | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-  // A write the client refuses (say, a title over the size limits) rejects: the row says why
-  // instead of an uncaught error in the page; `refused` gives back what was typed.
-  const attempt = async (write: () => Promise<void>, refused?: () => void) => {
-    setProblem(null);
+  // A write the client refuses (say, a title over the size limits, or a full storage) rejects:
+  // the row says why instead of an uncaught error in the page; `refused` gives back what was
+  // typed. The reason is kept by the list, not the row: a refused delete takes the row away and
+  // back (a new row), which must still say why.
+  const attempt = async (what: string, write: () => Promise<void>, refused?: () => void) => {
+    onProblem(id, null);
     try {
       await write();
     } catch (error) {
       refused?.();
-      setProblem(error instanceof Error ? error.message : String(error));
+      onProblem(id, `${what}: ${writeProblem(error)}`);
     }
   };
   const rename = (event: FormEvent) => {
@@ -25,6 +38,7 @@ function TodoRow({ id, todo }: { id: string; todo: Readonly<Todo> }) {
     setEditing(null);
     if (text === '') return;
     void attempt(
+      'Not renamed',
       () => todos.patch(id, { title: text }),
       () => setEditing(text),
     );
@@ -36,7 +50,10 @@ function TodoRow({ id, todo }: { id: string; todo: Readonly<Todo> }) {
         type="checkbox"
         checked={todo.done}
         aria-label={`done: ${todo.title}`}
-        onChange={(e) => void attempt(() => todos.patch(id, { done: e.target.checked }))}
+        onChange={(e) => {
+          const done = e.target.checked;
+          void attempt(done ? 'Not ticked' : 'Not unticked', () => todos.patch(id, { done }));
+        }}
       />
       {editing === null ? (
         <span className="title">{todo.title}</span>
@@ -53,10 +70,10 @@ function TodoRow({ id, todo }: { id: string; todo: Readonly<Todo> }) {
       <button type="button" onClick={() => setEditing(todo.title)}>
         Rename
       </button>
-      <button type="button" onClick={() => void attempt(() => todos.delete(id))}>
+      <button type="button" onClick={() => void attempt('Not deleted', () => todos.delete(id))}>
         Delete
       </button>
-      {problem !== null && (
+      {problem !== undefined && (
         <p className="problem" data-testid="todo-row-problem">
           {problem}
         </p>
@@ -71,6 +88,16 @@ export function Todos() {
   const todos = useMutations<AppCollections, 'todos'>('todos');
   const [title, setTitle] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
+  // Per row: why its last write was refused.
+  const [rowProblems, setRowProblems] = useState<ReadonlyMap<string, string>>(new Map());
+  const onRowProblem = (id: string, rowProblem: string | null) =>
+    setRowProblems((current) => {
+      if (rowProblem === null && !current.has(id)) return current;
+      const next = new Map(current);
+      if (rowProblem === null) next.delete(id);
+      else next.set(id, rowProblem);
+      return next;
+    });
   const add = async (event: FormEvent) => {
     event.preventDefault();
     const text = title.trim();
@@ -82,7 +109,7 @@ export function Todos() {
     } catch (error) {
       // Refused (say, a title over the size limits): the text comes back, with the reason.
       setTitle(text);
-      setProblem(error instanceof Error ? error.message : String(error));
+      setProblem(writeProblem(error));
     }
   };
   const open = list.filter((t) => !t.data.done).length;
@@ -107,7 +134,13 @@ export function Todos() {
       )}
       <ul className="list">
         {list.map(({ id, data }) => (
-          <TodoRow key={id} id={id} todo={data} />
+          <TodoRow
+            key={id}
+            id={id}
+            todo={data}
+            problem={rowProblems.get(id)}
+            onProblem={onRowProblem}
+          />
         ))}
       </ul>
       {list.length === 0 && <p className="muted">Nothing to do.</p>}
