@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 export { launchChromium } from '../../../test/support/chromium.mjs';
@@ -32,8 +32,27 @@ export class AppPage {
     page.on('pageerror', (error) => this.errors.push(error.message));
   }
 
-  static async open(context: BrowserContext, url: string, name: string): Promise<AppPage> {
+  /** Chromium's storage quota for the page's origin, when `open` was given `quotaBytes`. */
+  #quota: { cdp: CDPSession; origin: string; bytes: number } | undefined;
+
+  /**
+   * Opens the app in a new page of `context`. With `quotaBytes`, Chromium's storage quota of
+   * the app's origin is that many bytes (DevTools protocol, for this page's life) before the app
+   * stores anything: see {@link fillStorage}.
+   */
+  static async open(
+    context: BrowserContext,
+    url: string,
+    name: string,
+    quotaBytes?: number,
+  ): Promise<AppPage> {
     const app = new AppPage(await context.newPage(), name);
+    if (quotaBytes !== undefined) {
+      const cdp = await context.newCDPSession(app.page);
+      const origin = new URL(url).origin;
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: quotaBytes });
+      app.#quota = { cdp, origin, bytes: quotaBytes };
+    }
     await app.page.goto(url);
     return app;
   }
@@ -119,6 +138,31 @@ export class AppPage {
     return this.page.getByTestId('tab-role').getAttribute('data-role');
   }
 
+  /**
+   * Makes the browser's storage full for this page's origin: Chromium's quota for it (set at
+   * `open` with `quotaBytes`) is lowered below what the app already stores, so IndexedDB refuses
+   * every write with `QuotaExceededError`. Chromium approves a write from its cached figure of
+   * the space left (for up to about 30 s after it last asked its quota manager; measured: writes
+   * 15 s after lowering pass, 31 s after are refused) unless the write is larger than that
+   * figure: so one write larger than the quota set at `open` is made to a probe database of the
+   * origin (refused; from then on Chromium asks again on every write). Returns what gives the
+   * room back.
+   */
+  async fillStorage(): Promise<() => Promise<void>> {
+    const { cdp, origin, bytes } = this.#quota ?? {};
+    if (cdp === undefined || origin === undefined || bytes === undefined) {
+      throw new Error(`${this.name}: open the page with quotaBytes to fill its storage`);
+    }
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: 1 });
+    const restore = () => cdp.send('Storage.overrideQuotaForOrigin', { origin }).then(() => {});
+    const probe = await this.page.evaluate(probeWrite, bytes + 1024);
+    if (probe !== 'QuotaExceededError') {
+      await restore();
+      throw new Error(`${this.name}: storage not full (a probe write answered ${probe})`);
+    }
+    return restore;
+  }
+
   async shot(step: string): Promise<void> {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await this.page.screenshot({ path: join(SCREENSHOTS, `${step}-${this.name}.png`) });
@@ -167,4 +211,33 @@ export async function eventually<T>(read: () => Promise<T>, expected: T, timeout
     last = await read();
   }
   expect(last).toEqual(expected);
+}
+
+/**
+ * In the page: writes `chars` random characters (which no compression shrinks) to a database of
+ * its own; `ok`, or the name of the error the transaction aborted with.
+ */
+async function probeWrite(chars: number): Promise<string> {
+  const bytes = new Uint8Array(chars);
+  // getRandomValues fills at most 64 KiB per call.
+  for (let i = 0; i < chars; i += 65_536) crypto.getRandomValues(bytes.subarray(i, i + 65_536));
+  const parts: string[] = [];
+  for (let i = 0; i < chars; i += 8192)
+    parts.push(String.fromCharCode(...bytes.subarray(i, i + 8192)));
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const request = indexedDB.open('e2e-quota-probe', 1);
+    request.onupgradeneeded = () => request.result.createObjectStore('probe');
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  try {
+    return await new Promise<string>((resolve) => {
+      const tx = db.transaction('probe', 'readwrite');
+      tx.objectStore('probe').put(parts.join(''), 'probe');
+      tx.oncomplete = () => resolve('ok');
+      tx.onabort = () => resolve(tx.error?.name ?? 'aborted');
+    });
+  } finally {
+    db.close();
+  }
 }

@@ -417,4 +417,80 @@ describeChromium('example app in Chromium, two devices of one user', () => {
     await phone.page.context().close();
     await context.close();
   }, 120_000);
+
+  it("a full browser storage refuses a todo row's tick and delete: the row says why, nothing is sent, and they work once there is room", async () => {
+    // A's storage quota is 4 MiB from the start (the app stores far less): see fillStorage.
+    const a = await AppPage.open(await browser.newContext(), server.url, 'a', 4 * 1024 * 1024);
+    const b = await AppPage.open(await browser.newContext(), server.url, 'b');
+    await a.signIn('e2e-quota');
+    await b.signIn('e2e-quota');
+    await a.addTodo('Water the plants');
+    await b.todo('Water the plants').waitFor({ timeout: 20_000 });
+    await a.waitForBadge('Synced');
+    const row = a.todo('Water the plants');
+    const box = row.getByRole('checkbox');
+    const problem = row.getByTestId('todo-row-problem');
+    const id = (await row.getAttribute('data-id')) as string;
+    expect(applied.counts([id])).toEqual([1]);
+
+    const restore = await a.fillStorage();
+    try {
+      // The tick is refused: it leaves the view again and the row says why.
+      await box.click();
+      await problem.filter({ hasText: 'Not ticked' }).waitFor();
+      expect(await problem.textContent()).toBe(
+        "Not ticked: this browser's storage for the app is full (quota_exceeded). Free some space and try again.",
+      );
+      expect(await box.isChecked()).toBe(false);
+      expect(await row.getAttribute('class')).toBe('');
+      expect(await a.page.getByTestId('sync-pending').count()).toBe(0);
+      await a.shot('22-tick-refused-storage-full');
+      // So is the delete: the row comes back (a new row, same record) and still says why.
+      await row.getByRole('button', { name: 'Delete' }).click();
+      await problem.filter({ hasText: 'Not deleted' }).waitFor();
+      expect(await problem.textContent()).toContain('(quota_exceeded)');
+      expect(await a.todoTitles()).toEqual(['Water the plants']);
+      expect(await a.page.getByTestId('sync-pending').count()).toBe(0);
+      // Meanwhile B adds a todo: A shows it (the pulled page stays in memory) but cannot save
+      // it, and its badge says so.
+      await b.addTodo('Added on B meanwhile');
+      await a.todo('Added on B meanwhile').waitFor({ timeout: 20_000 });
+      await a.waitForBadge('Sync error');
+      expect(await a.page.getByTestId('sync-error').textContent()).toBe('(storage full)');
+      await a.shot('23-delete-refused-storage-full');
+      a.expectNoErrors();
+    } finally {
+      await restore();
+    }
+
+    // Room again. Nothing A refused was sent: the server applied the todo once, and B still
+    // shows it open. B's next change is A's next sync: its badge clears.
+    await b.addTodo('Added on B after');
+    await a.todo('Added on B after').waitFor({ timeout: 20_000 });
+    await a.waitForBadge('Synced');
+    expect(applied.counts([id])).toEqual([1]);
+    expect(await b.todo('Water the plants').getByRole('checkbox').isChecked()).toBe(false);
+    expect(await problem.count()).toBe(1); // the row still says what was refused
+
+    await box.click();
+    await eventually(() => box.isChecked(), true);
+    expect(await problem.count()).toBe(0);
+    await eventually(() => b.todo('Water the plants').getByRole('checkbox').isChecked(), true);
+    await a.shot('24-ticked-with-room');
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached' });
+    const titles = ['Added on B after', 'Added on B meanwhile'];
+    await eventually(() => b.todoTitles(), titles);
+    await a.waitForBadge('Synced');
+    expect(applied.counts([id])).toEqual([3]); // added, ticked, deleted: once each
+    // What A pulled while its storage was full was saved once there was room: it survives a
+    // reload.
+    await a.page.reload();
+    await eventually(() => a.todoTitles(), titles);
+    await a.shot('25-deleted-with-room');
+    a.expectNoErrors();
+    b.expectNoErrors();
+    await a.page.context().close();
+    await b.page.context().close();
+  }, 120_000);
 });
