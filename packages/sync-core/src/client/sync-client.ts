@@ -13,6 +13,7 @@ import { SyncError } from '../errors/sync-error.js';
 import { createUuidV7 } from '../ids/uuid-v7.js';
 import { Emitter } from '../observe/emitter.js';
 import { Notifier } from '../observe/notifier.js';
+import { stableReader } from '../observe/stable-reader.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import { Reachability } from '../replication/reachability.js';
@@ -22,7 +23,6 @@ import { recordSyncState } from '../review/settlement.js';
 import type { InvalidRecord } from '../schema/check-schema.js';
 import type { SessionsApi } from '../sessions/client-sessions.js';
 import type { TargetingHost, TargetingServices } from '../sessions/session-targeting.js';
-import { RecordLists } from '../status/record-lists.js';
 import { StatusMachine } from '../status/status-machine.js';
 import type { RecordSyncState, SyncStatus } from '../status/types.js';
 import type { StorageAdapter } from '../storage/types.js';
@@ -68,7 +68,14 @@ export class SyncClientImpl implements SyncClient {
   #starting: Promise<void> | null = null;
   #cleanups: Array<() => void> = [];
   readonly #writes: WritePath;
-  readonly #lists = new RecordLists(() => this.#sessions.replica);
+  // What needs the app's attention in the live replica, each the same array until it changes.
+  readonly #deadLetters = stableReader(() => [...this.#sessions.replica.deadLetters.values()]);
+  readonly #invalidRecords = stableReader(() => [
+    ...this.#sessions.replica.invalidRecords.values(),
+  ]);
+  readonly #conflicts = stableReader(() =>
+    [...this.#sessions.replica.conflicts.values()].map((stored) => stored.conflict),
+  );
   /** The multi-tab link (`null` without the `tabs` option). */
   readonly #tabs: ClientTabs | null;
 
@@ -253,15 +260,15 @@ export class SyncClientImpl implements SyncClient {
   }
 
   deadLetters(): readonly DeadLetter[] {
-    return this.#lists.deadLetters();
+    return this.#deadLetters();
   }
 
   invalidRecords(): readonly InvalidRecord[] {
-    return this.#lists.invalidRecords();
+    return this.#invalidRecords();
   }
 
   conflicts(): readonly ParkedConflict[] {
-    return this.#lists.conflicts();
+    return this.#conflicts();
   }
 
   retryDeadLetter(mutationId: string): Promise<void> {

@@ -54,7 +54,7 @@ export interface HlcOptions {
    * wrong clock cannot drag every other clock into the future (and receiving never throws).
    * @default 60000
    */
-  maxDriftMs?: number;
+  maxDriftMs?: number | undefined;
   /**
    * A timestamp this node issued or merged before (e.g. {@link HybridLogicalClock.last}, persisted),
    * so that the clock stays monotonic across restarts even if the physical clock went back.

@@ -71,7 +71,7 @@ export async function startEngine(parts: EngineParts): Promise<StartedEngine> {
   const clock = new HybridLogicalClock({
     nodeId: clientId,
     now: () => env.now(),
-    ...(options.maxDriftMs === undefined ? {} : { maxDriftMs: options.maxDriftMs }),
+    maxDriftMs: options.maxDriftMs,
   });
   if (previous !== null) clock.restore(previous.ctx.clock.last);
   await parts.clockHistory.restore(clock);

@@ -28,9 +28,8 @@ export interface ChangeRouter {
  */
 export function createChangeRouter(client: SyncClient): ChangeRouter {
   // Listeners by collection name, and by `collection\0id` for one record (a collection name
-  // has no NUL); a set goes when it empties.
+  // has no NUL); a set goes when it empties, so the map is empty exactly when nobody listens.
   const byKey = new Map<string, Set<Listener>>();
-  let count = 0;
   // A copy of the set: a listener may unsubscribe (or subscribe) while it runs.
   const run = (key: string): void => {
     const listeners = byKey.get(key);
@@ -43,6 +42,7 @@ export function createChangeRouter(client: SyncClient): ChangeRouter {
     for (const id of ids) run(`${collection}\0${id}`);
   };
   const subscribe = (key: string, listener: Listener) => {
+    if (byKey.size === 0) client.on('change', onChange);
     let set = byKey.get(key);
     if (set === undefined) {
       set = new Set();
@@ -52,13 +52,12 @@ export function createChangeRouter(client: SyncClient): ChangeRouter {
     // A wrapper per subscription: the same function subscribed twice stays two subscriptions.
     const entry: Listener = () => listener();
     own.add(entry);
-    if (count++ === 0) client.on('change', onChange);
     return () => {
       // A second call finds nothing to delete. A set leaves the map only once empty, so the
       // map still holds `own` here.
-      if (!own.delete(entry)) return;
-      if (own.size === 0) byKey.delete(key);
-      if (--count === 0) client.off('change', onChange);
+      if (!own.delete(entry) || own.size > 0) return;
+      byKey.delete(key);
+      if (byKey.size === 0) client.off('change', onChange);
     };
   };
   return {

@@ -2,8 +2,8 @@ import type { SyncClient } from '../api/client.js';
 import type { JsonObject } from '../protocol/types.js';
 import type { SyncStatus } from '../status/types.js';
 import type { QueryOptions, ViewRecord } from '../store/query.js';
-import { stableList } from '../store/stable-list.js';
 import type { ChangeRouter } from './change-router.js';
+import { stableReader } from './stable-reader.js';
 
 /**
  * A value that changes over time: read it with `getSnapshot` (the same reference until it really
@@ -44,14 +44,9 @@ export function observeQuery(
   collection: string,
   options: QueryOptions,
 ): Observer<readonly ViewRecord[]> {
-  let last: readonly ViewRecord[] | undefined;
   return {
     subscribe: (listener) => router.subscribeCollection(collection, listener),
-    getSnapshot() {
-      const fresh = client.query(collection, options);
-      last = last === undefined ? fresh : stableList(last, fresh);
-      return last;
-    },
+    getSnapshot: stableReader(() => client.query(collection, options)),
   };
 }
 
