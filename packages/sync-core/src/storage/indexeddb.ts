@@ -244,21 +244,17 @@ class IndexedDbStorage implements StorageAdapter {
     for (let attempt = 0; ; attempt++) {
       const db = await this.#db();
       if (this.#pending.length > 0) this.#flushPending(db);
-      let store: IDBObjectStore;
       try {
-        store = db.transaction(this.#storeName, 'readonly').objectStore(this.#storeName);
+        return await request(
+          db.transaction(this.#storeName, 'readonly').objectStore(this.#storeName),
+        );
       } catch (cause) {
-        // Closed under us (site data cleared, versionchange): reopen once, then give up.
-        this.#drop(db);
+        // Closed under us (site data cleared, versionchange): reopen once, then give up. A
+        // read changes nothing, so running it again is safe whichever call threw.
         if (attempt > 0 || (cause as { name?: unknown } | null)?.name !== 'InvalidStateError') {
           throw storageError('IndexedDB read failed', cause);
         }
-        continue;
-      }
-      try {
-        return await request(store);
-      } catch (cause) {
-        throw storageError('IndexedDB read failed', cause);
+        this.#drop(db);
       }
     }
   }
