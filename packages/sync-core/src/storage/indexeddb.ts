@@ -260,9 +260,11 @@ class IndexedDbStorage implements StorageAdapter {
   }
 
   /**
-   * The database, opened once and lazily. It reopens by itself after the browser closed it
-   * (`close` event, e.g. when the user clears site data) or another tab upgrades it
-   * (`versionchange`: we close so that tab is not blocked, and reopen on the next operation).
+   * The database, opened once and lazily. It reopens by itself after another tab upgrades it
+   * (`versionchange`: we close and forget the connection, so that tab is not blocked) or the
+   * browser closed it (e.g. the user cleared site data): the next `transaction` call on that
+   * connection throws `InvalidStateError`, and the read or write that made it opens the
+   * database again (so the `close` event needs no listener).
    */
   #db(): Promise<IDBDatabase> {
     if (this.#opening !== undefined) return this.#opening;
@@ -278,7 +280,6 @@ class IndexedDbStorage implements StorageAdapter {
     this.#opening = openWithStore(factory, dbName, this.#storeName).then(
       (db) => {
         db.onversionchange = () => this.#drop(db);
-        db.onclose = () => this.#drop(db);
         this.#open = db;
         return db;
       },
