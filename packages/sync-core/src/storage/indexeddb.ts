@@ -143,8 +143,8 @@ class IndexedDbStorage implements StorageAdapter {
   }
 
   async close(): Promise<void> {
-    // An empty batch settles after every write issued before it: it goes in the next write
-    // transaction, and IndexedDB runs a store's write transactions one after the other.
+    // A batch that adds nothing settles after every write issued before it: it goes in the next
+    // write transaction, and IndexedDB runs a store's write transactions one after the other.
     if (this.#pending.length > 0 || this.#inFlight > 0) {
       await this.#enqueue(() => {}).catch(() => {});
     }
