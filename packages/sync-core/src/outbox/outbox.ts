@@ -184,11 +184,13 @@ export class Outbox {
     if (!this.#holds(entry)) return;
     this.#entries.delete(entry.seq);
     const { collection, recordId } = entry.mutation;
-    if (unlink(this.#byRecord.get(collection, recordId), entry)) {
+    if (unlink(this.#byRecord.get(collection, recordId) as Entry[], entry)) {
       this.#byRecord.delete(collection, recordId);
     }
     const txId = entry.mutation.txId;
-    if (txId !== undefined && unlink(this.#byTx.get(txId), entry)) this.#byTx.delete(txId);
+    if (txId !== undefined && unlink(this.#byTx.get(txId) as Entry[], entry)) {
+      this.#byTx.delete(txId);
+    }
   }
 
   /**
@@ -308,10 +310,12 @@ export class Outbox {
   }
 }
 
-/** Takes `entry` out of `list`; `true` when the list is left empty. */
-function unlink(list: Entry[] | undefined, entry: OutboxEntry): boolean {
-  if (list === undefined) return false;
-  const index = list.indexOf(entry as Entry);
-  if (index >= 0) list.splice(index, 1);
+/**
+ * Takes `entry` out of `list`, which holds it: `#insert` files a queued entry in its record's
+ * list and its transaction's group, and only `remove` takes it out of them (a rebuilt outbox,
+ * `mergeLoaded`, files every entry again). `true` when the list is left empty.
+ */
+function unlink(list: Entry[], entry: OutboxEntry): boolean {
+  list.splice(list.indexOf(entry as Entry), 1);
   return list.length === 0;
 }

@@ -103,25 +103,23 @@ async function loadInto(
   // resolver rewrites) and the HLCs of our queued and dead-lettered mutations; what the server
   // sent is the latest HLC of the base records.
   let own = typeof hlc === 'string' ? hlc : '';
-  for (const entry of replica.outbox.entries()) {
-    if (entry.mutation.hlc > own) own = entry.mutation.hlc;
-  }
   for (const letter of replica.deadLetters.values()) {
     if (letter.mutation.hlc > own) own = letter.mutation.hlc;
   }
   let seen = '';
-  for (const record of replica.store.baseRecords()) if (record.hlc > seen) seen = record.hlc;
-  replica.lastHlc = own;
-  replica.seenHlc = seen;
   const touched: Array<[string, string]> = [];
   for (const record of replica.store.baseRecords()) {
+    if (record.hlc > seen) seen = record.hlc;
     if (replica.store.recompute(record.collection, record.id)) {
       touched.push([record.collection, record.id]);
     }
   }
   for (const entry of replica.outbox.entries()) {
     const { collection, recordId } = entry.mutation;
+    if (entry.mutation.hlc > own) own = entry.mutation.hlc;
     if (replica.store.recompute(collection, recordId)) touched.push([collection, recordId]);
   }
+  replica.lastHlc = own;
+  replica.seenHlc = seen;
   return touched;
 }

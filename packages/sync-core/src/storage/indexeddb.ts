@@ -47,8 +47,8 @@ export interface IndexedDbKeyRangeClass {
 
 /** One caller's batch (or clear) waiting for the next write transaction. */
 interface PendingWrite {
-  namespace: string;
-  ops: readonly StorageWrite[] | 'clear';
+  /** Adds the batch's requests to the write transaction's store. */
+  apply: (store: IDBObjectStore) => void;
   resolve: () => void;
   reject: (error: unknown) => void;
   /** Set once the connection was reopened for this write, so a dead database cannot loop. */
@@ -127,26 +127,33 @@ class IndexedDbStorage implements StorageAdapter {
     // Async: a refused batch rejects. The batch is queued before the first await, so batches
     // issued in one tick still share a transaction.
     validateBatch(namespace, ops);
-    if (ops.length > 0) await this.#enqueue(namespace, ops);
+    if (ops.length > 0) {
+      await this.#enqueue((store) => {
+        for (const op of ops) {
+          if (op.type === 'set') store.put(op.value, [namespace, op.key]);
+          else store.delete([namespace, op.key]);
+        }
+      });
+    }
   }
 
   clear(namespace: string): Promise<void> {
     // Queued like a write so it lands in order with the writes issued around it.
-    return this.#enqueue(namespace, 'clear');
+    return this.#enqueue((store) => store.delete(this.#range(namespace, '')));
   }
 
   async close(): Promise<void> {
-    // An empty batch settles after every write issued before it: it goes in the next write
-    // transaction, and IndexedDB runs a store's write transactions one after the other.
+    // A batch that adds nothing settles after every write issued before it: it goes in the next
+    // write transaction, and IndexedDB runs a store's write transactions one after the other.
     if (this.#pending.length > 0 || this.#inFlight > 0) {
-      await this.#enqueue('', []).catch(() => {});
+      await this.#enqueue(() => {}).catch(() => {});
     }
     if (this.#open !== undefined) this.#drop(this.#open);
   }
 
-  #enqueue(namespace: string, ops: PendingWrite['ops']): Promise<void> {
+  #enqueue(apply: PendingWrite['apply']): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ namespace, ops, resolve, reject });
+      this.#pending.push({ apply, resolve, reject });
       // Group commit: while a write transaction is committing, later batches wait and then
       // share the next one. IndexedDB runs readwrite transactions on one store one after the
       // other anyway, so waiting costs a write nothing, and one commit replaces several.
@@ -197,7 +204,7 @@ class IndexedDbStorage implements StorageAdapter {
     for (let i = 0; i < writes.length; i++) {
       const write = writes[i] as PendingWrite;
       try {
-        this.#apply(store, write);
+        write.apply(store);
       } catch (cause) {
         // A synchronous failure (a value that cannot be cloned, a bad key) inside one batch:
         // its earlier ops are already in the transaction, so the transaction must go. The
@@ -229,17 +236,6 @@ class IndexedDbStorage implements StorageAdapter {
     this.#inFlight++;
   }
 
-  #apply(store: IDBObjectStore, write: PendingWrite): void {
-    if (write.ops === 'clear') {
-      store.delete(this.#range(write.namespace, ''));
-      return;
-    }
-    for (const op of write.ops) {
-      if (op.type === 'set') store.put(op.value, [write.namespace, op.key]);
-      else store.delete([write.namespace, op.key]);
-    }
-  }
-
   /**
    * Runs `request` on a readonly store, after sending pending writes so a read sees every write
    * issued before it.
@@ -248,29 +244,27 @@ class IndexedDbStorage implements StorageAdapter {
     for (let attempt = 0; ; attempt++) {
       const db = await this.#db();
       if (this.#pending.length > 0) this.#flushPending(db);
-      let store: IDBObjectStore;
       try {
-        store = db.transaction(this.#storeName, 'readonly').objectStore(this.#storeName);
+        return await request(
+          db.transaction(this.#storeName, 'readonly').objectStore(this.#storeName),
+        );
       } catch (cause) {
-        // Closed under us (site data cleared, versionchange): reopen once, then give up.
-        this.#drop(db);
+        // Closed under us (site data cleared, versionchange): reopen once, then give up. A
+        // read changes nothing, so running it again is safe whichever call threw.
         if (attempt > 0 || (cause as { name?: unknown } | null)?.name !== 'InvalidStateError') {
           throw storageError('IndexedDB read failed', cause);
         }
-        continue;
-      }
-      try {
-        return await request(store);
-      } catch (cause) {
-        throw storageError('IndexedDB read failed', cause);
+        this.#drop(db);
       }
     }
   }
 
   /**
-   * The database, opened once and lazily. It reopens by itself after the browser closed it
-   * (`close` event, e.g. when the user clears site data) or another tab upgrades it
-   * (`versionchange`: we close so that tab is not blocked, and reopen on the next operation).
+   * The database, opened once and lazily. It reopens by itself after another tab upgrades it
+   * (`versionchange`: we close and forget the connection, so that tab is not blocked) or the
+   * browser closed it (e.g. the user cleared site data): the next `transaction` call on that
+   * connection throws `InvalidStateError`, and the read or write that made it opens the
+   * database again (so the `close` event needs no listener).
    */
   #db(): Promise<IDBDatabase> {
     if (this.#opening !== undefined) return this.#opening;
@@ -286,7 +280,6 @@ class IndexedDbStorage implements StorageAdapter {
     this.#opening = openWithStore(factory, dbName, this.#storeName).then(
       (db) => {
         db.onversionchange = () => this.#drop(db);
-        db.onclose = () => this.#drop(db);
         this.#open = db;
         return db;
       },

@@ -166,6 +166,30 @@ describe('indexedDbStorage', () => {
     await second.close?.();
   });
 
+  it('reopens a connection the browser closed under it, for a read and for a write', async () => {
+    const { factory } = fakeLocation();
+    const storage = indexedDbStorage({ dbName: 'closed', indexedDB: factory, IDBKeyRange });
+    const connections: IDBDatabase[] = [];
+    const restore = patchTransaction(factory, (tx) => {
+      connections.push(tx.db);
+      return tx;
+    });
+    try {
+      await storage.write('ns', [{ type: 'set', key: 'k', value: 1 }]);
+      // What clearing site data does, as seen before the `close` event comes: the connection
+      // is closing, so its next `transaction` call throws InvalidStateError.
+      connections.at(-1)?.close();
+      expect(await storage.get('ns', 'k')).toBe(1);
+      connections.at(-1)?.close();
+      await storage.write('ns', [{ type: 'set', key: 'k', value: 2 }]);
+      expect(await storage.get('ns', 'k')).toBe(2);
+      expect(new Set(connections).size).toBe(3);
+    } finally {
+      restore();
+      await storage.close?.();
+    }
+  });
+
   it('reopens after the connection is closed, and after close()', async () => {
     const { factory } = fakeLocation();
     const storage = indexedDbStorage({ dbName: 'reopen', indexedDB: factory, IDBKeyRange });
