@@ -89,6 +89,13 @@ describe('SyncClient: local writes', () => {
     storage.failNext();
     await expect(client.put('todos', 'b', { v: 1 })).rejects.toMatchObject({ kind: 'storage' });
     expect(client.get('todos', 'b')).toBeUndefined();
+    // A full storage's code is the write's, so the app can say what to free.
+    storage.failNext(new SyncError('storage', 'full', { code: 'quota_exceeded' }));
+    await expect(client.put('todos', 'c', { v: 1 })).rejects.toMatchObject({
+      kind: 'storage',
+      code: 'quota_exceeded',
+    });
+    expect(client.get('todos', 'c')).toBeUndefined();
     await client.syncNow();
     expect(server.records('user:u1').map((r) => [r.id, r.data])).toEqual([['a', { v: 1 }]]);
   });

@@ -154,6 +154,16 @@ describe('several tabs of one app', () => {
     expect(b.get('todos', 'bad')).toEqual({ title: 'never saved' });
     await expect(put).rejects.toMatchObject({ kind: 'storage' });
     expect(b.get('todos', 'bad')).toBeUndefined();
+    // A full storage (the leader's) reaches the follower with its code.
+    storage.write = (namespace, ops) =>
+      JSON.stringify(ops).includes('"recordId":"full"')
+        ? Promise.reject(new SyncError('storage', 'quota', { code: 'quota_exceeded' }))
+        : write(namespace, ops);
+    await expect(b.put('todos', 'full', { title: 'no room' })).rejects.toMatchObject({
+      kind: 'storage',
+      code: 'quota_exceeded',
+    });
+    expect(b.get('todos', 'full')).toBeUndefined();
     await b.put('todos', 'good', { title: 'saved' });
     expect(b.get('todos', 'good')).toEqual({ title: 'saved' });
   });

@@ -94,8 +94,11 @@ export function applyLocalWrites(
         if (store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
       }
       ctx.refreshCounts(replica);
+      // The storage's code (`quota_exceeded`) is the write's: a follower tab, which gets the
+      // error without its cause, can still say the storage is full.
       throw new SyncError('storage', 'Local save failed; the write was rolled back', {
         cause: error,
+        code: (error as SyncError | null)?.code,
       });
     },
   );
