@@ -155,7 +155,8 @@ export interface SyncClient<Collections extends object = UntypedCollections> {
   /**
    * Settles a parked conflict: keep the server's record, or write `data` on top of it.
    * @throws SyncError `invalid` with code `too_large` when `data` is over the server's known size
-   *   limit (the conflict stays parked)
+   *   limit, or code `schema` when it fails the collection's schema (checked as a `put`); the
+   *   conflict stays parked
    */
   resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void>;
   /**

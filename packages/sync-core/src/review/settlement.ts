@@ -5,8 +5,9 @@ import { ReplicaBatch } from '../replica/batch.js';
 import type { Replica } from '../replica/replica.js';
 import type { RecordSyncState } from '../status/types.js';
 import type { StorageWrite } from '../storage/types.js';
+import type { CollectionGuard } from '../write/collection-guard.js';
 import type { LocalWrite } from '../write/local-writer.js';
-import { checkTarget, freezeData } from '../write/write-input.js';
+import { checkTarget } from '../write/write-input.js';
 
 /*
  * What the app does about the mutations the server did not take: dead letters (rejected
@@ -83,19 +84,26 @@ export async function discardDeadLetter(
   }
 }
 
-/** Settles a parked conflict: keep the server's record, or write `data` on top of it. */
+/**
+ * Settles a parked conflict: keep the server's record, or write `data` on top of it, checked by
+ * `guard` as a `put` of the record (its collection's schema too; the schema's output is
+ * written).
+ */
 export async function resolveParkedConflict(
   ctx: EngineContext,
   replica: Replica,
   mutationId: string,
   decision: ConflictDecision,
   write: WriteWithOps,
+  guard: CollectionGuard,
 ): Promise<void> {
   const stored = replica.conflicts.get(mutationId);
   if (stored === undefined) throw new SyncError('invalid', `No parked conflict ${mutationId}`);
   const { collection, recordId } = stored.conflict;
   const data =
-    decision.action === 'write' && decision.data !== null ? freezeData(decision.data) : undefined;
+    decision.action === 'write' && decision.data !== null
+      ? guard.put(collection, recordId, decision.data)
+      : undefined;
   checkTarget(collection, recordId);
   const removal = new ReplicaBatch(replica);
   removal.unparkConflict(mutationId);

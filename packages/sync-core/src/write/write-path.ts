@@ -99,7 +99,8 @@ export class WritePath {
   /** Settles a parked conflict. */
   resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void> {
     const replica = this.#parts.liveReplica();
-    return resolveParkedConflict(this.ctx(), replica, mutationId, decision, this.#withOps);
+    const { guard } = this.#parts;
+    return resolveParkedConflict(this.ctx(), replica, mutationId, decision, this.#withOps, guard);
   }
 
   /** Returns `writes` when each fits the server's known size limit (else throws `too_large`). */
