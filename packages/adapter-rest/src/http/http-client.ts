@@ -162,8 +162,7 @@ export class HttpClient {
     }
     const search = params.toString();
     const url = this.baseUrl + request.path + (search === '' ? '' : `?${search}`);
-    const send = request.fetch ?? this.#options.fetch;
-    return send === undefined ? globalThis.fetch(url, init) : send(url, init);
+    return (request.fetch ?? this.#options.fetch ?? globalThis.fetch)(url, init);
   }
 
   async #token(forceRefresh: boolean): Promise<string | null> {
