@@ -197,8 +197,9 @@ export class HttpClient {
     const { what, signal: caller } = request;
     const controller = new AbortController();
     const onAbort = () => controller.abort(caller?.reason);
+    // Removed below once `run` settled (an abort event fires once anyway).
+    caller?.addEventListener('abort', onAbort);
     if (caller?.aborted) onAbort();
-    else caller?.addEventListener('abort', onAbort, { once: true });
     // The reason is not read: a merged signal aborted while the caller's is not is the deadline.
     const timer = timers.setTimeout(() => controller.abort(), timeoutMs);
     try {
