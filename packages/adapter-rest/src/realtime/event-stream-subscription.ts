@@ -213,16 +213,16 @@ class EventStreamSubscription {
 
   // The server is about to close the stream because its access ended; see the module comment.
   #onEnd(data: string): void {
-    let end: { code?: unknown; message?: unknown } = {};
+    let end: { code?: unknown; message?: unknown } | null = null;
     try {
-      end = (JSON.parse(data) ?? {}) as typeof end;
+      end = JSON.parse(data) as { code?: unknown; message?: unknown } | null;
     } catch {
       // An unreadable reason is still an end: the stream reconnects with backoff.
     }
-    const code = typeof end.code === 'string' ? end.code : 'unknown';
+    const code = typeof end?.code === 'string' ? end.code : 'unknown';
     this.#endCode = code;
     if (code === 'token_expired') return;
-    const message = typeof end.message === 'string' ? end.message : 'the server ended the stream';
+    const message = typeof end?.message === 'string' ? end.message : 'the server ended the stream';
     const kind = code === 'forbidden' ? 'auth' : 'server';
     this.#report(new SyncError(kind, `events: ${message}`, { code }));
   }
