@@ -89,11 +89,35 @@ export class HttpClient {
    * `read`, within the request's deadline; rejects only with `SyncError`. Once `read` settled,
    * the deadline and the caller's signal let go of the response: a body left unread is the
    * caller's to read or cancel.
+   *
+   * A 401 gets one fresh token and one retry of the same request; a second 401 is the caller's
+   * `auth` error. The retry re-sends the identical body, which is safe because every syncline
+   * request is idempotent (mutation ids are the idempotency keys).
    */
   send<T>(request: HttpRequest, read: (response: Response) => T | Promise<T>): Promise<T> {
-    return this.#within(request, async (signal) =>
-      read(await this.#sendWithRefresh(request, signal)),
-    );
+    return this.#within(request, async (signal) => {
+      const generation = this.#tokenGeneration;
+      const token =
+        request.freshToken === true ? await this.#refreshToken() : await this.#token(false);
+      let response = await this.#send(request, token, signal);
+      if (
+        response.status === 401 &&
+        this.#options.getToken !== undefined &&
+        // A signed-out ("revoked") session stays signed out whatever the token: a refresh would
+        // only sign a new session in behind the back of whoever signed this device out.
+        (await readErrorBody(response.clone()))?.code !== 'session_revoked'
+      ) {
+        // Not awaited: some fetch implementations settle `cancel()` only when the stream is read.
+        response.body?.cancel().catch(() => undefined);
+        // A refresh that finished after this request went out already replaced its token.
+        const fresh =
+          generation === this.#tokenGeneration
+            ? await this.#refreshToken()
+            : await this.#token(false);
+        response = await this.#send(request, fresh, signal);
+      }
+      return read(response);
+    });
   }
 
   /** `response` when it is a success, else the `SyncError` it answers (its body consumed). */
@@ -126,26 +150,6 @@ export class HttpClient {
       const response = await this.#send(request, null, signal);
       response.body?.cancel().catch(() => undefined);
     });
-  }
-
-  // A 401 gets one fresh token and one retry of the same request; a second 401 is the
-  // caller's `auth` error. The retry re-sends the identical body, which is safe because every
-  // syncline request is idempotent (mutation ids are the idempotency keys).
-  async #sendWithRefresh(request: HttpRequest, signal: AbortSignal): Promise<Response> {
-    const generation = this.#tokenGeneration;
-    const token =
-      request.freshToken === true ? await this.#refreshToken() : await this.#token(false);
-    const first = await this.#send(request, token, signal);
-    if (first.status !== 401 || this.#options.getToken === undefined) return first;
-    // A signed-out ("revoked") session stays signed out whatever the token: a refresh would
-    // only sign a new session in behind the back of whoever signed this device out.
-    if ((await readErrorBody(first.clone()))?.code === 'session_revoked') return first;
-    // Not awaited: some fetch implementations settle `cancel()` only when the stream is read.
-    first.body?.cancel().catch(() => undefined);
-    // A refresh that finished after this request went out already replaced its token.
-    const fresh =
-      generation === this.#tokenGeneration ? await this.#refreshToken() : await this.#token(false);
-    return this.#send(request, fresh, signal);
   }
 
   #send(request: HttpRequest, token: string | null, signal: AbortSignal): Promise<Response> {
