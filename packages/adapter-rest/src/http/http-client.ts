@@ -165,7 +165,7 @@ export class HttpClient {
       if (value !== undefined) params.set(key, String(value));
     }
     const search = params.toString();
-    const url = this.baseUrl + request.path + (search === '' ? '' : `?${search}`);
+    const url = this.baseUrl + request.path + (search && `?${search}`);
     return (request.fetch ?? this.#options.fetch ?? globalThis.fetch)(url, init);
   }
 
@@ -181,12 +181,10 @@ export class HttpClient {
 
   // Concurrent 401s share one refresh, so a burst of requests asks the auth provider once.
   #refreshToken(): Promise<string | null> {
-    if (this.#refreshing === null) {
-      this.#refreshing = this.#token(true).finally(() => {
-        this.#tokenGeneration++;
-        this.#refreshing = null;
-      });
-    }
+    this.#refreshing ??= this.#token(true).finally(() => {
+      this.#tokenGeneration++;
+      this.#refreshing = null;
+    });
     return this.#refreshing;
   }
 
