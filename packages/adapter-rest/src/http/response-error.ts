@@ -28,14 +28,13 @@ export async function errorFromResponse(
 ): Promise<SyncError> {
   const { status } = response;
   const kind = errorKindForStatus(status);
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now);
   const body = await readErrorBody(response);
+  const code = body?.code;
   if ((kind === 'rejected' || kind === 'conflict') && synclineAnswers) {
-    const isSyncline = body?.code !== undefined && body.message !== undefined;
-    const noRoute = status === 404 || status === 405;
+    const isSyncline = code !== undefined && body?.message !== undefined;
     // A syncline server answers a path or method it does not serve with these codes.
-    const routeCode = body?.code === 'not_found' || body?.code === 'method_not_allowed';
-    if (noRoute && (!isSyncline || routeCode)) {
+    const routeCode = code === 'not_found' || code === 'method_not_allowed';
+    if ((status === 404 || status === 405) && (!isSyncline || routeCode)) {
       return new SyncError(
         'misconfigured',
         `${what}: ${whereOf(response)} answered HTTP ${status} (no such route): check baseUrl's path (without /v1)`,
@@ -46,8 +45,8 @@ export async function errorFromResponse(
   }
   return new SyncError(kind, body?.message ?? `${what} failed with HTTP ${status}`, {
     status,
-    code: body?.code,
-    retryAfterMs,
+    code,
+    retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), now),
     details: body?.details,
   });
 }
