@@ -226,19 +226,17 @@ export class HttpClient {
  * @throws SyncError `misconfigured` with code `bad_base_url`
  */
 export function checkBaseUrl(baseUrl: unknown): string {
-  let protocol: string | undefined;
   try {
-    if (typeof baseUrl === 'string') protocol = new URL(baseUrl).protocol;
+    if (typeof baseUrl === 'string' && /^https?:$/.test(new URL(baseUrl).protocol)) {
+      return baseUrl.replace(/\/+$/, '');
+    }
   } catch {
     // Not a URL: refused below.
   }
-  if (protocol !== 'http:' && protocol !== 'https:') {
-    const shown = baseUrl === undefined ? 'missing' : JSON.stringify(baseUrl);
-    throw new SyncError(
-      'misconfigured',
-      `baseUrl must be an absolute http:// or https:// URL (got ${shown})`,
-      { code: 'bad_base_url' },
-    );
-  }
-  return (baseUrl as string).replace(/\/+$/, '');
+  const shown = baseUrl === undefined ? 'missing' : JSON.stringify(baseUrl);
+  throw new SyncError(
+    'misconfigured',
+    `baseUrl must be an absolute http:// or https:// URL (got ${shown})`,
+    { code: 'bad_base_url' },
+  );
 }
