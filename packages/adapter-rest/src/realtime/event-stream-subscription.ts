@@ -82,9 +82,13 @@ class EventStreamSubscription {
   }
 
   async run(): Promise<void> {
-    const { timers, reconnect = {} } = this.#options;
+    const { timers } = this.#options;
     // The defaults documented on ReconnectOptions (a key left undefined takes its default).
-    const { baseDelayMs = 500, maxDelayMs = 30_000, healthyAfterMs = 10_000 } = reconnect;
+    const {
+      baseDelayMs = 500,
+      maxDelayMs = 30_000,
+      healthyAfterMs = 10_000,
+    } = this.#options.reconnect ?? {};
     while (!this.#stopped) {
       const startedAt = timers.now();
       try {
