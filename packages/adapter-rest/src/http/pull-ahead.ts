@@ -117,11 +117,10 @@ export function pullAhead(
 
 // The caller's signal still ends its wait (the request fetched ahead runs on by itself).
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new SyncError('network', 'pull was aborted', { code: 'aborted' }));
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort);
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort);
+    promise.then(resolve, reject).finally(() => signal?.removeEventListener('abort', onAbort));
   });
 }
