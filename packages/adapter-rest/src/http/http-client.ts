@@ -132,11 +132,13 @@ export class HttpClient {
       await this.ok(response, request.what);
       request.onHeaders?.(response.headers);
       const text = await response.text();
-      if (text === '') return undefined;
-      try {
-        return JSON.parse(text) as unknown;
-      } catch (cause) {
-        throw notSynclineAnswerError(response, request.what, cause);
+      // An empty body is `undefined`.
+      if (text) {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch (cause) {
+          throw notSynclineAnswerError(response, request.what, cause);
+        }
       }
     });
   }
