@@ -97,12 +97,11 @@ export class HttpClient {
   send<T>(request: HttpRequest, read: (response: Response) => T | Promise<T>): Promise<T> {
     return this.#within(request, async (signal) => {
       const generation = this.#tokenGeneration;
-      const token =
-        request.freshToken === true ? await this.#refreshToken() : await this.#token(false);
+      const token = request.freshToken ? await this.#refreshToken() : await this.#token(false);
       let response = await this.#send(request, token, signal);
       if (
         response.status === 401 &&
-        this.#options.getToken !== undefined &&
+        this.#options.getToken &&
         // A signed-out ("revoked") session stays signed out whatever the token: a refresh would
         // only sign a new session in behind the back of whoever signed this device out.
         (await readErrorBody(response.clone()))?.code !== 'session_revoked'

@@ -87,7 +87,7 @@ export function pullAhead(
   // Fetches the page after `pull` (the latest the client asked for), once.
   const fetchAfter = (pull: Pull): void => {
     const current = session.current();
-    if (pull.next === undefined || current === null || pull.ahead !== undefined) return;
+    if (pull.next === undefined || !current || pull.ahead) return;
     const request: PullRequest = { ...pull.request, checkpoint: pull.next };
     const ahead = { request, session: current, fetchedAt: now() } as Ahead;
     // A failure is not reported here: the client's own pull of this page reports it.
