@@ -64,7 +64,7 @@ class EventStreamSubscription {
   readonly #scopes: ReadonlySet<string>;
   #stopped = false;
   /** Ends what runs now: the connection's request, then its stream, or the wait after it. */
-  #interrupt: (() => void) | null = null;
+  #interrupt: (() => void) | undefined;
   /** The code of the `end` event that closed the last connection, if any. */
   #endCode: string | undefined;
 
