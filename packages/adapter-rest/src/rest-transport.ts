@@ -186,7 +186,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     return synclineAnswer<PullResponse>('pull', body, 'changes');
   };
   const pull =
-    (options.pullAhead ?? true) && options.session !== undefined
+    (options.pullAhead ?? true) && options.session
       ? pullAhead(pullOnce, options.session, timers.now)
       : pullOnce;
 
@@ -227,7 +227,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     },
   };
 
-  if (options.session !== undefined) transport.session = options.session;
+  if (options.session) transport.session = options.session;
 
   if (realtime === 'sse') {
     transport.subscribe = (subscription: RestSubscribeOptions) => {

@@ -195,6 +195,29 @@ describe('event stream', () => {
     sub.unsubscribe();
   });
 
+  it("paces its reconnects from the server's retry: field, also after a connection that sent none", async () => {
+    const connections = eventsEndpoint();
+    const waits: number[] = [];
+    const sub = listen({
+      reconnect: { baseDelayMs: 1, maxDelayMs: 10_000 },
+      environment: {
+        random: () => 0.5,
+        setTimeout: (callback, ms) => {
+          if (ms < 1000) waits.push(ms);
+          return setTimeout(callback, ms);
+        },
+      },
+    });
+    await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
+    connections[0]!.send('retry: 40\n\n');
+    connections[0]!.fail();
+    await vi.waitFor(() => expect(sub.connects()).toBe(2), EVENTUALLY);
+    connections[1]!.fail(); // no retry: field on this one
+    await vi.waitFor(() => expect(sub.connects()).toBe(3), EVENTUALLY);
+    expect(waits).toEqual([20, 40]); // attempts 0 and 1 from 40 ms, not from baseDelayMs (1 ms)
+    sub.unsubscribe();
+  });
+
   it('reports an events answer that is not an event stream (a web app, a proxy) as misconfigured, and retries', async () => {
     const connections = eventsEndpoint((n) =>
       n === 0

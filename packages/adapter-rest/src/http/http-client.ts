@@ -89,11 +89,34 @@ export class HttpClient {
    * `read`, within the request's deadline; rejects only with `SyncError`. Once `read` settled,
    * the deadline and the caller's signal let go of the response: a body left unread is the
    * caller's to read or cancel.
+   *
+   * A 401 gets one fresh token and one retry of the same request; a second 401 is the caller's
+   * `auth` error. The retry re-sends the identical body, which is safe because every syncline
+   * request is idempotent (mutation ids are the idempotency keys).
    */
   send<T>(request: HttpRequest, read: (response: Response) => T | Promise<T>): Promise<T> {
-    return this.#within(request, async (signal) =>
-      read(await this.#sendWithRefresh(request, signal)),
-    );
+    return this.#within(request, async (signal) => {
+      const generation = this.#tokenGeneration;
+      const token = request.freshToken ? await this.#refreshToken() : await this.#token(false);
+      let response = await this.#send(request, token, signal);
+      if (
+        response.status === 401 &&
+        this.#options.getToken &&
+        // A signed-out ("revoked") session stays signed out whatever the token: a refresh would
+        // only sign a new session in behind the back of whoever signed this device out.
+        (await readErrorBody(response.clone()))?.code !== 'session_revoked'
+      ) {
+        // Not awaited: some fetch implementations settle `cancel()` only when the stream is read.
+        response.body?.cancel().catch(() => undefined);
+        // A refresh that finished after this request went out already replaced its token.
+        const fresh =
+          generation === this.#tokenGeneration
+            ? await this.#refreshToken()
+            : await this.#token(false);
+        response = await this.#send(request, fresh, signal);
+      }
+      return read(response);
+    });
   }
 
   /** `response` when it is a success, else the `SyncError` it answers (its body consumed). */
@@ -108,11 +131,13 @@ export class HttpClient {
       await this.ok(response, request.what);
       request.onHeaders?.(response.headers);
       const text = await response.text();
-      if (text === '') return undefined;
-      try {
-        return JSON.parse(text) as unknown;
-      } catch (cause) {
-        throw notSynclineAnswerError(response, request.what, cause);
+      // An empty body is `undefined`.
+      if (text) {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch (cause) {
+          throw notSynclineAnswerError(response, request.what, cause);
+        }
       }
     });
   }
@@ -128,26 +153,6 @@ export class HttpClient {
     });
   }
 
-  // A 401 gets one fresh token and one retry of the same request; a second 401 is the
-  // caller's `auth` error. The retry re-sends the identical body, which is safe because every
-  // syncline request is idempotent (mutation ids are the idempotency keys).
-  async #sendWithRefresh(request: HttpRequest, signal: AbortSignal): Promise<Response> {
-    const generation = this.#tokenGeneration;
-    const token =
-      request.freshToken === true ? await this.#refreshToken() : await this.#token(false);
-    const first = await this.#send(request, token, signal);
-    if (first.status !== 401 || this.#options.getToken === undefined) return first;
-    // A signed-out ("revoked") session stays signed out whatever the token: a refresh would
-    // only sign a new session in behind the back of whoever signed this device out.
-    if ((await readErrorBody(first.clone()))?.code === 'session_revoked') return first;
-    // Not awaited: some fetch implementations settle `cancel()` only when the stream is read.
-    first.body?.cancel().catch(() => undefined);
-    // A refresh that finished after this request went out already replaced its token.
-    const fresh =
-      generation === this.#tokenGeneration ? await this.#refreshToken() : await this.#token(false);
-    return this.#send(request, fresh, signal);
-  }
-
   #send(request: HttpRequest, token: string | null, signal: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
     if (token !== null) headers.authorization = `Bearer ${token}`;
@@ -161,9 +166,8 @@ export class HttpClient {
       if (value !== undefined) params.set(key, String(value));
     }
     const search = params.toString();
-    const url = this.baseUrl + request.path + (search === '' ? '' : `?${search}`);
-    const send = request.fetch ?? this.#options.fetch;
-    return send === undefined ? globalThis.fetch(url, init) : send(url, init);
+    const url = this.baseUrl + request.path + (search && `?${search}`);
+    return (request.fetch ?? this.#options.fetch ?? globalThis.fetch)(url, init);
   }
 
   async #token(forceRefresh: boolean): Promise<string | null> {
@@ -178,12 +182,10 @@ export class HttpClient {
 
   // Concurrent 401s share one refresh, so a burst of requests asks the auth provider once.
   #refreshToken(): Promise<string | null> {
-    if (this.#refreshing === null) {
-      this.#refreshing = this.#token(true).finally(() => {
-        this.#tokenGeneration++;
-        this.#refreshing = null;
-      });
-    }
+    this.#refreshing ??= this.#token(true).finally(() => {
+      this.#tokenGeneration++;
+      this.#refreshing = null;
+    });
     return this.#refreshing;
   }
 
@@ -198,8 +200,9 @@ export class HttpClient {
     const { what, signal: caller } = request;
     const controller = new AbortController();
     const onAbort = () => controller.abort(caller?.reason);
+    // Removed below once `run` settled (an abort event fires once anyway).
+    caller?.addEventListener('abort', onAbort);
     if (caller?.aborted) onAbort();
-    else caller?.addEventListener('abort', onAbort, { once: true });
     // The reason is not read: a merged signal aborted while the caller's is not is the deadline.
     const timer = timers.setTimeout(() => controller.abort(), timeoutMs);
     try {
@@ -224,19 +227,17 @@ export class HttpClient {
  * @throws SyncError `misconfigured` with code `bad_base_url`
  */
 export function checkBaseUrl(baseUrl: unknown): string {
-  let protocol: string | undefined;
   try {
-    if (typeof baseUrl === 'string') protocol = new URL(baseUrl).protocol;
+    if (typeof baseUrl === 'string' && /^https?:$/.test(new URL(baseUrl).protocol)) {
+      return baseUrl.replace(/\/+$/, '');
+    }
   } catch {
     // Not a URL: refused below.
   }
-  if (protocol !== 'http:' && protocol !== 'https:') {
-    const shown = baseUrl === undefined ? 'missing' : JSON.stringify(baseUrl);
-    throw new SyncError(
-      'misconfigured',
-      `baseUrl must be an absolute http:// or https:// URL (got ${shown})`,
-      { code: 'bad_base_url' },
-    );
-  }
-  return (baseUrl as string).replace(/\/+$/, '');
+  const shown = baseUrl === undefined ? 'missing' : JSON.stringify(baseUrl);
+  throw new SyncError(
+    'misconfigured',
+    `baseUrl must be an absolute http:// or https:// URL (got ${shown})`,
+    { code: 'bad_base_url' },
+  );
 }

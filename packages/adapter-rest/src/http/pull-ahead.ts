@@ -29,6 +29,8 @@ interface Pull {
   request: PullRequest;
   /** The checkpoint the next page starts from, once known (`hasMore` only). */
   next?: string;
+  /** The next page, fetched ahead (at most one per pull, so at most one per scope). */
+  ahead?: Ahead;
 }
 
 /** A pull sent ahead of the client. */
@@ -64,10 +66,11 @@ export function pullAhead(
   session: SessionSource,
   now: () => number,
 ): (request: PullRequest, signal?: AbortSignal) => Promise<PullResponse> {
-  /** The latest pull the client asked for, per scope: its next page may be fetched ahead. */
+  /**
+   * The latest pull the client asked for, per scope: its next page may be fetched ahead, and is
+   * kept on it (a page fetched ahead is used, or dropped, by the client's next pull).
+   */
   const asked = new Map<string, Pull>();
-  /** The page fetched ahead, per scope (at most one). */
-  const aheadOf = new Map<string, Ahead>();
 
   // Sends `pull`; where the next page starts comes from the headers, else from the body, and it
   // is fetched ahead if the client asked for `pull`.
@@ -81,22 +84,21 @@ export function pullAhead(
     return page;
   };
 
+  // Fetches the page after `pull` (the latest the client asked for), once.
   const fetchAfter = (pull: Pull): void => {
     const current = session.current();
-    const { scope } = pull.request;
-    if (pull.next === undefined || current === null || aheadOf.has(scope)) return;
+    if (pull.next === undefined || !current || pull.ahead) return;
     const request: PullRequest = { ...pull.request, checkpoint: pull.next };
     const ahead = { request, session: current, fetchedAt: now() } as Ahead;
     // A failure is not reported here: the client's own pull of this page reports it.
     ahead.page = send(ahead).catch(() => undefined);
-    aheadOf.set(scope, ahead);
+    pull.ahead = ahead;
   };
 
-  // Answers `request` from a page fetched ahead when it matches, else sends it.
+  // Answers `request` from the page fetched ahead of the scope's last pull when it matches, else
+  // sends it.
   return async (request, signal) => {
-    const { scope } = request;
-    const ahead = aheadOf.get(scope);
-    aheadOf.delete(scope);
+    const ahead = asked.get(request.scope)?.ahead;
     const current = session.current();
     const usable =
       // The same request (the scope is the map's key).
@@ -106,7 +108,7 @@ export function pullAhead(
       current?.userId === ahead.session.userId &&
       current.sessionId === ahead.session.sessionId;
     const pull: Pull = usable ? ahead : { request };
-    asked.set(scope, pull);
+    asked.set(request.scope, pull);
     fetchAfter(pull);
     const page = usable ? await abortable(ahead.page, signal) : undefined;
     return page ?? send(pull, signal);
@@ -115,11 +117,10 @@ export function pullAhead(
 
 // The caller's signal still ends its wait (the request fetched ahead runs on by itself).
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new SyncError('network', 'pull was aborted', { code: 'aborted' }));
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort);
+    promise.then(resolve, reject).finally(() => signal?.removeEventListener('abort', onAbort));
   });
 }

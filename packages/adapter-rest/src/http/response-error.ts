@@ -28,14 +28,13 @@ export async function errorFromResponse(
 ): Promise<SyncError> {
   const { status } = response;
   const kind = errorKindForStatus(status);
-  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now);
   const body = await readErrorBody(response);
+  const code = body?.code;
   if ((kind === 'rejected' || kind === 'conflict') && synclineAnswers) {
-    const isSyncline = body?.code !== undefined && body.message !== undefined;
-    const noRoute = status === 404 || status === 405;
+    const isSyncline = code !== undefined && body?.message !== undefined;
     // A syncline server answers a path or method it does not serve with these codes.
-    const routeCode = body?.code === 'not_found' || body?.code === 'method_not_allowed';
-    if (noRoute && (!isSyncline || routeCode)) {
+    const routeCode = code === 'not_found' || code === 'method_not_allowed';
+    if ((status === 404 || status === 405) && (!isSyncline || routeCode)) {
       return new SyncError(
         'misconfigured',
         `${what}: ${whereOf(response)} answered HTTP ${status} (no such route): check baseUrl's path (without /v1)`,
@@ -46,8 +45,8 @@ export async function errorFromResponse(
   }
   return new SyncError(kind, body?.message ?? `${what} failed with HTTP ${status}`, {
     status,
-    code: body?.code,
-    retryAfterMs,
+    code,
+    retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), now),
     details: body?.details,
   });
 }
@@ -100,25 +99,26 @@ export interface ErrorBodyFields {
 
 /**
  * The `error` of a syncline error body (`{ error: { code, message, details } }`), or `undefined`
- * when `response`'s body is not one (unreadable, too large, not JSON). Consumes the body.
+ * when `response`'s body is not one (unreadable, too large, not JSON, without an `error`). An
+ * `error` that is not an object has none of the fields. Consumes the body.
  */
 export async function readErrorBody(response: Response): Promise<ErrorBodyFields | undefined> {
-  let error: unknown;
   try {
     const text = await response.text();
     if (text.length > MAX_ERROR_BODY) return undefined;
-    error = (JSON.parse(text) as { error?: unknown } | null)?.error;
+    // Throws when the body or its `error` is null or missing.
+    const { code, message, details } = (JSON.parse(text) as { error: Record<string, unknown> })
+      .error;
+    return {
+      code: typeof code === 'string' ? code : undefined,
+      message: typeof message === 'string' ? message : undefined,
+      details,
+    };
   } catch {
-    // The connection broke while reading an error (the status says enough), or not JSON.
+    // The connection broke while reading an error (the status says enough), not JSON, or no
+    // `error`.
     return undefined;
   }
-  if (typeof error !== 'object' || error === null) return undefined;
-  const { code, message, details } = error as Record<string, unknown>;
-  return {
-    code: typeof code === 'string' ? code : undefined,
-    message: typeof message === 'string' ? message : undefined,
-    details,
-  };
 }
 
 /** The error for a `fetch` that failed before any answer (DNS, refused, reset, offline). */

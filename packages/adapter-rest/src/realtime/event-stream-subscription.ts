@@ -64,9 +64,7 @@ class EventStreamSubscription {
   readonly #scopes: ReadonlySet<string>;
   #stopped = false;
   /** Ends what runs now: the connection's request, then its stream, or the wait after it. */
-  #interrupt: (() => void) | null = null;
-  #attempt = 0;
-  #serverRetryMs: number | undefined;
+  #interrupt: (() => void) | undefined;
   /** The code of the `end` event that closed the last connection, if any. */
   #endCode: string | undefined;
 
@@ -82,15 +80,22 @@ class EventStreamSubscription {
   }
 
   async run(): Promise<void> {
-    const { timers, reconnect = {} } = this.#options;
+    const { timers } = this.#options;
     // The defaults documented on ReconnectOptions (a key left undefined takes its default).
-    const { baseDelayMs = 500, maxDelayMs = 30_000, healthyAfterMs = 10_000 } = reconnect;
+    const {
+      baseDelayMs = 500,
+      maxDelayMs = 30_000,
+      healthyAfterMs = 10_000,
+    } = this.#options.reconnect ?? {};
+    let attempt = 0;
+    // The reconnection time the server asked for last (a `retry:` field), if any.
+    let serverRetryMs: number | undefined;
     while (!this.#stopped) {
       const startedAt = timers.now();
       try {
-        await this.#connectOnce();
+        serverRetryMs = (await this.#connectOnce()) ?? serverRetryMs;
         // Accepted, and healthy however it ended (a server restart breaks it with an error).
-        if (timers.now() - startedAt >= healthyAfterMs) this.#attempt = 0;
+        if (timers.now() - startedAt >= healthyAfterMs) attempt = 0;
       } catch (error) {
         // A SyncError: the HTTP client rejects only with one, and so does the rest of
         // `#connectOnce`.
@@ -99,12 +104,12 @@ class EventStreamSubscription {
       if (this.#stopped) return;
       if (this.#endCode === 'token_expired') continue; // at once, with a fresh token
       const delay = fullJitterDelay({
-        attempt: this.#attempt,
-        baseDelayMs: this.#serverRetryMs ?? baseDelayMs,
+        attempt,
+        baseDelayMs: serverRetryMs ?? baseDelayMs,
         maxDelayMs,
         random: timers.random,
       });
-      this.#attempt++;
+      attempt++;
       // The wait before the next connection, which `stop` ends at once.
       await new Promise<void>((resolve) => {
         const timer = timers.setTimeout(resolve, delay);
@@ -118,9 +123,10 @@ class EventStreamSubscription {
 
   /**
    * One connection, from request to end of stream. Resolves once it was accepted (the stream's
-   * own failure is reported here); rejects when it was not.
+   * own failure is reported here), with the reconnection time its `retry:` field asked for if
+   * any; rejects when it was not.
    */
-  async #connectOnce(): Promise<void> {
+  async #connectOnce(): Promise<number | undefined> {
     const { http, timers, idleTimeoutMs = 45_000 } = this.#options;
     const controller = new AbortController();
     this.#interrupt = () => controller.abort();
@@ -174,7 +180,6 @@ class EventStreamSubscription {
         timers.clearTimeout(idleTimer);
         idleTimer = timers.setTimeout(onIdle, idleTimeoutMs);
         for (const event of parser.feedBytes(value)) this.#handle(event);
-        if (parser.retryMs !== undefined) this.#serverRetryMs = parser.retryMs;
       }
     } catch (error) {
       // A read that fails once the idle timer cancelled it is the idle timeout (below).
@@ -186,6 +191,7 @@ class EventStreamSubscription {
     if (idle && !this.#stopped) {
       this.#report(new SyncError('timeout', `events: no data for ${idleTimeoutMs} ms`));
     }
+    return parser.retryMs;
   }
 
   #handle(event: ServerSentEvent): void {
@@ -213,16 +219,16 @@ class EventStreamSubscription {
 
   // The server is about to close the stream because its access ended; see the module comment.
   #onEnd(data: string): void {
-    let end: { code?: unknown; message?: unknown } = {};
+    let end: { code?: unknown; message?: unknown } | null = null;
     try {
-      end = (JSON.parse(data) ?? {}) as typeof end;
+      end = JSON.parse(data) as { code?: unknown; message?: unknown } | null;
     } catch {
       // An unreadable reason is still an end: the stream reconnects with backoff.
     }
-    const code = typeof end.code === 'string' ? end.code : 'unknown';
+    const code = typeof end?.code === 'string' ? end.code : 'unknown';
     this.#endCode = code;
     if (code === 'token_expired') return;
-    const message = typeof end.message === 'string' ? end.message : 'the server ended the stream';
+    const message = typeof end?.message === 'string' ? end.message : 'the server ended the stream';
     const kind = code === 'forbidden' ? 'auth' : 'server';
     this.#report(new SyncError(kind, `events: ${message}`, { code }));
   }

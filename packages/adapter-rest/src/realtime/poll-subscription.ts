@@ -25,14 +25,14 @@ export function subscribePolling(options: PollSubscriptionOptions): () => void {
   // Set before `subscribePolling` returns (the first tick is scheduled at once).
   let timer: unknown;
   const tick = (delay: number) => {
+    // Cleared by the unsubscribe; not set again once `onConnect` unsubscribed.
     timer = timers.setTimeout(() => {
-      if (stopped) return;
       try {
         onConnect?.();
       } catch {
         // A throwing listener must not stop the polling.
       }
-      tick(pollIntervalMs);
+      if (!stopped) tick(pollIntervalMs);
     }, delay);
   };
   // The first hint is asynchronous, so `subscribe` never calls back into its caller.
