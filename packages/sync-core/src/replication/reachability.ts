@@ -92,13 +92,7 @@ export class Reachability implements OnlineSource {
     const { env, intervalMs } = this.#o;
     this.#cancelProbe();
     if (!env.online.isOnline()) return; // the device's online event restarts it
-    this.#timer = env.setTimeout(
-      () => {
-        this.#timer = undefined;
-        void this.#probe();
-      },
-      intervalMs * (0.5 + env.random()),
-    );
+    this.#timer = env.setTimeout(() => void this.#probe(), intervalMs * (0.5 + env.random()));
   }
 
   async #probe(): Promise<boolean> {
@@ -127,8 +121,7 @@ export class Reachability implements OnlineSource {
   }
 
   #cancelProbe(): void {
-    if (this.#timer !== undefined) this.#o.env.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#o.env.clearTimeout(this.#timer); // a no-op once it ran (or before the first)
     this.#probing?.abort(new Error('probe cancelled'));
     this.#probing = undefined;
   }
