@@ -83,9 +83,7 @@ export class Reachability implements OnlineSource {
    */
   async checkNow(): Promise<boolean> {
     if (!this.#o.env.online.isOnline()) return false;
-    if (this.#unreachable === undefined) return true;
-    this.#cancelProbe();
-    return this.#probe();
+    return this.#unreachable === undefined || this.#probe();
   }
 
   #schedule(): void {
@@ -99,6 +97,7 @@ export class Reachability implements OnlineSource {
     const { env, timeoutMs } = this.#o;
     // There is one: only `failed` starts the probing, and only with a probe.
     const probe = this.#o.probe as NonNullable<ReachabilityOptions['probe']>;
+    this.#cancelProbe(); // the next one, or one under way (checkNow)
     const controller = new AbortController();
     this.#probing = controller;
     try {
