@@ -25,7 +25,7 @@ export interface PullLoopOptions extends RequestParts {
    * Called with the payload pokes that could not be applied (their `fromCheckpoint` is not the
    * scope's checkpoint and no later poke caught up), newest last; decides whether to pull.
    */
-  onUnplacedPokes: (scope: string, pokes: readonly Poke[]) => void;
+  onUnplacedPokes: (pokes: readonly Poke[]) => void;
 }
 
 /** A poke that carries its changes (see {@link Poke}). */
@@ -142,7 +142,7 @@ export class PullLoop {
           const newer = this.#pokes.get(scope);
           // Pokes that came meanwhile may fill the gap: the leftovers are tried again with them.
           if (newer !== undefined) newer.unshift(...leftover);
-          else if (leftover.length > 0) this.#o.onUnplacedPokes(scope, leftover);
+          else if (leftover.length > 0) this.#o.onUnplacedPokes(leftover);
         } else if (this.#again.delete(scope)) {
           if (!(await this.#pullToEnd(scope).catch(() => false))) {
             // A failed pull drops the pokes queued meanwhile: the next pull brings them.
