@@ -214,7 +214,7 @@ export class PullLoop {
   }
 
   async #pullToEnd(scope: string): Promise<boolean> {
-    const { ctx, replica, transport, stop } = this.#o;
+    const { ctx, replica } = this.#o;
     let resets = 0;
     const reset = replica.resetting.get(scope);
     if (
@@ -242,14 +242,14 @@ export class PullLoop {
       try {
         page = await retriedRequest(
           this.#o,
-          (signal) => transport.pull(request, signal),
+          (signal) => this.#o.transport.pull(request, signal),
           (answer) => checkPullPage(answer, request),
         );
       } catch (error) {
         ctx.status.failed(error as SyncError); // retriedRequest throws SyncErrors only
         return false;
       }
-      if (page === undefined || stop.aborted) return false;
+      if (page === undefined || this.#o.stop.aborted) return false;
       if (page.resetRequired === true) {
         // Guard against a server that keeps asking: reset once per pull, then give up until next time.
         if (resets++ > 0) {
