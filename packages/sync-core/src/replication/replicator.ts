@@ -113,12 +113,12 @@ export class Replicator {
 
   /** Starts the loops, the poke subscription, the fallback timer and the online listener. */
   start(): void {
-    const { transport, scopes, ctx } = this.#o;
+    const { transport, ctx } = this.#o;
     if (transport.subscribe !== undefined) {
       try {
         this.#cleanups.push(
           transport.subscribe({
-            scopes: [...scopes],
+            scopes: [...this.#o.scopes],
             onPoke: (poke) => this.#onPoke(poke),
             onConnect: () => void this.#pullAll(),
           }),
@@ -134,9 +134,10 @@ export class Replicator {
           void this.#pullAll();
         }
       }),
+      // The fallback timer's: it never fires once stopped (so `#armTimer` does not check).
+      () => ctx.env.clearTimeout(this.#timer),
     );
     this.#armTimer();
-    this.#cleanups.push(() => ctx.env.clearTimeout(this.#timer));
     this.#push.schedule();
     void this.#pullAll();
   }
@@ -226,7 +227,6 @@ export class Replicator {
   #armTimer(): void {
     const { ctx, pullIntervalMs } = this.#o;
     if (!(pullIntervalMs > 0)) return;
-    // Cleared by `stop()` (a cleanup of `start()`), so it never fires once stopped.
     this.#timer = ctx.env.setTimeout(() => {
       void this.#pullAll();
       this.#push.schedule();
