@@ -27,26 +27,15 @@ export class AuthPause {
 
   /** Sync just paused on an `auth` error: retry after the next wait. */
   schedule(): void {
-    this.#clearTimer();
+    this.#env.clearTimeout(this.#timer); // a no-op once it ran (or before the first)
     const ceiling = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(this.#attempt, 20));
     this.#attempt++;
-    this.#timer = this.#env.setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.#resume();
-      },
-      ceiling * (0.5 + this.#env.random()),
-    );
+    this.#timer = this.#env.setTimeout(this.#resume, ceiling * (0.5 + this.#env.random()));
   }
 
   /** A new session (or a stop): no retry pending, and the waits start over. */
   cancel(): void {
-    this.#clearTimer();
+    this.#env.clearTimeout(this.#timer);
     this.#attempt = 0;
-  }
-
-  #clearTimer(): void {
-    if (this.#timer !== undefined) this.#env.clearTimeout(this.#timer);
-    this.#timer = undefined;
   }
 }

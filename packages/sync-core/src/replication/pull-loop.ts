@@ -25,7 +25,7 @@ export interface PullLoopOptions extends RequestParts {
    * Called with the payload pokes that could not be applied (their `fromCheckpoint` is not the
    * scope's checkpoint and no later poke caught up), newest last; decides whether to pull.
    */
-  onUnplacedPokes: (scope: string, pokes: readonly Poke[]) => void;
+  onUnplacedPokes: (pokes: readonly Poke[]) => void;
 }
 
 /** A poke that carries its changes (see {@link Poke}). */
@@ -142,7 +142,7 @@ export class PullLoop {
           const newer = this.#pokes.get(scope);
           // Pokes that came meanwhile may fill the gap: the leftovers are tried again with them.
           if (newer !== undefined) newer.unshift(...leftover);
-          else if (leftover.length > 0) this.#o.onUnplacedPokes(scope, leftover);
+          else if (leftover.length > 0) this.#o.onUnplacedPokes(leftover);
         } else if (this.#again.delete(scope)) {
           if (!(await this.#pullToEnd(scope).catch(() => false))) {
             // A failed pull drops the pokes queued meanwhile: the next pull brings them.
@@ -214,7 +214,7 @@ export class PullLoop {
   }
 
   async #pullToEnd(scope: string): Promise<boolean> {
-    const { ctx, replica, transport, stop } = this.#o;
+    const { ctx, replica } = this.#o;
     let resets = 0;
     const reset = replica.resetting.get(scope);
     if (
@@ -242,14 +242,14 @@ export class PullLoop {
       try {
         page = await retriedRequest(
           this.#o,
-          (signal) => transport.pull(request, signal),
+          (signal) => this.#o.transport.pull(request, signal),
           (answer) => checkPullPage(answer, request),
         );
       } catch (error) {
         ctx.status.failed(error as SyncError); // retriedRequest throws SyncErrors only
         return false;
       }
-      if (page === undefined || stop.aborted) return false;
+      if (page === undefined || this.#o.stop.aborted) return false;
       if (page.resetRequired === true) {
         // Guard against a server that keeps asking: reset once per pull, then give up until next time.
         if (resets++ > 0) {

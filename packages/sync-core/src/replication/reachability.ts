@@ -83,28 +83,21 @@ export class Reachability implements OnlineSource {
    */
   async checkNow(): Promise<boolean> {
     if (!this.#o.env.online.isOnline()) return false;
-    if (this.#unreachable === undefined) return true;
-    this.#cancelProbe();
-    return this.#probe();
+    return this.#unreachable === undefined || this.#probe();
   }
 
   #schedule(): void {
     const { env, intervalMs } = this.#o;
     this.#cancelProbe();
     if (!env.online.isOnline()) return; // the device's online event restarts it
-    this.#timer = env.setTimeout(
-      () => {
-        this.#timer = undefined;
-        void this.#probe();
-      },
-      intervalMs * (0.5 + env.random()),
-    );
+    this.#timer = env.setTimeout(() => void this.#probe(), intervalMs * (0.5 + env.random()));
   }
 
   async #probe(): Promise<boolean> {
     const { env, timeoutMs } = this.#o;
     // There is one: only `failed` starts the probing, and only with a probe.
     const probe = this.#o.probe as NonNullable<ReachabilityOptions['probe']>;
+    this.#cancelProbe(); // the next one, or one under way (checkNow)
     const controller = new AbortController();
     this.#probing = controller;
     try {
@@ -127,8 +120,7 @@ export class Reachability implements OnlineSource {
   }
 
   #cancelProbe(): void {
-    if (this.#timer !== undefined) this.#o.env.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.#o.env.clearTimeout(this.#timer); // a no-op once it ran (or before the first)
     this.#probing?.abort(new Error('probe cancelled'));
     this.#probing = undefined;
   }

@@ -56,18 +56,18 @@ export class Replicator {
   /** Highest revision our own pushes got, per scope: pokes up to it are our own echo. */
   readonly #ownRevision = new Map<string, number>();
   readonly #failureWatchers = new Set<(error: SyncError, attempt: number) => void>();
-  #timer: unknown;
   /**
-   * Once stopped, the loops do nothing (each checks the stop signal before a step: push's
+   * Aborted once stopped. The loops then do nothing (each checks it before a step: push's
    * `schedule` and `run`, the pull loop's drain), so asking them is safe; what would still move
-   * the status checks this flag.
+   * the status checks it.
    */
-  #stopped = false;
+  readonly #stop = this.#controller.signal;
+  #timer: unknown;
 
   /** @param options - see {@link ReplicatorOptions} */
   constructor(options: ReplicatorOptions) {
     this.#o = options;
-    const stop = this.#controller.signal;
+    const stop = this.#stop;
     const onAuthError = (error: SyncError) => {
       this.#o.ctx.status.failed(error);
       this.stop();
@@ -86,7 +86,7 @@ export class Replicator {
       stop,
       onAuthError,
       // Payload pokes the pull loop could not apply: treated as the plain pokes they also are.
-      onUnplacedPokes: (_scope, pokes) => {
+      onUnplacedPokes: (pokes) => {
         for (const poke of pokes) this.#plainPoke(poke);
       },
     });
@@ -94,7 +94,7 @@ export class Replicator {
 
   /** `true` once stopped (by the client, or by an auth failure). */
   get stopped(): boolean {
-    return this.#stopped;
+    return this.#stop.aborted;
   }
 
   /**
@@ -113,12 +113,12 @@ export class Replicator {
 
   /** Starts the loops, the poke subscription, the fallback timer and the online listener. */
   start(): void {
-    const { transport, scopes, ctx } = this.#o;
+    const { transport, ctx } = this.#o;
     if (transport.subscribe !== undefined) {
       try {
         this.#cleanups.push(
           transport.subscribe({
-            scopes: [...scopes],
+            scopes: [...this.#o.scopes],
             onPoke: (poke) => this.#onPoke(poke),
             onConnect: () => void this.#pullAll(),
           }),
@@ -134,18 +134,20 @@ export class Replicator {
           void this.#pullAll();
         }
       }),
+      // The fallback timer's: it never fires once stopped (so `#armTimer` does not check).
+      () => ctx.env.clearTimeout(this.#timer),
     );
     this.#armTimer();
     this.#push.schedule();
     void this.#pullAll();
   }
 
-  /** Stops everything; in-flight requests are aborted and their mutations stay queued. */
+  /**
+   * Stops everything; in-flight requests are aborted and their mutations stay queued. Again,
+   * nothing more happens (the signal is aborted once, the cleanups run once).
+   */
   stop(): void {
-    if (this.#stopped) return;
-    this.#stopped = true;
     this.#controller.abort(new Error('sync stopped'));
-    if (this.#timer !== undefined) this.#o.ctx.env.clearTimeout(this.#timer);
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
   }
 
@@ -164,7 +166,7 @@ export class Replicator {
     // Pulls can reveal nothing new to push, but a push answered during the pull may have
     // queued a resolver's rewrite: push once more so syncNow leaves nothing sendable behind.
     await this.#push.run();
-    return ok && !this.#stopped && !this.#o.replica.outbox.hasSendable();
+    return ok && !this.#stop.aborted && !this.#o.replica.outbox.hasSendable();
   }
 
   /** Pulls every scope; resolves `true` when each was pulled to its end (see #afterPull). */
@@ -181,13 +183,14 @@ export class Replicator {
    * emit `synced` twice in a row).
    */
   #afterPull(ok: boolean, echo?: boolean): void {
-    if (!ok || this.#stopped) return;
+    if (!ok || this.#stop.aborted) return;
     const { ctx, replica } = this.#o;
     ctx.status.caughtUp(ctx.env.now(), !echo && replica.outbox.size === 0);
   }
 
+  // Not checked against the stop signal: once stopped, the loops it asks do nothing.
   #onPoke(poke: Poke): void {
-    if (this.#stopped || !this.#o.scopes.includes(poke.scope)) return;
+    if (!this.#o.scopes.includes(poke.scope)) return;
     if (isPagePoke(poke)) {
       // The changes came with the poke: applied with no request when they continue the
       // checkpoint (our own echo included, so the checkpoint keeps up), else #unplaced.
@@ -223,9 +226,8 @@ export class Replicator {
 
   #armTimer(): void {
     const { ctx, pullIntervalMs } = this.#o;
-    if (this.#stopped || !(pullIntervalMs > 0)) return;
+    if (!(pullIntervalMs > 0)) return;
     this.#timer = ctx.env.setTimeout(() => {
-      this.#timer = undefined;
       void this.#pullAll();
       this.#push.schedule();
       this.#armTimer();

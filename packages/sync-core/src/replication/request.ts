@@ -31,10 +31,10 @@ export async function retriedRequest<T>(
   send: (signal: AbortSignal) => Promise<unknown>,
   check: (answer: unknown) => T,
 ): Promise<T | undefined> {
-  const { ctx, retryer, stop } = parts;
+  const { ctx, stop } = parts;
   ctx.status.requestStarted();
   try {
-    const answer = await retryer.run(
+    const answer = await parts.retryer.run(
       async () => check(await withTimeout(ctx.env, parts.requestTimeoutMs, stop, send)),
       stop,
     );

@@ -44,10 +44,8 @@ export interface RetryerOptions extends RetryOptions {
  * Errors that are not retryable (`auth`, `rejected`, `invalid`, ...) are thrown to the caller.
  */
 export class Retryer {
+  readonly #o: RetryerOptions;
   readonly #env: SyncEnvironment;
-  readonly #baseDelayMs: number;
-  readonly #maxDelayMs: number;
-  readonly #onRetry: RetryerOptions['onRetry'];
   #attempt = 0;
   #started = 0;
   /*
@@ -64,10 +62,8 @@ export class Retryer {
 
   /** @param options - environment, delays and retry callback */
   constructor(options: RetryerOptions) {
+    this.#o = options;
     this.#env = options.env;
-    this.#baseDelayMs = options.baseDelayMs ?? 1000;
-    this.#maxDelayMs = options.maxDelayMs ?? 60_000;
-    this.#onRetry = options.onRetry;
     this.#unsubscribeOnline = this.#env.online.subscribe((online) => {
       if (online) this.#clearTimers(this.#backoffTimers);
       this.#wake();
@@ -100,7 +96,7 @@ export class Retryer {
         if (!isRetryableError(error)) throw error;
         const failure = asSyncError(error);
         this.#recordFailure(failure);
-        this.#onRetry?.(failure, attempt);
+        this.#o.onRetry?.(failure, attempt);
       }
     }
   }
@@ -118,8 +114,8 @@ export class Retryer {
       this.#backoffTimers,
       fullJitterDelay({
         attempt: this.#attempt++,
-        baseDelayMs: this.#baseDelayMs,
-        maxDelayMs: this.#maxDelayMs,
+        baseDelayMs: this.#o.baseDelayMs ?? 1000,
+        maxDelayMs: this.#o.maxDelayMs ?? 60_000,
         random: this.#env.random,
       }),
     );

@@ -66,7 +66,6 @@ async function waitForSync(
   options: SyncNowOptions,
   replicator: Replicator,
 ): Promise<SyncOutcome> {
-  const { env } = parts;
   const retryer = parts.retryer();
   // Failures of attempts numbered up to this started before the call and are not its news.
   const startedBefore = retryer.attemptsStarted;
@@ -83,7 +82,7 @@ async function waitForSync(
   try {
     // The round, or the first failure that ends the wait, raced against the timeout and signal.
     return await withTimeout(
-      env,
+      parts.env,
       options.timeoutMs ?? SYNC_NOW_TIMEOUT_MS,
       options.signal,
       () =>
@@ -101,7 +100,9 @@ async function waitForSync(
           work.then(
             (settled) =>
               resolve(
-                settled ? { outcome: 'settled', lastSyncedAt: env.now() } : pendingResult('failed'),
+                settled
+                  ? { outcome: 'settled', lastSyncedAt: parts.env.now() }
+                  : pendingResult('failed'),
               ),
             () => resolve(pendingResult('failed')),
           );
