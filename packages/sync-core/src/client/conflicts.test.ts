@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { SyncClient } from '../api/client.js';
 import {
   clientWins,
@@ -10,6 +11,7 @@ import {
 } from '../conflict/resolvers.js';
 import type { ConflictResolver, ParkedConflict } from '../conflict/types.js';
 import type { JsonObject } from '../protocol/types.js';
+import type { StandardSchemaV1 } from '../schema/standard-schema.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import { createSyncClient } from './create-sync-client.js';
@@ -95,11 +97,11 @@ const cases: Case[] = [
   },
 ];
 
-async function twoClients(resolver: ConflictResolver) {
+async function twoClients(resolver: ConflictResolver, schema?: StandardSchemaV1) {
   const server = createMemoryServer();
   const envA = testEnvironment({ seed: seed++ });
   const envB = testEnvironment({ seed: seed++ });
-  const options = { collections: { docs: { conflict: resolver } } };
+  const options = { collections: { docs: { conflict: resolver, ...(schema && { schema }) } } };
   const a = createSyncClient({
     transport: server.connect({ userId: 'u1' }),
     storage: memoryStorage(),
@@ -205,6 +207,34 @@ describe('two clients edit one record offline', () => {
     expect(b.get('docs', 'd')).toEqual(merged);
     expect(server.records('user:u1').find((r) => r.id === 'd')?.data).toEqual(merged);
     expect(b.recordStatus('docs', 'd')).toBe('synced');
+  });
+
+  it('manual: the data a resolution writes is checked against the schema, as a put', async () => {
+    const schema = z.object({ title: z.string().min(1), body: z.string(), n: z.number() });
+    const { server, a, b, envA, envB } = await twoClients(manual(), schema);
+    envA.setOnline(false);
+    envB.setOnline(false);
+    await a.patch('docs', 'd', { title: 'A' });
+    await b.patch('docs', 'd', { title: 'B' });
+    envA.setOnline(true);
+    await a.syncNow();
+    envB.setOnline(true);
+    await b.syncNow();
+    const id = b.conflicts()[0]?.mutationId as string;
+    const refused = await b
+      .resolveConflict(id, { action: 'write', data: { ...base, title: '' } })
+      .catch((error: unknown) => error);
+    expect(refused).toMatchObject({ kind: 'invalid', code: 'schema' });
+    expect(b.conflicts()).toHaveLength(1); // still parked, nothing queued
+    expect(b.status.pending).toBe(0);
+    // The schema's output is written (zod strips the unknown key).
+    await b.resolveConflict(id, { action: 'write', data: { ...base, title: 'A+B', extra: 1 } });
+    await b.syncNow();
+    expect(b.conflicts()).toHaveLength(0);
+    expect(server.records('user:u1').find((r) => r.id === 'd')?.data).toEqual({
+      ...base,
+      title: 'A+B',
+    });
   });
 
   it('manual: keeping the server version drops the local edit everywhere', async () => {

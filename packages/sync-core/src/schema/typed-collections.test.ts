@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createSyncClient } from '../client/create-sync-client.js';
 import { settle, testEnvironment } from '../client/test-support.js';
-import { manual } from '../conflict/resolvers.js';
 import { isSyncError, type SyncError } from '../errors/sync-error.js';
 import { memoryStorage } from '../storage/memory.js';
 import { createMemoryServer } from '../testing/memory-server.js';
@@ -169,60 +168,6 @@ describe('typed collections: local writes', () => {
     });
     await client.start();
     expect(thrown(() => client.put('xs', 'a', { x: 1 })).code).toBe('async_schema');
-  });
-});
-
-describe('typed collections: a parked conflict resolved', () => {
-  it('checks the data a resolution writes against the schema, as a put', async () => {
-    const server = createMemoryServer();
-    const options = { collections: { todos: { schema: zodTodo, conflict: manual() } } };
-    const envA = newEnv();
-    const envB = newEnv();
-    const a = createSyncClient({
-      transport: server.connect({ userId: 'u1' }),
-      storage: memoryStorage(),
-      environment: envA,
-      ...options,
-    });
-    const b = createSyncClient({
-      transport: server.connect({ userId: 'u1' }),
-      storage: memoryStorage(),
-      environment: envB,
-      ...options,
-    });
-    await a.start();
-    await b.start();
-    await a.put('todos', 't', { title: 'base', done: false, tags: [] });
-    await a.syncNow();
-    await b.syncNow();
-    envA.setOnline(false);
-    envB.setOnline(false);
-    await a.patch('todos', 't', { title: 'A' });
-    await b.patch('todos', 't', { title: 'B' });
-    envA.setOnline(true);
-    await a.syncNow();
-    envB.setOnline(true);
-    await b.syncNow();
-    const [conflict] = b.conflicts();
-    const id = conflict?.mutationId as string;
-    const refused = await b
-      .resolveConflict(id, { action: 'write', data: { title: '', done: false, tags: [] } })
-      .catch((error: unknown) => error);
-    expect(refused).toMatchObject({ kind: 'invalid', code: 'schema' });
-    expect(b.conflicts()).toHaveLength(1); // still listed, nothing sent
-    expect(b.status.pending).toBe(0);
-    // The schema's output is written (zod strips the unknown key).
-    await b.resolveConflict(id, {
-      action: 'write',
-      data: { title: 'A and B', done: false, tags: [], extra: 1 },
-    });
-    await b.syncNow();
-    expect(b.conflicts()).toHaveLength(0);
-    expect(server.records('user:u1').find((r) => r.id === 't')?.data).toEqual({
-      title: 'A and B',
-      done: false,
-      tags: [],
-    });
   });
 });
 
