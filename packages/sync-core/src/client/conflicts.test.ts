@@ -124,28 +124,38 @@ async function twoClients(resolver: ConflictResolver, schema?: StandardSchemaV1)
 }
 
 /**
- * A patches `docs/d` while B, offline too, patches it in a transaction that also puts
- * `docs/fresh`; then A syncs first and B second, so B's transaction meets a conflict on `d`.
+ * A sets `docs/d`'s title to 'A' while B, offline too, makes `editB`; then A syncs first and B
+ * second, so B's edit of `d` meets a conflict.
  */
-async function concurrentEditThenTransaction(parts: {
-  a: SyncClient;
-  b: SyncClient;
-  envA: { setOnline(online: boolean): void };
-  envB: { setOnline(online: boolean): void };
-}): Promise<void> {
+async function offlineEdits(
+  parts: {
+    a: SyncClient;
+    b: SyncClient;
+    envA: { setOnline(online: boolean): void };
+    envB: { setOnline(online: boolean): void };
+  },
+  editB: (b: SyncClient) => Promise<void>,
+): Promise<void> {
   const { a, b, envA, envB } = parts;
   envA.setOnline(false);
   envB.setOnline(false);
   await a.patch('docs', 'd', { title: 'A' });
-  await b.transaction((tx) => {
-    tx.patch('docs', 'd', { title: 'B' });
-    tx.put('docs', 'fresh', { from: 'tx' });
-  });
+  await editB(b);
   envA.setOnline(true);
   await a.syncNow();
   envB.setOnline(true);
   await b.syncNow();
 }
+
+/** B's edit for {@link offlineEdits}: its title 'B'. */
+const retitleB = (b: SyncClient) => b.patch('docs', 'd', { title: 'B' });
+
+/** B's edit for {@link offlineEdits}: a transaction that retitles `d` and puts `docs/fresh`. */
+const transactionB = (b: SyncClient) =>
+  b.transaction((tx) => {
+    tx.patch('docs', 'd', { title: 'B' });
+    tx.put('docs', 'fresh', { from: 'tx' });
+  });
 
 describe('two clients edit one record offline', () => {
   for (const c of cases) {
@@ -211,15 +221,9 @@ describe('two clients edit one record offline', () => {
 
   it('manual: the data a resolution writes is checked against the schema, as a put', async () => {
     const schema = z.object({ title: z.string().min(1), body: z.string(), n: z.number() });
-    const { server, a, b, envA, envB } = await twoClients(manual(), schema);
-    envA.setOnline(false);
-    envB.setOnline(false);
-    await a.patch('docs', 'd', { title: 'A' });
-    await b.patch('docs', 'd', { title: 'B' });
-    envA.setOnline(true);
-    await a.syncNow();
-    envB.setOnline(true);
-    await b.syncNow();
+    const clients = await twoClients(manual(), schema);
+    const { server, b } = clients;
+    await offlineEdits(clients, retitleB);
     const id = b.conflicts()[0]?.mutationId as string;
     const refused = await b
       .resolveConflict(id, { action: 'write', data: { ...base, title: '' } })
@@ -238,15 +242,9 @@ describe('two clients edit one record offline', () => {
   });
 
   it('manual: keeping the server version drops the local edit everywhere', async () => {
-    const { a, b, envA, envB } = await twoClients(manual());
-    envA.setOnline(false);
-    envB.setOnline(false);
-    await a.patch('docs', 'd', { title: 'A' });
-    await b.patch('docs', 'd', { title: 'B' });
-    envA.setOnline(true);
-    await a.syncNow();
-    envB.setOnline(true);
-    await b.syncNow();
+    const clients = await twoClients(manual());
+    const { a, b } = clients;
+    await offlineEdits(clients, retitleB);
     const [conflict] = b.conflicts();
     await b.resolveConflict(conflict?.mutationId as string, { action: 'server' });
     await b.syncNow();
@@ -278,7 +276,7 @@ describe('two clients edit one record offline', () => {
       return clientWins()(ctx);
     };
     const { server, a, b, envA, envB } = await twoClients(spy);
-    await concurrentEditThenTransaction({ a, b, envA, envB });
+    await offlineEdits({ a, b, envA, envB }, transactionB);
     expect(calls).toEqual(['d']);
     expect(server.records('user:u1').find((r) => r.id === 'fresh')?.data).toEqual({ from: 'tx' });
     expect(server.records('user:u1').find((r) => r.id === 'd')?.data).toEqual({
@@ -289,7 +287,7 @@ describe('two clients edit one record offline', () => {
 
   it('a parked transaction member does not hold its siblings back for ever', async () => {
     const { server, a, b, envA, envB } = await twoClients(() => ({ action: 'manual' }));
-    await concurrentEditThenTransaction({ a, b, envA, envB });
+    await offlineEdits({ a, b, envA, envB }, transactionB);
     await b.syncNow();
     expect(b.conflicts()).toEqual([expect.objectContaining({ recordId: 'd' })]);
     expect(server.records('user:u1').find((r) => r.id === 'fresh')?.data).toEqual({ from: 'tx' });
