@@ -66,6 +66,22 @@ function eventsEndpoint(respond?: (n: number, auth: string | null) => Response |
 const poke = (scope: string, version: number) =>
   `event: poke\ndata: ${JSON.stringify({ scope, version, originClientId: 'c1' })}\n\n`;
 
+/**
+ * An environment whose timers record every wait under a second (the reconnect backoff's: the
+ * request deadline and the idle timer are longer), with the backoff's jitter at its middle.
+ */
+function recordedWaits() {
+  const waits: number[] = [];
+  const environment: Parameters<typeof restTransport>[0]['environment'] = {
+    random: () => 0.5,
+    setTimeout: (callback, ms) => {
+      if (ms < 1000) waits.push(ms);
+      return setTimeout(callback, ms);
+    },
+  };
+  return { waits, environment };
+}
+
 function listen(options: Partial<Parameters<typeof restTransport>[0]> = {}) {
   const pokes: Poke[] = [];
   const errors: SyncError[] = [];
@@ -173,17 +189,10 @@ describe('event stream', () => {
 
   it('starts its backoff over after a healthy connection, also one that broke with an error', async () => {
     const connections = eventsEndpoint(refusedUntil(3));
-    // The backoff waits the stream asks for (the request deadline and the idle timer are longer).
-    const waits: number[] = [];
+    const { waits, environment } = recordedWaits();
     const sub = listen({
       reconnect: { baseDelayMs: 8, maxDelayMs: 10_000, healthyAfterMs: 50 },
-      environment: {
-        random: () => 0.5,
-        setTimeout: (callback, ms) => {
-          if (ms < 1000) waits.push(ms);
-          return setTimeout(callback, ms);
-        },
-      },
+      environment,
     });
     await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
     expect(waits).toEqual([4, 8, 16]); // attempts 0, 1 and 2: the refused connections
@@ -197,17 +206,8 @@ describe('event stream', () => {
 
   it("paces its reconnects from the server's retry: field, also after a connection that sent none", async () => {
     const connections = eventsEndpoint();
-    const waits: number[] = [];
-    const sub = listen({
-      reconnect: { baseDelayMs: 1, maxDelayMs: 10_000 },
-      environment: {
-        random: () => 0.5,
-        setTimeout: (callback, ms) => {
-          if (ms < 1000) waits.push(ms);
-          return setTimeout(callback, ms);
-        },
-      },
-    });
+    const { waits, environment } = recordedWaits();
+    const sub = listen({ reconnect: { baseDelayMs: 1, maxDelayMs: 10_000 }, environment });
     await vi.waitFor(() => expect(sub.connects()).toBe(1), EVENTUALLY);
     connections[0]!.send('retry: 40\n\n');
     connections[0]!.fail();
