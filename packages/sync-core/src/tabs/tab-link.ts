@@ -309,8 +309,15 @@ export class TabLink {
     const message = event.data as TabMessage;
     if (this.#stopped || message === null || typeof message !== 'object') return;
     if (message.from === this.tabId) return;
-    if (this.#serving) this.#lead(message);
-    else this.#follow(message);
+    if (this.#serving) {
+      // From a timer task: a page the browser froze runs no timers but still runs its channel
+      // handlers (Chromium). Answered from here, a frozen leader would look alive to pings,
+      // and a call it took would open a storage transaction it cannot finish while frozen,
+      // which holds IndexedDB for every tab until it thaws.
+      this.#host.env.setTimeout(() => {
+        if (this.#serving && !this.#stopped) this.#lead(message);
+      }, 0);
+    } else this.#follow(message);
     if (message.t === 'deliver' || message.t === 'delivered' || message.t === 'listening') {
       this.targeting?.onDelivery(message);
     }
