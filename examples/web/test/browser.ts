@@ -66,12 +66,15 @@ export async function launchFreezableChromium(executablePath: string): Promise<{
       return opened;
     },
     async close() {
+      // Chromium is asked to quit through the protocol: `/usr/bin/chromium` is a shell script,
+      // so a signal to the process spawned here would not reach the browser.
+      const exited = new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) resolve(undefined);
+        else child.once('exit', resolve);
+      });
+      await cdp.send('Browser.close').catch(() => {});
       await browser.close();
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill();
-        await exited;
-      }
+      await exited;
       rmSync(profile, { recursive: true, force: true });
     },
   };
