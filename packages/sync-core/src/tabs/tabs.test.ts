@@ -33,7 +33,12 @@ function profile(options: { webLocks?: boolean } = {}) {
     const client = createSyncClient({
       transport: server.connect({ userId: 'u1' }),
       storage: timers === undefined ? storage : timers.storage(storage),
-      tabs: multiTab({ name: 'test', locks, leaderTimeoutMs: 400 }),
+      tabs: multiTab({
+        name: 'test',
+        locks,
+        leaderTimeoutMs: 400,
+        pageLifecycle: timers?.lifecycle ?? null,
+      }),
       ...(timers === undefined ? {} : { environment: timers.environment }),
     });
     clients.push(client);
@@ -248,8 +253,9 @@ describe('several tabs of one app', () => {
 
 describe('a leader frozen by the browser', () => {
   // As Chromium freezes a page (Page.setWebLifecycleState 'frozen', measured in the example
-  // app's e2e test): its timers stop, but its BroadcastChannel handlers still run.
-  it('is deposed although its channel handlers still answer, and follows once thawed; no write lost or doubled', async () => {
+  // app's e2e test): it hears `freeze`, then its timers stop, but its BroadcastChannel handlers
+  // still run.
+  it('is deposed although its channel handlers still run, and follows once thawed; no write lost or doubled', async () => {
     const { tab, applied, locks } = profile();
     const timers = frozenTimers();
     const a = await tab(timers);
@@ -309,6 +315,8 @@ function blockableStorage(inner: StorageAdapter): BlockableStorage {
 }
 
 interface FrozenTimers {
+  /** The page's lifecycle events: `freeze` when frozen, `resume` when thawed. */
+  lifecycle: EventTarget;
   /** The tab's storage, as IndexedDB in a frozen page (see frozenTimers). */
   storage(shared: BlockableStorage): StorageAdapter;
   environment: {
@@ -320,13 +328,15 @@ interface FrozenTimers {
 }
 
 /**
- * A tab's timers that stop while it is frozen (those due meanwhile run when it thaws), and its
+ * A tab's page lifecycle (`freeze`, then `resume`), its timers that stop while it is frozen
+ * (those due meanwhile run when it thaws), and its
  * storage as IndexedDB in a frozen page: a transaction it starts while frozen ends only once
  * it thaws (its results come in tasks the page does not run), and holds the database meanwhile,
  * so every tab's storage waits for it (as measured in Chromium).
  */
 function frozenTimers(): FrozenTimers {
   let frozen = false;
+  const lifecycle = new EventTarget();
   const due: Array<() => void> = [];
   let thawed: Promise<void> | null = null;
   return {
@@ -351,11 +361,14 @@ function frozenTimers(): FrozenTimers {
         setTimeout(() => (frozen ? due.push(callback) : callback()), ms),
       clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
     },
+    lifecycle,
     freeze: () => {
+      lifecycle.dispatchEvent(new Event('freeze'));
       frozen = true;
     },
     thaw: () => {
       frozen = false;
+      lifecycle.dispatchEvent(new Event('resume'));
       thawed = null;
       for (const callback of due.splice(0)) callback();
     },
