@@ -2,11 +2,14 @@
  * Helpers of the example app's end-to-end tests: Chromium from the system (never downloaded),
  * the app's server in-process, and a page object for the app's controls.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, CDPSession, Page } from 'playwright-core';
+import { type BrowserContext, type CDPSession, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { CHROMIUM_ARGS } from '../../../test/support/chromium.mjs';
 
 export { launchChromium } from '../../../test/support/chromium.mjs';
 
@@ -18,6 +21,63 @@ export const SCREENSHOTS = join(here, '../../../test-results/e2e');
 /** Builds the app when its bundle is missing (a fresh checkout that ran no build). */
 export async function ensureBuilt(): Promise<void> {
   if (!existsSync(join(here, '../dist/app.js'))) await import('../build.mjs' as string);
+}
+
+/**
+ * A Chromium of its own, whose default context's pages the DevTools protocol can freeze
+ * (`Page.setWebLifecycleState`). Playwright emulates focus in the pages it opens
+ * (`Emulation.setFocusEmulationEnabled`), which keeps a page visible, and Chromium does not
+ * freeze a visible page: so this Chromium is started with a DevTools port and Playwright
+ * connects to it with `noDefaults`, which leaves focus emulation off in the default context
+ * (one browser profile: its pages are tabs of one app). Returns that context, what opens a page
+ * in a window of its own (visible, as each page of `browser.newContext()` is: a tab behind
+ * another in one window is hidden, and draws nothing), and what closes the browser and deletes
+ * its profile.
+ */
+export async function launchFreezableChromium(executablePath: string): Promise<{
+  context: BrowserContext;
+  newWindow(): Promise<Page>;
+  close(): Promise<void>;
+}> {
+  const profile = mkdtempSync(join(tmpdir(), 'syncline-e2e-'));
+  const child = spawn(
+    executablePath,
+    [...CHROMIUM_ARGS, '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const found = /DevTools listening on (ws:\/\/\S+)/.exec(output);
+      if (found !== null) resolve(found[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`Chromium exited (${code}): ${output}`)));
+  });
+  const browser = await chromium.connectOverCDP(endpoint, { noDefaults: true });
+  const context = browser.contexts()[0];
+  if (context === undefined) throw new Error('Chromium has no default context');
+  const cdp = await browser.newBrowserCDPSession();
+  return {
+    context,
+    async newWindow() {
+      const opened = context.waitForEvent('page');
+      await cdp.send('Target.createTarget', { url: 'about:blank', newWindow: true });
+      return opened;
+    },
+    async close() {
+      // Chromium is asked to quit through the protocol: `/usr/bin/chromium` is a shell script,
+      // so a signal to the process spawned here would not reach the browser.
+      const exited = new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) resolve(undefined);
+        else child.once('exit', resolve);
+      });
+      await cdp.send('Browser.close').catch(() => {});
+      await browser.close();
+      await exited;
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The example app in one page. */

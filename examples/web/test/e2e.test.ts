@@ -6,7 +6,14 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { chromiumPath, describeWhen } from '../../../test/support/env.js';
 import { startExampleServer } from '../server.mjs';
-import { AppliedMutations, AppPage, ensureBuilt, eventually, launchChromium } from './browser.js';
+import {
+  AppliedMutations,
+  AppPage,
+  ensureBuilt,
+  eventually,
+  launchChromium,
+  launchFreezableChromium,
+} from './browser.js';
 
 const chromium = chromiumPath();
 const describeChromium = describeWhen(
@@ -353,6 +360,117 @@ describeChromium('example app in Chromium, two devices of one user', () => {
     other.expectNoErrors();
     await other.page.context().close();
     await context.close();
+  }, 120_000);
+
+  it('two tabs of one browser: the leader tab is frozen, the other takes over within seconds; thawed, the old leader follows, nothing lost or doubled', async () => {
+    // The two tabs in a Chromium whose pages can be frozen (see launchFreezableChromium).
+    const freezable = await launchFreezableChromium(chromium as string);
+    try {
+      const context = freezable.context;
+      const tab1 = new AppPage(await freezable.newWindow(), 'freeze1');
+      await tab1.page.goto(server.url);
+      await tab1.signIn('e2e-freeze');
+      await tab1.waitForBadge('Synced');
+      const tab2 = new AppPage(await freezable.newWindow(), 'freeze2');
+      await tab2.page.goto(server.url);
+      await tab2.page.getByTestId('signed-in-as').waitFor();
+      await eventually(
+        async () => [await tab1.tabRole(), await tab2.tabRole()].sort(),
+        ['follower', 'leader'],
+      );
+      const [leader, follower] = (await tab1.tabRole()) === 'leader' ? [tab1, tab2] : [tab2, tab1];
+      const device = await AppPage.open(await browser.newContext(), server.url, 'freeze-device');
+      await device.signIn('e2e-freeze');
+      await leader.addTodo('Before the freeze');
+      await follower.todo('Before the freeze').waitFor({ timeout: 5_000 });
+      await device.todo('Before the freeze').waitFor({ timeout: 20_000 });
+      // The page counts its timers' ticks and hears its lifecycle events.
+      await leader.page.evaluate(() => {
+        const probe = { ticks: 0, events: [] as string[] };
+        (window as unknown as { lifecycle: typeof probe }).lifecycle = probe;
+        setInterval(() => probe.ticks++, 50);
+        document.addEventListener('freeze', () => probe.events.push('freeze'));
+        document.addEventListener('resume', () => probe.events.push('resume'));
+      });
+
+      // Frozen for real (the browser's freezing of a background tab): no task of the page runs,
+      // its Web Lock stays held.
+      const cdp = await context.newCDPSession(leader.page);
+      await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
+      const frozenAt = Date.now();
+      // (DevTools still evaluates in a frozen page, between its tasks: its timers tell.)
+      const lifecycle = () =>
+        leader.page.evaluate(
+          () => (window as unknown as { lifecycle: { ticks: number; events: string[] } }).lifecycle,
+        );
+      const atFreeze = await lifecycle();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const secondLater = await lifecycle();
+      expect(secondLater.events).toEqual(['freeze']);
+      expect(secondLater.ticks, 'no timer ran in a second').toBe(atFreeze.ticks);
+      // A write made in the follower while its leader is frozen: it waits for a leader.
+      await follower.page.getByLabel('new todo').fill('Written while the leader is frozen');
+      await follower.page.getByRole('button', { name: 'Add' }).click();
+      await eventually(() => follower.tabRole(), 'leader', 15_000);
+      const takeoverMs = Date.now() - frozenAt;
+      console.log(`frozen leader tab replaced in ${takeoverMs} ms`);
+      expect(takeoverMs).toBeLessThan(10_000);
+      await follower.addTodo('After the takeover');
+      await follower.waitForBadge('Synced');
+      await eventually(
+        () => device.todoTitles(),
+        ['After the takeover', 'Before the freeze', 'Written while the leader is frozen'],
+      );
+      await follower.shot('26-took-over-from-frozen');
+      await device.shot('26-device-while-tab-frozen');
+
+      // Thawed: the old leader finds its lock stolen and follows; it shows every change.
+      await cdp.send('Page.setWebLifecycleState', { state: 'active' });
+      // Freezing hid the page (as the browser freezes background tabs); its window is shown
+      // again (minimized, then restored).
+      const { windowId } = await cdp.send('Browser.getWindowForTarget');
+      for (const windowState of ['minimized', 'normal'] as const) {
+        await cdp.send('Browser.setWindowBounds', { windowId, bounds: { windowState } });
+      }
+      await eventually(() => leader.page.evaluate(() => document.visibilityState), 'visible');
+      const probe = await leader.page.evaluate(
+        () => (window as unknown as { lifecycle: { ticks: number; events: string[] } }).lifecycle,
+      );
+      expect(probe.events).toEqual(['freeze', 'resume']);
+      await eventually(() => leader.tabRole(), 'follower', 10_000);
+      expect(await follower.tabRole()).toBe('leader');
+      await eventually(
+        () => leader.todoTitles(),
+        ['After the takeover', 'Before the freeze', 'Written while the leader is frozen'],
+      );
+      await leader.shot('27-thawed-follows');
+      await leader.addTodo('After the thaw');
+      await follower.todo('After the thaw').waitFor({ timeout: 5_000 });
+      await follower.waitForBadge('Synced');
+      await leader.waitForBadge('Synced');
+      const titles = [
+        'After the takeover',
+        'After the thaw',
+        'Before the freeze',
+        'Written while the leader is frozen',
+      ];
+      await eventually(() => device.todoTitles(), titles);
+      expect(await leader.todoTitles()).toEqual(titles);
+      expect(await follower.todoTitles()).toEqual(titles);
+      await device.shot('28-device-sees-all-once');
+      // Server-side: each todo was applied exactly once, also a while after the thaw.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const ids = await follower.todoIds();
+      expect(ids).toHaveLength(4);
+      expect(applied.counts(ids)).toEqual([1, 1, 1, 1]);
+      expect([await leader.tabRole(), await follower.tabRole()]).toEqual(['follower', 'leader']);
+      leader.expectNoErrors();
+      follower.expectNoErrors();
+      device.expectNoErrors();
+      await device.page.context().close();
+    } finally {
+      await freezable.close();
+    }
   }, 120_000);
 
   it('two tabs of one browser: a file from another device arrives once, the follower tab shows its progress and sends one', async () => {

@@ -34,6 +34,13 @@ export interface TabsOptions {
    * @default 4000
    */
   leaderTimeoutMs?: number;
+  /**
+   * Where the page's `freeze` and `resume` events (the Page Lifecycle API) are heard: a leader
+   * the browser froze answers no other tab until it resumes, so the others replace it within
+   * `leaderTimeoutMs`. `null` listens to none.
+   * @default `document` where it exists, else `null`
+   */
+  pageLifecycle?: EventTarget | null;
 }
 
 /** What the link needs from the client. */
@@ -101,6 +108,9 @@ export class TabLink {
   #listsDirty = true;
   #seq = 0;
   #stopped = false;
+  /** Between the page's `freeze` and `resume` events (the Page Lifecycle API). */
+  #frozen = false;
+  readonly #lifecycle: EventTarget | null;
 
   constructor(options: TabsOptions, host: TabHost) {
     this.#host = host;
@@ -115,6 +125,12 @@ export class TabLink {
     }
     this.#channel = new Channel(`syncline-tabs:${name}`);
     this.#channel.addEventListener('message', this.#onMessage);
+    this.#lifecycle =
+      options.pageLifecycle === undefined
+        ? ((globalThis as { document?: EventTarget }).document ?? null)
+        : options.pageLifecycle;
+    this.#lifecycle?.addEventListener('freeze', this.#onFreeze);
+    this.#lifecycle?.addEventListener('resume', this.#onFreeze);
     const locks = options.locks === undefined ? browserTabLocks() : options.locks;
     const onChange = (leader: boolean): void => this.#roleChanged(leader);
     this.#leadership =
@@ -169,6 +185,8 @@ export class TabLink {
     this.#leadership.stop();
     this.#host.env.clearTimeout(this.#timer);
     this.#channel.removeEventListener('message', this.#onMessage);
+    this.#lifecycle?.removeEventListener('freeze', this.#onFreeze);
+    this.#lifecycle?.removeEventListener('resume', this.#onFreeze);
     this.#channel.close();
     this.targeting?.roleChanged();
     for (const call of this.#pending.values()) {
@@ -305,12 +323,22 @@ export class TabLink {
     this.#timer = env.setTimeout(tick, period);
   }
 
+  readonly #onFreeze = (event: Event): void => {
+    this.#frozen = event.type === 'freeze';
+  };
+
   readonly #onMessage = (event: MessageEvent): void => {
     const message = event.data as TabMessage;
     if (this.#stopped || message === null || typeof message !== 'object') return;
     if (message.from === this.tabId) return;
-    if (this.#serving) this.#lead(message);
-    else this.#follow(message);
+    // A page the browser froze still runs its channel handlers (Chromium), but nothing else: a
+    // frozen leader answering here would look alive to pings, and a call it took would open a
+    // storage transaction it cannot finish while frozen, which holds IndexedDB for every tab
+    // until it thaws. So it answers nothing from its `freeze` event to its `resume`.
+    if (this.#serving) {
+      if (this.#frozen) return;
+      this.#lead(message);
+    } else this.#follow(message);
     if (message.t === 'deliver' || message.t === 'delivered' || message.t === 'listening') {
       this.targeting?.onDelivery(message);
     }

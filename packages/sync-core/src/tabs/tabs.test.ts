@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SyncClient } from '../api/client.js';
 import { SyncError } from '../errors/sync-error.js';
 import { memoryStorage } from '../storage/memory.js';
+import type { StorageAdapter } from '../storage/types.js';
 import { createMemoryServer } from '../testing/memory-server.js';
 import { multiTab } from './multi-tab.js';
 import { fakeTabLocks } from './test-locks.js';
@@ -25,14 +26,20 @@ async function until(check: () => boolean, ms = 4000): Promise<void> {
 /** Two "tabs": one storage, one lock manager, one channel name, one user. */
 function profile(options: { webLocks?: boolean } = {}) {
   const server = createMemoryServer();
-  const storage = memoryStorage();
+  const storage = blockableStorage(memoryStorage());
   const locks = options.webLocks === false ? null : fakeTabLocks();
-  const tab = async () => {
+  const tab = async (timers?: FrozenTimers) => {
     const { createSyncClient } = await import('../client/create-sync-client.js');
     const client = createSyncClient({
       transport: server.connect({ userId: 'u1' }),
-      storage,
-      tabs: multiTab({ name: 'test', locks, leaderTimeoutMs: 400 }),
+      storage: timers === undefined ? storage : timers.storage(storage),
+      tabs: multiTab({
+        name: 'test',
+        locks,
+        leaderTimeoutMs: 400,
+        pageLifecycle: timers?.lifecycle ?? null,
+      }),
+      ...(timers === undefined ? {} : { environment: timers.environment }),
     });
     clients.push(client);
     await client.start();
@@ -243,6 +250,130 @@ describe('several tabs of one app', () => {
     expect(applied('x')).toBe(1);
   });
 });
+
+describe('a leader frozen by the browser', () => {
+  // As Chromium freezes a page (Page.setWebLifecycleState 'frozen', measured in the example
+  // app's e2e test): it hears `freeze`, then its timers stop, but its BroadcastChannel handlers
+  // still run.
+  it('is deposed although its channel handlers still run, and follows once thawed; no write lost or doubled', async () => {
+    const { tab, applied, locks } = profile();
+    const timers = frozenTimers();
+    const a = await tab(timers);
+    const b = await tab();
+    expect(a.tabRole).toBe('leader');
+    await a.put('todos', 'before', { n: 1 });
+    await until(() => b.get('todos', 'before') !== undefined && a.status.state === 'synced');
+    const before = locks.holder(LOCK);
+    timers.freeze();
+    // Written while the frozen leader still holds the lock: the call reaches its channel
+    // handler, and waits for the next leader.
+    let during = false;
+    const write = b.put('todos', 'during', { n: 2 }).then(() => {
+      during = true;
+    });
+    try {
+      await until(() => b.tabRole === 'leader', 3000);
+      expect(locks.holder(LOCK)).not.toBe(before);
+      await until(() => during, 3000); // not held up by the frozen tab's storage
+      await b.put('todos', 'taken-over', { n: 3 });
+      await until(() => b.status.state === 'synced' && applied('taken-over') === 1, 3000);
+    } finally {
+      timers.thaw();
+    }
+    await write;
+    await until(() => a.tabRole === 'follower');
+    await until(() => a.get('todos', 'during') !== undefined);
+    await a.put('todos', 'after', { n: 3 });
+    await until(() => b.get('todos', 'after') !== undefined);
+    await until(() => b.status.state === 'synced' && applied('after') === 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect([a.tabRole, b.tabRole]).toEqual(['follower', 'leader']);
+    expect(['before', 'during', 'taken-over', 'after'].map((id) => applied(id))).toEqual([
+      1, 1, 1, 1,
+    ]);
+  });
+});
+
+/** One profile's storage, which a frozen tab's open transaction can hold (see frozenTimers). */
+type BlockableStorage = StorageAdapter & { blockUntil(done: Promise<void>): void };
+
+function blockableStorage(inner: StorageAdapter): BlockableStorage {
+  let blocked: Promise<void> = Promise.resolve();
+  const run = async <T>(op: () => Promise<T>): Promise<T> => {
+    await blocked;
+    return op();
+  };
+  return {
+    get: (namespace, key) => run(() => inner.get(namespace, key)),
+    list: (namespace, prefix) => run(() => inner.list(namespace, prefix)),
+    write: (namespace, ops) => run(() => inner.write(namespace, ops)),
+    clear: (namespace) => run(() => inner.clear(namespace)),
+    blockUntil: (done) => {
+      blocked = done;
+    },
+  };
+}
+
+interface FrozenTimers {
+  /** The page's lifecycle events: `freeze` when frozen, `resume` when thawed. */
+  lifecycle: EventTarget;
+  /** The tab's storage, as IndexedDB in a frozen page (see frozenTimers). */
+  storage(shared: BlockableStorage): StorageAdapter;
+  environment: {
+    setTimeout(callback: () => void, ms: number): unknown;
+    clearTimeout(handle: unknown): void;
+  };
+  freeze(): void;
+  thaw(): void;
+}
+
+/**
+ * A tab's page lifecycle (`freeze`, then `resume`), its timers that stop while it is frozen
+ * (those due meanwhile run when it thaws), and its
+ * storage as IndexedDB in a frozen page: a transaction it starts while frozen ends only once
+ * it thaws (its results come in tasks the page does not run), and holds the database meanwhile,
+ * so every tab's storage waits for it (as measured in Chromium).
+ */
+function frozenTimers(): FrozenTimers {
+  let frozen = false;
+  const lifecycle = new EventTarget();
+  const due: Array<() => void> = [];
+  let thawed: Promise<void> | null = null;
+  return {
+    storage: (shared) => {
+      const run = async <T>(op: () => Promise<T>): Promise<T> => {
+        if (frozen) {
+          thawed ??= new Promise((resolve) => due.push(resolve));
+          shared.blockUntil(thawed);
+          await thawed;
+        }
+        return op();
+      };
+      return {
+        get: (namespace, key) => run(() => shared.get(namespace, key)),
+        list: (namespace, prefix) => run(() => shared.list(namespace, prefix)),
+        write: (namespace, ops) => run(() => shared.write(namespace, ops)),
+        clear: (namespace) => run(() => shared.clear(namespace)),
+      };
+    },
+    environment: {
+      setTimeout: (callback, ms) =>
+        setTimeout(() => (frozen ? due.push(callback) : callback()), ms),
+      clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    },
+    lifecycle,
+    freeze: () => {
+      lifecycle.dispatchEvent(new Event('freeze'));
+      frozen = true;
+    },
+    thaw: () => {
+      frozen = false;
+      lifecycle.dispatchEvent(new Event('resume'));
+      thawed = null;
+      for (const callback of due.splice(0)) callback();
+    },
+  };
+}
 
 describe('several tabs where Web Locks are missing', () => {
   it('elect a leader by heartbeats; a silent leader is replaced and no write is lost', async () => {
