@@ -195,8 +195,8 @@ export class HybridLogicalClock {
   #set(wallTime: number, counter: number): void {
     if (counter > MAX_COUNTER) {
       // Borrow a logical millisecond rather than wrap (which would go backwards) or throw.
-      this.#set(wallTime + 1, 0);
-      return;
+      wallTime++;
+      counter = 0;
     }
     if (wallTime > MAX_WALL_TIME) {
       throw new SyncError('invalid', 'HLC wall time exceeds the 48-bit range');

@@ -92,8 +92,11 @@ class IndexedDbStorage implements StorageAdapter {
   #opening: Promise<IDBDatabase> | undefined;
   /** The open database, once `#opening` resolved. */
   #open: IDBDatabase | undefined;
+  /**
+   * Batches waiting for the next write transaction. The first one queued schedules the flush,
+   * or, while a write transaction is committing, that transaction's end does.
+   */
   #pending: PendingWrite[] = [];
-  #flushScheduled = false;
   /**
    * Write transactions started whose `complete`/`abort` has not fired yet: new batches wait
    * while there is one.
@@ -153,17 +156,17 @@ class IndexedDbStorage implements StorageAdapter {
 
   #enqueue(apply: PendingWrite['apply']): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ apply, resolve, reject });
       // Group commit: while a write transaction is committing, later batches wait and then
       // share the next one. IndexedDB runs readwrite transactions on one store one after the
-      // other anyway, so waiting costs a write nothing, and one commit replaces several.
-      if (this.#inFlight === 0) this.#scheduleFlush();
+      // other anyway, so waiting costs a write nothing, and one commit replaces several. Only
+      // the first batch queued schedules the flush: the later ones go with it.
+      if (this.#pending.push({ apply, resolve, reject }) === 1 && this.#inFlight === 0) {
+        this.#scheduleFlush();
+      }
     });
   }
 
   #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
     queueMicrotask(() => void this.#flush());
   }
 
@@ -172,7 +175,6 @@ class IndexedDbStorage implements StorageAdapter {
     try {
       db = await this.#db();
     } catch (error) {
-      this.#flushScheduled = false;
       for (const write of this.#pending.splice(0)) write.reject(error);
       return;
     }
@@ -181,7 +183,6 @@ class IndexedDbStorage implements StorageAdapter {
 
   /** Starts one transaction for every pending write. Synchronous: nothing awaited inside. */
   #flushPending(db: IDBDatabase): void {
-    this.#flushScheduled = false;
     const writes = this.#pending.splice(0);
     if (writes.length === 0) return;
     let tx: IDBTransaction;
