@@ -49,6 +49,11 @@ export interface ReplicatorOptions {
  */
 export class Replicator {
   readonly #o: ReplicatorOptions;
+  /**
+   * Its signal is aborted once stopped. The loops then do nothing (each checks it before a
+   * step: push's `schedule` and `run`, the pull loop's drain), so asking them is safe; what
+   * would still move the status checks it.
+   */
   readonly #controller = new AbortController();
   readonly #push: PushLoop;
   readonly #pull: PullLoop;
@@ -56,18 +61,12 @@ export class Replicator {
   /** Highest revision our own pushes got, per scope: pokes up to it are our own echo. */
   readonly #ownRevision = new Map<string, number>();
   readonly #failureWatchers = new Set<(error: SyncError, attempt: number) => void>();
-  /**
-   * Aborted once stopped. The loops then do nothing (each checks it before a step: push's
-   * `schedule` and `run`, the pull loop's drain), so asking them is safe; what would still move
-   * the status checks it.
-   */
-  readonly #stop = this.#controller.signal;
   #timer: unknown;
 
   /** @param options - see {@link ReplicatorOptions} */
   constructor(options: ReplicatorOptions) {
     this.#o = options;
-    const stop = this.#stop;
+    const stop = this.#controller.signal;
     const onAuthError = (error: SyncError) => {
       this.#o.ctx.status.failed(error);
       this.stop();
@@ -94,7 +93,7 @@ export class Replicator {
 
   /** `true` once stopped (by the client, or by an auth failure). */
   get stopped(): boolean {
-    return this.#stop.aborted;
+    return this.#controller.signal.aborted;
   }
 
   /**
@@ -166,7 +165,7 @@ export class Replicator {
     // Pulls can reveal nothing new to push, but a push answered during the pull may have
     // queued a resolver's rewrite: push once more so syncNow leaves nothing sendable behind.
     await this.#push.run();
-    return ok && !this.#stop.aborted && !this.#o.replica.outbox.hasSendable();
+    return ok && !this.#controller.signal.aborted && !this.#o.replica.outbox.hasSendable();
   }
 
   /** Pulls every scope; resolves `true` when each was pulled to its end (see #afterPull). */
@@ -183,7 +182,7 @@ export class Replicator {
    * emit `synced` twice in a row).
    */
   #afterPull(ok: boolean, echo?: boolean): void {
-    if (!ok || this.#stop.aborted) return;
+    if (!ok || this.#controller.signal.aborted) return;
     const { ctx, replica } = this.#o;
     ctx.status.caughtUp(ctx.env.now(), !echo && replica.outbox.size === 0);
   }

@@ -45,7 +45,6 @@ export interface RetryerOptions extends RetryOptions {
  */
 export class Retryer {
   readonly #o: RetryerOptions;
-  readonly #env: SyncEnvironment;
   #attempt = 0;
   #started = 0;
   /*
@@ -63,8 +62,7 @@ export class Retryer {
   /** @param options - environment, delays and retry callback */
   constructor(options: RetryerOptions) {
     this.#o = options;
-    this.#env = options.env;
-    this.#unsubscribeOnline = this.#env.online.subscribe((online) => {
+    this.#unsubscribeOnline = options.env.online.subscribe((online) => {
       if (online) this.#clearTimers(this.#backoffTimers);
       this.#wake();
     });
@@ -116,7 +114,7 @@ export class Retryer {
         attempt: this.#attempt++,
         baseDelayMs: this.#o.baseDelayMs ?? 1000,
         maxDelayMs: this.#o.maxDelayMs ?? 60_000,
-        random: this.#env.random,
+        random: this.#o.env.random,
       }),
     );
   }
@@ -146,7 +144,7 @@ export class Retryer {
     for (;;) {
       if (signal.aborted) throw signal.reason;
       const waiting = this.#backoffTimers.size > 0 || this.#retryAfterTimers.size > 0;
-      if (this.#env.online.isOnline() && !waiting) return;
+      if (this.#o.env.online.isOnline() && !waiting) return;
       await new Promise<void>((resolve) => {
         const done = () => {
           this.#wakers.delete(done);
@@ -171,7 +169,7 @@ export class Retryer {
 
   #startTimer(timers: Set<unknown>, ms: number): void {
     if (!(ms > 0)) return;
-    const handle = this.#env.setTimeout(() => {
+    const handle = this.#o.env.setTimeout(() => {
       timers.delete(handle);
       this.#wake();
     }, ms);
@@ -179,7 +177,7 @@ export class Retryer {
   }
 
   #clearTimers(timers: Set<unknown>): void {
-    for (const handle of timers) this.#env.clearTimeout(handle);
+    for (const handle of timers) this.#o.env.clearTimeout(handle);
     timers.clear();
   }
 
