@@ -186,8 +186,9 @@ export class StatusMachine {
       lastSyncedAt: this.#lastSyncedAt,
       userId: this.#userId,
     };
+    // Any error makes the state `error` or `offline` (see #state) unless nobody is signed in.
     const error = this.#authError ?? this.#error;
-    if (error !== undefined && (state === 'error' || state === 'offline')) status.error = error;
+    if (error !== undefined && state !== 'local') status.error = error;
     return Object.freeze(status);
   }
 }
