@@ -168,10 +168,10 @@ export class SessionSwitch {
       scope,
       (touched) => {
         if (replica !== this.#replica) return;
-        const notifier = this.#parts.notifier;
-        for (const [collection, id] of touched) notifier.changed(collection, id);
+        for (const [collection, id] of touched) this.#parts.notifier.changed(collection, id);
+        // The counts go to the status machine, whose change wakes the subscribers (its flush is
+        // the notifier's next batch), also when no record changed: the lists may have.
         this.refresh(replica);
-        notifier.touch();
       },
       // The device must know the namespace before any write lands in it (see DeviceClockHistory).
       this.#parts.clockHistory.remember(namespace),
@@ -254,7 +254,10 @@ export class SessionSwitch {
     return replicator;
   }
 
-  /** Makes `next` the live replica and announces every record that may look different. */
+  /**
+   * Makes `next` the live replica and announces every record that may look different. (Its
+   * callers then refresh the status, which wakes the subscribers also when no record changed.)
+   */
   protected swap(next: Replica): void {
     const previous = this.#replica;
     if (previous === next) return;
@@ -265,6 +268,5 @@ export class SessionSwitch {
         for (const id of replica.store.viewIds(collection)) notifier.changed(collection, id);
       }
     }
-    notifier.touch();
   }
 }

@@ -185,9 +185,11 @@ export class SyncClientImpl implements SyncClient {
         this.#sessions.replicator?.noteFailure(failure, attempt);
       },
     });
-    this.#cleanups.push(this.#reachability.start());
     status.connectivity(env.online.isOnline());
-    this.#cleanups.push(env.online.subscribe((online) => status.connectivity(online)));
+    this.#cleanups.push(
+      this.#reachability.start(),
+      env.online.subscribe((online) => status.connectivity(online)),
+    );
     if (this.#tabs !== null) await this.#tabs.link.start();
     const source = this.#parts.transport.session;
     await this.#sessions.change(source?.current() ?? null);

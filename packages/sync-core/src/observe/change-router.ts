@@ -43,12 +43,8 @@ export function createChangeRouter(client: SyncClient): ChangeRouter {
   };
   const subscribe = (key: string, listener: Listener) => {
     if (byKey.size === 0) client.on('change', onChange);
-    let set = byKey.get(key);
-    if (set === undefined) {
-      set = new Set();
-      byKey.set(key, set);
-    }
-    const own = set;
+    const own = byKey.get(key) ?? new Set();
+    byKey.set(key, own);
     // A wrapper per subscription: the same function subscribed twice stays two subscriptions.
     const entry: Listener = () => listener();
     own.add(entry);

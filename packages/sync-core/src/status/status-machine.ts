@@ -57,7 +57,11 @@ export class StatusMachine {
 
   /** The current snapshot; the same object until something changes. */
   get snapshot(): SyncStatus {
-    if (this.#dirty) this.#commit();
+    if (this.#dirty) {
+      this.#dirty = false;
+      const next = this.#derive();
+      if (!sameStatus(this.#snapshot, next)) this.#snapshot = next;
+    }
     return this.#snapshot;
   }
 
@@ -145,10 +149,9 @@ export class StatusMachine {
    */
   readonly #flush = (): void => {
     if (this.#events.listenerCount('status') === 0) return;
-    if (this.#dirty) this.#commit();
     // A snapshot committed by a read and superseded before this flush may leave the current one
     // equal to the last emitted: listeners would see the same status twice.
-    const snapshot = this.#snapshot;
+    const snapshot = this.snapshot;
     if (sameStatus(this.#emitted, snapshot)) return;
     this.#emitted = snapshot;
     this.#events.emit('status', snapshot);
@@ -160,12 +163,6 @@ export class StatusMachine {
    */
   listenersChanged(): void {
     if (this.#dirty) this.#touch();
-  }
-
-  #commit(): void {
-    this.#dirty = false;
-    const next = this.#derive();
-    if (!sameStatus(this.#snapshot, next)) this.#snapshot = next;
   }
 
   #state(): SyncState {
@@ -189,8 +186,9 @@ export class StatusMachine {
       lastSyncedAt: this.#lastSyncedAt,
       userId: this.#userId,
     };
+    // Any error makes the state `error` or `offline` (see #state) unless nobody is signed in.
     const error = this.#authError ?? this.#error;
-    if (error !== undefined && (state === 'error' || state === 'offline')) status.error = error;
+    if (error !== undefined && state !== 'local') status.error = error;
     return Object.freeze(status);
   }
 }

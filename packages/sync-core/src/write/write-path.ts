@@ -98,9 +98,15 @@ export class WritePath {
 
   /** Settles a parked conflict. */
   resolveConflict(mutationId: string, decision: ConflictDecision): Promise<void> {
-    const replica = this.#parts.liveReplica();
-    const { guard } = this.#parts;
-    return resolveParkedConflict(this.ctx(), replica, mutationId, decision, this.#withOps, guard);
+    const parts = this.#parts;
+    return resolveParkedConflict(
+      this.ctx(),
+      parts.liveReplica(),
+      mutationId,
+      decision,
+      this.#withOps,
+      parts.guard,
+    );
   }
 
   /** Returns `writes` when each fits the server's known size limit (else throws `too_large`). */
