@@ -328,8 +328,10 @@ const CHECKS = [
      * import) -119 B on its branch; persistence -65 B; adapter-rest -89 B; replication -89 B;
      * merged with two fixes (a failed local save carries the storage's code, +6 B; a conflict
      * resolution's data checked against the collection's schema, +3 B): 23,889 B.
+     * Session 20, second round (persistence and clock -29 B, replication -23 B, the client's side
+     * -54 B on their branches): 23,813 B.
      */
-    budgetBytes: 23_889,
+    budgetBytes: 23_813,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -611,9 +613,10 @@ const CHECKS = [
      * itself in its finally; the #again pass goes) -12 B, sizeH1 (the client's side) -40 B:
      * 23,255 B, within issue 10's 23,258 B (beece6f, the code the issue was filed on, measured
      * the same way: `sync-core` + `adapter-rest` from dist/, this entry).
-     * Session 20 (issue 13, the same passes and fixes as above): 22,973 B.
+     * Session 20 (issue 13, the same passes and fixes as above): 22,973 B; second round:
+     * 22,913 B.
      */
-    budgetBytes: 22_973,
+    budgetBytes: 22_913,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },
