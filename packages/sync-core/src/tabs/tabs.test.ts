@@ -297,10 +297,10 @@ describe('a leader frozen by the browser', () => {
 /** One profile's storage, which a frozen tab's open transaction can hold (see frozenTimers). */
 type BlockableStorage = StorageAdapter & { blockUntil(done: Promise<void>): void };
 
-function blockableStorage(inner: StorageAdapter): BlockableStorage {
-  let blocked: Promise<void> = Promise.resolve();
+/** `inner`, each of whose operations first waits for `wait()`. */
+function waitingStorage(inner: StorageAdapter, wait: () => Promise<void>): StorageAdapter {
   const run = async <T>(op: () => Promise<T>): Promise<T> => {
-    await blocked;
+    await wait();
     return op();
   };
   return {
@@ -308,6 +308,13 @@ function blockableStorage(inner: StorageAdapter): BlockableStorage {
     list: (namespace, prefix) => run(() => inner.list(namespace, prefix)),
     write: (namespace, ops) => run(() => inner.write(namespace, ops)),
     clear: (namespace) => run(() => inner.clear(namespace)),
+  };
+}
+
+function blockableStorage(inner: StorageAdapter): BlockableStorage {
+  let blocked: Promise<void> = Promise.resolve();
+  return {
+    ...waitingStorage(inner, () => blocked),
     blockUntil: (done) => {
       blocked = done;
     },
@@ -329,8 +336,7 @@ interface FrozenTimers {
 
 /**
  * A tab's page lifecycle (`freeze`, then `resume`), its timers that stop while it is frozen
- * (those due meanwhile run when it thaws), and its
- * storage as IndexedDB in a frozen page: a transaction it starts while frozen ends only once
+ * (those due meanwhile run when it thaws), and its storage as IndexedDB in a frozen page: a transaction it starts while frozen ends only once
  * it thaws (its results come in tasks the page does not run), and holds the database meanwhile,
  * so every tab's storage waits for it (as measured in Chromium).
  */
@@ -340,22 +346,14 @@ function frozenTimers(): FrozenTimers {
   const due: Array<() => void> = [];
   let thawed: Promise<void> | null = null;
   return {
-    storage: (shared) => {
-      const run = async <T>(op: () => Promise<T>): Promise<T> => {
+    storage: (shared) =>
+      waitingStorage(shared, async () => {
         if (frozen) {
           thawed ??= new Promise((resolve) => due.push(resolve));
           shared.blockUntil(thawed);
           await thawed;
         }
-        return op();
-      };
-      return {
-        get: (namespace, key) => run(() => shared.get(namespace, key)),
-        list: (namespace, prefix) => run(() => shared.list(namespace, prefix)),
-        write: (namespace, ops) => run(() => shared.write(namespace, ops)),
-        clear: (namespace) => run(() => shared.clear(namespace)),
-      };
-    },
+      }),
     environment: {
       setTimeout: (callback, ms) =>
         setTimeout(() => (frozen ? due.push(callback) : callback()), ms),
