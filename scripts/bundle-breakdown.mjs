@@ -9,8 +9,10 @@
  * gzip share is what a change saves: repeated patterns cost little once gzipped, distinct code
  * and text cost their bytes. Use it to find what a basic app ships and need not.
  *
- * `node scripts/bundle-breakdown.mjs [--top N] [--core-rest]` (`--core-rest`: the entry without
- * the React bindings, issue 10's figure).
+ * `node scripts/bundle-breakdown.mjs [--top N] [--core-rest] [--groups]` (`--core-rest`: the entry
+ * without the React bindings, issue 10's figure; `--groups`: the gzip share of each part of the
+ * engine, module groups by what they do (GROUPS below), and of the local engine alone: what the
+ * bundle would be without any part that syncs).
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,11 +102,12 @@ function decodeMappings(mappings) {
 }
 
 /**
- * The output with every character mapped to source `index` cut out, per line. A mapping
- * segment owns the characters up to the next segment of its line.
- * @param {number} index
+ * The output with every character mapped to one of the sources `indices` cut out, per line. A
+ * mapping segment owns the characters up to the next segment of its line. What is left does not
+ * run (its references dangle); its gzip size is what the cut part costs.
+ * @param {Set<number>} indices
  */
-function without(index) {
+function without(indices) {
   const lines = code.split('\n');
   const segmentsPerLine = decodeMappings(map.mappings ?? '');
   return lines
@@ -113,7 +116,7 @@ function without(index) {
       let kept = '';
       let from = 0;
       segments.forEach((segment, i) => {
-        if (segment[1] !== index) return;
+        if (!indices.has(segment[1])) return;
         const end = segments[i + 1]?.[0] ?? line.length;
         kept += line.slice(from, segment[0]);
         from = end;
@@ -125,13 +128,87 @@ function without(index) {
 
 /** @type {string[]} */
 const sources = map.sources ?? [];
+/** @param {string} path an input of the metafile */
+const sourceIndex = (path) => sources.findIndex((name) => join(root, 'x', name).endsWith(path));
+/** @param {string} path an input of the metafile, from `packages/` on */
+const shortPath = (path) => path.replace(/^.*?packages\//, '');
+
+/**
+ * The engine's parts, by what they do; a module belongs to the first group whose pattern
+ * matches its path from `packages/` on. `sync` marks the parts only syncing needs.
+ * @type {Array<{ name: string, pattern: RegExp, sync: boolean }>}
+ */
+const GROUPS = [
+  { name: 'react bindings', pattern: /^react\//, sync: false },
+  { name: 'adapter-rest (HTTP, event stream, errors)', pattern: /^adapter-rest\//, sync: true },
+  {
+    name: 'replication, server answer checks, server info',
+    pattern:
+      /^sync-core\/src\/(replication\/|transport\/check|protocol\/(validate\.ts|fields|formats|server-info|limits|pull-headers))/,
+    sync: true,
+  },
+  {
+    name: 'account: session switch, claim',
+    pattern: /^sync-core\/src\/(account|transport)\//,
+    sync: true,
+  },
+  {
+    name: 'conflict review and resolvers',
+    pattern: /^sync-core\/src\/(review|conflict)\//,
+    sync: false,
+  },
+  { name: 'status', pattern: /^sync-core\/src\/status\//, sync: false },
+  {
+    name: 'local writes: write path, outbox, clock, ids, schema, data check',
+    pattern: /^sync-core\/src\/((write|outbox|clock|ids|schema|text)\/|protocol\/validate-json)/,
+    sync: false,
+  },
+  {
+    name: 'local data: store, replica, storage, observers, env',
+    pattern: /^(sync-core\/src\/(store|replica|storage|observe|env)\/|.*idb-keyval)/,
+    sync: false,
+  },
+  {
+    name: 'client, engine, errors',
+    pattern: /^sync-core\/src\/(client|engine|errors)\//,
+    sync: false,
+  },
+];
+
+if (process.argv.includes('--groups')) {
+  const inputs = Object.keys(output?.inputs ?? {});
+  /** @type {Map<string, Set<number>>} */
+  const members = new Map(GROUPS.map((group) => [group.name, new Set()]));
+  const syncing = new Set();
+  for (const path of inputs) {
+    const group = GROUPS.find(({ pattern }) => pattern.test(shortPath(path)));
+    if (group === undefined) continue;
+    members.get(group.name)?.add(sourceIndex(path));
+    if (group.sync) syncing.add(sourceIndex(path));
+  }
+  console.log(' gzip share  modules  part');
+  for (const group of GROUPS) {
+    const indices = members.get(group.name) ?? new Set();
+    const share = total - gzipped(without(indices));
+    console.log(
+      `${String(share).padStart(11)}  ${String(indices.size).padStart(7)}  ${group.name}`,
+    );
+  }
+  console.log(`${String(total).padStart(11)}           total min+gzip`);
+  console.log(
+    `${String(gzipped(without(syncing))).padStart(11)}           without the parts that sync`,
+  );
+  process.exit(0);
+}
+
 const rows = Object.entries(output?.inputs ?? {})
   .map(([path, input]) => {
-    const index = sources.findIndex((name) => join(root, 'x', name).endsWith(path));
+    const index = sourceIndex(path);
     return {
-      path: path.replace(/^.*?packages\//, ''),
+      path: shortPath(path),
       bytes: input.bytesInOutput,
-      gzip: index === -1 || input.bytesInOutput === 0 ? 0 : total - gzipped(without(index)),
+      gzip:
+        index === -1 || input.bytesInOutput === 0 ? 0 : total - gzipped(without(new Set([index]))),
     };
   })
   .sort((a, b) => b.bytes - a.bytes);
