@@ -175,20 +175,21 @@ export class SyncClientImpl implements SyncClient {
   }
 
   async #start(): Promise<void> {
-    const { env, status } = this.#parts;
+    const status = this.#parts.status;
+    const reachability = this.#reachability;
     this.#engine = await startEngine({
       ...this.#parts,
       previous: this.#engine,
       onRetry: (failure, attempt) => {
         status.failed(failure);
-        this.#reachability.failed(failure);
+        reachability.failed(failure);
         this.#sessions.replicator?.noteFailure(failure, attempt);
       },
     });
-    status.connectivity(env.online.isOnline());
+    status.connectivity(reachability.isOnline());
     this.#cleanups.push(
-      this.#reachability.start(),
-      env.online.subscribe((online) => status.connectivity(online)),
+      reachability.start(),
+      reachability.subscribe((online) => status.connectivity(online)),
     );
     if (this.#tabs !== null) await this.#tabs.link.start();
     const source = this.#parts.transport.session;
