@@ -213,12 +213,12 @@ export class SessionSwitch {
     if (session === null) return true;
     const { ctx } = engine;
     engine.retryer.clear();
+    // `replica` is never the local one: a signed-in session's replica is opened in its user's
+    // namespace (`change`, the tabs' `roleChanged`); only `openLocal` opens the local one.
     const local = this.openLocal();
     await local.ready;
-    if (local !== replica) {
-      const policy = this.#parts.options.claimLocalData ?? 'auto';
-      await claimLocalData(ctx, policy, session, local, replica, () => this.#session === session);
-    }
+    const policy = this.#parts.options.claimLocalData ?? 'auto';
+    await claimLocalData(ctx, policy, session, local, replica, () => this.#session === session);
     if (this.#session !== session || !this.#parts.running()) return false;
     ctx.refreshCounts(replica);
     this.#serverLimits = this.#parts.limits.learnFrom(this.#parts.transport, ctx.env);
