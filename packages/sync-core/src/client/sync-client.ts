@@ -32,23 +32,11 @@ import { CollectionGuard } from '../write/collection-guard.js';
 import { WritePath } from '../write/write-path.js';
 import { checkClientOptions } from './check-options.js';
 
-/**
- * What the client makes when the app passes nothing: the main and the browser entries differ
- * there (see `create-sync-client.ts`).
- * @internal
- */
-export interface ClientDefaults {
-  /** The storage, when the app passes no `storage`. */
-  storage(): StorageAdapter;
-  /** The environment, from the app's `environment` overrides. */
-  environment(overrides?: Partial<SyncEnvironment>): SyncEnvironment;
-}
-
 /** What session targeting adds to the client (`client.assets`, `.sessions`, `.deliveries`). */
 type TargetingApis = Pick<TargetingServices, 'assets' | 'sessions' | 'deliveries'>;
 
 /**
- * The client behind `createSyncClient`, made with the entry's `defaults`: the coordinator. It
+ * The client behind `createSyncClient`, made with the entry's defaults: the coordinator. It
  * wires the environment, storage, the replica of the signed-in user (store + outbox), the
  * replicator (push/pull loops), resolvers, the status machine and the event emitter, and
  * switches replicas when the session changes. The parts live in their folders.
@@ -79,10 +67,20 @@ export class SyncClientImpl implements SyncClient {
   /** The multi-tab link (`null` without the `tabs` option). */
   readonly #tabs: ClientTabs | null;
 
-  constructor(options: SyncClientOptions, defaults: ClientDefaults) {
+  /**
+   * @param options - the app's options
+   * @param defaultStorage - the storage when the app passes none (the main and the browser
+   *   entries differ there, see `create-sync-client.ts`)
+   * @param environment - the device's environment, from the app's `environment` overrides
+   */
+  constructor(
+    options: SyncClientOptions,
+    defaultStorage: () => StorageAdapter,
+    environment: (overrides?: Partial<SyncEnvironment>) => SyncEnvironment,
+  ) {
     checkClientOptions(options);
     const guard = new CollectionGuard(options.collections);
-    const device = defaults.environment(options.environment);
+    const device = environment(options.environment);
     const transport = options.transport;
     this.#reachability = new Reachability({
       env: device,
@@ -92,7 +90,7 @@ export class SyncClientImpl implements SyncClient {
     });
     // The device's environment, whose online source is the Reachability: server reachable.
     const env = { ...device, online: this.#reachability };
-    const storage = options.storage ?? defaults.storage();
+    const storage = options.storage ?? defaultStorage();
     const newId = createUuidV7(env);
     const emitter = this.#emitter;
     const notifier = new Notifier(emitter);
