@@ -262,10 +262,11 @@ export class SessionSwitch {
     const previous = this.#replica;
     if (previous === next) return;
     this.#replica = next;
-    const notifier = this.#parts.notifier;
     for (const replica of [previous, next]) {
       for (const collection of replica.store.collections()) {
-        for (const id of replica.store.viewIds(collection)) notifier.changed(collection, id);
+        for (const id of replica.store.viewIds(collection)) {
+          this.#parts.notifier.changed(collection, id);
+        }
       }
     }
   }
