@@ -81,10 +81,9 @@ export class SyncClientImpl implements SyncClient {
     checkClientOptions(options);
     const guard = new CollectionGuard(options.collections);
     const device = environment(options.environment);
-    const transport = options.transport;
     this.#reachability = new Reachability({
       env: device,
-      probe: transport.probe?.bind(transport),
+      probe: options.transport.probe?.bind(options.transport),
       intervalMs: options.probeIntervalMs ?? 3000,
       timeoutMs: Math.min(options.requestTimeoutMs ?? 30_000, 10_000),
     });
@@ -100,7 +99,7 @@ export class SyncClientImpl implements SyncClient {
     const parts: ClientTabsParts & TargetingHost & { options: SyncClientOptions } = {
       options,
       env,
-      transport,
+      transport: options.transport,
       storage,
       notifier,
       status,
