@@ -197,9 +197,8 @@ export class SyncClientImpl implements SyncClient {
   }
 
   async stop(): Promise<void> {
-    const starting = this.#starting;
-    if (starting === null) return;
-    await starting.catch(() => {});
+    if (this.#starting === null) return;
+    await this.#starting.catch(() => {});
     await this.#sessions.settled();
     this.#sessions.stop();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
