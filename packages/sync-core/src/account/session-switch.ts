@@ -217,8 +217,14 @@ export class SessionSwitch {
     // namespace (`change`, the tabs' `roleChanged`); only `openLocal` opens the local one.
     const local = this.openLocal();
     await local.ready;
-    const policy = this.#parts.options.claimLocalData ?? 'auto';
-    await claimLocalData(ctx, policy, session, local, replica, () => this.#session === session);
+    await claimLocalData(
+      ctx,
+      this.#parts.options.claimLocalData ?? 'auto',
+      session,
+      local,
+      replica,
+      () => this.#session === session,
+    );
     if (this.#session !== session || !this.#parts.running()) return false;
     ctx.refreshCounts(replica);
     this.#serverLimits = this.#parts.limits.learnFrom(this.#parts.transport, ctx.env);
