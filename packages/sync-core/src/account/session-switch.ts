@@ -130,9 +130,8 @@ export class SessionSwitch {
     // A replicator is only started for the signed-in session of a started client, and `stop()`
     // (the first step of every session change) drops it: none means signed out, stopped, or
     // the session switch has not finished.
-    const current = this.#replicator;
-    if (current === null || !this.#parts.running()) return undefined;
-    if (!current.stopped) return current;
+    if (this.#replicator === null || !this.#parts.running()) return undefined;
+    if (!this.#replicator.stopped) return this.#replicator;
     const engine = this.#parts.engine() as StartedEngine;
     return this.#startReplicator(engine, this.#session as AuthSession, this.#replica);
   }
