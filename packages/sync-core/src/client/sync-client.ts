@@ -234,18 +234,17 @@ export class SyncClientImpl implements SyncClient {
   }
 
   syncNow(options: SyncNowOptions = {}): Promise<SyncNowResult> {
-    const sessions = this.#sessions;
     // A follower tab's is the leader's.
     return (
       this.#tabs?.syncNow(options) ??
       syncNow(
         {
           ...this.#parts, // its env and running()
-          pending: () => sessions.replica.outbox.size,
-          settled: () => sessions.settled(),
-          signedIn: () => sessions.session !== null,
+          pending: () => this.#sessions.replica.outbox.size,
+          settled: () => this.#sessions.settled(),
+          signedIn: () => this.#sessions.session !== null,
           reachability: this.#reachability,
-          resume: () => sessions.resume(),
+          resume: () => this.#sessions.resume(),
           retryer: () => (this.#engine as StartedEngine).retryer,
         },
         options,
