@@ -64,8 +64,8 @@ export class SyncClientImpl implements SyncClient {
   readonly #conflicts = stableReader(() =>
     [...this.#sessions.replica.conflicts.values()].map((stored) => stored.conflict),
   );
-  /** The multi-tab link (`null` without the `tabs` option). */
-  readonly #tabs: ClientTabs | null;
+  /** The multi-tab link (`undefined` without the `tabs` option). */
+  readonly #tabs: ClientTabs | undefined;
 
   /**
    * @param options - the app's options
@@ -118,10 +118,9 @@ export class SyncClientImpl implements SyncClient {
     parts.targeting = options.targeting?.attach(parts) ?? null;
     this.#parts = parts;
     // With tabs, the session switch and the write path are the tabs' own (see ClientTabs).
-    const tabs = options.tabs?.connect(parts);
-    this.#tabs = tabs ?? null;
-    this.#sessions = tabs?.sessions ?? new SessionSwitch(parts);
-    this.#writes = tabs?.writes ?? new WritePath(parts);
+    this.#tabs = options.tabs?.connect(parts);
+    this.#sessions = this.#tabs?.sessions ?? new SessionSwitch(parts);
+    this.#writes = this.#tabs?.writes ?? new WritePath(parts);
   }
 
   get assets(): AssetsApi {
@@ -188,7 +187,7 @@ export class SyncClientImpl implements SyncClient {
       reachability.start(),
       reachability.subscribe((online) => status.connectivity(online)),
     );
-    if (this.#tabs !== null) await this.#tabs.link.start();
+    if (this.#tabs !== undefined) await this.#tabs.link.start();
     const source = this.#parts.transport.session;
     await this.#sessions.change(source?.current() ?? null);
     if (source !== undefined) {
