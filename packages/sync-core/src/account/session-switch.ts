@@ -130,9 +130,8 @@ export class SessionSwitch {
     // A replicator is only started for the signed-in session of a started client, and `stop()`
     // (the first step of every session change) drops it: none means signed out, stopped, or
     // the session switch has not finished.
-    const current = this.#replicator;
-    if (current === null || !this.#parts.running()) return undefined;
-    if (!current.stopped) return current;
+    if (this.#replicator === null || !this.#parts.running()) return undefined;
+    if (!this.#replicator.stopped) return this.#replicator;
     const engine = this.#parts.engine() as StartedEngine;
     return this.#startReplicator(engine, this.#session as AuthSession, this.#replica);
   }
@@ -213,12 +212,18 @@ export class SessionSwitch {
     if (session === null) return true;
     const { ctx } = engine;
     engine.retryer.clear();
+    // `replica` is never the local one: a signed-in session's replica is opened in its user's
+    // namespace (`change`, the tabs' `roleChanged`); only `openLocal` opens the local one.
     const local = this.openLocal();
     await local.ready;
-    if (local !== replica) {
-      const policy = this.#parts.options.claimLocalData ?? 'auto';
-      await claimLocalData(ctx, policy, session, local, replica, () => this.#session === session);
-    }
+    await claimLocalData(
+      ctx,
+      this.#parts.options.claimLocalData ?? 'auto',
+      session,
+      local,
+      replica,
+      () => this.#session === session,
+    );
     if (this.#session !== session || !this.#parts.running()) return false;
     ctx.refreshCounts(replica);
     this.#serverLimits = this.#parts.limits.learnFrom(this.#parts.transport, ctx.env);
@@ -262,10 +267,11 @@ export class SessionSwitch {
     const previous = this.#replica;
     if (previous === next) return;
     this.#replica = next;
-    const notifier = this.#parts.notifier;
     for (const replica of [previous, next]) {
       for (const collection of replica.store.collections()) {
-        for (const id of replica.store.viewIds(collection)) notifier.changed(collection, id);
+        for (const id of replica.store.viewIds(collection)) {
+          this.#parts.notifier.changed(collection, id);
+        }
       }
     }
   }

@@ -19,8 +19,7 @@ import { SyncClientImpl } from './sync-client.js';
 export function createSyncClient<
   Declarations extends CollectionDeclarations = CollectionDeclarations,
 >(options: SyncClientOptions<Declarations>): SyncClient<RecordsOf<Declarations>> {
-  return new SyncClientImpl(options, {
-    storage: () => indexedDbStorage(),
-    environment: createEnvironment,
-  }) as unknown as SyncClient<RecordsOf<Declarations>>;
+  return new SyncClientImpl(options, indexedDbStorage, createEnvironment) as unknown as SyncClient<
+    RecordsOf<Declarations>
+  >;
 }

@@ -38,8 +38,9 @@ import { SyncClientImpl } from './sync-client.js';
 export function createSyncClient<
   Declarations extends CollectionDeclarations = CollectionDeclarations,
 >(options: SyncClientOptions<Declarations>): SyncClient<RecordsOf<Declarations>> {
-  return new SyncClientImpl(options, {
-    storage: () => (typeof indexedDB === 'undefined' ? memoryStorage() : indexedDbStorage()),
-    environment: createEnvironment,
-  }) as unknown as SyncClient<RecordsOf<Declarations>>;
+  return new SyncClientImpl(
+    options,
+    () => (typeof indexedDB === 'undefined' ? memoryStorage() : indexedDbStorage()),
+    createEnvironment,
+  ) as unknown as SyncClient<RecordsOf<Declarations>>;
 }

@@ -32,23 +32,11 @@ import { CollectionGuard } from '../write/collection-guard.js';
 import { WritePath } from '../write/write-path.js';
 import { checkClientOptions } from './check-options.js';
 
-/**
- * What the client makes when the app passes nothing: the main and the browser entries differ
- * there (see `create-sync-client.ts`).
- * @internal
- */
-export interface ClientDefaults {
-  /** The storage, when the app passes no `storage`. */
-  storage(): StorageAdapter;
-  /** The environment, from the app's `environment` overrides. */
-  environment(overrides?: Partial<SyncEnvironment>): SyncEnvironment;
-}
-
 /** What session targeting adds to the client (`client.assets`, `.sessions`, `.deliveries`). */
 type TargetingApis = Pick<TargetingServices, 'assets' | 'sessions' | 'deliveries'>;
 
 /**
- * The client behind `createSyncClient`, made with the entry's `defaults`: the coordinator. It
+ * The client behind `createSyncClient`, made with the entry's defaults: the coordinator. It
  * wires the environment, storage, the replica of the signed-in user (store + outbox), the
  * replicator (push/pull loops), resolvers, the status machine and the event emitter, and
  * switches replicas when the session changes. The parts live in their folders.
@@ -76,23 +64,32 @@ export class SyncClientImpl implements SyncClient {
   readonly #conflicts = stableReader(() =>
     [...this.#sessions.replica.conflicts.values()].map((stored) => stored.conflict),
   );
-  /** The multi-tab link (`null` without the `tabs` option). */
-  readonly #tabs: ClientTabs | null;
+  /** The multi-tab link (`undefined` without the `tabs` option). */
+  readonly #tabs: ClientTabs | undefined;
 
-  constructor(options: SyncClientOptions, defaults: ClientDefaults) {
+  /**
+   * @param options - the app's options
+   * @param defaultStorage - the storage when the app passes none (the main and the browser
+   *   entries differ there, see `create-sync-client.ts`)
+   * @param environment - the device's environment, from the app's `environment` overrides
+   */
+  constructor(
+    options: SyncClientOptions,
+    defaultStorage: () => StorageAdapter,
+    environment: (overrides?: Partial<SyncEnvironment>) => SyncEnvironment,
+  ) {
     checkClientOptions(options);
     const guard = new CollectionGuard(options.collections);
-    const device = defaults.environment(options.environment);
-    const transport = options.transport;
+    const device = environment(options.environment);
     this.#reachability = new Reachability({
       env: device,
-      probe: transport.probe?.bind(transport),
+      probe: options.transport.probe?.bind(options.transport),
       intervalMs: options.probeIntervalMs ?? 3000,
       timeoutMs: Math.min(options.requestTimeoutMs ?? 30_000, 10_000),
     });
     // The device's environment, whose online source is the Reachability: server reachable.
     const env = { ...device, online: this.#reachability };
-    const storage = options.storage ?? defaults.storage();
+    const storage = options.storage ?? defaultStorage();
     const newId = createUuidV7(env);
     const emitter = this.#emitter;
     const notifier = new Notifier(emitter);
@@ -102,7 +99,7 @@ export class SyncClientImpl implements SyncClient {
     const parts: ClientTabsParts & TargetingHost & { options: SyncClientOptions } = {
       options,
       env,
-      transport,
+      transport: options.transport,
       storage,
       notifier,
       status,
@@ -121,10 +118,9 @@ export class SyncClientImpl implements SyncClient {
     parts.targeting = options.targeting?.attach(parts) ?? null;
     this.#parts = parts;
     // With tabs, the session switch and the write path are the tabs' own (see ClientTabs).
-    const tabs = options.tabs?.connect(parts);
-    this.#tabs = tabs ?? null;
-    this.#sessions = tabs?.sessions ?? new SessionSwitch(parts);
-    this.#writes = tabs?.writes ?? new WritePath(parts);
+    this.#tabs = options.tabs?.connect(parts);
+    this.#sessions = this.#tabs?.sessions ?? new SessionSwitch(parts);
+    this.#writes = this.#tabs?.writes ?? new WritePath(parts);
   }
 
   get assets(): AssetsApi {
@@ -175,22 +171,23 @@ export class SyncClientImpl implements SyncClient {
   }
 
   async #start(): Promise<void> {
-    const { env, status } = this.#parts;
+    const status = this.#parts.status;
+    const reachability = this.#reachability;
     this.#engine = await startEngine({
       ...this.#parts,
       previous: this.#engine,
       onRetry: (failure, attempt) => {
         status.failed(failure);
-        this.#reachability.failed(failure);
+        reachability.failed(failure);
         this.#sessions.replicator?.noteFailure(failure, attempt);
       },
     });
-    status.connectivity(env.online.isOnline());
+    status.connectivity(reachability.isOnline());
     this.#cleanups.push(
-      this.#reachability.start(),
-      env.online.subscribe((online) => status.connectivity(online)),
+      reachability.start(),
+      reachability.subscribe((online) => status.connectivity(online)),
     );
-    if (this.#tabs !== null) await this.#tabs.link.start();
+    if (this.#tabs !== undefined) await this.#tabs.link.start();
     const source = this.#parts.transport.session;
     await this.#sessions.change(source?.current() ?? null);
     if (source !== undefined) {
@@ -199,9 +196,8 @@ export class SyncClientImpl implements SyncClient {
   }
 
   async stop(): Promise<void> {
-    const starting = this.#starting;
-    if (starting === null) return;
-    await starting.catch(() => {});
+    if (this.#starting === null) return;
+    await this.#starting.catch(() => {});
     await this.#sessions.settled();
     this.#sessions.stop();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
@@ -237,18 +233,17 @@ export class SyncClientImpl implements SyncClient {
   }
 
   syncNow(options: SyncNowOptions = {}): Promise<SyncNowResult> {
-    const sessions = this.#sessions;
     // A follower tab's is the leader's.
     return (
       this.#tabs?.syncNow(options) ??
       syncNow(
         {
           ...this.#parts, // its env and running()
-          pending: () => sessions.replica.outbox.size,
-          settled: () => sessions.settled(),
-          signedIn: () => sessions.session !== null,
+          pending: () => this.#sessions.replica.outbox.size,
+          settled: () => this.#sessions.settled(),
+          signedIn: () => this.#sessions.session !== null,
           reachability: this.#reachability,
-          resume: () => sessions.resume(),
+          resume: () => this.#sessions.resume(),
           retryer: () => (this.#engine as StartedEngine).retryer,
         },
         options,

@@ -72,8 +72,8 @@ export async function startEngine(parts: EngineParts): Promise<StartedEngine> {
     nodeId: clientId,
     now: () => env.now(),
     maxDriftMs: options.maxDriftMs,
+    last: previous?.ctx.clock.last ?? '', // a restart resumes after the earlier start's clock
   });
-  if (previous !== null) clock.restore(previous.ctx.clock.last);
   await parts.clockHistory.restore(clock);
   const { notifier, status, emitter, guard } = parts;
   const defaultResolver = options.conflict ?? lww();

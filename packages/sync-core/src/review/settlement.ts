@@ -32,13 +32,12 @@ export function recordSyncState(replica: Replica, collection: string, id: string
 }
 
 /**
- * Carries out a settlement: writes `removal`, with the write it queues (`queued`, through
- * `write`) or alone. When it fails, the list changes are undone and the error is thrown as a
- * `SyncError`; the counts are refreshed (and subscribers woken) either way.
+ * Carries out a settlement: writes `removal` (of one replica's lists), with the write it queues
+ * (`queued`, through `write`) or alone. When it fails, the list changes are undone and the error
+ * is thrown as a `SyncError`; the counts are refreshed (and subscribers woken) either way.
  */
 async function settle(
   ctx: EngineContext,
-  replica: Replica,
   removal: ReplicaBatch,
   write: WriteWithOps,
   queued?: LocalWrite,
@@ -53,7 +52,7 @@ async function settle(
   } finally {
     // The live replica's counts go to the status machine, whose change wakes the subscribers
     // (its flush is the notifier's next batch): the lists they read changed with the counts.
-    ctx.refreshCounts(replica);
+    ctx.refreshCounts(removal.replica);
   }
 }
 
@@ -68,7 +67,7 @@ export async function retryDeadLetter(
   const letter = removal.forgetDeadLetter(mutationId);
   if (letter === undefined) throw new SyncError('invalid', `No dead letter ${mutationId}`);
   const { op, collection, recordId, data } = letter.mutation;
-  return settle(ctx, replica, removal, write, { op, collection, id: recordId, data });
+  return settle(ctx, removal, write, { op, collection, id: recordId, data });
 }
 
 /** Forgets a dead letter. */
@@ -80,7 +79,7 @@ export async function discardDeadLetter(
 ): Promise<void> {
   const removal = new ReplicaBatch(replica);
   if (removal.forgetDeadLetter(mutationId) !== undefined) {
-    await settle(ctx, replica, removal, write);
+    await settle(ctx, removal, write);
   }
 }
 
@@ -109,7 +108,6 @@ export async function resolveParkedConflict(
   removal.unparkConflict(mutationId);
   return settle(
     ctx,
-    replica,
     removal,
     write,
     decision.action === 'server'

@@ -39,9 +39,10 @@ export class StatusMachine {
   #conflicts = 0;
   #rejected = 0;
   #lastSyncedAt: number | null = null;
-  #snapshot: SyncStatus;
-  /** The last snapshot given to `onChange`: the next one must differ from it. */
-  #emitted: SyncStatus;
+  /** The current snapshot (the first one derived from the fields above, initialised first). */
+  #snapshot: SyncStatus = this.#derive();
+  /** The last snapshot emitted as `status`: the next one must differ from it. */
+  #emitted = this.#snapshot;
   #dirty = false;
 
   /**
@@ -51,8 +52,6 @@ export class StatusMachine {
   constructor(events: Emitter<SyncEvents>, batch: NotificationBatch) {
     this.#events = events;
     this.#batch = batch;
-    this.#snapshot = this.#derive();
-    this.#emitted = this.#snapshot;
   }
 
   /** The current snapshot; the same object until something changes. */
