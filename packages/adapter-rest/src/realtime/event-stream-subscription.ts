@@ -65,8 +65,8 @@ class EventStreamSubscription {
   #stopped = false;
   /** Ends what runs now: the connection's request, then its stream, or the wait after it. */
   #interrupt: (() => void) | undefined;
-  /** The code of the `end` event that closed the last connection, if any. */
-  #endCode: string | undefined;
+  /** The last connection was closed by an `end` event `token_expired`. */
+  #tokenExpired = false;
 
   constructor(options: EventStreamSubscriptionOptions) {
     this.#options = options;
@@ -102,7 +102,7 @@ class EventStreamSubscription {
         if (!this.#stopped) this.#report(error as SyncError);
       }
       if (this.#stopped) return;
-      if (this.#endCode === 'token_expired') continue; // at once, with a fresh token
+      if (this.#tokenExpired) continue; // at once, with a fresh token
       const delay = fullJitterDelay({
         attempt,
         baseDelayMs: serverRetryMs ?? baseDelayMs,
@@ -130,8 +130,8 @@ class EventStreamSubscription {
     const { http, timers, idleTimeoutMs = 45_000 } = this.#options;
     const controller = new AbortController();
     this.#interrupt = () => controller.abort();
-    const freshToken = this.#endCode === 'token_expired';
-    this.#endCode = undefined;
+    const freshToken = this.#tokenExpired;
+    this.#tokenExpired = false;
     const reader = await http.send(
       {
         method: 'GET',
@@ -226,8 +226,8 @@ class EventStreamSubscription {
       // An unreadable reason is still an end: the stream reconnects with backoff.
     }
     const code = typeof end?.code === 'string' ? end.code : 'unknown';
-    this.#endCode = code;
-    if (code === 'token_expired') return;
+    this.#tokenExpired = code === 'token_expired';
+    if (this.#tokenExpired) return;
     const message = typeof end?.message === 'string' ? end.message : 'the server ended the stream';
     const kind = code === 'forbidden' ? 'auth' : 'server';
     this.#report(new SyncError(kind, `events: ${message}`, { code }));
