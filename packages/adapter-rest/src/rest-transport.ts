@@ -123,9 +123,6 @@ export interface RestTransport extends SyncTransport {
   readonly baseUrl: string;
 }
 
-// Limits an info answer may leave out (the protocol's defaults).
-const DEFAULT_INFO_LIMITS = { maxMutationsPerPush: 500, maxPullLimit: 1000 };
-
 /**
  * Creates a `SyncTransport` that talks to a syncline server (`@syncline/server`, or anything
  * speaking the protocol of DESIGN.md §5).
@@ -221,7 +218,8 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       }
       return {
         protocol: 1,
-        limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'],
+        // The limits an info answer may leave out take the protocol's defaults.
+        limits: { maxMutationsPerPush: 500, maxPullLimit: 1000, ...limits } as ServerInfo['limits'],
         features: { assetUploadsById: body?.features?.assetUploadsById === true },
       } as const;
     },
