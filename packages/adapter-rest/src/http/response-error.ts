@@ -6,9 +6,6 @@
  */
 import { errorKindForStatus, isSyncError, parseRetryAfter, SyncError } from '@syncline/sync-core';
 
-// An error body larger than this is not read in full: the message is for humans and logs.
-const MAX_ERROR_BODY = 16 * 1024;
-
 /**
  * Builds the `SyncError` for a non-2xx `response` and consumes its body.
  * 401/403 `auth`, 408 `timeout`, 429 `rate-limited`, 5xx `server`, whatever the body says;
@@ -105,7 +102,8 @@ export interface ErrorBodyFields {
 export async function readErrorBody(response: Response): Promise<ErrorBodyFields | undefined> {
   try {
     const text = await response.text();
-    if (text.length > MAX_ERROR_BODY) return undefined;
+    // A larger one is refused as too large: its message is for humans and logs.
+    if (text.length > 16 * 1024) return undefined;
     // Throws when the body or its `error` is null or missing.
     const { code, message, details } = (JSON.parse(text) as { error: Record<string, unknown> })
       .error;
