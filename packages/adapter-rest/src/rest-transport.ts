@@ -169,7 +169,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       path: '/v1/pull',
       query: {
         scope: request.scope,
-        checkpoint: request.checkpoint ?? undefined,
+        checkpoint: request.checkpoint,
         limit: request.limit,
       },
       what: 'pull',

@@ -47,8 +47,8 @@ export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
   /** Path under `baseUrl`, starting with `/`. */
   path: string;
-  /** Query parameters; `undefined` values are left out. */
-  query?: Record<string, string | number | undefined>;
+  /** Query parameters; `null` and `undefined` values are left out. */
+  query?: Record<string, string | number | null | undefined>;
   /** JSON body. */
   body?: unknown;
   /** Extra headers. */
@@ -163,7 +163,7 @@ export class HttpClient {
     }
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(request.query ?? {})) {
-      if (value !== undefined) params.set(key, String(value));
+      if (value != null) params.set(key, String(value));
     }
     const search = params.toString();
     const url = this.baseUrl + request.path + (search && `?${search}`);
