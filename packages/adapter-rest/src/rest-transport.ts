@@ -157,7 +157,6 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   // Reads baseUrl (checked here: a setup mistake throws), getToken, fetch and timeoutMs of the
   // options.
   const http = new HttpClient({ ...options, timers });
-  const realtime = options.realtime ?? 'sse';
 
   const pullOnce = async (
     request: PullRequest,
@@ -227,12 +226,12 @@ export function restTransport(options: RestTransportOptions): RestTransport {
 
   if (options.session) transport.session = options.session;
 
-  if (realtime === 'sse') {
+  if ((options.realtime ?? 'sse') === 'sse') {
     transport.subscribe = (subscription: RestSubscribeOptions) => {
       if (subscription.scopes.length === 0) return () => undefined;
       return subscribeEventStream({ ...options, ...subscription, http, timers });
     };
-  } else if (realtime === 'poll') {
+  } else if (options.realtime === 'poll') {
     transport.subscribe = (subscription) =>
       subscribePolling({ ...options, ...subscription, timers });
   }
