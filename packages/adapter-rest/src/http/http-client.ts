@@ -195,9 +195,11 @@ export class HttpClient {
    * deadline passed), and makes whatever it throws the request's `SyncError`. Once `run`
    * settled, the timer stops and the caller's signal is unlinked.
    */
-  async #within<T>(request: HttpRequest, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async #within<T>(
+    { what, signal: caller }: HttpRequest,
+    run: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const { timers, timeoutMs = 30_000 } = this.#options;
-    const { what, signal: caller } = request;
     const controller = new AbortController();
     const onAbort = () => controller.abort(caller?.reason);
     // Removed below once `run` settled (an abort event fires once anyway).
