@@ -97,8 +97,11 @@ export class HttpClient {
   send<T>(request: HttpRequest, read: (response: Response) => T | Promise<T>): Promise<T> {
     return this.#within(request, async (signal) => {
       const generation = this.#tokenGeneration;
-      const token = request.freshToken ? await this.#refreshToken() : await this.#token(false);
-      let response = await this.#send(request, token, signal);
+      let response = await this.#send(
+        request,
+        request.freshToken ? await this.#refreshToken() : await this.#token(false),
+        signal,
+      );
       if (
         response.status === 401 &&
         this.#options.getToken &&
@@ -108,12 +111,14 @@ export class HttpClient {
       ) {
         // Not awaited: some fetch implementations settle `cancel()` only when the stream is read.
         response.body?.cancel().catch(() => undefined);
-        // A refresh that finished after this request went out already replaced its token.
-        const fresh =
+        response = await this.#send(
+          request,
+          // A refresh that finished after this request went out already replaced its token.
           generation === this.#tokenGeneration
             ? await this.#refreshToken()
-            : await this.#token(false);
-        response = await this.#send(request, fresh, signal);
+            : await this.#token(false),
+          signal,
+        );
       }
       return read(response);
     });
