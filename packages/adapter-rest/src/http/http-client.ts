@@ -171,8 +171,10 @@ export class HttpClient {
       if (value != null) params.set(key, String(value));
     }
     const search = params.toString();
-    const url = this.baseUrl + request.path + (search && `?${search}`);
-    return (request.fetch ?? this.#options.fetch ?? globalThis.fetch)(url, init);
+    return (request.fetch ?? this.#options.fetch ?? globalThis.fetch)(
+      this.baseUrl + request.path + (search && `?${search}`),
+      init,
+    );
   }
 
   async #token(forceRefresh: boolean): Promise<string | null> {
