@@ -145,10 +145,12 @@ class EventStreamSubscription {
       // Within the request's deadline, which covers the wait for the headers only.
       async (response) => {
         await http.ok(response, 'events');
-        const type = response.headers.get('content-type') ?? '';
         // A body is cancelled without waiting: some fetch implementations settle `cancel()`
         // only when the stream is read, which would hold this connection attempt for good.
-        if (!/^text\/event-stream/i.test(type) || response.body === null) {
+        if (
+          !/^text\/event-stream/i.test(response.headers.get('content-type') ?? '') ||
+          response.body === null
+        ) {
           response.body?.cancel().catch(() => undefined);
           throw notSynclineAnswerError(response, 'events');
         }
