@@ -243,10 +243,9 @@ export function checkBaseUrl(baseUrl: unknown): string {
   } catch {
     // Not a URL: refused below.
   }
-  const shown = baseUrl === undefined ? 'missing' : JSON.stringify(baseUrl);
   throw new SyncError(
     'misconfigured',
-    `baseUrl must be an absolute http:// or https:// URL (got ${shown})`,
+    `baseUrl must be an absolute http:// or https:// URL (got ${baseUrl === undefined ? 'missing' : JSON.stringify(baseUrl)})`,
     { code: 'bad_base_url' },
   );
 }
