@@ -21,13 +21,13 @@ export async function errorFromResponse(
   response: Response,
   now: number,
   what: string,
-  { synclineAnswers = true }: ErrorFromResponseOptions = {},
+  options?: ErrorFromResponseOptions,
 ): Promise<SyncError> {
   const { status } = response;
   const kind = errorKindForStatus(status);
   const body = await readErrorBody(response);
   const code = body?.code;
-  if ((kind === 'rejected' || kind === 'conflict') && synclineAnswers) {
+  if ((kind === 'rejected' || kind === 'conflict') && options?.synclineAnswers !== false) {
     const isSyncline = code !== undefined && body?.message !== undefined;
     // A syncline server answers a path or method it does not serve with these codes.
     const routeCode = code === 'not_found' || code === 'method_not_allowed';
