@@ -162,12 +162,6 @@ class EventStreamSubscription {
     const cancel = () => {
       reader.cancel().catch(() => undefined);
     };
-    if (this.#stopped) {
-      cancel();
-      return;
-    }
-    this.#interrupt = cancel;
-    this.#safely(() => this.#options.onConnect?.());
     const parser = new EventStreamParser();
     let idle = false;
     const onIdle = () => {
@@ -176,6 +170,10 @@ class EventStreamSubscription {
     };
     let idleTimer = timers.setTimeout(onIdle, idleTimeoutMs);
     try {
+      // Stopped while the answer came: the stream is cancelled below, unannounced.
+      if (this.#stopped) return;
+      this.#interrupt = cancel;
+      this.#safely(() => this.#options.onConnect?.());
       for (;;) {
         const { done, value } = await reader.read();
         if (done || idle || this.#stopped) break;
