@@ -59,10 +59,6 @@ export interface ErrorFromResponseOptions {
   synclineAnswers?: boolean;
 }
 
-function contentTypeOf(response: Response): string {
-  return response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type';
-}
-
 function whereOf(response: Response | undefined): string {
   return response?.url || 'the server';
 }
@@ -78,7 +74,9 @@ export function notSynclineAnswerError(
   what: string,
   cause?: unknown,
 ): SyncError {
-  const type = response === undefined ? 'a body' : contentTypeOf(response);
+  const type = response
+    ? response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type'
+    : 'a body';
   const status = response?.ok === false ? ` HTTP ${response.status}` : '';
   return new SyncError(
     'misconfigured',
