@@ -196,7 +196,20 @@ class EventStreamSubscription {
 
   #handle(event: ServerSentEvent): void {
     if (event.event === 'end') {
-      this.#onEnd(event.data);
+      // The server is about to close the stream because its access ended; see the module comment.
+      let end: { code?: unknown; message?: unknown } | null = null;
+      try {
+        end = JSON.parse(event.data) as { code?: unknown; message?: unknown } | null;
+      } catch {
+        // An unreadable reason is still an end: the stream reconnects with backoff.
+      }
+      const code = typeof end?.code === 'string' ? end.code : 'unknown';
+      this.#tokenExpired = code === 'token_expired';
+      if (this.#tokenExpired) return;
+      const message =
+        typeof end?.message === 'string' ? end.message : 'the server ended the stream';
+      const kind = code === 'forbidden' ? 'auth' : 'server';
+      this.#report(new SyncError(kind, `events: ${message}`, { code }));
       return;
     }
     if (event.event !== 'poke') {
@@ -215,22 +228,6 @@ class EventStreamSubscription {
     } else if (this.#scopes.has(poke.scope)) {
       this.#safely(() => this.#options.onPoke(poke));
     }
-  }
-
-  // The server is about to close the stream because its access ended; see the module comment.
-  #onEnd(data: string): void {
-    let end: { code?: unknown; message?: unknown } | null = null;
-    try {
-      end = JSON.parse(data) as { code?: unknown; message?: unknown } | null;
-    } catch {
-      // An unreadable reason is still an end: the stream reconnects with backoff.
-    }
-    const code = typeof end?.code === 'string' ? end.code : 'unknown';
-    this.#tokenExpired = code === 'token_expired';
-    if (this.#tokenExpired) return;
-    const message = typeof end?.message === 'string' ? end.message : 'the server ended the stream';
-    const kind = code === 'forbidden' ? 'auth' : 'server';
-    this.#report(new SyncError(kind, `events: ${message}`, { code }));
   }
 
   #report(error: SyncError): void {
