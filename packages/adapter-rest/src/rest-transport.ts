@@ -163,23 +163,26 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     signal?: AbortSignal,
     onMore?: (checkpoint: string) => void,
   ): Promise<PullResponse> => {
-    const body = await http.json({
-      method: 'GET',
-      path: '/v1/pull',
-      query: {
-        scope: request.scope,
-        checkpoint: request.checkpoint,
-        limit: request.limit,
-      },
-      what: 'pull',
-      signal,
-      // The next page's checkpoint, from the headers, for the pull-ahead.
-      onHeaders: (headers) => {
-        const next = headers.get(PULL_NEXT_CHECKPOINT_HEADER);
-        if (next !== null) onMore?.(next);
-      },
-    });
-    return synclineAnswer<PullResponse>('pull', body, 'changes');
+    return synclineAnswer<PullResponse>(
+      'pull',
+      'changes',
+      await http.json({
+        method: 'GET',
+        path: '/v1/pull',
+        query: {
+          scope: request.scope,
+          checkpoint: request.checkpoint,
+          limit: request.limit,
+        },
+        what: 'pull',
+        signal,
+        // The next page's checkpoint, from the headers, for the pull-ahead.
+        onHeaders: (headers) => {
+          const next = headers.get(PULL_NEXT_CHECKPOINT_HEADER);
+          if (next !== null) onMore?.(next);
+        },
+      }),
+    );
   };
   const pull =
     (options.pullAhead ?? true) && options.session
@@ -191,14 +194,11 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     revisions: 'scope',
 
     async push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
-      const body = await http.json({
-        method: 'POST',
-        path: '/v1/push',
-        body: request,
-        what: 'push',
-        signal,
-      });
-      return synclineAnswer<PushResponse>('push', body, 'results');
+      return synclineAnswer<PushResponse>(
+        'push',
+        'results',
+        await http.json({ method: 'POST', path: '/v1/push', body: request, what: 'push', signal }),
+      );
     },
 
     pull,
@@ -245,7 +245,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
  * The rest of the answer is checked once, by the client (`sync-core`'s `replication/
  * check-answers.ts`), whatever the transport.
  */
-function synclineAnswer<T>(what: string, body: unknown, list: string): T {
+function synclineAnswer<T>(what: string, list: string, body: unknown): T {
   if (!Array.isArray((body as Record<string, unknown> | null)?.[list])) {
     throw notSynclineAnswerError(undefined, what);
   }
