@@ -100,7 +100,7 @@ export interface ErrorBodyFields {
 export async function readErrorBody(response: Response): Promise<ErrorBodyFields | undefined> {
   try {
     const text = await response.text();
-    // A larger one is refused as too large: its message is for humans and logs.
+    // A body over 16 KiB is not taken for an error body: its message is for humans and logs.
     if (text.length > 16 * 1024) return undefined;
     // Throws when the body or its `error` is null or missing.
     const { code, message, details } = (JSON.parse(text) as { error: Record<string, unknown> })
