@@ -123,9 +123,6 @@ export interface RestTransport extends SyncTransport {
   readonly baseUrl: string;
 }
 
-// Limits an info answer may leave out (the protocol's defaults).
-const DEFAULT_INFO_LIMITS = { maxMutationsPerPush: 500, maxPullLimit: 1000 };
-
 /**
  * Creates a `SyncTransport` that talks to a syncline server (`@syncline/server`, or anything
  * speaking the protocol of DESIGN.md §5).
@@ -160,30 +157,32 @@ export function restTransport(options: RestTransportOptions): RestTransport {
   // Reads baseUrl (checked here: a setup mistake throws), getToken, fetch and timeoutMs of the
   // options.
   const http = new HttpClient({ ...options, timers });
-  const realtime = options.realtime ?? 'sse';
 
   const pullOnce = async (
     request: PullRequest,
     signal?: AbortSignal,
     onMore?: (checkpoint: string) => void,
   ): Promise<PullResponse> => {
-    const body = await http.json({
-      method: 'GET',
-      path: '/v1/pull',
-      query: {
-        scope: request.scope,
-        checkpoint: request.checkpoint ?? undefined,
-        limit: request.limit,
-      },
-      what: 'pull',
-      signal,
-      // The next page's checkpoint, from the headers, for the pull-ahead.
-      onHeaders: (headers) => {
-        const next = headers.get(PULL_NEXT_CHECKPOINT_HEADER);
-        if (next !== null) onMore?.(next);
-      },
-    });
-    return synclineAnswer<PullResponse>('pull', body, 'changes');
+    return synclineAnswer<PullResponse>(
+      'pull',
+      'changes',
+      await http.json({
+        method: 'GET',
+        path: '/v1/pull',
+        query: {
+          scope: request.scope,
+          checkpoint: request.checkpoint,
+          limit: request.limit,
+        },
+        what: 'pull',
+        signal,
+        // The next page's checkpoint, from the headers, for the pull-ahead.
+        onHeaders: (headers) => {
+          const next = headers.get(PULL_NEXT_CHECKPOINT_HEADER);
+          if (next !== null) onMore?.(next);
+        },
+      }),
+    );
   };
   const pull =
     (options.pullAhead ?? true) && options.session
@@ -195,14 +194,11 @@ export function restTransport(options: RestTransportOptions): RestTransport {
     revisions: 'scope',
 
     async push(request: PushRequest, signal?: AbortSignal): Promise<PushResponse> {
-      const body = await http.json({
-        method: 'POST',
-        path: '/v1/push',
-        body: request,
-        what: 'push',
-        signal,
-      });
-      return synclineAnswer<PushResponse>('push', body, 'results');
+      return synclineAnswer<PushResponse>(
+        'push',
+        'results',
+        await http.json({ method: 'POST', path: '/v1/push', body: request, what: 'push', signal }),
+      );
     },
 
     pull,
@@ -221,7 +217,8 @@ export function restTransport(options: RestTransportOptions): RestTransport {
       }
       return {
         protocol: 1,
-        limits: { ...DEFAULT_INFO_LIMITS, ...limits } as ServerInfo['limits'],
+        // The limits an info answer may leave out take the protocol's defaults.
+        limits: { maxMutationsPerPush: 500, maxPullLimit: 1000, ...limits } as ServerInfo['limits'],
         features: { assetUploadsById: body?.features?.assetUploadsById === true },
       } as const;
     },
@@ -229,12 +226,12 @@ export function restTransport(options: RestTransportOptions): RestTransport {
 
   if (options.session) transport.session = options.session;
 
-  if (realtime === 'sse') {
+  if ((options.realtime ?? 'sse') === 'sse') {
     transport.subscribe = (subscription: RestSubscribeOptions) => {
       if (subscription.scopes.length === 0) return () => undefined;
       return subscribeEventStream({ ...options, ...subscription, http, timers });
     };
-  } else if (realtime === 'poll') {
+  } else if (options.realtime === 'poll') {
     transport.subscribe = (subscription) =>
       subscribePolling({ ...options, ...subscription, timers });
   }
@@ -248,7 +245,7 @@ export function restTransport(options: RestTransportOptions): RestTransport {
  * The rest of the answer is checked once, by the client (`sync-core`'s `replication/
  * check-answers.ts`), whatever the transport.
  */
-function synclineAnswer<T>(what: string, body: unknown, list: string): T {
+function synclineAnswer<T>(what: string, list: string, body: unknown): T {
   if (!Array.isArray((body as Record<string, unknown> | null)?.[list])) {
     throw notSynclineAnswerError(undefined, what);
   }

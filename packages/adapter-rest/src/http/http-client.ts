@@ -47,8 +47,8 @@ export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'HEAD';
   /** Path under `baseUrl`, starting with `/`. */
   path: string;
-  /** Query parameters; `undefined` values are left out. */
-  query?: Record<string, string | number | undefined>;
+  /** Query parameters; `null` and `undefined` values are left out. */
+  query?: Record<string, string | number | null | undefined>;
   /** JSON body. */
   body?: unknown;
   /** Extra headers. */
@@ -97,8 +97,11 @@ export class HttpClient {
   send<T>(request: HttpRequest, read: (response: Response) => T | Promise<T>): Promise<T> {
     return this.#within(request, async (signal) => {
       const generation = this.#tokenGeneration;
-      const token = request.freshToken ? await this.#refreshToken() : await this.#token(false);
-      let response = await this.#send(request, token, signal);
+      let response = await this.#send(
+        request,
+        request.freshToken ? await this.#refreshToken() : await this.#token(false),
+        signal,
+      );
       if (
         response.status === 401 &&
         this.#options.getToken &&
@@ -108,12 +111,14 @@ export class HttpClient {
       ) {
         // Not awaited: some fetch implementations settle `cancel()` only when the stream is read.
         response.body?.cancel().catch(() => undefined);
-        // A refresh that finished after this request went out already replaced its token.
-        const fresh =
+        response = await this.#send(
+          request,
+          // A refresh that finished after this request went out already replaced its token.
           generation === this.#tokenGeneration
             ? await this.#refreshToken()
-            : await this.#token(false);
-        response = await this.#send(request, fresh, signal);
+            : await this.#token(false),
+          signal,
+        );
       }
       return read(response);
     });
@@ -163,11 +168,13 @@ export class HttpClient {
     }
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(request.query ?? {})) {
-      if (value !== undefined) params.set(key, String(value));
+      if (value != null) params.set(key, String(value));
     }
     const search = params.toString();
-    const url = this.baseUrl + request.path + (search && `?${search}`);
-    return (request.fetch ?? this.#options.fetch ?? globalThis.fetch)(url, init);
+    return (request.fetch ?? this.#options.fetch ?? globalThis.fetch)(
+      this.baseUrl + request.path + (search && `?${search}`),
+      init,
+    );
   }
 
   async #token(forceRefresh: boolean): Promise<string | null> {
@@ -195,9 +202,11 @@ export class HttpClient {
    * deadline passed), and makes whatever it throws the request's `SyncError`. Once `run`
    * settled, the timer stops and the caller's signal is unlinked.
    */
-  async #within<T>(request: HttpRequest, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async #within<T>(
+    { what, signal: caller }: HttpRequest,
+    run: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     const { timers, timeoutMs = 30_000 } = this.#options;
-    const { what, signal: caller } = request;
     const controller = new AbortController();
     const onAbort = () => controller.abort(caller?.reason);
     // Removed below once `run` settled (an abort event fires once anyway).
@@ -234,10 +243,9 @@ export function checkBaseUrl(baseUrl: unknown): string {
   } catch {
     // Not a URL: refused below.
   }
-  const shown = baseUrl === undefined ? 'missing' : JSON.stringify(baseUrl);
   throw new SyncError(
     'misconfigured',
-    `baseUrl must be an absolute http:// or https:// URL (got ${shown})`,
+    `baseUrl must be an absolute http:// or https:// URL (got ${baseUrl === undefined ? 'missing' : JSON.stringify(baseUrl)})`,
     { code: 'bad_base_url' },
   );
 }

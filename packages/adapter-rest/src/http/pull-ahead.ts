@@ -53,9 +53,6 @@ export type PullOnce = (
   onMore: (checkpoint: string) => void,
 ) => Promise<PullResponse>;
 
-// A page fetched ahead that the client has not asked for by then is not used.
-const MAX_AGE_MS = 10_000;
-
 /**
  * A transport's `pull` that fetches the next page of a scope ahead of the client; see the module
  * doc. `pullOnce` sends one pull, `session` says who is signed in (nothing is fetched ahead
@@ -104,7 +101,8 @@ export function pullAhead(
       // The same request (the scope is the map's key).
       ahead?.request.checkpoint === request.checkpoint &&
       ahead.request.limit === request.limit &&
-      now() - ahead.fetchedAt <= MAX_AGE_MS &&
+      // Fetched at most 10 s ago.
+      now() - ahead.fetchedAt <= 10_000 &&
       current?.userId === ahead.session.userId &&
       current.sessionId === ahead.session.sessionId;
     const pull: Pull = usable ? ahead : { request };

@@ -6,9 +6,6 @@
  */
 import { errorKindForStatus, isSyncError, parseRetryAfter, SyncError } from '@syncline/sync-core';
 
-// An error body larger than this is not read in full: the message is for humans and logs.
-const MAX_ERROR_BODY = 16 * 1024;
-
 /**
  * Builds the `SyncError` for a non-2xx `response` and consumes its body.
  * 401/403 `auth`, 408 `timeout`, 429 `rate-limited`, 5xx `server`, whatever the body says;
@@ -24,13 +21,13 @@ export async function errorFromResponse(
   response: Response,
   now: number,
   what: string,
-  { synclineAnswers = true }: ErrorFromResponseOptions = {},
+  options?: ErrorFromResponseOptions,
 ): Promise<SyncError> {
   const { status } = response;
   const kind = errorKindForStatus(status);
   const body = await readErrorBody(response);
   const code = body?.code;
-  if ((kind === 'rejected' || kind === 'conflict') && synclineAnswers) {
+  if ((kind === 'rejected' || kind === 'conflict') && options?.synclineAnswers !== false) {
     const isSyncline = code !== undefined && body?.message !== undefined;
     // A syncline server answers a path or method it does not serve with these codes.
     const routeCode = code === 'not_found' || code === 'method_not_allowed';
@@ -62,10 +59,6 @@ export interface ErrorFromResponseOptions {
   synclineAnswers?: boolean;
 }
 
-function contentTypeOf(response: Response): string {
-  return response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type';
-}
-
 function whereOf(response: Response | undefined): string {
   return response?.url || 'the server';
 }
@@ -81,7 +74,9 @@ export function notSynclineAnswerError(
   what: string,
   cause?: unknown,
 ): SyncError {
-  const type = response === undefined ? 'a body' : contentTypeOf(response);
+  const type = response
+    ? response.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type'
+    : 'a body';
   const status = response?.ok === false ? ` HTTP ${response.status}` : '';
   return new SyncError(
     'misconfigured',
@@ -105,7 +100,8 @@ export interface ErrorBodyFields {
 export async function readErrorBody(response: Response): Promise<ErrorBodyFields | undefined> {
   try {
     const text = await response.text();
-    if (text.length > MAX_ERROR_BODY) return undefined;
+    // A body over 16 KiB is not taken for an error body: its message is for humans and logs.
+    if (text.length > 16 * 1024) return undefined;
     // Throws when the body or its `error` is null or missing.
     const { code, message, details } = (JSON.parse(text) as { error: Record<string, unknown> })
       .error;

@@ -82,7 +82,7 @@ export class EventStreamParser {
           if (!value.includes('\u0000')) this.#lastEventId = value;
           break;
         case 'retry':
-          if (/^[0-9]+$/.test(value)) this.#retryMs = Number(value);
+          if (/^\d+$/.test(value)) this.#retryMs = Number(value);
           break;
         default:
           // Comments and unknown fields are ignored, as the spec says.

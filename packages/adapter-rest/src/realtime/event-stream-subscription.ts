@@ -65,8 +65,8 @@ class EventStreamSubscription {
   #stopped = false;
   /** Ends what runs now: the connection's request, then its stream, or the wait after it. */
   #interrupt: (() => void) | undefined;
-  /** The code of the `end` event that closed the last connection, if any. */
-  #endCode: string | undefined;
+  /** The last connection was closed by an `end` event `token_expired`. */
+  #tokenExpired = false;
 
   constructor(options: EventStreamSubscriptionOptions) {
     this.#options = options;
@@ -102,7 +102,7 @@ class EventStreamSubscription {
         if (!this.#stopped) this.#report(error as SyncError);
       }
       if (this.#stopped) return;
-      if (this.#endCode === 'token_expired') continue; // at once, with a fresh token
+      if (this.#tokenExpired) continue; // at once, with a fresh token
       const delay = fullJitterDelay({
         attempt,
         baseDelayMs: serverRetryMs ?? baseDelayMs,
@@ -130,8 +130,8 @@ class EventStreamSubscription {
     const { http, timers, idleTimeoutMs = 45_000 } = this.#options;
     const controller = new AbortController();
     this.#interrupt = () => controller.abort();
-    const freshToken = this.#endCode === 'token_expired';
-    this.#endCode = undefined;
+    const freshToken = this.#tokenExpired;
+    this.#tokenExpired = false;
     const reader = await http.send(
       {
         method: 'GET',
@@ -145,10 +145,12 @@ class EventStreamSubscription {
       // Within the request's deadline, which covers the wait for the headers only.
       async (response) => {
         await http.ok(response, 'events');
-        const type = response.headers.get('content-type') ?? '';
         // A body is cancelled without waiting: some fetch implementations settle `cancel()`
         // only when the stream is read, which would hold this connection attempt for good.
-        if (!/^text\/event-stream/i.test(type) || response.body === null) {
+        if (
+          !/^text\/event-stream/i.test(response.headers.get('content-type') ?? '') ||
+          response.body === null
+        ) {
           response.body?.cancel().catch(() => undefined);
           throw notSynclineAnswerError(response, 'events');
         }
@@ -160,12 +162,6 @@ class EventStreamSubscription {
     const cancel = () => {
       reader.cancel().catch(() => undefined);
     };
-    if (this.#stopped) {
-      cancel();
-      return;
-    }
-    this.#interrupt = cancel;
-    this.#safely(() => this.#options.onConnect?.());
     const parser = new EventStreamParser();
     let idle = false;
     const onIdle = () => {
@@ -174,6 +170,10 @@ class EventStreamSubscription {
     };
     let idleTimer = timers.setTimeout(onIdle, idleTimeoutMs);
     try {
+      // Stopped while the answer came: the stream is cancelled below, unannounced.
+      if (this.#stopped) return;
+      this.#interrupt = cancel;
+      this.#safely(() => this.#options.onConnect?.());
       for (;;) {
         const { done, value } = await reader.read();
         if (done || idle || this.#stopped) break;
@@ -196,7 +196,20 @@ class EventStreamSubscription {
 
   #handle(event: ServerSentEvent): void {
     if (event.event === 'end') {
-      this.#onEnd(event.data);
+      // The server is about to close the stream because its access ended; see the module comment.
+      let end: { code?: unknown; message?: unknown } | null = null;
+      try {
+        end = JSON.parse(event.data) as { code?: unknown; message?: unknown } | null;
+      } catch {
+        // An unreadable reason is still an end: the stream reconnects with backoff.
+      }
+      const code = typeof end?.code === 'string' ? end.code : 'unknown';
+      this.#tokenExpired = code === 'token_expired';
+      if (this.#tokenExpired) return;
+      const message =
+        typeof end?.message === 'string' ? end.message : 'the server ended the stream';
+      const kind = code === 'forbidden' ? 'auth' : 'server';
+      this.#report(new SyncError(kind, `events: ${message}`, { code }));
       return;
     }
     if (event.event !== 'poke') {
@@ -215,22 +228,6 @@ class EventStreamSubscription {
     } else if (this.#scopes.has(poke.scope)) {
       this.#safely(() => this.#options.onPoke(poke));
     }
-  }
-
-  // The server is about to close the stream because its access ended; see the module comment.
-  #onEnd(data: string): void {
-    let end: { code?: unknown; message?: unknown } | null = null;
-    try {
-      end = JSON.parse(data) as { code?: unknown; message?: unknown } | null;
-    } catch {
-      // An unreadable reason is still an end: the stream reconnects with backoff.
-    }
-    const code = typeof end?.code === 'string' ? end.code : 'unknown';
-    this.#endCode = code;
-    if (code === 'token_expired') return;
-    const message = typeof end?.message === 'string' ? end.message : 'the server ended the stream';
-    const kind = code === 'forbidden' ? 'auth' : 'server';
-    this.#report(new SyncError(kind, `events: ${message}`, { code }));
   }
 
   #report(error: SyncError): void {
