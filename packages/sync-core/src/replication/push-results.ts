@@ -47,9 +47,8 @@ export function applyPushResults(
     const result = results[i] as MutationResult;
     if (result.status === 'applied')
       settleApplied(write, ownRevisions, entry, result.revision, scopeRevisions);
-    else if (result.status === 'conflict') {
-      if (!settleConflict(ctx, write, outcome, entry, result)) continue;
-    } else settleRejected(ctx, write, outcome, entry, result);
+    else if (result.status === 'conflict') settleConflict(ctx, write, outcome, entry, result);
+    else settleRejected(ctx, write, outcome, entry, result);
     const { collection, recordId } = entry.mutation;
     if (store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
   }
@@ -106,9 +105,10 @@ function settleApplied(
 
 /**
  * `conflict`: if the server's revision is the mutation's own base revision, the mutation did
- * not conflict itself (a `txId` sibling did): it stays queued unchanged and this returns
- * `false`. Otherwise the server's record becomes the base and the collection's resolver
- * decides (a resolver that throws counts as `manual`: the write is neither lost nor blocking):
+ * not conflict itself (a `txId` sibling did): it stays queued unchanged (the caller's
+ * recompute of its view then finds no change). Otherwise the server's record becomes the base
+ * and the collection's resolver decides (a resolver that throws counts as `manual`: the write
+ * is neither lost nor blocking):
  * - `manual`: the entry leaves the outbox and waits, parked, for the app's decision;
  * - `server`, or a result equal to the server's data (so resolution can never loop): the local
  *   change is dropped;
@@ -121,7 +121,7 @@ function settleConflict(
   outcome: PushOutcome,
   entry: OutboxEntry,
   result: ConflictResult,
-): boolean {
+): void {
   const { mutation, base } = entry;
   const { collection, recordId } = mutation;
   const { server } = result;
@@ -133,7 +133,7 @@ function settleConflict(
     mutation.txId !== undefined &&
     !(mutation.op === 'patch' && serverData === null) &&
     revision === mutation.baseRevision;
-  if (sibling) return false;
+  if (sibling) return;
   adoptServerRecord(ctx, write, mutation, server);
   const local = applyMutation(base, mutation);
   let resolution: ConflictResolution;
@@ -180,7 +180,6 @@ function settleConflict(
       serverData,
     );
   }
-  return true;
 }
 
 /** `rejected`: the entry becomes a dead letter; the view rolls back by itself. */
