@@ -147,12 +147,6 @@ const RESULT_FIELDS: Record<MutationResult['status'], readonly string[]> = {
   rejected: ['id', 'status', 'code', 'message'],
 };
 
-/**
- * A short text of the server's: at most `max` characters. Its characters are the server's, as
- * a pulled record's strings are (see {@link validateSyncRecord}).
- */
-const shortText = (max: number) => (v: string) => v.length <= max;
-
 /** Checks one push result in place (see {@link validatePushResponse}). */
 function resultAt(
   value: unknown,
@@ -171,8 +165,14 @@ function resultAt(
   }
   if (status === 'applied') result.integer('revision', 1);
   else if (status === 'rejected') {
-    result.text('code', shortText(MAX_CODE), `at most ${MAX_CODE} characters`);
-    result.text('message', shortText(MAX_MESSAGE), `at most ${MAX_MESSAGE} characters`);
+    // Short texts of the server's: their characters are the server's, as a pulled record's
+    // strings are (see validateSyncRecord); only their lengths are checked.
+    result.text('code', (code) => code.length <= MAX_CODE, `at most ${MAX_CODE} characters`);
+    result.text(
+      'message',
+      (message) => message.length <= MAX_MESSAGE,
+      `at most ${MAX_MESSAGE} characters`,
+    );
   } else {
     const raw = result.required('server', 'is required (or null)');
     if (raw !== null) {
