@@ -76,25 +76,24 @@ export function recordDataWithin(data: unknown, limits: Readonly<ProtocolLimits>
 const RECORD_FIELDS = ['scope', 'collection', 'id', 'data', 'revision', 'hlc', 'deleted'];
 
 /**
- * How the records of one answer are read: their ids and data (under the answer's limits), and
- * the scope last found valid (a page's records nearly all share one scope, which is then
- * checked once, not once per record). Made per call: nothing is remembered between answers.
+ * How the records of one answer are read: their data is checked in place under the answer's
+ * limits, as the server's record as it stored it, so its strings' characters are the server's
+ * rules (see `JsonCheck.characters`); `isId` checks their ids; `scope` is the scope last found
+ * valid (a page's records nearly all share one scope, which is then checked once, not once per
+ * record). Made per call: nothing is remembered between answers.
  */
-interface RecordReader {
+interface RecordReader extends JsonCheck {
   readonly isId: (value: unknown) => boolean;
-  /**
-   * How record data is checked: in place, and as the server's record as it stored it, so its
-   * strings' characters are the server's rules (see `JsonCheck.characters`).
-   */
-  readonly data: JsonCheck;
   scope: string | undefined;
 }
 
 /** A reader of the records of one answer (checked in place), under `limits`. */
 function readerOf(limits: Readonly<ProtocolLimits>): RecordReader {
   return {
+    ...limits,
+    inPlace: true,
+    characters: false,
     isId: (v) => isRecordIdWithin(v, limits.maxIdLength),
-    data: { ...limits, inPlace: true, characters: false },
     scope: undefined,
   };
 }
@@ -114,7 +113,7 @@ function recordAt(value: unknown, path: Path, reader: RecordReader): SyncRecord 
     if (data !== null) fail(at(path, 'data'), 'a tombstone has data null');
   } else {
     if (data === null) fail(at(path, 'data'), 'a live record has data');
-    copyObject(data, reader.data, at(path, 'data'), 1);
+    copyObject(data, reader, at(path, 'data'), 1);
   }
   r.integer('revision', 1);
   r.text('hlc', isRecordHlc, 'a timestamp text (1-300 characters)');
