@@ -286,13 +286,11 @@ export function pullResponseWithin(
     }
     seen?.set(recordKey(record.collection, record.id), record.revision);
   }
-  response.text('checkpoint', isOpaqueCheckpoint, 'a non-empty string');
+  response.text('checkpoint', (value) => value.length > 0, 'a non-empty string');
   response.boolean('hasMore');
   if (response.optional('resetRequired') !== undefined) response.boolean('resetRequired');
   return body as PullResponse;
 }
-
-const isOpaqueCheckpoint = (value: string) => value.length > 0;
 
 /** The last revision of each record among `changes[0..end)`. */
 function revisionsBefore(changes: readonly SyncRecord[], end: number): Map<string, number> {
