@@ -76,25 +76,24 @@ export function recordDataWithin(data: unknown, limits: Readonly<ProtocolLimits>
 const RECORD_FIELDS = ['scope', 'collection', 'id', 'data', 'revision', 'hlc', 'deleted'];
 
 /**
- * How the records of one answer are read: their ids and data (under the answer's limits), and
- * the scope last found valid (a page's records nearly all share one scope, which is then
- * checked once, not once per record). Made per call: nothing is remembered between answers.
+ * How the records of one answer are read: their data is checked in place under the answer's
+ * limits, as the server's record as it stored it, so its strings' characters are the server's
+ * rules (see `JsonCheck.characters`); `isId` checks their ids; `scope` is the scope last found
+ * valid (a page's records nearly all share one scope, which is then checked once, not once per
+ * record). Made per call: nothing is remembered between answers.
  */
-interface RecordReader {
+interface RecordReader extends JsonCheck {
   readonly isId: (value: unknown) => boolean;
-  /**
-   * How record data is checked: in place, and as the server's record as it stored it, so its
-   * strings' characters are the server's rules (see `JsonCheck.characters`).
-   */
-  readonly data: JsonCheck;
   scope: string | undefined;
 }
 
 /** A reader of the records of one answer (checked in place), under `limits`. */
 function readerOf(limits: Readonly<ProtocolLimits>): RecordReader {
   return {
+    ...limits,
+    inPlace: true,
+    characters: false,
     isId: (v) => isRecordIdWithin(v, limits.maxIdLength),
-    data: { ...limits, inPlace: true, characters: false },
     scope: undefined,
   };
 }
@@ -114,7 +113,7 @@ function recordAt(value: unknown, path: Path, reader: RecordReader): SyncRecord 
     if (data !== null) fail(at(path, 'data'), 'a tombstone has data null');
   } else {
     if (data === null) fail(at(path, 'data'), 'a live record has data');
-    copyObject(data, reader.data, at(path, 'data'), 1);
+    copyObject(data, reader, at(path, 'data'), 1);
   }
   r.integer('revision', 1);
   r.text('hlc', isRecordHlc, 'a timestamp text (1-300 characters)');
@@ -147,12 +146,6 @@ const RESULT_FIELDS: Record<MutationResult['status'], readonly string[]> = {
   rejected: ['id', 'status', 'code', 'message'],
 };
 
-/**
- * A short text of the server's: at most `max` characters. Its characters are the server's, as
- * a pulled record's strings are (see {@link validateSyncRecord}).
- */
-const shortText = (max: number) => (v: string) => v.length <= max;
-
 /** Checks one push result in place (see {@link validatePushResponse}). */
 function resultAt(
   value: unknown,
@@ -171,8 +164,14 @@ function resultAt(
   }
   if (status === 'applied') result.integer('revision', 1);
   else if (status === 'rejected') {
-    result.text('code', shortText(MAX_CODE), `at most ${MAX_CODE} characters`);
-    result.text('message', shortText(MAX_MESSAGE), `at most ${MAX_MESSAGE} characters`);
+    // Short texts of the server's: their characters are the server's, as a pulled record's
+    // strings are (see validateSyncRecord); only their lengths are checked.
+    result.text('code', (code) => code.length <= MAX_CODE, `at most ${MAX_CODE} characters`);
+    result.text(
+      'message',
+      (message) => message.length <= MAX_MESSAGE,
+      `at most ${MAX_MESSAGE} characters`,
+    );
   } else {
     const raw = result.required('server', 'is required (or null)');
     if (raw !== null) {
@@ -287,13 +286,11 @@ export function pullResponseWithin(
     }
     seen?.set(recordKey(record.collection, record.id), record.revision);
   }
-  response.text('checkpoint', isOpaqueCheckpoint, 'a non-empty string');
+  response.text('checkpoint', (value) => value.length > 0, 'a non-empty string');
   response.boolean('hasMore');
   if (response.optional('resetRequired') !== undefined) response.boolean('resetRequired');
   return body as PullResponse;
 }
-
-const isOpaqueCheckpoint = (value: string) => value.length > 0;
 
 /** The last revision of each record among `changes[0..end)`. */
 function revisionsBefore(changes: readonly SyncRecord[], end: number): Map<string, number> {

@@ -1,13 +1,7 @@
 import type { ConflictResolution, ParkedConflict } from '../conflict/types.js';
 import type { EngineContext } from '../engine/context.js';
 import type { OutboxEntry } from '../outbox/outbox.js';
-import type {
-  ConflictResult,
-  Mutation,
-  MutationResult,
-  RejectedResult,
-  SyncRecord,
-} from '../protocol/types.js';
+import type { ConflictResult, MutationResult, RejectedResult } from '../protocol/types.js';
 import type { ReplicaBatch } from '../replica/batch.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import { applyMutation } from '../store/apply-mutation.js';
@@ -47,9 +41,8 @@ export function applyPushResults(
     const result = results[i] as MutationResult;
     if (result.status === 'applied')
       settleApplied(write, ownRevisions, entry, result.revision, scopeRevisions);
-    else if (result.status === 'conflict') {
-      if (!settleConflict(ctx, write, outcome, entry, result)) continue;
-    } else settleRejected(ctx, write, outcome, entry, result);
+    else if (result.status === 'conflict') settleConflict(ctx, write, outcome, entry, result);
+    else settleRejected(ctx, write, outcome, entry, result);
     const { collection, recordId } = entry.mutation;
     if (store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
   }
@@ -106,9 +99,10 @@ function settleApplied(
 
 /**
  * `conflict`: if the server's revision is the mutation's own base revision, the mutation did
- * not conflict itself (a `txId` sibling did): it stays queued unchanged and this returns
- * `false`. Otherwise the server's record becomes the base and the collection's resolver
- * decides (a resolver that throws counts as `manual`: the write is neither lost nor blocking):
+ * not conflict itself (a `txId` sibling did): it stays queued unchanged (the caller's
+ * recompute of its view then finds no change). Otherwise the server's record becomes the base
+ * and the collection's resolver decides (a resolver that throws counts as `manual`: the write
+ * is neither lost nor blocking):
  * - `manual`: the entry leaves the outbox and waits, parked, for the app's decision;
  * - `server`, or a result equal to the server's data (so resolution can never loop): the local
  *   change is dropped;
@@ -121,7 +115,7 @@ function settleConflict(
   outcome: PushOutcome,
   entry: OutboxEntry,
   result: ConflictResult,
-): boolean {
+): void {
   const { mutation, base } = entry;
   const { collection, recordId } = mutation;
   const { server } = result;
@@ -133,8 +127,29 @@ function settleConflict(
     mutation.txId !== undefined &&
     !(mutation.op === 'patch' && serverData === null) &&
     revision === mutation.baseRevision;
-  if (sibling) return false;
-  adoptServerRecord(ctx, write, mutation, server);
+  if (sibling) return;
+  // The server's record becomes the base, unless the base is already newer.
+  const { replica } = write;
+  const previous = replica.store.base(collection, recordId);
+  if (server === null) {
+    // The server holds nothing (never created, or its tombstone was purged).
+    if (previous !== undefined) write.deleteBase(collection, recordId);
+  } else {
+    try {
+      ctx.clock.receive(server.hlc);
+    } catch {
+      // A record's hlc is any plain text on the wire (an adapter's own timestamp): the clock
+      // learns only from the HLCs it can read, and the answer is settled all the same.
+    }
+    // The server has it now: a reset under way keeps it.
+    write.answered(server.scope, collection, recordId, Infinity);
+    if (
+      (previous === undefined || previous.revision < server.revision) &&
+      (ctx.admitServerRecord === null || ctx.admitServerRecord(replica, server, write))
+    ) {
+      write.setBase(deepFreeze(server));
+    }
+  }
   const local = applyMutation(base, mutation);
   let resolution: ConflictResolution;
   try {
@@ -180,7 +195,6 @@ function settleConflict(
       serverData,
     );
   }
-  return true;
 }
 
 /** `rejected`: the entry becomes a dead letter; the view rolls back by itself. */
@@ -200,32 +214,4 @@ function settleRejected(
   };
   write.deadLetter(letter);
   outcome.rejected.push(letter);
-}
-
-/** Makes the server's record of a conflict the base (unless the base is already newer). */
-function adoptServerRecord(
-  ctx: EngineContext,
-  write: ReplicaBatch,
-  mutation: Mutation,
-  server: SyncRecord | null,
-): void {
-  const { collection, recordId } = mutation;
-  const { replica } = write;
-  const previous = replica.store.base(collection, recordId);
-  if (server === null) {
-    // The server holds nothing (never created, or its tombstone was purged).
-    if (previous !== undefined) write.deleteBase(collection, recordId);
-    return;
-  }
-  try {
-    ctx.clock.receive(server.hlc);
-  } catch {
-    // A record's hlc is any plain text on the wire (an adapter's own timestamp): the clock
-    // learns only from the HLCs it can read, and the answer is settled all the same.
-  }
-  // The server has it now: a reset under way keeps it.
-  write.answered(server.scope, collection, recordId, Infinity);
-  if (previous !== undefined && previous.revision >= server.revision) return;
-  if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, server, write)) return;
-  write.setBase(deepFreeze(server));
 }
