@@ -1,7 +1,13 @@
 import type { ConflictResolution, ParkedConflict } from '../conflict/types.js';
 import type { EngineContext } from '../engine/context.js';
 import type { OutboxEntry } from '../outbox/outbox.js';
-import type { ConflictResult, MutationResult, RejectedResult } from '../protocol/types.js';
+import type {
+  ConflictResult,
+  Mutation,
+  MutationResult,
+  RejectedResult,
+  SyncRecord,
+} from '../protocol/types.js';
 import type { ReplicaBatch } from '../replica/batch.js';
 import type { DeadLetter } from '../replication/dead-letter.js';
 import { applyMutation } from '../store/apply-mutation.js';
@@ -128,28 +134,7 @@ function settleConflict(
     !(mutation.op === 'patch' && serverData === null) &&
     revision === mutation.baseRevision;
   if (sibling) return;
-  // The server's record becomes the base, unless the base is already newer.
-  const { replica } = write;
-  const previous = replica.store.base(collection, recordId);
-  if (server === null) {
-    // The server holds nothing (never created, or its tombstone was purged).
-    if (previous !== undefined) write.deleteBase(collection, recordId);
-  } else {
-    try {
-      ctx.clock.receive(server.hlc);
-    } catch {
-      // A record's hlc is any plain text on the wire (an adapter's own timestamp): the clock
-      // learns only from the HLCs it can read, and the answer is settled all the same.
-    }
-    // The server has it now: a reset under way keeps it.
-    write.answered(server.scope, collection, recordId, Infinity);
-    if (
-      (previous === undefined || previous.revision < server.revision) &&
-      (ctx.admitServerRecord === null || ctx.admitServerRecord(replica, server, write))
-    ) {
-      write.setBase(deepFreeze(server));
-    }
-  }
+  adoptServerRecord(ctx, write, mutation, server);
   const local = applyMutation(base, mutation);
   let resolution: ConflictResolution;
   try {
@@ -214,4 +199,32 @@ function settleRejected(
   };
   write.deadLetter(letter);
   outcome.rejected.push(letter);
+}
+
+/** Makes the server's record of a conflict the base (unless the base is already newer). */
+function adoptServerRecord(
+  ctx: EngineContext,
+  write: ReplicaBatch,
+  mutation: Mutation,
+  server: SyncRecord | null,
+): void {
+  const { collection, recordId } = mutation;
+  const { replica } = write;
+  const previous = replica.store.base(collection, recordId);
+  if (server === null) {
+    // The server holds nothing (never created, or its tombstone was purged).
+    if (previous !== undefined) write.deleteBase(collection, recordId);
+    return;
+  }
+  try {
+    ctx.clock.receive(server.hlc);
+  } catch {
+    // A record's hlc is any plain text on the wire (an adapter's own timestamp): the clock
+    // learns only from the HLCs it can read, and the answer is settled all the same.
+  }
+  // The server has it now: a reset under way keeps it.
+  write.answered(server.scope, collection, recordId, Infinity);
+  if (previous !== undefined && previous.revision >= server.revision) return;
+  if (ctx.admitServerRecord !== null && !ctx.admitServerRecord(replica, server, write)) return;
+  write.setBase(deepFreeze(server));
 }
