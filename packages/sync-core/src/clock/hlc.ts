@@ -168,10 +168,8 @@ export class HybridLogicalClock {
    * @throws SyncError `invalid` if `remote` is not a well-formed HLC timestamp
    */
   receive(remote: string): void {
-    const message = parseHlc(remote);
+    let { wallTime: remoteWall, counter: remoteCounter } = parseHlc(remote);
     const physical = this.#physicalTime();
-    let remoteWall = message.wallTime;
-    let remoteCounter = message.counter;
     const bound = physical + this.#maxDriftMs;
     if (remoteWall > bound) {
       remoteWall = bound;
