@@ -1,6 +1,5 @@
 import {
   type JsonObject,
-  type Observer,
   observeClient,
   observeRecord,
   type RecordSyncState,
@@ -9,11 +8,6 @@ import { useMemo } from 'react';
 import { useSyncClient, useSyncContext } from './context.js';
 import type { AnyCollections, CollectionTypes } from './types.js';
 import { useObserver } from './use-observer.js';
-
-const NO_RECORD: Observer<undefined> = {
-  subscribe: () => () => {},
-  getSnapshot: () => undefined,
-};
 
 /**
  * One record's current data (frozen), or `undefined` when it does not exist, is deleted, or
@@ -31,8 +25,13 @@ export function useRecord<
   K extends keyof C & string = keyof C & string,
 >(collection: K, id: string | null | undefined): Readonly<C[K]> | undefined {
   const { client, router } = useSyncContext();
+  // Without an id there is nothing to read: the client's observer then answers `undefined`
+  // whatever changes, so it renders nothing more.
   const observer = useMemo(
-    () => (id == null ? NO_RECORD : observeRecord(client, router, collection, id)),
+    () =>
+      id == null
+        ? observeClient(client, () => undefined)
+        : observeRecord(client, router, collection, id),
     [client, router, collection, id],
   );
   return useObserver(observer, undefined) as Readonly<C[K]> | undefined;

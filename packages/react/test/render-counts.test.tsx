@@ -24,6 +24,12 @@ function TodoTitle({ id, log }: { id: string; log: RenderLog }) {
   return <li data-id={id}>{todo?.title ?? '(none)'}</li>;
 }
 
+function NoTodo({ log }: { log: RenderLog }) {
+  const todo = useRecord<TestCollections, 'todos'>('todos', null);
+  log.hit('none');
+  return <p data-testid="none">{todo === undefined ? '(none)' : 'a record'}</p>;
+}
+
 function TodoList({ log }: { log: RenderLog }) {
   const todos = useCollection<TestCollections, 'todos'>('todos', { orderBy: 'title' });
   log.hit('list', todos.length);
@@ -99,6 +105,23 @@ describe('render counts', () => {
     await client.put('notes', 'n2', { body: 'unrelated too' });
     await settle();
     expect(log.snapshot()).toEqual({ 'todo:a': 2, 'todo:b': 1, list: 2 });
+  });
+
+  it('useRecord without an id reads undefined and renders for no change', async () => {
+    const client = await startedClient(createMemoryServer(), undefined);
+    clients.push(client);
+    const log = new RenderLog();
+    root.render(
+      <SyncProvider client={client}>
+        <NoTodo log={log} />
+      </SyncProvider>,
+    );
+    await settle();
+    await client.put('todos', 'a', { title: 'A', done: false });
+    await client.transaction((tx) => tx.delete('todos', 'a'));
+    await settle();
+    expect(log.of('none')).toBe(1);
+    expect(container.querySelector('[data-testid="none"]')?.textContent).toBe('(none)');
   });
 
   it('useCollection with where, orderBy and limit renders only when its result changes', async () => {

@@ -155,7 +155,7 @@ export class HybridLogicalClock {
    */
   tick(): string {
     const previous = this.#wallTime;
-    const wallTime = Math.max(previous, this.#physicalTime());
+    const wallTime = Math.max(previous, physicalTime(this.#now()));
     this.#set(wallTime, wallTime === previous ? this.#counter + 1 : 0);
     return this.#last;
   }
@@ -168,10 +168,8 @@ export class HybridLogicalClock {
    * @throws SyncError `invalid` if `remote` is not a well-formed HLC timestamp
    */
   receive(remote: string): void {
-    const message = parseHlc(remote);
-    const physical = this.#physicalTime();
-    let remoteWall = message.wallTime;
-    let remoteCounter = message.counter;
+    let { wallTime: remoteWall, counter: remoteCounter } = parseHlc(remote);
+    const physical = physicalTime(this.#now());
     const bound = physical + this.#maxDriftMs;
     if (remoteWall > bound) {
       remoteWall = bound;
@@ -183,13 +181,6 @@ export class HybridLogicalClock {
     if (wallTime === this.#wallTime) counter = this.#counter;
     if (wallTime === remoteWall) counter = Math.max(counter, remoteCounter);
     this.#set(wallTime, counter + 1);
-  }
-
-  /** `now()` as an integer; a broken clock (NaN, ±Infinity, negative) counts as "no time". */
-  #physicalTime(): number {
-    const value = this.#now();
-    if (!Number.isFinite(value) || value < 0) return 0;
-    return Math.min(Math.floor(value), MAX_WALL_TIME);
   }
 
   #set(wallTime: number, counter: number): void {
@@ -205,6 +196,16 @@ export class HybridLogicalClock {
     this.#counter = counter;
     this.#last = encodeHlc(wallTime, counter, this.#nodeId);
   }
+}
+
+/**
+ * A reading of the physical clock (`now()`) as whole milliseconds in the 48-bit range of an
+ * HLC's wall time (a UUIDv7's too); a broken clock (NaN, ±Infinity, negative) counts as "no
+ * time".
+ */
+export function physicalTime(value: number): number {
+  if (!Number.isFinite(value) || value < 0) return 0;
+  return Math.min(Math.floor(value), MAX_WALL_TIME);
 }
 
 /**

@@ -24,6 +24,16 @@ describe('createUuidV7', () => {
     expect(next()).toBe('01234567-89ab-7081-8080-808080808080');
   });
 
+  it('keeps a clock past the 48-bit range (or a broken one) to a well-formed id', () => {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (const now of [2 ** 48 + 1000, Number.MAX_SAFE_INTEGER, Number.NaN, -5]) {
+      const id = createUuidV7({ now: () => now, randomBytes: (b) => b.fill(0x80) })();
+      expect(id).toMatch(uuid);
+    }
+    const late = createUuidV7({ now: () => 2 ** 48 + 1000, randomBytes: (b) => b.fill(0x80) })();
+    expect(late.slice(0, 13)).toBe('ffffffff-ffff');
+  });
+
   it('is strictly increasing within one millisecond and when the clock steps back', () => {
     let now = 1_000_000;
     let seed = 0;

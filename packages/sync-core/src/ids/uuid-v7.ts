@@ -1,3 +1,4 @@
+import { physicalTime } from '../clock/hlc.js';
 import type { SyncEnvironment } from '../env/types.js';
 import { hex } from '../text/hex.js';
 
@@ -31,8 +32,7 @@ export function createUuidV7(env: Pick<SyncEnvironment, 'now' | 'randomBytes'>):
     }
     const at = used;
     used += 10;
-    let ms = Math.floor(env.now());
-    if (!Number.isFinite(ms) || ms < 0) ms = 0;
+    let ms = physicalTime(env.now());
     // Up to 0x3ff: leaves headroom so the counter rarely overflows within a millisecond.
     const start = (((pool[at] as number) << 8) | (pool[at + 1] as number)) & 0x3ff;
     if (ms <= lastMs) {

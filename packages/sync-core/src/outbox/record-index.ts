@@ -10,11 +10,6 @@ export class RecordIndex<T> {
     return this.#byCollection.get(collection)?.get(id);
   }
 
-  /** `true` when the record has a value. */
-  has(collection: string, id: string): boolean {
-    return this.#byCollection.get(collection)?.has(id) ?? false;
-  }
-
   /** Sets the value of a record. */
   set(collection: string, id: string, value: T): void {
     let ids = this.#byCollection.get(collection);

@@ -113,6 +113,14 @@ describe('typed collections: local writes', () => {
     ).toThrow(/done/);
     expect(client.get('todos', 't2')).toBeUndefined();
     expect(client.status.pending).toBe(before);
+    // Deleted earlier in the transaction, the record is gone: a patch is its only fields.
+    expect(() =>
+      client.transaction((tx) => {
+        tx.delete('todos', 't1');
+        tx.patch('todos', 't1', { done: false });
+      }),
+    ).toThrow(/fails its schema/);
+    expect(client.get('todos', 't1')).toEqual({ title: 'a', done: true, tags: [] });
   });
 
   it('refuses an undeclared collection at runtime with unknown_collection', async () => {

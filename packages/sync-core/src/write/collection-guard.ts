@@ -92,7 +92,9 @@ export class CollectionGuard {
 
   /** What the schema finds wrong with a record from the server, or `null` if it may be applied. */
   serverRecordIssues(record: SyncRecord): readonly RecordIssue[] | null {
-    if (record.deleted || record.data === null) return null;
+    // A tombstone has nothing to check: its data is null (both callers, the pull page and a push
+    // answer's conflict, pass records the protocol's `recordAt` checked: deleted ⇔ data null).
+    if (record.deleted) return null;
     const schema = this.#schema(record.collection);
     if (schema === undefined) return null;
     try {

@@ -32,7 +32,7 @@ export interface LocalWrite {
  *   being retried)
  * @param onDurable - called once the write is durable (the client schedules a push)
  */
-export function applyLocalWrites(
+export async function applyLocalWrites(
   ctx: EngineContext,
   replica: Replica,
   writes: readonly LocalWrite[],
@@ -69,37 +69,34 @@ export function applyLocalWrites(
       ctx.notifier.changed(write.collection, write.id);
   }
   ctx.refreshCounts(replica);
-  // Built when written: a replica still loading renumbers its new entries first. (Async: a
-  // storage adapter that throws at once rejects the write as one that fails later does.)
-  const persist = async (): Promise<void> => {
+  // Persisted in the step that called, unless the replica is still loading (it renumbers its
+  // new entries first). A storage adapter that throws at once fails the write as one that
+  // fails later does; every entry's write is settled either way.
+  try {
+    if (!replica.loaded) await replica.ready;
     const write = new ReplicaBatch(replica);
     if (extraOps !== undefined) write.ops.push(...extraOps);
     // A transaction may fold two writes of a record into one entry: it is persisted once.
     for (const entry of new Set(results.map((result) => result.entry))) write.persistEntry(entry);
     await write.commit(ctx.storage);
-  };
-  return (replica.loaded ? persist() : replica.ready.then(persist)).then(
-    () => {
-      for (let i = 0; i < results.length; i++) {
-        outbox.writeSettled((results[i] as EnqueueResult).entry);
-      }
-      onDurable?.();
-    },
-    (error: unknown) => {
-      for (let i = results.length - 1; i >= 0; i--) {
-        const result = results[i] as EnqueueResult;
-        outbox.writeSettled(result.entry);
-        outbox.rollback(result);
-        const { collection, recordId } = result.entry.mutation;
-        if (store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
-      }
-      ctx.refreshCounts(replica);
-      // The storage's code (`quota_exceeded`) is the write's: a follower tab, which gets the
-      // error without its cause, can still say the storage is full.
-      throw new SyncError('storage', 'Local save failed; the write was rolled back', {
-        cause: error,
-        code: (error as SyncError | null)?.code,
-      });
-    },
-  );
+  } catch (error) {
+    for (let i = results.length - 1; i >= 0; i--) {
+      const result = results[i] as EnqueueResult;
+      outbox.rollback(result);
+      const { collection, recordId } = result.entry.mutation;
+      if (store.recompute(collection, recordId)) ctx.notifier.changed(collection, recordId);
+    }
+    ctx.refreshCounts(replica);
+    // The storage's code (`quota_exceeded`) is the write's: a follower tab, which gets the
+    // error without its cause, can still say the storage is full.
+    throw new SyncError('storage', 'Local save failed; the write was rolled back', {
+      cause: error,
+      code: (error as SyncError | null)?.code,
+    });
+  } finally {
+    for (let i = 0; i < results.length; i++) {
+      outbox.writeSettled((results[i] as EnqueueResult).entry);
+    }
+  }
+  onDurable?.();
 }

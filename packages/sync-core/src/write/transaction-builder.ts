@@ -17,8 +17,9 @@ export function buildTransaction(
   build: (tx: SyncTransaction) => void,
 ): LocalWrite[] {
   const writes: LocalWrite[] = [];
-  // What the transaction has made of each record so far (`undefined`: deleted).
-  const staged = new RecordIndex<Readonly<JsonObject> | undefined>();
+  // What the transaction has made of each record so far. A deleted record is staged as an
+  // empty one: a later patch merges into nothing, as into a record the view does not have.
+  const staged = new RecordIndex<Readonly<JsonObject>>();
   build({
     put: (collection, id, data) => {
       const frozen = guard.put(collection, id, data);
@@ -26,16 +27,14 @@ export function buildTransaction(
       writes.push({ op: 'put', collection, id, data: frozen });
     },
     patch: (collection, id, fields) => {
-      const before = staged.has(collection, id)
-        ? staged.get(collection, id)
-        : store.get(collection, id);
+      const before = staged.get(collection, id) ?? store.get(collection, id);
       const frozen = guard.patch(collection, id, fields, before);
       staged.set(collection, id, { ...before, ...frozen });
       writes.push({ op: 'patch', collection, id, data: frozen });
     },
     delete: (collection, id) => {
       guard.target(collection, id);
-      staged.set(collection, id, undefined);
+      staged.set(collection, id, {});
       writes.push({ op: 'delete', collection, id });
     },
   });
