@@ -1,13 +1,7 @@
 import type { JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
 import { applyMutation } from './apply-mutation.js';
 import { jsonEqual } from './json-equal.js';
-import {
-  firstByOrder,
-  limitOf,
-  type QueryOptions,
-  queryShapeKey,
-  type ViewRecord,
-} from './query.js';
+import { firstByOrder, type QueryOptions, type ViewRecord } from './query.js';
 import { EMPTY_LIST, stableList } from './stable-list.js';
 
 /**
@@ -289,8 +283,11 @@ export class RecordStore {
   query(collection: string, options: QueryOptions = {}): readonly ViewRecord[] {
     const state = this.#collections.get(collection);
     if (state === undefined) return EMPTY_LIST;
-    const shape = queryShapeKey(options);
-    const key = options.where ?? NO_WHERE;
+    const { where, orderBy, limit } = options;
+    // Equal shapes give equal results (`'p'` and `['p', 'asc']` are two shapes of one result,
+    // cached twice).
+    const shape = JSON.stringify([orderBy, limit]);
+    const key = where ?? NO_WHERE;
     let cache = state.queries.get(key);
     if (cache === undefined) {
       cache = new Map();
@@ -298,13 +295,13 @@ export class RecordStore {
     }
     const cached = cache.get(shape);
     if (cached !== undefined && cached.version === state.version) return cached.result;
-    const { where, orderBy } = options;
-    const limit = limitOf(options);
-    // Without orderBy the first `limit` rows are the result: the loop stops there.
+    // A negative limit is no limit.
+    const max = limit !== undefined && limit >= 0 ? limit : Number.POSITIVE_INFINITY;
+    // Without orderBy the first `max` rows are the result: the loop stops there.
     const fresh =
       orderBy === undefined
-        ? this.#views(collection, where, limit)
-        : firstByOrder(this.#views(collection, where), orderBy, limit);
+        ? this.#views(collection, where, max)
+        : firstByOrder(this.#views(collection, where), orderBy, max);
     // A change that did not alter this result keeps the old array: stable for React.
     const result = stableList(cached?.result ?? EMPTY_LIST, fresh);
     cache.set(shape, { version: state.version, result });
