@@ -159,9 +159,8 @@ export class RecordStore {
 
   /** Forgets a confirmed record; the view is unchanged until {@link recompute}. */
   deleteBase(collection: string, id: string): void {
-    const state = this.#collections.get(collection);
-    const slot = state?.slots.get(id);
-    if (state === undefined || slot === undefined) return;
+    const state = this.#state(collection);
+    const slot = state.slots.get(id);
     putSlot(state, id, slot, slotOf(undefined, viewOf(slot)));
   }
 
