@@ -181,7 +181,7 @@ export class RecordStore {
 
   /** The ids currently live in a collection's view. */
   viewIds(collection: string): IterableIterator<string> {
-    return this.#views(collection)
+    return this.#views(this.#state(collection))
       .map((view) => view.id)
       .values();
   }
@@ -192,12 +192,10 @@ export class RecordStore {
    * rows).
    */
   #views(
-    collection: string,
+    state: CollectionState,
     where?: QueryOptions['where'],
     max = Number.POSITIVE_INFINITY,
   ): ViewRecord[] {
-    const state = this.#collections.get(collection);
-    if (state === undefined) return [];
     // While every slot is its own view record, the slots are the view: copied natively.
     if (state.others === 0 && where === undefined && max >= state.slots.size) {
       return Array.from(state.slots.values()) as ViewRecord[];
@@ -299,8 +297,8 @@ export class RecordStore {
     // Without orderBy the first `max` rows are the result: the loop stops there.
     const fresh =
       orderBy === undefined
-        ? this.#views(collection, where, max)
-        : firstByOrder(this.#views(collection, where), orderBy, max);
+        ? this.#views(state, where, max)
+        : firstByOrder(this.#views(state, where), orderBy, max);
     // A change that did not alter this result keeps the old array: stable for React.
     const result = stableList(cached?.result ?? EMPTY_LIST, fresh);
     cache.set(shape, { version: state.version, result });
