@@ -278,8 +278,7 @@ export class RecordStore {
    * `limit`) and returned again, by reference, until a change of the collection alters it.
    */
   query(collection: string, options: QueryOptions = {}): readonly ViewRecord[] {
-    const state = this.#collections.get(collection);
-    if (state === undefined) return EMPTY_LIST;
+    const state = this.#state(collection);
     const { where, orderBy, limit } = options;
     // Equal shapes give equal results (`'p'` and `['p', 'asc']` are two shapes of one result,
     // cached twice).
