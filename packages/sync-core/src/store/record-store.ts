@@ -79,13 +79,11 @@ function putSlot(
   previous: Slot | undefined,
   next: Slot | undefined,
 ): void {
-  if (previous !== undefined && viewOf(previous) !== previous) state.others--;
-  if (next === undefined) {
-    state.slots.delete(id);
-    return;
-  }
+  // No slot (`undefined`) is its own view, so it counts for neither.
+  if (viewOf(previous) !== previous) state.others--;
   if (viewOf(next) !== next) state.others++;
-  state.slots.set(id, next);
+  if (next === undefined) state.slots.delete(id);
+  else state.slots.set(id, next);
 }
 
 interface CachedQuery {
