@@ -212,7 +212,8 @@ class IndexedDbStorage implements StorageAdapter {
         // other callers' batches did nothing wrong; they go first in the next transaction.
         tx.abort();
         write.reject(storageError('IndexedDB write failed', cause));
-        this.#pending.unshift(...writes.slice(0, i), ...writes.slice(i + 1));
+        writes.splice(i, 1);
+        this.#pending.unshift(...writes);
         this.#flushPending(db);
         return;
       }
