@@ -171,14 +171,12 @@ class IndexedDbStorage implements StorageAdapter {
   }
 
   async #flush(): Promise<void> {
-    let db: IDBDatabase;
     try {
-      db = await this.#db();
+      this.#flushPending(await this.#db());
     } catch (error) {
+      // The database did not open (`#flushPending` settles its own failures).
       for (const write of this.#pending.splice(0)) write.reject(error);
-      return;
     }
-    this.#flushPending(db);
   }
 
   /** Starts one transaction for every pending write. Synchronous: nothing awaited inside. */
