@@ -143,17 +143,14 @@ export function environmentWith(
   host: HostDefaults,
   overrides: Partial<SyncEnvironment>,
 ): SyncEnvironment {
-  let randomBytes = overrides.randomBytes;
-  if (randomBytes === undefined) {
-    randomBytes =
-      overrides.random === undefined ? host.randomBytes() : bytesFromRandom(overrides.random);
-  }
   return {
     now: overrides.now ?? (() => Date.now()),
     setTimeout: overrides.setTimeout ?? host.setTimeout,
     clearTimeout: overrides.clearTimeout ?? host.clearTimeout,
     random: overrides.random ?? (() => Math.random()),
-    randomBytes,
+    randomBytes:
+      overrides.randomBytes ??
+      (overrides.random === undefined ? host.randomBytes() : bytesFromRandom(overrides.random)),
     online: overrides.online ?? browserOnlineSource(),
   };
 }

@@ -1,4 +1,5 @@
 import type { SyncClient } from '../api/client.js';
+import { recordKey } from '../store/record-key.js';
 
 type Listener = () => void;
 
@@ -27,8 +28,9 @@ export interface ChangeRouter {
  * ```
  */
 export function createChangeRouter(client: SyncClient): ChangeRouter {
-  // Listeners by collection name, and by `collection\0id` for one record (a collection name
-  // has no NUL); a set goes when it empties, so the map is empty exactly when nobody listens.
+  // Listeners by collection name, and by `recordKey` for one record (a collection name has no
+  // NUL, so the two never meet); a set goes when it empties, so the map is empty exactly when
+  // nobody listens.
   const byKey = new Map<string, Set<Listener>>();
   // A copy of the set: a listener may unsubscribe (or subscribe) while it runs.
   const run = (key: string): void => {
@@ -39,7 +41,7 @@ export function createChangeRouter(client: SyncClient): ChangeRouter {
   // event, whatever the number of ids.
   const onChange = ({ collection, ids }: { collection: string; ids: string[] }): void => {
     run(collection);
-    for (const id of ids) run(`${collection}\0${id}`);
+    for (const id of ids) run(recordKey(collection, id));
   };
   const subscribe = (key: string, listener: Listener) => {
     if (byKey.size === 0) client.on('change', onChange);
@@ -58,6 +60,6 @@ export function createChangeRouter(client: SyncClient): ChangeRouter {
   };
   return {
     subscribeCollection: subscribe,
-    subscribeRecord: (collection, id, listener) => subscribe(`${collection}\0${id}`, listener),
+    subscribeRecord: (collection, id, listener) => subscribe(recordKey(collection, id), listener),
   };
 }

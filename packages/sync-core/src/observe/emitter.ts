@@ -32,13 +32,12 @@ export class Emitter<Events extends { [E in keyof Events]: Listener }> {
 
   /** Calls the listeners of `event` with `args`; `true` when there was one. */
   emit<E extends keyof Events>(event: E, ...args: Parameters<Events[E]>): boolean {
-    const list = this.#registrations.get(event);
-    if (list === undefined) return false;
+    const list = this.#registrations.get(event) ?? [];
     for (const registration of list) {
       if (registration.once) this.#keep(event, (r) => r !== registration);
       (registration.listener as (...args: Parameters<Events[E]>) => unknown)(...args);
     }
-    return true;
+    return list.length > 0;
   }
 
   /** How many listeners `event` has. */
@@ -51,10 +50,11 @@ export class Emitter<Events extends { [E in keyof Events]: Listener }> {
     this.#registrations.set(event, [...(this.#registrations.get(event) ?? []), registration]);
   }
 
-  /** Keeps the registrations of `event` that `keep` accepts. */
+  /**
+   * Keeps the registrations of `event` that `keep` accepts (an event whose listeners all left
+   * keeps an empty list: one per event name, which `emit` and `listenerCount` read as none).
+   */
   #keep(event: keyof Events, keep: (registration: Registration) => boolean): void {
-    const kept = (this.#registrations.get(event) ?? []).filter(keep);
-    if (kept.length === 0) this.#registrations.delete(event);
-    else this.#registrations.set(event, kept);
+    this.#registrations.set(event, (this.#registrations.get(event) ?? []).filter(keep));
   }
 }

@@ -55,7 +55,7 @@ const invalid: InvalidRecord = { collection: 'todos', id: 'c', record: record('c
 
 /** Loads `namespace` of `storage` into a new replica. */
 async function reload(storage: ReturnType<typeof memoryStorage>): Promise<Replica> {
-  const replica = openReplica(storage, NS, NS, () => {});
+  const replica = openReplica(storage, NS, NS, () => {}, Promise.resolve());
   await replica.ready;
   return replica;
 }

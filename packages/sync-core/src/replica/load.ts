@@ -28,7 +28,7 @@ export function openReplica(
   namespace: string,
   scope: string,
   onLoaded: (touched: Array<[collection: string, id: string]>) => void,
-  alsoBefore: Promise<void> = Promise.resolve(),
+  alsoBefore: Promise<void>,
   outbox?: Outbox,
 ): Replica {
   const replica = new Replica(namespace, scope, outbox);

@@ -171,14 +171,12 @@ class IndexedDbStorage implements StorageAdapter {
   }
 
   async #flush(): Promise<void> {
-    let db: IDBDatabase;
     try {
-      db = await this.#db();
+      this.#flushPending(await this.#db());
     } catch (error) {
+      // The database did not open (`#flushPending` settles its own failures).
       for (const write of this.#pending.splice(0)) write.reject(error);
-      return;
     }
-    this.#flushPending(db);
   }
 
   /** Starts one transaction for every pending write. Synchronous: nothing awaited inside. */
@@ -212,7 +210,8 @@ class IndexedDbStorage implements StorageAdapter {
         // other callers' batches did nothing wrong; they go first in the next transaction.
         tx.abort();
         write.reject(storageError('IndexedDB write failed', cause));
-        this.#pending.unshift(...writes.slice(0, i), ...writes.slice(i + 1));
+        writes.splice(i, 1);
+        this.#pending.unshift(...writes);
         this.#flushPending(db);
         return;
       }

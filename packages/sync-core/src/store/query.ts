@@ -122,17 +122,3 @@ export function firstByOrder(
   const field = typeof orderBy === 'string' ? orderBy : orderBy[0];
   return firstInOrder(records, field, orderOf(orderBy), limit).map((k) => k.record);
 }
-
-/** The most rows a query returns: its `limit`, or every row (a negative limit is no limit). */
-export function limitOf(options: Pick<QueryOptions, 'limit'>): number {
-  const { limit } = options;
-  return limit !== undefined && limit >= 0 ? limit : Number.POSITIVE_INFINITY;
-}
-
-/**
- * Cache key of the non-function part of a query: equal keys give equal results (`'p'` and
- * `['p', 'asc']` are two keys of one result, cached twice).
- */
-export function queryShapeKey(options: QueryOptions): string {
-  return JSON.stringify([options.orderBy, options.limit]);
-}

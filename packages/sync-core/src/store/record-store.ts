@@ -1,13 +1,7 @@
 import type { JsonObject, Mutation, SyncRecord } from '../protocol/types.js';
 import { applyMutation } from './apply-mutation.js';
 import { jsonEqual } from './json-equal.js';
-import {
-  firstByOrder,
-  limitOf,
-  type QueryOptions,
-  queryShapeKey,
-  type ViewRecord,
-} from './query.js';
+import { firstByOrder, type QueryOptions, type ViewRecord } from './query.js';
 import { EMPTY_LIST, stableList } from './stable-list.js';
 
 /**
@@ -85,13 +79,11 @@ function putSlot(
   previous: Slot | undefined,
   next: Slot | undefined,
 ): void {
-  if (previous !== undefined && viewOf(previous) !== previous) state.others--;
-  if (next === undefined) {
-    state.slots.delete(id);
-    return;
-  }
+  // No slot (`undefined`) is its own view, so it counts for neither.
+  if (viewOf(previous) !== previous) state.others--;
   if (viewOf(next) !== next) state.others++;
-  state.slots.set(id, next);
+  if (next === undefined) state.slots.delete(id);
+  else state.slots.set(id, next);
 }
 
 interface CachedQuery {
@@ -165,9 +157,8 @@ export class RecordStore {
 
   /** Forgets a confirmed record; the view is unchanged until {@link recompute}. */
   deleteBase(collection: string, id: string): void {
-    const state = this.#collections.get(collection);
-    const slot = state?.slots.get(id);
-    if (state === undefined || slot === undefined) return;
+    const state = this.#state(collection);
+    const slot = state.slots.get(id);
     putSlot(state, id, slot, slotOf(undefined, viewOf(slot)));
   }
 
@@ -188,7 +179,7 @@ export class RecordStore {
 
   /** The ids currently live in a collection's view. */
   viewIds(collection: string): IterableIterator<string> {
-    return this.#views(collection)
+    return this.#views(this.#state(collection))
       .map((view) => view.id)
       .values();
   }
@@ -199,12 +190,10 @@ export class RecordStore {
    * rows).
    */
   #views(
-    collection: string,
+    state: CollectionState,
     where?: QueryOptions['where'],
     max = Number.POSITIVE_INFINITY,
   ): ViewRecord[] {
-    const state = this.#collections.get(collection);
-    if (state === undefined) return [];
     // While every slot is its own view record, the slots are the view: copied natively.
     if (state.others === 0 && where === undefined && max >= state.slots.size) {
       return Array.from(state.slots.values()) as ViewRecord[];
@@ -287,10 +276,12 @@ export class RecordStore {
    * `limit`) and returned again, by reference, until a change of the collection alters it.
    */
   query(collection: string, options: QueryOptions = {}): readonly ViewRecord[] {
-    const state = this.#collections.get(collection);
-    if (state === undefined) return EMPTY_LIST;
-    const shape = queryShapeKey(options);
-    const key = options.where ?? NO_WHERE;
+    const state = this.#state(collection);
+    const { where, orderBy, limit } = options;
+    // Equal shapes give equal results (`'p'` and `['p', 'asc']` are two shapes of one result,
+    // cached twice).
+    const shape = JSON.stringify([orderBy, limit]);
+    const key = where ?? NO_WHERE;
     let cache = state.queries.get(key);
     if (cache === undefined) {
       cache = new Map();
@@ -298,13 +289,13 @@ export class RecordStore {
     }
     const cached = cache.get(shape);
     if (cached !== undefined && cached.version === state.version) return cached.result;
-    const { where, orderBy } = options;
-    const limit = limitOf(options);
-    // Without orderBy the first `limit` rows are the result: the loop stops there.
+    // A negative limit is no limit.
+    const max = limit !== undefined && limit >= 0 ? limit : Number.POSITIVE_INFINITY;
+    // Without orderBy the first `max` rows are the result: the loop stops there.
     const fresh =
       orderBy === undefined
-        ? this.#views(collection, where, limit)
-        : firstByOrder(this.#views(collection, where), orderBy, limit);
+        ? this.#views(state, where, max)
+        : firstByOrder(this.#views(state, where), orderBy, max);
     // A change that did not alter this result keeps the old array: stable for React.
     const result = stableList(cached?.result ?? EMPTY_LIST, fresh);
     cache.set(shape, { version: state.version, result });
