@@ -185,8 +185,7 @@ export class Retryer {
   /** Stops listening to online changes and cancels every wait. */
   dispose(): void {
     this.#unsubscribeOnline();
-    this.#clearTimers(this.#backoffTimers);
     this.#clearTimers(this.#retryAfterTimers);
-    this.#wake();
+    this.retryNow();
   }
 }
