@@ -287,7 +287,7 @@ export class PullLoop {
    * saves again what this write lost, up to its last page (`reachedEnd`: a pull from the stored
    * checkpoint to the end has returned every record this write held).
    */
-  async #write(write: ReplicaBatch, scope?: string, reachedEnd = false): Promise<void> {
+  async #write(write: ReplicaBatch, scope?: string, reachedEnd?: boolean): Promise<void> {
     const { ctx } = this.#o;
     try {
       await write.commit(ctx.storage);
