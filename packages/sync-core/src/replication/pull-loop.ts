@@ -250,7 +250,8 @@ export class PullLoop {
         return false;
       }
       if (page === undefined || this.#o.stop.aborted) return false;
-      if (page.resetRequired === true) {
+      // `resetRequired` is a boolean when present (checkPullPage).
+      if (page.resetRequired) {
         // Guard against a server that keeps asking: reset once per pull, then give up until next time.
         if (resets++ > 0) {
           ctx.status.failed(new SyncError('server', 'The server keeps requiring a reset'));
