@@ -85,9 +85,7 @@ export class Replicator {
       stop,
       onAuthError,
       // Payload pokes the pull loop could not apply: treated as the plain pokes they also are.
-      onUnplacedPokes: (pokes) => {
-        for (const poke of pokes) this.#plainPoke(poke);
-      },
+      onUnplacedPoke: (poke) => this.#plainPoke(poke),
     });
   }
 
