@@ -28,8 +28,8 @@ export class AuthPause {
   /** Sync just paused on an `auth` error: retry after the next wait. */
   schedule(): void {
     this.#env.clearTimeout(this.#timer); // a no-op once it ran (or before the first)
-    const ceiling = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(this.#attempt, 20));
-    this.#attempt++;
+    // 2^attempt overflows to Infinity long after the cap applies, and min() takes the cap.
+    const ceiling = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** this.#attempt++);
     this.#timer = this.#env.setTimeout(this.#resume, ceiling * (0.5 + this.#env.random()));
   }
 

@@ -22,10 +22,10 @@ export interface PullLoopOptions extends RequestParts {
    */
   initialPullPageSize: () => Promise<number>;
   /**
-   * Called with the payload pokes that could not be applied (their `fromCheckpoint` is not the
-   * scope's checkpoint and no later poke caught up), newest last; decides whether to pull.
+   * Called with each payload poke that could not be applied (its `fromCheckpoint` is not the
+   * scope's checkpoint and no later poke caught up), oldest first; decides whether to pull.
    */
-  onUnplacedPokes: (pokes: readonly Poke[]) => void;
+  onUnplacedPoke: (poke: Poke) => void;
 }
 
 /** A poke that carries its changes (see {@link Poke}). */
@@ -50,7 +50,7 @@ const MAX_QUEUED_POKES = 256;
  * A poke that carries its changes ({@link PullLoop.offer}) is applied as a pull page when it
  * continues the scope's stored checkpoint exactly, with no request; it waits its turn behind
  * a running pull of the scope (which may already have brought it). One that cannot be placed
- * falls back to a pull, through `onUnplacedPokes`.
+ * falls back to a pull, through `onUnplacedPoke`.
  */
 export class PullLoop {
   readonly #o: PullLoopOptions;
@@ -142,7 +142,7 @@ export class PullLoop {
           const newer = this.#pokes.get(scope);
           // Pokes that came meanwhile may fill the gap: the leftovers are tried again with them.
           if (newer !== undefined) newer.unshift(...leftover);
-          else if (leftover.length > 0) this.#o.onUnplacedPokes(leftover);
+          else for (const poke of leftover) this.#o.onUnplacedPoke(poke);
         } else if (this.#again.delete(scope)) {
           if (!(await this.#pullToEnd(scope).catch(() => false))) {
             // A failed pull drops the pokes queued meanwhile: the next pull brings them.
@@ -250,7 +250,8 @@ export class PullLoop {
         return false;
       }
       if (page === undefined || this.#o.stop.aborted) return false;
-      if (page.resetRequired === true) {
+      // `resetRequired` is a boolean when present (checkPullPage).
+      if (page.resetRequired) {
         // Guard against a server that keeps asking: reset once per pull, then give up until next time.
         if (resets++ > 0) {
           ctx.status.failed(new SyncError('server', 'The server keeps requiring a reset'));
@@ -287,7 +288,7 @@ export class PullLoop {
    * saves again what this write lost, up to its last page (`reachedEnd`: a pull from the stored
    * checkpoint to the end has returned every record this write held).
    */
-  async #write(write: ReplicaBatch, scope?: string, reachedEnd = false): Promise<void> {
+  async #write(write: ReplicaBatch, scope?: string, reachedEnd?: boolean): Promise<void> {
     const { ctx } = this.#o;
     try {
       await write.commit(ctx.storage);

@@ -85,9 +85,7 @@ export class Replicator {
       stop,
       onAuthError,
       // Payload pokes the pull loop could not apply: treated as the plain pokes they also are.
-      onUnplacedPokes: (pokes) => {
-        for (const poke of pokes) this.#plainPoke(poke);
-      },
+      onUnplacedPoke: (poke) => this.#plainPoke(poke),
     });
   }
 
@@ -101,7 +99,9 @@ export class Replicator {
    * the retryer numbers them (`Infinity` for a failure that ends sync, like `auth`).
    */
   noteFailure(error: SyncError, attempt = Infinity): void {
-    for (const watcher of [...this.#failureWatchers]) watcher(error, attempt);
+    // No copy of the set: a watcher (`syncNow`'s) adds or removes none while it is called (it
+    // resolves its wait, and unwatches once that has settled).
+    for (const watcher of this.#failureWatchers) watcher(error, attempt);
   }
 
   /** Calls `watcher` with every failed attempt from now on; returns the unsubscribe. */

@@ -145,13 +145,7 @@ export class Retryer {
       if (signal.aborted) throw signal.reason;
       const waiting = this.#backoffTimers.size > 0 || this.#retryAfterTimers.size > 0;
       if (this.#o.env.online.isOnline() && !waiting) return;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.#wakers.delete(done);
-          resolve();
-        };
-        this.#wakers.add(done);
-      });
+      await new Promise<void>((resolve) => this.#wakers.add(resolve));
     }
   }
 
@@ -181,15 +175,17 @@ export class Retryer {
     timers.clear();
   }
 
+  /** Wakes every wait once: each checks again, and waits again with a new waker if it must. */
   #wake(): void {
-    for (const wake of [...this.#wakers]) wake();
+    // Resolving a wait adds no waker at once (its check runs a microtask later).
+    for (const wake of this.#wakers) wake();
+    this.#wakers.clear();
   }
 
   /** Stops listening to online changes and cancels every wait. */
   dispose(): void {
     this.#unsubscribeOnline();
-    this.#clearTimers(this.#backoffTimers);
     this.#clearTimers(this.#retryAfterTimers);
-    this.#wake();
+    this.retryNow();
   }
 }

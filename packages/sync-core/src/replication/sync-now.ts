@@ -55,17 +55,57 @@ type SyncOutcome = SyncNowResult extends infer Result
     : never
   : never;
 
+/** What {@link syncNow} works with: the client's session, reachability and replicator. */
+export interface SyncNowParts {
+  /** Time and timers. */
+  env: SyncEnvironment;
+  /** Pending mutations now. */
+  pending(): number;
+  /** `false` once the client stopped (or before it started). */
+  running(): boolean;
+  /** Resolves once the session changes so far have been carried out. */
+  settled(): Promise<void>;
+  /** `true` while a user is signed in. */
+  signedIn(): boolean;
+  /** Whether the server answers now. */
+  reachability: Pick<Reachability, 'checkNow' | 'unreachable'>;
+  /** The running replicator, restarted after an `auth` pause; `undefined` when there is none. */
+  resume(): Replicator | undefined;
+  /** The client's retryer. */
+  retryer(): Retryer;
+}
+
 /**
- * Waits for a sync round and says how it ended: settled, or the first of timeout, abort, or a
- * failure that retrying will not fix by itself soon (network: `offline`, auth: `paused-auth`,
- * misconfigured: `pending`/`failed`). Transient failures (5xx, timeouts, 429) are retried
- * inside the round and only end the wait at the timeout. The round itself is never cancelled.
+ * `client.syncNow()` in the tab that replicates: `stopped` or `local` when there is nothing to
+ * sync, `offline` when the server does not answer a probe, else one sync round raced against
+ * the timeout and the signal. After an `auth` pause it retries with whatever `getToken` returns
+ * now.
  */
-async function waitForSync(
+export async function syncNow(
   parts: SyncNowParts,
   options: SyncNowOptions,
-  replicator: Replicator,
-): Promise<SyncOutcome> {
+): Promise<SyncNowResult> {
+  return { ...(await syncRound(parts, options)), pending: parts.pending() } as SyncNowResult;
+}
+
+/**
+ * {@link syncNow} but its `pending` count. Once there is something to sync, waits for a sync
+ * round and says how it ended: settled, or the first of timeout, abort, or a failure that
+ * retrying will not fix by itself soon (network: `offline`, auth: `paused-auth`, misconfigured:
+ * `pending`/`failed`). Transient failures (5xx, timeouts, 429) are retried inside the round and
+ * only end the wait at the timeout. The round itself is never cancelled.
+ */
+async function syncRound(parts: SyncNowParts, options: SyncNowOptions): Promise<SyncOutcome> {
+  if (!parts.running()) return { outcome: 'stopped' };
+  await parts.settled();
+  if (!parts.running()) return { outcome: 'stopped' };
+  if (!parts.signedIn()) return { outcome: 'local' };
+  if (!(await parts.reachability.checkNow())) {
+    const error = parts.reachability.unreachable;
+    return { outcome: 'offline', ...(error === undefined ? {} : { error }) };
+  }
+  const replicator = parts.resume();
+  if (replicator === undefined) return { outcome: 'stopped' };
   const retryer = parts.retryer();
   // Failures of attempts numbered up to this started before the call and are not its news.
   const startedBefore = retryer.attemptsStarted;
@@ -113,51 +153,4 @@ async function waitForSync(
   } finally {
     unwatch();
   }
-}
-
-/** What {@link syncNow} works with: the client's session, reachability and replicator. */
-export interface SyncNowParts {
-  /** Time and timers. */
-  env: SyncEnvironment;
-  /** Pending mutations now. */
-  pending(): number;
-  /** `false` once the client stopped (or before it started). */
-  running(): boolean;
-  /** Resolves once the session changes so far have been carried out. */
-  settled(): Promise<void>;
-  /** `true` while a user is signed in. */
-  signedIn(): boolean;
-  /** Whether the server answers now. */
-  reachability: Pick<Reachability, 'checkNow' | 'unreachable'>;
-  /** The running replicator, restarted after an `auth` pause; `undefined` when there is none. */
-  resume(): Replicator | undefined;
-  /** The client's retryer. */
-  retryer(): Retryer;
-}
-
-/**
- * `client.syncNow()` in the tab that replicates: `stopped` or `local` when there is nothing to
- * sync, `offline` when the server does not answer a probe, else one sync round raced against
- * the timeout and the signal (see {@link waitForSync}). After an `auth` pause it retries with
- * whatever `getToken` returns now.
- */
-export async function syncNow(
-  parts: SyncNowParts,
-  options: SyncNowOptions,
-): Promise<SyncNowResult> {
-  return { ...(await syncRound(parts, options)), pending: parts.pending() } as SyncNowResult;
-}
-
-async function syncRound(parts: SyncNowParts, options: SyncNowOptions): Promise<SyncOutcome> {
-  if (!parts.running()) return { outcome: 'stopped' };
-  await parts.settled();
-  if (!parts.running()) return { outcome: 'stopped' };
-  if (!parts.signedIn()) return { outcome: 'local' };
-  if (!(await parts.reachability.checkNow())) {
-    const error = parts.reachability.unreachable;
-    return { outcome: 'offline', ...(error === undefined ? {} : { error }) };
-  }
-  const replicator = parts.resume();
-  if (replicator === undefined) return { outcome: 'stopped' };
-  return waitForSync(parts, options, replicator);
 }

@@ -22,10 +22,9 @@ export class WriteLimits {
 
   /** Takes limits from the server (`info()` or a `too_large` answer). */
   learn(limits: Partial<ServerLimitsInfo>): void {
-    const record =
-      limits.maxRecordBytes ??
-      (limits.maxBodyBytes === undefined ? undefined : limits.maxBodyBytes - ENVELOPE_BYTES);
-    if (record !== undefined && record > 0) this.#maxRecordBytes = record;
+    // Without either limit, no room: nothing is learnt.
+    const record = limits.maxRecordBytes ?? (limits.maxBodyBytes ?? 0) - ENVELOPE_BYTES;
+    if (record > 0) this.#maxRecordBytes = record;
   }
 
   /**
