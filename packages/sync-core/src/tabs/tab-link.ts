@@ -129,8 +129,8 @@ export class TabLink {
       options.pageLifecycle === undefined
         ? ((globalThis as { document?: EventTarget }).document ?? null)
         : options.pageLifecycle;
-    this.#lifecycle?.addEventListener('freeze', this.#onFreeze);
-    this.#lifecycle?.addEventListener('resume', this.#onFreeze);
+    this.#lifecycle?.addEventListener('freeze', this.#onLifecycle);
+    this.#lifecycle?.addEventListener('resume', this.#onLifecycle);
     const locks = options.locks === undefined ? browserTabLocks() : options.locks;
     const onChange = (leader: boolean): void => this.#roleChanged(leader);
     this.#leadership =
@@ -185,8 +185,8 @@ export class TabLink {
     this.#leadership.stop();
     this.#host.env.clearTimeout(this.#timer);
     this.#channel.removeEventListener('message', this.#onMessage);
-    this.#lifecycle?.removeEventListener('freeze', this.#onFreeze);
-    this.#lifecycle?.removeEventListener('resume', this.#onFreeze);
+    this.#lifecycle?.removeEventListener('freeze', this.#onLifecycle);
+    this.#lifecycle?.removeEventListener('resume', this.#onLifecycle);
     this.#channel.close();
     this.targeting?.roleChanged();
     for (const call of this.#pending.values()) {
@@ -323,7 +323,7 @@ export class TabLink {
     this.#timer = env.setTimeout(tick, period);
   }
 
-  readonly #onFreeze = (event: Event): void => {
+  readonly #onLifecycle = (event: Event): void => {
     this.#frozen = event.type === 'freeze';
   };
 
