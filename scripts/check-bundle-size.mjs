@@ -334,8 +334,10 @@ const CHECKS = [
      * session 21"): the client's side -73 B, adapter-rest -97 B, protocol answer checks -34 B
      * (one cut, +9 B, taken back at the merge for the reader), write path, clock and react
      * -109 B, persistence -103 B, replication -48 B, on their branches: 23,385 B.
+     * Then +16 B at the review: a settlement takes how it saves as one optional function, so
+     * discarding a dead letter no longer takes a write function it never used: 23,401 B.
      */
-    budgetBytes: 23_385,
+    budgetBytes: 23_401,
     /** Where issue 13 wants it. */
     targetBytes: 15 * 1024,
   },
@@ -619,9 +621,10 @@ const CHECKS = [
      * the same way: `sync-core` + `adapter-rest` from dist/, this entry).
      * Session 20 (issue 13, the same passes and fixes as above): 22,973 B; second round:
      * 22,913 B.
-     * Session 21 (issue 13, the same third round as above): 22,520 B.
+     * Session 21 (issue 13, the same third round as above): 22,520 B; +18 B at the review (the
+     * settlement's unused write parameter, above): 22,538 B.
      */
-    budgetBytes: 22_520,
+    budgetBytes: 22_538,
     /** Issue 10: 23.3 kB (1000-byte kB) when it was filed, and it must not grow. */
     targetBytes: 23_300,
   },

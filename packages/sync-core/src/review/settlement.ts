@@ -32,18 +32,18 @@ export function recordSyncState(replica: Replica, collection: string, id: string
 }
 
 /**
- * Carries out a settlement: writes `removal` (of one replica's lists), with the write it queues
- * (`queued`, through `write`) or alone. When it fails, the list changes are undone and the error
- * is thrown as a `SyncError`; the counts are refreshed (and subscribers woken) either way.
+ * Carries out a settlement: `save` writes `removal` (of one replica's lists), by default alone;
+ * a settlement that queues a change writes the removal's ops with it. When it fails, the list
+ * changes are undone and the error is thrown as a `SyncError`; the counts are refreshed (and
+ * subscribers woken) either way.
  */
 async function settle(
   ctx: EngineContext,
   removal: ReplicaBatch,
-  write: WriteWithOps,
-  queued?: LocalWrite,
+  save = () => removal.commit(ctx.storage),
 ): Promise<void> {
   try {
-    await (queued === undefined ? removal.commit(ctx.storage) : write([queued], removal.ops));
+    await save();
   } catch (error) {
     removal.rollback();
     throw isSyncError(error)
@@ -67,7 +67,7 @@ export async function retryDeadLetter(
   const letter = removal.forgetDeadLetter(mutationId);
   if (letter === undefined) throw new SyncError('invalid', `No dead letter ${mutationId}`);
   const { op, collection, recordId, data } = letter.mutation;
-  return settle(ctx, removal, write, { op, collection, id: recordId, data });
+  return settle(ctx, removal, () => write([{ op, collection, id: recordId, data }], removal.ops));
 }
 
 /** Forgets a dead letter. */
@@ -75,12 +75,9 @@ export async function discardDeadLetter(
   ctx: EngineContext,
   replica: Replica,
   mutationId: string,
-  write: WriteWithOps,
 ): Promise<void> {
   const removal = new ReplicaBatch(replica);
-  if (removal.forgetDeadLetter(mutationId) !== undefined) {
-    await settle(ctx, removal, write);
-  }
+  if (removal.forgetDeadLetter(mutationId) !== undefined) await settle(ctx, removal);
 }
 
 /**
@@ -109,9 +106,12 @@ export async function resolveParkedConflict(
   return settle(
     ctx,
     removal,
-    write,
     decision.action === 'server'
       ? undefined
-      : { op: data === undefined ? 'delete' : 'put', collection, id: recordId, data },
+      : () =>
+          write(
+            [{ op: data === undefined ? 'delete' : 'put', collection, id: recordId, data }],
+            removal.ops,
+          ),
   );
 }

@@ -93,7 +93,7 @@ export class WritePath {
 
   /** Drops a dead letter. */
   discardDeadLetter(mutationId: string): Promise<void> {
-    return discardDeadLetter(this.ctx(), this.#parts.liveReplica(), mutationId, this.#withOps);
+    return discardDeadLetter(this.ctx(), this.#parts.liveReplica(), mutationId);
   }
 
   /** Settles a parked conflict. */
